@@ -1,0 +1,137 @@
+"""Domain records as pydantic models: what the core computes over.
+
+Field names are the spec's column keys (``tests/test_spec.py`` holds them in step).
+Fields a clerk may leave blank or mistype are optional: the reader puts ``None`` for
+a cell it could not read and reports the cell, so one bad cell never hides a row.
+``row`` is the sheet row the record came from, for locating problems.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import datetime, time
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    row: int | None = Field(default=None, description="1-based sheet row it was read from")
+
+
+class Complaint(Record):
+    no: str | None = None
+    received_at: datetime | None = None
+    case_type: str | None = None
+    channel: str | None = None
+    customer: str | None = None
+    phone: str | None = None
+    location: str | None = None
+    product: str | None = None
+    order_ref: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    validity: str | None = None
+    complexity: str | None = None
+    escalated: bool | None = None
+    content: str | None = None
+    request: str | None = None
+    person_complained: str | None = None
+    department: str | None = None
+    handler: str | None = None
+    acknowledged_at: datetime | None = None
+    first_contact_at: datetime | None = None
+    reported_at: datetime | None = None
+    resolved_at: datetime | None = None
+    replied_at: datetime | None = None
+    callback_at: datetime | None = None
+    closed_at: datetime | None = None
+    result: str | None = None
+    root_cause: str | None = None
+    corrective_action: str | None = None
+    remarks: str | None = None
+
+
+class TrackingStep(Record):
+    no: str | None = None
+    at: datetime | None = None
+    step: str | None = None
+    from_department: str | None = None
+    to_department: str | None = None
+    handler: str | None = None
+    note: str | None = None
+
+
+class CallbackAttempt(Record):
+    no: str | None = None
+    at: datetime | None = None
+    method: str | None = None
+    caller: str | None = None
+    outcome: str | None = None
+    score: int | None = None
+    comments: str | None = None
+
+
+class CalendarEntry(Record):
+    date: dt.date | None = None
+    kind: str | None = None
+    note: str | None = None
+
+
+class PolicyRule(Record):
+    """One SLA limit: a stage, for the complaints it matches (blank matcher = any)."""
+
+    stage: str | None = None
+    severity: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    complexity: str | None = None
+    amount: float | None = None
+    unit: str | None = None
+    source: str | None = None
+
+    def specificity(self) -> int:
+        return sum(x is not None for x in (self.severity, self.category, self.channel, self.complexity))
+
+    def matches(self, c: Complaint) -> bool:
+        return all(
+            want is None or want == have
+            for want, have in (
+                (self.severity, c.severity),
+                (self.category, c.category),
+                (self.channel, c.channel),
+                (self.complexity, c.complexity or "simple"),
+            )
+        )
+
+
+class Settings(BaseModel):
+    """The Settings sheet, parsed; defaults are the template's defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    branch_code: str = "BR01"
+    branch_name: str = ""
+    language: str = "zh"
+    number_pattern: str = "{branch}-{yy}{mm}{seq:03}"
+    country: str = "CN"
+    office_start: time = time(9, 0)
+    office_end: time = time(18, 0)
+    due_soon_percent: float = 25.0
+    repeat_window_days: int = 30
+    callback_retry_hours: tuple[float, ...] = (24.0, 48.0)
+    callback_max_attempts: int = 3
+    policy: tuple[PolicyRule, ...] = ()
+
+
+class BranchData(BaseModel):
+    """Everything read from one branch workbook."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    settings: Settings
+    complaints: tuple[Complaint, ...] = ()
+    tracking: tuple[TrackingStep, ...] = ()
+    callbacks: tuple[CallbackAttempt, ...] = ()
+    calendar: tuple[CalendarEntry, ...] = ()

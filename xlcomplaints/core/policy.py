@@ -1,0 +1,91 @@
+"""The SLA policy: which limit applies to which stage of which complaint.
+
+The defaults below come from the seed procedures distilled in ``shared/domain.md``;
+each rule says where it comes from, and the template writes that source next to it
+in the Settings sheet so a supervisor can see why a limit is what it is.
+
+Stages and the time each counts from (its *anchor*):
+- acknowledge, first_contact, report, resolve, reply, close: from receipt;
+- callback: from resolution (or the reply, when no resolution time is known).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from xlcomplaints.core.models import Complaint, PolicyRule
+
+
+@dataclass(frozen=True)
+class Rule:
+    stage: str
+    amount: float
+    unit: str
+    source_zh: str
+    source_en: str
+    severity: str | None = None
+    complexity: str | None = None
+
+    def to_model(self, lang: str = "zh") -> PolicyRule:
+        return PolicyRule(
+            stage=self.stage, severity=self.severity, complexity=self.complexity,
+            amount=self.amount, unit=self.unit,
+            source=self.source_zh if lang == "zh" else self.source_en,
+        )
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("acknowledge", 24, "hours",
+         "物业部门规定：24小时内发出受理通知", "Property rules: acknowledgement within 24 hours"),
+    Rule("first_contact", 2, "hours",
+         "物业规定：主管2小时内联系业主约定答复时间", "Property rules: supervisor contacts the owner within 2 hours"),
+    Rule("report", 24, "hours",
+         "重大投诉24小时内上报管理层并跟踪至结案", "Major complaints reported to management within 24 hours",
+         severity="major"),
+    Rule("resolve", 3, "working_days",
+         "汽车经销商：调查处理3个工作日内完成", "Car dealer: investigation finished within 3 working days"),
+    Rule("reply", 2, "calendar_days",
+         "零售：一般投诉2天内答复", "Retail: general complaints answered within 2 days", severity="general"),
+    Rule("reply", 4, "calendar_days",
+         "零售：特殊投诉4天内答复", "Retail: special complaints answered within 4 days", severity="important"),
+    Rule("reply", 4, "calendar_days",
+         "零售：重大投诉按决定时限（默认4天，可改）", "Retail: major ones as decided (default 4 days; edit)",
+         severity="major"),
+    Rule("callback", 3, "working_days",
+         "每日回访计划：简单投诉处理后3个工作日内回访", "Daily callback plan: simple cases within 3 working days",
+         complexity="simple"),
+    Rule("callback", 5, "working_days",
+         "每日回访计划：复杂投诉处理后5个工作日内回访", "Daily callback plan: complex cases within 5 working days",
+         complexity="complex"),
+    Rule("close", 9, "calendar_days",
+         "保险：9个自然日未结案即超时，列入超时上报表", "Insurer: not closed within 9 calendar days is overdue",
+         severity="general"),
+    Rule("close", 14, "calendar_days",
+         "乳业：受理后14–21天内结案（重要取14天）", "Dairy: close within 14–21 days (important: 14)",
+         severity="important"),
+    Rule("close", 21, "calendar_days",
+         "乳业：受理后14–21天内结案（重大取21天）", "Dairy: close within 14–21 days (major: 21)",
+         severity="major"),
+)
+
+STAGES: tuple[str, ...] = ("acknowledge", "first_contact", "report", "resolve", "reply", "callback", "close")
+
+
+def default_policy(lang: str = "zh") -> tuple[PolicyRule, ...]:
+    return tuple(r.to_model(lang) for r in DEFAULT_RULES)
+
+
+def rule_for(stage: str, complaint: Complaint, rules: Sequence[PolicyRule]) -> PolicyRule | None:
+    """The most specific rule for a stage that matches the complaint; later rows win ties."""
+    best: PolicyRule | None = None
+    for rule in rules:
+        if rule.stage != stage or rule.amount is None or rule.unit is None or not rule.matches(complaint):
+            continue
+        if best is None or rule.specificity() >= best.specificity():
+            best = rule
+    return best
+
+
+def stages_with_rules(rules: Iterable[PolicyRule]) -> set[str]:
+    return {r.stage for r in rules if r.stage}

@@ -1,0 +1,78 @@
+"""Problems found in a workbook, located to the cell, worded in the user's language.
+
+A problem carries a message *code* and parameters, not text: the same problem is
+shown in Chinese or English, and tests assert on codes rather than wording.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Level(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Problem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    level: Level
+    code: str
+    sheet: str | None = None
+    cell: str | None = None
+    column: str | None = None
+    value: str | None = None
+    params: dict[str, Any] = {}
+    file: str | None = None
+
+    def message(self, lang: str = "zh") -> str:
+        return render(self.code, lang, self.params)
+
+    def to_json(self, lang: str = "zh") -> dict[str, Any]:
+        return {
+            "level": self.level.value,
+            "code": self.code,
+            "file": self.file,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message(lang),
+        }
+
+
+_CATALOGUES: list[dict[str, tuple[str, str]]] = []
+
+
+def register_messages(messages: dict[str, tuple[str, str]]) -> None:
+    """Modules that raise coded problems add their (zh, en) templates here."""
+    _CATALOGUES.append(messages)
+
+
+def render(code: str, lang: str, params: dict[str, Any]) -> str:
+    for catalogue in reversed(_CATALOGUES):
+        if code in catalogue:
+            zh, en = catalogue[code]
+            template = zh if lang == "zh" else en
+            try:
+                return template.format(**params)
+            except (KeyError, IndexError, ValueError):
+                return template
+    return code
+
+
+def column_letter(index: int) -> str:
+    """1-based column number to Excel letters (1 → A, 27 → AA)."""
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row: int, col: int) -> str:
+    return f"{column_letter(col)}{row}"

@@ -1,0 +1,245 @@
+"""Sheet specs of the branch workbook (分店/网点工作簿).
+
+Version policy: a patch bump changes looks only (widths, formats, help text); a
+minor bump adds columns or choices (older workbooks still read); a major bump
+changes keys or meaning (older workbooks need migrating).
+"""
+
+from __future__ import annotations
+
+from xlcomplaints.spec import vocab as v
+from xlcomplaints.spec.model import Column, ColType, Field, SheetSpec
+
+T = ColType
+BRANCH_TEMPLATE_KIND = "branch"
+BRANCH_TEMPLATE_VERSION = "1.0.0"
+
+
+def _stage_cols(stage: str, zh: str, en: str) -> tuple[Column, ...]:
+    return (
+        Column(f"{stage}_due", f"{zh}时限", f"{en} due", T.DATETIME, computed=True, width=16),
+        Column(
+            f"{stage}_status", f"{zh}状态", f"{en} status", T.CHOICE, vocab=v.STAGE_STATUS,
+            computed=True, width=10,
+        ),
+    )
+
+
+REGISTER = SheetSpec(
+    kind="register",
+    version=BRANCH_TEMPLATE_VERSION,
+    zh="投诉登记",
+    en="Register",
+    freeze_cols=2,
+    description_zh="每宗投诉一行。白底列由登记员填写，灰底列由“刷新”自动计算，请勿手工修改。",
+    description_en="One row per complaint. White columns are typed by the clerk; grey columns are computed by Refresh.",
+    columns=(
+        Column("no", "投诉编号", "Complaint No.", T.TEXT, width=14, max_len=40,
+               help_zh="唯一编号；留空可由“编号”自动生成", help_en="Unique number; leave blank to assign automatically"),
+        Column("received_at", "受理时间", "Received", T.DATETIME, required=True, width=16,
+               help_zh="如 2026-11-03 14:05", help_en="e.g. 2026-11-03 14:05"),
+        Column("case_type", "类型", "Type", T.CHOICE, vocab=v.CASE_TYPE, width=8),
+        Column("channel", "投诉渠道", "Channel", T.CHOICE, required=True, vocab=v.CHANNEL, width=12),
+        Column("customer", "客户姓名", "Customer", T.TEXT, required=True, width=10, max_len=100),
+        Column("phone", "联系电话", "Contact phone", T.PHONE, width=14,
+               help_zh="手机或固话，可含区号、分机", help_en="Mobile or landline, area code and extension allowed"),
+        Column("location", "地址/房号", "Location / unit", T.TEXT, width=16, max_len=200),
+        Column("product", "产品/服务", "Product / service", T.TEXT, width=14, max_len=200),
+        Column("order_ref", "订单/单据号", "Order / document ref.", T.TEXT, width=14, max_len=100),
+        Column("category", "投诉类别", "Category", T.CHOICE, required=True, vocab=v.CATEGORY, width=10),
+        Column("severity", "严重程度", "Severity", T.CHOICE, required=True, vocab=v.SEVERITY, width=8,
+               help_zh="重大：媒体/监管介入、群体投诉、VIP、损失紧急", help_en="Major: media or regulator involved, group complaint, VIP, urgent loss"),
+        Column("validity", "有效性", "Validity", T.CHOICE, required=True, vocab=v.VALIDITY, width=8,
+               help_zh="无效投诉不计处理时限", help_en="Invalid complaints have no handling deadlines"),
+        Column("complexity", "难易程度", "Complexity", T.CHOICE, vocab=v.COMPLEXITY, width=8,
+               help_zh="决定回访时限：简单3个工作日，复杂5个工作日", help_en="Sets the callback limit: simple 3, complex 5 working days"),
+        Column("escalated", "投诉升级", "Escalated", T.BOOL, vocab=v.YES_NO, width=8,
+               help_zh="客户越级投诉或监管转办", help_en="Customer went over our head, or regulator transfer"),
+        Column("content", "投诉内容", "Complaint", T.LONGTEXT, required=True, width=30, max_len=4000),
+        Column("request", "客户诉求", "Customer's request", T.LONGTEXT, width=20, max_len=2000),
+        Column("person_complained", "被投诉人", "Person complained about", T.TEXT, width=10, max_len=100),
+        Column("department", "责任部门", "Responsible dept.", T.TEXT, width=12, max_len=100),
+        Column("handler", "处理人", "Handler", T.TEXT, width=10, max_len=100),
+        Column("acknowledged_at", "受理通知时间", "Acknowledged", T.DATETIME, width=16),
+        Column("first_contact_at", "首次联系时间", "First contact", T.DATETIME, width=16),
+        Column("reported_at", "上报管理层时间", "Reported to mgmt.", T.DATETIME, width=16),
+        Column("resolved_at", "处理完成时间", "Resolved", T.DATETIME, width=16),
+        Column("replied_at", "答复时间", "Replied", T.DATETIME, width=16),
+        Column("callback_at", "回访时间", "Called back", T.DATETIME, width=16),
+        Column("closed_at", "结案时间", "Closed", T.DATETIME, width=16),
+        Column("result", "处理结果", "Result", T.LONGTEXT, width=24, max_len=4000),
+        Column("root_cause", "原因分析", "Root cause", T.LONGTEXT, width=20, max_len=2000),
+        Column("corrective_action", "纠正预防措施", "Corrective action", T.LONGTEXT, width=20, max_len=2000),
+        Column("remarks", "备注", "Remarks", T.LONGTEXT, width=16, max_len=2000),
+        *_stage_cols("acknowledge", "受理通知", "Acknowledge"),
+        *_stage_cols("first_contact", "首次联系", "First contact"),
+        *_stage_cols("report", "上报", "Report"),
+        *_stage_cols("resolve", "处理", "Resolve"),
+        *_stage_cols("reply", "答复", "Reply"),
+        *_stage_cols("callback", "回访", "Callback"),
+        *_stage_cols("close", "结案", "Close"),
+        Column("status", "当前状态", "Status", T.CHOICE, vocab=v.OVERALL_STATUS, computed=True, width=10),
+        Column("days_overdue", "逾期天数", "Days overdue", T.NUMBER, computed=True, width=8),
+        Column("escalation", "升级级别", "Escalation", T.CHOICE, vocab=v.ESCALATION, computed=True, width=8),
+        Column("repeat_of", "重复投诉(原编号)", "Repeat of", T.TEXT, computed=True, width=14),
+        Column("reopen_count", "重开次数", "Reopened", T.INT, computed=True, width=8),
+        Column("next_action", "下一步", "Next action", T.TEXT, computed=True, width=24),
+    ),
+)
+
+TRACKING = SheetSpec(
+    kind="tracking",
+    version=BRANCH_TEMPLATE_VERSION,
+    zh="处理跟踪",
+    en="Tracking",
+    freeze_cols=1,
+    description_zh="每个处理步骤一行：分派、转派、联系客户、等待、处理完成、答复、结案等。",
+    description_en="One row per handling step: assigned, transferred, contacted, waiting, resolved, replied, closed...",
+    columns=(
+        Column("no", "投诉编号", "Complaint No.", T.TEXT, required=True, width=14, max_len=40),
+        Column("at", "时间", "Time", T.DATETIME, required=True, width=16),
+        Column("step", "步骤", "Step", T.CHOICE, required=True, vocab=v.STEP, width=12),
+        Column("from_department", "移出部门", "From dept.", T.TEXT, width=12, max_len=100),
+        Column("to_department", "接收部门", "To dept.", T.TEXT, width=12, max_len=100),
+        Column("handler", "经办人", "Handler", T.TEXT, width=10, max_len=100),
+        Column("note", "说明", "Note", T.LONGTEXT, width=30, max_len=2000),
+        Column("step_due", "本步时限", "Step due", T.DATETIME, computed=True, width=16),
+        Column("step_status", "本步状态", "Step status", T.CHOICE, vocab=v.STAGE_STATUS, computed=True, width=10),
+    ),
+)
+
+CALLBACKS = SheetSpec(
+    kind="callbacks",
+    version=BRANCH_TEMPLATE_VERSION,
+    zh="回访记录",
+    en="Callbacks",
+    freeze_cols=1,
+    description_zh="每次回访一行（含未联系上的尝试）。",
+    description_en="One row per callback attempt, unreachable attempts included.",
+    columns=(
+        Column("no", "投诉编号", "Complaint No.", T.TEXT, required=True, width=14, max_len=40),
+        Column("at", "回访时间", "Time", T.DATETIME, required=True, width=16),
+        Column("method", "回访方式", "Method", T.CHOICE, required=True, vocab=v.CALLBACK_METHOD, width=10),
+        Column("caller", "回访人", "Called by", T.TEXT, required=True, width=10, max_len=100),
+        Column("outcome", "回访结果", "Outcome", T.CHOICE, required=True, vocab=v.CALLBACK_OUTCOME, width=10),
+        Column("score", "评分(1-10)", "Score (1-10)", T.INT, width=8, min_value=1, max_value=10),
+        Column("comments", "客户意见", "Comments", T.LONGTEXT, width=30, max_len=2000),
+        Column("attempt", "第几次", "Attempt", T.INT, computed=True, width=8),
+    ),
+)
+
+CALENDAR = SheetSpec(
+    kind="calendar",
+    version=BRANCH_TEMPLATE_VERSION,
+    zh="日历",
+    en="Calendar",
+    description_zh="本单位额外的休息日或上班日；国家法定节假日与调休已内置，无需填写。",
+    description_en="The office's own closures and extra working days; national holidays and make-up days are built in.",
+    columns=(
+        Column("date", "日期", "Date", T.DATE, required=True, width=14),
+        Column("kind", "类型", "Kind", T.CHOICE, required=True, vocab=v.CALENDAR_KIND, width=10),
+        Column("note", "说明", "Note", T.TEXT, width=30, max_len=200),
+    ),
+)
+
+POLICY = SheetSpec(
+    kind="policy",
+    version=BRANCH_TEMPLATE_VERSION,
+    zh="时限规则",
+    en="SLA policy",
+    description_zh="每行一条时限：环节 × 严重程度（留空表示全部），可按类别、渠道、难易细分；越具体的行优先。",
+    description_en="One limit per row: stage × severity (blank = all), optionally by category, channel, complexity; the most specific row wins.",
+    columns=(
+        Column("stage", "环节", "Stage", T.CHOICE, required=True, vocab=v.STAGE, width=12),
+        Column("severity", "严重程度", "Severity", T.CHOICE, vocab=v.SEVERITY, width=10),
+        Column("category", "投诉类别", "Category", T.CHOICE, vocab=v.CATEGORY, width=10),
+        Column("channel", "投诉渠道", "Channel", T.CHOICE, vocab=v.CHANNEL, width=10),
+        Column("complexity", "难易程度", "Complexity", T.CHOICE, vocab=v.COMPLEXITY, width=10),
+        Column("amount", "时限", "Limit", T.NUMBER, required=True, width=8, min_value=0, number_format="0.##"),
+        Column("unit", "单位", "Unit", T.CHOICE, required=True, vocab=v.UNIT, width=10),
+        Column("source", "依据", "Source", T.TEXT, width=48, max_len=500),
+    ),
+)
+
+# Settings: key/value rows, then the policy table below them on the same sheet.
+SETTINGS_FIELDS: tuple[Field, ...] = (
+    Field("branch_code", "网点代码", "Branch code", T.TEXT, "BR01"),
+    Field("branch_name", "网点名称", "Branch name", T.TEXT, "示例网点"),
+    Field("language", "语言", "Language", T.CHOICE, "zh", vocab=v.LANGUAGE),
+    Field("number_pattern", "编号规则", "Complaint-number pattern", T.TEXT, "{branch}-{yy}{mm}{seq:03}",
+          "可用 {branch} {yyyy} {yy} {mm} {dd} {seq:03}；序号按月重新计数（参照电信规范 YYMMCC）",
+          "Tokens {branch} {yyyy} {yy} {mm} {dd} {seq:03}; the serial restarts each month (telecom rule YYMMCC)"),
+    Field("country", "节假日国家/地区", "Holiday country", T.TEXT, "CN",
+          "CN = 国务院节假日安排（含调休上班日）", "CN = State Council schedule incl. weekend make-up days"),
+    Field("office_start", "上班时间", "Office opens", T.TIME, "09:00"),
+    Field("office_end", "下班时间", "Office closes", T.TIME, "18:00"),
+    Field("due_soon_percent", "即将到期提醒(剩余时限%)", "Due-soon warning (% of limit left)", T.NUMBER, 25,
+          "剩余时间少于该环节时限的此比例时标为“即将到期”", "A stage is 'due soon' when less than this share of its limit is left",
+          min_value=0, max_value=100),
+    Field("repeat_window_days", "重复投诉判定期(天)", "Repeat-complaint window (days)", T.INT, 30,
+          "同一客户同一类别在此天数内再次投诉记为重复投诉", "Same customer, same category within this many days is a repeat",
+          min_value=1, max_value=366),
+    Field("callback_retry_hours", "回访重试间隔(小时)", "Callback retry after (hours)", T.TEXT, "24,48",
+          "未联系上时依次在此间隔后重试", "Retry an unreachable customer after these intervals, in turn"),
+    Field("callback_max_attempts", "回访最多尝试次数", "Callback attempts before giving up", T.INT, 3,
+          min_value=1, max_value=10),
+)
+
+SETTINGS = SheetSpec(
+    kind="settings",
+    version=BRANCH_TEMPLATE_VERSION,
+    zh="设置",
+    en="Settings",
+    description_zh="主管可修改本页的值；修改后点“刷新逾期”生效。",
+    description_en="Supervisors may change the values here; click Refresh to apply.",
+    columns=(
+        Column("setting", "设置项", "Setting", T.TEXT, width=30),
+        Column("value", "值", "Value", T.TEXT, width=26),
+        Column("note", "说明/依据", "Note / source", T.TEXT, width=60),
+    ),
+)
+
+OVERDUE = SheetSpec(
+    kind="overdue",
+    version=BRANCH_TEMPLATE_VERSION,
+    zh="逾期清单",
+    en="Overdue",
+    owned=True,
+    freeze_cols=1,
+    description_zh="由“刷新逾期”生成，请勿手工修改。已逾期在前，最紧急的在最上面。",
+    description_en="Generated by Refresh; do not edit. Overdue first, most urgent on top.",
+    columns=(
+        Column("no", "投诉编号", "Complaint No.", T.TEXT, computed=True, width=14),
+        Column("stage", "环节", "Stage", T.CHOICE, vocab=v.STAGE, computed=True, width=12),
+        Column("status", "状态", "Status", T.CHOICE, vocab=v.STAGE_STATUS, computed=True, width=10),
+        Column("due", "时限", "Due", T.DATETIME, computed=True, width=16),
+        Column("late_by", "逾期/剩余", "Late by / left", T.NUMBER, computed=True, width=10, number_format="0.0"),
+        Column("late_unit", "单位", "Unit", T.CHOICE, vocab=v.UNIT, computed=True, width=10),
+        Column("severity", "严重程度", "Severity", T.CHOICE, vocab=v.SEVERITY, computed=True, width=8),
+        Column("escalation", "升级级别", "Escalation", T.CHOICE, vocab=v.ESCALATION, computed=True, width=8),
+        Column("customer", "客户姓名", "Customer", T.TEXT, computed=True, width=10),
+        Column("category", "投诉类别", "Category", T.CHOICE, vocab=v.CATEGORY, computed=True, width=10),
+        Column("department", "责任部门", "Dept.", T.TEXT, computed=True, width=12),
+        Column("handler", "处理人", "Handler", T.TEXT, computed=True, width=10),
+        Column("received_at", "受理时间", "Received", T.DATETIME, computed=True, width=16),
+        Column("next_action", "下一步", "Next action", T.TEXT, computed=True, width=30),
+    ),
+)
+
+SUMMARY = SheetSpec(
+    kind="summary",
+    version=BRANCH_TEMPLATE_VERSION,
+    zh="汇总",
+    en="Summary",
+    owned=True,
+    description_zh="由“刷新逾期”生成，请勿手工修改。",
+    description_en="Generated by Refresh; do not edit.",
+    columns=(
+        Column("metric", "指标", "Metric", T.TEXT, computed=True, width=30),
+        Column("value", "数值", "Value", T.NUMBER, computed=True, width=14, number_format="General"),
+        Column("note", "说明", "Note", T.TEXT, computed=True, width=50),
+    ),
+)
+
+#: Sheets of a branch workbook, in template order.
+BRANCH_SHEETS: tuple[SheetSpec, ...] = (REGISTER, TRACKING, CALLBACKS, OVERDUE, SUMMARY, SETTINGS, CALENDAR)

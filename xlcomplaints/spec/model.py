@@ -1,0 +1,160 @@
+"""The shape of a sheet spec: columns with labels, types, dropdowns and formats.
+
+A spec is plain frozen data. Templates, the reader, validation and the docs are all
+derived from it, so a column is described here once and nowhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+from xlcomplaints.spec.vocab import Vocabulary
+
+
+class ColType(StrEnum):
+    """How a cell is parsed and formatted."""
+
+    TEXT = "text"
+    LONGTEXT = "longtext"
+    DATETIME = "datetime"
+    DATE = "date"
+    TIME = "time"
+    INT = "int"
+    NUMBER = "number"
+    PERCENT = "percent"
+    CHOICE = "choice"
+    BOOL = "bool"
+    PHONE = "phone"
+
+
+#: Excel number formats per type; a column may override.
+DEFAULT_FORMATS: dict[ColType, str] = {
+    ColType.DATETIME: "yyyy-mm-dd hh:mm",
+    ColType.DATE: "yyyy-mm-dd",
+    ColType.TIME: "hh:mm",
+    ColType.INT: "0",
+    ColType.NUMBER: "0.0",
+    ColType.PERCENT: "0.0%",
+    ColType.TEXT: "@",
+    ColType.PHONE: "@",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet.
+
+    ``key`` is stable across versions and languages: models, code and the English
+    header fallback use it. ``computed`` columns are written by the toolkit and locked
+    in the template; every other column belongs to the clerk.
+    """
+
+    key: str
+    zh: str
+    en: str
+    type: ColType = ColType.TEXT
+    required: bool = False
+    vocab: Vocabulary | None = None
+    computed: bool = False
+    width: float = 12
+    number_format: str | None = None
+    help_zh: str = ""
+    help_en: str = ""
+    max_len: int | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def help(self, lang: str) -> str:
+        return self.help_zh if lang == "zh" else self.help_en
+
+    @property
+    def format(self) -> str | None:
+        return self.number_format or DEFAULT_FORMATS.get(self.type)
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """A sheet kind: its title in each language, its columns and its version.
+
+    ``owned`` sheets are rebuilt whole by the toolkit below the header row; other
+    sheets are the clerk's, where only ``computed`` columns are ever written.
+    """
+
+    kind: str
+    version: str
+    zh: str
+    en: str
+    columns: tuple[Column, ...]
+    owned: bool = False
+    description_zh: str = ""
+    description_en: str = ""
+    freeze_cols: int = 0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def title(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    @property
+    def input_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if not c.computed)
+
+    @property
+    def computed_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.computed)
+
+    def column(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(f"{self.kind} has no column {key!r}")
+
+    def index(self, key: str) -> int:
+        """0-based position of a column in the template."""
+        for i, c in enumerate(self.columns):
+            if c.key == key:
+                return i
+        raise KeyError(f"{self.kind} has no column {key!r}")
+
+    def fingerprint(self) -> str:
+        """A short hash of everything that shapes the sheet, to detect spec drift."""
+        data = {
+            "kind": self.kind,
+            "version": self.version,
+            "zh": self.zh,
+            "en": self.en,
+            "owned": self.owned,
+            "columns": [
+                {**asdict(c), "vocab": c.vocab.fingerprint_data() if c.vocab else None}
+                for c in self.columns
+            ],
+        }
+        blob = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key/value setting (Settings sheet): label in column A, value in column B."""
+
+    key: str
+    zh: str
+    en: str
+    type: ColType
+    default: object
+    source_zh: str = ""
+    source_en: str = ""
+    vocab: Vocabulary | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def source(self, lang: str) -> str:
+        return self.source_zh if lang == "zh" else self.source_en

@@ -1,0 +1,353 @@
+"""Build workbooks from the sheet specs with XlsxWriter.
+
+Everything a template shows — headers, widths, formats, dropdowns, protection,
+print setup, the overdue colouring, the hidden stamp — is derived here from
+``xlcomplaints.spec``; this module adds looks, never columns.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
+
+from xlcomplaints.core.models import PolicyRule, Settings
+from xlcomplaints.core.policy import default_policy
+from xlcomplaints.spec import branch as B
+from xlcomplaints.spec import report as R
+from xlcomplaints.spec.model import Column, ColType, Field, SheetSpec
+from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, sheet_stamp, template_stamp
+
+MAX_ROW = 1_048_575  # last 0-based row Excel allows
+#: Stages whose due-time columns drive the row colouring, with the column that completes each.
+STAGE_DONE: dict[str, str] = {
+    "acknowledge": "acknowledged_at",
+    "first_contact": "first_contact_at",
+    "report": "reported_at",
+    "resolve": "resolved_at",
+    "reply": "replied_at",
+    "callback": "callback_at",
+    "close": "closed_at",
+}
+#: Fixed creation time, so that building twice gives the same package.
+TEMPLATE_CREATED = datetime(2026, 1, 1)
+
+INPUT_HEADER = "#DDEBF7"
+COMPUTED_HEADER = "#D9D9D9"
+COMPUTED_FILL = "#F2F2F2"
+OVERDUE_FILL = "#F8CBAD"
+DUE_SOON_FILL = "#FFE699"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    lang: str = "zh"
+    settings: Settings | None = None
+    macro_enabled: bool = False
+
+
+class _Formats:
+    """The few cell formats a template needs, created once per workbook."""
+
+    def __init__(self, wb: xlsxwriter.Workbook, lang: str) -> None:
+        self.wb = wb
+        self.font = "等线" if lang == "zh" else "Calibri"
+        self._cache: dict[tuple[Any, ...], Format] = {}
+
+    def get(self, **props: Any) -> Format:
+        key = tuple(sorted(props.items()))
+        if key not in self._cache:
+            self._cache[key] = self.wb.add_format({"font_name": self.font, "font_size": 10, **props})
+        return self._cache[key]
+
+    def header(self, computed: bool, required: bool) -> Format:
+        return self.get(
+            bold=True, text_wrap=True, valign="vcenter", align="center", border=1,
+            bg_color=COMPUTED_HEADER if computed else INPUT_HEADER,
+            font_color="#C00000" if required else "#000000",
+        )
+
+    def column(self, col: Column | Field, computed: bool) -> Format:
+        props: dict[str, Any] = {"locked": computed}
+        fmt = col.format if isinstance(col, Column) else None
+        if fmt:
+            props["num_format"] = fmt
+        if isinstance(col, Column) and col.type is ColType.LONGTEXT:
+            props["text_wrap"] = True
+            props["valign"] = "top"
+        if computed:
+            props["bg_color"] = COMPUTED_FILL
+        return self.get(**props)
+
+
+def _validation(col: Column | Field, lang: str) -> dict[str, Any] | None:
+    """A dropdown for choice columns, an input message for the rest."""
+    help_text = col.help(lang) if isinstance(col, Column) else col.source(lang)
+    title = col.label(lang)[:32]
+    if col.vocab is not None:
+        return {
+            "validate": "list",
+            "source": col.vocab.labels(lang),
+            "input_title": title,
+            "input_message": (help_text or " / ".join(col.vocab.labels(lang)))[:255],
+            "error_type": "warning",
+            "error_title": title,
+            "error_message": ("请从下拉列表中选择：" if lang == "zh" else "Pick from the list: ")
+            + " / ".join(col.vocab.labels(lang)),
+        }
+    if help_text:
+        return {"validate": "any", "input_title": title, "input_message": help_text[:255]}
+    return None
+
+
+def _protect(ws: Worksheet) -> None:
+    """Lock computed cells without a password; clerks keep sorting, filtering and adding rows."""
+    ws.protect("", {
+        "autofilter": True, "sort": True, "format_columns": True, "format_rows": True,
+        "insert_rows": True, "delete_rows": True, "select_locked_cells": True,
+        "select_unlocked_cells": True,
+    })
+
+
+def _print_setup(ws: Worksheet, title: str, lang: str, *, paper: int = 9) -> None:
+    ws.set_landscape()
+    ws.set_paper(paper)  # 9 = A4, 8 = A3
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    page = "第 &P 页，共 &N 页" if lang == "zh" else "Page &P of &N"
+    ws.set_header(f"&L&\"-,Bold\"{title}&R&D")
+    ws.set_footer(f"&C{page}")
+
+
+def _stamp_sheet(wb: xlsxwriter.Workbook, ws: Worksheet, spec: SheetSpec) -> None:
+    wb.define_name(f"'{ws.name}'!{SHEET_NAME}", f'="{sheet_stamp(spec)}"')
+    _hide_last_name(wb)
+
+
+def _hide_last_name(wb: xlsxwriter.Workbook) -> None:
+    # XlsxWriter keeps [name, sheet_index, formula, hidden]; our stamps are hidden names.
+    wb.defined_names[-1][3] = True
+
+
+def write_table_sheet(
+    wb: xlsxwriter.Workbook, fm: _Formats, spec: SheetSpec, lang: str,
+    rows: Sequence[Sequence[Any]] = (), *, first_row: int = 0,
+) -> Worksheet:
+    """A header row plus column formats, dropdowns, filter, freeze and print setup."""
+    ws = wb.add_worksheet(spec.title(lang))
+    ws.set_vba_name(f"xlc{spec.kind.title().replace('_', '')}")
+    _stamp_sheet(wb, ws, spec)
+    write_table(ws, fm, spec, lang, rows, first_row=first_row)
+    ws.freeze_panes(first_row + 1, spec.freeze_cols)
+    # Wide registers print on A3, the rest on A4.
+    _print_setup(ws, spec.title(lang), lang, paper=8 if len(spec.columns) > 20 else 9)
+    if spec.description_zh:
+        ws.write_comment(first_row, 0, spec.description_zh if lang == "zh" else spec.description_en,
+                         {"x_scale": 2, "y_scale": 1.2})
+    return ws
+
+
+def write_table(
+    ws: Worksheet, fm: _Formats, spec: SheetSpec, lang: str,
+    rows: Sequence[Sequence[Any]] = (), *, first_row: int = 0, validations: bool = True,
+) -> None:
+    last_col = len(spec.columns) - 1
+    ws.set_row(first_row, 30)
+    for i, col in enumerate(spec.columns):
+        computed = col.computed or spec.owned
+        ws.set_column(i, i, col.width, fm.column(col, computed))
+        ws.write_string(first_row, i, col.label(lang), fm.header(computed, col.required))
+        dv = _validation(col, lang) if validations and not computed else None
+        if dv:
+            ws.data_validation(first_row + 1, i, MAX_ROW, i, dv)
+    for r, values in enumerate(rows, start=first_row + 1):
+        for i, value in enumerate(values):
+            if value is not None:
+                ws.write(r, i, value, fm.column(spec.columns[i], spec.columns[i].computed or spec.owned))
+    ws.autofilter(first_row, 0, first_row + max(len(rows), 0), last_col)
+
+
+def _register_colouring(ws: Worksheet, wb: xlsxwriter.Workbook, spec: SheetSpec) -> None:
+    """Rows turn red when a stage is past due and not done, amber within a day of it.
+
+    Computed from the due-time columns and NOW(), so the colours stay right between
+    refreshes even though the status columns were written at the last refresh.
+    """
+    def ref(key: str) -> str:
+        return f"${xl_col_to_name(spec.index(key))}2"
+
+    overdue, soon = [], []
+    for stage, done in STAGE_DONE.items():
+        due, finished = ref(f"{stage}_due"), ref(done)
+        overdue.append(f'AND(ISNUMBER({due}),{finished}="",{due}<NOW())')
+        soon.append(f'AND(ISNUMBER({due}),{finished}="",{due}>=NOW(),{due}-NOW()<1)')
+    validity = ref("validity")
+    not_invalid = f'{validity}<>"无效",{validity}<>"Invalid"'
+    last = xl_col_to_name(len(spec.columns) - 1)
+    rng = f"A2:{last}{MAX_ROW + 1}"
+    red = wb.add_format({"bg_color": OVERDUE_FILL})
+    amber = wb.add_format({"bg_color": DUE_SOON_FILL})
+    ws.conditional_format(rng, {"type": "formula", "criteria": f"=AND({not_invalid},OR({','.join(overdue)}))",
+                                "format": red, "stop_if_true": True})
+    ws.conditional_format(rng, {"type": "formula", "criteria": f"=AND({not_invalid},OR({','.join(soon)}))",
+                                "format": amber})
+
+
+def _status_colouring(ws: Worksheet, wb: xlsxwriter.Workbook, col: int, lang: str) -> None:
+    from xlcomplaints.spec.vocab import STAGE_STATUS
+
+    red = wb.add_format({"bg_color": OVERDUE_FILL})
+    amber = wb.add_format({"bg_color": DUE_SOON_FILL})
+    for code, fmt in (("overdue", red), ("done_late", red), ("due_soon", amber)):
+        ws.conditional_format(1, col, MAX_ROW, col, {
+            "type": "cell", "criteria": "==", "value": f'"{STAGE_STATUS.label(code, lang)}"', "format": fmt,
+        })
+
+
+def _settings_value(field: Field, settings: Settings, lang: str) -> Any:
+    value = getattr(settings, field.key)
+    if field.vocab is not None:
+        return field.vocab.label(value, lang)
+    if field.type is ColType.TIME:
+        return value.strftime("%H:%M")
+    if isinstance(value, tuple):
+        return ",".join(f"{x:g}" for x in value)
+    return value
+
+
+def _policy_row(rule: PolicyRule, lang: str) -> list[Any]:
+    out: list[Any] = []
+    for col in B.POLICY.columns:
+        value = getattr(rule, col.key)
+        if value is not None and col.vocab is not None:
+            value = col.vocab.label(value, lang)
+        out.append(value)
+    return out
+
+
+def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, lang: str) -> Worksheet:
+    spec = B.SETTINGS
+    ws = wb.add_worksheet(spec.title(lang))
+    ws.set_vba_name("xlcSettings")
+    _stamp_sheet(wb, ws, spec)
+    # Key/value rows use A–C, the policy table A–H; notes in C overflow to the right.
+    widths = (30, 22, 12, 12, 10, 8, 12, 56)
+    label_fmt = fm.get(bold=True, bg_color=INPUT_HEADER, border=1, locked=True)
+    note_fmt = fm.get(font_color="#595959", locked=True)
+    for i, w in enumerate(widths):
+        ws.set_column(i, i, w)
+    for i, col in enumerate(spec.columns):
+        ws.write_string(0, i, col.label(lang), fm.header(True, False))
+    for r, field in enumerate(B.SETTINGS_FIELDS, start=1):
+        ws.write_string(r, 0, field.label(lang), label_fmt)
+        value_fmt = fm.get(locked=False, border=1, bg_color="#FFFFFF",
+                           num_format="@" if field.type in (ColType.TEXT, ColType.TIME) else "General")
+        value = _settings_value(field, settings, lang)
+        if isinstance(value, str):
+            ws.write_string(r, 1, value, value_fmt)
+        else:
+            ws.write(r, 1, value, value_fmt)
+        ws.write_string(r, 2, field.source(lang), note_fmt)
+        dv = _validation(field, lang)
+        if dv:
+            ws.data_validation(r, 1, r, 1, dv)
+    policy_title = len(B.SETTINGS_FIELDS) + 2
+    ws.write_string(policy_title, 0, B.POLICY.title(lang), fm.get(bold=True, font_size=12))
+    ws.write_string(policy_title, 1, B.POLICY.description_zh if lang == "zh" else B.POLICY.description_en,
+                    note_fmt)
+    header = policy_title + 1
+    ws.set_row(header, 24)
+    rules = settings.policy or default_policy(lang)
+    for i, col in enumerate(B.POLICY.columns):
+        ws.write_string(header, i, col.label(lang), fm.header(False, col.required))
+    cell_fmt = fm.get(locked=False, border=1)
+    for r, rule in enumerate(rules, start=header + 1):
+        for i, value in enumerate(_policy_row(rule, lang)):
+            if value is None:
+                ws.write_blank(r, i, None, cell_fmt)
+            else:
+                ws.write(r, i, value, cell_fmt)
+    for i, col in enumerate(B.POLICY.columns):
+        dv = _validation(col, lang)
+        if dv:
+            ws.data_validation(header + 1, i, header + 200, i, dv)
+    # Leave room for more rules: unlocked, bordered rows below the defaults.
+    for r in range(header + 1 + len(rules), header + 21):
+        for i in range(len(B.POLICY.columns)):
+            ws.write_blank(r, i, None, cell_fmt)
+    _protect(ws)
+    ws.freeze_panes(1, 0)
+    _print_setup(ws, spec.title(lang), lang)
+    return ws
+
+
+def build_branch_workbook(
+    target: str | Path | io.BytesIO, *, lang: str = "zh", settings: Settings | None = None,
+    created: datetime | None = TEMPLATE_CREATED,
+) -> None:
+    """Write a new, empty branch workbook: the template, with this branch's settings."""
+    settings = settings or Settings(language=lang)
+    wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "strings_to_formulas": False,
+                                      "strings_to_urls": False})
+    try:
+        fm = _Formats(wb, lang)
+        wb.set_properties({
+            "title": "投诉登记工作簿" if lang == "zh" else "Complaint workbook",
+            "subject": f"{settings.branch_code} {settings.branch_name}".strip(),
+            "author": "xlcomplaints", "created": created or datetime.now(),
+            "comments": "Created by xlcomplaints",
+        })
+        wb.define_name(TEMPLATE_NAME, f'="{template_stamp(B.BRANCH_TEMPLATE_KIND, B.BRANCH_TEMPLATE_VERSION, B.BRANCH_SHEETS)}"')
+        _hide_last_name(wb)
+        for spec in B.BRANCH_SHEETS:
+            if spec is B.SETTINGS:
+                _write_settings(wb, fm, settings, lang)
+                continue
+            ws = write_table_sheet(wb, fm, spec, lang)
+            if spec is B.REGISTER:
+                ws.set_row(0, 36)
+                _register_colouring(ws, wb, spec)
+                for col in spec.computed_columns:
+                    if col.key.endswith("_status"):
+                        _status_colouring(ws, wb, spec.index(col.key), lang)
+                ws.activate()
+            if spec is B.OVERDUE:
+                _status_colouring(ws, wb, spec.index("status"), lang)
+            if not spec.owned:
+                _protect(ws)
+    finally:
+        wb.close()
+
+
+def build_report_template(target: str | Path | io.BytesIO, *, lang: str = "zh",
+                          created: datetime | None = TEMPLATE_CREATED) -> None:
+    """The empty monthly-report layout; the report writer fills the same sheets."""
+    wb = xlsxwriter.Workbook(target)
+    try:
+        fm = _Formats(wb, lang)
+        wb.set_properties({"title": "投诉月报表" if lang == "zh" else "Monthly complaints report",
+                           "author": "xlcomplaints", "created": created or datetime.now()})
+        wb.define_name(TEMPLATE_NAME, f'="{template_stamp(R.REPORT_TEMPLATE_KIND, R.REPORT_TEMPLATE_VERSION, R.REPORT_SHEETS)}"')
+        _hide_last_name(wb)
+        for spec in R.REPORT_SHEETS:
+            write_table_sheet(wb, fm, spec, lang)
+    finally:
+        wb.close()
+
+
+#: Committed templates: file name → builder.
+TEMPLATES: dict[str, Any] = {
+    "branch-zh.xlsx": lambda p: build_branch_workbook(p, lang="zh"),
+    "branch-en.xlsx": lambda p: build_branch_workbook(p, lang="en"),
+    "monthly-report-zh.xlsx": lambda p: build_report_template(p, lang="zh"),
+    "monthly-report-en.xlsx": lambda p: build_report_template(p, lang="en"),
+}
