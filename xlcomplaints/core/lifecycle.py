@@ -1,0 +1,139 @@
+"""The loop around a complaint: handling steps, callbacks, reopenings and repeats.
+
+From the Tracking and Callbacks sheets this derives, per complaint, a ``Cycle``: stage
+times a clerk did not type in the Register, the pauses that stop the clock, whether
+the case was reopened (and from when its new handling cycle counts), the callback
+retry schedule, and whether it repeats an earlier complaint.
+
+Which wins when both exist: a time typed in the Register wins over the tracking
+sheet (the clerk corrected it on purpose); the validator reports disagreements.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from xlcomplaints.core.deadlines import Cycle
+from xlcomplaints.core.models import BranchData, CallbackAttempt, Complaint, Settings, TrackingStep
+
+#: Tracking steps that complete a stage.
+STEP_DONE: dict[str, str] = {
+    "contacted": "first_contact",
+    "reported": "report",
+    "resolved": "resolve",
+    "replied": "reply",
+    "closed": "close",
+}
+PAUSE_STEPS = frozenset({"waiting_customer", "cold_handling"})
+#: Steps that mean work goes on again: they end a pause.
+RESUME_STEPS = frozenset({"resumed", "contacted", "investigating", "resolved", "replied", "closed",
+                          "transferred", "assigned", "reopened", "escalated"})
+
+
+def _contact_key(c: Complaint) -> str | None:
+    if c.phone:
+        digits = "".join(ch for ch in c.phone if ch.isdigit())
+        return f"tel:{digits[-11:]}" if digits else None
+    return f"name:{c.customer.strip()}" if c.customer else None
+
+
+def find_repeats(complaints: Sequence[Complaint], window_days: int) -> dict[str, str]:
+    """Complaint number → the earlier complaint it repeats (same customer, same category, within the window)."""
+    by_key: dict[tuple[str, str | None], list[Complaint]] = defaultdict(list)
+    for c in complaints:
+        key = _contact_key(c)
+        if key and c.no and c.received_at and c.validity != "invalid":
+            by_key[(key, c.category)].append(c)
+    out: dict[str, str] = {}
+    window = timedelta(days=window_days)
+    for group in by_key.values():
+        group.sort(key=lambda c: c.received_at)  # type: ignore[arg-type, return-value]
+        for earlier, later in zip(group, group[1:], strict=False):
+            assert earlier.received_at and later.received_at and later.no and earlier.no
+            if later.received_at - earlier.received_at <= window:
+                out[later.no] = earlier.no
+    return out
+
+
+def build_cycle(c: Complaint, steps: Sequence[TrackingStep], callbacks: Sequence[CallbackAttempt],
+                settings: Settings, now: datetime, repeat_of: str | None = None) -> Cycle:
+    """Walk one complaint's steps and callback attempts in time order."""
+    events: list[tuple[datetime, int, str, object]] = []
+    for s in steps:
+        if s.at and s.step:
+            events.append((s.at, 0, "step", s))
+    for a in callbacks:
+        if a.at and a.outcome:
+            events.append((a.at, 1, "callback", a))
+    events.sort(key=lambda e: (e[0], e[1]))
+    done: dict[str, datetime] = {}
+    pauses: list[tuple[datetime, datetime]] = []
+    pause_start: datetime | None = None
+    start: datetime | None = None
+    reopen_count = 0
+    failed = 0
+    retry_due: datetime | None = None
+    gave_up = False
+    retries = settings.callback_retry_hours or (24.0,)
+
+    def reopen(at: datetime) -> None:
+        nonlocal start, reopen_count, failed, retry_due, gave_up
+        start, reopen_count, failed, retry_due, gave_up = at, reopen_count + 1, 0, None, False
+        for stage in ("resolve", "reply", "callback", "close"):
+            done.pop(stage, None)
+
+    for at, _, kind, rec in events:
+        if kind == "step":
+            step = rec.step  # type: ignore[attr-defined]
+            if pause_start is not None and step in RESUME_STEPS:
+                pauses.append((pause_start, at))
+                pause_start = None
+            if step in PAUSE_STEPS and pause_start is None:
+                pause_start = at
+            elif step == "reopened":
+                reopen(at)
+            elif step in STEP_DONE:
+                done.setdefault(STEP_DONE[step], at)
+        else:
+            outcome = rec.outcome  # type: ignore[attr-defined]
+            if outcome == "unreachable":
+                failed += 1
+                if failed >= settings.callback_max_attempts:
+                    gave_up = True
+                    retry_due = None
+                else:
+                    retry_due = at + timedelta(hours=retries[min(failed - 1, len(retries) - 1)])
+            elif outcome == "unsatisfied":
+                done.setdefault("callback", at)
+                reopen(at)
+            elif outcome == "satisfied":
+                done.setdefault("callback", at)
+                retry_due = None
+    paused_now = pause_start is not None
+    if paused_now:
+        assert pause_start is not None
+        pauses.append((pause_start, max(now, pause_start)))
+    return Cycle(start=start, done=done, pauses=tuple(pauses), paused_now=paused_now, reopen_count=reopen_count,
+                 repeat_of=repeat_of, callback_due_override=retry_due, callbacks_failed=failed,
+                 gave_up_callback=gave_up)
+
+
+def build_cycles(data: BranchData, now: datetime) -> dict[int, Cycle]:
+    """Cycle per complaint, keyed by the complaint's row (numbers may be missing or duplicated)."""
+    steps: dict[str, list[TrackingStep]] = defaultdict(list)
+    calls: dict[str, list[CallbackAttempt]] = defaultdict(list)
+    for s in data.tracking:
+        if s.no:
+            steps[s.no].append(s)
+    for a in data.callbacks:
+        if a.no:
+            calls[a.no].append(a)
+    repeats = find_repeats(data.complaints, data.settings.repeat_window_days)
+    out: dict[int, Cycle] = {}
+    for c in data.complaints:
+        no = c.no or ""
+        out[c.row or 0] = build_cycle(c, steps.get(no, ()), calls.get(no, ()), data.settings, now,
+                                      repeats.get(no))
+    return out

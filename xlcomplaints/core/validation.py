@@ -1,0 +1,91 @@
+"""Rules across cells and sheets, run after every cell has been read.
+
+Each rule yields located problems; reading problems (types, allowed values, required
+cells) come from ``rows``. Pure over the records and their layouts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+
+from xlcomplaints.core.models import BranchData, Complaint
+from xlcomplaints.core.problems import Level, Problem, register_messages
+from xlcomplaints.core.rows import Layout
+
+MESSAGES = {
+    "no.missing": ("投诉编号为空：可点“编号”或运行 xlcomplaints assign-ids 自动编号。",
+                   "No complaint number: click Assign numbers or run xlcomplaints assign-ids."),
+    "no.duplicate": ("投诉编号 {value} 重复（第一次出现在 {first}）。", "Complaint number {value} is used twice (first at {first})."),
+    "time.before_received": ("“{column}”早于受理时间 {received}。", "'{column}' is before the time received ({received})."),
+    "time.out_of_order": ("“{column}”早于“{before}”（{before_value}）。", "'{column}' is before '{before}' ({before_value})."),
+    "time.future": ("“{column}”在未来（{value}），晚于现在 {now}。", "'{column}' is in the future ({value}), after now ({now})."),
+    "ref.unknown_no": ("投诉编号 {value} 在投诉登记表中不存在。", "Complaint number {value} is not in the Register."),
+    "handler.conflict": ("处理人与被投诉人相同（{value}），应回避。",
+                         "The handler is the person complained about ({value}); someone else must handle it."),
+}
+register_messages(MESSAGES)
+
+#: Stage timestamps, and the ones each must not precede (besides receipt).
+STAGE_TIMES = ("acknowledged_at", "first_contact_at", "reported_at", "resolved_at", "replied_at",
+               "callback_at", "closed_at")
+ORDER: tuple[tuple[str, str], ...] = (
+    ("replied_at", "resolved_at"),
+    ("callback_at", "resolved_at"),
+    ("closed_at", "resolved_at"),
+)
+FUTURE_SLACK = timedelta(days=1)
+
+
+def _fmt(t: datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M")
+
+
+def validate(data: BranchData, layouts: Mapping[str, Layout], *, now: datetime) -> list[Problem]:
+    """Cross-cell and cross-sheet rules; ``now`` decides what is 'in the future'."""
+    out: list[Problem] = []
+    reg = layouts.get("register")
+    if reg is not None:
+        out += _register_rules(data.complaints, reg, now)
+        numbers = {c.no for c in data.complaints if c.no}
+        for kind, records in (("tracking", data.tracking), ("callbacks", data.callbacks)):
+            layout = layouts.get(kind)
+            if layout is None:
+                continue
+            for rec in records:
+                if rec.no and rec.no not in numbers:
+                    out.append(layout.problem(Level.ERROR, "ref.unknown_no", rec.row, "no", rec.no, value=rec.no))
+                if rec.at and rec.at > now + FUTURE_SLACK:
+                    out.append(layout.problem(Level.WARNING, "time.future", rec.row, "at", rec.at,
+                                              value=_fmt(rec.at), now=_fmt(now)))
+    return out
+
+
+def _register_rules(complaints: tuple[Complaint, ...], layout: Layout, now: datetime) -> Iterator[Problem]:
+    first_seen: dict[str, int] = {}
+    for c in complaints:
+        if not c.no:
+            yield layout.problem(Level.WARNING, "no.missing", c.row, "no")
+        elif c.no in first_seen:
+            yield layout.problem(Level.ERROR, "no.duplicate", c.row, "no", c.no, value=c.no,
+                                 first=layout.cell(first_seen[c.no], "no"))
+        else:
+            first_seen[c.no] = c.row or 0
+        for key in ("received_at", *STAGE_TIMES):
+            t = getattr(c, key)
+            if t is not None and t > now + FUTURE_SLACK:
+                yield layout.problem(Level.WARNING, "time.future", c.row, key, t, value=_fmt(t), now=_fmt(now))
+        if c.received_at is not None:
+            for key in STAGE_TIMES:
+                t = getattr(c, key)
+                if t is not None and t < c.received_at:
+                    yield layout.problem(Level.ERROR, "time.before_received", c.row, key, t,
+                                         received=_fmt(c.received_at))
+        for key, before in ORDER:
+            t, b = getattr(c, key), getattr(c, before)
+            if t is not None and b is not None and t < b:
+                yield layout.problem(Level.ERROR, "time.out_of_order", c.row, key, t,
+                                     before=layout.headers.get(before) or layout.spec.column(before).zh,
+                                     before_value=_fmt(b))
+        if c.handler and c.person_complained and c.handler.strip() == c.person_complained.strip():
+            yield layout.problem(Level.WARNING, "handler.conflict", c.row, "handler", c.handler, value=c.handler)

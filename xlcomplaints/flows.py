@@ -1,0 +1,87 @@
+"""The flows users run — validate, refresh, assign numbers — written once over the port.
+
+The CLI runs them on a ``FileWorkbook``; the Excel buttons on an ``XlwingsWorkbook``.
+Each returns a result that says what happened, for the caller to show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from xlcomplaints.core.numbering import assign_numbers
+from xlcomplaints.core.problems import Level, Problem
+from xlcomplaints.core.refresh import RefreshPlan, plan_refresh
+from xlcomplaints.core.validation import validate
+from xlcomplaints.workbook.port import WorkbookPort
+from xlcomplaints.workbook.reader import BranchRead, read_branch
+
+
+@dataclass
+class FlowResult:
+    problems: list[Problem] = field(default_factory=list)
+    changed: bool = False
+    plan: RefreshPlan | None = None
+    assigned: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return sum(p.level is Level.ERROR for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return sum(p.level is Level.WARNING for p in self.problems)
+
+
+def check(port: WorkbookPort, *, now: datetime, lang: str = "zh") -> tuple[BranchRead, list[Problem]]:
+    """Read and validate: every problem, located."""
+    read = read_branch(port, lang=lang)
+    problems = read.problems + validate(read.data, read.layouts, now=now)
+    return read, problems
+
+
+def validate_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh") -> FlowResult:
+    _, problems = check(port, now=now, lang=lang)
+    return FlowResult(problems=problems)
+
+
+def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: bool = True) -> FlowResult:
+    """Fill the Register's computed columns, rebuild Overdue and Summary; touch nothing else."""
+    read, problems = check(port, now=now, lang=lang)
+    plan = plan_refresh(read.data, now, lang=read.data.settings.language)
+    layout = read.layouts.get("register")
+    if layout is not None:
+        cells: dict[tuple[int, int], object] = {}
+        for row, values in plan.register.items():
+            for key, value in values.items():
+                col = layout.columns.get(key)
+                if col is not None:
+                    cells[(row, col)] = value
+        # Rows that are no longer records (deleted by the clerk) lose their stale computed values.
+        for row in range(layout.header_row + 1, layout.last_row + 1):
+            if row not in plan.register:
+                for c in layout.spec.computed_columns:
+                    col = layout.columns.get(c.key)
+                    if col is not None:
+                        cells.setdefault((row, col), None)
+        port.write_cells(read.sheets["register"], cells)  # type: ignore[arg-type]
+    if "overdue" in read.sheets:
+        port.replace_rows(read.sheets["overdue"], 2, plan.overdue_rows)
+    if "summary" in read.sheets:
+        port.replace_rows(read.sheets["summary"], 2, plan.summary_rows)
+    changed = port.save() if save else False
+    return FlowResult(problems=problems + plan.problems, changed=changed, plan=plan)
+
+
+def assign_ids_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: bool = True) -> FlowResult:
+    """Give every complaint without a number one from the workbook's pattern; never renumber."""
+    read, problems = check(port, now=now, lang=lang)
+    layout = read.layouts.get("register")
+    if layout is None or "no" not in layout.columns:
+        return FlowResult(problems=problems)
+    assigned = assign_numbers(read.data.complaints, read.data.settings)
+    col = layout.columns["no"]
+    port.write_cells(read.sheets["register"], {(row, col): no for row, no in assigned.items()})
+    changed = port.save() if save and assigned else False
+    return FlowResult(problems=[p for p in problems if p.code != "no.missing"], changed=changed,
+                      assigned=assigned)

@@ -1,0 +1,46 @@
+"""Why a workbook could not be read or written, each with its own clear message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xlcomplaints.core.problems import register_messages
+
+
+class WorkbookError(Exception):
+    """A whole-file problem (exit code 2): the message is rendered from a code."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    def message(self, lang: str = "zh") -> str:
+        from xlcomplaints.core.problems import render
+
+        return render(self.code, lang, self.params)
+
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "file.missing": ("找不到文件：{path}", "File not found: {path}"),
+    "file.not_workbook": ("{path} 不是 Excel 工作簿（.xlsx/.xlsm）。", "{path} is not an Excel workbook (.xlsx/.xlsm)."),
+    "file.old_xls": ("{path} 是旧版 .xls 格式，请在 Excel 中另存为 .xlsx 后再试。",
+                     "{path} is an old .xls file; save it as .xlsx in Excel and try again."),
+    "file.encrypted": ("{path} 设置了打开密码，请在 Excel 中取消密码后再试。",
+                       "{path} is password-protected; remove the password in Excel and try again."),
+    "file.corrupt": ("{path} 已损坏，无法读取（{detail}）。请用 Excel 打开修复或使用备份。",
+                     "{path} is damaged and cannot be read ({detail}). Repair it in Excel or use a backup."),
+    "file.not_ours": ("{path} 不是由 xlcomplaints 模板创建的工作簿（未找到模板标记）。可用 xlcomplaints new 新建。",
+                      "{path} was not made from an xlcomplaints template (no template stamp). Create one with xlcomplaints new."),
+    "file.wrong_kind": ("{path} 是“{kind}”模板，此处需要“{expected}”。", "{path} is a '{kind}' template; '{expected}' is needed here."),
+    "file.version_unsupported": (
+        "{path} 的模板版本 {version} 不受支持；本程序支持 {supported}。{hint}",
+        "{path} uses template version {version}, which is not supported; this program reads {supported}. {hint}"),
+    "file.locked": ("{path} 正在 Excel 中打开（发现锁定文件 {lock}），请先关闭再试。",
+                    "{path} is open in Excel (lock file {lock}); close it and try again."),
+    "file.changed": ("{path} 在读取后被修改过，未写入以免覆盖他人的修改。请重新运行。",
+                     "{path} changed after it was read; nothing was written so no one's edits are lost. Run again."),
+    "file.sheet_missing": ("{path} 缺少工作表“{sheet}”。", "{path} has no '{sheet}' sheet."),
+    "file.write_failed": ("无法写入 {path}：{detail}", "Could not write {path}: {detail}"),
+}
+register_messages(MESSAGES)

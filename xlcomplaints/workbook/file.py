@@ -1,0 +1,116 @@
+"""The file adapter of the workbook port: an .xlsx/.xlsm on disk.
+
+Reads values with python-calamine (fast, independent of our writer) and writes through
+``XlsxPackage``, which patches only the parts we own. The file is read once; saving
+refuses when Excel holds it open or it changed since it was read.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import python_calamine
+
+from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.package import XlsxPackage
+from xlcomplaints.workbook.port import CellValue, NamedValue
+from xlcomplaints.workbook.safety import (
+    FileStamp,
+    WorkbookChangedError,
+    WorkbookLockedError,
+    atomic_write,
+    stamp_file,
+)
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+
+
+def sniff(path: Path, data: bytes) -> None:
+    """Raise a WorkbookError that says why ``data`` is not a workbook we can open."""
+    label = path.name
+    if data.startswith(OLE_MAGIC):
+        raise WorkbookError("file.encrypted" if ENCRYPTED_STREAM in data else "file.old_xls", path=label)
+    if not data.startswith(b"PK"):
+        raise WorkbookError("file.not_workbook", path=label)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = set(z.namelist())
+            bad = z.testzip()
+    except (zipfile.BadZipFile, EOFError, ValueError) as e:
+        raise WorkbookError("file.corrupt", path=label, detail=str(e) or type(e).__name__) from e
+    if bad is not None:
+        raise WorkbookError("file.corrupt", path=label, detail=f"bad entry {bad}")
+    if "xl/workbook.xml" not in names:
+        raise WorkbookError("file.not_workbook", path=label)
+
+
+class FileWorkbook:
+    """A workbook file, read once into memory; writes collect until ``save``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise WorkbookError("file.missing", path=str(path))
+        self._stamp: FileStamp = stamp_file(self.path)
+        data = self.path.read_bytes()
+        sniff(self.path, data)
+        try:
+            self._package = XlsxPackage.open(data)
+            self._calamine = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        except WorkbookError:
+            raise
+        except Exception as e:  # any parser failure on a damaged part: say so, no traceback
+            raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{type(e).__name__}: {e}") from e
+        self._values: dict[str, list[list[object]]] = {}
+
+    @property
+    def label(self) -> str:
+        return self.path.name
+
+    @property
+    def date1904(self) -> bool:
+        return self._package.date1904
+
+    def sheet_names(self) -> list[str]:
+        return [s.name for s in self._package.sheets]
+
+    def names(self) -> list[NamedValue]:
+        return [NamedValue(n.name, n.value, n.local_sheet) for n in self._package.defined_names()]
+
+    def values(self, sheet: str) -> list[list[object]]:
+        if sheet not in self._values:
+            try:
+                grid = self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            except Exception as e:
+                raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{sheet}: {e}") from e
+            self._values[sheet] = grid
+        return self._values[sheet]
+
+    def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
+        if cells:
+            self._package.write_cells(sheet, cells)
+
+    def replace_rows(self, sheet: str, first_row: int, rows: Sequence[Sequence[CellValue]]) -> None:
+        self._package.replace_rows(sheet, first_row, rows)
+
+    def save(self, target: str | Path | None = None) -> bool:
+        """Write the patched package atomically (backup kept); False when nothing changed."""
+        dest = Path(target) if target else self.path
+        if not self._package.changed_parts() and dest == self.path:
+            return False
+        try:
+            backup = atomic_write(dest, self._package.to_bytes(),
+                                  expected=self._stamp if dest == self.path else None)
+        except WorkbookLockedError as e:
+            raise WorkbookError("file.locked", path=dest.name, lock=Path(e.lock_path).name) from e
+        except WorkbookChangedError as e:
+            raise WorkbookError("file.changed", path=dest.name) from e
+        except OSError as e:
+            raise WorkbookError("file.write_failed", path=str(dest), detail=e.strerror or str(e)) from e
+        if dest == self.path:
+            self._stamp = stamp_file(self.path)
+        return True

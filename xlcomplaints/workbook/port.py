@@ -1,0 +1,54 @@
+"""The workbook port: the few operations every flow needs from a workbook.
+
+Two adapters implement it: ``FileWorkbook`` (an .xlsx/.xlsm on disk, lossless) and
+``xlcomplaints.excel.XlwingsWorkbook`` (the workbook open in Excel). Flows are
+written once against this protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+CellValue = str | int | float | bool | datetime | date | None
+
+
+@dataclass(frozen=True)
+class NamedValue:
+    """A defined name: its text, and the sheet it is scoped to (None = workbook)."""
+
+    name: str
+    value: str
+    local_sheet: str | None = None
+
+
+class WorkbookPort(Protocol):
+    @property
+    def label(self) -> str:
+        """What to call the workbook in messages (its file name)."""
+        ...
+
+    @property
+    def date1904(self) -> bool: ...
+
+    def sheet_names(self) -> list[str]: ...
+
+    def names(self) -> list[NamedValue]: ...
+
+    def values(self, sheet: str) -> list[list[object]]:
+        """The sheet's cells from A1 to its last used cell, as Python values."""
+        ...
+
+    def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
+        """Write values at 1-based (row, col); None clears a value, keeping the cell's format."""
+        ...
+
+    def replace_rows(self, sheet: str, first_row: int, rows: Sequence[Sequence[CellValue]]) -> None:
+        """Replace everything from ``first_row`` down (owned sheets only)."""
+        ...
+
+    def save(self) -> bool:
+        """Make the writes permanent; False when there was nothing to change."""
+        ...

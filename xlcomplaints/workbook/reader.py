@@ -1,0 +1,108 @@
+"""Read a branch workbook through the port: find our sheets by stamp, then read them.
+
+The result keeps, next to the records, where each sheet's columns really are, so a
+refresh writes computed cells exactly where the office's layout has them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xlcomplaints.core.models import BranchData, CallbackAttempt, CalendarEntry, Complaint, Settings, TrackingStep
+from xlcomplaints.core.problems import Level, Problem
+from xlcomplaints.core.rows import Layout, find_layout, read_records
+from xlcomplaints.core.settings import read_settings
+from xlcomplaints.spec import branch as B
+from xlcomplaints.spec.model import SheetSpec
+from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.port import WorkbookPort
+from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, Stamp, version_tuple
+
+SPECS: dict[str, SheetSpec] = {s.kind: s for s in B.BRANCH_SHEETS}
+
+
+@dataclass
+class BranchRead:
+    """A branch workbook as read: records, where they sit, and what was wrong."""
+
+    data: BranchData
+    stamp: Stamp
+    sheets: dict[str, str]  # kind → actual sheet name
+    layouts: dict[str, Layout] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def supported_range(current: str) -> str:
+    major = current.split(".")[0]
+    return f"{major}.0.0 – {current}"
+
+
+def check_version(stamp: Stamp, kind: str, current: str, label: str) -> None:
+    if stamp.kind != kind:
+        raise WorkbookError("file.wrong_kind", path=label, kind=stamp.kind, expected=kind)
+    have, want = version_tuple(stamp.version), version_tuple(current)
+    if have[:1] != want[:1] or have > want:
+        newer = have > want
+        raise WorkbookError(
+            "file.version_unsupported", path=label, version=stamp.version, supported=supported_range(current),
+            hint=("请升级 xlcomplaints。" if newer else "请用 xlcomplaints new 新建后迁移数据。"),
+        )
+
+
+def find_stamps(port: WorkbookPort) -> tuple[Stamp, dict[str, str]]:
+    """The template stamp and our sheets by kind (a sheet the office renamed is still found)."""
+    template: Stamp | None = None
+    sheets: dict[str, str] = {}
+    existing = set(port.sheet_names())
+    for n in port.names():
+        if n.name.lower() == TEMPLATE_NAME and n.local_sheet is None:
+            template = Stamp.parse(n.value)
+        elif n.name.lower() == SHEET_NAME and n.local_sheet in existing:
+            s = Stamp.parse(n.value)
+            if s is not None:
+                sheets.setdefault(s.kind, n.local_sheet)
+    if template is None:
+        raise WorkbookError("file.not_ours", path=port.label)
+    return template, sheets
+
+
+def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
+    """Read every input sheet; raises WorkbookError only when the file as a whole is unusable."""
+    stamp, sheets = find_stamps(port)
+    check_version(stamp, B.BRANCH_TEMPLATE_KIND, B.BRANCH_TEMPLATE_VERSION, port.label)
+    if "register" not in sheets:
+        raise WorkbookError("file.sheet_missing", path=port.label, sheet=B.REGISTER.title(lang))
+    problems: list[Problem] = []
+    layouts: dict[str, Layout] = {}
+    date1904 = port.date1904
+
+    settings = Settings()
+    if "settings" in sheets:
+        settings, p = read_settings(port.values(sheets["settings"]), sheets["settings"], date1904=date1904,
+                                    lang=lang)
+        problems += p
+
+    def table(kind: str, model: type) -> list:
+        if kind not in sheets:
+            return []
+        grid = port.values(sheets[kind])
+        layout, p = find_layout(grid, SPECS[kind], sheets[kind])
+        problems.extend(p)
+        if layout is None:
+            return []
+        layouts[kind] = layout
+        records, p = read_records(grid, layout, model, date1904=date1904)
+        problems.extend(p)
+        return records
+
+    complaints = table("register", Complaint)
+    tracking = table("tracking", TrackingStep)
+    callbacks = table("callbacks", CallbackAttempt)
+    calendar = table("calendar", CalendarEntry)
+    for kind in ("overdue", "summary"):
+        if kind not in sheets:
+            problems.append(Problem(level=Level.WARNING, code="file.sheet_missing", sheet=SPECS[kind].title(lang),
+                                    params={"path": port.label, "sheet": SPECS[kind].title(lang)}))
+    data = BranchData(settings=settings, complaints=tuple(complaints), tracking=tuple(tracking),
+                      callbacks=tuple(callbacks), calendar=tuple(calendar))
+    return BranchRead(data=data, stamp=stamp, sheets=sheets, layouts=layouts, problems=problems)
