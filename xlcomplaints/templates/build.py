@@ -8,7 +8,7 @@ print setup, the overdue colouring, the hidden stamp — is derived here from
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -290,11 +290,21 @@ def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, l
     return ws
 
 
+Customizer = Callable[[xlsxwriter.Workbook, dict[str, Worksheet]], None]
+
+
 def build_branch_workbook(
     target: str | Path | io.BytesIO, *, lang: str = "zh", settings: Settings | None = None,
-    created: datetime | None = TEMPLATE_CREATED,
+    created: datetime | None = TEMPLATE_CREATED, customize: Customizer | None = None,
+    rows: dict[str, Sequence[Sequence[Any]]] | None = None,
 ) -> None:
-    """Write a new, empty branch workbook: the template, with this branch's settings."""
+    """Write a new branch workbook: the template, with this branch's settings.
+
+    ``rows`` (by sheet kind, in spec column order) pre-fills input sheets, for samples;
+    ``customize`` gets the workbook and its sheets by kind before closing (the macro
+    variant adds its VBA project and buttons there).
+    """
+    sheets: dict[str, Worksheet] = {}
     settings = settings or Settings(language=lang)
     wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "strings_to_formulas": False,
                                       "strings_to_urls": False})
@@ -310,9 +320,10 @@ def build_branch_workbook(
         _hide_last_name(wb)
         for spec in B.BRANCH_SHEETS:
             if spec is B.SETTINGS:
-                _write_settings(wb, fm, settings, lang)
+                sheets[spec.kind] = _write_settings(wb, fm, settings, lang)
                 continue
-            ws = write_table_sheet(wb, fm, spec, lang)
+            ws = write_table_sheet(wb, fm, spec, lang, (rows or {}).get(spec.kind, ()))
+            sheets[spec.kind] = ws
             if spec is B.REGISTER:
                 ws.set_row(0, 36)
                 _register_colouring(ws, wb, spec)
@@ -324,6 +335,8 @@ def build_branch_workbook(
                 _status_colouring(ws, wb, spec.index("status"), lang)
             if not spec.owned:
                 _protect(ws)
+        if customize is not None:
+            customize(wb, sheets)
     finally:
         wb.close()
 
