@@ -1,0 +1,68 @@
+"""Shared fixtures: real workbooks on disk, built from our templates and filled as a clerk would."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from xlcomplaints.api import new_workbook
+from xlcomplaints.spec import branch as B
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_EXCEL = ROOT.parent / "shared" / "fixtures" / "real-excel"
+HAS_SOFFICE = shutil.which("soffice") is not None
+
+
+def type_rows(path: Path, sheet_kind: str, rows: Sequence[dict[str, Any]], lang: str = "zh") -> None:
+    """Type rows into a sheet with openpyxl, by column key, the way a clerk fills cells."""
+    spec = {s.kind: s for s in B.BRANCH_SHEETS}[sheet_kind]
+    wb = openpyxl.load_workbook(path)
+    ws = wb[spec.title(lang)]
+    for r, row in enumerate(rows, start=2):
+        for key, value in row.items():
+            ws.cell(r, spec.index(key) + 1, value)
+    wb.save(path)
+
+
+@pytest.fixture
+def branch(tmp_path: Path) -> Callable[..., Path]:
+    """Make a new branch workbook; optionally type rows into its sheets."""
+
+    def make(name: str = "bj01.xlsx", lang: str = "zh", **sheets: Sequence[dict[str, Any]]) -> Path:
+        path = tmp_path / name
+        new_workbook(path, branch_code="BJ01", branch_name="北京一店", lang=lang)
+        for kind, rows in sheets.items():
+            type_rows(path, kind, rows, lang)
+        return path
+
+    return make
+
+
+def soffice_convert(src: Path, outdir: Path, fmt: str = "xlsx", recalc: bool = False) -> Path:
+    """Convert with LibreOffice headless in a private profile; optionally recalculating on load."""
+    profile = outdir / "lo-profile"
+    if recalc:
+        user = profile / "user"
+        user.mkdir(parents=True, exist_ok=True)
+        (user / "registrymodifications.xcu").write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+            'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+            '<item oor:path="/org.openoffice.Office.Calc/Formula/Load">'
+            '<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>\n'
+            "</oor:items>\n", encoding="utf-8")
+    outdir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(
+        ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", fmt,
+         "--outdir", str(outdir), str(src)],
+        capture_output=True, text=True, timeout=180,
+    )
+    out = outdir / f"{src.stem}.{fmt.split(':')[0]}"
+    assert proc.returncode == 0 and out.exists(), proc.stderr + proc.stdout
+    return out

@@ -1,0 +1,170 @@
+"""Deadlines, statuses and the life of a complaint, checked by hand against the 2026 calendar.
+
+National Day 2026: Oct 1–7 off; Sun Sep 20 and Sat Oct 10 are make-up working days.
+Spring Festival 2026: Feb 15–23 off; Sat Feb 14 and Sat Feb 28 are make-up working days.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xlcomplaints.core.deadlines import Cycle, evaluate, make_calendar
+from xlcomplaints.core.lifecycle import build_cycle, find_repeats
+from xlcomplaints.core.models import CallbackAttempt, Complaint, PolicyRule, Settings, TrackingStep
+from xlcomplaints.core.policy import default_policy
+
+SETTINGS = Settings(policy=default_policy())
+CAL = make_calendar(SETTINGS)
+EOD = (23, 59, 59)
+
+
+def complaint(**kw) -> Complaint:
+    base = dict(row=2, no="BJ01-2609-001", received_at=datetime(2026, 9, 29, 10), channel="phone", customer="张三",
+                category="facilities", severity="general", validity="valid", content="电梯停运")
+    return Complaint(**{**base, **kw})
+
+
+def due(c: Complaint, stage: str, now: datetime = datetime(2026, 10, 1), s: Settings = SETTINGS,
+        cycle: Cycle | None = None):
+    return evaluate(c, s, make_calendar(s), now, cycle).stages[stage]
+
+
+@pytest.mark.parametrize(("received", "expected"), [
+    (datetime(2026, 9, 29, 10), datetime(2026, 10, 9, *EOD)),    # 9/30, 10/8, 10/9
+    (datetime(2026, 9, 30, 17, 30), datetime(2026, 10, 10, *EOD)),  # 10/8, 10/9, make-up Sat 10/10
+    (datetime(2026, 10, 3, 11), datetime(2026, 10, 10, *EOD)),   # received in the holiday
+    (datetime(2026, 9, 18, 9), datetime(2026, 9, 22, *EOD)),     # Fri → make-up Sun 9/20, 9/21, 9/22
+    (datetime(2026, 2, 13, 10), datetime(2026, 2, 25, *EOD)),    # make-up Sat 2/14, then 2/24, 2/25
+    (datetime(2026, 2, 26, 10), datetime(2026, 3, 2, *EOD)),     # 2/27, make-up Sat 2/28, Mon 3/2
+])
+def test_resolve_in_three_working_days(received: datetime, expected: datetime) -> None:
+    assert due(complaint(received_at=received), "resolve").due == expected
+
+
+def test_hours_working_hours_calendar_days_and_callbacks() -> None:
+    c = complaint(received_at=datetime(2026, 9, 30, 17, 30), severity="major", complexity="complex",
+                  resolved_at=datetime(2026, 9, 30, 17, 45))
+    assert due(c, "first_contact").due == datetime(2026, 9, 30, 19, 30)       # 2 wall-clock hours
+    assert due(c, "report").due == datetime(2026, 10, 1, 17, 30)             # major: 24 hours
+    assert due(c, "close").due == datetime(2026, 10, 21, *EOD)               # major: 21 calendar days
+    # complex: 5 WD after the resolution day: 10/8, 10/9, Sat 10/10, 10/12, 10/13
+    assert due(c, "callback").due == datetime(2026, 10, 13, *EOD)
+    hours = Settings(policy=(PolicyRule(stage="acknowledge", amount=2, unit="working_hours"),))
+    assert due(c, "acknowledge", s=hours).due == datetime(2026, 10, 8, 10, 30)  # 30 min on 9/30, 1.5 h on 10/8
+
+
+def test_statuses_and_lateness_in_the_rule_unit() -> None:
+    c = complaint(received_at=datetime(2026, 9, 29, 10), acknowledged_at=datetime(2026, 9, 29, 12),
+                  first_contact_at=datetime(2026, 9, 29, 13))
+    at = datetime(2026, 10, 9, 20)
+    r = evaluate(c, SETTINGS, CAL, at)
+    assert r.stages["acknowledge"].status == "done_on_time"
+    assert r.stages["first_contact"].status == "done_late"
+    assert r.stages["first_contact"].late_by == pytest.approx(1.0)           # an hour late
+    assert r.stages["resolve"].status == "due_soon"                          # due 10/9 23:59:59, 4 h left
+    assert r.stages["resolve"].late_by == pytest.approx(4 / 24, abs=0.01)    # left, in working days
+    assert r.stages["reply"].status == "overdue"                             # 2 days: due 10/1 23:59:59
+    assert r.stages["close"].status == "overdue"                             # 9 days: due 10/8 23:59:59
+    assert r.stages["report"].status == "not_applicable"                     # not major
+    assert r.stages["callback"].status == "not_due" and r.stages["callback"].due is None
+    assert r.status == "open"
+    assert r.days_overdue == pytest.approx(round((at - datetime(2026, 10, 1, *EOD)).total_seconds() / 86400, 1))
+    assert r.escalation == "manager"                                          # overdue by more than 3 days
+    assert r.next_action == "resolve"
+
+
+def test_not_late_across_the_holiday() -> None:
+    """A case received before National Day is not overdue on Oct 8 under a working-day limit."""
+    c = complaint(received_at=datetime(2026, 9, 30, 16))
+    r = evaluate(c, SETTINGS, CAL, datetime(2026, 10, 8, 12))
+    assert r.stages["resolve"].status in ("not_due", "due_soon")
+
+
+def test_invalid_complaints_have_no_handling_deadlines() -> None:
+    r = evaluate(complaint(validity="invalid"), SETTINGS, CAL, datetime(2026, 12, 1))
+    assert {s.status for s in r.stages.values()} == {"not_applicable"}
+    assert r.status == "invalid" and r.escalation == "none" and r.days_overdue is None
+
+
+def test_pause_for_the_customer_pushes_the_due_time() -> None:
+    c = complaint(received_at=datetime(2026, 11, 2, 10))  # Monday
+    steps = [TrackingStep(no=c.no, at=datetime(2026, 11, 2, 11), step="waiting_customer"),
+             TrackingStep(no=c.no, at=datetime(2026, 11, 4, 11), step="resumed")]
+    cycle = build_cycle(c, steps, [], SETTINGS, datetime(2026, 11, 10))
+    assert cycle.pauses == ((datetime(2026, 11, 2, 11), datetime(2026, 11, 4, 11)),)
+    plain = due(c, "resolve", now=datetime(2026, 11, 3)).due
+    paused = due(c, "resolve", now=datetime(2026, 11, 3), cycle=cycle).due
+    assert plain == datetime(2026, 11, 5, *EOD)
+    assert paused == datetime(2026, 11, 9, *EOD)      # two paused working days (11/2, 11/3) later
+    waiting = build_cycle(c, steps[:1], [], SETTINGS, datetime(2026, 11, 3))
+    assert evaluate(c, SETTINGS, CAL, datetime(2026, 11, 3), waiting).status == "paused"
+
+
+def test_a_whole_life_unreachable_unsatisfied_reopened_escalated() -> None:
+    c = complaint(received_at=datetime(2026, 9, 29, 10), severity="important",
+                  acknowledged_at=datetime(2026, 9, 29, 11), first_contact_at=datetime(2026, 9, 29, 11, 30),
+                  resolved_at=datetime(2026, 9, 30, 16), replied_at=datetime(2026, 9, 30, 17))
+    calls = [CallbackAttempt(no=c.no, at=datetime(2026, 10, 8, 10), outcome="unreachable"),
+             CallbackAttempt(no=c.no, at=datetime(2026, 10, 9, 10), outcome="unreachable")]
+    cyc = build_cycle(c, [], calls[:1], SETTINGS, datetime(2026, 10, 8, 12))
+    r = evaluate(c, SETTINGS, CAL, datetime(2026, 10, 8, 12), cyc)
+    assert r.stages["callback"].due == datetime(2026, 10, 9, 10)            # retry after 24 hours
+    assert r.next_action == "retry_callback" and r.status == "awaiting_callback"
+    cyc = build_cycle(c, [], calls, SETTINGS, datetime(2026, 10, 9, 12))
+    assert evaluate(c, SETTINGS, CAL, datetime(2026, 10, 9, 12), cyc).stages["callback"].due == datetime(2026, 10, 11, 10)
+    calls.append(CallbackAttempt(no=c.no, at=datetime(2026, 10, 10, 15), outcome="unsatisfied", score=3))
+    cyc = build_cycle(c, [], calls, SETTINGS, datetime(2026, 10, 12, 9))
+    r = evaluate(c, SETTINGS, CAL, datetime(2026, 10, 12, 9), cyc)
+    assert r.reopen_count == 1 and r.status == "reopened"
+    # the new cycle counts from the reopening: 3 working days from Sat 10/10 (a make-up day) → 10/14
+    assert r.stages["resolve"].due == datetime(2026, 10, 14, *EOD) and r.stages["resolve"].done_at is None
+    assert r.stages["acknowledge"].status == "done_on_time"                  # first-cycle history kept
+    second = c.model_copy(update={"resolved_at": datetime(2026, 10, 13, 10)})
+    calls.append(CallbackAttempt(no=c.no, at=datetime(2026, 10, 14, 10), outcome="unsatisfied", score=2))
+    cyc = build_cycle(second, [], calls, SETTINGS, datetime(2026, 10, 15, 9))
+    r = evaluate(second, SETTINGS, CAL, datetime(2026, 10, 15, 9), cyc)
+    assert r.reopen_count == 2 and r.escalation == "general_manager"
+    final = second.model_copy(update={"closed_at": datetime(2026, 10, 20, 10)})
+    calls.append(CallbackAttempt(no=c.no, at=datetime(2026, 10, 19, 10), outcome="satisfied", score=8))
+    steps = [TrackingStep(no=c.no, at=datetime(2026, 10, 18, 10), step="resolved")]
+    cyc = build_cycle(final, steps, calls, SETTINGS, datetime(2026, 10, 21))
+    r = evaluate(final, SETTINGS, CAL, datetime(2026, 10, 21), cyc)
+    assert r.status == "closed" and r.stages["callback"].status == "done_on_time"
+
+
+def test_callback_gives_up_after_max_attempts() -> None:
+    c = complaint(resolved_at=datetime(2026, 9, 30, 16))
+    calls = [CallbackAttempt(no=c.no, at=datetime(2026, 10, 8 + i, 10), outcome="unreachable") for i in range(3)]
+    cyc = build_cycle(c, [], calls, SETTINGS, datetime(2026, 10, 12))
+    assert cyc.gave_up_callback and cyc.callbacks_failed == 3
+
+
+def test_repeat_complaints_match_phone_then_name() -> None:
+    a = complaint(no="A", phone="13812345678", received_at=datetime(2026, 10, 1))
+    b = complaint(no="B", phone="138 1234 5678", received_at=datetime(2026, 10, 20), customer="张先生")
+    c = complaint(no="C", phone="13812345678", received_at=datetime(2026, 12, 1))       # outside 30 days of B
+    d = complaint(no="D", phone=None, customer="李四", received_at=datetime(2026, 10, 2))
+    e = complaint(no="E", phone=None, customer="李四", received_at=datetime(2026, 10, 5))
+    f = complaint(no="F", phone="13812345678", category="billing", received_at=datetime(2026, 10, 3))
+    assert find_repeats([a, b, c, d, e, f], 30) == {"B": "A", "E": "D"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 20)),
+       st.sampled_from(["acknowledge", "first_contact", "resolve", "reply", "close"]),
+       st.integers(min_value=0, max_value=20 * 24))
+def test_doing_it_later_never_improves_the_status(received: datetime, stage: str, hours: int) -> None:
+    c = complaint(received_at=received)
+    done_field = {"acknowledge": "acknowledged_at", "first_contact": "first_contact_at", "resolve": "resolved_at",
+                  "reply": "replied_at", "close": "closed_at"}[stage]
+    early = due(c.model_copy(update={done_field: received + timedelta(hours=hours)}), stage)
+    late = due(c.model_copy(update={done_field: received + timedelta(hours=hours + 30)}), stage)
+    assert early.due == late.due
+    order = {"done_on_time": 0, "done_late": 1}
+    assert order[early.status] <= order[late.status]
+    if late.status == "done_late" and early.status == "done_late":
+        assert late.late_by >= early.late_by

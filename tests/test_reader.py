@@ -1,0 +1,164 @@
+"""Template → rows typed as a clerk would (openpyxl) → read → the models we expect."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlcomplaints.core.models import Complaint
+from xlcomplaints.core.problems import Level
+from xlcomplaints.flows import check
+from xlcomplaints.spec import branch as B
+from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.reader import read_branch
+
+NOW = datetime(2026, 11, 22, 9, 0)
+
+
+def test_round_trip_equal_models(branch) -> None:
+    path = branch(register=[
+        {"no": "BJ01-2611-001", "received_at": "2026/11/3 14:05", "case_type": "投诉", "channel": "热线",
+         "customer": " 张三 ", "phone": 13812345678, "location": "3栋1202", "category": "Facilities",
+         "severity": "重大", "validity": "valid", "complexity": "复杂", "escalated": "是",
+         "content": "电梯停运", "department": "工程部", "handler": "王工",
+         "acknowledged_at": datetime(2026, 11, 3, 15, 0), "first_contact_at": "2026年11月3日 15时30分",
+         "resolved_at": "2026.11.5", "closed_at": 46000.5},
+        {"received_at": "２０２６-１１-０４ ０９:１０", "channel": "Email", "customer": "李四",
+         "phone": "+86 139-1234-5678", "category": "收费", "severity": "一般", "validity": "无效",
+         "content": "+1 不是公式 @客服", "escalated": "N"},
+    ])
+    read = read_branch(FileWorkbook(path))
+    assert read.problems == []
+    a, b = read.data.complaints
+    assert a == Complaint(
+        row=2, no="BJ01-2611-001", received_at=datetime(2026, 11, 3, 14, 5), case_type="complaint", channel="phone",
+        customer="张三", phone="13812345678", location="3栋1202", category="facilities", severity="major",
+        validity="valid", complexity="complex", escalated=True, content="电梯停运", department="工程部",
+        handler="王工", acknowledged_at=datetime(2026, 11, 3, 15), first_contact_at=datetime(2026, 11, 3, 15, 30),
+        resolved_at=datetime(2026, 11, 5), closed_at=datetime(2025, 12, 9, 12))
+    assert b == Complaint(row=3, received_at=datetime(2026, 11, 4, 9, 10), channel="email", customer="李四",
+                          phone="13912345678", category="billing", severity="general", validity="invalid",
+                          content="+1 不是公式 @客服", escalated=False)
+    assert read.data.settings.branch_code == "BJ01"
+    assert read.data.settings.office_start == time(9, 0)
+    assert len(read.data.settings.policy) == 12
+
+
+def test_header_tolerance_extra_columns_and_trailing_blanks(branch, tmp_path: Path) -> None:
+    path = branch(register=[{"received_at": "2026-11-03 10:00", "channel": "电话", "customer": "王五",
+                             "category": "其他", "severity": "一般", "validity": "有效", "content": "x"}])
+    wb = openpyxl.load_workbook(path)
+    ws = wb["投诉登记"]
+    ws.protection.sheet = False
+    ws.insert_rows(1)                      # the office adds a title row above the header
+    ws["A1"] = "北京一店 2026 年投诉登记表"
+    ws.insert_cols(3)                      # and its own column
+    ws["C2"] = "录入人"
+    ws["C3"] = "小林"
+    ws["B2"] = " 受理\n时间 "                # header typed with a line break and spaces
+    ws["E2"] = "ＣＨＡＮＮＥＬ"               # full-width English label
+    for r in range(4, 30):                 # formatted but empty trailing rows
+        ws.cell(r, 2).number_format = "yyyy-mm-dd"
+    wb.save(path)
+    read = read_branch(FileWorkbook(path))
+    layout = read.layouts["register"]
+    assert layout.header_row == 2 and layout.columns["received_at"] == 2 and layout.columns["channel"] == 5
+    assert [c.customer for c in read.data.complaints] == ["王五"]
+    assert read.data.complaints[0].received_at == datetime(2026, 11, 3, 10)
+    assert read.problems == []
+
+
+def test_bad_cells_are_located_never_guessed(branch) -> None:
+    path = branch(register=[
+        {"no": "A1", "received_at": "11/3", "channel": "飞鸽传书", "customer": "张三", "phone": "12345",
+         "category": "其他", "severity": "一般", "validity": "有效", "content": "x"},
+        {"no": "A1", "received_at": "2026-11-03 10:00", "channel": "电话", "customer": "李四",
+         "category": "其他", "severity": "", "validity": "有效", "content": "y",
+         "closed_at": "2026-11-01 10:00", "resolved_at": "2027-06-01"},
+    ], tracking=[{"no": "ZZ-9", "at": "2026-11-04 10:00", "step": "分派"}],
+       callbacks=[{"no": "A1", "at": "2026-11-05 10:00", "method": "电话", "caller": "小林", "outcome": "满意",
+                   "score": 11}])
+    _, problems = check(FileWorkbook(path), now=NOW)
+    found = {(p.sheet, p.cell, p.code) for p in problems}
+    assert ("投诉登记", "B2", "date.no_year") in found
+    assert ("投诉登记", "D2", "choice.unknown") in found
+    assert ("投诉登记", "F2", "phone.too_short") in found
+    assert ("投诉登记", "K3", "required") in found
+    assert ("投诉登记", "A3", "no.duplicate") in found
+    assert ("投诉登记", "Z3", "time.before_received") in found  # closed before received
+    assert ("投诉登记", "W3", "time.future") in found
+    assert ("投诉登记", "Z3", "time.out_of_order") in found     # closed before resolved
+    assert ("处理跟踪", "A2", "ref.unknown_no") in found
+    assert ("回访记录", "F2", "number.too_large") in found
+    by_cell = {p.cell: p for p in problems if p.sheet == "投诉登记"}
+    p = by_cell["D2"]
+    assert p.column == "投诉渠道" and p.value == "飞鸽传书" and p.level is Level.ERROR
+    assert "电话" in p.message("zh") and "Phone" in p.message("en")
+
+
+@pytest.mark.parametrize(("content", "code"), [
+    (b"", "file.not_workbook"),
+    (b"hello, not a workbook", "file.not_workbook"),
+    (b"PK\x03\x04broken zip", "file.corrupt"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "file.old_xls"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptedPackage".encode("utf-16-le") + b"\0" * 600, "file.encrypted"),
+])
+def test_unreadable_files_say_why(tmp_path: Path, content: bytes, code: str) -> None:
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(WorkbookError) as e:
+        read_branch(FileWorkbook(path))
+    assert e.value.code == code
+    assert "x.xlsx" in e.value.message("zh") and "x.xlsx" in e.value.message("en")
+
+
+def test_a_workbook_not_from_our_templates(tmp_path: Path) -> None:
+    path = tmp_path / "plain.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["投诉编号", "受理时间"])
+    wb.save(path)
+    with pytest.raises(WorkbookError) as e:
+        read_branch(FileWorkbook(path))
+    assert e.value.code == "file.not_ours"
+
+
+@pytest.mark.parametrize(("version", "ok"), [("1.0.0", True), ("0.9.0", False), ("1.9.0", False), ("2.0.0", False)])
+def test_template_versions(branch, version: str, ok: bool) -> None:
+    path = branch()
+    wb = openpyxl.load_workbook(path)
+    stamp = wb.defined_names["xlcomplaints.template"]
+    kind, _, fp = stamp.attr_text.strip('="').split("|")
+    stamp.attr_text = f'="{kind}|{version}|{fp}"'
+    wb.save(path)
+    if ok:
+        read_branch(FileWorkbook(path))
+        return
+    with pytest.raises(WorkbookError) as e:
+        read_branch(FileWorkbook(path))
+    assert e.value.code == "file.version_unsupported"
+    assert B.BRANCH_TEMPLATE_VERSION in e.value.message("en") and version in e.value.message("en")
+
+
+def test_settings_are_validated_like_any_sheet(branch) -> None:
+    path = branch()
+    wb = openpyxl.load_workbook(path)
+    ws = wb["设置"]
+    labels = {ws.cell(r, 1).value: r for r in range(1, 20)}
+    ws.cell(labels["上班时间"], 2, "午饭后")
+    ws.cell(labels["重复投诉判定期(天)"], 2, 0)
+    policy_first = next(r for r in range(1, 60) if ws.cell(r, 1).value == "受理通知")
+    ws.cell(policy_first, 6, "二十四")
+    ws.cell(policy_first, 7, "周")
+    wb.save(path)
+    read = read_branch(FileWorkbook(path))
+    found = {(p.cell, p.code) for p in read.problems}
+    assert (f"B{labels['上班时间']}", "time.unreadable") in found
+    assert (f"B{labels['重复投诉判定期(天)']}", "number.too_small") in found
+    assert (f"F{policy_first}", "number.unreadable") in found
+    assert (f"G{policy_first}", "choice.unknown") in found
+    # a rule that could not be read is left out, never half-applied
+    assert all(r.stage != "acknowledge" for r in read.data.settings.policy)

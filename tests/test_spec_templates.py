@@ -1,0 +1,143 @@
+"""The specs are the single source: models, templates and stamps follow them."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from tests.conftest import HAS_SOFFICE, ROOT, soffice_convert
+from xlcomplaints.core import models
+from xlcomplaints.spec import BRANCH_SHEETS, REPORT_SHEETS
+from xlcomplaints.spec import branch as B
+from xlcomplaints.spec.model import ColType
+from xlcomplaints.templates.build import TEMPLATES
+from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.reader import find_stamps
+
+TEMPLATE_DIR = ROOT / "workbook_templates"
+MODEL_OF = {"register": models.Complaint, "tracking": models.TrackingStep, "callbacks": models.CallbackAttempt,
+            "calendar": models.CalendarEntry, "policy": models.PolicyRule}
+
+
+@pytest.mark.parametrize("kind", sorted(MODEL_OF))
+def test_models_carry_exactly_the_input_columns(kind: str) -> None:
+    spec = {s.kind: s for s in (*BRANCH_SHEETS, B.POLICY)}[kind]
+    fields = set(MODEL_OF[kind].model_fields) - {"row"}
+    assert fields == {c.key for c in spec.input_columns}
+
+
+def test_keys_are_unique_and_labels_present() -> None:
+    for spec in (*BRANCH_SHEETS, *REPORT_SHEETS, B.POLICY):
+        keys = [c.key for c in spec.columns]
+        assert len(keys) == len(set(keys)), spec.kind
+        for c in spec.columns:
+            assert c.zh and c.en, (spec.kind, c.key)
+            assert (c.vocab is not None) == (c.type in (ColType.CHOICE,) or (c.type is ColType.BOOL and c.vocab is not None))
+
+
+def test_register_holds_what_the_domain_brief_lists() -> None:
+    keys = {c.key for c in B.REGISTER.columns}
+    assert {"no", "received_at", "channel", "customer", "phone", "location", "product", "order_ref", "category",
+            "severity", "validity", "content", "request", "department", "handler", "acknowledged_at",
+            "first_contact_at", "resolved_at", "replied_at", "callback_at", "closed_at", "result", "root_cause",
+            "corrective_action", "remarks", "status", "days_overdue", "escalation", "repeat_of",
+            "next_action"} <= keys
+    computed = {c.key for c in B.REGISTER.computed_columns}
+    assert {"acknowledge_due", "close_status", "status", "next_action"} <= computed
+    # computed columns sit together at the end, so a clerk's typing area is one block
+    idx = [B.REGISTER.index(k) for k in computed]
+    assert sorted(idx) == list(range(len(B.REGISTER.input_columns), len(B.REGISTER.columns)))
+
+
+def _contents(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_committed_template_matches_its_spec(name: str) -> None:
+    buf = io.BytesIO()
+    TEMPLATES[name](buf)
+    committed = (TEMPLATE_DIR / name).read_bytes()
+    assert _contents(buf.getvalue()) == _contents(committed), (
+        f"{name} is stale: run `python scripts/build_templates.py`")
+
+
+def test_fingerprint_changes_with_the_spec() -> None:
+    from dataclasses import replace
+
+    changed = replace(B.REGISTER, columns=(replace(B.REGISTER.columns[0], width=99), *B.REGISTER.columns[1:]))
+    assert changed.fingerprint() != B.REGISTER.fingerprint()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_template_structure(lang: str) -> None:
+    path = TEMPLATE_DIR / f"branch-{lang}.xlsx"
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == [s.title(lang) for s in BRANCH_SHEETS]
+    ws = wb[B.REGISTER.title(lang)]
+    assert [c.value for c in ws[1]] == [c.label(lang) for c in B.REGISTER.columns]
+    assert ws.freeze_panes == "C2"
+    assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
+    assert ws.protection.sheet and not ws.protection.password
+    assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$1:$1"
+    # input columns unlocked, computed ones locked; every choice column has a dropdown
+    dims = list(ws.column_dimensions.values())
+    for i, col in enumerate(B.REGISTER.columns, start=1):
+        dim = next(d for d in dims if d.min <= i <= d.max)  # adjacent identical columns share a <col>
+        protection = wb._protections[wb._cell_styles[dim.style_id].protectionId]  # noqa: SLF001
+        assert (protection.locked is not False) == col.computed, col.key
+    lists = {next(iter(dv.sqref.ranges)).min_col: dv for dv in ws.data_validations.dataValidation if dv.type == "list"}
+    for i, col in enumerate(B.REGISTER.columns, start=1):
+        if col.vocab is not None and not col.computed:
+            assert i in lists, col.key
+            assert lists[i].formula1.strip('"').split(",") == col.vocab.labels(lang)
+    assert ws.conditional_formatting, "overdue colouring"
+    rules = [r.formula[0] for cf in ws.conditional_formatting for r in cf.rules if r.formula]
+    assert any("NOW()" in f for f in rules)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_template_stamps_survive_a_rename(tmp_path: Path, lang: str) -> None:
+    path = tmp_path / "renamed.xlsx"
+    path.write_bytes((TEMPLATE_DIR / f"branch-{lang}.xlsx").read_bytes())
+    # An office translates its sheet names and moves the register to the end (Excel keeps the names).
+    wb = openpyxl.load_workbook(path)
+    wb[B.REGISTER.title(lang)].title = "Complaints 2026"
+    wb.move_sheet("Complaints 2026", offset=5)
+    wb.save(path)
+    stamp, sheets = find_stamps(FileWorkbook(path))
+    assert stamp.kind == "branch" and stamp.version == B.BRANCH_TEMPLATE_VERSION
+    assert sheets["register"] == "Complaints 2026"
+    assert set(sheets) == {s.kind for s in BRANCH_SHEETS}
+
+
+def test_stamp_names_are_hidden() -> None:
+    with zipfile.ZipFile(TEMPLATE_DIR / "branch-zh.xlsx") as z:
+        xml = z.read("xl/workbook.xml").decode()
+    assert xml.count('name="xlcomplaints.sheet"') == len(BRANCH_SHEETS)
+    for part in xml.split("<definedName ")[1:]:
+        if "xlcomplaints." in part.split(">")[0]:
+            assert 'hidden="1"' in part.split(">")[0]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) not installed")
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_templates_open_in_libreoffice(tmp_path: Path, name: str) -> None:
+    out = soffice_convert(TEMPLATE_DIR / name, tmp_path, "xlsx")
+    names = CalamineWorkbook.from_path(out).sheet_names
+    assert len(names) >= 7 if name.startswith("branch") else len(REPORT_SHEETS)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) not installed")
+def test_template_renders_to_pdf(tmp_path: Path) -> None:
+    pdf = soffice_convert(TEMPLATE_DIR / "branch-zh.xlsx", tmp_path, "pdf")
+    assert pdf.stat().st_size > 10_000
