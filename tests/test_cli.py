@@ -1,0 +1,72 @@
+"""The command line as users run it: a real subprocess, real files, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import type_rows
+
+CLI = [sys.executable, "-m", "xlcomplaints.cli"]
+
+
+def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120,
+                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+
+
+def test_new_validate_refresh(tmp_path: Path) -> None:
+    wb = tmp_path / "bj01.xlsx"
+    assert run("new", wb, "--branch-code", "BJ01", "--branch-name", "北京一店").returncode == 0
+    assert run("new", wb, "--branch-code", "BJ01").returncode == 2          # never overwrites silently
+    clean = run("validate", wb)
+    assert clean.returncode == 0 and "没有发现问题" in clean.stdout
+    type_rows(wb, "register", [{"received_at": "2026/13/1", "channel": "电话", "customer": "张三",
+                                "category": "其他", "severity": "一般", "validity": "有效", "content": "x"}])
+    bad = run("validate", wb, "--json", "--lang", "en")
+    assert bad.returncode == 1
+    problems = json.loads(bad.stdout)
+    p = next(p for p in problems if p["cell"] == "B2")
+    assert p["sheet"] == "投诉登记" and p["column"] == "受理时间" and p["value"] == "2026/13/1"
+    assert p["level"] == "error" and "date" in p["message"].lower()
+    refreshed = run("refresh", wb, "--now", "2026-11-22 09:00", "--lang", "en")
+    assert refreshed.returncode == 0 and "Saved" in refreshed.stdout
+    again = run("refresh", wb, "--now", "2026-11-22 09:00", "--lang", "en")
+    assert "Nothing changed" in again.stdout
+
+
+@pytest.mark.parametrize(("content", "zh", "en"), [
+    (b"not a workbook", "不是 Excel 工作簿", "is not an Excel workbook"),
+    (b"PK\x03\x04\x00\x00garbage", "已损坏", "is damaged"),
+])
+def test_unreadable_files_exit_2_with_a_clear_message(tmp_path: Path, content: bytes, zh: str, en: str) -> None:
+    path = tmp_path / "branch.xlsx"
+    path.write_bytes(content)
+    for lang, text in (("zh", zh), ("en", en)):
+        result = run("validate", path, "--lang", lang)
+        assert result.returncode == 2
+        assert text in result.stderr and "Traceback" not in result.stderr + result.stdout
+    as_json = run("validate", path, "--json")
+    assert as_json.returncode == 2 and json.loads(as_json.stdout)["error"]
+
+
+def test_missing_file_and_bad_now(tmp_path: Path) -> None:
+    missing = run("refresh", tmp_path / "nope.xlsx")
+    assert missing.returncode == 2 and "找不到文件" in missing.stderr
+    wb = tmp_path / "a.xlsx"
+    run("new", wb, "--branch-code", "SH02")
+    bad_now = run("refresh", wb, "--now", "next tuesday")
+    assert bad_now.returncode == 2 and "--now" in bad_now.stderr
+
+
+def test_demo_writes_validated_refreshed_workbooks(tmp_path: Path) -> None:
+    result = run("demo", tmp_path / "demo")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    for code in ("BJ01", "SH02", "GZ03"):
+        assert (tmp_path / "demo" / f"{code}.xlsx").exists()
+        assert f"{code}.xlsx" in result.stdout

@@ -1,0 +1,164 @@
+"""refresh and assign-ids write only what they own, atomically, and lose nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from tests.conftest import HAS_SOFFICE, soffice_convert
+from xlcomplaints.flows import assign_ids_flow, refresh_flow
+from xlcomplaints.spec import branch as B
+from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.file import FileWorkbook
+
+NOW = datetime(2026, 10, 9, 9, 0)
+ROWS = [
+    {"received_at": "2026/9/30 17:30", "channel": "电话", "customer": "张三", "phone": "13812345678",
+     "category": "设施设备", "severity": "一般", "validity": "有效", "content": "电梯经常停运"},
+    {"no": "BJ01-2609-001", "received_at": datetime(2026, 9, 29, 10), "channel": "来访", "customer": "李四",
+     "category": "服务态度", "severity": "重大", "validity": "有效", "content": "保安态度恶劣",
+     "acknowledged_at": "2026-09-29 11:00", "resolved_at": "2026年10月9日 14时05分"},
+]
+
+
+def parts(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as z:
+        return {n: hashlib.sha256(z.read(n)).hexdigest() for n in z.namelist()}
+
+
+def sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet name → its part, from the workbook's own relationships."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    names = wb.sheetnames
+    wb.close()
+    return {n: f"xl/worksheets/sheet{i}.xml" for i, n in enumerate(names, start=1)}
+
+
+def test_refresh_writes_only_owned_parts_and_cells(branch) -> None:
+    path = branch(register=ROWS)
+    # the clerk's own sheet and a note beside the data
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("我的统计")["A1"] = "自己的笔记"
+    wb["投诉登记"].cell(2, len(B.REGISTER.columns) + 2, "办公室自己的列")
+    wb.save(path)
+    before = parts(path)
+    before_cells = openpyxl.load_workbook(path)
+    assert refresh_flow(FileWorkbook(path), now=NOW).changed
+    after = parts(path)
+    where = sheet_parts(path)
+    owned = {where["投诉登记"], where["逾期清单"], where["汇总"]}
+    assert {n for n in before if before[n] != after.get(n)} <= owned
+    assert set(before) == set(after)
+    # every input cell and the office's own column are as they were
+    now_cells = openpyxl.load_workbook(path)
+    computed = {B.REGISTER.index(c.key) + 1 for c in B.REGISTER.computed_columns}
+    old, new = before_cells["投诉登记"], now_cells["投诉登记"]
+    for row in old.iter_rows(min_row=1, max_row=3):
+        for cell in row:
+            if cell.column not in computed:
+                assert new.cell(cell.row, cell.column).value == cell.value, cell.coordinate
+    # the values we wrote read back through an independent reader
+    grid = CalamineWorkbook.from_path(path).get_sheet_by_name("投诉登记").to_python()
+    col = {k: B.REGISTER.index(k) for k in ("resolve_due", "resolve_status", "status", "next_action")}
+    assert grid[1][col["resolve_due"]] == datetime(2026, 10, 10, 23, 59, 59)  # make-up Saturday counted
+    assert grid[2][col["resolve_status"]] == "按时完成"
+    overdue = CalamineWorkbook.from_path(path).get_sheet_by_name("逾期清单").to_python()
+    assert overdue[0][0] == "投诉编号" and overdue[1][2] == "已逾期"
+    assert overdue[1][6] == "重大"  # the major complaint on top
+
+
+def test_formula_looking_text_is_written_as_text(branch) -> None:
+    path = branch(register=ROWS)
+    wb = openpyxl.load_workbook(path)
+    for r, text in ((2, "=1+2"), (3, "@SUM(A1)")):
+        cell = wb["投诉登记"].cell(r, B.REGISTER.index("customer") + 1)
+        cell.value, cell.data_type = text, "s"   # typed as text (Excel: a leading apostrophe)
+    wb.save(path)
+    refresh_flow(FileWorkbook(path), now=NOW)
+    grid = CalamineWorkbook.from_path(path).get_sheet_by_name("逾期清单").to_python()
+    assert {row[8] for row in grid[1:]} == {"=1+2", "@SUM(A1)"}
+    with zipfile.ZipFile(path) as z:
+        xml = z.read(sheet_parts(path)["逾期清单"]).decode()
+    assert "<f>" not in xml and "<f " not in xml
+
+
+def test_second_refresh_at_the_same_time_changes_nothing(branch) -> None:
+    path = branch(register=ROWS)
+    refresh_flow(FileWorkbook(path), now=NOW)
+    data, mtime = path.read_bytes(), path.stat().st_mtime_ns
+    assert not refresh_flow(FileWorkbook(path), now=NOW).changed
+    assert path.read_bytes() == data and path.stat().st_mtime_ns == mtime
+
+
+def test_backup_kept_and_refuses_when_open_in_excel_or_changed(branch) -> None:
+    path = branch(register=ROWS)
+    original = path.read_bytes()
+    refresh_flow(FileWorkbook(path), now=NOW)
+    backup = path.with_name("bj01.bak.xlsx")
+    assert backup.read_bytes() == original
+    lock = path.with_name("~$" + path.name)
+    lock.write_bytes(b"locked by clerk")
+    with pytest.raises(WorkbookError) as e:
+        refresh_flow(FileWorkbook(path), now=datetime(2026, 10, 10))
+    assert e.value.code == "file.locked"
+    lock.unlink()
+    port = FileWorkbook(path)
+    wb = openpyxl.load_workbook(path)   # a colleague saves an edit after we read the file
+    wb["投诉登记"]["E2"] = "张三丰"
+    wb.save(path)
+    edited = path.read_bytes()
+    with pytest.raises(WorkbookError) as e:
+        refresh_flow(port, now=datetime(2026, 10, 10))
+    assert e.value.code == "file.changed"
+    assert path.read_bytes() == edited   # their edit is still there
+
+
+def test_assign_ids_fills_gaps_never_renumbers(branch) -> None:
+    path = branch(register=[
+        {"no": "BJ01-2610007", "received_at": "2026-10-02 10:00", "channel": "电话", "customer": "甲",
+         "category": "其他", "severity": "一般", "validity": "有效", "content": "x"},
+        {"received_at": "2026-10-03 10:00", "channel": "电话", "customer": "乙", "category": "其他",
+         "severity": "一般", "validity": "有效", "content": "y"},
+        {"received_at": "2026-09-30 10:00", "channel": "电话", "customer": "丙", "category": "其他",
+         "severity": "一般", "validity": "有效", "content": "z"},
+    ])
+    result = assign_ids_flow(FileWorkbook(path), now=NOW)
+    assert result.assigned == {3: "BJ01-2610008", 4: "BJ01-2609001"}
+    ws = openpyxl.load_workbook(path)["投诉登记"]
+    assert [ws.cell(r, 1).value for r in (2, 3, 4)] == ["BJ01-2610007", "BJ01-2610008", "BJ01-2609001"]
+    assert assign_ids_flow(FileWorkbook(path), now=NOW).assigned == {}
+
+
+def test_refresh_xlsm_keeps_vba_and_unowned_parts(tmp_path: Path) -> None:
+    """A real Excel-saved workbook with macros: every part but the sheet we patch stays byte-identical."""
+    from tests.conftest import REAL_EXCEL
+    from xlcomplaints.workbook.package import XlsxPackage
+
+    src = REAL_EXCEL / "62629_target.xlsm"
+    path = tmp_path / src.name
+    path.write_bytes(src.read_bytes())
+    before = parts(path)
+    pkg = XlsxPackage.open(path)
+    sheet = pkg.sheets[0]
+    pkg.write_cells(sheet.name, {(1, 30): "刷新逾期", (2, 30): datetime(2026, 10, 9, 9)})
+    pkg.save(path)
+    after = parts(path)
+    assert {n for n in before if before[n] != after[n]} == {sheet.part}
+    assert before["xl/vbaProject.bin"] == after["xl/vbaProject.bin"]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) not installed")
+def test_refreshed_workbook_opens_in_libreoffice(branch, tmp_path: Path) -> None:
+    path = branch(register=ROWS)
+    refresh_flow(FileWorkbook(path), now=NOW)
+    out = soffice_convert(path, tmp_path / "lo", "xlsx")
+    ws = openpyxl.load_workbook(out, data_only=True)["投诉登记"]
+    assert ws.cell(2, B.REGISTER.index("resolve_due") + 1).value == datetime(2026, 10, 10, 23, 59, 59)
+    assert ws.cell(3, B.REGISTER.index("status") + 1).value == "待回访"
