@@ -194,12 +194,26 @@ def _next_action(c: Complaint, stages: dict[str, StageResult], status: str, cycl
     return ("close", "close")
 
 
+class RuleBook:
+    """The policy's rules with lookups remembered: rules match on a few fields, which repeat."""
+
+    def __init__(self, rules: Sequence[PolicyRule]) -> None:
+        self.rules = tuple(rules)
+        self._memo: dict[tuple[str | None, ...], PolicyRule | None] = {}
+
+    def get(self, stage: str, c: Complaint) -> PolicyRule | None:
+        key = (stage, c.severity, c.category, c.channel, c.complexity)
+        if key not in self._memo:
+            self._memo[key] = rule_for(stage, c, self.rules)
+        return self._memo[key]
+
+
 def evaluate(c: Complaint, settings: Settings, cal: WorkCalendar, now: datetime,
-             cycle: Cycle | None = None, rules: Sequence[PolicyRule] | None = None) -> ComplaintResult:
+             cycle: Cycle | None = None, rules: RuleBook | None = None) -> ComplaintResult:
     cycle = cycle or Cycle()
-    rules = settings.policy if rules is None else rules
+    rules = rules or RuleBook(settings.policy)
     warnings: set[CalendarWarning] = set()
-    stages = {s: stage_result(s, c, rule_for(s, c, rules), cal, now, settings, cycle, warnings) for s in STAGES}
+    stages = {s: stage_result(s, c, rules.get(s, c), cal, now, settings, cycle, warnings) for s in STAGES}
     status = _overall(c, stages, cycle)
     late = [(now - s.due).total_seconds() / 86400 for s in stages.values() if s.status == "overdue" and s.due]
     days_overdue = round(max(late), 1) if late else None

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from xlcomplaints.core.calendar import CalendarWarning
-from xlcomplaints.core.deadlines import ComplaintResult, evaluate, make_calendar, urgency_key
+from xlcomplaints.core.deadlines import ComplaintResult, RuleBook, evaluate, make_calendar, urgency_key
 from xlcomplaints.core.lifecycle import build_cycles
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.problems import Level, Problem, register_messages
@@ -68,7 +68,8 @@ class RefreshPlan:
 def evaluate_branch(data: BranchData, now: datetime) -> tuple[list[ComplaintResult], set[CalendarWarning]]:
     cal = make_calendar(data.settings, data)
     cycles = build_cycles(data, now)
-    results = [evaluate(c, data.settings, cal, now, cycles.get(c.row or 0)) for c in data.complaints]
+    rules = RuleBook(data.settings.policy)
+    results = [evaluate(c, data.settings, cal, now, cycles.get(c.row or 0), rules) for c in data.complaints]
     warnings: set[CalendarWarning] = set()
     for r in results:
         warnings |= r.warnings

@@ -18,6 +18,7 @@ from xlcomplaints.core.problems import Level, Problem, a1, register_messages
 from xlcomplaints.spec.model import Column, ColType, Field, SheetSpec
 
 M = TypeVar("M", bound=BaseModel)
+_MISSING = object()
 HEADER_SCAN_ROWS = 10
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -153,6 +154,8 @@ def read_records(grid: Sequence[Sequence[object]], layout: Layout, model: type[M
     records: list[M] = []
     problems: list[Problem] = []
     inputs = [(c, layout.columns[c.key]) for c in layout.spec.input_columns if c.key in layout.columns]
+    # Clerks' columns repeat the same values (channels, severities, names, dates): parse each once.
+    memo: dict[str, dict[tuple[type, object], object]] = {c.key: {} for c, _ in inputs}
     for r in range(layout.header_row + 1, layout.last_row + 1):
         row = grid[r - 1] if r - 1 < len(grid) else ()
         raw = {c.key: (row[i - 1] if i - 1 < len(row) else None) for c, i in inputs}
@@ -161,10 +164,18 @@ def read_records(grid: Sequence[Sequence[object]], layout: Layout, model: type[M
         data: dict[str, Any] = {"row": r}
         for col, _ in inputs:
             value = raw[col.key]
-            try:
-                parsed = parse_cell(value, col, date1904=date1904)
-            except cells.CellError as e:
-                problems.append(layout.problem(Level.ERROR, e.code, r, col.key, value, **e.params))
+            seen = memo[col.key]
+            key = (type(value), value)
+            parsed = seen.get(key, _MISSING)
+            if parsed is _MISSING:
+                try:
+                    parsed = parse_cell(value, col, date1904=date1904)
+                except cells.CellError as e:
+                    parsed = e
+                if len(seen) < 50_000:
+                    seen[key] = parsed
+            if isinstance(parsed, cells.CellError):
+                problems.append(layout.problem(Level.ERROR, parsed.code, r, col.key, value, **parsed.params))
                 parsed = None
             if parsed is None and col.required and _blank(value):
                 problems.append(layout.problem(Level.ERROR, "required", r, col.key))
