@@ -181,6 +181,174 @@ def demo(
     run_demo(directory, lang=_lang(lang), console=console)
 
 
+excel_app = typer.Typer(no_args_is_help=True, help="Workbooks with buttons that run these commands inside Excel.")
+app.add_typer(excel_app, name="excel")
+
+
+@excel_app.command("new")
+def excel_new(
+    out: Annotated[Path, typer.Argument(help="The macro-enabled workbook to create (.xlsm)")],
+    branch_code: Annotated[str, typer.Option("--branch-code", help="e.g. BJ01")],
+    branch_name: Annotated[str, typer.Option("--branch-name", help="e.g. 北京一店")] = "",
+    lang: Lang = "zh",
+    standalone: Annotated[bool, typer.Option("--standalone", help="Embed xlwings' VBA (no add-in needed)")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file")] = False,
+) -> None:
+    """Create a branch workbook with the buttons (刷新逾期, 校验, 编号, 月报)."""
+    from xlcomplaints.core.models import Settings
+    from xlcomplaints.templates.macro import build_branch_xlsm
+
+    lang = _lang(lang)
+    zh = lang == "zh"
+    if out.suffix.lower() != ".xlsm":
+        err.print("文件名须以 .xlsm 结尾（带宏的工作簿）" if zh else "The file name must end in .xlsm (macro-enabled)")
+        raise typer.Exit(2)
+    if out.exists() and not force:
+        err.print(f"{out} 已存在（用 --force 覆盖）" if zh else f"{out} exists (use --force to overwrite)")
+        raise typer.Exit(2)
+    settings = Settings(branch_code=branch_code, branch_name=branch_name, language=lang)
+    try:
+        build_branch_xlsm(out, lang=lang, settings=settings, standalone=standalone, created=None)
+    except LookupError as e:  # --standalone without xlwings installed
+        err.print(f"{'错误' if zh else 'Error'}: {e}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    console.print(f"已创建 {out}" if zh else f"Created {out}")
+
+
+@excel_app.command("standalone")
+def excel_standalone(
+    source: Annotated[Path, typer.Argument(help="A macro workbook made by xlcomplaints (.xlsm)")],
+    target: Annotated[Path, typer.Argument(help="Where to write the standalone copy (.xlsm)")],
+    lang: Lang = "zh",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file")] = False,
+) -> None:
+    """Copy a workbook with the installed xlwings' VBA module embedded, for PCs without the add-in."""
+    from xlcomplaints.templates.macro import StandaloneError, make_standalone
+
+    lang = _lang(lang)
+    zh = lang == "zh"
+    if target.exists() and not force:
+        err.print(f"{target} 已存在（用 --force 覆盖）" if zh else f"{target} exists (use --force to overwrite)")
+        raise typer.Exit(2)
+    if target.resolve() == source.resolve():
+        err.print("请写到另一个文件" if zh else "Write to a different file")
+        raise typer.Exit(2)
+    try:
+        version = make_standalone(source, target)
+    except LookupError as e:  # xlwings missing: its VBA comes from the installed package
+        err.print(("需要先安装 xlwings：pip install xlcomplaints[excel]（" if zh else
+                   "xlwings is needed: pip install xlcomplaints[excel] (") + f"{e})",
+                  markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except (StandaloneError, OSError) as e:
+        err.print(f"{'错误' if zh else 'Error'}: {e}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    console.print(
+        f"已写入 {target}，内嵌 xlwings {version} 的 VBA。使用它的电脑须安装同一版本：pip install xlwings=={version}"
+        if zh else f"Wrote {target} with xlwings {version}'s VBA embedded. PCs using it need the same version: "
+        f"pip install xlwings=={version}", markup=False, highlight=False, soft_wrap=True)
+
+
+# --------------------------------------------------------------------------- monthly report
+MonthOpt = Annotated[str, typer.Option("--month", help="The month to report, YYYY-MM")]
+Output = Annotated[Path, typer.Option("-o", "--output", help="The report workbook to write (.xlsx)")]
+AsOf = Annotated[str | None, typer.Option(
+    "--now", help='As-of time for overdue statuses, e.g. "2026-11-01 00:00" (default: the end of the month, '
+                  "or now if the month is not over)")]
+ShowContacts = Annotated[bool, typer.Option("--show-contacts", help="Show full phone numbers (masked by default)")]
+History = Annotated[list[Path] | None, typer.Option(
+    "--history", help="Earlier monthly reports, for trend months the inputs no longer hold (repeatable)")]
+
+
+def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: str | None, show_contacts: bool,
+                history: list[Path] | None, *, consolidate: bool, update: bool = False,
+                workers: int | None = None) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from xlcomplaints.core.metrics import Month
+    from xlcomplaints.report.run import NothingRead, make_report
+    from xlcomplaints.report.state import StateError
+
+    lang = _lang(lang)
+    zh = lang == "zh"
+    try:
+        m = Month.parse(month)
+    except ValueError:
+        err.print("无法识别 --month，请写成 2026-10" if zh else "Cannot read --month; write it like 2026-10")
+        raise typer.Exit(2) from None
+    as_of = _now(now, lang) if now else None
+    executor = ProcessPoolExecutor(max_workers=workers) if consolidate and workers else None
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err, transient=True, disable=not consolidate)
+    task = progress.add_task("读取工作簿" if zh else "Reading workbooks", total=None)
+    try:
+        with progress:
+            result = make_report(
+                inputs, m, output, lang=lang, as_of=as_of, show_contacts=show_contacts, consolidate=consolidate,
+                executor=executor, update=update, history=history or [],
+                on_start=lambda n: progress.update(task, total=n), on_file=lambda _: progress.advance(task))
+    except NothingRead as e:
+        show_problems(e.issues, lang, "无法读取" if zh else "Nothing could be read")
+        err.print("没有可用的输入，未生成报表。" if zh else "No input could be used; no report written.")
+        raise typer.Exit(2) from None
+    except StateError as e:
+        err.print(f"{'无法 --update' if zh else 'Cannot --update'}: {e}")
+        raise typer.Exit(2) from None
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    rep, merged = result.report, result.consolidation
+    errors = sum(p.level is Level.ERROR for p in rep.issues)
+    line = (f"已写入 {output}：{m.label('zh')}，{len(merged.branches)} 个网点，{len(merged.cases)} 宗投诉"
+            if zh else f"Wrote {output}: {m.label('en')}, {len(merged.branches)} branch(es), "
+                       f"{len(merged.cases)} complaints")
+    if merged.unreadable:
+        line += f"，{merged.unreadable} 个文件未能计入" if zh else f", {merged.unreadable} file(s) left out"
+    if merged.carried:
+        line += f"，{len(merged.carried)} 个网点沿用上次数据" if zh else f", {len(merged.carried)} kept from the last run"
+    line += (f"；问题 {len(rep.issues)} 条（错误 {errors}），见“问题清单”。" if zh else
+             f"; {len(rep.issues)} issue(s) ({errors} errors) on the Issues sheet.") if rep.issues else "。" if zh else "."
+    console.print(line, highlight=False)
+
+
+@app.command()
+def report(
+    file: Annotated[Path, typer.Argument(help="Branch workbook (.xlsx/.xlsm)")],
+    month: MonthOpt,
+    output: Output,
+    lang: Lang = "zh",
+    now: AsOf = None,
+    show_contacts: ShowContacts = False,
+    history: History = None,
+) -> None:
+    """The monthly report of one branch. Exit 0 when written (problems go to its Issues sheet), 2 if unreadable."""
+    _run_report([file], month, output, lang, now, show_contacts, history, consolidate=False)
+
+
+@app.command()
+def consolidate(
+    inputs: Annotated[list[Path], typer.Argument(help="Branch workbooks, or folders of them")],
+    month: MonthOpt,
+    output: Output,
+    lang: Lang = "zh",
+    now: AsOf = None,
+    show_contacts: ShowContacts = False,
+    history: History = None,
+    update: Annotated[bool, typer.Option(
+        "--update", help="Replace only the branches in INPUTS; keep the others from the last run of this "
+                         "report (its .state.json.gz)")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", help="Parallel readers (default: one per core)")] = None,
+) -> None:
+    """One monthly report from many branches, read in parallel. Unusable files go to the Issues sheet.
+
+    Exit 0 when the report is written, 2 when no input could be used.
+    """
+    _run_report(inputs, month, output, lang, now, show_contacts, history, consolidate=True, update=update,
+                workers=workers)
+
+
 def main() -> None:
     """Console entry point: a bug in xlcomplaints is reported in one line, never as a traceback."""
     try:

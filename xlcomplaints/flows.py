@@ -12,6 +12,7 @@ from datetime import datetime
 from xlcomplaints.core.numbering import assign_numbers
 from xlcomplaints.core.problems import Level, Problem
 from xlcomplaints.core.refresh import RefreshPlan, plan_refresh
+from xlcomplaints.core.rows import Layout
 from xlcomplaints.core.validation import validate
 from xlcomplaints.workbook.port import WorkbookPort
 from xlcomplaints.workbook.reader import BranchRead, read_branch
@@ -49,28 +50,34 @@ def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: b
     """Fill the Register's computed columns, rebuild Overdue and Summary; touch nothing else."""
     read, problems = check(port, now=now, lang=lang)
     plan = plan_refresh(read.data, now, lang=read.data.settings.language)
-    layout = read.layouts.get("register")
-    if layout is not None:
-        cells: dict[tuple[int, int], object] = {}
-        for row, values in plan.register.items():
-            for key, value in values.items():
-                col = layout.columns.get(key)
-                if col is not None:
-                    cells[(row, col)] = value
-        # Rows that are no longer records (deleted by the clerk) lose their stale computed values.
-        for row in range(layout.header_row + 1, layout.last_row + 1):
-            if row not in plan.register:
-                for c in layout.spec.computed_columns:
-                    col = layout.columns.get(c.key)
-                    if col is not None:
-                        cells.setdefault((row, col), None)
-        port.write_cells(read.sheets["register"], cells)  # type: ignore[arg-type]
+    for kind, values_by_row in (("register", plan.register), ("tracking", plan.tracking),
+                                ("callbacks", plan.callbacks)):
+        layout = read.layouts.get(kind)
+        if layout is not None:
+            port.write_cells(read.sheets[kind], _computed_cells(layout, values_by_row))
     if "overdue" in read.sheets:
         port.replace_rows(read.sheets["overdue"], 2, plan.overdue_rows)
     if "summary" in read.sheets:
         port.replace_rows(read.sheets["summary"], 2, plan.summary_rows)
     changed = port.save() if save else False
     return FlowResult(problems=problems + plan.problems, changed=changed, plan=plan)
+
+
+def _computed_cells(layout: Layout, values_by_row: dict[int, dict[str, object]]) -> dict[tuple[int, int], object]:
+    """Computed values placed where this workbook has their columns; rows that are no
+    longer records (the clerk cleared them) lose their stale computed values."""
+    cells: dict[tuple[int, int], object] = {}
+    for row, values in values_by_row.items():
+        for key, value in values.items():
+            col = layout.columns.get(key)
+            if col is not None:
+                cells[(row, col)] = value
+    computed = [layout.columns[c.key] for c in layout.spec.computed_columns if c.key in layout.columns]
+    for row in range(layout.header_row + 1, layout.last_row + 1):
+        if row not in values_by_row:
+            for col in computed:
+                cells.setdefault((row, col), None)
+    return cells
 
 
 def assign_ids_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: bool = True) -> FlowResult:

@@ -79,6 +79,7 @@ class Cycle:
     callback_due_override: datetime | None = None
     callbacks_failed: int = 0
     gave_up_callback: bool = False
+    tracking_first: bool = False
 
 
 def make_calendar(settings: Settings, data: BranchData | None = None) -> WorkCalendar:
@@ -99,12 +100,14 @@ RESTARTED = frozenset({"resolve", "reply", "callback", "close"})
 
 
 def done_time(stage: str, c: Complaint, cycle: Cycle) -> datetime | None:
-    """The Register's time for a stage, else the tracking sheet's; in a reopened case only
-    times from the current handling cycle count."""
+    """When a stage was done: the Register's time or the Tracking sheet's, whichever the
+    Settings say wins, the other filling in when blank. In a reopened case only times
+    from the current handling cycle count."""
     typed = getattr(c, DONE_FIELD[stage])
     if typed is not None and cycle.start is not None and stage in RESTARTED and typed < cycle.start:
         typed = None
-    return typed or cycle.done.get(stage)
+    tracked = cycle.done.get(stage)
+    return (tracked or typed) if cycle.tracking_first else (typed or tracked)
 
 
 def stage_result(stage: str, c: Complaint, rule: PolicyRule | None, cal: WorkCalendar, now: datetime,

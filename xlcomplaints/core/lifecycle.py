@@ -117,7 +117,7 @@ def build_cycle(c: Complaint, steps: Sequence[TrackingStep], callbacks: Sequence
         pauses.append((pause_start, max(now, pause_start)))
     return Cycle(start=start, done=done, pauses=tuple(pauses), paused_now=paused_now, reopen_count=reopen_count,
                  repeat_of=repeat_of, callback_due_override=retry_due, callbacks_failed=failed,
-                 gave_up_callback=gave_up)
+                 gave_up_callback=gave_up, tracking_first=settings.timestamps_rule == "tracking")
 
 
 def build_cycles(data: BranchData, now: datetime) -> dict[int, Cycle]:
@@ -136,4 +136,57 @@ def build_cycles(data: BranchData, now: datetime) -> dict[int, Cycle]:
         no = c.no or ""
         out[c.row or 0] = build_cycle(c, steps.get(no, ()), calls.get(no, ()), data.settings, now,
                                       repeats.get(no))
+    return out
+
+
+HANDOFF_STEPS = frozenset({"assigned", "transferred"})
+
+
+def handoff_results(data: BranchData, now: datetime) -> dict[int, tuple[datetime, str]]:
+    """Tracking row → (due, status) for each hand-off to a department.
+
+    The receiving department must act — any later step on the case — within
+    ``handoff_hours`` (24 in the car-dealer rules), or ``handoff_unreachable_hours`` (48)
+    when its first action is to record that the customer cannot be reached.
+    """
+    s = data.settings
+    by_no: dict[str, list[TrackingStep]] = defaultdict(list)
+    for step in data.tracking:
+        if step.no and step.at and step.step:
+            by_no[step.no].append(step)
+    out: dict[int, tuple[datetime, str]] = {}
+    for steps in by_no.values():
+        steps.sort(key=lambda x: x.at)  # type: ignore[arg-type, return-value]
+        for i, step in enumerate(steps):
+            if step.step not in HANDOFF_STEPS or step.row is None:
+                continue
+            assert step.at is not None
+            after = next((x for x in steps[i + 1:] if x.at and x.at >= step.at), None)
+            hours = s.handoff_hours
+            if after is not None and after.step == "waiting_customer":
+                hours = s.handoff_unreachable_hours
+            due = step.at + timedelta(hours=hours)
+            if after is not None and after.at is not None:
+                status = "done_on_time" if after.at <= due else "done_late"
+            elif now > due:
+                status = "overdue"
+            elif (due - now) <= timedelta(hours=hours) * s.due_soon_percent / 100:
+                status = "due_soon"
+            else:
+                status = "not_due"
+            out[step.row] = (due, status)
+    return out
+
+
+def callback_attempts(data: BranchData) -> dict[int, int]:
+    """Callback row → which attempt it was for its complaint (1, 2, 3 …), in time order."""
+    by_no: dict[str, list[CallbackAttempt]] = defaultdict(list)
+    for a in data.callbacks:
+        if a.no and a.at and a.row:
+            by_no[a.no].append(a)
+    out: dict[int, int] = {}
+    for attempts in by_no.values():
+        attempts.sort(key=lambda a: a.at)  # type: ignore[arg-type, return-value]
+        for n, a in enumerate(attempts, start=1):
+            out[a.row] = n  # type: ignore[index]
     return out

@@ -122,6 +122,9 @@ class Settings(BaseModel):
     repeat_window_days: int = 30
     callback_retry_hours: tuple[float, ...] = (24.0, 48.0)
     callback_max_attempts: int = 3
+    handoff_hours: float = 24.0
+    handoff_unreachable_hours: float = 48.0
+    timestamps_rule: str = "register"
     policy: tuple[PolicyRule, ...] = ()
 
 

@@ -13,8 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from xlcomplaints.core.calendar import CalendarWarning
-from xlcomplaints.core.deadlines import ComplaintResult, RuleBook, evaluate, make_calendar, urgency_key
-from xlcomplaints.core.lifecycle import build_cycles
+from xlcomplaints.core.deadlines import (
+    ComplaintResult,
+    RuleBook,
+    evaluate,
+    make_calendar,
+    urgency_key,
+)
+from xlcomplaints.core.lifecycle import build_cycles, callback_attempts, handoff_results
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.spec import vocab as v
@@ -59,6 +65,8 @@ def next_action_text(r: ComplaintResult, lang: str) -> str:
 class RefreshPlan:
     results: list[ComplaintResult]
     register: dict[int, dict[str, Any]] = field(default_factory=dict)  # row → key → value
+    tracking: dict[int, dict[str, Any]] = field(default_factory=dict)
+    callbacks: dict[int, dict[str, Any]] = field(default_factory=dict)
     overdue_rows: list[list[Any]] = field(default_factory=list)
     summary_rows: list[list[Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -109,6 +117,11 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None) ->
             plan.counts["complaints.overdue"] += 1
         if any(s.status == "due_soon" for s in r.stages.values()):
             plan.counts["complaints.due_soon"] += 1
+    for row, (due, status) in handoff_results(data, now).items():
+        plan.tracking[row] = {"step_due": due, "step_status": _label(v.STAGE_STATUS, status, lang)}
+        plan.counts[f"handoff.{status}"] += 1
+    for row, n in callback_attempts(data).items():
+        plan.callbacks[row] = {"attempt": n}
     urgent.sort(key=lambda x: x[0])
     plan.overdue_rows = [row for _, row in urgent]
     plan.summary_rows = _summary(data, results, plan, now, lang)
@@ -130,6 +143,8 @@ def _summary(data: BranchData, results: list[ComplaintResult], plan: RefreshPlan
          "详见“逾期清单”" if zh else "See the Overdue sheet"],
         ["即将到期的投诉" if zh else "Complaints due soon", plan.counts["complaints.due_soon"], None],
         ["逾期环节数" if zh else "Overdue stages", plan.counts["stage.overdue"], None],
+        ["部门接单超时" if zh else "Late hand-offs", plan.counts["handoff.overdue"] + plan.counts["handoff.done_late"],
+         "见“处理跟踪”表的本步状态" if zh else "See Step status on the Tracking sheet"],
     ]
     for code in ("open", "paused", "awaiting_callback", "reopened", "closed", "invalid"):
         rows.append([("状态：" if zh else "Status: ") + v.OVERALL_STATUS.label(code, lang),

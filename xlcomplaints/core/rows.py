@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from xlcomplaints.core import cells
 from xlcomplaints.core.problems import Level, Problem, a1, register_messages
-from xlcomplaints.spec.model import Column, ColType, Field, SheetSpec
+from xlcomplaints.spec.model import ColType, Column, Field, SheetSpec
 
 M = TypeVar("M", bound=BaseModel)
 _MISSING = object()

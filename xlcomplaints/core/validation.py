@@ -21,6 +21,9 @@ MESSAGES = {
     "time.out_of_order": ("“{column}”早于“{before}”（{before_value}）。", "'{column}' is before '{before}' ({before_value})."),
     "time.future": ("“{column}”在未来（{value}），晚于现在 {now}。", "'{column}' is in the future ({value}), after now ({now})."),
     "ref.unknown_no": ("投诉编号 {value} 在投诉登记表中不存在。", "Complaint number {value} is not in the Register."),
+    "time.disagrees": ("“{column}”为 {value}，处理跟踪表记录为 {tracked}（{rule}）。",
+                       "'{column}' says {value}; the Tracking sheet says {tracked} ({rule})."),
+    "closed.no_satisfied_callback": ("已结案但没有“满意”的回访记录。", "Closed without a satisfied callback."),
     "handler.conflict": ("处理人与被投诉人相同（{value}），应回避。",
                          "The handler is the person complained about ({value}); someone else must handle it."),
 }
@@ -47,6 +50,7 @@ def validate(data: BranchData, layouts: Mapping[str, Layout], *, now: datetime) 
     reg = layouts.get("register")
     if reg is not None:
         out += _register_rules(data.complaints, reg, now)
+        out += _lifecycle_rules(data, reg)
         numbers = {c.no for c in data.complaints if c.no}
         for kind, records in (("tracking", data.tracking), ("callbacks", data.callbacks)):
             layout = layouts.get(kind)
@@ -89,3 +93,35 @@ def _register_rules(complaints: tuple[Complaint, ...], layout: Layout, now: date
                                      before_value=_fmt(b))
         if c.handler and c.person_complained and c.handler.strip() == c.person_complained.strip():
             yield layout.problem(Level.WARNING, "handler.conflict", c.row, "handler", c.handler, value=c.handler)
+
+
+#: Register stage column → the tracking step that records the same moment.
+TRACKED: dict[str, str] = {"first_contact_at": "contacted", "reported_at": "reported", "resolved_at": "resolved",
+                           "replied_at": "replied", "closed_at": "closed"}
+SAME_MOMENT = timedelta(minutes=1)
+
+
+def _lifecycle_rules(data: BranchData, layout: Layout) -> Iterator[Problem]:
+    """The Register against the Tracking and Callbacks sheets."""
+    first_step: dict[tuple[str, str], datetime] = {}
+    for s in sorted((s for s in data.tracking if s.no and s.at and s.step), key=lambda s: s.at):  # type: ignore[arg-type, return-value]
+        first_step.setdefault((s.no, s.step), s.at)  # type: ignore[arg-type]
+    outcomes: dict[str, list[str]] = {}
+    for a in data.callbacks:
+        if a.no and a.outcome:
+            outcomes.setdefault(a.no, []).append(a.outcome)
+    rule = data.settings.timestamps_rule
+    rule_text = "以登记表为准" if rule == "register" else "以处理跟踪表为准"
+    for c in data.complaints:
+        if not c.no:
+            continue
+        for key, step in TRACKED.items():
+            typed, tracked = getattr(c, key), first_step.get((c.no, step))
+            if typed is not None and tracked is not None and abs(typed - tracked) > SAME_MOMENT:
+                yield layout.problem(Level.WARNING, "time.disagrees", c.row, key, typed, value=_fmt(typed),
+                                     tracked=_fmt(tracked), rule=rule_text)
+        closed = c.closed_at is not None or (c.no, "closed") in first_step
+        got = outcomes.get(c.no, [])
+        gave_up = got.count("unreachable") >= data.settings.callback_max_attempts
+        if closed and c.validity != "invalid" and "satisfied" not in got and not gave_up:
+            yield layout.problem(Level.WARNING, "closed.no_satisfied_callback", c.row, "closed_at", c.closed_at)

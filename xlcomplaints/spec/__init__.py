@@ -1,7 +1,7 @@
 """Declarative sheet specs: the single source of truth for every sheet we make or read."""
 
 from xlcomplaints.spec.branch import BRANCH_SHEETS, BRANCH_TEMPLATE_KIND, BRANCH_TEMPLATE_VERSION
-from xlcomplaints.spec.model import Column, ColType, Field, SheetSpec
+from xlcomplaints.spec.model import ColType, Column, Field, SheetSpec
 from xlcomplaints.spec.report import REPORT_SHEETS, REPORT_TEMPLATE_KIND, REPORT_TEMPLATE_VERSION
 
 __all__ = [

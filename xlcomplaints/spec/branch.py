@@ -8,7 +8,7 @@ changes keys or meaning (older workbooks need migrating).
 from __future__ import annotations
 
 from xlcomplaints.spec import vocab as v
-from xlcomplaints.spec.model import Column, ColType, Field, SheetSpec
+from xlcomplaints.spec.model import ColType, Column, Field, SheetSpec
 
 T = ColType
 BRANCH_TEMPLATE_KIND = "branch"
@@ -183,6 +183,14 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "未联系上时依次在此间隔后重试", "Retry an unreachable customer after these intervals, in turn"),
     Field("callback_max_attempts", "回访最多尝试次数", "Callback attempts before giving up", T.INT, 3,
           min_value=1, max_value=10),
+    Field("handoff_hours", "部门接单处理时限(小时)", "Department acts on a hand-off within (hours)", T.NUMBER, 24,
+          "汽车经销商：责任部门24小时内处理", "Car dealer: the department acts within 24 hours", min_value=0),
+    Field("handoff_unreachable_hours", "联系不上客户时(小时)", "…when the customer cannot be reached (hours)",
+          T.NUMBER, 48, "联系不上客户的延长至48小时", "48 hours when the customer cannot be reached", min_value=0),
+    Field("timestamps_rule", "环节时间以哪张表为准", "Which stage time wins", T.CHOICE, "register",
+          "登记表优先：登记表手填的时间为准，空白时取处理跟踪表；两者不一致时校验会提示",
+          "Register first: a time typed in the Register wins, blank ones come from Tracking; disagreements are reported",
+          vocab=v.TIMESTAMPS_RULE),
 )
 
 SETTINGS = SheetSpec(

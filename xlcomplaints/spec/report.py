@@ -7,7 +7,7 @@ layout (a dimension value per row, this month against the previous one).
 from __future__ import annotations
 
 from xlcomplaints.spec import vocab as v
-from xlcomplaints.spec.model import Column, ColType, SheetSpec
+from xlcomplaints.spec.model import ColType, Column, SheetSpec
 
 T = ColType
 REPORT_TEMPLATE_KIND = "monthly_report"

@@ -210,3 +210,9 @@ LANGUAGE = vocab(
 )
 
 YES_NO = vocab("yes_no", C("yes", "是", "Yes"), C("no", "否", "No"))
+
+TIMESTAMPS_RULE = vocab(
+    "timestamps_rule",
+    C("register", "登记表优先", "Register first", ("登记表",)),
+    C("tracking", "跟踪表优先", "Tracking first", ("跟踪表", "处理跟踪")),
+)

@@ -23,7 +23,7 @@ from xlcomplaints.core.models import PolicyRule, Settings
 from xlcomplaints.core.policy import default_policy
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import report as R
-from xlcomplaints.spec.model import Column, ColType, Field, SheetSpec
+from xlcomplaints.spec.model import ColType, Column, Field, SheetSpec
 from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, sheet_stamp, template_stamp
 
 MAX_ROW = 1_048_575  # last 0-based row Excel allows
@@ -363,4 +363,7 @@ TEMPLATES: dict[str, Any] = {
     "branch-en.xlsx": lambda p: build_branch_workbook(p, lang="en"),
     "monthly-report-zh.xlsx": lambda p: build_report_template(p, lang="zh"),
     "monthly-report-en.xlsx": lambda p: build_report_template(p, lang="en"),
+    # With buttons (xlcomplaints.templates.macro imports this module, hence the late import).
+    "branch-zh.xlsm": lambda p: __import__("xlcomplaints.templates.macro", fromlist=["_"]).build_branch_xlsm(p, lang="zh"),
+    "branch-en.xlsm": lambda p: __import__("xlcomplaints.templates.macro", fromlist=["_"]).build_branch_xlsm(p, lang="en"),
 }

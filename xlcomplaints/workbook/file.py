@@ -103,7 +103,7 @@ class FileWorkbook:
         if not self._package.changed_parts() and dest == self.path:
             return False
         try:
-            backup = atomic_write(dest, self._package.to_bytes(),
+            atomic_write(dest, self._package.to_bytes(),
                                   expected=self._stamp if dest == self.path else None)
         except WorkbookLockedError as e:
             raise WorkbookError("file.locked", path=dest.name, lock=Path(e.lock_path).name) from e

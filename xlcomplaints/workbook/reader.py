@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xlcomplaints.core.models import BranchData, CallbackAttempt, CalendarEntry, Complaint, Settings, TrackingStep
+from xlcomplaints.core.models import (
+    BranchData,
+    CalendarEntry,
+    CallbackAttempt,
+    Complaint,
+    Settings,
+    TrackingStep,
+)
 from xlcomplaints.core.problems import Level, Problem
 from xlcomplaints.core.rows import Layout, find_layout, read_records
 from xlcomplaints.core.settings import read_settings
