@@ -36,8 +36,13 @@ def validate(path: str | Path, *, now: datetime | None = None, lang: str = "zh")
     return validate_flow(FileWorkbook(path), now=now or datetime.now(), lang=lang).problems
 
 
-def refresh(path: str | Path, *, now: datetime | None = None, lang: str = "zh") -> FlowResult:
-    return refresh_flow(FileWorkbook(path), now=now or datetime.now(), lang=lang)
+def refresh(path: str | Path, *, now: datetime | None = None, lang: str = "zh",
+            policy: str | Path | None = None) -> FlowResult:
+    """Deadlines and statuses; ``policy`` is a head office's TOML rules file replacing the workbook's."""
+    from xlcomplaints.core.policy import load_policy_file
+
+    rules = load_policy_file(policy, lang) if policy else None
+    return refresh_flow(FileWorkbook(path), now=now or datetime.now(), lang=lang, policy=rules)
 
 
 def assign_ids(path: str | Path, *, now: datetime | None = None, lang: str = "zh") -> FlowResult:

@@ -130,13 +130,17 @@ def refresh(
     file: Annotated[Path, typer.Argument(help="Branch workbook (.xlsx/.xlsm)")],
     now: Now = None,
     lang: Lang = "zh",
+    policy: Annotated[Path | None, typer.Option("--policy", help="Head-office SLA rules (TOML) replacing the workbook's")] = None,
 ) -> None:
     """Compute due times and statuses; rebuild the Overdue and Summary sheets. Writes only what it owns."""
+    from xlcomplaints.core.policy import PolicyFileError, load_policy_file
+
     lang = _lang(lang)
     try:
-        result = refresh_flow(FileWorkbook(file), now=_now(now, lang), lang=lang)
-    except WorkbookError as e:
-        _fail(e, lang)
+        rules = load_policy_file(policy, lang) if policy else None
+        result = refresh_flow(FileWorkbook(file), now=_now(now, lang), lang=lang, policy=rules)
+    except (WorkbookError, PolicyFileError) as e:
+        _fail(e, lang)  # type: ignore[arg-type]
         return
     show_problems(result.problems, lang, file.name)
     assert result.plan is not None

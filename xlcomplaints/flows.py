@@ -6,9 +6,11 @@ Each returns a result that says what happened, for the caller to show.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from xlcomplaints.core.models import PolicyRule
 from xlcomplaints.core.numbering import assign_numbers
 from xlcomplaints.core.problems import Level, Problem
 from xlcomplaints.core.refresh import RefreshPlan, plan_refresh
@@ -46,10 +48,17 @@ def validate_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh") -> Flo
     return FlowResult(problems=problems)
 
 
-def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: bool = True) -> FlowResult:
-    """Fill the Register's computed columns, rebuild Overdue and Summary; touch nothing else."""
+def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: bool = True,
+                 policy: Sequence[PolicyRule] | None = None) -> FlowResult:
+    """Fill the computed columns, rebuild Overdue and Summary; touch nothing else.
+
+    ``policy`` (a head office's rules) replaces the workbook's own SLA table.
+    """
     read, problems = check(port, now=now, lang=lang)
-    plan = plan_refresh(read.data, now, lang=read.data.settings.language)
+    data = read.data
+    if policy is not None:
+        data = data.model_copy(update={"settings": data.settings.model_copy(update={"policy": tuple(policy)})})
+    plan = plan_refresh(data, now, lang=data.settings.language)
     for kind, values_by_row in (("register", plan.register), ("tracking", plan.tracking),
                                 ("callbacks", plan.callbacks)):
         layout = read.layouts.get(kind)

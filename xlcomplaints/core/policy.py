@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from xlcomplaints.core.models import Complaint, PolicyRule
 
@@ -89,3 +90,78 @@ def rule_for(stage: str, complaint: Complaint, rules: Sequence[PolicyRule]) -> P
 
 def stages_with_rules(rules: Iterable[PolicyRule]) -> set[str]:
     return {r.stage for r in rules if r.stage}
+
+
+POLICY_MESSAGES = {
+    "policy.toml_unreadable": ("时限规则文件 {path} 无法读取：{detail}", "Policy file {path} cannot be read: {detail}"),
+    "policy.toml_no_rules": ("时限规则文件 {path} 中没有 [[rule]]。", "Policy file {path} has no [[rule]] entries."),
+    "policy.toml_bad": ("时限规则文件 {path} 第 {n} 条规则的“{key}”：{detail}",
+                        "Policy file {path}, rule {n}, '{key}': {detail}"),
+}
+
+
+class PolicyFileError(Exception):
+    """A head-office policy file that cannot be used, located to the rule and key."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code, self.params = code, params
+
+    def message(self, lang: str = "zh") -> str:
+        from xlcomplaints.core.problems import render
+
+        return render(self.code, lang, self.params)
+
+
+def load_policy_file(path: str | Path, lang: str = "zh") -> tuple[PolicyRule, ...]:
+    """Rules from a TOML file a head office imposes on every branch, replacing the Settings table.
+
+    ::
+
+        [[rule]]
+        stage = "resolve"          # code or label: 调查处理 / resolve
+        severity = "major"         # optional, like category, channel, complexity
+        amount = 2
+        unit = "working_days"      # hours, calendar_days, working_days, working_hours (or 工作日 …)
+        source = "集团规定"
+    """
+    import tomllib
+
+    from xlcomplaints.core import cells
+    from xlcomplaints.core.rows import parse_cell
+    from xlcomplaints.spec.branch import POLICY
+
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise PolicyFileError("policy.toml_unreadable", path=path.name, detail=str(e)) from e
+    raw_rules = data.get("rule")
+    if not isinstance(raw_rules, list) or not raw_rules:
+        raise PolicyFileError("policy.toml_no_rules", path=path.name)
+    rules: list[PolicyRule] = []
+    for n, raw in enumerate(raw_rules, start=1):
+        values: dict[str, object] = {}
+        for key in set(raw) - {c.key for c in POLICY.columns}:
+            raise PolicyFileError("policy.toml_bad", path=path.name, n=n, key=key,
+                                  detail=", ".join(c.key for c in POLICY.columns))
+        for col in POLICY.columns:
+            try:
+                values[col.key] = parse_cell(raw.get(col.key), col)
+            except cells.CellError as e:
+                raise PolicyFileError("policy.toml_bad", path=path.name, n=n, key=col.key,
+                                      detail=e.message(lang)) from e
+            if col.required and values[col.key] is None:
+                raise PolicyFileError("policy.toml_bad", path=path.name, n=n, key=col.key,
+                                      detail="必填" if lang == "zh" else "required")
+        rules.append(PolicyRule(**values))  # type: ignore[arg-type]
+    return tuple(rules)
+
+
+def _register() -> None:
+    from xlcomplaints.core.problems import register_messages
+
+    register_messages(POLICY_MESSAGES)
+
+
+_register()
