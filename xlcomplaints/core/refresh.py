@@ -57,6 +57,8 @@ def next_action_text(r: ComplaintResult, lang: str) -> str:
     stage = r.stages.get(r.next_stage or "")
     if text and stage and stage.due and stage.done_at is None:
         when = stage.due.strftime("%m-%d %H:%M")
+        if stage.status == "overdue":
+            return f"{text}（已逾期，时限 {when}）" if lang == "zh" else f"{text} (overdue since {when})"
         return f"{text}（{when}前）" if lang == "zh" else f"{text} by {when}"
     return text
 
