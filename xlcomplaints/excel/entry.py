@@ -1,0 +1,319 @@
+"""What the workbook's buttons call: ``RunPython "import xlcomplaints.excel.entry as e; e.refresh_overdue()"``.
+
+Each entry point finds the calling workbook (``xlwings.Book.caller()``), runs the same
+flow as the command line over ``XlwingsWorkbook``, and reports back in the workbook:
+a message box (what changed, how many are overdue, where the first problems are), the
+status cell next to the Summary's buttons, and the Problems sheet with every problem
+and a link to its cell. Every exception ends as a friendly message in Chinese and
+English; a bug's traceback goes to a log file the message names, never to a console.
+
+The functions take an optional ``book`` and ``now`` so tests and scripts can call
+them with a stand-in or a fixed time; RunPython calls them without arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from xlcomplaints.core.problems import Level, Problem
+from xlcomplaints.excel.adapter import Formula, XlwingsWorkbook, cell_of
+from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
+from xlcomplaints.spec.model import ColType, Column, SheetSpec
+from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.reader import find_stamps, read_branch
+
+#: Workbook-scope hidden name of the status cell (set by templates/macro.py).
+STATUS_NAME = "xlcomplaints.status"
+LOG_FILE = Path(tempfile.gettempdir()) / "xlcomplaints-excel.log"
+TITLE = "xlcomplaints"
+MAX_LISTED = 5  # problems spelled out in the message box; the sheet has all of them
+STATUS_MAX = 250
+
+PROBLEMS = SheetSpec(
+    kind="problems",
+    version="1.0.0",
+    zh="校验结果",
+    en="Problems",
+    owned=True,
+    freeze_cols=0,
+    description_zh="由按钮生成，请勿手工修改。点“单元格”列可跳到出问题的单元格。",
+    description_en="Written by the buttons; do not edit. Click a Cell to jump to it.",
+    columns=(
+        Column("level", "级别", "Level", ColType.TEXT, computed=True, width=8),
+        Column("sheet", "工作表", "Sheet", ColType.TEXT, computed=True, width=14),
+        # General, not Text: a HYPERLINK formula written into a Text cell would stay text.
+        Column("cell", "单元格", "Cell", ColType.TEXT, computed=True, width=10, number_format="General"),
+        Column("column", "列", "Column", ColType.TEXT, computed=True, width=18),
+        Column("value", "值", "Value", ColType.TEXT, computed=True, width=22),
+        Column("message", "问题", "Problem", ColType.LONGTEXT, computed=True, width=80),
+    ),
+)
+
+
+class NotAvailable(Exception):
+    """A button whose feature this version does not have."""
+
+
+@dataclass
+class Outcome:
+    """What a button reports: the same text in both languages, the workbook's first."""
+
+    zh: str
+    en: str
+    ok: bool = True
+    lang: str = "zh"
+    problems: list[Problem] = field(default_factory=list)
+    problems_written: str | None = None  # the Problems sheet's name, when it was written
+
+    def text(self) -> str:
+        first, second = (self.zh, self.en) if self.lang == "zh" else (self.en, self.zh)
+        return f"{first}\n\n{second}"
+
+
+def _counts(result: FlowResult) -> tuple[str, str]:
+    e, w = result.errors, result.warnings
+    return f"{e} 个错误、{w} 个警告", f"{e} error(s), {w} warning(s)"
+
+
+def _where(p: Problem) -> str:
+    return f"{p.sheet}!{p.cell}" if p.sheet and p.cell else (p.sheet or "")
+
+
+def _problem_lines(problems: list[Problem], lang: str) -> str:
+    lines = [f"• {_where(p)}  {p.message(lang)}" if _where(p) else f"• {p.message(lang)}"
+             for p in problems[:MAX_LISTED]]
+    if len(problems) > MAX_LISTED:
+        lines.append("…")
+    return "\n".join(lines)
+
+
+def _with_problems(zh: str, en: str, result: FlowResult, lang: str, sheet: str) -> tuple[str, str]:
+    if not result.problems:
+        return zh, en
+    czh, cen = _counts(result)
+    listed = _problem_lines(result.problems, lang)
+    return (f"{zh}\n发现 {czh}，全部列在“{sheet}”表：\n{listed}",
+            f"{en}\nFound {cen}, all listed on the '{sheet}' sheet:\n{listed}")
+
+
+# --- the four actions ---------------------------------------------------------------------
+
+
+def _refresh(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult, str, str]:
+    result = refresh_flow(port, now=now, lang=lang)
+    assert result.plan is not None
+    n, c = len(result.plan.results), result.plan.counts
+    zh = (f"刷新完成：{n} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，{c['complaints.due_soon']} 宗即将到期"
+          f"（见“逾期清单”）。")
+    en = (f"Refreshed: {n} complaints, {c['complaints.overdue']} with an overdue stage, "
+          f"{c['complaints.due_soon']} due soon (see the Overdue sheet).")
+    if not result.changed:
+        zh, en = zh + "没有需要更新的单元格。", en + " No cell needed updating."
+    return result, zh, en
+
+
+def _validate(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult, str, str]:
+    result = validate_flow(port, now=now, lang=lang)
+    if not result.problems:
+        return result, "校验完成：没有发现问题。", "Validated: no problems found."
+    return result, "校验完成。", "Validated."
+
+
+def _assign(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult, str, str]:
+    result = assign_ids_flow(port, now=now, lang=lang)
+    got = sorted(result.assigned.values())
+    if not got:
+        return result, "没有需要编号的投诉（编号已齐全）。", "Nothing to number: every complaint has a number."
+    span = got[0] if len(got) == 1 else f"{got[0]} … {got[-1]}"
+    return result, f"已编号 {len(got)} 宗：{span}。", f"Numbered {len(got)} complaint(s): {span}."
+
+
+def report_month(now: datetime) -> tuple[int, int]:
+    """Reports are due by the 10th of the next month: until then the button reports last month."""
+    if now.day <= 10:
+        return (now.year - 1, 12) if now.month == 1 else (now.year, now.month - 1)
+    return now.year, now.month
+
+
+def _report(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult, str, str]:
+    """This branch's monthly report, written next to the workbook, from its saved file.
+
+    The report module reads files, not an open workbook: so the workbook must be saved,
+    and the report is of what was saved (the button says so when there are unsaved edits).
+    """
+    try:
+        from xlcomplaints.core.metrics import Month
+        from xlcomplaints.report.run import NothingRead, make_report
+    except ImportError:
+        raise NotAvailable from None
+    path = port.saved_path()
+    if path is None:
+        raise WorkbookError("excel.not_saved", path=port.label)
+    month = Month(*report_month(now))
+    output = path.with_name(f"{path.stem}-{'月报' if lang == 'zh' else 'report'}-{month.year}-{month.month:02d}.xlsx")
+    try:
+        run = make_report([path], month, output, lang=lang, now=now, consolidate=False)
+    except NothingRead as e:
+        return FlowResult(problems=list(e.issues)), "无法生成月报。", "No monthly report could be made."
+    issues = [p for p in run.report.issues if p.code != "report.open_in_excel"]  # we know: we are Excel
+    zh = f"已生成 {month.label('zh')} 月报：{output}"
+    en = f"Wrote the {month.label('en')} report: {output}"
+    if port.unsaved():
+        zh += "\n（按已保存的内容统计；未保存的修改不在其中，请先保存再生成。）"
+        en += "\n(From the saved file; unsaved edits are not in it. Save, then run it again.)"
+    return FlowResult(problems=issues), zh, en
+
+
+Action = Callable[[XlwingsWorkbook, datetime, str], tuple[FlowResult, str, str]]
+ACTIONS: dict[str, Action] = {"refresh": _refresh, "validate": _validate, "assign": _assign,
+                              "report": _report}
+
+
+# --- reporting back -----------------------------------------------------------------------
+
+
+def _workbook_lang(port: XlwingsWorkbook) -> str:
+    """The workbook's own language (Settings), so messages match what the clerk reads."""
+    return read_branch(port).data.settings.language
+
+
+def _problems_sheet(port: XlwingsWorkbook, lang: str) -> str:
+    """Our Problems sheet: found by its stamp (renamed is fine), else by title, else added."""
+    try:
+        _, sheets = find_stamps(port)
+    except WorkbookError:
+        sheets = {}
+    if "problems" in sheets:
+        return sheets["problems"]
+    existing = {n.casefold(): n for n in port.sheet_names()}
+    for title in (PROBLEMS.title(lang), PROBLEMS.zh, PROBLEMS.en):
+        if title.casefold() in existing:
+            return existing[title.casefold()]
+    name = port.add_sheet(PROBLEMS.title(lang))
+    port.write_cells(name, {(1, i): c.label(lang) for i, c in enumerate(PROBLEMS.columns, 1)})
+    return name
+
+
+def _link(p: Problem) -> str | None:
+    if not (p.sheet and p.cell):
+        return None
+    target = "'" + p.sheet.replace("'", "''") + "'!" + p.cell
+    return Formula(f'=HYPERLINK("#{target.replace(chr(34), chr(34) * 2)}","{p.cell}")')
+
+
+def problem_rows(problems: list[Problem], lang: str, now: datetime) -> list[list[Any]]:
+    """One row per problem in PROBLEMS column order; a single 'none found' row when clean."""
+    zh = lang == "zh"
+    if not problems:
+        stamp = now.strftime("%Y-%m-%d %H:%M")
+        return [[None, None, None, None, None, f"没有发现问题（{stamp}）" if zh else f"No problems found ({stamp})"]]
+    rows: list[list[Any]] = []
+    for p in problems:
+        level = ("错误" if zh else "Error") if p.level is Level.ERROR else ("警告" if zh else "Warning")
+        rows.append([level, p.sheet, _link(p), p.column, p.value, p.message(lang)])
+    return rows
+
+
+def _status_cell(port: XlwingsWorkbook) -> tuple[str, int, int] | None:
+    for n in port.names():
+        if n.name.lower() == STATUS_NAME and n.local_sheet is None:
+            where = cell_of(n.value)
+            if where and where[0].casefold() in {s.casefold() for s in port.sheet_names()}:
+                return where
+    return None
+
+
+def _tell(book: Any, port: XlwingsWorkbook | None, outcome: Outcome, now: datetime) -> None:
+    """Status cell (if the workbook has one), then the message box unless alerts are off."""
+    line = f"{now:%Y-%m-%d %H:%M} " + " ".join(outcome.text().split("\n\n")[0].split())
+    if port is not None:
+        try:
+            where = _status_cell(port)
+            if where:
+                port.write_cells(where[0], {(where[1], where[2]): line[:STATUS_MAX]})
+        except Exception:  # the status cell is a convenience; the message box still comes
+            logging.getLogger(__name__).debug("status cell not written", exc_info=True)
+    app = book.app
+    if app.display_alerts:
+        app.alert(outcome.text(), title=TITLE, mode="info" if outcome.ok else "critical")
+
+
+def _log_bug(action: str) -> None:
+    try:
+        with LOG_FILE.open("a", encoding="utf-8") as f:
+            f.write(f"--- {datetime.now():%Y-%m-%d %H:%M:%S} {action}\n{traceback.format_exc()}\n")
+    except OSError:
+        pass
+
+
+def run(action: str, book: Any = None, *, now: datetime | None = None) -> Outcome:
+    """Run one button's action on ``book`` (default: the calling workbook) and report back."""
+    if book is None:
+        try:
+            import xlwings
+
+            book = xlwings.Book.caller()
+        except Exception as e:  # not started by a button, or Excel went away: nowhere to show a box
+            _log_bug(action)
+            # RunPython shows what Python wrote to stderr: one line, not a traceback.
+            print(f"xlcomplaints: 找不到调用的工作簿 / cannot find the calling workbook ({type(e).__name__}: {e})",
+                  file=sys.stderr)
+            return Outcome("找不到调用的工作簿。", "Cannot find the calling workbook.", ok=False)
+    now = now or datetime.now().replace(microsecond=0)
+    port: XlwingsWorkbook | None = None
+    lang = "zh"
+    try:
+        port = XlwingsWorkbook(book)
+        lang = _workbook_lang(port)
+        result, zh, en = ACTIONS[action](port, now, lang)
+        sheet = _problems_sheet(port, lang)
+        zh, en = _with_problems(zh, en, result, lang, sheet)
+        outcome = Outcome(zh, en, ok=not result.errors, lang=lang, problems=result.problems)
+        port.replace_rows(sheet, 2, problem_rows(result.problems, lang, now))
+        outcome.problems_written = sheet
+    except NotAvailable:
+        outcome = Outcome("本安装还没有月报功能。可先点“刷新逾期”，在“汇总”表查看本网点的统计。",
+                          "The monthly report is not available in this version. Refresh overdue updates "
+                          "the Summary sheet with this branch's figures meanwhile.", ok=False, lang=lang)
+    except WorkbookError as e:
+        outcome = Outcome(e.message("zh"), e.message("en"), ok=False, lang=lang)
+    except Exception as e:
+        _log_bug(action)
+        outcome = Outcome(
+            f"xlcomplaints 内部错误（{type(e).__name__}），工作簿可能只更新了一部分。"
+            f"请把 {LOG_FILE} 和工作簿发给维护人员。",
+            f"xlcomplaints internal error ({type(e).__name__}); the workbook may be partly updated. "
+            f"Please send {LOG_FILE} and the workbook to your maintainer.", ok=False, lang=lang)
+    try:
+        _tell(book, port, outcome, now)
+    except Exception:
+        _log_bug(f"{action}: reporting")
+    return outcome
+
+
+def refresh_overdue(book: Any = None, *, now: datetime | None = None) -> Outcome:
+    """刷新逾期: due times and statuses on the Register, the Overdue and Summary sheets rebuilt."""
+    return run("refresh", book, now=now)
+
+
+def validate(book: Any = None, *, now: datetime | None = None) -> Outcome:
+    """校验: every problem, located to its cell, on the Problems sheet."""
+    return run("validate", book, now=now)
+
+
+def assign_numbers(book: Any = None, *, now: datetime | None = None) -> Outcome:
+    """编号: numbers for complaints without one, from the Settings pattern; never renumbers."""
+    return run("assign", book, now=now)
+
+
+def monthly_report(book: Any = None, *, now: datetime | None = None) -> Outcome:
+    """月报: not available in this version; the button says so instead of failing."""
+    return run("report", book, now=now)
