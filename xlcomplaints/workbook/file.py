@@ -106,7 +106,8 @@ class FileWorkbook:
             atomic_write(dest, self._package.to_bytes(),
                                   expected=self._stamp if dest == self.path else None)
         except WorkbookLockedError as e:
-            raise WorkbookError("file.locked", path=dest.name, lock=Path(e.lock_path).name) from e
+            lock = Path(e.lock_path).name if e.lock_path else "(Windows sharing lock)"
+            raise WorkbookError("file.locked", path=dest.name, lock=lock) from e
         except WorkbookChangedError as e:
             raise WorkbookError("file.changed", path=dest.name) from e
         except OSError as e:
