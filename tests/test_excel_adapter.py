@@ -676,8 +676,9 @@ def test_monthly_report_is_written_next_to_the_workbook(tmp_path: Path) -> None:
     out = tmp_path / "branch-40-月报-2026-11.xlsx"
     assert out.exists() and str(out) in outcome.zh and str(out) in outcome.en
     assert "未保存" not in outcome.zh
-    with openpyxl.load_workbook(out, read_only=True) as report:
-        assert len(report.sheetnames) > 3
+    report = openpyxl.load_workbook(out, read_only=True)
+    assert len(report.sheetnames) > 3
+    report.close()
     book.api.saved = False
     again = entry.run("report", book, now=NOW)
     assert "未保存的修改不在其中" in again.zh and "unsaved edits are not in it" in again.en
