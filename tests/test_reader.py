@@ -162,3 +162,15 @@ def test_settings_are_validated_like_any_sheet(branch) -> None:
     assert (f"G{policy_first}", "choice.unknown") in found
     # a rule that could not be read is left out, never half-applied
     assert all(r.stage != "acknowledge" for r in read.data.settings.policy)
+
+
+def test_rows_stream_from_a1_whatever_the_used_range(tmp_path: Path) -> None:
+    """calamine starts at the first used cell; the port still numbers rows and columns from A1."""
+    path = tmp_path / "offset.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active["C3"] = "x"
+    wb.active["D4"] = 5
+    wb.save(path)
+    rows = list(FileWorkbook(path).rows(wb.active.title))
+    assert len(rows) == 4 and rows[2][2] == "x" and rows[3][3] == 5
+    assert all(v in (None, "") for v in rows[0]) and len(rows[0]) == 4

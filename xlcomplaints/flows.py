@@ -63,7 +63,7 @@ def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: b
                                 ("callbacks", plan.callbacks)):
         layout = read.layouts.get(kind)
         if layout is not None:
-            port.write_cells(read.sheets[kind], _computed_cells(layout, values_by_row))
+            _write_computed(port, read.sheets[kind], layout, values_by_row)
     if "overdue" in read.sheets:
         port.replace_rows(read.sheets["overdue"], 2, plan.overdue_rows)
     if "summary" in read.sheets:
@@ -72,21 +72,23 @@ def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: b
     return FlowResult(problems=problems + plan.problems, changed=changed, plan=plan)
 
 
-def _computed_cells(layout: Layout, values_by_row: dict[int, dict[str, object]]) -> dict[tuple[int, int], object]:
-    """Computed values placed where this workbook has their columns; rows that are no
-    longer records (the clerk cleared them) lose their stale computed values."""
-    cells: dict[tuple[int, int], object] = {}
-    for row, values in values_by_row.items():
-        for key, value in values.items():
-            col = layout.columns.get(key)
-            if col is not None:
-                cells[(row, col)] = value
-    computed = [layout.columns[c.key] for c in layout.spec.computed_columns if c.key in layout.columns]
-    for row in range(layout.header_row + 1, layout.last_row + 1):
-        if row not in values_by_row:
-            for col in computed:
-                cells.setdefault((row, col), None)
-    return cells
+WRITE_CHUNK_ROWS = 5_000
+
+
+def _write_computed(port: WorkbookPort, sheet: str, layout: Layout,
+                    values_by_row: dict[int, dict[str, object]]) -> None:
+    """Computed values placed where this workbook has their columns, a few thousand rows
+    at a time (memory stays flat); rows that are no longer records (the clerk cleared
+    them) lose their stale computed values."""
+    keys = [(c.key, layout.columns[c.key]) for c in layout.spec.computed_columns if c.key in layout.columns]
+    rows = sorted(set(values_by_row) | set(range(layout.header_row + 1, layout.last_row + 1)))
+    for start in range(0, len(rows), WRITE_CHUNK_ROWS):
+        cells: dict[tuple[int, int], object] = {}
+        for row in rows[start:start + WRITE_CHUNK_ROWS]:
+            values = values_by_row.get(row, {})
+            for key, col in keys:
+                cells[(row, col)] = values.get(key)
+        port.write_cells(sheet, cells)  # type: ignore[arg-type]
 
 
 def assign_ids_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: bool = True) -> FlowResult:

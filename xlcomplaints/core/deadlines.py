@@ -35,7 +35,7 @@ SEVERITY_RANK = {"major": 0, "important": 1, "general": 2}
 ESCALATION_ORDER = ("none", "supervisor", "manager", "general_manager")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StageResult:
     stage: str
     status: str  # a STAGE_STATUS code
@@ -45,7 +45,7 @@ class StageResult:
     unit: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ComplaintResult:
     complaint: Complaint
     stages: dict[str, StageResult]

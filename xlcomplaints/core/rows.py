@@ -7,8 +7,9 @@ whatever order the office put the columns; the office's own columns are ignored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, count, islice
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -19,6 +20,8 @@ from xlcomplaints.spec.model import ColType, Column, Field, SheetSpec
 
 M = TypeVar("M", bound=BaseModel)
 _MISSING = object()
+#: Enough for every dropdown value and the common names; unique columns stop caching early.
+MEMO_PER_COLUMN = 512
 HEADER_SCAN_ROWS = 10
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -151,16 +154,44 @@ def read_records(grid: Sequence[Sequence[object]], layout: Layout, model: type[M
                  date1904: bool = False,
                  keep: Callable[[dict[str, Any]], bool] | None = None) -> tuple[list[M], list[Problem]]:
     """Every non-blank row under the header as a model; unreadable cells become None plus a problem."""
+    numbered = ((r, grid[r - 1]) for r in range(layout.header_row + 1, min(layout.last_row, len(grid)) + 1))
+    records, problems, _ = _records(numbered, layout, model, date1904=date1904, keep=keep)
+    return records, problems
+
+
+def read_table(rows: Iterable[Sequence[object]], spec: SheetSpec, sheet: str, model: type[M], *,
+               date1904: bool = False) -> tuple[Layout | None, list[M], list[Problem]]:
+    """Like find_layout + read_records, over rows as they stream from the file.
+
+    Only the rows near the top are held (to find the header); the rest are read one at
+    a time, so a 50,000-row register never sits in memory as a grid of cells.
+    """
+    it = iter(rows)
+    head = list(islice(it, HEADER_SCAN_ROWS))
+    layout, problems = find_layout(head, spec, sheet)
+    if layout is None:
+        return None, [], problems
+    numbered = zip(count(layout.header_row + 1), chain(head[layout.header_row:], it), strict=False)
+    records, more, last = _records(numbered, layout, model, date1904=date1904)
+    layout.last_row = max(last, layout.header_row)
+    return layout, records, problems + more
+
+
+def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, model: type[M], *,
+             date1904: bool = False, keep: Callable[[dict[str, Any]], bool] | None = None,
+             ) -> tuple[list[M], list[Problem], int]:
     records: list[M] = []
     problems: list[Problem] = []
+    last = 0
     inputs = [(c, layout.columns[c.key]) for c in layout.spec.input_columns if c.key in layout.columns]
     # Clerks' columns repeat the same values (channels, severities, names, dates): parse each once.
     memo: dict[str, dict[tuple[type, object], object]] = {c.key: {} for c, _ in inputs}
-    for r in range(layout.header_row + 1, layout.last_row + 1):
-        row = grid[r - 1] if r - 1 < len(grid) else ()
+    fields_set = {"row", *(c.key for c, _ in inputs)}
+    for r, row in numbered:
         raw = {c.key: (row[i - 1] if i - 1 < len(row) else None) for c, i in inputs}
         if all(_blank(v) for v in raw.values()):
             continue
+        last = r
         data: dict[str, Any] = {"row": r}
         for col, _ in inputs:
             value = raw[col.key]
@@ -172,7 +203,7 @@ def read_records(grid: Sequence[Sequence[object]], layout: Layout, model: type[M
                     parsed = parse_cell(value, col, date1904=date1904)
                 except cells.CellError as e:
                     parsed = e
-                if len(seen) < 50_000:
+                if len(seen) < MEMO_PER_COLUMN:
                     seen[key] = parsed
             if isinstance(parsed, cells.CellError):
                 problems.append(layout.problem(Level.ERROR, parsed.code, r, col.key, value, **parsed.params))
@@ -181,5 +212,7 @@ def read_records(grid: Sequence[Sequence[object]], layout: Layout, model: type[M
                 problems.append(layout.problem(Level.ERROR, "required", r, col.key))
             data[col.key] = parsed
         if keep is None or keep(data):
-            records.append(model(**data))
-    return records, problems
+            # Every value was parsed to its field's type above; pydantic need not check again,
+            # and every record of a sheet has the same fields set (one set shared, not 50,000).
+            records.append(model.model_construct(_fields_set=fields_set, **data))
+    return records, problems, last

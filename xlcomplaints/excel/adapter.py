@@ -257,6 +257,10 @@ class XlwingsWorkbook:
         last = sheet.used_range.last_cell
         return int(last.row), int(last.column)
 
+    def rows(self, sheet: str) -> Iterator[list[object]]:
+        """The whole-range read of ``values``, row by row (one call into Excel either way)."""
+        return iter(self.values(sheet))
+
     def values(self, sheet: str) -> list[list[object]]:
         if sheet not in self._values:
             sh = self.sheet(sheet)

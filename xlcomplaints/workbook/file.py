@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import python_calamine
@@ -65,7 +65,6 @@ class FileWorkbook:
             raise
         except Exception as e:  # any parser failure on a damaged part: say so, no traceback
             raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{type(e).__name__}: {e}") from e
-        self._values: dict[str, list[list[object]]] = {}
 
     @property
     def label(self) -> str:
@@ -82,13 +81,25 @@ class FileWorkbook:
         return [NamedValue(n.name, n.value, n.local_sheet) for n in self._package.defined_names()]
 
     def values(self, sheet: str) -> list[list[object]]:
-        if sheet not in self._values:
-            try:
-                grid = self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-            except Exception as e:
-                raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{sheet}: {e}") from e
-            self._values[sheet] = grid
-        return self._values[sheet]
+        """The sheet's grid (for small sheets: Settings, Calendar)."""
+        return list(self.rows(sheet))
+
+    def rows(self, sheet: str) -> Iterator[list[object]]:
+        """Rows from row 1 and column A, streamed from calamine; nothing is kept.
+
+        calamine's iterator starts at row 1 but at the first used column (python-calamine
+        0.9; ``tests/test_reader.py`` holds it to that), so rows are padded on the left
+        to keep column numbers true.
+        """
+        try:
+            data = self._calamine.get_sheet_by_name(sheet)
+            left = data.start[1] if data.height else 0
+            rows = data.iter_rows()
+        except Exception as e:
+            raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{sheet}: {e}") from e
+        pad = [None] * left
+        for row in rows:
+            yield pad + row if left else row
 
     def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
         if cells:

@@ -7,7 +7,7 @@ written once against this protocol.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -39,6 +39,10 @@ class WorkbookPort(Protocol):
 
     def values(self, sheet: str) -> list[list[object]]:
         """The sheet's cells from A1 to its last used cell, as Python values."""
+        ...
+
+    def rows(self, sheet: str) -> Iterator[list[object]]:
+        """The same cells row by row from row 1, for sheets too large to hold as a grid."""
         ...
 
     def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:

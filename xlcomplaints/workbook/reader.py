@@ -17,7 +17,7 @@ from xlcomplaints.core.models import (
     TrackingStep,
 )
 from xlcomplaints.core.problems import Level, Problem
-from xlcomplaints.core.rows import Layout, find_layout, read_records
+from xlcomplaints.core.rows import Layout, read_table
 from xlcomplaints.core.settings import read_settings
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import SheetSpec
@@ -92,14 +92,11 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
     def table(kind: str, model: type) -> list:
         if kind not in sheets:
             return []
-        grid = port.values(sheets[kind])
-        layout, p = find_layout(grid, SPECS[kind], sheets[kind])
+        layout, records, p = read_table(port.rows(sheets[kind]), SPECS[kind], sheets[kind], model,
+                                        date1904=date1904)
         problems.extend(p)
-        if layout is None:
-            return []
-        layouts[kind] = layout
-        records, p = read_records(grid, layout, model, date1904=date1904)
-        problems.extend(p)
+        if layout is not None:
+            layouts[kind] = layout
         return records
 
     complaints = table("register", Complaint)
