@@ -267,11 +267,10 @@ History = Annotated[list[Path] | None, typer.Option(
 def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: str | None, show_contacts: bool,
                 history: list[Path] | None, *, consolidate: bool, update: bool = False,
                 workers: int | None = None) -> None:
-    from concurrent.futures import ProcessPoolExecutor
-
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from xlcomplaints.core.metrics import Month
+    from xlcomplaints.report.consolidate import default_executor
     from xlcomplaints.report.run import NothingRead, make_report
     from xlcomplaints.report.state import StateError
 
@@ -283,7 +282,7 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: st
         err.print("无法识别 --month，请写成 2026-10" if zh else "Cannot read --month; write it like 2026-10")
         raise typer.Exit(2) from None
     as_of = _now(now, lang) if now else None
-    executor = ProcessPoolExecutor(max_workers=workers) if consolidate and workers else None
+    executor = default_executor(workers) if consolidate and workers else None
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=not consolidate)
     task = progress.add_task("读取工作簿" if zh else "Reading workbooks", total=None)
@@ -300,6 +299,9 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: st
     except StateError as e:
         err.print(f"{'无法 --update' if zh else 'Cannot --update'}: {e}")
         raise typer.Exit(2) from None
+    except WorkbookError as e:  # the report itself cannot be written
+        _fail(e, lang)
+        return
     finally:
         if executor is not None:
             executor.shutdown()
@@ -314,7 +316,7 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: st
         line += f"，{len(merged.carried)} 个网点沿用上次数据" if zh else f", {len(merged.carried)} kept from the last run"
     line += (f"；问题 {len(rep.issues)} 条（错误 {errors}），见“问题清单”。" if zh else
              f"; {len(rep.issues)} issue(s) ({errors} errors) on the Issues sheet.") if rep.issues else "。" if zh else "."
-    console.print(line, highlight=False)
+    console.print(line, highlight=False, soft_wrap=True)
 
 
 @app.command()

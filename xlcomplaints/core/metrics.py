@@ -20,8 +20,9 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Literal, NamedTuple
 
 from xlcomplaints.core.calendar import Unit, WorkCalendar
@@ -32,6 +33,7 @@ from xlcomplaints.core.policy import STAGES
 MET = frozenset({"done_on_time"})
 MISSED = frozenset({"done_late", "overdue"})
 STAGE_INDEX = {s: i for i, s in enumerate(STAGES)}
+CLOSE = STAGE_INDEX["close"]
 AGE_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 3), (4, 7), (8, 14), (15, None))
 TIMED_STAGES = ("acknowledge", "first_contact", "resolve", "close")
 
@@ -61,6 +63,16 @@ class Month:
     def of(cls, t: datetime) -> Month:
         return cls(t.year, t.month)
 
+    @classmethod
+    def from_key(cls, key: int) -> Month:
+        y, m = divmod(key, 12)
+        return cls(y, m + 1)
+
+    @property
+    def key(self) -> int:
+        """Months since year 0, to index by (``t.year * 12 + t.month - 1`` for a time in the month)."""
+        return self.year * 12 + self.month - 1
+
     @property
     def start(self) -> datetime:
         return datetime(self.year, self.month, 1)
@@ -72,9 +84,6 @@ class Month:
     def shift(self, n: int) -> Month:
         y, m = divmod(self.year * 12 + self.month - 1 + n, 12)
         return Month(y, m + 1)
-
-    def __contains__(self, t: object) -> bool:
-        return isinstance(t, datetime) and (t.year, t.month) == (self.year, self.month)
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -120,11 +129,12 @@ class Case(NamedTuple):
     status: str
     repeat_of: str | None
     reopen_count: int
-    stages: tuple[StageFact, ...]  # in STAGES order
+    stages: tuple[StageFact | None, ...]  # in STAGES order; None: not applicable and not done
     callbacks: tuple[tuple[datetime, str, int | None], ...]  # reached attempts: (at, outcome, score)
 
-    def stage(self, name: str) -> StageFact:
-        return self.stages[STAGE_INDEX[name]]
+    def done_at(self, name: str) -> datetime | None:
+        s = self.stages[STAGE_INDEX[name]]
+        return s.done_at if s is not None else None
 
     @property
     def handled(self) -> bool:
@@ -132,10 +142,11 @@ class Case(NamedTuple):
 
     @property
     def closed_at(self) -> datetime | None:
-        return self.stages[STAGE_INDEX["close"]].done_at
+        s = self.stages[CLOSE]
+        return s.done_at if s is not None else None
 
     def done_count(self) -> int:
-        return sum(s.done_at is not None for s in self.stages)
+        return sum(s is not None and s.done_at is not None for s in self.stages)
 
 
 def _took(stage: str, r: ComplaintResult, cal: WorkCalendar) -> float | None:
@@ -151,27 +162,36 @@ def _took(stage: str, r: ComplaintResult, cal: WorkCalendar) -> float | None:
     return round(cal.elapsed(anchor, s.done_at, Unit(s.unit)), 4)
 
 
-def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult],
-               cal: WorkCalendar) -> list[Case]:
-    """The ``Case`` of each evaluated complaint of one branch workbook."""
+def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult], cal: WorkCalendar,
+               timed: tuple[datetime, datetime] | None = None) -> list[Case]:
+    """The ``Case`` of each evaluated complaint of one branch workbook.
+
+    Durations need the branch's calendar, so they are measured here; ``timed`` limits that
+    to stages done in [start, end) — the months a report shows durations for.
+    """
     escalated_steps = {s.no for s in data.tracking if s.step == "escalated" and s.no}
     reached: dict[str, list[tuple[datetime, str, int | None]]] = defaultdict(list)
     for a in data.callbacks:
         if a.no and a.at and a.outcome in ("satisfied", "unsatisfied"):
             reached[a.no].append((a.at, a.outcome, a.score))
+    lo, hi = timed or (datetime.min, datetime.max)
     out = []
     for r in results:
         c = r.complaint
-        stages = tuple(
-            StageFact(s.status, s.due, s.done_at, s.late_by, s.unit, _took(name, r, cal))
-            for name, s in ((n, r.stages[n]) for n in STAGES)
-        )
+        stages: list[StageFact | None] = []
+        for name in STAGES:
+            s = r.stages[name]
+            if s.status == "not_applicable" and s.done_at is None:
+                stages.append(None)
+                continue
+            took = _took(name, r, cal) if s.done_at is not None and lo <= s.done_at < hi else None
+            stages.append(StageFact(s.status, s.due, s.done_at, s.late_by, s.unit, took))
         out.append(Case(
             branch=branch, no=c.no, received_at=c.received_at, case_type=c.case_type, channel=c.channel,
             category=c.category, severity=c.severity, validity=c.validity, department=c.department,
             handler=c.handler, customer=c.customer, phone=c.phone,
             escalated=bool(c.escalated) or (c.no in escalated_steps), escalation=r.escalation, status=r.status,
-            repeat_of=r.repeat_of, reopen_count=r.reopen_count, stages=stages,
+            repeat_of=r.repeat_of, reopen_count=r.reopen_count, stages=tuple(stages),
             callbacks=tuple(sorted(reached.get(c.no or "", ()), key=lambda x: x[0])),
         ))
     return out
@@ -184,49 +204,87 @@ class Deadline(NamedTuple):
     fact: StageFact
 
 
-@dataclass
+#: ``Deadline`` without the Python-level ``__new__``: the index makes hundreds of thousands.
+_deadline: Callable[[tuple[Case, str, StageFact]], Deadline] = partial(tuple.__new__, Deadline)  # type: ignore[assignment]
+
+
 class CaseIndex:
-    """The cases, grouped once by the month each definition looks at (received, closed, due...)."""
+    """The cases, grouped once by the month each definition looks at (received, closed, due...).
 
-    cases: Sequence[Case]
-    received: dict[Month, list[Case]] = field(default_factory=lambda: defaultdict(list))
-    closed: dict[Month, list[Case]] = field(default_factory=lambda: defaultdict(list))
-    due: dict[Month, list[Deadline]] = field(default_factory=lambda: defaultdict(list))
-    done: dict[Month, list[Deadline]] = field(default_factory=lambda: defaultdict(list))
-    callbacks: dict[Month, list[tuple[Case, str, int | None]]] = field(default_factory=lambda: defaultdict(list))
-    open_overdue: list[Deadline] = field(default_factory=list)
-    units: dict[str, list[str]] = field(default_factory=dict)
+    Built in one pass so that every metric of a month reads only that month's entries.
+    """
 
-    def __post_init__(self) -> None:
-        unit_counts: dict[str, Counter[str]] = defaultdict(Counter)
-        for c in self.cases:
-            if c.received_at is not None:
-                self.received[Month.of(c.received_at)].append(c)
-            last: dict[Month, tuple[datetime, str, int | None]] = {}
-            for at, outcome, score in c.callbacks:  # sorted by time: the month's last wins
-                last[Month.of(at)] = (at, outcome, score)
-            for m, (_, outcome, score) in last.items():
-                self.callbacks[m].append((c, outcome, score))
-            if not c.handled:
+    def __init__(self, cases: Sequence[Case]) -> None:
+        self.cases = cases
+        self._received: dict[int, list[Case]] = defaultdict(list)
+        self._closed: dict[int, list[Case]] = defaultdict(list)
+        self._due: dict[int, list[Deadline]] = defaultdict(list)
+        self._done: dict[int, list[Deadline]] = defaultdict(list)
+        self._callbacks: dict[int, list[tuple[Case, str, int | None]]] = defaultdict(list)
+        self.open_overdue: list[Deadline] = []
+        units: Counter[tuple[str, str]] = Counter()
+        decided = MET | MISSED
+        received, closed, due, done, overdue = (self._received, self._closed, self._due, self._done,
+                                                self.open_overdue.append)
+        for c in cases:  # the hot loop of a consolidation: month keys inline, no helper calls
+            t = c.received_at
+            if t is not None:
+                received[t.year * 12 + t.month - 1].append(c)
+            if c.callbacks:
+                last: dict[int, tuple[str, int | None]] = {}
+                for at, outcome, score in c.callbacks:  # sorted by time: the month's last wins
+                    last[at.year * 12 + at.month - 1] = (outcome, score)
+                for k, (outcome, score) in last.items():
+                    self._callbacks[k].append((c, outcome, score))
+            if c.validity == "invalid":
                 continue
-            if c.closed_at is not None:
-                self.closed[Month.of(c.closed_at)].append(c)
-            for name, f in zip(STAGES, c.stages, strict=True):
-                d = Deadline(c, name, f)
-                if f.due is not None and (f.status in MET or f.status in MISSED):
-                    self.due[Month.of(f.due)].append(d)
-                if f.done_at is not None and f.took is not None:
-                    self.done[Month.of(f.done_at)].append(d)
+            for i, f in enumerate(c.stages):
+                if f is None:
+                    continue
+                status, t = f.status, f.due
+                if t is not None and status in decided:
+                    due[t.year * 12 + t.month - 1].append(d := _deadline((c, STAGES[i], f)))
+                    if status == "overdue":
+                        overdue(d)
+                t = f.done_at
+                if t is not None and f.took is not None:
+                    done[t.year * 12 + t.month - 1].append(_deadline((c, STAGES[i], f)))
                     if f.unit:
-                        unit_counts[name][f.unit] += 1
-                if f.status == "overdue":
-                    self.open_overdue.append(d)
-        # Units a stage's durations were measured in, most used first (policies may differ).
-        self.units = {s: [u for u, _ in unit_counts[s].most_common()] for s in STAGES}
+                        units[(STAGES[i], f.unit)] += 1
+                    if i == CLOSE:
+                        closed[t.year * 12 + t.month - 1].append(c)
+                elif t is not None and i == CLOSE:
+                    closed[t.year * 12 + t.month - 1].append(c)
+        self._open: dict[datetime, list[Case]] = {}
+        #: Units each stage's durations were measured in, most used first (policies may differ).
+        self.units: dict[str, list[str]] = {s: [] for s in STAGES}
+        for (stage, unit), _ in units.most_common():
+            self.units[stage].append(unit)
+
+    def received(self, m: Month) -> list[Case]:
+        return self._received.get(m.key, [])
+
+    def closed(self, m: Month) -> list[Case]:
+        return self._closed.get(m.key, [])
+
+    def due(self, m: Month) -> list[Deadline]:
+        return self._due.get(m.key, [])
+
+    def done(self, m: Month) -> list[Deadline]:
+        return self._done.get(m.key, [])
+
+    def callbacks(self, m: Month) -> list[tuple[Case, str, int | None]]:
+        return self._callbacks.get(m.key, [])
+
+    def open_at(self, t: datetime) -> list[Case]:
+        """``open_at(cases, t)``, remembered: month ends and starts are asked for more than once."""
+        if t not in self._open:
+            self._open[t] = open_at(self.cases, t)
+        return self._open[t]
 
     def months(self) -> list[Month]:
         """Months with any complaint received, oldest first."""
-        return sorted(m for m, v in self.received.items() if v)
+        return [Month.from_key(k) for k in sorted(k for k, v in self._received.items() if v)]
 
 
 # --------------------------------------------------------------------------- primitives
@@ -275,7 +333,7 @@ def age_bucket(days: int) -> int:
 def backlog_ages(ix: CaseIndex, m: Month) -> list[int]:
     """Carried-over backlog by age at the start of the month (calendar days since receipt)."""
     counts = [0] * len(AGE_BUCKETS)
-    for c in open_at(ix.cases, m.start):
+    for c in ix.open_at(m.start):
         assert c.received_at is not None
         counts[age_bucket((m.start - c.received_at).days)] += 1
     return counts
@@ -289,12 +347,12 @@ def durations(ix: CaseIndex, m: Month, stage: str, unit: str | None = None) -> l
         if not units:
             return []
         unit = units[0]
-    return [d.fact.took for d in ix.done.get(m, ()) if d.stage == stage and d.fact.unit == unit
+    return [d.fact.took for d in ix.done(m) if d.stage == stage and d.fact.unit == unit
             and d.fact.took is not None]
 
 
 def stage_deadlines(ix: CaseIndex, m: Month, stage: str) -> list[Deadline]:
-    return [d for d in ix.due.get(m, ()) if d.stage == stage]
+    return [d for d in ix.due(m) if d.stage == stage]
 
 
 # --------------------------------------------------------------------------- registry
@@ -343,7 +401,7 @@ def metric(key: str, zh: str, en: str, kind: Kind, what: tuple[str, str], month:
 
 
 def _received(ix: CaseIndex, m: Month) -> list[Case]:
-    return ix.received.get(m, [])
+    return ix.received(m)
 
 
 def _handled(ix: CaseIndex, m: Month) -> list[Case]:
@@ -400,7 +458,7 @@ def escalations(ix: CaseIndex, m: Month) -> float | None:
          "the month, whenever they were received; invalid ones excluded."),
         CLOSED)
 def closed(ix: CaseIndex, m: Month) -> float | None:
-    return len(ix.closed.get(m, ()))
+    return len(ix.closed(m))
 
 
 @metric("closure_rate", "结案率", "Closure rate", "rate",
@@ -418,7 +476,7 @@ def closure_rate(ix: CaseIndex, m: Month) -> float | None:
          "(earlier months' included)."),
         ("月末时点", "The end of the month"))
 def open_end(ix: CaseIndex, m: Month) -> float | None:
-    return len(open_at(ix.cases, m.end))
+    return len(ix.open_at(m.end))
 
 
 @metric("backlog_in", "上月结转未结案", "Backlog carried over", "count",
@@ -427,7 +485,7 @@ def open_end(ix: CaseIndex, m: Month) -> float | None:
          "of the month in calendar days since receipt: 0–3, 4–7, 8–14, 15 and more."),
         ("月初时点", "The start of the month"))
 def backlog_in(ix: CaseIndex, m: Month) -> float | None:
-    return len(open_at(ix.cases, m.start))
+    return len(ix.open_at(m.start))
 
 
 @metric("on_time_rate", "处理及时率", "On-time rate", "rate",
@@ -438,7 +496,7 @@ def backlog_in(ix: CaseIndex, m: Month) -> float | None:
          "time, is missed; deadlines not yet due at the as-of time are left out."),
         DUE)
 def on_time_rate(ix: CaseIndex, m: Month) -> float | None:
-    return on_time_rate_of(ix.due.get(m, ()))
+    return on_time_rate_of(ix.due(m))
 
 
 @metric("late_complaints", "逾期件数", "Complaints with a missed deadline", "count",
@@ -447,7 +505,7 @@ def on_time_rate(ix: CaseIndex, m: Month) -> float | None:
          "done by the as-of time)."),
         DUE)
 def late_complaints(ix: CaseIndex, m: Month) -> float | None:
-    return late_complaints_of(ix.due.get(m, ()))
+    return late_complaints_of(ix.due(m))
 
 
 def _duration_metric(stage: str, zh: str, en: str) -> None:
@@ -479,8 +537,8 @@ _duration_metric("close", "结案", "close")
          "callback that reached the customer on the Callbacks sheet)."),
         CLOSED)
 def callback_rate(ix: CaseIndex, m: Month) -> float | None:
-    cases = ix.closed.get(m, [])
-    return rate(sum(1 for c in cases if c.stage("callback").done_at is not None), len(cases))
+    cases = ix.closed(m)
+    return rate(sum(1 for c in cases if c.done_at("callback") is not None), len(cases))
 
 
 @metric("callback_on_time_rate", "回访及时率", "Callback on-time rate", "rate",
@@ -498,7 +556,7 @@ def callback_on_time_rate(ix: CaseIndex, m: Month) -> float | None:
          "more than once in the month counts by its last callback; unreachable attempts are left out."),
         ("回访时间在本月", "Time of the callback falls in the month"))
 def satisfaction_rate(ix: CaseIndex, m: Month) -> float | None:
-    calls = ix.callbacks.get(m, [])
+    calls = ix.callbacks(m)
     return rate(sum(1 for _, outcome, _ in calls if outcome == "satisfied"), len(calls))
 
 
@@ -508,7 +566,7 @@ def satisfaction_rate(ix: CaseIndex, m: Month) -> float | None:
          "have a score."),
         ("回访时间在本月", "Time of the callback falls in the month"))
 def average_score(ix: CaseIndex, m: Month) -> float | None:
-    scores = [s for _, _, s in ix.callbacks.get(m, ()) if s is not None]
+    scores = [s for _, _, s in ix.callbacks(m) if s is not None]
     return statistics.fmean(scores) if scores else None
 
 
@@ -518,7 +576,7 @@ def average_score(ix: CaseIndex, m: Month) -> float | None:
          "'reopened' step on the Tracking sheet)."),
         CLOSED)
 def reopen_rate(ix: CaseIndex, m: Month) -> float | None:
-    cases = ix.closed.get(m, [])
+    cases = ix.closed(m)
     return rate(sum(1 for c in cases if c.reopen_count > 0), len(cases))
 
 
@@ -559,7 +617,7 @@ def breakdown(ix: CaseIndex, m: Month, dimension: str, order: Sequence[str] = ()
     now = Counter(group_key(c, dimension) for c in _received(ix, m))
     before = Counter(group_key(c, dimension) for c in _received(ix, m.shift(-1)))
     due: dict[str | None, list[Deadline]] = defaultdict(list)
-    for d in ix.due.get(m, ()):
+    for d in ix.due(m):
         due[group_key(d.case, dimension)].append(d)
     keys: list[str | None] = list(order)
     rest = {k for k in (*now, *before, *due) if k not in keys}
@@ -599,7 +657,7 @@ def stage_table(ix: CaseIndex, m: Month) -> list[StageRow]:
 def overdue_detail(ix: CaseIndex, m: Month) -> list[Deadline]:
     """The overdue list (超时上报表): deadlines due in the month and missed, plus earlier ones still not
     done at the as-of time; major first, then the earliest due."""
-    rows = [d for d in ix.due.get(m, ()) if d.fact.status in MISSED]
+    rows = [d for d in ix.due(m) if d.fact.status in MISSED]
     rows += [d for d in ix.open_overdue if d.fact.due is not None and d.fact.due < m.start]
     rank = {"major": 0, "important": 1, "general": 2}
     rows.sort(key=lambda d: (rank.get(d.case.severity or "", 3), d.fact.due, d.case.branch, d.case.no or ""))

@@ -1,0 +1,274 @@
+"""Consolidating many branch files: bad files go to Issues, duplicates count once, re-runs replace.
+
+Branch files are real .xlsx files in tmp_path; the good ones hold the hand-made branch of
+``test_metrics`` under different branch codes, so a consolidation's numbers are sums of
+numbers already checked by hand.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import python_calamine
+from typer.testing import CliRunner
+
+from tests.conftest import type_rows
+from tests.test_metrics import OCT, hand_branch
+from xlcomplaints.api import new_workbook
+from xlcomplaints.cli import app
+from xlcomplaints.core.models import BranchData
+from xlcomplaints.report import consolidate as C
+from xlcomplaints.report.run import NothingRead, RunResult, make_report
+from xlcomplaints.report.samples import write_branch
+from xlcomplaints.report.state import StateError, load_state, state_path
+
+NOW = datetime(2026, 11, 22, 9, 0)
+
+
+def branch(code: str, drop: tuple[int, ...] = (), rename: dict[int, str] | None = None) -> BranchData:
+    """The hand-made branch as branch ``code``, some complaints dropped (by index) or renumbered."""
+    data = hand_branch(code, f"{code}店")
+    kept = []
+    for i, c in enumerate(data.complaints):
+        if i in drop:
+            continue
+        if rename and i in rename:
+            c = c.model_copy(update={"no": rename[i]})
+        kept.append(c)
+    return data.model_copy(update={"complaints": tuple(kept)})
+
+
+def write(path: Path, data: BranchData, mtime: float | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_branch(path, data)
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def old_version(path: Path) -> Path:
+    """A branch workbook whose template stamp says 0.9.0 (an old, unsupported major version)."""
+    write_branch(path, branch("OLD"))
+    src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                assert b"branch|1." in data
+                data = data.replace(b"branch|1.0.0|", b"branch|0.9.0|")
+            z.writestr(item, data)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def invalid_rows(path: Path) -> Path:
+    """A real branch workbook where no row has a readable time received."""
+    new_workbook(path, branch_code="BAD", branch_name="坏数据")
+    type_rows(path, "register", [{"no": f"BAD-{i}", "received_at": "上周某天", "channel": "电话", "customer": "张",
+                                  "category": "收费", "severity": "一般", "validity": "有效", "content": "x"}
+                                 for i in range(5)])
+    return path
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder as head office receives it: two good branches, one sharing a number, and five bad files."""
+    d = tmp_path_factory.mktemp("batch")
+    write(d / "a1.xlsx", branch("A1"))
+    write(d / "b1.xlsx", branch("B1", rename={0: "A1-001"}))  # B1's first complaint carries A1's number
+    locked = write(d / "c1.xlsx", branch("C1"))
+    (d / f"~${locked.name}").write_bytes(b"owner")  # open in Excel right now
+    (d / "corrupt.xlsx").write_bytes(b"PK\x03\x04" + os.urandom(300))
+    (d / "encrypted.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64
+                                       + "EncryptedPackage".encode("utf-16-le"))
+    old_version(d / "old.xlsx")
+    invalid_rows(d / "invalid.xlsx")
+    (d / "notes.txt").write_text("not a workbook, not picked up")
+    return d
+
+
+@pytest.fixture(scope="module")
+def run(batch: Path, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    seen: list[str] = []
+    result = make_report([batch], OCT, tmp_path_factory.mktemp("out") / "group.xlsx", now=NOW,
+                         on_file=lambda f: seen.append(f.name))  # the default process pool
+    assert sorted(seen) == sorted(["a1.xlsx", "b1.xlsx", "c1.xlsx", "corrupt.xlsx", "encrypted.xlsx", "old.xlsx",
+                                   "invalid.xlsx"])
+    return result
+
+
+def file_issues(result: RunResult) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for p in result.report.issues:
+        out.setdefault(p.file or "", []).append(p.code)
+    return out
+
+
+def test_bad_files_go_to_issues_and_the_batch_goes_on(run: RunResult) -> None:
+    issues = file_issues(run)
+    assert issues["corrupt.xlsx"] == ["file.corrupt"]
+    assert issues["encrypted.xlsx"] == ["file.encrypted"]
+    assert issues["old.xlsx"] == ["file.version_unsupported"]
+    assert issues["invalid.xlsx"][0] == "report.no_usable_rows"  # and each unreadable cell after it
+    assert issues["invalid.xlsx"].count("date.unreadable") == 5
+    assert "report.open_in_excel" in issues["c1.xlsx"]  # read anyway, from its last save
+    assert sorted(run.consolidation.branches) == ["A1", "B1", "C1"]
+    assert run.report.files_read == 7 and run.report.files_failed == 4
+    grid = python_calamine.CalamineWorkbook.from_path(str(run.output)).get_sheet_by_name("问题清单").to_python()
+    rows = {(r[0], r[1]) for r in grid[1:]}
+    assert {("corrupt.xlsx", "错误"), ("encrypted.xlsx", "错误"), ("old.xlsx", "错误"), ("invalid.xlsx", "错误"),
+            ("c1.xlsx", "警告")} <= rows
+    message = next(r[6] for r in grid[1:] if r[0] == "old.xlsx")
+    assert "0.9.0" in message and "不受支持" in message
+
+
+def test_duplicate_number_is_reported_and_counted_once(run: RunResult) -> None:
+    dup = [p for p in run.report.issues if p.code == "report.duplicate_no"]
+    assert len(dup) == 1 and dup[0].params["no"] == "A1-001" and dup[0].file == "b1.xlsx"
+    assert dup[0].params["kept"] == "a1.xlsx"  # same progress: the branch that sorts first
+    numbers = [c.no for c in run.consolidation.cases]
+    assert numbers.count("A1-001") == 1 and len(numbers) == 27 - 1
+    # Each hand-made branch received 6 complaints in October (C1 among them): 3 × 6 − 1.
+    assert run.report.value("received") == 17 and run.report.value("closed") == 3 * 3 - 1
+
+
+def test_branch_sheet_and_masked_contacts(run: RunResult) -> None:
+    book = python_calamine.CalamineWorkbook.from_path(str(run.output))
+    grid = book.get_sheet_by_name("按网点").to_python()
+    assert sorted(r[1] for r in grid[1:-1]) == ["A1 A1店", "B1 B1店", "C1 C1店"]
+    assert grid[-1][2] == 17
+    overdue = book.get_sheet_by_name("超时明细").to_python()
+    phones = {r[4] for r in overdue[1:]}
+    assert phones and all("****" in p for p in phones)
+
+
+def test_custom_executor_and_unreadable_file(batch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any concurrent.futures executor will do; a file the OS refuses to read is an issue, not a crash."""
+    real = C.FileWorkbook
+
+    def refusing(path: Path) -> object:
+        if Path(path).name == "a1.xlsx":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(C, "FileWorkbook", refusing)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        result = make_report([batch / "a1.xlsx", batch / "c1.xlsx"], OCT, tmp_path / "g.xlsx", now=NOW,
+                             executor=pool)
+    assert file_issues(result)["a1.xlsx"] == ["report.unreadable"]
+    assert list(result.consolidation.branches) == ["C1"] and result.report.value("received") == 6
+
+
+def test_resent_branch_file_replaces_the_old_one(batch: Path, tmp_path: Path) -> None:
+    """Two files of one branch in one batch: the one saved last is used, the other set aside."""
+    old = write(tmp_path / "a1-old.xlsx", branch("A1", drop=(8,)), mtime=1_700_000_000)
+    new = write(tmp_path / "a1-new.xlsx", branch("A1"), mtime=1_800_000_000)
+    result = make_report([new, old], OCT, tmp_path / "g.xlsx", now=NOW)
+    assert result.consolidation.branches["A1"].name == "a1-new.xlsx"
+    assert [(p.code, p.file) for p in result.report.issues if p.code.startswith("report.")] == [
+        ("report.superseded", "a1-old.xlsx")]
+    assert result.report.value("received") == 6  # not 6 + 5
+
+
+def test_update_replaces_one_branch_and_keeps_the_others(tmp_path: Path) -> None:
+    a = write(tmp_path / "in" / "a1.xlsx", branch("A1"))
+    b = write(tmp_path / "in" / "b1.xlsx", branch("B1"))
+    out = tmp_path / "group.xlsx"
+    first = make_report([a, b], OCT, out, now=NOW)
+    assert first.report.value("received") == 12 and state_path(out).exists()
+
+    # B1 corrects its October: C9 (B1-009) was entered by mistake. It sends only its own file.
+    b2 = write(tmp_path / "resent" / "b1.xlsx", branch("B1", drop=(8,)))
+    updated = make_report([b2], OCT, out, now=NOW, update=True)
+    assert updated.consolidation.carried == ["A1"]
+    assert "B1-009" not in {c.no for c in updated.consolidation.cases}
+    assert updated.report.value("received") == 11
+
+    # The same as consolidating the final set of files from scratch, number for number.
+    fresh = make_report([a, b2], OCT, tmp_path / "fresh.xlsx", now=NOW)
+    assert [(r.key, r.value, r.previous) for r in updated.report.cover] == [
+        (r.key, r.value, r.previous) for r in fresh.report.cover]
+    assert len(updated.report.overdue) == len(fresh.report.overdue)
+
+    # Re-running the update changes nothing; nothing is duplicated.
+    again = make_report([b2], OCT, out, now=NOW, update=True)
+    assert [r.value for r in again.report.cover] == [r.value for r in updated.report.cover]
+    summaries, as_of, shown = load_state(state_path(out), OCT)
+    assert sorted(f.branch for f in summaries) == ["A1", "B1"] and as_of == datetime(2026, 11, 1) and not shown
+    assert sum(len(f.cases) for f in summaries) == 9 + 8
+
+    # Updating as of another time: the kept branches were computed as of the earlier one, and the report says so.
+    later = make_report([b2], OCT, out, now=NOW, as_of=datetime(2026, 10, 31, 12), update=True)
+    notes = [p for p in later.report.issues if p.code == "report.carried_as_of"]
+    assert len(notes) == 1 and notes[0].params["branches"] == "A1"
+
+
+def test_state_round_trip_keeps_every_fact(run: RunResult) -> None:
+    summaries, _, _ = load_state(state_path(run.output), OCT)
+    again = {f.branch: f.cases for f in summaries}
+    assert again == {code: f.cases for code, f in run.consolidation.branches.items()}
+
+
+def test_update_needs_the_state_of_the_same_month(run: RunResult, tmp_path: Path) -> None:
+    with pytest.raises(StateError):
+        load_state(state_path(run.output), OCT.shift(1))
+    with pytest.raises(StateError):
+        make_report([], OCT, tmp_path / "none.xlsx", now=NOW, update=True)
+
+
+def test_nothing_readable(tmp_path: Path) -> None:
+    bad = tmp_path / "x.xlsx"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(NothingRead):
+        make_report([tmp_path], OCT, tmp_path / "g.xlsx", now=NOW)
+
+
+def test_cli_consolidate(batch: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "group.xlsx"
+    result = runner.invoke(app, ["consolidate", str(batch), "--month", "2026-10", "-o", str(out), "--workers", "2",
+                                 "--now", "2026-11-01 00:00"])
+    assert result.exit_code == 0, result.output
+    assert "3 个网点" in result.output and "4 个文件未能计入" in result.output and out.exists()
+    result = runner.invoke(app, ["consolidate", str(batch / "corrupt.xlsx"), "--month", "2026-10",
+                                 "-o", str(tmp_path / "none.xlsx")])
+    assert result.exit_code == 2 and not (tmp_path / "none.xlsx").exists()
+    result = runner.invoke(app, ["consolidate", str(batch / "a1.xlsx"), "--month", "2026-10",
+                                 "-o", str(tmp_path / "elsewhere.xlsx"), "--update"])
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(("phone", "masked"), [
+    ("13812345678", "138****5678"), ("010-12345678", "010-****5678"), ("+86 138 1234 5678", "+86 1** **** 5678"),
+    ("5551234", "*****34"), ("", ""), (None, None), ("138****5678", "138****5678"),
+])
+def test_mask_phone(phone: str | None, masked: str | None) -> None:
+    assert C.mask_phone(phone) == masked
+
+
+def test_expand_inputs_skips_lock_files_and_backups(tmp_path: Path) -> None:
+    for name in ("a.xlsx", "b.XLSM", "~$a.xlsx", ".~lock.a.xlsx#", "a.bak.xlsx", "c.csv"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "d.xlsx").write_bytes(b"x")
+    assert [p.name for p in C.expand_inputs([tmp_path])] == ["a.xlsx", "b.XLSM", "d.xlsx"]
+
+
+def test_damaged_state_is_refused_not_trusted(tmp_path: Path) -> None:
+    path = tmp_path / "g.state.json.gz"
+    path.write_bytes(b"\x1f\x8b garbage")
+    with pytest.raises(StateError):
+        load_state(path, OCT)
+    path.write_bytes(gzip.compress(json.dumps({"format": "xlcomplaints.consolidation-state", "version": 1,
+                                               "month": "2026-10", "branches": [{"branch": "A1"}]}).encode()))
+    with pytest.raises(StateError, match="damaged"):
+        load_state(path, OCT)

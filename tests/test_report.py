@@ -1,0 +1,219 @@
+"""The report workbook: written from one branch file, read back by python-calamine and LibreOffice.
+
+The numbers read back must be the numbers computed (and, for the hand-made branch of
+``test_metrics``, the numbers worked out by hand), in both languages.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import python_calamine
+from typer.testing import CliRunner
+
+from tests.conftest import HAS_SOFFICE, soffice_convert
+from tests.test_metrics import OCT, hand_branch
+from xlcomplaints.cli import app
+from xlcomplaints.core import metrics as M
+from xlcomplaints.core.metrics import Month
+from xlcomplaints.report.run import NothingRead, RunResult, make_report
+from xlcomplaints.report.samples import write_branch
+from xlcomplaints.report.summary import COVER_KEYS, MonthlyReport
+from xlcomplaints.spec import report as R
+from xlcomplaints.spec import vocab as v
+from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.reader import find_stamps
+
+NOW = datetime(2026, 11, 22, 9, 0)
+
+
+def cells(path: Path, sheet: str) -> list[list[Any]]:
+    return python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
+
+
+def number(value: Any) -> float | None:
+    """A cover cell as a number: the report writes "—" where there is nothing to measure."""
+    return None if value in ("—", "", None) else float(value)
+
+
+def cover_label(key: str, unit: str | None, lang: str) -> str:
+    name = M.METRICS[key].name(lang)
+    if unit:
+        name += f"（{v.UNIT.label(unit, 'zh')}）" if lang == "zh" else f" ({v.UNIT.label(unit, 'en').lower()})"
+    return name
+
+
+def cover_values(grid: list[list[Any]], report: MonthlyReport, lang: str) -> dict[str, tuple[Any, Any, Any]]:
+    """Cover rows by metric key, found by their label in column A."""
+    by_label = {row[0]: row for row in grid if row and isinstance(row[0], str)}
+    return {r.key: tuple(by_label[cover_label(r.key, r.unit, lang)][1:4]) for r in report.cover}  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def branch_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_branch(tmp_path_factory.mktemp("report") / "t1.xlsx", hand_branch())
+
+
+@pytest.fixture(scope="module")
+def zh(branch_file: Path) -> RunResult:
+    return make_report([branch_file], OCT, branch_file.with_name("report-zh.xlsx"), now=NOW, consolidate=False)
+
+
+def test_cover_reads_back_the_computed_and_hand_numbers(zh: RunResult) -> None:
+    got = cover_values(cells(zh.output, "封面"), zh.report, "zh")
+    assert list(got) == list(COVER_KEYS)
+    for row in zh.report.cover:
+        value, previous, _ = got[row.key]
+        assert number(value) == pytest.approx(row.value) if row.value is not None else number(value) is None
+        assert number(previous) == pytest.approx(row.previous) if row.previous is not None else number(previous) is None
+    # A few worked out by hand in test_metrics:
+    assert number(got["received"][0]) == 6 and number(got["received"][1]) == 2
+    assert number(got["on_time_rate"][0]) == pytest.approx(0.5)
+    assert number(got["close_p90"][0]) == pytest.approx(12.7917)
+    assert number(got["satisfaction_rate"][0]) == pytest.approx(2 / 3)
+    # Month-over-month change, as cached by the writer: counts relative, rates in points.
+    assert got["received"][2] == pytest.approx(6 / 2 - 1)
+    assert got["on_time_rate"][2] == pytest.approx((0.5 - 6 / 7) * 100)
+    assert got["validity_assist"][2] == ""  # last month 0: no relative change
+
+
+def test_sheets_stamps_and_template_kind(zh: RunResult) -> None:
+    names = python_calamine.CalamineWorkbook.from_path(str(zh.output)).sheet_names
+    assert names == ["封面", "按类型", "按投诉类别", "按投诉渠道", "按严重程度", "按有效性", "按责任部门", "环节时效",
+                     "超时明细", "月度趋势", "指标说明", "问题清单"]  # one branch: no by-branch sheet
+    stamp, sheets = find_stamps(FileWorkbook(zh.output))
+    template, _ = find_stamps(FileWorkbook(Path(__file__).parents[1] / "workbook_templates" / "monthly-report-zh.xlsx"))
+    assert stamp == template  # recognisable as made from the versioned report template
+    assert {"cover", "breakdown", "stages", "overdue_detail", "trend", "definitions", "issues"} <= set(sheets)
+
+
+def test_breakdown_sheet_totals_and_shares(zh: RunResult) -> None:
+    grid = cells(zh.output, "按投诉类别")
+    assert grid[0] == [c.label("zh") for c in R.BREAKDOWN.columns]
+    body = {row[1]: row for row in grid[1:-1]}
+    assert body["产品质量"][2:5] == [2.0, pytest.approx(2 / 6), 0.0]
+    assert body["产品质量"][6:8] == [pytest.approx(5 / 9), 2.0]
+    assert body["时效延误"][2] == 0 and body["时效延误"][4] == 2.0
+    total = grid[-1]
+    assert total[1] == "合计" and total[2] == 6 and total[4] == 2 and total[3] == 1
+    assert total[6] == pytest.approx(zh.report.value("on_time_rate")) and total[7] == 5
+
+
+def test_overdue_detail_and_contacts_masked(zh: RunResult, branch_file: Path, tmp_path: Path) -> None:
+    grid = cells(zh.output, "超时明细")
+    assert len(grid) - 1 == len(zh.report.overdue) == 13
+    first = grid[1]
+    assert first[:2] == ["T1", "T1-003"] and first[7] == "首次联系" and first[9] == 277.0 and first[10] == "小时"
+    assert first[4] == "139****0003"  # 13900000003, masked by default
+    shown = make_report([branch_file], OCT, tmp_path / "shown.xlsx", now=NOW, consolidate=False, show_contacts=True)
+    assert cells(shown.output, "超时明细")[1][4] == "13900000003"
+
+
+def test_definitions_sheet_lists_every_metric(zh: RunResult) -> None:
+    grid = cells(zh.output, "指标说明")
+    names = [row[0] for row in grid[1:]]
+    for m in M.METRICS.values():
+        row = grid[1 + names.index(m.name("zh"))]
+        assert row[1] == m.definition("zh") and row[2] == m.month_rule("zh")
+    assert "统计时点" in names and "超时明细" in names
+
+
+def test_issues_sheet_and_trend(zh: RunResult) -> None:
+    issues = cells(zh.output, "问题清单")
+    # What the validator says about the hand-made branch: C2 closed without a satisfied callback,
+    # C6's resolution time differs from its (first) tracking step.
+    assert [p.code for p in zh.report.issues] == ["closed.no_satisfied_callback", "time.disagrees"]
+    assert [row[:4] for row in issues[1:]] == [["t1.xlsx", "警告", "投诉登记", "Z3"], ["t1.xlsx", "警告", "投诉登记", "W7"]]
+    assert [row[6] for row in issues[1:]] == [p.message("zh") for p in zh.report.issues]
+    trend = cells(zh.output, "月度趋势")
+    assert [row[:3] for row in trend[1:]] == [["2026-08", 1, 0], ["2026-09", 2, 1], ["2026-10", 6, 3]]
+
+
+def test_english_report(branch_file: Path, tmp_path: Path) -> None:
+    en = make_report([branch_file], OCT, tmp_path / "en.xlsx", lang="en", now=NOW, consolidate=False)
+    book = python_calamine.CalamineWorkbook.from_path(str(en.output))
+    assert book.sheet_names[0] == "Cover" and "By category" in book.sheet_names and book.sheet_names[-1] == "Issues"
+    got = cover_values(cells(en.output, "Cover"), en.report, "en")
+    assert number(got["received"][0]) == 6 and number(got["resolve_median"][0]) == pytest.approx(2.25)
+    assert cells(en.output, "Cover")[0][0] == "Complaints report, October 2026"
+
+
+def test_history_fills_trend_months_the_inputs_lack(zh: RunResult, tmp_path: Path) -> None:
+    """A new register for November, with October's report as history: twelve months still show."""
+    data = hand_branch()
+    november = data.model_copy(update={"complaints": tuple(
+        c.model_copy(update={"received_at": c.received_at.replace(month=11), "acknowledged_at": None,
+                             "first_contact_at": None, "resolved_at": None, "callback_at": None, "closed_at": None})
+        for c in data.complaints[:2]), "tracking": (), "callbacks": ()})
+    path = write_branch(tmp_path / "nov.xlsx", november)
+    nov = make_report([path], Month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
+                      consolidate=False, history=[zh.output])
+    assert [(str(r.month), r.received) for r in nov.report.trend] == [
+        ("2026-08", 1), ("2026-09", 2), ("2026-10", 6), ("2026-11", 2)]
+    assert nov.report.trend[2].on_time_rate == pytest.approx(0.5)
+
+
+def test_unreadable_branch_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a workbook")
+    with pytest.raises(NothingRead) as e:
+        make_report([bad], OCT, tmp_path / "r.xlsx", now=NOW, consolidate=False)
+    assert [p.code for p in e.value.issues] == ["file.not_workbook"]
+    assert not (tmp_path / "r.xlsx").exists()
+
+
+def test_cli_report(branch_file: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "cli.xlsx"
+    result = runner.invoke(app, ["report", str(branch_file), "--month", "2026-10", "-o", str(out), "--lang", "en",
+                                 "--now", "2026-11-01 00:00"])
+    assert result.exit_code == 0, result.output
+    assert "1 branch(es), 9 complaints" in result.output and out.exists()
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"PK\x03\x04 broken")
+    result = runner.invoke(app, ["report", str(bad), "--month", "2026-10", "-o", str(tmp_path / "x.xlsx")])
+    assert result.exit_code == 2
+    result = runner.invoke(app, ["report", str(branch_file), "--month", "2026-13", "-o", str(tmp_path / "y.xlsx")])
+    assert result.exit_code == 2
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not on PATH")
+def test_libreoffice_opens_the_report_and_recalculates_the_same_numbers(zh: RunResult, tmp_path: Path) -> None:
+    converted = soffice_convert(zh.output, tmp_path / "lo", recalc=True)
+    wb = openpyxl.load_workbook(converted, data_only=True)
+    assert wb.sheetnames[0] == "封面"
+    grid = [list(r) for r in wb["封面"].iter_rows(values_only=True)]
+    got = cover_values(grid, zh.report, "zh")
+    for row in zh.report.cover:
+        value, previous, change = got[row.key]
+        assert number(value) == pytest.approx(row.value) if row.value is not None else number(value) is None
+        assert number(previous) == pytest.approx(row.previous) if row.previous is not None else number(previous) is None
+        kind = M.METRICS[row.key].kind
+        if row.value is None or row.previous is None or (kind in ("count", "duration") and not row.previous):
+            assert change in (None, "")
+        elif kind == "rate":  # recalculated by LibreOffice from the two cells
+            assert change == pytest.approx((row.value - row.previous) * 100)
+        elif kind == "score":
+            assert change == pytest.approx(row.value - row.previous)
+        else:
+            assert change == pytest.approx(row.value / row.previous - 1)
+    category = [list(r) for r in wb["按投诉类别"].iter_rows(values_only=True)]
+    total = category[-1]
+    assert total[1] == "合计" and total[2] == 6 and total[4] == 2 and total[3] == 1  # SUM and share recalculated
+    assert [r[3] for r in category[1:-1]] == pytest.approx(
+        [g.count / 6 for g in zh.report.breakdowns["category"]])
+    assert len(list(wb["超时明细"].iter_rows())) - 1 == 13
+
+
+def test_report_open_in_excel_is_not_overwritten(branch_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.xlsx"
+    out.write_bytes(b"the copy someone has open")
+    (tmp_path / "~$report.xlsx").write_bytes(b"owner")
+    result = CliRunner().invoke(app, ["report", str(branch_file), "--month", "2026-10", "-o", str(out)])
+    assert result.exit_code == 2 and "~$report.xlsx" in result.output
+    assert out.read_bytes() == b"the copy someone has open"

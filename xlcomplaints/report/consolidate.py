@@ -1,0 +1,267 @@
+"""Read many branch workbooks in parallel and merge them into one set of cases for the report.
+
+Each file is read once, in a worker (any ``concurrent.futures.Executor``; by default a
+process pool sized to the cores). A worker never raises: it returns a small picklable
+``FileSummary`` — the branch's ``Case`` facts and every problem met, or the reason the
+file could not be used — so one bad file never stops the batch.
+
+Merging rules (each leaves a row on the Issues sheet):
+- two files with the same branch code are two versions of one branch: the one saved
+  last is used, the other is set aside (a re-sent file replaces the old one);
+- a complaint number found in two branches' files is counted once, keeping the record
+  that got further (more stages done; on a tie, the branch that sorts first);
+- with ``previous`` state (``--update``), branches not in this run keep the data of the
+  previous run, and branches in this run replace theirs.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from xlcomplaints.core.deadlines import make_calendar
+from xlcomplaints.core.metrics import Case, Month, case_facts
+from xlcomplaints.core.problems import Level, Problem, register_messages
+from xlcomplaints.core.refresh import evaluate_branch
+from xlcomplaints.core.validation import validate
+from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.reader import read_branch
+from xlcomplaints.workbook.safety import lock_candidates
+
+MESSAGES = {
+    "report.unreadable": ("{path} 无法读取（{detail}）。", "{path} cannot be read ({detail})."),
+    "report.failed": ("{path} 处理时出错，未计入（{detail}）。请把文件发给维护人员。",
+                      "{path} could not be processed and is left out ({detail}). Please report it with the file."),
+    "report.open_in_excel": ("{path} 正在被编辑（发现锁定文件 {lock}），统计采用其最后一次保存的内容。",
+                             "{path} is open for editing (lock file {lock}); its last saved content is used."),
+    "report.no_usable_rows": ("{path} 有 {rows} 行登记，但没有一行能读出受理时间，整个文件未计入。",
+                              "{path} has {rows} rows but none with a readable time received; the file is left out."),
+    "report.superseded": ("{path} 与 {other} 都是网点 {branch} 的工作簿，采用最后保存的 {other}，本文件未计入。"
+                          "如二者属于不同网点，请改正其中一份“设置”中的网点代码后重新汇总。",
+                          "{path} and {other} are both branch {branch}; the one saved last, {other}, is used and this "
+                          "file is left out. If they are different branches, correct one's branch code in Settings "
+                          "and run again."),
+    "report.duplicate_no": ("投诉编号 {no} 同时出现在 {path}（网点 {branch}）和 {other}（网点 {other_branch}），"
+                            "只计一次，采用 {kept} 的记录。",
+                            "Complaint number {no} is in both {path} (branch {branch}) and {other} (branch "
+                            "{other_branch}); it is counted once, from {kept}."),
+}
+register_messages(MESSAGES)
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What a worker sends back for one file: facts and problems, or why the file is unusable."""
+
+    path: str
+    mtime: float
+    branch: str | None = None
+    branch_name: str = ""
+    cases: tuple[Case, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    error: Problem | None = None
+    seconds: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    @property
+    def usable(self) -> bool:
+        return self.error is None
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Keep the first 3 and last 4 digits of a number of 10+ digits (138****5678), else the last 2."""
+    if not phone or "*" in phone:  # empty, or masked already
+        return phone
+    positions = [i for i, ch in enumerate(phone) if ch.isdigit()]
+    keep_head, keep_tail = (3, 4) if len(positions) >= 10 else (0, 2)
+    hidden = set(positions[keep_head:len(positions) - keep_tail])
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(phone))
+
+
+def _problem(code: str, name: str, level: Level = Level.ERROR, **params: object) -> Problem:
+    return Problem(level=level, code=code, file=name, params={"path": name, **params})
+
+
+def read_file(path: str, month: Month, as_of: datetime, now: datetime, show_contacts: bool = False,
+              lang: str = "zh") -> FileSummary:
+    """Read, validate and evaluate one branch workbook; never raises (the batch must go on).
+
+    ``as_of`` decides stage statuses; ``now`` (the real clock) decides what is "in the future";
+    stage durations are measured for ``month`` and the one before, the two the report shows.
+    """
+    started = time.perf_counter()
+    p = Path(path)
+    name = p.name
+    try:
+        mtime = p.stat().st_mtime
+    except OSError:
+        mtime = 0.0
+
+    def failed(problem: Problem) -> FileSummary:
+        return FileSummary(path, mtime, error=problem, seconds=time.perf_counter() - started)
+
+    try:
+        port = FileWorkbook(p)
+        read = read_branch(port, lang=lang)
+        problems = read.problems + validate(read.data, read.layouts, now=now)
+        data = read.data
+        results, warnings = evaluate_branch(data, as_of)
+        branch = data.settings.branch_code if "settings" in read.sheets else p.stem
+        cases = case_facts(branch, data, results, make_calendar(data.settings, data),
+                           timed=(month.shift(-1).start, month.end))
+    except WorkbookError as e:
+        return failed(Problem(level=Level.ERROR, code=e.code, file=name, params={"path": name, **e.params}))
+    except OSError as e:
+        return failed(_problem("report.unreadable", name, detail=e.strerror or type(e).__name__))
+    except Exception as e:  # a bug or a file shape nobody foresaw: report it, keep going
+        return failed(_problem("report.failed", name, detail=f"{type(e).__name__}: {e}"))
+    if not show_contacts:
+        cases = [c._replace(phone=mask_phone(c.phone)) for c in cases]
+    found = [_problem("report.open_in_excel", name, Level.WARNING, lock=lock.name)
+             for lock in lock_candidates(p) if lock.exists()][:1]
+    found += [Problem(level=Level.WARNING, code=w.code, file=name, params={"year": w.year})
+              for w in sorted(warnings, key=lambda w: w.year)]
+    found += [q.model_copy(update={"file": name}) for q in problems]
+    if cases and all(c.received_at is None for c in cases):  # left out, with every cell to fix
+        return replace(failed(_problem("report.no_usable_rows", name, rows=len(cases))), problems=tuple(found))
+    return FileSummary(path, mtime, branch, data.settings.branch_name, tuple(cases), tuple(found),
+                       seconds=time.perf_counter() - started)
+
+
+def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
+    """Files as given, and every workbook under the directories given (lock files and our
+    own ``.bak`` backups skipped); sorted, each once."""
+    out: dict[Path, None] = {}
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                n = f.name
+                if (f.is_file() and f.suffix.lower() in WORKBOOK_SUFFIXES and not n.startswith(("~$", ".")) and
+                        not f.stem.lower().endswith(".bak")):
+                    out[f] = None
+        else:
+            out[p] = None
+    return sorted(out)
+
+
+def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
+    """A process per core. Workers run with the cycle collector on, whatever the parent's
+    state when they were forked (the parent pauses it while gathering cases)."""
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, initializer=gc.enable)
+
+
+def read_all(paths: Sequence[Path], month: Month, *, as_of: datetime, now: datetime, show_contacts: bool = False,
+             lang: str = "zh", executor: Executor | None = None,
+             on_file: Callable[[FileSummary], None] | None = None) -> list[FileSummary]:
+    """Each file read once, in parallel; results in path order whatever order they finish in."""
+    own = executor is None
+    pool: Executor = executor or default_executor(min(len(paths), os.cpu_count() or 1) or 1)
+    try:
+        futures: dict[Future[FileSummary], Path] = {
+            pool.submit(read_file, str(p), month, as_of, now, show_contacts, lang): p for p in paths}
+        done: dict[Path, FileSummary] = {}
+        for fut in as_completed(futures):
+            p = futures[fut]
+            try:
+                summary = fut.result()
+            except Exception as e:  # the executor itself failed (a worker died, a remote node was lost)
+                summary = FileSummary(str(p), 0.0, error=_problem("report.failed", p.name,
+                                                                   detail=f"{type(e).__name__}: {e}"))
+            done[p] = summary
+            if on_file is not None:
+                on_file(summary)
+    finally:
+        if own:
+            pool.shutdown()
+    return [done[p] for p in paths]
+
+
+@dataclass
+class Consolidation:
+    """The merged inputs of one report: cases counted once, and every issue met on the way."""
+
+    month: Month
+    as_of: datetime
+    files: list[FileSummary]
+    branches: dict[str, FileSummary] = field(default_factory=dict)  # code → the summary used
+    cases: list[Case] = field(default_factory=list)
+    issues: list[Problem] = field(default_factory=list)
+    carried: list[str] = field(default_factory=list)  # branches kept from the previous run
+    contacts_shown: bool = False
+
+    @property
+    def unreadable(self) -> int:
+        return sum(1 for f in self.files if not f.usable)
+
+
+def merge(files: Sequence[FileSummary], month: Month, as_of: datetime, *,
+          previous: Sequence[FileSummary] = (), contacts_shown: bool = False) -> Consolidation:
+    """Apply the merging rules above; pure over the summaries."""
+    out = Consolidation(month=month, as_of=as_of, files=list(files), contacts_shown=contacts_shown)
+    by_branch: dict[str, list[FileSummary]] = {}
+    for f in files:
+        if f.error is not None:
+            out.issues.append(f.error)
+            out.issues.extend(f.problems)
+        elif f.branch is not None:
+            by_branch.setdefault(f.branch, []).append(f)
+    set_aside: dict[str, Problem] = {}
+    for code, group in by_branch.items():
+        group.sort(key=lambda f: (f.mtime, f.path))
+        kept = group[-1]
+        out.branches[code] = kept
+        for f in group[:-1]:
+            set_aside[f.path] = _problem("report.superseded", f.name, other=kept.name, branch=code)
+    for f in previous:
+        if f.branch is not None and f.branch not in out.branches:
+            out.branches[f.branch] = f
+            out.carried.append(f.branch)
+    for f in files:  # problems in file order; a set-aside file shows only why it was set aside
+        if f.path in set_aside:
+            out.issues.append(set_aside[f.path])
+        elif f.usable:
+            out.issues.extend(f.problems)
+    for code in sorted(out.carried):
+        out.issues.extend(out.branches[code].problems)
+    out.cases = _count_once(out.branches, out.issues)
+    return out
+
+
+def _count_once(branches: dict[str, FileSummary], issues: list[Problem]) -> list[Case]:
+    """Cases of all branches; a number seen in another branch's file is kept once (see module doc)."""
+    kept: dict[str, tuple[Case, FileSummary]] = {}
+    cases: list[Case] = []
+    position: dict[str, int] = {}
+    for code in sorted(branches):
+        f = branches[code]
+        for c in f.cases:
+            if c.no is None or c.no not in kept:
+                if c.no is not None:
+                    kept[c.no] = (c, f)
+                    position[c.no] = len(cases)
+                cases.append(c)
+                continue
+            first, first_file = kept[c.no]
+            if first_file is f:  # twice in one file: the validator already reported it
+                cases.append(c)
+                continue
+            winner, winner_file = (c, f) if c.done_count() > first.done_count() else (first, first_file)
+            issues.append(_problem("report.duplicate_no", f.name, Level.WARNING, no=c.no, branch=f.branch,
+                                   other=first_file.name, other_branch=first_file.branch, kept=winner_file.name))
+            if winner is c:
+                kept[c.no] = (c, f)
+                cases[position[c.no]] = c
+    return cases

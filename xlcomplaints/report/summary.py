@@ -1,0 +1,117 @@
+"""Everything the monthly report shows, computed once from the merged cases, in no language.
+
+The writer only lays these numbers out and labels them; tests compare what they read
+back from the workbook with these numbers and with hand-computed ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from xlcomplaints.core import metrics as M
+from xlcomplaints.core.metrics import CaseIndex, Deadline, GroupRow, Month, StageRow, TrendRow
+from xlcomplaints.core.problems import Problem
+from xlcomplaints.spec import vocab as v
+from xlcomplaints.spec.vocab import Vocabulary
+
+#: The cover's headline metrics, in the order a supervisor reads them.
+COVER_KEYS: tuple[str, ...] = (
+    "received", "validity_valid", "validity_assist", "validity_invalid", "handled", "major", "escalations",
+    "closed", "closure_rate", "open_end", "backlog_in", "on_time_rate", "late_complaints",
+    "acknowledge_median", "acknowledge_p90", "first_contact_median", "first_contact_p90",
+    "resolve_median", "resolve_p90", "close_median", "close_p90",
+    "callback_rate", "callback_on_time_rate", "satisfaction_rate", "average_score", "reopen_rate", "repeat_rate",
+)
+
+#: Breakdown dimensions: the Case field, its vocabulary (None = free text), shown in this order.
+DIMENSIONS: tuple[tuple[str, Vocabulary | None], ...] = (
+    ("case_type", v.CASE_TYPE), ("category", v.CATEGORY), ("channel", v.CHANNEL), ("severity", v.SEVERITY),
+    ("validity", v.VALIDITY), ("department", None), ("branch", None),
+)
+
+
+@dataclass(frozen=True)
+class CoverRow:
+    key: str
+    value: float | None
+    previous: float | None
+    unit: str | None = None  # duration metrics: the unit both values are in
+
+
+@dataclass(frozen=True)
+class Branch:
+    code: str
+    name: str
+    file: str
+
+
+@dataclass
+class MonthlyReport:
+    month: Month
+    as_of: datetime
+    branches: list[Branch]
+    cover: list[CoverRow]
+    breakdowns: dict[str, list[GroupRow]]
+    backlog_ages: tuple[list[int], list[int]]  # this month, last month
+    stages: list[StageRow]
+    overdue: list[Deadline]
+    trend: list[TrendRow]
+    issues: list[Problem] = field(default_factory=list)
+    contacts_shown: bool = False
+    files_read: int = 0
+    files_failed: int = 0
+
+    def value(self, key: str) -> float | None:
+        for row in self.cover:
+            if row.key == key:
+                return row.value
+        raise KeyError(key)
+
+    def top(self, dimension: str, by: str, n: int = 5) -> list[GroupRow]:
+        return M.top(self.breakdowns[dimension], by, n)  # type: ignore[arg-type]
+
+
+def _merge_history(trend: list[TrendRow], history: Mapping[Month, TrendRow]) -> list[TrendRow]:
+    """Months the inputs have no complaints for are taken from earlier reports' trend rows."""
+    if not history:
+        return trend
+    data = {r.month: r for r in trend}
+    last = trend[-1].month if trend else max(history)
+    out: list[TrendRow] = []
+    k = last.shift(-11)
+    while k <= last:
+        if k in data and data[k].received:
+            out.append(data[k])
+        elif k in history:
+            out.append(history[k])
+        elif k in data and out:  # inside the known range, nothing received that month
+            out.append(data[k])
+        k = k.shift(1)
+    return out
+
+
+def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: Sequence[Branch] = (),
+          issues: Sequence[Problem] = (), history: Mapping[Month, TrendRow] | None = None,
+          contacts_shown: bool = False) -> MonthlyReport:
+    ix = CaseIndex(cases)
+    prev = month.shift(-1)
+    cover = []
+    for key in COVER_KEYS:
+        m = M.METRICS[key]
+        unit = (ix.units.get(m.stage) or [None])[0] if m.kind == "duration" and m.stage else None
+        cover.append(CoverRow(key, m(ix, month), m(ix, prev), unit))
+    breakdowns = {}
+    for dim, vocab in DIMENSIONS:
+        rows = M.breakdown(ix, month, dim, vocab.codes if vocab else ())
+        if dim == "branch":  # worst on-time rate first: where head office looks
+            rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
+        breakdowns[dim] = rows
+    return MonthlyReport(
+        month=month, as_of=as_of, branches=sorted(branches, key=lambda b: b.code), cover=cover,
+        breakdowns=breakdowns, backlog_ages=(M.backlog_ages(ix, month), M.backlog_ages(ix, prev)),
+        stages=M.stage_table(ix, month), overdue=M.overdue_detail(ix, month),
+        trend=_merge_history(M.trend(ix, month), history or {}), issues=list(issues),
+        contacts_shown=contacts_shown,
+    )
