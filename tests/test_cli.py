@@ -70,3 +70,9 @@ def test_demo_writes_validated_refreshed_workbooks(tmp_path: Path) -> None:
     for code in ("BJ01", "SH02", "GZ03"):
         assert (tmp_path / "demo" / f"{code}.xlsx").exists()
         assert f"{code}.xlsx" in result.stdout
+    report = tmp_path / "demo" / "月报-2026-10.xlsx"
+    assert report.exists() and "月报-2026-10.xlsx" in result.stdout
+    from python_calamine import CalamineWorkbook
+
+    names = CalamineWorkbook.from_path(report).sheet_names
+    assert names[0] == "封面" and "问题清单" in names

@@ -168,3 +168,16 @@ def test_doing_it_later_never_improves_the_status(received: datetime, stage: str
     assert order[early.status] <= order[late.status]
     if late.status == "done_late" and early.status == "done_late":
         assert late.late_by >= early.late_by
+
+
+def test_records_without_sheet_rows_keep_their_own_histories() -> None:
+    """Complaints built through the API have no sheet row; each still gets its own cycle."""
+    from xlcomplaints.core.models import BranchData
+    from xlcomplaints.core.refresh import evaluate_branch
+
+    a = complaint(row=None, no="A", resolved_at=datetime(2026, 9, 30, 16))
+    b = complaint(row=None, no="B", resolved_at=datetime(2026, 9, 30, 16))
+    calls = (CallbackAttempt(no="A", at=datetime(2026, 10, 8, 10), outcome="unsatisfied"),)
+    results, _ = evaluate_branch(BranchData(settings=SETTINGS, complaints=(a, b), callbacks=calls),
+                                 datetime(2026, 10, 9))
+    assert [r.reopen_count for r in results] == [1, 0]

@@ -131,3 +131,12 @@ def test_validator_locates_lifecycle_inconsistencies(branch) -> None:
     assert ("投诉登记", closed, "closed.no_satisfied_callback") in found
     assert ("投诉登记", handler, "handler.conflict") in found
     assert ("回访记录", "A2", "ref.unknown_no") in found
+
+
+def test_a_reopened_case_resolved_twice_agrees_with_either_step(branch) -> None:
+    path = branch(register=[{**BASE, "resolved_at": "2026-10-20 17:00"}])
+    put(path, "tracking", [{"no": NO, "at": "2026-10-13 16:00", "step": "处理完成"},
+                           {"no": NO, "at": "2026-10-16 16:00", "step": "重新处理"},
+                           {"no": NO, "at": "2026-10-20 17:00", "step": "处理完成"}])
+    _, problems = check(FileWorkbook(path), now=datetime(2026, 10, 26))
+    assert not [p for p in problems if p.code == "time.disagrees"]

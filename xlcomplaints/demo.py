@@ -202,14 +202,16 @@ def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = Non
                                     f"{result.errors} typing errors to fix (refreshed as of {now:%Y-%m-%d %H:%M})")
             if result.plan else str(path))
         paths.append(path)
-    try:
-        from xlcomplaints.report.consolidate import consolidate_files  # issue 5
-    except ImportError:
-        return paths
+    from xlcomplaints.core.metrics import Month
+    from xlcomplaints.report.run import make_report
+
     report = directory / ("月报-2026-10.xlsx" if zh else "report-2026-10.xlsx")
-    consolidate_files(paths, month="2026-10", output=report, lang=lang, now=now)
-    console.print(f"[bold]{report}[/]: " + ("十月合并月报" if zh else "October consolidated report"))
-    return [*paths, report]
+    result = make_report(paths, Month(2026, 10), report, lang=lang, now=now, executor=None)
+    issues = len(result.report.issues)
+    console.print(f"[bold]{result.output}[/]: " + (
+        f"十月合并月报：{len(paths)} 个网点，{issues} 条输入问题列在“问题清单”表" if zh else
+        f"October report for {len(paths)} branches; {issues} input problems on the Issues sheet"))
+    return [*paths, result.output]
 
 
 __all__ = ["make_branch", "make_sample", "run_demo", "B"]

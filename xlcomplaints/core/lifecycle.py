@@ -120,8 +120,9 @@ def build_cycle(c: Complaint, steps: Sequence[TrackingStep], callbacks: Sequence
                  gave_up_callback=gave_up, tracking_first=settings.timestamps_rule == "tracking")
 
 
-def build_cycles(data: BranchData, now: datetime) -> dict[int, Cycle]:
-    """Cycle per complaint, keyed by the complaint's row (numbers may be missing or duplicated)."""
+def build_cycles(data: BranchData, now: datetime) -> list[Cycle]:
+    """One cycle per complaint, in the order of ``data.complaints`` (numbers may be missing
+    or duplicated, and records built through the API may have no sheet row)."""
     steps: dict[str, list[TrackingStep]] = defaultdict(list)
     calls: dict[str, list[CallbackAttempt]] = defaultdict(list)
     for s in data.tracking:
@@ -131,12 +132,9 @@ def build_cycles(data: BranchData, now: datetime) -> dict[int, Cycle]:
         if a.no:
             calls[a.no].append(a)
     repeats = find_repeats(data.complaints, data.settings.repeat_window_days)
-    out: dict[int, Cycle] = {}
-    for c in data.complaints:
-        no = c.no or ""
-        out[c.row or 0] = build_cycle(c, steps.get(no, ()), calls.get(no, ()), data.settings, now,
-                                      repeats.get(no))
-    return out
+    return [build_cycle(c, steps.get(c.no or "", ()), calls.get(c.no or "", ()), data.settings, now,
+                        repeats.get(c.no or ""))
+            for c in data.complaints]
 
 
 HANDOFF_STEPS = frozenset({"assigned", "transferred"})

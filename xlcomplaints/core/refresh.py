@@ -79,7 +79,8 @@ def evaluate_branch(data: BranchData, now: datetime) -> tuple[list[ComplaintResu
     cal = make_calendar(data.settings, data)
     cycles = build_cycles(data, now)
     rules = RuleBook(data.settings.policy)
-    results = [evaluate(c, data.settings, cal, now, cycles.get(c.row or 0), rules) for c in data.complaints]
+    results = [evaluate(c, data.settings, cal, now, cycle, rules)
+               for c, cycle in zip(data.complaints, cycles, strict=True)]
     warnings: set[CalendarWarning] = set()
     for r in results:
         warnings |= r.warnings

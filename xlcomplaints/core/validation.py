@@ -103,9 +103,9 @@ SAME_MOMENT = timedelta(minutes=1)
 
 def _lifecycle_rules(data: BranchData, layout: Layout) -> Iterator[Problem]:
     """The Register against the Tracking and Callbacks sheets."""
-    first_step: dict[tuple[str, str], datetime] = {}
+    step_times: dict[tuple[str, str], list[datetime]] = {}
     for s in sorted((s for s in data.tracking if s.no and s.at and s.step), key=lambda s: s.at):  # type: ignore[arg-type, return-value]
-        first_step.setdefault((s.no, s.step), s.at)  # type: ignore[arg-type]
+        step_times.setdefault((s.no, s.step), []).append(s.at)  # type: ignore[arg-type]
     outcomes: dict[str, list[str]] = {}
     for a in data.callbacks:
         if a.no and a.outcome:
@@ -116,11 +116,12 @@ def _lifecycle_rules(data: BranchData, layout: Layout) -> Iterator[Problem]:
         if not c.no:
             continue
         for key, step in TRACKED.items():
-            typed, tracked = getattr(c, key), first_step.get((c.no, step))
-            if typed is not None and tracked is not None and abs(typed - tracked) > SAME_MOMENT:
+            typed, tracked = getattr(c, key), step_times.get((c.no, step), [])
+            # A reopened case is resolved (replied, …) more than once: any matching step agrees.
+            if typed is not None and tracked and all(abs(typed - t) > SAME_MOMENT for t in tracked):
                 yield layout.problem(Level.WARNING, "time.disagrees", c.row, key, typed, value=_fmt(typed),
-                                     tracked=_fmt(tracked), rule=rule_text)
-        closed = c.closed_at is not None or (c.no, "closed") in first_step
+                                     tracked=", ".join(_fmt(t) for t in tracked), rule=rule_text)
+        closed = c.closed_at is not None or (c.no, "closed") in step_times
         got = outcomes.get(c.no, [])
         gave_up = got.count("unreachable") >= data.settings.callback_max_attempts
         if closed and c.validity != "invalid" and "satisfied" not in got and not gave_up:
