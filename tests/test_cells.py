@@ -233,7 +233,8 @@ CASES: list[tuple[Callable[[object], object], object, object]] = [
     (parse_text, 12345, "12345"),
     (parse_text, 0.1, "0.1"),
     (parse_text, "  投诉\r\n内容  ", "投诉\n内容"),
-    (parse_text, "ＡＢＣ１２３", "ABC123"),
+    (parse_text, "ＡＢＣ１２３", "ＡＢＣ１２３"),  # free text is kept as typed
+    (parse_text, " 请尽快处理，谢谢！\r\n", "请尽快处理，谢谢！"),
     (parse_text, " \t ", None),
     (parse_text, D, "2026-11-03"),
     (parse_text, DT, "2026-11-03 14:05:00"),

@@ -115,6 +115,14 @@ def normalize_text(value: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
+def clean_text(value: str) -> str:
+    """Free text as typed: only invisible characters, openpyxl's ``_x000D_``, line-ending
+    variants and the ends' whitespace go. No NFKC here — "，" and full-width letters in
+    what a clerk wrote are the clerk's, not ours to change."""
+    text = value.replace("_x000D_", "").translate(_INVISIBLE)
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def header_key(value: object) -> str:
     """Key under which "投诉 编号", "投诉\\n编号", "Complaint No." and "complaint_no" compare equal."""
     try:
@@ -161,7 +169,7 @@ def parse_text(value: object, *, max_len: int | None = None) -> str | None:
         return None
     if isinstance(value, float) and not math.isfinite(value):
         raise CellError("number.unreadable", value=_show(value))
-    text = normalize_text(value) if isinstance(value, str) else _plain(value)
+    text = clean_text(value) if isinstance(value, str) else _plain(value)
     if max_len is not None and len(text) > max_len:
         raise CellError("text.too_long", length=len(text), max_len=max_len)
     return text or None

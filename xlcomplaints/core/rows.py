@@ -75,10 +75,12 @@ def _show(value: Any) -> str:
 def find_layout(grid: Sequence[Sequence[object]], spec: SheetSpec, sheet: str,
                 start_row: int = 1) -> tuple[Layout | None, list[Problem]]:
     """Find the header row (best match near the top) and map columns to keys."""
-    keys = {c.key: _label_keys(c) for c in spec.columns}
+    by_label = {label: c.key for c in spec.columns for label in _label_keys(c)}
+    scanned = [(r, [cells.header_key(v) if isinstance(v, str) else None for v in grid[r]])
+               for r in range(start_row - 1, min(len(grid), start_row - 1 + HEADER_SCAN_ROWS))]
     best_row, best_hits = 0, 0
-    for r in range(start_row - 1, min(len(grid), start_row - 1 + HEADER_SCAN_ROWS)):
-        hits = sum(1 for v in grid[r] if isinstance(v, str) and any(cells.header_key(v) in k for k in keys.values()))
+    for r, keys in scanned:
+        hits = sum(1 for k in keys if k in by_label)
         if hits > best_hits:
             best_row, best_hits = r + 1, hits
     if best_hits < max(1, min(3, len(spec.columns) // 2)):
@@ -86,19 +88,17 @@ def find_layout(grid: Sequence[Sequence[object]], spec: SheetSpec, sheet: str,
         return None, [Problem(level=Level.ERROR, code="header.not_found", sheet=sheet, params={"columns": names})]
     layout = Layout(sheet=sheet, spec=spec, header_row=best_row)
     problems: list[Problem] = []
-    for c, value in enumerate(grid[best_row - 1], start=1):
-        if not isinstance(value, str):
+    header_keys = next(keys for r, keys in scanned if r + 1 == best_row)
+    for c, (hk, value) in enumerate(zip(header_keys, grid[best_row - 1], strict=False), start=1):
+        key = by_label.get(hk) if hk else None
+        if key is None:
             continue
-        hk = cells.header_key(value)
-        for key, labels in keys.items():
-            if hk in labels:
-                if key in layout.columns:
-                    problems.append(layout.problem(Level.WARNING, "column.duplicate", None, None,
-                                                   column=value.strip(), first=a1(best_row, layout.columns[key])))
-                else:
-                    layout.columns[key] = c
-                    layout.headers[key] = " ".join(value.split())
-                break
+        if key in layout.columns:
+            problems.append(layout.problem(Level.WARNING, "column.duplicate", None, None,
+                                           column=str(value).strip(), first=a1(best_row, layout.columns[key])))
+        else:
+            layout.columns[key] = c
+            layout.headers[key] = " ".join(str(value).split())
     for col in spec.columns:
         if col.required and col.key not in layout.columns:
             problems.append(Problem(level=Level.ERROR, code="column.missing", sheet=sheet, column=col.zh,
@@ -126,6 +126,9 @@ def parse_cell(value: object, col: Column | Field, *, date1904: bool = False) ->
     t = col.type
     if t in (ColType.TEXT, ColType.LONGTEXT):
         return cells.parse_text(value, max_len=getattr(col, "max_len", None))
+    if t is ColType.CODE:
+        text = cells.parse_text(value, max_len=getattr(col, "max_len", None))
+        return cells.normalize_text(text) or None if text else None
     if t is ColType.DATETIME:
         return cells.parse_datetime(value, date1904=date1904)
     if t is ColType.DATE:

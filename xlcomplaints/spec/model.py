@@ -18,6 +18,7 @@ class ColType(StrEnum):
     """How a cell is parsed and formatted."""
 
     TEXT = "text"
+    CODE = "code"  # an identifier matched across sheets: full-width forms folded (NFKC)
     LONGTEXT = "longtext"
     DATETIME = "datetime"
     DATE = "date"
@@ -39,6 +40,7 @@ DEFAULT_FORMATS: dict[ColType, str] = {
     ColType.NUMBER: "0.0",
     ColType.PERCENT: "0.0%",
     ColType.TEXT: "@",
+    ColType.CODE: "@",
     ColType.PHONE: "@",
 }
 
