@@ -29,6 +29,7 @@ DONE_FIELD: dict[str, str] = {
     "callback": "callback_at",
     "close": "closed_at",
 }
+UNITS: dict[str, Unit] = {u.value: u for u in Unit}  # a dict lookup, not an Enum call per stage
 #: Stages whose clock stops while the case waits on the customer or is in cold handling.
 PAUSABLE = frozenset({"resolve", "reply", "close"})
 SEVERITY_RANK = {"major": 0, "important": 1, "general": 2}
@@ -115,7 +116,7 @@ def stage_result(stage: str, c: Complaint, rule: PolicyRule | None, cal: WorkCal
     done_at = done_time(stage, c, cycle)
     if rule is None or not _applies(stage, c) or c.received_at is None:
         return StageResult(stage, "not_applicable", done_at=done_at)
-    unit = Unit(rule.unit)
+    unit = UNITS[rule.unit]  # type: ignore[index]
     amount = rule.amount or 0.0
     if stage == "callback":
         anchor = done_time("resolve", c, cycle) or done_time("reply", c, cycle)
