@@ -1,11 +1,19 @@
 """Benchmarks, figures for the README (no timed assertions live in the tests).
 
     python scripts/bench.py refresh [--sizes 10000 50000]
+    python scripts/bench.py consolidate [--branches 200] [--complaints 500]
+    python scripts/bench.py calendar
 
 refresh: builds branch registers of N complaints (with tracking and callback rows),
 then, in the same run and each in a fresh process, times ``xlcomplaints refresh`` and
 openpyxl load + save of the same file, printing wall time and peak memory (max RSS).
 Target: refresh of 50,000 rows within a quarter of openpyxl's load + save, under 300 MiB.
+
+consolidate: N branch workbooks × M complaints consolidated into a monthly report,
+against python-calamine simply reading the same files in one process, in the same run
+(scripts/bench_report.py). Target: within 1.5× of that raw read.
+
+calendar: 600,000 due times (100,000 complaints × 6 stages), scripts/bench_calendar.py.
 """
 
 from __future__ import annotations
@@ -71,10 +79,14 @@ def main() -> int:
     sub = parser.add_subparsers(dest="what", required=True)
     r = sub.add_parser("refresh")
     r.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
-    args = parser.parse_args()
+    for name in ("consolidate", "calendar"):
+        sub.add_parser(name, add_help=False)
+    args, rest = parser.parse_known_args()
     if args.what == "refresh":
         bench_refresh(args.sizes)
-    return 0
+        return 0
+    script = Path(__file__).with_name("bench_report.py" if args.what == "consolidate" else "bench_calendar.py")
+    return subprocess.call([sys.executable, str(script), *rest])
 
 
 if __name__ == "__main__":
