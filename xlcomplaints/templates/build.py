@@ -19,6 +19,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
+from xlcomplaints.core.deadlines import DONE_FIELD
 from xlcomplaints.core.models import PolicyRule, Settings
 from xlcomplaints.core.policy import default_policy
 from xlcomplaints.spec import branch as B
@@ -27,16 +28,6 @@ from xlcomplaints.spec.model import ColType, Column, Field, SheetSpec
 from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, sheet_stamp, template_stamp
 
 MAX_ROW = 1_048_575  # last 0-based row Excel allows
-#: Stages whose due-time columns drive the row colouring, with the column that completes each.
-STAGE_DONE: dict[str, str] = {
-    "acknowledge": "acknowledged_at",
-    "first_contact": "first_contact_at",
-    "report": "reported_at",
-    "resolve": "resolved_at",
-    "reply": "replied_at",
-    "callback": "callback_at",
-    "close": "closed_at",
-}
 #: Fixed creation time, so that building twice gives the same package.
 TEMPLATE_CREATED = datetime(2026, 1, 1)
 
@@ -186,7 +177,7 @@ def _register_colouring(ws: Worksheet, wb: xlsxwriter.Workbook, spec: SheetSpec)
         return f"${xl_col_to_name(spec.index(key))}2"
 
     overdue, soon = [], []
-    for stage, done in STAGE_DONE.items():
+    for stage, done in DONE_FIELD.items():  # each stage's due column, and the column that completes it
         due, finished = ref(f"{stage}_due"), ref(done)
         overdue.append(f'AND(ISNUMBER({due}),{finished}="",{due}<NOW())')
         soon.append(f'AND(ISNUMBER({due}),{finished}="",{due}>=NOW(),{due}-NOW()<1)')
