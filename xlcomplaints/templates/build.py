@@ -141,6 +141,12 @@ def write_table_sheet(
     ws.freeze_panes(first_row + 1, spec.freeze_cols)
     # Wide registers print on A3, the rest on A4.
     _print_setup(ws, spec.title(lang), lang, paper=8 if len(spec.columns) > 20 else 9)
+    if spec.computed_columns and spec.input_columns and len(spec.columns) > 20:
+        # A wide register prints on A3 two pages across: what the clerk typed, then what we
+        # computed, each page led by the complaint number and time received.
+        ws.fit_to_pages(2, 0)
+        ws.set_v_pagebreaks([len(spec.input_columns)])
+        ws.repeat_columns(0, max(spec.freeze_cols - 1, 0))
     if spec.description_zh:
         ws.write_comment(first_row, 0, spec.description_zh if lang == "zh" else spec.description_en,
                          {"x_scale": 2, "y_scale": 1.2})
@@ -231,7 +237,7 @@ def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, l
     ws.set_vba_name("xlcSettings")
     _stamp_sheet(wb, ws, spec)
     # Key/value rows use A–C, the policy table A–H; notes in C overflow to the right.
-    widths = (30, 22, 12, 12, 10, 8, 12, 56)
+    widths = (36, 22, 12, 12, 10, 8, 12, 56)
     label_fmt = fm.get(bold=True, bg_color=INPUT_HEADER, border=1, locked=True)
     note_fmt = fm.get(font_color="#595959", locked=True)
     for i, w in enumerate(widths):
