@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from pydantic import ValidationError
 
 from xlcomplaints.core.models import Complaint
 from xlcomplaints.core.problems import Level
@@ -174,3 +175,20 @@ def test_rows_stream_from_a1_whatever_the_used_range(tmp_path: Path) -> None:
     rows = list(FileWorkbook(path).rows(wb.active.title))
     assert len(rows) == 4 and rows[2][2] == "x" and rows[3][3] == 5
     assert all(v in (None, "") for v in rows[0]) and len(rows[0]) == 4
+
+
+@pytest.mark.parametrize("model_name", ["Complaint", "TrackingStep", "CallbackAttempt", "CalendarEntry"])
+def test_fast_construction_equals_full_validation(model_name: str) -> None:
+    from xlcomplaints.core import models
+    from xlcomplaints.core.rows import construct
+
+    model = getattr(models, model_name)
+    sample = {"row": 7, "no": "BJ01-2611001", "at": datetime(2026, 11, 3, 14, 5), "received_at": datetime(2026, 11, 3),
+              "customer": "张三", "score": 9, "escalated": True}
+    data = {name: sample.get(name) for name in model.model_fields}
+    fast = construct(model, dict(data), set(data))
+    full = model.model_validate(data)
+    assert fast == full and fast.model_dump() == full.model_dump()
+    assert fast.model_copy(update={"row": 8}).row == 8 and fast.row == 7
+    with pytest.raises(ValidationError):
+        fast.row = 9  # still frozen

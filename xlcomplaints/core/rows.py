@@ -180,42 +180,61 @@ def read_table(rows: Iterable[Sequence[object]], spec: SheetSpec, sheet: str, mo
     return layout, records, problems + more
 
 
+def construct(model: type[M], data: dict[str, Any], fields_set: set[str]) -> M:
+    """A record from values already parsed to their fields' types, every field present.
+
+    The same instance ``model.model_construct`` builds (``__dict__``, fields set, no
+    extras, no private state), without its walk over every field for defaults, which
+    was a quarter of reading a register. ``tests/test_reader.py`` holds it equal to
+    full validation.
+    """
+    obj = model.__new__(model)
+    object.__setattr__(obj, "__dict__", data)
+    object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
 def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, model: type[M], *,
              date1904: bool = False, keep: Callable[[dict[str, Any]], bool] | None = None,
              ) -> tuple[list[M], list[Problem], int]:
     records: list[M] = []
     problems: list[Problem] = []
     last = 0
-    inputs = [(c, layout.columns[c.key]) for c in layout.spec.input_columns if c.key in layout.columns]
+    cols = [(c, layout.columns[c.key] - 1) for c in layout.spec.input_columns if c.key in layout.columns]
     # Clerks' columns repeat the same values (channels, severities, names, dates): parse each once.
-    memo: dict[str, dict[tuple[type, object], object]] = {c.key: {} for c, _ in inputs}
-    fields_set = {"row", *(c.key for c, _ in inputs)}
+    memos: list[dict[tuple[type, object], object]] = [{} for _ in cols]
+    # Fields the sheet lacks keep their defaults; every record shares one fields set.
+    defaults = {name: f.default for name, f in model.model_fields.items()}
+    fields_set = {"row", *(c.key for c, _ in cols)}
     for r, row in numbered:
-        raw = {c.key: (row[i - 1] if i - 1 < len(row) else None) for c, i in inputs}
-        if all(_blank(v) for v in raw.values()):
+        width = len(row)
+        values = [row[i] if i < width else None for _, i in cols]
+        if all(_blank(v) for v in values):
             continue
         last = r
-        data: dict[str, Any] = {"row": r}
-        for col, _ in inputs:
-            value = raw[col.key]
-            seen = memo[col.key]
-            key = (type(value), value)
-            parsed = seen.get(key, _MISSING)
-            if parsed is _MISSING:
-                try:
-                    parsed = parse_cell(value, col, date1904=date1904)
-                except cells.CellError as e:
-                    parsed = e
-                if len(seen) < MEMO_PER_COLUMN:
-                    seen[key] = parsed
-            if isinstance(parsed, cells.CellError):
-                problems.append(layout.problem(Level.ERROR, parsed.code, r, col.key, value, **parsed.params))
+        data = dict(defaults)
+        data["row"] = r
+        for (col, _), seen, value in zip(cols, memos, values, strict=True):
+            if value is None or value == "":
                 parsed = None
+            else:
+                key = (type(value), value)
+                parsed = seen.get(key, _MISSING)
+                if parsed is _MISSING:
+                    try:
+                        parsed = parse_cell(value, col, date1904=date1904)
+                    except cells.CellError as e:
+                        parsed = e
+                    if len(seen) < MEMO_PER_COLUMN:
+                        seen[key] = parsed
+                if isinstance(parsed, cells.CellError):
+                    problems.append(layout.problem(Level.ERROR, parsed.code, r, col.key, value, **parsed.params))
+                    parsed = None
             if parsed is None and col.required and _blank(value):
                 problems.append(layout.problem(Level.ERROR, "required", r, col.key))
             data[col.key] = parsed
         if keep is None or keep(data):
-            # Every value was parsed to its field's type above; pydantic need not check again,
-            # and every record of a sheet has the same fields set (one set shared, not 50,000).
-            records.append(model.model_construct(_fields_set=fields_set, **data))
+            records.append(construct(model, data, fields_set))
     return records, problems, last
