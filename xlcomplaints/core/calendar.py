@@ -45,6 +45,7 @@ uncovered year carry warnings in ``Due``; for ``workday``/``elapsed`` ask
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -176,6 +177,36 @@ def _office_delta(hours: float) -> tuple[int, timedelta, int | None]:
     return delta, timedelta(microseconds=delta), None if rest else seconds
 
 
+@functools.lru_cache(maxsize=16)
+def _country(code: str) -> tuple[holidays.HolidayBase, frozenset[int], frozenset[int]]:
+    """The holiday data, weekend days and covered years of a country (loaded once per process)."""
+    try:
+        hol = holidays.country_holidays(code)
+    except NotImplementedError as exc:
+        raise ValueError(f"no holiday data for country code {code!r}") from exc
+    if hol.country == "CN":
+        # Make-up working days exist only in the notices the package transcribes.
+        covered = frozenset(getattr(hol, "special_public_holidays", {}))
+    else:
+        covered = frozenset(range(hol.start_year, hol.end_year + 1))
+    return hol, frozenset(hol.weekend), covered
+
+
+@functools.lru_cache(maxsize=1024)
+def _country_year_flags(code: str, year: int) -> bytes:
+    """1 per working day of ``year`` by the country's data alone (weekends only when not covered).
+
+    Shared by every calendar in the process: a consolidation builds one calendar per
+    branch, and the holiday lookups were a tenth of its time.
+    """
+    hol, weekend, covered = _country(code)
+    first = date(year, 1, 1).toordinal()
+    days = (date.fromordinal(o) for o in range(first, date(year, 12, 31).toordinal() + 1))
+    if year in covered:
+        return bytes(bool(hol.is_working_day(d)) for d in days)
+    return bytes(d.weekday() not in weekend for d in days)
+
+
 def _check_amount(amount: float) -> None:
     if not 0 <= amount < _INF:
         raise ValueError(f"deadline amount must be a finite number >= 0, got {amount!r}")
@@ -199,20 +230,11 @@ class WorkCalendar:
         office_hours: OfficeHours = OfficeHours(),  # noqa: B008 - frozen, safe default
     ) -> None:
         code = country.strip().upper()
-        try:
-            self._hol = holidays.country_holidays(code)
-        except NotImplementedError as exc:
-            raise ValueError(f"no holiday data for country code {country!r}") from exc
+        self._hol, self._weekend, self._covered = _country(code)
         self.country = code
         self.office_hours = office_hours
         self._closures = frozenset(_date_only(d) for d in extra_closures)
         self._extra = frozenset(_date_only(d) for d in extra_working_days) - self._closures
-        self._weekend = frozenset(self._hol.weekend)
-        if self._hol.country == "CN":
-            # Make-up working days exist only in the notices the package transcribes.
-            self._covered = frozenset(getattr(self._hol, "special_public_holidays", {}))
-        else:
-            self._covered = frozenset(range(self._hol.start_year, self._hol.end_year + 1))
         self._os_us = _us_of_time(office_hours.start)
         self._len_us = _us_of_time(office_hours.end) - self._os_us
         self._os_s = self._os_us // _US_PER_SEC
@@ -259,11 +281,18 @@ class WorkCalendar:
         return d.weekday() not in self._weekend
 
     def _flags_for_year(self, year: int) -> bytes:
+        """The country's flags for the year (shared by every calendar), then this office's days."""
         flags = self._year_flags.get(year)
         if flags is None:
-            first = date(year, 1, 1).toordinal()
-            last = date(year, 12, 31).toordinal()
-            flags = bytes(self.is_working_day(date.fromordinal(o)) for o in range(first, last + 1))
+            own = [d for d in (*self._closures, *self._extra) if d.year == year]
+            if own:
+                patched = bytearray(_country_year_flags(self.country, year))
+                first = date(year, 1, 1).toordinal()
+                for d in own:
+                    patched[d.toordinal() - first] = d in self._extra
+                flags = bytes(patched)
+            else:
+                flags = _country_year_flags(self.country, year)
             self._year_flags[year] = flags
         return flags
 
