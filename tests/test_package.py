@@ -9,12 +9,16 @@ XML, and read back with openpyxl, python-calamine and (when installed) LibreOffi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import os
 import shutil
 import struct
 import subprocess
+import tracemalloc
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import openpyxl
@@ -27,6 +31,7 @@ from lxml import etree
 
 from xlcomplaints.workbook import package as package_module
 from xlcomplaints.workbook.package import XlsxPackage, escape_text, excel_serial, unescape_text
+from xlcomplaints.workbook.safety import WorkbookChangedError, WorkbookLockedError
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-excel"
 FILES = sorted(REAL.glob("*.xls[xm]"))
@@ -672,3 +677,289 @@ def test_prefixed_pretty_printed_sheet_without_refs(tmp_path: Path, comment: str
     pkg.replace_rows("登记", 2, [["a", "b"]])
     root = etree.fromstring(pkg.read_part("xl/worksheets/sheet1.xml"))
     assert [c.get("r") for c in root.iter(f"{MAIN}c")] == ["A1", "B1", "A2", "B2"]
+
+
+# --------------------------------------------------------------------------- streaming save
+# Content digests (see logical_digest) of every fixture patched as in
+# test_real_excel_only_written_cells_change, produced by the writer before it streamed
+# (commit 6e84c1f, which built whole parts and the whole zip in memory). The streaming
+# writer must give the same content, entry by entry.
+BEFORE_STREAMING = {
+    "45540_form_Header.xlsx": "329b78973b63ce4efb07f3a7f7365bc0fd79026261b9fdd6be7078a6e83a7a2c",
+    "51850.xlsx": "ff0ab665a35ec1b6404f7774c192e2eed8b008c5b63e2941cd7929c30258958d",
+    "56644.xlsx": "d3184f056ea4f4f3afd7eb60b626afad0b1aaf91136b3c90eee7588191d3b058",
+    "57181.xlsm": "21b24ee4802dea06c7fab2533605623cd85a3ba13f98489e1c6cdaca22af8fe7",
+    "62629_target.xlsm": "f7b04275e485c62e4ebe6fbdda60a2a7e9a2976ef280a70cce5131569440917e",
+    "64759.xlsx": "c3d3da6958436e9091a633b114c1a2e587604c92e64c3b509f10cb0b183c6645",
+    "DataTableCities.xlsx": "384071e13289758af480e668de84cb5fe030f1d3a42a5552f77010f793e87877",
+    "ExcelPivotTableSample.xlsx": "fb6c6e3be9f06b8a243360f81a7f5fc1567c5f3275a20644d5f636f91cf5b212",
+    "NewStyleConditionalFormattings.xlsx": "67a77dfe69d908d824185f1a259325612cb9681c145d1d19a9a94da03de9d13a",
+    "SimpleMacro.xlsm": "4c80e4f771db2a5d0dbc953da3a0071722b298588ffb7c498d03fa2c183d84bd",
+    "WithChartSheet.xlsx": "ae3616fb199939ef3633c3303223716a25678c759c685200b96a7ae7c4d2dc89",
+    "mv-calculator-final-2-20-2013.xlsm": "e5952438fe121e7401195c722db2411845c1a17b410d32f6b3839472e46c38fa",
+    "right-to-left.xlsx": "61eb011d0b1432c588a7a0a3ee07405903ee71922ed1793d5960e4bae4ca45e5",
+    "simple-monthly-budget.xlsx": "5b4a9aa5f14a7d6a928cdf07f9829d04a3c859b00c9aa7cfb1e655b0c06db3a2",
+}
+
+
+def logical_digest(data: bytes) -> str:
+    """Entries in order with their header fields and content; independent of zlib's output."""
+    digest = hashlib.sha256()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for i in z.infolist():
+            fields = (i.filename, i.date_time, i.compress_type, i.CRC, i.file_size,
+                      i.external_attr, i.flag_bits & 0x800, i.comment)  # fmt: skip
+            digest.update(repr(fields).encode())
+            digest.update(z.read(i))
+    return digest.hexdigest()
+
+
+def in_memory_zip(data: bytes, replaced: dict[str, bytes], removed: set[str]) -> bytes:
+    """The writer before streaming: each new part compressed whole, the zip built in memory."""
+    scanned = package_module._scan_zip(data)
+    assert scanned is not None
+    entries, comment = scanned
+    out = bytearray(data[: min(e.start for e in entries)])
+    central: dict[str, bytes] = {}
+    for e in sorted(entries, key=lambda e: e.start):
+        if e.name in removed:
+            continue
+        offset = len(out)
+        if e.name in replaced:
+            f = struct.unpack_from("<4s6H3L5H2L", e.central)
+            name, rest = e.central[46 : 46 + f[10]], e.central[46 + f[10] + f[11] :]
+            content = replaced[e.name]
+            packer = zlib.compressobj(3, zlib.DEFLATED, -15)
+            body = packer.compress(content) + packer.flush()
+            crc, flags = zlib.crc32(content), f[3] & 0x800
+            out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, 8, f[5], f[6], crc,
+                               len(body), len(content), len(name), 0) + name + body  # fmt: skip
+            central[e.name] = struct.pack(
+                "<4s6H3L5H2L", b"PK\x01\x02", f[1], 20, flags, 8, f[5], f[6], crc, len(body),
+                len(content), len(name), 0, len(rest), 0, f[14], f[15], offset,
+            ) + name + rest  # fmt: skip
+        else:
+            out += data[e.start : e.end]
+            central[e.name] = e.central[:42] + struct.pack("<L", offset) + e.central[46:]
+    cd_off = len(out)
+    for e in entries:
+        out += central.get(e.name, b"")
+    n = len(central)
+    out += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n, n, len(out) - cd_off, cd_off, len(comment))
+    return bytes(out + comment)
+
+
+@pytest.mark.parametrize("src", FILES, ids=lambda p: p.name)
+def test_streamed_save_matches_the_in_memory_writer(src: Path, tmp_path: Path) -> None:
+    path = copy(src, tmp_path)
+    original = path.read_bytes()
+    pkg = XlsxPackage.open(path)
+    worksheets = [s for s in pkg.sheets if s.kind == "worksheet"]
+    writes, _ = plan_writes(part(original, worksheets[0].part))
+    pkg.write_cells(worksheets[0].name, writes)
+    if len(worksheets) > 1:
+        pkg.replace_rows(worksheets[1].name, 2, NEW_ROWS)
+    changed = pkg.changed_parts()
+    removed = changed - set(pkg.part_names())
+    expected = in_memory_zip(original, {n: pkg.read_part(n) for n in changed - removed}, removed)
+    assert pkg.to_bytes() == expected  # streamed into a BytesIO
+    assert logical_digest(expected) == BEFORE_STREAMING[src.name]
+    pkg.save()
+    assert path.read_bytes() == expected  # streamed into the temp file
+    assert pkg.changed_parts() == set() and pkg.to_bytes() == expected  # continues from it
+
+
+def test_archive_outgrowing_the_raw_copier_is_rewritten(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past 4 GiB mid-stream (zip64): what was written is dropped and zipfile writes it all."""
+    pkg = XlsxPackage.open(REAL / "56644.xlsx")
+    pkg.write_cells("samplelist", {(2, 2): "新", (40, 3): 1.5})
+    pkg.replace_rows("lists", 2, NEW_ROWS)
+    streamed = pkg.to_bytes()
+
+    def too_large(*args: object) -> None:
+        raise package_module._TooLarge
+
+    monkeypatch.setattr(package_module, "_stream_record", too_large)
+    buf = io.BytesIO(b"kept")
+    buf.seek(4)
+    pkg.write_to(buf)
+    assert buf.getvalue()[:4] == b"kept"
+    with zipfile.ZipFile(io.BytesIO(streamed)) as a, zipfile.ZipFile(io.BytesIO(buf.getvalue()[4:])) as b:
+        assert a.namelist() == b.namelist()
+        for info in a.infolist():
+            assert a.read(info) == b.read(info.filename)
+            assert b.getinfo(info.filename).date_time == info.date_time
+
+
+def test_save_without_changes_renders_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rerun that changes nothing is found per part (edits only), and leaves the file alone."""
+    path = copy(REAL / "56644.xlsx", tmp_path)
+    writes, _ = plan_writes(part(path.read_bytes(), "xl/worksheets/sheet1.xml"))
+    pkg = XlsxPackage.open(path)
+    pkg.write_cells("samplelist", writes)
+    pkg.replace_rows("lists", 2, NEW_ROWS)
+    pkg.save()
+    saved, mtime = path.read_bytes(), path.stat().st_mtime_ns
+
+    def no_render(self: object) -> None:
+        raise AssertionError("a sheet was rendered")
+
+    monkeypatch.setattr(package_module._Sheet, "chunks", no_render)
+    monkeypatch.setattr(package_module._Sheet, "render", no_render)
+    pkg = XlsxPackage.open(path)
+    pkg.write_cells("samplelist", writes)
+    pkg.replace_rows("lists", 2, NEW_ROWS)
+    assert pkg.changed_parts() == set()
+    assert pkg.save() is None
+    assert path.read_bytes() == saved and path.stat().st_mtime_ns == mtime
+
+
+def test_streamed_save_keeps_the_safety_checks(tmp_path: Path) -> None:
+    path = copy(REAL / "simple-monthly-budget.xlsx", tmp_path)
+    original = path.read_bytes()
+    pkg = XlsxPackage.open(path)
+    pkg.write_cells("Simple Monthly Budget", {(30, 2): "新的一行"})
+    (tmp_path / "~$simple-monthly-budget.xlsx").write_bytes(b"owner")
+    with pytest.raises(WorkbookLockedError):
+        pkg.save()
+    (tmp_path / "~$simple-monthly-budget.xlsx").unlink()
+    path.write_bytes(original + b"\0")  # someone saved in between
+    with pytest.raises(WorkbookChangedError):
+        pkg.save()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["simple-monthly-budget.xlsx"]  # no temp
+    path.write_bytes(original)
+    assert pkg.save() == tmp_path / "simple-monthly-budget.bak.xlsx"
+    assert (tmp_path / "simple-monthly-budget.bak.xlsx").read_bytes() == original
+    other = tmp_path / "copy.xlsx"
+    pkg.write_cells("Simple Monthly Budget", {(31, 2): "再一行"})
+    assert pkg.save(other) is None and other.exists()  # a new file: no backup
+    mtime = other.stat().st_mtime_ns
+    again = XlsxPackage.open(path)
+    again.write_cells("Simple Monthly Budget", {(31, 2): "再一行"})
+    assert again.save(other) is None  # same bytes as the file there: not rewritten
+    assert other.stat().st_mtime_ns == mtime
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_edits_are_held_as_splices_of_the_original(tmp_path: Path) -> None:
+    """Untouched rows are not copied; an edited row keeps only its new bytes."""
+    path = tmp_path / "register.xlsx"
+    make_register(path)
+    pkg = XlsxPackage.open(path)
+    pkg.write_cells("登记", {(2, 1): 1, (2, 2): "张三"})  # the values it has: nothing held
+    sheet = pkg._sheets["xl/worksheets/sheet1.xml"]
+    assert sheet.stored == {} and sheet.editing == set()
+    pkg.write_cells("登记", {(2, 5): 42.5, (6, 3): "新"})
+    assert sheet.editing == set() and set(sheet.stored) == {2, 6}
+    held = sheet.stored[2]
+    assert isinstance(held, tuple)
+    new = [x for x in held if isinstance(x, bytes)]
+    assert new == [b'<row r="2" spans="1:5">', b'<c r="E2"><v>42.5</v></c>']  # spans widened
+    assert sheet.base.count(b"<sheetData>") == 1  # the original bytes, held once
+
+
+def test_non_utf8_sheet_keeps_its_encoding() -> None:
+    """Sheets declared in another encoding are edited in UTF-8 and written back in theirs."""
+    path = REAL / "64759.xlsx"
+    src = path.read_bytes()
+    xml = (
+        '<?xml version="1.0" encoding="ISO-8859-1" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<dimension ref="A1:B2"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>caf\xe9</t>'
+        '</is></c></row><row r="2"><c r="A2"><v>2</v></c></row></sheetData></worksheet>'
+    ).encode("latin-1")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(buf, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, xml if info.filename == "xl/worksheets/sheet1.xml" else zin.read(info))
+    pkg = XlsxPackage.open(buf.getvalue())
+    pkg.write_cells("File", {(1, 1): "caf\xe9"})  # the value it has
+    assert pkg.changed_parts() == set()
+    pkg.write_cells("File", {(2, 2): "na\xefve"})
+    out = part(pkg.to_bytes(), "xl/worksheets/sheet1.xml")
+    assert out == xml.replace(
+        b'<c r="A2"><v>2</v></c>',
+        b'<c r="A2"><v>2</v></c><c r="B2" t="inlineStr"><is><t>na\xefve</t></is></c>',
+    )  # Latin-1 bytes, not UTF-8; everything else as it was
+    assert etree.fromstring(out).find(f".//{MAIN}c[@r='B2']/{MAIN}is/{MAIN}t").text == "na\xefve"
+
+
+def make_big_register(path: Path, rows: int) -> None:
+    wb = xlsxwriter.Workbook(path, {"constant_memory": True})
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    ws = wb.add_worksheet("登记")
+    ws.set_column(12, 12, 14, date_fmt)  # the first computed column holds due times
+    ws.write_row(0, 0, [f"列{c}" for c in range(1, 19)])
+    base = dt.datetime(2026, 1, 5, 9)
+    for r in range(1, rows + 1):
+        ws.write_row(r, 0, [f"BJ-{r:06d}", "张三" if r % 2 else "李四", r * 1.5, f"投诉内容{r % 97}",
+                            r % 7, "已办结" if r % 3 else "处理中"])  # fmt: skip
+        ws.write_datetime(r, 6, base + dt.timedelta(hours=r % 500), date_fmt)
+    ws.autofilter(0, 0, rows, 17)
+    overdue = wb.add_worksheet("逾期")
+    overdue.write_row(0, 0, ["编号", "状态", "到期", "天数"])
+    overdue.autofilter(0, 0, 0, 3)
+    wb.close()
+
+
+def computed(r: int, c: int) -> object:
+    """A refresh's values: due times in column 13, then statuses, day counts, flags, blanks."""
+    if c == 13:
+        return None if r % 11 == 0 else dt.datetime(2026, 2, 1, 8, 30, 5) + dt.timedelta(minutes=r * 7)
+    return [None, "已逾期", (r * c) % 1000 / 8, r % 2 == 0, r, "即将到期 (2)"][(r + c) % 6]
+
+
+def test_large_patched_sheet_streams_and_round_trips_through_calamine(tmp_path: Path) -> None:
+    n = 20_000
+    path = tmp_path / "big.xlsx"
+    make_big_register(path, n)
+    original = path.read_bytes()
+    pkg = XlsxPackage.open(path)
+    sheet_size = len(part(original, "xl/worksheets/sheet1.xml"))
+    for start in range(2, n + 2, 5_000):  # as a refresh writes: columns 13-18, in chunks
+        cells = {(r, c): computed(r, c) for r in range(start, min(start + 5_000, n + 2)) for c in range(13, 19)}
+        pkg.write_cells("登记", cells | {(start, 2): "王五"})  # one overwrite per chunk
+    overdue = [[f"BJ-{i:06d}", "已逾期", dt.date(2026, 3, 1) + dt.timedelta(days=i % 40), i % 9 or None]
+               for i in range(25_000)]  # fmt: skip
+    pkg.replace_rows("逾期", 2, overdue)
+
+    tracemalloc.start()
+    try:
+        with open(tmp_path / "streamed.xlsx", "wb") as fh:
+            pkg.write_to(fh)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    new_size = len(pkg.read_part("xl/worksheets/sheet1.xml"))
+    assert new_size > sheet_size * 1.3
+    # Streaming holds a few chunks and the compressed bytes of parts deflated ahead; the
+    # writer before held the part's text, its bytes and the whole zip (over 2x new_size).
+    assert peak < new_size / 3
+    pkg.save()
+    saved = path.read_bytes()
+    assert saved == (tmp_path / "streamed.xlsx").read_bytes() == pkg.to_bytes()
+
+    before, after = calamine_grid(original, "登记"), calamine_grid(saved, "登记")
+    assert len(after) == n + 1
+    for r in range(1, n + 2):
+        old, new = before[r - 1], after[r - 1]
+        for c in range(1, 19):
+            if r >= 2 and 13 <= c <= 18:
+                want = computed(r, c)
+                check_value(grid_value(after, r, c), "" if want is None else want)
+            elif r >= 2 and c == 2 and (r - 2) % 5_000 == 0:
+                assert new[1] == "王五"
+            else:
+                assert grid_value(after, r, c) == grid_value(before, r, c), (r, c)
+        assert old[:12] == new[:12] or (r - 2) % 5_000 == 0
+    grid = calamine_grid(saved, "逾期")
+    assert len(grid) == 25_001 and grid[1][:2] == ["BJ-000000", "已逾期"]
+    assert same_date(grid[25_000][2], overdue[-1][2])
+    root = etree.fromstring(part(saved, "xl/worksheets/sheet2.xml"))
+    assert root.find(f"{MAIN}autoFilter").get("ref") == "A1:D25001"
+    with zipfile.ZipFile(io.BytesIO(saved)) as z:
+        assert z.testzip() is None
+        untouched = [n for n in z.namelist() if n not in ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml")]
+    for name in untouched:
+        assert part(saved, name) == part(original, name)
+    assert os.path.getsize(path) < len(original) * 3

@@ -21,7 +21,7 @@ from xlcomplaints.workbook.safety import (
     FileStamp,
     WorkbookChangedError,
     WorkbookLockedError,
-    atomic_write,
+    atomic_write_stream,
     stamp_file,
 )
 
@@ -114,8 +114,9 @@ class FileWorkbook:
         if not self._package.changed_parts() and dest == self.path:
             return False
         try:
-            atomic_write(dest, self._package.to_bytes(),
-                                  expected=self._stamp if dest == self.path else None)
+            # Streamed into the temporary file: the new package is never whole in memory.
+            atomic_write_stream(dest, self._package.write_to,
+                                expected=self._stamp if dest == self.path else None)
         except WorkbookLockedError as e:
             lock = Path(e.lock_path).name if e.lock_path else "(Windows sharing lock)"
             raise WorkbookError("file.locked", path=dest.name, lock=lock) from e

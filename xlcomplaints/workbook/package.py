@@ -5,28 +5,44 @@ x14 extensions, threaded comments, calcChain...; see shared/excel-notes.md). Thi
 writer changes only the cells it is asked to write (plus <dimension>/<autoFilter> refs)
 and copies every other zip entry as its original raw record (local header, compressed
 bytes, data descriptor) in the original order, so untouched parts stay byte-identical.
+
+Registers run to tens of thousands of rows, so memory is kept near the size of what
+changes: a patched sheet keeps its original bytes once, untouched rows are never copied
+or decoded, edited rows are stored as splices (original byte ranges + new bytes), and
+saving streams the zip into the output file, deflating the sheet as it is rendered.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import io
 import math
 import os
 import posixpath
 import re
+import shutil
 import struct
 import zipfile
 import zlib
-from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from array import array
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote
 
 from lxml import etree
 
-from xlcomplaints.workbook.safety import FileStamp, atomic_write, read_with_stamp, stamp_file
+from xlcomplaints.workbook.safety import (
+    FileStamp,
+    atomic_write,
+    atomic_write_stream,
+    read_with_stamp,
+    stamp_file,
+)
 
 __all__ = ["CellValue", "DefinedName", "SheetRef", "XlsxPackage"]
 
@@ -88,19 +104,28 @@ def unescape_text(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
+_EPOCH_1900 = dt.datetime(1899, 12, 31)
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
+_US_PER_DAY = 86_400_000_000
+
+
 def excel_serial(value: dt.date, date1904: bool = False) -> float | int:
     """Date/datetime -> Excel serial number (1900 system keeps Excel's fake 1900-02-29)."""
+    epoch = _EPOCH_1904 if date1904 else _EPOCH_1900
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             raise ValueError("timezone-aware datetime: convert to local wall time first")
-        day = value.date()
-        frac = (value - dt.datetime.combine(day, dt.time())) / dt.timedelta(days=1)
+        if type(value) is dt.datetime:  # one subtraction: whole days + integer microseconds
+            delta = value - epoch
+            days = delta.days
+            frac = (delta.seconds * 1_000_000 + delta.microseconds) / _US_PER_DAY
+        else:  # subclasses (pandas) may carry more precision in their subtraction
+            day = value.date()
+            days = (day - epoch.date()).days
+            frac = (value - dt.datetime.combine(day, dt.time())) / dt.timedelta(days=1)
     else:
-        day, frac = value, 0.0
-    if date1904:
-        days = (day - dt.date(1904, 1, 1)).days
-    else:
-        days = (day - dt.date(1899, 12, 31)).days
+        days, frac = (value - epoch.date()).days, 0.0
+    if not date1904:
         days += days >= 60  # serial 60 is the non-existent 1900-02-29
     if days < (0 if date1904 else 1):
         raise ValueError(f"date {value!r} is before the workbook's epoch")
@@ -122,14 +147,22 @@ def _encode(value: CellValue, date1904: bool) -> _Encoded:
     if value is None:
         return None
     kind = type(value)
-    if kind is float or kind is int:  # the common cases first: this runs once per cell
-        return ("n", _number(value))
+    if kind is float:  # the common cases first: this runs once per cell
+        if value.is_integer() and abs(value) < 1e15:  # type: ignore[union-attr,arg-type]
+            return ("n", str(int(value)))  # type: ignore[arg-type]
+        if math.isfinite(value):  # type: ignore[arg-type]
+            return ("n", repr(value))
+        raise ValueError(f"{value!r} cannot be stored in a cell")
+    if kind is int:
+        return ("n", str(value))
     if isinstance(value, str):
         if len(value) > MAX_TEXT:
             raise ValueError(f"string of {len(value)} characters exceeds Excel's {MAX_TEXT}")
         if not value.isascii() and _SURROGATE.search(value):
             raise ValueError("string contains a lone surrogate")
         return ("s", value)
+    if kind is dt.datetime:
+        return ("n", _number(excel_serial(value, date1904)))  # type: ignore[arg-type]
     if isinstance(value, bool):
         return ("b", "1" if value else "0")
     if isinstance(value, int | float):
@@ -218,59 +251,151 @@ def _scan_zip(data: bytes) -> tuple[list[_Entry], bytes] | None:
     return entries, data[eocd + 22 : eocd + 22 + clen]
 
 
-def _new_record(entry: _Entry, content: bytes, offset: int) -> tuple[bytes, bytes]:
-    """Local + central records for rewritten content; keeps name, timestamp, attributes."""
+_Chunks = Iterable[bytes | bytearray | memoryview]
+
+
+class _TooLarge(Exception):
+    """Offsets or sizes past 4 GiB: the archive needs zip64, which the raw copier does not write."""
+
+
+def _deflate(chunks: _Chunks, out: BinaryIO) -> tuple[int, int, int]:
+    """Deflate chunks into out as they come; returns (crc, size, compressed size)."""
+    packer = zlib.compressobj(3, zlib.DEFLATED, -15)  # 3x faster than 6, ~10% larger
+    crc = size = packed = 0
+    for chunk in chunks:
+        crc = zlib.crc32(chunk, crc)
+        size += len(chunk)
+        body = packer.compress(chunk)
+        if body:
+            out.write(body)
+            packed += len(body)
+    body = packer.flush()
+    out.write(body)
+    return crc, size, packed + len(body)
+
+
+def _deflated(chunks: _Chunks) -> tuple[bytes, int, int]:
+    """Deflate chunks into memory (another part's turn to stream comes later)."""
+    buf = io.BytesIO()
+    crc, size, _ = _deflate(chunks, buf)
+    return buf.getvalue(), crc, size
+
+
+def _stream_record(
+    entry: _Entry, content: _Chunks | Future[tuple[bytes, int, int]], offset: int, out: BinaryIO
+) -> tuple[bytes, int]:
+    """Write a local record for new content; returns its central record and the bytes written.
+
+    Keeps name, timestamp and attributes. Streamed content goes out behind a header with
+    zero CRC and sizes that is patched once the data is through (out must be seekable), so
+    the record is laid out exactly like one built in memory: no data descriptor.
+    """
     f = _CENTRAL.unpack_from(entry.central)
     name = entry.central[46 : 46 + f[10]]
     comment = entry.central[46 + f[10] + f[11] :]
-    packer = zlib.compressobj(3, zlib.DEFLATED, -15)  # 3x faster than 6, ~10% larger
-    body = packer.compress(content) + packer.flush()
-    crc, flags = zlib.crc32(content), f[3] & 0x800
-    local = _LOCAL.pack(
-        b"PK\x03\x04", 20, flags, 8, f[5], f[6], crc, len(body), len(content), len(name), 0
-    )
+    flags = f[3] & 0x800
+    header_at = out.tell()
+    if isinstance(content, Future):
+        body, crc, size = content.result()
+        packed = len(body)
+        out.write(_LOCAL.pack(b"PK\x03\x04", 20, flags, 8, f[5], f[6], crc, packed, size, len(name), 0))
+        out.write(name)
+        out.write(body)
+        del body
+    else:
+        out.write(_LOCAL.pack(b"PK\x03\x04", 20, flags, 8, f[5], f[6], 0, 0, 0, len(name), 0) + name)
+        crc, size, packed = _deflate(content, out)
+    if max(size, packed, offset) >= 0xFFFFFFFF:
+        raise _TooLarge
+    end = out.tell()
+    if not isinstance(content, Future):
+        out.seek(header_at + 14)
+        out.write(struct.pack("<3L", crc, packed, size))
+        out.seek(end)
     central = _CENTRAL.pack(
-        b"PK\x01\x02", f[1], 20, flags, 8, f[5], f[6], crc, len(body), len(content),
+        b"PK\x01\x02", f[1], 20, flags, 8, f[5], f[6], crc, packed, size,
         len(name), 0, len(comment), 0, f[14], f[15], offset,
     )  # fmt: skip
-    return local + name + body, central + name + comment
+    return central + name + comment, end - header_at
 
 
-def _write_zip(data: bytes, replaced: Mapping[str, bytes], removed: set[str]) -> bytes:
+def _write_zip(
+    data: bytes, replaced: Mapping[str, Callable[[], _Chunks]], removed: set[str], out: BinaryIO
+) -> None:
+    """Write the archive with some entries' content replaced (produced on demand) or removed.
+
+    Untouched entries are copied as their raw records; if the archive cannot be copied that
+    way (zip64, odd layouts) it is rewritten with zipfile, keeping names, order, timestamps
+    and content. out must be seekable (a file or BytesIO). The first replaced entry streams
+    into out; with a spare core, later ones are deflated meanwhile on a helper thread (into
+    memory: only their compressed bytes are held).
+    """
+    origin = out.tell()
     scanned = _scan_zip(data)
     if scanned is not None:
         entries, comment = scanned
-        out = bytearray(data[: min((e.start for e in entries), default=0)])
+        entries = sorted(entries, key=lambda e: e.start)
+        todo = [e.name for e in entries if e.name in replaced and e.name not in removed]
+        view = memoryview(data)
+        pos = min((e.start for e in entries), default=0)
         central: dict[str, bytes] = {}
-        for e in sorted(entries, key=lambda e: e.start):
-            if e.name in removed:
-                continue
-            offset = len(out)
-            if e.name in replaced:
-                local, central[e.name] = _new_record(e, replaced[e.name], offset)
-                out += local
-            else:
-                out += memoryview(data)[e.start : e.end]
-                central[e.name] = e.central[:42] + struct.pack("<L", offset) + e.central[46:]
-        cd_off = len(out)
-        for e in entries:
-            out += central.get(e.name, b"")
-        n = len(central)
-        if len(out) < 0xFFFFFFFF and n < 0xFFFF:
-            eocd = _EOCD.pack(b"PK\x05\x06", 0, 0, n, n, len(out) - cd_off, cd_off, len(comment))
-            return bytes(out + eocd + comment)
+        helpers = 1 if len(todo) > 1 and (os.cpu_count() or 1) > 1 else 0
+        with ThreadPoolExecutor(max_workers=max(helpers, 1)) as pool:
+            early = {n: pool.submit(_deflated, replaced[n]()) for n in todo[1:]} if helpers else {}
+            try:
+                out.write(view[:pos])
+                for e in entries:
+                    if e.name in removed:
+                        continue
+                    if pos >= 0xFFFFFFFF:
+                        raise _TooLarge
+                    if e.name in replaced:
+                        content = early.get(e.name) or replaced[e.name]()
+                        central[e.name], size = _stream_record(e, content, pos, out)
+                    else:
+                        out.write(view[e.start : e.end])
+                        size = e.end - e.start
+                        central[e.name] = e.central[:42] + struct.pack("<L", pos) + e.central[46:]
+                    pos += size
+                fits = True
+            except _TooLarge:
+                fits = False
+            finally:
+                for job in early.values():
+                    job.cancel()
+        cd_off = pos
+        if fits:
+            for e in entries:
+                record = central.get(e.name, b"")
+                out.write(record)
+                pos += len(record)
+            n = len(central)
+            if pos < 0xFFFFFFFF and n < 0xFFFF:
+                eocd = _EOCD.pack(b"PK\x05\x06", 0, 0, n, n, pos - cd_off, cd_off, len(comment))
+                out.write(eocd + comment)
+                return
+        out.seek(origin)
+        out.truncate()
     # zip64 or unusual archives: same names, order, timestamps and decompressed bytes.
-    src, buf = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as dst:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    with zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
-            if info.filename not in removed:
-                copy = zipfile.ZipInfo(info.filename, info.date_time)  # no stale zip64 extras
-                copy.compress_type, copy.external_attr = info.compress_type, info.external_attr
-                copy.create_system, copy.comment = info.create_system, info.comment
-                content = replaced.get(info.filename)
-                dst.writestr(copy, src.read(info) if content is None else content)
+            if info.filename in removed:
+                continue
+            copy = zipfile.ZipInfo(info.filename, info.date_time)  # no stale zip64 extras
+            copy.compress_type, copy.external_attr = info.compress_type, info.external_attr
+            copy.create_system, copy.comment = info.create_system, info.comment
+            make = replaced.get(info.filename)
+            # The size up front (as writestr knows it) decides whether zip64 is needed.
+            copy.file_size = info.file_size if make is None else sum(map(len, make()))
+            with dst.open(copy, "w") as sink:
+                if make is None:
+                    with src.open(info) as source:
+                        shutil.copyfileobj(source, sink, 1 << 20)
+                else:
+                    for chunk in make():
+                        sink.write(chunk)
         dst.comment = src.comment
-    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------- XML parts
@@ -336,10 +461,14 @@ class _Patterns:
             return re.compile(rf"<{e}{name}\b{_Q}(?:/>|>.*?</{e}{name}\s*>)", re.S)
 
         self.f, self.inline, self.ext = element("f"), element("is"), element("extLst")
-        # Excel writes r= first: one C-level scan then splits a whole row into cells.
+        # Excel writes r= first: one C-level scan then splits a whole row into cells. Same
+        # matches as r'\s*<c r="..."(?:[^>]*/>|[^>]*>.*?</c>)', without its backtracking:
+        # possessive runs, "/>" seen behind the ">", content taken up to the first </c>.
         self.fast_cell = re.compile(
-            rf'\s*<{e}c r="([A-Z]{{1,3}})[0-9]+"(?:[^>]*/>|[^>]*>.*?</{e}c>)', re.S
+            rf'\s*+<{e}c r="([A-Z]{{1,3}})[0-9]+"[^>]*+'
+            rf"(?:(?<=/)>|>[^<]*+(?:<(?!/{e}c>)[^<]*+)*+</{e}c>)"
         )
+        self.fast_cells = re.compile(f"({self.fast_cell.pattern})")  # for findall
         self.v = re.compile(rf"<{e}v\b{_Q}(?:/>|>(.*?)</{e}v\s*>)", re.S)
         self.has_f = re.compile(rf"<{e}f\b")
         self.cell_end = re.compile(rf"</{e}c\s*>")
@@ -398,6 +527,8 @@ def _cell_xml(p: str, attrs: str, enc: _Encoded, ext: str = "") -> str:
     if enc is None:
         return f"<{p}c{attrs}>{ext}</{p}c>" if ext else f"<{p}c{attrs}/>"
     kind, text = enc
+    if kind == "n":
+        return f"<{p}c{attrs}><{p}v>{text}</{p}v>{ext}</{p}c>"
     if kind == "s":
         space = ""
         if text and (
@@ -438,9 +569,15 @@ def _normalise(data: bytes) -> str:
 
 
 class _Row:
-    """A touched row: its start tag, cells by column (with any leading whitespace), rest."""
+    """A row being edited: start tag, cells by column (with any leading whitespace), rest.
 
-    __slots__ = ("cells", "cols", "empty", "end", "rest", "start")
+    lead: the original whitespace before the row, as a range of the sheet's bytes (None for
+    rows this package created). origin: (byte offset, pieces) when the row was parsed from
+    the original bytes and its pieces (start tag, cells in text order, rest, end tag) join
+    to exactly that text; unchanged pieces are then stored as ranges, not copies.
+    """
+
+    __slots__ = ("cells", "cols", "empty", "end", "lead", "origin", "rest", "start")
 
     def __init__(
         self, start: str, cells: dict[int, str], rest: str, end: str, empty: str = ""
@@ -448,100 +585,212 @@ class _Row:
         self.start, self.cells, self.rest, self.end = start, cells, rest, end
         self.cols = sorted(cells)
         self.empty = empty  # original text of a self-closing <row/>, kept while it stays empty
+        self.lead: tuple[int, int] | None = None
+        self.origin: tuple[int, int, tuple[str, ...], bool] | None = None
+
+    def pieces(self) -> list[str]:
+        if self.empty and not self.cols:
+            return [self.empty]
+        cells = self.cells
+        return [self.start, *[cells[c] for c in self.cols], self.rest, self.end]
 
     def render(self) -> str:
-        if self.empty and not self.cols:
-            return self.empty
-        cells = self.cells
-        return self.start + "".join([cells[c] for c in self.cols]) + self.rest + self.end
+        return "".join(self.pieces())
+
+
+# A stored row that differs from the original: new bytes (a row this package wrote, no
+# lead), or a splice list of the original row: (start, end) byte ranges of the sheet as
+# consecutive ints, and bytes, in order. It always begins with the row's lead.
+_Stored = bytes | tuple[int | bytes, ...]
+_Piece = tuple[int, int] | bytes  # a range of the sheet's original bytes, or new bytes
+
+_B_START = re.compile(_START.pattern.replace(r"[\w:.-]", r"[\w:.\x80-\xff-]").encode())
+_B_R_ATTR = re.compile(_R_ATTR.pattern.encode())
+_B_SHEET_DATA = re.compile(_SHEET_DATA.pattern.replace(r"[\w.-]", r"[\w.\x80-\xff-]").encode())
+_B_EXOTIC = tuple(mark.encode() for mark in _EXOTIC)
+_B_TAG_END = frozenset(_TAG_END.encode())
+_SPANS = re.compile(r"""\sspans\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_SPAN_BOUNDS: dict[str, tuple[int, int]] = {}  # "1:27" -> (1, 27); a sheet has a handful
+_CHUNK = 1 << 18
+
+
+def _text(data: bytes) -> str:
+    """Whitespace between rows, decoded: Unicode whitespace counts, as in the text it was."""
+    return data.decode("utf-8", "replace")
 
 
 class _Sheet:
-    """A worksheet part as text: before/after <sheetData>, and rows indexed by number."""
+    """A worksheet part as its original bytes, rows indexed by byte range, and edits.
+
+    Untouched rows are never copied or decoded: they are emitted as slices of the original
+    bytes. A row is decoded and split into cells only while it is edited (one write_cells
+    call), then stored back as a splice list, so pending edits cost about the size of the
+    new cells. Before and after <sheetData> (dimension, cols, autoFilter) are small text.
+    """
 
     def __init__(self, name: str, data: bytes) -> None:
         self.name = name
         self.encoding = _declared_encoding(data)
-        text = data.decode(self.encoding)
-        if not self._split(text, strict=False):
-            self._split(_normalise(data), strict=True)
+        # exact: self.base is the part's stored bytes. Other encodings are held as UTF-8 and
+        # transcoded on output; a sheet that had to be normalised compares as a whole.
+        self.exact = codecs.lookup(self.encoding).name == "utf-8"
+        base = data if self.exact else data.decode(self.encoding).encode("utf-8")
+        if not self._split(base, strict=False):
+            self.exact = False
+            self._split(_normalise(data).encode("utf-8"), strict=True)
         self._col_styles: tuple[list[int], list[tuple[int, str]]] | None = None
 
-    def _split(self, text: str, *, strict: bool) -> bool:
-        m = _SHEET_DATA.search(text)
+    def _split(self, base: bytes, *, strict: bool) -> bool:
+        m = _B_SHEET_DATA.search(base)
         if m is None:
             raise ValueError(f"{self.name} has no <sheetData>")
-        p = self.p = m[1] or ""
+        pb = m[1] or b""
+        p = self.p = pb.decode("utf-8")
         self.px = _Patterns(p)
         self.f_open, self.v_open, self.is_open = f"<{p}f", f"<{p}v", f"<{p}is"
-        self.pre, self.close = text[: m.start()], f"</{p}sheetData>"
+        self.has_f = re.compile(b"<" + re.escape(pb) + rb"f(?![\w\x80-\xff])")
+        self.base = base
+        self.pre, self.pre_end, self.pre_changed = base[: m.start()].decode("utf-8"), m.start(), False
+        self.empty_span: tuple[int, int] | None = None  # a self-closing <sheetData/>
+        self.open: _Piece
+        self.close: _Piece
         if m[2]:
-            self.empty, self.open, body, self.post = m[0], f"<{p}sheetData>", "", text[m.end() :]
+            self.empty_span = (m.start(), m.end())
+            self.open, self.close = f"<{p}sheetData>".encode(), f"</{p}sheetData>".encode()
+            body, body_end = m.end(), m.end()
+            self.post_start = m.end()
         else:
-            self.empty, self.open = None, m[0]
-            end = text.find(f"</{p}sheetData", m.end())
-            close_end = text.find(">", end) + 1
+            self.open = (m.start(), m.end())
+            end = base.find(b"</" + pb + b"sheetData", m.end())
+            close_end = base.find(b">", end) + 1
             if end < 0 or close_end <= 0:
                 raise ValueError(f"{self.name}: unterminated <sheetData>")
-            self.close, body, self.post = text[end:close_end], text[m.end() : end], text[close_end:]
-        if not strict and any(mark in body for mark in _EXOTIC):
+            self.close, body, body_end, self.post_start = (end, close_end), m.end(), end, close_end
+        self.post, self.post_changed = base[self.post_start :].decode("utf-8"), False
+        if not strict and any(base.find(mark, body, body_end) >= 0 for mark in _B_EXOTIC):
             return False
-        self.rows: dict[int, str | _Row] = {}
-        self.lead: dict[int, str] = {}  # whitespace before a row (pretty-printed files)
-        open_tag, close_tag = f"<{p}row", f"</{p}row>"
-        pos = prev = 0
-        while (start := body.find(open_tag, pos)) >= 0:
-            m = _START.match(body, start)
+        # Original rows in document order: number, start of the whitespace before it (kept
+        # with the row), start of <row, end of </row>. Arrays: 50k rows cost ~1.5 MB.
+        nums, leads, tags, ends = array("l"), array("q"), array("q"), array("q")
+        fixed: dict[int, _Stored] = {}
+        seen: set[int] = set()
+        open_tag, close_tag = b"<" + pb + b"row", b"</" + pb + b"row>"
+        pos, prev = body, 0
+        while (start := base.find(open_tag, pos, body_end)) >= 0:
+            m = _B_START.match(base, start, body_end)
             end = -1
-            if m is not None and body[start + len(open_tag)] in _TAG_END:
-                end = m.end() if m[2] else body.find(close_tag, m.end())
+            after = start + len(open_tag)
+            if m is not None and after < body_end and base[after] in _B_TAG_END:
+                end = m.end() if m[2] else base.find(close_tag, m.end(), body_end)
                 end += 0 if m[2] or end < 0 else len(close_tag)
-            found = _R_ATTR.search(m[1]) if m is not None else None
+            found = _B_R_ATTR.search(m[1]) if m is not None else None
             prev = int(found[1]) if found else prev + 1
-            gap = body[pos:start]
-            if end < 0 or gap.strip() or prev in self.rows:
+            if end < 0 or (start > pos and _text(base[pos:start]).strip()) or prev in seen:
                 if strict:
                     raise ValueError(f"{self.name}: unsupported content in <sheetData>")
                 return False
-            row = body[start:end]
             if found is None:  # implicit numbering would break once rows are inserted
-                row = _first_attr(row, "r", str(prev))
-            if gap:
-                self.lead[prev] = gap
-            self.rows[prev] = row
+                fixed[prev] = (pos, after, f' r="{prev}"'.encode(), after, end)
+            seen.add(prev)
+            nums.append(prev)
+            leads.append(pos)
+            tags.append(start)
+            ends.append(end)
             pos = end
-        self.body_tail = body[pos:]
-        if self.body_tail.strip():
+        self.tail = (pos, body_end)
+        if _text(base[pos:body_end]).strip():
             if strict:
                 raise ValueError(f"{self.name}: unsupported content in <sheetData>")
             return False
-        self.row_nums = sorted(self.rows)
+        self._nums, self._leads, self._tags, self._ends = nums, leads, tags, ends
+        ordered = all(nums[i] < nums[i + 1] for i in range(len(nums) - 1))
+        self._where = None if ordered else {r: i for i, r in enumerate(nums)}
+        self._cut = MAX_ROW + 1  # original rows from here down were dropped by replace_rows
+        self.stored: dict[int, _Stored | _Row] = dict(fixed)  # rows that differ from the original
+        self.editing: set[int] = set()  # rows held as _Row until end_edit()
+        self.row_nums = sorted(nums)
         return True
 
-    def row(self, r: int) -> _Row | None:
-        """Row r split into cells (parsed on first touch), or None if absent."""
-        row = self.rows.get(r)
-        if row is None or isinstance(row, _Row):
+    # ---- rows
+    def _orig(self, r: int) -> int:
+        """Index of original row r if it is still in the sheet, else -1."""
+        if r >= self._cut:
+            return -1
+        if self._where is not None:
+            return self._where.get(r, -1)
+        nums = self._nums
+        i = bisect_left(nums, r)
+        return i if i < len(nums) and nums[i] == r else -1
+
+    def _read(self, r: int) -> _Row | None:
+        """Row r split into cells, without keeping it."""
+        held = self.stored.get(r)
+        if held is None:
+            i = self._orig(r)
+            if i < 0:
+                return None
+            tag, end = self._tags[i], self._ends[i]
+            text = self.base[tag:end].decode("utf-8")
+            row, pieces = self._parse(r, text)
+            row.lead = (self._leads[i], tag)
+            if pieces is None:
+                pieces = tuple(row.pieces())
+                if "".join(pieces) != text:  # parsing added something (r= on cells)
+                    return row
+            row.origin = (tag, end, pieces, text.isascii())
             return row
+        if isinstance(held, _Row):
+            return held
+        if isinstance(held, bytes):
+            return self._parse(r, held.decode("utf-8"))[0]
+        i = self._orig(r)  # a splice list: an original row, edited before
+        lead = (self._leads[i], self._tags[i])
+        base = self.base
+        data = b"".join(x if isinstance(x, bytes) else base[x[0] : x[1]] for x in self._expand(held))
+        row = self._parse(r, data[lead[1] - lead[0] :].decode("utf-8"))[0]
+        row.lead = lead
+        return row
+
+    def row(self, r: int) -> _Row | None:
+        """Row r split into cells (parsed on first touch, held until end_edit), or None."""
+        row = self._read(r)
+        if row is not None and r not in self.editing:
+            self.stored[r] = row
+            self.editing.add(r)
+        return row
+
+    def _parse(self, r: int, row: str) -> tuple[_Row, tuple[str, ...] | None]:
+        """The row split into cells, and its pieces when they are known to join to row."""
         m = _START.match(row)
         assert m is not None
         if m[2]:  # <row .../>
-            parsed = _Row(row[: m.start(2)] + ">", {}, "", f"</{self.p}row>", row)
+            return _Row(row[: m.start(2)] + ">", {}, "", f"</{self.p}row>", row), None
+        inner_end = row.rindex("<")
+        inner = row[m.end() : inner_end]
+        found = self.px.fast_cells.findall(inner)
+        joined = "".join([cell for cell, _ in found])
+        # The pattern has no lookaround, so matches that join to the start of the row were
+        # contiguous (a gap would have been matched itself): one C-level scan splits the row.
+        if inner.startswith(joined):
+            cells, pos = {_COL_NUMS[col]: cell for cell, col in found}, len(joined)
+            if pos == len(inner) and len(cells) == len(found):
+                parsed = _Row(row[: m.end()], cells, "", row[inner_end:])
+                if parsed.cols == list(cells):  # in order: the row is exactly these pieces
+                    return parsed, (parsed.start, *cells.values(), "", parsed.end)
+                return parsed, None
         else:
-            inner_end = row.rindex("<")
-            inner, cells, pos = row[m.end() : inner_end], {}, 0
+            cells, pos = {}, 0
             for cm in self.px.fast_cell.finditer(inner):
                 if cm.start() != pos:
                     break
                 cells[_COL_NUMS[cm[1]]] = cm[0]
                 pos = cm.end()
+        if pos < len(inner):
             pos = self._slow_cells(inner, pos, cells, r)
-            rest = inner[pos:]
-            if rest.strip() and not rest.lstrip().startswith(f"<{self.p}extLst"):
-                raise ValueError(f"{self.name}: unsupported content in row {r}")
-            parsed = _Row(row[: m.end()], cells, rest, row[inner_end:])
-        self.rows[r] = parsed
-        return parsed
+        rest = inner[pos:]
+        if rest.strip() and not rest.lstrip().startswith(f"<{self.p}extLst"):
+            raise ValueError(f"{self.name}: unsupported content in row {r}")
+        return _Row(row[: m.end()], cells, rest, row[inner_end:]), None
 
     def _slow_cells(self, inner: str, pos: int, cells: dict[int, str], r: int) -> int:
         """Cells the fast pattern does not take (r= not first, or missing, or odd spacing)."""
@@ -568,22 +817,158 @@ class _Sheet:
             pos = end
         return pos
 
+    def end_edit(self) -> None:
+        """Store the rows being edited compactly: ranges of the original for what is unchanged."""
+        for r in self.editing:
+            row = self.stored[r]
+            assert isinstance(row, _Row)
+            stored = self._splice(row)
+            if stored is None:
+                del self.stored[r]
+            else:
+                self.stored[r] = stored
+        self.editing.clear()
+
+    def _splice(self, row: _Row) -> _Stored | None:
+        """The row as new bytes or a splice list of the original; None if it is unchanged."""
+        if row.origin is None:
+            data = row.render().encode("utf-8")
+            return data if row.lead is None else (*row.lead, data)
+        assert row.lead is not None
+        tag, end, old, ascii = row.origin
+        new = row.pieces()
+        if len(old) < 2 or len(new) < 2:  # a self-closing <row/> (kept or filled)
+            return self._splice_pieces(row)
+        # Usually the start tag (spans=) and one stretch of cells changed: cells added at
+        # the end, or some overwritten. Find the stretch by identity from both ends: the
+        # unchanged pieces are the very objects parsed.
+        k, top = 1, min(len(old), len(new))
+        while k < top and new[k] is old[k]:
+            k += 1
+        m, top = 0, top - k
+        while m < top and new[-1 - m] is old[-1 - m]:
+            m += 1
+        gone, added = old[k : len(old) - m], new[k : len(new) - m]
+        if gone and {id(p) for p in gone if p} & {id(p) for p in added if p}:
+            return self._splice_pieces(row)  # cells moved: not one stretch
+
+        def size(pieces: Sequence[str]) -> int:
+            return sum(map(len, pieces)) if ascii else len("".join(pieces).encode("utf-8"))
+
+        out: list[int | bytes] = []
+        head = tag + size(old[:1])
+        if new[0] is old[0]:
+            out += (row.lead[0], head)
+        else:
+            if tag > row.lead[0]:
+                out += (row.lead[0], tag)
+            out.append(new[0].encode("utf-8"))
+        to = end - size(old[len(old) - m :]) if m else end  # from the end: the tail is short
+        at = to - size(gone)
+        if at > head:
+            if out and not isinstance(out[-1], bytes):
+                out[-1] = at
+            else:
+                out += (head, at)
+        data = "".join(added).encode("utf-8")
+        if data:
+            out.append(data)
+        if end > to:
+            if not data and not isinstance(out[-1], bytes) and out[-1] == to:
+                out[-1] = end
+            else:
+                out += (to, end)
+        if out == [row.lead[0], end]:
+            return None
+        return tuple(out)
+
+    def _splice_pieces(self, row: _Row) -> _Stored | None:
+        """General case: every piece that is still the parsed one becomes a range."""
+        assert row.lead is not None and row.origin is not None
+        tag, _, old, ascii = row.origin
+        offsets = [tag]
+        for piece in old:
+            offsets.append(offsets[-1] + (len(piece) if ascii else len(piece.encode("utf-8"))))
+        index = {id(piece): i for i, piece in enumerate(old)}
+        out: list[int | bytes] = []
+        a, b = row.lead  # the pending range; unchanged pieces extend it
+        new: list[str] = []
+        for piece in row.pieces():
+            if not piece:
+                continue
+            i = index.get(id(piece))
+            if i is None or old[i] is not piece:
+                new.append(piece)
+                continue
+            if new:
+                if b > a:
+                    out += (a, b)
+                out.append("".join(new).encode("utf-8"))
+                new = []
+                a = b = offsets[i]
+            elif offsets[i] != b:
+                if b > a:
+                    out += (a, b)
+                a = b = offsets[i]
+            b = offsets[i + 1]
+        if b > a:
+            out += (a, b)
+        if new:
+            out.append("".join(new).encode("utf-8"))
+        if out == [row.lead[0], offsets[-1]]:
+            return None
+        return tuple(out)
+
+    @staticmethod
+    def _expand(stored: tuple[int | bytes, ...]) -> Iterator[_Piece]:
+        i, n = 0, len(stored)
+        while i < n:
+            x = stored[i]
+            if isinstance(x, int):
+                yield (x, stored[i + 1])  # type: ignore[misc]
+                i += 2
+            else:
+                yield x
+                i += 1
+
     def new_row(self, r: int) -> _Row:
         row = _Row(f'<{self.p}row r="{r}">', {}, "", f"</{self.p}row>")
-        self.row_nums.insert(bisect_left(self.row_nums, r), r)
-        self.rows[r] = row
+        insort(self.row_nums, r)
+        self.stored[r] = row
+        self.editing.add(r)
         return row
 
-    def drop_rows_from(self, first_row: int) -> list[str | _Row]:
+    def add_row(self, r: int, data: bytes) -> None:
+        """Append a rendered row after the last one (replace_rows)."""
+        self.row_nums.append(r)
+        self.stored[r] = data
+
+    def drop_rows_from(self, first_row: int) -> bool:
+        """Remove rows first_row and below; True if any of them held a formula."""
         i = bisect_left(self.row_nums, first_row)
-        gone = [self.rows.pop(r) for r in self.row_nums[i:]]
+        formula = False
         for r in self.row_nums[i:]:
-            self.lead.pop(r, None)
+            held = self.stored.pop(r, None)
+            self.editing.discard(r)
+            if formula:
+                continue
+            if held is None:
+                j = self._orig(r)
+                formula = self.has_f.search(self.base, self._tags[j], self._ends[j]) is not None
+            elif isinstance(held, _Row):
+                formula = self.px.has_f.search(held.render()) is not None
+            else:
+                for x in [held] if isinstance(held, bytes) else self._expand(held):
+                    part = x if isinstance(x, bytes) else self.base[x[0] : x[1]]
+                    formula = formula or self.has_f.search(part) is not None
         del self.row_nums[i:]
-        return gone
+        self._cut = min(self._cut, first_row)
+        return formula
 
     def row_style(self, row: _Row) -> str | None | bool:
         """The row's style if it has customFormat (None: formatted as default), else False."""
+        if "customFormat" not in row.start:
+            return False
         attrs = _attrs(_START.match(row.start)[1])  # type: ignore[index]
         if attrs.get("customFormat") not in ("1", "true"):
             return False
@@ -606,35 +991,52 @@ class _Sheet:
             return rest[i][1]
         return None
 
-    def widen_spans(self, row: _Row, lo: int, hi: int) -> None:
+    @staticmethod
+    def widen_spans(row: _Row, lo: int, hi: int) -> None:
         """Keep the optional spans="a:b" hint true when cells are added outside it."""
-        spans = _attrs(row.start).get("spans")
+        found = _SPANS.search(row.start) if "spans" in row.start else None
+        group = 0 if found is None else 1 if found[1] is not None else 2
+        spans = found and found[group]
         if not spans:
             return
-        try:
-            nums = [int(n) for part in spans.split() for n in part.split(":")]
-        except ValueError:
-            return
-        if lo < min(nums) or hi > max(nums):
-            row.start = _set_attr(row.start, "spans", f"{min(lo, *nums)}:{max(hi, *nums)}")
+        bounds = _SPAN_BOUNDS.get(spans)
+        if bounds is None:
+            try:
+                nums = [int(n) for part in spans.split() for n in part.split(":")]
+            except ValueError:
+                return
+            if len(_SPAN_BOUNDS) > 4096:
+                _SPAN_BOUNDS.clear()
+            bounds = _SPAN_BOUNDS[spans] = (min(nums), max(nums))
+        if lo < bounds[0] or hi > bounds[1]:
+            value = f'"{min(lo, bounds[0])}:{max(hi, bounds[1])}"'  # the quotes _set_attr writes
+            start = row.start
+            row.start = start[: found.start(group) - 1] + value + start[found.end(group) + 1 :]  # type: ignore[union-attr]
 
-    def extent(self, rows: Sequence[int]) -> tuple[int, int, int, int] | None:
+    def extent(self) -> tuple[int, int, int, int] | None:
+        """Cells' bounding box. Rows go through row(): like a touch, cells without r= gain it."""
         box = None
-        for r in rows:
-            cols = self.row(r).cols  # type: ignore[union-attr]
-            if cols:
-                box = _union(box, (r, cols[0], r, cols[-1]))
+        try:
+            for r in self.row_nums:
+                cols = self.row(r).cols  # type: ignore[union-attr]
+                if cols:
+                    box = _union(box, (r, cols[0], r, cols[-1]))
+                if len(self.editing) >= 4096:
+                    self.end_edit()
+        finally:
+            self.end_edit()
         return box
 
     def dimension(self) -> tuple[int, int, int, int] | None:
         m = self.px.dimension.search(self.pre)
-        return _parse_range(_attrs(m[0]).get("ref")) if m and self.rows else None
+        return _parse_range(_attrs(m[0]).get("ref")) if m and self.row_nums else None
 
     def set_dimension(self, box: tuple[int, int, int, int] | None) -> None:
         m = self.px.dimension.search(self.pre)
         ref = _range(*box) if box else "A1"
         if m and _attrs(m[0]).get("ref") != ref:
             self.pre = self.pre[: m.start()] + _set_attr(m[0], "ref", ref) + self.pre[m.end() :]
+            self.pre_changed = True
 
     def extend_autofilter(self, last_row: int) -> None:
         m = self.px.autofilter.search(self.post)
@@ -642,20 +1044,100 @@ class _Sheet:
         if m and span:
             ref = _range(span[0], span[1], max(span[0], last_row), span[3])
             self.post = self.post[: m.start()] + _set_attr(m[0], "ref", ref) + self.post[m.end() :]
+            self.post_changed = True
+
+    # ---- output
+    def _items(self) -> Iterator[_Piece]:
+        yield self.pre.encode("utf-8") if self.pre_changed else (0, self.pre_end)
+        if self.empty_span is not None and not self.row_nums:
+            yield self.empty_span
+        else:
+            yield self.open
+            stored, leads, ends, orig = self.stored, self._leads, self._ends, self._orig
+            for r in self.row_nums:
+                held = stored.get(r)
+                if held is None:
+                    i = orig(r)
+                    yield (leads[i], ends[i])
+                elif isinstance(held, bytes):
+                    yield held
+                elif isinstance(held, tuple):
+                    yield from self._expand(held)
+                else:  # only if an edit failed half-way
+                    if held.lead is not None:
+                        yield held.lead
+                    yield held.render().encode("utf-8")
+            yield self.tail
+            yield self.close
+        yield self.post.encode("utf-8") if self.post_changed else (self.post_start, len(self.base))
+
+    def pieces(self) -> Iterator[_Piece]:
+        """The part in order as ranges of the original bytes and new bytes, ranges merged."""
+        a = b = 0
+        for x in self._items():
+            if isinstance(x, tuple):
+                if x[0] == b:
+                    b = x[1]
+                    continue
+                if b > a:
+                    yield (a, b)
+                a, b = x
+            elif x:
+                if b > a:
+                    yield (a, b)
+                a = b = -1
+                yield x
+        if b > a:
+            yield (a, b)
+
+    def chunks(self) -> Iterator[bytes | bytearray | memoryview]:
+        """The part's bytes a few hundred kilobytes at a time, in its declared encoding."""
+        if not self.exact:
+            encoder = codecs.getincrementalencoder(self.encoding)()
+            for chunk in self._utf8_chunks():
+                yield encoder.encode(str(chunk, "utf-8"))
+            yield encoder.encode("", final=True)
+            return
+        yield from self._utf8_chunks()
+
+    def _utf8_chunks(self) -> Iterator[bytearray | memoryview]:
+        view, buf = memoryview(self.base), bytearray()
+        for x in self.pieces():
+            if isinstance(x, tuple):
+                if x[1] - x[0] >= _CHUNK:  # long untouched runs go out as they are
+                    if buf:
+                        yield buf
+                        buf = bytearray()
+                    yield view[x[0] : x[1]]
+                    continue
+                buf += view[x[0] : x[1]]
+            else:
+                buf += x
+            if len(buf) >= _CHUNK:
+                yield buf  # a fresh buffer follows: a consumer may keep this one
+                buf = bytearray()
+        if buf:
+            yield buf
 
     def render(self) -> bytes:
-        if self.empty and not self.rows and not self.body_tail:
-            middle = self.empty
-        else:
-            parts, lead = [self.open], self.lead
-            for r in self.row_nums:
-                if lead and r in lead:
-                    parts.append(lead[r])
-                row = self.rows[r]
-                parts.append(row if isinstance(row, str) else row.render())
-            parts += (self.body_tail, self.close)
-            middle = "".join(parts)
-        return (self.pre + middle + self.post).encode(self.encoding)
+        return b"".join(self.chunks())
+
+    def differs(self, stored: Callable[[], bytes]) -> bool:
+        """Would saving change the part? Only new bytes are compared, not untouched rows."""
+        if not self.exact:
+            return self.render() != stored()
+        base, pos = self.base, 0
+        for x in self.pieces():
+            if isinstance(x, tuple):
+                n = x[1] - x[0]
+                if x[0] != pos and base[pos : pos + n] != base[x[0] : x[1]]:
+                    return True
+            else:
+                n = len(x)
+                if base[pos : pos + n] != x:
+                    return True
+            pos += n
+        return pos != len(base)
 
 
 # --------------------------------------------------------------------------- package
@@ -707,7 +1189,7 @@ class XlsxPackage:
         self._sheets: dict[str, _Sheet] = {}
         self._dirty: set[str] = set()
         self._removed: set[str] = set()
-        self._rendered: dict[str, bytes] = {}
+        self._differs: dict[str, bool] = {}  # dirty part -> would its bytes change (cached)
         self._shared: list[str] | None = None  # raw <si> contents
         self._shared_text: dict[int, str] = {}
         self._calc_chain_dropped = False
@@ -769,7 +1251,10 @@ class XlsxPackage:
         name = self._entry(name)
         if name in self._removed or name not in self._names:
             raise KeyError(name)
-        return self._current(name) if name in self._dirty else self._zip.read(name)
+        if name not in self._dirty:
+            return self._zip.read(name)
+        sheet = self._sheets.get(name)
+        return sheet.render() if sheet is not None else self._parts[name].serialise()
 
     def sheet(self, name: str) -> SheetRef:
         """Sheet by name; Excel treats sheet names case-insensitively."""
@@ -821,64 +1306,103 @@ class XlsxPackage:
             raise ValueError(f"sheet {ref.name!r} is a {ref.kind}, not a worksheet")
         sheet = self._sheets.get(ref.part)
         if sheet is None:
-            sheet = self._sheets[ref.part] = _Sheet(ref.part, self._zip.read(ref.part))
+            sheet = self._sheets[ref.part] = _Sheet(ref.part, self._inflate(ref.part))
         return sheet
+
+    def _inflate(self, name: str) -> bytes:
+        """A part's bytes, inflated into one buffer of its size straight from the archive.
+
+        zipfile.read would hold its output blocks and their joined copy at once: twice a
+        large sheet. The CRC is checked as zipfile does.
+        """
+        info = self._zip.getinfo(name)
+        start = info.header_offset
+        local = self._data[start : start + 30]
+        if (
+            info.compress_type != zipfile.ZIP_DEFLATED
+            or info.flag_bits & 0x1  # encrypted
+            or len(local) < 30
+            or local[:4] != b"PK\x03\x04"
+            or max(info.file_size, info.compress_size) >= 0xFFFFFFFF
+        ):
+            return self._zip.read(name)
+        begin = start + 30 + int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little")
+        raw = memoryview(self._data)[begin : begin + info.compress_size]
+        data = zlib.decompress(raw, -15, max(info.file_size, 1))
+        if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {name!r}")
+        return data
 
     def _touch(self, name: str) -> None:
         self._dirty.add(name)
-        self._rendered.pop(name, None)
+        self._differs.pop(name, None)
 
     def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
         """Set values of (row, col) cells, 1-based; everything else in the sheet stays as is."""
         by_row: dict[int, list[tuple[int, _Encoded]]] = {}
-        date1904 = self.date1904
+        date1904, encode, prev, pending = self.date1904, _encode, 0, []
         for (r, c), value in cells.items():
-            if not (0 < r <= MAX_ROW and 0 < c <= MAX_COL):
+            if r != prev:  # callers usually go row by row
+                if not 0 < r <= MAX_ROW:
+                    _check_cell(r, c)
+                pending = by_row.get(r)  # type: ignore[assignment]
+                if pending is None:
+                    pending = by_row[r] = []
+                prev = r
+            if not 0 < c <= MAX_COL:
                 _check_cell(r, c)
-            items = by_row.get(r)
-            if items is None:
-                items = by_row[r] = []
-            items.append((c, _encode(value, date1904)))
+            pending.append((c, encode(value, date1904)))
         sh = self._worksheet(sheet)
         box = sh.dimension()
         changed = False
-        col_styles: dict[int, str | None] = {}
-        for r in sorted(by_row):
-            items = sorted(by_row[r])  # (col, ...) tuples: cols are unique
-            written = [c for c, enc in items if enc is not None]
-            row = sh.row(r)
-            if row is None:
-                if not written:
-                    continue
-                row = sh.new_row(r)
-            if written:
-                box = _union(box, (r, written[0], r, written[-1]))
-            row_style, cells, added = sh.row_style(row), row.cells, []
-            for c, enc in items:
-                old = cells.get(c)
-                if old is not None:
-                    changed |= self._overwrite(sh, row, r, c, old, enc)
-                elif enc is not None:
-                    style = row_style
-                    if style is False:
-                        if c not in col_styles:
-                            col_styles[c] = sh.col_style(c)
-                        style = col_styles[c]
-                    ref = _COL_NAMES[c] + str(r)
-                    cells[c] = _cell_xml(
-                        sh.p, f' r="{ref}" s="{style}"' if style else f' r="{ref}"', enc
-                    )
-                    added.append(c)
-            if added:
-                changed = True
-                if row.cols and added[0] < row.cols[-1]:
-                    row.cols = sorted(cells)
-                else:
-                    row.cols += added
-                sh.widen_spans(row, added[0], added[-1])
-        if changed:
-            sh.set_dimension(box)
-            self._touch(sh.name)
+        p, top, left, bottom, right = sh.p, MAX_ROW + 1, MAX_COL + 1, 0, 0  # written cells' box
+        heads: dict[int, tuple[str, str]] = {}  # column -> new cells' attributes around the row
+        try:
+            for r in sorted(by_row):
+                items = sorted(by_row.pop(r))  # (col, ...) tuples: cols are unique
+                row = sh.row(r)
+                if row is None:
+                    if all(enc is None for _, enc in items):
+                        continue
+                    row = sh.new_row(r)
+                row_style, cells_, added, rs = sh.row_style(row), row.cells, [], str(r)
+                first = 0
+                for c, enc in items:
+                    if enc is not None:
+                        first = first or c
+                        last = c
+                    old = cells_.get(c)
+                    if old is not None:
+                        changed |= self._overwrite(sh, row, r, c, old, enc)
+                    elif enc is not None:
+                        if row_style is False:  # the <col> style, as Excel gives a new cell
+                            head = heads.get(c)
+                            if head is None:
+                                style = sh.col_style(c)
+                                tail = f'" s="{style}"' if style else '"'
+                                head = heads[c] = (f' r="{_COL_NAMES[c]}', tail)
+                        else:
+                            head = (f' r="{_COL_NAMES[c]}', f'" s="{row_style}"' if row_style else '"')
+                        if enc[0] == "n":  # _cell_xml, inlined for the commonest case
+                            cells_[c] = f"<{p}c{head[0]}{rs}{head[1]}><{p}v>{enc[1]}</{p}v></{p}c>"
+                        else:
+                            cells_[c] = _cell_xml(p, head[0] + rs + head[1], enc)
+                        added.append(c)
+                if first:
+                    top, bottom = min(top, r), max(bottom, r)
+                    left, right = min(left, first), max(right, last)
+                if added:
+                    changed = True
+                    if row.cols and added[0] < row.cols[-1]:
+                        row.cols = sorted(cells_)
+                    else:
+                        row.cols += added
+                    sh.widen_spans(row, added[0], added[-1])
+        finally:
+            sh.end_edit()  # rows go back to compact storage, also after a failure half-way
+            if changed:
+                sh.set_dimension(_union(box, (top, left, bottom, right) if bottom else None))
+                self._touch(sh.name)
 
     def replace_rows(
         self,
@@ -892,31 +1416,36 @@ class XlsxPackage:
         _check_cell(first_row, 1)
         if rows:
             _check_cell(first_row + len(rows) - 1, max(1, *(len(r) for r in rows)))
-        encoded = [[_encode(v, self.date1904) for v in row] for row in rows]
         sh = self._worksheet(sheet)
-        for old in sh.drop_rows_from(first_row):
-            text = old if isinstance(old, str) else old.render()
-            if sh.px.has_f.search(text):
-                self._drop_calc_chain()  # calcChain must not list cells that are gone
-        box = sh.extent(sh.row_nums)
-        p, styles = sh.p, {}
-        for r, values in enumerate(encoded, first_row):
-            parts, rs = [f'<{p}row r="{r}">'], str(r)
-            for c, enc in enumerate(values, 1):
+        # Rows are rendered (which validates every value) before the sheet changes, and kept
+        # as their UTF-8 bytes only: no per-cell objects for tens of thousands of rows.
+        p, date1904, encode, heads = sh.p, self.date1904, _encode, {}
+        new: list[tuple[int, bytes, int, int]] = []
+        for r, values in enumerate(rows, first_row):
+            parts, rs, first, last = [f'<{p}row r="{r}">'], str(r), 0, 0
+            for c, value in enumerate(values, 1):
+                enc = encode(value, date1904)
                 if enc is not None:
-                    if c not in styles:
-                        styles[c] = sh.col_style(c)
-                    s = styles[c]
-                    attrs = (
-                        f' r="{_COL_NAMES[c]}{rs}" s="{s}"' if s else f' r="{_COL_NAMES[c]}{rs}"'
-                    )
-                    parts.append(_cell_xml(p, attrs, enc))
-            if len(parts) > 1:
-                cols = [c for c, enc in enumerate(values, 1) if enc is not None]
-                box = _union(box, (r, cols[0], r, cols[-1]))
+                    head = heads.get(c)
+                    if head is None:
+                        style = sh.col_style(c)
+                        head = heads[c] = (f' r="{_COL_NAMES[c]}', f'" s="{style}"' if style else '"')
+                    if enc[0] == "n":  # _cell_xml, inlined for the commonest case
+                        parts.append(f"<{p}c{head[0]}{rs}{head[1]}><{p}v>{enc[1]}</{p}v></{p}c>")
+                    else:
+                        parts.append(_cell_xml(p, head[0] + rs + head[1], enc))
+                    first = first or c
+                    last = c
+            if first:
                 parts.append(f"</{p}row>")
-                sh.rows[r] = "".join(parts)
-                sh.row_nums.append(r)
+                new.append((r, "".join(parts).encode("utf-8"), first, last))
+        if sh.drop_rows_from(first_row):
+            self._drop_calc_chain()  # calcChain must not list cells that are gone
+        box = sh.extent()
+        for r, data, first, last in new:
+            sh.add_row(r, data)
+            box = _union(box, (r, first, r, last))
+        del new
         sh.set_dimension(box)
         if autofilter:
             sh.extend_autofilter(first_row + len(rows) - 1)
@@ -1072,31 +1601,48 @@ class XlsxPackage:
                         self._touch(types.name)
 
     # ---- saving
-    def _current(self, name: str) -> bytes:
-        data = self._rendered.get(name)
-        if data is None:
+    def _changed(self, name: str) -> bool:
+        """Would this dirty part's bytes change? Sheets compare only their edits."""
+        differs = self._differs.get(name)
+        if differs is None:
             sheet = self._sheets.get(name)
-            data = sheet.render() if sheet is not None else self._parts[name].serialise()
-            self._rendered[name] = data
-        return data
+            if sheet is not None:
+                differs = sheet.differs(lambda: self._zip.read(name))
+            else:
+                differs = self._parts[name].serialise() != self._zip.read(name)
+            self._differs[name] = differs
+        return differs
 
-    def _replaced(self) -> dict[str, bytes]:
-        out = {}
-        for name in self._dirty - self._removed:
-            data = self._current(name)
-            if data != self._zip.read(name):
-                out[name] = data
-        return out
+    def _replaced(self) -> list[str]:
+        return [n for n in self._names if n in self._dirty and n not in self._removed and self._changed(n)]
+
+    def _chunks(self, name: str) -> _Chunks:
+        sheet = self._sheets.get(name)
+        return sheet.chunks() if sheet is not None else [self._parts[name].serialise()]
 
     def changed_parts(self) -> set[str]:
         """Entries whose bytes differ from the original (removed ones included)."""
         return set(self._replaced()) | self._removed
 
-    def to_bytes(self) -> bytes:
+    def write_to(self, out: BinaryIO) -> None:
+        """Write the package into a seekable binary file, streaming the patched sheets.
+
+        Patched parts are rendered and deflated a chunk at a time, straight into out, so
+        neither a whole sheet's text nor the whole archive is ever held in memory.
+        """
         replaced = self._replaced()
         if not replaced and not self._removed:
+            out.write(self._data)
+            return
+        makers = {name: (lambda name=name: self._chunks(name)) for name in replaced}
+        _write_zip(self._data, makers, self._removed, out)
+
+    def to_bytes(self) -> bytes:
+        if not self._replaced() and not self._removed:
             return self._data
-        return _write_zip(self._data, replaced, self._removed)
+        buf = io.BytesIO()
+        self.write_to(buf)
+        return buf.getvalue()
 
     def save(
         self, path: str | os.PathLike[str] | None = None, *, backup: bool = True
@@ -1104,7 +1650,8 @@ class XlsxPackage:
         """Write atomically (lock/changed-file checks, backup); returns the backup path if made.
 
         Saving over the file this package was opened from first checks nobody saved it in
-        between. Afterwards the package continues from the saved bytes.
+        between. The archive streams into the temporary file; afterwards the package
+        continues from the saved file. With no part changed, nothing is rendered at all.
         """
         target = Path(path) if path is not None else self.path
         if target is None:
@@ -1112,8 +1659,13 @@ class XlsxPackage:
         expected = None
         if self.path is not None and os.path.abspath(target) == os.path.abspath(self.path):
             expected = self.stamp
-        data = self.to_bytes()
-        made = atomic_write(target, data, expected=expected, backup=backup)
+        if not self.changed_parts():
+            made = atomic_write(target, self._data, expected=expected, backup=backup)
+            data, stamp = self._data, stamp_file(target)
+        else:
+            made = atomic_write_stream(target, self.write_to, expected=expected, backup=backup)
+            self._sheets.clear()  # let the edits go before the saved file is read back
+            data, stamp = read_with_stamp(target)
         self._load(data)
-        self.path, self.stamp = target, stamp_file(target)
+        self.path, self.stamp = target, stamp
         return made

@@ -18,12 +18,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 __all__ = [
     "FileStamp",
     "WorkbookChangedError",
     "WorkbookLockedError",
     "atomic_write",
+    "atomic_write_stream",
     "backup_path",
     "check_writable",
     "lock_candidates",
@@ -152,27 +154,82 @@ def atomic_write(
     return made
 
 
+def atomic_write_stream(
+    path: str | os.PathLike[str],
+    write: Callable[[BinaryIO], object],
+    *,
+    expected: FileStamp | None = None,
+    backup: bool = True,
+) -> Path | None:
+    """atomic_write for content too large to build in memory: ``write(fh)`` fills the temp file.
+
+    Same guarantees: identical content is not rewritten (compared in chunks after writing,
+    so even an open workbook is left alone when nothing would change), then the lock and
+    changed-file checks, one backup, fsync and ``os.replace``. ``fh`` is seekable.
+    """
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w+b") as fh:
+            write(fh)
+        try:
+            exists = True
+            if _same_content(tmp, p):
+                os.unlink(tmp)
+                return None
+        except FileNotFoundError:
+            exists = False
+        check_writable(p, expected)
+        made: Path | None = None
+        if exists and backup:
+            made = backup_path(p)
+            _replace_with(made, lambda tmp: shutil.copy2(p, tmp), mode_of=p)
+        _commit(tmp, p, mode_of=p if exists else None)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(p.parent)
+    return made
+
+
+def _same_content(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Byte-equal files, read a megabyte at a time (FileNotFoundError if b is missing)."""
+    with open(b, "rb") as fb, open(a, "rb") as fa:
+        if os.fstat(fa.fileno()).st_size != os.fstat(fb.fileno()).st_size:
+            return False
+        while chunk := fa.read(1 << 20):
+            if chunk != fb.read(len(chunk)):
+                return False
+    return True
+
+
 def _replace_with(target: Path, fill: Callable[[str], object], *, mode_of: Path | None) -> None:
     """Write a sibling temp file via ``fill(tmp_path)``, fsync it, then os.replace it over target."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
         fill(tmp)
-        # mkstemp creates 0600; give the file the old file's mode (or the umask default).
-        os.chmod(tmp, stat.S_IMODE(os.stat(mode_of).st_mode) if mode_of else _default_mode())
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        try:
-            os.replace(tmp, target)
-        except PermissionError as exc:
-            if _WINDOWS:  # Excel holds the file open with a deny-write share mode
-                raise WorkbookLockedError(target, None) from exc
-            raise
+        _commit(tmp, target, mode_of=mode_of)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     _fsync_dir(target.parent)
+
+
+def _commit(tmp: str, target: Path, *, mode_of: Path | None) -> None:
+    """Give a filled temp file its mode, fsync it and move it over target."""
+    # mkstemp creates 0600; give the file the old file's mode (or the umask default).
+    os.chmod(tmp, stat.S_IMODE(os.stat(mode_of).st_mode) if mode_of else _default_mode())
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    try:
+        os.replace(tmp, target)
+    except PermissionError as exc:
+        if _WINDOWS:  # Excel holds the file open with a deny-write share mode
+            raise WorkbookLockedError(target, None) from exc
+        raise
 
 
 def _default_mode() -> int:
