@@ -19,7 +19,6 @@ from typing import Any
 from rich.console import Console
 
 from xlcomplaints.core.models import Settings
-from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.templates.build import build_branch_workbook
 
@@ -214,4 +213,4 @@ def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = Non
     return [*paths, result.output]
 
 
-__all__ = ["make_branch", "make_sample", "run_demo", "B"]
+__all__ = ["make_branch", "make_sample", "run_demo"]

@@ -11,7 +11,7 @@ Stages and the time each counts from (its *anchor*):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,9 +87,6 @@ def rule_for(stage: str, complaint: Complaint, rules: Sequence[PolicyRule]) -> P
             best = rule
     return best
 
-
-def stages_with_rules(rules: Iterable[PolicyRule]) -> set[str]:
-    return {r.stage for r in rules if r.stage}
 
 
 POLICY_MESSAGES = {

@@ -24,7 +24,6 @@ from xlcomplaints.core.lifecycle import build_cycles, callback_attempts, handoff
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.spec import vocab as v
-from xlcomplaints.spec.branch import REGISTER
 
 NEXT_ACTIONS: dict[str, tuple[str, str]] = {
     "acknowledge": ("发送受理通知", "Send the acknowledgement"),
@@ -161,6 +160,3 @@ def _summary(data: BranchData, results: list[ComplaintResult], plan: RefreshPlan
     rows.append(["重复投诉" if zh else "Repeat complaints", sum(1 for r in results if r.repeat_of), None])
     return rows
 
-
-def register_keys() -> list[str]:
-    return [c.key for c in REGISTER.computed_columns]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 from xlcomplaints.spec.vocab import Vocabulary
@@ -97,7 +97,6 @@ class SheetSpec:
     description_zh: str = ""
     description_en: str = ""
     freeze_cols: int = 0
-    extra: dict[str, object] = field(default_factory=dict)
 
     def title(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
