@@ -29,6 +29,9 @@ err = Console(stderr=True)
 
 Lang = Annotated[str, typer.Option("--lang", help="zh or en", show_default=True)]
 Now = Annotated[str | None, typer.Option("--now", help='As-of time, e.g. "2026-11-22 09:00" (default: now)')]
+BranchCode = Annotated[str, typer.Option("--branch-code", help="e.g. BJ01")]
+BranchName = Annotated[str, typer.Option("--branch-name", help="e.g. 北京一店")]
+Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file")]
 
 
 def _lang(lang: str) -> str:
@@ -82,10 +85,10 @@ def _counts(result: FlowResult, lang: str) -> str:
 @app.command()
 def new(
     out: Annotated[Path, typer.Argument(help="The workbook to create (.xlsx)")],
-    branch_code: Annotated[str, typer.Option("--branch-code", help="e.g. BJ01")],
-    branch_name: Annotated[str, typer.Option("--branch-name", help="e.g. 北京一店")] = "",
+    branch_code: BranchCode,
+    branch_name: BranchName = "",
     lang: Lang = "zh",
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file")] = False,
+    force: Force = False,
 ) -> None:
     """Create a new branch workbook from the current template."""
     from xlcomplaints.api import new_workbook
@@ -192,11 +195,11 @@ app.add_typer(excel_app, name="excel")
 @excel_app.command("new")
 def excel_new(
     out: Annotated[Path, typer.Argument(help="The macro-enabled workbook to create (.xlsm)")],
-    branch_code: Annotated[str, typer.Option("--branch-code", help="e.g. BJ01")],
-    branch_name: Annotated[str, typer.Option("--branch-name", help="e.g. 北京一店")] = "",
+    branch_code: BranchCode,
+    branch_name: BranchName = "",
     lang: Lang = "zh",
     standalone: Annotated[bool, typer.Option("--standalone", help="Embed xlwings' VBA (no add-in needed)")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file")] = False,
+    force: Force = False,
 ) -> None:
     """Create a branch workbook with the buttons (刷新逾期, 校验, 编号, 月报)."""
     from xlcomplaints.core.models import Settings
@@ -224,7 +227,7 @@ def excel_standalone(
     source: Annotated[Path, typer.Argument(help="A macro workbook made by xlcomplaints (.xlsm)")],
     target: Annotated[Path, typer.Argument(help="Where to write the standalone copy (.xlsm)")],
     lang: Lang = "zh",
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file")] = False,
+    force: Force = False,
 ) -> None:
     """Copy a workbook with the installed xlwings' VBA module embedded, for PCs without the add-in."""
     from xlcomplaints.templates.macro import StandaloneError, make_standalone
