@@ -117,6 +117,33 @@ def test_unreadable_files_say_why(tmp_path: Path, content: bytes, code: str) -> 
     assert "x.xlsx" in e.value.message("zh") and "x.xlsx" in e.value.message("en")
 
 
+def _damage(path: Path, part: str) -> None:
+    """Flip bytes inside one part's compressed data, as a bad disk or a cut download would."""
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(part)
+    data = bytearray(path.read_bytes())
+    name_len, extra_len = int.from_bytes(data[info.header_offset + 26:info.header_offset + 28], "little"), \
+        int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_len + extra_len
+    for i in range(start + info.compress_size // 3, start + info.compress_size // 3 + 16):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_sheet_is_reported_as_corrupt(branch) -> None:
+    """No CRC pass at open: the damage is found when the sheet is read, with the same error."""
+    path = branch(register=[{"received_at": "2026-11-03 10:00", "channel": "电话", "customer": "王五",
+                             "category": "其他", "severity": "一般", "validity": "有效", "content": "x"}] * 200)
+    port = FileWorkbook(path)
+    read_branch(port)  # the undamaged file reads
+    register = next(s for s in port._package.sheets if s.name == "投诉登记")
+    _damage(path, register.part)
+    with pytest.raises(WorkbookError) as e:
+        read_branch(FileWorkbook(path))
+    assert e.value.code == "file.corrupt" and "投诉登记" in e.value.message("en")
+
+
 def test_a_workbook_not_from_our_templates(tmp_path: Path) -> None:
     path = tmp_path / "plain.xlsx"
     wb = openpyxl.Workbook()

@@ -403,7 +403,7 @@ def parse_bool(value: object) -> bool | None:
 # "+442079460958"; an extension is appended as "转8001". Every canonical form parses
 # back to itself.
 
-_MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
+MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)  # a mobile number: its canonical form is itself
 _LANDLINE = re.compile(r"(0(?:10|2\d|[3-9]\d\d))([1-9]\d{6,7})", re.ASCII)
 _SERVICE = re.compile(r"([48]00)(\d{3})(\d{4})", re.ASCII)
 _LOCAL = re.compile(r"[2-9]\d{6,7}", re.ASCII)
@@ -425,9 +425,9 @@ def _phone(main: str, ext: str | None, value: object) -> str:
     else:
         if intl or (len(digits) == 13 and digits.startswith("86")):  # +86 / 0086 / 86 prefix
             digits = digits[2:]
-            if intl and digits and not _MOBILE.fullmatch(digits) and digits[0] != "0":
+            if intl and digits and not MOBILE.fullmatch(digits) and digits[0] != "0":
                 digits = "0" + digits  # +86 10 1234 5678: the area code loses its 0 abroad
-        if _MOBILE.fullmatch(digits) or _LOCAL.fullmatch(digits):
+        if MOBILE.fullmatch(digits) or _LOCAL.fullmatch(digits):
             canonical = digits
         elif m := _LANDLINE.fullmatch(digits) or _SERVICE.fullmatch(digits):
             canonical = "-".join(m.groups())

@@ -7,9 +7,12 @@ whatever order the office put the columns; the office's own columns are ignored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, count, islice
+from datetime import datetime
+from functools import cache
+from itertools import chain, count, islice, repeat, zip_longest
+from operator import is_not
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -19,10 +22,9 @@ from xlcomplaints.core.problems import Level, Problem, a1, register_messages
 from xlcomplaints.spec.model import ColType, Column, Field, SheetSpec
 
 M = TypeVar("M", bound=BaseModel)
-_MISSING = object()
-#: Enough for every dropdown value and the common names; unique columns stop caching early.
-MEMO_PER_COLUMN = 512
 HEADER_SCAN_ROWS = 10
+#: Longer text is a record, not a header: no label is near this long (normalising it is not free).
+HEADER_MAX_CHARS = 80
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "required": ("必填项“{column}”为空。", "Required field '{column}' is empty."),
@@ -72,17 +74,27 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+@cache
+def _labels(spec: SheetSpec) -> dict[str, str]:
+    """Every header key a spec's columns answer to → the column's key (specs are constants)."""
+    return {label: c.key for c in spec.columns for label in _label_keys(c)}
+
+
 def find_layout(grid: Sequence[Sequence[object]], spec: SheetSpec, sheet: str,
                 start_row: int = 1) -> tuple[Layout | None, list[Problem]]:
     """Find the header row (best match near the top) and map columns to keys."""
-    by_label = {label: c.key for c in spec.columns for label in _label_keys(c)}
-    scanned = [(r, [cells.header_key(v) if isinstance(v, str) else None for v in grid[r]])
-               for r in range(start_row - 1, min(len(grid), start_row - 1 + HEADER_SCAN_ROWS))]
+    by_label = _labels(spec)
+    scanned: list[tuple[int, list[str | None]]] = []
     best_row, best_hits = 0, 0
-    for r, keys in scanned:
+    for r in range(start_row - 1, min(len(grid), start_row - 1 + HEADER_SCAN_ROWS)):
+        keys = [cells.header_key(v) if isinstance(v, str) and len(v) <= HEADER_MAX_CHARS else None
+                for v in grid[r]]
+        scanned.append((r, keys))
         hits = sum(1 for k in keys if k in by_label)
         if hits > best_hits:
             best_row, best_hits = r + 1, hits
+        if best_hits >= len(spec.columns):  # every column found: no row below can match better
+            break
     if best_hits < max(1, min(3, len(spec.columns) // 2)):
         names = " / ".join(c.zh for c in spec.columns[:3])
         return None, [Problem(level=Level.ERROR, code="header.not_found", sheet=sheet, params={"columns": names})]
@@ -199,42 +211,144 @@ def construct(model: type[M], data: dict[str, Any], fields_set: set[str]) -> M:
 def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, model: type[M], *,
              date1904: bool = False, keep: Callable[[dict[str, Any]], bool] | None = None,
              ) -> tuple[list[M], list[Problem], int]:
+    """Rows to records a block at a time, each column parsed in bulk.
+
+    Clerks' columns repeat the same values (channels, severities, names, dates), so each
+    distinct value of a column in a block is parsed once and the column is mapped through
+    the result; per cell only C-level work remains. Blocks keep memory flat on long sheets.
+    Problems come out in reading order: row by row, then column by column.
+    """
     records: list[M] = []
-    problems: list[Problem] = []
+    problems: list[tuple[int, int, Problem]] = []
     last = 0
     cols = [(c, layout.columns[c.key] - 1) for c in layout.spec.input_columns if c.key in layout.columns]
-    # Clerks' columns repeat the same values (channels, severities, names, dates): parse each once.
-    memos: list[dict[tuple[type, object], object]] = [{} for _ in cols]
+    names = [c.key for c, _ in cols]
     # Fields the sheet lacks keep their defaults; every record shares one fields set.
     defaults = {name: f.default for name, f in model.model_fields.items()}
-    fields_set = {"row", *(c.key for c, _ in cols)}
-    for r, row in numbered:
-        width = len(row)
-        values = [row[i] if i < width else None for _, i in cols]
-        if all(_blank(v) for v in values):
+    fields_set = {"row", *names}
+    it = iter(numbered)
+    while block := list(islice(it, BLOCK_ROWS)):
+        numbers = [r for r, _ in block]
+        grid = list(zip_longest(*(row for _, row in block)))
+        columns = [_column(grid[i] if i < len(grid) else (None,) * len(block), col, date1904)
+                   for col, i in cols]
+        filled = [any(t) for t in zip(*(c.filled for c in columns), strict=True)] if columns else []
+        for pos, ((col, _), column) in enumerate(zip(cols, columns, strict=True)):
+            for i, code, raw, params in column.problems(col.required):
+                if filled[i]:
+                    problem = layout.problem(Level.ERROR, code, numbers[i], col.key, raw, **params)
+                    problems.append((numbers[i], pos, problem))
+        for i, values in enumerate(zip(*(c.values for c in columns), strict=True)):
+            if not filled[i]:
+                continue
+            last = numbers[i]
+            data = dict(defaults)
+            data.update(zip(names, values, strict=True))
+            data["row"] = last
+            if keep is None or keep(data):
+                records.append(construct(model, data, fields_set))
+    problems.sort(key=lambda t: (t[0], t[1]))
+    return records, [p for _, _, p in problems], last
+
+
+#: Rows read and parsed together: large enough for bulk work, small enough to stay flat.
+BLOCK_ROWS = 2048
+_NUMBERS = frozenset({bool, int, float})
+_EARLIEST, _AFTER_LATEST = datetime(cells.MIN_YEAR, 1, 1), datetime(cells.MAX_YEAR + 1, 1, 1)
+
+
+@dataclass
+class _Column:
+    """One column of a block: the raw cells (as keys) and what each distinct key reads as —
+    a value, None for a blank cell (nothing left once cleaned), or the CellError it raised."""
+
+    keys: list[object]
+    parsed: dict[object, Any]
+    errors: bool  # some key raised
+    blanks: bool  # some key is blank
+
+    @property
+    def values(self) -> Iterable[Any]:
+        if not self.errors:
+            return map(self.parsed.__getitem__, self.keys)
+        clean = {k: None if isinstance(p, cells.CellError) else p for k, p in self.parsed.items()}
+        return map(clean.__getitem__, self.keys)
+
+    @property
+    def filled(self) -> Iterable[bool]:
+        if not self.blanks:
+            return repeat(True, len(self.keys))
+        return map(is_not, map(self.parsed.__getitem__, self.keys), repeat(None))
+
+    def problems(self, required: bool) -> Iterator[tuple[int, str, object, dict[str, Any]]]:
+        """(index, code, raw cell, message params) of each unreadable or required-but-blank cell."""
+        if not (self.errors or (required and self.blanks)):
+            return
+        bad = {k for k, p in self.parsed.items() if isinstance(p, cells.CellError) or (required and p is None)}
+        for i, k in enumerate(self.keys):
+            if k in bad:
+                error = self.parsed[k]
+                if error is None:
+                    yield i, "required", None, {}
+                else:
+                    yield i, error.code, _raw(k), error.params
+
+
+def _raw(key: object) -> object:
+    return key[1] if isinstance(key, _Typed) else key
+
+
+class _Typed(tuple):  # type: ignore[type-arg]
+    """(type, value): keeps 1, 1.0 and True apart in a column that mixes them."""
+
+
+def _column(raw: Sequence[object], col: Column, date1904: bool) -> _Column:
+    keys: list[object] = list(raw)
+    if len(set(map(type, keys)) & _NUMBERS) > 1:  # equal as dict keys, but they may read differently
+        keys = [_Typed((type(v), v)) for v in keys]
+    parsed: dict[object, Any] = dict.fromkeys(keys)
+    as_is = _AS_IS.get(col.type)
+    max_len = getattr(col, "max_len", None)
+    errors = blanks = False
+    for k in parsed:
+        if as_is is not None and as_is(k, max_len):
+            parsed[k] = k
             continue
-        last = r
-        data = dict(defaults)
-        data["row"] = r
-        for (col, _), seen, value in zip(cols, memos, values, strict=True):
-            if value is None or value == "":
-                parsed = None
-            else:
-                key = (type(value), value)
-                parsed = seen.get(key, _MISSING)
-                if parsed is _MISSING:
-                    try:
-                        parsed = parse_cell(value, col, date1904=date1904)
-                    except cells.CellError as e:
-                        parsed = e
-                    if len(seen) < MEMO_PER_COLUMN:
-                        seen[key] = parsed
-                if isinstance(parsed, cells.CellError):
-                    problems.append(layout.problem(Level.ERROR, parsed.code, r, col.key, value, **parsed.params))
-                    parsed = None
-            if parsed is None and col.required and _blank(value):
-                problems.append(layout.problem(Level.ERROR, "required", r, col.key))
-            data[col.key] = parsed
-        if keep is None or keep(data):
-            records.append(construct(model, data, fields_set))
-    return records, problems, last
+        value = _raw(k)
+        if value is None or value == "":
+            blanks = True
+            continue
+        try:
+            parsed[k] = p = parse_cell(value, col, date1904=date1904)
+            blanks = blanks or p is None
+        except cells.CellError as e:
+            parsed[k] = e
+            errors = True
+    return _Column(keys, parsed, errors, blanks)
+
+
+def _datetime_as_is(k: object, _: int | None) -> bool:
+    return type(k) is datetime and _EARLIEST <= k < _AFTER_LATEST
+
+
+def _text_as_is(k: object, max_len: int | None) -> bool:
+    """Already what ``cells.parse_text`` returns: no invisible or control characters,
+    no openpyxl escapes, no whitespace at the ends, not too long."""
+    return (type(k) is str and k.isprintable() and k.strip() == k and k != "" and "_x000D_" not in k
+            and (max_len is None or len(k) <= max_len))
+
+
+def _code_as_is(k: object, max_len: int | None) -> bool:
+    return _text_as_is(k, max_len) and k.isascii()  # type: ignore[union-attr]  # NFKC leaves ASCII as is
+
+
+def _phone_as_is(k: object, _: int | None) -> bool:
+    return type(k) is str and cells.MOBILE.fullmatch(k) is not None  # a mobile number's canonical form
+
+
+#: Cells that already are their parsed value are taken as they are (the per-cell checks are
+#: the parse's own, done in C); everything else goes through ``parse_cell``.
+_AS_IS: dict[ColType, Callable[[object, int | None], bool]] = {
+    ColType.DATETIME: _datetime_as_is, ColType.TEXT: _text_as_is, ColType.LONGTEXT: _text_as_is,
+    ColType.CODE: _code_as_is, ColType.PHONE: _phone_as_is,
+}

@@ -52,6 +52,7 @@ def validate(data: BranchData, layouts: Mapping[str, Layout], *, now: datetime) 
         out += _register_rules(data.complaints, reg, now)
         out += _lifecycle_rules(data, reg)
         numbers = {c.no for c in data.complaints if c.no}
+        future = now + FUTURE_SLACK
         for kind, records in (("tracking", data.tracking), ("callbacks", data.callbacks)):
             layout = layouts.get(kind)
             if layout is None:
@@ -59,7 +60,7 @@ def validate(data: BranchData, layouts: Mapping[str, Layout], *, now: datetime) 
             for rec in records:
                 if rec.no and rec.no not in numbers:
                     out.append(layout.problem(Level.ERROR, "ref.unknown_no", rec.row, "no", rec.no, value=rec.no))
-                if rec.at and rec.at > now + FUTURE_SLACK:
+                if rec.at and rec.at > future:
                     out.append(layout.problem(Level.WARNING, "time.future", rec.row, "at", rec.at,
                                               value=_fmt(rec.at), now=_fmt(now)))
     return out
@@ -67,6 +68,7 @@ def validate(data: BranchData, layouts: Mapping[str, Layout], *, now: datetime) 
 
 def _register_rules(complaints: tuple[Complaint, ...], layout: Layout, now: datetime) -> Iterator[Problem]:
     first_seen: dict[str, int] = {}
+    future = now + FUTURE_SLACK
     for c in complaints:
         if not c.no:
             yield layout.problem(Level.WARNING, "no.missing", c.row, "no")
@@ -75,18 +77,19 @@ def _register_rules(complaints: tuple[Complaint, ...], layout: Layout, now: date
                                  first=layout.cell(first_seen[c.no], "no"))
         else:
             first_seen[c.no] = c.row or 0
-        for key in ("received_at", *STAGE_TIMES):
-            t = getattr(c, key)
-            if t is not None and t > now + FUTURE_SLACK:
+        fields = c.__dict__  # the record's values: one dict read per time, not an attribute lookup
+        times = [(key, t) for key in STAGE_TIMES if (t := fields[key]) is not None]
+        received = c.received_at
+        for key, t in ((("received_at", received),) if received is not None else ()) + tuple(times):
+            if t > future:
                 yield layout.problem(Level.WARNING, "time.future", c.row, key, t, value=_fmt(t), now=_fmt(now))
-        if c.received_at is not None:
-            for key in STAGE_TIMES:
-                t = getattr(c, key)
-                if t is not None and t < c.received_at:
+        if received is not None:
+            for key, t in times:
+                if t < received:
                     yield layout.problem(Level.ERROR, "time.before_received", c.row, key, t,
-                                         received=_fmt(c.received_at))
+                                         received=_fmt(received))
         for key, before in ORDER:
-            t, b = getattr(c, key), getattr(c, before)
+            t, b = fields[key], fields[before]
             if t is not None and b is not None and t < b:
                 yield layout.problem(Level.ERROR, "time.out_of_order", c.row, key, t,
                                      before=layout.headers.get(before) or layout.spec.column(before).zh,
