@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from xlcomplaints.core.cells import MOBILE
 from xlcomplaints.core.deadlines import make_calendar
 from xlcomplaints.core.metrics import Case, Month, case_facts
 from xlcomplaints.core.problems import Level, Problem, register_messages
@@ -84,6 +85,8 @@ def mask_phone(phone: str | None) -> str | None:
     """Keep the first 3 and last 4 digits of a number of 10+ digits (138****5678), else the last 2."""
     if not phone or "*" in phone:  # empty, or masked already
         return phone
+    if MOBILE.fullmatch(phone):  # the common case, without the walk below
+        return f"{phone[:3]}****{phone[7:]}"
     positions = [i for i, ch in enumerate(phone) if ch.isdigit()]
     keep_head, keep_tail = (3, 4) if len(positions) >= 10 else (0, 2)
     hidden = set(positions[keep_head:len(positions) - keep_tail])
@@ -128,7 +131,7 @@ def read_file(path: str, month: Month, as_of: datetime, now: datetime, show_cont
     except Exception as e:  # a bug or a file shape nobody foresaw: report it, keep going
         return failed(_problem("report.failed", name, detail=f"{type(e).__name__}: {e}"))
     if not show_contacts:
-        cases = [c._replace(phone=mask_phone(c.phone)) for c in cases]
+        cases = [c._replace(phone=mask_phone(c.phone)) if c.phone else c for c in cases]
     found = [_problem("report.open_in_excel", name, Level.WARNING, lock=lock.name)
              for lock in lock_candidates(p) if lock.exists()][:1]
     found += [Problem(level=Level.WARNING, code=w.code, file=name, params={"year": w.year})
