@@ -13,6 +13,7 @@ import json
 import os
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -24,11 +25,20 @@ from tests.conftest import type_rows
 from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.api import new_workbook
 from xlcomplaints.cli import app
+from xlcomplaints.core.metrics import NOT_APPLICABLE, Case
 from xlcomplaints.core.models import BranchData
+from xlcomplaints.core.policy import STAGES
 from xlcomplaints.report import consolidate as C
 from xlcomplaints.report.run import NothingRead, RunResult, make_report
 from xlcomplaints.report.samples import write_branch
-from xlcomplaints.report.state import StateError, load_state, state_path
+from xlcomplaints.report.state import (
+    VERSION,
+    StateError,
+    StateWriter,
+    load_state,
+    save_state,
+    state_path,
+)
 
 NOW = datetime(2026, 11, 22, 9, 0)
 
@@ -268,7 +278,70 @@ def test_damaged_state_is_refused_not_trusted(tmp_path: Path) -> None:
     path.write_bytes(b"\x1f\x8b garbage")
     with pytest.raises(StateError):
         load_state(path, OCT)
-    path.write_bytes(gzip.compress(json.dumps({"format": "xlcomplaints.consolidation-state", "version": 1,
+    path.write_bytes(gzip.compress(json.dumps({"format": "xlcomplaints.consolidation-state", "version": VERSION,
                                                "month": "2026-10", "branches": [{"branch": "A1"}]}).encode()))
     with pytest.raises(StateError, match="damaged"):
         load_state(path, OCT)
+
+
+def test_state_of_an_older_version_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "g.state.json.gz"
+    path.write_bytes(gzip.compress(json.dumps({"format": "xlcomplaints.consolidation-state", "version": 1,
+                                               "month": "2026-10", "branches": []}).encode()))
+    with pytest.raises(StateError, match="version 1.*without --update"):
+        load_state(path, OCT)
+
+
+@pytest.mark.parametrize("damage", ["row cut short", "text for a time", "a stage missing"])
+def test_state_rows_are_checked_not_trusted(run: RunResult, tmp_path: Path, damage: str) -> None:
+    doc = json.loads(gzip.decompress(state_path(run.output).read_bytes()))
+    row = doc["branches"][0]["cases"][0]
+    if damage == "row cut short":
+        row.pop()
+    elif damage == "text for a time":
+        row[2] = "2026-10-01 09:00"
+    else:
+        del row[-3][-6:]
+    path = tmp_path / "g.state.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    with pytest.raises(StateError, match="damaged"):
+        load_state(path, OCT)
+
+
+def _case(branch: str, no: str | None, done: int) -> Case:
+    """A complaint with its first ``done`` stages done (what decides which of two records is kept)."""
+    stages: list[object] = []
+    for i in range(len(STAGES)):
+        stages += ("done_on_time", None, i + 1, None, None, None) if i < done else NOT_APPLICABLE
+    return Case(branch, no, None, *[None] * 9, False, "none", "open", None, 0, tuple(stages), (), ())
+
+
+def test_a_number_in_several_branches_keeps_the_record_that_got_furthest() -> None:
+    a = C.FileSummary("a.xlsx", 1.0, "A", cases=(_case("A", "A-1", 2), _case("A", "X", 1), _case("A", "X", 3),
+                                                  _case("A", None, 0)))
+    b = C.FileSummary("b.xlsx", 1.0, "B", cases=(_case("B", "X", 2),))  # further than A's first X: replaces it
+    c = C.FileSummary("c.xlsx", 1.0, "C", cases=(_case("C", "X", 2),))  # no further than B's: B's stays
+    d = C.FileSummary("d.xlsx", 1.0, "D", cases=(_case("D", "Y", 0), _case("D", None, 1)))
+    merged = C.merge([d, c, b, a], OCT, OCT.end)
+    assert [(x.branch, x.no, x.done_count()) for x in merged.cases] == [
+        ("A", "A-1", 2), ("B", "X", 2), ("A", "X", 3), ("A", None, 0), ("D", "Y", 0), ("D", None, 1)]
+    dup = [(p.file, p.params["other"], p.params["kept"]) for p in merged.issues if p.code == "report.duplicate_no"]
+    assert dup == [("b.xlsx", "a.xlsx", "b.xlsx"), ("c.xlsx", "b.xlsx", "b.xlsx")]
+
+
+def test_state_is_the_same_whether_encoded_as_files_arrive_or_at_the_end(run: RunResult, tmp_path: Path) -> None:
+    at_the_end = tmp_path / "g.state.json.gz"
+    save_state(at_the_end, run.consolidation)
+    assert json.loads(gzip.decompress(at_the_end.read_bytes())) == json.loads(
+        gzip.decompress(state_path(run.output).read_bytes()))
+
+
+def test_state_part_encoded_ahead_serves_only_the_summary_it_was_made_from(run: RunResult, tmp_path: Path) -> None:
+    writer = StateWriter()
+    for f in run.consolidation.branches.values():
+        writer.add(f)
+    code, f = sorted(run.consolidation.branches.items())[0]
+    changed = replace(f, cases=f.cases[:1])  # another summary of the branch (say, carried and masked)
+    writer.save(path := tmp_path / "g.state.json.gz", replace(run.consolidation, branches={code: changed}))
+    summaries, _, _ = load_state(path, OCT)
+    assert [(s.branch, s.cases) for s in summaries] == [(code, f.cases[:1])]

@@ -28,6 +28,7 @@ from xlcomplaints.core.models import (
     Settings,
     TrackingStep,
 )
+from xlcomplaints.core.policy import STAGES
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.report.samples import synthetic_branch, write_branch
 from xlcomplaints.workbook.file import FileWorkbook
@@ -311,3 +312,32 @@ def test_invalid_complaints_never_count_as_late(tmp_path: Path) -> None:
     ix = CaseIndex(cases_of(data))
     assert all(d.case.validity != "invalid" for d in M.overdue_detail(ix, OCT))
     assert all(c.handled for c in ix.closed(OCT))
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9998, 12, 31, 23, 59, 59, 999999)),
+       b=st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9998, 12, 31, 23, 59, 59, 999999)))
+def test_stamps_keep_the_time_its_month_and_the_order(a: datetime, b: datetime) -> None:
+    assert M.time_of(M.stamp(a)) == a
+    assert M.stamp(a) >> M.MONTH_BITS == Month.of(a).key
+    assert M.month_start(Month.of(a)) <= M.stamp(a) < M.month_end(Month.of(a))
+    assert (M.stamp(a) < M.stamp(b)) == (a < b)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 60))
+def test_month_figures_are_those_of_the_stage_facts(seed: int, n: int) -> None:
+    """The index counts from what the worker filed ahead (``Case.due_months``): the same as counting the facts."""
+    cases = cases_of(synthetic_branch("G1", n, end=OCT.end, months=4, seed=seed))
+    ix = CaseIndex(cases)
+    for m in (SEP, OCT):
+        due = [(c, s, f) for c in cases if c.handled for s in STAGES if (f := c.stage(s)).due is not None
+               and f.status in M.MET | M.MISSED and M.month_start(m) <= f.due < M.month_end(m)]
+        missed = [(c, s) for c, s, f in due if f.status in M.MISSED]
+        assert ix.tally(m) == (len(due) - len(missed), len(missed), len({id(c) for c, _ in missed}))
+        assert [(d.case, d.stage) for d in M.overdue_detail(ix, m) if d.fact.due >= M.month_start(m)] == sorted(
+            missed, key=lambda x: ({"major": 0, "important": 1, "general": 2}.get(x[0].severity or "", 3),
+                                   x[0].stage(x[1]).due, x[0].branch, x[0].no or ""))
+        for stage in STAGES:
+            assert ix.stage_tally(m, stage) == (sum(1 for _, s, f in due if s == stage and f.status in M.MET),
+                                                sum(1 for c, s in missed if s == stage))

@@ -11,7 +11,8 @@ Conventions every definition relies on:
 - a *deadline* is one stage's due time for one complaint; it is *met* when the stage was
   done at or before it, *missed* when done later or still not done at the as-of time;
   deadlines not yet due at the as-of time are in neither group;
-- months are calendar months of local (wall-clock) time; ``Month.end`` is exclusive.
+- months are calendar months of local (wall-clock) time; ``Month.end`` is exclusive;
+- a ``Case`` keeps its times as ``Stamp`` ints (see there), shown as datetimes again in the report.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from functools import partial
-from typing import Literal, NamedTuple
+from datetime import datetime, timedelta
+from functools import cached_property, partial
+from itertools import compress, repeat
+from operator import and_, attrgetter, itemgetter
+from typing import Any, Literal, NamedTuple
 
 from xlcomplaints.core.calendar import Unit, WorkCalendar
 from xlcomplaints.core.deadlines import ComplaintResult
@@ -97,24 +100,76 @@ def default_as_of(month: Month, now: datetime) -> datetime:
     return min(month.end, now)
 
 
+# --------------------------------------------------------------------------- times
+#: A wall-clock time as one int: its month's ``Month.key`` above bit 42, the microseconds into the
+#: month below (2**42 µs is about 51 days). It orders like the datetime, pickles and stores as a plain
+#: int (a datetime costs several times more to send from a worker), and gives its month with one
+#: shift, which indexing a consolidation does a million times.
+Stamp = int
+MONTH_BITS = 42
+_IN_MONTH = (1 << MONTH_BITS) - 1
+
+
+def stamp(t: datetime) -> Stamp:
+    return (((t.year * 12 + t.month - 1) << MONTH_BITS)
+            + (((t.day - 1) * 24 + t.hour) * 60 + t.minute) * 60_000_000 + t.second * 1_000_000 + t.microsecond)
+
+
+def time_of(s: Stamp) -> datetime:
+    """The datetime a stamp stands for: to show it, or to measure a span."""
+    year, month = divmod(s >> MONTH_BITS, 12)
+    return datetime(year, month + 1, 1) + timedelta(microseconds=s & _IN_MONTH)
+
+
+def time_or_none(s: Stamp | None) -> datetime | None:
+    return None if s is None else time_of(s)
+
+
+def month_start(m: Month) -> Stamp:
+    """The stamp of the month's first instant (``m.start``)."""
+    return m.key << MONTH_BITS
+
+
+def month_end(m: Month) -> Stamp:
+    """The stamp of ``m.end``, the next month's first instant."""
+    return (m.key + 1) << MONTH_BITS
+
+
 # --------------------------------------------------------------------------- facts
 class StageFact(NamedTuple):
     """One stage of one complaint: the engine's status, and how long it took in ``unit``."""
 
     status: str
-    due: datetime | None
-    done_at: datetime | None
+    due: Stamp | None
+    done_at: Stamp | None
     late_by: float | None
     unit: str | None
     took: float | None
 
 
+#: ``Case.stages`` holds each stage's ``StageFact`` fields one after another, in one flat tuple:
+#: a nested tuple per stage would be seven more objects per complaint to send, store and walk.
+WIDTH = len(StageFact._fields)
+_STATUS, _DUE, _DONE, _LATE_BY, _UNIT, _TOOK = range(WIDTH)  # offsets in a stage's fields
+#: The fields of a stage that does not apply and was not done (nothing else is known of it).
+NOT_APPLICABLE: tuple[str, None, None, None, None, None] = ("not_applicable", None, None, None, None, None)
+_CLOSED_AT = CLOSE * WIDTH + _DONE
+#: A complaint's decided deadlines falling due in one month: (month key, met, missed, still overdue),
+#: each a set of stages as bits (``1 << STAGE_INDEX[stage]``).
+DueMonth = tuple[int, int, int, int]
+DECIDED = MET | MISSED
+
+
 class Case(NamedTuple):
-    """What the report needs of one complaint; small and picklable (no free text but names)."""
+    """What the report needs of one complaint; small and picklable (no free text but names).
+
+    Times are ``Stamp`` ints. ``due_months`` sorts the deadlines by the month they fall due,
+    once in the worker, so that a month's figures need no pass over every complaint's stages.
+    """
 
     branch: str
     no: str | None
-    received_at: datetime | None
+    received_at: Stamp | None
     case_type: str | None
     channel: str | None
     category: str | None
@@ -129,24 +184,36 @@ class Case(NamedTuple):
     status: str
     repeat_of: str | None
     reopen_count: int
-    stages: tuple[StageFact | None, ...]  # in STAGES order; None: not applicable and not done
-    callbacks: tuple[tuple[datetime, str, int | None], ...]  # reached attempts: (at, outcome, score)
+    stages: tuple[Any, ...]  # WIDTH fields per stage, in STAGES order
+    callbacks: tuple[tuple[Stamp, str, int | None], ...]  # reached attempts: (at, outcome, score), by time
+    due_months: tuple[DueMonth, ...]  # by month key
 
-    def done_at(self, name: str) -> datetime | None:
-        s = self.stages[STAGE_INDEX[name]]
-        return s.done_at if s is not None else None
+    def stage(self, name: str) -> StageFact:
+        i = STAGE_INDEX[name] * WIDTH
+        return _fact(self.stages[i:i + WIDTH])
+
+    def done_at(self, name: str) -> Stamp | None:
+        return self.stages[STAGE_INDEX[name] * WIDTH + _DONE]  # type: ignore[no-any-return]
 
     @property
     def handled(self) -> bool:
         return self.validity != "invalid"
 
     @property
-    def closed_at(self) -> datetime | None:
-        s = self.stages[CLOSE]
-        return s.done_at if s is not None else None
+    def closed_at(self) -> Stamp | None:
+        return self.stages[_CLOSED_AT]  # type: ignore[no-any-return]
 
     def done_count(self) -> int:
-        return sum(s is not None and s.done_at is not None for s in self.stages)
+        return len(STAGES) - self.stages[_DONE::WIDTH].count(None)
+
+
+_fact: Callable[[Sequence[Any]], StageFact] = partial(tuple.__new__, StageFact)  # type: ignore[assignment]
+#: ``Case`` from its fields in order, without the Python-level ``__new__`` (a worker makes one per complaint).
+_case: Callable[[tuple[Any, ...]], Case] = partial(tuple.__new__, Case)  # type: ignore[assignment]
+_STAGE_BITS = tuple((1 << i, name) for i, name in enumerate(STAGES))
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+_STAGE_OFFSETS = tuple((i * WIDTH, stage) for i, stage in enumerate(STAGES))
+_UNITS = {u.value: u for u in Unit}  # a dict lookup, not an Enum call per stage
 
 
 def _took(stage: str, r: ComplaintResult, cal: WorkCalendar) -> float | None:
@@ -159,7 +226,7 @@ def _took(stage: str, r: ComplaintResult, cal: WorkCalendar) -> float | None:
         anchor = r.complaint.received_at
     if anchor is None or s.done_at < anchor:
         return None
-    return round(cal.elapsed(anchor, s.done_at, Unit(s.unit)), 4)
+    return round(cal.elapsed(anchor, s.done_at, _UNITS[s.unit]), 4)
 
 
 def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult], cal: WorkCalendar,
@@ -170,30 +237,41 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
     to stages done in [start, end) — the months a report shows durations for.
     """
     escalated_steps = {s.no for s in data.tracking if s.step == "escalated" and s.no}
-    reached: dict[str, list[tuple[datetime, str, int | None]]] = defaultdict(list)
+    reached: dict[str, list[tuple[Stamp, str, int | None]]] = defaultdict(list)
     for a in data.callbacks:
         if a.no and a.at and a.outcome in ("satisfied", "unsatisfied"):
-            reached[a.no].append((a.at, a.outcome, a.score))
+            reached[a.no].append((stamp(a.at), a.outcome, a.score))
+    calls = {no: tuple(sorted(found, key=_FIRST)) for no, found in reached.items()}
     lo, hi = timed or (datetime.min, datetime.max)
     out = []
     for r in results:
         c = r.complaint
-        stages: list[StageFact | None] = []
-        for name in STAGES:
+        stages: list[Any] = []
+        months: dict[int, list[int]] = {}
+        for bit, name in _STAGE_BITS:
             s = r.stages[name]
-            if s.status == "not_applicable" and s.done_at is None:
-                stages.append(None)
-                continue
-            took = _took(name, r, cal) if s.done_at is not None and lo <= s.done_at < hi else None
-            stages.append(StageFact(s.status, s.due, s.done_at, s.late_by, s.unit, took))
-        out.append(Case(
-            branch=branch, no=c.no, received_at=c.received_at, case_type=c.case_type, channel=c.channel,
-            category=c.category, severity=c.severity, validity=c.validity, department=c.department,
-            handler=c.handler, customer=c.customer, phone=c.phone,
-            escalated=bool(c.escalated) or (c.no in escalated_steps), escalation=r.escalation, status=r.status,
-            repeat_of=r.repeat_of, reopen_count=r.reopen_count, stages=tuple(stages),
-            callbacks=tuple(sorted(reached.get(c.no or "", ()), key=lambda x: x[0])),
-        ))
+            status, due, done_at = s.status, s.due, s.done_at
+            if done_at is None:
+                if status == "not_applicable":
+                    stages += NOT_APPLICABLE
+                    continue
+                done = took = None
+            else:
+                done = stamp(done_at)
+                took = _took(name, r, cal) if lo <= done_at < hi else None
+            at = None if due is None else stamp(due)
+            if at is not None and status in DECIDED:
+                sets = months.get(at >> MONTH_BITS) or months.setdefault(at >> MONTH_BITS, [0, 0, 0])
+                sets[status in MISSED] |= bit
+                if status == "overdue":
+                    sets[2] |= bit
+            stages += (status, at, done, s.late_by, s.unit, took)
+        t, no = c.received_at, c.no
+        out.append(_case((
+            branch, no, None if t is None else stamp(t), c.case_type, c.channel, c.category, c.severity,
+            c.validity, c.department, c.handler, c.customer, c.phone, bool(c.escalated) or no in escalated_steps,
+            r.escalation, r.status, r.repeat_of, r.reopen_count, tuple(stages), calls.get(no or "", ()),
+            tuple((k, *v) for k, v in sorted(months.items())) if months else ())))
     return out
 
 
@@ -204,83 +282,193 @@ class Deadline(NamedTuple):
     fact: StageFact
 
 
-#: ``Deadline`` without the Python-level ``__new__``: the index makes hundreds of thousands.
+#: ``Deadline`` without the Python-level ``__new__``: a month can have thousands.
 _deadline: Callable[[tuple[Case, str, StageFact]], Deadline] = partial(tuple.__new__, Deadline)  # type: ignore[assignment]
+#: Durations of one month: (stage, unit) → times taken, shortest first.
+Took = dict[tuple[str, str | None], list[float]]
+
+
+def _stages_in(bits: int) -> list[int]:
+    """The indexes (in STAGES) of a set of stages."""
+    return [i for i in range(len(STAGES)) if bits >> i & 1]
+
+
+def _sum_by(keys: Iterable[Any], amounts: Iterable[int]) -> Counter[Any]:
+    """Amounts added up per key: the (key, amount) pairs counted by built-ins, then a few products."""
+    out: Counter[Any] = Counter()
+    for (key, amount), times in Counter(zip(keys, amounts, strict=True)).items():
+        out[key] += amount * times
+    return out
+
+
+def _file_callbacks(c: Case, by_month: dict[int, list[tuple[Case, str, int | None]]]) -> None:
+    """A complaint's reached callbacks by month; in time order, so each month's last one wins."""
+    last: dict[int, tuple[str, int | None]] = {}
+    for at, outcome, score in c.callbacks:
+        last[at >> MONTH_BITS] = (outcome, score)
+    for k, (outcome, score) in last.items():
+        by_month[k].append((c, outcome, score))
+
+
+def _durations(timed: Sequence[Case]) -> tuple[dict[int, Took], dict[str, list[str]]]:
+    """Times taken, by month done and (stage, unit), shortest first; and the units each stage's
+    durations were measured in, most used first (policies may differ), ties in order of appearance.
+
+    Complaint by complaint, all its stages at once: one visit to each complaint's facts in
+    memory is quicker than a pass per stage over all of them (measured).
+    """
+    took: dict[int, Took] = defaultdict(lambda: defaultdict(list))
+    counts: Counter[tuple[str, str]] = Counter()
+    for c in timed:
+        stages = c.stages
+        for j, stage in _STAGE_OFFSETS:
+            value = stages[j + _TOOK]
+            if value is not None:
+                unit = stages[j + _UNIT]
+                took[stages[j + _DONE] >> MONTH_BITS][(stage, unit)].append(value)
+                if unit:
+                    counts[(stage, unit)] += 1
+    for lists in took.values():
+        for values in lists.values():
+            values.sort()
+    units: dict[str, list[str]] = {s: [] for s in STAGES}
+    for (stage, unit), _ in counts.most_common():
+        units[stage].append(unit)
+    return took, units
+
+
+class DueMonthRows(NamedTuple):
+    """The handled complaints with deadlines falling due in one month, by column: the complaint,
+    how many of them it met and missed, and which stages it missed (bits, as in ``DueMonth``)."""
+
+    cases: list[Case]
+    met: list[int]
+    missed: list[int]
+    missed_stages: list[int]
 
 
 class CaseIndex:
-    """The cases, grouped once by the month each definition looks at (received, closed, due...).
+    """The cases, filed once under the months each definition looks at (received, closed, due...).
 
-    Built in one pass so that every metric of a month reads only that month's entries.
+    The one pass over all cases does only what any month needs (lists per month); the rest —
+    a month's totals, its deadlines by stage, its durations, who was open when — is worked
+    out from those lists on first use and kept, so a report pays for the months it shows.
     """
 
     def __init__(self, cases: Sequence[Case]) -> None:
         self.cases = cases
-        self._received: dict[int, list[Case]] = defaultdict(list)
-        self._closed: dict[int, list[Case]] = defaultdict(list)
-        self._due: dict[int, list[Deadline]] = defaultdict(list)
-        self._done: dict[int, list[Deadline]] = defaultdict(list)
-        self._callbacks: dict[int, list[tuple[Case, str, int | None]]] = defaultdict(list)
-        self.open_overdue: list[Deadline] = []
-        units: Counter[tuple[str, str]] = Counter()
-        decided = MET | MISSED
-        received, closed, due, done, overdue = (self._received, self._closed, self._due, self._done,
-                                                self.open_overdue.append)
-        for c in cases:  # the hot loop of a consolidation: month keys inline, no helper calls
+        received: dict[int, list[Case]] = defaultdict(list)
+        closed: dict[int, list[Case]] = defaultdict(list)  # handled only, like all below
+        never_closed: list[Case] = []  # received at a known time
+        due: dict[int, list[tuple[Case, int, int]]] = defaultdict(list)  # (case, met, missed stages)
+        callbacks: dict[int, list[tuple[Case, str, int | None]]] = defaultdict(list)
+        overdue: list[tuple[Case, int]] = []  # with the stages still not done at the as-of time
+        timed: list[Case] = []  # with a duration measured
+        untimed = (None,) * len(STAGES)
+        for c in cases:  # the hot loop of a consolidation: appends to locals, helpers for the rare cases
             t = c.received_at
             if t is not None:
-                received[t.year * 12 + t.month - 1].append(c)
-            if c.callbacks:
-                last: dict[int, tuple[str, int | None]] = {}
-                for at, outcome, score in c.callbacks:  # sorted by time: the month's last wins
-                    last[at.year * 12 + at.month - 1] = (outcome, score)
-                for k, (outcome, score) in last.items():
-                    self._callbacks[k].append((c, outcome, score))
+                received[t >> MONTH_BITS].append(c)
+            calls = c.callbacks
+            if len(calls) == 1:
+                at, outcome, score = calls[0]
+                callbacks[at >> MONTH_BITS].append((c, outcome, score))
+            elif calls:
+                _file_callbacks(c, callbacks)
             if c.validity == "invalid":
                 continue
-            for i, f in enumerate(c.stages):
-                if f is None:
-                    continue
-                status, t = f.status, f.due
-                if t is not None and status in decided:
-                    due[t.year * 12 + t.month - 1].append(d := _deadline((c, STAGES[i], f)))
-                    if status == "overdue":
-                        overdue(d)
-                t = f.done_at
-                if t is not None and f.took is not None:
-                    done[t.year * 12 + t.month - 1].append(_deadline((c, STAGES[i], f)))
-                    if f.unit:
-                        units[(STAGES[i], f.unit)] += 1
-                    if i == CLOSE:
-                        closed[t.year * 12 + t.month - 1].append(c)
-                elif t is not None and i == CLOSE:
-                    closed[t.year * 12 + t.month - 1].append(c)
-        self._open: dict[datetime, list[Case]] = {}
-        #: Units each stage's durations were measured in, most used first (policies may differ).
-        self.units: dict[str, list[str]] = {s: [] for s in STAGES}
-        for (stage, unit), _ in units.most_common():
-            self.units[stage].append(unit)
+            late = 0
+            for k, met, missed, still in c.due_months:
+                due[k].append((c, met, missed))
+                late |= still
+            if late:
+                overdue.append((c, late))
+            stages = c.stages
+            closed_at = stages[_CLOSED_AT]
+            if closed_at is not None:
+                closed[closed_at >> MONTH_BITS].append(c)
+            elif t is not None:
+                never_closed.append(c)
+            if stages[_TOOK::WIDTH] != untimed:
+                timed.append(c)
+        self._received, self._closed, self._never_closed = received, closed, never_closed
+        self._due, self._callbacks, self._overdue = due, callbacks, overdue
+        self._took, self.units = _durations(timed)
+        self._memo: dict[tuple[str, int], Any] = {}
+
+    def _remember(self, kind: str, key: int, make: Callable[[], Any]) -> Any:
+        if (kind, key) not in self._memo:
+            self._memo[(kind, key)] = make()
+        return self._memo[(kind, key)]
 
     def received(self, m: Month) -> list[Case]:
         return self._received.get(m.key, [])
 
+    def handled(self, m: Month) -> list[Case]:
+        """Received in the month and not invalid."""
+        return self._remember("handled", m.key, lambda: [c for c in self.received(m) if c.validity != "invalid"])
+
     def closed(self, m: Month) -> list[Case]:
         return self._closed.get(m.key, [])
 
-    def due(self, m: Month) -> list[Deadline]:
-        return self._due.get(m.key, [])
+    def due(self, m: Month) -> DueMonthRows:
+        """Who has deadlines falling due in the month, with the number met and missed."""
+        def columns() -> DueMonthRows:
+            rows = self._due.get(m.key, [])
+            missed = list(map(_THIRD, rows))
+            return DueMonthRows(list(map(_FIRST, rows)), list(map(int.bit_count, map(_SECOND, rows))),
+                                list(map(int.bit_count, missed)), missed)
+        return self._remember("due", m.key, columns)  # type: ignore[no-any-return]
 
-    def done(self, m: Month) -> list[Deadline]:
-        return self._done.get(m.key, [])
+    def tally(self, m: Month) -> tuple[int, int, int]:
+        """The month's deadlines met, missed, and the complaints with a missed one."""
+        def count() -> tuple[int, int, int]:
+            rows = self._due.get(m.key, [])
+            missed = list(map(int.bit_count, map(_THIRD, rows)))
+            return sum(map(int.bit_count, map(_SECOND, rows))), sum(missed), len(missed) - missed.count(0)
+        return self._remember("tally", m.key, count)  # type: ignore[no-any-return]
+
+    def stage_tally(self, m: Month, stage: str) -> tuple[int, int]:
+        """The month's deadlines of one stage, met and missed."""
+        def count() -> tuple[int, int]:
+            bit = 1 << STAGE_INDEX[stage]
+            rows = self._due.get(m.key, [])
+            met = list(map(and_, map(_SECOND, rows), repeat(bit)))
+            missed = list(map(and_, map(_THIRD, rows), repeat(bit)))
+            return len(met) - met.count(0), len(missed) - missed.count(0)
+        return self._remember(f"tally:{stage}", m.key, count)  # type: ignore[no-any-return]
+
+    def missed(self, m: Month) -> list[Deadline]:
+        """The month's missed deadlines one by one, complaint by complaint in stage order."""
+        def find() -> list[Deadline]:
+            due = self.due(m)
+            return [_deadline((c, STAGES[i], c.stage(STAGES[i])))
+                    for c, bits in zip(due.cases, due.missed_stages, strict=True) if bits for i in _stages_in(bits)]
+        return self._remember("missed", m.key, find)  # type: ignore[no-any-return]
+
+    def took(self, m: Month) -> Took:
+        """Times taken by stages done in the month, per (stage, unit), shortest first."""
+        return self._took.get(m.key, {})
 
     def callbacks(self, m: Month) -> list[tuple[Case, str, int | None]]:
         return self._callbacks.get(m.key, [])
 
-    def open_at(self, t: datetime) -> list[Case]:
-        """``open_at(cases, t)``, remembered: month ends and starts are asked for more than once."""
-        if t not in self._open:
-            self._open[t] = open_at(self.cases, t)
-        return self._open[t]
+    def open_at(self, t: Stamp) -> list[Case]:
+        """Handled complaints received before ``t`` and not closed by then (remembered: month
+        ends and starts are asked for more than once). Only those never closed or closed in
+        ``t``'s month or later can be, so only those are looked at."""
+        def find() -> list[Case]:
+            out = [c for c in self._never_closed if c.received_at < t]  # type: ignore[operator]
+            for k, closed in self._closed.items():
+                if k >= t >> MONTH_BITS:
+                    out += [c for c in closed if (r := c.received_at) is not None and r < t and c.stages[_CLOSED_AT] >= t]
+            return out
+        return self._remember("open", t, find)  # type: ignore[no-any-return]
+
+    @cached_property
+    def open_overdue(self) -> list[Deadline]:
+        """Every deadline still not done at the as-of time, whatever month it fell due."""
+        return [_deadline((c, STAGES[i], c.stage(STAGES[i]))) for c, bits in self._overdue for i in _stages_in(bits)]
 
     def months(self) -> list[Month]:
         """Months with any complaint received, oldest first."""
@@ -290,20 +478,6 @@ class CaseIndex:
 # --------------------------------------------------------------------------- primitives
 def rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
-
-
-def on_time_rate_of(deadlines: Iterable[Deadline]) -> float | None:
-    met = missed = 0
-    for d in deadlines:
-        if d.fact.status in MET:
-            met += 1
-        elif d.fact.status in MISSED:
-            missed += 1
-    return rate(met, met + missed)
-
-
-def late_complaints_of(deadlines: Iterable[Deadline]) -> int:
-    return len({id(d.case) for d in deadlines if d.fact.status in MISSED})
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -317,12 +491,6 @@ def p90(values: Sequence[float]) -> float | None:
     return sorted(values)[math.ceil(0.9 * len(values)) - 1]
 
 
-def open_at(cases: Iterable[Case], t: datetime) -> list[Case]:
-    """Handled complaints received before ``t`` and not closed by then."""
-    return [c for c in cases if c.handled and c.received_at is not None and c.received_at < t
-            and (c.closed_at is None or c.closed_at >= t)]
-
-
 def age_bucket(days: int) -> int:
     for i, (lo, hi) in enumerate(AGE_BUCKETS):
         if days >= lo and (hi is None or days <= hi):
@@ -333,26 +501,21 @@ def age_bucket(days: int) -> int:
 def backlog_ages(ix: CaseIndex, m: Month) -> list[int]:
     """Carried-over backlog by age at the start of the month (calendar days since receipt)."""
     counts = [0] * len(AGE_BUCKETS)
-    for c in ix.open_at(m.start):
+    for c in ix.open_at(month_start(m)):
         assert c.received_at is not None
-        counts[age_bucket((m.start - c.received_at).days)] += 1
+        counts[age_bucket((m.start - time_of(c.received_at)).days)] += 1
     return counts
 
 
 def durations(ix: CaseIndex, m: Month, stage: str, unit: str | None = None) -> list[float]:
     """Times taken by the stage for complaints that completed it in the month, in ``unit``
-    (default: the unit most of the stage's policy rules use)."""
+    (default: the unit most of the stage's policy rules use), shortest first."""
     if unit is None:
         units = ix.units.get(stage, [])
         if not units:
             return []
         unit = units[0]
-    return [d.fact.took for d in ix.done(m) if d.stage == stage and d.fact.unit == unit
-            and d.fact.took is not None]
-
-
-def stage_deadlines(ix: CaseIndex, m: Month, stage: str) -> list[Deadline]:
-    return [d for d in ix.due(m) if d.stage == stage]
+    return ix.took(m).get((stage, unit), [])
 
 
 # --------------------------------------------------------------------------- registry
@@ -405,7 +568,7 @@ def _received(ix: CaseIndex, m: Month) -> list[Case]:
 
 
 def _handled(ix: CaseIndex, m: Month) -> list[Case]:
-    return [c for c in _received(ix, m) if c.handled]
+    return ix.handled(m)
 
 
 @metric("received", "受理件数", "Complaints received", "count",
@@ -466,8 +629,8 @@ def closed(ix: CaseIndex, m: Month) -> float | None:
          "closed by the end of the month."),
         ("受理时间在本月；结案须在月末之前", "Time received falls in the month; closed before the month ended"))
 def closure_rate(ix: CaseIndex, m: Month) -> float | None:
-    cases = _handled(ix, m)
-    return rate(sum(1 for c in cases if c.closed_at is not None and c.closed_at < m.end), len(cases))
+    cases, end = _handled(ix, m), month_end(m)
+    return rate(sum(1 for c in cases if (t := c.closed_at) is not None and t < end), len(cases))
 
 
 @metric("open_end", "月末未结案", "Open at month end", "count",
@@ -476,7 +639,7 @@ def closure_rate(ix: CaseIndex, m: Month) -> float | None:
          "(earlier months' included)."),
         ("月末时点", "The end of the month"))
 def open_end(ix: CaseIndex, m: Month) -> float | None:
-    return len(ix.open_at(m.end))
+    return len(ix.open_at(month_end(m)))
 
 
 @metric("backlog_in", "上月结转未结案", "Backlog carried over", "count",
@@ -485,7 +648,7 @@ def open_end(ix: CaseIndex, m: Month) -> float | None:
          "of the month in calendar days since receipt: 0–3, 4–7, 8–14, 15 and more."),
         ("月初时点", "The start of the month"))
 def backlog_in(ix: CaseIndex, m: Month) -> float | None:
-    return len(ix.open_at(m.start))
+    return len(ix.open_at(month_start(m)))
 
 
 @metric("on_time_rate", "处理及时率", "On-time rate", "rate",
@@ -496,7 +659,8 @@ def backlog_in(ix: CaseIndex, m: Month) -> float | None:
          "time, is missed; deadlines not yet due at the as-of time are left out."),
         DUE)
 def on_time_rate(ix: CaseIndex, m: Month) -> float | None:
-    return on_time_rate_of(ix.due(m))
+    met, missed, _ = ix.tally(m)
+    return rate(met, met + missed)
 
 
 @metric("late_complaints", "逾期件数", "Complaints with a missed deadline", "count",
@@ -505,7 +669,7 @@ def on_time_rate(ix: CaseIndex, m: Month) -> float | None:
          "done by the as-of time)."),
         DUE)
 def late_complaints(ix: CaseIndex, m: Month) -> float | None:
-    return late_complaints_of(ix.due(m))
+    return ix.tally(m)[2]
 
 
 def _duration_metric(stage: str, zh: str, en: str) -> None:
@@ -547,7 +711,8 @@ def callback_rate(ix: CaseIndex, m: Month) -> float | None:
          "counts from resolution)."),
         ("回访时限在本月", "The callback's due time falls in the month"), stage="callback")
 def callback_on_time_rate(ix: CaseIndex, m: Month) -> float | None:
-    return on_time_rate_of(stage_deadlines(ix, m, "callback"))
+    met, missed = ix.stage_tally(m, "callback")
+    return rate(met, met + missed)
 
 
 @metric("satisfaction_rate", "满意率", "Satisfaction rate", "rate",
@@ -556,8 +721,8 @@ def callback_on_time_rate(ix: CaseIndex, m: Month) -> float | None:
          "more than once in the month counts by its last callback; unreachable attempts are left out."),
         ("回访时间在本月", "Time of the callback falls in the month"))
 def satisfaction_rate(ix: CaseIndex, m: Month) -> float | None:
-    calls = ix.callbacks(m)
-    return rate(sum(1 for _, outcome, _ in calls if outcome == "satisfied"), len(calls))
+    outcomes = list(map(_SECOND, ix.callbacks(m)))
+    return rate(outcomes.count("satisfied"), len(outcomes))
 
 
 @metric("average_score", "平均评分", "Average score", "score",
@@ -603,10 +768,6 @@ class GroupRow(NamedTuple):
     late: int
 
 
-def group_key(c: Case, dimension: str) -> str | None:
-    return getattr(c, dimension)
-
-
 def breakdown(ix: CaseIndex, m: Month, dimension: str, order: Sequence[str] = ()) -> list[GroupRow]:
     """Received (this and last month), on-time rate and missed-deadline complaints per value.
 
@@ -614,16 +775,17 @@ def breakdown(ix: CaseIndex, m: Month, dimension: str, order: Sequence[str] = ()
     ``on_time_rate`` and ``late_complaints`` metrics restricted to the value's complaints.
     Values in ``order`` come first, in that order, even when zero; the rest by count.
     """
-    now = Counter(group_key(c, dimension) for c in _received(ix, m))
-    before = Counter(group_key(c, dimension) for c in _received(ix, m.shift(-1)))
-    due: dict[str | None, list[Deadline]] = defaultdict(list)
-    for d in ix.due(m):
-        due[group_key(d.case, dimension)].append(d)
+    key = attrgetter(dimension)
+    now = Counter(map(key, _received(ix, m)))
+    before = Counter(map(key, _received(ix, m.shift(-1))))
+    due = ix.due(m)  # per complaint, not per deadline: a value's rate is its complaints' sums
+    values = list(map(key, due.cases))
+    met, missed = _sum_by(values, due.met), _sum_by(values, due.missed)
+    late = Counter(compress(values, due.missed))
     keys: list[str | None] = list(order)
-    rest = {k for k in (*now, *before, *due) if k not in keys}
+    rest = {k for k in (*now, *before, *values) if k not in keys}
     keys += sorted(rest, key=lambda k: (k is None, -now[k], -before[k], str(k)))
-    return [GroupRow(k, now[k], before[k], on_time_rate_of(due.get(k, ())), late_complaints_of(due.get(k, ())))
-            for k in keys]
+    return [GroupRow(k, now[k], before[k], rate(met[k], met[k] + missed[k]), late[k]) for k in keys]
 
 
 class StageRow(NamedTuple):
@@ -643,22 +805,23 @@ def stage_table(ix: CaseIndex, m: Month) -> list[StageRow]:
     """
     rows = []
     for stage in STAGES:
-        dl = stage_deadlines(ix, m, stage)
-        met = sum(1 for d in dl if d.fact.status in MET)
+        met, missed = ix.stage_tally(m, stage)
+        n = met + missed
         units = ix.units.get(stage, []) or [None]
         for i, unit in enumerate(units):
             took = durations(ix, m, stage, unit) if unit else []
             first = i == 0
-            rows.append(StageRow(stage, len(dl) if first else 0, met if first else 0,
-                                 on_time_rate_of(dl) if first else None, median(took), p90(took), unit))
+            rows.append(StageRow(stage, n if first else 0, met if first else 0,
+                                 rate(met, n) if first else None, median(took), p90(took), unit))
     return rows
 
 
 def overdue_detail(ix: CaseIndex, m: Month) -> list[Deadline]:
     """The overdue list (超时上报表): deadlines due in the month and missed, plus earlier ones still not
     done at the as-of time; major first, then the earliest due."""
-    rows = [d for d in ix.due(m) if d.fact.status in MISSED]
-    rows += [d for d in ix.open_overdue if d.fact.due is not None and d.fact.due < m.start]
+    rows = list(ix.missed(m))
+    start = month_start(m)
+    rows += [d for d in ix.open_overdue if d.fact.due is not None and d.fact.due < start]
     rank = {"major": 0, "important": 1, "general": 2}
     rows.sort(key=lambda d: (rank.get(d.case.severity or "", 3), d.fact.due, d.case.branch, d.case.no or ""))
     return rows

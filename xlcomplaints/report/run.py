@@ -2,7 +2,8 @@
 
 ``make_report`` reads the inputs (in parallel for a consolidation), merges them, computes
 the report, writes the workbook and — for consolidations — the state file that lets
-``update=True`` re-run one branch's month without re-reading the others.
+``update=True`` re-run one branch's month without re-reading the others (each branch's part
+of it encoded as its file arrives, while the main process would otherwise wait on the workers).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from xlcomplaints.report.consolidate import (
     read_file,
 )
 from xlcomplaints.report.history import read_history
-from xlcomplaints.report.state import load_state, save_state, state_path
+from xlcomplaints.report.state import StateWriter, load_state, state_path
 from xlcomplaints.report.summary import Branch, MonthlyReport, build
 from xlcomplaints.report.workbook import write_report
 from xlcomplaints.workbook.errors import WorkbookError
@@ -112,7 +113,9 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
         paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
         if on_start is not None:
             on_start(len(paths))
-        files = _read(paths, month, as_of, max(now, as_of), show_contacts, lang, consolidate, executor, on_file)
+        writer = StateWriter()  # a consolidation's state, written while the files are read
+        files = _read(paths, month, as_of, max(now, as_of), show_contacts, lang, consolidate, executor,
+                      _also(writer.add, on_file) if consolidate else on_file)
         lap("read")
         merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
         lap("merge")
@@ -134,9 +137,19 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
         lap("write")
         state = None
         if consolidate:
-            save_state(state := state_path(output), merged)
+            writer.save(state := state_path(output), merged)
             lap("state")
         return RunResult(report, merged, output, state, lap.times)
+
+
+def _also(first: Callable[[FileSummary], None],
+          then: Callable[[FileSummary], None] | None) -> Callable[[FileSummary], None]:
+    """``first``, then ``then`` (the caller's progress report), for each file read."""
+    def both(f: FileSummary) -> None:
+        first(f)
+        if then is not None:
+            then(f)
+    return both
 
 
 def _previous_run(output: Path, month: Month, show_contacts: bool) -> tuple[list[FileSummary], datetime, bool]:
