@@ -1,18 +1,20 @@
 """Time and peak memory of XlsxPackage on a large register, one step per fresh process.
 
 Steps (each measured in its own subprocess that first runs the steps before it):
-open; write_cells of 21 columns x all Register rows in 5,000-row chunks (datetimes, short
-CJK strings, floats, None); replace_rows of 60,000 x 14 rows on the Overdue sheet; save
-to a file. A last run ("all") measures the whole write+replace+save path against the RSS
-after open, which is the figure the memory target is about. Times leave out building the
-caller's values (the Overdue rows are built before the step, Register chunks are untimed);
-peaks include them, as a refresh holds them too.
+open; write of 21 columns x all Register rows (datetimes, short CJK strings, floats,
+None) as one write_columns call, as a refresh writes them (--held: write_cells in 5,000-row
+chunks, the path that edits a held sheet); replace_rows of 60,000 x 14 rows on the Overdue
+sheet; save to a file. write_columns and replace_rows only record the writes: their cells
+are rendered by save, so compare the "all" rows. A last run ("all") measures the whole
+write+replace+save path against the RSS after open, which is the figure the memory target
+is about. Times leave out building the caller's values (built before the step, or per
+chunk untimed); peaks include them, as a refresh holds them too.
 
 Peak RSS is ru_maxrss; before each measured step the process's high-water mark is reset
 (Linux /proc/self/clear_refs "5"), so a step's peak is not hidden by an earlier one.
 "extra" is peak minus the RSS just before the step.
 
-    python scripts/bench_package.py [--file /tmp/b50k.xlsx] [--rows 50000]
+    python scripts/bench_package.py [--file /tmp/b50k.xlsx] [--rows 50000] [--held]
         [--impl path/to/package.py]   # measure another copy of the writer (before/after)
 """
 
@@ -32,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-STEPS = ["open", "write_cells", "replace_rows", "save"]
+STEPS = ["open", "write", "replace_rows", "save"]
 CHUNK = 5_000
 FIRST_COL, N_COLS = 30, 21  # the Register's computed columns sit at the end (AD:AX)
 OVERDUE_ROWS, OVERDUE_COLS = 60_000, 14
@@ -100,12 +102,17 @@ def run_step(args: argparse.Namespace) -> dict[str, object]:
     path = work / "register.xlsx"
     shutil.copyfile(args.file, path)
     target = args.step
-    measure_from = "write_cells" if target == "all" else target
+    measure_from = "write" if target == "all" else target
     out: dict[str, object] = {"step": target}
     pkg = None
     # The caller's data, built before anything is measured (a refresh holds its plan too);
     # the Register values are built per chunk inside the step but not timed.
     rows_for_replace = overdue_rows(OVERDUE_ROWS) if target in ("replace_rows", "save", "all") else []
+    columns = list(range(FIRST_COL, FIRST_COL + N_COLS))
+    held = args.held or not hasattr(impl.XlsxPackage, "write_columns")  # an older writer
+    register_rows = {} if held or target == "open" else {
+        r: tuple(register_value(r, c) for c in columns) for r in range(2, args.rows + 2)
+    }
     making = 0.0
     try:
         for step in STEPS:
@@ -118,7 +125,9 @@ def run_step(args: argparse.Namespace) -> dict[str, object]:
                 register = pkg.sheets[0].name
                 overdue = next(s.name for s in pkg.sheets if s.name == "逾期清单")
                 n_rows = args.rows
-            elif step == "write_cells":
+            elif step == "write" and not held:
+                pkg.write_columns(register, columns, register_rows)
+            elif step == "write":
                 for start in range(2, n_rows + 2, CHUNK):
                     t1 = time.perf_counter()
                     cells = {
@@ -126,7 +135,7 @@ def run_step(args: argparse.Namespace) -> dict[str, object]:
                         for r in range(start, min(start + CHUNK, n_rows + 2))
                         for c in range(FIRST_COL, FIRST_COL + N_COLS)
                     }
-                    if target in ("write_cells", "all"):  # inside the measured window
+                    if target in ("write", "all"):  # inside the measured window
                         making += time.perf_counter() - t1
                     pkg.write_cells(register, cells)
                     del cells
@@ -153,6 +162,7 @@ def main() -> None:
     parser.add_argument("--file", default="/tmp/b50k.xlsx")
     parser.add_argument("--rows", type=int, default=50_000, help="Register data rows to write")
     parser.add_argument("--impl", help="package.py to measure instead of the installed one")
+    parser.add_argument("--held", action="store_true", help="write with write_cells (held sheet)")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
@@ -163,7 +173,7 @@ def main() -> None:
 
         print(f"building {args.file} ({args.rows} rows, ~40 s)...", flush=True)
         make_branch(Path(args.file), "BJ01", "x", n=args.rows, seed=7, mistakes=False)
-    extra = ["--impl", args.impl] if args.impl else []
+    extra = (["--impl", args.impl] if args.impl else []) + (["--held"] if args.held else [])
     print(f"{'step':<13}{'seconds':>9}{'peak MiB':>10}{'before':>9}{'extra':>9}{'after':>9}")
     for step in [*STEPS, "all"]:
         cmd = [sys.executable, __file__, "--step", step, "--file", args.file,

@@ -963,3 +963,256 @@ def test_large_patched_sheet_streams_and_round_trips_through_calamine(tmp_path: 
     for name in untouched:
         assert part(saved, name) == part(original, name)
     assert os.path.getsize(path) < len(original) * 3
+
+
+# --------------------------------------------------------------------------- streamed writes
+# write_columns and replace_rows are recorded and applied while the sheet streams out on
+# save. They must give exactly what write_cells (a held sheet) gives, and fall back to it
+# for what the streamed way does not take (a formula where we write, rows without r=...).
+def held(pkg: XlsxPackage, *sheets: str) -> XlsxPackage:
+    """pkg with these sheets edited the held way, as write_cells edits them."""
+    for name in sheets:
+        pkg._worksheet(name)
+    return pkg
+
+
+def as_cells(columns: list[int], rows: dict[int, tuple[object, ...]]) -> dict[tuple[int, int], object]:
+    return {(r, c): v for r, values in rows.items() for c, v in zip(columns, values, strict=True)}
+
+
+def write_both(data: bytes, sheet: str, columns: list[int], rows: dict[int, tuple[object, ...]]) -> tuple[XlsxPackage, XlsxPackage]:
+    """The same write streamed (write_columns) and held (write_cells, in 5,000-row chunks)."""
+    streamed = XlsxPackage.open(data)
+    streamed.write_columns(sheet, columns, rows)
+    eager = XlsxPackage.open(data)
+    order = sorted(rows)
+    for start in range(0, len(order), 5_000):
+        eager.write_cells(sheet, as_cells(columns, {r: rows[r] for r in order[start : start + 5_000]}))
+    return streamed, eager
+
+
+def assert_same(streamed: XlsxPackage, eager: XlsxPackage) -> bytes:
+    assert streamed.changed_parts() == eager.changed_parts()
+    data = streamed.to_bytes()
+    assert data == eager.to_bytes()
+    return data
+
+
+def real_columns(sheet_xml: bytes) -> tuple[list[int], list[int]]:
+    """Rows of a sheet, and columns to write: two past its last one and B (not ascending)."""
+    root = etree.fromstring(sheet_xml)
+    rows = [int(r.get("r")) for r in root.iter(f"{MAIN}row")]
+    cols = [package_module._parse_ref(c.get("r"))[1] for c in root.iter(f"{MAIN}c") if c.get("r")]
+    last = max(cols, default=2)
+    return rows, [max(last, 2) + 3, max(last, 2) + 1, 2]
+
+
+def rerun_values(r: int, shift: int) -> tuple[object, ...]:
+    base = dt.datetime(2026, 1, 5, 9) + dt.timedelta(hours=r + shift)
+    return (base, None if (r + shift) % 4 == 0 else ["已逾期", "按时完成"][(r + shift) % 2],
+            (r * 7 + shift) % 11 / 4 if r % 3 else None)  # fmt: skip
+
+
+@pytest.mark.parametrize("src", FILES, ids=lambda p: p.name)
+def test_write_columns_equals_write_cells_on_real_excel(src: Path) -> None:
+    """First write and a rerun over it, on every fixture's first worksheet: same bytes."""
+    original = src.read_bytes()
+    first = next(s for s in XlsxPackage.open(original).sheets if s.kind == "worksheet")
+    rows, columns = real_columns(part(original, first.part))
+    targets = rows[:80] + [max(rows, default=1) + 2]
+    streamed, eager = write_both(original, first.name, columns, {r: rerun_values(r, 0) for r in targets})
+    data = assert_same(streamed, eager)
+    # A rerun with other values (some cells emptied, some filled) over the cells written.
+    streamed, eager = write_both(data, first.name, columns, {r: rerun_values(r, 1) for r in targets})
+    data = assert_same(streamed, eager)
+    grid = calamine_grid(data, first.name)
+    for r in targets:
+        for c, want in zip(columns, rerun_values(r, 1), strict=True):
+            if want is not None:
+                check_value(grid_value(grid, r, c), want)
+    load_openpyxl(data)
+
+
+def test_write_columns_over_a_formula_falls_back_to_the_held_sheet() -> None:
+    """C3 anchors a shared formula: the write is applied as write_cells applies it."""
+    src = (REAL / "NewStyleConditionalFormattings.xlsx").read_bytes()
+    rows = {3: ("manual", 1.5), 4: (None, 2.5), 30: ("new", None)}
+    streamed, eager = write_both(src, "CF", [3, 30], rows)
+    assert_same(streamed, eager)
+    assert "xl/worksheets/sheet1.xml" in streamed._sheets  # held after the scan met the formula
+    anchor = cells_of(etree.fromstring(streamed.read_part("xl/worksheets/sheet1.xml")))["C5"].find(f"{MAIN}f")
+    assert dict(anchor.attrib) == {"t": "shared", "si": "1", "ref": "C5:C17"}
+
+
+@pytest.mark.parametrize("comment", ["", "<!-- written by hand -->"])
+def test_write_columns_on_a_sheet_without_refs_falls_back(comment: str, tmp_path: Path) -> None:
+    path = tmp_path / "hand.xlsx"
+    make_register(path)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(buf, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = PRETTY.format(comment=comment).encode()
+            zout.writestr(info, data)
+    streamed, eager = write_both(buf.getvalue(), "登记", [2, 4], {2: ("新", 1), 4: (None, dt.date(2024, 1, 1))})
+    assert_same(streamed, eager)
+
+
+def test_several_writes_on_one_sheet_apply_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "register.xlsx"
+    make_register(path)
+    src = path.read_bytes()
+    writes = [([5, 6], {2: ("a", 1), 3: ("b", None), 6: (None, 2)}),
+              ([6, 7], {2: (3, "c"), 4: ("d", None), 6: (None, None)}),
+              ([5], {3: (None,), 9: ("e",)})]  # fmt: skip
+    streamed, eager = XlsxPackage.open(src), XlsxPackage.open(src)
+    for columns, rows in writes:
+        streamed.write_columns("登记", columns, rows)
+        eager.write_cells("登记", as_cells(columns, rows))
+    assert_same(streamed, eager)
+    streamed.write_cells("登记", {(2, 1): "after"})  # applies the recorded writes to a held sheet first
+    eager.write_cells("登记", {(2, 1): "after"})
+    assert_same(streamed, eager)
+    streamed, eager = XlsxPackage.open(src), held(XlsxPackage.open(src), "登记")
+    streamed.replace_rows("登记", 3, [["x", 1]])
+    streamed.write_columns("登记", [2], {2: ("y",), 3: ("z",)})  # over rows replace_rows wrote
+    eager.replace_rows("登记", 3, [["x", 1]])
+    eager.write_cells("登记", {(2, 2): "y", (3, 2): "z"})
+    assert_same(streamed, eager)
+
+
+def test_write_columns_checks_before_recording(tmp_path: Path) -> None:
+    path = tmp_path / "register.xlsx"
+    make_register(path)
+    pkg = XlsxPackage.open(path)
+    for columns, rows, error in [
+        ([5, 6], {2: ("ok", object())}, TypeError),
+        ([5, 6], {2: ("ok", float("inf"))}, ValueError),
+        ([5, 6], {2: ("ok", dt.datetime(1899, 12, 1))}, ValueError),
+        ([5, 6], {2: ("ok",)}, ValueError),  # one value for two columns
+        ([5, 5], {2: ("ok", "ok")}, ValueError),
+        ([5, 16385], {2: ("ok", 1)}, ValueError),
+        ([5], {0: ("ok",)}, ValueError),
+    ]:
+        with pytest.raises(error):
+            pkg.write_columns("登记", columns, rows)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        pkg.replace_rows("登记", 2, [["ok"], ["x" * 32768]])
+    assert pkg.changed_parts() == set() and not pkg._streams
+    pkg.write_columns("登记", [5], {})
+    pkg.write_columns("登记", [5], {2: (None,), 40: (None,)})  # clears nothing: no change
+    assert pkg.changed_parts() == set()
+    pkg.write_columns("登记", [5], iter([(2, ["ok"])]))  # pairs and lists are taken too
+    assert grid_value(calamine_grid(pkg.to_bytes(), "登记"), 2, 5) == "ok"
+
+
+def big_values(r: int, shift: int) -> tuple[object, ...]:
+    return tuple(computed(r + shift, c) for c in range(13, 19))
+
+
+def test_streamed_writes_at_scale_equal_held_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """12,000 rows: many inflated pieces, output chunks and write_cells batches; first run,
+    a rerun with changes (and a clerk's cell right of the computed ones), an idempotent rerun."""
+    n = 12_000
+    path = tmp_path / "big.xlsx"
+    make_big_register(path, n)
+    original = path.read_bytes()
+    columns = list(range(13, 19))
+    rows = {r: big_values(r, 0) for r in range(2, n + 2)}
+    streamed, eager = write_both(original, "登记", columns, rows)
+    overdue = [(f"BJ-{i:06d}", "已逾期", dt.date(2026, 3, 1) + dt.timedelta(days=i % 40), i % 9 or None)
+               for i in range(7_000)]  # fmt: skip
+    streamed.replace_rows("逾期", 2, overdue)
+    held(eager, "逾期").replace_rows("逾期", 2, overdue)
+
+    tracemalloc.start()
+    try:
+        with open(tmp_path / "streamed.xlsx", "wb") as fh:
+            streamed.write_to(fh)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    first = assert_same(streamed, eager)
+    assert (tmp_path / "streamed.xlsx").read_bytes() == first
+    sheet_size = len(part(first, "xl/worksheets/sheet1.xml"))
+    assert peak < sheet_size / 2  # a few chunks in flight and caches, not the sheet
+    grid = calamine_grid(first, "登记")
+    assert len(grid) == n + 1
+    for r in (2, 777, n + 1):
+        for c, want in zip(columns, rows[r], strict=True):
+            check_value(grid_value(grid, r, c), "" if want is None else want)
+
+    # A rerun: other values over the cells written, and a cell a clerk added at column 20.
+    clerk = XlsxPackage.open(first)
+    clerk.write_cells("登记", {(r, 20): "备注" for r in range(2, n + 2, 97)})
+    again = clerk.to_bytes()
+    rows = {r: big_values(r, 1 if r % 5 else 0) for r in range(2, n + 2)}
+    streamed, eager = write_both(again, "登记", columns, rows)
+    second = assert_same(streamed, eager)
+    assert calamine_grid(second, "登记")[98][19] == "备注"  # row 99
+
+    # The same values again: nothing changes, and nothing is rendered to find that out.
+    def no_render(self: object) -> None:
+        raise AssertionError("a sheet was rendered")
+
+    monkeypatch.setattr(package_module._Streamed, "chunks", no_render)
+    pkg = XlsxPackage.open(second)
+    pkg.write_columns("登记", columns, rows)
+    assert pkg.changed_parts() == set() and pkg.to_bytes() == second
+
+
+ODD_HEAD = ('<?xml version="1.0" encoding="{enc}" standalone="yes"?>\n<worksheet xmlns="http://schemas.'
+            'openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:C5"/><cols><col min="5" max="6" '
+            'width="12" style="1" customWidth="1"/></cols>')  # fmt: skip
+ODD_SHEETS = {
+    # As Excel writes rows, with a row-styled row (customFormat), an empty <row/>, a row
+    # without spans, and a row whose written cells a run before left (one of them cleared).
+    "excel-like": '<sheetData><row r="1" spans="1:3"><c r="A1" t="inlineStr"><is><t>h</t></is></c></row>'
+                  '<row r="2" spans="1:3"><c r="A2"><v>1</v></c><c r="C2"><v>3</v></c></row>'
+                  '<row r="3" spans="1:3" s="1" customFormat="1"><c r="B3" s="1"><v>2</v></c></row>'
+                  '<row r="4"/><row r="5"><c r="A5"><v>5</v></c><c r="E5" s="1"><v>7</v></c>'
+                  '<c r="F5" s="1"/></row></sheetData>',
+    "r-not-first": '<sheetData><row spans="1:3" r="1"><c r="A1"><v>1</v></c></row><row r="2" spans="1:3">'
+                   '<c r="A2"><v>1</v></c></row></sheetData>',
+    "out-of-order": '<sheetData><row r="2"><c r="A2"><v>2</v></c></row><row r="1"><c r="A1"><v>1</v>'
+                    '</c></row></sheetData>',
+    "empty": "<sheetData/>",
+    "extLst-in-row": '<sheetData><row r="2"><c r="A2"><v>1</v></c><extLst><ext uri="x"/></extLst></row>'
+                     "</sheetData>",
+    "whitespace": '<sheetData>\n <row r="2">\n  <c r="A2"><v>1</v></c>\n  <c r="E2"><v>4</v></c>\n </row>\n'
+                  "</sheetData>",
+}
+ODD_TAIL = '<autoFilter ref="A1:C1"/><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
+
+
+@pytest.mark.parametrize("enc", ["UTF-8", "ISO-8859-1"])
+@pytest.mark.parametrize("kind", sorted(ODD_SHEETS))
+def test_streamed_writes_on_odd_sheets_equal_held_ones(kind: str, enc: str, tmp_path: Path) -> None:
+    path = tmp_path / "register.xlsx"
+    make_register(path)
+    xml = (ODD_HEAD.format(enc=enc) + ODD_SHEETS[kind] + ODD_TAIL).encode("utf-8" if enc == "UTF-8" else "latin-1")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, xml if info.filename == "xl/worksheets/sheet1.xml" else zin.read(info))
+    src = buf.getvalue()
+    rows: dict[int, tuple[object, ...]] = {r: (None, None) for r in range(1, 10)}  # rows no longer records
+    text = "新" if enc == "UTF-8" else "caf\xe9"  # what the sheet's encoding can hold
+    rows |= {2: (text, 2.5), 3: (dt.date(2024, 1, 1), None), 4: (True, "x"), 5: (None, 8), 7: (text, None), 9: (None, 1)}
+    streamed, eager = write_both(src, "登记", [6, 5], rows)
+    data = assert_same(streamed, eager)
+    if kind == "excel-like" and enc == "UTF-8":
+        assert "xl/worksheets/sheet1.xml" not in streamed._sheets  # streamed, not held
+        assert streamed.changed_parts() == {"xl/worksheets/sheet1.xml"}
+    # The rerun over what the first write left, and replace_rows from row 3.
+    streamed, eager = write_both(data, "登记", [5, 6], {r: (v[1], v[0]) for r, v in rows.items()})
+    assert_same(streamed, eager)
+    streamed, eager = XlsxPackage.open(src), held(XlsxPackage.open(src), "登记")
+    for pkg in (streamed, eager):
+        pkg.replace_rows("登记", 3, [["a", None, 1], [None, None], [None, dt.date(2024, 2, 2)]])
+    assert_same(streamed, eager)
+    streamed, eager = XlsxPackage.open(src), held(XlsxPackage.open(src), "登记")
+    for pkg in (streamed, eager):
+        pkg.replace_rows("登记", 1, [])
+    assert_same(streamed, eager)

@@ -13,6 +13,7 @@ from xlcomplaints.core.models import Complaint
 from xlcomplaints.core.problems import Level
 from xlcomplaints.flows import check
 from xlcomplaints.spec import branch as B
+from xlcomplaints.workbook import file as file_module
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import read_branch
@@ -192,8 +193,12 @@ def test_settings_are_validated_like_any_sheet(branch) -> None:
     assert all(r.stage != "acknowledge" for r in read.data.settings.policy)
 
 
-def test_rows_stream_from_a1_whatever_the_used_range(tmp_path: Path) -> None:
-    """calamine starts at the first used cell; the port still numbers rows and columns from A1."""
+@pytest.mark.parametrize("large", [False, True], ids=["small", "large-sheet-path"])
+def test_rows_stream_from_a1_whatever_the_used_range(tmp_path: Path, monkeypatch, large: bool) -> None:
+    """calamine starts at the first used cell; the port still numbers rows and columns from A1.
+    A large sheet takes another path (memory handed back after its last row): same rows."""
+    if large:
+        monkeypatch.setattr(file_module, "LARGE_SHEET_CELLS", 1)
     path = tmp_path / "offset.xlsx"
     wb = openpyxl.Workbook()
     wb.active["C3"] = "x"
@@ -202,6 +207,17 @@ def test_rows_stream_from_a1_whatever_the_used_range(tmp_path: Path) -> None:
     rows = list(FileWorkbook(path).rows(wb.active.title))
     assert len(rows) == 4 and rows[2][2] == "x" and rows[3][3] == 5
     assert all(v in (None, "") for v in rows[0]) and len(rows[0]) == 4
+
+
+def test_a_large_register_reads_the_same(branch, monkeypatch) -> None:
+    path = branch(register=[{"received_at": f"2026-11-0{1 + i % 9} 10:00", "channel": "电话", "customer": f"客户{i}",
+                             "category": "其他", "severity": "一般", "validity": "有效", "content": "x"}
+                            for i in range(30)])
+    small = read_branch(FileWorkbook(path))
+    monkeypatch.setattr(file_module, "LARGE_SHEET_CELLS", 1)
+    large = read_branch(FileWorkbook(path))
+    assert large.data == small.data and len(large.data.complaints) == 30
+    assert large.problems == small.problems
 
 
 @pytest.mark.parametrize("model_name", ["Complaint", "TrackingStep", "CallbackAttempt", "CalendarEntry"])

@@ -128,6 +128,30 @@ def blocks(cells: Mapping[tuple[int, int], CellValue]) -> list[Block]:
     return out
 
 
+BLOCK_ROWS = 5_000  # rows per Range.Value transfer of a column write
+
+
+def column_blocks(columns: Sequence[int], rows: Mapping[int, Sequence[CellValue]]) -> list[Block]:
+    """The rectangles of a column write: runs of consecutive rows (at most BLOCK_ROWS, so
+    each transfer stays moderate) by runs of adjacent columns. A refresh's computed
+    columns over every Register row are a block per BLOCK_ROWS rows."""
+    order = sorted(range(len(columns)), key=columns.__getitem__)
+    col_runs: list[list[int]] = []  # positions in a row's values, by adjacent columns
+    for i in order:
+        if col_runs and columns[i] == columns[col_runs[-1][-1]] + 1:
+            col_runs[-1].append(i)
+        else:
+            col_runs.append([i])
+    row_runs: list[list[int]] = []
+    for r in sorted(rows):
+        if row_runs and r == row_runs[-1][-1] + 1 and len(row_runs[-1]) < BLOCK_ROWS:
+            row_runs[-1].append(r)
+        else:
+            row_runs.append([r])
+    return [(run[0], columns[cols[0]], [[rows[r][i] for i in cols] for r in run])
+            for run in row_runs for cols in col_runs]
+
+
 def _same(a: object, b: object) -> bool:
     """Would writing ``b`` over ``a`` (as read back from Excel) change what the cell holds?"""
     if a == "":
@@ -299,10 +323,18 @@ class XlwingsWorkbook:
 
     def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
         """One call per block of cells whose values differ from what the sheet shows."""
-        if not cells:
-            return
+        if cells:
+            self._write_blocks(sheet, blocks(cells))
+
+    def write_columns(self, sheet: str, columns: Sequence[int], rows: Mapping[int, Sequence[CellValue]]) -> None:
+        """As write_cells, in blocks of rows by adjacent columns (``column_blocks``)."""
+        if rows and columns:
+            self._write_blocks(sheet, column_blocks(list(columns), rows))
+
+    def _write_blocks(self, sheet: str, todo_blocks: list[Block]) -> None:
+        """Write the blocks whose values differ from what the sheet shows, unprotecting once."""
         self.values(sheet)  # to skip unchanged blocks; cached after the flow's read
-        todo = [b for b in blocks(cells) if not all(
+        todo = [b for b in todo_blocks if not all(
             _same(self._current(sheet, b[0] + i, b[1] + j), v)
             for i, row in enumerate(b[2]) for j, v in enumerate(row))]
         if not todo:

@@ -1,15 +1,17 @@
 """The file adapter of the workbook port: an .xlsx/.xlsm on disk.
 
 Reads values with python-calamine (fast, independent of our writer) and writes through
-``XlsxPackage``, which patches only the parts we own. The file is read once; saving
-refuses when Excel holds it open or it changed since it was read.
+``XlsxPackage``, which patches only the parts we own. Saving refuses when Excel holds
+the file open or it changed since it was first read.
 """
 
 from __future__ import annotations
 
+import ctypes
 import io
+import sys
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import python_calamine
@@ -47,8 +49,46 @@ def sniff(path: Path, data: bytes) -> None:
         raise WorkbookError("file.not_workbook", path=label)
 
 
+#: A sheet this large (rows × columns) is a register of tens of thousands of rows.
+LARGE_SHEET_CELLS = 1_000_000
+
+
+def _then_release(sheet: python_calamine.CalamineSheet, rows: Iterator[list[object]],
+                  left: int) -> Iterator[list[object]]:
+    """The rows, then the sheet let go and its memory handed back to the system.
+
+    calamine holds a whole sheet while it is read (about 120 MiB for a refreshed 50,000-row
+    register). Freed, that memory stays with the C allocator, where the Python objects made
+    next cannot use it; returning it keeps a large refresh's peak within its budget.
+    """
+    pad = [None] * left
+    for row in rows:
+        yield pad + row if left else row
+    del sheet, rows
+    release_freed_memory()
+
+
+def _libc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None
+
+
+_MALLOC_TRIM = _libc_trim()
+
+
+def release_freed_memory() -> None:
+    """glibc's ``malloc_trim``: give freed heap pages back to the system; elsewhere nothing."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
 class FileWorkbook:
-    """A workbook file, read once into memory; writes collect until ``save``."""
+    """A workbook file: its package in memory, its values read by calamine sheet by sheet;
+    writes collect until ``save``."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -59,11 +99,36 @@ class FileWorkbook:
         sniff(self.path, data)
         try:
             self._package = XlsxPackage.open(data)
-            self._calamine = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            self._calamine: python_calamine.CalamineWorkbook | None = self._open_reader()
         except WorkbookError:
             raise
         except Exception as e:  # any parser failure on a damaged part: say so, no traceback
             raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{type(e).__name__}: {e}") from e
+
+    def _open_reader(self) -> python_calamine.CalamineWorkbook:
+        """calamine reads the file itself, a sheet when asked: no second copy of the file in
+        memory (tens of MiB for a large register). Should the file change meanwhile, the save
+        refuses (it compares with the stamp taken first)."""
+        return python_calamine.CalamineWorkbook.from_path(str(self.path))
+
+    def _reader(self) -> python_calamine.CalamineWorkbook:
+        if self._calamine is None:  # closed by a save: read what was saved
+            self._calamine = self._open_reader()
+        return self._calamine
+
+    def _changed_on_disk(self) -> bool:
+        try:
+            now = stamp_file(self.path)
+        except OSError:
+            return True
+        return (now.size, now.sha256) != (self._stamp.size, self._stamp.sha256)
+
+    def _close_reader(self) -> None:
+        """Let go of the file before it is replaced (Windows refuses to replace a file held open
+        without delete sharing; calamine's Rust handle shares it, but nothing is left to chance)."""
+        if self._calamine is not None:
+            self._calamine.close()
+            self._calamine = None
 
     @property
     def label(self) -> str:
@@ -91,11 +156,15 @@ class FileWorkbook:
         to keep column numbers true. Unpadded, calamine's own iterator is handed out.
         """
         try:
-            data = self._calamine.get_sheet_by_name(sheet)
+            data = self._reader().get_sheet_by_name(sheet)
             left = data.start[1] if data.height else 0
             rows: Iterator[list[object]] = data.iter_rows()
         except Exception as e:
+            if self._changed_on_disk():  # saved over since we opened it: say that, not "corrupt"
+                raise WorkbookError("file.changed", path=self.path.name) from e
             raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{sheet}: {e}") from e
+        if data.height * data.width >= LARGE_SHEET_CELLS:
+            return _then_release(data, rows, left)
         if not left:
             return rows
         pad = [None] * left
@@ -105,7 +174,13 @@ class FileWorkbook:
         if cells:
             self._package.write_cells(sheet, cells)
 
+    def write_columns(self, sheet: str, columns: Sequence[int], rows: Mapping[int, Sequence[CellValue]]) -> None:
+        """Recorded by the package and rendered as the sheet streams out on save."""
+        if rows:
+            self._package.write_columns(sheet, columns, rows)
+
     def replace_rows(self, sheet: str, first_row: int, rows: Sequence[Sequence[CellValue]]) -> None:
+        """Recorded like write_columns: the rows are rendered as the sheet streams out on save."""
         self._package.replace_rows(sheet, first_row, rows)
 
     def save(self, target: str | Path | None = None) -> bool:
@@ -113,6 +188,8 @@ class FileWorkbook:
         dest = Path(target) if target else self.path
         if not self._package.changed_parts() and dest == self.path:
             return False
+        if dest == self.path:
+            self._close_reader()
         try:
             # Streamed into the temporary file: the new package is never whole in memory.
             atomic_write_stream(dest, self._package.write_to,

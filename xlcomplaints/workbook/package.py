@@ -7,9 +7,14 @@ and copies every other zip entry as its original raw record (local header, compr
 bytes, data descriptor) in the original order, so untouched parts stay byte-identical.
 
 Registers run to tens of thousands of rows, so memory is kept near the size of what
-changes: a patched sheet keeps its original bytes once, untouched rows are never copied
-or decoded, edited rows are stored as splices (original byte ranges + new bytes), and
-saving streams the zip into the output file, deflating the sheet as it is rendered.
+describes the change. Writes across a whole sheet (write_columns: a refresh's computed
+columns; replace_rows: the Overdue list) are only recorded, as tuples of the caller's
+values, and applied while the sheet's original bytes are inflated and streamed out on
+save: a row that gains cells at its end is never split into cells, a rerun's row is
+compared and rewritten as bytes, only odd rows are parsed. write_cells (and what the
+streamed way does not take: formulas where we write, rows out of order...) edits a held
+sheet: its original bytes once, edited rows as splices (original byte ranges + new
+bytes). Saving streams the zip into the output file, deflating each part as it is made.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote
@@ -172,6 +178,33 @@ def _encode(value: CellValue, date1904: bool) -> _Encoded:
     raise TypeError(f"unsupported cell value type: {type(value).__name__}")
 
 
+_LOWEST = {False: dt.datetime(1900, 1, 1), True: dt.datetime(1904, 1, 1)}  # serial 1 and 0
+
+
+def _check_row(values: Sequence[CellValue], date1904: bool) -> int:
+    """Check values as _encode would (raising its errors) without encoding them.
+
+    Returns a mask with bit i set where values[i] is not None. Only the common exact types
+    are checked inline; anything else goes through _encode.
+    """
+    mask, lowest = 0, _LOWEST[date1904]
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        mask |= 1 << i
+        kind = type(value)
+        if (
+            (kind is str and len(value) <= MAX_TEXT and (value.isascii() or not _SURROGATE.search(value)))  # type: ignore[arg-type,union-attr]
+            or (kind is float and math.isfinite(value))  # type: ignore[arg-type]
+            or (kind is dt.datetime and value.tzinfo is None and value >= lowest)  # type: ignore[union-attr,operator]
+            or kind is int
+            or kind is bool
+        ):
+            continue
+        _encode(value, date1904)
+    return mask
+
+
 def _ref(col: int, row: int) -> str:
     return f"{_COL_NAMES[col]}{row}"
 
@@ -259,59 +292,56 @@ class _TooLarge(Exception):
 
 
 def _deflate(chunks: _Chunks, out: BinaryIO) -> tuple[int, int, int]:
-    """Deflate chunks into out as they come; returns (crc, size, compressed size)."""
+    """Deflate chunks into out as they come; returns (crc, size, compressed size).
+
+    With a spare core a chunk is deflated on a helper thread while the next one is made:
+    zlib lets go of the GIL and rendering rows holds it, so the two overlap. One chunk is
+    in flight at a time (the compressor is never used by two threads at once).
+    """
     packer = zlib.compressobj(3, zlib.DEFLATED, -15)  # 3x faster than 6, ~10% larger
     crc = size = packed = 0
-    for chunk in chunks:
-        crc = zlib.crc32(chunk, crc)
-        size += len(chunk)
-        body = packer.compress(chunk)
-        if body:
-            out.write(body)
-            packed += len(body)
-    body = packer.flush()
+    pool = ThreadPoolExecutor(max_workers=1) if (os.cpu_count() or 1) > 1 else None
+    pending: Future[bytes] | None = None
+    try:
+        for chunk in chunks:
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+            if pool is None:
+                body = packer.compress(chunk)
+            else:
+                body = pending.result() if pending is not None else b""
+                pending = pool.submit(packer.compress, chunk)  # chunks are not reused: see _Sheet
+            if body:
+                out.write(body)
+                packed += len(body)
+        body = (pending.result() if pending is not None else b"") + packer.flush()
+    finally:
+        if pool is not None:
+            pool.shutdown()
     out.write(body)
     return crc, size, packed + len(body)
 
 
-def _deflated(chunks: _Chunks) -> tuple[bytes, int, int]:
-    """Deflate chunks into memory (another part's turn to stream comes later)."""
-    buf = io.BytesIO()
-    crc, size, _ = _deflate(chunks, buf)
-    return buf.getvalue(), crc, size
-
-
-def _stream_record(
-    entry: _Entry, content: _Chunks | Future[tuple[bytes, int, int]], offset: int, out: BinaryIO
-) -> tuple[bytes, int]:
+def _stream_record(entry: _Entry, content: _Chunks, offset: int, out: BinaryIO) -> tuple[bytes, int]:
     """Write a local record for new content; returns its central record and the bytes written.
 
-    Keeps name, timestamp and attributes. Streamed content goes out behind a header with
-    zero CRC and sizes that is patched once the data is through (out must be seekable), so
-    the record is laid out exactly like one built in memory: no data descriptor.
+    Keeps name, timestamp and attributes. The content goes out behind a header with zero
+    CRC and sizes that is patched once the data is through (out must be seekable), so the
+    record is laid out exactly like one built in memory: no data descriptor.
     """
     f = _CENTRAL.unpack_from(entry.central)
     name = entry.central[46 : 46 + f[10]]
     comment = entry.central[46 + f[10] + f[11] :]
     flags = f[3] & 0x800
     header_at = out.tell()
-    if isinstance(content, Future):
-        body, crc, size = content.result()
-        packed = len(body)
-        out.write(_LOCAL.pack(b"PK\x03\x04", 20, flags, 8, f[5], f[6], crc, packed, size, len(name), 0))
-        out.write(name)
-        out.write(body)
-        del body
-    else:
-        out.write(_LOCAL.pack(b"PK\x03\x04", 20, flags, 8, f[5], f[6], 0, 0, 0, len(name), 0) + name)
-        crc, size, packed = _deflate(content, out)
+    out.write(_LOCAL.pack(b"PK\x03\x04", 20, flags, 8, f[5], f[6], 0, 0, 0, len(name), 0) + name)
+    crc, size, packed = _deflate(content, out)
     if max(size, packed, offset) >= 0xFFFFFFFF:
         raise _TooLarge
     end = out.tell()
-    if not isinstance(content, Future):
-        out.seek(header_at + 14)
-        out.write(struct.pack("<3L", crc, packed, size))
-        out.seek(end)
+    out.seek(header_at + 14)
+    out.write(struct.pack("<3L", crc, packed, size))
+    out.seek(end)
     central = _CENTRAL.pack(
         b"PK\x01\x02", f[1], 20, flags, 8, f[5], f[6], crc, packed, size,
         len(name), 0, len(comment), 0, f[14], f[15], offset,
@@ -326,43 +356,35 @@ def _write_zip(
 
     Untouched entries are copied as their raw records; if the archive cannot be copied that
     way (zip64, odd layouts) it is rewritten with zipfile, keeping names, order, timestamps
-    and content. out must be seekable (a file or BytesIO). The first replaced entry streams
-    into out; with a spare core, later ones are deflated meanwhile on a helper thread (into
-    memory: only their compressed bytes are held).
+    and content. out must be seekable (a file or BytesIO). Replaced entries stream into
+    out one after the other (each deflated as it is made, see _deflate), so only a few
+    chunks are held at a time.
     """
     origin = out.tell()
     scanned = _scan_zip(data)
     if scanned is not None:
         entries, comment = scanned
         entries = sorted(entries, key=lambda e: e.start)
-        todo = [e.name for e in entries if e.name in replaced and e.name not in removed]
         view = memoryview(data)
         pos = min((e.start for e in entries), default=0)
         central: dict[str, bytes] = {}
-        helpers = 1 if len(todo) > 1 and (os.cpu_count() or 1) > 1 else 0
-        with ThreadPoolExecutor(max_workers=max(helpers, 1)) as pool:
-            early = {n: pool.submit(_deflated, replaced[n]()) for n in todo[1:]} if helpers else {}
-            try:
-                out.write(view[:pos])
-                for e in entries:
-                    if e.name in removed:
-                        continue
-                    if pos >= 0xFFFFFFFF:
-                        raise _TooLarge
-                    if e.name in replaced:
-                        content = early.get(e.name) or replaced[e.name]()
-                        central[e.name], size = _stream_record(e, content, pos, out)
-                    else:
-                        out.write(view[e.start : e.end])
-                        size = e.end - e.start
-                        central[e.name] = e.central[:42] + struct.pack("<L", pos) + e.central[46:]
-                    pos += size
-                fits = True
-            except _TooLarge:
-                fits = False
-            finally:
-                for job in early.values():
-                    job.cancel()
+        try:
+            out.write(view[:pos])
+            for e in entries:
+                if e.name in removed:
+                    continue
+                if pos >= 0xFFFFFFFF:
+                    raise _TooLarge
+                if e.name in replaced:
+                    central[e.name], size = _stream_record(e, replaced[e.name](), pos, out)
+                else:
+                    out.write(view[e.start : e.end])
+                    size = e.end - e.start
+                    central[e.name] = e.central[:42] + struct.pack("<L", pos) + e.central[46:]
+                pos += size
+            fits = True
+        except _TooLarge:
+            fits = False
         cd_off = pos
         if fits:
             for e in entries:
@@ -522,13 +544,13 @@ def _xml_escape(text: str) -> str:
     )
 
 
-def _cell_xml(p: str, attrs: str, enc: _Encoded, ext: str = "") -> str:
-    """A <c> with the given attribute text; strings are inline (sharedStrings stays untouched)."""
+def _cell_tail(p: str, enc: _Encoded, ext: str = "") -> str:
+    """A <c>'s text after its attributes; strings are inline (sharedStrings stays untouched)."""
     if enc is None:
-        return f"<{p}c{attrs}>{ext}</{p}c>" if ext else f"<{p}c{attrs}/>"
+        return f">{ext}</{p}c>" if ext else "/>"
     kind, text = enc
     if kind == "n":
-        return f"<{p}c{attrs}><{p}v>{text}</{p}v>{ext}</{p}c>"
+        return f"><{p}v>{text}</{p}v>{ext}</{p}c>"
     if kind == "s":
         space = ""
         if text and (
@@ -540,9 +562,62 @@ def _cell_xml(p: str, attrs: str, enc: _Encoded, ext: str = "") -> str:
         ):
             space = ' xml:space="preserve"'
         body = _xml_escape(escape_text(text))
-        return f'<{p}c{attrs} t="inlineStr"><{p}is><{p}t{space}>{body}</{p}t></{p}is>{ext}</{p}c>'
+        return f' t="inlineStr"><{p}is><{p}t{space}>{body}</{p}t></{p}is>{ext}</{p}c>'
     t = ' t="b"' if kind == "b" else ""
-    return f"<{p}c{attrs}{t}><{p}v>{text}</{p}v>{ext}</{p}c>"
+    return f"{t}><{p}v>{text}</{p}v>{ext}</{p}c>"
+
+
+def _cell_xml(p: str, attrs: str, enc: _Encoded, ext: str = "") -> str:
+    """A <c> with the given attribute text."""
+    return f"<{p}c{attrs}{_cell_tail(p, enc, ext)}"
+
+
+# Text needing more than the plain inline form: escapes, xml:space="preserve", _xHHHH_.
+_NOT_PLAIN = re.compile("[&<>\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x|  |^ | $")
+
+
+_Tail = Callable[[CellValue], str]  # a checked value -> the cell's text after its attributes
+_TAILS_LIMIT = 1 << 12  # cached tails per value type
+
+
+def _make_tails(p: str, date1904: bool) -> _Tail:
+    """Cell tails (see _cell_tail) by value, cached: a register repeats a few statuses and dates.
+
+    A closure (a plain call: it runs for every cell written), one per sheet prefix, shared
+    by the package's sheets. Each exact type has its own cache (1, 1.0 and True are equal
+    keys); a full one starts over, so it follows what the rows repeat. Values must have
+    been checked (see _check_row).
+    """
+    caches: dict[type, dict[CellValue, str]] = {str: {}, float: {}, int: {}, dt.datetime: {}}
+    plain, number = (f' t="inlineStr"><{p}is><{p}t>', f"</{p}t></{p}is></{p}c>"), (f"><{p}v>", f"</{p}v></{p}c>")
+    get, epoch, leap = caches.get, _EPOCH_1904 if date1904 else _EPOCH_1900, not date1904
+
+    def miss(value: CellValue, cache: dict[CellValue, str] | None) -> str:
+        kind = type(value)
+        if kind is str and not _NOT_PLAIN.search(value):  # type: ignore[arg-type]
+            tail = f"{plain[0]}{value}{plain[1]}"
+        elif kind is dt.datetime:  # excel_serial, inlined: a register has tens of thousands
+            delta = value - epoch  # type: ignore[operator]
+            days = delta.days + (leap and delta.days >= 60)
+            frac = (delta.seconds * 1_000_000 + delta.microseconds) / _US_PER_DAY
+            tail = f"{number[0]}{_number(days + frac) if frac else days}{number[1]}"
+        else:
+            tail = _cell_tail(p, _encode(value, date1904))
+        if cache is not None:
+            if len(cache) >= _TAILS_LIMIT:
+                cache.clear()
+            cache[value] = tail
+        return tail
+
+    def tail(value: CellValue) -> str:
+        cache = get(type(value))
+        if cache is not None:
+            found = cache.get(value)
+            if found is not None:
+                return found
+        return miss(value, cache)
+
+    return tail
 
 
 def _inner(element: str) -> str:
@@ -619,7 +694,155 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-class _Sheet:
+def _row_style(start: str) -> str | None | bool:
+    """A row's style if its start tag has customFormat (None: the default style), else False."""
+    if "customFormat" not in start:
+        return False
+    attrs = _attrs(_START.match(start)[1])  # type: ignore[index]
+    if attrs.get("customFormat") not in ("1", "true"):
+        return False
+    s = attrs.get("s")
+    return s if s and s != "0" else None
+
+
+def _widen_spans(start: str, lo: int, hi: int) -> str:
+    """A row's start tag with its optional spans="a:b" hint kept true when cells are added."""
+    found = _SPANS.search(start) if "spans" in start else None
+    group = 0 if found is None else 1 if found[1] is not None else 2
+    spans = found and found[group]
+    if not spans:
+        return start
+    bounds = _SPAN_BOUNDS.get(spans)
+    if bounds is None:
+        try:
+            nums = [int(n) for part in spans.split() for n in part.split(":")]
+        except ValueError:
+            return start
+        if len(_SPAN_BOUNDS) > 4096:
+            _SPAN_BOUNDS.clear()
+        bounds = _SPAN_BOUNDS[spans] = (min(nums), max(nums))
+    if lo < bounds[0] or hi > bounds[1]:
+        value = f'"{min(lo, bounds[0])}:{max(hi, bounds[1])}"'  # the quotes _set_attr writes
+        return start[: found.start(group) - 1] + value + start[found.end(group) + 1 :]  # type: ignore[union-attr]
+    return start
+
+
+class _Frame:
+    """What every way of editing a worksheet shares: the text around <sheetData> (dimension,
+    <cols>, autoFilter), the main namespace's prefix, and how a row is split into cells."""
+
+    name: str
+    pre: str  # the part before <sheetData>, decoded
+    post: str  # the part after </sheetData>, decoded
+    pre_changed = False
+    post_changed = False
+
+    def _prefix(self, p: str) -> str:
+        self.p, self.px = p, _Patterns(p)
+        self.f_open, self.v_open, self.is_open = f"<{p}f", f"<{p}v", f"<{p}is"
+        self.has_f = re.compile(b"<" + re.escape(p.encode()) + rb"f(?![\w\x80-\xff])")
+        self._col_styles: tuple[list[int], list[tuple[int, str]]] | None = None
+        return p
+
+    @staticmethod
+    def row_style(row: _Row) -> str | None | bool:
+        return _row_style(row.start)
+
+    def col_style(self, c: int) -> str | None:
+        """Style of the <col> covering column c: a new cell should look like its column."""
+        if self._col_styles is None:
+            spans = []
+            for m in self.px.col.finditer(self.pre):
+                a = _attrs(m[0])
+                if a.get("min", "").isdigit() and a.get("max", "").isdigit():
+                    spans.append((int(a["min"]), int(a["max"]), a.get("style") or "0"))
+            spans.sort()
+            self._col_styles = ([s[0] for s in spans], [(s[1], s[2]) for s in spans])
+        mins, rest = self._col_styles
+        i = bisect_right(mins, c) - 1
+        if i >= 0 and c <= rest[i][0] and rest[i][1] != "0":
+            return rest[i][1]
+        return None
+
+    @staticmethod
+    def widen_spans(row: _Row, lo: int, hi: int) -> None:
+        row.start = _widen_spans(row.start, lo, hi)
+
+    def set_dimension(self, box: tuple[int, int, int, int] | None) -> None:
+        m = self.px.dimension.search(self.pre)
+        ref = _range(*box) if box else "A1"
+        if m and _attrs(m[0]).get("ref") != ref:
+            self.pre = self.pre[: m.start()] + _set_attr(m[0], "ref", ref) + self.pre[m.end() :]
+            self.pre_changed = True
+
+    def extend_autofilter(self, last_row: int) -> None:
+        m = self.px.autofilter.search(self.post)
+        span = _parse_range(_attrs(m[0]).get("ref")) if m else None
+        if m and span:
+            ref = _range(span[0], span[1], max(span[0], last_row), span[3])
+            self.post = self.post[: m.start()] + _set_attr(m[0], "ref", ref) + self.post[m.end() :]
+            self.post_changed = True
+
+    def _parse(self, r: int, row: str) -> tuple[_Row, tuple[str, ...] | None]:
+        """The row split into cells, and its pieces when they are known to join to row."""
+        m = _START.match(row)
+        assert m is not None
+        if m[2]:  # <row .../>
+            return _Row(row[: m.start(2)] + ">", {}, "", f"</{self.p}row>", row), None
+        inner_end = row.rindex("<")
+        inner = row[m.end() : inner_end]
+        found = self.px.fast_cells.findall(inner)
+        joined = "".join([cell for cell, _ in found])
+        # The pattern has no lookaround, so matches that join to the start of the row were
+        # contiguous (a gap would have been matched itself): one C-level scan splits the row.
+        if inner.startswith(joined):
+            cells, pos = {_COL_NUMS[col]: cell for cell, col in found}, len(joined)
+            if pos == len(inner) and len(cells) == len(found):
+                parsed = _Row(row[: m.end()], cells, "", row[inner_end:])
+                if parsed.cols == list(cells):  # in order: the row is exactly these pieces
+                    return parsed, (parsed.start, *cells.values(), "", parsed.end)
+                return parsed, None
+        else:
+            cells, pos = {}, 0
+            for cm in self.px.fast_cell.finditer(inner):
+                if cm.start() != pos:
+                    break
+                cells[_COL_NUMS[cm[1]]] = cm[0]
+                pos = cm.end()
+        if pos < len(inner):
+            pos = self._slow_cells(inner, pos, cells, r)
+        rest = inner[pos:]
+        if rest.strip() and not rest.lstrip().startswith(f"<{self.p}extLst"):
+            raise ValueError(f"{self.name}: unsupported content in row {r}")
+        return _Row(row[: m.end()], cells, rest, row[inner_end:]), None
+
+    def _slow_cells(self, inner: str, pos: int, cells: dict[int, str], r: int) -> int:
+        """Cells the fast pattern does not take (r= not first, or missing, or odd spacing)."""
+        open_tag = f"<{self.p}c"
+        prev = max(cells, default=0)
+        while (start := inner.find("<", pos)) >= 0 and not inner[pos:start].strip():
+            m = _START.match(inner, start)
+            if (
+                m is None
+                or not inner.startswith(open_tag, start)
+                or inner[start + len(open_tag)] not in _TAG_END
+            ):
+                break
+            close = None if m[2] else self.px.cell_end.search(inner, m.end())
+            end = m.end() if m[2] else close.end() if close else -1
+            if end < 0:
+                raise ValueError(f"{self.name}: unterminated cell in row {r}")
+            found = _R_ATTR.search(m[1])
+            prev = _parse_ref(found[1])[1] if found else prev + 1
+            cell = inner[pos:end]
+            if found is None:
+                cell = inner[pos:start] + _first_attr(inner[start:end], "r", _ref(prev, r))
+            cells[prev] = cell
+            pos = end
+        return pos
+
+
+class _Sheet(_Frame):
     """A worksheet part as its original bytes, rows indexed by byte range, and edits.
 
     Untouched rows are never copied or decoded: they are emitted as slices of the original
@@ -638,17 +861,13 @@ class _Sheet:
         if not self._split(base, strict=False):
             self.exact = False
             self._split(_normalise(data).encode("utf-8"), strict=True)
-        self._col_styles: tuple[list[int], list[tuple[int, str]]] | None = None
 
     def _split(self, base: bytes, *, strict: bool) -> bool:
         m = _B_SHEET_DATA.search(base)
         if m is None:
             raise ValueError(f"{self.name} has no <sheetData>")
         pb = m[1] or b""
-        p = self.p = pb.decode("utf-8")
-        self.px = _Patterns(p)
-        self.f_open, self.v_open, self.is_open = f"<{p}f", f"<{p}v", f"<{p}is"
-        self.has_f = re.compile(b"<" + re.escape(pb) + rb"f(?![\w\x80-\xff])")
+        p = self._prefix(pb.decode("utf-8"))
         self.base = base
         self.pre, self.pre_end, self.pre_changed = base[: m.start()].decode("utf-8"), m.start(), False
         self.empty_span: tuple[int, int] | None = None  # a self-closing <sheetData/>
@@ -758,64 +977,6 @@ class _Sheet:
             self.stored[r] = row
             self.editing.add(r)
         return row
-
-    def _parse(self, r: int, row: str) -> tuple[_Row, tuple[str, ...] | None]:
-        """The row split into cells, and its pieces when they are known to join to row."""
-        m = _START.match(row)
-        assert m is not None
-        if m[2]:  # <row .../>
-            return _Row(row[: m.start(2)] + ">", {}, "", f"</{self.p}row>", row), None
-        inner_end = row.rindex("<")
-        inner = row[m.end() : inner_end]
-        found = self.px.fast_cells.findall(inner)
-        joined = "".join([cell for cell, _ in found])
-        # The pattern has no lookaround, so matches that join to the start of the row were
-        # contiguous (a gap would have been matched itself): one C-level scan splits the row.
-        if inner.startswith(joined):
-            cells, pos = {_COL_NUMS[col]: cell for cell, col in found}, len(joined)
-            if pos == len(inner) and len(cells) == len(found):
-                parsed = _Row(row[: m.end()], cells, "", row[inner_end:])
-                if parsed.cols == list(cells):  # in order: the row is exactly these pieces
-                    return parsed, (parsed.start, *cells.values(), "", parsed.end)
-                return parsed, None
-        else:
-            cells, pos = {}, 0
-            for cm in self.px.fast_cell.finditer(inner):
-                if cm.start() != pos:
-                    break
-                cells[_COL_NUMS[cm[1]]] = cm[0]
-                pos = cm.end()
-        if pos < len(inner):
-            pos = self._slow_cells(inner, pos, cells, r)
-        rest = inner[pos:]
-        if rest.strip() and not rest.lstrip().startswith(f"<{self.p}extLst"):
-            raise ValueError(f"{self.name}: unsupported content in row {r}")
-        return _Row(row[: m.end()], cells, rest, row[inner_end:]), None
-
-    def _slow_cells(self, inner: str, pos: int, cells: dict[int, str], r: int) -> int:
-        """Cells the fast pattern does not take (r= not first, or missing, or odd spacing)."""
-        open_tag = f"<{self.p}c"
-        prev = max(cells, default=0)
-        while (start := inner.find("<", pos)) >= 0 and not inner[pos:start].strip():
-            m = _START.match(inner, start)
-            if (
-                m is None
-                or not inner.startswith(open_tag, start)
-                or inner[start + len(open_tag)] not in _TAG_END
-            ):
-                break
-            close = None if m[2] else self.px.cell_end.search(inner, m.end())
-            end = m.end() if m[2] else close.end() if close else -1
-            if end < 0:
-                raise ValueError(f"{self.name}: unterminated cell in row {r}")
-            found = _R_ATTR.search(m[1])
-            prev = _parse_ref(found[1])[1] if found else prev + 1
-            cell = inner[pos:end]
-            if found is None:
-                cell = inner[pos:start] + _first_attr(inner[start:end], "r", _ref(prev, r))
-            cells[prev] = cell
-            pos = end
-        return pos
 
     def end_edit(self) -> None:
         """Store the rows being edited compactly: ranges of the original for what is unchanged."""
@@ -965,54 +1126,6 @@ class _Sheet:
         self._cut = min(self._cut, first_row)
         return formula
 
-    def row_style(self, row: _Row) -> str | None | bool:
-        """The row's style if it has customFormat (None: formatted as default), else False."""
-        if "customFormat" not in row.start:
-            return False
-        attrs = _attrs(_START.match(row.start)[1])  # type: ignore[index]
-        if attrs.get("customFormat") not in ("1", "true"):
-            return False
-        s = attrs.get("s")
-        return s if s and s != "0" else None
-
-    def col_style(self, c: int) -> str | None:
-        """Style of the <col> covering column c: a new cell should look like its column."""
-        if self._col_styles is None:
-            spans = []
-            for m in self.px.col.finditer(self.pre):
-                a = _attrs(m[0])
-                if a.get("min", "").isdigit() and a.get("max", "").isdigit():
-                    spans.append((int(a["min"]), int(a["max"]), a.get("style") or "0"))
-            spans.sort()
-            self._col_styles = ([s[0] for s in spans], [(s[1], s[2]) for s in spans])
-        mins, rest = self._col_styles
-        i = bisect_right(mins, c) - 1
-        if i >= 0 and c <= rest[i][0] and rest[i][1] != "0":
-            return rest[i][1]
-        return None
-
-    @staticmethod
-    def widen_spans(row: _Row, lo: int, hi: int) -> None:
-        """Keep the optional spans="a:b" hint true when cells are added outside it."""
-        found = _SPANS.search(row.start) if "spans" in row.start else None
-        group = 0 if found is None else 1 if found[1] is not None else 2
-        spans = found and found[group]
-        if not spans:
-            return
-        bounds = _SPAN_BOUNDS.get(spans)
-        if bounds is None:
-            try:
-                nums = [int(n) for part in spans.split() for n in part.split(":")]
-            except ValueError:
-                return
-            if len(_SPAN_BOUNDS) > 4096:
-                _SPAN_BOUNDS.clear()
-            bounds = _SPAN_BOUNDS[spans] = (min(nums), max(nums))
-        if lo < bounds[0] or hi > bounds[1]:
-            value = f'"{min(lo, bounds[0])}:{max(hi, bounds[1])}"'  # the quotes _set_attr writes
-            start = row.start
-            row.start = start[: found.start(group) - 1] + value + start[found.end(group) + 1 :]  # type: ignore[union-attr]
-
     def extent(self) -> tuple[int, int, int, int] | None:
         """Cells' bounding box. Rows go through row(): like a touch, cells without r= gain it."""
         box = None
@@ -1030,21 +1143,6 @@ class _Sheet:
     def dimension(self) -> tuple[int, int, int, int] | None:
         m = self.px.dimension.search(self.pre)
         return _parse_range(_attrs(m[0]).get("ref")) if m and self.row_nums else None
-
-    def set_dimension(self, box: tuple[int, int, int, int] | None) -> None:
-        m = self.px.dimension.search(self.pre)
-        ref = _range(*box) if box else "A1"
-        if m and _attrs(m[0]).get("ref") != ref:
-            self.pre = self.pre[: m.start()] + _set_attr(m[0], "ref", ref) + self.pre[m.end() :]
-            self.pre_changed = True
-
-    def extend_autofilter(self, last_row: int) -> None:
-        m = self.px.autofilter.search(self.post)
-        span = _parse_range(_attrs(m[0]).get("ref")) if m else None
-        if m and span:
-            ref = _range(span[0], span[1], max(span[0], last_row), span[3])
-            self.post = self.post[: m.start()] + _set_attr(m[0], "ref", ref) + self.post[m.end() :]
-            self.post_changed = True
 
     # ---- output
     def _items(self) -> Iterator[_Piece]:
@@ -1140,6 +1238,599 @@ class _Sheet:
         return pos != len(base)
 
 
+# --------------------------------------------------------------------------- streamed sheets
+# A refresh writes some twenty columns of every Register row and rebuilds the Overdue list.
+# Held as edited rows that is hundreds of megabytes at 50,000 rows, so such writes are
+# recorded instead (the caller's values, by reference) and applied while the sheet's
+# original bytes are inflated and streamed out on save.
+
+_EDIT_ROWS = 5_000  # rows per batch when a recorded write is applied to a held sheet
+_INFLATE = 1 << 14  # compressed bytes inflated at a time
+_first = itemgetter(0)
+_B_CELL_COL = re.compile(rb"[A-Z]{1,3}(?=[0-9])")
+_B_TAG_ENDS = frozenset(bytes([b]) for b in _TAG_END.encode())
+
+
+_SAME, _APPEND, _EDIT = 0, 1, 2  # what a column write does to a row: nothing, new cells at
+# its end (no need to split it into cells), or anything else (split, edited, joined again)
+
+
+class _NeedsEager(Exception):
+    """Something only a held sheet (_Sheet) handles: the write is applied to one instead."""
+
+
+def _new_head(sh: _Frame, heads: dict[int, tuple[str, str]], c: int) -> tuple[str, str]:
+    """A new cell's attributes around its row number, styled like its <col> (as Excel does)."""
+    style = sh.col_style(c)
+    head = heads[c] = (f' r="{_COL_NAMES[c]}', f'" s="{style}"' if style else '"')
+    return head
+
+
+def _row_heads(sh: _Frame, heads: list[tuple[str, str]], width: int) -> list[tuple[str, str]]:
+    """New cells' text before and after the row number, from column A, styled like their <col>."""
+    for c in range(len(heads) + 1, width + 1):
+        style = sh.col_style(c)
+        heads.append((f'<{sh.p}c r="{_COL_NAMES[c]}', f'" s="{style}"' if style else '"'))
+    return heads
+
+
+def _render_row(
+    sh: _Frame, heads: list[tuple[str, str]], tail: _Tail, r: int, values: Sequence[CellValue]
+) -> tuple[int, bytes, int, int] | None:
+    """A new row of values from column A (replace_rows): (r, bytes, first, last col), None if empty."""
+    if len(heads) < len(values):
+        _row_heads(sh, heads, len(values))
+    rs = str(r)
+    cells = [f"{h0}{rs}{h1}{tail(v)}" for (h0, h1), v in zip(heads, values) if v is not None]  # noqa: B905
+    if not cells:
+        return None
+    first, last = 0, len(values) - 1
+    while values[first] is None:
+        first += 1
+    while values[last] is None:
+        last -= 1
+    return r, f'<{sh.p}row r="{r}">{"".join(cells)}</{sh.p}row>'.encode(), first + 1, last + 1
+
+
+_WIDENED: dict[tuple[str, int, int], str] = {}  # (spans value, lo, hi) -> the value to write
+
+
+def _widen_spans_fast(start: str, lo: int, hi: int) -> str:
+    """_widen_spans for the usual start tag (spans="a:b"), from a cache of what it gives."""
+    at = start.find(' spans="') + 8
+    end = start.find('"', at) if at >= 8 else -1
+    if end < 0:
+        return _widen_spans(start, lo, hi)
+    key = (start[at:end], lo, hi)
+    value = _WIDENED.get(key)
+    if value is None:
+        if len(_WIDENED) > 4096:
+            _WIDENED.clear()
+        value = _WIDENED[key] = _widen_spans(f' spans="{key[0]}"', lo, hi)[8:-1]
+    return start if value == key[0] else start[:at] + value + start[end:]
+
+
+@dataclass(frozen=True)
+class _Patch:
+    """One write_columns call: its columns in ascending order, each row's values in that order."""
+
+    cols: list[int]
+    rows: dict[int, tuple[CellValue, ...]]
+
+    @classmethod
+    def of(
+        cls,
+        cols: list[int],
+        rows: Mapping[int, Sequence[CellValue]] | Iterable[tuple[int, Sequence[CellValue]]],
+        date1904: bool,
+    ) -> tuple[_Patch, tuple[int, int, int, int] | None]:
+        """The checked patch, and the box of the values it writes (None: it only clears)."""
+        width, kept = len(cols), {}
+        used, top, bottom = 0, MAX_ROW + 1, 0
+        order = sorted(range(width), key=cols.__getitem__)
+        if order == list(range(width)):
+            order = None  # the usual case: the caller's tuples are kept as they are
+        for r, values in rows.items() if isinstance(rows, Mapping) else rows:
+            if len(values) != width:
+                raise ValueError(f"row {r} has {len(values)} values for {width} columns")
+            if order is not None:
+                values = tuple([values[i] for i in order])
+            elif type(values) is not tuple:
+                values = tuple(values)
+            if not 0 < r <= MAX_ROW:
+                _check_cell(r, 1)
+            mask = _check_row(values, date1904)
+            if mask:
+                used |= mask
+                top, bottom = min(top, r), max(bottom, r)
+            kept[r] = values
+        cols = sorted(cols)
+        filled = [cols[i] for i in range(width) if used >> i & 1]
+        box = (top, min(filled), bottom, max(filled)) if filled else None
+        return cls(cols, kept), box
+
+    def items(self, r: int) -> list[tuple[int, CellValue]]:
+        """Row r's (col, value) pairs in column order."""
+        return list(zip(self.cols, self.rows[r], strict=True))
+
+
+class _Streamed(_Frame):
+    """A worksheet edited while its original bytes stream out of the archive.
+
+    Nothing of the sheet is held: each pass inflates the part from the package's compressed
+    bytes and splits rows as they come. scan() runs once before anything is written (what
+    changes, and whether other parts must change too); chunks() then renders the part.
+    What only a held sheet handles (rows without r= or out of order, comments in
+    <sheetData>, another encoding, a formula where we write) raises _NeedsEager, and the
+    package applies the recorded write to a held sheet instead.
+    """
+
+    differs = False
+
+    def __init__(self, pkg: XlsxPackage, name: str) -> None:
+        self.pkg, self.name, self.scanned = pkg, name, False
+        info = pkg._zip.getinfo(name)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
+            raise _NeedsEager
+        head, m = b"", None
+        for chunk in self._inflated(check=False):
+            head += chunk
+            m = _B_SHEET_DATA.search(head)
+            if m is not None:
+                break
+        try:
+            if m is None or codecs.lookup(_declared_encoding(head)).name != "utf-8":
+                raise _NeedsEager
+            self.pre = self.original_pre = head[: m.start()].decode("utf-8")
+        except (LookupError, UnicodeDecodeError) as e:
+            raise _NeedsEager from e
+        self.open, self.empty, self._body_at = head[m.start() : m.end()], bool(m[2]), m.end()
+        self._prefix((m[1] or b"").decode("utf-8"))
+        self.tails = pkg._tails(self.p)
+        self.heads: dict[int, tuple[str, str]] = {}
+        self.tail = self.close = self.post_bytes = b""
+
+    def _inflated(self, check: bool = True) -> Iterator[bytes]:
+        """The part's original bytes, a few hundred kilobytes at a time; CRC checked at the end."""
+        info = self.pkg._zip.getinfo(self.name)
+        data, start = self.pkg._data, info.header_offset
+        local = data[start : start + 30]
+        if len(local) < 30 or local[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"bad local header for {self.name!r}")
+        begin = start + 30 + int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little")
+        raw = memoryview(data)[begin : begin + info.compress_size]
+        inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+        crc = size = 0
+        for at in range(0, len(raw), _INFLATE):
+            piece = raw[at : at + _INFLATE]
+            while piece:
+                out = bytes(piece) if inflate is None else inflate.decompress(piece, _CHUNK)
+                piece = b"" if inflate is None else inflate.unconsumed_tail
+                if out:
+                    crc, size = zlib.crc32(out, crc), size + len(out)
+                    yield out
+        out = inflate.flush() if inflate is not None else b""
+        if out:
+            crc, size = zlib.crc32(out, crc), size + len(out)
+            yield out
+        if check and (size != info.file_size or crc != info.CRC):
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {self.name!r}")
+
+    def _rows(self) -> Iterator[tuple[int, bytes, int, int]]:
+        """(number, bytes from the whitespace before the row to its end, where '<row' starts and
+        its start tag ends in them).
+
+        Rows come in document order, which must be ascending. Once they are through, tail,
+        close and post_bytes hold what follows them.
+        """
+        src = self._inflated()
+        buf, pos = b"", self._body_at
+        for chunk in src:
+            buf += chunk
+            if len(buf) >= pos:
+                break
+        if self.empty:
+            self.post_bytes = buf[pos:] + b"".join(src)
+            return
+        pb = self.p.encode()
+        row_open, row_close, data_close = b"<" + pb + b"row", b"</" + pb + b"row>", b"</" + pb + b"sheetData"
+        row_at = re.compile(rb"(\s*+)<" + re.escape(pb) + rb'row r="([0-9]+)"[^>]*+>')  # r= first
+        after, n_close, prev, eof = len(row_open), len(row_close), 0, False
+        while True:
+            m = row_at.match(buf, pos)  # the usual row, in one step
+            if m is not None:
+                end = m.end() if buf[m.end() - 2] == 0x2F else buf.find(row_close, m.end())
+                if end >= 0:
+                    end += 0 if buf[m.end() - 2] == 0x2F else n_close
+                    r = int(m[2])
+                    if r <= prev:
+                        raise _NeedsEager  # out of order
+                    yield r, buf[pos:end], m.end(1) - pos, m.end() - pos
+                    prev, pos = r, end
+                    continue
+            lt = buf.find(b"<", pos)
+            if lt >= 0 and (eof or len(buf) - lt > 64):
+                if lt > pos and not buf[pos:lt].isspace():
+                    raise _NeedsEager
+                if buf.startswith(row_open, lt) and buf[lt + after : lt + after + 1] in _B_TAG_ENDS:
+                    m = _B_START.match(buf, lt)
+                    end = -1 if m is None else m.end() if m[2] else buf.find(row_close, m.end())
+                    if m is not None and end >= 0:
+                        end += 0 if m[2] else len(row_close)
+                        found = _B_R_ATTR.search(m[1])
+                        r = int(found[1]) if found is not None and found[1].isdigit() else 0
+                        if r <= prev:
+                            raise _NeedsEager  # no r=, or out of order
+                        yield r, buf[pos:end], lt - pos, m.end() - pos
+                        prev, pos = r, end
+                        continue
+                elif buf.startswith(data_close, lt):
+                    gt = buf.find(b">", lt)
+                    if gt >= 0:
+                        self.tail, self.close = buf[pos:lt], buf[lt : gt + 1]
+                        self.post_bytes = buf[gt + 1 :] + b"".join(src)
+                        return
+                else:
+                    raise _NeedsEager  # a comment, CDATA, a processing instruction...
+            if eof:
+                raise _NeedsEager  # unterminated: the held sheet says what is wrong
+            chunk = next(src, None)
+            if chunk is None:
+                eof = True
+            else:
+                buf, pos = buf[pos:] + chunk, 0
+
+    def _body(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def scan(self) -> None:
+        raise NotImplementedError
+
+    def apply(self, sh: _Sheet) -> None:
+        """Apply the recorded write to a held sheet of the same part."""
+        raise NotImplementedError
+
+    def chunks(self) -> Iterator[bytes | bytearray]:
+        """The part as it will be saved, a few hundred kilobytes at a time."""
+        pb = self.p.encode()
+        out = bytearray(self.pre.encode("utf-8"))
+        body = self._body()
+        first = next(body, None)
+        if first is None and self.empty:
+            out += self.open
+        else:
+            out += b"<" + pb + b"sheetData>" if self.empty else self.open
+            if first is not None:
+                out += first
+                for piece in body:
+                    out += piece
+                    if len(out) >= _CHUNK:
+                        yield out  # a fresh buffer follows: a consumer may keep this one
+                        out = bytearray()
+            out += self.tail
+            out += b"</" + pb + b"sheetData>" if self.empty else self.close
+        out += self.post.encode("utf-8") if self.post_changed else self.post_bytes
+        self.post_bytes = b""
+        yield out
+
+    def dimension(self, has_rows: bool) -> tuple[int, int, int, int] | None:
+        m = self.px.dimension.search(self.pre)
+        return _parse_range(_attrs(m[0]).get("ref")) if m and has_rows else None
+
+
+class _ColumnEdit(_Streamed):
+    """write_columns calls on one sheet, applied in order as the sheet streams out."""
+
+    def __init__(self, pkg: XlsxPackage, name: str) -> None:
+        super().__init__(pkg, name)
+        self.patches: list[_Patch] = []
+        self.box: tuple[int, int, int, int] | None = None
+        self._written: list[int] = []  # the rows written, in order
+        self._heads: dict[int, list[tuple[str, str]]] = {}  # id(patch) -> new cells' heads
+        self._targets: dict[int, re.Pattern[bytes]] = {}  # id(patch) -> its cells' start
+        pb = self.p.encode()
+        self.row_close, self.c_any, self.c_ref = b"</" + pb + b"row>", b"<" + pb + b"c", b"<" + pb + b'c r="'
+        # What _refill compares: the start of each cell written as this class writes them
+        self._cell_heads = re.compile(b"(" + re.escape(self.c_ref) + rb'[A-Z]{1,3}[0-9]+"(?: s="[0-9]+")?)(?: t="(?:inlineStr|b)")?>')
+
+    def add(self, patch: _Patch, box: tuple[int, int, int, int] | None) -> None:
+        self.patches.append(patch)
+        self.box = _union(self.box, box)
+        self.scanned = False
+
+    def _covering(self, r: int) -> list[_Patch]:
+        if len(self.patches) == 1:
+            return self.patches if r in self.patches[0].rows else []
+        return [patch for patch in self.patches if r in patch.rows]
+
+    def _filled(self, r: int) -> bool:
+        return any(v is not None for patch in self._covering(r) for v in patch.rows[r])
+
+    def _walk(self) -> Iterator[tuple[int, bytes | None, int, int]]:
+        """The sheet's rows (see _rows) and, in order among them, written rows it lacks (data None)."""
+        rows = self._written
+        i, n = 0, len(rows)
+        for r, data, tag, start_end in self._rows():
+            while i < n and rows[i] < r:
+                yield rows[i], None, 0, 0
+                i += 1
+            if i < n and rows[i] == r:
+                i += 1
+            yield r, data, tag, start_end
+        for r in rows[i:]:
+            yield r, None, 0, 0
+
+    def scan(self) -> None:
+        """Whether the writes change anything (found at the first row they change) and the new
+        dimension. Every row is read: a formula where we write raises _NeedsEager, as does
+        anything _rows does not take."""
+        if len(self.patches) == 1:
+            self._written = sorted(self.patches[0].rows)
+        else:
+            self._written = sorted({r for patch in self.patches for r in patch.rows})
+        differs, has_rows, has_f = False, False, self.has_f.search
+        for r, data, tag, start_end in self._walk():
+            if data is None:
+                differs = differs or self._filled(r)
+                continue
+            has_rows = True
+            if not self._covering(r):
+                continue
+            if not differs:
+                differs = self._verdict(r, data, tag, start_end) != _SAME
+            elif has_f(data, tag) is not None:
+                self._edit(r, data, tag, start_end, render=False)  # raises on a formula where we write
+        self.differs = differs
+        self.pre, self.pre_changed = self.original_pre, False
+        if differs:
+            self.set_dimension(_union(self.dimension(has_rows), self.box))
+        self.scanned = True
+
+    def _verdict(self, r: int, data: bytes, tag: int, start_end: int) -> int:
+        patches = self._covering(r)
+        if len(patches) == 1:
+            patch = patches[0]
+            if self._last_col(data) < patch.cols[0]:
+                values = patch.rows[r]
+                return _APPEND if values.count(None) < len(values) else _SAME
+            new = self._refill(r, data, tag, start_end, patch)
+            if new is not None:
+                return _SAME if new == data else _EDIT
+        return _SAME if self._edit(r, data, tag, start_end, render=False) is None else _EDIT
+
+    def _body(self) -> Iterator[bytes]:
+        for r, data, tag, start_end in self._walk():
+            if data is None:
+                if self._filled(r):
+                    yield self._new_row(r)
+                continue
+            patches = self._covering(r)
+            if not patches:
+                yield data
+                continue
+            if len(patches) == 1:
+                patch = patches[0]
+                if self._last_col(data) < patch.cols[0]:
+                    yield self._append(r, data, tag, start_end, patch)
+                    continue
+                new = self._refill(r, data, tag, start_end, patch)
+                if new is not None:
+                    yield new
+                    continue
+            yield self._edit(r, data, tag, start_end, render=True) or data
+
+    def _edit(self, r: int, data: bytes, tag: int, start_end: int, *, render: bool) -> bytes | None:
+        """Row r split into cells with the writes applied; None if that changes nothing.
+
+        Only the row's tail is split when the written cells can be told to start there (see
+        _tail_at). Without render, any change gives data back instead of the new row.
+        """
+        patches = self._covering(r)
+        split = self._tail_at(data, start_end, patches[0]) if len(patches) == 1 else -1
+        if split < 0:
+            text = data[tag:].decode("utf-8")
+        else:
+            text = data[tag:start_end].decode("utf-8") + data[split:].decode("utf-8")
+        row, pieces = self._parse(r, text)
+        exact = pieces is not None or "".join(row.pieces()) == text
+        if self.has_f.search(data, tag) is not None and any(
+            self.px.has_f.search(row.cells.get(c, "")) for patch in patches for c in patch.cols
+        ):
+            raise _NeedsEager  # a formula where we write: a held sheet hands shared formulas on
+        changed = False
+        for patch in patches:
+            changed |= self.pkg._edit_row(self, row, r, patch.items(r), self.heads, self.tails)[0]
+        if not changed and exact:
+            return None
+        if not render:
+            return data
+        if split < 0:
+            return data[:tag] + row.render().encode("utf-8")
+        new = row.pieces()
+        return b"".join((data[:tag], new[0].encode("utf-8"), data[start_end:split], "".join(new[1:]).encode("utf-8")))
+
+    def _tail_at(self, data: bytes, start_end: int, patch: _Patch) -> int:
+        """Where the row's first written cell starts, if every cell before it lies left of the
+        written columns (so they can stay bytes); else -1."""
+        targets = self._targets.get(id(patch))
+        if targets is None:
+            letters = b"|".join(_COL_NAMES[c].encode() for c in patch.cols)
+            targets = self._targets[id(patch)] = re.compile(re.escape(self.c_ref) + b"(?:" + letters + b")[0-9]")
+        m = targets.search(data, start_end)
+        if m is None or self._col_before(data, start_end, m.start()) >= patch.cols[0]:
+            return -1
+        return m.start()
+
+    def _col_before(self, data: bytes, lo: int, at: int) -> int:
+        """Column of the last cell in data[lo:at] (0 if none); past any column when it cannot
+        be told from its r=, or whitespace precedes at (new cells would go before it)."""
+        if data[at - 1] != 0x3E:
+            return MAX_COL + 1
+        prev = data.rfind(self.c_any, lo, at)
+        if prev < 0:
+            return 0
+        if not data.startswith(self.c_ref, prev):
+            return MAX_COL + 1
+        m = _B_CELL_COL.match(data, prev + len(self.c_ref))
+        return _COL_NUMS.get(m[0].decode(), MAX_COL + 1) if m else MAX_COL + 1
+
+    def _last_col(self, data: bytes) -> int:
+        """The row's last column if new cells can go just before </row>; else past any column.
+
+        That is when the row ends in "></row>" and its last cell starts <c r=" (as Excel
+        writes cells) with no extLst after it. Cells before it are not looked at: they stay
+        exactly as they are (a held sheet would also give any without r= their reference).
+        """
+        close = self.row_close
+        if not data.endswith(close) or data[-len(close) - 1] != 0x3E:
+            return MAX_COL + 1
+        at = data.rfind(self.c_any)
+        if at < 0:
+            return MAX_COL + 1 if b"extLst" in data else 0
+        if not data.startswith(self.c_ref, at) or data.find(b"extLst", at) >= 0:
+            return MAX_COL + 1
+        m = _B_CELL_COL.match(data, at + len(self.c_ref))
+        return _COL_NUMS.get(m[0].decode(), MAX_COL + 1) if m else MAX_COL + 1
+
+    def _fresh_cells(self, r: int, start: str, patch: _Patch) -> tuple[str, int, int]:
+        """The cells _append adds for row r (with start tag start), and the first and last
+        columns among them; ("", 0, 0) when every value is None."""
+        row_style = _row_style(start)
+        if row_style is False:  # the <col> style, as Excel gives a new cell
+            heads = self._heads.get(id(patch)) or self._col_heads(patch)
+        else:
+            s = f'" s="{row_style}"' if row_style else '"'
+            heads = [(f'<{self.p}c r="{_COL_NAMES[c]}', s) for c in patch.cols]
+        values, rs, tail = patch.rows[r], str(r), self.tails
+        cells = "".join([f"{h0}{rs}{h1}{tail(v)}" for (h0, h1), v in zip(heads, values) if v is not None])  # noqa: B905
+        if not cells:
+            return "", 0, 0
+        first, last = 0, len(values) - 1
+        while values[first] is None:
+            first += 1
+        while values[last] is None:
+            last -= 1
+        return cells, patch.cols[first], patch.cols[last]
+
+    def _append(self, r: int, data: bytes, tag: int, start_end: int, patch: _Patch) -> bytes:
+        """The row with new cells after its last one (the Register before its first refresh)."""
+        values = patch.rows[r]
+        if values.count(None) == len(values):
+            return data  # a row that is no longer a record, and had nothing to clear
+        start = data[tag:start_end].decode("utf-8")
+        cells, first, last = self._fresh_cells(r, start, patch)
+        if not cells:
+            return data
+        cut = len(data) - len(self.row_close)
+        new_start = _widen_spans_fast(start, first, last).encode("utf-8")
+        return b"".join((data[:tag], new_start, data[start_end:cut], cells.encode("utf-8"), data[cut:]))
+
+    def _refill(self, r: int, data: bytes, tag: int, start_end: int, patch: _Patch) -> bytes | None:
+        """The row with its written cells rendered afresh, when that is what editing them gives
+        (a rerun over cells a run before wrote); None when the row needs splitting into cells.
+
+        That is when the cells from the first written one to </row> start as the new cells
+        would, <c r=".." s=".."> (t="inlineStr"/"b" at most besides; no formula, no extLst),
+        exactly where the values are not None: each is then rebuilt as <c r s and the value,
+        as a new one would be, and no cell is added or cleared.
+        """
+        split = self._tail_at(data, start_end, patch)
+        end = len(data) - len(self.row_close)
+        if split < 0 or not data.endswith(self.row_close):
+            return None
+        tail = data[split:end]
+        if b"extLst" in tail or self.has_f.search(tail) is not None:
+            return None
+        start = data[tag:start_end].decode("utf-8")
+        if _row_style(start) is not False:
+            return None  # a row with its own style: left to _edit
+        new = self._fresh_cells(r, start, patch)[0].encode("utf-8")
+        if new == tail:
+            return data
+        heads = self._cell_heads.findall(tail)
+        if len(heads) != tail.count(self.c_any) or heads != self._cell_heads.findall(new):
+            return None
+        return b"".join((data[:split], new, data[end:]))
+
+    def _col_heads(self, patch: _Patch) -> list[tuple[str, str]]:
+        """New cells' text before and after the row number, by the patch's columns."""
+        heads = []
+        for c in patch.cols:
+            head = self.heads.get(c) or _new_head(self, self.heads, c)
+            heads.append((f"<{self.p}c{head[0]}", head[1]))
+        self._heads[id(patch)] = heads
+        return heads
+
+    def _new_row(self, r: int) -> bytes:
+        row = _Row(f'<{self.p}row r="{r}">', {}, "", f"</{self.p}row>")
+        for patch in self._covering(r):
+            self.pkg._edit_row(self, row, r, patch.items(r), self.heads, self.tails)
+        return row.render().encode("utf-8")
+
+    def apply(self, sh: _Sheet) -> None:
+        for patch in self.patches:
+            self.pkg._apply_patch(sh, patch)
+
+
+class _Rebuild(_Streamed):
+    """replace_rows: rows above first_row stay as they are, the new ones are rendered as the
+    sheet streams out."""
+
+    def __init__(
+        self,
+        pkg: XlsxPackage,
+        name: str,
+        first_row: int,
+        rows: list[tuple[CellValue, ...]],
+        autofilter: bool,
+        box: tuple[int, int, int, int] | None,
+    ) -> None:
+        super().__init__(pkg, name)
+        self.first_row, self.rows, self.autofilter, self.box = first_row, rows, autofilter, box
+        self.formula = False  # did a dropped row hold a formula (calcChain must go)?
+
+    def _new(self) -> Iterator[bytes]:
+        heads: list[tuple[str, str]] = []
+        for r, values in enumerate(self.rows, self.first_row):
+            row = _render_row(self, heads, self.tails, r, values)
+            if row is not None:
+                yield row[1]
+
+    def scan(self) -> None:
+        """The kept rows' extent, formulas among the dropped ones, and whether anything changes."""
+        kept, formula, same, new = None, False, True, self._new()
+        for r, data, tag, _ in self._rows():
+            if r < self.first_row:
+                text = data[tag:].decode("utf-8")
+                row, pieces = self._parse(r, text)
+                if pieces is None and "".join(row.pieces()) != text:
+                    raise _NeedsEager  # a held sheet gives such cells their r=
+                if row.cols:
+                    kept = _union(kept, (r, row.cols[0], r, row.cols[-1]))
+            else:
+                formula = formula or self.has_f.search(data, tag) is not None
+                same = same and next(new, None) == data
+        same = same and next(new, None) is None
+        self.pre, self.post = self.original_pre, self.post_bytes.decode("utf-8")
+        self.pre_changed = self.post_changed = False
+        original_post, self.post_bytes = self.post, b""
+        self.set_dimension(_union(kept, self.box))
+        if self.autofilter:
+            self.extend_autofilter(self.first_row + len(self.rows) - 1)
+        self.formula = formula
+        self.differs = not same or self.pre != self.original_pre or self.post != original_post
+        self.scanned = True
+
+    def _body(self) -> Iterator[bytes]:
+        for r, data, _, _ in self._rows():
+            if r < self.first_row:
+                yield data
+        yield from self._new()
+
+    def apply(self, sh: _Sheet) -> None:
+        self.pkg._replace_into(sh, self.first_row, self.rows, self.autofilter)
+
+
 # --------------------------------------------------------------------------- package
 def _rels_name(part: str) -> str:
     folder, base = posixpath.split(part)
@@ -1186,7 +1877,9 @@ class XlsxPackage:
         self._names = self._zip.namelist()
         self._folded = {n.lower(): n for n in self._names}
         self._parts: dict[str, _XmlPart] = {}
-        self._sheets: dict[str, _Sheet] = {}
+        self._sheets: dict[str, _Sheet] = {}  # held sheets: original bytes and edited rows
+        self._streams: dict[str, _Streamed] = {}  # sheets whose writes apply as they stream out
+        self._tail_caches: dict[str, _Tail] = {}
         self._dirty: set[str] = set()
         self._removed: set[str] = set()
         self._differs: dict[str, bool] = {}  # dirty part -> would its bytes change (cached)
@@ -1244,17 +1937,18 @@ class XlsxPackage:
 
     def part_names(self) -> list[str]:
         """Zip entries in archive order, without parts this package has removed."""
+        self._settle()
         return [n for n in self._names if n not in self._removed]
 
     def read_part(self, name: str) -> bytes:
         """Current bytes of a part (patched parts as they will be saved)."""
+        self._settle()
         name = self._entry(name)
         if name in self._removed or name not in self._names:
             raise KeyError(name)
         if name not in self._dirty:
             return self._zip.read(name)
-        sheet = self._sheets.get(name)
-        return sheet.render() if sheet is not None else self._parts[name].serialise()
+        return b"".join(self._chunks(name))
 
     def sheet(self, name: str) -> SheetRef:
         """Sheet by name; Excel treats sheet names case-insensitively."""
@@ -1304,10 +1998,35 @@ class XlsxPackage:
         ref = self.sheet(name)
         if ref.kind != "worksheet":
             raise ValueError(f"sheet {ref.name!r} is a {ref.kind}, not a worksheet")
-        sheet = self._sheets.get(ref.part)
+        return self._held(ref.part)
+
+    def _held(self, part: str) -> _Sheet:
+        """The part as a held sheet; writes recorded for streaming are applied to it first."""
+        sheet = self._sheets.get(part)
         if sheet is None:
-            sheet = self._sheets[ref.part] = _Sheet(ref.part, self._inflate(ref.part))
+            sheet = self._sheets[part] = _Sheet(part, self._inflate(part))
+            stream = self._streams.pop(part, None)
+            if stream is not None:
+                stream.apply(sheet)
         return sheet
+
+    def _settle(self) -> None:
+        """Scan the recorded writes before saving: what they change, what else must change.
+
+        A write the streamed sheet cannot apply goes to a held sheet instead. Scans are
+        kept until the sheet is written again.
+        """
+        for name, stream in list(self._streams.items()):
+            if stream.scanned:
+                continue
+            self._differs.pop(name, None)
+            try:
+                stream.scan()
+            except _NeedsEager:
+                self._held(name)
+                continue
+            if isinstance(stream, _Rebuild) and stream.formula:
+                self._drop_calc_chain()  # calcChain must not list cells that are gone
 
     def _inflate(self, name: str) -> bytes:
         """A part's bytes, inflated into one buffer of its size straight from the archive.
@@ -1337,72 +2056,141 @@ class XlsxPackage:
         self._dirty.add(name)
         self._differs.pop(name, None)
 
+    def _tails(self, p: str) -> _Tail:
+        tails = self._tail_caches.get(p)
+        if tails is None:
+            tails = self._tail_caches[p] = _make_tails(p, self.date1904)
+        return tails
+
     def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
         """Set values of (row, col) cells, 1-based; everything else in the sheet stays as is."""
-        by_row: dict[int, list[tuple[int, _Encoded]]] = {}
-        date1904, encode, prev, pending = self.date1904, _encode, 0, []
+        by_row: dict[int, tuple[list[int], list[CellValue]]] = {}
+        prev, cols, values = 0, [], []
         for (r, c), value in cells.items():
             if r != prev:  # callers usually go row by row
                 if not 0 < r <= MAX_ROW:
                     _check_cell(r, c)
-                pending = by_row.get(r)  # type: ignore[assignment]
-                if pending is None:
-                    pending = by_row[r] = []
+                cols, values = by_row.setdefault(r, ([], []))
                 prev = r
             if not 0 < c <= MAX_COL:
                 _check_cell(r, c)
-            pending.append((c, encode(value, date1904)))
+            cols.append(c)
+            values.append(value)
+        date1904 = self.date1904
+        for _, values in by_row.values():
+            _check_row(values, date1904)
         sh = self._worksheet(sheet)
+        self._edit_rows(sh, {r: sorted(zip(*cv, strict=True), key=_first) for r, cv in by_row.items()})
+
+    def write_columns(
+        self,
+        sheet: str,
+        columns: Sequence[int],
+        rows: Mapping[int, Sequence[CellValue]] | Iterable[tuple[int, Sequence[CellValue]]],
+    ) -> None:
+        """Set the given columns of the given rows: each row's values align with columns.
+
+        None clears a value (the cell keeps its format), as in write_cells. The write is
+        recorded, not applied: its cells are rendered while the sheet streams out on save,
+        so tens of thousands of rows cost about what describes them. Values are checked
+        now (a bad one fails before anything changes); rows are kept as tuples of the
+        caller's (immutable) values.
+        """
+        cols = [int(c) for c in columns]
+        for c in cols:
+            _check_cell(1, c)
+        if len(set(cols)) != len(cols):
+            raise ValueError("a column is given twice")
+        patch, box = _Patch.of(cols, rows, self.date1904)
+        if not patch.rows or not cols:
+            return
+        ref = self.sheet(sheet)
+        stream = self._streams.get(ref.part)
+        if ref.kind == "worksheet" and ref.part not in self._sheets and not isinstance(stream, _Rebuild):
+            try:
+                if stream is None:
+                    stream = self._streams[ref.part] = _ColumnEdit(self, ref.part)
+            except _NeedsEager:
+                pass
+            else:
+                assert isinstance(stream, _ColumnEdit)
+                stream.add(patch, box)
+                self._touch(ref.part)
+                return
+        self._apply_patch(self._worksheet(sheet), patch)
+
+    def _apply_patch(self, sh: _Sheet, patch: _Patch) -> None:
+        """A column write applied to a held sheet, a few thousand rows at a time."""
+        rows = sorted(patch.rows)
+        for start in range(0, len(rows), _EDIT_ROWS):
+            self._edit_rows(sh, {r: patch.items(r) for r in rows[start : start + _EDIT_ROWS]})
+
+    def _edit_rows(self, sh: _Sheet, by_row: dict[int, list[tuple[int, CellValue]]]) -> None:
+        """Write checked values, row by row; items are (col, value) in column order."""
         box = sh.dimension()
         changed = False
-        p, top, left, bottom, right = sh.p, MAX_ROW + 1, MAX_COL + 1, 0, 0  # written cells' box
+        top, left, bottom, right = MAX_ROW + 1, MAX_COL + 1, 0, 0  # written cells' box
         heads: dict[int, tuple[str, str]] = {}  # column -> new cells' attributes around the row
+        tails = self._tails(sh.p)
         try:
             for r in sorted(by_row):
-                items = sorted(by_row.pop(r))  # (col, ...) tuples: cols are unique
+                items = by_row.pop(r)
                 row = sh.row(r)
                 if row is None:
-                    if all(enc is None for _, enc in items):
+                    if all(value is None for _, value in items):
                         continue
                     row = sh.new_row(r)
-                row_style, cells_, added, rs = sh.row_style(row), row.cells, [], str(r)
-                first = 0
-                for c, enc in items:
-                    if enc is not None:
-                        first = first or c
-                        last = c
-                    old = cells_.get(c)
-                    if old is not None:
-                        changed |= self._overwrite(sh, row, r, c, old, enc)
-                    elif enc is not None:
-                        if row_style is False:  # the <col> style, as Excel gives a new cell
-                            head = heads.get(c)
-                            if head is None:
-                                style = sh.col_style(c)
-                                tail = f'" s="{style}"' if style else '"'
-                                head = heads[c] = (f' r="{_COL_NAMES[c]}', tail)
-                        else:
-                            head = (f' r="{_COL_NAMES[c]}', f'" s="{row_style}"' if row_style else '"')
-                        if enc[0] == "n":  # _cell_xml, inlined for the commonest case
-                            cells_[c] = f"<{p}c{head[0]}{rs}{head[1]}><{p}v>{enc[1]}</{p}v></{p}c>"
-                        else:
-                            cells_[c] = _cell_xml(p, head[0] + rs + head[1], enc)
-                        added.append(c)
+                edited, first, last = self._edit_row(sh, row, r, items, heads, tails)
+                changed |= edited
                 if first:
                     top, bottom = min(top, r), max(bottom, r)
                     left, right = min(left, first), max(right, last)
-                if added:
-                    changed = True
-                    if row.cols and added[0] < row.cols[-1]:
-                        row.cols = sorted(cells_)
-                    else:
-                        row.cols += added
-                    sh.widen_spans(row, added[0], added[-1])
         finally:
             sh.end_edit()  # rows go back to compact storage, also after a failure half-way
             if changed:
                 sh.set_dimension(_union(box, (top, left, bottom, right) if bottom else None))
                 self._touch(sh.name)
+
+    def _edit_row(
+        self,
+        sh: _Frame,
+        row: _Row,
+        r: int,
+        items: Iterable[tuple[int, CellValue]],
+        heads: dict[int, tuple[str, str]],
+        tails: _Tail,
+    ) -> tuple[bool, int, int]:
+        """Write (col, value) items into a parsed row; (changed?, first and last col written)."""
+        p, row_style, cells_, added, rs = sh.p, sh.row_style(row), row.cells, [], str(r)
+        changed, first, last = False, 0, 0
+        for c, value in items:
+            if value is not None:
+                first = first or c
+                last = c
+            old = cells_.get(c)
+            if old is not None:
+                if old[0] == "<":  # _overwrite's first check, inlined: a rerun meets this most
+                    tail = tails(value) if value is not None else "/>"
+                    if old.endswith(tail):
+                        head = old[: len(old) - len(tail)]
+                        if ">" not in head and "t" not in head and "m" not in head:
+                            continue
+                changed |= self._overwrite(sh, row, r, c, old, value, tails)
+            elif value is not None:
+                if row_style is False:  # the <col> style, as Excel gives a new cell
+                    head = heads.get(c) or _new_head(sh, heads, c)
+                else:
+                    head = (f' r="{_COL_NAMES[c]}', f'" s="{row_style}"' if row_style else '"')
+                cells_[c] = f"<{p}c{head[0]}{rs}{head[1]}{tails(value)}"
+                added.append(c)
+        if added:
+            changed = True
+            if row.cols and added[0] < row.cols[-1]:
+                row.cols = sorted(cells_)
+            else:
+                row.cols += added
+            sh.widen_spans(row, added[0], added[-1])
+        return changed, first, last
 
     def replace_rows(
         self,
@@ -1412,33 +2200,40 @@ class XlsxPackage:
         *,
         autofilter: bool = True,
     ) -> None:
-        """Replace everything from first_row down (a sheet the toolkit owns below its header)."""
+        """Replace everything from first_row down (a sheet the toolkit owns below its header).
+
+        Like write_columns, the rows are checked now and rendered while the sheet streams
+        out on save; they are kept as tuples of the caller's values.
+        """
         _check_cell(first_row, 1)
         if rows:
             _check_cell(first_row + len(rows) - 1, max(1, *(len(r) for r in rows)))
-        sh = self._worksheet(sheet)
-        # Rows are rendered (which validates every value) before the sheet changes, and kept
-        # as their UTF-8 bytes only: no per-cell objects for tens of thousands of rows.
-        p, date1904, encode, heads = sh.p, self.date1904, _encode, {}
-        new: list[tuple[int, bytes, int, int]] = []
+        kept: list[tuple[CellValue, ...]] = []
+        box, date1904 = None, self.date1904
         for r, values in enumerate(rows, first_row):
-            parts, rs, first, last = [f'<{p}row r="{r}">'], str(r), 0, 0
-            for c, value in enumerate(values, 1):
-                enc = encode(value, date1904)
-                if enc is not None:
-                    head = heads.get(c)
-                    if head is None:
-                        style = sh.col_style(c)
-                        head = heads[c] = (f' r="{_COL_NAMES[c]}', f'" s="{style}"' if style else '"')
-                    if enc[0] == "n":  # _cell_xml, inlined for the commonest case
-                        parts.append(f"<{p}c{head[0]}{rs}{head[1]}><{p}v>{enc[1]}</{p}v></{p}c>")
-                    else:
-                        parts.append(_cell_xml(p, head[0] + rs + head[1], enc))
-                    first = first or c
-                    last = c
-            if first:
-                parts.append(f"</{p}row>")
-                new.append((r, "".join(parts).encode("utf-8"), first, last))
+            values = values if type(values) is tuple else tuple(values)
+            mask = _check_row(values, date1904)
+            if mask:
+                box = _union(box, (r, (mask & -mask).bit_length(), r, mask.bit_length()))
+            kept.append(values)
+        ref = self.sheet(sheet)
+        if ref.kind == "worksheet" and ref.part not in self._sheets and ref.part not in self._streams:
+            try:
+                self._streams[ref.part] = _Rebuild(self, ref.part, first_row, kept, autofilter, box)
+            except _NeedsEager:
+                pass
+            else:
+                self._touch(ref.part)
+                return
+        self._replace_into(self._worksheet(sheet), first_row, kept, autofilter)
+
+    def _replace_into(
+        self, sh: _Sheet, first_row: int, rows: list[tuple[CellValue, ...]], autofilter: bool
+    ) -> None:
+        """replace_rows on a held sheet: new rows are kept as their UTF-8 bytes only."""
+        heads: list[tuple[str, str]] = []
+        tails = self._tails(sh.p)
+        new = [row for r, values in enumerate(rows, first_row) if (row := _render_row(sh, heads, tails, r, values))]
         if sh.drop_rows_from(first_row):
             self._drop_calc_chain()  # calcChain must not list cells that are gone
         box = sh.extent()
@@ -1451,9 +2246,16 @@ class XlsxPackage:
             sh.extend_autofilter(first_row + len(rows) - 1)
         self._touch(sh.name)
 
-    def _overwrite(self, sh: _Sheet, row: _Row, r: int, c: int, old: str, enc: _Encoded) -> bool:
+    def _overwrite(
+        self, sh: _Frame, row: _Row, r: int, c: int, old: str, value: CellValue, tails: _Tail
+    ) -> bool:
         """Rebuild an existing cell keeping its attributes (s=, ...) and extLst; False if same."""
         body = old if old[0] == "<" else old.lstrip()
+        tail = tails(value) if value is not None else "/>"
+        if body.endswith(tail):  # what a rerun meets: the value we wrote last time
+            head = body[: len(body) - len(tail)]
+            if ">" not in head and "t" not in head and "m" not in head:
+                return False  # head holds no t=, cm=, vm=: rebuilding gives head + tail, the same
         gt = body.find(">")  # c's attributes (r s t cm vm ph) never contain ">"
         closed = int(body[gt - 1] == "/")
         attrs = body[len(sh.p) + 2 : gt - closed]
@@ -1463,11 +2265,13 @@ class XlsxPackage:
             found = sh.px.ext.search(content)
             ext = found[0] if found else ""
         clean = _DROP.sub("", attrs) if "t" in attrs or "m" in attrs else attrs
-        new = _cell_xml(sh.p, clean, enc, ext)
-        if new == body or self._holds(sh, attrs, content, enc):
+        new = _cell_xml(sh.p, clean, _encode(value, self.date1904), ext) if ext else f"<{sh.p}c{clean}{tail}"
+        if new == body or self._holds(sh, attrs, content, _encode(value, self.date1904)):
             return False
         formula = sh.px.f.search(content) if sh.f_open in content else None
         if formula is not None:
+            if not isinstance(sh, _Sheet):
+                raise _NeedsEager  # streamed sheets are checked for this before they are written
             fa = _attrs(_START.match(formula[0])[1])  # type: ignore[index]
             if fa.get("t") == "shared" and fa.get("ref") and "si" in fa:
                 self._promote_shared(sh, r, c, fa, _xml_unescape(_inner(formula[0])))
@@ -1475,7 +2279,7 @@ class XlsxPackage:
         row.cells[c] = old[: len(old) - len(body)] + new
         return True
 
-    def _holds(self, sh: _Sheet, attrs: str, content: str, enc: _Encoded) -> bool:
+    def _holds(self, sh: _Frame, attrs: str, content: str, enc: _Encoded) -> bool:
         """Does the cell already hold this value (e.g. same text as a shared string)?"""
         px = sh.px
         if sh.f_open in content and px.has_f.search(content):
@@ -1605,8 +2409,10 @@ class XlsxPackage:
         """Would this dirty part's bytes change? Sheets compare only their edits."""
         differs = self._differs.get(name)
         if differs is None:
-            sheet = self._sheets.get(name)
-            if sheet is not None:
+            sheet, stream = self._sheets.get(name), self._streams.get(name)
+            if stream is not None:
+                differs = stream.differs
+            elif sheet is not None:
                 differs = sheet.differs(lambda: self._zip.read(name))
             else:
                 differs = self._parts[name].serialise() != self._zip.read(name)
@@ -1614,11 +2420,12 @@ class XlsxPackage:
         return differs
 
     def _replaced(self) -> list[str]:
+        self._settle()
         return [n for n in self._names if n in self._dirty and n not in self._removed and self._changed(n)]
 
     def _chunks(self, name: str) -> _Chunks:
-        sheet = self._sheets.get(name)
-        return sheet.chunks() if sheet is not None else [self._parts[name].serialise()]
+        stream = self._streams.get(name) or self._sheets.get(name)
+        return stream.chunks() if stream is not None else [self._parts[name].serialise()]
 
     def changed_parts(self) -> set[str]:
         """Entries whose bytes differ from the original (removed ones included)."""
@@ -1665,6 +2472,7 @@ class XlsxPackage:
         else:
             made = atomic_write_stream(target, self.write_to, expected=expected, backup=backup)
             self._sheets.clear()  # let the edits go before the saved file is read back
+            self._streams.clear()
             data, stamp = read_with_stamp(target)
         self._load(data)
         self.path, self.stamp = target, stamp

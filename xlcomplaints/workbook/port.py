@@ -49,6 +49,15 @@ class WorkbookPort(Protocol):
         """Write values at 1-based (row, col); None clears a value, keeping the cell's format."""
         ...
 
+    def write_columns(self, sheet: str, columns: Sequence[int], rows: Mapping[int, Sequence[CellValue]]) -> None:
+        """Write the given 1-based columns of the given rows, each row's values aligned with
+        ``columns`` (None clears); cells in other columns stay as they are.
+
+        For writes across a whole sheet (a refresh's computed columns): the file adapter
+        keeps the rows (tuples of the same values) and renders the cells while saving.
+        """
+        ...
+
     def replace_rows(self, sheet: str, first_row: int, rows: Sequence[Sequence[CellValue]]) -> None:
         """Replace everything from ``first_row`` down (owned sheets only)."""
         ...
