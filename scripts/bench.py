@@ -36,7 +36,7 @@ from xlcomplaints.workbook.file import FileWorkbook
 result = refresh_flow(FileWorkbook(sys.argv[1]), now=datetime(2026, 11, 2, 9))
 print(json.dumps({"seconds": time.perf_counter() - t,
                   "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "complaints": len(result.plan.results)}))
+                  "complaints": result.plan.complaints}))
 """
 OPENPYXL = """
 import json, resource, sys, time

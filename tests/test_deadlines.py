@@ -181,3 +181,104 @@ def test_records_without_sheet_rows_keep_their_own_histories() -> None:
     results, _ = evaluate_branch(BranchData(settings=SETTINGS, complaints=(a, b), callbacks=calls),
                                  datetime(2026, 10, 9))
     assert [r.reopen_count for r in results] == [1, 0]
+
+
+# --------------------------------------------------------------------------- the engine's shortcuts
+# A branch is evaluated with one Evaluator that remembers rules per kind of complaint, due times
+# per anchor date and open-stage results per due day; none of that may change any result.
+
+_NARROW = (
+    *default_policy(),
+    PolicyRule(stage="resolve", category="billing", amount=5, unit="working_days"),
+    PolicyRule(stage="resolve", channel="visit", amount=2, unit="working_days"),
+    PolicyRule(stage="resolve", severity="important", amount=5, unit="calendar_days"),  # same days, other unit
+    PolicyRule(stage="resolve", category="billing", channel="visit", amount=1, unit="working_days"),
+    PolicyRule(stage="acknowledge", channel="phone", complexity="complex", amount=4, unit="working_hours"),
+    PolicyRule(stage="close", severity="major", amount=30, unit="calendar_days"),  # a later tie wins
+)
+
+
+@pytest.mark.parametrize("rules", [default_policy(), _NARROW, ()], ids=["default", "narrow", "empty"])
+def test_rule_book_gives_the_plain_lookups_rule(rules: tuple[PolicyRule, ...]) -> None:
+    from itertools import product
+
+    from xlcomplaints.core.deadlines import RuleBook
+    from xlcomplaints.core.policy import STAGES, rule_for
+
+    book = RuleBook(rules)
+    kinds = product(("major", "important", "general", None), ("facilities", "billing", None), ("phone", "visit", None),
+                    ("simple", "complex", None), ("valid", "assist", "invalid", "duplicate", None))
+    for severity, category, channel, complexity, validity in kinds:
+        c = complaint(severity=severity, category=category, channel=channel, complexity=complexity, validity=validity)
+        limits = book.limits(c)
+        for i, stage in enumerate(STAGES):
+            plain = rule_for(stage, c, rules)
+            assert book.get(stage, c) is plain and book.for_complaint(c)[i] is plain
+            applies = validity != "invalid" and not (stage == "first_contact" and validity == "duplicate")
+            assert (limits[i].rule if limits[i] else None) is (plain if applies else None)
+        assert book.limits(c) is limits  # remembered
+
+
+def _branch_cases():  # noqa: ANN202 - test data
+    """A synthetic branch plus cases it lacks: pauses, reopenings, an uncovered year, working hours."""
+    from xlcomplaints.report.samples import synthetic_branch
+
+    data = synthetic_branch("T1", 300, end=datetime(2026, 11, 30), months=6, seed=3)
+    extra = [complaint(no=f"X{i}", received_at=datetime(2026, 10, 12 + i % 9, 9 + i % 8), severity=sev, channel=ch,
+                       complexity=cx, acknowledged_at=datetime(2026, 10, 13 + i % 9, 10) if i % 3 else None)
+             for i, (sev, ch, cx) in enumerate([("general", "phone", "complex"), ("major", "visit", None),
+                                                ("important", "phone", "simple")] * 4)]
+    extra.append(complaint(no="Y1", received_at=datetime(2027, 12, 30, 10)))  # beyond the holiday data
+    # resolve due at the end of Thu 10/15 both ways: 3 working days (general), 5 calendar days (important)
+    extra += [complaint(no="Z1", received_at=datetime(2026, 10, 12, 10), severity="general"),
+              complaint(no="Z2", received_at=datetime(2026, 10, 10, 10), severity="important")]
+    steps = [TrackingStep(no="X0", at=datetime(2026, 10, 12, 11), step="waiting_customer"),
+             TrackingStep(no="X0", at=datetime(2026, 10, 15, 11), step="resumed"),
+             TrackingStep(no="X1", at=datetime(2026, 10, 14, 11), step="cold_handling"),
+             TrackingStep(no="X2", at=datetime(2026, 10, 15, 11), step="resolved"),
+             TrackingStep(no="X2", at=datetime(2026, 10, 20, 11), step="reopened")]
+    calls = [CallbackAttempt(no="X2", at=datetime(2026, 10, 17, 11), outcome="unreachable")]
+    return data.model_copy(update={
+        "settings": data.settings.model_copy(update={"policy": _NARROW}),
+        "complaints": data.complaints + tuple(extra), "tracking": data.tracking + tuple(steps),
+        "callbacks": data.callbacks + tuple(calls)})
+
+
+@pytest.mark.parametrize("now", [datetime(2026, 10, 20, 9), datetime(2026, 11, 30, 18), datetime(2028, 1, 9)])
+@pytest.mark.parametrize("timestamps_rule", ["register", "tracking"])
+def test_one_evaluator_for_a_branch_gives_what_evaluating_each_alone_gives(now: datetime, timestamps_rule: str) -> None:
+    from xlcomplaints.core.lifecycle import build_cycles
+    from xlcomplaints.core.refresh import evaluate_branch
+
+    data = _branch_cases()
+    data = data.model_copy(update={"settings": data.settings.model_copy(update={"timestamps_rule": timestamps_rule})})
+    results, warnings = evaluate_branch(data, now)
+    alone = [evaluate(c, data.settings, make_calendar(data.settings, data), now, cycle)
+             for c, cycle in zip(data.complaints, build_cycles(data, now), strict=True)]
+    assert results == alone
+    assert warnings == set().union(*(r.warnings for r in alone))
+    statuses = {s.status for r in results for s in r.stages.values()}
+    assert statuses >= {"done_on_time", "done_late", "not_applicable", "not_due"}
+    if now.year == 2028:
+        assert {w.year for w in warnings} >= {2028}
+
+
+def test_fast_constructors_build_what_the_dataclasses_build() -> None:
+    from xlcomplaints.core.deadlines import StageResult, _result, make_cycle
+
+    t = [datetime(2026, 10, d) for d in range(1, 6)]
+    assert _result("reply", "done_late", t[0], t[1], 1.5, "calendar_days") == StageResult(
+        stage="reply", status="done_late", due=t[0], done_at=t[1], late_by=1.5, unit="calendar_days")
+    values = dict(start=t[0], done={"resolve": t[1]}, pauses=((t[2], t[3]),), paused_now=True, reopen_count=2,
+                  repeat_of="A", callback_due_override=t[4], callbacks_failed=1, gave_up_callback=True,
+                  tracking_first=True)
+    assert make_cycle(**values) == Cycle(**values)
+
+
+def test_complaints_with_nothing_recorded_share_one_cycle() -> None:
+    a, b = complaint(no="A"), complaint(no="B")
+    now = datetime(2026, 10, 9)
+    assert build_cycle(a, [], [], SETTINGS, now) is build_cycle(b, [], [], SETTINGS, now) == Cycle()
+    tracking = Settings(policy=default_policy(), timestamps_rule="tracking")
+    assert build_cycle(a, [], [], tracking, now) == Cycle(tracking_first=True)
+    assert build_cycle(a, [], [], SETTINGS, now, repeat_of="Z").repeat_of == "Z"

@@ -24,8 +24,15 @@ from typing import Any
 import openpyxl
 import pytest
 
-from xlcomplaints.excel import entry
-from xlcomplaints.excel.adapter import XlwingsWorkbook, blocks, cell_of, split_name, to_millisecond
+from xlcomplaints.excel import adapter, entry
+from xlcomplaints.excel.adapter import (
+    XlwingsWorkbook,
+    blocks,
+    cell_of,
+    column_blocks,
+    split_name,
+    to_millisecond,
+)
 from xlcomplaints.flows import assign_ids_flow, refresh_flow, validate_flow
 from xlcomplaints.spec import branch as B
 from xlcomplaints.templates.build import build_branch_workbook
@@ -512,6 +519,39 @@ def test_blocks_cover_exactly_the_given_cells() -> None:
     assert len(out) == 4
 
 
+def test_column_blocks_cover_exactly_the_given_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs of rows (at most BLOCK_ROWS) by runs of adjacent columns, in any column order."""
+    monkeypatch.setattr(adapter, "BLOCK_ROWS", 3)
+    columns = [7, 5, 6, 9]
+    rows = {r: (f"g{r}", f"e{r}", None, r) for r in [2, 3, 4, 5, 6, 9, 10]}
+    out = column_blocks(columns, rows)
+    covered = {
+        (r + i, c + j): v
+        for r, c, block in out
+        for i, row in enumerate(block)
+        for j, v in enumerate(row)
+    }
+    assert covered == {(r, c): v for r, values in rows.items() for c, v in zip(columns, values, strict=True)}
+    assert (2, 5, [["e2", None, "g2"], ["e3", None, "g3"], ["e4", None, "g4"]]) in out
+    assert len(out) == 3 * 2 and max(len(block) for _, _, block in out) == 3
+
+
+def test_write_columns_equals_write_cells(tmp_path: Path) -> None:
+    """The same writes through either method leave the same cells, in as few calls."""
+    source = make_workbook(tmp_path, 40)
+    columns = [B.REGISTER.index("status") + 1, B.REGISTER.index("status") + 2, 1]
+    rows = {r: ("已逾期", r * 1.5 if r % 2 else None, f"BR-{r}") for r in range(2, 42)}
+    by_columns, by_cells = FakeBook(source), FakeBook(source)
+    XlwingsWorkbook(by_columns).write_columns(B.REGISTER.zh, columns, rows)
+    XlwingsWorkbook(by_cells).write_cells(B.REGISTER.zh, {
+        (r, c): v for r, values in rows.items() for c, v in zip(columns, values, strict=True)})
+    assert sheet_cells(by_columns, B.REGISTER.zh) == sheet_cells(by_cells, B.REGISTER.zh)
+    assert by_columns.calls.log["Range.value="] == by_cells.calls.log["Range.value="] == 2
+    port = XlwingsWorkbook(by_columns)
+    port.write_columns(B.REGISTER.zh, columns, rows)  # what the sheet shows already
+    assert by_columns.calls.log["Range.value="] == 2 and not port.save()
+
+
 # --- entry points on the stand-in ------------------------------------------------------------
 
 
@@ -541,9 +581,9 @@ def test_refresh_button_equals_headless_refresh(tmp_path: Path, xlsm: bool) -> N
     assert len(sheet_cells(book, B.OVERDUE.zh)) > 50  # the comparison compared something
     assert outcome.ok is False and outcome.problems  # missing customers are errors
     prompt = book.app.alerts[0]["prompt"]
-    assert f"{len(result.plan.results)} 宗投诉" in prompt
+    assert f"{result.plan.complaints} 宗投诉" in prompt
     assert f"{result.plan.counts['complaints.overdue']} 宗有逾期环节" in prompt
-    assert f"Refreshed: {len(result.plan.results)} complaints" in prompt
+    assert f"Refreshed: {result.plan.complaints} complaints" in prompt
     first = result.problems[0]
     assert f"{first.sheet}!{first.cell}" in prompt
     assert book.app.alerts[0]["mode"] == "critical"

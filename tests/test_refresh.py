@@ -115,8 +115,18 @@ def test_backup_kept_and_refuses_when_open_in_excel_or_changed(branch) -> None:
     edited = path.read_bytes()
     with pytest.raises(WorkbookError) as e:
         refresh_flow(port, now=datetime(2026, 10, 10))
-    assert e.value.code == "file.changed"
+    assert e.value.code == "file.changed"    # found while reading the sheets
     assert path.read_bytes() == edited   # their edit is still there
+    port = FileWorkbook(path)
+    refresh_flow(port, now=datetime(2026, 10, 10), save=False)   # everything read and planned
+    wb = openpyxl.load_workbook(path)
+    wb["投诉登记"]["E2"] = "张无忌"
+    wb.save(path)
+    edited = path.read_bytes()
+    with pytest.raises(WorkbookError) as e:
+        port.save()
+    assert e.value.code == "file.changed"    # found by the save's own check
+    assert path.read_bytes() == edited
 
 
 def test_assign_ids_fills_gaps_never_renumbers(branch) -> None:
@@ -162,3 +172,39 @@ def test_refreshed_workbook_opens_in_libreoffice(branch, tmp_path: Path) -> None
     ws = openpyxl.load_workbook(out, data_only=True)["投诉登记"]
     assert ws.cell(2, B.REGISTER.index("resolve_due") + 1).value == datetime(2026, 10, 10, 23, 59, 59)
     assert ws.cell(3, B.REGISTER.index("status") + 1).value == "待回访"
+
+
+def test_plan_cells_line_up_with_the_engine_and_the_summary_counts(branch) -> None:
+    """The plan keeps cells as tuples in the spec's column order: each must be the value the
+    engine computed for that column, and the Summary's counts must match the results."""
+    from xlcomplaints.core.refresh import (
+        REGISTER_KEYS,
+        evaluate_branch,
+        next_action_text,
+        plan_refresh,
+    )
+    from xlcomplaints.spec import vocab as v
+    from xlcomplaints.workbook.reader import read_branch
+
+    rows = [*ROWS, {**ROWS[1], "no": "BJ01-2610-002", "received_at": "2026/10/8 09:00", "resolved_at": None},
+            {**ROWS[0], "customer": "王五", "phone": None, "validity": "无效"}]
+    data = read_branch(FileWorkbook(branch(register=rows))).data
+    plan = plan_refresh(data, NOW, lang="zh")
+    results, _ = evaluate_branch(data, NOW)
+    assert tuple(c.key for c in B.REGISTER.computed_columns) == REGISTER_KEYS
+    assert plan.complaints == len(results) == 4
+    for r in results:
+        row = r.complaint.row
+        assert row is not None
+        for stage, s in r.stages.items():
+            assert plan.register.get(row, f"{stage}_due") == s.due
+            assert plan.register.get(row, f"{stage}_status") == v.STAGE_STATUS.label(s.status, "zh")
+        assert plan.register.get(row, "status") == v.OVERALL_STATUS.label(r.status, "zh")
+        assert plan.register.get(row, "next_action") == (next_action_text(r, "zh") or None)
+        assert plan.register.get(row, "repeat_of") == r.repeat_of
+    summary = {label: n for label, n, _ in plan.summary_rows}
+    open_ = [r for r in results if r.status not in ("closed", "invalid")]
+    assert summary["投诉总数"] == 4 and summary["未结案"] == len(open_)
+    assert summary["未结案-重大"] == sum(r.complaint.severity == "major" for r in open_)
+    assert summary["重复投诉"] == sum(bool(r.repeat_of) for r in results) == 1
+    assert len(plan.overdue_rows) == sum(s.status in ("overdue", "due_soon") for r in results for s in r.stages.values())

@@ -150,9 +150,9 @@ def refresh(
     c = result.plan.counts
     zh = lang == "zh"
     console.print(
-        (f"{file.name}：{len(result.plan.results)} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，"
+        (f"{file.name}：{result.plan.complaints} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，"
          f"{c['complaints.due_soon']} 宗即将到期。" if zh else
-         f"{file.name}: {len(result.plan.results)} complaints, {c['complaints.overdue']} with an overdue stage, "
+         f"{file.name}: {result.plan.complaints} complaints, {c['complaints.overdue']} with an overdue stage, "
          f"{c['complaints.due_soon']} due soon.")
         + ((" 已保存。" if zh else " Saved.") if result.changed else (" 无变化。" if zh else " Nothing changed."))
     )

@@ -195,9 +195,9 @@ def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = Non
         show_problems(result.problems, lang, path.name)
         c = result.plan.counts if result.plan else {}
         console.print(
-            f"[bold]{path}[/]: " + (f"{len(result.plan.results)} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，"
+            f"[bold]{path}[/]: " + (f"{result.plan.complaints} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，"
                                     f"{result.errors} 个录入错误待修正（已按 {now:%Y-%m-%d %H:%M} 刷新）" if zh else
-                                    f"{len(result.plan.results)} complaints, {c['complaints.overdue']} with an overdue stage, "
+                                    f"{result.plan.complaints} complaints, {c['complaints.overdue']} with an overdue stage, "
                                     f"{result.errors} typing errors to fix (refreshed as of {now:%Y-%m-%d %H:%M})")
             if result.plan else str(path))
         paths.append(path)

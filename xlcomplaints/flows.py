@@ -13,7 +13,7 @@ from datetime import datetime
 from xlcomplaints.core.models import PolicyRule
 from xlcomplaints.core.numbering import assign_numbers
 from xlcomplaints.core.problems import Level, Problem
-from xlcomplaints.core.refresh import RefreshPlan, plan_refresh
+from xlcomplaints.core.refresh import ComputedCells, RefreshPlan, plan_refresh
 from xlcomplaints.core.rows import Layout
 from xlcomplaints.core.validation import validate
 from xlcomplaints.workbook.port import WorkbookPort
@@ -54,41 +54,46 @@ def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: b
 
     ``policy`` (a head office's rules) replaces the workbook's own SLA table.
     """
-    read, problems = check(port, now=now, lang=lang)
-    data = read.data
-    if policy is not None:
-        data = data.model_copy(update={"settings": data.settings.model_copy(update={"policy": tuple(policy)})})
-    plan = plan_refresh(data, now, lang=data.settings.language)
-    for kind, values_by_row in (("register", plan.register), ("tracking", plan.tracking),
-                                ("callbacks", plan.callbacks)):
-        layout = read.layouts.get(kind)
+    layouts, sheets, problems, plan = _plan(port, now=now, lang=lang, policy=policy)
+    for kind, computed in (("register", plan.register), ("tracking", plan.tracking),
+                           ("callbacks", plan.callbacks)):
+        layout = layouts.get(kind)
         if layout is not None:
-            _write_computed(port, read.sheets[kind], layout, values_by_row)
-    if "overdue" in read.sheets:
-        port.replace_rows(read.sheets["overdue"], 2, plan.overdue_rows)
-    if "summary" in read.sheets:
-        port.replace_rows(read.sheets["summary"], 2, plan.summary_rows)
+            _write_computed(port, sheets[kind], layout, computed)
+    if "overdue" in sheets:
+        port.replace_rows(sheets["overdue"], 2, plan.overdue_rows)
+    if "summary" in sheets:
+        port.replace_rows(sheets["summary"], 2, plan.summary_rows)
     changed = port.save() if save else False
     return FlowResult(problems=problems + plan.problems, changed=changed, plan=plan)
 
 
-WRITE_CHUNK_ROWS = 5_000
+def _plan(port: WorkbookPort, *, now: datetime, lang: str, policy: Sequence[PolicyRule] | None,
+          ) -> tuple[dict[str, Layout], dict[str, str], list[Problem], RefreshPlan]:
+    """Read, check and plan. The records stay in here: only the plan (cells to write) goes on
+    to the writing, so a large register's records are gone before the save needs memory."""
+    read, problems = check(port, now=now, lang=lang)
+    data = read.data
+    if policy is not None:
+        data = data.model_copy(update={"settings": data.settings.model_copy(update={"policy": tuple(policy)})})
+    return read.layouts, read.sheets, problems, plan_refresh(data, now, lang=data.settings.language)
 
 
-def _write_computed(port: WorkbookPort, sheet: str, layout: Layout,
-                    values_by_row: dict[int, dict[str, object]]) -> None:
-    """Computed values placed where this workbook has their columns, a few thousand rows
-    at a time (memory stays flat); rows that are no longer records (the clerk cleared
-    them) lose their stale computed values."""
-    keys = [(c.key, layout.columns[c.key]) for c in layout.spec.computed_columns if c.key in layout.columns]
-    rows = sorted(set(values_by_row) | set(range(layout.header_row + 1, layout.last_row + 1)))
-    for start in range(0, len(rows), WRITE_CHUNK_ROWS):
-        cells: dict[tuple[int, int], object] = {}
-        for row in rows[start:start + WRITE_CHUNK_ROWS]:
-            values = values_by_row.get(row, {})
-            for key, col in keys:
-                cells[(row, col)] = values.get(key)
-        port.write_cells(sheet, cells)  # type: ignore[arg-type]
+def _write_computed(port: WorkbookPort, sheet: str, layout: Layout, computed: ComputedCells) -> None:
+    """Computed values placed where this workbook has their columns, as one column write
+    (the file port applies it while saving, so memory stays flat); rows that are no longer
+    records (the clerk cleared them) lose their stale computed values."""
+    keys = [k for k in computed.keys if k in layout.columns]
+    if not keys:
+        return
+    blank = (None,) * len(keys)
+    rows: dict[int, tuple[object, ...]] = dict.fromkeys(range(layout.header_row + 1, layout.last_row + 1), blank)
+    if len(keys) == len(computed.keys):
+        rows.update(computed.rows)  # the plan's own tuples, not copies
+    else:  # an office that deleted some computed columns: only the ones it kept
+        at = [computed.keys.index(k) for k in keys]
+        rows.update((row, tuple(values[i] for i in at)) for row, values in computed.rows.items())
+    port.write_columns(sheet, [layout.columns[key] for key in keys], rows)  # type: ignore[arg-type]
 
 
 def assign_ids_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: bool = True) -> FlowResult:

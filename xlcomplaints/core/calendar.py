@@ -46,6 +46,7 @@ uncovered year carry warnings in ``Due``; for ``workday``/``elapsed`` ask
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -207,6 +208,12 @@ def _country_year_flags(code: str, year: int) -> bytes:
     return bytes(d.weekday() not in weekend for d in days)
 
 
+#: Warning-free end-of-day dues by date ordinal, shared by every calendar in the process: they
+#: depend on the date alone, and a consolidation builds one calendar per branch.
+_EOD_DUES: dict[int, Due] = {}
+_EOD_DUES_MAX = 100_000  # ~270 years of dates, a few MiB
+
+
 def _check_amount(amount: float) -> None:
     if not 0 <= amount < _INF:
         raise ValueError(f"deadline amount must be a finite number >= 0, got {amount!r}")
@@ -241,7 +248,7 @@ class WorkCalendar:
         self._len_s = self._len_us // _US_PER_SEC
         self._year_flags: dict[int, bytes] = {}
         self._warn_cache: dict[tuple[int, int], tuple[CalendarWarning, ...]] = {}
-        self._eod_cache: dict[int, Due] = {}
+        self._eod_cache = _EOD_DUES
         self._td_cache: dict[float, timedelta] = {}
         self._wh_cache: dict[float, tuple[int, timedelta, int | None]] = {}
         self._day_start: dict[int, datetime] = {}
@@ -316,14 +323,8 @@ class WorkCalendar:
         new_hi = min(_MAX_YEAR, new_hi)
         work = b"".join(self._flags_for_year(y) for y in range(new_lo, new_hi + 1))
         base = date(new_lo, 1, 1).toordinal()
-        cum = [0] * (len(work) + 1)
-        wd: list[int] = []
-        c = 0
-        for i, w in enumerate(work):
-            if w:
-                wd.append(base + i)
-                c += 1
-            cum[i + 1] = c
+        cum = list(itertools.accumulate(work, initial=0))
+        wd = list(itertools.compress(range(base, base + len(work)), work))
         self._y0, self._y1, self._base, self._n = new_lo, new_hi, base, len(work)
         self._work, self._cum, self._wd = work, cum, wd
 
@@ -376,7 +377,8 @@ class WorkCalendar:
         due = self._eod_cache.get(ordinal)
         if due is None:
             due = Due(datetime.combine(date.fromordinal(ordinal), _EOD))
-            self._eod_cache[ordinal] = due
+            if len(self._eod_cache) < _EOD_DUES_MAX:
+                self._eod_cache[ordinal] = due
         return due
 
     # ------------------------------------------------------------------ day counting
@@ -452,8 +454,12 @@ class WorkCalendar:
         measures lateness; it is not the inverse of ``add`` for day units, whose
         count starts on the next working day.
         """
-        start, end = _as_datetime(start), _as_datetime(end)
-        unit = Unit(unit)
+        if start.__class__ is not datetime or start.tzinfo is not None:
+            start = _as_datetime(start)
+        if end.__class__ is not datetime or end.tzinfo is not None:
+            end = _as_datetime(end)
+        if unit.__class__ is not Unit:  # an Enum call costs more than the arithmetic below
+            unit = Unit(unit)
         if unit is _HOURS:
             return (end - start) / _ONE_HOUR
         if unit is _CAL_DAYS:

@@ -5,15 +5,21 @@ office's calendar, pushed later by recorded pauses), and a status — not due, d
 soon, overdue, done on time, done late — with how late (or how much is left) in the
 rule's own unit. Then what a supervisor reads first: overall status, days overdue,
 escalation level and the next action. Pure; ``now`` is always passed in.
+
+A refresh evaluates tens of thousands of complaints at one ``now``, so what they
+share is worked out once per branch (:class:`Evaluator`): the rules of each kind of
+complaint, and one result for the open stages due on the same day. Results are
+immutable, which is what makes sharing them safe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 
-from xlcomplaints.core.calendar import CalendarWarning, OfficeHours, Unit, WorkCalendar
+from xlcomplaints.core.calendar import CalendarWarning, Due, OfficeHours, Unit, WorkCalendar
 from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
 from xlcomplaints.core.policy import STAGES, rule_for
 
@@ -30,10 +36,24 @@ DONE_FIELD: dict[str, str] = {
     "close": "closed_at",
 }
 UNITS: dict[str, Unit] = {u.value: u for u in Unit}  # a dict lookup, not an Enum call per stage
+#: Units whose due time is the end of a day, so that cases received the same day share it.
+DAY_UNITS = frozenset({Unit.CALENDAR_DAYS, Unit.WORKING_DAYS})
 #: Stages whose clock stops while the case waits on the customer or is in cold handling.
 PAUSABLE = frozenset({"resolve", "reply", "close"})
+#: Stages a reopening starts again; acknowledgement, first contact and the report stay done.
+RESTARTED = frozenset({"resolve", "reply", "callback", "close"})
 SEVERITY_RANK = {"major": 0, "important": 1, "general": 2}
 ESCALATION_ORDER = ("none", "supervisor", "manager", "general_manager")
+#: Complaint fields a policy rule can narrow on (``PolicyRule.matches``).
+MATCH_FIELDS = ("severity", "category", "channel", "complexity")
+
+_RESOLVE, _REPLY, _CLOSE = (STAGES.index(s) for s in ("resolve", "reply", "close"))
+_STAGE_INDEX = {s: i for i, s in enumerate(STAGES)}
+_RESTARTED_INDEX = tuple(i for i, s in enumerate(STAGES) if s in RESTARTED)
+# Fields are read from a record's ``vars()`` several at once: pydantic models define ``__getattr__``,
+# which makes every attribute access take Python's slow generic path.
+_typed_times = itemgetter(*(DONE_FIELD[s] for s in STAGES))  # the Register's times, in STAGES order
+_NO_WARNINGS: frozenset[CalendarWarning] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +77,20 @@ class ComplaintResult:
     next_stage: str | None = None
     repeat_of: str | None = None
     reopen_count: int = 0
-    warnings: set[CalendarWarning] = field(default_factory=set)
+    #: Immutable, and one shared empty set when there are none (the usual case): a set each costs 216 bytes.
+    warnings: frozenset[CalendarWarning] = _NO_WARNINGS
 
     def overdue_stages(self) -> list[StageResult]:
         return [s for s in self.stages.values() if s.status == "overdue"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cycle:
     """What the lifecycle (tracking, callbacks) adds to a complaint's own row.
 
     ``start`` replaces the receipt as the anchor of handling stages after a reopening;
     ``done`` gives stage times derived from the tracking sheet where the Register is blank.
+    Read-only once built: complaints with nothing recorded share one.
     """
 
     start: datetime | None = None
@@ -83,11 +105,162 @@ class Cycle:
     tracking_first: bool = False
 
 
+#: The cycle of a complaint nothing was recorded for on the Tracking and Callbacks sheets.
+NO_CYCLE = Cycle()
+
+# The generated ``__init__`` of a frozen dataclass sets each field through ``object.__setattr__``;
+# setting the slots directly, as these two constructors do, takes half the time, and the engine
+# makes a result per stage and a cycle per complaint. They take every field, in order.
+_new = object.__new__
+_set_stage, _set_status, _set_due, _set_done_at, _set_late_by, _set_unit = (
+    getattr(StageResult, name).__set__ for name in ("stage", "status", "due", "done_at", "late_by", "unit"))
+(_set_start, _set_done, _set_pauses, _set_paused_now, _set_reopen_count, _set_repeat_of, _set_override,
+ _set_failed, _set_gave_up, _set_tracking_first) = (
+    getattr(Cycle, name).__set__ for name in ("start", "done", "pauses", "paused_now", "reopen_count", "repeat_of",
+                                              "callback_due_override", "callbacks_failed", "gave_up_callback",
+                                              "tracking_first"))
+
+
+def _result(stage: str, status: str, due: datetime | None, done_at: datetime | None, late_by: float | None,
+            unit: str | None) -> StageResult:
+    """``StageResult(stage, status, due, done_at, late_by, unit)``, faster."""
+    r = _new(StageResult)
+    _set_stage(r, stage)
+    _set_status(r, status)
+    _set_due(r, due)
+    _set_done_at(r, done_at)
+    _set_late_by(r, late_by)
+    _set_unit(r, unit)
+    return r
+
+
+def make_cycle(start: datetime | None, done: dict[str, datetime], pauses: tuple[Pause, ...], paused_now: bool,
+               reopen_count: int, repeat_of: str | None, callback_due_override: datetime | None,
+               callbacks_failed: int, gave_up_callback: bool, tracking_first: bool) -> Cycle:
+    """``Cycle(...)`` with every field, faster."""
+    c = _new(Cycle)
+    _set_start(c, start)
+    _set_done(c, done)
+    _set_pauses(c, pauses)
+    _set_paused_now(c, paused_now)
+    _set_reopen_count(c, reopen_count)
+    _set_repeat_of(c, repeat_of)
+    _set_override(c, callback_due_override)
+    _set_failed(c, callbacks_failed)
+    _set_gave_up(c, gave_up_callback)
+    _set_tracking_first(c, tracking_first)
+    return c
+
+
+#: Results that depend on the stage alone, shared by every complaint that has them.
+_NOT_APPLICABLE = {s: StageResult(s, "not_applicable") for s in STAGES}
+_NO_LIMITS: tuple[None, ...] = (None,) * len(STAGES)
+
+
 def make_calendar(settings: Settings, data: BranchData | None = None) -> WorkCalendar:
     closures = [e.date for e in (data.calendar if data else ()) if e.date and e.kind == "closure"]
     working = [e.date for e in (data.calendar if data else ()) if e.date and e.kind == "working"]
     return WorkCalendar(settings.country, extra_closures=closures, extra_working_days=working,
                         office_hours=OfficeHours(settings.office_start, settings.office_end))
+
+
+def done_times(c: Complaint, cycle: Cycle) -> Sequence[datetime | None]:
+    """When each stage (in ``STAGES`` order) was done: the Register's time or the Tracking
+    sheet's, whichever the Settings say wins, the other filling in when blank. In a
+    reopened case only times from the current handling cycle count."""
+    typed: tuple[datetime | None, ...] = _typed_times(vars(c))
+    start, tracked = cycle.start, cycle.done
+    if start is None and not tracked:
+        return typed
+    out = list(typed)
+    if start is not None:
+        for i in _RESTARTED_INDEX:
+            t = out[i]
+            if t is not None and t < start:
+                out[i] = None
+    for stage, tr in tracked.items():
+        i = _STAGE_INDEX.get(stage)
+        if i is not None:
+            t = out[i]
+            out[i] = (tr or t) if cycle.tracking_first else (t or tr)
+    return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Limit:
+    """A stage's rule as the engine counts with it, prepared once per rule of a ``RuleBook``.
+
+    Compared and hashed by identity: the evaluator keys its memo of due times on it.
+    """
+
+    stage: str
+    rule: PolicyRule
+    amount: float
+    unit: Unit
+    #: The due time is the end of a day set by the anchor's date alone (when nothing pauses the clock).
+    by_day: bool
+    #: The clock stops while the case waits on the customer or is in cold handling.
+    pausable: bool
+    #: Counts from the reopening in a reopened case (else from receipt; the callback from resolution).
+    restarted: bool
+
+    @classmethod
+    def of(cls, stage: str, rule: PolicyRule) -> Limit:
+        unit = UNITS[rule.unit]  # type: ignore[index]
+        return cls(stage, rule, rule.amount or 0.0, unit, unit in DAY_UNITS, stage in PAUSABLE, stage in RESTARTED)
+
+
+class RuleBook:
+    """The policy's rules, looked up once per kind of complaint for all stages.
+
+    A rule can narrow on four complaint fields, but a policy usually narrows only on
+    severity and complexity: keyed on just the fields some rule narrows on, a branch's
+    complaints come in a handful of kinds instead of hundreds.
+    """
+
+    def __init__(self, rules: Sequence[PolicyRule]) -> None:
+        self.rules = tuple(rules)
+        used = [f for f in MATCH_FIELDS if any(getattr(r, f) is not None for r in self.rules)]
+        self._kind: Callable[[dict[str, object]], object] = itemgetter(*used) if used else _same_kind
+        self._kind_and_validity = itemgetter(*used, "validity")
+        self._rules: dict[object, tuple[PolicyRule | None, ...]] = {}
+        self._limits: dict[object, tuple[Limit | None, ...]] = {}
+        self._limit_of: dict[int, Limit] = {}  # by id of the rule: one Limit per rule, whatever the kind
+
+    def for_complaint(self, c: Complaint) -> tuple[PolicyRule | None, ...]:
+        """The rule of each stage, in ``STAGES`` order (None: no rule applies)."""
+        key = self._kind(vars(c))
+        found = self._rules.get(key)
+        if found is None:
+            found = self._rules[key] = tuple(rule_for(s, c, self.rules) for s in STAGES)
+        return found
+
+    def limits(self, c: Complaint) -> tuple[Limit | None, ...]:
+        """The limit of each stage, in ``STAGES`` order; None where the stage has no rule or
+        does not apply to the complaint (invalid complaints have no handling deadlines, and
+        only valid ones a first contact)."""
+        key = self._kind_and_validity(vars(c))
+        found = self._limits.get(key)
+        if found is None:
+            found = self._limits[key] = tuple(
+                None if rule is None or not _applies(stage, c) else self._limit(stage, rule)
+                for stage, rule in zip(STAGES, self.for_complaint(c), strict=True))
+        return found
+
+    def _limit(self, stage: str, rule: PolicyRule) -> Limit:
+        found = self._limit_of.get(id(rule))
+        if found is None:
+            found = self._limit_of[id(rule)] = Limit.of(stage, rule)
+        return found
+
+    def get(self, stage: str, c: Complaint) -> PolicyRule | None:
+        i = _STAGE_INDEX.get(stage)
+        return rule_for(stage, c, self.rules) if i is None else self.for_complaint(c)[i]
+
+
+def _same_kind(fields: dict[str, object]) -> object:
+    """The kind of every complaint under a policy that narrows on nothing."""
+    return ()
 
 
 def _applies(stage: str, c: Complaint) -> bool:
@@ -96,61 +269,111 @@ def _applies(stage: str, c: Complaint) -> bool:
     return not (stage == "first_contact" and c.validity not in (None, "valid", "assist"))
 
 
-#: Stages a reopening starts again; acknowledgement, first contact and the report stay done.
-RESTARTED = frozenset({"resolve", "reply", "callback", "close"})
+class Evaluator:
+    """Evaluates complaints of one branch at one ``now`` with one calendar and policy.
+
+    What complaints share is worked out once: a stage counted in days from an anchor is
+    due at the end of a day set by the anchor's date, so the due time is remembered per
+    date and limit; and an open stage's lateness depends only on its due time, so every
+    such stage due the same day shares one result. At 50,000 complaints that spares most
+    calendar sums and most of the open stages' objects.
+    """
+
+    def __init__(self, settings: Settings, cal: WorkCalendar, now: datetime, rules: RuleBook | None = None) -> None:
+        self.cal, self.now = cal, now
+        self.rules = rules or RuleBook(settings.policy)
+        self.due_soon_percent = settings.due_soon_percent
+        self._day_dues: dict[tuple[int, Limit], Due] = {}
+        self._shared: dict[tuple[str, str, datetime | None, str], StageResult] = {}
+
+    def evaluate(self, c: Complaint, cycle: Cycle = NO_CYCLE) -> ComplaintResult:
+        done = done_times(c, cycle)
+        received = c.received_at
+        warnings: tuple[CalendarWarning, ...] = ()
+        stages: dict[str, StageResult] = {}
+        first_overdue: datetime | None = None  # the due time of the most overdue stage
+        closed = done[_CLOSE] is not None
+        limits = _NO_LIMITS if received is None else self.rules.limits(c)
+        for stage, lim, done_at in zip(STAGES, limits, done, strict=True):
+            if lim is None:
+                stages[stage] = _NOT_APPLICABLE[stage] if done_at is None else _result(
+                    stage, "not_applicable", None, done_at, None, None)
+                continue
+            if stage == "callback":
+                anchor = done[_RESOLVE] or done[_REPLY]
+                if anchor is None:  # nothing to count from yet
+                    stages[stage] = self._open(lim, "not_due", None) if done_at is None else _result(
+                        stage, "not_due", None, done_at, None, lim.rule.unit)
+                    continue
+            elif lim.restarted and cycle.start is not None:
+                anchor = max(received, cycle.start)  # type: ignore[type-var]
+            else:
+                anchor = received  # type: ignore[assignment]
+            computed = self._add(lim, anchor, cycle.pauses if lim.pausable else ())
+            if computed.warnings:
+                warnings += computed.warnings
+            due = computed.at
+            if stage == "callback" and cycle.callback_due_override is not None and done_at is None:
+                due = cycle.callback_due_override
+            if done_at is not None:
+                late = None if done_at <= due else round(self.cal.elapsed(due, done_at, lim.unit), 2)
+                stages[stage] = _result(stage, "done_late" if late is not None else "done_on_time", due, done_at,
+                                        late, lim.rule.unit)
+            elif closed and stage != "close":
+                stages[stage] = self._open(lim, "not_applicable", due)
+            else:
+                stages[stage] = result = self._open(lim, self._open_status(anchor, due), due)
+                if result.status == "overdue" and (first_overdue is None or due < first_overdue):
+                    first_overdue = due
+        status = _overall(c, stages, cycle, closed)
+        days_overdue = None if first_overdue is None else round((self.now - first_overdue).total_seconds() / 86400, 1)
+        action, next_stage = _next_action(stages, status, cycle)
+        return ComplaintResult(c, stages, status, days_overdue, _escalation(c, stages, cycle, days_overdue),
+                               action, next_stage, cycle.repeat_of, cycle.reopen_count,
+                               frozenset(warnings) if warnings else _NO_WARNINGS)  # few: a set each is 216 bytes
+
+    def _add(self, lim: Limit, anchor: datetime, pauses: tuple[Pause, ...]) -> Due:
+        """``cal.add`` for the limit, remembered per anchor date where only the date matters."""
+        if not lim.by_day or pauses:
+            return self.cal.add(anchor, lim.amount, lim.unit, pauses=pauses)
+        key = (anchor.toordinal(), lim)
+        due = self._day_dues.get(key)
+        if due is None:
+            due = self._day_dues[key] = self.cal.add(anchor, lim.amount, lim.unit)
+        return due
+
+    def _open_status(self, anchor: datetime, due: datetime) -> str:
+        """Overdue, due soon (within the last ``due_soon_percent`` of the allowed time) or not due."""
+        now = self.now
+        if now > due:
+            return "overdue"
+        total = (due - anchor).total_seconds()
+        left = (due - now).total_seconds()
+        return "due_soon" if total > 0 and left <= total * self.due_soon_percent / 100 else "not_due"
+
+    def _open(self, lim: Limit, status: str, due: datetime | None) -> StageResult:
+        """A stage not done; those due at the same end of a day share one result."""
+        if not lim.by_day:
+            return self._open_result(lim, status, due)
+        key = (lim.stage, status, due, lim.rule.unit)
+        found = self._shared.get(key)  # type: ignore[arg-type]
+        if found is None:
+            found = self._shared[key] = self._open_result(lim, status, due)  # type: ignore[index]
+        return found
+
+    def _open_result(self, lim: Limit, status: str, due: datetime | None) -> StageResult:
+        late = None
+        if status == "overdue":
+            late = round(self.cal.elapsed(due, self.now, lim.unit), 2)  # type: ignore[arg-type]
+        elif status == "due_soon":
+            late = round(self.cal.elapsed(self.now, due, lim.unit), 2)  # type: ignore[arg-type]
+        return _result(lim.stage, status, due, None, late, lim.rule.unit)
 
 
-def done_time(stage: str, c: Complaint, cycle: Cycle) -> datetime | None:
-    """When a stage was done: the Register's time or the Tracking sheet's, whichever the
-    Settings say wins, the other filling in when blank. In a reopened case only times
-    from the current handling cycle count."""
-    typed = getattr(c, DONE_FIELD[stage])
-    if typed is not None and cycle.start is not None and stage in RESTARTED and typed < cycle.start:
-        typed = None
-    tracked = cycle.done.get(stage)
-    return (tracked or typed) if cycle.tracking_first else (typed or tracked)
-
-
-def stage_result(stage: str, c: Complaint, rule: PolicyRule | None, cal: WorkCalendar, now: datetime,
-                 settings: Settings, cycle: Cycle, warnings: set[CalendarWarning]) -> StageResult:
-    done_at = done_time(stage, c, cycle)
-    if rule is None or not _applies(stage, c) or c.received_at is None:
-        return StageResult(stage, "not_applicable", done_at=done_at)
-    unit = UNITS[rule.unit]  # type: ignore[index]
-    amount = rule.amount or 0.0
-    if stage == "callback":
-        anchor = done_time("resolve", c, cycle) or done_time("reply", c, cycle)
-        if anchor is None:
-            return StageResult(stage, "not_due", done_at=done_at, unit=rule.unit)
-    else:
-        anchor = c.received_at
-        if cycle.start is not None and stage not in ("acknowledge", "first_contact", "report"):
-            anchor = max(anchor, cycle.start)
-    pauses = cycle.pauses if stage in PAUSABLE else ()
-    computed = cal.add(anchor, amount, unit, pauses=pauses)
-    warnings.update(computed.warnings)
-    due = computed.at
-    if stage == "callback" and cycle.callback_due_override is not None and done_at is None:
-        due = cycle.callback_due_override
-    if done_at is not None:
-        if done_at <= due:
-            return StageResult(stage, "done_on_time", due, done_at, None, rule.unit)
-        return StageResult(stage, "done_late", due, done_at, round(cal.elapsed(due, done_at, unit), 2), rule.unit)
-    if done_time("close", c, cycle) is not None and stage != "close":
-        return StageResult(stage, "not_applicable", due, None, None, rule.unit)
-    if now > due:
-        return StageResult(stage, "overdue", due, None, round(cal.elapsed(due, now, unit), 2), rule.unit)
-    total = (due - anchor).total_seconds()
-    left = (due - now).total_seconds()
-    if total > 0 and left <= total * settings.due_soon_percent / 100:
-        return StageResult(stage, "due_soon", due, None, round(cal.elapsed(now, due, unit), 2), rule.unit)
-    return StageResult(stage, "not_due", due, None, None, rule.unit)
-
-
-def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle) -> str:
+def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed: bool) -> str:
     if c.validity == "invalid":
         return "invalid"
-    if done_time("close", c, cycle) is not None:
+    if closed:
         return "closed"
     if cycle.paused_now:
         return "paused"
@@ -181,52 +404,27 @@ def _escalation(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, days
     return ESCALATION_ORDER[level]
 
 
-def _next_action(c: Complaint, stages: dict[str, StageResult], status: str, cycle: Cycle) -> tuple[str, str | None]:
+_OPEN_STATUSES = frozenset({"overdue", "due_soon", "not_due"})
+
+
+def _next_action(stages: dict[str, StageResult], status: str, cycle: Cycle) -> tuple[str, str | None]:
     if status in ("invalid", "closed"):
         return ("none", None)
     if status == "paused":
         return ("follow_up_pause", None)
-    order = ("acknowledge", "first_contact", "report", "resolve", "reply", "callback", "close")
-    if cycle.gave_up_callback and stages["callback"].done_at is None:
-        order = tuple(s for s in order if s != "callback")
-    for stage in order:
-        s = stages[stage]
-        if s.status in ("overdue", "due_soon", "not_due") and s.done_at is None:
+    skip_callback = cycle.gave_up_callback and stages["callback"].done_at is None
+    for stage, s in stages.items():  # in STAGES order
+        if s.status in _OPEN_STATUSES and s.done_at is None and not (skip_callback and stage == "callback"):
             if stage == "callback" and cycle.callbacks_failed:
                 return ("retry_callback", stage)
             return (stage, stage)
     return ("close", "close")
 
 
-class RuleBook:
-    """The policy's rules with lookups remembered: rules match on a few fields, which repeat."""
-
-    def __init__(self, rules: Sequence[PolicyRule]) -> None:
-        self.rules = tuple(rules)
-        self._memo: dict[tuple[str | None, ...], PolicyRule | None] = {}
-
-    def get(self, stage: str, c: Complaint) -> PolicyRule | None:
-        key = (stage, c.severity, c.category, c.channel, c.complexity)
-        if key not in self._memo:
-            self._memo[key] = rule_for(stage, c, self.rules)
-        return self._memo[key]
-
-
 def evaluate(c: Complaint, settings: Settings, cal: WorkCalendar, now: datetime,
              cycle: Cycle | None = None, rules: RuleBook | None = None) -> ComplaintResult:
-    cycle = cycle or Cycle()
-    rules = rules or RuleBook(settings.policy)
-    warnings: set[CalendarWarning] = set()
-    stages = {s: stage_result(s, c, rules.get(s, c), cal, now, settings, cycle, warnings) for s in STAGES}
-    status = _overall(c, stages, cycle)
-    late = [(now - s.due).total_seconds() / 86400 for s in stages.values() if s.status == "overdue" and s.due]
-    days_overdue = round(max(late), 1) if late else None
-    action, next_stage = _next_action(c, stages, status, cycle)
-    return ComplaintResult(
-        complaint=c, stages=stages, status=status, days_overdue=days_overdue,
-        escalation=_escalation(c, stages, cycle, days_overdue), next_action=action, next_stage=next_stage,
-        repeat_of=cycle.repeat_of, reopen_count=cycle.reopen_count, warnings=warnings,
-    )
+    """One complaint; for a whole register use one :class:`Evaluator`, which shares the set-up."""
+    return Evaluator(settings, cal, now, rules).evaluate(c, cycle or NO_CYCLE)
 
 
 def urgency_key(result: ComplaintResult, stage: StageResult) -> tuple[int, int, float]:

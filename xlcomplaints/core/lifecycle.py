@@ -12,10 +12,11 @@ sheet (the clerk corrected it on purpose); the validator reports disagreements.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
+from operator import attrgetter, itemgetter
 
-from xlcomplaints.core.deadlines import Cycle
+from xlcomplaints.core.deadlines import NO_CYCLE, RESTARTED, Cycle, make_cycle
 from xlcomplaints.core.models import BranchData, CallbackAttempt, Complaint, Settings, TrackingStep
 
 #: Tracking steps that complete a stage.
@@ -32,24 +33,35 @@ RESUME_STEPS = frozenset({"resumed", "contacted", "investigating", "resolved", "
                           "transferred", "assigned", "reopened", "escalated"})
 
 
-def _contact_key(c: Complaint) -> str | None:
-    if c.phone:
-        digits = "".join(ch for ch in c.phone if ch.isdigit())
+def _contact_key(phone: str | None, customer: str | None) -> str | None:
+    if phone:
+        digits = phone if phone.isdigit() else "".join(filter(str.isdigit, phone))
         return f"tel:{digits[-11:]}" if digits else None
-    return f"name:{c.customer.strip()}" if c.customer else None
+    return f"name:{customer.strip()}" if customer else None
+
+
+_received = attrgetter("received_at")
+_time_then_kind = itemgetter(0, 1)
+#: The fields repeats are found by, read from a record's ``vars()`` at once: pydantic models
+#: define ``__getattr__``, which makes every attribute access take Python's slow generic path.
+_repeat_fields = itemgetter("no", "received_at", "validity", "phone", "customer", "category")
 
 
 def find_repeats(complaints: Sequence[Complaint], window_days: int) -> dict[str, str]:
     """Complaint number → the earlier complaint it repeats (same customer, same category, within the window)."""
     by_key: dict[tuple[str, str | None], list[Complaint]] = defaultdict(list)
     for c in complaints:
-        key = _contact_key(c)
-        if key and c.no and c.received_at and c.validity != "invalid":
-            by_key[(key, c.category)].append(c)
+        no, received_at, validity, phone, customer, category = _repeat_fields(vars(c))
+        if no and received_at and validity != "invalid":
+            key = _contact_key(phone, customer)
+            if key:
+                by_key[(key, category)].append(c)
     out: dict[str, str] = {}
     window = timedelta(days=window_days)
     for group in by_key.values():
-        group.sort(key=lambda c: c.received_at)  # type: ignore[arg-type, return-value]
+        if len(group) < 2:
+            continue
+        group.sort(key=_received)
         for earlier, later in zip(group, group[1:], strict=False):
             assert earlier.received_at and later.received_at and later.no and earlier.no
             if later.received_at - earlier.received_at <= window:
@@ -60,14 +72,19 @@ def find_repeats(complaints: Sequence[Complaint], window_days: int) -> dict[str,
 def build_cycle(c: Complaint, steps: Sequence[TrackingStep], callbacks: Sequence[CallbackAttempt],
                 settings: Settings, now: datetime, repeat_of: str | None = None) -> Cycle:
     """Walk one complaint's steps and callback attempts in time order."""
-    events: list[tuple[datetime, int, str, object]] = []
+    tracking_first = settings.timestamps_rule == "tracking"
+    if not steps and not callbacks and repeat_of is None:  # nothing recorded: the usual case
+        return _QUIET[tracking_first]
+    events: list[tuple[datetime, int, str]] = []  # (when, 0 for a step or 1 for a callback, what happened)
     for s in steps:
-        if s.at and s.step:
-            events.append((s.at, 0, "step", s))
+        at, step = s.at, s.step
+        if at and step:
+            events.append((at, 0, step))
     for a in callbacks:
-        if a.at and a.outcome:
-            events.append((a.at, 1, "callback", a))
-    events.sort(key=lambda e: (e[0], e[1]))
+        at, outcome = a.at, a.outcome
+        if at and outcome:
+            events.append((at, 1, outcome))
+    events.sort(key=_time_then_kind)  # stable: same-time steps stay in sheet order
     done: dict[str, datetime] = {}
     pauses: list[tuple[datetime, datetime]] = []
     pause_start: datetime | None = None
@@ -76,65 +93,69 @@ def build_cycle(c: Complaint, steps: Sequence[TrackingStep], callbacks: Sequence
     failed = 0
     retry_due: datetime | None = None
     gave_up = False
-    retries = settings.callback_retry_hours or (24.0,)
-
-    def reopen(at: datetime) -> None:
-        nonlocal start, reopen_count, failed, retry_due, gave_up
-        start, reopen_count, failed, retry_due, gave_up = at, reopen_count + 1, 0, None, False
-        for stage in ("resolve", "reply", "callback", "close"):
-            done.pop(stage, None)
-
-    for at, _, kind, rec in events:
-        if kind == "step":
-            step = rec.step  # type: ignore[attr-defined]
-            if pause_start is not None and step in RESUME_STEPS:
+    for at, kind, what in events:
+        reopened = False
+        if kind == 0:
+            if pause_start is not None and what in RESUME_STEPS:
                 pauses.append((pause_start, at))
                 pause_start = None
-            if step in PAUSE_STEPS and pause_start is None:
+            if what in PAUSE_STEPS and pause_start is None:
                 pause_start = at
-            elif step == "reopened":
-                reopen(at)
-            elif step in STEP_DONE:
-                done.setdefault(STEP_DONE[step], at)
-        else:
-            outcome = rec.outcome  # type: ignore[attr-defined]
-            if outcome == "unreachable":
-                failed += 1
-                if failed >= settings.callback_max_attempts:
-                    gave_up = True
-                    retry_due = None
-                else:
-                    retry_due = at + timedelta(hours=retries[min(failed - 1, len(retries) - 1)])
-            elif outcome == "unsatisfied":
-                done.setdefault("callback", at)
-                reopen(at)
-            elif outcome == "satisfied":
-                done.setdefault("callback", at)
+            elif what == "reopened":
+                reopened = True
+            elif what in STEP_DONE:
+                done.setdefault(STEP_DONE[what], at)
+        elif what == "unreachable":
+            failed += 1
+            if failed >= settings.callback_max_attempts:
+                gave_up = True
                 retry_due = None
+            else:
+                retries = settings.callback_retry_hours or (24.0,)
+                retry_due = at + timedelta(hours=retries[min(failed - 1, len(retries) - 1)])
+        elif what == "unsatisfied":
+            done.setdefault("callback", at)
+            reopened = True
+        elif what == "satisfied":
+            done.setdefault("callback", at)
+            retry_due = None
+        if reopened:  # a new handling cycle counts from here
+            start, reopen_count, failed, retry_due, gave_up = at, reopen_count + 1, 0, None, False
+            for stage in RESTARTED:
+                done.pop(stage, None)
     paused_now = pause_start is not None
     if paused_now:
         assert pause_start is not None
         pauses.append((pause_start, max(now, pause_start)))
-    return Cycle(start=start, done=done, pauses=tuple(pauses), paused_now=paused_now, reopen_count=reopen_count,
-                 repeat_of=repeat_of, callback_due_override=retry_due, callbacks_failed=failed,
-                 gave_up_callback=gave_up, tracking_first=settings.timestamps_rule == "tracking")
+    return make_cycle(start, done, tuple(pauses) if pauses else (), paused_now, reopen_count, repeat_of, retry_due,
+                      failed, gave_up, tracking_first)
+
+
+#: The shared cycles of complaints with nothing recorded, by whether tracking times win.
+_QUIET = {False: NO_CYCLE, True: Cycle(tracking_first=True)}
 
 
 def build_cycles(data: BranchData, now: datetime) -> list[Cycle]:
     """One cycle per complaint, in the order of ``data.complaints`` (numbers may be missing
     or duplicated, and records built through the API may have no sheet row)."""
+    return list(iter_cycles(data, now))
+
+
+def iter_cycles(data: BranchData, now: datetime) -> Iterator[Cycle]:
+    """``build_cycles`` one at a time, so that a caller evaluating as it goes holds none of them."""
     steps: dict[str, list[TrackingStep]] = defaultdict(list)
     calls: dict[str, list[CallbackAttempt]] = defaultdict(list)
     for s in data.tracking:
-        if s.no:
-            steps[s.no].append(s)
+        if no := s.no:
+            steps[no].append(s)
     for a in data.callbacks:
-        if a.no:
-            calls[a.no].append(a)
-    repeats = find_repeats(data.complaints, data.settings.repeat_window_days)
-    return [build_cycle(c, steps.get(c.no or "", ()), calls.get(c.no or "", ()), data.settings, now,
-                        repeats.get(c.no or ""))
-            for c in data.complaints]
+        if no := a.no:
+            calls[no].append(a)
+    settings = data.settings
+    repeats = find_repeats(data.complaints, settings.repeat_window_days)
+    for c in data.complaints:
+        no = c.no or ""
+        yield build_cycle(c, steps.get(no, ()), calls.get(no, ()), settings, now, repeats.get(no))
 
 
 HANDOFF_STEPS = frozenset({"assigned", "transferred"})

@@ -8,6 +8,7 @@ workbook's layout has those columns. Labels are in the workbook's language.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,14 +16,15 @@ from typing import Any
 from xlcomplaints.core.calendar import CalendarWarning
 from xlcomplaints.core.deadlines import (
     ComplaintResult,
+    Evaluator,
     RuleBook,
-    evaluate,
     make_calendar,
     urgency_key,
 )
-from xlcomplaints.core.lifecycle import build_cycles, callback_attempts, handoff_results
+from xlcomplaints.core.lifecycle import callback_attempts, handoff_results, iter_cycles
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.problems import Level, Problem, register_messages
+from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import vocab as v
 
 NEXT_ACTIONS: dict[str, tuple[str, str]] = {
@@ -63,100 +65,135 @@ def next_action_text(r: ComplaintResult, lang: str) -> str:
 
 
 @dataclass
+class ComputedCells:
+    """Computed values of one sheet: per row, a tuple in ``keys`` order (a dict per row
+    would weigh five times as much at 50,000 rows)."""
+
+    keys: tuple[str, ...]
+    rows: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+
+    def get(self, row: int, key: str) -> Any:
+        return self.rows[row][self.keys.index(key)]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+REGISTER_KEYS = tuple(c.key for c in B.REGISTER.computed_columns)
+TRACKING_KEYS = ("step_due", "step_status")
+CALLBACK_KEYS = ("attempt",)
+
+
+@dataclass
 class RefreshPlan:
-    results: list[ComplaintResult]
-    register: dict[int, dict[str, Any]] = field(default_factory=dict)  # row → key → value
-    tracking: dict[int, dict[str, Any]] = field(default_factory=dict)
-    callbacks: dict[int, dict[str, Any]] = field(default_factory=dict)
-    overdue_rows: list[list[Any]] = field(default_factory=list)
+    """Everything a refresh writes, and counts to report. The per-complaint results are
+    not kept: each is turned into its cells as it is evaluated, so a large register never
+    holds its results and its records' cells at once."""
+
+    complaints: int = 0
+    register: ComputedCells = field(default_factory=lambda: ComputedCells(REGISTER_KEYS))
+    tracking: ComputedCells = field(default_factory=lambda: ComputedCells(TRACKING_KEYS))
+    callbacks: ComputedCells = field(default_factory=lambda: ComputedCells(CALLBACK_KEYS))
+    overdue_rows: list[tuple[Any, ...]] = field(default_factory=list)  # one tuple per urgent stage
     summary_rows: list[list[Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
 
 
 def evaluate_branch(data: BranchData, now: datetime) -> tuple[list[ComplaintResult], set[CalendarWarning]]:
-    cal = make_calendar(data.settings, data)
-    cycles = build_cycles(data, now)
-    rules = RuleBook(data.settings.policy)
-    results = [evaluate(c, data.settings, cal, now, cycle, rules)
-               for c, cycle in zip(data.complaints, cycles, strict=True)]
+    """Every complaint of a branch, with one calendar and policy, each cycle built as it is needed."""
+    evaluator = Evaluator(data.settings, make_calendar(data.settings, data), now, RuleBook(data.settings.policy))
+    results = [evaluator.evaluate(c, cycle) for c, cycle in zip(data.complaints, iter_cycles(data, now), strict=True)]
     warnings: set[CalendarWarning] = set()
     for r in results:
-        warnings |= r.warnings
+        if r.warnings:
+            warnings |= r.warnings
     return results, warnings
+
+
+def iter_results(data: BranchData, now: datetime) -> Iterator[ComplaintResult]:
+    """``evaluate_branch`` one complaint at a time, for a caller that keeps none of them."""
+    evaluator = Evaluator(data.settings, make_calendar(data.settings, data), now, RuleBook(data.settings.policy))
+    for c, cycle in zip(data.complaints, iter_cycles(data, now), strict=True):
+        yield evaluator.evaluate(c, cycle)
 
 
 def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None) -> RefreshPlan:
     lang = lang or data.settings.language
-    results, warnings = evaluate_branch(data, now)
-    plan = RefreshPlan(results=results)
-    for w in sorted(warnings, key=lambda w: w.year):
-        plan.problems.append(Problem(level=Level.WARNING, code=w.code, params={"year": w.year}))
-    urgent: list[tuple[tuple[int, int, float], list[Any]]] = []
-    for r in results:
+    plan = RefreshPlan()
+    counts = plan.counts
+    warnings: set[CalendarWarning] = set()
+    urgent: list[tuple[tuple[int, int, float], tuple[Any, ...]]] = []
+    for r in iter_results(data, now):
         c = r.complaint
-        row: dict[str, Any] = {}
+        plan.complaints += 1
+        if r.warnings:
+            warnings |= r.warnings
+        row: list[Any] = []
+        action = next_action_text(r, lang)  # one string, shared by the Register and Overdue rows
         for stage, s in r.stages.items():
-            row[f"{stage}_due"] = s.due
-            row[f"{stage}_status"] = _label(v.STAGE_STATUS, s.status, lang)
-            plan.counts[f"stage.{s.status}"] += 1
+            status = _label(v.STAGE_STATUS, s.status, lang)
+            row += (s.due, status)
+            counts[f"stage.{s.status}"] += 1
             if s.status in ("overdue", "due_soon"):
-                urgent.append((urgency_key(r, s), [
-                    c.no, _label(v.STAGE, stage, lang), _label(v.STAGE_STATUS, s.status, lang), s.due, s.late_by,
+                urgent.append((urgency_key(r, s), (
+                    c.no, _label(v.STAGE, stage, lang), status, s.due, s.late_by,
                     _label(v.UNIT, s.unit, lang), _label(v.SEVERITY, c.severity, lang),
                     _label(v.ESCALATION, r.escalation, lang), c.customer, _label(v.CATEGORY, c.category, lang),
-                    c.department, c.handler, c.received_at, next_action_text(r, lang),
-                ]))
-        row["status"] = _label(v.OVERALL_STATUS, r.status, lang)
-        row["days_overdue"] = r.days_overdue
-        row["escalation"] = _label(v.ESCALATION, r.escalation, lang)
-        row["repeat_of"] = r.repeat_of
-        row["reopen_count"] = r.reopen_count or None
-        row["next_action"] = next_action_text(r, lang) or None
-        plan.register[c.row or 0] = row
-        plan.counts[f"status.{r.status}"] += 1
+                    c.department, c.handler, c.received_at, action,
+                )))
+        row += (_label(v.OVERALL_STATUS, r.status, lang), r.days_overdue, _label(v.ESCALATION, r.escalation, lang),
+                r.repeat_of, r.reopen_count or None, action or None)
+        plan.register.rows[c.row or 0] = tuple(row)
+        counts[f"status.{r.status}"] += 1
         if r.overdue_stages():
-            plan.counts["complaints.overdue"] += 1
+            counts["complaints.overdue"] += 1
         if any(s.status == "due_soon" for s in r.stages.values()):
-            plan.counts["complaints.due_soon"] += 1
-    for row, (due, status) in handoff_results(data, now).items():
-        plan.tracking[row] = {"step_due": due, "step_status": _label(v.STAGE_STATUS, status, lang)}
-        plan.counts[f"handoff.{status}"] += 1
-    for row, n in callback_attempts(data).items():
-        plan.callbacks[row] = {"attempt": n}
+            counts["complaints.due_soon"] += 1
+        if r.status not in ("closed", "invalid"):
+            counts["open"] += 1
+            counts[f"open.severity.{c.severity}"] += 1
+            counts[f"open.escalation.{r.escalation}"] += 1
+        if r.repeat_of:
+            counts["repeats"] += 1
+    for w in sorted(warnings, key=lambda w: w.year):
+        plan.problems.append(Problem(level=Level.WARNING, code=w.code, params={"year": w.year}))
+    for row_no, (due, status) in handoff_results(data, now).items():
+        plan.tracking.rows[row_no] = (due, _label(v.STAGE_STATUS, status, lang))
+        counts[f"handoff.{status}"] += 1
+    for row_no, n in callback_attempts(data).items():
+        plan.callbacks.rows[row_no] = (n,)
     urgent.sort(key=lambda x: x[0])
     plan.overdue_rows = [row for _, row in urgent]
-    plan.summary_rows = _summary(data, results, plan, now, lang)
+    plan.summary_rows = _summary(data, plan, now, lang)
     return plan
 
 
-def _summary(data: BranchData, results: list[ComplaintResult], plan: RefreshPlan, now: datetime,
-             lang: str) -> list[list[Any]]:
+def _summary(data: BranchData, plan: RefreshPlan, now: datetime, lang: str) -> list[list[Any]]:
     zh = lang == "zh"
     s = data.settings
-    open_ = [r for r in results if r.status not in ("closed", "invalid")]
+    counts = plan.counts
     rows: list[list[Any]] = [
         ["刷新时间" if zh else "Refreshed at", now.strftime("%Y-%m-%d %H:%M"),
          "以此时间计算到期与逾期" if zh else "Due and overdue are computed as of this time"],
         ["网点" if zh else "Branch", f"{s.branch_code} {s.branch_name}".strip(), None],
-        ["投诉总数" if zh else "Complaints", len(results), None],
-        ["未结案" if zh else "Open", len(open_), None],
-        ["有逾期环节的投诉" if zh else "Complaints with an overdue stage", plan.counts["complaints.overdue"],
+        ["投诉总数" if zh else "Complaints", plan.complaints, None],
+        ["未结案" if zh else "Open", counts["open"], None],
+        ["有逾期环节的投诉" if zh else "Complaints with an overdue stage", counts["complaints.overdue"],
          "详见“逾期清单”" if zh else "See the Overdue sheet"],
-        ["即将到期的投诉" if zh else "Complaints due soon", plan.counts["complaints.due_soon"], None],
-        ["逾期环节数" if zh else "Overdue stages", plan.counts["stage.overdue"], None],
-        ["部门接单超时" if zh else "Late hand-offs", plan.counts["handoff.overdue"] + plan.counts["handoff.done_late"],
+        ["即将到期的投诉" if zh else "Complaints due soon", counts["complaints.due_soon"], None],
+        ["逾期环节数" if zh else "Overdue stages", counts["stage.overdue"], None],
+        ["部门接单超时" if zh else "Late hand-offs", counts["handoff.overdue"] + counts["handoff.done_late"],
          "见“处理跟踪”表的本步状态" if zh else "See Step status on the Tracking sheet"],
     ]
     for code in ("open", "paused", "awaiting_callback", "reopened", "closed", "invalid"):
         rows.append([("状态：" if zh else "Status: ") + v.OVERALL_STATUS.label(code, lang),
-                     plan.counts[f"status.{code}"], None])
+                     counts[f"status.{code}"], None])
     for code in ("major", "important", "general"):
-        n = sum(1 for r in open_ if r.complaint.severity == code)
-        rows.append([("未结案-" if zh else "Open, ") + v.SEVERITY.label(code, lang), n, None])
+        rows.append([("未结案-" if zh else "Open, ") + v.SEVERITY.label(code, lang),
+                     counts[f"open.severity.{code}"], None])
     for code in ("general_manager", "manager", "supervisor"):
-        n = sum(1 for r in open_ if r.escalation == code)
-        rows.append([("需升级至" if zh else "Escalate to ") + v.ESCALATION.label(code, lang), n, None])
-    rows.append(["重复投诉" if zh else "Repeat complaints", sum(1 for r in results if r.repeat_of), None])
+        rows.append([("需升级至" if zh else "Escalate to ") + v.ESCALATION.label(code, lang),
+                     counts[f"open.escalation.{code}"], None])
+    rows.append(["重复投诉" if zh else "Repeat complaints", counts["repeats"], None])
     return rows
-

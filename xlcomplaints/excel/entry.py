@@ -110,7 +110,7 @@ def _with_problems(zh: str, en: str, result: FlowResult, lang: str, sheet: str) 
 def _refresh(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult, str, str]:
     result = refresh_flow(port, now=now, lang=lang)
     assert result.plan is not None
-    n, c = len(result.plan.results), result.plan.counts
+    n, c = result.plan.complaints, result.plan.counts
     zh = (f"刷新完成：{n} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，{c['complaints.due_soon']} 宗即将到期"
           f"（见“逾期清单”）。")
     en = (f"Refreshed: {n} complaints, {c['complaints.overdue']} with an overdue stage, "
