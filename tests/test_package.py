@@ -152,6 +152,17 @@ def check_value(got: object, want: object) -> None:
         assert got == want
 
 
+def save_measuring_peak(pkg: XlsxPackage, path: Path) -> int:
+    """Stream the package to ``path``; the peak of Python allocations while it did (bytes)."""
+    tracemalloc.start()
+    try:
+        with open(path, "wb") as fh:
+            pkg.write_to(fh)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 # --------------------------------------------------------------------------- real Excel files
 @pytest.mark.parametrize("src", FILES, ids=lambda p: p.name)
 def test_real_excel_only_written_cells_change(src: Path, tmp_path: Path) -> None:
@@ -923,13 +934,7 @@ def test_large_patched_sheet_streams_and_round_trips_through_calamine(tmp_path: 
                for i in range(25_000)]  # fmt: skip
     pkg.replace_rows("逾期", 2, overdue)
 
-    tracemalloc.start()
-    try:
-        with open(tmp_path / "streamed.xlsx", "wb") as fh:
-            pkg.write_to(fh)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = save_measuring_peak(pkg, tmp_path / "streamed.xlsx")
     new_size = len(pkg.read_part("xl/worksheets/sheet1.xml"))
     assert new_size > sheet_size * 1.3
     # Streaming holds a few chunks and the compressed bytes of parts deflated ahead; the
@@ -1126,13 +1131,7 @@ def test_streamed_writes_at_scale_equal_held_ones(tmp_path: Path, monkeypatch: p
     streamed.replace_rows("逾期", 2, overdue)
     held(eager, "逾期").replace_rows("逾期", 2, overdue)
 
-    tracemalloc.start()
-    try:
-        with open(tmp_path / "streamed.xlsx", "wb") as fh:
-            streamed.write_to(fh)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = save_measuring_peak(streamed, tmp_path / "streamed.xlsx")
     first = assert_same(streamed, eager)
     assert (tmp_path / "streamed.xlsx").read_bytes() == first
     sheet_size = len(part(first, "xl/worksheets/sheet1.xml"))

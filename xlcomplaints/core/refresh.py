@@ -102,8 +102,7 @@ class RefreshPlan:
 
 def evaluate_branch(data: BranchData, now: datetime) -> tuple[list[ComplaintResult], set[CalendarWarning]]:
     """Every complaint of a branch, with one calendar and policy, each cycle built as it is needed."""
-    evaluator = Evaluator(data.settings, make_calendar(data.settings, data), now, RuleBook(data.settings.policy))
-    results = [evaluator.evaluate(c, cycle) for c, cycle in zip(data.complaints, iter_cycles(data, now), strict=True)]
+    results = list(iter_results(data, now))
     warnings: set[CalendarWarning] = set()
     for r in results:
         if r.warnings:

@@ -53,17 +53,14 @@ def sniff(path: Path, data: bytes) -> None:
 LARGE_SHEET_CELLS = 1_000_000
 
 
-def _then_release(sheet: python_calamine.CalamineSheet, rows: Iterator[list[object]],
-                  left: int) -> Iterator[list[object]]:
+def _then_release(sheet: python_calamine.CalamineSheet, rows: Iterator[list[object]]) -> Iterator[list[object]]:
     """The rows, then the sheet let go and its memory handed back to the system.
 
     calamine holds a whole sheet while it is read (about 120 MiB for a refreshed 50,000-row
     register). Freed, that memory stays with the C allocator, where the Python objects made
     next cannot use it; returning it keeps a large refresh's peak within its budget.
     """
-    pad = [None] * left
-    for row in rows:
-        yield pad + row if left else row
+    yield from rows
     del sheet, rows
     release_freed_memory()
 
@@ -163,12 +160,12 @@ class FileWorkbook:
             if self._changed_on_disk():  # saved over since we opened it: say that, not "corrupt"
                 raise WorkbookError("file.changed", path=self.path.name) from e
             raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{sheet}: {e}") from e
+        if left:
+            pad = [None] * left
+            rows = (pad + row for row in rows)
         if data.height * data.width >= LARGE_SHEET_CELLS:
-            return _then_release(data, rows, left)
-        if not left:
-            return rows
-        pad = [None] * left
-        return (pad + row for row in rows)
+            rows = _then_release(data, rows)
+        return rows
 
     def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
         if cells:

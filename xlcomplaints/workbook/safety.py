@@ -145,12 +145,18 @@ def atomic_write(
         exists = True
     except FileNotFoundError:
         exists = False
-    check_writable(p, expected)
-    made: Path | None = None
-    if exists and backup:
-        made = backup_path(p)
-        _replace_with(made, lambda tmp: shutil.copy2(p, tmp), mode_of=p)
+    made = _check_and_back_up(p, exists, expected, backup)
     _replace_with(p, lambda tmp: Path(tmp).write_bytes(data), mode_of=p if exists else None)
+    return made
+
+
+def _check_and_back_up(p: Path, exists: bool, expected: FileStamp | None, backup: bool) -> Path | None:
+    """The checks before any replace (lock, changed since read), then the one backup."""
+    check_writable(p, expected)
+    if not (exists and backup):
+        return None
+    made = backup_path(p)
+    _replace_with(made, lambda tmp: shutil.copy2(p, tmp), mode_of=p)
     return made
 
 
@@ -179,11 +185,7 @@ def atomic_write_stream(
                 return None
         except FileNotFoundError:
             exists = False
-        check_writable(p, expected)
-        made: Path | None = None
-        if exists and backup:
-            made = backup_path(p)
-            _replace_with(made, lambda tmp: shutil.copy2(p, tmp), mode_of=p)
+        made = _check_and_back_up(p, exists, expected, backup)
         _commit(tmp, p, mode_of=p if exists else None)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
