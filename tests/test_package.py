@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from xlcomplaints.workbook import package as package_module
+from xlcomplaints.workbook import sheet_stream, sheet_xml, xlsx_values, xlsx_zip
 from xlcomplaints.workbook.package import XlsxPackage, escape_text, excel_serial, unescape_text
 from xlcomplaints.workbook.safety import WorkbookChangedError, WorkbookLockedError
 
@@ -125,11 +125,11 @@ def plan_writes(sheet_xml: bytes) -> tuple[dict[tuple[int, int], object], bool]:
         (last + 5, 30): 7,
     }
     for cell in plain[:1] + formulas[:1]:
-        r, c = package_module._parse_ref(cell.get("r"))
+        r, c = xlsx_values.parse_ref(cell.get("r"))
         writes[(r, c)] = "已办结" if cell in plain else 42
     if rows:  # a new cell at the end of an existing row
         first = next(root.iter(f"{MAIN}row"))
-        cols = [package_module._parse_ref(c.get("r"))[1] for c in first.iter(f"{MAIN}c")]
+        cols = [xlsx_values.parse_ref(c.get("r"))[1] for c in first.iter(f"{MAIN}c")]
         writes[(int(first.get("r")), max(cols, default=0) + 2)] = "新列"
     return writes, bool(formulas)
 
@@ -219,7 +219,7 @@ def test_real_excel_only_written_cells_change(src: Path, tmp_path: Path) -> None
         etree.fromstring(part(original, first.part)),
         etree.fromstring(part(saved, first.part)),
     )
-    written = {package_module._ref(c, r) for r, c in writes}
+    written = {xlsx_values.cell_ref(c, r) for r, c in writes}
     new_cells = cells_of(new_root)
     for ref, cell in cells_of(old_root).items():
         if ref not in written:
@@ -312,7 +312,7 @@ def test_overwriting_a_formula_drops_calc_chain(tmp_path: Path) -> None:
     root = etree.fromstring(part(original, "xl/worksheets/sheet1.xml"))
     target = next(c for c in root.iter(f"{MAIN}c") if c.find(f"{MAIN}f") is not None)
     pkg = XlsxPackage.open(original)
-    pkg.write_cells("Simple Monthly Budget", {package_module._parse_ref(target.get("r")): 1})
+    pkg.write_cells("Simple Monthly Budget", {xlsx_values.parse_ref(target.get("r")): 1})
     assert pkg.changed_parts() == {"xl/worksheets/sheet1.xml"} | CALC_PARTS
     data = pkg.to_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -379,7 +379,7 @@ def test_rows_and_cells_stay_in_order_and_dimension_grows(tmp_path: Path) -> Non
     rows = list(root.iter(f"{MAIN}row"))
     assert [int(r.get("r")) for r in rows] == [1, 2, 3, 4, 6, 9]
     for row in rows:
-        cols = [package_module._parse_ref(c.get("r"))[1] for c in row]
+        cols = [xlsx_values.parse_ref(c.get("r"))[1] for c in row]
         assert cols == sorted(cols)
     assert root.find(f"{MAIN}dimension").get("ref") == "A1:AD9"
     assert rows[1].get("spans") == "1:6"  # widened from 1:4 for F2
@@ -488,7 +488,7 @@ def test_excel_serial_numbers() -> None:
 def test_fallback_zip_writer_keeps_content(monkeypatch: pytest.MonkeyPatch) -> None:
     """Archives we cannot copy record by record (zip64) are rewritten with identical content."""
     src = (REAL / "SimpleMacro.xlsm").read_bytes()
-    monkeypatch.setattr(package_module, "_scan_zip", lambda data: None)
+    monkeypatch.setattr(xlsx_zip, "_scan_zip", lambda data: None)
     pkg = XlsxPackage.open(src)
     pkg.write_cells("Sheet1", {(2, 2): "x"})
     out = pkg.to_bytes()
@@ -508,7 +508,7 @@ XML_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 def test_escape_round_trips(text: str) -> None:
     escaped = escape_text(text)
     assert unescape_text(escaped) == text
-    etree.fromstring(f"<t>{package_module._xml_escape(escaped)}</t>")  # always well-formed
+    etree.fromstring(f"<t>{sheet_xml.xml_escape(escaped)}</t>")  # always well-formed
 
 
 @pytest.fixture(scope="module")
@@ -727,7 +727,7 @@ def logical_digest(data: bytes) -> str:
 
 def in_memory_zip(data: bytes, replaced: dict[str, bytes], removed: set[str]) -> bytes:
     """The writer before streaming: each new part compressed whole, the zip built in memory."""
-    scanned = package_module._scan_zip(data)
+    scanned = xlsx_zip._scan_zip(data)
     assert scanned is not None
     entries, comment = scanned
     out = bytearray(data[: min(e.start for e in entries)])
@@ -788,9 +788,9 @@ def test_archive_outgrowing_the_raw_copier_is_rewritten(monkeypatch: pytest.Monk
     streamed = pkg.to_bytes()
 
     def too_large(*args: object) -> None:
-        raise package_module._TooLarge
+        raise xlsx_zip._TooLarge
 
-    monkeypatch.setattr(package_module, "_stream_record", too_large)
+    monkeypatch.setattr(xlsx_zip, "_stream_record", too_large)
     buf = io.BytesIO(b"kept")
     buf.seek(4)
     pkg.write_to(buf)
@@ -815,8 +815,8 @@ def test_save_without_changes_renders_nothing(tmp_path: Path, monkeypatch: pytes
     def no_render(self: object) -> None:
         raise AssertionError("a sheet was rendered")
 
-    monkeypatch.setattr(package_module._Sheet, "chunks", no_render)
-    monkeypatch.setattr(package_module._Sheet, "render", no_render)
+    monkeypatch.setattr(sheet_xml.Sheet, "chunks", no_render)
+    monkeypatch.setattr(sheet_xml.Sheet, "render", no_render)
     pkg = XlsxPackage.open(path)
     pkg.write_cells("samplelist", writes)
     pkg.replace_rows("lists", 2, NEW_ROWS)
@@ -1007,7 +1007,7 @@ def real_columns(sheet_xml: bytes) -> tuple[list[int], list[int]]:
     """Rows of a sheet, and columns to write: two past its last one and B (not ascending)."""
     root = etree.fromstring(sheet_xml)
     rows = [int(r.get("r")) for r in root.iter(f"{MAIN}row")]
-    cols = [package_module._parse_ref(c.get("r"))[1] for c in root.iter(f"{MAIN}c") if c.get("r")]
+    cols = [xlsx_values.parse_ref(c.get("r"))[1] for c in root.iter(f"{MAIN}c") if c.get("r")]
     last = max(cols, default=2)
     return rows, [max(last, 2) + 3, max(last, 2) + 1, 2]
 
@@ -1155,7 +1155,7 @@ def test_streamed_writes_at_scale_equal_held_ones(tmp_path: Path, monkeypatch: p
     def no_render(self: object) -> None:
         raise AssertionError("a sheet was rendered")
 
-    monkeypatch.setattr(package_module._Streamed, "chunks", no_render)
+    monkeypatch.setattr(sheet_stream.Streamed, "chunks", no_render)
     pkg = XlsxPackage.open(second)
     pkg.write_columns("登记", columns, rows)
     assert pkg.changed_parts() == set() and pkg.to_bytes() == second
