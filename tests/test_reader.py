@@ -7,12 +7,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from xlcomplaints.core import rows as rows_module
 from xlcomplaints.core.models import Complaint
 from xlcomplaints.core.problems import Level
 from xlcomplaints.flows import check
 from xlcomplaints.spec import branch as B
+from xlcomplaints.spec.model import ColType
 from xlcomplaints.workbook import file as file_module
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
@@ -235,3 +239,40 @@ def test_fast_construction_equals_full_validation(model_name: str) -> None:
     assert fast.model_copy(update={"row": 8}).row == 8 and fast.row == 7
     with pytest.raises(ValidationError):
         fast.row = 9  # still frozen
+
+
+# ------------------------------------------------------------------ as-is fast paths
+MESSY_TEXT = st.text(st.characters(codec="utf-8") | st.sampled_from(" \u3000\t\n\r\x00\x85_x000D_中文ABC1"), max_size=12)
+# Mostly clean values, as real columns are, with the pieces that make a value not clean.
+NEARLY_CLEAN = st.lists(st.sampled_from(["中", "A", "1", "-", "é", " ", "_x000D_", "\t"]), min_size=1,
+                        max_size=6).map("".join)
+MOBILE = st.from_regex(r"1[3-9]\d{9}", fullmatch=True)
+MESSY = st.one_of(NEARLY_CLEAN, NEARLY_CLEAN, MESSY_TEXT, MOBILE, MOBILE, st.from_regex(r"1\d{9,10}", fullmatch=True),
+                  st.datetimes(), st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(1901, 1, 1)),
+                  st.integers(), st.none())
+FAST_COLUMNS = [c for s in B.BRANCH_SHEETS for c in s.input_columns if c.type in rows_module._AS_IS]
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=MESSY, i=st.integers(0, 10_000))
+def test_a_value_taken_as_it_is_is_what_the_parser_returns(value: object, i: int) -> None:
+    col = FAST_COLUMNS[i % len(FAST_COLUMNS)]
+    if rows_module._AS_IS[col.type](value, getattr(col, "max_len", None)):
+        assert rows_module.parse_cell(value, col) == value
+
+
+TEXTISH = st.one_of(NEARLY_CLEAN, NEARLY_CLEAN, NEARLY_CLEAN, MESSY_TEXT, st.integers())
+ALIKE = {ColType.DATETIME: st.one_of(st.datetimes(), st.datetimes(), st.datetimes(max_value=datetime(1901, 1, 1)),
+                                     MESSY_TEXT),
+         ColType.PHONE: st.one_of(MOBILE, MOBILE, MOBILE, st.from_regex(r"1\d{9,10}", fullmatch=True), NEARLY_CLEAN),
+         ColType.TEXT: TEXTISH, ColType.LONGTEXT: TEXTISH,
+         ColType.CODE: st.one_of(st.from_regex(r"[A-Z0-9]{1,3}(-[A-Z0-9 ]{1,4})?", fullmatch=True), TEXTISH)}
+
+
+@settings(max_examples=500, deadline=None)
+@given(kind=st.sampled_from(sorted(rows_module._ALL_AS_IS)), data=st.data(), max_len=st.sampled_from([None, 3, 11]))
+def test_a_column_checked_at_once_is_checked_value_by_value(kind: ColType, data: st.DataObject,
+                                                            max_len: int | None) -> None:
+    values = data.draw(st.lists(ALIKE[kind].filter(lambda v: v != ""), min_size=1, max_size=6))
+    one = rows_module._AS_IS[kind]
+    assert rows_module._ALL_AS_IS[kind](values, max_len) == all(one(v, max_len) for v in values)

@@ -7,6 +7,7 @@ whatever order the office put the columns; the office's own columns are ignored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -197,15 +198,20 @@ def construct(model: type[M], data: dict[str, Any], fields_set: set[str]) -> M:
 
     The same instance ``model.model_construct`` builds (``__dict__``, fields set, no
     extras, no private state), without its walk over every field for defaults, which
-    was a quarter of reading a register. ``tests/test_reader.py`` holds it equal to
-    full validation.
+    was a quarter of reading a register; the slots are set through their descriptors.
+    ``tests/test_reader.py`` holds it equal to full validation.
     """
-    obj = model.__new__(model)
-    object.__setattr__(obj, "__dict__", data)
-    object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    obj = _new(model)
+    _set_attr(obj, "__dict__", data)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
+
+
+_new, _set_attr = object.__new__, object.__setattr__
+_set_fields_set, _set_extra, _set_private = (
+    vars(BaseModel)[slot].__set__ for slot in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
 
 
 def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, model: type[M], *,
@@ -304,13 +310,22 @@ class _Typed(tuple):  # type: ignore[type-arg]
 
 def _column(raw: Sequence[object], col: Column, date1904: bool) -> _Column:
     keys: list[object] = list(raw)
-    if len(set(map(type, keys)) & _NUMBERS) > 1:  # equal as dict keys, but they may read differently
-        keys = [_Typed((type(v), v)) for v in keys]
     parsed: dict[object, Any] = dict.fromkeys(keys)
+    if len(set(map(type, parsed)) & _NUMBERS) > 1:  # equal as dict keys, but they may read differently
+        keys = [_Typed((type(v), v)) for v in keys]
+        parsed = dict.fromkeys(keys)
     as_is = _AS_IS.get(col.type)
     max_len = getattr(col, "max_len", None)
+    todo: Iterable[object] = parsed  # the keys to look at one by one
+    if as_is is not None:  # the usual column: blank cells aside, every value already clean?
+        filled = dict(parsed)
+        for blank in _BLANKS:
+            filled.pop(blank, None)
+        if filled and _ALL_AS_IS[col.type](list(filled), max_len):
+            parsed.update(zip(filled, filled, strict=True))
+            todo = [blank for blank in _BLANKS if blank in parsed]
     errors = blanks = False
-    for k in parsed:
+    for k in todo:
         if as_is is not None and as_is(k, max_len):
             parsed[k] = k
             continue
@@ -351,4 +366,40 @@ def _phone_as_is(k: object, _: int | None) -> bool:
 _AS_IS: dict[ColType, Callable[[object, int | None], bool]] = {
     ColType.DATETIME: _datetime_as_is, ColType.TEXT: _text_as_is, ColType.LONGTEXT: _text_as_is,
     ColType.CODE: _code_as_is, ColType.PHONE: _phone_as_is,
+}
+_BLANKS = (None, "")
+
+
+# The same checks over all of a column's distinct values at once, for the usual column where
+# they all pass: each is ``all(_AS_IS[type](k, max_len) for k in keys)`` (``tests/test_reader.py``
+# holds them to that), with the per-value work done by built-ins over the whole list.
+def _all_datetimes_as_is(keys: list[object], _: int | None) -> bool:
+    return set(map(type, keys)) == {datetime} and min(keys) >= _EARLIEST and max(keys) < _AFTER_LATEST  # type: ignore[type-var]
+
+
+def _all_texts_as_is(keys: list[object], max_len: int | None) -> bool:
+    if set(map(type, keys)) != {str}:
+        return False
+    texts: list[str] = keys  # type: ignore[assignment]
+    # Printable text has no whitespace but the plain space, so "stripped" means no space at
+    # either end of any value: none after a separator or before one in the joined text.
+    joined = "\0" + "\0".join(texts) + "\0"
+    return ("".join(texts).isprintable() and "\0 " not in joined and " \0" not in joined
+            and "_x000D_" not in joined and (max_len is None or max(map(len, texts)) <= max_len))
+
+
+def _all_codes_as_is(keys: list[object], max_len: int | None) -> bool:
+    return _all_texts_as_is(keys, max_len) and "".join(keys).isascii()  # type: ignore[arg-type]
+
+
+_MOBILES = re.compile(f"{cells.MOBILE.pattern}(?:\0{cells.MOBILE.pattern})*", re.ASCII)
+
+
+def _all_phones_as_is(keys: list[object], _: int | None) -> bool:
+    return set(map(type, keys)) == {str} and _MOBILES.fullmatch("\0".join(keys)) is not None  # type: ignore[arg-type]
+
+
+_ALL_AS_IS: dict[ColType, Callable[[list[object], int | None], bool]] = {
+    ColType.DATETIME: _all_datetimes_as_is, ColType.TEXT: _all_texts_as_is, ColType.LONGTEXT: _all_texts_as_is,
+    ColType.CODE: _all_codes_as_is, ColType.PHONE: _all_phones_as_is,
 }
