@@ -14,10 +14,12 @@ immutable, which is what makes sharing them safe.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
+from weakref import WeakKeyDictionary
 
 from xlcomplaints.core.calendar import CalendarWarning, Due, OfficeHours, Unit, WorkCalendar
 from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
@@ -158,10 +160,32 @@ _NO_LIMITS: tuple[None, ...] = (None,) * len(STAGES)
 
 
 def make_calendar(settings: Settings, data: BranchData | None = None) -> WorkCalendar:
-    closures = [e.date for e in (data.calendar if data else ()) if e.date and e.kind == "closure"]
-    working = [e.date for e in (data.calendar if data else ()) if e.date and e.kind == "working"]
-    return WorkCalendar(settings.country, extra_closures=closures, extra_working_days=working,
-                        office_hours=OfficeHours(settings.office_start, settings.office_end))
+    """The office's calendar: its country's days, its own closures and extra working days, its hours.
+
+    Offices with the same days and hours get one calendar per thread: a consolidation reads
+    hundreds of branches of one country, and what a calendar has worked out (its years, the
+    day-unit due times the evaluator asked it for) then serves them all. Per thread, because
+    a calendar is not safe to share between threads while its span of years grows.
+    """
+    closures = frozenset(e.date for e in (data.calendar if data else ()) if e.date and e.kind == "closure")
+    working = frozenset(e.date for e in (data.calendar if data else ()) if e.date and e.kind == "working")
+    key = (settings.country, closures, working, settings.office_start, settings.office_end)
+    kept: dict[object, WorkCalendar] = _THREAD.__dict__.setdefault("calendars", {})
+    cal = kept.get(key)
+    if cal is None:
+        cal = WorkCalendar(settings.country, extra_closures=closures, extra_working_days=working,
+                           office_hours=OfficeHours(settings.office_start, settings.office_end))
+        if len(kept) >= CALENDARS_KEPT:
+            kept.clear()
+        kept[key] = cal
+    return cal
+
+
+#: Distinct calendars a thread keeps (most groups have one; a group across countries, a few).
+CALENDARS_KEPT = 64
+_THREAD = threading.local()
+#: Day-unit due times by (anchor date ordinal, amount, unit), per calendar (see ``Evaluator._add``).
+_DAY_DUES: WeakKeyDictionary[WorkCalendar, dict[tuple[int, float, Unit], Due]] = WeakKeyDictionary()
 
 
 def done_times(c: Complaint, cycle: Cycle) -> Sequence[datetime | None]:
@@ -190,7 +214,7 @@ def done_times(c: Complaint, cycle: Cycle) -> Sequence[datetime | None]:
 class Limit:
     """A stage's rule as the engine counts with it, prepared once per rule of a ``RuleBook``.
 
-    Compared and hashed by identity: the evaluator keys its memo of due times on it.
+    Compared and hashed by identity: one per rule, never a key by value.
     """
 
     stage: str
@@ -274,16 +298,20 @@ class Evaluator:
 
     What complaints share is worked out once: a stage counted in days from an anchor is
     due at the end of a day set by the anchor's date, so the due time is remembered per
-    date and limit; and an open stage's lateness depends only on its due time, so every
-    such stage due the same day shares one result. At 50,000 complaints that spares most
-    calendar sums and most of the open stages' objects.
+    date, amount and unit (with the calendar: evaluators on one calendar share it); and an
+    open stage's lateness depends only on its due time, so every such stage due the same
+    day shares one result. At 50,000 complaints that spares most calendar sums and most of
+    the open stages' objects.
     """
 
     def __init__(self, settings: Settings, cal: WorkCalendar, now: datetime, rules: RuleBook | None = None) -> None:
         self.cal, self.now = cal, now
         self.rules = rules or RuleBook(settings.policy)
         self.due_soon_percent = settings.due_soon_percent
-        self._day_dues: dict[tuple[int, Limit], Due] = {}
+        day_dues = _DAY_DUES.get(cal)
+        if day_dues is None:
+            day_dues = _DAY_DUES[cal] = {}
+        self._day_dues = day_dues  # shared by every evaluator on this calendar
         self._shared: dict[tuple[str, str, datetime | None, str], StageResult] = {}
 
     def evaluate(self, c: Complaint, cycle: Cycle = NO_CYCLE) -> ComplaintResult:
@@ -336,7 +364,7 @@ class Evaluator:
         """``cal.add`` for the limit, remembered per anchor date where only the date matters."""
         if not lim.by_day or pauses:
             return self.cal.add(anchor, lim.amount, lim.unit, pauses=pauses)
-        key = (anchor.toordinal(), lim)
+        key = (anchor.toordinal(), lim.amount, lim.unit)
         due = self._day_dues.get(key)
         if due is None:
             due = self._day_dues[key] = self.cal.add(anchor, lim.amount, lim.unit)
