@@ -19,8 +19,9 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -93,6 +94,24 @@ def mask_phone(phone: str | None) -> str | None:
     return "".join("*" if i in hidden else ch for i, ch in enumerate(phone))
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while records or cases pile up.
+
+    Reading a branch and gathering a consolidation build many small objects and no
+    reference cycles; the collector would re-scan them again and again as they accumulate
+    (measured: a tenth of reading a branch, about half of indexing 100,000 cases).
+    Reference counting still frees everything; any cycle waits for the next collection.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _problem(code: str, name: str, level: Level = Level.ERROR, **params: object) -> Problem:
     return Problem(level=level, code=code, file=name, params={"path": name, **params})
 
@@ -104,6 +123,12 @@ def read_file(path: str, month: Month, as_of: datetime, now: datetime, show_cont
     ``as_of`` decides stage statuses; ``now`` (the real clock) decides what is "in the future";
     stage durations are measured for ``month`` and the one before, the two the report shows.
     """
+    with collector_paused():
+        return _read_file(path, month, as_of, now, show_contacts, lang)
+
+
+def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_contacts: bool,
+               lang: str) -> FileSummary:
     started = time.perf_counter()
     p = Path(path)
     name = p.name
@@ -123,15 +148,13 @@ def read_file(path: str, month: Month, as_of: datetime, now: datetime, show_cont
         results, warnings = evaluate_branch(data, as_of)
         branch = data.settings.branch_code if "settings" in read.sheets else p.stem
         cases = case_facts(branch, data, results, make_calendar(data.settings, data),
-                           timed=(month.shift(-1).start, month.end))
+                           timed=(month.shift(-1).start, month.end), contact=None if show_contacts else mask_phone)
     except WorkbookError as e:
         return failed(Problem(level=Level.ERROR, code=e.code, file=name, params={"path": name, **e.params}))
     except OSError as e:
         return failed(_problem("report.unreadable", name, detail=e.strerror or type(e).__name__))
     except Exception as e:  # a bug or a file shape nobody foresaw: report it, keep going
         return failed(_problem("report.failed", name, detail=f"{type(e).__name__}: {e}"))
-    if not show_contacts:
-        cases = [c._replace(phone=mask_phone(c.phone)) if c.phone else c for c in cases]
     found = [_problem("report.open_in_excel", name, Level.WARNING, lock=lock.name)
              for lock in lock_candidates(p) if lock.exists()][:1]
     found += [Problem(level=Level.WARNING, code=w.code, file=name, params={"year": w.year})
