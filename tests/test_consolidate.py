@@ -13,7 +13,6 @@ import json
 import os
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -32,13 +31,14 @@ from xlcomplaints.report import consolidate as C
 from xlcomplaints.report.run import NothingRead, RunResult, make_report
 from xlcomplaints.report.samples import write_branch
 from xlcomplaints.report.state import (
+    CAN_FORK,
     VERSION,
+    PendingState,
     StateError,
-    StateWriter,
     load_state,
-    save_state,
     state_path,
 )
+from xlcomplaints.workbook.errors import WorkbookError
 
 NOW = datetime(2026, 11, 22, 9, 0)
 
@@ -329,19 +329,41 @@ def test_a_number_in_several_branches_keeps_the_record_that_got_furthest() -> No
     assert dup == [("b.xlsx", "a.xlsx", "b.xlsx"), ("c.xlsx", "b.xlsx", "b.xlsx")]
 
 
-def test_state_is_the_same_whether_encoded_as_files_arrive_or_at_the_end(run: RunResult, tmp_path: Path) -> None:
-    at_the_end = tmp_path / "g.state.json.gz"
-    save_state(at_the_end, run.consolidation)
-    assert json.loads(gzip.decompress(at_the_end.read_bytes())) == json.loads(
-        gzip.decompress(state_path(run.output).read_bytes()))
+@pytest.mark.skipif(not CAN_FORK, reason="the state is written by a forked child only on Linux")
+def test_state_written_by_the_child_is_the_one_written_at_once(run: RunResult, tmp_path: Path) -> None:
+    at_once = tmp_path / "g.state.json.gz"
+    PendingState(at_once, run.consolidation, background=False).commit()
+    assert at_once.read_bytes() == state_path(run.output).read_bytes()  # the run's was the child's
+    assert not list(run.output.parent.glob("*.tmp"))
 
 
-def test_state_part_encoded_ahead_serves_only_the_summary_it_was_made_from(run: RunResult, tmp_path: Path) -> None:
-    writer = StateWriter()
-    for f in run.consolidation.branches.values():
-        writer.add(f)
-    code, f = sorted(run.consolidation.branches.items())[0]
-    changed = replace(f, cases=f.cases[:1])  # another summary of the branch (say, carried and masked)
-    writer.save(path := tmp_path / "g.state.json.gz", replace(run.consolidation, branches={code: changed}))
+@pytest.mark.parametrize("background", [True, False])
+def test_state_appears_only_once_committed(run: RunResult, tmp_path: Path, background: bool) -> None:
+    path = tmp_path / "g.state.json.gz"
+    path.write_bytes(b"the previous run's")
+    pending = PendingState(path, run.consolidation, background=background)
+    pending.abandon()  # say, the report could not be written
+    assert path.read_bytes() == b"the previous run's" and [p.name for p in tmp_path.iterdir()] == [path.name]
+    PendingState(path, run.consolidation, background=background).commit()
     summaries, _, _ = load_state(path, OCT)
-    assert [(s.branch, s.cases) for s in summaries] == [(code, f.cases[:1])]
+    assert [s.branch for s in summaries] == sorted(run.consolidation.branches)
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_state_that_cannot_be_written_is_an_error_and_leaves_nothing(run: RunResult, tmp_path: Path,
+                                                                     background: bool) -> None:
+    path = tmp_path / "missing-dir" / "g.state.json.gz"
+    pending = PendingState(path, run.consolidation, background=background)
+    with pytest.raises(OSError, match="FileNotFoundError"):
+        pending.commit()
+    assert not path.parent.exists()
+
+
+def test_report_that_cannot_be_written_leaves_the_previous_state(run: RunResult, tmp_path: Path) -> None:
+    out = tmp_path / "g.xlsx"
+    out.mkdir()  # the report's path is taken by a folder: the report cannot be written
+    state_path(out).write_bytes(b"the previous run's")
+    with pytest.raises(WorkbookError):
+        make_report([f.path for f in run.consolidation.files], OCT, out, now=NOW)
+    assert state_path(out).read_bytes() == b"the previous run's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, state_path(out).name])

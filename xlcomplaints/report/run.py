@@ -2,18 +2,16 @@
 
 ``make_report`` reads the inputs (in parallel for a consolidation), merges them, computes
 the report, writes the workbook and — for consolidations — the state file that lets
-``update=True`` re-run one branch's month without re-reading the others (each branch's part
-of it encoded as its file arrives, while the main process would otherwise wait on the workers).
+``update=True`` re-run one branch's month without re-reading the others (written beside the
+report while it is computed and written: see ``PendingState``).
 """
 
 from __future__ import annotations
 
-import gc
 import io
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +21,7 @@ from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.report.consolidate import (
     Consolidation,
     FileSummary,
+    collector_paused,
     expand_inputs,
     mask_phone,
     merge,
@@ -30,7 +29,7 @@ from xlcomplaints.report.consolidate import (
     read_file,
 )
 from xlcomplaints.report.history import read_history
-from xlcomplaints.report.state import StateWriter, load_state, state_path
+from xlcomplaints.report.state import PendingState, load_state, state_path
 from xlcomplaints.report.summary import Branch, MonthlyReport, build
 from xlcomplaints.report.workbook import write_report
 from xlcomplaints.workbook.errors import WorkbookError
@@ -41,23 +40,6 @@ register_messages({
         "网点 {branches} 的数据沿用上次汇总（统计时点 {then}），本次统计时点为 {now}。",
         "Branches {branches} keep the data of the previous run (as of {then}); this run is as of {now}."),
 })
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while the cases are gathered and counted.
-
-    A consolidation builds millions of small immutable tuples and no reference cycles; the
-    collector would re-scan all of them again and again as they accumulate (measured: about
-    half the time of indexing 100,000 cases). Reference counting still frees everything.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 class NothingRead(Exception):
@@ -104,7 +86,7 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
     output = Path(output)
     now = now or datetime.now().replace(microsecond=0)
     as_of = as_of or default_as_of(month, now)
-    with _collector_paused():
+    with collector_paused():
         previous: list[FileSummary] = []
         then, contacts_shown = as_of, show_contacts
         if consolidate and update:
@@ -113,43 +95,46 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
         paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
         if on_start is not None:
             on_start(len(paths))
-        writer = StateWriter()  # a consolidation's state, written while the files are read
-        files = _read(paths, month, as_of, max(now, as_of), show_contacts, lang, consolidate, executor,
-                      _also(writer.add, on_file) if consolidate else on_file)
+        files = _read(paths, month, as_of, max(now, as_of), show_contacts, lang, consolidate, executor, on_file)
         lap("read")
         merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
         lap("merge")
         if not merged.branches:
             raise NothingRead(merged.issues)
-        notes = []
-        if merged.carried and then != as_of:
-            notes.append(Problem(level=Level.WARNING, code="report.carried_as_of", params={
-                "branches": ", ".join(merged.carried), "then": f"{then:%Y-%m-%d %H:%M}",
-                "now": f"{as_of:%Y-%m-%d %H:%M}"}))
-        trend_history, history_problems = read_history(history)
-        branches = [Branch(code, f.branch_name, f.name) for code, f in merged.branches.items()]
-        report = build(merged.cases, month, as_of, branches=branches,
-                       issues=[*notes, *history_problems, *merged.issues], history=trend_history,
-                       contacts_shown=contacts_shown)
-        report.files_read, report.files_failed = len(files), merged.unreadable
-        lap("compute")
-        _save(output, report, lang)
-        lap("write")
-        state = None
-        if consolidate:
-            writer.save(state := state_path(output), merged)
+        state = PendingState(state_path(output), merged) if consolidate else None  # written meanwhile
+        try:
+            report = _compute(merged, month, as_of, then, history, contacts_shown, len(files), lap)
+            _save(output, report, lang)
+            lap("write")
+        except BaseException:
+            if state is not None:
+                state.abandon()
+            raise
+        if state is not None:
+            try:
+                state.commit()
+            except OSError as e:
+                raise WorkbookError("file.write_failed", path=str(state.path), detail=str(e)) from e
             lap("state")
-        return RunResult(report, merged, output, state, lap.times)
+        return RunResult(report, merged, output, state.path if state else None, lap.times)
 
 
-def _also(first: Callable[[FileSummary], None],
-          then: Callable[[FileSummary], None] | None) -> Callable[[FileSummary], None]:
-    """``first``, then ``then`` (the caller's progress report), for each file read."""
-    def both(f: FileSummary) -> None:
-        first(f)
-        if then is not None:
-            then(f)
-    return both
+def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetime, history: Sequence[str | Path],
+             contacts_shown: bool, files_read: int, lap: _Laps) -> MonthlyReport:
+    """The report's figures from the merged cases, with notes on carried branches and history."""
+    notes = []
+    if merged.carried and then != as_of:
+        notes.append(Problem(level=Level.WARNING, code="report.carried_as_of", params={
+            "branches": ", ".join(merged.carried), "then": f"{then:%Y-%m-%d %H:%M}",
+            "now": f"{as_of:%Y-%m-%d %H:%M}"}))
+    trend_history, history_problems = read_history(history)
+    branches = [Branch(code, f.branch_name, f.name) for code, f in merged.branches.items()]
+    report = build(merged.cases, month, as_of, branches=branches,
+                   issues=[*notes, *history_problems, *merged.issues], history=trend_history,
+                   contacts_shown=contacts_shown)
+    report.files_read, report.files_failed = files_read, merged.unreadable
+    lap("compute")
+    return report
 
 
 def _previous_run(output: Path, month: Month, show_contacts: bool) -> tuple[list[FileSummary], datetime, bool]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import partial
@@ -82,48 +84,86 @@ def _branch(f: FileSummary) -> dict[str, Any]:
             "cases": f.cases}  # each Case a JSON list, as it is
 
 
-def _gzip(text: str) -> bytes:
-    """One gzip member; members one after another make one gzip file of their texts joined."""
-    return gzip.compress(text.encode(), compresslevel=1)
-
-
-_COMMA = _gzip(",")
-
-
-class StateWriter:
-    """Writes the state file, with each branch's part encoded and compressed ahead, as its file arrives.
-
-    While the workers read, the main process mostly waits for them; encoding each branch
-    then (``add``) leaves ``save`` only to join the parts of the branches the report uses.
-    The file is the same either way: the parts are gzip members, which make one gzip file.
-    """
-
-    def __init__(self) -> None:
-        self._parts: dict[int, tuple[FileSummary, bytes]] = {}  # id → (the summary, kept alive; its part)
-
-    def add(self, f: FileSummary) -> None:
-        if f.usable and f.branch is not None:
-            self._parts[id(f)] = (f, _gzip(_ENCODER.encode(_branch(f))))
-
-    def _part(self, f: FileSummary) -> bytes:
-        found = self._parts.get(id(f))
-        return found[1] if found is not None and found[0] is f else _gzip(_ENCODER.encode(_branch(f)))
-
-    def save(self, path: Path, result: Consolidation) -> None:
-        head = _ENCODER.encode({"format": FORMAT, "version": VERSION, "month": str(result.month),
-                                "as_of": result.as_of.isoformat(timespec="seconds"),
-                                "contacts_shown": result.contacts_shown, "branches": []})
-        members = [_gzip(head.removesuffix("]}"))]
-        for i, (_, f) in enumerate(sorted(result.branches.items())):
-            members += [_COMMA, self._part(f)] if i else [self._part(f)]
-        members.append(_gzip("]}"))
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(b"".join(members))
-        tmp.replace(path)
+def encode_state(result: Consolidation) -> bytes:
+    """The state file's bytes: gzip'd JSON of the branches the report used."""
+    doc = {"format": FORMAT, "version": VERSION, "month": str(result.month),
+           "as_of": result.as_of.isoformat(timespec="seconds"), "contacts_shown": result.contacts_shown,
+           "branches": [_branch(f) for _, f in sorted(result.branches.items())]}
+    return gzip.compress(_ENCODER.encode(doc).encode(), compresslevel=1, mtime=0)  # the same run, the same bytes
 
 
 def save_state(path: Path, result: Consolidation) -> None:
-    StateWriter().save(path, result)
+    """Write the state file whole or not at all."""
+    PendingState(path, result, background=False).commit()
+
+
+#: Whether the state can be written by a forked child: on Linux, where forking a process
+#: that holds a consolidation is cheap and safe (macOS forks badly, Windows not at all).
+CAN_FORK = hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+class PendingState:
+    """The state file of a consolidation, written beside the report while it is computed and written.
+
+    Encoding the state is a tenth of a large consolidation, and the report is computed and
+    written by the main process alone, with the workers done and a core idle. So where
+    possible (``CAN_FORK``) a forked child, which has the cases without their being sent,
+    writes the state to a pending file meanwhile; elsewhere it is written at once. The
+    state file itself appears only on ``commit`` (once the report is saved): a run whose
+    report could not be written leaves the previous state as it was (``abandon``).
+    """
+
+    def __init__(self, path: Path, result: Consolidation, *, background: bool = True) -> None:
+        self.path = path
+        self._pending = path.with_name(path.name + ".tmp")
+        self._error: str | None = None
+        self._child: tuple[int, int] | None = None  # (pid, read end of the pipe it reports an error on)
+        if not (background and CAN_FORK):
+            self._error = _write(self._pending, result)
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: write, tell the parent what failed, leave at once (no clean-up of the parent's)
+            os.close(read)
+            error = _write(self._pending, result)
+            if error:
+                os.write(write, error.encode()[:2000])
+            os._exit(1 if error else 0)
+        os.close(write)
+        self._child = (pid, read)
+
+    def _wait(self) -> str | None:
+        if self._child is not None:
+            pid, read = self._child
+            self._child = None
+            with os.fdopen(read, "rb") as pipe:
+                said = pipe.read().decode(errors="replace")
+            _, status = os.waitpid(pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                self._error = said or f"exit status {os.waitstatus_to_exitcode(status)}"
+        return self._error
+
+    def commit(self) -> None:
+        """Wait for the file and put it in place; raises OSError if it could not be written."""
+        error = self._wait()
+        if error is not None:
+            self._pending.unlink(missing_ok=True)
+            raise OSError(error)
+        self._pending.replace(self.path)
+
+    def abandon(self) -> None:
+        """Wait for the child and drop what it wrote."""
+        self._wait()
+        self._pending.unlink(missing_ok=True)
+
+
+def _write(path: Path, result: Consolidation) -> str | None:
+    """Write the state to ``path``; what went wrong, or None."""
+    try:
+        path.write_bytes(encode_state(result))
+    except Exception as e:  # the disk, or a bug: the parent reports it
+        return f"{type(e).__name__}: {e}"
+    return None
 
 
 def load_state(path: Path, month: Month) -> tuple[list[FileSummary], datetime, bool]:
