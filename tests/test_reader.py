@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from xlcomplaints.core import rows as rows_module
+from xlcomplaints.core.cells import CellError
 from xlcomplaints.core.models import Complaint
 from xlcomplaints.core.problems import Level
 from xlcomplaints.flows import check
 from xlcomplaints.spec import branch as B
-from xlcomplaints.spec.model import ColType
+from xlcomplaints.spec.model import ColType, Column
 from xlcomplaints.workbook import file as file_module
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
@@ -276,3 +277,33 @@ def test_a_column_checked_at_once_is_checked_value_by_value(kind: ColType, data:
     values = data.draw(st.lists(ALIKE[kind].filter(lambda v: v != ""), min_size=1, max_size=6))
     one = rows_module._AS_IS[kind]
     assert rows_module._ALL_AS_IS[kind](values, max_len) == all(one(v, max_len) for v in values)
+
+
+def _cell_by_cell(raw: list[object], col: Column) -> tuple[list[object], list[bool], list[tuple[int, str]]]:
+    """What a column of a block reads as, one cell at a time through the parser: the reference."""
+    values: list[object] = []
+    filled: list[bool] = []
+    problems: list[tuple[int, str]] = []
+    for i, v in enumerate(raw):
+        try:
+            value = None if v is None or v == "" else rows_module.parse_cell(v, col)
+        except CellError as e:
+            values.append(None)
+            filled.append(True)
+            problems.append((i, e.code))
+            continue
+        values.append(value)
+        filled.append(value is not None)
+        if value is None and col.required:
+            problems.append((i, "required"))
+    return values, filled, problems
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), i=st.integers(0, 10_000))
+def test_a_column_reads_as_its_cells_parsed_one_by_one(data: st.DataObject, i: int) -> None:
+    col = FAST_COLUMNS[i % len(FAST_COLUMNS)]
+    raw = data.draw(st.lists(st.one_of(ALIKE[col.type], ALIKE[col.type], st.sampled_from([None, "", 0])), max_size=8))
+    column = rows_module._column(raw, col, False)
+    got = (list(column.values), list(column.filled), [(i, code) for i, code, _, _ in column.problems(col.required)])
+    assert got == _cell_by_cell(raw, col)

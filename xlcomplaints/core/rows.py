@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from itertools import chain, count, islice, repeat, zip_longest
+from itertools import chain, compress, count, islice, repeat, zip_longest
 from operator import is_not
 from typing import Any, TypeVar
 
@@ -219,9 +219,11 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
              ) -> tuple[list[M], list[Problem], int]:
     """Rows to records a block at a time, each column parsed in bulk.
 
-    Clerks' columns repeat the same values (channels, severities, names, dates), so each
-    distinct value of a column in a block is parsed once and the column is mapped through
-    the result; per cell only C-level work remains. Blocks keep memory flat on long sheets.
+    Most columns' cells already are their values (times calamine read as datetimes, clean
+    names and codes): checked at once, they are taken as they are. In the others, values
+    repeat (channels, severities), so each distinct one is parsed once and the column is
+    mapped through the result; per cell only C-level work remains. Blocks keep memory flat
+    on long sheets.
     Problems come out in reading order: row by row, then column by column.
     """
     records: list[M] = []
@@ -230,6 +232,7 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
     cols = [(c, layout.columns[c.key] - 1) for c in layout.spec.input_columns if c.key in layout.columns]
     names = [c.key for c, _ in cols]
     # Fields the sheet lacks keep their defaults; every record shares one fields set.
+    fields = tuple(model.model_fields)
     defaults = {name: f.default for name, f in model.model_fields.items()}
     fields_set = {"row", *names}
     it = iter(numbered)
@@ -244,15 +247,12 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
                 if filled[i]:
                     problem = layout.problem(Level.ERROR, code, numbers[i], col.key, raw, **params)
                     problems.append((numbers[i], pos, problem))
-        for i, values in enumerate(zip(*(c.values for c in columns), strict=True)):
-            if not filled[i]:
-                continue
-            last = numbers[i]
-            data = dict(defaults)
-            data.update(zip(names, values, strict=True))
-            data["row"] = last
-            if keep is None or keep(data):
-                records.append(construct(model, data, fields_set))
+        # Each record's values in the model's field order, zipped and made into dicts by built-ins.
+        by_field: dict[str, Iterable[Any]] = {"row": numbers, **{n: c.values for n, c in zip(names, columns, strict=True)}}
+        rows = zip(*(by_field.get(name) or repeat(default) for name, default in defaults.items()), strict=False)
+        kept = compress(map(dict, map(zip, repeat(fields), rows)), filled)
+        records += (construct(model, data, fields_set) for data in kept if keep is None or keep(data))
+        last = next((n for n, f in zip(reversed(numbers), reversed(filled), strict=True) if f), last)
     problems.sort(key=lambda t: (t[0], t[1]))
     return records, [p for _, _, p in problems], last
 
@@ -300,6 +300,32 @@ class _Column:
                     yield i, error.code, _raw(k), error.params
 
 
+class _CleanColumn:
+    """A column of a block whose every filled cell already is its value (the usual column):
+    no distinct values to look up, the cells are the values (an empty string read as blank)."""
+
+    def __init__(self, cells: list[object], blanks: int, empty_strings: int) -> None:
+        self.cells, self.blanks, self.empty_strings = cells, blanks, empty_strings
+
+    @property
+    def values(self) -> list[Any]:
+        if not self.empty_strings:
+            return self.cells
+        return [None if v == "" else v for v in self.cells]
+
+    @property
+    def filled(self) -> Iterable[bool]:
+        if not self.blanks:
+            return repeat(True, len(self.cells))
+        return map(is_not, self.values, repeat(None))
+
+    def problems(self, required: bool) -> Iterator[tuple[int, str, object, dict[str, Any]]]:
+        if required and self.blanks:
+            for i, v in enumerate(self.values):
+                if v is None:
+                    yield i, "required", None, {}
+
+
 def _raw(key: object) -> object:
     return key[1] if isinstance(key, _Typed) else key
 
@@ -308,24 +334,22 @@ class _Typed(tuple):  # type: ignore[type-arg]
     """(type, value): keeps 1, 1.0 and True apart in a column that mixes them."""
 
 
-def _column(raw: Sequence[object], col: Column, date1904: bool) -> _Column:
+def _column(raw: Sequence[object], col: Column, date1904: bool) -> _Column | _CleanColumn:
     keys: list[object] = list(raw)
+    max_len = getattr(col, "max_len", None)
+    all_as_is = _ALL_AS_IS.get(col.type)
+    if all_as_is is not None:  # the usual column: blank cells aside, every value already clean?
+        present = list(filter(None, keys))  # drops None and "" (and any other false value: counted below)
+        blanks, empty_strings = keys.count(None), keys.count("")
+        if len(present) + blanks + empty_strings == len(keys) and (not present or all_as_is(present, max_len)):
+            return _CleanColumn(keys, blanks + empty_strings, empty_strings)
     parsed: dict[object, Any] = dict.fromkeys(keys)
     if len(set(map(type, parsed)) & _NUMBERS) > 1:  # equal as dict keys, but they may read differently
         keys = [_Typed((type(v), v)) for v in keys]
         parsed = dict.fromkeys(keys)
     as_is = _AS_IS.get(col.type)
-    max_len = getattr(col, "max_len", None)
-    todo: Iterable[object] = parsed  # the keys to look at one by one
-    if as_is is not None:  # the usual column: blank cells aside, every value already clean?
-        filled = dict(parsed)
-        for blank in _BLANKS:
-            filled.pop(blank, None)
-        if filled and _ALL_AS_IS[col.type](list(filled), max_len):
-            parsed.update(zip(filled, filled, strict=True))
-            todo = [blank for blank in _BLANKS if blank in parsed]
     errors = blanks = False
-    for k in todo:
+    for k in parsed:
         if as_is is not None and as_is(k, max_len):
             parsed[k] = k
             continue
@@ -367,11 +391,10 @@ _AS_IS: dict[ColType, Callable[[object, int | None], bool]] = {
     ColType.DATETIME: _datetime_as_is, ColType.TEXT: _text_as_is, ColType.LONGTEXT: _text_as_is,
     ColType.CODE: _code_as_is, ColType.PHONE: _phone_as_is,
 }
-_BLANKS = (None, "")
 
 
-# The same checks over all of a column's distinct values at once, for the usual column where
-# they all pass: each is ``all(_AS_IS[type](k, max_len) for k in keys)`` (``tests/test_reader.py``
+# The same checks over all of a column's filled cells at once, for the usual column where they
+# all pass: each is ``all(_AS_IS[type](k, max_len) for k in keys)`` (``tests/test_reader.py``
 # holds them to that), with the per-value work done by built-ins over the whole list.
 def _all_datetimes_as_is(keys: list[object], _: int | None) -> bool:
     return set(map(type, keys)) == {datetime} and min(keys) >= _EARLIEST and max(keys) < _AFTER_LATEST  # type: ignore[type-var]
