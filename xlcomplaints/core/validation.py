@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from xlcomplaints.core.models import BranchData, Complaint
 from xlcomplaints.core.problems import Level, Problem, register_messages
@@ -78,16 +79,20 @@ def _register_rules(complaints: tuple[Complaint, ...], layout: Layout, now: date
         else:
             first_seen[c.no] = c.row or 0
         fields = c.__dict__  # the record's values: one dict read per time, not an attribute lookup
-        times = [(key, t) for key in STAGE_TIMES if (t := fields[key]) is not None]
-        received = c.received_at
-        for key, t in ((("received_at", received),) if received is not None else ()) + tuple(times):
-            if t > future:
-                yield layout.problem(Level.WARNING, "time.future", c.row, key, t, value=_fmt(t), now=_fmt(now))
-        if received is not None:
-            for key, t in times:
-                if t < received:
-                    yield layout.problem(Level.ERROR, "time.before_received", c.row, key, t,
-                                         received=_fmt(received))
+        received = fields["received_at"]
+        stamped = list(filter(None, _stage_times(fields)))  # the stage times entered (a datetime is never false)
+        # The usual complaint breaks neither rule below: two comparisons tell, before any loop.
+        if ((received is not None and received > future) or
+                (stamped and (max(stamped) > future or (received is not None and min(stamped) < received)))):
+            times = [(key, t) for key in STAGE_TIMES if (t := fields[key]) is not None]
+            for key, t in ((("received_at", received),) if received is not None else ()) + tuple(times):
+                if t > future:
+                    yield layout.problem(Level.WARNING, "time.future", c.row, key, t, value=_fmt(t), now=_fmt(now))
+            if received is not None:
+                for key, t in times:
+                    if t < received:
+                        yield layout.problem(Level.ERROR, "time.before_received", c.row, key, t,
+                                             received=_fmt(received))
         for key, before in ORDER:
             t, b = fields[key], fields[before]
             if t is not None and b is not None and t < b:
@@ -102,6 +107,8 @@ def _register_rules(complaints: tuple[Complaint, ...], layout: Layout, now: date
 TRACKED: dict[str, str] = {"first_contact_at": "contacted", "reported_at": "reported", "resolved_at": "resolved",
                            "replied_at": "replied", "closed_at": "closed"}
 SAME_MOMENT = timedelta(minutes=1)
+_stage_times = itemgetter(*STAGE_TIMES)
+_tracked_times = itemgetter(*TRACKED)
 
 
 def _lifecycle_rules(data: BranchData, layout: Layout) -> Iterator[Problem]:
@@ -116,12 +123,15 @@ def _lifecycle_rules(data: BranchData, layout: Layout) -> Iterator[Problem]:
     rule = data.settings.timestamps_rule
     rule_text = "以登记表为准" if rule == "register" else "以处理跟踪表为准"
     for c in data.complaints:
-        if not c.no:
+        fields = c.__dict__
+        no = fields["no"]
+        if not no:
             continue
-        for key, step in TRACKED.items():
-            typed, tracked = getattr(c, key), step_times.get((c.no, step), [])
+        for (key, step), typed in zip(TRACKED.items(), _tracked_times(fields), strict=True):
+            if typed is None or (tracked := step_times.get((no, step))) is None:
+                continue
             # A reopened case is resolved (replied, …) more than once: any matching step agrees.
-            if typed is not None and tracked and all(abs(typed - t) > SAME_MOMENT for t in tracked):
+            if all(abs(typed - t) > SAME_MOMENT for t in tracked):
                 yield layout.problem(Level.WARNING, "time.disagrees", c.row, key, typed, value=_fmt(typed),
                                      tracked=", ".join(_fmt(t) for t in tracked), rule=rule_text)
         closed = c.closed_at is not None or (c.no, "closed") in step_times
