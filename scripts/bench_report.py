@@ -13,12 +13,15 @@ and peak memory of this process and of the worker processes.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
 import resource
 import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -26,7 +29,7 @@ import python_calamine
 
 from xlcomplaints.core.metrics import Month
 from xlcomplaints.report.consolidate import default_executor
-from xlcomplaints.report.run import RunResult, make_report
+from xlcomplaints.report.run import make_report
 from xlcomplaints.report.samples import synthetic_branch, write_branch
 
 MONTH = Month(2026, 10)
@@ -84,38 +87,48 @@ def main() -> int:
     # This machine's speed drifts by ±15% over minutes: the two are timed in turn, and the best
     # of each is compared, so that a slow spell during one of them does not skew the ratio.
     raws: list[float] = []
-    runs: list[tuple[float, float, RunResult, float, int]] = []  # (wall, main CPU, result, children's CPU, peak)
+    runs: list[Run] = []
     for i in range(args.repeat):
         cpu = time.process_time()
         raw, cells = raw_read(paths)
         raw_cpu = time.process_time() - cpu
         raws.append(raw)
         runs.append(consolidate(paths, args.workers or os.cpu_count() or 1))
-        wall = runs[-1][0]
-        print(f"  run {i + 1}: raw read {raw:.2f} s (CPU {raw_cpu:.2f} s), consolidation {wall:.2f} s "
-              f"= {wall / raw:.2f}×", flush=True)
+        print(f"  run {i + 1}: raw read {raw:.2f} s (CPU {raw_cpu:.2f} s), consolidation {runs[-1].wall:.2f} s "
+              f"= {runs[-1].wall / raw:.2f}×", flush=True)
     raw = min(raws)
-    wall, main_cpu, result, workers_cpu, worker_peak = min(runs, key=lambda r: r[0])
+    run = min(runs, key=lambda r: r.wall)
     print(f"raw read (python-calamine, 1 process):   {raw:6.2f} s  ({cells:,} cells; best of {len(raws)})")
-    ratio = wall / raw
-    print(f"consolidation (read+merge+report):      {wall:6.2f} s  = {ratio:.2f}× the raw read "
+    ratio = run.wall / raw
+    print(f"consolidation (read+merge+report):      {run.wall:6.2f} s  = {ratio:.2f}× the raw read "
           f"(target ≤ {TARGET}×: {'met' if ratio <= TARGET else 'NOT met'}; best of {len(runs)})")
-    print(f"  phases: {'  '.join(f'{k} {v:.2f}s' for k, v in result.timings.items())}")
-    per_file = sum(f.seconds for f in result.consolidation.files) / len(paths)
-    print(f"  CPU: worker processes {workers_cpu:.2f} s ({per_file * 1000:.0f} ms wall per file inside a worker; "
-          f"the raw read {raw / len(paths) * 1000:.0f} ms per file), main process {main_cpu:.2f} s")
-    print(f"  {len(result.consolidation.cases):,} complaints, {len(result.report.overdue):,} overdue rows, "
-          f"report {result.output.stat().st_size / 2**20:.1f} MiB")
-    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(f"peak memory: main process {_mib(me):.0f} MiB, largest worker {_mib(worker_peak):.0f} MiB; the state "
-          f"writer {_mib(kids):.0f} MiB (a fork of the main process: most of it is the main process's pages, shared)")
+    print(f"  phases: {run.phases}")
+    print(f"  CPU: worker processes {run.children_cpu:.2f} s ({run.per_file * 1000:.0f} ms wall per file inside a "
+          f"worker; the raw read {raw / len(paths) * 1000:.0f} ms per file), main process {run.main_cpu:.2f} s")
+    print(f"  {run.sizes}")
+    print(f"peak memory: main process {_mib(max(r.main_peak for r in runs)):.0f} MiB, largest worker "
+          f"{_mib(max(r.worker_peak for r in runs)):.0f} MiB")
     return 0
 
 
-def consolidate(paths: list[Path], workers: int) -> tuple[float, float, RunResult, float, int]:
-    """One whole consolidation: (wall seconds, main process CPU, its result, child processes' CPU,
-    the workers' peak memory in KiB)."""
+@dataclass
+class Run:
+    """The figures of one consolidation (the result itself is let go before the next run)."""
+
+    wall: float
+    main_cpu: float
+    children_cpu: float  # the workers, and on Linux the forked state writer
+    phases: str
+    per_file: float
+    sizes: str
+    main_peak: int  # KiB, this process during the run (VmHWM, reset before it)
+    worker_peak: int  # KiB, the largest worker's own
+
+
+def consolidate(paths: list[Path], workers: int) -> Run:
+    """One whole consolidation, timed, with the peak memory of this process and of the workers."""
+    gc.collect()
+    _reset_peak()
     out = Path(tempfile.mkdtemp(prefix="xlc-bench-")) / "group.xlsx"
     pool = default_executor(workers)  # what make_report makes, passed in to ask its workers their peak after
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -124,10 +137,21 @@ def consolidate(paths: list[Path], workers: int) -> tuple[float, float, RunResul
     result = make_report(paths, MONTH, out, executor=pool, now=datetime(2026, 11, 22, 9, 0))
     wall = time.perf_counter() - started
     main_cpu = time.process_time() - cpu
-    peak = max(pool.map(_own_peak, range(8 * workers)))  # asked often enough to reach every worker
+    main_peak = _own_peak(0)
+    worker_peak = max(pool.map(_own_peak, range(8 * workers)))  # asked often enough to reach every worker
     pool.shutdown()
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, main_cpu, result, kids.ru_utime + kids.ru_stime - before.ru_utime - before.ru_stime, peak
+    return Run(wall, main_cpu, kids.ru_utime + kids.ru_stime - before.ru_utime - before.ru_stime,
+               "  ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()),
+               sum(f.seconds for f in result.consolidation.files) / len(paths),
+               f"{len(result.consolidation.cases):,} complaints, {len(result.report.overdue):,} overdue rows, "
+               f"report {out.stat().st_size / 2**20:.1f} MiB", main_peak, worker_peak)
+
+
+def _reset_peak() -> None:
+    """Start this process's VmHWM afresh (Linux), so each run's peak is its own."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 def _own_peak(_: int) -> int:
