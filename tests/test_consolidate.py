@@ -28,6 +28,7 @@ from xlcomplaints.core.metrics import NOT_APPLICABLE, Case
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.report import consolidate as C
+from xlcomplaints.report import state as state_module
 from xlcomplaints.report.run import NothingRead, RunResult, make_report
 from xlcomplaints.report.samples import write_branch
 from xlcomplaints.report.state import (
@@ -367,3 +368,18 @@ def test_report_that_cannot_be_written_leaves_the_previous_state(run: RunResult,
         make_report([f.path for f in run.consolidation.files], OCT, out, now=NOW)
     assert state_path(out).read_bytes() == b"the previous run's"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, state_path(out).name])
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="the state is written by a forked child only on Linux")
+def test_state_child_interrupted_leaves_at_once(run: RunResult, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C reaches the child too: it must exit there, never run on into the parent's code."""
+    def interrupted(path: Path, result: object) -> None:
+        raise KeyboardInterrupt
+    monkeypatch.setattr(state_module, "_write", interrupted)
+    parent = os.getpid()
+    pending = PendingState(tmp_path / "g.state.json.gz", run.consolidation)
+    assert os.getpid() == parent  # (a child running on would get here, and fail below as the parent)
+    with pytest.raises(OSError, match="exit status 1"):
+        pending.commit()
+    assert list(tmp_path.iterdir()) == []

@@ -123,12 +123,17 @@ class PendingState:
             return
         read, write = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the child: write, tell the parent what failed, leave at once (no clean-up of the parent's)
-            os.close(read)
-            error = _write(self._pending, result)
-            if error:
-                os.write(write, error.encode()[:2000])
-            os._exit(1 if error else 0)
+        if pid == 0:  # the child: write, tell the parent what failed, and leave at once, whatever happens
+            code = 1  # (even Ctrl-C: the child must never run on into the parent's code or its clean-up)
+            try:
+                os.close(read)
+                error = _write(self._pending, result)
+                if error:
+                    os.write(write, error.encode()[:2000])
+                else:
+                    code = 0
+            finally:
+                os._exit(code)
         os.close(write)
         self._child = (pid, read)
 
