@@ -307,3 +307,11 @@ def test_a_column_reads_as_its_cells_parsed_one_by_one(data: st.DataObject, i: i
     column = rows_module._column(raw, col, False)
     got = (list(column.values), list(column.filled), [(i, code) for i, code, _, _ in column.problems(col.required)])
     assert got == _cell_by_cell(raw, col)
+
+
+def test_equal_values_of_a_column_are_one_object() -> None:
+    """A 50,000-row register repeats names, dates and texts; one object each keeps it in memory."""
+    col = B.REGISTER.column("department")
+    a, b = "".join(["客服", "部"]), "".join(["客", "服部"])  # equal, but two objects, as calamine makes them
+    values = list(rows_module._column([a, None, b, "工程部"], col, False).values)
+    assert values == ["客服部", None, "客服部", "工程部"] and values[0] is values[2]

@@ -263,8 +263,6 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
     calls = {no: tuple(sorted(found, key=_FIRST)) for no, found in reached.items()}
     lo, hi = timed or (datetime.min, datetime.max)
     out = []
-    # Departments and handlers repeat: one object per name makes the cases cheaper to send and keep.
-    same = {}.setdefault
     for r in results:
         c = r.complaint
         stages: list[Any] = []
@@ -290,7 +288,7 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
         t, no = c.received_at, c.no
         out.append(_case((
             branch, no, None if t is None else stamp(t), c.case_type, c.channel, c.category, c.severity,
-            c.validity, same(c.department, c.department), same(c.handler, c.handler), c.customer,
+            c.validity, c.department, c.handler, c.customer,
             c.phone if contact is None or not c.phone else contact(c.phone), bool(c.escalated) or no in escalated_steps,
             r.escalation, r.status, r.repeat_of, r.reopen_count, tuple(stages), calls.get(no or "", ()),
             tuple((k, *v) for k, v in sorted(months.items())) if months else ())))

@@ -342,6 +342,9 @@ def _column(raw: Sequence[object], col: Column, date1904: bool) -> _Column | _Cl
         present = list(filter(None, keys))  # drops None and "" (and any other false value: counted below)
         blanks, empty_strings = keys.count(None), keys.count("")
         if len(present) + blanks + empty_strings == len(keys) and (not present or all_as_is(present, max_len)):
+            # Equal values as one object: names, dates, texts repeat down a column, and a 50,000-row
+            # register keeps them all (50 MiB more, one object per cell).
+            keys = list(map(dict(zip(keys, keys, strict=True)).__getitem__, keys))
             return _CleanColumn(keys, blanks + empty_strings, empty_strings)
     parsed: dict[object, Any] = dict.fromkeys(keys)
     if len(set(map(type, parsed)) & _NUMBERS) > 1:  # equal as dict keys, but they may read differently
