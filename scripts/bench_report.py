@@ -1,11 +1,11 @@
 """Benchmark: consolidate N branch workbooks × M complaints against python-calamine just reading them.
 
-    python scripts/bench_report.py [--branches 200] [--complaints 500] [--dir DIR] [--workers N] [--repeat 3]
+    python scripts/bench_report.py [--branches 200] [--complaints 500] [--dir DIR] [--workers N] [--repeat 5]
 
 Generates the sample workbooks once (seeded, cached in DIR), then in one run: the raw
 read (python-calamine opening every file and reading every sheet to Python values, in
 this one process), and the whole consolidation (parallel read, merge, metrics, report
-workbook and state file), each measured --repeat times in turn, the best of each counting.
+workbook and state file), timed back to back in each of --repeat runs; the median run counts.
 Prints both times, their ratio against the 1.5× target, the phases of the consolidation,
 and peak memory of this process and of the worker processes.
 """
@@ -31,6 +31,7 @@ from xlcomplaints.core.metrics import Month
 from xlcomplaints.report.consolidate import default_executor
 from xlcomplaints.report.run import make_report
 from xlcomplaints.report.samples import synthetic_branch, write_branch
+from xlcomplaints.workbook.file import release_freed_memory
 
 MONTH = Month(2026, 10)
 TARGET = 1.5
@@ -75,7 +76,7 @@ def main() -> int:
     ap.add_argument("--complaints", type=int, default=500)
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "xlcomplaints-bench-report")
     ap.add_argument("--workers", type=int, default=None, help="default: one per core")
-    ap.add_argument("--repeat", type=int, default=3, help="times each is measured, in turn (the best counts)")
+    ap.add_argument("--repeat", type=int, default=5, help="runs, each timing both in turn (the median counts)")
     args = ap.parse_args()
 
     paths = generate(args.dir, args.branches, args.complaints)
@@ -84,8 +85,8 @@ def main() -> int:
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other work on this machine "
           "slows both timings)")
-    # This machine's speed drifts by ±15% over minutes: the two are timed in turn, and the best
-    # of each is compared, so that a slow spell during one of them does not skew the ratio.
+    # This machine's speed drifts by ±20% from one minute to the next: each run times the raw read
+    # and then the consolidation, back to back, and the median run (by its ratio) is reported.
     raws: list[float] = []
     runs: list[Run] = []
     for i in range(args.repeat):
@@ -96,18 +97,18 @@ def main() -> int:
         runs.append(consolidate(paths, args.workers or os.cpu_count() or 1))
         print(f"  run {i + 1}: raw read {raw:.2f} s (CPU {raw_cpu:.2f} s), consolidation {runs[-1].wall:.2f} s "
               f"= {runs[-1].wall / raw:.2f}×", flush=True)
-    raw = min(raws)
-    run = min(runs, key=lambda r: r.wall)
-    print(f"raw read (python-calamine, 1 process):   {raw:6.2f} s  ({cells:,} cells; best of {len(raws)})")
+    raw, run = sorted(zip(raws, runs, strict=True), key=lambda pair: pair[1].wall / pair[0])[len(runs) // 2]
+    print(f"raw read (python-calamine, 1 process):   {raw:6.2f} s  ({cells:,} cells)")
     ratio = run.wall / raw
     print(f"consolidation (read+merge+report):      {run.wall:6.2f} s  = {ratio:.2f}× the raw read "
-          f"(target ≤ {TARGET}×: {'met' if ratio <= TARGET else 'NOT met'}; best of {len(runs)})")
+          f"(target ≤ {TARGET}×: {'met' if ratio <= TARGET else 'NOT met'}; the median of {len(runs)} runs)")
     print(f"  phases: {run.phases}")
     print(f"  CPU: worker processes {run.children_cpu:.2f} s ({run.per_file * 1000:.0f} ms wall per file inside a "
           f"worker; the raw read {raw / len(paths) * 1000:.0f} ms per file), main process {run.main_cpu:.2f} s")
     print(f"  {run.sizes}")
     print(f"peak memory: main process {_mib(max(r.main_peak for r in runs)):.0f} MiB, largest worker "
-          f"{_mib(max(r.worker_peak for r in runs)):.0f} MiB")
+          f"{_mib(max(r.worker_peak for r in runs)):.0f} MiB (forked from the main process: pages it shares "
+          f"with it count too)")
     return 0
 
 
@@ -128,6 +129,7 @@ class Run:
 def consolidate(paths: list[Path], workers: int) -> Run:
     """One whole consolidation, timed, with the peak memory of this process and of the workers."""
     gc.collect()
+    release_freed_memory()  # the raw read's freed heap back to the system, before the workers fork
     _reset_peak()
     out = Path(tempfile.mkdtemp(prefix="xlc-bench-")) / "group.xlsx"
     pool = default_executor(workers)  # what make_report makes, passed in to ask its workers their peak after
