@@ -107,8 +107,8 @@ def main() -> int:
           f"worker; the raw read {raw / len(paths) * 1000:.0f} ms per file), main process {run.main_cpu:.2f} s")
     print(f"  {run.sizes}")
     print(f"peak memory: main process {_mib(max(r.main_peak for r in runs)):.0f} MiB, largest worker "
-          f"{_mib(max(r.worker_peak for r in runs)):.0f} MiB (forked from the main process: pages it shares "
-          f"with it count too)")
+          f"{_mib(runs[0].worker_peak):.0f} MiB (in the first run: a worker's peak counts the pages it shares with "
+          f"the main process it was forked from, which later runs leave larger)")
     return 0
 
 
