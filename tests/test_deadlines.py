@@ -6,15 +6,25 @@ Spring Festival 2026: Feb 15–23 off; Sat Feb 14 and Sat Feb 28 are make-up wor
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from xlcomplaints.core.calendar import WorkCalendar
 from xlcomplaints.core.deadlines import Cycle, evaluate, make_calendar
 from xlcomplaints.core.lifecycle import build_cycle, find_repeats
-from xlcomplaints.core.models import CallbackAttempt, Complaint, PolicyRule, Settings, TrackingStep
+from xlcomplaints.core.models import (
+    BranchData,
+    CalendarEntry,
+    CallbackAttempt,
+    Complaint,
+    PolicyRule,
+    Settings,
+    TrackingStep,
+)
 from xlcomplaints.core.policy import default_policy
 
 SETTINGS = Settings(policy=default_policy())
@@ -282,3 +292,17 @@ def test_complaints_with_nothing_recorded_share_one_cycle() -> None:
     tracking = Settings(policy=default_policy(), timestamps_rule="tracking")
     assert build_cycle(a, [], [], tracking, now) == Cycle(tracking_first=True)
     assert build_cycle(a, [], [], SETTINGS, now, repeat_of="Z").repeat_of == "Z"
+
+
+def test_calendars_are_shared_per_office_and_thread_and_their_due_times_stay_their_own() -> None:
+    """A consolidation shares one calendar (and its remembered due times) among offices with the same days."""
+    closed = BranchData(settings=SETTINGS, calendar=(CalendarEntry(date=date(2026, 10, 9), kind="closure"),))
+    assert make_calendar(SETTINGS) is make_calendar(SETTINGS) is not make_calendar(SETTINGS, closed)
+    with ThreadPoolExecutor(1) as pool:  # a calendar grows as it is used: never shared across threads
+        assert pool.submit(make_calendar, SETTINGS).result() is not make_calendar(SETTINGS)
+    c, now = complaint(received_at=datetime(2026, 9, 30, 17, 30)), datetime(2026, 10, 1)
+    first = evaluate(c, SETTINGS, make_calendar(SETTINGS), now).stages["resolve"].due  # remembered for 9/30
+    then = evaluate(c, SETTINGS, make_calendar(SETTINGS, closed), now).stages["resolve"].due
+    fresh = WorkCalendar("CN", extra_closures=[date(2026, 10, 9)], office_hours=CAL.office_hours)
+    assert first == datetime(2026, 10, 10, *EOD)  # 10/8, 10/9, make-up Saturday 10/10
+    assert then == evaluate(c, SETTINGS, fresh, now).stages["resolve"].due == datetime(2026, 10, 12, *EOD)
