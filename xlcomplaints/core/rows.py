@@ -340,12 +340,12 @@ def _column(raw: Sequence[object], col: Column, date1904: bool) -> _Column | _Cl
     all_as_is = _ALL_AS_IS.get(col.type)
     if all_as_is is not None:  # the usual column: blank cells aside, every value already clean?
         present = list(filter(None, keys))  # drops None and "" (and any other false value: counted below)
-        blanks, empty_strings = keys.count(None), keys.count("")
-        if len(present) + blanks + empty_strings == len(keys) and (not present or all_as_is(present, max_len)):
+        nones, empty_strings = keys.count(None), keys.count("")
+        if len(present) + nones + empty_strings == len(keys) and (not present or all_as_is(present, max_len)):
             # Equal values as one object: names, dates, texts repeat down a column, and a 50,000-row
             # register keeps them all (50 MiB more, one object per cell).
             keys = list(map(dict(zip(keys, keys, strict=True)).__getitem__, keys))
-            return _CleanColumn(keys, blanks + empty_strings, empty_strings)
+            return _CleanColumn(keys, nones + empty_strings, empty_strings)
     parsed: dict[object, Any] = dict.fromkeys(keys)
     if len(set(map(type, parsed)) & _NUMBERS) > 1:  # equal as dict keys, but they may read differently
         keys = [_Typed((type(v), v)) for v in keys]
