@@ -383,3 +383,34 @@ def test_state_child_interrupted_leaves_at_once(run: RunResult, tmp_path: Path,
     with pytest.raises(OSError, match="exit status 1"):
         pending.commit()
     assert list(tmp_path.iterdir()) == []
+
+
+def _with_words(code: str) -> BranchData:
+    """The hand-made branch whose major complaint (C3) has its story written up, a phone number in it."""
+    data = branch(code)
+    words = {"content": "业主来电 13912345678 反映物业费多收", "result": "已退还多收费用",
+             "root_cause": "收费系统单价未更新", "corrective_action": "每月核对收费单价"}
+    return data.model_copy(update={"complaints": tuple(c.model_copy(update=words) if c.no == f"{code}-003" else c
+                                                       for c in data.complaints)})
+
+
+def test_typical_cases_sheet_with_words_masked_and_kept_by_update(tmp_path: Path) -> None:
+    a, b = write(tmp_path / "in" / "a1.xlsx", _with_words("A1")), write(tmp_path / "in" / "b1.xlsx", branch("B1"))
+    out = tmp_path / "g.xlsx"
+    make_report([a, b], OCT, out, now=NOW)
+    grid = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("典型案例").to_python()
+    assert grid[0][:6] == ["网点", "投诉编号", "受理时间", "投诉类别", "严重程度", "典型原因"]
+    assert [(r[0], r[1], r[5]) for r in grid[1:4]] == [("A1", "A1-003", "重大投诉、投诉升级、超时"),
+                                                      ("B1", "B1-003", "重大投诉、投诉升级、超时"),
+                                                      ("A1", "A1-009", "重新处理、超时")]
+    assert grid[1][8:] == ["业主来电 139****5678 反映物业费多收", "已退还多收费用", "收费系统单价未更新", "每月核对收费单价"]
+    assert len(grid) == 1 + 10  # five per branch (see test_metrics), all within the twenty shown
+
+    # B1 sends its file again; A1's words come from the state file, still masked.
+    rerun = make_report([write(tmp_path / "again" / "b1.xlsx", branch("B1"))], OCT, out, now=NOW, update=True)
+    assert rerun.consolidation.carried == ["A1"]
+    again = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("典型案例").to_python()
+    assert again == grid
+
+    shown = make_report([a], OCT, tmp_path / "shown.xlsx", now=NOW, show_contacts=True)
+    assert [r.texts[0] for r in shown.report.typical if r.case.no == "A1-003"] == ["业主来电 13912345678 反映物业费多收"]

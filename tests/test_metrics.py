@@ -343,3 +343,17 @@ def test_month_figures_are_those_of_the_stage_facts(seed: int, n: int) -> None:
         for stage in STAGES:
             assert ix.stage_tally(m, stage) == (sum(1 for _, s, f in due if s == stage and f.status in M.MET),
                                                 sum(1 for c, s in missed if s == stage))
+
+
+def test_typical_cases_by_hand(ix: CaseIndex) -> None:
+    """October's handled complaints with a reason, the most telling first (C4 is invalid; C2, C5, C8 are not October's).
+
+    C3 major, escalated, acknowledged late; C9 reopened by the unsatisfied callback and overdue since; C7 repeats
+    C1's customer, first contact 4 h after (2 h allowed); C6 reopened, then all on time; C1's callback was late.
+    """
+    got = [(t.case.no, t.reasons) for t in M.typical_cases(ix, OCT)]
+    assert got == [("T1-003", ("major", "escalated", "late")), ("T1-009", ("reopened", "late")),
+                   ("T1-007", ("repeat", "late")), ("T1-006", ("reopened",)), ("T1-001", ("late",))]
+    assert [t.case.no for t in M.typical_cases(ix, OCT, n=2)] == ["T1-003", "T1-009"]
+    # September's: C2 closed after its due date; C8 was on time throughout.
+    assert [(t.case.no, t.reasons) for t in M.typical_cases(ix, SEP)] == [("T1-002", ("late",))]

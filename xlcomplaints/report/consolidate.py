@@ -18,17 +18,27 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 
 from xlcomplaints.core.cells import MOBILE
 from xlcomplaints.core.deadlines import make_calendar
-from xlcomplaints.core.metrics import Case, Month, case_facts
+from xlcomplaints.core.metrics import (
+    Case,
+    Month,
+    case_facts,
+    month_end,
+    month_start,
+    typical_reasons,
+)
+from xlcomplaints.core.models import Complaint
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.core.validation import validate
@@ -72,6 +82,8 @@ class FileSummary:
     problems: tuple[Problem, ...] = ()
     error: Problem | None = None
     seconds: float = 0.0
+    #: The texts of the branch's typical cases of the month (complaint number → CASE_TEXTS), masked as ``cases``.
+    texts: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -118,6 +130,29 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+#: The Register's words a typical case is read with: what happened, what was done, why, what changed.
+CASE_TEXTS = ("content", "result", "root_cause", "corrective_action")
+_NUMBER_IN_TEXT = re.compile(r"\+?\d[\d\s\-()（）]{5,}\d")
+
+
+def mask_text(text: str | None) -> str | None:
+    """Free text with every run of 7 or more digits (a phone number, most likely) masked as ``mask_phone`` does."""
+    return _NUMBER_IN_TEXT.sub(lambda m: mask_phone(m.group()) or "", text) if text else text
+
+
+def _typical_texts(complaints: Sequence[Complaint], cases: Sequence[Case], month: Month,
+                   mask: bool) -> dict[str, tuple[str | None, ...]]:
+    """The texts of the complaints that may be among the report's typical cases: those received in the
+    month that meet a reason (the report keeps the most telling of all branches')."""
+    start, end = month_start(month), month_end(month)
+    out = {}
+    for record, c in zip(complaints, cases, strict=True):
+        if c.no and c.received_at is not None and start <= c.received_at < end and typical_reasons(c):
+            words = itemgetter(*CASE_TEXTS)(vars(record))
+            out[c.no] = tuple(map(mask_text, words)) if mask else words
+    return out
+
+
 def _problem(code: str, name: str, level: Level = Level.ERROR, **params: object) -> Problem:
     return Problem(level=level, code=code, file=name, params={"path": name, **params})
 
@@ -155,6 +190,7 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
         branch = data.settings.branch_code if "settings" in read.sheets else p.stem
         cases = case_facts(branch, data, results, make_calendar(data.settings, data),
                            timed=(month.shift(-1).start, month.end), contact=None if show_contacts else mask_phone)
+        texts = _typical_texts(data.complaints, cases, month, mask=not show_contacts)
     except WorkbookError as e:
         return failed(Problem(level=Level.ERROR, code=e.code, file=name, params={"path": name, **e.params}))
     except OSError as e:
@@ -169,7 +205,7 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
     if cases and all(c.received_at is None for c in cases):  # left out, with every cell to fix
         return replace(failed(_problem("report.no_usable_rows", name, rows=len(cases))), problems=tuple(found))
     return FileSummary(path, mtime, branch, data.settings.branch_name, tuple(cases), tuple(found),
-                       seconds=time.perf_counter() - started)
+                       seconds=time.perf_counter() - started, texts=texts)
 
 
 def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:

@@ -28,6 +28,10 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
      "Per stage: deadlines due in the month, met, on-time rate (as above), and the median and 90th percentile "
      "of the time taken by those that completed the stage in the month (as the cover's times)."),
     ("超时明细", "Overdue detail", M.OVERDUE_DEFINITION[0], M.OVERDUE_DEFINITION[1]),
+    ("典型案例", "Typical cases",
+     M.TYPICAL_DEFINITION[0] + "汇总报表中，文字里7位以上的数字（多为电话号码）像电话号码一样打码，除非使用 --show-contacts。",
+     M.TYPICAL_DEFINITION[1] + " In consolidated reports, runs of 7 or more digits in the texts (phone numbers, mostly) "
+     "are masked like phone numbers unless --show-contacts is given."),
     ("月度趋势", "Trend",
      "最近12个月（自数据中第一宗投诉的月份起）的受理件数、结案件数、处理及时率和满意率，定义同上；输入中没有数据的月份取自以前的月报表（如提供）。",
      "The last 12 months (from the first month with a complaint) of received, closed, on-time rate and "

@@ -19,3 +19,14 @@ def label(vocab: Vocabulary | None, code: str | None, lang: str) -> str:
         return vocab.label(code, lang)
     except KeyError:
         return code
+
+
+#: Why a complaint is a typical case (``core.metrics.TYPICAL_REASONS``), in zh and en.
+REASONS: dict[str, tuple[str, str]] = {
+    "major": ("重大投诉", "major"), "escalated": ("投诉升级", "escalated"), "reopened": ("重新处理", "reopened"),
+    "repeat": ("重复投诉", "repeat"), "late": ("超时", "late"),
+}
+
+
+def reasons_text(reasons: tuple[str, ...], lang: str) -> str:
+    return t(lang, "、", ", ").join(t(lang, *REASONS[r]) for r in reasons)

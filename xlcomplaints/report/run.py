@@ -24,6 +24,7 @@ from xlcomplaints.report.consolidate import (
     collector_paused,
     expand_inputs,
     mask_phone,
+    mask_text,
     merge,
     read_all,
     read_file,
@@ -129,9 +130,10 @@ def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetim
             "now": f"{as_of:%Y-%m-%d %H:%M}"}))
     trend_history, history_problems = read_history(history)
     branches = [Branch(code, f.branch_name, f.name) for code, f in merged.branches.items()]
+    texts = {(code, no): words for code, f in merged.branches.items() for no, words in f.texts.items()}
     report = build(merged.cases, month, as_of, branches=branches,
                    issues=[*notes, *history_problems, *merged.issues], history=trend_history,
-                   contacts_shown=contacts_shown)
+                   contacts_shown=contacts_shown, texts=texts)
     report.files_read, report.files_failed = files_read, merged.unreadable
     lap("compute")
     return report
@@ -174,4 +176,5 @@ def _save(output: Path, report: MonthlyReport, lang: str) -> None:
 
 
 def _masked(f: FileSummary) -> FileSummary:
-    return replace(f, cases=tuple(c._replace(phone=mask_phone(c.phone)) for c in f.cases))
+    return replace(f, cases=tuple(c._replace(phone=mask_phone(c.phone)) for c in f.cases),
+                   texts={no: tuple(map(mask_text, words)) for no, words in f.texts.items()})

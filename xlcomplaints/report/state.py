@@ -26,7 +26,7 @@ from typing import Any
 from xlcomplaints.core.metrics import Case, Month, StageFact
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.core.problems import Problem
-from xlcomplaints.report.consolidate import Consolidation, FileSummary
+from xlcomplaints.report.consolidate import CASE_TEXTS, Consolidation, FileSummary
 
 FORMAT = "xlcomplaints.consolidation-state"
 #: ASCII escapes and no cycle check: measured the quickest way to write 100,000 cases.
@@ -81,7 +81,17 @@ def cases_in(rows: Sequence[list[Any]]) -> tuple[Case, ...]:
 def _branch(f: FileSummary) -> dict[str, Any]:
     return {"branch": f.branch, "branch_name": f.branch_name, "path": f.path, "mtime": f.mtime,
             "problems": [p.model_dump(mode="json") for p in f.problems],
-            "cases": f.cases}  # each Case a JSON list, as it is
+            "cases": f.cases,  # each Case a JSON list, as it is
+            "texts": f.texts}
+
+
+def texts_in(found: Any) -> dict[str, tuple[str | None, ...]]:
+    """The typical cases' texts from a stored branch (absent from states written before they were kept)."""
+    if not isinstance(found, dict):
+        raise TypeError("texts: not an object")
+    rows = list(found.values())
+    _check(rows, tuple(_TEXT for _ in CASE_TEXTS), "texts")
+    return {str(no): tuple(words) for no, words in found.items()}
 
 
 def encode_state(result: Consolidation) -> bytes:
@@ -188,7 +198,7 @@ def load_state(path: Path, month: Month) -> tuple[list[FileSummary], datetime, b
         raise StateError(f"{path.name}: holds {doc.get('month')}, not {month}")
     try:
         out = [FileSummary(b["path"], b["mtime"], b["branch"], b["branch_name"], cases_in(b["cases"]),
-                           tuple(Problem.model_validate(p) for p in b["problems"]))
+                           tuple(Problem.model_validate(p) for p in b["problems"]), texts=texts_in(b.get("texts", {})))
                for b in doc["branches"]]
         return out, datetime.fromisoformat(doc["as_of"]), bool(doc["contacts_shown"])
     except (KeyError, TypeError, ValueError, IndexError) as e:  # edited by hand, or cut short

@@ -40,6 +40,19 @@ class CoverRow:
     unit: str | None = None  # duration metrics: the unit both values are in
 
 
+#: A typical case's words, in ``consolidate.CASE_TEXTS`` order (content, result, root cause, corrective action).
+Texts = tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
+class TypicalRow:
+    """A typical case (典型案例) as the report shows it: the facts, why it is typical, and its words."""
+
+    case: M.Case
+    reasons: tuple[str, ...]
+    texts: Texts
+
+
 @dataclass(frozen=True)
 class Branch:
     code: str
@@ -59,6 +72,7 @@ class MonthlyReport:
     overdue: list[Deadline]
     trend: list[TrendRow]
     issues: list[Problem] = field(default_factory=list)
+    typical: list[TypicalRow] = field(default_factory=list)
     contacts_shown: bool = False
     files_read: int = 0
     files_failed: int = 0
@@ -94,7 +108,8 @@ def _merge_history(trend: list[TrendRow], history: Mapping[Month, TrendRow]) -> 
 
 def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: Sequence[Branch] = (),
           issues: Sequence[Problem] = (), history: Mapping[Month, TrendRow] | None = None,
-          contacts_shown: bool = False) -> MonthlyReport:
+          contacts_shown: bool = False, texts: Mapping[tuple[str, str], Texts] | None = None) -> MonthlyReport:
+    """The report's figures; ``texts`` are the typical cases' words by (branch, complaint number)."""
     ix = CaseIndex(cases)
     prev = month.shift(-1)
     cover = []
@@ -114,4 +129,6 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
         stages=M.stage_table(ix, month), overdue=M.overdue_detail(ix, month),
         trend=_merge_history(M.trend(ix, month), history or {}), issues=list(issues),
         contacts_shown=contacts_shown,
+        typical=[TypicalRow(t.case, t.reasons, (texts or {}).get((t.case.branch, t.case.no or ""), ()))
+                 for t in M.typical_cases(ix, month)],
     )

@@ -25,7 +25,7 @@ from xlcomplaints.core.metrics import GroupRow, time_or_none
 from xlcomplaints.core.problems import Level
 from xlcomplaints.report import charts
 from xlcomplaints.report.definitions import definition_rows
-from xlcomplaints.report.labels import label, t
+from xlcomplaints.report.labels import label, reasons_text, t
 from xlcomplaints.report.summary import DIMENSIONS, MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
@@ -166,6 +166,7 @@ class ReportWriter:
                     self.breakdown(dim, vocab)
             self.stages()
             self.overdue()
+            self.typical()
             self.trend()
             self.definitions()
             self.issues()
@@ -238,6 +239,24 @@ class ReportWriter:
         self.table(ws, R.OVERDUE_DETAIL, rows, formats={9: "0.0"})
         ws.freeze_panes(1, 2)
         self.print_setup(ws, R.OVERDUE_DETAIL.title(lang))
+
+    def typical(self) -> None:
+        lang = self.lang
+        ws = self.sheet(R.TYPICAL)
+        rows: list[list[Any]] = []
+        for row in self.report.typical:
+            c = row.case
+            words = list(row.texts) or [None] * 4
+            rows.append([c.branch, c.no, time_or_none(c.received_at),
+                         label(v.CATEGORY, c.category, lang) if c.category else None,
+                         label(v.SEVERITY, c.severity, lang) if c.severity else None,
+                         reasons_text(row.reasons, lang),
+                         c.department, label(v.OVERALL_STATUS, c.status, lang), *words])
+        if not rows:
+            rows = [[None] * 8 + [t(lang, "本月没有典型案例。", "No typical cases this month."), None, None, None]]
+        self.table(ws, R.TYPICAL, rows, wrap=(5, 8, 9, 10, 11))
+        ws.freeze_panes(1, 2)
+        self.print_setup(ws, R.TYPICAL.title(lang))
 
     def trend(self) -> None:
         lang = self.lang

@@ -11,7 +11,7 @@ from xlcomplaints.spec.model import ColType, Column, SheetSpec
 
 T = ColType
 REPORT_TEMPLATE_KIND = "monthly_report"
-REPORT_TEMPLATE_VERSION = "1.0.0"
+REPORT_TEMPLATE_VERSION = "1.1.0"  # 1.1: the Typical cases sheet
 
 
 def _report_sheet(kind: str, zh: str, en: str, *columns: Column, **kw: object) -> SheetSpec:
@@ -68,6 +68,22 @@ OVERDUE_DETAIL = _report_sheet(
     Column("status", "处理状态", "Status", T.CHOICE, vocab=v.OVERALL_STATUS, computed=True, width=10),
 )
 
+TYPICAL = _report_sheet(
+    "typical", "典型案例", "Typical cases",
+    Column("branch", "网点", "Branch", T.TEXT, computed=True, width=8),
+    Column("no", "投诉编号", "Complaint No.", T.TEXT, computed=True, width=14),
+    Column("received_at", "受理时间", "Received", T.DATETIME, computed=True, width=15),
+    Column("category", "投诉类别", "Category", T.CHOICE, vocab=v.CATEGORY, computed=True, width=11),
+    Column("severity", "严重程度", "Severity", T.CHOICE, vocab=v.SEVERITY, computed=True, width=7),
+    Column("reasons", "典型原因", "Why typical", T.TEXT, computed=True, width=14),
+    Column("department", "责任部门", "Dept.", T.TEXT, computed=True, width=9),
+    Column("status", "处理状态", "Status", T.CHOICE, vocab=v.OVERALL_STATUS, computed=True, width=8),
+    Column("content", "投诉内容", "Complaint", T.LONGTEXT, computed=True, width=26),
+    Column("result", "处理结果", "Result", T.LONGTEXT, computed=True, width=22),
+    Column("root_cause", "原因分析", "Root cause", T.LONGTEXT, computed=True, width=22),
+    Column("corrective_action", "整改措施", "Corrective action", T.LONGTEXT, computed=True, width=22),
+)
+
 DEFINITIONS = _report_sheet(
     "definitions", "指标说明", "Definitions",
     Column("metric", "指标", "Metric", T.TEXT, computed=True, width=24),
@@ -95,4 +111,5 @@ TREND = _report_sheet(
     Column("satisfaction_rate", "满意率", "Satisfaction", T.PERCENT, computed=True, width=12),
 )
 
-REPORT_SHEETS: tuple[SheetSpec, ...] = (COVER, BREAKDOWN, STAGES, OVERDUE_DETAIL, TREND, DEFINITIONS, ISSUES)
+REPORT_SHEETS: tuple[SheetSpec, ...] = (COVER, BREAKDOWN, STAGES, OVERDUE_DETAIL, TYPICAL, TREND, DEFINITIONS,
+                                         ISSUES)
