@@ -37,6 +37,18 @@ CONTENT = {
     "other": ["建议增加停车位", "咨询发票开具"],
 }
 REQUESTS = ["尽快处理并答复", "要求赔偿", "要求道歉", "要求退款", "希望上门查看", None]
+#: What a resolved complaint's Register row says was done, why it happened and what changed, by category
+#: (picked by row number, not drawn, so that the rest of the sample stays as it was).
+WRITE_UP = {
+    "quality": [("更换新品并上门安装", "供应商批次质量问题", "该批次下架，入库抽检比例提高到10%")],
+    "attitude": [("当事员工当面致歉", "员工服务意识不足", "全员服务礼仪培训，投诉计入绩效")],
+    "delay": [("当天派工完成维修", "派工单漏派", "派工系统增加超时提醒")],
+    "billing": [("退还多收费用", "收费系统单价未更新", "每月核对收费单价")],
+    "facilities": [("维修更换故障部件", "设备老化，保养不到位", "制定月度巡检计划")],
+    "environment": [("安排专人清理", "保洁排班不足", "增加晚间保洁班次")],
+    "safety": [("立即清理并排查隐患", "巡逻频次不足", "夜间巡逻改为每两小时一次")],
+    "other": [("已答复客户", "信息告知不到位", "在公告栏公示办理流程")],
+}
 BRANCHES = [("BJ01", "北京朝阳店"), ("SH02", "上海浦东店"), ("GZ03", "广州天河店")]
 
 
@@ -150,7 +162,7 @@ def make_sample(code: str, name: str, *, n: int = 40, seed: int = 1, year: int =
             v.YES_NO.label("yes" if severity == "major" and rng.random() < 0.5 else "no", lang),
             rng.choice(CONTENT[category]), rng.choice(REQUESTS), None, dept, handler,
             *[_fmt_time(t, rng) if t else None for t in (ack, contact, reported, resolved, replied, callback_at, closed)],
-            "已处理完毕" if resolved else None, None, None, None,
+            *(WRITE_UP[category][i % len(WRITE_UP[category])] if resolved else (None, None, None)), None,
         ]
         register.append(row)
     if mistakes and register:

@@ -81,7 +81,7 @@ TYPICAL = _report_sheet(
     Column("content", "投诉内容", "Complaint", T.LONGTEXT, computed=True, width=26),
     Column("result", "处理结果", "Result", T.LONGTEXT, computed=True, width=22),
     Column("root_cause", "原因分析", "Root cause", T.LONGTEXT, computed=True, width=22),
-    Column("corrective_action", "整改措施", "Corrective action", T.LONGTEXT, computed=True, width=22),
+    Column("corrective_action", "纠正预防措施", "Corrective action", T.LONGTEXT, computed=True, width=22),
 )
 
 DEFINITIONS = _report_sheet(
