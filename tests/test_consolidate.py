@@ -414,3 +414,18 @@ def test_typical_cases_sheet_with_words_masked_and_kept_by_update(tmp_path: Path
 
     shown = make_report([a], OCT, tmp_path / "shown.xlsx", now=NOW, show_contacts=True)
     assert [r.texts[0] for r in shown.report.typical if r.case.no == "A1-003"] == ["业主来电 13912345678 反映物业费多收"]
+
+
+def test_state_without_texts_loads_and_damaged_texts_are_refused(run: RunResult, tmp_path: Path) -> None:
+    """States written before typical cases were kept load with none; texts of the wrong shape are refused."""
+    doc = json.loads(gzip.decompress(state_path(run.output).read_bytes()))
+    path = tmp_path / "g.state.json.gz"
+    for b in doc["branches"]:
+        del b["texts"]
+    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    summaries, _, _ = load_state(path, OCT)
+    assert summaries and all(s.texts == {} for s in summaries)
+    doc["branches"][0]["texts"] = {"A1-003": ["only one text"]}
+    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    with pytest.raises(StateError, match="damaged"):
+        load_state(path, OCT)
