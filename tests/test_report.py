@@ -157,6 +157,33 @@ def test_history_fills_trend_months_the_inputs_lack(zh: RunResult, tmp_path: Pat
     assert nov.report.trend[2].on_time_rate == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_last_month_comes_from_its_report_when_the_inputs_lack_it(zh: RunResult, branch_file: Path, tmp_path: Path,
+                                                                   lang: str) -> None:
+    """A register started afresh in November: the cover compares with October's report, read back in either language."""
+    october = zh if lang == "zh" else make_report([branch_file], OCT, tmp_path / "en.xlsx", lang="en", now=NOW,
+                                                  consolidate=False)
+    data = hand_branch()
+    november = data.model_copy(update={"complaints": tuple(
+        c.model_copy(update={"received_at": c.received_at.replace(month=11), "acknowledged_at": None,
+                             "first_contact_at": None, "resolved_at": None, "callback_at": None, "closed_at": None})
+        for c in data.complaints[:2]), "tracking": (), "callbacks": ()})
+    path = write_branch(tmp_path / "nov.xlsx", november)
+    nov = make_report([path], Month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
+                      consolidate=False, history=[october.output])
+    assert nov.report.previous_from == october.output.name
+    for then, now in zip(october.report.cover, nov.report.cover, strict=True):
+        assert now.previous == pytest.approx(then.value) if then.value is not None else now.previous is None, then.key
+    assert nov.report.value("received") == 2 and nov.report.cover[0].previous == 6
+    note = cells(nov.output, "封面")[2][0]
+    assert f"上月数值取自 {october.output.name}" in note
+
+    # With October's complaints in the inputs, October's own figures count, not the report's.
+    both = make_report([path, write_branch(tmp_path / "oct.xlsx", hand_branch("T2"))], Month(2026, 11),
+                       tmp_path / "both.xlsx", now=datetime(2026, 12, 3), history=[october.output])
+    assert both.report.previous_from is None
+
+
 def test_unreadable_branch_writes_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"not a workbook")

@@ -103,6 +103,10 @@ def _note(w: ReportWriter) -> str:
     if rep.files_failed:
         parts.append(t(lang, f"读取 {rep.files_read} 个文件，{rep.files_failed} 个未能计入。",
                        f"{rep.files_read} files read, {rep.files_failed} left out."))
+    if rep.previous_from:
+        parts.append(t(lang, f"输入中没有上月受理的投诉，上月数值取自 {rep.previous_from}。",
+                       f"The inputs hold no complaint received last month: last month's figures are from "
+                       f"{rep.previous_from}."))
     if not rep.contacts_shown:
         parts.append(t(lang, "联系电话已部分隐藏。", "Contact numbers are partly masked."))
     parts.append(t(lang, f"输入中有 {errors} 个错误、{warnings} 个警告，见“问题清单”。",

@@ -16,9 +16,11 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
      "The time that decides 'overdue': by default the end of the chosen month (or the time of the run if the month "
      "is not over). Completion times entered later still count (as done late, for example)."),
     ("上月与环比", "Last month and change",
-     "上月数值按同一定义、用同一批数据计算。环比：件数和用时为（本月−上月）÷上月；比率为本月−上月，单位为百分点；评分为本月−上月。",
-     "Last month is computed from the same data with the same definitions. Change: counts and times "
-     "(this − last) ÷ last; rates this − last in percentage points; scores this − last."),
+     "上月数值按同一定义、用同一批数据计算；输入中没有上月受理的投诉时，封面的上月数值取自以前的上月报表（如提供）。"
+     "环比：件数和用时为（本月−上月）÷上月；比率为本月−上月，单位为百分点；评分为本月−上月。",
+     "Last month is computed from the same data with the same definitions; when the inputs hold no complaint "
+     "received last month, the cover's last-month figures come from last month's report, if given. Change: counts "
+     "and times (this − last) ÷ last; rates this − last in percentage points; scores this − last."),
     ("分类统计", "Breakdown sheets",
      "每个分类一行：本月件数与上月件数同“受理件数”；占比＝本行件数÷合计；处理及时率与逾期件数同封面定义，只计该分类的投诉。",
      "One row per value: counts as 'Complaints received' this and last month; share = the row ÷ the total; "

@@ -1,19 +1,21 @@
-"""Earlier monthly reports as trend history, for months the current inputs no longer hold.
+"""Earlier monthly reports as history, for months the current inputs no longer hold.
 
-Offices often start a fresh register each year; January's report can still show twelve
-months when given December's report, whose Trend sheet it reads back. The sheet is
-found by its stamp, its columns by their headers (zh or en), like any of our sheets.
+Offices often start a fresh register each year (some each month); January's report can
+still show twelve months when given December's report, whose Trend sheet it reads back,
+and compare with December when the inputs hold nothing of it, from December's Cover.
+Sheets are found by their stamps, columns by their headers (zh or en), like any of ours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
-from xlcomplaints.core.metrics import Month, TrendRow
+from xlcomplaints.core.metrics import METRICS, Month, TrendRow
 from xlcomplaints.core.problems import Level, Problem
 from xlcomplaints.core.rows import find_layout
-from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND, TREND
+from xlcomplaints.spec.report import COVER, REPORT_TEMPLATE_KIND, TREND
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import find_stamps
@@ -52,20 +54,56 @@ def read_trend(path: str | Path) -> list[TrendRow]:
     return out
 
 
-def read_history(paths: Iterable[str | Path]) -> tuple[dict[Month, TrendRow], list[Problem]]:
-    """Trend rows by month from earlier reports; a month in several, from the latest report."""
-    found: list[tuple[Month, list[TrendRow]]] = []
+def read_cover(path: str | Path) -> dict[str, float | None]:
+    """The cover's "this month" figures of one report we wrote, by metric key (blank: None)."""
+    port = FileWorkbook(path)
+    _, sheets = find_stamps(port)
+    if "cover" not in sheets:
+        return {}
+    grid = port.values(sheets["cover"])
+    layout, _ = find_layout(grid, COVER, sheets["cover"])
+    if layout is None or "metric" not in layout.columns or "value" not in layout.columns:
+        return {}
+    names = sorted(((m.name(lang), key) for key, m in METRICS.items() for lang in ("zh", "en")),
+                   key=lambda pair: -len(pair[0]))
+    out: dict[str, float | None] = {}
+    for row in grid[layout.header_row:]:
+        name, value = (row[layout.columns[k] - 1] if layout.columns[k] - 1 < len(row) else None
+                       for k in ("metric", "value"))
+        if not isinstance(name, str):
+            continue
+        # Durations carry their unit after the name: 受理用时中位数（小时）, "... (hours)".
+        key = next((k for n, k in names if name == n or name.startswith((f"{n}（", f"{n} ("))), None)
+        if key is not None:
+            out[key] = _number(value)
+    return out
+
+
+class History(NamedTuple):
+    """What earlier reports give: trend rows by month, and each report's cover figures by its month."""
+
+    trend: dict[Month, TrendRow]
+    covers: dict[Month, tuple[str, dict[str, float | None]]]  # month → (report file, figures)
+    problems: list[Problem]
+
+
+def read_history(paths: Iterable[str | Path]) -> History:
+    """Trend rows and cover figures by month from earlier reports; a month in several, from the latest report."""
+    found: list[tuple[Month, list[TrendRow], str, dict[str, float | None]]] = []
     problems: list[Problem] = []
     for p in paths:
         name = Path(p).name
         try:
             rows = read_trend(p)
+            cover = read_cover(p)
         except WorkbookError as e:
             problems.append(Problem(level=Level.WARNING, code=e.code, file=name, params={"path": name, **e.params}))
             continue
         if rows:
-            found.append((max(r.month for r in rows), rows))
-    history: dict[Month, TrendRow] = {}
-    for _, rows in sorted(found, key=lambda x: x[0]):
-        history.update({r.month: r for r in rows})
-    return history, problems
+            found.append((max(r.month for r in rows), rows, name, cover))
+    history = History({}, {}, problems)
+    for month, rows, name, cover in sorted(found, key=lambda x: x[0]):
+        history.trend.update({r.month: r for r in rows})
+        if cover:
+            history.covers[month] = (name, cover)
+    return history

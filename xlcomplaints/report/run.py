@@ -128,12 +128,12 @@ def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetim
         notes.append(Problem(level=Level.WARNING, code="report.carried_as_of", params={
             "branches": ", ".join(merged.carried), "then": f"{then:%Y-%m-%d %H:%M}",
             "now": f"{as_of:%Y-%m-%d %H:%M}"}))
-    trend_history, history_problems = read_history(history)
+    earlier = read_history(history)
     branches = [Branch(code, f.branch_name, f.name) for code, f in merged.branches.items()]
     texts = {(code, no): words for code, f in merged.branches.items() for no, words in f.texts.items()}
     report = build(merged.cases, month, as_of, branches=branches,
-                   issues=[*notes, *history_problems, *merged.issues], history=trend_history,
-                   contacts_shown=contacts_shown, texts=texts)
+                   issues=[*notes, *earlier.problems, *merged.issues], history=earlier.trend,
+                   contacts_shown=contacts_shown, texts=texts, previous_cover=earlier.covers.get(month.shift(-1)))
     report.files_read, report.files_failed = files_read, merged.unreadable
     lap("compute")
     return report

@@ -73,6 +73,7 @@ class MonthlyReport:
     trend: list[TrendRow]
     issues: list[Problem] = field(default_factory=list)
     typical: list[TypicalRow] = field(default_factory=list)
+    previous_from: str | None = None  # the earlier report the cover's last-month figures come from, if any
     contacts_shown: bool = False
     files_read: int = 0
     files_failed: int = 0
@@ -108,15 +109,21 @@ def _merge_history(trend: list[TrendRow], history: Mapping[Month, TrendRow]) -> 
 
 def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: Sequence[Branch] = (),
           issues: Sequence[Problem] = (), history: Mapping[Month, TrendRow] | None = None,
-          contacts_shown: bool = False, texts: Mapping[tuple[str, str], Texts] | None = None) -> MonthlyReport:
-    """The report's figures; ``texts`` are the typical cases' words by (branch, complaint number)."""
+          contacts_shown: bool = False, texts: Mapping[tuple[str, str], Texts] | None = None,
+          previous_cover: tuple[str, Mapping[str, float | None]] | None = None) -> MonthlyReport:
+    """The report's figures; ``texts`` are the typical cases' words by (branch, complaint number).
+
+    ``previous_cover`` (an earlier report's name and cover figures for last month) gives the
+    cover's last-month column when the inputs hold no complaint received last month.
+    """
     ix = CaseIndex(cases)
     prev = month.shift(-1)
+    earlier = previous_cover if previous_cover is not None and not ix.received(prev) else None
     cover = []
     for key in COVER_KEYS:
         m = M.METRICS[key]
         unit = (ix.units.get(m.stage) or [None])[0] if m.kind == "duration" and m.stage else None
-        cover.append(CoverRow(key, m(ix, month), m(ix, prev), unit))
+        cover.append(CoverRow(key, m(ix, month), earlier[1].get(key) if earlier else m(ix, prev), unit))
     breakdowns = {}
     for dim, vocab in DIMENSIONS:
         rows = M.breakdown(ix, month, dim, vocab.codes if vocab else ())
@@ -131,4 +138,5 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
         contacts_shown=contacts_shown,
         typical=[TypicalRow(t.case, t.reasons, (texts or {}).get((t.case.branch, t.case.no or ""), ()))
                  for t in M.typical_cases(ix, month)],
+        previous_from=earlier[0] if earlier else None,
     )
