@@ -24,7 +24,7 @@ from tests.conftest import type_rows
 from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.api import new_workbook
 from xlcomplaints.cli import app
-from xlcomplaints.core.metrics import NOT_APPLICABLE, Case
+from xlcomplaints.core.metrics import NOT_APPLICABLE, Case, stamp
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.report import consolidate as C
@@ -400,10 +400,11 @@ def test_typical_cases_sheet_with_words_masked_and_kept_by_update(tmp_path: Path
     make_report([a, b], OCT, out, now=NOW)
     grid = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("典型案例").to_python()
     assert grid[0][:6] == ["网点", "投诉编号", "受理时间", "投诉类别", "严重程度", "典型原因"]
-    assert [(r[0], r[1], r[5]) for r in grid[1:4]] == [("A1", "A1-003", "重大投诉、投诉升级、超时"),
-                                                      ("B1", "B1-003", "重大投诉、投诉升级、超时"),
-                                                      ("A1", "A1-009", "重新处理、超时")]
-    assert grid[1][8:] == ["业主来电 139****5678 反映物业费多收", "已退还多收费用", "收费系统单价未更新", "每月核对收费单价"]
+    # B1's customers are A1's (the same hand-made register): B1's complaints repeat A1's, across branches.
+    assert [(r[0], r[1], r[5]) for r in grid[1:4]] == [("B1", "B1-003", "重大投诉、投诉升级、重复投诉、超时"),
+                                                      ("A1", "A1-003", "重大投诉、投诉升级、超时"),
+                                                      ("B1", "B1-009", "重新处理、重复投诉、超时")]
+    assert grid[2][8:] == ["业主来电 139****5678 反映物业费多收", "已退还多收费用", "收费系统单价未更新", "每月核对收费单价"]
     assert len(grid) == 1 + 10  # five per branch (see test_metrics), all within the twenty shown
 
     # B1 sends its file again; A1's words come from the state file, still masked.
@@ -429,3 +430,28 @@ def test_state_without_texts_loads_and_damaged_texts_are_refused(run: RunResult,
     path.write_bytes(gzip.compress(json.dumps(doc).encode()))
     with pytest.raises(StateError, match="damaged"):
         load_state(path, OCT)
+
+
+def _customer_case(branch: str, no: str, received: datetime, customer: str | None, phone: str | None,
+                   category: str = "billing", repeat_of: str | None = None, validity: str = "valid") -> Case:
+    return _case(branch, no, 1)._replace(received_at=stamp(received), customer=customer, phone=phone,
+                                         category=category, repeat_of=repeat_of, validity=validity)
+
+
+def test_repeats_across_branches() -> None:
+    """The same customer about the same category at another branch within 30 days repeats the earlier complaint."""
+    a = C.FileSummary("a.xlsx", 1.0, "A", cases=(
+        _customer_case("A", "A-1", datetime(2026, 10, 1, 9), "张三", "138****5678"),
+        _customer_case("A", "A-2", datetime(2026, 10, 2, 9), "李四", "13900001111"),
+        _customer_case("A", "A-3", datetime(2026, 10, 3, 9), "王五", None),
+        _customer_case("A", "A-4", datetime(2026, 10, 4, 9), "赵六", "137****0000", validity="invalid")))
+    b = C.FileSummary("b.xlsx", 1.0, "B", cases=(
+        _customer_case("B", "B-1", datetime(2026, 10, 20, 9), "张三", "138****5678"),  # 19 days after A-1
+        _customer_case("B", "B-2", datetime(2026, 10, 9, 9), "李四（先生）", "139-0000-1111"),  # full numbers match
+        _customer_case("B", "B-3", datetime(2026, 10, 3, 18), "王五", None, category="delay"),  # another matter
+        _customer_case("B", "B-4", datetime(2026, 10, 5, 9), "钱七", "138****5678"),  # masked alike, another name
+        _customer_case("B", "B-5", datetime(2026, 10, 6, 9), "赵六", "137****0000"),  # A-4 was invalid
+        _customer_case("B", "B-6", datetime(2026, 12, 1, 9), "李四", "13900001111"),  # 53 days after B-2
+        _customer_case("B", "B-7", datetime(2026, 10, 10, 9), "王五", None, repeat_of="B-0")))  # its own branch's
+    merged = C.merge([a, b], OCT, OCT.end)
+    assert {c.no: c.repeat_of for c in merged.cases if c.repeat_of} == {"B-1": "A-1", "B-2": "A-2", "B-7": "B-0"}

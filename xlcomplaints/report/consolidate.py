@@ -11,7 +11,9 @@ Merging rules (each leaves a row on the Issues sheet):
 - a complaint number found in two branches' files is counted once, keeping the record
   that got further (more stages done; on a tie, the branch that sorts first);
 - with ``previous`` state (``--update``), branches not in this run keep the data of the
-  previous run, and branches in this run replace theirs.
+  previous run, and branches in this run replace theirs;
+- a complaint repeating one the same customer made at another branch, about the same
+  category within 30 days, is a repeat complaint (each branch's engine saw only its own).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from operator import itemgetter
+from datetime import datetime, timedelta
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 from xlcomplaints.core.cells import MOBILE
@@ -36,9 +38,10 @@ from xlcomplaints.core.metrics import (
     case_facts,
     month_end,
     month_start,
+    time_of,
     typical_reasons,
 )
-from xlcomplaints.core.models import Complaint
+from xlcomplaints.core.models import Complaint, Settings
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.core.validation import validate
@@ -305,6 +308,7 @@ def merge(files: Sequence[FileSummary], month: Month, as_of: datetime, *,
     for code in sorted(out.carried):
         out.issues.extend(out.branches[code].problems)
     out.cases = _count_once(out.branches, out.issues)
+    _mark_repeats_across_branches(out.cases)
     return out
 
 
@@ -333,3 +337,39 @@ def _count_once(branches: dict[str, FileSummary], issues: list[Problem]) -> list
                 kept[c.no] = (c, f)
                 cases[position[c.no]] = c
     return cases
+
+
+#: Repeats across branches are judged within the Settings' default window (branches may set their own).
+CROSS_BRANCH_WINDOW = timedelta(days=Settings.model_fields["repeat_window_days"].default)
+
+
+def _customer(phone: str | None, name: str | None) -> tuple[str, ...] | None:
+    """Who complained, as far as a consolidation's facts tell: the phone number; a masked one only
+    together with the name (numbers alike in their first 3 and last 4 digits are not rare); else the name."""
+    if phone and "*" not in phone:
+        digits = "".join(filter(str.isdigit, phone))
+        return ("tel", digits[-11:]) if digits else None
+    if phone:
+        return ("masked", phone, name) if name else None
+    return ("name", name) if name else None
+
+
+_who = attrgetter("no", "received_at", "validity", "category", "phone", "customer")
+
+
+def _mark_repeats_across_branches(cases: list[Case]) -> None:
+    """A complaint repeating, at another branch, one the same customer made about the same category
+    within the window is a repeat complaint too; each branch's engine saw only its own register."""
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for i, (no, received_at, validity, category, phone, name) in enumerate(map(_who, cases)):
+        if no and received_at is not None and validity != "invalid" and (who := _customer(phone, name)):
+            groups.setdefault((who, category), []).append(i)
+    for positions in groups.values():
+        if len(positions) < 2 or len({cases[i].branch for i in positions}) < 2:
+            continue
+        positions.sort(key=lambda i: cases[i].received_at)  # type: ignore[arg-type, return-value]
+        for before, after in zip(positions, positions[1:], strict=False):
+            earlier, later = cases[before], cases[after]
+            if (later.branch != earlier.branch and later.repeat_of is None and
+                    time_of(later.received_at) - time_of(earlier.received_at) <= CROSS_BRANCH_WINDOW):  # type: ignore[arg-type]
+                cases[after] = later._replace(repeat_of=earlier.no)
