@@ -175,6 +175,10 @@ def test_last_month_comes_from_its_report_when_the_inputs_lack_it(zh: RunResult,
     for then, now in zip(october.report.cover, nov.report.cover, strict=True):
         assert now.previous == pytest.approx(then.value) if then.value is not None else now.previous is None, then.key
     assert nov.report.value("received") == 2 and nov.report.cover[0].previous == 6
+    # November has no durations yet: they show in October's units, which the cover's names carried.
+    units = {r.key: r.unit for r in october.report.cover if r.unit}
+    assert units["acknowledge_median"] == "hours" and units["resolve_p90"] == "working_days"
+    assert {r.key: r.unit for r in nov.report.cover if r.unit} == units
     note = cells(nov.output, "封面")[2][0]
     assert f"上月数值取自 {october.output.name}" in note
 
@@ -244,3 +248,25 @@ def test_report_open_in_excel_is_not_overwritten(branch_file: Path, tmp_path: Pa
     result = CliRunner().invoke(app, ["report", str(branch_file), "--month", "2026-10", "-o", str(out)])
     assert result.exit_code == 2 and "~$report.xlsx" in result.output
     assert out.read_bytes() == b"the copy someone has open"
+
+
+def test_last_month_measured_in_another_unit_is_not_compared() -> None:
+    """An earlier report's duration in other units than this month's (the policy changed) is left out."""
+    from xlcomplaints.core.deadlines import make_calendar
+    from xlcomplaints.core.refresh import evaluate_branch
+    from xlcomplaints.report.summary import Cover, build
+
+    data = hand_branch()
+    november = data.model_copy(update={"complaints": tuple(
+        c.model_copy(update={"received_at": c.received_at.replace(month=11),
+                             "acknowledged_at": c.received_at.replace(month=11, hour=c.received_at.hour + 1)})
+        for c in data.complaints[:2]), "tracking": (), "callbacks": ()})
+    nov = Month(2026, 11)
+    results, _ = evaluate_branch(november, datetime(2026, 12, 1))
+    cases = M.case_facts("T1", november, results, make_calendar(november.settings, november),
+                         timed=(nov.shift(-1).start, nov.end))
+    for unit, expected in (("hours", 5.0), ("working_hours", None)):
+        cover = Cover("oct.xlsx", {"acknowledge_median": 5.0}, {"acknowledge_median": unit})
+        row = next(r for r in build(cases, nov, datetime(2026, 12, 1), previous_cover=cover).cover
+                   if r.key == "acknowledge_median")
+        assert (row.value, row.unit, row.previous) == (1.0, "hours", expected)

@@ -15,7 +15,9 @@ from typing import NamedTuple
 from xlcomplaints.core.metrics import METRICS, Month, TrendRow
 from xlcomplaints.core.problems import Level, Problem
 from xlcomplaints.core.rows import find_layout
+from xlcomplaints.report.summary import Cover
 from xlcomplaints.spec.report import COVER, REPORT_TEMPLATE_KIND, TREND
+from xlcomplaints.spec.vocab import UNIT
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import find_stamps
@@ -54,42 +56,51 @@ def read_trend(path: str | Path) -> list[TrendRow]:
     return out
 
 
-def read_cover(path: str | Path) -> dict[str, float | None]:
-    """The cover's "this month" figures of one report we wrote, by metric key (blank: None)."""
+_UNIT_LABELS = {label: code for code in UNIT.codes
+                for label in (UNIT.label(code, "zh"), UNIT.label(code, "en").lower())}
+
+
+def read_cover(path: str | Path) -> Cover:
+    """The cover of one report we wrote (no figures if it has no cover we can read)."""
     port = FileWorkbook(path)
     _, sheets = find_stamps(port)
+    out = Cover(port.label, {}, {})
     if "cover" not in sheets:
-        return {}
+        return out
     grid = port.values(sheets["cover"])
     layout, _ = find_layout(grid, COVER, sheets["cover"])
     if layout is None or "metric" not in layout.columns or "value" not in layout.columns:
-        return {}
+        return out
     names = sorted(((m.name(lang), key) for key, m in METRICS.items() for lang in ("zh", "en")),
                    key=lambda pair: -len(pair[0]))
-    out: dict[str, float | None] = {}
     for row in grid[layout.header_row:]:
-        name, value = (row[layout.columns[k] - 1] if layout.columns[k] - 1 < len(row) else None
+        text, value = (row[layout.columns[k] - 1] if layout.columns[k] - 1 < len(row) else None
                        for k in ("metric", "value"))
-        if not isinstance(name, str):
+        if not isinstance(text, str):
             continue
-        # Durations carry their unit after the name: 受理用时中位数（小时）, "... (hours)".
-        key = next((k for n, k in names if name == n or name.startswith((f"{n}（", f"{n} ("))), None)
-        if key is not None:
-            out[key] = _number(value)
+        # Durations carry their unit after the name: 受理通知用时中位数（小时）, "... (hours)".
+        found = next(((n, k) for n, k in names if text == n or text.startswith((f"{n}（", f"{n} ("))), None)
+        if found is None:
+            continue
+        name, key = found
+        out.figures[key] = _number(value)
+        unit = _UNIT_LABELS.get(text[len(name):].strip(" （）()"))
+        if unit is not None:
+            out.units[key] = unit
     return out
 
 
 class History(NamedTuple):
-    """What earlier reports give: trend rows by month, and each report's cover figures by its month."""
+    """What earlier reports give: trend rows by month, and each report's cover by its month."""
 
     trend: dict[Month, TrendRow]
-    covers: dict[Month, tuple[str, dict[str, float | None]]]  # month → (report file, figures)
+    covers: dict[Month, Cover]
     problems: list[Problem]
 
 
 def read_history(paths: Iterable[str | Path]) -> History:
     """Trend rows and cover figures by month from earlier reports; a month in several, from the latest report."""
-    found: list[tuple[Month, list[TrendRow], str, dict[str, float | None]]] = []
+    found: list[tuple[Month, list[TrendRow], Cover]] = []
     problems: list[Problem] = []
     for p in paths:
         name = Path(p).name
@@ -100,10 +111,10 @@ def read_history(paths: Iterable[str | Path]) -> History:
             problems.append(Problem(level=Level.WARNING, code=e.code, file=name, params={"path": name, **e.params}))
             continue
         if rows:
-            found.append((max(r.month for r in rows), rows, name, cover))
+            found.append((max(r.month for r in rows), rows, cover))
     history = History({}, {}, problems)
-    for month, rows, name, cover in sorted(found, key=lambda x: x[0]):
+    for month, rows, cover in sorted(found, key=lambda x: x[0]):
         history.trend.update({r.month: r for r in rows})
-        if cover:
-            history.covers[month] = (name, cover)
+        if cover.figures:
+            history.covers[month] = cover
     return history

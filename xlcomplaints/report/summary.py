@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.metrics import CaseIndex, Deadline, GroupRow, Month, StageRow, TrendRow
@@ -51,6 +52,15 @@ class TypicalRow:
     case: M.Case
     reasons: tuple[str, ...]
     texts: Texts
+
+
+class Cover(NamedTuple):
+    """An earlier report's cover (read back by ``report.history``): its file, its "this month"
+    figures by metric key, and the unit each duration was measured in."""
+
+    file: str
+    figures: dict[str, float | None]
+    units: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -110,11 +120,12 @@ def _merge_history(trend: list[TrendRow], history: Mapping[Month, TrendRow]) -> 
 def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: Sequence[Branch] = (),
           issues: Sequence[Problem] = (), history: Mapping[Month, TrendRow] | None = None,
           contacts_shown: bool = False, texts: Mapping[tuple[str, str], Texts] | None = None,
-          previous_cover: tuple[str, Mapping[str, float | None]] | None = None) -> MonthlyReport:
+          previous_cover: Cover | None = None) -> MonthlyReport:
     """The report's figures; ``texts`` are the typical cases' words by (branch, complaint number).
 
-    ``previous_cover`` (an earlier report's name and cover figures for last month) gives the
-    cover's last-month column when the inputs hold no complaint received last month.
+    ``previous_cover`` (last month's report's cover) gives the cover's last-month column when
+    the inputs hold no complaint received last month; a duration measured there in another
+    unit than this month's is not compared.
     """
     ix = CaseIndex(cases)
     prev = month.shift(-1)
@@ -123,7 +134,14 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
     for key in COVER_KEYS:
         m = M.METRICS[key]
         unit = (ix.units.get(m.stage) or [None])[0] if m.kind == "duration" and m.stage else None
-        cover.append(CoverRow(key, m(ix, month), earlier[1].get(key) if earlier else m(ix, prev), unit))
+        previous = m(ix, prev)
+        if earlier is not None:
+            previous, before = earlier.figures.get(key), earlier.units.get(key)
+            if unit is None:
+                unit = before
+            elif before is not None and before != unit:
+                previous = None
+        cover.append(CoverRow(key, m(ix, month), previous, unit))
     breakdowns = {}
     for dim, vocab in DIMENSIONS:
         rows = M.breakdown(ix, month, dim, vocab.codes if vocab else ())
@@ -138,5 +156,5 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
         contacts_shown=contacts_shown,
         typical=[TypicalRow(t.case, t.reasons, (texts or {}).get((t.case.branch, t.case.no or ""), ()))
                  for t in M.typical_cases(ix, month)],
-        previous_from=earlier[0] if earlier else None,
+        previous_from=earlier.file if earlier else None,
     )
