@@ -20,6 +20,7 @@ from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.cli import app
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.metrics import Month
+from xlcomplaints.core.models import BranchData
 from xlcomplaints.report.run import NothingRead, RunResult, make_report
 from xlcomplaints.report.samples import write_branch
 from xlcomplaints.report.summary import COVER_KEYS, MonthlyReport
@@ -142,14 +143,18 @@ def test_english_report(branch_file: Path, tmp_path: Path) -> None:
     assert cells(en.output, "Cover")[0][0] == "Complaints report, October 2026"
 
 
-def test_history_fills_trend_months_the_inputs_lack(zh: RunResult, tmp_path: Path) -> None:
-    """A new register for November, with October's report as history: twelve months still show."""
+def fresh_november() -> BranchData:
+    """A register started afresh in November: two of the hand-made complaints, received in November, nothing done."""
     data = hand_branch()
-    november = data.model_copy(update={"complaints": tuple(
+    return data.model_copy(update={"complaints": tuple(
         c.model_copy(update={"received_at": c.received_at.replace(month=11), "acknowledged_at": None,
                              "first_contact_at": None, "resolved_at": None, "callback_at": None, "closed_at": None})
         for c in data.complaints[:2]), "tracking": (), "callbacks": ()})
-    path = write_branch(tmp_path / "nov.xlsx", november)
+
+
+def test_history_fills_trend_months_the_inputs_lack(zh: RunResult, tmp_path: Path) -> None:
+    """A new register for November, with October's report as history: twelve months still show."""
+    path = write_branch(tmp_path / "nov.xlsx", fresh_november())
     nov = make_report([path], Month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
                       consolidate=False, history=[zh.output])
     assert [(str(r.month), r.received) for r in nov.report.trend] == [
@@ -163,12 +168,7 @@ def test_last_month_comes_from_its_report_when_the_inputs_lack_it(zh: RunResult,
     """A register started afresh in November: the cover compares with October's report, read back in either language."""
     october = zh if lang == "zh" else make_report([branch_file], OCT, tmp_path / "en.xlsx", lang="en", now=NOW,
                                                   consolidate=False)
-    data = hand_branch()
-    november = data.model_copy(update={"complaints": tuple(
-        c.model_copy(update={"received_at": c.received_at.replace(month=11), "acknowledged_at": None,
-                             "first_contact_at": None, "resolved_at": None, "callback_at": None, "closed_at": None})
-        for c in data.complaints[:2]), "tracking": (), "callbacks": ()})
-    path = write_branch(tmp_path / "nov.xlsx", november)
+    path = write_branch(tmp_path / "nov.xlsx", fresh_november())
     nov = make_report([path], Month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
                       consolidate=False, history=[october.output])
     assert nov.report.previous_from == october.output.name

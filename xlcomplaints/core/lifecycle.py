@@ -33,7 +33,8 @@ RESUME_STEPS = frozenset({"resumed", "contacted", "investigating", "resolved", "
                           "transferred", "assigned", "reopened", "escalated"})
 
 
-def _contact_key(phone: str | None, customer: str | None) -> str | None:
+def contact_key(phone: str | None, customer: str | None) -> str | None:
+    """Who complained: the phone number's last 11 digits, else the name (what repeats are found by)."""
     if phone:
         digits = phone if phone.isdigit() else "".join(filter(str.isdigit, phone))
         return f"tel:{digits[-11:]}" if digits else None
@@ -53,7 +54,7 @@ def find_repeats(complaints: Sequence[Complaint], window_days: int) -> dict[str,
     for c in complaints:
         no, received_at, validity, phone, customer, category = _repeat_fields(vars(c))
         if no and received_at and validity != "invalid":
-            key = _contact_key(phone, customer)
+            key = contact_key(phone, customer)
             if key:
                 by_key[(key, category)].append(c)
     out: dict[str, str] = {}

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from xlcomplaints.core.cells import MOBILE
 from xlcomplaints.core.deadlines import make_calendar
+from xlcomplaints.core.lifecycle import contact_key
 from xlcomplaints.core.metrics import (
     Case,
     Month,
@@ -343,15 +344,12 @@ def _count_once(branches: dict[str, FileSummary], issues: list[Problem]) -> list
 CROSS_BRANCH_WINDOW = timedelta(days=Settings.model_fields["repeat_window_days"].default)
 
 
-def _customer(phone: str | None, name: str | None) -> tuple[str, ...] | None:
-    """Who complained, as far as a consolidation's facts tell: the phone number; a masked one only
-    together with the name (numbers alike in their first 3 and last 4 digits are not rare); else the name."""
-    if phone and "*" not in phone:
-        digits = "".join(filter(str.isdigit, phone))
-        return ("tel", digits[-11:]) if digits else None
-    if phone:
-        return ("masked", phone, name) if name else None
-    return ("name", name) if name else None
+def _customer(phone: str | None, name: str | None) -> str | None:
+    """Who complained, as each branch's engine tells (``contact_key``), except that a masked number
+    counts only together with the name: numbers alike in their first 3 and last 4 digits are not rare."""
+    if phone and "*" in phone:
+        return f"masked:{phone}:{name.strip()}" if name and name.strip() else None
+    return contact_key(phone, name)
 
 
 _who = attrgetter("no", "received_at", "validity", "category", "phone", "customer")
@@ -360,7 +358,7 @@ _who = attrgetter("no", "received_at", "validity", "category", "phone", "custome
 def _mark_repeats_across_branches(cases: list[Case]) -> None:
     """A complaint repeating, at another branch, one the same customer made about the same category
     within the window is a repeat complaint too; each branch's engine saw only its own register."""
-    groups: dict[tuple[object, ...], list[int]] = {}
+    groups: dict[tuple[str, str | None], list[int]] = {}
     for i, (no, received_at, validity, category, phone, name) in enumerate(map(_who, cases)):
         if no and received_at is not None and validity != "invalid" and (who := _customer(phone, name)):
             groups.setdefault((who, category), []).append(i)

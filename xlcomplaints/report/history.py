@@ -27,12 +27,17 @@ def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def read_trend(path: str | Path) -> list[TrendRow]:
-    """The Trend rows of one report we wrote; raises WorkbookError when it is not one."""
+def read_report(path: str | Path) -> tuple[list[TrendRow], Cover]:
+    """The Trend rows and the cover of one report we wrote, opened once; raises WorkbookError
+    when it is not one."""
     port = FileWorkbook(path)
     stamp, sheets = find_stamps(port)
     if stamp.kind != REPORT_TEMPLATE_KIND:
         raise WorkbookError("file.wrong_kind", path=port.label, kind=stamp.kind, expected=REPORT_TEMPLATE_KIND)
+    return _trend(port, sheets), _cover(port, sheets)
+
+
+def _trend(port: FileWorkbook, sheets: dict[str, str]) -> list[TrendRow]:
     if "trend" not in sheets:
         raise WorkbookError("file.sheet_missing", path=port.label, sheet=TREND.title("zh"))
     grid = port.values(sheets["trend"])
@@ -60,10 +65,8 @@ _UNIT_LABELS = {label: code for code in UNIT.codes
                 for label in (UNIT.label(code, "zh"), UNIT.label(code, "en").lower())}
 
 
-def read_cover(path: str | Path) -> Cover:
-    """The cover of one report we wrote (no figures if it has no cover we can read)."""
-    port = FileWorkbook(path)
-    _, sheets = find_stamps(port)
+def _cover(port: FileWorkbook, sheets: dict[str, str]) -> Cover:
+    """The report's cover (no figures if it has none we can read)."""
     out = Cover(port.label, {}, {})
     if "cover" not in sheets:
         return out
@@ -105,8 +108,7 @@ def read_history(paths: Iterable[str | Path]) -> History:
     for p in paths:
         name = Path(p).name
         try:
-            rows = read_trend(p)
-            cover = read_cover(p)
+            rows, cover = read_report(p)
         except WorkbookError as e:
             problems.append(Problem(level=Level.WARNING, code=e.code, file=name, params={"path": name, **e.params}))
             continue
