@@ -455,3 +455,39 @@ def test_repeats_across_branches() -> None:
         _customer_case("B", "B-7", datetime(2026, 10, 10, 9), "王五", None, repeat_of="B-0")))  # its own branch's
     merged = C.merge([a, b], OCT, OCT.end)
     assert {c.no: c.repeat_of for c in merged.cases if c.repeat_of} == {"B-1": "A-1", "B-2": "A-2", "B-7": "B-0"}
+
+
+def test_repeats_across_branches_use_the_later_branchs_window(tmp_path: Path) -> None:
+    """A branch that judges repeats over 60 days judges its complaints so across branches too; one on
+    the default 30 days does not. The window comes from each file's Settings and survives the state file."""
+    a = C.FileSummary("a.xlsx", 1.0, "A", cases=(
+        _customer_case("A", "A-1", datetime(2026, 9, 1, 9), "张三", "13800001111"),))
+    later = {"B": 60, "C": 30}
+    summaries = [C.FileSummary(f"{code.lower()}.xlsx", 1.0, code, repeat_window_days=days, cases=(
+        _customer_case(code, f"{code}-1", datetime(2026, 10, 16, 9), "张三", "13800001111"),))  # 45 days later
+        for code, days in later.items()]
+    found = [{c.no: c.repeat_of for c in C.merge([a, s], OCT, OCT.end).cases if c.repeat_of} for s in summaries]
+    assert found == [{"B-1": "A-1"}, {}]
+
+    data = branch("W")
+    data = data.model_copy(update={"settings": data.settings.model_copy(update={"repeat_window_days": 45})})
+    out = tmp_path / "g.xlsx"
+    result = make_report([write(tmp_path / "w.xlsx", data), write(tmp_path / "a1.xlsx", branch("A1"))], OCT, out,
+                         now=NOW)
+    assert {code: f.repeat_window_days for code, f in result.consolidation.branches.items()} == {"W": 45, "A1": 30}
+    stored, _, _ = load_state(state_path(out), OCT)
+    assert {f.branch: f.repeat_window_days for f in stored} == {"W": 45, "A1": 30}
+
+
+def test_state_without_repeat_windows_loads_with_the_default(run: RunResult, tmp_path: Path) -> None:
+    doc = json.loads(gzip.decompress(state_path(run.output).read_bytes()))
+    path = tmp_path / "g.state.json.gz"
+    for b in doc["branches"]:
+        del b["repeat_window_days"]
+    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    summaries, _, _ = load_state(path, OCT)
+    assert summaries and {s.repeat_window_days for s in summaries} == {C.DEFAULT_REPEAT_WINDOW}
+    doc["branches"][0]["repeat_window_days"] = "30"
+    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    with pytest.raises(StateError, match="damaged"):
+        load_state(path, OCT)

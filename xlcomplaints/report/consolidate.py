@@ -13,7 +13,8 @@ Merging rules (each leaves a row on the Issues sheet):
 - with ``previous`` state (``--update``), branches not in this run keep the data of the
   previous run, and branches in this run replace theirs;
 - a complaint repeating one the same customer made at another branch, about the same
-  category within 30 days, is a repeat complaint (each branch's engine saw only its own).
+  category within the repeat window of its own branch's Settings (30 days unless changed),
+  is a repeat complaint (each branch's engine saw only its own register).
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ MESSAGES = {
 register_messages(MESSAGES)
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+#: The Settings' default repeat-complaint window, for summaries that do not say theirs.
+DEFAULT_REPEAT_WINDOW: int = Settings.model_fields["repeat_window_days"].default
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ class FileSummary:
     seconds: float = 0.0
     #: The texts of the branch's typical cases of the month (complaint number → CASE_TEXTS), masked as ``cases``.
     texts: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
+    #: The branch's repeat-complaint window (its Settings): what its complaints are judged by across branches too.
+    repeat_window_days: int = DEFAULT_REPEAT_WINDOW
 
     @property
     def name(self) -> str:
@@ -209,7 +214,8 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
     if cases and all(c.received_at is None for c in cases):  # left out, with every cell to fix
         return replace(failed(_problem("report.no_usable_rows", name, rows=len(cases))), problems=tuple(found))
     return FileSummary(path, mtime, branch, data.settings.branch_name, tuple(cases), tuple(found),
-                       seconds=time.perf_counter() - started, texts=texts)
+                       seconds=time.perf_counter() - started, texts=texts,
+                       repeat_window_days=data.settings.repeat_window_days)
 
 
 def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
@@ -309,7 +315,7 @@ def merge(files: Sequence[FileSummary], month: Month, as_of: datetime, *,
     for code in sorted(out.carried):
         out.issues.extend(out.branches[code].problems)
     out.cases = _count_once(out.branches, out.issues)
-    _mark_repeats_across_branches(out.cases)
+    _mark_repeats_across_branches(out.cases, {code: f.repeat_window_days for code, f in out.branches.items()})
     return out
 
 
@@ -340,10 +346,6 @@ def _count_once(branches: dict[str, FileSummary], issues: list[Problem]) -> list
     return cases
 
 
-#: Repeats across branches are judged within the Settings' default window (branches may set their own).
-CROSS_BRANCH_WINDOW = timedelta(days=Settings.model_fields["repeat_window_days"].default)
-
-
 def _customer(phone: str | None, name: str | None) -> str | None:
     """Who complained, as each branch's engine tells (``contact_key``), except that a masked number
     counts only together with the name: numbers alike in their first 3 and last 4 digits are not rare."""
@@ -355,9 +357,12 @@ def _customer(phone: str | None, name: str | None) -> str | None:
 _who = attrgetter("no", "received_at", "validity", "category", "phone", "customer")
 
 
-def _mark_repeats_across_branches(cases: list[Case]) -> None:
+def _mark_repeats_across_branches(cases: list[Case], windows: dict[str, int]) -> None:
     """A complaint repeating, at another branch, one the same customer made about the same category
-    within the window is a repeat complaint too; each branch's engine saw only its own register."""
+    is a repeat complaint too; each branch's engine saw only its own register. "Within the window"
+    is the later complaint's branch's window, as its own engine would have judged it."""
+    window = {code: timedelta(days=days) for code, days in windows.items()}
+    default = timedelta(days=DEFAULT_REPEAT_WINDOW)
     groups: dict[tuple[str, str | None], list[int]] = {}
     for i, (no, received_at, validity, category, phone, name) in enumerate(map(_who, cases)):
         if no and received_at is not None and validity != "invalid" and (who := _customer(phone, name)):
@@ -369,5 +374,6 @@ def _mark_repeats_across_branches(cases: list[Case]) -> None:
         for before, after in zip(positions, positions[1:], strict=False):
             earlier, later = cases[before], cases[after]
             if (later.branch != earlier.branch and later.repeat_of is None and
-                    time_of(later.received_at) - time_of(earlier.received_at) <= CROSS_BRANCH_WINDOW):  # type: ignore[arg-type]
+                    time_of(later.received_at) - time_of(earlier.received_at)  # type: ignore[arg-type]
+                    <= window.get(later.branch, default)):
                 cases[after] = later._replace(repeat_of=earlier.no)

@@ -26,7 +26,12 @@ from typing import Any
 from xlcomplaints.core.metrics import Case, Month, StageFact
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.core.problems import Problem
-from xlcomplaints.report.consolidate import CASE_TEXTS, Consolidation, FileSummary
+from xlcomplaints.report.consolidate import (
+    CASE_TEXTS,
+    DEFAULT_REPEAT_WINDOW,
+    Consolidation,
+    FileSummary,
+)
 
 FORMAT = "xlcomplaints.consolidation-state"
 #: ASCII escapes and no cycle check: measured the quickest way to write 100,000 cases.
@@ -82,7 +87,7 @@ def _branch(f: FileSummary) -> dict[str, Any]:
     return {"branch": f.branch, "branch_name": f.branch_name, "path": f.path, "mtime": f.mtime,
             "problems": [p.model_dump(mode="json") for p in f.problems],
             "cases": f.cases,  # each Case a JSON list, as it is
-            "texts": f.texts}
+            "texts": f.texts, "repeat_window_days": f.repeat_window_days}
 
 
 def texts_in(found: Any) -> dict[str, tuple[str | None, ...]]:
@@ -92,6 +97,13 @@ def texts_in(found: Any) -> dict[str, tuple[str | None, ...]]:
     rows = list(found.values())
     _check(rows, tuple(_TEXT for _ in CASE_TEXTS), "texts")
     return {str(no): tuple(words) for no, words in found.items()}
+
+
+def _window_in(found: Any) -> int:
+    """A stored branch's repeat window (states written before it was kept have the default)."""
+    if type(found) is not int or found < 0:
+        raise TypeError("repeat_window_days: not a whole number of days")
+    return found
 
 
 def encode_state(result: Consolidation) -> bytes:
@@ -198,7 +210,8 @@ def load_state(path: Path, month: Month) -> tuple[list[FileSummary], datetime, b
         raise StateError(f"{path.name}: holds {doc.get('month')}, not {month}")
     try:
         out = [FileSummary(b["path"], b["mtime"], b["branch"], b["branch_name"], cases_in(b["cases"]),
-                           tuple(Problem.model_validate(p) for p in b["problems"]), texts=texts_in(b.get("texts", {})))
+                           tuple(Problem.model_validate(p) for p in b["problems"]), texts=texts_in(b.get("texts", {})),
+                           repeat_window_days=_window_in(b.get("repeat_window_days", DEFAULT_REPEAT_WINDOW)))
                for b in doc["branches"]]
         return out, datetime.fromisoformat(doc["as_of"]), bool(doc["contacts_shown"])
     except (KeyError, TypeError, ValueError, IndexError) as e:  # edited by hand, or cut short
