@@ -29,6 +29,7 @@ from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.report import consolidate as C
 from xlcomplaints.report import state as state_module
+from xlcomplaints.report.history import read_report
 from xlcomplaints.report.run import NothingRead, RunResult, make_report
 from xlcomplaints.report.samples import write_branch
 from xlcomplaints.report.state import (
@@ -491,3 +492,14 @@ def test_state_without_repeat_windows_loads_with_the_default(run: RunResult, tmp
     path.write_bytes(gzip.compress(json.dumps(doc).encode()))
     with pytest.raises(StateError, match="damaged"):
         load_state(path, OCT)
+
+
+def test_a_consolidated_report_reads_back_as_last_month(run: RunResult) -> None:
+    """Next month's report, lacking this month in its inputs, takes every breakdown's counts (by
+    branch too: "A1 A1店" is branch A1) and the backlog's ages from this report."""
+    _, cover = read_report(run.output)
+    assert set(cover.breakdowns) == set(run.report.breakdowns)
+    for dim, rows in run.report.breakdowns.items():
+        assert cover.breakdowns[dim] == {g.key: g.count for g in rows}, dim
+    assert set(cover.breakdowns["branch"]) == {"A1", "B1", "C1"}
+    assert cover.backlog_ages == run.report.backlog_ages[0]

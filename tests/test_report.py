@@ -181,6 +181,17 @@ def test_last_month_comes_from_its_report_when_the_inputs_lack_it(zh: RunResult,
     assert {r.key: r.unit for r in nov.report.cover if r.unit} == units
     note = cells(nov.output, "封面")[2][0]
     assert f"上月数值取自 {october.output.name}" in note
+    # The breakdown sheets' last-month counts and the backlog's ages come from October's report too
+    # (a one-branch report has no By-branch sheet).
+    for dim, rows in october.report.breakdowns.items():
+        if dim == "branch":
+            continue
+        assert {g.key: g.previous for g in nov.report.breakdowns[dim] if g.previous} == {
+            g.key: g.count for g in rows if g.count}, dim
+    assert nov.report.backlog_ages[1] == october.report.backlog_ages[0] and any(october.report.backlog_ages[0])
+    assert any(g.count for g in october.report.breakdowns["category"])
+    by_category = cells(nov.output, "按投诉类别")
+    assert [r[4] for r in by_category[1:-1]] == [g.previous for g in nov.report.breakdowns["category"]]
 
     # With October's complaints in the inputs, October's own figures count, not the report's.
     both = make_report([path, write_branch(tmp_path / "oct.xlsx", hand_branch("T2"))], Month(2026, 11),

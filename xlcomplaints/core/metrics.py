@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property, partial
@@ -789,16 +789,18 @@ class GroupRow(NamedTuple):
     late: int
 
 
-def breakdown(ix: CaseIndex, m: Month, dimension: str, order: Sequence[str] = ()) -> list[GroupRow]:
+def breakdown(ix: CaseIndex, m: Month, dimension: str, order: Sequence[str] = (),
+              previous: Mapping[str | None, int] | None = None) -> list[GroupRow]:
     """Received (this and last month), on-time rate and missed-deadline complaints per value.
 
     The count columns are ``received`` per value; the on-time and late columns are the
     ``on_time_rate`` and ``late_complaints`` metrics restricted to the value's complaints.
     Values in ``order`` come first, in that order, even when zero; the rest by count.
+    ``previous`` gives last month's counts instead of the cases (from last month's report).
     """
     key = attrgetter(dimension)
     now = Counter(map(key, _received(ix, m)))
-    before = Counter(map(key, _received(ix, m.shift(-1))))
+    before = Counter(previous) if previous is not None else Counter(map(key, _received(ix, m.shift(-1))))
     due = ix.due(m)  # per complaint, not per deadline: a value's rate is its complaints' sums
     values = list(map(key, due.cases))
     met, missed = _sum_by(values, due.met), _sum_by(values, due.missed)

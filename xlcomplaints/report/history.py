@@ -2,8 +2,10 @@
 
 Offices often start a fresh register each year (some each month); January's report can
 still show twelve months when given December's report, whose Trend sheet it reads back,
-and compare with December when the inputs hold nothing of it, from December's Cover.
-Sheets are found by their stamps, columns by their headers (zh or en), like any of ours.
+and compare with December when the inputs hold nothing of it: from December's Cover (its
+figures and the backlog's ages) and its breakdown sheets (counts by value).
+Sheets are found by their stamps, columns by their headers (zh or en), like any of ours;
+values by their labels in either language (a branch by the code its label starts with).
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from xlcomplaints.core.metrics import METRICS, Month, TrendRow
+from xlcomplaints.core.metrics import AGE_BUCKETS, METRICS, Month, TrendRow
 from xlcomplaints.core.problems import Level, Problem
 from xlcomplaints.core.rows import find_layout
-from xlcomplaints.report.summary import Cover
-from xlcomplaints.spec.report import COVER, REPORT_TEMPLATE_KIND, TREND
+from xlcomplaints.report.labels import label
+from xlcomplaints.report.summary import DIMENSIONS, Cover
+from xlcomplaints.spec.branch import REGISTER
+from xlcomplaints.spec.report import BREAKDOWN, COVER, REPORT_TEMPLATE_KIND, TREND
 from xlcomplaints.spec.vocab import UNIT
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import find_stamps
+from xlcomplaints.workbook.stamp import SHEET_NAME, Stamp
 
 
 def _number(value: object) -> float | None:
@@ -34,7 +39,7 @@ def read_report(path: str | Path) -> tuple[list[TrendRow], Cover]:
     stamp, sheets = find_stamps(port)
     if stamp.kind != REPORT_TEMPLATE_KIND:
         raise WorkbookError("file.wrong_kind", path=port.label, kind=stamp.kind, expected=REPORT_TEMPLATE_KIND)
-    return _trend(port, sheets), _cover(port, sheets)
+    return _trend(port, sheets), _cover(port, sheets)._replace(breakdowns=_breakdowns(port))
 
 
 def _trend(port: FileWorkbook, sheets: dict[str, str]) -> list[TrendRow]:
@@ -71,6 +76,7 @@ def _cover(port: FileWorkbook, sheets: dict[str, str]) -> Cover:
     if "cover" not in sheets:
         return out
     grid = port.values(sheets["cover"])
+    out = out._replace(backlog_ages=_backlog_ages(grid))
     layout, _ = find_layout(grid, COVER, sheets["cover"])
     if layout is None or "metric" not in layout.columns or "value" not in layout.columns:
         return out
@@ -90,6 +96,77 @@ def _cover(port: FileWorkbook, sheets: dict[str, str]) -> Cover:
         unit = _UNIT_LABELS.get(text[len(name):].strip(" （）()"))
         if unit is not None:
             out.units[key] = unit
+    return out
+
+
+#: The cover's backlog table: its first two headers in either language (see ``report.cover``).
+_AGE_HEADERS = (("账龄", "本月初"), ("Age", "This month"))
+
+
+def _backlog_ages(grid: list[list[object]]) -> list[int] | None:
+    """The ages of the backlog carried into the report's month, from the cover's small table."""
+    for r, row in enumerate(grid):
+        for c in range(len(row) - 1):
+            if (row[c], row[c + 1]) in _AGE_HEADERS:
+                cells = [grid[r + 1 + i][c + 1] if r + 1 + i < len(grid) and c + 1 < len(grid[r + 1 + i]) else None
+                         for i in range(len(AGE_BUCKETS))]
+                counts = [_number(x) for x in cells]
+                return [int(x) for x in counts] if all(x is not None for x in counts) else None  # type: ignore[arg-type]
+    return None
+
+
+def _dimension_labels() -> dict[str, str]:
+    """A breakdown sheet's first column (what it breaks down by), in either language → the dimension."""
+    out = {}
+    for dim, _ in DIMENSIONS:
+        for lang in ("zh", "en"):
+            out[("网点", "Branch")[lang == "en"] if dim == "branch" else REGISTER.column(dim).label(lang)] = dim
+    return out
+
+
+def _value_codes() -> dict[str, dict[str, str | None]]:
+    """Per dimension, each value's label in either language → its code (a blank's label → None)."""
+    out: dict[str, dict[str, str | None]] = {}
+    for dim, vocab in DIMENSIONS:
+        codes: dict[str, str | None] = {label(vocab, None, lang): None for lang in ("zh", "en")}
+        for code in vocab.codes if vocab else ():
+            codes.update({label(vocab, code, lang): code for lang in ("zh", "en")})
+        out[dim] = codes
+    return out
+
+
+_TOTAL = frozenset({"合计", "Total"})
+
+
+def _breakdowns(port: FileWorkbook) -> dict[str, dict[str | None, int]]:
+    """Each breakdown sheet's "this month" counts by value code (values the sheet does not list: none)."""
+    dims, codes = _dimension_labels(), _value_codes()
+    existing = set(port.sheet_names())
+    out: dict[str, dict[str | None, int]] = {}
+    for n in port.names():
+        stamp = Stamp.parse(n.value) if n.name.lower() == SHEET_NAME and n.local_sheet in existing else None
+        if stamp is None or stamp.kind != BREAKDOWN.kind:
+            continue
+        grid = port.values(n.local_sheet)  # type: ignore[arg-type]
+        layout, _ = find_layout(grid, BREAKDOWN, n.local_sheet)  # type: ignore[arg-type]
+        if layout is None or not {"dimension", "value", "count"} <= layout.columns.keys():
+            continue
+        col = {k: layout.columns[k] - 1 for k in ("dimension", "value", "count")}
+        counts: dict[str | None, int] = {}
+        dim = None
+        for row in grid[layout.header_row:]:
+            if len(row) <= max(col.values()):
+                continue
+            shown, count = row[col["value"]], _number(row[col["count"]])
+            dim = dim or dims.get(str(row[col["dimension"]]))
+            if dim is None or not isinstance(shown, str) or count is None or shown in _TOTAL:
+                continue
+            code = codes[dim].get(shown, shown)
+            if dim == "branch" and code is not None:
+                code = code.split(" ", 1)[0]  # "BJ01 北京一店": the code, then the branch's name
+            counts[code] = counts.get(code, 0) + int(count)
+        if dim is not None:
+            out[dim] = counts
     return out
 
 

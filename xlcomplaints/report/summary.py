@@ -55,12 +55,16 @@ class TypicalRow:
 
 
 class Cover(NamedTuple):
-    """An earlier report's cover (read back by ``report.history``): its file, its "this month"
-    figures by metric key, and the unit each duration was measured in."""
+    """An earlier report's own month as read back by ``report.history``: its file, the cover's
+    "this month" figures by metric key, the unit each duration was measured in, the breakdown
+    sheets' counts (dimension → value code → complaints received) and the ages of the backlog
+    carried into the month (``metrics.AGE_BUCKETS``; None if not read)."""
 
     file: str
     figures: dict[str, float | None]
     units: dict[str, str]
+    breakdowns: Mapping[str, Mapping[str | None, int]] = {}
+    backlog_ages: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,10 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
           previous_cover: Cover | None = None) -> MonthlyReport:
     """The report's figures; ``texts`` are the typical cases' words by (branch, complaint number).
 
-    ``previous_cover`` (last month's report's cover) gives the cover's last-month column when
-    the inputs hold no complaint received last month; a duration measured there in another
-    unit than this month's is not compared.
+    ``previous_cover`` (last month's report, read back) gives every last-month column — the
+    cover's, the breakdown sheets' and the backlog's ages — when the inputs hold no complaint
+    received last month; a duration measured there in another unit than this month's is not
+    compared.
     """
     ix = CaseIndex(cases)
     prev = month.shift(-1)
@@ -144,13 +149,16 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
         cover.append(CoverRow(key, m(ix, month), previous, unit))
     breakdowns = {}
     for dim, vocab in DIMENSIONS:
-        rows = M.breakdown(ix, month, dim, vocab.codes if vocab else ())
+        before = earlier.breakdowns.get(dim) if earlier is not None else None
+        rows = M.breakdown(ix, month, dim, vocab.codes if vocab else (), previous=before)
         if dim == "branch":  # worst on-time rate first: where head office looks
             rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
         breakdowns[dim] = rows
     return MonthlyReport(
         month=month, as_of=as_of, branches=sorted(branches, key=lambda b: b.code), cover=cover,
-        breakdowns=breakdowns, backlog_ages=(M.backlog_ages(ix, month), M.backlog_ages(ix, prev)),
+        breakdowns=breakdowns, backlog_ages=(M.backlog_ages(ix, month), (
+            earlier.backlog_ages if earlier is not None and earlier.backlog_ages is not None
+            else M.backlog_ages(ix, prev))),
         stages=M.stage_table(ix, month), overdue=M.overdue_detail(ix, month),
         trend=_merge_history(M.trend(ix, month), history or {}), issues=list(issues),
         contacts_shown=contacts_shown,
