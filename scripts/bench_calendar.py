@@ -1,6 +1,6 @@
 """Time WorkCalendar.add for 100,000 complaints x 6 stages (600,000 calls, mixed units).
 
-Run: ``/work/venv/bin/python scripts/bench_calendar.py``.  Prints timings; asserts
+Run: ``python scripts/bench_calendar.py``.  Prints timings; asserts
 nothing, since speed depends on the machine (and on what else runs on it: take the
 best of several runs).  Starts are spread uniformly over 2025-2026 at any second of
 the day, which is harsher for working hours than real office-hours arrivals.

@@ -44,8 +44,8 @@ def branch(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
-def soffice_convert(src: Path, outdir: Path, fmt: str = "xlsx", recalc: bool = False) -> Path:
-    """Convert with LibreOffice headless in a private profile; optionally recalculating on load."""
+def soffice_convert_all(sources: Sequence[Path], outdir: Path, fmt: str = "xlsx", recalc: bool = False) -> list[Path]:
+    """Convert with one LibreOffice headless run in a private profile; optionally recalculating on load."""
     profile = outdir / "lo-profile"
     if recalc:
         user = profile / "user"
@@ -60,9 +60,14 @@ def soffice_convert(src: Path, outdir: Path, fmt: str = "xlsx", recalc: bool = F
     outdir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
         ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", fmt,
-         "--outdir", str(outdir), str(src)],
-        capture_output=True, text=True, timeout=180,
+         "--outdir", str(outdir), *map(str, sources)],
+        capture_output=True, text=True, timeout=300,
     )
-    out = outdir / f"{src.stem}.{fmt.split(':')[0]}"
-    assert proc.returncode == 0 and out.exists(), proc.stderr + proc.stdout
-    return out
+    outs = [outdir / f"{src.stem}.{fmt.split(':')[0]}" for src in sources]
+    assert proc.returncode == 0 and all(out.exists() for out in outs), proc.stderr + proc.stdout
+    return outs
+
+
+def soffice_convert(src: Path, outdir: Path, fmt: str = "xlsx", recalc: bool = False) -> Path:
+    """Convert one file (see ``soffice_convert_all``)."""
+    return soffice_convert_all([src], outdir, fmt, recalc)[0]

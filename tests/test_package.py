@@ -14,7 +14,6 @@ import io
 import os
 import shutil
 import struct
-import subprocess
 import tracemalloc
 import warnings
 import zipfile
@@ -29,14 +28,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from tests.conftest import HAS_SOFFICE, REAL_EXCEL, soffice_convert, soffice_convert_all
 from xlcomplaints.workbook import sheet_stream, sheet_xml, xlsx_values, xlsx_zip
 from xlcomplaints.workbook.package import XlsxPackage, escape_text, excel_serial, unescape_text
 from xlcomplaints.workbook.safety import WorkbookChangedError, WorkbookLockedError
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-excel"
-FILES = sorted(REAL.glob("*.xls[xm]"))
+FILES = sorted(REAL_EXCEL.glob("*.xls[xm]"))
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-HAS_SOFFICE = shutil.which("soffice") is not None
 CALC_PARTS = {"xl/calcChain.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
 
 
@@ -250,7 +248,7 @@ def test_real_excel_only_written_cells_change(src: Path, tmp_path: Path) -> None
 
 
 def test_second_identical_write_changes_nothing(tmp_path: Path) -> None:
-    path = copy(REAL / "56644.xlsx", tmp_path)
+    path = copy(REAL_EXCEL / "56644.xlsx", tmp_path)
     writes, _ = plan_writes(part(path.read_bytes(), "xl/worksheets/sheet1.xml"))
     pkg = XlsxPackage.open(path)
     pkg.write_cells("samplelist", writes)
@@ -269,7 +267,7 @@ def test_second_identical_write_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_writing_the_value_a_cell_already_has_is_no_change() -> None:
-    src = (REAL / "NewStyleConditionalFormattings.xlsx").read_bytes()
+    src = (REAL_EXCEL / "NewStyleConditionalFormattings.xlsx").read_bytes()
     pkg = XlsxPackage.open(src)
     grid = calamine_grid(src, "CF")
     header = {(1, c): grid[0][c - 1] for c in range(1, 5) if grid[0][c - 1] != ""}
@@ -283,7 +281,7 @@ def test_writing_the_value_a_cell_already_has_is_no_change() -> None:
 
 def test_shared_formula_survives_losing_its_anchor() -> None:
     """C3 anchors C3:C17 (=$A3): overwriting it hands the formula to C4, translated."""
-    pkg = XlsxPackage.open(REAL / "NewStyleConditionalFormattings.xlsx")
+    pkg = XlsxPackage.open(REAL_EXCEL / "NewStyleConditionalFormattings.xlsx")
     pkg.write_cells("CF", {(3, 3): "manual"})
     cells = cells_of(etree.fromstring(pkg.read_part("xl/worksheets/sheet1.xml")))
     assert cells["C3"].find(f"{MAIN}f") is None
@@ -295,7 +293,7 @@ def test_shared_formula_survives_losing_its_anchor() -> None:
 
 def test_two_dimensional_shared_formula_is_unshared() -> None:
     """D2 anchors D2:U17 (=$A2); no remaining cell can anchor it, so each gets its formula."""
-    pkg = XlsxPackage.open(REAL / "NewStyleConditionalFormattings.xlsx")
+    pkg = XlsxPackage.open(REAL_EXCEL / "NewStyleConditionalFormattings.xlsx")
     pkg.write_cells("CF", {(2, 4): "manual"})
     cells = cells_of(etree.fromstring(pkg.read_part("xl/worksheets/sheet1.xml")))
     assert cells["D2"].find(f"{MAIN}f") is None
@@ -307,7 +305,7 @@ def test_two_dimensional_shared_formula_is_unshared() -> None:
 
 
 def test_overwriting_a_formula_drops_calc_chain(tmp_path: Path) -> None:
-    src = REAL / "simple-monthly-budget.xlsx"
+    src = REAL_EXCEL / "simple-monthly-budget.xlsx"
     original = src.read_bytes()
     root = etree.fromstring(part(original, "xl/worksheets/sheet1.xml"))
     target = next(c for c in root.iter(f"{MAIN}c") if c.find(f"{MAIN}f") is not None)
@@ -411,7 +409,7 @@ def test_replace_rows_clears_below_and_extends_autofilter(tmp_path: Path) -> Non
 
 
 def test_replace_rows_on_excel_sheet_with_autofilter() -> None:
-    pkg = XlsxPackage.open(REAL / "mv-calculator-final-2-20-2013.xlsm")
+    pkg = XlsxPackage.open(REAL_EXCEL / "mv-calculator-final-2-20-2013.xlsm")
     pkg.replace_rows("Variation Results", 10, [["a", 1], ["b", 2]])
     root = etree.fromstring(pkg.read_part("xl/worksheets/sheet8.xml"))
     assert root.find(f"{MAIN}autoFilter").get("ref") == "B9:H11"
@@ -448,28 +446,28 @@ def test_bad_values_fail_before_any_change(tmp_path: Path) -> None:
     with pytest.raises(KeyError):
         pkg.write_cells("nope", {(1, 1): 1})
     with pytest.raises(ValueError, match="chartsheet"):
-        chart = XlsxPackage.open(REAL / "WithChartSheet.xlsx")
+        chart = XlsxPackage.open(REAL_EXCEL / "WithChartSheet.xlsx")
         chart.write_cells(next(s.name for s in chart.sheets if s.kind == "chartsheet"), {(1, 1): 1})
 
 
 def test_sheets_names_and_parts() -> None:
-    pkg = XlsxPackage.open(REAL / "57181.xlsm")
+    pkg = XlsxPackage.open(REAL_EXCEL / "57181.xlsm")
     assert [(s.name, s.state, s.kind) for s in pkg.sheets[:2]] == [
         ("CCSInfo", "hidden", "worksheet"),
         ("General", "visible", "worksheet"),
     ]
     assert {s.kind for s in pkg.sheets} == {"worksheet", "chartsheet"}
     assert pkg.sheet("general").name == "General"
-    names = XlsxPackage.open(REAL / "mv-calculator-final-2-20-2013.xlsm").defined_names()
+    names = XlsxPackage.open(REAL_EXCEL / "mv-calculator-final-2-20-2013.xlsm").defined_names()
     fdb = next(n for n in names if n.name == "_xlnm._FilterDatabase")
     assert (fdb.local_sheet, fdb.hidden, fdb.value) == (
         "Variation Results",
         True,
         "'Variation Results'!$B$9:$H$9",
     )
-    budget = XlsxPackage.open(REAL / "simple-monthly-budget.xlsx")
+    budget = XlsxPackage.open(REAL_EXCEL / "simple-monthly-budget.xlsx")
     assert budget.read_part("xl/styles.xml") == part(
-        (REAL / "simple-monthly-budget.xlsx").read_bytes(), "xl/styles.xml"
+        (REAL_EXCEL / "simple-monthly-budget.xlsx").read_bytes(), "xl/styles.xml"
     )
     with pytest.raises(KeyError):
         budget.read_part("xl/nothing.xml")
@@ -487,7 +485,7 @@ def test_excel_serial_numbers() -> None:
 
 def test_fallback_zip_writer_keeps_content(monkeypatch: pytest.MonkeyPatch) -> None:
     """Archives we cannot copy record by record (zip64) are rewritten with identical content."""
-    src = (REAL / "SimpleMacro.xlsm").read_bytes()
+    src = (REAL_EXCEL / "SimpleMacro.xlsm").read_bytes()
     monkeypatch.setattr(xlsx_zip, "_scan_zip", lambda data: None)
     pkg = XlsxPackage.open(src)
     pkg.write_cells("Sheet1", {(2, 2): "x"})
@@ -544,7 +542,7 @@ def test_control_characters_and_literal_escapes() -> None:
         "𠀀 emoji 😀",
         "<&>\"'",
     ]
-    pkg = XlsxPackage.open(REAL / "64759.xlsx")
+    pkg = XlsxPackage.open(REAL_EXCEL / "64759.xlsx")
     pkg.write_cells("File", {(5 + i, 1): t for i, t in enumerate(texts)})
     xml = pkg.read_part("xl/worksheets/sheet1.xml")
     assert b"_x0000_" in xml and b"_x005F_x0041_" in xml and b"&#13;" in xml
@@ -553,14 +551,6 @@ def test_control_characters_and_literal_escapes() -> None:
 
 
 # --------------------------------------------------------------------------- LibreOffice
-def soffice_convert(files: list[Path], fmt: str, out: Path, profile: Path) -> None:
-    subprocess.run(
-        ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", fmt,
-         "--outdir", str(out), *map(str, files)],
-        check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
-
-
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) not on PATH")
 def test_libreoffice_reads_patched_files(tmp_path: Path) -> None:
@@ -571,17 +561,16 @@ def test_libreoffice_reads_patched_files(tmp_path: Path) -> None:
         "NewStyleConditionalFormattings.xlsx",
         "64759.xlsx",
     ]:
-        path = copy(REAL / name, tmp_path)
+        path = copy(REAL_EXCEL / name, tmp_path)
         pkg = XlsxPackage.open(path)
         sheet = next(s for s in pkg.sheets if s.kind == "worksheet").name
         writes, _ = plan_writes(pkg.read_part(pkg.sheet(sheet).part))
         pkg.write_cells(sheet, writes)
         pkg.save(backup=False)
         patched[path] = (sheet, writes)
-    out = tmp_path / "out"
-    soffice_convert(list(patched), "xlsx", out, tmp_path / "profile")
-    for path, (sheet, writes) in patched.items():
-        converted = (out / path.name).with_suffix(".xlsx").read_bytes()
+    converted_paths = soffice_convert_all(list(patched), tmp_path / "out")
+    for converted_path, (sheet, writes) in zip(converted_paths, patched.values(), strict=True):
+        converted = converted_path.read_bytes()
         grid = calamine_grid(converted, sheet)
         for (r, c), want in writes.items():
             check_value(
@@ -600,34 +589,21 @@ def test_libreoffice_csv_and_recalculated_shared_formula(tmp_path: Path) -> None
         "登记", {(3, 1): "=1+1", (3, 2): "李四", (3, 3): dt.date(2024, 10, 8), (3, 4): 2.5}
     )
     pkg.save(backup=False)
-    cf = copy(REAL / "NewStyleConditionalFormattings.xlsx", tmp_path)
+    cf = copy(REAL_EXCEL / "NewStyleConditionalFormattings.xlsx", tmp_path)
     pkg = XlsxPackage.open(cf)
     pkg.write_cells("CF", {(2, 4): "manual", (5, 1): 99})
     pkg.save(backup=False)
-    profile = tmp_path / "profile"
     # Recalculate on load, so the surviving shared formula is evaluated by LibreOffice itself.
-    user = profile / "user"
-    user.mkdir(parents=True)
-    (user / "registrymodifications.xcu").write_text(
-        '<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry" '
-        'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-        '<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" '
-        'oor:op="fuse"><value>0</value></prop></item></oor:items>',
-        encoding="utf-8",
-    )
-    soffice_convert(
-        [register], "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path / "csv", profile
-    )
-    lines = (tmp_path / "csv" / "register.csv").read_text(encoding="utf-8").splitlines()
+    csv = soffice_convert(register, tmp_path / "csv", "csv:Text - txt - csv (StarCalc):44,34,76", recalc=True)
+    lines = csv.read_text(encoding="utf-8").splitlines()
     assert lines[2] == "=1+1,李四,2024-10-08,2.5"
-    soffice_convert([cf], "xlsx", tmp_path / "x", profile)
-    ws = openpyxl.load_workbook(tmp_path / "x" / cf.name, data_only=True)["CF"]
+    ws = openpyxl.load_workbook(soffice_convert(cf, tmp_path / "x", recalc=True), data_only=True)["CF"]
     assert ws["D2"].value == "manual"
     assert ws["E5"].value == 99 and ws["F5"].value == 99  # =$A5 still computed from the new anchor
 
 
 def test_force_full_calculation_patches_only_workbook_xml() -> None:
-    src = (REAL / "right-to-left.xlsx").read_bytes()
+    src = (REAL_EXCEL / "right-to-left.xlsx").read_bytes()
     pkg = XlsxPackage.open(src)
     pkg.force_full_calculation()
     assert pkg.changed_parts() == {"xl/workbook.xml"}
@@ -782,7 +758,7 @@ def test_streamed_save_matches_the_in_memory_writer(src: Path, tmp_path: Path) -
 
 def test_archive_outgrowing_the_raw_copier_is_rewritten(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past 4 GiB mid-stream (zip64): what was written is dropped and zipfile writes it all."""
-    pkg = XlsxPackage.open(REAL / "56644.xlsx")
+    pkg = XlsxPackage.open(REAL_EXCEL / "56644.xlsx")
     pkg.write_cells("samplelist", {(2, 2): "新", (40, 3): 1.5})
     pkg.replace_rows("lists", 2, NEW_ROWS)
     streamed = pkg.to_bytes()
@@ -804,7 +780,7 @@ def test_archive_outgrowing_the_raw_copier_is_rewritten(monkeypatch: pytest.Monk
 
 def test_save_without_changes_renders_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A rerun that changes nothing is found per part (edits only), and leaves the file alone."""
-    path = copy(REAL / "56644.xlsx", tmp_path)
+    path = copy(REAL_EXCEL / "56644.xlsx", tmp_path)
     writes, _ = plan_writes(part(path.read_bytes(), "xl/worksheets/sheet1.xml"))
     pkg = XlsxPackage.open(path)
     pkg.write_cells("samplelist", writes)
@@ -826,7 +802,7 @@ def test_save_without_changes_renders_nothing(tmp_path: Path, monkeypatch: pytes
 
 
 def test_streamed_save_keeps_the_safety_checks(tmp_path: Path) -> None:
-    path = copy(REAL / "simple-monthly-budget.xlsx", tmp_path)
+    path = copy(REAL_EXCEL / "simple-monthly-budget.xlsx", tmp_path)
     original = path.read_bytes()
     pkg = XlsxPackage.open(path)
     pkg.write_cells("Simple Monthly Budget", {(30, 2): "新的一行"})
@@ -871,7 +847,7 @@ def test_edits_are_held_as_splices_of_the_original(tmp_path: Path) -> None:
 
 def test_non_utf8_sheet_keeps_its_encoding() -> None:
     """Sheets declared in another encoding are edited in UTF-8 and written back in theirs."""
-    path = REAL / "64759.xlsx"
+    path = REAL_EXCEL / "64759.xlsx"
     src = path.read_bytes()
     xml = (
         '<?xml version="1.0" encoding="ISO-8859-1" standalone="yes"?>\n'
@@ -1040,7 +1016,7 @@ def test_write_columns_equals_write_cells_on_real_excel(src: Path) -> None:
 
 def test_write_columns_over_a_formula_falls_back_to_the_held_sheet() -> None:
     """C3 anchors a shared formula: the write is applied as write_cells applies it."""
-    src = (REAL / "NewStyleConditionalFormattings.xlsx").read_bytes()
+    src = (REAL_EXCEL / "NewStyleConditionalFormattings.xlsx").read_bytes()
     rows = {3: ("manual", 1.5), 4: (None, 2.5), 30: ("new", None)}
     streamed, eager = write_both(src, "CF", [3, 30], rows)
     assert_same(streamed, eager)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REAL_EXCEL
 from xlcomplaints.workbook import safety
 from xlcomplaints.workbook.package import XlsxPackage
 from xlcomplaints.workbook.safety import (
@@ -21,8 +22,6 @@ from xlcomplaints.workbook.safety import (
     read_with_stamp,
     stamp_file,
 )
-
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-excel"
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -167,7 +166,7 @@ def test_windows_sharing_violation_reads_as_locked(
 
 def test_package_save_checks_the_file_it_read(tmp_path: Path) -> None:
     path = tmp_path / "budget.xlsx"
-    path.write_bytes((REAL / "simple-monthly-budget.xlsx").read_bytes())
+    path.write_bytes((REAL_EXCEL / "simple-monthly-budget.xlsx").read_bytes())
     pkg = XlsxPackage.open(path)
     assert isinstance(pkg.stamp, FileStamp)
     pkg.write_cells("Simple Monthly Budget", {(30, 2): "新的一行"})
@@ -179,7 +178,7 @@ def test_package_save_checks_the_file_it_read(tmp_path: Path) -> None:
         fh.write(b"\0")  # someone saved in between
     with pytest.raises(WorkbookChangedError):
         pkg.save()
-    path.write_bytes((REAL / "simple-monthly-budget.xlsx").read_bytes())
+    path.write_bytes((REAL_EXCEL / "simple-monthly-budget.xlsx").read_bytes())
     assert pkg.save() == tmp_path / "budget.bak.xlsx"
     pkg.write_cells("Simple Monthly Budget", {(31, 2): "再一行"})  # continues from the saved file
     assert pkg.save() == tmp_path / "budget.bak.xlsx"

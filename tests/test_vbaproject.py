@@ -2,7 +2,7 @@
 
 Independent judges: olefile (MS-CFB), oletools' olevba (MS-OVBA dir parsing and its own
 decompressor), the byte vectors printed in MS-OVBA §3.2 and §2.3.1.15, real
-Excel-authored projects in /work/shared/fixtures/real-excel, and LibreOffice's VBA
+Excel-authored projects in ../shared/fixtures/real-excel, and LibreOffice's VBA
 importer. Nothing here runs Excel.
 """
 
@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from oletools import olevba
 
+from tests.conftest import REAL_EXCEL
 from xlcomplaints.excel.vbaproject import (
     OFFICE,
     STDOLE,
@@ -35,7 +36,6 @@ from xlcomplaints.excel.vbaproject import (
     xlwings_addin_reference,
 )
 
-REAL = Path("/work/shared/fixtures/real-excel")
 REAL_PROJECTS = ["SimpleMacro.xlsm", "57181.xlsm", "62629_target.xlsm"]
 
 BUTTON_CODE = (
@@ -90,7 +90,7 @@ def project_properties(project: bytes) -> dict[str, str]:
 
 
 def real_bin(name: str) -> bytes:
-    return zipfile.ZipFile(REAL / name).read("xl/vbaProject.bin")
+    return zipfile.ZipFile(REAL_EXCEL / name).read("xl/vbaProject.bin")
 
 
 def olevba_modules(path: Path) -> dict[str, str]:
