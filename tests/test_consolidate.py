@@ -20,7 +20,7 @@ import pytest
 import python_calamine
 from typer.testing import CliRunner
 
-from tests.conftest import type_rows
+from tests.conftest import HAS_SOFFICE, soffice_convert, type_rows
 from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.api import new_workbook
 from xlcomplaints.cli import app
@@ -503,3 +503,22 @@ def test_a_consolidated_report_reads_back_as_last_month(run: RunResult) -> None:
         assert cover.breakdowns[dim] == {g.key: g.count for g in rows}, dim
     assert set(cover.breakdowns["branch"]) == {"A1", "B1", "C1"}
     assert cover.backlog_ages == run.report.backlog_ages[0]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) not on PATH")
+def test_a_branch_resaved_by_libreoffice_reads_the_same(tmp_path: Path) -> None:
+    """A branch that keeps its register in LibreOffice (or re-saves it there) sends a file LibreOffice
+    wrote: its stamps, layout and cells must read back to the very same facts and problems."""
+    data = _with_words("LO")
+    original = write(tmp_path / "lo.xlsx", data.model_copy(update={"complaints": (
+        *data.complaints, data.complaints[0].model_copy(update={"no": None, "received_at": None}))}))
+    resaved = soffice_convert(original, tmp_path / "resaved")
+    month, as_of = OCT, datetime(2026, 11, 1)
+    ours, theirs = (C.read_file(str(p), month, as_of, NOW) for p in (original, resaved))
+    assert ours.error is None and theirs.error is None
+    assert ours.problems and [p.code for p in ours.problems] == [p.code for p in theirs.problems]
+    assert [p.cell for p in ours.problems] == [p.cell for p in theirs.problems]
+    assert len(ours.cases) == len(data.complaints) + 1
+    assert theirs.cases == ours.cases and theirs.texts == ours.texts and theirs.texts
+    assert (theirs.branch, theirs.branch_name) == (ours.branch, ours.branch_name) == ("LO", "LO店")

@@ -174,6 +174,25 @@ def test_refreshed_workbook_opens_in_libreoffice(branch, tmp_path: Path) -> None
     assert ws.cell(3, B.REGISTER.index("status") + 1).value == "待回访"
 
 
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) not installed")
+def test_a_workbook_resaved_by_libreoffice_refreshes_like_ours(branch, tmp_path: Path) -> None:
+    """A branch that re-saves its workbook in LibreOffice (different XML, styles and string table)
+    still refreshes in place: every computed cell as in our own file, every other sheet's cell kept."""
+    path = branch(register=ROWS)
+    resaved = soffice_convert(path, tmp_path / "lo", "xlsx")
+    for p in (path, resaved):
+        assert refresh_flow(FileWorkbook(p), now=NOW).changed
+    ours, theirs = (CalamineWorkbook.from_path(str(p)) for p in (path, resaved))
+    assert theirs.sheet_names == ours.sheet_names
+    for name in ours.sheet_names:  # the refreshed Register, Overdue and Summary included
+        grid = ours.get_sheet_by_name(name).to_python(skip_empty_area=True)
+        assert theirs.get_sheet_by_name(name).to_python(skip_empty_area=True) == grid, name
+    register = ours.get_sheet_by_name("投诉登记").to_python(skip_empty_area=True)
+    assert len(register) == 3 and register[2][B.REGISTER.index("status")] == "待回访"
+    assert len(ours.get_sheet_by_name("逾期清单").to_python(skip_empty_area=True)) > 1
+
+
 def test_plan_cells_line_up_with_the_engine_and_the_summary_counts(branch) -> None:
     """The plan keeps cells as tuples in the spec's column order: each must be the value the
     engine computed for that column, and the Summary's counts must match the results."""
