@@ -40,6 +40,7 @@ from xlcomplaints.report.state import (
     load_state,
     state_path,
 )
+from xlcomplaints.report.summary import Branch, Cover, build
 from xlcomplaints.workbook.errors import WorkbookError
 
 NOW = datetime(2026, 11, 22, 9, 0)
@@ -500,9 +501,23 @@ def test_a_consolidated_report_reads_back_as_last_month(run: RunResult) -> None:
     _, cover = read_report(run.output)
     assert set(cover.breakdowns) == set(run.report.breakdowns)
     for dim, rows in run.report.breakdowns.items():
-        assert cover.breakdowns[dim] == {g.key: g.count for g in rows}, dim
-    assert set(cover.breakdowns["branch"]) == {"A1", "B1", "C1"}
+        if dim != "branch":
+            assert cover.breakdowns[dim] == {g.key: g.count for g in rows}, dim
+    assert cover.breakdowns["branch"] == {f"{g.key} {g.key}店": g.count for g in run.report.breakdowns["branch"]}
     assert cover.backlog_ages == run.report.backlog_ages[0]
+    nov = build([], OCT.shift(1), datetime(2026, 12, 1), branches=[Branch("A1", "A1店", "a1.xlsx")],
+                previous_cover=cover)
+    assert {g.key: g.previous for g in nov.breakdowns["branch"]} == {
+        g.key: g.count for g in run.report.breakdowns["branch"]}
+
+
+def test_an_earlier_reports_branch_labels_resolve_to_codes_with_spaces() -> None:
+    """A branch label is its code and its name; a code may itself hold a space."""
+    counts = {"BJ 01 北京一店": 5, "BJ 01": 1, "SH02 上海店": 3, "GZ 03 广州店": 2}
+    branches = [Branch(code, "", f"{code}.xlsx") for code in ("BJ 01", "BJ", "SH02")]
+    nov = build([], OCT.shift(1), datetime(2026, 12, 1), branches=branches,
+                previous_cover=Cover("oct.xlsx", {}, {}, breakdowns={"branch": counts}))
+    assert {g.key: g.previous for g in nov.breakdowns["branch"]} == {"BJ 01": 6, "SH02": 3, "GZ": 2}
 
 
 @pytest.mark.libreoffice

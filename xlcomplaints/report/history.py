@@ -5,7 +5,7 @@ still show twelve months when given December's report, whose Trend sheet it read
 and compare with December when the inputs hold nothing of it: from December's Cover (its
 figures and the backlog's ages) and its breakdown sheets (counts by value).
 Sheets are found by their stamps, columns by their headers (zh or en), like any of ours;
-values by their labels in either language (a branch by the code its label starts with).
+values by their labels in either language.
 """
 
 from __future__ import annotations
@@ -161,9 +161,7 @@ def _breakdowns(port: FileWorkbook) -> dict[str, dict[str | None, int]]:
             dim = dim or dims.get(str(row[col["dimension"]]))
             if dim is None or not isinstance(shown, str) or count is None or shown in _TOTAL:
                 continue
-            code = codes[dim].get(shown, shown)
-            if dim == "branch" and code is not None:
-                code = code.split(" ", 1)[0]  # "BJ01 北京一店": the code, then the branch's name
+            code = codes[dim].get(shown, shown)  # a branch stays as labelled, "BJ01 北京一店" (see summary.build)
             counts[code] = counts.get(code, 0) + int(count)
         if dim is not None:
             out[dim] = counts

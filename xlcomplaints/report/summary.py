@@ -121,6 +121,20 @@ def _merge_history(trend: list[TrendRow], history: Mapping[Month, TrendRow]) -> 
     return out
 
 
+def _branch_codes(counts: Mapping[str | None, int], codes: Sequence[str]) -> dict[str | None, int]:
+    """Counts by an earlier report's branch labels ("BJ01 北京一店", or the code alone) → by branch code:
+    the longest of this report's codes a label starts with (codes may hold spaces), else the label's
+    first word (a branch missing from this report)."""
+    out: dict[str | None, int] = {}
+    longest_first = sorted(codes, key=len, reverse=True)
+    for shown, n in counts.items():
+        code = shown
+        if shown is not None:
+            code = next((c for c in longest_first if shown == c or shown.startswith(c + " ")), shown.split(" ", 1)[0])
+        out[code] = out.get(code, 0) + n
+    return out
+
+
 def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: Sequence[Branch] = (),
           issues: Sequence[Problem] = (), history: Mapping[Month, TrendRow] | None = None,
           contacts_shown: bool = False, texts: Mapping[tuple[str, str], Texts] | None = None,
@@ -150,6 +164,8 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
     breakdowns = {}
     for dim, vocab in DIMENSIONS:
         before = earlier.breakdowns.get(dim) if earlier is not None else None
+        if dim == "branch" and before is not None:
+            before = _branch_codes(before, [b.code for b in branches])
         rows = M.breakdown(ix, month, dim, vocab.codes if vocab else (), previous=before)
         if dim == "branch":  # worst on-time rate first: where head office looks
             rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
