@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import os
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -20,6 +21,7 @@ import pytest
 import python_calamine
 from typer.testing import CliRunner
 
+import xlcomplaints as xc
 from tests.conftest import HAS_SOFFICE, soffice_convert, type_rows
 from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.api import new_workbook
@@ -179,6 +181,31 @@ def test_custom_executor_and_unreadable_file(batch: Path, tmp_path: Path, monkey
                              executor=pool)
     assert file_issues(result)["a1.xlsx"] == ["report.unreadable"]
     assert list(result.consolidation.branches) == ["C1"] and result.report.value("received") == 6
+
+
+def test_python_api_consolidates_with_any_executor_or_its_own_pool(batch: Path, run: RunResult,
+                                                                    tmp_path: Path) -> None:
+    """``xlcomplaints.consolidate``: the month as typed, an executor of the caller's (left running), or a
+    pool of ``workers`` that is gone again when the call returns; the same report either way."""
+    seen: list[str] = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        given = xc.consolidate([batch], "2026-10", tmp_path / "a.xlsx", now=NOW, executor=pool,
+                               on_file=lambda f: seen.append(f.name))
+        assert pool.submit(len, "still usable").result() == 12
+    threads = threading.active_count()
+    own = xc.consolidate([batch], OCT, tmp_path / "b.xlsx", now=NOW, workers=1)
+    assert threading.active_count() == threads  # the pool and its manager thread are gone
+    assert len(seen) == 7 and given.state is not None and given.state.exists()
+    for result in (given, own):
+        assert result.report.cover == run.report.cover and result.report.issues == run.report.issues
+        assert list(result.consolidation.branches) == ["A1", "B1", "C1"]
+
+
+def test_python_api_report_of_one_branch(batch: Path, tmp_path: Path) -> None:
+    result = xc.monthly_report(batch / "a1.xlsx", "2026年10月", tmp_path / "a1-report.xlsx", now=NOW)
+    assert result.state is None and result.output.exists() and result.report.value("received") == 6
+    with pytest.raises(ValueError, match="not a month"):
+        xc.monthly_report(batch / "a1.xlsx", "October", tmp_path / "x.xlsx")
 
 
 def test_resent_branch_file_replaces_the_old_one(batch: Path, tmp_path: Path) -> None:

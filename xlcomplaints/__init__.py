@@ -6,7 +6,14 @@ from the specs), ``workbook`` (file I/O that loses nothing), ``excel`` (buttons 
 Excel through xlwings), ``report`` (the monthly report), ``cli``.
 """
 
-from xlcomplaints.api import assign_ids, new_workbook, refresh, validate
+from xlcomplaints.api import (
+    assign_ids,
+    consolidate,
+    monthly_report,
+    new_workbook,
+    refresh,
+    validate,
+)
 
 __version__ = "0.1.0"
-__all__ = ["assign_ids", "new_workbook", "refresh", "validate"]
+__all__ = ["assign_ids", "consolidate", "monthly_report", "new_workbook", "refresh", "validate"]

@@ -4,21 +4,32 @@
     >>> xc.new_workbook("bj01.xlsx", branch_code="BJ01", branch_name="北京一店")
     >>> problems = xc.validate("bj01.xlsx")
     >>> result = xc.refresh("bj01.xlsx", now=datetime(2026, 11, 22, 9))
+    >>> run = xc.monthly_report("bj01.xlsx", "2026-10", "bj01-2026-10.xlsx")
+    >>> run = xc.consolidate(["branches/"], "2026-10", "group-2026-10.xlsx")
+    >>> run.report.cover, run.consolidation.issues
 
 Whole-file problems raise ``WorkbookError`` (``.message(lang)`` says why); cell problems
-come back as ``Problem`` objects.
+come back as ``Problem`` objects; a report with no usable input raises ``NothingRead``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlcomplaints.core.models import Settings
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
 from xlcomplaints.templates.build import build_branch_workbook
 from xlcomplaints.workbook.file import FileWorkbook
+
+if TYPE_CHECKING:
+    from xlcomplaints.core.metrics import Month
+    from xlcomplaints.report.consolidate import FileSummary
+    from xlcomplaints.report.run import RunResult
 
 
 def new_workbook(path: str | Path, *, branch_code: str, branch_name: str = "", lang: str = "zh",
@@ -47,3 +58,37 @@ def refresh(path: str | Path, *, now: datetime | None = None, lang: str = "zh",
 
 def assign_ids(path: str | Path, *, now: datetime | None = None, lang: str = "zh") -> FlowResult:
     return assign_ids_flow(FileWorkbook(path), now=now or datetime.now(), lang=lang)
+
+
+def monthly_report(path: str | Path, month: str | Month, output: str | Path, *, lang: str = "zh",
+           as_of: datetime | None = None, now: datetime | None = None,
+           history: Sequence[str | Path] = ()) -> RunResult:
+    """One branch's monthly report (``month`` as ``"2026-10"`` or a ``Month``); ``history``:
+    earlier reports, for the 12-month trend and, when the branch holds none of it, last month."""
+    from xlcomplaints.report.run import make_report
+
+    return make_report([path], _month(month), output, lang=lang, as_of=as_of, now=now, consolidate=False,
+                       history=history)
+
+
+def consolidate(inputs: Sequence[str | Path], month: str | Month, output: str | Path, *, lang: str = "zh",
+                as_of: datetime | None = None, now: datetime | None = None, show_contacts: bool = False,
+                update: bool = False, history: Sequence[str | Path] = (), executor: Executor | None = None,
+                workers: int | None = None, on_file: Callable[[FileSummary], None] | None = None) -> RunResult:
+    """Many branches' workbooks (files or folders) in one monthly report, each read once in parallel.
+
+    ``executor``: any ``concurrent.futures`` executor — a distributed one too, if its workers can
+    reach the files — else a process pool of ``workers`` (one per core). ``update``: replace the
+    branches given in the last run's report and keep the others. ``on_file`` is called as each
+    file is read (for a progress bar).
+    """
+    from xlcomplaints.report.run import make_report
+
+    return make_report(inputs, _month(month), output, lang=lang, as_of=as_of, now=now, show_contacts=show_contacts,
+                       executor=executor, workers=workers, on_file=on_file, update=update, history=history)
+
+
+def _month(month: str | Month) -> Month:
+    from xlcomplaints.core.metrics import Month
+
+    return month if isinstance(month, Month) else Month.parse(month)

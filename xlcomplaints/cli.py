@@ -273,7 +273,6 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: st
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from xlcomplaints.core.metrics import Month
-    from xlcomplaints.report.consolidate import default_executor
     from xlcomplaints.report.run import NothingRead, make_report
     from xlcomplaints.report.state import StateError
 
@@ -285,7 +284,6 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: st
         err.print("无法识别 --month，请写成 2026-10" if zh else "Cannot read --month; write it like 2026-10")
         raise typer.Exit(2) from None
     as_of = _now(now, lang) if now else None
-    executor = default_executor(workers) if consolidate and workers else None
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=not consolidate)
     task = progress.add_task("读取工作簿" if zh else "Reading workbooks", total=None)
@@ -293,7 +291,7 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: st
         with progress:
             result = make_report(
                 inputs, m, output, lang=lang, as_of=as_of, show_contacts=show_contacts, consolidate=consolidate,
-                executor=executor, update=update, history=history or [],
+                workers=workers, update=update, history=history or [],
                 on_start=lambda n: progress.update(task, total=n), on_file=lambda _: progress.advance(task))
     except NothingRead as e:
         show_problems(e.issues, lang, "无法读取" if zh else "Nothing could be read")
@@ -305,9 +303,6 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: st
     except WorkbookError as e:  # the report itself cannot be written
         _fail(e, lang)
         return
-    finally:
-        if executor is not None:
-            executor.shutdown()
     rep, merged = result.report, result.consolidation
     errors = sum(p.level is Level.ERROR for p in rep.issues)
     line = (f"已写入 {output}：{m.label('zh')}，{len(merged.branches)} 个网点，{len(merged.cases)} 宗投诉"

@@ -242,11 +242,15 @@ def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
 
 
 def read_all(paths: Sequence[Path], month: Month, *, as_of: datetime, now: datetime, show_contacts: bool = False,
-             lang: str = "zh", executor: Executor | None = None,
+             lang: str = "zh", executor: Executor | None = None, workers: int | None = None,
              on_file: Callable[[FileSummary], None] | None = None) -> list[FileSummary]:
-    """Each file read once, in parallel; results in path order whatever order they finish in."""
+    """Each file read once, in parallel; results in path order whatever order they finish in.
+
+    Without an ``executor``, a process pool of ``workers`` (default: one per core) is started
+    and shut down again before this returns.
+    """
     own = executor is None
-    pool: Executor = executor or default_executor(min(len(paths), os.cpu_count() or 1) or 1)
+    pool: Executor = executor or default_executor(min(len(paths), workers or os.cpu_count() or 1) or 1)
     try:
         futures: dict[Future[FileSummary], Path] = {
             pool.submit(read_file, str(p), month, as_of, now, show_contacts, lang): p for p in paths}

@@ -74,7 +74,7 @@ class _Laps:
 
 def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, *, lang: str = "zh",
                 as_of: datetime | None = None, now: datetime | None = None, show_contacts: bool = False,
-                consolidate: bool = True, executor: Executor | None = None,
+                consolidate: bool = True, executor: Executor | None = None, workers: int | None = None,
                 on_file: Callable[[FileSummary], None] | None = None, on_start: Callable[[int], None] | None = None,
                 update: bool = False, history: Sequence[str | Path] = ()) -> RunResult:
     """Read, merge, compute and write; raises ``NothingRead`` (writing nothing) when no input is usable,
@@ -83,6 +83,8 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
     ``as_of`` defaults to the end of the month, or now if the month is not over;
     ``now`` (the real clock) only decides which entered times are "in the future".
     ``update`` (consolidations): keep the previous run's branches that are not in ``inputs``.
+    ``executor`` (consolidations): any ``concurrent.futures`` executor to read the files with;
+    without one, a process pool of ``workers`` (default: one per core) is used.
     """
     output = Path(output)
     now = now or datetime.now().replace(microsecond=0)
@@ -96,7 +98,8 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
         paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
         if on_start is not None:
             on_start(len(paths))
-        files = _read(paths, month, as_of, max(now, as_of), show_contacts, lang, consolidate, executor, on_file)
+        files = _read(paths, month, as_of, max(now, as_of), show_contacts, lang, consolidate, executor, workers,
+                      on_file)
         lap("read")
         merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
         lap("merge")
@@ -149,11 +152,11 @@ def _previous_run(output: Path, month: Month, show_contacts: bool) -> tuple[list
 
 
 def _read(paths: Sequence[Path], month: Month, as_of: datetime, now: datetime, show_contacts: bool, lang: str,
-          parallel: bool, executor: Executor | None,
+          parallel: bool, executor: Executor | None, workers: int | None,
           on_file: Callable[[FileSummary], None] | None) -> list[FileSummary]:
     if parallel:
         return read_all(paths, month, as_of=as_of, now=now, show_contacts=show_contacts, lang=lang,
-                        executor=executor, on_file=on_file)
+                        executor=executor, workers=workers, on_file=on_file)
     files = []
     for p in paths:  # one branch: no pool to start
         files.append(read_file(str(p), month, as_of, now, show_contacts, lang))
