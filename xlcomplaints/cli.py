@@ -287,12 +287,18 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: st
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=not consolidate)
     task = progress.add_task("读取工作簿" if zh else "Reading workbooks", total=None)
+
+    def read_one(_: object) -> None:
+        progress.advance(task)
+        if progress.tasks[0].finished:  # the rest (merge, compute, write) is the main process's alone
+            progress.update(task, description="生成报表" if zh else "Writing the report")
+
     try:
         with progress:
             result = make_report(
                 inputs, m, output, lang=lang, as_of=as_of, show_contacts=show_contacts, consolidate=consolidate,
                 workers=workers, update=update, history=history or [],
-                on_start=lambda n: progress.update(task, total=n), on_file=lambda _: progress.advance(task))
+                on_start=lambda n: progress.update(task, total=n), on_file=read_one)
     except NothingRead as e:
         show_problems(e.issues, lang, "无法读取" if zh else "Nothing could be read")
         err.print("没有可用的输入，未生成报表。" if zh else "No input could be used; no report written.")
