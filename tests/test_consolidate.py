@@ -508,18 +508,19 @@ def test_repeats_across_branches_use_the_later_branchs_window(tmp_path: Path) ->
     assert {f.branch: f.repeat_window_days for f in stored} == {"W": 45, "A1": 30}
 
 
-def test_state_without_repeat_windows_loads_with_the_default(run: RunResult, tmp_path: Path) -> None:
+def test_state_without_repeat_windows_or_labels_loads_with_the_defaults(run: RunResult, tmp_path: Path) -> None:
     doc = json.loads(gzip.decompress(state_path(run.output).read_bytes()))
     path = tmp_path / "g.state.json.gz"
     for b in doc["branches"]:
-        del b["repeat_window_days"]
+        del b["repeat_window_days"], b["label"]
     path.write_bytes(gzip.compress(json.dumps(doc).encode()))
     summaries, _, _ = load_state(path, OCT)
     assert summaries and {s.repeat_window_days for s in summaries} == {C.DEFAULT_REPEAT_WINDOW}
-    doc["branches"][0]["repeat_window_days"] = "30"
-    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
-    with pytest.raises(StateError, match="damaged"):
-        load_state(path, OCT)
+    assert [s.name for s in summaries] == [Path(s.path).name for s in summaries] == ["a1.xlsx", "b1.xlsx", "c1.xlsx"]
+    for damage in ({"repeat_window_days": "30"}, {"label": 7}):
+        path.write_bytes(gzip.compress(json.dumps({**doc, "branches": [{**doc["branches"][0], **damage}]}).encode()))
+        with pytest.raises(StateError, match="damaged"):
+            load_state(path, OCT)
 
 
 def test_a_consolidated_report_reads_back_as_last_month(run: RunResult) -> None:
@@ -564,3 +565,42 @@ def test_a_branch_resaved_by_libreoffice_reads_the_same(tmp_path: Path) -> None:
     assert len(ours.cases) == len(data.complaints) + 1
     assert theirs.cases == ours.cases and theirs.texts == ours.texts and theirs.texts
     assert (theirs.branch, theirs.branch_name) == (ours.branch, ours.branch_name) == ("LO", "LO店")
+
+
+@pytest.mark.parametrize(("paths", "labels"), [
+    (["in/a1.xlsx", "in/b1.xlsx"], ["a1.xlsx", "b1.xlsx"]),
+    (["in/north/2026-10.xlsx", "in/south/2026-10.xlsx", "in/x.xlsx"],
+     ["north/2026-10.xlsx", "south/2026-10.xlsx", "x.xlsx"]),
+    (["a/north/bj/10.xlsx", "b/north/bj/10.xlsx", "c/south/10.xlsx"],
+     ["a/north/bj/10.xlsx", "b/north/bj/10.xlsx", "south/10.xlsx"]),
+    (["10.xlsx", "sub/10.xlsx"], ["10.xlsx", "sub/10.xlsx"]),
+    (["/in/x/10.xlsx", "/in/x/10.xlsx", "/in/y/10.xlsx"], ["x/10.xlsx", "x/10.xlsx", "y/10.xlsx"]),
+    (["/a/10.xlsx", "a/10.xlsx"], ["/a/10.xlsx", "a/10.xlsx"]),
+])
+def test_file_labels_tell_files_of_the_same_name_apart(paths: list[str], labels: list[str]) -> None:
+    found = C.file_labels([Path(p) for p in paths])
+    assert [found[Path(p)] for p in paths] == labels
+
+
+def test_branches_sending_files_of_the_same_name_are_told_apart(tmp_path: Path) -> None:
+    """Head office keeps a folder per branch, each holding that month's ``2026-10.xlsx``: every issue,
+    duplicate and set-aside file is named with the folder that tells it apart, in --update runs too."""
+    write(tmp_path / "in" / "north" / "2026-10.xlsx", _with_words("N1"))
+    south = write(tmp_path / "in" / "south" / "2026-10.xlsx", branch("S1", rename={0: "N1-001"}))
+    (tmp_path / "in" / "east").mkdir()
+    invalid_rows(tmp_path / "in" / "east" / "2026-10.xlsx")
+    out = tmp_path / "g.xlsx"
+    first = make_report([tmp_path / "in"], OCT, out, now=NOW)
+    assert {f.name for f in first.consolidation.files} == {
+        "north/2026-10.xlsx", "south/2026-10.xlsx", "east/2026-10.xlsx"}
+    dup = next(p for p in first.report.issues if p.code == "report.duplicate_no")
+    assert dup.file == "south/2026-10.xlsx" and dup.params["other"] == "north/2026-10.xlsx"
+    assert file_issues(first)["east/2026-10.xlsx"][0] == "report.no_usable_rows"
+    grid = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("问题清单").to_python()
+    assert {row[0] for row in grid[1:]} == set(file_issues(first)) >= {"south/2026-10.xlsx", "east/2026-10.xlsx"}
+    assert all(row[0].endswith("/2026-10.xlsx") for row in grid[1:])
+    again = make_report([south], OCT, out, now=NOW, update=True)  # north is carried from the state file
+    assert again.consolidation.carried == ["N1"]
+    assert again.consolidation.branches["N1"].name == "north/2026-10.xlsx"
+    dup = next(p for p in again.report.issues if p.code == "report.duplicate_no")
+    assert dup.file == "south/2026-10.xlsx" and dup.params["other"] == "north/2026-10.xlsx"

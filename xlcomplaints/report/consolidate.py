@@ -23,7 +23,7 @@ import gc
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -93,10 +93,12 @@ class FileSummary:
     texts: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
     #: The branch's repeat-complaint window (its Settings): what its complaints are judged by across branches too.
     repeat_window_days: int = DEFAULT_REPEAT_WINDOW
+    #: How the report names the file (see ``file_labels``); its name if not given.
+    label: str = ""
 
     @property
     def name(self) -> str:
-        return Path(self.path).name
+        return self.label or Path(self.path).name
 
     @property
     def usable(self) -> bool:
@@ -167,28 +169,28 @@ def _problem(code: str, name: str, level: Level = Level.ERROR, **params: object)
 
 
 def read_file(path: str, month: Month, as_of: datetime, now: datetime, show_contacts: bool = False,
-              lang: str = "zh") -> FileSummary:
+              lang: str = "zh", label: str | None = None) -> FileSummary:
     """Read, validate and evaluate one branch workbook; never raises (the batch must go on).
 
     ``as_of`` decides stage statuses; ``now`` (the real clock) decides what is "in the future";
     stage durations are measured for ``month`` and the one before, the two the report shows.
+    ``label`` names the file in problems (default: its name).
     """
     with collector_paused():
-        return _read_file(path, month, as_of, now, show_contacts, lang)
+        return _read_file(path, month, as_of, now, show_contacts, lang, label or Path(path).name)
 
 
 def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_contacts: bool,
-               lang: str) -> FileSummary:
+               lang: str, name: str) -> FileSummary:
     started = time.perf_counter()
     p = Path(path)
-    name = p.name
     try:
         mtime = p.stat().st_mtime
     except OSError:
         mtime = 0.0
 
     def failed(problem: Problem) -> FileSummary:
-        return FileSummary(path, mtime, error=problem, seconds=time.perf_counter() - started)
+        return FileSummary(path, mtime, error=problem, seconds=time.perf_counter() - started, label=name)
 
     try:
         port = FileWorkbook(p)
@@ -215,7 +217,7 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
         return replace(failed(_problem("report.no_usable_rows", name, rows=len(cases))), problems=tuple(found))
     return FileSummary(path, mtime, branch, data.settings.branch_name, tuple(cases), tuple(found),
                        seconds=time.perf_counter() - started, texts=texts,
-                       repeat_window_days=data.settings.repeat_window_days)
+                       repeat_window_days=data.settings.repeat_window_days, label=name)
 
 
 def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
@@ -235,6 +237,25 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
     return sorted(out)
 
 
+def file_labels(paths: Sequence[Path]) -> dict[Path, str]:
+    """How the report names each file: its name, or, where several files share it (each branch's
+    folder holding a ``2026-10.xlsx``), as many of its folders as tell it apart (``north/2026-10.xlsx``)."""
+    labels: dict[Path, str] = {}
+    pending, depth = list(dict.fromkeys(paths)), 1
+    while pending:
+        groups: dict[str, list[Path]] = {}
+        for p in pending:
+            groups.setdefault(Path(*p.parts[-depth:]).as_posix(), []).append(p)
+        pending = []
+        for label, group in groups.items():
+            if len(group) == 1 or all(len(p.parts) <= depth for p in group):
+                labels.update(dict.fromkeys(group, label))
+            else:
+                pending += group
+        depth += 1
+    return labels
+
+
 def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
     """A process per core. Workers run with the cycle collector on, whatever the parent's
     state when they were forked (the parent pauses it while gathering cases)."""
@@ -243,25 +264,27 @@ def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
 
 def read_all(paths: Sequence[Path], month: Month, *, as_of: datetime, now: datetime, show_contacts: bool = False,
              lang: str = "zh", executor: Executor | None = None, workers: int | None = None,
-             on_file: Callable[[FileSummary], None] | None = None) -> list[FileSummary]:
+             on_file: Callable[[FileSummary], None] | None = None,
+             labels: Mapping[Path, str] | None = None) -> list[FileSummary]:
     """Each file read once, in parallel; results in path order whatever order they finish in.
 
     Without an ``executor``, a process pool of ``workers`` (default: one per core) is started
-    and shut down again before this returns.
+    and shut down again before this returns. ``labels`` name the files (default: ``file_labels``).
     """
     own = executor is None
     pool: Executor = executor or default_executor(min(len(paths), workers or os.cpu_count() or 1) or 1)
+    labels = labels or file_labels(paths)
     try:
         futures: dict[Future[FileSummary], Path] = {
-            pool.submit(read_file, str(p), month, as_of, now, show_contacts, lang): p for p in paths}
+            pool.submit(read_file, str(p), month, as_of, now, show_contacts, lang, labels[p]): p for p in paths}
         done: dict[Path, FileSummary] = {}
         for fut in as_completed(futures):
             p = futures[fut]
             try:
                 summary = fut.result()
             except Exception as e:  # the executor itself failed (a worker died, a remote node was lost)
-                summary = FileSummary(str(p), 0.0, error=_problem("report.failed", p.name,
-                                                                   detail=f"{type(e).__name__}: {e}"))
+                summary = FileSummary(str(p), 0.0, error=_problem("report.failed", labels[p],
+                                                                   detail=f"{type(e).__name__}: {e}"), label=labels[p])
             done[p] = summary
             if on_file is not None:
                 on_file(summary)

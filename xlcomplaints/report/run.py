@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -23,6 +23,7 @@ from xlcomplaints.report.consolidate import (
     FileSummary,
     collector_paused,
     expand_inputs,
+    file_labels,
     mask_phone,
     mask_text,
     merge,
@@ -98,8 +99,10 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
         paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
         if on_start is not None:
             on_start(len(paths))
+        # files of the same name are told apart by their folders, the previous run's ones too
+        labels = file_labels([*paths, *(Path(f.path) for f in previous)])
         files = _read(paths, month, as_of, max(now, as_of), show_contacts, lang, consolidate, executor, workers,
-                      on_file)
+                      on_file, labels)
         lap("read")
         merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
         lap("merge")
@@ -153,13 +156,13 @@ def _previous_run(output: Path, month: Month, show_contacts: bool) -> tuple[list
 
 def _read(paths: Sequence[Path], month: Month, as_of: datetime, now: datetime, show_contacts: bool, lang: str,
           parallel: bool, executor: Executor | None, workers: int | None,
-          on_file: Callable[[FileSummary], None] | None) -> list[FileSummary]:
+          on_file: Callable[[FileSummary], None] | None, labels: Mapping[Path, str]) -> list[FileSummary]:
     if parallel:
         return read_all(paths, month, as_of=as_of, now=now, show_contacts=show_contacts, lang=lang,
-                        executor=executor, workers=workers, on_file=on_file)
+                        executor=executor, workers=workers, on_file=on_file, labels=labels)
     files = []
     for p in paths:  # one branch: no pool to start
-        files.append(read_file(str(p), month, as_of, now, show_contacts, lang))
+        files.append(read_file(str(p), month, as_of, now, show_contacts, lang, labels[p]))
         if on_file is not None:
             on_file(files[-1])
     return files

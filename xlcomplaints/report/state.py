@@ -87,7 +87,7 @@ def _branch(f: FileSummary) -> dict[str, Any]:
     return {"branch": f.branch, "branch_name": f.branch_name, "path": f.path, "mtime": f.mtime,
             "problems": [p.model_dump(mode="json") for p in f.problems],
             "cases": f.cases,  # each Case a JSON list, as it is
-            "texts": f.texts, "repeat_window_days": f.repeat_window_days}
+            "texts": f.texts, "repeat_window_days": f.repeat_window_days, "label": f.name}
 
 
 def texts_in(found: Any) -> dict[str, tuple[str | None, ...]]:
@@ -103,6 +103,13 @@ def _window_in(found: Any) -> int:
     """A stored branch's repeat window (states written before it was kept have the default)."""
     if type(found) is not int or found < 0:
         raise TypeError("repeat_window_days: not a whole number of days")
+    return found
+
+
+def _label_in(found: Any) -> str:
+    """A stored branch's file label (states written before it was kept: its file's name)."""
+    if not isinstance(found, str):
+        raise TypeError("label: not text")
     return found
 
 
@@ -211,7 +218,8 @@ def load_state(path: Path, month: Month) -> tuple[list[FileSummary], datetime, b
     try:
         out = [FileSummary(b["path"], b["mtime"], b["branch"], b["branch_name"], cases_in(b["cases"]),
                            tuple(Problem.model_validate(p) for p in b["problems"]), texts=texts_in(b.get("texts", {})),
-                           repeat_window_days=_window_in(b.get("repeat_window_days", DEFAULT_REPEAT_WINDOW)))
+                           repeat_window_days=_window_in(b.get("repeat_window_days", DEFAULT_REPEAT_WINDOW)),
+                           label=_label_in(b.get("label", "")))
                for b in doc["branches"]]
         return out, datetime.fromisoformat(doc["as_of"]), bool(doc["contacts_shown"])
     except (KeyError, TypeError, ValueError, IndexError) as e:  # edited by hand, or cut short
