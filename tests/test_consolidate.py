@@ -295,12 +295,34 @@ def test_mask_phone(phone: str | None, masked: str | None) -> None:
     assert C.mask_phone(phone) == masked
 
 
-def test_expand_inputs_skips_lock_files_and_backups(tmp_path: Path) -> None:
-    for name in ("a.xlsx", "b.XLSM", "~$a.xlsx", ".~lock.a.xlsx#", "a.bak.xlsx", "c.csv"):
+def test_expand_inputs_skips_lock_files_and_backups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workbooks, and spreadsheets of other formats (to be reported); each file once, however written."""
+    for name in ("a.xlsx", "b.XLSM", "~$a.xlsx", ".~lock.a.xlsx#", "a.bak.xlsx", "c.csv", "e.xls", "f.ods",
+                 "notes.txt"):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "d.xlsx").write_bytes(b"x")
-    assert [p.name for p in C.expand_inputs([tmp_path])] == ["a.xlsx", "b.XLSM", "d.xlsx"]
+    assert [p.name for p in C.expand_inputs([tmp_path])] == ["a.xlsx", "b.XLSM", "e.xls", "f.ods", "d.xlsx"]
+    monkeypatch.chdir(tmp_path)
+    assert C.expand_inputs(["a.xlsx", tmp_path / "a.xlsx", "sub/../a.xlsx"]) == [Path("a.xlsx")]
+
+
+def test_spreadsheets_of_other_formats_in_a_folder_are_reported_not_skipped(tmp_path: Path) -> None:
+    """A branch that sent .xls, .ods or .et is told to save it as .xlsx, by the file's label."""
+    write(tmp_path / "in" / "a1.xlsx", branch("A1"))
+    (tmp_path / "in" / "bj").mkdir()
+    (tmp_path / "in" / "bj" / "a1.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    (tmp_path / "in" / "gz.et").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    with zipfile.ZipFile(tmp_path / "in" / "sh.ods", "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+    result = make_report([tmp_path / "in"], OCT, tmp_path / "g.xlsx", now=NOW)
+    issues = file_issues(result)
+    assert {f: issues[f] for f in issues if f != "a1.xlsx"} == {
+        "a1.xls": ["file.old_xls"], "gz.et": ["file.other_format"], "sh.ods": ["file.other_format"]}
+    message = {p.file: p.message("en") for p in result.report.issues}
+    assert message["a1.xls"].startswith("a1.xls is an old .xls file")
+    assert "sh.ods is a OpenDocument .ods file" in message["sh.ods"] and "WPS" in message["gz.et"]
+    assert list(result.consolidation.branches) == ["A1"]
 
 
 def test_damaged_state_is_refused_not_trusted(tmp_path: Path) -> None:

@@ -123,6 +123,33 @@ def test_unreadable_files_say_why(tmp_path: Path, content: bytes, code: str) -> 
     assert "x.xlsx" in e.value.message("zh") and "x.xlsx" in e.value.message("en")
 
 
+@pytest.mark.parametrize(("name", "content", "code"), [
+    ("x.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "file.old_xls"),
+    ("x.et", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "file.other_format"),
+    ("x.ods", b"PK\x03\x04", "file.corrupt"),  # a damaged zip is damaged, whatever its name
+    ("x.csv", "受理时间,投诉渠道\n".encode(), "file.other_format"),
+    ("x.txt", b"hello", "file.not_workbook"),
+])
+def test_other_formats_are_told_to_save_as_xlsx(tmp_path: Path, name: str, content: bytes, code: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(WorkbookError) as e:
+        read_branch(FileWorkbook(path))
+    assert e.value.code == code
+    if code == "file.other_format":
+        assert ".xlsx" in e.value.message("zh") and "save it as an Excel workbook" in e.value.message("en")
+
+
+def test_an_xlsb_or_ods_package_is_another_format(tmp_path: Path) -> None:
+    import zipfile
+    for name, part in (("x.xlsb", "xl/workbook.bin"), ("x.ods", "content.xml")):
+        with zipfile.ZipFile(tmp_path / name, "w") as z:
+            z.writestr(part, "x")
+        with pytest.raises(WorkbookError) as e:
+            read_branch(FileWorkbook(tmp_path / name))
+        assert e.value.code == "file.other_format" and name in e.value.message("en")
+
+
 def _damage(path: Path, part: str) -> None:
     """Flip bytes inside one part's compressed data, as a bad disk or a cut download would."""
     import zipfile

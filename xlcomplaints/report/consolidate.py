@@ -73,6 +73,8 @@ MESSAGES = {
 register_messages(MESSAGES)
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+#: Spreadsheets of other formats found in a folder: picked up too, to be reported (save as .xlsx).
+OTHER_SPREADSHEETS = (".xls", ".xlsb", ".ods", ".et")
 #: The Settings' default repeat-complaint window, for summaries that do not say theirs.
 DEFAULT_REPEAT_WINDOW: int = Settings.model_fields["repeat_window_days"].default
 
@@ -203,7 +205,7 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
                            timed=(month.shift(-1).start, month.end), contact=None if show_contacts else mask_phone)
         texts = _typical_texts(data.complaints, cases, month, mask=not show_contacts)
     except WorkbookError as e:
-        return failed(Problem(level=Level.ERROR, code=e.code, file=name, params={"path": name, **e.params}))
+        return failed(Problem(level=Level.ERROR, code=e.code, file=name, params={**e.params, "path": name}))
     except OSError as e:
         return failed(_problem("report.unreadable", name, detail=e.strerror or type(e).__name__))
     except Exception as e:  # a bug or a file shape nobody foresaw: report it, keep going
@@ -221,20 +223,21 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
 
 
 def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files as given, and every workbook under the directories given (lock files and our
-    own ``.bak`` backups skipped); sorted, each once."""
-    out: dict[Path, None] = {}
+    """Files as given, and every spreadsheet under the directories given (lock files and our
+    own ``.bak`` backups skipped; other formats than .xlsx/.xlsm kept, to be reported);
+    sorted, each file once however its path was written."""
+    out: dict[Path, Path] = {}
     for item in inputs:
         p = Path(item)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
                 n = f.name
-                if (f.is_file() and f.suffix.lower() in WORKBOOK_SUFFIXES and not n.startswith(("~$", ".")) and
-                        not f.stem.lower().endswith(".bak")):
-                    out[f] = None
+                if (f.is_file() and f.suffix.lower() in WORKBOOK_SUFFIXES + OTHER_SPREADSHEETS
+                        and not n.startswith(("~$", ".")) and not f.stem.lower().endswith(".bak")):
+                    out.setdefault(f.resolve(), f)
         else:
-            out[p] = None
-    return sorted(out)
+            out.setdefault(p.resolve(), p)
+    return sorted(out.values())
 
 
 def file_labels(paths: Sequence[Path]) -> dict[Path, str]:

@@ -24,6 +24,9 @@ class WorkbookError(Exception):
 MESSAGES: dict[str, tuple[str, str]] = {
     "file.missing": ("找不到文件：{path}", "File not found: {path}"),
     "file.not_workbook": ("{path} 不是 Excel 工作簿（.xlsx/.xlsm）。", "{path} is not an Excel workbook (.xlsx/.xlsm)."),
+    "file.other_format": ("{path} 是 {format} 格式，不是 .xlsx/.xlsm 工作簿；请用原程序另存为 Excel 工作簿（.xlsx）后再试。",
+                          "{path} is a {format} file, not an .xlsx/.xlsm workbook; save it as an Excel workbook "
+                          "(.xlsx) in the program that made it and try again."),
     "file.old_xls": ("{path} 是旧版 .xls 格式，请在 Excel 中另存为 .xlsx 后再试。",
                      "{path} is an old .xls file; save it as .xlsx in Excel and try again."),
     "file.encrypted": ("{path} 设置了打开密码，请在 Excel 中取消密码后再试。",

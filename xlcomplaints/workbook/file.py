@@ -29,15 +29,23 @@ from xlcomplaints.workbook.safety import (
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+#: Spreadsheets that are not .xlsx/.xlsm, by suffix: what to tell the one who sent one.
+OTHER_FORMATS = {".xlsb": "Excel 二进制 .xlsb (Excel binary)", ".ods": "OpenDocument .ods",
+                 ".et": "WPS 表格 .et (WPS Spreadsheets)", ".numbers": "Numbers", ".csv": "CSV"}
 
 
 def sniff(path: Path, data: bytes) -> None:
     """Raise a WorkbookError that says why ``data`` is not a workbook we can open."""
     label = path.name
+    other = OTHER_FORMATS.get(path.suffix.lower())
     if data.startswith(OLE_MAGIC):
-        raise WorkbookError("file.encrypted" if ENCRYPTED_STREAM in data else "file.old_xls", path=label)
+        if ENCRYPTED_STREAM in data:
+            raise WorkbookError("file.encrypted", path=label)
+        raise WorkbookError("file.other_format", path=label, format=other) if other else \
+            WorkbookError("file.old_xls", path=label)
     if not data.startswith(b"PK"):
-        raise WorkbookError("file.not_workbook", path=label)
+        raise WorkbookError("file.other_format", path=label, format=other) if other else \
+            WorkbookError("file.not_workbook", path=label)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
@@ -46,7 +54,8 @@ def sniff(path: Path, data: bytes) -> None:
     # No CRC pass over every part here: the parts we read are checked as they are inflated
     # (a damaged one is reported as corrupt then), and parts we never read are copied as they are.
     if "xl/workbook.xml" not in names:
-        raise WorkbookError("file.not_workbook", path=label)
+        raise WorkbookError("file.other_format", path=label, format=other) if other else \
+            WorkbookError("file.not_workbook", path=label)
 
 
 #: A sheet this large (rows × columns) is a register of tens of thousands of rows.
