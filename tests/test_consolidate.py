@@ -29,6 +29,7 @@ from xlcomplaints.cli import app
 from xlcomplaints.core.metrics import NOT_APPLICABLE, Case, stamp
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.policy import STAGES
+from xlcomplaints.core.problems import Level
 from xlcomplaints.report import consolidate as C
 from xlcomplaints.report import state as state_module
 from xlcomplaints.report.history import read_report
@@ -323,6 +324,25 @@ def test_spreadsheets_of_other_formats_in_a_folder_are_reported_not_skipped(tmp_
     assert message["a1.xls"].startswith("a1.xls is an old .xls file")
     assert "sh.ods is a OpenDocument .ods file" in message["sh.ods"] and "WPS" in message["gz.et"]
     assert list(result.consolidation.branches) == ["A1"]
+
+
+def test_a_file_with_nothing_received_in_the_month_is_pointed_out(tmp_path: Path) -> None:
+    """Last month's file sent again, or a blank template: a warning says so (the branch still counts)."""
+    write(tmp_path / "in" / "a1.xlsx", branch("A1"))
+    new_workbook(tmp_path / "in" / "blank.xlsx", branch_code="Z9", branch_name="新店")
+    latest = max(c.received_at for c in branch("A1").complaints if c.received_at is not None)
+    dec = OCT.shift(2)
+    result = make_report([tmp_path / "in"], dec, tmp_path / "g.xlsx", now=datetime(2027, 1, 5))
+    stale = {p.file: p for p in result.report.issues if p.code in ("report.none_in_month", "report.empty_register")}
+    assert {f: p.code for f, p in stale.items()} == {"a1.xlsx": "report.none_in_month",
+                                                     "blank.xlsx": "report.empty_register"}
+    assert all(p.level is Level.WARNING for p in stale.values())
+    assert stale["a1.xlsx"].message("zh") == (f"a1.xlsx（网点 A1）没有 2026-12 受理的投诉，最近一宗受理于 {latest:%Y-%m-%d}。"
+                                              "如这不是本月在用的登记表，请网点重新发送。")
+    assert "Z9" in stale["blank.xlsx"].message("en")
+    assert list(result.consolidation.branches) == ["A1", "Z9"]
+    october = make_report([tmp_path / "in" / "a1.xlsx"], OCT, tmp_path / "o.xlsx", now=NOW)
+    assert not [p for p in october.report.issues if p.code == "report.none_in_month"]
 
 
 def test_damaged_state_is_refused_not_trusted(tmp_path: Path) -> None:

@@ -56,6 +56,13 @@ MESSAGES = {
     "report.unreadable": ("{path} 无法读取（{detail}）。", "{path} cannot be read ({detail})."),
     "report.failed": ("{path} 处理时出错，未计入（{detail}）。请把文件发给维护人员。",
                       "{path} could not be processed and is left out ({detail}). Please report it with the file."),
+    "report.none_in_month": ("{path}（网点 {branch}）没有 {month} 受理的投诉，最近一宗受理于 {latest}。"
+                             "如这不是本月在用的登记表，请网点重新发送。",
+                             "{path} (branch {branch}) has no complaint received in {month}; the latest was received "
+                             "on {latest}. If this is not the register in use, ask the branch to send it again."),
+    "report.empty_register": ("{path}（网点 {branch}）的登记表中没有任何投诉。如这不是在用的登记表，请网点重新发送。",
+                              "{path} (branch {branch}) has no complaint in its register. If this is not the register "
+                              "in use, ask the branch to send it again."),
     "report.open_in_excel": ("{path} 正在被编辑（发现锁定文件 {lock}），统计采用其最后一次保存的内容。",
                              "{path} is open for editing (lock file {lock}); its last saved content is used."),
     "report.no_usable_rows": ("{path} 有 {rows} 行登记，但没有一行能读出受理时间，整个文件未计入。",
@@ -217,9 +224,23 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
     found += [q.model_copy(update={"file": name}) for q in problems]
     if cases and all(c.received_at is None for c in cases):  # left out, with every cell to fix
         return replace(failed(_problem("report.no_usable_rows", name, rows=len(cases))), problems=tuple(found))
+    found += _stale(cases, month, name, branch)
     return FileSummary(path, mtime, branch, data.settings.branch_name, tuple(cases), tuple(found),
                        seconds=time.perf_counter() - started, texts=texts,
                        repeat_window_days=data.settings.repeat_window_days, label=name)
+
+
+def _stale(cases: Sequence[Case], month: Month, name: str, branch: str) -> list[Problem]:
+    """A warning when nothing in the file was received in the month: last month's file sent again,
+    say, or a blank template; a branch with a quiet month just confirms it."""
+    start, end = month_start(month), month_end(month)
+    received = [c.received_at for c in cases if c.received_at is not None]
+    if any(start <= r < end for r in received):
+        return []
+    if not received:
+        return [_problem("report.empty_register", name, Level.WARNING, branch=branch)]
+    return [_problem("report.none_in_month", name, Level.WARNING, branch=branch, month=str(month),
+                     latest=f"{time_of(max(received)):%Y-%m-%d}")]
 
 
 def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
