@@ -220,6 +220,22 @@ def test_resent_branch_file_replaces_the_old_one(batch: Path, tmp_path: Path) ->
     assert result.report.value("received") == 6  # not 6 + 5
 
 
+def test_a_register_per_month_the_months_one_is_used_whenever_saved(tmp_path: Path) -> None:
+    """An office keeping a register per month sends September's (touched up later) and October's:
+    October's is used for October, even though September's was saved last."""
+    sep = write(tmp_path / "in" / "2026-09.xlsx", branch("A1", drop=(0, 2, 3, 5, 6, 8)), mtime=1_800_000_000)
+    oct_ = write(tmp_path / "in" / "2026-10.xlsx", branch("A1"), mtime=1_700_000_000)
+    result = make_report([tmp_path / "in"], OCT, tmp_path / "g.xlsx", now=NOW)
+    assert result.consolidation.branches["A1"].name == oct_.name
+    assert [(p.code, p.file) for p in result.report.issues if p.code.startswith("report.")] == [
+        ("report.superseded_month", sep.name)]
+    assert "2026-09.xlsx has no complaint received in 2026-10, so 2026-10.xlsx is used" in \
+        result.report.issues[0].message("en")
+    assert result.report.value("received") == 6
+    sep_report = make_report([tmp_path / "in"], OCT.shift(-1), tmp_path / "s.xlsx", now=NOW)
+    assert sep_report.consolidation.branches["A1"].name == sep.name  # both hold September: the last saved
+
+
 def test_update_replaces_one_branch_and_keeps_the_others(tmp_path: Path) -> None:
     a = write(tmp_path / "in" / "a1.xlsx", branch("A1"))
     b = write(tmp_path / "in" / "b1.xlsx", branch("B1"))

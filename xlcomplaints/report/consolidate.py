@@ -7,7 +7,8 @@ file could not be used — so one bad file never stops the batch.
 
 Merging rules (each leaves a row on the Issues sheet):
 - two files with the same branch code are two versions of one branch: the one saved
-  last is used, the other is set aside (a re-sent file replaces the old one);
+  last is used, the other is set aside (a re-sent file replaces the old one) — unless only
+  one holds complaints received in the month (an office keeping a register per month);
 - a complaint number found in two branches' files is counted once, keeping the record
   that got further (more stages done; on a tie, the branch that sorts first);
 - with ``previous`` state (``--update``), branches not in this run keep the data of the
@@ -72,6 +73,10 @@ MESSAGES = {
                           "{path} and {other} are both branch {branch}; the one saved last, {other}, is used and this "
                           "file is left out. If they are different branches, correct one's branch code in Settings "
                           "and run again."),
+    "report.superseded_month": ("{path} 与 {other} 都是网点 {branch} 的工作簿，{path} 中没有 {month} 受理的投诉，"
+                                "采用 {other}，本文件未计入。",
+                                "{path} and {other} are both branch {branch}; {path} has no complaint received in "
+                                "{month}, so {other} is used and this file is left out."),
     "report.duplicate_no": ("投诉编号 {no} 同时出现在 {path}（网点 {branch}）和 {other}（网点 {other_branch}），"
                             "只计一次，采用 {kept} 的记录。",
                             "Complaint number {no} is in both {path} (branch {branch}) and {other} (branch "
@@ -348,12 +353,20 @@ def merge(files: Sequence[FileSummary], month: Month, as_of: datetime, *,
         elif f.branch is not None:
             by_branch.setdefault(f.branch, []).append(f)
     set_aside: dict[str, Problem] = {}
+    start, end = month_start(month), month_end(month)
+
+    def in_month(f: FileSummary) -> bool:
+        return any(c.received_at is not None and start <= c.received_at < end for c in f.cases)
+
     for code, group in by_branch.items():
-        group.sort(key=lambda f: (f.mtime, f.path))
+        group.sort(key=lambda f: (in_month(f), f.mtime, f.path))
         kept = group[-1]
         out.branches[code] = kept
         for f in group[:-1]:
-            set_aside[f.path] = _problem("report.superseded", f.name, other=kept.name, branch=code)
+            set_aside[f.path] = (
+                _problem("report.superseded_month", f.name, other=kept.name, branch=code, month=str(month))
+                if in_month(kept) and not in_month(f) else
+                _problem("report.superseded", f.name, other=kept.name, branch=code))
     for f in previous:
         if f.branch is not None and f.branch not in out.branches:
             out.branches[f.branch] = f
