@@ -15,7 +15,7 @@ from xlcomplaints.core import rows as rows_module
 from xlcomplaints.core.cells import CellError
 from xlcomplaints.core.models import Complaint
 from xlcomplaints.core.problems import Level
-from xlcomplaints.flows import check
+from xlcomplaints.flows import check, refresh_flow
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import ColType, Column
 from xlcomplaints.workbook import file as file_module
@@ -77,6 +77,28 @@ def test_header_tolerance_extra_columns_and_trailing_blanks(branch, tmp_path: Pa
     assert [c.customer for c in read.data.complaints] == ["王五"]
     assert read.data.complaints[0].received_at == datetime(2026, 11, 3, 10)
     assert read.problems == []
+
+
+def test_a_totals_line_under_a_register_is_one_warning_not_a_record(branch) -> None:
+    """Offices add 合计 / Total lines under their tables: one located warning each, not a record with
+    every cell flagged, and refresh writes nothing on them. A number that merely starts like one is data."""
+    complaint = {"received_at": "2026-10-08 10:00", "channel": "电话", "customer": "王五", "category": "其他",
+                 "severity": "一般", "validity": "有效", "content": "x"}
+    path = branch(register=[{**complaint, "no": "SUM01-2610001"}, {**complaint, "no": "合计"}, {},
+                            {"no": "合计：2 宗", "received_at": "共 2 宗"}],
+                  tracking=[{"no": "SUM01-2610001", "at": "2026-10-08 11:00", "step": "分派"},
+                            {"no": " Total: ", "at": "1"}])
+    read = read_branch(FileWorkbook(path))
+    assert [c.no for c in read.data.complaints] == ["SUM01-2610001"] and len(read.data.tracking) == 1
+    assert [(p.sheet, p.cell, p.code, p.level, p.value) for p in read.problems] == [
+        ("投诉登记", "A3", "row.totals", Level.WARNING, "合计"),
+        ("投诉登记", "A5", "row.totals", Level.WARNING, "合计：2 宗"),
+        ("处理跟踪", "A3", "row.totals", Level.WARNING, " Total: ")]
+    assert read.problems[1].message("zh").startswith("第 5 行看起来是合计行")
+    refresh_flow(FileWorkbook(path), now=datetime(2026, 10, 9, 9))
+    ws = openpyxl.load_workbook(path)["投诉登记"]
+    status = B.REGISTER.index("status") + 1
+    assert ws.cell(2, status).value and [ws.cell(r, status).value for r in (3, 4, 5)] == [None, None, None]
 
 
 def test_bad_cells_are_located_never_guessed(branch) -> None:

@@ -36,6 +36,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "number.too_small": ("数值 {value} 小于允许的最小值 {min}。", "{value} is below the minimum {min}."),
     "number.too_large": ("数值 {value} 大于允许的最大值 {max}。", "{value} is above the maximum {max}."),
     "setting.unknown": ("无法识别的设置项“{value}”，已忽略。", "Unknown setting '{value}' ignored."),
+    "row.totals": ("第 {line} 行看起来是合计行，不是一条记录，未计入。合计见“汇总”表；自己的合计请放在另一张工作表。",
+                   "Row {line} looks like a totals line, not a record; it is left out. Totals are on the Summary "
+                   "sheet; keep your own on another sheet."),
 }
 register_messages(MESSAGES)
 
@@ -231,6 +234,8 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
     last = 0
     cols = [(c, layout.columns[c.key] - 1) for c in layout.spec.input_columns if c.key in layout.columns]
     names = [c.key for c, _ in cols]
+    # Where a totals line says so: the sheet's first column, whatever is there (a problem's cell).
+    first_key = next((k for k, c in layout.columns.items() if c == 1), names[0] if names else None)
     # Fields the sheet lacks keep their defaults; every record shares one fields set.
     fields = tuple(model.model_fields)
     defaults = {name: f.default for name, f in model.model_fields.items()}
@@ -242,6 +247,11 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
         columns = [_column(grid[i] if i < len(grid) else (None,) * len(block), col, date1904)
                    for col, i in cols]
         filled = [any(t) for t in zip(*(c.filled for c in columns), strict=True)] if columns else []
+        for i in _totals_rows(grid[0] if grid else ()):
+            if filled[i]:  # one warning for the line, none for its cells; no record
+                filled[i] = False
+                problems.append((numbers[i], -1, layout.problem(Level.WARNING, "row.totals", numbers[i], first_key,
+                                                                _raw(grid[0][i]), line=numbers[i])))
         for pos, ((col, _), column) in enumerate(zip(cols, columns, strict=True)):
             for i, code, raw, params in column.problems(col.required):
                 if filled[i]:
@@ -255,6 +265,23 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
         last = next((n for n, f in zip(reversed(numbers), reversed(filled), strict=True) if f), last)
     problems.sort(key=lambda t: (t[0], t[1]))
     return records, [p for _, _, p in problems], last
+
+
+#: What the first cell of a totals line says (compared without spaces, case or a trailing colon);
+#: the Chinese words also when more follows (``合计：61 宗``).
+TOTAL_WORDS = frozenset({"合计", "总计", "小计", "共计", "总数", "total", "totals", "subtotal", "grandtotal", "sum"})
+_TOTAL_PREFIXES = ("合计", "总计", "小计", "共计")
+
+
+def _totals_rows(first: Sequence[object]) -> list[int]:
+    """Indexes of the rows whose first cell marks a totals line, as offices add under a register."""
+    words = set()
+    for v in set(first):
+        if isinstance(v, str) and len(v) <= 30:
+            t = "".join(v.split()).rstrip(":：").lower()
+            if t in TOTAL_WORDS or t.startswith(_TOTAL_PREFIXES):
+                words.add(v)
+    return [i for i, v in enumerate(first) if v in words] if words else []
 
 
 #: Rows read and parsed together: large enough for bulk work, small enough to stay flat.
