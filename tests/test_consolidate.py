@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 import python_calamine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import xlcomplaints as xc
@@ -662,3 +664,35 @@ def test_branches_sending_files_of_the_same_name_are_told_apart(tmp_path: Path) 
     assert again.consolidation.branches["N1"].name == "north/2026-10.xlsx"
     dup = next(p for p in again.report.issues if p.code == "report.duplicate_no")
     assert dup.file == "south/2026-10.xlsx" and dup.params["other"] == "north/2026-10.xlsx"
+
+
+@pytest.fixture(scope="module")
+def good_file(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return write(tmp_path_factory.mktemp("good") / "a1.xlsx", _with_words("A1")).read_bytes()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(damage=st.sampled_from(["cut", "flip", "blank"]), where=st.floats(0, 1), size=st.integers(1, 4000),
+       bits=st.lists(st.integers(0, 7), min_size=1, max_size=20))
+def test_a_damaged_workbook_is_one_located_reason_never_a_crash(good_file: bytes, tmp_path: Path, damage: str,
+                                                                where: float, size: int, bits: list[int]) -> None:
+    """Files cut short by a mail server or a bad disk: the worker names what is wrong (damaged, not a
+    workbook, ...) or reads what is intact, and never fails with an error nobody foresaw."""
+    data = bytearray(good_file)
+    at = min(int(where * len(data)), len(data) - 1)
+    if damage == "cut":
+        data = data[:at]
+    elif damage == "flip":
+        for i, bit in enumerate(bits):
+            data[(at + i * 997) % len(data)] ^= 1 << bit
+    else:
+        data[at:at + size] = bytes(len(data[at:at + size]))
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(bytes(data))
+    summary = C.read_file(str(path), OCT, datetime(2026, 11, 1), NOW)
+    if summary.error is not None:
+        assert summary.error.code in {"file.corrupt", "file.not_workbook", "file.not_ours", "file.sheet_missing",
+                                      "file.changed"}, summary.error
+        assert summary.error.message("zh") and summary.error.file == "damaged.xlsx"
+    else:
+        assert summary.branch == "A1" and summary.cases
