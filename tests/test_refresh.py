@@ -73,6 +73,36 @@ def test_refresh_writes_only_owned_parts_and_cells(branch) -> None:
     assert overdue[1][6] == "重大"  # the major complaint on top
 
 
+def test_complaints_the_clerk_cleared_lose_their_computed_cells_totals_lines_are_left(branch) -> None:
+    """Rows that are no longer complaints, the last one too, keep no stale status or due time (the
+    Register's colouring would flag a ghost); a totals line typed under the table keeps what the
+    office put in it, even in a computed column."""
+    third = {**ROWS[0], "customer": "王五", "received_at": "2026/10/8 09:00"}
+    path = branch(register=[*ROWS, third])
+    refresh_flow(FileWorkbook(path), now=NOW)
+    cols = {k: B.REGISTER.index(k) + 1 for k in ("customer", "status", "resolve_due", "next_action")}
+    computed = [B.REGISTER.index(c.key) + 1 for c in B.REGISTER.computed_columns]
+    wb = openpyxl.load_workbook(path)
+    ws = wb["投诉登记"]
+    assert all(ws.cell(r, cols["status"]).value for r in (2, 3, 4))
+    for row in (3, 4):
+        for c in B.REGISTER.input_columns:
+            ws.cell(row, B.REGISTER.index(c.key) + 1).value = None
+    ws["A6"] = "合计"
+    ws.cell(6, cols["status"]).value = f"=COUNTA(A2:A4)&\"宗\""
+    wb.save(path)
+    result = refresh_flow(FileWorkbook(path), now=NOW)
+    assert result.plan is not None and result.plan.complaints == 1
+    ws = openpyxl.load_workbook(path)["投诉登记"]
+    assert ws.cell(2, cols["customer"]).value == "张三" and ws.cell(2, cols["status"]).value
+    assert [[ws.cell(r, c).value for c in computed] for r in (3, 4)] == [[None] * len(computed)] * 2
+    assert ws["A6"].value == "合计" and ws.cell(6, cols["status"]).value == '=COUNTA(A2:A4)&"宗"'
+    overdue = openpyxl.load_workbook(path)["逾期清单"]
+    assert {row[0] for row in overdue.iter_rows(min_row=2, values_only=True) if any(row)} <= {None}
+    assert len([row for row in overdue.iter_rows(min_row=2, values_only=True) if any(row)]) == \
+        result.plan.counts["stage.overdue"] + result.plan.counts["stage.due_soon"]
+
+
 def test_formula_looking_text_is_written_as_text(branch) -> None:
     path = branch(register=ROWS)
     wb = openpyxl.load_workbook(path)

@@ -87,7 +87,12 @@ def _write_computed(port: WorkbookPort, sheet: str, layout: Layout, computed: Co
     if not keys:
         return
     blank = (None,) * len(keys)
-    rows: dict[int, tuple[object, ...]] = dict.fromkeys(range(layout.header_row + 1, layout.last_row + 1), blank)
+    # Rows up to the last one holding computed values (a deleted last complaint's too), not
+    # totals lines the office typed under the table: each a record's values, or blanks.
+    last = max(layout.last_row, layout.computed_to)
+    rows: dict[int, tuple[object, ...]] = dict.fromkeys(range(layout.header_row + 1, last + 1), blank)
+    for row in layout.totals_rows:
+        rows.pop(row, None)
     if len(keys) == len(computed.keys):
         rows.update(computed.rows)  # the plan's own tuples, not copies
     else:  # an office that deleted some computed columns: only the ones it kept

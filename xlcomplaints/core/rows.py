@@ -57,6 +57,11 @@ class Layout:
     columns: dict[str, int] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     last_row: int = 0
+    #: The last row under the header where one of the spec's computed columns holds something
+    #: (refresh clears them on rows that are no longer records, up to here).
+    computed_to: int = 0
+    #: Rows read as totals lines (合计…): neither records nor cleared.
+    totals_rows: list[int] = field(default_factory=list)
 
     def cell(self, row: int, key: str) -> str | None:
         col = self.columns.get(key)
@@ -233,6 +238,7 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
     problems: list[tuple[int, int, Problem]] = []
     last = 0
     cols = [(c, layout.columns[c.key] - 1) for c in layout.spec.input_columns if c.key in layout.columns]
+    computed = [layout.columns[c.key] - 1 for c in layout.spec.computed_columns if c.key in layout.columns]
     names = [c.key for c, _ in cols]
     # Where a totals line says so: the sheet's first column, whatever is there (a problem's cell).
     first_key = next((k for k, c in layout.columns.items() if c == 1), names[0] if names else None)
@@ -250,8 +256,15 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
         for i in _totals_rows(grid[0] if grid else ()):
             if filled[i]:  # one warning for the line, none for its cells; no record
                 filled[i] = False
+                layout.totals_rows.append(numbers[i])
                 problems.append((numbers[i], -1, layout.problem(Level.WARNING, "row.totals", numbers[i], first_key,
                                                                 _raw(grid[0][i]), line=numbers[i])))
+        for j in computed:  # the last row still holding computed values (none: one count per column)
+            cells_ = grid[j] if j < len(grid) else ()
+            if cells_.count(None) + cells_.count("") < len(cells_):
+                i = next((i for i in range(len(cells_) - 1, -1, -1) if not _blank(cells_[i])), None)
+                if i is not None:
+                    layout.computed_to = max(layout.computed_to, numbers[i])
         for pos, ((col, _), column) in enumerate(zip(cols, columns, strict=True)):
             for i, code, raw, params in column.problems(col.required):
                 if filled[i]:
