@@ -89,7 +89,7 @@ def test_complaints_the_clerk_cleared_lose_their_computed_cells_totals_lines_are
         for c in B.REGISTER.input_columns:
             ws.cell(row, B.REGISTER.index(c.key) + 1).value = None
     ws["A6"] = "合计"
-    ws.cell(6, cols["status"]).value = f"=COUNTA(A2:A4)&\"宗\""
+    ws.cell(6, cols["status"]).value = '=COUNTA(A2:A4)&"宗"'
     wb.save(path)
     result = refresh_flow(FileWorkbook(path), now=NOW)
     assert result.plan is not None and result.plan.complaints == 1

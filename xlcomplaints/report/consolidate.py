@@ -235,13 +235,18 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
                        repeat_window_days=data.settings.repeat_window_days, label=name)
 
 
+def _received_in(cases: Iterable[Case], month: Month) -> bool:
+    """Whether any of the cases was received in the month."""
+    start, end = month_start(month), month_end(month)
+    return any(c.received_at is not None and start <= c.received_at < end for c in cases)
+
+
 def _stale(cases: Sequence[Case], month: Month, name: str, branch: str) -> list[Problem]:
     """A warning when nothing in the file was received in the month: last month's file sent again,
     say, or a blank template; a branch with a quiet month just confirms it."""
-    start, end = month_start(month), month_end(month)
-    received = [c.received_at for c in cases if c.received_at is not None]
-    if any(start <= r < end for r in received):
+    if _received_in(cases, month):
         return []
+    received = [c.received_at for c in cases if c.received_at is not None]
     if not received:
         return [_problem("report.empty_register", name, Level.WARNING, branch=branch)]
     return [_problem("report.none_in_month", name, Level.WARNING, branch=branch, month=str(month),
@@ -353,19 +358,15 @@ def merge(files: Sequence[FileSummary], month: Month, as_of: datetime, *,
         elif f.branch is not None:
             by_branch.setdefault(f.branch, []).append(f)
     set_aside: dict[str, Problem] = {}
-    start, end = month_start(month), month_end(month)
-
-    def in_month(f: FileSummary) -> bool:
-        return any(c.received_at is not None and start <= c.received_at < end for c in f.cases)
-
     for code, group in by_branch.items():
-        group.sort(key=lambda f: (in_month(f), f.mtime, f.path))
+        holds = {f.path: _received_in(f.cases, month) for f in group}
+        group.sort(key=lambda f: (holds[f.path], f.mtime, f.path))
         kept = group[-1]
         out.branches[code] = kept
         for f in group[:-1]:
             set_aside[f.path] = (
                 _problem("report.superseded_month", f.name, other=kept.name, branch=code, month=str(month))
-                if in_month(kept) and not in_month(f) else
+                if holds[kept.path] and not holds[f.path] else
                 _problem("report.superseded", f.name, other=kept.name, branch=code))
     for f in previous:
         if f.branch is not None and f.branch not in out.branches:
