@@ -15,7 +15,7 @@ import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 import python_calamine
@@ -640,6 +640,19 @@ def test_a_branch_resaved_by_libreoffice_reads_the_same(tmp_path: Path) -> None:
 def test_file_labels_tell_files_of_the_same_name_apart(paths: list[str], labels: list[str]) -> None:
     found = C.file_labels([Path(p) for p in paths])
     assert [found[Path(p)] for p in paths] == labels
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "north", "2026-10.xlsx", "bj01.xlsx"]), min_size=1, max_size=4)
+                .map(lambda parts: PurePosixPath(*parts)), max_size=12))
+def test_file_labels_are_distinct_tails_of_their_paths(paths: list[PurePosixPath]) -> None:
+    labels = C.file_labels(paths)  # type: ignore[arg-type]
+    assert set(labels) == set(paths) and len(set(labels.values())) == len(set(paths))
+    for path, label in labels.items():
+        assert path.parts[-len(PurePosixPath(label).parts):] == PurePosixPath(label).parts
+        shorter = PurePosixPath(*path.parts[-len(PurePosixPath(label).parts) + 1:]) if "/" in label else None
+        # no shorter tail would do: another file shares it
+        assert shorter is None or any(o != path and o.parts[-len(shorter.parts):] == shorter.parts for o in paths)
 
 
 def test_branches_sending_files_of_the_same_name_are_told_apart(tmp_path: Path) -> None:
