@@ -118,7 +118,7 @@ def make_sample(code: str, name: str, *, n: int = 40, seed: int = 1, year: int =
         def later(t: datetime, hours: float, pace: float = pace) -> datetime:
             return t + timedelta(hours=hours * pace * rng.uniform(0.5, 1.2))
 
-        ack = later(received, 20)
+        ack: datetime | None = later(received, 20)
         contact = later(received, 2) if validity != "invalid" else None
         reported = later(received, 20) if severity == "major" else None
         resolved = later(received, 72) if rng.random() < 0.8 else None
@@ -217,12 +217,12 @@ def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = Non
     from xlcomplaints.report.run import make_report
 
     report = directory / ("月报-2026-10.xlsx" if zh else "report-2026-10.xlsx")
-    result = make_report(paths, Month(2026, 10), report, lang=lang, now=now, executor=None)
-    issues = len(result.report.issues)
-    console.print(f"[bold]{result.output}[/]: " + (
+    run = make_report(paths, Month(2026, 10), report, lang=lang, now=now, executor=None)
+    issues = len(run.report.issues)
+    console.print(f"[bold]{run.output}[/]: " + (
         f"十月合并月报：{len(paths)} 个网点，{issues} 条输入问题列在“问题清单”表" if zh else
         f"October report for {len(paths)} branches; {issues} input problems on the Issues sheet"))
-    return [*paths, result.output]
+    return [*paths, run.output]
 
 
 __all__ = ["make_branch", "make_sample", "run_demo"]

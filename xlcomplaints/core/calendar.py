@@ -129,8 +129,8 @@ class Due:
 
 
 _new = object.__new__
-_set_at = Due.at.__set__  # type: ignore[attr-defined]  # slot descriptors
-_set_warnings = Due.warnings.__set__  # type: ignore[attr-defined]
+_set_at = Due.at.__set__  # type: ignore[attr-defined, misc]  # slot descriptors
+_set_warnings = Due.warnings.__set__  # type: ignore[attr-defined, misc]
 
 
 def _due(at: datetime, warnings: tuple[CalendarWarning, ...]) -> Due:

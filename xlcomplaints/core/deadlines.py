@@ -203,10 +203,10 @@ def done_times(c: Complaint, cycle: Cycle) -> Sequence[datetime | None]:
             if t is not None and t < start:
                 out[i] = None
     for stage, tr in tracked.items():
-        i = _STAGE_INDEX.get(stage)
-        if i is not None:
-            t = out[i]
-            out[i] = (tr or t) if cycle.tracking_first else (t or tr)
+        at = _STAGE_INDEX.get(stage)
+        if at is not None:
+            t = out[at]
+            out[at] = (tr or t) if cycle.tracking_first else (t or tr)
     return out
 
 
@@ -328,13 +328,15 @@ class Evaluator:
                     stage, "not_applicable", None, done_at, None, None)
                 continue
             if stage == "callback":
-                anchor = done[_RESOLVE] or done[_REPLY]
-                if anchor is None:  # nothing to count from yet
+                answered = done[_RESOLVE] or done[_REPLY]
+                if answered is None:  # nothing to count from yet
                     stages[stage] = self._open(lim, "not_due", None) if done_at is None else _result(
                         stage, "not_due", None, done_at, None, lim.rule.unit)
                     continue
+                anchor = answered
             elif lim.restarted and cycle.start is not None:
-                anchor = max(received, cycle.start)  # type: ignore[type-var]
+                # received is set here: without it every limit is None (_NO_LIMITS)
+                anchor = max(received, cycle.start)  # type: ignore[type-var, assignment]
             else:
                 anchor = received  # type: ignore[assignment]
             computed = self._add(lim, anchor, cycle.pauses if lim.pausable else ())

@@ -210,7 +210,7 @@ class Case(NamedTuple):
         return _fact(self.stages[i:i + WIDTH])
 
     def done_at(self, name: str) -> Stamp | None:
-        return self.stages[STAGE_INDEX[name] * WIDTH + _DONE]  # type: ignore[no-any-return]
+        return self.stages[STAGE_INDEX[name] * WIDTH + _DONE]
 
     @property
     def handled(self) -> bool:
@@ -218,15 +218,15 @@ class Case(NamedTuple):
 
     @property
     def closed_at(self) -> Stamp | None:
-        return self.stages[_CLOSED_AT]  # type: ignore[no-any-return]
+        return self.stages[_CLOSED_AT]
 
     def done_count(self) -> int:
         return len(STAGES) - self.stages[_DONE::WIDTH].count(None)
 
 
-_fact: Callable[[Sequence[Any]], StageFact] = partial(tuple.__new__, StageFact)  # type: ignore[assignment]
+_fact: Callable[[Sequence[Any]], StageFact] = partial(tuple.__new__, StageFact)
 #: ``Case`` from its fields in order, without the Python-level ``__new__`` (a worker makes one per complaint).
-_case: Callable[[tuple[Any, ...]], Case] = partial(tuple.__new__, Case)  # type: ignore[assignment]
+_case: Callable[[tuple[Any, ...]], Case] = partial(tuple.__new__, Case)
 _STAGE_BITS = tuple((1 << i, name) for i, name in enumerate(STAGES))
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _STAGE_OFFSETS = tuple((i * WIDTH, stage) for i, stage in enumerate(STAGES))
@@ -303,7 +303,7 @@ class Deadline(NamedTuple):
 
 
 #: ``Deadline`` without the Python-level ``__new__``: a month can have thousands.
-_deadline: Callable[[tuple[Case, str, StageFact]], Deadline] = partial(tuple.__new__, Deadline)  # type: ignore[assignment]
+_deadline: Callable[[tuple[Case, str, StageFact]], Deadline] = partial(tuple.__new__, Deadline)
 #: Durations of one month: (stage, unit) → times taken, shortest first.
 Took = dict[tuple[str, str | None], list[float]]
 
@@ -438,7 +438,7 @@ class CaseIndex:
             missed = list(map(_THIRD, rows))
             return DueMonthRows(list(map(_FIRST, rows)), list(map(int.bit_count, map(_SECOND, rows))),
                                 list(map(int.bit_count, missed)), missed)
-        return self._remember("due", m.key, columns)  # type: ignore[no-any-return]
+        return self._remember("due", m.key, columns)
 
     def tally(self, m: Month) -> tuple[int, int, int]:
         """The month's deadlines met, missed, and the complaints with a missed one."""
@@ -446,7 +446,7 @@ class CaseIndex:
             rows = self._due.get(m.key, [])
             missed = list(map(int.bit_count, map(_THIRD, rows)))
             return sum(map(int.bit_count, map(_SECOND, rows))), sum(missed), len(missed) - missed.count(0)
-        return self._remember("tally", m.key, count)  # type: ignore[no-any-return]
+        return self._remember("tally", m.key, count)
 
     def stage_tally(self, m: Month, stage: str) -> tuple[int, int]:
         """The month's deadlines of one stage, met and missed."""
@@ -456,7 +456,7 @@ class CaseIndex:
             met = list(map(and_, map(_SECOND, rows), repeat(bit)))
             missed = list(map(and_, map(_THIRD, rows), repeat(bit)))
             return len(met) - met.count(0), len(missed) - missed.count(0)
-        return self._remember(f"tally:{stage}", m.key, count)  # type: ignore[no-any-return]
+        return self._remember(f"tally:{stage}", m.key, count)
 
     def missed(self, m: Month) -> list[Deadline]:
         """The month's missed deadlines one by one, complaint by complaint in stage order."""
@@ -464,7 +464,7 @@ class CaseIndex:
             due = self.due(m)
             return [_deadline((c, STAGES[i], c.stage(STAGES[i])))
                     for c, bits in zip(due.cases, due.missed_stages, strict=True) if bits for i in _stages_in(bits)]
-        return self._remember("missed", m.key, find)  # type: ignore[no-any-return]
+        return self._remember("missed", m.key, find)
 
     def took(self, m: Month) -> Took:
         """Times taken by stages done in the month, per (stage, unit), shortest first."""
@@ -483,7 +483,7 @@ class CaseIndex:
                 if k >= t >> MONTH_BITS:
                     out += [c for c in closed if (r := c.received_at) is not None and r < t and c.stages[_CLOSED_AT] >= t]
             return out
-        return self._remember("open", t, find)  # type: ignore[no-any-return]
+        return self._remember("open", t, find)
 
     @cached_property
     def open_overdue(self) -> list[Deadline]:
@@ -701,12 +701,17 @@ def _duration_metric(stage: str, zh: str, en: str) -> None:
         how_zh = "一半投诉不超过此值" if key == "median" else "按用时从短到长排列第 ⌈0.9×n⌉ 件的用时，即 90% 的投诉不超过此值"
         how_en = ("half the complaints took no longer" if key == "median" else
                   "the ⌈0.9×n⌉-th shortest time, so 90% of complaints took no longer")
+
+        def duration(ix: CaseIndex, m: Month, stage: str = stage,
+                     fn: Callable[[Sequence[float]], float | None] = fn) -> float | None:
+            return fn(durations(ix, m, stage))
+
         metric(f"{stage}_{key}", f"{zh}用时{stat[0]}", f"Time to {en}, {stat[1]}", "duration",
                (f"本月完成“{zh}”环节的投诉，从{from_zh}到完成的用时的{stat[0]}：{how_zh}；{unit_zh}。",
                 f"For complaints that completed '{en}' in the month, the {stat[1]} of the time from {from_en} to "
                 f"completion: {how_en}; {unit_en}."),
                (f"“{zh}”完成时间在本月", f"The time '{en}' was done falls in the month"), stage=stage,
-               )(lambda ix, m, stage=stage, fn=fn: fn(durations(ix, m, stage)))
+               )(duration)
 
 
 _duration_metric("acknowledge", "受理通知", "acknowledge")
@@ -783,7 +788,7 @@ class GroupRow(NamedTuple):
     """One value of a breakdown dimension (``key`` None = left blank in the register)."""
 
     key: str | None
-    count: int
+    count: int  # type: ignore[assignment]  # the field, as callers read it; shadows tuple.count
     previous: int
     on_time_rate: float | None
     late: int
@@ -830,7 +835,7 @@ def stage_table(ix: CaseIndex, m: Month) -> list[StageRow]:
     for stage in STAGES:
         met, missed = ix.stage_tally(m, stage)
         n = met + missed
-        units = ix.units.get(stage, []) or [None]
+        units: Sequence[str | None] = ix.units.get(stage, []) or [None]
         for i, unit in enumerate(units):
             took = durations(ix, m, stage, unit) if unit else []
             first = i == 0

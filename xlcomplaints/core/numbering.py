@@ -21,7 +21,9 @@ def _prefix_and_width(pattern: str, branch: str, when: datetime) -> tuple[str, s
     values = {"branch": branch, "yyyy": f"{when:%Y}", "yy": f"{when:%y}", "mm": f"{when:%m}", "dd": f"{when:%d}"}
     width = 3
     parts = TOKEN.split(pattern)
-    before, after, seen = [], [], False
+    before: list[str] = []
+    after: list[str] = []
+    seen = False
     # TOKEN.split gives [text, name, width, text, name, width, ...]
     for i in range(0, len(parts), 3):
         (after if seen else before).append(parts[i])
@@ -39,7 +41,7 @@ def assign_numbers(complaints: Sequence[Complaint], settings: Settings) -> dict[
     used = {c.no for c in complaints if c.no}
     out: dict[int, str] = {}
     for c in sorted((c for c in complaints if not c.no and c.received_at and c.row),
-                    key=lambda c: (c.received_at, c.row)):  # type: ignore[arg-type, return-value]
+                    key=lambda c: (c.received_at, c.row)):
         assert c.received_at is not None and c.row is not None
         prefix, suffix, width = _prefix_and_width(settings.number_pattern, settings.branch_code, c.received_at)
         pat = re.compile(re.escape(prefix) + r"(\d+)" + re.escape(suffix) + r"$")

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from itertools import chain, compress, count, islice, repeat, zip_longest
 from operator import is_not
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from pydantic import BaseModel
 
@@ -262,9 +262,9 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
         for j in computed:  # the last row still holding computed values (none: one count per column)
             cells_ = grid[j] if j < len(grid) else ()
             if cells_.count(None) + cells_.count("") < len(cells_):
-                i = next((i for i in range(len(cells_) - 1, -1, -1) if not _blank(cells_[i])), None)
-                if i is not None:
-                    layout.computed_to = max(layout.computed_to, numbers[i])
+                at = next((i for i in range(len(cells_) - 1, -1, -1) if not _blank(cells_[i])), None)
+                if at is not None:
+                    layout.computed_to = max(layout.computed_to, numbers[at])
         for pos, ((col, _), column) in enumerate(zip(cols, columns, strict=True)):
             for i, code, raw, params in column.problems(col.required):
                 if filled[i]:
@@ -370,7 +370,7 @@ def _raw(key: object) -> object:
     return key[1] if isinstance(key, _Typed) else key
 
 
-class _Typed(tuple):  # type: ignore[type-arg]
+class _Typed(tuple):
     """(type, value): keeps 1, 1.0 and True apart in a column that mixes them."""
 
 
@@ -413,7 +413,7 @@ def _datetime_as_is(k: object, _: int | None) -> bool:
     return type(k) is datetime and _EARLIEST <= k < _AFTER_LATEST
 
 
-def _text_as_is(k: object, max_len: int | None) -> bool:
+def _text_as_is(k: object, max_len: int | None) -> TypeGuard[str]:
     """Already what ``cells.parse_text`` returns: no invisible or control characters,
     no openpyxl escapes, no whitespace at the ends, not too long."""
     return (type(k) is str and k.isprintable() and k.strip() == k and k != "" and "_x000D_" not in k
@@ -421,7 +421,7 @@ def _text_as_is(k: object, max_len: int | None) -> bool:
 
 
 def _code_as_is(k: object, max_len: int | None) -> bool:
-    return _text_as_is(k, max_len) and k.isascii()  # type: ignore[union-attr]  # NFKC leaves ASCII as is
+    return _text_as_is(k, max_len) and k.isascii()  # NFKC leaves ASCII as is
 
 
 def _phone_as_is(k: object, _: int | None) -> bool:
@@ -440,7 +440,10 @@ _AS_IS: dict[ColType, Callable[[object, int | None], bool]] = {
 # all pass: each is ``all(_AS_IS[type](k, max_len) for k in keys)`` (``tests/test_reader.py``
 # holds them to that), with the per-value work done by built-ins over the whole list.
 def _all_datetimes_as_is(keys: list[object], _: int | None) -> bool:
-    return set(map(type, keys)) == {datetime} and min(keys) >= _EARLIEST and max(keys) < _AFTER_LATEST  # type: ignore[type-var]
+    if set(map(type, keys)) != {datetime}:
+        return False
+    times: list[datetime] = keys  # type: ignore[assignment]
+    return min(times) >= _EARLIEST and max(times) < _AFTER_LATEST
 
 
 def _all_texts_as_is(keys: list[object], max_len: int | None) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from xlcomplaints.core import cells
 from xlcomplaints.core.models import PolicyRule, Settings
@@ -52,7 +52,7 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
         try:
             parsed = parse_cell(raw, field, date1904=date1904)
         except cells.CellError as e:
-            problems.append(problem(e.code, **e.params))
+            problems.append(problem(e.code, **cast("dict[str, Any]", e.params)))
             continue
         if parsed is not None:
             values[field.key] = parsed

@@ -124,7 +124,7 @@ def _lifecycle_rules(data: BranchData, layout: Layout) -> Iterator[Problem]:
     rule_text = "以登记表为准" if rule == "register" else "以处理跟踪表为准"
     for c in data.complaints:
         fields = c.__dict__
-        no = fields["no"]
+        no: str | None = fields["no"]
         if not no:
             continue
         for (key, step), typed in zip(TRACKED.items(), _tracked_times(fields), strict=True):
@@ -135,7 +135,7 @@ def _lifecycle_rules(data: BranchData, layout: Layout) -> Iterator[Problem]:
                 yield layout.problem(Level.WARNING, "time.disagrees", c.row, key, typed, value=_fmt(typed),
                                      tracked=", ".join(_fmt(t) for t in tracked), rule=rule_text)
         closed = c.closed_at is not None or (c.no, "closed") in step_times
-        got = outcomes.get(c.no, [])
+        got = outcomes.get(no, [])
         gave_up = got.count("unreachable") >= data.settings.callback_max_attempts
         if closed and c.validity != "invalid" and "satisfied" not in got and not gave_up:
             yield layout.problem(Level.WARNING, "closed.no_satisfied_callback", c.row, "closed_at", c.closed_at)

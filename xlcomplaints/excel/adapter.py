@@ -107,24 +107,24 @@ def blocks(cells: Mapping[tuple[int, int], CellValue]) -> list[Block]:
     for c, rows in by_col.items():
         rows.sort()
         start = prev = rows[0]
-        for r in rows[1:] + [None]:  # type: ignore[list-item]
-            if r is not None and r == prev + 1:
-                prev = r
+        for nxt in rows[1:] + [None]:
+            if nxt is not None and nxt == prev + 1:
+                prev = nxt
                 continue
             runs.setdefault((start, prev), []).append(c)
-            if r is not None:
-                start = prev = r
+            if nxt is not None:
+                start = prev = nxt
     out: list[Block] = []
     for (r1, r2), cols in sorted(runs.items()):
         cols.sort()
         first = prev = cols[0]
-        for c in cols[1:] + [None]:  # type: ignore[list-item]
-            if c is not None and c == prev + 1:
-                prev = c
+        for nxt in cols[1:] + [None]:
+            if nxt is not None and nxt == prev + 1:
+                prev = nxt
                 continue
             out.append((r1, first, [[cells[(r, k)] for k in range(first, prev + 1)] for r in range(r1, r2 + 1)]))
-            if c is not None:
-                first = prev = c
+            if nxt is not None:
+                first = prev = nxt
     return out
 
 

@@ -11,7 +11,7 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 
@@ -83,7 +83,7 @@ def synthetic_branch(code: str, n: int, *, end: datetime, months: int = 6, seed:
         received = received.replace(hour=rng.randint(8, 19), minute=rng.randint(0, 59), second=0, microsecond=0)
         phone = f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(0, 99999999):08d}"
         customer = rng.choice(_SURNAMES) + rng.choice(_GIVEN) + rng.choice(("", *_GIVEN))
-        category = _pick(rng, {"quality": 0.25, "attitude": 0.15, "delay": 0.2, "billing": 0.1,
+        category: str | None = _pick(rng, {"quality": 0.25, "attitude": 0.15, "delay": 0.2, "billing": 0.1,
                                "facilities": 0.15, "environment": 0.1, "safety": 0.03, "other": 0.02})
         if complaints and rng.random() < 0.03:  # the same customer again about the same thing, soon after
             earlier = rng.choice(complaints[-20:])
@@ -156,7 +156,7 @@ def synthetic_branch(code: str, n: int, *, end: datetime, months: int = 6, seed:
             location=f"{rng.randint(1, 30)}栋{rng.randint(1, 30)}0{rng.randint(1, 4)}",
             category=category,
             severity=severity, validity=validity, complexity=complexity, escalated=rng.random() < 0.05,
-            content=rng.choice(_CONTENT), department=dept, handler=handler, **times,
+            content=rng.choice(_CONTENT), department=dept, handler=handler, **cast("dict[str, Any]", times),
         ))
     settings = Settings(branch_code=code, branch_name=name or code, language="zh")
     return BranchData(settings=settings, complaints=tuple(complaints), tracking=tuple(tracking),

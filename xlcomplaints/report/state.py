@@ -41,17 +41,17 @@ _ENCODER = json.JSONEncoder(ensure_ascii=True, check_circular=False, separators=
 VERSION = 2
 
 assert Case._fields[-3:] == ("stages", "callbacks", "due_months")  # the lists after the plain fields
-_NONE = type(None)
+_NONE: type = type(None)
 _TEXT, _INT, _NUMBER = {str, _NONE}, {int, _NONE}, {int, float, _NONE}
 #: The types each ``Case`` field may hold once parsed, and those of a stage's fields.
-_HEAD: tuple[set[type], ...] = tuple(
-    {"escalated": {bool}, "received_at": _INT, "reopen_count": {int}}.get(name, _TEXT) for name in Case._fields[:-3])
+_HEAD_TYPES: dict[str, set[type]] = {"escalated": {bool}, "received_at": _INT, "reopen_count": {int}}
+_HEAD: tuple[set[type], ...] = tuple(_HEAD_TYPES.get(name, _TEXT) for name in Case._fields[:-3])
 _STAGE: dict[str, set[type]] = {"status": {str}, "due": _INT, "done_at": _INT, "late_by": _NUMBER,
                                 "unit": _TEXT, "took": _NUMBER}
 _STAGES: tuple[set[type], ...] = tuple(_STAGE[name] for _ in STAGES for name in StageFact._fields)
 _CALLBACK: tuple[set[type], ...] = ({int}, {str}, _INT)
 _DUE_MONTH: tuple[set[type], ...] = ({int}, {int}, {int}, {int})
-_case: Callable[[Iterable[Any]], Case] = partial(tuple.__new__, Case)  # type: ignore[assignment]
+_case: Callable[[Iterable[Any]], Case] = partial(tuple.__new__, Case)
 
 
 class StateError(ValueError):

@@ -152,7 +152,7 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
     cover = []
     for key in COVER_KEYS:
         m = M.METRICS[key]
-        unit = (ix.units.get(m.stage) or [None])[0] if m.kind == "duration" and m.stage else None
+        unit = (ix.units.get(m.stage) or (None,))[0] if m.kind == "duration" and m.stage else None
         previous = m(ix, prev)
         if earlier is not None:
             previous, before = earlier.figures.get(key), earlier.units.get(key)
@@ -163,10 +163,10 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
         cover.append(CoverRow(key, m(ix, month), previous, unit))
     breakdowns = {}
     for dim, vocab in DIMENSIONS:
-        before = earlier.breakdowns.get(dim) if earlier is not None else None
-        if dim == "branch" and before is not None:
-            before = _branch_codes(before, [b.code for b in branches])
-        rows = M.breakdown(ix, month, dim, vocab.codes if vocab else (), previous=before)
+        counts = earlier.breakdowns.get(dim) if earlier is not None else None
+        if dim == "branch" and counts is not None:
+            counts = _branch_codes(counts, [b.code for b in branches])
+        rows = M.breakdown(ix, month, dim, vocab.codes if vocab else (), previous=counts)
         if dim == "branch":  # worst on-time rate first: where head office looks
             rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
         breakdowns[dim] = rows

@@ -7,6 +7,7 @@ clerks really type. The reader accepts any of them; templates offer the labels.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -26,7 +27,7 @@ class Vocabulary:
     name: str
     choices: tuple[Choice, ...]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Choice]:
         return iter(self.choices)
 
     def __len__(self) -> int:

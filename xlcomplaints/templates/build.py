@@ -8,7 +8,7 @@ print setup, the overdue colouring, the hidden stamp — is derived here from
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -293,7 +293,7 @@ Customizer = Callable[[xlsxwriter.Workbook, dict[str, Worksheet]], None]
 def build_branch_workbook(
     target: str | Path | io.BytesIO, *, lang: str = "zh", settings: Settings | None = None,
     created: datetime | None = TEMPLATE_CREATED, customize: Customizer | None = None,
-    rows: dict[str, Sequence[Sequence[Any]]] | None = None,
+    rows: Mapping[str, Sequence[Sequence[Any]]] | None = None,
 ) -> None:
     """Write a new branch workbook: the template, with this branch's settings.
 

@@ -26,11 +26,11 @@ import io
 import re
 import struct
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
@@ -261,13 +261,13 @@ def _customize(lang: str, standalone: bool) -> Customizer:
             modules += installed_xlwings_vba().modules
         data = build_vba_project(modules, references=references(standalone), codepage=codepage_for(lang))
         wb.set_vba_name(WORKBOOK_CODENAME)
-        wb.add_vba_project(io.BytesIO(data), is_stream=True)  # type: ignore[arg-type]
+        wb.add_vba_project(io.BytesIO(data), is_stream=True)
 
     return customize
 
 
 def build_branch_xlsm(target: str | Path | io.BytesIO, *, lang: str = "zh", settings: Settings | None = None,
-                      standalone: bool = False, rows: dict[str, Sequence[Sequence[Any]]] | None = None,
+                      standalone: bool = False, rows: Mapping[str, Sequence[Sequence[Any]]] | None = None,
                       created: Any = TEMPLATE_CREATED) -> None:
     """The branch workbook with buttons and its VBA project (add-in route unless ``standalone``)."""
     build_branch_workbook(target, lang=lang, settings=settings, rows=rows, created=created,
@@ -281,12 +281,13 @@ class StandaloneError(Exception):
     """Why a workbook cannot be made standalone; the message says what to do."""
 
 
-_PROJECT_KINDS = {"Document": "document", "Module": "standard", "Class": "class"}
+_Kind = Literal["standard", "document", "class"]  # VbaModule.kind
+_PROJECT_KINDS: dict[str, _Kind] = {"Document": "document", "Module": "standard", "Class": "class"}
 
 
-def _project_kinds(ole: Any) -> dict[str, str]:
+def _project_kinds(ole: Any) -> dict[str, _Kind]:
     """Module kinds from the PROJECT stream (MS-OVBA §2.3.1); designers (UserForms) refused."""
-    kinds: dict[str, str] = {}
+    kinds: dict[str, _Kind] = {}
     for line in ole.openstream("PROJECT").read().decode("latin-1").splitlines():
         key, _, value = line.partition("=")
         if key in _PROJECT_KINDS:

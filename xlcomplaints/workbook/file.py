@@ -13,6 +13,7 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import python_calamine
 
@@ -78,7 +79,7 @@ def _libc_trim() -> Callable[[int], int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
         return None
 
@@ -163,8 +164,10 @@ class FileWorkbook:
         """
         try:
             data = self._reader().get_sheet_by_name(sheet)
-            left = data.start[1] if data.height else 0
-            rows: Iterator[list[object]] = data.iter_rows()
+            start = data.start  # None only for an empty sheet (height 0)
+            left = start[1] if start is not None else 0
+            # calamine's fresh lists, handed on as the port's rows
+            rows = cast("Iterator[list[object]]", data.iter_rows())
         except Exception as e:
             if self._changed_on_disk():  # saved over since we opened it: say that, not "corrupt"
                 raise WorkbookError("file.changed", path=self.path.name) from e

@@ -371,7 +371,9 @@ class XlsxPackage:
     def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
         """Set values of (row, col) cells, 1-based; everything else in the sheet stays as is."""
         by_row: dict[int, tuple[list[int], list[CellValue]]] = {}
-        prev, cols, values = 0, [], []
+        prev = 0
+        cols: list[int] = []
+        values: list[CellValue] = []
         for (r, c), value in cells.items():
             if r != prev:  # callers usually go row by row
                 if not 0 < r <= MAX_ROW:
@@ -478,8 +480,8 @@ class XlsxPackage:
                 if old[0] == "<":  # _overwrite's first check, inlined: a rerun meets this most
                     tail = tails(value) if value is not None else "/>"
                     if old.endswith(tail):
-                        head = old[: len(old) - len(tail)]
-                        if ">" not in head and "t" not in head and "m" not in head:
+                        attrs = old[: len(old) - len(tail)]
+                        if ">" not in attrs and "t" not in attrs and "m" not in attrs:
                             continue
                 changed |= self._overwrite(sh, row, r, c, old, value, tails)
             elif value is not None:

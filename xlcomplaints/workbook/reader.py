@@ -7,6 +7,9 @@ refresh writes computed cells exactly where the office's layout has them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from xlcomplaints.core.models import (
     BranchData,
@@ -26,6 +29,7 @@ from xlcomplaints.workbook.port import WorkbookPort
 from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, Stamp, version_tuple
 
 SPECS: dict[str, SheetSpec] = {s.kind: s for s in B.BRANCH_SHEETS}
+_M = TypeVar("_M", bound=BaseModel)
 
 
 @dataclass
@@ -89,7 +93,7 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
                                     lang=lang)
         problems += p
 
-    def table(kind: str, model: type) -> list:
+    def table(kind: str, model: type[_M]) -> list[_M]:
         if kind not in sheets:
             return []
         layout, records, p = read_table(port.rows(sheets[kind]), SPECS[kind], sheets[kind], model,

@@ -135,7 +135,7 @@ class Patch:
         """The checked patch, and the box of the values it writes (None: it only clears)."""
         width, kept = len(cols), {}
         used, top, bottom = 0, MAX_ROW + 1, 0
-        order = sorted(range(width), key=cols.__getitem__)
+        order: list[int] | None = sorted(range(width), key=cols.__getitem__)
         if order == list(range(width)):
             order = None  # the usual case: the caller's tuples are kept as they are
         for r, values in rows.items() if isinstance(rows, Mapping) else rows:
@@ -210,7 +210,7 @@ class Streamed(Frame):
         inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
         crc = size = 0
         for at in range(0, len(raw), _INFLATE):
-            piece = raw[at : at + _INFLATE]
+            piece: memoryview | bytes = raw[at : at + _INFLATE]
             while piece:
                 out = bytes(piece) if inflate is None else inflate.decompress(piece, CHUNK)
                 piece = b"" if inflate is None else inflate.unconsumed_tail
@@ -282,11 +282,11 @@ class Streamed(Frame):
                     raise NeedsEager  # a comment, CDATA, a processing instruction...
             if eof:
                 raise NeedsEager  # unterminated: the held sheet says what is wrong
-            chunk = next(src, None)
-            if chunk is None:
+            more = next(src, None)
+            if more is None:
                 eof = True
             else:
-                buf, pos = buf[pos:] + chunk, 0
+                buf, pos = buf[pos:] + more, 0
 
     def _body(self) -> Iterator[bytes]:
         raise NotImplementedError

@@ -213,7 +213,7 @@ def make_tails(p: str, date1904: bool) -> Tail:
         if kind is str and not _NOT_PLAIN.search(value):  # type: ignore[arg-type]
             tail = f"{plain[0]}{value}{plain[1]}"
         elif kind is dt.datetime:  # excel_serial, inlined: a register has tens of thousands
-            delta = value - epoch  # type: ignore[operator]
+            delta: dt.timedelta = value - epoch  # type: ignore[operator, assignment]
             days = delta.days + (leap and delta.days >= 60)
             frac = (delta.seconds * 1_000_000 + delta.microseconds) / US_PER_DAY
             tail = f"{number[0]}{number_text(days + frac) if frac else days}{number[1]}"
