@@ -5,4 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q -e '.[test]'
+# Lint, then the package's type hints (it ships py.typed; settings in pyproject.toml), then the tests.
+.venv/bin/python -m ruff check --quiet .
+.venv/bin/python -m mypy
 exec .venv/bin/python -m pytest "$@"
