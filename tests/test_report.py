@@ -6,6 +6,7 @@ The numbers read back must be the numbers computed (and, for the hand-made branc
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,28 @@ def test_history_fills_trend_months_the_inputs_lack(zh: RunResult, tmp_path: Pat
     assert [(str(r.month), r.received) for r in nov.report.trend] == [
         ("2026-08", 1), ("2026-09", 2), ("2026-10", 6), ("2026-11", 2)]
     assert nov.report.trend[2].on_time_rate == pytest.approx(0.5)
+
+
+def test_history_can_be_a_folder_of_reports(zh: RunResult, branch_file: Path, tmp_path: Path) -> None:
+    """Head office keeps last months' reports in a folder, beside other workbooks: the reports are
+    read, workbooks that are not reports are passed over quietly, a damaged report is a warning."""
+    folder = tmp_path / "reports"
+    (folder / "2026").mkdir(parents=True)
+    shutil.copy(zh.output, folder / "2026" / "10月.xlsx")
+    shutil.copy(branch_file, folder / "bj01.xlsx")
+    (folder / "notes.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    (folder / "9月.xlsx").write_bytes(b"PK\x03\x04 cut short")
+    (folder / "2026" / "~$10月.xlsx").write_bytes(b"owner")
+    path = write_branch(tmp_path / "nov.xlsx", fresh_november())
+    nov = make_report([path], Month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
+                      consolidate=False, history=[folder])
+    assert [(str(r.month), r.received) for r in nov.report.trend] == [
+        ("2026-08", 1), ("2026-09", 2), ("2026-10", 6), ("2026-11", 2)]
+    assert nov.report.previous_from == "10月.xlsx"
+    assert [(p.file, p.code) for p in nov.report.issues if p.file != "nov.xlsx"] == [("9月.xlsx", "file.corrupt")]
+    given = make_report([path], Month(2026, 11), tmp_path / "nov2.xlsx", now=datetime(2026, 12, 3),
+                        consolidate=False, history=[folder / "bj01.xlsx"])
+    assert [p.code for p in given.report.issues if p.file == "bj01.xlsx"] == ["file.wrong_kind"]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -264,7 +264,7 @@ AsOf = Annotated[str | None, typer.Option(
                   "or now if the month is not over)")]
 ShowContacts = Annotated[bool, typer.Option("--show-contacts", help="Show full phone numbers (masked by default)")]
 History = Annotated[list[Path] | None, typer.Option(
-    "--history", help="Earlier monthly reports, for trend months and last month's figures the inputs no longer hold (repeatable)")]
+    "--history", help="Earlier monthly reports (files or folders of them), for trend months and last month's figures the inputs no longer hold (repeatable)")]
 
 
 def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: str | None, show_contacts: bool,

@@ -17,6 +17,7 @@ from typing import NamedTuple
 from xlcomplaints.core.metrics import AGE_BUCKETS, METRICS, Month, TrendRow
 from xlcomplaints.core.problems import Level, Problem
 from xlcomplaints.core.rows import find_layout
+from xlcomplaints.report.consolidate import expand_inputs
 from xlcomplaints.report.labels import label
 from xlcomplaints.report.summary import DIMENSIONS, Cover
 from xlcomplaints.spec.branch import REGISTER
@@ -176,19 +177,30 @@ class History(NamedTuple):
     problems: list[Problem]
 
 
+#: Why a workbook found in a history folder is passed over without a word: it is not a report
+#: (branch workbooks, other files kept beside the reports). Given by name, it is a warning.
+_NOT_A_REPORT = frozenset({"file.wrong_kind", "file.not_ours", "file.not_workbook", "file.old_xls",
+                           "file.other_format"})
+
+
 def read_history(paths: Iterable[str | Path]) -> History:
-    """Trend rows and cover figures by month from earlier reports; a month in several, from the latest report."""
+    """Trend rows and cover figures by month from earlier reports, given as files or folders of
+    them; a month in several, from the latest report."""
     found: list[tuple[Month, list[TrendRow], Cover]] = []
     problems: list[Problem] = []
-    for p in paths:
-        name = Path(p).name
-        try:
-            rows, cover = read_report(p)
-        except WorkbookError as e:
-            problems.append(Problem(level=Level.WARNING, code=e.code, file=name, params={"path": name, **e.params}))
-            continue
-        if rows:
-            found.append((max(r.month for r in rows), rows, cover))
+    for given in paths:
+        folder = Path(given).is_dir()
+        for p in expand_inputs([given]) if folder else [Path(given)]:
+            name = p.name
+            try:
+                rows, cover = read_report(p)
+            except WorkbookError as e:
+                if not (folder and e.code in _NOT_A_REPORT):
+                    problems.append(Problem(level=Level.WARNING, code=e.code, file=name,
+                                            params={**e.params, "path": name}))
+                continue
+            if rows:
+                found.append((max(r.month for r in rows), rows, cover))
     history = History({}, {}, problems)
     for month, rows, cover in sorted(found, key=lambda x: x[0]):
         history.trend.update({r.month: r for r in rows})
