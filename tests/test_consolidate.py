@@ -47,6 +47,8 @@ from xlcomplaints.report.state import (
 )
 from xlcomplaints.report.summary import Branch, Cover, build
 from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.reader import read_branch
 
 NOW = datetime(2026, 11, 22, 9, 0)
 
@@ -236,6 +238,25 @@ def test_a_register_per_month_the_months_one_is_used_whenever_saved(tmp_path: Pa
     assert result.report.value("received") == 6
     sep_report = make_report([tmp_path / "in"], OCT.shift(-1), tmp_path / "s.xlsx", now=NOW)
     assert sep_report.consolidation.branches["A1"].name == sep.name  # both hold September: the last saved
+
+
+def test_reports_in_the_branch_folder_are_passed_over(tmp_path: Path) -> None:
+    """Writing the report into the folder it reads (and keeping last month's there): the next run
+    does not read its own output, and another report is a warning, not a branch that failed."""
+    write(tmp_path / "in" / "a1.xlsx", branch("A1"))
+    out = tmp_path / "in" / "group.xlsx"
+    first = make_report([tmp_path / "in"], OCT, out, now=NOW)
+    (tmp_path / "in" / "last-month.xlsx").write_bytes(out.read_bytes())
+    again = make_report([tmp_path / "in"], OCT, out, now=NOW)
+    assert [f.name for f in again.consolidation.files] == ["a1.xlsx", "last-month.xlsx"]
+    assert again.consolidation.unreadable == 0 and again.report.files_failed == 0
+    skipped = [p for p in again.report.issues if p.file == "last-month.xlsx"]
+    assert [(p.code, p.level) for p in skipped] == [("report.not_a_branch", Level.WARNING)]
+    assert skipped[0].message("en") == "last-month.xlsx is a monthly report, not a branch workbook; it is passed over."
+    assert again.report.cover == first.report.cover
+    with pytest.raises(WorkbookError) as e:
+        read_branch(FileWorkbook(out))
+    assert e.value.message("zh") == "group.xlsx 是月报表，不是此处需要的网点工作簿。"
 
 
 def test_update_replaces_one_branch_and_keeps_the_others(tmp_path: Path) -> None:

@@ -48,6 +48,7 @@ from xlcomplaints.core.models import Complaint, Settings
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.core.validation import validate
+from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import read_branch
@@ -64,6 +65,8 @@ MESSAGES = {
     "report.empty_register": ("{path}（网点 {branch}）的登记表中没有任何投诉。如这不是在用的登记表，请网点重新发送。",
                               "{path} (branch {branch}) has no complaint in its register. If this is not the register "
                               "in use, ask the branch to send it again."),
+    "report.not_a_branch": ("{path} 是月报表，不是网点工作簿，已跳过。",
+                            "{path} is a monthly report, not a branch workbook; it is passed over."),
     "report.open_in_excel": ("{path} 正在被编辑（发现锁定文件 {lock}），统计采用其最后一次保存的内容。",
                              "{path} is open for editing (lock file {lock}); its last saved content is used."),
     "report.no_usable_rows": ("{path} 有 {rows} 行登记，但没有一行能读出受理时间，整个文件未计入。",
@@ -217,6 +220,9 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
                            timed=(month.shift(-1).start, month.end), contact=None if show_contacts else mask_phone)
         texts = _typical_texts(data.complaints, cases, month, mask=not show_contacts)
     except WorkbookError as e:
+        if e.code == "file.wrong_kind" and e.params.get("kind") == REPORT_TEMPLATE_KIND:  # last month's, say
+            return FileSummary(path, mtime, problems=(_problem("report.not_a_branch", name, Level.WARNING),),
+                               seconds=time.perf_counter() - started, label=name)
         return failed(Problem(level=Level.ERROR, code=e.code, file=name, params={**e.params, "path": name}))
     except OSError as e:
         return failed(_problem("report.unreadable", name, detail=e.strerror or type(e).__name__))

@@ -23,7 +23,7 @@ from xlcomplaints.report.summary import DIMENSIONS, Cover
 from xlcomplaints.spec.branch import REGISTER
 from xlcomplaints.spec.report import BREAKDOWN, COVER, REPORT_TEMPLATE_KIND, TREND
 from xlcomplaints.spec.vocab import UNIT
-from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.errors import WorkbookError, wrong_kind
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import find_stamps
 from xlcomplaints.workbook.stamp import SHEET_NAME, Stamp
@@ -39,7 +39,7 @@ def read_report(path: str | Path) -> tuple[list[TrendRow], Cover]:
     port = FileWorkbook(path)
     stamp, sheets = find_stamps(port)
     if stamp.kind != REPORT_TEMPLATE_KIND:
-        raise WorkbookError("file.wrong_kind", path=port.label, kind=stamp.kind, expected=REPORT_TEMPLATE_KIND)
+        raise wrong_kind(port.label, stamp.kind, REPORT_TEMPLATE_KIND)
     return _trend(port, sheets), _cover(port, sheets)._replace(breakdowns=_breakdowns(port))
 
 

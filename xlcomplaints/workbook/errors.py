@@ -21,6 +21,15 @@ class WorkbookError(Exception):
         return render(self.code, lang, self.params)
 
 
+def wrong_kind(path: str, kind: str, expected: str) -> WorkbookError:
+    """A workbook of ours, but of another kind than the one needed (a report given as a branch)."""
+    from xlcomplaints.spec import TEMPLATE_NAMES
+
+    (kind_zh, kind_en), (expected_zh, expected_en) = (TEMPLATE_NAMES.get(k, (k, k)) for k in (kind, expected))
+    return WorkbookError("file.wrong_kind", path=path, kind=kind, expected=expected, kind_zh=kind_zh,
+                         kind_en=kind_en, expected_zh=expected_zh, expected_en=expected_en)
+
+
 MESSAGES: dict[str, tuple[str, str]] = {
     "file.missing": ("找不到文件：{path}", "File not found: {path}"),
     "file.not_workbook": ("{path} 不是 Excel 工作簿（.xlsx/.xlsm）。", "{path} is not an Excel workbook (.xlsx/.xlsm)."),
@@ -35,7 +44,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "{path} is damaged and cannot be read ({detail}). Repair it in Excel or use a backup."),
     "file.not_ours": ("{path} 不是由 xlcomplaints 模板创建的工作簿（未找到模板标记）。可用 xlcomplaints new 新建。",
                       "{path} was not made from an xlcomplaints template (no template stamp). Create one with xlcomplaints new."),
-    "file.wrong_kind": ("{path} 是“{kind}”模板，此处需要“{expected}”。", "{path} is a '{kind}' template; '{expected}' is needed here."),
+    "file.wrong_kind": ("{path} 是{kind_zh}，不是此处需要的{expected_zh}。",
+                        "{path} is a {kind_en}, not the {expected_en} needed here."),
     "file.version_unsupported": (
         "{path} 的模板版本 {version} 不受支持；本程序支持 {supported}。{hint}",
         "{path} uses template version {version}, which is not supported; this program reads {supported}. {hint}"),

@@ -24,7 +24,7 @@ from xlcomplaints.core.rows import Layout, read_table
 from xlcomplaints.core.settings import read_settings
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import SheetSpec
-from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.errors import WorkbookError, wrong_kind
 from xlcomplaints.workbook.port import WorkbookPort
 from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, Stamp, version_tuple
 
@@ -50,7 +50,7 @@ def supported_range(current: str) -> str:
 
 def check_version(stamp: Stamp, kind: str, current: str, label: str) -> None:
     if stamp.kind != kind:
-        raise WorkbookError("file.wrong_kind", path=label, kind=stamp.kind, expected=kind)
+        raise wrong_kind(label, stamp.kind, kind)
     have, want = version_tuple(stamp.version), version_tuple(current)
     if have[:1] != want[:1] or have > want:
         newer = have > want
