@@ -259,6 +259,17 @@ def test_reports_in_the_branch_folder_are_passed_over(tmp_path: Path) -> None:
     assert e.value.message("zh") == "group.xlsx 是月报表，不是此处需要的网点工作簿。"
 
 
+def test_two_branches_left_with_one_code_are_told_so(tmp_path: Path) -> None:
+    """Two offices that both kept the template's branch code: different names say they are two
+    branches, so the message asks for a code to be corrected rather than calling one a re-send."""
+    first = write(tmp_path / "bj.xlsx", hand_branch("BR01", "北京店"), mtime=1_700_000_000)
+    second = write(tmp_path / "sh.xlsx", hand_branch("BR01", "上海店"), mtime=1_800_000_000)
+    result = make_report([first, second], OCT, tmp_path / "g.xlsx", now=NOW)
+    found = [p for p in result.report.issues if p.code.startswith("report.")]
+    assert [(p.code, p.file, p.level) for p in found] == [("report.same_code", "bj.xlsx", Level.ERROR)]
+    assert found[0].message("zh").startswith("bj.xlsx（北京店）与 sh.xlsx（上海店）的网点代码都是 BR01，但网点名称不同")
+
+
 def test_update_replaces_one_branch_and_keeps_the_others(tmp_path: Path) -> None:
     a = write(tmp_path / "in" / "a1.xlsx", branch("A1"))
     b = write(tmp_path / "in" / "b1.xlsx", branch("B1"))

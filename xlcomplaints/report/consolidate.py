@@ -76,6 +76,11 @@ MESSAGES = {
                           "{path} and {other} are both branch {branch}; the one saved last, {other}, is used and this "
                           "file is left out. If they are different branches, correct one's branch code in Settings "
                           "and run again."),
+    "report.same_code": ("{path}（{this_name}）与 {other}（{other_name}）的网点代码都是 {branch}，但网点名称不同，"
+                         "应是两个网点：本次只计入最后保存的 {other}。请改正其中一份“设置”中的网点代码后重新汇总。",
+                         "{path} ({this_name}) and {other} ({other_name}) both have branch code {branch} but different "
+                         "branch names, so they are likely two branches: only {other}, saved last, is counted. "
+                         "Correct one's branch code in Settings and run again."),
     "report.superseded_month": ("{path} 与 {other} 都是网点 {branch} 的工作簿，{path} 中没有 {month} 受理的投诉，"
                                 "采用 {other}，本文件未计入。",
                                 "{path} and {other} are both branch {branch}; {path} has no complaint received in "
@@ -370,10 +375,14 @@ def merge(files: Sequence[FileSummary], month: Month, as_of: datetime, *,
         kept = group[-1]
         out.branches[code] = kept
         for f in group[:-1]:
-            set_aside[f.path] = (
-                _problem("report.superseded_month", f.name, other=kept.name, branch=code, month=str(month))
-                if holds[kept.path] and not holds[f.path] else
-                _problem("report.superseded", f.name, other=kept.name, branch=code))
+            if holds[kept.path] and not holds[f.path]:
+                set_aside[f.path] = _problem("report.superseded_month", f.name, other=kept.name, branch=code,
+                                             month=str(month))
+            elif f.branch_name and kept.branch_name and f.branch_name != kept.branch_name:  # two branches, one code
+                set_aside[f.path] = _problem("report.same_code", f.name, other=kept.name, branch=code,
+                                             this_name=f.branch_name, other_name=kept.branch_name)
+            else:
+                set_aside[f.path] = _problem("report.superseded", f.name, other=kept.name, branch=code)
     for f in previous:
         if f.branch is not None and f.branch not in out.branches:
             out.branches[f.branch] = f
