@@ -589,6 +589,30 @@ def test_refresh_button_equals_headless_refresh(tmp_path: Path, xlsm: bool) -> N
     assert book.app.alerts[0]["mode"] == "critical"
 
 
+def test_refresh_button_clears_cleared_complaints_and_leaves_totals_lines_as_headless(tmp_path: Path) -> None:
+    """After the clerk clears the last complaints and types a totals line, the button and the
+    command leave the same Register: no stale computed cells, the totals line untouched."""
+    source = make_workbook(tmp_path, 20)
+    refresh_flow(FileWorkbook(source), now=NOW, lang="zh")
+    wb = openpyxl.load_workbook(source)
+    ws = wb[B.REGISTER.zh]
+    for row in (20, 21):
+        for c in B.REGISTER.input_columns:
+            ws.cell(row, B.REGISTER.index(c.key) + 1).value = None
+    ws["A23"] = "合计"
+    wb.save(source)
+    book, _ = run_button(source, "refresh")
+    headless = tmp_path / "headless.xlsx"
+    shutil.copy(source, headless)
+    refresh_flow(FileWorkbook(headless), now=NOW, lang="zh")
+    got, want = sheet_cells(book, B.REGISTER.zh), sheet_cells(FakeBook(headless), B.REGISTER.zh)
+    assert got == want
+    assert not [k for k in got if k[0] in (20, 21)] and got[(23, 1)] == "合计"
+    assert {k[1] for k in got if k[0] == 23} == {1}
+    status = B.REGISTER.index("status") + 1
+    assert all((r, status) in got for r in range(2, 20))
+
+
 def test_assign_numbers_button_equals_headless(tmp_path: Path) -> None:
     source = make_workbook(tmp_path, 30)
     book, outcome = run_button(source, "assign")
