@@ -244,6 +244,8 @@ def test_cli_report(branch_file: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2
     result = runner.invoke(app, ["report", str(branch_file), "--month", "2026-13", "-o", str(tmp_path / "y.xlsx")])
     assert result.exit_code == 2
+    result = runner.invoke(app, ["report", str(tmp_path), "--month", "2026-10", "-o", str(tmp_path / "z.xlsx")])
+    assert result.exit_code == 2 and "xlcomplaints consolidate" in result.output and not (tmp_path / "z.xlsx").exists()
 
 
 @pytest.mark.libreoffice

@@ -334,6 +334,12 @@ def report(
     history: History = None,
 ) -> None:
     """The monthly report of one branch. Exit 0 when written (problems go to its Issues sheet), 2 if unreadable."""
+    if file.is_dir():  # a folder of branches is a consolidation
+        zh = _lang(lang) == "zh"
+        err.print(f"{file} 是文件夹；report 只读一个网点工作簿，多个网点请用：xlcomplaints consolidate {file} "
+                  f"--month {month} -o …" if zh else f"{file} is a folder; report reads one branch workbook. "
+                  f"For many branches: xlcomplaints consolidate {file} --month {month} -o …", highlight=False)
+        raise typer.Exit(2)
     _run_report([file], month, output, lang, now, show_contacts, history, consolidate=False)
 
 
