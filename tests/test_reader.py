@@ -172,6 +172,13 @@ def test_an_xlsb_or_ods_package_is_another_format(tmp_path: Path) -> None:
         assert e.value.code == "file.other_format" and name in e.value.message("en")
 
 
+def test_a_folder_or_a_missing_path_says_which(tmp_path: Path) -> None:
+    for path, code in ((tmp_path, "file.is_folder"), (tmp_path / "gone.xlsx", "file.missing")):
+        with pytest.raises(WorkbookError) as e:
+            FileWorkbook(path)
+        assert e.value.code == code and str(path) in e.value.message("en")
+
+
 def _damage(path: Path, part: str) -> None:
     """Flip bytes inside one part's compressed data, as a bad disk or a cut download would."""
     import zipfile

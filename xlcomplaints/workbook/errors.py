@@ -32,6 +32,8 @@ def wrong_kind(path: str, kind: str, expected: str) -> WorkbookError:
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "file.missing": ("找不到文件：{path}", "File not found: {path}"),
+    "file.is_folder": ("{path} 是文件夹，不是工作簿；请给出其中的一个工作簿文件。",
+                       "{path} is a folder, not a workbook; give one workbook file in it."),
     "file.not_workbook": ("{path} 不是 Excel 工作簿（.xlsx/.xlsm）。", "{path} is not an Excel workbook (.xlsx/.xlsm)."),
     "file.other_format": ("{path} 是 {format} 格式，不是 .xlsx/.xlsm 工作簿；请用原程序另存为 Excel 工作簿（.xlsx）后再试。",
                           "{path} is a {format} file, not an .xlsx/.xlsm workbook; save it as an Excel workbook "

@@ -100,7 +100,7 @@ class FileWorkbook:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         if not self.path.is_file():
-            raise WorkbookError("file.missing", path=str(path))
+            raise WorkbookError("file.is_folder" if self.path.is_dir() else "file.missing", path=str(path))
         self._stamp: FileStamp = stamp_file(self.path)
         data = self.path.read_bytes()
         sniff(self.path, data)
