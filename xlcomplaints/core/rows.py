@@ -289,8 +289,8 @@ _TOTAL_PREFIXES = ("合计", "总计", "小计", "共计")
 def _totals_rows(first: Sequence[object]) -> list[int]:
     """Indexes of the rows whose first cell marks a totals line, as offices add under a register."""
     words = set()
-    for v in set(first):
-        if isinstance(v, str) and len(v) <= 30:
+    for v in set(first):  # an ASCII word must start with t or s: complaint numbers are mostly passed at once
+        if isinstance(v, str) and len(v) <= 30 and (not v.isascii() or v.lstrip()[:1] in "TtSs"):
             t = "".join(v.split()).rstrip(":：").lower()
             if t in TOTAL_WORDS or t.startswith(_TOTAL_PREFIXES):
                 words.add(v)
