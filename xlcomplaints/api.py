@@ -61,8 +61,8 @@ def assign_ids(path: str | Path, *, now: datetime | None = None, lang: str = "zh
 
 
 def monthly_report(path: str | Path, month: str | Month, output: str | Path, *, lang: str = "zh",
-           as_of: datetime | None = None, now: datetime | None = None,
-           history: Sequence[str | Path] = ()) -> RunResult:
+                   as_of: datetime | None = None, now: datetime | None = None,
+                   history: Sequence[str | Path] = ()) -> RunResult:
     """One branch's monthly report (``month`` as ``"2026-10"`` or a ``Month``); ``history``:
     earlier reports, for the 12-month trend and, when the branch holds none of it, last month."""
     from xlcomplaints.report.run import make_report

@@ -97,7 +97,8 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
             previous, then, contacts_shown = _previous_run(output, month, show_contacts)
         lap = _Laps()
         paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
-        paths = [p for p in paths if p.resolve() != output.resolve()]  # the last run's report, in the same folder
+        written = output.resolve()
+        paths = [p for p in paths if p.resolve() != written]  # the last run's report, in the same folder
         if on_start is not None:
             on_start(len(paths))
         # files of the same name are told apart by their folders, the previous run's ones too

@@ -84,7 +84,7 @@ def synthetic_branch(code: str, n: int, *, end: datetime, months: int = 6, seed:
         phone = f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(0, 99999999):08d}"
         customer = rng.choice(_SURNAMES) + rng.choice(_GIVEN) + rng.choice(("", *_GIVEN))
         category: str | None = _pick(rng, {"quality": 0.25, "attitude": 0.15, "delay": 0.2, "billing": 0.1,
-                               "facilities": 0.15, "environment": 0.1, "safety": 0.03, "other": 0.02})
+                                           "facilities": 0.15, "environment": 0.1, "safety": 0.03, "other": 0.02})
         if complaints and rng.random() < 0.03:  # the same customer again about the same thing, soon after
             earlier = rng.choice(complaints[-20:])
             phone, customer, category = earlier.phone or phone, earlier.customer or customer, earlier.category

@@ -39,14 +39,14 @@ def sniff(path: Path, data: bytes) -> None:
     """Raise a WorkbookError that says why ``data`` is not a workbook we can open."""
     label = path.name
     other = OTHER_FORMATS.get(path.suffix.lower())
+
+    def refused(code: str) -> WorkbookError:  # a known other format is named, with what to do
+        return WorkbookError("file.other_format", path=label, format=other) if other else WorkbookError(code, path=label)
+
     if data.startswith(OLE_MAGIC):
-        if ENCRYPTED_STREAM in data:
-            raise WorkbookError("file.encrypted", path=label)
-        raise WorkbookError("file.other_format", path=label, format=other) if other else \
-            WorkbookError("file.old_xls", path=label)
+        raise WorkbookError("file.encrypted", path=label) if ENCRYPTED_STREAM in data else refused("file.old_xls")
     if not data.startswith(b"PK"):
-        raise WorkbookError("file.other_format", path=label, format=other) if other else \
-            WorkbookError("file.not_workbook", path=label)
+        raise refused("file.not_workbook")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
@@ -55,8 +55,7 @@ def sniff(path: Path, data: bytes) -> None:
     # No CRC pass over every part here: the parts we read are checked as they are inflated
     # (a damaged one is reported as corrupt then), and parts we never read are copied as they are.
     if "xl/workbook.xml" not in names:
-        raise WorkbookError("file.other_format", path=label, format=other) if other else \
-            WorkbookError("file.not_workbook", path=label)
+        raise refused("file.not_workbook")
 
 
 #: A sheet this large (rows × columns) is a register of tens of thousands of rows.
