@@ -101,6 +101,52 @@ def test_a_totals_line_under_a_register_is_one_warning_not_a_record(branch) -> N
     assert ws.cell(2, status).value and [ws.cell(r, status).value for r in (3, 4, 5)] == [None, None, None]
 
 
+def test_a_totals_word_in_the_second_or_third_column_or_in_a_column_of_the_offices_own(branch) -> None:
+    """合计 stands where the office put it: after a blank first cell, or in a 序号 column the office
+    added at the left. Each line is one warning at the word's own cell, and refresh leaves it as
+    typed — a count in a computed column too, even when no input cell of the line is filled."""
+    complaint = {"received_at": "2026-10-08 10:00", "channel": "电话", "customer": "王五", "category": "其他",
+                 "severity": "一般", "validity": "有效", "content": "x"}
+    path = branch(register=[{**complaint, "no": "SUM01-2610001"}])
+    status = B.REGISTER.index("status") + 1
+    wb = openpyxl.load_workbook(path)
+    ws = wb["投诉登记"]
+    ws["B4"] = "小计："  # A4 blank: the word in the second column (received_at)
+    ws["C4"] = "1 宗"
+    ws.cell(4, status).value = "=1"
+    wb.save(path)
+    read = read_branch(FileWorkbook(path))
+    assert [c.no for c in read.data.complaints] == ["SUM01-2610001"]
+    assert [(p.cell, p.column, p.value) for p in read.problems] == [("B4", "受理时间", "小计：")]
+
+    ws.protection.sheet = False
+    ws.insert_cols(1)  # the office's own 序号 column, its 合计 with a count in a computed column only
+    ws["A1"], ws["A2"], ws["A5"] = "序号", 1, "合 计"
+    ws["A4"] = None
+    ws.cell(5, status + 1).value = "=COUNTA(B2:B3)"
+    wb.save(path)
+    read = read_branch(FileWorkbook(path))
+    assert [(p.cell, p.column, p.value, p.message("en")[:34]) for p in read.problems] == [
+        ("C4", "受理时间", "小计：", "Row 4 looks like a totals line, no"),
+        ("A5", None, "合 计", "Row 5 looks like a totals line, no")]
+    refresh_flow(FileWorkbook(path), now=datetime(2026, 10, 9, 9))
+    ws = openpyxl.load_workbook(path)["投诉登记"]
+    assert ws.cell(2, status + 1).value and ws.cell(4, status + 1).value == "=1"
+    assert ws.cell(5, status + 1).value == "=COUNTA(B2:B3)"
+
+
+def test_a_totals_word_further_right_or_after_data_is_not_a_totals_line(branch) -> None:
+    """Only the row's first non-blank cell, in the first three columns, can mark a totals line:
+    a complaint whose customer is called Sum, or 合计 in the fifth column, is read as data."""
+    complaint = {"received_at": "2026-10-08 10:00", "channel": "电话", "customer": "Sum", "category": "其他",
+                 "severity": "一般", "validity": "有效", "content": "合计"}
+    path = branch(register=[{**complaint, "no": "SUM01-2610001"}, {"customer": "合计"}])
+    read = read_branch(FileWorkbook(path))
+    assert [c.customer for c in read.data.complaints] == ["Sum", "合计"]
+    assert B.REGISTER.index("customer") == 4
+    assert "row.totals" not in {p.code for p in read.problems}
+
+
 def test_bad_cells_are_located_never_guessed(branch) -> None:
     path = branch(register=[
         {"no": "A1", "received_at": "11/3", "channel": "飞鸽传书", "customer": "张三", "phone": "12345",

@@ -67,6 +67,11 @@ class Layout:
         col = self.columns.get(key)
         return a1(row, col) if col else None
 
+    def totals_problem(self, row: int, col: int, key: str | None, raw: object) -> Problem:
+        """The warning for a totals line, at the cell holding its word (a column of the office's own too)."""
+        found = self.problem(Level.WARNING, "row.totals", row, key, raw, line=row)
+        return found if key else found.model_copy(update={"cell": a1(row, col)})
+
     def problem(self, level: Level, code: str, row: int | None, key: str | None, raw: Any = None,
                 **params: Any) -> Problem:
         """A problem at (row, column key); ``raw`` is the cell as typed, ``params`` feed the message."""
@@ -240,8 +245,7 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
     cols = [(c, layout.columns[c.key] - 1) for c in layout.spec.input_columns if c.key in layout.columns]
     computed = [layout.columns[c.key] - 1 for c in layout.spec.computed_columns if c.key in layout.columns]
     names = [c.key for c, _ in cols]
-    # Where a totals line says so: the sheet's first column, whatever is there (a problem's cell).
-    first_key = next((k for k, c in layout.columns.items() if c == 1), names[0] if names else None)
+    key_at = {c - 1: k for k, c in layout.columns.items()}  # a sheet column's spec key, if it has one
     # Fields the sheet lacks keep their defaults; every record shares one fields set.
     fields = tuple(model.model_fields)
     defaults = {name: f.default for name, f in model.model_fields.items()}
@@ -252,13 +256,11 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
         grid = list(zip_longest(*(row for _, row in block)))
         columns = [_column(grid[i] if i < len(grid) else (None,) * len(block), col, date1904)
                    for col, i in cols]
-        filled = [any(t) for t in zip(*(c.filled for c in columns), strict=True)] if columns else []
-        for i in _totals_rows(grid[0] if grid else ()):
-            if filled[i]:  # one warning for the line, none for its cells; no record
-                filled[i] = False
-                layout.totals_rows.append(numbers[i])
-                problems.append((numbers[i], -1, layout.problem(Level.WARNING, "row.totals", numbers[i], first_key,
-                                                                _raw(grid[0][i]), line=numbers[i])))
+        filled = [any(t) for t in zip(*(c.filled for c in columns), strict=True)] if columns else [False] * len(block)
+        for i, c in _totals_rows(grid):  # one warning for the line, none for its cells; no record
+            filled[i] = False
+            layout.totals_rows.append(numbers[i])
+            problems.append((numbers[i], -1, layout.totals_problem(numbers[i], c + 1, key_at.get(c), grid[c][i])))
         for j in computed:  # the last row still holding computed values (none: one count per column)
             cells_ = grid[j] if j < len(grid) else ()
             if cells_.count(None) + cells_.count("") < len(cells_):
@@ -286,15 +288,40 @@ TOTAL_WORDS = frozenset({"合计", "总计", "小计", "共计", "总数", "tota
 _TOTAL_PREFIXES = ("合计", "总计", "小计", "共计")
 
 
-def _totals_rows(first: Sequence[object]) -> list[int]:
-    """Indexes of the rows whose first cell marks a totals line, as offices add under a register."""
-    words = set()
-    for v in set(first):  # an ASCII word must start with t or s: complaint numbers are mostly passed at once
-        if isinstance(v, str) and len(v) <= 30 and (not v.isascii() or v.lstrip()[:1] in "TtSs"):
-            t = "".join(v.split()).rstrip(":：").lower()
-            if t in TOTAL_WORDS or t.startswith(_TOTAL_PREFIXES):
+#: How far from the left a totals line's word may stand: offices write it in the first column,
+#: or in the second or third when the first holds a 序号 (row number) or is left blank.
+TOTALS_COLUMNS = 3
+
+
+def _totals_rows(grid: Sequence[Sequence[object]]) -> list[tuple[int, int]]:
+    """(row, column) indexes of each row of a block (columns of cells) whose first non-blank cell,
+    in one of the sheet's first ``TOTALS_COLUMNS`` columns, marks a totals line, as offices add
+    under a register. Most rows are passed over at the first column."""
+    found: list[tuple[int, int]] = []
+    rows: Sequence[int] = range(len(grid[0])) if grid else ()
+    for at, column in enumerate(grid[:TOTALS_COLUMNS]):
+        words, blanks = _total_words({column[i] for i in rows})
+        found += [(i, at) for i in rows if column[i] in words] if words else []
+        rows = [i for i in rows if column[i] in blanks] if blanks else ()  # the word may stand further right
+        if not rows:
+            break
+    return sorted(found)
+
+
+def _total_words(values: Iterable[object]) -> tuple[set[object], set[object]]:
+    """Of a column's distinct values, those that mark a totals line, and the blank ones."""
+    words: set[object] = set()
+    blanks: set[object] = set()
+    for v in values:  # an ASCII word must start with t or s: complaint numbers are mostly passed at once
+        if v is None:
+            blanks.add(v)
+        elif isinstance(v, str) and (not v.isascii() or v.lstrip()[:1] in "TtSs"):  # (or is blank: "" is in)
+            t = "".join(v.split())
+            if not t:
+                blanks.add(v)
+            elif len(v) <= 30 and ((t := t.rstrip(":：").lower()) in TOTAL_WORDS or t.startswith(_TOTAL_PREFIXES)):
                 words.add(v)
-    return [i for i, v in enumerate(first) if v in words] if words else []
+    return words, blanks
 
 
 #: Rows read and parsed together: large enough for bulk work, small enough to stay flat.
