@@ -54,6 +54,24 @@ def test_unreadable_files_exit_2_with_a_clear_message(tmp_path: Path, content: b
     assert as_json.returncode == 2 and json.loads(as_json.stdout)["error"]
 
 
+def test_brackets_in_cells_names_and_messages_are_printed_as_typed(tmp_path: Path) -> None:
+    """Square brackets are text, not console markup: a "[/]" typed in a cell used to stop
+    validate with a traceback, "[急]"-style tags vanished, and "[[rule]]" left a message."""
+    folder = tmp_path / "[北京]"
+    folder.mkdir()
+    wb = folder / "[bj01].xlsx"
+    run("new", wb, "--branch-code", "BJ01")
+    type_rows(wb, "register", [{"received_at": "2026-10-08 10:00", "channel": "[/]", "customer": "张三",
+                                "category": "其他", "severity": "[bold]一般", "validity": "有效", "content": "x"}])
+    bad = run("validate", wb)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr + bad.stdout
+    assert "[/]" in bad.stdout and "[bold]一般" in bad.stdout and "[bj01].xlsx: 2 个错误" in bad.stdout
+    policy = tmp_path / "empty.toml"
+    policy.write_text("# nothing yet\n", encoding="utf-8")
+    no_rules = run("refresh", wb, "--policy", policy, "--lang", "en")
+    assert no_rules.returncode == 2 and "has no [[rule]] entries" in no_rules.stderr
+
+
 def test_missing_file_and_bad_now(tmp_path: Path) -> None:
     missing = run("refresh", tmp_path / "nope.xlsx")
     assert missing.returncode == 2 and "找不到文件" in missing.stderr

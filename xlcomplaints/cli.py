@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from xlcomplaints.core import cells
 from xlcomplaints.core.problems import Level, Problem
@@ -24,8 +25,10 @@ from xlcomplaints.workbook.file import FileWorkbook
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   pretty_exceptions_enable=False,
                   help="Complaint registers in Excel: templates, validation, deadlines, reports.")
-console = Console()
-err = Console(stderr=True)
+# No console markup: what is printed holds clerks' cells, file names and messages, where "[...]"
+# is text (a "[/]" typed in a cell would otherwise stop the command). Styles go in as Text.
+console = Console(markup=False)
+err = Console(stderr=True, markup=False)
 
 Lang = Annotated[str, typer.Option("--lang", help="zh or en", show_default=True)]
 Now = Annotated[str | None, typer.Option("--now", help='As-of time, e.g. "2026-11-22 09:00" (default: now)')]
@@ -56,7 +59,8 @@ def _now(text: str | None, lang: str) -> datetime:
 
 
 def _fail(e: WorkbookError, lang: str) -> None:
-    err.print(f"[bold red]{'错误' if lang == 'zh' else 'Error'}:[/] {e.message(lang)}", highlight=False)
+    err.print(Text.assemble((f"{'错误' if lang == 'zh' else 'Error'}:", "bold red"), " ", e.message(lang)),
+              highlight=False)
     raise typer.Exit(2)
 
 
@@ -71,7 +75,7 @@ def show_problems(problems: list[Problem], lang: str, title: str) -> None:
     for p in problems:
         level = ("错误" if zh else "error") if p.level is Level.ERROR else ("警告" if zh else "warning")
         style = "red" if p.level is Level.ERROR else "yellow"
-        table.add_row(f"[{style}]{level}[/]", p.sheet or "", p.cell or "", p.column or "", p.value or "",
+        table.add_row(Text(level, style=style), p.sheet or "", p.cell or "", p.column or "", p.value or "",
                       p.message(lang))
     console.print(table)
 
@@ -217,7 +221,7 @@ def excel_new(
     try:
         build_branch_xlsm(out, lang=lang, settings=settings, standalone=standalone, created=None)
     except LookupError as e:  # --standalone without xlwings installed
-        err.print(f"{'错误' if zh else 'Error'}: {e}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"{'错误' if zh else 'Error'}: {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(f"已创建 {out}" if zh else f"Created {out}")
 
@@ -248,12 +252,12 @@ def excel_standalone(
                   markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except (StandaloneError, OSError) as e:
-        err.print(f"{'错误' if zh else 'Error'}: {e}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"{'错误' if zh else 'Error'}: {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(
         f"已写入 {target}，内嵌 xlwings {version} 的 VBA。使用它的电脑须安装同一版本：pip install xlwings=={version}"
         if zh else f"Wrote {target} with xlwings {version}'s VBA embedded. PCs using it need the same version: "
-        f"pip install xlwings=={version}", markup=False, highlight=False, soft_wrap=True)
+        f"pip install xlwings=={version}", highlight=False, soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- monthly report

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from xlcomplaints.core.models import Settings
 from xlcomplaints.spec import vocab as v
@@ -194,7 +195,7 @@ def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = Non
     from xlcomplaints.flows import refresh_flow
     from xlcomplaints.workbook.file import FileWorkbook
 
-    console = console or Console()
+    console = console or Console(markup=False)  # paths and messages are text, "[...]" too
     directory.mkdir(parents=True, exist_ok=True)
     zh = lang == "zh"
     paths: list[Path] = []
@@ -206,12 +207,12 @@ def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = Non
         result = refresh_flow(FileWorkbook(path), now=now, lang=lang)
         show_problems(result.problems, lang, path.name)
         c = result.plan.counts if result.plan else {}
-        console.print(
-            f"[bold]{path}[/]: " + (f"{result.plan.complaints} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，"
-                                    f"{result.errors} 个录入错误待修正（已按 {now:%Y-%m-%d %H:%M} 刷新）" if zh else
-                                    f"{result.plan.complaints} complaints, {c['complaints.overdue']} with an overdue stage, "
-                                    f"{result.errors} typing errors to fix (refreshed as of {now:%Y-%m-%d %H:%M})")
-            if result.plan else str(path))
+        console.print(Text.assemble(
+            (str(path), "bold"),
+            (f": {result.plan.complaints} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，"
+             f"{result.errors} 个录入错误待修正（已按 {now:%Y-%m-%d %H:%M} 刷新）" if zh else
+             f": {result.plan.complaints} complaints, {c['complaints.overdue']} with an overdue stage, "
+             f"{result.errors} typing errors to fix (refreshed as of {now:%Y-%m-%d %H:%M})") if result.plan else ""))
         paths.append(path)
     from xlcomplaints.core.metrics import Month
     from xlcomplaints.report.run import make_report
@@ -219,9 +220,9 @@ def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = Non
     report = directory / ("月报-2026-10.xlsx" if zh else "report-2026-10.xlsx")
     run = make_report(paths, Month(2026, 10), report, lang=lang, now=now, executor=None)
     issues = len(run.report.issues)
-    console.print(f"[bold]{run.output}[/]: " + (
-        f"十月合并月报：{len(paths)} 个网点，{issues} 条输入问题列在“问题清单”表" if zh else
-        f"October report for {len(paths)} branches; {issues} input problems on the Issues sheet"))
+    console.print(Text.assemble((str(run.output), "bold"), (
+        f": 十月合并月报：{len(paths)} 个网点，{issues} 条输入问题列在“问题清单”表" if zh else
+        f": October report for {len(paths)} branches; {issues} input problems on the Issues sheet")))
     return [*paths, run.output]
 
 
