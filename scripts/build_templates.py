@@ -1,7 +1,7 @@
-"""Build the committed templates in workbook_templates/ from the sheet specs.
+"""Build the committed templates in workbook_templates/, and docs/sheets.md, from the sheet specs.
 
 Run after changing a spec: ``python scripts/build_templates.py``. The test suite
-fails while a committed template differs from what its spec builds.
+fails while a committed template or the sheet reference differs from what the specs build.
 """
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ import sys
 from pathlib import Path
 
 from xlcomplaints.templates.build import TEMPLATES
+from xlcomplaints.templates.docs import sheets_markdown
 
-OUT = Path(__file__).resolve().parent.parent / "workbook_templates"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "workbook_templates"
+DOCS = ROOT / "docs" / "sheets.md"
 
 
 def main() -> int:
@@ -19,6 +22,8 @@ def main() -> int:
     for name, build in TEMPLATES.items():
         build(OUT / name)
         print(f"wrote {OUT / name}")
+    DOCS.write_text(sheets_markdown(), encoding="utf-8")
+    print(f"wrote {DOCS}")
     return 0
 
 

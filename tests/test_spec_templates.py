@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -12,10 +13,13 @@ from python_calamine import CalamineWorkbook
 
 from tests.conftest import HAS_SOFFICE, ROOT, soffice_convert
 from xlcomplaints.core import models
+from xlcomplaints.core.policy import DEFAULT_RULES
 from xlcomplaints.spec import BRANCH_SHEETS, REPORT_SHEETS
 from xlcomplaints.spec import branch as B
+from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.model import ColType
 from xlcomplaints.templates.build import TEMPLATES
+from xlcomplaints.templates.docs import sheets_markdown
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import find_stamps
 
@@ -66,6 +70,26 @@ def test_committed_template_matches_its_spec(name: str) -> None:
     committed = (TEMPLATE_DIR / name).read_bytes()
     assert _contents(buf.getvalue()) == _contents(committed), (
         f"{name} is stale: run `python scripts/build_templates.py`")
+
+
+def test_committed_sheet_reference_matches_the_specs() -> None:
+    committed = (ROOT / "docs" / "sheets.md").read_text(encoding="utf-8")
+    assert committed == sheets_markdown(), "docs/sheets.md is stale: run `python scripts/build_templates.py`"
+
+
+def test_sheet_reference_lists_every_column_setting_choice_and_default_rule() -> None:
+    text = sheets_markdown()
+    for spec in (*BRANCH_SHEETS, *REPORT_SHEETS, B.POLICY):
+        assert re.search(rf"^###+ {spec.zh} {spec.en}$", text, re.M), spec.kind
+        for c in () if spec is B.SETTINGS else spec.columns:  # label / value rows: the fields below
+            assert f"| {c.zh} | {c.en} | `{c.key}` |" in text, (spec.kind, c.key)
+    assert all(f"| {f.zh} | {f.en} | `{f.key}` |" in text for f in B.SETTINGS_FIELDS)
+    links = set(re.findall(r"\(#(vocabulary-[a-z-]+)\)", text))
+    targets = {"vocabulary-" + name.replace("_", "-") for name in re.findall(r"^### Vocabulary: (\w+)$", text, re.M)}
+    assert v.CHANNEL.name in text and links and links <= targets
+    assert all(f"| `{c.code}` | {c.zh} | {c.en} | {', '.join(c.aliases)} |" in text for c in v.CHANNEL)
+    assert all(r.source_zh in text and r.source_en in text for r in DEFAULT_RULES)
+    assert "| 回访 callback |  | 复杂 complex | 5 working days |" in text
 
 
 def test_fingerprint_changes_with_the_spec() -> None:

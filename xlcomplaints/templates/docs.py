@@ -1,0 +1,127 @@
+"""The sheet reference (``docs/sheets.md``), written from the specs like the templates are.
+
+Every column of every sheet — labels, key, type, who fills it, dropdown values and the
+words the reader also accepts — and the default SLA policy come from the same
+declarations the templates, the reader and the validator use; ``scripts/build_templates.py``
+writes the file and a test fails while the committed one differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from xlsxwriter.utility import xl_col_to_name
+
+from xlcomplaints.core.policy import DEFAULT_RULES
+from xlcomplaints.spec import branch as B
+from xlcomplaints.spec import report as R
+from xlcomplaints.spec import vocab as v
+from xlcomplaints.spec.model import ColType, Column, Field, SheetSpec
+from xlcomplaints.spec.vocab import Vocabulary
+
+TYPE_WORDS: dict[ColType, str] = {
+    ColType.TEXT: "text", ColType.CODE: "code (full-width forms folded)", ColType.LONGTEXT: "long text",
+    ColType.DATETIME: "date and time", ColType.DATE: "date", ColType.TIME: "time", ColType.INT: "whole number",
+    ColType.NUMBER: "number", ColType.PERCENT: "percentage", ColType.CHOICE: "choice", ColType.BOOL: "yes / no",
+    ColType.PHONE: "phone number",
+}
+
+
+def _cell(text: object) -> str:
+    """A table cell: pipes escaped, line breaks as spaces, nothing as blank."""
+    return "" if text is None else str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head),
+            *("| " + " | ".join(map(_cell, row)) + " |" for row in rows), ""]
+
+
+def _anchor(vocab: Vocabulary) -> str:
+    return f"[{vocab.name}](#vocabulary-{vocab.name.replace('_', '-')})"
+
+
+def _limits(c: Column | Field) -> str:
+    parts = []
+    if c.min_value is not None or c.max_value is not None:
+        lo = "" if c.min_value is None else f"{c.min_value:g}"
+        hi = "" if c.max_value is None else f"{c.max_value:g}"
+        parts.append(f"{lo}…{hi}")
+    if isinstance(c, Column) and c.max_len:
+        parts.append(f"≤ {c.max_len} characters")
+    if c.vocab is not None:
+        parts.append(_anchor(c.vocab))
+    return "; ".join(parts)
+
+
+def _sheet(spec: SheetSpec, vocabs: dict[str, Vocabulary]) -> list[str]:
+    out = [f"### {spec.zh} {spec.en}", ""]
+    if spec.description_zh:
+        out += [f"{spec.description_zh}  ", f"{spec.description_en}", ""]
+    if spec.owned:
+        out += ["Written whole by xlcomplaints below the header row.", ""]
+    rows = []
+    for i, c in enumerate(spec.columns):
+        if c.vocab is not None:
+            vocabs[c.vocab.name] = c.vocab
+        rows.append((xl_col_to_name(i), c.zh, c.en, f"`{c.key}`", TYPE_WORDS[c.type], c.format or "",
+                     "xlcomplaints" if c.computed else "clerk", "yes" if c.required else "", _limits(c)))
+    return out + _table(("col", "列", "Column", "key", "type", "format", "filled by", "required", "allowed"), rows)
+
+
+def _settings(fields: Sequence[Field], vocabs: dict[str, Vocabulary]) -> list[str]:
+    out = [f"### {B.SETTINGS.zh} {B.SETTINGS.en}", "", f"{B.SETTINGS.description_zh}  ", B.SETTINGS.description_en, "",
+           "Settings are label / value rows (labels in column A, values in column B):", ""]
+    for f in fields:
+        if f.vocab is not None:
+            vocabs[f.vocab.name] = f.vocab
+    out += _table(("设置项", "Setting", "key", "type", "default", "allowed", "note"),
+                  ((f.zh, f.en, f"`{f.key}`", TYPE_WORDS[f.type], f.default, _limits(f), f.source_en)
+                   for f in fields))
+    return out + [f"#### {B.POLICY.zh} {B.POLICY.en}", "", "A table below the settings, on the same sheet.", "",
+                  *_sheet(B.POLICY, vocabs)[2:]]
+
+
+def _policy() -> list[str]:
+    out = ["## Default SLA policy", "",
+           "What a new workbook's policy table holds (`xlcomplaints/core/policy.py`). Every limit counts",
+           "from receipt (in a reopened case, the stages handled again from the reopening), the callback's",
+           "from resolution, or the reply when no resolution time is known. Blank severity or complexity",
+           "means every complaint; the most specific matching row wins. Invalid complaints have no handling",
+           "deadlines, and only valid and assist ones (or those with validity blank) a first contact.", ""]
+
+    def label(vocab: Vocabulary, code: str | None) -> str:
+        return f"{vocab.label(code, 'zh')} {vocab.label(code, 'en').lower()}" if code else ""
+
+    return out + _table(("stage", "severity", "complexity", "limit", "source (zh)", "source (en)"), (
+        (label(v.STAGE, r.stage), label(v.SEVERITY, r.severity), label(v.COMPLEXITY, r.complexity),
+         f"{r.amount:g} {v.UNIT.label(r.unit, 'en').lower()}", r.source_zh, r.source_en) for r in DEFAULT_RULES))
+
+
+def _vocabulary(vocab: Vocabulary) -> list[str]:
+    return [f"### Vocabulary: {vocab.name}", "", *_table(
+        ("code", "中文", "English", "also accepted"),
+        ((f"`{c.code}`", c.zh, c.en, ", ".join(c.aliases)) for c in vocab))]
+
+
+def sheets_markdown() -> str:
+    """The whole reference, as committed in ``docs/sheets.md``."""
+    vocabs: dict[str, Vocabulary] = {}
+    out = ["# Workbook sheets", "",
+           "<!-- Generated from xlcomplaints/spec/ and xlcomplaints/core/policy.py by",
+           "     `python scripts/build_templates.py`; do not edit by hand. -->", "",
+           "Columns are found by their header in Chinese, English or key, in any order; columns an",
+           "office adds are left alone. Letters are where the templates put them. A choice column",
+           "takes the Chinese or English label, the code, or one of the words also accepted.", "",
+           f"## Branch workbook (template {B.BRANCH_TEMPLATE_VERSION})", ""]
+    for spec in B.BRANCH_SHEETS:
+        out += _settings(B.SETTINGS_FIELDS, vocabs) if spec is B.SETTINGS else _sheet(spec, vocabs)
+    out += _policy()
+    out += [f"## Monthly report (template {R.REPORT_TEMPLATE_VERSION})", "",
+            "Every sheet is written whole by `report` and `consolidate`.", ""]
+    for spec in R.REPORT_SHEETS:
+        out += _sheet(spec, vocabs)
+    out += ["## Vocabularies", ""]
+    for name in sorted(vocabs):
+        out += _vocabulary(vocabs[name])
+    return "\n".join(out).rstrip("\n") + "\n"
