@@ -252,7 +252,8 @@ def test_reports_in_the_branch_folder_are_passed_over(tmp_path: Path) -> None:
     assert again.consolidation.unreadable == 0 and again.report.files_failed == 0
     skipped = [p for p in again.report.issues if p.file == "last-month.xlsx"]
     assert [(p.code, p.level) for p in skipped] == [("report.not_a_branch", Level.WARNING)]
-    assert skipped[0].message("en") == "last-month.xlsx is a monthly report, not a branch workbook; it is passed over."
+    assert skipped[0].message("en") == ("last-month.xlsx is a monthly report, not a branch workbook; it is passed "
+                                        "over (earlier reports go after --history).")
     assert again.report.cover == first.report.cover
     with pytest.raises(WorkbookError) as e:
         read_branch(FileWorkbook(out))

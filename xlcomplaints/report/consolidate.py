@@ -65,8 +65,9 @@ MESSAGES = {
     "report.empty_register": ("{path}（网点 {branch}）的登记表中没有任何投诉。如这不是在用的登记表，请网点重新发送。",
                               "{path} (branch {branch}) has no complaint in its register. If this is not the register "
                               "in use, ask the branch to send it again."),
-    "report.not_a_branch": ("{path} 是月报表，不是网点工作簿，已跳过。",
-                            "{path} is a monthly report, not a branch workbook; it is passed over."),
+    "report.not_a_branch": ("{path} 是月报表，不是网点工作簿，已跳过（往期月报请用 --history 给出）。",
+                            "{path} is a monthly report, not a branch workbook; it is passed over (earlier reports "
+                            "go after --history)."),
     "report.open_in_excel": ("{path} 正在被编辑（发现锁定文件 {lock}），统计采用其最后一次保存的内容。",
                              "{path} is open for editing (lock file {lock}); its last saved content is used."),
     "report.no_usable_rows": ("{path} 有 {rows} 行登记，但没有一行能读出受理时间，整个文件未计入。",
