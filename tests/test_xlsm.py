@@ -388,3 +388,14 @@ def test_libreoffice_opens_the_xlsm_with_its_vba_and_buttons(built: Path, tmp_pa
         content = ods.read("content.xml").decode()
         for b in macro.BUTTONS:
             assert f"VBAProject.xlcomplaints.{b.macro}" in content
+
+
+def test_excel_new_standalone_says_which_xlwings_it_embeds(tmp_path: Path) -> None:
+    """Like `excel standalone`: the PCs using the workbook need that very xlwings version."""
+    xlwings = pytest.importorskip("xlwings")
+    out = tmp_path / "bj01.xlsm"
+    result = CliRunner().invoke(app, ["excel", "new", str(out), "--branch-code", "BJ01", "--standalone", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert f"xlwings {xlwings.__version__}'s VBA embedded" in result.output
+    assert f"pip install xlwings=={xlwings.__version__}" in result.output
+    assert f'"xlwings64-{xlwings.__version__}.dll"' in modules_by_oletools(out)["xlwings"]

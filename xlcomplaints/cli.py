@@ -207,7 +207,7 @@ def excel_new(
 ) -> None:
     """Create a branch workbook with the buttons (刷新逾期, 校验, 编号, 月报)."""
     from xlcomplaints.core.models import Settings
-    from xlcomplaints.templates.macro import build_branch_xlsm
+    from xlcomplaints.templates.macro import build_branch_xlsm, installed_xlwings_vba
 
     lang = _lang(lang)
     zh = lang == "zh"
@@ -223,7 +223,18 @@ def excel_new(
     except LookupError as e:  # --standalone without xlwings installed
         err.print(f"{'错误' if zh else 'Error'}: {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    console.print(f"已创建 {out}" if zh else f"Created {out}")
+    if standalone:
+        _standalone_written(out, installed_xlwings_vba().version, zh)
+    else:
+        console.print(f"已创建 {out}" if zh else f"Created {out}")
+
+
+def _standalone_written(target: Path, version: str, zh: bool) -> None:
+    """Which xlwings a standalone workbook embeds: the PCs using it need that very version."""
+    console.print(
+        f"已写入 {target}，内嵌 xlwings {version} 的 VBA。使用它的电脑须安装同一版本：pip install xlwings=={version}"
+        if zh else f"Wrote {target} with xlwings {version}'s VBA embedded. PCs using it need the same version: "
+        f"pip install xlwings=={version}", highlight=False, soft_wrap=True)
 
 
 @excel_app.command("standalone")
@@ -249,15 +260,12 @@ def excel_standalone(
     except LookupError as e:  # xlwings missing: its VBA comes from the installed package
         err.print(("需要先安装 xlwings：pip install xlcomplaints[excel]（" if zh else
                    "xlwings is needed: pip install xlcomplaints[excel] (") + f"{e})",
-                  markup=False, highlight=False, soft_wrap=True)
+                  highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except (StandaloneError, OSError) as e:
         err.print(f"{'错误' if zh else 'Error'}: {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    console.print(
-        f"已写入 {target}，内嵌 xlwings {version} 的 VBA。使用它的电脑须安装同一版本：pip install xlwings=={version}"
-        if zh else f"Wrote {target} with xlwings {version}'s VBA embedded. PCs using it need the same version: "
-        f"pip install xlwings=={version}", highlight=False, soft_wrap=True)
+    _standalone_written(target, version, zh)
 
 
 # --------------------------------------------------------------------------- monthly report
