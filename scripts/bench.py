@@ -6,7 +6,8 @@
 
 refresh: builds branch registers of N complaints (with tracking and callback rows),
 then, in the same run and each in a fresh process, times ``xlcomplaints refresh`` and
-openpyxl load + save of the same file, printing wall time and peak memory (max RSS).
+openpyxl load + save of the same file, printing wall time and peak memory (the measured
+process's own VmHWM).
 Target: refresh of 50,000 rows within a quarter of openpyxl's load + save, under 300 MiB.
 
 consolidate: N branch workbooks × M complaints consolidated into a monthly report,

@@ -315,5 +315,5 @@ def assign_numbers(book: Any = None, *, now: datetime | None = None) -> Outcome:
 
 
 def monthly_report(book: Any = None, *, now: datetime | None = None) -> Outcome:
-    """月报: not available in this version; the button says so instead of failing."""
+    """月报: this branch's monthly report of its saved file, written next to it (see ``_report``)."""
     return run("report", book, now=now)

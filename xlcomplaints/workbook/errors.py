@@ -44,8 +44,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "{path} is password-protected; remove the password in Excel and try again."),
     "file.corrupt": ("{path} 已损坏，无法读取（{detail}）。请用 Excel 打开修复或使用备份。",
                      "{path} is damaged and cannot be read ({detail}). Repair it in Excel or use a backup."),
-    "file.not_ours": ("{path} 不是由 xlcomplaints 模板创建的工作簿（未找到模板标记）。可用 xlcomplaints new 新建。",
-                      "{path} was not made from an xlcomplaints template (no template stamp). Create one with xlcomplaints new."),
+    "file.not_ours": ("{path} 不是由 xlcomplaints 模板创建的工作簿（未找到模板标记）。可用 xlcomplaints new 新建"
+                      "（带按钮的：xlcomplaints excel new）。",
+                      "{path} was not made from an xlcomplaints template (no template stamp). Create one with "
+                      "xlcomplaints new (with buttons: xlcomplaints excel new)."),
     "file.wrong_kind": ("{path} 是{kind_zh}，不是此处需要的{expected_zh}。",
                         "{path} is a {kind_en}, not the {expected_en} needed here."),
     "file.version_unsupported": (
