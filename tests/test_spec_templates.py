@@ -165,3 +165,13 @@ def test_templates_open_in_libreoffice(tmp_path: Path, name: str) -> None:
 def test_template_renders_to_pdf(tmp_path: Path) -> None:
     pdf = soffice_convert(TEMPLATE_DIR / "branch-zh.xlsx", tmp_path, "pdf")
     assert pdf.stat().st_size > 10_000
+
+
+def test_the_policy_file_example_in_the_sheet_reference_loads(tmp_path: Path) -> None:
+    from xlcomplaints.core.policy import load_policy_file
+
+    example = re.search(r"```toml\n(.*?)```", sheets_markdown(), re.S)
+    assert example is not None
+    (tmp_path / "rules.toml").write_text(example.group(1), encoding="utf-8")
+    (rule,) = load_policy_file(tmp_path / "rules.toml")
+    assert (rule.stage, rule.severity, rule.amount, rule.unit) == ("report", "major", 24, "hours")

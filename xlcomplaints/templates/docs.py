@@ -79,7 +79,19 @@ def _settings(fields: Sequence[Field], vocabs: dict[str, Vocabulary]) -> list[st
                   ((f.zh, f.en, f"`{f.key}`", TYPE_WORDS[f.type], f.default, _limits(f), f.source_en)
                    for f in fields))
     return out + [f"#### {B.POLICY.zh} {B.POLICY.en}", "", "A table below the settings, on the same sheet.", "",
-                  *_sheet(B.POLICY, vocabs)[2:]]
+                  *_sheet(B.POLICY, vocabs)[2:], *_policy_file()]
+
+
+def _policy_file() -> list[str]:
+    """How a head office writes the same rows in a file (``refresh --policy FILE.toml``)."""
+    rule = next(r for r in DEFAULT_RULES if r.severity)
+    example = {"stage": rule.stage, "severity": rule.severity, "amount": rule.amount, "unit": rule.unit,
+               "source": rule.source_zh}
+    keys = ", ".join(f"`{c.key}`" for c in B.POLICY.columns)
+    return ["A head office imposes its own rules on every branch with `xlcomplaints refresh FILE --policy "
+            "RULES.toml`: the file's rules replace the workbook's table. One `[[rule]]` per row, with the keys "
+            f"above ({keys}); values as in the table (a code or a label):", "", "```toml", "[[rule]]",
+            *(f"{k} = {v:g}" if isinstance(v, int | float) else f'{k} = "{v}"' for k, v in example.items()), "```", ""]
 
 
 def _policy() -> list[str]:
