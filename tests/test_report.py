@@ -185,6 +185,25 @@ def test_history_can_be_a_folder_of_reports(zh: RunResult, branch_file: Path, tm
     assert [p.code for p in given.report.issues if p.file == "bj01.xlsx"] == ["file.wrong_kind"]
 
 
+def test_a_history_report_of_other_branches_is_named(branch_file: Path, tmp_path: Path) -> None:
+    """The group's October report given to one branch's November report: its figures are the
+    group's, so the Issues sheet says which branches differ; the group's own report with the
+    same branches as history says nothing."""
+    t2 = write_branch(tmp_path / "t2.xlsx", hand_branch("T2", "二店"))
+    group = make_report([branch_file, t2], OCT, tmp_path / "group-10.xlsx", now=NOW)
+    path = write_branch(tmp_path / "nov.xlsx", fresh_november())
+    nov = make_report([path], Month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
+                      consolidate=False, history=[group.output])
+    (note,) = [p for p in nov.report.issues if p.code == "report.history_branches"]
+    assert note.file == "group-10.xlsx" and note.message("en") == (
+        "The earlier report group-10.xlsx counted other branches than this report (here, not there: —; there, "
+        "not here: T2); the months taken from it keep its figures.")
+    assert nov.report.previous_from == "group-10.xlsx"
+    again = make_report([branch_file, t2], Month(2026, 11), tmp_path / "group-11.xlsx", now=datetime(2026, 12, 3),
+                        history=[group.output])
+    assert "report.history_branches" not in {p.code for p in again.report.issues}
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_last_month_comes_from_its_report_when_the_inputs_lack_it(zh: RunResult, branch_file: Path, tmp_path: Path,
                                                                    lang: str) -> None:

@@ -30,14 +30,19 @@ from xlcomplaints.report.consolidate import (
     read_all,
     read_file,
 )
-from xlcomplaints.report.history import read_history
+from xlcomplaints.report.history import History, read_history
 from xlcomplaints.report.state import PendingState, load_state, state_path
-from xlcomplaints.report.summary import Branch, MonthlyReport, build
+from xlcomplaints.report.summary import Branch, MonthlyReport, branch_codes, build
 from xlcomplaints.report.workbook import write_report
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.safety import WorkbookLockedError, atomic_write
 
 register_messages({
+    "report.history_branches": (
+        "往期月报 {path} 统计的网点与本报表不同（本报表有、它没有的：{missing}；它有、本报表没有的：{extra}），"
+        "取自它的月份按它的数字采用。",
+        "The earlier report {path} counted other branches than this report (here, not there: {missing}; there, "
+        "not here: {extra}); the months taken from it keep its figures."),
     "report.carried_as_of": (
         "网点 {branches} 的数据沿用上次汇总（统计时点 {then}），本次统计时点为 {now}。",
         "Branches {branches} keep the data of the previous run (as of {then}); this run is as of {now}."),
@@ -137,6 +142,7 @@ def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetim
             "branches": ", ".join(merged.carried), "then": f"{then:%Y-%m-%d %H:%M}",
             "now": f"{as_of:%Y-%m-%d %H:%M}"}))
     earlier = read_history(history)
+    notes += _other_branches(earlier, list(merged.branches))
     branches = [Branch(code, f.branch_name, f.name) for code, f in merged.branches.items()]
     texts = {(code, no): words for code, f in merged.branches.items() for no, words in f.texts.items()}
     report = build(merged.cases, month, as_of, branches=branches,
@@ -145,6 +151,27 @@ def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetim
     report.files_read, report.files_failed = files_read, merged.unreadable
     lap("compute")
     return report
+
+
+def _other_branches(earlier: History, codes: Sequence[str]) -> list[Problem]:
+    """A warning for each earlier report that counted other branches than this report (a group's
+    report given to one branch's, say): its months are not this report's branches' figures."""
+    out = []
+    for cover in earlier.covers.values():
+        shown = cover.breakdowns.get("branch")
+        if not shown:
+            continue
+        theirs, ours = {c for c in branch_codes(shown, codes) if c is not None}, set(codes)
+        if theirs != ours:
+            out.append(Problem(level=Level.WARNING, code="report.history_branches", file=cover.file, params={
+                "path": cover.file, "missing": _some(ours - theirs), "extra": _some(theirs - ours)}))
+    return out
+
+
+def _some(codes: set[str], shown: int = 5) -> str:
+    """A few branch codes, "—" for none."""
+    listed = sorted(codes)
+    return ", ".join(listed[:shown]) + (f" … (+{len(listed) - shown})" if len(listed) > shown else "") or "—"
 
 
 def _previous_run(output: Path, month: Month, show_contacts: bool) -> tuple[list[FileSummary], datetime, bool]:

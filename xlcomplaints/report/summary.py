@@ -121,7 +121,7 @@ def _merge_history(trend: list[TrendRow], history: Mapping[Month, TrendRow]) -> 
     return out
 
 
-def _branch_codes(counts: Mapping[str | None, int], codes: Sequence[str]) -> dict[str | None, int]:
+def branch_codes(counts: Mapping[str | None, int], codes: Sequence[str]) -> dict[str | None, int]:
     """Counts by an earlier report's branch labels ("BJ01 北京一店", or the code alone) → by branch code:
     the longest of this report's codes a label starts with (codes may hold spaces), else the label's
     first word (a branch missing from this report)."""
@@ -165,7 +165,7 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
     for dim, vocab in DIMENSIONS:
         counts = earlier.breakdowns.get(dim) if earlier is not None else None
         if dim == "branch" and counts is not None:
-            counts = _branch_codes(counts, [b.code for b in branches])
+            counts = branch_codes(counts, [b.code for b in branches])
         rows = M.breakdown(ix, month, dim, vocab.codes if vocab else (), previous=counts)
         if dim == "branch":  # worst on-time rate first: where head office looks
             rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
