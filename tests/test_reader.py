@@ -147,6 +147,21 @@ def test_a_totals_word_further_right_or_after_data_is_not_a_totals_line(branch) 
     assert "row.totals" not in {p.code for p in read.problems}
 
 
+def test_a_time_of_day_or_a_date_where_it_does_not_belong_is_a_located_problem(branch) -> None:
+    """14:30 typed into 受理时间 (Excel stores a time of day) or a date picked into 投诉渠道: each is
+    a problem at its cell showing what was typed; showing it used to stop the whole read."""
+    path = branch(register=[{"no": "T-1", "received_at": "2026-10-08 10:00", "channel": "电话", "customer": "王五",
+                             "category": "其他", "severity": "一般", "validity": "有效", "content": "x"}] * 2)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["投诉登记"]
+    ws["B2"], ws["B2"].number_format = time(14, 30), "h:mm"
+    ws["D3"], ws["D3"].number_format = datetime(2026, 10, 3), "yyyy-mm-dd"
+    wb.save(path)
+    read = read_branch(FileWorkbook(path))
+    assert [(p.cell, p.value) for p in read.problems if p.level is Level.ERROR] == [
+        ("B2", "14:30:00"), ("D3", "2026-10-03")]
+
+
 def test_bad_cells_are_located_never_guessed(branch) -> None:
     path = branch(register=[
         {"no": "A1", "received_at": "11/3", "channel": "飞鸽传书", "customer": "张三", "phone": "12345",

@@ -84,7 +84,11 @@ class Layout:
 
 
 def _show(value: Any) -> str:
-    text = value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
+    """A cell as a problem shows it: a time as Excel would, whatever calamine made of it (a date, a time of day)."""
+    if isinstance(value, datetime):
+        text = value.isoformat(sep=" ")
+    else:
+        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
