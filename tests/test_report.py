@@ -27,6 +27,7 @@ from xlcomplaints.report.samples import write_branch
 from xlcomplaints.report.summary import COVER_KEYS, MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
+from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import find_stamps
 
@@ -239,6 +240,33 @@ def test_last_month_comes_from_its_report_when_the_inputs_lack_it(zh: RunResult,
     both = make_report([path, write_branch(tmp_path / "oct.xlsx", hand_branch("T2"))], Month(2026, 11),
                        tmp_path / "both.xlsx", now=datetime(2026, 12, 3), history=[october.output])
     assert both.report.previous_from is None
+
+
+def test_the_report_never_replaces_a_workbook_that_is_not_a_report(branch_file: Path, tmp_path: Path) -> None:
+    """`-o` naming a branch workbook (or any file not a report of ours) is refused before anything
+    is read, the file left byte for byte; an earlier report is replaced; only .xlsx is written."""
+    victim = tmp_path / "bj01.xlsx"
+    shutil.copy(branch_file, victim)
+    notes = tmp_path / "notes.xlsx"
+    notes.write_bytes(b"my own notes")
+    before = victim.read_bytes()
+    for target, what in ((victim, "branch workbook"), (notes, "not a file xlcomplaints made")):
+        with pytest.raises(WorkbookError) as e:
+            make_report([branch_file], OCT, target, now=NOW, consolidate=False)
+        assert e.value.message("en") == (f"{target.name} exists and is not a monthly report ({what}); it is left "
+                                         "as it is. Give the report another file name.")
+    with pytest.raises(WorkbookError) as e:
+        make_report([tmp_path], OCT, victim, now=NOW)  # the folder holding it, consolidated into it
+    assert e.value.code == "report.output_taken"
+    assert victim.read_bytes() == before and notes.read_bytes() == b"my own notes"
+    with pytest.raises(WorkbookError) as e:
+        make_report([branch_file], OCT, tmp_path / "r.xls", now=NOW, consolidate=False)
+    assert e.value.code == "report.output_suffix" and not (tmp_path / "r.xls").exists()
+    first = make_report([branch_file], OCT, tmp_path / "r.xlsx", now=NOW, consolidate=False)
+    again = make_report([branch_file], OCT, first.output, now=NOW, consolidate=False)
+    assert again.output.exists() and again.report.value("received") == first.report.value("received")
+    cli = CliRunner().invoke(app, ["report", str(branch_file), "--month", "2026-10", "-o", str(victim)])
+    assert cli.exit_code == 2 and "不是月报表（网点工作簿），未覆盖" in cli.output
 
 
 def test_unreadable_branch_writes_nothing(tmp_path: Path) -> None:

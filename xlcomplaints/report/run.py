@@ -34,10 +34,19 @@ from xlcomplaints.report.history import History, read_history
 from xlcomplaints.report.state import PendingState, load_state, state_path
 from xlcomplaints.report.summary import Branch, MonthlyReport, branch_codes, build
 from xlcomplaints.report.workbook import write_report
+from xlcomplaints.spec import TEMPLATE_NAMES
+from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
 from xlcomplaints.workbook.errors import WorkbookError
-from xlcomplaints.workbook.safety import WorkbookLockedError, atomic_write
+from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.reader import find_stamps
+from xlcomplaints.workbook.safety import WorkbookLockedError, atomic_write, lock_candidates
 
 register_messages({
+    "report.output_taken": (
+        "{path} 已存在，但不是月报表（{what}），未覆盖。请给报表另起一个文件名。",
+        "{path} exists and is not a monthly report ({what_en}); it is left as it is. Give the report another file name."),
+    "report.output_suffix": ("报表须写成 .xlsx 文件，不能写到 {path}。",
+                             "The report is written as an .xlsx file, not to {path}."),
     "report.history_branches": (
         "往期月报 {path} 统计的网点与本报表不同（本报表有、它没有的：{missing}；它有、本报表没有的：{extra}），"
         "取自它的月份按它的数字采用。",
@@ -93,6 +102,7 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
     without one, a process pool of ``workers`` (default: one per core) is used.
     """
     output = Path(output)
+    _check_output(output)
     now = now or datetime.now().replace(microsecond=0)
     as_of = as_of or default_as_of(month, now)
     with collector_paused():
@@ -151,6 +161,26 @@ def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetim
     report.files_read, report.files_failed = files_read, merged.unreadable
     lap("compute")
     return report
+
+
+def _check_output(output: Path) -> None:
+    """Refuse an output that is not ours to replace: only an earlier monthly report is overwritten
+    (a report written over a branch workbook would lose the register; there is no backup of it)."""
+    if output.suffix.lower() != ".xlsx":
+        raise WorkbookError("report.output_suffix", path=output.name)
+    if not output.exists():
+        return
+    lock = next((p for p in lock_candidates(output) if p.exists()), None)
+    if lock is not None:  # open in Excel: that says more than what the file is
+        raise WorkbookError("file.locked", path=output.name, lock=lock.name)
+    try:
+        stamp, _ = find_stamps(FileWorkbook(output))
+    except WorkbookError as e:
+        raise WorkbookError("report.output_taken", path=output.name, what="不是 xlcomplaints 生成的文件",
+                            what_en="not a file xlcomplaints made") from e
+    if stamp.kind != REPORT_TEMPLATE_KIND:
+        zh, en = TEMPLATE_NAMES.get(stamp.kind, (stamp.kind, stamp.kind))
+        raise WorkbookError("report.output_taken", path=output.name, what=zh, what_en=en)
 
 
 def _other_branches(earlier: History, codes: Sequence[str]) -> list[Problem]:
