@@ -257,3 +257,24 @@ def test_plan_cells_line_up_with_the_engine_and_the_summary_counts(branch) -> No
     assert summary["未结案-重大"] == sum(r.complaint.severity == "major" for r in open_)
     assert summary["重复投诉"] == sum(bool(r.repeat_of) for r in results) == 1
     assert len(plan.overdue_rows) == sum(s.status in ("overdue", "due_soon") for r in results for s in r.stages.values())
+
+
+def test_a_column_of_the_clerks_titled_like_a_computed_one_is_never_written(branch) -> None:
+    """A clerk's own 下一步 column added left of ours: which one refresh owns is unclear, so it writes
+    neither and says so (it used to write the statuses over the clerk's notes)."""
+    path = branch(register=ROWS)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["投诉登记"]
+    ws.protection.sheet = False
+    ws.insert_cols(3)
+    ws["C1"], ws["C2"], ws["C3"] = "下一步", "周五前回电", None
+    wb.save(path)
+    ours = B.REGISTER.index("next_action") + 2  # shifted by the inserted column
+    result = refresh_flow(FileWorkbook(path), now=NOW)
+    (warning,) = [p for p in result.problems if p.code == "column.duplicate_computed"]
+    assert warning.message("en") == ("Column '下一步' appears twice (C1, " + openpyxl.utils.get_column_letter(ours)
+                                     + "1): which one xlcomplaints computes is unclear, so neither is written. "
+                                     "Rename the column you added.")
+    ws = openpyxl.load_workbook(path)["投诉登记"]
+    assert ws["C2"].value == "周五前回电" and ws["C3"].value is None
+    assert ws.cell(2, ours).value is None and ws.cell(2, B.REGISTER.index("status") + 2).value  # the rest is written

@@ -32,6 +32,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "column.missing": ("工作表缺少必需的列“{column}”。", "The sheet has no '{column}' column, which is required."),
     "column.duplicate": ("列“{column}”出现了两次，只读取第一列（{first}）。",
                          "Column '{column}' appears twice; only the first ({first}) is read."),
+    "column.duplicate_computed": ("列“{column}”出现了两次（{first}、{second}），分不清哪一列由 xlcomplaints 计算，"
+                                  "两列都不写入。请改掉自己所加那一列的标题。",
+                                  "Column '{column}' appears twice ({first}, {second}): which one xlcomplaints "
+                                  "computes is unclear, so neither is written. Rename the column you added."),
     "header.not_found": ("找不到表头行（应含“{columns}”等列）。", "No header row found (expected columns such as '{columns}')."),
     "number.too_small": ("数值 {value} 小于允许的最小值 {min}。", "{value} is below the minimum {min}."),
     "number.too_large": ("数值 {value} 大于允许的最大值 {max}。", "{value} is above the maximum {max}."),
@@ -119,16 +123,23 @@ def find_layout(grid: Sequence[Sequence[object]], spec: SheetSpec, sheet: str,
     layout = Layout(sheet=sheet, spec=spec, header_row=best_row)
     problems: list[Problem] = []
     header_keys = next(keys for r, keys in scanned if r + 1 == best_row)
+    ambiguous: dict[str, int] = {}  # a computed column's key → a second column with its header
     for c, (hk, value) in enumerate(zip(header_keys, grid[best_row - 1], strict=False), start=1):
         key = by_label.get(hk) if hk else None
         if key is None:
             continue
-        if key in layout.columns:
-            problems.append(layout.problem(Level.WARNING, "column.duplicate", None, None,
-                                           column=str(value).strip(), first=a1(best_row, layout.columns[key])))
-        else:
+        if key not in layout.columns:
             layout.columns[key] = c
             layout.headers[key] = " ".join(str(value).split())
+        elif spec.column(key).computed:  # written by refresh: over which one? Neither (a clerk's column is one).
+            ambiguous.setdefault(key, c)
+        else:
+            problems.append(layout.problem(Level.WARNING, "column.duplicate", None, None,
+                                           column=str(value).strip(), first=a1(best_row, layout.columns[key])))
+    for key, second in ambiguous.items():
+        problems.append(layout.problem(Level.WARNING, "column.duplicate_computed", None, None,
+                                       column=layout.headers.pop(key), first=a1(best_row, layout.columns.pop(key)),
+                                       second=a1(best_row, second)))
     for col in spec.columns:
         if col.required and col.key not in layout.columns:
             problems.append(Problem(level=Level.ERROR, code="column.missing", sheet=sheet, column=col.zh,
