@@ -72,6 +72,24 @@ def test_brackets_in_cells_names_and_messages_are_printed_as_typed(tmp_path: Pat
     assert no_rules.returncode == 2 and "has no [[rule]] entries" in no_rules.stderr
 
 
+@pytest.mark.parametrize(("args", "said"), [
+    (("new", "{tmp}/b.xlsm", "--branch-code", "BJ01"), "带按钮的 .xlsm 请用 xlcomplaints excel new"),
+    (("new", "{tmp}/b.xls", "--branch-code", "BJ01"), "文件名须以 .xlsx 结尾"),
+    (("new", "{tmp}/nowhere/b.xlsx", "--branch-code", "BJ01"), "/nowhere 不存在"),
+    (("excel", "new", "{tmp}/nowhere/b.xlsm", "--branch-code", "BJ01", "--lang", "en"), "/nowhere does not exist"),
+    (("new", "{tmp}/b.xlsx", "--branch-code", " "), "--branch-code 不能为空"),
+    (("new", "{tmp}/b.xlsx", "--branch-code", "BJ01", "--lang", "fr"), "--lang 只能是 zh 或 en / --lang must be zh"),
+    (("consolidate", "{tmp}", "--month", "2026-10", "-o", "{tmp}/r.xlsx", "--workers", "0"), "--workers"),
+])
+def test_what_new_and_consolidate_cannot_do_is_refused_in_a_sentence(tmp_path: Path, args: tuple[str, ...],
+                                                                      said: str) -> None:
+    """Each used to end in an internal error (a folder that does not exist, --workers 0) or to make
+    a file Excel will not open (.xlsx content named .xlsm or .xls)."""
+    result = run(*(a.replace("{tmp}", str(tmp_path)) for a in args))
+    assert result.returncode == 2 and said in result.stderr and "internal error" not in result.stderr
+    assert not [p for p in tmp_path.rglob("b.*")]
+
+
 def test_missing_file_and_bad_now(tmp_path: Path) -> None:
     missing = run("refresh", tmp_path / "nope.xlsx")
     assert missing.returncode == 2 and "找不到文件" in missing.stderr

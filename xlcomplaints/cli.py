@@ -39,9 +39,28 @@ Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file
 
 def _lang(lang: str) -> str:
     if lang not in ("zh", "en"):
-        err.print("--lang must be zh or en")
+        err.print("--lang 只能是 zh 或 en / --lang must be zh or en")
         raise typer.Exit(2)
     return lang
+
+
+def _new_file(out: Path, suffix: str, branch_code: str, force: bool, zh: bool) -> None:
+    """Refuse, with a sentence, what ``new`` cannot make well: another suffix (.xlsm without the
+    buttons, .xls holding xlsx), a folder that does not exist, a blank branch code, a file there."""
+    problem = None
+    if out.suffix.lower() != suffix:
+        problem = (f"文件名须以 {suffix} 结尾" + ("；带按钮的 .xlsm 请用 xlcomplaints excel new" if suffix == ".xlsx" else "")
+                   if zh else f"The file name must end in {suffix}"
+                   + ("; for the workbook with buttons (.xlsm) use xlcomplaints excel new" if suffix == ".xlsx" else ""))
+    elif not out.parent.is_dir():
+        problem = f"文件夹 {out.parent} 不存在" if zh else f"The folder {out.parent} does not exist"
+    elif not branch_code.strip():
+        problem = "--branch-code 不能为空（投诉编号以它开头）" if zh else "--branch-code cannot be blank (complaint numbers start with it)"
+    elif out.exists() and not force:
+        problem = f"{out} 已存在（用 --force 覆盖）" if zh else f"{out} exists (use --force to overwrite)"
+    if problem:
+        err.print(problem, highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
 
 
 def _now(text: str | None, lang: str) -> datetime:
@@ -98,9 +117,10 @@ def new(
     from xlcomplaints.api import new_workbook
 
     lang = _lang(lang)
+    _new_file(out, ".xlsx", branch_code, force, lang == "zh")
     try:
         new_workbook(out, branch_code=branch_code, branch_name=branch_name, lang=lang, overwrite=force)
-    except FileExistsError:
+    except FileExistsError:  # made meanwhile
         err.print(f"{out} 已存在（用 --force 覆盖）" if lang == "zh" else f"{out} exists (use --force to overwrite)")
         raise typer.Exit(2) from None
     console.print(f"已创建 {out}" if lang == "zh" else f"Created {out}")
@@ -211,12 +231,7 @@ def excel_new(
 
     lang = _lang(lang)
     zh = lang == "zh"
-    if out.suffix.lower() != ".xlsm":
-        err.print("文件名须以 .xlsm 结尾（带宏的工作簿）" if zh else "The file name must end in .xlsm (macro-enabled)")
-        raise typer.Exit(2)
-    if out.exists() and not force:
-        err.print(f"{out} 已存在（用 --force 覆盖）" if zh else f"{out} exists (use --force to overwrite)")
-        raise typer.Exit(2)
+    _new_file(out, ".xlsm", branch_code, force, zh)
     settings = Settings(branch_code=branch_code, branch_name=branch_name, language=lang)
     try:
         build_branch_xlsm(out, lang=lang, settings=settings, standalone=standalone, created=None)
@@ -367,7 +382,8 @@ def consolidate(
     update: Annotated[bool, typer.Option(
         "--update", help="Replace only the branches in INPUTS; keep the others from the last run of this "
                          "report (its .state.json.gz)")] = False,
-    workers: Annotated[int | None, typer.Option("--workers", help="Parallel readers (default: one per core)")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1,
+                                                 help="Parallel readers (default: one per core)")] = None,
 ) -> None:
     """One monthly report from many branches, read in parallel. Unusable files go to the Issues sheet.
 
