@@ -278,3 +278,24 @@ def test_a_column_of_the_clerks_titled_like_a_computed_one_is_never_written(bran
     ws = openpyxl.load_workbook(path)["投诉登记"]
     assert ws["C2"].value == "周五前回电" and ws["C3"].value is None
     assert ws.cell(2, ours).value is None and ws.cell(2, B.REGISTER.index("status") + 2).value  # the rest is written
+
+
+def test_computed_columns_the_office_deleted_are_named(branch) -> None:
+    """Refresh cannot write a computed column that is gone: it says which, instead of a quiet 'saved'."""
+    path = branch(register=ROWS)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["投诉登记"]
+    ws.protection.sheet = False
+    first = B.REGISTER.index(B.REGISTER.computed_columns[0].key) + 1
+    ws.delete_cols(first + 1, len(B.REGISTER.computed_columns) - 1)  # all but the first computed column
+    wb.save(path)
+    result = refresh_flow(FileWorkbook(path), now=NOW)
+    (warning,) = [p for p in result.problems if p.code == "column.computed_missing"]
+    names = [c.en for c in B.REGISTER.computed_columns[1:6]]
+    assert warning.sheet == "投诉登记" and warning.message("en") == (
+        "The sheet has no computed column " + ", ".join(f"'{n}'" for n in names)
+        + f" and {len(B.REGISTER.computed_columns) - 6} more; refresh cannot write it. Copy the columns from the "
+        "template (same headers).")
+    assert openpyxl.load_workbook(path)["投诉登记"].cell(2, first).value  # what is there is still written
+    assert "column.computed_missing" not in {p.code for p in refresh_flow(FileWorkbook(branch(
+        "fresh.xlsx", register=ROWS)), now=NOW).problems}

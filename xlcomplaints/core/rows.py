@@ -36,6 +36,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                   "两列都不写入。请改掉自己所加那一列的标题。",
                                   "Column '{column}' appears twice ({first}, {second}): which one xlcomplaints "
                                   "computes is unclear, so neither is written. Rename the column you added."),
+    "column.computed_missing": ("工作表没有计算列 {columns}，刷新时无法写入。可从模板复制这些列（标题须一致）。",
+                                "The sheet has no computed column {columns_en}; refresh cannot write it. Copy the "
+                                "columns from the template (same headers)."),
     "header.not_found": ("找不到表头行（应含“{columns}”等列）。", "No header row found (expected columns such as '{columns}')."),
     "number.too_small": ("数值 {value} 小于允许的最小值 {min}。", "{value} is below the minimum {min}."),
     "number.too_large": ("数值 {value} 大于允许的最大值 {max}。", "{value} is above the maximum {max}."),
@@ -144,6 +147,12 @@ def find_layout(grid: Sequence[Sequence[object]], spec: SheetSpec, sheet: str,
         if col.required and col.key not in layout.columns:
             problems.append(Problem(level=Level.ERROR, code="column.missing", sheet=sheet, column=col.zh,
                                     params={"column": f"{col.zh} / {col.en}"}))
+    lost = [c for c in spec.computed_columns if c.key not in layout.columns and c.key not in ambiguous]
+    if lost and not spec.owned:  # owned sheets are rebuilt whole, headers and all
+        more = len(lost) - 5
+        problems.append(Problem(level=Level.WARNING, code="column.computed_missing", sheet=sheet, params={
+            "columns": "、".join(f"“{c.zh}”" for c in lost[:5]) + (f" 等 {len(lost)} 列" if more > 0 else ""),
+            "columns_en": ", ".join(f"'{c.en}'" for c in lost[:5]) + (f" and {more} more" if more > 0 else "")}))
     layout.last_row = _last_data_row(grid, layout)
     return layout, problems
 
