@@ -184,3 +184,23 @@ def test_package_save_checks_the_file_it_read(tmp_path: Path) -> None:
     assert pkg.save() == tmp_path / "budget.bak.xlsx"
     with pytest.raises(ValueError):
         XlsxPackage.open(path.read_bytes()).save()
+
+
+def test_a_symbolic_link_has_its_target_replaced_and_stays_a_link(tmp_path: Path) -> None:
+    """Offices link a shared drive's workbook into a folder: the workbook itself is updated (the
+    link used to be replaced by a new file, the workbook left as it was), its backup beside it;
+    a lock beside the link (Excel opened it through the link) refuses."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "bj01.xlsx"
+    target.write_bytes(b"old")
+    link = tmp_path / "bj01.xlsx"
+    link.symlink_to(target)
+    assert atomic_write(link, b"new", expected=stamp_file(link)) == shared / "bj01.bak.xlsx"
+    assert link.is_symlink() and target.read_bytes() == b"new" and (shared / "bj01.bak.xlsx").read_bytes() == b"old"
+    assert safety.atomic_write_stream(link, lambda fh: fh.write(b"newer")) is not None
+    assert link.is_symlink() and target.read_bytes() == b"newer"
+    (tmp_path / "~$bj01.xlsx").write_bytes(b"owner")
+    with pytest.raises(WorkbookLockedError):
+        atomic_write(link, b"newest")
+    assert target.read_bytes() == b"newer" and leftovers(tmp_path) == leftovers(shared) == []

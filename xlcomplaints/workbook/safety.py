@@ -138,7 +138,7 @@ def atomic_write(
     Identical content is not rewritten (None is returned, mtime untouched), so a rerun that
     changes nothing never disturbs the file, its timestamp or a sync client.
     """
-    p = Path(path)
+    p = _real(path)
     try:
         if p.stat().st_size == len(data) and p.read_bytes() == data:
             return None
@@ -148,6 +148,16 @@ def atomic_write(
     made = _check_and_back_up(p, exists, expected, backup)
     _replace_with(p, lambda tmp: Path(tmp).write_bytes(data), mode_of=p if exists else None)
     return made
+
+
+def _real(path: str | os.PathLike[str]) -> Path:
+    """The file to replace: a symbolic link's target (replacing the link itself would leave the
+    workbook it points to as it was), once no lock sits beside the link either."""
+    p = Path(path)
+    if not p.is_symlink():
+        return p
+    check_writable(p, None)  # Excel opened it through the link: its lock file is here
+    return p.resolve()
 
 
 def _check_and_back_up(p: Path, exists: bool, expected: FileStamp | None, backup: bool) -> Path | None:
@@ -173,7 +183,7 @@ def atomic_write_stream(
     so even an open workbook is left alone when nothing would change), then the lock and
     changed-file checks, one backup, fsync and ``os.replace``. ``fh`` is seekable.
     """
-    p = Path(path)
+    p = _real(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
         with os.fdopen(fd, "w+b") as fh:
