@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from tests.conftest import HAS_SOFFICE, soffice_convert
 from xlcomplaints.core import rows as rows_module
 from xlcomplaints.core.cells import CellError
 from xlcomplaints.core.models import Complaint
@@ -231,6 +232,22 @@ def test_an_xlsb_or_ods_package_is_another_format(tmp_path: Path) -> None:
         with pytest.raises(WorkbookError) as e:
             read_branch(FileWorkbook(tmp_path / name))
         assert e.value.code == "file.other_format" and name in e.value.message("en")
+
+
+@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice not installed")
+def test_a_spreadsheet_renamed_xlsx_is_named_by_what_it_is(branch, tmp_path: Path) -> None:
+    """An .ods (here one LibreOffice wrote) or an .xlsb package saved under an .xlsx name is told to
+    be saved as .xlsx, not called "not an Excel workbook"."""
+    ods = soffice_convert(branch(), tmp_path / "lo", "ods")
+    renamed = tmp_path / "bj01-from-lo.xlsx"
+    ods.rename(renamed)
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "binary.xlsx", "w") as z:
+        z.writestr("xl/workbook.bin", "x")
+    for path, what in ((renamed, "OpenDocument .ods"), (tmp_path / "binary.xlsx", "Excel binary")):
+        with pytest.raises(WorkbookError) as e:
+            read_branch(FileWorkbook(path))
+        assert e.value.code == "file.other_format" and what in e.value.message("en"), e.value.message("en")
 
 
 def test_a_folder_or_a_missing_path_says_which(tmp_path: Path) -> None:

@@ -284,7 +284,7 @@ def test_cli_report(branch_file: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["report", str(branch_file), "--month", "2026-10", "-o", str(out), "--lang", "en",
                                  "--now", "2026-11-01 00:00"])
     assert result.exit_code == 0, result.output
-    assert "1 branch(es), 9 complaints" in result.output and out.exists()
+    assert "1 branch(es), 6 received in the month (9 complaints read)" in result.output and out.exists()
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"PK\x03\x04 broken")
     result = runner.invoke(app, ["report", str(bad), "--month", "2026-10", "-o", str(tmp_path / "x.xlsx")])

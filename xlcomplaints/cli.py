@@ -338,9 +338,11 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: st
         return
     rep, merged = result.report, result.consolidation
     errors = sum(p.level is Level.ERROR for p in rep.issues)
-    line = (f"已写入 {output}：{m.label('zh')}，{len(merged.branches)} 个网点，{len(merged.cases)} 宗投诉"
-            if zh else f"Wrote {output}: {m.label('en')}, {len(merged.branches)} branch(es), "
-                       f"{len(merged.cases)} complaints")
+    received = int(rep.value("received") or 0)
+    line = (f"已写入 {output}：{m.label('zh')}，{len(merged.branches)} 个网点，本月受理 {received} 宗"
+            f"（读入 {len(merged.cases)} 宗）" if zh else
+            f"Wrote {output}: {m.label('en')}, {len(merged.branches)} branch(es), {received} received in the month "
+            f"({len(merged.cases)} complaints read)")
     if merged.unreadable:
         line += f"，{merged.unreadable} 个文件未能计入" if zh else f", {merged.unreadable} file(s) left out"
     if merged.carried:

@@ -50,12 +50,24 @@ def sniff(path: Path, data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
+            if "xl/workbook.xml" not in names:  # what it is, whatever its name says
+                other = _zipped_format(z, names) or other
+                raise refused("file.not_workbook")
     except (zipfile.BadZipFile, EOFError, ValueError) as e:
         raise WorkbookError("file.corrupt", path=label, detail=str(e) or type(e).__name__) from e
     # No CRC pass over every part here: the parts we read are checked as they are inflated
     # (a damaged one is reported as corrupt then), and parts we never read are copied as they are.
-    if "xl/workbook.xml" not in names:
-        raise refused("file.not_workbook")
+
+
+def _zipped_format(z: zipfile.ZipFile, names: set[str]) -> str | None:
+    """Which other zipped spreadsheet a package is, by its parts (a .ods renamed .xlsx, say)."""
+    if "xl/workbook.bin" in names:
+        return OTHER_FORMATS[".xlsb"]
+    if "mimetype" in names and z.read("mimetype").startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+        return OTHER_FORMATS[".ods"]
+    if any(n.startswith("Index/") and n.endswith(".iwa") for n in names):
+        return OTHER_FORMATS[".numbers"]
+    return None
 
 
 #: A sheet this large (rows × columns) is a register of tens of thousands of rows.
