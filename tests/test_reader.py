@@ -16,7 +16,7 @@ from xlcomplaints.core import rows as rows_module
 from xlcomplaints.core.cells import CellError
 from xlcomplaints.core.models import Complaint
 from xlcomplaints.core.problems import Level
-from xlcomplaints.flows import check, refresh_flow
+from xlcomplaints.flows import assign_ids_flow, check, refresh_flow
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import ColType, Column
 from xlcomplaints.workbook import file as file_module
@@ -161,6 +161,25 @@ def test_a_time_of_day_or_a_date_where_it_does_not_belong_is_a_located_problem(b
     read = read_branch(FileWorkbook(path))
     assert [(p.cell, p.value) for p in read.problems if p.level is Level.ERROR] == [
         ("B2", "14:30:00"), ("D3", "2026-10-03")]
+
+
+def test_complaint_numbers_match_whatever_their_letters_case(branch) -> None:
+    """bj01-2610001 on the Register, BJ01-2610001 on Tracking, ｂｊ01-2610001 on Callbacks: one
+    complaint (a callback for it used to count as one for no complaint), and assign-ids does not
+    hand out BJ01-2610001 again."""
+    path = branch(register=[{"no": "bj01-2610001", "received_at": "2026-10-08 10:00", "channel": "电话",
+                             "customer": "王五", "category": "其他", "severity": "一般", "validity": "有效",
+                             "content": "x", "resolved_at": "2026-10-09 10:00"},
+                            {"received_at": "2026-10-09 10:00", "channel": "电话", "customer": "赵六",
+                             "category": "其他", "severity": "一般", "validity": "有效", "content": "y"}],
+                  tracking=[{"no": "BJ01-2610001", "at": "2026-10-08 11:00", "step": "分派"}],
+                  callbacks=[{"no": "ｂｊ01-2610001", "at": "2026-10-10 10:00", "method": "电话", "caller": "小林", "outcome": "满意",
+                              "score": 9}])
+    read, problems = check(FileWorkbook(path), now=NOW)
+    assert {r.no for r in (*read.data.complaints[:1], *read.data.tracking, *read.data.callbacks)} == {"BJ01-2610001"}
+    assert [p.code for p in problems if p.level is Level.ERROR] == []
+    assign_ids_flow(FileWorkbook(path), now=NOW)
+    assert openpyxl.load_workbook(path)["投诉登记"]["A3"].value == "BJ01-2610002"
 
 
 def test_bad_cells_are_located_never_guessed(branch) -> None:

@@ -8,6 +8,7 @@ whatever order the office put the columns; the office's own columns are ignored.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -176,9 +177,10 @@ def parse_cell(value: object, col: Column | Field, *, date1904: bool = False) ->
     t = col.type
     if t in (ColType.TEXT, ColType.LONGTEXT):
         return cells.parse_text(value, max_len=getattr(col, "max_len", None))
-    if t is ColType.CODE:
+    if t is ColType.CODE:  # matched across sheets: full-width forms and ASCII case folded (bj01 is BJ01)
         text = cells.parse_text(value, max_len=getattr(col, "max_len", None))
-        return cells.normalize_text(text) or None if text else None
+        code = cells.normalize_text(text) if text else None
+        return code.translate(_ASCII_UPPER) if code else None
     if t is ColType.DATETIME:
         return cells.parse_datetime(value, date1904=date1904)
     if t is ColType.DATE:
@@ -348,6 +350,7 @@ def _total_words(values: Iterable[object]) -> tuple[set[object], set[object]]:
     return words, blanks
 
 
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 #: Rows read and parsed together: large enough for bulk work, small enough to stay flat.
 BLOCK_ROWS = 2048
 _NUMBERS = frozenset({bool, int, float})
@@ -472,7 +475,7 @@ def _text_as_is(k: object, max_len: int | None) -> TypeGuard[str]:
 
 
 def _code_as_is(k: object, max_len: int | None) -> bool:
-    return _text_as_is(k, max_len) and k.isascii()  # NFKC leaves ASCII as is
+    return _text_as_is(k, max_len) and k.isascii() and k == k.upper()  # NFKC leaves ASCII as is
 
 
 def _phone_as_is(k: object, _: int | None) -> bool:
@@ -509,7 +512,10 @@ def _all_texts_as_is(keys: list[object], max_len: int | None) -> bool:
 
 
 def _all_codes_as_is(keys: list[object], max_len: int | None) -> bool:
-    return _all_texts_as_is(keys, max_len) and "".join(keys).isascii()  # type: ignore[arg-type]
+    if not _all_texts_as_is(keys, max_len):
+        return False
+    joined = "".join(keys)  # type: ignore[arg-type]
+    return joined.isascii() and joined == joined.upper()
 
 
 _MOBILES = re.compile(f"{cells.MOBILE.pattern}(?:\0{cells.MOBILE.pattern})*", re.ASCII)
