@@ -20,7 +20,7 @@ from xlcomplaints.spec.model import ColType, Column, Field, SheetSpec
 from xlcomplaints.spec.vocab import Vocabulary
 
 TYPE_WORDS: dict[ColType, str] = {
-    ColType.TEXT: "text", ColType.CODE: "code (full-width forms folded)", ColType.LONGTEXT: "long text",
+    ColType.TEXT: "text", ColType.CODE: "code (full-width forms and letter case folded)", ColType.LONGTEXT: "long text",
     ColType.DATETIME: "date and time", ColType.DATE: "date", ColType.TIME: "time", ColType.INT: "whole number",
     ColType.NUMBER: "number", ColType.PERCENT: "percentage", ColType.CHOICE: "choice", ColType.BOOL: "yes / no",
     ColType.PHONE: "phone number",
