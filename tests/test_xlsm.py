@@ -332,7 +332,9 @@ def test_standalone_refuses_a_workbook_without_vba(tmp_path: Path) -> None:
     plain = tmp_path / "plain.xlsx"
     build_branch_workbook(plain)
     result = CliRunner().invoke(app, ["excel", "standalone", str(plain), str(tmp_path / "o.xlsm")])
-    assert result.exit_code == 2 and "no VBA project" in result.output
+    assert result.exit_code == 2 and "没有 VBA 工程；请先用 xlcomplaints excel new" in result.output
+    result = CliRunner().invoke(app, ["excel", "standalone", str(plain), str(tmp_path / "o.xlsm"), "--lang", "en"])
+    assert result.exit_code == 2 and "has no VBA project; make the workbook with buttons with" in result.output
 
 
 def test_excel_new_writes_a_branch_workbook(tmp_path: Path) -> None:

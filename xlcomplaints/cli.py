@@ -278,7 +278,8 @@ def excel_standalone(
                   highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except (StandaloneError, OSError) as e:
-        err.print(f"{'错误' if zh else 'Error'}: {e}", highlight=False, soft_wrap=True)
+        said = e.message(lang) if isinstance(e, StandaloneError) else str(e)
+        err.print(f"{'错误' if zh else 'Error'}: {said}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     _standalone_written(target, version, zh)
 

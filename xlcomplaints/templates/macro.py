@@ -278,7 +278,14 @@ def build_branch_xlsm(target: str | Path | io.BytesIO, *, lang: str = "zh", sett
 
 
 class StandaloneError(Exception):
-    """Why a workbook cannot be made standalone; the message says what to do."""
+    """Why a workbook cannot be made standalone, in each language; the message says what to do."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+    def message(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
 
 
 _Kind = Literal["standard", "document", "class"]  # VbaModule.kind
@@ -293,7 +300,8 @@ def _project_kinds(ole: Any) -> dict[str, _Kind]:
         if key in _PROJECT_KINDS:
             kinds[value.split("/")[0]] = _PROJECT_KINDS[key]
         elif key in ("Package", "BaseClass"):
-            raise StandaloneError(f"the VBA project holds a UserForm ({value}); it cannot be rebuilt")
+            raise StandaloneError(f"VBA 工程含有用户窗体（{value}），无法重建",
+                                  f"the VBA project holds a UserForm ({value}); it cannot be rebuilt")
     return kinds
 
 
@@ -318,7 +326,8 @@ def _project_references(ole: Any) -> tuple[int, list[VbaReference]]:
         elif rid == 0x0E:
             refs.append(VbaReference(name, "", "project"))
         elif rid in (0x2F, 0x33):  # REFERENCECONTROL / REFERENCEORIGINAL: ActiveX controls
-            raise StandaloneError(f"the VBA project references the control library {name!r}; "
+            raise StandaloneError(f"VBA 工程引用了控件库 {name!r}，没有 Excel 无法重建",
+                                  f"the VBA project references the control library {name!r}; "
                                   "it cannot be rebuilt without Excel")
         elif rid == 0x0F:
             break
@@ -340,10 +349,12 @@ def make_standalone(source: str | Path, target: str | Path) -> str:
     try:
         package = zipfile.ZipFile(source)
     except (OSError, zipfile.BadZipFile) as e:
-        raise StandaloneError(f"{source.name} is not an .xlsm workbook ({e})") from e
+        raise StandaloneError(f"{source.name} 不是 .xlsm 工作簿（{e}）", f"{source.name} is not an .xlsm workbook ({e})") from e
     with package:
         if "xl/vbaProject.bin" not in package.namelist():
-            raise StandaloneError(f"{source.name} has no VBA project; build it with build_branch_xlsm first")
+            raise StandaloneError(f"{source.name} 没有 VBA 工程；请先用 xlcomplaints excel new 创建带按钮的工作簿",
+                                  f"{source.name} has no VBA project; make the workbook with buttons with "
+                                  "xlcomplaints excel new first")
         vba = package.read("xl/vbaProject.bin")
         with olefile.OleFileIO(vba) as ole:
             kinds = _project_kinds(ole)
