@@ -12,12 +12,14 @@ from datetime import datetime
 
 from xlcomplaints.core.models import PolicyRule
 from xlcomplaints.core.numbering import assign_numbers
-from xlcomplaints.core.problems import Level, Problem
+from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.refresh import ComputedCells, RefreshPlan, plan_refresh
 from xlcomplaints.core.rows import Layout
+from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import validate
+from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.port import WorkbookPort
-from xlcomplaints.workbook.reader import BranchRead, read_branch
+from xlcomplaints.workbook.reader import SETTINGS_MISSING, BranchRead, read_branch
 
 
 @dataclass
@@ -101,9 +103,33 @@ def _write_computed(port: WorkbookPort, sheet: str, layout: Layout, computed: Co
     port.write_columns(sheet, [layout.columns[key] for key in keys], rows)  # type: ignore[arg-type]
 
 
+MESSAGES = {
+    "numbering.refused": (
+        "{path}：没有生成任何投诉编号（编号一经写入就不再更改，不能按错误或默认的设置生成）。{reasons_zh}"
+        " 请先改正，再运行编号。",
+        "{path}: no complaint numbers were assigned (numbers never change once written, so none are made from "
+        "wrong or default settings). {reasons_en} Fix this first, then number again."),
+}
+register_messages(MESSAGES)
+
+
+def _located(p: Problem, lang: str) -> str:
+    where = "!".join(x for x in (p.sheet, p.cell) if x)
+    return f"{where}: {p.message(lang)}" if where else p.message(lang)
+
+
 def assign_ids_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: bool = True) -> FlowResult:
-    """Give every complaint without a number one from the workbook's pattern; never renumber."""
+    """Give every complaint without a number one from the workbook's pattern; never renumber.
+
+    Raises WorkbookError ``numbering.refused``, writing nothing, while the branch code or the
+    pattern is not the workbook's own and valid (no Settings sheet, blank code, bad pattern).
+    """
     read, problems = check(port, now=now, lang=lang)
+    blockers = [p for p in problems if p.code == SETTINGS_MISSING] + numbering_blockers(problems)
+    if blockers:
+        raise WorkbookError("numbering.refused", path=port.label,
+                            reasons_zh="；".join(_located(p, "zh") for p in blockers),
+                            reasons_en="; ".join(_located(p, "en") for p in blockers))
     layout = read.layouts.get("register")
     if layout is None or "no" not in layout.columns:
         return FlowResult(problems=problems)

@@ -3,17 +3,59 @@
 The serial counts within everything the pattern fixes before it (branch and month for
 the default), continuing after the highest number already used, so existing numbers
 are never changed and a new one never collides with an old one.
+
+Numbers never change once written, so a pattern is checked (``pattern_problem``) before
+any number is made from it: only the tokens below, braces in pairs, one serial.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Sequence
 from datetime import datetime
 
+from xlcomplaints.core import cells
 from xlcomplaints.core.models import Complaint, Settings
 
 TOKEN = re.compile(r"\{(branch|yyyy|yy|mm|dd|seq)(?::0?(\d+))?\}")
+#: What may stand in a pattern, as the messages list it.
+ALLOWED_TOKENS = "{branch} {yyyy} {yy} {mm} {dd} {seq} {seq:03}"
+#: Digits of the serial ({seq:09} at most: a billion complaints a month is plenty).
+SEQ_WIDTH_MAX = 9
+_BRACED = re.compile(r"\{[^{}]*\}")
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+
+
+def pattern_problem(pattern: str) -> tuple[str, dict[str, object]] | None:
+    """Why numbers cannot be made faithfully from ``pattern`` (a message code and its
+    parameters), or None when they can. Every ``{…}`` must be a known token — a width only
+    on the serial —, no brace may stand alone, and there must be exactly one ``{seq}``."""
+    seqs = 0
+    for piece in _BRACED.finditer(pattern):
+        m = TOKEN.fullmatch(piece[0])
+        if m is None or (m[2] is not None and m[1] != "seq"):
+            return "pattern.unknown_token", {"token": piece[0], "allowed": ALLOWED_TOKENS}
+        if m[1] == "seq":
+            seqs += 1
+            if m[2] is not None and not 1 <= int(m[2]) <= SEQ_WIDTH_MAX:
+                return "pattern.seq_width", {"token": piece[0], "max_width": SEQ_WIDTH_MAX}
+    if set("{}") & set(_BRACED.sub("", pattern)):
+        return "pattern.unbalanced", {"allowed": ALLOWED_TOKENS}
+    if seqs != 1:
+        return ("pattern.no_seq" if seqs == 0 else "pattern.many_seq"), {"allowed": ALLOWED_TOKENS}
+    return None
+
+
+def example_number(pattern: str, branch: str) -> str:
+    """The longest number the pattern gives at its serial's width (for checking its length)."""
+    prefix, suffix, width = _prefix_and_width(pattern, branch, datetime(2026, 12, 31))
+    return f"{prefix}{'9' * width}{suffix}"
+
+
+def _canonical(text: str) -> str:
+    """Text as the Register reads a complaint number: full-width forms and ASCII case folded."""
+    return cells.normalize_text(text).translate(_ASCII_UPPER)
 
 
 def _prefix_and_width(pattern: str, branch: str, when: datetime) -> tuple[str, str, int]:
@@ -37,16 +79,25 @@ def _prefix_and_width(pattern: str, branch: str, when: datetime) -> tuple[str, s
 
 
 def assign_numbers(complaints: Sequence[Complaint], settings: Settings) -> dict[int, str]:
-    """Row → new number, for complaints with a receipt time and no number."""
-    used = {c.no for c in complaints if c.no}
+    """Row → new number, for complaints with a receipt time and no number.
+
+    The pattern must have passed ``pattern_problem`` (a ValueError otherwise: a number
+    made from a pattern that cannot be honoured would stay wrong for ever)."""
+    problem = pattern_problem(settings.number_pattern)
+    if problem is not None:
+        raise ValueError(f"numbering pattern {settings.number_pattern!r}: {problem[0]}")
+    used = {c.no for c in complaints if c.no}  # as read: canonical (see _canonical)
     out: dict[int, str] = {}
     for c in sorted((c for c in complaints if not c.no and c.received_at and c.row),
                     key=lambda c: (c.received_at, c.row)):
         assert c.received_at is not None and c.row is not None
         prefix, suffix, width = _prefix_and_width(settings.number_pattern, settings.branch_code, c.received_at)
-        pat = re.compile(re.escape(prefix) + r"(\d+)" + re.escape(suffix) + r"$")
+        # Numbers already used are compared as the Register reads them (bj01-x001 is BJ01-X001),
+        # so a lower-case or full-width pattern never hands out a number twice.
+        pat = re.compile(re.escape(_canonical(prefix + "0")[:-1]) + r"(\d+)"
+                         + re.escape(_canonical("0" + suffix)[1:]) + r"$")
         highest = max((int(m.group(1)) for n in used if (m := pat.match(n))), default=0)
         no = f"{prefix}{highest + 1:0{width}d}{suffix}"
-        used.add(no)
+        used.add(_canonical(no))
         out[c.row] = no
     return out

@@ -2,22 +2,57 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from xlcomplaints.core import cells
 from xlcomplaints.core.models import PolicyRule, Settings
+from xlcomplaints.core.numbering import example_number, pattern_problem
 from xlcomplaints.core.policy import default_policy
 from xlcomplaints.core.problems import Level, Problem, a1, register_messages
 from xlcomplaints.core.rows import _blank, find_layout, parse_cell, read_records
-from xlcomplaints.spec.branch import POLICY, SETTINGS_FIELDS
+from xlcomplaints.spec.branch import POLICY, REGISTER, SETTINGS_FIELDS
 
 MESSAGES = {
     "setting.bad_list": ("“{column}”应为逗号分隔的数字，如 24,48。", "'{column}' must be numbers separated by commas, e.g. 24,48."),
     "setting.office_hours": ("下班时间应晚于上班时间。", "The office must close after it opens."),
     "policy.empty": ("时限规则表为空，已使用默认时限。", "The SLA policy table is empty; the default limits are used."),
+    "setting.branch_code_blank": (
+        "“{column}”为空：请填写本网点的代码（如 BJ01）。投诉编号以它开头，填写之前不会自动编号。",
+        "'{column}' is blank: type this branch's code (e.g. BJ01). Complaint numbers start with it; "
+        "none are assigned until it is filled in."),
+    "setting.branch_code_missing": (
+        "“{sheet}”表中没有“{column}”这一行：请在 A 列加回“{column}”，在 B 列填写本网点的代码（如 BJ01）。"
+        "在此之前不会自动编号。",
+        "The '{sheet}' sheet has no '{column}' row: put '{column}' back in column A with this branch's code "
+        "(e.g. BJ01) in column B. No numbers are assigned until then."),
+    "pattern.unknown_token": ("“{column}”中的“{token}”无法识别；只能使用：{allowed}",
+                              "'{token}' in '{column}' is not a token; use only: {allowed}"),
+    "pattern.unbalanced": ("“{column}”中的大括号不成对；大括号只能成对包住以下标记：{allowed}",
+                           "'{column}' has a brace without its pair; braces only go around these tokens: {allowed}"),
+    "pattern.no_seq": ("“{column}”中没有序号 {{seq}}，编号会重复；请加上 {{seq}} 或 {{seq:03}}。可用标记：{allowed}",
+                       "'{column}' has no serial {{seq}}, so numbers would repeat; add {{seq}} or {{seq:03}}. "
+                       "Tokens: {allowed}"),
+    "pattern.many_seq": ("“{column}”中只能有一个序号 {{seq}}。可用标记：{allowed}",
+                         "'{column}' may hold only one serial {{seq}}. Tokens: {allowed}"),
+    "pattern.seq_width": ("“{column}”中序号的位数“{token}”应在 1 到 {max_width} 位之间，如 {{seq:03}}。",
+                          "The serial's width '{token}' in '{column}' must be 1 to {max_width} digits, e.g. {{seq:03}}."),
+    "pattern.too_long": ("按“{column}”生成的编号（如 {example}）超过 {max_len} 个字符，“投诉编号”列放不下；"
+                         "请缩短编号规则或网点代码。",
+                         "Numbers made by '{column}' (e.g. {example}) are longer than {max_len} characters, too long "
+                         "for the Complaint No. column; shorten the pattern or the branch code."),
 }
 register_messages(MESSAGES)
+
+#: Settings that complaint numbers are made of: while one is wrong, none may be assigned.
+NUMBERING_SETTINGS = frozenset({"branch_code", "number_pattern"})
+
+
+def numbering_blockers(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems, among those read_settings reported, that make complaint numbers unsafe to assign
+    (numbers never change once written): an error in the branch code or the numbering pattern."""
+    return [p for p in problems if p.level is Level.ERROR and p.params.get("setting") in NUMBERING_SETTINGS]
 
 
 def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: bool = False,
@@ -28,6 +63,7 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
                                                        cells.header_key(f.key))}
     policy_layout, policy_problems = find_layout(grid, POLICY, sheet, start_row=len(SETTINGS_FIELDS) + 2)
     stop = policy_layout.header_row - 1 if policy_layout else len(grid)
+    rows_of: dict[str, int] = {}
     for r in range(1, stop + 1):
         row = grid[r - 1]
         if not row or not isinstance(row[0], str):
@@ -35,27 +71,44 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
         field = by_label.get(cells.header_key(row[0]))
         if field is None:
             continue
+        rows_of[field.key] = r
         raw = row[1] if len(row) > 1 else None
-        if _blank(raw):
-            continue
 
         def problem(code: str, raw: object = raw, r: int = r, field: Any = field, **params: Any) -> Problem:
             return Problem(level=Level.ERROR, code=code, sheet=sheet, cell=a1(r, 2), column=field.label(lang),
-                           value=str(raw), params={"column": field.label(lang), **params})
+                           value=None if raw is None else str(raw),
+                           params={"column": field.label(lang), "setting": field.key, **params})
 
+        if _blank(raw):
+            if field.key == "branch_code":
+                problems.append(problem("setting.branch_code_blank"))
+            continue
         if field.key == "callback_retry_hours":
-            try:
-                values[field.key] = tuple(float(x) for x in cells.normalize_text(str(raw)).replace("，", ",").split(",") if x.strip())
-            except ValueError:
-                problems.append(problem("setting.bad_list"))
+            hours, bad = _hour_list(raw, field)
+            if bad is not None:
+                problems.append(problem(bad[0], **cast("dict[str, Any]", bad[1])))
+            else:
+                values[field.key] = hours
             continue
         try:
             parsed = parse_cell(raw, field, date1904=date1904)
         except cells.CellError as e:
             problems.append(problem(e.code, **cast("dict[str, Any]", e.params)))
             continue
+        if field.key == "number_pattern" and parsed is not None and (bad := pattern_problem(parsed)) is not None:
+            problems.append(problem(bad[0], **cast("dict[str, Any]", bad[1])))
+            continue
+        if field.key == "branch_code" and parsed is None:  # only invisible characters
+            problems.append(problem("setting.branch_code_blank"))
+            continue
         if parsed is not None:
             values[field.key] = parsed
+    code_field = next(f for f in SETTINGS_FIELDS if f.key == "branch_code")
+    if "branch_code" not in rows_of:
+        problems.append(Problem(level=Level.ERROR, code="setting.branch_code_missing", sheet=sheet,
+                                column=code_field.label(lang),
+                                params={"sheet": sheet, "column": code_field.label(lang), "setting": "branch_code"}))
+    problems += _pattern_length(values, rows_of, sheet, lang)
     if "office_start" in values and "office_end" in values and values["office_start"] >= values["office_end"]:
         problems.append(Problem(level=Level.ERROR, code="setting.office_hours", sheet=sheet))
         values.pop("office_start"), values.pop("office_end")
@@ -68,3 +121,34 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
         problems.append(Problem(level=Level.WARNING, code="policy.empty", sheet=sheet))
         policy = default_policy(lang)
     return Settings(**values, policy=policy), problems
+
+
+def _hour_list(raw: object, field: Any) -> tuple[tuple[float, ...], tuple[str, dict[str, object]] | None]:
+    """Hours separated by commas ("24,48"), each finite and within the field's limits."""
+    try:
+        hours = tuple(float(x) for x in cells.normalize_text(str(raw)).replace("，", ",").split(",") if x.strip())
+    except ValueError:
+        return (), ("setting.bad_list", {})
+    for x in hours:
+        if not math.isfinite(x):
+            return (), ("setting.bad_list", {})
+        if field.min_value is not None and x < field.min_value:
+            return (), ("number.too_small", {"value": f"{x:g}", "min": f"{field.min_value:g}"})
+        if field.max_value is not None and x > field.max_value:
+            return (), ("number.too_large", {"value": f"{x:g}", "max": f"{field.max_value:g}"})
+    return hours, None
+
+
+def _pattern_length(values: dict[str, Any], rows_of: dict[str, int], sheet: str, lang: str) -> list[Problem]:
+    """A pattern whose numbers would not fit the Register's number column, at the pattern's cell."""
+    if "number_pattern" not in values:
+        return []
+    max_len = REGISTER.column("no").max_len
+    example = example_number(values["number_pattern"], values.get("branch_code", Settings().branch_code))
+    if max_len is None or len(example) <= max_len:
+        return []
+    field = next(f for f in SETTINGS_FIELDS if f.key == "number_pattern")
+    return [Problem(level=Level.ERROR, code="pattern.too_long", sheet=sheet, cell=a1(rows_of["number_pattern"], 2),
+                    column=field.label(lang), value=values["number_pattern"],
+                    params={"column": field.label(lang), "setting": "number_pattern", "example": example,
+                            "max_len": max_len})]

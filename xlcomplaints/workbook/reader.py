@@ -19,7 +19,8 @@ from xlcomplaints.core.models import (
     Settings,
     TrackingStep,
 )
-from xlcomplaints.core.problems import Level, Problem
+from xlcomplaints.core.policy import default_policy
+from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.rows import Layout, read_table
 from xlcomplaints.core.settings import read_settings
 from xlcomplaints.spec import branch as B
@@ -29,6 +30,17 @@ from xlcomplaints.workbook.port import WorkbookPort
 from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, Stamp, version_tuple
 
 SPECS: dict[str, SheetSpec] = {s.kind: s for s in B.BRANCH_SHEETS}
+SETTINGS_MISSING = "settings.missing"
+MESSAGES = {
+    SETTINGS_MISSING: (
+        "找不到“{sheet}”工作表（已删除，或它隐藏的模板标记丢失了），已按默认设置计算：网点代码 {branch_code}、"
+        "默认时限规则。在“{sheet}”表恢复之前不会自动编号。请从备份恢复该表，或从 xlcomplaints new 新建的"
+        "工作簿中整表复制过来后填好。",
+        "No '{sheet}' sheet (deleted, or its hidden template mark lost): the defaults were used — branch code "
+        "{branch_code}, the default SLA limits. No complaint numbers are assigned until '{sheet}' is back: restore "
+        "it from a backup, or copy the whole sheet from a workbook made with xlcomplaints new and fill it in."),
+}
+register_messages(MESSAGES)
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -87,11 +99,15 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
     layouts: dict[str, Layout] = {}
     date1904 = port.date1904
 
-    settings = Settings()
     if "settings" in sheets:
         settings, p = read_settings(port.values(sheets["settings"]), sheets["settings"], date1904=date1904,
                                     lang=lang)
         problems += p
+    else:  # deleted, or its hidden stamp lost: the template's defaults, said out loud
+        settings = Settings(policy=default_policy(lang))
+        title = B.SETTINGS.title(lang)
+        problems.append(Problem(level=Level.WARNING, code=SETTINGS_MISSING, sheet=title,
+                                params={"sheet": title, "branch_code": settings.branch_code}))
 
     def table(kind: str, model: type[_M]) -> list[_M]:
         if kind not in sheets:
