@@ -92,8 +92,10 @@ def rule_for(stage: str, complaint: Complaint, rules: Sequence[PolicyRule]) -> P
 POLICY_MESSAGES = {
     "policy.toml_unreadable": ("时限规则文件 {path} 无法读取：{detail}", "Policy file {path} cannot be read: {detail}"),
     "policy.toml_no_rules": ("时限规则文件 {path} 中没有 [[rule]]。", "Policy file {path} has no [[rule]] entries."),
-    "policy.toml_bad": ("时限规则文件 {path} 第 {n} 条规则的“{key}”：{detail}",
-                        "Policy file {path}, rule {n}, '{key}': {detail}"),
+    "policy.toml_not_table": ("时限规则文件 {path} 第 {n} 条规则不是 [[rule]] 表（应为 键 = 值 的若干行）。",
+                              "Policy file {path}, rule {n} is not a [[rule]] table of key = value lines."),
+    "policy.toml_bad": ("时限规则文件 {path} 第 {n} 条规则的“{key}”：{detail_zh}",
+                        "Policy file {path}, rule {n}, '{key}': {detail_en}"),
 }
 
 
@@ -121,10 +123,14 @@ def load_policy_file(path: str | Path, lang: str = "zh") -> tuple[PolicyRule, ..
         amount = 2
         unit = "working_days"      # hours, calendar_days, working_days, working_hours (or 工作日 …)
         source = "集团规定"
+
+    A file that cannot be used raises PolicyFileError, whose message is rendered in either
+    language when shown (``lang`` is kept for callers that pass it).
     """
     import tomllib
 
     from xlcomplaints.core import cells
+    from xlcomplaints.core.problems import render
     from xlcomplaints.core.rows import parse_cell
     from xlcomplaints.spec.branch import POLICY
 
@@ -139,18 +145,25 @@ def load_policy_file(path: str | Path, lang: str = "zh") -> tuple[PolicyRule, ..
     rules: list[PolicyRule] = []
     for n, raw in enumerate(raw_rules, start=1):
         values: dict[str, object] = {}
+        if not isinstance(raw, dict):
+            raise PolicyFileError("policy.toml_not_table", path=path.name, n=n)
         for key in set(raw) - {c.key for c in POLICY.columns}:
+            keys = ", ".join(c.key for c in POLICY.columns)
             raise PolicyFileError("policy.toml_bad", path=path.name, n=n, key=key,
-                                  detail=", ".join(c.key for c in POLICY.columns))
+                                  detail_zh=f"不是规则的键；可用：{keys}", detail_en=f"not a rule key; use: {keys}")
         for col in POLICY.columns:
             try:
                 values[col.key] = parse_cell(raw.get(col.key), col)
             except cells.CellError as e:
+                # Rendered from every registered catalogue, in both languages: CellError.message knows
+                # only the cell parsers' own codes, not the limits' (number.too_small/too_large, in
+                # core.rows), and the error is shown later in whatever language the caller asks.
                 raise PolicyFileError("policy.toml_bad", path=path.name, n=n, key=col.key,
-                                      detail=e.message(lang)) from e
+                                      detail_zh=render(e.code, "zh", e.params),
+                                      detail_en=render(e.code, "en", e.params)) from e
             if col.required and values[col.key] is None:
                 raise PolicyFileError("policy.toml_bad", path=path.name, n=n, key=col.key,
-                                      detail="必填" if lang == "zh" else "required")
+                                      detail_zh="必填", detail_en="required")
         rules.append(PolicyRule(**values))  # type: ignore[arg-type]
     return tuple(rules)
 

@@ -12,6 +12,13 @@ from xlcomplaints.spec.model import ColType, Column, Field, SheetSpec
 
 T = ColType
 BRANCH_TEMPLATE_KIND = "branch"
+
+#: The longest limit a Settings value or an SLA rule may set: a year counted in the smallest
+#: unit, hours (366 × 24). Complaint rules run from hours to weeks (regulators' at most a few
+#: months), so a larger number is a typo; one bound serves every unit of the policy table,
+#: where in days it still allows ~24 years, well inside the dates the engine and Excel handle
+#: (1e15 hours or 1e300 used to crash refresh with OverflowError).
+MAX_LIMIT_HOURS = 8784
 BRANCH_TEMPLATE_VERSION = "1.0.0"
 
 
@@ -155,7 +162,8 @@ POLICY = SheetSpec(
         Column("category", "投诉类别", "Category", T.CHOICE, vocab=v.CATEGORY, width=10),
         Column("channel", "投诉渠道", "Channel", T.CHOICE, vocab=v.CHANNEL, width=10),
         Column("complexity", "难易程度", "Complexity", T.CHOICE, vocab=v.COMPLEXITY, width=10),
-        Column("amount", "时限", "Limit", T.NUMBER, required=True, width=8, min_value=0, number_format="0.##"),
+        Column("amount", "时限", "Limit", T.NUMBER, required=True, width=8, min_value=0,
+               max_value=MAX_LIMIT_HOURS, number_format="0.##"),
         Column("unit", "单位", "Unit", T.CHOICE, required=True, vocab=v.UNIT, width=10),
         Column("source", "依据", "Source", T.TEXT, width=48, max_len=500),
     ),
@@ -180,13 +188,16 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "同一客户同一类别在此天数内再次投诉记为重复投诉", "Same customer, same category within this many days is a repeat",
           min_value=1, max_value=366),
     Field("callback_retry_hours", "回访重试间隔(小时)", "Callback retry after (hours)", T.TEXT, "24,48",
-          "未联系上时依次在此间隔后重试", "Retry an unreachable customer after these intervals, in turn"),
+          "未联系上时依次在此间隔后重试", "Retry an unreachable customer after these intervals, in turn",
+          min_value=0, max_value=MAX_LIMIT_HOURS),
     Field("callback_max_attempts", "回访最多尝试次数", "Callback attempts before giving up", T.INT, 3,
           min_value=1, max_value=10),
     Field("handoff_hours", "部门接单处理时限(小时)", "Department acts on a hand-off within (hours)", T.NUMBER, 24,
-          "汽车经销商：责任部门24小时内处理", "Car dealer: the department acts within 24 hours", min_value=0),
+          "汽车经销商：责任部门24小时内处理", "Car dealer: the department acts within 24 hours", min_value=0,
+          max_value=MAX_LIMIT_HOURS),
     Field("handoff_unreachable_hours", "联系不上客户时(小时)", "…when the customer cannot be reached (hours)",
-          T.NUMBER, 48, "联系不上客户的延长至48小时", "48 hours when the customer cannot be reached", min_value=0),
+          T.NUMBER, 48, "联系不上客户的延长至48小时", "48 hours when the customer cannot be reached", min_value=0,
+          max_value=MAX_LIMIT_HOURS),
     Field("timestamps_rule", "环节时间以哪张表为准", "Which stage time wins", T.CHOICE, "register",
           "登记表优先：登记表手填的时间为准，空白时取处理跟踪表；两者不一致时校验会提示",
           "Register first: a time typed in the Register wins, blank ones come from Tracking; disagreements are reported",
