@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import string
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -113,6 +114,15 @@ def normalize_text(value: str) -> str:
     line breaks as ``\\n``, ends stripped; inner text is kept as typed."""
     text = unicodedata.normalize("NFKC", value.replace("_x000D_", "")).translate(_INVISIBLE)
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def fold_code(value: str) -> str:
+    """An identifier as it is matched across sheets (complaint numbers): ``normalize_text``, then
+    ASCII letters upper-cased — bj01-2611001 and ＢＪ01-2611001 are BJ01-2611001."""
+    return normalize_text(value).translate(_ASCII_UPPER)
+
+
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 def clean_text(value: str) -> str:

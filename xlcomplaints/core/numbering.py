@@ -11,7 +11,6 @@ any number is made from it: only the tokens below, braces in pairs, one serial.
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -24,7 +23,6 @@ ALLOWED_TOKENS = "{branch} {yyyy} {yy} {mm} {dd} {seq} {seq:03}"
 #: Digits of the serial ({seq:09} at most: a billion complaints a month is plenty).
 SEQ_WIDTH_MAX = 9
 _BRACED = re.compile(r"\{[^{}]*\}")
-_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 def pattern_problem(pattern: str) -> tuple[str, dict[str, object]] | None:
@@ -53,9 +51,6 @@ def example_number(pattern: str, branch: str) -> str:
     return f"{prefix}{'9' * width}{suffix}"
 
 
-def _canonical(text: str) -> str:
-    """Text as the Register reads a complaint number: full-width forms and ASCII case folded."""
-    return cells.normalize_text(text).translate(_ASCII_UPPER)
 
 
 def _prefix_and_width(pattern: str, branch: str, when: datetime) -> tuple[str, str, int]:
@@ -86,7 +81,7 @@ def assign_numbers(complaints: Sequence[Complaint], settings: Settings) -> dict[
     problem = pattern_problem(settings.number_pattern)
     if problem is not None:
         raise ValueError(f"numbering pattern {settings.number_pattern!r}: {problem[0]}")
-    used = {c.no for c in complaints if c.no}  # as read: canonical (see _canonical)
+    used = {c.no for c in complaints if c.no}  # as read: canonical (see cells.fold_code)
     out: dict[int, str] = {}
     for c in sorted((c for c in complaints if not c.no and c.received_at and c.row),
                     key=lambda c: (c.received_at, c.row)):
@@ -94,10 +89,10 @@ def assign_numbers(complaints: Sequence[Complaint], settings: Settings) -> dict[
         prefix, suffix, width = _prefix_and_width(settings.number_pattern, settings.branch_code, c.received_at)
         # Numbers already used are compared as the Register reads them (bj01-x001 is BJ01-X001),
         # so a lower-case or full-width pattern never hands out a number twice.
-        pat = re.compile(re.escape(_canonical(prefix + "0")[:-1]) + r"(\d+)"
-                         + re.escape(_canonical("0" + suffix)[1:]) + r"$")
+        pat = re.compile(re.escape(cells.fold_code(prefix + "0")[:-1]) + r"(\d+)"
+                         + re.escape(cells.fold_code("0" + suffix)[1:]) + r"$")
         highest = max((int(m.group(1)) for n in used if (m := pat.match(n))), default=0)
         no = f"{prefix}{highest + 1:0{width}d}{suffix}"
-        used.add(_canonical(no))
+        used.add(cells.fold_code(no))
         out[c.row] = no
     return out

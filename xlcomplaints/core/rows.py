@@ -8,7 +8,6 @@ whatever order the office put the columns; the office's own columns are ignored.
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -179,8 +178,7 @@ def parse_cell(value: object, col: Column | Field, *, date1904: bool = False) ->
         return cells.parse_text(value, max_len=getattr(col, "max_len", None))
     if t is ColType.CODE:  # matched across sheets: full-width forms and ASCII case folded (bj01 is BJ01)
         text = cells.parse_text(value, max_len=getattr(col, "max_len", None))
-        code = cells.normalize_text(text) if text else None
-        return code.translate(_ASCII_UPPER) if code else None
+        return cells.fold_code(text) or None if text else None
     if t is ColType.DATETIME:
         return cells.parse_datetime(value, date1904=date1904)
     if t is ColType.DATE:
@@ -350,7 +348,6 @@ def _total_words(values: Iterable[object]) -> tuple[set[object], set[object]]:
     return words, blanks
 
 
-_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 #: Rows read and parsed together: large enough for bulk work, small enough to stay flat.
 BLOCK_ROWS = 2048
 _NUMBERS = frozenset({bool, int, float})
