@@ -742,3 +742,20 @@ def test_a_damaged_workbook_is_one_located_reason_never_a_crash(good_file: bytes
         assert summary.error.message("zh") and summary.error.file == "damaged.xlsx"
     else:
         assert summary.branch == "A1" and summary.cases
+
+
+def test_branches_without_a_code_of_their_own_are_told_apart_by_file(tmp_path: Path) -> None:
+    """Two offices that left 网点代码 blank are not one branch 'BR01' (the default) of which only the
+    file saved last counts: each is named by its file, and each blank code is on the Issues sheet."""
+    import openpyxl
+
+    for name in ("east", "west"):
+        path = write(tmp_path / f"{name}.xlsx", hand_branch(name.upper()))
+        wb = openpyxl.load_workbook(path)
+        assert wb["设置"]["A2"].value == "网点代码"
+        wb["设置"]["B2"] = None
+        wb.save(path)
+    result = make_report([tmp_path], OCT, tmp_path / "group.xlsx", now=datetime(2026, 11, 2, 9))
+    assert sorted(result.consolidation.branches) == ["east", "west"]
+    assert sorted((p.file, p.code) for p in result.report.issues if p.code.startswith("setting.")) == [
+        ("east.xlsx", "setting.branch_code_blank"), ("west.xlsx", "setting.branch_code_blank")]

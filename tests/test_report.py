@@ -262,6 +262,9 @@ def test_the_report_never_replaces_a_workbook_that_is_not_a_report(branch_file: 
     with pytest.raises(WorkbookError) as e:
         make_report([branch_file], OCT, tmp_path / "r.xls", now=NOW, consolidate=False)
     assert e.value.code == "report.output_suffix" and not (tmp_path / "r.xls").exists()
+    with pytest.raises(WorkbookError) as e:
+        make_report([branch_file], OCT, tmp_path / "nowhere" / "r.xlsx", now=NOW, consolidate=False)
+    assert e.value.message("en") == f"The folder {tmp_path / 'nowhere'} does not exist; the report cannot be written there."
     first = make_report([branch_file], OCT, tmp_path / "r.xlsx", now=NOW, consolidate=False)
     again = make_report([branch_file], OCT, first.output, now=NOW, consolidate=False)
     assert again.output.exists() and again.report.value("received") == first.report.value("received")

@@ -221,7 +221,10 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
         problems = read.problems + validate(read.data, read.layouts, now=now)
         data = read.data
         results, warnings = evaluate_branch(data, as_of)
-        branch = data.settings.branch_code if "settings" in read.sheets else p.stem
+        # no code of its own (no Settings sheet, or its code blank): the file's name, never the default
+        own = "settings" in read.sheets and not {"setting.branch_code_blank", "setting.branch_code_missing"} & {
+            q.code for q in read.problems}
+        branch = data.settings.branch_code if own else p.stem
         cases = case_facts(branch, data, results, make_calendar(data.settings, data),
                            timed=(month.shift(-1).start, month.end), contact=None if show_contacts else mask_phone)
         texts = _typical_texts(data.complaints, cases, month, mask=not show_contacts)

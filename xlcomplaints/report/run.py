@@ -45,6 +45,8 @@ register_messages({
     "report.output_taken": (
         "{path} 已存在，但不是月报表（{what}），未覆盖。请给报表另起一个文件名。",
         "{path} exists and is not a monthly report ({what_en}); it is left as it is. Give the report another file name."),
+    "report.output_folder": ("文件夹 {folder} 不存在，报表无法写入。",
+                             "The folder {folder} does not exist; the report cannot be written there."),
     "report.output_suffix": ("报表须写成 .xlsx 文件，不能写到 {path}。",
                              "The report is written as an .xlsx file, not to {path}."),
     "report.history_branches": (
@@ -168,6 +170,8 @@ def _check_output(output: Path) -> None:
     (a report written over a branch workbook would lose the register; there is no backup of it)."""
     if output.suffix.lower() != ".xlsx":
         raise WorkbookError("report.output_suffix", path=output.name)
+    if not output.parent.is_dir():  # said now, not after every branch was read
+        raise WorkbookError("report.output_folder", folder=str(output.parent))
     if not output.exists():
         return
     lock = next((p for p in lock_candidates(output) if p.exists()), None)
