@@ -47,6 +47,7 @@ from xlcomplaints.core.metrics import (
 from xlcomplaints.core.models import Complaint, Settings
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.refresh import evaluate_branch
+from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import validate
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
 from xlcomplaints.workbook.errors import WorkbookError
@@ -222,8 +223,8 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
         data = read.data
         results, warnings = evaluate_branch(data, as_of)
         # no code of its own (no Settings sheet, or its code blank): the file's name, never the default
-        own = "settings" in read.sheets and not {"setting.branch_code_blank", "setting.branch_code_missing"} & {
-            q.code for q in read.problems}
+        own = "settings" in read.sheets and not any(
+            q.params.get("setting") == "branch_code" for q in numbering_blockers(read.problems))
         branch = data.settings.branch_code if own else p.stem
         cases = case_facts(branch, data, results, make_calendar(data.settings, data),
                            timed=(month.shift(-1).start, month.end), contact=None if show_contacts else mask_phone)

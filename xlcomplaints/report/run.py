@@ -39,7 +39,7 @@ from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import find_stamps
-from xlcomplaints.workbook.safety import WorkbookLockedError, atomic_write, lock_candidates
+from xlcomplaints.workbook.safety import WorkbookLockedError, atomic_write, check_writable
 
 register_messages({
     "report.output_taken": (
@@ -174,9 +174,10 @@ def _check_output(output: Path) -> None:
         raise WorkbookError("report.output_folder", folder=str(output.parent))
     if not output.exists():
         return
-    lock = next((p for p in lock_candidates(output) if p.exists()), None)
-    if lock is not None:  # open in Excel: that says more than what the file is
-        raise WorkbookError("file.locked", path=output.name, lock=lock.name)
+    try:  # open in Excel: that says more than what the file is
+        check_writable(output, None)
+    except WorkbookLockedError as e:
+        raise _locked(output, e) from e
     try:
         stamp, _ = find_stamps(FileWorkbook(output))
     except WorkbookError as e:
@@ -238,10 +239,13 @@ def _save(output: Path, report: MonthlyReport, lang: str) -> None:
     try:
         atomic_write(output, buffer.getvalue(), backup=False)
     except WorkbookLockedError as e:
-        lock = e.lock_path.name if e.lock_path else ""
-        raise WorkbookError("file.locked", path=output.name, lock=lock) from e
+        raise _locked(output, e) from e
     except OSError as e:
         raise WorkbookError("file.write_failed", path=str(output), detail=e.strerror or str(e)) from e
+
+
+def _locked(output: Path, e: WorkbookLockedError) -> WorkbookError:
+    return WorkbookError("file.locked", path=output.name, lock=e.lock_path.name if e.lock_path else "")
 
 
 def _masked(f: FileSummary) -> FileSummary:
