@@ -157,16 +157,34 @@ def as_typed(value: Any) -> Any:
     return value
 
 
+class FakeError(str):
+    """A cell showing an error value (#N/A): xlwings reads it as None, or as its text with
+    ``options(err_to_str=True)`` (xlwings 0.28+, ``_xlwindows._clean_value_data_element``)."""
+
+
 class FakeRange:
     def __init__(
-        self, sheet: FakeSheet, r1: int, c1: int, r2: int, c2: int, ndim: int | None = None
+        self,
+        sheet: FakeSheet,
+        r1: int,
+        c1: int,
+        r2: int,
+        c2: int,
+        ndim: int | None = None,
+        err_to_str: bool = False,
     ) -> None:
-        self.sheet, self.box, self.ndim = sheet, (r1, c1, r2, c2), ndim
+        self.sheet, self.box, self.ndim, self.err_to_str = sheet, (r1, c1, r2, c2), ndim, err_to_str
 
     def options(
-        self, ndim: int | None = None
+        self, ndim: int | None = None, err_to_str: bool = False
     ) -> FakeRange:  # Python-side in xlwings: no Excel call
-        return FakeRange(self.sheet, *self.box, ndim=ndim)
+        return FakeRange(self.sheet, *self.box, ndim=ndim, err_to_str=err_to_str)
+
+    def _read(self, r: int, c: int) -> Any:
+        v = self.sheet.cells.get((r, c))
+        if isinstance(v, FakeError):
+            return str(v) if self.err_to_str else None
+        return v
 
     @property
     def last_cell(self) -> FakeRange:
@@ -188,9 +206,7 @@ class FakeRange:
     def value(self) -> Any:
         self.sheet.calls("Range.value")
         r1, c1, r2, c2 = self.box
-        grid = [
-            [self.sheet.cells.get((r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)
-        ]
+        grid = [[self._read(r, c) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
         if self.ndim == 2:
             return grid
         if r1 == r2 and c1 == c2:
@@ -355,7 +371,7 @@ class FakeBook:
             cells = {}
             for row in ws.iter_rows():
                 for cell in row:
-                    v = cell.value
+                    v = FakeError(cell.value) if cell.data_type == "e" else cell.value
                     if v is not None and v != "":
                         cells[(cell.row, cell.column)] = float(v) if type(v) is int else v
             p = ws.protection
@@ -648,6 +664,26 @@ def test_validate_button_lists_problems_with_links(tmp_path: Path) -> None:
     again = entry.run("validate", book, now=NOW)
     assert again.ok and len(again.problems) < len(problems)  # no errors left; warnings may remain
     assert max(r for r, _ in sheet.cells) == 1 + max(len(again.problems), 1)
+
+
+def test_an_error_value_in_a_required_cell_is_named_in_excel_as_in_the_file(
+    tmp_path: Path,
+) -> None:
+    """xlwings reads #N/A as None like calamine reads it as blank; both adapters take a second
+    look and name the error. A text typed as '#N/A (not an error) is not taken for one."""
+    path = make_workbook(tmp_path, 6)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[B.REGISTER.zh]
+    received = B.REGISTER.index("received_at") + 1
+    ws.cell(2, received).value, ws.cell(2, received).data_type = "#N/A", "e"
+    typed = ws.cell(3, B.REGISTER.index("content") + 1)
+    typed.value, typed.data_type = "#N/A", "s"  # text typed as '#N/A, not an error value
+    wb.save(path)
+    in_excel = validate_flow(XlwingsWorkbook(FakeBook(path)), now=NOW).problems
+    in_file = validate_flow(FileWorkbook(path), now=NOW).problems
+    assert [p.model_dump() for p in in_excel] == [p.model_dump() for p in in_file]
+    named = [(p.cell, p.value) for p in in_excel if p.code == "cell.formula_error"]
+    assert named == [(f"{openpyxl.utils.get_column_letter(received)}2", "#N/A")]
 
 
 def test_validate_button_on_a_clean_workbook(tmp_path: Path) -> None:

@@ -163,6 +163,52 @@ def test_a_time_of_day_or_a_date_where_it_does_not_belong_is_a_located_problem(b
         ("B2", "14:30:00"), ("D3", "2026-10-03")]
 
 
+_ROW = {"no": "T-1", "received_at": "2026-10-08 10:00", "channel": "电话", "customer": "王五",
+        "category": "其他", "severity": "一般", "validity": "有效", "content": "x"}
+
+
+def _letter(key: str) -> str:
+    return openpyxl.utils.get_column_letter(B.REGISTER.index(key) + 1)
+
+
+def test_a_required_cell_showing_an_error_value_says_so(branch) -> None:
+    """A VLOOKUP that failed shows #N/A in 受理时间: calamine reads it as blank, but the clerk
+    sees #N/A, so the problem names the error, not an empty cell. A truly empty required cell
+    still says it is empty, and an error in a column that may be blank is read as blank."""
+    path = branch(register=[_ROW, {**_ROW, "no": "T-2"}, {**_ROW, "no": "T-3", "customer": ""}])
+    wb = openpyxl.load_workbook(path)
+    ws = wb["投诉登记"]
+    received, closed = _letter("received_at"), _letter("closed_at")
+    for ref, text in ((f"{received}2", "#N/A"), (f"{closed}3", "#VALUE!")):
+        ws[ref].value, ws[ref].data_type = text, "e"  # as Excel stores a formula's error result
+    wb.save(path)
+    read = read_branch(FileWorkbook(path))
+    errors = [(p.cell, p.code, p.value) for p in read.problems if p.level is Level.ERROR]
+    assert errors == [(f"{received}2", "cell.formula_error", "#N/A"), (f"{_letter('customer')}4", "required", None)]
+    shown = next(p for p in read.problems if p.code == "cell.formula_error")
+    assert "#N/A" in shown.message("zh") and "公式" in shown.message("zh")
+    assert "#N/A" in shown.message("en") and "formula" in shown.message("en")
+    assert read.data.complaints[1].closed_at is None
+
+
+@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice not installed")
+def test_an_error_value_computed_by_libreoffice_is_named(branch, tmp_path: Path) -> None:
+    """The same through an independent spreadsheet engine: formulas LibreOffice evaluates to
+    #DIV/0! and #N/A, saved as it saves them."""
+    path = branch(register=[_ROW, {**_ROW, "no": "T-2"}])
+    wb = openpyxl.load_workbook(path)
+    ws = wb["投诉登记"]
+    received, customer = _letter("received_at"), _letter("customer")
+    ws[f"{received}2"] = "=1/0"
+    ws[f"{customer}3"] = "=NA()"
+    wb.save(path)
+    converted = soffice_convert(path, tmp_path / "lo", recalc=True)
+    read = read_branch(FileWorkbook(converted))
+    errors = {(p.cell, p.code, p.value) for p in read.problems if p.level is Level.ERROR}
+    assert errors == {(f"{received}2", "cell.formula_error", "#DIV/0!"),
+                      (f"{customer}3", "cell.formula_error", "#N/A")}
+
+
 def test_complaint_numbers_match_whatever_their_letters_case(branch) -> None:
     """bj01-2610001 on the Register, BJ01-2610001 on Tracking, ｂｊ01-2610001 on Callbacks: one
     complaint (a callback for it used to count as one for no complaint), and assign-ids does not

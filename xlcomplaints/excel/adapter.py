@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from xlcomplaints.core.problems import register_messages
+from xlcomplaints.core.problems import a1, register_messages
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.port import CellValue, NamedValue
 
@@ -293,6 +293,17 @@ class XlwingsWorkbook:
             self._values[sheet] = [[to_millisecond(v) if isinstance(v, datetime) else v for v in row]
                                    for row in grid]
         return self._values[sheet]
+
+    def error_cells(self, sheet: str) -> dict[str, str]:
+        """The sheet read again with ``err_to_str``: cells that read blank before but now show an
+        error value (a text typed as ``'#N/A`` read as that text the first time)."""
+        sh = self.sheet(sheet)
+        rows, cols = self._extent(sh)
+        grid = sh.range((1, 1), (rows, cols)).options(ndim=2, err_to_str=True).value or []
+        first = self.values(sheet)
+        return {a1(r, c): v for r, (row, before) in enumerate(zip(grid, first, strict=False), start=1)
+                for c, (v, was) in enumerate(zip(row, before, strict=False), start=1)
+                if was is None and isinstance(v, str) and v.startswith("#")}
 
     # --- writing
     @contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import re
 import sys
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import cast
 
 import python_calamine
+from lxml import etree
 
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.package import XlsxPackage
@@ -33,6 +35,10 @@ ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 #: Spreadsheets that are not .xlsx/.xlsm, by suffix: what to tell the one who sent one.
 OTHER_FORMATS = {".xlsb": "Excel 二进制 .xlsb (Excel binary)", ".ods": "OpenDocument .ods",
                  ".et": "WPS 表格 .et (WPS Spreadsheets)", ".numbers": "Numbers", ".csv": "CSV"}
+
+
+#: A cell stored as an error value: ``<c r="B2" t="e"><v>#N/A</v></c>``.
+_ERROR_CELL = re.compile(rb"""<(?:\w+:)?c\b[^>]*\bt\s*=\s*["']e["']""")
 
 
 def sniff(path: Path, data: bytes) -> None:
@@ -189,6 +195,20 @@ class FileWorkbook:
         if data.height * data.width >= LARGE_SHEET_CELLS:
             rows = _then_release(data, rows)
         return rows
+
+    def error_cells(self, sheet: str) -> dict[str, str]:
+        """Cells stored as errors (``t="e"``), which calamine reads as blank: the sheet's XML parsed
+        once more, so only when asked (a register's XML is a few milliseconds to inflate)."""
+        data = self._package.read_part(self._package.sheet(sheet).part)
+        if not _ERROR_CELL.search(data):
+            return {}
+        found = {}
+        for _, c in etree.iterparse(io.BytesIO(data), tag="{*}c", resolve_entities=False, huge_tree=True):
+            ref = c.get("r")
+            if c.get("t") == "e" and ref:
+                found[ref] = next((v.text for v in c if etree.QName(v).localname == "v" and v.text), "#N/A")
+            c.clear(keep_tail=True)
+        return found
 
     def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
         if cells:

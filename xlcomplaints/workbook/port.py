@@ -45,6 +45,14 @@ class WorkbookPort(Protocol):
         """The same cells row by row from row 1, for sheets too large to hold as a grid."""
         ...
 
+    def error_cells(self, sheet: str) -> dict[str, str]:
+        """Cells showing an error value (``#N/A``, ``#VALUE!``: a formula that failed), by A1 reference.
+
+        ``values`` and ``rows`` give such cells as blank (what both calamine and xlwings do);
+        this second look tells them apart, asked only when a blank needs explaining.
+        """
+        ...
+
     def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
         """Write values at 1-based (row, col); None clears a value, keeping the cell's format."""
         ...

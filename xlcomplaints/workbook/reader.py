@@ -31,6 +31,7 @@ from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, Stamp, versio
 
 SPECS: dict[str, SheetSpec] = {s.kind: s for s in B.BRANCH_SHEETS}
 SETTINGS_MISSING = "settings.missing"
+FORMULA_ERROR = "cell.formula_error"
 MESSAGES = {
     SETTINGS_MISSING: (
         "找不到“{sheet}”工作表（已删除，或它隐藏的模板标记丢失了），已按默认设置计算：网点代码 {branch_code}、"
@@ -39,6 +40,10 @@ MESSAGES = {
         "No '{sheet}' sheet (deleted, or its hidden template mark lost): the defaults were used — branch code "
         "{branch_code}, the default SLA limits. No complaint numbers are assigned until '{sheet}' is back: restore "
         "it from a backup, or copy the whole sheet from a workbook made with xlcomplaints new and fill it in."),
+    FORMULA_ERROR: (
+        "“{column}”显示错误值 {value}（公式出错），按空白处理。请改正公式，或直接填入内容。",
+        "'{column}' shows the error value {value} (a formula that failed); it is read as blank. Correct the "
+        "formula, or type the value in."),
 }
 register_messages(MESSAGES)
 _M = TypeVar("_M", bound=BaseModel)
@@ -114,7 +119,7 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
             return []
         layout, records, p = read_table(port.rows(sheets[kind]), SPECS[kind], sheets[kind], model,
                                         date1904=date1904)
-        problems.extend(p)
+        problems.extend(_formula_errors(port, sheets[kind], p) if any(q.code == "required" for q in p) else p)
         if layout is not None:
             layouts[kind] = layout
         return records
@@ -130,3 +135,18 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
     data = BranchData(settings=settings, complaints=tuple(complaints), tracking=tuple(tracking),
                       callbacks=tuple(callbacks), calendar=tuple(calendar))
     return BranchRead(data=data, stamp=stamp, sheets=sheets, layouts=layouts, problems=problems)
+
+
+def _formula_errors(port: WorkbookPort, sheet: str, problems: list[Problem]) -> list[Problem]:
+    """Required cells read as blank that show an error value (``#N/A``) say so: the clerk sees
+    ``#N/A`` there, not an empty cell. Looked up only when a required cell is blank."""
+    try:
+        errors = port.error_cells(sheet)
+    except Exception:  # the values were read; the second look is only for a better message
+        return problems
+    out = []
+    for q in problems:
+        shown = errors.get(q.cell) if q.code == "required" and q.cell else None
+        out.append(q if shown is None else q.model_copy(
+            update={"code": FORMULA_ERROR, "value": shown, "params": {**q.params, "value": shown}}))
+    return out
