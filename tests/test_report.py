@@ -205,6 +205,28 @@ def test_a_history_report_of_other_branches_is_named(branch_file: Path, tmp_path
     assert "report.history_branches" not in {p.code for p in again.report.issues}
 
 
+def test_a_history_report_of_another_single_branch_is_named(branch_file: Path, tmp_path: Path) -> None:
+    """One branch's report has no By-branch sheet; the hidden name listing its branch still tells
+    that branch T2's October report is not this branch's October. Its own October says nothing.
+    In a folder shared by both branches' reports, T2's is passed over and this branch's is used."""
+    shared = tmp_path / "reports"
+    shared.mkdir()
+    own = make_report([branch_file], OCT, shared / "own-10.xlsx", now=NOW, consolidate=False)
+    t2 = make_report([write_branch(tmp_path / "t2.xlsx", hand_branch("T2", "二店"))], OCT, shared / "t2-10.xlsx",
+                     now=NOW, consolidate=False)
+    assert not {s for s in openpyxl.load_workbook(t2.output).sheetnames if s in ("按网点", "By branch")}
+    path = write_branch(tmp_path / "nov.xlsx", fresh_november())
+    nov = make_report([path], Month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
+                      consolidate=False, history=[t2.output, own.output])
+    notes = [p for p in nov.report.issues if p.code == "report.history_branches"]
+    assert [(p.file, p.params["missing"], p.params["extra"]) for p in notes] == [
+        ("t2-10.xlsx", own.report.branches[0].code, "T2")]
+    from_folder = make_report([path], Month(2026, 11), tmp_path / "nov-2.xlsx", now=datetime(2026, 12, 3),
+                              consolidate=False, history=[shared])
+    assert "report.history_branches" not in {p.code for p in from_folder.report.issues}
+    assert from_folder.report.previous_from == "own-10.xlsx"  # t2-10.xlsx sorts after it: the last used to win
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_last_month_comes_from_its_report_when_the_inputs_lack_it(zh: RunResult, branch_file: Path, tmp_path: Path,
                                                                    lang: str) -> None:

@@ -10,7 +10,7 @@ values by their labels in either language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -21,7 +21,7 @@ from xlcomplaints.report.consolidate import expand_inputs
 from xlcomplaints.report.labels import label
 from xlcomplaints.report.summary import DIMENSIONS, Cover
 from xlcomplaints.spec.branch import REGISTER
-from xlcomplaints.spec.report import BREAKDOWN, COVER, REPORT_TEMPLATE_KIND, TREND
+from xlcomplaints.spec.report import BRANCHES_NAME, BREAKDOWN, COVER, REPORT_TEMPLATE_KIND, TREND
 from xlcomplaints.spec.vocab import UNIT
 from xlcomplaints.workbook.errors import WorkbookError, wrong_kind
 from xlcomplaints.workbook.file import FileWorkbook
@@ -40,7 +40,17 @@ def read_report(path: str | Path) -> tuple[list[TrendRow], Cover]:
     stamp, sheets = find_stamps(port)
     if stamp.kind != REPORT_TEMPLATE_KIND:
         raise wrong_kind(port.label, stamp.kind, REPORT_TEMPLATE_KIND)
-    return _trend(port, sheets), _cover(port, sheets)._replace(breakdowns=_breakdowns(port))
+    return _trend(port, sheets), _cover(port, sheets)._replace(breakdowns=_breakdowns(port),
+                                                                branches=_branches(port))
+
+
+def _branches(port: FileWorkbook) -> tuple[str, ...]:
+    """The branch codes the report names (none in reports written before it named them)."""
+    for n in port.names():
+        if n.name.lower() == BRANCHES_NAME and n.local_sheet is None:
+            text = n.value.strip().lstrip("=").strip().strip('"')
+            return tuple(c.strip() for c in text.split(",") if c.strip())
+    return ()
 
 
 def _trend(port: FileWorkbook, sheets: dict[str, str]) -> list[TrendRow]:
@@ -170,11 +180,13 @@ def _breakdowns(port: FileWorkbook) -> dict[str, dict[str | None, int]]:
 
 
 class History(NamedTuple):
-    """What earlier reports give: trend rows by month, and each report's cover by its month."""
+    """What earlier reports give: trend rows by month, each report's cover by its month, and the
+    covers of every report read (what they tell of their branches)."""
 
     trend: dict[Month, TrendRow]
     covers: dict[Month, Cover]
     problems: list[Problem]
+    read: list[Cover] = []
 
 
 #: Why a workbook found in a history folder is passed over without a word: it is not a report
@@ -183,11 +195,16 @@ _NOT_A_REPORT = frozenset({"file.wrong_kind", "file.not_ours", "file.not_workboo
                            "file.other_format"})
 
 
-def read_history(paths: Iterable[str | Path]) -> History:
+def read_history(paths: Iterable[str | Path], branches: Collection[str] = ()) -> History:
     """Trend rows and cover figures by month from earlier reports, given as files or folders of
-    them; a month in several, from the latest report."""
+    them; a month in several, from the latest report.
+
+    In a folder, reports that name other branches than ``branches`` (when given) are passed
+    over: a shared folder of every branch's reports holds this branch's history and others'.
+    """
     found: list[tuple[Month, list[TrendRow], Cover]] = []
     problems: list[Problem] = []
+    ours = set(branches)
     for given in paths:
         folder = Path(given).is_dir()
         for p in expand_inputs([given]) if folder else [Path(given)]:
@@ -199,9 +216,11 @@ def read_history(paths: Iterable[str | Path]) -> History:
                     problems.append(Problem(level=Level.WARNING, code=e.code, file=name,
                                             params={**e.params, "path": name}))
                 continue
+            if folder and ours and cover.branches and set(cover.branches) != ours:
+                continue
             if rows:
                 found.append((max(r.month for r in rows), rows, cover))
-    history = History({}, {}, problems)
+    history = History({}, {}, problems, [cover for _, _, cover in found])
     for month, rows, cover in sorted(found, key=lambda x: x[0]):
         history.trend.update({r.month: r for r in rows})
         if cover.figures:

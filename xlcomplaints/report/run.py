@@ -153,7 +153,7 @@ def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetim
         notes.append(Problem(level=Level.WARNING, code="report.carried_as_of", params={
             "branches": ", ".join(merged.carried), "then": f"{then:%Y-%m-%d %H:%M}",
             "now": f"{as_of:%Y-%m-%d %H:%M}"}))
-    earlier = read_history(history)
+    earlier = read_history(history, list(merged.branches))
     notes += _other_branches(earlier, list(merged.branches))
     branches = [Branch(code, f.branch_name, f.name) for code, f in merged.branches.items()]
     texts = {(code, no): words for code, f in merged.branches.items() for no, words in f.texts.items()}
@@ -192,11 +192,15 @@ def _other_branches(earlier: History, codes: Sequence[str]) -> list[Problem]:
     """A warning for each earlier report that counted other branches than this report (a group's
     report given to one branch's, say): its months are not this report's branches' figures."""
     out = []
-    for cover in earlier.covers.values():
+    ours = set(codes)
+    for cover in earlier.read:
         shown = cover.breakdowns.get("branch")
-        if not shown:
+        if cover.branches:  # the report names them
+            theirs = set(cover.branches)
+        elif shown:  # an older report of several branches: its By-branch sheet
+            theirs = {c for c in branch_codes(shown, codes) if c is not None}
+        else:
             continue
-        theirs, ours = {c for c in branch_codes(shown, codes) if c is not None}, set(codes)
         if theirs != ours:
             out.append(Problem(level=Level.WARNING, code="report.history_branches", file=cover.file, params={
                 "path": cover.file, "missing": _some(ours - theirs), "extra": _some(theirs - ours)}))

@@ -58,13 +58,15 @@ class Cover(NamedTuple):
     """An earlier report's own month as read back by ``report.history``: its file, the cover's
     "this month" figures by metric key, the unit each duration was measured in, the breakdown
     sheets' counts (dimension → value code → complaints received) and the ages of the backlog
-    carried into the month (``metrics.AGE_BUCKETS``; None if not read)."""
+    carried into the month (``metrics.AGE_BUCKETS``; None if not read), and the branch codes it
+    names (``spec.report.BRANCHES_NAME``; empty in reports that do not)."""
 
     file: str
     figures: dict[str, float | None]
     units: dict[str, str]
     breakdowns: Mapping[str, Mapping[str | None, int]] = {}
     backlog_ages: list[int] | None = None
+    branches: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,11 @@ class ReportWriter:
             stamp = template_stamp(R.REPORT_TEMPLATE_KIND, R.REPORT_TEMPLATE_VERSION, R.REPORT_SHEETS)
             self.wb.define_name(TEMPLATE_NAME, f'="{stamp}"')
             self.wb.defined_names[-1][3] = True  # hidden, like the template's stamp
+            codes = [b.code for b in self.report.branches]
+            listed = ",".join(codes)
+            if codes and len(listed) <= R.BRANCHES_MAX_CHARS and '"' not in listed and all("," not in c for c in codes):
+                self.wb.define_name(R.BRANCHES_NAME, f'="{listed}"')
+                self.wb.defined_names[-1][3] = True
             cover = write_cover(self)
             for dim, vocab in DIMENSIONS:
                 if dim != "branch" or len(self.report.branches) > 1:

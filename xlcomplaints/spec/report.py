@@ -12,6 +12,12 @@ from xlcomplaints.spec.model import ColType, Column, SheetSpec
 T = ColType
 REPORT_TEMPLATE_KIND = "monthly_report"
 REPORT_TEMPLATE_VERSION = "1.1.0"  # 1.1: the Typical cases sheet
+#: A hidden workbook name holding the report's branch codes (``="BJ01,BJ02"``), read back when the
+#: report is given as history, to tell whose figures it holds. Excel allows at most 255 characters of
+#: text in a formula: a longer list is not written, and the By-branch sheet (which a report of several
+#: branches has) tells instead.
+BRANCHES_NAME = "xlcomplaints.branches"
+BRANCHES_MAX_CHARS = 255
 
 
 def _report_sheet(kind: str, zh: str, en: str, *columns: Column, **kw: object) -> SheetSpec:
