@@ -1,7 +1,7 @@
 """Benchmarks, figures for the README (no timed assertions live in the tests).
 
     python scripts/bench.py refresh [--sizes 10000 50000]
-    python scripts/bench.py consolidate [--branches 200] [--complaints 500]
+    python scripts/bench.py consolidate [--branches 200] [--complaints 500] [--refreshed]
     python scripts/bench.py calendar
 
 refresh: builds branch registers of N complaints (with tracking and callback rows),

@@ -1,8 +1,11 @@
 """Benchmark: consolidate N branch workbooks × M complaints against python-calamine just reading them.
 
     python scripts/bench_report.py [--branches 200] [--complaints 500] [--dir DIR] [--workers N] [--repeat 5]
+                                   [--refreshed]
 
-Generates the sample workbooks once (seeded, cached in DIR), then in one run: the raw
+Generates the sample workbooks once (seeded, cached in DIR; with ``--refreshed``, each also
+refreshed at the month's end, as a branch that pressed 刷新 sends it: computed columns and the
+Overdue sheet filled, more for calamine to read on both sides), then in one run: the raw
 read (python-calamine opening every file and reading every sheet to Python values, in
 this one process), and the whole consolidation (parallel read, merge, metrics, report
 workbook and state file), timed back to back in each of --repeat runs; the median run counts.
@@ -28,25 +31,32 @@ from pathlib import Path
 import python_calamine
 
 from xlcomplaints.core.metrics import Month
+from xlcomplaints.flows import refresh_flow
 from xlcomplaints.report.consolidate import default_executor
 from xlcomplaints.report.run import make_report
 from xlcomplaints.report.samples import synthetic_branch, write_branch
-from xlcomplaints.workbook.file import release_freed_memory
+from xlcomplaints.workbook.file import FileWorkbook, release_freed_memory
 
 MONTH = Month(2026, 10)
 TARGET = 1.5
 
 
-def _make(path: str, code: str, n: int, seed: int) -> None:
+def _make(path: str, code: str, n: int, seed: int, refreshed: bool) -> None:
     data = synthetic_branch(code, n, end=MONTH.end, months=12, seed=seed, name=f"网点{code[2:]}")
     write_branch(path, data)
+    if refreshed:
+        refresh_flow(FileWorkbook(path), now=MONTH.end)
+        Path(path).with_name(f"{Path(path).stem}.bak.xlsx").unlink(missing_ok=True)
 
 
-def generate(directory: Path, branches: int, complaints: int) -> list[Path]:
-    """The sample files, made only when missing (their name says how many complaints they hold)."""
+def generate(directory: Path, branches: int, complaints: int, refreshed: bool = False) -> list[Path]:
+    """The sample files, made only when missing (their name says how many complaints they hold,
+    and whether they were refreshed)."""
     directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / f"BR{i:04d}-{complaints}.xlsx" for i in range(1, branches + 1)]
-    missing = [(str(p), f"BR{i:04d}", complaints, i) for i, p in enumerate(paths, start=1) if not p.exists()]
+    tail = "-refreshed" if refreshed else ""
+    paths = [directory / f"BR{i:04d}-{complaints}{tail}.xlsx" for i in range(1, branches + 1)]
+    missing = [(str(p), f"BR{i:04d}", complaints, i, refreshed) for i, p in enumerate(paths, start=1)
+               if not p.exists()]
     if missing:
         print(f"generating {len(missing)} workbooks in {directory} ...", flush=True)
         with ProcessPoolExecutor() as pool:
@@ -77,11 +87,13 @@ def main() -> int:
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "xlcomplaints-bench-report")
     ap.add_argument("--workers", type=int, default=None, help="default: one per core")
     ap.add_argument("--repeat", type=int, default=5, help="runs, each timing both in turn (the median counts)")
+    ap.add_argument("--refreshed", action="store_true", help="workbooks refreshed at the month's end, as sent")
     args = ap.parse_args()
 
-    paths = generate(args.dir, args.branches, args.complaints)
+    paths = generate(args.dir, args.branches, args.complaints, args.refreshed)
     size = sum(p.stat().st_size for p in paths)
-    print(f"{len(paths)} workbooks × {args.complaints} complaints, {size / 2**20:.1f} MiB, {os.cpu_count()} cores")
+    print(f"{len(paths)} {'refreshed' if args.refreshed else 'never-refreshed'} workbooks × {args.complaints} "
+          f"complaints, {size / 2**20:.1f} MiB, {os.cpu_count()} cores")
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other work on this machine "
           "slows both timings)")
