@@ -51,8 +51,6 @@ def example_number(pattern: str, branch: str) -> str:
     return f"{prefix}{'9' * width}{suffix}"
 
 
-
-
 def _prefix_and_width(pattern: str, branch: str, when: datetime) -> tuple[str, str, int]:
     """Text before and after ``{seq}`` with the other tokens filled, and the serial's width."""
     values = {"branch": branch, "yyyy": f"{when:%Y}", "yy": f"{when:%y}", "mm": f"{when:%m}", "dd": f"{when:%d}"}

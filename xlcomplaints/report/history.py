@@ -186,7 +186,7 @@ class History(NamedTuple):
     trend: dict[Month, TrendRow]
     covers: dict[Month, Cover]
     problems: list[Problem]
-    read: list[Cover] = []
+    read: list[Cover]
 
 
 #: Why a workbook found in a history folder is passed over without a word: it is not a report

@@ -194,10 +194,9 @@ def _other_branches(earlier: History, codes: Sequence[str]) -> list[Problem]:
     out = []
     ours = set(codes)
     for cover in earlier.read:
-        shown = cover.breakdowns.get("branch")
         if cover.branches:  # the report names them
             theirs = set(cover.branches)
-        elif shown:  # an older report of several branches: its By-branch sheet
+        elif shown := cover.breakdowns.get("branch"):  # an older report of several branches: its By-branch sheet
             theirs = {c for c in branch_codes(shown, codes) if c is not None}
         else:
             continue

@@ -119,7 +119,7 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
             return []
         layout, records, p = read_table(port.rows(sheets[kind]), SPECS[kind], sheets[kind], model,
                                         date1904=date1904)
-        problems.extend(_formula_errors(port, sheets[kind], p) if any(q.code == "required" for q in p) else p)
+        problems.extend(_formula_errors(port, sheets[kind], p))
         if layout is not None:
             layouts[kind] = layout
         return records
@@ -140,6 +140,8 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
 def _formula_errors(port: WorkbookPort, sheet: str, problems: list[Problem]) -> list[Problem]:
     """Required cells read as blank that show an error value (``#N/A``) say so: the clerk sees
     ``#N/A`` there, not an empty cell. Looked up only when a required cell is blank."""
+    if not any(q.code == "required" for q in problems):
+        return problems
     try:
         errors = port.error_cells(sheet)
     except Exception:  # the values were read; the second look is only for a better message
