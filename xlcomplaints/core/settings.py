@@ -45,6 +45,9 @@ MESSAGES = {
 }
 register_messages(MESSAGES)
 
+#: The Settings sheet's fields by key, for the messages that name one.
+_FIELDS = {f.key: f for f in SETTINGS_FIELDS}
+
 #: Settings that complaint numbers are made of: while one is wrong, none may be assigned.
 NUMBERING_SETTINGS = frozenset({"branch_code", "number_pattern"})
 
@@ -103,7 +106,7 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
             continue
         if parsed is not None:
             values[field.key] = parsed
-    code_field = next(f for f in SETTINGS_FIELDS if f.key == "branch_code")
+    code_field = _FIELDS["branch_code"]
     if "branch_code" not in rows_of:
         problems.append(Problem(level=Level.ERROR, code="setting.branch_code_missing", sheet=sheet,
                                 column=code_field.label(lang),
@@ -147,7 +150,7 @@ def _pattern_length(values: dict[str, Any], rows_of: dict[str, int], sheet: str,
     example = example_number(values["number_pattern"], values.get("branch_code", Settings().branch_code))
     if max_len is None or len(example) <= max_len:
         return []
-    field = next(f for f in SETTINGS_FIELDS if f.key == "number_pattern")
+    field = _FIELDS["number_pattern"]
     return [Problem(level=Level.ERROR, code="pattern.too_long", sheet=sheet, cell=a1(rows_of["number_pattern"], 2),
                     column=field.label(lang), value=values["number_pattern"],
                     params={"column": field.label(lang), "setting": "number_pattern", "example": example,
