@@ -107,6 +107,7 @@ def main() -> int:
 
     if args.floor:
         return floor(paths[:FLOOR_FILES])
+    workers = args.workers or os.cpu_count() or 1
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other work on this machine "
           "slows both timings)")
     # This machine's speed drifts by ±20% from one minute to the next: each run times the raw read
@@ -118,7 +119,7 @@ def main() -> int:
         raw, cells = raw_read(paths)
         raw_cpu = time.process_time() - cpu
         raws.append(raw)
-        runs.append(consolidate(paths, args.workers or os.cpu_count() or 1))
+        runs.append(consolidate(paths, workers))
         print(f"  run {i + 1}: raw read {raw:.2f} s (CPU {raw_cpu:.2f} s), consolidation {runs[-1].wall:.2f} s "
               f"= {runs[-1].wall / raw:.2f}×", flush=True)
     raw, run = sorted(zip(raws, runs, strict=True), key=lambda pair: pair[1].wall / pair[0])[len(runs) // 2]
@@ -133,7 +134,7 @@ def main() -> int:
     # What 1.5× leaves a worker: the target less what the main process does after the read,
     # shared by the workers over the files.
     after = run.wall - run.timings["read"]
-    budget = (TARGET * raw - after) * (args.workers or os.cpu_count() or 1) / len(paths)
+    budget = (TARGET * raw - after) * workers / len(paths)
     if budget > 0:
         print(f"  for {TARGET}×: the read phase may take {TARGET * raw - after:.2f} s with the {after:.2f} s after "
               f"it, so {budget * 1000:.0f} ms per file in a worker (measured: {run.per_file * 1000:.0f} ms); "

@@ -106,8 +106,8 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
             continue
         if parsed is not None:
             values[field.key] = parsed
-    code_field = _FIELDS["branch_code"]
     if "branch_code" not in rows_of:
+        code_field = _FIELDS["branch_code"]
         problems.append(Problem(level=Level.ERROR, code="setting.branch_code_missing", sheet=sheet,
                                 column=code_field.label(lang),
                                 params={"sheet": sheet, "column": code_field.label(lang), "setting": "branch_code"}))
