@@ -37,6 +37,24 @@ BranchName = Annotated[str, typer.Option("--branch-name", help="e.g. 北京一�
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file")]
 
 
+def _show_version(value: bool) -> None:
+    """``--version``: the package and the template versions it writes and reads, then stop."""
+    if not value:
+        return
+    from xlcomplaints import __version__
+    from xlcomplaints.spec import BRANCH_TEMPLATE_VERSION, REPORT_TEMPLATE_VERSION
+    console.print(f"xlcomplaints {__version__} (branch workbook template {BRANCH_TEMPLATE_VERSION}, "
+                  f"monthly report template {REPORT_TEMPLATE_VERSION})", highlight=False, soft_wrap=True)
+    raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_show_version,
+        help="Show the package and template versions and exit")] = False) -> None:
+    """Complaint registers in Excel: templates, validation, deadlines, reports."""
+
+
 def _lang(lang: str) -> str:
     if lang not in ("zh", "en"):
         err.print("--lang 只能是 zh 或 en / --lang must be zh or en")
