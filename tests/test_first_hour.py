@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
+from tests.conftest import type_rows
+from tests.test_cli import run
 from xlcomplaints import __version__
 from xlcomplaints.spec import BRANCH_TEMPLATE_VERSION, REPORT_TEMPLATE_VERSION
 
@@ -17,3 +20,31 @@ def test_version_names_the_package_and_the_template_versions_it_writes() -> None
     line = out.stdout.strip()
     assert "\n" not in line
     assert __version__ in line and BRANCH_TEMPLATE_VERSION in line and REPORT_TEMPLATE_VERSION in line
+
+
+def test_problems_in_a_log_are_plain_lines_in_sheet_and_row_order(tmp_path: Path) -> None:
+    """A scheduled job's log gets one problem per line, never a table wrapped mid-phrase, and a
+    clerk reads them as she walks the sheet: row 2 before row 10, whatever order they were found in."""
+    wb = tmp_path / "bj01.xlsx"
+    assert run("new", wb, "--branch-code", "BJ01").returncode == 0
+    row = {"channel": "电话", "customer": "张三", "category": "其他", "severity": "一般", "validity": "有效",
+           "content": "x"}
+    rows = [{**row, "received_at": "2026-10-08 09:00"} for _ in range(9)]
+    rows[0]["received_at"] = "2026/13/1"      # row 2
+    rows[8]["received_at"] = "2026/10/32"     # row 10
+    rows[8]["channel"] = "飞信"               # row 10, a later column
+    type_rows(wb, "register", rows)
+    out = run("validate", wb, "--lang", "en")  # stdout is a pipe here, as in a log
+    assert out.returncode == 1
+    lines = [line for line in out.stdout.splitlines() if line.startswith("bj01.xlsx: error")]
+    cells = [line.split("!")[1].split()[0] for line in lines]
+    assert cells[:3] == ["B2", "B10", "D10"]
+    assert not any(ch in out.stdout for ch in "┏┃│└")  # no table drawing in a log
+
+
+def test_problem_order_puts_a2_before_a10_and_keeps_sheets_apart() -> None:
+    from xlcomplaints.core.problems import Level, Problem, in_sheet_order
+    found = [Problem(level=Level.ERROR, code="x", sheet="投诉登记", cell=c) for c in ("A10", "B2", "A2")]
+    found.insert(1, Problem(level=Level.ERROR, code="x", sheet="回访记录", cell="A3"))
+    assert [(p.sheet, p.cell) for p in in_sheet_order(found)] == [
+        ("投诉登记", "A2"), ("投诉登记", "B2"), ("投诉登记", "A10"), ("回访记录", "A3")]

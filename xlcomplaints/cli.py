@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from xlcomplaints.core import cells
-from xlcomplaints.core.problems import Level, Problem
+from xlcomplaints.core.problems import Level, Problem, in_sheet_order
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
@@ -27,8 +27,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
                   help="Complaint registers in Excel: templates, validation, deadlines, reports.")
 # No console markup: what is printed holds clerks' cells, file names and messages, where "[...]"
 # is text (a "[/]" typed in a cell would otherwise stop the command). Styles go in as Text.
-console = Console(markup=False)
-err = Console(stderr=True, markup=False)
+console = Console(markup=False, soft_wrap=True)  # a log gets whole lines; a terminal wraps them itself
+err = Console(stderr=True, markup=False, soft_wrap=True)
 
 Lang = Annotated[str, typer.Option("--lang", help="zh or en", show_default=True)]
 Now = Annotated[str | None, typer.Option("--now", help='As-of time, e.g. "2026-11-22 09:00" (default: now)')]
@@ -105,6 +105,16 @@ def show_problems(problems: list[Problem], lang: str, title: str) -> None:
     if not problems:
         return
     zh = lang == "zh"
+    problems = in_sheet_order(problems)
+    if not console.is_terminal:  # a log file or a scheduled job: one problem per line, never wrapped
+        for p in problems:
+            level = ("错误" if zh else "error") if p.level is Level.ERROR else ("警告" if zh else "warning")
+            where = "!".join(x for x in (p.sheet, p.cell) if x)
+            column = f" {p.column}" if p.column else ""
+            value = f" “{p.value}”" if zh and p.value else f' "{p.value}"' if p.value else ""
+            console.print(f"{title}: {level} {where}{column}{value}: {p.message(lang)}",
+                          highlight=False, soft_wrap=True)
+        return
     table = Table(title=title, show_lines=False, header_style="bold")
     for h in (("级别", "Level"), ("工作表", "Sheet"), ("单元格", "Cell"), ("列", "Column"), ("值", "Value"),
               ("问题", "Problem")):
@@ -162,7 +172,7 @@ def validate(
         _fail(e, lang)
         return
     if as_json:
-        print(json.dumps([p.to_json(lang) for p in result.problems], ensure_ascii=False, indent=1))
+        print(json.dumps([p.to_json(lang) for p in in_sheet_order(result.problems)], ensure_ascii=False, indent=1))
     else:
         show_problems(result.problems, lang, file.name)
         ok = "没有发现问题" if lang == "zh" else "No problems found"

@@ -223,6 +223,12 @@ def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = Non
     console.print(Text.assemble((str(run.output), "bold"), (
         f": 十月合并月报：{len(paths)} 个网点，{issues} 条输入问题列在“问题清单”表" if zh else
         f": October report for {len(paths)} branches; {issues} input problems on the Issues sheet")))
+    console.print(
+        f"先看这里：用 Excel 打开 {run.output}（“封面”是本月要点），再打开 {paths[0]} 的“逾期清单”表，"
+        f"看哪些环节已逾期、由谁处理。" if zh else
+        f"Open first: {run.output} in Excel (the Cover has the month's headline figures), then the "
+        f"Overdue sheet of {paths[0]} to see which stages are late and who handles them.",
+        highlight=False, soft_wrap=True)
     return [*paths, run.output]
 
 

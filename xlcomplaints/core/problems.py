@@ -76,3 +76,26 @@ def column_letter(index: int) -> str:
 
 def a1(row: int, col: int) -> str:
     return f"{column_letter(col)}{row}"
+
+
+def _cell_position(cell: str | None) -> tuple[int, int]:
+    """``"B10"`` → (10, 2): row first, so that A2 comes before A10 and both before B11."""
+    if not cell:
+        return (0, 0)
+    letters = cell.rstrip("0123456789")
+    digits = cell[len(letters):]
+    col = 0
+    for ch in letters.upper():
+        if not "A" <= ch <= "Z":
+            return (0, 0)
+        col = col * 26 + ord(ch) - 64
+    return (int(digits) if digits else 0, col)
+
+
+def in_sheet_order(problems: list[Problem]) -> list[Problem]:
+    """Problems as a clerk walks the workbook: by file and sheet (in the order they first appear),
+    then by row and column (A2 before A10); problems without a cell come first in their sheet."""
+    first: dict[tuple[str | None, str | None], int] = {}
+    for p in problems:
+        first.setdefault((p.file, p.sheet), len(first))
+    return sorted(problems, key=lambda p: (first[(p.file, p.sheet)], _cell_position(p.cell)))
