@@ -48,3 +48,45 @@ def test_problem_order_puts_a2_before_a10_and_keeps_sheets_apart() -> None:
     found.insert(1, Problem(level=Level.ERROR, code="x", sheet="回访记录", cell="A3"))
     assert [(p.sheet, p.cell) for p in in_sheet_order(found)] == [
         ("投诉登记", "A2"), ("投诉登记", "B2"), ("投诉登记", "A10"), ("回访记录", "A3")]
+
+
+def _cli(*args: str | Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "xlcomplaints.cli", *map(str, args)], capture_output=True,
+                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", **env})
+
+
+COMMANDS = [(), ("new",), ("validate",), ("refresh",), ("assign-ids",), ("demo",), ("report",),
+            ("consolidate",), ("excel",), ("excel", "new"), ("excel", "standalone")]
+
+
+def test_help_speaks_the_offices_language_by_default_and_english_when_asked() -> None:
+    """A Chinese office PC gets Chinese help; --lang en (before or after the command),
+    XLCOMPLAINTS_LANG=en or an English locale get English; with nothing said, Chinese."""
+    zh = _cli("validate", "--help", env={"LANG": "zh_CN.UTF-8"}).stdout
+    assert "逐格列出所有问题" in zh and "用法" in zh and "显示本帮助后退出" in zh
+    assert "List every problem" not in zh
+    for how in (dict(args=("--lang", "en", "validate", "--help"), env={}),
+                dict(args=("validate", "--help", "--lang", "en"), env={"LANG": "zh_CN.UTF-8"}),
+                dict(args=("validate", "--help"), env={"XLCOMPLAINTS_LANG": "en", "LANG": "zh_CN.UTF-8"}),
+                dict(args=("validate", "--help"), env={"LANG": "en_GB.UTF-8"})):
+        out = _cli(*how["args"], env=how["env"]).stdout  # type: ignore[arg-type]
+        assert "List every problem" in out, how
+    assert "逐格列出所有问题" in _cli("validate", "--help", env={}).stdout  # no locale named: Chinese
+
+
+def test_help_has_no_programmers_placeholders() -> None:
+    """No {out}, <path>, <list[Path]> or <int range> in what a clerk reads."""
+    for lang in ("zh", "en"):
+        for cmd in COMMANDS:
+            out = _cli("--lang", lang, *cmd, "--help", env={})
+            assert out.returncode == 0, (cmd, out.stderr)
+            for placeholder in ("<", "{", "}"):
+                assert placeholder not in out.stdout, (lang, cmd, out.stdout)
+
+
+def test_lang_before_the_command_is_accepted_and_used(tmp_path: Path) -> None:
+    """`xlcomplaints --lang en new …` speaks English; an unknown language is refused in both."""
+    made = _cli("--lang", "en", "new", tmp_path / "a.xlsx", "--branch-code", "BJ01", env={})
+    assert made.returncode == 0 and made.stdout.startswith("Created")
+    refused = _cli("--lang", "fr", "new", tmp_path / "b.xlsx", "--branch-code", "BJ01", env={})
+    assert refused.returncode == 2 and "zh" in refused.stderr and not (tmp_path / "b.xlsx").exists()

@@ -6,6 +6,7 @@ Exit codes: 0 clean, 1 problems found (validate), 2 the file could not be used.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -15,26 +16,54 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from typer import _click as click
+from typer.core import TyperCommand, TyperGroup
 
+from xlcomplaints.cli_help import chosen_lang, metavar, plain_help
+from xlcomplaints.cli_help import text as help_text
 from xlcomplaints.core import cells
 from xlcomplaints.core.problems import Level, Problem, in_sheet_order
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  pretty_exceptions_enable=False,
-                  help="Complaint registers in Excel: templates, validation, deadlines, reports.")
+#: The language of --help, chosen before the commands are built (cli_help says how).
+HELP_LANG = chosen_lang(sys.argv[1:], os.environ)
+
+
+def H(key: str) -> str:
+    return help_text(key, HELP_LANG)
+
+
+def MV(key: str) -> str:
+    return metavar(key, HELP_LANG)
+
+
+class _Command(TyperCommand):
+    """A command whose --help reads plainly in the run's language (cli_help.plain_help)."""
+
+    def get_help(self, ctx: click.Context) -> str:
+        return plain_help(super().get_help(ctx), HELP_LANG)
+
+
+class _Group(TyperGroup):
+    def get_help(self, ctx: click.Context) -> str:
+        return plain_help(super().get_help(ctx), HELP_LANG)
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, cls=_Group,
+                  pretty_exceptions_enable=False, help=H("app"))
 # No console markup: what is printed holds clerks' cells, file names and messages, where "[...]"
 # is text (a "[/]" typed in a cell would otherwise stop the command). Styles go in as Text.
 console = Console(markup=False, soft_wrap=True)  # a log gets whole lines; a terminal wraps them itself
 err = Console(stderr=True, markup=False, soft_wrap=True)
 
-Lang = Annotated[str, typer.Option("--lang", help="zh or en", show_default=True)]
-Now = Annotated[str | None, typer.Option("--now", help='As-of time, e.g. "2026-11-22 09:00" (default: now)')]
-BranchCode = Annotated[str, typer.Option("--branch-code", help="e.g. BJ01")]
-BranchName = Annotated[str, typer.Option("--branch-name", help="e.g. 北京一店")]
-Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file")]
+Lang = Annotated[str | None, typer.Option("--lang", help=H("lang"), metavar=MV("lang"), show_default=False)]
+Now = Annotated[str | None, typer.Option("--now", help=H("now"), metavar=MV("time"))]
+BranchCode = Annotated[str, typer.Option("--branch-code", help=H("branch_code"), metavar=MV("code"))]
+BranchName = Annotated[str, typer.Option("--branch-name", help=H("branch_name"), metavar=MV("name"))]
+Force = Annotated[bool, typer.Option("--force", help=H("force"))]
+WorkbookArg = Annotated[Path, typer.Argument(help=H("workbook"), metavar=MV("file"), show_default=False)]
 
 
 def _show_version(value: bool) -> None:
@@ -51,11 +80,21 @@ def _show_version(value: bool) -> None:
 @app.callback()
 def _main(version: Annotated[bool, typer.Option(
         "--version", is_eager=True, callback=_show_version,
-        help="Show the package and template versions and exit")] = False) -> None:
-    """Complaint registers in Excel: templates, validation, deadlines, reports."""
+        help=H("version"))] = False,
+          lang: Lang = None) -> None:
+    global _session_lang
+    _session_lang = _lang(lang) if lang is not None else None
 
 
-def _lang(lang: str) -> str:
+#: --lang given before the subcommand (``xlcomplaints --lang en validate …``).
+_session_lang: str | None = None
+
+
+def _lang(lang: str | None) -> str:
+    """The run's language: the command's --lang, else one given before the subcommand, else
+    XLCOMPLAINTS_LANG or the system locale (cli_help.chosen_lang); zh and en only."""
+    if lang is None:
+        lang = _session_lang or chosen_lang((), os.environ)
     if lang not in ("zh", "en"):
         err.print("--lang 只能是 zh 或 en / --lang must be zh or en")
         raise typer.Exit(2)
@@ -133,15 +172,14 @@ def _counts(result: FlowResult, lang: str) -> str:
     return f"{result.errors} error(s), {result.warnings} warning(s)"
 
 
-@app.command()
+@app.command(cls=_Command, help=H("new"))
 def new(
-    out: Annotated[Path, typer.Argument(help="The workbook to create (.xlsx)")],
+    out: Annotated[Path, typer.Argument(help=H("new.out"), metavar=MV("xlsx"), show_default=False)],
     branch_code: BranchCode,
     branch_name: BranchName = "",
-    lang: Lang = "zh",
+    lang: Lang = None,
     force: Force = False,
 ) -> None:
-    """Create a new branch workbook from the current template."""
     from xlcomplaints.api import new_workbook
 
     lang = _lang(lang)
@@ -154,14 +192,13 @@ def new(
     console.print(f"已创建 {out}" if lang == "zh" else f"Created {out}")
 
 
-@app.command()
+@app.command(cls=_Command, help=H("validate"))
 def validate(
-    file: Annotated[Path, typer.Argument(help="Branch workbook (.xlsx/.xlsm)")],
-    lang: Lang = "zh",
-    as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON")] = False,
+    file: WorkbookArg,
+    lang: Lang = None,
+    as_json: Annotated[bool, typer.Option("--json", help=H("json"))] = False,
     now: Now = None,
 ) -> None:
-    """List every problem, located to the cell. Exit 0 clean, 1 problems, 2 unreadable."""
     lang = _lang(lang)
     try:
         result = validate_flow(FileWorkbook(file), now=_now(now, lang), lang=lang)
@@ -180,14 +217,13 @@ def validate(
     raise typer.Exit(1 if result.problems else 0)
 
 
-@app.command()
+@app.command(cls=_Command, help=H("refresh"))
 def refresh(
     file: Annotated[Path, typer.Argument(help="Branch workbook (.xlsx/.xlsm)")],
     now: Now = None,
-    lang: Lang = "zh",
-    policy: Annotated[Path | None, typer.Option("--policy", help="Head-office SLA rules (TOML) replacing the workbook's")] = None,
+    lang: Lang = None,
+    policy: Annotated[Path | None, typer.Option("--policy", help=H("policy"), metavar=MV("toml"))] = None,
 ) -> None:
-    """Compute due times and statuses; rebuild the Overdue and Summary sheets. Writes only what it owns."""
     from xlcomplaints.core.policy import PolicyFileError, load_policy_file
 
     lang = _lang(lang)
@@ -210,13 +246,12 @@ def refresh(
     )
 
 
-@app.command("assign-ids")
+@app.command("assign-ids", cls=_Command, help=H("assign_ids"))
 def assign_ids(
     file: Annotated[Path, typer.Argument(help="Branch workbook (.xlsx/.xlsm)")],
     now: Now = None,
-    lang: Lang = "zh",
+    lang: Lang = None,
 ) -> None:
-    """Fill missing complaint numbers from the workbook's pattern; existing numbers never change."""
     lang = _lang(lang)
     try:
         result = assign_ids_flow(FileWorkbook(file), now=_now(now, lang), lang=lang)
@@ -229,31 +264,29 @@ def assign_ids(
     console.print(f"已编号 {n} 宗。" if lang == "zh" else f"Numbered {n} complaint(s).")
 
 
-@app.command()
+@app.command(cls=_Command, help=H("demo"))
 def demo(
-    directory: Annotated[Path, typer.Argument(help="Where to write the sample workbooks")] = Path("demo-output"),
-    lang: Lang = "zh",
+    directory: Annotated[Path, typer.Argument(help=H("demo.dir"), metavar=MV("dir"))] = Path("demo-output"),
+    lang: Lang = None,
 ) -> None:
-    """Generate sample branch workbooks, validate and refresh them, and print where each file is."""
     from xlcomplaints.demo import run_demo
 
     run_demo(directory, lang=_lang(lang), console=console)
 
 
-excel_app = typer.Typer(no_args_is_help=True, help="Workbooks with buttons that run these commands inside Excel.")
+excel_app = typer.Typer(no_args_is_help=True, cls=_Group, help=H("excel"))
 app.add_typer(excel_app, name="excel")
 
 
-@excel_app.command("new")
+@excel_app.command("new", cls=_Command, help=H("excel_new"))
 def excel_new(
-    out: Annotated[Path, typer.Argument(help="The macro-enabled workbook to create (.xlsm)")],
+    out: Annotated[Path, typer.Argument(help=H("excel_new.out"), metavar=MV("xlsm"), show_default=False)],
     branch_code: BranchCode,
     branch_name: BranchName = "",
-    lang: Lang = "zh",
-    standalone: Annotated[bool, typer.Option("--standalone", help="Embed xlwings' VBA (no add-in needed)")] = False,
+    lang: Lang = None,
+    standalone: Annotated[bool, typer.Option("--standalone", help=H("standalone"))] = False,
     force: Force = False,
 ) -> None:
-    """Create a branch workbook with the buttons (刷新逾期, 校验, 编号, 月报)."""
     from xlcomplaints.core.models import Settings
     from xlcomplaints.templates.macro import build_branch_xlsm, installed_xlwings_vba
 
@@ -280,14 +313,13 @@ def _standalone_written(target: Path, version: str, zh: bool) -> None:
         f"pip install xlwings=={version}", highlight=False, soft_wrap=True)
 
 
-@excel_app.command("standalone")
+@excel_app.command("standalone", cls=_Command, help=H("excel_standalone"))
 def excel_standalone(
-    source: Annotated[Path, typer.Argument(help="A macro workbook made by xlcomplaints (.xlsm)")],
-    target: Annotated[Path, typer.Argument(help="Where to write the standalone copy (.xlsm)")],
-    lang: Lang = "zh",
+    source: Annotated[Path, typer.Argument(help=H("excel_standalone.source"), metavar=MV("xlsm"), show_default=False)],
+    target: Annotated[Path, typer.Argument(help=H("excel_standalone.target"), metavar=MV("xlsm"), show_default=False)],
+    lang: Lang = None,
     force: Force = False,
 ) -> None:
-    """Copy a workbook with the installed xlwings' VBA module embedded, for PCs without the add-in."""
     from xlcomplaints.templates.macro import StandaloneError, make_standalone
 
     lang = _lang(lang)
@@ -313,17 +345,16 @@ def excel_standalone(
 
 
 # --------------------------------------------------------------------------- monthly report
-MonthOpt = Annotated[str, typer.Option("--month", help="The month to report, YYYY-MM")]
-Output = Annotated[Path, typer.Option("-o", "--output", help="The report workbook to write (.xlsx)")]
+MonthOpt = Annotated[str, typer.Option("--month", help=H("month"), metavar=MV("month"))]
+Output = Annotated[Path, typer.Option("-o", "--output", help=H("output"), metavar=MV("xlsx"))]
 AsOf = Annotated[str | None, typer.Option(
-    "--now", help='As-of time for overdue statuses, e.g. "2026-11-01 00:00" (default: the end of the month, '
-                  "or now if the month is not over)")]
-ShowContacts = Annotated[bool, typer.Option("--show-contacts", help="Show full phone numbers (masked by default)")]
+    "--now", help=H("as_of"), metavar=MV("time"))]
+ShowContacts = Annotated[bool, typer.Option("--show-contacts", help=H("show_contacts"))]
 History = Annotated[list[Path] | None, typer.Option(
-    "--history", help="Earlier monthly reports (files or folders of them), for trend months and last month's figures the inputs no longer hold (repeatable)")]
+    "--history", help=H("history"), metavar=MV("file"))]
 
 
-def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: str | None, show_contacts: bool,
+def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, now: str | None, show_contacts: bool,
                 history: list[Path] | None, *, consolidate: bool, update: bool = False,
                 workers: int | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -381,17 +412,16 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str, now: st
     console.print(line, highlight=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=_Command, help=H("report"))
 def report(
     file: Annotated[Path, typer.Argument(help="Branch workbook (.xlsx/.xlsm)")],
     month: MonthOpt,
     output: Output,
-    lang: Lang = "zh",
+    lang: Lang = None,
     now: AsOf = None,
     show_contacts: ShowContacts = False,
     history: History = None,
 ) -> None:
-    """The monthly report of one branch. Exit 0 when written (problems go to its Issues sheet), 2 if unreadable."""
     if file.is_dir():  # a folder of branches is a consolidation
         zh = _lang(lang) == "zh"
         err.print(f"{file} 是文件夹；report 只读一个网点工作簿，多个网点请用：xlcomplaints consolidate {file} "
@@ -401,25 +431,19 @@ def report(
     _run_report([file], month, output, lang, now, show_contacts, history, consolidate=False)
 
 
-@app.command()
+@app.command(cls=_Command, help=H("consolidate"))
 def consolidate(
-    inputs: Annotated[list[Path], typer.Argument(help="Branch workbooks, or folders of them")],
+    inputs: Annotated[list[Path], typer.Argument(help=H("consolidate.inputs"), metavar=MV("inputs"), show_default=False)],
     month: MonthOpt,
     output: Output,
-    lang: Lang = "zh",
+    lang: Lang = None,
     now: AsOf = None,
     show_contacts: ShowContacts = False,
     history: History = None,
     update: Annotated[bool, typer.Option(
-        "--update", help="Replace only the branches in INPUTS; keep the others from the last run of this "
-                         "report (its .state.json.gz)")] = False,
-    workers: Annotated[int | None, typer.Option("--workers", min=1,
-                                                 help="Parallel readers (default: one per core)")] = None,
+        "--update", help=H("update"))] = False,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help=H("workers"), metavar=MV("n"))] = None,
 ) -> None:
-    """One monthly report from many branches, read in parallel. Unusable files go to the Issues sheet.
-
-    Exit 0 when the report is written, 2 when no input could be used.
-    """
     _run_report(inputs, month, output, lang, now, show_contacts, history, consolidate=True, update=update,
                 workers=workers)
 

@@ -1,0 +1,161 @@
+"""What ``xlcomplaints --help`` says, in Chinese and English, and which of the two a run speaks.
+
+The language is chosen once per run, before the commands are built (their help is fixed then):
+``--lang`` anywhere on the command line (before or after the subcommand), else the
+``XLCOMPLAINTS_LANG`` environment variable, else the system locale (Chinese for ``zh_*``),
+else Chinese — the offices' language.
+"""
+
+from __future__ import annotations
+
+import locale
+import re
+import sys
+from collections.abc import Mapping, Sequence
+
+LANGS = ("zh", "en")
+
+
+def chosen_lang(argv: Sequence[str], environ: Mapping[str, str]) -> str:
+    """The language of this run (see the module's docstring); an unknown ``--lang`` is left to the
+    command, which refuses it in both languages."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1] if argv[i + 1] in LANGS else "zh"
+        if arg.startswith("--lang="):
+            value = arg.partition("=")[2]
+            return value if value in LANGS else "zh"
+    env = environ.get("XLCOMPLAINTS_LANG", "").strip().lower()
+    if env in LANGS:
+        return env
+    return _locale_lang(environ)
+
+
+def _locale_lang(environ: Mapping[str, str]) -> str:
+    """Chinese for a zh_* locale, English for another named one, Chinese when none is named (C, POSIX)."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(var, "")
+        if value:
+            return _lang_of(value)
+    if sys.platform == "win32":  # Windows names its locale in the system, not in the environment
+        try:
+            return _lang_of(locale.getlocale()[0] or "")
+        except ValueError:
+            pass
+    return "zh"
+
+
+def _lang_of(name: str) -> str:
+    low = name.lower()
+    if low.startswith(("zh", "chinese")):
+        return "zh"
+    if not low or low in ("c", "posix") or low.startswith("c."):
+        return "zh"
+    return "en"
+
+
+#: Every help text of the command line: key → (zh, en).
+HELP: dict[str, tuple[str, str]] = {
+    "app": ("Excel 投诉登记表：模板、校验、时限与逾期、月报。",
+            "Complaint registers in Excel: templates, validation, deadlines, reports."),
+    "version": ("显示程序与模板版本后退出", "Show the package and template versions and exit"),
+    "lang": ("界面与工作簿语言：zh 或 en", "Language of messages and workbooks: zh or en"),
+    "now": ("按此时间判断逾期，如 \"2026-11-22 09:00\"（默认：现在）",
+            'As-of time, e.g. "2026-11-22 09:00" (default: now)'),
+    "branch_code": ("网点代码，投诉编号以它开头，如 BJ01", "Branch code that complaint numbers start with, e.g. BJ01"),
+    "branch_name": ("网点名称，如 北京一店", "Branch name, e.g. 北京一店"),
+    "force": ("覆盖已有文件", "Overwrite an existing file"),
+    "workbook": ("网点工作簿（.xlsx 或 .xlsm）", "Branch workbook (.xlsx or .xlsm)"),
+    "new": ("按当前模板新建网点工作簿。", "Create a new branch workbook from the current template."),
+    "new.out": ("要新建的工作簿（.xlsx）", "The workbook to create (.xlsx)"),
+    "validate": ("逐格列出所有问题。退出码：0 无问题，1 有问题，2 文件无法使用。",
+                 "List every problem, located to the cell. Exit 0 clean, 1 problems, 2 unreadable."),
+    "json": ("以 JSON 输出问题（供程序读取）", "Print problems as JSON (for programs)"),
+    "refresh": ("计算各环节时限与状态，重建“逾期清单”和“汇总”表；只写入本工具负责的单元格。",
+                "Compute due times and statuses; rebuild the Overdue and Summary sheets. Writes only what it owns."),
+    "policy": ("总部的时限规则文件（TOML），代替工作簿里的规则",
+               "Head office's SLA rules (TOML), replacing the workbook's"),
+    "assign_ids": ("按“设置”中的编号规则为未编号的投诉编号；已有编号不变。",
+                   "Fill missing complaint numbers from the workbook's pattern; existing numbers never change."),
+    "demo": ("生成示例网点工作簿，校验、刷新并合并十月月报，显示各文件位置。",
+             "Generate sample branch workbooks, validate and refresh them, consolidate October's report, "
+             "and say where each file is."),
+    "demo.dir": ("示例文件写到哪个文件夹", "Where to write the sample workbooks"),
+    "excel": ("带按钮的工作簿：在 Excel 里点按钮运行同样的命令。",
+              "Workbooks with buttons that run these commands inside Excel."),
+    "excel_new": ("新建带按钮（刷新逾期、校验、编号、月报）的网点工作簿。",
+                  "Create a branch workbook with the buttons (刷新逾期, 校验, 编号, 月报)."),
+    "excel_new.out": ("要新建的启用宏的工作簿（.xlsm）", "The macro-enabled workbook to create (.xlsm)"),
+    "standalone": ("内嵌 xlwings 的 VBA（无需安装加载项）", "Embed xlwings' VBA (no add-in needed)"),
+    "excel_standalone": ("复制一份内嵌本机 xlwings VBA 的工作簿，供未装加载项的电脑使用。",
+                         "Copy a workbook with the installed xlwings' VBA module embedded, for PCs without the add-in."),
+    "excel_standalone.source": ("由 xlcomplaints 生成的宏工作簿（.xlsm）", "A macro workbook made by xlcomplaints (.xlsm)"),
+    "excel_standalone.target": ("内嵌版写到哪里（.xlsm）", "Where to write the standalone copy (.xlsm)"),
+    "report": ("一个网点的月报。写出即退出码 0（输入问题列在“问题清单”表），无法读取为 2。",
+               "The monthly report of one branch. Exit 0 when written (problems go to its Issues sheet), 2 if unreadable."),
+    "consolidate": ("多个网点合并为一份月报（并行读取）；无法使用的文件列在“问题清单”表。"
+                    "写出即退出码 0，没有任何可用输入为 2。",
+                    "One monthly report from many branches, read in parallel; unusable files go to the Issues sheet. "
+                    "Exit 0 when the report is written, 2 when no input could be used."),
+    "consolidate.inputs": ("网点工作簿，或存放它们的文件夹", "Branch workbooks, or folders of them"),
+    "month": ("报表月份，写成 YYYY-MM，如 2026-10", "The month to report, YYYY-MM, e.g. 2026-10"),
+    "output": ("要写出的月报工作簿（.xlsx）", "The report workbook to write (.xlsx)"),
+    "as_of": ("按此时间判断逾期，如 \"2026-11-01 00:00\"（默认：月末；当月未结束则为现在）",
+              'As-of time for overdue statuses, e.g. "2026-11-01 00:00" (default: the end of the month, '
+              "or now if the month is not over)"),
+    "show_contacts": ("显示完整电话号码（默认隐去中间四位）", "Show full phone numbers (masked by default)"),
+    "history": ("以前的月报（文件或文件夹，可重复），用于趋势和输入中已没有的上月数据",
+                "Earlier monthly reports (files or folders of them, repeatable), for trend months and last "
+                "month's figures the inputs no longer hold"),
+    "update": ("只替换所给网点，其余沿用本报表上次运行的数据（.state.json.gz）",
+               "Replace only the branches given; keep the others from the last run of this report "
+               "(its .state.json.gz)"),
+    "workers": ("并行读取的进程数（默认：每个 CPU 核一个）", "Parallel readers (default: one per core)"),
+}
+
+#: Placeholders shown for values in help: key → (zh, en). ASCII in both languages: the help's columns
+#: are aligned by character count, which Chinese characters (two columns wide) would break.
+METAVAR: dict[str, tuple[str, str]] = {
+    "file": ("FILE", "FILE"),
+    "xlsx": ("FILE.xlsx", "FILE.xlsx"),
+    "xlsm": ("FILE.xlsm", "FILE.xlsm"),
+    "toml": ("RULES.toml", "RULES.toml"),
+    "dir": ("FOLDER", "FOLDER"),
+    "inputs": ("FILE_OR_FOLDER", "FILE_OR_FOLDER"),
+    "lang": ("zh|en", "zh|en"),
+    "time": ("TIME", "TIME"),
+    "code": ("CODE", "CODE"),
+    "name": ("NAME", "NAME"),
+    "month": ("YYYY-MM", "YYYY-MM"),
+    "n": ("N", "N"),
+}
+
+
+def text(key: str, lang: str) -> str:
+    zh, en = HELP[key]
+    return zh if lang == "zh" else en
+
+
+def metavar(key: str, lang: str) -> str:
+    zh, en = METAVAR[key]
+    return zh if lang == "zh" else en
+
+
+#: The help frame typer writes, in the run's language (its own words are English only).
+_FRAME_ZH = (("Usage: ", "用法："), ("Arguments:", "参数："), ("Options:", "选项："), ("Commands:", "命令："),
+             ("Show this message and exit.", "显示本帮助后退出。"), ("[OPTIONS]", "[选项]"),
+             ("COMMAND [ARGS]...", "命令 [参数]..."), ("[required]", "［必填］"),
+             ("[default: ", "［默认："))
+
+
+def plain_help(rendered: str, lang: str) -> str:
+    """Help as a clerk reads it: no type placeholders (``<path>``, ``<list[Path]>``, ``<int range>``),
+    no braces around required arguments, and typer's frame in the run's language."""
+    out = re.sub(r" <[A-Za-z_\[\], ]+>", "", rendered)          # " <list[Path]>", " <int range>"
+    out = re.sub(r"\{([^{}\s]+)\}", r"\1", out)                  # usage line: {FILE} → FILE
+    out = re.sub(r"\s*\[x>=1\]", "", out)                         # the range is said in words
+    if lang == "zh":
+        for en, zh in _FRAME_ZH:
+            out = out.replace(en, zh)
+        out = re.sub(r"［默认：([^\]]*)\]", r"［默认：\1］", out)
+    return out
