@@ -13,16 +13,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
 
 from xlcomplaints.cli_help import chosen_lang, metavar, plain_help
 from xlcomplaints.cli_help import text as help_text
+from xlcomplaints.console import console, err, show_problems
 from xlcomplaints.core import cells
-from xlcomplaints.core.problems import Level, Problem, in_sheet_order
+from xlcomplaints.core.problems import Level, in_sheet_order
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
@@ -53,10 +52,6 @@ class _Group(TyperGroup):
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, cls=_Group,
                   pretty_exceptions_enable=False, help=H("app"))
-# No console markup: what is printed holds clerks' cells, file names and messages, where "[...]"
-# is text (a "[/]" typed in a cell would otherwise stop the command). Styles go in as Text.
-console = Console(markup=False, soft_wrap=True)  # a log gets whole lines; a terminal wraps them itself
-err = Console(stderr=True, markup=False, soft_wrap=True)
 
 Lang = Annotated[str | None, typer.Option("--lang", help=H("lang"), metavar=MV("lang"), show_default=False)]
 Now = Annotated[str | None, typer.Option("--now", help=H("now"), metavar=MV("time"))]
@@ -138,32 +133,6 @@ def _fail(e: WorkbookError, lang: str) -> None:
     err.print(Text.assemble((f"{'错误' if lang == 'zh' else 'Error'}:", "bold red"), " ", e.message(lang)),
               highlight=False)
     raise typer.Exit(2)
-
-
-def show_problems(problems: list[Problem], lang: str, title: str) -> None:
-    if not problems:
-        return
-    zh = lang == "zh"
-    problems = in_sheet_order(problems)
-    if not console.is_terminal:  # a log file or a scheduled job: one problem per line, never wrapped
-        for p in problems:
-            level = ("错误" if zh else "error") if p.level is Level.ERROR else ("警告" if zh else "warning")
-            where = "!".join(x for x in (p.sheet, p.cell) if x)
-            column = f" {p.column}" if p.column else ""
-            value = f" “{p.value}”" if zh and p.value else f' "{p.value}"' if p.value else ""
-            console.print(f"{title}: {level} {where}{column}{value}: {p.message(lang)}",
-                          highlight=False, soft_wrap=True)
-        return
-    table = Table(title=title, show_lines=False, header_style="bold")
-    for h in (("级别", "Level"), ("工作表", "Sheet"), ("单元格", "Cell"), ("列", "Column"), ("值", "Value"),
-              ("问题", "Problem")):
-        table.add_column(h[0] if zh else h[1], overflow="fold")
-    for p in problems:
-        level = ("错误" if zh else "error") if p.level is Level.ERROR else ("警告" if zh else "warning")
-        style = "red" if p.level is Level.ERROR else "yellow"
-        table.add_row(Text(level, style=style), p.sheet or "", p.cell or "", p.column or "", p.value or "",
-                      p.message(lang))
-    console.print(table)
 
 
 def _counts(result: FlowResult, lang: str) -> str:

@@ -191,7 +191,7 @@ def make_branch(path: Path, code: str, name: str, **kw: Any) -> Path:
 def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = None,
              branches: Sequence[tuple[str, str]] = BRANCHES, now: datetime = datetime(2026, 11, 2, 9, 0)) -> list[Path]:
     """Generate sample branches, validate and refresh each, and consolidate October's report."""
-    from xlcomplaints.cli import show_problems
+    from xlcomplaints.console import show_problems
     from xlcomplaints.flows import refresh_flow
     from xlcomplaints.workbook.file import FileWorkbook
 

@@ -1,0 +1,42 @@
+"""What the command line and the demo print: the consoles and the problem list.
+
+No console markup: what is printed holds clerks' cells, file names and messages, where "[...]"
+is text (a "[/]" typed in a cell would otherwise stop the command). Styles go in as Text.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from xlcomplaints.core.problems import Level, Problem, in_sheet_order
+
+console = Console(markup=False, soft_wrap=True)  # a log gets whole lines; a terminal wraps them itself
+err = Console(stderr=True, markup=False, soft_wrap=True)
+
+
+def show_problems(problems: list[Problem], lang: str, title: str) -> None:
+    if not problems:
+        return
+    zh = lang == "zh"
+    problems = in_sheet_order(problems)
+    if not console.is_terminal:  # a log file or a scheduled job: one problem per line, never wrapped
+        for p in problems:
+            level = ("错误" if zh else "error") if p.level is Level.ERROR else ("警告" if zh else "warning")
+            where = "!".join(x for x in (p.sheet, p.cell) if x)
+            column = f" {p.column}" if p.column else ""
+            value = f" “{p.value}”" if zh and p.value else f' "{p.value}"' if p.value else ""
+            console.print(f"{title}: {level} {where}{column}{value}: {p.message(lang)}",
+                          highlight=False, soft_wrap=True)
+        return
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for h in (("级别", "Level"), ("工作表", "Sheet"), ("单元格", "Cell"), ("列", "Column"), ("值", "Value"),
+              ("问题", "Problem")):
+        table.add_column(h[0] if zh else h[1], overflow="fold")
+    for p in problems:
+        level = ("错误" if zh else "error") if p.level is Level.ERROR else ("警告" if zh else "warning")
+        style = "red" if p.level is Level.ERROR else "yellow"
+        table.add_row(Text(level, style=style), p.sheet or "", p.cell or "", p.column or "", p.value or "",
+                      p.message(lang))
+    console.print(table)
