@@ -8,7 +8,7 @@ on-time rate of each stage.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
@@ -16,13 +16,30 @@ from xlsxwriter.worksheet import Worksheet
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.problems import Level
 from xlcomplaints.report.labels import label, t
-from xlcomplaints.report.summary import DIMENSIONS, CoverRow
+from xlcomplaints.report.summary import DIMENSIONS, CoverRow, MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.branch import REGISTER
+from xlcomplaints.spec.model import SheetSpec
 
-if TYPE_CHECKING:
-    from xlcomplaints.report.workbook import ReportWriter
+
+class ReportWriter(Protocol):
+    """What the cover needs of the report writer (``report.workbook.ReportWriter``), named here so
+    that the writer imports the cover and not the other way round."""
+
+    report: MonthlyReport
+    lang: str
+    wb: Any
+
+    def f(self, **props: Any) -> Any: ...
+    def title(self) -> str: ...
+    def as_of_text(self) -> str: ...
+    def sheet(self, spec: SheetSpec, name: str | None = None) -> Worksheet: ...
+    def print_setup(self, ws: Worksheet, name: str, *, one_page: bool = False) -> None: ...
+    def number(self, ws: Worksheet, row: int, col: int, value: float | None, num_format: str,
+               **props: Any) -> None: ...
+    def change(self, ws: Worksheet, row: int, col: int, kind: str, value: float | None,
+               previous: float | None, cols: tuple[int, int], **props: Any) -> None: ...
 
 TITLE_FILL = "#1F4E79"
 HEAD_FILL = "#D9E1F2"
