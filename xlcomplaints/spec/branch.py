@@ -179,7 +179,9 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "Tokens {branch} {yyyy} {yy} {mm} {dd} {seq:03}; the serial restarts each month "
           "(seed 002, complaint rules art. 8: numbers YYMMCC)"),
     Field("country", "节假日国家/地区", "Holiday country", T.TEXT, "CN",
-          "CN = 国务院节假日安排（含调休上班日）", "CN = State Council schedule incl. weekend make-up days"),
+          "CN = 国务院节假日安排（含调休上班日）；尚未公布的年份按法定节假日和周末计算并提示",
+          "CN = State Council schedule incl. weekend make-up days; a year not yet published counts the statutory "
+          "holidays and weekends, with a warning"),
     Field("office_start", "上班时间", "Office opens", T.TIME, "09:00"),
     Field("office_end", "下班时间", "Office closes", T.TIME, "18:00"),
     Field("due_soon_percent", "即将到期提醒(剩余时限%)", "Due-soon warning (% of limit left)", T.NUMBER, 25,
