@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
@@ -129,6 +130,75 @@ def rule_for(stage: str, complaint: Complaint, rules: Sequence[PolicyRule]) -> P
         if best is None or rule.specificity() >= best.specificity():
             best = rule
     return best
+
+
+class PolicyTie(StrEnum):
+    """Two rules of one stage equally specific for some complaints: which to apply is not written anywhere."""
+
+    #: Their limits differ: the engine applies the later row, but the office never said so.
+    DIFFERENT_LIMITS = "policy.ambiguous"
+    #: The same limit twice: nothing changes, one row is superfluous.
+    SAME_LIMIT = "policy.duplicate"
+
+
+#: The complaint fields a rule narrows on, in the order a case is described.
+MATCHERS: tuple[str, ...] = ("severity", "category", "channel", "complexity")
+
+
+@dataclass(frozen=True)
+class Tie:
+    """``later`` and ``earlier`` are the best rules of ``stage`` for the complaints of ``case``
+    (field → code; a field not named holds a value no rule narrows on)."""
+
+    kind: PolicyTie
+    stage: str
+    earlier: PolicyRule
+    later: PolicyRule
+    case: dict[str, str]
+
+
+def ties(rules: Sequence[PolicyRule]) -> list[Tie]:
+    """Pairs of rules for one stage that are equally specific and the most specific for some
+    complaint, so that nothing but their order decides between them. One tie per later rule.
+
+    Two rules can apply to one complaint when every field both narrow on holds the same code;
+    the complaint narrowed on exactly what either names (a blank complexity counting as simple,
+    both complexities tried when neither names one) then shows whether a more specific rule
+    settles it."""
+    usable = [r for r in rules if r.stage and r.amount is not None and r.unit]
+    found: list[Tie] = []
+    for j, later in enumerate(usable):
+        for earlier in usable[:j]:
+            if earlier.stage != later.stage or earlier.specificity() != later.specificity():
+                continue
+            union: dict[str, str] = {}
+            for f in MATCHERS:
+                a, b = getattr(earlier, f), getattr(later, f)
+                if a is not None and b is not None and a != b:
+                    break
+                if a is not None or b is not None:
+                    union[f] = a if a is not None else b
+            else:
+                case = _tied_case(later, union, usable)
+                if case is not None:
+                    same = (earlier.amount, earlier.unit) == (later.amount, later.unit)
+                    found.append(Tie(PolicyTie.SAME_LIMIT if same else PolicyTie.DIFFERENT_LIMITS,
+                                     later.stage or "", earlier, later, case))
+                    break
+    return found
+
+
+def _tied_case(rule: PolicyRule, union: dict[str, str], rules: Sequence[PolicyRule]) -> dict[str, str] | None:
+    """The complaints of ``union`` for which no rule more specific than ``rule`` applies, if any."""
+    options = [union] if "complexity" in union else [{**union, "complexity": cx} for cx in ("simple", "complex")]
+    unsettled = []
+    for case in options:
+        c = Complaint.model_validate(case)
+        if not any(r.stage == rule.stage and r.specificity() > rule.specificity() and r.matches(c) for r in rules):
+            unsettled.append(case)
+    if not unsettled:
+        return None
+    return union if len(unsettled) == len(options) else unsettled[0]
 
 
 #: Where the presets live: one policy file per industry, in the ``--policy`` format.

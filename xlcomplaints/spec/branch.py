@@ -140,8 +140,10 @@ CALENDAR = SheetSpec(
     version=BRANCH_TEMPLATE_VERSION,
     zh="日历",
     en="Calendar",
-    description_zh="本单位额外的休息日或上班日；国家法定节假日与调休已内置，无需填写。",
-    description_en="The office's own closures and extra working days; national holidays and make-up days are built in.",
+    description_zh="本单位额外的休息日或上班日；国家法定节假日与调休已内置，无需填写。同一天既记休息又记上班时，"
+                   "校验报错，改正前按休息日计算。",
+    description_en="The office's own closures and extra working days; national holidays and make-up days are built in. "
+                   "A date marked both closed and working is an error in validate; until fixed it counts as closed.",
     columns=(
         Column("date", "日期", "Date", T.DATE, required=True, width=14),
         Column("kind", "类型", "Kind", T.CHOICE, required=True, vocab=v.CALENDAR_KIND, width=10),
@@ -154,8 +156,12 @@ POLICY = SheetSpec(
     version=BRANCH_TEMPLATE_VERSION,
     zh="时限规则",
     en="SLA policy",
-    description_zh="每行一条时限：环节 × 严重程度（留空表示全部），可按类别、渠道、难易细分；越具体的行优先。",
-    description_en="One limit per row: stage × severity (blank = all), optionally by category, channel, complexity; the most specific row wins.",
+    description_zh="每行一条时限：环节 × 严重程度（留空表示全部），可按类别、渠道、难易细分；越具体的行优先。"
+                   "同样具体的两行同时适用于某类投诉时，校验在后一行报出（时限不同为错误，改正前按后一行计算）。",
+    description_en="One limit per row: stage × severity (blank = all), optionally by category, channel, complexity; "
+                   "the most specific row wins. Two equally specific rows that both apply to some complaints are "
+                   "reported by validate at the later row (an error when their limits differ; until fixed the "
+                   "later row is used).",
     columns=(
         Column("stage", "环节", "Stage", T.CHOICE, required=True, vocab=v.STAGE, width=12),
         Column("severity", "严重程度", "Severity", T.CHOICE, vocab=v.SEVERITY, width=10),
