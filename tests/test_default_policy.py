@@ -139,3 +139,16 @@ def test_presets_are_data_each_loadable() -> None:
 def test_an_unknown_preset_names_the_presets() -> None:
     with pytest.raises(ValueError, match="retail"):
         preset_path("bakery")
+
+
+def test_a_preset_is_what_refresh_policy_reads(branch) -> None:
+    """The insurer's rule, applied to a branch through ``--policy``: a case received on
+    Monday 10-26 must be closed by the end of 11-04, 9 calendar days later."""
+    from xlcomplaints.api import refresh
+
+    path = branch(register=[{"received_at": "2026-10-26 10:00", "channel": "电话", "customer": "张三",
+                             "category": "其他", "severity": "一般", "validity": "有效", "content": "x"}])
+    result = refresh(path, now=datetime(2026, 11, 2, 9), policy=preset_path("insurer"))
+    assert result.plan is not None
+    assert result.plan.register.get(2, "close_due") == datetime(2026, 11, 4, 23, 59, 59)
+    assert result.plan.register.get(2, "resolve_due") is None  # the preset replaces the whole table
