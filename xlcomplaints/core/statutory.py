@@ -20,12 +20,9 @@ warns that they are not published yet.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-
-from holidays.calendars.chinese import _ChineseLunisolar
 
 #: The first year the holidays below are the law (the 2025 amendment added 除夕 and 2 May).
 SINCE = 2025
@@ -64,25 +61,34 @@ CN_STATUTORY: tuple[Statutory, ...] = (
     Statutory("国庆节", "National Day", Anchor.FIXED, days=3, month=10, day=1),
 )
 
-_LUNAR = _ChineseLunisolar()
-_ANCHORS: dict[Anchor, Callable[[int], date | None]] = {
-    Anchor.LUNAR_NEW_YEAR: lambda y: _LUNAR.lunar_new_year_date(y)[0],
-    Anchor.QINGMING: lambda y: _LUNAR.qingming_date(y)[0],
-    Anchor.DRAGON_BOAT: lambda y: _LUNAR.dragon_boat_date(y)[0],
-    Anchor.MID_AUTUMN: lambda y: _LUNAR.mid_autumn_date(y)[0],
-}
+try:  # the Chinese calendar the package computes its China holidays with (not a public name)
+    from holidays.calendars.chinese import _ChineseLunisolar
+
+    _LUNAR: object = _ChineseLunisolar()
+except ImportError:  # pragma: no cover - another holidays version: no statutory days, weekends only
+    _LUNAR = None
+
+#: The lunar calendar's method that gives each anchor's date, as ``(date or None, estimated)``.
+_METHODS = {Anchor.LUNAR_NEW_YEAR: "lunar_new_year_date", Anchor.QINGMING: "qingming_date",
+            Anchor.DRAGON_BOAT: "dragon_boat_date", Anchor.MID_AUTUMN: "mid_autumn_date"}
+
+
+def _lunar(anchor: Anchor, year: int) -> date | None:
+    method = getattr(_LUNAR, _METHODS[anchor], None)
+    found = method(year) if method is not None else None
+    return found[0] if isinstance(found, tuple) else found
 
 
 def first_day(h: Statutory, year: int) -> date | None:
     """The holiday's first day in ``year``; None where the lunar calendar does not reach (after 2100)."""
-    start = date(year, h.month, h.day) if h.anchor is Anchor.FIXED else _ANCHORS[h.anchor](year)
+    start = date(year, h.month, h.day) if h.anchor is Anchor.FIXED else _lunar(h.anchor, year)
     return None if start is None else start + timedelta(days=h.offset)
 
 
 @functools.lru_cache(maxsize=256)
 def statutory_days(year: int) -> frozenset[date] | None:
     """The statutory days off of ``year``; None when they are not known: before ``SINCE``, when the
-    law was different, or beyond the years the lunar calendar of ``holidays`` computes."""
+    law was different, or beyond the years the lunar calendar of ``holidays`` computes (2100)."""
     if year < SINCE:
         return None
     firsts = [(h, first_day(h, year)) for h in CN_STATUTORY]
