@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlcomplaints.core.calendar import (
+    MAKEUP_DAYS_UNPUBLISHED,
     YEAR_NOT_COVERED,
     CalendarWarning,
     Due,
@@ -62,8 +63,10 @@ def test_coverage_criterion_matches_the_package() -> None:
         (date(2026, 2, 23), False),  # Monday, still Spring Festival
         (date(2026, 2, 24), True),
         (date(2026, 2, 28), True),  # Saturday, make-up
-        (date(2027, 1, 1), True),  # uncovered year: weekends-only fallback
+        (date(2027, 1, 1), False),  # not published yet: 元旦 is a statutory holiday all the same
         (date(2027, 1, 2), False),
+        (date(2027, 1, 4), True),
+        (date(2000, 1, 3), True),  # before any notice in the data: weekends-only fallback
     ],
 )
 def test_is_working_day(d: date, working: bool) -> None:
@@ -200,19 +203,22 @@ def test_other_country_and_bad_input() -> None:
 # ---------------------------------------------------------------- uncovered years
 
 
-def test_uncovered_year_falls_back_to_weekends_with_warning() -> None:
-    w2027 = (CalendarWarning(YEAR_NOT_COVERED, 2027),)
-    # 2027-02-05..10 will surely be Spring Festival, but no notice is published yet.
-    assert CAL.add(datetime(2027, 2, 5, 10), 1, WD) == Due(eod(2027, 2, 8), w2027)
+def test_a_year_not_yet_published_counts_statutory_holidays_and_weekends_with_a_warning() -> None:
+    w2027 = (CalendarWarning(MAKEUP_DAYS_UNPUBLISHED, 2027),)
+    # 2027's notice is not out, but the Spring Festival is law: 除夕 Friday 02-05 to 初三
+    # Monday 02-08 are off, so a case received on the eve is due a working day later, Tuesday
+    # 02-09 (the package's guessed days off in lieu, 02-09 and 02-10, are not counted).
+    assert CAL.add(datetime(2027, 2, 5, 10), 1, WD) == Due(eod(2027, 2, 9), w2027)
     assert CAL.add(datetime(2027, 3, 5, 10), 2, WH) == Due(datetime(2027, 3, 5, 12), w2027)
     assert CAL.add(datetime(2027, 3, 5, 10), 2, H).warnings == w2027
     assert CAL.add(datetime(2027, 3, 5, 10), 2, CD).warnings == w2027
-    # Crossing into 2027 warns too; 2027-01-01 (a Friday) counts as working.
-    assert CAL.add(datetime(2026, 12, 31, 10), 1, WD) == Due(eod(2027, 1, 1), w2027)
+    # Crossing into 2027 warns too; 2027-01-01 (a Friday) is 元旦, so the next working day is Monday.
+    assert CAL.add(datetime(2026, 12, 31, 10), 1, WD) == Due(eod(2027, 1, 4), w2027)
     assert CAL.add(datetime(2026, 12, 31, 10), 1, H).warnings == ()
     # One warning per uncovered year touched, in order.
     far = CAL.add(datetime(2026, 12, 1), 300, WD)
     assert [w.year for w in far.warnings] == [2027, 2028]
+    assert {w.code for w in far.warnings} == {MAKEUP_DAYS_UNPUBLISHED}
     # Pauses count as touched years.
     paused = CAL.add(
         datetime(2026, 12, 28, 10),
@@ -223,9 +229,15 @@ def test_uncovered_year_falls_back_to_weekends_with_warning() -> None:
     assert paused == Due(eod(2027, 1, 4), w2027)
     assert CAL.warnings_between(date(2026, 1, 1), date(2027, 6, 1)) == w2027
     assert CAL.warnings_between(date(2025, 1, 1), date(2026, 6, 1)) == ()
-    assert CAL.add(datetime(1999, 5, 3), 1, WD).warnings == (
-        CalendarWarning(YEAR_NOT_COVERED, 1999),
-    )
+
+
+def test_a_year_no_holiday_data_reaches_falls_back_to_weekends_with_a_warning() -> None:
+    """Before the first notice in the data (2001), and after 2100, where the lunar calendar
+    of ``holidays`` stops: weekends only."""
+    assert CAL.add(datetime(1999, 5, 3), 1, WD).warnings == (CalendarWarning(YEAR_NOT_COVERED, 1999),)
+    # 2101-01-01 is a Saturday; 1 working day later is Monday 01-03, 元旦 or not.
+    assert CAL.add(datetime(2101, 1, 1), 1, WD) == Due(eod(2101, 1, 3), (CalendarWarning(YEAR_NOT_COVERED, 2101),))
+    assert CAL.is_working_day(date(2101, 10, 3))  # a Monday, and no statutory data that far
 
 
 # ---------------------------------------------------------------- pauses
@@ -457,14 +469,16 @@ def test_add_many_shares_results_correctly(amount: float, unit: Unit) -> None:
 
 @PROPS
 @given(st.dates(min_value=date(2027, 1, 1), max_value=date(2030, 12, 31)), st.integers(1, 30))
-def test_prop_uncovered_years_are_weekends_only(d: date, n: int) -> None:
+def test_prop_unpublished_years_are_weekends_and_statutory_holidays(d: date, n: int) -> None:
+    """The oracle: the package's own China holidays without its guessed days in lieu."""
+    off = holidays.country_holidays("CN", years=range(d.year, d.year + 2), observed=False)
     due = CAL.add(datetime.combine(d, time(10)), n, WD)
     e, k = d, n
     while k:
         e += timedelta(days=1)
-        k -= e.weekday() < 5
+        k -= e.weekday() < 5 and e not in off
     assert due.at.date() == e
-    assert due.warnings and all(w.code == YEAR_NOT_COVERED for w in due.warnings)
+    assert due.warnings and all(w.code == MAKEUP_DAYS_UNPUBLISHED for w in due.warnings)
 
 
 def test_span_grows_both_ways_consistently() -> None:
@@ -574,3 +588,36 @@ def test_workday_matches_libreoffice_workday_intl(tmp_path) -> None:
         if CAL.workday(d, n) != lo_result:
             mismatches.append((d, n, lo_result, CAL.workday(d, n)))
     assert not mismatches
+
+
+# ---------------------------------------------------------------- statutory holidays of unpublished years
+
+
+def test_statutory_days_of_a_published_year_are_all_days_off_in_its_notice() -> None:
+    """The declared holidays check against what the State Council actually gave in the
+    years since the 2025 amendment: every statutory day was a day off, 13 a year."""
+    from xlcomplaints.core.statutory import statutory_days
+
+    for year in (2025, 2026):
+        days = statutory_days(year)
+        assert days is not None and len(days) == 13
+        assert not any(CAL.is_working_day(d) for d in days), year
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2027, 2100))
+def test_prop_statutory_days_are_the_packages_holidays_without_days_in_lieu(year: int) -> None:
+    from xlcomplaints.core.statutory import statutory_days
+
+    expected = set(holidays.country_holidays("CN", years=year, observed=False))
+    assert statutory_days(year) == expected  # 13 days, or 12 when 中秋 falls on 国庆 (2031)
+    assert not any(CAL.is_working_day(d) for d in expected)
+
+
+def test_the_unpublished_year_warning_says_so_in_both_languages() -> None:
+    from xlcomplaints.core import refresh  # noqa: F401  (registers the calendar messages)
+    from xlcomplaints.core.problems import render
+
+    zh = render(MAKEUP_DAYS_UNPUBLISHED, "zh", {"year": 2027})
+    en = render(MAKEUP_DAYS_UNPUBLISHED, "en", {"year": 2027})
+    assert "2027" in zh and "调休" in zh and "2027" in en and "make-up" in en

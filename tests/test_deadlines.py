@@ -58,11 +58,19 @@ def test_resolve_in_three_working_days(received: datetime, expected: datetime) -
 def test_hours_working_hours_calendar_days_and_callbacks() -> None:
     c = complaint(received_at=datetime(2026, 9, 30, 17, 30), severity="major", complexity="complex",
                   resolved_at=datetime(2026, 9, 30, 17, 45))
-    assert due(c, "first_contact").due == datetime(2026, 9, 30, 19, 30)       # 2 wall-clock hours
-    assert due(c, "report").due == datetime(2026, 10, 1, 17, 30)             # major: 24 hours
-    assert due(c, "close").due == datetime(2026, 10, 21, *EOD)               # major: 21 calendar days
+    # The default policy counts hours in office hours: 30 min on 9/30, then 1.5 h on 10/8 after the holiday.
+    assert due(c, "first_contact").due == datetime(2026, 10, 8, 10, 30)
+    assert due(c, "report").due == datetime(2026, 10, 8, 10, 30)             # major: 2 office hours
+    # complex: 9 WD: 10/8, 10/9, Sat 10/10, 10/12, 10/13, 10/14, 10/15, 10/16, 10/19
+    assert due(c, "close").due == datetime(2026, 10, 19, *EOD)
     # complex: 5 WD after the resolution day: 10/8, 10/9, Sat 10/10, 10/12, 10/13
     assert due(c, "callback").due == datetime(2026, 10, 13, *EOD)
+    # Wall-clock hours and calendar days, for an office that writes them in its table (later rows win ties).
+    clock = Settings(policy=(*default_policy(), PolicyRule(stage="first_contact", amount=2, unit="hours"),
+                             PolicyRule(stage="close", severity="major", complexity="complex", amount=21,
+                                        unit="calendar_days")))
+    assert due(c, "first_contact", s=clock).due == datetime(2026, 9, 30, 19, 30)  # 2 wall-clock hours
+    assert due(c, "close", s=clock).due == datetime(2026, 10, 21, *EOD)          # 21 calendar days
     hours = Settings(policy=(PolicyRule(stage="acknowledge", amount=2, unit="working_hours"),))
     assert due(c, "acknowledge", s=hours).due == datetime(2026, 10, 8, 10, 30)  # 30 min on 9/30, 1.5 h on 10/8
 
@@ -72,19 +80,26 @@ def test_statuses_and_lateness_in_the_rule_unit() -> None:
                   first_contact_at=datetime(2026, 9, 29, 13))
     at = datetime(2026, 10, 9, 20)
     r = evaluate(c, SETTINGS, CAL, at)
-    assert r.stages["acknowledge"].status == "done_on_time"
-    assert r.stages["first_contact"].status == "done_late"
+    assert r.stages["acknowledge"].status == "done_on_time"                  # 24 office hours: due 10/8 16:00
+    assert r.stages["first_contact"].status == "done_late"                   # 2 office hours: due 9/29 12:00
     assert r.stages["first_contact"].late_by == pytest.approx(1.0)           # an hour late
     assert r.stages["resolve"].status == "due_soon"                          # due 10/9 23:59:59, 4 h left
     assert r.stages["resolve"].late_by == pytest.approx(4 / 24, abs=0.01)    # left, in working days
-    assert r.stages["reply"].status == "overdue"                             # 2 days: due 10/1 23:59:59
-    assert r.stages["close"].status == "overdue"                             # 9 days: due 10/8 23:59:59
-    assert r.stages["report"].status == "not_applicable"                     # not major
+    assert r.stages["reply"].due == datetime(2026, 10, 10, *EOD)             # 4 WD: 9/30, 10/8, 10/9, Sat 10/10
+    assert r.stages["close"].due == datetime(2026, 10, 14, *EOD)             # 7 WD: … 10/12, 10/13, 10/14
+    assert r.stages["report"].status == "not_applicable"                     # general: not reported
     assert r.stages["callback"].status == "not_due" and r.stages["callback"].due is None
-    assert r.status == "open"
-    assert r.days_overdue == pytest.approx(round((at - datetime(2026, 10, 1, *EOD)).total_seconds() / 86400, 1))
-    assert r.escalation == "manager"                                          # overdue by more than 3 days
+    assert r.status == "open" and r.days_overdue is None and r.escalation == "none"
     assert r.next_action == "resolve"
+    # Ten days later every open stage is late; days overdue count from the earliest due, the resolve's.
+    later = datetime(2026, 10, 19, 20)
+    r = evaluate(c, SETTINGS, CAL, later)
+    assert {s: r.stages[s].status for s in ("resolve", "reply", "close")} == dict.fromkeys(
+        ("resolve", "reply", "close"), "overdue")
+    # 10/10 and 10/12–10/16 are whole working days late, then 20 of the 24 hours of 10/19
+    assert r.stages["resolve"].late_by == pytest.approx(6 + 20 / 24, abs=0.01)
+    assert r.days_overdue == pytest.approx(round((later - datetime(2026, 10, 9, *EOD)).total_seconds() / 86400, 1))
+    assert r.escalation == "manager"                                          # overdue by more than 3 days
 
 
 def test_not_late_across_the_holiday() -> None:
@@ -117,6 +132,7 @@ def test_pause_for_the_customer_pushes_the_due_time() -> None:
 def test_a_whole_life_unreachable_unsatisfied_reopened_escalated() -> None:
     c = complaint(received_at=datetime(2026, 9, 29, 10), severity="important",
                   acknowledged_at=datetime(2026, 9, 29, 11), first_contact_at=datetime(2026, 9, 29, 11, 30),
+                  reported_at=datetime(2026, 9, 29, 11, 45),  # important: reported within 2 office hours
                   resolved_at=datetime(2026, 9, 30, 16), replied_at=datetime(2026, 9, 30, 17))
     calls = [CallbackAttempt(no=c.no, at=datetime(2026, 10, 8, 10), outcome="unreachable"),
              CallbackAttempt(no=c.no, at=datetime(2026, 10, 9, 10), outcome="unreachable")]

@@ -62,7 +62,9 @@ def test_a_whole_life_through_the_workbook(branch) -> None:
         {"no": NO, "at": "2026-09-30 10:30", "step": "分派", "from_department": "客服部", "to_department": "工程部"},
         {"no": NO, "at": "2026-10-08 09:00", "step": "联系客户", "handler": "王工"},
     ])
-    set_register(path, acknowledged_at="2026-09-30 11:00", first_contact_at="2026-10-08 09:00")
+    # An important complaint: the default policy has it reported to the manager within 2 office hours.
+    set_register(path, acknowledged_at="2026-09-30 11:00", reported_at="2026-09-30 11:30",
+                 first_contact_at="2026-10-08 09:00")
     s = refresh(path, datetime(2026, 10, 8, 12))
     assert s["tracking"][0][7] == datetime(2026, 10, 1, 10, 30) and s["tracking"][0][8] == "逾期完成"
     assert s["reg"]["首次联系状态"] == "逾期完成"

@@ -53,7 +53,7 @@ def test_round_trip_equal_models(branch) -> None:
                           content="+1 不是公式 @客服", escalated=False)
     assert read.data.settings.branch_code == "BJ01"
     assert read.data.settings.office_start == time(9, 0)
-    assert len(read.data.settings.policy) == 12
+    assert len(read.data.settings.policy) == 10  # the default policy's ten rules
 
 
 def test_header_tolerance_extra_columns_and_trailing_blanks(branch, tmp_path: Path) -> None:

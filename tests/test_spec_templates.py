@@ -174,4 +174,4 @@ def test_the_policy_file_example_in_the_sheet_reference_loads(tmp_path: Path) ->
     assert example is not None
     (tmp_path / "rules.toml").write_text(example.group(1), encoding="utf-8")
     (rule,) = load_policy_file(tmp_path / "rules.toml")
-    assert (rule.stage, rule.severity, rule.amount, rule.unit) == ("report", "major", 24, "hours")
+    assert (rule.stage, rule.severity, rule.amount, rule.unit) == ("report", "important", 2, "working_hours")

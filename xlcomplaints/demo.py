@@ -21,6 +21,7 @@ from rich.text import Text
 
 from xlcomplaints.core.models import Settings
 from xlcomplaints.spec import vocab as v
+from xlcomplaints.spec.branch import REGISTER
 from xlcomplaints.templates.build import build_branch_workbook
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
@@ -51,6 +52,8 @@ WRITE_UP = {
     "other": [("已答复客户", "信息告知不到位", "在公告栏公示办理流程")],
 }
 BRANCHES = [("BJ01", "北京朝阳店"), ("SH02", "上海浦东店"), ("GZ03", "广州天河店")]
+#: The Register column of the time reported to management, in a sample row.
+REPORTED_COL = REGISTER.index("reported_at")
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,10 @@ def make_sample(code: str, name: str, *, n: int = 40, seed: int = 1, year: int =
             *[_fmt_time(t, rng) if t else None for t in (ack, contact, reported, resolved, replied, callback_at, closed)],
             *(WRITE_UP[category][i % len(WRITE_UP[category])] if resolved else (None, None, None)), None,
         ]
+        if severity == "important" and contact is not None:
+            # The default policy has important complaints reported to the manager too: with the first
+            # contact, typed as a real time and drawing nothing from rng, so the rest of the sample stays.
+            row[REPORTED_COL] = contact
         register.append(row)
     if mistakes and register:
         # What clerks really get wrong, each once: the validator must point at every one.

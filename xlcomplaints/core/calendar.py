@@ -9,10 +9,17 @@ Coverage.  A year is *covered* when the package has the official schedule for it
 For China that is a year with a State Council notice in the package (the keys of
 ``special_public_holidays``: make-up days exist only in the notice, the package's
 rule-based guess for later years has none).  For other countries every year the
-package supports is covered.  For an uncovered year we fall back to "weekends off,
-everything else working" and return a ``calendar.year_not_covered`` warning: a
-predictable result that errs towards *earlier* due dates (fewer days off), so cases
-are flagged too early rather than too late, and never silently.
+package supports is covered.
+
+For a Chinese year after the published ones (2027 today) the statutory holidays
+themselves are law and known in advance (``core/statutory.py``: 元旦, 春节, 清明, 劳动节,
+端午, 中秋, 国庆, the lunar ones computed by ``holidays``): they are days off, weekends
+are off as usual, and the result carries a ``calendar.makeup_days_unpublished`` warning,
+since the notice's make-up working days (调休) and days off in lieu are not known yet.
+For any other uncovered year we fall back to "weekends off, everything else working"
+and return a ``calendar.year_not_covered`` warning.  Both err towards *earlier* due
+dates (fewer days off than the notice will give), so cases are flagged too early
+rather than too late, and never silently.
 
 All datetimes are naive local wall-clock times (what Excel stores).
 
@@ -56,8 +63,12 @@ from typing import TypeVar
 
 import holidays
 
+from xlcomplaints.core.statutory import statutory_days
+
 __all__ = [
+    "MAKEUP_DAYS_UNPUBLISHED",
     "YEAR_NOT_COVERED",
+    "CalendarWarningCode",
     "CalendarWarning",
     "Due",
     "OfficeHours",
@@ -65,7 +76,19 @@ __all__ = [
     "WorkCalendar",
 ]
 
-YEAR_NOT_COVERED = "calendar.year_not_covered"
+
+
+class CalendarWarningCode(StrEnum):
+    """Why a due time rests on something other than the State Council's published schedule."""
+
+    #: No holiday data for the year: weekends are the only days off.
+    YEAR_NOT_COVERED = "calendar.year_not_covered"
+    #: A Chinese year not published yet: statutory holidays and weekends off, 调休 not known.
+    MAKEUP_DAYS_UNPUBLISHED = "calendar.makeup_days_unpublished"
+
+
+YEAR_NOT_COVERED = CalendarWarningCode.YEAR_NOT_COVERED
+MAKEUP_DAYS_UNPUBLISHED = CalendarWarningCode.MAKEUP_DAYS_UNPUBLISHED
 
 _US_PER_SEC = 1_000_000
 _US_PER_HOUR = 3_600 * _US_PER_SEC
@@ -193,6 +216,11 @@ def _country(code: str) -> tuple[holidays.HolidayBase, frozenset[int], frozenset
     return hol, frozenset(hol.weekend), covered
 
 
+def _statutory(code: str, year: int, covered: frozenset[int]) -> frozenset[date] | None:
+    """A Chinese year's statutory days off when its official schedule is not published; else None."""
+    return statutory_days(year) if code == "CN" and year not in covered else None
+
+
 @functools.lru_cache(maxsize=1024)
 def _country_year_flags(code: str, year: int) -> bytes:
     """1 per working day of ``year`` by the country's data alone (weekends only when not covered).
@@ -205,7 +233,8 @@ def _country_year_flags(code: str, year: int) -> bytes:
     days = (date.fromordinal(o) for o in range(first, date(year, 12, 31).toordinal() + 1))
     if year in covered:
         return bytes(bool(hol.is_working_day(d)) for d in days)
-    return bytes(d.weekday() not in weekend for d in days)
+    closed = _statutory(code, year, covered) or frozenset()
+    return bytes(d.weekday() not in weekend and d not in closed for d in days)
 
 
 #: Warning-free end-of-day dues by date ordinal, shared by every calendar in the process: they
@@ -285,7 +314,7 @@ class WorkCalendar:
             return True
         if d.year in self._covered:
             return bool(self._hol.is_working_day(d))
-        return d.weekday() not in self._weekend
+        return d.weekday() not in self._weekend and d not in (_statutory(self.country, d.year, self._covered) or ())
 
     def _flags_for_year(self, year: int) -> bytes:
         """The country's flags for the year (shared by every calendar), then this office's days."""
@@ -365,12 +394,18 @@ class WorkCalendar:
         found = self._warn_cache.get(key)
         if found is None:
             found = tuple(
-                CalendarWarning(YEAR_NOT_COVERED, y)
+                CalendarWarning(self._uncovered_code(y), y)
                 for y in range(key[0], key[1] + 1)
                 if y not in self._covered
             )
             self._warn_cache[key] = found
         return found
+
+    def _uncovered_code(self, year: int) -> CalendarWarningCode:
+        """What an uncovered year's due times rest on: statutory holidays, or weekends only."""
+        if _statutory(self.country, year, self._covered) is not None:
+            return MAKEUP_DAYS_UNPUBLISHED
+        return YEAR_NOT_COVERED
 
     def _eod(self, ordinal: int) -> Due:
         """Shared (immutable) warning-free Due at 23:59:59 of a date."""

@@ -1,8 +1,21 @@
 """The SLA policy: which limit applies to which stage of which complaint.
 
-The defaults below come from the seed procedures distilled in ``shared/domain.md``;
-each rule says where it comes from, and the template writes that source next to it
-in the Settings sheet so a supervisor can see why a limit is what it is.
+The default is one coherent policy a property-management office (物业服务中心) could
+adopt as it stands, built from the property rules in the seed procedures distilled in
+``shared/domain.md`` (seeds 000 and 001). Each rule cites the seed file and the rule it
+comes from, and the template writes that citation next to it in the Settings sheet so a
+supervisor can see why a limit is what it is. Where a seed sets no limit for a stage
+(the reply, the close), the default is derived from the stages it follows, and the
+citation says so.
+
+Coherent means: no stage falls due before the stage it follows (``FOLLOWS``) — the reply
+not before the investigation it reports on, the callback counted from the resolution,
+the close not before the callback — and hour limits count office hours (Settings), since
+only the duty desk, not the supervisor or the department, works nights and weekends.
+
+Other industries' rules from the seeds (a retail chain, an insurer, a manufacturer, a car
+dealer, a telecom operator) are presets: policy files in ``xlcomplaints/data/presets/``,
+in the format ``--policy`` reads (:func:`preset_path`, :func:`load_preset`).
 
 Stages and the time each counts from (its *anchor*):
 - acknowledge, first_contact, report, resolve, reply, close: from receipt;
@@ -13,6 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
 from pathlib import Path
 
 from xlcomplaints.core.models import Complaint, PolicyRule
@@ -20,9 +35,14 @@ from xlcomplaints.core.models import Complaint, PolicyRule
 
 @dataclass(frozen=True)
 class Rule:
+    """A default rule and its citation: ``seed`` is the seed file's number (``000``…``004``)
+    and ``quote`` the seed's own words the limit rests on (checked against the seed text)."""
+
     stage: str
     amount: float
     unit: str
+    seed: str
+    quote: str
     source_zh: str
     source_en: str
     severity: str | None = None
@@ -37,40 +57,64 @@ class Rule:
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule("acknowledge", 24, "hours",
-         "物业部门规定：24小时内发出受理通知", "Property rules: acknowledgement within 24 hours"),
-    Rule("first_contact", 2, "hours",
-         "物业规定：主管2小时内联系业主约定答复时间", "Property rules: supervisor contacts the owner within 2 hours"),
-    Rule("report", 24, "hours",
-         "重大投诉24小时内上报管理层并跟踪至结案", "Major complaints reported to management within 24 hours",
-         severity="major"),
-    Rule("resolve", 3, "working_days",
-         "汽车经销商：调查处理3个工作日内完成", "Car dealer: investigation finished within 3 working days"),
-    Rule("reply", 2, "calendar_days",
-         "零售：一般投诉2天内答复", "Retail: general complaints answered within 2 days", severity="general"),
-    Rule("reply", 4, "calendar_days",
-         "零售：特殊投诉4天内答复", "Retail: special complaints answered within 4 days", severity="important"),
-    Rule("reply", 4, "calendar_days",
-         "零售：重大投诉按决定时限（默认4天，可改）", "Retail: major ones as decided (default 4 days; edit)",
-         severity="major"),
-    Rule("callback", 3, "working_days",
-         "每日回访计划：简单投诉处理后3个工作日内回访", "Daily callback plan: simple cases within 3 working days",
-         complexity="simple"),
-    Rule("callback", 5, "working_days",
-         "每日回访计划：复杂投诉处理后5个工作日内回访", "Daily callback plan: complex cases within 5 working days",
-         complexity="complex"),
-    Rule("close", 9, "calendar_days",
-         "保险：9个自然日未结案即超时，列入超时上报表", "Insurer: not closed within 9 calendar days is overdue",
-         severity="general"),
-    Rule("close", 14, "calendar_days",
-         "乳业：受理后14–21天内结案（重要取14天）", "Dairy: close within 14–21 days (important: 14)",
+    Rule("acknowledge", 24, "working_hours", "001", "在收到投诉后的24小时内完成受理通知的发送",
+         "种子001 物业部处理客户投诉规定“时效要求”：收到投诉后24小时内发出受理通知（按办公时间计）",
+         "Seed 001, property department's complaint rules (time limits): acknowledgement sent within "
+         "24 hours of receipt (office hours)"),
+    Rule("first_contact", 2, "working_hours", "000", "客服主管对有效投诉,应在2小时内与业主联系",
+         "种子000 物业投诉处理4.3.1：客服主管对有效投诉2小时内与业主联系、约定回复时间（按办公时间计）",
+         "Seed 000, property complaint rules 4.3.1: the customer-service supervisor contacts the owner of a "
+         "valid complaint within 2 hours to agree a reply time (office hours)"),
+    Rule("report", 2, "working_hours", "000", "对重要投诉、重大投诉,服务处要及时上报分管经理",
+         "种子000 物业：重要、重大投诉服务处要及时上报分管经理（种子未定时限；默认与主管联系业主同为2个办公小时，可改）",
+         "Seed 000, property rules: important and major complaints are reported promptly to the manager in "
+         "charge (no limit given; default 2 office hours, like the supervisor's contact; edit)",
          severity="important"),
-    Rule("close", 21, "calendar_days",
-         "乳业：受理后14–21天内结案（重大取21天）", "Dairy: close within 14–21 days (major: 21)",
+    Rule("report", 2, "working_hours", "000", "对重要投诉、重大投诉,服务处要及时上报分管经理",
+         "种子000 物业：重要、重大投诉服务处要及时上报分管经理（种子未定时限；默认与主管联系业主同为2个办公小时，可改）",
+         "Seed 000, property rules: important and major complaints are reported promptly to the manager in "
+         "charge (no limit given; default 2 office hours, like the supervisor's contact; edit)",
          severity="major"),
+    Rule("resolve", 3, "working_days", "001", "在受理后的3个工作日内完成调查核实工作",
+         "种子001 物业部处理客户投诉规定“时效要求”：受理后3个工作日内完成调查核实",
+         "Seed 001, property department's complaint rules (time limits): investigation finished within "
+         "3 working days of acceptance"),
+    Rule("reply", 4, "working_days", "000", "将处理结果以口头或书面形式答复业主",
+         "种子000 物业投诉处理4.3.7：调查处理后将结果答复业主（种子未定时限；默认调查的3个工作日后再留1个工作日）",
+         "Seed 000, property complaint rules 4.3.7: the result is told to the owner after the investigation "
+         "(no limit given; default: 1 working day after the 3 working days of the investigation)"),
+    Rule("callback", 3, "working_days", "000", "对于简单的投诉案件,我们公司规定为3个工作日内完成回访",
+         "种子000《日常投诉回访方案》：简单投诉处理后3个工作日内完成回访（从处理完成起算）",
+         "Seed 000, daily complaint callback plan: simple cases called back within 3 working days "
+         "(counted from the resolution)",
+         complexity="simple"),
+    Rule("callback", 5, "working_days", "000", "对于复杂的案件,我们将在5个工作日内完成回访",
+         "种子000《日常投诉回访方案》：复杂投诉处理后5个工作日内完成回访（从处理完成起算）",
+         "Seed 000, daily complaint callback plan: complex cases called back within 5 working days "
+         "(counted from the resolution)",
+         complexity="complex"),
+    Rule("close", 7, "working_days", "000", "投诉处理人应及时跟踪了解业主对投诉处理的意见或建议,必要时采取相应措施,直至业主满意",
+         "种子000 物业投诉处理4.3.6：跟踪了解业主对处理的意见，直至业主满意（种子未定时限；默认答复的4个工作日＋简单投诉回访的3个工作日）",
+         "Seed 000, property complaint rules 4.3.6: the handler follows the owner's view of the handling until "
+         "the owner is satisfied (no limit given; default: the reply's 4 working days + a simple case's "
+         "3-working-day callback)",
+         complexity="simple"),
+    Rule("close", 9, "working_days", "000", "投诉处理人应及时跟踪了解业主对投诉处理的意见或建议,必要时采取相应措施,直至业主满意",
+         "种子000 物业投诉处理4.3.6：跟踪了解业主对处理的意见，直至业主满意（种子未定时限；默认答复的4个工作日＋复杂投诉回访的5个工作日）",
+         "Seed 000, property complaint rules 4.3.6: the handler follows the owner's view of the handling until "
+         "the owner is satisfied (no limit given; default: the reply's 4 working days + a complex case's "
+         "5-working-day callback)",
+         complexity="complex"),
 )
 
 STAGES: tuple[str, ...] = ("acknowledge", "first_contact", "report", "resolve", "reply", "callback", "close")
+
+#: (stage, the stage it follows): a coherent policy never makes the first due before the second.
+FOLLOWS: tuple[tuple[str, str], ...] = (
+    ("reply", "resolve"), ("callback", "resolve"), ("callback", "reply"), ("close", "callback"), ("close", "reply"),
+)
+#: The stages that come before the handling itself; a coherent policy has them due no later than the resolve.
+BEFORE_HANDLING: tuple[str, ...] = ("acknowledge", "first_contact", "report")
 
 
 def default_policy(lang: str = "zh") -> tuple[PolicyRule, ...]:
@@ -87,6 +131,96 @@ def rule_for(stage: str, complaint: Complaint, rules: Sequence[PolicyRule]) -> P
             best = rule
     return best
 
+
+class PolicyTie(StrEnum):
+    """Two rules of one stage equally specific for some complaints: which to apply is not written anywhere."""
+
+    #: Their limits differ: the engine applies the later row, but the office never said so.
+    DIFFERENT_LIMITS = "policy.ambiguous"
+    #: The same limit twice: nothing changes, one row is superfluous.
+    SAME_LIMIT = "policy.duplicate"
+
+
+#: The complaint fields a rule narrows on, in the order a case is described.
+MATCHERS: tuple[str, ...] = ("severity", "category", "channel", "complexity")
+
+
+@dataclass(frozen=True)
+class Tie:
+    """``later`` and ``earlier`` are the best rules of ``stage`` for the complaints of ``case``
+    (field → code; a field not named holds a value no rule narrows on)."""
+
+    kind: PolicyTie
+    stage: str
+    earlier: PolicyRule
+    later: PolicyRule
+    case: dict[str, str]
+
+
+def ties(rules: Sequence[PolicyRule]) -> list[Tie]:
+    """Pairs of rules for one stage that are equally specific and the most specific for some
+    complaint, so that nothing but their order decides between them. One tie per later rule.
+
+    Two rules can apply to one complaint when every field both narrow on holds the same code;
+    the complaint narrowed on exactly what either names (a blank complexity counting as simple,
+    both complexities tried when neither names one) then shows whether a more specific rule
+    settles it."""
+    usable = [r for r in rules if r.stage and r.amount is not None and r.unit]
+    found: list[Tie] = []
+    for j, later in enumerate(usable):
+        for earlier in usable[:j]:
+            if earlier.stage != later.stage or earlier.specificity() != later.specificity():
+                continue
+            union: dict[str, str] = {}
+            for f in MATCHERS:
+                a, b = getattr(earlier, f), getattr(later, f)
+                if a is not None and b is not None and a != b:
+                    break
+                if a is not None or b is not None:
+                    union[f] = a if a is not None else b
+            else:
+                case = _tied_case(later, union, usable)
+                if case is not None:
+                    same = (earlier.amount, earlier.unit) == (later.amount, later.unit)
+                    found.append(Tie(PolicyTie.SAME_LIMIT if same else PolicyTie.DIFFERENT_LIMITS,
+                                     later.stage or "", earlier, later, case))
+                    break
+    return found
+
+
+def _tied_case(rule: PolicyRule, union: dict[str, str], rules: Sequence[PolicyRule]) -> dict[str, str] | None:
+    """The complaints of ``union`` for which no rule more specific than ``rule`` applies, if any."""
+    options = [union] if "complexity" in union else [{**union, "complexity": cx} for cx in ("simple", "complex")]
+    unsettled = []
+    for case in options:
+        c = Complaint.model_validate(case)
+        if not any(r.stage == rule.stage and r.specificity() > rule.specificity() and r.matches(c) for r in rules):
+            unsettled.append(case)
+    if not unsettled:
+        return None
+    return union if len(unsettled) == len(options) else unsettled[0]
+
+
+#: Where the presets live: one policy file per industry, in the ``--policy`` format.
+PRESETS_DIR = "data/presets"
+
+
+def presets() -> tuple[str, ...]:
+    """The names of the presets shipped with the package (``retail``, ``insurer`` …)."""
+    folder = resources.files("xlcomplaints").joinpath(PRESETS_DIR)
+    return tuple(sorted(f.name.removesuffix(".toml") for f in folder.iterdir() if f.name.endswith(".toml")))
+
+
+def preset_path(name: str) -> Path:
+    """The policy file of a preset (see :func:`presets`); ValueError names the presets when unknown."""
+    if name not in presets():
+        raise ValueError(f"no preset {name!r}; presets: {', '.join(presets())}")
+    return Path(str(resources.files("xlcomplaints").joinpath(PRESETS_DIR, f"{name}.toml")))
+
+
+def load_preset(name: str, lang: str = "zh") -> tuple[PolicyRule, ...]:
+    """A preset's rules, read as ``--policy`` reads a head office's file."""
+    return load_policy_file(preset_path(name), lang)
 
 
 POLICY_MESSAGES = {

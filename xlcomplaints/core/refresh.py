@@ -44,6 +44,13 @@ MESSAGES = {
         "节假日数据未包含 {year} 年的国务院安排，该年按周末双休计算时限，请核对或在“日历”表补充。",
         "The holiday data has no official schedule for {year}; deadlines in that year count weekends only. "
         "Check them, or add the dates on the Calendar sheet."),
+    "calendar.makeup_days_unpublished": (
+        "国务院尚未公布 {year} 年的节假日安排：该年按法定节假日（元旦、春节、清明节、劳动节、端午节、中秋节、国庆节）"
+        "和周末休息计算时限；调休上班日和补休日尚未公布，未计入。公布后请更新节假日数据（holidays），或在“日历”表补充。",
+        "The State Council has not yet published {year}'s holiday arrangement: deadlines in that year count the "
+        "statutory holidays (New Year's Day, Spring Festival, Qingming, Labour Day, Dragon Boat, Mid-Autumn, "
+        "National Day) and weekends as days off; make-up working days (调休) and days off in lieu are not published "
+        "yet and not counted. Update the holiday data (holidays) once they are, or add them on the Calendar sheet."),
 }
 register_messages(MESSAGES)
 

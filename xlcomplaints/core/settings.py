@@ -9,9 +9,10 @@ from typing import Any, cast
 from xlcomplaints.core import cells
 from xlcomplaints.core.models import PolicyRule, Settings
 from xlcomplaints.core.numbering import example_number, pattern_problem
-from xlcomplaints.core.policy import default_policy
+from xlcomplaints.core.policy import MATCHERS, PolicyTie, default_policy, ties
 from xlcomplaints.core.problems import Level, Problem, a1, register_messages
-from xlcomplaints.core.rows import _blank, find_layout, parse_cell, read_records
+from xlcomplaints.core.rows import Layout, _blank, find_layout, parse_cell, read_records
+from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.branch import POLICY, REGISTER, SETTINGS_FIELDS
 
 MESSAGES = {
@@ -42,6 +43,15 @@ MESSAGES = {
                          "请缩短编号规则或网点代码。",
                          "Numbers made by '{column}' (e.g. {example}) are longer than {max_len} characters, too long "
                          "for the Complaint No. column; shorten the pattern or the branch code."),
+    PolicyTie.DIFFERENT_LIMITS: (
+        "第 {other} 行和第 {later} 行的“{stage_zh}”时限同样具体，都适用于{case_zh}的投诉，但时限不同"
+        "（{other_limit_zh} 与 {limit_zh}）；在改正之前按后一行（第 {later} 行）计算。请删去一行，或把一行写得更具体。",
+        "Rows {other} and {later} give '{stage_en}' limits that are equally specific and both apply to {case_en} "
+        "complaints, but differ ({other_limit_en} and {limit_en}); until this is fixed the later row ({later}) is "
+        "used. Delete one, or make one more specific."),
+    PolicyTie.SAME_LIMIT: (
+        "第 {later} 行与第 {other} 行对{case_zh}的投诉给出同样的“{stage_zh}”时限（{limit_zh}），重复了一行。",
+        "Row {later} repeats row {other}: the same '{stage_en}' limit ({limit_en}) for {case_en} complaints."),
 }
 register_messages(MESSAGES)
 
@@ -120,6 +130,7 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
         rules, rule_problems = read_records(grid, policy_layout, PolicyRule, date1904=date1904)
         problems += policy_problems + rule_problems
         policy = tuple(r for r in rules if r.stage and r.amount is not None and r.unit)
+        problems += _tie_problems(policy, policy_layout)
     if not policy:
         problems.append(Problem(level=Level.WARNING, code="policy.empty", sheet=sheet))
         policy = default_policy(lang)
@@ -155,3 +166,35 @@ def _pattern_length(values: dict[str, Any], rows_of: dict[str, int], sheet: str,
                     column=field.label(lang), value=values["number_pattern"],
                     params={"column": field.label(lang), "setting": "number_pattern", "example": example,
                             "max_len": max_len})]
+
+
+_MATCHER_VOCABS = {"severity": v.SEVERITY, "category": v.CATEGORY, "channel": v.CHANNEL, "complexity": v.COMPLEXITY}
+
+
+def _tie_problems(rules: Sequence[PolicyRule], layout: Layout) -> list[Problem]:
+    """Two rows of the policy table that nothing but their order decides between, at the later row."""
+    out = []
+    for tie in ties(rules):
+        params: dict[str, Any] = {"later": tie.later.row, "other": tie.earlier.row}
+        for lang in ("zh", "en"):
+            params[f"stage_{lang}"] = v.STAGE.label(tie.stage, lang)
+            params[f"case_{lang}"] = _case_text(tie.case, lang)
+            params[f"limit_{lang}"] = _limit_text(tie.later, lang)
+            params[f"other_limit_{lang}"] = _limit_text(tie.earlier, lang)
+        level = Level.ERROR if tie.kind is PolicyTie.DIFFERENT_LIMITS else Level.WARNING
+        out.append(layout.problem(level, tie.kind, tie.later.row, "stage", tie.later.stage, **params))
+    return out
+
+
+def _case_text(case: dict[str, str], lang: str) -> str:
+    """“严重程度为重大、投诉类别为安全隐患” / “severity Major, category Safety”; every complaint when empty."""
+    parts = [(POLICY.column(f).label(lang), _MATCHER_VOCABS[f].label(case[f], lang)) for f in MATCHERS if f in case]
+    if lang == "zh":
+        return "、".join(f"{col}为{val}" for col, val in parts) if parts else "所有"
+    return ", ".join(f"{col.lower()} {val}" for col, val in parts) if parts else "all"
+
+
+def _limit_text(rule: PolicyRule, lang: str) -> str:
+    unit = v.UNIT.label(rule.unit, lang) if rule.unit else ""
+    unit = unit.lower() if lang == "en" else unit
+    return f"{rule.amount:g} {unit}" if lang == "en" else f"{rule.amount:g}{unit}"

@@ -7,12 +7,13 @@ cells) come from ``rows``. Pure over the records and their layouts.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from operator import itemgetter
 
-from xlcomplaints.core.models import BranchData, Complaint
+from xlcomplaints.core.models import BranchData, CalendarEntry, Complaint
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.rows import Layout
+from xlcomplaints.spec.vocab import CALENDAR_KIND
 
 MESSAGES = {
     "no.missing": ("投诉编号为空：可点“编号”或运行 xlcomplaints assign-ids 自动编号。",
@@ -27,6 +28,11 @@ MESSAGES = {
     "closed.no_satisfied_callback": ("已结案但没有“满意”的回访记录。", "Closed without a satisfied callback."),
     "handler.conflict": ("处理人与被投诉人相同（{value}），应回避。",
                          "The handler is the person complained about ({value}); someone else must handle it."),
+    "calendar.closed_and_working": (
+        "{value} 在第 {other} 行记为“{other_kind_zh}”，在本行记为“{kind_zh}”：同一天不能既休息又上班；"
+        "在改正之前按休息日计算。请删去其中一行。",
+        "{value} is marked '{other_kind_en}' on row {other} and '{kind_en}' here: a day cannot be both closed "
+        "and a working day; until this is fixed it counts as closed. Delete one of the rows."),
 }
 register_messages(MESSAGES)
 
@@ -52,6 +58,9 @@ def validate(data: BranchData, layouts: Mapping[str, Layout], *, now: datetime) 
     if reg is not None:
         out += _register_rules(data.complaints, reg, now)
         out += _lifecycle_rules(data, reg)
+    cal = layouts.get("calendar")
+    if cal is not None:
+        out += _calendar_rules(data, cal)
         numbers = {c.no for c in data.complaints if c.no}
         future = now + FUTURE_SLACK
         for kind, records in (("tracking", data.tracking), ("callbacks", data.callbacks)):
@@ -139,3 +148,18 @@ def _lifecycle_rules(data: BranchData, layout: Layout) -> Iterator[Problem]:
         gave_up = got.count("unreachable") >= data.settings.callback_max_attempts
         if closed and c.validity != "invalid" and "satisfied" not in got and not gave_up:
             yield layout.problem(Level.WARNING, "closed.no_satisfied_callback", c.row, "closed_at", c.closed_at)
+
+
+def _calendar_rules(data: BranchData, layout: Layout) -> Iterator[Problem]:
+    """A date the Calendar sheet marks both closed and working, at the second row's kind cell."""
+    first: dict[date, CalendarEntry] = {}
+    for e in data.calendar:
+        if e.date is None or e.kind is None:
+            continue
+        seen = first.setdefault(e.date, e)
+        if seen.kind is not None and seen.kind != e.kind:
+            yield layout.problem(Level.ERROR, "calendar.closed_and_working", e.row, "kind", e.kind,
+                                 value=e.date.isoformat(), other=seen.row,
+                                 kind_zh=CALENDAR_KIND.label(e.kind, "zh"), kind_en=CALENDAR_KIND.label(e.kind, "en"),
+                                 other_kind_zh=CALENDAR_KIND.label(seen.kind, "zh"),
+                                 other_kind_en=CALENDAR_KIND.label(seen.kind, "en"))

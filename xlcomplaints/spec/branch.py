@@ -140,8 +140,10 @@ CALENDAR = SheetSpec(
     version=BRANCH_TEMPLATE_VERSION,
     zh="日历",
     en="Calendar",
-    description_zh="本单位额外的休息日或上班日；国家法定节假日与调休已内置，无需填写。",
-    description_en="The office's own closures and extra working days; national holidays and make-up days are built in.",
+    description_zh="本单位额外的休息日或上班日；国家法定节假日与调休已内置，无需填写。同一天既记休息又记上班时，"
+                   "校验报错，改正前按休息日计算。",
+    description_en="The office's own closures and extra working days; national holidays and make-up days are built in. "
+                   "A date marked both closed and working is an error in validate; until fixed it counts as closed.",
     columns=(
         Column("date", "日期", "Date", T.DATE, required=True, width=14),
         Column("kind", "类型", "Kind", T.CHOICE, required=True, vocab=v.CALENDAR_KIND, width=10),
@@ -154,8 +156,12 @@ POLICY = SheetSpec(
     version=BRANCH_TEMPLATE_VERSION,
     zh="时限规则",
     en="SLA policy",
-    description_zh="每行一条时限：环节 × 严重程度（留空表示全部），可按类别、渠道、难易细分；越具体的行优先。",
-    description_en="One limit per row: stage × severity (blank = all), optionally by category, channel, complexity; the most specific row wins.",
+    description_zh="每行一条时限：环节 × 严重程度（留空表示全部），可按类别、渠道、难易细分；越具体的行优先。"
+                   "同样具体的两行同时适用于某类投诉时，校验在后一行报出（时限不同为错误，改正前按后一行计算）。",
+    description_en="One limit per row: stage × severity (blank = all), optionally by category, channel, complexity; "
+                   "the most specific row wins. Two equally specific rows that both apply to some complaints are "
+                   "reported by validate at the later row (an error when their limits differ; until fixed the "
+                   "later row is used).",
     columns=(
         Column("stage", "环节", "Stage", T.CHOICE, required=True, vocab=v.STAGE, width=12),
         Column("severity", "严重程度", "Severity", T.CHOICE, vocab=v.SEVERITY, width=10),
@@ -175,10 +181,13 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
     Field("branch_name", "网点名称", "Branch name", T.TEXT, "示例网点"),
     Field("language", "语言", "Language", T.CHOICE, "zh", vocab=v.LANGUAGE),
     Field("number_pattern", "编号规则", "Complaint-number pattern", T.TEXT, "{branch}-{yy}{mm}{seq:03}",
-          "可用 {branch} {yyyy} {yy} {mm} {dd} {seq:03}；序号按月重新计数（参照电信规范 YYMMCC）",
-          "Tokens {branch} {yyyy} {yy} {mm} {dd} {seq:03}; the serial restarts each month (telecom rule YYMMCC)"),
+          "可用 {branch} {yyyy} {yy} {mm} {dd} {seq:03}；序号按月重新计数（种子002 客户投诉管理制度第八条：编号格式 YYMMCC）",
+          "Tokens {branch} {yyyy} {yy} {mm} {dd} {seq:03}; the serial restarts each month "
+          "(seed 002, complaint rules art. 8: numbers YYMMCC)"),
     Field("country", "节假日国家/地区", "Holiday country", T.TEXT, "CN",
-          "CN = 国务院节假日安排（含调休上班日）", "CN = State Council schedule incl. weekend make-up days"),
+          "CN = 国务院节假日安排（含调休上班日）；尚未公布的年份按法定节假日和周末计算并提示",
+          "CN = State Council schedule incl. weekend make-up days; a year not yet published counts the statutory "
+          "holidays and weekends, with a warning"),
     Field("office_start", "上班时间", "Office opens", T.TIME, "09:00"),
     Field("office_end", "下班时间", "Office closes", T.TIME, "18:00"),
     Field("due_soon_percent", "即将到期提醒(剩余时限%)", "Due-soon warning (% of limit left)", T.NUMBER, 25,
@@ -193,10 +202,11 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
     Field("callback_max_attempts", "回访最多尝试次数", "Callback attempts before giving up", T.INT, 3,
           min_value=1, max_value=10),
     Field("handoff_hours", "部门接单处理时限(小时)", "Department acts on a hand-off within (hours)", T.NUMBER, 24,
-          "汽车经销商：责任部门24小时内处理", "Car dealer: the department acts within 24 hours", min_value=0,
+          "种子000 汽车经销商客户抱怨投诉处理流程：责任部门24小时内处理（按钟点计）",
+          "Seed 000, a car dealer's complaint flow: the department acts within 24 hours (clock hours)", min_value=0,
           max_value=MAX_LIMIT_HOURS),
     Field("handoff_unreachable_hours", "联系不上客户时(小时)", "…when the customer cannot be reached (hours)",
-          T.NUMBER, 48, "联系不上客户的延长至48小时", "48 hours when the customer cannot be reached", min_value=0,
+          T.NUMBER, 48, "种子000 同上：24小时联系不上客户的，48小时内联系", "Seed 000, same flow: 48 hours when the customer cannot be reached", min_value=0,
           max_value=MAX_LIMIT_HOURS),
     Field("timestamps_rule", "环节时间以哪张表为准", "Which stage time wins", T.CHOICE, "register",
           "登记表优先：登记表手填的时间为准，空白时取处理跟踪表；两者不一致时校验会提示",

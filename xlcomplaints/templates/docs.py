@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from xlsxwriter.utility import xl_col_to_name
 
-from xlcomplaints.core.policy import DEFAULT_RULES
+from xlcomplaints.core.policy import DEFAULT_RULES, presets
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
@@ -100,7 +100,14 @@ def _policy() -> list[str]:
            "from receipt (in a reopened case, the stages handled again from the reopening), the callback's",
            "from resolution, or the reply when no resolution time is known. Blank severity or complexity",
            "means every complaint; the most specific matching row wins. Invalid complaints have no handling",
-           "deadlines, and only valid and assist ones (or those with validity blank) a first contact.", ""]
+           "deadlines, and only valid and assist ones (or those with validity blank) a first contact.", "",
+           "It is one coherent policy a property-management office could adopt as it stands, from the",
+           "property rules of seeds 000 and 001: no stage falls due before the stage it follows (the reply",
+           "not before the resolve, the callback counted from the resolution, the close not before the",
+           "callback), and hours are office hours (Settings), not the clock through nights and weekends.",
+           "Each source cites the seed file and the rule; where a seed sets no limit, it says how the",
+           "default was derived. Other industries' rules from the seeds are presets, policy files for",
+           f"`refresh --policy` in `xlcomplaints/data/presets/`: {', '.join(presets())}.", ""]
 
     def label(vocab: Vocabulary, code: str | None) -> str:
         return f"{vocab.label(code, 'zh')} {vocab.label(code, 'en').lower()}" if code else ""
