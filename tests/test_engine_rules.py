@@ -1,0 +1,76 @@
+"""The engine's rules a supervisor relies on (issue 16), each worked out by hand.
+
+Every test builds its own policy rows (``RULES``) rather than relying on the default table, and
+counts on China's 2026 calendar: Nov 2–6 and 9–13 are Monday–Friday working weeks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from xlcomplaints.core.deadlines import ComplaintResult, evaluate, make_calendar
+from xlcomplaints.core.lifecycle import build_cycle
+from xlcomplaints.core.models import CallbackAttempt, Complaint, PolicyRule, Settings, TrackingStep
+
+EOD = (23, 59, 59)
+RULES = (
+    PolicyRule(stage="acknowledge", amount=24, unit="hours"),
+    PolicyRule(stage="resolve", amount=3, unit="working_days"),
+    PolicyRule(stage="reply", amount=4, unit="working_days"),
+    PolicyRule(stage="callback", amount=2, unit="working_days"),
+    PolicyRule(stage="close", amount=10, unit="calendar_days"),
+)
+SETTINGS = Settings(policy=RULES)
+NO = "BJ01-2611001"
+
+
+def complaint(**kw: object) -> Complaint:
+    base: dict[str, object] = dict(row=2, no=NO, received_at=datetime(2026, 11, 2, 10), channel="phone",
+                                   customer="张三", phone="13800001111", category="facilities", severity="general",
+                                   validity="valid", content="电梯停运")
+    return Complaint(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def step(at: datetime, what: str) -> TrackingStep:
+    return TrackingStep(no=NO, at=at, step=what)
+
+
+def call(at: datetime, outcome: str, score: int | None = None) -> CallbackAttempt:
+    return CallbackAttempt(no=NO, at=at, outcome=outcome, score=score)
+
+
+def run(c: Complaint, now: datetime, steps: list[TrackingStep] | None = None,
+        calls: list[CallbackAttempt] | None = None, s: Settings = SETTINGS) -> ComplaintResult:
+    cycle = build_cycle(c, steps or [], calls or [], s, now)
+    return evaluate(c, s, make_calendar(s), now, cycle)
+
+
+# --------------------------------------------------------------------------- R1 reopening
+def test_a_reopening_recorded_on_both_sheets_is_one_reopening() -> None:
+    """R1. Resolved Tue 11-03; the customer is not satisfied on Thu 11-05 10:00 (Callbacks) and the clerk
+    also records 重新处理 at 11:00 (Tracking). Same handling cycle → one reopening, not escalated to the
+    general manager; the clocks restart at the first record, 11-05 10:00: resolve 3 working days →
+    Fri 11-06, Mon 11-09, Tue 11-10 → due 11-10 23:59:59."""
+    c = complaint(resolved_at=datetime(2026, 11, 3, 16))
+    r = run(c, datetime(2026, 11, 6, 12), [step(datetime(2026, 11, 5, 11), "reopened")],
+            [call(datetime(2026, 11, 5, 10), "unsatisfied", 3)])
+    assert r.reopen_count == 1
+    assert r.escalation != "general_manager"
+    assert r.stages["resolve"].due == datetime(2026, 11, 10, *EOD)
+    assert r.stages["resolve"].done_at is None and r.status == "reopened"
+
+
+def test_the_second_reopening_comes_only_after_a_new_resolution() -> None:
+    """R1. Two unsatisfied callbacks (11-05, 11-06) with no resolution between are one reopening; after
+    the case is resolved again (11-09 15:00, Tracking) a third unsatisfied callback (11-10) is the
+    second reopening, which goes to the general manager."""
+    c = complaint(resolved_at=datetime(2026, 11, 3, 16))
+    calls = [call(datetime(2026, 11, 5, 10), "unsatisfied"), call(datetime(2026, 11, 6, 10), "unsatisfied")]
+    once = run(c, datetime(2026, 11, 6, 12), [], calls)
+    assert once.reopen_count == 1 and once.escalation != "general_manager"
+    steps = [step(datetime(2026, 11, 9, 15), "resolved")]
+    calls.append(call(datetime(2026, 11, 10, 10), "unsatisfied"))
+    twice = run(c, datetime(2026, 11, 10, 12), steps, calls)
+    assert twice.reopen_count == 2 and twice.escalation == "general_manager"
+    # the second reopening restarts the clock at 11-10 10:00: 11-11, 11-12, 11-13
+    assert twice.stages["resolve"].due == datetime(2026, 11, 13, *EOD)
