@@ -7,10 +7,16 @@ counts on China's 2026 calendar: Nov 2–6 and 9–13 are Monday–Friday workin
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
+from xlcomplaints.core import metrics as M
 from xlcomplaints.core.deadlines import ComplaintResult, evaluate, make_calendar
 from xlcomplaints.core.lifecycle import build_cycle
-from xlcomplaints.core.models import CallbackAttempt, Complaint, PolicyRule, Settings, TrackingStep
+from xlcomplaints.core.models import BranchData, CallbackAttempt, Complaint, PolicyRule, Settings, TrackingStep
+from xlcomplaints.core.refresh import evaluate_branch
+from xlcomplaints.report.samples import write_branch
+from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.reader import read_branch
 
 EOD = (23, 59, 59)
 RULES = (
@@ -22,6 +28,7 @@ RULES = (
 )
 SETTINGS = Settings(policy=RULES)
 NO = "BJ01-2611001"
+NOV = M.Month(2026, 11)
 
 
 def complaint(**kw: object) -> Complaint:
@@ -74,3 +81,31 @@ def test_the_second_reopening_comes_only_after_a_new_resolution() -> None:
     assert twice.reopen_count == 2 and twice.escalation == "general_manager"
     # the second reopening restarts the clock at 11-10 10:00: 11-11, 11-12, 11-13
     assert twice.stages["resolve"].due == datetime(2026, 11, 13, *EOD)
+
+
+# --------------------------------------------------------------------------- R2 invalid complaints
+def _index(data: BranchData, as_of: datetime) -> M.CaseIndex:
+    """The branch as a real workbook on disk, read back, evaluated and indexed as the report does."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_branch(Path(tmp) / "t.xlsx", data)
+        read = read_branch(FileWorkbook(path)).data
+    results, _ = evaluate_branch(read, as_of)
+    return M.CaseIndex(M.case_facts("BJ01", read, results, make_calendar(read.settings, read),
+                                    timed=(datetime(2026, 10, 1), datetime(2026, 12, 1)), as_of=as_of))
+
+
+def test_invalid_complaints_are_left_out_of_satisfaction_and_the_average_score() -> None:
+    """R2. November: A (valid) satisfied, score 9; B (valid) unsatisfied, score 3; C (invalid) called back
+    satisfied, score 10. Satisfaction = 1/2 (not 2/3), average score = (9 + 3) / 2 = 6 (not 22/3)."""
+    a = complaint(no="A", resolved_at=datetime(2026, 11, 3, 10))
+    b = complaint(no="B", phone="13800002222", resolved_at=datetime(2026, 11, 3, 10))
+    c = complaint(no="C", phone="13800003333", validity="invalid", resolved_at=datetime(2026, 11, 3, 10))
+    calls = (CallbackAttempt(no="A", at=datetime(2026, 11, 4, 10), method="phone", outcome="satisfied", score=9),
+             CallbackAttempt(no="B", at=datetime(2026, 11, 4, 11), method="phone", outcome="unsatisfied", score=3),
+             CallbackAttempt(no="C", at=datetime(2026, 11, 4, 12), method="phone", outcome="satisfied", score=10))
+    data = BranchData(settings=Settings(branch_code="BJ01", policy=RULES), complaints=(a, b, c), callbacks=calls)
+    ix = _index(data, datetime(2026, 12, 1))
+    assert M.METRICS["satisfaction_rate"](ix, NOV) == 1 / 2
+    assert M.METRICS["average_score"](ix, NOV) == 6.0

@@ -248,17 +248,19 @@ def _took(stage: str, r: ComplaintResult, cal: WorkCalendar) -> float | None:
 
 def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult], cal: WorkCalendar,
                timed: tuple[datetime, datetime] | None = None,
-               contact: Callable[[str], str | None] | None = None) -> list[Case]:
+               contact: Callable[[str], str | None] | None = None, as_of: datetime | None = None) -> list[Case]:
     """The ``Case`` of each evaluated complaint of one branch workbook.
 
     Durations need the branch's calendar, so they are measured here; ``timed`` limits that
     to stages done in [start, end) — the months a report shows durations for. ``contact``
     turns each contact number into what the report may show (a consolidation masks them).
+    ``as_of`` is the time the results were evaluated at: records made after it have not happened yet.
     """
-    escalated_steps = {s.no for s in data.tracking if s.step == "escalated" and s.no}
+    until = as_of or datetime.max
+    escalated_steps = {s.no for s in data.tracking if s.step == "escalated" and s.no and (s.at is None or s.at <= until)}
     reached: dict[str, list[tuple[Stamp, str, int | None]]] = defaultdict(list)
     for a in data.callbacks:
-        if a.no and a.at and a.outcome in ("satisfied", "unsatisfied"):
+        if a.no and a.at and a.at <= until and a.outcome in ("satisfied", "unsatisfied"):
             reached[a.no].append((stamp(a.at), a.outcome, a.score))
     calls = {no: tuple(sorted(found, key=_FIRST)) for no, found in reached.items()}
     lo, hi = timed or (datetime.min, datetime.max)
@@ -389,14 +391,14 @@ class CaseIndex:
             t = c.received_at
             if t is not None:
                 received[t >> MONTH_BITS].append(c)
+            if c.validity == "invalid":  # left out of every rate and average, callbacks included
+                continue
             calls = c.callbacks
             if len(calls) == 1:
                 at, outcome, score = calls[0]
                 callbacks[at >> MONTH_BITS].append((c, outcome, score))
             elif calls:
                 _file_callbacks(c, callbacks)
-            if c.validity == "invalid":
-                continue
             late = 0
             for k, met, missed, still in c.due_months:
                 due[k].append((c, met, missed))
@@ -741,9 +743,10 @@ def callback_on_time_rate(ix: CaseIndex, m: Month) -> float | None:
 
 
 @metric("satisfaction_rate", "满意率", "Satisfaction rate", "rate",
-        ("本月联系上客户的回访中，结果为“满意”的比例；同一投诉本月回访多次只计最后一次，未联系上的不计。",
+        ("本月联系上客户的回访中，结果为“满意”的比例；同一投诉本月回访多次只计最后一次，未联系上的不计；无效投诉的回访不计。",
          "Of the callbacks in the month that reached the customer, the share 'satisfied'; a complaint called back "
-         "more than once in the month counts by its last callback; unreachable attempts are left out."),
+         "more than once in the month counts by its last callback; unreachable attempts are left out, and so are "
+         "the callbacks of invalid complaints."),
         ("回访时间在本月", "Time of the callback falls in the month"))
 def satisfaction_rate(ix: CaseIndex, m: Month) -> float | None:
     outcomes = list(map(_SECOND, ix.callbacks(m)))
@@ -751,9 +754,9 @@ def satisfaction_rate(ix: CaseIndex, m: Month) -> float | None:
 
 
 @metric("average_score", "平均评分", "Average score", "score",
-        ("上述回访（每宗投诉本月最后一次联系上的回访）中填写了评分的，评分（1–10）的平均值。",
-         "The mean score (1–10) of those callbacks (each complaint's last reached callback in the month) that "
-         "have a score."),
+        ("上述回访（需处理投诉每宗本月最后一次联系上的回访，不含无效投诉）中填写了评分的，评分（1–10）的平均值。",
+         "The mean score (1–10) of those callbacks (each complaint's last reached callback in the month, invalid "
+         "complaints left out) that have a score."),
         ("回访时间在本月", "Time of the callback falls in the month"))
 def average_score(ix: CaseIndex, m: Month) -> float | None:
     scores = [s for _, _, s in ix.callbacks(m) if s is not None]
