@@ -109,3 +109,37 @@ def test_invalid_complaints_are_left_out_of_satisfaction_and_the_average_score()
     ix = _index(data, datetime(2026, 12, 1))
     assert M.METRICS["satisfaction_rate"](ix, NOV) == 1 / 2
     assert M.METRICS["average_score"](ix, NOV) == 6.0
+
+
+# --------------------------------------------------------------------------- R3 / R5 closing
+def test_closing_keeps_the_misses_already_made() -> None:
+    """R3. Received Mon 11-02 10:00, resolved Wed 11-04 12:00, closed Mon 11-09 10:00, never acknowledged,
+    replied to or called back. At the close: acknowledge (24 h: due 11-03 10:00), reply (4 working days:
+    due Fri 11-06 23:59:59) and callback (2 working days from the resolution: Thu 11-05, Fri 11-06) had
+    all passed → they stay missed, late by the time to the close; the close itself (10 calendar days,
+    due 11-12) is done on time."""
+    c = complaint(resolved_at=datetime(2026, 11, 4, 12), closed_at=datetime(2026, 11, 9, 10))
+    r = run(c, datetime(2026, 11, 20))
+    assert {s: r.stages[s].status for s in ("acknowledge", "resolve", "reply", "callback", "close")} == {
+        "acknowledge": "missed", "resolve": "done_on_time", "reply": "missed", "callback": "missed",
+        "close": "done_on_time"}
+    assert r.stages["acknowledge"].late_by == 6 * 24.0   # 11-03 10:00 → 11-09 10:00, in hours
+    assert r.status == "closed" and r.days_overdue is None and r.escalation == "none"
+
+
+def test_closing_before_a_deadline_makes_that_stage_not_applicable() -> None:
+    """R3. The same case closed Thu 11-05 12:00: reply (due 11-06) and callback (due 11-06) had not passed
+    → 不适用; acknowledge (due 11-03 10:00) had → missed."""
+    c = complaint(resolved_at=datetime(2026, 11, 4, 12), closed_at=datetime(2026, 11, 5, 12))
+    r = run(c, datetime(2026, 11, 20))
+    assert [r.stages[s].status for s in ("acknowledge", "reply", "callback")] == [
+        "missed", "not_applicable", "not_applicable"]
+
+
+def test_the_callback_of_a_case_closed_without_resolution_or_reply_is_not_applicable() -> None:
+    """R5. Closed Mon 11-09 with neither a resolution nor a reply time: the callback has nothing to count
+    from and the case is closed → 不适用 (not 未到期 forever); resolve (due Thu 11-05) stays missed."""
+    c = complaint(closed_at=datetime(2026, 11, 9, 10))
+    r = run(c, datetime(2026, 11, 20))
+    assert r.stages["callback"].status == "not_applicable"
+    assert r.stages["resolve"].status == "missed"

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from operator import itemgetter
 from weakref import WeakKeyDictionary
 
@@ -26,6 +27,22 @@ from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
 from xlcomplaints.core.policy import STAGES, rule_for
 
 Pause = tuple[datetime, datetime]
+
+
+class StageStatus(StrEnum):
+    """A stage's status: the codes of ``spec.vocab.STAGE_STATUS``, which holds their words."""
+
+    NOT_DUE = "not_due"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    DONE_ON_TIME = "done_on_time"
+    DONE_LATE = "done_late"
+    NOT_APPLICABLE = "not_applicable"
+    #: Never done, its due time passed before the case was closed: stays a miss.
+    MISSED = "missed"
+    #: The callback given up after the Settings' number of unreachable attempts.
+    GIVEN_UP = "given_up"
+
 
 #: The Register column that marks each stage done.
 DONE_FIELD: dict[str, str] = {
@@ -329,9 +346,10 @@ class Evaluator:
                 continue
             if stage == "callback":
                 answered = done[_RESOLVE] or done[_REPLY]
-                if answered is None:  # nothing to count from yet
-                    stages[stage] = self._open(lim, "not_due", None) if done_at is None else _result(
-                        stage, "not_due", None, done_at, None, lim.rule.unit)
+                if answered is None:  # nothing to count from: not yet, or never once the case is closed
+                    status = StageStatus.NOT_APPLICABLE if closed else StageStatus.NOT_DUE
+                    stages[stage] = self._open(lim, status, None) if done_at is None else _result(
+                        stage, status, None, done_at, None, lim.rule.unit)
                     continue
                 anchor = answered
             elif lim.restarted and cycle.start is not None:
@@ -349,8 +367,14 @@ class Evaluator:
                 late = None if done_at <= due else round(self.cal.elapsed(due, done_at, lim.unit), 2)
                 stages[stage] = _result(stage, "done_late" if late is not None else "done_on_time", due, done_at,
                                         late, lim.rule.unit)
-            elif closed and stage != "close":
-                stages[stage] = self._open(lim, "not_applicable", due)
+            elif closed and stage != "close":  # closed without it: a miss if already due, else not applicable
+                closed_at = done[_CLOSE]
+                assert closed_at is not None
+                if due < closed_at:
+                    stages[stage] = _result(stage, StageStatus.MISSED, due, None,
+                                            round(self.cal.elapsed(due, closed_at, lim.unit), 2), lim.rule.unit)
+                else:
+                    stages[stage] = self._open(lim, StageStatus.NOT_APPLICABLE, due)
             else:
                 stages[stage] = result = self._open(lim, self._open_status(anchor, due), due)
                 if result.status == "overdue" and (first_overdue is None or due < first_overdue):

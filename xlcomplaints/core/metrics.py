@@ -34,7 +34,8 @@ from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.policy import STAGES
 
 MET = frozenset({"done_on_time"})
-MISSED = frozenset({"done_late", "overdue"})
+#: Missed: done late, still not done when due (overdue), or never done and already due when the case was closed.
+MISSED = frozenset({"done_late", "overdue", "missed"})
 STAGE_INDEX = {s: i for i, s in enumerate(STAGES)}
 CLOSE = STAGE_INDEX["close"]
 AGE_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 3), (4, 7), (8, 14), (15, None))

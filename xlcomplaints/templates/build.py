@@ -204,7 +204,7 @@ def _status_colouring(ws: Worksheet, wb: xlsxwriter.Workbook, col: int, lang: st
 
     red = wb.add_format({"bg_color": OVERDUE_FILL})
     amber = wb.add_format({"bg_color": DUE_SOON_FILL})
-    for code, fmt in (("overdue", red), ("done_late", red), ("due_soon", amber)):
+    for code, fmt in (("overdue", red), ("done_late", red), ("missed", red), ("due_soon", amber)):
         ws.conditional_format(1, col, MAX_ROW, col, {
             "type": "cell", "criteria": "==", "value": f'"{STAGE_STATUS.label(code, lang)}"', "format": fmt,
         })
