@@ -12,7 +12,14 @@ from pathlib import Path
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.deadlines import ComplaintResult, evaluate, make_calendar
 from xlcomplaints.core.lifecycle import build_cycle
-from xlcomplaints.core.models import BranchData, CallbackAttempt, Complaint, PolicyRule, Settings, TrackingStep
+from xlcomplaints.core.models import (
+    BranchData,
+    CallbackAttempt,
+    Complaint,
+    PolicyRule,
+    Settings,
+    TrackingStep,
+)
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.report.samples import write_branch
 from xlcomplaints.workbook.file import FileWorkbook
@@ -143,3 +150,51 @@ def test_the_callback_of_a_case_closed_without_resolution_or_reply_is_not_applic
     r = run(c, datetime(2026, 11, 20))
     assert r.stages["callback"].status == "not_applicable"
     assert r.stages["resolve"].status == "missed"
+
+
+# --------------------------------------------------------------------------- R7 one state
+def test_once_the_callback_is_done_the_case_awaits_its_close_not_the_callback() -> None:
+    """R7. Resolved 11-03, called back satisfied 11-04, not closed: the next action is to close the case,
+    and the status says the same (待结案), never 待回访."""
+    c = complaint(acknowledged_at=datetime(2026, 11, 2, 11), resolved_at=datetime(2026, 11, 3, 10),
+                  replied_at=datetime(2026, 11, 3, 11))
+    r = run(c, datetime(2026, 11, 5, 9), [], [call(datetime(2026, 11, 4, 10), "satisfied", 9)])
+    assert r.stages["callback"].status == "done_on_time"
+    assert (r.next_action, r.status) == ("close", "awaiting_close")
+    before = run(c, datetime(2026, 11, 3, 12))
+    assert (before.next_action, before.status) == ("callback", "awaiting_callback")
+
+
+def test_status_and_next_action_never_disagree_on_a_synthetic_branch() -> None:
+    """R7, over 300 generated complaints: 待回访 exactly when the next action is a callback, 待结案 exactly
+    when it is to close, 暂停 when following up a pause, and nothing to do once closed or invalid."""
+    from xlcomplaints.report.samples import synthetic_branch
+
+    data = synthetic_branch("T1", 300, end=datetime(2026, 11, 30), months=3, seed=5)
+    results, _ = evaluate_branch(data, datetime(2026, 11, 30, 18))
+    for r in results:
+        assert (r.status == "awaiting_callback") == (r.next_action in ("callback", "retry_callback")), r
+        assert (r.status == "awaiting_close") == (r.next_action == "close"), r
+        assert (r.status == "paused") == (r.next_action == "follow_up_pause"), r
+        assert (r.status in ("closed", "invalid")) == (r.next_action == "none"), r
+
+
+# --------------------------------------------------------------------------- R8 given-up callbacks
+def test_a_callback_given_up_per_settings_is_an_outcome_not_an_overdue_stage() -> None:
+    """R8. Resolved 11-03 10:00; three unreachable attempts 11-04, 11-05, 11-06 (Settings allow 3). The callback
+    (due 11-05 23:59:59) is 放弃回访 with its reason, not overdue, not on the Overdue sheet; the next action is
+    to close the case."""
+    from xlcomplaints.core.refresh import plan_refresh
+
+    c = complaint(acknowledged_at=datetime(2026, 11, 2, 11), resolved_at=datetime(2026, 11, 3, 10),
+                  replied_at=datetime(2026, 11, 3, 11))
+    calls = [call(datetime(2026, 11, d, 10), "unreachable") for d in (4, 5, 6)]
+    r = run(c, datetime(2026, 11, 9, 9), [], calls)
+    assert r.stages["callback"].status == "given_up"
+    assert r.overdue_stages() == [] and r.days_overdue is None
+    assert (r.next_action, r.status) == ("close", "awaiting_close")
+    data = BranchData(settings=SETTINGS, complaints=(c,), callbacks=tuple(calls))
+    plan = plan_refresh(data, datetime(2026, 11, 9, 9), lang="zh")
+    assert plan.overdue_rows == []
+    assert plan.register.get(2, "callback_status") == "放弃回访"
+    assert "3 次未接通" in plan.register.get(2, "next_action")

@@ -44,6 +44,20 @@ class StageStatus(StrEnum):
     GIVEN_UP = "given_up"
 
 
+class OverallStatus(StrEnum):
+    """A complaint's overall status: the codes of ``spec.vocab.OVERALL_STATUS``. One state with the next
+    action: awaiting the callback exactly when the next action is a callback, awaiting the close when it
+    is to close the case."""
+
+    OPEN = "open"
+    PAUSED = "paused"
+    AWAITING_CALLBACK = "awaiting_callback"
+    AWAITING_CLOSE = "awaiting_close"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+    INVALID = "invalid"
+
+
 #: The Register column that marks each stage done.
 DONE_FIELD: dict[str, str] = {
     "acknowledge": "acknowledged_at",
@@ -96,6 +110,8 @@ class ComplaintResult:
     next_stage: str | None = None
     repeat_of: str | None = None
     reopen_count: int = 0
+    #: Unreachable callback attempts in the current handling cycle (the reason a callback was given up).
+    callbacks_failed: int = 0
     #: Immutable, and one shared empty set when there are none (the usual case): a set each costs 216 bytes.
     warnings: frozenset[CalendarWarning] = _NO_WARNINGS
 
@@ -367,6 +383,8 @@ class Evaluator:
                 late = None if done_at <= due else round(self.cal.elapsed(due, done_at, lim.unit), 2)
                 stages[stage] = _result(stage, "done_late" if late is not None else "done_on_time", due, done_at,
                                         late, lim.rule.unit)
+            elif stage == "callback" and cycle.gave_up_callback:  # an outcome per the Settings, not overdue
+                stages[stage] = _result(stage, StageStatus.GIVEN_UP, due, None, None, lim.rule.unit)
             elif closed and stage != "close":  # closed without it: a miss if already due, else not applicable
                 closed_at = done[_CLOSE]
                 assert closed_at is not None
@@ -379,11 +397,11 @@ class Evaluator:
                 stages[stage] = result = self._open(lim, self._open_status(anchor, due), due)
                 if result.status == "overdue" and (first_overdue is None or due < first_overdue):
                     first_overdue = due
-        status = _overall(c, stages, cycle, closed)
         days_overdue = None if first_overdue is None else round((self.now - first_overdue).total_seconds() / 86400, 1)
-        action, next_stage = _next_action(stages, status, cycle)
-        return ComplaintResult(c, stages, status, days_overdue, _escalation(c, stages, cycle, days_overdue),
-                               action, next_stage, cycle.repeat_of, cycle.reopen_count,
+        action, next_stage = _next_action(c, stages, cycle, closed)
+        return ComplaintResult(c, stages, _overall(c, stages, cycle, closed, action), days_overdue,
+                               _escalation(c, stages, cycle, days_overdue), action, next_stage, cycle.repeat_of,
+                               cycle.reopen_count, cycle.callbacks_failed,
                                frozenset(warnings) if warnings else _NO_WARNINGS)  # few: a set each is 216 bytes
 
     def _add(self, lim: Limit, anchor: datetime, pauses: tuple[Pause, ...]) -> Due:
@@ -424,17 +442,19 @@ class Evaluator:
         return _result(lim.stage, status, due, None, late, lim.rule.unit)
 
 
-def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed: bool) -> str:
+def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed: bool, action: str) -> str:
+    """The overall status, read off the same state as the next action so that the two never disagree."""
     if c.validity == "invalid":
-        return "invalid"
+        return OverallStatus.INVALID
     if closed:
-        return "closed"
+        return OverallStatus.CLOSED
     if cycle.paused_now:
-        return "paused"
-    resolved = stages["resolve"].done_at is not None
-    if cycle.reopen_count and not resolved:
-        return "reopened"
-    return "awaiting_callback" if resolved else "open"
+        return OverallStatus.PAUSED
+    if cycle.reopen_count and stages["resolve"].done_at is None:
+        return OverallStatus.REOPENED
+    if action in ("callback", "retry_callback"):
+        return OverallStatus.AWAITING_CALLBACK
+    return OverallStatus.AWAITING_CLOSE if action == "close" else OverallStatus.OPEN
 
 
 def _escalation(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, days_overdue: float | None) -> str:
@@ -461,14 +481,14 @@ def _escalation(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, days
 _OPEN_STATUSES = frozenset({"overdue", "due_soon", "not_due"})
 
 
-def _next_action(stages: dict[str, StageResult], status: str, cycle: Cycle) -> tuple[str, str | None]:
-    if status in ("invalid", "closed"):
+def _next_action(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed: bool) -> tuple[str, str | None]:
+    """The first stage still to do, in ``STAGES`` order (a callback given up is not one); else close the case."""
+    if c.validity == "invalid" or closed:
         return ("none", None)
-    if status == "paused":
+    if cycle.paused_now:
         return ("follow_up_pause", None)
-    skip_callback = cycle.gave_up_callback and stages["callback"].done_at is None
     for stage, s in stages.items():  # in STAGES order
-        if s.status in _OPEN_STATUSES and s.done_at is None and not (skip_callback and stage == "callback"):
+        if s.status in _OPEN_STATUSES and s.done_at is None:
             if stage == "callback" and cycle.callbacks_failed:
                 return ("retry_callback", stage)
             return (stage, stage)

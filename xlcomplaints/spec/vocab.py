@@ -185,6 +185,7 @@ OVERALL_STATUS = vocab(
     C("open", "处理中", "Open"),
     C("paused", "暂停", "Paused"),
     C("awaiting_callback", "待回访", "Awaiting callback"),
+    C("awaiting_close", "待结案", "Awaiting close"),
     C("reopened", "重新处理", "Reopened"),
     C("closed", "已结案", "Closed"),
     C("invalid", "无效", "Invalid"),
