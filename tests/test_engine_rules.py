@@ -198,3 +198,36 @@ def test_a_callback_given_up_per_settings_is_an_outcome_not_an_overdue_stage() -
     assert plan.overdue_rows == []
     assert plan.register.get(2, "callback_status") == "放弃回访"
     assert "3 次未接通" in plan.register.get(2, "next_action")
+
+
+# --------------------------------------------------------------------------- R4 as-of time
+def test_the_workbook_is_seen_as_it_stood_at_the_as_of_time() -> None:
+    """R4. As of Wed 11-04 12:00, with only a 3-working-day resolve rule:
+    A received Mon 11-02, resolved Tue 11-03 (due Thu 11-05): done by then, on time → met;
+    B received Mon 11-02, resolved Fri 11-06 (after the as-of time), due 11-05: neither done nor due → left out;
+    C received Thu 10-29, due Tue 11-03 23:59:59, resolved Thu 11-05: not done by then and due → late.
+    November resolve on-time rate = 1 met / (1 met + 1 late) = 1/2. A's satisfied callback of 11-05
+    has not happened yet: no satisfaction rate."""
+    only_resolve = Settings(branch_code="BJ01", policy=(PolicyRule(stage="resolve", amount=3, unit="working_days"),))
+    a = complaint(no="A", resolved_at=datetime(2026, 11, 3, 10))
+    b = complaint(no="B", phone="13800002222", resolved_at=datetime(2026, 11, 6, 10))
+    c = complaint(no="C", phone="13800003333", received_at=datetime(2026, 10, 29, 10),
+                  resolved_at=datetime(2026, 11, 5, 10))
+    calls = (CallbackAttempt(no="A", at=datetime(2026, 11, 5, 10), method="phone", outcome="satisfied", score=9),)
+    as_of = datetime(2026, 11, 4, 12)
+    data = BranchData(settings=only_resolve, complaints=(a, b, c), callbacks=calls)
+    ix = _index(data, as_of)
+    assert ix.stage_tally(NOV, "resolve") == (1, 1)
+    assert M.METRICS["on_time_rate"](ix, NOV) == 1 / 2
+    assert M.METRICS["satisfaction_rate"](ix, NOV) is None
+    r = run(c, as_of, s=only_resolve)
+    assert (r.stages["resolve"].status, r.stages["resolve"].done_at) == ("overdue", None)
+
+
+def test_a_step_or_close_recorded_after_the_refresh_time_has_not_happened_yet() -> None:
+    """R4. Refreshed Wed 11-04 12:00: a 处理完成 step at 15:00 and a close typed for 11-05 have not happened;
+    the case is still open with its resolution to do."""
+    c = complaint(closed_at=datetime(2026, 11, 5, 9))
+    r = run(c, datetime(2026, 11, 4, 12), [step(datetime(2026, 11, 4, 15), "resolved")])
+    assert r.status == "open" and r.stages["resolve"].done_at is None
+    assert r.next_action == "acknowledge" and r.stages["close"].done_at is None

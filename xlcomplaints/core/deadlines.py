@@ -221,11 +221,14 @@ _THREAD = threading.local()
 _DAY_DUES: WeakKeyDictionary[WorkCalendar, dict[tuple[int, float, Unit], Due]] = WeakKeyDictionary()
 
 
-def done_times(c: Complaint, cycle: Cycle) -> Sequence[datetime | None]:
+def done_times(c: Complaint, cycle: Cycle, now: datetime | None = None) -> Sequence[datetime | None]:
     """When each stage (in ``STAGES`` order) was done: the Register's time or the Tracking
     sheet's, whichever the Settings say wins, the other filling in when blank. In a
-    reopened case only times from the current handling cycle count."""
+    reopened case only times from the current handling cycle count. A time after ``now``
+    has not happened yet (the workbook as it stood at the as-of time)."""
     typed: tuple[datetime | None, ...] = _typed_times(vars(c))
+    if now is not None and any(t is not None and t > now for t in typed):
+        typed = tuple(None if t is not None and t > now else t for t in typed)
     start, tracked = cycle.start, cycle.done
     if start is None and not tracked:
         return typed
@@ -348,7 +351,7 @@ class Evaluator:
         self._shared: dict[tuple[str, str, datetime | None, str], StageResult] = {}
 
     def evaluate(self, c: Complaint, cycle: Cycle = NO_CYCLE) -> ComplaintResult:
-        done = done_times(c, cycle)
+        done = done_times(c, cycle, self.now)
         received = c.received_at
         warnings: tuple[CalendarWarning, ...] = ()
         stages: dict[str, StageResult] = {}

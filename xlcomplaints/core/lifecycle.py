@@ -82,15 +82,15 @@ def build_cycle(c: Complaint, steps: Sequence[TrackingStep], callbacks: Sequence
     if not steps and not callbacks and repeat_of is None:  # nothing recorded: the usual case
         return _QUIET[tracking_first]
     events: list[tuple[datetime, int, str]] = []  # (when, 0 step / 1 callback / 2 Register, what)
-    for s in steps:
+    for s in steps:  # a record after ``now`` has not happened yet
         at, step = s.at, s.step
-        if at and step:
+        if at and step and at <= now:
             events.append((at, 0, step))
     for a in callbacks:
         at, outcome = a.at, a.outcome
-        if at and outcome:
+        if at and outcome and at <= now:
             events.append((at, 1, outcome))
-    if c.resolved_at is not None:  # the Register's resolution also ends a reopening (kind 2: no stage done)
+    if c.resolved_at is not None and c.resolved_at <= now:  # the Register's resolution also ends a reopening (kind 2: no stage done)
         events.append((c.resolved_at, 2, "resolved"))
     events.sort(key=_time_then_kind)  # stable: same-time steps stay in sheet order
     done: dict[str, datetime] = {}
@@ -193,7 +193,7 @@ def handoff_results(data: BranchData, now: datetime) -> dict[int, tuple[datetime
             if step.step not in HANDOFF_STEPS or step.row is None:
                 continue
             assert step.at is not None
-            after = next((x for x in steps[i + 1:] if x.at and x.at >= step.at), None)
+            after = next((x for x in steps[i + 1:] if x.at and step.at <= x.at <= now), None)
             hours = s.handoff_hours
             if after is not None and after.step == "waiting_customer":
                 hours = s.handoff_unreachable_hours

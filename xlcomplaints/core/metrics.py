@@ -8,9 +8,12 @@ so the words and the arithmetic cannot drift apart.
 Conventions every definition relies on:
 - *handled* complaints are all except those marked invalid (无效); blank validity counts
   as handled, as the deadline engine gives it deadlines too;
+- the workbook is seen as it stood at the as-of time: anything recorded after it has not
+  happened yet (the engine is evaluated at the as-of time, ``case_facts`` drops later callbacks);
 - a *deadline* is one stage's due time for one complaint; it is *met* when the stage was
-  done at or before it, *missed* when done later or still not done at the as-of time;
-  deadlines not yet due at the as-of time are in neither group;
+  done at or before it, *missed* when done later, not done at the as-of time though due,
+  or never done and already due when the case was closed; deadlines neither done nor due
+  at the as-of time, not applicable at the close, or of a callback given up are in neither group;
 - months are calendar months of local (wall-clock) time; ``Month.end`` is exclusive;
 - a ``Case`` keeps its times as ``Stamp`` ints (see there), shown as datetimes again in the report.
 """
@@ -675,11 +678,20 @@ def backlog_in(ix: CaseIndex, m: Month) -> float | None:
 
 
 @metric("on_time_rate", "处理及时率", "On-time rate", "rate",
-        ("本月到期的各环节时限（受理通知、首次联系、上报、处理、答复、回访、结案）中按时完成的比例。按时＝完成时间不晚于时限；"
-         "逾期完成或到统计时点仍未完成的算未按时；统计时点尚未到期的不计。",
+        ("本月到期的各环节时限（受理通知、首次联系、上报、处理、答复、回访、结案）中按时完成的比例。"
+         "按统计时点时工作簿的样子计算：时间晚于统计时点的步骤、回访和结案当作尚未发生。"
+         "一个时限在统计时点结果已知才计入：到统计时点已完成的，完成时间不晚于时限为按时，晚于时限为未按时；"
+         "到统计时点未完成而时限已到（不晚于统计时点）的为未按时；既未完成也未到期的不计。"
+         "已结案投诉中未完成的环节：结案时时限已过的仍算未按时（逾期未完成），结案时尚未到期的为“不适用”，不计。"
+         "按“设置”的次数未接通而放弃的回访不算逾期，不计。无效投诉不计。",
          "Of all stage deadlines (acknowledge, first contact, report, resolve, reply, callback, close) falling due in "
-         "the month, the share met. Met = done at or before the due time; done later, or still not done at the as-of "
-         "time, is missed; deadlines not yet due at the as-of time are left out."),
+         "the month, the share met. The workbook is seen as it stood at the as-of time: a step, callback or close "
+         "recorded after it has not happened yet. A deadline counts once its outcome is known at the as-of time: "
+         "done by then (met if done at or before its due time, else missed), or due at or before the as-of time "
+         "and not done by then (missed); one neither done nor due at the as-of time is left out. In a closed case, "
+         "a stage not done whose due time had passed at the close stays missed; one not yet due at the close is not "
+         "applicable and left out. A callback given up (the Settings' number of unreachable attempts) is not late "
+         "and is left out. Invalid complaints are left out."),
         DUE)
 def on_time_rate(ix: CaseIndex, m: Month) -> float | None:
     met, missed, _ = ix.tally(m)
@@ -687,9 +699,9 @@ def on_time_rate(ix: CaseIndex, m: Month) -> float | None:
 
 
 @metric("late_complaints", "逾期件数", "Complaints with a missed deadline", "count",
-        ("至少有一个环节时限在本月到期而未按时完成（逾期完成或到统计时点仍未完成）的投诉件数。",
-         "Complaints with at least one stage deadline falling due in the month that was missed (done late, or not "
-         "done by the as-of time)."),
+        ("至少有一个环节时限在本月到期而未按时完成（逾期完成、到统计时点仍未完成，或结案时已过时限而未完成）的需处理投诉件数。",
+         "Complaints to handle with at least one stage deadline falling due in the month that was missed (done "
+         "late, not done by the as-of time, or not done and already due when the case was closed)."),
         DUE)
 def late_complaints(ix: CaseIndex, m: Month) -> float | None:
     return ix.tally(m)[2]
@@ -724,9 +736,11 @@ _duration_metric("close", "结案", "close")
 
 
 @metric("callback_rate", "回访率", "Callback rate", "rate",
-        ("本月结案的投诉中，有回访（登记表“回访时间”，或回访记录中联系上客户的一次回访）的比例。",
+        ("本月结案的投诉中，有回访（登记表“回访时间”，或回访记录中联系上客户的一次回访）的比例。"
+         "放弃回访（按“设置”的次数未接通）算已尝试、未联系上，不算有回访。",
          "Of the complaints closed in the month, the share with a callback (the Register's 'Called back', or a "
-         "callback that reached the customer on the Callbacks sheet)."),
+         "callback that reached the customer on the Callbacks sheet). A callback given up (the Settings' number of "
+         "unreachable attempts) counts as attempted, not reached: not called back."),
         CLOSED)
 def callback_rate(ix: CaseIndex, m: Month) -> float | None:
     cases = ix.closed(m)
@@ -734,9 +748,11 @@ def callback_rate(ix: CaseIndex, m: Month) -> float | None:
 
 
 @metric("callback_on_time_rate", "回访及时率", "Callback on-time rate", "rate",
-        ("“回访”环节的及时率：定义同处理及时率，只计回访环节（回访时限从处理完成起算）。",
-         "The on-time rate of the callback stage alone (same definition as the on-time rate; the callback limit "
-         "counts from resolution)."),
+        ("“回访”环节的及时率：定义同处理及时率，只计回访环节。回访时限从处理完成时间（没有时用答复时间）起算，不从受理起算；"
+         "放弃回访的不计。",
+         "The on-time rate of the callback stage alone (same definition as the on-time rate). The callback limit "
+         "counts from the resolution (or the reply when no resolution time is known), not from receipt; callbacks "
+         "given up are left out."),
         ("回访时限在本月", "The callback's due time falls in the month"), stage="callback")
 def callback_on_time_rate(ix: CaseIndex, m: Month) -> float | None:
     met, missed = ix.stage_tally(m, "callback")
@@ -860,11 +876,12 @@ def overdue_detail(ix: CaseIndex, m: Month) -> list[Deadline]:
 
 
 OVERDUE_DEFINITION = (
-    "每行一个未按时完成的环节：时限在本月到期而逾期完成或到统计时点仍未完成的，以及更早到期、到统计时点仍未完成的。"
-    "超时＝完成时间（未完成的用统计时点）晚于时限多少，单位同该环节的时限规则。重大投诉在前，时限早的在前。",
-    "One row per missed stage deadline: due in the month and done late or not done by the as-of time, plus earlier "
-    "ones still not done at the as-of time. 'Late by' is how far the completion (or the as-of time, if not done) is "
-    "past the due time, in the unit of the stage's rule. Major complaints first, then the earliest due.",
+    "每行一个未按时完成的环节：时限在本月到期而逾期完成、到统计时点仍未完成或结案时已过时限而未完成的，以及更早到期、到统计时点仍未完成的。"
+    "超时＝完成时间（未完成的用统计时点，结案时未完成的用结案时间）晚于时限多少，单位同该环节的时限规则。重大投诉在前，时限早的在前。",
+    "One row per missed stage deadline: due in the month and done late, not done by the as-of time, or not done "
+    "and already due when the case was closed, plus earlier ones still not done at the as-of time. 'Late by' is how "
+    "far the completion (or the as-of time if not done; the close if closed without it) is past the due time, in "
+    "the unit of the stage's rule. Major complaints first, then the earliest due.",
 )
 
 
