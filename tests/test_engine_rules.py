@@ -231,3 +231,27 @@ def test_a_step_or_close_recorded_after_the_refresh_time_has_not_happened_yet() 
     r = run(c, datetime(2026, 11, 4, 12), [step(datetime(2026, 11, 4, 15), "resolved")])
     assert r.status == "open" and r.stages["resolve"].done_at is None
     assert r.next_action == "acknowledge" and r.stages["close"].done_at is None
+
+
+# --------------------------------------------------------------------------- R6 due soon
+def test_due_soon_starts_strictly_inside_the_last_quarter_of_the_limit() -> None:
+    """R6. An 8-hour (wall-clock) acknowledgement, received Mon 11-02 10:00, due 18:00; Settings share 25 %
+    → due soon when less than 2 hours are left: at 16:00 exactly (2 h left) not yet, a minute later yes."""
+    s = Settings(policy=(PolicyRule(stage="acknowledge", amount=8, unit="hours"),), due_soon_percent=25)
+    c = complaint()
+    assert run(c, datetime(2026, 11, 2, 16), s=s).stages["acknowledge"].status == "not_due"
+    assert run(c, datetime(2026, 11, 2, 16, 1), s=s).stages["acknowledge"].status == "due_soon"
+
+
+def test_due_soon_is_measured_in_working_time_for_a_working_day_limit() -> None:
+    """R6. Received Sat 10-03 11:00, inside the National Day holiday (Oct 1–7 closed), 3 working days → due
+    Sat 10-10 23:59:59 (10/8, 10/9 and the make-up Saturday 10/10). On Fri 10-09 14:00 the working time
+    left is 10 h of 10/9 + all of 10/10 = 1.42 working days, not less than 25 % of 3 = 0.75: not due soon
+    (wall-clock, counting the holiday, it would have been 1.42 of 7.5 days). On Sat 10-10 05:59:59, 18 hours
+    = 0.75 working days are left, exactly the threshold: still not due soon; a second later it is."""
+    s = Settings(policy=(PolicyRule(stage="resolve", amount=3, unit="working_days"),), due_soon_percent=25)
+    c = complaint(received_at=datetime(2026, 10, 3, 11))
+    at = run(c, datetime(2026, 10, 9, 14), s=s).stages["resolve"]
+    assert at.due == datetime(2026, 10, 10, *EOD) and at.status == "not_due"
+    assert run(c, datetime(2026, 10, 10, 5, 59, 59), s=s).stages["resolve"].status == "not_due"
+    assert run(c, datetime(2026, 10, 10, 6), s=s).stages["resolve"].status == "due_soon"

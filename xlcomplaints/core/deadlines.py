@@ -397,7 +397,7 @@ class Evaluator:
                 else:
                     stages[stage] = self._open(lim, StageStatus.NOT_APPLICABLE, due)
             else:
-                stages[stage] = result = self._open(lim, self._open_status(anchor, due), due)
+                stages[stage] = result = self._open(lim, self._open_status(lim, due), due)
                 if result.status == "overdue" and (first_overdue is None or due < first_overdue):
                     first_overdue = due
         days_overdue = None if first_overdue is None else round((self.now - first_overdue).total_seconds() / 86400, 1)
@@ -417,14 +417,15 @@ class Evaluator:
             due = self._day_dues[key] = self.cal.add(anchor, lim.amount, lim.unit)
         return due
 
-    def _open_status(self, anchor: datetime, due: datetime) -> str:
-        """Overdue, due soon (within the last ``due_soon_percent`` of the allowed time) or not due."""
+    def _open_status(self, lim: Limit, due: datetime) -> str:
+        """Overdue; due soon when the time left is strictly less than ``due_soon_percent`` of the limit,
+        both in the rule's own unit (working time for working units: closed days and pauses, all before
+        now, not counted); else not due."""
         now = self.now
         if now > due:
-            return "overdue"
-        total = (due - anchor).total_seconds()
-        left = (due - now).total_seconds()
-        return "due_soon" if total > 0 and left <= total * self.due_soon_percent / 100 else "not_due"
+            return StageStatus.OVERDUE
+        share = lim.amount * self.due_soon_percent / 100
+        return StageStatus.DUE_SOON if self.cal.elapsed(now, due, lim.unit) < share else StageStatus.NOT_DUE
 
     def _open(self, lim: Limit, status: str, due: datetime | None) -> StageResult:
         """A stage not done; those due at the same end of a day share one result."""

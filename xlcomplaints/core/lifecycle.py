@@ -202,7 +202,7 @@ def handoff_results(data: BranchData, now: datetime) -> dict[int, tuple[datetime
                 status = "done_on_time" if after.at <= due else "done_late"
             elif now > due:
                 status = "overdue"
-            elif (due - now) <= timedelta(hours=hours) * s.due_soon_percent / 100:
+            elif (due - now) < timedelta(hours=hours) * s.due_soon_percent / 100:  # strictly, as the stages
                 status = "due_soon"
             else:
                 status = "not_due"

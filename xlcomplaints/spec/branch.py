@@ -182,7 +182,11 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
     Field("office_start", "上班时间", "Office opens", T.TIME, "09:00"),
     Field("office_end", "下班时间", "Office closes", T.TIME, "18:00"),
     Field("due_soon_percent", "即将到期提醒(剩余时限%)", "Due-soon warning (% of limit left)", T.NUMBER, 25,
-          "剩余时间少于该环节时限的此比例时标为“即将到期”", "A stage is 'due soon' when less than this share of its limit is left",
+          "未完成、未逾期的环节，剩余时间严格少于其时限的此比例时标为“即将到期”（恰好等于不算）；两者按规则自身单位计："
+          "工作日、工作小时按工作时间（休息日和暂停不计），小时、自然日按自然时间",
+          "A stage not done and not overdue is 'due soon' when the time left is strictly less than this share of its "
+          "limit (exactly at it is not), both in the rule's own unit: working time for working days and hours "
+          "(closed days and pauses not counted), wall-clock for hours and calendar days",
           min_value=0, max_value=100),
     Field("repeat_window_days", "重复投诉判定期(天)", "Repeat-complaint window (days)", T.INT, 30,
           "同一客户同一类别在此天数内再次投诉记为重复投诉", "Same customer, same category within this many days is a repeat",
