@@ -255,3 +255,104 @@ def test_due_soon_is_measured_in_working_time_for_a_working_day_limit() -> None:
     assert at.due == datetime(2026, 10, 10, *EOD) and at.status == "not_due"
     assert run(c, datetime(2026, 10, 10, 5, 59, 59), s=s).stages["resolve"].status == "not_due"
     assert run(c, datetime(2026, 10, 10, 6), s=s).stages["resolve"].status == "due_soon"
+
+
+# --------------------------------------------------------------------------- R9 the written rules, one scenario each
+def test_pause_rule_friday_evening_to_monday_adds_a_working_day_a_same_day_pause_none() -> None:
+    """Pauses. Received Thu 11-05 10:00, resolve in 3 working days → Tue 11-10 23:59:59. Waiting for the customer
+    from Fri 11-06 17:00 until a 恢复处理 step on Mon 11-09 09:00: one working day (Fri) from the start date up to
+    the end date → Wed 11-11. Paused Fri 10:00–15:00 the same day: no day added → 11-10. The acknowledgement
+    (24 h, not a paused clock) stays due Fri 11-06 10:00 either way."""
+    c = complaint(received_at=datetime(2026, 11, 5, 10))
+    now = datetime(2026, 11, 9, 12)
+    weekend = run(c, now, [step(datetime(2026, 11, 6, 17), "waiting_customer"), step(datetime(2026, 11, 9, 9), "resumed")])
+    same_day = run(c, now, [step(datetime(2026, 11, 6, 10), "cold_handling"), step(datetime(2026, 11, 6, 15), "resumed")])
+    assert weekend.stages["resolve"].due == datetime(2026, 11, 11, *EOD)
+    assert same_day.stages["resolve"].due == datetime(2026, 11, 10, *EOD)
+    assert weekend.stages["acknowledge"].due == datetime(2026, 11, 6, 10)
+
+
+def test_pause_rule_a_note_does_not_end_a_pause_contacting_the_customer_does() -> None:
+    """Pauses. Waiting for the customer from Fri 11-06 17:00; a 备注 (note) on Mon 11-09 10:00 does not end it, so
+    at 12:00 the case is still paused; a 联系客户 step at 11:00 would have ended it."""
+    c = complaint(received_at=datetime(2026, 11, 5, 10))
+    noted = run(c, datetime(2026, 11, 9, 12), [step(datetime(2026, 11, 6, 17), "waiting_customer"),
+                                               step(datetime(2026, 11, 9, 10), "note")])
+    contacted = run(c, datetime(2026, 11, 9, 12), [step(datetime(2026, 11, 6, 17), "waiting_customer"),
+                                                   step(datetime(2026, 11, 9, 11), "contacted")])
+    assert noted.status == "paused" and noted.next_action == "follow_up_pause"
+    assert contacted.status != "paused"
+
+
+def test_callback_clock_starts_at_the_resolution_or_the_reply_never_at_receipt() -> None:
+    """Where each clock starts. Received Mon 11-02; resolved Wed 11-04 → callback (2 working days) due Fri 11-06;
+    with only a reply on Thu 11-05 → due Mon 11-09; with neither, no due time yet."""
+    now = datetime(2026, 11, 5, 12)
+    resolved = run(complaint(resolved_at=datetime(2026, 11, 4, 10)), now)
+    replied = run(complaint(replied_at=datetime(2026, 11, 5, 10)), now)
+    assert resolved.stages["callback"].due == datetime(2026, 11, 6, *EOD)
+    assert replied.stages["callback"].due == datetime(2026, 11, 9, *EOD)
+    assert run(complaint(), now).stages["callback"].due is None
+
+
+def test_working_day_limits_zero_is_the_end_of_the_day_fractions_round_up() -> None:
+    """Working days. Received Thu 11-05 10:00: 0 working days → 11-05 23:59:59; 2.5 working days count as 3
+    → Fri 11-06, Mon 11-09, Tue 11-10 (WORKDAY would truncate to 2: 11-09)."""
+    for amount, expected in ((0, datetime(2026, 11, 5, *EOD)), (2.5, datetime(2026, 11, 10, *EOD))):
+        s = Settings(policy=(PolicyRule(stage="resolve", amount=amount, unit="working_days"),))
+        assert run(complaint(received_at=datetime(2026, 11, 5, 10)), datetime(2026, 11, 5, 12), s=s
+                   ).stages["resolve"].due == expected
+
+
+def test_a_working_day_as_time_taken_is_24_hours_of_a_working_day() -> None:
+    """Working days. Received Fri 11-06 12:00, resolved Mon 11-09 12:00: half of Friday + half of Monday,
+    the weekend not counted → 1.0 working day taken (not 0.5 for 9 office hours, nor 3 calendar days)."""
+    c = complaint(received_at=datetime(2026, 11, 6, 12), resolved_at=datetime(2026, 11, 9, 12))
+    data = BranchData(settings=Settings(branch_code="BJ01", policy=RULES), complaints=(c,))
+    assert M.durations(_index(data, datetime(2026, 12, 1)), NOV, "resolve") == [1.0]
+
+
+def test_a_blank_complexity_counts_as_simple() -> None:
+    """Complexity. Resolve: simple 3 working days, complex 5. Received Mon 11-02 with complexity blank → the
+    simple rule: Thu 11-05 (complex would be Mon 11-09)."""
+    s = Settings(policy=(PolicyRule(stage="resolve", complexity="simple", amount=3, unit="working_days"),
+                         PolicyRule(stage="resolve", complexity="complex", amount=5, unit="working_days")))
+    now = datetime(2026, 11, 2, 12)
+    assert run(complaint(complexity=None), now, s=s).stages["resolve"].due == datetime(2026, 11, 5, *EOD)
+    assert run(complaint(complexity="complex"), now, s=s).stages["resolve"].due == datetime(2026, 11, 9, *EOD)
+
+
+def test_a_repeat_is_matched_on_the_phone_and_on_the_name_only_without_one() -> None:
+    """Repeat complaints. Same name, different phones: two customers, no repeat. No phone, same name: a repeat."""
+    from xlcomplaints.core.lifecycle import find_repeats
+
+    a = complaint(no="A", customer="王芳", phone="13800001111", received_at=datetime(2026, 11, 2, 10))
+    b = complaint(no="B", customer="王芳", phone="13900002222", received_at=datetime(2026, 11, 3, 10))
+    c = complaint(no="C", customer="李雷", phone=None, received_at=datetime(2026, 11, 2, 10))
+    d = complaint(no="D", customer="李雷", phone=None, received_at=datetime(2026, 11, 4, 10))
+    assert find_repeats([a, b, c, d], 30) == {"D": "C"}
+
+
+def test_the_blank_row_of_a_breakdown_also_holds_values_not_recognised(branch) -> None:
+    """(blank). Three complaints typed in a real workbook: category 设施设备, left blank, and 乱写 (not a category).
+    The category breakdown has 设施设备 1 and (blank) 2."""
+    rows = [{"received_at": "2026-11-02 10:00", "channel": "电话", "customer": f"客户{i}", "phone": f"1380000000{i}",
+             "category": cat, "severity": "一般", "validity": "有效", "content": "内容"}
+            for i, cat in enumerate(("设施设备", None, "乱写"))]
+    read = read_branch(FileWorkbook(branch(register=rows))).data
+    results, _ = evaluate_branch(read, datetime(2026, 12, 1))
+    ix = M.CaseIndex(M.case_facts("BJ01", read, results, make_calendar(read.settings, read)))
+    counts = {r.key: r.count for r in M.breakdown(ix, NOV, "category")}
+    assert counts == {"facilities": 1, None: 2}
+
+
+def test_every_engine_rule_is_on_the_definitions_sheet_and_in_the_sheet_reference() -> None:
+    """R9: the rules are written where a supervisor reads, in both languages."""
+    from xlcomplaints.report.definitions import ENGINE_RULES, definition_rows
+    from xlcomplaints.templates.docs import sheets_markdown
+
+    doc = sheets_markdown()
+    for lang, (name, text) in (("zh", (0, 2)), ("en", (1, 3))):
+        on_sheet = {row[0]: row[1] for row in definition_rows(lang)}
+        for rule in ENGINE_RULES:
+            assert on_sheet[rule[name]] == rule[text] and rule[text] in doc

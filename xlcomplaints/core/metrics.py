@@ -791,10 +791,10 @@ def reopen_rate(ix: CaseIndex, m: Month) -> float | None:
 
 
 @metric("repeat_rate", "重复投诉率", "Repeat-complaint rate", "rate",
-        ("本月受理的需处理投诉中，重复投诉的比例：同一客户（电话或姓名相同）、同一投诉类别，在“设置”的判定期（默认30天）内再次投诉；"
+        ("本月受理的需处理投诉中，重复投诉的比例：同一客户（按电话判定，没有电话时按姓名）、同一投诉类别，在“设置”的判定期（默认30天）内再次投诉；"
          "先在各网点自己的登记中判定，汇总多个网点时不同网点之间也判定（按后一宗投诉所在网点的判定期；电话已打码时姓名也须相同）。",
          "Of the complaints to handle received in the month, the share that repeat an earlier one: same customer "
-         "(phone or name), same category, within the Settings window (30 days by default); judged within each "
+         "(matched on the phone number, on the name only when there is no phone), same category, within the Settings window (30 days by default); judged within each "
          "branch's register, and across branches when several are consolidated (by the window of the later complaint's "
          "branch; where phone numbers are masked, the names must match too)."),
         RECEIVED)
