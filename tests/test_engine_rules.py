@@ -356,3 +356,12 @@ def test_every_engine_rule_is_on_the_definitions_sheet_and_in_the_sheet_referenc
         on_sheet = {row[0]: row[1] for row in definition_rows(lang)}
         for rule in ENGINE_RULES:
             assert on_sheet[rule[name]] == rule[text] and rule[text] in doc
+
+
+def test_a_reopened_case_with_nothing_left_to_time_awaits_its_close_as_its_next_action_says() -> None:
+    """R7. Reopened (unsatisfied 11-05) under a policy with a close rule only: no stage is left to do but the
+    close, so the status is 待结案 like the next action, not 重新处理."""
+    s = Settings(policy=(PolicyRule(stage="close", amount=10, unit="calendar_days"),))
+    r = run(complaint(resolved_at=datetime(2026, 11, 3, 10)), datetime(2026, 11, 6, 9), [],
+            [call(datetime(2026, 11, 5, 10), "unsatisfied")], s=s)
+    assert r.reopen_count == 1 and (r.next_action, r.status) == ("close", "awaiting_close")

@@ -454,11 +454,13 @@ def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed:
         return OverallStatus.CLOSED
     if cycle.paused_now:
         return OverallStatus.PAUSED
-    if cycle.reopen_count and stages["resolve"].done_at is None:
-        return OverallStatus.REOPENED
     if action in ("callback", "retry_callback"):
         return OverallStatus.AWAITING_CALLBACK
-    return OverallStatus.AWAITING_CLOSE if action == "close" else OverallStatus.OPEN
+    if action == "close":
+        return OverallStatus.AWAITING_CLOSE
+    if cycle.reopen_count and stages["resolve"].done_at is None:
+        return OverallStatus.REOPENED
+    return OverallStatus.OPEN
 
 
 def _escalation(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, days_overdue: float | None) -> str:

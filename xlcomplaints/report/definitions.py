@@ -112,10 +112,10 @@ ENGINE_RULES: tuple[tuple[str, str, str, str], ...] = (
      "Example: a 3-working-day limit is due soon with less than 0.75 working days left."),
     ("当前状态与下一步", "Status and next action",
      "“当前状态”与“下一步”是同一个状态，不会矛盾：下一步是回访（或再次回访）时为“待回访”，是结案时为“待结案”，暂停中为“暂停”，"
-     "重新处理后尚未再次处理完成时为“重新处理”，其余未结案的为“处理中”；下一步是按环节顺序第一个未完成、未放弃的环节。",
+     "其余未结案的，重新处理后尚未再次处理完成时为“重新处理”，否则为“处理中”；下一步是按环节顺序第一个未完成、未放弃的环节。",
      "The status and the next action are one state and never disagree: 'Awaiting callback' when the next action is "
-     "a callback (or another try), 'Awaiting close' when it is to close the case, 'Paused' while paused, 'Reopened' "
-     "after a reopening until resolved again, else 'Open'; the next action is the first stage, in stage order, "
+     "a callback (or another try), 'Awaiting close' when it is to close the case, 'Paused' while paused; any other "
+     "open case is 'Reopened' after a reopening until resolved again, else 'Open'; the next action is the first stage, in stage order, "
      "neither done nor given up."),
     ("（未填）", "(blank)",
      "分类统计中“（未填）”一行既包括未填写的，也包括填写了但无法识别的值（这些值在“问题清单”中列出）。",
