@@ -29,6 +29,7 @@ def _steps(which: frozenset[str], lang: str) -> str:
 
 
 _RESTARTED = {lang: _stages(RESTARTED, lang) for lang in ("zh", "en")}
+_KEPT = {lang: _stages(frozenset(STAGES) - RESTARTED, lang) for lang in ("zh", "en")}
 _PAUSED = {lang: _stages(PAUSABLE, lang) for lang in ("zh", "en")}
 _UNPAUSED = {lang: _stages(frozenset(STAGES) - PAUSABLE, lang) for lang in ("zh", "en")}
 _RESUME = {lang: _steps(RESUME_STEPS, lang) for lang in ("zh", "en")}
@@ -40,15 +41,17 @@ ENGINE_RULES: tuple[tuple[str, str, str, str], ...] = (
      "回访结果“不满意”或处理跟踪中的“重新处理”步骤表示投诉重新处理。同一处理周期内（一次处理完成之后、下一次处理完成之前）"
      "的不满意回访和“重新处理”步骤合起来只算一次重新处理：两张表记录同一件事时按此对应，不重复计算；“处理完成”指处理跟踪中的"
      "“处理完成”步骤或登记表的“处理完成时间”。重开次数＝这样的处理周期数。重新处理从该次第一条记录的时间起重新计算"
-     f"{_RESTARTED['zh']}的时限，第一轮的记录保留；第二次重新处理（重开次数≥2）才升级至总经理。"
+     f"{_RESTARTED['zh']}的时限，这些环节按新一轮判断（第一轮的时限不再计入及时率）；第一轮的其他环节"
+     f"（{_KEPT['zh']}）及各表中的记录保留不变。第二次重新处理（重开次数≥2）才升级至总经理。"
      "例：10月16日15:00回访不满意、16:00又记“重新处理”，算1次，时限从15:00起算；10月20日处理完成后10月21日再次不满意，算第2次。",
      "An unsatisfied callback or a 'Reopened' step on the Tracking sheet reopens a case. Within one handling cycle "
      "(after a resolution and before the next), the unsatisfied callbacks and 'Reopened' steps together are one "
      "reopening: that is how records of the same event on the two sheets are matched, never counted twice; a "
      "resolution is a 'Resolved' step on the Tracking sheet or the Register's 'Resolved' time. The reopen count is "
      f"the number of such cycles. A reopening restarts the {_RESTARTED['en']} clocks from the time of its first "
-     "record; the first cycle's history is kept. Only a second reopening (reopen count 2 or more) escalates to the "
-     "general manager. Example: an unsatisfied callback on 16 Oct 15:00 and a 'Reopened' step at 16:00 are one "
+     "record, and those stages are judged in the new cycle (their first-cycle deadlines no longer count in on-time "
+     f"figures); the first cycle's other stages ({_KEPT['en']}) and every record on the sheets are kept as they were. "
+     "Only a second reopening (reopen count 2 or more) escalates to the general manager. Example: an unsatisfied callback on 16 Oct 15:00 and a 'Reopened' step at 16:00 are one "
      "reopening, its clocks counting from 15:00; resolved again on 20 Oct and unsatisfied again on 21 Oct is the second."),
     ("暂停（等待客户、冷处理）", "Pauses (waiting for the customer, cold handling)",
      f"处理跟踪中的“等待客户”或“冷处理”步骤暂停{_PAUSED['zh']}的时限，直到其后第一个以下步骤：{_RESUME['zh']}；"
