@@ -383,3 +383,12 @@ def test_the_cover_says_how_many_rows_have_no_readable_received_time(branch, tmp
     assert run_.report.value("received") == 1 and run_.report.unreadable_received == 2
     cover = CalamineWorkbook.from_path(str(tmp_path / "r.xlsx")).get_sheet_by_name("封面").to_python()
     assert "受理时间无法识别的 2 行" in cover[2][0]
+
+
+def test_the_status_codes_the_engine_branches_on_are_the_vocabularies_codes() -> None:
+    """Every status the engine can give has its zh and en words in one place (spec/vocab.py)."""
+    from xlcomplaints.core.status import OverallStatus, StageStatus
+    from xlcomplaints.spec import vocab as v
+
+    assert set(v.STAGE_STATUS.codes) == {s.value for s in StageStatus}
+    assert set(v.OVERALL_STATUS.codes) == {s.value for s in OverallStatus}

@@ -18,44 +18,16 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from operator import itemgetter
 from weakref import WeakKeyDictionary
 
 from xlcomplaints.core.calendar import CalendarWarning, Due, OfficeHours, Unit, WorkCalendar
 from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
 from xlcomplaints.core.policy import STAGES, rule_for
+from xlcomplaints.core.status import OverallStatus, StageStatus
 
 Pause = tuple[datetime, datetime]
 
-
-class StageStatus(StrEnum):
-    """A stage's status: the codes of ``spec.vocab.STAGE_STATUS``, which holds their words."""
-
-    NOT_DUE = "not_due"
-    DUE_SOON = "due_soon"
-    OVERDUE = "overdue"
-    DONE_ON_TIME = "done_on_time"
-    DONE_LATE = "done_late"
-    NOT_APPLICABLE = "not_applicable"
-    #: Never done, its due time passed before the case was closed: stays a miss.
-    MISSED = "missed"
-    #: The callback given up after the Settings' number of unreachable attempts.
-    GIVEN_UP = "given_up"
-
-
-class OverallStatus(StrEnum):
-    """A complaint's overall status: the codes of ``spec.vocab.OVERALL_STATUS``. One state with the next
-    action: awaiting the callback exactly when the next action is a callback, awaiting the close when it
-    is to close the case."""
-
-    OPEN = "open"
-    PAUSED = "paused"
-    AWAITING_CALLBACK = "awaiting_callback"
-    AWAITING_CLOSE = "awaiting_close"
-    REOPENED = "reopened"
-    CLOSED = "closed"
-    INVALID = "invalid"
 
 
 #: The Register column that marks each stage done.

@@ -18,13 +18,13 @@ from xlcomplaints.core.deadlines import (
     ComplaintResult,
     Evaluator,
     RuleBook,
-    StageStatus,
     make_calendar,
     urgency_key,
 )
 from xlcomplaints.core.lifecycle import callback_attempts, handoff_results, iter_cycles
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.problems import Level, Problem, register_messages
+from xlcomplaints.core.status import StageStatus
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import vocab as v
 
