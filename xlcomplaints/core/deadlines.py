@@ -28,8 +28,6 @@ from xlcomplaints.core.status import OverallStatus, StageStatus
 
 Pause = tuple[datetime, datetime]
 
-
-
 #: The Register column that marks each stage done.
 DONE_FIELD: dict[str, str] = {
     "acknowledge": "acknowledged_at",
