@@ -392,3 +392,23 @@ def test_the_status_codes_the_engine_branches_on_are_the_vocabularies_codes() ->
 
     assert set(v.STAGE_STATUS.codes) == {s.value for s in StageStatus}
     assert set(v.OVERALL_STATUS.codes) == {s.value for s in OverallStatus}
+
+
+def test_register_rows_are_not_red_once_closed_nor_for_a_given_up_callback(tmp_path: Path) -> None:
+    """R3/R8 on the Register's colours: a closed case's missed stage is history (its status cell says 逾期未完成),
+    and a given-up callback is not overdue, so neither turns the row red between refreshes."""
+    import openpyxl
+    from xlsxwriter.utility import xl_col_to_name
+
+    from xlcomplaints.api import new_workbook
+    from xlcomplaints.spec import branch as B
+
+    path = tmp_path / "b.xlsx"
+    new_workbook(path, branch_code="BJ01", branch_name="北京一店", lang="zh")
+    ws = openpyxl.load_workbook(path)["投诉登记"]
+    rules = [r for cf in ws.conditional_formatting for r in cf.rules if r.type == "expression"]
+    red = next(r.formula[0] for r in rules if "<NOW()" in r.formula[0])
+    closed = f"${xl_col_to_name(B.REGISTER.index('closed_at'))}2"
+    callback_status = f"${xl_col_to_name(B.REGISTER.index('callback_status'))}2"
+    assert f'{closed}="",OR(' in red  # the whole row: only while the case is not closed
+    assert f'{callback_status}<>"放弃回访"' in red
