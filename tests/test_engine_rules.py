@@ -412,3 +412,14 @@ def test_register_rows_are_not_red_once_closed_nor_for_a_given_up_callback(tmp_p
     callback_status = f"${xl_col_to_name(B.REGISTER.index('callback_status'))}2"
     assert f'{closed}="",OR(' in red  # the whole row: only while the case is not closed
     assert f'{callback_status}<>"放弃回访"' in red
+
+
+def test_a_long_pause_does_not_make_a_case_due_soon() -> None:
+    """R6. Received Mon 11-02 10:00, 3 working days; waiting for the customer 11-02 11:00 → Thu 11-12 11:00 moves
+    the due time by the 8 working days from 11-02 up to 11-12 → Tue 11-17 23:59:59. On Mon 11-16 09:00,
+    1.625 working days are left: not less than 0.75, so not due soon (wall-clock over the whole 15.6 days
+    since receipt, 1.6 days left would have been)."""
+    s = Settings(policy=(PolicyRule(stage="resolve", amount=3, unit="working_days"),), due_soon_percent=25)
+    steps = [step(datetime(2026, 11, 2, 11), "waiting_customer"), step(datetime(2026, 11, 12, 11), "resumed")]
+    r = run(complaint(), datetime(2026, 11, 16, 9), steps, s=s).stages["resolve"]
+    assert r.due == datetime(2026, 11, 17, *EOD) and r.status == "not_due"
