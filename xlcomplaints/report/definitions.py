@@ -95,7 +95,7 @@ ENGINE_RULES: tuple[tuple[str, str, str, str], ...] = (
     ("结案时未完成的环节", "Stages not done at the close",
      "投诉结案时尚未完成的环节：结案时时限已过的仍为逾期（“逾期未完成”，超时量算到结案时间，计入及时率的未按时）；"
      "结案时时限未到的为“不适用”，不计。结案时没有处理完成和答复时间的，回访为“不适用”。",
-     "When a case is closed, a stage not done by then whose due time had already passed stays missed ('Missed', "
+     "When a case is closed, a stage not done by then whose due time had already passed stays missed ('Missed (closed without it)', "
      "late by the time to the close, counted late in on-time figures); one whose due time had not passed becomes "
      "'Not applicable' and is left out. The callback of a case closed with no resolution or reply time is 'Not "
      "applicable'."),
