@@ -423,3 +423,10 @@ def test_a_long_pause_does_not_make_a_case_due_soon() -> None:
     steps = [step(datetime(2026, 11, 2, 11), "waiting_customer"), step(datetime(2026, 11, 12, 11), "resumed")]
     r = run(complaint(), datetime(2026, 11, 16, 9), steps, s=s).stages["resolve"]
     assert r.due == datetime(2026, 11, 17, *EOD) and r.status == "not_due"
+
+
+def test_a_stage_due_exactly_at_the_as_of_time_and_not_done_counts_late() -> None:
+    """R4. "due at or before the as-of time and not done by then (late)": an 8-hour acknowledgement received
+    Mon 11-02 10:00 is due 18:00; as of 18:00 exactly, not done → overdue (a late deadline), not due soon."""
+    s = Settings(policy=(PolicyRule(stage="acknowledge", amount=8, unit="hours"),))
+    assert run(complaint(), datetime(2026, 11, 2, 18), s=s).stages["acknowledge"].status == "overdue"

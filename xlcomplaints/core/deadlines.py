@@ -392,7 +392,7 @@ class Evaluator:
         both in the rule's own unit (working time for working units: closed days and pauses, all before
         now, not counted); else not due."""
         now = self.now
-        if now > due:
+        if now >= due:  # due at or before the as-of time and not done by then: late (R4)
             return StageStatus.OVERDUE
         share = lim.amount * self.due_soon_percent / 100
         return StageStatus.DUE_SOON if self.cal.elapsed(now, due, lim.unit) < share else StageStatus.NOT_DUE

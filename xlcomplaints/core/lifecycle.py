@@ -200,7 +200,7 @@ def handoff_results(data: BranchData, now: datetime) -> dict[int, tuple[datetime
             due = step.at + timedelta(hours=hours)
             if after is not None and after.at is not None:
                 status = "done_on_time" if after.at <= due else "done_late"
-            elif now > due:
+            elif now >= due:
                 status = "overdue"
             elif (due - now) < timedelta(hours=hours) * s.due_soon_percent / 100:  # strictly, as the stages
                 status = "due_soon"
