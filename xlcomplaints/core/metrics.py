@@ -709,9 +709,11 @@ def late_complaints(ix: CaseIndex, m: Month) -> float | None:
 
 def _duration_metric(stage: str, zh: str, en: str) -> None:
     from_zh, from_en = ("处理完成（或答复）", "resolution (or the reply)") if stage == "callback" else ("受理", "receipt")
-    unit_zh = "按该环节时限规则的单位计（小时、自然日或工作日；工作日按国家节假日、调休和本网点日历计算）"
+    unit_zh = ("按该环节时限规则的单位计（小时、自然日或工作日；工作日按国家节假日、调休和本网点日历计算，"
+               "每个工作日按全天24小时计、休息日不计）")
     unit_en = ("in the unit of the stage's SLA rule (hours, calendar days or working days; working days follow the "
-               "national holidays, make-up days and the branch's own calendar)")
+               "national holidays, make-up days and the branch's own calendar, each counting its whole 24 hours and "
+               "closed days nothing)")
     for key, stat, fn in (("median", ("中位数", "median"), median), ("p90", ("90%分位", "90th percentile"), p90)):
         how_zh = "一半投诉不超过此值" if key == "median" else "按用时从短到长排列第 ⌈0.9×n⌉ 件的用时，即 90% 的投诉不超过此值"
         how_en = ("half the complaints took no longer" if key == "median" else
