@@ -187,8 +187,9 @@ def test_doing_it_later_never_improves_the_status(received: datetime, stage: str
     c = complaint(received_at=received)
     done_field = {"acknowledge": "acknowledged_at", "first_contact": "first_contact_at", "resolve": "resolved_at",
                   "reply": "replied_at", "close": "closed_at"}[stage]
-    early = due(c.model_copy(update={done_field: received + timedelta(hours=hours)}), stage)
-    late = due(c.model_copy(update={done_field: received + timedelta(hours=hours + 30)}), stage)
+    after = datetime(2027, 2, 1)  # as of a time after both completions (a later one has not happened yet)
+    early = due(c.model_copy(update={done_field: received + timedelta(hours=hours)}), stage, now=after)
+    late = due(c.model_copy(update={done_field: received + timedelta(hours=hours + 30)}), stage, now=after)
     assert early.due == late.due
     order = {"done_on_time": 0, "done_late": 1}
     assert order[early.status] <= order[late.status]

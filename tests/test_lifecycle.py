@@ -142,3 +142,14 @@ def test_a_reopened_case_resolved_twice_agrees_with_either_step(branch) -> None:
                            {"no": NO, "at": "2026-10-20 17:00", "step": "处理完成"}])
     _, problems = check(FileWorkbook(path), now=datetime(2026, 10, 26))
     assert not [p for p in problems if p.code == "time.disagrees"]
+
+
+def test_an_unsatisfied_callback_and_its_reopened_step_are_one_reopening(branch) -> None:
+    """The clerk records the unsatisfied callback (10-16 15:00) and the matching 重新处理 step (10-16 16:00):
+    one reopening, so the Register shows 1 and the case is not sent to the general manager."""
+    path = branch(register=[{**BASE, "resolved_at": "2026-10-13 16:00"}])
+    put(path, "callbacks", [{"no": NO, "at": "2026-10-16 15:00", "method": "电话", "caller": "小林",
+                             "outcome": "不满意", "score": 3}])
+    put(path, "tracking", [{"no": NO, "at": "2026-10-16 16:00", "step": "重新处理"}])
+    s = refresh(path, datetime(2026, 10, 17, 9))
+    assert s["reg"]["重开次数"] == 1 and s["reg"]["升级级别"] != "总经理"

@@ -158,18 +158,18 @@ def test_closure_backlog_and_its_age(ix: CaseIndex) -> None:
 def test_on_time_rate_counts_deadlines_falling_due_in_the_month(ix: CaseIndex) -> None:
     # October deadlines, met/missed:
     #   C1 ack fc resolve close met, callback (10-17) late          4 / 1
-    #   C2 resolve (10-09 23:59) met, close (10-08) late;
-    #      its callback is not applicable (closed without one)     1 / 1
+    #   C2 resolve (10-09 23:59) met, close (10-08) late; closed
+    #      10-12 without the callback due 10-11 23:59: missed      1 / 2
     #   C3 ack late; fc, resolve (10-23), close (10-29) not done    0 / 4
     #   C6 ack, fc, callback (10-31, from the 2nd resolution) met;
     #      resolve and close restart at the reopening → due in Nov 3 / 0
     #   C7 ack met; fc (2 h) late; resolve, close not done         1 / 3
     #   C9 ack, fc met; after the reopening 10-16 resolve (10-21)
     #      and close (10-25) not done                              2 / 2
-    #   => 11 met of 22.  September: C2 ack late, fc met; C8 5 met  => 6 of 7.
-    assert both(ix, "on_time_rate") == (11 / 22, 6 / 7)
+    #   => 11 met of 23.  September: C2 ack late, fc met; C8 5 met  => 6 of 7.
+    assert both(ix, "on_time_rate") == (11 / 23, 6 / 7)
     assert both(ix, "late_complaints") == (5, 1)  # C1 C2 C3 C7 C9 | C2
-    assert both(ix, "callback_on_time_rate") == (1 / 2, 1.0)  # C1 late, C6 met | C8 met
+    assert both(ix, "callback_on_time_rate") == (1 / 3, 1.0)  # C1 late, C2 missed, C6 met | C8 met
 
 
 def test_median_and_90th_percentile_in_the_policy_unit(ix: CaseIndex) -> None:
@@ -206,7 +206,7 @@ def test_breakdown_by_category(ix: CaseIndex) -> None:
     rows = {r.key: r for r in M.breakdown(ix, OCT, "category", ("quality", "delay", "billing"))}
     assert list(rows)[:3] == ["quality", "delay", "billing"]  # the given order first, zeros kept
     assert rows["quality"] == M.GroupRow("quality", 2, 0, 5 / 9, 2)  # C1 (4 met/1 missed) + C7 (1/3); both late
-    assert rows["delay"] == M.GroupRow("delay", 0, 2, 1 / 2, 1)  # C2's October deadlines
+    assert rows["delay"] == M.GroupRow("delay", 0, 2, 1 / 3, 1)  # C2's October deadlines
     assert rows["billing"] == M.GroupRow("billing", 1, 0, 0.0, 1)
     assert rows["attitude"] == M.GroupRow("attitude", 1, 0, 1.0, 0)
     assert rows["other"] == M.GroupRow("other", 1, 0, None, 0)  # C4 is invalid: no deadlines
@@ -229,7 +229,7 @@ def test_overdue_detail_lists_late_deadlines_major_first(ix: CaseIndex) -> None:
     rows = M.overdue_detail(ix, OCT)
     assert [(r.case.no, r.stage) for r in rows] == [
         ("T1-003", "first_contact"), ("T1-003", "acknowledge"), ("T1-003", "resolve"), ("T1-003", "close"),
-        ("T1-002", "close"),  # important
+        ("T1-002", "close"), ("T1-002", "callback"),  # important; the callback missed before closing
         ("T1-005", "callback"), ("T1-005", "close"),  # due in August, still not done
         ("T1-001", "callback"), ("T1-007", "first_contact"), ("T1-009", "resolve"), ("T1-007", "resolve"),
         ("T1-009", "close"), ("T1-007", "close"),
@@ -244,7 +244,7 @@ def test_trend_starts_at_the_first_month_with_data(ix: CaseIndex) -> None:
     assert M.trend(ix, OCT) == [
         M.TrendRow(Month(2026, 8), 1, 0, 3 / 5, None),
         M.TrendRow(SEP, 2, 1, 6 / 7, 1.0),
-        M.TrendRow(OCT, 6, 3, 11 / 22, 2 / 3),
+        M.TrendRow(OCT, 6, 3, 11 / 23, 2 / 3),
     ]
 
 

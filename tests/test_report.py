@@ -75,12 +75,12 @@ def test_cover_reads_back_the_computed_and_hand_numbers(zh: RunResult) -> None:
         assert number(previous) == pytest.approx(row.previous) if row.previous is not None else number(previous) is None
     # A few worked out by hand in test_metrics:
     assert number(got["received"][0]) == 6 and number(got["received"][1]) == 2
-    assert number(got["on_time_rate"][0]) == pytest.approx(0.5)
+    assert number(got["on_time_rate"][0]) == pytest.approx(11 / 23)  # C2's callback missed before closing
     assert number(got["close_p90"][0]) == pytest.approx(12.7917)
     assert number(got["satisfaction_rate"][0]) == pytest.approx(2 / 3)
     # Month-over-month change, as cached by the writer: counts relative, rates in points.
     assert got["received"][2] == pytest.approx(6 / 2 - 1)
-    assert got["on_time_rate"][2] == pytest.approx((0.5 - 6 / 7) * 100)
+    assert got["on_time_rate"][2] == pytest.approx((11 / 23 - 6 / 7) * 100)
     assert got["validity_assist"][2] == ""  # last month 0: no relative change
 
 
@@ -108,7 +108,7 @@ def test_breakdown_sheet_totals_and_shares(zh: RunResult) -> None:
 
 def test_overdue_detail_and_contacts_masked(zh: RunResult, branch_file: Path, tmp_path: Path) -> None:
     grid = cells(zh.output, "超时明细")
-    assert len(grid) - 1 == len(zh.report.overdue) == 13
+    assert len(grid) - 1 == len(zh.report.overdue) == 14
     first = grid[1]
     assert first[:2] == ["T1", "T1-003"] and first[7] == "首次联系" and first[9] == 277.0 and first[10] == "小时"
     assert first[4] == "139****0003"  # 13900000003, masked by default
@@ -161,7 +161,7 @@ def test_history_fills_trend_months_the_inputs_lack(zh: RunResult, tmp_path: Pat
                       consolidate=False, history=[zh.output])
     assert [(str(r.month), r.received) for r in nov.report.trend] == [
         ("2026-08", 1), ("2026-09", 2), ("2026-10", 6), ("2026-11", 2)]
-    assert nov.report.trend[2].on_time_rate == pytest.approx(0.5)
+    assert nov.report.trend[2].on_time_rate == pytest.approx(11 / 23)
 
 
 def test_history_can_be_a_folder_of_reports(zh: RunResult, branch_file: Path, tmp_path: Path) -> None:
@@ -346,7 +346,7 @@ def test_libreoffice_opens_the_report_and_recalculates_the_same_numbers(zh: RunR
     assert total[1] == "合计" and total[2] == 6 and total[4] == 2 and total[3] == 1  # SUM and share recalculated
     assert [r[3] for r in category[1:-1]] == pytest.approx(
         [g.count / 6 for g in zh.report.breakdowns["category"]])
-    assert len(list(wb["超时明细"].iter_rows())) - 1 == 13
+    assert len(list(wb["超时明细"].iter_rows())) - 1 == 14
 
 
 def test_report_open_in_excel_is_not_overwritten(branch_file: Path, tmp_path: Path) -> None:

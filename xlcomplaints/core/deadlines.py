@@ -24,6 +24,7 @@ from weakref import WeakKeyDictionary
 from xlcomplaints.core.calendar import CalendarWarning, Due, OfficeHours, Unit, WorkCalendar
 from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
 from xlcomplaints.core.policy import STAGES, rule_for
+from xlcomplaints.core.status import OverallStatus, StageStatus
 
 Pause = tuple[datetime, datetime]
 
@@ -79,6 +80,8 @@ class ComplaintResult:
     next_stage: str | None = None
     repeat_of: str | None = None
     reopen_count: int = 0
+    #: Unreachable callback attempts in the current handling cycle (the reason a callback was given up).
+    callbacks_failed: int = 0
     #: Immutable, and one shared empty set when there are none (the usual case): a set each costs 216 bytes.
     warnings: frozenset[CalendarWarning] = _NO_WARNINGS
 
@@ -188,11 +191,14 @@ _THREAD = threading.local()
 _DAY_DUES: WeakKeyDictionary[WorkCalendar, dict[tuple[int, float, Unit], Due]] = WeakKeyDictionary()
 
 
-def done_times(c: Complaint, cycle: Cycle) -> Sequence[datetime | None]:
+def done_times(c: Complaint, cycle: Cycle, now: datetime | None = None) -> Sequence[datetime | None]:
     """When each stage (in ``STAGES`` order) was done: the Register's time or the Tracking
     sheet's, whichever the Settings say wins, the other filling in when blank. In a
-    reopened case only times from the current handling cycle count."""
+    reopened case only times from the current handling cycle count. A time after ``now``
+    has not happened yet (the workbook as it stood at the as-of time)."""
     typed: tuple[datetime | None, ...] = _typed_times(vars(c))
+    if now is not None and any(t is not None and t > now for t in typed):
+        typed = tuple(None if t is not None and t > now else t for t in typed)
     start, tracked = cycle.start, cycle.done
     if start is None and not tracked:
         return typed
@@ -315,7 +321,7 @@ class Evaluator:
         self._shared: dict[tuple[str, str, datetime | None, str], StageResult] = {}
 
     def evaluate(self, c: Complaint, cycle: Cycle = NO_CYCLE) -> ComplaintResult:
-        done = done_times(c, cycle)
+        done = done_times(c, cycle, self.now)
         received = c.received_at
         warnings: tuple[CalendarWarning, ...] = ()
         stages: dict[str, StageResult] = {}
@@ -329,9 +335,10 @@ class Evaluator:
                 continue
             if stage == "callback":
                 answered = done[_RESOLVE] or done[_REPLY]
-                if answered is None:  # nothing to count from yet
-                    stages[stage] = self._open(lim, "not_due", None) if done_at is None else _result(
-                        stage, "not_due", None, done_at, None, lim.rule.unit)
+                if answered is None:  # nothing to count from: not yet, or never once the case is closed
+                    status = StageStatus.NOT_APPLICABLE if closed else StageStatus.NOT_DUE
+                    stages[stage] = self._open(lim, status, None) if done_at is None else _result(
+                        stage, status, None, done_at, None, lim.rule.unit)
                     continue
                 anchor = answered
             elif lim.restarted and cycle.start is not None:
@@ -349,17 +356,25 @@ class Evaluator:
                 late = None if done_at <= due else round(self.cal.elapsed(due, done_at, lim.unit), 2)
                 stages[stage] = _result(stage, "done_late" if late is not None else "done_on_time", due, done_at,
                                         late, lim.rule.unit)
-            elif closed and stage != "close":
-                stages[stage] = self._open(lim, "not_applicable", due)
+            elif stage == "callback" and cycle.gave_up_callback:  # an outcome per the Settings, not overdue
+                stages[stage] = _result(stage, StageStatus.GIVEN_UP, due, None, None, lim.rule.unit)
+            elif closed and stage != "close":  # closed without it: a miss if already due, else not applicable
+                closed_at = done[_CLOSE]
+                assert closed_at is not None
+                if due < closed_at:
+                    stages[stage] = _result(stage, StageStatus.MISSED, due, None,
+                                            round(self.cal.elapsed(due, closed_at, lim.unit), 2), lim.rule.unit)
+                else:
+                    stages[stage] = self._open(lim, StageStatus.NOT_APPLICABLE, due)
             else:
-                stages[stage] = result = self._open(lim, self._open_status(anchor, due), due)
+                stages[stage] = result = self._open(lim, self._open_status(lim, due), due)
                 if result.status == "overdue" and (first_overdue is None or due < first_overdue):
                     first_overdue = due
-        status = _overall(c, stages, cycle, closed)
         days_overdue = None if first_overdue is None else round((self.now - first_overdue).total_seconds() / 86400, 1)
-        action, next_stage = _next_action(stages, status, cycle)
-        return ComplaintResult(c, stages, status, days_overdue, _escalation(c, stages, cycle, days_overdue),
-                               action, next_stage, cycle.repeat_of, cycle.reopen_count,
+        action, next_stage = _next_action(c, stages, cycle, closed)
+        return ComplaintResult(c, stages, _overall(c, stages, cycle, closed, action), days_overdue,
+                               _escalation(c, stages, cycle, days_overdue), action, next_stage, cycle.repeat_of,
+                               cycle.reopen_count, cycle.callbacks_failed,
                                frozenset(warnings) if warnings else _NO_WARNINGS)  # few: a set each is 216 bytes
 
     def _add(self, lim: Limit, anchor: datetime, pauses: tuple[Pause, ...]) -> Due:
@@ -372,14 +387,15 @@ class Evaluator:
             due = self._day_dues[key] = self.cal.add(anchor, lim.amount, lim.unit)
         return due
 
-    def _open_status(self, anchor: datetime, due: datetime) -> str:
-        """Overdue, due soon (within the last ``due_soon_percent`` of the allowed time) or not due."""
+    def _open_status(self, lim: Limit, due: datetime) -> str:
+        """Overdue; due soon when the time left is strictly less than ``due_soon_percent`` of the limit,
+        both in the rule's own unit (working time for working units: closed days and pauses, all before
+        now, not counted); else not due."""
         now = self.now
-        if now > due:
-            return "overdue"
-        total = (due - anchor).total_seconds()
-        left = (due - now).total_seconds()
-        return "due_soon" if total > 0 and left <= total * self.due_soon_percent / 100 else "not_due"
+        if now >= due:  # due at or before the as-of time and not done by then: late (R4)
+            return StageStatus.OVERDUE
+        share = lim.amount * self.due_soon_percent / 100
+        return StageStatus.DUE_SOON if self.cal.elapsed(now, due, lim.unit) < share else StageStatus.NOT_DUE
 
     def _open(self, lim: Limit, status: str, due: datetime | None) -> StageResult:
         """A stage not done; those due at the same end of a day share one result."""
@@ -400,17 +416,21 @@ class Evaluator:
         return _result(lim.stage, status, due, None, late, lim.rule.unit)
 
 
-def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed: bool) -> str:
+def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed: bool, action: str) -> str:
+    """The overall status, read off the same state as the next action so that the two never disagree."""
     if c.validity == "invalid":
-        return "invalid"
+        return OverallStatus.INVALID
     if closed:
-        return "closed"
+        return OverallStatus.CLOSED
     if cycle.paused_now:
-        return "paused"
-    resolved = stages["resolve"].done_at is not None
-    if cycle.reopen_count and not resolved:
-        return "reopened"
-    return "awaiting_callback" if resolved else "open"
+        return OverallStatus.PAUSED
+    if action in ("callback", "retry_callback"):
+        return OverallStatus.AWAITING_CALLBACK
+    if action == "close":
+        return OverallStatus.AWAITING_CLOSE
+    if cycle.reopen_count and stages["resolve"].done_at is None:
+        return OverallStatus.REOPENED
+    return OverallStatus.OPEN
 
 
 def _escalation(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, days_overdue: float | None) -> str:
@@ -437,14 +457,14 @@ def _escalation(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, days
 _OPEN_STATUSES = frozenset({"overdue", "due_soon", "not_due"})
 
 
-def _next_action(stages: dict[str, StageResult], status: str, cycle: Cycle) -> tuple[str, str | None]:
-    if status in ("invalid", "closed"):
+def _next_action(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed: bool) -> tuple[str, str | None]:
+    """The first stage still to do, in ``STAGES`` order (a callback given up is not one); else close the case."""
+    if c.validity == "invalid" or closed:
         return ("none", None)
-    if status == "paused":
+    if cycle.paused_now:
         return ("follow_up_pause", None)
-    skip_callback = cycle.gave_up_callback and stages["callback"].done_at is None
     for stage, s in stages.items():  # in STAGES order
-        if s.status in _OPEN_STATUSES and s.done_at is None and not (skip_callback and stage == "callback"):
+        if s.status in _OPEN_STATUSES and s.done_at is None:
             if stage == "callback" and cycle.callbacks_failed:
                 return ("retry_callback", stage)
             return (stage, stage)

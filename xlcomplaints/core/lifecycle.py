@@ -72,19 +72,26 @@ def find_repeats(complaints: Sequence[Complaint], window_days: int) -> dict[str,
 
 def build_cycle(c: Complaint, steps: Sequence[TrackingStep], callbacks: Sequence[CallbackAttempt],
                 settings: Settings, now: datetime, repeat_of: str | None = None) -> Cycle:
-    """Walk one complaint's steps and callback attempts in time order."""
+    """Walk one complaint's steps and callback attempts in time order.
+
+    One reopening is one event however many sheets record it: within one handling cycle (after a
+    resolution — a 处理完成 step or the Register's time — and before the next), unsatisfied callbacks
+    and 重新处理 steps together are one reopening, whose clocks restart at its first record.
+    """
     tracking_first = settings.timestamps_rule == "tracking"
     if not steps and not callbacks and repeat_of is None:  # nothing recorded: the usual case
         return _QUIET[tracking_first]
-    events: list[tuple[datetime, int, str]] = []  # (when, 0 for a step or 1 for a callback, what happened)
-    for s in steps:
+    events: list[tuple[datetime, int, str]] = []  # (when, 0 step / 1 callback / 2 Register, what)
+    for s in steps:  # a record after ``now`` has not happened yet
         at, step = s.at, s.step
-        if at and step:
+        if at and step and at <= now:
             events.append((at, 0, step))
     for a in callbacks:
         at, outcome = a.at, a.outcome
-        if at and outcome:
+        if at and outcome and at <= now:
             events.append((at, 1, outcome))
+    if c.resolved_at is not None and c.resolved_at <= now:  # the Register's resolution also ends a reopening (kind 2: no stage done)
+        events.append((c.resolved_at, 2, "resolved"))
     events.sort(key=_time_then_kind)  # stable: same-time steps stay in sheet order
     done: dict[str, datetime] = {}
     pauses: list[tuple[datetime, datetime]] = []
@@ -94,8 +101,13 @@ def build_cycle(c: Complaint, steps: Sequence[TrackingStep], callbacks: Sequence
     failed = 0
     retry_due: datetime | None = None
     gave_up = False
+    reopening = False  # a reopening was recorded since the last resolution (one event, however many records)
     for at, kind, what in events:
         reopened = False
+        if what == "resolved":
+            reopening = False
+        if kind == 2:
+            continue
         if kind == 0:
             if pause_start is not None and what in RESUME_STEPS:
                 pauses.append((pause_start, at))
@@ -114,13 +126,13 @@ def build_cycle(c: Complaint, steps: Sequence[TrackingStep], callbacks: Sequence
             else:
                 retries = settings.callback_retry_hours or (24.0,)
                 retry_due = at + timedelta(hours=retries[min(failed - 1, len(retries) - 1)])
-        elif what == "unsatisfied":
-            done.setdefault("callback", at)
+        elif what == "unsatisfied":  # the callback of the cycle it reopens: not a done stage of the new one
             reopened = True
         elif what == "satisfied":
             done.setdefault("callback", at)
             retry_due = None
-        if reopened:  # a new handling cycle counts from here
+        if reopened and not reopening:  # a new handling cycle counts from its first record
+            reopening = True
             start, reopen_count, failed, retry_due, gave_up = at, reopen_count + 1, 0, None, False
             for stage in RESTARTED:
                 done.pop(stage, None)
@@ -181,16 +193,16 @@ def handoff_results(data: BranchData, now: datetime) -> dict[int, tuple[datetime
             if step.step not in HANDOFF_STEPS or step.row is None:
                 continue
             assert step.at is not None
-            after = next((x for x in steps[i + 1:] if x.at and x.at >= step.at), None)
+            after = next((x for x in steps[i + 1:] if x.at and step.at <= x.at <= now), None)
             hours = s.handoff_hours
             if after is not None and after.step == "waiting_customer":
                 hours = s.handoff_unreachable_hours
             due = step.at + timedelta(hours=hours)
             if after is not None and after.at is not None:
                 status = "done_on_time" if after.at <= due else "done_late"
-            elif now > due:
+            elif now >= due:
                 status = "overdue"
-            elif (due - now) <= timedelta(hours=hours) * s.due_soon_percent / 100:
+            elif (due - now) < timedelta(hours=hours) * s.due_soon_percent / 100:  # strictly, as the stages
                 status = "due_soon"
             else:
                 status = "not_due"

@@ -8,9 +8,12 @@ so the words and the arithmetic cannot drift apart.
 Conventions every definition relies on:
 - *handled* complaints are all except those marked invalid (无效); blank validity counts
   as handled, as the deadline engine gives it deadlines too;
+- the workbook is seen as it stood at the as-of time: anything recorded after it has not
+  happened yet (the engine is evaluated at the as-of time, ``case_facts`` drops later callbacks);
 - a *deadline* is one stage's due time for one complaint; it is *met* when the stage was
-  done at or before it, *missed* when done later or still not done at the as-of time;
-  deadlines not yet due at the as-of time are in neither group;
+  done at or before it, *missed* when done later, not done at the as-of time though due,
+  or never done and already due when the case was closed; deadlines neither done nor due
+  at the as-of time, not applicable at the close, or of a callback given up are in neither group;
 - months are calendar months of local (wall-clock) time; ``Month.end`` is exclusive;
 - a ``Case`` keeps its times as ``Stamp`` ints (see there), shown as datetimes again in the report.
 """
@@ -34,7 +37,8 @@ from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.policy import STAGES
 
 MET = frozenset({"done_on_time"})
-MISSED = frozenset({"done_late", "overdue"})
+#: Missed: done late, still not done when due (overdue), or never done and already due when the case was closed.
+MISSED = frozenset({"done_late", "overdue", "missed"})
 STAGE_INDEX = {s: i for i, s in enumerate(STAGES)}
 CLOSE = STAGE_INDEX["close"]
 AGE_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 3), (4, 7), (8, 14), (15, None))
@@ -248,17 +252,19 @@ def _took(stage: str, r: ComplaintResult, cal: WorkCalendar) -> float | None:
 
 def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult], cal: WorkCalendar,
                timed: tuple[datetime, datetime] | None = None,
-               contact: Callable[[str], str | None] | None = None) -> list[Case]:
+               contact: Callable[[str], str | None] | None = None, as_of: datetime | None = None) -> list[Case]:
     """The ``Case`` of each evaluated complaint of one branch workbook.
 
     Durations need the branch's calendar, so they are measured here; ``timed`` limits that
     to stages done in [start, end) — the months a report shows durations for. ``contact``
     turns each contact number into what the report may show (a consolidation masks them).
+    ``as_of`` is the time the results were evaluated at: records made after it have not happened yet.
     """
-    escalated_steps = {s.no for s in data.tracking if s.step == "escalated" and s.no}
+    until = as_of or datetime.max
+    escalated_steps = {s.no for s in data.tracking if s.step == "escalated" and s.no and (s.at is None or s.at <= until)}
     reached: dict[str, list[tuple[Stamp, str, int | None]]] = defaultdict(list)
     for a in data.callbacks:
-        if a.no and a.at and a.outcome in ("satisfied", "unsatisfied"):
+        if a.no and a.at and a.at <= until and a.outcome in ("satisfied", "unsatisfied"):
             reached[a.no].append((stamp(a.at), a.outcome, a.score))
     calls = {no: tuple(sorted(found, key=_FIRST)) for no, found in reached.items()}
     lo, hi = timed or (datetime.min, datetime.max)
@@ -389,14 +395,14 @@ class CaseIndex:
             t = c.received_at
             if t is not None:
                 received[t >> MONTH_BITS].append(c)
+            if c.validity == "invalid":  # left out of every rate and average, callbacks included
+                continue
             calls = c.callbacks
             if len(calls) == 1:
                 at, outcome, score = calls[0]
                 callbacks[at >> MONTH_BITS].append((c, outcome, score))
             elif calls:
                 _file_callbacks(c, callbacks)
-            if c.validity == "invalid":
-                continue
             late = 0
             for k, met, missed, still in c.due_months:
                 due[k].append((c, met, missed))
@@ -672,11 +678,20 @@ def backlog_in(ix: CaseIndex, m: Month) -> float | None:
 
 
 @metric("on_time_rate", "处理及时率", "On-time rate", "rate",
-        ("本月到期的各环节时限（受理通知、首次联系、上报、处理、答复、回访、结案）中按时完成的比例。按时＝完成时间不晚于时限；"
-         "逾期完成或到统计时点仍未完成的算未按时；统计时点尚未到期的不计。",
+        ("本月到期的各环节时限（受理通知、首次联系、上报、处理、答复、回访、结案）中按时完成的比例。"
+         "按统计时点时工作簿的样子计算：时间晚于统计时点的步骤、回访和结案当作尚未发生。"
+         "一个时限在统计时点结果已知才计入：到统计时点已完成的，完成时间不晚于时限为按时，晚于时限为未按时；"
+         "到统计时点未完成而时限已到（不晚于统计时点）的为未按时；既未完成也未到期的不计。"
+         "已结案投诉中未完成的环节：结案时时限已过的仍算未按时（逾期未完成），结案时尚未到期的为“不适用”，不计。"
+         "按“设置”的次数未接通而放弃的回访不算逾期，不计。无效投诉不计。",
          "Of all stage deadlines (acknowledge, first contact, report, resolve, reply, callback, close) falling due in "
-         "the month, the share met. Met = done at or before the due time; done later, or still not done at the as-of "
-         "time, is missed; deadlines not yet due at the as-of time are left out."),
+         "the month, the share met. The workbook is seen as it stood at the as-of time: a step, callback or close "
+         "recorded after it has not happened yet. A deadline counts once its outcome is known at the as-of time: "
+         "done by then (met if done at or before its due time, else missed), or due at or before the as-of time "
+         "and not done by then (missed); one neither done nor due at the as-of time is left out. In a closed case, "
+         "a stage not done whose due time had passed at the close stays missed; one not yet due at the close is not "
+         "applicable and left out. A callback given up (the Settings' number of unreachable attempts) is not late "
+         "and is left out. Invalid complaints are left out."),
         DUE)
 def on_time_rate(ix: CaseIndex, m: Month) -> float | None:
     met, missed, _ = ix.tally(m)
@@ -684,9 +699,9 @@ def on_time_rate(ix: CaseIndex, m: Month) -> float | None:
 
 
 @metric("late_complaints", "逾期件数", "Complaints with a missed deadline", "count",
-        ("至少有一个环节时限在本月到期而未按时完成（逾期完成或到统计时点仍未完成）的投诉件数。",
-         "Complaints with at least one stage deadline falling due in the month that was missed (done late, or not "
-         "done by the as-of time)."),
+        ("至少有一个环节时限在本月到期而未按时完成（逾期完成、到统计时点仍未完成，或结案时已过时限而未完成）的需处理投诉件数。",
+         "Complaints to handle with at least one stage deadline falling due in the month that was missed (done "
+         "late, not done by the as-of time, or not done and already due when the case was closed)."),
         DUE)
 def late_complaints(ix: CaseIndex, m: Month) -> float | None:
     return ix.tally(m)[2]
@@ -694,9 +709,11 @@ def late_complaints(ix: CaseIndex, m: Month) -> float | None:
 
 def _duration_metric(stage: str, zh: str, en: str) -> None:
     from_zh, from_en = ("处理完成（或答复）", "resolution (or the reply)") if stage == "callback" else ("受理", "receipt")
-    unit_zh = "按该环节时限规则的单位计（小时、自然日或工作日；工作日按国家节假日、调休和本网点日历计算）"
+    unit_zh = ("按该环节时限规则的单位计（小时、自然日或工作日；工作日按国家节假日、调休和本网点日历计算，"
+               "每个工作日按全天24小时计、休息日不计）")
     unit_en = ("in the unit of the stage's SLA rule (hours, calendar days or working days; working days follow the "
-               "national holidays, make-up days and the branch's own calendar)")
+               "national holidays, make-up days and the branch's own calendar, each counting its whole 24 hours and "
+               "closed days nothing)")
     for key, stat, fn in (("median", ("中位数", "median"), median), ("p90", ("90%分位", "90th percentile"), p90)):
         how_zh = "一半投诉不超过此值" if key == "median" else "按用时从短到长排列第 ⌈0.9×n⌉ 件的用时，即 90% 的投诉不超过此值"
         how_en = ("half the complaints took no longer" if key == "median" else
@@ -721,9 +738,11 @@ _duration_metric("close", "结案", "close")
 
 
 @metric("callback_rate", "回访率", "Callback rate", "rate",
-        ("本月结案的投诉中，有回访（登记表“回访时间”，或回访记录中联系上客户的一次回访）的比例。",
+        ("本月结案的投诉中，有回访（登记表“回访时间”，或回访记录中联系上客户的一次回访）的比例。"
+         "放弃回访（按“设置”的次数未接通）算已尝试、未联系上，不算有回访。",
          "Of the complaints closed in the month, the share with a callback (the Register's 'Called back', or a "
-         "callback that reached the customer on the Callbacks sheet)."),
+         "callback that reached the customer on the Callbacks sheet). A callback given up (the Settings' number of "
+         "unreachable attempts) counts as attempted, not reached: not called back."),
         CLOSED)
 def callback_rate(ix: CaseIndex, m: Month) -> float | None:
     cases = ix.closed(m)
@@ -731,9 +750,11 @@ def callback_rate(ix: CaseIndex, m: Month) -> float | None:
 
 
 @metric("callback_on_time_rate", "回访及时率", "Callback on-time rate", "rate",
-        ("“回访”环节的及时率：定义同处理及时率，只计回访环节（回访时限从处理完成起算）。",
-         "The on-time rate of the callback stage alone (same definition as the on-time rate; the callback limit "
-         "counts from resolution)."),
+        ("“回访”环节的及时率：定义同处理及时率，只计回访环节。回访时限从处理完成时间（没有时用答复时间）起算，不从受理起算；"
+         "放弃回访的不计。",
+         "The on-time rate of the callback stage alone (same definition as the on-time rate). The callback limit "
+         "counts from the resolution (or the reply when no resolution time is known), not from receipt; callbacks "
+         "given up are left out."),
         ("回访时限在本月", "The callback's due time falls in the month"), stage="callback")
 def callback_on_time_rate(ix: CaseIndex, m: Month) -> float | None:
     met, missed = ix.stage_tally(m, "callback")
@@ -741,9 +762,10 @@ def callback_on_time_rate(ix: CaseIndex, m: Month) -> float | None:
 
 
 @metric("satisfaction_rate", "满意率", "Satisfaction rate", "rate",
-        ("本月联系上客户的回访中，结果为“满意”的比例；同一投诉本月回访多次只计最后一次，未联系上的不计。",
+        ("本月联系上客户的回访中，结果为“满意”的比例；同一投诉本月回访多次只计最后一次，未联系上的不计；无效投诉的回访不计。",
          "Of the callbacks in the month that reached the customer, the share 'satisfied'; a complaint called back "
-         "more than once in the month counts by its last callback; unreachable attempts are left out."),
+         "more than once in the month counts by its last callback; unreachable attempts are left out, and so are "
+         "the callbacks of invalid complaints."),
         ("回访时间在本月", "Time of the callback falls in the month"))
 def satisfaction_rate(ix: CaseIndex, m: Month) -> float | None:
     outcomes = list(map(_SECOND, ix.callbacks(m)))
@@ -751,9 +773,9 @@ def satisfaction_rate(ix: CaseIndex, m: Month) -> float | None:
 
 
 @metric("average_score", "平均评分", "Average score", "score",
-        ("上述回访（每宗投诉本月最后一次联系上的回访）中填写了评分的，评分（1–10）的平均值。",
-         "The mean score (1–10) of those callbacks (each complaint's last reached callback in the month) that "
-         "have a score."),
+        ("上述回访（需处理投诉每宗本月最后一次联系上的回访，不含无效投诉）中填写了评分的，评分（1–10）的平均值。",
+         "The mean score (1–10) of those callbacks (each complaint's last reached callback in the month, invalid "
+         "complaints left out) that have a score."),
         ("回访时间在本月", "Time of the callback falls in the month"))
 def average_score(ix: CaseIndex, m: Month) -> float | None:
     scores = [s for _, _, s in ix.callbacks(m) if s is not None]
@@ -771,10 +793,10 @@ def reopen_rate(ix: CaseIndex, m: Month) -> float | None:
 
 
 @metric("repeat_rate", "重复投诉率", "Repeat-complaint rate", "rate",
-        ("本月受理的需处理投诉中，重复投诉的比例：同一客户（电话或姓名相同）、同一投诉类别，在“设置”的判定期（默认30天）内再次投诉；"
+        ("本月受理的需处理投诉中，重复投诉的比例：同一客户（按电话判定，没有电话时按姓名）、同一投诉类别，在“设置”的判定期（默认30天）内再次投诉；"
          "先在各网点自己的登记中判定，汇总多个网点时不同网点之间也判定（按后一宗投诉所在网点的判定期；电话已打码时姓名也须相同）。",
          "Of the complaints to handle received in the month, the share that repeat an earlier one: same customer "
-         "(phone or name), same category, within the Settings window (30 days by default); judged within each "
+         "(matched on the phone number, on the name only when there is no phone), same category, within the Settings window (30 days by default); judged within each "
          "branch's register, and across branches when several are consolidated (by the window of the later complaint's "
          "branch; where phone numbers are masked, the names must match too)."),
         RECEIVED)
@@ -856,11 +878,12 @@ def overdue_detail(ix: CaseIndex, m: Month) -> list[Deadline]:
 
 
 OVERDUE_DEFINITION = (
-    "每行一个未按时完成的环节：时限在本月到期而逾期完成或到统计时点仍未完成的，以及更早到期、到统计时点仍未完成的。"
-    "超时＝完成时间（未完成的用统计时点）晚于时限多少，单位同该环节的时限规则。重大投诉在前，时限早的在前。",
-    "One row per missed stage deadline: due in the month and done late or not done by the as-of time, plus earlier "
-    "ones still not done at the as-of time. 'Late by' is how far the completion (or the as-of time, if not done) is "
-    "past the due time, in the unit of the stage's rule. Major complaints first, then the earliest due.",
+    "每行一个未按时完成的环节：时限在本月到期而逾期完成、到统计时点仍未完成或结案时已过时限而未完成的，以及更早到期、到统计时点仍未完成的。"
+    "超时＝完成时间（未完成的用统计时点，结案时未完成的用结案时间）晚于时限多少，单位同该环节的时限规则。重大投诉在前，时限早的在前。",
+    "One row per missed stage deadline: due in the month and done late, not done by the as-of time, or not done "
+    "and already due when the case was closed, plus earlier ones still not done at the as-of time. 'Late by' is how "
+    "far the completion (or the as-of time if not done; the close if closed without it) is past the due time, in "
+    "the unit of the stage's rule. Major complaints first, then the earliest due.",
 )
 
 

@@ -24,6 +24,7 @@ from xlcomplaints.core.deadlines import (
 from xlcomplaints.core.lifecycle import callback_attempts, handoff_results, iter_cycles
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.problems import Level, Problem, register_messages
+from xlcomplaints.core.status import StageStatus
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import vocab as v
 
@@ -59,6 +60,10 @@ def _label(vocab: v.Vocabulary, code: str | None, lang: str) -> str | None:
     return vocab.label(code, lang) if code else None
 
 
+#: Why a callback was given up, after the next action (R8): the Settings' unreachable attempts.
+GIVEN_UP_REASON = ("；放弃回访：{n} 次未接通", "; callback given up: {n} attempts unreachable")
+
+
 def next_action_text(r: ComplaintResult, lang: str) -> str:
     zh, en = NEXT_ACTIONS[r.next_action]
     text = zh if lang == "zh" else en
@@ -66,8 +71,11 @@ def next_action_text(r: ComplaintResult, lang: str) -> str:
     if text and stage and stage.due and stage.done_at is None:
         when = stage.due.strftime("%m-%d %H:%M")
         if stage.status == "overdue":
-            return f"{text}（已逾期，时限 {when}）" if lang == "zh" else f"{text} (overdue since {when})"
-        return f"{text}（{when}前）" if lang == "zh" else f"{text} by {when}"
+            text = f"{text}（已逾期，时限 {when}）" if lang == "zh" else f"{text} (overdue since {when})"
+        else:
+            text = f"{text}（{when}前）" if lang == "zh" else f"{text} by {when}"
+    if text and r.stages["callback"].status == StageStatus.GIVEN_UP:
+        text += GIVEN_UP_REASON[lang != "zh"].format(n=r.callbacks_failed)
     return text
 
 
@@ -192,7 +200,7 @@ def _summary(data: BranchData, plan: RefreshPlan, now: datetime, lang: str) -> l
         ["部门接单超时" if zh else "Late hand-offs", counts["handoff.overdue"] + counts["handoff.done_late"],
          "见“处理跟踪”表的本步状态" if zh else "See Step status on the Tracking sheet"],
     ]
-    for code in ("open", "paused", "awaiting_callback", "reopened", "closed", "invalid"):
+    for code in ("open", "paused", "awaiting_callback", "awaiting_close", "reopened", "closed", "invalid"):
         rows.append([("状态：" if zh else "Status: ") + v.OVERALL_STATUS.label(code, lang),
                      counts[f"status.{code}"], None])
     for code in ("major", "important", "general"):

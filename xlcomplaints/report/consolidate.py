@@ -227,7 +227,8 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
             q.params.get("setting") == "branch_code" for q in numbering_blockers(read.problems))
         branch = data.settings.branch_code if own else p.stem
         cases = case_facts(branch, data, results, make_calendar(data.settings, data),
-                           timed=(month.shift(-1).start, month.end), contact=None if show_contacts else mask_phone)
+                           timed=(month.shift(-1).start, month.end), contact=None if show_contacts else mask_phone,
+                           as_of=as_of)
         texts = _typical_texts(data.complaints, cases, month, mask=not show_contacts)
     except WorkbookError as e:
         if e.code == "file.wrong_kind" and e.params.get("kind") == REPORT_TEMPLATE_KIND:  # last month's, say

@@ -124,6 +124,9 @@ def _note(w: ReportWriter) -> str:
         parts.append(t(lang, f"输入中没有上月受理的投诉，上月数值取自 {rep.previous_from}。",
                        f"The inputs hold no complaint received last month: last month's figures are from "
                        f"{rep.previous_from}."))
+    if rep.unreadable_received:
+        parts.append(t(lang, f"受理时间无法识别的 {rep.unreadable_received} 行未计入任何月份。",
+                       f"{rep.unreadable_received} row(s) without a readable received time are in no month."))
     if not rep.contacts_shown:
         parts.append(t(lang, "联系电话已部分隐藏。", "Contact numbers are partly masked."))
     parts.append(t(lang, f"输入中有 {errors} 个错误、{warnings} 个警告，见“问题清单”。",

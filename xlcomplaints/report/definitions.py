@@ -8,13 +8,137 @@ merged, in the same plain words.
 from __future__ import annotations
 
 from xlcomplaints.core import metrics as M
+from xlcomplaints.core.deadlines import PAUSABLE, RESTARTED
+from xlcomplaints.core.lifecycle import RESUME_STEPS
+from xlcomplaints.core.policy import STAGES
+from xlcomplaints.spec import vocab as v
+
+
+def _stages(which: frozenset[str], lang: str) -> str:
+    """The named stages in ``STAGES`` order, as a reader sees them: 处理、答复、结案 / resolve, reply and close."""
+    names = [v.STAGE.label(s, lang) for s in STAGES if s in which]
+    if lang == "zh":
+        return "、".join(f"“{n}”" for n in names)
+    names = [f"'{n}'" for n in names]
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+
+
+def _steps(which: frozenset[str], lang: str) -> str:
+    names = [c.label(lang) for c in v.STEP if c.code in which]
+    return "、".join(f"“{n}”" for n in names) if lang == "zh" else ", ".join(f"'{n}'" for n in names)
+
+
+_RESTARTED = {lang: _stages(RESTARTED, lang) for lang in ("zh", "en")}
+_KEPT = {lang: _stages(frozenset(STAGES) - RESTARTED, lang) for lang in ("zh", "en")}
+_PAUSED = {lang: _stages(PAUSABLE, lang) for lang in ("zh", "en")}
+_UNPAUSED = {lang: _stages(frozenset(STAGES) - PAUSABLE, lang) for lang in ("zh", "en")}
+_RESUME = {lang: _steps(RESUME_STEPS, lang) for lang in ("zh", "en")}
+
+#: The rules the deadline engine applies, in the words a supervisor reads: on the Definitions sheet and in
+#: docs/sheets.md (``templates/docs.py``). Each (name zh, name en, rule zh, rule en).
+ENGINE_RULES: tuple[tuple[str, str, str, str], ...] = (
+    ("重新处理", "Reopening",
+     "回访结果“不满意”或处理跟踪中的“重新处理”步骤表示投诉重新处理。同一处理周期内（一次处理完成之后、下一次处理完成之前）"
+     "的不满意回访和“重新处理”步骤合起来只算一次重新处理：两张表记录同一件事时按此对应，不重复计算；“处理完成”指处理跟踪中的"
+     "“处理完成”步骤或登记表的“处理完成时间”。重开次数＝这样的处理周期数。重新处理从该次第一条记录的时间起重新计算"
+     f"{_RESTARTED['zh']}的时限，这些环节按新一轮判断（第一轮的时限不再计入及时率）；第一轮的其他环节"
+     f"（{_KEPT['zh']}）及各表中的记录保留不变。第二次重新处理（重开次数≥2）才升级至总经理。"
+     "例：10月16日15:00回访不满意、16:00又记“重新处理”，算1次，时限从15:00起算；10月20日处理完成后10月21日再次不满意，算第2次。",
+     "An unsatisfied callback or a 'Reopened' step on the Tracking sheet reopens a case. Within one handling cycle "
+     "(after a resolution and before the next), the unsatisfied callbacks and 'Reopened' steps together are one "
+     "reopening: that is how records of the same event on the two sheets are matched, never counted twice; a "
+     "resolution is a 'Resolved' step on the Tracking sheet or the Register's 'Resolved' time. The reopen count is "
+     f"the number of such cycles. A reopening restarts the {_RESTARTED['en']} clocks from the time of its first "
+     "record, and those stages are judged in the new cycle (their first-cycle deadlines no longer count in on-time "
+     f"figures); the first cycle's other stages ({_KEPT['en']}) and every record on the sheets are kept as they were. "
+     "Only a second reopening (reopen count 2 or more) escalates to the general manager. Example: an unsatisfied callback on 16 Oct 15:00 and a 'Reopened' step at 16:00 are one "
+     "reopening, its clocks counting from 15:00; resolved again on 20 Oct and unsatisfied again on 21 Oct is the second."),
+    ("暂停（等待客户、冷处理）", "Pauses (waiting for the customer, cold handling)",
+     f"处理跟踪中的“等待客户”或“冷处理”步骤暂停{_PAUSED['zh']}的时限，直到其后第一个以下步骤：{_RESUME['zh']}；"
+     f"未结束的暂停持续到统计时点。{_UNPAUSED['zh']}不暂停。暂停把时限推后：按小时计的推后暂停的时长，"
+     "按工作小时计的推后暂停中的上班时间，按工作日（自然日）计的推后从暂停开始日到结束日（不含结束日）之间的工作日（天）数。"
+     "例：周五17:00暂停、下周一恢复，推后1个工作日；同一天内开始并结束的暂停不推后按天计的时限。",
+     f"A 'Waiting for customer' or 'Cold handling' step on the Tracking sheet pauses the {_PAUSED['en']} clocks "
+     f"until the next of these steps: {_RESUME['en']}; a pause not yet ended lasts until the as-of time. The "
+     f"{_UNPAUSED['en']} clocks do not pause. A pause moves a due time later: by its length for hour limits, by the "
+     "office hours inside it for working-hour limits, and for working-day (calendar-day) limits by the working "
+     "days (days) from the date it starts up to, not including, the date it ends. Example: paused Friday 17:00 and "
+     "resumed Monday adds one working day; a pause that starts and ends on the same day adds none to a day limit."),
+    ("时限从何时起算", "Where each clock starts",
+     f"各环节时限从受理时间起算（重新处理后，{_RESTARTED['zh']}从重新处理起算）；回访时限从处理完成时间起算，"
+     "没有处理完成时间时从答复时间起算，不从受理起算；两者都没有时回访尚无时限。环节用时也一样：回访用时从处理完成（或答复）"
+     "到回访，其余环节从受理到完成。",
+     f"Each stage's clock starts at receipt (after a reopening, the {_RESTARTED['en']} clocks start at the "
+     "reopening); the callback's starts at the resolution, or at the reply when no resolution time is known — not "
+     "at receipt; with neither, the callback has no due time yet. Times taken likewise: the callback from the "
+     "resolution (or reply) to the callback, every other stage from receipt to completion."),
+    ("工作日", "Working days",
+     "工作日按国家法定节假日和调休（含周末补班日）以及本网点“日历”表计算。以天为单位的时限：0 天指受理当天结束时（23:59:59）；"
+     "N 个工作日指受理日之后第 N 个工作日结束时；带小数的天数向上取整（如 2.5 个工作日按 3 个计，与 Excel 的 WORKDAY "
+     "截去小数不同）。作为用时或超时量时，每个工作日按全天 24 小时计、休息日不计（不是按上班时间计）："
+     "例如周五12:00到下周一12:00为 1.0 个工作日。",
+     "Working days follow the national holidays and make-up working days (调休, weekend days worked included) and "
+     "the branch's Calendar sheet. A limit in days: 0 days means the end of the day of receipt (23:59:59); N working "
+     "days the end of the Nth working day after the day of receipt; a fractional number of days is rounded up "
+     "(2.5 working days count as 3 — unlike Excel's WORKDAY, which truncates). As a time taken or a lateness, a "
+     "working day counts its whole 24 hours and closed days count nothing (office hours are not meant): Friday "
+     "12:00 to Monday 12:00 is 1.0 working day."),
+    ("难易程度", "Complexity",
+     "难易程度未填的投诉按“简单”匹配时限规则。",
+     "A complaint with its complexity left blank counts as simple when the SLA rules are matched."),
+    ("重复投诉的判定", "Repeat complaints",
+     "同一客户按联系电话（后11位数字）判定，没有电话时才按客户姓名判定；同一投诉类别、在“设置”的判定期内再次投诉即为重复投诉。"
+     "无效投诉不参与判定。",
+     "The same customer is matched on the phone number (its last 11 digits), and on the name only when there is "
+     "no phone; a complaint of the same category within the Settings window is a repeat. Invalid complaints are "
+     "not matched."),
+    ("结案时未完成的环节", "Stages not done at the close",
+     "投诉结案时尚未完成的环节：结案时时限已过的仍为逾期（“逾期未完成”，超时量算到结案时间，计入及时率的未按时）；"
+     "结案时时限未到的为“不适用”，不计。结案时没有处理完成和答复时间的，回访为“不适用”。",
+     "When a case is closed, a stage not done by then whose due time had already passed stays missed ('Missed (closed without it)', "
+     "late by the time to the close, counted late in on-time figures); one whose due time had not passed becomes "
+     "'Not applicable' and is left out. The callback of a case closed with no resolution or reply time is 'Not "
+     "applicable'."),
+    ("放弃回访", "Given-up callbacks",
+     "回访未联系上的次数达到“设置”中的最多次数（如 3 次）时放弃回访：回访环节状态为“放弃回访”，“下一步”注明原因（如“3 次未接通”）；"
+     "不算逾期，不列入逾期清单，不计入及时率；回访率中算已尝试、未联系上（不算有回访）。重新处理后重新计数。",
+     "When the callback has been unreachable the Settings' maximum number of times (3, say), it is given up: the "
+     "callback stage is 'Given up' and the next action gives the reason (e.g. '3 attempts unreachable'). It is not "
+     "overdue, not on the Overdue sheet, and left out of on-time figures; in the callback rate it counts as "
+     "attempted, not reached (not called back). A reopening starts the count again."),
+    ("即将到期", "Due soon",
+     "未完成、未逾期的环节，剩余时间严格少于其时限的“设置”比例（如 25%）时为“即将到期”，恰好等于不算；两者按规则自身单位计："
+     "工作日、工作小时按工作时间（休息日和暂停不计），小时、自然日按自然时间。例：3 个工作日的时限，剩余少于 0.75 个工作日时。",
+     "A stage not done and not yet overdue is due soon when the time left until its due time is strictly less than "
+     "the Settings share (25 %, say) of its limit — exactly at it is not — both in the rule's own unit: working time "
+     "for working days and hours (closed days and pauses not counted), wall-clock for hours and calendar days. "
+     "Example: a 3-working-day limit is due soon with less than 0.75 working days left."),
+    ("当前状态与下一步", "Status and next action",
+     "“当前状态”与“下一步”是同一个状态，不会矛盾：下一步是回访（或再次回访）时为“待回访”，是结案时为“待结案”，暂停中为“暂停”，"
+     "其余未结案的，重新处理后尚未再次处理完成时为“重新处理”，否则为“处理中”；下一步是按环节顺序第一个未完成、未放弃的环节。",
+     "The status and the next action are one state and never disagree: 'Awaiting callback' when the next action is "
+     "a callback (or another try), 'Awaiting close' when it is to close the case, 'Paused' while paused; any other "
+     "open case is 'Reopened' after a reopening until resolved again, else 'Open'; the next action is the first stage, in stage order, "
+     "neither done nor given up."),
+    ("（未填）", "(blank)",
+     "分类统计中“（未填）”一行既包括未填写的，也包括填写了但无法识别的值（这些值在“问题清单”中列出）。",
+     "The '(blank)' row of a breakdown holds both values left blank and values that were not recognised (those "
+     "are listed on the Issues sheet)."),
+    ("受理时间无法识别的行", "Rows without a readable received time",
+     "受理时间为空或无法识别的行不计入任何月份的统计，封面注明有多少行。",
+     "Rows whose received time is blank or cannot be read are left out of every month; the cover says how many."),
+)
 
 #: Definitions-sheet rows that are not metrics: how the report's tables and inputs are treated.
 NOTES: tuple[tuple[str, str, str, str], ...] = (
     ("统计时点", "As-of time",
-     "判断“已逾期”的时点：默认为所选月份结束时（若该月尚未结束则为运行时刻）。之后录入的完成时间仍会计入（如逾期完成）。",
-     "The time that decides 'overdue': by default the end of the chosen month (or the time of the run if the month "
-     "is not over). Completion times entered later still count (as done late, for example)."),
+     "所有数字与状态共用的时点：默认为所选月份结束时（若该月尚未结束则为运行时刻）。工作簿按统计时点时的样子看待："
+     "时间晚于统计时点的步骤、回访和结案当作尚未发生；时间不晚于统计时点的，无论何时录入都计入。"
+     "例：统计时点为10月20日12:00，10月22日才处理完成的投诉在本报表中仍是未完成。",
+     "One time for every figure and status: by default the end of the chosen month (or the time of the run if the "
+     "month is not over). The workbook is seen as it stood at the as-of time: a step, callback or close recorded "
+     "for a later time has not happened yet; one recorded for a time up to the as-of time counts, whenever it was "
+     "typed. Example: as of 20 Oct 12:00, a complaint resolved on 22 Oct is still unresolved in this report."),
     ("上月与环比", "Last month and change",
      "上月数值按同一定义、用同一批数据计算；输入中没有上月受理的投诉时，封面的上月数值取自以前的上月报表（如提供）。"
      "环比：件数和用时为（本月−上月）÷上月；比率为本月−上月，单位为百分点；评分为本月−上月。",
@@ -26,9 +150,11 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
      "One row per value: counts as 'Complaints received' this and last month; share = the row ÷ the total; "
      "on-time rate and late complaints as on the cover, for that value's complaints only."),
     ("环节时效", "Stage times",
-     "每个环节：本月到期的时限数、按时完成数、及时率（同处理及时率），以及本月完成该环节的用时中位数与90%分位（同封面用时定义）。",
+     "每个环节：本月到期的时限数、按时完成数、及时率（同处理及时率），以及本月完成该环节的用时中位数与90%分位："
+     "用时从受理起算，回访从处理完成（没有时从答复）起算，按该环节时限规则的单位计。",
      "Per stage: deadlines due in the month, met, on-time rate (as above), and the median and 90th percentile "
-     "of the time taken by those that completed the stage in the month (as the cover's times)."),
+     "of the time taken by those that completed the stage in the month: from receipt, the callback from the "
+     "resolution (or the reply when no resolution time is known), in the unit of the stage's rule."),
     ("超时明细", "Overdue detail", M.OVERDUE_DEFINITION[0], M.OVERDUE_DEFINITION[1]),
     ("典型案例", "Typical cases",
      M.TYPICAL_DEFINITION[0] + "汇总报表中，文字里7位以上的数字（多为电话号码）像电话号码一样打码，除非使用 --show-contacts。",
@@ -53,5 +179,5 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
 def definition_rows(lang: str) -> list[list[str]]:
     zh = lang == "zh"
     rows = [[m.name(lang), m.definition(lang), m.month_rule(lang)] for m in M.METRICS.values()]
-    rows += [[n_zh if zh else n_en, d_zh if zh else d_en, ""] for n_zh, n_en, d_zh, d_en in NOTES]
+    rows += [[n_zh if zh else n_en, d_zh if zh else d_en, ""] for n_zh, n_en, d_zh, d_en in NOTES + ENGINE_RULES]
     return rows

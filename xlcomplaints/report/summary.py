@@ -93,6 +93,8 @@ class MonthlyReport:
     contacts_shown: bool = False
     files_read: int = 0
     files_failed: int = 0
+    #: Rows whose received time is blank or cannot be read: in no month's figures; the cover says how many.
+    unreadable_received: int = 0
 
     def value(self, key: str) -> float | None:
         for row in self.cover:
@@ -183,4 +185,5 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
         typical=[TypicalRow(t.case, t.reasons, (texts or {}).get((t.case.branch, t.case.no or ""), ()))
                  for t in M.typical_cases(ix, month)],
         previous_from=earlier.file if earlier else None,
+        unreadable_received=sum(1 for c in cases if c.received_at is None),
     )

@@ -191,16 +191,24 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
     Field("office_start", "上班时间", "Office opens", T.TIME, "09:00"),
     Field("office_end", "下班时间", "Office closes", T.TIME, "18:00"),
     Field("due_soon_percent", "即将到期提醒(剩余时限%)", "Due-soon warning (% of limit left)", T.NUMBER, 25,
-          "剩余时间少于该环节时限的此比例时标为“即将到期”", "A stage is 'due soon' when less than this share of its limit is left",
+          "未完成、未逾期的环节，剩余时间严格少于其时限的此比例时标为“即将到期”（恰好等于不算）；两者按规则自身单位计："
+          "工作日、工作小时按工作时间（休息日和暂停不计），小时、自然日按自然时间",
+          "A stage not done and not overdue is 'due soon' when the time left is strictly less than this share of its "
+          "limit (exactly at it is not), both in the rule's own unit: working time for working days and hours "
+          "(closed days and pauses not counted), wall-clock for hours and calendar days",
           min_value=0, max_value=100),
     Field("repeat_window_days", "重复投诉判定期(天)", "Repeat-complaint window (days)", T.INT, 30,
-          "同一客户同一类别在此天数内再次投诉记为重复投诉", "Same customer, same category within this many days is a repeat",
+          "同一客户（按电话判定，没有电话时按姓名）同一类别在此天数内再次投诉记为重复投诉",
+          "Same customer (matched on the phone, on the name only without one), same category within this many days "
+          "is a repeat",
           min_value=1, max_value=366),
     Field("callback_retry_hours", "回访重试间隔(小时)", "Callback retry after (hours)", T.TEXT, "24,48",
           "未联系上时依次在此间隔后重试", "Retry an unreachable customer after these intervals, in turn",
           min_value=0, max_value=MAX_LIMIT_HOURS),
     Field("callback_max_attempts", "回访最多尝试次数", "Callback attempts before giving up", T.INT, 3,
-          min_value=1, max_value=10),
+          "未联系上达到此次数即放弃回访：回访状态为“放弃回访”，不算逾期，不列入逾期清单",
+          "After this many unreachable attempts the callback is given up: its status is 'Given up', not overdue, "
+          "not on the Overdue sheet", min_value=1, max_value=10),
     Field("handoff_hours", "部门接单处理时限(小时)", "Department acts on a hand-off within (hours)", T.NUMBER, 24,
           "种子000 汽车经销商客户抱怨投诉处理流程：责任部门24小时内处理（按钟点计）",
           "Seed 000, a car dealer's complaint flow: the department acts within 24 hours (clock hours)", min_value=0,

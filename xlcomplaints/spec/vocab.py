@@ -176,6 +176,8 @@ STAGE_STATUS = vocab(
     C("done_on_time", "按时完成", "Done on time"),
     C("done_late", "逾期完成", "Done late"),
     C("not_applicable", "不适用", "Not applicable"),
+    C("missed", "逾期未完成", "Missed (closed without it)"),
+    C("given_up", "放弃回访", "Given up"),
 )
 
 OVERALL_STATUS = vocab(
@@ -183,6 +185,7 @@ OVERALL_STATUS = vocab(
     C("open", "处理中", "Open"),
     C("paused", "暂停", "Paused"),
     C("awaiting_callback", "待回访", "Awaiting callback"),
+    C("awaiting_close", "待结案", "Awaiting close"),
     C("reopened", "重新处理", "Reopened"),
     C("closed", "已结案", "Closed"),
     C("invalid", "无效", "Invalid"),

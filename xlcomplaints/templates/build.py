@@ -174,21 +174,27 @@ def write_table(
 
 
 def _register_colouring(ws: Worksheet, wb: xlsxwriter.Workbook, spec: SheetSpec) -> None:
-    """Rows turn red when a stage is past due and not done, amber within a day of it.
+    """Rows of open cases turn red when a stage is past due and not done, amber within a day of it.
 
     Computed from the due-time columns and NOW(), so the colours stay right between
-    refreshes even though the status columns were written at the last refresh.
+    refreshes even though the status columns were written at the last refresh. A closed
+    case's missed stages are history (their status cells are red), and a callback given up
+    is not overdue.
     """
+    from xlcomplaints.spec.vocab import STAGE_STATUS
+
     def ref(key: str) -> str:
         return f"${xl_col_to_name(spec.index(key))}2"
 
+    given_up = "".join(f',{ref("callback_status")}<>"{STAGE_STATUS.label("given_up", lang)}"' for lang in ("zh", "en"))
     overdue, soon = [], []
     for stage, done in DONE_FIELD.items():  # each stage's due column, and the column that completes it
         due, finished = ref(f"{stage}_due"), ref(done)
-        overdue.append(f'AND(ISNUMBER({due}),{finished}="",{due}<NOW())')
-        soon.append(f'AND(ISNUMBER({due}),{finished}="",{due}>=NOW(),{due}-NOW()<1)')
+        unless = given_up if stage == "callback" else ""
+        overdue.append(f'AND(ISNUMBER({due}),{finished}="",{due}<NOW(){unless})')
+        soon.append(f'AND(ISNUMBER({due}),{finished}="",{due}>=NOW(),{due}-NOW()<1{unless})')
     validity = ref("validity")
-    not_invalid = f'{validity}<>"无效",{validity}<>"Invalid"'
+    not_invalid = f'{validity}<>"无效",{validity}<>"Invalid",{ref("closed_at")}=""'
     last = xl_col_to_name(len(spec.columns) - 1)
     rng = f"A2:{last}{MAX_ROW + 1}"
     red = wb.add_format({"bg_color": OVERDUE_FILL})
@@ -204,7 +210,7 @@ def _status_colouring(ws: Worksheet, wb: xlsxwriter.Workbook, col: int, lang: st
 
     red = wb.add_format({"bg_color": OVERDUE_FILL})
     amber = wb.add_format({"bg_color": DUE_SOON_FILL})
-    for code, fmt in (("overdue", red), ("done_late", red), ("due_soon", amber)):
+    for code, fmt in (("overdue", red), ("done_late", red), ("missed", red), ("due_soon", amber)):
         ws.conditional_format(1, col, MAX_ROW, col, {
             "type": "cell", "criteria": "==", "value": f'"{STAGE_STATUS.label(code, lang)}"', "format": fmt,
         })

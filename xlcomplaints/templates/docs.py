@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from xlsxwriter.utility import xl_col_to_name
 
 from xlcomplaints.core.policy import DEFAULT_RULES, presets
+from xlcomplaints.report.definitions import ENGINE_RULES
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
@@ -117,6 +118,16 @@ def _policy() -> list[str]:
          f"{r.amount:g} {v.UNIT.label(r.unit, 'en').lower()}", r.source_zh, r.source_en) for r in DEFAULT_RULES))
 
 
+def _engine_rules() -> list[str]:
+    """The rules behind every status and figure, in the same words as the report's Definitions sheet."""
+    out = ["## Rules the engine applies", "",
+           "The same words as on the monthly report's Definitions sheet (指标说明), from",
+           "`xlcomplaints/report/definitions.py`; every status on the Register and every report figure follows them.", ""]
+    for zh_name, en_name, zh, en in ENGINE_RULES:
+        out += [f"### {zh_name} {en_name}", "", f"{zh}  ", en, ""]
+    return out
+
+
 def _vocabulary(vocab: Vocabulary) -> list[str]:
     return [f"### Vocabulary: {vocab.name}", "", *_table(
         ("code", "中文", "English", "also accepted"),
@@ -127,7 +138,7 @@ def sheets_markdown() -> str:
     """The whole reference, as committed in ``docs/sheets.md``."""
     vocabs: dict[str, Vocabulary] = {}
     out = ["# Workbook sheets", "",
-           "<!-- Generated from xlcomplaints/spec/ and xlcomplaints/core/policy.py by",
+           "<!-- Generated from xlcomplaints/spec/, xlcomplaints/core/policy.py and xlcomplaints/report/definitions.py by",
            "     `python scripts/build_templates.py`; do not edit by hand. -->", "",
            "Columns are found by their header in Chinese, English or key, in any order; columns an",
            "office adds are left alone. Letters are where the templates put them. A choice column",
@@ -136,6 +147,7 @@ def sheets_markdown() -> str:
     for spec in B.BRANCH_SHEETS:
         out += _settings(B.SETTINGS_FIELDS, vocabs) if spec is B.SETTINGS else _sheet(spec, vocabs)
     out += _policy()
+    out += _engine_rules()
     out += [f"## Monthly report (template {R.REPORT_TEMPLATE_VERSION})", "",
             "Every sheet is written whole by `report` and `consolidate`.", ""]
     for spec in R.REPORT_SHEETS:
