@@ -1,0 +1,75 @@
+"""The figures a monthly report shows, read back with openpyxl, keyed like the auditor's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+
+from tests.audit.inputs import choice
+
+#: Breakdown sheet → (figure-id dimension, vocabulary of its values).
+BREAKDOWN_SHEETS = {"按类型": ("type", "case_type"), "按投诉类别": ("category", "category"),
+                    "按投诉渠道": ("channel", "channel"), "按严重程度": ("severity", "severity"),
+                    "按有效性": ("validity", "validity"), "按责任部门": ("department", None),
+                    "按网点": ("branch", None)}
+COVER_KEYS = {
+    "受理件数": "received", "有效投诉": "valid", "协助处理": "assist", "无效投诉": "invalid",
+    "需处理件数": "to_handle", "重大投诉": "major", "投诉升级": "escalated", "结案件数": "closed",
+    "结案率": "close_rate", "月末未结案": "open_at_end", "上月结转未结案": "carried_over",
+    "处理及时率": "on_time_rate", "逾期件数": "overdue",
+    "受理通知用时中位数（小时）": "acknowledge_median", "受理通知用时90%分位（小时）": "acknowledge_p90",
+    "首次联系用时中位数（小时）": "first_contact_median", "首次联系用时90%分位（小时）": "first_contact_p90",
+    "处理用时中位数（工作日）": "resolve_median", "处理用时90%分位（工作日）": "resolve_p90",
+    "结案用时中位数（自然日）": "close_median", "结案用时90%分位（自然日）": "close_p90",
+    "回访率": "callback_rate", "回访及时率": "callback_on_time_rate", "满意率": "satisfaction_rate",
+    "平均评分": "average_score", "重开率": "reopen_rate", "重复投诉率": "repeat_rate",
+}
+BREAKDOWN_COLUMNS = {"count": 2, "previous": 4, "on_time_rate": 6, "overdue": 7}
+STAGE_LABELS = {"受理通知": "acknowledge", "首次联系": "first_contact", "上报管理层": "report", "调查处理": "resolve",
+                "答复客户": "reply", "回访": "callback", "结案": "close"}
+STAGE_COLUMNS = {"due_count": 1, "on_time": 2, "on_time_rate": 3, "median": 4, "p90": 5}
+AGE_LABELS = {"0–3 天": "0-3", "4–7 天": "4-7", "8–14 天": "8-14", "15 天以上": "15+"}
+
+
+def read_report(path: Path) -> dict[str, object]:
+    """Figure id → value: ``cover:<key>`` and ``cover-previous:<key>`` (columns B and C; a metric
+    not in COVER_KEYS keeps its label), ``backlog:<age>`` / ``backlog-previous:<age>``,
+    ``breakdown:<dimension>:<value code>:<column>`` (（未填） is ``blank``, 合计 ``total``; a
+    department as written, a branch by its code), ``stages:<stage>:<column>``; and
+    ``definitions`` → {指标: 定义} and ``cover-labels`` → the cover's metric labels."""
+    wb = openpyxl.load_workbook(path, data_only=True)
+    out: dict[str, object] = {}
+    labels: list[str] = []
+    for row in wb["封面"].iter_rows(min_row=5, values_only=True):
+        label = row[0]
+        if isinstance(label, str) and label != "指标" and (row[1] is not None or row[2] is not None):
+            key = COVER_KEYS.get(label, label)
+            labels.append(label)
+            out[f"cover:{key}"] = row[1]
+            out[f"cover-previous:{key}"] = row[2]
+        if row[5] in AGE_LABELS:
+            out[f"backlog:{AGE_LABELS[row[5]]}"] = row[6]
+            out[f"backlog-previous:{AGE_LABELS[row[5]]}"] = row[7]
+    for sheet, (dimension, vocab) in BREAKDOWN_SHEETS.items():
+        for row in wb[sheet].iter_rows(min_row=2, values_only=True):
+            label = row[1]
+            if label is None:
+                continue
+            if label == "合计":
+                value = "total"
+            elif label == "（未填）":
+                value = "blank"
+            elif dimension == "branch":
+                value = str(label).split()[0]
+            else:
+                value = (choice(vocab, label) if vocab else None) or str(label)
+            for column, i in BREAKDOWN_COLUMNS.items():
+                out[f"breakdown:{dimension}:{value}:{column}"] = row[i]
+    for row in wb["环节时效"].iter_rows(min_row=2, values_only=True):
+        if row[0] in STAGE_LABELS:
+            for column, i in STAGE_COLUMNS.items():
+                out[f"stages:{STAGE_LABELS[row[0]]}:{column}"] = row[i]
+    out["cover-labels"] = labels
+    out["definitions"] = {r[0]: r[1] for r in wb["指标说明"].iter_rows(min_row=2, values_only=True) if r[0]}
+    return out
