@@ -409,11 +409,11 @@ def stage_times(a: Audit, stage: str, column: str) -> float | int | None:
 
 
 # ------------------------------------------------------------------ every figure, keyed like tests.audit.report
-def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, float | int | None], Audit, Audit]:
+def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, object], Audit, Audit]:
     """Figure id → the auditor's value; the previous month's figures are the same definitions on the
     same data, seen at the previous month's end (R4: one as-of rule for every figure)."""
     this, last = audit(paths, month), audit(paths, previous(month))
-    out: dict[str, float | int | None] = {}
+    out: dict[str, object] = {}
     for label, f in COVER.items():
         out[f"cover:{label}"] = f(this)
         out[f"cover-previous:{label}"] = f(last)
@@ -430,4 +430,75 @@ def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, float | int 
     for stage in STAGES:
         for column in ("due_count", "on_time", "on_time_rate", "median", "p90"):
             out[f"stages:{stage}:{column}"] = stage_times(this, stage, column)
+    out.update(overdue_detail(this))
+    typical = typical_cases(this)
+    out["typical:selection"] = sorted(name for name, _ in typical)
+    out["typical:order"] = [name for name, _ in typical]
+    for name, met in typical:
+        out[f"typical:{name}:reasons"] = "、".join(met)
+    for m, audited in ((this.month, this), (last.month, last)):
+        label = f"{m.start:%Y-%m}"
+        out[f"trend:{label}:received"] = received(audited)
+        out[f"trend:{label}:closed"] = closed(audited)
+        out[f"trend:{label}:on_time_rate"] = on_time(audited)
+        out[f"trend:{label}:satisfaction_rate"] = satisfaction(audited)
     return out, this, last
+
+
+# ------------------------------------------------------------------ overdue detail
+def row_key(k: Case) -> str:
+    """How a complaint is named in figure ids: its number, else its received time."""
+    return k.c.no or f"{k.c.received:%Y-%m-%d %H:%M}"
+
+
+def overdue_detail(a: Audit) -> dict[str, float]:
+    """超时明细：每行一个未按时完成的环节：时限在本月到期而逾期完成或到统计时点仍未完成的，以及更早到期、
+    到统计时点仍未完成的。超时＝完成时间（未完成的用统计时点）晚于时限多少，单位同该环节的时限规则。
+
+    (branch:complaint:stage) → late by, to 2 decimals. "更早到期、到统计时点仍未完成" is read as a stage
+    of a case still open at the as-of time (a case closed earlier is finished with); R3's missed
+    stages of a case closed in the month are late, measured, as the words say, to the as-of time."""
+    out: dict[str, float] = {}
+    for k in a.readable:
+        if k.c.validity == "invalid":
+            continue
+        for name, st in k.stages.items():
+            if st.due is None or st.unit is None or st.outcome not in LATE:
+                continue
+            due_now = a.month.holds(st.due)
+            earlier_open = st.due < a.month.start and st.done is None and k.closed_at is None
+            if not (due_now or earlier_open):
+                continue
+            end = st.done if st.done is not None else a.month.asof
+            late = a.clocks[k.c.branch].elapsed(st.due, end, st.unit)
+            out[f"overdue-detail:{k.c.branch}:{row_key(k)}:{name}"] = round(late, 2)
+    return out
+
+
+# ------------------------------------------------------------------ typical cases
+TYPICAL_REASONS = ("重大投诉", "投诉升级", "重新处理", "重复投诉", "超时")
+
+
+def typical_reasons(a: Audit, k: Case, found_repeats: set[int]) -> tuple[str, ...]:
+    """Which of 重大投诉、投诉升级、重新处理过、重复投诉、有环节未按时完成 a complaint meets (R1 for the
+    reopening; a stage not done on time is one late at the as-of time, whenever it was due)."""
+    met = (k.c.severity == "major", k.c.escalated or k.escalated_step, k.reopenings >= 1,
+           id(k) in found_repeats, any(st.outcome in LATE for st in k.stages.values()))
+    return tuple(r for r, m in zip(TYPICAL_REASONS, met, strict=True) if m)
+
+
+def typical_cases(a: Audit) -> list[tuple[str, tuple[str, ...]]]:
+    """典型案例：本月受理、值得逐宗分析的投诉（最多20宗）：重大投诉、投诉升级、重新处理过、重复投诉、有环节未按时
+    完成的。符合条件多的在前，同样多时按重大、升级、重新处理、重复、超时的顺序，再按受理时间。无效投诉不计。
+
+    "同样多时按…的顺序" is read lexicographically: among complaints meeting as many conditions,
+    those meeting 重大 first, then among those 升级 first, and so on; then by received time."""
+    found = repeats(a)
+    ranked = []
+    for k in a.to_handle():
+        met = typical_reasons(a, k, found)
+        if met:
+            flags = tuple(r not in met for r in TYPICAL_REASONS)  # False (met) sorts first
+            ranked.append(((-len(met), flags, k.c.received), f"{k.c.branch}:{row_key(k)}", met))
+    ranked.sort(key=lambda x: x[0])
+    return [(name, met) for _, name, met in ranked[:20]]

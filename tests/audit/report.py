@@ -36,7 +36,8 @@ def read_report(path: Path) -> dict[str, object]:
     """Figure id → value: ``cover:<key>`` and ``cover-previous:<key>`` (columns B and C; a metric
     not in COVER_KEYS keeps its label), ``backlog:<age>`` / ``backlog-previous:<age>``,
     ``breakdown:<dimension>:<value code>:<column>`` (（未填） is ``blank``, 合计 ``total``; a
-    department as written, a branch by its code), ``stages:<stage>:<column>``; and
+    department as written, a branch by its code), ``stages:<stage>:<column>``,
+    ``overdue-detail:<branch>:<complaint no. or received time>:<stage>`` → late by; and
     ``definitions`` → {指标: 定义} and ``cover-labels`` → the cover's metric labels."""
     wb = openpyxl.load_workbook(path, data_only=True)
     out: dict[str, object] = {}
@@ -70,6 +71,22 @@ def read_report(path: Path) -> dict[str, object]:
         if row[0] in STAGE_LABELS:
             for column, i in STAGE_COLUMNS.items():
                 out[f"stages:{STAGE_LABELS[row[0]]}:{column}"] = row[i]
+    for row in wb["超时明细"].iter_rows(min_row=2, values_only=True):
+        if row[0] is None:
+            continue
+        name = row[1] or f"{row[2]:%Y-%m-%d %H:%M}"
+        out[f"overdue-detail:{row[0]}:{name}:{choice('stage', row[7])}"] = row[9]
+    typical = [(f"{r[0]}:{r[1] or f'{r[2]:%Y-%m-%d %H:%M}'}", r[5]) for r in
+               wb["典型案例"].iter_rows(min_row=2, values_only=True) if r[0] is not None]
+    out["typical:selection"] = sorted(name for name, _ in typical)
+    out["typical:order"] = [name for name, _ in typical]
+    for name, reasons in typical:
+        out[f"typical:{name}:reasons"] = reasons
+    for r in wb["月度趋势"].iter_rows(min_row=2, values_only=True):
+        if r[0] is not None:
+            for column, value in zip(("received", "closed", "on_time_rate", "satisfaction_rate"), r[1:5],
+                                     strict=True):
+                out[f"trend:{r[0]}:{column}"] = value
     out["cover-labels"] = labels
     out["definitions"] = {r[0]: r[1] for r in wb["指标说明"].iter_rows(min_row=2, values_only=True) if r[0]}
     return out
