@@ -11,7 +11,8 @@ are the auditor's own (docs/sheets.md's unit rules on its own calendar), not the
 due-time columns.
 
 It also checks the Overdue-detail list (each row's late-by), the typical cases (which, their
-reasons, their order) and the Trend sheet.
+reasons, their order) and the Trend sheet; and each branch's refreshed Register: every stage's
+due time and status, and that the overall status agrees with the callback (R7).
 
 Figures that disagree today because of a defect of issue 16 are marked in ``XFAIL``, with
 the complaints involved; remove a mark once the engine fix makes its figure agree (the
@@ -33,6 +34,7 @@ import pytest
 
 from tests.audit.figures import Audit, all_figures, months
 from tests.audit.report import read_report
+from tests.audit.statuses import register_figures
 
 BRANCHES = ("BJ01", "GZ03", "SH02")
 REPORT = "月报-2026-10.xlsx"
@@ -52,6 +54,11 @@ _TYPICAL = ("NEW (not in issue 16): the Definitions say typical cases meeting as
             "received 10-23) comes before the 重大+超时 cases (GZ03-2610015, BJ01-2610044, BJ01-2610016, "
             "GZ03-2610027), but the report ranks ties by the first condition met only and then by received "
             "time, placing it 7th instead of 3rd; the words or the order must change")
+_D6 = ("issue 16 defect 6 (due soon): BJ01-2610008's close (important: 14 calendar days) is due 11-05 "
+       "23:59:59; at 11-02 09:00, 3.62 days are left, not less than 25 % of its 14-day limit (3.5 days), so "
+       "not due soon (R6); the register says 即将到期, taking 25 % of the 16.2 days from receipt to due")
+_D7 = ("issue 16 defect 7 (status and next action disagree, R7): rows whose callback is done still say "
+       "待回访: ")
 _R9 = ("issue 16 R9 (rules written where a supervisor reads): rows whose received time cannot be read "
        "are left out of the month, and the cover must say how many; it does not")
 
@@ -91,6 +98,15 @@ XFAIL: dict[str, str] = {
     "overdue-detail:SH02:SH02-2610035:close": _D1,
     "typical:order": _TYPICAL,
     "cover-note:unreadable_received": _R9,
+    "register:SH02:reply:due": _D1,
+    "register:SH02:close:due": _D1,
+    "register:GZ03:reply:status": _D3,
+    "register:BJ01:close:status": _D6,
+    "register:BJ01:overall": _D7 + "BJ01-2610009, BJ01-2610042, BJ01-2610048",
+    "register:GZ03:overall": _D7 + "GZ03-2609001, GZ03-2609006, GZ03-2610003, GZ03-2610015, GZ03-2610029, "
+                                   "GZ03-2610032, GZ03-2610039, GZ03-2610040, GZ03-2610041",
+    "register:SH02:overall": _D7 + "SH02-2610005, SH02-2610006, SH02-2610011, SH02-2610015, SH02-2610017, "
+                                   "SH02-2610027, SH02-2610032, SH02-2610048, SH02-2610049 (next action 答复客户)",
 }
 
 
@@ -122,9 +138,16 @@ def _param(fid: str) -> object:
     return pytest.param(fid, id=fid, marks=pytest.mark.xfail(strict=True, reason=reason) if reason else ())
 
 
+@functools.cache
+def register_checks() -> dict[str, object]:
+    return register_figures([demo_dir() / f"{b}.xlsx" for b in BRANCHES])
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "figure" in metafunc.fixturenames:
         metafunc.parametrize("figure", [_param(f) for f in figure_ids()])
+    if "column" in metafunc.fixturenames:
+        metafunc.parametrize("column", [_param(f) for f in sorted(register_checks())])
 
 
 def _agrees(fid: str, report: object, auditor: object) -> bool:
@@ -146,6 +169,14 @@ def test_report_figure_equals_its_definition(figure: str) -> None:
     assert figure in mine, f"{figure}: the report shows {report[figure]!r}, which the auditor does not define"
     assert _agrees(figure, report[figure], mine[figure]), (
         f"{figure}: report {report[figure]!r}, by its definition {mine[figure]!r}")
+
+
+def test_register_columns_follow_the_written_rules(column: str) -> None:
+    """Each branch's refreshed Register, as of its Summary's 刷新时间: every stage's due time and
+    status equals what docs/sheets.md and R1–R8 say (``tests/audit/statuses.py``), and the overall
+    status never says 待回访 (nor the next action 回访) once the callback is done (R7). The id names
+    the branch and stage; a failure lists each complaint with both values."""
+    assert register_checks()[column] == []
 
 
 def test_every_cover_figure_has_a_definition() -> None:

@@ -16,8 +16,8 @@ for issue 16):
   resolution time is known).
 - R1 reopening: within one handling cycle (after a resolution and before the next), any
   不满意 callbacks and 重新处理 steps together are one reopening; it restarts the resolve,
-  reply, callback and close clocks from its first record (only times from then on count
-  for those stages).
+  reply, callback and close clocks from its first record (only times after it count for
+  those stages: the unsatisfied callback that reopens the case is the old cycle's).
 - Pauses: 等待客户 / 冷处理 pause the resolve, reply and close clocks until the next step
   that means work goes on (恢复处理 or any handling step other than 备注 or a pause).
 - R3/R5 closing, R4 as-of: see ``outcome``.
@@ -122,14 +122,14 @@ def build(b: Branch, c: Complaint, steps: list[Step], calls: list[Callback], clo
     for name in STAGES:
         since = case.reopen_start if name in RESTARTED else None
         typed = c.typed[name]
-        if typed is not None and (typed > asof or (since is not None and typed < since)):
+        if typed is not None and (typed > asof or (since is not None and typed <= since)):
             typed = None
         tracked = None
         if name == "callback":
-            tracked = next((a.at for a in case.reached if since is None or a.at >= since), None)
+            tracked = next((a.at for a in case.reached if since is None or a.at > since), None)
         else:
             tracked = next((s.at for s in steps if STEP_DONE.get(s.step) == name
-                            and (since is None or s.at >= since)), None)
+                            and (since is None or s.at > since)), None)
         done[name] = (typed or tracked) if b.register_first else (tracked or typed)
     case.closed_at = done["close"]
     failed = 0

@@ -1,0 +1,104 @@
+"""The Register's computed columns re-derived: each stage's due time and status at the refresh time.
+
+Statuses (docs/sheets.md's stage_status vocabulary) from the written rules:
+
+- 不适用: the stage has no rule for the complaint (invalid complaints have none, only valid and
+  assist ones a first contact); R3: in a case closed by then, a stage never done whose due
+  time had not passed at the close; R5: the callback of a closed case with no resolution or
+  reply time.
+- 按时完成 / 逾期完成: done by the refresh time, at or before / after its due time.
+- 已逾期: not done and due at or before the refresh time (R4); R3: in a closed case, a stage
+  never done whose due time had passed at the close stays missed.
+- 放弃回访 (R8): the callback given up after the Settings' number of unreachable attempts;
+  not overdue.
+- 即将到期 (R6): not done, not overdue, and the time left until the due time is strictly less
+  than the Settings share of the limit, both in the rule's own unit (working time for
+  working_hours / working_days, wall clock for hours / calendar_days).
+- 未到期: otherwise (a callback with nothing to count from yet is not due).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+
+from tests.audit.clock import Clock
+from tests.audit.figures import Month, audit, row_key
+from tests.audit.inputs import Branch, when
+from tests.audit.stages import STAGES, Case, Stage, rule_for
+
+ZH = {"not_due": "未到期", "due_soon": "即将到期", "overdue": "已逾期", "done_on_time": "按时完成",
+      "done_late": "逾期完成", "not_applicable": "不适用", "given_up": "放弃回访"}
+
+
+def status(b: Branch, k: Case, st: Stage, clock: Clock, now: datetime) -> str:
+    """A stage's status code at ``now`` (see the module's rules)."""
+    if st.unit is None:
+        return "not_applicable"
+    if st.done is not None:
+        return "done_late" if st.due is not None and st.done > st.due else "done_on_time"
+    closed = k.closed_at
+    if st.due is None:  # the callback, nothing to count from yet
+        return "not_applicable" if closed is not None else "not_due"
+    if closed is not None and st.name != "close":
+        return "overdue" if st.due <= closed else "not_applicable"
+    if st.name == "callback" and k.gave_up:
+        return "given_up"
+    if st.due <= now:
+        return "overdue"
+    rule = rule_for(st.name, k.c, b.rules)
+    assert rule is not None
+    if clock.elapsed(now, st.due, st.unit) < rule.amount * b.due_soon_percent / 100:
+        return "due_soon"
+    return "not_due"
+
+
+def register_figures(paths: list[Path]) -> dict[str, object]:
+    """Per branch and stage, the complaints whose Register due time or status disagrees with the
+    rules (``register:<branch>:<stage>:due`` / ``:status``), and the rows breaking R7
+    (``register:<branch>:overall``: no 待回访, and no 回访 next action, once the callback is done).
+    Empty lists when all agree. The refresh time is the Summary sheet's 刷新时间."""
+    out: dict[str, object] = {}
+    for path in paths:
+        wb = openpyxl.load_workbook(path, data_only=True)
+        now = next(when(r[1]) for r in wb["汇总"].iter_rows(values_only=True) if r[0] == "刷新时间")
+        assert now is not None
+        month = Month(now, now, now)
+        a = audit([path], month)
+        b = a.branches[0]
+        clock = a.clocks[b.code]
+        rows = list(wb["投诉登记"].iter_rows(values_only=True))
+        h = {v: i for i, v in enumerate(rows[0])}
+        due_off: dict[str, list[str]] = {s: [] for s in STAGES}
+        status_off: dict[str, list[str]] = {s: [] for s in STAGES}
+        overall: list[str] = []
+        for k in a.cases:
+            r = rows[k.c.row - 1]
+            name = row_key(k) if k.c.received else f"row {k.c.row}"
+            for s in STAGES:
+                st = k.stages.get(s)
+                typed_due = when(r[h[DUE_COLUMN[s]]])
+                mine_due = st.due if st else None
+                if (typed_due is None) != (mine_due is None) or (
+                        typed_due and mine_due and abs((typed_due - mine_due).total_seconds()) >= 60):
+                    due_off[s].append(f"{name}: register {typed_due}, rule {mine_due}")
+                mine = ZH[status(b, k, st, clock, now)] if st else "不适用"
+                if r[h[STATUS_COLUMN[s]]] != mine:
+                    status_off[s].append(f"{name}: register {r[h[STATUS_COLUMN[s]]]}, rule {mine}")
+            callback_done = r[h[STATUS_COLUMN["callback"]]] in ("按时完成", "逾期完成")
+            next_action = str(r[h["下一步"]] or "")
+            if callback_done and (r[h["当前状态"]] == "待回访" or next_action.startswith("回访")):
+                overall.append(f"{name}: callback done, status {r[h['当前状态']]}, next action {next_action}")
+        for s in STAGES:
+            out[f"register:{b.code}:{s}:due"] = due_off[s]
+            out[f"register:{b.code}:{s}:status"] = status_off[s]
+        out[f"register:{b.code}:overall"] = overall
+    return out
+
+
+DUE_COLUMN = {"acknowledge": "受理通知时限", "first_contact": "首次联系时限", "report": "上报时限",
+              "resolve": "处理时限", "reply": "答复时限", "callback": "回访时限", "close": "结案时限"}
+STATUS_COLUMN = {"acknowledge": "受理通知状态", "first_contact": "首次联系状态", "report": "上报状态",
+                 "resolve": "处理状态", "reply": "答复状态", "callback": "回访状态", "close": "结案状态"}
