@@ -26,7 +26,7 @@ import openpyxl
 
 from tests.audit.clock import Clock
 from tests.audit.figures import Month, audit, row_key
-from tests.audit.inputs import Branch, when
+from tests.audit.inputs import Branch, choice, when
 from tests.audit.stages import STAGES, Case, Stage, rule_for
 
 ZH = {"not_due": "未到期", "due_soon": "即将到期", "overdue": "已逾期", "done_on_time": "按时完成",
@@ -58,7 +58,8 @@ def status(b: Branch, k: Case, st: Stage, clock: Clock, now: datetime) -> str:
 def register_figures(paths: list[Path]) -> dict[str, object]:
     """Per branch and stage, the complaints whose Register due time or status disagrees with the
     rules (``register:<branch>:<stage>:due`` / ``:status``), and the rows breaking R7
-    (``register:<branch>:overall``: no 待回访, and no 回访 next action, once the callback is done).
+    (``register:<branch>:overall``: no 待回访, and no 回访 next action, once the callback is done),
+    and the Overdue sheet's rows (``register:<branch>:overdue-list``, see ``overdue_sheet``).
     Empty lists when all agree. The refresh time is the Summary sheet's 刷新时间."""
     out: dict[str, object] = {}
     for path in paths:
@@ -95,6 +96,9 @@ def register_figures(paths: list[Path]) -> dict[str, object]:
             out[f"register:{b.code}:{s}:due"] = due_off[s]
             out[f"register:{b.code}:{s}:status"] = status_off[s]
         out[f"register:{b.code}:overall"] = overall
+        extra, missing = overdue_sheet(path)
+        out[f"register:{b.code}:overdue-list"] = [f"listed, not by the rules: {x}" for x in extra] + [
+            f"by the rules, not listed: {x}" for x in missing]
     return out
 
 
@@ -102,3 +106,30 @@ DUE_COLUMN = {"acknowledge": "受理通知时限", "first_contact": "首次联�
               "resolve": "处理时限", "reply": "答复时限", "callback": "回访时限", "close": "结案时限"}
 STATUS_COLUMN = {"acknowledge": "受理通知状态", "first_contact": "首次联系状态", "report": "上报状态",
                  "resolve": "处理状态", "reply": "答复状态", "callback": "回访状态", "close": "结案状态"}
+
+
+def overdue_sheet(path: Path) -> tuple[list[str], list[str]]:
+    """The branch's Overdue sheet (逾期清单: "lists the late and nearly-late stages") against the
+    rules: the stages of open cases (not closed, not invalid) whose status is 已逾期 or 即将到期 at
+    the refresh time (R8: a given-up callback is not there as overdue). Returns (on the sheet but
+    not by the rules, by the rules but not on the sheet), each as "complaint stage status"."""
+    wb = openpyxl.load_workbook(path, data_only=True)
+    now = next(when(r[1]) for r in wb["汇总"].iter_rows(values_only=True) if r[0] == "刷新时间")
+    assert now is not None
+    a = audit([path], Month(now, now, now))
+    b = a.branches[0]
+    mine = set()
+    for k in a.cases:
+        if k.c.validity == "invalid" or k.closed_at is not None:
+            continue
+        for name, st in k.stages.items():
+            code = status(b, k, st, a.clocks[b.code], now)
+            if code in ("overdue", "due_soon"):
+                mine.add(f"{row_key(k)} {name} {ZH[code]}")
+    sheet = set()
+    for r in wb["逾期清单"].iter_rows(min_row=2, values_only=True):
+        if r[1] is None:
+            continue
+        name = r[0] or f"{when(r[12]):%Y-%m-%d %H:%M}"
+        sheet.add(f"{name} {choice('stage', r[1])} {r[2]}")
+    return sorted(sheet - mine), sorted(mine - sheet)
