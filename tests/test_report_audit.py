@@ -14,6 +14,10 @@ It also checks the Overdue-detail list (each row's late-by), the typical cases (
 reasons, their order) and the Trend sheet; and each branch's refreshed Register: every stage's
 due time and status, and that the overall status agrees with the callback (R7).
 
+The cover of BJ01's October report back-dated to 20 October 12:00 (``report --now``, the case of
+defect 4) is audited too, with the auditor seeing the workbook as it stood then (R4: what was
+received, done, called back or closed later has not happened yet); its ids start ``asof:``.
+
 Figures that disagree today because of a defect of issue 16 are marked in ``XFAIL``, with
 the complaints involved; remove a mark once the engine fix makes its figure agree (the
 marks are strict: a figure that starts agreeing fails until its mark goes).
@@ -27,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -38,6 +43,9 @@ from tests.audit.statuses import register_figures
 
 BRANCHES = ("BJ01", "GZ03", "SH02")
 REPORT = "月报-2026-10.xlsx"
+#: The back-dated one-branch report of issue 16 defect 4, audited on its cover (ids ``asof:…``).
+ASOF = datetime(2026, 10, 20, 12, 0)
+ASOF_REPORT = "BJ01-2026-10-asof-1020.xlsx"
 
 _D1 = ("issue 16 defect 1 (a reopening counted twice): SH02-2610035's unsatisfied callback "
        "(10-10 23:57) and its 重新处理 step (10-11 00:57) are one reopening (R1), whose clocks restart "
@@ -59,6 +67,14 @@ _D6 = ("issue 16 defect 6 (due soon): BJ01-2610008's close (important: 14 calend
        "not due soon (R6); the register says 即将到期, taking 25 % of the 16.2 days from receipt to due")
 _D7 = ("issue 16 defect 7 (status and next action disagree, R7): rows whose callback is done still say "
        "待回访: ")
+_D4 = ("issue 16 defect 4 (as-of time), BJ01's report back-dated to 10-20 12:00: R4 sees the workbook as "
+       "it stood then, but the report ")
+_D4_RECEIVED = _D4 + "counts the 22 October complaints received after 10-20 12:00 (29 by then, 51 in all)"
+_D4_CLOSED = _D4 + "counts closes recorded after 10-20 12:00 (14 by then, 24 in all) and later receipts"
+_D4_DONE = _D4 + ("counts stages done after 10-20 12:00 as done (on-time 70.8 % vs 62.4 %; overdue 25 vs 21 "
+                  "complaints)")
+_D4_TIMES = _D4 + "counts stages completed after 10-20 12:00 in the month's times"
+_D4_CALLBACKS = _D4 + "counts callbacks made after 10-20 12:00; " + _D2
 _R9 = ("issue 16 R9 (rules written where a supervisor reads): rows whose received time cannot be read "
        "are left out of the month, and the cover must say how many; it does not")
 
@@ -98,6 +114,14 @@ XFAIL: dict[str, str] = {
     "overdue-detail:SH02:SH02-2610035:close": _D1,
     "typical:order": _TYPICAL,
     "cover-note:unreadable_received": _R9,
+    **{f"asof:cover:{k}": _D4_RECEIVED for k in ("received", "valid", "assist", "invalid", "to_handle", "major")},
+    **{f"asof:cover:{k}": _D4_CLOSED for k in ("closed", "close_rate", "open_at_end")},
+    "asof:cover:on_time_rate": _D4_DONE,
+    "asof:cover:overdue": _D4_DONE,
+    **{f"asof:cover:{s}_{q}": _D4_TIMES for s in ("acknowledge", "first_contact", "resolve", "close")
+       for q in ("median", "p90")},
+    "asof:cover:satisfaction_rate": _D4_CALLBACKS,
+    "asof:cover:average_score": _D4_CALLBACKS,
     "register:SH02:reply:due": _D1,
     "register:SH02:close:due": _D1,
     "register:GZ03:reply:status": _D3,
@@ -117,8 +141,10 @@ def demo_dir() -> Path:
     root = Path(tempfile.mkdtemp(prefix="xlc-audit-"))
     atexit.register(shutil.rmtree, root, True)
     out = root / "demo"
-    subprocess.run([sys.executable, "-m", "xlcomplaints.cli", "demo", str(out)], check=True,
-                   capture_output=True, timeout=300)
+    cli = [sys.executable, "-m", "xlcomplaints.cli"]
+    subprocess.run([*cli, "demo", str(out)], check=True, capture_output=True, timeout=300)
+    subprocess.run([*cli, "report", str(out / "BJ01.xlsx"), "--month", "2026-10", "--now", f"{ASOF:%Y-%m-%d %H:%M}",
+                    "-o", str(out / ASOF_REPORT)], check=True, capture_output=True, timeout=300)
     return out
 
 
@@ -126,7 +152,12 @@ def demo_dir() -> Path:
 def both_sides() -> tuple[dict[str, object], dict[str, object], Audit]:
     d = demo_dir()
     mine, this, _ = all_figures([d / f"{b}.xlsx" for b in BRANCHES], months(2026, 10))
-    return mine, read_report(d / REPORT), this
+    report = read_report(d / REPORT)
+    back_mine, _, _ = all_figures([d / "BJ01.xlsx"], months(2026, 10, ASOF))
+    back_report = read_report(d / ASOF_REPORT)
+    for side, back in ((mine, back_mine), (report, back_report)):
+        side.update({f"asof:{k}": v for k, v in back.items() if k.startswith(("cover:", "cover-previous:", "backlog"))})
+    return mine, report, this
 
 
 def figure_ids() -> list[str]:

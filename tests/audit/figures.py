@@ -59,8 +59,9 @@ class Audit:
 
     @property
     def readable(self) -> list[Case]:
-        """Rows whose received time cannot be read are left out (R9)."""
-        return [k for k in self.cases if k.c.received is not None]
+        """The complaints received by the as-of time (R4: the workbook as it stood then); rows whose
+        received time cannot be read are left out (R9)."""
+        return [k for k in self.cases if k.c.received is not None and k.c.received <= self.month.asof]
 
     def received(self) -> list[Case]:
         return [k for k in self.readable if self.month.holds(k.c.received)]

@@ -32,6 +32,11 @@ STAGE_COLUMNS = {"due_count": 1, "on_time": 2, "on_time_rate": 3, "median": 4, "
 AGE_LABELS = {"0–3 天": "0-3", "4–7 天": "4-7", "8–14 天": "8-14", "15 天以上": "15+"}
 
 
+def _value(cell: object) -> object:
+    """A figure as written; "—" is the report's "no value"."""
+    return None if cell == "—" else cell
+
+
 def read_report(path: Path) -> dict[str, object]:
     """Figure id → value: ``cover:<key>`` and ``cover-previous:<key>`` (columns B and C; a metric
     not in COVER_KEYS keeps its label), ``backlog:<age>`` / ``backlog-previous:<age>``,
@@ -47,12 +52,14 @@ def read_report(path: Path) -> dict[str, object]:
         if isinstance(label, str) and label != "指标" and (row[1] is not None or row[2] is not None):
             key = COVER_KEYS.get(label, label)
             labels.append(label)
-            out[f"cover:{key}"] = row[1]
-            out[f"cover-previous:{key}"] = row[2]
+            out[f"cover:{key}"] = _value(row[1])
+            out[f"cover-previous:{key}"] = _value(row[2])
         if row[5] in AGE_LABELS:
             out[f"backlog:{AGE_LABELS[row[5]]}"] = row[6]
             out[f"backlog-previous:{AGE_LABELS[row[5]]}"] = row[7]
     for sheet, (dimension, vocab) in BREAKDOWN_SHEETS.items():
+        if sheet not in wb.sheetnames:  # a one-branch report has no 按网点
+            continue
         for row in wb[sheet].iter_rows(min_row=2, values_only=True):
             label = row[1]
             if label is None:
