@@ -110,6 +110,21 @@ def ratio(n: int, d: int) -> float | None:
     return None if d == 0 else n / d
 
 
+RATES = ("close_rate", "on_time_rate", "callback_rate", "callback_on_time_rate", "satisfaction_rate",
+         "reopen_rate", "repeat_rate")
+
+
+def change(key: str, this: object, last: object) -> float | None:
+    """上月与环比：环比：件数和用时为（本月−上月）÷上月；比率为本月−上月，单位为百分点；评分为本月−上月。"""
+    if not isinstance(this, int | float) or not isinstance(last, int | float):
+        return None
+    if key in RATES:
+        return (this - last) * 100
+    if key == "average_score":
+        return this - last
+    return None if last == 0 else (this - last) / last
+
+
 # ------------------------------------------------------------------ stage-level helpers
 def due_in_month(a: Audit, cases: Iterable[Case], stages: Iterable[str] = STAGES) -> list[tuple[Case, str, str]]:
     """(case, stage, outcome) of every stage due in the month whose outcome is known at the as-of time."""
@@ -416,18 +431,23 @@ def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, object], Aud
     this, last = audit(paths, month), audit(paths, previous(month))
     out: dict[str, object] = {}
     for label, f in COVER.items():
-        out[f"cover:{label}"] = f(this)
-        out[f"cover-previous:{label}"] = f(last)
+        out[f"cover:{label}"] = now_value = f(this)
+        out[f"cover-previous:{label}"] = then_value = f(last)
+        out[f"cover-change:{label}"] = change(label, now_value, then_value)
     for age in AGES:
         out[f"backlog:{age}"] = backlog_age(this, age)
         out[f"backlog-previous:{age}"] = backlog_age(last, age)
     for dimension in DIMENSIONS:
         values = {value_of(this, k, dimension) for k in this.readable
                   if this.month.holds(k.c.received) or last.month.holds(k.c.received)}
+        total = breakdown(this, dimension, TOTAL, "count")
         for value in [*sorted(values), TOTAL]:
             for column in ("count", "on_time_rate", "overdue"):
                 out[f"breakdown:{dimension}:{value}:{column}"] = breakdown(this, dimension, value, column)
-            out[f"breakdown:{dimension}:{value}:previous"] = breakdown(last, dimension, value, "count")
+            count = out[f"breakdown:{dimension}:{value}:count"]
+            previous_count = out[f"breakdown:{dimension}:{value}:previous"] = breakdown(last, dimension, value, "count")
+            out[f"breakdown:{dimension}:{value}:share"] = ratio(count, total)  # type: ignore[arg-type]
+            out[f"breakdown:{dimension}:{value}:change"] = change("count", count, previous_count)
     for stage in STAGES:
         for column in ("due_count", "on_time", "on_time_rate", "median", "p90"):
             out[f"stages:{stage}:{column}"] = stage_times(this, stage, column)

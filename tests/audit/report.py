@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
@@ -25,7 +26,13 @@ COVER_KEYS = {
     "回访率": "callback_rate", "回访及时率": "callback_on_time_rate", "满意率": "satisfaction_rate",
     "平均评分": "average_score", "重开率": "reopen_rate", "重复投诉率": "repeat_rate",
 }
-BREAKDOWN_COLUMNS = {"count": 2, "previous": 4, "on_time_rate": 6, "overdue": 7}
+BREAKDOWN_COLUMNS = {"count": 2, "share": 3, "previous": 4, "change": 5, "on_time_rate": 6, "overdue": 7}
+#: The cover's side panels: title → (figure-id panel, breakdown dimension or "stages", its two columns).
+PANELS = {"投诉类别：件数前五": ("top-count", "category", ("count", "share")),
+          "责任部门：件数前五": ("top-count", "department", ("count", "share")),
+          "投诉类别：逾期前五": ("top-overdue", "category", ("overdue", "on_time_rate")),
+          "责任部门：逾期前五": ("top-overdue", "department", ("overdue", "on_time_rate")),
+          "及时率最低的环节": ("lowest-on-time", "stages", ("due_count", "on_time_rate"))}
 STAGE_LABELS = {"受理通知": "acknowledge", "首次联系": "first_contact", "上报管理层": "report", "调查处理": "resolve",
                 "答复客户": "reply", "回访": "callback", "结案": "close"}
 STAGE_COLUMNS = {"due_count": 1, "on_time": 2, "on_time_rate": 3, "median": 4, "p90": 5}
@@ -54,9 +61,11 @@ def read_report(path: Path) -> dict[str, object]:
             labels.append(label)
             out[f"cover:{key}"] = _value(row[1])
             out[f"cover-previous:{key}"] = _value(row[2])
+            out[f"cover-change:{key}"] = _value(row[3])
         if row[5] in AGE_LABELS:
             out[f"backlog:{AGE_LABELS[row[5]]}"] = row[6]
             out[f"backlog-previous:{AGE_LABELS[row[5]]}"] = row[7]
+    out.update(_panels(wb["封面"]))
     for sheet, (dimension, vocab) in BREAKDOWN_SHEETS.items():
         if sheet not in wb.sheetnames:  # a one-branch report has no 按网点
             continue
@@ -96,4 +105,29 @@ def read_report(path: Path) -> dict[str, object]:
                 out[f"trend:{r[0]}:{column}"] = value
     out["cover-labels"] = labels
     out["definitions"] = {r[0]: r[1] for r in wb["指标说明"].iter_rows(min_row=2, values_only=True) if r[0]}
+    return out
+
+
+def _panels(ws: Any) -> dict[str, object]:
+    """``panel:<panel>:<dimension>`` → [(value, first column, second column), …] as listed."""
+    out: dict[str, object] = {}
+    rows = list(ws.iter_rows(values_only=True))
+    for col in (5, 9):
+        current: list[tuple[object, ...]] | None = None
+        for row in rows:
+            cell = row[col] if len(row) > col else None
+            if cell in PANELS:
+                panel, dimension, _ = PANELS[cell]
+                vocab = {"category": "category", "stages": "stage"}.get(dimension)
+                current = []
+                out[f"panel:{panel}:{dimension}"] = current
+                continue
+            if current is None or cell is None:
+                if cell is None:
+                    current = None
+                continue
+            if row[col + 1] is None or isinstance(row[col + 1], str):  # the panel's header row
+                continue
+            value = (choice(vocab, cell) if vocab else None) or str(cell)
+            current.append((value, row[col + 1], row[col + 2]))
     return out
