@@ -78,6 +78,10 @@ _D4_CALLBACKS = _D4 + "counts callbacks made after 10-20 12:00; " + _D2
 _TIE = ("NEW (not in issue 16): the cover's 投诉类别：件数前五 shows 设施设备 (18) and leaves out 产品质量 (18), "
         "tied with it at fifth place; the tie is broken by the English code (facilities < quality), a rule "
         "written nowhere (the side panels have no row on the Definitions sheet): show ties or write the rule")
+_ORDER = ("NEW (not in issue 16): the Definitions order the Overdue detail '重大投诉在前，时限早的在前' (major "
+          "first, then the earliest due), but the report also puts every 重要 row before every 一般 one and "
+          "blank severity last (e.g. SH02-2610050 重要, due 10-31, before SH02-2609005 一般, due 09-29); the "
+          "words should name the whole order (重大、重要、一般、未填, then due) or the sort follow them")
 _R9 = ("issue 16 R9 (rules written where a supervisor reads): rows whose received time cannot be read "
        "are left out of the month, and the cover must say how many; it does not")
 
@@ -123,6 +127,7 @@ XFAIL: dict[str, str] = {
     "panel:top-overdue:category": _D3,
     "panel:top-overdue:department": _BOTH,
     "panel:top-count:category": _TIE,
+    "overdue-detail:order": _ORDER,
     "cover-note:unreadable_received": _R9,
     **{f"asof:cover:{k}": _D4_RECEIVED for k in ("received", "valid", "assist", "invalid", "to_handle", "major")},
     **{f"asof:cover:{k}": _D4_CLOSED for k in ("closed", "close_rate", "open_at_end")},
@@ -173,7 +178,7 @@ def both_sides() -> tuple[dict[str, object], dict[str, object], Audit]:
 def figure_ids() -> list[str]:
     mine, report, _ = both_sides()
     return sorted(f for f in set(mine) | set(report) if f not in ("definitions", "cover-labels")
-                  and not f.startswith("panel:"))
+                  and not f.startswith(("panel:", "overdue-detail-order")))
 
 
 def panel_problems(panel: str) -> list[str]:
@@ -270,6 +275,18 @@ def test_register_columns_follow_the_written_rules(column: str) -> None:
     status never says 待回访 (nor the next action 回访) once the callback is done (R7). The id names
     the branch and stage; a failure lists each complaint with both values."""
     assert register_checks()[column] == []
+
+
+@pytest.mark.parametrize("order", [_param("overdue-detail:order")])
+def test_overdue_detail_puts_major_complaints_and_early_deadlines_first(order: str) -> None:
+    """超时明细: "重大投诉在前，时限早的在前" — major complaints first, then the earliest due time first."""
+    _, report, _ = both_sides()
+    rows = report["overdue-detail-order"]
+    assert isinstance(rows, list)
+    out_of_order = [f"{a[0]} ({a[1]}, due {a[2]}) before {b[0]} ({b[1]}, due {b[2]})"
+                    for a, b in zip(rows, rows[1:], strict=False)
+                    if (a[1] != "major", a[2]) > (b[1] != "major", b[2])]
+    assert out_of_order == []
 
 
 def test_every_cover_figure_has_a_definition() -> None:

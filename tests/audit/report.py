@@ -49,7 +49,8 @@ def read_report(path: Path) -> dict[str, object]:
     not in COVER_KEYS keeps its label), ``backlog:<age>`` / ``backlog-previous:<age>``,
     ``breakdown:<dimension>:<value code>:<column>`` (（未填） is ``blank``, 合计 ``total``; a
     department as written, a branch by its code), ``stages:<stage>:<column>``,
-    ``overdue-detail:<branch>:<complaint no. or received time>:<stage>`` → late by; and
+    ``overdue-detail:<branch>:<complaint no. or received time>:<stage>`` → late by (and
+    ``overdue-detail-order``: (that key, severity, due) in the sheet's order); and
     ``definitions`` → {指标: 定义} and ``cover-labels`` → the cover's metric labels."""
     wb = openpyxl.load_workbook(path, data_only=True)
     out: dict[str, object] = {}
@@ -87,11 +88,15 @@ def read_report(path: Path) -> dict[str, object]:
         if row[0] in STAGE_LABELS:
             for column, i in STAGE_COLUMNS.items():
                 out[f"stages:{STAGE_LABELS[row[0]]}:{column}"] = row[i]
+    order: list[tuple[str, str | None, object]] = []
     for row in wb["超时明细"].iter_rows(min_row=2, values_only=True):
         if row[0] is None:
             continue
         name = row[1] or f"{row[2]:%Y-%m-%d %H:%M}"
-        out[f"overdue-detail:{row[0]}:{name}:{choice('stage', row[7])}"] = row[9]
+        key = f"{row[0]}:{name}:{choice('stage', row[7])}"
+        out[f"overdue-detail:{key}"] = row[9]
+        order.append((key, choice("severity", row[6]), row[8]))
+    out["overdue-detail-order"] = order
     typical = [(f"{r[0]}:{r[1] or f'{r[2]:%Y-%m-%d %H:%M}'}", r[5]) for r in
                wb["典型案例"].iter_rows(min_row=2, values_only=True) if r[0] is not None]
     out["typical:selection"] = sorted(name for name, _ in typical)
