@@ -51,6 +51,9 @@ _D1 = ("issue 16 defect 1 (a reopening counted twice): SH02-2610035's unsatisfie
        "(10-10 23:57) and its 重新处理 step (10-11 00:57) are one reopening (R1), whose clocks restart "
        "from the first record; the engine restarts them from the second, so the reply is due 10-15 "
        "instead of 10-14 and the close 11-01 instead of 10-31 (out of October)")
+_D1_COUNT = ("issue 16 defect 1 (a reopening counted twice): each of these cases has one unsatisfied callback "
+             "and one 重新处理 step in the same handling cycle, one reopening by R1; the Register says 2 (and "
+             "escalates to the general manager): ")
 _D3 = ("issue 16 defect 3 (closing erases a miss): GZ03-2610018's reply was due 10-22 and never done; "
        "the case closed 10-27, so the miss stays (R3) and counts late; the engine makes it 不适用")
 _D2 = ("issue 16 defect 2 (invalid complaints' callbacks counted): the report counts the October "
@@ -137,6 +140,12 @@ XFAIL: dict[str, str] = {
        for q in ("median", "p90")},
     "asof:cover:satisfaction_rate": _D4_CALLBACKS,
     "asof:cover:average_score": _D4_CALLBACKS,
+    "register:BJ01:reopen_count": _D1_COUNT + "BJ01-2609004, BJ01-2610017, BJ01-2610036",
+    "register:GZ03:reopen_count": _D1_COUNT + "GZ03-2609009, GZ03-2610001, GZ03-2610013, GZ03-2610021, "
+                                              "GZ03-2610025",
+    "register:SH02:reopen_count": _D1_COUNT + "SH02-2610002, SH02-2610018, SH02-2610022, SH02-2610023, "
+                                              "SH02-2610029, SH02-2610035, SH02-2610037, SH02-2610039, "
+                                              "SH02-2610040, SH02-2610045",
     "register:SH02:reply:due": _D1,
     "register:SH02:close:due": _D1,
     "register:GZ03:reply:status": _D3,

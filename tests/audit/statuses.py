@@ -59,6 +59,7 @@ def register_figures(paths: list[Path]) -> dict[str, object]:
     """Per branch and stage, the complaints whose Register due time or status disagrees with the
     rules (``register:<branch>:<stage>:due`` / ``:status``), and the rows breaking R7
     (``register:<branch>:overall``: no 待回访, and no 回访 next action, once the callback is done),
+    the reopen count (``register:<branch>:reopen_count``, R1: one reopening per handling cycle),
     and the Overdue sheet's rows (``register:<branch>:overdue-list``, see ``overdue_sheet``).
     Empty lists when all agree. The refresh time is the Summary sheet's 刷新时间."""
     out: dict[str, object] = {}
@@ -75,9 +76,10 @@ def register_figures(paths: list[Path]) -> dict[str, object]:
         due_off: dict[str, list[str]] = {s: [] for s in STAGES}
         status_off: dict[str, list[str]] = {s: [] for s in STAGES}
         overall: list[str] = []
+        reopened: list[str] = []
         for k in a.cases:
             r = rows[k.c.row - 1]
-            name = row_key(k) if k.c.received else f"row {k.c.row}"
+            name = k.c.no or (row_key(k) if k.c.received else f"row {k.c.row}")
             for s in STAGES:
                 st = k.stages.get(s)
                 typed_due = when(r[h[DUE_COLUMN[s]]])
@@ -88,6 +90,8 @@ def register_figures(paths: list[Path]) -> dict[str, object]:
                 mine = ZH[status(b, k, st, clock, now)] if st else "不适用"
                 if r[h[STATUS_COLUMN[s]]] != mine:
                     status_off[s].append(f"{name}: register {r[h[STATUS_COLUMN[s]]]}, rule {mine}")
+            if (r[h["重开次数"]] or 0) != k.reopenings:
+                reopened.append(f"{name}: register {r[h['重开次数']] or 0}, rule {k.reopenings}")
             callback_done = r[h[STATUS_COLUMN["callback"]]] in ("按时完成", "逾期完成")
             next_action = str(r[h["下一步"]] or "")
             if callback_done and (r[h["当前状态"]] == "待回访" or next_action.startswith("回访")):
@@ -96,6 +100,7 @@ def register_figures(paths: list[Path]) -> dict[str, object]:
             out[f"register:{b.code}:{s}:due"] = due_off[s]
             out[f"register:{b.code}:{s}:status"] = status_off[s]
         out[f"register:{b.code}:overall"] = overall
+        out[f"register:{b.code}:reopen_count"] = reopened
         extra, missing = overdue_sheet(path)
         out[f"register:{b.code}:overdue-list"] = [f"listed, not by the rules: {x}" for x in extra] + [
             f"by the rules, not listed: {x}" for x in missing]
