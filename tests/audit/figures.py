@@ -410,9 +410,12 @@ def breakdown(a: Audit, dimension: str, value: str, column: str) -> float | int 
 
 
 # ------------------------------------------------------------------ stage times
-def stage_times(a: Audit, stage: str, column: str) -> float | int | None:
+def stage_times(a: Audit, stage: str, column: str) -> float | int | str | None:
     """环节时效：每个环节：本月到期的时限数、按时完成数、及时率（同处理及时率），以及本月完成该环节的用时中位数
     与90%分位（同封面用时定义；R9: 回访从处理完成（或答复）起算）。"""
+    if column == "unit":  # 按该环节时限规则的单位计: the one unit of the stage's rules in every Settings
+        units = {r.unit for b in a.branches for r in b.rules if r.stage == stage}
+        return units.pop() if len(units) == 1 else None
     rows = due_in_month(a, a.readable, (stage,))
     if column == "due_count":
         return len(rows)
@@ -449,7 +452,7 @@ def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, object], Aud
             out[f"breakdown:{dimension}:{value}:share"] = ratio(count, total)  # type: ignore[arg-type]
             out[f"breakdown:{dimension}:{value}:change"] = change("count", count, previous_count)
     for stage in STAGES:
-        for column in ("due_count", "on_time", "on_time_rate", "median", "p90"):
+        for column in ("due_count", "on_time", "on_time_rate", "median", "p90", "unit"):
             out[f"stages:{stage}:{column}"] = stage_times(this, stage, column)
     out.update(overdue_detail(this))
     typical = typical_cases(this)

@@ -88,6 +88,7 @@ def read_report(path: Path) -> dict[str, object]:
         if row[0] in STAGE_LABELS:
             for column, i in STAGE_COLUMNS.items():
                 out[f"stages:{STAGE_LABELS[row[0]]}:{column}"] = row[i]
+            out[f"stages:{STAGE_LABELS[row[0]]}:unit"] = choice("unit", row[6])
     order: list[tuple[str, str | None, object]] = []
     for row in wb["超时明细"].iter_rows(min_row=2, values_only=True):
         if row[0] is None:
