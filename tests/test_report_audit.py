@@ -12,7 +12,8 @@ due-time columns.
 
 It also checks the Overdue-detail list (each row's late-by), the typical cases (which, their
 reasons, their order) and the Trend sheet; and each branch's refreshed Register: every stage's
-due time and status, and that the overall status agrees with the callback (R7).
+due time and status, and that the overall status agrees with the callback (R7) — also for SH02
+under a policy in office hours with fractional and zero working-day limits.
 
 The cover of BJ01's October report back-dated to 20 October 12:00 (``report --now``, the case of
 defect 4) is audited too, with the auditor seeing the workbook as it stood then (R4: what was
@@ -39,13 +40,16 @@ import pytest
 
 from tests.audit.figures import Audit, all_figures, months
 from tests.audit.report import read_report
-from tests.audit.statuses import register_figures
+from tests.audit.statuses import WORKING_HOURS_POLICY, register_figures, type_policy
 
 BRANCHES = ("BJ01", "GZ03", "SH02")
 REPORT = "月报-2026-10.xlsx"
 #: The back-dated one-branch report of issue 16 defect 4, audited on its cover (ids ``asof:…``).
 ASOF = datetime(2026, 10, 20, 12, 0)
 ASOF_REPORT = "BJ01-2026-10-asof-1020.xlsx"
+#: SH02 with its SLA table replaced by one in office hours (``statuses.WORKING_HOURS_POLICY``), refreshed
+#: as of 2 Nov 09:00; its Register is audited too (ids ``register-working-hours:…``).
+WORKING_HOURS = "SH02-working-hours.xlsx"
 
 _D1 = ("issue 16 defect 1 (a reopening counted twice): SH02-2610035's unsatisfied callback "
        "(10-10 23:57) and its 重新处理 step (10-11 00:57) are one reopening (R1), whose clocks restart "
@@ -68,6 +72,15 @@ _TYPICAL = ("NEW (not in issue 16): the Definitions say typical cases meeting as
 _D6 = ("issue 16 defect 6 (due soon): BJ01-2610008's close (important: 14 calendar days) is due 11-05 "
        "23:59:59; at 11-02 09:00, 3.62 days are left, not less than 25 % of its 14-day limit (3.5 days), so "
        "not due soon (R6); the register says 即将到期, taking 25 % of the 16.2 days from receipt to due")
+_D6_HOURS = ("issue 16 defect 6 (due soon), office-hours policy: SH02-2610050 came in Sat 10-31 19:39; at Mon "
+             "11-02 09:00 all of its 4 (acknowledge) and 2 (first contact) office hours are left, so it is not "
+             "due soon (R6); the register says 即将到期, measuring the share in wall-clock hours over the weekend")
+_D6_RESOLVE = ("issue 16 defect 6 (due soon), office-hours policy: SH02-2610025 and SH02-2610026 (resolve, 16 "
+               "office hours) have 7 office hours left at 11-02 09:00, not less than 25 % of 16; the register "
+               "says 即将到期 by the wall-clock span")
+_D1_HOURS = ("issue 16 defect 1 (a reopening counted twice), office-hours policy: the clocks restart from the "
+             "reopening's second record (the 重新处理 step, an hour after the unsatisfied callback), so these "
+             "are due an hour of office time late: ")
 _D7 = ("issue 16 defect 7 (status and next action disagree, R7): rows whose callback is done still say "
        "待回访: ")
 _D4 = ("issue 16 defect 4 (as-of time), BJ01's report back-dated to 10-20 12:00: R4 sees the workbook as "
@@ -147,6 +160,13 @@ XFAIL: dict[str, str] = {
                                               "SH02-2610029, SH02-2610035, SH02-2610037, SH02-2610039, "
                                               "SH02-2610040, SH02-2610045",
     "register:SH02:reply:due": _D1,
+    "register-working-hours:SH02:resolve:due": _D1_HOURS + "SH02-2610018, SH02-2610040, SH02-2610045",
+    "register-working-hours:SH02:close:due": _D1_HOURS + "SH02-2610018, SH02-2610035 (major: 30 hours)",
+    "register-working-hours:SH02:reply:due": _D1,
+    "register-working-hours:SH02:acknowledge:status": _D6_HOURS,
+    "register-working-hours:SH02:first_contact:status": _D6_HOURS,
+    "register-working-hours:SH02:resolve:status": _D6_RESOLVE,
+    "register-working-hours:SH02:overdue-list": _D6_HOURS + "; " + _D6_RESOLVE,
     "register:SH02:close:due": _D1,
     "register:GZ03:reply:status": _D3,
     "register:BJ01:close:status": _D6,
@@ -169,6 +189,11 @@ def demo_dir() -> Path:
     subprocess.run([*cli, "demo", str(out)], check=True, capture_output=True, timeout=300)
     subprocess.run([*cli, "report", str(out / "BJ01.xlsx"), "--month", "2026-10", "--now", f"{ASOF:%Y-%m-%d %H:%M}",
                     "-o", str(out / ASOF_REPORT)], check=True, capture_output=True, timeout=300)
+    variant = out / WORKING_HOURS
+    shutil.copy(out / "SH02.xlsx", variant)
+    type_policy(variant, WORKING_HOURS_POLICY)
+    subprocess.run([*cli, "refresh", str(variant), "--now", "2026-11-02 09:00"], check=True, capture_output=True,
+                   timeout=300)
     return out
 
 
@@ -237,7 +262,11 @@ def _param(fid: str) -> object:
 
 @functools.cache
 def register_checks() -> dict[str, object]:
-    return register_figures([demo_dir() / f"{b}.xlsx" for b in BRANCHES])
+    checks = register_figures([demo_dir() / f"{b}.xlsx" for b in BRANCHES])
+    variant = register_figures([demo_dir() / WORKING_HOURS])
+    checks.update({k.replace("register:", "register-working-hours:", 1): v for k, v in variant.items()
+                   if not k.endswith((":overall", ":reopen_count"))})  # the same rows as SH02's own
+    return checks
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

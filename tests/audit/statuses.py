@@ -138,3 +138,29 @@ def overdue_sheet(path: Path) -> tuple[list[str], list[str]]:
         name = r[0] or f"{when(r[12]):%Y-%m-%d %H:%M}"
         sheet.add(f"{name} {choice('stage', r[1])} {r[2]}")
     return sorted(sheet - mine), sorted(mine - sheet)
+
+
+#: A policy a supervisor types over a branch's SLA table: (环节, 严重程度, 难易程度, 时限, 单位) — office-hour
+#: limits, a fractional and a zero working-day limit, calendar days and a wall-clock one.
+WORKING_HOURS_POLICY = (
+    ("受理通知", None, None, 4, "工作小时"), ("首次联系", None, None, 2, "工作小时"),
+    ("上报管理层", "重大", None, 24, "小时"), ("调查处理", None, None, 16, "工作小时"),
+    ("答复客户", "一般", None, 2.5, "工作日"), ("答复客户", "重要", None, 4, "自然日"),
+    ("答复客户", "重大", None, 4, "自然日"), ("回访", None, "简单", 0.5, "工作日"),
+    ("回访", None, "复杂", 0, "工作日"), ("结案", "一般", None, 9, "自然日"),
+    ("结案", "重要", None, 14, "自然日"), ("结案", "重大", None, 30, "小时"),
+)
+
+
+def type_policy(path: Path, policy: tuple[tuple[str, str | None, str | None, float, str], ...]) -> None:
+    """Replace the Settings sheet's SLA table (the rows under its 环节 / 严重程度 header) with ``policy``."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["设置"]
+    header = next(r[0].row for r in ws.iter_rows(max_col=2) if r[0].value == "环节" and r[1].value == "严重程度")
+    for row in ws.iter_rows(min_row=header + 1, max_col=8):
+        for cell in row:
+            cell.value = None
+    for i, (stage, severity, complexity, amount, unit) in enumerate(policy, start=header + 1):
+        for col, value in ((1, stage), (2, severity), (5, complexity), (6, amount), (7, unit)):
+            ws.cell(i, col, value)
+    wb.save(path)
