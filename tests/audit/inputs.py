@@ -8,6 +8,7 @@ date-times or text in the forms clerks type (2026-10-05 13:00, 2026/10/5 13:00,
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -170,7 +171,13 @@ def _clock(value: object) -> time:
 
 
 def read_branch(path: Path) -> Branch:
-    wb = openpyxl.load_workbook(path, data_only=True)
+    """The workbook's input columns (read once per saved version of the file)."""
+    return _read_branch(Path(path).resolve(), Path(path).stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_branch(path: Path, mtime_ns: int) -> Branch:
+    wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
     settings: dict[str, object] = {}
     rules: list[Rule] = []
     in_rules = False
@@ -230,4 +237,5 @@ def read_branch(path: Path) -> Branch:
         score = r[header["评分(1-10)"]]
         if no and at and outcome:
             b.callbacks.append(Callback(no, at, outcome, float(score) if isinstance(score, int | float) else None, n))
+    wb.close()
     return b
