@@ -142,6 +142,8 @@ class Branch:
     repeat_window_days: int
     max_attempts: int
     register_first: bool
+    handoff_hours: float
+    handoff_unreachable_hours: float
     rules: list[Rule]
     closures: set[date]
     working: set[date]
@@ -209,6 +211,8 @@ def _read_branch(path: Path, mtime_ns: int) -> Branch:
         repeat_window_days=int(settings["重复投诉判定期(天)"]),  # type: ignore[call-overload]
         max_attempts=int(settings["回访最多尝试次数"]),  # type: ignore[call-overload]
         register_first=choice("timestamps_rule", settings["环节时间以哪张表为准"]) != "tracking",
+        handoff_hours=float(settings["部门接单处理时限(小时)"]),  # type: ignore[arg-type]
+        handoff_unreachable_hours=float(settings["联系不上客户时(小时)"]),  # type: ignore[arg-type]
         rules=rules, closures=closures, working=working)
     header, rows = _rows(wb["投诉登记"])
 

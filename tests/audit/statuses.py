@@ -19,8 +19,9 @@ Statuses (docs/sheets.md's stage_status vocabulary) from the written rules:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
@@ -60,6 +61,7 @@ def register_figures(paths: list[Path]) -> dict[str, object]:
     rules (``register:<branch>:<stage>:due`` / ``:status``), and the rows breaking R7
     (``register:<branch>:overall``: no 待回访, and no 回访 next action, once the callback is done),
     the reopen count (``register:<branch>:reopen_count``, R1: one reopening per handling cycle),
+    each hand-off's due time and status on Tracking (``register:<branch>:handoff``),
     and the Overdue sheet's rows (``register:<branch>:overdue-list``, see ``overdue_sheet``).
     Empty lists when all agree. The refresh time is the Summary sheet's 刷新时间."""
     out: dict[str, object] = {}
@@ -101,6 +103,7 @@ def register_figures(paths: list[Path]) -> dict[str, object]:
             out[f"register:{b.code}:{s}:status"] = status_off[s]
         out[f"register:{b.code}:overall"] = overall
         out[f"register:{b.code}:reopen_count"] = reopened
+        out[f"register:{b.code}:handoff"] = handoff_problems(wb, b, now)
         extra, missing = overdue_sheet(path)
         out[f"register:{b.code}:overdue-list"] = [f"listed, not by the rules: {x}" for x in extra] + [
             f"by the rules, not listed: {x}" for x in missing]
@@ -164,3 +167,39 @@ def type_policy(path: Path, policy: tuple[tuple[str, str | None, str | None, flo
         for col, value in ((1, stage), (2, severity), (5, complexity), (6, amount), (7, unit)):
             ws.cell(i, col, value)
     wb.save(path)
+
+
+def handoff_problems(wb: Any, b: Branch, now: datetime) -> list[str]:
+    """Tracking's 本步时限 / 本步状态 of each hand-off (分派, 转派), from the Settings: the receiving
+    department acts — any later step on the case — within 部门接单处理时限 hours, or 联系不上客户时 hours
+    when its first action records that the customer cannot be reached (等待客户); not yet acted on:
+    overdue once due, due soon when less than the Settings share of those hours is left (R6)."""
+    ws = wb["处理跟踪"]
+    rows = list(ws.iter_rows(values_only=True))
+    h = {v: i for i, v in enumerate(rows[0])}
+    steps: dict[str, list[tuple[datetime, int, str | None]]] = {}
+    for n, r in enumerate(rows[1:], start=2):
+        at = when(r[h["时间"]])
+        if r[h["投诉编号"]] and at is not None:
+            steps.setdefault(str(r[h["投诉编号"]]).strip(), []).append((at, n, choice("step", r[h["步骤"]])))
+    problems = []
+    for no, seq in steps.items():
+        seq.sort()
+        for i, (at, n, step) in enumerate(seq):
+            if step not in ("assigned", "transferred"):
+                continue
+            later = [x for x in seq[i + 1:] if x[0] >= at]
+            hours = b.handoff_unreachable_hours if later and later[0][2] == "waiting_customer" else b.handoff_hours
+            due = at + timedelta(hours=hours)
+            if later and later[0][0] <= now:
+                code = "done_on_time" if later[0][0] <= due else "done_late"
+            elif due <= now:
+                code = "overdue"
+            elif (due - now) < timedelta(hours=hours * b.due_soon_percent / 100):
+                code = "due_soon"
+            else:
+                code = "not_due"
+            typed_due, typed = when(rows[n - 1][h["本步时限"]]), rows[n - 1][h["本步状态"]]
+            if typed != ZH[code] or typed_due is None or abs((typed_due - due).total_seconds()) >= 60:
+                problems.append(f"{no} row {n}: register {typed_due} {typed}, rule {due} {ZH[code]}")
+    return problems
