@@ -4,7 +4,8 @@ An independent auditor (``tests/audit``: openpyxl over the three demo branch wor
 input columns, the ``holidays`` package's China calendar plus each workbook's Calendar
 sheet, the Settings sheet's own SLA rule table) recomputes every cover figure, the
 backlog's ages, every breakdown row (count, last month's count, on-time rate, overdue
-count) and every row of the Stage-times sheet of the demo's October 2026 report from the
+count, share, change), every month-on-month change, the cover's side panels and every row of
+the Stage-times sheet of the demo's October 2026 report from the
 Definitions sheet's words, docs/sheets.md and the lead's rules R1–R9 for issue 16 — and
 each is compared with what ``xlcomplaints demo`` wrote, one test per figure. The due times
 are the auditor's own (docs/sheets.md's unit rules on its own calendar), not the Register's
@@ -12,8 +13,17 @@ due-time columns.
 
 It also checks the Overdue-detail list (each row's late-by), the typical cases (which, their
 reasons, their order) and the Trend sheet; and each branch's refreshed Register: every stage's
-due time and status, and that the overall status agrees with the callback (R7) — also for SH02
-under a policy in office hours with fractional and zero working-day limits.
+due time and status, the reopen count, each hand-off on Tracking, the Overdue sheet's rows, and
+that the overall status agrees with the callback (R7) — also for SH02 under a policy in office
+hours with fractional and zero working-day limits.
+
+Where the words are silent today the auditor reads them as follows (the engine fix should write
+the same, or say otherwise and the auditor follow): a pause (等待客户, 冷处理) stops the resolve,
+reply and close clocks until the next step other than 备注 or another pause; rows whose received
+time cannot be read leave the receipt month only (their callbacks and closes still count); the
+Overdue detail's "earlier due, still not done" rows are those of cases still open; a stage
+missed before the close (R3) is late by the time to the as-of time, and shows 已逾期; the
+previous month is seen as it stood at its own end.
 
 The cover of BJ01's October report back-dated to 20 October 12:00 (``report --now``, the case of
 defect 4) is audited too, with the auditor seeing the workbook as it stood then (R4: what was
@@ -21,7 +31,8 @@ received, done, called back or closed later has not happened yet); its ids start
 
 Figures that disagree today because of a defect of issue 16 are marked in ``XFAIL``, with
 the complaints involved; remove a mark once the engine fix makes its figure agree (the
-marks are strict: a figure that starts agreeing fails until its mark goes).
+marks are strict: a figure that starts agreeing fails until its mark goes). To see every
+disagreement with both values, marked or not: ``pytest tests/test_report_audit.py --runxfail``.
 """
 
 from __future__ import annotations
