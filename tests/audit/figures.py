@@ -1,0 +1,528 @@
+"""The monthly report's figures, each recomputed from the words that define it.
+
+Each figure is a function whose docstring is the sentence of the report's Definitions
+sheet (指标说明) it implements, followed by the lead's issue-16 rule it also applies:
+
+- R1 one reopening per handling cycle, however many sheets record it; it restarts the
+  resolve, reply, callback and close clocks from its first record.
+- R2 invalid (无效) complaints are left out of every rate and average, satisfaction and
+  average score included.
+- R3 a stage never done before the close stays missed if its due time had passed at the
+  close, else it is 不适用 (left out).
+- R4 the workbook as it stood at the as-of time: later records have not happened; a stage
+  counts in an on-time figure once its outcome is known (done by then, or due by then).
+- R5 the callback of a closed case with no resolution or reply time is 不适用.
+- R8 a given-up callback is attempted, not reached.
+- R9 the callback's time is measured from the resolution (or the reply); a repeat is
+  matched on the phone number, on the name only when there is no phone; a blank
+  complexity counts as simple; "(未填)" rows also hold values not recognised; rows whose
+  received time cannot be read are left out of the month.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from tests.audit.clock import Clock
+from tests.audit.inputs import Branch, Callback, Complaint, read_branch
+from tests.audit.stages import STAGES, Case, build
+
+BLANK = "blank"  # the report's （未填） row
+TOTAL = "total"  # the report's 合计 row
+LATE = ("late", "missed_at_close")
+COUNTED = ("on_time", *LATE)
+
+
+@dataclass
+class Month:
+    start: datetime
+    end: datetime
+    asof: datetime
+
+    def holds(self, t: datetime | None) -> bool:
+        return t is not None and self.start <= t < self.end and t <= self.asof
+
+
+@dataclass
+class Audit:
+    """Every complaint of every branch, evaluated at one month's as-of time."""
+
+    branches: list[Branch]
+    cases: list[Case]
+    clocks: dict[str, Clock]
+    month: Month
+
+    @property
+    def readable(self) -> list[Case]:
+        """The complaints received by the as-of time (R4: the workbook as it stood then); rows whose
+        received time cannot be read are left out (R9)."""
+        return [k for k in self.cases if k.c.received is not None and k.c.received <= self.month.asof]
+
+    def received(self) -> list[Case]:
+        return [k for k in self.readable if self.month.holds(k.c.received)]
+
+    def to_handle(self, cases: Iterable[Case] | None = None) -> list[Case]:
+        return [k for k in (self.received() if cases is None else cases) if k.c.validity != "invalid"]
+
+    def closed_in_month(self) -> list[Case]:
+        """By close time: rows whose received time cannot be read count here too (only the receipt
+        month leaves them out)."""
+        return [k for k in self.cases if k.c.validity != "invalid" and self.month.holds(k.closed_at)]
+
+
+def audit(paths: Iterable[Path], month: Month) -> Audit:
+    branches = [read_branch(p) for p in paths]
+    cases: list[Case] = []
+    clocks: dict[str, Clock] = {}
+    for b in branches:
+        clock = clocks[b.code] = Clock(b.office_start, b.office_end, b.closures, b.working)
+        steps: dict[str, list] = {}
+        calls: dict[str, list] = {}
+        for s in b.steps:
+            steps.setdefault(s.no, []).append(s)
+        for a in b.callbacks:
+            calls.setdefault(a.no, []).append(a)
+        for c in b.complaints:
+            no = c.no or ""
+            cases.append(build(b, c, steps.get(no, []) if no else [], calls.get(no, []) if no else [],
+                               clock, month.asof))
+    return Audit(branches, cases, clocks, month)
+
+
+def months(year: int, month: int, asof: datetime | None = None) -> Month:
+    start = datetime(year, month, 1)
+    end = datetime(year + month // 12, month % 12 + 1, 1)
+    return Month(start, end, asof or end)
+
+
+def previous(m: Month) -> Month:
+    end = m.start
+    start = datetime(end.year - (end.month == 1), (end.month - 2) % 12 + 1, 1)
+    return Month(start, end, end)
+
+
+def ratio(n: int, d: int) -> float | None:
+    return None if d == 0 else n / d
+
+
+RATES = ("close_rate", "on_time_rate", "callback_rate", "callback_on_time_rate", "satisfaction_rate",
+         "reopen_rate", "repeat_rate")
+
+
+def change(key: str, this: object, last: object) -> float | None:
+    """上月与环比：环比：件数和用时为（本月−上月）÷上月；比率为本月−上月，单位为百分点；评分为本月−上月。"""
+    if not isinstance(this, int | float) or not isinstance(last, int | float):
+        return None
+    if key in RATES:
+        return (this - last) * 100
+    if key == "average_score":
+        return this - last
+    return None if last == 0 else (this - last) / last
+
+
+# ------------------------------------------------------------------ stage-level helpers
+def due_in_month(a: Audit, cases: Iterable[Case], stages: Iterable[str] = STAGES) -> list[tuple[Case, str, str]]:
+    """(case, stage, outcome) of every stage due in the month whose outcome is known at the as-of time."""
+    out = []
+    for k in cases:
+        if k.c.validity == "invalid":
+            continue
+        for name in stages:
+            st = k.stages.get(name)
+            if st is not None and st.due is not None and a.month.holds(st.due) and st.outcome in COUNTED:
+                out.append((k, name, st.outcome))
+    return out
+
+
+def on_time_rate(a: Audit, cases: Iterable[Case], stages: Iterable[str] = STAGES) -> float | None:
+    rows = due_in_month(a, cases, stages)
+    return ratio(sum(o == "on_time" for _, _, o in rows), len(rows))
+
+
+def overdue_count(a: Audit, cases: Iterable[Case]) -> int:
+    return len({id(k) for k, _, o in due_in_month(a, cases) if o in LATE})
+
+
+def times(a: Audit, stage: str) -> list[float]:
+    """Time from receipt (the callback: from the resolution, or the reply) to the stage's
+    completion in the month, in the unit of the stage's rule."""
+    out = []
+    for k in a.readable:
+        st = k.stages.get(stage)
+        if st is None or st.unit is None or not a.month.holds(st.done):
+            continue
+        start = st.anchor if stage == "callback" else k.c.received
+        if start is None:
+            continue
+        assert st.done is not None
+        out.append(a.clocks[k.c.branch].elapsed(start, st.done, st.unit))
+    return out
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def p90(values: list[float]) -> float | None:
+    if not values:
+        return None
+    return sorted(values)[math.ceil(0.9 * len(values)) - 1]
+
+
+# ------------------------------------------------------------------ cover figures
+COVER: dict[str, Callable[[Audit], float | int | None]] = {}
+
+
+def cover(label: str) -> Callable[[Callable[[Audit], float | int | None]], Callable[[Audit], float | int | None]]:
+    def register(f: Callable[[Audit], float | int | None]) -> Callable[[Audit], float | int | None]:
+        COVER[label] = f
+        return f
+    return register
+
+
+@cover("received")
+def received(a: Audit) -> int:
+    """本月受理的全部登记，不分类型与有效性（含无效投诉）。Which month: 受理时间在本月."""
+    return len(a.received())
+
+
+@cover("valid")
+def valid(a: Audit) -> int:
+    """本月受理、有效性为“有效”的件数。"""
+    return sum(k.c.validity == "valid" for k in a.received())
+
+
+@cover("assist")
+def assist(a: Audit) -> int:
+    """本月受理、有效性为“协助”的件数。"""
+    return sum(k.c.validity == "assist" for k in a.received())
+
+
+@cover("invalid")
+def invalid(a: Audit) -> int:
+    """本月受理、有效性为“无效”的件数。无效投诉没有处理时限，不计入各项比率。"""
+    return sum(k.c.validity == "invalid" for k in a.received())
+
+
+@cover("to_handle")
+def to_handle(a: Audit) -> int:
+    """本月受理、有效性不是“无效”的件数（有效、协助及未填有效性的）；下列各率以此为基础。"""
+    return len(a.to_handle())
+
+
+@cover("major")
+def major(a: Audit) -> int:
+    """需处理投诉中严重程度为“重大”的件数。"""
+    return sum(k.c.severity == "major" for k in a.to_handle())
+
+
+@cover("escalated")
+def escalated(a: Audit) -> int:
+    """需处理投诉中登记为“投诉升级”（客户越级投诉或监管转办），或处理跟踪中有“升级”步骤的件数。"""
+    return sum(k.c.escalated or k.escalated_step for k in a.to_handle())
+
+
+@cover("closed")
+def closed(a: Audit) -> int:
+    """结案时间（登记表“结案时间”，或处理跟踪中的“结案”步骤）在本月的投诉件数，不论何时受理；不含无效投诉。"""
+    return len(a.closed_in_month())
+
+
+@cover("close_rate")
+def close_rate(a: Audit) -> float | None:
+    """本月受理的需处理投诉中，到月末已结案的比例。"""
+    cases = a.to_handle()
+    return ratio(sum(k.closed_at is not None and k.closed_at < a.month.end for k in cases), len(cases))
+
+
+def _open_at(a: Audit, t: datetime) -> list[Case]:
+    return [k for k in a.readable if k.c.validity != "invalid" and k.c.received is not None
+            and k.c.received < t and (k.closed_at is None or k.closed_at >= t)]
+
+
+@cover("open_at_end")
+def open_at_end(a: Audit) -> int:
+    """月末仍未结案的需处理投诉件数：月末前受理，且没有结案时间或结案在月末之后（含以前月份受理的）。"""
+    return len(_open_at(a, a.month.end))
+
+
+@cover("carried_over")
+def carried_over(a: Audit) -> int:
+    """本月开始时仍未结案的需处理投诉件数（即上月月末未结案）。"""
+    return len(_open_at(a, a.month.start))
+
+
+AGES = {"0-3": (0, 3), "4-7": (4, 7), "8-14": (8, 14), "15+": (15, 10**6)}
+
+
+def backlog_age(a: Audit, label: str) -> int:
+    """上月结转未结案 … 按月初时已受理的自然日数分为 0–3、4–7、8–14、15 天以上 (whole days elapsed)."""
+    lo, hi = AGES[label]
+    return sum(lo <= (a.month.start - k.c.received).days <= hi  # type: ignore[operator]
+               for k in _open_at(a, a.month.start))
+
+
+@cover("on_time_rate")
+def on_time(a: Audit) -> float | None:
+    """本月到期的各环节时限（受理通知、首次联系、上报、处理、答复、回访、结案）中按时完成的比例。
+    按时＝完成时间不晚于时限；逾期完成或到统计时点仍未完成的算未按时；统计时点尚未到期的不计。
+    (+ R2, R3, R4, R5.)"""
+    return on_time_rate(a, a.readable)
+
+
+@cover("overdue")
+def overdue(a: Audit) -> int:
+    """至少有一个环节时限在本月到期而未按时完成（逾期完成或到统计时点仍未完成）的投诉件数。"""
+    return overdue_count(a, a.readable)
+
+
+def _stage_time(stage: str, label: str, kind: str) -> Callable[[Audit], float | None]:
+    def f(a: Audit) -> float | None:
+        values = times(a, stage)
+        return median(values) if kind == "median" else p90(values)
+    f.__doc__ = (f"本月完成“{label}”环节的投诉，从受理到完成的用时的"
+                 + ("中位数：一半投诉不超过此值" if kind == "median" else
+                    "90%分位：按用时从短到长排列第 ⌈0.9×n⌉ 件的用时，即 90% 的投诉不超过此值")
+                 + "；按该环节时限规则的单位计。")
+    return f
+
+
+for _stage, _label in (("acknowledge", "受理通知"), ("first_contact", "首次联系"), ("resolve", "处理"),
+                       ("close", "结案")):
+    COVER[f"{_stage}_median"] = _stage_time(_stage, _label, "median")
+    COVER[f"{_stage}_p90"] = _stage_time(_stage, _label, "p90")
+
+
+@cover("callback_rate")
+def callback_rate(a: Audit) -> float | None:
+    """本月结案的投诉中，有回访（登记表“回访时间”，或回访记录中联系上客户的一次回访）的比例。(R8: given up = not reached.)"""
+    cases = a.closed_in_month()
+    had = sum((k.c.typed["callback"] is not None and k.c.typed["callback"] <= a.month.asof) or bool(k.reached)
+              for k in cases)
+    return ratio(had, len(cases))
+
+
+@cover("callback_on_time_rate")
+def callback_on_time(a: Audit) -> float | None:
+    """“回访”环节的及时率：定义同处理及时率，只计回访环节（回访时限从处理完成起算）。"""
+    return on_time_rate(a, a.readable, ("callback",))
+
+
+def _last_reached(a: Audit) -> list[tuple[Case, Callback]]:
+    out = []
+    for k in a.cases:  # by callback time: rows whose received time cannot be read count too
+        if k.c.validity == "invalid":  # R2
+            continue
+        inside = [x for x in k.reached if a.month.holds(x.at)]
+        if inside:
+            out.append((k, inside[-1]))
+    return out
+
+
+@cover("satisfaction_rate")
+def satisfaction(a: Audit) -> float | None:
+    """本月联系上客户的回访中，结果为“满意”的比例；同一投诉本月回访多次只计最后一次，未联系上的不计。(R2.)"""
+    last = _last_reached(a)
+    return ratio(sum(x.outcome == "satisfied" for _, x in last), len(last))
+
+
+@cover("average_score")
+def average_score(a: Audit) -> float | None:
+    """上述回访（每宗投诉本月最后一次联系上的回访）中填写了评分的，评分（1–10）的平均值。(R2.)"""
+    scores = [x.score for _, x in _last_reached(a) if x.score is not None]
+    return sum(scores) / len(scores) if scores else None
+
+
+@cover("reopen_rate")
+def reopen_rate(a: Audit) -> float | None:
+    """本月结案的投诉中，曾重新处理（回访“不满意”或处理跟踪中“重新处理”）至少一次的比例。(R1.)"""
+    cases = a.closed_in_month()
+    return ratio(sum(k.reopenings >= 1 for k in cases), len(cases))
+
+
+def customer_key(c: Complaint) -> str | None:
+    """R9: the phone number; the name only when there is no phone."""
+    if c.phone:
+        digits = "".join(ch for ch in c.phone if ch.isdigit())
+        if digits:
+            return "tel:" + digits
+    return "name:" + c.customer if c.customer else None
+
+
+def repeats(a: Audit) -> set[int]:
+    """Ids of the complaints that repeat an earlier one: same customer, same category, within the
+    later complaint's branch's window (Settings 重复投诉判定期)."""
+    window = {b.code: timedelta(days=b.repeat_window_days) for b in a.branches}
+    by_key: dict[tuple[str, str | None], list[Case]] = {}
+    for k in a.readable:
+        key = customer_key(k.c)
+        if key:
+            by_key.setdefault((key, k.c.category), []).append(k)
+    out: set[int] = set()
+    for group in by_key.values():
+        group.sort(key=lambda k: k.c.received)  # type: ignore[arg-type, return-value]
+        for i, later in enumerate(group):
+            for earlier in group[:i]:
+                gap = later.c.received - earlier.c.received  # type: ignore[operator]
+                if gap <= window[later.c.branch] and earlier.c.received < later.c.received:  # type: ignore[operator]
+                    out.add(id(later))
+    return out
+
+
+@cover("repeat_rate")
+def repeat_rate(a: Audit) -> float | None:
+    """本月受理的需处理投诉中，重复投诉的比例：同一客户（电话或姓名相同）、同一投诉类别，在“设置”的判定期
+    （默认30天）内再次投诉；… 汇总多个网点时不同网点之间也判定（按后一宗投诉所在网点的判定期）。(R9: phone,
+    the name only when there is no phone.)"""
+    cases = a.to_handle()
+    found = repeats(a)
+    return ratio(sum(id(k) in found for k in cases), len(cases))
+
+
+# ------------------------------------------------------------------ breakdowns
+#: Breakdown → the complaint field it counts by.
+DIMENSIONS = {"type": "type", "category": "category", "channel": "channel", "severity": "severity",
+              "validity": "validity", "department": "department", "branch": "branch"}
+
+
+def value_of(a: Audit, k: Case, dimension: str) -> str:
+    """The row a complaint falls in: the value's code (the department as typed, the branch's code);
+    blank or not recognised → the （未填） row (R9)."""
+    return getattr(k.c, DIMENSIONS[dimension]) or BLANK
+
+
+def breakdown(a: Audit, dimension: str, value: str, column: str) -> float | int | None:
+    """分类统计：每个分类一行：本月件数与上月件数同“受理件数”；占比＝本行件数÷合计；处理及时率与逾期件数
+    同封面定义，只计该分类的投诉。"""
+    cases = a.readable if value == TOTAL else [k for k in a.readable if value_of(a, k, dimension) == value]
+    if column == "count":
+        return sum(a.month.holds(k.c.received) for k in cases)
+    if column == "on_time_rate":
+        return on_time_rate(a, cases)
+    if column == "overdue":
+        return overdue_count(a, cases)
+    raise KeyError(column)
+
+
+# ------------------------------------------------------------------ stage times
+def stage_times(a: Audit, stage: str, column: str) -> float | int | str | None:
+    """环节时效：每个环节：本月到期的时限数、按时完成数、及时率（同处理及时率），以及本月完成该环节的用时中位数
+    与90%分位（同封面用时定义；R9: 回访从处理完成（或答复）起算）。"""
+    if column == "unit":  # 按该环节时限规则的单位计: the one unit of the stage's rules in every Settings
+        units = {r.unit for b in a.branches for r in b.rules if r.stage == stage}
+        return units.pop() if len(units) == 1 else None
+    rows = due_in_month(a, a.readable, (stage,))
+    if column == "due_count":
+        return len(rows)
+    if column == "on_time":
+        return sum(o == "on_time" for _, _, o in rows)
+    if column == "on_time_rate":
+        return ratio(sum(o == "on_time" for _, _, o in rows), len(rows))
+    values = times(a, stage)
+    return median(values) if column == "median" else p90(values)
+
+
+# ------------------------------------------------------------------ every figure, keyed like tests.audit.report
+def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, object], Audit, Audit]:
+    """Figure id → the auditor's value; the previous month's figures are the same definitions on the
+    same data, seen at the previous month's end (R4: one as-of rule for every figure)."""
+    this, last = audit(paths, month), audit(paths, previous(month))
+    out: dict[str, object] = {}
+    for label, f in COVER.items():
+        out[f"cover:{label}"] = now_value = f(this)
+        out[f"cover-previous:{label}"] = then_value = f(last)
+        out[f"cover-change:{label}"] = change(label, now_value, then_value)
+    for age in AGES:
+        out[f"backlog:{age}"] = backlog_age(this, age)
+        out[f"backlog-previous:{age}"] = backlog_age(last, age)
+    for dimension in DIMENSIONS:
+        values = {value_of(this, k, dimension) for k in this.readable
+                  if this.month.holds(k.c.received) or last.month.holds(k.c.received)}
+        total = breakdown(this, dimension, TOTAL, "count")
+        for value in [*sorted(values), TOTAL]:
+            for column in ("count", "on_time_rate", "overdue"):
+                out[f"breakdown:{dimension}:{value}:{column}"] = breakdown(this, dimension, value, column)
+            count = out[f"breakdown:{dimension}:{value}:count"]
+            previous_count = out[f"breakdown:{dimension}:{value}:previous"] = breakdown(last, dimension, value, "count")
+            out[f"breakdown:{dimension}:{value}:share"] = ratio(count, total)  # type: ignore[arg-type]
+            out[f"breakdown:{dimension}:{value}:change"] = change("count", count, previous_count)
+    for stage in STAGES:
+        for column in ("due_count", "on_time", "on_time_rate", "median", "p90", "unit"):
+            out[f"stages:{stage}:{column}"] = stage_times(this, stage, column)
+    out.update(overdue_detail(this))
+    typical = typical_cases(this)
+    out["typical:selection"] = sorted(name for name, _ in typical)
+    out["typical:order"] = [name for name, _ in typical]
+    for name, met in typical:
+        out[f"typical:{name}:reasons"] = "、".join(met)
+    for m, audited in ((this.month, this), (last.month, last)):
+        label = f"{m.start:%Y-%m}"
+        out[f"trend:{label}:received"] = received(audited)
+        out[f"trend:{label}:closed"] = closed(audited)
+        out[f"trend:{label}:on_time_rate"] = on_time(audited)
+        out[f"trend:{label}:satisfaction_rate"] = satisfaction(audited)
+    return out, this, last
+
+
+# ------------------------------------------------------------------ overdue detail
+def row_key(k: Case) -> str:
+    """How a complaint is named in figure ids: its number, else its received time."""
+    return k.c.no or f"{k.c.received:%Y-%m-%d %H:%M}"
+
+
+def overdue_detail(a: Audit) -> dict[str, float]:
+    """超时明细：每行一个未按时完成的环节：时限在本月到期而逾期完成或到统计时点仍未完成的，以及更早到期、
+    到统计时点仍未完成的。超时＝完成时间（未完成的用统计时点）晚于时限多少，单位同该环节的时限规则。
+
+    (branch:complaint:stage) → late by, to 2 decimals. "更早到期、到统计时点仍未完成" is read as a stage
+    of a case still open at the as-of time (a case closed earlier is finished with); R3's missed
+    stages of a case closed in the month are late, measured, as the words say, to the as-of time."""
+    out: dict[str, float] = {}
+    for k in a.readable:
+        if k.c.validity == "invalid":
+            continue
+        for name, st in k.stages.items():
+            if st.due is None or st.unit is None or st.outcome not in LATE:
+                continue
+            due_now = a.month.holds(st.due)
+            earlier_open = st.due < a.month.start and st.done is None and k.closed_at is None
+            if not (due_now or earlier_open):
+                continue
+            end = st.done if st.done is not None else a.month.asof
+            late = a.clocks[k.c.branch].elapsed(st.due, end, st.unit)
+            out[f"overdue-detail:{k.c.branch}:{row_key(k)}:{name}"] = round(late, 2)
+    return out
+
+
+# ------------------------------------------------------------------ typical cases
+TYPICAL_REASONS = ("重大投诉", "投诉升级", "重新处理", "重复投诉", "超时")
+
+
+def typical_reasons(a: Audit, k: Case, found_repeats: set[int]) -> tuple[str, ...]:
+    """Which of 重大投诉、投诉升级、重新处理过、重复投诉、有环节未按时完成 a complaint meets (R1 for the
+    reopening; a stage not done on time is one late at the as-of time, whenever it was due)."""
+    met = (k.c.severity == "major", k.c.escalated or k.escalated_step, k.reopenings >= 1,
+           id(k) in found_repeats, any(st.outcome in LATE for st in k.stages.values()))
+    return tuple(r for r, m in zip(TYPICAL_REASONS, met, strict=True) if m)
+
+
+def typical_cases(a: Audit) -> list[tuple[str, tuple[str, ...]]]:
+    """典型案例：本月受理、值得逐宗分析的投诉（最多20宗）：重大投诉、投诉升级、重新处理过、重复投诉、有环节未按时
+    完成的。符合条件多的在前，同样多时按重大、升级、重新处理、重复、超时的顺序，再按受理时间。无效投诉不计。
+
+    "同样多时按…的顺序" is read lexicographically: among complaints meeting as many conditions,
+    those meeting 重大 first, then among those 升级 first, and so on; then by received time."""
+    found = repeats(a)
+    ranked = []
+    for k in a.to_handle():
+        met = typical_reasons(a, k, found)
+        if met:
+            flags = tuple(r not in met for r in TYPICAL_REASONS)  # False (met) sorts first
+            ranked.append(((-len(met), flags, k.c.received), f"{k.c.branch}:{row_key(k)}", met))
+    ranked.sort(key=lambda x: x[0])
+    return [(name, met) for _, name, met in ranked[:20]]
