@@ -20,6 +20,7 @@ import python_calamine
 from lxml import etree
 
 from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.owners import Leftover, clear_leftovers
 from xlcomplaints.workbook.package import XlsxPackage
 from xlcomplaints.workbook.port import CellValue, NamedValue
 from xlcomplaints.workbook.safety import (
@@ -27,6 +28,7 @@ from xlcomplaints.workbook.safety import (
     WorkbookChangedError,
     WorkbookLockedError,
     atomic_write_stream,
+    backup_path,
     stamp_file,
 )
 
@@ -110,12 +112,20 @@ def release_freed_memory() -> None:
         _MALLOC_TRIM(0)
 
 
+def tidy(path: Path) -> list[Leftover]:
+    """Clear what killed runs left beside a workbook (a symbolic link's: beside its target)."""
+    real = path.resolve() if path.is_symlink() else path
+    return clear_leftovers(real, backup_path(real))
+
+
 class FileWorkbook:
     """A workbook file: its package in memory, its values read by calamine sheet by sheet;
     writes collect until ``save``."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        #: What runs that were killed left beside the workbook, dealt with before it is read (see ``owners``).
+        self.tidied = tidy(self.path)
         if not self.path.is_file():
             raise WorkbookError("file.is_folder" if self.path.is_dir() else "file.missing", path=str(path))
         self._stamp: FileStamp = stamp_file(self.path)
