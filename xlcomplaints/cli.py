@@ -83,6 +83,14 @@ def _fail(e: WorkbookError, lang: str) -> None:
     raise typer.Exit(2)
 
 
+def _open(file: Path, lang: str) -> FileWorkbook:
+    """Open a workbook, saying what an interrupted run had left beside it and was cleared away."""
+    wb = FileWorkbook(file)
+    for done in wb.tidied:
+        err.print(done.message(lang), highlight=False)
+    return wb
+
+
 def show_problems(problems: list[Problem], lang: str, title: str) -> None:
     if not problems:
         return
@@ -136,7 +144,7 @@ def validate(
     """List every problem, located to the cell. Exit 0 clean, 1 problems, 2 unreadable."""
     lang = _lang(lang)
     try:
-        result = validate_flow(FileWorkbook(file), now=_now(now, lang), lang=lang)
+        result = validate_flow(_open(file, lang), now=_now(now, lang), lang=lang)
     except WorkbookError as e:
         if as_json:
             print(json.dumps({"file": str(file), "error": e.code, "message": e.message(lang)}, ensure_ascii=False))
@@ -165,7 +173,7 @@ def refresh(
     lang = _lang(lang)
     try:
         rules = load_policy_file(policy, lang) if policy else None
-        result = refresh_flow(FileWorkbook(file), now=_now(now, lang), lang=lang, policy=rules)
+        result = refresh_flow(_open(file, lang), now=_now(now, lang), lang=lang, policy=rules)
     except (WorkbookError, PolicyFileError) as e:
         _fail(e, lang)  # type: ignore[arg-type]
         return
@@ -191,7 +199,7 @@ def assign_ids(
     """Fill missing complaint numbers from the workbook's pattern; existing numbers never change."""
     lang = _lang(lang)
     try:
-        result = assign_ids_flow(FileWorkbook(file), now=_now(now, lang), lang=lang)
+        result = assign_ids_flow(_open(file, lang), now=_now(now, lang), lang=lang)
     except WorkbookError as e:
         _fail(e, lang)
         return
