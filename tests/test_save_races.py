@@ -18,7 +18,13 @@ import pytest
 
 from xlcomplaints.workbook import owners, safety
 from xlcomplaints.workbook.owners import LeftoverAction, TempKind, clear_leftovers, temp_file
-from xlcomplaints.workbook.safety import SaveStep, WorkbookChangedError, atomic_write, backup_path, stamp_file
+from xlcomplaints.workbook.safety import (
+    SaveStep,
+    WorkbookChangedError,
+    atomic_write,
+    backup_path,
+    stamp_file,
+)
 
 READ, OURS, THEIRS, LATER = b"what we read", b"what we write", b"the clerk's save", b"a later save"
 
