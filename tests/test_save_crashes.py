@@ -67,7 +67,8 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
 
 
 def refresh_in_process(path: Path) -> list[LeftoverAction]:
-    wb = FileWorkbook(path)
+    """The next refresh, as the command opens the workbook: what killed runs left is cleared first."""
+    wb = FileWorkbook(path, tidy=True)
     refresh_flow(wb, now=datetime(2026, 11, 22, 9, 0))
     return [d.action for d in wb.tidied]
 

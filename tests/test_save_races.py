@@ -15,7 +15,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from tests.test_metrics import hand_branch
+from xlcomplaints.cli import app
+from xlcomplaints.report.samples import write_branch
 from xlcomplaints.workbook import owners, safety
 from xlcomplaints.workbook.owners import LeftoverAction, TempKind, clear_leftovers, temp_file
 from xlcomplaints.workbook.safety import (
@@ -174,3 +178,12 @@ def test_temporaries_of_an_older_version_are_removed_only_once_old(tmp_path: Pat
     os.utime(old, (1_000_000_000, 1_000_000_000))
     assert [d.name for d in clear_leftovers(path)] == [old.name]
     assert young.exists() and not old.exists()
+
+
+def test_refresh_clears_a_killed_runs_copy_of_the_register_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "bj01.xlsx"
+    write_branch(path, hand_branch("BJ01", "北京一店"))
+    left = left_by(dead_pid(), path, TempKind.NEW, path.read_bytes())  # a full copy, customer data and all
+    result = CliRunner().invoke(app, ["refresh", str(path), "--now", "2026-11-22 09:00", "--lang", "en"])
+    assert result.exit_code == 0 and not left.exists() and ours_left(tmp_path) == []
+    assert f"Removed {left.name}" in result.output

@@ -85,7 +85,7 @@ def _fail(e: WorkbookError, lang: str) -> None:
 
 def _open(file: Path, lang: str) -> FileWorkbook:
     """Open a workbook, saying what an interrupted run had left beside it and was cleared away."""
-    wb = FileWorkbook(file)
+    wb = FileWorkbook(file, tidy=True)
     for done in wb.tidied:
         err.print(done.message(lang), highlight=False)
     return wb

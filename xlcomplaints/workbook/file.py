@@ -112,7 +112,7 @@ def release_freed_memory() -> None:
         _MALLOC_TRIM(0)
 
 
-def tidy(path: Path) -> list[Leftover]:
+def tidy_beside(path: Path) -> list[Leftover]:
     """Clear what killed runs left beside a workbook (a symbolic link's: beside its target)."""
     real = path.resolve() if path.is_symlink() else path
     return clear_leftovers(real, backup_path(real))
@@ -122,10 +122,11 @@ class FileWorkbook:
     """A workbook file: its package in memory, its values read by calamine sheet by sheet;
     writes collect until ``save``."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, tidy: bool = False) -> None:
+        """``tidy``: first clear what killed runs left beside the workbook (see ``owners``), as a
+        command that may save it does; ``tidied`` says what was done, for the user to be told."""
         self.path = Path(path)
-        #: What runs that were killed left beside the workbook, dealt with before it is read (see ``owners``).
-        self.tidied = tidy(self.path)
+        self.tidied = tidy_beside(self.path) if tidy else []
         if not self.path.is_file():
             raise WorkbookError("file.is_folder" if self.path.is_dir() else "file.missing", path=str(path))
         self._stamp: FileStamp = stamp_file(self.path)
@@ -252,5 +253,8 @@ class FileWorkbook:
         except OSError as e:
             raise WorkbookError("file.write_failed", path=str(dest), detail=e.strerror or str(e)) from e
         if dest == self.path:
-            self._stamp = stamp_file(self.path)
+            try:
+                self._stamp = stamp_file(self.path)
+            except OSError:  # saved, then moved or locked at once: a later save here refuses as changed
+                self._stamp = FileStamp(-1, 0, "")
         return True
