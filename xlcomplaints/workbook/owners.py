@@ -116,7 +116,7 @@ def move_exclusive(src: Path, dst: Path) -> None:
     try:
         os.link(src, dst)
     except OSError as e:
-        if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK):
+        if e.errno not in (errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK):
             raise
         if os.path.lexists(dst):
             raise FileExistsError(errno.EEXIST, "File exists", str(dst)) from None
