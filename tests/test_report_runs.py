@@ -78,6 +78,7 @@ def test_report_and_state_of_one_run_carry_its_id(tmp_path: Path, branches: tupl
     first = make_report(list(branches), OCT, out, now=NOW)
     second = make_report([branches[1]], OCT, out, now=NOW, update=True)
     assert first.run_id and second.run_id and first.run_id != second.run_id
+    assert state_path(out).stat().st_mode & 0o777 == owners.default_mode()  # not its temporary file's 0600
     assert second.consolidation.carried == ["A1"]
     load_state(state_path(out), OCT, second.run_id)  # paired with the report that is on disk
 

@@ -187,3 +187,24 @@ def test_refresh_clears_a_killed_runs_copy_of_the_register_and_says_so(tmp_path:
     result = CliRunner().invoke(app, ["refresh", str(path), "--now", "2026-11-22 09:00", "--lang", "en"])
     assert result.exit_code == 0 and not left.exists() and ours_left(tmp_path) == []
     assert f"Removed {left.name}" in result.output
+
+
+def test_a_workbook_excel_holds_open_on_windows_is_not_moved_aside(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Excel opens a workbook without delete sharing: moving it aside fails with a sharing violation,
+    which is "open in Excel", before anything has moved."""
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(READ)
+    real_replace = os.replace
+
+    def excel_holds(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(src) == path:
+            raise PermissionError(13, "The process cannot access the file")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(safety.os, "replace", excel_holds)
+    monkeypatch.setattr(safety, "_WINDOWS", True)
+    with pytest.raises(safety.WorkbookLockedError) as info:
+        atomic_write(path, OURS, expected=stamp_file(path))
+    assert info.value.path == path
+    assert path.read_bytes() == READ and ours_left(tmp_path) == [] and not backup_path(path).exists()

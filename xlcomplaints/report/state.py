@@ -33,7 +33,7 @@ from xlcomplaints.report.consolidate import (
     Consolidation,
     FileSummary,
 )
-from xlcomplaints.workbook.owners import TempKind, temp_file
+from xlcomplaints.workbook.owners import TempKind, default_mode, temp_file
 
 FORMAT = "xlcomplaints.consolidation-state"
 #: ASCII escapes and no cycle check: measured the quickest way to write 100,000 cases.
@@ -199,7 +199,7 @@ class PendingState:
             self._drop()
             raise OSError(error)
         try:
-            os.chmod(self._pending, _default_mode())  # not the temporary file's 0600: others may --update
+            os.chmod(self._pending, default_mode())  # not the temporary file's 0600: others may --update
             os.replace(self._pending, self.path)
         except OSError:
             self._drop()
@@ -215,11 +215,6 @@ class PendingState:
             with contextlib.suppress(OSError):  # a folder gone read-only: the next run removes it
                 self._pending.unlink(missing_ok=True)
 
-
-def _default_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def _write(path: Path, result: Consolidation, run: str) -> str | None:

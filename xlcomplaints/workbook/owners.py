@@ -14,19 +14,22 @@ touches a live run's files.
 
 Such files hold a whole register (customer names and phone numbers), mode 0600.
 A run on another host cannot be asked whether it lives: its files are left alone for a day
-(``STALE_AFTER``), longer than any run takes. Names from versions before these tags
+(``STALE_AFTER``), longer than any run takes. (A process id reused by a new process since
+makes an old file look live: it is left alone, never the other way round.) Names from versions before these tags
 (``.NAME.xlsx.XXXXXXXX.tmp``) are ours too, and treated as from another host.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import hashlib
 import json
 import os
 import re
 import socket
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -34,7 +37,7 @@ from enum import StrEnum
 from pathlib import Path
 
 __all__ = ["STALE_AFTER", "Leftover", "LeftoverAction", "OutputLock", "OutputLockedError", "TempKind",
-           "clear_leftovers", "move_exclusive", "temp_file"]
+           "clear_leftovers", "default_mode", "move_exclusive", "temp_file"]
 
 #: Seconds after which a file left by a run on another host (or of an older version) counts as left behind.
 STALE_AFTER = 24 * 3600
@@ -74,6 +77,13 @@ def _owner() -> str:
     return f"{_host_tag()}-{os.getpid()}"  # at each call: a forked child is its own owner
 
 
+def default_mode() -> int:
+    """The mode a new file gets from the umask (temporary files are 0600 until they take a name)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def temp_file(target: Path, kind: TempKind) -> Path:
     """Create an empty, private (0600) temporary file beside ``target``, named after this run."""
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.{kind.value}-{_owner()}-", suffix=".tmp", dir=target.parent)
@@ -88,17 +98,35 @@ def _pattern(target_name: str) -> re.Pattern[str]:
 
 def _alive(host: str | None, pid: int | None, mtime: float) -> bool:
     """Whether the run that named a file may still be running (unknown: only if it is recent)."""
-    if host == _host_tag() and pid is not None and not _WINDOWS:
-        if pid == os.getpid():
-            return True
-        try:
-            os.kill(pid, 0)  # signal 0: only asks whether the process exists
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # exists, another user's
-            return True
+    if host == _host_tag() and pid is not None:
+        return pid == os.getpid() or _pid_alive(pid)
+    return time.time() - mtime < STALE_AFTER  # another host, or a name without its run
+
+
+def _pid_alive(pid: int) -> bool:
+    if _WINDOWS:  # os.kill(pid, 0) would send Ctrl-C there: ask for the process instead
+        return _windows_pid_alive(pid)
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
         return True
-    return time.time() - mtime < STALE_AFTER  # another host (or Windows, where os.kill(pid, 0) is Ctrl-C)
+    return True
+
+
+def _windows_pid_alive(pid: int) -> bool:  # pragma: no cover - Windows only
+    if sys.platform != "win32":
+        return True
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return ctypes.get_last_error() == 5  # ERROR_ACCESS_DENIED: it exists
+    try:
+        code = ctypes.c_ulong()
+        return not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)) or code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def move_exclusive(src: Path, dst: Path) -> None:

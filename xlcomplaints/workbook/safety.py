@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
-from xlcomplaints.workbook.owners import TempKind, move_exclusive, temp_file
+from xlcomplaints.workbook.owners import TempKind, default_mode, move_exclusive, temp_file
 
 __all__ = [
     "FileStamp",
@@ -191,7 +191,7 @@ def atomic_write_stream(
             exists = False
         check_writable(p, expected)  # refused early, before anything is moved
         # mkstemp creates 0600; give the file the old file's mode (or the umask default).
-        os.chmod(tmp, stat.S_IMODE(os.stat(p).st_mode) if exists else _default_mode())
+        os.chmod(tmp, stat.S_IMODE(os.stat(p).st_mode) if exists else default_mode())
         _step(SaveStep.CHECKED)
         made = _swap_in(tmp, p, expected, backup and exists)
     except BaseException:
@@ -283,7 +283,12 @@ def _swap_in(tmp: Path, p: Path, expected: FileStamp | None, backup: bool) -> Pa
         return None
     aside = temp_file(p, TempKind.OLD)
     ours = _identity(tmp)
-    _replace(p, aside)  # step 1
+    try:
+        _replace(p, aside)  # step 1
+    except BaseException:  # open in Excel (Windows), or gone: nothing moved, the placeholder goes
+        with contextlib.suppress(OSError):
+            aside.unlink()
+        raise
     _step(SaveStep.ASIDE)
     try:
         move_exclusive(tmp, p)  # step 2
@@ -313,13 +318,17 @@ def _swap_in(tmp: Path, p: Path, expected: FileStamp | None, backup: bool) -> Pa
 
 def _undo(p: Path, ours: tuple[int, int], aside: Path) -> None:
     """Step 3 failed: take our file out of ``p`` again and put back the save we moved aside."""
-    back = temp_file(p, TempKind.NEW)
+    back = temp_file(p, TempKind.OLD)  # (not NEW: a kill now must not have it removed unseen, were it theirs)
     try:
         _replace(p, back)
     except FileNotFoundError:  # emptied by someone meanwhile
         back.unlink()
         _put_back(aside, p)
         return
+    except BaseException:  # opened in Excel meanwhile (Windows): theirs stays aside, the next run keeps it
+        with contextlib.suppress(OSError):
+            back.unlink()
+        raise
     if _identity(back) == ours:
         back.unlink()
         _put_back(aside, p)
@@ -361,11 +370,6 @@ def _replace(src: Path, dst: Path) -> None:
             raise WorkbookLockedError(src if src.suffix.lower() in (".xlsx", ".xlsm") else dst, None) from exc
         raise
 
-
-def _default_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def _fsync_dir(directory: Path) -> None:
