@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -35,9 +36,14 @@ NOW = "2026-11-22 09:00"
 CLI = [sys.executable, "-c", "from xlcomplaints.cli import main; main()"]
 
 
+class Ran(NamedTuple):
+    code: int  # negative: the signal that ended it
+    stderr: str
+
+
 def cli(*args: str, env: dict[str, str] | None = None, preexec: Callable[[], None] | None = None,
-        kill_after: float | None = None) -> int:
-    """Run the command in a child process; its exit code (negative: the signal that ended it)."""
+        kill_after: float | None = None) -> Ran:
+    """Run the command in a child process."""
     proc = subprocess.Popen([*CLI, *args], cwd=ROOT, env={**os.environ, **(env or {})}, preexec_fn=preexec,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if kill_after is not None:
@@ -45,11 +51,10 @@ def cli(*args: str, env: dict[str, str] | None = None, preexec: Callable[[], Non
             proc.wait(kill_after)
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(signal.SIGKILL)
-    proc.wait(120)
     assert proc.stderr is not None
-    cli.stderr = proc.stderr.read().decode()  # type: ignore[attr-defined]
-    proc.stderr.close()
-    return proc.returncode
+    with proc.stderr:
+        said = proc.stderr.read().decode()
+    return Ran(proc.wait(120), said)
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -62,7 +67,7 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
     path = tmp_path_factory.mktemp("reference") / "bj01.xlsx"
     write_branch(path, hand_branch("BJ01", "北京一店"))
     before = path.read_bytes()
-    assert cli("refresh", str(path), "--now", NOW) == 0
+    assert cli("refresh", str(path), "--now", NOW).code == 0
     return before, path.read_bytes()
 
 
@@ -79,7 +84,7 @@ def test_a_refresh_killed_at_any_step_of_its_save_leaves_the_old_file_or_the_new
     before, after = register
     path = tmp_path / "bj01.xlsx"
     path.write_bytes(before)
-    assert cli("refresh", str(path), "--now", NOW, env={KILL_AT_ENV: step.value}) == -signal.SIGKILL
+    assert cli("refresh", str(path), "--now", NOW, env={KILL_AT_ENV: step.value}).code == -signal.SIGKILL
     if step is SaveStep.ASIDE:  # killed between two system calls: the old file is beside its name, whole
         assert not path.exists() and any(n.startswith(".bj01.xlsx.old-") for n in leftovers(tmp_path))
     else:
@@ -96,7 +101,7 @@ def test_a_refresh_killed_at_random_moments_leaves_the_old_file_or_the_new_one(
     path = tmp_path / "bj01.xlsx"
     path.write_bytes(before)
     started = time.monotonic()
-    assert cli("refresh", str(path), "--now", NOW) == 0
+    assert cli("refresh", str(path), "--now", NOW).code == 0
     whole = time.monotonic() - started
     rng = random.Random(17)
     for _ in range(3):  # a few seconds in all
@@ -114,9 +119,9 @@ def test_a_full_disk_refuses_with_exit_2_and_leaves_the_file(tmp_path: Path, reg
     def small_disk() -> None:  # writes past 16 KiB fail with EFBIG (Python ignores SIGXFSZ)
         resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 10, 16 << 10))
 
-    assert cli("refresh", str(path), "--now", NOW, preexec=small_disk) == 2
+    ran = cli("refresh", str(path), "--now", NOW, preexec=small_disk)
+    assert ran.code == 2 and "Traceback" not in ran.stderr
     assert path.read_bytes() == before and leftovers(tmp_path) == [] and not backup_path(path).exists()
-    assert "Traceback" not in cli.stderr  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager
@@ -150,11 +155,11 @@ def test_a_read_only_folder_refuses_refresh_and_reports_with_exit_2(
     path = folder / "bj01.xlsx"
     path.write_bytes(before)
     with read_only(folder):
-        assert cli("refresh", str(path), "--now", NOW) == 2
-        assert "Traceback" not in cli.stderr  # type: ignore[attr-defined]
+        ran = cli("refresh", str(path), "--now", NOW)
+        assert ran.code == 2 and "Traceback" not in ran.stderr
         for command, source in (("report", path), ("consolidate", folder)):  # consolidate used to exit 3
-            assert cli(command, str(source), "--month", str(OCT), "-o", str(folder / "g.xlsx")) == 2, command
-            assert "Traceback" not in cli.stderr and "内部错误" not in cli.stderr  # type: ignore[attr-defined]
+            ran = cli(command, str(source), "--month", str(OCT), "-o", str(folder / "g.xlsx"))
+            assert ran.code == 2 and "Traceback" not in ran.stderr and "内部错误" not in ran.stderr, ran
         assert sorted(p.name for p in folder.iterdir()) == ["bj01.xlsx"] and path.read_bytes() == before
 
 
