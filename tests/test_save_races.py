@@ -208,3 +208,19 @@ def test_a_workbook_excel_holds_open_on_windows_is_not_moved_aside(
         atomic_write(path, OURS, expected=stamp_file(path))
     assert info.value.path == path
     assert path.read_bytes() == READ and ours_left(tmp_path) == [] and not backup_path(path).exists()
+
+
+@pytest.mark.parametrize("step", list(SaveStep))
+def test_a_clerks_save_during_a_refresh_is_never_lost(
+        tmp_path: Path, at_step: Callable[[SaveStep, Callable[[], None]], None], step: SaveStep) -> None:
+    """The command as a clerk runs it, with Excel saving the workbook at each step of its save."""
+    path = tmp_path / "bj01.xlsx"
+    write_branch(path, hand_branch("BJ01", "北京一店"))
+    read = path.read_bytes()
+    at_step(step, lambda: rival_save(path, THEIRS))
+    result = CliRunner().invoke(app, ["refresh", str(path), "--now", "2026-11-22 09:00", "--lang", "en"])
+    landed_first = step in (SaveStep.WRITTEN, SaveStep.CHECKED, SaveStep.ASIDE)
+    assert result.exit_code == (2 if landed_first else 0), result.output
+    assert path.read_bytes() == THEIRS and ours_left(tmp_path) == []
+    if not landed_first or step is SaveStep.ASIDE:
+        assert backup_path(path).read_bytes() == read
