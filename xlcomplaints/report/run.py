@@ -128,46 +128,45 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
     output = Path(output)
     _check_output(output)
     run = uuid.uuid4().hex if consolidate else None  # pairs the report with its state file
-    with _held(output) as notes:
-        report_run = _check_taken(output)
-        now = now or datetime.now().replace(microsecond=0)
-        as_of = as_of or default_as_of(month, now)
-        with collector_paused():
-            previous: list[FileSummary] = []
-            then, contacts_shown = as_of, show_contacts
-            if consolidate and update:
-                previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts)
-            lap = _Laps()
-            paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
-            written = output.resolve()
-            paths = [p for p in paths if p.resolve() != written]  # the last run's report, in the same folder
-            if on_start is not None:
-                on_start(len(paths))
-            # files of the same name are told apart by their folders, the previous run's ones too
-            labels = file_labels([*paths, *(Path(f.path) for f in previous)])
-            files = _read(paths, month, as_of, max(now, as_of), show_contacts, lang, consolidate, executor, workers,
-                          on_file, labels)
-            lap("read")
-            merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
-            lap("merge")
-            if not merged.branches:
-                raise NothingRead(merged.issues)
-            state = PendingState(state_path(output), merged, run=run or "") if consolidate else None  # meanwhile
-            try:
-                report = _compute(merged, month, as_of, then, history, contacts_shown, len(files), lap, notes)
-                _save(output, report, lang, run)
-                lap("write")
-            except BaseException:
-                if state is not None:
-                    state.abandon()
-                raise
+    now = now or datetime.now().replace(microsecond=0)
+    as_of = as_of or default_as_of(month, now)
+    with _held(output) as notes, collector_paused():
+        report_run = _check_taken(output)  # under the lock: what it finds stays so
+        previous: list[FileSummary] = []
+        then, contacts_shown = as_of, show_contacts
+        if consolidate and update:
+            previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts)
+        lap = _Laps()
+        paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
+        written = output.resolve()
+        paths = [p for p in paths if p.resolve() != written]  # the last run's report, in the same folder
+        if on_start is not None:
+            on_start(len(paths))
+        # files of the same name are told apart by their folders, the previous run's ones too
+        labels = file_labels([*paths, *(Path(f.path) for f in previous)])
+        files = _read(paths, month, as_of, max(now, as_of), show_contacts, lang, consolidate, executor, workers,
+                      on_file, labels)
+        lap("read")
+        merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
+        lap("merge")
+        if not merged.branches:
+            raise NothingRead(merged.issues)
+        state = PendingState(state_path(output), merged, run=run or "") if consolidate else None  # meanwhile
+        try:
+            report = _compute(merged, month, as_of, then, history, contacts_shown, len(files), lap, notes)
+            _save(output, report, lang, run)
+            lap("write")
+        except BaseException:
             if state is not None:
-                try:
-                    state.commit()
-                except OSError as e:  # the report is saved; its state is not: --update refuses the pair
-                    raise WorkbookError("file.write_failed", path=str(state.path), detail=str(e)) from e
-                lap("state")
-            return RunResult(report, merged, output, state.path if state else None, lap.times, run)
+                state.abandon()
+            raise
+        if state is not None:
+            try:
+                state.commit()
+            except OSError as e:  # the report is saved; its state is not: --update refuses the pair
+                raise WorkbookError("file.write_failed", path=str(state.path), detail=str(e)) from e
+            lap("state")
+        return RunResult(report, merged, output, state.path if state else None, lap.times, run)
 
 
 @contextlib.contextmanager
@@ -176,7 +175,7 @@ def _held(output: Path) -> Iterator[list[Problem]]:
     state file; yields the notes for the Issues sheet (a lock taken over, leftovers removed)."""
     lock = OutputLock(output)
     try:
-        lock.__enter__()
+        lock.acquire()
     except OutputLockedError as e:
         raise WorkbookError("report.output_busy", path=output.name, lock=e.lock.name, pid=e.holder.get("pid", "?"),
                             since=e.holder.get("since", "?")) from e
@@ -193,7 +192,7 @@ def _held(output: Path) -> Iterator[list[Problem]]:
                               params={"name": done.name, "target": done.target}) for done in clear_leftovers(target)]
         yield notes
     finally:
-        lock.__exit__()
+        lock.release()
 
 
 def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetime, history: Sequence[str | Path],

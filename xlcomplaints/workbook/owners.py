@@ -223,6 +223,13 @@ class OutputLock:
         self._mtime = 0.0  # the found lock's
 
     def __enter__(self) -> OutputLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def acquire(self) -> None:
         me = {"host": _host_tag(), "pid": os.getpid(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}
         for _ in range(3):  # a stale lock removed, then created again: never more than a few turns
             try:
@@ -240,7 +247,7 @@ class OutputLock:
                 continue
             with os.fdopen(fd, "w") as fh:
                 json.dump(me, fh)
-            return self
+            return
         raise OutputLockedError(self.path, self._holder() or {})
 
     def _holder(self) -> dict[str, object] | None:
@@ -255,7 +262,7 @@ class OutputLock:
             found = {}
         return found if isinstance(found, dict) else {}
 
-    def __exit__(self, *exc: object) -> None:
+    def release(self) -> None:
         with contextlib.suppress(OSError):
             self.path.unlink()
 
