@@ -130,3 +130,20 @@ def test_state_temporaries_are_the_runs_own_and_a_killed_runs_are_cleared(
     assert [(p.code, p.params["name"]) for p in again.report.issues if p.code.startswith("file.leftover")] == [
         ("file.leftover_removed", left.name)]
     assert not left.exists() and not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_taking_over_a_stale_lock_never_removes_a_fresh_one(tmp_path: Path) -> None:
+    """Two runs find the same stale lock; the first takes it over and makes its own; the second,
+    judging the stale one, must not remove the first's."""
+    out = tmp_path / "group.xlsx"
+    stale = {"host": owners._host_tag(), "pid": dead_pid(), "since": "2026-11-22 08:00:00"}
+    second = OutputLock(out)
+    second.path.write_text(json.dumps(stale))
+    judged = second._holder()  # the second run has judged the lock stale ...
+    with OutputLock(out) as first:  # ... when the first takes it over
+        assert first.taken_over == stale
+        fresh = first.path.read_text()
+        with pytest.raises(owners.OutputLockedError):
+            second._take_over(judged or {})
+        assert first.path.read_text() == fresh
+    assert not first.path.exists() and not list(tmp_path.iterdir())

@@ -220,7 +220,8 @@ class OutputLock:
     def __init__(self, output: Path) -> None:
         self.path = output.with_name(f".{output.name}.lock")
         self.taken_over: dict[str, object] | None = None
-        self._mtime = 0.0  # the found lock's
+        self._mtime, self._text = 0.0, ""  # the found lock's
+        self._mine = ""
 
     def __enter__(self) -> OutputLock:
         self.acquire()
@@ -241,30 +242,46 @@ class OutputLock:
                 host = holder.get("host")
                 if _alive(host if isinstance(host, str) else None, _int(holder.get("pid")), self._mtime):
                     raise OutputLockedError(self.path, holder) from None
-                with contextlib.suppress(FileNotFoundError):
-                    self.path.unlink()
-                self.taken_over = holder
+                self._take_over(holder)
                 continue
+            self._mine = json.dumps(me)
             with os.fdopen(fd, "w") as fh:
-                json.dump(me, fh)
+                fh.write(self._mine)
             return
         raise OutputLockedError(self.path, self._holder() or {})
+
+    def _take_over(self, stale: dict[str, object]) -> None:
+        """Remove the stale lock judged, and only it: it is renamed first, and should another run
+        have replaced it meanwhile by a lock of its own, that one is put back and this run refused."""
+        grabbed = self.path.with_name(f"{self.path.name}.{_owner()}.stale")
+        try:
+            os.replace(self.path, grabbed)
+        except FileNotFoundError:
+            return
+        if grabbed.read_text(encoding="utf-8", errors="replace") != self._text:
+            with contextlib.suppress(OSError):
+                move_exclusive(grabbed, self.path)
+            raise OutputLockedError(self.path, self._holder() or {})
+        grabbed.unlink()
+        self.taken_over = stale
 
     def _holder(self) -> dict[str, object] | None:
         try:
             self._mtime = self.path.stat().st_mtime
-            text = self.path.read_text(encoding="utf-8", errors="replace")
+            self._text = self.path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return None
         try:
-            found = json.loads(text)
+            found = json.loads(self._text)
         except ValueError:  # cut short as it was written: whose it is cannot be told
             found = {}
         return found if isinstance(found, dict) else {}
 
     def release(self) -> None:
+        """Remove the lock if it is still this run's."""
         with contextlib.suppress(OSError):
-            self.path.unlink()
+            if self.path.read_text(encoding="utf-8", errors="replace") == self._mine:
+                self.path.unlink()
 
 
 def _int(value: object) -> int | None:
