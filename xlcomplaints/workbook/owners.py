@@ -14,9 +14,10 @@ touches a live run's files.
 
 Such files hold a whole register (customer names and phone numbers), mode 0600.
 A run on another host cannot be asked whether it lives: its files are left alone for a day
-(``STALE_AFTER``), longer than any run takes. (A process id reused by a new process since
-makes an old file look live: it is left alone, never the other way round.) Names from versions before these tags
-(``.NAME.xlsx.XXXXXXXX.tmp``) are ours too, and treated as from another host.
+(``STALE_AFTER``), longer than any run takes. A process id taken by a new process since
+makes an old file look live: it is left alone, never the other way round. Names from
+versions before these tags (``.NAME.xlsx.XXXXXXXX.tmp``) are ours too, and treated as
+from another host.
 """
 
 from __future__ import annotations
