@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from tests.test_metrics import OCT
 from xlcomplaints.cli import app
 from xlcomplaints.report.run import make_report
 from xlcomplaints.report.state import PendingState, load_state, state_path
-from xlcomplaints.workbook import owners
+from xlcomplaints.workbook import owners, safety
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.owners import OutputLock, TempKind
 
@@ -147,3 +148,20 @@ def test_taking_over_a_stale_lock_never_removes_a_fresh_one(tmp_path: Path) -> N
             second._take_over(judged or {})
         assert first.path.read_text() == fresh
     assert not first.path.exists() and not list(tmp_path.iterdir())
+
+
+def test_a_consolidation_killed_once_its_report_is_in_place_is_not_updated_from(
+        tmp_path: Path, branches: tuple[Path, Path]) -> None:
+    """The red-team's case, with a real kill: the report is replaced, the state file is not yet."""
+    a, b = branches
+    out = tmp_path / "group.xlsx"
+    make_report([a, b], OCT, out, now=NOW)
+    cli = [sys.executable, "-c", "from xlcomplaints.cli import main; main()", "consolidate"]
+    env = {**os.environ, safety.KILL_AT_ENV: safety.SaveStep.INSTALLED.value}
+    killed = subprocess.run([*cli, str(a), "--month", "2026-10", "-o", str(out), "--workers", "1"], env=env,
+                            capture_output=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    assert sorted(f.branch for f in load_state(state_path(out), OCT)[0]) == ["A1", "B1"]  # the earlier run's
+    again = subprocess.run([*cli, str(a), "--month", "2026-10", "-o", str(out), "--update", "--lang", "en"],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "without --update" in again.stderr

@@ -273,6 +273,7 @@ def _swap_in(tmp: Path, p: Path, expected: FileStamp | None, backup: bool) -> Pa
     """Put ``tmp`` in place of ``p`` (see the steps above); the backup's path, if one was made."""
     if expected is None and not backup:  # nothing was read and nothing is kept: a plain replace
         _replace(tmp, p)
+        _step(SaveStep.INSTALLED)
         return None
     if not os.path.lexists(p):  # nothing there to move aside: take the name if it is still empty
         try:
