@@ -15,7 +15,10 @@ from xlcomplaints.api import new_workbook
 from xlcomplaints.spec import branch as B
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL_EXCEL = ROOT.parent / "shared" / "fixtures" / "real-excel"
+#: Beside the repository; from a clone under ``clones/``, one folder further up.
+REAL_EXCEL = next((d for d in (ROOT.parent / "shared" / "fixtures" / "real-excel",
+                               ROOT.parent.parent / "shared" / "fixtures" / "real-excel") if d.is_dir()),
+                  ROOT.parent / "shared" / "fixtures" / "real-excel")
 HAS_SOFFICE = shutil.which("soffice") is not None
 
 

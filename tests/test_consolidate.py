@@ -455,7 +455,7 @@ def test_a_number_in_several_branches_keeps_the_record_that_got_furthest() -> No
 @pytest.mark.skipif(not CAN_FORK, reason="the state is written by a forked child only on Linux")
 def test_state_written_by_the_child_is_the_one_written_at_once(run: RunResult, tmp_path: Path) -> None:
     at_once = tmp_path / "g.state.json.gz"
-    PendingState(at_once, run.consolidation, background=False).commit()
+    PendingState(at_once, run.consolidation, run=run.run_id or "", background=False).commit()
     assert at_once.read_bytes() == state_path(run.output).read_bytes()  # the run's was the child's
     assert not list(run.output.parent.glob("*.tmp"))
 

@@ -135,6 +135,14 @@ def _fail(e: WorkbookError, lang: str) -> None:
     raise typer.Exit(2)
 
 
+def _open(file: Path, lang: str) -> FileWorkbook:
+    """Open a workbook, saying what an interrupted run had left beside it and was cleared away."""
+    wb = FileWorkbook(file, tidy=True)
+    for done in wb.tidied:
+        err.print(done.message(lang), highlight=False)
+    return wb
+
+
 def _counts(result: FlowResult, lang: str) -> str:
     if lang == "zh":
         return f"{result.errors} 个错误，{result.warnings} 个警告"
@@ -170,7 +178,7 @@ def validate(
 ) -> None:
     lang = _lang(lang)
     try:
-        result = validate_flow(FileWorkbook(file), now=_now(now, lang), lang=lang)
+        result = validate_flow(_open(file, lang), now=_now(now, lang), lang=lang)
     except WorkbookError as e:
         if as_json:
             print(json.dumps({"file": str(file), "error": e.code, "message": e.message(lang)}, ensure_ascii=False))
@@ -188,7 +196,7 @@ def validate(
 
 @app.command(cls=_Command, help=H("refresh"))
 def refresh(
-    file: Annotated[Path, typer.Argument(help="Branch workbook (.xlsx/.xlsm)")],
+    file: WorkbookArg,
     now: Now = None,
     lang: Lang = None,
     policy: Annotated[Path | None, typer.Option("--policy", help=H("policy"), metavar=MV("toml"))] = None,
@@ -198,7 +206,7 @@ def refresh(
     lang = _lang(lang)
     try:
         rules = load_policy_file(policy, lang) if policy else None
-        result = refresh_flow(FileWorkbook(file), now=_now(now, lang), lang=lang, policy=rules)
+        result = refresh_flow(_open(file, lang), now=_now(now, lang), lang=lang, policy=rules)
     except (WorkbookError, PolicyFileError) as e:
         _fail(e, lang)  # type: ignore[arg-type]
         return
@@ -217,13 +225,13 @@ def refresh(
 
 @app.command("assign-ids", cls=_Command, help=H("assign_ids"))
 def assign_ids(
-    file: Annotated[Path, typer.Argument(help="Branch workbook (.xlsx/.xlsm)")],
+    file: WorkbookArg,
     now: Now = None,
     lang: Lang = None,
 ) -> None:
     lang = _lang(lang)
     try:
-        result = assign_ids_flow(FileWorkbook(file), now=_now(now, lang), lang=lang)
+        result = assign_ids_flow(_open(file, lang), now=_now(now, lang), lang=lang)
     except WorkbookError as e:
         _fail(e, lang)
         return
@@ -383,7 +391,7 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
 
 @app.command(cls=_Command, help=H("report"))
 def report(
-    file: Annotated[Path, typer.Argument(help="Branch workbook (.xlsx/.xlsm)")],
+    file: WorkbookArg,
     month: MonthOpt,
     output: Output,
     lang: Lang = None,

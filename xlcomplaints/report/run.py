@@ -8,9 +8,11 @@ report while it is computed and written: see ``PendingState``).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import time
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -31,15 +33,21 @@ from xlcomplaints.report.consolidate import (
     read_file,
 )
 from xlcomplaints.report.history import History, read_history
-from xlcomplaints.report.state import PendingState, load_state, state_path
+from xlcomplaints.report.state import PendingState, StateOfAnotherRun, load_state, state_path
 from xlcomplaints.report.summary import Branch, MonthlyReport, branch_codes, build
 from xlcomplaints.report.workbook import write_report
 from xlcomplaints.spec import TEMPLATE_NAMES
-from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
+from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND, RUN_NAME
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.owners import OutputLock, OutputLockedError, clear_leftovers
 from xlcomplaints.workbook.reader import find_stamps
-from xlcomplaints.workbook.safety import WorkbookLockedError, atomic_write, check_writable
+from xlcomplaints.workbook.safety import (
+    WorkbookChangedError,
+    WorkbookLockedError,
+    atomic_write,
+    check_writable,
+)
 
 register_messages({
     "report.output_taken": (
@@ -54,6 +62,19 @@ register_messages({
         "取自它的月份按它的数字采用。",
         "The earlier report {path} counted other branches than this report (here, not there: {missing}; there, "
         "not here: {extra}); the months taken from it keep its figures."),
+    "report.output_busy": (
+        "{path} 正由另一次运行写入（进程 {pid}，开始于 {since}），请等它结束后再试；若确知没有运行在进行，请删除 {lock}。",
+        "{path} is being written by another run (process {pid}, since {since}); try again once it is done, or "
+        "delete {lock} if you are sure none is running."),
+    "report.output_unwritable": ("文件夹 {folder} 不可写入（{detail}），报表无法写入。",
+                                 "The folder {folder} cannot be written to ({detail}); the report cannot be written."),
+    "report.lock_taken_over": (
+        "上次写 {path} 的运行（进程 {pid}，开始于 {since}）已中断，本次运行接管了它的锁文件。",
+        "The run that was writing {path} (process {pid}, since {since}) was interrupted; this run took over its lock."),
+    "report.state_unpaired": (
+        "{path} 与 {state} 不是同一次汇总写成的（上次汇总可能中途中断），无法 --update；请不带 --update 重新汇总全部网点。",
+        "{path} and {state} were not written by the same run (the last one may have been interrupted), so --update "
+        "cannot use them; consolidate all branches again without --update."),
     "report.carried_as_of": (
         "网点 {branches} 的数据沿用上次汇总（统计时点 {then}），本次统计时点为 {now}。",
         "Branches {branches} keep the data of the previous run (as of {then}); this run is as of {now}."),
@@ -75,6 +96,7 @@ class RunResult:
     output: Path
     state: Path | None
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase: read, merge, compute, write, state
+    run_id: str | None = None  # a consolidation's, in its report and its state file
 
 
 class _Laps:
@@ -105,13 +127,15 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
     """
     output = Path(output)
     _check_output(output)
+    run = uuid.uuid4().hex if consolidate else None  # pairs the report with its state file
     now = now or datetime.now().replace(microsecond=0)
     as_of = as_of or default_as_of(month, now)
-    with collector_paused():
+    with _held(output) as notes, collector_paused():
+        report_run = _check_taken(output)  # under the lock: what it finds stays so
         previous: list[FileSummary] = []
         then, contacts_shown = as_of, show_contacts
         if consolidate and update:
-            previous, then, contacts_shown = _previous_run(output, month, show_contacts)
+            previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts)
         lap = _Laps()
         paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
         written = output.resolve()
@@ -127,10 +151,10 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
         lap("merge")
         if not merged.branches:
             raise NothingRead(merged.issues)
-        state = PendingState(state_path(output), merged) if consolidate else None  # written meanwhile
+        state = PendingState(state_path(output), merged, run=run or "") if consolidate else None  # meanwhile
         try:
-            report = _compute(merged, month, as_of, then, history, contacts_shown, len(files), lap)
-            _save(output, report, lang)
+            report = _compute(merged, month, as_of, then, history, contacts_shown, len(files), lap, notes)
+            _save(output, report, lang, run)
             lap("write")
         except BaseException:
             if state is not None:
@@ -139,16 +163,42 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
         if state is not None:
             try:
                 state.commit()
-            except OSError as e:
+            except OSError as e:  # the report is saved; its state is not: --update refuses the pair
                 raise WorkbookError("file.write_failed", path=str(state.path), detail=str(e)) from e
             lap("state")
-        return RunResult(report, merged, output, state.path if state else None, lap.times)
+        return RunResult(report, merged, output, state.path if state else None, lap.times, run)
+
+
+@contextlib.contextmanager
+def _held(output: Path) -> Iterator[list[Problem]]:
+    """Hold ``output`` for this run (its lock file), clear what killed runs left beside it and its
+    state file; yields the notes for the Issues sheet (a lock taken over, leftovers removed)."""
+    lock = OutputLock(output)
+    try:
+        lock.acquire()
+    except OutputLockedError as e:
+        raise WorkbookError("report.output_busy", path=output.name, lock=e.lock.name, pid=e.holder.get("pid", "?"),
+                            since=e.holder.get("since", "?")) from e
+    except OSError as e:  # a read-only folder, say: said before any branch is read
+        raise WorkbookError("report.output_unwritable", folder=str(output.parent),
+                            detail=e.strerror or type(e).__name__) from e
+    try:
+        notes = []
+        if lock.taken_over is not None:
+            notes.append(Problem(level=Level.WARNING, code="report.lock_taken_over", file=output.name, params={
+                "path": output.name, "pid": lock.taken_over.get("pid", "?"), "since": lock.taken_over.get("since", "?")}))
+        for target in (output, state_path(output)):
+            notes += [Problem(level=Level.WARNING, code=done.action.value, file=output.name,
+                              params={"name": done.name, "target": done.target}) for done in clear_leftovers(target)]
+        yield notes
+    finally:
+        lock.release()
 
 
 def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetime, history: Sequence[str | Path],
-             contacts_shown: bool, files_read: int, lap: _Laps) -> MonthlyReport:
-    """The report's figures from the merged cases, with notes on carried branches and history."""
-    notes = []
+             contacts_shown: bool, files_read: int, lap: _Laps, run_notes: list[Problem]) -> MonthlyReport:
+    """The report's figures from the merged cases, with notes on the run, carried branches and history."""
+    notes = list(run_notes)
     if merged.carried and then != as_of:
         notes.append(Problem(level=Level.WARNING, code="report.carried_as_of", params={
             "branches": ", ".join(merged.carried), "then": f"{then:%Y-%m-%d %H:%M}",
@@ -166,26 +216,34 @@ def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetim
 
 
 def _check_output(output: Path) -> None:
-    """Refuse an output that is not ours to replace: only an earlier monthly report is overwritten
-    (a report written over a branch workbook would lose the register; there is no backup of it)."""
+    """Refuse an output that cannot be written, said now, not after every branch was read."""
     if output.suffix.lower() != ".xlsx":
         raise WorkbookError("report.output_suffix", path=output.name)
-    if not output.parent.is_dir():  # said now, not after every branch was read
+    if not output.parent.is_dir():
         raise WorkbookError("report.output_folder", folder=str(output.parent))
+
+
+def _check_taken(output: Path) -> str | None:
+    """Refuse an output that is not ours to replace: only an earlier monthly report is overwritten
+    (a report written over a branch workbook would lose the register; there is no backup of it).
+    The earlier report's run id ("" if it has none), None if there is no earlier report."""
     if not output.exists():
-        return
+        return None
     try:  # open in Excel: that says more than what the file is
         check_writable(output, None)
     except WorkbookLockedError as e:
         raise _locked(output, e) from e
     try:
-        stamp, _ = find_stamps(FileWorkbook(output))
+        earlier = FileWorkbook(output)
+        stamp, _ = find_stamps(earlier)
     except WorkbookError as e:
         raise WorkbookError("report.output_taken", path=output.name, what="不是 xlcomplaints 生成的文件",
                             what_en="not a file xlcomplaints made") from e
     if stamp.kind != REPORT_TEMPLATE_KIND:
         zh, en = TEMPLATE_NAMES.get(stamp.kind, (stamp.kind, stamp.kind))
         raise WorkbookError("report.output_taken", path=output.name, what=zh, what_en=en)
+    return next((n.value.strip().lstrip("=").strip('"') for n in earlier.names()
+                 if n.name.lower() == RUN_NAME and n.local_sheet is None), "")
 
 
 def _other_branches(earlier: History, codes: Sequence[str]) -> list[Problem]:
@@ -212,10 +270,15 @@ def _some(codes: set[str], shown: int = 5) -> str:
     return ", ".join(listed[:shown]) + (f" … (+{len(listed) - shown})" if len(listed) > shown else "") or "—"
 
 
-def _previous_run(output: Path, month: Month, show_contacts: bool) -> tuple[list[FileSummary], datetime, bool]:
+def _previous_run(output: Path, report_run: str | None, month: Month,
+                  show_contacts: bool) -> tuple[list[FileSummary], datetime, bool]:
     """The branches of the last consolidation into ``output`` (masked if this run masks), the
-    time they were computed as of, and whether contacts can be shown at all."""
-    previous, then, shown_then = load_state(state_path(output), month)
+    time they were computed as of, and whether contacts can be shown at all. The state file
+    must be of the run that wrote the report there (``report_run``); else the pair is refused."""
+    try:
+        previous, then, shown_then = load_state(state_path(output), month, report_run or "")
+    except StateOfAnotherRun as e:
+        raise WorkbookError("report.state_unpaired", path=output.name, state=state_path(output).name) from e
     if not show_contacts:
         previous = [_masked(f) for f in previous]
     return previous, then, show_contacts and shown_then
@@ -235,14 +298,16 @@ def _read(paths: Sequence[Path], month: Month, as_of: datetime, now: datetime, s
     return files
 
 
-def _save(output: Path, report: MonthlyReport, lang: str) -> None:
+def _save(output: Path, report: MonthlyReport, lang: str, run: str | None) -> None:
     """Write the workbook whole or not at all, and never under a copy open in Excel."""
     buffer = io.BytesIO()
-    write_report(buffer, report, lang=lang)
+    write_report(buffer, report, lang=lang, run=run)
     try:
         atomic_write(output, buffer.getvalue(), backup=False)
     except WorkbookLockedError as e:
         raise _locked(output, e) from e
+    except WorkbookChangedError as e:  # a file of another program's appeared at the name meanwhile
+        raise WorkbookError("file.changed", path=output.name) from e
     except OSError as e:
         raise WorkbookError("file.write_failed", path=str(output), detail=e.strerror or str(e)) from e
 

@@ -13,6 +13,7 @@ a file edited by hand or cut short is refused rather than trusted.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -32,13 +33,14 @@ from xlcomplaints.report.consolidate import (
     Consolidation,
     FileSummary,
 )
+from xlcomplaints.workbook.owners import TempKind, default_mode, temp_file
 
 FORMAT = "xlcomplaints.consolidation-state"
 #: ASCII escapes and no cycle check: measured the quickest way to write 100,000 cases.
 _ENCODER = json.JSONEncoder(ensure_ascii=True, check_circular=False, separators=(",", ":"))
-#: 2: times as stamps, a case's stages in one list, its deadlines filed by month (version 1: times in
-#: seconds, a list per stage).
-VERSION = 2
+#: 3: the id of the run that wrote it, also in the report (2: times as stamps, a case's stages in one
+#: list, its deadlines filed by month; 1: times in seconds, a list per stage).
+VERSION = 3
 
 assert Case._fields[-3:] == ("stages", "callbacks", "due_months")  # the lists after the plain fields
 _NONE: type = type(None)
@@ -56,6 +58,11 @@ _case: Callable[[Iterable[Any]], Case] = partial(tuple.__new__, Case)
 
 class StateError(ValueError):
     """The state file is missing, damaged, or for another month."""
+
+
+class StateOfAnotherRun(StateError):
+    """The state file was not written by the run that wrote the report beside it (a run killed
+    between writing the two, say): the pair cannot be trusted together."""
 
 
 def state_path(output: str | Path) -> Path:
@@ -113,17 +120,18 @@ def _label_in(found: Any) -> str:
     return found
 
 
-def encode_state(result: Consolidation) -> bytes:
-    """The state file's bytes: gzip'd JSON of the branches the report used."""
-    doc = {"format": FORMAT, "version": VERSION, "month": str(result.month),
+def encode_state(result: Consolidation, run: str = "") -> bytes:
+    """The state file's bytes: gzip'd JSON of the branches the report used; ``run``: the id of the
+    run, written into its report too."""
+    doc = {"format": FORMAT, "version": VERSION, "run": run, "month": str(result.month),
            "as_of": result.as_of.isoformat(timespec="seconds"), "contacts_shown": result.contacts_shown,
            "branches": [_branch(f) for _, f in sorted(result.branches.items())]}
     return gzip.compress(_ENCODER.encode(doc).encode(), compresslevel=1, mtime=0)  # the same run, the same bytes
 
 
-def save_state(path: Path, result: Consolidation) -> None:
+def save_state(path: Path, result: Consolidation, run: str = "") -> None:
     """Write the state file whole or not at all."""
-    PendingState(path, result, background=False).commit()
+    PendingState(path, result, run=run, background=False).commit()
 
 
 #: Whether the state can be written by a forked child: on Linux, where forking a process
@@ -140,15 +148,22 @@ class PendingState:
     writes the state to a pending file meanwhile; elsewhere it is written at once. The
     state file itself appears only on ``commit`` (once the report is saved): a run whose
     report could not be written leaves the previous state as it was (``abandon``).
+
+    The pending file has a name of its own run's (``owners.temp_file``): two runs never share
+    one, and one left by a killed run is recognised and removed by the next.
     """
 
-    def __init__(self, path: Path, result: Consolidation, *, background: bool = True) -> None:
+    def __init__(self, path: Path, result: Consolidation, *, run: str = "", background: bool = True) -> None:
         self.path = path
-        self._pending = path.with_name(path.name + ".tmp")
         self._error: str | None = None
         self._child: tuple[int, int] | None = None  # (pid, read end of the pipe it reports an error on)
+        try:
+            self._pending: Path | None = temp_file(path, TempKind.NEW)
+        except OSError as e:  # no such folder, or not writable: said on commit, as a failed write is
+            self._pending, self._error = None, f"{type(e).__name__}: {e}"
+            return
         if not (background and CAN_FORK):
-            self._error = _write(self._pending, result)
+            self._error = _write(self._pending, result, run)
             return
         read, write = os.pipe()
         pid = os.fork()
@@ -156,7 +171,7 @@ class PendingState:
             code = 1  # (even Ctrl-C: the child must never run on into the parent's code or its clean-up)
             try:
                 os.close(read)
-                error = _write(self._pending, result)
+                error = _write(self._pending, result, run)
                 if error:
                     os.write(write, error.encode()[:2000])
                 else:
@@ -180,28 +195,42 @@ class PendingState:
     def commit(self) -> None:
         """Wait for the file and put it in place; raises OSError if it could not be written."""
         error = self._wait()
-        if error is not None:
-            self._pending.unlink(missing_ok=True)
+        if error is not None or self._pending is None:
+            self._drop()
             raise OSError(error)
-        self._pending.replace(self.path)
+        try:
+            os.chmod(self._pending, default_mode())  # not the temporary file's 0600: others may --update
+            os.replace(self._pending, self.path)
+        except OSError:
+            self._drop()
+            raise
 
     def abandon(self) -> None:
         """Wait for the child and drop what it wrote."""
         self._wait()
-        self._pending.unlink(missing_ok=True)
+        self._drop()
+
+    def _drop(self) -> None:
+        if self._pending is not None:
+            with contextlib.suppress(OSError):  # a folder gone read-only: the next run removes it
+                self._pending.unlink(missing_ok=True)
 
 
-def _write(path: Path, result: Consolidation) -> str | None:
+
+def _write(path: Path, result: Consolidation, run: str) -> str | None:
     """Write the state to ``path``; what went wrong, or None."""
     try:
-        path.write_bytes(encode_state(result))
+        path.write_bytes(encode_state(result, run))
     except Exception as e:  # the disk, or a bug: the parent reports it
         return f"{type(e).__name__}: {e}"
     return None
 
 
-def load_state(path: Path, month: Month) -> tuple[list[FileSummary], datetime, bool]:
-    """The branches of a previous run of ``month``: (summaries, as-of time, contacts shown)."""
+def load_state(path: Path, month: Month, run: str | None = None) -> tuple[list[FileSummary], datetime, bool]:
+    """The branches of a previous run of ``month``: (summaries, as-of time, contacts shown).
+
+    ``run``: the run id the report beside it holds; a state of another run is refused
+    (``StateOfAnotherRun``)."""
     try:
         doc = json.loads(gzip.decompress(path.read_bytes()))
     except FileNotFoundError:
@@ -213,6 +242,8 @@ def load_state(path: Path, month: Month) -> tuple[list[FileSummary], datetime, b
     if doc.get("version") != VERSION:
         raise StateError(f"{path.name}: written by another version of xlcomplaints (state version "
                          f"{doc.get('version')}, this one reads {VERSION}); consolidate all branches without --update")
+    if run is not None and doc.get("run") != run:
+        raise StateOfAnotherRun(f"{path.name}: written by another run than the report beside it")
     if doc.get("month") != str(month):
         raise StateError(f"{path.name}: holds {doc.get('month')}, not {month}")
     try:

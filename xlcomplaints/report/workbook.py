@@ -54,9 +54,11 @@ def text_lines(text: str, width: float) -> int:
 class ReportWriter:
     """One report workbook; ``write`` lays out every sheet in order."""
 
-    def __init__(self, target: str | Path | io.BytesIO, report: MonthlyReport, lang: str = "zh") -> None:
+    def __init__(self, target: str | Path | io.BytesIO, report: MonthlyReport, lang: str = "zh",
+                 run: str | None = None) -> None:
         self.report = report
         self.lang = lang
+        self.run = run  # the consolidation run's id, also in its state file
         self.wb: Workbook = xlsxwriter.Workbook(target, {
             "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
             "in_memory": True,  # sheets' XML in memory, not in temporary files (measured quicker)
@@ -164,6 +166,9 @@ class ReportWriter:
             listed = ",".join(codes)
             if codes and len(listed) <= R.BRANCHES_MAX_CHARS and '"' not in listed and all("," not in c for c in codes):
                 self.wb.define_name(R.BRANCHES_NAME, f'="{listed}"')
+                self.wb.defined_names[-1][3] = True
+            if self.run:
+                self.wb.define_name(R.RUN_NAME, f'="{self.run}"')
                 self.wb.defined_names[-1][3] = True
             cover = write_cover(self)
             for dim, vocab in DIMENSIONS:
@@ -295,5 +300,7 @@ class ReportWriter:
         self.print_setup(ws, R.ISSUES.title(lang))
 
 
-def write_report(target: str | Path | io.BytesIO, report: MonthlyReport, *, lang: str = "zh") -> None:
-    ReportWriter(target, report, lang).write()
+def write_report(target: str | Path | io.BytesIO, report: MonthlyReport, *, lang: str = "zh",
+                 run: str | None = None) -> None:
+    """``run``: a consolidation's run id, kept in a hidden name to pair the report with its state file."""
+    ReportWriter(target, report, lang, run).write()

@@ -18,6 +18,9 @@ REPORT_TEMPLATE_VERSION = "1.1.0"  # 1.1: the Typical cases sheet
 #: branches has) tells instead.
 BRANCHES_NAME = "xlcomplaints.branches"
 BRANCHES_MAX_CHARS = 255
+#: A hidden workbook name holding the id of the consolidation run that wrote the report (``="3f2a…"``),
+#: the same id its state file holds: ``--update`` uses the two only when they are of one run.
+RUN_NAME = "xlcomplaints.run"
 
 
 def _report_sheet(kind: str, zh: str, en: str, *columns: Column, **kw: object) -> SheetSpec:

@@ -59,5 +59,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "{path} changed after it was read; nothing was written so no one's edits are lost. Run again."),
     "file.sheet_missing": ("{path} 缺少工作表“{sheet}”。", "{path} has no '{sheet}' sheet."),
     "file.write_failed": ("无法写入 {path}：{detail}", "Could not write {path}: {detail}"),
+    # what a run did with what an interrupted run left beside a workbook (owners.LeftoverAction)
+    "file.leftover_removed": ("已删除上次中断的运行留在 {target} 旁的临时文件 {name}（含工作簿数据）。",
+                              "Removed {name}, a temporary copy of {target}'s data left by a run that was interrupted."),
+    "file.leftover_restored": ("上次运行中断时 {target} 被暂存为 {name}，现已放回原处。",
+                               "{target} had been set aside as {name} by a run that was interrupted; it is back in "
+                               "place."),
+    "file.leftover_kept": ("上次中断的运行留下的 {target} 旧版本 {name} 已保存为备份。",
+                           "The earlier version of {target} an interrupted run left as {name} is kept as the backup."),
 }
 register_messages(MESSAGES)

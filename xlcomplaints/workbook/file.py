@@ -20,6 +20,7 @@ import python_calamine
 from lxml import etree
 
 from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.owners import Leftover, clear_leftovers
 from xlcomplaints.workbook.package import XlsxPackage
 from xlcomplaints.workbook.port import CellValue, NamedValue
 from xlcomplaints.workbook.safety import (
@@ -27,6 +28,7 @@ from xlcomplaints.workbook.safety import (
     WorkbookChangedError,
     WorkbookLockedError,
     atomic_write_stream,
+    backup_path,
     stamp_file,
 )
 
@@ -110,12 +112,21 @@ def release_freed_memory() -> None:
         _MALLOC_TRIM(0)
 
 
+def tidy_beside(path: Path) -> list[Leftover]:
+    """Clear what killed runs left beside a workbook (a symbolic link's: beside its target)."""
+    real = path.resolve() if path.is_symlink() else path
+    return clear_leftovers(real, backup_path(real))
+
+
 class FileWorkbook:
     """A workbook file: its package in memory, its values read by calamine sheet by sheet;
     writes collect until ``save``."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, tidy: bool = False) -> None:
+        """``tidy``: first clear what killed runs left beside the workbook (see ``owners``), as a
+        command that may save it does; ``tidied`` says what was done, for the user to be told."""
         self.path = Path(path)
+        self.tidied = tidy_beside(self.path) if tidy else []
         if not self.path.is_file():
             raise WorkbookError("file.is_folder" if self.path.is_dir() else "file.missing", path=str(path))
         self._stamp: FileStamp = stamp_file(self.path)
@@ -242,5 +253,8 @@ class FileWorkbook:
         except OSError as e:
             raise WorkbookError("file.write_failed", path=str(dest), detail=e.strerror or str(e)) from e
         if dest == self.path:
-            self._stamp = stamp_file(self.path)
+            try:
+                self._stamp = stamp_file(self.path)
+            except OSError:  # saved, then moved or locked at once: a later save here refuses as changed
+                self._stamp = FileStamp(-1, 0, "")
         return True

@@ -2,9 +2,10 @@
 
 Registers live on shared folders and clerks keep them open in Excel or WPS. Writing
 under an open workbook means the clerk's next save silently discards ours (or ours
-theirs), and a half-written file is worse than none. So: look for the owner/lock file,
-compare against the stamp taken when we read the file, write a temp file in the same
-folder, fsync, keep one backup, and ``os.replace`` over the target.
+theirs), and a half-written file is worse than none. So: write a temp file in the same
+folder and fsync it, look for the owner/lock file, compare against the stamp taken when we
+read the file, then swap the new file in without ever unlinking a file we have not checked
+(``_swap_in``: the old file is moved aside, checked, and kept as the one backup).
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
+import signal
 import stat
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
+from xlcomplaints.workbook.owners import TempKind, default_mode, move_exclusive, temp_file
+
 __all__ = [
     "FileStamp",
+    "SaveStep",
     "WorkbookChangedError",
     "WorkbookLockedError",
     "atomic_write",
@@ -50,10 +54,10 @@ class WorkbookChangedError(Exception):
     """The file on disk is not the one we read: someone saved it in between."""
 
     def __init__(
-        self, path: str | os.PathLike[str], expected: FileStamp, actual: FileStamp | None
+        self, path: str | os.PathLike[str], expected: FileStamp | None, actual: FileStamp | None
     ) -> None:
         self.path = Path(path)
-        self.expected = expected
+        self.expected = expected  # None: nothing was read (a new file), and something appeared meanwhile
         self.actual = actual  # None: the file was deleted or moved away
         state = "was removed" if actual is None else "changed"
         super().__init__(f"workbook {state} since it was read: {self.path.name}")
@@ -142,12 +146,9 @@ def atomic_write(
     try:
         if p.stat().st_size == len(data) and p.read_bytes() == data:
             return None
-        exists = True
     except FileNotFoundError:
-        exists = False
-    made = _check_and_back_up(p, exists, expected, backup)
-    _replace_with(p, lambda tmp: Path(tmp).write_bytes(data), mode_of=p if exists else None)
-    return made
+        pass
+    return atomic_write_stream(p, lambda fh: fh.write(data), expected=expected, backup=backup)
 
 
 def _real(path: str | os.PathLike[str]) -> Path:
@@ -158,16 +159,6 @@ def _real(path: str | os.PathLike[str]) -> Path:
         return p
     check_writable(p, None)  # Excel opened it through the link: its lock file is here
     return p.resolve()
-
-
-def _check_and_back_up(p: Path, exists: bool, expected: FileStamp | None, backup: bool) -> Path | None:
-    """The checks before any replace (lock, changed since read), then the one backup."""
-    check_writable(p, expected)
-    if not (exists and backup):
-        return None
-    made = backup_path(p)
-    _replace_with(made, lambda tmp: shutil.copy2(p, tmp), mode_of=p)
-    return made
 
 
 def atomic_write_stream(
@@ -181,13 +172,16 @@ def atomic_write_stream(
 
     Same guarantees: identical content is not rewritten (compared in chunks after writing,
     so even an open workbook is left alone when nothing would change), then the lock and
-    changed-file checks, one backup, fsync and ``os.replace``. ``fh`` is seekable.
+    changed-file checks, and the new file is put in place by ``_swap_in``. ``fh`` is seekable.
     """
     p = _real(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    tmp = temp_file(p, TempKind.NEW)
     try:
-        with os.fdopen(fd, "w+b") as fh:
+        with open(tmp, "r+b") as fh:
             write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _step(SaveStep.WRITTEN)
         try:
             exists = True
             if _same_content(tmp, p):
@@ -195,8 +189,11 @@ def atomic_write_stream(
                 return None
         except FileNotFoundError:
             exists = False
-        made = _check_and_back_up(p, exists, expected, backup)
-        _commit(tmp, p, mode_of=p if exists else None)
+        check_writable(p, expected)  # refused early, before anything is moved
+        # mkstemp creates 0600; give the file the old file's mode (or the umask default).
+        os.chmod(tmp, stat.S_IMODE(os.stat(p).st_mode) if exists else default_mode())
+        _step(SaveStep.CHECKED)
+        made = _swap_in(tmp, p, expected, backup and exists)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -216,38 +213,164 @@ def _same_content(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     return True
 
 
-def _replace_with(target: Path, fill: Callable[[str], object], *, mode_of: Path | None) -> None:
-    """Write a sibling temp file via ``fill(tmp_path)``, fsync it, then os.replace it over target."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+# ----------------------------------------------------------------------------- the swap
+#
+# Another program (Excel, WPS, a clerk's second refresh) may save the workbook at any moment,
+# including between our "changed since read?" check and our replace. A plain check-then-
+# ``os.replace`` destroys a save that lands in between: the replace unlinks whatever is at the
+# name. No file system gives "replace only if it is still the file I read", so the swap never
+# unlinks or overwrites a file it has not checked:
+#
+# 1. ``os.replace(p, aside)``: whatever is at ``p`` at that instant is moved, whole, to a
+#    temporary name of ours (a rename keeps the file itself; nothing is copied or lost).
+# 2. ``move_exclusive(tmp, p)``: the new file takes the name only if it is still empty. A save
+#    that landed after step 1 holds the name: it stays, ours is dropped, "changed since read".
+# 3. What was moved aside is compared with the stamp taken when the file was read. A save
+#    that landed before step 1 is what was moved aside: ours is taken out again and that
+#    save put back (if yet another save holds the name by then, it stays and the moved-aside
+#    one is kept as the backup), and the run says "changed since read".
+# 4. The moved-aside file, now known to be what was read, becomes ``NAME.bak.xlsx`` (a rename:
+#    the backup is the very file that was replaced, its times and all) or is removed.
+#
+# A save landing after step 2 replaces ours: the other program's own doing, not our loss.
+# Between steps 1 and 2 (two system calls) the name is empty: a program opening the file
+# then is told it is not there and can try again; a run killed then leaves the workbook under
+# its moved-aside name, which the next run puts back (``owners.clear_leftovers``) and says so.
+#
+# Windows: Excel holds an open workbook without FILE_SHARE_DELETE, so step 1 fails with a
+# sharing violation before anything moved (read as "open in Excel"); ``os.rename`` there
+# fails when the name exists, which is step 2's "only if empty" (MoveFileEx without
+# MOVEFILE_REPLACE_EXISTING, atomic on NTFS and SMB). A file a program holds open with delete
+# sharing can be moved aside on both systems; that program keeps its handle on the moved
+# file, which is then the one compared in step 3.
+
+
+class SaveStep(StrEnum):
+    """The points of a save where a test may inject a rival save or a kill (``_step``)."""
+
+    WRITTEN = "written"  # the new content is in its temporary file, fsynced
+    CHECKED = "checked"  # lock files and the stamp checked
+    ASIDE = "aside"  # the file in place moved aside; the name is empty
+    INSTALLED = "installed"  # the new file has the name
+    VERIFIED = "verified"  # what was moved aside is what was read
+
+
+#: ``XLCOMPLAINTS_TEST_KILL_AT=<step>`` makes a save kill its own process (SIGKILL) at that step,
+#: so the suite can prove a killed save leaves the old file or a complete new one.
+KILL_AT_ENV = "XLCOMPLAINTS_TEST_KILL_AT"
+
+
+def _kill_at(step: SaveStep) -> None:
+    if os.environ.get(KILL_AT_ENV) == step.value:
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+#: A seam for deterministic race tests: called at each ``SaveStep`` of a save.
+_step: Callable[[SaveStep], None] = _kill_at
+
+
+def _swap_in(tmp: Path, p: Path, expected: FileStamp | None, backup: bool) -> Path | None:
+    """Put ``tmp`` in place of ``p`` (see the steps above); the backup's path, if one was made."""
+    if expected is None and not backup:  # nothing was read and nothing is kept: a plain replace
+        _replace(tmp, p)
+        _step(SaveStep.INSTALLED)
+        return None
+    if not os.path.lexists(p):  # nothing there to move aside: take the name if it is still empty
+        try:
+            move_exclusive(tmp, p)
+        except FileExistsError:
+            raise WorkbookChangedError(p, expected, _stamp_or_none(p)) from None
+        _step(SaveStep.INSTALLED)
+        return None
+    aside = temp_file(p, TempKind.OLD)
+    ours = _identity(tmp)
     try:
-        fill(tmp)
-        _commit(tmp, target, mode_of=mode_of)
+        _replace(p, aside)  # step 1
+    except BaseException:  # open in Excel (Windows), or gone: nothing moved, the placeholder goes
+        with contextlib.suppress(OSError):
+            aside.unlink()
+        raise
+    _step(SaveStep.ASIDE)
+    try:
+        move_exclusive(tmp, p)  # step 2
+    except FileExistsError:
+        _keep(aside, p)
+        raise WorkbookChangedError(p, expected, _stamp_or_none(p)) from None
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        _put_back(aside, p)
         raise
-    _fsync_dir(target.parent)
-
-
-def _commit(tmp: str, target: Path, *, mode_of: Path | None) -> None:
-    """Give a filled temp file its mode, fsync it and move it over target."""
-    # mkstemp creates 0600; give the file the old file's mode (or the umask default).
-    os.chmod(tmp, stat.S_IMODE(os.stat(mode_of).st_mode) if mode_of else _default_mode())
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
+    _step(SaveStep.INSTALLED)
+    if expected is not None:  # step 3
+        found = stamp_file(aside)
+        if (found.size, found.sha256) != (expected.size, expected.sha256):
+            _undo(p, ours, aside)
+            raise WorkbookChangedError(p, expected, found)
+    _step(SaveStep.VERIFIED)
+    if not backup:  # step 4
+        os.unlink(aside)
+        return None
+    made = backup_path(p)
     try:
-        os.replace(tmp, target)
+        os.replace(aside, made)
+    except OSError:  # the backup is open in Excel, say: the save stands; the next run keeps it
+        return None
+    return made
+
+
+def _undo(p: Path, ours: tuple[int, int], aside: Path) -> None:
+    """Step 3 failed: take our file out of ``p`` again and put back the save we moved aside."""
+    back = temp_file(p, TempKind.OLD)  # (not NEW: a kill now must not have it removed unseen, were it theirs)
+    try:
+        _replace(p, back)
+    except FileNotFoundError:  # emptied by someone meanwhile
+        back.unlink()
+        _put_back(aside, p)
+        return
+    except BaseException:  # opened in Excel meanwhile (Windows): theirs stays aside, the next run keeps it
+        with contextlib.suppress(OSError):
+            back.unlink()
+        raise
+    if _identity(back) == ours:
+        back.unlink()
+        _put_back(aside, p)
+    else:  # a save after ours: it is the newest, it goes back; the one before it is the backup
+        _put_back(back, p)
+        _keep(aside, p)
+
+
+def _put_back(found: Path, p: Path) -> None:
+    """Return ``found`` to ``p`` if the name is empty; else keep it as the backup."""
+    try:
+        move_exclusive(found, p)
+    except FileExistsError:
+        _keep(found, p)
+
+
+def _keep(found: Path, p: Path) -> None:
+    """Keep a file another program saved that cannot go back in place: as the backup."""
+    os.replace(found, backup_path(p))
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _stamp_or_none(path: Path) -> FileStamp | None:
+    try:
+        return stamp_file(path)
+    except OSError:
+        return None
+
+
+def _replace(src: Path, dst: Path) -> None:
+    try:
+        os.replace(src, dst)
     except PermissionError as exc:
-        if _WINDOWS:  # Excel holds the file open with a deny-write share mode
-            raise WorkbookLockedError(target, None) from exc
+        if _WINDOWS:  # Excel holds the workbook (src or dst) open with a deny-delete share mode
+            raise WorkbookLockedError(src if src.suffix.lower() in (".xlsx", ".xlsm") else dst, None) from exc
         raise
 
-
-def _default_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def _fsync_dir(directory: Path) -> None:
