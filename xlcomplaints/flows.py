@@ -17,9 +17,16 @@ from xlcomplaints.core.refresh import ComputedCells, RefreshPlan, plan_refresh
 from xlcomplaints.core.rows import Layout
 from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import validate
+from xlcomplaints.spec.model import Need
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.port import WorkbookPort
 from xlcomplaints.workbook.reader import SETTINGS_MISSING, BranchRead, read_branch
+
+#: What a flow cannot do without a column it needs, said in the refusal.
+NEED_WORDS: dict[Need, tuple[str, str]] = {
+    Need.DEADLINES: ("无法计算时限和状态", "no due time or status can be computed"),
+    Need.NUMBERING: ("无法编号", "no complaint can be numbered"),
+}
 
 
 @dataclass
@@ -36,6 +43,19 @@ class FlowResult:
     @property
     def warnings(self) -> int:
         return sum(p.level is Level.WARNING for p in self.problems)
+
+
+def refuse_without(read: BranchRead, need: Need, label: str) -> None:
+    """Raise ``column.needed`` (exit 2, nothing written) while a column ``need`` depends on is missing:
+    a renamed 受理时间 must not clear every deadline and report success."""
+    missing = read.missing_for(need)
+    if missing:
+        zh, en = NEED_WORDS[need]
+        raise WorkbookError("column.needed", path=label, what_zh=zh, what_en=en,
+                            columns_zh="、".join(m.describe("zh") for m in missing),
+                            columns_en=", ".join(m.describe("en") for m in missing),
+                            label_zh="”“".join(m.column.zh for m in missing),
+                            label_en="', '".join(m.column.en for m in missing))
 
 
 def check(port: WorkbookPort, *, now: datetime, lang: str = "zh") -> tuple[BranchRead, list[Problem]]:
@@ -75,6 +95,7 @@ def _plan(port: WorkbookPort, *, now: datetime, lang: str, policy: Sequence[Poli
     """Read, check and plan. The records stay in here: only the plan (cells to write) goes on
     to the writing, so a large register's records are gone before the save needs memory."""
     read, problems = check(port, now=now, lang=lang)
+    refuse_without(read, Need.DEADLINES, port.label)
     data = read.data
     if policy is not None:
         data = data.model_copy(update={"settings": data.settings.model_copy(update={"policy": tuple(policy)})})
@@ -104,6 +125,9 @@ def _write_computed(port: WorkbookPort, sheet: str, layout: Layout, computed: Co
 
 
 MESSAGES = {
+    "column.needed": ("{path}：找不到{columns_zh}，{what_zh}，未写入任何内容；请把表头改回“{label_zh}”。",
+                      "{path}: cannot find {columns_en}, so {what_en}; nothing was written. Rename the header "
+                      "back to '{label_en}'."),
     "numbering.refused": (
         "{path}：没有生成任何投诉编号（编号一经写入就不再更改，不能按错误或默认的设置生成）。{reasons_zh}"
         " 请先改正，再运行编号。",
@@ -125,6 +149,7 @@ def assign_ids_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save
     pattern is not the workbook's own and valid (no Settings sheet, blank code, bad pattern).
     """
     read, problems = check(port, now=now, lang=lang)
+    refuse_without(read, Need.NUMBERING, port.label)
     blockers = [p for p in problems if p.code == SETTINGS_MISSING] + numbering_blockers(problems)
     if blockers:
         raise WorkbookError("numbering.refused", path=port.label,
