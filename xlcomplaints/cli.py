@@ -197,8 +197,11 @@ def assign_ids(
         return
     for row, no in sorted(result.assigned.items()):
         console.print(f"  {'第' if lang == 'zh' else 'row '}{row}{'行' if lang == 'zh' else ''}: {no}")
-    n = len(result.assigned)
-    console.print(f"已编号 {n} 宗。" if lang == "zh" else f"Numbered {n} complaint(s).")
+    for p in result.skipped:  # never a silent gap: each row left without a number, and why
+        console.print(f"  {p.message(lang)}", highlight=False, soft_wrap=True)
+    n, s = len(result.assigned), len(result.skipped)
+    console.print((f"已编号 {n} 宗" + (f"，{s} 宗未编号（见上）" if s else "") + "。") if lang == "zh" else
+                  f"Numbered {n} complaint(s)" + (f"; {s} left without a number (see above)" if s else "") + ".")
 
 
 @app.command()

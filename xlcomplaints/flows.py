@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from xlcomplaints.core.corrections import find_corrections, skipped_numbering
 from xlcomplaints.core.models import PolicyRule
 from xlcomplaints.core.numbering import assign_numbers
 from xlcomplaints.core.problems import Level, Problem, register_messages
@@ -35,6 +36,8 @@ class FlowResult:
     changed: bool = False
     plan: RefreshPlan | None = None
     assigned: dict[int, str] = field(default_factory=dict)
+    #: Complaints assign-ids left without a number, each located with why (``numbering.skipped``).
+    skipped: list[Problem] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -99,7 +102,9 @@ def _plan(port: WorkbookPort, *, now: datetime, lang: str, policy: Sequence[Poli
     data = read.data
     if policy is not None:
         data = data.model_copy(update={"settings": data.settings.model_copy(update={"policy": tuple(policy)})})
-    return read.layouts, read.sheets, problems, plan_refresh(data, now, lang=data.settings.language)
+    fixes = find_corrections(data.complaints, read.layouts.get("register"), read.problems)
+    return read.layouts, read.sheets, problems, plan_refresh(data, now, lang=data.settings.language,
+                                                             corrections=fixes)
 
 
 def _write_computed(port: WorkbookPort, sheet: str, layout: Layout, computed: ComputedCells) -> None:
@@ -159,8 +164,10 @@ def assign_ids_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save
     if layout is None or "no" not in layout.columns:
         return FlowResult(problems=problems)
     assigned = assign_numbers(read.data.complaints, read.data.settings)
+    skipped = skipped_numbering(find_corrections(read.data.complaints, layout, read.problems),
+                                read.data.complaints, layout)
     col = layout.columns["no"]
     port.write_cells(read.sheets["register"], {(row, col): no for row, no in assigned.items()})
     changed = port.save() if save and assigned else False
     return FlowResult(problems=[p for p in problems if p.code != "no.missing"], changed=changed,
-                      assigned=assigned)
+                      assigned=assigned, skipped=skipped)
