@@ -205,6 +205,53 @@ def assign_ids(
 
 
 @app.command()
+def adopt(
+    file: Annotated[Path, typer.Argument(help="Branch workbook (.xlsx/.xlsm) whose template stamp was lost")],
+    lang: Lang = "zh",
+) -> None:
+    """Restamp a branch workbook whose hidden template stamp was lost (saved as .xls or by another
+    program), or adopt a register made by hand from our column names. A backup is kept."""
+    from xlcomplaints.spec import branch as B
+    from xlcomplaints.workbook.adopt import adopt as adopt_workbook
+    from xlcomplaints.workbook.adopt import kinds_titles
+    from xlcomplaints.workbook.reader import check_version, find_stamps
+
+    lang = _lang(lang)
+    zh = lang == "zh"
+    try:
+        try:
+            stamp, sheets = find_stamps(FileWorkbook(file))
+        except WorkbookError as e:
+            if e.code != "file.not_ours":
+                raise
+        else:  # stamped: a newer or other template is not ours to restamp
+            check_version(stamp, B.BRANCH_TEMPLATE_KIND, B.BRANCH_TEMPLATE_VERSION, file.name)
+            if "register" in sheets:
+                console.print(f"{file.name} 已是 xlcomplaints 工作簿，无需认领。" if zh else
+                              f"{file.name} is already an xlcomplaints workbook; nothing to do.", highlight=False)
+                return
+        result = adopt_workbook(file)
+    except WorkbookError as e:
+        _fail(e, lang)
+        return
+    how = {"stamp": ("原有标记", "its stamp"), "title": ("按表名", "by its title"),
+           "headers": ("按表头", "by its headers")}
+    specs = {spec.kind: spec for spec in B.BRANCH_SHEETS}
+    for kind, sheet in result.sheets.items():
+        said = how[result.how[kind]][0 if zh else 1]
+        console.print(f"  {specs[kind].title(lang)}: “{sheet}”（{said}）" if zh else
+                      f"  {specs[kind].title(lang)}: '{sheet}' ({said})", highlight=False)
+    if result.missing:
+        missing = kinds_titles(result.missing, lang)
+        console.print(f"  未找到：{missing}" if zh else f"  Not found: {missing}", highlight=False)
+    backup = f"（备份：{result.backup.name}）" if zh and result.backup else (
+        f" (backup: {result.backup.name})" if result.backup else "")
+    console.print(f"已认领 {file.name}{backup}。现在可以运行 xlcomplaints refresh {file.name}。" if zh else
+                  f"Adopted {file.name}{backup}. You can now run xlcomplaints refresh {file.name}.",
+                  highlight=False, soft_wrap=True)
+
+
+@app.command()
 def demo(
     directory: Annotated[Path, typer.Argument(help="Where to write the sample workbooks")] = Path("demo-output"),
     lang: Lang = "zh",

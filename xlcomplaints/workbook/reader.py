@@ -25,6 +25,7 @@ from xlcomplaints.core.rows import Layout, looked_for, read_table
 from xlcomplaints.core.settings import read_settings
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import Column, Need, SheetSpec
+from xlcomplaints.workbook.adopt import stamp_lost
 from xlcomplaints.workbook.errors import WorkbookError, wrong_kind
 from xlcomplaints.workbook.port import WorkbookPort
 from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, Stamp, version_tuple
@@ -114,10 +115,13 @@ def find_stamps(port: WorkbookPort) -> tuple[Stamp, dict[str, str]]:
 
 def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
     """Read every input sheet; raises WorkbookError only when the file as a whole is unusable."""
-    stamp, sheets = find_stamps(port)
+    try:
+        stamp, sheets = find_stamps(port)
+    except WorkbookError as e:  # no stamp: ours all the same (a round trip through .xls)? Say to adopt it.
+        raise (stamp_lost(port) or e) if e.code == "file.not_ours" else e from None
     check_version(stamp, B.BRANCH_TEMPLATE_KIND, B.BRANCH_TEMPLATE_VERSION, port.label)
     if "register" not in sheets:
-        raise WorkbookError("file.sheet_missing", path=port.label, sheet=B.REGISTER.title(lang))
+        raise stamp_lost(port) or WorkbookError("file.sheet_missing", path=port.label, sheet=B.REGISTER.title(lang))
     problems: list[Problem] = []
     layouts: dict[str, Layout] = {}
     missing: list[MissingColumn] = []
