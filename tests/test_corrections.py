@@ -43,6 +43,13 @@ def test_an_unreadable_received_time_says_what_to_correct(branch, typed: str) ->
     assert summary["需改正的投诉"] == 1
 
 
+def test_refresh_says_how_many_need_correcting(branch) -> None:
+    path = branch(register=[GOOD, {**GOOD, "received_at": "11/5/2026"}])
+    run = subprocess.run([sys.executable, "-m", "xlcomplaints.cli", "refresh", str(path), "--now", "2026-11-09 09:00"],
+                         capture_output=True, text=True, timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0 and "1 宗受理时间无法识别，需改正" in " ".join(run.stdout.split())
+
+
 def test_in_english_and_for_a_blank_time(branch) -> None:
     path = branch(lang="en", register=[GOOD, {**GOOD, "received_at": None}])
     result = refresh_flow(FileWorkbook(path), now=NOW)

@@ -115,6 +115,9 @@ def _refresh(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResul
           f"（见“逾期清单”）。")
     en = (f"Refreshed: {n} complaints, {c['complaints.overdue']} with an overdue stage, "
           f"{c['complaints.due_soon']} due soon (see the Overdue sheet).")
+    if c["needs_correction"]:
+        zh += f"{c['needs_correction']} 宗受理时间无法识别，需改正（列在“逾期清单”最后）。"
+        en += f" {c['needs_correction']} without a readable received time, to correct (listed last on the Overdue sheet)."
     if not result.changed:
         zh, en = zh + "没有需要更新的单元格。", en + " No cell needed updating."
     return result, zh, en
