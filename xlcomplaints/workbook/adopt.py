@@ -71,11 +71,25 @@ class Recognised:
             ", ".join(f"'{specs[k].title('en')}'" for k in self.sheets)
 
 
-def _register_like(port: WorkbookPort, sheet: str, spec: SheetSpec) -> bool:
-    try:
-        head = list(islice(port.rows(sheet), HEADER_SCAN_ROWS))
-    except WorkbookError:
-        return False
+class _Heads:
+    """The first rows of each sheet, read once (a sheet is tried against several specs)."""
+
+    def __init__(self, port: WorkbookPort) -> None:
+        self.port = port
+        self.rows: dict[str, list[list[object]]] = {}
+
+    def __call__(self, sheet: str) -> list[list[object]]:
+        if sheet not in self.rows:
+            try:
+                self.rows[sheet] = list(islice(self.port.rows(sheet), HEADER_SCAN_ROWS))
+            except WorkbookError:  # a chart sheet, a damaged one: not a table of ours
+                self.rows[sheet] = []
+        return self.rows[sheet]
+
+
+def _table_like(head: list[list[object]], sheet: str, spec: SheetSpec) -> bool:
+    """A header row of ``spec`` in the first rows: the Register's with the columns deadlines
+    need and ``MIN_REGISTER_COLUMNS`` of its columns, another sheet's with its required ones."""
     layout, _ = find_layout(head, spec, sheet)
     if layout is None:
         return False
@@ -89,6 +103,7 @@ def recognise(port: WorkbookPort) -> Recognised:
     """Which sheets are ours: by the stamps that survived, by title, then by header row."""
     found = Recognised()
     names = port.sheet_names()
+    heads = _Heads(port)
     kinds = {spec.kind for spec in B.BRANCH_SHEETS}
     for n in port.names():
         stamp = Stamp.parse(n.value) if n.name.lower() == SHEET_NAME and n.local_sheet in names else None
@@ -97,13 +112,13 @@ def recognise(port: WorkbookPort) -> Recognised:
     titles = {cells.header_key(t): spec for spec in B.BRANCH_SHEETS for t in (spec.zh, spec.en, spec.kind)}
     for sheet in names:
         spec = titles.get(cells.header_key(sheet))
-        if spec is not None and (spec not in BY_HEADERS or _register_like(port, sheet, spec)):
+        if spec is not None and (spec not in BY_HEADERS or _table_like(heads(sheet), sheet, spec)):
             found.add(spec.kind, sheet, "title")
     for spec in BY_HEADERS:
         for sheet in names:
             if spec.kind in found.sheets:
                 break
-            if sheet not in found.sheets.values() and _register_like(port, sheet, spec):
+            if sheet not in found.sheets.values() and _table_like(heads(sheet), sheet, spec):
                 found.add(spec.kind, sheet, "headers")
     return found
 
