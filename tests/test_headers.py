@@ -134,3 +134,15 @@ def test_validate_says_which_headers_it_looked_for(branch) -> None:
     result = validate_flow(FileWorkbook(path), now=NOW)
     (p,) = [p for p in result.problems if p.code == "column.missing"]
     assert p.column == "受理时间" and "来电时间" in p.message("zh")
+
+
+def test_the_refresh_button_refuses_as_the_command_does(tmp_path: Path) -> None:
+    """The buttons share the flows: the same refusal, shown in Excel, and no cell written."""
+    from tests.test_excel_adapter import make_workbook, run_button
+
+    source = make_workbook(tmp_path, 5)
+    rename(source, "received_at", "受理时刻")
+    for action in ("refresh", "assign"):
+        book, outcome = run_button(source, action)
+        assert not outcome.ok and "找不到“投诉登记”表的“受理时间”列" in outcome.zh and "'Received'" in outcome.en
+        assert book.calls.log["Range.value="] == 0
