@@ -218,16 +218,23 @@ def _row_hash(values: Sequence[object]) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
+_EPOCH = datetime(1900, 1, 1)
+
+
 def _canonical(value: object) -> str:
-    """A value as written and as read back alike: times to the second, numbers to 9 digits."""
-    if _blank_value(value):
+    """A value as written and as read back alike: blanks as "", times to the second, numbers to
+    9 digits, text without surrounding spaces. The common types are tested first (it runs per cell)."""
+    kind = type(value)
+    if kind is str:
+        return value.strip()  # type: ignore[attr-defined]
+    if value is None:
         return ""
-    if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime.combine(value, time())
-    if isinstance(value, datetime):
-        return (value + timedelta(microseconds=500_000)).replace(microsecond=0).isoformat()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return format(float(value), ".9g")
+    if kind is float or kind is int:
+        return format(float(value), ".9g")  # type: ignore[arg-type]
+    if kind is date:
+        value = datetime.combine(value, time())  # type: ignore[arg-type]
+    if isinstance(value, datetime):  # seconds since a fixed naive epoch: no time zone enters
+        return f"t{round((value - _EPOCH).total_seconds())}"
     return str(value).strip()
 
 
@@ -250,7 +257,7 @@ def _blank_value(value: object) -> bool:
 def same_value(held: object, computed: object) -> bool:
     """A cell as read back equals the value refresh writes: blanks alike, times to the second
     (a date serial's rounding), numbers to float precision."""
-    return _canonical(held) == _canonical(computed)
+    return held == computed or _canonical(held) == _canonical(computed)
 
 
 def shown(value: object) -> str:
