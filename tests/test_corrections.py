@@ -33,6 +33,7 @@ def test_an_unreadable_received_time_says_what_to_correct(branch, typed: str) ->
     row = register[4]  # B5
     assert row[B.REGISTER.index("next_action")] == "受理时间无法识别，请改正 B5"
     assert row[B.REGISTER.index("escalation")] in ("", None)  # not 无: nothing could be judged
+    assert {row[B.REGISTER.index(f"{s}_status")] for s in ("acknowledge", "resolve", "close")} <= {"", None}
     assert register[1][B.REGISTER.index("escalation")] not in ("", None)  # a readable row still is judged
     overdue = grid(path, B.OVERDUE.zh)
     at = next(i for i, r in enumerate(overdue) if str(r[0]).startswith("需改正的行"))

@@ -2,7 +2,7 @@
 
 A complaint without a readable received time (``2026/10/32``, ``11/5/2026``, or blank) has no
 deadline to count from. Refresh does not guess one: the row's next action says which cell to
-correct, its escalation is left blank (not 无), it is listed on the Overdue sheet under its own
+correct, its stage statuses and escalation are left blank (not 不适用 or 无), it is listed on the Overdue sheet under its own
 heading and counted on the Summary; ``assign-ids`` names it among the rows it skipped.
 Pure over the records, their layout and the problems read.
 """

@@ -144,7 +144,7 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
                                fix.value, action))
         for stage, s in r.stages.items():
             status = _label(v.STAGE_STATUS, s.status, lang)
-            row += (s.due, status)
+            row += (s.due, None if fix else status)  # a row to correct: no status guessed
             counts[f"stage.{s.status}"] += 1
             if s.status in ("overdue", "due_soon"):
                 urgent.append((urgency_key(r, s), (
