@@ -83,6 +83,14 @@ def test_a_lost_stamp_is_recognised_and_adopt_restamps_it_losslessly(branch) -> 
     assert again.returncode == 0 and "无需认领" in again.stdout
 
 
+def test_a_workbook_open_in_excel_is_not_adopted_under_it(tmp_path: Path) -> None:
+    path = hand_made(tmp_path / "office.xlsx")
+    (tmp_path / "~$office.xlsx").write_bytes(b"owner")
+    before = path.read_bytes()
+    refused = run("adopt", path)
+    assert refused.returncode == 2 and "正在 Excel 中打开" in said(refused) and path.read_bytes() == before
+
+
 def test_a_register_made_by_hand_from_our_column_names_is_adopted(tmp_path: Path) -> None:
     path = hand_made(tmp_path / "office.xlsx")
     refused = run("validate", path)

@@ -24,6 +24,7 @@ from xlcomplaints.spec.model import Need, SheetSpec
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.package import XlsxPackage
 from xlcomplaints.workbook.port import WorkbookPort
+from xlcomplaints.workbook.safety import WorkbookChangedError, WorkbookLockedError
 from xlcomplaints.workbook.stamp import (
     SHEET_NAME,
     TEMPLATE_NAME,
@@ -159,9 +160,22 @@ def adopt(path: Path) -> Adopted:
     for kind, sheet in found.sheets.items():
         package.set_defined_name(SHEET_NAME, _quoted(sheet_stamp(specs[kind])), sheet)
     changed = bool(package.changed_parts())
-    backup = package.save() if changed else None
+    backup = _save(package, path) if changed else None
     missing = [s.kind for s in B.BRANCH_SHEETS if s.kind not in found.sheets]
     return Adopted(found.sheets, found.how, missing, changed, backup)
+
+
+def _save(package: XlsxPackage, path: Path) -> Path | None:
+    """Save as refresh does (atomic, backup kept), its refusals said as refresh says them."""
+    try:
+        return package.save()
+    except WorkbookLockedError as e:
+        lock = Path(e.lock_path).name if e.lock_path else "(Windows sharing lock)"
+        raise WorkbookError("file.locked", path=path.name, lock=lock) from e
+    except WorkbookChangedError as e:
+        raise WorkbookError("file.changed", path=path.name) from e
+    except OSError as e:
+        raise WorkbookError("file.write_failed", path=str(path), detail=e.strerror or str(e)) from e
 
 
 def _quoted(stamp: str) -> str:
