@@ -72,7 +72,7 @@ def _sheet(spec: SheetSpec, vocabs: dict[str, Vocabulary]) -> list[str]:
 
 def _required(c: Column) -> str:
     """Required of each row, and what stops without the column (``Column.needed_for``)."""
-    needed = ", ".join(f"{n.value} need the column" for n in c.needed_for)
+    needed = ("column needed for " + " and ".join(n.value for n in c.needed_for)) if c.needed_for else ""
     return "; ".join(filter(None, ("yes" if c.required else "", needed)))
 
 
