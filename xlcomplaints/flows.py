@@ -217,8 +217,8 @@ MESSAGES = {
                                "{count} more computed cells held something the last refresh did not write; "
                                "replaced as well."),
     "column.needed": ("{path}：找不到{columns_zh}，{what_zh}，未写入任何内容；请把表头改回“{label_zh}”。",
-                      "{path}: cannot find {columns_en}, so {what_en}; nothing was written. Rename the header "
-                      "back to '{label_en}'."),
+                      "{path}: cannot find {columns_en}, so {what_en} and nothing was written; rename the "
+                      "header back to '{label_en}'."),
     "numbering.refused": (
         "{path}：没有生成任何投诉编号（编号一经写入就不再更改，不能按错误或默认的设置生成）。{reasons_zh}"
         " 请先改正，再运行编号。",

@@ -30,7 +30,7 @@ HEADER_MAX_CHARS = 80
 MESSAGES: dict[str, tuple[str, str]] = {
     "required": ("必填项“{column}”为空。", "Required field '{column}' is empty."),
     "column.missing": ("工作表缺少必需的列“{column}”（查找了表头：{looked_for}）。",
-                       "The sheet has no '{column}' column, which is required (looked for headers: {looked_for})."),
+                       "The sheet has no '{column}' column, which is required (looked for headers: {looked_for_en})."),
     "column.duplicate": ("列“{column}”出现了两次，只读取第一列（{first}）。",
                          "Column '{column}' appears twice; only the first ({first}) is read."),
     "column.duplicate_computed": ("列“{column}”出现了两次（{first}、{second}），分不清哪一列由 xlcomplaints 计算，"
@@ -140,9 +140,9 @@ def _labels(spec: SheetSpec) -> dict[str, tuple[str, int]]:
     return found
 
 
-def looked_for(col: Column) -> str:
+def looked_for(col: Column, lang: str = "zh") -> str:
     """The headers a column is found under, as a message lists them."""
-    return "、".join(dict.fromkeys((col.zh, col.en, *col.synonyms)))
+    return ("、" if lang == "zh" else ", ").join(dict.fromkeys((col.zh, col.en, *col.synonyms)))
 
 
 def _match(by_label: dict[str, tuple[str, int]], keys: tuple[str, ...] | None) -> tuple[str, int] | None:
@@ -195,7 +195,8 @@ def find_layout(grid: Sequence[Sequence[object]], spec: SheetSpec, sheet: str,
     for col in spec.columns:  # a column refresh or numbering needs is missed as much as a required one
         if (col.required or col.needed_for) and col.key not in layout.columns:
             problems.append(Problem(level=Level.ERROR, code="column.missing", sheet=sheet, column=col.zh,
-                                    params={"column": f"{col.zh} / {col.en}", "looked_for": looked_for(col)}))
+                                    params={"column": f"{col.zh} / {col.en}", "looked_for": looked_for(col),
+                                            "looked_for_en": looked_for(col, "en")}))
     lost = [c for c in spec.computed_columns if c.key not in layout.columns and c.key not in ambiguous]
     if lost and not spec.owned:  # owned sheets are rebuilt whole, headers and all
         more = len(lost) - 5

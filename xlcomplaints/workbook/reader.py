@@ -61,7 +61,7 @@ class MissingColumn:
     def describe(self, lang: str) -> str:
         if lang == "zh":
             return f"“{self.sheet}”表的“{self.column.zh}”列（查找了表头：{looked_for(self.column)}）"
-        return f"the '{self.column.en}' column of sheet '{self.sheet}' (looked for headers: {looked_for(self.column)})"
+        return f"the '{self.column.en}' column of sheet '{self.sheet}' (looked for headers: {looked_for(self.column, 'en')})"
 
 
 @dataclass
