@@ -81,7 +81,7 @@ def validate_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh") -> Flo
 
 def _minute(now: datetime) -> datetime:
     """Refresh computes as of a whole minute: the time the Summary shows, so what a refresh wrote
-    can be computed again from it (``_last_refreshed``)."""
+    can be computed again from it (``_summary_marks``)."""
     return now.replace(second=0, microsecond=0)
 
 
