@@ -219,6 +219,9 @@ def refresh(
          f"{c['complaints.due_soon']} 宗即将到期。" if zh else
          f"{file.name}: {result.plan.complaints} complaints, {c['complaints.overdue']} with an overdue stage, "
          f"{c['complaints.due_soon']} due soon.")
+        + ((f" {c['needs_correction']} 宗受理时间无法识别，需改正（见“逾期清单”）。" if zh else
+            f" {c['needs_correction']} without a readable received time, to correct (see the Overdue sheet).")
+           if c["needs_correction"] else "")
         + ((" 已保存。" if zh else " Saved.") if result.changed else (" 无变化。" if zh else " Nothing changed."))
     )
 
@@ -237,8 +240,58 @@ def assign_ids(
         return
     for row, no in sorted(result.assigned.items()):
         console.print(f"  {'第' if lang == 'zh' else 'row '}{row}{'行' if lang == 'zh' else ''}: {no}")
-    n = len(result.assigned)
-    console.print(f"已编号 {n} 宗。" if lang == "zh" else f"Numbered {n} complaint(s).")
+    for p in result.skipped:  # never a silent gap: each row left without a number, and why
+        console.print(f"  {p.message(lang)}", highlight=False, soft_wrap=True)
+    n, s = len(result.assigned), len(result.skipped)
+    console.print((f"已编号 {n} 宗" + (f"，{s} 宗未编号（见上）" if s else "") + "。") if lang == "zh" else
+                  f"Numbered {n} complaint(s)" + (f"; {s} left without a number (see above)" if s else "") + ".")
+
+
+@app.command()
+def adopt(
+    file: Annotated[Path, typer.Argument(help="Branch workbook (.xlsx/.xlsm) whose template stamp was lost")],
+    lang: Lang = "zh",
+) -> None:
+    """Restamp a branch workbook whose hidden template stamp was lost (saved as .xls or by another
+    program), or adopt a register made by hand from our column names. A backup is kept."""
+    from xlcomplaints.spec import branch as B
+    from xlcomplaints.workbook.adopt import adopt as adopt_workbook
+    from xlcomplaints.workbook.adopt import kinds_titles
+    from xlcomplaints.workbook.reader import check_version, find_stamps
+
+    lang = _lang(lang)
+    zh = lang == "zh"
+    try:
+        try:
+            stamp, sheets = find_stamps(FileWorkbook(file))
+        except WorkbookError as e:
+            if e.code != "file.not_ours":
+                raise
+        else:  # stamped: a newer or other template is not ours to restamp
+            check_version(stamp, B.BRANCH_TEMPLATE_KIND, B.BRANCH_TEMPLATE_VERSION, file.name)
+            if "register" in sheets:
+                console.print(f"{file.name} 已是 xlcomplaints 工作簿，无需认领。" if zh else
+                              f"{file.name} is already an xlcomplaints workbook; nothing to do.", highlight=False)
+                return
+        result = adopt_workbook(file)
+    except WorkbookError as e:
+        _fail(e, lang)
+        return
+    how = {"stamp": ("原有标记", "its stamp"), "title": ("按表名", "by its title"),
+           "headers": ("按表头", "by its headers")}
+    specs = {spec.kind: spec for spec in B.BRANCH_SHEETS}
+    for kind, sheet in result.sheets.items():
+        said = how[result.how[kind]][0 if zh else 1]
+        console.print(f"  {specs[kind].title(lang)}: “{sheet}”（{said}）" if zh else
+                      f"  {specs[kind].title(lang)}: '{sheet}' ({said})", highlight=False)
+    if result.missing:
+        missing = kinds_titles(result.missing, lang)
+        console.print(f"  未找到：{missing}" if zh else f"  Not found: {missing}", highlight=False)
+    backup = f"（备份：{result.backup.name}）" if zh and result.backup else (
+        f" (backup: {result.backup.name})" if result.backup else "")
+    console.print(f"已认领 {file.name}{backup}。现在可以运行 xlcomplaints refresh {file.name}。" if zh else
+                  f"Adopted {file.name}{backup}. You can now run xlcomplaints refresh {file.name}.",
+                  highlight=False, soft_wrap=True)
 
 
 @app.command(cls=_Command, help=H("demo"))

@@ -10,16 +10,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from xlcomplaints.core.models import PolicyRule
+from xlcomplaints.core import cells
+from xlcomplaints.core.corrections import Correction, find_corrections, skipped_numbering
+from xlcomplaints.core.models import BranchData, PolicyRule
 from xlcomplaints.core.numbering import assign_numbers
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.refresh import ComputedCells, RefreshPlan, plan_refresh
 from xlcomplaints.core.rows import Layout
 from xlcomplaints.core.settings import numbering_blockers
-from xlcomplaints.core.validation import validate
+from xlcomplaints.core.validation import read_computed, typed_over, validate, written_digest
+from xlcomplaints.spec.model import Need
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.port import WorkbookPort
 from xlcomplaints.workbook.reader import SETTINGS_MISSING, BranchRead, read_branch
+
+#: What a flow cannot do without a column it needs, said in the refusal.
+NEED_WORDS: dict[Need, tuple[str, str]] = {
+    Need.DEADLINES: ("无法计算时限和状态", "no due time or status can be computed"),
+    Need.NUMBERING: ("无法编号", "no complaint can be numbered"),
+}
 
 
 @dataclass
@@ -28,6 +37,8 @@ class FlowResult:
     changed: bool = False
     plan: RefreshPlan | None = None
     assigned: dict[int, str] = field(default_factory=dict)
+    #: Complaints assign-ids left without a number, each located with why (``numbering.skipped``).
+    skipped: list[Problem] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -38,6 +49,19 @@ class FlowResult:
         return sum(p.level is Level.WARNING for p in self.problems)
 
 
+def refuse_without(read: BranchRead, need: Need, label: str) -> None:
+    """Raise ``column.needed`` (exit 2, nothing written) while a column ``need`` depends on is missing:
+    a renamed 受理时间 must not clear every deadline and report success."""
+    missing = read.missing_for(need)
+    if missing:
+        zh, en = NEED_WORDS[need]
+        raise WorkbookError("column.needed", path=label, what_zh=zh, what_en=en,
+                            columns_zh="、".join(m.describe("zh") for m in missing),
+                            columns_en=", ".join(m.describe("en") for m in missing),
+                            label_zh="”“".join(m.column.zh for m in missing),
+                            label_en="', '".join(m.column.en for m in missing))
+
+
 def check(port: WorkbookPort, *, now: datetime, lang: str = "zh") -> tuple[BranchRead, list[Problem]]:
     """Read and validate: every problem, located."""
     read = read_branch(port, lang=lang)
@@ -46,8 +70,83 @@ def check(port: WorkbookPort, *, now: datetime, lang: str = "zh") -> tuple[Branc
 
 
 def validate_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh") -> FlowResult:
-    _, problems = check(port, now=now, lang=lang)
+    """Every problem, and each computed (grey) cell holding what refresh neither computes nor wrote."""
+    read, problems = check(port, now=now, lang=lang)
+    if not read.missing_for(Need.DEADLINES):  # without them nothing can be computed to compare with
+        fixes = find_corrections(read.data.complaints, read.layouts.get("register"), read.problems)
+        plan = plan_refresh(read.data, _minute(now), lang=read.data.settings.language, corrections=fixes)
+        problems += _typed_over(port, read, read.data, plan, fixes, "computed.typed_over")
     return FlowResult(problems=problems)
+
+
+def _minute(now: datetime) -> datetime:
+    """Refresh computes as of a whole minute: the time the Summary shows, so what a refresh wrote
+    can be computed again from it (``_summary_marks``)."""
+    return now.replace(second=0, microsecond=0)
+
+
+#: The Summary's first line, as refresh writes it (core/refresh.py ``_summary``): label, time.
+REFRESHED_AT = frozenset({"刷新时间", "Refreshed at"})
+#: The Summary's last line, added here: the checksum of the computed cells refresh wrote.
+CHECKSUM: dict[str, tuple[str, str]] = {
+    "zh": ("计算列校验码", "供“刷新”和“校验”判断灰底计算列是否被手工改动，请勿修改"),
+    "en": ("Computed-cells checksum", "Lets Refresh and Validate tell whether grey computed cells were typed over; "
+                                      "do not edit"),
+}
+#: Cells refresh lists one by one when it replaces what it did not write; the rest are counted.
+REPLACED_LISTED = 20
+_SHEETS_COMPUTED = ("register", "tracking", "callbacks")
+
+
+def _summary_marks(port: WorkbookPort, sheets: dict[str, str]) -> tuple[datetime | None, str | None]:
+    """When the workbook was last refreshed and the checksum it kept, from its Summary sheet
+    (None for what is not there: never refreshed, or an older workbook)."""
+    last = stored = None
+    if "summary" not in sheets:
+        return last, stored
+    labels = {label for label, _ in CHECKSUM.values()}
+    for row in port.values(sheets["summary"]):
+        if len(row) < 2 or not isinstance(row[0], str):
+            continue
+        if row[0].strip() in REFRESHED_AT:
+            try:
+                last = cells.parse_datetime(row[1])
+            except cells.CellError:
+                last = None
+        elif row[0].strip() in labels and isinstance(row[1], str):
+            stored = row[1].strip()
+    return last, stored
+
+
+def _computed_of(plan: RefreshPlan, kind: str) -> ComputedCells:
+    return {"register": plan.register, "tracking": plan.tracking, "callbacks": plan.callbacks}[kind]
+
+
+def _checksum(total: int) -> str:
+    return f"{total % 2**64:016x}"
+
+
+def _checksum_row(layouts: dict[str, Layout], plan: RefreshPlan, lang: str) -> list[object]:
+    total = sum(written_digest(layouts[k], _computed_of(plan, k)) for k in _SHEETS_COMPUTED if k in layouts)
+    label, note = CHECKSUM["zh" if lang == "zh" else "en"]
+    return [label, _checksum(total), note]
+
+
+def _typed_over(port: WorkbookPort, read: BranchRead, data: BranchData, plan: RefreshPlan,
+                fixes: dict[int, Correction], code: str) -> list[Problem]:
+    """Computed cells holding what refresh did not write (the rule: ``core/validation.py``)."""
+    reads = [read_computed(port.rows(read.sheets[kind]), read.layouts[kind], _computed_of(plan, kind))
+             for kind in _SHEETS_COMPUTED if kind in read.layouts]
+    if not any(r.differences for r in reads):
+        return []
+    last, stored = _summary_marks(port, read.sheets)
+    if stored == _checksum(sum(r.digest for r in reads)):  # every computed cell as refresh left it
+        return []
+    previous = plan_refresh(data, last, lang=data.settings.language, corrections=fixes) if last else None
+    out: list[Problem] = []
+    for r in reads:
+        out += typed_over(r, None if previous is None else _computed_of(previous, r.layout.spec.kind), code)
+    return out
 
 
 def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: bool = True,
@@ -75,10 +174,20 @@ def _plan(port: WorkbookPort, *, now: datetime, lang: str, policy: Sequence[Poli
     """Read, check and plan. The records stay in here: only the plan (cells to write) goes on
     to the writing, so a large register's records are gone before the save needs memory."""
     read, problems = check(port, now=now, lang=lang)
+    refuse_without(read, Need.DEADLINES, port.label)
     data = read.data
     if policy is not None:
         data = data.model_copy(update={"settings": data.settings.model_copy(update={"policy": tuple(policy)})})
-    return read.layouts, read.sheets, problems, plan_refresh(data, now, lang=data.settings.language)
+    fixes = find_corrections(data.complaints, read.layouts.get("register"), read.problems)
+    plan = plan_refresh(data, _minute(now), lang=data.settings.language, corrections=fixes)
+    replaced = _typed_over(port, read, data, plan, fixes, "computed.replaced")
+    if len(replaced) > REPLACED_LISTED:
+        more = len(replaced) - REPLACED_LISTED
+        replaced = replaced[:REPLACED_LISTED] + [Problem(level=Level.WARNING, code="computed.replaced_more",
+                                                         params={"count": more})]
+    if "summary" in read.sheets:
+        plan.summary_rows.append(_checksum_row(read.layouts, plan, data.settings.language))
+    return read.layouts, read.sheets, problems + replaced, plan
 
 
 def _write_computed(port: WorkbookPort, sheet: str, layout: Layout, computed: ComputedCells) -> None:
@@ -104,6 +213,12 @@ def _write_computed(port: WorkbookPort, sheet: str, layout: Layout, computed: Co
 
 
 MESSAGES = {
+    "computed.replaced_more": ("另有 {count} 个计算单元格原有的值也不是上次刷新写入的，已一并替换。",
+                               "{count} more computed cells held something the last refresh did not write; "
+                               "replaced as well."),
+    "column.needed": ("{path}：找不到{columns_zh}，{what_zh}，未写入任何内容；请把表头改回“{label_zh}”。",
+                      "{path}: cannot find {columns_en}, so {what_en} and nothing was written; rename the "
+                      "header back to '{label_en}'."),
     "numbering.refused": (
         "{path}：没有生成任何投诉编号（编号一经写入就不再更改，不能按错误或默认的设置生成）。{reasons_zh}"
         " 请先改正，再运行编号。",
@@ -125,6 +240,7 @@ def assign_ids_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save
     pattern is not the workbook's own and valid (no Settings sheet, blank code, bad pattern).
     """
     read, problems = check(port, now=now, lang=lang)
+    refuse_without(read, Need.NUMBERING, port.label)
     blockers = [p for p in problems if p.code == SETTINGS_MISSING] + numbering_blockers(problems)
     if blockers:
         raise WorkbookError("numbering.refused", path=port.label,
@@ -134,8 +250,10 @@ def assign_ids_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save
     if layout is None or "no" not in layout.columns:
         return FlowResult(problems=problems)
     assigned = assign_numbers(read.data.complaints, read.data.settings)
+    skipped = skipped_numbering(find_corrections(read.data.complaints, layout, read.problems),
+                                read.data.complaints, layout)
     col = layout.columns["no"]
     port.write_cells(read.sheets["register"], {(row, col): no for row, no in assigned.items()})
     changed = port.save() if save and assigned else False
     return FlowResult(problems=[p for p in problems if p.code != "no.missing"], changed=changed,
-                      assigned=assigned)
+                      assigned=assigned, skipped=skipped)

@@ -8,11 +8,12 @@ workbook's layout has those columns. Labels are in the workbook's language.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from xlcomplaints.core import corrections as fixes
 from xlcomplaints.core.calendar import CalendarWarning
 from xlcomplaints.core.deadlines import (
     ComplaintResult,
@@ -132,8 +133,12 @@ def iter_results(data: BranchData, now: datetime) -> Iterator[ComplaintResult]:
         yield evaluator.evaluate(c, cycle)
 
 
-def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None) -> RefreshPlan:
+def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
+                 corrections: Mapping[int, fixes.Correction] | None = None) -> RefreshPlan:
+    """``corrections``: rows whose received time could not be read (``corrections.find_corrections``)."""
     lang = lang or data.settings.language
+    corrections = corrections or {}
+    to_correct: list[tuple[Any, ...]] = []  # their Overdue rows, under their own heading
     plan = RefreshPlan()
     counts = plan.counts
     warnings: set[CalendarWarning] = set()
@@ -145,9 +150,16 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None) ->
             warnings |= r.warnings
         row: list[Any] = []
         action = next_action_text(r, lang)  # one string, shared by the Register and Overdue rows
+        escalation = _label(v.ESCALATION, r.escalation, lang)
+        if (fix := corrections.get(c.row or 0)) is not None:  # nothing to count from: say what to correct
+            action, escalation = fix.action(lang), None
+            counts["needs_correction"] += 1
+            to_correct.append((c.no, None, None, None, None, None, _label(v.SEVERITY, c.severity, lang), None,
+                               c.customer, _label(v.CATEGORY, c.category, lang), c.department, c.handler,
+                               fix.value, action))
         for stage, s in r.stages.items():
             status = _label(v.STAGE_STATUS, s.status, lang)
-            row += (s.due, status)
+            row += (s.due, None if fix else status)  # a row to correct: no status guessed
             counts[f"stage.{s.status}"] += 1
             if s.status in ("overdue", "due_soon"):
                 urgent.append((urgency_key(r, s), (
@@ -156,7 +168,7 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None) ->
                     _label(v.ESCALATION, r.escalation, lang), c.customer, _label(v.CATEGORY, c.category, lang),
                     c.department, c.handler, c.received_at, action,
                 )))
-        row += (_label(v.OVERALL_STATUS, r.status, lang), r.days_overdue, _label(v.ESCALATION, r.escalation, lang),
+        row += (_label(v.OVERALL_STATUS, r.status, lang), r.days_overdue, escalation,
                 r.repeat_of, r.reopen_count or None, action or None)
         plan.register.rows[c.row or 0] = tuple(row)
         counts[f"status.{r.status}"] += 1
@@ -179,6 +191,9 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None) ->
         plan.callbacks.rows[row_no] = (n,)
     urgent.sort(key=lambda x: x[0])
     plan.overdue_rows = [row for _, row in urgent]
+    if to_correct:
+        heading = fixes.HEADING[0 if lang == "zh" else 1]
+        plan.overdue_rows += [(heading, *(None,) * (len(to_correct[0]) - 1)), *to_correct]
     plan.summary_rows = _summary(data, plan, now, lang)
     return plan
 
@@ -210,4 +225,6 @@ def _summary(data: BranchData, plan: RefreshPlan, now: datetime, lang: str) -> l
         rows.append([("需升级至" if zh else "Escalate to ") + v.ESCALATION.label(code, lang),
                      counts[f"open.escalation.{code}"], None])
     rows.append(["重复投诉" if zh else "Repeat complaints", counts["repeats"], None])
+    label_zh, label_en, note_zh, note_en = fixes.SUMMARY
+    rows.append([label_zh if zh else label_en, counts["needs_correction"], note_zh if zh else note_en])
     return rows

@@ -29,7 +29,8 @@ HEADER_MAX_CHARS = 80
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "required": ("必填项“{column}”为空。", "Required field '{column}' is empty."),
-    "column.missing": ("工作表缺少必需的列“{column}”。", "The sheet has no '{column}' column, which is required."),
+    "column.missing": ("工作表缺少必需的列“{column}”（查找了表头：{looked_for}）。",
+                       "The sheet has no '{column}' column, which is required (looked for headers: {looked_for_en})."),
     "column.duplicate": ("列“{column}”出现了两次，只读取第一列（{first}）。",
                          "Column '{column}' appears twice; only the first ({first}) is read."),
     "column.duplicate_computed": ("列“{column}”出现了两次（{first}、{second}），分不清哪一列由 xlcomplaints 计算，"
@@ -52,6 +53,37 @@ register_messages(MESSAGES)
 
 def _label_keys(col: Column | Field) -> set[str]:
     return {cells.header_key(col.zh), cells.header_key(col.en), cells.header_key(col.key)}
+
+
+#: Required-field markers offices put around a header (``*受理时间``, ``受理时间(必填)``), compared
+#: after ``cells.header_key`` (full-width forms folded, spaces and brackets gone, lower case).
+HEADER_MARKS = ("必填项", "必填", "选填", "required", "optional")
+_STARS = "*※"
+
+
+def _unmarked(key: str) -> str:
+    """A header key without required-field markers at either end."""
+    while True:
+        bare = key.strip(_STARS)
+        for mark in HEADER_MARKS:
+            bare = bare.removeprefix(mark).removesuffix(mark)
+        if bare == key or not bare:
+            return bare or key
+        key = bare
+
+
+def header_keys(value: str) -> tuple[str, ...]:
+    """The keys a header cell is matched under: the whole text, then its first line (a note
+    typed after a line break: ``受理时间\n(必填)``, ``受理时间\n格式 2026-11-03``), each without
+    markers. ``投诉\n编号`` is matched whole; the first line only when the whole is not a label."""
+    whole = _unmarked(cells.header_key(value))
+    first, _, rest = cells.normalize_text(value).partition("\n")
+    return (whole, _unmarked(cells.header_key(first))) if rest else (whole,)
+
+
+#: How a header matched its column: by the column's own label (zh, en or key), or by a synonym.
+#: A label beats a synonym: an office column 登记时间 beside our 受理时间 stays the office's.
+BY_LABEL, BY_SYNONYM = 0, 1
 
 
 @dataclass
@@ -100,22 +132,37 @@ def _show(value: Any) -> str:
 
 
 @cache
-def _labels(spec: SheetSpec) -> dict[str, str]:
-    """Every header key a spec's columns answer to → the column's key (specs are constants)."""
-    return {label: c.key for c in spec.columns for label in _label_keys(c)}
+def _labels(spec: SheetSpec) -> dict[str, tuple[str, int]]:
+    """Every header key a spec's columns answer to → the column's key and how it matched (specs
+    are constants; ``tests/test_spec_templates.py`` holds every key to one column per sheet)."""
+    found = {_unmarked(cells.header_key(s)): (c.key, BY_SYNONYM) for c in spec.columns for s in c.synonyms}
+    found.update({label: (c.key, BY_LABEL) for c in spec.columns for label in _label_keys(c)})
+    return found
+
+
+def looked_for(col: Column, lang: str = "zh") -> str:
+    """The headers a column is found under, as a message lists them."""
+    return ("、" if lang == "zh" else ", ").join(dict.fromkeys((col.zh, col.en, *col.synonyms)))
+
+
+def _match(by_label: dict[str, tuple[str, int]], keys: tuple[str, ...] | None) -> tuple[str, int] | None:
+    for k in keys or ():
+        if k in by_label:
+            return by_label[k]
+    return None
 
 
 def find_layout(grid: Sequence[Sequence[object]], spec: SheetSpec, sheet: str,
                 start_row: int = 1) -> tuple[Layout | None, list[Problem]]:
     """Find the header row (best match near the top) and map columns to keys."""
     by_label = _labels(spec)
-    scanned: list[tuple[int, list[str | None]]] = []
+    scanned: list[tuple[int, list[tuple[str, int] | None]]] = []
     best_row, best_hits = 0, 0
     for r in range(start_row - 1, min(len(grid), start_row - 1 + HEADER_SCAN_ROWS)):
-        keys = [cells.header_key(v) if isinstance(v, str) and len(v) <= HEADER_MAX_CHARS else None
+        keys = [_match(by_label, header_keys(v)) if isinstance(v, str) and len(v) <= HEADER_MAX_CHARS else None
                 for v in grid[r]]
         scanned.append((r, keys))
-        hits = sum(1 for k in keys if k in by_label)
+        hits = sum(1 for k in keys if k is not None)
         if hits > best_hits:
             best_row, best_hits = r + 1, hits
         if best_hits >= len(spec.columns):  # every column found: no row below can match better
@@ -125,12 +172,14 @@ def find_layout(grid: Sequence[Sequence[object]], spec: SheetSpec, sheet: str,
         return None, [Problem(level=Level.ERROR, code="header.not_found", sheet=sheet, params={"columns": names})]
     layout = Layout(sheet=sheet, spec=spec, header_row=best_row)
     problems: list[Problem] = []
-    header_keys = next(keys for r, keys in scanned if r + 1 == best_row)
+    matched = next(keys for r, keys in scanned if r + 1 == best_row)
+    # A column's own label beats a synonym: only the best way each column was matched is read.
+    best = {m[0]: m[1] for m in sorted(filter(None, matched), key=lambda m: -m[1])}
     ambiguous: dict[str, int] = {}  # a computed column's key → a second column with its header
-    for c, (hk, value) in enumerate(zip(header_keys, grid[best_row - 1], strict=False), start=1):
-        key = by_label.get(hk) if hk else None
-        if key is None:
+    for c, (m, value) in enumerate(zip(matched, grid[best_row - 1], strict=False), start=1):
+        if m is None or m[1] != best[m[0]]:
             continue
+        key = m[0]
         if key not in layout.columns:
             layout.columns[key] = c
             layout.headers[key] = " ".join(str(value).split())
@@ -143,10 +192,11 @@ def find_layout(grid: Sequence[Sequence[object]], spec: SheetSpec, sheet: str,
         problems.append(layout.problem(Level.WARNING, "column.duplicate_computed", None, None,
                                        column=layout.headers.pop(key), first=a1(best_row, layout.columns.pop(key)),
                                        second=a1(best_row, second)))
-    for col in spec.columns:
-        if col.required and col.key not in layout.columns:
+    for col in spec.columns:  # a column refresh or numbering needs is missed as much as a required one
+        if (col.required or col.needed_for) and col.key not in layout.columns:
             problems.append(Problem(level=Level.ERROR, code="column.missing", sheet=sheet, column=col.zh,
-                                    params={"column": f"{col.zh} / {col.en}"}))
+                                    params={"column": f"{col.zh} / {col.en}", "looked_for": looked_for(col),
+                                            "looked_for_en": looked_for(col, "en")}))
     lost = [c for c in spec.computed_columns if c.key not in layout.columns and c.key not in ambiguous]
     if lost and not spec.owned:  # owned sheets are rebuilt whole, headers and all
         more = len(lost) - 5

@@ -6,12 +6,15 @@ cells) come from ``rows``. Pure over the records and their layouts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import date, datetime, timedelta
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from operator import itemgetter
 
 from xlcomplaints.core.models import BranchData, CalendarEntry, Complaint
 from xlcomplaints.core.problems import Level, Problem, register_messages
+from xlcomplaints.core.refresh import ComputedCells
 from xlcomplaints.core.rows import Layout
 from xlcomplaints.spec.vocab import CALENDAR_KIND
 
@@ -33,6 +36,15 @@ MESSAGES = {
         "在改正之前按休息日计算。请删去其中一行。",
         "{value} is marked '{other_kind_en}' on row {other} and '{kind_en}' here: a day cannot be both closed "
         "and a working day; until this is fixed it counts as closed. Delete one of the rows."),
+    "computed.typed_over": (
+        "“{column}”是计算列（灰底），现为“{value}”，与“刷新”按本行内容算出的值“{expected}”不同，也不是上次刷新写入的；"
+        "下次刷新会替换它。要改变结果，请修改本行的白底列。",
+        "'{column}' is a computed (grey) column holding '{value}', which is neither what Refresh computes from "
+        "this row ('{expected}') nor what the last refresh wrote; the next refresh replaces it. To change the "
+        "result, change the row's white columns."),
+    "computed.replaced": (
+        "“{column}”原为“{value}”（不是上次刷新写入的值），已替换为计算值“{expected}”。",
+        "'{column}' held '{value}' (not what the last refresh wrote); replaced with the computed '{expected}'."),
 }
 register_messages(MESSAGES)
 
@@ -163,3 +175,120 @@ def _calendar_rules(data: BranchData, layout: Layout) -> Iterator[Problem]:
                                  kind_zh=CALENDAR_KIND.label(e.kind, "zh"), kind_en=CALENDAR_KIND.label(e.kind, "en"),
                                  other_kind_zh=CALENDAR_KIND.label(seen.kind, "zh"),
                                  other_kind_en=CALENDAR_KIND.label(seen.kind, "en"))
+
+
+# ---------------------------------------------------------------------------- computed cells
+# What refresh last wrote is known by a checksum it keeps on the Summary sheet: order-free over
+# the records' computed values, so sorting or inserting rows does not disturb it. When the cells
+# still add up to it, nothing was typed over. When they do not, a filled computed cell is
+# reported if it holds neither what refresh computes now nor what it would have computed at the
+# last refresh (the time on the Summary sheet) from the row as it stands; a row whose white
+# cells changed since then may be reported with it. A blank cell is never reported (not yet
+# computed, or cleared).
+
+
+@dataclass
+class ComputedRead:
+    """A sheet's computed cells as read: the filled ones that differ from the plan, and the checksum."""
+
+    layout: Layout
+    expected: ComputedCells
+    differences: list[tuple[int, str, object]] = field(default_factory=list)
+    digest: int = 0
+
+
+def kept_keys(layout: Layout, computed: ComputedCells) -> list[str]:
+    """The computed columns this sheet has (an office may delete some)."""
+    return [key for key in computed.keys if key in layout.columns]
+
+
+def read_computed(rows: Iterable[Sequence[object]], layout: Layout, expected: ComputedCells) -> ComputedRead:
+    """One pass over a sheet's rows (from row 1, as the port streams them): the checksum of its
+    computed cells and the filled ones of records that differ from ``expected``."""
+    found = ComputedRead(layout, expected)
+    keys = kept_keys(layout, expected)
+    cols = [(key, layout.columns[key] - 1, expected.keys.index(key)) for key in keys]
+    if not cols:
+        return found
+    skip = set(layout.totals_rows)
+    for r, row in enumerate(rows, start=1):
+        if r <= layout.header_row or r in skip:
+            continue
+        held = [row[c] if c < len(row) else None for _, c, _ in cols]
+        found.digest = (found.digest + _row_hash(held)) % _MOD
+        values = expected.rows.get(r)
+        if values is not None:
+            found.differences += [(r, key, v) for (key, _, i), v in zip(cols, held, strict=True)
+                                  if not _blank_value(v) and not same_value(v, values[i])]
+    return found
+
+
+def written_digest(layout: Layout, computed: ComputedCells) -> int:
+    """The checksum of what refresh writes into a sheet's computed cells (``read_computed`` reads it back)."""
+    at = [computed.keys.index(key) for key in kept_keys(layout, computed)]
+    total = 0
+    for values in computed.rows.values():
+        total = (total + _row_hash([values[i] for i in at])) % _MOD
+    return total
+
+
+_MOD = 2**64
+
+
+def _row_hash(values: Sequence[object]) -> int:
+    if all(map(_blank_value, values)):
+        return 0
+    text = "\x1f".join(map(_canonical, values))
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+_EPOCH = datetime(1900, 1, 1)
+
+
+def _canonical(value: object) -> str:
+    """A value as written and as read back alike: blanks as "", times to the second, numbers to
+    9 digits, text without surrounding spaces. The common types are tested first (it runs per cell)."""
+    kind = type(value)
+    if kind is str:
+        return value.strip()  # type: ignore[attr-defined]
+    if value is None:
+        return ""
+    if kind is float or kind is int:
+        return format(float(value), ".9g")  # type: ignore[arg-type]
+    if kind is date:
+        value = datetime.combine(value, time())  # type: ignore[arg-type]
+    if isinstance(value, datetime):  # seconds since a fixed naive epoch: no time zone enters
+        return f"t{round((value - _EPOCH).total_seconds())}"
+    return str(value).strip()
+
+
+def typed_over(read: ComputedRead, previous: ComputedCells | None, code: str) -> list[Problem]:
+    """The differences the last refresh (``previous``: its plan from the rows as they stand, None
+    when never refreshed) does not explain either, as warnings at their cells."""
+    out = []
+    for r, key, held in read.differences:
+        if previous is not None and r in previous.rows and same_value(held, previous.get(r, key)):
+            continue
+        out.append(read.layout.problem(Level.WARNING, code, r, key, held, value=shown(held),
+                                       expected=shown(read.expected.get(r, key))))
+    return out
+
+
+def _blank_value(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def same_value(held: object, computed: object) -> bool:
+    """A cell as read back equals the value refresh writes: blanks alike, times to the second
+    (a date serial's rounding), numbers to float precision."""
+    return held == computed or _canonical(held) == _canonical(computed)
+
+
+def shown(value: object) -> str:
+    if _blank_value(value):
+        return ""
+    if isinstance(value, datetime):
+        return _fmt(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -115,6 +115,9 @@ def _refresh(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResul
           f"（见“逾期清单”）。")
     en = (f"Refreshed: {n} complaints, {c['complaints.overdue']} with an overdue stage, "
           f"{c['complaints.due_soon']} due soon (see the Overdue sheet).")
+    if c["needs_correction"]:
+        zh += f"{c['needs_correction']} 宗受理时间无法识别，需改正（列在“逾期清单”最后）。"
+        en += f" {c['needs_correction']} without a readable received time, to correct (listed last on the Overdue sheet)."
     if not result.changed:
         zh, en = zh + "没有需要更新的单元格。", en + " No cell needed updating."
     return result, zh, en
@@ -130,10 +133,15 @@ def _validate(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResu
 def _assign(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult, str, str]:
     result = assign_ids_flow(port, now=now, lang=lang)
     got = sorted(result.assigned.values())
+    skipped_zh = "".join(f"\n{p.message('zh')}" for p in result.skipped)
+    skipped_en = "".join(f"\n{p.message('en')}" for p in result.skipped)
     if not got:
+        if result.skipped:
+            return result, "没有编号：" + skipped_zh, "Nothing numbered:" + skipped_en
         return result, "没有需要编号的投诉（编号已齐全）。", "Nothing to number: every complaint has a number."
     span = got[0] if len(got) == 1 else f"{got[0]} … {got[-1]}"
-    return result, f"已编号 {len(got)} 宗：{span}。", f"Numbered {len(got)} complaint(s): {span}."
+    return (result, f"已编号 {len(got)} 宗：{span}。{skipped_zh}",
+            f"Numbered {len(got)} complaint(s): {span}.{skipped_en}")
 
 
 def report_month(now: datetime) -> tuple[int, int]:

@@ -31,6 +31,14 @@ class ColType(StrEnum):
     PHONE = "phone"
 
 
+class Need(StrEnum):
+    """What the engine cannot do without a column: ``refresh`` and ``assign-ids`` refuse,
+    writing nothing, while a column they need cannot be found."""
+
+    DEADLINES = "deadlines"  # refresh: due times and statuses count from it
+    NUMBERING = "numbering"  # assign-ids: numbers are written into it or made from it
+
+
 #: Excel number formats per type; a column may override.
 DEFAULT_FORMATS: dict[ColType, str] = {
     ColType.DATETIME: "yyyy-mm-dd hh:mm",
@@ -51,7 +59,10 @@ class Column:
 
     ``key`` is stable across versions and languages: models, code and the English
     header fallback use it. ``computed`` columns are written by the toolkit and locked
-    in the template; every other column belongs to the clerk.
+    in the template; every other column belongs to the clerk. ``synonyms`` are the other
+    headers offices give the column (受理时间: 投诉时间, 来电时间…): the reader finds the
+    column under any of them. ``needed_for`` says which flows refuse without the column.
+    Neither shapes the sheet, so neither is in the spec's fingerprint.
     """
 
     key: str
@@ -68,6 +79,8 @@ class Column:
     max_len: int | None = None
     min_value: float | None = None
     max_value: float | None = None
+    synonyms: tuple[str, ...] = ()
+    needed_for: tuple[Need, ...] = ()
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -78,6 +91,10 @@ class Column:
     @property
     def format(self) -> str | None:
         return self.number_format or DEFAULT_FORMATS.get(self.type)
+
+
+#: Column fields that only say how a sheet is read, not how it looks: outside the fingerprint.
+_NOT_SHAPING = frozenset({"synonyms", "needed_for"})
 
 
 @dataclass(frozen=True)
@@ -131,7 +148,8 @@ class SheetSpec:
             "en": self.en,
             "owned": self.owned,
             "columns": [
-                {**asdict(c), "vocab": c.vocab.fingerprint_data() if c.vocab else None}
+                {**{k: v for k, v in asdict(c).items() if k not in _NOT_SHAPING},
+                 "vocab": c.vocab.fingerprint_data() if c.vocab else None}
                 for c in self.columns
             ],
         }

@@ -66,8 +66,15 @@ def _sheet(spec: SheetSpec, vocabs: dict[str, Vocabulary]) -> list[str]:
         if c.vocab is not None:
             vocabs[c.vocab.name] = c.vocab
         rows.append((xl_col_to_name(i), c.zh, c.en, f"`{c.key}`", TYPE_WORDS[c.type], c.format or "",
-                     "xlcomplaints" if c.computed else "clerk", "yes" if c.required else "", _limits(c)))
-    return out + _table(("col", "列", "Column", "key", "type", "format", "filled by", "required", "allowed"), rows)
+                     "xlcomplaints" if c.computed else "clerk", _required(c), _limits(c), "、".join(c.synonyms)))
+    return out + _table(("col", "列", "Column", "key", "type", "format", "filled by", "required", "allowed",
+                         "header also read as"), rows)
+
+
+def _required(c: Column) -> str:
+    """Required of each row, and what stops without the column (``Column.needed_for``)."""
+    needed = ("column needed for " + " and ".join(n.value for n in c.needed_for)) if c.needed_for else ""
+    return "; ".join(filter(None, ("yes" if c.required else "", needed)))
 
 
 def _settings(fields: Sequence[Field], vocabs: dict[str, Vocabulary]) -> list[str]:
@@ -140,8 +147,26 @@ def sheets_markdown() -> str:
     out = ["# Workbook sheets", "",
            "<!-- Generated from xlcomplaints/spec/, xlcomplaints/core/policy.py and xlcomplaints/report/definitions.py by",
            "     `python scripts/build_templates.py`; do not edit by hand. -->", "",
-           "Columns are found by their header in Chinese, English or key, in any order; columns an",
-           "office adds are left alone. Letters are where the templates put them. A choice column",
+           "Columns are found by their header in Chinese, English or key, or one of the other headers",
+           "offices use (\"header also read as\"), in any order; our own label wins over another header,",
+           "and columns an office adds are left alone. Required-field markers are ignored: `*` or `＊`,",
+           "`(必填)` / `（必填）` / `(required)` before or after the label, a note on a second line of the",
+           "header cell, spaces, full-width forms. When a column that deadlines or numbering need (see",
+           "\"required\") still cannot be found, `refresh` (deadlines) or `assign-ids` (numbering) stops",
+           "with exit 2, naming the column and the headers looked for, and writes nothing.",
+           "",
+           "Grey (computed) columns are written by `refresh`, which keeps a checksum of what it wrote",
+           "on the Summary sheet (计算列校验码 / Computed-cells checksum): while the grey cells still add",
+           "up to it, nothing was typed over. When they do not, `validate` warns at each filled grey cell",
+           "that holds neither what refresh computes now nor what it would have computed at the last",
+           "refresh (the Summary's 刷新时间) from the row as it stands, and `refresh` lists such cells as it",
+           "replaces them (the first 20, then a count). A row whose white cells changed since that refresh",
+           "may be named with them; a blank grey cell never is. A complaint without a readable received",
+           "time gets no deadline, stage status or escalation: its next action names the cell to correct",
+           "(受理时间无法识别，请改正 B5), and it is listed last on the Overdue sheet under 需改正的行 and",
+           "counted on the Summary (需改正的投诉).",
+           "",
+           "Letters are where the templates put them. A choice column",
            "takes the Chinese or English label, the code, or one of the words also accepted.", "",
            f"## Branch workbook (template {B.BRANCH_TEMPLATE_VERSION})", ""]
     for spec in B.BRANCH_SHEETS:

@@ -693,6 +693,33 @@ class XlsxPackage:
             calc.set("fullCalcOnLoad", "1")
             self._touch(self.workbook_part)
 
+    def set_defined_name(self, name: str, value: str, local_sheet: str | None = None, *,
+                         hidden: bool = True) -> None:
+        """Add a defined name to workbook.xml, or replace the one with the same name and scope
+        (workbook scope, or the sheet ``local_sheet``); everything else in the part is kept."""
+        part = self._xml(self.workbook_part)
+        ns = f"{{{etree.QName(part.root).namespace}}}"
+        local = None
+        if local_sheet is not None:
+            local = str(next(i for i, n in enumerate(self._sheet_order) if n.casefold() == local_sheet.casefold()))
+        names = part.root.find(f"{ns}definedNames")
+        if names is None:  # after sheets (and the two optional parts that may follow them)
+            names = part.root.makeelement(f"{ns}definedNames", {})
+            before = [ch for ch in part.root
+                      if etree.QName(ch).localname in ("sheets", "functionGroups", "externalReferences")]
+            before[-1].addnext(names)
+        for d in list(names):
+            if d.get("name", "").casefold() == name.casefold() and d.get("localSheetId") == local:
+                if d.text == value and (d.get("hidden") in ("1", "true")) == hidden:
+                    return
+                names.remove(d)
+        attrs = {"name": name, **({"localSheetId": local} if local is not None else {}),
+                 **({"hidden": "1"} if hidden else {})}
+        element = names.makeelement(f"{ns}definedName", attrs)
+        element.text = value
+        names.append(element)
+        self._touch(self.workbook_part)
+
     def _drop_calc_chain(self) -> None:
         """Excel rebuilds calcChain; a stale one (listing cells without formulas) needs repair."""
         if self._calc_chain_dropped:

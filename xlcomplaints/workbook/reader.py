@@ -21,10 +21,11 @@ from xlcomplaints.core.models import (
 )
 from xlcomplaints.core.policy import default_policy
 from xlcomplaints.core.problems import Level, Problem, register_messages
-from xlcomplaints.core.rows import Layout, read_table
+from xlcomplaints.core.rows import Layout, looked_for, read_table
 from xlcomplaints.core.settings import read_settings
 from xlcomplaints.spec import branch as B
-from xlcomplaints.spec.model import SheetSpec
+from xlcomplaints.spec.model import Column, Need, SheetSpec
+from xlcomplaints.workbook.adopt import stamp_lost
 from xlcomplaints.workbook.errors import WorkbookError, wrong_kind
 from xlcomplaints.workbook.port import WorkbookPort
 from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, Stamp, version_tuple
@@ -49,6 +50,20 @@ register_messages(MESSAGES)
 _M = TypeVar("_M", bound=BaseModel)
 
 
+@dataclass(frozen=True)
+class MissingColumn:
+    """A column a flow needs (``Column.needed_for``) that a sheet of ours does not have under any
+    of its headers: the sheet's name as found, and the column."""
+
+    sheet: str
+    column: Column
+
+    def describe(self, lang: str) -> str:
+        if lang == "zh":
+            return f"“{self.sheet}”表的“{self.column.zh}”列（查找了表头：{looked_for(self.column)}）"
+        return f"the '{self.column.en}' column of sheet '{self.sheet}' (looked for headers: {looked_for(self.column, 'en')})"
+
+
 @dataclass
 class BranchRead:
     """A branch workbook as read: records, where they sit, and what was wrong."""
@@ -58,6 +73,10 @@ class BranchRead:
     sheets: dict[str, str]  # kind → actual sheet name
     layouts: dict[str, Layout] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    missing: list[MissingColumn] = field(default_factory=list)
+
+    def missing_for(self, need: Need) -> list[MissingColumn]:
+        return [m for m in self.missing if need in m.column.needed_for]
 
 
 def supported_range(current: str) -> str:
@@ -96,12 +115,16 @@ def find_stamps(port: WorkbookPort) -> tuple[Stamp, dict[str, str]]:
 
 def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
     """Read every input sheet; raises WorkbookError only when the file as a whole is unusable."""
-    stamp, sheets = find_stamps(port)
+    try:
+        stamp, sheets = find_stamps(port)
+    except WorkbookError as e:  # no stamp: ours all the same (a round trip through .xls)? Say to adopt it.
+        raise (stamp_lost(port) or e) if e.code == "file.not_ours" else e from None
     check_version(stamp, B.BRANCH_TEMPLATE_KIND, B.BRANCH_TEMPLATE_VERSION, port.label)
     if "register" not in sheets:
-        raise WorkbookError("file.sheet_missing", path=port.label, sheet=B.REGISTER.title(lang))
+        raise stamp_lost(port) or WorkbookError("file.sheet_missing", path=port.label, sheet=B.REGISTER.title(lang))
     problems: list[Problem] = []
     layouts: dict[str, Layout] = {}
+    missing: list[MissingColumn] = []
     date1904 = port.date1904
 
     if "settings" in sheets:
@@ -122,6 +145,8 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
         problems.extend(_formula_errors(port, sheets[kind], p))
         if layout is not None:
             layouts[kind] = layout
+        missing.extend(MissingColumn(sheets[kind], c) for c in SPECS[kind].columns
+                       if c.needed_for and (layout is None or c.key not in layout.columns))
         return records
 
     complaints = table("register", Complaint)
@@ -134,7 +159,7 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
                                     params={"path": port.label, "sheet": SPECS[kind].title(lang)}))
     data = BranchData(settings=settings, complaints=tuple(complaints), tracking=tuple(tracking),
                       callbacks=tuple(callbacks), calendar=tuple(calendar))
-    return BranchRead(data=data, stamp=stamp, sheets=sheets, layouts=layouts, problems=problems)
+    return BranchRead(data=data, stamp=stamp, sheets=sheets, layouts=layouts, problems=problems, missing=missing)
 
 
 def _formula_errors(port: WorkbookPort, sheet: str, problems: list[Problem]) -> list[Problem]:
