@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
@@ -15,7 +16,9 @@ from xlcomplaints.api import new_workbook
 from xlcomplaints.spec import branch as B
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL_EXCEL = ROOT.parent / "shared" / "fixtures" / "real-excel"
+#: The read-only shared/ folder beside the clone (CI); XLCOMPLAINTS_SHARED points elsewhere.
+SHARED = Path(os.environ.get("XLCOMPLAINTS_SHARED") or ROOT.parent / "shared")
+REAL_EXCEL = SHARED / "fixtures" / "real-excel"
 HAS_SOFFICE = shutil.which("soffice") is not None
 
 

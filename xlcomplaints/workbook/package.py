@@ -192,6 +192,7 @@ class XlsxPackage:
         self._shared: list[str] | None = None  # raw <si> contents
         self._shared_text: dict[int, str] = {}
         self._calc_chain_dropped = False
+        self._filtered: set[str] = set()  # sheets whose autoFilter replace_rows resized
         office = next(
             (
                 r.get("Target", "")
@@ -333,6 +334,35 @@ class XlsxPackage:
                 continue
             if isinstance(stream, Rebuild) and stream.formula:
                 self._drop_calc_chain()  # calcChain must not list cells that are gone
+        for part in self._filtered:
+            self._sync_filter_name(part)
+
+    def _sync_filter_name(self, part: str) -> None:
+        """The sheet's hidden _xlnm._FilterDatabase name set to its (resized) autoFilter range.
+
+        Excel rewrites a stale one, but LibreOffice filters by the name: rows past it would
+        not be filtered after a re-save. Only a name of one plain range is updated.
+        """
+        frame: Frame | None = self._streams.get(part) or self._sheets.get(part)
+        if frame is None:
+            return
+        found = frame.px.autofilter.search(frame.post)
+        span = parse_range(parse_attrs(found[0]).get("ref") or "") if found else None
+        ref = next((s for s in self.sheets if s.part == part), None)
+        if span is None or ref is None or ref.name not in self._sheet_order:
+            return
+        index = str(self._sheet_order.index(ref.name))
+        wb = self._xml(self.workbook_part)
+        ns = f"{{{etree.QName(wb.root).namespace}}}"
+        target = f"${COL_NAMES[span[1]]}${span[0]}:${COL_NAMES[span[3]]}${span[2]}"
+        for d in wb.root.iterfind(f"{ns}definedNames/{ns}definedName"):
+            if d.get("name", "").lower() != "_xlnm._filterdatabase" or d.get("localSheetId") != index:
+                continue
+            text = d.text or ""
+            sheet, bang, area = text.rpartition("!")
+            if bang and "," not in area and parse_range(area.replace("$", "")) and area != target:
+                d.text = sheet + bang + target
+                self._touch(self.workbook_part)
 
     def _inflate(self, name: str) -> bytes:
         """A part's bytes, inflated into one buffer of its size straight from the archive.
@@ -532,7 +562,11 @@ class XlsxPackage:
                 pass
             else:
                 self._touch(ref.part)
+                if autofilter:
+                    self._filtered.add(ref.part)
                 return
+        if autofilter:
+            self._filtered.add(self.sheet(sheet).part)
         self._replace_into(self._worksheet(sheet), first_row, kept, autofilter)
 
     def _replace_into(
