@@ -59,5 +59,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "{path} changed after it was read; nothing was written so no one's edits are lost. Run again."),
     "file.sheet_missing": ("{path} 缺少工作表“{sheet}”。", "{path} has no '{sheet}' sheet."),
     "file.write_failed": ("无法写入 {path}：{detail}", "Could not write {path}: {detail}"),
+    "file.backslash_names": (
+        "{path} 的部件名用了反斜杠（{part}），各程序会读出不同内容，未读取也未写入；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试。",
+        "{path} names a part with backslashes ({part}), which programs read differently, so nothing was read or "
+        "written; open it in Excel or WPS, save it as .xlsx and try again."),
+    "file.duplicate_parts": (
+        "{path} 中部件 {part} 出现了两次，各程序会读出不同的一份，未读取也未写入；请在 Excel 中打开后另存为 .xlsx 再试。",
+        "{path} holds the part {part} twice, and programs read different copies, so nothing was read or written; "
+        "open it in Excel, save it as .xlsx and try again."),
 }
 register_messages(MESSAGES)

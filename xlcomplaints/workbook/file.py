@@ -122,7 +122,7 @@ class FileWorkbook:
         data = self.path.read_bytes()
         sniff(self.path, data)
         try:
-            self._package = XlsxPackage.open(data)
+            self._package = XlsxPackage.open(data, label=self.path.name)
             self._calamine: python_calamine.CalamineWorkbook | None = self._open_reader()
         except WorkbookError:
             raise

@@ -45,6 +45,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.safety import (
     FileStamp,
     atomic_write,
@@ -162,26 +163,31 @@ class XlsxPackage:
     """An .xlsx/.xlsm held in memory; parts are parsed only when read or patched."""
 
     def __init__(
-        self, data: bytes, path: Path | None = None, stamp: FileStamp | None = None
+        self, data: bytes, path: Path | None = None, stamp: FileStamp | None = None, label: str | None = None
     ) -> None:
         self.path = path
         self.stamp = stamp
+        self.label = label or (path.name if path is not None else "workbook")  # what messages call it
         self._load(data)
 
     @classmethod
-    def open(cls, source: str | os.PathLike[str] | bytes) -> XlsxPackage:
-        """Open a file (stamped, so save() can refuse if someone saved it meanwhile) or bytes."""
+    def open(cls, source: str | os.PathLike[str] | bytes, *, label: str | None = None) -> XlsxPackage:
+        """Open a file (stamped, so save() can refuse if someone saved it meanwhile) or bytes.
+
+        Raises WorkbookError for a package whose part names could be read two ways.
+        """
         if isinstance(source, bytes | bytearray | memoryview):
-            return cls(bytes(source))
+            return cls(bytes(source), label=label)
         path = Path(source)
         data, stamp = read_with_stamp(path)
-        return cls(data, path, stamp)
+        return cls(data, path, stamp, label)
 
     def _load(self, data: bytes) -> None:
         self._data = data
         self._zip = zipfile.ZipFile(io.BytesIO(data))
         self._names = self._zip.namelist()
         self._folded = {n.lower(): n for n in self._names}
+        self._refuse_ambiguous_names()
         self._parts: dict[str, XmlPart] = {}
         self._sheets: dict[str, Sheet] = {}  # held sheets: original bytes and edited rows
         self._streams: dict[str, Streamed] = {}  # sheets whose writes apply as they stream out
@@ -230,6 +236,19 @@ class XlsxPackage:
             )
         pr = wb.find(f"{ns}workbookPr")
         self.date1904 = pr is not None and pr.get("date1904") in ("1", "true")
+
+    def _refuse_ambiguous_names(self) -> None:
+        """Part names use "/" and are case-insensitive (OPC): a name with "\\" or two entries for
+        one part would be read one way by one reader and another by the next; refuse them whole."""
+        odd = next((n for n in self._names if "\\" in n), None)
+        if odd is not None:
+            raise WorkbookError("file.backslash_names", path=self.label, part=odd)
+        if len(self._folded) != len(self._names):
+            seen: set[str] = set()
+            for name in self._names:
+                if name.lower() in seen:
+                    raise WorkbookError("file.duplicate_parts", path=self.label, part=name)
+                seen.add(name.lower())
 
     # ---- reading
     def _entry(self, name: str) -> str:
