@@ -139,6 +139,17 @@ class DefinedName:
     hidden: bool
 
 
+@dataclass(frozen=True)
+class _Guard:
+    """Rows of an Excel table (ListObject) we must never write: its header or totals rows."""
+
+    table: str
+    first_row: int
+    last_row: int
+    first_col: int
+    last_col: int
+
+
 def _rels_name(part: str) -> str:
     folder, base = posixpath.split(part)
     return posixpath.join(folder, "_rels", base + ".rels")
@@ -199,6 +210,7 @@ class XlsxPackage:
         self._shared_text: dict[int, str] = {}
         self._calc_chain_dropped = False
         self._filtered: set[str] = set()  # sheets whose autoFilter replace_rows resized
+        self._guards: dict[str, list[_Guard]] = {}  # sheet part -> its tables' header and totals rows
         office = next(
             (
                 r.get("Target", "")
@@ -417,6 +429,54 @@ class XlsxPackage:
             tails = self._tail_caches[p] = make_tails(p, self.date1904)
         return tails
 
+    def _table_guards(self, part: str) -> list[_Guard]:
+        """The header and totals rows of the tables on a sheet, from its table parts.
+
+        A cell of ours there would make Excel drop the table when it repairs the file.
+        """
+        guards = self._guards.get(part)
+        if guards is not None:
+            return guards
+        guards = self._guards[part] = []
+        rels_name = self._entry(_rels_name(part))
+        if rels_name not in self._names:
+            return guards
+        for rel in self._xml(rels_name).root:
+            target = self._entry(_resolve(part, rel.get("Target", "")))
+            if not rel.get("Type", "").endswith("/table") or rel.get("TargetMode") == "External" \
+                    or target not in self._names:
+                continue
+            table = self._xml(target).root
+            span = parse_range(table.get("ref"))
+            if span is None:
+                continue
+            r1, c1, r2, c2 = span
+            name = table.get("displayName") or table.get("name") or target
+            header = int(table.get("headerRowCount") or 1)
+            totals = int(table.get("totalsRowCount") or 0)
+            if header > 0:
+                guards.append(_Guard(name, r1, r1 + header - 1, c1, c2))
+            if totals > 0:
+                guards.append(_Guard(name, r2 - totals + 1, r2, c1, c2))
+        return guards
+
+    def _refuse_table_cell(self, sheet: str, guard: _Guard, r: int, c: int) -> None:
+        raise WorkbookError("file.table_header", path=self.label, sheet=sheet, table=guard.table,
+                            cell=cell_ref(c, r))
+
+    def _guard(self, sheet: str, rows: Iterable[int], cols: Sequence[int]) -> None:
+        """Refuse, before anything is written, a write into a table's header or totals row."""
+        ref = self.sheet(sheet)
+        guards = self._table_guards(ref.part) if ref.kind == "worksheet" else []
+        if not guards:
+            return
+        wanted = set(rows)
+        for g in guards:
+            hit_rows = [r for r in range(g.first_row, g.last_row + 1) if r in wanted]
+            hit_cols = [c for c in cols if g.first_col <= c <= g.last_col]
+            if hit_rows and hit_cols:
+                self._refuse_table_cell(ref.name, g, hit_rows[0], min(hit_cols))
+
     def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
         """Set values of (row, col) cells, 1-based; everything else in the sheet stays as is."""
         by_row: dict[int, tuple[list[int], list[CellValue]]] = {}
@@ -436,6 +496,8 @@ class XlsxPackage:
         date1904 = self.date1904
         for _, values in by_row.values():
             check_row(values, date1904)
+        for r, (cols, _) in by_row.items():
+            self._guard(sheet, (r,), cols)
         sh = self._worksheet(sheet)
         self._edit_rows(sh, {r: sorted(zip(*cv, strict=True), key=first_item) for r, cv in by_row.items()})
 
@@ -461,6 +523,7 @@ class XlsxPackage:
         patch, box = Patch.of(cols, rows, self.date1904)
         if not patch.rows or not cols:
             return
+        self._guard(sheet, patch.rows, cols)
         ref = self.sheet(sheet)
         stream = self._streams.get(ref.part)
         if ref.kind == "worksheet" and ref.part not in self._sheets and not isinstance(stream, Rebuild):
@@ -574,6 +637,9 @@ class XlsxPackage:
                 box = union(box, (r, (mask & -mask).bit_length(), r, mask.bit_length()))
             kept.append(values)
         ref = self.sheet(sheet)
+        for g in self._table_guards(ref.part) if ref.kind == "worksheet" else []:
+            if g.last_row >= first_row:  # every row from first_row down is replaced
+                self._refuse_table_cell(ref.name, g, max(g.first_row, first_row), g.first_col)
         if ref.kind == "worksheet" and ref.part not in self._sheets and ref.part not in self._streams:
             try:
                 self._streams[ref.part] = Rebuild(self, ref.part, first_row, kept, autofilter, box)
