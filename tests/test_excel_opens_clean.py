@@ -28,6 +28,7 @@ from xlcomplaints.cli import app
 from xlcomplaints.demo import make_branch
 from xlcomplaints.flows import assign_ids_flow, refresh_flow
 from xlcomplaints.templates import macro
+from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.package import XlsxPackage
 
@@ -167,9 +168,17 @@ def test_excel_files_our_writer_patched_open_clean(validator: ModuleType, name: 
     pkg = XlsxPackage.open(path)
     worksheets = [s for s in pkg.sheets if s.kind == "worksheet"]
     assert worksheets
+    written = 0
     for sheet in worksheets:
         writes, _ = plan_writes(pkg.read_part(sheet.part))
-        pkg.write_cells(sheet.name, writes)
+        for cell, value in writes.items():
+            try:
+                pkg.write_cells(sheet.name, {cell: value})
+            except WorkbookError as e:  # a table's header or totals row: refused, see test_tables
+                assert e.code == "file.table_header"
+            else:
+                written += 1
+    assert written
     pkg.save()
     assert pkg.changed_parts() == set()  # reopened from what was saved
     assert problems(validator, path, accepted) == []
