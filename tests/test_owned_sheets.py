@@ -8,12 +8,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.test_refresh import ROWS
 from xlcomplaints.flows import refresh_flow
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.package import XlsxPackage
 
 NOW = datetime(2026, 10, 9, 9, 0)
+TEMPLATES = Path(__file__).resolve().parent.parent / "workbook_templates"
 
 
 def refreshed(branch: Any) -> Path:
@@ -64,3 +67,36 @@ def test_a_rerun_leaves_workbook_xml_alone(branch: Any) -> None:
     assert not refresh_flow(FileWorkbook(path), now=NOW).changed
     with zipfile.ZipFile(path) as z:
         assert z.read("xl/workbook.xml") == before
+
+
+# --------------------------------------------------------------------------- protection
+def sheet_protection(path: Path, kind: str, lang: str = "zh") -> dict[str, str] | None:
+    """The <sheetProtection> attributes of a sheet, as saved (None: not protected)."""
+    from xlcomplaints.spec import branch as B
+
+    spec = next(s for s in B.BRANCH_SHEETS if s.kind == kind)
+    pkg = XlsxPackage.open(path)
+    m = re.search(rb"<sheetProtection\b([^>]*)/>", pkg.read_part(pkg.sheet(spec.title(lang)).part))
+    return None if m is None else dict(re.findall(r'(\w+)="([^"]*)"', m[1].decode()))
+
+
+@pytest.mark.parametrize("template", ["branch-zh.xlsx", "branch-en.xlsx", "branch-zh.xlsm", "branch-en.xlsm"])
+@pytest.mark.parametrize("kind", ["overdue", "summary"])
+def test_generated_sheets_are_protected_without_a_password(template: str, kind: str) -> None:
+    """Seed 001: 数据将自动生成，不得手工改动 — as the Register's computed columns are."""
+    lang = "zh" if "-zh" in template else "en"
+    attrs = sheet_protection(TEMPLATES / template, kind, lang)
+    assert attrs is not None and attrs.get("sheet") == "1"
+    assert not any(k.endswith(("password", "Value", "hashValue")) for k in attrs)
+    # filtering and sorting stay allowed (0 = not prevented), adding or deleting rows does not
+    assert attrs.get("autoFilter") == "0" and attrs.get("sort") == "0"
+    assert attrs.get("insertRows", "1") == "1" and attrs.get("deleteRows", "1") == "1"
+
+
+@pytest.mark.parametrize("kind", ["overdue", "summary"])
+def test_refresh_keeps_the_generated_sheets_protected(branch: Any, kind: str) -> None:
+    path: Path = branch(register=ROWS * 3)
+    before = sheet_protection(path, kind)
+    assert before is not None and before["sheet"] == "1"
+    assert refresh_flow(FileWorkbook(path), now=NOW).changed
+    assert sheet_protection(path, kind) == before
