@@ -98,6 +98,22 @@ def _numbered(d: Path, suffix: str) -> Path:
     return path
 
 
+def _recreated(d: Path, suffix: str) -> Path:
+    """Overdue and Summary deleted by the clerk, added again by refresh through the package writer."""
+    from tests.test_owned_sheets import without
+    from xlcomplaints.spec import branch as B
+
+    path = d / f"recreated{suffix}"
+    if suffix == ".xlsx":
+        path = _branch_xlsx(d, "en")
+    else:
+        macro.build_branch_xlsm(path, lang="en", rows=_sample_rows(12), created=None)
+    without(path, B.OVERDUE.title("en"), B.SUMMARY.title("en"))
+    result = refresh_flow(FileWorkbook(path), now=NOW)
+    assert [p.code for p in result.problems].count("file.sheet_recreated") == 2
+    return path
+
+
 def _new(d: Path, lang: str) -> Path:
     return new_workbook(d / f"new-{lang}.xlsx", branch_code="BJ01", branch_name="北京一店", lang=lang)
 
@@ -138,6 +154,8 @@ WRITERS: dict[str, Callable[[Path], Path]] = {
     "excel-standalone": _standalone,
     "refreshed.xlsx": lambda d: _refreshed(d, ".xlsx"),
     "refreshed.xlsm": lambda d: _refreshed(d, ".xlsm"),
+    "recreated.xlsx": lambda d: _recreated(d, ".xlsx"),
+    "recreated.xlsm": lambda d: _recreated(d, ".xlsm"),
     "assign-ids.xlsx": lambda d: _numbered(d, ".xlsx"),
     "assign-ids.xlsm": lambda d: _numbered(d, ".xlsm"),
     "report-zh": lambda d: _report(d, "zh"),
@@ -152,10 +170,20 @@ def test_each_template_opens_clean(validator: ModuleType, name: str) -> None:
     assert problems(validator, TEMPLATES / name) == []
 
 
+#: Warnings accepted for one kind of file, each with why.
+ACCEPTED_FOR: dict[str, dict[str, str]] = {
+    "recreated.xlsm": {
+        "document module without a sheet/workbook of that codeName":
+            "the test deletes the two sheets at the zip level and leaves their document modules in "
+            "vbaProject.bin (Excel removes them with the sheet); the recreated sheets carry no codeName",
+    },
+}
+
+
 @pytest.mark.parametrize("kind", list(WRITERS))
 def test_each_file_we_write_opens_clean(validator: ModuleType, kind: str, tmp_path: Path) -> None:
     path = WRITERS[kind](tmp_path)
-    assert problems(validator, path) == []
+    assert problems(validator, path, {**ACCEPTED, **ACCEPTED_FOR.get(kind, {})}) == []
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in REAL_EXCEL.glob("*.xls*")) if REAL_EXCEL.is_dir() else [])

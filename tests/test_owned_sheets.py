@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
+from python_calamine import CalamineWorkbook
 
 from tests.test_refresh import ROWS
 from xlcomplaints.flows import refresh_flow
+from xlcomplaints.spec import branch as B
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.package import XlsxPackage
+from xlcomplaints.workbook.reader import read_branch
 
 NOW = datetime(2026, 10, 9, 9, 0)
 TEMPLATES = Path(__file__).resolve().parent.parent / "workbook_templates"
@@ -72,8 +77,6 @@ def test_a_rerun_leaves_workbook_xml_alone(branch: Any) -> None:
 # --------------------------------------------------------------------------- protection
 def sheet_protection(path: Path, kind: str, lang: str = "zh") -> dict[str, str] | None:
     """The <sheetProtection> attributes of a sheet, as saved (None: not protected)."""
-    from xlcomplaints.spec import branch as B
-
     spec = next(s for s in B.BRANCH_SHEETS if s.kind == kind)
     pkg = XlsxPackage.open(path)
     m = re.search(rb"<sheetProtection\b([^>]*)/>", pkg.read_part(pkg.sheet(spec.title(lang)).part))
@@ -100,3 +103,110 @@ def test_refresh_keeps_the_generated_sheets_protected(branch: Any, kind: str) ->
     assert before is not None and before["sheet"] == "1"
     assert refresh_flow(FileWorkbook(path), now=NOW).changed
     assert sheet_protection(path, kind) == before
+
+
+# --------------------------------------------------------------------------- recreated when deleted
+def without(path: Path, *titles: str) -> Path:
+    """The clerk deletes our generated sheets, as Excel does: the sheet, its part and relationship,
+    its content type and its sheet-scope names go; later sheets' names are renumbered."""
+    from lxml import etree
+
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    wb = etree.fromstring(parts["xl/workbook.xml"])
+    rels = etree.fromstring(parts["xl/_rels/workbook.xml.rels"])
+    types = etree.fromstring(parts["[Content_Types].xml"])
+    for title in titles:
+        sheets = list(wb.iter("{*}sheet"))
+        index = next(i for i, el in enumerate(sheets) if el.get("name") == title)
+        rid = next(v for k, v in sheets[index].attrib.items() if k.endswith("}id"))
+        sheets[index].getparent().remove(sheets[index])
+        rel = next(r for r in rels if r.get("Id") == rid)
+        rels.remove(rel)
+        target = rel.get("Target")
+        part_name = target[1:] if target.startswith("/") else "xl/" + target
+        del parts[part_name]
+        parts.pop(part_name.replace("worksheets/", "worksheets/_rels/") + ".rels", None)
+        for o in list(types):
+            if o.get("PartName") == "/" + part_name:
+                types.remove(o)
+        for d in list(wb.iter("{*}definedName")):
+            local = d.get("localSheetId")
+            if local is not None and int(local) == index:
+                d.getparent().remove(d)
+            elif local is not None and int(local) > index:
+                d.set("localSheetId", str(int(local) - 1))
+    parts["xl/workbook.xml"] = etree.tostring(wb, xml_declaration=True, encoding="UTF-8", standalone=True)
+    parts["xl/_rels/workbook.xml.rels"] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
+    parts["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+def title_of(kind: str, lang: str = "zh") -> str:
+    return next(s for s in B.BRANCH_SHEETS if s.kind == kind).title(lang)
+
+
+@pytest.mark.parametrize("kind", ["overdue", "summary"])
+def test_a_deleted_generated_sheet_is_recreated_as_the_template_has_it(branch: Any, kind: str, tmp_path: Path) -> None:
+    control = refreshed(branch)  # the same rows, the sheet never deleted
+    path = without(branch("again.xlsx", register=ROWS * 3), title_of(kind))
+    result = refresh_flow(FileWorkbook(path), now=NOW)
+    assert result.changed
+    codes = [p.code for p in result.problems if p.sheet == title_of(kind)]
+    assert codes == ["file.sheet_recreated"]  # said so, and no "missing" warning
+    # ours again (stamped), with what a refresh writes there
+    read = read_branch(FileWorkbook(path))
+    assert read.sheets[kind] == title_of(kind)
+    got = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(title_of(kind)).to_python()
+    want = CalamineWorkbook.from_path(str(control)).get_sheet_by_name(title_of(kind)).to_python()
+    assert got == want and len(got) > 1
+    # the template's columns, formats and protection
+    new, old = openpyxl.load_workbook(path)[title_of(kind)], openpyxl.load_workbook(control)[title_of(kind)]
+    for letter, dim in old.column_dimensions.items():
+        assert new.column_dimensions[letter].width == dim.width, letter
+    for r in range(1, len(want) + 1):
+        for c in range(1, len(want[0]) + 1):
+            a, b = new.cell(r, c), old.cell(r, c)
+            assert (a.number_format, a.font.b, a.fill.fgColor.rgb, a.protection.locked) == (
+                b.number_format, b.font.b, b.fill.fgColor.rgb, b.protection.locked), a.coordinate
+    assert new.protection.sheet and not new.protection.password
+    assert filter_names(path)[title_of(kind)] == autofilters(path)[title_of(kind)]
+    # and the next refresh finds it in place: nothing to change
+    assert not refresh_flow(FileWorkbook(path), now=NOW).changed
+
+
+def test_both_deleted_sheets_come_back_in_an_xlsm_with_its_vba_untouched(tmp_path: Path) -> None:
+    from tests.test_xlsm import sample_rows
+    from xlcomplaints.templates.macro import build_branch_xlsm
+
+    path = tmp_path / "b.xlsm"
+    build_branch_xlsm(path, lang="en", rows={"register": sample_rows(6)}, created=None)
+    without(path, title_of("overdue", "en"), title_of("summary", "en"))
+    with zipfile.ZipFile(path) as z:
+        vba = z.read("xl/vbaProject.bin")
+    result = refresh_flow(FileWorkbook(path), now=NOW, lang="en")
+    assert sorted(p.sheet for p in result.problems if p.code == "file.sheet_recreated") == sorted(
+        title_of(k, "en") for k in ("overdue", "summary"))
+    assert set(read_branch(FileWorkbook(path)).sheets) >= {"overdue", "summary"}
+    with zipfile.ZipFile(path) as z:
+        assert z.read("xl/vbaProject.bin") == vba
+
+
+def test_the_added_sheet_is_the_same_through_either_zip_writer(branch: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The raw-record copier and the zipfile fallback (zip64, odd archives) both append the new part."""
+    from xlcomplaints.workbook import xlsx_zip
+
+    path = without(branch(register=ROWS), title_of("summary"))
+    pkg_a, pkg_b = (FileWorkbook(path) for _ in range(2))
+    for book in (pkg_a, pkg_b):
+        book.recreate_sheet("summary", "zh")
+    raw = pkg_a._package.to_bytes()
+    monkeypatch.setattr(xlsx_zip, "_scan_zip", lambda data: None)
+    rewritten = pkg_b._package.to_bytes()
+    with zipfile.ZipFile(io.BytesIO(raw)) as a, zipfile.ZipFile(io.BytesIO(rewritten)) as b:
+        assert a.namelist() == b.namelist() and a.namelist()[-1].startswith("xl/worksheets/sheet")
+        assert all(a.read(n) == b.read(n) for n in a.namelist())
+        assert a.testzip() is None and b.testzip() is None

@@ -17,8 +17,9 @@ from xlcomplaints.core.refresh import ComputedCells, RefreshPlan, plan_refresh
 from xlcomplaints.core.rows import Layout
 from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import validate
+from xlcomplaints.spec import branch as B
 from xlcomplaints.workbook.errors import WorkbookError
-from xlcomplaints.workbook.port import WorkbookPort
+from xlcomplaints.workbook.port import RecreatesSheets, WorkbookPort
 from xlcomplaints.workbook.reader import SETTINGS_MISSING, BranchRead, read_branch
 
 
@@ -57,6 +58,7 @@ def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: b
     ``policy`` (a head office's rules) replaces the workbook's own SLA table.
     """
     layouts, sheets, problems, plan = _plan(port, now=now, lang=lang, policy=policy)
+    problems = _recreate_generated(port, sheets, problems)
     for kind, computed in (("register", plan.register), ("tracking", plan.tracking),
                            ("callbacks", plan.callbacks)):
         layout = layouts.get(kind)
@@ -79,6 +81,21 @@ def _plan(port: WorkbookPort, *, now: datetime, lang: str, policy: Sequence[Poli
     if policy is not None:
         data = data.model_copy(update={"settings": data.settings.model_copy(update={"policy": tuple(policy)})})
     return read.layouts, read.sheets, problems, plan_refresh(data, now, lang=data.settings.language)
+
+
+def _recreate_generated(port: WorkbookPort, sheets: dict[str, str], problems: list[Problem]) -> list[Problem]:
+    """Overdue and Summary the clerk deleted are added again as the template has them, said as a
+    warning in place of "missing" (a port that cannot add sheets keeps the warning)."""
+    missing = [kind for kind in ("overdue", "summary") if kind not in sheets]
+    if not missing or not isinstance(port, RecreatesSheets):
+        return problems
+    book_lang = "en" if sheets.get("register") == B.REGISTER.title("en") else "zh"
+    gone = {B.OVERDUE.title(lg) for lg in ("zh", "en")} | {B.SUMMARY.title(lg) for lg in ("zh", "en")}
+    out = [p for p in problems if not (p.code == "file.sheet_missing" and p.sheet in gone)]
+    for kind in missing:
+        sheets[kind] = title = port.recreate_sheet(kind, book_lang)
+        out.append(Problem(level=Level.WARNING, code="file.sheet_recreated", sheet=title, params={"sheet": title}))
+    return out
 
 
 def _write_computed(port: WorkbookPort, sheet: str, layout: Layout, computed: ComputedCells) -> None:

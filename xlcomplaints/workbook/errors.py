@@ -63,6 +63,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} 的部件名用了反斜杠（{part}），各程序会读出不同内容，未读取也未写入；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试。",
         "{path} names a part with backslashes ({part}), which programs read differently, so nothing was read or "
         "written; open it in Excel or WPS, save it as .xlsx and try again."),
+    "file.sheet_recreated": ("工作表“{sheet}”已被删除，已按模板重新建立（放在最后）。",
+                             "Sheet '{sheet}' had been deleted; it was made again as the template has it (placed last)."),
     "file.table_header": (
         "{path}：“{sheet}”表的 {cell} 位于 Excel 表格“{table}”的标题行或汇总行，写入会使 Excel 修复时删除该表格，"
         "因此未写入任何内容；请把该表格移到别处（或转换为普通区域）后再试。",

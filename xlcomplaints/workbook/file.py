@@ -223,6 +223,19 @@ class FileWorkbook:
         """Recorded like write_columns: the rows are rendered as the sheet streams out on save."""
         self._package.replace_rows(sheet, first_row, rows)
 
+    def recreate_sheet(self, kind: str, lang: str) -> str:
+        """A generated sheet the clerk deleted, added again (last) as the template has it; its title."""
+        from xlcomplaints.spec import branch as B
+        from xlcomplaints.templates.build import build_branch_workbook
+
+        spec = next(s for s in B.BRANCH_SHEETS if s.kind == kind)
+        template = io.BytesIO()
+        build_branch_workbook(template, lang=lang)
+        title, taken, n = spec.title(lang), {s.casefold() for s in self.sheet_names()}, 2
+        while title.casefold() in taken:  # the office's own sheet has the name: ours takes another
+            title, n = f"{spec.title(lang)} ({n})", n + 1
+        return self._package.add_sheet_from(XlsxPackage.open(template.getvalue()), spec.title(lang), title).name
+
     def save(self, target: str | Path | None = None) -> bool:
         """Write the patched package atomically (backup kept); False when nothing changed."""
         dest = Path(target) if target else self.path

@@ -53,6 +53,7 @@ from xlcomplaints.workbook.safety import (
     read_with_stamp,
     stamp_file,
 )
+from xlcomplaints.workbook.sheet_copy import detached, merge_styles, restyled, style_ids
 from xlcomplaints.workbook.sheet_stream import (
     EDIT_ROWS,
     ColumnEdit,
@@ -150,6 +151,11 @@ class _Guard:
     last_col: int
 
 
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_WORKSHEET_REL = _R_NS + "/worksheet"
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
 def _rels_name(part: str) -> str:
     folder, base = posixpath.split(part)
     return posixpath.join(folder, "_rels", base + ".rels")
@@ -211,6 +217,7 @@ class XlsxPackage:
         self._calc_chain_dropped = False
         self._filtered: set[str] = set()  # sheets whose autoFilter replace_rows resized
         self._guards: dict[str, list[_Guard]] = {}  # sheet part -> its tables' header and totals rows
+        self._added: dict[str, bytes] = {}  # parts not in the archive (a recreated sheet): their bytes
         office = next(
             (
                 r.get("Target", "")
@@ -401,6 +408,8 @@ class XlsxPackage:
         zipfile.read would hold its output blocks and their joined copy at once: twice a
         large sheet. The CRC is checked as zipfile does.
         """
+        if name in self._added:
+            return self._added[name]
         info = self._zip.getinfo(name)
         start = info.header_offset
         local = self._data[start : start + 30]
@@ -526,7 +535,8 @@ class XlsxPackage:
         self._guard(sheet, patch.rows, cols)
         ref = self.sheet(sheet)
         stream = self._streams.get(ref.part)
-        if ref.kind == "worksheet" and ref.part not in self._sheets and not isinstance(stream, Rebuild):
+        if ref.kind == "worksheet" and ref.part not in self._sheets and not isinstance(stream, Rebuild) \
+                and ref.part not in self._added:
             try:
                 if stream is None:
                     stream = self._streams[ref.part] = ColumnEdit(self, ref.part)
@@ -640,7 +650,8 @@ class XlsxPackage:
         for g in self._table_guards(ref.part) if ref.kind == "worksheet" else []:
             if g.last_row >= first_row:  # every row from first_row down is replaced
                 self._refuse_table_cell(ref.name, g, max(g.first_row, first_row), g.first_col)
-        if ref.kind == "worksheet" and ref.part not in self._sheets and ref.part not in self._streams:
+        if ref.kind == "worksheet" and ref.part not in self._sheets and ref.part not in self._streams \
+                and ref.part not in self._added:
             try:
                 self._streams[ref.part] = Rebuild(self, ref.part, first_row, kept, autofilter, box)
             except NeedsEager:
@@ -789,6 +800,87 @@ class XlsxPackage:
         f = f"<{sh.p}f{attrs}>{xml_escape(formula)}</{sh.p}f>"
         row.cells[c] = row.cells[c][: found.start()] + f + row.cells[c][found.end() :]
 
+    def add_sheet_from(self, template: XlsxPackage, name: str, title: str) -> SheetRef:
+        """Add the worksheet ``name`` of ``template`` as this workbook's last sheet, ``title``.
+
+        As the template has it: its columns, styles (appended to this workbook's styles.xml),
+        conditional formats, protection, print setup, and its sheet-scope names (our stamp,
+        filter and print titles). Its header note (a drawing) stays behind. Only new parts
+        and entries are added; nothing of this workbook's is renumbered.
+        """
+        src = template.sheet(name)
+        if any(t.casefold() == title.casefold() for t in self._sheet_order):
+            raise ValueError(f"a sheet named {title!r} exists")
+        has_vba = any(n.lower().endswith("vbaproject.bin") for n in self._names)
+        xml = detached(template.read_part(src.part).decode("utf-8"), template._shared_string,
+                       keep_code_name=not has_vba)
+        styles = self._part_of(self.workbook_part, self._wb_rels, "/styles")
+        template_styles = template._part_of(template.workbook_part, template._wb_rels, "/styles")
+        if styles is None or template_styles is None:
+            raise ValueError("no styles part")
+        xfs, dxfs = style_ids(xml)
+        xf_map, dxf_map = merge_styles(template._xml(template_styles).root, self._xml(styles).root, xfs, dxfs)
+        self._touch(styles)
+        n = 1
+        while f"xl/worksheets/sheet{n}.xml" in self._folded:
+            n += 1
+        part = f"xl/worksheets/sheet{n}.xml"
+        self._added[part] = restyled(xml, xf_map, dxf_map).encode("utf-8")
+        self._names.append(part)
+        self._folded[part] = part
+        self._touch(part)
+        # the relationship, the <sheet>, the content type
+        rels = self._xml(self._wb_rels)
+        ids = {r.get("Id") for r in rels.root}
+        rid = next(f"rId{i}" for i in range(len(ids) + 1, len(ids) + 1000) if f"rId{i}" not in ids)
+        rels.root.append(rels.root.makeelement(f"{{{etree.QName(rels.root).namespace}}}Relationship", {
+            "Id": rid, "Type": _WORKSHEET_REL,
+            "Target": posixpath.relpath(part, posixpath.dirname(self.workbook_part))}))
+        self._touch(self._wb_rels)
+        wb = self._xml(self.workbook_part)
+        ns = f"{{{etree.QName(wb.root).namespace}}}"
+        sheets = wb.root.find(f"{ns}sheets")
+        assert sheets is not None
+        r_id = next((k for s_ in sheets for k in s_.attrib if k.endswith("}id")), f"{{{_R_NS}}}id")
+        sheet_id = max([0, *(int(s_.get("sheetId", "0")) for s_ in sheets)]) + 1
+        sheets.append(sheets.makeelement(f"{ns}sheet", {"name": title, "sheetId": str(sheet_id), r_id: rid}))
+        types = self._xml("[Content_Types].xml")
+        types.root.append(types.root.makeelement(f"{{{etree.QName(types.root).namespace}}}Override", {
+            "PartName": "/" + part, "ContentType": _WORKSHEET_TYPE}))
+        self._touch(types.name)
+        # its sheet-scope names, pointing at the new sheet
+        index = len(self._sheet_order)
+        names = wb.root.find(f"{ns}definedNames")
+        if names is None:
+            names = wb.root.makeelement(f"{ns}definedNames", {})
+            sheets.addnext(names)  # before calcPr & co.; after externalReferences if any
+            later = wb.root.find(f"{ns}externalReferences")
+            if later is not None:
+                later.addnext(names)
+        quoted = "'" + title.replace("'", "''") + "'"
+        for d in template.defined_names():
+            if d.local_sheet != src.name:
+                continue
+            value = re.sub(r"(?:'(?:[^']|'')*'|[^\s!,=()'\"]+)!", quoted + "!", d.value)
+            attrs = {"name": d.name, "localSheetId": str(index), **({"hidden": "1"} if d.hidden else {})}
+            element = names.makeelement(f"{ns}definedName", attrs)
+            element.text = value
+            names.append(element)
+        self._touch(self.workbook_part)
+        ref = SheetRef(title, sheet_id, rid, part)
+        self.sheets.append(ref)
+        self._sheet_order.append(title)
+        return ref
+
+    def _part_of(self, source: str, rels_name: str, kind: str) -> str | None:
+        """The part a relationship of this type leads to (styles, sharedStrings...), if any."""
+        for rel in self._xml(rels_name).root:
+            if rel.get("Type", "").endswith(kind) and rel.get("TargetMode") != "External":
+                name = self._entry(_resolve(source, rel.get("Target", "")))
+                if name in self._names:
+                    return name
+        return None
+
     def force_full_calculation(self) -> None:
         """Set calcPr fullCalcOnLoad so Excel recomputes every formula when it opens the file.
 
@@ -835,6 +927,8 @@ class XlsxPackage:
     def _changed(self, name: str) -> bool:
         """Would this dirty part's bytes change? Sheets compare only their edits."""
         differs = self._differs.get(name)
+        if name in self._added:
+            return True
         if differs is None:
             sheet, stream = self._sheets.get(name), self._streams.get(name)
             if stream is not None:
@@ -852,6 +946,8 @@ class XlsxPackage:
 
     def _chunks(self, name: str) -> Chunks:
         stream = self._streams.get(name) or self._sheets.get(name)
+        if stream is None and name in self._added:
+            return [self._added[name]]
         return stream.chunks() if stream is not None else [self._parts[name].serialise()]
 
     def changed_parts(self) -> set[str]:
@@ -869,7 +965,8 @@ class XlsxPackage:
             out.write(self._data)
             return
         makers = {name: (lambda name=name: self._chunks(name)) for name in replaced}
-        write_zip(self._data, makers, self._removed, out)
+        added = {name: makers.pop(name) for name in self._added if name in makers}
+        write_zip(self._data, makers, self._removed, out, added)
 
     def to_bytes(self) -> bytes:
         if not self._replaced() and not self._removed:
