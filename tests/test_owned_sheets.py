@@ -17,7 +17,7 @@ from tests.test_refresh import ROWS
 from xlcomplaints.flows import refresh_flow
 from xlcomplaints.spec import branch as B
 from xlcomplaints.workbook.file import FileWorkbook
-from xlcomplaints.workbook.package import XlsxPackage
+from xlcomplaints.workbook.package import GENERATED_PROTECTION, XlsxPackage
 from xlcomplaints.workbook.reader import read_branch
 
 NOW = datetime(2026, 10, 9, 9, 0)
@@ -210,3 +210,32 @@ def test_the_added_sheet_is_the_same_through_either_zip_writer(branch: Any, monk
         assert a.namelist() == b.namelist() and a.namelist()[-1].startswith("xl/worksheets/sheet")
         assert all(a.read(n) == b.read(n) for n in a.namelist())
         assert a.testzip() is None and b.testzip() is None
+
+
+def test_the_writers_protection_is_the_templates(tmp_path: Path) -> None:
+    """What refresh puts on an unprotected generated sheet is what the template has there."""
+    for kind in ("overdue", "summary"):
+        m = re.search(r"<sheetProtection ([^>]*)/>", XlsxPackage.open(TEMPLATES / "branch-zh.xlsx").read_part(
+            XlsxPackage.open(TEMPLATES / "branch-zh.xlsx").sheet(title_of(kind)).part).decode())
+        assert m is not None and m[1] == GENERATED_PROTECTION
+
+
+def unprotected(path: Path, kind: str) -> Path:
+    """A workbook from before the generated sheets were protected (or the clerk unprotected one)."""
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    part_name = XlsxPackage.open(path).sheet(title_of(kind)).part
+    parts[part_name] = re.sub(rb"<sheetProtection\b[^>]*/>", b"", parts[part_name])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["overdue", "summary"])
+def test_refresh_protects_a_generated_sheet_that_is_not(branch: Any, kind: str) -> None:
+    path = unprotected(branch(register=ROWS * 3), kind)
+    assert sheet_protection(path, kind) is None
+    assert refresh_flow(FileWorkbook(path), now=NOW).changed
+    assert sheet_protection(path, kind) == dict(re.findall(r'(\w+)="([^"]*)"', GENERATED_PROTECTION))
+    assert not refresh_flow(FileWorkbook(path), now=NOW).changed  # once is enough

@@ -20,7 +20,7 @@ import python_calamine
 from lxml import etree
 
 from xlcomplaints.workbook.errors import WorkbookError
-from xlcomplaints.workbook.package import XlsxPackage
+from xlcomplaints.workbook.package import GENERATED_PROTECTION, XlsxPackage
 from xlcomplaints.workbook.port import CellValue, NamedValue
 from xlcomplaints.workbook.safety import (
     FileStamp,
@@ -220,8 +220,9 @@ class FileWorkbook:
             self._package.write_columns(sheet, columns, rows)
 
     def replace_rows(self, sheet: str, first_row: int, rows: Sequence[Sequence[CellValue]]) -> None:
-        """Recorded like write_columns: the rows are rendered as the sheet streams out on save."""
-        self._package.replace_rows(sheet, first_row, rows)
+        """Recorded like write_columns: the rows are rendered as the sheet streams out on save.
+        Only generated sheets are replaced: they are protected as the template has them."""
+        self._package.replace_rows(sheet, first_row, rows, protect=GENERATED_PROTECTION)
 
     def recreate_sheet(self, kind: str, lang: str) -> str:
         """A generated sheet the clerk deleted, added again (last) as the template has it; its title."""

@@ -110,6 +110,7 @@ from xlcomplaints.workbook.xlsx_zip import (
 
 # escape_text, excel_serial and unescape_text are re-exported: callers import them from here.
 __all__ = [
+    "GENERATED_PROTECTION",
     "CellValue",
     "DefinedName",
     "SheetRef",
@@ -150,6 +151,12 @@ class _Guard:
     first_col: int
     last_col: int
 
+
+#: How the templates protect Overdue and Summary (templates/build.py, _protect(generated=True)):
+#: no password; filter, sort and resize allowed; no rows added or deleted.
+GENERATED_PROTECTION = (
+    'sheet="1" objects="1" scenarios="1" formatColumns="0" formatRows="0" sort="0" autoFilter="0"'
+)
 
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _WORKSHEET_REL = _R_NS + "/worksheet"
@@ -629,8 +636,12 @@ class XlsxPackage:
         rows: Sequence[Sequence[CellValue]],
         *,
         autofilter: bool = True,
+        protect: str | None = None,
     ) -> None:
         """Replace everything from first_row down (a sheet the toolkit owns below its header).
+
+        ``protect``: the attributes of a <sheetProtection> the sheet gets unless it has one
+        (GENERATED_PROTECTION for Overdue and Summary).
 
         Like write_columns, the rows are checked now and rendered while the sheet streams
         out on save; they are kept as tuples of the caller's values.
@@ -653,7 +664,7 @@ class XlsxPackage:
         if ref.kind == "worksheet" and ref.part not in self._sheets and ref.part not in self._streams \
                 and ref.part not in self._added:
             try:
-                self._streams[ref.part] = Rebuild(self, ref.part, first_row, kept, autofilter, box)
+                self._streams[ref.part] = Rebuild(self, ref.part, first_row, kept, autofilter, box, protect)
             except NeedsEager:
                 pass
             else:
@@ -663,10 +674,11 @@ class XlsxPackage:
                 return
         if autofilter:
             self._filtered.add(self.sheet(sheet).part)
-        self._replace_into(self._worksheet(sheet), first_row, kept, autofilter)
+        self._replace_into(self._worksheet(sheet), first_row, kept, autofilter, protect)
 
     def _replace_into(
-        self, sh: Sheet, first_row: int, rows: list[tuple[CellValue, ...]], autofilter: bool
+        self, sh: Sheet, first_row: int, rows: list[tuple[CellValue, ...]], autofilter: bool,
+        protect: str | None = None,
     ) -> None:
         """replace_rows on a held sheet: new rows are kept as their UTF-8 bytes only."""
         heads: list[tuple[str, str]] = []
@@ -682,6 +694,8 @@ class XlsxPackage:
         sh.set_dimension(box)
         if autofilter:
             sh.extend_autofilter(first_row + len(rows) - 1)
+        if protect is not None:
+            sh.ensure_protection(protect)
         self._touch(sh.name)
 
     def _overwrite(
