@@ -239,3 +239,16 @@ def test_refresh_protects_a_generated_sheet_that_is_not(branch: Any, kind: str) 
     assert refresh_flow(FileWorkbook(path), now=NOW).changed
     assert sheet_protection(path, kind) == dict(re.findall(r'(\w+)="([^"]*)"', GENERATED_PROTECTION))
     assert not refresh_flow(FileWorkbook(path), now=NOW).changed  # once is enough
+
+
+def test_a_recreated_sheet_leaves_an_office_sheet_of_that_name_alone(branch: Any) -> None:
+    path = without(branch(register=ROWS * 3), title_of("overdue"))
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet(title_of("overdue"))["A1"] = "办公室自己的逾期表"
+    wb.save(path)
+    result = refresh_flow(FileWorkbook(path), now=NOW)
+    recreated = [p.sheet for p in result.problems if p.code == "file.sheet_recreated"]
+    assert recreated == [f"{title_of('overdue')} (2)"]
+    assert read_branch(FileWorkbook(path)).sheets["overdue"] == recreated[0]
+    office = openpyxl.load_workbook(path)[title_of("overdue")]
+    assert office["A1"].value == "办公室自己的逾期表" and office.max_row == 1
