@@ -86,6 +86,13 @@ from xlcomplaints.workbook.sheet_xml import (
     xml_escape,
     xml_unescape,
 )
+from xlcomplaints.workbook.workbook_xml import (
+    TableEdge,
+    add_sheet,
+    first_hit,
+    set_filter_range,
+    table_edges,
+)
 from xlcomplaints.workbook.xlsx_values import (
     COL_NAMES,
     MAX_COL,
@@ -141,27 +148,11 @@ class DefinedName:
     hidden: bool
 
 
-@dataclass(frozen=True)
-class _Guard:
-    """Rows of an Excel table (ListObject) we must never write: its header or totals rows."""
-
-    table: str
-    first_row: int
-    last_row: int
-    first_col: int
-    last_col: int
-
-
 #: How the templates protect Overdue and Summary (templates/build.py, _protect(generated=True)):
 #: no password; filter, sort and resize allowed; no rows added or deleted.
 GENERATED_PROTECTION = (
     'sheet="1" objects="1" scenarios="1" formatColumns="0" formatRows="0" sort="0" autoFilter="0"'
 )
-
-_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_WORKSHEET_REL = _R_NS + "/worksheet"
-_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-
 
 def _rels_name(part: str) -> str:
     folder, base = posixpath.split(part)
@@ -223,7 +214,7 @@ class XlsxPackage:
         self._shared_text: dict[int, str] = {}
         self._calc_chain_dropped = False
         self._filtered: set[str] = set()  # sheets whose autoFilter replace_rows resized
-        self._guards: dict[str, list[_Guard]] = {}  # sheet part -> its tables' header and totals rows
+        self._guards: dict[str, list[TableEdge]] = {}  # sheet part -> its tables' header and totals rows
         self._added: dict[str, bytes] = {}  # parts not in the archive (a recreated sheet): their bytes
         office = next(
             (
@@ -383,11 +374,8 @@ class XlsxPackage:
             self._sync_filter_name(part)
 
     def _sync_filter_name(self, part: str) -> None:
-        """The sheet's hidden _xlnm._FilterDatabase name set to its (resized) autoFilter range.
-
-        Excel rewrites a stale one, but LibreOffice filters by the name: rows past it would
-        not be filtered after a re-save. Only a name of one plain range is updated.
-        """
+        """The sheet's hidden _xlnm._FilterDatabase name set to its (resized) autoFilter range
+        (LibreOffice filters by the name: rows past it would not be filtered after a re-save)."""
         frame: Frame | None = self._streams.get(part) or self._sheets.get(part)
         if frame is None:
             return
@@ -396,18 +384,8 @@ class XlsxPackage:
         ref = next((s for s in self.sheets if s.part == part), None)
         if span is None or ref is None or ref.name not in self._sheet_order:
             return
-        index = str(self._sheet_order.index(ref.name))
-        wb = self._xml(self.workbook_part)
-        ns = f"{{{etree.QName(wb.root).namespace}}}"
-        target = f"${COL_NAMES[span[1]]}${span[0]}:${COL_NAMES[span[3]]}${span[2]}"
-        for d in wb.root.iterfind(f"{ns}definedNames/{ns}definedName"):
-            if d.get("name", "").lower() != "_xlnm._filterdatabase" or d.get("localSheetId") != index:
-                continue
-            text = d.text or ""
-            sheet, bang, area = text.rpartition("!")
-            if bang and "," not in area and parse_range(area.replace("$", "")) and area != target:
-                d.text = sheet + bang + target
-                self._touch(self.workbook_part)
+        if set_filter_range(self._xml(self.workbook_part).root, self._sheet_order.index(ref.name), span):
+            self._touch(self.workbook_part)
 
     def _inflate(self, name: str) -> bytes:
         """A part's bytes, inflated into one buffer of its size straight from the archive.
@@ -445,53 +423,30 @@ class XlsxPackage:
             tails = self._tail_caches[p] = make_tails(p, self.date1904)
         return tails
 
-    def _table_guards(self, part: str) -> list[_Guard]:
-        """The header and totals rows of the tables on a sheet, from its table parts.
-
-        A cell of ours there would make Excel drop the table when it repairs the file.
-        """
+    def _table_guards(self, part: str) -> list[TableEdge]:
+        """The header and totals rows of the tables on a sheet, from its table parts."""
         guards = self._guards.get(part)
-        if guards is not None:
-            return guards
-        guards = self._guards[part] = []
-        rels_name = self._entry(_rels_name(part))
-        if rels_name not in self._names:
-            return guards
-        for rel in self._xml(rels_name).root:
-            target = self._entry(_resolve(part, rel.get("Target", "")))
-            if not rel.get("Type", "").endswith("/table") or rel.get("TargetMode") == "External" \
-                    or target not in self._names:
-                continue
-            table = self._xml(target).root
-            span = parse_range(table.get("ref"))
-            if span is None:
-                continue
-            r1, c1, r2, c2 = span
-            name = table.get("displayName") or table.get("name") or target
-            header = int(table.get("headerRowCount") or 1)
-            totals = int(table.get("totalsRowCount") or 0)
-            if header > 0:
-                guards.append(_Guard(name, r1, r1 + header - 1, c1, c2))
-            if totals > 0:
-                guards.append(_Guard(name, r2 - totals + 1, r2, c1, c2))
+        if guards is None:
+            guards = self._guards[part] = []
+            rels_name = self._entry(_rels_name(part))
+            for rel in self._xml(rels_name).root if rels_name in self._names else ():
+                target = self._entry(_resolve(part, rel.get("Target", "")))
+                if rel.get("Type", "").endswith("/table") and rel.get("TargetMode") != "External" \
+                        and target in self._names:
+                    guards += table_edges(self._xml(target).root, target)
         return guards
 
-    def _refuse_table_cell(self, sheet: str, guard: _Guard, r: int, c: int) -> None:
-        raise WorkbookError("file.table_header", path=self.label, sheet=sheet, table=guard.table,
+    def _refuse_table_cell(self, sheet: str, edge: TableEdge, r: int, c: int) -> None:
+        raise WorkbookError("file.table_header", path=self.label, sheet=sheet, table=edge.table,
                             cell=cell_ref(c, r))
 
     def _guard(self, sheet: str, rows: Iterable[int], cols: Sequence[int]) -> None:
-        """Refuse, before anything is written, a write into a table's header or totals row."""
+        """Refuse, before anything is written, a write into a table's header or totals row
+        (Excel drops such a table when it repairs the file)."""
         ref = self.sheet(sheet)
-        guards = self._table_guards(ref.part) if ref.kind == "worksheet" else []
-        if not guards:
-            return
-        wanted = set(rows)
-        for g in guards:
-            hit_rows = [r for r in range(g.first_row, g.last_row + 1) if r in wanted]
-            hit_cols = [c for c in cols if g.first_col <= c <= g.last_col]
-            if hit_rows and hit_cols:
-                self._refuse_table_cell(ref.name, g, hit_rows[0], min(hit_cols))
+        hit = first_hit(self._table_guards(ref.part), rows, cols) if ref.kind == "worksheet" else None
+        if hit is not None:
+            self._refuse_table_cell(ref.name, *hit)
 
     def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
         """Set values of (row, col) cells, 1-based; everything else in the sheet stays as is."""
@@ -843,44 +798,13 @@ class XlsxPackage:
         self._names.append(part)
         self._folded[part] = part
         self._touch(part)
-        # the relationship, the <sheet>, the content type
-        rels = self._xml(self._wb_rels)
-        ids = {r.get("Id") for r in rels.root}
-        rid = next(f"rId{i}" for i in range(len(ids) + 1, len(ids) + 1000) if f"rId{i}" not in ids)
-        rels.root.append(rels.root.makeelement(f"{{{etree.QName(rels.root).namespace}}}Relationship", {
-            "Id": rid, "Type": _WORKSHEET_REL,
-            "Target": posixpath.relpath(part, posixpath.dirname(self.workbook_part))}))
-        self._touch(self._wb_rels)
-        wb = self._xml(self.workbook_part)
-        ns = f"{{{etree.QName(wb.root).namespace}}}"
-        sheets = wb.root.find(f"{ns}sheets")
-        assert sheets is not None
-        r_id = next((k for s_ in sheets for k in s_.attrib if k.endswith("}id")), f"{{{_R_NS}}}id")
-        sheet_id = max([0, *(int(s_.get("sheetId", "0")) for s_ in sheets)]) + 1
-        sheets.append(sheets.makeelement(f"{ns}sheet", {"name": title, "sheetId": str(sheet_id), r_id: rid}))
-        types = self._xml("[Content_Types].xml")
-        types.root.append(types.root.makeelement(f"{{{etree.QName(types.root).namespace}}}Override", {
-            "PartName": "/" + part, "ContentType": _WORKSHEET_TYPE}))
-        self._touch(types.name)
-        # its sheet-scope names, pointing at the new sheet
-        index = len(self._sheet_order)
-        names = wb.root.find(f"{ns}definedNames")
-        if names is None:
-            names = wb.root.makeelement(f"{ns}definedNames", {})
-            sheets.addnext(names)  # before calcPr & co.; after externalReferences if any
-            later = wb.root.find(f"{ns}externalReferences")
-            if later is not None:
-                later.addnext(names)
-        quoted = "'" + title.replace("'", "''") + "'"
-        for d in template.defined_names():
-            if d.local_sheet != src.name:
-                continue
-            value = re.sub(r"(?:'(?:[^']|'')*'|[^\s!,=()'\"]+)!", quoted + "!", d.value)
-            attrs = {"name": d.name, "localSheetId": str(index), **({"hidden": "1"} if d.hidden else {})}
-            element = names.makeelement(f"{ns}definedName", attrs)
-            element.text = value
-            names.append(element)
-        self._touch(self.workbook_part)
+        names = [(d.name, d.value, d.hidden) for d in template.defined_names() if d.local_sheet == src.name]
+        rid, sheet_id = add_sheet(
+            self._xml(self.workbook_part).root, self._xml(self._wb_rels).root, self._xml("[Content_Types].xml").root,
+            part=part, target=posixpath.relpath(part, posixpath.dirname(self.workbook_part)), title=title,
+            names=names)
+        for touched in (self.workbook_part, self._wb_rels, "[Content_Types].xml"):
+            self._touch(touched)
         ref = SheetRef(title, sheet_id, rid, part)
         self.sheets.append(ref)
         self._sheet_order.append(title)
