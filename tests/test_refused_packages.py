@@ -99,3 +99,16 @@ def test_an_ordinary_workbook_is_not_refused(branch_file: Path, tmp_path: Path) 
     path = rezip(branch_file, tmp_path / "plain.xlsx", lambda n, d: [(n, d)])
     assert FileWorkbook(path).sheet_names()
 
+
+
+def test_consolidate_lists_an_ambiguous_branch_and_goes_on(branch_file: Path, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from xlcomplaints.api import consolidate
+
+    good = make_branch(tmp_path / "SH02.xlsx", "SH02", "上海二店", n=8, seed=2)
+    bad = rezip(branch_file, tmp_path / "odd.xlsx", register_twice)
+    run_ = consolidate([good, bad], "2026-10", tmp_path / "group.xlsx", now=datetime(2026, 11, 2, 9), workers=1)
+    codes = {(Path(str(p.file)).name, p.code) for p in run_.consolidation.issues}
+    assert ("odd.xlsx", "file.duplicate_parts") in codes
+    assert (tmp_path / "group.xlsx").is_file()
