@@ -21,7 +21,7 @@ from types import ModuleType
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import REAL_EXCEL, SHARED
+from tests.conftest import HAS_SOFFICE, REAL_EXCEL, SHARED
 from tests.test_package import plan_writes
 from xlcomplaints.api import consolidate, monthly_report, new_workbook
 from xlcomplaints.cli import app
@@ -210,3 +210,22 @@ def test_excel_files_our_writer_patched_open_clean(validator: ModuleType, name: 
     pkg.save()
     assert pkg.changed_parts() == set()  # reopened from what was saved
     assert problems(validator, path, accepted) == []
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_SOFFICE, reason="needs LibreOffice (soffice) on PATH")
+def test_sheets_recreated_in_a_workbook_another_program_saved_add_nothing_to_fix(
+        validator: ModuleType, tmp_path: Path) -> None:
+    """The styles the recreated sheets bring are appended to a styles.xml LibreOffice wrote (its own
+    numbering, formats and dxfs): the checker finds nothing it did not find before the refresh."""
+    from tests.conftest import soffice_convert
+    from tests.test_owned_sheets import without
+    from xlcomplaints.spec import branch as B
+
+    (tmp_path / "src").mkdir()
+    saved = soffice_convert(_branch_xlsx(tmp_path / "src", "zh"), tmp_path / "lo")
+    without(saved, B.OVERDUE.zh, B.SUMMARY.zh)
+    before = set(problems(validator, saved))
+    result = refresh_flow(FileWorkbook(saved), now=NOW)
+    assert [p.code for p in result.problems].count("file.sheet_recreated") == 2
+    assert set(problems(validator, saved)) <= before
