@@ -66,8 +66,11 @@ def set_filter_range(workbook: etree._Element, index: int, span: tuple[int, int,
     for d in workbook.iterfind(f"{ns}definedNames/{ns}definedName"):
         if d.get("name", "").lower() != FILTER_DATABASE or d.get("localSheetId") != str(index):
             continue
-        sheet, bang, area = (d.text or "").rpartition("!")
-        if bang and "," not in area and parse_range(area.replace("$", "")) and area != target:
+        text = d.text or ""
+        unquoted = re.sub(r"'(?:[^']|'')*'", "", text)  # a quoted sheet name may hold ! or ,
+        sheet, bang, area = text.rpartition("!")
+        if unquoted.count("!") == 1 and "," not in unquoted and parse_range(area.replace("$", "")) \
+                and area != target:
             d.text = sheet + bang + target
             changed = True
     return changed
@@ -82,6 +85,8 @@ def add_sheet(workbook: etree._Element, rels: etree._Element, types: etree._Elem
     rid = next(f"rId{i}" for i in range(len(ids) + 1, len(ids) + 2 + len(ids)) if f"rId{i}" not in ids)
     rels.append(rels.makeelement(f"{{{etree.QName(rels).namespace}}}Relationship",
                                  {"Id": rid, "Type": WORKSHEET_REL, "Target": target}))
+    for stale in [o for o in types if (o.get("PartName") or "").lower() == "/" + part.lower()]:
+        types.remove(stale)  # an Override left behind for a part of that name: one per part
     types.append(types.makeelement(f"{{{etree.QName(types).namespace}}}Override",
                                    {"PartName": "/" + part, "ContentType": WORKSHEET_TYPE}))
     ns = f"{{{etree.QName(workbook).namespace}}}"
