@@ -440,13 +440,15 @@ class XlsxPackage:
         raise WorkbookError("file.table_header", path=self.label, sheet=sheet, table=edge.table,
                             cell=cell_ref(c, r))
 
-    def _guard(self, sheet: str, rows: Iterable[int], cols: Sequence[int]) -> None:
-        """Refuse, before anything is written, a write into a table's header or totals row
-        (Excel drops such a table when it repairs the file)."""
+    def _guard(self, sheet: str, writes: Iterable[tuple[Iterable[int], Sequence[int]]]) -> None:
+        """Refuse, before anything is written, a write (rows, their columns) into a table's
+        header or totals row (Excel drops such a table when it repairs the file)."""
         ref = self.sheet(sheet)
-        hit = first_hit(self._table_guards(ref.part), rows, cols) if ref.kind == "worksheet" else None
-        if hit is not None:
-            self._refuse_table_cell(ref.name, *hit)
+        edges = self._table_guards(ref.part) if ref.kind == "worksheet" else []
+        for rows, cols in writes if edges else ():
+            hit = first_hit(edges, rows, cols)
+            if hit is not None:
+                self._refuse_table_cell(ref.name, *hit)
 
     def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
         """Set values of (row, col) cells, 1-based; everything else in the sheet stays as is."""
@@ -467,8 +469,7 @@ class XlsxPackage:
         date1904 = self.date1904
         for _, values in by_row.values():
             check_row(values, date1904)
-        for r, (cols, _) in by_row.items():
-            self._guard(sheet, (r,), cols)
+        self._guard(sheet, (((r,), cols) for r, (cols, _) in by_row.items()))
         sh = self._worksheet(sheet)
         self._edit_rows(sh, {r: sorted(zip(*cv, strict=True), key=first_item) for r, cv in by_row.items()})
 
@@ -494,7 +495,7 @@ class XlsxPackage:
         patch, box = Patch.of(cols, rows, self.date1904)
         if not patch.rows or not cols:
             return
-        self._guard(sheet, patch.rows, cols)
+        self._guard(sheet, [(patch.rows, cols)])
         ref = self.sheet(sheet)
         stream = self._streams.get(ref.part)
         if ref.kind == "worksheet" and ref.part not in self._sheets and not isinstance(stream, Rebuild) \
