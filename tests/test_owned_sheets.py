@@ -252,3 +252,14 @@ def test_a_recreated_sheet_leaves_an_office_sheet_of_that_name_alone(branch: Any
     assert read_branch(FileWorkbook(path)).sheets["overdue"] == recreated[0]
     office = openpyxl.load_workbook(path)[title_of("overdue")]
     assert office["A1"].value == "办公室自己的逾期表" and office.max_row == 1
+
+
+def test_the_recreated_sheet_speaks_the_workbooks_language(branch: Any) -> None:
+    """An English workbook whose Register the office renamed still gets the English sheet back."""
+    path: Path = branch("en.xlsx", lang="en", register=ROWS)
+    wb = openpyxl.load_workbook(path)
+    wb[title_of("register", "en")].title = "2026 register"
+    wb.save(path)
+    without(path, title_of("summary", "en"))
+    result = refresh_flow(FileWorkbook(path), now=NOW, lang="en")
+    assert [p.sheet for p in result.problems if p.code == "file.sheet_recreated"] == [title_of("summary", "en")]

@@ -89,7 +89,9 @@ def _recreate_generated(port: WorkbookPort, sheets: dict[str, str], problems: li
     missing = [kind for kind in ("overdue", "summary") if kind not in sheets]
     if not missing or not isinstance(port, RecreatesSheets):
         return problems
-    book_lang = "en" if sheets.get("register") == B.REGISTER.title("en") else "zh"
+    # the workbook's language, by its sheets' titles (a renamed one does not decide it)
+    titled = {lg: sum(sheets.get(s.kind) == s.title(lg) for s in B.BRANCH_SHEETS) for lg in ("zh", "en")}
+    book_lang = "en" if titled["en"] > titled["zh"] else "zh"
     gone = {B.OVERDUE.title(lg) for lg in ("zh", "en")} | {B.SUMMARY.title(lg) for lg in ("zh", "en")}
     out = [p for p in problems if not (p.code == "file.sheet_missing" and p.sheet in gone)]
     for kind in missing:
