@@ -40,6 +40,10 @@ def backslashed(name: str, data: bytes) -> list[tuple[str, bytes]]:
     return [(name.replace("/", "\\") if name.startswith("xl/worksheets/") else name, data)]
 
 
+def all_backslashed(name: str, data: bytes) -> list[tuple[str, bytes]]:
+    return [(name.replace("/", "\\"), data)]
+
+
 def register_twice(name: str, data: bytes) -> list[tuple[str, bytes]]:
     if name == "xl/worksheets/sheet1.xml":
         return [(name, data), (name, EMPTY_SHEET)]
@@ -54,6 +58,7 @@ def register_twice_by_case(name: str, data: bytes) -> list[tuple[str, bytes]]:
 
 CASES: dict[str, tuple[Callable[[str, bytes], list[tuple[str, bytes]]], str]] = {
     "backslash": (backslashed, "file.backslash_names"),
+    "all-backslash": (all_backslashed, "file.backslash_names"),
     "duplicate": (register_twice, "file.duplicate_parts"),
     "duplicate-by-case": (register_twice_by_case, "file.duplicate_parts"),
 }

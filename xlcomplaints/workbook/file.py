@@ -56,6 +56,8 @@ def sniff(path: Path, data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
+            if "xl\\workbook.xml" in names:  # a workbook whose part names use backslashes
+                raise WorkbookError("file.backslash_names", path=label, part="xl\\workbook.xml")
             if "xl/workbook.xml" not in names:  # what it is, whatever its name says
                 other = _zipped_format(z, names) or other
                 raise refused("file.not_workbook")
