@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
@@ -15,10 +16,11 @@ from xlcomplaints.api import new_workbook
 from xlcomplaints.spec import branch as B
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Beside the repository; from a clone under ``clones/``, one folder further up.
-REAL_EXCEL = next((d for d in (ROOT.parent / "shared" / "fixtures" / "real-excel",
-                               ROOT.parent.parent / "shared" / "fixtures" / "real-excel") if d.is_dir()),
-                  ROOT.parent / "shared" / "fixtures" / "real-excel")
+#: The read-only shared/ folder beside the clone (CI); from a clone under ``clones/``, one folder
+#: further up; XLCOMPLAINTS_SHARED points elsewhere.
+SHARED = Path(os.environ.get("XLCOMPLAINTS_SHARED") or next(
+    (d for d in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if d.is_dir()), ROOT.parent / "shared"))
+REAL_EXCEL = SHARED / "fixtures" / "real-excel"
 HAS_SOFFICE = shutil.which("soffice") is not None
 
 

@@ -868,7 +868,8 @@ def test_calls_into_excel_do_not_grow_with_rows(tmp_path: Path, action: str) -> 
         assert outcome.problems
         counts[n] = book.calls.log
     assert counts[10] == counts[1000]
-    assert sum(counts[10].values()) < 150
+    # Overdue and Summary are protected too (seed 001): each costs an unprotect/protect round
+    assert sum(counts[10].values()) < 200
     assert counts[10]["Range.value="] <= 6
 
 
@@ -889,7 +890,8 @@ def test_unchanged_cells_are_not_written_again(tmp_path: Path) -> None:
     second = entry.run("refresh", book, now=NOW)
     assert "没有需要更新的单元格" in second.zh
     # Same data, same time: no block differs (this .xlsx has no status cell to update).
-    assert book.calls.log["Range.value="] == writes and book.calls.log["Worksheet.Unprotect"] == 1
+    # the Register, Overdue and Summary were unprotected around the first run's writes only
+    assert book.calls.log["Range.value="] == writes and book.calls.log["Worksheet.Unprotect"] == 3
     assert "没有需要更新的单元格" not in first.zh
 
 

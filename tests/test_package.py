@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import posixpath
 import shutil
 import struct
 import tracemalloc
@@ -30,6 +31,7 @@ from lxml import etree
 
 from tests.conftest import HAS_SOFFICE, REAL_EXCEL, soffice_convert, soffice_convert_all
 from xlcomplaints.workbook import sheet_stream, sheet_xml, xlsx_values, xlsx_zip
+from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.package import XlsxPackage, escape_text, excel_serial, unescape_text
 from xlcomplaints.workbook.safety import WorkbookChangedError, WorkbookLockedError
 
@@ -139,6 +141,35 @@ NEW_ROWS: list[list[object]] = [
 ]
 
 
+def table_edge_rows(data: bytes, sheet_part: str) -> set[int]:
+    """Header and totals rows of the Excel tables on a sheet, read from its table parts with lxml."""
+    folder, base = sheet_part.rsplit("/", 1)
+    rows: set[int] = set()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        rels_name = f"{folder}/_rels/{base}.rels"
+        if rels_name not in z.namelist():
+            return rows
+        for rel in etree.fromstring(z.read(rels_name)):
+            if rel.get("Type", "").endswith("/table"):
+                table = etree.fromstring(z.read(posixpath.normpath(f"{folder}/{rel.get('Target')}")))
+                r1, _, r2, _ = xlsx_values.parse_range(table.get("ref"))
+                rows |= set(range(r1, r1 + int(table.get("headerRowCount") or 1)))
+                rows |= set(range(r2 - int(table.get("totalsRowCount") or 0) + 1, r2 + 1))
+    return rows
+
+
+def replaces_a_table(pkg: XlsxPackage, data: bytes, sheet: str, first_row: int) -> bool:
+    """replace_rows from first_row would cut through a table: the writer must refuse, recording nothing."""
+    part_name = pkg.sheet(sheet).part
+    if not any(r >= first_row for r in table_edge_rows(data, part_name)):
+        return False
+    before = pkg.changed_parts()
+    with pytest.raises(WorkbookError) as refused:
+        pkg.replace_rows(sheet, first_row, NEW_ROWS)
+    assert refused.value.code == "file.table_header" and pkg.changed_parts() == before
+    return True
+
+
 def check_value(got: object, want: object) -> None:
     if isinstance(want, dt.date):
         assert same_date(got, want), (got, want)
@@ -174,6 +205,8 @@ def test_real_excel_only_written_cells_change(src: Path, tmp_path: Path) -> None
     patched = {first.part}
     second = worksheets[1] if len(worksheets) > 1 else None
     removed_formula = False
+    if second is not None and replaces_a_table(pkg, original, second.name, 2):
+        second = None  # refused, recording nothing: only the first sheet is written
     if second is not None:
         second_xml = etree.fromstring(part(original, second.part))
         removed_formula = any(
@@ -678,7 +711,8 @@ BEFORE_STREAMING = {
     "57181.xlsm": "21b24ee4802dea06c7fab2533605623cd85a3ba13f98489e1c6cdaca22af8fe7",
     "62629_target.xlsm": "f7b04275e485c62e4ebe6fbdda60a2a7e9a2976ef280a70cce5131569440917e",
     "64759.xlsx": "c3d3da6958436e9091a633b114c1a2e587604c92e64c3b509f10cb0b183c6645",
-    "DataTableCities.xlsx": "384071e13289758af480e668de84cb5fe030f1d3a42a5552f77010f793e87877",
+    # Its second sheet's rows are not replaced: that would cut through a table (refused since).
+    "DataTableCities.xlsx": "613f2426b435f9da670a567d5a9035871b93e553431ac8472fc6029ef1499bc0",
     "ExcelPivotTableSample.xlsx": "fb6c6e3be9f06b8a243360f81a7f5fc1567c5f3275a20644d5f636f91cf5b212",
     "NewStyleConditionalFormattings.xlsx": "67a77dfe69d908d824185f1a259325612cb9681c145d1d19a9a94da03de9d13a",
     "SimpleMacro.xlsm": "4c80e4f771db2a5d0dbc953da3a0071722b298588ffb7c498d03fa2c183d84bd",
@@ -744,7 +778,7 @@ def test_streamed_save_matches_the_in_memory_writer(src: Path, tmp_path: Path) -
     worksheets = [s for s in pkg.sheets if s.kind == "worksheet"]
     writes, _ = plan_writes(part(original, worksheets[0].part))
     pkg.write_cells(worksheets[0].name, writes)
-    if len(worksheets) > 1:
+    if len(worksheets) > 1 and not replaces_a_table(pkg, original, worksheets[1].name, 2):
         pkg.replace_rows(worksheets[1].name, 2, NEW_ROWS)
     changed = pkg.changed_parts()
     removed = changed - set(pkg.part_names())
@@ -940,9 +974,13 @@ def test_large_patched_sheet_streams_and_round_trips_through_calamine(tmp_path: 
     assert root.find(f"{MAIN}autoFilter").get("ref") == "A1:D25001"
     with zipfile.ZipFile(io.BytesIO(saved)) as z:
         assert z.testzip() is None
-        untouched = [n for n in z.namelist() if n not in ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml")]
+        untouched = [n for n in z.namelist()
+                     if n not in ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml", "xl/workbook.xml")]
     for name in untouched:
         assert part(saved, name) == part(original, name)
+    # workbook.xml changes only in the Overdue sheet's hidden filter name, which follows its autoFilter
+    assert part(saved, "xl/workbook.xml") == part(original, "xl/workbook.xml").replace(
+        "逾期!$A$1:$D$1<".encode(), "逾期!$A$1:$D$25001<".encode())
     assert os.path.getsize(path) < len(original) * 3
 
 
@@ -1000,7 +1038,8 @@ def test_write_columns_equals_write_cells_on_real_excel(src: Path) -> None:
     original = src.read_bytes()
     first = next(s for s in XlsxPackage.open(original).sheets if s.kind == "worksheet")
     rows, columns = real_columns(part(original, first.part))
-    targets = rows[:80] + [max(rows, default=1) + 2]
+    edges = table_edge_rows(original, first.part)  # never written: see test_tables
+    targets = [r for r in rows[:80] if r not in edges] + [max(rows, default=1) + 2]
     streamed, eager = write_both(original, first.name, columns, {r: rerun_values(r, 0) for r in targets})
     data = assert_same(streamed, eager)
     # A rerun with other values (some cells emptied, some filled) over the cells written.

@@ -32,6 +32,19 @@ def parts(path: Path) -> dict[str, str]:
         return {n: hashlib.sha256(z.read(n)).hexdigest() for n in z.namelist()}
 
 
+def without_filter_names(workbook_xml: bytes, sheets: set[str]) -> bytes:
+    """workbook.xml without the _xlnm._FilterDatabase names of these sheets, canonicalised."""
+    from lxml import etree
+
+    root = etree.fromstring(workbook_xml)
+    order = [s.get("name") for s in root.iter("{*}sheet")]
+    for d in list(root.iter("{*}definedName")):
+        local = d.get("localSheetId")
+        if d.get("name") == "_xlnm._FilterDatabase" and local is not None and order[int(local)] in sheets:
+            d.getparent().remove(d)
+    return etree.tostring(root, method="c14n")
+
+
 def sheet_parts(path: Path) -> dict[str, str]:
     """Sheet name → its part, from the workbook's own relationships."""
     wb = openpyxl.load_workbook(path, read_only=True)
@@ -48,12 +61,19 @@ def test_refresh_writes_only_owned_parts_and_cells(branch) -> None:
     wb["投诉登记"].cell(2, len(B.REGISTER.columns) + 2, "办公室自己的列")
     wb.save(path)
     before = parts(path)
+    with zipfile.ZipFile(path) as z:
+        workbook_before = z.read("xl/workbook.xml")
     before_cells = openpyxl.load_workbook(path)
     assert refresh_flow(FileWorkbook(path), now=NOW).changed
     after = parts(path)
     where = sheet_parts(path)
-    owned = {where["投诉登记"], where["逾期清单"], where["汇总"]}
+    owned = {where["投诉登记"], where["逾期清单"], where["汇总"], "xl/workbook.xml"}
     assert {n for n in before if before[n] != after.get(n)} <= owned
+    # in workbook.xml, only the hidden filter names of the sheets refresh rebuilt (they follow the autofilter)
+    with zipfile.ZipFile(path) as z:
+        workbook_after = z.read("xl/workbook.xml")
+    assert without_filter_names(workbook_after, {"逾期清单", "汇总"}) == without_filter_names(
+        workbook_before, {"逾期清单", "汇总"})
     assert set(before) == set(after)
     # every input cell and the office's own column are as they were
     now_cells = openpyxl.load_workbook(path)

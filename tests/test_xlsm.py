@@ -232,7 +232,8 @@ def test_headless_refresh_keeps_vba_and_buttons_byte_for_byte(built: Path, tmp_p
         for name in kept:
             assert after.read(name) == before.read(name), name
         changed = {n for n in before.namelist() if before.read(n) != after.read(n)}
-        assert changed and all(n.startswith("xl/worksheets/sheet") for n in changed)
+        # the sheets, and workbook.xml for the hidden filter names that follow the rebuilt sheets' autofilters
+        assert changed and all(n.startswith("xl/worksheets/sheet") or n == "xl/workbook.xml" for n in changed)
     # The rewritten sheets still point at their buttons.
     for part in sheet_parts(path).values():
         with zipfile.ZipFile(built) as before:
@@ -401,3 +402,38 @@ def test_excel_new_standalone_says_which_xlwings_it_embeds(tmp_path: Path) -> No
     assert f"xlwings {xlwings.__version__}'s VBA embedded" in result.output
     assert f"pip install xlwings=={xlwings.__version__}" in result.output
     assert f'"xlwings64-{xlwings.__version__}.dll"' in modules_by_oletools(out)["xlwings"]
+
+
+# --- the add-in reference ------------------------------------------------------------------
+
+
+def _dir_records_of(vba_project: bytes) -> list[tuple[int, bytes]]:
+    """dir stream records (MS-OVBA §2.3.4.2), read with olefile and walked here, not by our reader."""
+    with olefile.OleFileIO(vba_project) as ole:
+        data = decompress(ole.openstream("VBA/dir").read())
+    out, pos = [], 0
+    while pos + 6 <= len(data):
+        rid = int.from_bytes(data[pos : pos + 2], "little")
+        size = 6 if rid == 0x09 else int.from_bytes(data[pos + 2 : pos + 6], "little")
+        out.append((rid, data[pos + 6 : pos + 6 + size]))
+        pos += 6 + size
+    return out
+
+
+def test_the_addin_reference_records_the_installed_addins_project_version(built: Path) -> None:
+    """Excel records a referenced project's PROJECTVERSION (MajorVersion u32, MinorVersion u16) in
+    REFERENCEPROJECT (§2.3.4.2.2.6); 0.0 is what no Excel writes."""
+    xlwings = pytest.importorskip("xlwings")
+    with zipfile.ZipFile(Path(xlwings.__file__).parent / "addin" / "xlwings.xlam") as z:
+        addin = dict(_dir_records_of(z.read("xl/vbaProject.bin")))[0x09]
+    major, minor = int.from_bytes(addin[:4], "little"), int.from_bytes(addin[4:6], "little")
+    assert (major, minor) != (0, 0)
+    with zipfile.ZipFile(built) as z:
+        refs = [p for rid, p in _dir_records_of(z.read("xl/vbaProject.bin")) if rid == 0x0E]
+    assert len(refs) == 1
+    ref = refs[0]
+    n = int.from_bytes(ref[:4], "little")
+    m = int.from_bytes(ref[4 + n : 8 + n], "little")
+    assert ref[4:4 + n].endswith(b"xlwings.xlam")
+    tail = ref[8 + n + m :]
+    assert (int.from_bytes(tail[:4], "little"), int.from_bytes(tail[4:6], "little")) == (major, minor)

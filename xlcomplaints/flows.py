@@ -19,9 +19,10 @@ from xlcomplaints.core.refresh import ComputedCells, RefreshPlan, plan_refresh
 from xlcomplaints.core.rows import Layout
 from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import read_computed, typed_over, validate, written_digest
+from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import Need
 from xlcomplaints.workbook.errors import WorkbookError
-from xlcomplaints.workbook.port import WorkbookPort
+from xlcomplaints.workbook.port import RecreatesSheets, WorkbookPort
 from xlcomplaints.workbook.reader import SETTINGS_MISSING, BranchRead, read_branch
 
 #: What a flow cannot do without a column it needs, said in the refusal.
@@ -156,6 +157,7 @@ def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: b
     ``policy`` (a head office's rules) replaces the workbook's own SLA table.
     """
     layouts, sheets, problems, plan = _plan(port, now=now, lang=lang, policy=policy)
+    problems = _recreate_generated(port, sheets, problems)
     for kind, computed in (("register", plan.register), ("tracking", plan.tracking),
                            ("callbacks", plan.callbacks)):
         layout = layouts.get(kind)
@@ -185,9 +187,26 @@ def _plan(port: WorkbookPort, *, now: datetime, lang: str, policy: Sequence[Poli
         more = len(replaced) - REPLACED_LISTED
         replaced = replaced[:REPLACED_LISTED] + [Problem(level=Level.WARNING, code="computed.replaced_more",
                                                          params={"count": more})]
-    if "summary" in read.sheets:
-        plan.summary_rows.append(_checksum_row(read.layouts, plan, data.settings.language))
+    # the Summary keeps the checksum of the grey cells; a deleted Summary is made again before it is written
+    plan.summary_rows.append(_checksum_row(read.layouts, plan, data.settings.language))
     return read.layouts, read.sheets, problems + replaced, plan
+
+
+def _recreate_generated(port: WorkbookPort, sheets: dict[str, str], problems: list[Problem]) -> list[Problem]:
+    """Overdue and Summary the clerk deleted are added again as the template has them, said as a
+    warning in place of "missing" (a port that cannot add sheets keeps the warning)."""
+    missing = [kind for kind in ("overdue", "summary") if kind not in sheets]
+    if not missing or not isinstance(port, RecreatesSheets):
+        return problems
+    # the workbook's language, by its sheets' titles (a renamed one does not decide it)
+    titled = {lg: sum(sheets.get(s.kind) == s.title(lg) for s in B.BRANCH_SHEETS) for lg in ("zh", "en")}
+    book_lang = "en" if titled["en"] > titled["zh"] else "zh"
+    gone = {B.OVERDUE.title(lg) for lg in ("zh", "en")} | {B.SUMMARY.title(lg) for lg in ("zh", "en")}
+    out = [p for p in problems if not (p.code == "file.sheet_missing" and p.sheet in gone)]
+    for kind in missing:
+        sheets[kind] = title = port.recreate_sheet(kind, book_lang)
+        out.append(Problem(level=Level.WARNING, code="file.sheet_recreated", sheet=title, params={"sheet": title}))
+    return out
 
 
 def _write_computed(port: WorkbookPort, sheet: str, layout: Layout, computed: ComputedCells) -> None:

@@ -75,8 +75,8 @@ class VbaReference:
     ``registered``: ``libid`` is a type-library LibidReference (``*\\G{guid}#ver#lcid#path#desc``).
     ``project``: ``libid`` is the absolute ``*\\C<path>`` of another VBA project and
     ``libid_relative`` the path relative to the workbook; ``major_version``/``minor_version``
-    name the referenced project's PROJECTVERSION. They default to 0: xlwings' shipped
-    workbooks carry versions unequal to the current add-in's, so a match seems not needed.
+    name the referenced project's PROJECTVERSION, as Excel records it when the reference is
+    made (xlwings' own quickstart.xlsm carries an older add-in's: a mismatch is tolerated).
     """
 
     name: str
@@ -101,7 +101,7 @@ OFFICE = VbaReference(
 XLWINGS_ADDIN_PATH = r"C:\Users\Default\AppData\Roaming\Microsoft\Excel\XLSTART\xlwings.xlam"
 
 
-def xlwings_addin_reference(addin_path: str = XLWINGS_ADDIN_PATH) -> VbaReference:
+def xlwings_addin_reference(addin_path: str = XLWINGS_ADDIN_PATH, version: tuple[int, int] = (0, 0)) -> VbaReference:
     """Reference to the xlwings add-in project (named ``xlwings``) so ``RunPython`` resolves.
 
     Same shape as xlwings' own ``quickstart.xlsm``: a REFERENCEPROJECT named ``xlwings``
@@ -111,7 +111,20 @@ def xlwings_addin_reference(addin_path: str = XLWINGS_ADDIN_PATH) -> VbaReferenc
     path is only a fallback (not verifiable without Excel).
     """
     filename = re.split(r"[\\/]", addin_path)[-1]
-    return VbaReference("xlwings", "*\\C" + addin_path, "project", "*\\C" + filename)
+    return VbaReference("xlwings", "*\\C" + addin_path, "project", "*\\C" + filename, *version)
+
+
+def project_version(vba_project: bytes) -> tuple[int, int]:
+    """A vbaProject.bin's PROJECTVERSION (MS-OVBA §2.3.4.2.1.11): (VersionMajor, VersionMinor),
+    what Excel copies into a REFERENCEPROJECT to that project. Needs olefile."""
+    import olefile
+
+    with olefile.OleFileIO(vba_project) as ole:
+        for record_id, payload in _dir_records(decompress(ole.openstream("VBA/dir").read())):
+            if record_id == 0x09 and len(payload) == 6:
+                major, minor = struct.unpack("<IH", payload)
+                return major, minor
+    raise ValueError("the VBA project has no PROJECTVERSION record")
 
 
 # --- MS-OVBA §2.4.1 compression ---------------------------------------------------------

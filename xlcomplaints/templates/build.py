@@ -99,11 +99,15 @@ def _validation(col: Column | Field, lang: str) -> dict[str, Any] | None:
     return None
 
 
-def _protect(ws: Worksheet) -> None:
-    """Lock computed cells without a password; clerks keep sorting, filtering and adding rows."""
+def _protect(ws: Worksheet, *, generated: bool = False) -> None:
+    """Lock computed cells without a password; clerks keep sorting, filtering and adding rows.
+
+    A ``generated`` sheet (Overdue, Summary: seed 001, 数据将自动生成，不得手工改动) is all
+    computed: it can be filtered, sorted and resized, but no row added or deleted.
+    """
     ws.protect("", {
         "autofilter": True, "sort": True, "format_columns": True, "format_rows": True,
-        "insert_rows": True, "delete_rows": True, "select_locked_cells": True,
+        "insert_rows": not generated, "delete_rows": not generated, "select_locked_cells": True,
         "select_unlocked_cells": True,
     })
 
@@ -336,8 +340,7 @@ def build_branch_workbook(
                 ws.activate()
             if spec is B.OVERDUE:
                 _status_colouring(ws, wb, spec.index("status"), lang)
-            if not spec.owned:
-                _protect(ws)
+            _protect(ws, generated=spec.owned)
         if customize is not None:
             customize(wb, sheets)
     finally:

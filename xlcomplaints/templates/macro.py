@@ -22,6 +22,7 @@ Where the buttons go, and why:
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import struct
@@ -43,6 +44,7 @@ from xlcomplaints.excel.vbaproject import (
     VbaReference,
     build_vba_project,
     decompress,
+    project_version,
     read_vba_modules,
     xlwings_addin_reference,
 )
@@ -158,9 +160,28 @@ def installed_xlwings_vba() -> XlwingsVba:
     ))
 
 
+#: PROJECTVERSION of the add-in of xlwings 0.37.8, recorded when xlwings or olefile is not
+#: installed to read it from (the reference is bound by name; Excel tolerates a mismatch).
+XLWINGS_ADDIN_VERSION = (1800400716, 8)
+
+
+@functools.cache
+def installed_addin_version() -> tuple[int, int]:
+    """The installed xlwings add-in's project version, as Excel records it in a reference to it."""
+    try:
+        import xlwings
+
+        with zipfile.ZipFile(Path(xlwings.__file__).resolve().parent / "addin" / "xlwings.xlam") as z:
+            return project_version(z.read("xl/vbaProject.bin"))
+    except (ImportError, OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return XLWINGS_ADDIN_VERSION
+
+
 def references(standalone: bool) -> tuple[VbaReference, ...]:
     """stdole and Office as Excel lists them in every new project, plus the add-in unless standalone."""
-    return (STDOLE, OFFICE) if standalone else (STDOLE, OFFICE, xlwings_addin_reference())
+    if standalone:
+        return (STDOLE, OFFICE)
+    return (STDOLE, OFFICE, xlwings_addin_reference(version=installed_addin_version()))
 
 
 # --- the workbook ------------------------------------------------------------------------

@@ -67,5 +67,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                "place."),
     "file.leftover_kept": ("上次中断的运行留下的 {target} 旧版本 {name} 已保存为备份。",
                            "The earlier version of {target} an interrupted run left as {name} is kept as the backup."),
+    "file.backslash_names": (
+        "{path} 的部件名用了反斜杠（{part}），各程序会读出不同内容，未读取也未写入；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试。",
+        "{path} names a part with backslashes ({part}), which programs read differently, so nothing was read or "
+        "written; open it in Excel or WPS, save it as .xlsx and try again."),
+    "file.sheet_recreated": ("工作表“{sheet}”已被删除，已按模板重新建立（放在最后）。",
+                             "Sheet '{sheet}' had been deleted; it was made again as the template has it (placed last)."),
+    "file.table_header": (
+        "{path}：“{sheet}”表的 {cell} 位于 Excel 表格“{table}”的标题行或汇总行，写入会使 Excel 修复时删除该表格，"
+        "因此未写入任何内容；请把该表格移到别处（或转换为普通区域）后再试。",
+        "{path}: cell {cell} of sheet '{sheet}' is in the header or totals row of the Excel table '{table}', and "
+        "writing there would make Excel drop the table on repair, so nothing was written; move the table (or "
+        "convert it to a range) and try again."),
+    "file.duplicate_parts": (
+        "{path} 中部件 {part} 出现了两次，各程序会读出不同的一份，未读取也未写入；请在 Excel 中打开后另存为 .xlsx 再试。",
+        "{path} holds the part {part} twice, and programs read different copies, so nothing was read or written; "
+        "open it in Excel, save it as .xlsx and try again."),
 }
 register_messages(MESSAGES)

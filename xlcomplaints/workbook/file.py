@@ -21,7 +21,7 @@ from lxml import etree
 
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.owners import Leftover, clear_leftovers
-from xlcomplaints.workbook.package import XlsxPackage
+from xlcomplaints.workbook.package import GENERATED_PROTECTION, XlsxPackage
 from xlcomplaints.workbook.port import CellValue, NamedValue
 from xlcomplaints.workbook.safety import (
     FileStamp,
@@ -58,6 +58,8 @@ def sniff(path: Path, data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
+            if "xl\\workbook.xml" in names:  # a workbook whose part names use backslashes
+                raise WorkbookError("file.backslash_names", path=label, part="xl\\workbook.xml")
             if "xl/workbook.xml" not in names:  # what it is, whatever its name says
                 other = _zipped_format(z, names) or other
                 raise refused("file.not_workbook")
@@ -133,7 +135,7 @@ class FileWorkbook:
         data = self.path.read_bytes()
         sniff(self.path, data)
         try:
-            self._package = XlsxPackage.open(data)
+            self._package = XlsxPackage.open(data, label=self.path.name)
             self._calamine: python_calamine.CalamineWorkbook | None = self._open_reader()
         except WorkbookError:
             raise
@@ -231,8 +233,22 @@ class FileWorkbook:
             self._package.write_columns(sheet, columns, rows)
 
     def replace_rows(self, sheet: str, first_row: int, rows: Sequence[Sequence[CellValue]]) -> None:
-        """Recorded like write_columns: the rows are rendered as the sheet streams out on save."""
-        self._package.replace_rows(sheet, first_row, rows)
+        """Recorded like write_columns: the rows are rendered as the sheet streams out on save.
+        Only generated sheets are replaced: they are protected as the template has them."""
+        self._package.replace_rows(sheet, first_row, rows, protect=GENERATED_PROTECTION)
+
+    def recreate_sheet(self, kind: str, lang: str) -> str:
+        """A generated sheet the clerk deleted, added again (last) as the template has it; its title."""
+        from xlcomplaints.spec import branch as B
+        from xlcomplaints.templates.build import build_branch_workbook
+
+        spec = next(s for s in B.BRANCH_SHEETS if s.kind == kind)
+        template = io.BytesIO()
+        build_branch_workbook(template, lang=lang)
+        title, taken, n = spec.title(lang), {s.casefold() for s in self.sheet_names()}, 2
+        while title.casefold() in taken:  # the office's own sheet has the name: ours takes another
+            title, n = f"{spec.title(lang)} ({n})", n + 1
+        return self._package.add_sheet_from(XlsxPackage.open(template.getvalue()), spec.title(lang), title).name
 
     def save(self, target: str | Path | None = None) -> bool:
         """Write the patched package atomically (backup kept); False when nothing changed."""

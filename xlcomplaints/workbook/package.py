@@ -45,6 +45,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.safety import (
     FileStamp,
     atomic_write,
@@ -52,6 +53,7 @@ from xlcomplaints.workbook.safety import (
     read_with_stamp,
     stamp_file,
 )
+from xlcomplaints.workbook.sheet_copy import detached, merge_styles, restyled, style_ids
 from xlcomplaints.workbook.sheet_stream import (
     EDIT_ROWS,
     ColumnEdit,
@@ -84,6 +86,13 @@ from xlcomplaints.workbook.sheet_xml import (
     xml_escape,
     xml_unescape,
 )
+from xlcomplaints.workbook.workbook_xml import (
+    TableEdge,
+    add_sheet,
+    first_hit,
+    set_filter_range,
+    table_edges,
+)
 from xlcomplaints.workbook.xlsx_values import (
     COL_NAMES,
     MAX_COL,
@@ -108,6 +117,7 @@ from xlcomplaints.workbook.xlsx_zip import (
 
 # escape_text, excel_serial and unescape_text are re-exported: callers import them from here.
 __all__ = [
+    "GENERATED_PROTECTION",
     "CellValue",
     "DefinedName",
     "SheetRef",
@@ -138,6 +148,12 @@ class DefinedName:
     hidden: bool
 
 
+#: How the templates protect Overdue and Summary (templates/build.py, _protect(generated=True)):
+#: no password; filter, sort and resize allowed; no rows added or deleted.
+GENERATED_PROTECTION = (
+    'sheet="1" objects="1" scenarios="1" formatColumns="0" formatRows="0" sort="0" autoFilter="0"'
+)
+
 def _rels_name(part: str) -> str:
     folder, base = posixpath.split(part)
     return posixpath.join(folder, "_rels", base + ".rels")
@@ -162,26 +178,31 @@ class XlsxPackage:
     """An .xlsx/.xlsm held in memory; parts are parsed only when read or patched."""
 
     def __init__(
-        self, data: bytes, path: Path | None = None, stamp: FileStamp | None = None
+        self, data: bytes, path: Path | None = None, stamp: FileStamp | None = None, label: str | None = None
     ) -> None:
         self.path = path
         self.stamp = stamp
+        self.label = label or (path.name if path is not None else "workbook")  # what messages call it
         self._load(data)
 
     @classmethod
-    def open(cls, source: str | os.PathLike[str] | bytes) -> XlsxPackage:
-        """Open a file (stamped, so save() can refuse if someone saved it meanwhile) or bytes."""
+    def open(cls, source: str | os.PathLike[str] | bytes, *, label: str | None = None) -> XlsxPackage:
+        """Open a file (stamped, so save() can refuse if someone saved it meanwhile) or bytes.
+
+        Raises WorkbookError for a package whose part names could be read two ways.
+        """
         if isinstance(source, bytes | bytearray | memoryview):
-            return cls(bytes(source))
+            return cls(bytes(source), label=label)
         path = Path(source)
         data, stamp = read_with_stamp(path)
-        return cls(data, path, stamp)
+        return cls(data, path, stamp, label)
 
     def _load(self, data: bytes) -> None:
         self._data = data
         self._zip = zipfile.ZipFile(io.BytesIO(data))
         self._names = self._zip.namelist()
         self._folded = {n.lower(): n for n in self._names}
+        self._refuse_ambiguous_names()
         self._parts: dict[str, XmlPart] = {}
         self._sheets: dict[str, Sheet] = {}  # held sheets: original bytes and edited rows
         self._streams: dict[str, Streamed] = {}  # sheets whose writes apply as they stream out
@@ -192,6 +213,9 @@ class XlsxPackage:
         self._shared: list[str] | None = None  # raw <si> contents
         self._shared_text: dict[int, str] = {}
         self._calc_chain_dropped = False
+        self._filtered: set[str] = set()  # sheets whose autoFilter replace_rows resized
+        self._guards: dict[str, list[TableEdge]] = {}  # sheet part -> its tables' header and totals rows
+        self._added: dict[str, bytes] = {}  # parts not in the archive (a recreated sheet): their bytes
         office = next(
             (
                 r.get("Target", "")
@@ -229,6 +253,19 @@ class XlsxPackage:
             )
         pr = wb.find(f"{ns}workbookPr")
         self.date1904 = pr is not None and pr.get("date1904") in ("1", "true")
+
+    def _refuse_ambiguous_names(self) -> None:
+        """Part names use "/" and are case-insensitive (OPC): a name with "\\" or two entries for
+        one part would be read one way by one reader and another by the next; refuse them whole."""
+        odd = next((n for n in self._names if "\\" in n), None)
+        if odd is not None:
+            raise WorkbookError("file.backslash_names", path=self.label, part=odd)
+        if len(self._folded) != len(self._names):
+            seen: set[str] = set()
+            for name in self._names:
+                if name.lower() in seen:
+                    raise WorkbookError("file.duplicate_parts", path=self.label, part=name)
+                seen.add(name.lower())
 
     # ---- reading
     def _entry(self, name: str) -> str:
@@ -333,6 +370,22 @@ class XlsxPackage:
                 continue
             if isinstance(stream, Rebuild) and stream.formula:
                 self._drop_calc_chain()  # calcChain must not list cells that are gone
+        for part in self._filtered:
+            self._sync_filter_name(part)
+
+    def _sync_filter_name(self, part: str) -> None:
+        """The sheet's hidden _xlnm._FilterDatabase name set to its (resized) autoFilter range
+        (LibreOffice filters by the name: rows past it would not be filtered after a re-save)."""
+        frame: Frame | None = self._streams.get(part) or self._sheets.get(part)
+        if frame is None:
+            return
+        found = frame.px.autofilter.search(frame.post)
+        span = parse_range(parse_attrs(found[0]).get("ref") or "") if found else None
+        ref = next((s for s in self.sheets if s.part == part), None)
+        if span is None or ref is None or ref.name not in self._sheet_order:
+            return
+        if set_filter_range(self._xml(self.workbook_part).root, self._sheet_order.index(ref.name), span):
+            self._touch(self.workbook_part)
 
     def _inflate(self, name: str) -> bytes:
         """A part's bytes, inflated into one buffer of its size straight from the archive.
@@ -340,6 +393,8 @@ class XlsxPackage:
         zipfile.read would hold its output blocks and their joined copy at once: twice a
         large sheet. The CRC is checked as zipfile does.
         """
+        if name in self._added:
+            return self._added[name]
         info = self._zip.getinfo(name)
         start = info.header_offset
         local = self._data[start : start + 30]
@@ -368,6 +423,33 @@ class XlsxPackage:
             tails = self._tail_caches[p] = make_tails(p, self.date1904)
         return tails
 
+    def _table_guards(self, part: str) -> list[TableEdge]:
+        """The header and totals rows of the tables on a sheet, from its table parts."""
+        guards = self._guards.get(part)
+        if guards is None:
+            guards = self._guards[part] = []
+            rels_name = self._entry(_rels_name(part))
+            for rel in self._xml(rels_name).root if rels_name in self._names else ():
+                target = self._entry(_resolve(part, rel.get("Target", "")))
+                if rel.get("Type", "").endswith("/table") and rel.get("TargetMode") != "External" \
+                        and target in self._names:
+                    guards += table_edges(self._xml(target).root, target)
+        return guards
+
+    def _refuse_table_cell(self, sheet: str, edge: TableEdge, r: int, c: int) -> None:
+        raise WorkbookError("file.table_header", path=self.label, sheet=sheet, table=edge.table,
+                            cell=cell_ref(c, r))
+
+    def _guard(self, sheet: str, writes: Iterable[tuple[Iterable[int], Sequence[int]]]) -> None:
+        """Refuse, before anything is written, a write (rows, their columns) into a table's
+        header or totals row (Excel drops such a table when it repairs the file)."""
+        ref = self.sheet(sheet)
+        edges = self._table_guards(ref.part) if ref.kind == "worksheet" else []
+        for rows, cols in writes if edges else ():
+            hit = first_hit(edges, rows, cols)
+            if hit is not None:
+                self._refuse_table_cell(ref.name, *hit)
+
     def write_cells(self, sheet: str, cells: Mapping[tuple[int, int], CellValue]) -> None:
         """Set values of (row, col) cells, 1-based; everything else in the sheet stays as is."""
         by_row: dict[int, tuple[list[int], list[CellValue]]] = {}
@@ -387,6 +469,7 @@ class XlsxPackage:
         date1904 = self.date1904
         for _, values in by_row.values():
             check_row(values, date1904)
+        self._guard(sheet, (((r,), cols) for r, (cols, _) in by_row.items()))
         sh = self._worksheet(sheet)
         self._edit_rows(sh, {r: sorted(zip(*cv, strict=True), key=first_item) for r, cv in by_row.items()})
 
@@ -412,9 +495,11 @@ class XlsxPackage:
         patch, box = Patch.of(cols, rows, self.date1904)
         if not patch.rows or not cols:
             return
+        self._guard(sheet, [(patch.rows, cols)])
         ref = self.sheet(sheet)
         stream = self._streams.get(ref.part)
-        if ref.kind == "worksheet" and ref.part not in self._sheets and not isinstance(stream, Rebuild):
+        if ref.kind == "worksheet" and ref.part not in self._sheets and not isinstance(stream, Rebuild) \
+                and ref.part not in self._added:
             try:
                 if stream is None:
                     stream = self._streams[ref.part] = ColumnEdit(self, ref.part)
@@ -507,8 +592,12 @@ class XlsxPackage:
         rows: Sequence[Sequence[CellValue]],
         *,
         autofilter: bool = True,
+        protect: str | None = None,
     ) -> None:
         """Replace everything from first_row down (a sheet the toolkit owns below its header).
+
+        ``protect``: the attributes of a <sheetProtection> the sheet gets unless it has one
+        (GENERATED_PROTECTION for Overdue and Summary).
 
         Like write_columns, the rows are checked now and rendered while the sheet streams
         out on save; they are kept as tuples of the caller's values.
@@ -525,18 +614,27 @@ class XlsxPackage:
                 box = union(box, (r, (mask & -mask).bit_length(), r, mask.bit_length()))
             kept.append(values)
         ref = self.sheet(sheet)
-        if ref.kind == "worksheet" and ref.part not in self._sheets and ref.part not in self._streams:
+        for g in self._table_guards(ref.part) if ref.kind == "worksheet" else []:
+            if g.last_row >= first_row:  # every row from first_row down is replaced
+                self._refuse_table_cell(ref.name, g, max(g.first_row, first_row), g.first_col)
+        if ref.kind == "worksheet" and ref.part not in self._sheets and ref.part not in self._streams \
+                and ref.part not in self._added:
             try:
-                self._streams[ref.part] = Rebuild(self, ref.part, first_row, kept, autofilter, box)
+                self._streams[ref.part] = Rebuild(self, ref.part, first_row, kept, autofilter, box, protect)
             except NeedsEager:
                 pass
             else:
                 self._touch(ref.part)
+                if autofilter:
+                    self._filtered.add(ref.part)
                 return
-        self._replace_into(self._worksheet(sheet), first_row, kept, autofilter)
+        if autofilter:
+            self._filtered.add(self.sheet(sheet).part)
+        self._replace_into(self._worksheet(sheet), first_row, kept, autofilter, protect)
 
     def _replace_into(
-        self, sh: Sheet, first_row: int, rows: list[tuple[CellValue, ...]], autofilter: bool
+        self, sh: Sheet, first_row: int, rows: list[tuple[CellValue, ...]], autofilter: bool,
+        protect: str | None = None,
     ) -> None:
         """replace_rows on a held sheet: new rows are kept as their UTF-8 bytes only."""
         heads: list[tuple[str, str]] = []
@@ -552,6 +650,8 @@ class XlsxPackage:
         sh.set_dimension(box)
         if autofilter:
             sh.extend_autofilter(first_row + len(rows) - 1)
+        if protect is not None:
+            sh.ensure_protection(protect)
         self._touch(sh.name)
 
     def _overwrite(
@@ -670,6 +770,56 @@ class XlsxPackage:
         f = f"<{sh.p}f{attrs}>{xml_escape(formula)}</{sh.p}f>"
         row.cells[c] = row.cells[c][: found.start()] + f + row.cells[c][found.end() :]
 
+    def add_sheet_from(self, template: XlsxPackage, name: str, title: str) -> SheetRef:
+        """Add the worksheet ``name`` of ``template`` as this workbook's last sheet, ``title``.
+
+        As the template has it: its columns, styles (appended to this workbook's styles.xml),
+        conditional formats, protection, print setup, and its sheet-scope names (our stamp,
+        filter and print titles). Its header note (a drawing) stays behind. Only new parts
+        and entries are added; nothing of this workbook's is renumbered.
+        """
+        src = template.sheet(name)
+        if any(t.casefold() == title.casefold() for t in self._sheet_order):
+            raise ValueError(f"a sheet named {title!r} exists")
+        has_vba = any(n.lower().endswith("vbaproject.bin") for n in self._names)
+        xml = detached(template.read_part(src.part).decode("utf-8"), template._shared_string,
+                       keep_code_name=not has_vba)
+        styles = self._part_of(self.workbook_part, self._wb_rels, "/styles")
+        template_styles = template._part_of(template.workbook_part, template._wb_rels, "/styles")
+        if styles is None or template_styles is None:
+            raise ValueError("no styles part")
+        xfs, dxfs = style_ids(xml)
+        xf_map, dxf_map = merge_styles(template._xml(template_styles).root, self._xml(styles).root, xfs, dxfs)
+        self._touch(styles)
+        n = 1
+        while f"xl/worksheets/sheet{n}.xml" in self._folded:
+            n += 1
+        part = f"xl/worksheets/sheet{n}.xml"
+        self._added[part] = restyled(xml, xf_map, dxf_map).encode("utf-8")
+        self._names.append(part)
+        self._folded[part] = part
+        self._touch(part)
+        names = [(d.name, d.value, d.hidden) for d in template.defined_names() if d.local_sheet == src.name]
+        rid, sheet_id = add_sheet(
+            self._xml(self.workbook_part).root, self._xml(self._wb_rels).root, self._xml("[Content_Types].xml").root,
+            part=part, target=posixpath.relpath(part, posixpath.dirname(self.workbook_part)), title=title,
+            names=names)
+        for touched in (self.workbook_part, self._wb_rels, "[Content_Types].xml"):
+            self._touch(touched)
+        ref = SheetRef(title, sheet_id, rid, part)
+        self.sheets.append(ref)
+        self._sheet_order.append(title)
+        return ref
+
+    def _part_of(self, source: str, rels_name: str, kind: str) -> str | None:
+        """The part a relationship of this type leads to (styles, sharedStrings...), if any."""
+        for rel in self._xml(rels_name).root:
+            if rel.get("Type", "").endswith(kind) and rel.get("TargetMode") != "External":
+                name = self._entry(_resolve(source, rel.get("Target", "")))
+                if name in self._names:
+                    return name
+        return None
+
     def force_full_calculation(self) -> None:
         """Set calcPr fullCalcOnLoad so Excel recomputes every formula when it opens the file.
 
@@ -743,6 +893,8 @@ class XlsxPackage:
     def _changed(self, name: str) -> bool:
         """Would this dirty part's bytes change? Sheets compare only their edits."""
         differs = self._differs.get(name)
+        if name in self._added:
+            return True
         if differs is None:
             sheet, stream = self._sheets.get(name), self._streams.get(name)
             if stream is not None:
@@ -760,6 +912,8 @@ class XlsxPackage:
 
     def _chunks(self, name: str) -> Chunks:
         stream = self._streams.get(name) or self._sheets.get(name)
+        if stream is None and name in self._added:
+            return [self._added[name]]
         return stream.chunks() if stream is not None else [self._parts[name].serialise()]
 
     def changed_parts(self) -> set[str]:
@@ -777,7 +931,8 @@ class XlsxPackage:
             out.write(self._data)
             return
         makers = {name: (lambda name=name: self._chunks(name)) for name in replaced}
-        write_zip(self._data, makers, self._removed, out)
+        added = {name: makers.pop(name) for name in self._added if name in makers}
+        write_zip(self._data, makers, self._removed, out, added)
 
     def to_bytes(self) -> bytes:
         if not self._replaced() and not self._removed:

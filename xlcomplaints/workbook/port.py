@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 CellValue = str | int | float | bool | datetime | date | None
 
@@ -72,4 +72,13 @@ class WorkbookPort(Protocol):
 
     def save(self) -> bool:
         """Make the writes permanent; False when there was nothing to change."""
+        ...
+
+
+@runtime_checkable
+class RecreatesSheets(Protocol):
+    """A workbook that can add one of our generated sheets again, as the template has it."""
+
+    def recreate_sheet(self, kind: str, lang: str) -> str:
+        """Add the ``kind`` sheet (Overdue, Summary) as the template in ``lang`` has it; its title."""
         ...

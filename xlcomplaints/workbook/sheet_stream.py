@@ -592,9 +592,11 @@ class Rebuild(Streamed):
         rows: list[tuple[CellValue, ...]],
         autofilter: bool,
         box: tuple[int, int, int, int] | None,
+        protect: str | None = None,
     ) -> None:
         super().__init__(pkg, name)
         self.first_row, self.rows, self.autofilter, self.box = first_row, rows, autofilter, box
+        self.protect = protect
         self.formula = False  # did a dropped row hold a formula (calcChain must go)?
 
     def _new(self) -> Iterator[bytes]:
@@ -625,6 +627,8 @@ class Rebuild(Streamed):
         self.set_dimension(union(kept, self.box))
         if self.autofilter:
             self.extend_autofilter(self.first_row + len(self.rows) - 1)
+        if self.protect is not None:
+            self.ensure_protection(self.protect)
         self.formula = formula
         self.differs = not same or self.pre != self.original_pre or self.post != original_post
         self.scanned = True
@@ -636,4 +640,4 @@ class Rebuild(Streamed):
         yield from self._new()
 
     def apply(self, sh: Sheet) -> None:
-        self.pkg._replace_into(sh, self.first_row, self.rows, self.autofilter)
+        self.pkg._replace_into(sh, self.first_row, self.rows, self.autofilter, self.protect)

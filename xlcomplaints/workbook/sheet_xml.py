@@ -113,6 +113,8 @@ class _Patterns:
         self.col = re.compile(rf"<{e}col\b{_Q}/?>")
         self.dimension = re.compile(rf"<{e}dimension\b{_Q}/?>")
         self.autofilter = re.compile(rf"<{e}autoFilter\b{_Q}/?>")
+        self.protection = re.compile(rf"<{e}sheetProtection\b{_Q}/?>")
+        self.calc_pr = re.compile(rf"<{e}sheetCalcPr\b{_Q}/?>")
 
 
 def parse_attrs(tag: str) -> dict[str, str]:
@@ -398,6 +400,16 @@ class Frame:
             ref = range_ref(span[0], span[1], max(span[0], last_row), span[3])
             self.post = self.post[: m.start()] + _set_attr(m[0], "ref", ref) + self.post[m.end() :]
             self.post_changed = True
+
+    def ensure_protection(self, attrs: str) -> None:
+        """Protect the sheet with ``<sheetProtection attrs/>`` unless it has a protection already;
+        it goes first after </sheetData> (after a sheetCalcPr), where the schema puts it."""
+        if self.px.protection.search(self.post):
+            return
+        calc = self.px.calc_pr.search(self.post)
+        at = calc.end() if calc else 0
+        self.post = self.post[:at] + f"<{self.p}sheetProtection {attrs}/>" + self.post[at:]
+        self.post_changed = True
 
     def _parse(self, r: int, row: str) -> tuple[Row, tuple[str, ...] | None]:
         """The row split into cells, and its pieces when they are known to join to row."""

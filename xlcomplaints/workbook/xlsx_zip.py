@@ -125,10 +125,22 @@ def _stream_record(entry: _Entry, content: Chunks, offset: int, out: BinaryIO) -
     return central + name + comment, end - header_at
 
 
+def _new_entry(name: str, like: _Entry | None) -> _Entry:
+    """A central record for an entry the archive does not have, timestamped like ``like``."""
+    raw = name.encode("utf-8")
+    f = _CENTRAL.unpack_from(like.central) if like is not None else None
+    time, date = (f[5], f[6]) if f is not None else (0, 0x21)  # 1980-01-01
+    flags = 0 if raw.isascii() else 0x800
+    central = _CENTRAL.pack(b"PK\x01\x02", 20, 20, flags, 8, time, date, 0, 0, 0, len(raw), 0, 0, 0, 0, 0, 0)
+    return _Entry(name, central + raw, 0, 0)
+
+
 def write_zip(
-    data: bytes, replaced: Mapping[str, Callable[[], Chunks]], removed: set[str], out: BinaryIO
+    data: bytes, replaced: Mapping[str, Callable[[], Chunks]], removed: set[str], out: BinaryIO,
+    added: Mapping[str, Callable[[], Chunks]] | None = None,
 ) -> None:
-    """Write the archive with some entries' content replaced (produced on demand) or removed.
+    """Write the archive with some entries' content replaced (produced on demand) or removed,
+    and ``added`` ones (not in the archive) appended after the others.
 
     Untouched entries are copied as their raw records; if the archive cannot be copied that
     way (zip64, odd layouts) it is rewritten with zipfile, keeping names, order, timestamps
@@ -158,12 +170,18 @@ def write_zip(
                     size = e.end - e.start
                     central[e.name] = e.central[:42] + struct.pack("<L", pos) + e.central[46:]
                 pos += size
+            news = [_new_entry(name, entries[0] if entries else None) for name in added or {}]
+            for e in news:
+                if pos >= 0xFFFFFFFF:
+                    raise _TooLarge
+                central[e.name], size = _stream_record(e, (added or {})[e.name](), pos, out)
+                pos += size
             fits = True
         except _TooLarge:
             fits = False
         cd_off = pos
         if fits:
-            for e in entries:
+            for e in [*entries, *news]:
                 record = central.get(e.name, b"")
                 out.write(record)
                 pos += len(record)
@@ -193,4 +211,12 @@ def write_zip(
                 else:
                     for chunk in make():
                         sink.write(chunk)
+        infos = src.infolist()
+        for name, make in (added or {}).items():
+            new = zipfile.ZipInfo(name, infos[0].date_time if infos else (1980, 1, 1, 0, 0, 0))
+            new.compress_type = zipfile.ZIP_DEFLATED
+            new.file_size = sum(map(len, make()))
+            with dst.open(new, "w") as sink:
+                for chunk in make():
+                    sink.write(chunk)
         dst.comment = src.comment
