@@ -13,14 +13,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.conftest import HAS_SOFFICE, soffice_convert
+from tests.conftest import HAS_SOFFICE, SHARED, soffice_convert
 from xlcomplaints.flows import refresh_flow, validate_flow
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 
 NOW = datetime(2026, 10, 9, 9, 0)
 CLI = [sys.executable, "-m", "xlcomplaints.cli"]
-VALIDATOR = Path(__file__).resolve().parents[1].parent.parent / "shared" / "tools" / "ooxml-validator" / "validate_ooxml.py"
+VALIDATOR = SHARED / "tools" / "ooxml-validator" / "validate_ooxml.py"
 ROW = {"received_at": "2026-10-08 10:00", "channel": "电话", "customer": "张三", "category": "其他",
        "severity": "一般", "validity": "有效", "content": "电梯停运"}
 
