@@ -12,7 +12,7 @@ import io
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -24,13 +24,12 @@ from xlcomplaints.report.consolidate import (
     collector_paused,
     expand_inputs,
     file_labels,
-    mask_phone,
-    mask_text,
     merge,
     read_all,
     read_file,
 )
 from xlcomplaints.report.history import History, read_history
+from xlcomplaints.report.masking import mask_summary
 from xlcomplaints.report.state import PendingState, load_state, state_path
 from xlcomplaints.report.summary import Branch, MonthlyReport, branch_codes, build
 from xlcomplaints.report.workbook import write_report
@@ -217,7 +216,7 @@ def _previous_run(output: Path, month: Month, show_contacts: bool) -> tuple[list
     time they were computed as of, and whether contacts can be shown at all."""
     previous, then, shown_then = load_state(state_path(output), month)
     if not show_contacts:
-        previous = [_masked(f) for f in previous]
+        previous = [mask_summary(f) for f in previous]
     return previous, then, show_contacts and shown_then
 
 
@@ -249,8 +248,3 @@ def _save(output: Path, report: MonthlyReport, lang: str) -> None:
 
 def _locked(output: Path, e: WorkbookLockedError) -> WorkbookError:
     return WorkbookError("file.locked", path=output.name, lock=e.lock_path.name if e.lock_path else "")
-
-
-def _masked(f: FileSummary) -> FileSummary:
-    return replace(f, cases=tuple(c._replace(phone=mask_phone(c.phone)) for c in f.cases),
-                   texts={no: tuple(map(mask_text, words)) for no, words in f.texts.items()})

@@ -65,7 +65,6 @@ class Refusal(StrEnum):
     TEXT = "limits.text"
     ROWS = "limits.rows"
     CELLS = "limits.cells"
-    MISSTATED = "limits.misstated"
 
 
 MESSAGES = {
@@ -90,9 +89,6 @@ MESSAGES = {
     Refusal.ROWS: ("{path} 的工作表“{sheet}”超过 {max} 行，超过本程序读取的上限，未读取；请把早年的记录另存到别的工作簿后再试。",
                    "{path}: sheet '{sheet}' has more than {max} rows, over what this program reads; it was not "
                    "read — move earlier years' records to another workbook and try again."),
-    Refusal.MISSTATED: ("{path} 已损坏：{part} 解压后与压缩包记录的大小不符，未读取。请用 Excel 打开修复或使用备份。",
-                        "{path} is damaged: {part} unpacks to another size than the archive records; it was not "
-                        "read. Repair it in Excel or use a backup."),
 }
 register_messages({str(k): v for k, v in MESSAGES.items()})
 
@@ -163,8 +159,9 @@ def inflate(path: Path, data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
     try:
         for piece in pieces:
             left -= len(piece)
-            if left < 0:
-                raise WorkbookError(Refusal.MISSTATED, path=path.name, part=info.filename)
+            if left < 0:  # damaged, or made to look small: either way not to be read
+                raise WorkbookError("file.corrupt", path=path.name,
+                                    detail=f"{info.filename}: larger than the archive records")
             yield piece
     except zlib.error as e:
         raise WorkbookError("file.corrupt", path=path.name, detail=f"{info.filename}: {e}") from e
