@@ -254,19 +254,28 @@ def _stale(cases: Sequence[Case], month: Month, name: str, branch: str) -> list[
 def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
     """Files as given, and every spreadsheet under the directories given (lock files and our
     own ``.bak`` backups skipped; other formats than .xlsx/.xlsm kept, to be reported);
-    sorted, each file once however its path was written."""
+    sorted, each file once however its path was written. A spreadsheet's name on what is not a
+    file (a link that dangles or loops, a FIFO, a device) is kept too: reading it says what it is."""
     out: dict[Path, Path] = {}
     for item in inputs:
         p = Path(item)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
                 n = f.name
-                if (f.is_file() and f.suffix.lower() in WORKBOOK_SUFFIXES + OTHER_SPREADSHEETS
+                if (f.suffix.lower() in WORKBOOK_SUFFIXES + OTHER_SPREADSHEETS and not f.is_dir()
                         and not n.startswith(("~$", ".")) and not f.stem.lower().endswith(".bak")):
-                    out.setdefault(f.resolve(), f)
+                    out.setdefault(resolved(f), f)
         else:
-            out.setdefault(p.resolve(), p)
+            out.setdefault(resolved(p), p)
     return sorted(out.values())
+
+
+def resolved(p: Path) -> Path:
+    """The path with its links followed; as written (made absolute) if they loop."""
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic-link loop (Python 3.11)
+        return p.absolute()
 
 
 def file_labels(paths: Sequence[Path]) -> dict[Path, str]:

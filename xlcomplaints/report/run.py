@@ -27,6 +27,7 @@ from xlcomplaints.report.consolidate import (
     merge,
     read_all,
     read_file,
+    resolved,
 )
 from xlcomplaints.report.history import History, read_history
 from xlcomplaints.report.masking import mask_summary
@@ -114,7 +115,7 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
         lap = _Laps()
         paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
         written = output.resolve()
-        paths = [p for p in paths if p.resolve() != written]  # the last run's report, in the same folder
+        paths = [p for p in paths if resolved(p) != written]  # the last run's report, in the same folder
         if on_start is not None:
             on_start(len(paths))
         # files of the same name are told apart by their folders, the previous run's ones too

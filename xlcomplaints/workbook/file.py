@@ -20,6 +20,7 @@ import python_calamine
 from lxml import etree
 
 from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.filekind import require_file
 from xlcomplaints.workbook.limits import MAX_FILE_BYTES, check_archive, check_file_size, check_sheet
 from xlcomplaints.workbook.package import XlsxPackage
 from xlcomplaints.workbook.port import CellValue, NamedValue
@@ -117,8 +118,7 @@ class FileWorkbook:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
-            raise WorkbookError("file.is_folder" if self.path.is_dir() else "file.missing", path=str(path))
+        require_file(self.path)  # a FIFO, device or broken link is named, never opened
         check_file_size(self.path, self.path.stat().st_size)
         self._stamp: FileStamp = stamp_file(self.path)
         with open(self.path, "rb") as fh:  # no more than the limit, should the file grow meanwhile
