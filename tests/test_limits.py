@@ -280,3 +280,26 @@ def test_a_large_ordinary_register_takes_the_quick_scan(tmp_path: Path, monkeypa
     monkeypatch.setattr(limits, "_explicit", no_second_look)
     monkeypatch.setattr(limits, "_walk", no_second_look)
     read_branch(FileWorkbook(path))
+
+
+def test_a_workbook_part_under_another_name_is_held_to_the_limit_of_parts_parsed_whole(tmp_path: Path) -> None:
+    """The workbook part is parsed whole (by lxml and calamine): whatever _rels/.rels calls it, 16 MB at most."""
+    path = template(tmp_path)
+    renamed = {"xl/_rels/workbook.xml.rels": "xl/_rels/book.dat.rels"}
+    out = tmp_path / "renamed.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "_rels/.rels":
+                data = data.replace(b"xl/workbook.xml", b"xl/book.dat")
+            if info.filename == "xl/workbook.xml":
+                dst.writestr(info, data)  # left as a decoy: the package reads what _rels/.rels names
+                head, tail = data.rsplit(b"</workbook>", 1)
+                with dst.open("xl/book.dat", "w", force_zip64=True) as sink:
+                    sink.write(head)
+                    for block in repeated(b"<!---->", limits.MAX_TREE_PART_BYTES + (1 << 20)):
+                        sink.write(block)
+                    sink.write(b"</workbook>" + tail)
+                continue
+            dst.writestr(renamed.get(info.filename, info.filename), data)
+    assert refusal(out) == Refusal.PART

@@ -27,6 +27,7 @@ first limit passed. The quick scan costs about 3.5 ms per MB of sheet XML (4 ms 
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import struct
 import zipfile
@@ -131,10 +132,32 @@ def check_archive(path: Path, z: zipfile.ZipFile, data: bytes) -> None:
         total += info.file_size
     if total > MAX_TOTAL_BYTES:
         raise WorkbookError(Refusal.TOTAL, path=path.name, max=_mb(MAX_TOTAL_BYTES))
+    office = _office_part(z)  # the workbook part, parsed whole, whatever its name
+    if office is not None and office.file_size > MAX_TREE_PART_BYTES:
+        raise WorkbookError(Refusal.PART, path=path.name, part=office.filename, max=_mb(MAX_TREE_PART_BYTES))
     for info in infos:
-        if _xml_part(info.filename) and not _worksheet(info.filename):
+        if (_xml_part(info.filename) or info is office) and not _worksheet(info.filename):
             for _ in _checked(path, data, info):
                 pass
+
+
+_RELATIONSHIP = re.compile(rb"<(?:[\w.-]+:)?Relationship\b[^>]*>")
+_TARGET = re.compile(rb'\bTarget\s*=\s*["\']([^"\']*)["\']')
+
+
+def _office_part(z: zipfile.ZipFile) -> zipfile.ZipInfo | None:
+    """The part ``_rels/.rels`` names as the office document (``xl/workbook.xml`` as a rule)."""
+    try:
+        rels = z.read("_rels/.rels")  # a relationships part: within MAX_TREE_PART_BYTES, checked above
+    except (KeyError, zipfile.BadZipFile, zlib.error, OSError):
+        return None
+    for tag in _RELATIONSHIP.findall(rels):
+        target = _TARGET.search(tag)
+        if b"/officeDocument" in tag and target is not None:
+            name = posixpath.normpath(target[1].decode("utf-8", "replace").lstrip("/"))
+            folded = {i.filename.lower(): i for i in z.infolist()}
+            return folded.get(name.lower())
+    return None
 
 
 def inflate(path: Path, data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
