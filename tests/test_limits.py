@@ -303,3 +303,16 @@ def test_a_workbook_part_under_another_name_is_held_to_the_limit_of_parts_parsed
                 continue
             dst.writestr(renamed.get(info.filename, info.filename), data)
     assert refusal(out) == Refusal.PART
+
+
+@pytest.mark.parametrize(("row", "code"), [
+    (b'<row r="2"><c r="xfd1048576"><v>1</v></c></row>', Refusal.CELLS),          # lower case
+    (b'<row r="2"><c s="0" r="XFD5000"><v>1</v></c></row>', Refusal.CELLS),       # reference not first
+    (b'<row r="2"><c r="A12345678"><v>1</v></c></row>', Refusal.CELLS),           # past Excel's last row
+    (b'<row r="123456789012"><c><v>1</v></c></row>', Refusal.CELLS),              # a row number, its cell implied
+    (b'<x:row xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="3"><x:c r="XFD3000">'
+     b"<x:v>1</x:v></x:c></x:row>", Refusal.CELLS),                                # a namespace prefix
+    (b'<row r="2"><c r="ZZZZZZZZZZ1"><v>1</v></c></row>', "file.corrupt"),        # no reference at all
+])
+def test_odd_references_are_placed_or_refused_never_trusted(tmp_path: Path, row: bytes, code: str) -> None:
+    assert refusal(with_rows(template(tmp_path), [row])) == code

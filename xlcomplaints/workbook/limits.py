@@ -288,7 +288,8 @@ def _explicit(blocks: Iterator[memoryview], reached: _Range) -> bool:
     return True
 
 
-_REF = re.compile(r"([A-Za-z]{0,3})(\d{0,7})$")
+#: A cell's reference (letters, then the row) or a row's number, within bounds int() reads safely.
+_REF = re.compile(r"\s*([A-Za-z]{0,9})(\d{1,12})\s*")
 
 
 def _col_number(letters: str | bytes) -> int:
@@ -328,12 +329,15 @@ def _walk(path: Path, data: bytes, info: zipfile.ZipInfo, sheet: str, reached: _
                     while el.getprevious() is not None:
                         del el.getparent()[0]
                 continue
-            m = _REF.match(el.get("r") or "")
+            ref = el.get("r")
+            m = None if ref is None else _REF.fullmatch(ref)
+            if ref is not None and (m is None or bool(m[1]) != (local == "c")):
+                raise WorkbookError("file.corrupt", path=path.name, detail=f"{sheet}: reference {ref[:20]!r}")
             if local == "row":
-                row = int(m[2]) if m and m[2] and not m[1] else row + 1
+                row = int(m[2]) if m else row + 1
                 col = 0
                 continue
-            if m and m[1] and m[2]:
+            if m:
                 row, col = int(m[2]), _col_number(m[1])
             else:
                 col += 1
