@@ -169,7 +169,7 @@ def inflate(path: Path, data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
         yield from _via_zipfile(path, data, info)
         return
     at = info.header_offset
-    if data[at:at + 4] != b"PK\x03\x04":
+    if data[at:at + 4] != b"PK\x03\x04" or len(data) < at + 30:
         raise WorkbookError("file.corrupt", path=path.name, detail=f"{info.filename}: no local header")
     name_len, extra_len = struct.unpack_from("<2H", data, at + 26)
     start = at + 30 + name_len + extra_len
