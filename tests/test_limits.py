@@ -9,6 +9,7 @@ machine; the refusal's own peak memory is measured there with getrusage.
 from __future__ import annotations
 
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -316,3 +317,15 @@ def test_a_workbook_part_under_another_name_is_held_to_the_limit_of_parts_parsed
 ])
 def test_odd_references_are_placed_or_refused_never_trusted(tmp_path: Path, row: bytes, code: str) -> None:
     assert refusal(with_rows(template(tmp_path), [row])) == code
+
+
+def test_shared_strings_claiming_billions_of_items_are_refused(tmp_path: Path) -> None:
+    """calamine reserves room for the declared uniqueCount first: 4,000,000,000 aborted the process."""
+    path = template(tmp_path)
+    part = next(n for n in zipfile.ZipFile(path).namelist() if n.lower().endswith("sharedstrings.xml"))
+    data = zipfile.ZipFile(path).read(part)
+    claimed = re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4000000000"', data)
+    assert claimed != data
+    hostile = with_part(path, part, [claimed], out=tmp_path / "claims.xlsx")
+    assert refusal(hostile) == Refusal.STRINGS
+    assert_refused(measured("validate", hostile))

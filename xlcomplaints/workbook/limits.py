@@ -65,6 +65,7 @@ class Refusal(StrEnum):
     TOTAL = "limits.total"
     TEXT = "limits.text"
     ROWS = "limits.rows"
+    STRINGS = "limits.strings"
     CELLS = "limits.cells"
 
 
@@ -87,6 +88,9 @@ MESSAGES = {
                     "{path}: sheet '{sheet}' reaches {ref} ({rows} rows × {cols} columns), over the {max} cells "
                     "this program reads; it was not read — delete the stray cells, rows or columns far out and "
                     "try again."),
+    Refusal.STRINGS: ("{path} 的 {part} 声称有 {count} 个不同的文字，超过上限 {max}（或多于它能容纳的），未读取。",
+                      "{path}: {part} claims {count} distinct texts, over the limit of {max} (or more than it can "
+                      "hold); it was not read."),
     Refusal.ROWS: ("{path} 的工作表“{sheet}”超过 {max} 行，超过本程序读取的上限，未读取；请把早年的记录另存到别的工作簿后再试。",
                    "{path}: sheet '{sheet}' has more than {max} rows, over what this program reads; it was not "
                    "read — move earlier years' records to another workbook and try again."),
@@ -136,9 +140,41 @@ def check_archive(path: Path, z: zipfile.ZipFile, data: bytes) -> None:
     if office is not None and office.file_size > MAX_TREE_PART_BYTES:
         raise WorkbookError(Refusal.PART, path=path.name, part=office.filename, max=_mb(MAX_TREE_PART_BYTES))
     for info in infos:
-        if (_xml_part(info.filename) or info is office) and not _worksheet(info.filename):
+        if _shared_strings(info.filename):
+            _check_string_count(path, info, _checked(path, data, info))
+        elif (_xml_part(info.filename) or info is office) and not _worksheet(info.filename):
             for _ in _checked(path, data, info):
                 pass
+
+
+def _shared_strings(name: str) -> bool:
+    return posixpath.basename(name.lower()).startswith("sharedstrings")
+
+
+_SST = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*>")
+_UNIQUE_COUNT = re.compile(rb'\suniqueCount\s*=\s*["\']\s*(\d*)')
+
+
+def _check_string_count(path: Path, info: zipfile.ZipInfo, pieces: Iterator[bytes]) -> None:
+    """calamine reserves room for the ``uniqueCount`` the shared strings declare before reading
+    one (4,000,000,000 aborted the process): it must be within MAX_CELLS and what the part can
+    hold (an item takes 5 bytes at least, ``<si/>``). The part is read to its end all the same."""
+    head, found = b"", False
+    for piece in pieces:
+        if found:
+            continue
+        head += piece
+        tag = _SST.search(head)
+        if tag is None and len(head) < MAX_TEXT_BYTES:
+            continue
+        found = True
+        count = _UNIQUE_COUNT.search(tag[0]) if tag is not None else None
+        digits = count[1] if count is not None else b"0"
+        most = min(MAX_CELLS, info.file_size // 5)
+        if tag is None or len(digits) > 12 or int(digits or b"0") > most:
+            raise WorkbookError(Refusal.STRINGS, path=path.name, part=info.filename,
+                                count=digits.decode()[:12] or "?", max=f"{most:,}")
+        head = b""
 
 
 _RELATIONSHIP = re.compile(rb"<(?:[\w.-]+:)?Relationship\b[^>]*>")
