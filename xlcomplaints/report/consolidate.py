@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -32,7 +31,6 @@ from datetime import datetime, timedelta
 from operator import attrgetter, itemgetter
 from pathlib import Path
 
-from xlcomplaints.core.cells import MOBILE
 from xlcomplaints.core.deadlines import make_calendar
 from xlcomplaints.core.lifecycle import contact_key
 from xlcomplaints.core.metrics import (
@@ -49,6 +47,7 @@ from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import validate
+from xlcomplaints.report.masking import mask_phone, mask_summary
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
@@ -129,18 +128,6 @@ class FileSummary:
         return self.error is None
 
 
-def mask_phone(phone: str | None) -> str | None:
-    """Keep the first 3 and last 4 digits of a number of 10+ digits (138****5678), else the last 2."""
-    if not phone or "*" in phone:  # empty, or masked already
-        return phone
-    if MOBILE.fullmatch(phone):  # the common case, without the walk below
-        return f"{phone[:3]}****{phone[7:]}"
-    positions = [i for i, ch in enumerate(phone) if ch.isdigit()]
-    keep_head, keep_tail = (3, 4) if len(positions) >= 10 else (0, 2)
-    hidden = set(positions[keep_head:len(positions) - keep_tail])
-    return "".join("*" if i in hidden else ch for i, ch in enumerate(phone))
-
-
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Pause Python's cycle collector while records or cases pile up.
@@ -167,24 +154,17 @@ def collector_paused() -> Iterator[None]:
 
 #: The Register's words a typical case is read with: what happened, what was done, why, what changed.
 CASE_TEXTS = ("content", "result", "root_cause", "corrective_action")
-_NUMBER_IN_TEXT = re.compile(r"\+?\d[\d\s\-()（）]{5,}\d")
 
 
-def mask_text(text: str | None) -> str | None:
-    """Free text with every run of 7 or more digits (a phone number, most likely) masked as ``mask_phone`` does."""
-    return _NUMBER_IN_TEXT.sub(lambda m: mask_phone(m.group()) or "", text) if text else text
-
-
-def _typical_texts(complaints: Sequence[Complaint], cases: Sequence[Case], month: Month,
-                   mask: bool) -> dict[str, tuple[str | None, ...]]:
+def _typical_texts(complaints: Sequence[Complaint], cases: Sequence[Case],
+                   month: Month) -> dict[str, tuple[str | None, ...]]:
     """The texts of the complaints that may be among the report's typical cases: those received in the
     month that meet a reason (the report keeps the most telling of all branches')."""
     start, end = month_start(month), month_end(month)
     out = {}
     for record, c in zip(complaints, cases, strict=True):
         if c.no and c.received_at is not None and start <= c.received_at < end and typical_reasons(c):
-            words = itemgetter(*CASE_TEXTS)(vars(record))
-            out[c.no] = tuple(map(mask_text, words)) if mask else words
+            out[c.no] = itemgetter(*CASE_TEXTS)(vars(record))
     return out
 
 
@@ -198,10 +178,12 @@ def read_file(path: str, month: Month, as_of: datetime, now: datetime, show_cont
 
     ``as_of`` decides stage statuses; ``now`` (the real clock) decides what is "in the future";
     stage durations are measured for ``month`` and the one before, the two the report shows.
-    ``label`` names the file in problems (default: its name).
+    ``label`` names the file in problems (default: its name). Without ``show_contacts`` everything
+    in the summary is masked (``mask_summary``) before it leaves.
     """
     with collector_paused():
-        return _read_file(path, month, as_of, now, show_contacts, lang, label or Path(path).name)
+        summary = _read_file(path, month, as_of, now, show_contacts, lang, label or Path(path).name)
+        return summary if show_contacts else mask_summary(summary)  # the one masking step: see masking
 
 
 def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_contacts: bool,
@@ -229,7 +211,7 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
         cases = case_facts(branch, data, results, make_calendar(data.settings, data),
                            timed=(month.shift(-1).start, month.end), contact=None if show_contacts else mask_phone,
                            as_of=as_of)
-        texts = _typical_texts(data.complaints, cases, month, mask=not show_contacts)
+        texts = _typical_texts(data.complaints, cases, month)
     except WorkbookError as e:
         if e.code == "file.wrong_kind" and e.params.get("kind") == REPORT_TEMPLATE_KIND:  # last month's, say
             return FileSummary(path, mtime, problems=(_problem("report.not_a_branch", name, Level.WARNING),),
@@ -273,19 +255,28 @@ def _stale(cases: Sequence[Case], month: Month, name: str, branch: str) -> list[
 def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
     """Files as given, and every spreadsheet under the directories given (lock files and our
     own ``.bak`` backups skipped; other formats than .xlsx/.xlsm kept, to be reported);
-    sorted, each file once however its path was written."""
+    sorted, each file once however its path was written. A spreadsheet's name on what is not a
+    file (a link that dangles or loops, a FIFO, a device) is kept too: reading it says what it is."""
     out: dict[Path, Path] = {}
     for item in inputs:
         p = Path(item)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
                 n = f.name
-                if (f.is_file() and f.suffix.lower() in WORKBOOK_SUFFIXES + OTHER_SPREADSHEETS
+                if (f.suffix.lower() in WORKBOOK_SUFFIXES + OTHER_SPREADSHEETS and not f.is_dir()
                         and not n.startswith(("~$", ".")) and not f.stem.lower().endswith(".bak")):
-                    out.setdefault(f.resolve(), f)
+                    out.setdefault(resolved(f), f)
         else:
-            out.setdefault(p.resolve(), p)
+            out.setdefault(resolved(p), p)
     return sorted(out.values())
+
+
+def resolved(p: Path) -> Path:
+    """The path with its links followed; as written (made absolute) if they loop."""
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic-link loop (Python 3.11)
+        return p.absolute()
 
 
 def file_labels(paths: Sequence[Path]) -> dict[Path, str]:

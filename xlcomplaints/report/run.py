@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -26,13 +26,13 @@ from xlcomplaints.report.consolidate import (
     collector_paused,
     expand_inputs,
     file_labels,
-    mask_phone,
-    mask_text,
     merge,
     read_all,
     read_file,
+    resolved,
 )
 from xlcomplaints.report.history import History, read_history
+from xlcomplaints.report.masking import mask_summary
 from xlcomplaints.report.state import PendingState, StateOfAnotherRun, load_state, state_path
 from xlcomplaints.report.summary import Branch, MonthlyReport, branch_codes, build
 from xlcomplaints.report.workbook import write_report
@@ -139,7 +139,7 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
         lap = _Laps()
         paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
         written = output.resolve()
-        paths = [p for p in paths if p.resolve() != written]  # the last run's report, in the same folder
+        paths = [p for p in paths if resolved(p) != written]  # the last run's report, in the same folder
         if on_start is not None:
             on_start(len(paths))
         # files of the same name are told apart by their folders, the previous run's ones too
@@ -280,7 +280,7 @@ def _previous_run(output: Path, report_run: str | None, month: Month,
     except StateOfAnotherRun as e:
         raise WorkbookError("report.state_unpaired", path=output.name, state=state_path(output).name) from e
     if not show_contacts:
-        previous = [_masked(f) for f in previous]
+        previous = [mask_summary(f) for f in previous]
     return previous, then, show_contacts and shown_then
 
 
@@ -314,8 +314,3 @@ def _save(output: Path, report: MonthlyReport, lang: str, run: str | None) -> No
 
 def _locked(output: Path, e: WorkbookLockedError) -> WorkbookError:
     return WorkbookError("file.locked", path=output.name, lock=e.lock_path.name if e.lock_path else "")
-
-
-def _masked(f: FileSummary) -> FileSummary:
-    return replace(f, cases=tuple(c._replace(phone=mask_phone(c.phone)) for c in f.cases),
-                   texts={no: tuple(map(mask_text, words)) for no, words in f.texts.items()})

@@ -20,6 +20,8 @@ import python_calamine
 from lxml import etree
 
 from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.filekind import require_file
+from xlcomplaints.workbook.limits import MAX_FILE_BYTES, check_archive, check_file_size, check_sheet
 from xlcomplaints.workbook.owners import Leftover, clear_leftovers
 from xlcomplaints.workbook.package import GENERATED_PROTECTION, XlsxPackage
 from xlcomplaints.workbook.port import CellValue, NamedValue
@@ -129,12 +131,18 @@ class FileWorkbook:
         command that may save it does; ``tidied`` says what was done, for the user to be told."""
         self.path = Path(path)
         self.tidied = tidy_beside(self.path) if tidy else []
-        if not self.path.is_file():
-            raise WorkbookError("file.is_folder" if self.path.is_dir() else "file.missing", path=str(path))
+        require_file(self.path)  # a FIFO, device or broken link is named, never opened
+        check_file_size(self.path, self.path.stat().st_size)
         self._stamp: FileStamp = stamp_file(self.path)
-        data = self.path.read_bytes()
+        with open(self.path, "rb") as fh:  # no more than the limit, should the file grow meanwhile
+            data = fh.read(MAX_FILE_BYTES + 1)
+        check_file_size(self.path, len(data))
         sniff(self.path, data)
+        self._data = data
+        self._checked: set[str] = set()  # sheets whose used range was found within the limits
         try:
+            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            check_archive(self.path, self._zip, data)  # before any reader sees a part
             self._package = XlsxPackage.open(data, label=self.path.name)
             self._calamine: python_calamine.CalamineWorkbook | None = self._open_reader()
         except WorkbookError:
@@ -192,6 +200,7 @@ class FileWorkbook:
         0.9; ``tests/test_reader.py`` holds it to that), so rows are padded on the left
         to keep column numbers true. Unpadded, calamine's own iterator is handed out.
         """
+        self._check(sheet)
         try:
             data = self._reader().get_sheet_by_name(sheet)
             start = data.start  # None only for an empty sheet (height 0)
@@ -209,9 +218,23 @@ class FileWorkbook:
             rows = _then_release(data, rows)
         return rows
 
+    def _check(self, sheet: str) -> None:
+        """Refuse the sheet before calamine lays it out if its used range is beyond the limits
+        (see ``limits``); each sheet once. A sheet not found is left to the reader to report."""
+        if sheet in self._checked:
+            return
+        try:
+            ref = self._package.sheet(sheet)
+            info = self._zip.getinfo(ref.part)
+        except KeyError:
+            return
+        check_sheet(self.path, self._data, info, ref.name)
+        self._checked.add(sheet)
+
     def error_cells(self, sheet: str) -> dict[str, str]:
         """Cells stored as errors (``t="e"``), which calamine reads as blank: the sheet's XML parsed
         once more, so only when asked (a register's XML is a few milliseconds to inflate)."""
+        self._check(sheet)
         data = self._package.read_part(self._package.sheet(sheet).part)
         if not _ERROR_CELL.search(data):
             return {}

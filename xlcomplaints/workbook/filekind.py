@@ -1,0 +1,85 @@
+"""What a path is, found without opening it: a workbook must be a regular file.
+
+A FIFO opened for reading waits for a writer that may never come, a device may never end,
+and a symbolic link may point nowhere or at itself. Each is named for what it is, with
+``os.stat`` alone (no ``open``), so the one who gave it knows what to fix.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from enum import StrEnum
+from pathlib import Path
+
+from xlcomplaints.core.problems import register_messages
+from xlcomplaints.workbook.errors import WorkbookError
+
+
+class NotAFile(StrEnum):
+    """Why a path is not a workbook file; each value is the code of its message."""
+
+    MISSING = "file.missing"
+    FOLDER = "file.is_folder"
+    DANGLING_LINK = "file.link_dangling"
+    LINK_LOOP = "file.link_loop"
+    FIFO = "file.fifo"
+    DEVICE = "file.device"
+    SOCKET = "file.socket"
+    UNREADABLE = "file.unreadable"
+
+
+MESSAGES = {
+    NotAFile.DANGLING_LINK: ("{path} 是快捷方式（符号链接），但它指向的 {target} 不存在，已跳过。",
+                             "{path} is a symbolic link to {target}, which does not exist; it is passed over."),
+    NotAFile.LINK_LOOP: ("{path} 是循环的快捷方式（符号链接最终指回自己），不指向任何文件，已跳过。",
+                         "{path} is a symbolic link that loops back on itself and leads to no file; it is passed "
+                         "over."),
+    NotAFile.FIFO: ("{path} 是命名管道（FIFO），不是工作簿文件，未读取。",
+                    "{path} is a named pipe (FIFO), not a workbook file; it was not read."),
+    NotAFile.DEVICE: ("{path} 是设备文件，不是工作簿文件，未读取。",
+                      "{path} is a device, not a workbook file; it was not read."),
+    NotAFile.SOCKET: ("{path} 是套接字（socket），不是工作簿文件，未读取。",
+                      "{path} is a socket, not a workbook file; it was not read."),
+    NotAFile.UNREADABLE: ("无法读取 {path}：{detail}", "Cannot read {path}: {detail}"),
+}
+register_messages({str(k): v for k, v in MESSAGES.items()})
+
+
+def what_is(path: str | os.PathLike[str]) -> NotAFile | None:
+    """None for a regular file (or a link to one); else what the path is instead. Never opens it."""
+    p = Path(path)
+    try:
+        mode = os.stat(p).st_mode
+    except FileNotFoundError:
+        return NotAFile.DANGLING_LINK if p.is_symlink() else NotAFile.MISSING
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return NotAFile.LINK_LOOP
+        return NotAFile.UNREADABLE
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return NotAFile.FOLDER
+    if stat.S_ISFIFO(mode):
+        return NotAFile.FIFO
+    if stat.S_ISSOCK(mode):
+        return NotAFile.SOCKET
+    return NotAFile.DEVICE  # character or block device (or a kind this system has of its own)
+
+
+def require_file(path: str | os.PathLike[str]) -> None:
+    """Raise a WorkbookError naming what the path is, unless it is a regular file."""
+    kind = what_is(path)
+    if kind is None:
+        return
+    params: dict[str, str] = {"path": str(path)}
+    if kind is NotAFile.DANGLING_LINK:
+        params["target"] = os.readlink(path)
+    elif kind is NotAFile.UNREADABLE:
+        try:
+            os.stat(path)
+        except OSError as e:
+            params["detail"] = e.strerror or type(e).__name__
+    raise WorkbookError(kind, **params)
