@@ -454,6 +454,9 @@ def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, object], Aud
     for stage in STAGES:
         for column in ("due_count", "on_time", "on_time_rate", "median", "p90", "unit"):
             out[f"stages:{stage}:{column}"] = stage_times(this, stage, column)
+    for stage in ("acknowledge", "first_contact", "resolve", "close"):  # the cover's times name their unit
+        for kind in ("median", "p90"):
+            out[f"cover-unit:{stage}_{kind}"] = out[f"stages:{stage}:unit"]
     out.update(overdue_detail(this))
     typical = typical_cases(this)
     out["typical:selection"] = sorted(name for name, _ in typical)
