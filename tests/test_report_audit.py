@@ -17,13 +17,13 @@ due time and status, the reopen count, each hand-off on Tracking, the Overdue sh
 that the overall status agrees with the callback (R7) — also for SH02 under a policy in office
 hours with fractional and zero working-day limits.
 
-Where the words are silent today the auditor reads them as follows (the engine fix should write
-the same, or say otherwise and the auditor follow): a pause (等待客户, 冷处理) stops the resolve,
-reply and close clocks until the next step other than 备注 or another pause; rows whose received
-time cannot be read leave the receipt month only (their callbacks and closes still count); the
-Overdue detail's "earlier due, still not done" rows are those of cases still open; a stage
-missed before the close (R3) is late by the time to the as-of time, and shows 已逾期; the
-previous month is seen as it stood at its own end.
+The rules the engine applies are read from their words: which steps end a pause (等待客户, 冷处理)
+from the pause rule's list in docs/sheets.md; a stage missed before the close (R3) shows
+逾期未完成 and is late by the time to the close, as the Definitions' 结案时未完成的环节 and 超时明细
+say. Where the words are silent the auditor reads them as follows: rows whose received time
+cannot be read leave the receipt month only (their callbacks and closes still count); the
+Overdue detail's "earlier due, still not done" rows are those of cases still open; the previous
+month is seen as it stood at its own end.
 
 The cover of BJ01's October report back-dated to 20 October 12:00 (``report --now``, the case of
 defect 4) is audited too, with the auditor seeing the workbook as it stood then (R4: what was
@@ -62,8 +62,6 @@ ASOF_REPORT = "BJ01-2026-10-asof-1020.xlsx"
 #: as of 2 Nov 09:00; its Register is audited too (ids ``register-working-hours:…``).
 WORKING_HOURS = "SH02-working-hours.xlsx"
 
-_D3 = ("issue 16 defect 3 (closing erases a miss): GZ03-2610018's reply was due 10-22 and never done; "
-       "the case closed 10-27, so the miss stays (R3) and counts late; the engine makes it 不适用")
 _TYPICAL = ("NEW (not in issue 16): the Definitions say typical cases meeting as many conditions come "
             "'按重大、升级、重新处理、重复、超时的顺序，再按受理时间'; read as written, GZ03-2610036 (重大+升级, "
             "received 10-23) comes before the 重大+超时 cases (GZ03-2610015, BJ01-2610044, BJ01-2610016, "
@@ -85,8 +83,6 @@ _ORDER = ("NEW (not in issue 16): the Definitions order the Overdue detail '重�
 
 #: Figure id → why it disagrees today. The lead edits this one dict after merging the engine fix.
 XFAIL: dict[str, str] = {
-    "overdue-detail:GZ03:GZ03-2610018:reply": _D3,
-    "register:GZ03:reply:status": _D3,
     "typical:order": _TYPICAL,
     "panel:top-count:category": _TIE,
     "overdue-detail:order": _ORDER,

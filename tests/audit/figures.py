@@ -479,12 +479,13 @@ def row_key(k: Case) -> str:
 
 
 def overdue_detail(a: Audit) -> dict[str, float]:
-    """超时明细：每行一个未按时完成的环节：时限在本月到期而逾期完成或到统计时点仍未完成的，以及更早到期、
-    到统计时点仍未完成的。超时＝完成时间（未完成的用统计时点）晚于时限多少，单位同该环节的时限规则。
+    """超时明细：每行一个未按时完成的环节：时限在本月到期而逾期完成、到统计时点仍未完成或结案时已过时限而未完成的，
+    以及更早到期、到统计时点仍未完成的。超时＝完成时间（未完成的用统计时点，结案时未完成的用结案时间）晚于时限多少，
+    单位同该环节的时限规则。
 
     (branch:complaint:stage) → late by, to 2 decimals. "更早到期、到统计时点仍未完成" is read as a stage
     of a case still open at the as-of time (a case closed earlier is finished with); R3's missed
-    stages of a case closed in the month are late, measured, as the words say, to the as-of time."""
+    stages of a closed case are late by the time to the close ("结案时未完成的用结案时间")."""
     out: dict[str, float] = {}
     for k in a.readable:
         if k.c.validity == "invalid":
@@ -496,7 +497,7 @@ def overdue_detail(a: Audit) -> dict[str, float]:
             earlier_open = st.due < a.month.start and st.done is None and k.closed_at is None
             if not (due_now or earlier_open):
                 continue
-            end = st.done if st.done is not None else a.month.asof
+            end = st.done if st.done is not None else k.closed_at if st.outcome == "missed_at_close" else a.month.asof
             late = a.clocks[k.c.branch].elapsed(st.due, end, st.unit)
             out[f"overdue-detail:{k.c.branch}:{row_key(k)}:{name}"] = round(late, 2)
     return out
