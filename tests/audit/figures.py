@@ -497,7 +497,7 @@ def overdue_detail(a: Audit) -> dict[str, float]:
             earlier_open = st.due < a.month.start and st.done is None and k.closed_at is None
             if not (due_now or earlier_open):
                 continue
-            end = st.done if st.done is not None else k.closed_at if st.outcome == "missed_at_close" else a.month.asof
+            end = st.done or (k.closed_at if st.outcome == "missed_at_close" else None) or a.month.asof
             late = a.clocks[k.c.branch].elapsed(st.due, end, st.unit)
             out[f"overdue-detail:{k.c.branch}:{row_key(k)}:{name}"] = round(late, 2)
     return out
