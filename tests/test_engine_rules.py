@@ -224,6 +224,19 @@ def test_the_workbook_is_seen_as_it_stood_at_the_as_of_time() -> None:
     assert (r.stages["resolve"].status, r.stages["resolve"].done_at) == ("overdue", None)
 
 
+def test_a_complaint_received_after_the_as_of_time_has_not_been_received_yet() -> None:
+    """R4. A report as of Wed 11-04 12:00 (``report --now``, a back-dated report): A received Mon 11-02 10:00 is
+    in it; B received Thu 11-05 10:00 was not in the workbook as it stood then. November: received 1 (not 2),
+    to handle 1, open at the month's end 1 (A; B is not counted open either), closure rate 0/1."""
+    a = complaint(no="A")
+    b = complaint(no="B", phone="13800002222", received_at=datetime(2026, 11, 5, 10))
+    data = BranchData(settings=Settings(branch_code="BJ01", policy=RULES), complaints=(a, b))
+    ix = _index(data, datetime(2026, 11, 4, 12))
+    assert [c.no for c in ix.received(NOV)] == ["A"]
+    assert M.METRICS["handled"](ix, NOV) == 1 and M.METRICS["open_end"](ix, NOV) == 1
+    assert M.METRICS["closure_rate"](ix, NOV) == 0.0
+
+
 def test_a_step_or_close_recorded_after_the_refresh_time_has_not_happened_yet() -> None:
     """R4. Refreshed Wed 11-04 12:00: a 处理完成 step at 15:00 and a close typed for 11-05 have not happened;
     the case is still open with its resolution to do."""

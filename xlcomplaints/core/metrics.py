@@ -9,7 +9,8 @@ Conventions every definition relies on:
 - *handled* complaints are all except those marked invalid (无效); blank validity counts
   as handled, as the deadline engine gives it deadlines too;
 - the workbook is seen as it stood at the as-of time: anything recorded after it has not
-  happened yet (the engine is evaluated at the as-of time, ``case_facts`` drops later callbacks);
+  happened yet (the engine is evaluated at the as-of time, ``case_facts`` drops later callbacks
+  and complaints received later);
 - a *deadline* is one stage's due time for one complaint; it is *met* when the stage was
   done at or before it, *missed* when done later, not done at the as-of time though due,
   or never done and already due when the case was closed; deadlines neither done nor due
@@ -33,7 +34,7 @@ from typing import Any, Literal, NamedTuple
 
 from xlcomplaints.core.calendar import Unit, WorkCalendar
 from xlcomplaints.core.deadlines import ComplaintResult
-from xlcomplaints.core.models import BranchData
+from xlcomplaints.core.models import BranchData, Complaint
 from xlcomplaints.core.policy import STAGES
 
 MET = frozenset({"done_on_time"})
@@ -250,6 +251,12 @@ def _took(stage: str, r: ComplaintResult, cal: WorkCalendar) -> float | None:
     return round(cal.elapsed(anchor, s.done_at, _UNITS[s.unit]), 4)
 
 
+def received_by(c: Complaint, as_of: datetime) -> bool:
+    """Whether the complaint had been received at the as-of time: one received later is not in the workbook
+    as it stood then (R4). One without a readable received time is kept (it is in no month's receipts)."""
+    return c.received_at is None or c.received_at <= as_of
+
+
 def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult], cal: WorkCalendar,
                timed: tuple[datetime, datetime] | None = None,
                contact: Callable[[str], str | None] | None = None, as_of: datetime | None = None) -> list[Case]:
@@ -258,7 +265,8 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
     Durations need the branch's calendar, so they are measured here; ``timed`` limits that
     to stages done in [start, end) — the months a report shows durations for. ``contact``
     turns each contact number into what the report may show (a consolidation masks them).
-    ``as_of`` is the time the results were evaluated at: records made after it have not happened yet.
+    ``as_of`` is the time the results were evaluated at: records made after it have not happened yet,
+    complaints received after it included (left out, see ``received_by``).
     """
     until = as_of or datetime.max
     escalated_steps = {s.no for s in data.tracking if s.step == "escalated" and s.no and (s.at is None or s.at <= until)}
@@ -271,6 +279,8 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
     out = []
     for r in results:
         c = r.complaint
+        if not received_by(c, until):
+            continue
         stages: list[Any] = []
         months: dict[int, list[int]] = {}
         for bit, name in _STAGE_BITS:

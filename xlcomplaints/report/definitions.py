@@ -133,12 +133,14 @@ ENGINE_RULES: tuple[tuple[str, str, str, str], ...] = (
 NOTES: tuple[tuple[str, str, str, str], ...] = (
     ("统计时点", "As-of time",
      "所有数字与状态共用的时点：默认为所选月份结束时（若该月尚未结束则为运行时刻）。工作簿按统计时点时的样子看待："
-     "时间晚于统计时点的步骤、回访和结案当作尚未发生；时间不晚于统计时点的，无论何时录入都计入。"
+     "受理时间晚于统计时点的投诉当作尚未受理，不计入；时间晚于统计时点的步骤、回访和结案当作尚未发生；"
+     "时间不晚于统计时点的，无论何时录入都计入。"
      "例：统计时点为10月20日12:00，10月22日才处理完成的投诉在本报表中仍是未完成。",
      "One time for every figure and status: by default the end of the chosen month (or the time of the run if the "
-     "month is not over). The workbook is seen as it stood at the as-of time: a step, callback or close recorded "
-     "for a later time has not happened yet; one recorded for a time up to the as-of time counts, whenever it was "
-     "typed. Example: as of 20 Oct 12:00, a complaint resolved on 22 Oct is still unresolved in this report."),
+     "month is not over). The workbook is seen as it stood at the as-of time: a complaint received after it has not "
+     "been received yet and is left out; a step, callback or close recorded for a later time has not happened yet; "
+     "one recorded for a time up to the as-of time counts, whenever it was typed. Example: as of 20 Oct 12:00, a "
+     "complaint resolved on 22 Oct is still unresolved in this report."),
     ("上月与环比", "Last month and change",
      "上月数值按同一定义、用同一批数据计算；输入中没有上月受理的投诉时，封面的上月数值取自以前的上月报表（如提供）。"
      "环比：件数和用时为（本月−上月）÷上月；比率为本月−上月，单位为百分点；评分为本月−上月。",
