@@ -10,7 +10,8 @@ sheet (指标说明) it implements, followed by the lead's issue-16 rule it also
 - R3 a stage never done before the close stays missed if its due time had passed at the
   close, else it is 不适用 (left out).
 - R4 the workbook as it stood at the as-of time: later records have not happened; a stage
-  counts in an on-time figure once its outcome is known (done by then, or due by then).
+  due in the month counts in an on-time figure once its outcome is known: done by then (even
+  if due after the as-of time), or due by then and not done.
 - R5 the callback of a closed case with no resolution or reply time is 不适用.
 - R8 a given-up callback is attempted, not reached.
 - R9 the callback's time is measured from the resolution (or the reply); a repeat is
@@ -45,7 +46,13 @@ class Month:
     asof: datetime
 
     def holds(self, t: datetime | None) -> bool:
+        """Something that happened in the month by the as-of time (a receipt, a close, a callback)."""
         return t is not None and self.start <= t < self.end and t <= self.asof
+
+    def falls_in(self, t: datetime | None) -> bool:
+        """A due time in the month, before or after the as-of time: whether its deadline counts is its
+        outcome's business (R4: once done, or once due and not done)."""
+        return t is not None and self.start <= t < self.end
 
 
 @dataclass
@@ -134,7 +141,7 @@ def due_in_month(a: Audit, cases: Iterable[Case], stages: Iterable[str] = STAGES
             continue
         for name in stages:
             st = k.stages.get(name)
-            if st is not None and st.due is not None and a.month.holds(st.due) and st.outcome in COUNTED:
+            if st is not None and st.due is not None and a.month.falls_in(st.due) and st.outcome in COUNTED:
                 out.append((k, name, st.outcome))
     return out
 
@@ -493,7 +500,7 @@ def overdue_detail(a: Audit) -> dict[str, float]:
         for name, st in k.stages.items():
             if st.due is None or st.unit is None or st.outcome not in LATE:
                 continue
-            due_now = a.month.holds(st.due)
+            due_now = a.month.falls_in(st.due)
             earlier_open = st.due < a.month.start and st.done is None and k.closed_at is None
             if not (due_now or earlier_open):
                 continue
