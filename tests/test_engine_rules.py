@@ -246,6 +246,21 @@ def test_a_step_or_close_recorded_after_the_refresh_time_has_not_happened_yet() 
     assert r.next_action == "acknowledge" and r.stages["close"].done_at is None
 
 
+# --------------------------------------------------------------------------- typical cases
+def test_typical_cases_meeting_as_many_reasons_are_compared_reason_by_reason() -> None:
+    """典型案例: "同样多时逐项比较，依次是重大、升级、重新处理、重复、超时". As of Wed 11-04 12:00, with a
+    24-hour acknowledgement: A, major, received Mon 11-02 10:00, never acknowledged (late since 11-03 10:00):
+    major + late; B, major and escalated, received 11:00, acknowledged at 12:00: major + escalated. Both meet
+    two reasons and both are major; B is escalated, A is not, so B comes first though A came in earlier."""
+    a = complaint(no="A", severity="major")
+    b = complaint(no="B", phone="13800002222", severity="major", escalated=True,
+                  received_at=datetime(2026, 11, 2, 11), acknowledged_at=datetime(2026, 11, 2, 12))
+    only_ack = Settings(branch_code="BJ01", policy=(PolicyRule(stage="acknowledge", amount=24, unit="hours"),))
+    ix = _index(BranchData(settings=only_ack, complaints=(a, b)), datetime(2026, 11, 4, 12))
+    got = [(t.case.no, t.reasons) for t in M.typical_cases(ix, NOV)]
+    assert got == [("B", ("major", "escalated")), ("A", ("major", "late"))]
+
+
 # --------------------------------------------------------------------------- R6 due soon
 def test_due_soon_starts_strictly_inside_the_last_quarter_of_the_limit() -> None:
     """R6. An 8-hour (wall-clock) acknowledgement, received Mon 11-02 10:00, due 18:00; Settings share 25 %

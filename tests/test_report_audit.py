@@ -62,11 +62,6 @@ ASOF_REPORT = "BJ01-2026-10-asof-1020.xlsx"
 #: as of 2 Nov 09:00; its Register is audited too (ids ``register-working-hours:…``).
 WORKING_HOURS = "SH02-working-hours.xlsx"
 
-_TYPICAL = ("NEW (not in issue 16): the Definitions say typical cases meeting as many conditions come "
-            "'按重大、升级、重新处理、重复、超时的顺序，再按受理时间'; read as written, GZ03-2610036 (重大+升级, "
-            "received 10-23) comes before the 重大+超时 cases (GZ03-2610015, BJ01-2610044, BJ01-2610016, "
-            "GZ03-2610027), but the report ranks ties by the first condition met only and then by received "
-            "time, placing it 7th instead of 3rd; the words or the order must change")
 _TIE = ("NEW (not in issue 16): the cover's 投诉类别：件数前五 shows 设施设备 (18) and leaves out 产品质量 (18), "
         "tied with it at fifth place; the tie is broken by the English code (facilities < quality), a rule "
         "written nowhere (the side panels have no row on the Definitions sheet): show ties or write the rule")
@@ -77,7 +72,6 @@ _ORDER = ("NEW (not in issue 16): the Definitions order the Overdue detail '重�
 
 #: Figure id → why it disagrees today. The lead edits this one dict after merging the engine fix.
 XFAIL: dict[str, str] = {
-    "typical:order": _TYPICAL,
     "panel:top-count:category": _TIE,
     "overdue-detail:order": _ORDER,
 }

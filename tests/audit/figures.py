@@ -524,10 +524,8 @@ def typical_reasons(a: Audit, k: Case, found_repeats: set[int]) -> tuple[str, ..
 
 def typical_cases(a: Audit) -> list[tuple[str, tuple[str, ...]]]:
     """典型案例：本月受理、值得逐宗分析的投诉（最多20宗）：重大投诉、投诉升级、重新处理过、重复投诉、有环节未按时
-    完成的。符合条件多的在前，同样多时按重大、升级、重新处理、重复、超时的顺序，再按受理时间。无效投诉不计。
-
-    "同样多时按…的顺序" is read lexicographically: among complaints meeting as many conditions,
-    those meeting 重大 first, then among those 升级 first, and so on; then by received time."""
+    完成的。符合条件多的在前；同样多时逐项比较，依次是重大、升级、重新处理、重复、超时（先比是否重大，重大的在前；
+    再比是否升级；依此类推），再按受理时间先后。无效投诉不计。"""
     found = repeats(a)
     ranked = []
     for k in a.to_handle():
