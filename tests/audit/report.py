@@ -59,7 +59,8 @@ def read_report(path: Path) -> dict[str, object]:
     department as written, a branch by its code), ``stages:<stage>:<column>``,
     ``overdue-detail:<branch>:<complaint no. or received time>:<stage>`` → late by (and
     ``overdue-detail-order``: (that key, severity, due) in the sheet's order); and
-    ``definitions`` → {指标: 定义} and ``cover-labels`` → the cover's metric labels. A time's cover row is
+    ``sheet-order:<dimension>`` (and ``sheet-order:stages``) → the values in the order the sheet lists
+    them; ``definitions`` → {指标: 定义} and ``cover-labels`` → the cover's metric labels. A time's cover row is
     keyed by its name without the unit (受理通知用时中位数（工作小时） → ``cover:acknowledge_median``) and its unit
     goes to ``cover-unit:<key>`` (a unit code), to be checked against the stage's rules."""
     wb = openpyxl.load_workbook(path, data_only=True)
@@ -83,6 +84,8 @@ def read_report(path: Path) -> dict[str, object]:
     for sheet, (dimension, vocab) in BREAKDOWN_SHEETS.items():
         if sheet not in wb.sheetnames:  # a one-branch report has no 按网点
             continue
+        sheet_order: list[str] = []
+        out[f"sheet-order:{dimension}"] = sheet_order
         for row in wb[sheet].iter_rows(min_row=2, values_only=True):
             label = row[1]
             if label is None:
@@ -95,10 +98,15 @@ def read_report(path: Path) -> dict[str, object]:
                 value = str(label).split()[0]
             else:
                 value = (choice(vocab, label) if vocab else None) or str(label)
+            if value != "total":
+                sheet_order.append(value)
             for column, i in BREAKDOWN_COLUMNS.items():
                 out[f"breakdown:{dimension}:{value}:{column}"] = row[i]
+    stage_order: list[str] = []
+    out["sheet-order:stages"] = stage_order
     for row in wb["环节时效"].iter_rows(min_row=2, values_only=True):
         if row[0] in STAGE_LABELS:
+            stage_order.append(STAGE_LABELS[row[0]])
             for column, i in STAGE_COLUMNS.items():
                 out[f"stages:{STAGE_LABELS[row[0]]}:{column}"] = row[i]
             out[f"stages:{STAGE_LABELS[row[0]]}:unit"] = choice("unit", row[6])

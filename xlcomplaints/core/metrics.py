@@ -959,7 +959,8 @@ def trend(ix: CaseIndex, m: Month, months: int = 12) -> list[TrendRow]:
 
 
 def top(rows: Sequence[GroupRow], by: Literal["count", "late"], n: int = 5) -> list[GroupRow]:
-    """The ``n`` values with the most complaints (or missed-deadline complaints), zeros left out."""
+    """The ``n`` values with the most complaints (or missed-deadline complaints), zeros left out; equal
+    ones in the order of ``rows`` (the breakdown sheet's), as the cover's panel definition says."""
     picked = [r for r in rows if getattr(r, by) > 0]
-    picked.sort(key=lambda r: (-getattr(r, by), r.key is None, str(r.key)))
+    picked.sort(key=lambda r: -getattr(r, by))  # stable: ties keep the sheet's order
     return picked[:n]

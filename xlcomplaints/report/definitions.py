@@ -147,6 +147,17 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
      "Last month is computed from the same data with the same definitions; when the inputs hold no complaint "
      "received last month, the cover's last-month figures come from last month's report, if given. Change: counts "
      "and times (this − last) ÷ last; rates this − last in percentage points; scores this − last."),
+    ("封面侧栏", "Cover side panels",
+     "封面右侧的小表：“投诉类别：件数前五”“责任部门：件数前五”按本月件数、“投诉类别：逾期前五”“责任部门：逾期前五”按逾期件数"
+     "从多到少列出前五个（为0的不列）；“及时率最低的环节”按处理及时率从低到高列出本月有到期时限的前五个环节。"
+     "各数值与对应的分类统计表、“环节时效”表相同。数值相同的按该表中的先后顺序排列（投诉类别按选项顺序，责任部门按其分类统计表，"
+     "环节按环节顺序）；与第五个数值相同而在表中排在其后的不列出。",
+     "The small tables at the right of the cover: 'most complaints' (categories, departments) lists the five with "
+     "the most complaints received in the month, 'most late' the five with the most complaints with a missed "
+     "deadline (zeros left out), and 'stages least on time' the five stages with deadlines due in the month with "
+     "the lowest on-time rate. Their figures are those of the breakdown sheets and the Stage-times sheet. Equal "
+     "values keep the order of that sheet (categories in the order of their choices, departments as on their "
+     "breakdown sheet, stages in stage order); one equal to the fifth but below it on that sheet is not listed."),
     ("分类统计", "Breakdown sheets",
      "每个分类一行：本月件数与上月件数同“受理件数”；占比＝本行件数÷合计；处理及时率与逾期件数同封面定义，只计该分类的投诉。",
      "One row per value: counts as 'Complaints received' this and last month; share = the row ÷ the total; "
