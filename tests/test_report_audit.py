@@ -62,15 +62,9 @@ ASOF_REPORT = "BJ01-2026-10-asof-1020.xlsx"
 #: as of 2 Nov 09:00; its Register is audited too (ids ``register-working-hours:…``).
 WORKING_HOURS = "SH02-working-hours.xlsx"
 
-_ORDER = ("NEW (not in issue 16): the Definitions order the Overdue detail '重大投诉在前，时限早的在前' (major "
-          "first, then the earliest due), but the report also puts every 重要 row before every 一般 one and "
-          "blank severity last (e.g. SH02-2610050 重要, due 10-31, before SH02-2609005 一般, due 09-29); the "
-          "words should name the whole order (重大、重要、一般、未填, then due) or the sort follow them")
-
-#: Figure id → why it disagrees today. The lead edits this one dict after merging the engine fix.
-XFAIL: dict[str, str] = {
-    "overdue-detail:order": _ORDER,
-}
+#: Figure id → why it disagrees today (strict: remove a mark once its figure agrees). Empty: every
+#: figure of issue 16 agrees with its words.
+XFAIL: dict[str, str] = {}
 
 
 @functools.cache
@@ -209,15 +203,17 @@ def test_register_columns_follow_the_written_rules(column: str) -> None:
 
 
 @pytest.mark.parametrize("order", [_param("overdue-detail:order")])
-def test_overdue_detail_puts_major_complaints_and_early_deadlines_first(order: str) -> None:
-    """超时明细: "重大投诉在前，时限早的在前" — major complaints first, then the earliest due time first."""
+def test_overdue_detail_is_ordered_by_severity_then_the_earliest_due(order: str) -> None:
+    """超时明细: "按严重程度排列：重大、重要、一般，未填（或无法识别）的最后；同一严重程度内时限早的在前"."""
     _, report, _ = both_sides()
     rows = report["overdue-detail-order"]
     assert isinstance(rows, list)
+    rank = {"major": 0, "important": 1, "general": 2}  # blank or not recognised (None): last
     out_of_order = [f"{a[0]} ({a[1]}, due {a[2]}) before {b[0]} ({b[1]}, due {b[2]})"
                     for a, b in zip(rows, rows[1:], strict=False)
-                    if (a[1] != "major", a[2]) > (b[1] != "major", b[2])]
+                    if (rank.get(a[1], 3), a[2]) > (rank.get(b[1], 3), b[2])]
     assert out_of_order == []
+    assert {rank.get(r[1], 3) for r in rows} == {0, 1, 2, 3}  # the demo's list has every severity
 
 
 def test_every_cover_figure_has_a_definition() -> None:

@@ -878,7 +878,7 @@ def stage_table(ix: CaseIndex, m: Month) -> list[StageRow]:
 
 def overdue_detail(ix: CaseIndex, m: Month) -> list[Deadline]:
     """The overdue list (超时上报表): deadlines due in the month and missed, plus earlier ones still not
-    done at the as-of time; major first, then the earliest due."""
+    done at the as-of time; by severity (major, important, general, blank last), then the earliest due."""
     rows = list(ix.missed(m))
     start = month_start(m)
     rows += [d for d in ix.open_overdue if d.fact.due is not None and d.fact.due < start]
@@ -889,11 +889,13 @@ def overdue_detail(ix: CaseIndex, m: Month) -> list[Deadline]:
 
 OVERDUE_DEFINITION = (
     "每行一个未按时完成的环节：时限在本月到期而逾期完成、到统计时点仍未完成或结案时已过时限而未完成的，以及更早到期、到统计时点仍未完成的。"
-    "超时＝完成时间（未完成的用统计时点，结案时未完成的用结案时间）晚于时限多少，单位同该环节的时限规则。重大投诉在前，时限早的在前。",
+    "超时＝完成时间（未完成的用统计时点，结案时未完成的用结案时间）晚于时限多少，单位同该环节的时限规则。"
+    "按严重程度排列：重大、重要、一般，未填（或无法识别）的最后；同一严重程度内时限早的在前。",
     "One row per missed stage deadline: due in the month and done late, not done by the as-of time, or not done "
     "and already due when the case was closed, plus earlier ones still not done at the as-of time. 'Late by' is how "
     "far the completion (or the as-of time if not done; the close if closed without it) is past the due time, in "
-    "the unit of the stage's rule. Major complaints first, then the earliest due.",
+    "the unit of the stage's rule. Ordered by severity — major, important, general, then blank (or not recognised) "
+    "last — and within a severity the earliest due first.",
 )
 
 
