@@ -15,9 +15,10 @@ sheet (指标说明) it implements, followed by the lead's issue-16 rule it also
 - R5 the callback of a closed case with no resolution or reply time is 不适用.
 - R8 a given-up callback is attempted, not reached.
 - R9 the callback's time is measured from the resolution (or the reply); a repeat is
-  matched on the phone number, on the name only when there is no phone; a blank
-  complexity counts as simple; "(未填)" rows also hold values not recognised; rows whose
-  received time cannot be read are left out of the month.
+  matched on the phone number's last 11 digits, on the name only when there is no phone,
+  invalid complaints not matched; a blank complexity counts as simple; "(未填)" rows also
+  hold values not recognised; rows whose received time cannot be read are left out of the
+  month.
 """
 
 from __future__ import annotations
@@ -353,21 +354,21 @@ def reopen_rate(a: Audit) -> float | None:
 
 
 def customer_key(c: Complaint) -> str | None:
-    """R9: the phone number; the name only when there is no phone."""
+    """重复投诉的判定: "同一客户按联系电话（后11位数字）判定，没有电话时才按客户姓名判定"."""
     if c.phone:
         digits = "".join(ch for ch in c.phone if ch.isdigit())
         if digits:
-            return "tel:" + digits
+            return "tel:" + digits[-11:]
     return "name:" + c.customer if c.customer else None
 
 
 def repeats(a: Audit) -> set[int]:
     """Ids of the complaints that repeat an earlier one: same customer, same category, within the
-    later complaint's branch's window (Settings 重复投诉判定期)."""
+    later complaint's branch's window (Settings 重复投诉判定期); "无效投诉不参与判定"."""
     window = {b.code: timedelta(days=b.repeat_window_days) for b in a.branches}
     by_key: dict[tuple[str, str | None], list[Case]] = {}
     for k in a.readable:
-        key = customer_key(k.c)
+        key = customer_key(k.c) if k.c.validity != "invalid" else None
         if key:
             by_key.setdefault((key, k.c.category), []).append(k)
     out: set[int] = set()
@@ -383,9 +384,9 @@ def repeats(a: Audit) -> set[int]:
 
 @cover("repeat_rate")
 def repeat_rate(a: Audit) -> float | None:
-    """本月受理的需处理投诉中，重复投诉的比例：同一客户（电话或姓名相同）、同一投诉类别，在“设置”的判定期
-    （默认30天）内再次投诉；… 汇总多个网点时不同网点之间也判定（按后一宗投诉所在网点的判定期）。(R9: phone,
-    the name only when there is no phone.)"""
+    """本月受理的需处理投诉中，重复投诉的比例：同一客户（按电话判定，没有电话时按姓名）、同一投诉类别，在“设置”的
+    判定期（默认30天）内再次投诉；… 汇总多个网点时不同网点之间也判定（按后一宗投诉所在网点的判定期；电话已打码时
+    姓名也须相同）. The auditor reads the branch workbooks, whose phones are not masked."""
     cases = a.to_handle()
     found = repeats(a)
     return ratio(sum(id(k) in found for k in cases), len(cases))
