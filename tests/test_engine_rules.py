@@ -224,6 +224,19 @@ def test_the_workbook_is_seen_as_it_stood_at_the_as_of_time() -> None:
     assert (r.stages["resolve"].status, r.stages["resolve"].done_at) == ("overdue", None)
 
 
+def test_a_complaint_received_after_the_as_of_time_has_not_been_received_yet() -> None:
+    """R4. A report as of Wed 11-04 12:00 (``report --now``, a back-dated report): A received Mon 11-02 10:00 is
+    in it; B received Thu 11-05 10:00 was not in the workbook as it stood then. November: received 1 (not 2),
+    to handle 1, open at the month's end 1 (A; B is not counted open either), closure rate 0/1."""
+    a = complaint(no="A")
+    b = complaint(no="B", phone="13800002222", received_at=datetime(2026, 11, 5, 10))
+    data = BranchData(settings=Settings(branch_code="BJ01", policy=RULES), complaints=(a, b))
+    ix = _index(data, datetime(2026, 11, 4, 12))
+    assert [c.no for c in ix.received(NOV)] == ["A"]
+    assert M.METRICS["handled"](ix, NOV) == 1 and M.METRICS["open_end"](ix, NOV) == 1
+    assert M.METRICS["closure_rate"](ix, NOV) == 0.0
+
+
 def test_a_step_or_close_recorded_after_the_refresh_time_has_not_happened_yet() -> None:
     """R4. Refreshed Wed 11-04 12:00: a 处理完成 step at 15:00 and a close typed for 11-05 have not happened;
     the case is still open with its resolution to do."""
@@ -231,6 +244,21 @@ def test_a_step_or_close_recorded_after_the_refresh_time_has_not_happened_yet() 
     r = run(c, datetime(2026, 11, 4, 12), [step(datetime(2026, 11, 4, 15), "resolved")])
     assert r.status == "open" and r.stages["resolve"].done_at is None
     assert r.next_action == "acknowledge" and r.stages["close"].done_at is None
+
+
+# --------------------------------------------------------------------------- typical cases
+def test_typical_cases_meeting_as_many_reasons_are_compared_reason_by_reason() -> None:
+    """典型案例: "同样多时逐项比较，依次是重大、升级、重新处理、重复、超时". As of Wed 11-04 12:00, with a
+    24-hour acknowledgement: A, major, received Mon 11-02 10:00, never acknowledged (late since 11-03 10:00):
+    major + late; B, major and escalated, received 11:00, acknowledged at 12:00: major + escalated. Both meet
+    two reasons and both are major; B is escalated, A is not, so B comes first though A came in earlier."""
+    a = complaint(no="A", severity="major")
+    b = complaint(no="B", phone="13800002222", severity="major", escalated=True,
+                  received_at=datetime(2026, 11, 2, 11), acknowledged_at=datetime(2026, 11, 2, 12))
+    only_ack = Settings(branch_code="BJ01", policy=(PolicyRule(stage="acknowledge", amount=24, unit="hours"),))
+    ix = _index(BranchData(settings=only_ack, complaints=(a, b)), datetime(2026, 11, 4, 12))
+    got = [(t.case.no, t.reasons) for t in M.typical_cases(ix, NOV)]
+    assert got == [("B", ("major", "escalated")), ("A", ("major", "late"))]
 
 
 # --------------------------------------------------------------------------- R6 due soon

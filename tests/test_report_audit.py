@@ -17,13 +17,13 @@ due time and status, the reopen count, each hand-off on Tracking, the Overdue sh
 that the overall status agrees with the callback (R7) — also for SH02 under a policy in office
 hours with fractional and zero working-day limits.
 
-Where the words are silent today the auditor reads them as follows (the engine fix should write
-the same, or say otherwise and the auditor follow): a pause (等待客户, 冷处理) stops the resolve,
-reply and close clocks until the next step other than 备注 or another pause; rows whose received
-time cannot be read leave the receipt month only (their callbacks and closes still count); the
-Overdue detail's "earlier due, still not done" rows are those of cases still open; a stage
-missed before the close (R3) is late by the time to the as-of time, and shows 已逾期; the
-previous month is seen as it stood at its own end.
+The rules the engine applies are read from their words: which steps end a pause (等待客户, 冷处理)
+from the pause rule's list in docs/sheets.md; a stage missed before the close (R3) shows
+逾期未完成 and is late by the time to the close, as the Definitions' 结案时未完成的环节 and 超时明细
+say. Where the words are silent the auditor reads them as follows: rows whose received time
+cannot be read leave the receipt month only (their callbacks and closes still count); the
+Overdue detail's "earlier due, still not done" rows are those of cases still open; the previous
+month is seen as it stood at its own end.
 
 The cover of BJ01's October report back-dated to 20 October 12:00 (``report --now``, the case of
 defect 4) is audited too, with the auditor seeing the workbook as it stood then (R4: what was
@@ -50,7 +50,7 @@ import openpyxl
 import pytest
 
 from tests.audit.figures import Audit, all_figures, months
-from tests.audit.report import read_report
+from tests.audit.report import PANELS, read_report
 from tests.audit.statuses import WORKING_HOURS_POLICY, register_figures, type_policy
 
 BRANCHES = ("BJ01", "GZ03", "SH02")
@@ -62,132 +62,9 @@ ASOF_REPORT = "BJ01-2026-10-asof-1020.xlsx"
 #: as of 2 Nov 09:00; its Register is audited too (ids ``register-working-hours:…``).
 WORKING_HOURS = "SH02-working-hours.xlsx"
 
-_D1 = ("issue 16 defect 1 (a reopening counted twice): SH02-2610035's unsatisfied callback "
-       "(10-10 23:57) and its 重新处理 step (10-11 00:57) are one reopening (R1), whose clocks restart "
-       "from the first record; the engine restarts them from the second, so the reply is due 10-15 "
-       "instead of 10-14 and the close 11-01 instead of 10-31 (out of October)")
-_D1_COUNT = ("issue 16 defect 1 (a reopening counted twice): each of these cases has one unsatisfied callback "
-             "and one 重新处理 step in the same handling cycle, one reopening by R1; the Register says 2 (and "
-             "escalates to the general manager): ")
-_D3 = ("issue 16 defect 3 (closing erases a miss): GZ03-2610018's reply was due 10-22 and never done; "
-       "the case closed 10-27, so the miss stays (R3) and counts late; the engine makes it 不适用")
-_D2 = ("issue 16 defect 2 (invalid complaints' callbacks counted): the report counts the October "
-       "callbacks of invalid complaints BJ01-2609005, BJ01-2610039, GZ03-2610033, GZ03-2610037, "
-       "SH02-2610028 (满意) and SH02-2610037 (不满意); R2 leaves them out")
-_BOTH = f"{_D1}; and {_D3}"
-_TYPICAL = ("NEW (not in issue 16): the Definitions say typical cases meeting as many conditions come "
-            "'按重大、升级、重新处理、重复、超时的顺序，再按受理时间'; read as written, GZ03-2610036 (重大+升级, "
-            "received 10-23) comes before the 重大+超时 cases (GZ03-2610015, BJ01-2610044, BJ01-2610016, "
-            "GZ03-2610027), but the report ranks ties by the first condition met only and then by received "
-            "time, placing it 7th instead of 3rd; the words or the order must change")
-_D6 = ("issue 16 defect 6 (due soon): BJ01-2610008's close (important: 14 calendar days) is due 11-05 "
-       "23:59:59; at 11-02 09:00, 3.62 days are left, not less than 25 % of its 14-day limit (3.5 days), so "
-       "not due soon (R6); the register says 即将到期, taking 25 % of the 16.2 days from receipt to due")
-_D6_HOURS = ("issue 16 defect 6 (due soon), office-hours policy: SH02-2610050 came in Sat 10-31 19:39; at Mon "
-             "11-02 09:00 all of its 4 (acknowledge) and 2 (first contact) office hours are left, so it is not "
-             "due soon (R6); the register says 即将到期, measuring the share in wall-clock hours over the weekend")
-_D6_RESOLVE = ("issue 16 defect 6 (due soon), office-hours policy: SH02-2610025 and SH02-2610026 (resolve, 16 "
-               "office hours) have 7 office hours left at 11-02 09:00, not less than 25 % of 16; the register "
-               "says 即将到期 by the wall-clock span")
-_D1_HOURS = ("issue 16 defect 1 (a reopening counted twice), office-hours policy: the clocks restart from the "
-             "reopening's second record (the 重新处理 step, an hour after the unsatisfied callback), so these "
-             "are due an hour of office time late: ")
-_D7 = ("issue 16 defect 7 (status and next action disagree, R7): rows whose callback is done still say "
-       "待回访: ")
-_D4 = ("issue 16 defect 4 (as-of time), BJ01's report back-dated to 10-20 12:00: R4 sees the workbook as "
-       "it stood then, but the report ")
-_D4_RECEIVED = _D4 + "counts the 22 October complaints received after 10-20 12:00 (29 by then, 51 in all)"
-_D4_CLOSED = _D4 + "counts closes recorded after 10-20 12:00 (14 by then, 24 in all) and later receipts"
-_D4_DONE = _D4 + ("counts stages done after 10-20 12:00 as done (on-time 70.8 % vs 62.4 %; overdue 25 vs 21 "
-                  "complaints)")
-_D4_TIMES = _D4 + "counts stages completed after 10-20 12:00 in the month's times"
-_D4_CALLBACKS = _D4 + "counts callbacks made after 10-20 12:00; " + _D2
-_TIE = ("NEW (not in issue 16): the cover's 投诉类别：件数前五 shows 设施设备 (18) and leaves out 产品质量 (18), "
-        "tied with it at fifth place; the tie is broken by the English code (facilities < quality), a rule "
-        "written nowhere (the side panels have no row on the Definitions sheet): show ties or write the rule")
-_ORDER = ("NEW (not in issue 16): the Definitions order the Overdue detail '重大投诉在前，时限早的在前' (major "
-          "first, then the earliest due), but the report also puts every 重要 row before every 一般 one and "
-          "blank severity last (e.g. SH02-2610050 重要, due 10-31, before SH02-2609005 一般, due 09-29); the "
-          "words should name the whole order (重大、重要、一般、未填, then due) or the sort follow them")
-_R9 = ("issue 16 R9 (rules written where a supervisor reads): rows whose received time cannot be read "
-       "are left out of the month, and the cover must say how many; it does not")
-
-#: Figure id → why it disagrees today. The lead edits this one dict after merging the engine fix.
-XFAIL: dict[str, str] = {
-    "cover:on_time_rate": _BOTH,
-    "breakdown:type:total:on_time_rate": _BOTH,
-    "breakdown:category:total:on_time_rate": _BOTH,
-    "breakdown:channel:total:on_time_rate": _BOTH,
-    "breakdown:severity:total:on_time_rate": _BOTH,
-    "breakdown:validity:total:on_time_rate": _BOTH,
-    "breakdown:department:total:on_time_rate": _BOTH,
-    "breakdown:branch:total:on_time_rate": _BOTH,
-    "breakdown:validity:valid:on_time_rate": _BOTH,
-    "breakdown:type:complaint:on_time_rate": _D3,
-    "breakdown:category:other:on_time_rate": _D3,
-    "breakdown:channel:transfer:on_time_rate": _D3,
-    "breakdown:severity:general:on_time_rate": _D3,
-    "breakdown:department:财务部:on_time_rate": _D3,
-    "breakdown:branch:GZ03:on_time_rate": _D3,
-    "breakdown:type:other:on_time_rate": _D1,
-    "breakdown:category:safety:on_time_rate": _D1,
-    "breakdown:channel:email:on_time_rate": _D1,
-    "breakdown:severity:major:on_time_rate": _D1,
-    "breakdown:department:保安部:on_time_rate": _D1,
-    "breakdown:branch:SH02:on_time_rate": _D1,
-    "stages:reply:due_count": _D3,
-    "stages:reply:on_time_rate": _D3,
-    "stages:close:due_count": _D1,
-    "stages:close:on_time_rate": _D1,
-    "cover:satisfaction_rate": _D2,
-    "cover:average_score": _D2,
-    "trend:2026-10:on_time_rate": _BOTH,
-    "trend:2026-10:satisfaction_rate": _D2,
-    "overdue-detail:GZ03:GZ03-2610018:reply": _D3,
-    "overdue-detail:SH02:SH02-2610035:reply": _D1 + " (so it is 16 days late instead of 17)",
-    "overdue-detail:SH02:SH02-2610035:close": _D1,
-    "typical:order": _TYPICAL,
-    "cover-change:on_time_rate": _BOTH,
-    "cover-change:satisfaction_rate": _D2,
-    "cover-change:average_score": _D2,
-    "panel:lowest-on-time:stages": _BOTH,
-    "panel:top-overdue:category": _D3,
-    "panel:top-overdue:department": _BOTH,
-    "panel:top-count:category": _TIE,
-    "overdue-detail:order": _ORDER,
-    "cover-note:unreadable_received": _R9,
-    **{f"asof:cover:{k}": _D4_RECEIVED for k in ("received", "valid", "assist", "invalid", "to_handle", "major")},
-    **{f"asof:cover:{k}": _D4_CLOSED for k in ("closed", "close_rate", "open_at_end")},
-    "asof:cover:on_time_rate": _D4_DONE,
-    "asof:cover:overdue": _D4_DONE,
-    **{f"asof:cover:{s}_{q}": _D4_TIMES for s in ("acknowledge", "first_contact", "resolve", "close")
-       for q in ("median", "p90")},
-    "asof:cover:satisfaction_rate": _D4_CALLBACKS,
-    "asof:cover:average_score": _D4_CALLBACKS,
-    "register:BJ01:reopen_count": _D1_COUNT + "BJ01-2609004, BJ01-2610017, BJ01-2610036",
-    "register:GZ03:reopen_count": _D1_COUNT + "GZ03-2609009, GZ03-2610001, GZ03-2610013, GZ03-2610021, "
-                                              "GZ03-2610025",
-    "register:SH02:reopen_count": _D1_COUNT + "SH02-2610002, SH02-2610018, SH02-2610022, SH02-2610023, "
-                                              "SH02-2610029, SH02-2610035, SH02-2610037, SH02-2610039, "
-                                              "SH02-2610040, SH02-2610045",
-    "register:SH02:reply:due": _D1,
-    "register-working-hours:SH02:resolve:due": _D1_HOURS + "SH02-2610018, SH02-2610040, SH02-2610045",
-    "register-working-hours:SH02:close:due": _D1_HOURS + "SH02-2610018, SH02-2610035 (major: 30 hours)",
-    "register-working-hours:SH02:reply:due": _D1,
-    "register-working-hours:SH02:acknowledge:status": _D6_HOURS,
-    "register-working-hours:SH02:first_contact:status": _D6_HOURS,
-    "register-working-hours:SH02:resolve:status": _D6_RESOLVE,
-    "register-working-hours:SH02:overdue-list": _D6_HOURS + "; " + _D6_RESOLVE,
-    "register:SH02:close:due": _D1,
-    "register:GZ03:reply:status": _D3,
-    "register:BJ01:close:status": _D6,
-    "register:BJ01:overdue-list": _D6 + " (so it is on the Overdue sheet)",
-    "register:BJ01:overall": _D7 + "BJ01-2610009, BJ01-2610042, BJ01-2610048",
-    "register:GZ03:overall": _D7 + "GZ03-2609001, GZ03-2609006, GZ03-2610003, GZ03-2610015, GZ03-2610029, "
-                                   "GZ03-2610032, GZ03-2610039, GZ03-2610040, GZ03-2610041",
-    "register:SH02:overall": _D7 + "SH02-2610005, SH02-2610006, SH02-2610011, SH02-2610015, SH02-2610017, "
-                                   "SH02-2610027, SH02-2610032, SH02-2610048, SH02-2610049 (next action 答复客户)",
-}
+#: Figure id → why it disagrees today (strict: remove a mark once its figure agrees). Empty: every
+#: figure of issue 16 agrees with its words.
+XFAIL: dict[str, str] = {}
 
 
 @functools.cache
@@ -216,20 +93,21 @@ def both_sides() -> tuple[dict[str, object], dict[str, object], Audit]:
     back_mine, _, _ = all_figures([d / "BJ01.xlsx"], months(2026, 10, ASOF))
     back_report = read_report(d / ASOF_REPORT)
     for side, back in ((mine, back_mine), (report, back_report)):
-        side.update({f"asof:{k}": v for k, v in back.items() if k.startswith(("cover:", "cover-previous:", "backlog"))})
+        side.update({f"asof:{k}": v for k, v in back.items() if k.startswith(("cover:", "cover-previous:", "cover-unit:", "backlog"))})
     return mine, report, this
 
 
 def figure_ids() -> list[str]:
     mine, report, _ = both_sides()
     return sorted(f for f in set(mine) | set(report) if f not in ("definitions", "cover-labels")
-                  and not f.startswith(("panel:", "overdue-detail-order")))
+                  and not f.startswith(("panel:", "overdue-detail-order", "sheet-order:")))
 
 
 def panel_problems(panel: str) -> list[str]:
-    """The cover's side panel (件数前五, 逾期前五, 及时率最低的环节) against the auditor's figures: each
-    listed row shows its breakdown's (or stage's) two figures, and the rows are the top five by the
-    panel's measure — none left out that ranks above a listed one, nor one tied with the fifth."""
+    """The cover's side panel (件数前五, 逾期前五, 及时率最低的环节) against the auditor's figures, as the
+    Definitions' 封面侧栏 row words it: each listed row shows its breakdown's (or stage's) two figures,
+    and the rows are the five with the most (the lowest on-time rate), zeros left out (stages with
+    nothing due), equal values in the order of the sheet they come from."""
     mine, report, _ = both_sides()
     listed = report[panel]
     assert isinstance(listed, list)
@@ -247,6 +125,8 @@ def panel_problems(panel: str) -> list[str]:
     prefix = "stages:" if dimension == "stages" else f"breakdown:{dimension}:"
     values = {f[len(prefix):].split(":")[0] for f in mine if f.startswith(prefix)} - {"total"}
     measure = columns[1] if kind == "lowest-on-time" else columns[0]
+    order = report[f"sheet-order:{dimension}"]
+    assert isinstance(order, list)
 
     def rank(value: str) -> float:
         x = figure(value, measure)
@@ -254,15 +134,11 @@ def panel_problems(panel: str) -> list[str]:
             return float("inf")
         return x if kind == "lowest-on-time" else -x
 
-    ranked = sorted(values, key=rank)
+    ranked = sorted((v for v in values if rank(v) != float("inf")),
+                    key=lambda v: (rank(v), order.index(v) if v in order else len(order)))
     shown = [v for v, _, _ in listed]
-    if shown:
-        cut = max(rank(v) for v in shown)
-        problems += [f"{v} ({figure(v, measure)}) left out, " + ("tied with the fifth" if rank(v) == cut else
-                     "above a listed one") for v in ranked if v not in shown and rank(v) <= cut]
-    expected = min(5, sum(rank(v) != float("inf") for v in values))
-    if len(shown) != expected:
-        problems.append(f"{len(shown)} rows listed, {expected} by the measure")
+    if shown != ranked[:5]:
+        problems.append(f"lists {shown}, by the words {ranked[:5]}")
     return problems
 
 
@@ -327,25 +203,30 @@ def test_register_columns_follow_the_written_rules(column: str) -> None:
 
 
 @pytest.mark.parametrize("order", [_param("overdue-detail:order")])
-def test_overdue_detail_puts_major_complaints_and_early_deadlines_first(order: str) -> None:
-    """超时明细: "重大投诉在前，时限早的在前" — major complaints first, then the earliest due time first."""
+def test_overdue_detail_is_ordered_by_severity_then_the_earliest_due(order: str) -> None:
+    """超时明细: "按严重程度排列：重大、重要、一般，未填（或无法识别）的最后；同一严重程度内时限早的在前"."""
     _, report, _ = both_sides()
     rows = report["overdue-detail-order"]
     assert isinstance(rows, list)
+    rank = {"major": 0, "important": 1, "general": 2}  # blank or not recognised (None): last
     out_of_order = [f"{a[0]} ({a[1]}, due {a[2]}) before {b[0]} ({b[1]}, due {b[2]})"
                     for a, b in zip(rows, rows[1:], strict=False)
-                    if (a[1] != "major", a[2]) > (b[1] != "major", b[2])]
+                    if (rank.get(a[1], 3), a[2]) > (rank.get(b[1], 3), b[2])]
     assert out_of_order == []
+    assert {rank.get(r[1], 3) for r in rows} == {0, 1, 2, 3}  # the demo's list has every severity
 
 
 def test_every_cover_figure_has_a_definition() -> None:
-    """A supervisor looks up each cover figure on the Definitions sheet (指标说明) by its name."""
+    """A supervisor looks up each cover figure on the Definitions sheet (指标说明) by its name, and finds
+    each side panel (投诉类别：件数前五 …) named in a definition, with its order."""
     _, report, _ = both_sides()
     defined = report["definitions"]
     assert isinstance(defined, dict)
     labels = report["cover-labels"]
     assert isinstance(labels, list) and labels
     assert not [label for label in labels if label.split("（")[0] not in defined]
+    words = "".join(str(d) for d in defined.values())
+    assert not [title for title in PANELS if f"“{title}”" not in words]
 
 
 @pytest.mark.parametrize("note", [_param("cover-note:unreadable_received")])

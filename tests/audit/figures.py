@@ -10,13 +10,15 @@ sheet (指标说明) it implements, followed by the lead's issue-16 rule it also
 - R3 a stage never done before the close stays missed if its due time had passed at the
   close, else it is 不适用 (left out).
 - R4 the workbook as it stood at the as-of time: later records have not happened; a stage
-  counts in an on-time figure once its outcome is known (done by then, or due by then).
+  due in the month counts in an on-time figure once its outcome is known: done by then (even
+  if due after the as-of time), or due by then and not done.
 - R5 the callback of a closed case with no resolution or reply time is 不适用.
 - R8 a given-up callback is attempted, not reached.
 - R9 the callback's time is measured from the resolution (or the reply); a repeat is
-  matched on the phone number, on the name only when there is no phone; a blank
-  complexity counts as simple; "(未填)" rows also hold values not recognised; rows whose
-  received time cannot be read are left out of the month.
+  matched on the phone number's last 11 digits, on the name only when there is no phone,
+  invalid complaints not matched; a blank complexity counts as simple; "(未填)" rows also
+  hold values not recognised; rows whose received time cannot be read are left out of the
+  month.
 """
 
 from __future__ import annotations
@@ -45,7 +47,13 @@ class Month:
     asof: datetime
 
     def holds(self, t: datetime | None) -> bool:
+        """Something that happened in the month by the as-of time (a receipt, a close, a callback)."""
         return t is not None and self.start <= t < self.end and t <= self.asof
+
+    def falls_in(self, t: datetime | None) -> bool:
+        """A due time in the month, before or after the as-of time: whether its deadline counts is its
+        outcome's business (R4: once done, or once due and not done)."""
+        return t is not None and self.start <= t < self.end
 
 
 @dataclass
@@ -134,7 +142,7 @@ def due_in_month(a: Audit, cases: Iterable[Case], stages: Iterable[str] = STAGES
             continue
         for name in stages:
             st = k.stages.get(name)
-            if st is not None and st.due is not None and a.month.holds(st.due) and st.outcome in COUNTED:
+            if st is not None and st.due is not None and a.month.falls_in(st.due) and st.outcome in COUNTED:
                 out.append((k, name, st.outcome))
     return out
 
@@ -346,21 +354,21 @@ def reopen_rate(a: Audit) -> float | None:
 
 
 def customer_key(c: Complaint) -> str | None:
-    """R9: the phone number; the name only when there is no phone."""
+    """重复投诉的判定: "同一客户按联系电话（后11位数字）判定，没有电话时才按客户姓名判定"."""
     if c.phone:
         digits = "".join(ch for ch in c.phone if ch.isdigit())
         if digits:
-            return "tel:" + digits
+            return "tel:" + digits[-11:]
     return "name:" + c.customer if c.customer else None
 
 
 def repeats(a: Audit) -> set[int]:
     """Ids of the complaints that repeat an earlier one: same customer, same category, within the
-    later complaint's branch's window (Settings 重复投诉判定期)."""
+    later complaint's branch's window (Settings 重复投诉判定期); "无效投诉不参与判定"."""
     window = {b.code: timedelta(days=b.repeat_window_days) for b in a.branches}
     by_key: dict[tuple[str, str | None], list[Case]] = {}
     for k in a.readable:
-        key = customer_key(k.c)
+        key = customer_key(k.c) if k.c.validity != "invalid" else None
         if key:
             by_key.setdefault((key, k.c.category), []).append(k)
     out: set[int] = set()
@@ -376,9 +384,9 @@ def repeats(a: Audit) -> set[int]:
 
 @cover("repeat_rate")
 def repeat_rate(a: Audit) -> float | None:
-    """本月受理的需处理投诉中，重复投诉的比例：同一客户（电话或姓名相同）、同一投诉类别，在“设置”的判定期
-    （默认30天）内再次投诉；… 汇总多个网点时不同网点之间也判定（按后一宗投诉所在网点的判定期）。(R9: phone,
-    the name only when there is no phone.)"""
+    """本月受理的需处理投诉中，重复投诉的比例：同一客户（按电话判定，没有电话时按姓名）、同一投诉类别，在“设置”的
+    判定期（默认30天）内再次投诉；… 汇总多个网点时不同网点之间也判定（按后一宗投诉所在网点的判定期；电话已打码时
+    姓名也须相同）. The auditor reads the branch workbooks, whose phones are not masked."""
     cases = a.to_handle()
     found = repeats(a)
     return ratio(sum(id(k) in found for k in cases), len(cases))
@@ -454,6 +462,9 @@ def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, object], Aud
     for stage in STAGES:
         for column in ("due_count", "on_time", "on_time_rate", "median", "p90", "unit"):
             out[f"stages:{stage}:{column}"] = stage_times(this, stage, column)
+    for stage in ("acknowledge", "first_contact", "resolve", "close"):  # the cover's times name their unit
+        for kind in ("median", "p90"):
+            out[f"cover-unit:{stage}_{kind}"] = out[f"stages:{stage}:unit"]
     out.update(overdue_detail(this))
     typical = typical_cases(this)
     out["typical:selection"] = sorted(name for name, _ in typical)
@@ -476,12 +487,13 @@ def row_key(k: Case) -> str:
 
 
 def overdue_detail(a: Audit) -> dict[str, float]:
-    """超时明细：每行一个未按时完成的环节：时限在本月到期而逾期完成或到统计时点仍未完成的，以及更早到期、
-    到统计时点仍未完成的。超时＝完成时间（未完成的用统计时点）晚于时限多少，单位同该环节的时限规则。
+    """超时明细：每行一个未按时完成的环节：时限在本月到期而逾期完成、到统计时点仍未完成或结案时已过时限而未完成的，
+    以及更早到期、到统计时点仍未完成的。超时＝完成时间（未完成的用统计时点，结案时未完成的用结案时间）晚于时限多少，
+    单位同该环节的时限规则。
 
     (branch:complaint:stage) → late by, to 2 decimals. "更早到期、到统计时点仍未完成" is read as a stage
     of a case still open at the as-of time (a case closed earlier is finished with); R3's missed
-    stages of a case closed in the month are late, measured, as the words say, to the as-of time."""
+    stages of a closed case are late by the time to the close ("结案时未完成的用结案时间")."""
     out: dict[str, float] = {}
     for k in a.readable:
         if k.c.validity == "invalid":
@@ -489,11 +501,11 @@ def overdue_detail(a: Audit) -> dict[str, float]:
         for name, st in k.stages.items():
             if st.due is None or st.unit is None or st.outcome not in LATE:
                 continue
-            due_now = a.month.holds(st.due)
+            due_now = a.month.falls_in(st.due)
             earlier_open = st.due < a.month.start and st.done is None and k.closed_at is None
             if not (due_now or earlier_open):
                 continue
-            end = st.done if st.done is not None else a.month.asof
+            end = st.done or (k.closed_at if st.outcome == "missed_at_close" else None) or a.month.asof
             late = a.clocks[k.c.branch].elapsed(st.due, end, st.unit)
             out[f"overdue-detail:{k.c.branch}:{row_key(k)}:{name}"] = round(late, 2)
     return out
@@ -513,10 +525,8 @@ def typical_reasons(a: Audit, k: Case, found_repeats: set[int]) -> tuple[str, ..
 
 def typical_cases(a: Audit) -> list[tuple[str, tuple[str, ...]]]:
     """典型案例：本月受理、值得逐宗分析的投诉（最多20宗）：重大投诉、投诉升级、重新处理过、重复投诉、有环节未按时
-    完成的。符合条件多的在前，同样多时按重大、升级、重新处理、重复、超时的顺序，再按受理时间。无效投诉不计。
-
-    "同样多时按…的顺序" is read lexicographically: among complaints meeting as many conditions,
-    those meeting 重大 first, then among those 升级 first, and so on; then by received time."""
+    完成的。符合条件多的在前；同样多时逐项比较，依次是重大、升级、重新处理、重复、超时（先比是否重大，重大的在前；
+    再比是否升级；依此类推），再按受理时间先后。无效投诉不计。"""
     found = repeats(a)
     ranked = []
     for k in a.to_handle():

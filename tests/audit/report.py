@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,10 @@ COVER_KEYS = {
     "需处理件数": "to_handle", "重大投诉": "major", "投诉升级": "escalated", "结案件数": "closed",
     "结案率": "close_rate", "月末未结案": "open_at_end", "上月结转未结案": "carried_over",
     "处理及时率": "on_time_rate", "逾期件数": "overdue",
-    "受理通知用时中位数（小时）": "acknowledge_median", "受理通知用时90%分位（小时）": "acknowledge_p90",
-    "首次联系用时中位数（小时）": "first_contact_median", "首次联系用时90%分位（小时）": "first_contact_p90",
-    "处理用时中位数（工作日）": "resolve_median", "处理用时90%分位（工作日）": "resolve_p90",
-    "结案用时中位数（自然日）": "close_median", "结案用时90%分位（自然日）": "close_p90",
+    "受理通知用时中位数": "acknowledge_median", "受理通知用时90%分位": "acknowledge_p90",
+    "首次联系用时中位数": "first_contact_median", "首次联系用时90%分位": "first_contact_p90",
+    "处理用时中位数": "resolve_median", "处理用时90%分位": "resolve_p90",
+    "结案用时中位数": "close_median", "结案用时90%分位": "close_p90",
     "回访率": "callback_rate", "回访及时率": "callback_on_time_rate", "满意率": "satisfaction_rate",
     "平均评分": "average_score", "重开率": "reopen_rate", "重复投诉率": "repeat_rate",
 }
@@ -39,6 +40,13 @@ STAGE_COLUMNS = {"due_count": 1, "on_time": 2, "on_time_rate": 3, "median": 4, "
 AGE_LABELS = {"0–3 天": "0-3", "4–7 天": "4-7", "8–14 天": "8-14", "15 天以上": "15+"}
 
 
+def _name_and_unit(label: str) -> tuple[str, str | None]:
+    """A cover label and the unit it names in brackets, if any: 处理用时中位数（工作日） → (处理用时中位数, 工作日).
+    The unit is the policy's (the Settings' SLA rules), so it is read from the label, never assumed."""
+    m = re.fullmatch(r"(.+?)（([^（）]+)）", label)
+    return (m.group(1), m.group(2)) if m else (label, None)
+
+
 def _value(cell: object) -> object:
     """A figure as written; "—" is the report's "no value"."""
     return None if cell == "—" else cell
@@ -51,14 +59,20 @@ def read_report(path: Path) -> dict[str, object]:
     department as written, a branch by its code), ``stages:<stage>:<column>``,
     ``overdue-detail:<branch>:<complaint no. or received time>:<stage>`` → late by (and
     ``overdue-detail-order``: (that key, severity, due) in the sheet's order); and
-    ``definitions`` → {指标: 定义} and ``cover-labels`` → the cover's metric labels."""
+    ``sheet-order:<dimension>`` (and ``sheet-order:stages``) → the values in the order the sheet lists
+    them; ``definitions`` → {指标: 定义} and ``cover-labels`` → the cover's metric labels. A time's cover row is
+    keyed by its name without the unit (受理通知用时中位数（工作小时） → ``cover:acknowledge_median``) and its unit
+    goes to ``cover-unit:<key>`` (a unit code), to be checked against the stage's rules."""
     wb = openpyxl.load_workbook(path, data_only=True)
     out: dict[str, object] = {}
     labels: list[str] = []
     for row in wb["封面"].iter_rows(min_row=5, values_only=True):
         label = row[0]
         if isinstance(label, str) and label != "指标" and (row[1] is not None or row[2] is not None):
-            key = COVER_KEYS.get(label, label)
+            name, unit = _name_and_unit(label)
+            key = COVER_KEYS.get(name, label)
+            if unit is not None:
+                out[f"cover-unit:{key}"] = choice("unit", unit)
             labels.append(label)
             out[f"cover:{key}"] = _value(row[1])
             out[f"cover-previous:{key}"] = _value(row[2])
@@ -70,6 +84,8 @@ def read_report(path: Path) -> dict[str, object]:
     for sheet, (dimension, vocab) in BREAKDOWN_SHEETS.items():
         if sheet not in wb.sheetnames:  # a one-branch report has no 按网点
             continue
+        sheet_order: list[str] = []
+        out[f"sheet-order:{dimension}"] = sheet_order
         for row in wb[sheet].iter_rows(min_row=2, values_only=True):
             label = row[1]
             if label is None:
@@ -82,10 +98,15 @@ def read_report(path: Path) -> dict[str, object]:
                 value = str(label).split()[0]
             else:
                 value = (choice(vocab, label) if vocab else None) or str(label)
+            if value != "total":
+                sheet_order.append(value)
             for column, i in BREAKDOWN_COLUMNS.items():
                 out[f"breakdown:{dimension}:{value}:{column}"] = row[i]
+    stage_order: list[str] = []
+    out["sheet-order:stages"] = stage_order
     for row in wb["环节时效"].iter_rows(min_row=2, values_only=True):
         if row[0] in STAGE_LABELS:
+            stage_order.append(STAGE_LABELS[row[0]])
             for column, i in STAGE_COLUMNS.items():
                 out[f"stages:{STAGE_LABELS[row[0]]}:{column}"] = row[i]
             out[f"stages:{STAGE_LABELS[row[0]]}:unit"] = choice("unit", row[6])

@@ -18,19 +18,20 @@ for issue 16):
   不满意 callbacks and 重新处理 steps together are one reopening; it restarts the resolve,
   reply, callback and close clocks from its first record (only times after it count for
   those stages: the unsatisfied callback that reopens the case is the old cycle's).
-- Pauses: 等待客户 / 冷处理 pause the resolve, reply and close clocks until the next step
-  that means work goes on (恢复处理 or any handling step other than 备注 or a pause).
+- Pauses: 等待客户 / 冷处理 pause the resolve, reply and close clocks until the next of the steps
+  the pause rule of docs/sheets.md lists ("直到其后第一个以下步骤：…", read by ``resuming_steps``).
 - R3/R5 closing, R4 as-of: see ``outcome``.
 - R8: the callback is given up after the Settings' number of unreachable attempts.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from tests.audit.clock import Clock
-from tests.audit.inputs import Branch, Callback, Complaint, Rule, Step
+from tests.audit.inputs import DOCS, Branch, Callback, Complaint, Rule, Step, choice
 
 STAGES = ("acknowledge", "first_contact", "report", "resolve", "reply", "callback", "close")
 STEP_DONE = {"contacted": "first_contact", "reported": "report", "resolved": "resolve",
@@ -38,7 +39,19 @@ STEP_DONE = {"contacted": "first_contact", "reported": "report", "resolved": "re
 RESTARTED = ("resolve", "reply", "callback", "close")
 PAUSED = ("resolve", "reply", "close")
 PAUSE_STEPS = ("waiting_customer", "cold_handling")
-NOT_RESUMING = ("note", "waiting_customer", "cold_handling")
+
+
+def resuming_steps() -> frozenset[str]:
+    """The steps that end a pause, as the pause rule of docs/sheets.md names them:
+    "…暂停…的时限，直到其后第一个以下步骤：“分派”、“转派”、…；"."""
+    m = re.search(r"直到其后第一个以下步骤：([^；。]+)", DOCS.read_text(encoding="utf-8"))
+    assert m, "docs/sheets.md no longer says which steps end a pause"
+    steps = {choice("step", name) for name in re.findall(r"“([^”]+)”", m.group(1))}
+    assert steps and None not in steps, m.group(1)
+    return frozenset(s for s in steps if s)
+
+
+RESUMING = resuming_steps()
 
 
 @dataclass
@@ -110,7 +123,7 @@ def build(b: Branch, c: Complaint, steps: list[Step], calls: list[Callback], clo
     pauses: list[tuple[datetime, datetime]] = []
     start: datetime | None = None
     for s in steps:
-        if start is not None and s.step not in NOT_RESUMING:
+        if start is not None and s.step in RESUMING:
             pauses.append((start, s.at))
             start = None
         if s.step in PAUSE_STEPS and start is None:

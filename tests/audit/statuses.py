@@ -7,8 +7,9 @@ Statuses (docs/sheets.md's stage_status vocabulary) from the written rules:
   time had not passed at the close; R5: the callback of a closed case with no resolution or
   reply time.
 - 按时完成 / 逾期完成: done by the refresh time, at or before / after its due time.
-- 已逾期: not done and due at or before the refresh time (R4); R3: in a closed case, a stage
-  never done whose due time had passed at the close stays missed.
+- 已逾期: not done and due at or before the refresh time (R4).
+- 逾期未完成 (R3, the Definitions' "结案时未完成的环节"): in a closed case, a stage never done whose
+  due time had passed at the close stays missed, with this status of its own.
 - 放弃回访 (R8): the callback given up after the Settings' number of unreachable attempts;
   not overdue.
 - 即将到期 (R6): not done, not overdue, and the time left until the due time is strictly less
@@ -31,7 +32,7 @@ from tests.audit.inputs import Branch, choice, when
 from tests.audit.stages import STAGES, Case, Stage, rule_for
 
 ZH = {"not_due": "未到期", "due_soon": "即将到期", "overdue": "已逾期", "done_on_time": "按时完成",
-      "done_late": "逾期完成", "not_applicable": "不适用", "given_up": "放弃回访"}
+      "done_late": "逾期完成", "not_applicable": "不适用", "missed": "逾期未完成", "given_up": "放弃回访"}
 
 
 def status(b: Branch, k: Case, st: Stage, clock: Clock, now: datetime) -> str:
@@ -44,7 +45,7 @@ def status(b: Branch, k: Case, st: Stage, clock: Clock, now: datetime) -> str:
     if st.due is None:  # the callback, nothing to count from yet
         return "not_applicable" if closed is not None else "not_due"
     if closed is not None and st.name != "close":
-        return "overdue" if st.due <= closed else "not_applicable"
+        return "missed" if st.due <= closed else "not_applicable"
     if st.name == "callback" and k.gave_up:
         return "given_up"
     if st.due <= now:

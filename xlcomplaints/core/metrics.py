@@ -9,7 +9,8 @@ Conventions every definition relies on:
 - *handled* complaints are all except those marked invalid (无效); blank validity counts
   as handled, as the deadline engine gives it deadlines too;
 - the workbook is seen as it stood at the as-of time: anything recorded after it has not
-  happened yet (the engine is evaluated at the as-of time, ``case_facts`` drops later callbacks);
+  happened yet (the engine is evaluated at the as-of time, ``case_facts`` drops later callbacks
+  and complaints received later);
 - a *deadline* is one stage's due time for one complaint; it is *met* when the stage was
   done at or before it, *missed* when done later, not done at the as-of time though due,
   or never done and already due when the case was closed; deadlines neither done nor due
@@ -33,7 +34,7 @@ from typing import Any, Literal, NamedTuple
 
 from xlcomplaints.core.calendar import Unit, WorkCalendar
 from xlcomplaints.core.deadlines import ComplaintResult
-from xlcomplaints.core.models import BranchData
+from xlcomplaints.core.models import BranchData, Complaint
 from xlcomplaints.core.policy import STAGES
 
 MET = frozenset({"done_on_time"})
@@ -250,6 +251,12 @@ def _took(stage: str, r: ComplaintResult, cal: WorkCalendar) -> float | None:
     return round(cal.elapsed(anchor, s.done_at, _UNITS[s.unit]), 4)
 
 
+def received_by(c: Complaint, as_of: datetime) -> bool:
+    """Whether the complaint had been received at the as-of time: one received later is not in the workbook
+    as it stood then (R4). One without a readable received time is kept (it is in no month's receipts)."""
+    return c.received_at is None or c.received_at <= as_of
+
+
 def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult], cal: WorkCalendar,
                timed: tuple[datetime, datetime] | None = None,
                contact: Callable[[str], str | None] | None = None, as_of: datetime | None = None) -> list[Case]:
@@ -258,7 +265,8 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
     Durations need the branch's calendar, so they are measured here; ``timed`` limits that
     to stages done in [start, end) — the months a report shows durations for. ``contact``
     turns each contact number into what the report may show (a consolidation masks them).
-    ``as_of`` is the time the results were evaluated at: records made after it have not happened yet.
+    ``as_of`` is the time the results were evaluated at: records made after it have not happened yet,
+    complaints received after it included (left out, see ``received_by``).
     """
     until = as_of or datetime.max
     escalated_steps = {s.no for s in data.tracking if s.step == "escalated" and s.no and (s.at is None or s.at <= until)}
@@ -271,6 +279,8 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
     out = []
     for r in results:
         c = r.complaint
+        if not received_by(c, until):
+            continue
         stages: list[Any] = []
         months: dict[int, list[int]] = {}
         for bit, name in _STAGE_BITS:
@@ -868,7 +878,7 @@ def stage_table(ix: CaseIndex, m: Month) -> list[StageRow]:
 
 def overdue_detail(ix: CaseIndex, m: Month) -> list[Deadline]:
     """The overdue list (超时上报表): deadlines due in the month and missed, plus earlier ones still not
-    done at the as-of time; major first, then the earliest due."""
+    done at the as-of time; by severity (major, important, general, blank last), then the earliest due."""
     rows = list(ix.missed(m))
     start = month_start(m)
     rows += [d for d in ix.open_overdue if d.fact.due is not None and d.fact.due < start]
@@ -879,25 +889,28 @@ def overdue_detail(ix: CaseIndex, m: Month) -> list[Deadline]:
 
 OVERDUE_DEFINITION = (
     "每行一个未按时完成的环节：时限在本月到期而逾期完成、到统计时点仍未完成或结案时已过时限而未完成的，以及更早到期、到统计时点仍未完成的。"
-    "超时＝完成时间（未完成的用统计时点，结案时未完成的用结案时间）晚于时限多少，单位同该环节的时限规则。重大投诉在前，时限早的在前。",
+    "超时＝完成时间（未完成的用统计时点，结案时未完成的用结案时间）晚于时限多少，单位同该环节的时限规则。"
+    "按严重程度排列：重大、重要、一般，未填（或无法识别）的最后；同一严重程度内时限早的在前。",
     "One row per missed stage deadline: due in the month and done late, not done by the as-of time, or not done "
     "and already due when the case was closed, plus earlier ones still not done at the as-of time. 'Late by' is how "
     "far the completion (or the as-of time if not done; the close if closed without it) is past the due time, in "
-    "the unit of the stage's rule. Major complaints first, then the earliest due.",
+    "the unit of the stage's rule. Ordered by severity — major, important, general, then blank (or not recognised) "
+    "last — and within a severity the earliest due first.",
 )
 
 
 # --------------------------------------------------------------------------- typical cases
 #: Why a complaint is a typical case (典型案例), the most telling first.
 TYPICAL_REASONS = ("major", "escalated", "reopened", "repeat", "late")
-_REASON_RANK = {r: i for i, r in enumerate(TYPICAL_REASONS)}
 TYPICAL_MAX = 20
 TYPICAL_DEFINITION = (
     f"本月受理、值得逐宗分析的投诉（最多{TYPICAL_MAX}宗）：重大投诉、投诉升级、重新处理过、重复投诉、有环节未按时完成的。"
-    "符合条件多的在前，同样多时按重大、升级、重新处理、重复、超时的顺序，再按受理时间。无效投诉不计。",
+    "符合条件多的在前；同样多时逐项比较，依次是重大、升级、重新处理、重复、超时（先比是否重大，重大的在前；"
+    "再比是否升级；依此类推），再按受理时间先后。无效投诉不计。",
     f"Complaints received in the month worth analysing one by one (at most {TYPICAL_MAX}): major, escalated, "
-    "reopened, repeat complaints and those that missed a deadline. Those meeting more of these come first; then "
-    "in that order of reasons, then by time received. Invalid complaints are left out.",
+    "reopened, repeat complaints and those that missed a deadline. Those meeting more of these come first; among "
+    "those meeting as many, the reasons are compared one by one in that order (major ones first; then, among "
+    "those alike on that, escalated ones first; and so on), then by time received. Invalid complaints are left out.",
 )
 
 
@@ -918,8 +931,8 @@ def typical_reasons(c: Case) -> tuple[str, ...]:
 def typical_cases(ix: CaseIndex, m: Month, n: int = TYPICAL_MAX) -> list[TypicalCase]:
     """The month's typical cases (see TYPICAL_DEFINITION), the most telling first."""
     found = [TypicalCase(c, reasons) for c in ix.received(m) if (reasons := typical_reasons(c))]
-    found.sort(key=lambda t: (-len(t.reasons), _REASON_RANK[t.reasons[0]], t.case.received_at or 0,
-                              t.case.branch, t.case.no or ""))
+    found.sort(key=lambda t: (-len(t.reasons), tuple(r not in t.reasons for r in TYPICAL_REASONS),
+                              t.case.received_at or 0, t.case.branch, t.case.no or ""))
     return found[:n]
 
 
@@ -948,7 +961,8 @@ def trend(ix: CaseIndex, m: Month, months: int = 12) -> list[TrendRow]:
 
 
 def top(rows: Sequence[GroupRow], by: Literal["count", "late"], n: int = 5) -> list[GroupRow]:
-    """The ``n`` values with the most complaints (or missed-deadline complaints), zeros left out."""
+    """The ``n`` values with the most complaints (or missed-deadline complaints), zeros left out; equal
+    ones in the order of ``rows`` (the breakdown sheet's), as the cover's panel definition says."""
     picked = [r for r in rows if getattr(r, by) > 0]
-    picked.sort(key=lambda r: (-getattr(r, by), r.key is None, str(r.key)))
+    picked.sort(key=lambda r: -getattr(r, by))  # stable: ties keep the sheet's order
     return picked[:n]

@@ -39,6 +39,7 @@ from xlcomplaints.core.metrics import (
     case_facts,
     month_end,
     month_start,
+    received_by,
     time_of,
     typical_reasons,
 )
@@ -211,7 +212,8 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
         cases = case_facts(branch, data, results, make_calendar(data.settings, data),
                            timed=(month.shift(-1).start, month.end), contact=None if show_contacts else mask_phone,
                            as_of=as_of)
-        texts = _typical_texts(data.complaints, cases, month)
+        received = [c for c in data.complaints if received_by(c, as_of)]  # what case_facts kept
+        texts = _typical_texts(received, cases, month)
     except WorkbookError as e:
         if e.code == "file.wrong_kind" and e.params.get("kind") == REPORT_TEMPLATE_KIND:  # last month's, say
             return FileSummary(path, mtime, problems=(_problem("report.not_a_branch", name, Level.WARNING),),

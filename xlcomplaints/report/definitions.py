@@ -133,18 +133,31 @@ ENGINE_RULES: tuple[tuple[str, str, str, str], ...] = (
 NOTES: tuple[tuple[str, str, str, str], ...] = (
     ("统计时点", "As-of time",
      "所有数字与状态共用的时点：默认为所选月份结束时（若该月尚未结束则为运行时刻）。工作簿按统计时点时的样子看待："
-     "时间晚于统计时点的步骤、回访和结案当作尚未发生；时间不晚于统计时点的，无论何时录入都计入。"
+     "受理时间晚于统计时点的投诉当作尚未受理，不计入；时间晚于统计时点的步骤、回访和结案当作尚未发生；"
+     "时间不晚于统计时点的，无论何时录入都计入。"
      "例：统计时点为10月20日12:00，10月22日才处理完成的投诉在本报表中仍是未完成。",
      "One time for every figure and status: by default the end of the chosen month (or the time of the run if the "
-     "month is not over). The workbook is seen as it stood at the as-of time: a step, callback or close recorded "
-     "for a later time has not happened yet; one recorded for a time up to the as-of time counts, whenever it was "
-     "typed. Example: as of 20 Oct 12:00, a complaint resolved on 22 Oct is still unresolved in this report."),
+     "month is not over). The workbook is seen as it stood at the as-of time: a complaint received after it has not "
+     "been received yet and is left out; a step, callback or close recorded for a later time has not happened yet; "
+     "one recorded for a time up to the as-of time counts, whenever it was typed. Example: as of 20 Oct 12:00, a "
+     "complaint resolved on 22 Oct is still unresolved in this report."),
     ("上月与环比", "Last month and change",
      "上月数值按同一定义、用同一批数据计算；输入中没有上月受理的投诉时，封面的上月数值取自以前的上月报表（如提供）。"
      "环比：件数和用时为（本月−上月）÷上月；比率为本月−上月，单位为百分点；评分为本月−上月。",
      "Last month is computed from the same data with the same definitions; when the inputs hold no complaint "
      "received last month, the cover's last-month figures come from last month's report, if given. Change: counts "
      "and times (this − last) ÷ last; rates this − last in percentage points; scores this − last."),
+    ("封面侧栏", "Cover side panels",
+     "封面右侧的小表：“投诉类别：件数前五”“责任部门：件数前五”按本月件数、“投诉类别：逾期前五”“责任部门：逾期前五”按逾期件数"
+     "从多到少列出前五个（为0的不列）；“及时率最低的环节”按处理及时率从低到高列出本月有到期时限的前五个环节。"
+     "各数值与对应的分类统计表、“环节时效”表相同。数值相同的按该表中的先后顺序排列（投诉类别按选项顺序，责任部门按其分类统计表，"
+     "环节按环节顺序）；与第五个数值相同而在表中排在其后的不列出。",
+     "The small tables at the right of the cover: 'most complaints' (categories, departments) lists the five with "
+     "the most complaints received in the month, 'most late' the five with the most complaints with a missed "
+     "deadline (zeros left out), and 'stages least on time' the five stages with deadlines due in the month with "
+     "the lowest on-time rate. Their figures are those of the breakdown sheets and the Stage-times sheet. Equal "
+     "values keep the order of that sheet (categories in the order of their choices, departments as on their "
+     "breakdown sheet, stages in stage order); one equal to the fifth but below it on that sheet is not listed."),
     ("分类统计", "Breakdown sheets",
      "每个分类一行：本月件数与上月件数同“受理件数”；占比＝本行件数÷合计；处理及时率与逾期件数同封面定义，只计该分类的投诉。",
      "One row per value: counts as 'Complaints received' this and last month; share = the row ÷ the total; "
