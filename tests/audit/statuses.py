@@ -90,7 +90,9 @@ def register_figures(paths: list[Path]) -> dict[str, object]:
                 if (typed_due is None) != (mine_due is None) or (
                         typed_due and mine_due and abs((typed_due - mine_due).total_seconds()) >= 60):
                     due_off[s].append(f"{name}: register {typed_due}, rule {mine_due}")
-                mine = ZH[status(b, k, st, clock, now)] if st else "不适用"
+                # docs/sheets.md: "A complaint without a readable received time gets no deadline,
+                # stage status or escalation" (its next action names the cell to correct)
+                mine = ZH[status(b, k, st, clock, now)] if st else None if k.c.received is None else "不适用"
                 if r[h[STATUS_COLUMN[s]]] != mine:
                     status_off[s].append(f"{name}: register {r[h[STATUS_COLUMN[s]]]}, rule {mine}")
             if (r[h["重开次数"]] or 0) != k.reopenings:
