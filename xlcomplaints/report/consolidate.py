@@ -43,11 +43,12 @@ from xlcomplaints.core.metrics import (
     time_of,
     typical_reasons,
 )
-from xlcomplaints.core.models import Complaint, Settings
+from xlcomplaints.core.models import Complaint
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import validate
+from xlcomplaints.report.file_summary import DEFAULT_REPEAT_WINDOW, FileSummary
 from xlcomplaints.report.masking import mask_phone, mask_summary
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
 from xlcomplaints.workbook.errors import WorkbookError
@@ -98,37 +99,6 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 #: Spreadsheets of other formats found in a folder: picked up too, to be reported (save as .xlsx).
 OTHER_SPREADSHEETS = (".xls", ".xlsb", ".ods", ".et")
 #: The Settings' default repeat-complaint window, for summaries that do not say theirs.
-DEFAULT_REPEAT_WINDOW: int = Settings.model_fields["repeat_window_days"].default
-
-
-@dataclass(frozen=True)
-class FileSummary:
-    """What a worker sends back for one file: facts and problems, or why the file is unusable."""
-
-    path: str
-    mtime: float
-    branch: str | None = None
-    branch_name: str = ""
-    cases: tuple[Case, ...] = ()
-    problems: tuple[Problem, ...] = ()
-    error: Problem | None = None
-    seconds: float = 0.0
-    #: The texts of the branch's typical cases of the month (complaint number → CASE_TEXTS), masked as ``cases``.
-    texts: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
-    #: The branch's repeat-complaint window (its Settings): what its complaints are judged by across branches too.
-    repeat_window_days: int = DEFAULT_REPEAT_WINDOW
-    #: How the report names the file (see ``file_labels``); its name if not given.
-    label: str = ""
-
-    @property
-    def name(self) -> str:
-        return self.label or Path(self.path).name
-
-    @property
-    def usable(self) -> bool:
-        return self.error is None
-
-
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Pause Python's cycle collector while records or cases pile up.

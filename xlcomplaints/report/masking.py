@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from xlcomplaints.core.cells import MOBILE
 from xlcomplaints.core.metrics import Case
 from xlcomplaints.core.problems import Problem
-
-if TYPE_CHECKING:
-    from xlcomplaints.report.consolidate import FileSummary
+from xlcomplaints.report.file_summary import FileSummary
 
 #: The fewest digits of a phone number (a local number without its area code).
 PHONE_DIGITS = 7

@@ -1,0 +1,41 @@
+"""What a worker sends back for one branch file (``FileSummary``), apart from the reading itself so
+that the masking step and the consolidation can both name it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xlcomplaints.core.metrics import Case
+from xlcomplaints.core.models import Settings
+from xlcomplaints.core.problems import Problem
+
+DEFAULT_REPEAT_WINDOW: int = Settings.model_fields["repeat_window_days"].default
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What a worker sends back for one file: facts and problems, or why the file is unusable."""
+
+    path: str
+    mtime: float
+    branch: str | None = None
+    branch_name: str = ""
+    cases: tuple[Case, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    error: Problem | None = None
+    seconds: float = 0.0
+    #: The texts of the branch's typical cases of the month (complaint number → CASE_TEXTS), masked as ``cases``.
+    texts: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
+    #: The branch's repeat-complaint window (its Settings): what its complaints are judged by across branches too.
+    repeat_window_days: int = DEFAULT_REPEAT_WINDOW
+    #: How the report names the file (see ``file_labels``); its name if not given.
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or Path(self.path).name
+
+    @property
+    def usable(self) -> bool:
+        return self.error is None
