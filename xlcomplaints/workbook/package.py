@@ -417,7 +417,17 @@ class XlsxPackage:
         self._dirty.add(name)
         self._differs.pop(name, None)
 
-    def _tails(self, p: str) -> Tail:
+    @property
+    def archive(self) -> zipfile.ZipFile:
+        """The package's zip, as read (the sheet streamer reads a part's compressed bytes through it)."""
+        return self._zip
+
+    @property
+    def data(self) -> bytes:
+        """The package's bytes, as read."""
+        return self._data
+
+    def tails(self, p: str) -> Tail:
         tails = self._tail_caches.get(p)
         if tails is None:
             tails = self._tail_caches[p] = make_tails(p, self.date1904)
@@ -510,9 +520,9 @@ class XlsxPackage:
                 stream.add(patch, box)
                 self._touch(ref.part)
                 return
-        self._apply_patch(self._worksheet(sheet), patch)
+        self.apply_patch(self._worksheet(sheet), patch)
 
-    def _apply_patch(self, sh: Sheet, patch: Patch) -> None:
+    def apply_patch(self, sh: Sheet, patch: Patch) -> None:
         """A column write applied to a held sheet, a few thousand rows at a time."""
         rows = sorted(patch.rows)
         for start in range(0, len(rows), EDIT_ROWS):
@@ -524,7 +534,7 @@ class XlsxPackage:
         changed = False
         top, left, bottom, right = MAX_ROW + 1, MAX_COL + 1, 0, 0  # written cells' box
         heads: dict[int, tuple[str, str]] = {}  # column -> new cells' attributes around the row
-        tails = self._tails(sh.p)
+        tails = self.tails(sh.p)
         try:
             for r in sorted(by_row):
                 items = by_row.pop(r)
@@ -533,7 +543,7 @@ class XlsxPackage:
                     if all(value is None for _, value in items):
                         continue
                     row = sh.new_row(r)
-                edited, first, last = self._edit_row(sh, row, r, items, heads, tails)
+                edited, first, last = self.edit_row(sh, row, r, items, heads, tails)
                 changed |= edited
                 if first:
                     top, bottom = min(top, r), max(bottom, r)
@@ -544,7 +554,7 @@ class XlsxPackage:
                 sh.set_dimension(union(box, (top, left, bottom, right) if bottom else None))
                 self._touch(sh.name)
 
-    def _edit_row(
+    def edit_row(
         self,
         sh: Frame,
         row: Row,
@@ -630,15 +640,15 @@ class XlsxPackage:
                 return
         if autofilter:
             self._filtered.add(self.sheet(sheet).part)
-        self._replace_into(self._worksheet(sheet), first_row, kept, autofilter, protect)
+        self.replace_into(self._worksheet(sheet), first_row, kept, autofilter, protect)
 
-    def _replace_into(
+    def replace_into(
         self, sh: Sheet, first_row: int, rows: list[tuple[CellValue, ...]], autofilter: bool,
         protect: str | None = None,
     ) -> None:
         """replace_rows on a held sheet: new rows are kept as their UTF-8 bytes only."""
         heads: list[tuple[str, str]] = []
-        tails = self._tails(sh.p)
+        tails = self.tails(sh.p)
         new = [row for r, values in enumerate(rows, first_row) if (row := render_row(sh, heads, tails, r, values))]
         if sh.drop_rows_from(first_row):
             self._drop_calc_chain()  # calcChain must not list cells that are gone

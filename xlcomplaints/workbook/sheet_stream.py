@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from xlcomplaints.workbook.sheet_xml import (
     B_R_ATTR,
@@ -44,8 +44,22 @@ from xlcomplaints.workbook.xlsx_values import (
     union,
 )
 
-if TYPE_CHECKING:
-    from xlcomplaints.workbook.package import XlsxPackage
+
+class SheetHost(Protocol):
+    """What a streamed sheet needs of the package that holds it (``package.XlsxPackage``): the
+    archive as read, the cell tails of a part, and the row and sheet edits. Named here, so that
+    the package imports the streamer and not the other way round."""
+
+    @property
+    def archive(self) -> zipfile.ZipFile: ...
+    @property
+    def data(self) -> bytes: ...
+    def tails(self, p: str) -> Tail: ...
+    def edit_row(self, sh: Frame, row: Row, r: int, items: Iterable[tuple[int, CellValue]],
+                 heads: dict[int, tuple[str, str]], tails: Tail) -> tuple[bool, int, int]: ...
+    def apply_patch(self, sh: Sheet, patch: Patch) -> None: ...
+    def replace_into(self, sh: Sheet, first_row: int, rows: list[tuple[CellValue, ...]], autofilter: bool,
+                     protect: str | None = None) -> None: ...
 
 # A refresh writes some twenty columns of every Register row and rebuilds the Overdue list.
 # Held as edited rows that is hundreds of megabytes at 50,000 rows, so such writes are
@@ -175,9 +189,9 @@ class Streamed(Frame):
 
     differs = False
 
-    def __init__(self, pkg: XlsxPackage, name: str) -> None:
+    def __init__(self, pkg: SheetHost, name: str) -> None:
         self.pkg, self.name, self.scanned = pkg, name, False
-        info = pkg._zip.getinfo(name)
+        info = pkg.archive.getinfo(name)
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
             raise NeedsEager
         head, m = b"", None
@@ -194,14 +208,14 @@ class Streamed(Frame):
             raise NeedsEager from e
         self.open, self.empty, self._body_at = head[m.start() : m.end()], bool(m[2]), m.end()
         self._prefix((m[1] or b"").decode("utf-8"))
-        self.tails = pkg._tails(self.p)
+        self.tails = pkg.tails(self.p)
         self.heads: dict[int, tuple[str, str]] = {}
         self.tail = self.close = self.post_bytes = b""
 
     def _inflated(self, check: bool = True) -> Iterator[bytes]:
         """The part's original bytes, a few hundred kilobytes at a time; CRC checked at the end."""
-        info = self.pkg._zip.getinfo(self.name)
-        data, start = self.pkg._data, info.header_offset
+        info = self.pkg.archive.getinfo(self.name)
+        data, start = self.pkg.data, info.header_offset
         local = data[start : start + 30]
         if len(local) < 30 or local[:4] != b"PK\x03\x04":
             raise zipfile.BadZipFile(f"bad local header for {self.name!r}")
@@ -329,7 +343,7 @@ class Streamed(Frame):
 class ColumnEdit(Streamed):
     """write_columns calls on one sheet, applied in order as the sheet streams out."""
 
-    def __init__(self, pkg: XlsxPackage, name: str) -> None:
+    def __init__(self, pkg: SheetHost, name: str) -> None:
         super().__init__(pkg, name)
         self.patches: list[Patch] = []
         self.box: tuple[int, int, int, int] | None = None
@@ -447,7 +461,7 @@ class ColumnEdit(Streamed):
             raise NeedsEager  # a formula where we write: a held sheet hands shared formulas on
         changed = False
         for patch in patches:
-            changed |= self.pkg._edit_row(self, row, r, patch.items(r), self.heads, self.tails)[0]
+            changed |= self.pkg.edit_row(self, row, r, patch.items(r), self.heads, self.tails)[0]
         if not changed and exact:
             return None
         if not render:
@@ -572,12 +586,12 @@ class ColumnEdit(Streamed):
     def _new_row(self, r: int) -> bytes:
         row = Row(f'<{self.p}row r="{r}">', {}, "", f"</{self.p}row>")
         for patch in self._covering(r):
-            self.pkg._edit_row(self, row, r, patch.items(r), self.heads, self.tails)
+            self.pkg.edit_row(self, row, r, patch.items(r), self.heads, self.tails)
         return row.render().encode("utf-8")
 
     def apply(self, sh: Sheet) -> None:
         for patch in self.patches:
-            self.pkg._apply_patch(sh, patch)
+            self.pkg.apply_patch(sh, patch)
 
 
 class Rebuild(Streamed):
@@ -586,7 +600,7 @@ class Rebuild(Streamed):
 
     def __init__(
         self,
-        pkg: XlsxPackage,
+        pkg: SheetHost,
         name: str,
         first_row: int,
         rows: list[tuple[CellValue, ...]],
@@ -640,4 +654,4 @@ class Rebuild(Streamed):
         yield from self._new()
 
     def apply(self, sh: Sheet) -> None:
-        self.pkg._replace_into(sh, self.first_row, self.rows, self.autofilter, self.protect)
+        self.pkg.replace_into(sh, self.first_row, self.rows, self.autofilter, self.protect)
