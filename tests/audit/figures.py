@@ -24,6 +24,7 @@ sheet (指标说明) it implements, followed by the lead's issue-16 rule it also
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -353,9 +354,20 @@ def reopen_rate(a: Audit) -> float | None:
     return ratio(sum(k.reopenings >= 1 for k in cases), len(cases))
 
 
+def readable_phone(text: str) -> bool:
+    """A phone number the Register accepts (docs/sheets.md: a mobile "13812345678", a landline with
+    its area code "010-12345678", an extension after 转): the rest is an error on the Issues sheet."""
+    main = re.split(r"转|ext\.?|分机", text.lower())[0]
+    digits = re.sub(r"[\s\-()（）+]", "", main)
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return bool(re.fullmatch(r"1[3-9]\d{9}", digits) or re.fullmatch(r"0(?:10|2\d|[3-9]\d\d)[1-9]\d{6,7}", digits))
+
+
 def customer_key(c: Complaint) -> str | None:
-    """重复投诉的判定: "同一客户按联系电话（后11位数字）判定，没有电话时才按客户姓名判定"."""
-    if c.phone:
+    """重复投诉的判定: "同一客户按联系电话（后11位数字）判定，没有电话时才按客户姓名判定；联系电话无法识别
+    （“问题清单”中列出的错误，如位数不对）时按没有电话处理"."""
+    if c.phone and readable_phone(c.phone):
         digits = "".join(ch for ch in c.phone if ch.isdigit())
         if digits:
             return "tel:" + digits[-11:]

@@ -141,6 +141,8 @@ class Branch:
     due_soon_percent: float
     repeat_window_days: int
     max_attempts: int
+    #: 回访重试间隔(小时): after the 1st, 2nd … unreachable attempt (the last one repeats)
+    retry_hours: tuple[float, ...]
     register_first: bool
     handoff_hours: float
     handoff_unreachable_hours: float
@@ -210,6 +212,8 @@ def _read_branch(path: Path, mtime_ns: int) -> Branch:
         due_soon_percent=float(settings["即将到期提醒(剩余时限%)"]),  # type: ignore[arg-type]
         repeat_window_days=int(settings["重复投诉判定期(天)"]),  # type: ignore[call-overload]
         max_attempts=int(settings["回访最多尝试次数"]),  # type: ignore[call-overload]
+        retry_hours=tuple(float(x) for x in str(settings["回访重试间隔(小时)"] or "24").replace("，", ",").split(",")
+                          if x.strip()),
         register_first=choice("timestamps_rule", settings["环节时间以哪张表为准"]) != "tracking",
         handoff_hours=float(settings["部门接单处理时限(小时)"]),  # type: ignore[arg-type]
         handoff_unreachable_hours=float(settings["联系不上客户时(小时)"]),  # type: ignore[arg-type]

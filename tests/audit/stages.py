@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tests.audit.clock import Clock
 from tests.audit.inputs import DOCS, Branch, Callback, Complaint, Rule, Step, choice
@@ -146,13 +146,17 @@ def build(b: Branch, c: Complaint, steps: list[Step], calls: list[Callback], clo
         done[name] = (typed or tracked) if b.register_first else (tracked or typed)
     case.closed_at = done["close"]
     failed = 0
+    retry_due: datetime | None = None  # Definitions, "Retrying an unreachable callback"
     for a in calls:
         if case.reopen_start is not None and a.at < case.reopen_start:
             continue
         if a.outcome == "unreachable":
             failed += 1
+            hours = b.retry_hours[min(failed, len(b.retry_hours)) - 1]
+            retry_due = None if failed >= b.max_attempts else a.at + timedelta(hours=hours)
         else:
             failed = 0
+            retry_due = None
     case.gave_up = done["callback"] is None and failed >= b.max_attempts
     if c.received is None:
         return case
@@ -174,6 +178,8 @@ def build(b: Branch, c: Complaint, steps: list[Step], calls: list[Callback], clo
             st.outcome = "n/a" if case.closed_at else "pending"
             continue
         st.due = clock.due(st.anchor, rule.amount, rule.unit, pauses if name in PAUSED else [])
+        if name == "callback" and st.done is None and retry_due is not None:
+            st.due = retry_due
         st.outcome = outcome(st, case.closed_at, asof)
     return case
 

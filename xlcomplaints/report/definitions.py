@@ -87,11 +87,12 @@ ENGINE_RULES: tuple[tuple[str, str, str, str], ...] = (
      "难易程度未填的投诉按“简单”匹配时限规则。",
      "A complaint with its complexity left blank counts as simple when the SLA rules are matched."),
     ("重复投诉的判定", "Repeat complaints",
-     "同一客户按联系电话（后11位数字）判定，没有电话时才按客户姓名判定；同一投诉类别、在“设置”的判定期内再次投诉即为重复投诉。"
-     "无效投诉不参与判定。",
+     "同一客户按联系电话（后11位数字）判定，没有电话时才按客户姓名判定；联系电话无法识别（“问题清单”中列出的错误，如位数不对）"
+     "时按没有电话处理。同一投诉类别、在“设置”的判定期内再次投诉即为重复投诉。无效投诉不参与判定。",
      "The same customer is matched on the phone number (its last 11 digits), and on the name only when there is "
-     "no phone; a complaint of the same category within the Settings window is a repeat. Invalid complaints are "
-     "not matched."),
+     "no phone; a phone number that cannot be read (an error on the Issues sheet, such as a wrong number of "
+     "digits) counts as no phone. A complaint of the same category within the Settings window is a repeat. "
+     "Invalid complaints are not matched."),
     ("结案时未完成的环节", "Stages not done at the close",
      "投诉结案时尚未完成的环节：结案时时限已过的仍为逾期（“逾期未完成”，超时量算到结案时间，计入及时率的未按时）；"
      "结案时时限未到的为“不适用”，不计。结案时没有处理完成和答复时间的，回访为“不适用”。",
@@ -99,6 +100,15 @@ ENGINE_RULES: tuple[tuple[str, str, str, str], ...] = (
      "late by the time to the close, counted late in on-time figures); one whose due time had not passed becomes "
      "'Not applicable' and is left out. The callback of a case closed with no resolution or reply time is 'Not "
      "applicable'."),
+    ("回访未联系上后再次回访", "Retrying an unreachable callback",
+     "回访未联系上后，回访环节的时限改为再次回访的时间：第 1 次未联系上后按“设置”的回访重试间隔第 1 个数（如 24 小时，按自然"
+     "小时计），第 2 次后按第 2 个数（如 48 小时），以后用最后一个数；到时仍未回访即为逾期。联系上客户（满意或不满意）后不再适用。"
+     "例：10-30 22:44 未联系上，回访时限改为 10-31 22:44。",
+     "After an unreachable callback attempt, the callback stage is due at the retry time instead: the Settings' "
+     "first retry interval after the first unreachable attempt (24 hours, say, in clock hours), the second after the "
+     "second (48 hours), the last one after that; a callback not tried again by then is overdue. Once the customer "
+     "is reached (satisfied or not) this no longer applies. Example: unreachable 10-30 22:44, callback due "
+     "10-31 22:44."),
     ("放弃回访", "Given-up callbacks",
      "回访未联系上的次数达到“设置”中的最多次数（如 3 次）时放弃回访：回访环节状态为“放弃回访”，“下一步”注明原因（如“3 次未接通”）；"
      "不算逾期，不列入逾期清单，不计入及时率；回访率中算已尝试、未联系上（不算有回访）。重新处理后重新计数。",
