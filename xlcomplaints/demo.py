@@ -91,6 +91,8 @@ def _phone(rng: random.Random) -> Any:
 def make_sample(code: str, name: str, *, n: int = 40, seed: int = 1, year: int = 2026, month: int = 10,
                 mistakes: bool = True, lang: str = "zh") -> Sample:
     rng = random.Random(f"{code}-{seed}-{year}-{month}")
+    # what the clerks have typed by the time the demo refreshes: the morning of the 2nd of next month
+    recorded_until = datetime(year + (month == 12), month % 12 + 1, 2, 9)
     start = datetime(year, month, 1) - timedelta(days=5)
     span = (datetime(year + (month == 12), month % 12 + 1, 1) - start).days
     register: list[list[Any]] = []
@@ -116,7 +118,7 @@ def make_sample(code: str, name: str, *, n: int = 40, seed: int = 1, year: int =
         channel = v.CHANNEL.codes[i % len(v.CHANNEL.codes)] if i < len(v.CHANNEL.codes) else rng.choice(v.CHANNEL.codes)
         dept = rng.choice(DEPARTMENTS)
         handler = rng.choice(STAFF)
-        diligent = rng.random() < 0.65  # a diligent handler works well within the limits
+        diligent = rng.random() < 0.8  # a diligent handler works well within the limits
         pace = 0.3 if diligent else 1.6
 
         def later(t: datetime, hours: float, pace: float = pace) -> datetime:
@@ -125,9 +127,9 @@ def make_sample(code: str, name: str, *, n: int = 40, seed: int = 1, year: int =
         ack: datetime | None = later(received, 20)
         contact = later(received, 2) if validity != "invalid" else None
         reported = later(received, 20) if severity == "major" else None
-        resolved = later(received, 72) if rng.random() < 0.8 else None
+        resolved = later(received, 72) if rng.random() < 0.9 else None
         replied = later(resolved, 10) if resolved and rng.random() < 0.9 else None
-        now_limit = datetime(year, month, 28)
+        now_limit = recorded_until
         stamps = [ack, contact, reported, resolved, replied]
         stamps = [t if t and t < now_limit else None for t in stamps]
         ack, contact, reported, resolved, replied = stamps
