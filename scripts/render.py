@@ -3,7 +3,7 @@
     python scripts/render.py FILE.xlsx [OUTDIR] [--sheet 逾期清单] [--dpi 70]
 
 Writes OUTDIR/<stem>-<page>.png. With --sheet, only the pages whose printed header
-names that sheet (our templates print the sheet title top left).
+names that sheet (branch templates print the sheet title top left, reports "<title> · <sheet>").
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ def render(path: Path, outdir: Path, dpi: int = 70, sheet: str | None = None) ->
     if sheet:
         text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
                               check=True).stdout.split("\f")
-        pages = [i for i, page in enumerate(text, start=1) if page.strip().startswith(sheet)]
+        # branch templates print the sheet title top left; reports print "<report title> · <sheet>"
+        pages = [i for i, page in enumerate(text, start=1)
+                 if (head := (page.strip().splitlines() or [""])[0].split("  ")[0].strip()) == sheet
+                 or head.startswith(sheet) or head.endswith(f"· {sheet}")]
     out: list[Path] = []
     for page in pages:
         span = ["-f", str(page), "-l", str(page)] if page else []
