@@ -247,13 +247,11 @@ def assign_ids(
                   f"Numbered {n} complaint(s)" + (f"; {s} left without a number (see above)" if s else "") + ".")
 
 
-@app.command()
+@app.command(cls=_Command, help=H("adopt"))
 def adopt(
-    file: Annotated[Path, typer.Argument(help="Branch workbook (.xlsx/.xlsm) whose template stamp was lost")],
-    lang: Lang = "zh",
+    file: Annotated[Path, typer.Argument(help=H("adopt.file"), metavar=MV("file"), show_default=False)],
+    lang: Lang = None,
 ) -> None:
-    """Restamp a branch workbook whose hidden template stamp was lost (saved as .xls or by another
-    program), or adopt a register made by hand from our column names. A backup is kept."""
     from xlcomplaints.spec import branch as B
     from xlcomplaints.workbook.adopt import adopt as adopt_workbook
     from xlcomplaints.workbook.adopt import kinds_titles

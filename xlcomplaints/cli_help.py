@@ -77,6 +77,12 @@ HELP: dict[str, tuple[str, str]] = {
                "Head office's SLA rules (TOML), replacing the workbook's"),
     "assign_ids": ("按“设置”中的编号规则为未编号的投诉编号；已有编号不变。",
                    "Fill missing complaint numbers from the workbook's pattern; existing numbers never change."),
+    "adopt": ("重新标记模板印记丢失的网点工作簿（另存为 .xls 或经其他程序保存后），或认领按本工具列名手工制作的登记表；"
+              "保留备份。",
+              "Restamp a branch workbook whose hidden template stamp was lost (saved as .xls or by another program), "
+              "or adopt a register made by hand from our column names. A backup is kept."),
+    "adopt.file": ("模板印记丢失的网点工作簿（.xlsx 或 .xlsm）",
+                   "Branch workbook (.xlsx or .xlsm) whose template stamp was lost"),
     "demo": ("生成示例网点工作簿，校验、刷新并合并十月月报，显示各文件位置。",
              "Generate sample branch workbooks, validate and refresh them, consolidate October's report, "
              "and say where each file is."),
