@@ -371,6 +371,9 @@ def excel_standalone(
         said = e.message(lang) if isinstance(e, StandaloneError) else str(e)
         err.print(f"{'错误' if zh else 'Error'}: {said}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    except WorkbookError as e:  # over the size limits every command applies (workbook.limits)
+        _fail(e, lang)
+        return
     _standalone_written(target, version, zh)
 
 
