@@ -754,6 +754,8 @@ def test_unusable_workbooks_get_a_message_not_a_traceback(tmp_path: Path) -> Non
         and "不是由 xlcomplaints 模板创建" in outcome.zh
         and "not made from" in outcome.en
     )
+    # said as every refusal of the command line is (console.REFUSAL_PREFIX)
+    assert outcome.zh.startswith("错误：") and outcome.en.startswith("Error: ")
     assert "Traceback" not in book.app.alerts[0]["prompt"]
 
 
@@ -958,7 +960,7 @@ def test_without_a_calling_workbook_there_is_one_line_not_a_traceback(
 ) -> None:
     monkeypatch.setattr(entry, "LOG_FILE", tmp_path / "excel.log")
     outcome = entry.refresh_overdue()  # as RunPython would call it, but not started from Excel
-    assert not outcome.ok and outcome.en == "Cannot find the calling workbook."
+    assert not outcome.ok and outcome.en == "Error: Cannot find the calling workbook."
     err = capsys.readouterr().err
     assert (
         err.count("\n") == 1

@@ -10,16 +10,15 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
-from rich.text import Text
 from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
 
 from xlcomplaints.cli_help import chosen_lang, metavar, plain_help
 from xlcomplaints.cli_help import text as help_text
-from xlcomplaints.console import console, err, show_problems
+from xlcomplaints.console import console, err, print_refusal, show_problems
 from xlcomplaints.core import cells
 from xlcomplaints.core.problems import Level, in_sheet_order
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
@@ -91,8 +90,7 @@ def _lang(lang: str | None) -> str:
     if lang is None:
         lang = _session_lang or chosen_lang((), os.environ)
     if lang not in ("zh", "en"):
-        err.print("--lang 只能是 zh 或 en / --lang must be zh or en")
-        raise typer.Exit(2)
+        _refuse("--lang 只能是 zh 或 en / --lang must be zh or en", "zh")  # which language is unknown: both
     return lang
 
 
@@ -111,8 +109,7 @@ def _new_file(out: Path, suffix: str, branch_code: str, force: bool, zh: bool) -
     elif out.exists() and not force:
         problem = f"{out} 已存在（用 --force 覆盖）" if zh else f"{out} exists (use --force to overwrite)"
     if problem:
-        err.print(problem, highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
+        _refuse(problem, "zh" if zh else "en")
 
 
 def _now(text: str | None, lang: str) -> datetime:
@@ -123,16 +120,19 @@ def _now(text: str | None, lang: str) -> datetime:
     except cells.CellError:
         value = None
     if value is None:
-        err.print("无法识别 --now 的时间，请写成 2026-11-22 09:00" if lang == "zh"
-                  else 'Cannot read --now; write it like "2026-11-22 09:00"')
-        raise typer.Exit(2)
+        _refuse("无法识别 --now 的时间，请写成 2026-11-22 09:00" if lang == "zh"
+                else 'Cannot read --now; write it like "2026-11-22 09:00"', lang)
     return value
 
 
-def _fail(e: WorkbookError, lang: str) -> None:
-    err.print(Text.assemble((f"{'错误' if lang == 'zh' else 'Error'}:", "bold red"), " ", e.message(lang)),
-              highlight=False)
+def _refuse(message: str, lang: str) -> NoReturn:
+    """Stop the command with one sentence, in the style of every refusal (console.REFUSAL_PREFIX)."""
+    print_refusal(message, lang)
     raise typer.Exit(2)
+
+
+def _fail(e: WorkbookError, lang: str) -> NoReturn:
+    _refuse(e.message(lang), lang)
 
 
 def _open(file: Path, lang: str) -> FileWorkbook:
@@ -164,8 +164,8 @@ def new(
     try:
         new_workbook(out, branch_code=branch_code, branch_name=branch_name, lang=lang, overwrite=force)
     except FileExistsError:  # made meanwhile
-        err.print(f"{out} 已存在（用 --force 覆盖）" if lang == "zh" else f"{out} exists (use --force to overwrite)")
-        raise typer.Exit(2) from None
+        _refuse(f"{out} 已存在（用 --force 覆盖）" if lang == "zh" else f"{out} exists (use --force to overwrite)",
+                lang)
     console.print(f"已创建 {out}" if lang == "zh" else f"Created {out}")
 
 
@@ -184,7 +184,6 @@ def validate(
             print(json.dumps({"file": str(file), "error": e.code, "message": e.message(lang)}, ensure_ascii=False))
             raise typer.Exit(2) from None
         _fail(e, lang)
-        return
     if as_json:
         print(json.dumps([p.to_json(lang) for p in in_sheet_order(result.problems)], ensure_ascii=False, indent=1))
     else:
@@ -209,7 +208,6 @@ def refresh(
         result = refresh_flow(_open(file, lang), now=_now(now, lang), lang=lang, policy=rules)
     except (WorkbookError, PolicyFileError) as e:
         _fail(e, lang)  # type: ignore[arg-type]
-        return
     show_problems(result.problems, lang, file.name)
     assert result.plan is not None
     c = result.plan.counts
@@ -237,7 +235,6 @@ def assign_ids(
         result = assign_ids_flow(_open(file, lang), now=_now(now, lang), lang=lang)
     except WorkbookError as e:
         _fail(e, lang)
-        return
     for row, no in sorted(result.assigned.items()):
         console.print(f"  {'第' if lang == 'zh' else 'row '}{row}{'行' if lang == 'zh' else ''}: {no}")
     for p in result.skipped:  # never a silent gap: each row left without a number, and why
@@ -276,7 +273,6 @@ def adopt(
         result = adopt_workbook(file)
     except WorkbookError as e:
         _fail(e, lang)
-        return
     how = {"stamp": ("原有标记", "its stamp"), "title": ("按表名", "by its title"),
            "headers": ("按表头", "by its headers")}
     specs = {spec.kind: spec for spec in B.BRANCH_SHEETS}
@@ -327,8 +323,7 @@ def excel_new(
     try:
         build_branch_xlsm(out, lang=lang, settings=settings, standalone=standalone, created=None)
     except LookupError as e:  # --standalone without xlwings installed
-        err.print(f"{'错误' if zh else 'Error'}: {e}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        _refuse(str(e), lang)
     if standalone:
         _standalone_written(out, installed_xlwings_vba().version, zh)
     else:
@@ -355,25 +350,18 @@ def excel_standalone(
     lang = _lang(lang)
     zh = lang == "zh"
     if target.exists() and not force:
-        err.print(f"{target} 已存在（用 --force 覆盖）" if zh else f"{target} exists (use --force to overwrite)")
-        raise typer.Exit(2)
+        _refuse(f"{target} 已存在（用 --force 覆盖）" if zh else f"{target} exists (use --force to overwrite)", lang)
     if target.resolve() == source.resolve():
-        err.print("请写到另一个文件" if zh else "Write to a different file")
-        raise typer.Exit(2)
+        _refuse("请写到另一个文件" if zh else "Write to a different file", lang)
     try:
         version = make_standalone(source, target)
     except LookupError as e:  # xlwings missing: its VBA comes from the installed package
-        err.print(("需要先安装 xlwings：pip install xlcomplaints[excel]（" if zh else
-                   "xlwings is needed: pip install xlcomplaints[excel] (") + f"{e})",
-                  highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        _refuse(("需要先安装 xlwings：pip install xlcomplaints[excel]（" if zh else
+                 "xlwings is needed: pip install xlcomplaints[excel] (") + f"{e})", lang)
     except (StandaloneError, OSError) as e:
-        said = e.message(lang) if isinstance(e, StandaloneError) else str(e)
-        err.print(f"{'错误' if zh else 'Error'}: {said}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        _refuse(e.message(lang) if isinstance(e, StandaloneError) else str(e), lang)
     except WorkbookError as e:  # over the size limits every command applies (workbook.limits)
         _fail(e, lang)
-        return
     _standalone_written(target, version, zh)
 
 
@@ -401,8 +389,7 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
     try:
         m = Month.parse(month)
     except ValueError:
-        err.print("无法识别 --month，请写成 2026-10" if zh else "Cannot read --month; write it like 2026-10")
-        raise typer.Exit(2) from None
+        _refuse("无法识别 --month，请写成 2026-10" if zh else "Cannot read --month; write it like 2026-10", lang)
     as_of = _now(now, lang) if now else None
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=not consolidate)
@@ -421,14 +408,11 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
                 on_start=lambda n: progress.update(task, total=n), on_file=read_one)
     except NothingRead as e:
         show_problems(e.issues, lang, "无法读取" if zh else "Nothing could be read")
-        err.print("没有可用的输入，未生成报表。" if zh else "No input could be used; no report written.")
-        raise typer.Exit(2) from None
+        _refuse("没有可用的输入，未生成报表。" if zh else "No input could be used; no report written.", lang)
     except StateError as e:
-        err.print(f"{'无法 --update' if zh else 'Cannot --update'}: {e}")
-        raise typer.Exit(2) from None
+        _refuse(f"{'无法 --update' if zh else 'Cannot --update'}: {e}", lang)
     except WorkbookError as e:  # the report itself cannot be written
         _fail(e, lang)
-        return
     rep, merged = result.report, result.consolidation
     errors = sum(p.level is Level.ERROR for p in rep.issues)
     received = int(rep.value("received") or 0)
@@ -456,11 +440,10 @@ def report(
     history: History = None,
 ) -> None:
     if file.is_dir():  # a folder of branches is a consolidation
-        zh = _lang(lang) == "zh"
-        err.print(f"{file} 是文件夹；report 只读一个网点工作簿，多个网点请用：xlcomplaints consolidate {file} "
-                  f"--month {month} -o …" if zh else f"{file} is a folder; report reads one branch workbook. "
-                  f"For many branches: xlcomplaints consolidate {file} --month {month} -o …", highlight=False)
-        raise typer.Exit(2)
+        lang = _lang(lang)
+        _refuse(f"{file} 是文件夹；report 只读一个网点工作簿，多个网点请用：xlcomplaints consolidate {file} "
+                f"--month {month} -o …" if lang == "zh" else f"{file} is a folder; report reads one branch workbook. "
+                f"For many branches: xlcomplaints consolidate {file} --month {month} -o …", lang)
     _run_report([file], month, output, lang, now, show_contacts, history, consolidate=False)
 
 
