@@ -772,6 +772,19 @@ def test_a_bug_is_logged_and_explained(tmp_path: Path, monkeypatch: pytest.Monke
     assert "Traceback" in log.read_text() and "Traceback" not in book.app.alerts[0]["prompt"]
 
 
+def test_running_out_of_memory_is_said_as_such_not_as_a_bug(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "excel.log"
+    monkeypatch.setattr(entry, "LOG_FILE", log)
+
+    def out_of_memory(*args: Any, **kwargs: Any) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(entry, "refresh_flow", out_of_memory)
+    _, outcome = run_button(make_workbook(tmp_path, 5), "refresh")
+    assert not outcome.ok and outcome.zh.startswith("错误：内存不足，无法处理")
+    assert outcome.en.startswith("Error: Not enough memory") and "内部错误" not in outcome.zh and not log.exists()
+
+
 def test_monthly_report_is_written_next_to_the_workbook(tmp_path: Path) -> None:
     book, outcome = run_button(make_workbook(tmp_path, 40, xlsm=True), "report")
     # 2026-11-20 is past the 10th: the report is of November so far.

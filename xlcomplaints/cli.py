@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -20,7 +22,7 @@ from xlcomplaints.cli_help import chosen_lang, metavar, plain_help
 from xlcomplaints.cli_help import text as help_text
 from xlcomplaints.console import console, err, print_refusal, show_problems
 from xlcomplaints.core import cells
-from xlcomplaints.core.problems import Level, in_sheet_order
+from xlcomplaints.core.problems import Level, in_sheet_order, register_messages
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
@@ -135,6 +137,47 @@ def _fail(e: WorkbookError, lang: str) -> NoReturn:
     _refuse(e.message(lang), lang)
 
 
+register_messages({
+    "file.no_memory": ("内存不足，无法读取 {path}；请关闭其他程序后再试，或把早年的记录另存到别的工作簿。",
+                       "Not enough memory to read {path}; close other programs and try again, or move earlier "
+                       "years' records to another workbook."),
+    "report.no_memory": ("内存不足，无法生成报表 {path}；请关闭其他程序后再试，或减少 --workers。",
+                         "Not enough memory to make the report {path}; close other programs and try again, or "
+                         "give fewer --workers."),
+    "run.no_memory": ("内存不足，xlcomplaints 无法完成这次运行；请关闭其他程序后再试。",
+                      "Not enough memory for xlcomplaints to finish this run; close other programs and try again."),
+    "file.saved_unreported": ("{path} 已保存，但结果无法显示（{detail}）；运行 xlcomplaints validate {path} 可再次列出问题。",
+                              "{path} is saved, but the result could not be shown ({detail}); xlcomplaints validate "
+                              "{path} lists the problems again."),
+})
+
+
+@contextmanager
+def _memory(file: Path, lang: str, code: str = "file.no_memory") -> Iterator[None]:
+    """Running out of memory on a file is a refusal naming it (exit 2), not a bug to report."""
+    try:
+        yield
+    except MemoryError:
+        _fail(WorkbookError(code, path=file.name), lang)
+
+
+@contextmanager
+def _after_save(file: Path, lang: str, saved: bool) -> Iterator[None]:
+    """What a command prints once it has saved: should that fail (out of memory listing a huge
+    register's problems, a closed pipe), the file is saved all the same, and the command says so
+    and ends with success, never as an internal error."""
+    try:
+        yield
+    except (Exception, MemoryError) as e:
+        if not saved or isinstance(e, typer.Exit):
+            raise
+        detail = type(e).__name__
+        del e  # the exception (and the frames holding large lists) goes before anything is printed
+        with suppress(Exception):  # stderr is gone too: the exit code still says it saved
+            err.print(WorkbookError("file.saved_unreported", path=file.name, detail=detail).message(lang),
+                      highlight=False, soft_wrap=True)
+
+
 def _open(file: Path, lang: str) -> FileWorkbook:
     """Open a workbook, saying what an interrupted run had left beside it and was cleared away."""
     wb = FileWorkbook(file, tidy=True)
@@ -178,7 +221,8 @@ def validate(
 ) -> None:
     lang = _lang(lang)
     try:
-        result = validate_flow(_open(file, lang), now=_now(now, lang), lang=lang)
+        with _memory(file, lang):
+            result = validate_flow(_open(file, lang), now=_now(now, lang), lang=lang)
     except WorkbookError as e:
         if as_json:
             print(json.dumps({"file": str(file), "error": e.code, "message": e.message(lang)}, ensure_ascii=False))
@@ -205,23 +249,25 @@ def refresh(
     lang = _lang(lang)
     try:
         rules = load_policy_file(policy, lang) if policy else None
-        result = refresh_flow(_open(file, lang), now=_now(now, lang), lang=lang, policy=rules)
+        with _memory(file, lang):
+            result = refresh_flow(_open(file, lang), now=_now(now, lang), lang=lang, policy=rules)
     except (WorkbookError, PolicyFileError) as e:
         _fail(e, lang)  # type: ignore[arg-type]
-    show_problems(result.problems, lang, file.name)
-    assert result.plan is not None
-    c = result.plan.counts
-    zh = lang == "zh"
-    console.print(
-        (f"{file.name}：{result.plan.complaints} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，"
-         f"{c['complaints.due_soon']} 宗即将到期。" if zh else
-         f"{file.name}: {result.plan.complaints} complaints, {c['complaints.overdue']} with an overdue stage, "
-         f"{c['complaints.due_soon']} due soon.")
-        + ((f" {c['needs_correction']} 宗受理时间无法识别，需改正（见“逾期清单”）。" if zh else
-            f" {c['needs_correction']} without a readable received time, to correct (see the Overdue sheet).")
-           if c["needs_correction"] else "")
-        + ((" 已保存。" if zh else " Saved.") if result.changed else (" 无变化。" if zh else " Nothing changed."))
-    )
+    with _after_save(file, lang, result.changed):
+        show_problems(result.problems, lang, file.name)
+        assert result.plan is not None
+        c = result.plan.counts
+        zh = lang == "zh"
+        console.print(
+            (f"{file.name}：{result.plan.complaints} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，"
+             f"{c['complaints.due_soon']} 宗即将到期。" if zh else
+             f"{file.name}: {result.plan.complaints} complaints, {c['complaints.overdue']} with an overdue stage, "
+             f"{c['complaints.due_soon']} due soon.")
+            + ((f" {c['needs_correction']} 宗受理时间无法识别，需改正（见“逾期清单”）。" if zh else
+                f" {c['needs_correction']} without a readable received time, to correct (see the Overdue sheet).")
+               if c["needs_correction"] else "")
+            + ((" 已保存。" if zh else " Saved.") if result.changed else (" 无变化。" if zh else " Nothing changed."))
+        )
 
 
 @app.command("assign-ids", cls=_Command, help=H("assign_ids"))
@@ -232,16 +278,18 @@ def assign_ids(
 ) -> None:
     lang = _lang(lang)
     try:
-        result = assign_ids_flow(_open(file, lang), now=_now(now, lang), lang=lang)
+        with _memory(file, lang):
+            result = assign_ids_flow(_open(file, lang), now=_now(now, lang), lang=lang)
     except WorkbookError as e:
         _fail(e, lang)
-    for row, no in sorted(result.assigned.items()):
-        console.print(f"  {'第' if lang == 'zh' else 'row '}{row}{'行' if lang == 'zh' else ''}: {no}")
-    for p in result.skipped:  # never a silent gap: each row left without a number, and why
-        console.print(f"  {p.message(lang)}", highlight=False, soft_wrap=True)
-    n, s = len(result.assigned), len(result.skipped)
-    console.print((f"已编号 {n} 宗" + (f"，{s} 宗未编号（见上）" if s else "") + "。") if lang == "zh" else
-                  f"Numbered {n} complaint(s)" + (f"; {s} left without a number (see above)" if s else "") + ".")
+    with _after_save(file, lang, result.changed):
+        for row, no in sorted(result.assigned.items()):
+            console.print(f"  {'第' if lang == 'zh' else 'row '}{row}{'行' if lang == 'zh' else ''}: {no}")
+        for p in result.skipped:  # never a silent gap: each row left without a number, and why
+            console.print(f"  {p.message(lang)}", highlight=False, soft_wrap=True)
+        n, s = len(result.assigned), len(result.skipped)
+        console.print((f"已编号 {n} 宗" + (f"，{s} 宗未编号（见上）" if s else "") + "。") if lang == "zh" else
+                      f"Numbered {n} complaint(s)" + (f"; {s} left without a number (see above)" if s else "") + ".")
 
 
 @app.command()
@@ -401,7 +449,7 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
             progress.update(task, description="生成报表" if zh else "Writing the report")
 
     try:
-        with progress:
+        with progress, _memory(output, lang, "report.no_memory"):
             result = make_report(
                 inputs, m, output, lang=lang, as_of=as_of, show_contacts=show_contacts, consolidate=consolidate,
                 workers=workers, update=update, history=history or [],
@@ -470,6 +518,9 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except MemoryError:  # a command that knows its file says so itself (_memory); this is the rest
+        print_refusal(WorkbookError("run.no_memory").message(HELP_LANG), HELP_LANG)
+        sys.exit(2)
     except Exception as e:  # last resort; every expected failure is a WorkbookError or a Problem
         err.print(f"xlcomplaints 内部错误 / internal error: {type(e).__name__}: {e}", highlight=False)
         err.print("请把此信息和文件发给维护人员 / please report this with the file.", highlight=False)

@@ -297,6 +297,10 @@ def run(action: str, book: Any = None, *, now: datetime | None = None) -> Outcom
                           ok=False, lang=lang)
     except WorkbookError as e:  # a refusal: said as every command says one (console.refusal)
         outcome = Outcome(refusal(e.message("zh"), "zh"), refusal(e.message("en"), "en"), ok=False, lang=lang)
+    except MemoryError:  # the PC's limit, not a bug: no log to send
+        outcome = Outcome(refusal(f"内存不足，无法处理 {getattr(port, 'label', '此工作簿')}；请关闭其他程序后再试。", "zh"),
+                          refusal(f"Not enough memory to process {getattr(port, 'label', 'this workbook')}; close "
+                                  "other programs and try again.", "en"), ok=False, lang=lang)
     except Exception as e:
         _log_bug(action)
         outcome = Outcome(

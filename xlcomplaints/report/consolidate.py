@@ -94,6 +94,11 @@ MESSAGES = {
                             "{other_branch}); it is counted once, from {kept}."),
 }
 register_messages(MESSAGES)
+register_messages({
+    "report.no_memory_file": ("{path} 读取时内存不足，未计入；请关闭其他程序或减少 --workers 后再试。",
+                              "{path} ran out of memory while read and is left out; close other programs or give "
+                              "fewer --workers and try again."),
+})
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 #: Spreadsheets of other formats found in a folder: picked up too, to be reported (save as .xlsx).
@@ -191,6 +196,8 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
         return failed(Problem(level=Level.ERROR, code=e.code, file=name, params={**e.params, "path": name}))
     except OSError as e:
         return failed(_problem("report.unreadable", name, detail=e.strerror or type(e).__name__))
+    except MemoryError:  # the machine's limit, not a bug: said as such, and the batch goes on
+        return failed(_problem("report.no_memory_file", name))
     except Exception as e:  # a bug or a file shape nobody foresaw: report it, keep going
         return failed(_problem("report.failed", name, detail=f"{type(e).__name__}: {e}"))
     found = [_problem("report.open_in_excel", name, Level.WARNING, lock=lock.name)
