@@ -425,7 +425,7 @@ History = Annotated[list[Path] | None, typer.Option(
 
 def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, now: str | None, show_contacts: bool,
                 history: list[Path] | None, *, consolidate: bool, update: bool = False,
-                workers: int | None = None) -> None:
+                workers: int | None = None, verbose: bool = False) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from xlcomplaints.core.metrics import Month
@@ -439,6 +439,8 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
     except ValueError:
         _refuse("无法识别 --month，请写成 2026-10" if zh else "Cannot read --month; write it like 2026-10", lang)
     as_of = _now(now, lang) if now else None
+    if consolidate:
+        _scanned(inputs, lang, verbose)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=not consolidate)
     task = progress.add_task("读取工作簿" if zh else "Reading workbooks", total=None)
@@ -477,6 +479,32 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
     console.print(line, highlight=False, soft_wrap=True)
 
 
+def _scanned(inputs: list[Path], lang: str, verbose: bool) -> None:
+    """Refuse folders holding no workbook, saying what was looked for; count the files passed
+    over in one line (each listed with ``verbose``)."""
+    from xlcomplaints.report.consolidate import (
+        none_found,
+        passed_over_line,
+        passed_over_lines,
+        scan_inputs,
+    )
+
+    scan = scan_inputs(inputs)
+    if not scan.files:
+        _refuse(none_found(scan, lang), lang)
+    line = passed_over_line(scan, lang)
+    if not line:
+        return
+    line = line[0].upper() + line[1:]
+    if verbose:
+        console.print(line + ("：" if lang == "zh" else ":"), highlight=False, soft_wrap=True)
+        for each in passed_over_lines(scan, lang):
+            console.print(each, highlight=False, soft_wrap=True)
+    else:
+        console.print(line + ("（加 --verbose 逐个列出）。" if lang == "zh" else " (--verbose lists them)."),
+                      highlight=False, soft_wrap=True)
+
+
 @app.command(cls=_Command, help=H("report"))
 def report(
     file: WorkbookArg,
@@ -507,9 +535,10 @@ def consolidate(
     update: Annotated[bool, typer.Option(
         "--update", help=H("update"))] = False,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help=H("workers"), metavar=MV("n"))] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help=H("verbose"))] = False,
 ) -> None:
     _run_report(inputs, month, output, lang, now, show_contacts, history, consolidate=True, update=update,
-                workers=workers)
+                workers=workers, verbose=verbose)
 
 
 def main() -> None:
