@@ -754,6 +754,8 @@ def test_unusable_workbooks_get_a_message_not_a_traceback(tmp_path: Path) -> Non
         and "不是由 xlcomplaints 模板创建" in outcome.zh
         and "not made from" in outcome.en
     )
+    # said as every refusal of the command line is (console.REFUSAL_PREFIX)
+    assert outcome.zh.startswith("错误：") and outcome.en.startswith("Error: ")
     assert "Traceback" not in book.app.alerts[0]["prompt"]
 
 
@@ -768,6 +770,19 @@ def test_a_bug_is_logged_and_explained(tmp_path: Path, monkeypatch: pytest.Monke
     book, outcome = run_button(make_workbook(tmp_path, 5), "refresh")
     assert "内部错误（ZeroDivisionError）" in outcome.zh and str(log) in outcome.en
     assert "Traceback" in log.read_text() and "Traceback" not in book.app.alerts[0]["prompt"]
+
+
+def test_running_out_of_memory_is_said_as_such_not_as_a_bug(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "excel.log"
+    monkeypatch.setattr(entry, "LOG_FILE", log)
+
+    def out_of_memory(*args: Any, **kwargs: Any) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(entry, "refresh_flow", out_of_memory)
+    _, outcome = run_button(make_workbook(tmp_path, 5), "refresh")
+    assert not outcome.ok and outcome.zh.startswith("错误：内存不足，无法处理")
+    assert outcome.en.startswith("Error: Not enough memory") and "内部错误" not in outcome.zh and not log.exists()
 
 
 def test_monthly_report_is_written_next_to_the_workbook(tmp_path: Path) -> None:
@@ -958,7 +973,7 @@ def test_without_a_calling_workbook_there_is_one_line_not_a_traceback(
 ) -> None:
     monkeypatch.setattr(entry, "LOG_FILE", tmp_path / "excel.log")
     outcome = entry.refresh_overdue()  # as RunPython would call it, but not started from Excel
-    assert not outcome.ok and outcome.en == "Cannot find the calling workbook."
+    assert not outcome.ok and outcome.en == "Error: Cannot find the calling workbook."
     err = capsys.readouterr().err
     assert (
         err.count("\n") == 1

@@ -251,6 +251,35 @@ def test_report_of_one_hostile_branch_exits_2(tmp_path: Path) -> None:
     assert not (tmp_path / "r.xlsx").exists()
 
 
+def test_excel_standalone_refuses_a_zip_bomb_before_inflating_it(tmp_path: Path) -> None:
+    """`excel standalone` opens a package the user gives, so it is held to the limits of every other
+    command: a small .xlsm whose sheet inflates past the limit is refused by its declared size."""
+    from xlcomplaints.templates.macro import build_branch_xlsm
+
+    source = tmp_path / "bj01.xlsm"
+    build_branch_xlsm(source, lang="zh", created=None)
+    row = b'<row><c t="inlineStr"><is><t>0000000000000000000000000000000000000000</t></is></c></row>'
+    bomb = with_rows(source, repeated(row, limits.MAX_PART_BYTES + (64 << 20)))
+    assert bomb.stat().st_size < 4 << 20
+    out = tmp_path / "standalone.xlsm"
+    for lang, said in (("zh", "解压后超过 256 MB 的上限，未读取"), ("en", "unpacks to more than the 256 MB limit")):
+        result = measured("excel", "standalone", bomb, out, "--lang", lang)
+        assert_refused(result)
+        assert said in str(result["err"]) and str(result["err"]).count("\n") == 1
+        assert not out.exists()
+
+
+def test_excel_standalone_refuses_a_part_larger_than_its_record_says(tmp_path: Path) -> None:
+    from xlcomplaints.templates.macro import build_branch_xlsm
+
+    source = tmp_path / "bj01.xlsm"
+    build_branch_xlsm(source, lang="zh", created=None)
+    misstate(source, "xl/vbaProject.bin", 100)
+    result = measured("excel", "standalone", source, tmp_path / "standalone.xlsm", "--lang", "en")
+    assert result["code"] == 2 and "Traceback" not in str(result["err"]), result
+    assert str(result["err"]).startswith("Error: bj01.xlsm is damaged")
+
+
 # ---- normal files pass
 
 def test_a_sheet_past_the_quick_scan_but_within_the_limits_is_read(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,11 +26,25 @@ from xlcomplaints.core.problems import Problem
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
 from xlcomplaints.templates.build import build_branch_workbook
 from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.owners import Leftover
 
 if TYPE_CHECKING:
     from xlcomplaints.core.metrics import Month
     from xlcomplaints.report.consolidate import FileSummary
     from xlcomplaints.report.run import RunResult
+
+
+@dataclass
+class FileResult(FlowResult):
+    """What ``refresh`` or ``assign_ids`` did to a file: the flow's result, and ``tidied``: what runs
+    killed mid-save had left beside the workbook (temporaries with customer data, a workbook moved
+    aside) and was cleared away or put back first — as the command line does and says."""
+
+    tidied: list[Leftover] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: FlowResult, wb: FileWorkbook) -> FileResult:
+        return cls(**{f.name: getattr(result, f.name) for f in fields(FlowResult)}, tidied=list(wb.tidied))
 
 
 def new_workbook(path: str | Path, *, branch_code: str, branch_name: str = "", lang: str = "zh",
@@ -48,16 +63,19 @@ def validate(path: str | Path, *, now: datetime | None = None, lang: str = "zh")
 
 
 def refresh(path: str | Path, *, now: datetime | None = None, lang: str = "zh",
-            policy: str | Path | None = None) -> FlowResult:
+            policy: str | Path | None = None) -> FileResult:
     """Deadlines and statuses; ``policy`` is a head office's TOML rules file replacing the workbook's."""
     from xlcomplaints.core.policy import load_policy_file
 
     rules = load_policy_file(policy, lang) if policy else None
-    return refresh_flow(FileWorkbook(path), now=now or datetime.now(), lang=lang, policy=rules)
+    wb = FileWorkbook(path, tidy=True)
+    return FileResult.of(refresh_flow(wb, now=now or datetime.now(), lang=lang, policy=rules), wb)
 
 
-def assign_ids(path: str | Path, *, now: datetime | None = None, lang: str = "zh") -> FlowResult:
-    return assign_ids_flow(FileWorkbook(path), now=now or datetime.now(), lang=lang)
+def assign_ids(path: str | Path, *, now: datetime | None = None, lang: str = "zh") -> FileResult:
+    """Numbers for complaints without one, from the workbook's pattern; existing numbers never change."""
+    wb = FileWorkbook(path, tidy=True)
+    return FileResult.of(assign_ids_flow(wb, now=now or datetime.now(), lang=lang), wb)
 
 
 def monthly_report(path: str | Path, month: str | Month, output: str | Path, *, lang: str = "zh",

@@ -8,20 +8,21 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
-from rich.text import Text
 from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
 
 from xlcomplaints.cli_help import chosen_lang, metavar, plain_help
 from xlcomplaints.cli_help import text as help_text
-from xlcomplaints.console import console, err, show_problems
+from xlcomplaints.console import console, err, print_refusal, show_problems
 from xlcomplaints.core import cells
-from xlcomplaints.core.problems import Level, in_sheet_order
+from xlcomplaints.core.problems import Level, in_sheet_order, register_messages
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
@@ -91,8 +92,7 @@ def _lang(lang: str | None) -> str:
     if lang is None:
         lang = _session_lang or chosen_lang((), os.environ)
     if lang not in ("zh", "en"):
-        err.print("--lang 只能是 zh 或 en / --lang must be zh or en")
-        raise typer.Exit(2)
+        _refuse("--lang 只能是 zh 或 en / --lang must be zh or en", "zh")  # which language is unknown: both
     return lang
 
 
@@ -111,8 +111,7 @@ def _new_file(out: Path, suffix: str, branch_code: str, force: bool, zh: bool) -
     elif out.exists() and not force:
         problem = f"{out} 已存在（用 --force 覆盖）" if zh else f"{out} exists (use --force to overwrite)"
     if problem:
-        err.print(problem, highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
+        _refuse(problem, "zh" if zh else "en")
 
 
 def _now(text: str | None, lang: str) -> datetime:
@@ -123,16 +122,60 @@ def _now(text: str | None, lang: str) -> datetime:
     except cells.CellError:
         value = None
     if value is None:
-        err.print("无法识别 --now 的时间，请写成 2026-11-22 09:00" if lang == "zh"
-                  else 'Cannot read --now; write it like "2026-11-22 09:00"')
-        raise typer.Exit(2)
+        _refuse("无法识别 --now 的时间，请写成 2026-11-22 09:00" if lang == "zh"
+                else 'Cannot read --now; write it like "2026-11-22 09:00"', lang)
     return value
 
 
-def _fail(e: WorkbookError, lang: str) -> None:
-    err.print(Text.assemble((f"{'错误' if lang == 'zh' else 'Error'}:", "bold red"), " ", e.message(lang)),
-              highlight=False)
+def _refuse(message: str, lang: str) -> NoReturn:
+    """Stop the command with one sentence, in the style of every refusal (console.REFUSAL_PREFIX)."""
+    print_refusal(message, lang)
     raise typer.Exit(2)
+
+
+def _fail(e: WorkbookError, lang: str) -> NoReturn:
+    _refuse(e.message(lang), lang)
+
+
+register_messages({
+    "file.no_memory": ("内存不足，无法读取 {path}；请关闭其他程序后再试，或把早年的记录另存到别的工作簿。",
+                       "Not enough memory to read {path}; close other programs and try again, or move earlier "
+                       "years' records to another workbook."),
+    "report.no_memory": ("内存不足，无法生成报表 {path}；请关闭其他程序后再试，或减少 --workers。",
+                         "Not enough memory to make the report {path}; close other programs and try again, or "
+                         "give fewer --workers."),
+    "run.no_memory": ("内存不足，xlcomplaints 无法完成这次运行；请关闭其他程序后再试。",
+                      "Not enough memory for xlcomplaints to finish this run; close other programs and try again."),
+    "file.saved_unreported": ("{path} 已保存，但结果无法显示（{detail}）；运行 xlcomplaints validate {path} 可再次列出问题。",
+                              "{path} is saved, but the result could not be shown ({detail}); xlcomplaints validate "
+                              "{path} lists the problems again."),
+})
+
+
+@contextmanager
+def _memory(file: Path, lang: str, code: str = "file.no_memory") -> Iterator[None]:
+    """Running out of memory on a file is a refusal naming it (exit 2), not a bug to report."""
+    try:
+        yield
+    except MemoryError:
+        _fail(WorkbookError(code, path=file.name), lang)
+
+
+@contextmanager
+def _after_save(file: Path, lang: str, saved: bool) -> Iterator[None]:
+    """What a command prints once it has saved: should that fail (out of memory listing a huge
+    register's problems, a closed pipe), the file is saved all the same, and the command says so
+    and ends with success, never as an internal error."""
+    try:
+        yield
+    except (Exception, MemoryError) as e:
+        if not saved or isinstance(e, typer.Exit):
+            raise
+        detail = type(e).__name__
+        del e  # the exception (and the frames holding large lists) goes before anything is printed
+        with suppress(Exception):  # stderr is gone too: the exit code still says it saved
+            err.print(WorkbookError("file.saved_unreported", path=file.name, detail=detail).message(lang),
+                      highlight=False, soft_wrap=True)
 
 
 def _open(file: Path, lang: str) -> FileWorkbook:
@@ -164,8 +207,8 @@ def new(
     try:
         new_workbook(out, branch_code=branch_code, branch_name=branch_name, lang=lang, overwrite=force)
     except FileExistsError:  # made meanwhile
-        err.print(f"{out} 已存在（用 --force 覆盖）" if lang == "zh" else f"{out} exists (use --force to overwrite)")
-        raise typer.Exit(2) from None
+        _refuse(f"{out} 已存在（用 --force 覆盖）" if lang == "zh" else f"{out} exists (use --force to overwrite)",
+                lang)
     console.print(f"已创建 {out}" if lang == "zh" else f"Created {out}")
 
 
@@ -178,13 +221,13 @@ def validate(
 ) -> None:
     lang = _lang(lang)
     try:
-        result = validate_flow(_open(file, lang), now=_now(now, lang), lang=lang)
+        with _memory(file, lang):
+            result = validate_flow(_open(file, lang), now=_now(now, lang), lang=lang)
     except WorkbookError as e:
         if as_json:
             print(json.dumps({"file": str(file), "error": e.code, "message": e.message(lang)}, ensure_ascii=False))
             raise typer.Exit(2) from None
         _fail(e, lang)
-        return
     if as_json:
         print(json.dumps([p.to_json(lang) for p in in_sheet_order(result.problems)], ensure_ascii=False, indent=1))
     else:
@@ -206,24 +249,25 @@ def refresh(
     lang = _lang(lang)
     try:
         rules = load_policy_file(policy, lang) if policy else None
-        result = refresh_flow(_open(file, lang), now=_now(now, lang), lang=lang, policy=rules)
+        with _memory(file, lang):
+            result = refresh_flow(_open(file, lang), now=_now(now, lang), lang=lang, policy=rules)
     except (WorkbookError, PolicyFileError) as e:
         _fail(e, lang)  # type: ignore[arg-type]
-        return
-    show_problems(result.problems, lang, file.name)
-    assert result.plan is not None
-    c = result.plan.counts
-    zh = lang == "zh"
-    console.print(
-        (f"{file.name}：{result.plan.complaints} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，"
-         f"{c['complaints.due_soon']} 宗即将到期。" if zh else
-         f"{file.name}: {result.plan.complaints} complaints, {c['complaints.overdue']} with an overdue stage, "
-         f"{c['complaints.due_soon']} due soon.")
-        + ((f" {c['needs_correction']} 宗受理时间无法识别，需改正（见“逾期清单”）。" if zh else
-            f" {c['needs_correction']} without a readable received time, to correct (see the Overdue sheet).")
-           if c["needs_correction"] else "")
-        + ((" 已保存。" if zh else " Saved.") if result.changed else (" 无变化。" if zh else " Nothing changed."))
-    )
+    with _after_save(file, lang, result.changed):
+        show_problems(result.problems, lang, file.name)
+        assert result.plan is not None
+        c = result.plan.counts
+        zh = lang == "zh"
+        console.print(
+            (f"{file.name}：{result.plan.complaints} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，"
+             f"{c['complaints.due_soon']} 宗即将到期。" if zh else
+             f"{file.name}: {result.plan.complaints} complaints, {c['complaints.overdue']} with an overdue stage, "
+             f"{c['complaints.due_soon']} due soon.")
+            + ((f" {c['needs_correction']} 宗受理时间无法识别，需改正（见“逾期清单”）。" if zh else
+                f" {c['needs_correction']} without a readable received time, to correct (see the Overdue sheet).")
+               if c["needs_correction"] else "")
+            + ((" 已保存。" if zh else " Saved.") if result.changed else (" 无变化。" if zh else " Nothing changed."))
+        )
 
 
 @app.command("assign-ids", cls=_Command, help=H("assign_ids"))
@@ -234,17 +278,18 @@ def assign_ids(
 ) -> None:
     lang = _lang(lang)
     try:
-        result = assign_ids_flow(_open(file, lang), now=_now(now, lang), lang=lang)
+        with _memory(file, lang):
+            result = assign_ids_flow(_open(file, lang), now=_now(now, lang), lang=lang)
     except WorkbookError as e:
         _fail(e, lang)
-        return
-    for row, no in sorted(result.assigned.items()):
-        console.print(f"  {'第' if lang == 'zh' else 'row '}{row}{'行' if lang == 'zh' else ''}: {no}")
-    for p in result.skipped:  # never a silent gap: each row left without a number, and why
-        console.print(f"  {p.message(lang)}", highlight=False, soft_wrap=True)
-    n, s = len(result.assigned), len(result.skipped)
-    console.print((f"已编号 {n} 宗" + (f"，{s} 宗未编号（见上）" if s else "") + "。") if lang == "zh" else
-                  f"Numbered {n} complaint(s)" + (f"; {s} left without a number (see above)" if s else "") + ".")
+    with _after_save(file, lang, result.changed):
+        for row, no in sorted(result.assigned.items()):
+            console.print(f"  {'第' if lang == 'zh' else 'row '}{row}{'行' if lang == 'zh' else ''}: {no}")
+        for p in result.skipped:  # never a silent gap: each row left without a number, and why
+            console.print(f"  {p.message(lang)}", highlight=False, soft_wrap=True)
+        n, s = len(result.assigned), len(result.skipped)
+        console.print((f"已编号 {n} 宗" + (f"，{s} 宗未编号（见上）" if s else "") + "。") if lang == "zh" else
+                      f"Numbered {n} complaint(s)" + (f"; {s} left without a number (see above)" if s else "") + ".")
 
 
 @app.command(cls=_Command, help=H("adopt"))
@@ -274,7 +319,6 @@ def adopt(
         result = adopt_workbook(file)
     except WorkbookError as e:
         _fail(e, lang)
-        return
     how = {"stamp": ("原有标记", "its stamp"), "title": ("按表名", "by its title"),
            "headers": ("按表头", "by its headers")}
     specs = {spec.kind: spec for spec in B.BRANCH_SHEETS}
@@ -325,8 +369,7 @@ def excel_new(
     try:
         build_branch_xlsm(out, lang=lang, settings=settings, standalone=standalone, created=None)
     except LookupError as e:  # --standalone without xlwings installed
-        err.print(f"{'错误' if zh else 'Error'}: {e}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        _refuse(str(e), lang)
     if standalone:
         _standalone_written(out, installed_xlwings_vba().version, zh)
     else:
@@ -353,22 +396,18 @@ def excel_standalone(
     lang = _lang(lang)
     zh = lang == "zh"
     if target.exists() and not force:
-        err.print(f"{target} 已存在（用 --force 覆盖）" if zh else f"{target} exists (use --force to overwrite)")
-        raise typer.Exit(2)
+        _refuse(f"{target} 已存在（用 --force 覆盖）" if zh else f"{target} exists (use --force to overwrite)", lang)
     if target.resolve() == source.resolve():
-        err.print("请写到另一个文件" if zh else "Write to a different file")
-        raise typer.Exit(2)
+        _refuse("请写到另一个文件" if zh else "Write to a different file", lang)
     try:
         version = make_standalone(source, target)
     except LookupError as e:  # xlwings missing: its VBA comes from the installed package
-        err.print(("需要先安装 xlwings：pip install xlcomplaints[excel]（" if zh else
-                   "xlwings is needed: pip install xlcomplaints[excel] (") + f"{e})",
-                  highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        _refuse(("需要先安装 xlwings：pip install xlcomplaints[excel]（" if zh else
+                 "xlwings is needed: pip install xlcomplaints[excel] (") + f"{e})", lang)
     except (StandaloneError, OSError) as e:
-        said = e.message(lang) if isinstance(e, StandaloneError) else str(e)
-        err.print(f"{'错误' if zh else 'Error'}: {said}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        _refuse(e.message(lang) if isinstance(e, StandaloneError) else str(e), lang)
+    except WorkbookError as e:  # over the size limits every command applies (workbook.limits)
+        _fail(e, lang)
     _standalone_written(target, version, zh)
 
 
@@ -384,7 +423,7 @@ History = Annotated[list[Path] | None, typer.Option(
 
 def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, now: str | None, show_contacts: bool,
                 history: list[Path] | None, *, consolidate: bool, update: bool = False,
-                workers: int | None = None) -> None:
+                workers: int | None = None, verbose: bool = False) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from xlcomplaints.core.metrics import Month
@@ -396,9 +435,10 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
     try:
         m = Month.parse(month)
     except ValueError:
-        err.print("无法识别 --month，请写成 2026-10" if zh else "Cannot read --month; write it like 2026-10")
-        raise typer.Exit(2) from None
+        _refuse("无法识别 --month，请写成 2026-10" if zh else "Cannot read --month; write it like 2026-10", lang)
     as_of = _now(now, lang) if now else None
+    if consolidate:
+        _scanned(inputs, lang, verbose)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=not consolidate)
     task = progress.add_task("读取工作簿" if zh else "Reading workbooks", total=None)
@@ -409,21 +449,18 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
             progress.update(task, description="生成报表" if zh else "Writing the report")
 
     try:
-        with progress:
+        with progress, _memory(output, lang, "report.no_memory"):
             result = make_report(
                 inputs, m, output, lang=lang, as_of=as_of, show_contacts=show_contacts, consolidate=consolidate,
                 workers=workers, update=update, history=history or [],
                 on_start=lambda n: progress.update(task, total=n), on_file=read_one)
     except NothingRead as e:
         show_problems(e.issues, lang, "无法读取" if zh else "Nothing could be read")
-        err.print("没有可用的输入，未生成报表。" if zh else "No input could be used; no report written.")
-        raise typer.Exit(2) from None
+        _refuse("没有可用的输入，未生成报表。" if zh else "No input could be used; no report written.", lang)
     except StateError as e:
-        err.print(f"{'无法 --update' if zh else 'Cannot --update'}: {e}")
-        raise typer.Exit(2) from None
+        _refuse(f"{'无法 --update' if zh else 'Cannot --update'}: {e}", lang)
     except WorkbookError as e:  # the report itself cannot be written
         _fail(e, lang)
-        return
     rep, merged = result.report, result.consolidation
     errors = sum(p.level is Level.ERROR for p in rep.issues)
     received = int(rep.value("received") or 0)
@@ -440,6 +477,32 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
     console.print(line, highlight=False, soft_wrap=True)
 
 
+def _scanned(inputs: list[Path], lang: str, verbose: bool) -> None:
+    """Refuse folders holding no workbook, saying what was looked for; count the files passed
+    over in one line (each listed with ``verbose``)."""
+    from xlcomplaints.report.consolidate import (
+        none_found,
+        passed_over_line,
+        passed_over_lines,
+        scan_inputs,
+    )
+
+    scan = scan_inputs(inputs)
+    if not scan.files:
+        _refuse(none_found(scan, lang), lang)
+    line = passed_over_line(scan, lang)
+    if not line:
+        return
+    line = line[0].upper() + line[1:]
+    if verbose:
+        console.print(line + ("：" if lang == "zh" else ":"), highlight=False, soft_wrap=True)
+        for each in passed_over_lines(scan, lang):
+            console.print(each, highlight=False, soft_wrap=True)
+    else:
+        console.print(line + ("（加 --verbose 逐个列出）。" if lang == "zh" else " (--verbose lists them)."),
+                      highlight=False, soft_wrap=True)
+
+
 @app.command(cls=_Command, help=H("report"))
 def report(
     file: WorkbookArg,
@@ -451,11 +514,10 @@ def report(
     history: History = None,
 ) -> None:
     if file.is_dir():  # a folder of branches is a consolidation
-        zh = _lang(lang) == "zh"
-        err.print(f"{file} 是文件夹；report 只读一个网点工作簿，多个网点请用：xlcomplaints consolidate {file} "
-                  f"--month {month} -o …" if zh else f"{file} is a folder; report reads one branch workbook. "
-                  f"For many branches: xlcomplaints consolidate {file} --month {month} -o …", highlight=False)
-        raise typer.Exit(2)
+        lang = _lang(lang)
+        _refuse(f"{file} 是文件夹；report 只读一个网点工作簿，多个网点请用：xlcomplaints consolidate {file} "
+                f"--month {month} -o …" if lang == "zh" else f"{file} is a folder; report reads one branch workbook. "
+                f"For many branches: xlcomplaints consolidate {file} --month {month} -o …", lang)
     _run_report([file], month, output, lang, now, show_contacts, history, consolidate=False)
 
 
@@ -471,9 +533,10 @@ def consolidate(
     update: Annotated[bool, typer.Option(
         "--update", help=H("update"))] = False,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help=H("workers"), metavar=MV("n"))] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help=H("verbose"))] = False,
 ) -> None:
     _run_report(inputs, month, output, lang, now, show_contacts, history, consolidate=True, update=update,
-                workers=workers)
+                workers=workers, verbose=verbose)
 
 
 def main() -> None:
@@ -482,6 +545,9 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except MemoryError:  # a command that knows its file says so itself (_memory); this is the rest
+        print_refusal(WorkbookError("run.no_memory").message(HELP_LANG), HELP_LANG)
+        sys.exit(2)
     except Exception as e:  # last resort; every expected failure is a WorkbookError or a Problem
         err.print(f"xlcomplaints 内部错误 / internal error: {type(e).__name__}: {e}", highlight=False)
         err.print("请把此信息和文件发给维护人员 / please report this with the file.", highlight=False)

@@ -116,6 +116,8 @@ HELP: dict[str, tuple[str, str]] = {
     "update": ("只替换所给网点，其余沿用本报表上次运行的数据（.state.json.gz）",
                "Replace only the branches given; keep the others from the last run of this report "
                "(its .state.json.gz)"),
+    "verbose": ("逐个列出略过的文件（备份、~$ 临时文件、其他格式的文件）",
+                "List each file passed over (backups, ~$ temporary files, files of other kinds)"),
     "workers": ("并行读取的进程数（默认：每个 CPU 核一个）", "Parallel readers (default: one per core)"),
 }
 

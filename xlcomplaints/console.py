@@ -15,6 +15,23 @@ from xlcomplaints.core.problems import Level, Problem, in_sheet_order
 console = Console(markup=False, soft_wrap=True)  # a log gets whole lines; a terminal wraps them itself
 err = Console(stderr=True, markup=False, soft_wrap=True)
 
+#: What every refusal starts with — a command that stops without doing its work (exit 2), a button
+#: that could not run. One style for all: a log or a scheduled job's output is searched for them by
+#: this word, and they stand apart from the notes a command also prints on stderr (what an
+#: interrupted run left and was cleared away).
+REFUSAL_PREFIX = {"zh": "错误：", "en": "Error: "}
+
+
+def refusal(message: str, lang: str) -> str:
+    """A refusal's sentence as every command and button shows it."""
+    return REFUSAL_PREFIX["en" if lang == "en" else "zh"] + message
+
+
+def print_refusal(message: str, lang: str) -> None:
+    """Print a refusal on stderr, as typed (no highlighting), on one line."""
+    err.print(Text.assemble((REFUSAL_PREFIX["en" if lang == "en" else "zh"], "bold red"), message),
+              highlight=False, soft_wrap=True)
+
 
 def show_problems(problems: list[Problem], lang: str, title: str) -> None:
     if not problems:

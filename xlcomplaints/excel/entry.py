@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from xlcomplaints.console import refusal
 from xlcomplaints.core.problems import Level, Problem
 from xlcomplaints.excel.adapter import Formula, XlwingsWorkbook, cell_of
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
@@ -170,7 +171,8 @@ def _report(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult
     try:
         run = make_report([path], month, output, lang=lang, now=now, consolidate=False)
     except NothingRead as e:
-        return FlowResult(problems=list(e.issues)), "无法生成月报。", "No monthly report could be made."
+        return (FlowResult(problems=list(e.issues)), refusal("无法生成月报。", "zh"),
+                refusal("No monthly report could be made.", "en"))
     issues = [p for p in run.report.issues if p.code != "report.open_in_excel"]  # we know: we are Excel
     zh = f"已生成 {month.label('zh')} 月报：{output}"
     en = f"Wrote the {month.label('en')} report: {output}"
@@ -272,9 +274,10 @@ def run(action: str, book: Any = None, *, now: datetime | None = None) -> Outcom
         except Exception as e:  # not started by a button, or Excel went away: nowhere to show a box
             _log_bug(action)
             # RunPython shows what Python wrote to stderr: one line, not a traceback.
-            print(f"xlcomplaints: 找不到调用的工作簿 / cannot find the calling workbook ({type(e).__name__}: {e})",
-                  file=sys.stderr)
-            return Outcome("找不到调用的工作簿。", "Cannot find the calling workbook.", ok=False)
+            print(f"xlcomplaints: {refusal('找不到调用的工作簿', 'zh')} / "
+                  f"{refusal('cannot find the calling workbook', 'en')} ({type(e).__name__}: {e})", file=sys.stderr)
+            return Outcome(refusal("找不到调用的工作簿。", "zh"), refusal("Cannot find the calling workbook.", "en"),
+                           ok=False)
     now = now or datetime.now().replace(microsecond=0)
     port: XlwingsWorkbook | None = None
     lang = "zh"
@@ -288,11 +291,16 @@ def run(action: str, book: Any = None, *, now: datetime | None = None) -> Outcom
         port.replace_rows(sheet, 2, problem_rows(result.problems, lang, now))
         outcome.problems_written = sheet
     except NotAvailable:
-        outcome = Outcome("本安装还没有月报功能。可先点“刷新逾期”，在“汇总”表查看本网点的统计。",
-                          "The monthly report is not available in this version. Refresh overdue updates "
-                          "the Summary sheet with this branch's figures meanwhile.", ok=False, lang=lang)
-    except WorkbookError as e:
-        outcome = Outcome(e.message("zh"), e.message("en"), ok=False, lang=lang)
+        outcome = Outcome(refusal("本安装还没有月报功能。可先点“刷新逾期”，在“汇总”表查看本网点的统计。", "zh"),
+                          refusal("The monthly report is not available in this version. Refresh overdue updates "
+                                  "the Summary sheet with this branch's figures meanwhile.", "en"),
+                          ok=False, lang=lang)
+    except WorkbookError as e:  # a refusal: said as every command says one (console.refusal)
+        outcome = Outcome(refusal(e.message("zh"), "zh"), refusal(e.message("en"), "en"), ok=False, lang=lang)
+    except MemoryError:  # the PC's limit, not a bug: no log to send
+        outcome = Outcome(refusal(f"内存不足，无法处理 {getattr(port, 'label', '此工作簿')}；请关闭其他程序后再试。", "zh"),
+                          refusal(f"Not enough memory to process {getattr(port, 'label', 'this workbook')}; close "
+                                  "other programs and try again.", "en"), ok=False, lang=lang)
     except Exception as e:
         _log_bug(action)
         outcome = Outcome(

@@ -28,6 +28,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_complet
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from operator import attrgetter, itemgetter
 from pathlib import Path
 
@@ -44,7 +45,7 @@ from xlcomplaints.core.metrics import (
     typical_reasons,
 )
 from xlcomplaints.core.models import Complaint
-from xlcomplaints.core.problems import Level, Problem, register_messages
+from xlcomplaints.core.problems import Level, Problem, register_messages, render
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import validate
@@ -94,6 +95,24 @@ MESSAGES = {
                             "{other_branch}); it is counted once, from {kept}."),
 }
 register_messages(MESSAGES)
+register_messages({
+    "scan.none_found": ("在 {folders} 中没有找到网点工作簿（查找的是 .xlsx 和 .xlsm 文件，含子文件夹）",
+                        "No branch workbook found in {folders} (looked for .xlsx and .xlsm files, subfolders "
+                        "included)"),
+    "scan.passed_over": ("略过 {n} 个文件：{kinds}", "passed over {n} file(s): {kinds}"),
+    "scan.passed_one": ("  略过 {path}：{why}", "  passed over {path}: {why}"),
+    "scan.backup": ("保存时留下的备份", "a backup kept by a save"),
+    "scan.backup.count": ("{n} 个备份（*.bak.xlsx）", "{n} backup(s) (*.bak.xlsx)"),
+    "scan.temporary": ("Excel 打开工作簿时的临时文件", "Excel's temporary file while a workbook is open"),
+    "scan.temporary.count": ("{n} 个 Excel 临时文件（~$ 开头）", "{n} Excel temporary file(s) (~$ names)"),
+    "scan.hidden": ("隐藏文件", "a hidden file"),
+    "scan.hidden.count": ("{n} 个隐藏文件（. 开头）", "{n} hidden file(s) (names starting with .)"),
+    "scan.other": ("不是电子表格", "not a spreadsheet"),
+    "scan.other.count": ("{n} 个其他格式的文件（{suffixes}）", "{n} file(s) of other kinds ({suffixes})"),
+    "report.no_memory_file": ("{path} 读取时内存不足，未计入；请关闭其他程序或减少 --workers 后再试。",
+                              "{path} ran out of memory while read and is left out; close other programs or give "
+                              "fewer --workers and try again."),
+})
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 #: Spreadsheets of other formats found in a folder: picked up too, to be reported (save as .xlsx).
@@ -191,6 +210,8 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
         return failed(Problem(level=Level.ERROR, code=e.code, file=name, params={**e.params, "path": name}))
     except OSError as e:
         return failed(_problem("report.unreadable", name, detail=e.strerror or type(e).__name__))
+    except MemoryError:  # the machine's limit, not a bug: said as such, and the batch goes on
+        return failed(_problem("report.no_memory_file", name))
     except Exception as e:  # a bug or a file shape nobody foresaw: report it, keep going
         return failed(_problem("report.failed", name, detail=f"{type(e).__name__}: {e}"))
     found = [_problem("report.open_in_excel", name, Level.WARNING, lock=lock.name)
@@ -224,23 +245,99 @@ def _stale(cases: Sequence[Case], month: Month, name: str, branch: str) -> list[
                      latest=f"{time_of(max(received)):%Y-%m-%d}")]
 
 
-def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files as given, and every spreadsheet under the directories given (lock files and our
-    own ``.bak`` backups skipped; other formats than .xlsx/.xlsm kept, to be reported);
-    sorted, each file once however its path was written. A spreadsheet's name on what is not a
-    file (a link that dangles or loops, a FIFO, a device) is kept too: reading it says what it is."""
+class PassedOver(StrEnum):
+    """Why a file found in a folder is not read; each value is the code of its words."""
+
+    BACKUP = "scan.backup"  # NAME.bak.xlsx: the backup a save keeps
+    TEMPORARY = "scan.temporary"  # ~$NAME.xlsx: Excel's owner file while a workbook is open
+    HIDDEN = "scan.hidden"  # .NAME: hidden files (LibreOffice's locks, a killed run's temporaries)
+    OTHER = "scan.other"  # not a spreadsheet: .csv, .pdf, .docx …
+
+
+@dataclass
+class Scan:
+    """What the inputs name: the files to read (in order, each once), and the files found in the
+    folders given that are passed over, with why."""
+
+    files: list[Path] = field(default_factory=list)
+    passed_over: list[tuple[Path, PassedOver]] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)
+
+
+def passed_over(f: Path) -> PassedOver | None:
+    """Why a file found in a folder is not read, None if it is (a workbook, or a spreadsheet of
+    another format: it is reported, to be saved as .xlsx)."""
+    n = f.name
+    if n.startswith("~$"):
+        return PassedOver.TEMPORARY
+    if n.startswith("."):
+        return PassedOver.HIDDEN
+    if f.suffix.lower() not in WORKBOOK_SUFFIXES + OTHER_SPREADSHEETS:
+        return PassedOver.OTHER
+    if f.stem.lower().endswith(".bak"):
+        return PassedOver.BACKUP
+    return None
+
+
+def scan_inputs(inputs: Iterable[str | Path]) -> Scan:
+    """Files as given, and every spreadsheet under the directories given (Excel's ``~$`` files,
+    hidden files and our own ``.bak`` backups passed over, as is every file of another kind;
+    other spreadsheet formats than .xlsx/.xlsm kept, to be reported); sorted, each file once
+    however its path was written. A spreadsheet's name on what is not a file (a link that
+    dangles or loops, a FIFO, a device) is kept too: reading it says what it is."""
     out: dict[Path, Path] = {}
+    scan = Scan()
     for item in inputs:
         p = Path(item)
         if p.is_dir():
+            scan.folders.append(p)
             for f in sorted(p.rglob("*")):
-                n = f.name
-                if (f.suffix.lower() in WORKBOOK_SUFFIXES + OTHER_SPREADSHEETS and not f.is_dir()
-                        and not n.startswith(("~$", ".")) and not f.stem.lower().endswith(".bak")):
+                if f.is_dir():
+                    continue
+                why = passed_over(f)
+                if why is None:
                     out.setdefault(resolved(f), f)
+                else:
+                    scan.passed_over.append((f, why))
         else:
             out.setdefault(resolved(p), p)
-    return sorted(out.values())
+    scan.files = sorted(out.values())
+    return scan
+
+
+def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
+    """The files to read of ``scan_inputs``."""
+    return scan_inputs(inputs).files
+
+
+def passed_over_line(scan: Scan, lang: str) -> str:
+    """The files passed over, counted by why in one line ("" if none)."""
+    counts: dict[PassedOver, list[Path]] = {}
+    for f, why in scan.passed_over:
+        counts.setdefault(why, []).append(f)
+    if not counts:
+        return ""
+    parts = []
+    for why in PassedOver:
+        if why in counts:
+            suffixes = ("、" if lang == "zh" else ", ").join(sorted({f.suffix.lower() or "—" for f in counts[why]})[:5])
+            parts.append(render(f"{why.value}.count", lang, {"n": len(counts[why]), "suffixes": suffixes}))
+    return render("scan.passed_over", lang, {"n": len(scan.passed_over),
+                                             "kinds": ("，" if lang == "zh" else ", ").join(parts)})
+
+
+def passed_over_lines(scan: Scan, lang: str, labels: Mapping[Path, str] | None = None) -> list[str]:
+    """Each file passed over, with why (for ``--verbose``)."""
+    return [render("scan.passed_one", lang, {"path": (labels or {}).get(f, str(f)), "why": render(why.value, lang, {})})
+            for f, why in scan.passed_over]
+
+
+def none_found(scan: Scan, lang: str) -> str:
+    """Why there is nothing to read: no workbook in the folders given, what was looked for, and
+    what was found and passed over."""
+    said = render("scan.none_found", lang, {"folders": ", ".join(str(f) for f in scan.folders)})
+    line = passed_over_line(scan, lang)
+    return (said + ("；" if lang == "zh" else "; ") + line if line else said) + ("。" if lang == "zh" else ".")
 
 
 def resolved(p: Path) -> Path:

@@ -140,6 +140,9 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
         paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
         written = output.resolve()
         paths = [p for p in paths if resolved(p) != written]  # the last run's report, in the same folder
+        if not paths and not previous:  # an empty folder, say: what was looked for, and where
+            raise NothingRead([Problem(level=Level.ERROR, code="scan.none_found", params={
+                "folders": ", ".join(str(p) for p in inputs)})])
         if on_start is not None:
             on_start(len(paths))
         # files of the same name are told apart by their folders, the previous run's ones too

@@ -27,6 +27,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -355,6 +356,25 @@ def _project_references(ole: Any) -> tuple[int, list[VbaReference]]:
     return codepage, refs
 
 
+def _open_package(source: Path) -> zipfile.ZipFile:
+    """The user's package, held to the limits every command applies before a part is inflated
+    (``workbook.limits``: file size, part count, declared and inflated sizes); ``WorkbookError`` if not."""
+    from xlcomplaints.workbook.filekind import require_file
+    from xlcomplaints.workbook.limits import MAX_FILE_BYTES, check_archive, check_file_size
+
+    require_file(source)  # a FIFO, device or broken link is named, never opened
+    try:
+        check_file_size(source, source.stat().st_size)
+        with open(source, "rb") as fh:  # no more than the limit, should the file grow meanwhile
+            data = fh.read(MAX_FILE_BYTES + 1)
+        check_file_size(source, len(data))
+        package = zipfile.ZipFile(io.BytesIO(data))
+    except (OSError, zipfile.BadZipFile) as e:
+        raise StandaloneError(f"{source.name} 不是 .xlsm 工作簿（{e}）", f"{source.name} is not an .xlsm workbook ({e})") from e
+    check_archive(source, package, data)
+    return package
+
+
 def make_standalone(source: str | Path, target: str | Path) -> str:
     """Copy ``source`` (.xlsm) to ``target`` with xlwings' VBA embedded instead of the add-in reference.
 
@@ -363,14 +383,21 @@ def make_standalone(source: str | Path, target: str | Path) -> str:
     xlwings' module and class. Every other part of the package is copied unchanged.
     Returns the xlwings version embedded.
     """
+    source, target = Path(source), Path(target)
+    package = _open_package(source)
+    xw = installed_xlwings_vba()
+    try:
+        data = _standalone_package(source, package, xw)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:  # a part damaged, or larger than its record says
+        raise StandaloneError(f"{source.name} 已损坏，无法读取（{e}）", f"{source.name} is damaged and cannot be read ({e})") from e
+    target.write_bytes(data)
+    return xw.version
+
+
+def _standalone_package(source: Path, package: zipfile.ZipFile, xw: XlwingsVba) -> bytes:
+    """The package's bytes with ``xw``'s VBA embedded (see ``make_standalone``)."""
     import olefile
 
-    xw = installed_xlwings_vba()
-    source, target = Path(source), Path(target)
-    try:
-        package = zipfile.ZipFile(source)
-    except (OSError, zipfile.BadZipFile) as e:
-        raise StandaloneError(f"{source.name} 不是 .xlsm 工作簿（{e}）", f"{source.name} is not an .xlsm workbook ({e})") from e
     with package:
         if "xl/vbaProject.bin" not in package.namelist():
             raise StandaloneError(f"{source.name} 没有 VBA 工程；请先用 xlcomplaints excel new 创建带按钮的工作簿",
@@ -392,5 +419,4 @@ def make_standalone(source: str | Path, target: str | Path) -> str:
         with zipfile.ZipFile(buffer, "w") as out:
             for info in package.infolist():
                 out.writestr(info, data if info.filename == "xl/vbaProject.bin" else package.read(info))
-    target.write_bytes(buffer.getvalue())
-    return xw.version
+    return buffer.getvalue()

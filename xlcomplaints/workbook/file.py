@@ -145,7 +145,7 @@ class FileWorkbook:
             check_archive(self.path, self._zip, data)  # before any reader sees a part
             self._package = XlsxPackage.open(data, label=self.path.name)
             self._calamine: python_calamine.CalamineWorkbook | None = self._open_reader()
-        except WorkbookError:
+        except (WorkbookError, MemoryError):  # out of memory is not damage: the command says which it is
             raise
         except Exception as e:  # any parser failure on a damaged part: say so, no traceback
             raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{type(e).__name__}: {e}") from e
@@ -207,6 +207,8 @@ class FileWorkbook:
             left = start[1] if start is not None else 0
             # calamine's fresh lists, handed on as the port's rows
             rows = cast("Iterator[list[object]]", data.iter_rows())
+        except MemoryError:  # not damage: the command says it ran out of memory
+            raise
         except Exception as e:
             if self._changed_on_disk():  # saved over since we opened it: say that, not "corrupt"
                 raise WorkbookError("file.changed", path=self.path.name) from e
