@@ -25,6 +25,7 @@ from xlcomplaints.core.calendar import CalendarWarning, Due, OfficeHours, Unit, 
 from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
 from xlcomplaints.core.policy import STAGES, rule_for
 from xlcomplaints.core.status import OverallStatus, StageStatus
+from xlcomplaints.spec.vocab import severity_rank
 
 Pause = tuple[datetime, datetime]
 
@@ -45,7 +46,6 @@ DAY_UNITS = frozenset({Unit.CALENDAR_DAYS, Unit.WORKING_DAYS})
 PAUSABLE = frozenset({"resolve", "reply", "close"})
 #: Stages a reopening starts again; acknowledgement, first contact and the report stay done.
 RESTARTED = frozenset({"resolve", "reply", "callback", "close"})
-SEVERITY_RANK = {"major": 0, "important": 1, "general": 2}
 ESCALATION_ORDER = ("none", "supervisor", "manager", "general_manager")
 #: Complaint fields a policy rule can narrow on (``PolicyRule.matches``).
 MATCH_FIELDS = ("severity", "category", "channel", "complexity")
@@ -480,6 +480,6 @@ def evaluate(c: Complaint, settings: Settings, cal: WorkCalendar, now: datetime,
 def urgency_key(result: ComplaintResult, stage: StageResult) -> tuple[int, int, float]:
     """Overdue before due soon; major before general; the latest (or soonest due) first."""
     rank = 0 if stage.status == "overdue" else 1
-    sev = SEVERITY_RANK.get(result.complaint.severity or "", 3)
+    sev = severity_rank(result.complaint.severity)
     ts = stage.due.timestamp() if stage.due else 0.0
     return (rank, sev, ts)

@@ -218,7 +218,7 @@ def _summary(data: BranchData, plan: RefreshPlan, now: datetime, lang: str) -> l
     for code in ("open", "paused", "awaiting_callback", "awaiting_close", "reopened", "closed", "invalid"):
         rows.append([("状态：" if zh else "Status: ") + v.OVERALL_STATUS.label(code, lang),
                      counts[f"status.{code}"], None])
-    for code in ("major", "important", "general"):
+    for code in v.SEVERITY_MOST_FIRST:
         rows.append([("未结案-" if zh else "Open, ") + v.SEVERITY.label(code, lang),
                      counts[f"open.severity.{code}"], None])
     for code in ("general_manager", "manager", "supervisor"):
