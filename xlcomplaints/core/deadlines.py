@@ -23,22 +23,12 @@ from weakref import WeakKeyDictionary
 
 from xlcomplaints.core.calendar import CalendarWarning, Due, OfficeHours, Unit, WorkCalendar
 from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
-from xlcomplaints.core.policy import STAGES, rule_for
+from xlcomplaints.core.policy import DONE_FIELD, STAGES, rule_for
 from xlcomplaints.core.status import OverallStatus, StageStatus
 from xlcomplaints.spec.vocab import severity_rank
 
 Pause = tuple[datetime, datetime]
 
-#: The Register column that marks each stage done.
-DONE_FIELD: dict[str, str] = {
-    "acknowledge": "acknowledged_at",
-    "first_contact": "first_contact_at",
-    "report": "reported_at",
-    "resolve": "resolved_at",
-    "reply": "replied_at",
-    "callback": "callback_at",
-    "close": "closed_at",
-}
 UNITS: dict[str, Unit] = {u.value: u for u in Unit}  # a dict lookup, not an Enum call per stage
 #: Units whose due time is the end of a day, so that cases received the same day share it.
 DAY_UNITS = frozenset({Unit.CALENDAR_DAYS, Unit.WORKING_DAYS})
