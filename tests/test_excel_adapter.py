@@ -35,6 +35,7 @@ from xlcomplaints.excel.adapter import (
 )
 from xlcomplaints.flows import assign_ids_flow, refresh_flow, validate_flow
 from xlcomplaints.spec import branch as B
+from xlcomplaints.spec.problems import PROBLEMS
 from xlcomplaints.templates.build import build_branch_workbook
 from xlcomplaints.templates.macro import build_branch_xlsm
 from xlcomplaints.workbook.file import FileWorkbook
@@ -702,7 +703,7 @@ def test_problems_sheet_is_added_when_the_workbook_has_none(tmp_path: Path) -> N
     book, outcome = run_button(make_workbook(tmp_path, 12), "validate")
     sheet = book.sheet("校验结果")
     assert book.sheets.items[-1] is sheet
-    assert [sheet.cells[(1, c)] for c in range(1, 7)] == [c.zh for c in entry.PROBLEMS.columns]
+    assert [sheet.cells[(1, c)] for c in range(1, 7)] == [c.zh for c in PROBLEMS.columns]
     assert "全部列在“校验结果”表" in outcome.zh
 
 
@@ -833,7 +834,7 @@ def test_monthly_report_without_the_report_module(
     book, outcome = run_button(make_workbook(tmp_path, 5, xlsm=True), "report")
     assert not outcome.ok and "还没有月报功能" in outcome.zh and "not available" in outcome.en
     assert sheet_cells(book, "校验结果") == {
-        (1, c): col.zh for c, col in enumerate(entry.PROBLEMS.columns, 1)
+        (1, c): col.zh for c, col in enumerate(PROBLEMS.columns, 1)
     }
 
 

@@ -26,36 +26,14 @@ from typing import Any
 from xlcomplaints.core.problems import Level, Problem
 from xlcomplaints.excel.adapter import Formula, XlwingsWorkbook, cell_of
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
-from xlcomplaints.spec.model import ColType, Column, SheetSpec
+from xlcomplaints.spec.problems import PROBLEMS, STATUS_NAME
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.reader import find_stamps, read_branch
 
-#: Workbook-scope hidden name of the status cell (set by templates/macro.py).
-STATUS_NAME = "xlcomplaints.status"
 LOG_FILE = Path(tempfile.gettempdir()) / "xlcomplaints-excel.log"
 TITLE = "xlcomplaints"
 MAX_LISTED = 5  # problems spelled out in the message box; the sheet has all of them
 STATUS_MAX = 250
-
-PROBLEMS = SheetSpec(
-    kind="problems",
-    version="1.0.0",
-    zh="校验结果",
-    en="Problems",
-    owned=True,
-    freeze_cols=0,
-    description_zh="由按钮生成，请勿手工修改。点“单元格”列可跳到出问题的单元格。",
-    description_en="Written by the buttons; do not edit. Click a Cell to jump to it.",
-    columns=(
-        Column("level", "级别", "Level", ColType.TEXT, computed=True, width=8),
-        Column("sheet", "工作表", "Sheet", ColType.TEXT, computed=True, width=14),
-        # General, not Text: a HYPERLINK formula written into a Text cell would stay text.
-        Column("cell", "单元格", "Cell", ColType.TEXT, computed=True, width=10, number_format="General"),
-        Column("column", "列", "Column", ColType.TEXT, computed=True, width=18),
-        Column("value", "值", "Value", ColType.TEXT, computed=True, width=22),
-        Column("message", "问题", "Problem", ColType.LONGTEXT, computed=True, width=80),
-    ),
-)
 
 
 class NotAvailable(Exception):
