@@ -136,6 +136,23 @@ class RefreshPlan:
     problems: list[Problem] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
 
+    def outcome(self, lang: str) -> str:
+        """The refresh in a sentence or two, as the button, the command and the demo say it:
+        how many complaints, how many with a stage overdue or due soon, how many rows to correct."""
+        n, c = self.complaints, self.counts
+        if lang == "zh":
+            text = (f"{n} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，{c['complaints.due_soon']} 宗即将到期"
+                    f"（见“逾期清单”）。")
+            if c["needs_correction"]:
+                text += f"{c['needs_correction']} 宗受理时间无法识别，需改正（列在“逾期清单”最后）。"
+            return text
+        text = (f"{n} complaints, {c['complaints.overdue']} with an overdue stage, {c['complaints.due_soon']} "
+                f"due soon (see the Overdue sheet).")
+        if c["needs_correction"]:
+            text += (f" {c['needs_correction']} without a readable received time, to correct "
+                     f"(listed last on the Overdue sheet).")
+        return text
+
 
 def evaluate_branch(data: BranchData, now: datetime) -> tuple[list[ComplaintResult], set[CalendarWarning]]:
     """Every complaint of a branch, with one calendar and policy, each cycle built as it is needed."""

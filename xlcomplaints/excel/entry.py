@@ -88,14 +88,7 @@ def _with_problems(zh: str, en: str, result: FlowResult, lang: str, sheet: str) 
 def _refresh(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult, str, str]:
     result = refresh_flow(port, now=now, lang=lang)
     assert result.plan is not None
-    n, c = result.plan.complaints, result.plan.counts
-    zh = (f"刷新完成：{n} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，{c['complaints.due_soon']} 宗即将到期"
-          f"（见“逾期清单”）。")
-    en = (f"Refreshed: {n} complaints, {c['complaints.overdue']} with an overdue stage, "
-          f"{c['complaints.due_soon']} due soon (see the Overdue sheet).")
-    if c["needs_correction"]:
-        zh += f"{c['needs_correction']} 宗受理时间无法识别，需改正（列在“逾期清单”最后）。"
-        en += f" {c['needs_correction']} without a readable received time, to correct (listed last on the Overdue sheet)."
+    zh, en = "刷新完成：" + result.plan.outcome("zh"), "Refreshed: " + result.plan.outcome("en")
     if not result.changed:
         zh, en = zh + "没有需要更新的单元格。", en + " No cell needed updating."
     return result, zh, en
