@@ -36,10 +36,6 @@ MAX_LISTED = 5  # problems spelled out in the message box; the sheet has all of 
 STATUS_MAX = 250
 
 
-class NotAvailable(Exception):
-    """A button whose feature this version does not have."""
-
-
 @dataclass
 class Outcome:
     """What a button reports: the same text in both languages, the workbook's first."""
@@ -128,11 +124,9 @@ def _report(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult
     The report module reads files, not an open workbook: so the workbook must be saved,
     and the report is of what was saved (the button says so when there are unsaved edits).
     """
-    try:
-        from xlcomplaints.core.metrics import Month
-        from xlcomplaints.report.run import NothingRead, make_report
-    except ImportError:
-        raise NotAvailable from None
+    from xlcomplaints.core.metrics import Month
+    from xlcomplaints.report.run import NothingRead, make_report
+
     path = port.saved_path()
     if path is None:
         raise WorkbookError("excel.not_saved", path=port.label)
@@ -258,10 +252,6 @@ def run(action: str, book: Any = None, *, now: datetime | None = None) -> Outcom
         outcome = Outcome(zh, en, ok=not result.errors, lang=lang, problems=result.problems)
         port.replace_rows(sheet, 2, problem_rows(result.problems, lang, now))
         outcome.problems_written = sheet
-    except NotAvailable:
-        outcome = Outcome("本安装还没有月报功能。可先点“刷新逾期”，在“汇总”表查看本网点的统计。",
-                          "The monthly report is not available in this version. Refresh overdue updates "
-                          "the Summary sheet with this branch's figures meanwhile.", ok=False, lang=lang)
     except WorkbookError as e:
         outcome = Outcome(e.message("zh"), e.message("en"), ok=False, lang=lang)
     except Exception as e:
