@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 
 import xlcomplaints as xc
 from tests.conftest import HAS_SOFFICE, soffice_convert, type_rows
+from tests.samples import write_branch
 from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.api import new_workbook
 from xlcomplaints.cli import app
@@ -36,7 +37,6 @@ from xlcomplaints.report import consolidate as C
 from xlcomplaints.report import state as state_module
 from xlcomplaints.report.history import read_report
 from xlcomplaints.report.run import NothingRead, RunResult, make_report
-from xlcomplaints.report.samples import write_branch
 from xlcomplaints.report.state import (
     CAN_FORK,
     VERSION,
