@@ -25,7 +25,7 @@ from xlcomplaints.core.calendar import CalendarWarning, Due, OfficeHours, Unit, 
 from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
 from xlcomplaints.core.policy import DONE_FIELD, STAGES, rule_for
 from xlcomplaints.core.status import OverallStatus, StageStatus
-from xlcomplaints.spec.vocab import severity_rank
+from xlcomplaints.spec.vocab import ESCALATION, severity_rank
 
 Pause = tuple[datetime, datetime]
 
@@ -36,7 +36,8 @@ DAY_UNITS = frozenset({Unit.CALENDAR_DAYS, Unit.WORKING_DAYS})
 PAUSABLE = frozenset({"resolve", "reply", "close"})
 #: Stages a reopening starts again; acknowledgement, first contact and the report stay done.
 RESTARTED = frozenset({"resolve", "reply", "callback", "close"})
-ESCALATION_ORDER = ("none", "supervisor", "manager", "general_manager")
+#: Escalation levels, lowest first: the ESCALATION dropdown's order.
+ESCALATION_ORDER: tuple[str, ...] = ESCALATION.codes
 #: Complaint fields a policy rule can narrow on (``PolicyRule.matches``).
 MATCH_FIELDS = ("severity", "category", "channel", "complexity")
 

@@ -366,7 +366,8 @@ SUMMARY_LINES: tuple[SummaryLine, ...] = (
                 "见“处理跟踪”表的本步状态", "See Step status on the Tracking sheet"),
     *_lines("status", v.OVERALL_STATUS, v.OVERALL_STATUS.codes, "状态：", "Status: "),
     *_lines("open.severity", v.SEVERITY, v.SEVERITY_MOST_FIRST, "未结案-", "Open, "),
-    *_lines("open.escalation", v.ESCALATION, ("general_manager", "manager", "supervisor"), "需升级至", "Escalate to "),
+    # most senior first; "none" is no escalation
+    *_lines("open.escalation", v.ESCALATION, v.ESCALATION.codes[:0:-1], "需升级至", "Escalate to "),
     SummaryLine("repeats", "重复投诉", "Repeat complaints"),
     SummaryLine("needs_correction", "需改正的投诉", "Complaints needing correction",
                 "受理时间无法识别或为空，未计算时限；见“逾期清单”中“需改正的行”",
