@@ -41,9 +41,12 @@ from xlcomplaints.core.models import CallbackAttempt, Complaint, TrackingStep
 from xlcomplaints.flows import refresh_flow
 from xlcomplaints.report.consolidate import default_executor
 from xlcomplaints.report.run import make_report
-from xlcomplaints.report.samples import synthetic_branch, write_branch
 from xlcomplaints.spec.branch import CALLBACKS, REGISTER, TRACKING
 from xlcomplaints.workbook.file import FileWorkbook, release_freed_memory
+
+# The sample branches are test data (tests/samples.py), not part of the package: run from a checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.samples import synthetic_branch, write_branch  # noqa: E402
 
 MONTH = Month(2026, 10)
 TARGET = 1.5

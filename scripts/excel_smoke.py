@@ -38,7 +38,8 @@ from typing import Any
 from xlcomplaints.excel.adapter import to_millisecond
 from xlcomplaints.flows import assign_ids_flow, refresh_flow, validate_flow
 from xlcomplaints.spec import branch as B
-from xlcomplaints.templates.macro import STATUS_NAME, build_branch_xlsm
+from xlcomplaints.spec.problems import STATUS_NAME
+from xlcomplaints.templates.macro import build_branch_xlsm
 from xlcomplaints.workbook.file import FileWorkbook
 
 failures: list[str] = []

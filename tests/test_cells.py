@@ -19,7 +19,6 @@ from xlcomplaints.core import cells
 from xlcomplaints.core.cells import (
     MESSAGES,
     CellError,
-    Choice,
     header_key,
     normalize_text,
     parse_bool,
@@ -32,6 +31,7 @@ from xlcomplaints.core.cells import (
     parse_text,
     parse_time,
 )
+from xlcomplaints.spec.vocab import Choice
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 
 import xlcomplaints as xc
 from tests.conftest import HAS_SOFFICE, soffice_convert, type_rows
+from tests.samples import write_branch
 from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.api import new_workbook
 from xlcomplaints.cli import app
@@ -36,7 +37,6 @@ from xlcomplaints.report import consolidate as C
 from xlcomplaints.report import state as state_module
 from xlcomplaints.report.history import read_report
 from xlcomplaints.report.run import NothingRead, RunResult, make_report
-from xlcomplaints.report.samples import write_branch
 from xlcomplaints.report.state import (
     CAN_FORK,
     VERSION,
@@ -46,6 +46,7 @@ from xlcomplaints.report.state import (
     state_path,
 )
 from xlcomplaints.report.summary import Branch, Cover, build
+from xlcomplaints.spec import BRANCH_TEMPLATE_KIND, REPORT_TEMPLATE_KIND
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import read_branch
@@ -252,12 +253,13 @@ def test_reports_in_the_branch_folder_are_passed_over(tmp_path: Path) -> None:
     assert again.consolidation.unreadable == 0 and again.report.files_failed == 0
     skipped = [p for p in again.report.issues if p.file == "last-month.xlsx"]
     assert [(p.code, p.level) for p in skipped] == [("report.not_a_branch", Level.WARNING)]
-    assert skipped[0].message("en") == ("last-month.xlsx is a monthly report, not a branch workbook; it is passed "
-                                        "over (earlier reports go after --history).")
+    assert skipped[0].params == {"path": "last-month.xlsx"}
     assert again.report.cover == first.report.cover
     with pytest.raises(WorkbookError) as e:
         read_branch(FileWorkbook(out))
-    assert e.value.message("zh") == "group.xlsx 是月报表，不是此处需要的网点工作簿。"
+    assert e.value.code == "file.wrong_kind"
+    assert {k: e.value.params[k] for k in ("path", "kind", "expected")} == {
+        "path": "group.xlsx", "kind": REPORT_TEMPLATE_KIND, "expected": BRANCH_TEMPLATE_KIND}
 
 
 def test_two_branches_left_with_one_code_are_told_so(tmp_path: Path) -> None:
@@ -388,9 +390,9 @@ def test_a_file_with_nothing_received_in_the_month_is_pointed_out(tmp_path: Path
     assert {f: p.code for f, p in stale.items()} == {"a1.xlsx": "report.none_in_month",
                                                      "blank.xlsx": "report.empty_register"}
     assert all(p.level is Level.WARNING for p in stale.values())
-    assert stale["a1.xlsx"].message("zh") == (f"a1.xlsx（网点 A1）没有 2026-12 受理的投诉，最近一宗受理于 {latest:%Y-%m-%d}。"
-                                              "如这不是本月在用的登记表，请网点重新发送。")
-    assert "Z9" in stale["blank.xlsx"].message("en")
+    assert stale["a1.xlsx"].params == {"path": "a1.xlsx", "branch": "A1", "month": "2026-12",
+                                       "latest": f"{latest:%Y-%m-%d}"}
+    assert stale["blank.xlsx"].params["branch"] == "Z9"
     assert list(result.consolidation.branches) == ["A1", "Z9"]
     october = make_report([tmp_path / "in" / "a1.xlsx"], OCT, tmp_path / "o.xlsx", now=NOW)
     assert not [p for p in october.report.issues if p.code == "report.none_in_month"]

@@ -248,7 +248,7 @@ def test_rule_book_gives_the_plain_lookups_rule(rules: tuple[PolicyRule, ...]) -
 
 def _branch_cases():  # noqa: ANN202 - test data
     """A synthetic branch plus cases it lacks: pauses, reopenings, an uncovered year, working hours."""
-    from xlcomplaints.report.samples import synthetic_branch
+    from tests.samples import synthetic_branch
 
     data = synthetic_branch("T1", 300, end=datetime(2026, 11, 30), months=6, seed=3)
     extra = [complaint(no=f"X{i}", received_at=datetime(2026, 10, 12 + i % 9, 9 + i % 8), severity=sev, channel=ch,

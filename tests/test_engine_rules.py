@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from tests.samples import write_branch
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.deadlines import ComplaintResult, evaluate, make_calendar
 from xlcomplaints.core.lifecycle import build_cycle
@@ -21,7 +22,6 @@ from xlcomplaints.core.models import (
     TrackingStep,
 )
 from xlcomplaints.core.refresh import evaluate_branch
-from xlcomplaints.report.samples import write_branch
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import read_branch
 
@@ -168,7 +168,7 @@ def test_once_the_callback_is_done_the_case_awaits_its_close_not_the_callback() 
 def test_status_and_next_action_never_disagree_on_a_synthetic_branch() -> None:
     """R7, over 300 generated complaints: 待回访 exactly when the next action is a callback, 待结案 exactly
     when it is to close, 暂停 when following up a pause, and nothing to do once closed or invalid."""
-    from xlcomplaints.report.samples import synthetic_branch
+    from tests.samples import synthetic_branch
 
     data = synthetic_branch("T1", 300, end=datetime(2026, 11, 30), months=3, seed=5)
     results, _ = evaluate_branch(data, datetime(2026, 11, 30, 18))

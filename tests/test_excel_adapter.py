@@ -24,6 +24,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from xlcomplaints.core.metrics import Month
 from xlcomplaints.excel import adapter, entry
 from xlcomplaints.excel.adapter import (
     XlwingsWorkbook,
@@ -34,10 +35,15 @@ from xlcomplaints.excel.adapter import (
     to_millisecond,
 )
 from xlcomplaints.flows import assign_ids_flow, refresh_flow, validate_flow
+from xlcomplaints.report.history import read_report
+from xlcomplaints.report.run import make_report
 from xlcomplaints.spec import branch as B
+from xlcomplaints.spec.problems import PROBLEMS
+from xlcomplaints.spec.report import REPORT_SHEETS, REPORT_TEMPLATE_KIND
 from xlcomplaints.templates.build import build_branch_workbook
 from xlcomplaints.templates.macro import build_branch_xlsm
 from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.reader import find_stamps
 
 NOW = datetime(2026, 11, 20, 10, 0)
 ALLOW = {  # COM Protection.Allow* ↔ openpyxl SheetProtection attribute (True there = not allowed)
@@ -597,9 +603,8 @@ def test_refresh_button_equals_headless_refresh(tmp_path: Path, xlsm: bool) -> N
     assert len(sheet_cells(book, B.OVERDUE.zh)) > 50  # the comparison compared something
     assert outcome.ok is False and outcome.problems  # missing customers are errors
     prompt = book.app.alerts[0]["prompt"]
-    assert f"{result.plan.complaints} 宗投诉" in prompt
-    assert f"{result.plan.counts['complaints.overdue']} 宗有逾期环节" in prompt
-    assert f"Refreshed: {result.plan.complaints} complaints" in prompt
+    # The button tells the headless refresh's counts, in the workbook's language first.
+    assert prompt.index(result.plan.outcome("zh")) < prompt.index(result.plan.outcome("en"))
     first = result.problems[0]
     assert f"{first.sheet}!{first.cell}" in prompt
     assert book.app.alerts[0]["mode"] == "critical"
@@ -702,7 +707,7 @@ def test_problems_sheet_is_added_when_the_workbook_has_none(tmp_path: Path) -> N
     book, outcome = run_button(make_workbook(tmp_path, 12), "validate")
     sheet = book.sheet("校验结果")
     assert book.sheets.items[-1] is sheet
-    assert [sheet.cells[(1, c)] for c in range(1, 7)] == [c.zh for c in entry.PROBLEMS.columns]
+    assert [sheet.cells[(1, c)] for c in range(1, 7)] == [c.zh for c in PROBLEMS.columns]
     assert "全部列在“校验结果”表" in outcome.zh
 
 
@@ -791,39 +796,28 @@ def test_monthly_report_is_written_next_to_the_workbook(tmp_path: Path) -> None:
     out = tmp_path / "branch-40-月报-2026-11.xlsx"
     assert out.exists() and str(out) in outcome.zh and str(out) in outcome.en
     assert "未保存" not in outcome.zh
-    report = openpyxl.load_workbook(out, read_only=True)
-    assert len(report.sheetnames) > 3
-    report.close()
+    stamp, sheets = find_stamps(FileWorkbook(out))
+    assert stamp.kind == REPORT_TEMPLATE_KIND and {s.kind for s in REPORT_SHEETS} <= set(sheets)
+    trend, cover = read_report(out)
+    assert trend[-1].month == Month(2026, 11) and cover.figures["received"] == trend[-1].received > 0
     book.api.saved = False
     again = entry.run("report", book, now=NOW)
     assert "未保存的修改不在其中" in again.zh and "unsaved edits are not in it" in again.en
 
 
-def test_monthly_report_button_calls_the_report_module_as_the_cli_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import xlcomplaints.report.run as run_module
-
-    seen: dict[str, Any] = {}
-
-    def fake_make_report(inputs: list[Path], month: Any, output: Path, **kw: Any) -> Any:
-        seen.update(inputs=inputs, month=(month.year, month.month), output=output, **kw)
-        output.write_bytes(b"report")
-        report = type("R", (), {"issues": []})()
-        return type("Run", (), {"report": report})()
-
-    monkeypatch.setattr(run_module, "make_report", fake_make_report)
-    source = make_workbook(tmp_path, 3, xlsm=True)
+def test_monthly_report_button_reports_the_saved_file_as_the_report_module_does(tmp_path: Path) -> None:
+    """The button's report is the report module's of the same saved file and month, this branch alone
+    (no consolidation): the same trend and the same cover figures."""
+    source = make_workbook(tmp_path, 25, xlsm=True)
     _, outcome = run_button(source, "report")
-    assert seen == {
-        "inputs": [source],
-        "month": (2026, 11),
-        "output": tmp_path / "branch-3-月报-2026-11.xlsx",
-        "lang": "zh",
-        "now": NOW,
-        "consolidate": False,
-    }
-    assert outcome.ok and f"已生成 2026年11月 月报：{seen['output']}" in outcome.zh
+    button = tmp_path / "branch-25-月报-2026-11.xlsx"
+    assert button.exists() and str(button) in outcome.zh
+    direct = make_report([source], Month(2026, 11), tmp_path / "direct.xlsx", lang="zh", now=NOW,
+                         consolidate=False)
+    (button_trend, button_cover), (direct_trend, direct_cover) = read_report(button), read_report(direct.output)
+    assert button_trend == direct_trend
+    assert button_cover._replace(file="") == direct_cover._replace(file="")
+    assert button_cover.figures["received"] == button_trend[-1].received > 0
 
 
 def test_report_month_follows_the_10th_deadline() -> None:
@@ -839,17 +833,17 @@ def test_monthly_report_needs_a_saved_file(tmp_path: Path) -> None:
     assert not outcome.ok and "请先保存" in outcome.zh and "save it" in outcome.en
 
 
-def test_monthly_report_without_the_report_module(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import sys
-
-    monkeypatch.setitem(sys.modules, "xlcomplaints.report.run", None)
-    book, outcome = run_button(make_workbook(tmp_path, 5, xlsm=True), "report")
-    assert not outcome.ok and "还没有月报功能" in outcome.zh and "not available" in outcome.en
-    assert sheet_cells(book, "校验结果") == {
-        (1, c): col.zh for c, col in enumerate(entry.PROBLEMS.columns, 1)
-    }
+def test_monthly_report_of_an_unreadable_saved_file_writes_nothing_and_says_why(tmp_path: Path) -> None:
+    """The report is of the saved file: when that cannot be read (here: replaced on disk by something
+    that is not a workbook), no report is written and the Problems sheet says why."""
+    source = make_workbook(tmp_path, 5, xlsm=True)
+    book = FakeBook(source)
+    source.write_bytes(b"not a workbook")
+    outcome = entry.run("report", book, now=NOW)
+    assert not outcome.ok and [p.code for p in outcome.problems] == ["file.not_workbook"]
+    assert not (tmp_path / "branch-5-月报-2026-11.xlsx").exists()
+    assert sheet_cells(book, PROBLEMS.zh)[(1, 1)] == PROBLEMS.columns[0].zh
+    assert sheet_cells(book, PROBLEMS.zh)[(2, 6)] == outcome.problems[0].message("zh")
 
 
 def test_english_workbook_speaks_english_first(tmp_path: Path) -> None:
@@ -868,8 +862,9 @@ def test_renamed_sheets_are_found_by_their_stamps(tmp_path: Path) -> None:
     for n in book._names:
         n._name = n._name.replace(f"{B.REGISTER.zh}!", "'Bob''s 登记 2026'!")
     outcome = entry.run("refresh", book, now=NOW)
-    assert "8 宗投诉" in outcome.zh
-    assert (2, B.REGISTER.index("status") + 1) in register.cells
+    assert outcome.problems_written  # not refused as a workbook without its Register
+    status = B.REGISTER.index("status") + 1
+    assert all((row, status) in register.cells for row in range(2, 10))  # all 8 complaints refreshed
 
 
 # --- Excel calls do not grow with rows ------------------------------------------------------

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.samples import synthetic_branch, write_branch
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.deadlines import make_calendar
 from xlcomplaints.core.metrics import CaseIndex, Month
@@ -30,7 +31,6 @@ from xlcomplaints.core.models import (
 )
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.core.refresh import evaluate_branch
-from xlcomplaints.report.samples import synthetic_branch, write_branch
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import read_branch
 

@@ -250,6 +250,7 @@ def test_plan_cells_line_up_with_the_engine_and_the_summary_counts(branch) -> No
     engine computed for that column, and the Summary's counts must match the results."""
     from xlcomplaints.core.refresh import (
         REGISTER_KEYS,
+        OverdueRow,
         evaluate_branch,
         next_action_text,
         plan_refresh,
@@ -279,6 +280,9 @@ def test_plan_cells_line_up_with_the_engine_and_the_summary_counts(branch) -> No
     assert summary["未结案-重大"] == sum(r.complaint.severity == "major" for r in open_)
     assert summary["重复投诉"] == sum(bool(r.repeat_of) for r in results) == 1
     assert len(plan.overdue_rows) == sum(s.status in ("overdue", "due_soon") for r in results for s in r.stages.values())
+    assert OverdueRow._fields == tuple(c.key for c in B.OVERDUE.columns)
+    urgent = {v.STAGE_STATUS.label("overdue", "zh"), v.STAGE_STATUS.label("due_soon", "zh")}
+    assert plan.overdue_rows and all(o.status in urgent and o.due is not None for o in plan.overdue_rows)
 
 
 def test_a_column_of_the_clerks_titled_like_a_computed_one_is_never_written(branch) -> None:

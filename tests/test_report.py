@@ -17,13 +17,13 @@ import python_calamine
 from typer.testing import CliRunner
 
 from tests.conftest import HAS_SOFFICE, soffice_convert
+from tests.samples import write_branch
 from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.cli import app
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.metrics import Month
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.report.run import NothingRead, RunResult, make_report
-from xlcomplaints.report.samples import write_branch
 from xlcomplaints.report.summary import COVER_KEYS, MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v

@@ -24,10 +24,10 @@ from typing import NamedTuple
 import pytest
 
 from tests.conftest import ROOT
+from tests.samples import write_branch
 from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.flows import refresh_flow
 from xlcomplaints.report.run import make_report
-from xlcomplaints.report.samples import write_branch
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.owners import LeftoverAction

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.samples import write_branch
 from tests.test_metrics import hand_branch
 from xlcomplaints.cli import app
-from xlcomplaints.report.samples import write_branch
 from xlcomplaints.workbook import owners, safety
 from xlcomplaints.workbook.owners import LeftoverAction, TempKind, clear_leftovers, temp_file
 from xlcomplaints.workbook.safety import (

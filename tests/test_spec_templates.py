@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from xlcomplaints.spec import BRANCH_SHEETS, REPORT_SHEETS
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.model import ColType
+from xlcomplaints.spec.problems import PROBLEMS
 from xlcomplaints.templates.build import TEMPLATES
 from xlcomplaints.templates.docs import sheets_markdown
 from xlcomplaints.workbook.file import FileWorkbook
@@ -156,15 +159,30 @@ def test_stamp_names_are_hidden() -> None:
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
 def test_templates_open_in_libreoffice(tmp_path: Path, name: str) -> None:
     out = soffice_convert(TEMPLATE_DIR / name, tmp_path, "xlsx")
-    names = CalamineWorkbook.from_path(out).sheet_names
-    assert len(names) >= 7 if name.startswith("branch") else len(REPORT_SHEETS)
+    """LibreOffice opens every template and keeps every sheet, in template order, under its title."""
+    lang = "en" if "-en." in name else "zh"
+    specs = BRANCH_SHEETS if name.startswith("branch") else REPORT_SHEETS
+    expected = [s.title(lang) for s in specs]
+    if name.endswith(".xlsm"):  # the buttons' Problems sheet, and xlwings' (inactive) settings sheet
+        expected += [PROBLEMS.title(lang), "_xlwings.conf"]
+    assert CalamineWorkbook.from_path(out).sheet_names == expected
 
 
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) not installed")
-def test_template_renders_to_pdf(tmp_path: Path) -> None:
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
+def test_blank_branch_workbook_prints_every_sheet_with_its_headers(tmp_path: Path) -> None:
+    """The blank branch workbook prints: each sheet on its own pages, its title atop every page, and
+    every column's header on paper (the Register's wide rows over two pages)."""
     pdf = soffice_convert(TEMPLATE_DIR / "branch-zh.xlsx", tmp_path, "pdf")
-    assert pdf.stat().st_size > 10_000
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = [p for p in text.split("\f") if p.strip()]
+    heads = [p.strip().split()[0] for p in pages]
+    assert list(dict.fromkeys(heads)) == [s.zh for s in BRANCH_SHEETS]
+    for spec in BRANCH_SHEETS:
+        printed = "\n".join(p for p, head in zip(pages, heads, strict=True) if head == spec.zh)
+        assert [c.zh for c in spec.columns if c.zh not in printed] == [], spec.zh
 
 
 def test_the_policy_file_example_in_the_sheet_reference_loads(tmp_path: Path) -> None:

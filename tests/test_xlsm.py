@@ -29,6 +29,7 @@ from xlcomplaints.excel import entry
 from xlcomplaints.excel.vbaproject import XLWINGS_ADDIN_PATH, decompress
 from xlcomplaints.flows import refresh_flow, validate_flow
 from xlcomplaints.spec import branch as B
+from xlcomplaints.spec.problems import PROBLEMS
 from xlcomplaints.templates import macro
 from xlcomplaints.templates.build import TEMPLATES
 from xlcomplaints.workbook.file import FileWorkbook
@@ -151,7 +152,7 @@ def test_every_button_runs_a_sub_that_exists(built: Path) -> None:
     register, summary = B.REGISTER.title(lang), B.SUMMARY.title(lang)
     assert len(buttons[register]) == 4 and len(buttons[summary]) == 4
     assert buttons[B.OVERDUE.title(lang)] == ["[0]!RefreshOverdue"]
-    assert buttons[entry.PROBLEMS.title(lang)] == ["[0]!ValidateWorkbook"]
+    assert buttons[PROBLEMS.title(lang)] == ["[0]!ValidateWorkbook"]
     for macros in buttons.values():
         for m in macros:
             assert m.startswith("[0]!") and m[4:] in subs, m

@@ -256,16 +256,9 @@ def refresh(
     with _after_save(file, lang, result.changed):
         show_problems(result.problems, lang, file.name)
         assert result.plan is not None
-        c = result.plan.counts
         zh = lang == "zh"
         console.print(
-            (f"{file.name}：{result.plan.complaints} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，"
-             f"{c['complaints.due_soon']} 宗即将到期。" if zh else
-             f"{file.name}: {result.plan.complaints} complaints, {c['complaints.overdue']} with an overdue stage, "
-             f"{c['complaints.due_soon']} due soon.")
-            + ((f" {c['needs_correction']} 宗受理时间无法识别，需改正（见“逾期清单”）。" if zh else
-                f" {c['needs_correction']} without a readable received time, to correct (see the Overdue sheet).")
-               if c["needs_correction"] else "")
+            f"{file.name}{'：' if zh else ': '}{result.plan.outcome(lang)}"
             + ((" 已保存。" if zh else " Saved.") if result.changed else (" 无变化。" if zh else " Nothing changed."))
         )
 

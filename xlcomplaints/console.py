@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from xlcomplaints.core.problems import Level, Problem, in_sheet_order
+from xlcomplaints.spec.problems import PROBLEMS
 
 console = Console(markup=False, soft_wrap=True)  # a log gets whole lines; a terminal wraps them itself
 err = Console(stderr=True, markup=False, soft_wrap=True)
@@ -48,9 +49,8 @@ def show_problems(problems: list[Problem], lang: str, title: str) -> None:
                           highlight=False, soft_wrap=True)
         return
     table = Table(title=title, show_lines=False, header_style="bold")
-    for h in (("级别", "Level"), ("工作表", "Sheet"), ("单元格", "Cell"), ("列", "Column"), ("值", "Value"),
-              ("问题", "Problem")):
-        table.add_column(h[0] if zh else h[1], overflow="fold")
+    for heading in PROBLEMS.columns:
+        table.add_column(heading.label(lang), overflow="fold")
     for p in problems:
         level = ("错误" if zh else "error") if p.level is Level.ERROR else ("警告" if zh else "warning")
         style = "red" if p.level is Level.ERROR else "yellow"

@@ -215,13 +215,11 @@ def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = Non
         make_branch(path, code, name if zh else code, n=60, seed=i, lang=lang)
         result = refresh_flow(FileWorkbook(path), now=now, lang=lang)
         show_problems(result.problems, lang, path.name)
-        c = result.plan.counts if result.plan else {}
         console.print(Text.assemble(
             (str(path), "bold"),
-            (f": {result.plan.complaints} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，"
-             f"{result.errors} 个录入错误待修正（已按 {now:%Y-%m-%d %H:%M} 刷新）" if zh else
-             f": {result.plan.complaints} complaints, {c['complaints.overdue']} with an overdue stage, "
-             f"{result.errors} typing errors to fix (refreshed as of {now:%Y-%m-%d %H:%M})") if result.plan else ""))
+            (f": {result.plan.outcome(lang)}{result.errors} 个录入错误待修正（已按 {now:%Y-%m-%d %H:%M} 刷新）" if zh else
+             f": {result.plan.outcome(lang)} {result.errors} typing errors to fix "
+             f"(refreshed as of {now:%Y-%m-%d %H:%M})") if result.plan else ""))
         paths.append(path)
     from xlcomplaints.core.metrics import Month
     from xlcomplaints.report.run import make_report

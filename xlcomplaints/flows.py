@@ -86,8 +86,9 @@ def _minute(now: datetime) -> datetime:
     return now.replace(second=0, microsecond=0)
 
 
-#: The Summary's first line, as refresh writes it (core/refresh.py ``_summary``): label, time.
-REFRESHED_AT = frozenset({"刷新时间", "Refreshed at"})
+#: The Summary's line of when refresh ran, in either language (``B.SUMMARY_LINES``): label, time.
+REFRESHED_AT = frozenset(line.label(lang) for line in B.SUMMARY_LINES if line.key == "refreshed_at"
+                         for lang in ("zh", "en"))
 #: The Summary's last line, added here: the checksum of the computed cells refresh wrote.
 CHECKSUM: dict[str, tuple[str, str]] = {
     "zh": ("计算列校验码", "供“刷新”和“校验”判断灰底计算列是否被手工改动，请勿修改"),

@@ -18,15 +18,14 @@ import re
 import string
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache, partial
-from typing import Protocol
 
 from xlcomplaints.core.problems import register_messages
+from xlcomplaints.spec.vocab import Choice
 
 __all__ = [
-    "MAX_YEAR", "MESSAGES", "MIN_YEAR", "CellError", "Choice", "header_key", "normalize_text",
+    "MAX_YEAR", "MESSAGES", "MIN_YEAR", "CellError", "header_key", "normalize_text",
     "parse_bool", "parse_choice", "parse_date", "parse_datetime", "parse_int", "parse_number",
     "parse_phone", "parse_text", "parse_time",
 ]
@@ -491,29 +490,8 @@ def parse_phone(value: object) -> str | None:
 
 # --------------------------------------------------------------------------- choices
 
-@dataclass(frozen=True)
-class Choice:
-    """One dropdown value: a stable code, its labels, and what clerks also type for it."""
-
-    code: str
-    zh: str
-    en: str
-    aliases: tuple[str, ...] = ()
-
-
-class _ChoiceLike(Protocol):  # spec.vocab.Choice has the same shape
-    @property
-    def code(self) -> str: ...
-    @property
-    def zh(self) -> str: ...
-    @property
-    def en(self) -> str: ...
-    @property
-    def aliases(self) -> Sequence[str]: ...
-
-
 @lru_cache(maxsize=256)
-def _choice_index(choices: tuple[_ChoiceLike, ...]) -> dict[str, str]:
+def _choice_index(choices: tuple[Choice, ...]) -> dict[str, str]:
     """header_key of every label → code; two choices sharing a label is a spec bug."""
     index: dict[str, str] = {}
     for c in choices:
@@ -523,7 +501,7 @@ def _choice_index(choices: tuple[_ChoiceLike, ...]) -> dict[str, str]:
     return index
 
 
-def parse_choice(value: object, choices: Sequence[_ChoiceLike]) -> str | None:
+def parse_choice(value: object, choices: Sequence[Choice]) -> str | None:
     """The code of the choice whose code, zh, en label or alias the cell spells
     (ignoring case, width, spaces and punctuation)."""
     if value is None or (isinstance(value, str) and not normalize_text(value)):

@@ -33,9 +33,6 @@ ACTIONS: dict[Fix, tuple[str, str]] = {
 #: The Overdue sheet's heading over these rows, and the Summary's line counting them.
 HEADING = ("需改正的行（受理时间无法识别或为空，无法计算时限）",
            "Rows needing correction (no readable received time, so no deadline)")
-SUMMARY = ("需改正的投诉", "Complaints needing correction",
-           "受理时间无法识别或为空，未计算时限；见“逾期清单”中“需改正的行”",
-           "No readable received time, so no deadline was computed; see 'Rows needing correction' on the Overdue sheet")
 MESSAGES = {
     "numbering.skipped": ("第 {line} 行未编号：{reason_zh}。", "Row {line} was not numbered: {reason_en}."),
 }

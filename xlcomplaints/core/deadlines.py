@@ -23,21 +23,12 @@ from weakref import WeakKeyDictionary
 
 from xlcomplaints.core.calendar import CalendarWarning, Due, OfficeHours, Unit, WorkCalendar
 from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
-from xlcomplaints.core.policy import STAGES, rule_for
+from xlcomplaints.core.policy import DONE_FIELD, STAGES, rule_for
 from xlcomplaints.core.status import OverallStatus, StageStatus
+from xlcomplaints.spec.vocab import ESCALATION, severity_rank
 
 Pause = tuple[datetime, datetime]
 
-#: The Register column that marks each stage done.
-DONE_FIELD: dict[str, str] = {
-    "acknowledge": "acknowledged_at",
-    "first_contact": "first_contact_at",
-    "report": "reported_at",
-    "resolve": "resolved_at",
-    "reply": "replied_at",
-    "callback": "callback_at",
-    "close": "closed_at",
-}
 UNITS: dict[str, Unit] = {u.value: u for u in Unit}  # a dict lookup, not an Enum call per stage
 #: Units whose due time is the end of a day, so that cases received the same day share it.
 DAY_UNITS = frozenset({Unit.CALENDAR_DAYS, Unit.WORKING_DAYS})
@@ -45,8 +36,8 @@ DAY_UNITS = frozenset({Unit.CALENDAR_DAYS, Unit.WORKING_DAYS})
 PAUSABLE = frozenset({"resolve", "reply", "close"})
 #: Stages a reopening starts again; acknowledgement, first contact and the report stay done.
 RESTARTED = frozenset({"resolve", "reply", "callback", "close"})
-SEVERITY_RANK = {"major": 0, "important": 1, "general": 2}
-ESCALATION_ORDER = ("none", "supervisor", "manager", "general_manager")
+#: Escalation levels, lowest first: the ESCALATION dropdown's order.
+ESCALATION_ORDER: tuple[str, ...] = ESCALATION.codes
 #: Complaint fields a policy rule can narrow on (``PolicyRule.matches``).
 MATCH_FIELDS = ("severity", "category", "channel", "complexity")
 
@@ -480,6 +471,6 @@ def evaluate(c: Complaint, settings: Settings, cal: WorkCalendar, now: datetime,
 def urgency_key(result: ComplaintResult, stage: StageResult) -> tuple[int, int, float]:
     """Overdue before due soon; major before general; the latest (or soonest due) first."""
     rank = 0 if stage.status == "overdue" else 1
-    sev = SEVERITY_RANK.get(result.complaint.severity or "", 3)
+    sev = severity_rank(result.complaint.severity)
     ts = stage.due.timestamp() if stage.due else 0.0
     return (rank, sev, ts)

@@ -12,9 +12,10 @@ sheet (the clerk corrected it on purpose); the validator reports disagreements.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from operator import attrgetter, itemgetter
+from operator import itemgetter
+from typing import Any, TypeVar
 
 from xlcomplaints.core.deadlines import NO_CYCLE, RESTARTED, Cycle, make_cycle
 from xlcomplaints.core.models import BranchData, CallbackAttempt, Complaint, Settings, TrackingStep
@@ -41,32 +42,46 @@ def contact_key(phone: str | None, customer: str | None) -> str | None:
     return f"name:{customer.strip()}" if customer else None
 
 
-_received = attrgetter("received_at")
 _time_then_kind = itemgetter(0, 1)
 #: The fields repeats are found by, read from a record's ``vars()`` at once: pydantic models
 #: define ``__getattr__``, which makes every attribute access take Python's slow generic path.
-_repeat_fields = itemgetter("no", "received_at", "validity", "phone", "customer", "category")
+_repeat_fields = itemgetter("no", "received_at", "validity", "category", "phone", "customer")
+_first = itemgetter(0)
+
+T = TypeVar("T")
+#: One complaint as the repeat rule sees it: (what the caller wants back, number, received time,
+#: validity, category, phone, customer name).
+RepeatRecord = tuple[T, str | None, Any, str | None, str | None, str | None, str | None]
+
+
+def repeat_pairs(records: Iterable[RepeatRecord[T]],
+                 who: Callable[[str | None, str | None], str | None] = contact_key) -> Iterator[tuple[T, T]]:
+    """The repeat-complaint rule up to its window, for one branch's engine and for a consolidation:
+    (earlier, later) for every two complaints in a row, by received time, from the same customer
+    (``who``) about the same category. Complaints without a number, a received time or a customer,
+    and invalid ones, repeat nothing and are repeated by nothing. The caller holds each pair to its
+    window (``repeat_window_days``) and keeps the later complaint's ``repeat_of``."""
+    groups: dict[tuple[str, str | None], list[tuple[Any, T]]] = defaultdict(list)
+    for item, no, received_at, validity, category, phone, customer in records:
+        if no and received_at is not None and validity != "invalid" and (key := who(phone, customer)):
+            groups[(key, category)].append((received_at, item))
+    for group in groups.values():
+        if len(group) > 1:
+            group.sort(key=_first)
+            for (_, earlier), (_, later) in zip(group, group[1:], strict=False):
+                yield earlier, later
 
 
 def find_repeats(complaints: Sequence[Complaint], window_days: int) -> dict[str, str]:
-    """Complaint number → the earlier complaint it repeats (same customer, same category, within the window)."""
-    by_key: dict[tuple[str, str | None], list[Complaint]] = defaultdict(list)
-    for c in complaints:
-        no, received_at, validity, phone, customer, category = _repeat_fields(vars(c))
-        if no and received_at and validity != "invalid":
-            key = contact_key(phone, customer)
-            if key:
-                by_key[(key, category)].append(c)
-    out: dict[str, str] = {}
+    """Complaint number → the earlier complaint it repeats (``repeat_pairs`` within the window)."""
     window = timedelta(days=window_days)
-    for group in by_key.values():
-        if len(group) < 2:
-            continue
-        group.sort(key=_received)
-        for earlier, later in zip(group, group[1:], strict=False):
-            assert earlier.received_at and later.received_at and later.no and earlier.no
-            if later.received_at - earlier.received_at <= window:
-                out[later.no] = earlier.no
+    out: dict[str, str] = {}
+    earlier: Complaint
+    later: Complaint
+    for earlier, later in repeat_pairs((c, *_repeat_fields(vars(c))) for c in complaints):
+        assert earlier.received_at and later.received_at and later.no and earlier.no
+        if later.received_at - earlier.received_at <= window:
+            out[later.no] = earlier.no
     return out
 
 

@@ -36,6 +36,7 @@ from xlcomplaints.core.calendar import Unit, WorkCalendar
 from xlcomplaints.core.deadlines import ComplaintResult
 from xlcomplaints.core.models import BranchData, Complaint
 from xlcomplaints.core.policy import STAGES
+from xlcomplaints.spec.vocab import severity_rank
 
 MET = frozenset({"done_on_time"})
 #: Missed: done late, still not done when due (overdue), or never done and already due when the case was closed.
@@ -882,8 +883,7 @@ def overdue_detail(ix: CaseIndex, m: Month) -> list[Deadline]:
     rows = list(ix.missed(m))
     start = month_start(m)
     rows += [d for d in ix.open_overdue if d.fact.due is not None and d.fact.due < start]
-    rank = {"major": 0, "important": 1, "general": 2}
-    rows.sort(key=lambda d: (rank.get(d.case.severity or "", 3), d.fact.due, d.case.branch, d.case.no or ""))
+    rows.sort(key=lambda d: (severity_rank(d.case.severity), d.fact.due, d.case.branch, d.case.no or ""))
     return rows
 
 

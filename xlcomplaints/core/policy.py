@@ -107,7 +107,17 @@ DEFAULT_RULES: tuple[Rule, ...] = (
          complexity="complex"),
 )
 
-STAGES: tuple[str, ...] = ("acknowledge", "first_contact", "report", "resolve", "reply", "callback", "close")
+#: Each stage, in order, and the Register column that marks it done.
+DONE_FIELD: dict[str, str] = {
+    "acknowledge": "acknowledged_at",
+    "first_contact": "first_contact_at",
+    "report": "reported_at",
+    "resolve": "resolved_at",
+    "reply": "replied_at",
+    "callback": "callback_at",
+    "close": "closed_at",
+}
+STAGES: tuple[str, ...] = tuple(DONE_FIELD)
 
 #: (stage, the stage it follows): a coherent policy never makes the first due before the second.
 FOLLOWS: tuple[tuple[str, str], ...] = (

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from xlcomplaints.core import corrections as fixes
 from xlcomplaints.core.calendar import CalendarWarning
@@ -100,6 +100,27 @@ TRACKING_KEYS = ("step_due", "step_status")
 CALLBACK_KEYS = ("attempt",)
 
 
+class OverdueRow(NamedTuple):
+    """One row of the Overdue sheet: its fields are ``B.OVERDUE``'s column keys, in order; labels
+    in the workbook's language. A row to correct has no stage, and its unreadable received time
+    as typed; the heading above those rows has only its text, in the first column."""
+
+    no: str | None
+    stage: str | None = None
+    status: str | None = None
+    due: datetime | None = None
+    late_by: float | None = None
+    late_unit: str | None = None
+    severity: str | None = None
+    escalation: str | None = None
+    customer: str | None = None
+    category: str | None = None
+    department: str | None = None
+    handler: str | None = None
+    received_at: Any = None  # a datetime, or what the clerk typed when it could not be read
+    next_action: str | None = None
+
+
 @dataclass
 class RefreshPlan:
     """Everything a refresh writes, and counts to report. The per-complaint results are
@@ -110,10 +131,27 @@ class RefreshPlan:
     register: ComputedCells = field(default_factory=lambda: ComputedCells(REGISTER_KEYS))
     tracking: ComputedCells = field(default_factory=lambda: ComputedCells(TRACKING_KEYS))
     callbacks: ComputedCells = field(default_factory=lambda: ComputedCells(CALLBACK_KEYS))
-    overdue_rows: list[tuple[Any, ...]] = field(default_factory=list)  # one tuple per urgent stage
+    overdue_rows: list[OverdueRow] = field(default_factory=list)  # one per urgent stage
     summary_rows: list[list[Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+
+    def outcome(self, lang: str) -> str:
+        """The refresh in a sentence or two, as the button, the command and the demo say it:
+        how many complaints, how many with a stage overdue or due soon, how many rows to correct."""
+        n, c = self.complaints, self.counts
+        if lang == "zh":
+            text = (f"{n} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，{c['complaints.due_soon']} 宗即将到期"
+                    f"（见“逾期清单”）。")
+            if c["needs_correction"]:
+                text += f"{c['needs_correction']} 宗受理时间无法识别，需改正（列在“逾期清单”最后）。"
+            return text
+        text = (f"{n} complaints, {c['complaints.overdue']} with an overdue stage, {c['complaints.due_soon']} "
+                f"due soon (see the Overdue sheet).")
+        if c["needs_correction"]:
+            text += (f" {c['needs_correction']} without a readable received time, to correct "
+                     f"(listed last on the Overdue sheet).")
+        return text
 
 
 def evaluate_branch(data: BranchData, now: datetime) -> tuple[list[ComplaintResult], set[CalendarWarning]]:
@@ -138,11 +176,11 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
     """``corrections``: rows whose received time could not be read (``corrections.find_corrections``)."""
     lang = lang or data.settings.language
     corrections = corrections or {}
-    to_correct: list[tuple[Any, ...]] = []  # their Overdue rows, under their own heading
+    to_correct: list[OverdueRow] = []  # their Overdue rows, under their own heading
     plan = RefreshPlan()
     counts = plan.counts
     warnings: set[CalendarWarning] = set()
-    urgent: list[tuple[tuple[int, int, float], tuple[Any, ...]]] = []
+    urgent: list[tuple[tuple[int, int, float], OverdueRow]] = []
     for r in iter_results(data, now):
         c = r.complaint
         plan.complaints += 1
@@ -154,15 +192,16 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
         if (fix := corrections.get(c.row or 0)) is not None:  # nothing to count from: say what to correct
             action, escalation = fix.action(lang), None
             counts["needs_correction"] += 1
-            to_correct.append((c.no, None, None, None, None, None, _label(v.SEVERITY, c.severity, lang), None,
-                               c.customer, _label(v.CATEGORY, c.category, lang), c.department, c.handler,
-                               fix.value, action))
+            to_correct.append(OverdueRow(
+                no=c.no, severity=_label(v.SEVERITY, c.severity, lang), customer=c.customer,
+                category=_label(v.CATEGORY, c.category, lang), department=c.department, handler=c.handler,
+                received_at=fix.value, next_action=action))
         for stage, s in r.stages.items():
             status = _label(v.STAGE_STATUS, s.status, lang)
             row += (s.due, None if fix else status)  # a row to correct: no status guessed
             counts[f"stage.{s.status}"] += 1
             if s.status in ("overdue", "due_soon"):
-                urgent.append((urgency_key(r, s), (
+                urgent.append((urgency_key(r, s), OverdueRow(
                     c.no, _label(v.STAGE, stage, lang), status, s.due, s.late_by,
                     _label(v.UNIT, s.unit, lang), _label(v.SEVERITY, c.severity, lang),
                     _label(v.ESCALATION, r.escalation, lang), c.customer, _label(v.CATEGORY, c.category, lang),
@@ -193,38 +232,19 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
     plan.overdue_rows = [row for _, row in urgent]
     if to_correct:
         heading = fixes.HEADING[0 if lang == "zh" else 1]
-        plan.overdue_rows += [(heading, *(None,) * (len(to_correct[0]) - 1)), *to_correct]
+        plan.overdue_rows += [OverdueRow(no=heading), *to_correct]
     plan.summary_rows = _summary(data, plan, now, lang)
     return plan
 
 
 def _summary(data: BranchData, plan: RefreshPlan, now: datetime, lang: str) -> list[list[Any]]:
-    zh = lang == "zh"
-    s = data.settings
-    counts = plan.counts
-    rows: list[list[Any]] = [
-        ["刷新时间" if zh else "Refreshed at", now.strftime("%Y-%m-%d %H:%M"),
-         "以此时间计算到期与逾期" if zh else "Due and overdue are computed as of this time"],
-        ["网点" if zh else "Branch", f"{s.branch_code} {s.branch_name}".strip(), None],
-        ["投诉总数" if zh else "Complaints", plan.complaints, None],
-        ["未结案" if zh else "Open", counts["open"], None],
-        ["有逾期环节的投诉" if zh else "Complaints with an overdue stage", counts["complaints.overdue"],
-         "详见“逾期清单”" if zh else "See the Overdue sheet"],
-        ["即将到期的投诉" if zh else "Complaints due soon", counts["complaints.due_soon"], None],
-        ["逾期环节数" if zh else "Overdue stages", counts["stage.overdue"], None],
-        ["部门接单超时" if zh else "Late hand-offs", counts["handoff.overdue"] + counts["handoff.done_late"],
-         "见“处理跟踪”表的本步状态" if zh else "See Step status on the Tracking sheet"],
-    ]
-    for code in ("open", "paused", "awaiting_callback", "awaiting_close", "reopened", "closed", "invalid"):
-        rows.append([("状态：" if zh else "Status: ") + v.OVERALL_STATUS.label(code, lang),
-                     counts[f"status.{code}"], None])
-    for code in ("major", "important", "general"):
-        rows.append([("未结案-" if zh else "Open, ") + v.SEVERITY.label(code, lang),
-                     counts[f"open.severity.{code}"], None])
-    for code in ("general_manager", "manager", "supervisor"):
-        rows.append([("需升级至" if zh else "Escalate to ") + v.ESCALATION.label(code, lang),
-                     counts[f"open.escalation.{code}"], None])
-    rows.append(["重复投诉" if zh else "Repeat complaints", counts["repeats"], None])
-    label_zh, label_en, note_zh, note_en = fixes.SUMMARY
-    rows.append([label_zh if zh else label_en, counts["needs_correction"], note_zh if zh else note_en])
-    return rows
+    """The Summary's rows (``B.SUMMARY_LINES``): label, value, note."""
+    s, counts = data.settings, plan.counts
+    values: dict[str, Any] = {
+        "refreshed_at": now.strftime("%Y-%m-%d %H:%M"),
+        "branch": f"{s.branch_code} {s.branch_name}".strip(),
+        "complaints": plan.complaints,
+        "handoff.late": counts["handoff.overdue"] + counts["handoff.done_late"],
+    }
+    return [[line.label(lang), values[line.key] if line.key in values else counts[line.key], line.note(lang)]
+            for line in B.SUMMARY_LINES]

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from operator import itemgetter
 
+from xlcomplaints.core.lifecycle import STEP_DONE
 from xlcomplaints.core.models import BranchData, CalendarEntry, Complaint
+from xlcomplaints.core.policy import DONE_FIELD, STAGES
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.refresh import ComputedCells
 from xlcomplaints.core.rows import Layout
@@ -49,8 +51,7 @@ MESSAGES = {
 register_messages(MESSAGES)
 
 #: Stage timestamps, and the ones each must not precede (besides receipt).
-STAGE_TIMES = ("acknowledged_at", "first_contact_at", "reported_at", "resolved_at", "replied_at",
-               "callback_at", "closed_at")
+STAGE_TIMES = tuple(DONE_FIELD[s] for s in STAGES)
 ORDER: tuple[tuple[str, str], ...] = (
     ("replied_at", "resolved_at"),
     ("callback_at", "resolved_at"),
@@ -125,8 +126,7 @@ def _register_rules(complaints: tuple[Complaint, ...], layout: Layout, now: date
 
 
 #: Register stage column → the tracking step that records the same moment.
-TRACKED: dict[str, str] = {"first_contact_at": "contacted", "reported_at": "reported", "resolved_at": "resolved",
-                           "replied_at": "replied", "closed_at": "closed"}
+TRACKED: dict[str, str] = {DONE_FIELD[stage]: step for step, stage in STEP_DONE.items()}
 SAME_MOMENT = timedelta(minutes=1)
 _stage_times = itemgetter(*STAGE_TIMES)
 _tracked_times = itemgetter(*TRACKED)

@@ -27,40 +27,14 @@ from xlcomplaints.console import refusal
 from xlcomplaints.core.problems import Level, Problem
 from xlcomplaints.excel.adapter import Formula, XlwingsWorkbook, cell_of
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
-from xlcomplaints.spec.model import ColType, Column, SheetSpec
+from xlcomplaints.spec.problems import PROBLEMS, STATUS_NAME
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.reader import find_stamps, read_branch
 
-#: Workbook-scope hidden name of the status cell (set by templates/macro.py).
-STATUS_NAME = "xlcomplaints.status"
 LOG_FILE = Path(tempfile.gettempdir()) / "xlcomplaints-excel.log"
 TITLE = "xlcomplaints"
 MAX_LISTED = 5  # problems spelled out in the message box; the sheet has all of them
 STATUS_MAX = 250
-
-PROBLEMS = SheetSpec(
-    kind="problems",
-    version="1.0.0",
-    zh="校验结果",
-    en="Problems",
-    owned=True,
-    freeze_cols=0,
-    description_zh="由按钮生成，请勿手工修改。点“单元格”列可跳到出问题的单元格。",
-    description_en="Written by the buttons; do not edit. Click a Cell to jump to it.",
-    columns=(
-        Column("level", "级别", "Level", ColType.TEXT, computed=True, width=8),
-        Column("sheet", "工作表", "Sheet", ColType.TEXT, computed=True, width=14),
-        # General, not Text: a HYPERLINK formula written into a Text cell would stay text.
-        Column("cell", "单元格", "Cell", ColType.TEXT, computed=True, width=10, number_format="General"),
-        Column("column", "列", "Column", ColType.TEXT, computed=True, width=18),
-        Column("value", "值", "Value", ColType.TEXT, computed=True, width=22),
-        Column("message", "问题", "Problem", ColType.LONGTEXT, computed=True, width=80),
-    ),
-)
-
-
-class NotAvailable(Exception):
-    """A button whose feature this version does not have."""
 
 
 @dataclass
@@ -111,14 +85,7 @@ def _with_problems(zh: str, en: str, result: FlowResult, lang: str, sheet: str) 
 def _refresh(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult, str, str]:
     result = refresh_flow(port, now=now, lang=lang)
     assert result.plan is not None
-    n, c = result.plan.complaints, result.plan.counts
-    zh = (f"刷新完成：{n} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，{c['complaints.due_soon']} 宗即将到期"
-          f"（见“逾期清单”）。")
-    en = (f"Refreshed: {n} complaints, {c['complaints.overdue']} with an overdue stage, "
-          f"{c['complaints.due_soon']} due soon (see the Overdue sheet).")
-    if c["needs_correction"]:
-        zh += f"{c['needs_correction']} 宗受理时间无法识别，需改正（列在“逾期清单”最后）。"
-        en += f" {c['needs_correction']} without a readable received time, to correct (listed last on the Overdue sheet)."
+    zh, en = "刷新完成：" + result.plan.outcome("zh"), "Refreshed: " + result.plan.outcome("en")
     if not result.changed:
         zh, en = zh + "没有需要更新的单元格。", en + " No cell needed updating."
     return result, zh, en
@@ -158,11 +125,9 @@ def _report(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult
     The report module reads files, not an open workbook: so the workbook must be saved,
     and the report is of what was saved (the button says so when there are unsaved edits).
     """
-    try:
-        from xlcomplaints.core.metrics import Month
-        from xlcomplaints.report.run import NothingRead, make_report
-    except ImportError:
-        raise NotAvailable from None
+    from xlcomplaints.core.metrics import Month
+    from xlcomplaints.report.run import NothingRead, make_report
+
     path = port.saved_path()
     if path is None:
         raise WorkbookError("excel.not_saved", path=port.label)
@@ -290,11 +255,6 @@ def run(action: str, book: Any = None, *, now: datetime | None = None) -> Outcom
         outcome = Outcome(zh, en, ok=not result.errors, lang=lang, problems=result.problems)
         port.replace_rows(sheet, 2, problem_rows(result.problems, lang, now))
         outcome.problems_written = sheet
-    except NotAvailable:
-        outcome = Outcome(refusal("本安装还没有月报功能。可先点“刷新逾期”，在“汇总”表查看本网点的统计。", "zh"),
-                          refusal("The monthly report is not available in this version. Refresh overdue updates "
-                                  "the Summary sheet with this branch's figures meanwhile.", "en"),
-                          ok=False, lang=lang)
     except WorkbookError as e:  # a refusal: said as every command says one (console.refusal)
         outcome = Outcome(refusal(e.message("zh"), "zh"), refusal(e.message("en"), "en"), ok=False, lang=lang)
     except MemoryError:  # the PC's limit, not a bug: no log to send

@@ -4,6 +4,6 @@
 ``consolidate`` reads branch files in parallel into ``core.metrics.Case`` facts and merges
 them, ``summary`` computes every table once, ``workbook`` (with ``cover`` and ``charts``)
 writes the workbook, ``state`` remembers a consolidation so one branch can be re-run,
-``history`` reads earlier reports' trends, ``samples`` makes branch files for tests and
-benchmarks.
+``history`` reads earlier reports' trends. (Sample branch files for tests and benchmarks are
+made by ``tests/samples.py``.)
 """

@@ -33,7 +33,7 @@ from operator import attrgetter, itemgetter
 from pathlib import Path
 
 from xlcomplaints.core.deadlines import make_calendar
-from xlcomplaints.core.lifecycle import contact_key
+from xlcomplaints.core.lifecycle import contact_key, repeat_pairs
 from xlcomplaints.core.metrics import (
     Case,
     Month,
@@ -505,21 +505,16 @@ _who = attrgetter("no", "received_at", "validity", "category", "phone", "custome
 
 def _mark_repeats_across_branches(cases: list[Case], windows: dict[str, int]) -> None:
     """A complaint repeating, at another branch, one the same customer made about the same category
-    is a repeat complaint too; each branch's engine saw only its own register. "Within the window"
-    is the later complaint's branch's window, as its own engine would have judged it."""
+    is a repeat complaint too (``lifecycle.repeat_pairs``); each branch's engine saw only its own
+    register. "Within the window" is the later complaint's branch's window, as its own engine would
+    have judged it."""
     window = {code: timedelta(days=days) for code, days in windows.items()}
     default = timedelta(days=DEFAULT_REPEAT_WINDOW)
-    groups: dict[tuple[str, str | None], list[int]] = {}
-    for i, (no, received_at, validity, category, phone, name) in enumerate(map(_who, cases)):
-        if no and received_at is not None and validity != "invalid" and (who := _customer(phone, name)):
-            groups.setdefault((who, category), []).append(i)
-    for positions in groups.values():
-        if len(positions) < 2 or len({cases[i].branch for i in positions}) < 2:
-            continue
-        positions.sort(key=lambda i: cases[i].received_at)  # type: ignore[arg-type, return-value]
-        for before, after in zip(positions, positions[1:], strict=False):
-            earlier, later = cases[before], cases[after]
-            if (later.branch != earlier.branch and later.repeat_of is None and
-                    time_of(later.received_at) - time_of(earlier.received_at)  # type: ignore[arg-type]
-                    <= window.get(later.branch, default)):
-                cases[after] = later._replace(repeat_of=earlier.no)
+    before: int
+    after: int
+    for before, after in repeat_pairs(((i, *_who(c)) for i, c in enumerate(cases)), who=_customer):
+        earlier, later = cases[before], cases[after]
+        if (later.branch != earlier.branch and later.repeat_of is None and
+                time_of(later.received_at) - time_of(earlier.received_at)  # type: ignore[arg-type]
+                <= window.get(later.branch, default)):
+            cases[after] = later._replace(repeat_of=earlier.no)

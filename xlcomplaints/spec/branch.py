@@ -7,6 +7,8 @@ changes keys or meaning (older workbooks need migrating).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.model import ColType, Column, Field, Need, SheetSpec
 
@@ -325,6 +327,54 @@ SUMMARY = SheetSpec(
         Column("note", "说明", "Note", T.TEXT, computed=True, width=50),
     ),
 )
+
+@dataclass(frozen=True)
+class SummaryLine:
+    """One row of the Summary: what it shows (``key``: a count of the refresh's, or refreshed_at,
+    branch, complaints or handoff.late, which the refresh works out itself), its label and its note."""
+
+    key: str
+    zh: str
+    en: str
+    note_zh: str | None = None
+    note_en: str | None = None
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def note(self, lang: str) -> str | None:
+        return self.note_zh if lang == "zh" else self.note_en
+
+
+def _lines(key: str, vocab: v.Vocabulary, codes: tuple[str, ...], zh: str, en: str) -> tuple[SummaryLine, ...]:
+    """A count per code of a vocabulary, labelled with a prefix and the code's label."""
+    return tuple(SummaryLine(f"{key}.{c}", zh + vocab.label(c, "zh"), en + vocab.label(c, "en")) for c in codes)
+
+
+#: The Summary sheet's rows, top to bottom.
+SUMMARY_LINES: tuple[SummaryLine, ...] = (
+    SummaryLine("refreshed_at", "刷新时间", "Refreshed at",
+                "以此时间计算到期与逾期", "Due and overdue are computed as of this time"),
+    SummaryLine("branch", "网点", "Branch"),
+    SummaryLine("complaints", "投诉总数", "Complaints"),
+    SummaryLine("open", "未结案", "Open"),
+    SummaryLine("complaints.overdue", "有逾期环节的投诉", "Complaints with an overdue stage",
+                "详见“逾期清单”", "See the Overdue sheet"),
+    SummaryLine("complaints.due_soon", "即将到期的投诉", "Complaints due soon"),
+    SummaryLine("stage.overdue", "逾期环节数", "Overdue stages"),
+    SummaryLine("handoff.late", "部门接单超时", "Late hand-offs",
+                "见“处理跟踪”表的本步状态", "See Step status on the Tracking sheet"),
+    *_lines("status", v.OVERALL_STATUS, v.OVERALL_STATUS.codes, "状态：", "Status: "),
+    *_lines("open.severity", v.SEVERITY, v.SEVERITY_MOST_FIRST, "未结案-", "Open, "),
+    # most senior first; "none" is no escalation
+    *_lines("open.escalation", v.ESCALATION, v.ESCALATION.codes[:0:-1], "需升级至", "Escalate to "),
+    SummaryLine("repeats", "重复投诉", "Repeat complaints"),
+    SummaryLine("needs_correction", "需改正的投诉", "Complaints needing correction",
+                "受理时间无法识别或为空，未计算时限；见“逾期清单”中“需改正的行”",
+                "No readable received time, so no deadline was computed; see 'Rows needing correction' on the "
+                "Overdue sheet"),
+)
+
 
 #: Sheets of a branch workbook, in template order.
 BRANCH_SHEETS: tuple[SheetSpec, ...] = (REGISTER, TRACKING, CALLBACKS, OVERDUE, SUMMARY, SETTINGS, CALENDAR)

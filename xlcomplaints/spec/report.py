@@ -6,8 +6,11 @@ layout (a dimension value per row, this month against the previous one).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.model import ColType, Column, SheetSpec
+from xlcomplaints.spec.problems import PROBLEMS
 
 T = ColType
 REPORT_TEMPLATE_KIND = "monthly_report"
@@ -100,15 +103,12 @@ DEFINITIONS = _report_sheet(
     Column("month_rule", "归属月份", "Which month", T.TEXT, computed=True, width=30),
 )
 
+#: The Problems sheet's columns, after the file each problem is in; narrower, plain text.
 ISSUES = _report_sheet(
     "issues", "问题清单", "Issues",
     Column("file", "文件", "File", T.TEXT, computed=True, width=30),
-    Column("severity", "级别", "Level", T.TEXT, computed=True, width=8),
-    Column("sheet", "工作表", "Sheet", T.TEXT, computed=True, width=12),
-    Column("cell", "单元格", "Cell", T.TEXT, computed=True, width=8),
-    Column("column", "列", "Column", T.TEXT, computed=True, width=14),
-    Column("value", "值", "Value", T.TEXT, computed=True, width=16),
-    Column("message", "问题", "Problem", T.LONGTEXT, computed=True, width=60),
+    *(replace(c, width=width, number_format=None)
+      for c, width in zip(PROBLEMS.columns, (8, 12, 8, 14, 16, 60), strict=True)),
 )
 
 TREND = _report_sheet(

@@ -102,6 +102,14 @@ SEVERITY = vocab(
     C("important", "重要", "Important", ("较大", "较重")),
     C("major", "重大", "Major", ("严重", "critical")),
 )
+#: Most severe first: the order of every list of open or overdue complaints and of the Summary's
+#: open-by-severity rows (the reverse of the dropdown's order).
+SEVERITY_MOST_FIRST: tuple[str, ...] = SEVERITY.codes[::-1]
+
+
+def severity_rank(code: str | None) -> int:
+    """Where a severity sorts, most severe first; blank or unknown after all the others."""
+    return SEVERITY_MOST_FIRST.index(code) if code in SEVERITY_MOST_FIRST else len(SEVERITY_MOST_FIRST)
 
 VALIDITY = vocab(
     "validity",

@@ -19,9 +19,8 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from xlcomplaints.core.deadlines import DONE_FIELD
 from xlcomplaints.core.models import PolicyRule, Settings
-from xlcomplaints.core.policy import default_policy
+from xlcomplaints.core.policy import DONE_FIELD, default_policy
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec.model import ColType, Column, Field, SheetSpec

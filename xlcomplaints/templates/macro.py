@@ -49,6 +49,7 @@ from xlcomplaints.excel.vbaproject import (
     read_vba_modules,
     xlwings_addin_reference,
 )
+from xlcomplaints.spec.problems import PROBLEMS, STATUS_NAME
 from xlcomplaints.templates.build import (
     TEMPLATE_CREATED,
     Customizer,
@@ -61,8 +62,6 @@ from xlcomplaints.templates.build import (
 #: The standard module holding the button macros, and the file it is built from.
 BUTTON_MODULE = "xlcomplaints"
 WORKBOOK_CODENAME = "ThisWorkbook"
-#: Workbook-scope hidden name pointing at the cell where buttons report what they did.
-STATUS_NAME = "xlcomplaints.status"
 #: xlwings reads a sheet of this name (minus the underscore) for its settings;
 #: shipped inactive, as xlwings' own quickstart does, so it overrides nothing until renamed.
 CONF_SHEET = "_xlwings.conf"
@@ -203,8 +202,6 @@ def _place_buttons(ws: Worksheet, row: int, col: int, buttons: Sequence[Button],
 
 
 def _problems_sheet(wb: xlsxwriter.Workbook, lang: str) -> Worksheet:
-    from xlcomplaints.excel.entry import PROBLEMS
-
     ws = write_table_sheet(wb, _Formats(wb, lang), PROBLEMS, lang)
     ws.set_row(0, REGISTER_HEADER_HEIGHT)
     return ws

@@ -16,6 +16,7 @@ from typing import Any, cast
 from pydantic import BaseModel
 
 from xlcomplaints.core.models import BranchData, CallbackAttempt, Complaint, Settings, TrackingStep
+from xlcomplaints.core.policy import DONE_FIELD
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import ColType, SheetSpec
 from xlcomplaints.templates.build import build_branch_workbook
@@ -103,9 +104,7 @@ def synthetic_branch(code: str, n: int, *, end: datetime, months: int = 6, seed:
             hours = rng.uniform(lo_h, hi_h) * (2.5 if late else 1.0)
             return (t + timedelta(hours=hours)).replace(second=0, microsecond=0)
 
-        times: dict[str, datetime | None] = dict.fromkeys(
-            ("acknowledged_at", "first_contact_at", "reported_at", "resolved_at", "replied_at", "callback_at",
-             "closed_at"))
+        times: dict[str, datetime | None] = dict.fromkeys(DONE_FIELD.values())
         if validity != "invalid":
             times["acknowledged_at"] = after(received, 0.2, 20)
             times["first_contact_at"] = after(received, 0.1, 1.8)
