@@ -100,3 +100,23 @@ def test_a_pattern_in_words() -> None:
     assert describe_pattern("TS{yyyy}{mm}{dd}-{seq:04}", "SH02", "en") == (
         '"TS" + 4-digit year + 2-digit month + 2-digit day + "-" + 4-digit serial number; '
         "e.g. the 7th complaint of November 2026 is TS20261101-0007")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_choice_reads_whole_in_its_column(lang: str) -> None:
+    """Our own lists (stages, units, categories) are not cut in the cells they fill: 'Investigate &
+    reso' and 'Working hou' were, on the English Overdue sheet."""
+    from xlcomplaints.spec.branch import OVERDUE
+    from xlcomplaints.spec.model import CHOICE_WIDTH_MAX
+
+    ws = load_workbook(TEMPLATES / f"branch-{lang}.xlsx")[OVERDUE.title(lang)]
+    w = widths(ws)
+    checked = 0
+    for i, col in enumerate(OVERDUE.columns, start=1):
+        if col.vocab is None:
+            continue
+        for label in col.vocab.labels(lang):
+            if len(label) + 1 <= CHOICE_WIDTH_MAX:
+                assert w[i] >= text_width(label, bold=False) + 1, (col.key, label, w[i])
+                checked += 1
+    assert checked > 20

@@ -67,8 +67,8 @@ def words(text: str) -> list[str]:
     return _WORDS.findall(text)
 
 
-def text_width(text: str) -> float:
-    """Width units (Excel's column widths: digits of the default font) a bold header text takes:
+def text_width(text: str, bold: bool = True) -> float:
+    """Width units (Excel's column widths: digits of the default font) a (bold header) text takes:
     a Chinese or full-width character about two (1.9), a capital about 1.2, anything else about one."""
     units = 0.0
     for ch in text:
@@ -78,9 +78,12 @@ def text_width(text: str) -> float:
             units += 1.25
         else:
             units += 1.0
-    return units * 1.1  # bold
+    return units * 1.1 if bold else units
 
 
+#: The widest a column grows for its choices: a longer label ("Transferred (regulator/head office)")
+#: is cut in its cell rather than make every column of its kind that wide.
+CHOICE_WIDTH_MAX = 24
 #: A cell's margins, in width units.
 _PADDING = 1.0
 
@@ -144,10 +147,15 @@ class Column:
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
 
-    def header_width(self, lang: str, lines: int = HEADER_LINES) -> float:
+    def width_in(self, lang: str, lines: int = HEADER_LINES) -> float:
         """The column's width in this language: the spec's width, widened until the header fits
-        its wrapped lines without cutting a word ("Complexit/y" and "(hou" are what this prevents)."""
-        return fitting_width(self.label(lang), self.width, lines)
+        its wrapped lines without cutting a word ("Complexit/y" and "(hou" are what this prevents),
+        and until a choice of its list reads whole on one line (up to ``CHOICE_WIDTH_MAX``)."""
+        width = fitting_width(self.label(lang), self.width, lines)
+        if self.vocab is not None:
+            longest = max((text_width(label, bold=False) for label in self.vocab.labels(lang)), default=0.0)
+            width = max(width, min(CHOICE_WIDTH_MAX, math.ceil((longest + _PADDING) * 2) / 2))
+        return width
 
     def help(self, lang: str) -> str:
         return self.help_zh if lang == "zh" else self.help_en

@@ -165,7 +165,7 @@ def write_table(
     ws.set_row(first_row, 30)
     for i, col in enumerate(spec.columns):
         computed = col.computed or spec.owned
-        ws.set_column(i, i, col.header_width(lang), fm.column(col, computed))
+        ws.set_column(i, i, col.width_in(lang), fm.column(col, computed))
         ws.write_string(first_row, i, col.label(lang), fm.header(computed, col.required))
         dv = _validation(col, lang) if validations and not computed else None
         if dv:
@@ -249,11 +249,11 @@ SETTINGS_WIDTHS = (30, 22, 12, 12, 10, 8, 12, 60)
 def _settings_widths(lang: str) -> list[float]:
     from xlcomplaints.spec.model import fitting_width
 
-    widths = [max(w, c.header_width(lang)) for w, c in zip(SETTINGS_WIDTHS, B.POLICY.columns, strict=True)]
+    widths = [max(w, c.width_in(lang)) for w, c in zip(SETTINGS_WIDTHS, B.POLICY.columns, strict=True)]
     # Labels in A are one line (not wrapped): as wide as the longest, so none is cut ("(hou").
-    widths[0] = max(widths[0], B.SETTINGS.columns[0].header_width(lang),
+    widths[0] = max(widths[0], B.SETTINGS.columns[0].width_in(lang),
                     max(fitting_width(f.label(lang), 0, lines=1) for f in B.SETTINGS_FIELDS))
-    widths[1] = max(widths[1], B.SETTINGS.columns[1].header_width(lang))
+    widths[1] = max(widths[1], B.SETTINGS.columns[1].width_in(lang))
     return widths
 
 
