@@ -69,16 +69,17 @@ def words(text: str) -> list[str]:
 
 def text_width(text: str, bold: bool = True) -> float:
     """Width units (Excel's column widths: digits of the default font) a (bold header) text takes:
-    a Chinese or full-width character about two (1.9), a capital about 1.2, anything else about one."""
-    units = 0.0
+    a Chinese or full-width character about two (1.9), a capital about 1.2, anything else about one;
+    bold Latin a tenth wider, regular a tenth narrower."""
+    wide = latin = 0.0
     for ch in text:
         if unicodedata.east_asian_width(ch) in ("W", "F"):
-            units += 1.9
+            wide += 1.9
         elif ch.isupper() or ch in "mwMW@%":
-            units += 1.25
+            latin += 1.25
         else:
-            units += 1.0
-    return units * 1.1 if bold else units
+            latin += 1.0
+    return wide + latin * (1.1 if bold else 0.9)
 
 
 #: The widest a column grows for its choices: a longer label ("Transferred (regulator/head office)")
@@ -88,16 +89,16 @@ CHOICE_WIDTH_MAX = 24
 _PADDING = 1.0
 
 
-def wrapped_lines(text: str, width: float) -> int:
-    """Lines a wrapped bold text needs in a column this wide, breaking only between words."""
+def wrapped_lines(text: str, width: float, bold: bool = True) -> int:
+    """Lines a wrapped (bold header) text needs in a column this wide, breaking only between words."""
     room = width - _PADDING
     lines, used = 1, 0.0
     pos = 0
     for m in _WORDS.finditer(text):
         gap = text[pos:m.start()]
         pos = m.end()
-        word = text_width(m.group())
-        space = text_width(gap) if used and gap else 0.0
+        word = text_width(m.group(), bold)
+        space = text_width(gap, bold) if used and gap else 0.0
         if used and used + space + word > room:
             lines, used = lines + 1, word
         else:

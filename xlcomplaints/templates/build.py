@@ -259,7 +259,7 @@ def _settings_widths(lang: str) -> list[float]:
 
 def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, lang: str) -> Worksheet:
     from xlcomplaints.core.numbering import describe_pattern
-    from xlcomplaints.report.workbook import text_lines
+    from xlcomplaints.spec.model import wrapped_lines
 
     spec = B.SETTINGS
     ws = wb.add_worksheet(spec.title(lang))
@@ -279,7 +279,7 @@ def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, l
     def note(row: int, first: int, text: str) -> None:
         """A wrapped note across the rest of the row, the row as tall as its lines."""
         ws.merge_range(row, first, row, last, text, note_fmt)
-        lines = text_lines(text, sum(widths[first:]))
+        lines = wrapped_lines(text, sum(widths[first:]), bold=False)
         if lines > 1:
             ws.set_row(row, 13 * lines + 3)
 
@@ -320,7 +320,7 @@ def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, l
                 ws.write_blank(r, i, None, formats[i])
             else:
                 ws.write(r, i, value, formats[i])
-        lines = text_lines(str(rule.source or ""), widths[last])
+        lines = wrapped_lines(str(rule.source or ""), widths[last], bold=False)
         if lines > 1:
             ws.set_row(r, 13 * lines + 3)
     for i, col in enumerate(B.POLICY.columns):
