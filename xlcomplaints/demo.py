@@ -212,7 +212,7 @@ def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = Non
         path = directory / f"{code}.xlsx"
         if path.exists():
             path.unlink()
-        make_branch(path, code, name if zh else code, n=60, seed=i, lang=lang)
+        make_branch(path, code, name, n=60, seed=i, lang=lang)  # the office's name, as typed, in either language
         result = refresh_flow(FileWorkbook(path), now=now, lang=lang)
         show_problems(result.problems, lang, path.name)
         console.print(Text.assemble(

@@ -45,6 +45,38 @@ def pattern_problem(pattern: str) -> tuple[str, dict[str, object]] | None:
     return None
 
 
+#: Each token in a clerk's words (zh, en); ``{n}`` is the serial's width.
+TOKEN_WORDS: dict[str, tuple[str, str]] = {
+    "branch": ("网点代码", "branch code"),
+    "yyyy": ("四位年份", "4-digit year"),
+    "yy": ("两位年份", "2-digit year"),
+    "mm": ("两位月份", "2-digit month"),
+    "dd": ("两位日期", "2-digit day"),
+    "seq": ("{n}位流水号", "{n}-digit serial number"),
+}
+_ZH_DIGITS = "零一二三四五六七八九"
+
+
+def describe_pattern(pattern: str, branch: str, lang: str = "zh") -> str:
+    """A number pattern in words a clerk understands, with an example from the branch's code:
+    ``{branch}-{yy}{mm}{seq:03}`` → "网点代码 + “-” + 两位年份 + 两位月份 + 三位流水号，例如 2026年11月第7宗为 BJ01-2611007"."""
+    zh = lang == "zh"
+    pieces: list[str] = []
+    parts = TOKEN.split(pattern)
+    for i in range(0, len(parts), 3):  # [text, name, width, text, name, width, ...]
+        if parts[i]:
+            pieces.append(f"“{parts[i]}”" if zh else f'"{parts[i]}"')
+        if i + 1 < len(parts):
+            name, w = parts[i + 1], parts[i + 2]
+            n = int(w) if w else 3
+            pieces.append(TOKEN_WORDS[name][0 if zh else 1].format(n=_ZH_DIGITS[n] if zh and n < 10 else n))
+    prefix, suffix, width = _prefix_and_width(pattern, branch, datetime(2026, 11, 1))
+    example = f"{prefix}{7:0{width}d}{suffix}"
+    if zh:
+        return f"{' + '.join(pieces)}，例如 2026年11月第7宗为 {example}"
+    return f"{' + '.join(pieces)}; e.g. the 7th complaint of November 2026 is {example}"
+
+
 def example_number(pattern: str, branch: str) -> str:
     """The longest number the pattern gives at its serial's width (for checking its length)."""
     prefix, suffix, width = _prefix_and_width(pattern, branch, datetime(2026, 12, 31))

@@ -77,7 +77,7 @@ ENGINE_RULES: tuple[tuple[str, str, str, str], ...] = (
      "N 个工作日指受理日之后第 N 个工作日结束时；带小数的天数向上取整（如 2.5 个工作日按 3 个计，与 Excel 的 WORKDAY "
      "截去小数不同）。作为用时或超时量时，每个工作日按全天 24 小时计、休息日不计（不是按上班时间计）："
      "例如周五12:00到下周一12:00为 1.0 个工作日。",
-     "Working days follow the national holidays and make-up working days (调休, weekend days worked included) and "
+     "Working days follow the national holidays and make-up working days (weekend days worked in exchange for a holiday) and "
      "the branch's Calendar sheet. A limit in days: 0 days means the end of the day of receipt (23:59:59); N working "
      "days the end of the Nth working day after the day of receipt; a fractional number of days is rounded up "
      "(2.5 working days count as 3 — unlike Excel's WORKDAY, which truncates). As a time taken or a lateness, a "

@@ -126,7 +126,7 @@ class ReportWriter:
         ws.set_row(0, 30)
         cell_formats = []
         for i, col in enumerate(spec.columns):
-            ws.set_column(i, i, col.width)
+            ws.set_column(i, i, col.width_in(self.lang))
             ws.write_string(0, i, col.label(self.lang), head)
             num = (formats or {}).get(i) or TYPE_FORMATS.get(col.type) or col.format or "General"
             props: dict[str, Any] = {"num_format": num, "valign": "top" if wrap else "vcenter", **GRID}
@@ -146,7 +146,7 @@ class ReportWriter:
                 else:
                     ws.write(r, i, value, cell_formats[i])
             if wrap:
-                lines = max(text_lines(str(values[i] or ""), spec.columns[i].width) for i in wrap)
+                lines = max(text_lines(str(values[i] or ""), spec.columns[i].width_in(self.lang)) for i in wrap)
                 if lines > 1:
                     ws.set_row(r, 15 * lines + 3)
         ws.autofilter(0, 0, max(len(rows), 1), len(spec.columns) - 1)
@@ -218,7 +218,7 @@ class ReportWriter:
         chart = charts.for_breakdown(self.wb, self.fm, ws, dim, len(rows), lang, rep.month)
         if chart is not None:
             if len(rows) <= CHART_BELOW_MAX_ROWS:  # as wide as the table above it
-                chart.set_size({"width": int(sum(c.width for c in R.BREAKDOWN.columns) * 7.2)})
+                chart.set_size({"width": int(sum(c.width_in(lang) for c in R.BREAKDOWN.columns) * 7.2)})
                 ws.insert_chart(total + 2, 0, chart, {"x_offset": 4, "y_offset": 6})
             else:
                 ws.insert_chart(1, len(R.BREAKDOWN.columns) + 1, chart)

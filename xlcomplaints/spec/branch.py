@@ -229,9 +229,11 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
     Field("branch_name", "网点名称", "Branch name", T.TEXT, "示例网点"),
     Field("language", "语言", "Language", T.CHOICE, "zh", vocab=v.LANGUAGE),
     Field("number_pattern", "编号规则", "Complaint-number pattern", T.TEXT, "{branch}-{yy}{mm}{seq:03}",
-          "可用 {branch} {yyyy} {yy} {mm} {dd} {seq:03}；序号按月重新计数（种子002 客户投诉管理制度第八条：编号格式 YYMMCC）",
-          "Tokens {branch} {yyyy} {yy} {mm} {dd} {seq:03}; the serial restarts each month "
-          "(seed 002, complaint rules art. 8: numbers YYMMCC)"),
+          "可用：{branch} 网点代码，{yyyy} 四位年份，{yy} 两位年份，{mm} 月，{dd} 日，{seq:03} 三位流水号；"
+          "流水号在编号其余部分相同（默认即同网点同月）时从 001 起依次计数（种子002 客户投诉管理制度第八条：编号格式 YYMMCC）",
+          "You may use {branch} branch code, {yyyy} 4-digit year, {yy} 2-digit year, {mm} month, {dd} day, "
+          "{seq:03} 3-digit serial number; the serial counts from 001 among numbers otherwise alike (by default, "
+          "the branch's month) (seed 002, complaint rules art. 8: numbers YYMMCC)"),
     Field("country", "节假日国家/地区", "Holiday country", T.TEXT, "CN",
           "CN = 国务院节假日安排（含调休上班日）；尚未公布的年份按法定节假日和周末计算并提示",
           "CN = State Council schedule incl. weekend make-up days; a year not yet published counts the statutory "

@@ -164,7 +164,7 @@ def write_table(
     ws.set_row(first_row, 30)
     for i, col in enumerate(spec.columns):
         computed = col.computed or spec.owned
-        ws.set_column(i, i, col.width, fm.column(col, computed))
+        ws.set_column(i, i, col.width_in(lang), fm.column(col, computed))
         ws.write_string(first_row, i, col.label(lang), fm.header(computed, col.required))
         dv = _validation(col, lang) if validations and not computed else None
         if dv:
@@ -240,48 +240,88 @@ def _policy_row(rule: PolicyRule, lang: str) -> list[Any]:
     return out
 
 
+#: Settings columns' least widths: key/value rows use A–C (their notes run across C–H), the policy
+#: table A–H; each widens to its longest label in the workbook's language.
+SETTINGS_WIDTHS = (30, 22, 12, 12, 10, 8, 12, 60)
+
+
+def _settings_widths(lang: str) -> list[float]:
+    from xlcomplaints.spec.model import fitting_width
+
+    widths = [max(w, c.width_in(lang)) for w, c in zip(SETTINGS_WIDTHS, B.POLICY.columns, strict=True)]
+    # Labels in A are one line (not wrapped): as wide as the longest, so none is cut ("(hou").
+    widths[0] = max(widths[0], B.SETTINGS.columns[0].width_in(lang),
+                    max(fitting_width(f.label(lang), 0, lines=1) for f in B.SETTINGS_FIELDS))
+    widths[1] = max(widths[1], B.SETTINGS.columns[1].width_in(lang))
+    return widths
+
+
 def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, lang: str) -> Worksheet:
+    from xlcomplaints.core.numbering import describe_pattern
+    from xlcomplaints.spec.model import wrapped_lines
+
     spec = B.SETTINGS
     ws = wb.add_worksheet(spec.title(lang))
     ws.set_vba_name("xlcSettings")
     _stamp_sheet(wb, ws, spec)
-    # Key/value rows use A–C, the policy table A–H; notes in C overflow to the right.
-    widths = (36, 22, 12, 12, 10, 8, 12, 56)
-    label_fmt = fm.get(bold=True, bg_color=INPUT_HEADER, border=1, locked=True)
-    note_fmt = fm.get(font_color="#595959", locked=True)
+    widths = _settings_widths(lang)
+    label_fmt = fm.get(bold=True, bg_color=INPUT_HEADER, border=1, locked=True, valign="top")
+    note_fmt = fm.get(font_color="#595959", locked=True, text_wrap=True, valign="top")
+    last = len(widths) - 1
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
     for i, col in enumerate(spec.columns):
-        ws.write_string(0, i, col.label(lang), fm.header(True, False))
+        if i < 2:
+            ws.write_string(0, i, col.label(lang), fm.header(True, False))
+    ws.merge_range(0, 2, 0, last, spec.columns[2].label(lang), fm.header(True, False))
+
+    def note(row: int, first: int, text: str) -> None:
+        """A wrapped note across the rest of the row, the row as tall as its lines."""
+        ws.merge_range(row, first, row, last, text, note_fmt)
+        lines = wrapped_lines(text, sum(widths[first:]), bold=False)
+        if lines > 1:
+            ws.set_row(row, 13 * lines + 3)
+
     for r, field in enumerate(B.SETTINGS_FIELDS, start=1):
         ws.write_string(r, 0, field.label(lang), label_fmt)
-        value_fmt = fm.get(locked=False, border=1, bg_color="#FFFFFF",
+        value_fmt = fm.get(locked=False, border=1, bg_color="#FFFFFF", valign="top",
                            num_format="@" if field.type in (ColType.TEXT, ColType.TIME) else "General")
         value = _settings_value(field, settings, lang)
         if isinstance(value, str):
             ws.write_string(r, 1, value, value_fmt)
         else:
             ws.write(r, 1, value, value_fmt)
-        ws.write_string(r, 2, field.source(lang), note_fmt)
+        text = field.source(lang)
+        if field.key == "number_pattern":  # the pattern in words, with this branch's example
+            shown = describe_pattern(settings.number_pattern, settings.branch_code, lang)
+            text = f"{shown}{'。' if lang == 'zh' else '. '}{text}"
+        if text:
+            note(r, 2, text)
+        else:
+            ws.merge_range(r, 2, r, last, "", note_fmt)
         dv = _validation(field, lang)
         if dv:
             ws.data_validation(r, 1, r, 1, dv)
     policy_title = len(B.SETTINGS_FIELDS) + 2
-    ws.write_string(policy_title, 0, B.POLICY.title(lang), fm.get(bold=True, font_size=12))
-    ws.write_string(policy_title, 1, B.POLICY.description_zh if lang == "zh" else B.POLICY.description_en,
-                    note_fmt)
+    ws.write_string(policy_title, 0, B.POLICY.title(lang), fm.get(bold=True, font_size=12, valign="top"))
+    note(policy_title, 1, B.POLICY.description_zh if lang == "zh" else B.POLICY.description_en)
     header = policy_title + 1
-    ws.set_row(header, 24)
+    ws.set_row(header, 30)
     rules = settings.policy or default_policy(lang)
     for i, col in enumerate(B.POLICY.columns):
         ws.write_string(header, i, col.label(lang), fm.header(False, col.required))
-    cell_fmt = fm.get(locked=False, border=1)
+    cell_fmt = fm.get(locked=False, border=1, valign="top")
+    text_fmt = fm.get(locked=False, border=1, valign="top", text_wrap=True)  # the source: long, wrapped
+    formats = [text_fmt if i == last else cell_fmt for i in range(len(B.POLICY.columns))]
     for r, rule in enumerate(rules, start=header + 1):
         for i, value in enumerate(_policy_row(rule, lang)):
             if value is None:
-                ws.write_blank(r, i, None, cell_fmt)
+                ws.write_blank(r, i, None, formats[i])
             else:
-                ws.write(r, i, value, cell_fmt)
+                ws.write(r, i, value, formats[i])
+        lines = wrapped_lines(str(rule.source or ""), widths[last], bold=False)
+        if lines > 1:
+            ws.set_row(r, 13 * lines + 3)
     for i, col in enumerate(B.POLICY.columns):
         dv = _validation(col, lang)
         if dv:
@@ -289,7 +329,7 @@ def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, l
     # Leave room for more rules: unlocked, bordered rows below the defaults.
     for r in range(header + 1 + len(rules), header + 21):
         for i in range(len(B.POLICY.columns)):
-            ws.write_blank(r, i, None, cell_fmt)
+            ws.write_blank(r, i, None, formats[i])
     _protect(ws)
     ws.freeze_panes(1, 0)
     _print_setup(ws, spec.title(lang), lang)

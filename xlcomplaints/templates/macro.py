@@ -208,10 +208,16 @@ def _problems_sheet(wb: xlsxwriter.Workbook, lang: str) -> Worksheet:
 
 
 def _conf_sheet(wb: xlsxwriter.Workbook, lang: str) -> Worksheet:
-    """xlwings' settings, inactive: keys from A1 down (xlwings stops at the first blank), notes in C."""
+    """xlwings' settings, inactive: keys from A1 down (xlwings stops at the first blank), notes in C.
+
+    Hidden: it is for whoever installs Python, not for the clerk (Unhide brings it back, and xlwings
+    reads it hidden too); if shown and printed, it fits one landscape page."""
     zh = lang == "zh"
     ws = wb.add_worksheet(CONF_SHEET)
     ws.set_vba_name(CONF_CODENAME)
+    ws.hide()
+    ws.set_landscape()
+    ws.fit_to_pages(1, 1)
     ws.set_column(0, 0, 18)
     ws.set_column(1, 1, 40)
     ws.set_column(2, 2, 90)
@@ -237,9 +243,11 @@ def _conf_sheet(wb: xlsxwriter.Workbook, lang: str) -> Worksheet:
         ws.write_string(r, 2, note_zh if zh else note_en, note)
     help_rows = [
         ("说明" if zh else "How to use", bold),
-        ("本表默认不生效。需要时填写 B 列，再把工作表改名为 xlwings.conf（去掉开头的下划线）。"
-         if zh else "This sheet is inactive. To use it, fill in column B and rename the sheet to "
-         "xlwings.conf (drop the leading underscore).", None),
+        ("本表默认隐藏且不生效。需要时：右击任一工作表标签→取消隐藏→选 _xlwings.conf，填写 B 列，"
+         "再把工作表改名为 xlwings.conf（去掉开头的下划线）；改名后可再隐藏，xlwings 照样读取。"
+         if zh else "This sheet is hidden and inactive. To use it: right-click any sheet tab → Unhide → "
+         "_xlwings.conf, fill in column B and rename the sheet to xlwings.conf (drop the leading "
+         "underscore); it may be hidden again after that, xlwings still reads it.", None),
         ("生效后，本表的设置优先于本机 %USERPROFILE%\\.xlwings\\xlwings.conf（xlwings addin install 已写入解释器路径）。"
          if zh else "Once active, it overrides %USERPROFILE%\\.xlwings\\xlwings.conf, where "
          "`xlwings addin install` already recorded the interpreter.", None),
