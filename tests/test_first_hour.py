@@ -103,3 +103,28 @@ def test_lang_before_the_command_is_accepted_and_used(tmp_path: Path) -> None:
     assert made.returncode == 0 and made.stdout.startswith("Created")
     refused = _cli("--lang", "fr", "new", tmp_path / "b.xlsx", "--branch-code", "BJ01", env={})
     assert refused.returncode == 2 and "zh" in refused.stderr and not (tmp_path / "b.xlsx").exists()
+
+
+USAGE_MISTAKES = [
+    (("consolidate", "branches", "-o", "x.xlsx"), "--month"),   # a required option left out
+    (("validat", "bj01.xlsx"), "validat"),                       # a command mistyped
+    (("validate",), "FILE"),                                     # the workbook left out
+    (("validate", "a.xlsx", "b.xlsx"), "b.xlsx"),                # one workbook too many
+    (("new", "x.xlsx", "--bogus"), "--bogus"),                   # an option that does not exist
+    (("consolidate", "branches", "--month", "2026-10", "-o", "x.xlsx", "--workers", "0"), "--workers"),
+]
+
+
+def test_a_mistyped_command_line_is_one_refusal_in_the_offices_language(tmp_path: Path) -> None:
+    """Typer's own 'Usage: … Error: …' block is English and three lines long; a clerk gets one
+    sentence like every other refusal, naming what is wrong and where the usage is, exit 2."""
+    for args, named in USAGE_MISTAKES:
+        for lang, prefix in (("zh", "错误："), ("en", "Error: ")):
+            out = _cli("--lang", lang, *args, env={})
+            lines = out.stderr.strip().splitlines()
+            assert out.returncode == 2, (args, out.stderr)
+            assert len(lines) == 1 and lines[0].startswith(prefix), (args, lang, out.stderr)
+            assert named in lines[0] and "--help" in lines[0], (args, lang, out.stderr)
+            assert "Usage" not in out.stderr and "Try" not in out.stderr
+    zh = _cli("consolidate", "branches", "-o", "x.xlsx", env={}).stderr
+    assert "缺少选项 --month" in zh

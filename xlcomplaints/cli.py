@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
 
-from xlcomplaints.cli_help import chosen_lang, metavar, plain_help
+from xlcomplaints.cli_help import chosen_lang, metavar, plain_help, usage_error
 from xlcomplaints.cli_help import text as help_text
 from xlcomplaints.console import console, err, print_refusal, show_problems
 from xlcomplaints.core import cells
@@ -39,16 +39,54 @@ def MV(key: str) -> str:
     return metavar(key, HELP_LANG)
 
 
+class _UsageError(click.exceptions.UsageError):
+    """Typer's usage error (a missing option, an unknown command…) said as every refusal is."""
+
+    def show(self, file: Any = None) -> None:
+        command = self.ctx.command_path if self.ctx is not None else "xlcomplaints"
+        print_refusal(usage_error(self.message, command, _lang_now()), _lang_now())
+
+
+def _local(e: click.exceptions.UsageError) -> _UsageError:
+    return _UsageError(e.format_message(), e.ctx)
+
+
 class _Command(TyperCommand):
-    """A command whose --help reads plainly in the run's language (cli_help.plain_help)."""
+    """A command whose --help reads plainly in the run's language (cli_help.plain_help), and whose
+    usage errors are refusals in that language."""
 
     def get_help(self, ctx: click.Context) -> str:
         return plain_help(super().get_help(ctx), HELP_LANG)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.UsageError as e:
+            raise _local(e) from None
 
 
 class _Group(TyperGroup):
     def get_help(self, ctx: click.Context) -> str:
         return plain_help(super().get_help(ctx), HELP_LANG)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.UsageError as e:
+            raise _local(e) from None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.UsageError as e:
+            raise _local(e) from None
+
+
+def _lang_now() -> str:
+    """The run's language where no command has chosen it yet (a usage error comes before)."""
+    return HELP_LANG
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, cls=_Group,

@@ -167,3 +167,30 @@ def plain_help(rendered: str, lang: str) -> str:
             out = out.replace(en, zh)
         out = re.sub(r"［默认：([^\]]*)\]", r"［默认：\1］", out)
     return out
+
+
+#: Typer's own usage errors (English only), said in the office's language: (pattern, zh, en).
+_USAGE_ERRORS: tuple[tuple[str, str, str], ...] = (
+    (r"Missing option '(?P<x>[^']+)'.*", "缺少选项 {x}", "Missing option {x}"),
+    (r"Missing argument '(?P<x>[^']+)'.*", "缺少参数 {x}", "Missing argument {x}"),
+    (r"No such option: (?P<x>\S+?)\.?(?:\s.*)?", "没有选项 {x}", "No such option {x}"),
+    (r"No such command '(?P<x>[^']+)'.*", "没有命令 {x}", "No such command {x}"),
+    (r"Got unexpected extra argument(?:s|\(s\))? \((?P<x>.*)\)", "多余的参数：{x}", "Unexpected extra argument(s): {x}"),
+    (r"Option '(?P<x>[^']+)' requires an argument.*", "选项 {x} 后面要写值", "Option {x} needs a value"),
+    (r"Invalid value for '(?P<x>[^']+)': (?P<why>.*)", "选项 {x} 的值无效（{why}）", "Invalid value for {x} ({why})"),
+)
+
+
+def usage_error(message: str, command: str, lang: str) -> str:
+    """One sentence for a command line typer could not parse, with where to look for the usage."""
+    said = message.strip().rstrip(".")
+    for pattern, zh, en in _USAGE_ERRORS:
+        if m := re.fullmatch(pattern, said, re.S):
+            found = m.groupdict()
+            if lang == "zh" and "why" in found:
+                found["why"] = re.sub(r"Input should be greater than or equal to (\S+)", r"应不小于 \1", found["why"])
+            said = (zh if lang == "zh" else en).format(**found)
+            break
+    else:
+        said = f"命令行有误：{said}" if lang == "zh" else f"The command line is wrong: {said}"
+    return (f"{said}。用法见 {command} --help" if lang == "zh" else f"{said}. See {command} --help")
