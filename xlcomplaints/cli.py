@@ -51,32 +51,26 @@ def _local(e: click.exceptions.UsageError) -> _UsageError:
     return _UsageError(e.format_message(), e.ctx)
 
 
-class _Command(TyperCommand):
-    """A command whose --help reads plainly in the run's language (cli_help.plain_help), and whose
-    usage errors are refusals in that language."""
+class _Plain:
+    """Help that reads plainly in the run's language (cli_help.plain_help), and usage errors said as
+    refusals in that language, for a command and for a group alike."""
 
     def get_help(self, ctx: click.Context) -> str:
-        return plain_help(super().get_help(ctx), HELP_LANG)
+        return plain_help(super().get_help(ctx), HELP_LANG)  # type: ignore[misc]
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
         try:
-            return super().make_context(info_name, args, parent=parent, **extra)
+            return super().make_context(info_name, args, parent=parent, **extra)  # type: ignore[misc]
         except click.exceptions.UsageError as e:
             raise _local(e) from None
 
 
-class _Group(TyperGroup):
-    def get_help(self, ctx: click.Context) -> str:
-        return plain_help(super().get_help(ctx), HELP_LANG)
+class _Command(_Plain, TyperCommand):
+    pass
 
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-                     **extra: Any) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.exceptions.UsageError as e:
-            raise _local(e) from None
 
+class _Group(_Plain, TyperGroup):
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         try:
             return super().resolve_command(ctx, args)

@@ -21,10 +21,9 @@ from xlcomplaints.core.problems import register_messages
 from xlcomplaints.core.rows import HEADER_SCAN_ROWS, find_layout
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import Need, SheetSpec
-from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.errors import WorkbookError, save_refusals
 from xlcomplaints.workbook.package import XlsxPackage
 from xlcomplaints.workbook.port import WorkbookPort
-from xlcomplaints.workbook.safety import WorkbookChangedError, WorkbookLockedError
 from xlcomplaints.workbook.stamp import (
     SHEET_NAME,
     TEMPLATE_NAME,
@@ -167,15 +166,8 @@ def adopt(path: Path) -> Adopted:
 
 def _save(package: XlsxPackage, path: Path) -> Path | None:
     """Save as refresh does (atomic, backup kept), its refusals said as refresh says them."""
-    try:
+    with save_refusals(path):
         return package.save()
-    except WorkbookLockedError as e:
-        lock = Path(e.lock_path).name if e.lock_path else "(Windows sharing lock)"
-        raise WorkbookError("file.locked", path=path.name, lock=lock) from e
-    except WorkbookChangedError as e:
-        raise WorkbookError("file.changed", path=path.name) from e
-    except OSError as e:
-        raise WorkbookError("file.write_failed", path=str(path), detail=e.strerror or str(e)) from e
 
 
 def _quoted(stamp: str) -> str:

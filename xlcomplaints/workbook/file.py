@@ -19,7 +19,7 @@ from typing import cast
 import python_calamine
 from lxml import etree
 
-from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.errors import WorkbookError, save_refusals
 from xlcomplaints.workbook.filekind import require_file
 from xlcomplaints.workbook.limits import MAX_FILE_BYTES, check_archive, check_file_size, check_sheet
 from xlcomplaints.workbook.owners import Leftover, clear_leftovers
@@ -27,8 +27,6 @@ from xlcomplaints.workbook.package import GENERATED_PROTECTION, XlsxPackage
 from xlcomplaints.workbook.port import CellValue, NamedValue
 from xlcomplaints.workbook.safety import (
     FileStamp,
-    WorkbookChangedError,
-    WorkbookLockedError,
     atomic_write_stream,
     backup_path,
     stamp_file,
@@ -282,17 +280,10 @@ class FileWorkbook:
             return False
         if dest == self.path:
             self._close_reader()
-        try:
+        with save_refusals(dest):
             # Streamed into the temporary file: the new package is never whole in memory.
             atomic_write_stream(dest, self._package.write_to,
                                 expected=self._stamp if dest == self.path else None)
-        except WorkbookLockedError as e:
-            lock = Path(e.lock_path).name if e.lock_path else "(Windows sharing lock)"
-            raise WorkbookError("file.locked", path=dest.name, lock=lock) from e
-        except WorkbookChangedError as e:
-            raise WorkbookError("file.changed", path=dest.name) from e
-        except OSError as e:
-            raise WorkbookError("file.write_failed", path=str(dest), detail=e.strerror or str(e)) from e
         if dest == self.path:
             try:
                 self._stamp = stamp_file(self.path)
