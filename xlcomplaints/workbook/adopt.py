@@ -21,9 +21,10 @@ from xlcomplaints.core.problems import register_messages
 from xlcomplaints.core.rows import HEADER_SCAN_ROWS, find_layout
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import Need, SheetSpec
-from xlcomplaints.workbook.errors import WorkbookError, save_refusals
+from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.package import XlsxPackage
 from xlcomplaints.workbook.port import WorkbookPort
+from xlcomplaints.workbook.safety import save_refusals
 from xlcomplaints.workbook.stamp import (
     SHEET_NAME,
     TEMPLATE_NAME,

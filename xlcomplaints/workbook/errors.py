@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from xlcomplaints.core.problems import register_messages
@@ -89,19 +86,3 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 register_messages(MESSAGES)
 
-
-@contextmanager
-def save_refusals(path: Path) -> Iterator[None]:
-    """A save's failures as the refusals the user reads: open in Excel (its lock file), changed since
-    read, or not writable. Every command that saves a workbook says them alike."""
-    from xlcomplaints.workbook.safety import WorkbookChangedError, WorkbookLockedError
-
-    try:
-        yield
-    except WorkbookLockedError as e:
-        lock = Path(e.lock_path).name if e.lock_path else "(Windows sharing lock)"
-        raise WorkbookError("file.locked", path=path.name, lock=lock) from e
-    except WorkbookChangedError as e:
-        raise WorkbookError("file.changed", path=path.name) from e
-    except OSError as e:
-        raise WorkbookError("file.write_failed", path=str(path), detail=e.strerror or str(e)) from e

@@ -19,7 +19,7 @@ from typing import cast
 import python_calamine
 from lxml import etree
 
-from xlcomplaints.workbook.errors import WorkbookError, save_refusals
+from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.filekind import require_file
 from xlcomplaints.workbook.limits import MAX_FILE_BYTES, check_archive, check_file_size, check_sheet
 from xlcomplaints.workbook.owners import Leftover, clear_leftovers
@@ -29,6 +29,7 @@ from xlcomplaints.workbook.safety import (
     FileStamp,
     atomic_write_stream,
     backup_path,
+    save_refusals,
     stamp_file,
 )
 

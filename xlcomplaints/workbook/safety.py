@@ -15,12 +15,13 @@ import hashlib
 import os
 import signal
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
+from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.owners import TempKind, default_mode, move_exclusive, temp_file
 
 __all__ = [
@@ -386,3 +387,18 @@ def _fsync_dir(directory: Path) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def save_refusals(path: Path) -> Iterator[None]:
+    """A save's failures as the refusals the user reads: open in Excel (its lock file), changed since
+    read, or not writable. Every command that saves a workbook says them alike."""
+    try:
+        yield
+    except WorkbookLockedError as e:
+        lock = Path(e.lock_path).name if e.lock_path else "(Windows sharing lock)"
+        raise WorkbookError("file.locked", path=path.name, lock=lock) from e
+    except WorkbookChangedError as e:
+        raise WorkbookError("file.changed", path=path.name) from e
+    except OSError as e:
+        raise WorkbookError("file.write_failed", path=str(path), detail=e.strerror or str(e)) from e
