@@ -137,6 +137,12 @@ def _checksum_row(layouts: dict[str, Layout], plan: RefreshPlan, lang: str) -> l
 def _typed_over(port: WorkbookPort, read: BranchRead, data: BranchData, plan: RefreshPlan,
                 fixes: dict[int, Correction], code: str) -> list[Problem]:
     """Computed cells holding what refresh did not write (the rule: ``core/validation.py``)."""
+    if read.computed_digest is not None:
+        if not read.computed_filled:  # every grey cell blank (never refreshed): nothing to report
+            return []
+        last, stored = _summary_marks(port, read.sheets)
+        if stored == _checksum(read.computed_digest):  # as the last refresh left them: no second read
+            return []
     reads = [read_computed(port.rows(read.sheets[kind]), read.layouts[kind], _computed_of(plan, kind))
              for kind in _SHEETS_COMPUTED if kind in read.layouts]
     if not any(r.differences for r in reads):

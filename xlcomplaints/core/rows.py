@@ -263,21 +263,33 @@ def read_records(grid: Sequence[Sequence[object]], layout: Layout, model: type[M
 
 
 def read_table(rows: Iterable[Sequence[object]], spec: SheetSpec, sheet: str, model: type[M], *,
-               date1904: bool = False) -> tuple[Layout | None, list[M], list[Problem]]:
+               date1904: bool = False, tap: Callable[[Layout], Callable[[int, Sequence[object]], None]] | None = None,
+               ) -> tuple[Layout | None, list[M], list[Problem]]:
     """Like find_layout + read_records, over rows as they stream from the file.
 
     Only the rows near the top are held (to find the header); the rest are read one at
-    a time, so a 50,000-row register never sits in memory as a grid of cells.
+    a time, so a 50,000-row register never sits in memory as a grid of cells. ``tap``, given
+    the layout found, is shown each row below the header (its number, its cells) as it passes.
     """
     it = iter(rows)
     head = list(islice(it, HEADER_SCAN_ROWS))
     layout, problems = find_layout(head, spec, sheet)
     if layout is None:
         return None, [], problems
-    numbered = zip(count(layout.header_row + 1), chain(head[layout.header_row:], it), strict=False)
+    numbered: Iterable[tuple[int, Sequence[object]]] = zip(
+        count(layout.header_row + 1), chain(head[layout.header_row:], it), strict=False)
+    if tap is not None:
+        numbered = _shown(numbered, tap(layout))
     records, more, last = _records(numbered, layout, model, date1904=date1904)
     layout.last_row = max(last, layout.header_row)
     return layout, records, problems + more
+
+
+def _shown(numbered: Iterable[tuple[int, Sequence[object]]],
+           visit: Callable[[int, Sequence[object]], None]) -> Iterator[tuple[int, Sequence[object]]]:
+    for r, row in numbered:
+        visit(r, row)
+        yield r, row
 
 
 def construct(model: type[M], data: dict[str, Any], fields_set: set[str]) -> M:

@@ -23,6 +23,7 @@ from xlcomplaints.core.policy import default_policy
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.rows import Layout, looked_for, read_table
 from xlcomplaints.core.settings import read_settings
+from xlcomplaints.core.validation import COMPUTED_KEYS, DigestTap
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import Column, Need, SheetSpec
 from xlcomplaints.workbook.adopt import stamp_lost
@@ -74,6 +75,10 @@ class BranchRead:
     layouts: dict[str, Layout] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     missing: list[MissingColumn] = field(default_factory=list)
+    #: The checksum of the computed cells as read (core.validation.DigestTap), all sheets together,
+    #: and whether any of them holds something.
+    computed_digest: int | None = None
+    computed_filled: bool = True
 
     def missing_for(self, need: Need) -> list[MissingColumn]:
         return [m for m in self.missing if need in m.column.needed_for]
@@ -137,11 +142,17 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
         problems.append(Problem(level=Level.WARNING, code=SETTINGS_MISSING, sheet=title,
                                 params={"sheet": title, "branch_code": settings.branch_code}))
 
+    taps: dict[str, DigestTap] = {}
+
     def table(kind: str, model: type[_M]) -> list[_M]:
         if kind not in sheets:
             return []
+        def tap(layout: Layout) -> DigestTap:
+            taps[kind] = DigestTap(layout, COMPUTED_KEYS[kind])
+            return taps[kind]
+
         layout, records, p = read_table(port.rows(sheets[kind]), SPECS[kind], sheets[kind], model,
-                                        date1904=date1904)
+                                        date1904=date1904, tap=tap if kind in COMPUTED_KEYS else None)
         problems.extend(_formula_errors(port, sheets[kind], p))
         if layout is not None:
             layouts[kind] = layout
@@ -159,7 +170,9 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
                                     params={"path": port.label, "sheet": SPECS[kind].title(lang)}))
     data = BranchData(settings=settings, complaints=tuple(complaints), tracking=tuple(tracking),
                       callbacks=tuple(callbacks), calendar=tuple(calendar))
-    return BranchRead(data=data, stamp=stamp, sheets=sheets, layouts=layouts, problems=problems, missing=missing)
+    digest = sum(t.digest() for t in taps.values()) if taps else None
+    return BranchRead(data=data, stamp=stamp, sheets=sheets, layouts=layouts, problems=problems, missing=missing,
+                      computed_digest=digest, computed_filled=any(t.filled() for t in taps.values()))
 
 
 def _formula_errors(port: WorkbookPort, sheet: str, problems: list[Problem]) -> list[Problem]:
