@@ -44,7 +44,8 @@ class _UsageError(click.exceptions.UsageError):
 
     def show(self, file: Any = None) -> None:
         command = self.ctx.command_path if self.ctx is not None else "xlcomplaints"
-        print_refusal(usage_error(self.message, command, _lang_now()), _lang_now())
+        # a usage error comes before any command has chosen its language: the run's (as for --help)
+        print_refusal(usage_error(self.message, command, HELP_LANG), HELP_LANG)
 
 
 def _local(e: click.exceptions.UsageError) -> _UsageError:
@@ -76,11 +77,6 @@ class _Group(_Plain, TyperGroup):
             return super().resolve_command(ctx, args)
         except click.exceptions.UsageError as e:
             raise _local(e) from None
-
-
-def _lang_now() -> str:
-    """The run's language where no command has chosen it yet (a usage error comes before)."""
-    return HELP_LANG
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, cls=_Group,
