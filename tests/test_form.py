@@ -19,15 +19,19 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import HAS_SOFFICE
+from tests.test_excel_adapter import FakeBook, sheet_cells
 from xlcomplaints.cli import app
 from xlcomplaints.core.models import BranchData, Complaint
 from xlcomplaints.demo import make_branch
+from xlcomplaints.excel import entry
 from xlcomplaints.flows import refresh_flow
 from xlcomplaints.form.run import default_output, form_flow
 from xlcomplaints.report.masking import mask_phone
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import form as F
 from xlcomplaints.spec import vocab as v
+from xlcomplaints.spec.problems import PROBLEMS
+from xlcomplaints.templates.macro import build_branch_xlsm
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import BranchRead, read_branch
@@ -247,3 +251,51 @@ def test_the_pdf_has_one_a4_page_per_complaint_with_the_signature_boxes(demo: Pa
         assert no in page and "投诉处理单" in page
         for key in F.SIGNERS:  # nothing cut off at the foot of the page
             assert F.text(key, "zh") in page
+
+
+# --- the button ----------------------------------------------------------------------------------
+
+
+def _xlsm(demo: Path, tmp_path: Path) -> Path:
+    """The demo's rows in the workbook with buttons."""
+    grid = {kind: FileWorkbook(demo).values(sheet)[1:] for kind, sheet in _read(demo).sheets.items()
+            if kind in ("register", "tracking", "callbacks")}
+    out = tmp_path / "bj01.xlsm"
+    build_branch_xlsm(out, rows=grid, settings=_read(demo).data.settings, created=None)
+    return out
+
+
+def test_print_form_button_prints_the_active_rows_complaint(demo: Path, tmp_path: Path) -> None:
+    path = _xlsm(demo, tmp_path)
+    read = _read(path)
+    c = _busiest(read.data)
+    book = FakeBook(path)
+    book.selected = (read.sheets["register"], c.row or 0, 5)
+    problems_before = sheet_cells(book, PROBLEMS.zh)
+    outcome = entry.print_form(book, now=NOW)
+    written = tmp_path / f"bj01-处理单-{c.no}.xlsx"
+    assert outcome.ok and written.exists(), outcome.text()
+    assert str(written) in outcome.zh and str(written) in outcome.en
+    assert book.app.books.opened == [str(written)]  # on screen, to print
+    assert sheet_cells(book, PROBLEMS.zh) == problems_before  # a form checks nothing: the list stays
+    # the same form as the command makes from the file
+    direct = form_flow(FileWorkbook(path), [c.no or ""], tmp_path / "direct.xlsx", now=NOW)
+    assert _grid(written) == _grid(direct.output)
+
+
+def test_print_form_button_says_what_to_do_first(demo: Path, tmp_path: Path) -> None:
+    path = _xlsm(demo, tmp_path)
+    read = _read(path)
+    book = FakeBook(path)
+    book.selected = (read.sheets["summary"], 3, 1)  # not on the Register
+    outcome = entry.print_form(book, now=NOW)
+    assert not outcome.ok and "点选要打印的投诉所在的行" in outcome.zh and "First click a cell" in outcome.en
+    unnumbered = next(c for c in read.data.complaints if not c.no)
+    book.selected = (read.sheets["register"], unnumbered.row or 0, 2)
+    outcome = entry.print_form(book, now=NOW)
+    assert not outcome.ok and "请先点“编号”" in outcome.zh
+    assert not list(tmp_path.glob("*处理单*"))
+    book._path = Path("Book1")  # never saved: nowhere to put the form
+    book.selected = (read.sheets["register"], _busiest(read.data).row or 0, 2)
+    outcome = entry.print_form(book, now=NOW)
+    assert not outcome.ok and "请先保存" in outcome.zh and book.app.alerts[-1]["mode"] == "critical"
