@@ -299,3 +299,13 @@ def test_print_form_button_says_what_to_do_first(demo: Path, tmp_path: Path) -> 
     book.selected = (read.sheets["register"], _busiest(read.data).row or 0, 2)
     outcome = entry.print_form(book, now=NOW)
     assert not outcome.ok and "请先保存" in outcome.zh and book.app.alerts[-1]["mode"] == "critical"
+
+
+def test_the_python_api_writes_the_same_form(demo: Path, tmp_path: Path) -> None:
+    import xlcomplaints as xc
+
+    book = _copy(demo, tmp_path)
+    no = _busiest(_read(book).data).no or ""
+    result = xc.handling_form(book, [no], now=NOW)
+    assert result.output == tmp_path / f"bj01-处理单-{no}.xlsx"
+    assert _grid(result.output) == _grid(form_flow(FileWorkbook(demo), [no], tmp_path / "cli.xlsx", now=NOW).output)
