@@ -238,19 +238,22 @@ def _pdf_pages(pdf: Path) -> list[str]:
 
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not HAS_SOFFICE or shutil.which("pdfinfo") is None, reason="needs LibreOffice and poppler-utils")
-def test_the_pdf_has_one_a4_page_per_complaint_with_the_signature_boxes(demo: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_pdf_has_one_a4_page_per_complaint_with_the_signature_boxes(demo: Path, tmp_path: Path,
+                                                                         lang: str) -> None:
     data = _read(demo).data
     numbers = [c.no or "" for c in data.complaints if c.no][:3]
     numbers[1] = _busiest(data).no or ""
     out = tmp_path / "forms.pdf"
-    done = CliRunner().invoke(app, ["form", str(demo), *numbers, "-o", str(out), "--now", "2026-11-02 09:00"])
+    done = CliRunner().invoke(app, ["form", str(demo), *numbers, "-o", str(out), "--now", "2026-11-02 09:00",
+                                    "--lang", lang])
     assert done.exit_code == 0, done.output
     pages = _pdf_pages(out)
     assert len(pages) == len(numbers)
     for no, page in zip(numbers, pages, strict=True):
-        assert no in page and "投诉处理单" in page
-        for key in F.SIGNERS:  # nothing cut off at the foot of the page
-            assert F.text(key, "zh") in page
+        assert no in page and F.text("title", lang) in page
+        for key in F.SIGNERS:  # nothing cut off at the foot of the page (a label may wrap in its box)
+            assert all(word in page for word in F.text(key, lang).split()), key
 
 
 # --- the button ----------------------------------------------------------------------------------
@@ -309,3 +312,30 @@ def test_the_python_api_writes_the_same_form(demo: Path, tmp_path: Path) -> None
     result = xc.handling_form(book, [no], now=NOW)
     assert result.output == tmp_path / f"bj01-处理单-{no}.xlsx"
     assert _grid(result.output) == _grid(form_flow(FileWorkbook(demo), [no], tmp_path / "cli.xlsx", now=NOW).output)
+
+
+def test_a_text_longer_than_a_row_goes_on_below_and_a_long_form_onto_a_second_page(tmp_path: Path) -> None:
+    """Excel's rows stop at 409 points: the Register's 4,000 characters of complaint go on in the
+    rows below, every character kept; a form that would shrink past reading goes on to a second page."""
+    from xlcomplaints.form.workbook import MAX_ROW, lines, split_text
+    from xlcomplaints.templates.build import build_branch_workbook
+
+    long = "\n".join(f"第{i}段：客户反映楼上漏水，物业多次上门未能解决，墙面发霉。" for i in range(120))[:3990]
+    register = [None] * len(B.REGISTER.columns)
+    for key, value in {"no": "BJ01-2611001", "received_at": datetime(2026, 11, 1, 9), "channel": "电话",
+                       "customer": "王先生", "category": "服务态度", "severity": "一般", "validity": "有效",
+                       "content": long, "result": "x" * 3900}.items():
+        register[[c.key for c in B.REGISTER.columns].index(key)] = value
+    book = tmp_path / "long.xlsx"
+    build_branch_workbook(book, rows={"register": [register]}, created=None)
+    result = form_flow(FileWorkbook(book), ["BJ01-2611001"], tmp_path / "f.xlsx", now=NOW)
+    ws = openpyxl.load_workbook(result.output).worksheets[0]
+    assert max(d.height or 0 for d in ws.row_dimensions.values()) <= MAX_ROW
+    column_b = [row[1] for row in ws.iter_rows(values_only=True) if isinstance(row[1], str)]
+    at = next(i for i, text in enumerate(column_b) if text.startswith("第0段"))
+    pieces = split_text(long, sum(F.WIDTHS[1:]))
+    assert len(pieces) > 2 and "\n".join(column_b[at:at + len(pieces)]) == long
+    assert "".join(split_text("x" * 3900, sum(F.WIDTHS[1:]))) == "x" * 3900
+    assert ws.page_setup.fitToHeight == 0 and ws.page_setup.fitToWidth in (None, 1)  # 1 wide, pages as needed
+    # words wrap whole: "Person / complained / about" is three lines in its label cell, not two
+    assert lines("Person complained about", F.WIDTHS[4]) == 3

@@ -10,7 +10,6 @@ page, so a complaint with many steps prints smaller, never on a second sheet of 
 from __future__ import annotations
 
 import io
-import math
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -30,8 +29,15 @@ from xlcomplaints.spec.model import SheetSpec
 from xlcomplaints.templates.build import _Formats
 
 DATE_FMT = "yyyy-mm-dd hh:mm"
-LINE_HEIGHT = 13.5  # points per line of 10-point text, CJK included
-PAD = 5.0
+LINE_HEIGHT = 15.0  # points per line of 10-point text: CJK lines take 14.6 in LibreOffice (Noto Sans CJK)
+PAD = 1.5  # above the lines: a one-line row of 16.5 points still shows its text whole
+#: Excel's tallest row (points); a longer text goes on in the rows below it (``split_text``).
+MAX_ROW = 409.0
+MAX_LINES = int((MAX_ROW - PAD) // LINE_HEIGHT)
+#: A4 portrait within the margins below, in points: 11.69 in less 0.5 and 0.7 in.
+PAGE_HEIGHT = (11.69 - 0.5 - 0.7) * 72
+#: The smallest a page is shrunk to fit one sheet of paper; a longer form goes on to a second page.
+MIN_SCALE = 0.6
 TITLE_FILL = "#1F4E79"
 LABEL_FILL = "#F2F2F2"
 HEAD_FILL = "#D9E1F2"
@@ -39,13 +45,82 @@ SECTION_FILL = "#DDEBF7"
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\']")
 
 
+_NARROW = frozenset(" .,:;!'|()[]-ijlftrI")
+_WIDE = frozenset("mwMW@%")
+
+
+def _unit(ch: str) -> float:
+    """A character's width in column-width units (the width of a digit) at the form's 10 points:
+    a CJK character about two, Latin letters by their kind; a little generous, so text is not cut."""
+    if ord(ch) > 0x2E80:
+        return 1.9
+    if ch in _NARROW:
+        return 0.5
+    if ch in _WIDE:
+        return 1.15
+    return 0.95 if ch.isupper() else 0.82
+
+
 def _units(text: str) -> float:
-    return sum(1.9 if ord(ch) > 0x2E80 else 1.0 for ch in text)
+    return sum(map(_unit, text))
+
+
+#: What a line breaks between: a CJK character on its own, a run of spaces, a word.
+_TOKENS = re.compile(r"[\u2e80-\U0010ffff]|\s+|[^\s\u2e80-\U0010ffff]+")
+
+
+def _paragraph_lines(text: str, room: float) -> int:
+    """Lines a paragraph wraps to, as a spreadsheet wraps: between words, and anywhere in CJK text
+    or in a word longer than the line."""
+    count, used = 1, 0.0
+    for token in _TOKENS.findall(text):
+        width = _units(token)
+        if token.isspace() or used + width <= room:
+            used += width
+        elif width <= room:
+            count, used = count + 1, width
+        else:
+            for ch in token:
+                if used + _unit(ch) > room and used:
+                    count, used = count + 1, 0.0
+                used += _unit(ch)
+    return count
 
 
 def lines(text: str, width: float) -> int:
-    """Lines a wrapped cell ``width`` characters wide needs: CJK characters are about two units."""
-    return sum(max(1, math.ceil(_units(part) / max(width - 1.5, 1))) for part in text.split("\n"))
+    """Lines a wrapped cell ``width`` characters wide needs (``_unit`` gives each character's width)."""
+    room = max(width - 1.5, 1)
+    return sum(_paragraph_lines(part, room) for part in text.split("\n"))
+
+
+def split_text(text: str, width: float, max_lines: int = MAX_LINES) -> list[str]:
+    """``text`` in pieces of at most ``max_lines`` wrapped lines each, for a text too long for one row:
+    every character, in order, cut at paragraph ends (a paragraph longer than a row, within it)."""
+    if lines(text, width) <= max_lines:
+        return [text]
+    room = max(width - 1.5, 1) * max_lines  # units in one piece
+    pieces: list[str] = []
+    current: list[str] = []
+    for para in text.split("\n"):
+        while lines(para, width) > max_lines:  # a paragraph longer than a row: cut it by characters
+            cut, units = 0, 0.0
+            while cut < len(para) and units + _units(para[cut]) <= room - width:
+                units += _units(para[cut])
+                cut += 1
+            while cut > 1 and lines(para[:cut], width) > max_lines:  # words wrap early: fewer fit
+                cut = cut * 9 // 10
+            cut = max(cut, 1)
+            if current:
+                pieces.append("\n".join(current))
+                current = []
+            pieces.append(para[:cut])
+            para = para[cut:]
+        if current and lines("\n".join([*current, para]), width) > max_lines:
+            pieces.append("\n".join(current))
+            current = []
+        current.append(para)
+    pieces.append("\n".join(current))
+    return pieces
 
 
 def sheet_title(no: str, taken: set[str]) -> str:
@@ -69,6 +144,7 @@ class FormWriter:
                                                "strings_to_urls": False, "in_memory": True})
         self.fm = _Formats(self.wb, lang)
         self.taken: set[str] = set()
+        self.heights: list[float] = []  # the current sheet's row heights, for the page fitting
 
     # ----------------------------------------------------------------- pieces
     def f(self, **props: Any) -> Any:
@@ -118,16 +194,21 @@ class FormWriter:
             return int(value)
         return value
 
+    def set_height(self, ws: Worksheet, row: int, points: float) -> None:
+        points = min(points, MAX_ROW)
+        ws.set_row(row, points)
+        self.heights.append(points)
+
     def height(self, ws: Worksheet, row: int, cells: Sequence[tuple[Any, float]], minimum: int = 1) -> None:
         need = max([minimum] + [lines(str(value), width) for value, width in cells
                                  if value is not None and not isinstance(value, datetime)])  # a time never wraps
-        ws.set_row(row, need * LINE_HEIGHT + PAD)
+        self.set_height(ws, row, need * LINE_HEIGHT + PAD)
 
     # ----------------------------------------------------------------- sections
     def section(self, ws: Worksheet, row: int, key: str) -> int:
         ws.merge_range(row, 0, row, 7, self.t(key), self.f(bold=True, font_size=11, bg_color=SECTION_FILL,
                                                              border=1, valign="vcenter"))
-        ws.set_row(row, 20)
+        self.set_height(ws, row, 20)
         return row + 1
 
     def pairs(self, ws: Worksheet, row: int, pairs: Sequence[tuple[str, str]], record: Any, spec: SheetSpec,
@@ -148,15 +229,22 @@ class FormWriter:
         return row
 
     def texts(self, ws: Worksheet, row: int, keys: Sequence[str], record: Any) -> int:
-        """Long texts across the page: label in the first grid column, the text in the other seven."""
+        """Long texts across the page: label in the first grid column, the text in the other seven
+        (a text taller than Excel's tallest row goes on in the rows below, the label beside them all)."""
         label_fmt = self.f(bold=True, bg_color=LABEL_FILL, border=1, text_wrap=True, valign="top")
+        width = self.span_width(1, 7)
         for key in keys:
             value = self.shown(B.REGISTER, key, getattr(record, key))
             name = B.REGISTER.column(key).label(self.lang)
-            ws.write_string(row, 0, name, label_fmt)
-            self.put(ws, row, 1, 7, value, self.value_fmt(value))
-            self.height(ws, row, [(name, F.WIDTHS[0]), (value, self.span_width(1, 7))], minimum=2)
-            row += 1
+            pieces = split_text(value, width) if isinstance(value, str) else [value]
+            if len(pieces) > 1:
+                ws.merge_range(row, 0, row + len(pieces) - 1, 0, name, label_fmt)
+            else:
+                ws.write_string(row, 0, name, label_fmt)
+            for i, piece in enumerate(pieces):
+                self.put(ws, row + i, 1, 7, piece, self.value_fmt(piece))
+                self.height(ws, row + i, [(name if i == 0 else None, F.WIDTHS[0]), (piece, width)], minimum=2)
+            row += len(pieces)
         return row
 
     def table(self, ws: Worksheet, row: int, columns: Sequence[F.FormColumn], heads: Sequence[str],
@@ -172,7 +260,7 @@ class FormWriter:
         row += 1
         if not rows:
             ws.merge_range(row, 0, row, 7, empty, self.f(border=1, font_color="#808080", italic=True))
-            ws.set_row(row, LINE_HEIGHT + PAD)
+            self.set_height(ws, row, LINE_HEIGHT + PAD)
             return row + 1
         for values in rows:
             col, cells = 0, []
@@ -199,7 +287,7 @@ class FormWriter:
             ws.merge_range(row, 1, row, 3, self.t("opinion"), box)
             ws.merge_range(row, 4, row, 5, self.t("signature"), box)
             ws.merge_range(row, 6, row, 7, self.t("date"), box)
-            ws.set_row(row, 48)
+            self.set_height(ws, row, 48)
             row += 1
         return row
 
@@ -216,7 +304,8 @@ class FormWriter:
         ws.merge_range(0, 0, 0, 7, f"{office} {self.t('title')}" if self.lang == "zh" else
                        f"{office}: {self.t('title')}",
                        self.f(bold=True, font_size=16, align="center", valign="vcenter", font_color=TITLE_FILL))
-        ws.set_row(0, 30)
+        self.heights = []
+        self.set_height(ws, 0, 30)
         no_label = B.REGISTER.column("no").label(self.lang)
         colon = "：" if self.lang == "zh" else ": "
         ws.merge_range(1, 0, 1, 3, f"{no_label}{colon}{no}", self.f(bold=True, font_size=12, valign="vcenter"))
@@ -224,7 +313,7 @@ class FormWriter:
         if self.mask:
             printed = f"{self.t('masked')} {printed}"
         ws.merge_range(1, 4, 1, 7, printed, self.f(align="right", valign="vcenter"))
-        ws.set_row(1, 22)
+        self.set_height(ws, 1, 22)
         row = self.section(ws, 2, "section.facts")
         row = self.pairs(ws, row, F.FACTS, c, B.REGISTER)
         row = self.texts(ws, row, F.COMPLAINT_TEXTS, c)
@@ -262,13 +351,15 @@ class FormWriter:
         return ws
 
     def print_setup(self, ws: Worksheet, last_row: int, no: str) -> None:
-        """A4 portrait, fitted to one page; no page header (the title says whose form it is, and
+        """A4 portrait, fitted to one page (see ``MIN_SCALE``); no page header (the title says whose form it is, and
         LibreOffice's fitting leaves a header's height out), the number at the foot of the page."""
         ws.set_portrait()
         ws.set_paper(9)  # A4
         ws.set_margins(left=0.5, right=0.5, top=0.5, bottom=0.7)
         ws.center_horizontally()
-        ws.fit_to_pages(1, 1)
+        # one sheet of paper, shrunk as needed, unless that would make it too small to read:
+        # then one page wide, and the form goes on to a second page
+        ws.fit_to_pages(1, 1 if sum(self.heights) <= PAGE_HEIGHT / MIN_SCALE else 0)
         ws.print_area(0, 0, last_row, 7)
         s = self.settings
         office = " ".join(x for x in (s.branch_code, s.branch_name) if x)
