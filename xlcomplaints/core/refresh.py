@@ -26,6 +26,7 @@ from xlcomplaints.core.lifecycle import callback_attempts, handoff_results, iter
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.status import StageStatus
+from xlcomplaints.i18n import pick, say
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import vocab as v
 
@@ -66,15 +67,14 @@ GIVEN_UP_REASON = ("；放弃回访：{n} 次未接通", "; callback given up: {
 
 
 def next_action_text(r: ComplaintResult, lang: str) -> str:
-    zh, en = NEXT_ACTIONS[r.next_action]
-    text = zh if lang == "zh" else en
+    text = pick(lang, *NEXT_ACTIONS[r.next_action])
     stage = r.stages.get(r.next_stage or "")
     if text and stage and stage.due and stage.done_at is None:
         when = stage.due.strftime("%m-%d %H:%M")
         if stage.status == "overdue":
-            text = f"{text}（已逾期，时限 {when}）" if lang == "zh" else f"{text} (overdue since {when})"
+            text = say(("{text}（已逾期，时限 {when}）", "{text} (overdue since {when})"), lang, text=text, when=when)
         else:
-            text = f"{text}（{when}前）" if lang == "zh" else f"{text} by {when}"
+            text = say(("{text}（{when}前）", "{text} by {when}"), lang, text=text, when=when)
     if text and r.stages["callback"].status == StageStatus.GIVEN_UP:
         text += GIVEN_UP_REASON[lang != "zh"].format(n=r.callbacks_failed)
     return text
@@ -231,7 +231,7 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
     urgent.sort(key=lambda x: x[0])
     plan.overdue_rows = [row for _, row in urgent]
     if to_correct:
-        heading = fixes.HEADING[0 if lang == "zh" else 1]
+        heading = pick(lang, *fixes.HEADING)
         plan.overdue_rows += [OverdueRow(no=heading), *to_correct]
     plan.summary_rows = _summary(data, plan, now, lang)
     return plan
