@@ -39,17 +39,6 @@ from xlsxwriter.worksheet import Worksheet
 
 from xlcomplaints.core.models import Settings
 from xlcomplaints.errors import XlcError
-from xlcomplaints.excel.vbaproject import (
-    OFFICE,
-    STDOLE,
-    VbaModule,
-    VbaReference,
-    build_vba_project,
-    decompress,
-    project_version,
-    read_vba_modules,
-    xlwings_addin_reference,
-)
 from xlcomplaints.i18n import pick, register_messages
 from xlcomplaints.spec.problems import PROBLEMS, STATUS_NAME
 from xlcomplaints.templates.build import (
@@ -59,6 +48,17 @@ from xlcomplaints.templates.build import (
     _hide_last_name,
     build_branch_workbook,
     write_table_sheet,
+)
+from xlcomplaints.templates.vbaproject import (
+    OFFICE,
+    STDOLE,
+    VbaModule,
+    VbaReference,
+    build_vba_project,
+    decompress,
+    project_version,
+    read_vba_modules,
+    xlwings_addin_reference,
 )
 
 #: The standard module holding the button macros, and the file it is built from.
