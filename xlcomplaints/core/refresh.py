@@ -62,6 +62,12 @@ def _label(vocab: v.Vocabulary, code: str | None, lang: str) -> str | None:
     return vocab.label(code, lang) if code else None
 
 
+#: A refresh in a sentence (RefreshPlan.outcome), and the rows left to correct after it.
+OUTCOME = ("{n} 宗投诉，{overdue} 宗有逾期环节，{due_soon} 宗即将到期（见“逾期清单”）。",
+           "{n} complaints, {overdue} with an overdue stage, {due_soon} due soon (see the Overdue sheet).")
+OUTCOME_TO_CORRECT = ("{n} 宗受理时间无法识别，需改正（列在“逾期清单”最后）。",
+                      " {n} without a readable received time, to correct (listed last on the Overdue sheet).")
+
 #: Why a callback was given up, after the next action (R8): the Settings' unreachable attempts.
 GIVEN_UP_REASON = ("；放弃回访：{n} 次未接通", "; callback given up: {n} attempts unreachable")
 
@@ -76,7 +82,7 @@ def next_action_text(r: ComplaintResult, lang: str) -> str:
         else:
             text = say(("{text}（{when}前）", "{text} by {when}"), lang, text=text, when=when)
     if text and r.stages["callback"].status == StageStatus.GIVEN_UP:
-        text += GIVEN_UP_REASON[lang != "zh"].format(n=r.callbacks_failed)
+        text += say(GIVEN_UP_REASON, lang, n=r.callbacks_failed)
     return text
 
 
@@ -140,17 +146,9 @@ class RefreshPlan:
         """The refresh in a sentence or two, as the button, the command and the demo say it:
         how many complaints, how many with a stage overdue or due soon, how many rows to correct."""
         n, c = self.complaints, self.counts
-        if lang == "zh":
-            text = (f"{n} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，{c['complaints.due_soon']} 宗即将到期"
-                    f"（见“逾期清单”）。")
-            if c["needs_correction"]:
-                text += f"{c['needs_correction']} 宗受理时间无法识别，需改正（列在“逾期清单”最后）。"
-            return text
-        text = (f"{n} complaints, {c['complaints.overdue']} with an overdue stage, {c['complaints.due_soon']} "
-                f"due soon (see the Overdue sheet).")
+        text = say(OUTCOME, lang, n=n, overdue=c["complaints.overdue"], due_soon=c["complaints.due_soon"])
         if c["needs_correction"]:
-            text += (f" {c['needs_correction']} without a readable received time, to correct "
-                     f"(listed last on the Overdue sheet).")
+            text += say(OUTCOME_TO_CORRECT, lang, n=c["needs_correction"])
         return text
 
 

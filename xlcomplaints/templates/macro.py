@@ -214,7 +214,6 @@ def _conf_sheet(wb: xlsxwriter.Workbook, lang: str) -> Worksheet:
 
     Hidden: it is for whoever installs Python, not for the clerk (Unhide brings it back, and xlwings
     reads it hidden too); if shown and printed, it fits one landscape page."""
-    zh = lang == "zh"
     ws = wb.add_worksheet(CONF_SHEET)
     ws.set_vba_name(CONF_CODENAME)
     ws.hide()
@@ -242,20 +241,20 @@ def _conf_sheet(wb: xlsxwriter.Workbook, lang: str) -> Worksheet:
         ws.write_string(r, 0, key)
         if isinstance(value, bool):
             ws.write_boolean(r, 1, value)
-        ws.write_string(r, 2, note_zh if zh else note_en, note)
+        ws.write_string(r, 2, pick(lang, note_zh, note_en), note)
     help_rows = [
-        ("说明" if zh else "How to use", bold),
-        ("本表默认隐藏且不生效。需要时：右击任一工作表标签→取消隐藏→选 _xlwings.conf，填写 B 列，"
-         "再把工作表改名为 xlwings.conf（去掉开头的下划线）；改名后可再隐藏，xlwings 照样读取。"
-         if zh else "This sheet is hidden and inactive. To use it: right-click any sheet tab → Unhide → "
+        (pick(lang, "说明", "How to use"), bold),
+        (pick(lang, "本表默认隐藏且不生效。需要时：右击任一工作表标签→取消隐藏→选 _xlwings.conf，填写 B 列，"
+         "再把工作表改名为 xlwings.conf（去掉开头的下划线）；改名后可再隐藏，xlwings 照样读取。",
+         "This sheet is hidden and inactive. To use it: right-click any sheet tab → Unhide → "
          "_xlwings.conf, fill in column B and rename the sheet to xlwings.conf (drop the leading "
-         "underscore); it may be hidden again after that, xlwings still reads it.", None),
-        ("生效后，本表的设置优先于本机 %USERPROFILE%\\.xlwings\\xlwings.conf（xlwings addin install 已写入解释器路径）。"
-         if zh else "Once active, it overrides %USERPROFILE%\\.xlwings\\xlwings.conf, where "
-         "`xlwings addin install` already recorded the interpreter.", None),
-        ("设置必须从 A1 开始连续填写；只有该工作簿需要与本机不同的 Python 时才需启用。"
-         if zh else "Settings must start in A1 without gaps; activate only when this workbook needs a "
-         "different Python than the PC's default.", None),
+         "underscore); it may be hidden again after that, xlwings still reads it."), None),
+        (pick(lang, "生效后，本表的设置优先于本机 %USERPROFILE%\\.xlwings\\xlwings.conf（xlwings addin install 已写入解释器路径）。",
+         "Once active, it overrides %USERPROFILE%\\.xlwings\\xlwings.conf, where "
+         "`xlwings addin install` already recorded the interpreter."), None),
+        (pick(lang, "设置必须从 A1 开始连续填写；只有该工作簿需要与本机不同的 Python 时才需启用。",
+         "Settings must start in A1 without gaps; activate only when this workbook needs a "
+         "different Python than the PC's default."), None),
     ]
     for r, (text, fmt) in enumerate(help_rows, start=len(rows) + 2):
         ws.write_string(r, 0, text, fmt)
