@@ -24,7 +24,7 @@ class XlcError(Exception):
 
     def __init__(self, code: str, **params: Any) -> None:
         super().__init__(code)
-        self.code = str(code)
+        self.code = code
         self.params = params
 
     def message(self, lang: str = "zh") -> str:
