@@ -20,10 +20,12 @@ from typer.core import TyperCommand, TyperGroup
 
 from xlcomplaints.cli_help import chosen_lang, metavar, plain_help, usage_error
 from xlcomplaints.cli_help import text as help_text
-from xlcomplaints.console import console, err, print_refusal, show_problems
+from xlcomplaints.console import SAID, console, err, print_error, print_refusal, show_problems
 from xlcomplaints.core import cells
 from xlcomplaints.core.problems import Level, in_sheet_order, register_messages
+from xlcomplaints.errors import XlcError
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
+from xlcomplaints.i18n import say
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 
@@ -124,22 +126,20 @@ def _lang(lang: str | None) -> str:
     return lang
 
 
-def _new_file(out: Path, suffix: str, branch_code: str, force: bool, zh: bool) -> None:
+def _new_file(out: Path, suffix: str, branch_code: str, force: bool, lang: str) -> None:
     """Refuse, with a sentence, what ``new`` cannot make well: another suffix (.xlsm without the
     buttons, .xls holding xlsx), a folder that does not exist, a blank branch code, a file there."""
     problem = None
     if out.suffix.lower() != suffix:
-        problem = (f"文件名须以 {suffix} 结尾" + ("；带按钮的 .xlsm 请用 xlcomplaints excel new" if suffix == ".xlsx" else "")
-                   if zh else f"The file name must end in {suffix}"
-                   + ("; for the workbook with buttons (.xlsm) use xlcomplaints excel new" if suffix == ".xlsx" else ""))
+        problem = say(SAID["new.suffix_xlsm" if suffix == ".xlsx" else "new.suffix"], lang, suffix=suffix)
     elif not out.parent.is_dir():
-        problem = f"文件夹 {out.parent} 不存在" if zh else f"The folder {out.parent} does not exist"
+        problem = say(SAID["new.no_folder"], lang, folder=out.parent)
     elif not branch_code.strip():
-        problem = "--branch-code 不能为空（投诉编号以它开头）" if zh else "--branch-code cannot be blank (complaint numbers start with it)"
+        problem = say(SAID["new.blank_code"], lang)
     elif out.exists() and not force:
-        problem = f"{out} 已存在（用 --force 覆盖）" if zh else f"{out} exists (use --force to overwrite)"
+        problem = say(SAID["exists"], lang, path=out)
     if problem:
-        _refuse(problem, "zh" if zh else "en")
+        _refuse(problem, lang)
 
 
 def _now(text: str | None, lang: str) -> datetime:
@@ -150,8 +150,7 @@ def _now(text: str | None, lang: str) -> datetime:
     except cells.CellError:
         value = None
     if value is None:
-        _refuse("无法识别 --now 的时间，请写成 2026-11-22 09:00" if lang == "zh"
-                else 'Cannot read --now; write it like "2026-11-22 09:00"', lang)
+        _refuse(say(SAID["now.unreadable"], lang), lang)
     return value
 
 
@@ -161,8 +160,10 @@ def _refuse(message: str, lang: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _fail(e: WorkbookError, lang: str) -> NoReturn:
-    _refuse(e.message(lang), lang)
+def _fail(e: XlcError, lang: str) -> NoReturn:
+    """Stop the command with any of our errors, said as every refusal is (console.print_error)."""
+    print_error(e, lang)
+    raise typer.Exit(2)
 
 
 register_messages({
@@ -215,9 +216,7 @@ def _open(file: Path, lang: str) -> FileWorkbook:
 
 
 def _counts(result: FlowResult, lang: str) -> str:
-    if lang == "zh":
-        return f"{result.errors} 个错误，{result.warnings} 个警告"
-    return f"{result.errors} error(s), {result.warnings} warning(s)"
+    return say(SAID["counts"], lang, errors=result.errors, warnings=result.warnings)
 
 
 @app.command(cls=_Command, help=H("new"))
@@ -231,13 +230,12 @@ def new(
     from xlcomplaints.api import new_workbook
 
     lang = _lang(lang)
-    _new_file(out, ".xlsx", branch_code, force, lang == "zh")
+    _new_file(out, ".xlsx", branch_code, force, lang)
     try:
         new_workbook(out, branch_code=branch_code, branch_name=branch_name, lang=lang, overwrite=force)
     except FileExistsError:  # made meanwhile
-        _refuse(f"{out} 已存在（用 --force 覆盖）" if lang == "zh" else f"{out} exists (use --force to overwrite)",
-                lang)
-    console.print(f"已创建 {out}" if lang == "zh" else f"Created {out}")
+        _refuse(say(SAID["exists"], lang, path=out), lang)
+    console.print(say(SAID["created"], lang, path=out))
 
 
 @app.command(cls=_Command, help=H("validate"))
@@ -260,7 +258,7 @@ def validate(
         print(json.dumps([p.to_json(lang) for p in in_sheet_order(result.problems)], ensure_ascii=False, indent=1))
     else:
         show_problems(result.problems, lang, file.name)
-        ok = "没有发现问题" if lang == "zh" else "No problems found"
+        ok = say(SAID["no_problems"], lang)
         console.print(f"{file.name}: {_counts(result, lang) if result.problems else ok}")
     raise typer.Exit(1 if result.problems else 0)
 
@@ -280,15 +278,12 @@ def refresh(
         with _memory(file, lang):
             result = refresh_flow(_open(file, lang), now=_now(now, lang), lang=lang, policy=rules)
     except (WorkbookError, PolicyFileError) as e:
-        _fail(e, lang)  # type: ignore[arg-type]
+        _fail(e, lang)
     with _after_save(file, lang, result.changed):
         show_problems(result.problems, lang, file.name)
         assert result.plan is not None
-        zh = lang == "zh"
-        console.print(
-            f"{file.name}{'：' if zh else ': '}{result.plan.outcome(lang)}"
-            + ((" 已保存。" if zh else " Saved.") if result.changed else (" 无变化。" if zh else " Nothing changed."))
-        )
+        console.print(say(SAID["refresh.saved" if result.changed else "refresh.unchanged"], lang, file=file.name,
+                          outcome=result.plan.outcome(lang)))
 
 
 @app.command("assign-ids", cls=_Command, help=H("assign_ids"))
@@ -305,12 +300,11 @@ def assign_ids(
         _fail(e, lang)
     with _after_save(file, lang, result.changed):
         for row, no in sorted(result.assigned.items()):
-            console.print(f"  {'第' if lang == 'zh' else 'row '}{row}{'行' if lang == 'zh' else ''}: {no}")
+            console.print(say(SAID["assign.row"], lang, row=row, number=no))
         for p in result.skipped:  # never a silent gap: each row left without a number, and why
             console.print(f"  {p.message(lang)}", highlight=False, soft_wrap=True)
         n, s = len(result.assigned), len(result.skipped)
-        console.print((f"已编号 {n} 宗" + (f"，{s} 宗未编号（见上）" if s else "") + "。") if lang == "zh" else
-                      f"Numbered {n} complaint(s)" + (f"; {s} left without a number (see above)" if s else "") + ".")
+        console.print(say(SAID["assign.done_skipped" if s else "assign.done"], lang, n=n, skipped=s))
 
 
 @app.command(cls=_Command, help=H("form"))
@@ -347,7 +341,6 @@ def adopt(
     from xlcomplaints.workbook.reader import check_version, find_stamps
 
     lang = _lang(lang)
-    zh = lang == "zh"
     try:
         try:
             stamp, sheets = find_stamps(FileWorkbook(file))
@@ -357,27 +350,21 @@ def adopt(
         else:  # stamped: a newer or other template is not ours to restamp
             check_version(stamp, B.BRANCH_TEMPLATE_KIND, B.BRANCH_TEMPLATE_VERSION, file.name)
             if "register" in sheets:
-                console.print(f"{file.name} 已是 xlcomplaints 工作簿，无需认领。" if zh else
-                              f"{file.name} is already an xlcomplaints workbook; nothing to do.", highlight=False)
+                console.print(say(SAID["adopt.already"], lang, file=file.name), highlight=False)
                 return
         result = adopt_workbook(file)
     except WorkbookError as e:
         _fail(e, lang)
-    how = {"stamp": ("原有标记", "its stamp"), "title": ("按表名", "by its title"),
-           "headers": ("按表头", "by its headers")}
     specs = {spec.kind: spec for spec in B.BRANCH_SHEETS}
     for kind, sheet in result.sheets.items():
-        said = how[result.how[kind]][0 if zh else 1]
-        console.print(f"  {specs[kind].title(lang)}: “{sheet}”（{said}）" if zh else
-                      f"  {specs[kind].title(lang)}: '{sheet}' ({said})", highlight=False)
+        said = say(SAID[f"adopt.by.{result.how[kind]}"], lang)
+        console.print(say(SAID["adopt.sheet"], lang, title=specs[kind].title(lang), sheet=sheet, how=said),
+                      highlight=False)
     if result.missing:
         missing = kinds_titles(result.missing, lang)
-        console.print(f"  未找到：{missing}" if zh else f"  Not found: {missing}", highlight=False)
-    backup = f"（备份：{result.backup.name}）" if zh and result.backup else (
-        f" (backup: {result.backup.name})" if result.backup else "")
-    console.print(f"已认领 {file.name}{backup}。现在可以运行 xlcomplaints refresh {file.name}。" if zh else
-                  f"Adopted {file.name}{backup}. You can now run xlcomplaints refresh {file.name}.",
-                  highlight=False, soft_wrap=True)
+        console.print(say(SAID["adopt.missing"], lang, missing=missing), highlight=False)
+    backup = say(SAID["adopt.backup"], lang, name=result.backup.name) if result.backup else ""
+    console.print(say(SAID["adopt.done"], lang, file=file.name, backup=backup), highlight=False, soft_wrap=True)
 
 
 @app.command(cls=_Command, help=H("demo"))
@@ -407,25 +394,22 @@ def excel_new(
     from xlcomplaints.templates.macro import build_branch_xlsm, installed_xlwings_vba
 
     lang = _lang(lang)
-    zh = lang == "zh"
-    _new_file(out, ".xlsm", branch_code, force, zh)
+    _new_file(out, ".xlsm", branch_code, force, lang)
     settings = Settings(branch_code=branch_code, branch_name=branch_name, language=lang)
     try:
         build_branch_xlsm(out, lang=lang, settings=settings, standalone=standalone, created=None)
     except LookupError as e:  # --standalone without xlwings installed
         _refuse(str(e), lang)
     if standalone:
-        _standalone_written(out, installed_xlwings_vba().version, zh)
+        _standalone_written(out, installed_xlwings_vba().version, lang)
     else:
-        console.print(f"已创建 {out}" if zh else f"Created {out}")
+        console.print(say(SAID["created"], lang, path=out))
 
 
-def _standalone_written(target: Path, version: str, zh: bool) -> None:
+def _standalone_written(target: Path, version: str, lang: str) -> None:
     """Which xlwings a standalone workbook embeds: the PCs using it need that very version."""
-    console.print(
-        f"已写入 {target}，内嵌 xlwings {version} 的 VBA。使用它的电脑须安装同一版本：pip install xlwings=={version}"
-        if zh else f"Wrote {target} with xlwings {version}'s VBA embedded. PCs using it need the same version: "
-        f"pip install xlwings=={version}", highlight=False, soft_wrap=True)
+    console.print(say(SAID["standalone.written"], lang, target=target, version=version), highlight=False,
+                  soft_wrap=True)
 
 
 @excel_app.command("standalone", cls=_Command, help=H("excel_standalone"))
@@ -438,21 +422,19 @@ def excel_standalone(
     from xlcomplaints.templates.macro import StandaloneError, make_standalone
 
     lang = _lang(lang)
-    zh = lang == "zh"
     if target.exists() and not force:
-        _refuse(f"{target} 已存在（用 --force 覆盖）" if zh else f"{target} exists (use --force to overwrite)", lang)
+        _refuse(say(SAID["exists"], lang, path=target), lang)
     if target.resolve() == source.resolve():
-        _refuse("请写到另一个文件" if zh else "Write to a different file", lang)
+        _refuse(say(SAID["standalone.same_file"], lang), lang)
     try:
         version = make_standalone(source, target)
     except LookupError as e:  # xlwings missing: its VBA comes from the installed package
-        _refuse(("需要先安装 xlwings：pip install xlcomplaints[excel]（" if zh else
-                 "xlwings is needed: pip install xlcomplaints[excel] (") + f"{e})", lang)
-    except (StandaloneError, OSError) as e:
-        _refuse(e.message(lang) if isinstance(e, StandaloneError) else str(e), lang)
-    except WorkbookError as e:  # over the size limits every command applies (workbook.limits)
+        _refuse(say(SAID["standalone.needs_xlwings"], lang, detail=e), lang)
+    except (StandaloneError, WorkbookError) as e:  # WorkbookError: over the size limits every command applies
         _fail(e, lang)
-    _standalone_written(target, version, zh)
+    except OSError as e:
+        _refuse(str(e), lang)
+    _standalone_written(target, version, lang)
 
 
 # --------------------------------------------------------------------------- monthly report
@@ -475,22 +457,21 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
     from xlcomplaints.report.state import StateError
 
     lang = _lang(lang)
-    zh = lang == "zh"
     try:
         m = Month.parse(month)
     except ValueError:
-        _refuse("无法识别 --month，请写成 2026-10" if zh else "Cannot read --month; write it like 2026-10", lang)
+        _refuse(say(SAID["month.unreadable"], lang), lang)
     as_of = _now(now, lang) if now else None
     if consolidate:
         _scanned(inputs, lang, verbose)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=not consolidate)
-    task = progress.add_task("读取工作簿" if zh else "Reading workbooks", total=None)
+    task = progress.add_task(say(SAID["report.reading"], lang), total=None)
 
     def read_one(_: object) -> None:
         progress.advance(task)
         if progress.tasks[0].finished:  # the rest (merge, compute, write) is the main process's alone
-            progress.update(task, description="生成报表" if zh else "Writing the report")
+            progress.update(task, description=say(SAID["report.writing"], lang))
 
     try:
         with progress, _memory(output, lang, "report.no_memory"):
@@ -499,25 +480,22 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
                 workers=workers, update=update, history=history or [],
                 on_start=lambda n: progress.update(task, total=n), on_file=read_one)
     except NothingRead as e:
-        show_problems(e.issues, lang, "无法读取" if zh else "Nothing could be read")
-        _refuse("没有可用的输入，未生成报表。" if zh else "No input could be used; no report written.", lang)
+        show_problems(e.issues, lang, say(SAID["report.nothing_read"], lang))
+        _refuse(say(SAID["report.no_input"], lang), lang)
     except StateError as e:
-        _refuse(f"{'无法 --update' if zh else 'Cannot --update'}: {e}", lang)
+        _refuse(say(SAID["report.cannot_update"], lang, detail=e), lang)
     except WorkbookError as e:  # the report itself cannot be written
         _fail(e, lang)
     rep, merged = result.report, result.consolidation
     errors = sum(p.level is Level.ERROR for p in rep.issues)
     received = int(rep.value("received") or 0)
-    line = (f"已写入 {output}：{m.label('zh')}，{len(merged.branches)} 个网点，本月受理 {received} 宗"
-            f"（读入 {len(merged.cases)} 宗）" if zh else
-            f"Wrote {output}: {m.label('en')}, {len(merged.branches)} branch(es), {received} received in the month "
-            f"({len(merged.cases)} complaints read)")
+    line = say(SAID["report.wrote"], lang, output=output, month=m.label(lang), branches=len(merged.branches),
+               received=received, read=len(merged.cases))
     if merged.unreadable:
-        line += f"，{merged.unreadable} 个文件未能计入" if zh else f", {merged.unreadable} file(s) left out"
+        line += say(SAID["report.left_out"], lang, n=merged.unreadable)
     if merged.carried:
-        line += f"，{len(merged.carried)} 个网点沿用上次数据" if zh else f", {len(merged.carried)} kept from the last run"
-    line += (f"；问题 {len(rep.issues)} 条（错误 {errors}），见“问题清单”。" if zh else
-             f"; {len(rep.issues)} issue(s) ({errors} errors) on the Issues sheet.") if rep.issues else "。" if zh else "."
+        line += say(SAID["report.carried"], lang, n=len(merged.carried))
+    line += say(SAID["report.issues"], lang, n=len(rep.issues), errors=errors) if rep.issues else say(SAID["end"], lang)
     console.print(line, highlight=False, soft_wrap=True)
 
 
@@ -539,12 +517,11 @@ def _scanned(inputs: list[Path], lang: str, verbose: bool) -> None:
         return
     line = line[0].upper() + line[1:]
     if verbose:
-        console.print(line + ("：" if lang == "zh" else ":"), highlight=False, soft_wrap=True)
+        console.print(say(SAID["scan.listed"], lang, line=line), highlight=False, soft_wrap=True)
         for each in passed_over_lines(scan, lang):
             console.print(each, highlight=False, soft_wrap=True)
     else:
-        console.print(line + ("（加 --verbose 逐个列出）。" if lang == "zh" else " (--verbose lists them)."),
-                      highlight=False, soft_wrap=True)
+        console.print(say(SAID["scan.hint"], lang, line=line), highlight=False, soft_wrap=True)
 
 
 @app.command(cls=_Command, help=H("report"))
@@ -559,9 +536,7 @@ def report(
 ) -> None:
     if file.is_dir():  # a folder of branches is a consolidation
         lang = _lang(lang)
-        _refuse(f"{file} 是文件夹；report 只读一个网点工作簿，多个网点请用：xlcomplaints consolidate {file} "
-                f"--month {month} -o …" if lang == "zh" else f"{file} is a folder; report reads one branch workbook. "
-                f"For many branches: xlcomplaints consolidate {file} --month {month} -o …", lang)
+        _refuse(say(SAID["report.is_folder"], lang, file=file, month=month), lang)
     _run_report([file], month, output, lang, now, show_contacts, history, consolidate=False)
 
 

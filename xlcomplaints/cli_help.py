@@ -13,6 +13,8 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 
+from xlcomplaints.i18n import Lang, pick, say
+
 LANGS = ("zh", "en")
 
 
@@ -151,13 +153,11 @@ METAVAR: dict[str, tuple[str, str]] = {
 
 
 def text(key: str, lang: str) -> str:
-    zh, en = HELP[key]
-    return zh if lang == "zh" else en
+    return pick(lang, *HELP[key])
 
 
 def metavar(key: str, lang: str) -> str:
-    zh, en = METAVAR[key]
-    return zh if lang == "zh" else en
+    return pick(lang, *METAVAR[key])
 
 
 #: The help frame typer writes, in the run's language (its own words are English only).
@@ -173,7 +173,7 @@ def plain_help(rendered: str, lang: str) -> str:
     out = re.sub(r" <[A-Za-z_\[\], ]+>", "", rendered)          # " <list[Path]>", " <int range>"
     out = re.sub(r"\{([^{}\s]+)\}", r"\1", out)                  # usage line: {FILE} → FILE
     out = re.sub(r"\s*\[x>=1\]", "", out)                         # the range is said in words
-    if lang == "zh":
+    if lang == Lang.ZH:
         for en, zh in _FRAME_ZH:
             out = out.replace(en, zh)
         out = re.sub(r"［默认：([^\]]*)\]", r"［默认：\1］", out)
@@ -198,10 +198,10 @@ def usage_error(message: str, command: str, lang: str) -> str:
     for pattern, zh, en in _USAGE_ERRORS:
         if m := re.fullmatch(pattern, said, re.S):
             found = m.groupdict()
-            if lang == "zh" and "why" in found:
+            if lang == Lang.ZH and "why" in found:
                 found["why"] = re.sub(r"Input should be greater than or equal to (\S+)", r"应不小于 \1", found["why"])
-            said = (zh if lang == "zh" else en).format(**found)
+            said = pick(lang, zh, en).format(**found)
             break
     else:
-        said = f"命令行有误：{said}" if lang == "zh" else f"The command line is wrong: {said}"
-    return (f"{said}。用法见 {command} --help" if lang == "zh" else f"{said}. See {command} --help")
+        said = say(("命令行有误：{said}", "The command line is wrong: {said}"), lang, said=said)
+    return say(("{said}。用法见 {command} --help", "{said}. See {command} --help"), lang, said=said, command=command)

@@ -200,13 +200,13 @@ def make_branch(path: Path, code: str, name: str, **kw: Any) -> Path:
 def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = None,
              branches: Sequence[tuple[str, str]] = BRANCHES, now: datetime = datetime(2026, 11, 2, 9, 0)) -> list[Path]:
     """Generate sample branches, validate and refresh each, and consolidate October's report."""
-    from xlcomplaints.console import show_problems
+    from xlcomplaints.console import SAID, show_problems
     from xlcomplaints.flows import refresh_flow
+    from xlcomplaints.i18n import say
     from xlcomplaints.workbook.file import FileWorkbook
 
     console = console or Console(markup=False)  # paths and messages are text, "[...]" too
     directory.mkdir(parents=True, exist_ok=True)
-    zh = lang == "zh"
     paths: list[Path] = []
     for i, (code, name) in enumerate(branches):
         path = directory / f"{code}.xlsx"
@@ -217,25 +217,19 @@ def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = Non
         show_problems(result.problems, lang, path.name)
         console.print(Text.assemble(
             (str(path), "bold"),
-            (f": {result.plan.outcome(lang)}{result.errors} 个录入错误待修正（已按 {now:%Y-%m-%d %H:%M} 刷新）" if zh else
-             f": {result.plan.outcome(lang)} {result.errors} typing errors to fix "
-             f"(refreshed as of {now:%Y-%m-%d %H:%M})") if result.plan else ""))
+            say(SAID["demo.branch"], lang, outcome=result.plan.outcome(lang), errors=result.errors,
+                now=f"{now:%Y-%m-%d %H:%M}") if result.plan else ""))
         paths.append(path)
     from xlcomplaints.core.metrics import Month
     from xlcomplaints.report.run import make_report
 
-    report = directory / ("月报-2026-10.xlsx" if zh else "report-2026-10.xlsx")
+    report = directory / say(SAID["demo.report_file"], lang)
     run = make_report(paths, Month(2026, 10), report, lang=lang, now=now, executor=None)
     issues = len(run.report.issues)
-    console.print(Text.assemble((str(run.output), "bold"), (
-        f": 十月合并月报：{len(paths)} 个网点，{issues} 条输入问题列在“问题清单”表" if zh else
-        f": October report for {len(paths)} branches; {issues} input problems on the Issues sheet")))
-    console.print(
-        f"先看这里：用 Excel 打开 {run.output}（“封面”是本月要点），再打开 {paths[0]} 的“逾期清单”表，"
-        f"看哪些环节已逾期、由谁处理。" if zh else
-        f"Open first: {run.output} in Excel (the Cover has the month's headline figures), then the "
-        f"Overdue sheet of {paths[0]} to see which stages are late and who handles them.",
-        highlight=False, soft_wrap=True)
+    console.print(Text.assemble((str(run.output), "bold"),
+                                say(SAID["demo.report"], lang, branches=len(paths), issues=issues)))
+    console.print(say(SAID["demo.open_first"], lang, report=run.output, branch=paths[0]),
+                  highlight=False, soft_wrap=True)
     return [*paths, run.output]
 
 

@@ -19,6 +19,7 @@ from xlcomplaints.core.refresh import ComputedCells, RefreshPlan, plan_refresh
 from xlcomplaints.core.rows import Layout
 from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import read_computed, typed_over, validate, written_digest
+from xlcomplaints.i18n import pick
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import Need
 from xlcomplaints.workbook.errors import WorkbookError
@@ -130,7 +131,7 @@ def _checksum(total: int) -> str:
 
 def _checksum_row(layouts: dict[str, Layout], plan: RefreshPlan, lang: str) -> list[object]:
     total = sum(written_digest(layouts[k], _computed_of(plan, k)) for k in _SHEETS_COMPUTED if k in layouts)
-    label, note = CHECKSUM["zh" if lang == "zh" else "en"]
+    label, note = CHECKSUM[pick(lang, "zh", "en")]
     return [label, _checksum(total), note]
 
 

@@ -19,9 +19,10 @@ import string
 import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
 
 from xlcomplaints.core.problems import register_messages
+from xlcomplaints.errors import XlcError
 from xlcomplaints.spec.vocab import Choice
 
 __all__ = [
@@ -81,25 +82,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
 register_messages(MESSAGES)
 
 
-class CellError(ValueError):
+class CellError(ValueError, XlcError):
     """An unreadable cell: ``code`` keys MESSAGES, ``params`` fill its templates.
 
     A ValueError so pydantic validators that call a parser report it as a validation error.
     """
 
     def __init__(self, code: str, **params: object) -> None:
-        super().__init__(code, params)
+        ValueError.__init__(self, code, params)
         self.code, self.params = code, params
-
-    def message(self, lang: str = "zh") -> str:
-        zh, en = MESSAGES.get(self.code, (self.code, self.code))
-        return (zh if lang.startswith("zh") else en).format(**self.params)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message('en')}"
-
-    def __reduce__(self) -> tuple[object, tuple[()]]:  # keyword params survive pickling
-        return partial(CellError, self.code, **self.params), ()
 
 
 # ---------------------------------------------------------------------------- text

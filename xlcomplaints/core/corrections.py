@@ -16,6 +16,7 @@ from enum import StrEnum
 from xlcomplaints.core.models import Complaint
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.rows import Layout
+from xlcomplaints.i18n import say
 
 
 class Fix(StrEnum):
@@ -49,8 +50,7 @@ class Correction:
     value: str | None = None
 
     def action(self, lang: str) -> str:
-        zh, en = ACTIONS[self.fix]
-        return (zh if lang == "zh" else en).format(cell=self.cell)
+        return say(ACTIONS[self.fix], lang, cell=self.cell)
 
 
 def find_corrections(complaints: Iterable[Complaint], layout: Layout | None,

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from xlcomplaints.core import cells
 from xlcomplaints.core.models import Complaint, Settings
+from xlcomplaints.i18n import Lang, pick, say
 
 TOKEN = re.compile(r"\{(branch|yyyy|yy|mm|dd|seq)(?::0?(\d+))?\}")
 #: What may stand in a pattern, as the messages list it.
@@ -60,21 +61,20 @@ _ZH_DIGITS = "零一二三四五六七八九"
 def describe_pattern(pattern: str, branch: str, lang: str = "zh") -> str:
     """A number pattern in words a clerk understands, with an example from the branch's code:
     ``{branch}-{yy}{mm}{seq:03}`` → "网点代码 + “-” + 两位年份 + 两位月份 + 三位流水号，例如 2026年11月第7宗为 BJ01-2611007"."""
-    zh = lang == "zh"
+    zh = lang == Lang.ZH  # Chinese numerals for the widths, too
     pieces: list[str] = []
     parts = TOKEN.split(pattern)
     for i in range(0, len(parts), 3):  # [text, name, width, text, name, width, ...]
         if parts[i]:
-            pieces.append(f"“{parts[i]}”" if zh else f'"{parts[i]}"')
+            pieces.append(pick(lang, "“{}”", '"{}"').format(parts[i]))
         if i + 1 < len(parts):
             name, w = parts[i + 1], parts[i + 2]
             n = int(w) if w else 3
-            pieces.append(TOKEN_WORDS[name][0 if zh else 1].format(n=_ZH_DIGITS[n] if zh and n < 10 else n))
+            pieces.append(say(TOKEN_WORDS[name], lang, n=_ZH_DIGITS[n] if zh and n < 10 else n))
     prefix, suffix, width = _prefix_and_width(pattern, branch, datetime(2026, 11, 1))
     example = f"{prefix}{7:0{width}d}{suffix}"
-    if zh:
-        return f"{' + '.join(pieces)}，例如 2026年11月第7宗为 {example}"
-    return f"{' + '.join(pieces)}; e.g. the 7th complaint of November 2026 is {example}"
+    return say(("{pieces}，例如 2026年11月第7宗为 {example}", "{pieces}; e.g. the 7th complaint of November 2026 is {example}"),
+               lang, pieces=" + ".join(pieces), example=example)
 
 
 def example_number(pattern: str, branch: str) -> str:

@@ -31,6 +31,8 @@ from importlib import resources
 from pathlib import Path
 
 from xlcomplaints.core.models import Complaint, PolicyRule
+from xlcomplaints.errors import XlcError
+from xlcomplaints.i18n import pick
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Rule:
         return PolicyRule(
             stage=self.stage, severity=self.severity, complexity=self.complexity,
             amount=self.amount, unit=self.unit,
-            source=self.source_zh if lang == "zh" else self.source_en,
+            source=pick(lang, self.source_zh, self.source_en),
         )
 
 
@@ -243,17 +245,8 @@ POLICY_MESSAGES = {
 }
 
 
-class PolicyFileError(Exception):
+class PolicyFileError(XlcError):
     """A head-office policy file that cannot be used, located to the rule and key."""
-
-    def __init__(self, code: str, **params: object) -> None:
-        super().__init__(code)
-        self.code, self.params = code, params
-
-    def message(self, lang: str = "zh") -> str:
-        from xlcomplaints.core.problems import render
-
-        return render(self.code, lang, self.params)
 
 
 def load_policy_file(path: str | Path, lang: str = "zh") -> tuple[PolicyRule, ...]:
@@ -274,7 +267,6 @@ def load_policy_file(path: str | Path, lang: str = "zh") -> tuple[PolicyRule, ..
     import tomllib
 
     from xlcomplaints.core import cells
-    from xlcomplaints.core.problems import render
     from xlcomplaints.core.rows import parse_cell
     from xlcomplaints.spec.branch import POLICY
 
@@ -299,12 +291,9 @@ def load_policy_file(path: str | Path, lang: str = "zh") -> tuple[PolicyRule, ..
             try:
                 values[col.key] = parse_cell(raw.get(col.key), col)
             except cells.CellError as e:
-                # Rendered from every registered catalogue, in both languages: CellError.message knows
-                # only the cell parsers' own codes, not the limits' (number.too_small/too_large, in
-                # core.rows), and the error is shown later in whatever language the caller asks.
+                # In both languages: the error is shown later in whatever language the caller asks.
                 raise PolicyFileError("policy.toml_bad", path=path.name, n=n, key=col.key,
-                                      detail_zh=render(e.code, "zh", e.params),
-                                      detail_en=render(e.code, "en", e.params)) from e
+                                      detail_zh=e.message("zh"), detail_en=e.message("en")) from e
             if col.required and values[col.key] is None:
                 raise PolicyFileError("policy.toml_bad", path=path.name, n=n, key=col.key,
                                       detail_zh="必填", detail_en="required")

@@ -11,6 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from xlcomplaints.i18n import register_messages, render
+
+__all__ = ["Level", "Problem", "a1", "column_letter", "in_sheet_order", "register_messages", "render"]
+
 
 class Level(StrEnum):
     ERROR = "error"
@@ -43,26 +47,6 @@ class Problem(BaseModel):
             "value": self.value,
             "message": self.message(lang),
         }
-
-
-_CATALOGUES: list[dict[str, tuple[str, str]]] = []
-
-
-def register_messages(messages: dict[str, tuple[str, str]]) -> None:
-    """Modules that raise coded problems add their (zh, en) templates here."""
-    _CATALOGUES.append(messages)
-
-
-def render(code: str, lang: str, params: dict[str, Any]) -> str:
-    for catalogue in reversed(_CATALOGUES):
-        if code in catalogue:
-            zh, en = catalogue[code]
-            template = zh if lang == "zh" else en
-            try:
-                return template.format(**params)
-            except (KeyError, IndexError, ValueError):
-                return template
-    return code
 
 
 def column_letter(index: int) -> str:

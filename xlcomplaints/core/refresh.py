@@ -26,6 +26,7 @@ from xlcomplaints.core.lifecycle import callback_attempts, handoff_results, iter
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.status import StageStatus
+from xlcomplaints.i18n import pick, say
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import vocab as v
 
@@ -61,22 +62,27 @@ def _label(vocab: v.Vocabulary, code: str | None, lang: str) -> str | None:
     return vocab.label(code, lang) if code else None
 
 
+#: A refresh in a sentence (RefreshPlan.outcome), and the rows left to correct after it.
+OUTCOME = ("{n} 宗投诉，{overdue} 宗有逾期环节，{due_soon} 宗即将到期（见“逾期清单”）。",
+           "{n} complaints, {overdue} with an overdue stage, {due_soon} due soon (see the Overdue sheet).")
+OUTCOME_TO_CORRECT = ("{n} 宗受理时间无法识别，需改正（列在“逾期清单”最后）。",
+                      " {n} without a readable received time, to correct (listed last on the Overdue sheet).")
+
 #: Why a callback was given up, after the next action (R8): the Settings' unreachable attempts.
 GIVEN_UP_REASON = ("；放弃回访：{n} 次未接通", "; callback given up: {n} attempts unreachable")
 
 
 def next_action_text(r: ComplaintResult, lang: str) -> str:
-    zh, en = NEXT_ACTIONS[r.next_action]
-    text = zh if lang == "zh" else en
+    text = pick(lang, *NEXT_ACTIONS[r.next_action])
     stage = r.stages.get(r.next_stage or "")
     if text and stage and stage.due and stage.done_at is None:
         when = stage.due.strftime("%m-%d %H:%M")
         if stage.status == "overdue":
-            text = f"{text}（已逾期，时限 {when}）" if lang == "zh" else f"{text} (overdue since {when})"
+            text = say(("{text}（已逾期，时限 {when}）", "{text} (overdue since {when})"), lang, text=text, when=when)
         else:
-            text = f"{text}（{when}前）" if lang == "zh" else f"{text} by {when}"
+            text = say(("{text}（{when}前）", "{text} by {when}"), lang, text=text, when=when)
     if text and r.stages["callback"].status == StageStatus.GIVEN_UP:
-        text += GIVEN_UP_REASON[lang != "zh"].format(n=r.callbacks_failed)
+        text += say(GIVEN_UP_REASON, lang, n=r.callbacks_failed)
     return text
 
 
@@ -140,17 +146,9 @@ class RefreshPlan:
         """The refresh in a sentence or two, as the button, the command and the demo say it:
         how many complaints, how many with a stage overdue or due soon, how many rows to correct."""
         n, c = self.complaints, self.counts
-        if lang == "zh":
-            text = (f"{n} 宗投诉，{c['complaints.overdue']} 宗有逾期环节，{c['complaints.due_soon']} 宗即将到期"
-                    f"（见“逾期清单”）。")
-            if c["needs_correction"]:
-                text += f"{c['needs_correction']} 宗受理时间无法识别，需改正（列在“逾期清单”最后）。"
-            return text
-        text = (f"{n} complaints, {c['complaints.overdue']} with an overdue stage, {c['complaints.due_soon']} "
-                f"due soon (see the Overdue sheet).")
+        text = say(OUTCOME, lang, n=n, overdue=c["complaints.overdue"], due_soon=c["complaints.due_soon"])
         if c["needs_correction"]:
-            text += (f" {c['needs_correction']} without a readable received time, to correct "
-                     f"(listed last on the Overdue sheet).")
+            text += say(OUTCOME_TO_CORRECT, lang, n=c["needs_correction"])
         return text
 
 
@@ -231,7 +229,7 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
     urgent.sort(key=lambda x: x[0])
     plan.overdue_rows = [row for _, row in urgent]
     if to_correct:
-        heading = fixes.HEADING[0 if lang == "zh" else 1]
+        heading = pick(lang, *fixes.HEADING)
         plan.overdue_rows += [OverdueRow(no=heading), *to_correct]
     plan.summary_rows = _summary(data, plan, now, lang)
     return plan

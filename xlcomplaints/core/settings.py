@@ -12,6 +12,7 @@ from xlcomplaints.core.numbering import example_number, pattern_problem
 from xlcomplaints.core.policy import MATCHERS, PolicyTie, default_policy, ties
 from xlcomplaints.core.problems import Level, Problem, a1, register_messages
 from xlcomplaints.core.rows import Layout, _blank, find_layout, parse_cell, read_records
+from xlcomplaints.i18n import pick
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.branch import POLICY, REGISTER, SETTINGS_FIELDS
 
@@ -189,9 +190,9 @@ def _tie_problems(rules: Sequence[PolicyRule], layout: Layout) -> list[Problem]:
 def _case_text(case: dict[str, str], lang: str) -> str:
     """“严重程度为重大、投诉类别为安全隐患” / “severity Major, category Safety”; every complaint when empty."""
     parts = [(POLICY.column(f).label(lang), _MATCHER_VOCABS[f].label(case[f], lang)) for f in MATCHERS if f in case]
-    if lang == "zh":
-        return "、".join(f"{col}为{val}" for col, val in parts) if parts else "所有"
-    return ", ".join(f"{col.lower()} {val}" for col, val in parts) if parts else "all"
+    if not parts:
+        return pick(lang, "所有", "all")
+    return pick(lang, "、", ", ").join(pick(lang, f"{col}为{val}", f"{col.lower()} {val}") for col, val in parts)
 
 
 def _limit_text(rule: PolicyRule, lang: str) -> str:

@@ -23,10 +23,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from xlcomplaints.console import refusal
+from xlcomplaints.console import error_text, refusal
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.excel.adapter import Formula, XlwingsWorkbook, cell_of
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
+from xlcomplaints.i18n import pick, say
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.problems import PROBLEMS, STATUS_NAME
 from xlcomplaints.workbook.errors import WorkbookError
@@ -50,7 +51,7 @@ class Outcome:
     problems_written: str | None = None  # the Problems sheet's name, when it was written
 
     def text(self) -> str:
-        first, second = (self.zh, self.en) if self.lang == "zh" else (self.en, self.zh)
+        first, second = pick(self.lang, (self.zh, self.en), (self.en, self.zh))
         return f"{first}\n\n{second}"
 
 
@@ -236,15 +237,19 @@ def _link(p: Problem) -> str | None:
     return Formula(f'=HYPERLINK("#{target.replace(chr(34), chr(34) * 2)}","{p.cell}")')
 
 
+#: What the Problems sheet says besides the problems themselves.
+_ROWS = {"none": ("没有发现问题（{stamp}）", "No problems found ({stamp})"), "error": ("错误", "Error"),
+         "warning": ("警告", "Warning")}
+
+
 def problem_rows(problems: list[Problem], lang: str, now: datetime) -> list[list[Any]]:
     """One row per problem in PROBLEMS column order; a single 'none found' row when clean."""
-    zh = lang == "zh"
     if not problems:
         stamp = now.strftime("%Y-%m-%d %H:%M")
-        return [[None, None, None, None, None, f"没有发现问题（{stamp}）" if zh else f"No problems found ({stamp})"]]
+        return [[None, None, None, None, None, say(_ROWS["none"], lang, stamp=stamp)]]
     rows: list[list[Any]] = []
     for p in problems:
-        level = ("错误" if zh else "Error") if p.level is Level.ERROR else ("警告" if zh else "Warning")
+        level = say(_ROWS["error" if p.level is Level.ERROR else "warning"], lang)
         rows.append([level, p.sheet, _link(p), p.column, p.value, p.message(lang)])
     return rows
 
@@ -308,8 +313,8 @@ def run(action: str, book: Any = None, *, now: datetime | None = None) -> Outcom
             outcome.zh, outcome.en = _with_problems(zh, en, result, lang, sheet)
             port.replace_rows(sheet, 2, problem_rows(result.problems, lang, now))
             outcome.problems_written = sheet
-    except WorkbookError as e:  # a refusal: said as every command says one (console.refusal)
-        outcome = Outcome(refusal(e.message("zh"), "zh"), refusal(e.message("en"), "en"), ok=False, lang=lang)
+    except WorkbookError as e:  # a refusal: said as every command says one (console.error_text)
+        outcome = Outcome(error_text(e, "zh"), error_text(e, "en"), ok=False, lang=lang)
     except MemoryError:  # the PC's limit, not a bug: no log to send
         outcome = Outcome(refusal(f"内存不足，无法处理 {getattr(port, 'label', '此工作簿')}；请关闭其他程序后再试。", "zh"),
                           refusal(f"Not enough memory to process {getattr(port, 'label', 'this workbook')}; close "

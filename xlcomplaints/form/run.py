@@ -19,6 +19,7 @@ from xlcomplaints.core.problems import register_messages
 from xlcomplaints.flows import refuse_without
 from xlcomplaints.form import pdf
 from xlcomplaints.form.workbook import write_forms
+from xlcomplaints.i18n import pick
 from xlcomplaints.spec.model import Need
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.port import WorkbookPort
@@ -112,19 +113,18 @@ def _check_output(output: Path, source: Path | None) -> None:
 def outcome_lines(result: FormResult, lang: str) -> list[str]:
     """What was written, which numbers were not found, and why a PDF asked for is an .xlsx —
     said the same by the command and the button."""
-    zh = lang == "zh"
-    shown = ("、" if zh else ", ").join(result.numbers)
-    out = [f"已写出 {result.output}：{len(result.forms)} 宗投诉的处理单（{shown}），每宗一页 A4。" if zh else
-           f"Wrote {result.output}: the handling form of {len(result.forms)} complaint(s) ({shown}), "
-           f"one A4 page each."]
+    shown = pick(lang, "、", ", ").join(result.numbers)
+    out = [pick(lang, f"已写出 {result.output}：{len(result.forms)} 宗投诉的处理单（{shown}），每宗一页 A4。",
+                f"Wrote {result.output}: the handling form of {len(result.forms)} complaint(s) ({shown}), "
+                f"one A4 page each.")]
     if result.not_found:
-        out.append(f"未找到投诉编号：{'、'.join(result.not_found)}。" if zh else
-                   f"No complaint numbered: {', '.join(result.not_found)}.")
+        out.append(pick(lang, f"未找到投诉编号：{'、'.join(result.not_found)}。",
+                        f"No complaint numbered: {', '.join(result.not_found)}."))
     if result.pdf_unavailable:
-        out.append("本机未安装 LibreOffice，无法生成 PDF；已写出同名的 .xlsx，在 Excel 中打印效果相同。"
-                   "安装 LibreOffice 后再运行即可得到 PDF。" if zh else
-                   "LibreOffice is not installed here, so no PDF could be made; the .xlsx of the same name "
-                   "was written instead and prints the same from Excel. Install LibreOffice for the PDF.")
+        out.append(pick(lang, "本机未安装 LibreOffice，无法生成 PDF；已写出同名的 .xlsx，在 Excel 中打印效果相同。"
+                        "安装 LibreOffice 后再运行即可得到 PDF。",
+                        "LibreOffice is not installed here, so no PDF could be made; the .xlsx of the same name "
+                        "was written instead and prints the same from Excel. Install LibreOffice for the PDF."))
     return out
 
 

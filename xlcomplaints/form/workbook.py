@@ -20,6 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from xlcomplaints.core.form import CaseForm, StageLine
 from xlcomplaints.core.models import Settings
+from xlcomplaints.i18n import pick
 from xlcomplaints.report.labels import label
 from xlcomplaints.report.masking import mask_phone, mask_text
 from xlcomplaints.spec import branch as B
@@ -301,13 +302,12 @@ class FormWriter:
         ws.hide_gridlines(2)
         s = self.settings
         office = s.branch_name or s.branch_code
-        ws.merge_range(0, 0, 0, 7, f"{office} {self.t('title')}" if self.lang == "zh" else
-                       f"{office}: {self.t('title')}",
+        ws.merge_range(0, 0, 0, 7, pick(self.lang, f"{office} {self.t('title')}", f"{office}: {self.t('title')}"),
                        self.f(bold=True, font_size=16, align="center", valign="vcenter", font_color=TITLE_FILL))
         self.heights = []
         self.set_height(ws, 0, 30)
         no_label = B.REGISTER.column("no").label(self.lang)
-        colon = "：" if self.lang == "zh" else ": "
+        colon = pick(self.lang, "：", ": ")
         ws.merge_range(1, 0, 1, 3, f"{no_label}{colon}{no}", self.f(bold=True, font_size=12, valign="vcenter"))
         printed = f"{self.t('printed')}{colon}{self.printed:%Y-%m-%d %H:%M}"
         if self.mask:

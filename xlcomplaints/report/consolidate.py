@@ -49,6 +49,7 @@ from xlcomplaints.core.problems import Level, Problem, register_messages, render
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import validate
+from xlcomplaints.i18n import pick
 from xlcomplaints.report.file_summary import DEFAULT_REPEAT_WINDOW, FileSummary
 from xlcomplaints.report.masking import mask_phone, mask_summary
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
@@ -320,10 +321,10 @@ def passed_over_line(scan: Scan, lang: str) -> str:
     parts = []
     for why in PassedOver:
         if why in counts:
-            suffixes = ("、" if lang == "zh" else ", ").join(sorted({f.suffix.lower() or "—" for f in counts[why]})[:5])
+            suffixes = pick(lang, "、", ", ").join(sorted({f.suffix.lower() or "—" for f in counts[why]})[:5])
             parts.append(render(f"{why.value}.count", lang, {"n": len(counts[why]), "suffixes": suffixes}))
     return render("scan.passed_over", lang, {"n": len(scan.passed_over),
-                                             "kinds": ("，" if lang == "zh" else ", ").join(parts)})
+                                             "kinds": pick(lang, "，", ", ").join(parts)})
 
 
 def passed_over_lines(scan: Scan, lang: str, labels: Mapping[Path, str] | None = None) -> list[str]:
@@ -337,7 +338,7 @@ def none_found(scan: Scan, lang: str) -> str:
     what was found and passed over."""
     said = render("scan.none_found", lang, {"folders": ", ".join(str(f) for f in scan.folders)})
     line = passed_over_line(scan, lang)
-    return (said + ("；" if lang == "zh" else "; ") + line if line else said) + ("。" if lang == "zh" else ".")
+    return (said + pick(lang, "；", "; ") + line if line else said) + pick(lang, "。", ".")
 
 
 def resolved(p: Path) -> Path:

@@ -15,6 +15,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.problems import Level
+from xlcomplaints.i18n import pick
 from xlcomplaints.report.labels import label, t
 from xlcomplaints.report.summary import DIMENSIONS, CoverRow, MonthlyReport
 from xlcomplaints.spec import report as R
@@ -73,7 +74,7 @@ def write_cover(w: ReportWriter) -> Worksheet:
     lang = w.lang
     ws = w.sheet(R.COVER)
     ws.hide_gridlines(2)
-    widths = WIDTHS["zh" if lang == "zh" else "en"]
+    widths = WIDTHS[pick(lang, "zh", "en")]
     for i, width in enumerate(widths):
         ws.set_column(i, i, width)
     last_col = len(widths) - 1
@@ -106,7 +107,7 @@ def write_cover(w: ReportWriter) -> Worksheet:
 def _scope(w: ReportWriter) -> str:
     rep, lang = w.report, w.lang
     names = [f"{b.code} {b.name}" if b.name and b.name != b.code else b.code for b in rep.branches]
-    shown = ("、" if lang == "zh" else ", ").join(names[:5])
+    shown = pick(lang, "、", ", ").join(names[:5])
     if len(names) > 5:
         shown += t(lang, f" 等共 {len(names)} 个网点", f" and {len(names) - 5} more ({len(names)} branches)")
     return t(lang, f"统计范围：{shown}　　{w.as_of_text()}", f"Scope: {shown}    {w.as_of_text()}")
@@ -132,7 +133,7 @@ def _note(w: ReportWriter) -> str:
     parts.append(t(lang, f"输入中有 {errors} 个错误、{warnings} 个警告，见“问题清单”。",
                    f"The inputs have {errors} error(s) and {warnings} warning(s): see Issues.")
                  if rep.issues else t(lang, "输入中没有发现问题。", "No problems in the inputs."))
-    return ("" if lang == "zh" else " ").join(parts)
+    return pick(lang, "", " ").join(parts)
 
 
 def _metric_row(w: ReportWriter, ws: Worksheet, row: int, r: CoverRow) -> None:

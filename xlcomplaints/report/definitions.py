@@ -11,13 +11,14 @@ from xlcomplaints.core import metrics as M
 from xlcomplaints.core.deadlines import PAUSABLE, RESTARTED
 from xlcomplaints.core.lifecycle import RESUME_STEPS
 from xlcomplaints.core.policy import STAGES
+from xlcomplaints.i18n import Lang, pick
 from xlcomplaints.spec import vocab as v
 
 
 def _stages(which: frozenset[str], lang: str) -> str:
     """The named stages in ``STAGES`` order, as a reader sees them: 处理、答复、结案 / resolve, reply and close."""
     names = [v.STAGE.label(s, lang) for s in STAGES if s in which]
-    if lang == "zh":
+    if lang == Lang.ZH:
         return "、".join(f"“{n}”" for n in names)
     names = [f"'{n}'" for n in names]
     return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
@@ -25,7 +26,7 @@ def _stages(which: frozenset[str], lang: str) -> str:
 
 def _steps(which: frozenset[str], lang: str) -> str:
     names = [c.label(lang) for c in v.STEP if c.code in which]
-    return "、".join(f"“{n}”" for n in names) if lang == "zh" else ", ".join(f"'{n}'" for n in names)
+    return pick(lang, "、", ", ").join(pick(lang, "“{}”", "'{}'").format(n) for n in names)
 
 
 _RESTARTED = {lang: _stages(RESTARTED, lang) for lang in ("zh", "en")}
@@ -200,7 +201,6 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
 
 
 def definition_rows(lang: str) -> list[list[str]]:
-    zh = lang == "zh"
     rows = [[m.name(lang), m.definition(lang), m.month_rule(lang)] for m in M.METRICS.values()]
-    rows += [[n_zh if zh else n_en, d_zh if zh else d_en, ""] for n_zh, n_en, d_zh, d_en in NOTES + ENGINE_RULES]
+    rows += [[pick(lang, n_zh, n_en), pick(lang, d_zh, d_en), ""] for n_zh, n_en, d_zh, d_en in NOTES + ENGINE_RULES]
     return rows

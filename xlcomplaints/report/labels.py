@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from xlcomplaints.i18n import pick
 from xlcomplaints.spec.vocab import Vocabulary
 
 
 def t(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
+    return pick(lang, zh, en)
 
 
 def label(vocab: Vocabulary | None, code: str | None, lang: str) -> str:

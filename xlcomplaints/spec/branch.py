@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xlcomplaints.i18n import pick
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.model import ColType, Column, Field, Need, SheetSpec
 
@@ -342,10 +343,10 @@ class SummaryLine:
     note_en: str | None = None
 
     def label(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+        return pick(lang, self.zh, self.en)
 
     def note(self, lang: str) -> str | None:
-        return self.note_zh if lang == "zh" else self.note_en
+        return pick(lang, self.note_zh, self.note_en)
 
 
 def _lines(key: str, vocab: v.Vocabulary, codes: tuple[str, ...], zh: str, en: str) -> tuple[SummaryLine, ...]:

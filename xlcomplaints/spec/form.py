@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xlcomplaints.i18n import pick
+
 #: The page's grid: eight columns, their widths (characters) adding up to what fits A4 portrait.
 WIDTHS: tuple[float, ...] = (13.0, 10.5, 10.5, 10.5, 10.5, 11.0, 11.0, 13.0)
 
@@ -94,4 +96,4 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 def text(key: str, lang: str) -> str:
     zh, en = TEXTS[key]
-    return zh if lang == "zh" else en
+    return pick(lang, zh, en)

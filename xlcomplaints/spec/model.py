@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
+from xlcomplaints.i18n import pick
 from xlcomplaints.spec.vocab import Vocabulary
 
 
@@ -146,7 +147,7 @@ class Column:
     needed_for: tuple[Need, ...] = ()
 
     def label(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+        return pick(lang, self.zh, self.en)
 
     def width_in(self, lang: str, lines: int = HEADER_LINES) -> float:
         """The column's width in this language: the spec's width, widened until the header fits
@@ -159,7 +160,7 @@ class Column:
         return width
 
     def help(self, lang: str) -> str:
-        return self.help_zh if lang == "zh" else self.help_en
+        return pick(lang, self.help_zh, self.help_en)
 
     @property
     def format(self) -> str | None:
@@ -189,7 +190,7 @@ class SheetSpec:
     freeze_cols: int = 0
 
     def title(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+        return pick(lang, self.zh, self.en)
 
     @property
     def input_columns(self) -> tuple[Column, ...]:
@@ -246,7 +247,7 @@ class Field:
     max_value: float | None = None
 
     def label(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+        return pick(lang, self.zh, self.en)
 
     def source(self, lang: str) -> str:
-        return self.source_zh if lang == "zh" else self.source_en
+        return pick(lang, self.source_zh, self.source_en)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from xlcomplaints.i18n import pick
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -19,7 +21,7 @@ class Choice:
     aliases: tuple[str, ...] = ()
 
     def label(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+        return pick(lang, self.zh, self.en)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from xlcomplaints.core.models import PolicyRule, Settings
 from xlcomplaints.core.policy import DONE_FIELD, default_policy
+from xlcomplaints.i18n import pick
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec.model import ColType, Column, Field, SheetSpec
@@ -49,7 +50,7 @@ class _Formats:
 
     def __init__(self, wb: xlsxwriter.Workbook, lang: str) -> None:
         self.wb = wb
-        self.font = "等线" if lang == "zh" else "Calibri"
+        self.font = pick(lang, "等线", "Calibri")
         self._cache: dict[tuple[Any, ...], Format] = {}
 
     def get(self, **props: Any) -> Format:
@@ -90,7 +91,7 @@ def _validation(col: Column | Field, lang: str) -> dict[str, Any] | None:
             "input_message": (help_text or " / ".join(col.vocab.labels(lang)))[:255],
             "error_type": "warning",
             "error_title": title,
-            "error_message": ("请从下拉列表中选择：" if lang == "zh" else "Pick from the list: ")
+            "error_message": pick(lang, "请从下拉列表中选择：", "Pick from the list: ")
             + " / ".join(col.vocab.labels(lang)),
         }
     if help_text:
@@ -117,7 +118,7 @@ def _print_setup(ws: Worksheet, title: str, lang: str, *, paper: int = 9) -> Non
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    page = "第 &P 页，共 &N 页" if lang == "zh" else "Page &P of &N"
+    page = pick(lang, "第 &P 页，共 &N 页", "Page &P of &N")
     ws.set_header(f"&L&\"-,Bold\"{title}&R&D")
     ws.set_footer(f"&C{page}")
 
@@ -151,7 +152,7 @@ def write_table_sheet(
         ws.set_v_pagebreaks([len(spec.input_columns)])
         ws.repeat_columns(0, max(spec.freeze_cols - 1, 0))
     if spec.description_zh:
-        ws.write_comment(first_row, 0, spec.description_zh if lang == "zh" else spec.description_en,
+        ws.write_comment(first_row, 0, pick(lang, spec.description_zh, spec.description_en),
                          {"x_scale": 2, "y_scale": 1.2})
     return ws
 
@@ -304,7 +305,7 @@ def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, l
             ws.data_validation(r, 1, r, 1, dv)
     policy_title = len(B.SETTINGS_FIELDS) + 2
     ws.write_string(policy_title, 0, B.POLICY.title(lang), fm.get(bold=True, font_size=12, valign="top"))
-    note(policy_title, 1, B.POLICY.description_zh if lang == "zh" else B.POLICY.description_en)
+    note(policy_title, 1, pick(lang, B.POLICY.description_zh, B.POLICY.description_en))
     header = policy_title + 1
     ws.set_row(header, 30)
     rules = settings.policy or default_policy(lang)
@@ -357,7 +358,7 @@ def build_branch_workbook(
     try:
         fm = _Formats(wb, lang)
         wb.set_properties({
-            "title": "投诉登记工作簿" if lang == "zh" else "Complaint workbook",
+            "title": pick(lang, "投诉登记工作簿", "Complaint workbook"),
             "subject": f"{settings.branch_code} {settings.branch_name}".strip(),
             "author": "xlcomplaints", "created": created or datetime.now(),
             "comments": "Created by xlcomplaints",
@@ -392,7 +393,7 @@ def build_report_template(target: str | Path | io.BytesIO, *, lang: str = "zh",
     wb = xlsxwriter.Workbook(target)
     try:
         fm = _Formats(wb, lang)
-        wb.set_properties({"title": "投诉月报表" if lang == "zh" else "Monthly complaints report",
+        wb.set_properties({"title": pick(lang, "投诉月报表", "Monthly complaints report"),
                            "author": "xlcomplaints", "created": created or datetime.now()})
         wb.define_name(TEMPLATE_NAME, f'="{template_stamp(R.REPORT_TEMPLATE_KIND, R.REPORT_TEMPLATE_VERSION, R.REPORT_SHEETS)}"')
         _hide_last_name(wb)

@@ -40,6 +40,8 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from xlcomplaints.core.models import Settings
+from xlcomplaints.errors import XlcError
+from xlcomplaints.i18n import pick, register_messages
 from xlcomplaints.spec.problems import PROBLEMS, STATUS_NAME
 from xlcomplaints.templates.build import (
     TEMPLATE_CREATED,
@@ -83,10 +85,10 @@ class Button:
     width_en: int
 
     def caption(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+        return pick(lang, self.zh, self.en)
 
     def width(self, lang: str) -> int:
-        return self.width_zh if lang == "zh" else self.width_en
+        return pick(lang, self.width_zh, self.width_en)
 
 
 REFRESH = Button("RefreshOverdue", "刷新逾期", "Refresh overdue", 88, 120)
@@ -116,7 +118,7 @@ def project_modules(sheet_codenames: Sequence[str]) -> list[VbaModule]:
 
 def codepage_for(lang: str) -> int:
     """The codepage a Chinese or Western Excel would save the project in (our source is ASCII)."""
-    return 936 if lang == "zh" else 1252
+    return pick(lang, 936, 1252)
 
 
 # --- xlwings' own VBA, for standalone workbooks ------------------------------------------
@@ -217,7 +219,6 @@ def _conf_sheet(wb: xlsxwriter.Workbook, lang: str) -> Worksheet:
 
     Hidden: it is for whoever installs Python, not for the clerk (Unhide brings it back, and xlwings
     reads it hidden too); if shown and printed, it fits one landscape page."""
-    zh = lang == "zh"
     ws = wb.add_worksheet(CONF_SHEET)
     ws.set_vba_name(CONF_CODENAME)
     ws.hide()
@@ -245,20 +246,20 @@ def _conf_sheet(wb: xlsxwriter.Workbook, lang: str) -> Worksheet:
         ws.write_string(r, 0, key)
         if isinstance(value, bool):
             ws.write_boolean(r, 1, value)
-        ws.write_string(r, 2, note_zh if zh else note_en, note)
+        ws.write_string(r, 2, pick(lang, note_zh, note_en), note)
     help_rows = [
-        ("说明" if zh else "How to use", bold),
-        ("本表默认隐藏且不生效。需要时：右击任一工作表标签→取消隐藏→选 _xlwings.conf，填写 B 列，"
-         "再把工作表改名为 xlwings.conf（去掉开头的下划线）；改名后可再隐藏，xlwings 照样读取。"
-         if zh else "This sheet is hidden and inactive. To use it: right-click any sheet tab → Unhide → "
+        (pick(lang, "说明", "How to use"), bold),
+        (pick(lang, "本表默认隐藏且不生效。需要时：右击任一工作表标签→取消隐藏→选 _xlwings.conf，填写 B 列，"
+         "再把工作表改名为 xlwings.conf（去掉开头的下划线）；改名后可再隐藏，xlwings 照样读取。",
+         "This sheet is hidden and inactive. To use it: right-click any sheet tab → Unhide → "
          "_xlwings.conf, fill in column B and rename the sheet to xlwings.conf (drop the leading "
-         "underscore); it may be hidden again after that, xlwings still reads it.", None),
-        ("生效后，本表的设置优先于本机 %USERPROFILE%\\.xlwings\\xlwings.conf（xlwings addin install 已写入解释器路径）。"
-         if zh else "Once active, it overrides %USERPROFILE%\\.xlwings\\xlwings.conf, where "
-         "`xlwings addin install` already recorded the interpreter.", None),
-        ("设置必须从 A1 开始连续填写；只有该工作簿需要与本机不同的 Python 时才需启用。"
-         if zh else "Settings must start in A1 without gaps; activate only when this workbook needs a "
-         "different Python than the PC's default.", None),
+         "underscore); it may be hidden again after that, xlwings still reads it."), None),
+        (pick(lang, "生效后，本表的设置优先于本机 %USERPROFILE%\\.xlwings\\xlwings.conf（xlwings addin install 已写入解释器路径）。",
+         "Once active, it overrides %USERPROFILE%\\.xlwings\\xlwings.conf, where "
+         "`xlwings addin install` already recorded the interpreter."), None),
+        (pick(lang, "设置必须从 A1 开始连续填写；只有该工作簿需要与本机不同的 Python 时才需启用。",
+         "Settings must start in A1 without gaps; activate only when this workbook needs a "
+         "different Python than the PC's default."), None),
     ]
     for r, (text, fmt) in enumerate(help_rows, start=len(rows) + 2):
         ws.write_string(r, 0, text, fmt)
@@ -273,8 +274,8 @@ def _customize(lang: str, standalone: bool) -> Customizer:
 
         summary = sheets["summary"]
         status_fmt = wb.add_format({"italic": True, "font_color": "#595959", "font_size": 10})
-        summary.write_string(0, 4, "点击按钮后，结果显示在这里。" if lang == "zh"
-                             else "What a button did shows here.", status_fmt)
+        summary.write_string(0, 4, pick(lang, "点击按钮后，结果显示在这里。", "What a button did shows here."),
+                             status_fmt)
         wb.define_name(STATUS_NAME, f"='{summary.name}'!$E$1")
         _hide_last_name(wb)  # hidden, like our stamps
         _place_buttons(summary, 1, 4, BUTTONS, lang, y=8, vertical=True)
@@ -309,15 +310,23 @@ def build_branch_xlsm(target: str | Path | io.BytesIO, *, lang: str = "zh", sett
 # --- converting an existing workbook to standalone ----------------------------------------
 
 
-class StandaloneError(Exception):
-    """Why a workbook cannot be made standalone, in each language; the message says what to do."""
+class StandaloneError(XlcError):
+    """Why a workbook cannot be made standalone (a code of STANDALONE_MESSAGES); the message says what to do."""
 
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh, self.en = zh, en
 
-    def message(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+STANDALONE_MESSAGES = {
+    "standalone.userform": ("VBA 工程含有用户窗体（{value}），无法重建",
+                            "the VBA project holds a UserForm ({value}); it cannot be rebuilt"),
+    "standalone.control_library": ("VBA 工程引用了控件库 {name!r}，没有 Excel 无法重建",
+                                   "the VBA project references the control library {name!r}; "
+                                   "it cannot be rebuilt without Excel"),
+    "standalone.not_xlsm": ("{path} 不是 .xlsm 工作簿（{detail}）", "{path} is not an .xlsm workbook ({detail})"),
+    "standalone.damaged": ("{path} 已损坏，无法读取（{detail}）", "{path} is damaged and cannot be read ({detail})"),
+    "standalone.no_vba": ("{path} 没有 VBA 工程；请先用 xlcomplaints excel new 创建带按钮的工作簿",
+                          "{path} has no VBA project; make the workbook with buttons with "
+                          "xlcomplaints excel new first"),
+}
+register_messages(STANDALONE_MESSAGES)
 
 
 _Kind = Literal["standard", "document", "class"]  # VbaModule.kind
@@ -332,8 +341,7 @@ def _project_kinds(ole: Any) -> dict[str, _Kind]:
         if key in _PROJECT_KINDS:
             kinds[value.split("/")[0]] = _PROJECT_KINDS[key]
         elif key in ("Package", "BaseClass"):
-            raise StandaloneError(f"VBA 工程含有用户窗体（{value}），无法重建",
-                                  f"the VBA project holds a UserForm ({value}); it cannot be rebuilt")
+            raise StandaloneError("standalone.userform", value=value)
     return kinds
 
 
@@ -358,9 +366,7 @@ def _project_references(ole: Any) -> tuple[int, list[VbaReference]]:
         elif rid == 0x0E:
             refs.append(VbaReference(name, "", "project"))
         elif rid in (0x2F, 0x33):  # REFERENCECONTROL / REFERENCEORIGINAL: ActiveX controls
-            raise StandaloneError(f"VBA 工程引用了控件库 {name!r}，没有 Excel 无法重建",
-                                  f"the VBA project references the control library {name!r}; "
-                                  "it cannot be rebuilt without Excel")
+            raise StandaloneError("standalone.control_library", name=name)
         elif rid == 0x0F:
             break
     return codepage, refs
@@ -380,7 +386,7 @@ def _open_package(source: Path) -> zipfile.ZipFile:
         check_file_size(source, len(data))
         package = zipfile.ZipFile(io.BytesIO(data))
     except (OSError, zipfile.BadZipFile) as e:
-        raise StandaloneError(f"{source.name} 不是 .xlsm 工作簿（{e}）", f"{source.name} is not an .xlsm workbook ({e})") from e
+        raise StandaloneError("standalone.not_xlsm", path=source.name, detail=str(e)) from e
     check_archive(source, package, data)
     return package
 
@@ -399,7 +405,7 @@ def make_standalone(source: str | Path, target: str | Path) -> str:
     try:
         data = _standalone_package(source, package, xw)
     except (zipfile.BadZipFile, zlib.error, EOFError) as e:  # a part damaged, or larger than its record says
-        raise StandaloneError(f"{source.name} 已损坏，无法读取（{e}）", f"{source.name} is damaged and cannot be read ({e})") from e
+        raise StandaloneError("standalone.damaged", path=source.name, detail=str(e)) from e
     target.write_bytes(data)
     return xw.version
 
@@ -410,9 +416,7 @@ def _standalone_package(source: Path, package: zipfile.ZipFile, xw: XlwingsVba) 
 
     with package:
         if "xl/vbaProject.bin" not in package.namelist():
-            raise StandaloneError(f"{source.name} 没有 VBA 工程；请先用 xlcomplaints excel new 创建带按钮的工作簿",
-                                  f"{source.name} has no VBA project; make the workbook with buttons with "
-                                  "xlcomplaints excel new first")
+            raise StandaloneError("standalone.no_vba", path=source.name)
         vba = package.read("xl/vbaProject.bin")
         with olefile.OleFileIO(vba) as ole:
             kinds = _project_kinds(ole)

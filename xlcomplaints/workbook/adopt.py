@@ -19,6 +19,7 @@ from pathlib import Path
 from xlcomplaints.core import cells
 from xlcomplaints.core.problems import register_messages
 from xlcomplaints.core.rows import HEADER_SCAN_ROWS, find_layout
+from xlcomplaints.i18n import pick
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import Need, SheetSpec
 from xlcomplaints.workbook.errors import WorkbookError
@@ -68,8 +69,8 @@ class Recognised:
 
     def titles(self, lang: str) -> str:
         specs = {s.kind: s for s in B.BRANCH_SHEETS}
-        return "、".join(f"“{specs[k].title('zh')}”" for k in self.sheets) if lang == "zh" else \
-            ", ".join(f"'{specs[k].title('en')}'" for k in self.sheets)
+        quoted, lang = pick(lang, ("“{}”", "zh"), ("'{}'", "en"))
+        return pick(lang, "、", ", ").join(quoted.format(specs[k].title(lang)) for k in self.sheets)
 
 
 class _Heads:
@@ -178,4 +179,4 @@ def _quoted(stamp: str) -> str:
 
 def kinds_titles(kinds: Sequence[str], lang: str) -> str:
     specs = {s.kind: s for s in B.BRANCH_SHEETS}
-    return ("、" if lang == "zh" else ", ").join(specs[k].title(lang) for k in kinds)
+    return pick(lang, "、", ", ").join(specs[k].title(lang) for k in kinds)

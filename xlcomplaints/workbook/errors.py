@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from xlcomplaints.errors import XlcError
+from xlcomplaints.i18n import register_messages
 
-from xlcomplaints.core.problems import register_messages
 
-
-class WorkbookError(Exception):
+class WorkbookError(XlcError):
     """A whole-file problem (exit code 2): the message is rendered from a code."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-    def message(self, lang: str = "zh") -> str:
-        from xlcomplaints.core.problems import render
-
-        return render(self.code, lang, self.params)
 
 
 def wrong_kind(path: str, kind: str, expected: str) -> WorkbookError:

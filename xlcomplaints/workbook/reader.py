@@ -24,6 +24,7 @@ from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.rows import Layout, looked_for, read_table
 from xlcomplaints.core.settings import read_settings
 from xlcomplaints.core.validation import COMPUTED_KEYS, DigestTap
+from xlcomplaints.i18n import pick, say
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import Column, Need, SheetSpec
 from xlcomplaints.workbook.adopt import stamp_lost
@@ -48,6 +49,8 @@ MESSAGES = {
         "formula, or type the value in."),
 }
 register_messages(MESSAGES)
+_DESCRIBE = ("“{sheet}”表的“{column}”列（查找了表头：{looked}）",
+             "the '{column}' column of sheet '{sheet}' (looked for headers: {looked})")
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -60,9 +63,8 @@ class MissingColumn:
     column: Column
 
     def describe(self, lang: str) -> str:
-        if lang == "zh":
-            return f"“{self.sheet}”表的“{self.column.zh}”列（查找了表头：{looked_for(self.column)}）"
-        return f"the '{self.column.en}' column of sheet '{self.sheet}' (looked for headers: {looked_for(self.column, 'en')})"
+        return say(_DESCRIBE, lang, sheet=self.sheet, column=pick(lang, self.column.zh, self.column.en),
+                   looked=looked_for(self.column, pick(lang, "zh", "en")))
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 from lxml import etree
 
-from xlcomplaints.workbook.sheet_xml import xml_escape
+from xlcomplaints.workbook.xml_text import xml_escape
 
 _CELL_S = re.compile(r'(<(?:c|row)\b[^>]*?\ss=")(\d+)(")')
 _COL_STYLE = re.compile(r'(<col\b[^>]*?\sstyle=")(\d+)(")')

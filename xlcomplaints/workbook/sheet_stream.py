@@ -3,115 +3,39 @@
 Writes across a whole sheet (write_columns, replace_rows) are recorded as the caller's
 values (Patch) and applied as the sheet's original bytes are inflated and written out
 (ColumnEdit, Rebuild), so a sheet of tens of thousands of rows is never held. What only a
-held sheet (sheet_xml.Sheet) handles raises NeedsEager instead.
+held sheet (sheet_xml.Sheet) handles raises NeedsEager instead. What both kinds share, and
+the interface to the package, are in stream_base; their names are re-exported here.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
-import zipfile
-import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from operator import itemgetter
-from typing import Protocol
+from collections.abc import Iterator
 
-from xlcomplaints.workbook.sheet_xml import (
-    B_R_ATTR,
-    B_SHEET_DATA,
-    B_START,
-    CHUNK,
-    TAG_END,
-    Frame,
-    Row,
-    Sheet,
-    Tail,
-    declared_encoding,
-    parse_attrs,
-    row_start_style,
-    widen_row_spans,
+from xlcomplaints.workbook.sheet_frame import Row, row_start_style, widen_row_spans
+from xlcomplaints.workbook.sheet_xml import Sheet
+from xlcomplaints.workbook.stream_base import (
+    EDIT_ROWS,
+    NeedsEager,
+    PartReader,
+    Patch,
+    RowEditor,
+    SheetHost,
+    Streamed,
+    first_item,
+    new_head,
+    render_row,
 )
-from xlcomplaints.workbook.xlsx_values import (
-    COL_NAMES,
-    COL_NUMS,
-    MAX_COL,
-    MAX_ROW,
-    CellValue,
-    check_cell,
-    check_row,
-    parse_range,
-    union,
-)
+from xlcomplaints.workbook.xlsx_values import COL_NAMES, COL_NUMS, MAX_COL, CellValue, union
 
+__all__ = ["EDIT_ROWS", "ColumnEdit", "NeedsEager", "PartReader", "Patch", "Rebuild", "RowEditor", "SheetHost",
+           "Streamed", "first_item", "new_head", "render_row"]
 
-class SheetHost(Protocol):
-    """What a streamed sheet needs of the package that holds it (``package.XlsxPackage``): the
-    archive as read, the cell tails of a part, and the row and sheet edits. Named here, so that
-    the package imports the streamer and not the other way round."""
-
-    @property
-    def archive(self) -> zipfile.ZipFile: ...
-    @property
-    def data(self) -> bytes: ...
-    def tails(self, p: str) -> Tail: ...
-    def edit_row(self, sh: Frame, row: Row, r: int, items: Iterable[tuple[int, CellValue]],
-                 heads: dict[int, tuple[str, str]], tails: Tail) -> tuple[bool, int, int]: ...
-    def apply_patch(self, sh: Sheet, patch: Patch) -> None: ...
-    def replace_into(self, sh: Sheet, first_row: int, rows: list[tuple[CellValue, ...]], autofilter: bool,
-                     protect: str | None = None) -> None: ...
-
-# A refresh writes some twenty columns of every Register row and rebuilds the Overdue list.
-# Held as edited rows that is hundreds of megabytes at 50,000 rows, so such writes are
-# recorded instead (the caller's values, by reference) and applied while the sheet's
-# original bytes are inflated and streamed out on save.
-
-EDIT_ROWS = 5_000  # rows per batch when a recorded write is applied to a held sheet
-_INFLATE = 1 << 14  # compressed bytes inflated at a time
-first_item = itemgetter(0)
 _B_CELL_COL = re.compile(rb"[A-Z]{1,3}(?=[0-9])")
-_B_TAG_ENDS = frozenset(bytes([b]) for b in TAG_END.encode())
-
 
 _SAME, _APPEND, _EDIT = 0, 1, 2  # what a column write does to a row: nothing, new cells at
 # its end (no need to split it into cells), or anything else (split, edited, joined again)
 
-
-class NeedsEager(Exception):
-    """Something only a held sheet (Sheet) handles: the write is applied to one instead."""
-
-
-def new_head(sh: Frame, heads: dict[int, tuple[str, str]], c: int) -> tuple[str, str]:
-    """A new cell's attributes around its row number, styled like its <col> (as Excel does)."""
-    style = sh.col_style(c)
-    head = heads[c] = (f' r="{COL_NAMES[c]}', f'" s="{style}"' if style else '"')
-    return head
-
-
-def _row_heads(sh: Frame, heads: list[tuple[str, str]], width: int) -> list[tuple[str, str]]:
-    """New cells' text before and after the row number, from column A, styled like their <col>."""
-    for c in range(len(heads) + 1, width + 1):
-        style = sh.col_style(c)
-        heads.append((f'<{sh.p}c r="{COL_NAMES[c]}', f'" s="{style}"' if style else '"'))
-    return heads
-
-
-def render_row(
-    sh: Frame, heads: list[tuple[str, str]], tail: Tail, r: int, values: Sequence[CellValue]
-) -> tuple[int, bytes, int, int] | None:
-    """A new row of values from column A (replace_rows): (r, bytes, first, last col), None if empty."""
-    if len(heads) < len(values):
-        _row_heads(sh, heads, len(values))
-    rs = str(r)
-    cells = [f"{h0}{rs}{h1}{tail(v)}" for (h0, h1), v in zip(heads, values) if v is not None]  # noqa: B905
-    if not cells:
-        return None
-    first, last = 0, len(values) - 1
-    while values[first] is None:
-        first += 1
-    while values[last] is None:
-        last -= 1
-    return r, f'<{sh.p}row r="{r}">{"".join(cells)}</{sh.p}row>'.encode(), first + 1, last + 1
 
 
 _WIDENED: dict[tuple[str, int, int], str] = {}  # (spans value, lo, hi) -> the value to write
@@ -131,213 +55,6 @@ def _widen_spans_fast(start: str, lo: int, hi: int) -> str:
         value = _WIDENED[key] = widen_row_spans(f' spans="{key[0]}"', lo, hi)[8:-1]
     return start if value == key[0] else start[:at] + value + start[end:]
 
-
-@dataclass(frozen=True)
-class Patch:
-    """One write_columns call: its columns in ascending order, each row's values in that order."""
-
-    cols: list[int]
-    rows: dict[int, tuple[CellValue, ...]]
-
-    @classmethod
-    def of(
-        cls,
-        cols: list[int],
-        rows: Mapping[int, Sequence[CellValue]] | Iterable[tuple[int, Sequence[CellValue]]],
-        date1904: bool,
-    ) -> tuple[Patch, tuple[int, int, int, int] | None]:
-        """The checked patch, and the box of the values it writes (None: it only clears)."""
-        width, kept = len(cols), {}
-        used, top, bottom = 0, MAX_ROW + 1, 0
-        order: list[int] | None = sorted(range(width), key=cols.__getitem__)
-        if order == list(range(width)):
-            order = None  # the usual case: the caller's tuples are kept as they are
-        for r, values in rows.items() if isinstance(rows, Mapping) else rows:
-            if len(values) != width:
-                raise ValueError(f"row {r} has {len(values)} values for {width} columns")
-            if order is not None:
-                values = tuple([values[i] for i in order])
-            elif type(values) is not tuple:
-                values = tuple(values)
-            if not 0 < r <= MAX_ROW:
-                check_cell(r, 1)
-            mask = check_row(values, date1904)
-            if mask:
-                used |= mask
-                top, bottom = min(top, r), max(bottom, r)
-            kept[r] = values
-        cols = sorted(cols)
-        filled = [cols[i] for i in range(width) if used >> i & 1]
-        box = (top, min(filled), bottom, max(filled)) if filled else None
-        return cls(cols, kept), box
-
-    def items(self, r: int) -> list[tuple[int, CellValue]]:
-        """Row r's (col, value) pairs in column order."""
-        return list(zip(self.cols, self.rows[r], strict=True))
-
-
-class Streamed(Frame):
-    """A worksheet edited while its original bytes stream out of the archive.
-
-    Nothing of the sheet is held: each pass inflates the part from the package's compressed
-    bytes and splits rows as they come. scan() runs once before anything is written (what
-    changes, and whether other parts must change too); chunks() then renders the part.
-    What only a held sheet handles (rows without r= or out of order, comments in
-    <sheetData>, another encoding, a formula where we write) raises NeedsEager, and the
-    package applies the recorded write to a held sheet instead.
-    """
-
-    differs = False
-
-    def __init__(self, pkg: SheetHost, name: str) -> None:
-        self.pkg, self.name, self.scanned = pkg, name, False
-        info = pkg.archive.getinfo(name)
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
-            raise NeedsEager
-        head, m = b"", None
-        for chunk in self._inflated(check=False):
-            head += chunk
-            m = B_SHEET_DATA.search(head)
-            if m is not None:
-                break
-        try:
-            if m is None or codecs.lookup(declared_encoding(head)).name != "utf-8":
-                raise NeedsEager
-            self.pre = self.original_pre = head[: m.start()].decode("utf-8")
-        except (LookupError, UnicodeDecodeError) as e:
-            raise NeedsEager from e
-        self.open, self.empty, self._body_at = head[m.start() : m.end()], bool(m[2]), m.end()
-        self._prefix((m[1] or b"").decode("utf-8"))
-        self.tails = pkg.tails(self.p)
-        self.heads: dict[int, tuple[str, str]] = {}
-        self.tail = self.close = self.post_bytes = b""
-
-    def _inflated(self, check: bool = True) -> Iterator[bytes]:
-        """The part's original bytes, a few hundred kilobytes at a time; CRC checked at the end."""
-        info = self.pkg.archive.getinfo(self.name)
-        data, start = self.pkg.data, info.header_offset
-        local = data[start : start + 30]
-        if len(local) < 30 or local[:4] != b"PK\x03\x04":
-            raise zipfile.BadZipFile(f"bad local header for {self.name!r}")
-        begin = start + 30 + int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little")
-        raw = memoryview(data)[begin : begin + info.compress_size]
-        inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
-        crc = size = 0
-        for at in range(0, len(raw), _INFLATE):
-            piece: memoryview | bytes = raw[at : at + _INFLATE]
-            while piece:
-                out = bytes(piece) if inflate is None else inflate.decompress(piece, CHUNK)
-                piece = b"" if inflate is None else inflate.unconsumed_tail
-                if out:
-                    crc, size = zlib.crc32(out, crc), size + len(out)
-                    yield out
-        out = inflate.flush() if inflate is not None else b""
-        if out:
-            crc, size = zlib.crc32(out, crc), size + len(out)
-            yield out
-        if check and (size != info.file_size or crc != info.CRC):
-            raise zipfile.BadZipFile(f"Bad CRC-32 for file {self.name!r}")
-
-    def _rows(self) -> Iterator[tuple[int, bytes, int, int]]:
-        """(number, bytes from the whitespace before the row to its end, where '<row' starts and
-        its start tag ends in them).
-
-        Rows come in document order, which must be ascending. Once they are through, tail,
-        close and post_bytes hold what follows them.
-        """
-        src = self._inflated()
-        buf, pos = b"", self._body_at
-        for chunk in src:
-            buf += chunk
-            if len(buf) >= pos:
-                break
-        if self.empty:
-            self.post_bytes = buf[pos:] + b"".join(src)
-            return
-        pb = self.p.encode()
-        row_open, row_close, data_close = b"<" + pb + b"row", b"</" + pb + b"row>", b"</" + pb + b"sheetData"
-        row_at = re.compile(rb"(\s*+)<" + re.escape(pb) + rb'row r="([0-9]+)"[^>]*+>')  # r= first
-        after, n_close, prev, eof = len(row_open), len(row_close), 0, False
-        while True:
-            m = row_at.match(buf, pos)  # the usual row, in one step
-            if m is not None:
-                end = m.end() if buf[m.end() - 2] == 0x2F else buf.find(row_close, m.end())
-                if end >= 0:
-                    end += 0 if buf[m.end() - 2] == 0x2F else n_close
-                    r = int(m[2])
-                    if r <= prev:
-                        raise NeedsEager  # out of order
-                    yield r, buf[pos:end], m.end(1) - pos, m.end() - pos
-                    prev, pos = r, end
-                    continue
-            lt = buf.find(b"<", pos)
-            if lt >= 0 and (eof or len(buf) - lt > 64):
-                if lt > pos and not buf[pos:lt].isspace():
-                    raise NeedsEager
-                if buf.startswith(row_open, lt) and buf[lt + after : lt + after + 1] in _B_TAG_ENDS:
-                    m = B_START.match(buf, lt)
-                    end = -1 if m is None else m.end() if m[2] else buf.find(row_close, m.end())
-                    if m is not None and end >= 0:
-                        end += 0 if m[2] else len(row_close)
-                        found = B_R_ATTR.search(m[1])
-                        r = int(found[1]) if found is not None and found[1].isdigit() else 0
-                        if r <= prev:
-                            raise NeedsEager  # no r=, or out of order
-                        yield r, buf[pos:end], lt - pos, m.end() - pos
-                        prev, pos = r, end
-                        continue
-                elif buf.startswith(data_close, lt):
-                    gt = buf.find(b">", lt)
-                    if gt >= 0:
-                        self.tail, self.close = buf[pos:lt], buf[lt : gt + 1]
-                        self.post_bytes = buf[gt + 1 :] + b"".join(src)
-                        return
-                else:
-                    raise NeedsEager  # a comment, CDATA, a processing instruction...
-            if eof:
-                raise NeedsEager  # unterminated: the held sheet says what is wrong
-            more = next(src, None)
-            if more is None:
-                eof = True
-            else:
-                buf, pos = buf[pos:] + more, 0
-
-    def _body(self) -> Iterator[bytes]:
-        raise NotImplementedError
-
-    def scan(self) -> None:
-        raise NotImplementedError
-
-    def apply(self, sh: Sheet) -> None:
-        """Apply the recorded write to a held sheet of the same part."""
-        raise NotImplementedError
-
-    def chunks(self) -> Iterator[bytes | bytearray]:
-        """The part as it will be saved, a few hundred kilobytes at a time."""
-        pb = self.p.encode()
-        out = bytearray(self.pre.encode("utf-8"))
-        body = self._body()
-        first = next(body, None)
-        if first is None and self.empty:
-            out += self.open
-        else:
-            out += b"<" + pb + b"sheetData>" if self.empty else self.open
-            if first is not None:
-                out += first
-                for piece in body:
-                    out += piece
-                    if len(out) >= CHUNK:
-                        yield out  # a fresh buffer follows: a consumer may keep this one
-                        out = bytearray()
-            out += self.tail
-            out += b"</" + pb + b"sheetData>" if self.empty else self.close
-        out += self.post.encode("utf-8") if self.post_changed else self.post_bytes
-        self.post_bytes = b""
-        yield out
-
-    def dimension(self, has_rows: bool) -> tuple[int, int, int, int] | None:
-        m = self.px.dimension.search(self.pre)
-        return parse_range(parse_attrs(m[0]).get("ref")) if m and has_rows else None
 
 
 class ColumnEdit(Streamed):

@@ -1,247 +1,58 @@
-"""XML parts and worksheets as text, for the xlsx writer (package.py).
+"""The held worksheet, for the xlsx writer (package.py): original bytes, rows indexed by range.
 
-Small parts (workbook, rels, content types...) are edited with lxml behind their original
-declaration bytes (XmlPart). Worksheets are edited as text instead: the patterns, cell
-rendering and row splitting every way of editing a sheet shares (Frame), and the held
-sheet (Sheet) whose edited rows are stored as splices of its original bytes.
+Past 400 lines because Sheet reads as one unit: its row index, the splices, and rendering them back.
+Edited rows are stored as splices of the original bytes. The XML text helpers live in xml_text,
+the row and the frame every way of editing a sheet shares in sheet_frame; their names are
+re-exported here, where callers have imported them from.
 """
 
 from __future__ import annotations
 
 import codecs
-import datetime as dt
-import re
 from array import array
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterator, Sequence
 
 from lxml import etree
 
-from xlcomplaints.workbook.xlsx_values import (
-    COL_NUMS,
-    EPOCH_1900,
-    EPOCH_1904,
-    MAX_ROW,
-    US_PER_DAY,
-    CellValue,
-    Encoded,
-    cell_ref,
-    encode,
-    escape_text,
-    number_text,
-    parse_range,
-    parse_ref,
-    range_ref,
-    unescape_text,
-    union,
+from xlcomplaints.workbook.sheet_frame import (
+    B_R_ATTR,
+    B_SHEET_DATA,
+    B_START,
+    CHUNK,
+    Frame,
+    Row,
+    row_start_style,
+    widen_row_spans,
+)
+from xlcomplaints.workbook.xlsx_values import MAX_ROW, parse_range, union
+from xlcomplaints.workbook.xml_text import (
+    DROP,
+    EXOTIC,
+    META_ATTR,
+    SHARED_ATTRS,
+    SI,
+    START,
+    T_ATTR,
+    TAG_END,
+    Tail,
+    XmlPart,
+    cell_xml,
+    declared_encoding,
+    inner_xml,
+    make_tails,
+    parse_attrs,
+    plain_text,
+    xml_escape,
+    xml_unescape,
 )
 
-# --------------------------------------------------------------------------- XML parts
-_PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
-_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([\w.-]+)["']""")
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
-
-
-def declared_encoding(data: bytes) -> str:
-    m = _ENCODING.match(data)
-    return m.group(1).decode("ascii") if m else "utf-8"
-
-
-class XmlPart:
-    """A small part edited with lxml; re-serialised behind its original declaration bytes."""
-
-    def __init__(self, name: str, data: bytes) -> None:
-        self.name = name
-        self.prolog = _PROLOG.match(data).group(0)  # type: ignore[union-attr]
-        self.epilog = data[len(data.rstrip()) :]
-        self.root = etree.fromstring(data, _parser())
-
-    def serialise(self) -> bytes:
-        encoding = self.root.getroottree().docinfo.encoding or "UTF-8"
-        body = etree.tostring(self.root, encoding=encoding, xml_declaration=False)
-        return self.prolog + body + self.epilog
-
-
-# --------------------------------------------------------------------------- sheet text
-# Worksheets are edited as text: rows are sliced out of <sheetData> and indexed by
-# number, a row is split into cells only when touched, and only the cells written are
-# rebuilt. Everything else (declaration, namespaces, mc:Ignorable, extLst, controls...)
-# keeps its exact bytes, and 1M cells cost seconds instead of a DOM's minutes.
-_Q = r"""(?:[^>"']|"[^"]*"|'[^']*')*?"""  # rest of a start tag, quote-aware
-START = re.compile(r"""<[\w:.-]+((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(/?)>""")
-_ATTR = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_R_ATTR = re.compile(r"""\sr\s*=\s*["']([^"']*)["']""")
-DROP = re.compile(r"""\s+(?:t|cm|vm)\s*=\s*(?:"[^"]*"|'[^']*')""")
-_SHEET_DATA = re.compile(r"<([\w.-]+:)?sheetData\b" + _Q + r"(/?)>")
-_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
-_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-_EXOTIC = ("<!--", "<![CDATA[", "<?")
-TAG_END = " \t\r\n/>"
-T_ATTR = re.compile(r"""\st\s*=\s*["']([^"']*)["']""")
-META_ATTR = re.compile(r"""\s[cv]m\s*=""")
-SHARED_ATTRS = re.compile(r"""\s+(?:t|si|ref)\s*=\s*(?:"[^"]*"|'[^']*')""")
-# Text runs of an <si>/<is> in any prefix; phonetic guides (<rPh>) are not part of the value.
-_RUN_T = re.compile(r"<(?:[\w.-]+:)?t\b" + _Q + r"(?:/>|>(.*?)</(?:[\w.-]+:)?t\s*>)", re.S)
-_RPH = re.compile(r"<(?:[\w.-]+:)?rPh\b" + _Q + r"(?:/>|>.*?</(?:[\w.-]+:)?rPh\s*>)", re.S)
-SI = re.compile(r"<(?:[\w.-]+:)?si\b" + _Q + r"(?:/>|>(.*?)</(?:[\w.-]+:)?si\s*>)", re.S)
-
-
-class _Patterns:
-    """Element patterns for the prefix the sheet uses for the main namespace (usually none)."""
-
-    def __init__(self, prefix: str) -> None:
-        e = re.escape(prefix)
-
-        def element(name: str) -> re.Pattern[str]:
-            return re.compile(rf"<{e}{name}\b{_Q}(?:/>|>.*?</{e}{name}\s*>)", re.S)
-
-        self.f, self.inline, self.ext = element("f"), element("is"), element("extLst")
-        # Excel writes r= first: one C-level scan then splits a whole row into cells. Same
-        # matches as r'\s*<c r="..."(?:[^>]*/>|[^>]*>.*?</c>)', without its backtracking:
-        # possessive runs, "/>" seen behind the ">", content taken up to the first </c>.
-        self.fast_cell = re.compile(
-            rf'\s*+<{e}c r="([A-Z]{{1,3}})[0-9]+"[^>]*+'
-            rf"(?:(?<=/)>|>[^<]*+(?:<(?!/{e}c>)[^<]*+)*+</{e}c>)"
-        )
-        self.fast_cells = re.compile(f"({self.fast_cell.pattern})")  # for findall
-        self.v = re.compile(rf"<{e}v\b{_Q}(?:/>|>(.*?)</{e}v\s*>)", re.S)
-        self.has_f = re.compile(rf"<{e}f\b")
-        self.cell_end = re.compile(rf"</{e}c\s*>")
-        self.col = re.compile(rf"<{e}col\b{_Q}/?>")
-        self.dimension = re.compile(rf"<{e}dimension\b{_Q}/?>")
-        self.autofilter = re.compile(rf"<{e}autoFilter\b{_Q}/?>")
-        self.protection = re.compile(rf"<{e}sheetProtection\b{_Q}/?>")
-        self.calc_pr = re.compile(rf"<{e}sheetCalcPr\b{_Q}/?>")
-
-
-def parse_attrs(tag: str) -> dict[str, str]:
-    return {m[1]: m[2] if m[2] is not None else m[3] for m in _ATTR.finditer(tag)}
-
-
-def _set_attr(tag: str, name: str, value: str) -> str:
-    """Set one attribute in a start tag's text, leaving the rest of the tag as it was."""
-    pat = re.compile(rf"""(\s{re.escape(name)}\s*=\s*)(?:"[^"]*"|'[^']*')""")
-    if pat.search(tag):
-        return pat.sub(lambda m: f'{m[1]}"{value}"', tag, count=1)
-    cut = len(tag) - (2 if tag.endswith("/>") else 1)
-    return f'{tag[:cut].rstrip()} {name}="{value}"{tag[cut:]}'
-
-
-def _first_attr(tag: str, name: str, value: str) -> str:
-    """Insert an attribute right after the element name (where Excel puts r=)."""
-    m = re.match(r"<[\w:.-]+", tag)
-    return f'{tag[: m.end()]} {name}="{value}"{tag[m.end() :]}'  # type: ignore[union-attr]
-
-
-def plain_text(xml: str) -> str:
-    """Value of an <is>/<si>: its runs' text, unescaped twice (XML, then Excel's _xHHHH_)."""
-    runs = _RUN_T.finditer(_RPH.sub("", xml) if "rPh" in xml else xml)
-    return unescape_text(xml_unescape("".join(m[1] or "" for m in runs)))
-
-
-def xml_unescape(text: str) -> str:
-    if "&" not in text:
-        return text
-
-    def one(m: re.Match[str]) -> str:
-        ref = m[1]
-        if ref[0] != "#":
-            return _NAMED[ref]
-        return chr(int(ref[2:], 16) if ref[1] == "x" else int(ref[1:]))
-
-    return _ENTITY.sub(one, text)
-
-
-def xml_escape(text: str) -> str:
-    # \r must be a character reference: a literal CR would be read back as \n.
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    )
-
-
-def _cell_tail(p: str, enc: Encoded, ext: str = "") -> str:
-    """A <c>'s text after its attributes; strings are inline (sharedStrings stays untouched)."""
-    if enc is None:
-        return f">{ext}</{p}c>" if ext else "/>"
-    kind, text = enc
-    if kind == "n":
-        return f"><{p}v>{text}</{p}v>{ext}</{p}c>"
-    if kind == "s":
-        space = ""
-        if text and (
-            text[0] in " \t\n\r"
-            or text[-1] in " \t\n\r"
-            or "\n" in text
-            or "\t" in text
-            or "  " in text
-        ):
-            space = ' xml:space="preserve"'
-        body = xml_escape(escape_text(text))
-        return f' t="inlineStr"><{p}is><{p}t{space}>{body}</{p}t></{p}is>{ext}</{p}c>'
-    t = ' t="b"' if kind == "b" else ""
-    return f"{t}><{p}v>{text}</{p}v>{ext}</{p}c>"
-
-
-def cell_xml(p: str, attrs: str, enc: Encoded, ext: str = "") -> str:
-    """A <c> with the given attribute text."""
-    return f"<{p}c{attrs}{_cell_tail(p, enc, ext)}"
-
-
-# Text needing more than the plain inline form: escapes, xml:space="preserve", _xHHHH_.
-_NOT_PLAIN = re.compile("[&<>\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x|  |^ | $")
-
-
-Tail = Callable[[CellValue], str]  # a checked value -> the cell's text after its attributes
-_TAILS_LIMIT = 1 << 12  # cached tails per value type
-
-
-def make_tails(p: str, date1904: bool) -> Tail:
-    """Cell tails (see _cell_tail) by value, cached: a register repeats a few statuses and dates.
-
-    A closure (a plain call: it runs for every cell written), one per sheet prefix, shared
-    by the package's sheets. Each exact type has its own cache (1, 1.0 and True are equal
-    keys); a full one starts over, so it follows what the rows repeat. Values must have
-    been checked (see check_row).
-    """
-    caches: dict[type, dict[CellValue, str]] = {str: {}, float: {}, int: {}, dt.datetime: {}}
-    plain, number = (f' t="inlineStr"><{p}is><{p}t>', f"</{p}t></{p}is></{p}c>"), (f"><{p}v>", f"</{p}v></{p}c>")
-    get, epoch, leap = caches.get, EPOCH_1904 if date1904 else EPOCH_1900, not date1904
-
-    def miss(value: CellValue, cache: dict[CellValue, str] | None) -> str:
-        kind = type(value)
-        if kind is str and not _NOT_PLAIN.search(value):  # type: ignore[arg-type]
-            tail = f"{plain[0]}{value}{plain[1]}"
-        elif kind is dt.datetime:  # excel_serial, inlined: a register has tens of thousands
-            delta: dt.timedelta = value - epoch  # type: ignore[operator, assignment]
-            days = delta.days + (leap and delta.days >= 60)
-            frac = (delta.seconds * 1_000_000 + delta.microseconds) / US_PER_DAY
-            tail = f"{number[0]}{number_text(days + frac) if frac else days}{number[1]}"
-        else:
-            tail = _cell_tail(p, encode(value, date1904))
-        if cache is not None:
-            if len(cache) >= _TAILS_LIMIT:
-                cache.clear()
-            cache[value] = tail
-        return tail
-
-    def tail(value: CellValue) -> str:
-        cache = get(type(value))
-        if cache is not None:
-            found = cache.get(value)
-            if found is not None:
-                return found
-        return miss(value, cache)
-
-    return tail
-
-
-def inner_xml(element: str) -> str:
-    """Text between an element's start and end tag ('' when self-closing)."""
-    m = START.match(element)
-    return "" if m is None or m[2] else element[m.end() : element.rindex("<")]
+__all__ = [
+    "B_R_ATTR", "B_SHEET_DATA", "B_START", "CHUNK", "DROP", "META_ATTR", "SHARED_ATTRS", "SI", "START",
+    "T_ATTR", "TAG_END", "Frame", "Row", "Sheet", "Tail", "XmlPart", "cell_xml", "declared_encoding",
+    "inner_xml", "make_tails", "parse_attrs", "plain_text", "row_start_style", "widen_row_spans",
+    "xml_escape", "xml_unescape",
+]
 
 
 def _normalise(data: bytes) -> str:
@@ -261,213 +72,19 @@ def _normalise(data: bytes) -> str:
     return part.serialise().decode(declared_encoding(data))
 
 
-class Row:
-    """A row being edited: start tag, cells by column (with any leading whitespace), rest.
-
-    lead: the original whitespace before the row, as a range of the sheet's bytes (None for
-    rows this package created). origin: (byte offset, pieces) when the row was parsed from
-    the original bytes and its pieces (start tag, cells in text order, rest, end tag) join
-    to exactly that text; unchanged pieces are then stored as ranges, not copies.
-    """
-
-    __slots__ = ("cells", "cols", "empty", "end", "lead", "origin", "rest", "start")
-
-    def __init__(
-        self, start: str, cells: dict[int, str], rest: str, end: str, empty: str = ""
-    ) -> None:
-        self.start, self.cells, self.rest, self.end = start, cells, rest, end
-        self.cols = sorted(cells)
-        self.empty = empty  # original text of a self-closing <row/>, kept while it stays empty
-        self.lead: tuple[int, int] | None = None
-        self.origin: tuple[int, int, tuple[str, ...], bool] | None = None
-
-    def pieces(self) -> list[str]:
-        if self.empty and not self.cols:
-            return [self.empty]
-        cells = self.cells
-        return [self.start, *[cells[c] for c in self.cols], self.rest, self.end]
-
-    def render(self) -> str:
-        return "".join(self.pieces())
-
-
 # A stored row that differs from the original: new bytes (a row this package wrote, no
 # lead), or a splice list of the original row: (start, end) byte ranges of the sheet as
 # consecutive ints, and bytes, in order. It always begins with the row's lead.
 _Stored = bytes | tuple[int | bytes, ...]
 _Piece = tuple[int, int] | bytes  # a range of the sheet's original bytes, or new bytes
 
-B_START = re.compile(START.pattern.replace(r"[\w:.-]", r"[\w:.\x80-\xff-]").encode())
-B_R_ATTR = re.compile(_R_ATTR.pattern.encode())
-B_SHEET_DATA = re.compile(_SHEET_DATA.pattern.replace(r"[\w.-]", r"[\w.\x80-\xff-]").encode())
-_B_EXOTIC = tuple(mark.encode() for mark in _EXOTIC)
+_B_EXOTIC = tuple(mark.encode() for mark in EXOTIC)
 _B_TAG_END = frozenset(TAG_END.encode())
-_SPANS = re.compile(r"""\sspans\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_SPAN_BOUNDS: dict[str, tuple[int, int]] = {}  # "1:27" -> (1, 27); a sheet has a handful
-CHUNK = 1 << 18
 
 
 def _text(data: bytes) -> str:
     """Whitespace between rows, decoded: Unicode whitespace counts, as in the text it was."""
     return data.decode("utf-8", "replace")
-
-
-def row_start_style(start: str) -> str | None | bool:
-    """A row's style if its start tag has customFormat (None: the default style), else False."""
-    if "customFormat" not in start:
-        return False
-    attrs = parse_attrs(START.match(start)[1])  # type: ignore[index]
-    if attrs.get("customFormat") not in ("1", "true"):
-        return False
-    s = attrs.get("s")
-    return s if s and s != "0" else None
-
-
-def widen_row_spans(start: str, lo: int, hi: int) -> str:
-    """A row's start tag with its optional spans="a:b" hint kept true when cells are added."""
-    found = _SPANS.search(start) if "spans" in start else None
-    group = 0 if found is None else 1 if found[1] is not None else 2
-    spans = found and found[group]
-    if not spans:
-        return start
-    bounds = _SPAN_BOUNDS.get(spans)
-    if bounds is None:
-        try:
-            nums = [int(n) for part in spans.split() for n in part.split(":")]
-        except ValueError:
-            return start
-        if len(_SPAN_BOUNDS) > 4096:
-            _SPAN_BOUNDS.clear()
-        bounds = _SPAN_BOUNDS[spans] = (min(nums), max(nums))
-    if lo < bounds[0] or hi > bounds[1]:
-        value = f'"{min(lo, bounds[0])}:{max(hi, bounds[1])}"'  # the quotes _set_attr writes
-        return start[: found.start(group) - 1] + value + start[found.end(group) + 1 :]  # type: ignore[union-attr]
-    return start
-
-
-class Frame:
-    """What every way of editing a worksheet shares: the text around <sheetData> (dimension,
-    <cols>, autoFilter), the main namespace's prefix, and how a row is split into cells."""
-
-    name: str
-    pre: str  # the part before <sheetData>, decoded
-    post: str  # the part after </sheetData>, decoded
-    pre_changed = False
-    post_changed = False
-
-    def _prefix(self, p: str) -> str:
-        self.p, self.px = p, _Patterns(p)
-        self.f_open, self.v_open, self.is_open = f"<{p}f", f"<{p}v", f"<{p}is"
-        self.has_f = re.compile(b"<" + re.escape(p.encode()) + rb"f(?![\w\x80-\xff])")
-        self._col_styles: tuple[list[int], list[tuple[int, str]]] | None = None
-        return p
-
-    @staticmethod
-    def row_style(row: Row) -> str | None | bool:
-        return row_start_style(row.start)
-
-    def col_style(self, c: int) -> str | None:
-        """Style of the <col> covering column c: a new cell should look like its column."""
-        if self._col_styles is None:
-            spans = []
-            for m in self.px.col.finditer(self.pre):
-                a = parse_attrs(m[0])
-                if a.get("min", "").isdigit() and a.get("max", "").isdigit():
-                    spans.append((int(a["min"]), int(a["max"]), a.get("style") or "0"))
-            spans.sort()
-            self._col_styles = ([s[0] for s in spans], [(s[1], s[2]) for s in spans])
-        mins, rest = self._col_styles
-        i = bisect_right(mins, c) - 1
-        if i >= 0 and c <= rest[i][0] and rest[i][1] != "0":
-            return rest[i][1]
-        return None
-
-    @staticmethod
-    def widen_spans(row: Row, lo: int, hi: int) -> None:
-        row.start = widen_row_spans(row.start, lo, hi)
-
-    def set_dimension(self, box: tuple[int, int, int, int] | None) -> None:
-        m = self.px.dimension.search(self.pre)
-        ref = range_ref(*box) if box else "A1"
-        if m and parse_attrs(m[0]).get("ref") != ref:
-            self.pre = self.pre[: m.start()] + _set_attr(m[0], "ref", ref) + self.pre[m.end() :]
-            self.pre_changed = True
-
-    def extend_autofilter(self, last_row: int) -> None:
-        m = self.px.autofilter.search(self.post)
-        span = parse_range(parse_attrs(m[0]).get("ref")) if m else None
-        if m and span:
-            ref = range_ref(span[0], span[1], max(span[0], last_row), span[3])
-            self.post = self.post[: m.start()] + _set_attr(m[0], "ref", ref) + self.post[m.end() :]
-            self.post_changed = True
-
-    def ensure_protection(self, attrs: str) -> None:
-        """Protect the sheet with ``<sheetProtection attrs/>`` unless it has a protection already;
-        it goes first after </sheetData> (after a sheetCalcPr), where the schema puts it."""
-        if self.px.protection.search(self.post):
-            return
-        calc = self.px.calc_pr.search(self.post)
-        at = calc.end() if calc else 0
-        self.post = self.post[:at] + f"<{self.p}sheetProtection {attrs}/>" + self.post[at:]
-        self.post_changed = True
-
-    def _parse(self, r: int, row: str) -> tuple[Row, tuple[str, ...] | None]:
-        """The row split into cells, and its pieces when they are known to join to row."""
-        m = START.match(row)
-        assert m is not None
-        if m[2]:  # <row .../>
-            return Row(row[: m.start(2)] + ">", {}, "", f"</{self.p}row>", row), None
-        inner_end = row.rindex("<")
-        inner = row[m.end() : inner_end]
-        found = self.px.fast_cells.findall(inner)
-        joined = "".join([cell for cell, _ in found])
-        # The pattern has no lookaround, so matches that join to the start of the row were
-        # contiguous (a gap would have been matched itself): one C-level scan splits the row.
-        if inner.startswith(joined):
-            cells, pos = {COL_NUMS[col]: cell for cell, col in found}, len(joined)
-            if pos == len(inner) and len(cells) == len(found):
-                parsed = Row(row[: m.end()], cells, "", row[inner_end:])
-                if parsed.cols == list(cells):  # in order: the row is exactly these pieces
-                    return parsed, (parsed.start, *cells.values(), "", parsed.end)
-                return parsed, None
-        else:
-            cells, pos = {}, 0
-            for cm in self.px.fast_cell.finditer(inner):
-                if cm.start() != pos:
-                    break
-                cells[COL_NUMS[cm[1]]] = cm[0]
-                pos = cm.end()
-        if pos < len(inner):
-            pos = self._slow_cells(inner, pos, cells, r)
-        rest = inner[pos:]
-        if rest.strip() and not rest.lstrip().startswith(f"<{self.p}extLst"):
-            raise ValueError(f"{self.name}: unsupported content in row {r}")
-        return Row(row[: m.end()], cells, rest, row[inner_end:]), None
-
-    def _slow_cells(self, inner: str, pos: int, cells: dict[int, str], r: int) -> int:
-        """Cells the fast pattern does not take (r= not first, or missing, or odd spacing)."""
-        open_tag = f"<{self.p}c"
-        prev = max(cells, default=0)
-        while (start := inner.find("<", pos)) >= 0 and not inner[pos:start].strip():
-            m = START.match(inner, start)
-            if (
-                m is None
-                or not inner.startswith(open_tag, start)
-                or inner[start + len(open_tag)] not in TAG_END
-            ):
-                break
-            close = None if m[2] else self.px.cell_end.search(inner, m.end())
-            end = m.end() if m[2] else close.end() if close else -1
-            if end < 0:
-                raise ValueError(f"{self.name}: unterminated cell in row {r}")
-            found = _R_ATTR.search(m[1])
-            prev = parse_ref(found[1])[1] if found else prev + 1
-            cell = inner[pos:end]
-            if found is None:
-                cell = inner[pos:start] + _first_attr(inner[start:end], "r", cell_ref(prev, r))
-            cells[prev] = cell
-            pos = end
-        return pos
 
 
 class Sheet(Frame):

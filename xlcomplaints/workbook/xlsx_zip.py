@@ -63,6 +63,25 @@ def _scan_zip(data: bytes) -> tuple[list[_Entry], bytes] | None:
 Chunks = Iterable[bytes | bytearray | memoryview]
 
 
+@dataclass(frozen=True)
+class StoredPart:
+    """A part as the archive stores it: its entry, and its compressed bytes found through the
+    entry's local header (None when that header cannot be read)."""
+
+    info: zipfile.ZipInfo
+    raw: memoryview | None
+
+
+def stored_part(data: bytes, info: zipfile.ZipInfo) -> StoredPart:
+    """The compressed bytes of an entry of the archive ``data``, found through its local header."""
+    start = info.header_offset
+    local = data[start : start + 30]
+    if len(local) < 30 or local[:4] != b"PK\x03\x04":
+        return StoredPart(info, None)
+    begin = start + 30 + int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little")
+    return StoredPart(info, memoryview(data)[begin : begin + info.compress_size])
+
+
 class _TooLarge(Exception):
     """Offsets or sizes past 4 GiB: the archive needs zip64, which the raw copier does not write."""
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from xlcomplaints.i18n import pick
+
 
 @dataclass(frozen=True, order=True)
 class Month:
@@ -56,7 +58,7 @@ class Month:
         return f"{self.year:04d}-{self.month:02d}"
 
     def label(self, lang: str) -> str:
-        return f"{self.year}年{self.month}月" if lang == "zh" else self.start.strftime("%B %Y")
+        return pick(lang, f"{self.year}年{self.month}月", self.start.strftime("%B %Y"))
 
 
 def default_as_of(month: Month, now: datetime) -> datetime:

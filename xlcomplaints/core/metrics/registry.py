@@ -10,6 +10,7 @@ from typing import Literal
 from xlcomplaints.core.metrics.facts import _SECOND, Case
 from xlcomplaints.core.metrics.index import CaseIndex, durations, median, p90, rate
 from xlcomplaints.core.metrics.months import Month, month_end, month_start
+from xlcomplaints.i18n import pick
 
 Kind = Literal["count", "rate", "duration", "score"]
 
@@ -28,13 +29,13 @@ class Metric:
     stage: str | None = None  # duration metrics: the stage they time
 
     def name(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+        return pick(lang, self.zh, self.en)
 
     def definition(self, lang: str) -> str:
-        return self.what_zh if lang == "zh" else self.what_en
+        return pick(lang, self.what_zh, self.what_en)
 
     def month_rule(self, lang: str) -> str:
-        return self.month_zh if lang == "zh" else self.month_en
+        return pick(lang, self.month_zh, self.month_en)
 
     def __call__(self, ix: CaseIndex, m: Month) -> float | None:
         return self.fn(ix, m)

@@ -10,6 +10,7 @@ from typing import Any
 
 from xlcomplaints.core import cells
 from xlcomplaints.core.problems import Level, Problem, a1, register_messages
+from xlcomplaints.i18n import pick
 from xlcomplaints.spec.model import Column, Field, SheetSpec
 
 HEADER_SCAN_ROWS = 10
@@ -131,7 +132,7 @@ def _labels(spec: SheetSpec) -> dict[str, tuple[str, int]]:
 
 def looked_for(col: Column, lang: str = "zh") -> str:
     """The headers a column is found under, as a message lists them."""
-    return ("、" if lang == "zh" else ", ").join(dict.fromkeys((col.zh, col.en, *col.synonyms)))
+    return pick(lang, "、", ", ").join(dict.fromkeys((col.zh, col.en, *col.synonyms)))
 
 
 def _match(by_label: dict[str, tuple[str, int]], keys: tuple[str, ...] | None) -> tuple[str, int] | None:
