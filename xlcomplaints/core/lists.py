@@ -97,8 +97,7 @@ def vocabulary(key: str, entries: Sequence[tuple[Choice, int | None]], sheet: st
     problems: list[Problem] = []
 
     def clash(word: str, code: str) -> str | None:
-        other = taken.get(cells.header_key(word))
-        return other if other is not None and other != code else None
+        return taken.get(cells.header_key(word))
 
     for choice, row in entries:
         other = clash(choice.zh, choice.code) or clash(choice.code, choice.code)
