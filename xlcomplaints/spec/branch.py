@@ -421,7 +421,7 @@ def _list_columns(lst: OfficeList) -> tuple[Column, ...]:
                help_zh="下拉列表显示的名称；每行一项", help_en="The name the dropdown shows; one entry a row"),
         Column(f"{lst.key}_en", f"{lst.zh}·英文", lst.en, T.TEXT, width=16, max_len=100,
                help_zh="英文名称（可空）", help_en="English name (optional)"),
-        Column(f"{lst.key}_aliases", f"{lst.zh}·别名", f"{lst.en}: aliases", T.TEXT, width=18, max_len=500,
+        Column(f"{lst.key}_aliases", f"{lst.zh}·别名", f"{lst.en}: aliases", T.TEXT, width=24, max_len=500,
                help_zh="登记员可能写的其他说法，用顿号分隔；校验时归为本项",
                help_en="Other ways clerks write it, separated by commas; validate reads them as this entry"),
         Column(f"{lst.key}_code", f"{lst.zh}·代码", f"{lst.en}: code", T.TEXT, width=10, max_len=40,
