@@ -359,14 +359,20 @@ def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, l
     return ws
 
 
-def list_rows(lists: OfficeLists) -> list[list[str | None]]:
-    """The Lists sheet's rows under its header: each list's entries down its four columns."""
+def list_rows(lists: OfficeLists, lang: str = "zh") -> list[list[str | None]]:
+    """The Lists sheet's rows under its header: each list's entries down its four columns. An English
+    workbook shows no Chinese: its entries are their English names, codes and Latin aliases."""
     columns: list[list[str | None]] = []
     for lst in B.OFFICE_LISTS:
         entries = list(lists.get(lst.key) or ())
-        columns.append([c.zh for c in entries])
-        columns.append([c.en if c.en != c.zh else None for c in entries])
-        columns.append(["、".join(c.aliases) or None for c in entries])
+        if lang == "zh":
+            columns.append([c.zh for c in entries])
+            columns.append([c.en if c.en != c.zh else None for c in entries])
+            columns.append(["、".join(c.aliases) or None for c in entries])
+        else:
+            columns.append([None for c in entries])
+            columns.append([c.en for c in entries])
+            columns.append([", ".join(a for a in c.aliases if a.isascii()) or None for c in entries])
         columns.append([c.code if c.code != c.zh else None for c in entries])
     height = max((len(c) for c in columns), default=0)
     return [[c[r] if r < len(c) else None for c in columns] for r in range(height)]
@@ -377,7 +383,11 @@ def _write_lists(wb: xlsxwriter.Workbook, fm: _Formats, lists: OfficeLists, lang
     far as the list's column holds entries (OFFSET over COUNTA), so an entry typed under the last
     one shows in the dropdowns at once, and the dropdown shows no blank rows."""
     spec = B.LISTS
-    ws = write_table_sheet(wb, fm, spec, lang, list_rows(lists))
+    ws = write_table_sheet(wb, fm, spec, lang)  # its filter on the header alone, as on every input sheet
+    for r, values in enumerate(list_rows(lists, lang), start=1):
+        for i, value in enumerate(values):
+            if value is not None:
+                ws.write_string(r, i, value, fm.column(spec.columns[i], False))
     ws.set_row(0, 30)
     sheet = spec.title(lang).replace("'", "''")
     for lst in B.OFFICE_LISTS:
