@@ -261,3 +261,38 @@ def test_libreoffice_evaluates_the_list_names_and_an_added_entry_shows_at_once(t
     again = openpyxl.load_workbook(out)
     kept = {dv.formula1 for dv in again["投诉登记"].data_validations.dataValidation}
     assert "Lists_Category" in kept
+
+
+def test_an_english_workbook_still_reads_the_chinese_names_of_built_in_entries(branch: Any) -> None:
+    """Its Lists sheet shows no Chinese; the built-in entries (by code) keep their Chinese names, as the
+    Register read them before the Lists sheet, and an office's own English entry reads as itself."""
+    path = branch(lang="en", register=[{**ROW, "category": "产品质量", "channel": "Phone"},
+                                       {**ROW, "category": "Network", "channel": "热线"}])
+    assert codes(validate_flow(FileWorkbook(path), now=NOW).problems) == [("choice.unknown", "J3")]
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Lists"]
+    ws.cell(len(v.CATEGORY) + 2, B.LISTS.index("category_en") + 1, "Network")
+    wb.save(path)
+    from xlcomplaints.workbook.reader import read_branch
+
+    read = read_branch(FileWorkbook(path), lang="en")
+    assert [c.category for c in read.data.complaints] == ["quality", "Network"]
+    assert [c.channel for c in read.data.complaints] == ["phone", "phone"]
+
+
+def test_last_months_report_gives_an_office_entry_by_its_code(tmp_path: Path) -> None:
+    """An entry with its own code (NET) read back from last month's report by its name (网络质量类)
+    counts as last month's NET, when this month's register started afresh."""
+    def month_book(name: str, received: str) -> Path:
+        path = new_workbook(tmp_path / name, branch_code="TEL1", preset="telecom")
+        type_lists(path, "category", ["", "", "NET", ""], column="_code")  # 网络质量类 is the third entry
+        type_rows(path, "register", [{**ROW, "no": f"TEL1-{name[:3]}", "category": "网络质量类",
+                                      "received_at": received}])
+        return path
+
+    monthly_report(month_book("sep.xlsx", "2026-09-10 10:00"), "2026-09", tmp_path / "r-09.xlsx",
+                   now=datetime(2026, 10, 2, 9, 0))
+    run_ = monthly_report(month_book("oct.xlsx", "2026-10-08 10:00"), "2026-10", tmp_path / "r-10.xlsx",
+                          now=datetime(2026, 11, 2, 9, 0), history=[tmp_path / "r-09.xlsx"])
+    rows = {g.key: (g.count, g.previous) for g in run_.report.breakdowns["category"]}
+    assert rows["NET"] == (1, 1) and "网络质量类" not in rows

@@ -155,6 +155,8 @@ def read_lists(grid: Sequence[Sequence[object]], sheet: str) -> tuple[OfficeList
             row = grid[r - 1]
             choice = entry(cell(row, col), cell(row, at["en"]), split_aliases(cell(row, at["aliases"])),
                            cell(row, at["code"]))
+            if choice is not None and cell(row, col) is None:
+                choice = _with_builtin_names(lst, choice)
             if choice is None:
                 gap = gap or r
                 continue
@@ -168,6 +170,16 @@ def read_lists(grid: Sequence[Sequence[object]], sheet: str) -> tuple[OfficeList
         problems += p
         given[lst.key] = vocab
     return OfficeLists(given), problems
+
+
+def _with_builtin_names(lst: B.OfficeList, choice: Choice) -> Choice:
+    """An entry without a Chinese name (an English workbook's, whose Lists show no Chinese) whose code
+    is a built-in entry's keeps that entry's Chinese name and aliases, so 产品质量 still reads there."""
+    builtin = next((c for c in lst.builtin or () if c.code == choice.code), None)
+    if builtin is None:
+        return choice
+    aliases = tuple(dict.fromkeys((*choice.aliases, *builtin.aliases)))
+    return dataclasses.replace(choice, zh=builtin.zh, aliases=aliases)
 
 
 def specs_with(specs: Mapping[str, SheetSpec], lists: OfficeLists) -> dict[str, SheetSpec]:

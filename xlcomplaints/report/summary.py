@@ -173,6 +173,13 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
         counts = earlier.breakdowns.get(dim) if earlier is not None else None
         if dim == "branch" and counts is not None:
             counts = branch_codes(counts, [b.code for b in branches])
+        elif counts is not None and vocab is not None:  # an office's entry read back by its name: its code
+            by_name: dict[str | None, str | None] = {c.label(lang): c.code for c in vocab for lang in ("zh", "en")}
+            mapped: dict[str | None, int] = {}
+            for k, n in counts.items():
+                code = k if k in vocab.codes else by_name.get(k, k)
+                mapped[code] = mapped.get(code, 0) + n
+            counts = mapped
         rows = M.breakdown(ix, month, dim, vocab.codes if vocab else (), previous=counts)
         if dim == "branch":  # worst on-time rate first: where head office looks
             rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
