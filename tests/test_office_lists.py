@@ -296,3 +296,26 @@ def test_last_months_report_gives_an_office_entry_by_its_code(tmp_path: Path) ->
                           now=datetime(2026, 11, 2, 9, 0), history=[tmp_path / "r-09.xlsx"])
     rows = {g.key: (g.count, g.previous) for g in run_.report.breakdowns["category"]}
     assert rows["NET"] == (1, 1) and "网络质量类" not in rows
+
+
+def test_the_auditor_gets_the_telecom_breakdown_back_from_the_words(tmp_path: Path) -> None:
+    """The independent auditor (tests/audit) reads the office's lists from the Lists sheet as
+    docs/sheets.md describes them, and agrees with every category breakdown figure of the report."""
+    from tests.audit.figures import all_figures, months
+    from tests.audit.report import read_report
+
+    path = new_workbook(tmp_path / "TEL1.xlsx", branch_code="TEL1", preset="telecom")
+    type_rows(path, "register", [
+        {**ROW, "no": "TEL1-001", "category": "网络质量类"},
+        {**ROW, "no": "TEL1-002", "category": "网络质量", "resolved_at": "2026-10-09 10:00"},
+        {**ROW, "no": "TEL1-003", "category": "服务类投诉", "received_at": "2026-09-28 10:00"},
+        {**ROW, "no": "TEL1-004", "category": "产品质量"}])  # not this office's: the blank row
+    refresh_flow(FileWorkbook(path), now=datetime(2026, 11, 2, 9, 0))
+    out = tmp_path / "r.xlsx"
+    monthly_report(path, "2026-10", out, now=datetime(2026, 11, 2, 9, 0))
+    mine, _, _ = all_figures([path], months(2026, 10))
+    report = read_report(out)
+    keys = [k for k in mine if k.startswith("breakdown:category:")]
+    assert "breakdown:category:网络质量类:count" in keys
+    assert {k: mine[k] for k in keys} == {k: report.get(k) for k in keys}
+    assert report["breakdown:category:网络质量类:count"] == 2
