@@ -319,3 +319,24 @@ def test_the_auditor_gets_the_telecom_breakdown_back_from_the_words(tmp_path: Pa
     assert "breakdown:category:网络质量类:count" in keys
     assert {k: mine[k] for k in keys} == {k: report.get(k) for k in keys}
     assert report["breakdown:category:网络质量类:count"] == 2
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) not installed")
+def test_libreoffice_reads_each_dropdown_as_a_list_from_the_lists_sheet(tmp_path: Path) -> None:
+    """LibreOffice's own model of the workbook (its .ods) has each office-list column's validity as
+    "in the list of the named range", shown as a dropdown, on the sheets the spec says."""
+    import zipfile
+
+    path = new_workbook(tmp_path / "lo.xlsx", branch_code="BJ01")
+    ods = soffice_convert(path, tmp_path / "ods", "ods")
+    xml = zipfile.ZipFile(ods).read("content.xml").decode("utf-8")
+    conditions = dict(re.findall(r'<table:content-validation table:name="(val\d+)" table:condition="([^"]*)"'
+                                 r'[^>]*table:display-list="unsorted"', xml))
+    found: dict[str, set[str]] = {}
+    for name, body in re.findall(r'<table:table table:name="([^"]+)"(.*?)</table:table>', xml, re.S):
+        used = set(re.findall(r'table:content-validation-name="(val\d+)"', body))
+        found[name] = {m.group(1) for u in used if (m := re.search(r"is-in-list\((Lists_\w+)\)", conditions.get(u, "")))}
+    assert found["投诉登记"] == {"Lists_Category", "Lists_Type", "Lists_Channel", "Lists_Department", "Lists_Handler"}
+    assert found["处理跟踪"] == {"Lists_StepDepartment"}
+    assert found["设置"] == {"Lists_Category", "Lists_Channel"}

@@ -1,5 +1,7 @@
 """Build workbooks from the sheet specs with XlsxWriter.
 
+Over 400 lines on purpose: every sheet of the branch template is built here, from its spec.
+
 Everything a template shows — headers, widths, formats, dropdowns, protection,
 print setup, the overdue colouring, the hidden stamp — is derived here from
 ``xlcomplaints.spec``; this module adds looks, never columns.
