@@ -340,3 +340,16 @@ def test_libreoffice_reads_each_dropdown_as_a_list_from_the_lists_sheet(tmp_path
     assert found["投诉登记"] == {"Lists_Category", "Lists_Type", "Lists_Channel", "Lists_Department", "Lists_Handler"}
     assert found["处理跟踪"] == {"Lists_StepDepartment"}
     assert found["设置"] == {"Lists_Category", "Lists_Channel"}
+
+
+def test_a_consolidation_lists_the_branches_values_in_their_orders(tmp_path: Path) -> None:
+    """Without head office's lists: the first branch's (by code) entries in its order, then the other
+    branch's further entries; every value counted."""
+    a = new_workbook(tmp_path / "a.xlsx", branch_code="A1", preset="retail")
+    b = new_workbook(tmp_path / "b.xlsx", branch_code="B2", preset="telecom")
+    type_rows(a, "register", [{**ROW, "no": "A1-1", "category": "员工"}])
+    type_rows(b, "register", [{**ROW, "no": "B2-1", "category": "网络质量类"}, {**ROW, "no": "B2-2", "category": "其他"}])
+    result = consolidate([b, a], "2026-10", tmp_path / "g.xlsx", now=datetime(2026, 11, 2, 9, 0), workers=1)
+    rows = result.report.breakdowns["category"]
+    assert [g.key for g in rows] == ["商品", "员工", "服务制度", "环境", "安全", "业务类", "服务类", "网络质量类", "其他"]
+    assert {g.key: g.count for g in rows if g.count} == {"员工": 1, "网络质量类": 1, "其他": 1}
