@@ -353,3 +353,13 @@ def test_a_consolidation_lists_the_branches_values_in_their_orders(tmp_path: Pat
     rows = result.report.breakdowns["category"]
     assert [g.key for g in rows] == ["商品", "员工", "服务制度", "环境", "安全", "业务类", "服务类", "网络质量类", "其他"]
     assert {g.key: g.count for g in rows if g.count} == {"员工": 1, "网络质量类": 1, "其他": 1}
+
+
+def test_an_english_preset_workbook_keeps_the_codes_reports_merge_by(tmp_path: Path) -> None:
+    from xlcomplaints.workbook.reader import read_branch
+
+    zh = read_branch(FileWorkbook(new_workbook(tmp_path / "zh.xlsx", branch_code="T1", preset="telecom")))
+    en = read_branch(FileWorkbook(new_workbook(tmp_path / "en.xlsx", branch_code="T2", preset="telecom", lang="en")),
+                     lang="en")
+    assert (en.lists.get("category") or v.CATEGORY).codes == (zh.lists.get("category") or v.CATEGORY).codes
+    assert [c.en for c in en.lists.get("category") or ()][2] == "Network quality"

@@ -375,7 +375,9 @@ def list_rows(lists: OfficeLists, lang: str = "zh") -> list[list[str | None]]:
             columns.append([None for c in entries])
             columns.append([c.en for c in entries])
             columns.append([", ".join(a for a in c.aliases if a.isascii()) or None for c in entries])
-        columns.append([c.code if c.code != c.zh else None for c in entries])
+        shown = (lambda c: c.zh) if lang == "zh" else (lambda c: c.en)
+        # the code whenever it is not the name shown, so an English workbook's entries keep the codes reports merge by
+        columns.append([c.code if c.code != shown(c) else None for c in entries])
     height = max((len(c) for c in columns), default=0)
     return [[c[r] if r < len(c) else None for c in columns] for r in range(height)]
 
