@@ -902,7 +902,8 @@ def test_calls_into_excel_do_not_grow_with_rows(tmp_path: Path, action: str) -> 
         counts[n] = book.calls.log
     assert counts[10] == counts[1000]
     # Overdue and Summary are protected too (seed 001): each costs an unprotect/protect round
-    assert sum(counts[10].values()) < 200
+    # (the Lists sheet adds one sheet read and its six dropdown names to the names looked through)
+    assert sum(counts[10].values()) < 220
     assert counts[10]["Range.value="] <= 6
 
 

@@ -119,6 +119,13 @@ def _new(d: Path, lang: str) -> Path:
     return new_workbook(d / f"new-{lang}.xlsx", branch_code="BJ01", branch_name="北京一店", lang=lang)
 
 
+def _preset(d: Path, lang: str) -> Path:
+    """An industry preset's workbook, its lists on Lists and its rules on Settings, then refreshed."""
+    path = new_workbook(d / f"retail-{lang}.xlsx", branch_code="R1", lang=lang, preset="retail")
+    refresh_flow(FileWorkbook(path), now=NOW)
+    return path
+
+
 def _excel_new(d: Path, lang: str) -> Path:
     out = d / f"excel-new-{lang}.xlsm"
     result = CliRunner().invoke(app, ["excel", "new", str(out), "--branch-code", "BJ01", "--lang", lang])
@@ -158,6 +165,8 @@ def _form(d: Path, lang: str) -> Path:
 WRITERS: dict[str, Callable[[Path], Path]] = {
     "new-zh": lambda d: _new(d, "zh"),
     "new-en": lambda d: _new(d, "en"),
+    "new-preset-zh": lambda d: _preset(d, "zh"),
+    "new-preset-en": lambda d: _preset(d, "en"),
     "excel-new-zh": lambda d: _excel_new(d, "zh"),
     "excel-new-en": lambda d: _excel_new(d, "en"),
     "excel-standalone": _standalone,

@@ -121,8 +121,11 @@ def test_template_structure(lang: str) -> None:
         protection = wb._protections[wb._cell_styles[dim.style_id].protectionId]  # noqa: SLF001
         assert (protection.locked is not False) == col.computed, col.key
     lists = {next(iter(dv.sqref.ranges)).min_col: dv for dv in ws.data_validations.dataValidation if dv.type == "list"}
+    office = {key: lst.name for lst in B.OFFICE_LISTS for kind, key in lst.drives if kind == "register"}
     for i, col in enumerate(B.REGISTER.columns, start=1):
-        if col.vocab is not None and not col.computed:
+        if col.key in office:  # the office's own list: its range on the Lists sheet (tests/test_office_lists.py)
+            assert lists[i].formula1 == office[col.key], col.key
+        elif col.vocab is not None and not col.computed:
             assert i in lists, col.key
             assert lists[i].formula1.strip('"').split(",") == col.vocab.labels(lang)
     assert ws.conditional_formatting, "overdue colouring"

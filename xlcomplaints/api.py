@@ -50,13 +50,18 @@ class FileResult(FlowResult):
 
 
 def new_workbook(path: str | Path, *, branch_code: str, branch_name: str = "", lang: str = "zh",
-                 overwrite: bool = False) -> Path:
-    """A new branch workbook from the current template, with this branch's settings."""
+                 overwrite: bool = False, preset: str | None = None) -> Path:
+    """A new branch workbook from the current template, with this branch's settings; ``preset``
+    (``core.policy.presets()``) writes an industry's lists on Lists and its limits on Settings."""
+    from xlcomplaints.core.policy import load_policy, preset_path
+
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(path)
-    settings = Settings(branch_code=branch_code, branch_name=branch_name, language=lang)
-    build_branch_workbook(path, lang=lang, settings=settings, created=None)
+    chosen = load_policy(preset_path(preset), lang) if preset else None
+    settings = Settings(branch_code=branch_code, branch_name=branch_name, language=lang,
+                        policy=chosen.rules if chosen else ())
+    build_branch_workbook(path, lang=lang, settings=settings, created=None, lists=chosen.lists if chosen else None)
     return path
 
 
@@ -94,18 +99,23 @@ def monthly_report(path: str | Path, month: str | Month, output: str | Path, *, 
 def consolidate(inputs: Sequence[str | Path], month: str | Month, output: str | Path, *, lang: str = "zh",
                 as_of: datetime | None = None, now: datetime | None = None, show_contacts: bool = False,
                 update: bool = False, history: Sequence[str | Path] = (), executor: Executor | None = None,
-                workers: int | None = None, on_file: Callable[[FileSummary], None] | None = None) -> RunResult:
+                workers: int | None = None, on_file: Callable[[FileSummary], None] | None = None,
+                policy: str | Path | None = None) -> RunResult:
     """Many branches' workbooks (files or folders) in one monthly report, each read once in parallel.
 
     ``executor``: any ``concurrent.futures`` executor — a distributed one too, if its workers can
     reach the files — else a process pool of ``workers`` (one per core). ``update``: replace the
     branches given in the last run's report and keep the others. ``on_file`` is called as each
-    file is read (for a progress bar).
+    file is read (for a progress bar). ``policy``: a head office's file whose ``[lists]`` every
+    branch's values are put on (``report.imposed``).
     """
+    from xlcomplaints.core.policy import load_policy
     from xlcomplaints.report.run import make_report
 
+    lists = load_policy(policy, lang).lists if policy else None
     return make_report(inputs, _month(month), output, lang=lang, as_of=as_of, now=now, show_contacts=show_contacts,
-                       executor=executor, workers=workers, on_file=on_file, update=update, history=history)
+                       executor=executor, workers=workers, on_file=on_file, update=update, history=history,
+                       lists=lists)
 
 
 def handling_form(path: str | Path, numbers: Sequence[str], output: str | Path | None = None, *,

@@ -22,6 +22,7 @@ from xlcomplaints.cli_help import chosen_lang, metavar, plain_help, usage_error
 from xlcomplaints.cli_help import text as help_text
 from xlcomplaints.console import SAID, console, err, print_error, print_refusal, show_problems
 from xlcomplaints.core import cells
+from xlcomplaints.core.lists import OfficeLists
 from xlcomplaints.core.problems import Level, in_sheet_order, register_messages
 from xlcomplaints.errors import XlcError
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
@@ -89,6 +90,7 @@ Now = Annotated[str | None, typer.Option("--now", help=H("now"), metavar=MV("tim
 BranchCode = Annotated[str, typer.Option("--branch-code", help=H("branch_code"), metavar=MV("code"))]
 BranchName = Annotated[str, typer.Option("--branch-name", help=H("branch_name"), metavar=MV("name"))]
 Force = Annotated[bool, typer.Option("--force", help=H("force"))]
+PolicyOpt = Annotated[Path | None, typer.Option("--policy", help=H("policy"), metavar=MV("toml"))]
 WorkbookArg = Annotated[Path, typer.Argument(help=H("workbook"), metavar=MV("file"), show_default=False)]
 
 
@@ -226,13 +228,20 @@ def new(
     branch_name: BranchName = "",
     lang: Lang = None,
     force: Force = False,
+    preset: Annotated[str | None, typer.Option("--preset", help=H("preset"), metavar=MV("name"))] = None,
 ) -> None:
     from xlcomplaints.api import new_workbook
+    from xlcomplaints.core.policy import PolicyFileError, presets
 
     lang = _lang(lang)
+    if preset is not None and preset not in presets():
+        _refuse(say(SAID["preset.unknown"], lang, preset=preset, presets=", ".join(presets())), lang)
     _new_file(out, ".xlsx", branch_code, force, lang)
     try:
-        new_workbook(out, branch_code=branch_code, branch_name=branch_name, lang=lang, overwrite=force)
+        new_workbook(out, branch_code=branch_code, branch_name=branch_name, lang=lang, overwrite=force,
+                     preset=preset)
+    except PolicyFileError as e:
+        _refuse(e.message(lang), lang)
     except FileExistsError:  # made meanwhile
         _refuse(say(SAID["exists"], lang, path=out), lang)
     console.print(say(SAID["created"], lang, path=out))
@@ -244,11 +253,17 @@ def validate(
     lang: Lang = None,
     as_json: Annotated[bool, typer.Option("--json", help=H("json"))] = False,
     now: Now = None,
+    policy: PolicyOpt = None,
 ) -> None:
+    from xlcomplaints.core.policy import PolicyFileError, load_policy
+
     lang = _lang(lang)
     try:
+        lists = load_policy(policy, lang).lists if policy else None
         with _memory(file, lang):
-            result = validate_flow(_open(file, lang), now=_now(now, lang), lang=lang)
+            result = validate_flow(_open(file, lang), now=_now(now, lang), lang=lang, lists=lists)
+    except PolicyFileError as e:
+        _refuse(e.message(lang), lang)
     except WorkbookError as e:
         if as_json:
             print(json.dumps({"file": str(file), "error": e.code, "message": e.message(lang)}, ensure_ascii=False))
@@ -268,15 +283,17 @@ def refresh(
     file: WorkbookArg,
     now: Now = None,
     lang: Lang = None,
-    policy: Annotated[Path | None, typer.Option("--policy", help=H("policy"), metavar=MV("toml"))] = None,
+    policy: PolicyOpt = None,
 ) -> None:
-    from xlcomplaints.core.policy import PolicyFileError, load_policy_file
+    from xlcomplaints.core.policy import PolicyFileError, load_policy
 
     lang = _lang(lang)
     try:
-        rules = load_policy_file(policy, lang) if policy else None
+        imposed = load_policy(policy, lang) if policy else None
         with _memory(file, lang):
-            result = refresh_flow(_open(file, lang), now=_now(now, lang), lang=lang, policy=rules)
+            result = refresh_flow(_open(file, lang), now=_now(now, lang), lang=lang,
+                                  policy=imposed.rules_or_none if imposed else None,
+                                  lists=imposed.lists if imposed else None)
     except (WorkbookError, PolicyFileError) as e:
         _fail(e, lang)
     with _after_save(file, lang, result.changed):
@@ -447,9 +464,19 @@ History = Annotated[list[Path] | None, typer.Option(
     "--history", help=H("history"), metavar=MV("file"))]
 
 
+def _policy_lists(policy: Path | None, lang: str) -> OfficeLists | None:
+    """A head office's lists (``--policy``), or None; a file that cannot be used is refused."""
+    from xlcomplaints.core.policy import PolicyFileError, load_policy
+
+    try:
+        return load_policy(policy, lang).lists if policy else None
+    except PolicyFileError as e:
+        _refuse(e.message(lang), lang)
+
+
 def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, now: str | None, show_contacts: bool,
                 history: list[Path] | None, *, consolidate: bool, update: bool = False,
-                workers: int | None = None, verbose: bool = False) -> None:
+                workers: int | None = None, verbose: bool = False, policy: Path | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from xlcomplaints.core.metrics import Month
@@ -462,6 +489,7 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
     except ValueError:
         _refuse(say(SAID["month.unreadable"], lang), lang)
     as_of = _now(now, lang) if now else None
+    lists = _policy_lists(policy, lang)
     if consolidate:
         _scanned(inputs, lang, verbose)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -477,7 +505,7 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
         with progress, _memory(output, lang, "report.no_memory"):
             result = make_report(
                 inputs, m, output, lang=lang, as_of=as_of, show_contacts=show_contacts, consolidate=consolidate,
-                workers=workers, update=update, history=history or [],
+                workers=workers, update=update, history=history or [], lists=lists,
                 on_start=lambda n: progress.update(task, total=n), on_file=read_one)
     except NothingRead as e:
         show_problems(e.issues, lang, say(SAID["report.nothing_read"], lang))
@@ -533,11 +561,12 @@ def report(
     now: AsOf = None,
     show_contacts: ShowContacts = False,
     history: History = None,
+    policy: PolicyOpt = None,
 ) -> None:
     if file.is_dir():  # a folder of branches is a consolidation
         lang = _lang(lang)
         _refuse(say(SAID["report.is_folder"], lang, file=file, month=month), lang)
-    _run_report([file], month, output, lang, now, show_contacts, history, consolidate=False)
+    _run_report([file], month, output, lang, now, show_contacts, history, consolidate=False, policy=policy)
 
 
 @app.command(cls=_Command, help=H("consolidate"))
@@ -553,9 +582,10 @@ def consolidate(
         "--update", help=H("update"))] = False,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help=H("workers"), metavar=MV("n"))] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help=H("verbose"))] = False,
+    policy: PolicyOpt = None,
 ) -> None:
     _run_report(inputs, month, output, lang, now, show_contacts, history, consolidate=True, update=update,
-                workers=workers, verbose=verbose)
+                workers=workers, verbose=verbose, policy=policy)
 
 
 def main() -> None:

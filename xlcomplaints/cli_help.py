@@ -75,8 +75,12 @@ HELP: dict[str, tuple[str, str]] = {
     "json": ("以 JSON 输出问题（供程序读取）", "Print problems as JSON (for programs)"),
     "refresh": ("计算各环节时限与状态，重建“逾期清单”和“汇总”表；只写入本工具负责的单元格。",
                 "Compute due times and statuses; rebuild the Overdue and Summary sheets. Writes only what it owns."),
-    "policy": ("总部的时限规则文件（TOML），代替工作簿里的规则",
-               "Head office's SLA rules (TOML), replacing the workbook's"),
+    "policy": ("总部的规则文件（TOML）：其时限规则和列表（[lists]）代替工作簿里的",
+               "Head office's rules file (TOML): its SLA rules and lists ([lists]) replace the workbook's"),
+    "preset": ("行业预设：property（物业，默认）、dealer（汽车4S）、retail（零售连锁）、telecom（电信）、insurer（保险）、"
+               "courier（快递）、dairy（乳业）、lawfirm（律所）、manufacturer（制造）；其列表写入“词表”，时限写入“设置”",
+               "Industry preset: property (default), dealer (car 4S), retail (chain), telecom, insurer, courier, "
+               "dairy, lawfirm, manufacturer; its lists go on Lists, its limits on Settings"),
     "assign_ids": ("按“设置”中的编号规则为未编号的投诉编号；已有编号不变。",
                    "Fill missing complaint numbers from the workbook's pattern; existing numbers never change."),
     "adopt": ("重新标记模板印记丢失的网点工作簿（另存为 .xls 或经其他程序保存后），或认领按本工具列名手工制作的登记表；"

@@ -51,6 +51,7 @@ def print_error(e: XlcError, lang: str) -> None:
 #: What the command line says besides problems and refusals carried as codes, by key (cli.py).
 SAID: dict[str, i18n.Text] = {
     "created": ("已创建 {path}", "Created {path}"),
+    "preset.unknown": ("没有预设 {preset}；可用：{presets}", "No preset {preset}; presets: {presets}"),
     "exists": ("{path} 已存在（用 --force 覆盖）", "{path} exists (use --force to overwrite)"),
     "new.suffix": ("文件名须以 {suffix} 结尾", "The file name must end in {suffix}"),
     "new.suffix_xlsm": ("文件名须以 {suffix} 结尾；带按钮的 .xlsm 请用 xlcomplaints excel new",

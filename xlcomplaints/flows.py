@@ -12,6 +12,7 @@ from datetime import datetime
 
 from xlcomplaints.core import cells
 from xlcomplaints.core.corrections import Correction, find_corrections, skipped_numbering
+from xlcomplaints.core.lists import OfficeLists
 from xlcomplaints.core.models import BranchData, PolicyRule
 from xlcomplaints.core.numbering import assign_numbers
 from xlcomplaints.core.problems import Level, Problem, register_messages
@@ -64,19 +65,22 @@ def refuse_without(read: BranchRead, need: Need, label: str) -> None:
                             label_en="', '".join(m.column.en for m in missing))
 
 
-def check(port: WorkbookPort, *, now: datetime, lang: str = "zh") -> tuple[BranchRead, list[Problem]]:
-    """Read and validate: every problem, located."""
-    read = read_branch(port, lang=lang)
+def check(port: WorkbookPort, *, now: datetime, lang: str = "zh",
+          lists: OfficeLists | None = None) -> tuple[BranchRead, list[Problem]]:
+    """Read and validate: every problem, located (``lists``: a head office's, over the workbook's)."""
+    read = read_branch(port, lang=lang, lists=lists)
     problems = read.problems + validate(read.data, read.layouts, now=now)
     return read, problems
 
 
-def validate_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh") -> FlowResult:
+def validate_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh",
+                  lists: OfficeLists | None = None) -> FlowResult:
     """Every problem, and each computed (grey) cell holding what refresh neither computes nor wrote."""
-    read, problems = check(port, now=now, lang=lang)
+    read, problems = check(port, now=now, lang=lang, lists=lists)
     if not read.missing_for(Need.DEADLINES):  # without them nothing can be computed to compare with
         fixes = find_corrections(read.data.complaints, read.layouts.get("register"), read.problems)
-        plan = plan_refresh(read.data, _minute(now), lang=read.data.settings.language, corrections=fixes)
+        plan = plan_refresh(read.data, _minute(now), lang=read.data.settings.language, corrections=fixes,
+                            lists=read.lists)
         problems += _typed_over(port, read, read.data, plan, fixes, "computed.typed_over")
     return FlowResult(problems=problems)
 
@@ -151,7 +155,8 @@ def _typed_over(port: WorkbookPort, read: BranchRead, data: BranchData, plan: Re
     last, stored = _summary_marks(port, read.sheets)
     if stored == _checksum(sum(r.digest for r in reads)):  # every computed cell as refresh left it
         return []
-    previous = plan_refresh(data, last, lang=data.settings.language, corrections=fixes) if last else None
+    previous = plan_refresh(data, last, lang=data.settings.language, corrections=fixes,
+                            lists=read.lists) if last else None
     out: list[Problem] = []
     for r in reads:
         out += typed_over(r, None if previous is None else _computed_of(previous, r.layout.spec.kind), code)
@@ -159,12 +164,13 @@ def _typed_over(port: WorkbookPort, read: BranchRead, data: BranchData, plan: Re
 
 
 def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: bool = True,
-                 policy: Sequence[PolicyRule] | None = None) -> FlowResult:
+                 policy: Sequence[PolicyRule] | None = None, lists: OfficeLists | None = None) -> FlowResult:
     """Fill the computed columns, rebuild Overdue and Summary; touch nothing else.
 
-    ``policy`` (a head office's rules) replaces the workbook's own SLA table.
+    ``policy`` (a head office's rules) replaces the workbook's own SLA table, ``lists`` (its lists)
+    the workbook's lists it names.
     """
-    layouts, sheets, problems, plan = _plan(port, now=now, lang=lang, policy=policy)
+    layouts, sheets, problems, plan = _plan(port, now=now, lang=lang, policy=policy, lists=lists)
     problems = _recreate_generated(port, sheets, problems)
     for kind, computed in (("register", plan.register), ("tracking", plan.tracking),
                            ("callbacks", plan.callbacks)):
@@ -180,16 +186,16 @@ def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: b
 
 
 def _plan(port: WorkbookPort, *, now: datetime, lang: str, policy: Sequence[PolicyRule] | None,
-          ) -> tuple[dict[str, Layout], dict[str, str], list[Problem], RefreshPlan]:
+          lists: OfficeLists | None = None) -> tuple[dict[str, Layout], dict[str, str], list[Problem], RefreshPlan]:
     """Read, check and plan. The records stay in here: only the plan (cells to write) goes on
     to the writing, so a large register's records are gone before the save needs memory."""
-    read, problems = check(port, now=now, lang=lang)
+    read, problems = check(port, now=now, lang=lang, lists=lists)
     refuse_without(read, Need.DEADLINES, port.label)
     data = read.data
     if policy is not None:
         data = data.model_copy(update={"settings": data.settings.model_copy(update={"policy": tuple(policy)})})
     fixes = find_corrections(data.complaints, read.layouts.get("register"), read.problems)
-    plan = plan_refresh(data, _minute(now), lang=data.settings.language, corrections=fixes)
+    plan = plan_refresh(data, _minute(now), lang=data.settings.language, corrections=fixes, lists=read.lists)
     replaced = _typed_over(port, read, data, plan, fixes, "computed.replaced")
     if len(replaced) > REPLACED_LISTED:
         more = len(replaced) - REPLACED_LISTED

@@ -179,9 +179,47 @@ def read_branch(path: Path) -> Branch:
     return _read_branch(Path(path).resolve(), Path(path).stat().st_mtime_ns)
 
 
+#: The office's lists on 词表 Lists (docs/sheets.md): the list's title → the vocabulary it replaces.
+OFFICE_LISTS = {"投诉类别": "category", "类型": "case_type", "投诉渠道": "channel", "责任部门": "department"}
+
+
+def office_lists(wb: Any) -> dict[str, dict[str, str]]:
+    """词表：每个列表四列（名称、英文、别名、代码），每行一项 … 校验只接受列表中的项（或其别名）；代码可空，默认为
+    中文名称；别名用顿号分隔. A list with no entry is left out (its column keeps the built-in words, or is free
+    text); a workbook without the sheet has none."""
+    if "词表" not in wb.sheetnames:
+        return {}
+    header, rows = _rows(wb["词表"])
+    out: dict[str, dict[str, str]] = {}
+    for title, vocab in OFFICE_LISTS.items():
+        if title not in header:
+            continue
+        words: dict[str, str] = {}
+        for _, r in rows:
+            name, en, aliases, code = (text(r[header[h]]) if h in header else None
+                                       for h in (title, f"{title}·英文", f"{title}·别名", f"{title}·代码"))
+            label = name or en
+            if label:
+                for w in (code or label, label, en, *re.split("[、,，;；\n]", aliases or "")):
+                    if w and w.strip():
+                        words.setdefault(w.strip().lower(), code or label)
+        if words:
+            out[vocab] = words
+    return out
+
+
 @functools.lru_cache(maxsize=16)
 def _read_branch(path: Path, mtime_ns: int) -> Branch:
     wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
+    lists = office_lists(wb)
+
+    def pick(vocab: str, value: object) -> str | None:
+        """A value of one of the office's lists (its 词表 entry's code), else of the built-in vocabulary."""
+        if vocab not in lists:
+            return choice(vocab, value) if vocab in VOCAB else text(value)
+        typed = text(value)
+        return lists[vocab].get(typed.lower()) if typed else None
+
     settings: dict[str, object] = {}
     rules: list[Rule] = []
     in_rules = False
@@ -194,8 +232,8 @@ def _read_branch(path: Path, mtime_ns: int) -> Branch:
         if in_rules:
             stage = choice("stage", r[0])
             if stage and r[5] is not None:
-                rules.append(Rule(stage, choice("severity", r[1]), choice("category", r[2]),
-                                  choice("channel", r[3]), choice("complexity", r[4]),
+                rules.append(Rule(stage, choice("severity", r[1]), pick("category", r[2]),
+                                  pick("channel", r[3]), choice("complexity", r[4]),
                                   float(r[5]), choice("unit", r[6]) or ""))
         else:
             settings[str(r[0]).strip()] = r[1]
@@ -227,11 +265,11 @@ def _read_branch(path: Path, mtime_ns: int) -> Branch:
         phone = text(cell(r, "联系电话"))
         b.complaints.append(Complaint(
             branch=b.code, row=n, no=text(cell(r, "投诉编号")), received=when(cell(r, "受理时间")),
-            type=choice("case_type", cell(r, "类型")), channel=choice("channel", cell(r, "投诉渠道")),
+            type=pick("case_type", cell(r, "类型")), channel=pick("channel", cell(r, "投诉渠道")),
             customer=text(cell(r, "客户姓名")), phone=phone,
-            category=choice("category", cell(r, "投诉类别")), severity=choice("severity", cell(r, "严重程度")),
+            category=pick("category", cell(r, "投诉类别")), severity=choice("severity", cell(r, "严重程度")),
             validity=choice("validity", cell(r, "有效性")), complexity=choice("complexity", cell(r, "难易程度")),
-            escalated=choice("yes_no", cell(r, "投诉升级")) == "yes", department=text(cell(r, "责任部门")),
+            escalated=choice("yes_no", cell(r, "投诉升级")) == "yes", department=pick("department", cell(r, "责任部门")),
             typed={s: when(cell(r, col)) for s, col in DONE_COLUMN.items()}))
     header, rows = _rows(wb["处理跟踪"])
     for n, r in rows:

@@ -30,6 +30,7 @@ from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
+from xlcomplaints.core.lists import BUILT_IN, OfficeLists, from_toml
 from xlcomplaints.core.models import Complaint, PolicyRule
 from xlcomplaints.errors import XlcError
 from xlcomplaints.i18n import pick
@@ -231,13 +232,28 @@ def preset_path(name: str) -> Path:
 
 
 def load_preset(name: str, lang: str = "zh") -> tuple[PolicyRule, ...]:
-    """A preset's rules, read as ``--policy`` reads a head office's file."""
-    return load_policy_file(preset_path(name), lang)
+    """A preset's rules, read as ``--policy`` reads a head office's file (none: the preset keeps the
+    default rules, its file says why)."""
+    return load_policy(preset_path(name), lang).rules
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    """What a policy file imposes: SLA rules (none: the workbook's own stay) and lists (``[lists]``,
+    ``core.lists.from_toml``; none given: the workbook's own stay)."""
+
+    rules: tuple[PolicyRule, ...]
+    lists: OfficeLists
+
+    @property
+    def rules_or_none(self) -> tuple[PolicyRule, ...] | None:
+        return self.rules or None
 
 
 POLICY_MESSAGES = {
     "policy.toml_unreadable": ("时限规则文件 {path} 无法读取：{detail}", "Policy file {path} cannot be read: {detail}"),
     "policy.toml_no_rules": ("时限规则文件 {path} 中没有 [[rule]]。", "Policy file {path} has no [[rule]] entries."),
+    "policy.toml_bad_lists": ("规则文件 {path} 的 [lists]：{detail}", "Policy file {path}, [lists]: {detail}"),
     "policy.toml_not_table": ("时限规则文件 {path} 第 {n} 条规则不是 [[rule]] 表（应为 键 = 值 的若干行）。",
                               "Policy file {path}, rule {n} is not a [[rule]] table of key = value lines."),
     "policy.toml_bad": ("时限规则文件 {path} 第 {n} 条规则的“{key}”：{detail_zh}",
@@ -250,7 +266,15 @@ class PolicyFileError(XlcError):
 
 
 def load_policy_file(path: str | Path, lang: str = "zh") -> tuple[PolicyRule, ...]:
-    """Rules from a TOML file a head office imposes on every branch, replacing the Settings table.
+    """The rules of a policy file (``load_policy``); a file without ``[[rule]]`` is refused."""
+    rules = load_policy(path, lang).rules
+    if not rules:
+        raise PolicyFileError("policy.toml_no_rules", path=Path(path).name)
+    return rules
+
+
+def load_policy(path: str | Path, lang: str = "zh") -> PolicyFile:
+    """Rules and lists from a TOML file a head office imposes on every branch, replacing the Settings table.
 
     ::
 
@@ -275,8 +299,13 @@ def load_policy_file(path: str | Path, lang: str = "zh") -> tuple[PolicyRule, ..
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise PolicyFileError("policy.toml_unreadable", path=path.name, detail=str(e)) from e
-    raw_rules = data.get("rule")
-    if not isinstance(raw_rules, list) or not raw_rules:
+    lists = BUILT_IN
+    if "lists" in data:
+        lists, wrong = from_toml(data["lists"])
+        if wrong:
+            raise PolicyFileError("policy.toml_bad_lists", path=path.name, detail="; ".join(wrong))
+    raw_rules = data.get("rule", [])
+    if not isinstance(raw_rules, list) or (not raw_rules and not lists.own and not _says_why(data)):
         raise PolicyFileError("policy.toml_no_rules", path=path.name)
     rules: list[PolicyRule] = []
     for n, raw in enumerate(raw_rules, start=1):
@@ -298,7 +327,12 @@ def load_policy_file(path: str | Path, lang: str = "zh") -> tuple[PolicyRule, ..
                 raise PolicyFileError("policy.toml_bad", path=path.name, n=n, key=col.key,
                                       detail_zh="必填", detail_en="required")
         rules.append(PolicyRule(**values))  # type: ignore[arg-type]
-    return tuple(rules)
+    return PolicyFile(tuple(rules), lists)
+
+
+def _says_why(data: dict[str, object]) -> bool:
+    """A preset that sets neither rules nor lists says why in ``about`` (no seed gives them)."""
+    return isinstance(data.get("about"), str) and bool(str(data["about"]).strip())
 
 
 def _register() -> None:

@@ -8,7 +8,7 @@ workbook's layout has those columns. Labels are in the workbook's language.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -23,6 +23,7 @@ from xlcomplaints.core.deadlines import (
     urgency_key,
 )
 from xlcomplaints.core.lifecycle import callback_attempts, handoff_results, iter_cycles
+from xlcomplaints.core.lists import BUILT_IN, OfficeLists
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.status import StageStatus
@@ -169,10 +170,20 @@ def iter_results(data: BranchData, now: datetime) -> Iterator[ComplaintResult]:
         yield evaluator.evaluate(c, cycle)
 
 
+def _shown_as(lists: OfficeLists, key: str, lang: str) -> Callable[[str | None], str | None]:
+    """An office list's value as the Overdue sheet shows it: the entry's name in ``lang``; a value not
+    on the list (free text) as typed."""
+    names = {c.code: c.label(lang) for c in lists.get(key) or ()}
+    return lambda code: names.get(code, code) if code else None
+
+
 def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
-                 corrections: Mapping[int, fixes.Correction] | None = None) -> RefreshPlan:
-    """``corrections``: rows whose received time could not be read (``corrections.find_corrections``)."""
+                 corrections: Mapping[int, fixes.Correction] | None = None,
+                 lists: OfficeLists = BUILT_IN) -> RefreshPlan:
+    """``corrections``: rows whose received time could not be read (``corrections.find_corrections``);
+    ``lists``: the office's lists the workbook was read with, for the names the Overdue sheet shows."""
     lang = lang or data.settings.language
+    category, department, handler = (_shown_as(lists, k, lang) for k in ("category", "department", "handler"))
     corrections = corrections or {}
     to_correct: list[OverdueRow] = []  # their Overdue rows, under their own heading
     plan = RefreshPlan()
@@ -192,7 +203,7 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
             counts["needs_correction"] += 1
             to_correct.append(OverdueRow(
                 no=c.no, severity=_label(v.SEVERITY, c.severity, lang), customer=c.customer,
-                category=_label(v.CATEGORY, c.category, lang), department=c.department, handler=c.handler,
+                category=category(c.category), department=department(c.department), handler=handler(c.handler),
                 received_at=fix.value, next_action=action))
         for stage, s in r.stages.items():
             status = _label(v.STAGE_STATUS, s.status, lang)
@@ -202,8 +213,8 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
                 urgent.append((urgency_key(r, s), OverdueRow(
                     c.no, _label(v.STAGE, stage, lang), status, s.due, s.late_by,
                     _label(v.UNIT, s.unit, lang), _label(v.SEVERITY, c.severity, lang),
-                    _label(v.ESCALATION, r.escalation, lang), c.customer, _label(v.CATEGORY, c.category, lang),
-                    c.department, c.handler, c.received_at, action,
+                    _label(v.ESCALATION, r.escalation, lang), c.customer, category(c.category),
+                    department(c.department), handler(c.handler), c.received_at, action,
                 )))
         row += (_label(v.OVERALL_STATUS, r.status, lang), r.days_overdue, escalation,
                 r.repeat_of, r.reopen_count or None, action or None)

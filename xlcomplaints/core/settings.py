@@ -15,6 +15,7 @@ from xlcomplaints.core.rows import Layout, _blank, find_layout, parse_cell, read
 from xlcomplaints.i18n import pick
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.branch import POLICY, REGISTER, SETTINGS_FIELDS
+from xlcomplaints.spec.model import SheetSpec
 
 MESSAGES = {
     "setting.bad_list": ("“{column}”应为逗号分隔的数字，如 24,48。", "'{column}' must be numbers separated by commas, e.g. 24,48."),
@@ -70,12 +71,14 @@ def numbering_blockers(problems: Iterable[Problem]) -> list[Problem]:
 
 
 def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: bool = False,
-                  lang: str = "zh") -> tuple[Settings, list[Problem]]:
+                  lang: str = "zh", policy_spec: SheetSpec = POLICY) -> tuple[Settings, list[Problem]]:
+    """The Settings sheet; ``policy_spec`` is the policy table's spec with the office's lists
+    (``core.lists.specs_with``)."""
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     by_label = {k: f for f in SETTINGS_FIELDS for k in (cells.header_key(f.zh), cells.header_key(f.en),
                                                        cells.header_key(f.key))}
-    policy_layout, policy_problems = find_layout(grid, POLICY, sheet, start_row=len(SETTINGS_FIELDS) + 2)
+    policy_layout, policy_problems = find_layout(grid, policy_spec, sheet, start_row=len(SETTINGS_FIELDS) + 2)
     stop = policy_layout.header_row - 1 if policy_layout else len(grid)
     rows_of: dict[str, int] = {}
     for r in range(1, stop + 1):
@@ -179,7 +182,7 @@ def _tie_problems(rules: Sequence[PolicyRule], layout: Layout) -> list[Problem]:
         params: dict[str, Any] = {"later": tie.later.row, "other": tie.earlier.row}
         for lang in ("zh", "en"):
             params[f"stage_{lang}"] = v.STAGE.label(tie.stage, lang)
-            params[f"case_{lang}"] = _case_text(tie.case, lang)
+            params[f"case_{lang}"] = _case_text(tie.case, lang, layout.spec)
             params[f"limit_{lang}"] = _limit_text(tie.later, lang)
             params[f"other_limit_{lang}"] = _limit_text(tie.earlier, lang)
         level = Level.ERROR if tie.kind is PolicyTie.DIFFERENT_LIMITS else Level.WARNING
@@ -187,9 +190,13 @@ def _tie_problems(rules: Sequence[PolicyRule], layout: Layout) -> list[Problem]:
     return out
 
 
-def _case_text(case: dict[str, str], lang: str) -> str:
+def _case_text(case: dict[str, str], lang: str, spec: SheetSpec = POLICY) -> str:
     """“严重程度为重大、投诉类别为安全隐患” / “severity Major, category Safety”; every complaint when empty."""
-    parts = [(POLICY.column(f).label(lang), _MATCHER_VOCABS[f].label(case[f], lang)) for f in MATCHERS if f in case]
+    def shown(f: str) -> str:
+        vocab = spec.column(f).vocab or _MATCHER_VOCABS[f]
+        return vocab.label(case[f], lang) if case[f] in vocab.codes else case[f]
+
+    parts = [(spec.column(f).label(lang), shown(f)) for f in MATCHERS if f in case]
     if not parts:
         return pick(lang, "所有", "all")
     return pick(lang, "、", ", ").join(pick(lang, f"{col}为{val}", f"{col.lower()} {val}") for col, val in parts)

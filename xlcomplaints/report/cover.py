@@ -17,7 +17,7 @@ from xlcomplaints.core import metrics as M
 from xlcomplaints.core.problems import Level
 from xlcomplaints.i18n import pick
 from xlcomplaints.report.labels import label, t
-from xlcomplaints.report.summary import DIMENSIONS, CoverRow, MonthlyReport
+from xlcomplaints.report.summary import CoverRow, MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.branch import REGISTER
@@ -177,7 +177,7 @@ def _small_table(w: ReportWriter, ws: Worksheet, row: int, col: int, title: str,
 
 def _side_tables(w: ReportWriter, ws: Worksheet) -> None:
     lang, rep = w.lang, w.report
-    vocabs = dict(DIMENSIONS)
+    vocabs = dict(rep.dimensions)
     total = rep.value("received") or 0
     for col, dim in ((5, "category"), (9, "department")):
         name = REGISTER.column(dim).label(lang)

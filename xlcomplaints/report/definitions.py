@@ -170,9 +170,15 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
      "values keep the order of that sheet (categories in the order of their choices, departments as on their "
      "breakdown sheet, stages in stage order); one equal to the fifth but below it on that sheet is not listed."),
     ("分类统计", "Breakdown sheets",
-     "每个分类一行：本月件数与上月件数同“受理件数”；占比＝本行件数÷合计；处理及时率与逾期件数同封面定义，只计该分类的投诉。",
+     "每个分类一行：本月件数与上月件数同“受理件数”；占比＝本行件数÷合计；处理及时率与逾期件数同封面定义，只计该分类的投诉。"
+     "类型、投诉类别、投诉渠道、责任部门按本单位“词表”的顺序列出（总部用 --policy 规定列表时按总部的列表；汇总多个网点时"
+     "先按网点代码第一个网点的列表，再补其他网点的项），列表外的值按件数排在其后；不在总部列表中的值按其本名单列，并在“问题清单”中列出。",
      "One row per value: counts as 'Complaints received' this and last month; share = the row ÷ the total; "
-     "on-time rate and late complaints as on the cover, for that value's complaints only."),
+     "on-time rate and late complaints as on the cover, for that value's complaints only. Types, categories, "
+     "channels and departments are listed in the order of the office's Lists sheet (head office's lists when "
+     "--policy gives them; over several branches, the first branch's by code, then the others' further entries), "
+     "values not on the lists after them by count; a value not on head office's list is counted under its own "
+     "name and listed on the Issues sheet."),
     ("环节时效", "Stage times",
      "每个环节：本月到期的时限数、按时完成数、及时率（同处理及时率），以及本月完成该环节的用时中位数与90%分位："
      "用时从受理起算，回访从处理完成（没有时从答复）起算，按该环节时限规则的单位计。",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xlcomplaints.core.lists import BUILT_IN, OfficeLists
 from xlcomplaints.core.metrics import Case
 from xlcomplaints.core.models import Settings
 from xlcomplaints.core.problems import Problem
@@ -31,6 +32,8 @@ class FileSummary:
     repeat_window_days: int = DEFAULT_REPEAT_WINDOW
     #: How the report names the file (see ``file_labels``); its name if not given.
     label: str = ""
+    #: The office's lists the file was read with (its Lists sheet, or the built-in ones).
+    lists: OfficeLists = BUILT_IN
 
     @property
     def name(self) -> str:

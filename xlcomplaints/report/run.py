@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from xlcomplaints.core.lists import OfficeLists
 from xlcomplaints.core.metrics import Month, default_as_of
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.report.consolidate import (
@@ -32,6 +33,7 @@ from xlcomplaints.report.consolidate import (
     resolved,
 )
 from xlcomplaints.report.history import History, read_history
+from xlcomplaints.report.imposed import dimensions, impose
 from xlcomplaints.report.masking import mask_summary
 from xlcomplaints.report.state import PendingState, StateOfAnotherRun, load_state, state_path
 from xlcomplaints.report.summary import Branch, MonthlyReport, branch_codes, build
@@ -115,7 +117,8 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
                 as_of: datetime | None = None, now: datetime | None = None, show_contacts: bool = False,
                 consolidate: bool = True, executor: Executor | None = None, workers: int | None = None,
                 on_file: Callable[[FileSummary], None] | None = None, on_start: Callable[[int], None] | None = None,
-                update: bool = False, history: Sequence[str | Path] = ()) -> RunResult:
+                update: bool = False, history: Sequence[str | Path] = (),
+                lists: OfficeLists | None = None) -> RunResult:
     """Read, merge, compute and write; raises ``NothingRead`` (writing nothing) when no input is usable,
     ``WorkbookError`` when the report cannot be written (open in Excel, say).
 
@@ -124,6 +127,7 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
     ``update`` (consolidations): keep the previous run's branches that are not in ``inputs``.
     ``executor`` (consolidations): any ``concurrent.futures`` executor to read the files with;
     without one, a process pool of ``workers`` (default: one per core) is used.
+    ``lists`` (a head office's, ``--policy``): every branch's values put on them (``report.imposed``).
     """
     output = Path(output)
     _check_output(output)
@@ -151,12 +155,14 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
                       on_file, labels)
         lap("read")
         merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
+        if lists is not None:
+            impose(merged, lists)
         lap("merge")
         if not merged.branches:
             raise NothingRead(merged.issues)
         state = PendingState(state_path(output), merged, run=run or "") if consolidate else None  # meanwhile
         try:
-            report = _compute(merged, month, as_of, then, history, contacts_shown, len(files), lap, notes)
+            report = _compute(merged, month, as_of, then, history, contacts_shown, len(files), lap, notes, lists)
             _save(output, report, lang, run)
             lap("write")
         except BaseException:
@@ -199,7 +205,8 @@ def _held(output: Path) -> Iterator[list[Problem]]:
 
 
 def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetime, history: Sequence[str | Path],
-             contacts_shown: bool, files_read: int, lap: _Laps, run_notes: list[Problem]) -> MonthlyReport:
+             contacts_shown: bool, files_read: int, lap: _Laps, run_notes: list[Problem],
+             lists: OfficeLists | None = None) -> MonthlyReport:
     """The report's figures from the merged cases, with notes on the run, carried branches and history."""
     notes = list(run_notes)
     if merged.carried and then != as_of:
@@ -212,7 +219,8 @@ def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetim
     texts = {(code, no): words for code, f in merged.branches.items() for no, words in f.texts.items()}
     report = build(merged.cases, month, as_of, branches=branches,
                    issues=[*notes, *earlier.problems, *merged.issues], history=earlier.trend,
-                   contacts_shown=contacts_shown, texts=texts, previous_cover=earlier.covers.get(month.shift(-1)))
+                   contacts_shown=contacts_shown, texts=texts, previous_cover=earlier.covers.get(month.shift(-1)),
+                   dimensions=dimensions(merged, lists))
     report.files_read, report.files_failed = files_read, merged.unreadable
     lap("compute")
     return report

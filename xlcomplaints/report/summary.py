@@ -95,6 +95,8 @@ class MonthlyReport:
     files_failed: int = 0
     #: Rows whose received time is blank or cannot be read: in no month's figures; the cover says how many.
     unreadable_received: int = 0
+    #: The breakdowns and the list each shows its values in (``report.imposed.dimensions``: the office's).
+    dimensions: tuple[tuple[str, Vocabulary | None], ...] = DIMENSIONS
 
     def value(self, key: str) -> float | None:
         for row in self.cover:
@@ -142,7 +144,8 @@ def branch_codes(counts: Mapping[str | None, int], codes: Sequence[str]) -> dict
 def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: Sequence[Branch] = (),
           issues: Sequence[Problem] = (), history: Mapping[Month, TrendRow] | None = None,
           contacts_shown: bool = False, texts: Mapping[tuple[str, str], Texts] | None = None,
-          previous_cover: Cover | None = None) -> MonthlyReport:
+          previous_cover: Cover | None = None,
+          dimensions: tuple[tuple[str, Vocabulary | None], ...] = DIMENSIONS) -> MonthlyReport:
     """The report's figures; ``texts`` are the typical cases' words by (branch, complaint number).
 
     ``previous_cover`` (last month's report, read back) gives every last-month column — the
@@ -166,10 +169,17 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
                 previous = None
         cover.append(CoverRow(key, m(ix, month), previous, unit))
     breakdowns = {}
-    for dim, vocab in DIMENSIONS:
+    for dim, vocab in dimensions:
         counts = earlier.breakdowns.get(dim) if earlier is not None else None
         if dim == "branch" and counts is not None:
             counts = branch_codes(counts, [b.code for b in branches])
+        elif counts is not None and vocab is not None:  # an office's entry read back by its name: its code
+            by_name: dict[str | None, str | None] = {c.label(lang): c.code for c in vocab for lang in ("zh", "en")}
+            mapped: dict[str | None, int] = {}
+            for k, n in counts.items():
+                code = k if k in vocab.codes else by_name.get(k, k)
+                mapped[code] = mapped.get(code, 0) + n
+            counts = mapped
         rows = M.breakdown(ix, month, dim, vocab.codes if vocab else (), previous=counts)
         if dim == "branch":  # worst on-time rate first: where head office looks
             rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
@@ -185,5 +195,5 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
         typical=[TypicalRow(t.case, t.reasons, (texts or {}).get((t.case.branch, t.case.no or ""), ()))
                  for t in M.typical_cases(ix, month)],
         previous_from=earlier.file if earlier else None,
-        unreadable_received=sum(1 for c in cases if c.received_at is None),
+        unreadable_received=sum(1 for c in cases if c.received_at is None), dimensions=dimensions,
     )

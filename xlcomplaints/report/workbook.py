@@ -26,7 +26,7 @@ from xlcomplaints.core.problems import Level
 from xlcomplaints.report import charts
 from xlcomplaints.report.definitions import definition_rows
 from xlcomplaints.report.labels import label, reasons_text, t
-from xlcomplaints.report.summary import DIMENSIONS, MonthlyReport
+from xlcomplaints.report.summary import MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.branch import REGISTER
@@ -171,7 +171,7 @@ class ReportWriter:
                 self.wb.define_name(R.RUN_NAME, f'="{self.run}"')
                 self.wb.defined_names[-1][3] = True
             cover = write_cover(self)
-            for dim, vocab in DIMENSIONS:
+            for dim, vocab in self.report.dimensions:
                 if dim != "branch" or len(self.report.branches) > 1:
                     self.breakdown(dim, vocab)
             self.stages()

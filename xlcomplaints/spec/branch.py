@@ -1,5 +1,7 @@
 """Sheet specs of the branch workbook (分店/网点工作簿).
 
+Over 400 lines on purpose: every sheet of the branch workbook is declared here, in one place.
+
 Version policy: a patch bump changes looks only (widths, formats, help text); a
 minor bump adds columns or choices (older workbooks still read); a major bump
 changes keys or meaning (older workbooks need migrating).
@@ -379,5 +381,73 @@ SUMMARY_LINES: tuple[SummaryLine, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class OfficeList:
+    """A dropdown list the office owns (词表): its title, the built-in entries a new workbook starts
+    with (None: none, the column is free text until the office fills the list), the columns whose
+    dropdowns and checks it drives (sheet kind, column key), and the defined name the dropdowns use."""
+
+    key: str
+    zh: str
+    en: str
+    builtin: v.Vocabulary | None
+    drives: tuple[tuple[str, str], ...]
+    name: str
+
+    def label(self, lang: str) -> str:
+        return pick(lang, self.zh, self.en)
+
+
+#: The office's own lists, in the Lists sheet's order. The lists the engine's rules branch on
+#: (severity, validity, complexity, steps, stage statuses, callback outcomes) are not among them.
+OFFICE_LISTS: tuple[OfficeList, ...] = (
+    OfficeList("category", "投诉类别", "Category", v.CATEGORY,
+               (("register", "category"), ("policy", "category")), "Lists_Category"),
+    OfficeList("case_type", "类型", "Type", v.CASE_TYPE, (("register", "case_type"),), "Lists_Type"),
+    OfficeList("channel", "投诉渠道", "Channel", v.CHANNEL,
+               (("register", "channel"), ("policy", "channel")), "Lists_Channel"),
+    OfficeList("department", "责任部门", "Responsible dept.", None, (("register", "department"),),
+               "Lists_Department"),
+    OfficeList("handler", "处理人", "Handler", None, (("register", "handler"),), "Lists_Handler"),
+    OfficeList("step_department", "跟踪部门", "Tracking dept.", None,
+               (("tracking", "from_department"), ("tracking", "to_department")), "Lists_StepDepartment"),
+)
+#: Rows under the Lists header the dropdowns look at (a list may be longer; validate reads all).
+LIST_ROWS = 1000
+#: What separates a Lists entry's aliases in one cell.
+ALIAS_SEPARATORS = "、,，;；\n"
+
+
+def _list_columns(lst: OfficeList) -> tuple[Column, ...]:
+    return (
+        Column(lst.key, lst.zh, f"{lst.en} (Chinese)", T.TEXT, width=14, max_len=100,
+               help_zh="下拉列表显示的名称；每行一项", help_en="The name the dropdown shows; one entry a row"),
+        Column(f"{lst.key}_en", f"{lst.zh}·英文", lst.en, T.TEXT, width=16, max_len=100,
+               help_zh="英文名称（可空）", help_en="English name (optional)"),
+        Column(f"{lst.key}_aliases", f"{lst.zh}·别名", f"{lst.en}: aliases", T.TEXT, width=24, max_len=500,
+               help_zh="登记员可能写的其他说法，用顿号分隔；校验时归为本项",
+               help_en="Other ways clerks write it, separated by commas; validate reads them as this entry"),
+        Column(f"{lst.key}_code", f"{lst.zh}·代码", f"{lst.en}: code", T.TEXT, width=10, max_len=40,
+               help_zh="统计用代码（可空，默认为中文名称）；总部汇总按代码合并",
+               help_en="Code for reports (optional; the Chinese name if blank); head office merges by it"),
+    )
+
+
+LISTS = SheetSpec(
+    kind="lists",
+    version=BRANCH_TEMPLATE_VERSION,
+    zh="词表",
+    en="Lists",
+    description_zh="本单位的下拉列表：每个列表四列（名称、英文、别名、代码），每行一项，中间不要留空行。"
+                   "在这里增删的项立即出现在“投诉登记”“处理跟踪”的下拉列表中；校验只接受列表中的项（或其别名）。"
+                   "责任部门、处理人、跟踪部门的列表为空时，这些列可自由填写。",
+    description_en="The office's dropdown lists: four columns a list (name, English, aliases, code), one entry a row, "
+                   "no blank rows in between. An entry added here shows at once in the Register's and Tracking's "
+                   "dropdowns; validate accepts only entries (or their aliases). While the department, handler or "
+                   "tracking-department list is empty, those columns are free text.",
+    columns=tuple(c for lst in OFFICE_LISTS for c in _list_columns(lst)),
+)
+
+
 #: Sheets of a branch workbook, in template order.
-BRANCH_SHEETS: tuple[SheetSpec, ...] = (REGISTER, TRACKING, CALLBACKS, OVERDUE, SUMMARY, SETTINGS, CALENDAR)
+BRANCH_SHEETS: tuple[SheetSpec, ...] = (REGISTER, TRACKING, CALLBACKS, OVERDUE, SUMMARY, SETTINGS, CALENDAR, LISTS)

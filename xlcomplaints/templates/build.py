@@ -1,5 +1,7 @@
 """Build workbooks from the sheet specs with XlsxWriter.
 
+Over 400 lines on purpose: every sheet of the branch template is built here, from its spec.
+
 Everything a template shows — headers, widths, formats, dropdowns, protection,
 print setup, the overdue colouring, the hidden stamp — is derived here from
 ``xlcomplaints.spec``; this module adds looks, never columns.
@@ -19,6 +21,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
+from xlcomplaints.core.lists import BUILT_IN, OfficeLists
 from xlcomplaints.core.models import PolicyRule, Settings
 from xlcomplaints.core.policy import DONE_FIELD, default_policy
 from xlcomplaints.i18n import pick
@@ -79,10 +82,26 @@ class _Formats:
         return self.get(**props)
 
 
-def _validation(col: Column | Field, lang: str) -> dict[str, Any] | None:
-    """A dropdown for choice columns, an input message for the rest."""
+def _validation(col: Column | Field, lang: str, listed: B.OfficeList | None = None) -> dict[str, Any] | None:
+    """A dropdown for choice columns, an input message for the rest; a column an office list drives
+    (``listed``) drops down that list's range on the Lists sheet, through its defined name."""
     help_text = col.help(lang) if isinstance(col, Column) else col.source(lang)
     title = col.label(lang)[:32]
+    if listed is not None:
+        where = B.LISTS.title(lang)
+        return {
+            "validate": "list",
+            "source": f"={listed.name}",
+            "input_title": title,
+            "input_message": (help_text or pick(lang, f"从下拉列表选择；列表在“{where}”表，可在那里增改",
+                                                    f"Pick from the list; the list is on the '{where}' sheet, "
+                                                    f"where it can be changed"))[:255],
+            "error_type": "warning",
+            "error_title": title,
+            "error_message": pick(lang, f"不在“{where}”表的列表中。请从下拉列表中选择，或先在“{where}”表增加此项。",
+                                  f"Not on the '{where}' sheet's list. Pick from the dropdown, or add it on "
+                                  f"'{where}' first."),
+        }
     if col.vocab is not None:
         return {
             "validate": "list",
@@ -157,17 +176,23 @@ def write_table_sheet(
     return ws
 
 
+def _listed(kind: str) -> dict[str, B.OfficeList]:
+    """The columns of a sheet kind whose dropdowns an office list drives, by column key."""
+    return {key: lst for lst in B.OFFICE_LISTS for k, key in lst.drives if k == kind}
+
+
 def write_table(
     ws: Worksheet, fm: _Formats, spec: SheetSpec, lang: str,
     rows: Sequence[Sequence[Any]] = (), *, first_row: int = 0, validations: bool = True,
 ) -> None:
     last_col = len(spec.columns) - 1
+    listed = _listed(spec.kind)
     ws.set_row(first_row, 30)
     for i, col in enumerate(spec.columns):
         computed = col.computed or spec.owned
         ws.set_column(i, i, col.width_in(lang), fm.column(col, computed))
         ws.write_string(first_row, i, col.label(lang), fm.header(computed, col.required))
-        dv = _validation(col, lang) if validations and not computed else None
+        dv = _validation(col, lang, listed.get(col.key)) if validations and not computed else None
         if dv:
             ws.data_validation(first_row + 1, i, MAX_ROW, i, dv)
     for r, values in enumerate(rows, start=first_row + 1):
@@ -323,8 +348,9 @@ def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, l
         lines = wrapped_lines(str(rule.source or ""), widths[last], bold=False)
         if lines > 1:
             ws.set_row(r, 13 * lines + 3)
+    listed = _listed(B.POLICY.kind)
     for i, col in enumerate(B.POLICY.columns):
-        dv = _validation(col, lang)
+        dv = _validation(col, lang, listed.get(col.key))
         if dv:
             ws.data_validation(header + 1, i, header + 200, i, dv)
     # Leave room for more rules: unlocked, bordered rows below the defaults.
@@ -337,15 +363,56 @@ def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, l
     return ws
 
 
+def list_rows(lists: OfficeLists, lang: str = "zh") -> list[list[str | None]]:
+    """The Lists sheet's rows under its header: each list's entries down its four columns. An English
+    workbook shows no Chinese: its entries are their English names, codes and Latin aliases."""
+    columns: list[list[str | None]] = []
+    for lst in B.OFFICE_LISTS:
+        entries = list(lists.get(lst.key) or ())
+        if lang == "zh":
+            columns.append([c.zh for c in entries])
+            columns.append([c.en if c.en != c.zh else None for c in entries])
+            columns.append(["、".join(c.aliases) or None for c in entries])
+        else:
+            columns.append([None for c in entries])
+            columns.append([c.en for c in entries])
+            columns.append([", ".join(a for a in c.aliases if a.isascii()) or None for c in entries])
+        shown = (lambda c: c.zh) if lang == "zh" else (lambda c: c.en)
+        # the code whenever it is not the name shown, so an English workbook's entries keep the codes reports merge by
+        columns.append([c.code if c.code != shown(c) else None for c in entries])
+    height = max((len(c) for c in columns), default=0)
+    return [[c[r] if r < len(c) else None for c in columns] for r in range(height)]
+
+
+def _write_lists(wb: xlsxwriter.Workbook, fm: _Formats, lists: OfficeLists, lang: str) -> Worksheet:
+    """The Lists sheet (词表), and one defined name per list for the dropdowns: from row 2 down as
+    far as the list's column holds entries (OFFSET over COUNTA), so an entry typed under the last
+    one shows in the dropdowns at once, and the dropdown shows no blank rows."""
+    spec = B.LISTS
+    ws = write_table_sheet(wb, fm, spec, lang)  # its filter on the header alone, as on every input sheet
+    for r, values in enumerate(list_rows(lists, lang), start=1):
+        for i, value in enumerate(values):
+            if value is not None:
+                ws.write_string(r, i, value, fm.column(spec.columns[i], False))
+    ws.set_row(0, 30)
+    sheet = spec.title(lang).replace("'", "''")
+    for lst in B.OFFICE_LISTS:
+        col = xl_col_to_name(spec.index(lst.key if lang == "zh" else f"{lst.key}_en"))
+        first, last = f"'{sheet}'!${col}$2", f"${col}${B.LIST_ROWS + 1}"
+        wb.define_name(lst.name, f"=OFFSET({first},0,0,MAX(1,COUNTA({first}:{last})),1)")
+    return ws
+
+
 Customizer = Callable[[xlsxwriter.Workbook, dict[str, Worksheet]], None]
 
 
 def build_branch_workbook(
     target: str | Path | io.BytesIO, *, lang: str = "zh", settings: Settings | None = None,
     created: datetime | None = TEMPLATE_CREATED, customize: Customizer | None = None,
-    rows: Mapping[str, Sequence[Sequence[Any]]] | None = None,
+    rows: Mapping[str, Sequence[Sequence[Any]]] | None = None, lists: OfficeLists | None = None,
 ) -> None:
-    """Write a new branch workbook: the template, with this branch's settings.
+    """Write a new branch workbook: the template, with this branch's settings and lists (``lists``,
+    a preset's; the built-in lists otherwise).
 
     ``rows`` (by sheet kind, in spec column order) pre-fills input sheets, for samples;
     ``customize`` gets the workbook and its sheets by kind before closing (the macro
@@ -368,6 +435,9 @@ def build_branch_workbook(
         for spec in B.BRANCH_SHEETS:
             if spec is B.SETTINGS:
                 sheets[spec.kind] = _write_settings(wb, fm, settings, lang)
+                continue
+            if spec is B.LISTS:
+                sheets[spec.kind] = _write_lists(wb, fm, lists or BUILT_IN, lang)
                 continue
             ws = write_table_sheet(wb, fm, spec, lang, (rows or {}).get(spec.kind, ()))
             sheets[spec.kind] = ws

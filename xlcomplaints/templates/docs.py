@@ -62,11 +62,17 @@ def _sheet(spec: SheetSpec, vocabs: dict[str, Vocabulary]) -> list[str]:
     if spec.owned:
         out += ["Written whole by xlcomplaints below the header row.", ""]
     rows = []
+    listed = {key: lst for lst in B.OFFICE_LISTS for kind, key in lst.drives if kind == spec.kind}
     for i, c in enumerate(spec.columns):
         if c.vocab is not None:
             vocabs[c.vocab.name] = c.vocab
+        allowed = _limits(c)
+        if c.key in listed and not c.computed:  # the office's list: its column on the Lists sheet
+            allowed = "; ".join(filter(None, (allowed, f"the office's list `{listed[c.key].name}` on "
+                                              f"[词表 Lists](#词表-lists)" + (" (built in: the vocabulary)"
+                                              if c.vocab is not None else " (empty: free text)"))))
         rows.append((xl_col_to_name(i), c.zh, c.en, f"`{c.key}`", TYPE_WORDS[c.type], c.format or "",
-                     "xlcomplaints" if c.computed else "clerk", _required(c), _limits(c), "、".join(c.synonyms)))
+                     "xlcomplaints" if c.computed else "clerk", _required(c), allowed, "、".join(c.synonyms)))
     return out + _table(("col", "列", "Column", "key", "type", "format", "filled by", "required", "allowed",
                          "header also read as"), rows)
 
@@ -114,8 +120,10 @@ def _policy() -> list[str]:
            "not before the resolve, the callback counted from the resolution, the close not before the",
            "callback), and hours are office hours (Settings), not the clock through nights and weekends.",
            "Each source cites the seed file and the rule; where a seed sets no limit, it says how the",
-           "default was derived. Other industries' rules from the seeds are presets, policy files for",
-           f"`refresh --policy` in `xlcomplaints/data/presets/`: {', '.join(presets())}.", ""]
+           "default was derived. Other industries' rules and lists from the seeds are presets, policy files",
+           "in `xlcomplaints/data/presets/` that `new --preset NAME` writes on Settings and Lists and",
+           f"`refresh --policy` reads: {', '.join(presets())} (a preset whose seed gives no limits keeps these).",
+           ""]
 
     def label(vocab: Vocabulary, code: str | None) -> str:
         return f"{vocab.label(code, 'zh')} {vocab.label(code, 'en').lower()}" if code else ""

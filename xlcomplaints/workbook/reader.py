@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from xlcomplaints.core.lists import BUILT_IN, OfficeLists, read_lists, specs_with
 from xlcomplaints.core.models import (
     BranchData,
     CalendarEntry,
@@ -73,6 +74,8 @@ class BranchRead:
 
     data: BranchData
     stamp: Stamp
+    #: The office's lists (its Lists sheet; the built-in ones without it, or a head office's given).
+    lists: OfficeLists
     sheets: dict[str, str]  # kind → actual sheet name
     layouts: dict[str, Layout] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -120,8 +123,11 @@ def find_stamps(port: WorkbookPort) -> tuple[Stamp, dict[str, str]]:
     return template, sheets
 
 
-def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
-    """Read every input sheet; raises WorkbookError only when the file as a whole is unusable."""
+def read_branch(port: WorkbookPort, *, lang: str = "zh", lists: OfficeLists | None = None) -> BranchRead:
+    """Read every input sheet; raises WorkbookError only when the file as a whole is unusable.
+
+    The office's lists come from its Lists sheet (the built-in ones without it); ``lists`` (a head
+    office's, from ``--policy``) replace those it gives."""
     try:
         stamp, sheets = find_stamps(port)
     except WorkbookError as e:  # no stamp: ours all the same (a round trip through .xls)? Say to adopt it.
@@ -134,9 +140,15 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
     missing: list[MissingColumn] = []
     date1904 = port.date1904
 
+    own = BUILT_IN
+    if "lists" in sheets:
+        own, p = read_lists(port.values(sheets["lists"]), sheets["lists"])
+        problems += p
+    office = lists.over(own) if lists is not None else own
+    specs = specs_with({**SPECS, "policy": B.POLICY}, office)
     if "settings" in sheets:
         settings, p = read_settings(port.values(sheets["settings"]), sheets["settings"], date1904=date1904,
-                                    lang=lang)
+                                    lang=lang, policy_spec=specs["policy"])
         problems += p
     else:  # deleted, or its hidden stamp lost: the template's defaults, said out loud
         settings = Settings(policy=default_policy(lang))
@@ -153,7 +165,7 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
             taps[kind] = DigestTap(layout, COMPUTED_KEYS[kind])
             return taps[kind]
 
-        layout, records, p = read_table(port.rows(sheets[kind]), SPECS[kind], sheets[kind], model,
+        layout, records, p = read_table(port.rows(sheets[kind]), specs[kind], sheets[kind], model,
                                         date1904=date1904, tap=tap if kind in COMPUTED_KEYS else None)
         problems.extend(_formula_errors(port, sheets[kind], p))
         if layout is not None:
@@ -173,7 +185,7 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh") -> BranchRead:
     data = BranchData(settings=settings, complaints=tuple(complaints), tracking=tuple(tracking),
                       callbacks=tuple(callbacks), calendar=tuple(calendar))
     digest = sum(t.digest() for t in taps.values()) if taps else None
-    return BranchRead(data=data, stamp=stamp, sheets=sheets, layouts=layouts, problems=problems, missing=missing,
+    return BranchRead(data=data, stamp=stamp, lists=office, sheets=sheets, layouts=layouts, problems=problems, missing=missing,
                       computed_digest=digest, computed_filled=any(t.filled() for t in taps.values()))
 
 
