@@ -11,6 +11,7 @@ import ctypes
 import io
 import re
 import sys
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -138,6 +139,7 @@ class FileWorkbook:
         check_file_size(self.path, len(data))
         sniff(self.path, data)
         self._data = data
+        self._folder: tempfile.TemporaryDirectory[str] | None = None  # where a template() lives
         self._checked: set[str] = set()  # sheets whose used range was found within the limits
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
@@ -272,7 +274,40 @@ class FileWorkbook:
         title, taken, n = spec.title(lang), {s.casefold() for s in self.sheet_names()}, 2
         while title.casefold() in taken:  # the office's own sheet has the name: ours takes another
             title, n = f"{spec.title(lang)} ({n})", n + 1
-        return self._package.add_sheet_from(XlsxPackage.open(template.getvalue()), spec.title(lang), title).name
+        source = XlsxPackage.open(template.getvalue())
+        added = self._package.add_sheet_from(source, spec.title(lang), title).name
+        # names of the workbook's scope that point at the sheet (a list's range a dropdown refers to)
+        have = {(x.name.casefold(), x.local_sheet) for x in self._package.defined_names()}
+        quoted = "'" + spec.title(lang).replace("'", "''") + "'!"
+        for d in source.defined_names():
+            if d.local_sheet is None and (d.name.casefold(), None) not in have and not d.name.lower().startswith(
+                    ("xlcomplaints.", "_xlnm.")) and (quoted in d.value or f"{spec.title(lang)}!" in d.value):
+                value = d.value.replace(quoted, "'" + added.replace("'", "''") + "'!")
+                value = re.sub(rf"(?<![\w'.]){re.escape(spec.title(lang))}!", "'" + added.replace("'", "''") + "'!",
+                               value)
+                self._package.set_defined_name(d.name, value, hidden=d.hidden)
+        return added
+
+    def template(self, lang: str) -> FileWorkbook:
+        """The current branch template in ``lang``, as a workbook to read (``upgrade`` copies from it);
+        written to a temporary folder that goes with the object."""
+        from xlcomplaints.templates.build import build_branch_workbook
+
+        folder = tempfile.TemporaryDirectory(prefix="xlcomplaints-", ignore_cleanup_errors=True)
+        path = Path(folder.name) / f"template-{lang}.xlsx"
+        build_branch_workbook(path, lang=lang, created=None)
+        made = FileWorkbook(path)
+        made._folder = folder
+        return made
+
+    def validations(self, sheet: str) -> list[str]:
+        return self._package.validations(sheet)
+
+    def set_validations(self, sheet: str, keep: Callable[[str], bool], added: Sequence[str]) -> bool:
+        return self._package.set_validations(sheet, keep, added)
+
+    def set_name(self, name: str, value: str, local_sheet: str | None = None) -> None:
+        self._package.set_defined_name(name, value, local_sheet)
 
     def save(self, target: str | Path | None = None) -> bool:
         """Write the patched package atomically (backup kept); False when nothing changed."""

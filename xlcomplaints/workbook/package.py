@@ -37,7 +37,7 @@ import re
 import zipfile
 import zlib
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -45,6 +45,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from xlcomplaints.workbook import validations_xml
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.safety import (
     FileStamp,
@@ -820,6 +821,24 @@ class XlsxPackage:
         self.sheets.append(ref)
         self._sheet_order.append(title)
         return ref
+
+    def validations(self, sheet: str) -> list[str]:
+        """The sheet's <dataValidation> elements, as written (``validations_xml``)."""
+        sh = self._worksheet(sheet)
+        return validations_xml.read(sh.post, sh.p)
+
+    def set_validations(self, sheet: str, keep: Callable[[str], bool], added: Sequence[str]) -> bool:
+        """Keep the sheet's validations ``keep`` accepts and add ``added`` (unprefixed elements, as
+        our templates write them); False when that changes nothing."""
+        sh = self._worksheet(sheet)
+        if sh.p and added:
+            raise ValueError(f"{sheet}: a worksheet with a namespace prefix ({sh.p}) takes no new validations")
+        new = validations_xml.replaced(sh.post, keep, added, sh.p)
+        if new == sh.post:
+            return False
+        sh.post, sh.post_changed = new, True
+        self._touch(sh.name)
+        return True
 
     def _part_of(self, source: str, rels_name: str, kind: str) -> str | None:
         """The part a relationship of this type leads to (styles, sharedStrings...), if any."""

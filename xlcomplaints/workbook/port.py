@@ -7,7 +7,7 @@ written once against this protocol.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
@@ -81,4 +81,26 @@ class RecreatesSheets(Protocol):
 
     def recreate_sheet(self, kind: str, lang: str) -> str:
         """Add the ``kind`` sheet (Overdue, Summary) as the template in ``lang`` has it; its title."""
+        ...
+
+
+@runtime_checkable
+class Upgrades(WorkbookPort, RecreatesSheets, Protocol):
+    """A workbook ``upgrade`` can bring to the current template: sheets added from the template
+    (``recreate_sheet``), validations and hidden names set, besides the port's cell writes."""
+
+    def template(self, lang: str) -> Upgrades:
+        """The current branch template in ``lang``, to read what is copied from it."""
+        ...
+
+    def validations(self, sheet: str) -> list[str]:
+        """The sheet's data validations (dropdowns, input messages), each as its element."""
+        ...
+
+    def set_validations(self, sheet: str, keep: Callable[[str], bool], added: Sequence[str]) -> bool:
+        """Keep the validations ``keep`` accepts, add ``added``; False if nothing changes."""
+        ...
+
+    def set_name(self, name: str, value: str, local_sheet: str | None = None) -> None:
+        """Set a hidden defined name (our stamps), at workbook scope or on ``local_sheet``."""
         ...

@@ -1,0 +1,413 @@
+"""``xlcomplaints upgrade``: a branch workbook of an older template version brought to the current one.
+
+A flow over the workbook port (``workbook.port.Upgrades``): the steps of ``spec/migrations.py`` from
+the workbook's version to ours, each operation planned from what the workbook holds and what the
+current template has, then applied and saved once through the lossless writer (backup, atomic
+swap, refused while open in Excel or changed since read). Only our cells, validations and stamps
+are written; an operation that would write over the office's cells refuses the whole upgrade,
+nothing written. ``dry_run`` plans and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import islice
+from pathlib import Path
+from typing import Any, cast
+
+from xlcomplaints.core import cells
+from xlcomplaints.core.problems import a1, register_messages, render
+from xlcomplaints.core.rows import HEADER_SCAN_ROWS, Layout, find_layout
+from xlcomplaints.spec import branch as B
+from xlcomplaints.spec import migrations as M
+from xlcomplaints.workbook import validations_xml as V
+from xlcomplaints.workbook.adopt import stamp_lost
+from xlcomplaints.workbook.errors import WorkbookError, wrong_kind
+from xlcomplaints.workbook.port import CellValue, Upgrades, WorkbookPort
+from xlcomplaints.workbook.reader import (
+    VERSION_HINTS,
+    find_stamps,
+    readable,
+    supported_range,
+    upgrade_available,
+)
+from xlcomplaints.workbook.safety import backup_path
+from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, sheet_stamp, template_stamp
+
+SPECS = {s.kind: s for s in B.BRANCH_SHEETS}
+
+
+class Change(StrEnum):
+    """What an upgrade changes (the codes of its messages)."""
+
+    SHEET_ADDED = "upgrade.sheet_added"
+    COLUMN_ADDED = "upgrade.column_added"
+    LABEL_RENAMED = "upgrade.label_renamed"
+    LIST_EXTENDED = "upgrade.list_extended"
+    SETTING_ADDED = "upgrade.setting_added"
+    SETTINGS_BLOCK_ADDED = "upgrade.settings_block_added"
+    VALIDATIONS = "upgrade.validations"
+    STAMP = "upgrade.stamp"
+
+
+MESSAGES = {
+    Change.SHEET_ADDED: ("新增工作表“{sheet}”（按当前模板）", "Sheet '{sheet}' added (as the current template has it)"),
+    Change.COLUMN_ADDED: ("“{sheet}”表 {cell} 新增列“{column}”", "Column '{column}' added to '{sheet}' at {cell}"),
+    Change.LABEL_RENAMED: ("“{sheet}”表 {cell} 列名“{old}”改为“{new}”", "'{sheet}'!{cell}: header '{old}' renamed '{new}'"),
+    Change.LIST_EXTENDED: ("“{sheet}”表“{column}”列表新增：{values}", "'{sheet}', list '{column}': added {values}"),
+    Change.SETTING_ADDED: ("“{sheet}”表第 {row} 行新增设置项“{label}”", "'{sheet}' row {row}: setting '{label}' added"),
+    Change.SETTINGS_BLOCK_ADDED: ("“{sheet}”表第 {first}–{last} 行新增“{label}”", "'{sheet}' rows {first}–{last}: "
+                                                                            "'{label}' added"),
+    Change.VALIDATIONS: ("“{sheet}”表更新下拉列表与输入提示：{columns}", "'{sheet}': dropdowns and input messages "
+                                                                 "brought up to date: {columns}"),
+    Change.STAMP: ("模板版本 {start} → {end}", "Template version {start} → {end}"),
+    "upgrade.done": ("已将 {path} 从模板版本 {start} 升级到 {end}（原文件备份为 {backup}）。",
+                     "Upgraded {path} from template version {start} to {end} (the previous file is kept as {backup})."),
+    "upgrade.dry_run": ("试运行：{path} 将从模板版本 {start} 升级到 {end}，共 {count} 项更改（见上）；未写入任何内容。",
+                        "Dry run: {path} would go from template version {start} to {end}, {count} change(s) (above); "
+                        "nothing written."),
+    "upgrade.available": ("{path} 使用模板版本 {version}，照常读取；运行 xlcomplaints upgrade {path} 可升级到 {current}"
+                          "（会保留备份）。",
+                          "{path} uses template version {version} and is read as it is; xlcomplaints upgrade {path} "
+                          "brings it to {current} (a backup is kept)."),
+    "upgrade.current": ("{path} 已是当前模板版本 {version}，无需升级，未写入任何内容。",
+                        "{path} is on the current template version {version} already; nothing to do, nothing written."),
+    "upgrade.column_taken": (
+        "{path}：无法在“{sheet}”表 {cell} 处新增列“{column}”：该列已有内容（本单位自己的列）。未写入任何内容。"
+        "请把该列移到别处（或在它前面插入一列空列），再运行 xlcomplaints upgrade。",
+        "{path}: column '{column}' cannot be added to '{sheet}' at {cell}: that column holds the office's own "
+        "cells. Nothing was written. Move that column elsewhere (or insert an empty column before it), then run "
+        "xlcomplaints upgrade again."),
+    "upgrade.settings_full": (
+        "{path}：“{sheet}”表在“{before}”之上没有足够的空行放新设置项（{labels}，需 {count} 行）。未写入任何内容。"
+        "请在“{before}”一行之上插入 {count} 行空行，再运行 xlcomplaints upgrade。",
+        "{path}: '{sheet}' has no room above '{before}' for the new settings ({labels}: {count} empty rows needed). "
+        "Nothing was written. Insert {count} empty rows above the '{before}' row, then run xlcomplaints upgrade "
+        "again."),
+    "upgrade.not_here": ("这里不能升级工作簿；请关闭 Excel 后在命令行运行 xlcomplaints upgrade {path}。",
+                         "A workbook cannot be upgraded from here; close Excel and run xlcomplaints upgrade {path} "
+                         "from the command line."),
+}
+register_messages(MESSAGES)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One change an upgrade makes: its message, and how it is made."""
+
+    code: Change
+    params: dict[str, Any]
+    apply: Callable[[], object] = field(compare=False, repr=False)
+
+    def message(self, lang: str) -> str:
+        return render(self.code, lang, self.params)
+
+
+@dataclass
+class UpgradeResult:
+    start: str
+    end: str
+    changes: list[Planned] = field(default_factory=list)
+    #: The workbook was on the current version already (nothing planned, nothing written).
+    current: bool = False
+    changed: bool = False
+
+
+def done_message(result: UpgradeResult, path: Path, lang: str) -> str:
+    """What the command says at the end: current already, would change (dry run), or upgraded."""
+    if result.current:
+        return render("upgrade.current", lang, {"path": path.name, "version": result.start})
+    if not result.changed:
+        return render("upgrade.dry_run", lang, {"path": path.name, "start": result.start, "end": result.end,
+                                                "count": len(result.changes)})
+    return render("upgrade.done", lang, {"path": path.name, "start": result.start, "end": result.end,
+                                         "backup": backup_path(path).name})
+
+
+def upgrade_note(port: WorkbookPort, lang: str) -> str | None:
+    """The one line saying ``upgrade`` is available, for a readable workbook of an older minor version
+    (None otherwise, and for whatever the reading itself will report)."""
+    try:
+        stamp, _ = find_stamps(port)
+    except WorkbookError:
+        return None
+    if stamp.kind != B.BRANCH_TEMPLATE_KIND or not upgrade_available(stamp):
+        return None
+    return render("upgrade.available", lang, {"path": port.label, "version": stamp.version,
+                                              "current": B.BRANCH_TEMPLATE_VERSION})
+
+
+def book_language(sheets: dict[str, str]) -> str:
+    """The workbook's language, by which language's titles its sheets of ours carry."""
+    titled = {lg: sum(sheets.get(s.kind) == s.title(lg) for s in B.BRANCH_SHEETS) for lg in ("zh", "en")}
+    return "en" if titled["en"] > titled["zh"] else "zh"
+
+
+def upgrade_flow(port: WorkbookPort, *, dry_run: bool = False) -> UpgradeResult:
+    """Bring the branch workbook to the current template version; see the module's words.
+
+    Raises WorkbookError (nothing written) for a workbook not ours, of another kind, of a version
+    this program cannot upgrade (newer, or no chain of steps from it), or when an operation would
+    write over the office's cells.
+    """
+    if not isinstance(port, Upgrades):
+        raise WorkbookError("upgrade.not_here", path=port.label)
+    try:
+        stamp, sheets = find_stamps(port)
+    except WorkbookError as e:  # no stamp: ours all the same? Say to adopt it.
+        raise (stamp_lost(port) or e) if e.code == "file.not_ours" else e from None
+    current = B.BRANCH_TEMPLATE_VERSION
+    if stamp.kind != B.BRANCH_TEMPLATE_KIND:
+        raise wrong_kind(port.label, stamp.kind, B.BRANCH_TEMPLATE_KIND)
+    have, want = M.version_tuple(stamp.version), M.version_tuple(current)
+    if readable(stamp.version, current) and have[:2] == want[:2]:
+        return UpgradeResult(stamp.version, stamp.version, current=True)
+    steps = None if have > want else M.path(stamp.version, current)
+    if steps is None:
+        zh, en = VERSION_HINTS["newer" if have > want else "new"]
+        raise WorkbookError("file.version_unsupported", path=port.label, version=stamp.version,
+                            supported=supported_range(current), hint_zh=zh, hint_en=en)
+    lang = book_language(sheets)
+    template = port.template(lang)
+    _, template_sheets = find_stamps(template)
+    plan = _Planner(port, template, sheets, template_sheets, lang)
+    for step in steps:
+        for op in step.operations:
+            plan.operation(op)
+    plan.stamps(stamp.version)
+    result = UpgradeResult(stamp.version, current, changes=plan.changes)
+    if not dry_run:
+        for change in plan.changes:
+            change.apply()
+        result.changed = port.save()
+    return result
+
+
+def _head(port: WorkbookPort, sheet: str) -> list[list[object]]:
+    return list(islice(port.rows(sheet), HEADER_SCAN_ROWS))
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class _Planner:
+    """Plans each operation against the workbook as read and the template; collects the changes."""
+
+    def __init__(self, port: Upgrades, template: Upgrades, sheets: dict[str, str], template_sheets: dict[str, str],
+                 lang: str) -> None:
+        self.port, self.template, self.sheets, self.template_sheets, self.lang = (
+            port, template, sheets, template_sheets, lang)
+        self.changes: list[Planned] = []
+
+    def add(self, code: Change, apply: Callable[[], object], **params: Any) -> None:
+        self.changes.append(Planned(code, params, apply))
+
+    def operation(self, op: M.Operation) -> None:
+        match op:
+            case M.AddSheet():
+                self.add_sheet(op)
+            case M.AddColumn():
+                self.add_column(op)
+            case M.RenameLabel():
+                self.rename_label(op)
+            case M.ExtendList():
+                self.extend_list(op)
+            case M.SettingsRows():
+                self.settings_rows()
+            case M.RefreshValidations():
+                self.validations(op.sheet)
+
+    def layouts(self, kind: str) -> tuple[Layout, Layout] | None:
+        """Where our columns are in the workbook's sheet and in the template's; None without both."""
+        if kind not in self.sheets or kind not in self.template_sheets or kind not in SPECS:
+            return None
+        mine, _ = find_layout(_head(self.port, self.sheets[kind]), SPECS[kind], self.sheets[kind])
+        theirs, _ = find_layout(_head(self.template, self.template_sheets[kind]), SPECS[kind],
+                                self.template_sheets[kind])
+        return None if mine is None or theirs is None else (mine, theirs)
+
+    def add_sheet(self, op: M.AddSheet) -> None:
+        if op.kind in self.sheets or op.kind not in self.template_sheets:
+            return  # the workbook has it, or the template has none (yet)
+        title = self.template_sheets[op.kind]
+
+        def apply() -> None:
+            self.sheets[op.kind] = self.port.recreate_sheet(op.kind, self.lang)
+
+        self.add(Change.SHEET_ADDED, apply, sheet=title)
+        self.sheets[op.kind] = title  # later operations of the run see it (dry run: as planned)
+
+    def add_column(self, op: M.AddColumn) -> None:
+        found = self.layouts(op.sheet)
+        if found is None or op.key not in found[1].columns or op.key in found[0].columns:
+            return
+        mine, theirs = found
+        col, sheet = theirs.columns[op.key], self.sheets[op.sheet]
+        label = SPECS[op.sheet].column(op.key).label(self.lang)
+        if any(len(row) >= col and not _blank(row[col - 1]) for row in self.port.rows(sheet)):
+            raise WorkbookError("upgrade.column_taken", path=self.port.label, sheet=sheet,
+                                cell=a1(mine.header_row, col), column=label)
+        self.add(Change.COLUMN_ADDED, lambda: self.port.write_cells(sheet, {(mine.header_row, col): label}),
+                 sheet=sheet, cell=a1(mine.header_row, col), column=label)
+
+    def rename_label(self, op: M.RenameLabel) -> None:
+        found = self.layouts(op.sheet)
+        if found is None or op.key not in found[0].columns:
+            return
+        mine, column = found[0], SPECS[op.sheet].column(op.key)
+        header = mine.headers.get(op.key, "")
+        new = column.zh if header == op.old_zh else column.en if header == op.old_en else None
+        if new is None or new == header:
+            return  # the office's own header stays
+        sheet, cell = self.sheets[op.sheet], (mine.header_row, mine.columns[op.key])
+        self.add(Change.LABEL_RENAMED, lambda: self.port.write_cells(sheet, {cell: new}), sheet=sheet,
+                 cell=a1(*cell), old=header, new=new)
+
+    def extend_list(self, op: M.ExtendList) -> None:
+        if op.sheet not in self.sheets or op.sheet not in self.template_sheets:
+            return
+        wanted = {cells.header_key(op.header_zh), cells.header_key(op.header_en)}
+        mine = _column_under(list(self.port.rows(self.sheets[op.sheet])), wanted)
+        theirs = _column_under(list(self.template.rows(self.template_sheets[op.sheet])), wanted)
+        if mine is None or theirs is None:
+            return
+        (col, last, have), (_, _, listed) = mine, theirs
+        known = {cells.header_key(v) for v in have}
+        new = [v for v in listed if cells.header_key(v) not in known]
+        if not new:
+            return
+        sheet = self.sheets[op.sheet]
+        writes = {(last + i, col): cast("CellValue", v) for i, v in enumerate(new, 1)}
+        self.add(Change.LIST_EXTENDED, lambda: self.port.write_cells(sheet, writes), sheet=sheet,
+                 column=op.header_zh if self.lang == "zh" else op.header_en, values=", ".join(map(str, new)))
+
+    def settings_rows(self) -> None:
+        """Settings rows the template has and the workbook lacks (``migrations.SettingsRows``)."""
+        if "settings" not in self.sheets or "settings" not in self.template_sheets:
+            return
+        sheet, grid = self.sheets["settings"], self.port.values(self.sheets["settings"])
+        tgrid = self.template.values(self.template_sheets["settings"])
+        blocks = _blocks(tgrid)
+        if not blocks:
+            return
+        (top, bottom), rest = blocks[0], blocks[1:]
+        present = {cells.header_key(row[0]) for row in grid if row and isinstance(row[0], str)}
+        fields = {cells.header_key(x): f.key for f in B.SETTINGS_FIELDS for x in (f.zh, f.en, f.key)}
+        have = {fields.get(k, k) for k in present}
+        missing = [r for r in range(top + 1, bottom + 1) if tgrid[r - 1] and isinstance(tgrid[r - 1][0], str)
+                   and fields.get(cells.header_key(tgrid[r - 1][0]), cells.header_key(tgrid[r - 1][0])) not in have]
+        titles = {cells.header_key(tgrid[b[0] - 1][0]) for b in rest}
+        stop = next((r for r in range(2, len(grid) + 1) if grid[r - 1] and cells.header_key(grid[r - 1][0]) in titles),
+                    None)
+        end = stop or len(grid) + 1
+        last = max([1, *(r for r in range(1, end) if not _blank_row(grid[r - 1]))])
+        free = [r for r in range(last + 1, end) if _blank_row(grid[r - 1])]
+        if stop is None:
+            free += range(end, end + len(missing))
+        if len(free) < len(missing):
+            labels = "、".join(str(tgrid[r - 1][0]) for r in missing)
+            raise WorkbookError("upgrade.settings_full", path=self.port.label, sheet=sheet, labels=labels,
+                                count=len(missing) - len(free), before=str(grid[end - 1][0]))
+        template_dvs = self.template.validations(self.template_sheets["settings"])
+        for r, at in zip(missing, free, strict=False):
+            self._copy_rows(sheet, tgrid, template_dvs, r, r, at, Change.SETTING_ADDED, row=at,
+                            label=tgrid[r - 1][0])
+        bottom_row = max([0, *(r for r in range(1, len(grid) + 1) if not _blank_row(grid[r - 1]))])
+        for first, last_row in rest:
+            if cells.header_key(tgrid[first - 1][0]) in present:
+                continue
+            at = bottom_row + 2
+            self._copy_rows(sheet, tgrid, template_dvs, first, last_row, at, Change.SETTINGS_BLOCK_ADDED,
+                            first=at, last=at + last_row - first, label=tgrid[first - 1][0])
+            bottom_row = at + last_row - first
+
+    def _copy_rows(self, sheet: str, tgrid: Sequence[Sequence[object]], dvs: list[str], top: int, bottom: int,
+                   at: int, code: Change, **params: Any) -> None:
+        """Template rows ``top``–``bottom`` copied (values, and the validations of their cells) to row ``at`` on."""
+        writes: dict[tuple[int, int], CellValue] = {
+            (at + r - top, c): cast("CellValue", v) for r in range(top, bottom + 1)
+            for c, v in enumerate(tgrid[r - 1], 1) if not _blank(v)}
+        moved = V.for_cells(dvs, {(r, c): (at + r - top, c) for r in range(top, bottom + 1)
+                                  for c in range(1, len(tgrid[r - 1]) + 1)})
+
+        def apply() -> None:
+            self.port.write_cells(sheet, writes)
+            if moved:
+                self.port.set_validations(sheet, lambda v: True, moved)
+
+        self.add(code, apply, sheet=sheet, **params)
+
+    def validations(self, kind: str) -> None:
+        found = self.layouts(kind)
+        if found is None:
+            return
+        mine, theirs = found
+        sheet = self.sheets[kind]
+        ours = set(mine.columns.values())
+        key_at = {c: k for k, c in theirs.columns.items()}
+        added = [m for v in self.template.validations(self.template_sheets[kind])
+                 if (m := V.moved(v, lambda c: mine.columns.get(key_at.get(c, "")),
+                                  lambda r: r - theirs.header_row + mine.header_row)) is not None]
+
+        def ours_only(v: str) -> bool:
+            cols = V.columns(v)
+            return bool(cols) and cols is not None and cols <= ours
+
+        old = [v for v in self.port.validations(sheet) if ours_only(v)]
+        if sorted(old) == sorted(added):
+            return
+        changed = sorted({c for v in set(added) ^ set(old) for c in V.columns(v) or ()})
+        names = {c: k for k, c in mine.columns.items()}
+        spec = SPECS[kind]
+        shown = ", ".join(spec.column(names[c]).label(self.lang) for c in changed if c in names)
+        self.add(Change.VALIDATIONS, lambda: self.port.set_validations(sheet, lambda v: not ours_only(v), added),
+                 sheet=sheet, columns=shown)
+
+    def stamps(self, start: str) -> None:
+        end = B.BRANCH_TEMPLATE_VERSION
+
+        def apply() -> None:
+            self.port.set_name(TEMPLATE_NAME, _quoted(template_stamp(B.BRANCH_TEMPLATE_KIND, end, B.BRANCH_SHEETS)))
+            _, sheets = find_stamps(self.port)  # the sheets added by this run too
+            for kind, sheet in sheets.items():
+                if kind in SPECS:
+                    self.port.set_name(SHEET_NAME, _quoted(sheet_stamp(SPECS[kind])), sheet)
+
+        self.add(Change.STAMP, apply, start=start, end=end)
+
+
+def _quoted(stamp: str) -> str:
+    return f'"{stamp}"'
+
+
+def _blank_row(row: Sequence[object]) -> bool:
+    return all(_blank(v) for v in row)
+
+
+def _blocks(grid: Sequence[Sequence[object]]) -> list[tuple[int, int]]:
+    """Runs of non-blank rows (first, last; 1-based), as blank rows separate them."""
+    out: list[tuple[int, int]] = []
+    start = None
+    for r, row in enumerate(grid, 1):
+        if _blank_row(row):
+            if start is not None:
+                out.append((start, r - 1))
+            start = None
+        elif start is None:
+            start = r
+    if start is not None:
+        out.append((start, len(grid)))
+    return out
+
+
+def _column_under(grid: Sequence[Sequence[object]], wanted: set[str]) -> tuple[int, int, list[object]] | None:
+    """The column headed by one of ``wanted`` in the first rows: (column, its last filled row, its values)."""
+    for r, row in enumerate(grid[:HEADER_SCAN_ROWS], 1):
+        for c, value in enumerate(row, 1):
+            if isinstance(value, str) and cells.header_key(value) in wanted:
+                values = [(i, g[c - 1]) for i, g in enumerate(grid[r:], r + 1) if len(g) >= c and not _blank(g[c - 1])]
+                return c, max([r, *(i for i, _ in values)]), [v for _, v in values]
+    return None

@@ -1,0 +1,103 @@
+"""Data validations (dropdowns, input messages) of a worksheet, as text after its </sheetData>:
+read, moved to other columns and rows, and put back — for ``upgrade``, which brings our columns'
+validations up to the template's. Pure functions over the sheet's text; the package decides when.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+
+from xlcomplaints.workbook.xlsx_values import MAX_ROW, parse_range, range_ref
+
+_Q = r"""(?:[^>"']|"[^"]*"|'[^']*')*?"""
+_SQREF = re.compile(r"""(\ssqref\s*=\s*")([^"]*)(")""")
+#: What follows <dataValidations> in a worksheet (CT_Worksheet order): a new one goes before the first.
+_AFTER = ("hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks",
+          "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing", "legacyDrawing",
+          "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts",
+          "extLst")
+
+
+def _block(p: str) -> re.Pattern[str]:
+    e = re.escape(p)
+    return re.compile(rf"<{e}dataValidations\b{_Q}(?:/>|>(.*?)</{e}dataValidations\s*>)", re.S)
+
+
+def _one(p: str) -> re.Pattern[str]:
+    e = re.escape(p)
+    return re.compile(rf"<{e}dataValidation\b{_Q}(?:/>|>.*?</{e}dataValidation\s*>)", re.S)
+
+
+def read(post: str, p: str = "") -> list[str]:
+    """Each <dataValidation> element of the sheet, as written."""
+    m = _block(p).search(post)
+    return _one(p).findall(m[1] or "") if m else []
+
+
+def sqref(element: str) -> list[tuple[int, int, int, int]] | None:
+    """The areas a validation covers (row1, col1, row2, col2); None if one cannot be read."""
+    m = _SQREF.search(element)
+    if m is None:
+        return None
+    areas = [parse_range(a) for a in m[2].split()]
+    return None if any(a is None for a in areas) else [a for a in areas if a is not None]
+
+
+def columns(element: str) -> set[int] | None:
+    """The columns a validation covers; None if its areas cannot be read."""
+    areas = sqref(element)
+    return None if areas is None else {c for r1, c1, r2, c2 in areas for c in range(c1, c2 + 1)}
+
+
+def moved(element: str, col: Callable[[int], int | None], row: Callable[[int], int]) -> str | None:
+    """The validation with each area's columns mapped by ``col`` and rows by ``row`` (an area of one
+    column at a time; None when a column has no place); the last row stays the sheet's last."""
+    areas = sqref(element)
+    if areas is None:
+        return None
+    out = []
+    for r1, c1, r2, c2 in areas:
+        for c in range(c1, c2 + 1):
+            to = col(c)
+            if to is None:
+                return None
+            out.append(range_ref(row(r1), to, MAX_ROW if r2 == MAX_ROW else row(r2), to))
+    return _with_sqref(element, " ".join(out))
+
+
+def _with_sqref(element: str, refs: str) -> str:
+    return _SQREF.sub(lambda m: m[1] + refs + m[3], element, count=1)
+
+
+def replaced(post: str, keep: Callable[[str], bool], added: Iterable[str], p: str = "") -> str:
+    """The sheet's text with the validations ``keep`` refuses removed and ``added`` appended,
+    in one <dataValidations>; with none left, none at all."""
+    block = _block(p)
+    m = block.search(post)
+    kept = [v for v in (_one(p).findall(m[1] or "") if m else []) if keep(v)]
+    items = kept + list(added)
+    new = f'<{p}dataValidations count="{len(items)}">{"".join(items)}</{p}dataValidations>' if items else ""
+    if m is not None:
+        return post[: m.start()] + new + post[m.end() :]
+    if not new:
+        return post
+    e = re.escape(p)
+    later = re.compile(rf"<{e}(?:{'|'.join(_AFTER)})\b")
+    at = later.search(post)
+    end = post.rfind("</")  # </worksheet>
+    pos = at.start() if at else end
+    return post[:pos] + new + post[pos:]
+
+
+def for_cells(elements: Iterable[str], cells: Mapping[tuple[int, int], tuple[int, int]]) -> list[str]:
+    """Validations for single cells copied elsewhere: each element covering a cell of ``cells``
+    (row, col) → (row, col) becomes one at the cell's new place."""
+    out = []
+    for v in elements:
+        areas = sqref(v) or []
+        targets = [cells[(r, c)] for r1, c1, r2, c2 in areas for r in range(r1, min(r2, r1 + 1000) + 1)
+                   for c in range(c1, c2 + 1) if (r, c) in cells]
+        if targets:
+            out.append(_with_sqref(v, " ".join(range_ref(r, c, r, c) for r, c in targets)))
+    return out
