@@ -201,9 +201,13 @@ class _Planner:
         self.port, self.template, self.sheets, self.template_sheets, self.lang = (
             port, template, sheets, template_sheets, lang)
         self.changes: list[Planned] = []
+        self.added: set[str] = set()  # kinds of sheet this run adds
 
     def add(self, code: Change, apply: Callable[[], object], **params: Any) -> None:
         self.changes.append(Planned(code, params, apply))
+
+    def writer(self, sheet: str, writes: dict[tuple[int, int], CellValue]) -> Callable[[], None]:
+        return lambda: self.port.write_cells(sheet, writes)
 
     def operation(self, op: M.Operation) -> None:
         match op:
@@ -222,7 +226,7 @@ class _Planner:
 
     def layouts(self, kind: str) -> tuple[Layout, Layout] | None:
         """Where our columns are in the workbook's sheet and in the template's; None without both."""
-        if kind not in self.sheets or kind not in self.template_sheets or kind not in SPECS:
+        if kind not in self.sheets or kind not in self.template_sheets or kind not in SPECS or kind in self.added:
             return None
         mine, _ = find_layout(_head(self.port, self.sheets[kind]), SPECS[kind], self.sheets[kind])
         theirs, _ = find_layout(_head(self.template, self.template_sheets[kind]), SPECS[kind],
@@ -235,10 +239,10 @@ class _Planner:
         title = self.template_sheets[op.kind]
 
         def apply() -> None:
-            self.sheets[op.kind] = self.port.recreate_sheet(op.kind, self.lang)
+            self.sheets[op.kind] = self.port.copy_sheet(self.template, op.kind)
 
         self.add(Change.SHEET_ADDED, apply, sheet=title)
-        self.sheets[op.kind] = title  # later operations of the run see it (dry run: as planned)
+        self.added.add(op.kind)  # copied whole: later operations of the run leave it be
 
     def add_column(self, op: M.AddColumn) -> None:
         found = self.layouts(op.sheet)
@@ -255,19 +259,20 @@ class _Planner:
 
     def rename_label(self, op: M.RenameLabel) -> None:
         found = self.layouts(op.sheet)
-        if found is None or op.key not in found[0].columns:
+        if found is None:
             return
-        mine, column = found[0], SPECS[op.sheet].column(op.key)
-        header = mine.headers.get(op.key, "")
-        new = column.zh if header == op.old_zh else column.en if header == op.old_en else None
-        if new is None or new == header:
-            return  # the office's own header stays
-        sheet, cell = self.sheets[op.sheet], (mine.header_row, mine.columns[op.key])
-        self.add(Change.LABEL_RENAMED, lambda: self.port.write_cells(sheet, {cell: new}), sheet=sheet,
-                 cell=a1(*cell), old=header, new=new)
+        mine, column, sheet = found[0], SPECS[op.sheet].column(op.key), self.sheets[op.sheet]
+        old = {cells.header_key(op.old_zh): column.zh, cells.header_key(op.old_en): column.en}
+        header = _head(self.port, sheet)[mine.header_row - 1]
+        for c, value in enumerate(header, 1):  # the older label, where the workbook has it (the office's stays)
+            new = old.get(cells.header_key(value)) if isinstance(value, str) else None
+            if new is not None and (mine.columns.get(op.key) in (None, c)) and value != new:
+                self.add(Change.LABEL_RENAMED, self.writer(sheet, {(mine.header_row, c): new}), sheet=sheet,
+                         cell=a1(mine.header_row, c), old=value, new=new)
+                return
 
     def extend_list(self, op: M.ExtendList) -> None:
-        if op.sheet not in self.sheets or op.sheet not in self.template_sheets:
+        if op.sheet not in self.sheets or op.sheet not in self.template_sheets or op.sheet in self.added:
             return
         wanted = {cells.header_key(op.header_zh), cells.header_key(op.header_en)}
         mine = _column_under(list(self.port.rows(self.sheets[op.sheet])), wanted)
@@ -356,10 +361,11 @@ class _Planner:
             cols = V.columns(v)
             return bool(cols) and cols is not None and cols <= ours
 
-        old = [v for v in self.port.validations(sheet) if ours_only(v)]
-        if sorted(old) == sorted(added):
+        old = {V.canonical(v): v for v in self.port.validations(sheet) if ours_only(v)}
+        new = {V.canonical(v): v for v in added}
+        if old.keys() == new.keys():
             return
-        changed = sorted({c for v in set(added) ^ set(old) for c in V.columns(v) or ()})
+        changed = sorted({c for k in old.keys() ^ new.keys() for c in V.columns((old | new)[k]) or ()})
         names = {c: k for k, c in mine.columns.items()}
         spec = SPECS[kind]
         shown = ", ".join(spec.column(names[c]).label(self.lang) for c in changed if c in names)

@@ -25,7 +25,7 @@ from xlcomplaints.workbook.filekind import require_file
 from xlcomplaints.workbook.limits import MAX_FILE_BYTES, check_archive, check_file_size, check_sheet
 from xlcomplaints.workbook.owners import Leftover, clear_leftovers
 from xlcomplaints.workbook.package import GENERATED_PROTECTION, XlsxPackage
-from xlcomplaints.workbook.port import CellValue, NamedValue
+from xlcomplaints.workbook.port import CellValue, NamedValue, Upgrades
 from xlcomplaints.workbook.safety import (
     FileStamp,
     atomic_write_stream,
@@ -265,26 +265,35 @@ class FileWorkbook:
 
     def recreate_sheet(self, kind: str, lang: str) -> str:
         """A generated sheet the clerk deleted, added again (last) as the template has it; its title."""
-        from xlcomplaints.spec import branch as B
         from xlcomplaints.templates.build import build_branch_workbook
 
-        spec = next(s for s in B.BRANCH_SHEETS if s.kind == kind)
         template = io.BytesIO()
         build_branch_workbook(template, lang=lang)
-        title, taken, n = spec.title(lang), {s.casefold() for s in self.sheet_names()}, 2
+        return self._copy_sheet(XlsxPackage.open(template.getvalue()), kind)
+
+    def copy_sheet(self, source: Upgrades, kind: str) -> str:
+        """``source``'s sheet of this kind (found by its stamp) added last, as ``source`` has it; its title."""
+        if not isinstance(source, FileWorkbook):
+            raise TypeError("a sheet is copied from a workbook file")
+        return self._copy_sheet(source._package, kind)
+
+    def _copy_sheet(self, source: XlsxPackage, kind: str) -> str:
+        from xlcomplaints.workbook.stamp import SHEET_NAME, Stamp
+
+        name = next(d.local_sheet for d in source.defined_names() if d.name.lower() == SHEET_NAME
+                    and d.local_sheet is not None and (s := Stamp.parse(d.value)) is not None and s.kind == kind)
+        title, taken, n = name, {s.casefold() for s in self.sheet_names()}, 2
         while title.casefold() in taken:  # the office's own sheet has the name: ours takes another
-            title, n = f"{spec.title(lang)} ({n})", n + 1
-        source = XlsxPackage.open(template.getvalue())
-        added = self._package.add_sheet_from(source, spec.title(lang), title).name
+            title, n = f"{name} ({n})", n + 1
+        added = self._package.add_sheet_from(source, name, title).name
         # names of the workbook's scope that point at the sheet (a list's range a dropdown refers to)
         have = {(x.name.casefold(), x.local_sheet) for x in self._package.defined_names()}
-        quoted = "'" + spec.title(lang).replace("'", "''") + "'!"
+        quoted, moved = "'" + name.replace("'", "''") + "'!", "'" + added.replace("'", "''") + "'!"
         for d in source.defined_names():
             if d.local_sheet is None and (d.name.casefold(), None) not in have and not d.name.lower().startswith(
-                    ("xlcomplaints.", "_xlnm.")) and (quoted in d.value or f"{spec.title(lang)}!" in d.value):
-                value = d.value.replace(quoted, "'" + added.replace("'", "''") + "'!")
-                value = re.sub(rf"(?<![\w'.]){re.escape(spec.title(lang))}!", "'" + added.replace("'", "''") + "'!",
-                               value)
+                    ("xlcomplaints.", "_xlnm.")) and (quoted in d.value or f"{name}!" in d.value):
+                value = re.sub(rf"(?<![\w'.]){re.escape(name)}!", moved.replace("\\", "\\\\"),
+                               d.value.replace(quoted, moved))
                 self._package.set_defined_name(d.name, value, hidden=d.hidden)
         return added
 

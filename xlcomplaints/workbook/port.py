@@ -93,6 +93,10 @@ class Upgrades(WorkbookPort, RecreatesSheets, Protocol):
         """The current branch template in ``lang``, to read what is copied from it."""
         ...
 
+    def copy_sheet(self, source: Upgrades, kind: str) -> str:
+        """Add ``source``'s sheet of this kind (found by its stamp), last, as ``source`` has it; its title."""
+        ...
+
     def validations(self, sheet: str) -> list[str]:
         """The sheet's data validations (dropdowns, input messages), each as its element."""
         ...

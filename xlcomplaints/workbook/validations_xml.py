@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 
+from xlcomplaints.workbook.sheet_xml import xml_unescape
 from xlcomplaints.workbook.xlsx_values import MAX_ROW, parse_range, range_ref
 
 _Q = r"""(?:[^>"']|"[^"]*"|'[^']*')*?"""
@@ -68,6 +69,26 @@ def moved(element: str, col: Callable[[int], int | None], row: Callable[[int], i
 
 def _with_sqref(element: str, refs: str) -> str:
     return _SQREF.sub(lambda m: m[1] + refs + m[3], element, count=1)
+
+
+#: Attributes at their schema default (CT_DataValidation): a writer may leave them out or write them.
+_DEFAULTS = {"type": "none", "errorStyle": "stop", "imeMode": "noControl", "operator": "between", "allowBlank": "0",
+             "showDropDown": "0", "showInputMessage": "0", "showErrorMessage": "0"}
+_ATTR = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_FORMULA = re.compile(r"<(?:[\w.-]+:)?(formula[12])\b[^>]*>(.*?)</(?:[\w.-]+:)?formula[12]\s*>", re.S)
+
+
+def canonical(element: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """What a validation says, whichever program wrote it: its attributes (defaults left out, booleans
+    as 0/1, entities decoded) and its formulas."""
+    start = element[: element.find(">") + 1]
+    attrs = {}
+    for m in _ATTR.finditer(start):
+        value = xml_unescape(m[2] if m[2] is not None else m[3])
+        value = {"true": "1", "false": "0"}.get(value, value)
+        if _DEFAULTS.get(m[1]) != value:
+            attrs[m[1]] = " ".join(value.split()) if m[1] == "sqref" else value
+    return tuple(sorted(attrs.items())), tuple((m[1], xml_unescape(m[2]).strip()) for m in _FORMULA.finditer(element))
 
 
 def replaced(post: str, keep: Callable[[str], bool], added: Iterable[str], p: str = "") -> str:
