@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from tests.conftest import HAS_SOFFICE, soffice_convert
 from tests.test_excel_opens_clean import problems, validator  # noqa: F401 (a fixture)
 from tests.test_refresh_keeps import c14n
-from xlcomplaints import upgrade as U
+from xlcomplaints import upgrading as U
 from xlcomplaints.api import consolidate
 from xlcomplaints.cli import app
 from xlcomplaints.flows import refresh_flow, validate_flow
@@ -369,3 +369,12 @@ def test_settings_rows_go_into_free_rows_or_are_refused(tmp_path: Path, monkeypa
     grid = values(path)["设置"]
     assert grid[15][0] == "报表维度" and grid[16][0] == "时限规则"
     assert read_branch(FileWorkbook(path)).data.settings.policy
+
+
+def test_the_api_upgrades_as_the_command_does(tmp_path: Path) -> None:
+    import xlcomplaints as xc
+
+    path = copy("branch-en.xlsx", tmp_path)
+    planned = xc.upgrade(path, dry_run=True)
+    assert not planned.changed and path.read_bytes() == (FIXTURES / path.name).read_bytes()
+    assert xc.upgrade(path).changed and xc.upgrade(path).current

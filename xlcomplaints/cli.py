@@ -213,7 +213,7 @@ def _open(file: Path, lang: str, *, note_upgrade: bool = True) -> FileWorkbook:
     for done in wb.tidied:
         err.print(done.message(lang), highlight=False)
     if note_upgrade:
-        from xlcomplaints.upgrade import upgrade_note
+        from xlcomplaints.upgrading import upgrade_note
 
         note = upgrade_note(wb, lang)
         if note:
@@ -370,7 +370,7 @@ def upgrade(
     dry_run: Annotated[bool, typer.Option("--dry-run", help=H("upgrade.dry_run"))] = False,
     lang: Lang = None,
 ) -> None:
-    from xlcomplaints.upgrade import done_message, upgrade_flow
+    from xlcomplaints.upgrading import done_message, upgrade_flow
 
     lang = _lang(lang)
     try:

@@ -3,7 +3,7 @@
 Like a database's migrations: one ``Step`` per version step, each a list of operations declared as
 data, applied in order (1.0.0 → 1.1.0 → …). The operations are few and generic; what they copy
 comes from the *current* template (``templates/build.py``), so a step names what changes, never
-how the template looks. ``upgrade.py`` applies them through the workbook port; every operation
+how the template looks. ``upgrading.py`` applies them through the workbook port; every operation
 that finds nothing to do does nothing, so a step may name a sheet or a row the template gains later.
 
 Version policy (``spec/branch.py``): a patch-newer workbook is read as it is; an older minor one is
