@@ -36,6 +36,7 @@ from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.package import XlsxPackage
 from xlcomplaints.workbook.reader import find_stamps, read_branch
+from xlcomplaints.workbook.validations_xml import parsed
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "templates-1.0.0"
 FROZEN = sorted(p.name for p in FIXTURES.glob("*.xls*"))
@@ -225,11 +226,11 @@ def future(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[list[list[str]
         pkg = XlsxPackage.open(path)
         settings = B.SETTINGS.title(lang)
         pkg.write_cells(settings, {(30 + r, c + 1): v for r, row in enumerate(STAGE_BLOCK) for c, v in enumerate(row)})
-        pkg.set_validations(settings, lambda v: True, [
-            '<dataValidation type="list" allowBlank="1" sqref="B32"><formula1>"1,2,4"</formula1></dataValidation>'])
+        pkg.set_validations(settings, lambda v: True, [parsed(
+            '<dataValidation type="list" allowBlank="1" sqref="B32"><formula1>"1,2,4"</formula1></dataValidation>')])
         register = B.REGISTER.title(lang)
-        channel = next(v for v in pkg.validations(register) if "转诉,其他" in v or "Transferred" in v)
-        pkg.set_validations(register, lambda v: v != channel, [channel.replace("转诉,其他", "转诉,抖音,其他")])
+        channel = next(v for v in pkg.validations(register) if "转诉,其他" in v.element or "Transferred" in v.element)
+        pkg.set_validations(register, lambda v: v != channel, [parsed(channel.element.replace("转诉,其他", "转诉,抖音,其他"))])
         pkg.save(backup=False)
         return FileWorkbook(path)
 
@@ -250,7 +251,7 @@ def office_made(path: Path) -> Path:
     own["A1"] = "本表由办公室自行维护"
     wb.save(path)
     pkg = XlsxPackage.open(path)
-    pkg.set_validations(B.REGISTER.zh, lambda v: True, [OFFICE_DV])
+    pkg.set_validations(B.REGISTER.zh, lambda v: True, [parsed(OFFICE_DV)])
     pkg.save(backup=False)
     return path
 
@@ -287,8 +288,8 @@ def test_future_step_adds_the_sheet_settings_rows_and_dropdowns(tmp_path: Path, 
     assert settings[:len(cells_before["设置"])] == cells_before["设置"]
     assert [r[:2] for r in settings[29:32]] == [["本单位环节", ""], ["环节名称", "时限(小时)"], ["现场处理报告", 1.0]]
     pkg = XlsxPackage.open(path)
-    assert any('sqref="B32"' in v for v in pkg.validations("设置"))
-    dvs = pkg.validations("投诉登记")
+    assert any(v.areas == ((32, 2, 32, 2),) and "1,2,4" in v.element for v in pkg.validations("设置"))
+    dvs = [v.element for v in pkg.validations("投诉登记")]
     assert OFFICE_DV in dvs  # the office's own validation, as it was
     assert any("转诉,抖音,其他" in v and 'sqref="D2:D1048576"' in v for v in dvs)
     assert sum("投诉渠道" in v for v in dvs) == 1

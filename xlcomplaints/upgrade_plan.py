@@ -8,7 +8,7 @@ refuses the whole upgrade (``WorkbookError``), before anything is written.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from itertools import islice
 from typing import Any, cast
@@ -18,9 +18,8 @@ from xlcomplaints.core.problems import a1, register_messages, render
 from xlcomplaints.core.rows import HEADER_SCAN_ROWS, Layout, find_layout
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import migrations as M
-from xlcomplaints.workbook import validations_xml as V
 from xlcomplaints.workbook.errors import WorkbookError
-from xlcomplaints.workbook.port import CellValue, Upgrades, WorkbookPort
+from xlcomplaints.workbook.port import MAX_ROW, CellValue, Upgrades, Validation, WorkbookPort
 from xlcomplaints.workbook.reader import find_stamps
 from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, sheet_stamp, template_stamp
 
@@ -223,14 +222,14 @@ class Planner:
                             first=at, last=at + last_row - first, label=tgrid[first - 1][0])
             bottom_row = at + last_row - first
 
-    def _copy_rows(self, sheet: str, tgrid: Sequence[Sequence[object]], dvs: list[str], top: int, bottom: int,
+    def _copy_rows(self, sheet: str, tgrid: Sequence[Sequence[object]], dvs: list[Validation], top: int, bottom: int,
                    at: int, code: Change, **params: Any) -> None:
         """Template rows ``top``–``bottom`` copied (values, and the validations of their cells) to row ``at`` on."""
         writes: dict[tuple[int, int], CellValue] = {
             (at + r - top, c): cast("CellValue", v) for r in range(top, bottom + 1)
             for c, v in enumerate(tgrid[r - 1], 1) if not _blank(v)}
-        moved = V.for_cells(dvs, {(r, c): (at + r - top, c) for r in range(top, bottom + 1)
-                                  for c in range(1, len(tgrid[r - 1]) + 1)})
+        moved = _for_cells(dvs, {(r, c): (at + r - top, c) for r in range(top, bottom + 1)
+                                 for c in range(1, len(tgrid[r - 1]) + 1)})
 
         def apply() -> None:
             self.port.write_cells(sheet, writes)
@@ -248,18 +247,17 @@ class Planner:
         ours = set(mine.columns.values())
         key_at = {c: k for k, c in theirs.columns.items()}
         added = [m for v in self.template.validations(self.template_sheets[kind])
-                 if (m := V.moved(v, lambda c: mine.columns.get(key_at.get(c, "")),
-                                  lambda r: r - theirs.header_row + mine.header_row)) is not None]
+                 if (m := _moved(v, lambda c: mine.columns.get(key_at.get(c, "")),
+                                 lambda r: r - theirs.header_row + mine.header_row)) is not None]
 
-        def ours_only(v: str) -> bool:
-            cols = V.columns(v)
-            return bool(cols) and cols is not None and cols <= ours
+        def ours_only(v: Validation) -> bool:
+            return bool(v.columns) and v.columns <= ours
 
-        old = {V.canonical(v): v for v in self.port.validations(sheet) if ours_only(v)}
-        new = {V.canonical(v): v for v in added}
+        old = {(v.areas, v.meaning): v for v in self.port.validations(sheet) if ours_only(v)}
+        new = {(v.areas, v.meaning): v for v in added}
         if old.keys() == new.keys():
             return
-        changed = sorted({c for k in old.keys() ^ new.keys() for c in V.columns((old | new)[k]) or ()})
+        changed = sorted({c for k in old.keys() ^ new.keys() for c in (old | new)[k].columns})
         names = {c: k for k, c in mine.columns.items()}
         spec = SPECS[kind]
         shown = ", ".join(spec.column(names[c]).label(self.lang) for c in changed if c in names)
@@ -281,6 +279,31 @@ class Planner:
 
 def _quoted(stamp: str) -> str:
     return f'"{stamp}"'
+
+
+def _moved(v: Validation, col: Callable[[int], int | None], row: Callable[[int], int]) -> Validation | None:
+    """The validation with its columns mapped by ``col`` and rows by ``row``, one column an area (None
+    when a column has no place); an area to the sheet's last row still ends there."""
+    areas = []
+    for r1, c1, r2, c2 in v.areas:
+        for c in range(c1, c2 + 1):
+            to = col(c)
+            if to is None:
+                return None
+            areas.append((row(r1), to, r2 if r2 == MAX_ROW else row(r2), to))
+    return replace(v, areas=tuple(areas)) if areas else None
+
+
+def _for_cells(validations: Sequence[Validation], cells: dict[tuple[int, int], tuple[int, int]]) -> list[Validation]:
+    """Validations of single cells copied elsewhere: each covering a cell of ``cells`` ((row, col) →
+    (row, col)) becomes one at the cells' new places."""
+    out = []
+    for v in validations:
+        targets = tuple((r, c, r, c) for r, c in (cells[k] for k in cells if any(
+            a[0] <= k[0] <= a[2] and a[1] <= k[1] <= a[3] for a in v.areas)))
+        if targets:
+            out.append(replace(v, areas=targets))
+    return out
 
 
 def _blank_row(row: Sequence[object]) -> bool:

@@ -25,7 +25,7 @@ from xlcomplaints.workbook.filekind import require_file
 from xlcomplaints.workbook.limits import MAX_FILE_BYTES, check_archive, check_file_size, check_sheet
 from xlcomplaints.workbook.owners import Leftover, clear_leftovers
 from xlcomplaints.workbook.package import GENERATED_PROTECTION, XlsxPackage
-from xlcomplaints.workbook.port import CellValue, NamedValue, Upgrades
+from xlcomplaints.workbook.port import CellValue, NamedValue, Upgrades, Validation
 from xlcomplaints.workbook.safety import (
     FileStamp,
     atomic_write_stream,
@@ -309,10 +309,10 @@ class FileWorkbook:
         made._folder = folder
         return made
 
-    def validations(self, sheet: str) -> list[str]:
+    def validations(self, sheet: str) -> list[Validation]:
         return self._package.validations(sheet)
 
-    def set_validations(self, sheet: str, keep: Callable[[str], bool], added: Sequence[str]) -> bool:
+    def set_validations(self, sheet: str, keep: Callable[[Validation], bool], added: Sequence[Validation]) -> bool:
         return self._package.set_validations(sheet, keep, added)
 
     def set_name(self, name: str, value: str, local_sheet: str | None = None) -> None:

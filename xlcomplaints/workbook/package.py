@@ -47,6 +47,7 @@ from lxml import etree
 
 from xlcomplaints.workbook import validations_xml
 from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.port import Validation
 from xlcomplaints.workbook.safety import (
     FileStamp,
     atomic_write,
@@ -822,18 +823,19 @@ class XlsxPackage:
         self._sheet_order.append(title)
         return ref
 
-    def validations(self, sheet: str) -> list[str]:
-        """The sheet's <dataValidation> elements, as written (``validations_xml``)."""
+    def validations(self, sheet: str) -> list[Validation]:
+        """The sheet's data validations (``validations_xml``)."""
         sh = self._worksheet(sheet)
-        return validations_xml.read(sh.post, sh.p)
+        return [validations_xml.parsed(v) for v in validations_xml.read(sh.post, sh.p)]
 
-    def set_validations(self, sheet: str, keep: Callable[[str], bool], added: Sequence[str]) -> bool:
-        """Keep the sheet's validations ``keep`` accepts and add ``added`` (unprefixed elements, as
-        our templates write them); False when that changes nothing."""
+    def set_validations(self, sheet: str, keep: Callable[[Validation], bool], added: Sequence[Validation]) -> bool:
+        """Keep the sheet's validations ``keep`` accepts and add ``added`` (each covering its areas;
+        unprefixed elements, as our templates write them); False when that changes nothing."""
         sh = self._worksheet(sheet)
         if sh.p and added:
             raise ValueError(f"{sheet}: a worksheet with a namespace prefix ({sh.p}) takes no new validations")
-        new = validations_xml.replaced(sh.post, keep, added, sh.p)
+        new = validations_xml.replaced(sh.post, lambda v: keep(validations_xml.parsed(v)),
+                                       [validations_xml.rendered(v) for v in added], sh.p)
         if new == sh.post:
             return False
         sh.post, sh.post_changed = new, True

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 CellValue = str | int | float | bool | datetime | date | None
+#: The last row of a sheet (Excel's): an area reaching it covers a whole column below its start.
+MAX_ROW = 1048576
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,24 @@ class NamedValue:
     name: str
     value: str
     local_sheet: str | None = None
+
+
+Area = tuple[int, int, int, int]  # first row, first column, last row, last column (1-based)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A data validation (a dropdown, an input message) as a flow sees it: the areas it covers, and
+    what it says (comparable whichever program wrote it; ``areas`` aside). ``element`` is the
+    adapter's own form of it; a copy with other ``areas`` is written there."""
+
+    areas: tuple[Area, ...]
+    meaning: tuple[object, ...]
+    element: str = ""
+
+    @property
+    def columns(self) -> set[int]:
+        return {c for _, c1, _, c2 in self.areas for c in range(c1, c2 + 1)}
 
 
 class WorkbookPort(Protocol):
@@ -97,11 +117,11 @@ class Upgrades(WorkbookPort, RecreatesSheets, Protocol):
         """Add ``source``'s sheet of this kind (found by its stamp), last, as ``source`` has it; its title."""
         ...
 
-    def validations(self, sheet: str) -> list[str]:
-        """The sheet's data validations (dropdowns, input messages), each as its element."""
+    def validations(self, sheet: str) -> list[Validation]:
+        """The sheet's data validations (dropdowns, input messages)."""
         ...
 
-    def set_validations(self, sheet: str, keep: Callable[[str], bool], added: Sequence[str]) -> bool:
+    def set_validations(self, sheet: str, keep: Callable[[Validation], bool], added: Sequence[Validation]) -> bool:
         """Keep the validations ``keep`` accepts, add ``added``; False if nothing changes."""
         ...
 

@@ -1,15 +1,17 @@
 """Data validations (dropdowns, input messages) of a worksheet, as text after its </sheetData>:
-read, moved to other columns and rows, and put back — for ``upgrade``, which brings our columns'
-validations up to the template's. Pure functions over the sheet's text; the package decides when.
+read as the port's ``Validation`` records, and put back covering other areas — for ``upgrade``, which
+brings our columns' validations up to the template's. Pure functions over the sheet's text; the
+package decides when.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
+from xlcomplaints.workbook.port import Area, Validation
 from xlcomplaints.workbook.sheet_xml import xml_unescape
-from xlcomplaints.workbook.xlsx_values import MAX_ROW, parse_range, range_ref
+from xlcomplaints.workbook.xlsx_values import parse_range, range_ref
 
 _Q = r"""(?:[^>"']|"[^"]*"|'[^']*')*?"""
 _SQREF = re.compile(r"""(\ssqref\s*=\s*")([^"]*)(")""")
@@ -36,7 +38,7 @@ def read(post: str, p: str = "") -> list[str]:
     return _one(p).findall(m[1] or "") if m else []
 
 
-def sqref(element: str) -> list[tuple[int, int, int, int]] | None:
+def sqref(element: str) -> list[Area] | None:
     """The areas a validation covers (row1, col1, row2, col2); None if one cannot be read."""
     m = _SQREF.search(element)
     if m is None:
@@ -45,26 +47,14 @@ def sqref(element: str) -> list[tuple[int, int, int, int]] | None:
     return None if any(a is None for a in areas) else [a for a in areas if a is not None]
 
 
-def columns(element: str) -> set[int] | None:
-    """The columns a validation covers; None if its areas cannot be read."""
-    areas = sqref(element)
-    return None if areas is None else {c for r1, c1, r2, c2 in areas for c in range(c1, c2 + 1)}
+def parsed(element: str) -> Validation:
+    """The element as a flow sees it; one whose areas cannot be read covers none (never ours)."""
+    return Validation(tuple(sqref(element) or ()), canonical(element), element)
 
 
-def moved(element: str, col: Callable[[int], int | None], row: Callable[[int], int]) -> str | None:
-    """The validation with each area's columns mapped by ``col`` and rows by ``row`` (an area of one
-    column at a time; None when a column has no place); the last row stays the sheet's last."""
-    areas = sqref(element)
-    if areas is None:
-        return None
-    out = []
-    for r1, c1, r2, c2 in areas:
-        for c in range(c1, c2 + 1):
-            to = col(c)
-            if to is None:
-                return None
-            out.append(range_ref(row(r1), to, MAX_ROW if r2 == MAX_ROW else row(r2), to))
-    return _with_sqref(element, " ".join(out))
+def rendered(v: Validation) -> str:
+    """The element of ``v``, covering ``v.areas``."""
+    return _with_sqref(v.element, " ".join(range_ref(*a) for a in v.areas))
 
 
 def _with_sqref(element: str, refs: str) -> str:
@@ -78,16 +68,16 @@ _ATTR = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _FORMULA = re.compile(r"<(?:[\w.-]+:)?(formula[12])\b[^>]*>(.*?)</(?:[\w.-]+:)?formula[12]\s*>", re.S)
 
 
-def canonical(element: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """What a validation says, whichever program wrote it: its attributes (defaults left out, booleans
-    as 0/1, entities decoded) and its formulas."""
+def canonical(element: str) -> tuple[object, ...]:
+    """What a validation says, whichever program wrote it: its attributes but where it applies
+    (defaults left out, booleans as 0/1, entities decoded) and its formulas."""
     start = element[: element.find(">") + 1]
     attrs = {}
     for m in _ATTR.finditer(start):
         value = xml_unescape(m[2] if m[2] is not None else m[3])
         value = {"true": "1", "false": "0"}.get(value, value)
-        if _DEFAULTS.get(m[1]) != value:
-            attrs[m[1]] = " ".join(value.split()) if m[1] == "sqref" else value
+        if _DEFAULTS.get(m[1]) != value and m[1] != "sqref":
+            attrs[m[1]] = value
     return tuple(sorted(attrs.items())), tuple((m[1], xml_unescape(m[2]).strip()) for m in _FORMULA.finditer(element))
 
 
@@ -109,16 +99,3 @@ def replaced(post: str, keep: Callable[[str], bool], added: Iterable[str], p: st
     end = post.rfind("</")  # </worksheet>
     pos = at.start() if at else end
     return post[:pos] + new + post[pos:]
-
-
-def for_cells(elements: Iterable[str], cells: Mapping[tuple[int, int], tuple[int, int]]) -> list[str]:
-    """Validations for single cells copied elsewhere: each element covering a cell of ``cells``
-    (row, col) → (row, col) becomes one at the cell's new place."""
-    out = []
-    for v in elements:
-        areas = sqref(v) or []
-        targets = [cells[(r, c)] for r1, c1, r2, c2 in areas for r in range(r1, min(r2, r1 + 1000) + 1)
-                   for c in range(c1, c2 + 1) if (r, c) in cells]
-        if targets:
-            out.append(_with_sqref(v, " ".join(range_ref(r, c, r, c) for r, c in targets)))
-    return out
