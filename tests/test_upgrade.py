@@ -379,3 +379,18 @@ def test_the_api_upgrades_as_the_command_does(tmp_path: Path) -> None:
     planned = xc.upgrade(path, dry_run=True)
     assert not planned.changed and path.read_bytes() == (FIXTURES / path.name).read_bytes()
     assert xc.upgrade(path).changed and xc.upgrade(path).current
+
+
+def test_protection_comes_up_to_the_template_unless_the_office_set_a_password(tmp_path: Path) -> None:
+    path = copy("demo-BJ01-refreshed.xlsx", tmp_path)
+    pkg = XlsxPackage.open(path)
+    template = pkg.protection("投诉登记")
+    assert template is not None and template.get("insertRows") == "0"  # clerks may add rows
+    pkg.set_protection("投诉登记", {"sheet": "1"})  # an older template's: no rows added, no sorting
+    pkg.set_protection("处理跟踪", {"sheet": "1", "password": "CC3D"})  # the office's own password
+    pkg.save(backup=False)
+    result = U.upgrade_flow(FileWorkbook(path))
+    assert [(c.code, c.params.get("sheet")) for c in result.changes][:-1] == [(U.Change.PROTECTION, "投诉登记")]
+    after = XlsxPackage.open(path)
+    assert after.protection("投诉登记") == template
+    assert after.protection("处理跟踪") == {"sheet": "1", "password": "CC3D"}

@@ -36,6 +36,7 @@ class Change(StrEnum):
     SETTING_ADDED = "upgrade.setting_added"
     SETTINGS_BLOCK_ADDED = "upgrade.settings_block_added"
     VALIDATIONS = "upgrade.validations"
+    PROTECTION = "upgrade.protection"
     STAMP = "upgrade.stamp"
 
 
@@ -49,6 +50,8 @@ MESSAGES = {
                                                                             "'{label}' added"),
     Change.VALIDATIONS: ("“{sheet}”表更新下拉列表与输入提示：{columns}", "'{sheet}': dropdowns and input messages "
                                                                  "brought up to date: {columns}"),
+    Change.PROTECTION: ("“{sheet}”表的保护选项按当前模板更新（仍无密码）", "'{sheet}': protection options as the current "
+                                                                   "template has them (still no password)"),
     Change.STAMP: ("模板版本 {start} → {end}", "Template version {start} → {end}"),
     "upgrade.column_taken": (
         "{path}：无法在“{sheet}”表 {cell} 处新增列“{column}”：该列已有内容（本单位自己的列）。未写入任何内容。"
@@ -76,6 +79,10 @@ class Planned:
 
     def message(self, lang: str) -> str:
         return render(self.code, lang, self.params)
+
+
+#: Attributes of a <sheetProtection> that hold a password (legacy hash, or the agile one).
+PASSWORD = frozenset({"password", "hashValue", "saltValue", "algorithmName", "spinCount"})
 
 
 def _head(port: WorkbookPort, sheet: str) -> list[list[object]]:
@@ -116,6 +123,8 @@ class Planner:
                 self.settings_rows()
             case M.RefreshValidations():
                 self.validations(op.sheet)
+            case M.RefreshProtection():
+                self.protection(op.sheet)
 
     def layouts(self, kind: str) -> tuple[Layout, Layout] | None:
         """Where our columns are in the workbook's sheet and in the template's; None without both."""
@@ -263,6 +272,15 @@ class Planner:
         shown = ", ".join(spec.column(names[c]).label(self.lang) for c in changed if c in names)
         self.add(Change.VALIDATIONS, lambda: self.port.set_validations(sheet, lambda v: not ours_only(v), added),
                  sheet=sheet, columns=shown)
+
+    def protection(self, kind: str) -> None:
+        if kind not in self.sheets or kind not in self.template_sheets or kind in self.added:
+            return
+        sheet = self.sheets[kind]
+        mine, theirs = self.port.protection(sheet), self.template.protection(self.template_sheets[kind])
+        if mine is None or theirs is None or mine == theirs or PASSWORD & mine.keys():
+            return  # unprotected by the office, or its own password: the office's
+        self.add(Change.PROTECTION, lambda: self.port.set_protection(sheet, theirs), sheet=sheet)
 
     def stamps(self, start: str) -> None:
         end = B.BRANCH_TEMPLATE_VERSION

@@ -71,7 +71,16 @@ class RefreshValidations:
     sheet: str
 
 
-Operation = AddSheet | AddColumn | RenameLabel | ExtendList | SettingsRows | RefreshValidations
+@dataclass(frozen=True)
+class RefreshProtection:
+    """The sheet's protection options (what clerks may still do: sort, filter, insert rows…) become
+    the template's, when the sheet is protected as ours is, without a password; a sheet the office
+    unprotected or protected with a password of its own stays as it is."""
+
+    sheet: str
+
+
+Operation = AddSheet | AddColumn | RenameLabel | ExtendList | SettingsRows | RefreshValidations | RefreshProtection
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,7 @@ STEPS: tuple[Step, ...] = (
         RefreshValidations("tracking"),
         RefreshValidations("callbacks"),
         RefreshValidations("calendar"),
+        *(RefreshProtection(kind) for kind in ("register", "tracking", "callbacks", "calendar", "settings")),
     ), "词表工作表；设置表中本单位自定义环节；登记表下拉列表取自词表",
        "the Lists sheet; the office's own stages on Settings; Register dropdowns from the Lists"),
 )

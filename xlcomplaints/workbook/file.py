@@ -315,6 +315,12 @@ class FileWorkbook:
     def set_validations(self, sheet: str, keep: Callable[[Validation], bool], added: Sequence[Validation]) -> bool:
         return self._package.set_validations(sheet, keep, added)
 
+    def protection(self, sheet: str) -> dict[str, str] | None:
+        return self._package.protection(sheet)
+
+    def set_protection(self, sheet: str, attrs: Mapping[str, str]) -> bool:
+        return self._package.set_protection(sheet, attrs)
+
     def set_name(self, name: str, value: str, local_sheet: str | None = None) -> None:
         self._package.set_defined_name(name, value, local_sheet)
 

@@ -130,6 +130,14 @@ __all__ = [
 ]
 
 
+#: CT_SheetProtection's defaults: what a <sheetProtection> without the attribute means.
+PROTECTION_DEFAULTS = {"sheet": "0", "objects": "0", "scenarios": "0", "selectLockedCells": "0",
+                       "selectUnlockedCells": "0", **dict.fromkeys(
+                           ("formatCells", "formatColumns", "formatRows", "insertColumns", "insertRows",
+                            "insertHyperlinks", "deleteColumns", "deleteRows", "sort", "autoFilter", "pivotTables"),
+                           "1")}
+
+
 @dataclass(frozen=True)
 class SheetRef:
     """One <sheet> of workbook.xml, resolved to its part. kind: worksheet, chartsheet, ..."""
@@ -839,6 +847,28 @@ class XlsxPackage:
         if new == sh.post:
             return False
         sh.post, sh.post_changed = new, True
+        self._touch(sh.name)
+        return True
+
+    def protection(self, sheet: str) -> dict[str, str] | None:
+        """The options of the sheet's <sheetProtection> that differ from the schema's defaults (booleans as
+        0/1, so that any program's way of writing compares equal); None when it is not protected."""
+        sh = self._worksheet(sheet)
+        m = sh.px.protection.search(sh.post)
+        if m is None:
+            return None
+        attrs = {k: {"true": "1", "false": "0"}.get(v, v) for k, v in parse_attrs(m[0]).items()}
+        return {k: v for k, v in attrs.items() if PROTECTION_DEFAULTS.get(k) != v}
+
+    def set_protection(self, sheet: str, attrs: Mapping[str, str]) -> bool:
+        """The sheet's protection becomes ``attrs`` (it must have one: a sheet the office unprotected
+        stays so); False when that changes nothing."""
+        sh = self._worksheet(sheet)
+        m = sh.px.protection.search(sh.post)
+        if m is None or self.protection(sheet) == dict(attrs):
+            return False
+        new = f"<{sh.p}sheetProtection " + " ".join(f'{k}="{v}"' for k, v in attrs.items()) + "/>"  # as read: escaped
+        sh.post, sh.post_changed = sh.post[: m.start()] + new + sh.post[m.end() :], True
         self._touch(sh.name)
         return True
 

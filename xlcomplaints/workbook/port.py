@@ -125,6 +125,14 @@ class Upgrades(WorkbookPort, RecreatesSheets, Protocol):
         """Keep the validations ``keep`` accepts, add ``added``; False if nothing changes."""
         ...
 
+    def protection(self, sheet: str) -> dict[str, str] | None:
+        """How the sheet is protected (its options by name); None when it is not."""
+        ...
+
+    def set_protection(self, sheet: str, attrs: Mapping[str, str]) -> bool:
+        """Protect the sheet with these options (a protected sheet only); False if nothing changes."""
+        ...
+
     def set_name(self, name: str, value: str, local_sheet: str | None = None) -> None:
         """Set a hidden defined name (our stamps), at workbook scope or on ``local_sheet``."""
         ...
