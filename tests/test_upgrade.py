@@ -394,3 +394,63 @@ def test_protection_comes_up_to_the_template_unless_the_office_set_a_password(tm
     after = XlsxPackage.open(path)
     assert after.protection("投诉登记") == template
     assert after.protection("处理跟踪") == {"sheet": "1", "password": "CC3D"}
+
+
+SOON = '<cfRule type="cellIs" dxfId="1" priority="6" operator="equal"><formula>"即将到期"</formula></cfRule>'
+OFFICE_CF = ('<conditionalFormatting sqref="BA2:BA100"><cfRule type="cellIs" dxfId="0" priority="99" '
+             'operator="equal"><formula>1</formula></cfRule></conditionalFormatting>')
+
+
+def edited(path: Path, part: str, edit: Callable[[str], str]) -> Path:
+    """One part of the package changed as text, the zip otherwise as it was."""
+    parts = entries(path)
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in infos:
+            data = parts[info.filename]
+            z.writestr(info, edit(data.decode()).encode() if info.filename == part else data)
+    return path
+
+
+def older_colouring(path: Path) -> str:
+    """The Register loses a rule of its status colouring (as an older template had it) and gains
+    a conditional format of the office's own; its part's name."""
+    part = parts_of(path, "register").pop()
+    def edit(xml: str) -> str:
+        assert SOON in xml
+        at = xml.rindex("</conditionalFormatting>") + len("</conditionalFormatting>")
+        return (xml[:at] + OFFICE_CF + xml[at:]).replace(SOON, "", 1)
+    edited(path, part, edit)
+    return part
+
+
+def test_colouring_comes_up_to_the_template_keeping_the_offices_own(tmp_path: Path,
+                                                                   validator: ModuleType) -> None:  # noqa: F811
+    path = copy("demo-SH02-buttons.xlsm", tmp_path)
+    older_colouring(path)
+    result = U.upgrade_flow(FileWorkbook(path))
+    assert [c.code for c in result.changes] == [U.Change.COLOURING, U.Change.STAMP]
+    template = XlsxPackage.open(FIXTURES / "demo-SH02-buttons.xlsm").conditional_formats("投诉登记")
+    after = XlsxPackage.open(path).conditional_formats("投诉登记")
+    assert OFFICE_CF in [cf.element for cf in after]
+    assert sorted(repr((cf.areas, cf.meaning)) for cf in after if cf.element != OFFICE_CF) == sorted(
+        repr((cf.areas, cf.meaning)) for cf in template)
+    assert problems(validator, path) == []
+    assert not U.upgrade_flow(FileWorkbook(path)).changes
+
+
+def test_colouring_is_kept_when_the_office_moved_our_columns_and_dropdowns_follow_them(tmp_path: Path) -> None:
+    path = copy("branch-zh.xlsx", tmp_path)
+    customer, phone = B.REGISTER.index("customer") + 1, B.REGISTER.index("phone") + 1
+    pkg = XlsxPackage.open(path)
+    pkg.write_cells("投诉登记", {(1, customer): "联系电话", (1, phone): "客户姓名"})  # the two columns swapped
+    pkg.save(backup=False)
+    older_colouring(path)
+    colouring = XlsxPackage.open(path).conditional_formats("投诉登记")
+    result = U.upgrade_flow(FileWorkbook(path))
+    assert [c.code for c in result.changes] == [U.Change.VALIDATIONS, U.Change.COLOURING_KEPT, U.Change.STAMP]
+    after = XlsxPackage.open(path)
+    assert after.conditional_formats("投诉登记") == colouring
+    phone_dv = next(v for v in after.validations("投诉登记") if 'promptTitle="联系电话"' in v.element)
+    assert phone_dv.columns == {customer}  # where the office has the phone column now

@@ -19,7 +19,14 @@ from xlcomplaints.core.rows import HEADER_SCAN_ROWS, Layout, find_layout
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import migrations as M
 from xlcomplaints.workbook.errors import WorkbookError
-from xlcomplaints.workbook.port import MAX_ROW, CellValue, Upgrades, Validation, WorkbookPort
+from xlcomplaints.workbook.port import (
+    MAX_ROW,
+    CellValue,
+    ConditionalFormat,
+    Upgrades,
+    Validation,
+    WorkbookPort,
+)
 from xlcomplaints.workbook.reader import find_stamps
 from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, sheet_stamp, template_stamp
 
@@ -37,6 +44,8 @@ class Change(StrEnum):
     SETTINGS_BLOCK_ADDED = "upgrade.settings_block_added"
     VALIDATIONS = "upgrade.validations"
     PROTECTION = "upgrade.protection"
+    COLOURING = "upgrade.colouring"
+    COLOURING_KEPT = "upgrade.colouring_kept"
     STAMP = "upgrade.stamp"
 
 
@@ -52,6 +61,11 @@ MESSAGES = {
                                                                  "brought up to date: {columns}"),
     Change.PROTECTION: ("“{sheet}”表的保护选项按当前模板更新（仍无密码）", "'{sheet}': protection options as the current "
                                                                    "template has them (still no password)"),
+    Change.COLOURING: ("“{sheet}”表的条件格式（着色）按当前模板更新", "'{sheet}': conditional formats (colouring) as the "
+                                                            "current template has them"),
+    Change.COLOURING_KEPT: ("“{sheet}”表的列顺序与模板不同，条件格式（着色）保持原样；需要新着色时请从新建的工作簿复制",
+                            "'{sheet}': columns are not where the template has them, so its conditional formats "
+                            "(colouring) are kept as they were; copy them from a new workbook if wanted"),
     Change.STAMP: ("模板版本 {start} → {end}", "Template version {start} → {end}"),
     "upgrade.column_taken": (
         "{path}：无法在“{sheet}”表 {cell} 处新增列“{column}”：该列已有内容（本单位自己的列）。未写入任何内容。"
@@ -123,6 +137,8 @@ class Planner:
                 self.settings_rows()
             case M.RefreshValidations():
                 self.validations(op.sheet)
+            case M.RefreshConditionalFormats():
+                self.colouring(op.sheet)
             case M.RefreshProtection():
                 self.protection(op.sheet)
 
@@ -272,6 +288,28 @@ class Planner:
         shown = ", ".join(spec.column(names[c]).label(self.lang) for c in changed if c in names)
         self.add(Change.VALIDATIONS, lambda: self.port.set_validations(sheet, lambda v: not ours_only(v), added),
                  sheet=sheet, columns=shown)
+
+    def colouring(self, kind: str) -> None:
+        found = self.layouts(kind)
+        if found is None:
+            return
+        mine, theirs = found
+        sheet, tsheet = self.sheets[kind], self.template_sheets[kind]
+        template = self.template.conditional_formats(tsheet)
+        span = set(range(1, max(theirs.columns.values()) + 1))
+
+        def ours(cf: ConditionalFormat) -> bool:
+            return bool(cf.columns) and cf.columns <= span
+
+        have = [cf for cf in self.port.conditional_formats(sheet) if ours(cf)]
+        if sorted(map(repr, ((cf.areas, cf.meaning) for cf in have))) == sorted(
+                map(repr, ((cf.areas, cf.meaning) for cf in template))):
+            return
+        if mine.columns != theirs.columns or mine.header_row != theirs.header_row:
+            self.add(Change.COLOURING_KEPT, lambda: None, sheet=sheet)
+            return
+        self.add(Change.COLOURING, lambda: self.port.set_conditional_formats(
+            sheet, lambda cf: not ours(cf), self.template, tsheet), sheet=sheet)
 
     def protection(self, kind: str) -> None:
         if kind not in self.sheets or kind not in self.template_sheets or kind in self.added:

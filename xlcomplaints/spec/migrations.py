@@ -72,6 +72,15 @@ class RefreshValidations:
 
 
 @dataclass(frozen=True)
+class RefreshConditionalFormats:
+    """The colouring of our columns (conditional formats) becomes the template's, when the workbook has
+    our columns where the template has them (the rules name columns by letter); else it is kept, and
+    said. The office's own conditional formats, on its own columns, stay."""
+
+    sheet: str
+
+
+@dataclass(frozen=True)
 class RefreshProtection:
     """The sheet's protection options (what clerks may still do: sort, filter, insert rows…) become
     the template's, when the sheet is protected as ours is, without a password; a sheet the office
@@ -80,7 +89,8 @@ class RefreshProtection:
     sheet: str
 
 
-Operation = AddSheet | AddColumn | RenameLabel | ExtendList | SettingsRows | RefreshValidations | RefreshProtection
+Operation = (AddSheet | AddColumn | RenameLabel | ExtendList | SettingsRows | RefreshValidations
+             | RefreshConditionalFormats | RefreshProtection)
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,8 @@ STEPS: tuple[Step, ...] = (
         RefreshValidations("tracking"),
         RefreshValidations("callbacks"),
         RefreshValidations("calendar"),
+        RefreshConditionalFormats("register"),
+        RefreshConditionalFormats("tracking"),
         *(RefreshProtection(kind) for kind in ("register", "tracking", "callbacks", "calendar", "settings")),
     ), "词表工作表；设置表中本单位自定义环节；登记表下拉列表取自词表",
        "the Lists sheet; the office's own stages on Settings; Register dropdowns from the Lists"),

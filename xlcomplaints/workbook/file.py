@@ -25,7 +25,13 @@ from xlcomplaints.workbook.filekind import require_file
 from xlcomplaints.workbook.limits import MAX_FILE_BYTES, check_archive, check_file_size, check_sheet
 from xlcomplaints.workbook.owners import Leftover, clear_leftovers
 from xlcomplaints.workbook.package import GENERATED_PROTECTION, XlsxPackage
-from xlcomplaints.workbook.port import CellValue, NamedValue, Upgrades, Validation
+from xlcomplaints.workbook.port import (
+    CellValue,
+    ConditionalFormat,
+    NamedValue,
+    Upgrades,
+    Validation,
+)
 from xlcomplaints.workbook.safety import (
     FileStamp,
     atomic_write_stream,
@@ -314,6 +320,15 @@ class FileWorkbook:
 
     def set_validations(self, sheet: str, keep: Callable[[Validation], bool], added: Sequence[Validation]) -> bool:
         return self._package.set_validations(sheet, keep, added)
+
+    def conditional_formats(self, sheet: str) -> list[ConditionalFormat]:
+        return self._package.conditional_formats(sheet)
+
+    def set_conditional_formats(self, sheet: str, keep: Callable[[ConditionalFormat], bool], source: Upgrades,
+                                source_sheet: str) -> bool:
+        if not isinstance(source, FileWorkbook):
+            raise TypeError("conditional formats are copied from a workbook file")
+        return self._package.set_conditional_formats(sheet, keep, source._package, source_sheet)
 
     def protection(self, sheet: str) -> dict[str, str] | None:
         return self._package.protection(sheet)

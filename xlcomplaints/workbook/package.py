@@ -45,9 +45,9 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from xlcomplaints.workbook import validations_xml
+from xlcomplaints.workbook import conditional_xml, validations_xml
 from xlcomplaints.workbook.errors import WorkbookError
-from xlcomplaints.workbook.port import Validation
+from xlcomplaints.workbook.port import ConditionalFormat, Validation
 from xlcomplaints.workbook.safety import (
     FileStamp,
     atomic_write,
@@ -844,6 +844,46 @@ class XlsxPackage:
             raise ValueError(f"{sheet}: a worksheet with a namespace prefix ({sh.p}) takes no new validations")
         new = validations_xml.replaced(sh.post, lambda v: keep(validations_xml.parsed(v)),
                                        [validations_xml.rendered(v) for v in added], sh.p)
+        if new == sh.post:
+            return False
+        sh.post, sh.post_changed = new, True
+        self._touch(sh.name)
+        return True
+
+    def _dxfs(self) -> list[etree._Element]:
+        styles = self._part_of(self.workbook_part, self._wb_rels, "/styles")
+        if styles is None:
+            return []
+        root = self._xml(styles).root
+        found = root.find(f"{{{etree.QName(root).namespace}}}dxfs")
+        return [] if found is None else [d for d in found if isinstance(d.tag, str)]
+
+    def conditional_formats(self, sheet: str) -> list[ConditionalFormat]:
+        """The sheet's conditional formats (``conditional_xml``)."""
+        sh = self._worksheet(sheet)
+        dxfs = self._dxfs()
+        return [conditional_xml.parsed(e, dxfs) for e in conditional_xml.read(sh.post, sh.p)]
+
+    def set_conditional_formats(self, sheet: str, keep: Callable[[ConditionalFormat], bool], source: XlsxPackage,
+                                source_sheet: str) -> bool:
+        """Keep the sheet's conditional formats ``keep`` accepts and add all of ``source_sheet``'s in
+        ``source`` (their formats appended to this workbook's styles), after the kept ones in priority."""
+        sh, src = self._worksheet(sheet), source._worksheet(source_sheet)
+        if sh.p or src.p:
+            raise ValueError(f"{sheet}: a worksheet with a namespace prefix takes no new conditional formats")
+        dxfs = self._dxfs()
+        kept = [e for e in conditional_xml.read(sh.post) if keep(conditional_xml.parsed(e, dxfs))]
+        added = conditional_xml.read(src.post)
+        styles = self._part_of(self.workbook_part, self._wb_rels, "/styles")
+        source_styles = source._part_of(source.workbook_part, source._wb_rels, "/styles")
+        if styles is None or source_styles is None:
+            raise ValueError("no styles part")
+        _, dxf_map = merge_styles(source._xml(source_styles).root, self._xml(styles).root, (),
+                                  conditional_xml.dxf_ids(added))
+        self._touch(styles)
+        first = max([0, *conditional_xml.priorities(kept)]) + 1
+        new = conditional_xml.replaced(sh.post, lambda e: e in kept,
+                                       conditional_xml.renumbered(added, dxf_map, first))
         if new == sh.post:
             return False
         sh.post, sh.post_changed = new, True

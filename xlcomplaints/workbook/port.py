@@ -44,6 +44,20 @@ class Validation:
         return {c for _, c1, _, c2 in self.areas for c in range(c1, c2 + 1)}
 
 
+@dataclass(frozen=True)
+class ConditionalFormat:
+    """A block of conditional formats (rules over some areas) as a flow sees it: its areas, and its
+    rules with their formats, comparable whichever program wrote them (``areas`` and priorities aside)."""
+
+    areas: tuple[Area, ...]
+    meaning: tuple[object, ...]
+    element: str = ""
+
+    @property
+    def columns(self) -> set[int]:
+        return {c for _, c1, _, c2 in self.areas for c in range(c1, c2 + 1)}
+
+
 class WorkbookPort(Protocol):
     @property
     def label(self) -> str:
@@ -123,6 +137,16 @@ class Upgrades(WorkbookPort, RecreatesSheets, Protocol):
 
     def set_validations(self, sheet: str, keep: Callable[[Validation], bool], added: Sequence[Validation]) -> bool:
         """Keep the validations ``keep`` accepts, add ``added``; False if nothing changes."""
+        ...
+
+    def conditional_formats(self, sheet: str) -> list[ConditionalFormat]:
+        """The sheet's conditional formats."""
+        ...
+
+    def set_conditional_formats(self, sheet: str, keep: Callable[[ConditionalFormat], bool], source: Upgrades,
+                                source_sheet: str) -> bool:
+        """Keep the conditional formats ``keep`` accepts; add all of ``source_sheet``'s in ``source``
+        (their formats copied along), after the kept ones in priority. False if nothing changes."""
         ...
 
     def protection(self, sheet: str) -> dict[str, str] | None:
