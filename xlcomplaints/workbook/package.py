@@ -24,6 +24,8 @@ names XlsxPackage in annotations only):
   held Sheet;
 - sheet_stream: the recorded whole-sheet writes applied as a sheet streams out (ColumnEdit
   for write_columns, Rebuild for replace_rows);
+- features (with validations_xml, conditional_xml): a worksheet's validations, conditional
+  formats and protection, read and set for ``upgrade``;
 - this module: XlsxPackage, which opens the archive, resolves sheets and names, decides how
   each write is applied, and saves.
 """
@@ -37,7 +39,7 @@ import re
 import zipfile
 import zlib
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -45,9 +47,8 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from xlcomplaints.workbook import conditional_xml, validations_xml
 from xlcomplaints.workbook.errors import WorkbookError
-from xlcomplaints.workbook.port import ConditionalFormat, Validation
+from xlcomplaints.workbook.features import SheetFeatures
 from xlcomplaints.workbook.safety import (
     FileStamp,
     atomic_write,
@@ -130,14 +131,6 @@ __all__ = [
 ]
 
 
-#: CT_SheetProtection's defaults: what a <sheetProtection> without the attribute means.
-PROTECTION_DEFAULTS = {"sheet": "0", "objects": "0", "scenarios": "0", "selectLockedCells": "0",
-                       "selectUnlockedCells": "0", **dict.fromkeys(
-                           ("formatCells", "formatColumns", "formatRows", "insertColumns", "insertRows",
-                            "insertHyperlinks", "deleteColumns", "deleteRows", "sort", "autoFilter", "pivotTables"),
-                           "1")}
-
-
 @dataclass(frozen=True)
 class SheetRef:
     """One <sheet> of workbook.xml, resolved to its part. kind: worksheet, chartsheet, ..."""
@@ -184,7 +177,7 @@ def _attr(el: etree._Element, local: str) -> str | None:
     return None
 
 
-class XlsxPackage:
+class XlsxPackage(SheetFeatures):
     """An .xlsx/.xlsm held in memory; parts are parsed only when read or patched."""
 
     def __init__(
@@ -830,87 +823,6 @@ class XlsxPackage:
         self.sheets.append(ref)
         self._sheet_order.append(title)
         return ref
-
-    def validations(self, sheet: str) -> list[Validation]:
-        """The sheet's data validations (``validations_xml``)."""
-        sh = self._worksheet(sheet)
-        return [validations_xml.parsed(v) for v in validations_xml.read(sh.post, sh.p)]
-
-    def set_validations(self, sheet: str, keep: Callable[[Validation], bool], added: Sequence[Validation]) -> bool:
-        """Keep the sheet's validations ``keep`` accepts and add ``added`` (each covering its areas;
-        unprefixed elements, as our templates write them); False when that changes nothing."""
-        sh = self._worksheet(sheet)
-        if sh.p and added:
-            raise ValueError(f"{sheet}: a worksheet with a namespace prefix ({sh.p}) takes no new validations")
-        new = validations_xml.replaced(sh.post, lambda v: keep(validations_xml.parsed(v)),
-                                       [validations_xml.rendered(v) for v in added], sh.p)
-        if new == sh.post:
-            return False
-        sh.post, sh.post_changed = new, True
-        self._touch(sh.name)
-        return True
-
-    def _dxfs(self) -> list[etree._Element]:
-        styles = self._part_of(self.workbook_part, self._wb_rels, "/styles")
-        if styles is None:
-            return []
-        root = self._xml(styles).root
-        found = root.find(f"{{{etree.QName(root).namespace}}}dxfs")
-        return [] if found is None else [d for d in found if isinstance(d.tag, str)]
-
-    def conditional_formats(self, sheet: str) -> list[ConditionalFormat]:
-        """The sheet's conditional formats (``conditional_xml``)."""
-        sh = self._worksheet(sheet)
-        dxfs = self._dxfs()
-        return [conditional_xml.parsed(e, dxfs) for e in conditional_xml.read(sh.post, sh.p)]
-
-    def set_conditional_formats(self, sheet: str, keep: Callable[[ConditionalFormat], bool], source: XlsxPackage,
-                                source_sheet: str) -> bool:
-        """Keep the sheet's conditional formats ``keep`` accepts and add all of ``source_sheet``'s in
-        ``source`` (their formats appended to this workbook's styles), after the kept ones in priority."""
-        sh, src = self._worksheet(sheet), source._worksheet(source_sheet)
-        if sh.p or src.p:
-            raise ValueError(f"{sheet}: a worksheet with a namespace prefix takes no new conditional formats")
-        dxfs = self._dxfs()
-        kept = [e for e in conditional_xml.read(sh.post) if keep(conditional_xml.parsed(e, dxfs))]
-        added = conditional_xml.read(src.post)
-        styles = self._part_of(self.workbook_part, self._wb_rels, "/styles")
-        source_styles = source._part_of(source.workbook_part, source._wb_rels, "/styles")
-        if styles is None or source_styles is None:
-            raise ValueError("no styles part")
-        _, dxf_map = merge_styles(source._xml(source_styles).root, self._xml(styles).root, (),
-                                  conditional_xml.dxf_ids(added))
-        self._touch(styles)
-        first = max([0, *conditional_xml.priorities(kept)]) + 1
-        new = conditional_xml.replaced(sh.post, lambda e: e in kept,
-                                       conditional_xml.renumbered(added, dxf_map, first))
-        if new == sh.post:
-            return False
-        sh.post, sh.post_changed = new, True
-        self._touch(sh.name)
-        return True
-
-    def protection(self, sheet: str) -> dict[str, str] | None:
-        """The options of the sheet's <sheetProtection> that differ from the schema's defaults (booleans as
-        0/1, so that any program's way of writing compares equal); None when it is not protected."""
-        sh = self._worksheet(sheet)
-        m = sh.px.protection.search(sh.post)
-        if m is None:
-            return None
-        attrs = {k: {"true": "1", "false": "0"}.get(v, v) for k, v in parse_attrs(m[0]).items()}
-        return {k: v for k, v in attrs.items() if PROTECTION_DEFAULTS.get(k) != v}
-
-    def set_protection(self, sheet: str, attrs: Mapping[str, str]) -> bool:
-        """The sheet's protection becomes ``attrs`` (it must have one: a sheet the office unprotected
-        stays so); False when that changes nothing."""
-        sh = self._worksheet(sheet)
-        m = sh.px.protection.search(sh.post)
-        if m is None or self.protection(sheet) == dict(attrs):
-            return False
-        new = f"<{sh.p}sheetProtection " + " ".join(f'{k}="{v}"' for k, v in attrs.items()) + "/>"  # as read: escaped
-        sh.post, sh.post_changed = sh.post[: m.start()] + new + sh.post[m.end() :], True
-        self._touch(sh.name)
-        return True
 
     def _part_of(self, source: str, rels_name: str, kind: str) -> str | None:
         """The part a relationship of this type leads to (styles, sharedStrings...), if any."""
