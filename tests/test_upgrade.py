@@ -234,6 +234,7 @@ def future(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[list[list[str]
         pkg = XlsxPackage.open(path)
         settings = B.SETTINGS.title(lang)
         pkg.write_cells(settings, {(30 + r, c + 1): v for r, row in enumerate(STAGE_BLOCK) for c, v in enumerate(row)})
+        pkg.copy_styles(settings, pkg, settings, {(17, 1): (30, 1), (18, 1): (31, 1), (18, 2): (31, 2)})  # titled
         pkg.set_validations(settings, lambda v: True, [parsed(
             '<dataValidation type="list" allowBlank="1" sqref="B32"><formula1>"1,2,4"</formula1></dataValidation>')])
         register = B.REGISTER.title(lang)
@@ -295,6 +296,9 @@ def test_future_step_adds_the_sheet_settings_rows_and_dropdowns(tmp_path: Path, 
     settings = cells_after["设置"]
     assert settings[:len(cells_before["设置"])] == cells_before["设置"]
     assert [r[:2] for r in settings[29:32]] == [["本单位环节", ""], ["环节名称", "时限(小时)"], ["现场处理报告", 1.0]]
+    styled = openpyxl.load_workbook(path)["设置"]  # the block's title and header formatted as the template's
+    assert styled["A30"].font.b and styled["A30"].font.sz == styled["A17"].font.sz
+    assert styled["B31"].fill.patternType == "solid" and styled["B31"].fill.fgColor.rgb == styled["B18"].fill.fgColor.rgb
     pkg = XlsxPackage.open(path)
     assert any(v.areas == ((32, 2, 32, 2),) and "1,2,4" in v.element for v in pkg.validations("设置"))
     dvs = [v.element for v in pkg.validations("投诉登记")]

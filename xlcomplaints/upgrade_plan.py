@@ -172,8 +172,12 @@ class Planner:
         if any(len(row) >= col and not _blank(row[col - 1]) for row in self.port.rows(sheet)):
             raise WorkbookError("upgrade.column_taken", path=self.port.label, sheet=sheet,
                                 cell=a1(mine.header_row, col), column=label)
-        self.add(Change.COLUMN_ADDED, lambda: self.port.write_cells(sheet, {(mine.header_row, col): label}),
-                 sheet=sheet, cell=a1(mine.header_row, col), column=label)
+        def apply() -> None:
+            self.port.write_cells(sheet, {(mine.header_row, col): label})
+            self.port.copy_styles(sheet, self.template, self.template_sheets[op.sheet],
+                                  {(theirs.header_row, col): (mine.header_row, col)})
+
+        self.add(Change.COLUMN_ADDED, apply, sheet=sheet, cell=a1(mine.header_row, col), column=label)
 
     def rename_label(self, op: M.RenameLabel) -> None:
         found = self.layouts(op.sheet)
@@ -256,8 +260,11 @@ class Planner:
         moved = _for_cells(dvs, {(r, c): (at + r - top, c) for r in range(top, bottom + 1)
                                  for c in range(1, len(tgrid[r - 1]) + 1)})
 
+        source = self.template_sheets["settings"]
+
         def apply() -> None:
             self.port.write_cells(sheet, writes)
+            self.port.copy_styles(sheet, self.template, source, {(top + r - at, c): (r, c) for r, c in writes})
             if moved:
                 self.port.set_validations(sheet, lambda v: True, moved)
 

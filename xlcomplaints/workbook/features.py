@@ -5,6 +5,7 @@ protection — as methods of the package (``XlsxPackage`` takes them from here; 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,22 @@ PROTECTION_DEFAULTS = {"sheet": "0", "objects": "0", "scenarios": "0", "selectLo
                             "insertHyperlinks", "deleteColumns", "deleteRows", "sort", "autoFilter", "pivotTables"),
                            "1")}
 
+
+
+_STYLE = re.compile(r"""\ss\s*=\s*["'](\d+)["']""")
+
+
+def _start(cell: str) -> str:
+    """A cell's start tag (cells are held with their leading whitespace)."""
+    return cell[: cell.find(">") + 1]
+
+
+def _restyled(cell: str, xf: int) -> str:
+    """The cell with its style ``xf``, everything else as it was."""
+    gt = cell.find(">")
+    closed = int(cell[gt - 1] == "/")
+    head = _STYLE.sub("", cell[: gt - closed]) + f' s="{xf}"'
+    return head + cell[gt - closed :]
 
 
 class SheetFeatures:
@@ -100,6 +117,43 @@ class SheetFeatures:
         sh.post, sh.post_changed = new, True
         self._touch(sh.name)
         return True
+
+    def copy_styles(self, sheet: str, source: SheetFeatures, source_sheet: str,
+                    cells: Mapping[tuple[int, int], tuple[int, int]]) -> bool:
+        """Give cells of the sheet the formats ``source_sheet``'s cells have in ``source`` ((row, col)
+        there → (row, col) here; the formats appended to this workbook's styles). Only cells that
+        exist here (written first) take one; False when none changed."""
+        src = source._worksheet(source_sheet)
+        wanted: dict[tuple[int, int], int] = {}
+        try:
+            for (r, c), to in cells.items():
+                row = src.row(r)
+                found = _STYLE.search(_start(row.cells.get(c, ""))) if row is not None else None
+                if found:
+                    wanted[to] = int(found[1])
+        finally:
+            src.end_edit()
+        if not wanted:
+            return False
+        styles = self._part_of(self.workbook_part, self._wb_rels, "/styles")
+        source_styles = source._part_of(source.workbook_part, source._wb_rels, "/styles")
+        if styles is None or source_styles is None:
+            raise ValueError("no styles part")
+        xf_map, _ = merge_styles(source._xml(source_styles).root, self._xml(styles).root, set(wanted.values()), ())
+        self._touch(styles)
+        sh, changed = self._worksheet(sheet), False
+        try:
+            for (r, c), xf in wanted.items():
+                row = sh.row(r)
+                cell = row.cells.get(c) if row is not None else None
+                if row is not None and cell is not None:
+                    row.cells[c] = _restyled(cell, xf_map[xf])
+                    changed = True
+        finally:
+            sh.end_edit()
+        if changed:
+            self._touch(sh.name)
+        return changed
 
     def protection(self, sheet: str) -> dict[str, str] | None:
         """The options of the sheet's <sheetProtection> that differ from the schema's defaults (booleans as

@@ -149,6 +149,12 @@ class Upgrades(WorkbookPort, RecreatesSheets, Protocol):
         (their formats copied along), after the kept ones in priority. False if nothing changes."""
         ...
 
+    def copy_styles(self, sheet: str, source: Upgrades, source_sheet: str,
+                    cells: Mapping[tuple[int, int], tuple[int, int]]) -> bool:
+        """Give cells written here ((row, col) in ``source_sheet`` → (row, col) here) the formats the
+        source's cells have; False when none changed."""
+        ...
+
     def protection(self, sheet: str) -> dict[str, str] | None:
         """How the sheet is protected (its options by name); None when it is not."""
         ...
