@@ -83,8 +83,7 @@ HELP: dict[str, tuple[str, str]] = {
               "or adopt a register made by hand from our column names. A backup is kept."),
     "adopt.file": ("模板印记丢失的网点工作簿（.xlsx 或 .xlsm）",
                    "Branch workbook (.xlsx or .xlsm) whose template stamp was lost"),
-    "upgrade": ("把旧模板版本的网点工作簿升级到当前模板：新增的工作表、设置项、下拉列表等按当前模板补上，"
-                "本单位的数据、自己的列、工作表、图表、按钮和宏原样保留；就地保存并保留备份。",
+    "upgrade": ("把旧模板版本的网点工作簿就地升级到当前模板；本单位的数据、列、表和宏原样保留，并留备份。",
                 "Bring a branch workbook of an older template version up to the current one: new sheets, settings, "
                 "dropdowns and the like as the current template has them; the office's data, own columns, sheets, "
                 "charts, buttons and macros kept as they are. Saved in place, with a backup."),
