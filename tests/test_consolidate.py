@@ -47,6 +47,7 @@ from xlcomplaints.report.state import (
 )
 from xlcomplaints.report.summary import Branch, Cover, build
 from xlcomplaints.spec import BRANCH_TEMPLATE_KIND, REPORT_TEMPLATE_KIND
+from xlcomplaints.spec import branch as B
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import read_branch
@@ -85,7 +86,7 @@ def old_version(path: Path) -> Path:
             data = src.read(item.filename)
             if item.filename == "xl/workbook.xml":
                 assert b"branch|1." in data
-                data = data.replace(b"branch|1.0.0|", b"branch|0.9.0|")
+                data = data.replace(f"branch|{B.BRANCH_TEMPLATE_VERSION}|".encode(), b"branch|0.9.0|")
             z.writestr(item, data)
     path.write_bytes(out.getvalue())
     return path

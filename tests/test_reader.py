@@ -359,7 +359,9 @@ def test_a_workbook_not_from_our_templates(tmp_path: Path) -> None:
     assert e.value.code == "file.not_ours"
 
 
-@pytest.mark.parametrize(("version", "ok"), [("1.0.0", True), ("0.9.0", False), ("1.9.0", False), ("2.0.0", False)])
+#: Semver as the README states it, against 1.1.0: an older minor and a patch-newer one are read.
+@pytest.mark.parametrize(("version", "ok"), [("1.0.0", True), ("1.1.0", True), ("1.1.7", True), ("0.9.0", False),
+                                             ("1.2.0", False), ("1.9.0", False), ("2.0.0", False)])
 def test_template_versions(branch, version: str, ok: bool) -> None:
     path = branch()
     wb = openpyxl.load_workbook(path)

@@ -62,7 +62,7 @@ def test_readme_command_runs(command: str, office: Path) -> None:
         args = [*args, "--force"]
     if args[:2] == ["excel", "new"]:
         args = [*args, "--force"]
-    if args[0] in ("validate", "refresh", "assign-ids", "report") and not (office / "bj01.xlsx").exists():
+    if args[0] in ("validate", "refresh", "assign-ids", "report", "upgrade") and not (office / "bj01.xlsx").exists():
         shutil.copy(office / "demo-output" / "BJ01.xlsx", office / "bj01.xlsx")
     out = subprocess.run([sys.executable, "-m", "xlcomplaints.cli", *args], cwd=office, capture_output=True,
                          text=True, timeout=300)

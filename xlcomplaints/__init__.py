@@ -13,8 +13,10 @@ from xlcomplaints.api import (
     monthly_report,
     new_workbook,
     refresh,
+    upgrade,
     validate,
 )
 
 __version__ = "0.1.0"
-__all__ = ["assign_ids", "consolidate", "handling_form", "monthly_report", "new_workbook", "refresh", "validate"]
+__all__ = ["assign_ids", "consolidate", "handling_form", "monthly_report", "new_workbook", "refresh", "upgrade",
+           "validate"]

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from xlcomplaints.form.run import FormResult
     from xlcomplaints.report.consolidate import FileSummary
     from xlcomplaints.report.run import RunResult
+    from xlcomplaints.upgrading import UpgradeResult
 
 
 @dataclass
@@ -77,6 +78,13 @@ def refresh(path: str | Path, *, now: datetime | None = None, lang: str = "zh",
     rules = load_policy_file(policy, lang) if policy else None
     wb = FileWorkbook(path, tidy=True)
     return FileResult.of(refresh_flow(wb, now=now or datetime.now(), lang=lang, policy=rules), wb)
+
+
+def upgrade(path: str | Path, *, dry_run: bool = False) -> UpgradeResult:
+    """Bring a branch workbook of an older template version to the current one (``xlcomplaints upgrade``)."""
+    from xlcomplaints.upgrading import upgrade_flow
+
+    return upgrade_flow(FileWorkbook(path, tidy=not dry_run), dry_run=dry_run)
 
 
 def assign_ids(path: str | Path, *, now: datetime | None = None, lang: str = "zh") -> FileResult:

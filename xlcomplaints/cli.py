@@ -209,11 +209,18 @@ def _after_save(file: Path, lang: str, saved: bool) -> Iterator[None]:
                       highlight=False, soft_wrap=True)
 
 
-def _open(file: Path, lang: str) -> FileWorkbook:
-    """Open a workbook, saying what an interrupted run had left beside it and was cleared away."""
+def _open(file: Path, lang: str, *, note_upgrade: bool = True) -> FileWorkbook:
+    """Open a workbook, saying what an interrupted run had left beside it and was cleared away,
+    and, once, that ``upgrade`` would bring a workbook of an older template version up to date."""
     wb = FileWorkbook(file, tidy=True)
     for done in wb.tidied:
         err.print(done.message(lang), highlight=False)
+    if note_upgrade:
+        from xlcomplaints.upgrading import upgrade_note
+
+        note = upgrade_note(wb, lang)
+        if note:
+            err.print(note, highlight=False, soft_wrap=True)
     return wb
 
 
@@ -382,6 +389,26 @@ def adopt(
         console.print(say(SAID["adopt.missing"], lang, missing=missing), highlight=False)
     backup = say(SAID["adopt.backup"], lang, name=result.backup.name) if result.backup else ""
     console.print(say(SAID["adopt.done"], lang, file=file.name, backup=backup), highlight=False, soft_wrap=True)
+
+
+@app.command(cls=_Command, help=H("upgrade"))
+def upgrade(
+    file: WorkbookArg,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=H("upgrade.dry_run"))] = False,
+    lang: Lang = None,
+) -> None:
+    from xlcomplaints.upgrading import done_message, upgrade_flow
+
+    lang = _lang(lang)
+    try:
+        with _memory(file, lang):
+            result = upgrade_flow(_open(file, lang, note_upgrade=False), dry_run=dry_run)
+    except WorkbookError as e:
+        _fail(e, lang)
+    with _after_save(file, lang, result.changed):
+        for change in result.changes:
+            console.print(f"  {change.message(lang)}", highlight=False, soft_wrap=True)
+        console.print(done_message(result, file, lang), highlight=False, soft_wrap=True)
 
 
 @app.command(cls=_Command, help=H("demo"))

@@ -89,6 +89,11 @@ HELP: dict[str, tuple[str, str]] = {
               "or adopt a register made by hand from our column names. A backup is kept."),
     "adopt.file": ("模板印记丢失的网点工作簿（.xlsx 或 .xlsm）",
                    "Branch workbook (.xlsx or .xlsm) whose template stamp was lost"),
+    "upgrade": ("把旧模板版本的网点工作簿就地升级到当前模板；本单位的数据、列、表和宏原样保留，并留备份。",
+                "Bring a branch workbook of an older template version up to the current one: new sheets, settings, "
+                "dropdowns and the like as the current template has them; the office's data, own columns, sheets, "
+                "charts, buttons and macros kept as they are. Saved in place, with a backup."),
+    "upgrade.dry_run": ("只列出将要做的更改，不写入", "List what would change; write nothing"),
     "demo": ("生成示例网点工作簿，校验、刷新并合并十月月报，显示各文件位置。",
              "Generate sample branch workbooks, validate and refresh them, consolidate October's report, "
              "and say where each file is."),

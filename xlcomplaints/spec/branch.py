@@ -24,7 +24,7 @@ BRANCH_TEMPLATE_KIND = "branch"
 #: where in days it still allows ~24 years, well inside the dates the engine and Excel handle
 #: (1e15 hours or 1e300 used to crash refresh with OverflowError).
 MAX_LIMIT_HOURS = 8784
-BRANCH_TEMPLATE_VERSION = "1.0.0"
+BRANCH_TEMPLATE_VERSION = "1.1.0"  # 1.1: the Lists sheet, the office's stages on Settings (issue 19)
 
 #: Other headers offices give a complaint number (seeds 000, 002, 003), on every sheet that has one.
 #: Not 序号: that is a row count, not a number of the complaint.

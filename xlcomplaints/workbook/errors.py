@@ -40,8 +40,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file.wrong_kind": ("{path} 是{kind_zh}，不是此处需要的{expected_zh}。",
                         "{path} is a {kind_en}, not the {expected_en} needed here."),
     "file.version_unsupported": (
-        "{path} 的模板版本 {version} 不受支持；本程序支持 {supported}。{hint}",
-        "{path} uses template version {version}, which is not supported; this program reads {supported}. {hint}"),
+        "{path} 的模板版本 {version} 不受支持；本程序支持 {supported}。{hint_zh}",
+        "{path} uses template version {version}, which is not supported; this program reads {supported}. {hint_en}"),
     "file.locked": ("{path} 正在 Excel 中打开（发现锁定文件 {lock}），请先关闭再试。",
                     "{path} is open in Excel (lock file {lock}); close it and try again."),
     "file.changed": ("{path} 在读取后被修改过，未写入以免覆盖他人的修改。请重新运行。",

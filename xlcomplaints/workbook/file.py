@@ -11,6 +11,7 @@ import ctypes
 import io
 import re
 import sys
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -24,7 +25,13 @@ from xlcomplaints.workbook.filekind import require_file
 from xlcomplaints.workbook.limits import MAX_FILE_BYTES, check_archive, check_file_size, check_sheet
 from xlcomplaints.workbook.owners import Leftover, clear_leftovers
 from xlcomplaints.workbook.package import GENERATED_PROTECTION, XlsxPackage
-from xlcomplaints.workbook.port import CellValue, NamedValue
+from xlcomplaints.workbook.port import (
+    CellValue,
+    ConditionalFormat,
+    NamedValue,
+    Upgrades,
+    Validation,
+)
 from xlcomplaints.workbook.safety import (
     FileStamp,
     atomic_write_stream,
@@ -138,6 +145,7 @@ class FileWorkbook:
         check_file_size(self.path, len(data))
         sniff(self.path, data)
         self._data = data
+        self._folder: tempfile.TemporaryDirectory[str] | None = None  # where a template() lives
         self._checked: set[str] = set()  # sheets whose used range was found within the limits
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
@@ -263,16 +271,79 @@ class FileWorkbook:
 
     def recreate_sheet(self, kind: str, lang: str) -> str:
         """A generated sheet the clerk deleted, added again (last) as the template has it; its title."""
-        from xlcomplaints.spec import branch as B
         from xlcomplaints.templates.build import build_branch_workbook
 
-        spec = next(s for s in B.BRANCH_SHEETS if s.kind == kind)
         template = io.BytesIO()
         build_branch_workbook(template, lang=lang)
-        title, taken, n = spec.title(lang), {s.casefold() for s in self.sheet_names()}, 2
+        return self._copy_sheet(XlsxPackage.open(template.getvalue()), kind)
+
+    def copy_sheet(self, source: Upgrades, kind: str) -> str:
+        """``source``'s sheet of this kind (found by its stamp) added last, as ``source`` has it; its title."""
+        if not isinstance(source, FileWorkbook):
+            raise TypeError("a sheet is copied from a workbook file")
+        return self._copy_sheet(source._package, kind)
+
+    def _copy_sheet(self, source: XlsxPackage, kind: str) -> str:
+        from xlcomplaints.workbook.stamp import SHEET_NAME, Stamp
+
+        name = next(d.local_sheet for d in source.defined_names() if d.name.lower() == SHEET_NAME
+                    and d.local_sheet is not None and (s := Stamp.parse(d.value)) is not None and s.kind == kind)
+        title, taken, n = name, {s.casefold() for s in self.sheet_names()}, 2
         while title.casefold() in taken:  # the office's own sheet has the name: ours takes another
-            title, n = f"{spec.title(lang)} ({n})", n + 1
-        return self._package.add_sheet_from(XlsxPackage.open(template.getvalue()), spec.title(lang), title).name
+            title, n = f"{name} ({n})", n + 1
+        added = self._package.add_sheet_from(source, name, title).name
+        # names of the workbook's scope that point at the sheet (a list's range a dropdown refers to)
+        have = {(x.name.casefold(), x.local_sheet) for x in self._package.defined_names()}
+        quoted, moved = "'" + name.replace("'", "''") + "'!", "'" + added.replace("'", "''") + "'!"
+        for d in source.defined_names():
+            if d.local_sheet is None and (d.name.casefold(), None) not in have and not d.name.lower().startswith(
+                    ("xlcomplaints.", "_xlnm.")) and (quoted in d.value or f"{name}!" in d.value):
+                value = re.sub(rf"(?<![\w'.]){re.escape(name)}!", moved.replace("\\", "\\\\"),
+                               d.value.replace(quoted, moved))
+                self._package.set_defined_name(d.name, value, hidden=d.hidden)
+        return added
+
+    def template(self, lang: str) -> FileWorkbook:
+        """The current branch template in ``lang``, as a workbook to read (``upgrade`` copies from it);
+        written to a temporary folder that goes with the object."""
+        from xlcomplaints.templates.build import build_branch_workbook
+
+        folder = tempfile.TemporaryDirectory(prefix="xlcomplaints-", ignore_cleanup_errors=True)
+        path = Path(folder.name) / f"template-{lang}.xlsx"
+        build_branch_workbook(path, lang=lang, created=None)
+        made = FileWorkbook(path)
+        made._folder = folder
+        return made
+
+    def validations(self, sheet: str) -> list[Validation]:
+        return self._package.validations(sheet)
+
+    def set_validations(self, sheet: str, keep: Callable[[Validation], bool], added: Sequence[Validation]) -> bool:
+        return self._package.set_validations(sheet, keep, added)
+
+    def conditional_formats(self, sheet: str) -> list[ConditionalFormat]:
+        return self._package.conditional_formats(sheet)
+
+    def set_conditional_formats(self, sheet: str, keep: Callable[[ConditionalFormat], bool], source: Upgrades,
+                                source_sheet: str) -> bool:
+        if not isinstance(source, FileWorkbook):
+            raise TypeError("conditional formats are copied from a workbook file")
+        return self._package.set_conditional_formats(sheet, keep, source._package, source_sheet)
+
+    def copy_styles(self, sheet: str, source: Upgrades, source_sheet: str,
+                    cells: Mapping[tuple[int, int], tuple[int, int]]) -> bool:
+        if not isinstance(source, FileWorkbook):
+            raise TypeError("formats are copied from a workbook file")
+        return self._package.copy_styles(sheet, source._package, source_sheet, cells)
+
+    def protection(self, sheet: str) -> dict[str, str] | None:
+        return self._package.protection(sheet)
+
+    def set_protection(self, sheet: str, attrs: Mapping[str, str]) -> bool:
+        return self._package.set_protection(sheet, attrs)
+
+    def set_name(self, name: str, value: str, local_sheet: str | None = None) -> None:
+        self._package.set_defined_name(name, value, local_sheet)
 
     def save(self, target: str | Path | None = None) -> bool:
         """Write the patched package atomically (backup kept); False when nothing changed."""

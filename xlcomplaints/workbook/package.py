@@ -30,6 +30,8 @@ streamer sees the package only through the SheetHost protocol it names):
 - package_parts: PackageParts, which opens the archive, resolves sheets and names, reads
   parts and makes the small workbook-level edits;
 - cell_edit: CellEdits, how a value goes into a cell of a held or streamed sheet;
+- features (with validations_xml, conditional_xml): a worksheet's validations, conditional
+  formats and protection, read and set for ``upgrade``;
 - this module: XlsxPackage, the writing API (which way each write is applied, the table
   guards, a sheet added from a template) and saving.
 """
@@ -45,6 +47,7 @@ from typing import BinaryIO
 
 from xlcomplaints.workbook.cell_edit import CellEdits
 from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.features import SheetFeatures
 from xlcomplaints.workbook.package_parts import DefinedName, SheetRef
 from xlcomplaints.workbook.safety import (
     atomic_write,
@@ -89,7 +92,7 @@ GENERATED_PROTECTION = (
 )
 
 
-class XlsxPackage(CellEdits):
+class XlsxPackage(CellEdits, SheetFeatures):
     """An .xlsx/.xlsm held in memory; parts are parsed only when read or patched."""
 
     # ---- reading

@@ -7,12 +7,14 @@ written once against this protocol.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 CellValue = str | int | float | bool | datetime | date | None
+#: The last row of a sheet (Excel's): an area reaching it covers a whole column below its start.
+MAX_ROW = 1048576
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,38 @@ class NamedValue:
     name: str
     value: str
     local_sheet: str | None = None
+
+
+Area = tuple[int, int, int, int]  # first row, first column, last row, last column (1-based)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A data validation (a dropdown, an input message) as a flow sees it: the areas it covers, and
+    what it says (comparable whichever program wrote it; ``areas`` aside). ``element`` is the
+    adapter's own form of it; a copy with other ``areas`` is written there."""
+
+    areas: tuple[Area, ...]
+    meaning: tuple[object, ...]
+    element: str = ""
+
+    @property
+    def columns(self) -> set[int]:
+        return {c for _, c1, _, c2 in self.areas for c in range(c1, c2 + 1)}
+
+
+@dataclass(frozen=True)
+class ConditionalFormat:
+    """A block of conditional formats (rules over some areas) as a flow sees it: its areas, and its
+    rules with their formats, comparable whichever program wrote them (``areas`` and priorities aside)."""
+
+    areas: tuple[Area, ...]
+    meaning: tuple[object, ...]
+    element: str = ""
+
+    @property
+    def columns(self) -> set[int]:
+        return {c for _, c1, _, c2 in self.areas for c in range(c1, c2 + 1)}
 
 
 class WorkbookPort(Protocol):
@@ -81,4 +115,54 @@ class RecreatesSheets(Protocol):
 
     def recreate_sheet(self, kind: str, lang: str) -> str:
         """Add the ``kind`` sheet (Overdue, Summary) as the template in ``lang`` has it; its title."""
+        ...
+
+
+@runtime_checkable
+class Upgrades(WorkbookPort, RecreatesSheets, Protocol):
+    """A workbook ``upgrade`` can bring to the current template: sheets added from the template
+    (``recreate_sheet``), validations and hidden names set, besides the port's cell writes."""
+
+    def template(self, lang: str) -> Upgrades:
+        """The current branch template in ``lang``, to read what is copied from it."""
+        ...
+
+    def copy_sheet(self, source: Upgrades, kind: str) -> str:
+        """Add ``source``'s sheet of this kind (found by its stamp), last, as ``source`` has it; its title."""
+        ...
+
+    def validations(self, sheet: str) -> list[Validation]:
+        """The sheet's data validations (dropdowns, input messages)."""
+        ...
+
+    def set_validations(self, sheet: str, keep: Callable[[Validation], bool], added: Sequence[Validation]) -> bool:
+        """Keep the validations ``keep`` accepts, add ``added``; False if nothing changes."""
+        ...
+
+    def conditional_formats(self, sheet: str) -> list[ConditionalFormat]:
+        """The sheet's conditional formats."""
+        ...
+
+    def set_conditional_formats(self, sheet: str, keep: Callable[[ConditionalFormat], bool], source: Upgrades,
+                                source_sheet: str) -> bool:
+        """Keep the conditional formats ``keep`` accepts; add all of ``source_sheet``'s in ``source``
+        (their formats copied along), after the kept ones in priority. False if nothing changes."""
+        ...
+
+    def copy_styles(self, sheet: str, source: Upgrades, source_sheet: str,
+                    cells: Mapping[tuple[int, int], tuple[int, int]]) -> bool:
+        """Give cells written here ((row, col) in ``source_sheet`` → (row, col) here) the formats the
+        source's cells have; False when none changed."""
+        ...
+
+    def protection(self, sheet: str) -> dict[str, str] | None:
+        """How the sheet is protected (its options by name); None when it is not."""
+        ...
+
+    def set_protection(self, sheet: str, attrs: Mapping[str, str]) -> bool:
+        """Protect the sheet with these options (a protected sheet only); False if nothing changes."""
+        ...
+
+    def set_name(self, name: str, value: str, local_sheet: str | None = None) -> None:
+        """Set a hidden defined name (our stamps), at workbook scope or on ``local_sheet``."""
         ...

@@ -27,6 +27,7 @@ from xlcomplaints.core.settings import read_settings
 from xlcomplaints.core.validation import COMPUTED_KEYS, DigestTap
 from xlcomplaints.i18n import pick, say
 from xlcomplaints.spec import branch as B
+from xlcomplaints.spec import migrations
 from xlcomplaints.spec.model import Column, Need, SheetSpec
 from xlcomplaints.workbook.adopt import stamp_lost
 from xlcomplaints.workbook.errors import WorkbookError, wrong_kind
@@ -94,16 +95,45 @@ def supported_range(current: str) -> str:
     return f"{major}.0.0 – {current}"
 
 
+#: What to do about a workbook this program does not read: (zh, en) by case.
+VERSION_HINTS = {
+    "newer": ("请升级 xlcomplaints。", "Install a newer xlcomplaints."),
+    "upgrade": ("请运行 xlcomplaints upgrade {path} 升级该工作簿（会保留备份）。",
+                "Run xlcomplaints upgrade {path} to bring the workbook up to date (a backup is kept)."),
+    "new": ("请用 xlcomplaints new 新建后迁移数据。", "Create one with xlcomplaints new and move the data over."),
+}
+
+
+def readable(have: str, current: str) -> bool:
+    """Semver as the README states it: the same major version, and a minor no newer than ours;
+    a patch-newer workbook (1.1.1 read by 1.1.0) changed looks only, and is read as well."""
+    h, w = version_tuple(have), version_tuple(current)
+    return h[:1] == w[:1] and h[:2] <= w[:2] and h[0] >= 0
+
+
 def check_version(stamp: Stamp, kind: str, current: str, label: str) -> None:
+    """Refuse a workbook of another kind, or of a template version this program does not read,
+    saying what to do: a newer one needs a newer xlcomplaints, an older one ``upgrade`` (when a
+    chain of migration steps leads from it) or a new workbook."""
     if stamp.kind != kind:
         raise wrong_kind(label, stamp.kind, kind)
-    have, want = version_tuple(stamp.version), version_tuple(current)
-    if have[:1] != want[:1] or have > want:
-        newer = have > want
-        raise WorkbookError(
-            "file.version_unsupported", path=label, version=stamp.version, supported=supported_range(current),
-            hint=("请升级 xlcomplaints。" if newer else "请用 xlcomplaints new 新建后迁移数据。"),
-        )
+    if readable(stamp.version, current):
+        return
+    if version_tuple(stamp.version) > version_tuple(current):
+        case = "newer"
+    elif kind == B.BRANCH_TEMPLATE_KIND and migrations.path(stamp.version, current) is not None:
+        case = "upgrade"
+    else:
+        case = "new"
+    zh, en = VERSION_HINTS[case]
+    raise WorkbookError("file.version_unsupported", path=label, version=stamp.version,
+                        supported=supported_range(current), hint_zh=zh.format(path=label),
+                        hint_en=en.format(path=label))
+
+
+def upgrade_available(stamp: Stamp, current: str = B.BRANCH_TEMPLATE_VERSION) -> bool:
+    """A readable workbook of an older minor version: ``upgrade`` would bring it up to date."""
+    return version_tuple(stamp.version)[:2] < version_tuple(current)[:2] and readable(stamp.version, current)
 
 
 def find_stamps(port: WorkbookPort) -> tuple[Stamp, dict[str, str]]:
