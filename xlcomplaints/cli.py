@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer import _click as click
@@ -26,6 +26,9 @@ from xlcomplaints.core.problems import Level, in_sheet_order, register_messages
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
+
+if TYPE_CHECKING:
+    from xlcomplaints.core.metrics import Period
 
 #: The language of --help, chosen before the commands are built (cli_help says how).
 HELP_LANG = chosen_lang(sys.argv[1:], os.environ)
@@ -433,7 +436,10 @@ def excel_standalone(
 
 
 # --------------------------------------------------------------------------- monthly report
-MonthOpt = Annotated[str, typer.Option("--month", help=H("month"), metavar=MV("month"))]
+MonthOpt = Annotated[str | None, typer.Option("--month", help=H("month"), metavar=MV("month"))]
+PeriodOpt = Annotated[str | None, typer.Option("--period", help=H("period"), metavar=MV("period"))]
+FromOpt = Annotated[str | None, typer.Option("--from", help=H("from"), metavar=MV("date"))]
+ToOpt = Annotated[str | None, typer.Option("--to", help=H("to"), metavar=MV("date"))]
 Output = Annotated[Path, typer.Option("-o", "--output", help=H("output"), metavar=MV("xlsx"))]
 AsOf = Annotated[str | None, typer.Option(
     "--now", help=H("as_of"), metavar=MV("time"))]
@@ -442,21 +448,38 @@ History = Annotated[list[Path] | None, typer.Option(
     "--history", help=H("history"), metavar=MV("file"))]
 
 
-def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, now: str | None, show_contacts: bool,
+def _period(month: str | None, period: str | None, first: str | None, last: str | None, lang: str) -> Period:
+    """The report's period from --month, --period or --from/--to (exactly one of them), or a refusal."""
+    from xlcomplaints.core.metrics import Period, PeriodError
+
+    given = [f"--month {month}" if month else "", f"--period {period}" if period else "",
+             "--from/--to" if first or last else ""]
+    try:
+        if sum(bool(g) for g in given) > 1:
+            raise PeriodError("period.twice", given=", ".join(g for g in given if g))
+        if first or last:
+            if not (first and last):
+                raise PeriodError("period.half_range")
+            return Period.days(first, last)
+        text = month or period
+        if not text:
+            raise PeriodError("period.missing")
+        return Period.parse(text)
+    except PeriodError as e:
+        _refuse(e.message(lang), lang)
+
+
+def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | None, now: str | None, show_contacts: bool,
                 history: list[Path] | None, *, consolidate: bool, update: bool = False,
                 workers: int | None = None, verbose: bool = False) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from xlcomplaints.core.metrics import Month
     from xlcomplaints.report.run import NothingRead, make_report
     from xlcomplaints.report.state import StateError
 
     lang = _lang(lang)
     zh = lang == "zh"
-    try:
-        m = Month.parse(month)
-    except ValueError:
-        _refuse("无法识别 --month，请写成 2026-10" if zh else "Cannot read --month; write it like 2026-10", lang)
+    m = month
     as_of = _now(now, lang) if now else None
     if consolidate:
         _scanned(inputs, lang, verbose)
@@ -485,9 +508,10 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
     rep, merged = result.report, result.consolidation
     errors = sum(p.level is Level.ERROR for p in rep.issues)
     received = int(rep.value("received") or 0)
-    line = (f"已写入 {output}：{m.label('zh')}，{len(merged.branches)} 个网点，本月受理 {received} 宗"
+    line = (f"已写入 {output}：{m.label('zh')}，{len(merged.branches)} 个网点，{m.words('zh')[0]}受理 {received} 宗"
             f"（读入 {len(merged.cases)} 宗）" if zh else
-            f"Wrote {output}: {m.label('en')}, {len(merged.branches)} branch(es), {received} received in the month "
+            f"Wrote {output}: {m.label('en')}, {len(merged.branches)} branch(es), {received} received in the "
+            f"{'period' if m.kind.value == 'range' else m.kind.value} "
             f"({len(merged.cases)} complaints read)")
     if merged.unreadable:
         line += f"，{merged.unreadable} 个文件未能计入" if zh else f", {merged.unreadable} file(s) left out"
@@ -527,26 +551,33 @@ def _scanned(inputs: list[Path], lang: str, verbose: bool) -> None:
 @app.command(cls=_Command, help=H("report"))
 def report(
     file: WorkbookArg,
-    month: MonthOpt,
     output: Output,
+    month: MonthOpt = None,
+    period: PeriodOpt = None,
+    first: FromOpt = None,
+    last: ToOpt = None,
     lang: Lang = None,
     now: AsOf = None,
     show_contacts: ShowContacts = False,
     history: History = None,
 ) -> None:
+    chosen = _period(month, period, first, last, _lang(lang))
     if file.is_dir():  # a folder of branches is a consolidation
         lang = _lang(lang)
         _refuse(f"{file} 是文件夹；report 只读一个网点工作簿，多个网点请用：xlcomplaints consolidate {file} "
-                f"--month {month} -o …" if lang == "zh" else f"{file} is a folder; report reads one branch workbook. "
-                f"For many branches: xlcomplaints consolidate {file} --month {month} -o …", lang)
-    _run_report([file], month, output, lang, now, show_contacts, history, consolidate=False)
+                f"--period {chosen} -o …" if lang == "zh" else f"{file} is a folder; report reads one branch workbook. "
+                f"For many branches: xlcomplaints consolidate {file} --period {chosen} -o …", lang)
+    _run_report([file], chosen, output, lang, now, show_contacts, history, consolidate=False)
 
 
 @app.command(cls=_Command, help=H("consolidate"))
 def consolidate(
     inputs: Annotated[list[Path], typer.Argument(help=H("consolidate.inputs"), metavar=MV("inputs"), show_default=False)],
-    month: MonthOpt,
     output: Output,
+    month: MonthOpt = None,
+    period: PeriodOpt = None,
+    first: FromOpt = None,
+    last: ToOpt = None,
     lang: Lang = None,
     now: AsOf = None,
     show_contacts: ShowContacts = False,
@@ -556,7 +587,8 @@ def consolidate(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help=H("workers"), metavar=MV("n"))] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help=H("verbose"))] = False,
 ) -> None:
-    _run_report(inputs, month, output, lang, now, show_contacts, history, consolidate=True, update=update,
+    chosen = _period(month, period, first, last, _lang(lang))
+    _run_report(inputs, chosen, output, lang, now, show_contacts, history, consolidate=True, update=update,
                 workers=workers, verbose=verbose)
 
 

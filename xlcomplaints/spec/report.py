@@ -31,11 +31,16 @@ def _report_sheet(kind: str, zh: str, en: str, *columns: Column, **kw: object) -
                      columns=tuple(columns), **kw)  # type: ignore[arg-type]
 
 
+#: The words a report of another period writes in place of 本月/上月 (``core.metrics.PERIOD_WORDS``): read back too.
+_THIS = ("本周", "本季度", "本年", "本期", "This week", "This quarter", "This year", "This period")
+_LAST = ("上周", "上季度", "上年", "上期", "Last week", "Last quarter", "Last year", "Previous period")
+
 COVER = _report_sheet(
     "cover", "封面", "Cover",
     Column("metric", "指标", "Metric", T.TEXT, computed=True, width=28),
-    Column("value", "本月", "This month", T.NUMBER, computed=True, width=14, number_format="General"),
-    Column("previous", "上月", "Last month", T.NUMBER, computed=True, width=14, number_format="General"),
+    Column("value", "本月", "This month", T.NUMBER, computed=True, width=14, number_format="General", synonyms=_THIS),
+    Column("previous", "上月", "Last month", T.NUMBER, computed=True, width=14, number_format="General",
+           synonyms=_LAST),
     Column("change", "环比", "Change", T.PERCENT, computed=True, width=12),
 )
 
@@ -43,9 +48,11 @@ BREAKDOWN = _report_sheet(
     "breakdown", "分类统计", "Breakdown",
     Column("dimension", "维度", "Dimension", T.TEXT, computed=True, width=14),
     Column("value", "分类", "Value", T.TEXT, computed=True, width=18),
-    Column("count", "本月件数", "Count", T.INT, computed=True, width=10),
+    Column("count", "本月件数", "Count", T.INT, computed=True, width=10,
+           synonyms=tuple(f"{w}件数" for w in _THIS[:4])),
     Column("share", "占比", "Share", T.PERCENT, computed=True, width=10),
-    Column("previous", "上月件数", "Last month", T.INT, computed=True, width=10),
+    Column("previous", "上月件数", "Last month", T.INT, computed=True, width=10,
+           synonyms=(*(f"{w}件数" for w in _LAST[:4]), *_LAST[4:])),
     Column("change", "环比", "Change", T.PERCENT, computed=True, width=10),
     Column("on_time_rate", "处理及时率", "On-time rate", T.PERCENT, computed=True, width=12),
     Column("overdue", "逾期件数", "Overdue", T.INT, computed=True, width=10),
@@ -100,7 +107,8 @@ DEFINITIONS = _report_sheet(
     "definitions", "指标说明", "Definitions",
     Column("metric", "指标", "Metric", T.TEXT, computed=True, width=24),
     Column("definition", "定义", "Definition", T.LONGTEXT, computed=True, width=70),
-    Column("month_rule", "归属月份", "Which month", T.TEXT, computed=True, width=30),
+    Column("month_rule", "归属期间", "Which period", T.TEXT, computed=True, width=30,
+           synonyms=("归属月份", "Which month")),
 )
 
 #: The Problems sheet's columns, after the file each problem is in; narrower, plain text.
@@ -113,7 +121,7 @@ ISSUES = _report_sheet(
 
 TREND = _report_sheet(
     "trend", "月度趋势", "Trend",
-    Column("month", "月份", "Month", T.TEXT, computed=True, width=10),
+    Column("month", "月份", "Month", T.TEXT, computed=True, width=10, synonyms=("期间", "Period")),
     Column("received", "受理", "Received", T.INT, computed=True, width=10),
     Column("closed", "结案", "Closed", T.INT, computed=True, width=10),
     Column("on_time_rate", "处理及时率", "On-time rate", T.PERCENT, computed=True, width=12),
