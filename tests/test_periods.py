@@ -83,6 +83,10 @@ def test_a_week(ix: CaseIndex) -> None:
     assert figures(ix, w43, "open_end", "backlog_in") == (4, 2)
     # W42's callbacks: C1 satisfied 9 (10-18), C9 unsatisfied 4 (10-16).
     assert figures(ix, w42, "satisfaction_rate", "average_score") == (0.5, 6.5)
+    # Still overdue at the end of W43 (10-26 00:00): C3 (first contact due 10-20 11:00, never made), C5 (August's
+    # callback), C7 (resolve due 10-23 23:59:59), C9 (resolve restarted by the 10-16 reopening, due 10-21) = 4.
+    # At the end of W42 (10-19 00:00) only C5: C9's new resolve deadline had not come, C3 and C7 not received.
+    assert figures(ix, w43, "overdue_now") == (4,) and figures(ix, w42, "overdue_now") == (1,)
 
 
 def test_a_quarter(ix: CaseIndex) -> None:

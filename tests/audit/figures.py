@@ -336,6 +336,16 @@ def overdue(a: Audit) -> int:
     return overdue_count(a, a.readable)
 
 
+@cover("overdue_now")
+def overdue_now(a: Audit) -> int:
+    """期末（期末晚于统计时点时为统计时点）仍逾期的需处理投诉件数：期末前未结案，且至少有一个环节时限早于期末而到期末仍未完成
+    （不论时限在哪一期到期）；放弃回访的不计。"""
+    t = min(a.month.end, a.month.asof)
+    return sum(1 for k in a.to_handle(a.readable) if not (k.closed_at is not None and k.closed_at < t)
+               and any(st.due is not None and st.due < t and (st.done is None or st.done >= t)
+                       and st.outcome != "given_up" for st in k.stages.values()))
+
+
 def _stage_time(stage: str, label: str, kind: str) -> Callable[[Audit], float | None]:
     def f(a: Audit) -> float | None:
         values = times(a, stage)

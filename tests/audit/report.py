@@ -19,7 +19,7 @@ COVER_KEYS = {
     "受理件数": "received", "有效投诉": "valid", "协助处理": "assist", "无效投诉": "invalid",
     "需处理件数": "to_handle", "重大投诉": "major", "投诉升级": "escalated", "结案件数": "closed",
     "结案率": "close_rate", "期末未结案": "open_at_end", "上期结转未结案": "carried_over",
-    "处理及时率": "on_time_rate", "逾期件数": "overdue",
+    "处理及时率": "on_time_rate", "逾期件数": "overdue", "期末仍逾期": "overdue_now",
     "受理通知用时中位数": "acknowledge_median", "受理通知用时90%分位": "acknowledge_p90",
     "首次联系用时中位数": "first_contact_median", "首次联系用时90%分位": "first_contact_p90",
     "处理用时中位数": "resolve_median", "处理用时90%分位": "resolve_p90",

@@ -56,7 +56,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("受理", "Intake", ("received", "validity_valid", "validity_assist", "validity_invalid", "handled", "major",
                       "escalations")),
     ("结案与积压", "Closure and backlog", ("closed", "closure_rate", "open_end", "backlog_in")),
-    ("时效", "Timeliness", ("on_time_rate", "late_complaints", "acknowledge_median", "acknowledge_p90",
+    ("时效", "Timeliness", ("on_time_rate", "late_complaints", "overdue_now", "acknowledge_median", "acknowledge_p90",
                           "first_contact_median", "first_contact_p90", "resolve_median", "resolve_p90",
                           "close_median", "close_p90")),
     ("回访与满意度", "Callbacks and satisfaction", ("callback_rate", "callback_on_time_rate", "satisfaction_rate",
@@ -65,7 +65,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 SUB_ITEMS = frozenset({"validity_valid", "validity_assist", "validity_invalid"})
 #: Which way is better, to colour a change green or red (absent: neither).
 UP_IS_GOOD = {"closure_rate": True, "on_time_rate": True, "callback_rate": True, "callback_on_time_rate": True,
-              "satisfaction_rate": True, "average_score": True, "late_complaints": False, "open_end": False,
+              "satisfaction_rate": True, "average_score": True, "late_complaints": False, "overdue_now": False, "open_end": False,
               "backlog_in": False, "reopen_rate": False, "repeat_rate": False, "escalations": False,
               **{m.key: False for m in M.METRICS.values() if m.kind == "duration"}}
 

@@ -29,7 +29,7 @@ from xlcomplaints.spec.vocab import Vocabulary
 #: The cover's headline metrics, in the order a supervisor reads them.
 COVER_KEYS: tuple[str, ...] = (
     "received", "validity_valid", "validity_assist", "validity_invalid", "handled", "major", "escalations",
-    "closed", "closure_rate", "open_end", "backlog_in", "on_time_rate", "late_complaints",
+    "closed", "closure_rate", "open_end", "backlog_in", "on_time_rate", "late_complaints", "overdue_now",
     "acknowledge_median", "acknowledge_p90", "first_contact_median", "first_contact_p90",
     "resolve_median", "resolve_p90", "close_median", "close_p90",
     "callback_rate", "callback_on_time_rate", "satisfaction_rate", "average_score", "reopen_rate", "repeat_rate",

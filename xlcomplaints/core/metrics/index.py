@@ -25,6 +25,7 @@ from xlcomplaints.core.metrics.facts import (
     _THIRD,
     _TOOK,
     _UNIT,
+    MISSED,
     STAGE_INDEX,
     WIDTH,
     Case,
@@ -298,6 +299,24 @@ class CaseIndex:
                     out += [c for c in closed if (r := c.received_at) is not None and r < t and c.stages[_CLOSED_AT] >= t]
             return out
         return self._remember("open", t, find)
+
+    def overdue_at(self, t: Stamp) -> list[Case]:
+        """Handled complaints not closed before ``t`` with a stage whose deadline passed before ``t`` and
+        that was not done before ``t`` (missed in the end: done late, still overdue, or missed at the
+        close). At or after the as-of time that is those overdue at the as-of time."""
+        def find() -> list[Case]:
+            out = []
+            for c in self.cases:
+                stages = c.stages
+                if c.validity == "invalid" or (closed := stages[_CLOSED_AT]) is not None and closed < t:
+                    continue
+                for j in range(0, len(stages), WIDTH):
+                    due, done = stages[j + _DUE], stages[j + _DONE]
+                    if stages[j] in MISSED and due is not None and due < t and (done is None or done >= t):
+                        out.append(c)
+                        break
+            return out
+        return self._remember("overdue_at", t, find)
 
     @cached_property
     def open_overdue(self) -> list[Deadline]:

@@ -175,6 +175,17 @@ def late_complaints(ix: CaseIndex, m: Period) -> float | None:
     return ix.tally(m)[2]
 
 
+@metric("overdue_now", "期末仍逾期", "Still overdue at period end", "count",
+        ("期末（期末晚于统计时点时为统计时点）仍逾期的需处理投诉件数：期末前未结案，且至少有一个环节时限早于期末而到期末仍未完成"
+         "（不论时限在哪一期到期）；放弃回访的不计。",
+         "Complaints to handle overdue at the end of the period (the as-of time if that is earlier): not closed "
+         "before it, with at least one stage whose due time was before it and that was not done by then, whenever "
+         "it fell due; given-up callbacks are left out."),
+        ("期末时点", "The end of the period"))
+def overdue_now(ix: CaseIndex, m: Period) -> float | None:
+    return len(ix.overdue_at(stamp(m.end)))
+
+
 def _duration_metric(stage: str, zh: str, en: str) -> None:
     from_zh, from_en = ("处理完成（或答复）", "resolution (or the reply)") if stage == "callback" else ("受理", "receipt")
     unit_zh = ("按该环节时限规则的单位计（小时、自然日或工作日；工作日按国家节假日、调休和本网点日历计算，"
