@@ -206,3 +206,36 @@ def test_cli_period_options(tmp_path: Path) -> None:
         refused = run(*args)
         assert refused.returncode == 2 and "Traceback" not in refused.stderr, args
     assert not (tmp_path / "r.xlsx.bak").exists()
+
+
+# ------------------------------------------------------------------ the insurer's overdue-case report
+def test_closed_late_is_by_the_month_closed_and_the_close_rule(tmp_path: Path) -> None:
+    """Seed 001: a case not closed within 9 calendar days (the insurer preset's close rule) goes on the
+    超时结案 list of the month it was closed in: received 9-20, closed 10-5 is October's, not September's."""
+    from xlcomplaints.core.models import Complaint
+    from xlcomplaints.core.policy import load_preset
+
+    policy = load_preset("insurer")
+    assert [(r.amount, r.unit) for r in policy if r.stage == "close"] == [(9, "calendar_days")]
+    late = Complaint(no="I1-001", received_at=datetime(2026, 9, 20, 10, 0), closed_at=datetime(2026, 10, 5, 9, 0),
+                     resolved_at=datetime(2026, 9, 22, 10, 0), case_type="complaint", category="quality",
+                     severity="general", validity="valid", customer="客户1", phone="13900000001", row=2)
+    in_time = late.model_copy(update={"no": "I1-002", "closed_at": datetime(2026, 9, 28, 9, 0), "row": 3})
+    data = hand_branch("I1")
+    data = data.model_copy(update={"complaints": (late, in_time),
+                                   "settings": data.settings.model_copy(update={"policy": policy}),
+                                   "tracking": (), "callbacks": ()})
+    branch = write_branch(tmp_path / "i1.xlsx", data)
+    listed = {}
+    for month in ("2026-09", "2026-10"):
+        out = tmp_path / f"{month}.xlsx"
+        run = make_report([branch], Period.parse(month), out, now=datetime(2026, 11, 2), consolidate=False)
+        listed[month] = [c.no for c in run.report.closed_late]
+        rows = [r for r in openpyxl.load_workbook(out, data_only=True)["超时结案"].iter_rows(min_row=2, values_only=True)
+                if r[0] == "I1"]
+        assert [r[1] for r in rows] == listed[month]
+    assert listed == {"2026-09": [], "2026-10": ["I1-001"]}
+    close = run.report.closed_late[0].stage("close")
+    # due the end of the 9th calendar day after 9-20: 9-29 23:59:59; closed 10-05 09:00
+    assert M.time_of(close.due) == datetime(2026, 9, 29, 23, 59, 59)
+    assert close.late_by == pytest.approx(5.4, abs=0.05)  # 5 days 9 h 0' 1" in calendar days

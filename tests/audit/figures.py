@@ -536,6 +536,7 @@ def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, object], Aud
         for kind in ("median", "p90"):
             out[f"cover-unit:{stage}_{kind}"] = out[f"stages:{stage}:unit"]
     out.update(overdue_detail(this))
+    out.update(closed_late(this))
     typical = typical_cases(this)
     out["typical:selection"] = sorted(name for name, _ in typical)
     out["typical:order"] = [name for name, _ in typical]
@@ -584,6 +585,18 @@ def overdue_detail(a: Audit) -> dict[str, float]:
             end = st.done or (k.closed_at if st.outcome == "missed_at_close" else None) or a.month.asof
             late = a.clocks[k.c.branch].elapsed(st.due, end, st.unit)
             out[f"overdue-detail:{k.c.branch}:{row_key(k)}:{name}"] = round(late, 2)
+    return out
+
+
+def closed_late(a: Audit) -> dict[str, float]:
+    """超时结案：本期结案（结案时间在本期）的需处理投诉中，没有在结案时限内结案的，每宗一行，不论何时受理 …
+    超时＝结案时间晚于时限多少 … 单位同该规则. (branch:complaint) → late by, to 2 decimals."""
+    out: dict[str, float] = {}
+    for k in a.closed_in_month():
+        st = k.stages.get("close")
+        if st is None or st.due is None or st.done is None or st.unit is None or st.done <= st.due:
+            continue
+        out[f"closed-late:{k.c.branch}:{row_key(k)}"] = round(a.clocks[k.c.branch].elapsed(st.due, st.done, st.unit), 2)
     return out
 
 

@@ -119,6 +119,10 @@ def read_report(path: Path) -> dict[str, object]:
         out[f"overdue-detail:{key}"] = row[9]
         order.append((key, choice("severity", row[6]), row[8]))
     out["overdue-detail-order"] = order
+    for row in wb["超时结案"].iter_rows(min_row=2, values_only=True):
+        if row[0] is not None:
+            out[f"closed-late:{row[0]}:{row[1] or f'{row[2]:%Y-%m-%d %H:%M}'}"] = (
+                round(row[6], 2) if isinstance(row[6], int | float) else row[6])
     typical = [(f"{r[0]}:{r[1] or f'{r[2]:%Y-%m-%d %H:%M}'}", r[5]) for r in
                wb["典型案例"].iter_rows(min_row=2, values_only=True) if r[0] is not None]
     out["typical:selection"] = sorted(name for name, _ in typical)

@@ -199,6 +199,7 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
      "of the time taken by those that completed the stage in the period: from receipt, the callback from the "
      "resolution (or the reply when no resolution time is known), in the unit of the stage's rule."),
     ("超时明细", "Overdue detail", M.OVERDUE_DEFINITION[0], M.OVERDUE_DEFINITION[1]),
+    ("超时结案", "Closed late", M.CLOSED_LATE_DEFINITION[0], M.CLOSED_LATE_DEFINITION[1]),
     ("典型案例", "Typical cases",
      M.TYPICAL_DEFINITION[0] + "汇总报表中，文字里7位以上的数字（多为电话号码）像电话号码一样打码，除非使用 --show-contacts。",
      M.TYPICAL_DEFINITION[1] + " In consolidated reports, runs of 7 or more digits in the texts (phone numbers, mostly) "

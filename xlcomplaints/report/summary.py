@@ -96,6 +96,7 @@ class MonthlyReport:
     stages: list[StageRow]
     overdue: list[Deadline]
     trend: list[TrendRow]
+    closed_late: list[M.Case] = field(default_factory=list)  # 超时结案: closed in the period after the close limit
     issues: list[Problem] = field(default_factory=list)
     typical: list[TypicalRow] = field(default_factory=list)
     previous_from: str | None = None  # the earlier report the cover's last-month figures come from, if any
@@ -210,7 +211,7 @@ def build(cases: Sequence[M.Case], month: Period, as_of: datetime, *, branches: 
         breakdowns=breakdowns, backlog_ages=(M.backlog_ages(ix, month), (
             earlier.backlog_ages if earlier is not None and earlier.backlog_ages is not None
             else M.backlog_ages(ix, prev))),
-        stages=M.stage_table(ix, month), overdue=M.overdue_detail(ix, month),
+        stages=M.stage_table(ix, month), overdue=M.overdue_detail(ix, month), closed_late=M.closed_late(ix, month),
         trend=_merge_history(M.trend(ix, month), history or {}), issues=list(issues),
         contacts_shown=contacts_shown,
         typical=[TypicalRow(t.case, t.reasons, (texts or {}).get((t.case.branch, t.case.no or ""), ()))

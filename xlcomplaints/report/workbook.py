@@ -202,6 +202,7 @@ class ReportWriter:
                     self.breakdown(dim, vocab)
             self.stages()
             self.overdue()
+            self.closed_late()
             self.typical()
             self.trend()
             self.definitions()
@@ -275,6 +276,24 @@ class ReportWriter:
         self.table(ws, R.OVERDUE_DETAIL, rows, formats={9: "0.0"})
         ws.freeze_panes(1, 2)
         self.print_setup(ws, R.OVERDUE_DETAIL.title(lang))
+
+    def closed_late(self) -> None:
+        lang = self.lang
+        ws = self.sheet(R.CLOSED_LATE)
+        rows: list[list[Any]] = []
+        for c in self.report.closed_late:
+            close = c.stage("close")
+            rows.append([c.branch, c.no, time_or_none(c.received_at), time_or_none(c.closed_at), time_or_none(close.due),
+                         close.took, close.late_by, v.UNIT.label(close.unit, lang) if close.unit else None, c.customer,
+                         label(v.CATEGORY, c.category, lang) if c.category else None,
+                         label(v.SEVERITY, c.severity, lang) if c.severity else None, c.department, c.handler])
+        if not rows:
+            this = self.report.month.words(lang)[0]
+            rows = [[None] * 8 + [t(lang, f"{this}没有超时结案的投诉。", f"No complaint closed late ({this.lower()})."),
+                                  None, None, None, None]]
+        self.table(ws, R.CLOSED_LATE, rows, formats={5: "0.0", 6: "0.0"})
+        ws.freeze_panes(1, 2)
+        self.print_setup(ws, R.CLOSED_LATE.title(lang))
 
     def typical(self) -> None:
         lang = self.lang

@@ -87,6 +87,23 @@ OVERDUE_DETAIL = _report_sheet(
     Column("status", "处理状态", "Status", T.CHOICE, vocab=v.OVERALL_STATUS, computed=True, width=10),
 )
 
+CLOSED_LATE = _report_sheet(
+    "closed_late", "超时结案", "Closed late",
+    Column("branch", "网点", "Branch", T.TEXT, computed=True, width=10),
+    Column("no", "投诉编号", "Complaint No.", T.TEXT, computed=True, width=14),
+    Column("received_at", "受理时间", "Received", T.DATETIME, computed=True, width=16),
+    Column("closed_at", "结案时间", "Closed", T.DATETIME, computed=True, width=16),
+    Column("due", "结案时限", "Close due", T.DATETIME, computed=True, width=16),
+    Column("took", "用时", "Time taken", T.NUMBER, computed=True, width=8),
+    Column("late_by", "超时", "Late by", T.NUMBER, computed=True, width=8),
+    Column("unit", "单位", "Unit", T.CHOICE, vocab=v.UNIT, computed=True, width=10),
+    Column("customer", "客户", "Customer", T.TEXT, computed=True, width=10),
+    Column("category", "投诉类别", "Category", T.CHOICE, vocab=v.CATEGORY, computed=True, width=10),
+    Column("severity", "严重程度", "Severity", T.CHOICE, vocab=v.SEVERITY, computed=True, width=8),
+    Column("department", "责任部门", "Dept.", T.TEXT, computed=True, width=12),
+    Column("handler", "处理人", "Handler", T.TEXT, computed=True, width=10),
+)
+
 TYPICAL = _report_sheet(
     "typical", "典型案例", "Typical cases",
     Column("branch", "网点", "Branch", T.TEXT, computed=True, width=8),
@@ -128,5 +145,5 @@ TREND = _report_sheet(
     Column("satisfaction_rate", "满意率", "Satisfaction", T.PERCENT, computed=True, width=12),
 )
 
-REPORT_SHEETS: tuple[SheetSpec, ...] = (COVER, BREAKDOWN, STAGES, OVERDUE_DETAIL, TYPICAL, TREND, DEFINITIONS,
-                                         ISSUES)
+REPORT_SHEETS: tuple[SheetSpec, ...] = (COVER, BREAKDOWN, STAGES, OVERDUE_DETAIL, CLOSED_LATE, TYPICAL, TREND,
+                                         DEFINITIONS, ISSUES)

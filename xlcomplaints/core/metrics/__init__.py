@@ -70,6 +70,7 @@ from xlcomplaints.core.metrics.periods import (
 )
 from xlcomplaints.core.metrics.registry import CLOSED, DUE, METRICS, RECEIVED, Kind, Metric, metric
 from xlcomplaints.core.metrics.tables import (
+    CLOSED_LATE_DEFINITION,
     OVERDUE_DEFINITION,
     TREND_METRICS,
     TREND_PERIODS,
@@ -77,6 +78,7 @@ from xlcomplaints.core.metrics.tables import (
     StageRow,
     TrendRow,
     breakdown,
+    closed_late,
     overdue_detail,
     stage_table,
     top,
@@ -92,14 +94,14 @@ from xlcomplaints.core.metrics.typical import (
 )
 
 __all__ = [
-    "AGE_BUCKETS", "CLOSE", "CLOSED", "DECIDED", "DUE", "MET", "METRICS", "MISSED", "MONTH_BITS",
+    "AGE_BUCKETS", "CLOSE", "CLOSED", "CLOSED_LATE_DEFINITION", "DECIDED", "DUE", "MET", "METRICS", "MISSED", "MONTH_BITS",
     "NOT_APPLICABLE", "OVERDUE_DEFINITION", "PERIOD_MESSAGES", "PERIOD_WORDS", "RECEIVED", "STAGE_INDEX",
     "TIMED_STAGES", "TREND_METRICS", "TREND_PERIODS",
     "TYPICAL_DEFINITION", "TYPICAL_MAX", "TYPICAL_REASONS", "WIDTH",
     "Case", "CaseIndex", "Deadline", "DueMonth", "DueMonthRows", "GroupRow", "Kind", "Metric", "Month",
     "Period", "PeriodError", "PeriodKind",
     "StageFact", "StageRow", "Stamp", "Took", "TrendRow", "TypicalCase",
-    "age_bucket", "as_period", "backlog_ages", "breakdown", "case_facts", "default_as_of", "default_period_as_of",
+    "age_bucket", "as_period", "backlog_ages", "breakdown", "case_facts", "closed_late", "default_as_of", "default_period_as_of",
     "durations", "median",
     "metric", "month_end", "month_start", "overdue_detail", "p90", "rate", "received_by", "stage_table",
     "stamp", "time_of", "time_or_none", "top", "trend", "typical_cases", "typical_reasons",

@@ -8,6 +8,7 @@ from itertools import compress
 from operator import attrgetter
 from typing import Literal, NamedTuple
 
+from xlcomplaints.core.metrics.facts import CLOSE, WIDTH, Case
 from xlcomplaints.core.metrics.index import (
     CaseIndex,
     Deadline,
@@ -103,6 +104,26 @@ OVERDUE_DEFINITION = (
     "far the completion (or the as-of time if not done; the close if closed without it) is past the due time, in "
     "the unit of the stage's rule. Ordered by severity — major, important, general, then blank (or not recognised) "
     "last — and within a severity the earliest due first.",
+)
+
+
+def closed_late(ix: CaseIndex, m: Period) -> list[Case]:
+    """The insurer's 会办单超时上报表: complaints closed in the period after their close deadline (the close
+    rule's limit, as the deadline engine applied it), by the time closed."""
+    rows = [c for c in ix.closed(m) if c.stages[CLOSE * WIDTH] == "done_late"]
+    rows.sort(key=lambda c: (c.closed_at, c.branch, c.no or ""))
+    return rows
+
+
+CLOSED_LATE_DEFINITION = (
+    "本期结案（结案时间在本期）的需处理投诉中，没有在结案时限内结案的，每宗一行，不论何时受理（保险业会办单超时上报表）："
+    "结案时限按“设置”中结案环节的时限规则（如保险业预设的受理后 9 个自然日）计算，与“结案”环节的时限相同"
+    "（重新处理后从重新处理起算，暂停推后）；超时＝结案时间晚于时限多少，用时＝从受理到结案，单位同该规则。按结案时间先后排列。",
+    "Complaints to handle closed in the period (their closing time falls in it) that were not closed within the "
+    "close limit, one row each, whenever received (the insurer's overdue-case report): the limit is the close "
+    "stage's SLA rule on the Settings sheet (9 calendar days from receipt in the insurer preset), the close "
+    "stage's own due time (restarted by a reopening, moved by pauses); 'late by' is how far the close is past it "
+    "and 'time taken' runs from receipt to the close, in the rule's unit. By time closed.",
 )
 
 
