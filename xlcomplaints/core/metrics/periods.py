@@ -52,8 +52,10 @@ PERIOD_MESSAGES: dict[str, tuple[str, str]] = {
     "period.half_range": ("--from 与 --to 须同时给出。", "--from and --to go together: give both."),
     "period.twice": ("统计期间给了两次（{given}）：--month、--period 与 --from/--to 只用其一。",
                      "The period is given twice ({given}): use one of --month, --period and --from/--to."),
-    "period.missing": ("请给出统计期间：--period 2026-10（或 2026-W43、2026-Q4、2026），或 --from … --to …。",
-                       "Give the period: --period 2026-10 (or 2026-W43, 2026-Q4, 2026), or --from … --to …."),
+    "period.missing": ("缺少选项 --period：请给出统计期间，如 --period 2026-10（或 2026-W43、2026-Q4、2026），"
+                       "或 --from … --to …（见 --help）。",
+                       "Missing option --period: give the period, e.g. --period 2026-10 (or 2026-W43, 2026-Q4, 2026), "
+                       "or --from … --to … (see --help)."),
 }
 
 
