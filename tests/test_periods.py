@@ -257,3 +257,26 @@ def test_a_state_file_written_before_periods_reads_as_its_month(tmp_path: Path) 
     assert [s.branch for s in summaries] == ["T1"]
     with pytest.raises(StateError):
         load_state(state_path(out), Period.parse("2026-W43"))
+
+
+def test_history_of_weekly_reports(tmp_path: Path) -> None:
+    """A register started afresh in W43 takes last week's figures and the trend's weeks from W42's report."""
+    full = write_branch(tmp_path / "t1.xlsx", hand_branch())
+    w42 = make_report([full], Period.parse("2026-W42"), tmp_path / "w42.xlsx", now=datetime(2026, 11, 1),
+                      consolidate=False)
+    data = hand_branch()
+    fresh = data.model_copy(update={"complaints": tuple(c for c in data.complaints if c.no in ("T1-003", "T1-007")),
+                                    "tracking": (), "callbacks": ()})
+    w43 = make_report([write_branch(tmp_path / "t1-new.xlsx", fresh)], Period.parse("2026-W43"),
+                      tmp_path / "w43.xlsx", now=datetime(2026, 11, 1), consolidate=False,
+                      history=[tmp_path / "w42.xlsx"])
+    rep = w43.report
+    assert rep.previous_from == "w42.xlsx" and rep.previous_partial is None
+    assert {r.key: r.previous for r in rep.cover}["received"] == w42.report.value("received") == 2
+    assert [str(r.month) for r in rep.trend][-2:] == ["2026-W42", "2026-W43"]
+    # a month's report is not a week's history: its trend rows are of another kind
+    oct_ = make_report([full], Period.parse("2026-10"), tmp_path / "oct.xlsx", now=datetime(2026, 11, 1),
+                       consolidate=False)
+    assert oct_.report.trend and all(r.month.kind is PeriodKind.WEEK for r in make_report(
+        [write_branch(tmp_path / "t1-new2.xlsx", fresh)], Period.parse("2026-W43"), tmp_path / "w43b.xlsx",
+        now=datetime(2026, 11, 1), consolidate=False, history=[tmp_path / "oct.xlsx"]).report.trend)

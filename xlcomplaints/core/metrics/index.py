@@ -147,6 +147,7 @@ class CaseIndex:
         due: dict[int, list[tuple[Case, int, int]]] = defaultdict(list)  # (case, met, missed stages)
         callbacks: dict[int, list[tuple[Case, str, int | None]]] = defaultdict(list)
         overdue: list[tuple[Case, int]] = []  # with the stages still not done at the as-of time
+        missed_any: list[Case] = []  # with any deadline missed, whenever
         timed: list[Case] = []  # with a duration measured
         untimed = (None,) * len(STAGES)
         for c in cases:  # the hot loop of a consolidation: appends to locals, helpers for the rare cases
@@ -161,12 +162,15 @@ class CaseIndex:
                 callbacks[at >> MONTH_BITS].append((c, outcome, score))
             elif calls:
                 _file_callbacks(c, callbacks)
-            late = 0
+            late = ever = 0
             for k, met, missed, still in c.due_months:
                 due[k].append((c, met, missed))
                 late |= still
+                ever |= missed
             if late:
                 overdue.append((c, late))
+            if ever:
+                missed_any.append(c)
             stages = c.stages
             closed_at = stages[_CLOSED_AT]
             if closed_at is not None:
@@ -178,7 +182,7 @@ class CaseIndex:
         self._received, self._closed, self._never_closed = received, closed, never_closed
         self._due, self._callbacks, self._overdue = due, callbacks, overdue
         self._took, self.units = _durations(timed)
-        self._timed = timed
+        self._timed, self._missed_any = timed, missed_any
         self._memo: dict[tuple[str, Any], Any] = {}
 
     def _remember(self, kind: str, key: Any, make: Callable[[], Any]) -> Any:
@@ -306,9 +310,9 @@ class CaseIndex:
         close). At or after the as-of time that is those overdue at the as-of time."""
         def find() -> list[Case]:
             out = []
-            for c in self.cases:
+            for c in self._missed_any:  # handled ones only, as filed above
                 stages = c.stages
-                if c.validity == "invalid" or (closed := stages[_CLOSED_AT]) is not None and closed < t:
+                if (closed := stages[_CLOSED_AT]) is not None and closed < t:
                     continue
                 for j in range(0, len(stages), WIDTH):
                     due, done = stages[j + _DUE], stages[j + _DONE]
