@@ -211,8 +211,9 @@ def test_python_api_consolidates_with_any_executor_or_its_own_pool(batch: Path, 
 def test_python_api_report_of_one_branch(batch: Path, tmp_path: Path) -> None:
     result = xc.monthly_report(batch / "a1.xlsx", "2026年10月", tmp_path / "a1-report.xlsx", now=NOW)
     assert result.state is None and result.output.exists() and result.report.value("received") == 6
-    with pytest.raises(ValueError, match="not a month"):
+    with pytest.raises(ValueError) as refused:  # a PeriodError, with its code
         xc.monthly_report(batch / "a1.xlsx", "October", tmp_path / "x.xlsx")
+    assert getattr(refused.value, "code", None) == "period.unreadable"
 
 
 def test_resent_branch_file_replaces_the_old_one(batch: Path, tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ RULES = (
 )
 SETTINGS = Settings(policy=RULES)
 NO = "BJ01-2611001"
-NOV = M.Month(2026, 11)
+NOV = M.Period.month(2026, 11)
 
 
 def complaint(**kw: object) -> Complaint:

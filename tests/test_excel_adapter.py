@@ -24,7 +24,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from xlcomplaints.core.metrics import Month
+from xlcomplaints.core.metrics import Period
 from xlcomplaints.excel import adapter, entry
 from xlcomplaints.excel.adapter import (
     XlwingsWorkbook,
@@ -822,7 +822,7 @@ def test_monthly_report_is_written_next_to_the_workbook(tmp_path: Path) -> None:
     stamp, sheets = find_stamps(FileWorkbook(out))
     assert stamp.kind == REPORT_TEMPLATE_KIND and {s.kind for s in REPORT_SHEETS} <= set(sheets)
     trend, cover = read_report(out)
-    assert trend[-1].month == Month(2026, 11) and cover.figures["received"] == trend[-1].received > 0
+    assert trend[-1].month == Period.month(2026, 11) and cover.figures["received"] == trend[-1].received > 0
     book.api.saved = False
     again = entry.run("report", book, now=NOW)
     assert "未保存的修改不在其中" in again.zh and "unsaved edits are not in it" in again.en
@@ -835,7 +835,7 @@ def test_monthly_report_button_reports_the_saved_file_as_the_report_module_does(
     _, outcome = run_button(source, "report")
     button = tmp_path / "branch-25-月报-2026-11.xlsx"
     assert button.exists() and str(button) in outcome.zh
-    direct = make_report([source], Month(2026, 11), tmp_path / "direct.xlsx", lang="zh", now=NOW,
+    direct = make_report([source], Period.month(2026, 11), tmp_path / "direct.xlsx", lang="zh", now=NOW,
                          consolidate=False)
     (button_trend, button_cover), (direct_trend, direct_cover) = read_report(button), read_report(direct.output)
     assert button_trend == direct_trend

@@ -106,7 +106,7 @@ def test_lang_before_the_command_is_accepted_and_used(tmp_path: Path) -> None:
 
 
 USAGE_MISTAKES = [
-    (("consolidate", "branches", "-o", "x.xlsx"), "--month"),   # a required option left out
+    (("consolidate", "branches", "-o", "x.xlsx"), "--period"),  # a required option left out (or --month)
     (("validat", "bj01.xlsx"), "validat"),                       # a command mistyped
     (("validate",), "FILE"),                                     # the workbook left out
     (("validate", "a.xlsx", "b.xlsx"), "b.xlsx"),                # one workbook too many
@@ -127,4 +127,4 @@ def test_a_mistyped_command_line_is_one_refusal_in_the_offices_language(tmp_path
             assert named in lines[0] and "--help" in lines[0], (args, lang, out.stderr)
             assert "Usage" not in out.stderr and "Try" not in out.stderr
     zh = _cli("consolidate", "branches", "-o", "x.xlsx", env={}).stderr
-    assert "缺少选项 --month" in zh
+    assert "缺少选项 --period" in zh

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from xlcomplaints.core.metrics import Month
+from xlcomplaints.core.metrics import Period
 from xlcomplaints.report.masking import mask_text
 from xlcomplaints.report.run import make_report
 
-OCT = Month(2026, 10)
+OCT = Period.month(2026, 10)
 NOW = datetime(2026, 11, 2, 9, 0)
 #: Each typed where a clerk might: an invalid phone value (two numbers in a cell, the demo's
 #: 138-1234-567), a number in the customer's name, one in the complaint's text.

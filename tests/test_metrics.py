@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tests.samples import synthetic_branch, write_branch
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.deadlines import make_calendar
-from xlcomplaints.core.metrics import CaseIndex, Month
+from xlcomplaints.core.metrics import CaseIndex, Month, Period
 from xlcomplaints.core.models import (
     BranchData,
     CallbackAttempt,
@@ -34,7 +34,7 @@ from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import read_branch
 
-OCT, SEP = Month(2026, 10), Month(2026, 9)
+OCT, SEP = Period.month(2026, 10), Period.month(2026, 9)
 AS_OF = datetime(2026, 11, 1)
 
 
@@ -110,7 +110,7 @@ def hand_branch(code: str = "T1", name: str = "测试网点") -> BranchData:
                       complaints=complaints, tracking=tracking, callbacks=callbacks)
 
 
-def cases_of(data: BranchData, month: Month = OCT) -> list[M.Case]:
+def cases_of(data: BranchData, month: Period = OCT) -> list[M.Case]:
     results, _ = evaluate_branch(data, AS_OF)
     return M.case_facts(data.settings.branch_code, data, results, make_calendar(data.settings, data),
                         timed=(month.shift(-1).start, month.end))
@@ -244,16 +244,16 @@ def test_overdue_detail_lists_late_deadlines_major_first(ix: CaseIndex) -> None:
 def test_trend_starts_at_the_first_month_with_data(ix: CaseIndex) -> None:
     # August: C5 received; its ack, fc and resolve (08-25) met, callback (08-26) and close (08-29) missed.
     assert M.trend(ix, OCT) == [
-        M.TrendRow(Month(2026, 8), 1, 0, 3 / 5, None),
+        M.TrendRow(Period.month(2026, 8), 1, 0, 3 / 5, None),
         M.TrendRow(SEP, 2, 1, 6 / 7, 1.0),
         M.TrendRow(OCT, 6, 3, 11 / 23, 2 / 3),
     ]
 
 
-def test_every_metric_has_both_languages_and_a_month_rule() -> None:
+def test_every_metric_has_both_languages_and_a_period_rule() -> None:
     for m in M.METRICS.values():
         for lang in ("zh", "en"):
-            assert m.name(lang) and m.definition(lang) and m.month_rule(lang), m.key
+            assert m.name(lang) and m.definition(lang) and m.period_rule(lang), m.key
         assert m.name("zh") != m.name("en") and m.definition("zh") != m.definition("en")
     assert len({m.name("zh") for m in M.METRICS.values()}) == len(M.METRICS)
 

@@ -21,7 +21,7 @@ from tests.samples import write_branch
 from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.cli import app
 from xlcomplaints.core import metrics as M
-from xlcomplaints.core.metrics import Month
+from xlcomplaints.core.metrics import Period
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.report.run import NothingRead, RunResult, make_report
 from xlcomplaints.report.summary import COVER_KEYS, MonthlyReport
@@ -87,7 +87,7 @@ def test_cover_reads_back_the_computed_and_hand_numbers(zh: RunResult) -> None:
 def test_sheets_stamps_and_template_kind(zh: RunResult) -> None:
     names = python_calamine.CalamineWorkbook.from_path(str(zh.output)).sheet_names
     assert names == ["封面", "按类型", "按投诉类别", "按投诉渠道", "按严重程度", "按有效性", "按责任部门", "环节时效",
-                     "超时明细", "典型案例", "月度趋势", "指标说明", "问题清单"]  # one branch: no by-branch sheet
+                     "超时明细", "超时结案", "典型案例", "月度趋势", "指标说明", "问题清单"]  # one branch: no by-branch sheet
     stamp, sheets = find_stamps(FileWorkbook(zh.output))
     template, _ = find_stamps(FileWorkbook(Path(__file__).parents[1] / "workbook_templates" / "monthly-report-zh.xlsx"))
     assert stamp == template  # recognisable as made from the versioned report template
@@ -121,7 +121,7 @@ def test_definitions_sheet_lists_every_metric(zh: RunResult) -> None:
     names = [row[0] for row in grid[1:]]
     for m in M.METRICS.values():
         row = grid[1 + names.index(m.name("zh"))]
-        assert row[1] == m.definition("zh") and row[2] == m.month_rule("zh")
+        assert row[1] == m.definition("zh") and row[2] == m.period_rule("zh")
     assert "统计时点" in names and "超时明细" in names
 
 
@@ -157,7 +157,7 @@ def fresh_november() -> BranchData:
 def test_history_fills_trend_months_the_inputs_lack(zh: RunResult, tmp_path: Path) -> None:
     """A new register for November, with October's report as history: twelve months still show."""
     path = write_branch(tmp_path / "nov.xlsx", fresh_november())
-    nov = make_report([path], Month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
+    nov = make_report([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
                       consolidate=False, history=[zh.output])
     assert [(str(r.month), r.received) for r in nov.report.trend] == [
         ("2026-08", 1), ("2026-09", 2), ("2026-10", 6), ("2026-11", 2)]
@@ -175,13 +175,13 @@ def test_history_can_be_a_folder_of_reports(zh: RunResult, branch_file: Path, tm
     (folder / "9月.xlsx").write_bytes(b"PK\x03\x04 cut short")
     (folder / "2026" / "~$10月.xlsx").write_bytes(b"owner")
     path = write_branch(tmp_path / "nov.xlsx", fresh_november())
-    nov = make_report([path], Month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
+    nov = make_report([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
                       consolidate=False, history=[folder])
     assert [(str(r.month), r.received) for r in nov.report.trend] == [
         ("2026-08", 1), ("2026-09", 2), ("2026-10", 6), ("2026-11", 2)]
     assert nov.report.previous_from == "10月.xlsx"
     assert [(p.file, p.code) for p in nov.report.issues if p.file != "nov.xlsx"] == [("9月.xlsx", "file.corrupt")]
-    given = make_report([path], Month(2026, 11), tmp_path / "nov2.xlsx", now=datetime(2026, 12, 3),
+    given = make_report([path], Period.month(2026, 11), tmp_path / "nov2.xlsx", now=datetime(2026, 12, 3),
                         consolidate=False, history=[folder / "bj01.xlsx"])
     assert [p.code for p in given.report.issues if p.file == "bj01.xlsx"] == ["file.wrong_kind"]
 
@@ -193,14 +193,14 @@ def test_a_history_report_of_other_branches_is_named(branch_file: Path, tmp_path
     t2 = write_branch(tmp_path / "t2.xlsx", hand_branch("T2", "二店"))
     group = make_report([branch_file, t2], OCT, tmp_path / "group-10.xlsx", now=NOW)
     path = write_branch(tmp_path / "nov.xlsx", fresh_november())
-    nov = make_report([path], Month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
+    nov = make_report([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
                       consolidate=False, history=[group.output])
     (note,) = [p for p in nov.report.issues if p.code == "report.history_branches"]
     assert note.file == "group-10.xlsx" and note.message("en") == (
         "The earlier report group-10.xlsx counted other branches than this report (here, not there: —; there, "
         "not here: T2); the months taken from it keep its figures.")
     assert nov.report.previous_from == "group-10.xlsx"
-    again = make_report([branch_file, t2], Month(2026, 11), tmp_path / "group-11.xlsx", now=datetime(2026, 12, 3),
+    again = make_report([branch_file, t2], Period.month(2026, 11), tmp_path / "group-11.xlsx", now=datetime(2026, 12, 3),
                         history=[group.output])
     assert "report.history_branches" not in {p.code for p in again.report.issues}
 
@@ -216,12 +216,12 @@ def test_a_history_report_of_another_single_branch_is_named(branch_file: Path, t
                      now=NOW, consolidate=False)
     assert not {s for s in openpyxl.load_workbook(t2.output).sheetnames if s in ("按网点", "By branch")}
     path = write_branch(tmp_path / "nov.xlsx", fresh_november())
-    nov = make_report([path], Month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
+    nov = make_report([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
                       consolidate=False, history=[t2.output, own.output])
     notes = [p for p in nov.report.issues if p.code == "report.history_branches"]
     assert [(p.file, p.params["missing"], p.params["extra"]) for p in notes] == [
         ("t2-10.xlsx", own.report.branches[0].code, "T2")]
-    from_folder = make_report([path], Month(2026, 11), tmp_path / "nov-2.xlsx", now=datetime(2026, 12, 3),
+    from_folder = make_report([path], Period.month(2026, 11), tmp_path / "nov-2.xlsx", now=datetime(2026, 12, 3),
                               consolidate=False, history=[shared])
     assert "report.history_branches" not in {p.code for p in from_folder.report.issues}
     assert from_folder.report.previous_from == "own-10.xlsx"  # t2-10.xlsx sorts after it: the last used to win
@@ -234,7 +234,7 @@ def test_last_month_comes_from_its_report_when_the_inputs_lack_it(zh: RunResult,
     october = zh if lang == "zh" else make_report([branch_file], OCT, tmp_path / "en.xlsx", lang="en", now=NOW,
                                                   consolidate=False)
     path = write_branch(tmp_path / "nov.xlsx", fresh_november())
-    nov = make_report([path], Month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
+    nov = make_report([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
                       consolidate=False, history=[october.output])
     assert nov.report.previous_from == october.output.name
     for then, now in zip(october.report.cover, nov.report.cover, strict=True):
@@ -259,7 +259,7 @@ def test_last_month_comes_from_its_report_when_the_inputs_lack_it(zh: RunResult,
     assert [r[4] for r in by_category[1:-1]] == [g.previous for g in nov.report.breakdowns["category"]]
 
     # With October's complaints in the inputs, October's own figures count, not the report's.
-    both = make_report([path, write_branch(tmp_path / "oct.xlsx", hand_branch("T2"))], Month(2026, 11),
+    both = make_report([path, write_branch(tmp_path / "oct.xlsx", hand_branch("T2"))], Period.month(2026, 11),
                        tmp_path / "both.xlsx", now=datetime(2026, 12, 3), history=[october.output])
     assert both.report.previous_from is None
 
@@ -369,7 +369,7 @@ def test_last_month_measured_in_another_unit_is_not_compared() -> None:
         c.model_copy(update={"received_at": c.received_at.replace(month=11),
                              "acknowledged_at": c.received_at.replace(month=11, hour=c.received_at.hour + 1)})
         for c in data.complaints[:2]), "tracking": (), "callbacks": ()})
-    nov = Month(2026, 11)
+    nov = Period.month(2026, 11)
     results, _ = evaluate_branch(november, datetime(2026, 12, 1))
     cases = M.case_facts("T1", november, results, make_calendar(november.settings, november),
                          timed=(nov.shift(-1).start, nov.end))

@@ -25,6 +25,10 @@ cannot be read leave the receipt month only (their callbacks and closes still co
 Overdue detail's "earlier due, still not done" rows are those of cases still open; the previous
 month is seen as it stood at its own end.
 
+The three branches' weekly report for ISO week 43 (19–25 Oct, ``consolidate --period 2026-W43``) is audited
+figure by figure the same way, the auditor reading 本期/上期 as the Definitions' 统计期间 row says (ids
+``week:…``): its received and closed are the auditor's own count of the Registers' rows in the week.
+
 The cover of BJ01's October report back-dated to 20 October 12:00 (``report --now``, the case of
 defect 4) is audited too, with the auditor seeing the workbook as it stood then (R4: what was
 received, done, called back or closed later has not happened yet); its ids start ``asof:``.
@@ -49,7 +53,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.audit.figures import Audit, all_figures, months
+from tests.audit.figures import Audit, all_figures, iso_week, months
 from tests.audit.report import PANELS, read_report
 from tests.audit.statuses import WORKING_HOURS_POLICY, register_figures, type_policy
 
@@ -61,6 +65,10 @@ ASOF_REPORT = "BJ01-2026-10-asof-1020.xlsx"
 #: SH02 with its SLA table replaced by one in office hours (``statuses.WORKING_HOURS_POLICY``), refreshed
 #: as of 2 Nov 09:00; its Register is audited too (ids ``register-working-hours:…``).
 WORKING_HOURS = "SH02-working-hours.xlsx"
+#: The demo's branches consolidated for ISO week 43 (19–25 Oct 2026), as of its end: every figure of the
+#: weekly report is audited too, from the same words read for a week (ids ``week:…``).
+WEEK_REPORT = "周报-2026-W43.xlsx"
+WEEK_END = datetime(2026, 10, 26)
 
 #: Figure id → why it disagrees today (strict: remove a mark once its figure agrees). Empty: every
 #: figure of issue 16 agrees with its words.
@@ -77,6 +85,9 @@ def demo_dir() -> Path:
     subprocess.run([*cli, "demo", str(out)], check=True, capture_output=True, timeout=300)
     subprocess.run([*cli, "report", str(out / "BJ01.xlsx"), "--month", "2026-10", "--now", f"{ASOF:%Y-%m-%d %H:%M}",
                     "-o", str(out / ASOF_REPORT)], check=True, capture_output=True, timeout=300)
+    subprocess.run([*cli, "consolidate", *(str(out / f"{b}.xlsx") for b in BRANCHES), "--period", "2026-W43",
+                    "--now", f"{WEEK_END:%Y-%m-%d %H:%M}", "-o", str(out / WEEK_REPORT)],
+                   check=True, capture_output=True, timeout=300)
     variant = out / WORKING_HOURS
     shutil.copy(out / "SH02.xlsx", variant)
     type_policy(variant, WORKING_HOURS_POLICY)
@@ -94,7 +105,15 @@ def both_sides() -> tuple[dict[str, object], dict[str, object], Audit]:
     back_report = read_report(d / ASOF_REPORT)
     for side, back in ((mine, back_mine), (report, back_report)):
         side.update({f"asof:{k}": v for k, v in back.items() if k.startswith(("cover:", "cover-previous:", "cover-unit:", "backlog"))})
+    week_mine, _, _ = all_figures([d / f"{b}.xlsx" for b in BRANCHES], iso_week(2026, 43, WEEK_END))
+    week_report = read_report(d / WEEK_REPORT)
+    for side, week in ((mine, week_mine), (report, week_report)):
+        side.update({f"week:{k}": v for k, v in week.items() if not k.startswith(WEEK_LEFT_OUT)})
     return mine, report, this
+
+
+#: Figure ids of the weekly report not audited as figures: lists checked elsewhere for the month only.
+WEEK_LEFT_OUT = ("definitions", "cover-labels", "panel:", "overdue-detail-order", "sheet-order:")
 
 
 def figure_ids() -> list[str]:
@@ -167,6 +186,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _agrees(fid: str, report: object, auditor: object) -> bool:
+    fid = fid.removeprefix("week:")
     if report is None or auditor is None or isinstance(report, str | list) or isinstance(auditor, str | list):
         return report == auditor
     assert isinstance(report, int | float) and isinstance(auditor, int | float), (report, auditor)

@@ -30,7 +30,7 @@ from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.owners import Leftover
 
 if TYPE_CHECKING:
-    from xlcomplaints.core.metrics import Month
+    from xlcomplaints.core.metrics import Month, Period
     from xlcomplaints.form.run import FormResult
     from xlcomplaints.report.consolidate import FileSummary
     from xlcomplaints.report.run import RunResult
@@ -93,10 +93,11 @@ def assign_ids(path: str | Path, *, now: datetime | None = None, lang: str = "zh
     return FileResult.of(assign_ids_flow(wb, now=now or datetime.now(), lang=lang), wb)
 
 
-def monthly_report(path: str | Path, month: str | Month, output: str | Path, *, lang: str = "zh",
+def monthly_report(path: str | Path, month: str | Month | Period, output: str | Path, *, lang: str = "zh",
                    as_of: datetime | None = None, now: datetime | None = None,
                    history: Sequence[str | Path] = ()) -> RunResult:
-    """One branch's monthly report (``month`` as ``"2026-10"`` or a ``Month``); ``history``:
+    """One branch's report (``month`` as ``"2026-10"``, ``"2026-W43"``, ``"2026-Q4"``, ``"2026"``,
+    ``"2026-10-19..2026-10-25"``, a ``Month`` or a ``Period``); ``history``:
     earlier reports, for the 12-month trend and, when the branch holds none of it, last month."""
     from xlcomplaints.report.run import make_report
 
@@ -104,7 +105,7 @@ def monthly_report(path: str | Path, month: str | Month, output: str | Path, *, 
                        history=history)
 
 
-def consolidate(inputs: Sequence[str | Path], month: str | Month, output: str | Path, *, lang: str = "zh",
+def consolidate(inputs: Sequence[str | Path], month: str | Month | Period, output: str | Path, *, lang: str = "zh",
                 as_of: datetime | None = None, now: datetime | None = None, show_contacts: bool = False,
                 update: bool = False, history: Sequence[str | Path] = (), executor: Executor | None = None,
                 workers: int | None = None, on_file: Callable[[FileSummary], None] | None = None,
@@ -139,7 +140,7 @@ def handling_form(path: str | Path, numbers: Sequence[str], output: str | Path |
                      now=now or datetime.now(), lang=lang, mask=mask, source=path)
 
 
-def _month(month: str | Month) -> Month:
-    from xlcomplaints.core.metrics import Month
+def _month(month: str | Month | Period) -> Period:
+    from xlcomplaints.core.metrics import as_period
 
-    return month if isinstance(month, Month) else Month.parse(month)
+    return as_period(month)

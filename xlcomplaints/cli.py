@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer import _click as click
@@ -26,9 +26,12 @@ from xlcomplaints.core.lists import OfficeLists
 from xlcomplaints.core.problems import Level, in_sheet_order, register_messages
 from xlcomplaints.errors import XlcError
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
-from xlcomplaints.i18n import say
+from xlcomplaints.i18n import pick, say
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
+
+if TYPE_CHECKING:
+    from xlcomplaints.core.metrics import Period
 
 #: The language of --help, chosen before the commands are built (cli_help says how).
 HELP_LANG = chosen_lang(sys.argv[1:], os.environ)
@@ -482,7 +485,10 @@ def excel_standalone(
 
 
 # --------------------------------------------------------------------------- monthly report
-MonthOpt = Annotated[str, typer.Option("--month", help=H("month"), metavar=MV("month"))]
+MonthOpt = Annotated[str | None, typer.Option("--month", help=H("month"), metavar=MV("month"))]
+PeriodOpt = Annotated[str | None, typer.Option("--period", help=H("period"), metavar=MV("period"))]
+FromOpt = Annotated[str | None, typer.Option("--from", help=H("from"), metavar=MV("date"))]
+ToOpt = Annotated[str | None, typer.Option("--to", help=H("to"), metavar=MV("date"))]
 Output = Annotated[Path, typer.Option("-o", "--output", help=H("output"), metavar=MV("xlsx"))]
 AsOf = Annotated[str | None, typer.Option(
     "--now", help=H("as_of"), metavar=MV("time"))]
@@ -501,20 +507,37 @@ def _policy_lists(policy: Path | None, lang: str) -> OfficeLists | None:
         _refuse(e.message(lang), lang)
 
 
-def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, now: str | None, show_contacts: bool,
+def _period(month: str | None, period: str | None, first: str | None, last: str | None, lang: str) -> Period:
+    """The report's period from --month, --period or --from/--to (exactly one of them), or a refusal."""
+    from xlcomplaints.core.metrics import Period, PeriodError
+
+    given = [f"--month {month}" if month else "", f"--period {period}" if period else "",
+             "--from/--to" if first or last else ""]
+    try:
+        if sum(bool(g) for g in given) > 1:
+            raise PeriodError("period.twice", given=", ".join(g for g in given if g))
+        if first or last:
+            if not (first and last):
+                raise PeriodError("period.half_range")
+            return Period.days(first, last)
+        text = month or period
+        if not text:
+            raise PeriodError("period.missing")
+        return Period.parse(text)
+    except PeriodError as e:
+        _refuse(e.message(lang), lang)
+
+
+def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | None, now: str | None, show_contacts: bool,
                 history: list[Path] | None, *, consolidate: bool, update: bool = False,
                 workers: int | None = None, verbose: bool = False, policy: Path | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from xlcomplaints.core.metrics import Month
     from xlcomplaints.report.run import NothingRead, make_report
     from xlcomplaints.report.state import StateError
 
     lang = _lang(lang)
-    try:
-        m = Month.parse(month)
-    except ValueError:
-        _refuse(say(SAID["month.unreadable"], lang), lang)
+    m = month
     as_of = _now(now, lang) if now else None
     lists = _policy_lists(policy, lang)
     if consolidate:
@@ -544,8 +567,9 @@ def _run_report(inputs: list[Path], month: str, output: Path, lang: str | None, 
     rep, merged = result.report, result.consolidation
     errors = sum(p.level is Level.ERROR for p in rep.issues)
     received = int(rep.value("received") or 0)
+    this = pick(lang, m.words("zh")[0], "period" if m.kind.value == "range" else m.kind.value)
     line = say(SAID["report.wrote"], lang, output=output, month=m.label(lang), branches=len(merged.branches),
-               received=received, read=len(merged.cases))
+               received=received, read=len(merged.cases), this=this)
     if merged.unreadable:
         line += say(SAID["report.left_out"], lang, n=merged.unreadable)
     if merged.carried:
@@ -582,25 +606,32 @@ def _scanned(inputs: list[Path], lang: str, verbose: bool) -> None:
 @app.command(cls=_Command, help=H("report"))
 def report(
     file: WorkbookArg,
-    month: MonthOpt,
     output: Output,
+    month: MonthOpt = None,
+    period: PeriodOpt = None,
+    first: FromOpt = None,
+    last: ToOpt = None,
     lang: Lang = None,
     now: AsOf = None,
     show_contacts: ShowContacts = False,
     history: History = None,
     policy: PolicyOpt = None,
 ) -> None:
+    chosen = _period(month, period, first, last, _lang(lang))
     if file.is_dir():  # a folder of branches is a consolidation
         lang = _lang(lang)
-        _refuse(say(SAID["report.is_folder"], lang, file=file, month=month), lang)
-    _run_report([file], month, output, lang, now, show_contacts, history, consolidate=False, policy=policy)
+        _refuse(say(SAID["report.is_folder"], lang, file=file, month=chosen), lang)
+    _run_report([file], chosen, output, lang, now, show_contacts, history, consolidate=False, policy=policy)
 
 
 @app.command(cls=_Command, help=H("consolidate"))
 def consolidate(
     inputs: Annotated[list[Path], typer.Argument(help=H("consolidate.inputs"), metavar=MV("inputs"), show_default=False)],
-    month: MonthOpt,
     output: Output,
+    month: MonthOpt = None,
+    period: PeriodOpt = None,
+    first: FromOpt = None,
+    last: ToOpt = None,
     lang: Lang = None,
     now: AsOf = None,
     show_contacts: ShowContacts = False,
@@ -611,7 +642,8 @@ def consolidate(
     verbose: Annotated[bool, typer.Option("--verbose", help=H("verbose"))] = False,
     policy: PolicyOpt = None,
 ) -> None:
-    _run_report(inputs, month, output, lang, now, show_contacts, history, consolidate=True, update=update,
+    chosen = _period(month, period, first, last, _lang(lang))
+    _run_report(inputs, chosen, output, lang, now, show_contacts, history, consolidate=True, update=update,
                 workers=workers, verbose=verbose, policy=policy)
 
 

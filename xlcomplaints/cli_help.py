@@ -115,11 +115,18 @@ HELP: dict[str, tuple[str, str]] = {
                     "One monthly report from many branches, read in parallel; unusable files go to the Issues sheet. "
                     "Exit 0 when the report is written, 2 when no input could be used."),
     "consolidate.inputs": ("网点工作簿，或存放它们的文件夹", "Branch workbooks, or folders of them"),
-    "month": ("报表月份，写成 YYYY-MM，如 2026-10", "The month to report, YYYY-MM, e.g. 2026-10"),
+    "month": ("报表月份，写成 YYYY-MM，如 2026-10（同 --period 2026-10）",
+              "The month to report, YYYY-MM, e.g. 2026-10 (the same as --period 2026-10)"),
+    "period": ("统计期间：月 2026-10、周 2026-W43（ISO 周，周一起）、季度 2026-Q4 或年 2026",
+               "The period to report: a month 2026-10, an ISO week 2026-W43 (from Monday), a quarter 2026-Q4 or a "
+               "year 2026"),
+    "from": ("自定义期间的第一天，如 2026-10-19（与 --to 一起用）",
+             "First day of a custom period, e.g. 2026-10-19 (with --to)"),
+    "to": ("自定义期间的最后一天（含），如 2026-10-25", "Last day of a custom period (included), e.g. 2026-10-25"),
     "output": ("要写出的月报工作簿（.xlsx）", "The report workbook to write (.xlsx)"),
-    "as_of": ("按此时间判断逾期，如 \"2026-11-01 00:00\"（默认：月末；当月未结束则为现在）",
-              'As-of time for overdue statuses, e.g. "2026-11-01 00:00" (default: the end of the month, '
-              "or now if the month is not over)"),
+    "as_of": ("按此时间判断逾期，如 \"2026-11-01 00:00\"（默认：期末；该期未结束则为现在）",
+              'As-of time for overdue statuses, e.g. "2026-11-01 00:00" (default: the end of the period, '
+              "or now if the period is not over)"),
     "show_contacts": ("显示完整电话号码（默认隐去中间四位）", "Show full phone numbers (masked by default)"),
     "history": ("以前的月报（文件或文件夹，可重复），用于趋势和输入中已没有的上月数据",
                 "Earlier monthly reports (files or folders of them, repeatable), for trend months and last "
@@ -155,6 +162,8 @@ METAVAR: dict[str, tuple[str, str]] = {
     "code": ("CODE", "CODE"),
     "name": ("NAME", "NAME"),
     "month": ("YYYY-MM", "YYYY-MM"),
+    "period": ("PERIOD", "PERIOD"),
+    "date": ("YYYY-MM-DD", "YYYY-MM-DD"),
     "n": ("N", "N"),
     "numbers": ("NUMBER", "NUMBER"),
     "out": ("FILE.xlsx|FILE.pdf", "FILE.xlsx|FILE.pdf"),

@@ -61,7 +61,6 @@ SAID: dict[str, i18n.Text] = {
     "new.blank_code": ("--branch-code 不能为空（投诉编号以它开头）",
                        "--branch-code cannot be blank (complaint numbers start with it)"),
     "now.unreadable": ("无法识别 --now 的时间，请写成 2026-11-22 09:00", 'Cannot read --now; write it like "2026-11-22 09:00"'),
-    "month.unreadable": ("无法识别 --month，请写成 2026-10", "Cannot read --month; write it like 2026-10"),
     "counts": ("{errors} 个错误，{warnings} 个警告", "{errors} error(s), {warnings} warning(s)"),
     "no_problems": ("没有发现问题", "No problems found"),
     "refresh.saved": ("{file}：{outcome} 已保存。", "{file}: {outcome} Saved."),
@@ -86,16 +85,16 @@ SAID: dict[str, i18n.Text] = {
     "standalone.needs_xlwings": ("需要先安装 xlwings：pip install xlcomplaints[excel]（{detail}）",
                                  "xlwings is needed: pip install xlcomplaints[excel] ({detail})"),
     "report.is_folder": ("{file} 是文件夹；report 只读一个网点工作簿，多个网点请用：xlcomplaints consolidate {file} "
-                         "--month {month} -o …",
+                         "--period {month} -o …",
                          "{file} is a folder; report reads one branch workbook. For many branches: xlcomplaints "
-                         "consolidate {file} --month {month} -o …"),
+                         "consolidate {file} --period {month} -o …"),
     "report.reading": ("读取工作簿", "Reading workbooks"),
     "report.writing": ("生成报表", "Writing the report"),
     "report.nothing_read": ("无法读取", "Nothing could be read"),
     "report.no_input": ("没有可用的输入，未生成报表。", "No input could be used; no report written."),
     "report.cannot_update": ("无法 --update: {detail}", "Cannot --update: {detail}"),
-    "report.wrote": ("已写入 {output}：{month}，{branches} 个网点，本月受理 {received} 宗（读入 {read} 宗）",
-                     "Wrote {output}: {month}, {branches} branch(es), {received} received in the month "
+    "report.wrote": ("已写入 {output}：{month}，{branches} 个网点，{this}受理 {received} 宗（读入 {read} 宗）",
+                     "Wrote {output}: {month}, {branches} branch(es), {received} received in the {this} "
                      "({read} complaints read)"),
     "report.left_out": ("，{n} 个文件未能计入", ", {n} file(s) left out"),
     "report.carried": ("，{n} 个网点沿用上次数据", ", {n} kept from the last run"),

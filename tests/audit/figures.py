@@ -1,4 +1,8 @@
-"""The monthly report's figures, each recomputed from the words that define it.
+"""The report's figures, each recomputed from the words that define it, for any period.
+
+The Definitions' 统计期间 row says what 本期 and 上期 are: a month, an ISO week (Monday 00:00 to the
+next Monday), a quarter, a year or a run of days; the previous period is the one just before of the
+same kind, a run of days' the as many days just before it. ``Period`` below is that, read from the words.
 
 Each figure is a function whose docstring is the sentence of the report's Definitions
 sheet (指标说明) it implements, followed by the lead's issue-16 rule it also applies:
@@ -42,10 +46,13 @@ COUNTED = ("on_time", *LATE)
 
 
 @dataclass
-class Month:
+class Period:
+    """本期: [start, end), seen as of ``asof``; ``kind`` is month, week, quarter, year or days."""
+
     start: datetime
     end: datetime
     asof: datetime
+    kind: str = "month"
 
     def holds(self, t: datetime | None) -> bool:
         """Something that happened in the month by the as-of time (a receipt, a close, a callback)."""
@@ -103,16 +110,55 @@ def audit(paths: Iterable[Path], month: Month) -> Audit:
     return Audit(branches, cases, clocks, month)
 
 
-def months(year: int, month: int, asof: datetime | None = None) -> Month:
+Month = Period  # the name the month-only auditor used
+
+
+def months(year: int, month: int, asof: datetime | None = None) -> Period:
     start = datetime(year, month, 1)
     end = datetime(year + month // 12, month % 12 + 1, 1)
-    return Month(start, end, asof or end)
+    return Period(start, end, asof or end)
 
 
-def previous(m: Month) -> Month:
+def iso_week(year: int, week: int, asof: datetime | None = None) -> Period:
+    """统计期间: an ISO week runs Monday 00:00 to the next Monday 00:00; week 1 holds the year's first Thursday."""
+    jan4 = datetime(year, 1, 4)  # always in week 1
+    start = jan4 - timedelta(days=jan4.weekday()) + timedelta(weeks=week - 1)
+    return Period(start, start + timedelta(days=7), asof or start + timedelta(days=7), "week")
+
+
+def days(first: datetime, last: datetime, asof: datetime | None = None) -> Period:
+    """--from first --to last: both days included."""
+    end = last + timedelta(days=1)
+    return Period(first, end, asof or end, "days")
+
+
+def _months_back(t: datetime, n: int) -> datetime:
+    k = t.year * 12 + t.month - 1 - n
+    return datetime(k // 12, k % 12 + 1, 1)
+
+
+def previous(m: Period) -> Period:
+    """上期: the period just before of the same kind, seen at its own end (R4); a week's or a run of days'
+    is the as many days just before it, a month's, quarter's or year's the 1, 3 or 12 months before."""
     end = m.start
-    start = datetime(end.year - (end.month == 1), (end.month - 2) % 12 + 1, 1)
-    return Month(start, end, end)
+    if m.kind in ("week", "days"):
+        start = end - (m.end - m.start)
+    else:
+        start = _months_back(end, {"month": 1, "quarter": 3, "year": 12}[m.kind])
+    return Period(start, end, end, m.kind)
+
+
+def partial_previous(a: Audit, last: Period) -> bool:
+    """上期与环比：上期数据不完整：各网点输入中最早受理的投诉的受理时间，取其中最晚的一个，若晚于上期开始时刻 …
+    环比一栏写“上期不完整”. (The inputs: every row with a readable received time, whatever the as-of time.)"""
+    first: dict[str, datetime] = {}
+    for k in a.cases:
+        if k.c.received is not None:
+            first[k.c.branch] = min(first.get(k.c.branch, k.c.received), k.c.received)
+    return bool(first) and max(first.values()) > last.start
+
+
+PARTIAL = "上期不完整"
 
 
 def ratio(n: int, d: int) -> float | None:
@@ -124,7 +170,7 @@ RATES = ("close_rate", "on_time_rate", "callback_rate", "callback_on_time_rate",
 
 
 def change(key: str, this: object, last: object) -> float | None:
-    """上月与环比：环比：件数和用时为（本月−上月）÷上月；比率为本月−上月，单位为百分点；评分为本月−上月。"""
+    """上期与环比：环比：件数和用时为（本期−上期）÷上期；比率为本期−上期，单位为百分点；评分为本期−上期。"""
     if not isinstance(this, int | float) or not isinstance(last, int | float):
         return None
     if key in RATES:
@@ -196,31 +242,31 @@ def cover(label: str) -> Callable[[Callable[[Audit], float | int | None]], Calla
 
 @cover("received")
 def received(a: Audit) -> int:
-    """本月受理的全部登记，不分类型与有效性（含无效投诉）。Which month: 受理时间在本月."""
+    """本期受理的全部登记，不分类型与有效性（含无效投诉）。Which month: 受理时间在本期."""
     return len(a.received())
 
 
 @cover("valid")
 def valid(a: Audit) -> int:
-    """本月受理、有效性为“有效”的件数。"""
+    """本期受理、有效性为“有效”的件数。"""
     return sum(k.c.validity == "valid" for k in a.received())
 
 
 @cover("assist")
 def assist(a: Audit) -> int:
-    """本月受理、有效性为“协助”的件数。"""
+    """本期受理、有效性为“协助”的件数。"""
     return sum(k.c.validity == "assist" for k in a.received())
 
 
 @cover("invalid")
 def invalid(a: Audit) -> int:
-    """本月受理、有效性为“无效”的件数。无效投诉没有处理时限，不计入各项比率。"""
+    """本期受理、有效性为“无效”的件数。无效投诉没有处理时限，不计入各项比率。"""
     return sum(k.c.validity == "invalid" for k in a.received())
 
 
 @cover("to_handle")
 def to_handle(a: Audit) -> int:
-    """本月受理、有效性不是“无效”的件数（有效、协助及未填有效性的）；下列各率以此为基础。"""
+    """本期受理、有效性不是“无效”的件数（有效、协助及未填有效性的）；下列各率以此为基础。"""
     return len(a.to_handle())
 
 
@@ -238,13 +284,13 @@ def escalated(a: Audit) -> int:
 
 @cover("closed")
 def closed(a: Audit) -> int:
-    """结案时间（登记表“结案时间”，或处理跟踪中的“结案”步骤）在本月的投诉件数，不论何时受理；不含无效投诉。"""
+    """结案时间（登记表“结案时间”，或处理跟踪中的“结案”步骤）在本期的投诉件数，不论何时受理；不含无效投诉。"""
     return len(a.closed_in_month())
 
 
 @cover("close_rate")
 def close_rate(a: Audit) -> float | None:
-    """本月受理的需处理投诉中，到月末已结案的比例。"""
+    """本期受理的需处理投诉中，到期末已结案的比例。"""
     cases = a.to_handle()
     return ratio(sum(k.closed_at is not None and k.closed_at < a.month.end for k in cases), len(cases))
 
@@ -256,13 +302,13 @@ def _open_at(a: Audit, t: datetime) -> list[Case]:
 
 @cover("open_at_end")
 def open_at_end(a: Audit) -> int:
-    """月末仍未结案的需处理投诉件数：月末前受理，且没有结案时间或结案在月末之后（含以前月份受理的）。"""
+    """期末仍未结案的需处理投诉件数：期末前受理，且没有结案时间或结案在期末之后（含以前月份受理的）。"""
     return len(_open_at(a, a.month.end))
 
 
 @cover("carried_over")
 def carried_over(a: Audit) -> int:
-    """本月开始时仍未结案的需处理投诉件数（即上月月末未结案）。"""
+    """本期开始时仍未结案的需处理投诉件数（即上期期末未结案）。"""
     return len(_open_at(a, a.month.start))
 
 
@@ -270,7 +316,7 @@ AGES = {"0-3": (0, 3), "4-7": (4, 7), "8-14": (8, 14), "15+": (15, 10**6)}
 
 
 def backlog_age(a: Audit, label: str) -> int:
-    """上月结转未结案 … 按月初时已受理的自然日数分为 0–3、4–7、8–14、15 天以上 (whole days elapsed)."""
+    """上期结转未结案 … 按期初时已受理的自然日数分为 0–3、4–7、8–14、15 天以上 (whole days elapsed)."""
     lo, hi = AGES[label]
     return sum(lo <= (a.month.start - k.c.received).days <= hi  # type: ignore[operator]
                for k in _open_at(a, a.month.start))
@@ -278,7 +324,7 @@ def backlog_age(a: Audit, label: str) -> int:
 
 @cover("on_time_rate")
 def on_time(a: Audit) -> float | None:
-    """本月到期的各环节时限（受理通知、首次联系、上报、处理、答复、回访、结案）中按时完成的比例。
+    """本期到期的各环节时限（受理通知、首次联系、上报、处理、答复、回访、结案）中按时完成的比例。
     按时＝完成时间不晚于时限；逾期完成或到统计时点仍未完成的算未按时；统计时点尚未到期的不计。
     (+ R2, R3, R4, R5.)"""
     return on_time_rate(a, a.readable)
@@ -286,15 +332,25 @@ def on_time(a: Audit) -> float | None:
 
 @cover("overdue")
 def overdue(a: Audit) -> int:
-    """至少有一个环节时限在本月到期而未按时完成（逾期完成或到统计时点仍未完成）的投诉件数。"""
+    """至少有一个环节时限在本期到期而未按时完成（逾期完成或到统计时点仍未完成）的投诉件数。"""
     return overdue_count(a, a.readable)
+
+
+@cover("overdue_now")
+def overdue_now(a: Audit) -> int:
+    """期末（期末晚于统计时点时为统计时点）仍逾期的需处理投诉件数：期末前未结案，且至少有一个环节时限早于期末而到期末仍未完成
+    （不论时限在哪一期到期）；放弃回访的不计。"""
+    t = min(a.month.end, a.month.asof)
+    return sum(1 for k in a.to_handle(a.readable) if not (k.closed_at is not None and k.closed_at < t)
+               and any(st.due is not None and st.due < t and (st.done is None or st.done >= t)
+                       and st.outcome != "given_up" for st in k.stages.values()))
 
 
 def _stage_time(stage: str, label: str, kind: str) -> Callable[[Audit], float | None]:
     def f(a: Audit) -> float | None:
         values = times(a, stage)
         return median(values) if kind == "median" else p90(values)
-    f.__doc__ = (f"本月完成“{label}”环节的投诉，从受理到完成的用时的"
+    f.__doc__ = (f"本期完成“{label}”环节的投诉，从受理到完成的用时的"
                  + ("中位数：一半投诉不超过此值" if kind == "median" else
                     "90%分位：按用时从短到长排列第 ⌈0.9×n⌉ 件的用时，即 90% 的投诉不超过此值")
                  + "；按该环节时限规则的单位计。")
@@ -309,7 +365,7 @@ for _stage, _label in (("acknowledge", "受理通知"), ("first_contact", "首�
 
 @cover("callback_rate")
 def callback_rate(a: Audit) -> float | None:
-    """本月结案的投诉中，有回访（登记表“回访时间”，或回访记录中联系上客户的一次回访）的比例。(R8: given up = not reached.)"""
+    """本期结案的投诉中，有回访（登记表“回访时间”，或回访记录中联系上客户的一次回访）的比例。(R8: given up = not reached.)"""
     cases = a.closed_in_month()
     had = sum((k.c.typed["callback"] is not None and k.c.typed["callback"] <= a.month.asof) or bool(k.reached)
               for k in cases)
@@ -335,21 +391,21 @@ def _last_reached(a: Audit) -> list[tuple[Case, Callback]]:
 
 @cover("satisfaction_rate")
 def satisfaction(a: Audit) -> float | None:
-    """本月联系上客户的回访中，结果为“满意”的比例；同一投诉本月回访多次只计最后一次，未联系上的不计。(R2.)"""
+    """本期联系上客户的回访中，结果为“满意”的比例；同一投诉本期回访多次只计最后一次，未联系上的不计。(R2.)"""
     last = _last_reached(a)
     return ratio(sum(x.outcome == "satisfied" for _, x in last), len(last))
 
 
 @cover("average_score")
 def average_score(a: Audit) -> float | None:
-    """上述回访（每宗投诉本月最后一次联系上的回访）中填写了评分的，评分（1–10）的平均值。(R2.)"""
+    """上述回访（每宗投诉本期最后一次联系上的回访）中填写了评分的，评分（1–10）的平均值。(R2.)"""
     scores = [x.score for _, x in _last_reached(a) if x.score is not None]
     return sum(scores) / len(scores) if scores else None
 
 
 @cover("reopen_rate")
 def reopen_rate(a: Audit) -> float | None:
-    """本月结案的投诉中，曾重新处理（回访“不满意”或处理跟踪中“重新处理”）至少一次的比例。(R1.)"""
+    """本期结案的投诉中，曾重新处理（回访“不满意”或处理跟踪中“重新处理”）至少一次的比例。(R1.)"""
     cases = a.closed_in_month()
     return ratio(sum(k.reopenings >= 1 for k in cases), len(cases))
 
@@ -396,7 +452,7 @@ def repeats(a: Audit) -> set[int]:
 
 @cover("repeat_rate")
 def repeat_rate(a: Audit) -> float | None:
-    """本月受理的需处理投诉中，重复投诉的比例：同一客户（按电话判定，没有电话时按姓名）、同一投诉类别，在“设置”的
+    """本期受理的需处理投诉中，重复投诉的比例：同一客户（按电话判定，没有电话时按姓名）、同一投诉类别，在“设置”的
     判定期（默认30天）内再次投诉；… 汇总多个网点时不同网点之间也判定（按后一宗投诉所在网点的判定期；电话已打码时
     姓名也须相同）. The auditor reads the branch workbooks, whose phones are not masked."""
     cases = a.to_handle()
@@ -417,7 +473,7 @@ def value_of(a: Audit, k: Case, dimension: str) -> str:
 
 
 def breakdown(a: Audit, dimension: str, value: str, column: str) -> float | int | None:
-    """分类统计：每个分类一行：本月件数与上月件数同“受理件数”；占比＝本行件数÷合计；处理及时率与逾期件数
+    """分类统计：每个分类一行：本期件数与上期件数同“受理件数”；占比＝本行件数÷合计；处理及时率与逾期件数
     同封面定义，只计该分类的投诉。"""
     cases = a.readable if value == TOTAL else [k for k in a.readable if value_of(a, k, dimension) == value]
     if column == "count":
@@ -431,7 +487,7 @@ def breakdown(a: Audit, dimension: str, value: str, column: str) -> float | int 
 
 # ------------------------------------------------------------------ stage times
 def stage_times(a: Audit, stage: str, column: str) -> float | int | str | None:
-    """环节时效：每个环节：本月到期的时限数、按时完成数、及时率（同处理及时率），以及本月完成该环节的用时中位数
+    """环节时效：每个环节：本期到期的时限数、按时完成数、及时率（同处理及时率），以及本期完成该环节的用时中位数
     与90%分位（同封面用时定义；R9: 回访从处理完成（或答复）起算）。"""
     if column == "unit":  # 按该环节时限规则的单位计: the one unit of the stage's rules in every Settings
         units = {r.unit for b in a.branches for r in b.rules if r.stage == stage}
@@ -452,11 +508,12 @@ def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, object], Aud
     """Figure id → the auditor's value; the previous month's figures are the same definitions on the
     same data, seen at the previous month's end (R4: one as-of rule for every figure)."""
     this, last = audit(paths, month), audit(paths, previous(month))
+    partial = partial_previous(this, last.month)
     out: dict[str, object] = {}
     for label, f in COVER.items():
         out[f"cover:{label}"] = now_value = f(this)
         out[f"cover-previous:{label}"] = then_value = f(last)
-        out[f"cover-change:{label}"] = change(label, now_value, then_value)
+        out[f"cover-change:{label}"] = PARTIAL if partial else change(label, now_value, then_value)
     for age in AGES:
         out[f"backlog:{age}"] = backlog_age(this, age)
         out[f"backlog-previous:{age}"] = backlog_age(last, age)
@@ -470,7 +527,8 @@ def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, object], Aud
             count = out[f"breakdown:{dimension}:{value}:count"]
             previous_count = out[f"breakdown:{dimension}:{value}:previous"] = breakdown(last, dimension, value, "count")
             out[f"breakdown:{dimension}:{value}:share"] = ratio(count, total)  # type: ignore[arg-type]
-            out[f"breakdown:{dimension}:{value}:change"] = change("count", count, previous_count)
+            out[f"breakdown:{dimension}:{value}:change"] = (PARTIAL if partial else
+                                                             change("count", count, previous_count))
     for stage in STAGES:
         for column in ("due_count", "on_time", "on_time_rate", "median", "p90", "unit"):
             out[f"stages:{stage}:{column}"] = stage_times(this, stage, column)
@@ -478,13 +536,20 @@ def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, object], Aud
         for kind in ("median", "p90"):
             out[f"cover-unit:{stage}_{kind}"] = out[f"stages:{stage}:unit"]
     out.update(overdue_detail(this))
+    out.update(closed_late(this))
     typical = typical_cases(this)
     out["typical:selection"] = sorted(name for name, _ in typical)
     out["typical:order"] = [name for name, _ in typical]
     for name, met in typical:
         out[f"typical:{name}:reasons"] = "、".join(met)
-    for m, audited in ((this.month, this), (last.month, last)):
-        label = f"{m.start:%Y-%m}"
+    # 趋势: the last 12 periods of the kind up to this one, from the one holding the data's first complaint
+    trend = [(this.month, this), (last.month, last)]
+    first = min(k.c.received for k in this.readable if k.c.received is not None)
+    earlier = last.month
+    while len(trend) < 12 and (earlier := previous(earlier)).end > first:
+        trend.append((earlier, audit(paths, earlier)))
+    for m, audited in trend:
+        label = f"{m.start:%Y-%m}" if m.kind == "month" else f"{m.start.isocalendar()[0]}-W{m.start.isocalendar()[1]:02d}"
         out[f"trend:{label}:received"] = received(audited)
         out[f"trend:{label}:closed"] = closed(audited)
         out[f"trend:{label}:on_time_rate"] = on_time(audited)
@@ -499,7 +564,7 @@ def row_key(k: Case) -> str:
 
 
 def overdue_detail(a: Audit) -> dict[str, float]:
-    """超时明细：每行一个未按时完成的环节：时限在本月到期而逾期完成、到统计时点仍未完成或结案时已过时限而未完成的，
+    """超时明细：每行一个未按时完成的环节：时限在本期到期而逾期完成、到统计时点仍未完成或结案时已过时限而未完成的，
     以及更早到期、到统计时点仍未完成的。超时＝完成时间（未完成的用统计时点，结案时未完成的用结案时间）晚于时限多少，
     单位同该环节的时限规则。
 
@@ -523,6 +588,18 @@ def overdue_detail(a: Audit) -> dict[str, float]:
     return out
 
 
+def closed_late(a: Audit) -> dict[str, float]:
+    """超时结案：本期结案（结案时间在本期）的需处理投诉中，没有在结案时限内结案的，每宗一行，不论何时受理 …
+    超时＝结案时间晚于时限多少 … 单位同该规则. (branch:complaint) → late by, to 2 decimals."""
+    out: dict[str, float] = {}
+    for k in a.closed_in_month():
+        st = k.stages.get("close")
+        if st is None or st.due is None or st.done is None or st.unit is None or st.done <= st.due:
+            continue
+        out[f"closed-late:{k.c.branch}:{row_key(k)}"] = round(a.clocks[k.c.branch].elapsed(st.due, st.done, st.unit), 2)
+    return out
+
+
 # ------------------------------------------------------------------ typical cases
 TYPICAL_REASONS = ("重大投诉", "投诉升级", "重新处理", "重复投诉", "超时")
 
@@ -536,7 +613,7 @@ def typical_reasons(a: Audit, k: Case, found_repeats: set[int]) -> tuple[str, ..
 
 
 def typical_cases(a: Audit) -> list[tuple[str, tuple[str, ...]]]:
-    """典型案例：本月受理、值得逐宗分析的投诉（最多20宗）：重大投诉、投诉升级、重新处理过、重复投诉、有环节未按时
+    """典型案例：本期受理、值得逐宗分析的投诉（最多20宗）：重大投诉、投诉升级、重新处理过、重复投诉、有环节未按时
     完成的。符合条件多的在前；同样多时逐项比较，依次是重大、升级、重新处理、重复、超时（先比是否重大，重大的在前；
     再比是否升级；依此类推），再按受理时间先后。无效投诉不计。"""
     found = repeats(a)

@@ -18,8 +18,8 @@ BREAKDOWN_SHEETS = {"按类型": ("type", "case_type"), "按投诉类别": ("cat
 COVER_KEYS = {
     "受理件数": "received", "有效投诉": "valid", "协助处理": "assist", "无效投诉": "invalid",
     "需处理件数": "to_handle", "重大投诉": "major", "投诉升级": "escalated", "结案件数": "closed",
-    "结案率": "close_rate", "月末未结案": "open_at_end", "上月结转未结案": "carried_over",
-    "处理及时率": "on_time_rate", "逾期件数": "overdue",
+    "结案率": "close_rate", "期末未结案": "open_at_end", "上期结转未结案": "carried_over",
+    "处理及时率": "on_time_rate", "逾期件数": "overdue", "期末仍逾期": "overdue_now",
     "受理通知用时中位数": "acknowledge_median", "受理通知用时90%分位": "acknowledge_p90",
     "首次联系用时中位数": "first_contact_median", "首次联系用时90%分位": "first_contact_p90",
     "处理用时中位数": "resolve_median", "处理用时90%分位": "resolve_p90",
@@ -48,7 +48,7 @@ def _name_and_unit(label: str) -> tuple[str, str | None]:
 
 
 def _value(cell: object) -> object:
-    """A figure as written; "—" is the report's "no value"."""
+    """A figure as written; "—" is the report's "no value" (a change cell may say 上期不完整 instead)."""
     return None if cell == "—" else cell
 
 
@@ -119,6 +119,10 @@ def read_report(path: Path) -> dict[str, object]:
         out[f"overdue-detail:{key}"] = row[9]
         order.append((key, choice("severity", row[6]), row[8]))
     out["overdue-detail-order"] = order
+    for row in wb["超时结案"].iter_rows(min_row=2, values_only=True):
+        if row[0] is not None:
+            out[f"closed-late:{row[0]}:{row[1] or f'{row[2]:%Y-%m-%d %H:%M}'}"] = (
+                round(row[6], 2) if isinstance(row[6], int | float) else row[6])
     typical = [(f"{r[0]}:{r[1] or f'{r[2]:%Y-%m-%d %H:%M}'}", r[5]) for r in
                wb["典型案例"].iter_rows(min_row=2, values_only=True) if r[0] is not None]
     out["typical:selection"] = sorted(name for name, _ in typical)

@@ -14,7 +14,7 @@ from xlsxwriter.chart import Chart
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from xlcomplaints.core.metrics import Month
+from xlcomplaints.core.metrics import PERIOD_WORDS, Period
 from xlcomplaints.report.labels import t
 from xlcomplaints.templates.build import _Formats
 
@@ -39,15 +39,17 @@ def _base(wb: Workbook, fm: _Formats, kind: str, title: str, subtype: str | None
 
 
 def for_breakdown(wb: Workbook, fm: _Formats, ws: Worksheet, dim: str, n: int, lang: str,
-                  month: Month) -> Chart | None:
-    """Category and department: this month against last; channel: this month; branch: on-time rate."""
+                  month: Period) -> Chart | None:
+    """Category and department: this period against the previous; channel: this period; branch: on-time rate."""
     if n == 0:
         return None
     name = ws.get_name()
     if dim in ("category", "department"):
         last = min(n, MAX_DEPARTMENTS)
-        chart = _base(wb, fm, "bar", t(lang, f"{'投诉类别' if dim == 'category' else '责任部门'}：本月与上月件数",
-                                       f"{'Category' if dim == 'category' else 'Department'}: this month and last"))
+        (this, before), (this_en, last_en) = month.words("zh"), month.words("en")
+        chart = _base(wb, fm, "bar", t(lang, f"{'投诉类别' if dim == 'category' else '责任部门'}：{this}与{before}件数",
+                                       f"{'Category' if dim == 'category' else 'Department'}: {this_en.lower()} and "
+                                       f"{last_en.lower()}"))
         for col, colour in ((2, THIS), (4, LAST)):
             chart.add_series({"name": [name, 0, col], "categories": [name, 1, 1, last, 1],
                               "values": [name, 1, col, last, col], "fill": {"color": colour}, "gap": 60,
@@ -94,11 +96,13 @@ def for_stages(wb: Workbook, fm: _Formats, ws: Worksheet, n: int, lang: str) -> 
     return chart
 
 
-def for_trend(wb: Workbook, fm: _Formats, ws: Worksheet, n: int, lang: str, rates: list[float]) -> Chart:
+def for_trend(wb: Workbook, fm: _Formats, ws: Worksheet, n: int, lang: str, rates: list[float],
+              period: Period | None = None) -> Chart:
     """Received and closed as columns; on-time and satisfaction rates as lines on the right axis,
     which starts a little below the lowest rate (in tenths) so that month-to-month moves show."""
     name = ws.get_name()
-    chart = _base(wb, fm, "column", t(lang, "月度趋势", "Monthly trend"))
+    words = PERIOD_WORDS[period.kind] if period is not None else ("", "", "", "", "月度趋势", "Monthly trend")
+    chart = _base(wb, fm, "column", t(lang, words[4], words[5]))
     for col, colour in ((1, THIS), (2, LAST)):
         chart.add_series({"name": [name, 0, col], "categories": [name, 1, 0, n, 0], "values": [name, 1, col, n, col],
                           "fill": {"color": colour}, "gap": 80})

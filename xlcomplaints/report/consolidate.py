@@ -36,11 +36,10 @@ from xlcomplaints.core.deadlines import make_calendar
 from xlcomplaints.core.lifecycle import contact_key, repeat_pairs
 from xlcomplaints.core.metrics import (
     Case,
-    Month,
+    Period,
     case_facts,
-    month_end,
-    month_start,
     received_by,
+    stamp,
     time_of,
     typical_reasons,
 )
@@ -148,10 +147,10 @@ CASE_TEXTS = ("content", "result", "root_cause", "corrective_action")
 
 
 def _typical_texts(complaints: Sequence[Complaint], cases: Sequence[Case],
-                   month: Month) -> dict[str, tuple[str | None, ...]]:
+                   month: Period) -> dict[str, tuple[str | None, ...]]:
     """The texts of the complaints that may be among the report's typical cases: those received in the
-    month that meet a reason (the report keeps the most telling of all branches')."""
-    start, end = month_start(month), month_end(month)
+    period that meet a reason (the report keeps the most telling of all branches')."""
+    start, end = stamp(month.start), stamp(month.end)
     out = {}
     for record, c in zip(complaints, cases, strict=True):
         if c.no and c.received_at is not None and start <= c.received_at < end and typical_reasons(c):
@@ -163,12 +162,12 @@ def _problem(code: str, name: str, level: Level = Level.ERROR, **params: object)
     return Problem(level=level, code=code, file=name, params={"path": name, **params})
 
 
-def read_file(path: str, month: Month, as_of: datetime, now: datetime, show_contacts: bool = False,
+def read_file(path: str, month: Period, as_of: datetime, now: datetime, show_contacts: bool = False,
               lang: str = "zh", label: str | None = None) -> FileSummary:
     """Read, validate and evaluate one branch workbook; never raises (the batch must go on).
 
     ``as_of`` decides stage statuses; ``now`` (the real clock) decides what is "in the future";
-    stage durations are measured for ``month`` and the one before, the two the report shows.
+    stage durations are measured for ``month`` (the period) and the one before, the two the report shows.
     ``label`` names the file in problems (default: its name). Without ``show_contacts`` everything
     in the summary is masked (``mask_summary``) before it leaves.
     """
@@ -177,7 +176,7 @@ def read_file(path: str, month: Month, as_of: datetime, now: datetime, show_cont
         return summary if show_contacts else mask_summary(summary)  # the one masking step: see masking
 
 
-def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_contacts: bool,
+def _read_file(path: str, month: Period, as_of: datetime, now: datetime, show_contacts: bool,
                lang: str, name: str) -> FileSummary:
     started = time.perf_counter()
     p = Path(path)
@@ -228,13 +227,13 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
                        repeat_window_days=data.settings.repeat_window_days, label=name, lists=read.lists)
 
 
-def _received_in(cases: Iterable[Case], month: Month) -> bool:
-    """Whether any of the cases was received in the month."""
-    start, end = month_start(month), month_end(month)
+def _received_in(cases: Iterable[Case], month: Period) -> bool:
+    """Whether any of the cases was received in the period."""
+    start, end = stamp(month.start), stamp(month.end)
     return any(c.received_at is not None and start <= c.received_at < end for c in cases)
 
 
-def _stale(cases: Sequence[Case], month: Month, name: str, branch: str) -> list[Problem]:
+def _stale(cases: Sequence[Case], month: Period, name: str, branch: str) -> list[Problem]:
     """A warning when nothing in the file was received in the month: last month's file sent again,
     say, or a blank template; a branch with a quiet month just confirms it."""
     if _received_in(cases, month):
@@ -374,7 +373,7 @@ def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, initializer=gc.enable)
 
 
-def read_all(paths: Sequence[Path], month: Month, *, as_of: datetime, now: datetime, show_contacts: bool = False,
+def read_all(paths: Sequence[Path], month: Period, *, as_of: datetime, now: datetime, show_contacts: bool = False,
              lang: str = "zh", executor: Executor | None = None, workers: int | None = None,
              on_file: Callable[[FileSummary], None] | None = None,
              labels: Mapping[Path, str] | None = None) -> list[FileSummary]:
@@ -410,7 +409,7 @@ def read_all(paths: Sequence[Path], month: Month, *, as_of: datetime, now: datet
 class Consolidation:
     """The merged inputs of one report: cases counted once, and every issue met on the way."""
 
-    month: Month
+    month: Period
     as_of: datetime
     files: list[FileSummary]
     branches: dict[str, FileSummary] = field(default_factory=dict)  # code → the summary used
@@ -424,7 +423,7 @@ class Consolidation:
         return sum(1 for f in self.files if not f.usable)
 
 
-def merge(files: Sequence[FileSummary], month: Month, as_of: datetime, *,
+def merge(files: Sequence[FileSummary], month: Period, as_of: datetime, *,
           previous: Sequence[FileSummary] = (), contacts_shown: bool = False) -> Consolidation:
     """Apply the merging rules above; pure over the summaries."""
     out = Consolidation(month=month, as_of=as_of, files=list(files), contacts_shown=contacts_shown)

@@ -1,4 +1,4 @@
-"""The cover (封面): headline figures against last month, and the top lists, on one A4 page.
+"""The cover (封面): headline figures against the previous period, and the top lists, on one A4 page.
 
 Left, the metrics in four sections (intake, closure and backlog, timeliness, callbacks);
 right, small tables a supervisor scans first: the categories and departments with the
@@ -34,6 +34,7 @@ class ReportWriter(Protocol):
 
     def f(self, **props: Any) -> Any: ...
     def title(self) -> str: ...
+    def words(self, text: str) -> str: ...
     def as_of_text(self) -> str: ...
     def sheet(self, spec: SheetSpec, name: str | None = None) -> Worksheet: ...
     def print_setup(self, ws: Worksheet, name: str, *, one_page: bool = False) -> None: ...
@@ -56,7 +57,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("受理", "Intake", ("received", "validity_valid", "validity_assist", "validity_invalid", "handled", "major",
                       "escalations")),
     ("结案与积压", "Closure and backlog", ("closed", "closure_rate", "open_end", "backlog_in")),
-    ("时效", "Timeliness", ("on_time_rate", "late_complaints", "acknowledge_median", "acknowledge_p90",
+    ("时效", "Timeliness", ("on_time_rate", "late_complaints", "overdue_now", "acknowledge_median", "acknowledge_p90",
                           "first_contact_median", "first_contact_p90", "resolve_median", "resolve_p90",
                           "close_median", "close_p90")),
     ("回访与满意度", "Callbacks and satisfaction", ("callback_rate", "callback_on_time_rate", "satisfaction_rate",
@@ -65,7 +66,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 SUB_ITEMS = frozenset({"validity_valid", "validity_assist", "validity_invalid"})
 #: Which way is better, to colour a change green or red (absent: neither).
 UP_IS_GOOD = {"closure_rate": True, "on_time_rate": True, "callback_rate": True, "callback_on_time_rate": True,
-              "satisfaction_rate": True, "average_score": True, "late_complaints": False, "open_end": False,
+              "satisfaction_rate": True, "average_score": True, "late_complaints": False, "overdue_now": False, "open_end": False,
               "backlog_in": False, "reopen_rate": False, "repeat_rate": False, "escalations": False,
               **{m.key: False for m in M.METRICS.values() if m.kind == "duration"}}
 
@@ -85,7 +86,7 @@ def write_cover(w: ReportWriter) -> Worksheet:
     ws.merge_range(2, 0, 2, last_col, _note(w), w.f(font_color="#808080", italic=True, indent=1))
     head = w.f(bold=True, bg_color=HEAD_FILL, border=1, align="center", valign="vcenter")
     for i, col in enumerate(R.COVER.columns):
-        ws.write_string(4, i, col.label(lang), head)
+        ws.write_string(4, i, w.words(col.label(lang)), head)
     rows = {r.key: r for r in w.report.cover}
     row = 5
     for zh, en, keys in SECTIONS:
@@ -110,7 +111,10 @@ def _scope(w: ReportWriter) -> str:
     shown = pick(lang, "、", ", ").join(names[:5])
     if len(names) > 5:
         shown += t(lang, f" 等共 {len(names)} 个网点", f" and {len(names) - 5} more ({len(names)} branches)")
-    return t(lang, f"统计范围：{shown}　　{w.as_of_text()}", f"Scope: {shown}    {w.as_of_text()}")
+    m = rep.month
+    days = f"{m.start:%Y-%m-%d} – {m.last_day:%Y-%m-%d}"
+    return t(lang, f"统计范围：{shown}　　期间 {days}　　{w.as_of_text()}",
+             f"Scope: {shown}    {days}    {w.as_of_text()}")
 
 
 def _note(w: ReportWriter) -> str:
@@ -121,13 +125,18 @@ def _note(w: ReportWriter) -> str:
     if rep.files_failed:
         parts.append(t(lang, f"读取 {rep.files_read} 个文件，{rep.files_failed} 个未能计入。",
                        f"{rep.files_read} files read, {rep.files_failed} left out."))
+    last, last_en = rep.month.words("zh")[1], rep.month.words("en")[1].lower()
     if rep.previous_from:
-        parts.append(t(lang, f"输入中没有上月受理的投诉，上月数值取自 {rep.previous_from}。",
-                       f"The inputs hold no complaint received last month: last month's figures are from "
+        parts.append(t(lang, f"输入中没有{last}受理的投诉，{last}数值取自 {rep.previous_from}。",
+                       f"The inputs hold no complaint received {last_en}: {last_en}'s figures are from "
                        f"{rep.previous_from}."))
+    if rep.previous_partial is not None:
+        since = f"{rep.previous_partial:%Y-%m-%d}"
+        parts.append(t(lang, f"{last}数据不完整（数据始于 {since}），不计环比。",
+                       f"{rep.month.words('en')[1]} partial (data from {since}): no change shown."))
     if rep.unreadable_received:
-        parts.append(t(lang, f"受理时间无法识别的 {rep.unreadable_received} 行未计入任何月份。",
-                       f"{rep.unreadable_received} row(s) without a readable received time are in no month."))
+        parts.append(t(lang, f"受理时间无法识别的 {rep.unreadable_received} 行未计入任何期间。",
+                       f"{rep.unreadable_received} row(s) without a readable received time are in no period."))
     if not rep.contacts_shown:
         parts.append(t(lang, "联系电话已部分隐藏。", "Contact numbers are partly masked."))
     parts.append(t(lang, f"输入中有 {errors} 个错误、{warnings} 个警告，见“问题清单”。",
@@ -191,8 +200,9 @@ def _side_tables(w: ReportWriter, ws: Worksheet) -> None:
     now_ages, prev_ages = rep.backlog_ages
     ages = [(t(lang, f"{lo}–{hi} 天", f"{lo}–{hi} days") if hi is not None else t(lang, f"{lo} 天以上", f"{lo}+ days"),
              a, b, COUNT_FMT) for (lo, hi), a, b in zip(M.AGE_BUCKETS, now_ages, prev_ages, strict=True)]
-    _small_table(w, ws, 20, 5, t(lang, "上月结转未结案：账龄", "Backlog carried over: age"),
-                 (t(lang, "账龄", "Age"), t(lang, "本月初", "This month"), t(lang, "上月初", "Last month")), ages)
+    (this, last), (this_en, last_en) = rep.month.words("zh"), rep.month.words("en")
+    _small_table(w, ws, 20, 5, t(lang, f"{last}结转未结案：账龄", "Backlog carried over: age"),
+                 (t(lang, "账龄", "Age"), t(lang, f"{this}初", this_en), t(lang, f"{last}初", last_en)), ages)
     firsts: dict[str, M.StageRow] = {}
     for s in rep.stages:
         firsts.setdefault(s.stage, s)

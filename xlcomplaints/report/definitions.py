@@ -136,64 +136,88 @@ ENGINE_RULES: tuple[tuple[str, str, str, str], ...] = (
      "The '(blank)' row of a breakdown holds both values left blank and values that were not recognised (those "
      "are listed on the Issues sheet)."),
     ("受理时间无法识别的行", "Rows without a readable received time",
-     "受理时间为空或无法识别的行不计入任何月份的统计，封面注明有多少行。",
-     "Rows whose received time is blank or cannot be read are left out of every month; the cover says how many."),
+     "受理时间为空或无法识别的行不计入任何期间的受理统计，封面注明有多少行。",
+     "Rows whose received time is blank or cannot be read are left out of every period's receipts; the cover says how "
+     "many."),
 )
 
 #: Definitions-sheet rows that are not metrics: how the report's tables and inputs are treated.
 NOTES: tuple[tuple[str, str, str, str], ...] = (
+    ("统计期间", "The period",
+     "“本期”是报表所选的期间：一个自然月（--period 2026-10，或 --month 2026-10）、一个 ISO 周（2026-W43：周一 0:00 至下周一"
+     " 0:00，第1周是含当年第一个星期四的那周）、一个季度（2026-Q4）、一年（2026），或 --from … --to … 的若干天（首尾两天都含）；"
+     "时间按当地时间，期间含开始时刻、不含结束时刻。各指标的“归属期间”说明哪个时间决定一宗投诉计入哪一期。"
+     "“上期”是紧挨在前的同类期间：上月、上周、上季度、上年；自定义期间的上期是紧挨在它之前、天数相同的期间"
+     "（如 10月19日–10月25日 的上期为 10月12日–10月18日）。按周统计时，国家节假日和调休补班日照常属于其所在的周，"
+     "时限仍按工作日计算。",
+     "'This period' is the one the report was asked for: a calendar month (--period 2026-10, or --month 2026-10), an "
+     "ISO week (2026-W43: Monday 00:00 to the next Monday 00:00; week 1 holds the year's first Thursday), a quarter "
+     "(2026-Q4), a year (2026), or the days --from … --to … (both included); in local time, the start included and "
+     "the end not. Each figure's 'Which period' says which time decides the period a complaint counts in. The "
+     "previous period is the one just before of the same kind: last month, last week, last quarter, last year; a "
+     "custom period's is the same number of days just before it (19–25 Oct: 12–18 Oct). In weeks, national "
+     "holidays and make-up working days belong to the week they fall in; limits still count working days."),
     ("统计时点", "As-of time",
-     "所有数字与状态共用的时点：默认为所选月份结束时（若该月尚未结束则为运行时刻）。工作簿按统计时点时的样子看待："
+     "所有数字与状态共用的时点：默认为所选期间结束时（若该期间尚未结束则为运行时刻）。工作簿按统计时点时的样子看待："
      "受理时间晚于统计时点的投诉当作尚未受理，不计入；时间晚于统计时点的步骤、回访和结案当作尚未发生；"
      "时间不晚于统计时点的，无论何时录入都计入。"
      "例：统计时点为10月20日12:00，10月22日才处理完成的投诉在本报表中仍是未完成。",
-     "One time for every figure and status: by default the end of the chosen month (or the time of the run if the "
-     "month is not over). The workbook is seen as it stood at the as-of time: a complaint received after it has not "
+     "One time for every figure and status: by default the end of the chosen period (or the time of the run if the "
+     "period is not over). The workbook is seen as it stood at the as-of time: a complaint received after it has not "
      "been received yet and is left out; a step, callback or close recorded for a later time has not happened yet; "
      "one recorded for a time up to the as-of time counts, whenever it was typed. Example: as of 20 Oct 12:00, a "
      "complaint resolved on 22 Oct is still unresolved in this report."),
-    ("上月与环比", "Last month and change",
-     "上月数值按同一定义、用同一批数据计算；输入中没有上月受理的投诉时，封面的上月数值取自以前的上月报表（如提供）。"
-     "环比：件数和用时为（本月−上月）÷上月；比率为本月−上月，单位为百分点；评分为本月−上月。",
-     "Last month is computed from the same data with the same definitions; when the inputs hold no complaint "
-     "received last month, the cover's last-month figures come from last month's report, if given. Change: counts "
-     "and times (this − last) ÷ last; rates this − last in percentage points; scores this − last."),
+    ("上期与环比", "Previous period and change",
+     "上期数值按同一定义、用同一批数据计算；输入中没有上期受理的投诉时，封面的上期数值取自以前的上期报表（如提供）。"
+     "环比：件数和用时为（本期−上期）÷上期；比率为本期−上期，单位为百分点；评分为本期−上期。"
+     "上期数据不完整：各网点（单网点报表即该网点）输入中最早受理的投诉的受理时间，取其中最晚的一个，若晚于上期开始时刻，"
+     "说明登记从上期中途（或更晚）才开始，上期只有部分数据；此时环比一栏写“上期不完整”，不计算环比，封面注明数据始于哪天。",
+     "The previous period is computed from the same data with the same definitions; when the inputs hold no "
+     "complaint received in it, the cover's previous-period figures come from that period's report, if given. Change: counts and times (this − previous) ÷ previous; rates this − previous in "
+     "percentage points; scores this − previous. The previous period is partial when the latest of the branches' "
+     "first received times (each branch's earliest complaint in the inputs; one branch's own in a branch report) is "
+     "after the previous period's start: the register began during it (or later) and holds only part of it. Then "
+     "the change column says 'prev. partial' instead of a change, and the cover says from which day the data runs."),
     ("封面侧栏", "Cover side panels",
-     "封面右侧的小表：“投诉类别：件数前五”“责任部门：件数前五”按本月件数、“投诉类别：逾期前五”“责任部门：逾期前五”按逾期件数"
-     "从多到少列出前五个（为0的不列）；“及时率最低的环节”按处理及时率从低到高列出本月有到期时限的前五个环节。"
+     "封面右侧的小表：“投诉类别：件数前五”“责任部门：件数前五”按本期件数、“投诉类别：逾期前五”“责任部门：逾期前五”按逾期件数"
+     "从多到少列出前五个（为0的不列）；“及时率最低的环节”按处理及时率从低到高列出本期有到期时限的前五个环节。"
      "各数值与对应的分类统计表、“环节时效”表相同。数值相同的按该表中的先后顺序排列（投诉类别按选项顺序，责任部门按其分类统计表，"
      "环节按环节顺序）；与第五个数值相同而在表中排在其后的不列出。",
      "The small tables at the right of the cover: 'most complaints' (categories, departments) lists the five with "
-     "the most complaints received in the month, 'most late' the five with the most complaints with a missed "
-     "deadline (zeros left out), and 'stages least on time' the five stages with deadlines due in the month with "
+     "the most complaints received in the period, 'most late' the five with the most complaints with a missed "
+     "deadline (zeros left out), and 'stages least on time' the five stages with deadlines due in the period with "
      "the lowest on-time rate. Their figures are those of the breakdown sheets and the Stage-times sheet. Equal "
      "values keep the order of that sheet (categories in the order of their choices, departments as on their "
      "breakdown sheet, stages in stage order); one equal to the fifth but below it on that sheet is not listed."),
     ("分类统计", "Breakdown sheets",
-     "每个分类一行：本月件数与上月件数同“受理件数”；占比＝本行件数÷合计；处理及时率与逾期件数同封面定义，只计该分类的投诉。"
+     "每个分类一行：本期件数与上期件数同“受理件数”；占比＝本行件数÷合计；处理及时率与逾期件数同封面定义，只计该分类的投诉。"
      "类型、投诉类别、投诉渠道、责任部门按本单位“词表”的顺序列出（总部用 --policy 规定列表时按总部的列表；汇总多个网点时"
      "先按网点代码第一个网点的列表，再补其他网点的项），列表外的值按件数排在其后；不在总部列表中的值按其本名单列，并在“问题清单”中列出。",
-     "One row per value: counts as 'Complaints received' this and last month; share = the row ÷ the total; "
+     "One row per value: counts as 'Complaints received' this and the previous period; share = the row ÷ the total; "
      "on-time rate and late complaints as on the cover, for that value's complaints only. Types, categories, "
      "channels and departments are listed in the order of the office's Lists sheet (head office's lists when "
      "--policy gives them; over several branches, the first branch's by code, then the others' further entries), "
      "values not on the lists after them by count; a value not on head office's list is counted under its own "
      "name and listed on the Issues sheet."),
     ("环节时效", "Stage times",
-     "每个环节：本月到期的时限数、按时完成数、及时率（同处理及时率），以及本月完成该环节的用时中位数与90%分位："
+     "每个环节：本期到期的时限数、按时完成数、及时率（同处理及时率），以及本期完成该环节的用时中位数与90%分位："
      "用时从受理起算，回访从处理完成（没有时从答复）起算，按该环节时限规则的单位计。",
-     "Per stage: deadlines due in the month, met, on-time rate (as above), and the median and 90th percentile "
-     "of the time taken by those that completed the stage in the month: from receipt, the callback from the "
+     "Per stage: deadlines due in the period, met, on-time rate (as above), and the median and 90th percentile "
+     "of the time taken by those that completed the stage in the period: from receipt, the callback from the "
      "resolution (or the reply when no resolution time is known), in the unit of the stage's rule."),
     ("超时明细", "Overdue detail", M.OVERDUE_DEFINITION[0], M.OVERDUE_DEFINITION[1]),
+    ("超时结案", "Closed late", M.CLOSED_LATE_DEFINITION[0], M.CLOSED_LATE_DEFINITION[1]),
     ("典型案例", "Typical cases",
      M.TYPICAL_DEFINITION[0] + "汇总报表中，文字里7位以上的数字（多为电话号码）像电话号码一样打码，除非使用 --show-contacts。",
      M.TYPICAL_DEFINITION[1] + " In consolidated reports, runs of 7 or more digits in the texts (phone numbers, mostly) "
      "are masked like phone numbers unless --show-contacts is given."),
     ("月度趋势", "Trend",
-     "最近12个月（自数据中第一宗投诉的月份起）的受理件数、结案件数、处理及时率和满意率，定义同上；输入中没有数据的月份取自以前的月报表（如提供）。",
-     "The last 12 months (from the first month with a complaint) of received, closed, on-time rate and "
-     "satisfaction, defined as above; months the inputs have no data for come from earlier reports, if given."),
+     "到本期为止最近12期同类期间（月报为12个月，周报为12周，季报为12个季度，年报为最多12年；自定义期间为之前每段同样天数的期间）、"
+     "自数据中第一宗投诉所在的一期起的受理件数、结案件数、处理及时率和满意率，定义同上；输入中没有数据的期间取自以前同类期间的报表（如提供）。",
+     "The last 12 periods of the report's kind up to this one (12 months for a month, 12 weeks, 12 quarters, up to 12 "
+     "years; for a custom period, the runs of as many days before it), from the one holding the first complaint in "
+     "the data: received, closed, on-time rate and satisfaction, defined as above; periods the inputs have no data "
+     "for come from earlier reports of the same kind of period, if given."),
     ("多个文件的合并", "Merging files",
      "同一网点代码出现在两个文件中时，采用最后保存的文件；同一投诉编号出现在两个网点的文件中时只计一次，采用处理环节完成较多的记录。"
      "两种情况都列在“问题清单”中。",
@@ -207,6 +231,6 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
 
 
 def definition_rows(lang: str) -> list[list[str]]:
-    rows = [[m.name(lang), m.definition(lang), m.month_rule(lang)] for m in M.METRICS.values()]
+    rows = [[m.name(lang), m.definition(lang), m.period_rule(lang)] for m in M.METRICS.values()]
     rows += [[pick(lang, n_zh, n_en), pick(lang, d_zh, d_en), ""] for n_zh, n_en, d_zh, d_en in NOTES + ENGINE_RULES]
     return rows

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from xlcomplaints.core.metrics import AGE_BUCKETS, METRICS, Month, TrendRow
+from xlcomplaints.core.metrics import AGE_BUCKETS, METRICS, PERIOD_WORDS, Period, TrendRow
 from xlcomplaints.core.problems import Level, Problem
 from xlcomplaints.core.rows import find_layout
 from xlcomplaints.report.consolidate import expand_inputs
@@ -67,7 +67,7 @@ def _trend(port: FileWorkbook, sheets: dict[str, str]) -> list[TrendRow]:
             i = cols.get(key)
             return row[i - 1] if i is not None and i - 1 < len(row) else None
         try:
-            month = Month.parse(str(cell("month")))
+            month = Period.parse(str(cell("month")))
         except ValueError:
             continue
         received, closed = _number(cell("received")), _number(cell("closed"))
@@ -91,8 +91,8 @@ def _cover(port: FileWorkbook, sheets: dict[str, str]) -> Cover:
     layout, _ = find_layout(grid, COVER, sheets["cover"])
     if layout is None or "metric" not in layout.columns or "value" not in layout.columns:
         return out
-    names = sorted(((m.name(lang), key) for key, m in METRICS.items() for lang in ("zh", "en")),
-                   key=lambda pair: -len(pair[0]))
+    names = sorted([*((m.name(lang), key) for key, m in METRICS.items() for lang in ("zh", "en")),
+                    *_OLD_NAMES.items()], key=lambda pair: -len(pair[0]))
     for row in grid[layout.header_row:]:
         text, value = (row[layout.columns[k] - 1] if layout.columns[k] - 1 < len(row) else None
                        for k in ("metric", "value"))
@@ -110,12 +110,14 @@ def _cover(port: FileWorkbook, sheets: dict[str, str]) -> Cover:
     return out
 
 
-#: The cover's backlog table: its first two headers in either language (see ``report.cover``).
-_AGE_HEADERS = (("账龄", "本月初"), ("Age", "This month"))
+#: Metric names reports used before periods had kinds (the metric's name now in ``METRICS``).
+_OLD_NAMES = {"月末未结案": "open_end", "Open at month end": "open_end", "上月结转未结案": "backlog_in"}
+#: The cover's backlog table: its first two headers in either language and for any period (see ``report.cover``).
+_AGE_HEADERS = frozenset(pair for w in PERIOD_WORDS.values() for pair in (("账龄", f"{w[0]}初"), ("Age", w[2])))
 
 
 def _backlog_ages(grid: list[list[object]]) -> list[int] | None:
-    """The ages of the backlog carried into the report's month, from the cover's small table."""
+    """The ages of the backlog carried into the report's period, from the cover's small table."""
     for r, row in enumerate(grid):
         for c in range(len(row) - 1):
             if (row[c], row[c + 1]) in _AGE_HEADERS:
@@ -150,7 +152,7 @@ _TOTAL = frozenset({"合计", "Total"})
 
 
 def _breakdowns(port: FileWorkbook) -> dict[str, dict[str | None, int]]:
-    """Each breakdown sheet's "this month" counts by value code (values the sheet does not list: none)."""
+    """Each breakdown sheet's "this period" counts by value code (values the sheet does not list: none)."""
     dims, codes = _dimension_labels(), _value_codes()
     existing = set(port.sheet_names())
     out: dict[str, dict[str | None, int]] = {}
@@ -180,11 +182,12 @@ def _breakdowns(port: FileWorkbook) -> dict[str, dict[str | None, int]]:
 
 
 class History(NamedTuple):
-    """What earlier reports give: trend rows by month, each report's cover by its month, and the
-    covers of every report read (what they tell of their branches)."""
+    """What earlier reports give: trend rows by period, each report's cover by its period, and the
+    covers of every report read (what they tell of their branches). Periods of every kind: the report
+    takes those of its own kind."""
 
-    trend: dict[Month, TrendRow]
-    covers: dict[Month, Cover]
+    trend: dict[Period, TrendRow]
+    covers: dict[Period, Cover]
     problems: list[Problem]
     read: list[Cover]
 
@@ -196,13 +199,13 @@ _NOT_A_REPORT = frozenset({"file.wrong_kind", "file.not_ours", "file.not_workboo
 
 
 def read_history(paths: Iterable[str | Path], branches: Collection[str] = ()) -> History:
-    """Trend rows and cover figures by month from earlier reports, given as files or folders of
-    them; a month in several, from the latest report.
+    """Trend rows and cover figures by period from earlier reports, given as files or folders of
+    them; a period in several, from the latest report.
 
     In a folder, reports that name other branches than ``branches`` (when given) are passed
     over: a shared folder of every branch's reports holds this branch's history and others'.
     """
-    found: list[tuple[Month, list[TrendRow], Cover]] = []
+    found: list[tuple[Period, list[TrendRow], Cover]] = []
     problems: list[Problem] = []
     ours = set(branches)
     for given in paths:

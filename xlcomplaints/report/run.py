@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from xlcomplaints.core.lists import OfficeLists
-from xlcomplaints.core.metrics import Month, default_as_of
+from xlcomplaints.core.metrics import Month, Period, as_period, default_period_as_of
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.report.consolidate import (
     Consolidation,
@@ -113,7 +113,7 @@ class _Laps:
         self.times[name], self._clock = now - self._clock, now
 
 
-def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, *, lang: str = "zh",
+def make_report(inputs: Sequence[str | Path], month: Period | Month, output: str | Path, *, lang: str = "zh",
                 as_of: datetime | None = None, now: datetime | None = None, show_contacts: bool = False,
                 consolidate: bool = True, executor: Executor | None = None, workers: int | None = None,
                 on_file: Callable[[FileSummary], None] | None = None, on_start: Callable[[int], None] | None = None,
@@ -122,18 +122,20 @@ def make_report(inputs: Sequence[str | Path], month: Month, output: str | Path, 
     """Read, merge, compute and write; raises ``NothingRead`` (writing nothing) when no input is usable,
     ``WorkbookError`` when the report cannot be written (open in Excel, say).
 
-    ``as_of`` defaults to the end of the month, or now if the month is not over;
+    ``month`` is the report's period (a ``Period`` of any kind; a ``Month`` is its month).
+    ``as_of`` defaults to the end of the period, or now if the period is not over;
     ``now`` (the real clock) only decides which entered times are "in the future".
     ``update`` (consolidations): keep the previous run's branches that are not in ``inputs``.
     ``executor`` (consolidations): any ``concurrent.futures`` executor to read the files with;
     without one, a process pool of ``workers`` (default: one per core) is used.
     ``lists`` (a head office's, ``--policy``): every branch's values put on them (``report.imposed``).
     """
+    month = as_period(month)
     output = Path(output)
     _check_output(output)
     run = uuid.uuid4().hex if consolidate else None  # pairs the report with its state file
     now = now or datetime.now().replace(microsecond=0)
-    as_of = as_of or default_as_of(month, now)
+    as_of = as_of or default_period_as_of(month, now)
     with _held(output) as notes, collector_paused():
         report_run = _check_taken(output)  # under the lock: what it finds stays so
         previous: list[FileSummary] = []
@@ -204,7 +206,7 @@ def _held(output: Path) -> Iterator[list[Problem]]:
         lock.release()
 
 
-def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetime, history: Sequence[str | Path],
+def _compute(merged: Consolidation, month: Period, as_of: datetime, then: datetime, history: Sequence[str | Path],
              contacts_shown: bool, files_read: int, lap: _Laps, run_notes: list[Problem],
              lists: OfficeLists | None = None) -> MonthlyReport:
     """The report's figures from the merged cases, with notes on the run, carried branches and history."""
@@ -281,7 +283,7 @@ def _some(codes: set[str], shown: int = 5) -> str:
     return ", ".join(listed[:shown]) + (f" … (+{len(listed) - shown})" if len(listed) > shown else "") or "—"
 
 
-def _previous_run(output: Path, report_run: str | None, month: Month,
+def _previous_run(output: Path, report_run: str | None, month: Period,
                   show_contacts: bool) -> tuple[list[FileSummary], datetime, bool]:
     """The branches of the last consolidation into ``output`` (masked if this run masks), the
     time they were computed as of, and whether contacts can be shown at all. The state file
@@ -295,7 +297,7 @@ def _previous_run(output: Path, report_run: str | None, month: Month,
     return previous, then, show_contacts and shown_then
 
 
-def _read(paths: Sequence[Path], month: Month, as_of: datetime, now: datetime, show_contacts: bool, lang: str,
+def _read(paths: Sequence[Path], month: Period, as_of: datetime, now: datetime, show_contacts: bool, lang: str,
           parallel: bool, executor: Executor | None, workers: int | None,
           on_file: Callable[[FileSummary], None] | None, labels: Mapping[Path, str]) -> list[FileSummary]:
     if parallel:

@@ -1,4 +1,4 @@
-"""The consolidation's memory of a month, so a branch can be re-run without re-reading the rest.
+"""The consolidation's memory of a period, so a branch can be re-run without re-reading the rest.
 
 ``consolidate ... -o group.xlsx`` also writes ``group.state.json.gz``: per branch code, the
 facts and problems its file gave, with the file's name and time. ``--update`` loads it,
@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from xlcomplaints.core.metrics import Case, Month, StageFact
+from xlcomplaints.core.metrics import Case, Period, StageFact
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.report.consolidate import (
@@ -57,7 +57,7 @@ _case: Callable[[Iterable[Any]], Case] = partial(tuple.__new__, Case)
 
 
 class StateError(ValueError):
-    """The state file is missing, damaged, or for another month."""
+    """The state file is missing, damaged, or for another period."""
 
 
 class StateOfAnotherRun(StateError):
@@ -124,6 +124,7 @@ def encode_state(result: Consolidation, run: str = "") -> bytes:
     """The state file's bytes: gzip'd JSON of the branches the report used; ``run``: the id of the
     run, written into its report too."""
     doc = {"format": FORMAT, "version": VERSION, "run": run, "month": str(result.month),
+           "period_kind": result.month.kind.value,
            "as_of": result.as_of.isoformat(timespec="seconds"), "contacts_shown": result.contacts_shown,
            "branches": [_branch(f) for _, f in sorted(result.branches.items())]}
     return gzip.compress(_ENCODER.encode(doc).encode(), compresslevel=1, mtime=0)  # the same run, the same bytes
@@ -226,8 +227,11 @@ def _write(path: Path, result: Consolidation, run: str) -> str | None:
     return None
 
 
-def load_state(path: Path, month: Month, run: str | None = None) -> tuple[list[FileSummary], datetime, bool]:
-    """The branches of a previous run of ``month``: (summaries, as-of time, contacts shown).
+def load_state(path: Path, month: Period, run: str | None = None) -> tuple[list[FileSummary], datetime, bool]:
+    """The branches of a previous run of the period ``month``: (summaries, as-of time, contacts shown).
+
+    A state is keyed by its period's kind and label (``"month": "2026-W43", "period_kind": "week"``);
+    one written before periods had kinds holds a month (``"month": "2026-10"`` alone) and is read as such.
 
     ``run``: the run id the report beside it holds; a state of another run is refused
     (``StateOfAnotherRun``)."""
@@ -244,8 +248,9 @@ def load_state(path: Path, month: Month, run: str | None = None) -> tuple[list[F
                          f"{doc.get('version')}, this one reads {VERSION}); consolidate all branches without --update")
     if run is not None and doc.get("run") != run:
         raise StateOfAnotherRun(f"{path.name}: written by another run than the report beside it")
-    if doc.get("month") != str(month):
-        raise StateError(f"{path.name}: holds {doc.get('month')}, not {month}")
+    held = (doc.get("period_kind", "month"), doc.get("month"))
+    if held != (month.kind.value, str(month)):
+        raise StateError(f"{path.name}: holds {held[1]} ({held[0]}), not {month} ({month.kind.value})")
     try:
         out = [FileSummary(b["path"], b["mtime"], b["branch"], b["branch_name"], cases_in(b["cases"]),
                            tuple(Problem.model_validate(p) for p in b["problems"]), texts=texts_in(b.get("texts", {})),

@@ -1,4 +1,4 @@
-"""Everything the monthly report shows, computed once from the merged cases, in no language.
+"""Everything the report shows (a month's, a week's, any period's), computed once from the merged cases, in no language.
 
 The writer only lays these numbers out and labels them; tests compare what they read
 back from the workbook with these numbers and with hand-computed ones.
@@ -12,7 +12,16 @@ from datetime import datetime
 from typing import NamedTuple
 
 from xlcomplaints.core import metrics as M
-from xlcomplaints.core.metrics import CaseIndex, Deadline, GroupRow, Month, StageRow, TrendRow
+from xlcomplaints.core.metrics import (
+    CaseIndex,
+    Deadline,
+    GroupRow,
+    Period,
+    StageRow,
+    TrendRow,
+    stamp,
+    time_of,
+)
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.vocab import Vocabulary
@@ -20,7 +29,7 @@ from xlcomplaints.spec.vocab import Vocabulary
 #: The cover's headline metrics, in the order a supervisor reads them.
 COVER_KEYS: tuple[str, ...] = (
     "received", "validity_valid", "validity_assist", "validity_invalid", "handled", "major", "escalations",
-    "closed", "closure_rate", "open_end", "backlog_in", "on_time_rate", "late_complaints",
+    "closed", "closure_rate", "open_end", "backlog_in", "on_time_rate", "late_complaints", "overdue_now",
     "acknowledge_median", "acknowledge_p90", "first_contact_median", "first_contact_p90",
     "resolve_median", "resolve_p90", "close_median", "close_p90",
     "callback_rate", "callback_on_time_rate", "satisfaction_rate", "average_score", "reopen_rate", "repeat_rate",
@@ -78,7 +87,7 @@ class Branch:
 
 @dataclass
 class MonthlyReport:
-    month: Month
+    month: Period  # the report's period, of any kind (named ``month`` as it was the only kind)
     as_of: datetime
     branches: list[Branch]
     cover: list[CoverRow]
@@ -87,6 +96,7 @@ class MonthlyReport:
     stages: list[StageRow]
     overdue: list[Deadline]
     trend: list[TrendRow]
+    closed_late: list[M.Case] = field(default_factory=list)  # 超时结案: closed in the period after the close limit
     issues: list[Problem] = field(default_factory=list)
     typical: list[TypicalRow] = field(default_factory=list)
     previous_from: str | None = None  # the earlier report the cover's last-month figures come from, if any
@@ -97,6 +107,9 @@ class MonthlyReport:
     unreadable_received: int = 0
     #: The breakdowns and the list each shows its values in (``report.imposed.dimensions``: the office's).
     dimensions: tuple[tuple[str, Vocabulary | None], ...] = DIMENSIONS
+    #: When the previous period holds only part of its data (see ``partial_from``): the first time received
+    #: that says so; the cover marks the comparison instead of showing a change. None: a whole previous period.
+    previous_partial: datetime | None = None
 
     def value(self, key: str) -> float | None:
         for row in self.cover:
@@ -108,14 +121,16 @@ class MonthlyReport:
         return M.top(self.breakdowns[dimension], by, n)  # type: ignore[arg-type]
 
 
-def _merge_history(trend: list[TrendRow], history: Mapping[Month, TrendRow]) -> list[TrendRow]:
-    """Months the inputs have no complaints for are taken from earlier reports' trend rows."""
+def _merge_history(trend: list[TrendRow], history: Mapping[Period, TrendRow]) -> list[TrendRow]:
+    """Periods the inputs have no complaints for are taken from earlier reports' trend rows of the same kind."""
+    if trend:
+        history = {k: r for k, r in history.items() if k.kind is trend[-1].month.kind}
     if not history:
         return trend
     data = {r.month: r for r in trend}
     last = trend[-1].month if trend else max(history)
     out: list[TrendRow] = []
-    k = last.shift(-11)
+    k = last.shift(1 - M.TREND_PERIODS)
     while k <= last:
         if k in data and data[k].received:
             out.append(data[k])
@@ -141,20 +156,37 @@ def branch_codes(counts: Mapping[str | None, int], codes: Sequence[str]) -> dict
     return out
 
 
-def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: Sequence[Branch] = (),
-          issues: Sequence[Problem] = (), history: Mapping[Month, TrendRow] | None = None,
+def partial_from(cases: Sequence[M.Case], previous: Period) -> datetime | None:
+    """Whether the previous period holds only part of its data, and since when: the first received time of
+    each branch's complaints (each branch's register, in a consolidation); when the latest of those falls
+    after the previous period's start, the data begins inside (or after) it — a register started mid-period —
+    and that time is returned. None when every branch's data reaches back to the previous period's start."""
+    first: dict[str, M.Stamp] = {}
+    for c in cases:
+        t = c.received_at
+        if t is not None and (c.branch not in first or t < first[c.branch]):
+            first[c.branch] = t
+    if not first:
+        return None
+    latest = max(first.values())
+    return time_of(latest) if latest > stamp(previous.start) else None
+
+
+def build(cases: Sequence[M.Case], month: Period, as_of: datetime, *, branches: Sequence[Branch] = (),
+          issues: Sequence[Problem] = (), history: Mapping[Period, TrendRow] | None = None,
           contacts_shown: bool = False, texts: Mapping[tuple[str, str], Texts] | None = None,
           previous_cover: Cover | None = None,
           dimensions: tuple[tuple[str, Vocabulary | None], ...] = DIMENSIONS) -> MonthlyReport:
     """The report's figures; ``texts`` are the typical cases' words by (branch, complaint number).
 
-    ``previous_cover`` (last month's report, read back) gives every last-month column — the
-    cover's, the breakdown sheets' and the backlog's ages — when the inputs hold no complaint
-    received last month; a duration measured there in another unit than this month's is not
-    compared.
+    ``previous_cover`` (the previous period's report, read back) gives every previous-period column —
+    the cover's, the breakdown sheets' and the backlog's ages — when the inputs hold no complaint
+    received in that period; a duration measured there in another unit than this period's is not
+    compared. Otherwise a previous period holding only part of its data (``partial_from``) is marked.
     """
     ix = CaseIndex(cases)
     prev = month.shift(-1)
+    partial = partial_from(cases, prev)
     earlier = previous_cover if previous_cover is not None and not ix.received(prev) else None
     cover = []
     for key in COVER_KEYS:
@@ -189,11 +221,12 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
         breakdowns=breakdowns, backlog_ages=(M.backlog_ages(ix, month), (
             earlier.backlog_ages if earlier is not None and earlier.backlog_ages is not None
             else M.backlog_ages(ix, prev))),
-        stages=M.stage_table(ix, month), overdue=M.overdue_detail(ix, month),
+        stages=M.stage_table(ix, month), overdue=M.overdue_detail(ix, month), closed_late=M.closed_late(ix, month),
         trend=_merge_history(M.trend(ix, month), history or {}), issues=list(issues),
         contacts_shown=contacts_shown,
         typical=[TypicalRow(t.case, t.reasons, (texts or {}).get((t.case.branch, t.case.no or ""), ()))
                  for t in M.typical_cases(ix, month)],
         previous_from=earlier.file if earlier else None,
+        previous_partial=partial if earlier is None else None,
         unreadable_received=sum(1 for c in cases if c.received_at is None), dimensions=dimensions,
     )

@@ -21,7 +21,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from xlcomplaints.core.metrics import GroupRow, time_or_none
+from xlcomplaints.core.metrics import PERIOD_WORDS, GroupRow, PeriodKind, time_or_none
 from xlcomplaints.core.problems import Level
 from xlcomplaints.report import charts
 from xlcomplaints.report.definitions import definition_rows
@@ -42,7 +42,18 @@ TOTAL_FILL = "#F2F2F2"
 GRID = {"border": 1, "border_color": "#BFBFBF"}
 COUNT_FMT, RATE_FMT, NUM_FMT = "#,##0", "0.0%", "0.0"
 CHART_BELOW_MAX_ROWS = 20
+#: What a change cell shows when the previous period holds only part of its data (``MonthlyReport.previous_partial``).
+PARTIAL_MARK = ("上期不完整", "prev. partial")
 TYPE_FORMATS = {ColType.INT: COUNT_FMT, ColType.PERCENT: RATE_FMT, ColType.NUMBER: "0.00"}
+
+
+#: The report's name per kind of period, in its title (the file is of our one report kind whatever its period).
+REPORT_NAMES = {PeriodKind.MONTH: ("投诉月报表", "Complaints report"), PeriodKind.WEEK: ("投诉周报表", "Weekly complaints report"),
+                PeriodKind.QUARTER: ("投诉季度报表", "Quarterly complaints report"),
+                PeriodKind.YEAR: ("投诉年度报表", "Yearly complaints report"),
+                PeriodKind.RANGE: ("投诉报表", "Complaints report")}
+#: A column header's month words → the words of the report's period (本月 → 本周, Last month → Last week…).
+_MONTH_WORDS = PERIOD_WORDS[PeriodKind.MONTH]
 
 
 def text_lines(text: str, width: float) -> int:
@@ -72,7 +83,17 @@ class ReportWriter:
 
     def title(self) -> str:
         m = self.report.month
-        return t(self.lang, f"投诉月报表 {m.label('zh')}", f"Complaints report, {m.label('en')}")
+        zh, en = REPORT_NAMES[m.kind]
+        return t(self.lang, f"{zh} {m.label('zh')}", f"{en}, {m.label('en')}")
+
+    def words(self, text: str) -> str:
+        """``text`` (a header written for a month) in the words of the report's period: 本月 → 本周…"""
+        kind = self.report.month.kind
+        if kind is PeriodKind.MONTH:
+            return text
+        for old, new in zip(_MONTH_WORDS[:4], PERIOD_WORDS[kind][:4], strict=True):
+            text = text.replace(old, new)
+        return {"月份": "期间", "Month": "Period"}.get(text, text)
 
     def as_of_text(self) -> str:
         return t(self.lang, "统计时点 ", "As of ") + self.report.as_of.strftime("%Y-%m-%d %H:%M")
@@ -96,7 +117,12 @@ class ReportWriter:
 
     def change(self, ws: Worksheet, row: int, col: int, kind: str, value: float | None, previous: float | None,
                cols: tuple[int, int], **props: Any) -> None:
-        """Month-over-month change as a live formula over this month's and last month's cells."""
+        """Change against the previous period as a live formula over this period's and the previous one's
+        cells; when the previous period holds only part of its data, a mark saying so instead."""
+        if self.report.previous_partial is not None:
+            ws.write_string(row, col, t(self.lang, PARTIAL_MARK[0], PARTIAL_MARK[1]),
+                            self.f(**{**props, "align": "center", "font_color": "#808080", "font_size": 9}))
+            return
         a, b = xl_rowcol_to_cell(row, cols[0]), xl_rowcol_to_cell(row, cols[1])
         both = f"AND(ISNUMBER({a}),ISNUMBER({b}))"
         result: float | str = ""
@@ -127,7 +153,7 @@ class ReportWriter:
         cell_formats = []
         for i, col in enumerate(spec.columns):
             ws.set_column(i, i, col.width_in(self.lang))
-            ws.write_string(0, i, col.label(self.lang), head)
+            ws.write_string(0, i, self.words(col.label(self.lang)), head)
             num = (formats or {}).get(i) or TYPE_FORMATS.get(col.type) or col.format or "General"
             props: dict[str, Any] = {"num_format": num, "valign": "top" if wrap else "vcenter", **GRID}
             if i in muted:
@@ -176,6 +202,7 @@ class ReportWriter:
                     self.breakdown(dim, vocab)
             self.stages()
             self.overdue()
+            self.closed_late()
             self.typical()
             self.trend()
             self.definitions()
@@ -250,6 +277,24 @@ class ReportWriter:
         ws.freeze_panes(1, 2)
         self.print_setup(ws, R.OVERDUE_DETAIL.title(lang))
 
+    def closed_late(self) -> None:
+        lang = self.lang
+        ws = self.sheet(R.CLOSED_LATE)
+        rows: list[list[Any]] = []
+        for c in self.report.closed_late:
+            close = c.stage("close")
+            rows.append([c.branch, c.no, time_or_none(c.received_at), time_or_none(c.closed_at), time_or_none(close.due),
+                         close.took, close.late_by, v.UNIT.label(close.unit, lang) if close.unit else None, c.customer,
+                         label(v.CATEGORY, c.category, lang) if c.category else None,
+                         label(v.SEVERITY, c.severity, lang) if c.severity else None, c.department, c.handler])
+        if not rows:
+            this = self.report.month.words(lang)[0]
+            rows = [[None] * 8 + [t(lang, f"{this}没有超时结案的投诉。", f"No complaint closed late ({this.lower()})."),
+                                  None, None, None, None]]
+        self.table(ws, R.CLOSED_LATE, rows, formats={5: "0.0", 6: "0.0"})
+        ws.freeze_panes(1, 2)
+        self.print_setup(ws, R.CLOSED_LATE.title(lang))
+
     def typical(self) -> None:
         lang = self.lang
         ws = self.sheet(R.TYPICAL)
@@ -263,7 +308,9 @@ class ReportWriter:
                          reasons_text(row.reasons, lang),
                          c.department, label(v.OVERALL_STATUS, c.status, lang), *words])
         if not rows:
-            rows = [[None] * 8 + [t(lang, "本月没有典型案例。", "No typical cases this month."), None, None, None]]
+            this = self.report.month.words(lang)[0]
+            rows = [[None] * 8 + [t(lang, f"{this}没有典型案例。", f"No typical cases ({this.lower()})."), None, None,
+                                  None]]
         self.table(ws, R.TYPICAL, rows, wrap=(5, 8, 9, 10, 11))
         ws.freeze_panes(1, 2)
         self.print_setup(ws, R.TYPICAL.title(lang))
@@ -275,7 +322,8 @@ class ReportWriter:
         self.table(ws, R.TREND, rows)
         if len(rows) > 1:
             rates = [x for r in self.report.trend for x in (r.on_time_rate, r.satisfaction_rate) if x is not None]
-            ws.insert_chart(len(rows) + 2, 0, charts.for_trend(self.wb, self.fm, ws, len(rows), lang, rates),
+            ws.insert_chart(len(rows) + 2, 0, charts.for_trend(self.wb, self.fm, ws, len(rows), lang, rates,
+                                                                self.report.month),
                             {"x_offset": 4, "y_offset": 6})
         self.print_setup(ws, R.TREND.title(lang), one_page=True)
 

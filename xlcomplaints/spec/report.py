@@ -31,11 +31,16 @@ def _report_sheet(kind: str, zh: str, en: str, *columns: Column, **kw: object) -
                      columns=tuple(columns), **kw)  # type: ignore[arg-type]
 
 
+#: The words a report of another period writes in place of 本月/上月 (``core.metrics.PERIOD_WORDS``): read back too.
+_THIS = ("本周", "本季度", "本年", "本期", "This week", "This quarter", "This year", "This period")
+_LAST = ("上周", "上季度", "上年", "上期", "Last week", "Last quarter", "Last year", "Previous period")
+
 COVER = _report_sheet(
     "cover", "封面", "Cover",
     Column("metric", "指标", "Metric", T.TEXT, computed=True, width=28),
-    Column("value", "本月", "This month", T.NUMBER, computed=True, width=14, number_format="General"),
-    Column("previous", "上月", "Last month", T.NUMBER, computed=True, width=14, number_format="General"),
+    Column("value", "本月", "This month", T.NUMBER, computed=True, width=14, number_format="General", synonyms=_THIS),
+    Column("previous", "上月", "Last month", T.NUMBER, computed=True, width=14, number_format="General",
+           synonyms=_LAST),
     Column("change", "环比", "Change", T.PERCENT, computed=True, width=12),
 )
 
@@ -43,9 +48,11 @@ BREAKDOWN = _report_sheet(
     "breakdown", "分类统计", "Breakdown",
     Column("dimension", "维度", "Dimension", T.TEXT, computed=True, width=14),
     Column("value", "分类", "Value", T.TEXT, computed=True, width=18),
-    Column("count", "本月件数", "Count", T.INT, computed=True, width=10),
+    Column("count", "本月件数", "Count", T.INT, computed=True, width=10,
+           synonyms=tuple(f"{w}件数" for w in _THIS[:4])),
     Column("share", "占比", "Share", T.PERCENT, computed=True, width=10),
-    Column("previous", "上月件数", "Last month", T.INT, computed=True, width=10),
+    Column("previous", "上月件数", "Last month", T.INT, computed=True, width=10,
+           synonyms=(*(f"{w}件数" for w in _LAST[:4]), *_LAST[4:])),
     Column("change", "环比", "Change", T.PERCENT, computed=True, width=10),
     Column("on_time_rate", "处理及时率", "On-time rate", T.PERCENT, computed=True, width=12),
     Column("overdue", "逾期件数", "Overdue", T.INT, computed=True, width=10),
@@ -80,6 +87,23 @@ OVERDUE_DETAIL = _report_sheet(
     Column("status", "处理状态", "Status", T.CHOICE, vocab=v.OVERALL_STATUS, computed=True, width=10),
 )
 
+CLOSED_LATE = _report_sheet(
+    "closed_late", "超时结案", "Closed late",
+    Column("branch", "网点", "Branch", T.TEXT, computed=True, width=10),
+    Column("no", "投诉编号", "Complaint No.", T.TEXT, computed=True, width=14),
+    Column("received_at", "受理时间", "Received", T.DATETIME, computed=True, width=16),
+    Column("closed_at", "结案时间", "Closed", T.DATETIME, computed=True, width=16),
+    Column("due", "结案时限", "Close due", T.DATETIME, computed=True, width=16),
+    Column("took", "用时", "Time taken", T.NUMBER, computed=True, width=8),
+    Column("late_by", "超时", "Late by", T.NUMBER, computed=True, width=8),
+    Column("unit", "单位", "Unit", T.CHOICE, vocab=v.UNIT, computed=True, width=10),
+    Column("customer", "客户", "Customer", T.TEXT, computed=True, width=10),
+    Column("category", "投诉类别", "Category", T.CHOICE, vocab=v.CATEGORY, computed=True, width=10),
+    Column("severity", "严重程度", "Severity", T.CHOICE, vocab=v.SEVERITY, computed=True, width=8),
+    Column("department", "责任部门", "Dept.", T.TEXT, computed=True, width=12),
+    Column("handler", "处理人", "Handler", T.TEXT, computed=True, width=10),
+)
+
 TYPICAL = _report_sheet(
     "typical", "典型案例", "Typical cases",
     Column("branch", "网点", "Branch", T.TEXT, computed=True, width=8),
@@ -100,7 +124,8 @@ DEFINITIONS = _report_sheet(
     "definitions", "指标说明", "Definitions",
     Column("metric", "指标", "Metric", T.TEXT, computed=True, width=24),
     Column("definition", "定义", "Definition", T.LONGTEXT, computed=True, width=70),
-    Column("month_rule", "归属月份", "Which month", T.TEXT, computed=True, width=30),
+    Column("month_rule", "归属期间", "Which period", T.TEXT, computed=True, width=30,
+           synonyms=("归属月份", "Which month")),
 )
 
 #: The Problems sheet's columns, after the file each problem is in; narrower, plain text.
@@ -113,12 +138,12 @@ ISSUES = _report_sheet(
 
 TREND = _report_sheet(
     "trend", "月度趋势", "Trend",
-    Column("month", "月份", "Month", T.TEXT, computed=True, width=10),
+    Column("month", "月份", "Month", T.TEXT, computed=True, width=10, synonyms=("期间", "Period")),
     Column("received", "受理", "Received", T.INT, computed=True, width=10),
     Column("closed", "结案", "Closed", T.INT, computed=True, width=10),
     Column("on_time_rate", "处理及时率", "On-time rate", T.PERCENT, computed=True, width=12),
     Column("satisfaction_rate", "满意率", "Satisfaction", T.PERCENT, computed=True, width=12),
 )
 
-REPORT_SHEETS: tuple[SheetSpec, ...] = (COVER, BREAKDOWN, STAGES, OVERDUE_DETAIL, TYPICAL, TREND, DEFINITIONS,
-                                         ISSUES)
+REPORT_SHEETS: tuple[SheetSpec, ...] = (COVER, BREAKDOWN, STAGES, OVERDUE_DETAIL, CLOSED_LATE, TYPICAL, TREND,
+                                         DEFINITIONS, ISSUES)

@@ -1,7 +1,7 @@
-"""Monthly-report metrics, each defined once: what is counted and which date decides the month.
+"""Report metrics, each defined once: what is counted and which date decides the period.
 
 A metric is a pure function over ``Case`` facts (one complaint as the deadline engine
-saw it) organised by month in a ``CaseIndex``, registered together with its zh/en name
+saw it) organised by month in a ``CaseIndex`` (a week, quarter or range read from the months it overlaps), registered together with its zh/en name
 and definition; the report's Definitions sheet is generated from these registrations,
 so the words and the arithmetic cannot drift apart.
 
@@ -15,7 +15,8 @@ Conventions every definition relies on:
   done at or before it, *missed* when done later, not done at the as-of time though due,
   or never done and already due when the case was closed; deadlines neither done nor due
   at the as-of time, not applicable at the close, or of a callback given up are in neither group;
-- months are calendar months of local (wall-clock) time; ``Month.end`` is exclusive;
+- periods (``Period``: a month, an ISO week, a quarter, a year or a range of days) are of local
+  (wall-clock) time, ``end`` exclusive; the comparison period is the previous one of the same kind;
 - a ``Case`` keeps its times as ``Stamp`` ints (see there), shown as datetimes again in the report.
 """
 
@@ -58,14 +59,26 @@ from xlcomplaints.core.metrics.months import (
     time_of,
     time_or_none,
 )
+from xlcomplaints.core.metrics.periods import (
+    PERIOD_MESSAGES,
+    PERIOD_WORDS,
+    Period,
+    PeriodError,
+    PeriodKind,
+    as_period,
+    default_period_as_of,
+)
 from xlcomplaints.core.metrics.registry import CLOSED, DUE, METRICS, RECEIVED, Kind, Metric, metric
 from xlcomplaints.core.metrics.tables import (
+    CLOSED_LATE_DEFINITION,
     OVERDUE_DEFINITION,
     TREND_METRICS,
+    TREND_PERIODS,
     GroupRow,
     StageRow,
     TrendRow,
     breakdown,
+    closed_late,
     overdue_detail,
     stage_table,
     top,
@@ -81,12 +94,15 @@ from xlcomplaints.core.metrics.typical import (
 )
 
 __all__ = [
-    "AGE_BUCKETS", "CLOSE", "CLOSED", "DECIDED", "DUE", "MET", "METRICS", "MISSED", "MONTH_BITS",
-    "NOT_APPLICABLE", "OVERDUE_DEFINITION", "RECEIVED", "STAGE_INDEX", "TIMED_STAGES", "TREND_METRICS",
+    "AGE_BUCKETS", "CLOSE", "CLOSED", "CLOSED_LATE_DEFINITION", "DECIDED", "DUE", "MET", "METRICS", "MISSED", "MONTH_BITS",
+    "NOT_APPLICABLE", "OVERDUE_DEFINITION", "PERIOD_MESSAGES", "PERIOD_WORDS", "RECEIVED", "STAGE_INDEX",
+    "TIMED_STAGES", "TREND_METRICS", "TREND_PERIODS",
     "TYPICAL_DEFINITION", "TYPICAL_MAX", "TYPICAL_REASONS", "WIDTH",
     "Case", "CaseIndex", "Deadline", "DueMonth", "DueMonthRows", "GroupRow", "Kind", "Metric", "Month",
+    "Period", "PeriodError", "PeriodKind",
     "StageFact", "StageRow", "Stamp", "Took", "TrendRow", "TypicalCase",
-    "age_bucket", "backlog_ages", "breakdown", "case_facts", "default_as_of", "durations", "median",
+    "age_bucket", "as_period", "backlog_ages", "breakdown", "case_facts", "closed_late", "default_as_of", "default_period_as_of",
+    "durations", "median",
     "metric", "month_end", "month_start", "overdue_detail", "p90", "rate", "received_by", "stage_table",
     "stamp", "time_of", "time_or_none", "top", "trend", "typical_cases", "typical_reasons",
 ]

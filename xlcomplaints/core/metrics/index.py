@@ -1,4 +1,8 @@
-"""``CaseIndex``: the cases filed once under the months each definition looks at; and the primitives over it."""
+"""``CaseIndex``: the cases filed once under the months each definition looks at; and the primitives over it.
+
+A period that is one whole month is read straight from those lists; any other (a week, a quarter, a
+range of days) from the lists of the months it overlaps, kept to what falls in [start, end).
+"""
 
 from __future__ import annotations
 
@@ -14,18 +18,21 @@ from typing import Any, NamedTuple
 from xlcomplaints.core.metrics.facts import (
     _CLOSED_AT,
     _DONE,
+    _DUE,
     _FIRST,
     _SECOND,
     _STAGE_OFFSETS,
     _THIRD,
     _TOOK,
     _UNIT,
+    MISSED,
     STAGE_INDEX,
     WIDTH,
     Case,
     StageFact,
 )
-from xlcomplaints.core.metrics.months import MONTH_BITS, Month, Stamp, month_start, time_of
+from xlcomplaints.core.metrics.months import MONTH_BITS, Stamp, stamp, time_of
+from xlcomplaints.core.metrics.periods import Period
 from xlcomplaints.core.policy import STAGES
 
 
@@ -90,6 +97,30 @@ def _durations(timed: Sequence[Case]) -> tuple[dict[int, Took], dict[str, list[s
     return took, units
 
 
+def _took_between(timed: Sequence[Case], lo: Stamp, hi: Stamp) -> Took:
+    """Times taken by stages done in [lo, hi), per (stage, unit), shortest first (as ``_durations``)."""
+    took: Took = defaultdict(list)
+    for c in timed:
+        stages = c.stages
+        for j, stage in _STAGE_OFFSETS:
+            value = stages[j + _TOOK]
+            if value is not None and lo <= stages[j + _DONE] < hi:
+                took[(stage, stages[j + _UNIT])].append(value)
+    for values in took.values():
+        values.sort()
+    return dict(took)
+
+
+def _due_mask(c: Case, lo: Stamp, hi: Stamp) -> int:
+    """The stages (bits) of a complaint whose due time falls in [lo, hi)."""
+    stages, bits = c.stages, 0
+    for i in range(len(STAGES)):
+        due = stages[i * WIDTH + _DUE]
+        if due is not None and lo <= due < hi:
+            bits |= 1 << i
+    return bits
+
+
 class DueMonthRows(NamedTuple):
     """The handled complaints with deadlines falling due in one month, by column: the complaint,
     how many of them it met and missed, and which stages it missed (bits, as in ``DueMonth``)."""
@@ -116,6 +147,7 @@ class CaseIndex:
         due: dict[int, list[tuple[Case, int, int]]] = defaultdict(list)  # (case, met, missed stages)
         callbacks: dict[int, list[tuple[Case, str, int | None]]] = defaultdict(list)
         overdue: list[tuple[Case, int]] = []  # with the stages still not done at the as-of time
+        missed_any: list[Case] = []  # with any deadline missed, whenever
         timed: list[Case] = []  # with a duration measured
         untimed = (None,) * len(STAGES)
         for c in cases:  # the hot loop of a consolidation: appends to locals, helpers for the rare cases
@@ -130,12 +162,15 @@ class CaseIndex:
                 callbacks[at >> MONTH_BITS].append((c, outcome, score))
             elif calls:
                 _file_callbacks(c, callbacks)
-            late = 0
+            late = ever = 0
             for k, met, missed, still in c.due_months:
                 due[k].append((c, met, missed))
                 late |= still
+                ever |= missed
             if late:
                 overdue.append((c, late))
+            if ever:
+                missed_any.append(c)
             stages = c.stages
             closed_at = stages[_CLOSED_AT]
             if closed_at is not None:
@@ -147,64 +182,115 @@ class CaseIndex:
         self._received, self._closed, self._never_closed = received, closed, never_closed
         self._due, self._callbacks, self._overdue = due, callbacks, overdue
         self._took, self.units = _durations(timed)
-        self._memo: dict[tuple[str, int], Any] = {}
+        self._timed, self._missed_any = timed, missed_any
+        self._memo: dict[tuple[str, Any], Any] = {}
 
-    def _remember(self, kind: str, key: int, make: Callable[[], Any]) -> Any:
+    def _remember(self, kind: str, key: Any, make: Callable[[], Any]) -> Any:
         if (kind, key) not in self._memo:
             self._memo[(kind, key)] = make()
         return self._memo[(kind, key)]
 
-    def received(self, m: Month) -> list[Case]:
-        return self._received.get(m.key, [])
+    def _kept(self, kind: str, by_month: dict[int, list[Any]], p: Period, inside: Callable[[Any, Stamp, Stamp], bool]
+              ) -> list[Any]:
+        """One month's list as it is; any other period's from the months it overlaps, those ``inside`` it."""
+        whole = p.whole_month
+        if whole is not None:
+            return by_month.get(whole.key, [])
 
-    def handled(self, m: Month) -> list[Case]:
-        """Received in the month and not invalid."""
-        return self._remember("handled", m.key, lambda: [c for c in self.received(m) if c.validity != "invalid"])
+        def keep() -> list[Any]:
+            lo, hi = stamp(p.start), stamp(p.end)
+            return [x for k in p.month_keys for x in by_month.get(k, ()) if inside(x, lo, hi)]
+        return self._remember(kind, p, keep)
 
-    def closed(self, m: Month) -> list[Case]:
-        return self._closed.get(m.key, [])
+    def received(self, p: Period) -> list[Case]:
+        return self._kept("received", self._received, p, lambda c, lo, hi: lo <= c.received_at < hi)
 
-    def due(self, m: Month) -> DueMonthRows:
-        """Who has deadlines falling due in the month, with the number met and missed."""
+    def handled(self, p: Period) -> list[Case]:
+        """Received in the period and not invalid."""
+        return self._remember("handled", p, lambda: [c for c in self.received(p) if c.validity != "invalid"])
+
+    def closed(self, p: Period) -> list[Case]:
+        return self._kept("closed", self._closed, p, lambda c, lo, hi: lo <= c.stages[_CLOSED_AT] < hi)
+
+    def _due_rows(self, p: Period) -> list[tuple[Case, int, int]]:
+        """(complaint, met, missed stages) of the deadlines falling due in the period."""
+        whole = p.whole_month
+        if whole is not None:
+            return self._due.get(whole.key, [])
+
+        def keep() -> list[tuple[Case, int, int]]:  # one row per complaint, its months' stages together
+            lo, hi = stamp(p.start), stamp(p.end)
+            out: dict[int, tuple[Case, int, int]] = {}
+            for k in p.month_keys:
+                for c, met, missed in self._due.get(k, ()):
+                    mask = _due_mask(c, lo, hi)
+                    if (met | missed) & mask:
+                        _, met_before, missed_before = out.get(id(c), (c, 0, 0))
+                        out[id(c)] = (c, met_before | met & mask, missed_before | missed & mask)
+            return list(out.values())
+        return self._remember("due_rows", p, keep)
+
+    def due(self, p: Period) -> DueMonthRows:
+        """Who has deadlines falling due in the period, with the number met and missed."""
         def columns() -> DueMonthRows:
-            rows = self._due.get(m.key, [])
+            rows = self._due_rows(p)
             missed = list(map(_THIRD, rows))
             return DueMonthRows(list(map(_FIRST, rows)), list(map(int.bit_count, map(_SECOND, rows))),
                                 list(map(int.bit_count, missed)), missed)
-        return self._remember("due", m.key, columns)
+        return self._remember("due", p, columns)
 
-    def tally(self, m: Month) -> tuple[int, int, int]:
-        """The month's deadlines met, missed, and the complaints with a missed one."""
+    def tally(self, p: Period) -> tuple[int, int, int]:
+        """The period's deadlines met, missed, and the complaints with a missed one."""
         def count() -> tuple[int, int, int]:
-            rows = self._due.get(m.key, [])
+            rows = self._due_rows(p)
             missed = list(map(int.bit_count, map(_THIRD, rows)))
             return sum(map(int.bit_count, map(_SECOND, rows))), sum(missed), len(missed) - missed.count(0)
-        return self._remember("tally", m.key, count)
+        return self._remember("tally", p, count)
 
-    def stage_tally(self, m: Month, stage: str) -> tuple[int, int]:
-        """The month's deadlines of one stage, met and missed."""
+    def stage_tally(self, p: Period, stage: str) -> tuple[int, int]:
+        """The period's deadlines of one stage, met and missed."""
         def count() -> tuple[int, int]:
             bit = 1 << STAGE_INDEX[stage]
-            rows = self._due.get(m.key, [])
+            rows = self._due_rows(p)
             met = list(map(and_, map(_SECOND, rows), repeat(bit)))
             missed = list(map(and_, map(_THIRD, rows), repeat(bit)))
             return len(met) - met.count(0), len(missed) - missed.count(0)
-        return self._remember(f"tally:{stage}", m.key, count)
+        return self._remember(f"tally:{stage}", p, count)
 
-    def missed(self, m: Month) -> list[Deadline]:
-        """The month's missed deadlines one by one, complaint by complaint in stage order."""
+    def missed(self, p: Period) -> list[Deadline]:
+        """The period's missed deadlines one by one, complaint by complaint in stage order."""
         def find() -> list[Deadline]:
-            due = self.due(m)
+            due = self.due(p)
             return [_deadline((c, STAGES[i], c.stage(STAGES[i])))
                     for c, bits in zip(due.cases, due.missed_stages, strict=True) if bits for i in _stages_in(bits)]
-        return self._remember("missed", m.key, find)
+        return self._remember("missed", p, find)
 
-    def took(self, m: Month) -> Took:
-        """Times taken by stages done in the month, per (stage, unit), shortest first."""
-        return self._took.get(m.key, {})
+    def took(self, p: Period) -> Took:
+        """Times taken by stages done in the period, per (stage, unit), shortest first."""
+        whole = p.whole_month
+        if whole is not None:
+            return self._took.get(whole.key, {})
+        return self._remember("took", p, lambda: _took_between(self._timed, stamp(p.start), stamp(p.end)))
 
-    def callbacks(self, m: Month) -> list[tuple[Case, str, int | None]]:
-        return self._callbacks.get(m.key, [])
+    def callbacks(self, p: Period) -> list[tuple[Case, str, int | None]]:
+        """Each handled complaint's last reached callback in the period: (complaint, outcome, score)."""
+        whole = p.whole_month
+        if whole is not None:
+            return self._callbacks.get(whole.key, [])
+
+        def last() -> list[tuple[Case, str, int | None]]:
+            lo, hi = stamp(p.start), stamp(p.end)
+            seen: dict[int, Case] = {}
+            for k in p.month_keys:
+                for c, _, _ in self._callbacks.get(k, ()):
+                    seen.setdefault(id(c), c)
+            out = []
+            for c in seen.values():
+                inside = [(outcome, score) for at, outcome, score in c.callbacks if lo <= at < hi]
+                if inside:
+                    out.append((c, *inside[-1]))
+            return out
+        return self._remember("callbacks", p, last)
 
     def open_at(self, t: Stamp) -> list[Case]:
         """Handled complaints received before ``t`` and not closed by then (remembered: month
@@ -218,14 +304,33 @@ class CaseIndex:
             return out
         return self._remember("open", t, find)
 
+    def overdue_at(self, t: Stamp) -> list[Case]:
+        """Handled complaints not closed before ``t`` with a stage whose deadline passed before ``t`` and
+        that was not done before ``t`` (missed in the end: done late, still overdue, or missed at the
+        close). At or after the as-of time that is those overdue at the as-of time."""
+        def find() -> list[Case]:
+            out = []
+            for c in self._missed_any:  # handled ones only, as filed above
+                stages = c.stages
+                if (closed := stages[_CLOSED_AT]) is not None and closed < t:
+                    continue
+                for j in range(0, len(stages), WIDTH):
+                    due, done = stages[j + _DUE], stages[j + _DONE]
+                    if stages[j] in MISSED and due is not None and due < t and (done is None or done >= t):
+                        out.append(c)
+                        break
+            return out
+        return self._remember("overdue_at", t, find)
+
     @cached_property
     def open_overdue(self) -> list[Deadline]:
         """Every deadline still not done at the as-of time, whatever month it fell due."""
         return [_deadline((c, STAGES[i], c.stage(STAGES[i]))) for c, bits in self._overdue for i in _stages_in(bits)]
 
-    def months(self) -> list[Month]:
-        """Months with any complaint received, oldest first."""
-        return [Month.from_key(k) for k in sorted(k for k, v in self._received.items() if v)]
+    def first_received(self) -> Stamp | None:
+        """When the earliest complaint with a readable received time was received (None: none has one)."""
+        keys = [k for k, v in self._received.items() if v]
+        return min(c.received_at for c in self._received[min(keys)]) if keys else None  # type: ignore[type-var]
 
 
 AGE_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 3), (4, 7), (8, 14), (15, None))
@@ -253,17 +358,17 @@ def age_bucket(days: int) -> int:
     return 0
 
 
-def backlog_ages(ix: CaseIndex, m: Month) -> list[int]:
-    """Carried-over backlog by age at the start of the month (calendar days since receipt)."""
+def backlog_ages(ix: CaseIndex, m: Period) -> list[int]:
+    """Carried-over backlog by age at the start of the period (calendar days since receipt)."""
     counts = [0] * len(AGE_BUCKETS)
-    for c in ix.open_at(month_start(m)):
+    for c in ix.open_at(stamp(m.start)):
         assert c.received_at is not None
         counts[age_bucket((m.start - time_of(c.received_at)).days)] += 1
     return counts
 
 
-def durations(ix: CaseIndex, m: Month, stage: str, unit: str | None = None) -> list[float]:
-    """Times taken by the stage for complaints that completed it in the month, in ``unit``
+def durations(ix: CaseIndex, m: Period, stage: str, unit: str | None = None) -> list[float]:
+    """Times taken by the stage for complaints that completed it in the period, in ``unit``
     (default: the unit most of the stage's policy rules use), shortest first."""
     if unit is None:
         units = ix.units.get(stage, [])

@@ -1,4 +1,4 @@
-"""The report's tables over a month: breakdowns, stages, the overdue list, the trend and the top values."""
+"""The report's tables over a period: breakdowns, stages, the overdue list, the trend and the top values."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from itertools import compress
 from operator import attrgetter
 from typing import Literal, NamedTuple
 
+from xlcomplaints.core.metrics.facts import CLOSE, WIDTH, Case
 from xlcomplaints.core.metrics.index import (
     CaseIndex,
     Deadline,
@@ -17,7 +18,8 @@ from xlcomplaints.core.metrics.index import (
     p90,
     rate,
 )
-from xlcomplaints.core.metrics.months import Month, month_start
+from xlcomplaints.core.metrics.months import stamp
+from xlcomplaints.core.metrics.periods import Period
 from xlcomplaints.core.metrics.registry import METRICS, _received
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.spec.vocab import severity_rank
@@ -33,14 +35,14 @@ class GroupRow(NamedTuple):
     late: int
 
 
-def breakdown(ix: CaseIndex, m: Month, dimension: str, order: Sequence[str] = (),
+def breakdown(ix: CaseIndex, m: Period, dimension: str, order: Sequence[str] = (),
               previous: Mapping[str | None, int] | None = None) -> list[GroupRow]:
-    """Received (this and last month), on-time rate and missed-deadline complaints per value.
+    """Received (this and the previous period), on-time rate and missed-deadline complaints per value.
 
     The count columns are ``received`` per value; the on-time and late columns are the
     ``on_time_rate`` and ``late_complaints`` metrics restricted to the value's complaints.
     Values in ``order`` come first, in that order, even when zero; the rest by count.
-    ``previous`` gives last month's counts instead of the cases (from last month's report).
+    ``previous`` gives the previous period's counts instead of the cases (from that period's report).
     """
     key = attrgetter(dimension)
     now = Counter(map(key, _received(ix, m)))
@@ -65,8 +67,8 @@ class StageRow(NamedTuple):
     unit: str | None
 
 
-def stage_table(ix: CaseIndex, m: Month) -> list[StageRow]:
-    """Per stage: deadlines due in the month, met, rate; durations of stages done in the month.
+def stage_table(ix: CaseIndex, m: Period) -> list[StageRow]:
+    """Per stage: deadlines due in the period, met, rate; durations of stages done in the period.
 
     A stage whose rules use several units gets one extra row per further unit (timings only).
     """
@@ -83,21 +85,21 @@ def stage_table(ix: CaseIndex, m: Month) -> list[StageRow]:
     return rows
 
 
-def overdue_detail(ix: CaseIndex, m: Month) -> list[Deadline]:
-    """The overdue list (超时上报表): deadlines due in the month and missed, plus earlier ones still not
+def overdue_detail(ix: CaseIndex, m: Period) -> list[Deadline]:
+    """The overdue list (超时上报表): deadlines due in the period and missed, plus earlier ones still not
     done at the as-of time; by severity (major, important, general, blank last), then the earliest due."""
     rows = list(ix.missed(m))
-    start = month_start(m)
+    start = stamp(m.start)
     rows += [d for d in ix.open_overdue if d.fact.due is not None and d.fact.due < start]
     rows.sort(key=lambda d: (severity_rank(d.case.severity), d.fact.due, d.case.branch, d.case.no or ""))
     return rows
 
 
 OVERDUE_DEFINITION = (
-    "每行一个未按时完成的环节：时限在本月到期而逾期完成、到统计时点仍未完成或结案时已过时限而未完成的，以及更早到期、到统计时点仍未完成的。"
+    "每行一个未按时完成的环节：时限在本期到期而逾期完成、到统计时点仍未完成或结案时已过时限而未完成的，以及更早到期、到统计时点仍未完成的。"
     "超时＝完成时间（未完成的用统计时点，结案时未完成的用结案时间）晚于时限多少，单位同该环节的时限规则。"
     "按严重程度排列：重大、重要、一般，未填（或无法识别）的最后；同一严重程度内时限早的在前。",
-    "One row per missed stage deadline: due in the month and done late, not done by the as-of time, or not done "
+    "One row per missed stage deadline: due in the period and done late, not done by the as-of time, or not done "
     "and already due when the case was closed, plus earlier ones still not done at the as-of time. 'Late by' is how "
     "far the completion (or the as-of time if not done; the close if closed without it) is past the due time, in "
     "the unit of the stage's rule. Ordered by severity — major, important, general, then blank (or not recognised) "
@@ -105,8 +107,28 @@ OVERDUE_DEFINITION = (
 )
 
 
+def closed_late(ix: CaseIndex, m: Period) -> list[Case]:
+    """The insurer's 会办单超时上报表: complaints closed in the period after their close deadline (the close
+    rule's limit, as the deadline engine applied it), by the time closed."""
+    rows = [c for c in ix.closed(m) if c.stages[CLOSE * WIDTH] == "done_late"]
+    rows.sort(key=lambda c: (c.closed_at, c.branch, c.no or ""))
+    return rows
+
+
+CLOSED_LATE_DEFINITION = (
+    "本期结案（结案时间在本期）的需处理投诉中，没有在结案时限内结案的，每宗一行，不论何时受理（保险业会办单超时上报表）："
+    "结案时限按“设置”中结案环节的时限规则（如保险业预设的受理后 9 个自然日）计算，与“结案”环节的时限相同"
+    "（重新处理后从重新处理起算，暂停推后）；超时＝结案时间晚于时限多少，用时＝从受理到结案，单位同该规则。按结案时间先后排列。",
+    "Complaints to handle closed in the period (their closing time falls in it) that were not closed within the "
+    "close limit, one row each, whenever received (the insurer's overdue-case report): the limit is the close "
+    "stage's SLA rule on the Settings sheet (9 calendar days from receipt in the insurer preset), the close "
+    "stage's own due time (restarted by a reopening, moved by pauses); 'late by' is how far the close is past it "
+    "and 'time taken' runs from receipt to the close, in the rule's unit. By time closed.",
+)
+
+
 class TrendRow(NamedTuple):
-    month: Month
+    month: Period  # the period of the row (named ``month`` as the Trend sheet's first column was)
     received: int | None
     closed: int | None
     on_time_rate: float | None
@@ -114,18 +136,19 @@ class TrendRow(NamedTuple):
 
 
 TREND_METRICS = ("received", "closed", "on_time_rate", "satisfaction_rate")
+TREND_PERIODS = 12
 
 
-def trend(ix: CaseIndex, m: Month, months: int = 12) -> list[TrendRow]:
-    """The ``months`` up to ``m``, from the first month the data has a complaint received."""
-    have = ix.months()
-    first = min(max(have[0], m.shift(1 - months)), m) if have else m
+def trend(ix: CaseIndex, m: Period, periods: int = TREND_PERIODS) -> list[TrendRow]:
+    """The ``periods`` periods of ``m``'s kind up to ``m``, from the first one in which the data has a
+    complaint received (``m`` itself always): 12 months, 12 weeks, 12 quarters, up to 12 years."""
+    first = ix.first_received()
+    shown = [m.shift(-i) for i in range(periods - 1, 0, -1)]
+    shown = [] if first is None else [k for k in shown if stamp(k.end) > first]
     out = []
-    k = first
-    while k <= m:
+    for k in [*shown, m]:
         values = [METRICS[key](ix, k) for key in TREND_METRICS]
         out.append(TrendRow(k, *values))  # type: ignore[arg-type]
-        k = k.shift(1)
     return out
 
 
