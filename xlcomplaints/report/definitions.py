@@ -11,6 +11,8 @@ from xlcomplaints.core import metrics as M
 from xlcomplaints.core.deadlines import PAUSABLE, RESTARTED
 from xlcomplaints.core.lifecycle import RESUME_STEPS
 from xlcomplaints.core.policy import STAGES
+from xlcomplaints.report.labels import t
+from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
 
 
@@ -199,8 +201,24 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+def people_rows(lang: str) -> list[list[str]]:
+    """The By-handler sheet's rule of who a figure counts for, its columns (named 按处理人：… / By handler: …,
+    as the sheet's header names them) and its ranking; and the department breakdown's columns."""
+    zh = lang == "zh"
+    sheet = R.BY_HANDLER.title(lang)
+    prefix = f"{sheet}：" if zh else f"{sheet}: "
+    names = {c.key: c.label(lang) for c in R.PEOPLE_COLUMNS}
+    rows = [[prefix + t(lang, "处理人", "handler of record"), t(lang, *M.HANDLER_OF_RECORD), ""]]
+    rows += [[prefix + names[f.key], f.what_zh if zh else f.what_en, f.month_zh if zh else f.month_en]
+             for f in M.PEOPLE_FIGURES.values()]
+    rows += [[prefix + t(lang, "考核排名", "ranking"), t(lang, *M.RANKING_DEFINITION), ""],
+             [t(lang, "按责任部门", "By department"), t(lang, *M.DEPARTMENT_COLUMNS), ""]]
+    return rows
+
+
 def definition_rows(lang: str) -> list[list[str]]:
     zh = lang == "zh"
     rows = [[m.name(lang), m.definition(lang), m.month_rule(lang)] for m in M.METRICS.values()]
+    rows += people_rows(lang)
     rows += [[n_zh if zh else n_en, d_zh if zh else d_en, ""] for n_zh, n_en, d_zh, d_en in NOTES + ENGINE_RULES]
     return rows

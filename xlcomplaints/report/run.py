@@ -31,6 +31,7 @@ from xlcomplaints.report.consolidate import (
     read_file,
     resolved,
 )
+from xlcomplaints.report.file_summary import DEFAULT_RANK_MIN
 from xlcomplaints.report.history import History, read_history
 from xlcomplaints.report.masking import mask_summary
 from xlcomplaints.report.state import PendingState, StateOfAnotherRun, load_state, state_path
@@ -212,7 +213,8 @@ def _compute(merged: Consolidation, month: Month, as_of: datetime, then: datetim
     texts = {(code, no): words for code, f in merged.branches.items() for no, words in f.texts.items()}
     report = build(merged.cases, month, as_of, branches=branches,
                    issues=[*notes, *earlier.problems, *merged.issues], history=earlier.trend,
-                   contacts_shown=contacts_shown, texts=texts, previous_cover=earlier.covers.get(month.shift(-1)))
+                   contacts_shown=contacts_shown, texts=texts, previous_cover=earlier.covers.get(month.shift(-1)),
+                   rank_min=max((f.rank_min_complaints for f in merged.branches.values()), default=DEFAULT_RANK_MIN))
     report.files_read, report.files_failed = files_read, merged.unreadable
     lap("compute")
     return report

@@ -12,7 +12,15 @@ from datetime import datetime
 from typing import NamedTuple
 
 from xlcomplaints.core import metrics as M
-from xlcomplaints.core.metrics import CaseIndex, Deadline, GroupRow, Month, StageRow, TrendRow
+from xlcomplaints.core.metrics import (
+    CaseIndex,
+    Deadline,
+    GroupRow,
+    Month,
+    PersonRow,
+    StageRow,
+    TrendRow,
+)
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.vocab import Vocabulary
@@ -95,6 +103,12 @@ class MonthlyReport:
     files_failed: int = 0
     #: Rows whose received time is blank or cannot be read: in no month's figures; the cover says how many.
     unreadable_received: int = 0
+    #: The By-handler sheet (``metrics.people``), its ranking (most on time, least) and the least to be ranked.
+    handlers: list[PersonRow] = field(default_factory=list)
+    ranking: tuple[list[PersonRow], list[PersonRow]] = field(default_factory=lambda: ([], []))
+    rank_min: int = 5
+    #: The department breakdown's extra columns, by department (the breakdown's keys).
+    departments: dict[str | None, PersonRow] = field(default_factory=dict)
 
     def value(self, key: str) -> float | None:
         for row in self.cover:
@@ -142,7 +156,7 @@ def branch_codes(counts: Mapping[str | None, int], codes: Sequence[str]) -> dict
 def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: Sequence[Branch] = (),
           issues: Sequence[Problem] = (), history: Mapping[Month, TrendRow] | None = None,
           contacts_shown: bool = False, texts: Mapping[tuple[str, str], Texts] | None = None,
-          previous_cover: Cover | None = None) -> MonthlyReport:
+          previous_cover: Cover | None = None, rank_min: int = 5) -> MonthlyReport:
     """The report's figures; ``texts`` are the typical cases' words by (branch, complaint number).
 
     ``previous_cover`` (last month's report, read back) gives every last-month column — the
@@ -170,10 +184,16 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
         counts = earlier.breakdowns.get(dim) if earlier is not None else None
         if dim == "branch" and counts is not None:
             counts = branch_codes(counts, [b.code for b in branches])
-        rows = M.breakdown(ix, month, dim, vocab.codes if vocab else (), previous=counts)
+        # every branch read has its row, a quiet month's a row of zeros (零报)
+        order = vocab.codes if vocab else sorted(b.code for b in branches) if dim == "branch" else ()
+        rows = M.breakdown(ix, month, dim, order, previous=counts)
         if dim == "branch":  # worst on-time rate first: where head office looks
             rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
         breakdowns[dim] = rows
+    handlers = M.people(ix, month, M.BY_HANDLER)
+    departments = M.people(ix, month, M.BY_DEPARTMENT, [g.key for g in breakdowns["department"]])
+    # a department with only closes or callbacks in the month: a row of its own, its counts zero
+    breakdowns["department"] += [GroupRow(r.key, 0, 0, None, 0) for r in departments[len(breakdowns["department"]):]]
     return MonthlyReport(
         month=month, as_of=as_of, branches=sorted(branches, key=lambda b: b.code), cover=cover,
         breakdowns=breakdowns, backlog_ages=(M.backlog_ages(ix, month), (
@@ -186,4 +206,6 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
                  for t in M.typical_cases(ix, month)],
         previous_from=earlier.file if earlier else None,
         unreadable_received=sum(1 for c in cases if c.received_at is None),
+        handlers=handlers, ranking=M.ranking(handlers, rank_min), rank_min=rank_min,
+        departments={r.key: r for r in departments},
     )

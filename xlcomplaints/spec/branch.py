@@ -270,6 +270,10 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "登记表优先：登记表手填的时间为准，空白时取处理跟踪表；两者不一致时校验会提示",
           "Register first: a time typed in the Register wins, blank ones come from Tracking; disagreements are reported",
           vocab=v.TIMESTAMPS_RULE),
+    Field("rank_min_complaints", "考核排名最少件数", "Fewest complaints to be ranked", T.INT, 5,
+          "月报“按处理人”表的及时率最高、最低排名只包括本月需处理件数不少于此数的处理人",
+          "The By-handler sheet of the monthly report ranks by on-time rate only the handlers with at least this many "
+          "complaints to handle received in the month", min_value=1, max_value=10000),
 )
 
 SETTINGS = SheetSpec(

@@ -58,6 +58,19 @@ from xlcomplaints.core.metrics.months import (
     time_of,
     time_or_none,
 )
+from xlcomplaints.core.metrics.people import (
+    BY_DEPARTMENT,
+    BY_HANDLER,
+    DEPARTMENT_COLUMNS,
+    HANDLER_OF_RECORD,
+    PEOPLE_FIGURES,
+    RANKING_DEFINITION,
+    Grouping,
+    PersonFigure,
+    PersonRow,
+    people,
+    ranking,
+)
 from xlcomplaints.core.metrics.registry import CLOSED, DUE, METRICS, RECEIVED, Kind, Metric, metric
 from xlcomplaints.core.metrics.tables import (
     OVERDUE_DEFINITION,
@@ -81,6 +94,8 @@ from xlcomplaints.core.metrics.typical import (
 )
 
 __all__ = [
+    "BY_DEPARTMENT", "BY_HANDLER", "DEPARTMENT_COLUMNS", "HANDLER_OF_RECORD", "PEOPLE_FIGURES", "RANKING_DEFINITION",
+    "Grouping", "PersonFigure", "PersonRow", "people", "ranking",
     "AGE_BUCKETS", "CLOSE", "CLOSED", "DECIDED", "DUE", "MET", "METRICS", "MISSED", "MONTH_BITS",
     "NOT_APPLICABLE", "OVERDUE_DEFINITION", "RECEIVED", "STAGE_INDEX", "TIMED_STAGES", "TREND_METRICS",
     "TYPICAL_DEFINITION", "TYPICAL_MAX", "TYPICAL_REASONS", "WIDTH",

@@ -173,6 +173,10 @@ class CaseIndex:
                                 list(map(int.bit_count, missed)), missed)
         return self._remember("due", m.key, columns)
 
+    def due_bits(self, m: Month) -> list[tuple[Case, int, int]]:
+        """Who has deadlines falling due in the month: (complaint, stages met, stages missed), as bits."""
+        return self._due.get(m.key, [])
+
     def tally(self, m: Month) -> tuple[int, int, int]:
         """The month's deadlines met, missed, and the complaints with a missed one."""
         def count() -> tuple[int, int, int]:
