@@ -50,6 +50,7 @@ import openpyxl
 import pytest
 
 from tests.audit.figures import Audit, all_figures, months
+from tests.audit.people import people_figures
 from tests.audit.report import PANELS, read_report
 from tests.audit.statuses import WORKING_HOURS_POLICY, register_figures, type_policy
 
@@ -90,6 +91,10 @@ def both_sides() -> tuple[dict[str, object], dict[str, object], Audit]:
     d = demo_dir()
     mine, this, _ = all_figures([d / f"{b}.xlsx" for b in BRANCHES], months(2026, 10))
     report = read_report(d / REPORT)
+    order = report["sheet-order:handler"]
+    assert isinstance(order, list)
+    departments = {f.split(":")[2] for f in mine if f.startswith("breakdown:department:")} - {"total"}
+    mine.update(people_figures(this, order, departments))
     back_mine, _, _ = all_figures([d / "BJ01.xlsx"], months(2026, 10, ASOF))
     back_report = read_report(d / ASOF_REPORT)
     for side, back in ((mine, back_mine), (report, back_report)):

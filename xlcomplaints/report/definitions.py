@@ -171,9 +171,14 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
      "values keep the order of that sheet (categories in the order of their choices, departments as on their "
      "breakdown sheet, stages in stage order); one equal to the fifth but below it on that sheet is not listed."),
     ("分类统计", "Breakdown sheets",
-     "每个分类一行：本月件数与上月件数同“受理件数”；占比＝本行件数÷合计；处理及时率与逾期件数同封面定义，只计该分类的投诉。",
+     "每个分类一行：本月件数与上月件数同“受理件数”；占比＝本行件数÷合计；处理及时率与逾期件数同封面定义，只计该分类的投诉。"
+     "“按网点”表列出读入的每个网点，本月没有投诉的网点也列一行，各数为0（零报）；“按责任部门”表还列出本月只有结案、回访"
+     "或当前逾期的部门（件数为0）。",
      "One row per value: counts as 'Complaints received' this and last month; share = the row ÷ the total; "
-     "on-time rate and late complaints as on the cover, for that value's complaints only."),
+     "on-time rate and late complaints as on the cover, for that value's complaints only. The By-branch sheet lists "
+     "every branch read, one with no complaint in the month as a row of zeros (a nil return, 零报); the "
+     "By-department sheet also lists departments with only closes, callbacks or overdue stages in the month "
+     "(counts 0)."),
     ("环节时效", "Stage times",
      "每个环节：本月到期的时限数、按时完成数、及时率（同处理及时率），以及本月完成该环节的用时中位数与90%分位："
      "用时从受理起算，回访从处理完成（没有时从答复）起算，按该环节时限规则的单位计。",
