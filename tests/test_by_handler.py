@@ -24,6 +24,9 @@ So: 张三 2 deadlines met (handles no complaint); 李四 handles 001 and 002, 5
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -32,9 +35,11 @@ import pytest
 
 import xlcomplaints as xc
 from tests.samples import write_branch
+from tests.test_adopt import VALIDATOR
 from xlcomplaints.core.models import BranchData, CallbackAttempt, Complaint, Settings, TrackingStep
 
-HEADERS = {"处理人": "handler", "需处理件数": "handled", "结案件数": "closed", "处理及时率": "on_time_rate",
+HEADERS = {"处理人": "handler", "需处理件数": "handled", "结案件数": "closed", "未结案件数": "open",
+           "处理及时率": "on_time_rate",
            "受理通知及时率": "ack", "首次联系及时率": "first_contact", "调查处理及时率": "resolve",
            "答复客户及时率": "reply", "回访及时率": "callback", "结案及时率": "close", "当前逾期件数": "overdue_now",
            "满意率": "satisfaction", "平均评分": "score", "重开件数": "reopened", "重复投诉件数": "repeats"}
@@ -113,12 +118,13 @@ def test_by_handler_agrees_with_a_hand_count(report: Path) -> None:
     assert (zhang["handled"], zhang["closed"], zhang["on_time_rate"], zhang["ack"], zhang["first_contact"]) == (
         0, 0, 1.0, 1.0, 1.0)
     assert zhang["resolve"] is None and zhang["satisfaction"] is None  # nothing of his to count: blank
-    assert (li["handled"], li["closed"], li["overdue_now"]) == (2, 1, 1)
+    assert (li["handled"], li["closed"], li["open"], li["overdue_now"]) == (2, 1, 1, 1)
     assert li["on_time_rate"] == pytest.approx(5 / 9)
     assert (li["ack"], li["first_contact"], li["resolve"], li["reply"], li["callback"], li["close"]) == (
         1.0, 0.0, 0.5, 0.5, 1.0, 0.5)
     assert (li["satisfaction"], li["score"], li["reopened"]) == (1.0, 9, 0)
-    assert (wang["handled"], wang["closed"], wang["on_time_rate"], wang["overdue_now"]) == (1, 1, 1.0, 0)
+    assert (wang["handled"], wang["closed"], wang["open"], wang["on_time_rate"], wang["overdue_now"]) == (
+        1, 1, 0, 1.0, 0)
     assert (wang["satisfaction"], wang["score"], wang["reopened"], wang["repeats"]) == (1.0, 8, 1, 0)
 
 
@@ -162,3 +168,42 @@ def test_the_independent_auditor_agrees_on_this_workbook(report: Path) -> None:
         return a == b
 
     assert {f: (shown.get(f), mine.get(f)) for f in ids if not agrees(shown.get(f), mine.get(f))} == {}
+
+
+@pytest.mark.skipif(not VALIDATOR.exists(), reason="the OOXML validator is not beside the repo")
+def test_refresh_writes_the_table_per_handler_beside_the_summary(tmp_path: Path) -> None:
+    """刷新 (as of 31 Oct 18:00) writes the same figures for October so far from column E of 汇总, rates in %,
+    under a title and a header; the Summary's own lines stay in A–C; the file passes the OOXML checker;
+    the template gives the workload columns (open, overdue now) a data bar."""
+    path = write_branch(tmp_path / "BJ01.xlsx", bj01())
+    xc.refresh(path, now=datetime(2026, 10, 31, 18, 0))
+    rows = [list(r) for r in openpyxl.load_workbook(path, data_only=True)["汇总"].iter_rows(values_only=True)]
+    assert rows[0][:3] == ["指标", "数值", "说明"] and rows[1][0] == "刷新时间"
+    assert rows[1][4] == "按处理人：2026年10月（截至刷新时间）"
+    header = rows[2][4:]
+    at = {h.split("（")[0]: i for i, h in enumerate(header) if h}
+    table = {r[4]: r[4:] for r in rows[3:] if len(r) > 4 and r[4]}
+    assert set(table) == {"张三", "李四", "王五"}
+    li, wang = table["李四"], table["王五"]
+    assert (li[at["未结案件数"]], li[at["当前逾期件数"]], li[at["需处理件数"]], li[at["结案件数"]]) == (1, 1, 2, 1)
+    assert li[at["处理及时率(%)"]] == 55.6 and li[at["首次联系及时率(%)"]] == 0
+    assert (wang[at["未结案件数"]], wang[at["重开件数"]], wang[at["平均评分"]]) == (0, 1, 8)
+    assert table["张三"][at["需处理件数"]] == 0 and table["张三"][at["受理通知及时率(%)"]] == 100
+    check = subprocess.run([sys.executable, str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stdout[-2000:]
+    with zipfile.ZipFile(path) as z:
+        summary = next(n for n in z.namelist() if n.startswith("xl/worksheets/sheet") and "汇总" in _title(z, n))
+        assert b"dataBar" in z.read(summary)
+    xc.refresh(path, now=datetime(2026, 10, 31, 18, 0))  # the same time again: nothing changes
+    assert [list(r) for r in openpyxl.load_workbook(path, data_only=True)["汇总"].iter_rows(values_only=True)] == rows
+
+
+def _title(z: zipfile.ZipFile, part: str) -> str:
+    """The title of the sheet stored in ``part`` (workbook.xml and its relationships)."""
+    import re
+
+    rels = z.read("xl/_rels/workbook.xml.rels").decode()
+    rid = next(m.group(1) for m in re.finditer(r'<Relationship [^>]*Id="([^"]+)"[^>]*Target="/?(?:xl/)?([^"]+)"', rels)
+               if part.endswith(m.group(2)))
+    return next(m.group(1) for m in re.finditer(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"',
+                                                z.read("xl/workbook.xml").decode()) if m.group(2) == rid)

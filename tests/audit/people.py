@@ -23,6 +23,7 @@ from tests.audit.figures import (
     LATE,
     Audit,
     _last_reached,
+    _open_at,
     due_in_month,
     median,
     ratio,
@@ -63,6 +64,12 @@ def handled(a: Audit, who: Who) -> dict[str, object]:
 def closed(a: Audit, who: Who) -> dict[str, object]:
     """结案时间在本月的投诉（不含无效投诉）中，由此人处理的件数。"""
     return dict(Counter(who(k, None) for k in a.closed_in_month()))
+
+
+def open_end(a: Audit, who: Who) -> dict[str, object]:
+    """月末仍未结案的需处理投诉（含以前月份受理的；本月尚未结束时即统计时点仍未结案的）中，由此人处理的件数
+    （同封面“月末未结案”）."""
+    return dict(Counter(who(k, None) for k in _open_at(a, a.month.end)))
 
 
 def on_time(a: Audit, who: Who, stages: tuple[str, ...] = STAGES) -> dict[str, object]:
@@ -130,9 +137,9 @@ def repeat_count(a: Audit, who: Who) -> dict[str, object]:
     return dict(Counter(who(k, None) for k in a.to_handle() if id(k) in found))
 
 
-COUNTS = ("handled", "closed", "overdue_now", "reopened", "repeats")
+COUNTS = ("handled", "closed", "open", "overdue_now", "reopened", "repeats")
 COLUMNS: dict[str, Callable[[Audit, Who], dict[str, object]]] = {
-    "handled": handled, "closed": closed, "on_time_rate": on_time,
+    "handled": handled, "closed": closed, "open": open_end, "on_time_rate": on_time,
     **{f"on_time_{s}": (lambda a, who, s=s: on_time(a, who, (s,))) for s in STAGES},  # type: ignore[misc]
     "overdue_now": overdue_now, "resolve_median": resolve_median, "satisfaction_rate": satisfaction,
     "average_score": average_score, "reopened": reopened, "repeats": repeat_count,

@@ -40,7 +40,7 @@ STAGE_COLUMNS = {"due_count": 1, "on_time": 2, "on_time_rate": 3, "median": 4, "
 AGE_LABELS = {"0–3 天": "0-3", "4–7 天": "4-7", "8–14 天": "8-14", "15 天以上": "15+"}
 #: The By-handler sheet's columns (and the By-department sheet's after its breakdown columns), by header.
 PEOPLE_HEADERS = {
-    "需处理件数": "handled", "结案件数": "closed", "处理及时率": "on_time_rate",
+    "需处理件数": "handled", "结案件数": "closed", "未结案件数": "open", "处理及时率": "on_time_rate",
     **{f"{label}及时率": f"on_time_{stage}" for label, stage in STAGE_LABELS.items()},
     "当前逾期件数": "overdue_now", "处理用时中位数": "resolve_median", "满意率": "satisfaction_rate",
     "平均评分": "average_score", "重开件数": "reopened", "重复投诉件数": "repeats",

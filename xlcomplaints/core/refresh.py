@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from xlcomplaints.core import corrections as fixes
+from xlcomplaints.core import metrics as M
 from xlcomplaints.core.calendar import CalendarWarning
 from xlcomplaints.core.deadlines import (
     ComplaintResult,
@@ -133,6 +134,8 @@ class RefreshPlan:
     callbacks: ComputedCells = field(default_factory=lambda: ComputedCells(CALLBACK_KEYS))
     overdue_rows: list[OverdueRow] = field(default_factory=list)  # one per urgent stage
     summary_rows: list[list[Any]] = field(default_factory=list)
+    #: The Summary's table per handler (title, header, a row each), written beside ``summary_rows``.
+    handler_rows: list[list[Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
 
@@ -181,7 +184,13 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
     counts = plan.counts
     warnings: set[CalendarWarning] = set()
     urgent: list[tuple[tuple[int, int, float], OverdueRow]] = []
+    month = M.Month.of(now)
+    as_case = M.case_maker(data.settings.branch_code, data, make_calendar(data.settings, data),
+                           timed=(month.start, month.end), as_of=now)
+    cases: list[M.Case] = []  # those the month's figures per handler can see: a few of a large register
     for r in iter_results(data, now):
+        if (case := as_case(r)) is not None and _in_month(case, month):
+            cases.append(case)
         c = r.complaint
         plan.complaints += 1
         if r.warnings:
@@ -234,7 +243,57 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
         heading = fixes.HEADING[0 if lang == "zh" else 1]
         plan.overdue_rows += [OverdueRow(no=heading), *to_correct]
     plan.summary_rows = _summary(data, plan, now, lang)
+    plan.handler_rows = _handler_rows(M.CaseIndex(cases), month, lang)
     return plan
+
+
+def _in_month(c: M.Case, m: M.Month) -> bool:
+    """Whether the complaint can count in the month's figures per handler: still open, closed in the
+    month, with a deadline due in it or a callback in it (as the metrics file them)."""
+    start = M.month_start(m)
+    closed_at = c.closed_at
+    return (closed_at is None or closed_at >= start or any(k == m.key for k, *_ in c.due_months)
+            or any(at >= start for at, _, _ in c.callbacks))
+
+
+def _handler_rows(ix: M.CaseIndex, m: M.Month, lang: str) -> list[list[Any]]:
+    """The Summary's table per handler (``B.SUMMARY_HANDLER_COLUMNS``): the By-handler sheet's figures
+    (``metrics.people``) for the month so far; rates in %, times and scores to 2 decimals."""
+    zh = lang == "zh"
+    units = ix.units.get("resolve") or []
+    unit = units[0] if units else None
+    header = []
+    for col in B.SUMMARY_HANDLER_COLUMNS:
+        text = col.label(lang)
+        if col.key == "resolve_median" and unit:
+            text += f"（{v.UNIT.label(unit, lang)}）" if zh else f" ({v.UNIT.label(unit, lang)})"
+        header.append(text)
+    rows: list[list[Any]] = [[B.SUMMARY_HANDLERS_TITLE[0 if zh else 1].format(month=m.label(lang))], header]
+    for person in M.people(ix, m):
+        row: list[Any] = [person.key or ("（未填）" if zh else "(blank)")]
+        for col in B.SUMMARY_HANDLER_COLUMNS[1:]:
+            value = person.values[col.key]
+            if value is not None and col.key not in M.COUNT_FIGURES:
+                value = round(value * 100, 1) if col.key in B.SUMMARY_PERCENT else round(value, 2)
+            row.append(value)
+        rows.append(row)
+    return rows
+
+
+#: The Summary's per-handler table starts at this index of a row (column ``B.SUMMARY_HANDLERS_AT``).
+_AT = B.SUMMARY_HANDLERS_AT - 1
+
+
+def summary_grid(plan: RefreshPlan) -> list[list[Any]]:
+    """The Summary below its header: its lines (with the checksum row the flow adds) and, beside them
+    from column E, the table per handler."""
+    out = []
+    for i in range(max(len(plan.summary_rows), len(plan.handler_rows))):
+        row = list(plan.summary_rows[i]) if i < len(plan.summary_rows) else []
+        if i < len(plan.handler_rows):
+            row += [None] * (_AT - len(row)) + plan.handler_rows[i]
+        out.append(row)
+    return out
 
 
 def _summary(data: BranchData, plan: RefreshPlan, now: datetime, lang: str) -> list[list[Any]]:

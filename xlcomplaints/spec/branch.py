@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.model import ColType, Column, Field, Need, SheetSpec
 
@@ -380,6 +381,22 @@ SUMMARY_LINES: tuple[SummaryLine, ...] = (
                 "No readable received time, so no deadline was computed; see 'Rows needing correction' on the "
                 "Overdue sheet"),
 )
+
+
+#: The Summary's table per handler (refresh writes it beside the lines above, from column ``HANDLERS_AT``):
+#: the By-handler sheet's columns (``spec.report.PEOPLE_COLUMNS``), the workload first. Rates are written
+#: as percentages (so their labels say %), times and scores to 2 decimals: a cell's format is the office's.
+SUMMARY_HANDLERS_AT = 5  # column E, after a blank column D
+_WORKLOAD = ("open", "overdue_now")
+SUMMARY_PERCENT = frozenset(c.key for c in R.PEOPLE_COLUMNS if c.type is T.PERCENT)
+SUMMARY_HANDLER_COLUMNS: tuple[Column, ...] = (
+    Column("handler", "处理人", "Handler", T.TEXT, computed=True, width=12),
+    *(c for key in _WORKLOAD for c in R.PEOPLE_COLUMNS if c.key == key),
+    *(c if c.type is not T.PERCENT else Column(c.key, f"{c.zh}(%)", f"{c.en} (%)", T.NUMBER, computed=True,
+                                                 width=c.width)
+      for c in R.PEOPLE_COLUMNS if c.key not in _WORKLOAD),
+)
+SUMMARY_HANDLERS_TITLE = ("按处理人：{month}（截至刷新时间）", "By handler: {month} (to the refresh)")
 
 
 #: Sheets of a branch workbook, in template order.

@@ -101,6 +101,7 @@ TYPICAL = _report_sheet(
 PEOPLE_COLUMNS: tuple[Column, ...] = (
     Column("handled", "需处理件数", "To handle", T.INT, computed=True, width=7),
     Column("closed", "结案件数", "Closed", T.INT, computed=True, width=7),
+    Column("open", "未结案件数", "Open", T.INT, computed=True, width=7),
     Column("on_time_rate", "处理及时率", "On-time rate", T.PERCENT, computed=True, width=8),
     *(Column(f"on_time_{s}", f"{v.STAGE.label(s, 'zh')}及时率", f"{v.STAGE.label(s, 'en')}: on time", T.PERCENT,
              computed=True, width=8) for s in v.STAGE.codes),

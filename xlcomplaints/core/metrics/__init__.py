@@ -32,6 +32,7 @@ from xlcomplaints.core.metrics.facts import (
     DueMonth,
     StageFact,
     case_facts,
+    case_maker,
     received_by,
 )
 from xlcomplaints.core.metrics.index import (
@@ -61,6 +62,7 @@ from xlcomplaints.core.metrics.months import (
 from xlcomplaints.core.metrics.people import (
     BY_DEPARTMENT,
     BY_HANDLER,
+    COUNT_FIGURES,
     DEPARTMENT_COLUMNS,
     HANDLER_OF_RECORD,
     PEOPLE_FIGURES,
@@ -94,14 +96,14 @@ from xlcomplaints.core.metrics.typical import (
 )
 
 __all__ = [
-    "BY_DEPARTMENT", "BY_HANDLER", "DEPARTMENT_COLUMNS", "HANDLER_OF_RECORD", "PEOPLE_FIGURES", "RANKING_DEFINITION",
+    "BY_DEPARTMENT", "BY_HANDLER", "COUNT_FIGURES", "DEPARTMENT_COLUMNS", "HANDLER_OF_RECORD", "PEOPLE_FIGURES", "RANKING_DEFINITION",
     "Grouping", "PersonFigure", "PersonRow", "people", "ranking",
     "AGE_BUCKETS", "CLOSE", "CLOSED", "DECIDED", "DUE", "MET", "METRICS", "MISSED", "MONTH_BITS",
     "NOT_APPLICABLE", "OVERDUE_DEFINITION", "RECEIVED", "STAGE_INDEX", "TIMED_STAGES", "TREND_METRICS",
     "TYPICAL_DEFINITION", "TYPICAL_MAX", "TYPICAL_REASONS", "WIDTH",
     "Case", "CaseIndex", "Deadline", "DueMonth", "DueMonthRows", "GroupRow", "Kind", "Metric", "Month",
     "StageFact", "StageRow", "Stamp", "Took", "TrendRow", "TypicalCase",
-    "age_bucket", "backlog_ages", "breakdown", "case_facts", "default_as_of", "durations", "median",
+    "age_bucket", "backlog_ages", "breakdown", "case_facts", "case_maker", "default_as_of", "durations", "median",
     "metric", "month_end", "month_start", "overdue_detail", "p90", "rate", "received_by", "stage_table",
     "stamp", "time_of", "time_or_none", "top", "trend", "typical_cases", "typical_reasons",
 ]

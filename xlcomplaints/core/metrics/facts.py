@@ -171,6 +171,15 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
     ``as_of`` is the time the results were evaluated at: records made after it have not happened yet,
     complaints received after it included (left out, see ``received_by``).
     """
+    make = case_maker(branch, data, cal, timed, contact, as_of)
+    return [c for r in results if (c := make(r)) is not None]
+
+
+def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[datetime, datetime] | None = None,
+               contact: Callable[[str], str | None] | None = None, as_of: datetime | None = None,
+               ) -> Callable[[ComplaintResult], Case | None]:
+    """``case_facts`` one result at a time (None: received after the as-of time), for a caller that keeps
+    no results (a refresh): the branch's Tracking and Callbacks are filed once, here."""
     until = as_of or datetime.max
     escalated_steps = {s.no for s in data.tracking if s.step == "escalated" and s.no and (s.at is None or s.at <= until)}
     reached: dict[str, list[tuple[Stamp, str, int | None]]] = defaultdict(list)
@@ -185,11 +194,11 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
     for found in named.values():
         found.sort(key=_FIRST)  # stable: rows of one time keep their sheet order
     lo, hi = timed or (datetime.min, datetime.max)
-    out = []
-    for r in results:
+
+    def make(r: ComplaintResult) -> Case | None:
         c = r.complaint
         if not received_by(c, until):
-            continue
+            return None
         stages: list[Any] = []
         months: dict[int, list[int]] = {}
         handlers = stage_handlers(c, named.get(c.no or "", ()), r, until)
@@ -213,10 +222,11 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
                     sets[2] |= bit
             stages += (status, at, done, s.late_by, s.unit, took, who)
         t, no = c.received_at, c.no
-        out.append(_case((
+        return _case((
             branch, no, None if t is None else stamp(t), c.case_type, c.channel, c.category, c.severity,
             c.validity, c.department, c.handler, c.customer,
             c.phone if contact is None or not c.phone else contact(c.phone), bool(c.escalated) or no in escalated_steps,
             r.escalation, r.status, r.repeat_of, r.reopen_count, tuple(stages), calls.get(no or "", ()),
-            tuple((k, *v) for k, v in sorted(months.items())) if months else ())))
-    return out
+            tuple((k, *v) for k, v in sorted(months.items())) if months else ()))
+
+    return make

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from xlcomplaints.core.metrics.facts import STAGE_INDEX, Case
 from xlcomplaints.core.metrics.index import CaseIndex, median, rate
-from xlcomplaints.core.metrics.months import MONTH_BITS, Month
+from xlcomplaints.core.metrics.months import MONTH_BITS, Month, month_end
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.spec import vocab as v
 
@@ -110,6 +110,16 @@ def handled(ix: CaseIndex, m: Month, by: Grouping) -> dict[Key, Any]:
          "the month that are this handler's."), _CLOSED)
 def closed(ix: CaseIndex, m: Month, by: Grouping) -> dict[Key, Any]:
     return dict(Counter(map(by.case, ix.closed(m))))
+
+
+@figure("open",
+        ("月末仍未结案的需处理投诉（含以前月份受理的；本月尚未结束时即统计时点仍未结案的）中，由此人处理的件数"
+         "（同封面“月末未结案”）。",
+         "Complaints to handle still open when the month ended (earlier months' included; while the month is not "
+         "over, those open at the as-of time) that are this handler's (as the cover's 'Open at month end')."),
+        ("月末时点", "The end of the month"))
+def open_end(ix: CaseIndex, m: Month, by: Grouping) -> dict[Key, Any]:
+    return dict(Counter(map(by.case, ix.open_at(month_end(m)))))
 
 
 def _tallies(ix: CaseIndex, m: Month, by: Grouping) -> dict[Key, list[list[int]]]:
@@ -222,7 +232,7 @@ class PersonRow(NamedTuple):
     values: dict[str, Any]
 
 
-COUNTS = frozenset({"handled", "closed", "overdue_now", "reopened", "repeats"})
+COUNT_FIGURES = frozenset({"handled", "closed", "open", "overdue_now", "reopened", "repeats"})
 
 
 def people(ix: CaseIndex, m: Month, by: Grouping = BY_HANDLER, keys: Sequence[Key] = ()) -> list[PersonRow]:
@@ -234,7 +244,7 @@ def people(ix: CaseIndex, m: Month, by: Grouping = BY_HANDLER, keys: Sequence[Ke
         found |= set(values)
     handled_ = columns["handled"]
     rest = sorted((k for k in found if k not in keys), key=lambda k: (k is None, -handled_.get(k, 0), str(k)))
-    return [PersonRow(k, {name: values.get(k, 0 if name in COUNTS else None) for name, values in columns.items()})
+    return [PersonRow(k, {name: values.get(k, 0 if name in COUNT_FIGURES else None) for name, values in columns.items()})
             for k in (*keys, *rest)]
 
 
