@@ -176,7 +176,7 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
      "或当前逾期的部门（件数为0）。",
      "One row per value: counts as 'Complaints received' this and last month; share = the row ÷ the total; "
      "on-time rate and late complaints as on the cover, for that value's complaints only. The By-branch sheet lists "
-     "every branch read, one with no complaint in the month as a row of zeros (a nil return, 零报); the "
+     "every branch read, one with no complaint in the month as a row of zeros (a nil return); the "
      "By-department sheet also lists departments with only closes, callbacks or overdue stages in the month "
      "(counts 0)."),
     ("环节时效", "Stage times",
