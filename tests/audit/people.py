@@ -180,7 +180,9 @@ def people_figures(a: Audit, sheet_order: list[str], departments: set[str]) -> d
             out[f"handler:{person}:{column}"] = value
     by_dept = table(a, by_department)
     for department in departments | set(by_dept):
-        for column in COLUMNS:
+        for column in COLUMNS:  # "与“按处理人”相同的各列（处理及时率除外：分类统计已有，两者相同）"
+            if column == "on_time_rate":
+                continue
             value = by_dept.get(department, {}).get(column, 0 if column in COUNTS else None)
             out[f"department-people:{department}:{column}"] = value
     least = max((b.rank_min for b in a.branches), default=5)  # "汇总多个网点时取各网点设置中最大的"

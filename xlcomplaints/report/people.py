@@ -16,7 +16,7 @@ from xlcomplaints.report.labels import label, t
 from xlcomplaints.report.summary import MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
-from xlcomplaints.spec.model import SheetSpec
+from xlcomplaints.spec.model import Column, SheetSpec
 
 HEAD_FILL = "#D9E1F2"
 GRID = {"border": 1, "border_color": "#BFBFBF"}
@@ -37,11 +37,11 @@ class ReportWriter(Protocol):
               formats: dict[int, str] | None = None, muted: Sequence[int] = (), wrap: Sequence[int] = ()) -> None: ...
 
 
-def people_values(row: PersonRow | None) -> list[Any]:
-    """A person's figures in ``PEOPLE_COLUMNS`` order (None: no figure, shown blank)."""
+def people_values(row: PersonRow | None, columns: Sequence[Column] = R.PEOPLE_COLUMNS) -> list[Any]:
+    """A person's figures in the order of ``columns`` (None: no figure, shown blank)."""
     if row is None:
-        return [None] * len(R.PEOPLE_COLUMNS)
-    return [row.values[c.key] for c in R.PEOPLE_COLUMNS]
+        return [None] * len(columns)
+    return [row.values[c.key] for c in columns]
 
 
 def people_spec(spec: SheetSpec, report: MonthlyReport) -> SheetSpec:

@@ -203,8 +203,10 @@ class ReportWriter:
         if people:
             spec = people_spec(replace(R.BREAKDOWN, columns=R.BY_DEPARTMENT_COLUMNS), rep)
         self.table(ws, spec, [[dim_label, show(g.key), g.count, None, g.previous, None, g.on_time_rate, g.late,
-                               *(people_values(rep.departments.get(g.key)) if people else ())] for g in rows],
-                   muted=(0,))
+                               *(people_values(rep.departments.get(g.key), R.DEPARTMENT_PEOPLE_COLUMNS) if people
+                                 else ())] for g in rows], muted=(0,))
+        if people:
+            ws.set_row(0, 45)  # three lines of header
         total = len(rows) + 1
         n_total, n_prev = sum(g.count for g in rows), sum(g.previous for g in rows)
         for i, g in enumerate(rows, start=1):

@@ -119,8 +119,10 @@ BY_HANDLER = _report_sheet(
     *PEOPLE_COLUMNS,
 )
 
-#: The department breakdown: a breakdown sheet (its stamp and first columns), then ``PEOPLE_COLUMNS`` by department.
-BY_DEPARTMENT_COLUMNS: tuple[Column, ...] = (*BREAKDOWN.columns, *PEOPLE_COLUMNS)
+#: The department breakdown: a breakdown sheet (its stamp and first columns), then ``PEOPLE_COLUMNS`` by department
+#: but the on-time rate, which the breakdown has already (the same figure: every deadline goes to the department).
+DEPARTMENT_PEOPLE_COLUMNS: tuple[Column, ...] = tuple(c for c in PEOPLE_COLUMNS if c.key != "on_time_rate")
+BY_DEPARTMENT_COLUMNS: tuple[Column, ...] = (*BREAKDOWN.columns, *DEPARTMENT_PEOPLE_COLUMNS)
 
 DEFINITIONS = _report_sheet(
     "definitions", "指标说明", "Definitions",

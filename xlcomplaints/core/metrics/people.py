@@ -77,9 +77,11 @@ HANDLER_OF_RECORD = (
 )
 
 DEPARTMENT_COLUMNS = (
-    "“按责任部门”表在分类统计各列之后有与“按处理人”相同的各列，按登记表的“责任部门”计（环节时限和整宗投诉都算给该部门）。",
-    "The By-department sheet has, after the breakdown columns, the same columns as the By-handler sheet, counted "
-    "by the Register's 'Responsible dept.' (stage deadlines and whole complaints alike).",
+    "“按责任部门”表在分类统计各列之后有与“按处理人”相同的各列（处理及时率除外：分类统计已有，两者相同），按登记表的"
+    "“责任部门”计（环节时限和整宗投诉都算给该部门）。",
+    "The By-department sheet has, after the breakdown columns, the same columns as the By-handler sheet (but the "
+    "on-time rate, which the breakdown has already: the same figure), counted by the Register's 'Responsible "
+    "dept.' (stage deadlines and whole complaints alike).",
 )
 
 RANKING_DEFINITION = (
