@@ -207,3 +207,16 @@ def _title(z: zipfile.ZipFile, part: str) -> str:
                if part.endswith(m.group(2)))
     return next(m.group(1) for m in re.finditer(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"',
                                                 z.read("xl/workbook.xml").decode()) if m.group(2) == rid)
+
+
+def test_a_phone_number_typed_with_a_handlers_name_is_masked_in_a_consolidation(tmp_path: Path) -> None:
+    """What leaves a branch has its phone numbers masked wherever they were typed: a handler's too."""
+    data = bj01()
+    data = data.model_copy(update={"tracking": tuple(
+        s.model_copy(update={"handler": "李四 13912345678"}) if s.handler == "李四" else s for s in data.tracking)})
+    path = write_branch(tmp_path / "BJ01.xlsx", data)
+    out = tmp_path / "group.xlsx"
+    xc.consolidate([path], "2026-10", out, workers=1)
+    names = [r[0] for r in openpyxl.load_workbook(out, data_only=True)["按处理人"].iter_rows(min_row=2, values_only=True)
+             if r[0]]
+    assert "李四 139****5678" in names and not any("13912345678" in str(n) for n in names)

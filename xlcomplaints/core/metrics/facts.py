@@ -102,6 +102,18 @@ class Case(NamedTuple):
         """The complaint's own handler of record: its 调查处理 (resolve) stage's."""
         return self.stages[_CASE_HANDLER]
 
+    def renamed(self, fn: Callable[[str | None], str | None]) -> Case:
+        """The case with every handler's name (the Register's and each stage's) passed through ``fn``
+        (the same case if none changes)."""
+        names = self.stages[_HANDLER::WIDTH]
+        new = tuple(map(fn, names))
+        handler = fn(self.handler)
+        if new == names and handler == self.handler:
+            return self
+        stages = list(self.stages)
+        stages[_HANDLER::WIDTH] = new
+        return self._replace(handler=handler, stages=tuple(stages))
+
     def done_count(self) -> int:
         return len(STAGES) - self.stages[_DONE::WIDTH].count(None)
 
