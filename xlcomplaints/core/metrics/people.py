@@ -85,10 +85,10 @@ DEPARTMENT_COLUMNS = (
 )
 
 RANKING_DEFINITION = (
-    "“按处理人”表右侧：本月需处理件数不少于“设置”中“考核排名最少件数”（默认5件；汇总多个网点时取各网点设置中最大的）、"
+    "“按处理人”表格下方：本月需处理件数不少于“设置”中“考核排名最少件数”（默认5件；汇总多个网点时取各网点设置中最大的）、"
     "且本月有到期时限的处理人中，处理及时率最高的3人（从高到低）和其余人中最低的3人（从低到高）；及时率相同的按表中先后顺序。"
     "“（未填）”不参加排名。",
-    "At the right of the By-handler sheet: among the handlers with at least the Settings' 'Fewest complaints to "
+    "Below the table of the By-handler sheet: among the handlers with at least the Settings' 'Fewest complaints to "
     "be ranked' (5 by default; when branches are consolidated, the largest of their settings) complaints to "
     "handle received in the month and with deadlines due in the month, the 3 with the highest on-time rate "
     "(highest first) and, of the others, the 3 with the lowest (lowest first); equal rates keep the sheet's "
