@@ -188,8 +188,9 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
     as_case = M.case_maker(data.settings.branch_code, data, make_calendar(data.settings, data),
                            timed=(month.start, month.end), as_of=now)
     cases: list[M.Case] = []  # those the month's figures per handler can see: a few of a large register
+    called = {a.no for a in data.callbacks if a.no and a.at and month.start <= a.at <= now}
     for r in iter_results(data, now):
-        if (case := as_case(r)) is not None and _in_month(case, month):
+        if _may_count(r, month, called) and (case := as_case(r)) is not None and _in_month(case, month):
             cases.append(case)
         c = r.complaint
         plan.complaints += 1
@@ -245,6 +246,14 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
     plan.summary_rows = _summary(data, plan, now, lang)
     plan.handler_rows = _handler_rows(M.CaseIndex(cases), month, lang)
     return plan
+
+
+def _may_count(r: ComplaintResult, m: M.Month, called: set[str]) -> bool:
+    """A quick look before a complaint's facts are made (most of a large register was closed in earlier
+    months): open, closed in the month, with a due time in it or called back in it. ``_in_month`` decides."""
+    closed = r.stages["close"].done_at
+    return (closed is None or closed >= m.start or (r.complaint.no or "") in called
+            or any(s.due is not None and s.due >= m.start for s in r.stages.values()))
 
 
 def _in_month(c: M.Case, m: M.Month) -> bool:
