@@ -439,7 +439,7 @@ def _case(branch: str, no: str | None, done: int) -> Case:
     """A complaint with its first ``done`` stages done (what decides which of two records is kept)."""
     stages: list[object] = []
     for i in range(len(STAGES)):
-        stages += ("done_on_time", None, i + 1, None, None, None) if i < done else NOT_APPLICABLE
+        stages += ("done_on_time", None, i + 1, None, None, None, None) if i < done else (*NOT_APPLICABLE, None)
     return Case(branch, no, None, *[None] * 9, False, "none", "open", None, 0, tuple(stages), (), ())
 
 
@@ -642,7 +642,8 @@ def test_an_earlier_reports_branch_labels_resolve_to_codes_with_spaces() -> None
     branches = [Branch(code, "", f"{code}.xlsx") for code in ("BJ 01", "BJ", "SH02")]
     nov = build([], OCT.shift(1), datetime(2026, 12, 1), branches=branches,
                 previous_cover=Cover("oct.xlsx", {}, {}, breakdowns={"branch": counts}))
-    assert {g.key: g.previous for g in nov.breakdowns["branch"]} == {"BJ 01": 6, "SH02": 3, "GZ": 2}
+    # BJ, given with no complaint either month, is a row of zeros (零报)
+    assert {g.key: g.previous for g in nov.breakdowns["branch"]} == {"BJ 01": 6, "SH02": 3, "GZ": 2, "BJ": 0}
 
 
 @pytest.mark.libreoffice

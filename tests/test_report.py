@@ -86,7 +86,7 @@ def test_cover_reads_back_the_computed_and_hand_numbers(zh: RunResult) -> None:
 
 def test_sheets_stamps_and_template_kind(zh: RunResult) -> None:
     names = python_calamine.CalamineWorkbook.from_path(str(zh.output)).sheet_names
-    assert names == ["封面", "按类型", "按投诉类别", "按投诉渠道", "按严重程度", "按有效性", "按责任部门", "环节时效",
+    assert names == ["封面", "按类型", "按投诉类别", "按投诉渠道", "按严重程度", "按有效性", "按责任部门", "按处理人", "环节时效",
                      "超时明细", "超时结案", "典型案例", "月度趋势", "指标说明", "问题清单"]  # one branch: no by-branch sheet
     stamp, sheets = find_stamps(FileWorkbook(zh.output))
     template, _ = find_stamps(FileWorkbook(Path(__file__).parents[1] / "workbook_templates" / "monthly-report-zh.xlsx"))

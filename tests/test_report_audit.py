@@ -54,6 +54,7 @@ import openpyxl
 import pytest
 
 from tests.audit.figures import Audit, all_figures, iso_week, months
+from tests.audit.people import people_figures
 from tests.audit.report import PANELS, read_report
 from tests.audit.statuses import WORKING_HOURS_POLICY, register_figures, type_policy
 
@@ -101,12 +102,20 @@ def both_sides() -> tuple[dict[str, object], dict[str, object], Audit]:
     d = demo_dir()
     mine, this, _ = all_figures([d / f"{b}.xlsx" for b in BRANCHES], months(2026, 10))
     report = read_report(d / REPORT)
+    order = report["sheet-order:handler"]
+    assert isinstance(order, list)
+    departments = {f.split(":")[2] for f in mine if f.startswith("breakdown:department:")} - {"total"}
+    mine.update(people_figures(this, order, departments))
     back_mine, _, _ = all_figures([d / "BJ01.xlsx"], months(2026, 10, ASOF))
     back_report = read_report(d / ASOF_REPORT)
     for side, back in ((mine, back_mine), (report, back_report)):
         side.update({f"asof:{k}": v for k, v in back.items() if k.startswith(("cover:", "cover-previous:", "cover-unit:", "backlog"))})
-    week_mine, _, _ = all_figures([d / f"{b}.xlsx" for b in BRANCHES], iso_week(2026, 43, WEEK_END))
+    week_mine, week_this, _ = all_figures([d / f"{b}.xlsx" for b in BRANCHES], iso_week(2026, 43, WEEK_END))
     week_report = read_report(d / WEEK_REPORT)
+    week_order = week_report["sheet-order:handler"]
+    assert isinstance(week_order, list)
+    week_departments = {f.split(":")[2] for f in week_mine if f.startswith("breakdown:department:")} - {"total"}
+    week_mine.update(people_figures(week_this, week_order, week_departments))
     for side, week in ((mine, week_mine), (report, week_report)):
         side.update({f"week:{k}": v for k, v in week.items() if not k.startswith(WEEK_LEFT_OUT)})
     return mine, report, this

@@ -16,7 +16,7 @@ from xlcomplaints.core.lists import OfficeLists
 from xlcomplaints.core.models import BranchData, PolicyRule
 from xlcomplaints.core.numbering import assign_numbers
 from xlcomplaints.core.problems import Level, Problem, register_messages
-from xlcomplaints.core.refresh import ComputedCells, RefreshPlan, plan_refresh
+from xlcomplaints.core.refresh import ComputedCells, RefreshPlan, plan_refresh, summary_grid
 from xlcomplaints.core.rows import Layout
 from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import read_computed, typed_over, validate, written_digest
@@ -180,7 +180,7 @@ def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: b
     if "overdue" in sheets:
         port.replace_rows(sheets["overdue"], 2, plan.overdue_rows)
     if "summary" in sheets:
-        port.replace_rows(sheets["summary"], 2, plan.summary_rows)
+        port.replace_rows(sheets["summary"], 2, summary_grid(plan))
     changed = port.save() if save else False
     return FlowResult(problems=problems + plan.problems, changed=changed, plan=plan)
 

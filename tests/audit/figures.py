@@ -517,9 +517,16 @@ def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, object], Aud
     for age in AGES:
         out[f"backlog:{age}"] = backlog_age(this, age)
         out[f"backlog-previous:{age}"] = backlog_age(last, age)
+    from tests.audit.people import by_department, table
+
+    departments = table(this, by_department)
     for dimension in DIMENSIONS:
         values = {value_of(this, k, dimension) for k in this.readable
                   if this.month.holds(k.c.received) or last.month.holds(k.c.received)}
+        if dimension == "branch":  # 分类统计: "“按网点”表列出读入的每个网点…（零报）"
+            values |= {b.code for b in this.branches}
+        if dimension == "department":  # "…“按责任部门”表还列出本月只有结案、回访或当前逾期的部门"
+            values |= set(departments)
         total = breakdown(this, dimension, TOTAL, "count")
         for value in [*sorted(values), TOTAL]:
             for column in ("count", "on_time_rate", "overdue"):

@@ -102,6 +102,7 @@ class Complaint:
     escalated: bool
     department: str | None
     typed: dict[str, datetime | None]  # stage → the Register's done time
+    handler: str | None = None  # the Register's 处理人, as typed
 
 
 @dataclass
@@ -149,7 +150,11 @@ class Branch:
     rules: list[Rule]
     closures: set[date]
     working: set[date]
+    #: 考核排名最少件数 (the Settings row; its default when the row is not there)
+    rank_min: int = 5
     complaints: list[Complaint] = field(default_factory=list)
+    #: Tracking rows naming a 经办人: (complaint number, time, name, sheet row), whatever their step
+    handlers: list[tuple[str, datetime, str, int]] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     callbacks: list[Callback] = field(default_factory=list)
 
@@ -255,6 +260,7 @@ def _read_branch(path: Path, mtime_ns: int) -> Branch:
         register_first=choice("timestamps_rule", settings["环节时间以哪张表为准"]) != "tracking",
         handoff_hours=float(settings["部门接单处理时限(小时)"]),  # type: ignore[arg-type]
         handoff_unreachable_hours=float(settings["联系不上客户时(小时)"]),  # type: ignore[arg-type]
+        rank_min=int(settings.get("考核排名最少件数") or 5),  # type: ignore[call-overload]
         rules=rules, closures=closures, working=working)
     header, rows = _rows(wb["投诉登记"])
 
@@ -270,10 +276,13 @@ def _read_branch(path: Path, mtime_ns: int) -> Branch:
             category=pick("category", cell(r, "投诉类别")), severity=choice("severity", cell(r, "严重程度")),
             validity=choice("validity", cell(r, "有效性")), complexity=choice("complexity", cell(r, "难易程度")),
             escalated=choice("yes_no", cell(r, "投诉升级")) == "yes", department=pick("department", cell(r, "责任部门")),
-            typed={s: when(cell(r, col)) for s, col in DONE_COLUMN.items()}))
+            typed={s: when(cell(r, col)) for s, col in DONE_COLUMN.items()}, handler=text(cell(r, "处理人"))))
     header, rows = _rows(wb["处理跟踪"])
     for n, r in rows:
         no, at, step = text(r[header["投诉编号"]]), when(r[header["时间"]]), choice("step", r[header["步骤"]])
+        who = text(r[header["经办人"]]) if "经办人" in header else None
+        if no and at and who:
+            b.handlers.append((no, at, who, n))
         if no and at and step:
             b.steps.append(Step(no, at, step, n))
     header, rows = _rows(wb["回访记录"])

@@ -38,6 +38,13 @@ STAGE_LABELS = {"受理通知": "acknowledge", "首次联系": "first_contact", 
                 "答复客户": "reply", "回访": "callback", "结案": "close"}
 STAGE_COLUMNS = {"due_count": 1, "on_time": 2, "on_time_rate": 3, "median": 4, "p90": 5}
 AGE_LABELS = {"0–3 天": "0-3", "4–7 天": "4-7", "8–14 天": "8-14", "15 天以上": "15+"}
+#: The By-handler sheet's columns (and the By-department sheet's after its breakdown columns), by header.
+PEOPLE_HEADERS = {
+    "需处理件数": "handled", "结案件数": "closed", "未结案件数": "open", "处理及时率": "on_time_rate",
+    **{f"{label}及时率": f"on_time_{stage}" for label, stage in STAGE_LABELS.items()},
+    "当前逾期件数": "overdue_now", "处理用时中位数": "resolve_median", "满意率": "satisfaction_rate",
+    "平均评分": "average_score", "重开件数": "reopened", "重复投诉件数": "repeats",
+}
 
 
 def _name_and_unit(label: str) -> tuple[str, str | None]:
@@ -102,6 +109,7 @@ def read_report(path: Path) -> dict[str, object]:
                 sheet_order.append(value)
             for column, i in BREAKDOWN_COLUMNS.items():
                 out[f"breakdown:{dimension}:{value}:{column}"] = row[i]
+    out.update(_people(wb))
     stage_order: list[str] = []
     out["sheet-order:stages"] = stage_order
     for row in wb["环节时效"].iter_rows(min_row=2, values_only=True):
@@ -136,6 +144,46 @@ def read_report(path: Path) -> dict[str, object]:
                 out[f"trend:{r[0]}:{column}"] = value
     out["cover-labels"] = labels
     out["definitions"] = {r[0]: r[1] for r in wb["指标说明"].iter_rows(min_row=2, values_only=True) if r[0]}
+    return out
+
+
+def _people(wb: Any) -> dict[str, object]:
+    """``handler:<name>:<column>`` (（未填） is ``blank``), ``sheet-order:handler``, ``ranking:best`` and
+    ``ranking:worst`` (names as listed) from 按处理人; ``department-people:<department>:<column>`` from the
+    By-department sheet's columns after the breakdown's. A column is known by its header, its unit left out."""
+    out: dict[str, object] = {}
+    rows = list(wb["按处理人"].iter_rows(values_only=True))
+    columns = {i: PEOPLE_HEADERS[_name_and_unit(h)[0]] for i, h in enumerate(rows[0])
+               if isinstance(h, str) and _name_and_unit(h)[0] in PEOPLE_HEADERS}
+    order: list[str] = []
+    out["sheet-order:handler"] = order
+    body = iter(rows[1:])
+    for row in body:
+        if row[0] is None:
+            break
+        name = "blank" if row[0] == "（未填）" else str(row[0])
+        order.append(name)
+        for i, key in columns.items():
+            out[f"handler:{name}:{key}"] = _value(row[i])
+    best: list[str] = []
+    worst: list[str] = []
+    for row in body:
+        if row[0] == "最高":
+            continue
+        if isinstance(row[0], str) and row[0] != "（无）" and not row[0].startswith("考核排名"):
+            best.append(row[0])
+        if isinstance(row[4], str) and row[4] not in ("最低", "（无）"):
+            worst.append(row[4])
+    out["ranking:best"], out["ranking:worst"] = best, worst
+    rows = list(wb["按责任部门"].iter_rows(values_only=True))
+    columns = {i: PEOPLE_HEADERS[_name_and_unit(h)[0]] for i, h in enumerate(rows[0])
+               if i >= len(BREAKDOWN_COLUMNS) + 2 and isinstance(h, str) and _name_and_unit(h)[0] in PEOPLE_HEADERS}
+    for row in rows[1:]:
+        if row[1] is None or row[1] == "合计":
+            continue
+        name = "blank" if row[1] == "（未填）" else str(row[1])
+        for i, key in columns.items():
+            out[f"department-people:{name}:{key}"] = _value(row[i])
     return out
 
 

@@ -76,6 +76,8 @@ class Case:
     escalated_step: bool = False
     reached: list[Callback] = field(default_factory=list)
     gave_up: bool = False
+    #: Each stage's done time at the as-of time (None: not done), whether or not the stage has a deadline.
+    done: dict[str, datetime | None] = field(default_factory=dict)
 
 
 def rule_for(stage: str, c: Complaint, rules: list[Rule]) -> Rule | None:
@@ -145,6 +147,7 @@ def build(b: Branch, c: Complaint, steps: list[Step], calls: list[Callback], clo
                             and (since is None or s.at > since)), None)
         done[name] = (typed or tracked) if b.register_first else (tracked or typed)
     case.closed_at = done["close"]
+    case.done = done
     failed = 0
     retry_due: datetime | None = None  # Definitions, "Retrying an unreachable callback"
     for a in calls:

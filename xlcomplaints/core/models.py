@@ -125,6 +125,7 @@ class Settings(BaseModel):
     handoff_hours: float = 24.0
     handoff_unreachable_hours: float = 48.0
     timestamps_rule: str = "register"
+    rank_min_complaints: int = 5
     policy: tuple[PolicyRule, ...] = ()
 
 

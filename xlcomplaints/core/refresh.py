@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from xlcomplaints.core import corrections as fixes
+from xlcomplaints.core import metrics as M
 from xlcomplaints.core.calendar import CalendarWarning
 from xlcomplaints.core.deadlines import (
     ComplaintResult,
@@ -140,6 +141,8 @@ class RefreshPlan:
     callbacks: ComputedCells = field(default_factory=lambda: ComputedCells(CALLBACK_KEYS))
     overdue_rows: list[OverdueRow] = field(default_factory=list)  # one per urgent stage
     summary_rows: list[list[Any]] = field(default_factory=list)
+    #: The Summary's table per handler (title, header, a row each), written beside ``summary_rows``.
+    handler_rows: list[list[Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
 
@@ -190,7 +193,14 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
     counts = plan.counts
     warnings: set[CalendarWarning] = set()
     urgent: list[tuple[tuple[int, int, float], OverdueRow]] = []
+    month = M.Month.of(now)
+    as_case = M.case_maker(data.settings.branch_code, data, make_calendar(data.settings, data),
+                           timed=(month.start, month.end), as_of=now)
+    cases: list[M.Case] = []  # those the month's figures per handler can see: a few of a large register
+    called = {a.no for a in data.callbacks if a.no and a.at and month.start <= a.at <= now}
     for r in iter_results(data, now):
+        if _may_count(r, month, called) and (case := as_case(r)) is not None and _in_month(case, month):
+            cases.append(case)
         c = r.complaint
         plan.complaints += 1
         if r.warnings:
@@ -243,7 +253,64 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
         heading = pick(lang, *fixes.HEADING)
         plan.overdue_rows += [OverdueRow(no=heading), *to_correct]
     plan.summary_rows = _summary(data, plan, now, lang)
+    plan.handler_rows = _handler_rows(M.CaseIndex(cases), month, lang)
     return plan
+
+
+def _may_count(r: ComplaintResult, m: M.Month, called: set[str]) -> bool:
+    """A quick look before a complaint's facts are made (most of a large register was closed in earlier
+    months): open, closed in the month, with a due time in it or called back in it. ``_in_month`` decides."""
+    closed = r.stages["close"].done_at
+    return (closed is None or closed >= m.start or (r.complaint.no or "") in called
+            or any(s.due is not None and s.due >= m.start for s in r.stages.values()))
+
+
+def _in_month(c: M.Case, m: M.Month) -> bool:
+    """Whether the complaint can count in the month's figures per handler: still open, closed in the
+    month, with a deadline due in it or a callback in it (as the metrics file them)."""
+    start = M.month_start(m)
+    closed_at = c.closed_at
+    return (closed_at is None or closed_at >= start or any(k == m.key for k, *_ in c.due_months)
+            or any(at >= start for at, _, _ in c.callbacks))
+
+
+def _handler_rows(ix: M.CaseIndex, m: M.Month, lang: str) -> list[list[Any]]:
+    """The Summary's table per handler (``B.SUMMARY_HANDLER_COLUMNS``): the By-handler sheet's figures
+    (``metrics.people``) for the month so far; rates in %, times and scores to 2 decimals."""
+    units = ix.units.get("resolve") or []
+    unit = units[0] if units else None
+    header = []
+    for col in B.SUMMARY_HANDLER_COLUMNS:
+        text = col.label(lang)
+        if col.key == "resolve_median" and unit:
+            text += pick(lang, f"（{v.UNIT.label(unit, lang)}）", f" ({v.UNIT.label(unit, lang)})")
+        header.append(text)
+    rows: list[list[Any]] = [[pick(lang, *B.SUMMARY_HANDLERS_TITLE).format(month=m.label(lang))], header]
+    for person in M.people(ix, M.as_period(m)):
+        row: list[Any] = [person.key or pick(lang, "（未填）", "(blank)")]
+        for col in B.SUMMARY_HANDLER_COLUMNS[1:]:
+            value = person.values[col.key]
+            if value is not None and col.key not in M.COUNT_FIGURES:
+                value = round(value * 100, 1) if col.key in B.SUMMARY_PERCENT else round(value, 2)
+            row.append(value)
+        rows.append(row)
+    return rows
+
+
+#: The Summary's per-handler table starts at this index of a row (column ``B.SUMMARY_HANDLERS_AT``).
+_AT = B.SUMMARY_HANDLERS_AT - 1
+
+
+def summary_grid(plan: RefreshPlan) -> list[list[Any]]:
+    """The Summary below its header: its lines (with the checksum row the flow adds) and, beside them
+    from column E, the table per handler."""
+    out = []
+    for i in range(max(len(plan.summary_rows), len(plan.handler_rows))):
+        row = list(plan.summary_rows[i]) if i < len(plan.summary_rows) else []
+        if i < len(plan.handler_rows):
+            row += [None] * (_AT - len(row)) + plan.handler_rows[i]
+        out.append(row)
+    return out
 
 
 def _summary(data: BranchData, plan: RefreshPlan, now: datetime, lang: str) -> list[list[Any]]:

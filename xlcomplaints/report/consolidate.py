@@ -224,7 +224,8 @@ def _read_file(path: str, month: Period, as_of: datetime, now: datetime, show_co
     found += _stale(cases, month, name, branch)
     return FileSummary(path, mtime, branch, data.settings.branch_name, tuple(cases), tuple(found),
                        seconds=time.perf_counter() - started, texts=texts,
-                       repeat_window_days=data.settings.repeat_window_days, label=name, lists=read.lists)
+                       repeat_window_days=data.settings.repeat_window_days,
+                       rank_min_complaints=data.settings.rank_min_complaints, label=name, lists=read.lists)
 
 
 def _received_in(cases: Iterable[Case], month: Period) -> bool:

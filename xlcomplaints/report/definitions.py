@@ -12,6 +12,8 @@ from xlcomplaints.core.deadlines import PAUSABLE, RESTARTED
 from xlcomplaints.core.lifecycle import RESUME_STEPS
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.i18n import Lang, pick
+from xlcomplaints.report.labels import t
+from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
 
 
@@ -192,13 +194,15 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
     ("分类统计", "Breakdown sheets",
      "每个分类一行：本期件数与上期件数同“受理件数”；占比＝本行件数÷合计；处理及时率与逾期件数同封面定义，只计该分类的投诉。"
      "类型、投诉类别、投诉渠道、责任部门按本单位“词表”的顺序列出（总部用 --policy 规定列表时按总部的列表；汇总多个网点时"
-     "先按网点代码第一个网点的列表，再补其他网点的项），列表外的值按件数排在其后；不在总部列表中的值按其本名单列，并在“问题清单”中列出。",
+     "先按网点代码第一个网点的列表，再补其他网点的项），列表外的值按件数排在其后；不在总部列表中的值按其本名单列，并在“问题清单”中列出。“按网点”表列出读入的每个网点，本期没有投诉的网点也列一行，各数为0（零报）；“按责任部门”表还列出本期只有结案、回访或当前逾期的部门（件数为0）。",
      "One row per value: counts as 'Complaints received' this and the previous period; share = the row ÷ the total; "
      "on-time rate and late complaints as on the cover, for that value's complaints only. Types, categories, "
      "channels and departments are listed in the order of the office's Lists sheet (head office's lists when "
      "--policy gives them; over several branches, the first branch's by code, then the others' further entries), "
      "values not on the lists after them by count; a value not on head office's list is counted under its own "
-     "name and listed on the Issues sheet."),
+     "name and listed on the Issues sheet. The By-branch sheet lists every branch read, one with no complaint in "
+     "the period as a row of zeros (a nil return); the By-department sheet also lists departments with only "
+     "closes, callbacks or overdue stages in the period (counts 0)."),
     ("环节时效", "Stage times",
      "每个环节：本期到期的时限数、按时完成数、及时率（同处理及时率），以及本期完成该环节的用时中位数与90%分位："
      "用时从受理起算，回访从处理完成（没有时从答复）起算，按该环节时限规则的单位计。",
@@ -230,7 +234,23 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+def people_rows(lang: str) -> list[list[str]]:
+    """The By-handler sheet's rule of who a figure counts for, its columns (named 按处理人：… / By handler: …,
+    as the sheet's header names them) and its ranking; and the department breakdown's columns."""
+    zh = lang == "zh"
+    sheet = R.BY_HANDLER.title(lang)
+    prefix = f"{sheet}：" if zh else f"{sheet}: "
+    names = {c.key: c.label(lang) for c in R.PEOPLE_COLUMNS}
+    rows = [[prefix + t(lang, "处理人", "handler of record"), t(lang, *M.HANDLER_OF_RECORD), ""]]
+    rows += [[prefix + names[f.key], f.what_zh if zh else f.what_en, f.month_zh if zh else f.month_en]
+             for f in M.PEOPLE_FIGURES.values()]
+    rows += [[prefix + t(lang, "考核排名", "ranking"), t(lang, *M.RANKING_DEFINITION), ""],
+             [t(lang, "按责任部门", "By department"), t(lang, *M.DEPARTMENT_COLUMNS), ""]]
+    return rows
+
+
 def definition_rows(lang: str) -> list[list[str]]:
     rows = [[m.name(lang), m.definition(lang), m.period_rule(lang)] for m in M.METRICS.values()]
+    rows += people_rows(lang)
     rows += [[pick(lang, n_zh, n_en), pick(lang, d_zh, d_en), ""] for n_zh, n_en, d_zh, d_en in NOTES + ENGINE_RULES]
     return rows

@@ -12,6 +12,7 @@ from xlcomplaints.core.models import Settings
 from xlcomplaints.core.problems import Problem
 
 DEFAULT_REPEAT_WINDOW: int = Settings.model_fields["repeat_window_days"].default
+DEFAULT_RANK_MIN: int = Settings.model_fields["rank_min_complaints"].default
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class FileSummary:
     texts: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
     #: The branch's repeat-complaint window (its Settings): what its complaints are judged by across branches too.
     repeat_window_days: int = DEFAULT_REPEAT_WINDOW
+    #: The branch's fewest complaints for a handler to be ranked on the By-handler sheet (its Settings).
+    rank_min_complaints: int = DEFAULT_RANK_MIN
     #: How the report names the file (see ``file_labels``); its name if not given.
     label: str = ""
     #: The office's lists the file was read with (its Lists sheet, or the built-in ones).

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from xlcomplaints.core.cells import MOBILE
@@ -65,10 +66,15 @@ def mask_problem(p: Problem) -> Problem:
     return p.model_copy(update={"value": value, "params": params})
 
 
+#: ``mask_text`` for handlers' names: a branch has a few, each met on every stage of every complaint.
+_mask_name = lru_cache(maxsize=4096)(mask_text)
+
+
 def mask_case(c: Case) -> Case:
-    """A case with its phone (whatever the cell held) and its customer's name masked."""
+    """A case with its phone (whatever the cell held), its customer's name and its handlers' names masked."""
     phone, customer = mask_phone(c.phone), mask_text(c.customer)
-    return c if phone == c.phone and customer == c.customer else c._replace(phone=phone, customer=customer)
+    c = c if phone == c.phone and customer == c.customer else c._replace(phone=phone, customer=customer)
+    return c.renamed(_mask_name)
 
 
 def mask_summary(f: FileSummary) -> FileSummary:

@@ -32,6 +32,7 @@ from xlcomplaints.report.consolidate import (
     read_file,
     resolved,
 )
+from xlcomplaints.report.file_summary import DEFAULT_RANK_MIN
 from xlcomplaints.report.history import History, read_history
 from xlcomplaints.report.imposed import dimensions, impose
 from xlcomplaints.report.masking import mask_summary
@@ -222,7 +223,8 @@ def _compute(merged: Consolidation, month: Period, as_of: datetime, then: dateti
     report = build(merged.cases, month, as_of, branches=branches,
                    issues=[*notes, *earlier.problems, *merged.issues], history=earlier.trend,
                    contacts_shown=contacts_shown, texts=texts, previous_cover=earlier.covers.get(month.shift(-1)),
-                   dimensions=dimensions(merged, lists))
+                   dimensions=dimensions(merged, lists),
+                   rank_min=max((f.rank_min_complaints for f in merged.branches.values()), default=DEFAULT_RANK_MIN))
     report.files_read, report.files_failed = files_read, merged.unreadable
     lap("compute")
     return report

@@ -33,14 +33,15 @@ from xlcomplaints.report.consolidate import (
     Consolidation,
     FileSummary,
 )
+from xlcomplaints.report.file_summary import DEFAULT_RANK_MIN
 from xlcomplaints.workbook.owners import TempKind, default_mode, temp_file
 
 FORMAT = "xlcomplaints.consolidation-state"
 #: ASCII escapes and no cycle check: measured the quickest way to write 100,000 cases.
 _ENCODER = json.JSONEncoder(ensure_ascii=True, check_circular=False, separators=(",", ":"))
-#: 3: the id of the run that wrote it, also in the report (2: times as stamps, a case's stages in one
-#: list, its deadlines filed by month; 1: times in seconds, a list per stage).
-VERSION = 3
+#: 4: each stage's handler of record (3: the id of the run that wrote it, also in the report; 2: times as stamps,
+#: a case's stages in one list, its deadlines filed by month; 1: times in seconds, a list per stage).
+VERSION = 4
 
 assert Case._fields[-3:] == ("stages", "callbacks", "due_months")  # the lists after the plain fields
 _NONE: type = type(None)
@@ -49,7 +50,7 @@ _TEXT, _INT, _NUMBER = {str, _NONE}, {int, _NONE}, {int, float, _NONE}
 _HEAD_TYPES: dict[str, set[type]] = {"escalated": {bool}, "received_at": _INT, "reopen_count": {int}}
 _HEAD: tuple[set[type], ...] = tuple(_HEAD_TYPES.get(name, _TEXT) for name in Case._fields[:-3])
 _STAGE: dict[str, set[type]] = {"status": {str}, "due": _INT, "done_at": _INT, "late_by": _NUMBER,
-                                "unit": _TEXT, "took": _NUMBER}
+                                "unit": _TEXT, "took": _NUMBER, "handler": _TEXT}
 _STAGES: tuple[set[type], ...] = tuple(_STAGE[name] for _ in STAGES for name in StageFact._fields)
 _CALLBACK: tuple[set[type], ...] = ({int}, {str}, _INT)
 _DUE_MONTH: tuple[set[type], ...] = ({int}, {int}, {int}, {int})
@@ -94,7 +95,8 @@ def _branch(f: FileSummary) -> dict[str, Any]:
     return {"branch": f.branch, "branch_name": f.branch_name, "path": f.path, "mtime": f.mtime,
             "problems": [p.model_dump(mode="json") for p in f.problems],
             "cases": f.cases,  # each Case a JSON list, as it is
-            "texts": f.texts, "repeat_window_days": f.repeat_window_days, "label": f.name}
+            "texts": f.texts, "repeat_window_days": f.repeat_window_days,
+            "rank_min_complaints": f.rank_min_complaints, "label": f.name}
 
 
 def texts_in(found: Any) -> dict[str, tuple[str | None, ...]]:
@@ -255,6 +257,7 @@ def load_state(path: Path, month: Period, run: str | None = None) -> tuple[list[
         out = [FileSummary(b["path"], b["mtime"], b["branch"], b["branch_name"], cases_in(b["cases"]),
                            tuple(Problem.model_validate(p) for p in b["problems"]), texts=texts_in(b.get("texts", {})),
                            repeat_window_days=_window_in(b.get("repeat_window_days", DEFAULT_REPEAT_WINDOW)),
+                           rank_min_complaints=_window_in(b.get("rank_min_complaints", DEFAULT_RANK_MIN)),
                            label=_label_in(b.get("label", "")))
                for b in doc["branches"]]
         return out, datetime.fromisoformat(doc["as_of"]), bool(doc["contacts_shown"])

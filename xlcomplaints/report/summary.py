@@ -17,6 +17,7 @@ from xlcomplaints.core.metrics import (
     Deadline,
     GroupRow,
     Period,
+    PersonRow,
     StageRow,
     TrendRow,
     stamp,
@@ -110,6 +111,12 @@ class MonthlyReport:
     #: When the previous period holds only part of its data (see ``partial_from``): the first time received
     #: that says so; the cover marks the comparison instead of showing a change. None: a whole previous period.
     previous_partial: datetime | None = None
+    #: The By-handler sheet (``metrics.people``), its ranking (most on time, least) and the least to be ranked.
+    handlers: list[PersonRow] = field(default_factory=list)
+    ranking: tuple[list[PersonRow], list[PersonRow]] = field(default_factory=lambda: ([], []))
+    rank_min: int = 5
+    #: The department breakdown's extra columns, by department (the breakdown's keys).
+    departments: dict[str | None, PersonRow] = field(default_factory=dict)
 
     def value(self, key: str) -> float | None:
         for row in self.cover:
@@ -176,7 +183,7 @@ def build(cases: Sequence[M.Case], month: Period, as_of: datetime, *, branches: 
           issues: Sequence[Problem] = (), history: Mapping[Period, TrendRow] | None = None,
           contacts_shown: bool = False, texts: Mapping[tuple[str, str], Texts] | None = None,
           previous_cover: Cover | None = None,
-          dimensions: tuple[tuple[str, Vocabulary | None], ...] = DIMENSIONS) -> MonthlyReport:
+          dimensions: tuple[tuple[str, Vocabulary | None], ...] = DIMENSIONS, rank_min: int = 5) -> MonthlyReport:
     """The report's figures; ``texts`` are the typical cases' words by (branch, complaint number).
 
     ``previous_cover`` (the previous period's report, read back) gives every previous-period column —
@@ -212,10 +219,16 @@ def build(cases: Sequence[M.Case], month: Period, as_of: datetime, *, branches: 
                 code = k if k in vocab.codes else by_name.get(k, k)
                 mapped[code] = mapped.get(code, 0) + n
             counts = mapped
-        rows = M.breakdown(ix, month, dim, vocab.codes if vocab else (), previous=counts)
+        # every branch read has its row, a quiet period's a row of zeros (零报)
+        order = vocab.codes if vocab else sorted(b.code for b in branches) if dim == "branch" else ()
+        rows = M.breakdown(ix, month, dim, order, previous=counts)
         if dim == "branch":  # worst on-time rate first: where head office looks
             rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
         breakdowns[dim] = rows
+    handlers = M.people(ix, month, M.BY_HANDLER)
+    departments = M.people(ix, month, M.BY_DEPARTMENT, [g.key for g in breakdowns["department"]])
+    # a department with only closes or callbacks in the month: a row of its own, its counts zero
+    breakdowns["department"] += [GroupRow(r.key, 0, 0, None, 0) for r in departments[len(breakdowns["department"]):]]
     return MonthlyReport(
         month=month, as_of=as_of, branches=sorted(branches, key=lambda b: b.code), cover=cover,
         breakdowns=breakdowns, backlog_ages=(M.backlog_ages(ix, month), (
@@ -229,4 +242,6 @@ def build(cases: Sequence[M.Case], month: Period, as_of: datetime, *, branches: 
         previous_from=earlier.file if earlier else None,
         previous_partial=partial if earlier is None else None,
         unreadable_received=sum(1 for c in cases if c.received_at is None), dimensions=dimensions,
+        handlers=handlers, ranking=M.ranking(handlers, rank_min), rank_min=rank_min,
+        departments={r.key: r for r in departments},
     )

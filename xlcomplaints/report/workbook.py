@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from xlcomplaints.core.problems import Level
 from xlcomplaints.report import charts
 from xlcomplaints.report.definitions import definition_rows
 from xlcomplaints.report.labels import label, reasons_text, t
+from xlcomplaints.report.people import people_spec, people_values, write_handlers
 from xlcomplaints.report.summary import MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
@@ -200,6 +202,7 @@ class ReportWriter:
             for dim, vocab in self.report.dimensions:
                 if dim != "branch" or len(self.report.branches) > 1:
                     self.breakdown(dim, vocab)
+            write_handlers(self)
             self.stages()
             self.overdue()
             self.closed_late()
@@ -223,8 +226,14 @@ class ReportWriter:
                 return f"{key} {self.branch_names[key]}"
             return label(vocab, key, lang)
 
-        self.table(ws, R.BREAKDOWN, [[dim_label, show(g.key), g.count, None, g.previous, None, g.on_time_rate, g.late]
-                                     for g in rows], muted=(0,))
+        spec, people = R.BREAKDOWN, dim == "department"  # departments: the By-handler sheet's columns too
+        if people:
+            spec = people_spec(replace(R.BREAKDOWN, columns=R.BY_DEPARTMENT_COLUMNS), rep)
+        self.table(ws, spec, [[dim_label, show(g.key), g.count, None, g.previous, None, g.on_time_rate, g.late,
+                               *(people_values(rep.departments.get(g.key), R.DEPARTMENT_PEOPLE_COLUMNS) if people
+                                 else ())] for g in rows], muted=(0,))
+        if people:
+            ws.set_row(0, 45)  # three lines of header
         total = len(rows) + 1
         n_total, n_prev = sum(g.count for g in rows), sum(g.previous for g in rows)
         for i, g in enumerate(rows, start=1):
@@ -248,7 +257,7 @@ class ReportWriter:
                 chart.set_size({"width": int(sum(c.width_in(lang) for c in R.BREAKDOWN.columns) * 7.2)})
                 ws.insert_chart(total + 2, 0, chart, {"x_offset": 4, "y_offset": 6})
             else:
-                ws.insert_chart(1, len(R.BREAKDOWN.columns) + 1, chart)
+                ws.insert_chart(1, len(spec.columns) + 1, chart)
         self.print_setup(ws, name, one_page=len(rows) <= 30)
 
     def stages(self) -> None:

@@ -1,4 +1,4 @@
-"""Sheet specs of the branch workbook (分店/网点工作簿).
+"""Sheet specs of the branch workbook (分店/网点工作簿). (Just over 400 lines: every branch sheet's spec in one place.)
 
 Over 400 lines on purpose: every sheet of the branch workbook is declared here, in one place.
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xlcomplaints.i18n import pick
+from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.model import ColType, Column, Field, Need, SheetSpec
 
@@ -273,6 +274,10 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "登记表优先：登记表手填的时间为准，空白时取处理跟踪表；两者不一致时校验会提示",
           "Register first: a time typed in the Register wins, blank ones come from Tracking; disagreements are reported",
           vocab=v.TIMESTAMPS_RULE),
+    Field("rank_min_complaints", "考核排名最少件数", "Fewest complaints to be ranked", T.INT, 5,
+          "月报“按处理人”表的及时率最高、最低排名只包括本月需处理件数不少于此数的处理人",
+          "The By-handler sheet of the monthly report ranks by on-time rate only the handlers with at least this many "
+          "complaints to handle received in the month", min_value=1, max_value=10000),
 )
 
 SETTINGS = SheetSpec(
@@ -447,6 +452,20 @@ LISTS = SheetSpec(
                    "tracking-department list is empty, those columns are free text.",
     columns=tuple(c for lst in OFFICE_LISTS for c in _list_columns(lst)),
 )
+#: The Summary's table per handler (refresh writes it beside the lines above, from column ``HANDLERS_AT``):
+#: the By-handler sheet's columns (``spec.report.PEOPLE_COLUMNS``), the workload first. Rates are written
+#: as percentages (so their labels say %), times and scores to 2 decimals: a cell's format is the office's.
+SUMMARY_HANDLERS_AT = 5  # column E, after a blank column D
+_WORKLOAD = ("open", "overdue_now")
+SUMMARY_PERCENT = frozenset(c.key for c in R.PEOPLE_COLUMNS if c.type is T.PERCENT)
+SUMMARY_HANDLER_COLUMNS: tuple[Column, ...] = (
+    Column("handler", "处理人", "Handler", T.TEXT, computed=True, width=12),
+    *(c for key in _WORKLOAD for c in R.PEOPLE_COLUMNS if c.key == key),
+    *(c if c.type is not T.PERCENT else Column(c.key, f"{c.zh}(%)", f"{c.en} (%)", T.NUMBER, computed=True,
+                                                 width=c.width)
+      for c in R.PEOPLE_COLUMNS if c.key not in _WORKLOAD),
+)
+SUMMARY_HANDLERS_TITLE = ("按处理人：{month}（截至刷新时间）", "By handler: {month} (to the refresh)")
 
 
 #: Sheets of a branch workbook, in template order.

@@ -14,7 +14,7 @@ from xlcomplaints.spec.problems import PROBLEMS
 
 T = ColType
 REPORT_TEMPLATE_KIND = "monthly_report"
-REPORT_TEMPLATE_VERSION = "1.1.0"  # 1.1: the Typical cases sheet
+REPORT_TEMPLATE_VERSION = "1.2.0"  # 1.1: the Typical cases sheet; 1.2: the By-handler and Closed-late sheets, period words
 #: A hidden workbook name holding the report's branch codes (``="BJ01,BJ02"``), read back when the
 #: report is given as history, to tell whose figures it holds. Excel allows at most 255 characters of
 #: text in a formula: a longer list is not written, and the By-branch sheet (which a report of several
@@ -120,6 +120,34 @@ TYPICAL = _report_sheet(
     Column("corrective_action", "纠正预防措施", "Corrective action", T.LONGTEXT, computed=True, width=22),
 )
 
+#: The figures per person (``core.metrics.people``, one column each, keys alike), after the handler's name on
+#: the By-handler sheet, and after the breakdown's columns on the By-department sheet.
+PEOPLE_COLUMNS: tuple[Column, ...] = (
+    Column("handled", "需处理件数", "To handle", T.INT, computed=True, width=7),
+    Column("closed", "结案件数", "Closed", T.INT, computed=True, width=7),
+    Column("open", "未结案件数", "Open", T.INT, computed=True, width=7),
+    Column("on_time_rate", "处理及时率", "On-time rate", T.PERCENT, computed=True, width=8),
+    *(Column(f"on_time_{s}", f"{v.STAGE.label(s, 'zh')}及时率", f"{v.STAGE.label(s, 'en')}: on time", T.PERCENT,
+             computed=True, width=8) for s in v.STAGE.codes),
+    Column("overdue_now", "当前逾期件数", "Overdue now", T.INT, computed=True, width=7),
+    Column("resolve_median", "处理用时中位数", "Time to resolve, median", T.NUMBER, computed=True, width=8),
+    Column("satisfaction_rate", "满意率", "Satisfaction", T.PERCENT, computed=True, width=8),
+    Column("average_score", "平均评分", "Average score", T.NUMBER, computed=True, width=7),
+    Column("reopened", "重开件数", "Reopened", T.INT, computed=True, width=7),
+    Column("repeats", "重复投诉件数", "Repeat complaints", T.INT, computed=True, width=8),
+)
+
+BY_HANDLER = _report_sheet(
+    "by_handler", "按处理人", "By handler",
+    Column("handler", "处理人", "Handler", T.TEXT, computed=True, width=12),
+    *PEOPLE_COLUMNS,
+)
+
+#: The department breakdown: a breakdown sheet (its stamp and first columns), then ``PEOPLE_COLUMNS`` by department
+#: but the on-time rate, which the breakdown has already (the same figure: every deadline goes to the department).
+DEPARTMENT_PEOPLE_COLUMNS: tuple[Column, ...] = tuple(c for c in PEOPLE_COLUMNS if c.key != "on_time_rate")
+BY_DEPARTMENT_COLUMNS: tuple[Column, ...] = (*BREAKDOWN.columns, *DEPARTMENT_PEOPLE_COLUMNS)
+
 DEFINITIONS = _report_sheet(
     "definitions", "指标说明", "Definitions",
     Column("metric", "指标", "Metric", T.TEXT, computed=True, width=24),
@@ -145,5 +173,5 @@ TREND = _report_sheet(
     Column("satisfaction_rate", "满意率", "Satisfaction", T.PERCENT, computed=True, width=12),
 )
 
-REPORT_SHEETS: tuple[SheetSpec, ...] = (COVER, BREAKDOWN, STAGES, OVERDUE_DETAIL, CLOSED_LATE, TYPICAL, TREND,
+REPORT_SHEETS: tuple[SheetSpec, ...] = (COVER, BREAKDOWN, BY_HANDLER, STAGES, OVERDUE_DETAIL, CLOSED_LATE, TYPICAL, TREND,
                                          DEFINITIONS, ISSUES)

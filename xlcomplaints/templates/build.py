@@ -245,6 +245,17 @@ def _status_colouring(ws: Worksheet, wb: xlsxwriter.Workbook, col: int, lang: st
         })
 
 
+def _summary_handlers(ws: Worksheet, lang: str) -> None:
+    """Room for the Summary's table per handler that refresh writes from column E (``B.SUMMARY_HANDLER_COLUMNS``),
+    and a data bar on its workload columns (open, overdue now) so the busiest handler stands out."""
+    at = B.SUMMARY_HANDLERS_AT - 1
+    for i, col in enumerate(B.SUMMARY_HANDLER_COLUMNS):  # as wide as its header (CJK about 2 units), a time's unit too
+        label = col.label(lang) + ("（工作日）" if col.key == "resolve_median" else "")
+        ws.set_column(at + i, at + i, max(col.width_in(lang), sum(2 if ord(ch) > 0x2E80 else 1.1 for ch in label) + 1))
+    for i, colour in ((1, "#5B9BD5"), (2, "#E46C0A")):  # rows 4 on: below the table's title and header
+        ws.conditional_format(3, at + i, 502, at + i, {"type": "data_bar", "bar_color": colour, "bar_solid": True})
+
+
 def _settings_value(field: Field, settings: Settings, lang: str) -> Any:
     value = getattr(settings, field.key)
     if field.vocab is not None:
@@ -450,6 +461,8 @@ def build_branch_workbook(
                 ws.activate()
             if spec is B.OVERDUE:
                 _status_colouring(ws, wb, spec.index("status"), lang)
+            if spec is B.SUMMARY:
+                _summary_handlers(ws, lang)
             _protect(ws, generated=spec.owned)
         if customize is not None:
             customize(wb, sheets)

@@ -143,6 +143,16 @@ def _engine_rules() -> list[str]:
     return out
 
 
+def _summary_handlers() -> list[str]:
+    """The Summary's table per handler, beside its lines."""
+    first = xl_col_to_name(B.SUMMARY_HANDLERS_AT - 1)
+    names = "; ".join(f"{c.zh} {c.en}" for c in B.SUMMARY_HANDLER_COLUMNS)
+    return [f"Beside these lines, from column {first} (row 2 a title naming the month, row 3 the header, then a row",
+            "per handler): the monthly report's By-handler figures (按处理人) for the month of the refresh so far, as the",
+            "Definitions sheet words them; rates in % and times and scores to 2 decimals. The template puts a data bar",
+            f"on the workload columns (open, overdue now). Columns: {names}.", ""]
+
+
 def _vocabulary(vocab: Vocabulary) -> list[str]:
     return [f"### Vocabulary: {vocab.name}", "", *_table(
         ("code", "中文", "English", "also accepted"),
@@ -179,6 +189,8 @@ def sheets_markdown() -> str:
            f"## Branch workbook (template {B.BRANCH_TEMPLATE_VERSION})", ""]
     for spec in B.BRANCH_SHEETS:
         out += _settings(B.SETTINGS_FIELDS, vocabs) if spec is B.SETTINGS else _sheet(spec, vocabs)
+        if spec is B.SUMMARY:
+            out += _summary_handlers()
     out += _policy()
     out += _engine_rules()
     out += [f"## Monthly report (template {R.REPORT_TEMPLATE_VERSION})", "",

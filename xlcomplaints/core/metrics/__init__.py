@@ -33,6 +33,7 @@ from xlcomplaints.core.metrics.facts import (
     DueMonth,
     StageFact,
     case_facts,
+    case_maker,
     received_by,
 )
 from xlcomplaints.core.metrics.index import (
@@ -58,6 +59,20 @@ from xlcomplaints.core.metrics.months import (
     stamp,
     time_of,
     time_or_none,
+)
+from xlcomplaints.core.metrics.people import (
+    BY_DEPARTMENT,
+    BY_HANDLER,
+    COUNT_FIGURES,
+    DEPARTMENT_COLUMNS,
+    HANDLER_OF_RECORD,
+    PEOPLE_FIGURES,
+    RANKING_DEFINITION,
+    Grouping,
+    PersonFigure,
+    PersonRow,
+    people,
+    ranking,
 )
 from xlcomplaints.core.metrics.periods import (
     PERIOD_MESSAGES,
@@ -94,6 +109,8 @@ from xlcomplaints.core.metrics.typical import (
 )
 
 __all__ = [
+    "BY_DEPARTMENT", "BY_HANDLER", "COUNT_FIGURES", "DEPARTMENT_COLUMNS", "HANDLER_OF_RECORD", "PEOPLE_FIGURES", "RANKING_DEFINITION",
+    "Grouping", "PersonFigure", "PersonRow", "people", "ranking",
     "AGE_BUCKETS", "CLOSE", "CLOSED", "CLOSED_LATE_DEFINITION", "DECIDED", "DUE", "MET", "METRICS", "MISSED", "MONTH_BITS",
     "NOT_APPLICABLE", "OVERDUE_DEFINITION", "PERIOD_MESSAGES", "PERIOD_WORDS", "RECEIVED", "STAGE_INDEX",
     "TIMED_STAGES", "TREND_METRICS", "TREND_PERIODS",
@@ -101,8 +118,8 @@ __all__ = [
     "Case", "CaseIndex", "Deadline", "DueMonth", "DueMonthRows", "GroupRow", "Kind", "Metric", "Month",
     "Period", "PeriodError", "PeriodKind",
     "StageFact", "StageRow", "Stamp", "Took", "TrendRow", "TypicalCase",
-    "age_bucket", "as_period", "backlog_ages", "breakdown", "case_facts", "closed_late", "default_as_of", "default_period_as_of",
-    "durations", "median",
+    "age_bucket", "as_period", "backlog_ages", "breakdown", "case_facts", "case_maker", "closed_late", "default_as_of",
+    "default_period_as_of", "durations", "median",
     "metric", "month_end", "month_start", "overdue_detail", "p90", "rate", "received_by", "stage_table",
     "stamp", "time_of", "time_or_none", "top", "trend", "typical_cases", "typical_reasons",
 ]

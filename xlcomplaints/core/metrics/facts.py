@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -32,15 +33,17 @@ class StageFact(NamedTuple):
     late_by: float | None
     unit: str | None
     took: float | None
+    handler: str | None  # the handler of record of the stage (``stage_handlers``)
 
 
 #: ``Case.stages`` holds each stage's ``StageFact`` fields one after another, in one flat tuple:
 #: a nested tuple per stage would be seven more objects per complaint to send, store and walk.
 WIDTH = len(StageFact._fields)
-_STATUS, _DUE, _DONE, _LATE_BY, _UNIT, _TOOK = range(WIDTH)  # offsets in a stage's fields
-#: The fields of a stage that does not apply and was not done (nothing else is known of it).
+_STATUS, _DUE, _DONE, _LATE_BY, _UNIT, _TOOK, _HANDLER = range(WIDTH)  # offsets in a stage's fields
+#: The fields of a stage that does not apply and was not done, but its handler (nothing else is known of it).
 NOT_APPLICABLE: tuple[str, None, None, None, None, None] = ("not_applicable", None, None, None, None, None)
 _CLOSED_AT = CLOSE * WIDTH + _DONE
+_CASE_HANDLER = STAGE_INDEX["resolve"] * WIDTH + _HANDLER
 #: A complaint's decided deadlines falling due in one month: (month key, met, missed, still overdue),
 #: each a set of stages as bits (``1 << STAGE_INDEX[stage]``).
 DueMonth = tuple[int, int, int, int]
@@ -90,6 +93,27 @@ class Case(NamedTuple):
     def closed_at(self) -> Stamp | None:
         return self.stages[_CLOSED_AT]
 
+    def handler_of(self, name: str) -> str | None:
+        """The stage's handler of record (``stage_handlers``)."""
+        return self.stages[STAGE_INDEX[name] * WIDTH + _HANDLER]
+
+    @property
+    def handler_of_record(self) -> str | None:
+        """The complaint's own handler of record: its 调查处理 (resolve) stage's."""
+        return self.stages[_CASE_HANDLER]
+
+    def renamed(self, fn: Callable[[str | None], str | None]) -> Case:
+        """The case with every handler's name (the Register's and each stage's) passed through ``fn``
+        (the same case if none changes)."""
+        names = self.stages[_HANDLER::WIDTH]
+        new = tuple(map(fn, names))
+        handler = fn(self.handler)
+        if new == names and handler == self.handler:
+            return self
+        stages = list(self.stages)
+        stages[_HANDLER::WIDTH] = new
+        return self._replace(handler=handler, stages=tuple(stages))
+
     def done_count(self) -> int:
         return len(STAGES) - self.stages[_DONE::WIDTH].count(None)
 
@@ -116,6 +140,32 @@ def _took(stage: str, r: ComplaintResult, cal: WorkCalendar) -> float | None:
     return round(cal.elapsed(anchor, s.done_at, _UNITS[s.unit]), 4)
 
 
+def _name(text: str | None) -> str | None:
+    """A name as typed, spaces at either end left out; blank is None."""
+    return (text.strip() or None) if text else None
+
+
+def stage_handlers(c: Complaint, steps: Sequence[tuple[datetime, str]], r: ComplaintResult,
+                   as_of: datetime) -> tuple[str | None, ...]:
+    """The handler of record of each stage, in ``STAGES`` order (the Definitions' 处理人 rule).
+
+    A stage's moment is when it was done; not done, when the case was closed; still open, the as-of
+    time. Its handler of record is the 经办人 of the complaint's last Tracking row naming one at or
+    before that moment (``steps``: (time, name) in time order, rows of one time in sheet order);
+    without one, the Register's 处理人.
+    """
+    register = _name(c.handler)
+    if not steps:
+        return (register,) * len(STAGES)
+    closed_at = r.stages["close"].done_at
+    out = []
+    for name in STAGES:
+        moment = r.stages[name].done_at or closed_at or as_of
+        i = bisect_right(steps, moment, key=_FIRST)
+        out.append(steps[i - 1][1] if i else register)
+    return tuple(out)
+
+
 def received_by(c: Complaint, as_of: datetime) -> bool:
     """Whether the complaint had been received at the as-of time: one received later is not in the workbook
     as it stood then (R4). One without a readable received time is kept (it is in no month's receipts)."""
@@ -133,6 +183,15 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
     ``as_of`` is the time the results were evaluated at: records made after it have not happened yet,
     complaints received after it included (left out, see ``received_by``).
     """
+    make = case_maker(branch, data, cal, timed, contact, as_of)
+    return [c for r in results if (c := make(r)) is not None]
+
+
+def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[datetime, datetime] | None = None,
+               contact: Callable[[str], str | None] | None = None, as_of: datetime | None = None,
+               ) -> Callable[[ComplaintResult], Case | None]:
+    """``case_facts`` one result at a time (None: received after the as-of time), for a caller that keeps
+    no results (a refresh): the branch's Tracking and Callbacks are filed once, here."""
     until = as_of or datetime.max
     escalated_steps = {s.no for s in data.tracking if s.step == "escalated" and s.no and (s.at is None or s.at <= until)}
     reached: dict[str, list[tuple[Stamp, str, int | None]]] = defaultdict(list)
@@ -140,20 +199,28 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
         if a.no and a.at and a.at <= until and a.outcome in ("satisfied", "unsatisfied"):
             reached[a.no].append((stamp(a.at), a.outcome, a.score))
     calls = {no: tuple(sorted(found, key=_FIRST)) for no, found in reached.items()}
+    named: dict[str, list[tuple[datetime, str]]] = defaultdict(list)  # Tracking rows naming a handler
+    for step in data.tracking:
+        if step.no and step.at and step.at <= until and (who := _name(step.handler)):
+            named[step.no].append((step.at, who))
+    for found in named.values():
+        found.sort(key=_FIRST)  # stable: rows of one time keep their sheet order
     lo, hi = timed or (datetime.min, datetime.max)
-    out = []
-    for r in results:
+
+    def make(r: ComplaintResult) -> Case | None:
         c = r.complaint
         if not received_by(c, until):
-            continue
+            return None
         stages: list[Any] = []
         months: dict[int, list[int]] = {}
-        for bit, name in _STAGE_BITS:
+        handlers = stage_handlers(c, named.get(c.no or "", ()), r, until)
+        for (bit, name), who in zip(_STAGE_BITS, handlers, strict=True):
             s = r.stages[name]
             status, due, done_at = s.status, s.due, s.done_at
             if done_at is None:
                 if status == "not_applicable":
                     stages += NOT_APPLICABLE
+                    stages.append(who)
                     continue
                 done = took = None
             else:
@@ -165,12 +232,13 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
                 sets[status in MISSED] |= bit
                 if status == "overdue":
                     sets[2] |= bit
-            stages += (status, at, done, s.late_by, s.unit, took)
+            stages += (status, at, done, s.late_by, s.unit, took, who)
         t, no = c.received_at, c.no
-        out.append(_case((
+        return _case((
             branch, no, None if t is None else stamp(t), c.case_type, c.channel, c.category, c.severity,
             c.validity, c.department, c.handler, c.customer,
             c.phone if contact is None or not c.phone else contact(c.phone), bool(c.escalated) or no in escalated_steps,
             r.escalation, r.status, r.repeat_of, r.reopen_count, tuple(stages), calls.get(no or "", ()),
-            tuple((k, *v) for k, v in sorted(months.items())) if months else ())))
-    return out
+            tuple((k, *v) for k, v in sorted(months.items())) if months else ()))
+
+    return make

@@ -239,6 +239,10 @@ class CaseIndex:
                                 list(map(int.bit_count, missed)), missed)
         return self._remember("due", p, columns)
 
+    def due_bits(self, p: Period) -> list[tuple[Case, int, int]]:
+        """Who has deadlines falling due in the period: (complaint, stages met, stages missed), as bits."""
+        return self._due_rows(p)
+
     def tally(self, p: Period) -> tuple[int, int, int]:
         """The period's deadlines met, missed, and the complaints with a missed one."""
         def count() -> tuple[int, int, int]:
