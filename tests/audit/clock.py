@@ -1,7 +1,7 @@
 """Working days and due times, from the ``holidays`` package's China data and the workbook's Calendar.
 
 Written from docs/sheets.md's unit rules and the lead's issue-16 rules, not from
-``xlcomplaints/core/calendar.py``:
+``xlcomplaints/core/calendar/``:
 
 - hours: wall clock; working_hours: only office hours (Settings) on working days count;
 - calendar_days / working_days: due at the end (23:59:59) of the last day; the day of

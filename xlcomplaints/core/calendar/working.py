@@ -1,251 +1,57 @@
-"""Working-day calendar and deadline arithmetic for complaint handling.
+"""``WorkCalendar``: working days, clocks and deadline arithmetic of one office.
 
-Deadlines are set in four units (:class:`Unit`).  Chinese offices follow the State
-Council holiday schedule, which moves working days onto weekends (调休, e.g. Saturday
-2026-10-10 is a working day while 2026-10-01..07 are off), so "working day" cannot be
-"Monday to Friday".  Holiday data comes from the ``holidays`` package.
-
-Coverage.  A year is *covered* when the package has the official schedule for it.
-For China that is a year with a State Council notice in the package (the keys of
-``special_public_holidays``: make-up days exist only in the notice, the package's
-rule-based guess for later years has none).  For other countries every year the
-package supports is covered.
-
-For a Chinese year after the published ones (2027 today) the statutory holidays
-themselves are law and known in advance (``core/statutory.py``: 元旦, 春节, 清明, 劳动节,
-端午, 中秋, 国庆, the lunar ones computed by ``holidays``): they are days off, weekends
-are off as usual, and the result carries a ``calendar.makeup_days_unpublished`` warning,
-since the notice's make-up working days (调休) and days off in lieu are not known yet.
-For any other uncovered year we fall back to "weekends off, everything else working"
-and return a ``calendar.year_not_covered`` warning.  Both err towards *earlier* due
-dates (fewer days off than the notice will give), so cases are flagged too early
-rather than too late, and never silently.
-
-All datetimes are naive local wall-clock times (what Excel stores).
-
-Unit semantics of :meth:`WorkCalendar.add` (``amount >= 0``):
-
-* ``HOURS``: wall clock, ``start + amount`` hours.
-* ``CALENDAR_DAYS``: end of day (23:59:59) of ``start.date() + amount`` days.
-* ``WORKING_DAYS``: end of day (23:59:59) of ``workday(start.date(), amount)``: the
-  count starts on the next working day, like Excel's WORKDAY, whatever time or kind
-  of day the case arrived on.  ``amount == 0`` means the end of the start day.
-  Day amounts that are not whole are rounded up (float noise below 1e-9 ignored).
-* ``WORKING_HOURS``: only time inside office hours on working days counts; the due
-  time is the earliest instant at which that much office time has passed (so 2 h from
-  16:00 is 18:00 the same day, not 09:00 the next).
-
-Pauses (waiting on the customer, 冷处理) stop the clock.  Pauses are cut to their part
-after ``start`` and overlapping ones merged; then, in order, each pause that begins before
-the current due time pushes it later by the pause measured in the deadline's unit:
-wall-clock hours (HOURS), office hours inside the pause (WORKING_HOURS), or the number
-of days -- working days for WORKING_DAYS -- whose date lies in
-``[pause start date, pause end date)`` (day units; a pause that begins and ends on
-the same date therefore moves no day deadline).  A pause never pulls a due time
-earlier, and one that starts once the due time has passed changes nothing.
-
-:meth:`WorkCalendar.elapsed` measures time between two instants in a unit (for "how
-late"); :meth:`WorkCalendar.workday` is Excel's WORKDAY.  Results that rest on an
-uncovered year carry warnings in ``Due``; for ``workday``/``elapsed`` ask
-:meth:`WorkCalendar.warnings_between`.
+One module over 400 lines: ``WorkCalendar`` is one class whose per-date tables, clocks and deadlines share its private state.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
-import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from enum import StrEnum
-from typing import TypeVar
+from datetime import date, datetime, timedelta
 
-import holidays
-
-from xlcomplaints.core.statutory import statutory_days
-
-__all__ = [
-    "MAKEUP_DAYS_UNPUBLISHED",
-    "YEAR_NOT_COVERED",
-    "CalendarWarningCode",
-    "CalendarWarning",
-    "Due",
-    "OfficeHours",
-    "Unit",
-    "WorkCalendar",
-]
-
-
-
-class CalendarWarningCode(StrEnum):
-    """Why a due time rests on something other than the State Council's published schedule."""
-
-    #: No holiday data for the year: weekends are the only days off.
-    YEAR_NOT_COVERED = "calendar.year_not_covered"
-    #: A Chinese year not published yet: statutory holidays and weekends off, 调休 not known.
-    MAKEUP_DAYS_UNPUBLISHED = "calendar.makeup_days_unpublished"
-
-
-YEAR_NOT_COVERED = CalendarWarningCode.YEAR_NOT_COVERED
-MAKEUP_DAYS_UNPUBLISHED = CalendarWarningCode.MAKEUP_DAYS_UNPUBLISHED
-
-_US_PER_SEC = 1_000_000
-_US_PER_HOUR = 3_600 * _US_PER_SEC
-_US_PER_DAY = 86_400 * _US_PER_SEC
-_EOD = time(23, 59, 59)
-_ONE_HOUR = timedelta(hours=1)
-_ONE_DAY = timedelta(days=1)
-_INF = math.inf
-_MIN_YEAR = 1
-_MAX_YEAR = 9999
-_T = TypeVar("_T")
-
-
-class Unit(StrEnum):
-    """Unit of a handling deadline, as written in the workbook's Settings."""
-
-    HOURS = "hours"
-    CALENDAR_DAYS = "calendar_days"
-    WORKING_DAYS = "working_days"
-    WORKING_HOURS = "working_hours"
-
-
-# Module-level aliases: identity checks against these are faster than enum attribute
-# lookups in the hot path.
-_HOURS = Unit.HOURS
-_CAL_DAYS = Unit.CALENDAR_DAYS
-_WORK_DAYS = Unit.WORKING_DAYS
-_WORK_HOURS = Unit.WORKING_HOURS
-
-
-@dataclass(frozen=True, slots=True)
-class OfficeHours:
-    """One block of office time per working day (no lunch break is modelled)."""
-
-    start: time = time(9, 0)
-    end: time = time(18, 0)
-
-    def __post_init__(self) -> None:
-        if self.start.tzinfo is not None or self.end.tzinfo is not None:
-            raise ValueError("office hours must be naive local times")
-        if not self.start < self.end:
-            raise ValueError(f"office hours start {self.start} must be before end {self.end}")
-        if self.start.microsecond or self.end.microsecond:
-            raise ValueError("office hours must be whole seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarWarning:
-    """Something the caller must tell the user; ``code`` is translated by the caller."""
-
-    code: str
-    year: int
-
-
-@dataclass(frozen=True, slots=True)
-class Due:
-    """A computed due time plus the warnings that qualify it."""
-
-    at: datetime
-    warnings: tuple[CalendarWarning, ...] = ()
-
-
-_new = object.__new__
-_set_at = Due.at.__set__  # type: ignore[attr-defined, misc]  # slot descriptors
-_set_warnings = Due.warnings.__set__  # type: ignore[attr-defined, misc]
-
-
-def _due(at: datetime, warnings: tuple[CalendarWarning, ...]) -> Due:
-    """Build a Due without the frozen-dataclass ``__init__`` (twice as fast here)."""
-    due = _new(Due)
-    _set_at(due, at)
-    _set_warnings(due, warnings)
-    return due
-
-
-def _us_of_day(t: datetime) -> int:
-    return ((t.hour * 60 + t.minute) * 60 + t.second) * _US_PER_SEC + t.microsecond
-
-
-def _us_of_time(t: time) -> int:
-    return ((t.hour * 60 + t.minute) * 60 + t.second) * _US_PER_SEC + t.microsecond
-
-
-def _as_datetime(value: date) -> datetime:
-    """Accept dates (midnight) and datetime subclasses; reject aware datetimes."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            raise ValueError("WorkCalendar works on naive local datetimes, got an aware one")
-        if type(value) is not datetime:  # e.g. pandas.Timestamp
-            return datetime(
-                value.year, value.month, value.day,
-                value.hour, value.minute, value.second, value.microsecond,
-            )  # fmt: skip
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    raise TypeError(f"expected a date or datetime, got {type(value).__name__}")
-
-
-def _whole_days(amount: float) -> int:
-    """Round a day amount up to whole days, ignoring float noise (3.0000000001 -> 3)."""
-    n = int(amount)
-    return n if n == amount else math.ceil(amount - 1e-9)
-
-
-def _office_delta(hours: float) -> tuple[int, timedelta, int | None]:
-    """An office-time amount as microseconds, a timedelta, and whole seconds if it is."""
-    delta = round(hours * _US_PER_HOUR)
-    seconds, rest = divmod(delta, _US_PER_SEC)
-    return delta, timedelta(microseconds=delta), None if rest else seconds
-
-
-@functools.lru_cache(maxsize=16)
-def _country(code: str) -> tuple[holidays.HolidayBase, frozenset[int], frozenset[int]]:
-    """The holiday data, weekend days and covered years of a country (loaded once per process)."""
-    try:
-        hol = holidays.country_holidays(code)
-    except NotImplementedError as exc:
-        raise ValueError(f"no holiday data for country code {code!r}") from exc
-    if hol.country == "CN":
-        # Make-up working days exist only in the notices the package transcribes.
-        covered = frozenset(getattr(hol, "special_public_holidays", {}))
-    else:
-        covered = frozenset(range(hol.start_year, hol.end_year + 1))
-    return hol, frozenset(hol.weekend), covered
-
-
-def _statutory(code: str, year: int, covered: frozenset[int]) -> frozenset[date] | None:
-    """A Chinese year's statutory days off when its official schedule is not published; else None."""
-    return statutory_days(year) if code == "CN" and year not in covered else None
-
-
-@functools.lru_cache(maxsize=1024)
-def _country_year_flags(code: str, year: int) -> bytes:
-    """1 per working day of ``year`` by the country's data alone (weekends only when not covered).
-
-    Shared by every calendar in the process: a consolidation builds one calendar per
-    branch, and the holiday lookups were a tenth of its time.
-    """
-    hol, weekend, covered = _country(code)
-    first = date(year, 1, 1).toordinal()
-    days = (date.fromordinal(o) for o in range(first, date(year, 12, 31).toordinal() + 1))
-    if year in covered:
-        return bytes(bool(hol.is_working_day(d)) for d in days)
-    closed = _statutory(code, year, covered) or frozenset()
-    return bytes(d.weekday() not in weekend and d not in closed for d in days)
-
+from xlcomplaints.core.calendar.holiday_data import (
+    _country,
+    _country_year_flags,
+    _longest_run,
+    _statutory,
+)
+from xlcomplaints.core.calendar.pauses import _merge_pauses
+from xlcomplaints.core.calendar.units import (
+    _CAL_DAYS,
+    _EOD,
+    _HOURS,
+    _INF,
+    _MAX_YEAR,
+    _MIN_YEAR,
+    _ONE_DAY,
+    _ONE_HOUR,
+    _T,
+    _US_PER_DAY,
+    _US_PER_HOUR,
+    _US_PER_SEC,
+    _WORK_DAYS,
+    _WORK_HOURS,
+    MAKEUP_DAYS_UNPUBLISHED,
+    YEAR_NOT_COVERED,
+    CalendarWarning,
+    CalendarWarningCode,
+    Due,
+    OfficeHours,
+    Unit,
+    _as_datetime,
+    _check_amount,
+    _date_only,
+    _due,
+    _office_delta,
+    _us_of_day,
+    _us_of_time,
+    _whole_days,
+)
 
 #: Warning-free end-of-day dues by date ordinal, shared by every calendar in the process: they
 #: depend on the date alone, and a consolidation builds one calendar per branch.
 _EOD_DUES: dict[int, Due] = {}
 _EOD_DUES_MAX = 100_000  # ~270 years of dates, a few MiB
-
-
-def _check_amount(amount: float) -> None:
-    if not 0 <= amount < _INF:
-        raise ValueError(f"deadline amount must be a finite number >= 0, got {amount!r}")
 
 
 class WorkCalendar:
@@ -739,42 +545,3 @@ class WorkCalendar:
                 at = datetime.combine(date.fromordinal(o), _EOD)
                 last_year = max(last_year, pe.year)
         return Due(at, self._warnings(start.year, max(last_year, at.year)))
-
-
-def _longest_run(years: frozenset[int]) -> tuple[int, int]:
-    """Longest run of consecutive years (latest wins a tie); ``(1, 0)`` if none."""
-    best = (1, 0)
-    run_start = None
-    for y in sorted(years):
-        if run_start is None or y - 1 not in years:
-            run_start = y
-        if y - run_start >= best[1] - best[0]:
-            best = (run_start, y)
-    return best
-
-
-def _date_only(d: date) -> date:
-    return d.date() if isinstance(d, datetime) else d
-
-
-def _merge_pauses(
-    start: datetime, pauses: Sequence[tuple[datetime, datetime]]
-) -> list[tuple[datetime, datetime]]:
-    """Sort, clip to after ``start`` and merge overlapping or touching pauses."""
-    clipped: list[tuple[datetime, datetime]] = []
-    for ps, pe in pauses:
-        ps, pe = _as_datetime(ps), _as_datetime(pe)
-        if pe < ps:
-            raise ValueError(f"pause ends ({pe}) before it starts ({ps})")
-        if pe <= start:
-            continue
-        clipped.append((max(ps, start), pe))
-    clipped.sort()
-    merged: list[tuple[datetime, datetime]] = []
-    for ps, pe in clipped:
-        if merged and ps <= merged[-1][1]:
-            if pe > merged[-1][1]:
-                merged[-1] = (merged[-1][0], pe)
-        else:
-            merged.append((ps, pe))
-    return merged

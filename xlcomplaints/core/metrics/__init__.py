@@ -1,0 +1,92 @@
+"""Monthly-report metrics, each defined once: what is counted and which date decides the month.
+
+A metric is a pure function over ``Case`` facts (one complaint as the deadline engine
+saw it) organised by month in a ``CaseIndex``, registered together with its zh/en name
+and definition; the report's Definitions sheet is generated from these registrations,
+so the words and the arithmetic cannot drift apart.
+
+Conventions every definition relies on:
+- *handled* complaints are all except those marked invalid (无效); blank validity counts
+  as handled, as the deadline engine gives it deadlines too;
+- the workbook is seen as it stood at the as-of time: anything recorded after it has not
+  happened yet (the engine is evaluated at the as-of time, ``case_facts`` drops later callbacks
+  and complaints received later);
+- a *deadline* is one stage's due time for one complaint; it is *met* when the stage was
+  done at or before it, *missed* when done later, not done at the as-of time though due,
+  or never done and already due when the case was closed; deadlines neither done nor due
+  at the as-of time, not applicable at the close, or of a callback given up are in neither group;
+- months are calendar months of local (wall-clock) time; ``Month.end`` is exclusive;
+- a ``Case`` keeps its times as ``Stamp`` ints (see there), shown as datetimes again in the report.
+"""
+
+from xlcomplaints.core.metrics.facts import (
+    CLOSE,
+    DECIDED,
+    MET,
+    MISSED,
+    NOT_APPLICABLE,
+    STAGE_INDEX,
+    TIMED_STAGES,
+    WIDTH,
+    Case,
+    DueMonth,
+    StageFact,
+    case_facts,
+    received_by,
+)
+from xlcomplaints.core.metrics.index import (
+    AGE_BUCKETS,
+    CaseIndex,
+    Deadline,
+    DueMonthRows,
+    Took,
+    age_bucket,
+    backlog_ages,
+    durations,
+    median,
+    p90,
+    rate,
+)
+from xlcomplaints.core.metrics.months import (
+    MONTH_BITS,
+    Month,
+    Stamp,
+    default_as_of,
+    month_end,
+    month_start,
+    stamp,
+    time_of,
+    time_or_none,
+)
+from xlcomplaints.core.metrics.registry import CLOSED, DUE, METRICS, RECEIVED, Kind, Metric, metric
+from xlcomplaints.core.metrics.tables import (
+    OVERDUE_DEFINITION,
+    TREND_METRICS,
+    GroupRow,
+    StageRow,
+    TrendRow,
+    breakdown,
+    overdue_detail,
+    stage_table,
+    top,
+    trend,
+)
+from xlcomplaints.core.metrics.typical import (
+    TYPICAL_DEFINITION,
+    TYPICAL_MAX,
+    TYPICAL_REASONS,
+    TypicalCase,
+    typical_cases,
+    typical_reasons,
+)
+
+__all__ = [
+    "AGE_BUCKETS", "CLOSE", "CLOSED", "DECIDED", "DUE", "MET", "METRICS", "MISSED", "MONTH_BITS",
+    "NOT_APPLICABLE", "OVERDUE_DEFINITION", "RECEIVED", "STAGE_INDEX", "TIMED_STAGES", "TREND_METRICS",
+    "TYPICAL_DEFINITION", "TYPICAL_MAX", "TYPICAL_REASONS", "WIDTH",
+    "Case", "CaseIndex", "Deadline", "DueMonth", "DueMonthRows", "GroupRow", "Kind", "Metric", "Month",
+    "StageFact", "StageRow", "Stamp", "Took", "TrendRow", "TypicalCase",
+    "age_bucket", "backlog_ages", "breakdown", "case_facts", "default_as_of", "durations", "median",
+    "metric", "month_end", "month_start", "overdue_detail", "p90", "rate", "received_by", "stage_table",
+    "stamp", "time_of", "time_or_none", "top", "trend", "typical_cases", "typical_reasons",
+]

@@ -1,0 +1,137 @@
+"""The report's tables over a month: breakdowns, stages, the overdue list, the trend and the top values."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from itertools import compress
+from operator import attrgetter
+from typing import Literal, NamedTuple
+
+from xlcomplaints.core.metrics.index import (
+    CaseIndex,
+    Deadline,
+    _sum_by,
+    durations,
+    median,
+    p90,
+    rate,
+)
+from xlcomplaints.core.metrics.months import Month, month_start
+from xlcomplaints.core.metrics.registry import METRICS, _received
+from xlcomplaints.core.policy import STAGES
+from xlcomplaints.spec.vocab import severity_rank
+
+
+class GroupRow(NamedTuple):
+    """One value of a breakdown dimension (``key`` None = left blank in the register)."""
+
+    key: str | None
+    count: int  # type: ignore[assignment]  # the field, as callers read it; shadows tuple.count
+    previous: int
+    on_time_rate: float | None
+    late: int
+
+
+def breakdown(ix: CaseIndex, m: Month, dimension: str, order: Sequence[str] = (),
+              previous: Mapping[str | None, int] | None = None) -> list[GroupRow]:
+    """Received (this and last month), on-time rate and missed-deadline complaints per value.
+
+    The count columns are ``received`` per value; the on-time and late columns are the
+    ``on_time_rate`` and ``late_complaints`` metrics restricted to the value's complaints.
+    Values in ``order`` come first, in that order, even when zero; the rest by count.
+    ``previous`` gives last month's counts instead of the cases (from last month's report).
+    """
+    key = attrgetter(dimension)
+    now = Counter(map(key, _received(ix, m)))
+    before = Counter(previous) if previous is not None else Counter(map(key, _received(ix, m.shift(-1))))
+    due = ix.due(m)  # per complaint, not per deadline: a value's rate is its complaints' sums
+    values = list(map(key, due.cases))
+    met, missed = _sum_by(values, due.met), _sum_by(values, due.missed)
+    late = Counter(compress(values, due.missed))
+    keys: list[str | None] = list(order)
+    rest = {k for k in (*now, *before, *values) if k not in keys}
+    keys += sorted(rest, key=lambda k: (k is None, -now[k], -before[k], str(k)))
+    return [GroupRow(k, now[k], before[k], rate(met[k], met[k] + missed[k]), late[k]) for k in keys]
+
+
+class StageRow(NamedTuple):
+    stage: str
+    due: int
+    on_time: int
+    on_time_rate: float | None
+    median: float | None
+    p90: float | None
+    unit: str | None
+
+
+def stage_table(ix: CaseIndex, m: Month) -> list[StageRow]:
+    """Per stage: deadlines due in the month, met, rate; durations of stages done in the month.
+
+    A stage whose rules use several units gets one extra row per further unit (timings only).
+    """
+    rows = []
+    for stage in STAGES:
+        met, missed = ix.stage_tally(m, stage)
+        n = met + missed
+        units: Sequence[str | None] = ix.units.get(stage, []) or [None]
+        for i, unit in enumerate(units):
+            took = durations(ix, m, stage, unit) if unit else []
+            first = i == 0
+            rows.append(StageRow(stage, n if first else 0, met if first else 0,
+                                 rate(met, n) if first else None, median(took), p90(took), unit))
+    return rows
+
+
+def overdue_detail(ix: CaseIndex, m: Month) -> list[Deadline]:
+    """The overdue list (超时上报表): deadlines due in the month and missed, plus earlier ones still not
+    done at the as-of time; by severity (major, important, general, blank last), then the earliest due."""
+    rows = list(ix.missed(m))
+    start = month_start(m)
+    rows += [d for d in ix.open_overdue if d.fact.due is not None and d.fact.due < start]
+    rows.sort(key=lambda d: (severity_rank(d.case.severity), d.fact.due, d.case.branch, d.case.no or ""))
+    return rows
+
+
+OVERDUE_DEFINITION = (
+    "每行一个未按时完成的环节：时限在本月到期而逾期完成、到统计时点仍未完成或结案时已过时限而未完成的，以及更早到期、到统计时点仍未完成的。"
+    "超时＝完成时间（未完成的用统计时点，结案时未完成的用结案时间）晚于时限多少，单位同该环节的时限规则。"
+    "按严重程度排列：重大、重要、一般，未填（或无法识别）的最后；同一严重程度内时限早的在前。",
+    "One row per missed stage deadline: due in the month and done late, not done by the as-of time, or not done "
+    "and already due when the case was closed, plus earlier ones still not done at the as-of time. 'Late by' is how "
+    "far the completion (or the as-of time if not done; the close if closed without it) is past the due time, in "
+    "the unit of the stage's rule. Ordered by severity — major, important, general, then blank (or not recognised) "
+    "last — and within a severity the earliest due first.",
+)
+
+
+class TrendRow(NamedTuple):
+    month: Month
+    received: int | None
+    closed: int | None
+    on_time_rate: float | None
+    satisfaction_rate: float | None
+
+
+TREND_METRICS = ("received", "closed", "on_time_rate", "satisfaction_rate")
+
+
+def trend(ix: CaseIndex, m: Month, months: int = 12) -> list[TrendRow]:
+    """The ``months`` up to ``m``, from the first month the data has a complaint received."""
+    have = ix.months()
+    first = min(max(have[0], m.shift(1 - months)), m) if have else m
+    out = []
+    k = first
+    while k <= m:
+        values = [METRICS[key](ix, k) for key in TREND_METRICS]
+        out.append(TrendRow(k, *values))  # type: ignore[arg-type]
+        k = k.shift(1)
+    return out
+
+
+def top(rows: Sequence[GroupRow], by: Literal["count", "late"], n: int = 5) -> list[GroupRow]:
+    """The ``n`` values with the most complaints (or missed-deadline complaints), zeros left out; equal
+    ones in the order of ``rows`` (the breakdown sheet's), as the cover's panel definition says."""
+    picked = [r for r in rows if getattr(r, by) > 0]
+    picked.sort(key=lambda r: -getattr(r, by))  # stable: ties keep the sheet's order
+    return picked[:n]

@@ -1,0 +1,177 @@
+"""Rows under the header to records, a block at a time, with every unreadable cell located; totals lines left out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain, compress, count, islice, repeat, zip_longest
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from xlcomplaints.core.problems import Level, Problem
+from xlcomplaints.core.rows.columns import _column
+from xlcomplaints.core.rows.headers import HEADER_SCAN_ROWS, Layout, _blank, find_layout
+from xlcomplaints.spec.model import SheetSpec
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_records(grid: Sequence[Sequence[object]], layout: Layout, model: type[M], *,
+                 date1904: bool = False,
+                 keep: Callable[[dict[str, Any]], bool] | None = None) -> tuple[list[M], list[Problem]]:
+    """Every non-blank row under the header as a model; unreadable cells become None plus a problem."""
+    numbered = ((r, grid[r - 1]) for r in range(layout.header_row + 1, min(layout.last_row, len(grid)) + 1))
+    records, problems, _ = _records(numbered, layout, model, date1904=date1904, keep=keep)
+    return records, problems
+
+
+def read_table(rows: Iterable[Sequence[object]], spec: SheetSpec, sheet: str, model: type[M], *,
+               date1904: bool = False, tap: Callable[[Layout], Callable[[int, Sequence[object]], None]] | None = None,
+               ) -> tuple[Layout | None, list[M], list[Problem]]:
+    """Like find_layout + read_records, over rows as they stream from the file.
+
+    Only the rows near the top are held (to find the header); the rest are read one at
+    a time, so a 50,000-row register never sits in memory as a grid of cells. ``tap``, given
+    the layout found, is shown each row below the header (its number, its cells) as it passes.
+    """
+    it = iter(rows)
+    head = list(islice(it, HEADER_SCAN_ROWS))
+    layout, problems = find_layout(head, spec, sheet)
+    if layout is None:
+        return None, [], problems
+    numbered: Iterable[tuple[int, Sequence[object]]] = zip(
+        count(layout.header_row + 1), chain(head[layout.header_row:], it), strict=False)
+    if tap is not None:
+        numbered = _shown(numbered, tap(layout))
+    records, more, last = _records(numbered, layout, model, date1904=date1904)
+    layout.last_row = max(last, layout.header_row)
+    return layout, records, problems + more
+
+
+def _shown(numbered: Iterable[tuple[int, Sequence[object]]],
+           visit: Callable[[int, Sequence[object]], None]) -> Iterator[tuple[int, Sequence[object]]]:
+    for r, row in numbered:
+        visit(r, row)
+        yield r, row
+
+
+def construct(model: type[M], data: dict[str, Any], fields_set: set[str]) -> M:
+    """A record from values already parsed to their fields' types, every field present.
+
+    The same instance ``model.model_construct`` builds (``__dict__``, fields set, no
+    extras, no private state), without its walk over every field for defaults, which
+    was a quarter of reading a register; the slots are set through their descriptors.
+    ``tests/test_reader.py`` holds it equal to full validation.
+    """
+    obj = _new(model)
+    _set_attr(obj, "__dict__", data)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
+
+
+_new, _set_attr = object.__new__, object.__setattr__
+_set_fields_set, _set_extra, _set_private = (
+    vars(BaseModel)[slot].__set__ for slot in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
+
+
+def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, model: type[M], *,
+             date1904: bool = False, keep: Callable[[dict[str, Any]], bool] | None = None,
+             ) -> tuple[list[M], list[Problem], int]:
+    """Rows to records a block at a time, each column parsed in bulk.
+
+    Most columns' cells already are their values (times calamine read as datetimes, clean
+    names and codes): checked at once, they are taken as they are. In the others, values
+    repeat (channels, severities), so each distinct one is parsed once and the column is
+    mapped through the result; per cell only C-level work remains. Blocks keep memory flat
+    on long sheets.
+    Problems come out in reading order: row by row, then column by column.
+    """
+    records: list[M] = []
+    problems: list[tuple[int, int, Problem]] = []
+    last = 0
+    cols = [(c, layout.columns[c.key] - 1) for c in layout.spec.input_columns if c.key in layout.columns]
+    computed = [layout.columns[c.key] - 1 for c in layout.spec.computed_columns if c.key in layout.columns]
+    names = [c.key for c, _ in cols]
+    key_at = {c - 1: k for k, c in layout.columns.items()}  # a sheet column's spec key, if it has one
+    # Fields the sheet lacks keep their defaults; every record shares one fields set.
+    fields = tuple(model.model_fields)
+    defaults = {name: f.default for name, f in model.model_fields.items()}
+    fields_set = {"row", *names}
+    it = iter(numbered)
+    while block := list(islice(it, BLOCK_ROWS)):
+        numbers = [r for r, _ in block]
+        grid = list(zip_longest(*(row for _, row in block)))
+        columns = [_column(grid[i] if i < len(grid) else (None,) * len(block), col, date1904)
+                   for col, i in cols]
+        filled = [any(t) for t in zip(*(c.filled for c in columns), strict=True)] if columns else [False] * len(block)
+        for i, c in _totals_rows(grid):  # one warning for the line, none for its cells; no record
+            filled[i] = False
+            layout.totals_rows.append(numbers[i])
+            problems.append((numbers[i], -1, layout.totals_problem(numbers[i], c + 1, key_at.get(c), grid[c][i])))
+        for j in computed:  # the last row still holding computed values (none: one count per column)
+            cells_ = grid[j] if j < len(grid) else ()
+            if cells_.count(None) + cells_.count("") < len(cells_):
+                at = next((i for i in range(len(cells_) - 1, -1, -1) if not _blank(cells_[i])), None)
+                if at is not None:
+                    layout.computed_to = max(layout.computed_to, numbers[at])
+        for pos, ((col, _), column) in enumerate(zip(cols, columns, strict=True)):
+            for i, code, raw, params in column.problems(col.required):
+                if filled[i]:
+                    problem = layout.problem(Level.ERROR, code, numbers[i], col.key, raw, **params)
+                    problems.append((numbers[i], pos, problem))
+        # Each record's values in the model's field order, zipped and made into dicts by built-ins.
+        by_field: dict[str, Iterable[Any]] = {"row": numbers, **{n: c.values for n, c in zip(names, columns, strict=True)}}
+        rows = zip(*(by_field.get(name) or repeat(default) for name, default in defaults.items()), strict=False)
+        kept = compress(map(dict, map(zip, repeat(fields), rows)), filled)
+        records += (construct(model, data, fields_set) for data in kept if keep is None or keep(data))
+        last = next((n for n, f in zip(reversed(numbers), reversed(filled), strict=True) if f), last)
+    problems.sort(key=lambda t: (t[0], t[1]))
+    return records, [p for _, _, p in problems], last
+
+
+#: What the first cell of a totals line says (compared without spaces, case or a trailing colon);
+#: the Chinese words also when more follows (``合计：61 宗``).
+TOTAL_WORDS = frozenset({"合计", "总计", "小计", "共计", "总数", "total", "totals", "subtotal", "grandtotal", "sum"})
+_TOTAL_PREFIXES = ("合计", "总计", "小计", "共计")
+
+
+#: How far from the left a totals line's word may stand: offices write it in the first column,
+#: or in the second or third when the first holds a 序号 (row number) or is left blank.
+TOTALS_COLUMNS = 3
+
+
+def _totals_rows(grid: Sequence[Sequence[object]]) -> list[tuple[int, int]]:
+    """(row, column) indexes of each row of a block (columns of cells) whose first non-blank cell,
+    in one of the sheet's first ``TOTALS_COLUMNS`` columns, marks a totals line, as offices add
+    under a register. Most rows are passed over at the first column."""
+    found: list[tuple[int, int]] = []
+    rows: Sequence[int] = range(len(grid[0])) if grid else ()
+    for at, column in enumerate(grid[:TOTALS_COLUMNS]):
+        words, blanks = _total_words({column[i] for i in rows})
+        found += [(i, at) for i in rows if column[i] in words] if words else []
+        rows = [i for i in rows if column[i] in blanks] if blanks else ()  # the word may stand further right
+        if not rows:
+            break
+    return sorted(found)
+
+
+def _total_words(values: Iterable[object]) -> tuple[set[object], set[object]]:
+    """Of a column's distinct values, those that mark a totals line, and the blank ones."""
+    words: set[object] = set()
+    blanks: set[object] = set()
+    for v in values:  # an ASCII word must start with t or s: complaint numbers are mostly passed at once
+        if v is None:
+            blanks.add(v)
+        elif isinstance(v, str) and (not v.isascii() or v.lstrip()[:1] in "TtSs"):  # (or is blank: "" is in)
+            t = "".join(v.split())
+            if not t:
+                blanks.add(v)
+            elif len(v) <= 30 and ((t := t.rstrip(":：").lower()) in TOTAL_WORDS or t.startswith(_TOTAL_PREFIXES)):
+                words.add(v)
+    return words, blanks
+
+
+#: Rows read and parsed together: large enough for bulk work, small enough to stay flat.
+BLOCK_ROWS = 2048
