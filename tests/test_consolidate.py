@@ -426,7 +426,7 @@ def test_state_rows_are_checked_not_trusted(run: RunResult, tmp_path: Path, dama
     elif damage == "text for a time":
         row[2] = "2026-10-01 09:00"
     else:
-        del row[-3][-6:]
+        del row[-5][-6:]  # the stages: before callbacks, due months, custom stages and office dimensions
     path = tmp_path / "g.state.json.gz"
     path.write_bytes(gzip.compress(json.dumps(doc).encode()))
     with pytest.raises(StateError, match="damaged"):
@@ -761,3 +761,15 @@ def test_branches_without_a_code_of_their_own_are_told_apart_by_file(tmp_path: P
     assert sorted(result.consolidation.branches) == ["east", "west"]
     assert sorted((p.file, p.code) for p in result.report.issues if p.code.startswith("setting.")) == [
         ("east.xlsx", "setting.branch_code_blank"), ("west.xlsx", "setting.branch_code_blank")]
+
+
+def test_a_version_3_state_is_read_without_custom_stages_or_office_dimensions(run: RunResult, tmp_path: Path) -> None:
+    doc = json.loads(gzip.decompress(state_path(run.output).read_bytes()))
+    for b in doc["branches"]:
+        for row in b["cases"]:
+            del row[-2:]
+    doc["version"] = 3
+    path = tmp_path / "g.state.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    branches, _, _ = load_state(path, OCT)
+    assert branches and all(c.custom == () and c.office == () for b in branches for c in b.cases)

@@ -142,3 +142,34 @@ def test_an_unreadable_time_in_the_offices_column_is_located(tmp_path: Path) -> 
     from xlcomplaints.core.problems import column_letter
 
     assert found[0].cell.startswith(column_letter(col))
+
+
+def test_the_report_shows_the_custom_stages_and_breaks_down_by_the_offices_column(tmp_path: Path) -> None:
+    from xlcomplaints.api import monthly_report
+    from xlcomplaints.spec import report as R
+
+    path = make_branch(tmp_path, dims=("楼栋",), buildings={"BJ01-2611001": "3栋", "BJ01-2611002": "3栋",
+                                                           "BJ01-2611003": "5栋"})
+    out = tmp_path / "bj01-2026-11.xlsx"
+    monthly_report(path, "2026-11", out, now=NOW)
+    stages = {r[0]: r for r in _rows(out, R.STAGES.zh)[1:] if r and r[0]}
+    # Due in November and decided by 3 Nov 12:00: 001 on time, 002 late, 003 still overdue.
+    assert stages["现场处理上报"][1:4] == [3.0, 1.0, 1 / 3]
+    assert stages["重大投诉每周通报"][1:4] == [1.0, "", 0.0]  # due 1 Nov, not done: missed
+    detail = _rows(out, R.OVERDUE_DETAIL.zh)
+    head = detail[0]
+    listed = {(r[head.index("投诉编号")], r[head.index("超时环节")]) for r in detail[1:]}
+    assert {("BJ01-2611002", "现场处理上报"), ("BJ01-2611003", "现场处理上报"),
+            ("BJ01-2610009", "重大投诉每周通报")} <= listed
+    by_building = {r[1]: (r[2], r[4]) for r in _rows(out, "按楼栋")[1:] if r and r[0] == "楼栋"}
+    # This month and last (the October complaint has no building: blank, 1 last month).
+    assert by_building == {"3栋": (2.0, 0.0), "5栋": (1.0, 0.0), "（未填）": (0.0, 1.0), "合计": (3.0, 1.0)}
+
+
+def test_a_dimension_the_register_lacks_is_refused_at_the_settings_cell(tmp_path: Path) -> None:
+    path = make_branch(tmp_path, dims=("车牌号",))
+    found = [p for p in _problems(path) if p.code.startswith("report.")]
+    assert [(p.code, p.sheet, p.value) for p in found] == [("report.dimension_missing", B.SETTINGS.zh, "车牌号")]
+    rows = _rows(path, B.SETTINGS.zh)
+    row = next(i for i, r in enumerate(rows, start=1) if r and r[0] == "报表维度(登记表自加列)")
+    assert found[0].cell == f"B{row}"

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import NamedTuple
 
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.metrics import CaseIndex, Deadline, GroupRow, Month, StageRow, TrendRow
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.spec import vocab as v
+from xlcomplaints.spec.report import office_dimension
 from xlcomplaints.spec.vocab import Vocabulary
 
 #: The cover's headline metrics, in the order a supervisor reads them.
@@ -95,6 +97,11 @@ class MonthlyReport:
     files_failed: int = 0
     #: Rows whose received time is blank or cannot be read: in no month's figures; the cover says how many.
     unreadable_received: int = 0
+    #: The office's own columns broken down by (Settings' report dimensions), each in ``breakdowns`` under
+    #: ``spec.report.office_dimension(name)``, in the order the branches name them.
+    office_dimensions: list[str] = field(default_factory=list)
+    #: The office's own stages (rows of ``stages`` after the built-in ones): name → English label.
+    custom_stages: dict[str, str] = field(default_factory=dict)
 
     def value(self, key: str) -> float | None:
         for row in self.cover:
@@ -174,7 +181,13 @@ def build(cases: Sequence[M.Case], month: Month, as_of: datetime, *, branches: S
         if dim == "branch":  # worst on-time rate first: where head office looks
             rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
         breakdowns[dim] = rows
+    office = list(dict.fromkeys(str(c.office[i]) for c in cases if c.office for i in range(0, len(c.office), 2)))
+    for name in office:
+        counts = earlier.breakdowns.get(office_dimension(name)) if earlier is not None else None
+        breakdowns[office_dimension(name)] = M.breakdown(ix, month, partial(M.Case.office_value, name=name),
+                                                         previous=counts)
     return MonthlyReport(
+        office_dimensions=office, custom_stages=dict(ix.custom_labels),
         month=month, as_of=as_of, branches=sorted(branches, key=lambda b: b.code), cover=cover,
         breakdowns=breakdowns, backlog_ages=(M.backlog_ages(ix, month), (
             earlier.backlog_ages if earlier is not None and earlier.backlog_ages is not None

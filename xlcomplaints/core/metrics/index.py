@@ -223,6 +223,18 @@ class CaseIndex:
         """Every deadline still not done at the as-of time, whatever month it fell due."""
         return [_deadline((c, STAGES[i], c.stage(STAGES[i]))) for c, bits in self._overdue for i in _stages_in(bits)]
 
+    @cached_property
+    def custom(self) -> list[Deadline]:
+        """Every custom stage of the handled complaints (the office's own, ``Case.custom``), complaint by
+        complaint in stage order; few, so filed under no month."""
+        return [_deadline((c, name, fact)) for c in self.cases if c.custom and c.validity != "invalid"
+                for name, _, fact in c.custom_stages()]
+
+    @cached_property
+    def custom_labels(self) -> dict[str, str]:
+        """Each custom stage's name → its English label, in the order the stages first appear."""
+        return {name: en for c in self.cases if c.custom for name, en, _ in c.custom_stages()}
+
     def months(self) -> list[Month]:
         """Months with any complaint received, oldest first."""
         return [Month.from_key(k) for k in sorted(k for k, v in self._received.items() if v)]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import compress
 from operator import attrgetter
 from typing import Literal, NamedTuple
 
+from xlcomplaints.core.metrics.facts import DECIDED, MET, MISSED, Case
 from xlcomplaints.core.metrics.index import (
     CaseIndex,
     Deadline,
@@ -17,7 +18,7 @@ from xlcomplaints.core.metrics.index import (
     p90,
     rate,
 )
-from xlcomplaints.core.metrics.months import Month, month_start
+from xlcomplaints.core.metrics.months import MONTH_BITS, Month, month_start
 from xlcomplaints.core.metrics.registry import METRICS, _received
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.spec.vocab import severity_rank
@@ -33,7 +34,7 @@ class GroupRow(NamedTuple):
     late: int
 
 
-def breakdown(ix: CaseIndex, m: Month, dimension: str, order: Sequence[str] = (),
+def breakdown(ix: CaseIndex, m: Month, dimension: str | Callable[[Case], str | None], order: Sequence[str] = (),
               previous: Mapping[str | None, int] | None = None) -> list[GroupRow]:
     """Received (this and last month), on-time rate and missed-deadline complaints per value.
 
@@ -41,8 +42,9 @@ def breakdown(ix: CaseIndex, m: Month, dimension: str, order: Sequence[str] = ()
     ``on_time_rate`` and ``late_complaints`` metrics restricted to the value's complaints.
     Values in ``order`` come first, in that order, even when zero; the rest by count.
     ``previous`` gives last month's counts instead of the cases (from last month's report).
+    ``dimension``: a ``Case`` field, or how to read a complaint's value (an office's own column).
     """
-    key = attrgetter(dimension)
+    key = attrgetter(dimension) if isinstance(dimension, str) else dimension
     now = Counter(map(key, _received(ix, m)))
     before = Counter(previous) if previous is not None else Counter(map(key, _received(ix, m.shift(-1))))
     due = ix.due(m)  # per complaint, not per deadline: a value's rate is its complaints' sums
@@ -80,6 +82,21 @@ def stage_table(ix: CaseIndex, m: Month) -> list[StageRow]:
             first = i == 0
             rows.append(StageRow(stage, n if first else 0, met if first else 0,
                                  rate(met, n) if first else None, median(took), p90(took), unit))
+    return rows + custom_stage_rows(ix, m)
+
+
+def custom_stage_rows(ix: CaseIndex, m: Month) -> list[StageRow]:
+    """The office's own stages after the built-in ones, one row each in the order they first appear:
+    deadlines due in the month decided (met, or missed as the built-in stages count them) and the rate;
+    no times taken (a custom stage may count from another stage); the unit most of its rules use."""
+    rows = []
+    for name in ix.custom_labels:
+        facts = [d.fact for d in ix.custom if d.stage == name]
+        due = [f for f in facts if f.due is not None and f.due >> MONTH_BITS == m.key and f.status in DECIDED]
+        met = sum(1 for f in due if f.status in MET)
+        units = Counter(f.unit for f in facts if f.unit)
+        rows.append(StageRow(name, len(due), met, rate(met, len(due)), None, None,
+                             units.most_common(1)[0][0] if units else None))
     return rows
 
 
@@ -89,6 +106,9 @@ def overdue_detail(ix: CaseIndex, m: Month) -> list[Deadline]:
     rows = list(ix.missed(m))
     start = month_start(m)
     rows += [d for d in ix.open_overdue if d.fact.due is not None and d.fact.due < start]
+    rows += [d for d in ix.custom if d.fact.due is not None and (  # the office's own stages, alike
+        (d.fact.due >> MONTH_BITS == m.key and d.fact.status in MISSED) or (d.fact.status == "overdue"
+                                                                           and d.fact.due < start))]
     rows.sort(key=lambda d: (severity_rank(d.case.severity), d.fact.due, d.case.branch, d.case.no or ""))
     return rows
 
