@@ -173,3 +173,32 @@ def test_a_dimension_the_register_lacks_is_refused_at_the_settings_cell(tmp_path
     rows = _rows(path, B.SETTINGS.zh)
     row = next(i for i, r in enumerate(rows, start=1) if r and r[0] == "报表维度(登记表自加列)")
     assert found[0].cell == f"B{row}"
+
+
+def test_the_independent_auditor_agrees_on_the_custom_stages(tmp_path: Path) -> None:
+    """The auditor (``tests/audit``) times the custom stages from the words of docs/sheets.md and the
+    Definitions' 自定义环节 row; every Stage-times row and Overdue-detail row must agree with the report."""
+    from tests.audit.figures import all_figures, months
+    from tests.audit.report import read_report
+    from tests.test_report_audit import _agrees
+    from xlcomplaints.api import monthly_report
+
+    path = make_branch(tmp_path)
+    out = tmp_path / "bj01-2026-11.xlsx"
+    monthly_report(path, "2026-11", out, now=NOW)
+    mine, _, _ = all_figures([path], months(2026, 11, NOW))
+    report = read_report(out)
+    # The built-in stages' rows are the demo audit's (tests/test_report_audit.py); here the custom ones, and
+    # every row of the Overdue detail. A count of 0 is written blank.
+    keys = sorted(k for k in set(mine) | set(report)
+                  if k.startswith(("stages:现场处理上报:", "stages:重大投诉每周通报:", "overdue-detail:")))
+    assert len([k for k in keys if k.startswith("stages:")]) == 12
+    assert any(k.endswith(":重大投诉每周通报") and k.startswith("overdue-detail:") for k in keys)
+
+    def shown(k: str) -> object:
+        value = report.get(k)
+        return 0 if value is None and k.endswith((":due_count", ":on_time")) else value
+
+    wrong = [f"{k}: report {report.get(k)!r}, auditor {mine.get(k)!r}" for k in keys
+             if not _agrees(k, shown(k), mine.get(k))]
+    assert wrong == [], "\n".join(wrong)
