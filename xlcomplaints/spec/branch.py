@@ -314,7 +314,7 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
     Field("report_dimensions", "报表维度(登记表自加列)", "Report dimensions (your Register columns)", T.TEXT, "",
           "月报按这些列分类统计，如“投诉类别”；填登记表中本单位自加列的表头，多个用逗号分隔，如 楼栋,车牌号",
           "The monthly report breaks down by these columns like by category: headers of columns the office added to "
-          "the Register, separated by commas, e.g. 楼栋,车牌号"),
+          "the Register, separated by commas, e.g. Building,Plate No."),
 )
 
 SETTINGS = SheetSpec(
