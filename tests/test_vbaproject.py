@@ -23,18 +23,18 @@ from hypothesis import strategies as st
 from oletools import olevba
 
 from tests.conftest import REAL_EXCEL
-from xlcomplaints.excel.vbaproject import (
+from xlcomplaints.templates.vbaproject import (
     OFFICE,
     STDOLE,
     VbaModule,
     VbaReference,
-    _encrypt,
     build_vba_project,
     compress,
     decompress,
     read_vba_modules,
     xlwings_addin_reference,
 )
+from xlcomplaints.templates.vbaproject.streams import _encrypt
 
 REAL_PROJECTS = ["SimpleMacro.xlsm", "57181.xlsm", "62629_target.xlsm"]
 

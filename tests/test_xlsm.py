@@ -26,12 +26,12 @@ from typer.testing import CliRunner
 
 from xlcomplaints.cli import app
 from xlcomplaints.excel import entry
-from xlcomplaints.excel.vbaproject import XLWINGS_ADDIN_PATH, decompress
 from xlcomplaints.flows import refresh_flow, validate_flow
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.problems import PROBLEMS
 from xlcomplaints.templates import macro
 from xlcomplaints.templates.build import TEMPLATES
+from xlcomplaints.templates.vbaproject import XLWINGS_ADDIN_PATH, decompress
 from xlcomplaints.workbook.file import FileWorkbook
 
 VBA_DIR = Path(macro.__file__).resolve().parent.parent / "excel" / "vba"

@@ -38,7 +38,16 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from xlcomplaints.core.models import Settings
-from xlcomplaints.excel.vbaproject import (
+from xlcomplaints.spec.problems import PROBLEMS, STATUS_NAME
+from xlcomplaints.templates.build import (
+    TEMPLATE_CREATED,
+    Customizer,
+    _Formats,
+    _hide_last_name,
+    build_branch_workbook,
+    write_table_sheet,
+)
+from xlcomplaints.templates.vbaproject import (
     OFFICE,
     STDOLE,
     VbaModule,
@@ -48,15 +57,6 @@ from xlcomplaints.excel.vbaproject import (
     project_version,
     read_vba_modules,
     xlwings_addin_reference,
-)
-from xlcomplaints.spec.problems import PROBLEMS, STATUS_NAME
-from xlcomplaints.templates.build import (
-    TEMPLATE_CREATED,
-    Customizer,
-    _Formats,
-    _hide_last_name,
-    build_branch_workbook,
-    write_table_sheet,
 )
 
 #: The standard module holding the button macros, and the file it is built from.
