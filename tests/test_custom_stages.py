@@ -126,6 +126,8 @@ def test_a_bad_stage_row_is_refused_at_its_cell(tmp_path: Path) -> None:
     found = [p for p in _problems(path) if p.code.startswith("custom_stage")]
     assert [(p.code, p.cell, p.value) for p in found] == [("custom_stage.bad_start", f"C{first}", "下单")]
 
+    for lang in ("zh", "en"):  # every message says what is wrong, in the user's language
+        assert all("{" not in p.message(lang) for p in found)
     path = make_branch(tmp_path, (SPOT,), extra_header="上报前台时间")
     found = [p for p in _problems(path) if p.code.startswith("custom_stage")]
     assert [(p.code, p.cell, p.value) for p in found] == [("custom_stage.column_missing", f"E{first}", SPOT_COLUMN)]

@@ -108,7 +108,8 @@ def check_stages(rows: Sequence[CustomStage], layout: Layout) -> tuple[tuple[Cus
     problems: list[Problem] = []
 
     def bad(code: str, r: CustomStage, key: str, raw: object, **params: Any) -> None:
-        problems.append(layout.problem(Level.ERROR, code, r.row, key, raw, line=r.row, name=r.name, **params))
+        problems.append(layout.problem(Level.ERROR, code, r.row, key, raw, line=r.row, name=r.name,
+                                       value="" if raw is None else str(raw), **params))
 
     named: dict[str, str] = {}  # header key of a name (zh or en) → the name as first typed
     kept: list[CustomStage] = []

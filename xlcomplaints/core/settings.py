@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from xlcomplaints.core import cells
+from xlcomplaints.core.calendar.holiday_data import known_country
 from xlcomplaints.core.custom_stages import check_stages
 from xlcomplaints.core.models import CustomStage, PolicyRule, Settings
 from xlcomplaints.core.numbering import example_number, pattern_problem
@@ -18,6 +19,9 @@ from xlcomplaints.spec.branch import CUSTOM_STAGES, POLICY, REGISTER, SETTINGS_F
 
 MESSAGES = {
     "setting.bad_list": ("“{column}”应为逗号分隔的数字，如 24,48。", "'{column}' must be numbers separated by commas, e.g. 24,48."),
+    "setting.country_unknown": ("“{column}”没有这个国家/地区的节假日数据，已按 CN 计算；请填写两位国家代码，如 CN。",
+                                "'{column}' names a country without holiday data; CN is used. Type a two-letter "
+                                "country code such as CN."),
     "setting.office_hours": ("下班时间应晚于上班时间。", "The office must close after it opens."),
     "policy.empty": ("时限规则表为空，已使用默认时限。", "The SLA policy table is empty; the default limits are used."),
     "setting.branch_code_blank": (
@@ -123,6 +127,9 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
             continue
         if field.key == "number_pattern" and parsed is not None and (bad := pattern_problem(parsed)) is not None:
             problems.append(problem(bad[0], **cast("dict[str, Any]", bad[1])))
+            continue
+        if field.key == "country" and parsed is not None and not known_country(parsed):
+            problems.append(problem("setting.country_unknown"))  # the default is used, not a crash later
             continue
         if field.key == "branch_code" and parsed is None:  # only invisible characters
             problems.append(problem("setting.branch_code_blank"))

@@ -1,5 +1,7 @@
 """Sheet specs of the branch workbook (分店/网点工作簿).
 
+Over 400 lines: every sheet and Settings table of the branch workbook is declared side by side, one spec each.
+
 Version policy: a patch bump changes looks only (widths, formats, help text); a
 minor bump adds columns or choices (older workbooks still read); a major bump
 changes keys or meaning (older workbooks need migrating).

@@ -1,5 +1,7 @@
 """Build workbooks from the sheet specs with XlsxWriter.
 
+Over 400 lines: one writer per sheet of the branch workbook, sharing the formats, dropdowns and protection here.
+
 Everything a template shows — headers, widths, formats, dropdowns, protection,
 print setup, the overdue colouring, the hidden stamp — is derived here from
 ``xlcomplaints.spec``; this module adds looks, never columns.
