@@ -18,7 +18,8 @@ Steps (Windows or macOS, with Excel installed):
 
 It builds a fresh workbook in a temporary folder, types sample complaints into the
 Register, saves it, presses 编号 AssignNumbers, 刷新逾期 RefreshOverdue, 校验
-ValidateWorkbook and 月报 MonthlyReport through ``book.macro(...)()``, and after each
+ValidateWorkbook, 月报 MonthlyReport and (on the first complaint's row) 打印处理单 PrintForm
+through ``book.macro(...)()``, and after each
 compares the workbook with what the command-line flow gives on a copy of the same
 file. Excel's alerts are switched off, so the buttons write their status cell instead
 of showing a message box. It prints one line per check and exits 0 when all pass.
@@ -176,6 +177,13 @@ def main() -> int:
         reports = [p for p in folder.glob("smoke-*.xlsx") if str(p) in line]
         check(len(reports) == 1 or "not available" in line or "还没有月报" in line,
               f"monthly report written and named in the status: {reports}")
+
+        register.activate()
+        register.range((2, 1)).select()  # the first complaint's row
+        line = press(book, "PrintForm", status, timeout=120)
+        check(bool(line), f"PrintForm reported: {line!r}")
+        forms = [p for p in folder.glob("smoke-*.xlsx") if p not in reports and str(p) in line]
+        check(len(forms) == 1, f"handling form written next to the workbook and named in the status: {forms}")
     finally:
         if not args.keep:
             book.close()

@@ -1,10 +1,10 @@
 """The Excel buttons' Python side, tested without Excel, through a stand-in.
 
 There is no Excel on these machines. ``FakeBook`` below offers exactly the xlwings
-members ``XlwingsWorkbook`` and ``entry`` use (Book.name/.names/.sheets/.api/.app,
+members ``XlwingsWorkbook`` and ``entry`` use (Book.name/.names/.sheets/.api/.app/.selection,
 Sheets.add, Name.name/.refers_to, Sheet.name/.used_range/.range/.api, Range.last_cell/
 .row/.column/.options/.value/.clear_contents, the COM sheet protection members, App.
-display_alerts/.alert), behaves the way xlwings documents them (numbers come back as
+display_alerts/.alert/.books.open), behaves the way xlwings documents them (numbers come back as
 floats, empty cells as None, sheet-scope names as ``Sheet!name``, protected sheets
 refuse writes), is loaded from a real workbook file with openpyxl, and counts every
 call that would cross into Excel. What it cannot show: that real Excel behaves the
@@ -329,11 +329,24 @@ class FakeSheets:
         return sheet
 
 
+class FakeBooks:
+    """``App.books``: what the buttons open (the form they write), recorded."""
+
+    def __init__(self, book: FakeBook) -> None:
+        self.book = book
+        self.opened: list[str] = []
+
+    def open(self, fullname: str) -> None:
+        self.book.calls("Books.open")
+        self.opened.append(fullname)
+
+
 class FakeApp:
     def __init__(self, book: FakeBook) -> None:
         self.book = book
         self._display_alerts = True
         self.alerts: list[dict[str, Any]] = []
+        self.books = FakeBooks(book)
 
     @property
     def display_alerts(self) -> bool:
@@ -397,6 +410,16 @@ class FakeBook:
             self._names.append(FakeName(self, name, "=" + dn.attr_text))
         self.api = FakeBookApi(self, bool(wb.epoch.year == 1904))
         self.app = FakeApp(self)
+        self.selected: tuple[str, int, int] | None = None  # (sheet, row, column) of the active cell
+
+    @property
+    def selection(self) -> FakeRange | None:
+        """``Book.selection``: the active cell of the workbook's window (a test sets ``selected``)."""
+        self.calls("Book.selection")
+        if self.selected is None:
+            return None
+        sheet, row, col = self.selected
+        return FakeRange(self.sheet(sheet), row, col, row, col)
 
     @property
     def name(self) -> str:

@@ -31,6 +31,7 @@ from xlcomplaints.templates import macro
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.package import XlsxPackage
+from xlcomplaints.workbook.reader import read_branch
 
 VALIDATOR = SHARED / "tools" / "ooxml-validator" / "validate_ooxml.py"
 TEMPLATES = Path(__file__).resolve().parent.parent / "workbook_templates"
@@ -146,6 +147,14 @@ def _consolidated(d: Path, lang: str) -> Path:
     return out
 
 
+def _form(d: Path, lang: str) -> Path:
+    from xlcomplaints.form.run import form_flow
+
+    path = _branch_xlsx(d, "zh")
+    numbers = [c.no or "" for c in read_branch(FileWorkbook(path)).data.complaints if c.no][:3]
+    return form_flow(FileWorkbook(path), numbers, d / f"form-{lang}.xlsx", now=NOW, lang=lang, mask=True).output
+
+
 WRITERS: dict[str, Callable[[Path], Path]] = {
     "new-zh": lambda d: _new(d, "zh"),
     "new-en": lambda d: _new(d, "en"),
@@ -162,6 +171,8 @@ WRITERS: dict[str, Callable[[Path], Path]] = {
     "report-en": lambda d: _report(d, "en"),
     "consolidated-zh": lambda d: _consolidated(d, "zh"),
     "consolidated-en": lambda d: _consolidated(d, "en"),
+    "form-zh": lambda d: _form(d, "zh"),
+    "form-en": lambda d: _form(d, "en"),
 }
 
 

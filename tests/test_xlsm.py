@@ -140,7 +140,7 @@ def test_vba_sources_are_ascii_and_call_real_entry_points() -> None:
         bas.read_text(encoding="ascii")  # raises on anything else
     source = (VBA_DIR / "xlcomplaints.bas").read_text()
     calls = re.findall(r'RunPython "import xlcomplaints\.excel\.entry as e; e\.(\w+)\(\)"', source)
-    assert len(calls) == 4 == len(re.findall(r"^\s+RunPython ", source, re.M))
+    assert len(calls) == 5 == len(re.findall(r"^\s+RunPython ", source, re.M))
     assert all(callable(getattr(entry, name)) for name in calls)
 
 
@@ -150,7 +150,7 @@ def test_every_button_runs_a_sub_that_exists(built: Path) -> None:
     buttons = button_macros(built)
     lang = "zh" if "投诉登记" in buttons else "en"
     register, summary = B.REGISTER.title(lang), B.SUMMARY.title(lang)
-    assert len(buttons[register]) == 4 and len(buttons[summary]) == 4
+    assert len(buttons[register]) == 5 and len(buttons[summary]) == 4  # Print form: the Register's alone
     assert buttons[B.OVERDUE.title(lang)] == ["[0]!RefreshOverdue"]
     assert buttons[PROBLEMS.title(lang)] == ["[0]!ValidateWorkbook"]
     for macros in buttons.values():
@@ -347,7 +347,7 @@ def test_excel_new_writes_a_branch_workbook(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     read = validate_flow(FileWorkbook(out), now=NOW)
     assert not [p for p in read.problems if p.level == "error"]
-    assert button_macros(out)["投诉登记"] == [f"[0]!{b.macro}" for b in macro.BUTTONS]
+    assert button_macros(out)["投诉登记"] == [f"[0]!{b.macro}" for b in macro.REGISTER_BUTTONS]
     bad = CliRunner().invoke(app, ["excel", "new", str(tmp_path / "x.xlsx"), "--branch-code", "B"])
     assert bad.exit_code == 2
 
@@ -390,7 +390,7 @@ def test_libreoffice_opens_the_xlsm_with_its_vba_and_buttons(built: Path, tmp_pa
         module = ods.read("Basic/VBAProject/xlcomplaints.xml").decode()
         assert 'script:moduleType="normal"' in module and "Sub RefreshOverdue()" in module
         content = ods.read("content.xml").decode()
-        for b in macro.BUTTONS:
+        for b in macro.REGISTER_BUTTONS:
             assert f"VBAProject.xlcomplaints.{b.macro}" in content
 
 

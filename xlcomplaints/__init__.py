@@ -3,12 +3,13 @@
 Layout: ``spec`` (one declarative spec per sheet), ``core`` (pure rules: parsing,
 calendar, deadlines, lifecycle, validation, metrics), ``templates`` (workbooks built
 from the specs), ``workbook`` (file I/O that loses nothing), ``excel`` (buttons in
-Excel through xlwings), ``report`` (the monthly report), ``cli``.
+Excel through xlwings), ``report`` (the monthly report), ``form`` (the handling form), ``cli``.
 """
 
 from xlcomplaints.api import (
     assign_ids,
     consolidate,
+    handling_form,
     monthly_report,
     new_workbook,
     refresh,
@@ -16,4 +17,4 @@ from xlcomplaints.api import (
 )
 
 __version__ = "0.1.0"
-__all__ = ["assign_ids", "consolidate", "monthly_report", "new_workbook", "refresh", "validate"]
+__all__ = ["assign_ids", "consolidate", "handling_form", "monthly_report", "new_workbook", "refresh", "validate"]

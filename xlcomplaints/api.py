@@ -7,6 +7,7 @@
     >>> run = xc.monthly_report("bj01.xlsx", "2026-10", "bj01-2026-10.xlsx")
     >>> run = xc.consolidate(["branches/"], "2026-10", "group-2026-10.xlsx")
     >>> run.report.cover, run.consolidation.issues
+    >>> form = xc.handling_form("bj01.xlsx", ["BJ01-2610006"], "BJ01-2610006.pdf")
 
 Whole-file problems raise ``WorkbookError`` (``.message(lang)`` says why); cell problems
 come back as ``Problem`` objects; a report with no usable input raises ``NothingRead``.
@@ -30,6 +31,7 @@ from xlcomplaints.workbook.owners import Leftover
 
 if TYPE_CHECKING:
     from xlcomplaints.core.metrics import Month
+    from xlcomplaints.form.run import FormResult
     from xlcomplaints.report.consolidate import FileSummary
     from xlcomplaints.report.run import RunResult
 
@@ -104,6 +106,19 @@ def consolidate(inputs: Sequence[str | Path], month: str | Month, output: str | 
 
     return make_report(inputs, _month(month), output, lang=lang, as_of=as_of, now=now, show_contacts=show_contacts,
                        executor=executor, workers=workers, on_file=on_file, update=update, history=history)
+
+
+def handling_form(path: str | Path, numbers: Sequence[str], output: str | Path | None = None, *,
+                  now: datetime | None = None, lang: str = "zh", mask: bool = False) -> FormResult:
+    """The handling form (投诉处理单) of each complaint numbered in ``numbers``, one A4 page each, to
+    ``output`` (``.xlsx``, or ``.pdf`` through LibreOffice; default: next to the workbook); the
+    workbook is only read. ``mask``: phone numbers masked. Raises ``WorkbookError``
+    ``form.not_found`` when no number is found; ``FormResult.not_found`` names the others."""
+    from xlcomplaints.form.run import form_flow
+
+    path = Path(path)
+    return form_flow(FileWorkbook(path, tidy=True), numbers, None if output is None else Path(output),
+                     now=now or datetime.now(), lang=lang, mask=mask, source=path)
 
 
 def _month(month: str | Month) -> Month:

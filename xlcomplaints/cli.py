@@ -313,6 +313,29 @@ def assign_ids(
                       f"Numbered {n} complaint(s)" + (f"; {s} left without a number (see above)" if s else "") + ".")
 
 
+@app.command(cls=_Command, help=H("form"))
+def form(
+    file: WorkbookArg,
+    numbers: Annotated[list[str], typer.Argument(help=H("form.numbers"), metavar=MV("numbers"), show_default=False)],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=H("form.output"), metavar=MV("out"))] = None,
+    mask: Annotated[bool, typer.Option("--mask", help=H("mask"))] = False,
+    now: Now = None,
+    lang: Lang = None,
+) -> None:
+    from xlcomplaints.form.run import form_flow, outcome_lines
+
+    lang = _lang(lang)
+    try:
+        with _memory(file, lang):
+            result = form_flow(_open(file, lang), numbers, output, now=_now(now, lang), lang=lang, mask=mask,
+                               source=file)
+    except WorkbookError as e:
+        _fail(e, lang)
+    for line in outcome_lines(result, lang):
+        console.print(line, highlight=False, soft_wrap=True)
+    raise typer.Exit(1 if result.not_found or result.pdf_unavailable else 0)
+
+
 @app.command(cls=_Command, help=H("adopt"))
 def adopt(
     file: Annotated[Path, typer.Argument(help=H("adopt.file"), metavar=MV("file"), show_default=False)],

@@ -118,6 +118,15 @@ HELP: dict[str, tuple[str, str]] = {
                "(its .state.json.gz)"),
     "verbose": ("逐个列出略过的文件（备份、~$ 临时文件、其他格式的文件）",
                 "List each file passed over (backups, ~$ temporary files, files of other kinds)"),
+    "form": ("打印投诉处理单：每宗投诉一页 A4（投诉信息、处理时限与状态、处理过程、回访、原因与措施、签字栏）。"
+             "退出码：0 已写出，1 已写出但有编号未找到或未能生成 PDF，2 一个都没找到或文件无法使用。",
+             "The complaint handling form, one A4 page per complaint (facts, deadlines and statuses, steps, "
+             "callbacks, root cause and action, signature boxes). Exit 0 written, 1 written but some numbers "
+             "were not found or no PDF could be made, 2 none found or the file is unusable."),
+    "form.numbers": ("投诉编号（可写多个）", "Complaint numbers (one or more)"),
+    "form.output": ("写到哪个文件：.xlsx，或 .pdf（需安装 LibreOffice）；默认在工作簿旁边",
+                    "The file to write: .xlsx, or .pdf (needs LibreOffice); default: next to the workbook"),
+    "mask": ("隐去电话号码（处理单要送出网点时）", "Mask phone numbers (for forms that leave the branch)"),
     "workers": ("并行读取的进程数（默认：每个 CPU 核一个）", "Parallel readers (default: one per core)"),
 }
 
@@ -136,6 +145,8 @@ METAVAR: dict[str, tuple[str, str]] = {
     "name": ("NAME", "NAME"),
     "month": ("YYYY-MM", "YYYY-MM"),
     "n": ("N", "N"),
+    "numbers": ("NUMBER", "NUMBER"),
+    "out": ("FILE.xlsx|FILE.pdf", "FILE.xlsx|FILE.pdf"),
 }
 
 

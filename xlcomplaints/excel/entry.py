@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from xlcomplaints.console import refusal
-from xlcomplaints.core.problems import Level, Problem
+from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.excel.adapter import Formula, XlwingsWorkbook, cell_of
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
+from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.problems import PROBLEMS, STATUS_NAME
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.reader import find_stamps, read_branch
@@ -147,9 +148,60 @@ def _report(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult
     return FlowResult(problems=issues), zh, en
 
 
+register_messages({
+    "excel.form_not_saved": ("“{path}”还没有保存为文件，处理单要写在它旁边：请先保存（Ctrl+S）再打印处理单。",
+                             "'{path}' has not been saved as a file yet, and the form is written next to it: "
+                             "save it (Ctrl+S), then print the form."),
+    "excel.form_pick_row": ("请先在“{sheet}”表中点选要打印的投诉所在的行，再点“打印处理单”。",
+                            "First click a cell in the row of the complaint to print, on the '{sheet}' sheet, "
+                            "then click Print form."),
+    "excel.form_no_number": ("第 {row} 行的投诉还没有投诉编号（{cell}）：请先点“编号”，再打印处理单。",
+                             "The complaint in row {row} has no complaint number yet ({cell}): click Assign "
+                             "numbers first, then print the form."),
+})
+
+
+def _active_row(book: Any) -> tuple[str, int] | None:
+    """The sheet and row of the cell selected in the workbook's window (``Book.selection``)."""
+    try:
+        selection = book.selection
+        return None if selection is None else (str(selection.sheet.name), int(selection.row))
+    except Exception:  # a chart or a shape selected, or no window: no row to print
+        return None
+
+
+def _form(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult, str, str]:
+    """The handling form of the complaint in the active row of the Register, from the open workbook
+    (unsaved edits included), written next to its file and opened in Excel to print."""
+    from xlcomplaints.form.run import form_flow, outcome_lines
+
+    path = port.saved_path()
+    if path is None:
+        raise WorkbookError("excel.form_not_saved", path=port.label)
+    read = read_branch(port, lang=lang)
+    register = read.sheets.get("register", "")
+    where = _active_row(port.book)
+    complaint = None
+    if where is not None and register and where[0].casefold() == register.casefold():
+        complaint = next((c for c in read.data.complaints if c.row == where[1]), None)
+    if complaint is None:
+        raise WorkbookError("excel.form_pick_row", sheet=register or B.REGISTER.title(lang))
+    if not complaint.no:
+        layout = read.layouts["register"]
+        raise WorkbookError("excel.form_no_number", row=complaint.row, cell=layout.cell(complaint.row or 0, "no"))
+    result = form_flow(port, [complaint.no], now=now, lang=lang, source=path)
+    try:
+        port.book.app.books.open(str(result.output))  # on screen, for Ctrl+P
+    except Exception:  # showing it is a convenience: the message says where it is
+        logging.getLogger(__name__).debug("form not opened", exc_info=True)
+    return FlowResult(), "\n".join(outcome_lines(result, "zh")), "\n".join(outcome_lines(result, "en"))
+
+
 Action = Callable[[XlwingsWorkbook, datetime, str], tuple[FlowResult, str, str]]
 ACTIONS: dict[str, Action] = {"refresh": _refresh, "validate": _validate, "assign": _assign,
-                              "report": _report}
+                              "report": _report, "form": _form}
+#: Actions that check nothing: the Problems sheet keeps what the last check listed.
+UNCHECKED = frozenset({"form"})
 
 
 # --- reporting back -----------------------------------------------------------------------
@@ -250,11 +302,12 @@ def run(action: str, book: Any = None, *, now: datetime | None = None) -> Outcom
         port = XlwingsWorkbook(book)
         lang = _workbook_lang(port)
         result, zh, en = ACTIONS[action](port, now, lang)
-        sheet = _problems_sheet(port, lang)
-        zh, en = _with_problems(zh, en, result, lang, sheet)
         outcome = Outcome(zh, en, ok=not result.errors, lang=lang, problems=result.problems)
-        port.replace_rows(sheet, 2, problem_rows(result.problems, lang, now))
-        outcome.problems_written = sheet
+        if action not in UNCHECKED:
+            sheet = _problems_sheet(port, lang)
+            outcome.zh, outcome.en = _with_problems(zh, en, result, lang, sheet)
+            port.replace_rows(sheet, 2, problem_rows(result.problems, lang, now))
+            outcome.problems_written = sheet
     except WorkbookError as e:  # a refusal: said as every command says one (console.refusal)
         outcome = Outcome(refusal(e.message("zh"), "zh"), refusal(e.message("en"), "en"), ok=False, lang=lang)
     except MemoryError:  # the PC's limit, not a bug: no log to send
@@ -293,3 +346,8 @@ def assign_numbers(book: Any = None, *, now: datetime | None = None) -> Outcome:
 def monthly_report(book: Any = None, *, now: datetime | None = None) -> Outcome:
     """月报: this branch's monthly report of its saved file, written next to it (see ``_report``)."""
     return run("report", book, now=now)
+
+
+def print_form(book: Any = None, *, now: datetime | None = None) -> Outcome:
+    """打印处理单: the handling form of the complaint in the active row of the Register (see ``_form``)."""
+    return run("form", book, now=now)

@@ -14,7 +14,9 @@ Where the buttons go, and why:
   stay readable below the buttons. Frozen means the buttons stay on screen while a
   supervisor scrolls down a long register; they start over the frozen columns, so
   the first ones stay even when scrolling right. Nothing covers a data cell.
-* Summary (汇总): all four again, to the right of the table, under the status cell
+  The fifth, 打印处理单 Print form, prints the complaint of the row the clerk is on, so it is
+  here only.
+* Summary (汇总): the first four again, to the right of the table, under the status cell
   (hidden name ``xlcomplaints.status``) where each button writes what it did.
 * Overdue (逾期清单): Refresh, where the list it rebuilds is read.
 * Problems (校验结果): Validate, to re-check after fixing the listed cells.
@@ -92,6 +94,9 @@ VALIDATE = Button("ValidateWorkbook", "校验", "Validate", 64, 80)
 ASSIGN = Button("AssignNumbers", "编号", "Assign numbers", 64, 120)
 REPORT = Button("MonthlyReport", "月报", "Monthly report", 64, 116)
 BUTTONS: tuple[Button, ...] = (REFRESH, VALIDATE, ASSIGN, REPORT)
+#: The handling form of the complaint in the active row: on the Register alone, where a row is chosen.
+FORM = Button("PrintForm", "打印处理单", "Print form", 96, 84)
+REGISTER_BUTTONS: tuple[Button, ...] = (*BUTTONS, FORM)
 
 
 def vba_source(name: str) -> str:
@@ -264,7 +269,7 @@ def _customize(lang: str, standalone: bool) -> Customizer:
     def customize(wb: xlsxwriter.Workbook, sheets: dict[str, Worksheet]) -> None:
         register = sheets["register"]
         register.set_row(0, REGISTER_HEADER_HEIGHT)
-        _place_buttons(register, 0, 0, BUTTONS, lang)
+        _place_buttons(register, 0, 0, REGISTER_BUTTONS, lang)
 
         summary = sheets["summary"]
         status_fmt = wb.add_format({"italic": True, "font_color": "#595959", "font_size": 10})

@@ -24,3 +24,7 @@ End Sub
 Public Sub MonthlyReport()
     RunPython "import xlcomplaints.excel.entry as e; e.monthly_report()"
 End Sub
+
+Public Sub PrintForm()
+    RunPython "import xlcomplaints.excel.entry as e; e.print_form()"
+End Sub
