@@ -25,7 +25,8 @@ def _add_rules(path: Path, rules: list[list[object]]) -> list[int]:
     """Type rows under the Settings sheet's policy table, as a supervisor would; their row numbers."""
     wb = openpyxl.load_workbook(path)
     ws = wb["设置"]
-    last = max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value is not None)
+    end = next((r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "自定义环节"), ws.max_row + 1)
+    last = max(r for r in range(1, end) if ws.cell(r, 1).value is not None)  # the policy ends above 自定义环节
     rows = []
     for i, rule in enumerate(rules, start=1):
         for c, value in enumerate(rule, start=1):

@@ -87,6 +87,16 @@ def test_blank_branch_code_is_an_error_at_its_cell(branch) -> None:
     assert "BJ01" in blank[0].message("en")  # says what to type
 
 
+def test_a_country_without_holiday_data_is_an_error_at_its_cell_not_a_crash(branch) -> None:
+    """A bit flipped on a bad disk turned CN into UN: refused at the cell, the default calendar used."""
+    path = branch()
+    _edit_settings(path, _set("节假日国家/地区", "UN"))
+    read = read_branch(FileWorkbook(path))
+    found = [(p.level, p.cell) for p in read.problems if p.code == "setting.country_unknown"]
+    assert found == [(Level.ERROR, "B6")] and read.data.settings.country == "CN"
+    assert refresh_flow(FileWorkbook(path), now=NOW).plan is not None
+
+
 def test_branch_code_of_invisible_characters_is_blank(branch) -> None:
     path = branch()
     _edit_settings(path, _set("网点代码", "\u200b"))

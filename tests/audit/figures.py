@@ -491,7 +491,10 @@ def stage_times(a: Audit, stage: str, column: str) -> float | int | str | None:
     与90%分位（同封面用时定义；R9: 回访从处理完成（或答复）起算）。"""
     if column == "unit":  # 按该环节时限规则的单位计: the one unit of the stage's rules in every Settings
         units = {r.unit for b in a.branches for r in b.rules if r.stage == stage}
+        units |= {r.unit for b in a.branches for r in b.custom if r.name == stage}
         return units.pop() if len(units) == 1 else None
+    if stage not in STAGES and column in ("median", "p90"):  # 自定义环节：不计用时
+        return None
     rows = due_in_month(a, a.readable, (stage,))
     if column == "due_count":
         return len(rows)
@@ -536,7 +539,8 @@ def all_figures(paths: list[Path], month: Month) -> tuple[dict[str, object], Aud
             out[f"breakdown:{dimension}:{value}:share"] = ratio(count, total)  # type: ignore[arg-type]
             out[f"breakdown:{dimension}:{value}:change"] = (PARTIAL if partial else
                                                              change("count", count, previous_count))
-    for stage in STAGES:
+    custom = list(dict.fromkeys(r.name for b in this.branches for r in b.custom))
+    for stage in (*STAGES, *custom):  # the office's own stages after the built-in ones (自定义环节)
         for column in ("due_count", "on_time", "on_time_rate", "median", "p90", "unit"):
             out[f"stages:{stage}:{column}"] = stage_times(this, stage, column)
     for stage in ("acknowledge", "first_contact", "resolve", "close"):  # the cover's times name their unit
@@ -590,7 +594,7 @@ def overdue_detail(a: Audit) -> dict[str, float]:
             if not (due_now or earlier_open):
                 continue
             end = st.done or (k.closed_at if st.outcome == "missed_at_close" else None) or a.month.asof
-            late = a.clocks[k.c.branch].elapsed(st.due, end, st.unit)
+            late = st.late if st.late is not None else a.clocks[k.c.branch].elapsed(st.due, end, st.unit)
             out[f"overdue-detail:{k.c.branch}:{row_key(k)}:{name}"] = round(late, 2)
     return out
 

@@ -103,6 +103,8 @@ class Complaint:
     department: str | None
     typed: dict[str, datetime | None]  # stage → the Register's done time
     handler: str | None = None  # the Register's 处理人, as typed
+    #: Every cell of the row by its header (the office's own columns included).
+    cells: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -134,6 +136,23 @@ class Rule:
 
 
 @dataclass
+class CustomRule:
+    """A row of the Settings' 自定义环节 table (docs/sheets.md, "Custom stages"), as typed."""
+
+    name: str
+    start: str  # as typed: 受理, a stage's label, or another custom stage's name
+    done_step: str | None
+    done_column: str | None
+    severity: str | None
+    category: str | None
+    channel: str | None
+    complexity: str | None
+    amount: float
+    unit: str
+    recurring: bool
+
+
+@dataclass
 class Branch:
     code: str
     name: str
@@ -152,6 +171,7 @@ class Branch:
     working: set[date]
     #: 考核排名最少件数 (the Settings row; its default when the row is not there)
     rank_min: int = 5
+    custom: list[CustomRule] = field(default_factory=list)
     complaints: list[Complaint] = field(default_factory=list)
     #: Tracking rows naming a 经办人: (complaint number, time, name, sheet row), whatever their step
     handlers: list[tuple[str, datetime, str, int]] = field(default_factory=list)
@@ -228,8 +248,29 @@ def _read_branch(path: Path, mtime_ns: int) -> Branch:
     settings: dict[str, object] = {}
     rules: list[Rule] = []
     in_rules = False
+    custom: list[CustomRule] = []
+    custom_header: dict[str, int] | None = None
+    in_custom = False
     for r in wb["设置"].iter_rows(values_only=True):
         if not r or r[0] is None:
+            continue
+        if r[0] == "自定义环节":  # the custom stages' table, under its title (docs/sheets.md)
+            in_custom, in_rules = True, False
+            continue
+        if in_custom:
+            if custom_header is None:
+                custom_header = {str(v): i for i, v in enumerate(r) if v is not None}
+                continue
+            h = custom_header
+
+            def at(name: str, r: tuple = r, h: dict[str, int] = h) -> object:
+                return r[h[name]] if h[name] < len(r) else None
+
+            custom.append(CustomRule(
+                str(at("环节名称")).strip(), str(at("起算")).strip(), choice("step", at("完成步骤(处理跟踪)")),
+                text(at("完成列(登记表)")), choice("severity", at("严重程度")), choice("category", at("投诉类别")),
+                choice("channel", at("投诉渠道")), choice("complexity", at("难易程度")), float(at("时限")),  # type: ignore[arg-type]
+                choice("unit", at("单位")) or "", choice("yes_no", at("重复")) == "yes"))
             continue
         if r[0] == "环节" and r[1] == "严重程度":
             in_rules = True
@@ -261,7 +302,7 @@ def _read_branch(path: Path, mtime_ns: int) -> Branch:
         handoff_hours=float(settings["部门接单处理时限(小时)"]),  # type: ignore[arg-type]
         handoff_unreachable_hours=float(settings["联系不上客户时(小时)"]),  # type: ignore[arg-type]
         rank_min=int(settings.get("考核排名最少件数") or 5),  # type: ignore[call-overload]
-        rules=rules, closures=closures, working=working)
+        rules=rules, closures=closures, working=working, custom=custom)
     header, rows = _rows(wb["投诉登记"])
 
     def cell(r: tuple, name: str) -> object:
@@ -276,7 +317,8 @@ def _read_branch(path: Path, mtime_ns: int) -> Branch:
             category=pick("category", cell(r, "投诉类别")), severity=choice("severity", cell(r, "严重程度")),
             validity=choice("validity", cell(r, "有效性")), complexity=choice("complexity", cell(r, "难易程度")),
             escalated=choice("yes_no", cell(r, "投诉升级")) == "yes", department=pick("department", cell(r, "责任部门")),
-            typed={s: when(cell(r, col)) for s, col in DONE_COLUMN.items()}, handler=text(cell(r, "处理人"))))
+            typed={s: when(cell(r, col)) for s, col in DONE_COLUMN.items()}, handler=text(cell(r, "处理人")),
+            cells={name: r[i] for name, i in header.items() if i < len(r)}))
     header, rows = _rows(wb["处理跟踪"])
     for n, r in rows:
         no, at, step = text(r[header["投诉编号"]]), when(r[header["时间"]]), choice("step", r[header["步骤"]])

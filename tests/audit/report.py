@@ -118,12 +118,17 @@ def read_report(path: Path) -> dict[str, object]:
             for column, i in STAGE_COLUMNS.items():
                 out[f"stages:{STAGE_LABELS[row[0]]}:{column}"] = row[i]
             out[f"stages:{STAGE_LABELS[row[0]]}:unit"] = choice("unit", row[6])
+        elif isinstance(row[0], str):  # an office's own stage, by its name (自定义环节)
+            stage_order.append(row[0])
+            for column, i in STAGE_COLUMNS.items():
+                out[f"stages:{row[0]}:{column}"] = row[i]
+            out[f"stages:{row[0]}:unit"] = choice("unit", row[6])
     order: list[tuple[str, str | None, object]] = []
     for row in wb["超时明细"].iter_rows(min_row=2, values_only=True):
         if row[0] is None:
             continue
         name = row[1] or f"{row[2]:%Y-%m-%d %H:%M}"
-        key = f"{row[0]}:{name}:{choice('stage', row[7])}"
+        key = f"{row[0]}:{name}:{choice('stage', row[7]) or row[7]}"  # an office's own stage by its name
         out[f"overdue-detail:{key}"] = row[9]
         order.append((key, choice("severity", row[6]), row[8]))
     out["overdue-detail-order"] = order

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tests.audit.clock import Clock
-from tests.audit.inputs import DOCS, Branch, Callback, Complaint, Rule, Step, choice
+from tests.audit.inputs import DOCS, Branch, Callback, Complaint, Rule, Step, choice, when
 
 STAGES = ("acknowledge", "first_contact", "report", "resolve", "reply", "callback", "close")
 STEP_DONE = {"contacted": "first_contact", "reported": "report", "resolved": "resolve",
@@ -64,6 +64,8 @@ class Stage:
     #: At the as-of time: "on_time", "late" (done late, or due and not done), "missed_at_close"
     #: (late: due before the close and never done), "n/a" (left out) or "pending" (neither done nor due).
     outcome: str = "n/a"
+    #: A repeating custom stage done late: its latest update's lateness ("超时取最大一次").
+    late: float | None = None
 
 
 @dataclass
@@ -184,7 +186,75 @@ def build(b: Branch, c: Complaint, steps: list[Step], calls: list[Callback], clo
         if name == "callback" and st.done is None and retry_due is not None:
             st.due = retry_due
         st.outcome = outcome(st, case.closed_at, asof)
+    if c.validity != "invalid":
+        custom_stages(b, case, steps, clock, asof, pauses)
     return case
+
+
+STAGE_WORDS = {"受理": "received", "受理时间": "received"}
+
+
+def custom_stages(b: Branch, case: Case, steps: list[Step], clock: Clock, asof: datetime,
+                  pauses: list[tuple[datetime, datetime]]) -> None:
+    """The office's own stages (docs/sheets.md "Custom stages", the Definitions' 自定义环节), added to
+    ``case.stages`` under their names: from receipt (受理) or a stage's completion (a built-in stage's
+    label, or another custom stage's name) to the first Tracking row of the chosen step at or after the
+    start, or the time in the named Register column; the same calendar, and the pauses push its due time.
+    A repeating one starts its limit again at each completion until the close."""
+    c = case.c
+    names = list(dict.fromkeys(r.name for r in b.custom))
+    done: dict[str, datetime | None] = {}
+
+    def evaluate(name: str) -> None:
+        rows = [r for r in b.custom if r.name == name]
+        rule = rule_for(name, c, [Rule(name, r.severity, r.category, r.channel, r.complexity, r.amount, r.unit)
+                                  for r in rows])
+        done[name] = None
+        if rule is None:
+            return
+        d = rows[0]
+        start = STAGE_WORDS.get(d.start) or choice("stage", d.start) or d.start
+        if start in names and start not in done:
+            evaluate(start)
+        anchor = (c.received if start == "received" else case.stages[start].done if start in STAGES
+                  else done.get(start))
+        st = case.stages[name] = Stage(name, unit=rule.unit, anchor=anchor)
+        if d.done_column:
+            t = when(c.cells.get(d.done_column))
+            events = [t] if t is not None and t <= asof else []
+        else:
+            events = [s.at for s in steps if s.step == d.done_step and (anchor is None or s.at >= anchor)]
+        if anchor is None:
+            st.outcome = "n/a" if case.closed_at else "pending"
+            return
+        if not d.recurring:
+            st.done = events[0] if events else None
+            st.due = clock.due(anchor, rule.amount, rule.unit, pauses)
+            st.outcome = outcome(st, case.closed_at, asof)
+            done[name] = st.done
+            return
+        t, worst, last = anchor, None, None
+        for e in events:
+            if e <= t or (case.closed_at is not None and e > case.closed_at):
+                continue
+            due = clock.due(t, rule.amount, rule.unit, pauses)
+            if e > due:
+                late = clock.elapsed(due, e, rule.unit)
+                worst = late if worst is None else max(worst, late)
+            t = last = e
+        st.due = clock.due(t, rule.amount, rule.unit, pauses)
+        if case.closed_at is None:
+            st.outcome = "late" if st.due <= asof else "pending"
+        elif st.due <= case.closed_at:
+            st.outcome = "missed_at_close"
+        else:
+            st.done, st.late = last, worst
+            st.outcome = "n/a" if last is None else "late" if worst is not None else "on_time"
+        done[name] = st.done
+
+    for name in names:
+        if name not in done:
+            evaluate(name)
 
 
 def outcome(st: Stage, closed_at: datetime | None, asof: datetime) -> str:

@@ -163,7 +163,9 @@ def type_policy(path: Path, policy: tuple[tuple[str, str | None, str | None, flo
     wb = openpyxl.load_workbook(path)
     ws = wb["设置"]
     header = next(r[0].row for r in ws.iter_rows(max_col=2) if r[0].value == "环节" and r[1].value == "严重程度")
-    for row in ws.iter_rows(min_row=header + 1, max_col=8):
+    end = next((r[0].row for r in ws.iter_rows(min_row=header + 1, max_col=1) if r[0].value == "自定义环节"),
+               ws.max_row + 1)  # the SLA table ends above the custom stages' title (docs/sheets.md)
+    for row in ws.iter_rows(min_row=header + 1, max_row=end - 1, max_col=8):
         for cell in row:
             cell.value = None
     for i, (stage, severity, complexity, amount, unit) in enumerate(policy, start=header + 1):

@@ -75,6 +75,8 @@ class ComplaintResult:
     callbacks_failed: int = 0
     #: Immutable, and one shared empty set when there are none (the usual case): a set each costs 216 bytes.
     warnings: frozenset[CalendarWarning] = _NO_WARNINGS
+    #: The office's own stages that apply, in their order (``core.custom_stages``; set by the refresh).
+    custom: tuple[StageResult, ...] = ()
 
     def overdue_stages(self) -> list[StageResult]:
         return [s for s in self.stages.values() if s.status == "overdue"]

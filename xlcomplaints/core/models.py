@@ -106,6 +106,43 @@ class PolicyRule(Record):
         )
 
 
+class CustomStage(Record):
+    """One row of the office's own stages (Settings, below the SLA policy; ``spec.branch.CUSTOM_STAGES``).
+
+    Rows sharing a ``name`` are one stage, limited per kind of complaint like the policy's rows."""
+
+    name: str | None = None
+    name_en: str | None = None
+    start: str | None = None
+    done_step: str | None = None
+    done_column: str | None = None
+    severity: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    complexity: str | None = None
+    amount: float | None = None
+    unit: str | None = None
+    recurring: bool | None = None
+    source: str | None = None
+
+    def as_rule(self) -> PolicyRule:
+        """The row as a policy rule of the stage ``name``: the same matching and "most specific wins"."""
+        return PolicyRule(row=self.row, stage=self.name, severity=self.severity, category=self.category,
+                          channel=self.channel, complexity=self.complexity, amount=self.amount, unit=self.unit,
+                          source=self.source)
+
+
+class OfficeColumn(BaseModel):
+    """A column the office added to the Register that Settings names (a custom stage's done column or a
+    report dimension): its header as typed, its 1-based column, and each record row's cell as read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    header: str
+    column: int
+    values: dict[int, object] = Field(default_factory=dict)
+
+
 class Settings(BaseModel):
     """The Settings sheet, parsed; defaults are the template's defaults."""
 
@@ -126,7 +163,16 @@ class Settings(BaseModel):
     handoff_unreachable_hours: float = 48.0
     timestamps_rule: str = "register"
     rank_min_complaints: int = 5
+    #: Headers of Register columns the monthly report breaks down by (the office's own columns).
+    report_dimensions: tuple[str, ...] = ()
     policy: tuple[PolicyRule, ...] = ()
+    #: The office's own stages, the rows that passed their checks (``core.custom_stages``).
+    custom_stages: tuple[CustomStage, ...] = ()
+    #: Where the Settings were read, for problems found later against the Register: the sheet, the
+    #: value cell of each key/value setting read, and the custom-stage table's columns (key → 1-based).
+    sheet: str | None = None
+    cells: dict[str, str] = Field(default_factory=dict)
+    custom_columns: dict[str, int] = Field(default_factory=dict)
 
 
 class BranchData(BaseModel):
@@ -139,3 +185,5 @@ class BranchData(BaseModel):
     tracking: tuple[TrackingStep, ...] = ()
     callbacks: tuple[CallbackAttempt, ...] = ()
     calendar: tuple[CalendarEntry, ...] = ()
+    #: The Register columns the Settings name (custom stages' done columns, report dimensions), by header.
+    office_columns: dict[str, OfficeColumn] = Field(default_factory=dict)

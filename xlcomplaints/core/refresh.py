@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from xlcomplaints.core import corrections as fixes
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.calendar import CalendarWarning
+from xlcomplaints.core.custom_stages import StageBook, stage_label
 from xlcomplaints.core.deadlines import (
     ComplaintResult,
     Evaluator,
@@ -168,9 +169,14 @@ def evaluate_branch(data: BranchData, now: datetime) -> tuple[list[ComplaintResu
 
 def iter_results(data: BranchData, now: datetime) -> Iterator[ComplaintResult]:
     """``evaluate_branch`` one complaint at a time, for a caller that keeps none of them."""
-    evaluator = Evaluator(data.settings, make_calendar(data.settings, data), now, RuleBook(data.settings.policy))
+    cal = make_calendar(data.settings, data)
+    evaluator = Evaluator(data.settings, cal, now, RuleBook(data.settings.policy))
+    book = StageBook(data, cal, now) if data.settings.custom_stages else None
     for c, cycle in zip(data.complaints, iter_cycles(data, now), strict=True):
-        yield evaluator.evaluate(c, cycle)
+        r = evaluator.evaluate(c, cycle)
+        if book is not None:
+            r.custom = book.evaluate(c, cycle, r)
+        yield r
 
 
 def _shown_as(lists: OfficeLists, key: str, lang: str) -> Callable[[str | None], str | None]:
@@ -226,13 +232,23 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
                     _label(v.ESCALATION, r.escalation, lang), c.customer, category(c.category),
                     department(c.department), handler(c.handler), c.received_at, action,
                 )))
+        for s in r.custom:  # the office's own stages: on the Overdue sheet and in the counts, not on the Register
+            counts[f"stage.{s.status}"] += 1
+            counts[f"custom.{s.status}"] += 1
+            if s.status in ("overdue", "due_soon") and not fix:
+                urgent.append((urgency_key(r, s), OverdueRow(
+                    c.no, stage_label(data.settings, s.stage, lang), _label(v.STAGE_STATUS, s.status, lang), s.due,
+                    s.late_by, _label(v.UNIT, s.unit, lang), _label(v.SEVERITY, c.severity, lang),
+                    _label(v.ESCALATION, r.escalation, lang), c.customer, _label(v.CATEGORY, c.category, lang),
+                    c.department, c.handler, c.received_at, action,
+                )))
         row += (_label(v.OVERALL_STATUS, r.status, lang), r.days_overdue, escalation,
                 r.repeat_of, r.reopen_count or None, action or None)
         plan.register.rows[c.row or 0] = tuple(row)
         counts[f"status.{r.status}"] += 1
-        if r.overdue_stages():
+        if r.overdue_stages() or any(s.status == "overdue" for s in r.custom):
             counts["complaints.overdue"] += 1
-        if any(s.status == "due_soon" for s in r.stages.values()):
+        if any(s.status == "due_soon" for s in (*r.stages.values(), *r.custom)):
             counts["complaints.due_soon"] += 1
         if r.status not in ("closed", "invalid"):
             counts["open"] += 1

@@ -7,18 +7,23 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from xlcomplaints.core import cells
-from xlcomplaints.core.models import PolicyRule, Settings
+from xlcomplaints.core.calendar.holiday_data import known_country
+from xlcomplaints.core.custom_stages import check_stages
+from xlcomplaints.core.models import CustomStage, PolicyRule, Settings
 from xlcomplaints.core.numbering import example_number, pattern_problem
 from xlcomplaints.core.policy import MATCHERS, PolicyTie, default_policy, ties
 from xlcomplaints.core.problems import Level, Problem, a1, register_messages
 from xlcomplaints.core.rows import Layout, _blank, find_layout, parse_cell, read_records
 from xlcomplaints.i18n import pick
 from xlcomplaints.spec import vocab as v
-from xlcomplaints.spec.branch import POLICY, REGISTER, SETTINGS_FIELDS
+from xlcomplaints.spec.branch import CUSTOM_STAGES, POLICY, REGISTER, SETTINGS_FIELDS
 from xlcomplaints.spec.model import SheetSpec
 
 MESSAGES = {
     "setting.bad_list": ("“{column}”应为逗号分隔的数字，如 24,48。", "'{column}' must be numbers separated by commas, e.g. 24,48."),
+    "setting.country_unknown": ("“{column}”没有这个国家/地区的节假日数据，已按 CN 计算；请填写两位国家代码，如 CN。",
+                                "'{column}' names a country without holiday data; CN is used. Type a two-letter "
+                                "country code such as CN."),
     "setting.office_hours": ("下班时间应晚于上班时间。", "The office must close after it opens."),
     "policy.empty": ("时限规则表为空，已使用默认时限。", "The SLA policy table is empty; the default limits are used."),
     "setting.branch_code_blank": (
@@ -76,8 +81,14 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
     (``core.lists.specs_with``)."""
     problems: list[Problem] = []
     values: dict[str, Any] = {}
+    raw_grid = grid
     by_label = {k: f for f in SETTINGS_FIELDS for k in (cells.header_key(f.zh), cells.header_key(f.en),
                                                        cells.header_key(f.key))}
+    custom_title = _custom_title_row(grid, len(SETTINGS_FIELDS) + 2)
+    custom_layout, custom_problems = (None, []) if custom_title is None else find_layout(
+        grid, CUSTOM_STAGES, sheet, start_row=custom_title + 1)
+    if custom_title is not None:  # the policy table ends where the custom stages' title is
+        grid = grid[:custom_title - 1]
     policy_layout, policy_problems = find_layout(grid, policy_spec, sheet, start_row=len(SETTINGS_FIELDS) + 2)
     stop = policy_layout.header_row - 1 if policy_layout else len(grid)
     rows_of: dict[str, int] = {}
@@ -100,6 +111,12 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
             if field.key == "branch_code":
                 problems.append(problem("setting.branch_code_blank"))
             continue
+        if field.key == "report_dimensions":
+            names = tuple(n.strip() for n in cells.normalize_text(str(raw)).replace("，", ",").replace("、", ",")
+                          .split(",") if n.strip())
+            if names:
+                values[field.key] = names
+            continue
         if field.key == "callback_retry_hours":
             hours, bad = _hour_list(raw, field)
             if bad is not None:
@@ -114,6 +131,9 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
             continue
         if field.key == "number_pattern" and parsed is not None and (bad := pattern_problem(parsed)) is not None:
             problems.append(problem(bad[0], **cast("dict[str, Any]", bad[1])))
+            continue
+        if field.key == "country" and parsed is not None and not known_country(parsed):
+            problems.append(problem("setting.country_unknown"))  # the default is used, not a crash later
             continue
         if field.key == "branch_code" and parsed is None:  # only invisible characters
             problems.append(problem("setting.branch_code_blank"))
@@ -138,7 +158,29 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
     if not policy:
         problems.append(Problem(level=Level.WARNING, code="policy.empty", sheet=sheet))
         policy = default_policy(lang)
-    return Settings(**values, policy=policy), problems
+    custom: tuple[CustomStage, ...] = ()
+    if custom_layout is not None:
+        rows, row_problems = read_records(raw_grid, custom_layout, CustomStage,
+                                          date1904=date1904)
+        custom, more = check_stages(rows, custom_layout)
+        problems += custom_problems + row_problems + more
+    where = {"report_dimensions": a1(rows_of["report_dimensions"], 2)} if "report_dimensions" in rows_of else {}
+    return Settings(**values, policy=policy, custom_stages=custom, sheet=sheet, cells=where,
+                    custom_columns=dict(custom_layout.columns) if custom_layout else {}), problems
+
+
+#: The custom stages' title in column A, in either language (``spec.branch.CUSTOM_STAGES``).
+_CUSTOM_TITLES = frozenset(cells.header_key(t) for t in (CUSTOM_STAGES.zh, CUSTOM_STAGES.en,
+                                                        CUSTOM_STAGES.title("zh"), CUSTOM_STAGES.title("en")))
+
+
+def _custom_title_row(grid: Sequence[Sequence[object]], start: int) -> int | None:
+    """The 1-based row, below the key/value settings, whose first cell is the custom stages' title."""
+    for r in range(start, len(grid) + 1):
+        row = grid[r - 1]
+        if row and isinstance(row[0], str) and cells.header_key(row[0]) in _CUSTOM_TITLES:
+            return r
+    return None
 
 
 def _hour_list(raw: object, field: Any) -> tuple[tuple[float, ...], tuple[str, dict[str, object]] | None]:

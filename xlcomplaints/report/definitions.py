@@ -203,12 +203,40 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
      "name and listed on the Issues sheet. The By-branch sheet lists every branch read, one with no complaint in "
      "the period as a row of zeros (a nil return); the By-department sheet also lists departments with only "
      "closes, callbacks or overdue stages in the period (counts 0)."),
+    ("按本单位自加列分类", "Breakdowns by the office's own columns",
+     "“设置”的“报表维度”中列出的、网点在登记表中自加的列（如楼栋、车牌号），各有一张分类统计表，排在内置分类之后，"
+     "定义同上；分类为该列中填写的文字（去掉首尾空格），未填的计入“（未填）”。汇总多个网点时，同名的列合为一表。",
+     "Each column the office added to the Register and named in the Settings' report dimensions (building, plate "
+     "number…) gets a breakdown sheet after the built-in ones, defined as above; the values are the text typed in "
+     "that column (spaces at either end dropped), blanks counted under '(blank)'. Consolidated, columns of one name "
+     "are one sheet."),
     ("环节时效", "Stage times",
      "每个环节：本期到期的时限数、按时完成数、及时率（同处理及时率），以及本期完成该环节的用时中位数与90%分位："
      "用时从受理起算，回访从处理完成（没有时从答复）起算，按该环节时限规则的单位计。",
      "Per stage: deadlines due in the period, met, on-time rate (as above), and the median and 90th percentile "
      "of the time taken by those that completed the stage in the period: from receipt, the callback from the "
      "resolution (or the reply when no resolution time is known), in the unit of the stage's rule."),
+    ("自定义环节", "Custom stages",
+     "网点在“设置”的“自定义环节”表中自己计时的环节（如现场处理1小时内上报），排在“环节时效”表的内置环节之后、按名称各一行，"
+     "也列入“超时明细”和封面“及时率最低的环节”。计时：从受理（或所填环节完成）起算，以处理跟踪中所选步骤在起算之后的第一条记录"
+     "或登记表中所填列的时间为完成；按同一日历和办公时间计，等待客户、冷处理的暂停推后其时限（同调查处理），即将到期与统计时点同内置环节；结案时未完成且已到期的为“逾期未完成”。"
+     "“重复”的环节（如重大投诉每周通报）在结案前每次完成后按同一时限重新计时：未结案的按当前一期判断；结案的，有一期在结案前到期"
+     "未完成为逾期未完成，否则有一次晚于时限为逾期完成（超时取最大一次），否则为按时完成；其时限按最后一期的到期时间归月。"
+     "本月到期数、按时完成数与及时率的定义同内置环节；不计用时（可从其他环节起算）。自定义环节不计入封面的处理及时率、逾期投诉件数、"
+     "分类统计的及时率和逾期件数，也不作为典型案例的“超时”理由。无效投诉和受理时间无法识别的投诉没有自定义环节。",
+     "Stages a branch times itself on the Settings sheet's Custom stages table (an on-the-spot fix reported within "
+     "1 hour, say): one row each, by name, after the built-in stages on the Stage-times sheet; also on the Overdue "
+     "detail and in the cover's 'stages least on time'. Timing: from receipt (or the named stage's completion) to "
+     "the first Tracking row of the chosen step after the start, or the time in the named Register column; on the "
+     "same calendar and office hours, pushed later by pauses (waiting for the customer, cold handling) as the "
+     "resolve is; due soon and the as-of time as for the built-in stages; not done by a close after its due time: "
+     "missed. A repeating stage (a weekly update on major complaints) starts the same limit again at each "
+     "completion until the close: an open case is judged by the current period; a closed one is missed if a period "
+     "ran out before the close, else done late if any update came after its due time (late by the largest), else "
+     "done on time; its deadline falls in the month of the last period's due time. Due, on time and on-time rate "
+     "as for the built-in stages; no times taken (a custom stage may count from another stage). Custom stages are "
+     "not in the cover's on-time rate or late complaints, the breakdowns' on-time and overdue columns, or the "
+     "typical cases' 'late' reason. Invalid complaints and those without a readable received time have none."),
     ("超时明细", "Overdue detail", M.OVERDUE_DEFINITION[0], M.OVERDUE_DEFINITION[1]),
     ("超时结案", "Closed late", M.CLOSED_LATE_DEFINITION[0], M.CLOSED_LATE_DEFINITION[1]),
     ("典型案例", "Typical cases",

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from xlcomplaints.core.metrics import Case, Period, StageFact
+from xlcomplaints.core.metrics.facts import CUSTOM_WIDTH
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.report.consolidate import (
@@ -39,16 +40,18 @@ from xlcomplaints.workbook.owners import TempKind, default_mode, temp_file
 FORMAT = "xlcomplaints.consolidation-state"
 #: ASCII escapes and no cycle check: measured the quickest way to write 100,000 cases.
 _ENCODER = json.JSONEncoder(ensure_ascii=True, check_circular=False, separators=(",", ":"))
-#: 4: each stage's handler of record (3: the id of the run that wrote it, also in the report; 2: times as stamps,
+#: 5: each stage's handler of record, and a case's custom stages and office dimensions after its deadlines
+#: (4 held one or the other; 3: the id of the run that wrote it, also in the report; 2: times as stamps,
 #: a case's stages in one list, its deadlines filed by month; 1: times in seconds, a list per stage).
-VERSION = 4
+VERSION = 5
+READS = (5,)
 
-assert Case._fields[-3:] == ("stages", "callbacks", "due_months")  # the lists after the plain fields
+assert Case._fields[-5:] == ("stages", "callbacks", "due_months", "custom", "office")  # the lists after the plain fields
 _NONE: type = type(None)
 _TEXT, _INT, _NUMBER = {str, _NONE}, {int, _NONE}, {int, float, _NONE}
 #: The types each ``Case`` field may hold once parsed, and those of a stage's fields.
 _HEAD_TYPES: dict[str, set[type]] = {"escalated": {bool}, "received_at": _INT, "reopen_count": {int}}
-_HEAD: tuple[set[type], ...] = tuple(_HEAD_TYPES.get(name, _TEXT) for name in Case._fields[:-3])
+_HEAD: tuple[set[type], ...] = tuple(_HEAD_TYPES.get(name, _TEXT) for name in Case._fields[:-5])
 _STAGE: dict[str, set[type]] = {"status": {str}, "due": _INT, "done_at": _INT, "late_by": _NUMBER,
                                 "unit": _TEXT, "took": _NUMBER, "handler": _TEXT}
 _STAGES: tuple[set[type], ...] = tuple(_STAGE[name] for _ in STAGES for name in StageFact._fields)
@@ -80,15 +83,20 @@ def _check(rows: Sequence[Sequence[Any]], types: tuple[set[type], ...], what: st
             raise TypeError(f"{what}: field {i + 1} holds a value of the wrong type")
 
 
-def cases_in(rows: Sequence[list[Any]]) -> tuple[Case, ...]:
+def cases_in(rows: Sequence[list[Any]], version: int = VERSION) -> tuple[Case, ...]:
     """Cases from their stored rows; raises ValueError or TypeError if any is damaged."""
-    _check(rows, (*_HEAD, {list}, {list}, {list}), "case")
-    _check([r[-3] for r in rows], _STAGES, "stages")
-    calls = [c for r in rows for c in r[-2]]
-    months = [m for r in rows for m in r[-1]]
+    head = len(_HEAD)
+    _check(rows, (*_HEAD, {list}, {list}, {list}, {list}, {list}), "case")
+    _check([r[head] for r in rows], _STAGES, "stages")
+    calls = [c for r in rows for c in r[head + 1]]
+    months = [m for r in rows for m in r[head + 2]]
     _check(calls, _CALLBACK, "callback")
     _check(months, _DUE_MONTH, "due month")
-    return tuple(_case((*r[:-3], tuple(r[-3]), tuple(map(tuple, r[-2])), tuple(map(tuple, r[-1])))) for r in rows)
+    custom = [r[head + 3][i:i + CUSTOM_WIDTH] for r in rows for i in range(0, len(r[head + 3]), CUSTOM_WIDTH)]
+    _check(custom, ({str}, {str}, *(_STAGE[name] for name in StageFact._fields)), "custom stage")
+    _check([r[head + 4][i:i + 2] for r in rows for i in range(0, len(r[head + 4]), 2)], ({str}, _TEXT), "dimension")
+    return tuple(_case((*r[:head], tuple(r[head]), tuple(map(tuple, r[head + 1])), tuple(map(tuple, r[head + 2])),
+                        tuple(r[head + 3]), tuple(r[head + 4]))) for r in rows)
 
 
 def _branch(f: FileSummary) -> dict[str, Any]:
@@ -245,7 +253,7 @@ def load_state(path: Path, month: Period, run: str | None = None) -> tuple[list[
         raise StateError(f"{path.name}: {e}") from e
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise StateError(f"{path.name}: not a state file")
-    if doc.get("version") != VERSION:
+    if doc.get("version") not in READS:
         raise StateError(f"{path.name}: written by another version of xlcomplaints (state version "
                          f"{doc.get('version')}, this one reads {VERSION}); consolidate all branches without --update")
     if run is not None and doc.get("run") != run:
@@ -254,7 +262,7 @@ def load_state(path: Path, month: Period, run: str | None = None) -> tuple[list[
     if held != (month.kind.value, str(month)):
         raise StateError(f"{path.name}: holds {held[1]} ({held[0]}), not {month} ({month.kind.value})")
     try:
-        out = [FileSummary(b["path"], b["mtime"], b["branch"], b["branch_name"], cases_in(b["cases"]),
+        out = [FileSummary(b["path"], b["mtime"], b["branch"], b["branch_name"], cases_in(b["cases"], doc["version"]),
                            tuple(Problem.model_validate(p) for p in b["problems"]), texts=texts_in(b.get("texts", {})),
                            repeat_window_days=_window_in(b.get("repeat_window_days", DEFAULT_REPEAT_WINDOW)),
                            rank_min_complaints=_window_in(b.get("rank_min_complaints", DEFAULT_RANK_MIN)),

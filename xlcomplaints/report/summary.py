@@ -6,7 +6,7 @@ back from the workbook with these numbers and with hand-computed ones.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -25,6 +25,7 @@ from xlcomplaints.core.metrics import (
 )
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.spec import vocab as v
+from xlcomplaints.spec.report import office_dimension
 from xlcomplaints.spec.vocab import Vocabulary
 
 #: The cover's headline metrics, in the order a supervisor reads them.
@@ -117,6 +118,11 @@ class MonthlyReport:
     rank_min: int = 5
     #: The department breakdown's extra columns, by department (the breakdown's keys).
     departments: dict[str | None, PersonRow] = field(default_factory=dict)
+    #: The office's own columns broken down by (Settings' report dimensions), each in ``breakdowns`` under
+    #: ``spec.report.office_dimension(name)``, in the order the branches name them.
+    office_dimensions: list[str] = field(default_factory=list)
+    #: The office's own stages (rows of ``stages`` after the built-in ones): name → English label.
+    custom_stages: dict[str, str] = field(default_factory=dict)
 
     def value(self, key: str) -> float | None:
         for row in self.cover:
@@ -229,7 +235,13 @@ def build(cases: Sequence[M.Case], month: Period, as_of: datetime, *, branches: 
     departments = M.people(ix, month, M.BY_DEPARTMENT, [g.key for g in breakdowns["department"]])
     # a department with only closes or callbacks in the month: a row of its own, its counts zero
     breakdowns["department"] += [GroupRow(r.key, 0, 0, None, 0) for r in departments[len(breakdowns["department"]):]]
+    office = list(dict.fromkeys(str(c.office[i]) for c in cases if c.office for i in range(0, len(c.office), 2)))
+    for name in office:
+        counts = earlier.breakdowns.get(office_dimension(name)) if earlier is not None else None
+        breakdowns[office_dimension(name)] = M.breakdown(ix, month, _office_column(name),
+                                                         previous=counts)
     return MonthlyReport(
+        office_dimensions=office, custom_stages=dict(ix.custom_labels),
         month=month, as_of=as_of, branches=sorted(branches, key=lambda b: b.code), cover=cover,
         breakdowns=breakdowns, backlog_ages=(M.backlog_ages(ix, month), (
             earlier.backlog_ages if earlier is not None and earlier.backlog_ages is not None
@@ -245,3 +257,10 @@ def build(cases: Sequence[M.Case], month: Period, as_of: datetime, *, branches: 
         handlers=handlers, ranking=M.ranking(handlers, rank_min), rank_min=rank_min,
         departments={r.key: r for r in departments},
     )
+
+
+def _office_column(name: str) -> Callable[[M.Case], str | None]:
+    """How a complaint's value of the office's own column ``name`` (a report dimension) is read."""
+    def value(c: M.Case) -> str | None:
+        return c.office_value(name)
+    return value

@@ -203,6 +203,8 @@ class ReportWriter:
                 if dim != "branch" or len(self.report.branches) > 1:
                     self.breakdown(dim, vocab)
             write_handlers(self)
+            for header in self.report.office_dimensions:  # the office's own columns, after ours
+                self.breakdown(R.office_dimension(header), None, header)
             self.stages()
             self.overdue()
             self.closed_late()
@@ -214,9 +216,9 @@ class ReportWriter:
         finally:
             self.wb.close()
 
-    def breakdown(self, dim: str, vocab: v.Vocabulary | None) -> None:
+    def breakdown(self, dim: str, vocab: v.Vocabulary | None, header: str | None = None) -> None:
         lang, rep = self.lang, self.report
-        dim_label = t(lang, "网点", "Branch") if dim == "branch" else REGISTER.column(dim).label(lang)
+        dim_label = header or (t(lang, "网点", "Branch") if dim == "branch" else REGISTER.column(dim).label(lang))
         name = t(lang, f"按{dim_label}", f"By {dim_label.lower()}")[:31]
         ws = self.sheet(R.BREAKDOWN, name)
         rows: list[GroupRow] = rep.breakdowns[dim]
@@ -263,12 +265,18 @@ class ReportWriter:
     def stages(self) -> None:
         lang = self.lang
         ws = self.sheet(R.STAGES)
-        rows = [[v.STAGE.label(s.stage, lang), s.due or None, s.on_time or None, s.on_time_rate, s.median, s.p90,
+        rows = [[self.stage_label(s.stage), s.due or None, s.on_time or None, s.on_time_rate, s.median, s.p90,
                  v.UNIT.label(s.unit, lang) if s.unit else None] for s in self.report.stages]
         self.table(ws, R.STAGES, rows)
         ws.insert_chart(len(rows) + 2, 0, charts.for_stages(self.wb, self.fm, ws, len(rows), lang),
                         {"x_offset": 4, "y_offset": 6})
         self.print_setup(ws, R.STAGES.title(lang), one_page=True)
+
+    def stage_label(self, stage: str) -> str:
+        """A built-in stage's label; an office's own stage by its name (English: its English name)."""
+        if stage in v.STAGE.codes:
+            return v.STAGE.label(stage, self.lang)
+        return stage if self.lang == "zh" else self.report.custom_stages.get(stage, stage)
 
     def overdue(self) -> None:
         lang = self.lang
@@ -279,7 +287,7 @@ class ReportWriter:
             rows.append([c.branch, c.no, time_or_none(c.received_at), c.customer, c.phone,
                          label(v.CATEGORY, c.category, lang) if c.category else None,
                          label(v.SEVERITY, c.severity, lang) if c.severity else None,
-                         v.STAGE.label(d.stage, lang), time_or_none(d.fact.due), d.fact.late_by,
+                         self.stage_label(d.stage), time_or_none(d.fact.due), d.fact.late_by,
                          v.UNIT.label(d.fact.unit, lang) if d.fact.unit else None, c.department, c.handler,
                          label(v.OVERALL_STATUS, c.status, lang)])
         self.table(ws, R.OVERDUE_DETAIL, rows, formats={9: "0.0"})

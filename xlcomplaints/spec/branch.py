@@ -2,6 +2,8 @@
 
 Over 400 lines on purpose: every sheet of the branch workbook is declared here, in one place.
 
+Over 400 lines: every sheet and Settings table of the branch workbook is declared side by side, one spec each.
+
 Version policy: a patch bump changes looks only (widths, formats, help text); a
 minor bump adds columns or choices (older workbooks still read); a major bump
 changes keys or meaning (older workbooks need migrating).
@@ -227,6 +229,47 @@ POLICY = SheetSpec(
     ),
 )
 
+#: The office's own stages (issue 19): a table below the SLA policy on the Settings sheet, under a title
+#: cell holding ``CUSTOM_STAGES.title`` (or its zh or en label) in column A.
+CUSTOM_STAGES = SheetSpec(
+    kind="custom_stages",
+    version=BRANCH_TEMPLATE_VERSION,
+    zh="自定义环节",
+    en="Custom stages",
+    description_zh="本单位自己计时的环节（内置七个环节之外）：从何时起算、何时算完成、适用哪些投诉、时限和单位。"
+                   "同名的多行是同一环节按严重程度等细分的时限，越具体的行优先；“重复”为是时，结案前每次完成后重新计时。"
+                   "结果列在“逾期清单”“汇总”和月报，不写入登记表。",
+    description_en="Stages the office times itself, besides the seven built-in ones: what starts the clock, what "
+                   "marks it done, which complaints it applies to, the limit and unit. Rows with one name are one "
+                   "stage's limits by severity etc., the most specific row wins; 'Repeats' yes restarts the clock at "
+                   "each completion until the case is closed. Results go to the Overdue and Summary sheets and the "
+                   "monthly report, not to the Register.",
+    columns=(
+        Column("name", "环节名称", "Stage name", T.TEXT, required=True, width=16, max_len=40,
+               help_zh="如 现场处理上报；不能与内置环节同名", help_en="e.g. On-the-spot fix reported; not a built-in stage's name"),
+        Column("name_en", "英文名称", "English name", T.TEXT, width=16, max_len=60),
+        Column("start", "起算", "Counts from", T.TEXT, required=True, width=12, max_len=40,
+               help_zh="受理，或某环节（内置或自定义）完成", help_en="Received, or another stage (built-in or custom) done"),
+        Column("done_step", "完成步骤(处理跟踪)", "Done by step (Tracking)", T.CHOICE, vocab=v.STEP, width=12,
+               help_zh="处理跟踪表中此步骤的第一条记录为完成；与“完成列”二选一",
+               help_en="The first Tracking row of this step marks it done; this or 'Done by column', not both"),
+        Column("done_column", "完成列(登记表)", "Done by column (Register)", T.TEXT, width=18, max_len=60,
+               help_zh="登记表中本单位自加的时间列的表头，如 现场处理上报时间",
+               help_en="The header of a time column the office added to the Register"),
+        Column("amount", "时限", "Limit", T.NUMBER, required=True, width=8, min_value=0,
+               max_value=MAX_LIMIT_HOURS, number_format="0.##"),
+        Column("unit", "单位", "Unit", T.CHOICE, required=True, vocab=v.UNIT, width=10),
+        Column("source", "依据", "Source", T.TEXT, width=48, max_len=500),
+        Column("recurring", "重复", "Repeats", T.BOOL, vocab=v.YES_NO, width=6,
+               help_zh="是：结案前每次完成后按同一时限重新计时（如每周通报进展）",
+               help_en="Yes: until the case is closed, each completion starts the same limit again (e.g. weekly updates)"),
+        Column("severity", "严重程度", "Severity", T.CHOICE, vocab=v.SEVERITY, width=10),
+        Column("category", "投诉类别", "Category", T.CHOICE, vocab=v.CATEGORY, width=10),
+        Column("channel", "投诉渠道", "Channel", T.CHOICE, vocab=v.CHANNEL, width=10),
+        Column("complexity", "难易程度", "Complexity", T.CHOICE, vocab=v.COMPLEXITY, width=10),
+    ),
+)
+
 # Settings: key/value rows, then the policy table below them on the same sheet.
 SETTINGS_FIELDS: tuple[Field, ...] = (
     Field("branch_code", "网点代码", "Branch code", T.TEXT, "BR01"),
@@ -278,6 +321,10 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "月报“按处理人”表的及时率最高、最低排名只包括本月需处理件数不少于此数的处理人",
           "The By-handler sheet of the monthly report ranks by on-time rate only the handlers with at least this many "
           "complaints to handle received in the month", min_value=1, max_value=10000),
+    Field("report_dimensions", "报表维度(登记表自加列)", "Report dimensions (your Register columns)", T.TEXT, "",
+          "月报按这些列分类统计，如“投诉类别”；填登记表中本单位自加列的表头，多个用逗号分隔，如 楼栋,车牌号",
+          "The monthly report breaks down by these columns like by category: headers of columns the office added to "
+          "the Register, separated by commas, e.g. Building,Plate No."),
 )
 
 SETTINGS = SheetSpec(
@@ -372,6 +419,8 @@ SUMMARY_LINES: tuple[SummaryLine, ...] = (
                 "详见“逾期清单”", "See the Overdue sheet"),
     SummaryLine("complaints.due_soon", "即将到期的投诉", "Complaints due soon"),
     SummaryLine("stage.overdue", "逾期环节数", "Overdue stages"),
+    SummaryLine("custom.overdue", "其中自定义环节逾期", "…of which custom stages",
+                "本单位在“设置”中自定义的环节", "Stages the office defined on the Settings sheet"),
     SummaryLine("handoff.late", "部门接单超时", "Late hand-offs",
                 "见“处理跟踪”表的本步状态", "See Step status on the Tracking sheet"),
     *_lines("status", v.OVERALL_STATUS, v.OVERALL_STATUS.codes, "状态：", "Status: "),

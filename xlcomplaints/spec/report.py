@@ -58,6 +58,17 @@ BREAKDOWN = _report_sheet(
     Column("overdue", "逾期件数", "Overdue", T.INT, computed=True, width=10),
 )
 
+#: A breakdown by a column the office added to the Register (Settings' report dimensions): one more
+#: BREAKDOWN sheet each, after the built-in ones, named "按{header}" / "By {header}", the dimension column
+#: holding the header as typed; keyed in the report's breakdowns by ``office_dimension(header)``.
+OFFICE_DIMENSION_PREFIX = "office:"
+
+
+def office_dimension(header: str) -> str:
+    """The key of the breakdown by the office's column ``header``."""
+    return OFFICE_DIMENSION_PREFIX + header
+
+
 STAGES = _report_sheet(
     "stages", "环节时效", "Stage times",
     Column("stage", "环节", "Stage", T.CHOICE, vocab=v.STAGE, computed=True, width=14),

@@ -263,7 +263,7 @@ def _settings_value(field: Field, settings: Settings, lang: str) -> Any:
     if field.type is ColType.TIME:
         return value.strftime("%H:%M")
     if isinstance(value, tuple):
-        return ",".join(f"{x:g}" for x in value)
+        return ",".join(x if isinstance(x, str) else f"{x:g}" for x in value)
     return value
 
 
@@ -368,6 +368,7 @@ def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, l
     for r in range(header + 1 + len(rules), header + 21):
         for i in range(len(B.POLICY.columns)):
             ws.write_blank(r, i, None, formats[i])
+    _write_custom_stages(ws, fm, settings, lang, max(header + 22, header + len(rules) + 3), note, widths)
     _protect(ws)
     ws.freeze_panes(1, 0)
     _print_setup(ws, spec.title(lang), lang)
@@ -412,6 +413,61 @@ def _write_lists(wb: xlsxwriter.Workbook, fm: _Formats, lists: OfficeLists, lang
         first, last = f"'{sheet}'!${col}$2", f"${col}${B.LIST_ROWS + 1}"
         wb.define_name(lst.name, f"=OFFSET({first},0,0,MAX(1,COUNTA({first}:{last})),1)")
     return ws
+
+
+#: Rows left for the office's own stages below the custom-stage table's header (more can be inserted).
+CUSTOM_STAGE_ROWS = 10
+
+
+def _write_custom_stages(ws: Worksheet, fm: _Formats, settings: Settings, lang: str, title: int,
+                         note: Callable[[int, int, str], None], widths: list[float]) -> None:
+    """The office's own stages (``B.CUSTOM_STAGES``) under their title, below the SLA policy: the
+    settings' rows, then blank unlocked rows to fill in. Their source sits under the policy's (column H);
+    a column narrower than its stage column is widened, columns past the policy's get their own widths."""
+    from xlcomplaints.core.policy import STAGES
+    from xlcomplaints.spec.model import wrapped_lines
+    from xlcomplaints.spec.vocab import STAGE
+
+    spec = B.CUSTOM_STAGES
+    ws.write_string(title, 0, spec.title(lang), fm.get(bold=True, font_size=12, valign="top"))
+    note(title, 1, spec.description_zh if lang == "zh" else spec.description_en)
+    header = title + 1
+    ws.set_row(header, 30)
+    for i, col in enumerate(spec.columns):
+        ws.write_string(header, i, col.label(lang), fm.header(False, col.required))
+        if i >= len(widths) or widths[i] < col.width_in(lang):
+            ws.set_column(i, i, col.width_in(lang))
+    cell_fmt = fm.get(locked=False, border=1, valign="top")
+    text_fmt = fm.get(locked=False, border=1, valign="top", text_wrap=True)
+    source = spec.columns.index(spec.column("source"))
+    rows = list(settings.custom_stages)
+    for r in range(header + 1, header + 1 + max(CUSTOM_STAGE_ROWS, len(rows) + 3)):
+        stage = rows[r - header - 1] if r - header - 1 < len(rows) else None
+        for i, col in enumerate(spec.columns):
+            value = None if stage is None else getattr(stage, col.key)
+            if value is not None and col.vocab is not None:
+                value = col.vocab.label(value if not isinstance(value, bool) else ("yes" if value else "no"), lang)
+            if col.key == "start" and value in STAGES:
+                value = STAGE.label(value, lang)
+            elif col.key == "start" and value == "received":
+                value = "受理" if lang == "zh" else "Received"
+            fmt = text_fmt if i == source else cell_fmt
+            if value is None:
+                ws.write_blank(r, i, None, fmt)
+            else:
+                ws.write(r, i, value, fmt)
+        lines = wrapped_lines(str(stage.source or ""), widths[source], bold=False) if stage else 1
+        if lines > 1:
+            ws.set_row(r, 13 * lines + 3)
+    end = header + 200
+    starts = ["受理" if lang == "zh" else "Received", *(STAGE.label(s, lang) for s in STAGES)]
+    for i, col in enumerate(spec.columns):
+        dv = _validation(col, lang)
+        if col.key == "start":  # a built-in stage from the list, or another custom stage's name typed in
+            dv = {"validate": "list", "source": starts, "input_title": col.label(lang)[:32],
+                  "input_message": (col.help(lang) or "")[:255], "error_type": "information"}
+        if dv:
+            ws.data_validation(header + 1, i, end, i, dv)
 
 
 Customizer = Callable[[xlsxwriter.Workbook, dict[str, Worksheet]], None]

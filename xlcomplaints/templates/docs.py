@@ -93,7 +93,40 @@ def _settings(fields: Sequence[Field], vocabs: dict[str, Vocabulary]) -> list[st
                   ((f.zh, f.en, f"`{f.key}`", TYPE_WORDS[f.type], f.default, _limits(f), f.source_en)
                    for f in fields))
     return out + [f"#### {B.POLICY.zh} {B.POLICY.en}", "", "A table below the settings, on the same sheet.", "",
-                  *_sheet(B.POLICY, vocabs)[2:], *_policy_file()]
+                  *_sheet(B.POLICY, vocabs)[2:], *_policy_file(), *_custom_stages(vocabs)]
+
+
+def _custom_stages(vocabs: dict[str, Vocabulary]) -> list[str]:
+    """The office's own stages: a table below the policy, found by its title in column A."""
+    spec = B.CUSTOM_STAGES
+    return [f"#### {spec.zh} {spec.en}", "",
+            f"A table below the SLA policy, on the same sheet, under the title {spec.zh} (or {spec.en}) in column A; "
+            "the policy table ends above that title.", "", *_sheet(spec, vocabs)[2:],
+            "How a custom stage is timed (`xlcomplaints/core/custom_stages.py`):", "",
+            "- **Counts from**: 受理 / Received (the received time), or a built-in stage's label (its done time), or "
+            "another custom stage's name (its done time); a stage whose start is not done yet is not due yet "
+            "(not applicable once the case is closed).",
+            "- **Done**: the first Tracking row of the chosen step at or after the start, or the time in the named "
+            "Register column (a column the office added; its header as typed, required-field marks ignored). "
+            "One or the other, never both.",
+            "- **Which complaints**: blank matchers mean all; rows sharing a name are one stage and the most "
+            "specific matching row gives the limit (later rows win ties). Invalid complaints and those without a "
+            "readable received time have no custom stage.",
+            "- **Due time and status**: as the built-in stages — the same working-day calendar, office hours, "
+            "pauses (waiting for the customer, cold handling), due-soon share and as-of rule; closed without it: "
+            "missed if it was already due, else not applicable.",
+            "- **Repeats** (是 / Yes): due one limit after the start, then one limit after each completion, until "
+            "the case is closed. Open: the status of the current period. Closed: missed if a period ran out "
+            "before the close, else done late if any update came after its due time (late by the largest), "
+            "else done on time (not applicable if the case closed before the first was due).",
+            "- **Where the results go**: the Overdue sheet (the stage's own name), the Summary's counts "
+            "(逾期环节数 and its line 其中自定义环节逾期) and the monthly report. Not the Register: its columns change "
+            "only with the template, and a custom stage does not change the Register's status, days overdue, "
+            "escalation or next action, which describe the built-in stages.",
+            "- **Refused rows**, each an error at its cell in `validate`, the stage not timed (never guessed): "
+            "a name that is a built-in stage's; both or neither of the done step and done column; a repeating "
+            "stage done by a column; a start that names nothing known, or a circle of starts; rows of one name "
+            "that differ in start, done or repeats; a done column the Register does not have.", ""]
 
 
 def _policy_file() -> list[str]:

@@ -6,23 +6,26 @@ refresh writes computed cells exactly where the office's layout has them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pydantic import BaseModel
 
+from xlcomplaints.core.custom_stages import check_office_columns, find_columns, wanted_columns
 from xlcomplaints.core.lists import BUILT_IN, OfficeLists, read_lists, specs_with
 from xlcomplaints.core.models import (
     BranchData,
     CalendarEntry,
     CallbackAttempt,
     Complaint,
+    OfficeColumn,
     Settings,
     TrackingStep,
 )
 from xlcomplaints.core.policy import default_policy
 from xlcomplaints.core.problems import Level, Problem, register_messages
-from xlcomplaints.core.rows import Layout, looked_for, read_table
+from xlcomplaints.core.rows import HEADER_SCAN_ROWS, Layout, looked_for, read_table
 from xlcomplaints.core.settings import read_settings
 from xlcomplaints.core.validation import COMPUTED_KEYS, DigestTap
 from xlcomplaints.i18n import pick, say
@@ -187,15 +190,34 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh", lists: OfficeLists | No
                                 params={"sheet": title, "branch_code": settings.branch_code}))
 
     taps: dict[str, DigestTap] = {}
+    wanted = wanted_columns(settings)
+    office_columns: dict[str, OfficeColumn] = {}
 
     def table(kind: str, model: type[_M]) -> list[_M]:
         if kind not in sheets:
             return []
-        def tap(layout: Layout) -> DigestTap:
-            taps[kind] = DigestTap(layout, COMPUTED_KEYS[kind])
-            return taps[kind]
+        rows: Iterable[Sequence[object]] = port.rows(sheets[kind])
+        head: list[Sequence[object]] = []
+        if kind == "register" and wanted:  # the office's own columns the Settings name: kept as typed, per row
+            rows = _kept(rows, head)
 
-        layout, records, p = read_table(port.rows(sheets[kind]), specs[kind], sheets[kind], model,
+        def tap(layout: Layout) -> Callable[[int, Sequence[object]], None]:
+            taps[kind] = digest = DigestTap(layout, COMPUTED_KEYS[kind])
+            if not head:
+                return digest
+            at = find_columns(head[layout.header_row - 1], wanted)
+            found = {w: OfficeColumn(header=w, column=c) for w, c in at.items()}
+            office_columns.update(found)
+            cols = [(c.column - 1, c.values) for c in found.values()]
+
+            def visit(r: int, row: Sequence[object]) -> None:
+                digest(r, row)
+                for i, values in cols:
+                    if i < len(row) and row[i] is not None and row[i] != "":
+                        values[r] = row[i]
+            return visit
+
+        layout, records, p = read_table(rows, specs[kind], sheets[kind], model,
                                         date1904=date1904, tap=tap if kind in COMPUTED_KEYS else None)
         problems.extend(_formula_errors(port, sheets[kind], p))
         if layout is not None:
@@ -213,10 +235,22 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh", lists: OfficeLists | No
             problems.append(Problem(level=Level.WARNING, code="file.sheet_missing", sheet=SPECS[kind].title(lang),
                                     params={"path": port.label, "sheet": SPECS[kind].title(lang)}))
     data = BranchData(settings=settings, complaints=tuple(complaints), tracking=tuple(tracking),
-                      callbacks=tuple(callbacks), calendar=tuple(calendar))
+                      callbacks=tuple(callbacks), calendar=tuple(calendar), office_columns=office_columns)
+    if wanted:
+        checked, p = check_office_columns(data, sheets["register"], date1904=date1904, lang=lang)
+        problems += p
+        data = data.model_copy(update={"settings": checked})
     digest = sum(t.digest() for t in taps.values()) if taps else None
     return BranchRead(data=data, stamp=stamp, lists=office, sheets=sheets, layouts=layouts, problems=problems, missing=missing,
                       computed_digest=digest, computed_filled=any(t.filled() for t in taps.values()))
+
+
+def _kept(rows: Iterable[Sequence[object]], head: list[Sequence[object]]) -> Iterator[Sequence[object]]:
+    """``rows``, the first ``HEADER_SCAN_ROWS`` also kept in ``head`` (where the header row is found)."""
+    for i, row in enumerate(rows):
+        if i < HEADER_SCAN_ROWS:
+            head.append(row)
+        yield row
 
 
 def _formula_errors(port: WorkbookPort, sheet: str, problems: list[Problem]) -> list[Problem]:

@@ -25,6 +25,15 @@ def _country(code: str) -> tuple[holidays.HolidayBase, frozenset[int], frozenset
     return hol, frozenset(hol.weekend), covered
 
 
+def known_country(code: str) -> bool:
+    """Whether there is holiday data for the country ``code`` (a Settings value is checked with it)."""
+    try:
+        _country(code)
+    except ValueError:
+        return False
+    return True
+
+
 def _statutory(code: str, year: int, covered: frozenset[int]) -> frozenset[date] | None:
     """A Chinese year's statutory days off when its official schedule is not published; else None."""
     return statutory_days(year) if code == "CN" and year not in covered else None

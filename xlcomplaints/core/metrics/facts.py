@@ -11,6 +11,8 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from xlcomplaints.core.calendar import Unit, WorkCalendar
+from xlcomplaints.core.custom_stages import labels as custom_labels
+from xlcomplaints.core.custom_stages import office_value
 from xlcomplaints.core.deadlines import ComplaintResult
 from xlcomplaints.core.metrics.months import MONTH_BITS, Stamp, stamp
 from xlcomplaints.core.models import BranchData, Complaint
@@ -77,6 +79,24 @@ class Case(NamedTuple):
     stages: tuple[Any, ...]  # WIDTH fields per stage, in STAGES order
     callbacks: tuple[tuple[Stamp, str, int | None], ...]  # reached attempts: (at, outcome, score), by time
     due_months: tuple[DueMonth, ...]  # by month key
+    #: The office's own stages that apply (``core.custom_stages``): per stage its name, English label and
+    #: ``StageFact`` fields, ``CUSTOM_WIDTH`` values one after another.
+    custom: tuple[Any, ...] = ()
+    #: The report dimensions of the office's own columns (Settings): name, value, name, value …
+    office: tuple[str | None, ...] = ()
+
+    def custom_stages(self) -> list[tuple[str, str, StageFact]]:
+        """(name, English label, fact) of each of the office's own stages that applies."""
+        x = self.custom
+        return [(x[i], x[i + 1], _fact(x[i + 2:i + CUSTOM_WIDTH])) for i in range(0, len(x), CUSTOM_WIDTH)]
+
+    def office_value(self, name: str) -> str | None:
+        """The value of the office's column ``name`` (a report dimension), None when blank or not kept."""
+        x = self.office
+        for i in range(0, len(x), 2):
+            if x[i] == name:
+                return x[i + 1]
+        return None
 
     def stage(self, name: str) -> StageFact:
         i = STAGE_INDEX[name] * WIDTH
@@ -119,6 +139,8 @@ class Case(NamedTuple):
 
 
 _fact: Callable[[Sequence[Any]], StageFact] = partial(tuple.__new__, StageFact)
+#: Values per custom stage in ``Case.custom``: its name, its English label, then the ``StageFact`` fields.
+CUSTOM_WIDTH = 2 + WIDTH
 #: ``Case`` from its fields in order, without the Python-level ``__new__`` (a worker makes one per complaint).
 _case: Callable[[tuple[Any, ...]], Case] = partial(tuple.__new__, Case)
 _STAGE_BITS = tuple((1 << i, name) for i, name in enumerate(STAGES))
@@ -206,6 +228,8 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
     for found in named.values():
         found.sort(key=_FIRST)  # stable: rows of one time keep their sheet order
     lo, hi = timed or (datetime.min, datetime.max)
+    english = {name: en for name, (_, en) in custom_labels(data.settings).items()}
+    dims = data.settings.report_dimensions
 
     def make(r: ComplaintResult) -> Case | None:
         c = r.complaint
@@ -239,6 +263,19 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
             c.validity, c.department, c.handler, c.customer,
             c.phone if contact is None or not c.phone else contact(c.phone), bool(c.escalated) or no in escalated_steps,
             r.escalation, r.status, r.repeat_of, r.reopen_count, tuple(stages), calls.get(no or "", ()),
-            tuple((k, *v) for k, v in sorted(months.items())) if months else ()))
+            tuple((k, *v) for k, v in sorted(months.items())) if months else (),
+            _custom_facts(r, english) if r.custom else (),
+            tuple(x for d in dims for x in (d, office_value(data.office_columns.get(d), c.row))) if dims else ()))
 
     return make
+
+
+def _custom_facts(r: ComplaintResult, english: dict[str, str]) -> tuple[Any, ...]:
+    """``Case.custom`` of a complaint: its custom stages' names, English labels and facts (no durations:
+    a custom stage may count from another stage, and the report shows its on-time rate only; no handler of
+    record: the By-handler figures time the built-in stages)."""
+    out: list[Any] = []
+    for s in r.custom:
+        out += (s.stage, english.get(s.stage, s.stage), s.status, None if s.due is None else stamp(s.due),
+                None if s.done_at is None else stamp(s.done_at), s.late_by, s.unit, None, None)
+    return tuple(out)

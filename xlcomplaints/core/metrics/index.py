@@ -336,6 +336,18 @@ class CaseIndex:
         keys = [k for k, v in self._received.items() if v]
         return min(c.received_at for c in self._received[min(keys)]) if keys else None  # type: ignore[type-var]
 
+    @cached_property
+    def custom(self) -> list[Deadline]:
+        """Every custom stage of the handled complaints (the office's own, ``Case.custom``), complaint by
+        complaint in stage order; few, so filed under no month."""
+        return [_deadline((c, name, fact)) for c in self.cases if c.custom and c.validity != "invalid"
+                for name, _, fact in c.custom_stages()]
+
+    @cached_property
+    def custom_labels(self) -> dict[str, str]:
+        """Each custom stage's name → its English label, in the order the stages first appear."""
+        return {name: en for c in self.cases if c.custom for name, en, _ in c.custom_stages()}
+
 
 AGE_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 3), (4, 7), (8, 14), (15, None))
 

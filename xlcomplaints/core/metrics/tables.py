@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import compress
 from operator import attrgetter
 from typing import Literal, NamedTuple
 
-from xlcomplaints.core.metrics.facts import CLOSE, WIDTH, Case
+from xlcomplaints.core.metrics.facts import CLOSE, DECIDED, MET, MISSED, WIDTH, Case
 from xlcomplaints.core.metrics.index import (
     CaseIndex,
     Deadline,
@@ -35,7 +35,7 @@ class GroupRow(NamedTuple):
     late: int
 
 
-def breakdown(ix: CaseIndex, m: Period, dimension: str, order: Sequence[str] = (),
+def breakdown(ix: CaseIndex, m: Period, dimension: str | Callable[[Case], str | None], order: Sequence[str] = (),
               previous: Mapping[str | None, int] | None = None) -> list[GroupRow]:
     """Received (this and the previous period), on-time rate and missed-deadline complaints per value.
 
@@ -43,8 +43,9 @@ def breakdown(ix: CaseIndex, m: Period, dimension: str, order: Sequence[str] = (
     ``on_time_rate`` and ``late_complaints`` metrics restricted to the value's complaints.
     Values in ``order`` come first, in that order, even when zero; the rest by count.
     ``previous`` gives the previous period's counts instead of the cases (from that period's report).
+    ``dimension``: a ``Case`` field, or how to read a complaint's value (an office's own column).
     """
-    key = attrgetter(dimension)
+    key = attrgetter(dimension) if isinstance(dimension, str) else dimension
     now = Counter(map(key, _received(ix, m)))
     before = Counter(previous) if previous is not None else Counter(map(key, _received(ix, m.shift(-1))))
     due = ix.due(m)  # per complaint, not per deadline: a value's rate is its complaints' sums
@@ -82,6 +83,22 @@ def stage_table(ix: CaseIndex, m: Period) -> list[StageRow]:
             first = i == 0
             rows.append(StageRow(stage, n if first else 0, met if first else 0,
                                  rate(met, n) if first else None, median(took), p90(took), unit))
+    return rows + custom_stage_rows(ix, m)
+
+
+def custom_stage_rows(ix: CaseIndex, m: Period) -> list[StageRow]:
+    """The office's own stages after the built-in ones, one row each in the order they first appear:
+    deadlines due in the period decided (met, or missed as the built-in stages count them) and the rate;
+    no times taken (a custom stage may count from another stage); the unit most of its rules use."""
+    rows = []
+    lo, hi = stamp(m.start), stamp(m.end)
+    for name in ix.custom_labels:
+        facts = [d.fact for d in ix.custom if d.stage == name]
+        due = [f for f in facts if f.due is not None and lo <= f.due < hi and f.status in DECIDED]
+        met = sum(1 for f in due if f.status in MET)
+        units = Counter(f.unit for f in facts if f.unit)
+        rows.append(StageRow(name, len(due), met, rate(met, len(due)), None, None,
+                             units.most_common(1)[0][0] if units else None))
     return rows
 
 
@@ -91,6 +108,9 @@ def overdue_detail(ix: CaseIndex, m: Period) -> list[Deadline]:
     rows = list(ix.missed(m))
     start = stamp(m.start)
     rows += [d for d in ix.open_overdue if d.fact.due is not None and d.fact.due < start]
+    rows += [d for d in ix.custom if d.fact.due is not None and (  # the office's own stages, alike
+        (start <= d.fact.due < stamp(m.end) and d.fact.status in MISSED) or (d.fact.status == "overdue"
+                                                                           and d.fact.due < start))]
     rows.sort(key=lambda d: (severity_rank(d.case.severity), d.fact.due, d.case.branch, d.case.no or ""))
     return rows
 
