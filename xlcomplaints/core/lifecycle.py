@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from xlcomplaints.core.deadlines import NO_CYCLE, RESTARTED, Cycle, make_cycle
+from xlcomplaints.core.deadlines import NO_CYCLE, RESTARTED, Cycle
 from xlcomplaints.core.models import BranchData, CallbackAttempt, Complaint, Settings, TrackingStep
 
 #: Tracking steps that complete a stage.
@@ -155,8 +155,8 @@ def build_cycle(c: Complaint, steps: Sequence[TrackingStep], callbacks: Sequence
     if paused_now:
         assert pause_start is not None
         pauses.append((pause_start, max(now, pause_start)))
-    return make_cycle(start, done, tuple(pauses) if pauses else (), paused_now, reopen_count, repeat_of, retry_due,
-                      failed, gave_up, tracking_first)
+    return Cycle(start, done, tuple(pauses) if pauses else (), paused_now, reopen_count, repeat_of, retry_due,
+                 failed, gave_up, tracking_first)
 
 
 #: The shared cycles of complaints with nothing recorded, by whether tracking times win.

@@ -193,12 +193,13 @@ def _read_file(path: str, month: Month, as_of: datetime, now: datetime, show_con
         read = read_branch(port, lang=lang)
         problems = read.problems + validate(read.data, read.layouts, now=now)
         data = read.data
-        results, warnings = evaluate_branch(data, as_of)
+        cal = make_calendar(data.settings, data)  # the branch's, for its deadlines and its durations
+        results, warnings = evaluate_branch(data, as_of, cal)
         # no code of its own (no Settings sheet, or its code blank): the file's name, never the default
         own = "settings" in read.sheets and not any(
             q.params.get("setting") == "branch_code" for q in numbering_blockers(read.problems))
         branch = data.settings.branch_code if own else p.stem
-        cases = case_facts(branch, data, results, make_calendar(data.settings, data),
+        cases = case_facts(branch, data, results, cal,
                            timed=(month.shift(-1).start, month.end), contact=None if show_contacts else mask_phone,
                            as_of=as_of)
         received = [c for c in data.complaints if received_by(c, as_of)]  # what case_facts kept
