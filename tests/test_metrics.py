@@ -10,6 +10,7 @@ Sat 10 Oct a make-up working day, 31 Oct/1 Nov a weekend). As of 2026-11-01 00:0
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def hand_branch(code: str = "T1", name: str = "测试网点") -> BranchData:
     )
     tracking = (TrackingStep(no=f"{p}-006", at=d("10-27 18:00"), step="resolved", handler="李强"),)
     # Sheet rows, as the reader gives them (the engine keys a complaint's history by its row).
-    complaints = tuple(c.model_copy(update={"row": i}) for i, c in enumerate(complaints, start=2))
+    complaints = tuple(replace(c, **{"row": i}) for i, c in enumerate(complaints, start=2))
     return BranchData(settings=Settings(branch_code=code, branch_name=name, policy=POLICY),
                       complaints=complaints, tracking=tracking, callbacks=callbacks)
 
@@ -123,7 +124,7 @@ def ix(tmp_path_factory: pytest.TempPathFactory) -> CaseIndex:
     read = read_branch(FileWorkbook(path))
     assert [p for p in read.problems if p.level == "error"] == []
     assert len(read.data.complaints) == 9
-    assert [r.model_copy(update={"row": None}) for r in read.data.settings.policy] == list(POLICY)
+    assert [replace(r, **{"row": None}) for r in read.data.settings.policy] == list(POLICY)
     return CaseIndex(cases_of(read.data))
 
 

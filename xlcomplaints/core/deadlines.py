@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import itemgetter
+from operator import attrgetter
 
 from xlcomplaints.core.calendar import CalendarWarning, Due, OfficeHours, Unit, WorkCalendar
 from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
@@ -43,9 +43,7 @@ MATCH_FIELDS = ("severity", "category", "channel", "complexity")
 _RESOLVE, _REPLY, _CLOSE = (STAGES.index(s) for s in ("resolve", "reply", "close"))
 _STAGE_INDEX = {s: i for i, s in enumerate(STAGES)}
 _RESTARTED_INDEX = tuple(i for i, s in enumerate(STAGES) if s in RESTARTED)
-# Fields are read from a record's ``vars()`` several at once: pydantic models define ``__getattr__``,
-# which makes every attribute access take Python's slow generic path.
-_typed_times = itemgetter(*(DONE_FIELD[s] for s in STAGES))  # the Register's times, in STAGES order
+_typed_times = attrgetter(*(DONE_FIELD[s] for s in STAGES))  # the Register's times, in STAGES order
 _NO_WARNINGS: frozenset[CalendarWarning] = frozenset()
 
 
@@ -125,7 +123,7 @@ def done_times(c: Complaint, cycle: Cycle, now: datetime | None = None) -> Seque
     sheet's, whichever the Settings say wins, the other filling in when blank. In a
     reopened case only times from the current handling cycle count. A time after ``now``
     has not happened yet (the workbook as it stood at the as-of time)."""
-    typed: tuple[datetime | None, ...] = _typed_times(vars(c))
+    typed: tuple[datetime | None, ...] = _typed_times(c)
     if now is not None and any(t is not None and t > now for t in typed):
         typed = tuple(None if t is not None and t > now else t for t in typed)
     start, tracked = cycle.start, cycle.done
@@ -180,15 +178,15 @@ class RuleBook:
     def __init__(self, rules: Sequence[PolicyRule]) -> None:
         self.rules = tuple(rules)
         used = [f for f in MATCH_FIELDS if any(getattr(r, f) is not None for r in self.rules)]
-        self._kind: Callable[[dict[str, object]], object] = itemgetter(*used) if used else _same_kind
-        self._kind_and_validity = itemgetter(*used, "validity")
+        self._kind: Callable[[Complaint], object] = attrgetter(*used) if used else _same_kind
+        self._kind_and_validity = attrgetter(*used, "validity")
         self._rules: dict[object, tuple[PolicyRule | None, ...]] = {}
         self._limits: dict[object, tuple[Limit | None, ...]] = {}
         self._limit_of: dict[int, Limit] = {}  # by id of the rule: one Limit per rule, whatever the kind
 
     def for_complaint(self, c: Complaint) -> tuple[PolicyRule | None, ...]:
         """The rule of each stage, in ``STAGES`` order (None: no rule applies)."""
-        key = self._kind(vars(c))
+        key = self._kind(c)
         found = self._rules.get(key)
         if found is None:
             found = self._rules[key] = tuple(rule_for(s, c, self.rules) for s in STAGES)
@@ -198,7 +196,7 @@ class RuleBook:
         """The limit of each stage, in ``STAGES`` order; None where the stage has no rule or
         does not apply to the complaint (invalid complaints have no handling deadlines, and
         only valid ones a first contact)."""
-        key = self._kind_and_validity(vars(c))
+        key = self._kind_and_validity(c)
         found = self._limits.get(key)
         if found is None:
             found = self._limits[key] = tuple(
@@ -217,7 +215,7 @@ class RuleBook:
         return rule_for(stage, c, self.rules) if i is None else self.for_complaint(c)[i]
 
 
-def _same_kind(fields: dict[str, object]) -> object:
+def _same_kind(c: Complaint) -> object:
     """The kind of every complaint under a policy that narrows on nothing."""
     return ()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 from xlcomplaints.core.deadlines import NO_CYCLE, RESTARTED, Cycle
@@ -43,9 +43,8 @@ def contact_key(phone: str | None, customer: str | None) -> str | None:
 
 
 _time_then_kind = itemgetter(0, 1)
-#: The fields repeats are found by, read from a record's ``vars()`` at once: pydantic models
-#: define ``__getattr__``, which makes every attribute access take Python's slow generic path.
-_repeat_fields = itemgetter("no", "received_at", "validity", "category", "phone", "customer")
+#: The fields repeats are found by.
+_repeat_fields = attrgetter("no", "received_at", "validity", "category", "phone", "customer")
 _first = itemgetter(0)
 
 T = TypeVar("T")
@@ -78,7 +77,7 @@ def find_repeats(complaints: Sequence[Complaint], window_days: int) -> dict[str,
     out: dict[str, str] = {}
     earlier: Complaint
     later: Complaint
-    for earlier, later in repeat_pairs((c, *_repeat_fields(vars(c))) for c in complaints):
+    for earlier, later in repeat_pairs((c, *_repeat_fields(c)) for c in complaints):
         assert earlier.received_at and later.received_at and later.no and earlier.no
         if later.received_at - earlier.received_at <= window:
             out[later.no] = earlier.no

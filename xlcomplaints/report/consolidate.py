@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from pathlib import Path
 
 from xlcomplaints.core.deadlines import make_calendar
@@ -151,10 +151,10 @@ def _typical_texts(complaints: Sequence[Complaint], cases: Sequence[Case],
     """The texts of the complaints that may be among the report's typical cases: those received in the
     month that meet a reason (the report keeps the most telling of all branches')."""
     start, end = month_start(month), month_end(month)
-    out = {}
+    out: dict[str, tuple[str | None, ...]] = {}
     for record, c in zip(complaints, cases, strict=True):
         if c.no and c.received_at is not None and start <= c.received_at < end and typical_reasons(c):
-            out[c.no] = itemgetter(*CASE_TEXTS)(vars(record))
+            out[c.no] = attrgetter(*CASE_TEXTS)(record)
     return out
 
 

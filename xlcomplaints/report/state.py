@@ -18,9 +18,8 @@ import gzip
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,6 @@ _STAGE: dict[str, set[type]] = {"status": {str}, "due": _INT, "done_at": _INT, "
 _STAGES: tuple[set[type], ...] = tuple(_STAGE[name] for _ in STAGES for name in StageFact._fields)
 _CALLBACK: tuple[set[type], ...] = ({int}, {str}, _INT)
 _DUE_MONTH: tuple[set[type], ...] = ({int}, {int}, {int}, {int})
-_case: Callable[[Iterable[Any]], Case] = partial(tuple.__new__, Case)
 
 
 class StateError(ValueError):
@@ -87,7 +85,7 @@ def cases_in(rows: Sequence[list[Any]]) -> tuple[Case, ...]:
     months = [m for r in rows for m in r[-1]]
     _check(calls, _CALLBACK, "callback")
     _check(months, _DUE_MONTH, "due month")
-    return tuple(_case((*r[:-3], tuple(r[-3]), tuple(map(tuple, r[-2])), tuple(map(tuple, r[-1])))) for r in rows)
+    return tuple(Case._make((*r[:-3], tuple(r[-3]), tuple(map(tuple, r[-2])), tuple(map(tuple, r[-1])))) for r in rows)
 
 
 def _branch(f: FileSummary) -> dict[str, Any]:

@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from pydantic import BaseModel
-
 from xlcomplaints.core.models import (
     BranchData,
     CalendarEntry,
     CallbackAttempt,
     Complaint,
+    Record,
     Settings,
     TrackingStep,
 )
@@ -48,7 +47,7 @@ MESSAGES = {
         "formula, or type the value in."),
 }
 register_messages(MESSAGES)
-_M = TypeVar("_M", bound=BaseModel)
+_M = TypeVar("_M", bound=Record)
 
 
 @dataclass(frozen=True)

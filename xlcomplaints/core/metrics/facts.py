@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from functools import partial
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -77,7 +76,7 @@ class Case(NamedTuple):
 
     def stage(self, name: str) -> StageFact:
         i = STAGE_INDEX[name] * WIDTH
-        return _fact(self.stages[i:i + WIDTH])
+        return StageFact._make(self.stages[i:i + WIDTH])
 
     def done_at(self, name: str) -> Stamp | None:
         return self.stages[STAGE_INDEX[name] * WIDTH + _DONE]
@@ -94,9 +93,6 @@ class Case(NamedTuple):
         return len(STAGES) - self.stages[_DONE::WIDTH].count(None)
 
 
-_fact: Callable[[Sequence[Any]], StageFact] = partial(tuple.__new__, StageFact)
-#: ``Case`` from its fields in order, without the Python-level ``__new__`` (a worker makes one per complaint).
-_case: Callable[[tuple[Any, ...]], Case] = partial(tuple.__new__, Case)
 _STAGE_BITS = tuple((1 << i, name) for i, name in enumerate(STAGES))
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _STAGE_OFFSETS = tuple((i * WIDTH, stage) for i, stage in enumerate(STAGES))
@@ -167,7 +163,7 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
                     sets[2] |= bit
             stages += (status, at, done, s.late_by, s.unit, took)
         t, no = c.received_at, c.no
-        out.append(_case((
+        out.append(Case._make((
             branch, no, None if t is None else stamp(t), c.case_type, c.channel, c.category, c.severity,
             c.validity, c.department, c.handler, c.customer,
             c.phone if contact is None or not c.phone else contact(c.phone), bool(c.escalated) or no in escalated_steps,

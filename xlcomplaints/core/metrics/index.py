@@ -6,7 +6,7 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from functools import cached_property, partial
+from functools import cached_property
 from itertools import repeat
 from operator import and_
 from typing import Any, NamedTuple
@@ -35,8 +35,6 @@ class Deadline(NamedTuple):
     fact: StageFact
 
 
-#: ``Deadline`` without the Python-level ``__new__``: a month can have thousands.
-_deadline: Callable[[tuple[Case, str, StageFact]], Deadline] = partial(tuple.__new__, Deadline)
 #: Durations of one month: (stage, unit) → times taken, shortest first.
 Took = dict[tuple[str, str | None], list[float]]
 
@@ -195,7 +193,7 @@ class CaseIndex:
         """The month's missed deadlines one by one, complaint by complaint in stage order."""
         def find() -> list[Deadline]:
             due = self.due(m)
-            return [_deadline((c, STAGES[i], c.stage(STAGES[i])))
+            return [Deadline(c, STAGES[i], c.stage(STAGES[i]))
                     for c, bits in zip(due.cases, due.missed_stages, strict=True) if bits for i in _stages_in(bits)]
         return self._remember("missed", m.key, find)
 
@@ -221,7 +219,7 @@ class CaseIndex:
     @cached_property
     def open_overdue(self) -> list[Deadline]:
         """Every deadline still not done at the as-of time, whatever month it fell due."""
-        return [_deadline((c, STAGES[i], c.stage(STAGES[i]))) for c, bits in self._overdue for i in _stages_in(bits)]
+        return [Deadline(c, STAGES[i], c.stage(STAGES[i])) for c, bits in self._overdue for i in _stages_in(bits)]
 
     def months(self) -> list[Month]:
         """Months with any complaint received, oldest first."""
