@@ -16,7 +16,8 @@ Conventions every definition relies on:
   or never done and already due when the case was closed; deadlines neither done nor due
   at the as-of time, not applicable at the close, or of a callback given up are in neither group;
 - months are calendar months of local (wall-clock) time; ``Month.end`` is exclusive;
-- a ``Case`` keeps its times as ``Stamp`` ints (see there), shown as datetimes again in the report.
+- a ``Case`` keeps its times as ``Stamp`` ints, the one fast path of the report's facts (``months.py`` says
+  what it buys), made by ``stamp`` and read by ``time_of`` and ``month_key`` only; shown as datetimes in the report.
 """
 
 from xlcomplaints.core.metrics.facts import (
@@ -53,6 +54,7 @@ from xlcomplaints.core.metrics.months import (
     Stamp,
     default_as_of,
     month_end,
+    month_key,
     month_start,
     stamp,
     time_of,
@@ -87,6 +89,6 @@ __all__ = [
     "Case", "CaseIndex", "Deadline", "DueMonth", "DueMonthRows", "GroupRow", "Kind", "Metric", "Month",
     "StageFact", "StageRow", "Stamp", "Took", "TrendRow", "TypicalCase",
     "age_bucket", "backlog_ages", "breakdown", "case_facts", "default_as_of", "durations", "median",
-    "metric", "month_end", "month_start", "overdue_detail", "p90", "rate", "received_by", "stage_table",
+    "metric", "month_end", "month_key", "month_start", "overdue_detail", "p90", "rate", "received_by", "stage_table",
     "stamp", "time_of", "time_or_none", "top", "trend", "typical_cases", "typical_reasons",
 ]

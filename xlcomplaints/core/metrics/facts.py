@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from xlcomplaints.core.calendar import Unit, WorkCalendar
 from xlcomplaints.core.deadlines import ComplaintResult
-from xlcomplaints.core.metrics.months import MONTH_BITS, Stamp, stamp
+from xlcomplaints.core.metrics.months import Stamp, month_key, stamp
 from xlcomplaints.core.models import BranchData, Complaint
 from xlcomplaints.core.policy import STAGES
 
@@ -157,7 +157,8 @@ def case_facts(branch: str, data: BranchData, results: Sequence[ComplaintResult]
                 took = _took(name, r, cal) if lo <= done_at < hi else None
             at = None if due is None else stamp(due)
             if at is not None and status in DECIDED:
-                sets = months.get(at >> MONTH_BITS) or months.setdefault(at >> MONTH_BITS, [0, 0, 0])
+                key = month_key(at)
+                sets = months.get(key) or months.setdefault(key, [0, 0, 0])
                 sets[status in MISSED] |= bit
                 if status == "overdue":
                     sets[2] |= bit

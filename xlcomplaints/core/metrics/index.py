@@ -25,7 +25,7 @@ from xlcomplaints.core.metrics.facts import (
     Case,
     StageFact,
 )
-from xlcomplaints.core.metrics.months import MONTH_BITS, Month, Stamp, month_start, time_of
+from xlcomplaints.core.metrics.months import Month, Stamp, month_key, month_start, time_of
 from xlcomplaints.core.policy import STAGES
 
 
@@ -56,7 +56,7 @@ def _file_callbacks(c: Case, by_month: dict[int, list[tuple[Case, str, int | Non
     """A complaint's reached callbacks by month; in time order, so each month's last one wins."""
     last: dict[int, tuple[str, int | None]] = {}
     for at, outcome, score in c.callbacks:
-        last[at >> MONTH_BITS] = (outcome, score)
+        last[month_key(at)] = (outcome, score)
     for k, (outcome, score) in last.items():
         by_month[k].append((c, outcome, score))
 
@@ -76,7 +76,7 @@ def _durations(timed: Sequence[Case]) -> tuple[dict[int, Took], dict[str, list[s
             value = stages[j + _TOOK]
             if value is not None:
                 unit = stages[j + _UNIT]
-                took[stages[j + _DONE] >> MONTH_BITS][(stage, unit)].append(value)
+                took[month_key(stages[j + _DONE])][(stage, unit)].append(value)
                 if unit:
                     counts[(stage, unit)] += 1
     for lists in took.values():
@@ -119,13 +119,13 @@ class CaseIndex:
         for c in cases:  # the hot loop of a consolidation: appends to locals, helpers for the rare cases
             t = c.received_at
             if t is not None:
-                received[t >> MONTH_BITS].append(c)
+                received[month_key(t)].append(c)
             if c.validity == "invalid":  # left out of every rate and average, callbacks included
                 continue
             calls = c.callbacks
             if len(calls) == 1:
                 at, outcome, score = calls[0]
-                callbacks[at >> MONTH_BITS].append((c, outcome, score))
+                callbacks[month_key(at)].append((c, outcome, score))
             elif calls:
                 _file_callbacks(c, callbacks)
             late = 0
@@ -137,7 +137,7 @@ class CaseIndex:
             stages = c.stages
             closed_at = stages[_CLOSED_AT]
             if closed_at is not None:
-                closed[closed_at >> MONTH_BITS].append(c)
+                closed[month_key(closed_at)].append(c)
             elif t is not None:
                 never_closed.append(c)
             if stages[_TOOK::WIDTH] != untimed:
@@ -211,7 +211,7 @@ class CaseIndex:
         def find() -> list[Case]:
             out = [c for c in self._never_closed if c.received_at < t]  # type: ignore[operator]
             for k, closed in self._closed.items():
-                if k >= t >> MONTH_BITS:
+                if k >= month_key(t):
                     out += [c for c in closed if (r := c.received_at) is not None and r < t and c.stages[_CLOSED_AT] >= t]
             return out
         return self._remember("open", t, find)
