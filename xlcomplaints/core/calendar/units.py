@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 
 class CalendarWarningCode(StrEnum):
@@ -74,9 +74,9 @@ class CalendarWarning:
     year: int
 
 
-@dataclass(frozen=True, slots=True)
-class Due:
-    """A computed due time plus the warnings that qualify it."""
+class Due(NamedTuple):
+    """A computed due time plus the warnings that qualify it (a NamedTuple: one per stage of every
+    complaint, and the cheapest immutable record to make)."""
 
     at: datetime
     warnings: tuple[CalendarWarning, ...] = ()
