@@ -149,12 +149,12 @@ def test_a_whole_life_unreachable_unsatisfied_reopened_escalated() -> None:
     # the new cycle counts from the reopening: 3 working days from Sat 10/10 (a make-up day) → 10/14
     assert r.stages["resolve"].due == datetime(2026, 10, 14, *EOD) and r.stages["resolve"].done_at is None
     assert r.stages["acknowledge"].status == "done_on_time"                  # first-cycle history kept
-    second = replace(c, **{"resolved_at": datetime(2026, 10, 13, 10)})
+    second = replace(c, resolved_at=datetime(2026, 10, 13, 10))
     calls.append(CallbackAttempt(no=c.no, at=datetime(2026, 10, 14, 10), outcome="unsatisfied", score=2))
     cyc = build_cycle(second, [], calls, SETTINGS, datetime(2026, 10, 15, 9))
     r = evaluate(second, SETTINGS, CAL, datetime(2026, 10, 15, 9), cyc)
     assert r.reopen_count == 2 and r.escalation == "general_manager"
-    final = replace(second, **{"closed_at": datetime(2026, 10, 20, 10)})
+    final = replace(second, closed_at=datetime(2026, 10, 20, 10))
     calls.append(CallbackAttempt(no=c.no, at=datetime(2026, 10, 19, 10), outcome="satisfied", score=8))
     steps = [TrackingStep(no=c.no, at=datetime(2026, 10, 18, 10), step="resolved")]
     cyc = build_cycle(final, steps, calls, SETTINGS, datetime(2026, 10, 21))
@@ -265,10 +265,9 @@ def _branch_cases():  # noqa: ANN202 - test data
              TrackingStep(no="X2", at=datetime(2026, 10, 15, 11), step="resolved"),
              TrackingStep(no="X2", at=datetime(2026, 10, 20, 11), step="reopened")]
     calls = [CallbackAttempt(no="X2", at=datetime(2026, 10, 17, 11), outcome="unreachable")]
-    return replace(data, **{
-        "settings": data.settings.model_copy(update={"policy": _NARROW}),
-        "complaints": data.complaints + tuple(extra), "tracking": data.tracking + tuple(steps),
-        "callbacks": data.callbacks + tuple(calls)})
+    return replace(data, settings=data.settings.model_copy(update={"policy": _NARROW}),
+                   complaints=data.complaints + tuple(extra), tracking=data.tracking + tuple(steps),
+                   callbacks=data.callbacks + tuple(calls))
 
 
 @pytest.mark.parametrize("now", [datetime(2026, 10, 20, 9), datetime(2026, 11, 30, 18), datetime(2028, 1, 9)])
@@ -278,7 +277,7 @@ def test_one_evaluator_for_a_branch_gives_what_evaluating_each_alone_gives(now: 
     from xlcomplaints.core.refresh import evaluate_branch
 
     data = _branch_cases()
-    data = replace(data, **{"settings": data.settings.model_copy(update={"timestamps_rule": timestamps_rule})})
+    data = replace(data, settings=data.settings.model_copy(update={"timestamps_rule": timestamps_rule}))
     results, warnings = evaluate_branch(data, now)
     alone = [evaluate(c, data.settings, make_calendar(data.settings, data), now, cycle)
              for c, cycle in zip(data.complaints, build_cycles(data, now), strict=True)]

@@ -106,7 +106,7 @@ def hand_branch(code: str = "T1", name: str = "测试网点") -> BranchData:
     )
     tracking = (TrackingStep(no=f"{p}-006", at=d("10-27 18:00"), step="resolved", handler="李强"),)
     # Sheet rows, as the reader gives them (the engine keys a complaint's history by its row).
-    complaints = tuple(replace(c, **{"row": i}) for i, c in enumerate(complaints, start=2))
+    complaints = tuple(replace(c, row=i) for i, c in enumerate(complaints, start=2))
     return BranchData(settings=Settings(branch_code=code, branch_name=name, policy=POLICY),
                       complaints=complaints, tracking=tracking, callbacks=callbacks)
 
@@ -124,7 +124,7 @@ def ix(tmp_path_factory: pytest.TempPathFactory) -> CaseIndex:
     read = read_branch(FileWorkbook(path))
     assert [p for p in read.problems if p.level == "error"] == []
     assert len(read.data.complaints) == 9
-    assert [replace(r, **{"row": None}) for r in read.data.settings.policy] == list(POLICY)
+    assert [replace(r, row=None) for r in read.data.settings.policy] == list(POLICY)
     return CaseIndex(cases_of(read.data))
 
 
