@@ -7,15 +7,21 @@ through the template builder, so the files are exactly what ``xlcomplaints new``
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from pydantic import BaseModel
-
-from xlcomplaints.core.models import BranchData, CallbackAttempt, Complaint, Settings, TrackingStep
+from xlcomplaints.core.models import (
+    BranchData,
+    CallbackAttempt,
+    Complaint,
+    Record,
+    Settings,
+    TrackingStep,
+)
 from xlcomplaints.core.policy import DONE_FIELD
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import ColType, SheetSpec
@@ -32,11 +38,11 @@ def _cell(value: Any, col_type: ColType, vocab: Any, lang: str) -> Any:
     return value
 
 
-def sheet_rows(spec: SheetSpec, records: Sequence[BaseModel], lang: str) -> list[list[Any]]:
+def sheet_rows(spec: SheetSpec, records: Sequence[Record], lang: str) -> list[list[Any]]:
     """Records as rows in the spec's column order (labels for choices, blanks for computed)."""
     rows = []
     for rec in records:
-        values = rec.model_dump()
+        values = {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}
         rows.append([None if c.computed else _cell(values.get(c.key), c.type, c.vocab, lang) for c in spec.columns])
     return rows
 

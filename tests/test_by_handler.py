@@ -27,6 +27,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -212,8 +213,8 @@ def _title(z: zipfile.ZipFile, part: str) -> str:
 def test_a_phone_number_typed_with_a_handlers_name_is_masked_in_a_consolidation(tmp_path: Path) -> None:
     """What leaves a branch has its phone numbers masked wherever they were typed: a handler's too."""
     data = bj01()
-    data = data.model_copy(update={"tracking": tuple(
-        s.model_copy(update={"handler": "李四 13912345678"}) if s.handler == "李四" else s for s in data.tracking)})
+    data = replace(data, tracking=tuple(
+        replace(s, handler="李四 13912345678") if s.handler == "李四" else s for s in data.tracking))
     path = write_branch(tmp_path / "BJ01.xlsx", data)
     out = tmp_path / "group.xlsx"
     xc.consolidate([path], "2026-10", out, workers=1)

@@ -14,6 +14,7 @@ import os
 import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -63,9 +64,9 @@ def branch(code: str, drop: tuple[int, ...] = (), rename: dict[int, str] | None 
         if i in drop:
             continue
         if rename and i in rename:
-            c = c.model_copy(update={"no": rename[i]})
+            c = replace(c, no=rename[i])
         kept.append(c)
-    return data.model_copy(update={"complaints": tuple(kept)})
+    return replace(data, complaints=tuple(kept))
 
 
 def write(path: Path, data: BranchData, mtime: float | None = None) -> Path:
@@ -516,8 +517,8 @@ def _with_words(code: str) -> BranchData:
     data = branch(code)
     words = {"content": "业主来电 13912345678 反映物业费多收", "result": "已退还多收费用",
              "root_cause": "收费系统单价未更新", "corrective_action": "每月核对收费单价"}
-    return data.model_copy(update={"complaints": tuple(c.model_copy(update=words) if c.no == f"{code}-003" else c
-                                                       for c in data.complaints)})
+    return replace(data, complaints=tuple(replace(c, **words) if c.no == f"{code}-003" else c
+                                          for c in data.complaints))
 
 
 def test_typical_cases_sheet_with_words_masked_and_kept_by_update(tmp_path: Path) -> None:
@@ -596,7 +597,7 @@ def test_repeats_across_branches_use_the_later_branchs_window(tmp_path: Path) ->
     assert found == [{"B-1": "A-1"}, {}]
 
     data = branch("W")
-    data = data.model_copy(update={"settings": data.settings.model_copy(update={"repeat_window_days": 45})})
+    data = replace(data, settings=data.settings.model_copy(update={"repeat_window_days": 45}))
     out = tmp_path / "g.xlsx"
     result = make_report([write(tmp_path / "w.xlsx", data), write(tmp_path / "a1.xlsx", branch("A1"))], OCT, out,
                          now=NOW)
@@ -652,8 +653,8 @@ def test_a_branch_resaved_by_libreoffice_reads_the_same(tmp_path: Path) -> None:
     """A branch that keeps its register in LibreOffice (or re-saves it there) sends a file LibreOffice
     wrote: its stamps, layout and cells must read back to the very same facts and problems."""
     data = _with_words("LO")
-    original = write(tmp_path / "lo.xlsx", data.model_copy(update={"complaints": (
-        *data.complaints, data.complaints[0].model_copy(update={"no": None, "received_at": None}))}))
+    original = write(tmp_path / "lo.xlsx", replace(data, complaints=(
+        *data.complaints, replace(data.complaints[0], no=None, received_at=None))))
     resaved = soffice_convert(original, tmp_path / "resaved")
     month, as_of = OCT, datetime(2026, 11, 1)
     ours, theirs = (C.read_file(str(p), month, as_of, NOW) for p in (original, resaved))

@@ -7,6 +7,7 @@ report on open major complaints repeats every 7 days while the case is open.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -116,13 +117,13 @@ def _stage_row(path: Path) -> int:
 
 
 def test_a_bad_stage_row_is_refused_at_its_cell(tmp_path: Path) -> None:
-    both = SPOT.model_copy(update={"done_step": "reported"})
+    both = replace(SPOT, done_step="reported")
     path = make_branch(tmp_path, (both,))
     found = [p for p in _problems(path) if p.code.startswith("custom_stage")]
     first = _stage_row(path)
     assert [(p.code, p.cell) for p in found] == [("custom_stage.two_done", f"E{first}")]
 
-    path = make_branch(tmp_path, (SPOT.model_copy(update={"start": "下单"}),))
+    path = make_branch(tmp_path, (replace(SPOT, start="下单"),))
     found = [p for p in _problems(path) if p.code.startswith("custom_stage")]
     assert [(p.code, p.cell, p.value) for p in found] == [("custom_stage.bad_start", f"C{first}", "下单")]
 

@@ -6,7 +6,7 @@ Spring Festival 2026: Feb 15–23 off; Sat Feb 14 and Sat Feb 28 are make-up wor
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -149,12 +149,12 @@ def test_a_whole_life_unreachable_unsatisfied_reopened_escalated() -> None:
     # the new cycle counts from the reopening: 3 working days from Sat 10/10 (a make-up day) → 10/14
     assert r.stages["resolve"].due == datetime(2026, 10, 14, *EOD) and r.stages["resolve"].done_at is None
     assert r.stages["acknowledge"].status == "done_on_time"                  # first-cycle history kept
-    second = c.model_copy(update={"resolved_at": datetime(2026, 10, 13, 10)})
+    second = replace(c, resolved_at=datetime(2026, 10, 13, 10))
     calls.append(CallbackAttempt(no=c.no, at=datetime(2026, 10, 14, 10), outcome="unsatisfied", score=2))
     cyc = build_cycle(second, [], calls, SETTINGS, datetime(2026, 10, 15, 9))
     r = evaluate(second, SETTINGS, CAL, datetime(2026, 10, 15, 9), cyc)
     assert r.reopen_count == 2 and r.escalation == "general_manager"
-    final = second.model_copy(update={"closed_at": datetime(2026, 10, 20, 10)})
+    final = replace(second, closed_at=datetime(2026, 10, 20, 10))
     calls.append(CallbackAttempt(no=c.no, at=datetime(2026, 10, 19, 10), outcome="satisfied", score=8))
     steps = [TrackingStep(no=c.no, at=datetime(2026, 10, 18, 10), step="resolved")]
     cyc = build_cycle(final, steps, calls, SETTINGS, datetime(2026, 10, 21))
@@ -188,8 +188,8 @@ def test_doing_it_later_never_improves_the_status(received: datetime, stage: str
     done_field = {"acknowledge": "acknowledged_at", "first_contact": "first_contact_at", "resolve": "resolved_at",
                   "reply": "replied_at", "close": "closed_at"}[stage]
     after = datetime(2027, 2, 1)  # as of a time after both completions (a later one has not happened yet)
-    early = due(c.model_copy(update={done_field: received + timedelta(hours=hours)}), stage, now=after)
-    late = due(c.model_copy(update={done_field: received + timedelta(hours=hours + 30)}), stage, now=after)
+    early = due(replace(c, **{done_field: received + timedelta(hours=hours)}), stage, now=after)
+    late = due(replace(c, **{done_field: received + timedelta(hours=hours + 30)}), stage, now=after)
     assert early.due == late.due
     order = {"done_on_time": 0, "done_late": 1}
     assert order[early.status] <= order[late.status]
@@ -265,10 +265,9 @@ def _branch_cases():  # noqa: ANN202 - test data
              TrackingStep(no="X2", at=datetime(2026, 10, 15, 11), step="resolved"),
              TrackingStep(no="X2", at=datetime(2026, 10, 20, 11), step="reopened")]
     calls = [CallbackAttempt(no="X2", at=datetime(2026, 10, 17, 11), outcome="unreachable")]
-    return data.model_copy(update={
-        "settings": data.settings.model_copy(update={"policy": _NARROW}),
-        "complaints": data.complaints + tuple(extra), "tracking": data.tracking + tuple(steps),
-        "callbacks": data.callbacks + tuple(calls)})
+    return replace(data, settings=data.settings.model_copy(update={"policy": _NARROW}),
+                   complaints=data.complaints + tuple(extra), tracking=data.tracking + tuple(steps),
+                   callbacks=data.callbacks + tuple(calls))
 
 
 @pytest.mark.parametrize("now", [datetime(2026, 10, 20, 9), datetime(2026, 11, 30, 18), datetime(2028, 1, 9)])
@@ -278,7 +277,7 @@ def test_one_evaluator_for_a_branch_gives_what_evaluating_each_alone_gives(now: 
     from xlcomplaints.core.refresh import evaluate_branch
 
     data = _branch_cases()
-    data = data.model_copy(update={"settings": data.settings.model_copy(update={"timestamps_rule": timestamps_rule})})
+    data = replace(data, settings=data.settings.model_copy(update={"timestamps_rule": timestamps_rule}))
     results, warnings = evaluate_branch(data, now)
     alone = [evaluate(c, data.settings, make_calendar(data.settings, data), now, cycle)
              for c, cycle in zip(data.complaints, build_cycles(data, now), strict=True)]
@@ -290,18 +289,6 @@ def test_one_evaluator_for_a_branch_gives_what_evaluating_each_alone_gives(now: 
         assert {w.year for w in warnings} >= {2028}
 
 
-def test_fast_constructors_build_what_the_dataclasses_build() -> None:
-    from xlcomplaints.core.deadlines import StageResult, _result, make_cycle
-
-    t = [datetime(2026, 10, d) for d in range(1, 6)]
-    assert _result("reply", "done_late", t[0], t[1], 1.5, "calendar_days") == StageResult(
-        stage="reply", status="done_late", due=t[0], done_at=t[1], late_by=1.5, unit="calendar_days")
-    values = dict(start=t[0], done={"resolve": t[1]}, pauses=((t[2], t[3]),), paused_now=True, reopen_count=2,
-                  repeat_of="A", callback_due_override=t[4], callbacks_failed=1, gave_up_callback=True,
-                  tracking_first=True)
-    assert make_cycle(**values) == Cycle(**values)
-
-
 def test_complaints_with_nothing_recorded_share_one_cycle() -> None:
     a, b = complaint(no="A"), complaint(no="B")
     now = datetime(2026, 10, 9)
@@ -311,14 +298,12 @@ def test_complaints_with_nothing_recorded_share_one_cycle() -> None:
     assert build_cycle(a, [], [], SETTINGS, now, repeat_of="Z").repeat_of == "Z"
 
 
-def test_calendars_are_shared_per_office_and_thread_and_their_due_times_stay_their_own() -> None:
-    """A consolidation shares one calendar (and its remembered due times) among offices with the same days."""
+def test_each_branch_has_its_own_calendar_and_its_due_times_stay_its_own() -> None:
+    """Nothing is kept between branches: one branch's closure never moves another's due times."""
     closed = BranchData(settings=SETTINGS, calendar=(CalendarEntry(date=date(2026, 10, 9), kind="closure"),))
-    assert make_calendar(SETTINGS) is make_calendar(SETTINGS) is not make_calendar(SETTINGS, closed)
-    with ThreadPoolExecutor(1) as pool:  # a calendar grows as it is used: never shared across threads
-        assert pool.submit(make_calendar, SETTINGS).result() is not make_calendar(SETTINGS)
+    assert make_calendar(SETTINGS) is not make_calendar(SETTINGS)
     c, now = complaint(received_at=datetime(2026, 9, 30, 17, 30)), datetime(2026, 10, 1)
-    first = evaluate(c, SETTINGS, make_calendar(SETTINGS), now).stages["resolve"].due  # remembered for 9/30
+    first = evaluate(c, SETTINGS, make_calendar(SETTINGS), now).stages["resolve"].due
     then = evaluate(c, SETTINGS, make_calendar(SETTINGS, closed), now).stages["resolve"].due
     fresh = WorkCalendar("CN", extra_closures=[date(2026, 10, 9)], office_hours=CAL.office_hours)
     assert first == datetime(2026, 10, 10, *EOD)  # 10/8, 10/9, make-up Saturday 10/10

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -163,7 +164,7 @@ def test_partial_previous_period_is_marked(tmp_path: Path) -> None:
     """A register started mid-September (C8, 09-10, is its first row once C5 is left out): October's
     previous month holds only part of its data; the change column says so."""
     data = hand_branch()
-    data = data.model_copy(update={"complaints": tuple(c for c in data.complaints if c.no != "T1-005")})
+    data = replace(data, complaints=tuple(c for c in data.complaints if c.no != "T1-005"))
     branch = write_branch(tmp_path / "t1.xlsx", data)
     run = make_report([branch], Period.parse("2026-10"), tmp_path / "oct.xlsx", now=datetime(2026, 11, 1),
                       consolidate=False)
@@ -220,11 +221,10 @@ def test_closed_late_is_by_the_month_closed_and_the_close_rule(tmp_path: Path) -
     late = Complaint(no="I1-001", received_at=datetime(2026, 9, 20, 10, 0), closed_at=datetime(2026, 10, 5, 9, 0),
                      resolved_at=datetime(2026, 9, 22, 10, 0), case_type="complaint", category="quality",
                      severity="general", validity="valid", customer="客户1", phone="13900000001", row=2)
-    in_time = late.model_copy(update={"no": "I1-002", "closed_at": datetime(2026, 9, 28, 9, 0), "row": 3})
+    in_time = replace(late, no="I1-002", closed_at=datetime(2026, 9, 28, 9, 0), row=3)
     data = hand_branch("I1")
-    data = data.model_copy(update={"complaints": (late, in_time),
-                                   "settings": data.settings.model_copy(update={"policy": policy}),
-                                   "tracking": (), "callbacks": ()})
+    data = replace(data, complaints=(late, in_time), settings=data.settings.model_copy(update={"policy": policy}),
+                   tracking=(), callbacks=())
     branch = write_branch(tmp_path / "i1.xlsx", data)
     listed = {}
     for month in ("2026-09", "2026-10"):
@@ -265,8 +265,8 @@ def test_history_of_weekly_reports(tmp_path: Path) -> None:
     w42 = make_report([full], Period.parse("2026-W42"), tmp_path / "w42.xlsx", now=datetime(2026, 11, 1),
                       consolidate=False)
     data = hand_branch()
-    fresh = data.model_copy(update={"complaints": tuple(c for c in data.complaints if c.no in ("T1-003", "T1-007")),
-                                    "tracking": (), "callbacks": ()})
+    fresh = replace(data, complaints=tuple(c for c in data.complaints if c.no in ("T1-003", "T1-007")),
+                    tracking=(), callbacks=())
     w43 = make_report([write_branch(tmp_path / "t1-new.xlsx", fresh)], Period.parse("2026-W43"),
                       tmp_path / "w43.xlsx", now=datetime(2026, 11, 1), consolidate=False,
                       history=[tmp_path / "w42.xlsx"])

@@ -7,6 +7,7 @@ The numbers read back must be the numbers computed (and, for the hand-made branc
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -148,10 +149,10 @@ def test_english_report(branch_file: Path, tmp_path: Path) -> None:
 def fresh_november() -> BranchData:
     """A register started afresh in November: two of the hand-made complaints, received in November, nothing done."""
     data = hand_branch()
-    return data.model_copy(update={"complaints": tuple(
-        c.model_copy(update={"received_at": c.received_at.replace(month=11), "acknowledged_at": None,
-                             "first_contact_at": None, "resolved_at": None, "callback_at": None, "closed_at": None})
-        for c in data.complaints[:2]), "tracking": (), "callbacks": ()})
+    return replace(data, complaints=tuple(
+        replace(c, received_at=c.received_at.replace(month=11), acknowledged_at=None, first_contact_at=None,
+                resolved_at=None, callback_at=None, closed_at=None)
+        for c in data.complaints[:2]), tracking=(), callbacks=())
 
 
 def test_history_fills_trend_months_the_inputs_lack(zh: RunResult, tmp_path: Path) -> None:
@@ -365,10 +366,10 @@ def test_last_month_measured_in_another_unit_is_not_compared() -> None:
     from xlcomplaints.report.summary import Cover, build
 
     data = hand_branch()
-    november = data.model_copy(update={"complaints": tuple(
-        c.model_copy(update={"received_at": c.received_at.replace(month=11),
-                             "acknowledged_at": c.received_at.replace(month=11, hour=c.received_at.hour + 1)})
-        for c in data.complaints[:2]), "tracking": (), "callbacks": ()})
+    november = replace(data, complaints=tuple(
+        replace(c, received_at=c.received_at.replace(month=11),
+                acknowledged_at=c.received_at.replace(month=11, hour=c.received_at.hour + 1))
+        for c in data.complaints[:2]), tracking=(), callbacks=())
     nov = Period.month(2026, 11)
     results, _ = evaluate_branch(november, datetime(2026, 12, 1))
     cases = M.case_facts("T1", november, results, make_calendar(november.settings, november),

@@ -7,7 +7,7 @@ Each returns a result that says what happened, for the caller to show.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from xlcomplaints.core import cells
@@ -193,7 +193,7 @@ def _plan(port: WorkbookPort, *, now: datetime, lang: str, policy: Sequence[Poli
     refuse_without(read, Need.DEADLINES, port.label)
     data = read.data
     if policy is not None:
-        data = data.model_copy(update={"settings": data.settings.model_copy(update={"policy": tuple(policy)})})
+        data = replace(data, settings=data.settings.model_copy(update={"policy": tuple(policy)}))
     fixes = find_corrections(data.complaints, read.layouts.get("register"), read.problems)
     plan = plan_refresh(data, _minute(now), lang=data.settings.language, corrections=fixes, lists=read.lists)
     replaced = _typed_over(port, read, data, plan, fixes, "computed.replaced")

@@ -1,2 +1,2 @@
-"""The functional core: pure functions over pydantic models (parsing, calendar, policy, deadlines,
+"""The functional core: pure functions over plain immutable records (parsing, calendar, policy, deadlines,
 lifecycle, validation, numbering, refresh plan, metrics). Never imports openpyxl or xlwings."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -131,7 +132,7 @@ def check_stages(rows: Sequence[CustomStage], layout: Layout) -> tuple[tuple[Cus
         name = named.setdefault(_key(r.name), r.name)
         if r.name_en:
             named.setdefault(_key(r.name_en), name)
-        kept.append(r.model_copy(update={"name": name}))
+        kept.append(replace(r, name=name))
     stages_zh = "、".join(v.STAGE.label(s, "zh") for s in STAGES)
     stages_en = ", ".join(v.STAGE.label(s, "en") for s in STAGES)
     resolved: list[CustomStage] = []
@@ -141,7 +142,7 @@ def check_stages(rows: Sequence[CustomStage], layout: Layout) -> tuple[tuple[Cus
         if start is None:
             bad("custom_stage.bad_start", r, "start", r.start, stages_zh=stages_zh, stages_en=stages_en)
             continue
-        r = r.model_copy(update={"start": start})
+        r = replace(r, start=start)
         head = first.setdefault(r.name or "", r)
         if (head.start, head.done_step, _key(head.done_column), bool(head.recurring)) != (
                 r.start, r.done_step, _key(r.done_column), bool(r.recurring)):

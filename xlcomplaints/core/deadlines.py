@@ -7,19 +7,18 @@ rule's own unit. Then what a supervisor reads first: overall status, days overdu
 escalation level and the next action. Pure; ``now`` is always passed in.
 
 A refresh evaluates tens of thousands of complaints at one ``now``, so what they
-share is worked out once per branch (:class:`Evaluator`): the rules of each kind of
+share is worked out once per branch by its engine (:class:`Evaluator`, made per branch
+and owning its memo; no state is kept in the process): the rules of each kind of
 complaint, and one result for the open stages due on the same day. Results are
 immutable, which is what makes sharing them safe.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import itemgetter
-from weakref import WeakKeyDictionary
+from operator import attrgetter
 
 from xlcomplaints.core.calendar import CalendarWarning, Due, OfficeHours, Unit, WorkCalendar
 from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
@@ -44,9 +43,7 @@ MATCH_FIELDS = ("severity", "category", "channel", "complexity")
 _RESOLVE, _REPLY, _CLOSE = (STAGES.index(s) for s in ("resolve", "reply", "close"))
 _STAGE_INDEX = {s: i for i, s in enumerate(STAGES)}
 _RESTARTED_INDEX = tuple(i for i, s in enumerate(STAGES) if s in RESTARTED)
-# Fields are read from a record's ``vars()`` several at once: pydantic models define ``__getattr__``,
-# which makes every attribute access take Python's slow generic path.
-_typed_times = itemgetter(*(DONE_FIELD[s] for s in STAGES))  # the Register's times, in STAGES order
+_typed_times = attrgetter(*(DONE_FIELD[s] for s in STAGES))  # the Register's times, in STAGES order
 _NO_WARNINGS: frozenset[CalendarWarning] = frozenset()
 
 
@@ -106,50 +103,6 @@ class Cycle:
 #: The cycle of a complaint nothing was recorded for on the Tracking and Callbacks sheets.
 NO_CYCLE = Cycle()
 
-# The generated ``__init__`` of a frozen dataclass sets each field through ``object.__setattr__``;
-# setting the slots directly, as these two constructors do, takes half the time, and the engine
-# makes a result per stage and a cycle per complaint. They take every field, in order.
-_new = object.__new__
-_set_stage, _set_status, _set_due, _set_done_at, _set_late_by, _set_unit = (
-    getattr(StageResult, name).__set__ for name in ("stage", "status", "due", "done_at", "late_by", "unit"))
-(_set_start, _set_done, _set_pauses, _set_paused_now, _set_reopen_count, _set_repeat_of, _set_override,
- _set_failed, _set_gave_up, _set_tracking_first) = (
-    getattr(Cycle, name).__set__ for name in ("start", "done", "pauses", "paused_now", "reopen_count", "repeat_of",
-                                              "callback_due_override", "callbacks_failed", "gave_up_callback",
-                                              "tracking_first"))
-
-
-def _result(stage: str, status: str, due: datetime | None, done_at: datetime | None, late_by: float | None,
-            unit: str | None) -> StageResult:
-    """``StageResult(stage, status, due, done_at, late_by, unit)``, faster."""
-    r = _new(StageResult)
-    _set_stage(r, stage)
-    _set_status(r, status)
-    _set_due(r, due)
-    _set_done_at(r, done_at)
-    _set_late_by(r, late_by)
-    _set_unit(r, unit)
-    return r
-
-
-def make_cycle(start: datetime | None, done: dict[str, datetime], pauses: tuple[Pause, ...], paused_now: bool,
-               reopen_count: int, repeat_of: str | None, callback_due_override: datetime | None,
-               callbacks_failed: int, gave_up_callback: bool, tracking_first: bool) -> Cycle:
-    """``Cycle(...)`` with every field, faster."""
-    c = _new(Cycle)
-    _set_start(c, start)
-    _set_done(c, done)
-    _set_pauses(c, pauses)
-    _set_paused_now(c, paused_now)
-    _set_reopen_count(c, reopen_count)
-    _set_repeat_of(c, repeat_of)
-    _set_override(c, callback_due_override)
-    _set_failed(c, callbacks_failed)
-    _set_gave_up(c, gave_up_callback)
-    _set_tracking_first(c, tracking_first)
-    return c
-
-
 #: Results that depend on the stage alone, shared by every complaint that has them.
 _NOT_APPLICABLE = {s: StageResult(s, "not_applicable") for s in STAGES}
 _NO_LIMITS: tuple[None, ...] = (None,) * len(STAGES)
@@ -158,30 +111,13 @@ _NO_LIMITS: tuple[None, ...] = (None,) * len(STAGES)
 def make_calendar(settings: Settings, data: BranchData | None = None) -> WorkCalendar:
     """The office's calendar: its country's days, its own closures and extra working days, its hours.
 
-    Offices with the same days and hours get one calendar per thread: a consolidation reads
-    hundreds of branches of one country, and what a calendar has worked out (its years, the
-    day-unit due times the evaluator asked it for) then serves them all. Per thread, because
-    a calendar is not safe to share between threads while its span of years grows.
+    A new one each call: a flow makes one per branch and passes it where it is needed
+    (``evaluate_branch``, ``case_facts``); what it works out stays with it.
     """
     closures = frozenset(e.date for e in (data.calendar if data else ()) if e.date and e.kind == "closure")
     working = frozenset(e.date for e in (data.calendar if data else ()) if e.date and e.kind == "working")
-    key = (settings.country, closures, working, settings.office_start, settings.office_end)
-    kept: dict[object, WorkCalendar] = _THREAD.__dict__.setdefault("calendars", {})
-    cal = kept.get(key)
-    if cal is None:
-        cal = WorkCalendar(settings.country, extra_closures=closures, extra_working_days=working,
-                           office_hours=OfficeHours(settings.office_start, settings.office_end))
-        if len(kept) >= CALENDARS_KEPT:
-            kept.clear()
-        kept[key] = cal
-    return cal
-
-
-#: Distinct calendars a thread keeps (most groups have one; a group across countries, a few).
-CALENDARS_KEPT = 64
-_THREAD = threading.local()
-#: Day-unit due times by (anchor date ordinal, amount, unit), per calendar (see ``Evaluator._add``).
-_DAY_DUES: WeakKeyDictionary[WorkCalendar, dict[tuple[int, float, Unit], Due]] = WeakKeyDictionary()
+    return WorkCalendar(settings.country, extra_closures=closures, extra_working_days=working,
+                        office_hours=OfficeHours(settings.office_start, settings.office_end))
 
 
 def done_times(c: Complaint, cycle: Cycle, now: datetime | None = None) -> Sequence[datetime | None]:
@@ -189,7 +125,7 @@ def done_times(c: Complaint, cycle: Cycle, now: datetime | None = None) -> Seque
     sheet's, whichever the Settings say wins, the other filling in when blank. In a
     reopened case only times from the current handling cycle count. A time after ``now``
     has not happened yet (the workbook as it stood at the as-of time)."""
-    typed: tuple[datetime | None, ...] = _typed_times(vars(c))
+    typed: tuple[datetime | None, ...] = _typed_times(c)
     if now is not None and any(t is not None and t > now for t in typed):
         typed = tuple(None if t is not None and t > now else t for t in typed)
     start, tracked = cycle.start, cycle.done
@@ -244,15 +180,15 @@ class RuleBook:
     def __init__(self, rules: Sequence[PolicyRule]) -> None:
         self.rules = tuple(rules)
         used = [f for f in MATCH_FIELDS if any(getattr(r, f) is not None for r in self.rules)]
-        self._kind: Callable[[dict[str, object]], object] = itemgetter(*used) if used else _same_kind
-        self._kind_and_validity = itemgetter(*used, "validity")
+        self._kind: Callable[[Complaint], object] = attrgetter(*used) if used else _same_kind
+        self._kind_and_validity = attrgetter(*used, "validity")
         self._rules: dict[object, tuple[PolicyRule | None, ...]] = {}
         self._limits: dict[object, tuple[Limit | None, ...]] = {}
         self._limit_of: dict[int, Limit] = {}  # by id of the rule: one Limit per rule, whatever the kind
 
     def for_complaint(self, c: Complaint) -> tuple[PolicyRule | None, ...]:
         """The rule of each stage, in ``STAGES`` order (None: no rule applies)."""
-        key = self._kind(vars(c))
+        key = self._kind(c)
         found = self._rules.get(key)
         if found is None:
             found = self._rules[key] = tuple(rule_for(s, c, self.rules) for s in STAGES)
@@ -262,7 +198,7 @@ class RuleBook:
         """The limit of each stage, in ``STAGES`` order; None where the stage has no rule or
         does not apply to the complaint (invalid complaints have no handling deadlines, and
         only valid ones a first contact)."""
-        key = self._kind_and_validity(vars(c))
+        key = self._kind_and_validity(c)
         found = self._limits.get(key)
         if found is None:
             found = self._limits[key] = tuple(
@@ -281,7 +217,7 @@ class RuleBook:
         return rule_for(stage, c, self.rules) if i is None else self.for_complaint(c)[i]
 
 
-def _same_kind(fields: dict[str, object]) -> object:
+def _same_kind(c: Complaint) -> object:
     """The kind of every complaint under a policy that narrows on nothing."""
     return ()
 
@@ -293,24 +229,23 @@ def _applies(stage: str, c: Complaint) -> bool:
 
 
 class Evaluator:
-    """Evaluates complaints of one branch at one ``now`` with one calendar and policy.
+    """The deadline engine of one branch: evaluates its complaints at one ``now`` with one calendar and policy.
 
-    What complaints share is worked out once: a stage counted in days from an anchor is
-    due at the end of a day set by the anchor's date, so the due time is remembered per
-    date, amount and unit (with the calendar: evaluators on one calendar share it); and an
-    open stage's lateness depends only on its due time, so every such stage due the same
-    day shares one result. At 50,000 complaints that spares most calendar sums and most of
-    the open stages' objects.
+    Made per branch (``refresh.evaluate_branch``) and let go with it; it owns its memo, and
+    nothing is kept between branches or in the process. What complaints share is worked out
+    once: a stage counted in days from an anchor is due at the end of a day set by the
+    anchor's date, so the due time is remembered per date, amount and unit; and an open
+    stage's lateness depends only on its due time, so every such stage due the same day
+    shares one result. At 50,000 complaints that spares most calendar sums and most of the
+    open stages' objects.
     """
 
     def __init__(self, settings: Settings, cal: WorkCalendar, now: datetime, rules: RuleBook | None = None) -> None:
         self.cal, self.now = cal, now
         self.rules = rules or RuleBook(settings.policy)
         self.due_soon_percent = settings.due_soon_percent
-        day_dues = _DAY_DUES.get(cal)
-        if day_dues is None:
-            day_dues = _DAY_DUES[cal] = {}
-        self._day_dues = day_dues  # shared by every evaluator on this calendar
+        #: Day-unit due times by (anchor date ordinal, amount, unit): see ``_add``.
+        self._day_dues: dict[tuple[int, float, Unit], Due] = {}
         self._shared: dict[tuple[str, str, datetime | None, str], StageResult] = {}
 
     def evaluate(self, c: Complaint, cycle: Cycle = NO_CYCLE) -> ComplaintResult:
@@ -323,14 +258,14 @@ class Evaluator:
         limits = _NO_LIMITS if received is None else self.rules.limits(c)
         for stage, lim, done_at in zip(STAGES, limits, done, strict=True):
             if lim is None:
-                stages[stage] = _NOT_APPLICABLE[stage] if done_at is None else _result(
+                stages[stage] = _NOT_APPLICABLE[stage] if done_at is None else StageResult(
                     stage, "not_applicable", None, done_at, None, None)
                 continue
             if stage == "callback":
                 answered = done[_RESOLVE] or done[_REPLY]
                 if answered is None:  # nothing to count from: not yet, or never once the case is closed
                     status = StageStatus.NOT_APPLICABLE if closed else StageStatus.NOT_DUE
-                    stages[stage] = self._open(lim, status, None) if done_at is None else _result(
+                    stages[stage] = self._open(lim, status, None) if done_at is None else StageResult(
                         stage, status, None, done_at, None, lim.rule.unit)
                     continue
                 anchor = answered
@@ -347,16 +282,16 @@ class Evaluator:
                 due = cycle.callback_due_override
             if done_at is not None:
                 late = None if done_at <= due else round(self.cal.elapsed(due, done_at, lim.unit), 2)
-                stages[stage] = _result(stage, "done_late" if late is not None else "done_on_time", due, done_at,
-                                        late, lim.rule.unit)
+                stages[stage] = StageResult(stage, "done_late" if late is not None else "done_on_time", due,
+                                            done_at, late, lim.rule.unit)
             elif stage == "callback" and cycle.gave_up_callback:  # an outcome per the Settings, not overdue
-                stages[stage] = _result(stage, StageStatus.GIVEN_UP, due, None, None, lim.rule.unit)
+                stages[stage] = StageResult(stage, StageStatus.GIVEN_UP, due, None, None, lim.rule.unit)
             elif closed and stage != "close":  # closed without it: a miss if already due, else not applicable
                 closed_at = done[_CLOSE]
                 assert closed_at is not None
                 if due < closed_at:
-                    stages[stage] = _result(stage, StageStatus.MISSED, due, None,
-                                            round(self.cal.elapsed(due, closed_at, lim.unit), 2), lim.rule.unit)
+                    stages[stage] = StageResult(stage, StageStatus.MISSED, due, None,
+                                                round(self.cal.elapsed(due, closed_at, lim.unit), 2), lim.rule.unit)
                 else:
                     stages[stage] = self._open(lim, StageStatus.NOT_APPLICABLE, due)
             else:
@@ -406,7 +341,7 @@ class Evaluator:
             late = round(self.cal.elapsed(due, self.now, lim.unit), 2)  # type: ignore[arg-type]
         elif status == "due_soon":
             late = round(self.cal.elapsed(self.now, due, lim.unit), 2)  # type: ignore[arg-type]
-        return _result(lim.stage, status, due, None, late, lim.rule.unit)
+        return StageResult(lim.stage, status, due, None, late, lim.rule.unit)
 
 
 def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed: bool, action: str) -> str:

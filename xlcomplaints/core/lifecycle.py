@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
-from xlcomplaints.core.deadlines import NO_CYCLE, RESTARTED, Cycle, make_cycle
+from xlcomplaints.core.deadlines import NO_CYCLE, RESTARTED, Cycle
 from xlcomplaints.core.models import BranchData, CallbackAttempt, Complaint, Settings, TrackingStep
 
 #: Tracking steps that complete a stage.
@@ -43,9 +43,8 @@ def contact_key(phone: str | None, customer: str | None) -> str | None:
 
 
 _time_then_kind = itemgetter(0, 1)
-#: The fields repeats are found by, read from a record's ``vars()`` at once: pydantic models
-#: define ``__getattr__``, which makes every attribute access take Python's slow generic path.
-_repeat_fields = itemgetter("no", "received_at", "validity", "category", "phone", "customer")
+#: The fields repeats are found by.
+_repeat_fields = attrgetter("no", "received_at", "validity", "category", "phone", "customer")
 _first = itemgetter(0)
 
 T = TypeVar("T")
@@ -78,7 +77,7 @@ def find_repeats(complaints: Sequence[Complaint], window_days: int) -> dict[str,
     out: dict[str, str] = {}
     earlier: Complaint
     later: Complaint
-    for earlier, later in repeat_pairs((c, *_repeat_fields(vars(c))) for c in complaints):
+    for earlier, later in repeat_pairs((c, *_repeat_fields(c)) for c in complaints):
         assert earlier.received_at and later.received_at and later.no and earlier.no
         if later.received_at - earlier.received_at <= window:
             out[later.no] = earlier.no
@@ -155,8 +154,8 @@ def build_cycle(c: Complaint, steps: Sequence[TrackingStep], callbacks: Sequence
     if paused_now:
         assert pause_start is not None
         pauses.append((pause_start, max(now, pause_start)))
-    return make_cycle(start, done, tuple(pauses) if pauses else (), paused_now, reopen_count, repeat_of, retry_due,
-                      failed, gave_up, tracking_first)
+    return Cycle(start, done, tuple(pauses) if pauses else (), paused_now, reopen_count, repeat_of, retry_due,
+                 failed, gave_up, tracking_first)
 
 
 #: The shared cycles of complaints with nothing recorded, by whether tracking times win.

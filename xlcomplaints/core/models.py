@@ -1,4 +1,9 @@
-"""Domain records as pydantic models: what the core computes over.
+"""Domain records: what the core computes over.
+
+The rows of a sheet are plain immutable records (slotted frozen dataclasses): the reader has
+already parsed and checked every cell, so they are made through their constructors with no
+second validation. ``Settings`` stays a pydantic model: it is built from structured input
+(the Settings sheet's values, the CLI's options) and checks it.
 
 Field names are the spec's column keys (``tests/test_spec.py`` holds them in step).
 Fields a clerk may leave blank or mistype are optional: the reader puts ``None`` for
@@ -9,17 +14,19 @@ a cell it could not read and reports the cell, so one bad cell never hides a row
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+@dataclass(frozen=True, slots=True)
+class Record:
+    #: 1-based sheet row it was read from.
+    row: int | None = None
 
-    row: int | None = Field(default=None, description="1-based sheet row it was read from")
 
-
+@dataclass(frozen=True, slots=True)
 class Complaint(Record):
     no: str | None = None
     received_at: datetime | None = None
@@ -53,6 +60,7 @@ class Complaint(Record):
     remarks: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
 class TrackingStep(Record):
     no: str | None = None
     at: datetime | None = None
@@ -63,6 +71,7 @@ class TrackingStep(Record):
     note: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
 class CallbackAttempt(Record):
     no: str | None = None
     at: datetime | None = None
@@ -73,12 +82,14 @@ class CallbackAttempt(Record):
     comments: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
 class CalendarEntry(Record):
     date: dt.date | None = None
     kind: str | None = None
     note: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
 class PolicyRule(Record):
     """One SLA limit: a stage, for the complaints it matches (blank matcher = any)."""
 
@@ -106,6 +117,7 @@ class PolicyRule(Record):
         )
 
 
+@dataclass(frozen=True, slots=True)
 class CustomStage(Record):
     """One row of the office's own stages (Settings, below the SLA policy; ``spec.branch.CUSTOM_STAGES``).
 
@@ -132,15 +144,14 @@ class CustomStage(Record):
                           source=self.source)
 
 
-class OfficeColumn(BaseModel):
+@dataclass(frozen=True, slots=True)
+class OfficeColumn:
     """A column the office added to the Register that Settings names (a custom stage's done column or a
     report dimension): its header as typed, its 1-based column, and each record row's cell as read."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     header: str
     column: int
-    values: dict[int, object] = Field(default_factory=dict)
+    values: dict[int, object] = field(default_factory=dict)
 
 
 class Settings(BaseModel):
@@ -175,10 +186,9 @@ class Settings(BaseModel):
     custom_columns: dict[str, int] = Field(default_factory=dict)
 
 
-class BranchData(BaseModel):
+@dataclass(frozen=True, slots=True)
+class BranchData:
     """Everything read from one branch workbook."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     settings: Settings
     complaints: tuple[Complaint, ...] = ()
@@ -186,4 +196,4 @@ class BranchData(BaseModel):
     callbacks: tuple[CallbackAttempt, ...] = ()
     calendar: tuple[CalendarEntry, ...] = ()
     #: The Register columns the Settings name (custom stages' done columns, report dimensions), by header.
-    office_columns: dict[str, OfficeColumn] = Field(default_factory=dict)
+    office_columns: dict[str, OfficeColumn] = field(default_factory=dict)

@@ -206,7 +206,8 @@ def _tied_case(rule: PolicyRule, union: dict[str, str], rules: Sequence[PolicyRu
     options = [union] if "complexity" in union else [{**union, "complexity": cx} for cx in ("simple", "complex")]
     unsettled = []
     for case in options:
-        c = Complaint.model_validate(case)
+        c = Complaint(severity=case.get("severity"), category=case.get("category"), channel=case.get("channel"),
+                      complexity=case.get("complexity"))
         if not any(r.stage == rule.stage and r.specificity() > rule.specificity() and r.matches(c) for r in rules):
             unsettled.append(case)
     if not unsettled:

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from xlcomplaints.core import corrections as fixes
 from xlcomplaints.core import metrics as M
-from xlcomplaints.core.calendar import CalendarWarning
+from xlcomplaints.core.calendar import CalendarWarning, WorkCalendar
 from xlcomplaints.core.custom_stages import StageBook, stage_label
 from xlcomplaints.core.deadlines import (
     ComplaintResult,
@@ -157,9 +157,11 @@ class RefreshPlan:
         return text
 
 
-def evaluate_branch(data: BranchData, now: datetime) -> tuple[list[ComplaintResult], set[CalendarWarning]]:
-    """Every complaint of a branch, with one calendar and policy, each cycle built as it is needed."""
-    results = list(iter_results(data, now))
+def evaluate_branch(data: BranchData, now: datetime,
+                    cal: WorkCalendar | None = None) -> tuple[list[ComplaintResult], set[CalendarWarning]]:
+    """Every complaint of a branch, with one calendar and policy, each cycle built as it is needed.
+    ``cal``: the branch's calendar when the caller already made it (``make_calendar``)."""
+    results = list(iter_results(data, now, cal))
     warnings: set[CalendarWarning] = set()
     for r in results:
         if r.warnings:
@@ -167,9 +169,9 @@ def evaluate_branch(data: BranchData, now: datetime) -> tuple[list[ComplaintResu
     return results, warnings
 
 
-def iter_results(data: BranchData, now: datetime) -> Iterator[ComplaintResult]:
+def iter_results(data: BranchData, now: datetime, cal: WorkCalendar | None = None) -> Iterator[ComplaintResult]:
     """``evaluate_branch`` one complaint at a time, for a caller that keeps none of them."""
-    cal = make_calendar(data.settings, data)
+    cal = cal or make_calendar(data.settings, data)
     evaluator = Evaluator(data.settings, cal, now, RuleBook(data.settings.policy))
     book = StageBook(data, cal, now) if data.settings.custom_stages else None
     for c, cycle in zip(data.complaints, iter_cycles(data, now), strict=True):

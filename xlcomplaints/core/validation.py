@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from operator import itemgetter
+from operator import attrgetter
 
 from xlcomplaints.core.lifecycle import STEP_DONE
 from xlcomplaints.core.models import BranchData, CalendarEntry, Complaint
@@ -100,13 +100,12 @@ def _register_rules(complaints: tuple[Complaint, ...], layout: Layout, now: date
                                  first=layout.cell(first_seen[c.no], "no"))
         else:
             first_seen[c.no] = c.row or 0
-        fields = c.__dict__  # the record's values: one dict read per time, not an attribute lookup
-        received = fields["received_at"]
-        stamped = list(filter(None, _stage_times(fields)))  # the stage times entered (a datetime is never false)
+        received = c.received_at
+        stamped = list(filter(None, _stage_times(c)))  # the stage times entered (a datetime is never false)
         # The usual complaint breaks neither rule below: two comparisons tell, before any loop.
         if ((received is not None and received > future) or
                 (stamped and (max(stamped) > future or (received is not None and min(stamped) < received)))):
-            times = [(key, t) for key in STAGE_TIMES if (t := fields[key]) is not None]
+            times = [(key, t) for key in STAGE_TIMES if (t := getattr(c, key)) is not None]
             for key, t in ((("received_at", received),) if received is not None else ()) + tuple(times):
                 if t > future:
                     yield layout.problem(Level.WARNING, "time.future", c.row, key, t, value=_fmt(t), now=_fmt(now))
@@ -116,7 +115,7 @@ def _register_rules(complaints: tuple[Complaint, ...], layout: Layout, now: date
                         yield layout.problem(Level.ERROR, "time.before_received", c.row, key, t,
                                              received=_fmt(received))
         for key, before in ORDER:
-            t, b = fields[key], fields[before]
+            t, b = getattr(c, key), getattr(c, before)
             if t is not None and b is not None and t < b:
                 yield layout.problem(Level.ERROR, "time.out_of_order", c.row, key, t,
                                      before=layout.headers.get(before) or layout.spec.column(before).zh,
@@ -128,8 +127,8 @@ def _register_rules(complaints: tuple[Complaint, ...], layout: Layout, now: date
 #: Register stage column → the tracking step that records the same moment.
 TRACKED: dict[str, str] = {DONE_FIELD[stage]: step for step, stage in STEP_DONE.items()}
 SAME_MOMENT = timedelta(minutes=1)
-_stage_times = itemgetter(*STAGE_TIMES)
-_tracked_times = itemgetter(*TRACKED)
+_stage_times = attrgetter(*STAGE_TIMES)
+_tracked_times = attrgetter(*TRACKED)
 
 
 def _lifecycle_rules(data: BranchData, layout: Layout) -> Iterator[Problem]:
@@ -144,11 +143,10 @@ def _lifecycle_rules(data: BranchData, layout: Layout) -> Iterator[Problem]:
     rule = data.settings.timestamps_rule
     rule_text = "以登记表为准" if rule == "register" else "以处理跟踪表为准"
     for c in data.complaints:
-        fields = c.__dict__
-        no: str | None = fields["no"]
+        no = c.no
         if not no:
             continue
-        for (key, step), typed in zip(TRACKED.items(), _tracked_times(fields), strict=True):
+        for (key, step), typed in zip(TRACKED.items(), _tracked_times(c), strict=True):
             if typed is None or (tracked := step_times.get((no, step))) is None:
                 continue
             # A reopened case is resolved (replied, …) more than once: any matching step agrees.

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from pathlib import Path
 
 from xlcomplaints.core.deadlines import make_calendar
@@ -151,10 +151,10 @@ def _typical_texts(complaints: Sequence[Complaint], cases: Sequence[Case],
     """The texts of the complaints that may be among the report's typical cases: those received in the
     period that meet a reason (the report keeps the most telling of all branches')."""
     start, end = stamp(month.start), stamp(month.end)
-    out = {}
+    out: dict[str, tuple[str | None, ...]] = {}
     for record, c in zip(complaints, cases, strict=True):
         if c.no and c.received_at is not None and start <= c.received_at < end and typical_reasons(c):
-            out[c.no] = itemgetter(*CASE_TEXTS)(vars(record))
+            out[c.no] = attrgetter(*CASE_TEXTS)(record)
     return out
 
 
@@ -193,12 +193,13 @@ def _read_file(path: str, month: Period, as_of: datetime, now: datetime, show_co
         read = read_branch(port, lang=lang)
         problems = read.problems + validate(read.data, read.layouts, now=now)
         data = read.data
-        results, warnings = evaluate_branch(data, as_of)
+        cal = make_calendar(data.settings, data)  # the branch's, for its deadlines and its durations
+        results, warnings = evaluate_branch(data, as_of, cal)
         # no code of its own (no Settings sheet, or its code blank): the file's name, never the default
         own = "settings" in read.sheets and not any(
             q.params.get("setting") == "branch_code" for q in numbering_blockers(read.problems))
         branch = data.settings.branch_code if own else p.stem
-        cases = case_facts(branch, data, results, make_calendar(data.settings, data),
+        cases = case_facts(branch, data, results, cal,
                            timed=(month.shift(-1).start, month.end), contact=None if show_contacts else mask_phone,
                            as_of=as_of)
         received = [c for c in data.complaints if received_by(c, as_of)]  # what case_facts kept

@@ -18,9 +18,8 @@ import gzip
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +56,6 @@ _STAGE: dict[str, set[type]] = {"status": {str}, "due": _INT, "done_at": _INT, "
 _STAGES: tuple[set[type], ...] = tuple(_STAGE[name] for _ in STAGES for name in StageFact._fields)
 _CALLBACK: tuple[set[type], ...] = ({int}, {str}, _INT)
 _DUE_MONTH: tuple[set[type], ...] = ({int}, {int}, {int}, {int})
-_case: Callable[[Iterable[Any]], Case] = partial(tuple.__new__, Case)
 
 
 class StateError(ValueError):
@@ -95,7 +93,7 @@ def cases_in(rows: Sequence[list[Any]], version: int = VERSION) -> tuple[Case, .
     custom = [r[head + 3][i:i + CUSTOM_WIDTH] for r in rows for i in range(0, len(r[head + 3]), CUSTOM_WIDTH)]
     _check(custom, ({str}, {str}, *(_STAGE[name] for name in StageFact._fields)), "custom stage")
     _check([r[head + 4][i:i + 2] for r in rows for i in range(0, len(r[head + 4]), 2)], ({str}, _TEXT), "dimension")
-    return tuple(_case((*r[:head], tuple(r[head]), tuple(map(tuple, r[head + 1])), tuple(map(tuple, r[head + 2])),
+    return tuple(Case._make((*r[:head], tuple(r[head]), tuple(map(tuple, r[head + 1])), tuple(map(tuple, r[head + 2])),
                         tuple(r[head + 3]), tuple(r[head + 4]))) for r in rows)
 
 

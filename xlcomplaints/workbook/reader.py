@@ -7,10 +7,8 @@ refresh writes computed cells exactly where the office's layout has them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
-
-from pydantic import BaseModel
 
 from xlcomplaints.core.custom_stages import check_office_columns, find_columns, wanted_columns
 from xlcomplaints.core.lists import BUILT_IN, OfficeLists, read_lists, specs_with
@@ -20,6 +18,7 @@ from xlcomplaints.core.models import (
     CallbackAttempt,
     Complaint,
     OfficeColumn,
+    Record,
     Settings,
     TrackingStep,
 )
@@ -56,7 +55,7 @@ MESSAGES = {
 register_messages(MESSAGES)
 _DESCRIBE = ("“{sheet}”表的“{column}”列（查找了表头：{looked}）",
              "the '{column}' column of sheet '{sheet}' (looked for headers: {looked})")
-_M = TypeVar("_M", bound=BaseModel)
+_M = TypeVar("_M", bound=Record)
 
 
 @dataclass(frozen=True)
@@ -239,7 +238,7 @@ def read_branch(port: WorkbookPort, *, lang: str = "zh", lists: OfficeLists | No
     if wanted:
         checked, p = check_office_columns(data, sheets["register"], date1904=date1904, lang=lang)
         problems += p
-        data = data.model_copy(update={"settings": checked})
+        data = replace(data, settings=checked)
     digest = sum(t.digest() for t in taps.values()) if taps else None
     return BranchRead(data=data, stamp=stamp, lists=office, sheets=sheets, layouts=layouts, problems=problems, missing=missing,
                       computed_digest=digest, computed_filled=any(t.filled() for t in taps.values()))

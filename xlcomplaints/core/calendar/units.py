@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 
 class CalendarWarningCode(StrEnum):
@@ -74,25 +74,12 @@ class CalendarWarning:
     year: int
 
 
-@dataclass(frozen=True, slots=True)
-class Due:
-    """A computed due time plus the warnings that qualify it."""
+class Due(NamedTuple):
+    """A computed due time plus the warnings that qualify it (a NamedTuple: one per stage of every
+    complaint, and the cheapest immutable record to make)."""
 
     at: datetime
     warnings: tuple[CalendarWarning, ...] = ()
-
-
-_new = object.__new__
-_set_at = Due.at.__set__  # type: ignore[attr-defined, misc]  # slot descriptors
-_set_warnings = Due.warnings.__set__  # type: ignore[attr-defined, misc]
-
-
-def _due(at: datetime, warnings: tuple[CalendarWarning, ...]) -> Due:
-    """Build a Due without the frozen-dataclass ``__init__`` (twice as fast here)."""
-    due = _new(Due)
-    _set_at(due, at)
-    _set_warnings(due, warnings)
-    return due
 
 
 def _us_of_day(t: datetime) -> int:

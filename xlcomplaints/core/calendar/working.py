@@ -41,17 +41,14 @@ from xlcomplaints.core.calendar.units import (
     _as_datetime,
     _check_amount,
     _date_only,
-    _due,
     _office_delta,
     _us_of_day,
     _us_of_time,
     _whole_days,
 )
 
-#: Warning-free end-of-day dues by date ordinal, shared by every calendar in the process: they
-#: depend on the date alone, and a consolidation builds one calendar per branch.
-_EOD_DUES: dict[int, Due] = {}
-_EOD_DUES_MAX = 100_000  # ~270 years of dates, a few MiB
+#: End-of-day dues a calendar remembers at most (~270 years of dates, a few MiB).
+_EOD_DUES_MAX = 100_000
 
 
 class WorkCalendar:
@@ -83,7 +80,7 @@ class WorkCalendar:
         self._len_s = self._len_us // _US_PER_SEC
         self._year_flags: dict[int, bytes] = {}
         self._warn_cache: dict[tuple[int, int], tuple[CalendarWarning, ...]] = {}
-        self._eod_cache = _EOD_DUES
+        self._eod_cache: dict[int, Due] = {}  # warning-free end-of-day dues by date ordinal
         self._td_cache: dict[float, timedelta] = {}
         self._wh_cache: dict[float, tuple[int, timedelta, int | None]] = {}
         self._day_start: dict[int, datetime] = {}
@@ -350,7 +347,7 @@ class WorkCalendar:
             due = self._eod_cache.get(od) or self._eod(od)
             if self._cov_lo <= o and od <= self._cov_hi:
                 return due
-            return _due(due.at, self._warnings(start.year, due.at.year))
+            return Due(due.at, self._warnings(start.year, due.at.year))
         if unit is _HOURS:
             td = self._td_cache.get(amount)
             if td is None:
@@ -364,83 +361,8 @@ class WorkCalendar:
         else:
             return self.add(start, amount, Unit(unit))  # a plain string, or ValueError
         if self._cov_lo_dt <= start and at < self._cov_hi_dt:
-            return _due(at, ())
-        return _due(at, self._warnings(start.year, at.year))
-
-    def add_many(self, starts: Iterable[datetime], amount: float, unit: Unit) -> list[Due]:
-        """``add(start, amount, unit)`` for each start, in order (no pauses).
-
-        The batch form of :meth:`add` for a whole register: same results, with the
-        dispatch done once and, for day units, one computation per distinct start
-        date (due dates depend only on it).
-        """
-        unit = Unit(unit)
-        _check_amount(amount)
-        starts = [
-            s if s.__class__ is datetime and s.tzinfo is None else _as_datetime(s) for s in starts
-        ]
-        if not starts:
-            return []
-        if unit is _HOURS:
-            td = timedelta(hours=amount)
-            lo, hi = self._cov_lo_dt, self._cov_hi_dt
-            dues: list[Due] = []
-            for s in starts:
-                at = s + td
-                if lo <= s and at < hi:
-                    dues.append(_due(at, ()))
-                else:
-                    dues.append(_due(at, self._warnings(s.year, at.year)))
-            return dues
-        if unit is _WORK_HOURS:
-            return self._add_many_working_hours(starts, amount)
-        by_date: dict[int, Due] = {}
-        out: list[Due] = []
-        append = out.append
-        for s in starts:
-            o = s.toordinal()
-            due = by_date.get(o)
-            if due is None:
-                due = by_date[o] = self.add(s, amount, unit)
-            append(due)
-        return out
-
-    def _add_many_working_hours(self, starts: list[datetime], amount: float) -> list[Due]:
-        """Working-hours batch: starts at the same office-time position share one Due.
-
-        The due time depends only on the office time elapsed before the start (plus
-        the start year, for warnings), so every start outside office hours on the
-        same day, or on the days off that follow, maps to one computation.
-        """
-        add = self.add
-        delta_s = _office_delta(amount)[2]
-        if not delta_s:  # sub-second amount, or zero (due == start, never shared)
-            return [add(s, amount, _WORK_HOURS) for s in starts]
-        memo: dict[tuple[int, int], Due] = {}
-        base = self._base
-        length, os_s = self._len_s, self._os_s
-        out: list[Due] = []
-        append = out.append
-        for s in starts:
-            o = s.toordinal()
-            i = o - self._base
-            if s.microsecond or not 0 <= i < self._n:
-                append(add(s, amount, _WORK_HOURS))  # may grow the span
-                continue
-            if self._base != base:  # positions below are relative to the span base
-                memo.clear()
-                base = self._base
-            w = self._cum[i] * length
-            if self._work[i]:
-                x = (s.hour * 60 + s.minute) * 60 + s.second - os_s
-                if x > 0:
-                    w += x if x < length else length
-            key = (w, s.year)
-            due = memo.get(key)
-            if due is None:
-                due = memo[key] = add(s, amount, _WORK_HOURS)
-            append(due)
-        return out
+            return Due(at)
+        return Due(at, self._warnings(start.year, at.year))
 
     @staticmethod
     def _cache_amount(cache: dict[float, _T], amount: float, value: _T) -> _T:

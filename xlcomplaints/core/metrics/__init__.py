@@ -17,7 +17,8 @@ Conventions every definition relies on:
   at the as-of time, not applicable at the close, or of a callback given up are in neither group;
 - periods (``Period``: a month, an ISO week, a quarter, a year or a range of days) are of local
   (wall-clock) time, ``end`` exclusive; the comparison period is the previous one of the same kind;
-- a ``Case`` keeps its times as ``Stamp`` ints (see there), shown as datetimes again in the report.
+- a ``Case`` keeps its times as ``Stamp`` ints, the one fast path of the report's facts (``months.py`` says
+  what it buys), made by ``stamp`` and read by ``time_of`` and ``month_key`` only; shown as datetimes in the report.
 """
 
 from xlcomplaints.core.metrics.facts import (
@@ -55,6 +56,7 @@ from xlcomplaints.core.metrics.months import (
     Stamp,
     default_as_of,
     month_end,
+    month_key,
     month_start,
     stamp,
     time_of,
@@ -120,6 +122,6 @@ __all__ = [
     "StageFact", "StageRow", "Stamp", "Took", "TrendRow", "TypicalCase",
     "age_bucket", "as_period", "backlog_ages", "breakdown", "case_facts", "case_maker", "closed_late", "default_as_of",
     "default_period_as_of", "durations", "median",
-    "metric", "month_end", "month_start", "overdue_detail", "p90", "rate", "received_by", "stage_table",
+    "metric", "month_end", "month_key", "month_start", "overdue_detail", "p90", "rate", "received_by", "stage_table",
     "stamp", "time_of", "time_or_none", "top", "trend", "typical_cases", "typical_reasons",
 ]

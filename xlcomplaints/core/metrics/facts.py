@@ -6,7 +6,6 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from functools import partial
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -14,7 +13,7 @@ from xlcomplaints.core.calendar import Unit, WorkCalendar
 from xlcomplaints.core.custom_stages import labels as custom_labels
 from xlcomplaints.core.custom_stages import office_value
 from xlcomplaints.core.deadlines import ComplaintResult
-from xlcomplaints.core.metrics.months import MONTH_BITS, Stamp, stamp
+from xlcomplaints.core.metrics.months import Stamp, month_key, stamp
 from xlcomplaints.core.models import BranchData, Complaint
 from xlcomplaints.core.policy import STAGES
 
@@ -88,7 +87,7 @@ class Case(NamedTuple):
     def custom_stages(self) -> list[tuple[str, str, StageFact]]:
         """(name, English label, fact) of each of the office's own stages that applies."""
         x = self.custom
-        return [(x[i], x[i + 1], _fact(x[i + 2:i + CUSTOM_WIDTH])) for i in range(0, len(x), CUSTOM_WIDTH)]
+        return [(x[i], x[i + 1], StageFact._make(x[i + 2:i + CUSTOM_WIDTH])) for i in range(0, len(x), CUSTOM_WIDTH)]
 
     def office_value(self, name: str) -> str | None:
         """The value of the office's column ``name`` (a report dimension), None when blank or not kept."""
@@ -100,7 +99,7 @@ class Case(NamedTuple):
 
     def stage(self, name: str) -> StageFact:
         i = STAGE_INDEX[name] * WIDTH
-        return _fact(self.stages[i:i + WIDTH])
+        return StageFact._make(self.stages[i:i + WIDTH])
 
     def done_at(self, name: str) -> Stamp | None:
         return self.stages[STAGE_INDEX[name] * WIDTH + _DONE]
@@ -138,11 +137,8 @@ class Case(NamedTuple):
         return len(STAGES) - self.stages[_DONE::WIDTH].count(None)
 
 
-_fact: Callable[[Sequence[Any]], StageFact] = partial(tuple.__new__, StageFact)
 #: Values per custom stage in ``Case.custom``: its name, its English label, then the ``StageFact`` fields.
 CUSTOM_WIDTH = 2 + WIDTH
-#: ``Case`` from its fields in order, without the Python-level ``__new__`` (a worker makes one per complaint).
-_case: Callable[[tuple[Any, ...]], Case] = partial(tuple.__new__, Case)
 _STAGE_BITS = tuple((1 << i, name) for i, name in enumerate(STAGES))
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _STAGE_OFFSETS = tuple((i * WIDTH, stage) for i, stage in enumerate(STAGES))
@@ -252,13 +248,14 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
                 took = _took(name, r, cal) if lo <= done_at < hi else None
             at = None if due is None else stamp(due)
             if at is not None and status in DECIDED:
-                sets = months.get(at >> MONTH_BITS) or months.setdefault(at >> MONTH_BITS, [0, 0, 0])
+                key = month_key(at)
+                sets = months.get(key) or months.setdefault(key, [0, 0, 0])
                 sets[status in MISSED] |= bit
                 if status == "overdue":
                     sets[2] |= bit
             stages += (status, at, done, s.late_by, s.unit, took, who)
         t, no = c.received_at, c.no
-        return _case((
+        return Case._make((
             branch, no, None if t is None else stamp(t), c.case_type, c.channel, c.category, c.severity,
             c.validity, c.department, c.handler, c.customer,
             c.phone if contact is None or not c.phone else contact(c.phone), bool(c.escalated) or no in escalated_steps,

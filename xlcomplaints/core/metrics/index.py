@@ -10,7 +10,7 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from functools import cached_property, partial
+from functools import cached_property
 from itertools import repeat
 from operator import and_
 from typing import Any, NamedTuple
@@ -31,7 +31,7 @@ from xlcomplaints.core.metrics.facts import (
     Case,
     StageFact,
 )
-from xlcomplaints.core.metrics.months import MONTH_BITS, Stamp, stamp, time_of
+from xlcomplaints.core.metrics.months import Stamp, month_key, stamp, time_of
 from xlcomplaints.core.metrics.periods import Period
 from xlcomplaints.core.policy import STAGES
 
@@ -42,8 +42,6 @@ class Deadline(NamedTuple):
     fact: StageFact
 
 
-#: ``Deadline`` without the Python-level ``__new__``: a month can have thousands.
-_deadline: Callable[[tuple[Case, str, StageFact]], Deadline] = partial(tuple.__new__, Deadline)
 #: Durations of one month: (stage, unit) → times taken, shortest first.
 Took = dict[tuple[str, str | None], list[float]]
 
@@ -65,7 +63,7 @@ def _file_callbacks(c: Case, by_month: dict[int, list[tuple[Case, str, int | Non
     """A complaint's reached callbacks by month; in time order, so each month's last one wins."""
     last: dict[int, tuple[str, int | None]] = {}
     for at, outcome, score in c.callbacks:
-        last[at >> MONTH_BITS] = (outcome, score)
+        last[month_key(at)] = (outcome, score)
     for k, (outcome, score) in last.items():
         by_month[k].append((c, outcome, score))
 
@@ -85,7 +83,7 @@ def _durations(timed: Sequence[Case]) -> tuple[dict[int, Took], dict[str, list[s
             value = stages[j + _TOOK]
             if value is not None:
                 unit = stages[j + _UNIT]
-                took[stages[j + _DONE] >> MONTH_BITS][(stage, unit)].append(value)
+                took[month_key(stages[j + _DONE])][(stage, unit)].append(value)
                 if unit:
                     counts[(stage, unit)] += 1
     for lists in took.values():
@@ -153,13 +151,13 @@ class CaseIndex:
         for c in cases:  # the hot loop of a consolidation: appends to locals, helpers for the rare cases
             t = c.received_at
             if t is not None:
-                received[t >> MONTH_BITS].append(c)
+                received[month_key(t)].append(c)
             if c.validity == "invalid":  # left out of every rate and average, callbacks included
                 continue
             calls = c.callbacks
             if len(calls) == 1:
                 at, outcome, score = calls[0]
-                callbacks[at >> MONTH_BITS].append((c, outcome, score))
+                callbacks[month_key(at)].append((c, outcome, score))
             elif calls:
                 _file_callbacks(c, callbacks)
             late = ever = 0
@@ -174,7 +172,7 @@ class CaseIndex:
             stages = c.stages
             closed_at = stages[_CLOSED_AT]
             if closed_at is not None:
-                closed[closed_at >> MONTH_BITS].append(c)
+                closed[month_key(closed_at)].append(c)
             elif t is not None:
                 never_closed.append(c)
             if stages[_TOOK::WIDTH] != untimed:
@@ -265,7 +263,7 @@ class CaseIndex:
         """The period's missed deadlines one by one, complaint by complaint in stage order."""
         def find() -> list[Deadline]:
             due = self.due(p)
-            return [_deadline((c, STAGES[i], c.stage(STAGES[i])))
+            return [Deadline(c, STAGES[i], c.stage(STAGES[i]))
                     for c, bits in zip(due.cases, due.missed_stages, strict=True) if bits for i in _stages_in(bits)]
         return self._remember("missed", p, find)
 
@@ -303,7 +301,7 @@ class CaseIndex:
         def find() -> list[Case]:
             out = [c for c in self._never_closed if c.received_at < t]  # type: ignore[operator]
             for k, closed in self._closed.items():
-                if k >= t >> MONTH_BITS:
+                if k >= month_key(t):
                     out += [c for c in closed if (r := c.received_at) is not None and r < t and c.stages[_CLOSED_AT] >= t]
             return out
         return self._remember("open", t, find)
@@ -329,7 +327,7 @@ class CaseIndex:
     @cached_property
     def open_overdue(self) -> list[Deadline]:
         """Every deadline still not done at the as-of time, whatever month it fell due."""
-        return [_deadline((c, STAGES[i], c.stage(STAGES[i]))) for c, bits in self._overdue for i in _stages_in(bits)]
+        return [Deadline(c, STAGES[i], c.stage(STAGES[i])) for c, bits in self._overdue for i in _stages_in(bits)]
 
     def first_received(self) -> Stamp | None:
         """When the earliest complaint with a readable received time was received (None: none has one)."""
@@ -340,7 +338,7 @@ class CaseIndex:
     def custom(self) -> list[Deadline]:
         """Every custom stage of the handled complaints (the office's own, ``Case.custom``), complaint by
         complaint in stage order; few, so filed under no month."""
-        return [_deadline((c, name, fact)) for c in self.cases if c.custom and c.validity != "invalid"
+        return [Deadline(c, name, fact) for c in self.cases if c.custom and c.validity != "invalid"
                 for name, _, fact in c.custom_stages()]
 
     @cached_property

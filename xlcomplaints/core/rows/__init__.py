@@ -27,7 +27,6 @@ from xlcomplaints.core.rows.records import (
     BLOCK_ROWS,
     TOTAL_WORDS,
     TOTALS_COLUMNS,
-    construct,
     read_records,
     read_table,
 )
@@ -35,6 +34,6 @@ from xlcomplaints.core.rows.records import (
 # The private helpers above (``name as name``) are for ``core.settings`` and the tests.
 __all__ = [
     "BLOCK_ROWS", "BY_LABEL", "BY_SYNONYM", "HEADER_MARKS", "HEADER_MAX_CHARS", "HEADER_SCAN_ROWS", "MESSAGES",
-    "TOTALS_COLUMNS", "TOTAL_WORDS", "Layout", "construct", "find_layout", "header_keys", "looked_for",
+    "TOTALS_COLUMNS", "TOTAL_WORDS", "Layout", "find_layout", "header_keys", "looked_for",
     "parse_cell", "read_records", "read_table",
 ]

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import chain, compress, count, islice, repeat, zip_longest
+from itertools import chain, compress, count, islice, repeat, starmap, zip_longest
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
-
+from xlcomplaints.core.models import Record
 from xlcomplaints.core.problems import Level, Problem
 from xlcomplaints.core.rows.columns import _column
 from xlcomplaints.core.rows.headers import HEADER_SCAN_ROWS, Layout, _blank, find_layout
 from xlcomplaints.spec.model import SheetSpec
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=Record)
 
 
 def read_records(grid: Sequence[Sequence[object]], layout: Layout, model: type[M], *,
-                 date1904: bool = False,
-                 keep: Callable[[dict[str, Any]], bool] | None = None) -> tuple[list[M], list[Problem]]:
-    """Every non-blank row under the header as a model; unreadable cells become None plus a problem."""
+                 date1904: bool = False) -> tuple[list[M], list[Problem]]:
+    """Every non-blank row under the header as a record; unreadable cells become None plus a problem."""
     numbered = ((r, grid[r - 1]) for r in range(layout.header_row + 1, min(layout.last_row, len(grid)) + 1))
-    records, problems, _ = _records(numbered, layout, model, date1904=date1904, keep=keep)
+    records, problems, _ = _records(numbered, layout, model, date1904=date1904)
     return records, problems
 
 
@@ -55,30 +54,8 @@ def _shown(numbered: Iterable[tuple[int, Sequence[object]]],
         yield r, row
 
 
-def construct(model: type[M], data: dict[str, Any], fields_set: set[str]) -> M:
-    """A record from values already parsed to their fields' types, every field present.
-
-    The same instance ``model.model_construct`` builds (``__dict__``, fields set, no
-    extras, no private state), without its walk over every field for defaults, which
-    was a quarter of reading a register; the slots are set through their descriptors.
-    ``tests/test_reader.py`` holds it equal to full validation.
-    """
-    obj = _new(model)
-    _set_attr(obj, "__dict__", data)
-    _set_fields_set(obj, fields_set)
-    _set_extra(obj, None)
-    _set_private(obj, None)
-    return obj
-
-
-_new, _set_attr = object.__new__, object.__setattr__
-_set_fields_set, _set_extra, _set_private = (
-    vars(BaseModel)[slot].__set__ for slot in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
-
-
 def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, model: type[M], *,
-             date1904: bool = False, keep: Callable[[dict[str, Any]], bool] | None = None,
-             ) -> tuple[list[M], list[Problem], int]:
+             date1904: bool = False) -> tuple[list[M], list[Problem], int]:
     """Rows to records a block at a time, each column parsed in bulk.
 
     Most columns' cells already are their values (times calamine read as datetimes, clean
@@ -95,10 +72,8 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
     computed = [layout.columns[c.key] - 1 for c in layout.spec.computed_columns if c.key in layout.columns]
     names = [c.key for c, _ in cols]
     key_at = {c - 1: k for k, c in layout.columns.items()}  # a sheet column's spec key, if it has one
-    # Fields the sheet lacks keep their defaults; every record shares one fields set.
-    fields = tuple(model.model_fields)
-    defaults = {name: f.default for name, f in model.model_fields.items()}
-    fields_set = {"row", *names}
+    # Fields the sheet lacks keep their defaults.
+    defaults = {f.name: f.default for f in dataclasses.fields(model)}
     it = iter(numbered)
     while block := list(islice(it, BLOCK_ROWS)):
         numbers = [r for r, _ in block]
@@ -121,11 +96,10 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
                 if filled[i]:
                     problem = layout.problem(Level.ERROR, code, numbers[i], col.key, raw, **params)
                     problems.append((numbers[i], pos, problem))
-        # Each record's values in the model's field order, zipped and made into dicts by built-ins.
+        # Each record's values in the model's field order, zipped by built-ins, made by its constructor.
         by_field: dict[str, Iterable[Any]] = {"row": numbers, **{n: c.values for n, c in zip(names, columns, strict=True)}}
         rows = zip(*(by_field.get(name) or repeat(default) for name, default in defaults.items()), strict=False)
-        kept = compress(map(dict, map(zip, repeat(fields), rows)), filled)
-        records += (construct(model, data, fields_set) for data in kept if keep is None or keep(data))
+        records += starmap(model, compress(rows, filled))
         last = next((n for n, f in zip(reversed(numbers), reversed(filled), strict=True) if f), last)
     problems.sort(key=lambda t: (t[0], t[1]))
     return records, [p for _, _, p in problems], last
