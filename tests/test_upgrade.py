@@ -2,15 +2,16 @@
 by the code before the version bump): afterwards they carry today's stamp, validate as before, refresh,
 and every part and cell that is not ours is as it was; the OOXML checker and LibreOffice open them.
 
-A later template (the Lists sheet, stage rows on Settings, a dropdown gaining a value) is stood in for
-by ``future``: each generic operation is proved on it, so a step the lead adjusts at merge is covered.
+A later template 1.2.0 (a hypothetical 通讯录 Directory sheet, a block of rows on Settings, a dropdown
+gaining a value) is stood in for by ``future``: each generic operation is proved on it, on workbooks
+upgraded to today's 1.1.0 first, so a step the lead adjusts at merge is covered.
 """
 
 from __future__ import annotations
 
 import shutil
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
@@ -213,42 +214,52 @@ def test_consolidate_takes_branches_of_different_versions(tmp_path: Path) -> Non
 # ---- the generic operations, on a stand-in for a later template
 
 
-LISTS = SheetSpec(kind="lists", version=B.BRANCH_TEMPLATE_VERSION, zh="词表", en="Lists", columns=(
-    Column("category", "投诉类别", "Category", width=14), Column("channel", "投诉渠道", "Channel", width=14)))
-LIST_ROWS = [["网络质量", "电话"], ["业务类", "营业厅"]]
+DIRECTORY = SheetSpec(kind="directory", version="1.2.0", zh="通讯录", en="Directory", columns=(
+    Column("department", "部门", "Department", width=14), Column("phone", "电话", "Phone", width=14)))
+DIRECTORY_ROWS = [["客服部", "8001"], ["工程部", "8002"]]
 STAGE_BLOCK = [["本单位环节", None], ["环节名称", "时限(小时)"], ["现场处理报告", 1]]
+STAGE_AT = 56  # below the custom stages' table and its rows to fill in (42–53)
 OFFICE_DV = '<dataValidation type="whole" allowBlank="1" sqref="BA2:BA1048576"><formula1>0</formula1></dataValidation>'
 
 
 @pytest.fixture
-def future(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[list[list[str]]], None]]:
-    """Templates gain a Lists sheet, a block of stage rows on Settings (with a dropdown) and a channel
-    (抖音) in the Register's dropdown; ``set_lists`` says what the template's Lists hold."""
-    monkeypatch.setattr(B, "BRANCH_SHEETS", (*B.BRANCH_SHEETS, LISTS))
-    monkeypatch.setitem(U.SPECS, "lists", LISTS)
-    rows = {"lists": LIST_ROWS}
+def future(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """``future()`` makes the template 1.2.0: a Directory sheet, a block of stage rows on Settings (with a
+    dropdown) and a severity (紧急) in the Register's dropdown, reached by a step 1.1.0 → 1.2.0 (``ops``, by
+    default: add the sheet, Settings rows, the Register's dropdowns); ``rows`` is what its Directory holds."""
 
-    def template(self: FileWorkbook, lang: str) -> FileWorkbook:
-        path = Path(self.path.parent / f"future-{lang}.xlsx")
-        build_branch_workbook(path, lang=lang, rows=rows, created=None)
-        pkg = XlsxPackage.open(path)
-        settings = B.SETTINGS.title(lang)
-        pkg.write_cells(settings, {(30 + r, c + 1): v for r, row in enumerate(STAGE_BLOCK) for c, v in enumerate(row)})
-        pkg.copy_styles(settings, pkg, settings, {(17, 1): (30, 1), (18, 1): (31, 1), (18, 2): (31, 2)})  # titled
-        pkg.set_validations(settings, lambda v: True, [parsed(
-            '<dataValidation type="list" allowBlank="1" sqref="B32"><formula1>"1,2,4"</formula1></dataValidation>')])
-        register = B.REGISTER.title(lang)
-        channel = next(v for v in pkg.validations(register) if "转诉,其他" in v.element or "Transferred" in v.element)
-        pkg.set_validations(register, lambda v: v != channel, [parsed(channel.element.replace("转诉,其他", "转诉,抖音,其他"))])
-        pkg.save(backup=False)
-        return FileWorkbook(path)
+    def go(rows: list[list[str]] = DIRECTORY_ROWS, ops: tuple[M.Operation, ...] | None = None) -> None:
+        if DIRECTORY not in B.BRANCH_SHEETS:
+            monkeypatch.setattr(B, "BRANCH_SHEETS", (*B.BRANCH_SHEETS, DIRECTORY))
+        monkeypatch.setitem(U.SPECS, "directory", DIRECTORY)
+        monkeypatch.setattr(B, "BRANCH_TEMPLATE_VERSION", "1.2.0")
+        step = M.Step("1.1.0", "1.2.0", ops if ops is not None else (
+            M.AddSheet("directory"), M.SettingsRows(), M.RefreshValidations("register")))
+        monkeypatch.setattr(M, "STEPS", (*M.STEPS, step))
 
-    monkeypatch.setattr(FileWorkbook, "template", template)
+        def template(self: FileWorkbook, lang: str) -> FileWorkbook:
+            path = Path(self.path.parent / f"future-{lang}.xlsx")
+            build_branch_workbook(path, lang=lang, rows={"directory": rows}, created=None)
+            pkg = XlsxPackage.open(path)
+            settings = B.SETTINGS.title(lang)
+            pkg.write_cells(settings, {(STAGE_AT + r, c + 1): v for r, row in enumerate(STAGE_BLOCK)
+                                       for c, v in enumerate(row)})
+            pkg.copy_styles(settings, pkg, settings, {(19, 1): (STAGE_AT, 1), (20, 1): (STAGE_AT + 1, 1),
+                                                      (20, 2): (STAGE_AT + 1, 2)})  # titled as the rule table
+            pkg.set_validations(settings, lambda v: True, [parsed(
+                f'<dataValidation type="list" allowBlank="1" sqref="B{STAGE_AT + 2}"><formula1>"1,2,4"</formula1>'
+                '</dataValidation>')])
+            register = B.REGISTER.title(lang)
+            severity = next(v for v in pkg.validations(register) if '"一般,重要,重大"' in v.element
+                            or '"General,Important,Major"' in v.element)
+            pkg.set_validations(register, lambda v: v != severity, [parsed(severity.element.replace(
+                "一般,重要,重大\"<", "一般,重要,重大,紧急\"<").replace("Important,Major\"<", "Important,Major,Urgent\"<"))])
+            pkg.save(backup=False)
+            return FileWorkbook(path)
 
-    def set_lists(new: list[list[str]]) -> None:
-        rows["lists"] = new
+        monkeypatch.setattr(FileWorkbook, "template", template)
 
-    yield set_lists
+    return go
 
 
 def office_made(path: Path) -> Path:
@@ -265,17 +276,21 @@ def office_made(path: Path) -> Path:
     return path
 
 
-def test_future_step_adds_the_sheet_settings_rows_and_dropdowns(tmp_path: Path, future: object) -> None:
-    path = office_made(copy("demo-BJ01-refreshed.xlsx", tmp_path))
+def test_future_step_adds_the_sheet_settings_rows_and_dropdowns(tmp_path: Path,
+                                                              future: Callable[..., None]) -> None:
+    path = copy("demo-BJ01-refreshed.xlsx", tmp_path)
+    U.upgrade_flow(FileWorkbook(path))  # today's 1.0.0 → 1.1.0 first
+    office_made(path)
     before, cells_before = entries(path), values(path)
     own = XlsxPackage.open(path).sheet("我的统计").part
+    future()
 
     planned = U.upgrade_flow(FileWorkbook(path), dry_run=True)
     assert path.read_bytes() == FileWorkbook(path).path.read_bytes() and entries(path) == before
     codes = [c.code for c in planned.changes]
     assert codes == [U.Change.SHEET_ADDED, U.Change.SETTINGS_BLOCK_ADDED, U.Change.VALIDATIONS, U.Change.STAMP], \
         [c.message("en") for c in planned.changes]
-    assert "投诉渠道" in planned.changes[2].message("zh")
+    assert "严重程度" in planned.changes[2].message("zh")
 
     result = U.upgrade_flow(FileWorkbook(path))
     assert [c.code for c in result.changes] == codes
@@ -292,40 +307,46 @@ def test_future_step_adds_the_sheet_settings_rows_and_dropdowns(tmp_path: Path, 
     # in the Register only the validations changed: every cell, column, conditional format as it was
     assert but_validations(new_xml) == but_validations(old_xml)
     _, sheets = find_stamps(FileWorkbook(path))
-    assert sheets["lists"] == "词表" and cells_after["词表"][:3] == [["投诉类别", "投诉渠道"], *LIST_ROWS]
+    assert sheets["directory"] == "通讯录" and cells_after["通讯录"][:3] == [["部门", "电话"], *DIRECTORY_ROWS]
     settings = cells_after["设置"]
-    assert settings[:len(cells_before["设置"])] == cells_before["设置"]
-    assert [r[:2] for r in settings[29:32]] == [["本单位环节", ""], ["环节名称", "时限(小时)"], ["现场处理报告", 1.0]]
+    kept(cells_before["设置"], settings, "设置")
+    title = next(r for r, row in enumerate(settings, 1) if row[0] == "本单位环节")
+    assert title > 55  # below the custom stages' rows to fill in
+    assert [r[:2] for r in settings[title - 1:title + 2]] == [["本单位环节", ""], ["环节名称", "时限(小时)"],
+                                                               ["现场处理报告", 1.0]]
     styled = openpyxl.load_workbook(path)["设置"]  # the block's title and header formatted as the template's
-    assert styled["A30"].font.b and styled["A30"].font.sz == styled["A17"].font.sz
-    assert styled["B31"].fill.patternType == "solid" and styled["B31"].fill.fgColor.rgb == styled["B18"].fill.fgColor.rgb
+    assert styled.cell(title, 1).font.b and styled.cell(title, 1).font.sz == styled["A17"].font.sz
+    assert styled.cell(title + 1, 2).fill.patternType == "solid"
+    assert styled.cell(title + 1, 2).fill.fgColor.rgb == styled["B18"].fill.fgColor.rgb
     pkg = XlsxPackage.open(path)
-    assert any(v.areas == ((32, 2, 32, 2),) and "1,2,4" in v.element for v in pkg.validations("设置"))
+    assert any(v.areas == ((title + 2, 2, title + 2, 2),) and "1,2,4" in v.element for v in pkg.validations("设置"))
     dvs = [v.element for v in pkg.validations("投诉登记")]
     assert OFFICE_DV in dvs  # the office's own validation, as it was
-    assert any("转诉,抖音,其他" in v and 'sqref="D2:D1048576"' in v for v in dvs)
-    assert sum("投诉渠道" in v for v in dvs) == 1
+    assert any("一般,重要,重大,紧急" in v and 'sqref="K2:K1048576"' in v for v in dvs)
+    assert sum('promptTitle="严重程度"' in v for v in dvs) == 1
     for sheet, grid in cells_before.items():
         if sheet != "设置":
             assert cells_after[sheet] == grid, sheet
-    assert read_branch(FileWorkbook(path)).stamp.version == B.BRANCH_TEMPLATE_VERSION
+    assert read_branch(FileWorkbook(path)).stamp.version == "1.2.0"
     assert refresh_flow(FileWorkbook(path), now=NOW).plan is not None
 
 
-def test_future_step_extends_a_list_keeping_the_offices_values(tmp_path: Path, future: Callable[..., None],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_future_step_extends_a_list_keeping_the_offices_values(tmp_path: Path, future: Callable[..., None]) -> None:
     path = copy("branch-en.xlsx", tmp_path)
-    U.upgrade_flow(FileWorkbook(path))  # 1.0.0 → 1.1.0: the Lists sheet comes
+    future(ops=(M.AddSheet("directory"),))
+    U.upgrade_flow(FileWorkbook(path))  # 1.0.0 → 1.1.0 → 1.2.0: the Directory sheet comes
     pkg = XlsxPackage.open(path)
-    pkg.write_cells("Lists", {(4, 1): "本店自定义"})  # the office's own value
+    pkg.write_cells("Directory", {(4, 1): "本店自定义"})  # the office's own value
     pkg.save(backup=False)
-    future([["网络质量", "电话"], ["业务类", "营业厅"], ["服务类", None]])
-    monkeypatch.setattr(B, "BRANCH_TEMPLATE_VERSION", "1.2.0")
-    monkeypatch.setattr(M, "STEPS", (*M.STEPS, M.Step("1.1.0", "1.2.0", (M.ExtendList("lists", "投诉类别", "Category"),))))
+    future([["客服部", "8001"], ["网络部", "8003"], ["工程部", "8002"], ["法务部", None]],
+           (M.ExtendList("directory", "部门", "Department"),))
+    M.STEPS = (*M.STEPS[:1], M.Step("1.1.0", "1.2.0", ()), M.Step("1.2.0", "1.3.0", (
+        M.ExtendList("directory", "部门", "Department"),)))
+    B.BRANCH_TEMPLATE_VERSION = "1.3.0"
     result = U.upgrade_flow(FileWorkbook(path))
     assert [c.code for c in result.changes] == [U.Change.LIST_EXTENDED, U.Change.STAMP]
-    column = [row[0] for row in values(path)["Lists"]]
-    assert column[:5] == ["Category", "网络质量", "业务类", "本店自定义", "服务类"]
+    column = [row[0] for row in values(path)["Directory"]]
+    assert column[:6] == ["Department", "客服部", "工程部", "本店自定义", "网络部", "法务部"]
 
 
 def test_rename_label_and_add_column_where_the_template_puts_it(tmp_path: Path,
@@ -358,29 +379,42 @@ def test_add_column_refuses_when_the_office_holds_that_column(tmp_path: Path,
     assert path.read_bytes() == data
 
 
-def test_settings_rows_go_into_free_rows_or_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_settings_go_into_a_more_settings_block_when_the_free_rows_are_too_few(tmp_path: Path) -> None:
+    path = copy("branch-zh.xlsx", tmp_path)  # one free row above the rule table, two new settings
+    result = U.upgrade_flow(FileWorkbook(path))
+    added = [(c.params["row"], c.params["label"]) for c in result.changes if c.code is U.Change.SETTING_ADDED]
+    assert added == [(41, "考核排名最少件数"), (42, "报表维度(登记表自加列)")]
+    grid = values(path)["设置"]
+    assert not any(grid[15]) and grid[16][0] == "时限规则"  # the free row stays free: the new settings stay together
+    assert grid[39][0] == "更多设置" and grid[40][:2] == ["考核排名最少件数", 5.0] and grid[43][0] == "自定义环节"
+    pkg = XlsxPackage.open(path)
+    pkg.write_cells("设置", {(41, 2): 3, (42, 2): "楼栋"})
+    pkg.save(backup=False)
+    settings = read_branch(FileWorkbook(path)).data.settings
+    assert settings.rank_min_complaints == 3  # read from the block (楼栋 is reported: no such Register column)
+    assert settings.cells["report_dimensions"] == "B42"
+    assert len(settings.policy) == 10  # the rule table ends above the block
+
+
+def test_a_new_setting_goes_into_a_free_row_or_the_upgrade_is_refused(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlcomplaints import upgrade_settings
     from xlcomplaints.core import settings as core_settings
-    from xlcomplaints.spec.model import ColType, Field
 
-    extra = (Field("dimension", "报表维度", "Report dimension", ColType.TEXT, ""),
-             Field("weekly", "重大投诉周报", "Weekly update", ColType.TEXT, "周一"))
-    from xlcomplaints.templates import build
-
-    value = build._settings_value
-    monkeypatch.setattr(build, "_settings_value", lambda f, s, lang: f.default if f in extra else value(f, s, lang))
-    for module in (B, core_settings):
-        monkeypatch.setattr(module, "SETTINGS_FIELDS", (*B.SETTINGS_FIELDS, *extra))
     path = copy("branch-zh.xlsx", tmp_path)
     data = path.read_bytes()
+    monkeypatch.setattr(upgrade_settings, "MAX_ROW", 45)  # a sheet with no room below
     result = CliRunner().invoke(app, ["upgrade", str(path), "--lang", "en"])
-    assert result.exit_code == 2 and "empty rows" in result.output, result.output  # one free row, two settings
+    assert result.exit_code == 2 and "Nothing was written" in result.output, result.output
     assert path.read_bytes() == data
-    monkeypatch.setattr(core_settings, "SETTINGS_FIELDS", (*B.SETTINGS_FIELDS[:-1],))
-    monkeypatch.setattr(B, "SETTINGS_FIELDS", (*B.SETTINGS_FIELDS[:-1],))
+    monkeypatch.undo()
+    fewer = tuple(f for f in B.SETTINGS_FIELDS if f.key != "report_dimensions")  # one new setting only
+    for module in (B, core_settings):
+        monkeypatch.setattr(module, "SETTINGS_FIELDS", fewer)
     result2 = U.upgrade_flow(FileWorkbook(path))
-    assert [c.code for c in result2.changes] == [U.Change.SETTING_ADDED, U.Change.STAMP]
+    assert [c.params["row"] for c in result2.changes if c.code is U.Change.SETTING_ADDED] == [16]
     grid = values(path)["设置"]
-    assert grid[15][0] == "报表维度" and grid[16][0] == "时限规则"
+    assert grid[15][0] == "考核排名最少件数" and grid[16][0] == "时限规则"
     assert read_branch(FileWorkbook(path)).data.settings.policy
 
 
@@ -402,7 +436,8 @@ def test_protection_comes_up_to_the_template_unless_the_office_set_a_password(tm
     pkg.set_protection("处理跟踪", {"sheet": "1", "password": "CC3D"})  # the office's own password
     pkg.save(backup=False)
     result = U.upgrade_flow(FileWorkbook(path))
-    assert [(c.code, c.params.get("sheet")) for c in result.changes][:-1] == [(U.Change.PROTECTION, "投诉登记")]
+    assert [(c.code, c.params.get("sheet")) for c in result.changes if c.code is U.Change.PROTECTION] == [
+        (U.Change.PROTECTION, "投诉登记")]
     after = XlsxPackage.open(path)
     assert after.protection("投诉登记") == template
     assert after.protection("处理跟踪") == {"sheet": "1", "password": "CC3D"}
@@ -442,7 +477,7 @@ def test_colouring_comes_up_to_the_template_keeping_the_offices_own(tmp_path: Pa
     path = copy("demo-SH02-buttons.xlsm", tmp_path)
     older_colouring(path)
     result = U.upgrade_flow(FileWorkbook(path))
-    assert [c.code for c in result.changes] == [U.Change.COLOURING, U.Change.STAMP]
+    assert [c.code for c in result.changes if c.code.name.startswith("COLOURING")] == [U.Change.COLOURING]
     template = XlsxPackage.open(FIXTURES / "demo-SH02-buttons.xlsm").conditional_formats("投诉登记")
     after = XlsxPackage.open(path).conditional_formats("投诉登记")
     assert OFFICE_CF in [cf.element for cf in after]
@@ -461,7 +496,8 @@ def test_colouring_is_kept_when_the_office_moved_our_columns_and_dropdowns_follo
     older_colouring(path)
     colouring = XlsxPackage.open(path).conditional_formats("投诉登记")
     result = U.upgrade_flow(FileWorkbook(path))
-    assert [c.code for c in result.changes] == [U.Change.VALIDATIONS, U.Change.COLOURING_KEPT, U.Change.STAMP]
+    assert [(c.code, c.params["sheet"]) for c in result.changes if c.code.name.startswith(("COLOURING", "VALID"))
+            and c.params["sheet"] == "投诉登记"] == [(U.Change.VALIDATIONS, "投诉登记"), (U.Change.COLOURING_KEPT, "投诉登记")]
     after = XlsxPackage.open(path)
     assert after.conditional_formats("投诉登记") == colouring
     phone_dv = next(v for v in after.validations("投诉登记") if 'promptTitle="联系电话"' in v.element)
@@ -482,3 +518,68 @@ def test_refused_while_open_in_excel_or_changed_since_read(tmp_path: Path) -> No
     with pytest.raises(WorkbookError) as e:
         U.upgrade_flow(port)
     assert e.value.code == "file.changed" and path.read_bytes() == saved
+
+
+# ---- what 1.0.0 → 1.1.0 brings, used as a 1.1.0 workbook's would be
+
+
+def _formulas(path: Path, sheet: str) -> set[str]:
+    return {v.element.split("<formula1>")[1].split("<")[0] for v in XlsxPackage.open(path).validations(sheet)
+            if "<formula1>" in v.element}
+
+
+def _lists_names(path: Path) -> dict[str, str]:
+    return {d.name: d.value for d in XlsxPackage.open(path).defined_names() if d.name.startswith("Lists_")}
+
+
+def test_the_upgraded_lists_drive_the_dropdowns_and_validate(tmp_path: Path) -> None:
+    path = copy("demo-BJ01-refreshed.xlsx", tmp_path)
+    U.upgrade_flow(FileWorkbook(path))
+    names = _lists_names(path)
+    assert set(names) == {lst.name for lst in B.OFFICE_LISTS} and all("'词表'!" in v for v in names.values())
+    assert {f for f in _formulas(path, "投诉登记") if f.startswith("Lists_")} == {
+        "Lists_Category", "Lists_Type", "Lists_Channel", "Lists_Department", "Lists_Handler"}
+    assert {"Lists_Category", "Lists_Channel"} <= _formulas(path, "设置")  # the rule table's, as a new workbook's
+    category = B.REGISTER.index("category") + 1
+    pkg = XlsxPackage.open(path)
+    pkg.write_cells("投诉登记", {(2, category): "网络质量"})
+    pkg.save(backup=False)
+    assert ("投诉登记", f"{chr(64 + category)}2") in {(p[1], p[2]) for p in found(path)}  # not on the lists yet
+    column = [row[0] for row in values(path)["词表"]]
+    pkg = XlsxPackage.open(path)
+    pkg.write_cells("词表", {(len([c for c in column if c]) + 1, 1): "网络质量"})  # the clerk adds it on Lists
+    pkg.save(backup=False)
+    assert ("投诉登记", f"{chr(64 + category)}2") not in {(p[1], p[2]) for p in found(path)}
+
+
+def test_the_lists_names_point_at_our_sheet_when_the_office_has_a_sheet_called_like_it(tmp_path: Path) -> None:
+    path = copy("branch-zh.xlsx", tmp_path)
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("词表")["A1"] = "本单位的词汇表"
+    wb.save(path)
+    own = XlsxPackage.open(path).sheet("词表").part
+    before = entries(path)[own]
+    U.upgrade_flow(FileWorkbook(path))
+    assert entries(path)[own] == before
+    _, sheets = find_stamps(FileWorkbook(path))
+    assert sheets["lists"] == "词表 (2)"
+    assert all(v.startswith("OFFSET('词表 (2)'!") for v in _lists_names(path).values()), _lists_names(path)
+    assert values(path)["词表 (2)"][1][0] == "产品质量"  # the template's lists, on our sheet
+
+
+def test_a_custom_stage_typed_on_the_upgraded_settings_is_timed_and_the_summary_gets_its_handlers(
+        tmp_path: Path) -> None:
+    path = copy("demo-BJ01-refreshed.xlsx", tmp_path)
+    U.upgrade_flow(FileWorkbook(path))
+    grid = values(path)["设置"]
+    header = next(r for r, row in enumerate(grid, 1) if row[0] == "自定义环节") + 1
+    row = ["当日联系", "Same-day contact", "受理", "联系客户", None, 8, "小时", "本单位规定", "否"]
+    pkg = XlsxPackage.open(path)
+    pkg.write_cells("设置", {(header + 1, c): v for c, v in enumerate(row, 1) if v is not None})
+    pkg.save(backup=False)
+    assert [s.name for s in read_branch(FileWorkbook(path)).data.settings.custom_stages] == ["当日联系"]
+    result = refresh_flow(FileWorkbook(path), now=NOW)
+    assert result.plan is not None
+    assert sum(n for k, n in result.plan.counts.items() if k.startswith("custom.")) > 0, result.plan.counts
+    summary = values(path)["汇总"]
+    assert any(len(r) > 4 and r[4] not in ("", None) for r in summary)  # the per-handler table from column E

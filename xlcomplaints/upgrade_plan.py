@@ -8,16 +8,17 @@ refuses the whole upgrade (``WorkbookError``), before anything is written.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 from itertools import islice
 from typing import Any, cast
 
 from xlcomplaints.core import cells
-from xlcomplaints.core.problems import a1, register_messages, render
+from xlcomplaints.core.problems import a1
 from xlcomplaints.core.rows import HEADER_SCAN_ROWS, Layout, find_layout
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import migrations as M
+from xlcomplaints.upgrade_changes import Change, Planned
+from xlcomplaints.upgrade_settings import SettingsPlanning, _blank
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.port import (
     MAX_ROW,
@@ -32,67 +33,7 @@ from xlcomplaints.workbook.stamp import SHEET_NAME, TEMPLATE_NAME, sheet_stamp, 
 
 SPECS = {s.kind: s for s in B.BRANCH_SHEETS}
 
-
-class Change(StrEnum):
-    """What an upgrade changes (the codes of its messages)."""
-
-    SHEET_ADDED = "upgrade.sheet_added"
-    COLUMN_ADDED = "upgrade.column_added"
-    LABEL_RENAMED = "upgrade.label_renamed"
-    LIST_EXTENDED = "upgrade.list_extended"
-    SETTING_ADDED = "upgrade.setting_added"
-    SETTINGS_BLOCK_ADDED = "upgrade.settings_block_added"
-    VALIDATIONS = "upgrade.validations"
-    PROTECTION = "upgrade.protection"
-    COLOURING = "upgrade.colouring"
-    COLOURING_KEPT = "upgrade.colouring_kept"
-    STAMP = "upgrade.stamp"
-
-
-MESSAGES = {
-    Change.SHEET_ADDED: ("新增工作表“{sheet}”（按当前模板）", "Sheet '{sheet}' added (as the current template has it)"),
-    Change.COLUMN_ADDED: ("“{sheet}”表 {cell} 新增列“{column}”", "Column '{column}' added to '{sheet}' at {cell}"),
-    Change.LABEL_RENAMED: ("“{sheet}”表 {cell} 列名“{old}”改为“{new}”", "'{sheet}'!{cell}: header '{old}' renamed '{new}'"),
-    Change.LIST_EXTENDED: ("“{sheet}”表“{column}”列表新增：{values}", "'{sheet}', list '{column}': added {values}"),
-    Change.SETTING_ADDED: ("“{sheet}”表第 {row} 行新增设置项“{label}”", "'{sheet}' row {row}: setting '{label}' added"),
-    Change.SETTINGS_BLOCK_ADDED: ("“{sheet}”表第 {first}–{last} 行新增“{label}”", "'{sheet}' rows {first}–{last}: "
-                                                                            "'{label}' added"),
-    Change.VALIDATIONS: ("“{sheet}”表更新下拉列表与输入提示：{columns}", "'{sheet}': dropdowns and input messages "
-                                                                 "brought up to date: {columns}"),
-    Change.PROTECTION: ("“{sheet}”表的保护选项按当前模板更新（仍无密码）", "'{sheet}': protection options as the current "
-                                                                   "template has them (still no password)"),
-    Change.COLOURING: ("“{sheet}”表的条件格式（着色）按当前模板更新", "'{sheet}': conditional formats (colouring) as the "
-                                                            "current template has them"),
-    Change.COLOURING_KEPT: ("“{sheet}”表的列顺序与模板不同，条件格式（着色）保持原样；需要新着色时请从新建的工作簿复制",
-                            "'{sheet}': columns are not where the template has them, so its conditional formats "
-                            "(colouring) are kept as they were; copy them from a new workbook if wanted"),
-    Change.STAMP: ("模板版本 {start} → {end}", "Template version {start} → {end}"),
-    "upgrade.column_taken": (
-        "{path}：无法在“{sheet}”表 {cell} 处新增列“{column}”：该列已有内容（本单位自己的列）。未写入任何内容。"
-        "请把该列移到别处（或在它前面插入一列空列），再运行 xlcomplaints upgrade。",
-        "{path}: column '{column}' cannot be added to '{sheet}' at {cell}: that column holds the office's own "
-        "cells. Nothing was written. Move that column elsewhere (or insert an empty column before it), then run "
-        "xlcomplaints upgrade again."),
-    "upgrade.settings_full": (
-        "{path}：“{sheet}”表在“{before}”之上没有足够的空行放新设置项（{labels}，需 {count} 行）。未写入任何内容。"
-        "请在“{before}”一行之上插入 {count} 行空行，再运行 xlcomplaints upgrade。",
-        "{path}: '{sheet}' has no room above '{before}' for the new settings ({labels}: {count} empty rows needed). "
-        "Nothing was written. Insert {count} empty rows above the '{before}' row, then run xlcomplaints upgrade "
-        "again."),
-}
-register_messages(MESSAGES)
-
-
-@dataclass(frozen=True)
-class Planned:
-    """One change an upgrade makes: its message, and how it is made."""
-
-    code: Change
-    params: dict[str, Any]
-    apply: Callable[[], object] = field(compare=False, repr=False)
-
-    def message(self, lang: str) -> str:
-        return render(self.code, lang, self.params)
+__all__ = ["SPECS", "Change", "Planned", "Planner"]
 
 
 #: Attributes of a <sheetProtection> that hold a password (legacy hash, or the agile one).
@@ -103,11 +44,7 @@ def _head(port: WorkbookPort, sheet: str) -> list[list[object]]:
     return list(islice(port.rows(sheet), HEADER_SCAN_ROWS))
 
 
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-class Planner:
+class Planner(SettingsPlanning):
     """Plans each operation against the workbook as read and the template; collects the changes."""
 
     def __init__(self, port: Upgrades, template: Upgrades, sheets: dict[str, str], template_sheets: dict[str, str],
@@ -211,65 +148,6 @@ class Planner:
         self.add(Change.LIST_EXTENDED, lambda: self.port.write_cells(sheet, writes), sheet=sheet,
                  column=op.header_zh if self.lang == "zh" else op.header_en, values=", ".join(map(str, new)))
 
-    def settings_rows(self) -> None:
-        """Settings rows the template has and the workbook lacks (``migrations.SettingsRows``)."""
-        if "settings" not in self.sheets or "settings" not in self.template_sheets:
-            return
-        sheet, grid = self.sheets["settings"], self.port.values(self.sheets["settings"])
-        tgrid = self.template.values(self.template_sheets["settings"])
-        blocks = _blocks(tgrid)
-        if not blocks:
-            return
-        (top, bottom), rest = blocks[0], blocks[1:]
-        present = {cells.header_key(row[0]) for row in grid if row and isinstance(row[0], str)}
-        fields = {cells.header_key(x): f.key for f in B.SETTINGS_FIELDS for x in (f.zh, f.en, f.key)}
-        have = {fields.get(k, k) for k in present}
-        missing = [r for r in range(top + 1, bottom + 1) if tgrid[r - 1] and isinstance(tgrid[r - 1][0], str)
-                   and fields.get(cells.header_key(tgrid[r - 1][0]), cells.header_key(tgrid[r - 1][0])) not in have]
-        titles = {cells.header_key(tgrid[b[0] - 1][0]) for b in rest}
-        stop = next((r for r in range(2, len(grid) + 1) if grid[r - 1] and cells.header_key(grid[r - 1][0]) in titles),
-                    None)
-        end = stop or len(grid) + 1
-        last = max([1, *(r for r in range(1, end) if not _blank_row(grid[r - 1]))])
-        free = [r for r in range(last + 1, end) if _blank_row(grid[r - 1])]
-        if stop is None:
-            free += range(end, end + len(missing))
-        if len(free) < len(missing):
-            labels = "、".join(str(tgrid[r - 1][0]) for r in missing)
-            raise WorkbookError("upgrade.settings_full", path=self.port.label, sheet=sheet, labels=labels,
-                                count=len(missing) - len(free), before=str(grid[end - 1][0]))
-        template_dvs = self.template.validations(self.template_sheets["settings"])
-        for r, at in zip(missing, free, strict=False):
-            self._copy_rows(sheet, tgrid, template_dvs, r, r, at, Change.SETTING_ADDED, row=at,
-                            label=tgrid[r - 1][0])
-        bottom_row = max([0, *(r for r in range(1, len(grid) + 1) if not _blank_row(grid[r - 1]))])
-        for first, last_row in rest:
-            if cells.header_key(tgrid[first - 1][0]) in present:
-                continue
-            at = bottom_row + 2
-            self._copy_rows(sheet, tgrid, template_dvs, first, last_row, at, Change.SETTINGS_BLOCK_ADDED,
-                            first=at, last=at + last_row - first, label=tgrid[first - 1][0])
-            bottom_row = at + last_row - first
-
-    def _copy_rows(self, sheet: str, tgrid: Sequence[Sequence[object]], dvs: list[Validation], top: int, bottom: int,
-                   at: int, code: Change, **params: Any) -> None:
-        """Template rows ``top``–``bottom`` copied (values, and the validations of their cells) to row ``at`` on."""
-        writes: dict[tuple[int, int], CellValue] = {
-            (at + r - top, c): cast("CellValue", v) for r in range(top, bottom + 1)
-            for c, v in enumerate(tgrid[r - 1], 1) if not _blank(v)}
-        moved = _for_cells(dvs, {(r, c): (at + r - top, c) for r in range(top, bottom + 1)
-                                 for c in range(1, len(tgrid[r - 1]) + 1)})
-
-        source = self.template_sheets["settings"]
-
-        def apply() -> None:
-            self.port.write_cells(sheet, writes)
-            self.port.copy_styles(sheet, self.template, source, {(top + r - at, c): (r, c) for r, c in writes})
-            if moved:
-                self.port.set_validations(sheet, lambda v: True, moved)
-
-        self.add(code, apply, sheet=sheet, **params)
-
     def validations(self, kind: str) -> None:
         found = self.layouts(kind)
         if found is None:
@@ -355,38 +233,6 @@ def _moved(v: Validation, col: Callable[[int], int | None], row: Callable[[int],
                 return None
             areas.append((row(r1), to, r2 if r2 == MAX_ROW else row(r2), to))
     return replace(v, areas=tuple(areas)) if areas else None
-
-
-def _for_cells(validations: Sequence[Validation], cells: dict[tuple[int, int], tuple[int, int]]) -> list[Validation]:
-    """Validations of single cells copied elsewhere: each covering a cell of ``cells`` ((row, col) →
-    (row, col)) becomes one at the cells' new places."""
-    out = []
-    for v in validations:
-        targets = tuple((r, c, r, c) for r, c in (cells[k] for k in cells if any(
-            a[0] <= k[0] <= a[2] and a[1] <= k[1] <= a[3] for a in v.areas)))
-        if targets:
-            out.append(replace(v, areas=targets))
-    return out
-
-
-def _blank_row(row: Sequence[object]) -> bool:
-    return all(_blank(v) for v in row)
-
-
-def _blocks(grid: Sequence[Sequence[object]]) -> list[tuple[int, int]]:
-    """Runs of non-blank rows (first, last; 1-based), as blank rows separate them."""
-    out: list[tuple[int, int]] = []
-    start = None
-    for r, row in enumerate(grid, 1):
-        if _blank_row(row):
-            if start is not None:
-                out.append((start, r - 1))
-            start = None
-        elif start is None:
-            start = r
-    if start is not None:
-        out.append((start, len(grid)))
-    return out
 
 
 def _column_under(grid: Sequence[Sequence[object]], wanted: set[str]) -> tuple[int, int, list[object]] | None:

@@ -1,4 +1,5 @@
-"""Read the Settings sheet: key/value rows, then the SLA policy table below them."""
+"""Read the Settings sheet: key/value rows, then the SLA policy table below them, the office's own stages
+and a "more settings" block of key/value rows, each table ending at the next block's title (docs/sheets.md)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,13 @@ from xlcomplaints.core.problems import Level, Problem, a1, register_messages
 from xlcomplaints.core.rows import Layout, _blank, find_layout, parse_cell, read_records
 from xlcomplaints.i18n import pick
 from xlcomplaints.spec import vocab as v
-from xlcomplaints.spec.branch import CUSTOM_STAGES, POLICY, REGISTER, SETTINGS_FIELDS
+from xlcomplaints.spec.branch import (
+    CUSTOM_STAGES,
+    MORE_SETTINGS_TITLE,
+    POLICY,
+    REGISTER,
+    SETTINGS_FIELDS,
+)
 from xlcomplaints.spec.model import SheetSpec
 
 MESSAGES = {
@@ -84,16 +91,21 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
     raw_grid = grid
     by_label = {k: f for f in SETTINGS_FIELDS for k in (cells.header_key(f.zh), cells.header_key(f.en),
                                                        cells.header_key(f.key))}
-    custom_title = _custom_title_row(grid, len(SETTINGS_FIELDS) + 2)
+    start = len(SETTINGS_FIELDS) + 2
+    custom_title = _title_row(grid, start, _CUSTOM_TITLES)
+    more_title = _title_row(grid, start, _MORE_TITLES)
+    custom_grid = grid if more_title is None or custom_title is None or more_title < custom_title else (
+        grid[:more_title - 1])  # the custom stages end where the more-settings block is
     custom_layout, custom_problems = (None, []) if custom_title is None else find_layout(
-        grid, CUSTOM_STAGES, sheet, start_row=custom_title + 1)
-    if custom_title is not None:  # the policy table ends where the custom stages' title is
-        grid = grid[:custom_title - 1]
-    policy_layout, policy_problems = find_layout(grid, policy_spec, sheet, start_row=len(SETTINGS_FIELDS) + 2)
+        custom_grid, CUSTOM_STAGES, sheet, start_row=custom_title + 1)
+    ends = [t for t in (custom_title, more_title) if t is not None]
+    if ends:  # the policy table ends at the first block title below it
+        grid = grid[:min(ends) - 1]
+    policy_layout, policy_problems = find_layout(grid, policy_spec, sheet, start_row=start)
     stop = policy_layout.header_row - 1 if policy_layout else len(grid)
     rows_of: dict[str, int] = {}
-    for r in range(1, stop + 1):
-        row = grid[r - 1]
+    for r in [*range(1, stop + 1), *_block_rows(raw_grid, more_title)]:
+        row = raw_grid[r - 1]
         if not row or not isinstance(row[0], str):
             continue
         field = by_label.get(cells.header_key(row[0]))
@@ -160,7 +172,7 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
         policy = default_policy(lang)
     custom: tuple[CustomStage, ...] = ()
     if custom_layout is not None:
-        rows, row_problems = read_records(raw_grid, custom_layout, CustomStage,
+        rows, row_problems = read_records(custom_grid, custom_layout, CustomStage,
                                           date1904=date1904)
         custom, more = check_stages(rows, custom_layout)
         problems += custom_problems + row_problems + more
@@ -174,13 +186,27 @@ _CUSTOM_TITLES = frozenset(cells.header_key(t) for t in (CUSTOM_STAGES.zh, CUSTO
                                                         CUSTOM_STAGES.title("zh"), CUSTOM_STAGES.title("en")))
 
 
-def _custom_title_row(grid: Sequence[Sequence[object]], start: int) -> int | None:
-    """The 1-based row, below the key/value settings, whose first cell is the custom stages' title."""
+#: The more-settings block's title in column A, in either language (``spec.branch.MORE_SETTINGS_TITLE``).
+_MORE_TITLES = frozenset(cells.header_key(t) for t in MORE_SETTINGS_TITLE)
+
+
+def _title_row(grid: Sequence[Sequence[object]], start: int, titles: frozenset[str]) -> int | None:
+    """The first 1-based row from ``start`` whose first cell is one of ``titles``."""
     for r in range(start, len(grid) + 1):
         row = grid[r - 1]
-        if row and isinstance(row[0], str) and cells.header_key(row[0]) in _CUSTOM_TITLES:
+        if row and isinstance(row[0], str) and cells.header_key(row[0]) in titles:
             return r
     return None
+
+
+def _block_rows(grid: Sequence[Sequence[object]], title: int | None) -> list[int]:
+    """The rows of the more-settings block under its title, down to its first blank row (none without it)."""
+    out: list[int] = []
+    for r in range(title + 1, len(grid) + 1) if title is not None else ():
+        if all(_blank(x) for x in grid[r - 1]):
+            break
+        out.append(r)
+    return out
 
 
 def _hour_list(raw: object, field: Any) -> tuple[tuple[float, ...], tuple[str, dict[str, object]] | None]:

@@ -231,6 +231,10 @@ POLICY = SheetSpec(
 
 #: The office's own stages (issue 19): a table below the SLA policy on the Settings sheet, under a title
 #: cell holding ``CUSTOM_STAGES.title`` (or its zh or en label) in column A.
+#: Rows left for the office's own stages below the custom-stage table's header (more can be inserted);
+#: the template writes them, ``upgrade`` copies them with the table.
+CUSTOM_STAGE_ROWS = 10
+
 CUSTOM_STAGES = SheetSpec(
     kind="custom_stages",
     version=BRANCH_TEMPLATE_VERSION,
@@ -326,6 +330,15 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
           "The monthly report breaks down by these columns like by category: headers of columns the office added to "
           "the Register, separated by commas, e.g. Building,Plate No."),
 )
+
+#: A titled block of setting rows below the tables (column A; ``upgrade`` puts there the new settings that
+#: find no free row above the rule table): its rows are read like those above the rule table, down to its
+#: first blank row; a table above it ends at its title. Title and note in either language.
+MORE_SETTINGS_TITLE = ("更多设置", "More settings")
+MORE_SETTINGS_NOTE = (
+    "升级模板时新增、而时限规则上方没有空行可放的设置项；与上方设置项一样读取（到第一个空行为止），可照常修改。",
+    "Settings added by a template upgrade that found no free row above the SLA rules; read like the settings "
+    "above (down to the first blank row), edit them as usual.")
 
 SETTINGS = SheetSpec(
     kind="settings",

@@ -57,10 +57,13 @@ class ExtendList:
 
 @dataclass(frozen=True)
 class SettingsRows:
-    """Settings brought up to the template: each setting row (label, default value, note) the
-    workbook lacks goes into a free row above the rule table; each titled block of rows the
-    template has below (the SLA rules, the office's stages…) and the workbook lacks is added
-    under the workbook's last row. Dropdowns of those cells come along."""
+    """Settings brought up to the template, nothing of the office's shifted: the setting rows (label,
+    default value, note) the workbook lacks go into the free rows above the rule table when all of them
+    fit, else all of them under a "更多设置 More settings" title (read like the rows above: docs/sheets.md);
+    each titled block the template has below the rule table (the office's stages…) and the workbook lacks
+    is added — as far below the rule table's header as the template puts the first, or under the sheet's
+    last row — with its rows to fill in; the rule table's dropdowns become the template's and end above
+    the blocks. Formats and dropdowns come along. Refused only when the sheet has no rows left."""
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,9 @@ class Step:
 #: Every step, oldest first. The template stamp is set to the step's end after its operations.
 STEPS: tuple[Step, ...] = (
     Step("1.0.0", "1.1.0", (
-        # issue 19: the office's dropdown lists on a sheet of their own (a no-op until the
-        # template has a "lists" sheet), the office's stages as rows on Settings, and the
-        # Register's dropdowns referring to the lists.
+        # issue 19: the office's dropdown lists on a sheet of their own (词表 Lists, with the workbook names
+        # Lists_… the dropdowns refer to), the new settings (考核排名最少件数, 报表维度) and the office's own
+        # stages on Settings, and the dropdowns of Register, Tracking and the rule table from the Lists.
         AddSheet("lists"),
         SettingsRows(),
         RefreshValidations("register"),
@@ -119,8 +122,9 @@ STEPS: tuple[Step, ...] = (
         RefreshConditionalFormats("register"),
         RefreshConditionalFormats("tracking"),
         *(RefreshProtection(kind) for kind in ("register", "tracking", "callbacks", "calendar", "settings")),
-    ), "词表工作表；设置表中本单位自定义环节；登记表下拉列表取自词表",
-       "the Lists sheet; the office's own stages on Settings; Register dropdowns from the Lists"),
+    ), "词表工作表；设置表新增两项设置和本单位自定义环节表；登记表、跟踪表和时限规则的下拉列表取自词表",
+       "the Lists sheet; two new settings and the office's own stages table on Settings; Register, Tracking "
+       "and SLA-rule dropdowns from the Lists"),
 )
 
 

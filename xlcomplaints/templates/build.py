@@ -415,8 +415,7 @@ def _write_lists(wb: xlsxwriter.Workbook, fm: _Formats, lists: OfficeLists, lang
     return ws
 
 
-#: Rows left for the office's own stages below the custom-stage table's header (more can be inserted).
-CUSTOM_STAGE_ROWS = 10
+CUSTOM_STAGE_ROWS = B.CUSTOM_STAGE_ROWS
 
 
 def _write_custom_stages(ws: Worksheet, fm: _Formats, settings: Settings, lang: str, title: int,

@@ -92,6 +92,11 @@ def _settings(fields: Sequence[Field], vocabs: dict[str, Vocabulary]) -> list[st
     out += _table(("设置项", "Setting", "key", "type", "default", "allowed", "note"),
                   ((f.zh, f.en, f"`{f.key}`", TYPE_WORDS[f.type], f.default, _limits(f), f.source_en)
                    for f in fields))
+    zh, en = B.MORE_SETTINGS_TITLE
+    out += ["", f"Setting rows are read above the rule table, and also under the title {zh} (or {en}) in column A "
+            "anywhere below the tables, down to that block's first blank row; a table above that title ends there. "
+            "`xlcomplaints upgrade` puts new settings into the free rows above the rule table when all of them fit, "
+            f"else all of them under a {zh} title below the rule table (never shifting the office's cells)."]
     return out + [f"#### {B.POLICY.zh} {B.POLICY.en}", "", "A table below the settings, on the same sheet.", "",
                   *_sheet(B.POLICY, vocabs)[2:], *_policy_file(), *_custom_stages(vocabs)]
 

@@ -15,6 +15,7 @@ from xlcomplaints.workbook import conditional_xml, validations_xml
 from xlcomplaints.workbook.port import ConditionalFormat, Validation
 from xlcomplaints.workbook.sheet_copy import merge_styles
 from xlcomplaints.workbook.sheet_xml import parse_attrs
+from xlcomplaints.workbook.xlsx_values import COL_NAMES
 
 if TYPE_CHECKING:
     from xlcomplaints.workbook.sheet_xml import Sheet, XmlPart
@@ -119,10 +120,11 @@ class SheetFeatures:
         return True
 
     def copy_styles(self, sheet: str, source: SheetFeatures, source_sheet: str,
-                    cells: Mapping[tuple[int, int], tuple[int, int]]) -> bool:
+                    cells: Mapping[tuple[int, int], tuple[int, int]], *, create: bool = False) -> bool:
         """Give cells of the sheet the formats ``source_sheet``'s cells have in ``source`` ((row, col)
         there → (row, col) here; the formats appended to this workbook's styles). Only cells that
-        exist here (written first) take one; False when none changed."""
+        exist here (written first) take one, unless ``create``: then a cell missing here is made, blank
+        with its format (a table's empty bordered rows); False when none changed."""
         src = source._worksheet(source_sheet)
         wanted: dict[tuple[int, int], int] = {}
         try:
@@ -145,7 +147,12 @@ class SheetFeatures:
         try:
             for (r, c), xf in wanted.items():
                 row = sh.row(r)
+                if row is None and create:
+                    row = sh.new_row(r)
                 cell = row.cells.get(c) if row is not None else None
+                if row is not None and cell is None and create:
+                    cell = row.cells[c] = f'<{sh.p}c r="{COL_NAMES[c]}{r}"/>'
+                    row.cols = sorted(row.cells)
                 if row is not None and cell is not None:
                     row.cells[c] = _restyled(cell, xf_map[xf])
                     changed = True

@@ -331,10 +331,10 @@ class FileWorkbook:
         return self._package.set_conditional_formats(sheet, keep, source._package, source_sheet)
 
     def copy_styles(self, sheet: str, source: Upgrades, source_sheet: str,
-                    cells: Mapping[tuple[int, int], tuple[int, int]]) -> bool:
+                    cells: Mapping[tuple[int, int], tuple[int, int]], *, create: bool = False) -> bool:
         if not isinstance(source, FileWorkbook):
             raise TypeError("formats are copied from a workbook file")
-        return self._package.copy_styles(sheet, source._package, source_sheet, cells)
+        return self._package.copy_styles(sheet, source._package, source_sheet, cells, create=create)
 
     def protection(self, sheet: str) -> dict[str, str] | None:
         return self._package.protection(sheet)

@@ -150,9 +150,10 @@ class Upgrades(WorkbookPort, RecreatesSheets, Protocol):
         ...
 
     def copy_styles(self, sheet: str, source: Upgrades, source_sheet: str,
-                    cells: Mapping[tuple[int, int], tuple[int, int]]) -> bool:
+                    cells: Mapping[tuple[int, int], tuple[int, int]], *, create: bool = False) -> bool:
         """Give cells written here ((row, col) in ``source_sheet`` → (row, col) here) the formats the
-        source's cells have; False when none changed."""
+        source's cells have (``create``: a cell not here is made blank with its format); False when
+        none changed."""
         ...
 
     def protection(self, sheet: str) -> dict[str, str] | None:
