@@ -197,3 +197,16 @@ def test_the_policy_file_example_in_the_sheet_reference_loads(tmp_path: Path) ->
     (tmp_path / "rules.toml").write_text(example.group(1), encoding="utf-8")
     (rule,) = load_policy_file(tmp_path / "rules.toml")
     assert (rule.stage, rule.severity, rule.amount, rule.unit) == ("report", "important", 2, "working_hours")
+
+
+@pytest.mark.parametrize("name", ["branch-zh.xlsx", "branch-en.xlsx"])
+def test_no_cell_of_the_templates_has_two_dropdowns(name: str) -> None:
+    """Excel applies one data validation per cell, and which of two overlapping ones wins is not
+    defined: the rule table's dropdowns on Settings stop above the custom stages' own (and so on)."""
+    wb = openpyxl.load_workbook(ROOT / "workbook_templates" / name)
+    for ws in wb.worksheets:
+        boxes = [(i, r.min_row, r.max_row, r.min_col, r.max_col)
+                 for i, dv in enumerate(ws.data_validations.dataValidation) for r in dv.sqref.ranges]
+        overlaps = [(a, b) for n, a in enumerate(boxes) for b in boxes[n + 1:] if a[0] != b[0]
+                    and a[1] <= b[2] and b[1] <= a[2] and a[3] <= b[4] and b[3] <= a[4]]
+        assert not overlaps, (ws.title, overlaps[:3])

@@ -359,16 +359,17 @@ def _write_settings(wb: xlsxwriter.Workbook, fm: _Formats, settings: Settings, l
         lines = wrapped_lines(str(rule.source or ""), widths[last], bold=False)
         if lines > 1:
             ws.set_row(r, 13 * lines + 3)
+    custom_title = max(header + 22, header + len(rules) + 3)
     listed = _listed(B.POLICY.kind)
     for i, col in enumerate(B.POLICY.columns):
         dv = _validation(col, lang, listed.get(col.key))
-        if dv:
-            ws.data_validation(header + 1, i, header + 200, i, dv)
+        if dv:  # down to the row above the custom stages' title: their own dropdowns start below it
+            ws.data_validation(header + 1, i, custom_title - 1, i, dv)
     # Leave room for more rules: unlocked, bordered rows below the defaults.
     for r in range(header + 1 + len(rules), header + 21):
         for i in range(len(B.POLICY.columns)):
             ws.write_blank(r, i, None, formats[i])
-    _write_custom_stages(ws, fm, settings, lang, max(header + 22, header + len(rules) + 3), note, widths)
+    _write_custom_stages(ws, fm, settings, lang, custom_title, note, widths)
     _protect(ws)
     ws.freeze_panes(1, 0)
     _print_setup(ws, spec.title(lang), lang)
