@@ -6,229 +6,44 @@ Exit codes: 0 clean, 1 problems found (validate), 2 the file could not be used.
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from typer import _click as click
-from typer.core import TyperCommand, TyperGroup
 
-from xlcomplaints.cli_help import chosen_lang, metavar, plain_help, usage_error
-from xlcomplaints.cli_help import text as help_text
-from xlcomplaints.console import SAID, console, err, print_error, print_refusal, show_problems
-from xlcomplaints.core import cells
-from xlcomplaints.core.lists import OfficeLists
-from xlcomplaints.core.problems import Level, in_sheet_order, register_messages
-from xlcomplaints.errors import XlcError
-from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
-from xlcomplaints.i18n import pick, say
+from xlcomplaints.console import SAID, console, err, print_refusal, show_problems
+from xlcomplaints.core.problems import in_sheet_order
+from xlcomplaints.flows import assign_ids_flow, refresh_flow, validate_flow
+from xlcomplaints.i18n import say
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 
 if TYPE_CHECKING:
-    from xlcomplaints.core.metrics import Period
-
-#: The language of --help, chosen before the commands are built (cli_help says how).
-HELP_LANG = chosen_lang(sys.argv[1:], os.environ)
-
-
-def H(key: str) -> str:
-    return help_text(key, HELP_LANG)
-
-
-def MV(key: str) -> str:
-    return metavar(key, HELP_LANG)
-
-
-class _UsageError(click.exceptions.UsageError):
-    """Typer's usage error (a missing option, an unknown command…) said as every refusal is."""
-
-    def show(self, file: Any = None) -> None:
-        command = self.ctx.command_path if self.ctx is not None else "xlcomplaints"
-        # a usage error comes before any command has chosen its language: the run's (as for --help)
-        print_refusal(usage_error(self.message, command, HELP_LANG), HELP_LANG)
-
-
-def _local(e: click.exceptions.UsageError) -> _UsageError:
-    return _UsageError(e.format_message(), e.ctx)
-
-
-class _Plain:
-    """Help that reads plainly in the run's language (cli_help.plain_help), and usage errors said as
-    refusals in that language, for a command and for a group alike."""
-
-    def get_help(self, ctx: click.Context) -> str:
-        return plain_help(super().get_help(ctx), HELP_LANG)  # type: ignore[misc]
-
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-                     **extra: Any) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)  # type: ignore[misc]
-        except click.exceptions.UsageError as e:
-            raise _local(e) from None
-
-
-class _Command(_Plain, TyperCommand):
     pass
-
-
-class _Group(_Plain, TyperGroup):
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
-        try:
-            return super().resolve_command(ctx, args)
-        except click.exceptions.UsageError as e:
-            raise _local(e) from None
-
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, cls=_Group,
-                  pretty_exceptions_enable=False, help=H("app"))
-
-Lang = Annotated[str | None, typer.Option("--lang", help=H("lang"), metavar=MV("lang"), show_default=False)]
-Now = Annotated[str | None, typer.Option("--now", help=H("now"), metavar=MV("time"))]
-BranchCode = Annotated[str, typer.Option("--branch-code", help=H("branch_code"), metavar=MV("code"))]
-BranchName = Annotated[str, typer.Option("--branch-name", help=H("branch_name"), metavar=MV("name"))]
-Force = Annotated[bool, typer.Option("--force", help=H("force"))]
-PolicyOpt = Annotated[Path | None, typer.Option("--policy", help=H("policy"), metavar=MV("toml"))]
-WorkbookArg = Annotated[Path, typer.Argument(help=H("workbook"), metavar=MV("file"), show_default=False)]
-
-
-def _show_version(value: bool) -> None:
-    """``--version``: the package and the template versions it writes and reads, then stop."""
-    if not value:
-        return
-    from xlcomplaints import __version__
-    from xlcomplaints.spec import BRANCH_TEMPLATE_VERSION, REPORT_TEMPLATE_VERSION
-    console.print(f"xlcomplaints {__version__} (branch workbook template {BRANCH_TEMPLATE_VERSION}, "
-                  f"monthly report template {REPORT_TEMPLATE_VERSION})", highlight=False, soft_wrap=True)
-    raise typer.Exit()
-
-
-@app.callback()
-def _main(version: Annotated[bool, typer.Option(
-        "--version", is_eager=True, callback=_show_version,
-        help=H("version"))] = False,
-          lang: Lang = None) -> None:
-    global _session_lang
-    _session_lang = _lang(lang) if lang is not None else None
-
-
-#: --lang given before the subcommand (``xlcomplaints --lang en validate …``).
-_session_lang: str | None = None
-
-
-def _lang(lang: str | None) -> str:
-    """The run's language: the command's --lang, else one given before the subcommand, else
-    XLCOMPLAINTS_LANG or the system locale (cli_help.chosen_lang); zh and en only."""
-    if lang is None:
-        lang = _session_lang or chosen_lang((), os.environ)
-    if lang not in ("zh", "en"):
-        _refuse("--lang 只能是 zh 或 en / --lang must be zh or en", "zh")  # which language is unknown: both
-    return lang
-
-
-def _new_file(out: Path, suffix: str, branch_code: str, force: bool, lang: str) -> None:
-    """Refuse, with a sentence, what ``new`` cannot make well: another suffix (.xlsm without the
-    buttons, .xls holding xlsx), a folder that does not exist, a blank branch code, a file there."""
-    problem = None
-    if out.suffix.lower() != suffix:
-        problem = say(SAID["new.suffix_xlsm" if suffix == ".xlsx" else "new.suffix"], lang, suffix=suffix)
-    elif not out.parent.is_dir():
-        problem = say(SAID["new.no_folder"], lang, folder=out.parent)
-    elif not branch_code.strip():
-        problem = say(SAID["new.blank_code"], lang)
-    elif out.exists() and not force:
-        problem = say(SAID["exists"], lang, path=out)
-    if problem:
-        _refuse(problem, lang)
-
-
-def _now(text: str | None, lang: str) -> datetime:
-    if not text:
-        return datetime.now().replace(microsecond=0)
-    try:
-        value = cells.parse_datetime(text)
-    except cells.CellError:
-        value = None
-    if value is None:
-        _refuse(say(SAID["now.unreadable"], lang), lang)
-    return value
-
-
-def _refuse(message: str, lang: str) -> NoReturn:
-    """Stop the command with one sentence, in the style of every refusal (console.REFUSAL_PREFIX)."""
-    print_refusal(message, lang)
-    raise typer.Exit(2)
-
-
-def _fail(e: XlcError, lang: str) -> NoReturn:
-    """Stop the command with any of our errors, said as every refusal is (console.print_error)."""
-    print_error(e, lang)
-    raise typer.Exit(2)
-
-
-register_messages({
-    "file.no_memory": ("内存不足，无法读取 {path}；请关闭其他程序后再试，或把早年的记录另存到别的工作簿。",
-                       "Not enough memory to read {path}; close other programs and try again, or move earlier "
-                       "years' records to another workbook."),
-    "report.no_memory": ("内存不足，无法生成报表 {path}；请关闭其他程序后再试，或减少 --workers。",
-                         "Not enough memory to make the report {path}; close other programs and try again, or "
-                         "give fewer --workers."),
-    "run.no_memory": ("内存不足，xlcomplaints 无法完成这次运行；请关闭其他程序后再试。",
-                      "Not enough memory for xlcomplaints to finish this run; close other programs and try again."),
-    "file.saved_unreported": ("{path} 已保存，但结果无法显示（{detail}）；运行 xlcomplaints validate {path} 可再次列出问题。",
-                              "{path} is saved, but the result could not be shown ({detail}); xlcomplaints validate "
-                              "{path} lists the problems again."),
-})
-
-
-@contextmanager
-def _memory(file: Path, lang: str, code: str = "file.no_memory") -> Iterator[None]:
-    """Running out of memory on a file is a refusal naming it (exit 2), not a bug to report."""
-    try:
-        yield
-    except MemoryError:
-        _fail(WorkbookError(code, path=file.name), lang)
-
-
-@contextmanager
-def _after_save(file: Path, lang: str, saved: bool) -> Iterator[None]:
-    """What a command prints once it has saved: should that fail (out of memory listing a huge
-    register's problems, a closed pipe), the file is saved all the same, and the command says so
-    and ends with success, never as an internal error."""
-    try:
-        yield
-    except (Exception, MemoryError) as e:
-        if not saved or isinstance(e, typer.Exit):
-            raise
-        detail = type(e).__name__
-        del e  # the exception (and the frames holding large lists) goes before anything is printed
-        with suppress(Exception):  # stderr is gone too: the exit code still says it saved
-            err.print(WorkbookError("file.saved_unreported", path=file.name, detail=detail).message(lang),
-                      highlight=False, soft_wrap=True)
-
-
-def _open(file: Path, lang: str, *, note_upgrade: bool = True) -> FileWorkbook:
-    """Open a workbook, saying what an interrupted run had left beside it and was cleared away,
-    and, once, that ``upgrade`` would bring a workbook of an older template version up to date."""
-    wb = FileWorkbook(file, tidy=True)
-    for done in wb.tidied:
-        err.print(done.message(lang), highlight=False)
-    if note_upgrade:
-        from xlcomplaints.upgrading import upgrade_note
-
-        note = upgrade_note(wb, lang)
-        if note:
-            err.print(note, highlight=False, soft_wrap=True)
-    return wb
-
-
-def _counts(result: FlowResult, lang: str) -> str:
-    return say(SAID["counts"], lang, errors=result.errors, warnings=result.warnings)
+from xlcomplaints.cli_base import (
+    HELP_LANG,
+    MV,
+    BranchCode,
+    BranchName,
+    Force,
+    H,
+    Lang,
+    Now,
+    PolicyOpt,
+    WorkbookArg,
+    _after_save,
+    _Command,
+    _counts,
+    _fail,
+    _lang,
+    _memory,
+    _new_file,
+    _now,
+    _open,
+    _refuse,
+    app,
+)
 
 
 @app.command(cls=_Command, help=H("new"))
@@ -424,227 +239,9 @@ def demo(
     run_demo(directory, lang=_lang(lang), console=console)
 
 
-excel_app = typer.Typer(no_args_is_help=True, cls=_Group, help=H("excel"))
-app.add_typer(excel_app, name="excel")
-
-
-@excel_app.command("new", cls=_Command, help=H("excel_new"))
-def excel_new(
-    out: Annotated[Path, typer.Argument(help=H("excel_new.out"), metavar=MV("xlsm"), show_default=False)],
-    branch_code: BranchCode,
-    branch_name: BranchName = "",
-    lang: Lang = None,
-    standalone: Annotated[bool, typer.Option("--standalone", help=H("standalone"))] = False,
-    force: Force = False,
-) -> None:
-    from xlcomplaints.core.models import Settings
-    from xlcomplaints.templates.macro import build_branch_xlsm, installed_xlwings_vba
-
-    lang = _lang(lang)
-    _new_file(out, ".xlsm", branch_code, force, lang)
-    settings = Settings(branch_code=branch_code, branch_name=branch_name, language=lang)
-    try:
-        build_branch_xlsm(out, lang=lang, settings=settings, standalone=standalone, created=None)
-    except LookupError as e:  # --standalone without xlwings installed
-        _refuse(str(e), lang)
-    if standalone:
-        _standalone_written(out, installed_xlwings_vba().version, lang)
-    else:
-        console.print(say(SAID["created"], lang, path=out))
-
-
-def _standalone_written(target: Path, version: str, lang: str) -> None:
-    """Which xlwings a standalone workbook embeds: the PCs using it need that very version."""
-    console.print(say(SAID["standalone.written"], lang, target=target, version=version), highlight=False,
-                  soft_wrap=True)
-
-
-@excel_app.command("standalone", cls=_Command, help=H("excel_standalone"))
-def excel_standalone(
-    source: Annotated[Path, typer.Argument(help=H("excel_standalone.source"), metavar=MV("xlsm"), show_default=False)],
-    target: Annotated[Path, typer.Argument(help=H("excel_standalone.target"), metavar=MV("xlsm"), show_default=False)],
-    lang: Lang = None,
-    force: Force = False,
-) -> None:
-    from xlcomplaints.templates.macro import StandaloneError, make_standalone
-
-    lang = _lang(lang)
-    if target.exists() and not force:
-        _refuse(say(SAID["exists"], lang, path=target), lang)
-    if target.resolve() == source.resolve():
-        _refuse(say(SAID["standalone.same_file"], lang), lang)
-    try:
-        version = make_standalone(source, target)
-    except LookupError as e:  # xlwings missing: its VBA comes from the installed package
-        _refuse(say(SAID["standalone.needs_xlwings"], lang, detail=e), lang)
-    except (StandaloneError, WorkbookError) as e:  # WorkbookError: over the size limits every command applies
-        _fail(e, lang)
-    except OSError as e:
-        _refuse(str(e), lang)
-    _standalone_written(target, version, lang)
-
-
-# --------------------------------------------------------------------------- monthly report
-MonthOpt = Annotated[str | None, typer.Option("--month", help=H("month"), metavar=MV("month"))]
-PeriodOpt = Annotated[str | None, typer.Option("--period", help=H("period"), metavar=MV("period"))]
-FromOpt = Annotated[str | None, typer.Option("--from", help=H("from"), metavar=MV("date"))]
-ToOpt = Annotated[str | None, typer.Option("--to", help=H("to"), metavar=MV("date"))]
-Output = Annotated[Path, typer.Option("-o", "--output", help=H("output"), metavar=MV("xlsx"))]
-AsOf = Annotated[str | None, typer.Option(
-    "--now", help=H("as_of"), metavar=MV("time"))]
-ShowContacts = Annotated[bool, typer.Option("--show-contacts", help=H("show_contacts"))]
-History = Annotated[list[Path] | None, typer.Option(
-    "--history", help=H("history"), metavar=MV("file"))]
-
-
-def _policy_lists(policy: Path | None, lang: str) -> OfficeLists | None:
-    """A head office's lists (``--policy``), or None; a file that cannot be used is refused."""
-    from xlcomplaints.core.policy import PolicyFileError, load_policy
-
-    try:
-        return load_policy(policy, lang).lists if policy else None
-    except PolicyFileError as e:
-        _refuse(e.message(lang), lang)
-
-
-def _period(month: str | None, period: str | None, first: str | None, last: str | None, lang: str) -> Period:
-    """The report's period from --month, --period or --from/--to (exactly one of them), or a refusal."""
-    from xlcomplaints.core.metrics import Period, PeriodError
-
-    given = [f"--month {month}" if month else "", f"--period {period}" if period else "",
-             "--from/--to" if first or last else ""]
-    try:
-        if sum(bool(g) for g in given) > 1:
-            raise PeriodError("period.twice", given=", ".join(g for g in given if g))
-        if first or last:
-            if not (first and last):
-                raise PeriodError("period.half_range")
-            return Period.days(first, last)
-        text = month or period
-        if not text:
-            raise PeriodError("period.missing")
-        return Period.parse(text)
-    except PeriodError as e:
-        _refuse(e.message(lang), lang)
-
-
-def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | None, now: str | None, show_contacts: bool,
-                history: list[Path] | None, *, consolidate: bool, update: bool = False,
-                workers: int | None = None, verbose: bool = False, policy: Path | None = None) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from xlcomplaints.report.run import NothingRead, make_report
-    from xlcomplaints.report.state import StateError
-
-    lang = _lang(lang)
-    m = month
-    as_of = _now(now, lang) if now else None
-    lists = _policy_lists(policy, lang)
-    if consolidate:
-        _scanned(inputs, lang, verbose)
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=err, transient=True, disable=not consolidate)
-    task = progress.add_task(say(SAID["report.reading"], lang), total=None)
-
-    def read_one(_: object) -> None:
-        progress.advance(task)
-        if progress.tasks[0].finished:  # the rest (merge, compute, write) is the main process's alone
-            progress.update(task, description=say(SAID["report.writing"], lang))
-
-    try:
-        with progress, _memory(output, lang, "report.no_memory"):
-            result = make_report(
-                inputs, m, output, lang=lang, as_of=as_of, show_contacts=show_contacts, consolidate=consolidate,
-                workers=workers, update=update, history=history or [], lists=lists,
-                on_start=lambda n: progress.update(task, total=n), on_file=read_one)
-    except NothingRead as e:
-        show_problems(e.issues, lang, say(SAID["report.nothing_read"], lang))
-        _refuse(say(SAID["report.no_input"], lang), lang)
-    except StateError as e:
-        _refuse(say(SAID["report.cannot_update"], lang, detail=e), lang)
-    except WorkbookError as e:  # the report itself cannot be written
-        _fail(e, lang)
-    rep, merged = result.report, result.consolidation
-    errors = sum(p.level is Level.ERROR for p in rep.issues)
-    received = int(rep.value("received") or 0)
-    this = pick(lang, m.words("zh")[0], "period" if m.kind.value == "range" else m.kind.value)
-    line = say(SAID["report.wrote"], lang, output=output, month=m.label(lang), branches=len(merged.branches),
-               received=received, read=len(merged.cases), this=this)
-    if merged.unreadable:
-        line += say(SAID["report.left_out"], lang, n=merged.unreadable)
-    if merged.carried:
-        line += say(SAID["report.carried"], lang, n=len(merged.carried))
-    line += say(SAID["report.issues"], lang, n=len(rep.issues), errors=errors) if rep.issues else say(SAID["end"], lang)
-    console.print(line, highlight=False, soft_wrap=True)
-
-
-def _scanned(inputs: list[Path], lang: str, verbose: bool) -> None:
-    """Refuse folders holding no workbook, saying what was looked for; count the files passed
-    over in one line (each listed with ``verbose``)."""
-    from xlcomplaints.report.consolidate import (
-        none_found,
-        passed_over_line,
-        passed_over_lines,
-        scan_inputs,
-    )
-
-    scan = scan_inputs(inputs)
-    if not scan.files:
-        _refuse(none_found(scan, lang), lang)
-    line = passed_over_line(scan, lang)
-    if not line:
-        return
-    line = line[0].upper() + line[1:]
-    if verbose:
-        console.print(say(SAID["scan.listed"], lang, line=line), highlight=False, soft_wrap=True)
-        for each in passed_over_lines(scan, lang):
-            console.print(each, highlight=False, soft_wrap=True)
-    else:
-        console.print(say(SAID["scan.hint"], lang, line=line), highlight=False, soft_wrap=True)
-
-
-@app.command(cls=_Command, help=H("report"))
-def report(
-    file: WorkbookArg,
-    output: Output,
-    month: MonthOpt = None,
-    period: PeriodOpt = None,
-    first: FromOpt = None,
-    last: ToOpt = None,
-    lang: Lang = None,
-    now: AsOf = None,
-    show_contacts: ShowContacts = False,
-    history: History = None,
-    policy: PolicyOpt = None,
-) -> None:
-    chosen = _period(month, period, first, last, _lang(lang))
-    if file.is_dir():  # a folder of branches is a consolidation
-        lang = _lang(lang)
-        _refuse(say(SAID["report.is_folder"], lang, file=file, month=chosen), lang)
-    _run_report([file], chosen, output, lang, now, show_contacts, history, consolidate=False, policy=policy)
-
-
-@app.command(cls=_Command, help=H("consolidate"))
-def consolidate(
-    inputs: Annotated[list[Path], typer.Argument(help=H("consolidate.inputs"), metavar=MV("inputs"), show_default=False)],
-    output: Output,
-    month: MonthOpt = None,
-    period: PeriodOpt = None,
-    first: FromOpt = None,
-    last: ToOpt = None,
-    lang: Lang = None,
-    now: AsOf = None,
-    show_contacts: ShowContacts = False,
-    history: History = None,
-    update: Annotated[bool, typer.Option(
-        "--update", help=H("update"))] = False,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, help=H("workers"), metavar=MV("n"))] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", help=H("verbose"))] = False,
-    policy: PolicyOpt = None,
-) -> None:
-    chosen = _period(month, period, first, last, _lang(lang))
-    _run_report(inputs, chosen, output, lang, now, show_contacts, history, consolidate=True, update=update,
-                workers=workers, verbose=verbose, policy=policy)
+# The command groups and commands of their own modules, in the order --help lists them.
+import xlcomplaints.cli_excel  # noqa: E402,F401  (registers ``excel``)
+import xlcomplaints.cli_report  # noqa: E402,F401  (registers ``report`` and ``consolidate``)
 
 
 def main() -> None:

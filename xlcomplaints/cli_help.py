@@ -108,11 +108,11 @@ HELP: dict[str, tuple[str, str]] = {
                          "Copy a workbook with the installed xlwings' VBA module embedded, for PCs without the add-in."),
     "excel_standalone.source": ("由 xlcomplaints 生成的宏工作簿（.xlsm）", "A macro workbook made by xlcomplaints (.xlsm)"),
     "excel_standalone.target": ("内嵌版写到哪里（.xlsm）", "Where to write the standalone copy (.xlsm)"),
-    "report": ("一个网点的月报。写出即退出码 0（输入问题列在“问题清单”表），无法读取为 2。",
-               "The monthly report of one branch. Exit 0 when written (problems go to its Issues sheet), 2 if unreadable."),
-    "consolidate": ("多个网点合并为一份月报（并行读取）；无法使用的文件列在“问题清单”表。"
+    "report": ("一个网点的报表：月报，或 --period 给出的周、季、年及任意日期段。写出即退出码 0（输入问题列在“问题清单”表），无法读取为 2。",
+               "One branch's report: monthly, or the week, quarter, year or run of days --period gives. Exit 0 when written (problems go to its Issues sheet), 2 if unreadable."),
+    "consolidate": ("多个网点合并为一份报表（月报，或 --period 给出的期间；并行读取）；无法使用的文件列在“问题清单”表。"
                     "写出即退出码 0，没有任何可用输入为 2。",
-                    "One monthly report from many branches, read in parallel; unusable files go to the Issues sheet. "
+                    "One report (monthly, or the period --period gives) from many branches, read in parallel; unusable files go to the Issues sheet. "
                     "Exit 0 when the report is written, 2 when no input could be used."),
     "consolidate.inputs": ("网点工作簿，或存放它们的文件夹", "Branch workbooks, or folders of them"),
     "month": ("报表月份，写成 YYYY-MM，如 2026-10（同 --period 2026-10）",
