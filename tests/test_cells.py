@@ -27,10 +27,10 @@ from xlcomplaints.core.cells import (
     parse_datetime,
     parse_int,
     parse_number,
-    parse_phone,
     parse_text,
     parse_time,
 )
+from xlcomplaints.core.phones import parse_phone
 from xlcomplaints.spec.vocab import Choice
 
 

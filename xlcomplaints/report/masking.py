@@ -15,8 +15,8 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from xlcomplaints.core.cells import MOBILE
 from xlcomplaints.core.metrics import Case
+from xlcomplaints.core.phones import MOBILE
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.report.file_summary import FileSummary
 

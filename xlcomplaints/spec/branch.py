@@ -1,6 +1,4 @@
-"""Sheet specs of the branch workbook (分店/网点工作簿). (Just over 400 lines: every branch sheet's spec in one place.)
-
-Over 400 lines on purpose: every sheet of the branch workbook is declared here, in one place.
+"""Sheet specs of the branch workbook (分店/网点工作簿).
 
 Over 400 lines: every sheet and Settings table of the branch workbook is declared side by side, one spec each.
 

@@ -10,7 +10,7 @@ from itertools import repeat
 from operator import is_not
 from typing import Any, TypeGuard
 
-from xlcomplaints.core import cells
+from xlcomplaints.core import cells, phones
 from xlcomplaints.spec.model import ColType, Column, Field
 
 
@@ -29,7 +29,7 @@ def parse_cell(value: object, col: Column | Field, *, date1904: bool = False) ->
     if t is ColType.TIME:
         return cells.parse_time(value)
     if t is ColType.PHONE:
-        return cells.parse_phone(value)
+        return phones.parse_phone(value)
     if t is ColType.BOOL:
         return cells.parse_bool(value)
     if t is ColType.CHOICE:
@@ -172,7 +172,7 @@ def _code_as_is(k: object, max_len: int | None) -> bool:
 
 
 def _phone_as_is(k: object, _: int | None) -> bool:
-    return type(k) is str and cells.MOBILE.fullmatch(k) is not None  # a mobile number's canonical form
+    return type(k) is str and phones.MOBILE.fullmatch(k) is not None  # a mobile number's canonical form
 
 
 #: Cells that already are their parsed value are taken as they are (the per-cell checks are
@@ -211,7 +211,7 @@ def _all_codes_as_is(keys: list[object], max_len: int | None) -> bool:
     return joined.isascii() and joined == joined.upper()
 
 
-_MOBILES = re.compile(f"{cells.MOBILE.pattern}(?:\0{cells.MOBILE.pattern})*", re.ASCII)
+_MOBILES = re.compile(f"{phones.MOBILE.pattern}(?:\0{phones.MOBILE.pattern})*", re.ASCII)
 
 
 def _all_phones_as_is(keys: list[object], _: int | None) -> bool:
