@@ -186,3 +186,22 @@ def test_figures_compared_are_all_the_reports_figures() -> None:
     rest = {"month", "as_of", "branches", "issues", "previous_from", "contacts_shown", "files_read", "files_failed",
             "dimensions", "rank_min", "office_dimensions", "custom_stages"}
     assert {f.name for f in fields(MonthlyReport)} == set(FIGURES) | rest
+
+
+def test_head_office_updates_one_region_and_keeps_the_other(demo: Path, tmp_path: Path) -> None:
+    north, south = regions(demo, tmp_path)
+    out = tmp_path / "group.xlsx"
+    first = make_report([north, south], OCT, out, now=NOW)
+    again = region(tmp_path / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx")  # the north runs again
+    updated = make_report([again], OCT, out, now=NOW, update=True)
+    assert updated.consolidation.carried == ["GZ03"]
+    assert updated.report.cover == first.report.cover
+    assert updated.consolidation.branches["GZ03"].name == "south/月报-2026-10.xlsx › GZ03.xlsx"
+
+
+def test_a_region_as_of_another_time_is_said(demo: Path, tmp_path: Path) -> None:
+    north = region(tmp_path / "north", demo / "BJ01.xlsx")
+    group = make_report([north, demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx", now=datetime(2026, 11, 3, 9, 0),
+                        as_of=datetime(2026, 11, 1, 9, 0))
+    [said] = [p for p in group.report.issues if p.code == "report.region_as_of"]
+    assert said.params["then"] == "2026-11-01 00:00" and said.params["now"] == "2026-11-01 09:00"
