@@ -261,7 +261,7 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
      "或区域中有、又直接给出了其工作簿）时只计一次，规则与同一网点的两个文件相同：采用工作簿最后保存的一份（只有一份含本期受理的投诉时采用"
      "该份），另一份列在“问题清单”中。区域各网点的问题也列在“问题清单”中，文件名前加区域报表名（“区域报表 › 网点文件”）。"
      "文件夹中的月报表仍跳过，不作为区域计入。",
-     "A consolidated report given by name among a consolidation's inputs (a region's north/月报-2026-10.xlsx, or "
+     "A consolidated report given by name among a consolidation's inputs (a region's north/report-2026-10.xlsx, or "
      "its state file) stands for the branches that region consolidated: their data comes from the state file the "
      "same run wrote beside the report (.state.json.gz), the branch workbooks are not read again; the state must be "
      "of the same period and unchanged. A branch found twice (in two regions, or in a region and as a workbook "
