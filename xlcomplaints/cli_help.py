@@ -114,7 +114,9 @@ HELP: dict[str, tuple[str, str]] = {
                     "写出即退出码 0，没有任何可用输入为 2。",
                     "One report (monthly, or the period --period gives) from many branches, read in parallel; unusable files go to the Issues sheet. "
                     "Exit 0 when the report is written, 2 when no input could be used."),
-    "consolidate.inputs": ("网点工作簿，或存放它们的文件夹", "Branch workbooks, or folders of them"),
+    "consolidate.inputs": ("网点工作簿，或存放它们的文件夹；也可点名给出区域的同期汇总月报（或其 .state.json.gz 状态文件）",
+                           "Branch workbooks, or folders of them; also a region's consolidated report of the same "
+                           "period (or its .state.json.gz state file), given by name"),
     "month": ("报表月份，写成 YYYY-MM，如 2026-10（同 --period 2026-10）",
               "The month to report, YYYY-MM, e.g. 2026-10 (the same as --period 2026-10)"),
     "period": ("统计期间：月 2026-10、周 2026-W43（ISO 周，周一起）、季度 2026-Q4 或年 2026",

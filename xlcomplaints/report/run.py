@@ -36,6 +36,7 @@ from xlcomplaints.report.file_summary import DEFAULT_RANK_MIN
 from xlcomplaints.report.history import History, read_history
 from xlcomplaints.report.imposed import dimensions, impose
 from xlcomplaints.report.masking import mask_summary
+from xlcomplaints.report.regions import Region, check_read, region_notes, split_regions
 from xlcomplaints.report.state import PendingState, StateOfAnotherRun, load_state, state_path
 from xlcomplaints.report.summary import Branch, MonthlyReport, branch_codes, build
 from xlcomplaints.report.workbook import write_report
@@ -145,9 +146,12 @@ def make_report(inputs: Sequence[str | Path], month: Period | Month, output: str
             previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts)
         lap = _Laps()
         paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
-        written = output.resolve()
-        paths = [p for p in paths if resolved(p) != written]  # the last run's report, in the same folder
-        if not paths and not previous:  # an empty folder, say: what was looked for, and where
+        written = {output.resolve(), resolved(state_path(output))}
+        paths = [p for p in paths if resolved(p) not in written]  # the last run's report, in the same folder
+        regions: list[Region] = []
+        if consolidate:  # regions' reports given by name: their branches from their states (``report.regions``)
+            paths, regions = split_regions(inputs, paths, file_labels(paths), month, show_contacts)
+        if not paths and not previous and not regions:  # an empty folder, say: what was looked for, and where
             raise NothingRead([Problem(level=Level.ERROR, code="scan.none_found", params={
                 "folders": ", ".join(str(p) for p in inputs)})])
         if on_start is not None:
@@ -157,6 +161,10 @@ def make_report(inputs: Sequence[str | Path], month: Period | Month, output: str
         files = _read(paths, month, as_of, max(now, as_of), show_contacts, lang, consolidate, executor, workers,
                       on_file, labels)
         lap("read")
+        if consolidate:
+            check_read(files, inputs, labels)
+        notes += region_notes(regions, as_of)
+        files += [f for r in regions for f in r.branches]
         merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
         if lists is not None:
             impose(merged, lists)

@@ -67,6 +67,14 @@ class StateOfAnotherRun(StateError):
     between writing the two, say): the pair cannot be trusted together."""
 
 
+class StateOfAnotherPeriod(StateError):
+    """The state file holds another period (or kind of period) than the run's: ``held``, its label."""
+
+    def __init__(self, message: str, held: str) -> None:
+        super().__init__(message)
+        self.held = held
+
+
 def state_path(output: str | Path) -> Path:
     p = Path(output)
     return p.with_name(f"{p.stem}.state.json.gz")
@@ -258,7 +266,8 @@ def load_state(path: Path, month: Period, run: str | None = None) -> tuple[list[
         raise StateOfAnotherRun(f"{path.name}: written by another run than the report beside it")
     held = (doc.get("period_kind", "month"), doc.get("month"))
     if held != (month.kind.value, str(month)):
-        raise StateError(f"{path.name}: holds {held[1]} ({held[0]}), not {month} ({month.kind.value})")
+        raise StateOfAnotherPeriod(f"{path.name}: holds {held[1]} ({held[0]}), not {month} ({month.kind.value})",
+                                   str(held[1]))
     try:
         out = [FileSummary(b["path"], b["mtime"], b["branch"], b["branch_name"], cases_in(b["cases"], doc["version"]),
                            tuple(Problem.model_validate(p) for p in b["problems"]), texts=texts_in(b.get("texts", {})),

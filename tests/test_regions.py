@@ -1,0 +1,207 @@
+"""Roll-up through regions (issue 20): head office consolidates its regions' consolidations.
+
+The demo's three branch workbooks, real files refreshed as the demo does; two regions consolidate
+them (BJ01 + SH02 → north, GZ03 → south) and head office consolidates the two regional reports.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+from dataclasses import fields
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from tests.audit.report import read_report
+from xlcomplaints.cli import app
+from xlcomplaints.core.metrics import Month, Period
+from xlcomplaints.demo import run_demo
+from xlcomplaints.report.run import RunResult, make_report
+from xlcomplaints.report.state import state_path
+from xlcomplaints.workbook.errors import WorkbookError
+
+OCT = Month(2026, 10)
+NOW = datetime(2026, 11, 2, 9, 0)
+REPORT = "月报-2026-10.xlsx"
+#: What a report holds besides who read it: every figure and list.
+FIGURES = ("cover", "breakdowns", "backlog_ages", "stages", "overdue", "trend", "closed_late", "typical",
+           "handlers", "ranking", "departments", "previous_partial", "unreadable_received")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("regions")
+    run_demo(d / "demo", now=NOW)
+    return d / "demo"
+
+
+def region(folder: Path, *branches: Path, period: Period | Month = OCT, **kw: object) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    make_report(list(branches), period, folder / REPORT, now=NOW, **kw)  # type: ignore[arg-type]
+    return folder / REPORT
+
+
+def regions(demo: Path, root: Path, **kw: object) -> tuple[Path, Path]:
+    return (region(root / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx", **kw),
+            region(root / "south", demo / "GZ03.xlsx", **kw))
+
+
+def same_figures(a: RunResult, b: RunResult) -> None:
+    for name in FIGURES:
+        assert getattr(a.report, name) == getattr(b.report, name), name
+    assert [(x.code, x.params) for x in a.report.issues] == [(x.code, x.params) for x in b.report.issues]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_head_office_from_regions_equals_the_branches_directly(demo: Path, tmp_path: Path, lang: str) -> None:
+    north, south = regions(demo, tmp_path, lang=lang)
+    direct = make_report([demo / f"{b}.xlsx" for b in ("BJ01", "GZ03", "SH02")], OCT, tmp_path / "direct.xlsx",
+                         now=NOW, lang=lang)
+    group = make_report([north, south], OCT, tmp_path / "group.xlsx", now=NOW, lang=lang)
+    assert sorted(group.consolidation.branches) == ["BJ01", "GZ03", "SH02"]
+    assert group.report.value("received") == direct.report.value("received") > 0
+    same_figures(group, direct)
+    # the regions' Issues come along, named with their region
+    files = {p.file for p in group.report.issues}
+    assert "north/月报-2026-10.xlsx › BJ01.xlsx" in files and "south/月报-2026-10.xlsx › GZ03.xlsx" in files
+    sheet = openpyxl.load_workbook(tmp_path / "group.xlsx", read_only=True).worksheets[-1]
+    assert any(str(r[0]).startswith("south/月报-2026-10.xlsx › ") for r in sheet.iter_rows(values_only=True))
+    if lang == "zh":  # every figure of every sheet, as the auditor reads them off the two files
+        assert read_report(tmp_path / "group.xlsx") == read_report(tmp_path / "direct.xlsx")
+
+
+def test_a_regions_state_file_given_stands_for_its_report(demo: Path, tmp_path: Path) -> None:
+    north, south = regions(demo, tmp_path)
+    by_report = make_report([north, south], OCT, tmp_path / "a.xlsx", now=NOW)
+    by_state = make_report([state_path(north), south, state_path(south)], OCT, tmp_path / "b.xlsx", now=NOW)
+    same_figures(by_state, by_report)
+    assert sorted(by_state.consolidation.branches) == ["BJ01", "GZ03", "SH02"]
+
+
+def test_a_branch_in_two_regions_is_reported_and_counted_once(demo: Path, tmp_path: Path) -> None:
+    north = region(tmp_path / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx")
+    south = region(tmp_path / "south", demo / "GZ03.xlsx", demo / "BJ01.xlsx")
+    direct = make_report([demo / f"{b}.xlsx" for b in ("BJ01", "GZ03", "SH02")], OCT, tmp_path / "d.xlsx", now=NOW)
+    group = make_report([north, south], OCT, tmp_path / "g.xlsx", now=NOW)
+    assert group.report.value("received") == direct.report.value("received")
+    assert group.report.cover == direct.report.cover
+    twice = [p for p in group.report.issues if p.code == "report.superseded"]
+    assert len(twice) == 1 and twice[0].params["branch"] == "BJ01"
+    assert {twice[0].file, twice[0].params["other"]} == {"north/月报-2026-10.xlsx › BJ01.xlsx",
+                                                         "south/月报-2026-10.xlsx › BJ01.xlsx"}
+    assert "BJ01" in twice[0].message("en") and "counted" not in twice[0].file
+
+
+def test_a_branch_in_a_region_and_given_directly_the_one_saved_last_wins(demo: Path, tmp_path: Path) -> None:
+    bj = tmp_path / "bj" / "BJ01.xlsx"
+    bj.parent.mkdir()
+    shutil.copy2(demo / "BJ01.xlsx", bj)
+    north = region(tmp_path / "north", bj, demo / "SH02.xlsx")
+    later = bj.stat().st_mtime + 3600  # BJ01 saved again after the region's run
+    os.utime(bj, (later, later))
+    group = make_report([north, bj, demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx", now=NOW)
+    assert group.consolidation.branches["BJ01"].path == str(bj)
+    [twice] = [p for p in group.report.issues if p.code == "report.superseded"]
+    # the region named by its report's file name, with its folders only where names clash (``file_labels``)
+    assert twice.file == "月报-2026-10.xlsx › BJ01.xlsx" and twice.params["other"] == "BJ01.xlsx"
+    earlier = bj.stat().st_mtime - 7200  # ... or before it: the region's copy is used
+    os.utime(bj, (earlier, earlier))
+    group = make_report([north, bj, demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx", now=NOW)
+    assert group.consolidation.branches["BJ01"].name == "月报-2026-10.xlsx › BJ01.xlsx"
+    direct = make_report([demo / f"{b}.xlsx" for b in ("BJ01", "GZ03", "SH02")], OCT, tmp_path / "d.xlsx", now=NOW)
+    assert group.report.cover == direct.report.cover
+
+
+def refused(inputs: list[Path], out: Path, code: str, **kw: object) -> None:
+    with pytest.raises(WorkbookError) as info:
+        make_report(inputs, OCT, out, now=NOW, **kw)  # type: ignore[arg-type]
+    assert info.value.code == code
+    assert not out.exists() and not state_path(out).exists()  # nothing written
+
+
+def test_refusals(demo: Path, tmp_path: Path) -> None:
+    north, south = regions(demo, tmp_path)
+    out = tmp_path / "group.xlsx"
+    week = region(tmp_path / "week", demo / "GZ03.xlsx", period=Period.parse("2026-W43"))
+    refused([north, week], out, "report.region_period")
+    masked = region(tmp_path / "masked", demo / "GZ03.xlsx")
+    refused([north, masked], out, "report.region_masked", show_contacts=True)
+    shown = region(tmp_path / "shown", demo / "GZ03.xlsx", show_contacts=True)  # shown ones are masked by a masked run
+    assert make_report([shown], OCT, tmp_path / "ok.xlsx", now=NOW).report.cover == \
+        make_report([masked], OCT, tmp_path / "ok.xlsx", now=NOW).report.cover
+    other_run = tmp_path / "other"
+    other_run.mkdir()
+    shutil.copy(south, other_run / REPORT)
+    region(tmp_path / "again", demo / "GZ03.xlsx")
+    shutil.copy(state_path(tmp_path / "again" / REPORT), state_path(other_run / REPORT))  # another run's state
+    refused([north, other_run / REPORT], out, "report.region_unpaired")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    shutil.copy(state_path(south), state_path(gone / REPORT))  # a state whose report is not beside it
+    refused([north, state_path(gone / REPORT)], out, "report.region_unpaired")
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    shutil.copy(south, cut / REPORT)
+    state_path(cut / REPORT).write_bytes(gzip.compress(gzip.decompress(state_path(south).read_bytes())[:-40]))
+    refused([north, cut / REPORT], out, "report.region_damaged")
+    state_path(cut / REPORT).unlink()
+    refused([north, cut / REPORT], out, "report.region_no_state")
+
+
+def test_a_regions_report_in_a_folder_is_still_passed_over(demo: Path, tmp_path: Path) -> None:
+    """Only a report named on purpose stands for a region: folders often hold earlier reports too."""
+    north = region(tmp_path / "in", demo / "BJ01.xlsx")
+    shutil.copy(demo / "GZ03.xlsx", tmp_path / "in" / "GZ03.xlsx")
+    result = make_report([tmp_path / "in"], OCT, tmp_path / "g.xlsx", now=NOW)
+    assert sorted(result.consolidation.branches) == ["GZ03"]
+    assert [p.code for p in result.report.issues if p.file == north.name] == ["report.not_a_branch"]
+
+
+@pytest.mark.parametrize(("lang", "said"), [("en", "is of 2026-W43, this run is of 2026-10"),
+                                            ("zh", "统计的是 2026-W43，本次汇总的是 2026-10")])
+def test_the_cli_takes_regions_and_refuses_in_the_users_language(
+        demo: Path, tmp_path: Path, lang: str, said: str) -> None:
+    north, south = regions(demo, tmp_path)
+    out = tmp_path / "group.xlsx"
+    ok = CliRunner().invoke(app, ["consolidate", str(north), str(south), "--period", "2026-10", "--now",
+                                  "2026-11-02 09:00", "-o", str(out), "--lang", lang])
+    assert ok.exit_code == 0, ok.output
+    assert out.exists() and state_path(out).exists()
+    week = region(tmp_path / "week", demo / "GZ03.xlsx", period=Period.parse("2026-W43"))
+    out.unlink()
+    bad = CliRunner().invoke(app, ["consolidate", str(north), str(week), "--period", "2026-10", "-o", str(out),
+                                   "--lang", lang])
+    assert bad.exit_code == 2 and said in " ".join(bad.output.split()) and "Traceback" not in bad.output
+    assert not out.exists()
+
+
+def test_figures_compared_are_all_the_reports_figures() -> None:
+    """``FIGURES`` names every field of the report that holds a figure or list (the rest say who read what)."""
+    from xlcomplaints.report.summary import MonthlyReport
+    rest = {"month", "as_of", "branches", "issues", "previous_from", "contacts_shown", "files_read", "files_failed",
+            "dimensions", "rank_min", "office_dimensions", "custom_stages"}
+    assert {f.name for f in fields(MonthlyReport)} == set(FIGURES) | rest
+
+
+def test_head_office_updates_one_region_and_keeps_the_other(demo: Path, tmp_path: Path) -> None:
+    north, south = regions(demo, tmp_path)
+    out = tmp_path / "group.xlsx"
+    first = make_report([north, south], OCT, out, now=NOW)
+    again = region(tmp_path / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx")  # the north runs again
+    updated = make_report([again], OCT, out, now=NOW, update=True)
+    assert updated.consolidation.carried == ["GZ03"]
+    assert updated.report.cover == first.report.cover
+    assert updated.consolidation.branches["GZ03"].name == "south/月报-2026-10.xlsx › GZ03.xlsx"
+
+
+def test_a_region_as_of_another_time_is_said(demo: Path, tmp_path: Path) -> None:
+    north = region(tmp_path / "north", demo / "BJ01.xlsx")
+    group = make_report([north, demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx", now=datetime(2026, 11, 3, 9, 0),
+                        as_of=datetime(2026, 11, 1, 9, 0))
+    [said] = [p for p in group.report.issues if p.code == "report.region_as_of"]
+    assert said.params["then"] == "2026-11-01 00:00" and said.params["now"] == "2026-11-01 09:00"
