@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_cli import run
 from xlcomplaints.api import consolidate, new_workbook
-from xlcomplaints.report.consolidate import PassedOver, scan_inputs
+from xlcomplaints.report.inputs import PassedOver, scan_inputs
 from xlcomplaints.report.run import NothingRead
 
 PASSED_OVER = ("bj01.bak.xlsx", "~$bj01.xlsx", "export.csv", ".bj01.xlsx.new-00000000-1-abcd1234.tmp")

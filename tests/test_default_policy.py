@@ -24,11 +24,9 @@ from xlcomplaints.core.policy import (
     DEFAULT_RULES,
     FOLLOWS,
     default_policy,
-    load_preset,
-    preset_path,
-    presets,
     rule_for,
 )
+from xlcomplaints.policy_file import load_preset, preset_path, presets
 from xlcomplaints.spec import vocab as v
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,9 +16,10 @@ import pytest
 
 from xlcomplaints.console import REFUSAL_PREFIX
 from xlcomplaints.core.cells import CellError, parse_bool
-from xlcomplaints.core.policy import PolicyFileError, load_policy_file
+from xlcomplaints.core.policy import PolicyFileError
 from xlcomplaints.errors import XlcError
 from xlcomplaints.i18n import Lang, pick, render, say
+from xlcomplaints.policy_file import load_policy_file
 from xlcomplaints.templates.macro import StandaloneError
 from xlcomplaints.workbook.errors import WorkbookError
 

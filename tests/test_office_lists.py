@@ -23,8 +23,8 @@ from python_calamine import CalamineWorkbook
 from tests.conftest import HAS_SOFFICE, SHARED, soffice_convert, type_rows
 from xlcomplaints.api import consolidate, monthly_report, new_workbook
 from xlcomplaints.core.lists import LIST_DUPLICATE, LIST_NOT_ON
-from xlcomplaints.core.policy import load_policy, preset_path, presets
 from xlcomplaints.flows import refresh_flow, validate_flow
+from xlcomplaints.policy_file import load_policy, preset_path, presets
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.workbook.file import FileWorkbook

@@ -214,7 +214,7 @@ def test_closed_late_is_by_the_month_closed_and_the_close_rule(tmp_path: Path) -
     """Seed 001: a case not closed within 9 calendar days (the insurer preset's close rule) goes on the
     超时结案 list of the month it was closed in: received 9-20, closed 10-5 is October's, not September's."""
     from xlcomplaints.core.models import Complaint
-    from xlcomplaints.core.policy import load_preset
+    from xlcomplaints.policy_file import load_preset
 
     policy = load_preset("insurer")
     assert [(r.amount, r.unit) for r in policy if r.stage == "close"] == [(9, "calendar_days")]

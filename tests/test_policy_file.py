@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from xlcomplaints.core.policy import PolicyFileError, load_policy_file
+from xlcomplaints.core.policy import PolicyFileError
 from xlcomplaints.flows import refresh_flow
+from xlcomplaints.policy_file import load_policy_file
 from xlcomplaints.spec import branch as B
 from xlcomplaints.workbook.file import FileWorkbook
 

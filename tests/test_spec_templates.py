@@ -190,7 +190,7 @@ def test_blank_branch_workbook_prints_every_sheet_with_its_headers(tmp_path: Pat
 
 
 def test_the_policy_file_example_in_the_sheet_reference_loads(tmp_path: Path) -> None:
-    from xlcomplaints.core.policy import load_policy_file
+    from xlcomplaints.policy_file import load_policy_file
 
     example = re.search(r"```toml\n(.*?)```", sheets_markdown(), re.S)
     assert example is not None

@@ -53,8 +53,8 @@ class FileResult(FlowResult):
 def new_workbook(path: str | Path, *, branch_code: str, branch_name: str = "", lang: str = "zh",
                  overwrite: bool = False, preset: str | None = None) -> Path:
     """A new branch workbook from the current template, with this branch's settings; ``preset``
-    (``core.policy.presets()``) writes an industry's lists on Lists and its limits on Settings."""
-    from xlcomplaints.core.policy import load_policy, preset_path
+    (``policy_file.presets()``) writes an industry's lists on Lists and its limits on Settings."""
+    from xlcomplaints.policy_file import load_policy, preset_path
 
     path = Path(path)
     if path.exists() and not overwrite:
@@ -73,7 +73,7 @@ def validate(path: str | Path, *, now: datetime | None = None, lang: str = "zh")
 def refresh(path: str | Path, *, now: datetime | None = None, lang: str = "zh",
             policy: str | Path | None = None) -> FileResult:
     """Deadlines and statuses; ``policy`` is a head office's TOML rules file replacing the workbook's."""
-    from xlcomplaints.core.policy import load_policy_file
+    from xlcomplaints.policy_file import load_policy_file
 
     rules = load_policy_file(policy, lang) if policy else None
     wb = FileWorkbook(path, tidy=True)
@@ -118,7 +118,7 @@ def consolidate(inputs: Sequence[str | Path], month: str | Month | Period, outpu
     file is read (for a progress bar). ``policy``: a head office's file whose ``[lists]`` every
     branch's values are put on (``report.imposed``).
     """
-    from xlcomplaints.core.policy import load_policy
+    from xlcomplaints.policy_file import load_policy
     from xlcomplaints.report.run import make_report
 
     lists = load_policy(policy, lang).lists if policy else None

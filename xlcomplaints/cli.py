@@ -56,7 +56,8 @@ def new(
     preset: Annotated[str | None, typer.Option("--preset", help=H("preset"), metavar=MV("name"))] = None,
 ) -> None:
     from xlcomplaints.api import new_workbook
-    from xlcomplaints.core.policy import PolicyFileError, presets
+    from xlcomplaints.core.policy import PolicyFileError
+    from xlcomplaints.policy_file import presets
 
     lang = _lang(lang)
     if preset is not None and preset not in presets():
@@ -80,7 +81,8 @@ def validate(
     now: Now = None,
     policy: PolicyOpt = None,
 ) -> None:
-    from xlcomplaints.core.policy import PolicyFileError, load_policy
+    from xlcomplaints.core.policy import PolicyFileError
+    from xlcomplaints.policy_file import load_policy
 
     lang = _lang(lang)
     try:
@@ -110,7 +112,8 @@ def refresh(
     lang: Lang = None,
     policy: PolicyOpt = None,
 ) -> None:
-    from xlcomplaints.core.policy import PolicyFileError, load_policy
+    from xlcomplaints.core.policy import PolicyFileError
+    from xlcomplaints.policy_file import load_policy
 
     lang = _lang(lang)
     try:

@@ -44,7 +44,8 @@ History = Annotated[list[Path] | None, typer.Option(
 
 def _policy_lists(policy: Path | None, lang: str) -> OfficeLists | None:
     """A head office's lists (``--policy``), or None; a file that cannot be used is refused."""
-    from xlcomplaints.core.policy import PolicyFileError, load_policy
+    from xlcomplaints.core.policy import PolicyFileError
+    from xlcomplaints.policy_file import load_policy
 
     try:
         return load_policy(policy, lang).lists if policy else None
@@ -126,7 +127,7 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
 def _scanned(inputs: list[Path], lang: str, verbose: bool) -> None:
     """Refuse folders holding no workbook, saying what was looked for; count the files passed
     over in one line (each listed with ``verbose``)."""
-    from xlcomplaints.report.consolidate import (
+    from xlcomplaints.report.inputs import (
         none_found,
         passed_over_line,
         passed_over_lines,

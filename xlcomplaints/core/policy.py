@@ -15,7 +15,8 @@ only the duty desk, not the supervisor or the department, works nights and weeke
 
 Other industries' rules from the seeds (a retail chain, an insurer, a manufacturer, a car
 dealer, a telecom operator) are presets: policy files in ``xlcomplaints/data/presets/``,
-in the format ``--policy`` reads (:func:`preset_path`, :func:`load_preset`).
+in the format ``--policy`` reads (``xlcomplaints.policy_file`` reads them; :func:`parse_policy` here
+makes their rules and lists).
 
 Stages and the time each counts from (its *anchor*):
 - acknowledge, first_contact, report, resolve, reply, close: from receipt;
@@ -27,8 +28,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
-from pathlib import Path
 
 from xlcomplaints.core.lists import BUILT_IN, OfficeLists, from_toml
 from xlcomplaints.core.models import Complaint, PolicyRule
@@ -215,29 +214,6 @@ def _tied_case(rule: PolicyRule, union: dict[str, str], rules: Sequence[PolicyRu
     return union if len(unsettled) == len(options) else unsettled[0]
 
 
-#: Where the presets live: one policy file per industry, in the ``--policy`` format.
-PRESETS_DIR = "data/presets"
-
-
-def presets() -> tuple[str, ...]:
-    """The names of the presets shipped with the package (``retail``, ``insurer`` …)."""
-    folder = resources.files("xlcomplaints").joinpath(PRESETS_DIR)
-    return tuple(sorted(f.name.removesuffix(".toml") for f in folder.iterdir() if f.name.endswith(".toml")))
-
-
-def preset_path(name: str) -> Path:
-    """The policy file of a preset (see :func:`presets`); ValueError names the presets when unknown."""
-    if name not in presets():
-        raise ValueError(f"no preset {name!r}; presets: {', '.join(presets())}")
-    return Path(str(resources.files("xlcomplaints").joinpath(PRESETS_DIR, f"{name}.toml")))
-
-
-def load_preset(name: str, lang: str = "zh") -> tuple[PolicyRule, ...]:
-    """A preset's rules, read as ``--policy`` reads a head office's file (none: the preset keeps the
-    default rules, its file says why)."""
-    return load_policy(preset_path(name), lang).rules
-
-
 @dataclass(frozen=True)
 class PolicyFile:
     """What a policy file imposes: SLA rules (none: the workbook's own stay) and lists (``[lists]``,
@@ -266,16 +242,9 @@ class PolicyFileError(XlcError):
     """A head-office policy file that cannot be used, located to the rule and key."""
 
 
-def load_policy_file(path: str | Path, lang: str = "zh") -> tuple[PolicyRule, ...]:
-    """The rules of a policy file (``load_policy``); a file without ``[[rule]]`` is refused."""
-    rules = load_policy(path, lang).rules
-    if not rules:
-        raise PolicyFileError("policy.toml_no_rules", path=Path(path).name)
-    return rules
-
-
-def load_policy(path: str | Path, lang: str = "zh") -> PolicyFile:
-    """Rules and lists from a TOML file a head office imposes on every branch, replacing the Settings table.
+def parse_policy(data: dict[str, object], name: str) -> PolicyFile:
+    """Rules and lists from a head office's policy, as its TOML file holds them (``policy_file`` reads
+    the file): ``[[rule]]`` tables and ``[lists]``; ``name`` is the file's, for the messages.
 
     ::
 
@@ -286,46 +255,39 @@ def load_policy(path: str | Path, lang: str = "zh") -> PolicyFile:
         unit = "working_days"      # hours, calendar_days, working_days, working_hours (or 工作日 …)
         source = "集团规定"
 
-    A file that cannot be used raises PolicyFileError, whose message is rendered in either
-    language when shown (``lang`` is kept for callers that pass it).
+    A policy that cannot be used raises PolicyFileError, located to the rule and key, whose message
+    is rendered in either language when shown.
     """
-    import tomllib
-
     from xlcomplaints.core import cells
     from xlcomplaints.core.rows import parse_cell
     from xlcomplaints.spec.branch import POLICY
 
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise PolicyFileError("policy.toml_unreadable", path=path.name, detail=str(e)) from e
     lists = BUILT_IN
     if "lists" in data:
         lists, wrong = from_toml(data["lists"])
         if wrong:
-            raise PolicyFileError("policy.toml_bad_lists", path=path.name, detail="; ".join(wrong))
+            raise PolicyFileError("policy.toml_bad_lists", path=name, detail="; ".join(wrong))
     raw_rules = data.get("rule", [])
     if not isinstance(raw_rules, list) or (not raw_rules and not lists.own and not _says_why(data)):
-        raise PolicyFileError("policy.toml_no_rules", path=path.name)
+        raise PolicyFileError("policy.toml_no_rules", path=name)
     rules: list[PolicyRule] = []
     for n, raw in enumerate(raw_rules, start=1):
         values: dict[str, object] = {}
         if not isinstance(raw, dict):
-            raise PolicyFileError("policy.toml_not_table", path=path.name, n=n)
+            raise PolicyFileError("policy.toml_not_table", path=name, n=n)
         for key in set(raw) - {c.key for c in POLICY.columns}:
             keys = ", ".join(c.key for c in POLICY.columns)
-            raise PolicyFileError("policy.toml_bad", path=path.name, n=n, key=key,
+            raise PolicyFileError("policy.toml_bad", path=name, n=n, key=key,
                                   detail_zh=f"不是规则的键；可用：{keys}", detail_en=f"not a rule key; use: {keys}")
         for col in POLICY.columns:
             try:
                 values[col.key] = parse_cell(raw.get(col.key), col)
             except cells.CellError as e:
                 # In both languages: the error is shown later in whatever language the caller asks.
-                raise PolicyFileError("policy.toml_bad", path=path.name, n=n, key=col.key,
+                raise PolicyFileError("policy.toml_bad", path=name, n=n, key=col.key,
                                       detail_zh=e.message("zh"), detail_en=e.message("en")) from e
             if col.required and values[col.key] is None:
-                raise PolicyFileError("policy.toml_bad", path=path.name, n=n, key=col.key,
+                raise PolicyFileError("policy.toml_bad", path=name, n=n, key=col.key,
                                       detail_zh="必填", detail_en="required")
         rules.append(PolicyRule(**values))  # type: ignore[arg-type]
     return PolicyFile(tuple(rules), lists)

@@ -202,11 +202,11 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
     warnings: set[CalendarWarning] = set()
     urgent: list[tuple[tuple[int, int, float], OverdueRow]] = []
     month = M.Month.of(now)
-    as_case = M.case_maker(data.settings.branch_code, data, make_calendar(data.settings, data),
-                           timed=(month.start, month.end), as_of=now)
+    cal = make_calendar(data.settings, data)  # one calendar (and its memo of due times) for the whole refresh
+    as_case = M.case_maker(data.settings.branch_code, data, cal, timed=(month.start, month.end), as_of=now)
     cases: list[M.Case] = []  # those the month's figures per handler can see: a few of a large register
     called = {a.no for a in data.callbacks if a.no and a.at and month.start <= a.at <= now}
-    for r in iter_results(data, now):
+    for r in iter_results(data, now, cal):
         if _may_count(r, month, called) and (case := as_case(r)) is not None and _in_month(case, month):
             cases.append(case)
         c = r.complaint

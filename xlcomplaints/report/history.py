@@ -17,7 +17,7 @@ from typing import NamedTuple
 from xlcomplaints.core.metrics import AGE_BUCKETS, METRICS, PERIOD_WORDS, Period, TrendRow
 from xlcomplaints.core.problems import Level, Problem
 from xlcomplaints.core.rows import find_layout
-from xlcomplaints.report.consolidate import expand_inputs
+from xlcomplaints.report.inputs import expand_inputs
 from xlcomplaints.report.labels import label
 from xlcomplaints.report.summary import DIMENSIONS, Cover
 from xlcomplaints.spec.branch import REGISTER

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from xlcomplaints.core.metrics import Period
 from xlcomplaints.core.problems import Level, Problem, register_messages
-from xlcomplaints.report.consolidate import WORKBOOK_SUFFIXES, resolved
 from xlcomplaints.report.file_summary import FileSummary
+from xlcomplaints.report.inputs import WORKBOOK_SUFFIXES, resolved
 from xlcomplaints.report.masking import mask_summary
 from xlcomplaints.report.state import (
     StateError,

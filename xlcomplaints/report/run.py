@@ -25,16 +25,14 @@ from xlcomplaints.report.consolidate import (
     Consolidation,
     FileSummary,
     collector_paused,
-    expand_inputs,
-    file_labels,
     merge,
     read_all,
     read_file,
-    resolved,
 )
 from xlcomplaints.report.file_summary import DEFAULT_RANK_MIN
 from xlcomplaints.report.history import History, read_history
 from xlcomplaints.report.imposed import dimensions, impose
+from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
 from xlcomplaints.report.masking import mask_summary
 from xlcomplaints.report.regions import Region, check_read, region_notes, split_regions
 from xlcomplaints.report.state import PendingState, StateOfAnotherRun, load_state, state_path

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 
 from xlsxwriter.utility import xl_col_to_name
 
-from xlcomplaints.core.policy import DEFAULT_RULES, presets
+from xlcomplaints.core.policy import DEFAULT_RULES
+from xlcomplaints.policy_file import presets
 from xlcomplaints.report.definitions import ENGINE_RULES
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import report as R
