@@ -8,6 +8,7 @@ none can be read, tested or changed without the others.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "xlcomplaints"
@@ -89,3 +90,14 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     """The check above can fail: a two-module loop and a three-module loop are both found."""
     graph = {"a": {"b"}, "b": {"a"}, "c": {"d"}, "d": {"e"}, "e": {"c"}, "f": {"a"}}
     assert sorted(_cycles(graph)) == [["a", "b"], ["c", "d", "e"]]
+
+
+#: A zh/en text picked by spelling the language out (``"…" if lang == "zh" else "…"``): the house rule
+#: is one way to pick a side, ``i18n.pick`` (or a catalogue through ``i18n.say``/``render``).
+SPELLED_OUT = re.compile(r'if (?:self\.)?lang == "zh" else')
+
+
+def test_a_zh_en_text_is_picked_through_i18n_not_spelled_out() -> None:
+    found = [f"{p.relative_to(PACKAGE)}:{n}" for p in sorted(PACKAGE.rglob("*.py")) if p.name != "i18n.py"
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1) if SPELLED_OUT.search(line)]
+    assert not found, found

@@ -15,6 +15,7 @@ from typing import Any, cast
 from xlcomplaints.core import cells
 from xlcomplaints.core.problems import a1
 from xlcomplaints.core.rows import HEADER_SCAN_ROWS, Layout, find_layout
+from xlcomplaints.i18n import pick
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import migrations as M
 from xlcomplaints.upgrade_changes import Change, Planned
@@ -146,7 +147,7 @@ class Planner(SettingsPlanning):
         sheet = self.sheets[op.sheet]
         writes = {(last + i, col): cast("CellValue", v) for i, v in enumerate(new, 1)}
         self.add(Change.LIST_EXTENDED, lambda: self.port.write_cells(sheet, writes), sheet=sheet,
-                 column=op.header_zh if self.lang == "zh" else op.header_en, values=", ".join(map(str, new)))
+                 column=pick(self.lang, op.header_zh, op.header_en), values=", ".join(map(str, new)))
 
     def validations(self, kind: str) -> None:
         found = self.layouts(kind)

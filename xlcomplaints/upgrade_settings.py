@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from xlcomplaints.core import cells
 from xlcomplaints.core.problems import a1
+from xlcomplaints.i18n import pick
 from xlcomplaints.spec import branch as B
 from xlcomplaints.upgrade_changes import Change
 from xlcomplaints.workbook.errors import WorkbookError
@@ -107,8 +108,8 @@ class SettingsPlanning:
                        rows: list[int], at: int) -> int:
         """The setting rows (template rows ``rows``) under the "more settings" title at row ``at``; its last row."""
         zh, en = B.MORE_SETTINGS_TITLE
-        title = zh if self.lang == "zh" else en
-        note = B.MORE_SETTINGS_NOTE[0 if self.lang == "zh" else 1]
+        title = pick(self.lang, zh, en)
+        note = pick(self.lang, *B.MORE_SETTINGS_NOTE)
         source = self.template_sheets["settings"]
         policy_title = _blocks(tgrid)[1][0]  # the rule table's title: its formats for ours
         writes: dict[tuple[int, int], CellValue] = {(at, 1): title, (at, 2): note}

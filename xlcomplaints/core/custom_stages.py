@@ -33,6 +33,7 @@ from xlcomplaints.core.policy import STAGES, rule_for
 from xlcomplaints.core.problems import Level, Problem, a1, register_messages
 from xlcomplaints.core.rows import Layout, header_keys
 from xlcomplaints.core.status import StageStatus
+from xlcomplaints.i18n import pick
 from xlcomplaints.spec import vocab as v
 from xlcomplaints.spec.branch import CUSTOM_STAGES, SETTINGS_FIELDS
 
@@ -198,7 +199,7 @@ def stage_label(settings: Settings, stage: str, lang: str) -> str:
     if stage in v.STAGE.codes:
         return v.STAGE.label(stage, lang)
     zh, en = labels(settings).get(stage, (stage, stage))
-    return zh if lang == "zh" else en
+    return pick(lang, zh, en)
 
 
 # --------------------------------------------------------------------------- the office's columns

@@ -24,6 +24,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from xlcomplaints.core.metrics import PERIOD_WORDS, GroupRow, PeriodKind, time_or_none
 from xlcomplaints.core.problems import Level
+from xlcomplaints.i18n import pick
 from xlcomplaints.report import charts
 from xlcomplaints.report.definitions import definition_rows
 from xlcomplaints.report.labels import label, reasons_text, t
@@ -276,7 +277,7 @@ class ReportWriter:
         """A built-in stage's label; an office's own stage by its name (English: its English name)."""
         if stage in v.STAGE.codes:
             return v.STAGE.label(stage, self.lang)
-        return stage if self.lang == "zh" else self.report.custom_stages.get(stage, stage)
+        return pick(self.lang, stage, self.report.custom_stages.get(stage, stage))
 
     def overdue(self) -> None:
         lang = self.lang

@@ -390,7 +390,7 @@ def list_rows(lists: OfficeLists, lang: str = "zh") -> list[list[str | None]]:
             columns.append([None for c in entries])
             columns.append([c.en for c in entries])
             columns.append([", ".join(a for a in c.aliases if a.isascii()) or None for c in entries])
-        shown = (lambda c: c.zh) if lang == "zh" else (lambda c: c.en)
+        shown = pick(lang, lambda c: c.zh, lambda c: c.en)
         # the code whenever it is not the name shown, so an English workbook's entries keep the codes reports merge by
         columns.append([c.code if c.code != shown(c) else None for c in entries])
     height = max((len(c) for c in columns), default=0)
@@ -410,7 +410,7 @@ def _write_lists(wb: xlsxwriter.Workbook, fm: _Formats, lists: OfficeLists, lang
     ws.set_row(0, 30)
     sheet = spec.title(lang).replace("'", "''")
     for lst in B.OFFICE_LISTS:
-        col = xl_col_to_name(spec.index(lst.key if lang == "zh" else f"{lst.key}_en"))
+        col = xl_col_to_name(spec.index(pick(lang, lst.key, f"{lst.key}_en")))
         first, last = f"'{sheet}'!${col}$2", f"${col}${B.LIST_ROWS + 1}"
         wb.define_name(lst.name, f"=OFFSET({first},0,0,MAX(1,COUNTA({first}:{last})),1)")
     return ws
@@ -430,7 +430,7 @@ def _write_custom_stages(ws: Worksheet, fm: _Formats, settings: Settings, lang: 
 
     spec = B.CUSTOM_STAGES
     ws.write_string(title, 0, spec.title(lang), fm.get(bold=True, font_size=12, valign="top"))
-    note(title, 1, spec.description_zh if lang == "zh" else spec.description_en)
+    note(title, 1, pick(lang, spec.description_zh, spec.description_en))
     header = title + 1
     ws.set_row(header, 30)
     for i, col in enumerate(spec.columns):
@@ -450,7 +450,7 @@ def _write_custom_stages(ws: Worksheet, fm: _Formats, settings: Settings, lang: 
             if col.key == "start" and value in STAGES:
                 value = STAGE.label(value, lang)
             elif col.key == "start" and value == "received":
-                value = "受理" if lang == "zh" else "Received"
+                value = pick(lang, "受理", "Received")
             fmt = text_fmt if i == source else cell_fmt
             if value is None:
                 ws.write_blank(r, i, None, fmt)
@@ -460,7 +460,7 @@ def _write_custom_stages(ws: Worksheet, fm: _Formats, settings: Settings, lang: 
         if lines > 1:
             ws.set_row(r, 13 * lines + 3)
     end = header + 200
-    starts = ["受理" if lang == "zh" else "Received", *(STAGE.label(s, lang) for s in STAGES)]
+    starts = [pick(lang, "受理", "Received"), *(STAGE.label(s, lang) for s in STAGES)]
     for i, col in enumerate(spec.columns):
         dv = _validation(col, lang)
         if col.key == "start":  # a built-in stage from the list, or another custom stage's name typed in
