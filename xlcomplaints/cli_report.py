@@ -15,6 +15,7 @@ from xlcomplaints.workbook.errors import WorkbookError
 
 if TYPE_CHECKING:
     from xlcomplaints.core.metrics import Period
+    from xlcomplaints.report.request import ReportKind
 from xlcomplaints.cli_base import (
     MV,
     H,
@@ -75,21 +76,27 @@ def _period(month: str | None, period: str | None, first: str | None, last: str 
 
 
 def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | None, now: str | None, show_contacts: bool,
-                history: list[Path] | None, *, consolidate: bool, update: bool = False,
-                workers: int | None = None, verbose: bool = False, policy: Path | None = None) -> None:
+                history: list[Path] | None, *, kind: ReportKind, workers: int | None = None, verbose: bool = False,
+                policy: Path | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from xlcomplaints.report.run import NothingRead, make_report
+    from xlcomplaints.report.run import (
+        Contacts,
+        NothingRead,
+        ReportHooks,
+        ReportRequest,
+        report_flow,
+    )
     from xlcomplaints.report.state import StateError
 
     lang = _lang(lang)
     m = month
     as_of = _now(now, lang) if now else None
     lists = _policy_lists(policy, lang)
-    if consolidate:
+    if kind.consolidates:
         _scanned(inputs, lang, verbose)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=err, transient=True, disable=not consolidate)
+                        console=err, transient=True, disable=not kind.consolidates)
     task = progress.add_task(say(SAID["report.reading"], lang), total=None)
 
     def read_one(_: object) -> None:
@@ -99,10 +106,10 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
 
     try:
         with progress, _memory(output, lang, "report.no_memory"):
-            result = make_report(
-                inputs, m, output, lang=lang, as_of=as_of, show_contacts=show_contacts, consolidate=consolidate,
-                workers=workers, update=update, history=history or [], lists=lists,
-                on_start=lambda n: progress.update(task, total=n), on_file=read_one)
+            request = ReportRequest(tuple(inputs), m, output, kind, lang=lang, as_of=as_of,
+                                    contacts=Contacts.of(show_contacts), history=tuple(history or ()), lists=lists)
+            result = report_flow(request, ReportHooks(workers=workers, on_file=read_one,
+                                                      on_start=lambda n: progress.update(task, total=n)))
     except NothingRead as e:
         show_problems(e.issues, lang, say(SAID["report.nothing_read"], lang))
         _refuse(say(SAID["report.no_input"], lang), lang)
@@ -163,11 +170,13 @@ def report(
     history: History = None,
     policy: PolicyOpt = None,
 ) -> None:
+    from xlcomplaints.report.request import ReportKind
+
     chosen = _period(month, period, first, last, _lang(lang))
     if file.is_dir():  # a folder of branches is a consolidation
         lang = _lang(lang)
         _refuse(say(SAID["report.is_folder"], lang, file=file, month=chosen), lang)
-    _run_report([file], chosen, output, lang, now, show_contacts, history, consolidate=False, policy=policy)
+    _run_report([file], chosen, output, lang, now, show_contacts, history, kind=ReportKind.BRANCH, policy=policy)
 
 
 @app.command(cls=_Command, help=H("consolidate"))
@@ -188,6 +197,9 @@ def consolidate(
     verbose: Annotated[bool, typer.Option("--verbose", help=H("verbose"))] = False,
     policy: PolicyOpt = None,
 ) -> None:
+    from xlcomplaints.report.request import ReportKind
+
     chosen = _period(month, period, first, last, _lang(lang))
-    _run_report(inputs, chosen, output, lang, now, show_contacts, history, consolidate=True, update=update,
-                workers=workers, verbose=verbose, policy=policy)
+    _run_report(inputs, chosen, output, lang, now, show_contacts, history,
+                kind=ReportKind.UPDATE if update else ReportKind.CONSOLIDATION, workers=workers, verbose=verbose,
+                policy=policy)
