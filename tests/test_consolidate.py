@@ -30,10 +30,12 @@ from tests.samples import write_branch
 from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.api import new_workbook
 from xlcomplaints.cli import app
+from xlcomplaints.core.calendar import Unit
 from xlcomplaints.core.metrics import NOT_APPLICABLE, Case, stamp
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.core.problems import Level
+from xlcomplaints.core.status import Escalation, OverallStatus, StageStatus
 from xlcomplaints.report import consolidate as C
 from xlcomplaints.report import state as state_module
 from xlcomplaints.report.history import read_report
@@ -324,6 +326,18 @@ def test_state_round_trip_keeps_every_fact(run: RunResult) -> None:
     assert again == {code: f.cases for code, f in run.consolidation.branches.items()}
 
 
+def test_the_facts_hold_the_engines_codes_as_enums_read_in_a_worker_or_from_the_state(run: RunResult) -> None:
+    """The JSON state keeps plain codes; what comes back from it, or from a worker process, is the enums."""
+    summaries, _, _ = load_state(state_path(run.output), OCT)
+    for cases in ([c for f in summaries for c in f.cases], list(run.consolidation.cases)):
+        assert cases
+        for c in cases:
+            assert type(c.status) is OverallStatus and type(c.escalation) is Escalation
+            for name in STAGES:
+                fact = c.stage(name)
+                assert type(fact.status) is StageStatus and (fact.unit is None or type(fact.unit) is Unit)
+
+
 def test_update_needs_the_state_of_the_same_month(run: RunResult, tmp_path: Path) -> None:
     with pytest.raises(StateError):
         load_state(state_path(run.output), OCT.shift(1))
@@ -429,7 +443,7 @@ def test_state_of_an_older_version_is_refused_with_what_to_do(tmp_path: Path) ->
         load_state(path, OCT)
 
 
-@pytest.mark.parametrize("damage", ["row cut short", "text for a time", "a stage missing"])
+@pytest.mark.parametrize("damage", ["row cut short", "text for a time", "a stage missing", "an unknown status"])
 def test_state_rows_are_checked_not_trusted(run: RunResult, tmp_path: Path, damage: str) -> None:
     doc = json.loads(gzip.decompress(state_path(run.output).read_bytes()))
     row = doc["branches"][0]["cases"][0]
@@ -437,6 +451,8 @@ def test_state_rows_are_checked_not_trusted(run: RunResult, tmp_path: Path, dama
         row.pop()
     elif damage == "text for a time":
         row[2] = "2026-10-01 09:00"
+    elif damage == "an unknown status":
+        row[Case._fields.index("status")] = "lost"
     else:
         del row[-5][-6:]  # the stages: before callbacks, due months, custom stages and office dimensions
     path = tmp_path / "g.state.json.gz"
@@ -449,8 +465,8 @@ def _case(branch: str, no: str | None, done: int) -> Case:
     """A complaint with its first ``done`` stages done (what decides which of two records is kept)."""
     stages: list[object] = []
     for i in range(len(STAGES)):
-        stages += ("done_on_time", None, i + 1, None, None, None, None) if i < done else (*NOT_APPLICABLE, None)
-    return Case(branch, no, None, *[None] * 9, False, "none", "open", None, 0, tuple(stages), (), ())
+        stages += (StageStatus.DONE_ON_TIME, None, i + 1, None, None, None, None) if i < done else (*NOT_APPLICABLE, None)
+    return Case(branch, no, None, *[None] * 9, False, Escalation.NONE, OverallStatus.OPEN, None, 0, tuple(stages), (), ())
 
 
 def test_a_number_in_several_branches_keeps_the_record_that_got_furthest() -> None:

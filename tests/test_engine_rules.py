@@ -414,12 +414,17 @@ def test_the_cover_says_how_many_rows_have_no_readable_received_time(branch, tmp
 
 
 def test_the_status_codes_the_engine_branches_on_are_the_vocabularies_codes() -> None:
-    """Every status the engine can give has its zh and en words in one place (spec/vocab.py)."""
-    from xlcomplaints.core.status import OverallStatus, StageStatus
+    """Every code the engine can give has its zh and en words in one place (spec/vocab.py): one enum per
+    vocabulary, the same codes (escalation levels in the same order, lowest first)."""
+    from xlcomplaints.core.calendar import Unit
+    from xlcomplaints.core.deadlines import ESCALATION_ORDER
+    from xlcomplaints.core.status import Escalation, OverallStatus, StageStatus
     from xlcomplaints.spec import vocab as v
 
     assert set(v.STAGE_STATUS.codes) == {s.value for s in StageStatus}
     assert set(v.OVERALL_STATUS.codes) == {s.value for s in OverallStatus}
+    assert list(v.ESCALATION.codes) == [e.value for e in Escalation] == list(ESCALATION_ORDER)
+    assert set(v.UNIT.codes) == {u.value for u in Unit}
 
 
 def test_register_rows_are_not_red_once_closed_nor_for_a_given_up_callback(tmp_path: Path) -> None:

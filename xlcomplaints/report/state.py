@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from xlcomplaints.core.metrics import Case, Period, StageFact
-from xlcomplaints.core.metrics.facts import CUSTOM_WIDTH
+from xlcomplaints.core.metrics.facts import CUSTOM_WIDTH, with_codes
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.report.consolidate import (
@@ -101,8 +101,13 @@ def cases_in(rows: Sequence[list[Any]], version: int = VERSION) -> tuple[Case, .
     custom = [r[head + 3][i:i + CUSTOM_WIDTH] for r in rows for i in range(0, len(r[head + 3]), CUSTOM_WIDTH)]
     _check(custom, ({str}, {str}, *(_STAGE[name] for name in StageFact._fields)), "custom stage")
     _check([r[head + 4][i:i + 2] for r in rows for i in range(0, len(r[head + 4]), 2)], ({str}, _TEXT), "dimension")
-    return tuple(Case._make((*r[:head], tuple(r[head]), tuple(map(tuple, r[head + 1])), tuple(map(tuple, r[head + 2])),
-                        tuple(r[head + 3]), tuple(r[head + 4]))) for r in rows)
+    out = []
+    for r in rows:
+        fields, stages, custom = r[:head], r[head], r[head + 3]
+        with_codes(fields, stages, custom)  # the plain codes JSON kept, the enums again
+        out.append(Case._make((*fields, tuple(stages), tuple(map(tuple, r[head + 1])), tuple(map(tuple, r[head + 2])),
+                               tuple(custom), tuple(r[head + 4]))))
+    return tuple(out)
 
 
 def _branch(f: FileSummary) -> dict[str, Any]:

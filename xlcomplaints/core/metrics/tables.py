@@ -8,6 +8,7 @@ from itertools import compress
 from operator import attrgetter
 from typing import Literal, NamedTuple
 
+from xlcomplaints.core.calendar import Unit
 from xlcomplaints.core.metrics.facts import CLOSE, DECIDED, MET, MISSED, WIDTH, Case
 from xlcomplaints.core.metrics.index import (
     CaseIndex,
@@ -22,6 +23,7 @@ from xlcomplaints.core.metrics.months import stamp
 from xlcomplaints.core.metrics.periods import Period
 from xlcomplaints.core.metrics.registry import METRICS, _received
 from xlcomplaints.core.policy import STAGES
+from xlcomplaints.core.status import StageStatus
 from xlcomplaints.spec.vocab import severity_rank
 
 
@@ -65,7 +67,7 @@ class StageRow(NamedTuple):
     on_time_rate: float | None
     median: float | None
     p90: float | None
-    unit: str | None
+    unit: Unit | None
 
 
 def stage_table(ix: CaseIndex, m: Period) -> list[StageRow]:
@@ -77,7 +79,7 @@ def stage_table(ix: CaseIndex, m: Period) -> list[StageRow]:
     for stage in STAGES:
         met, missed = ix.stage_tally(m, stage)
         n = met + missed
-        units: Sequence[str | None] = ix.units.get(stage, []) or [None]
+        units: Sequence[Unit | None] = ix.units.get(stage, []) or [None]
         for i, unit in enumerate(units):
             took = durations(ix, m, stage, unit) if unit else []
             first = i == 0
@@ -109,7 +111,7 @@ def overdue_detail(ix: CaseIndex, m: Period) -> list[Deadline]:
     start = stamp(m.start)
     rows += [d for d in ix.open_overdue if d.fact.due is not None and d.fact.due < start]
     rows += [d for d in ix.custom if d.fact.due is not None and (  # the office's own stages, alike
-        (start <= d.fact.due < stamp(m.end) and d.fact.status in MISSED) or (d.fact.status == "overdue"
+        (start <= d.fact.due < stamp(m.end) and d.fact.status in MISSED) or (d.fact.status is StageStatus.OVERDUE
                                                                            and d.fact.due < start))]
     rows.sort(key=lambda d: (severity_rank(d.case.severity), d.fact.due, d.case.branch, d.case.no or ""))
     return rows
@@ -130,7 +132,7 @@ OVERDUE_DEFINITION = (
 def closed_late(ix: CaseIndex, m: Period) -> list[Case]:
     """The insurer's 会办单超时上报表: complaints closed in the period after their close deadline (the close
     rule's limit, as the deadline engine applied it), by the time closed."""
-    rows = [c for c in ix.closed(m) if c.stages[CLOSE * WIDTH] == "done_late"]
+    rows = [c for c in ix.closed(m) if c.stages[CLOSE * WIDTH] is StageStatus.DONE_LATE]
     rows.sort(key=lambda c: (c.closed_at, c.branch, c.no or ""))
     return rows
 
