@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -76,9 +77,11 @@ def _period(month: str | None, period: str | None, first: str | None, last: str 
 
 def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | None, now: str | None, show_contacts: bool,
                 history: list[Path] | None, *, consolidate: bool, update: bool = False,
-                workers: int | None = None, verbose: bool = False, policy: Path | None = None) -> None:
+                workers: int | None = None, verbose: bool = False, policy: Path | None = None,
+                scheduler: str | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from xlcomplaints.report.distributed import Cluster, ClusterError, cluster_executor
     from xlcomplaints.report.run import NothingRead, make_report
     from xlcomplaints.report.state import StateError
 
@@ -86,6 +89,8 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
     m = month
     as_of = _now(now, lang) if now else None
     lists = _policy_lists(policy, lang)
+    if scheduler and workers:
+        _fail(ClusterError(Cluster.WORKERS_GIVEN.value), lang)
     if consolidate:
         _scanned(inputs, lang, verbose)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -98,11 +103,15 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
             progress.update(task, description=say(SAID["report.writing"], lang))
 
     try:
-        with progress, _memory(output, lang, "report.no_memory"):
-            result = make_report(
-                inputs, m, output, lang=lang, as_of=as_of, show_contacts=show_contacts, consolidate=consolidate,
-                workers=workers, update=update, history=history or [], lists=lists,
-                on_start=lambda n: progress.update(task, total=n), on_file=read_one)
+        with contextlib.ExitStack() as cluster:  # a Dask cluster's client, closed once the report is made
+            executor = cluster.enter_context(cluster_executor(scheduler)) if scheduler else None
+            with progress, _memory(output, lang, "report.no_memory"):
+                result = make_report(
+                    inputs, m, output, lang=lang, as_of=as_of, show_contacts=show_contacts, consolidate=consolidate,
+                    workers=workers, executor=executor, update=update, history=history or [], lists=lists,
+                    on_start=lambda n: progress.update(task, total=n), on_file=read_one)
+    except ClusterError as e:  # said before any file is read
+        _fail(e, lang)
     except NothingRead as e:
         show_problems(e.issues, lang, say(SAID["report.nothing_read"], lang))
         _refuse(say(SAID["report.no_input"], lang), lang)
@@ -187,7 +196,9 @@ def consolidate(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help=H("workers"), metavar=MV("n"))] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help=H("verbose"))] = False,
     policy: PolicyOpt = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help=H("scheduler"), metavar=MV("address"))] = None,
 ) -> None:
     chosen = _period(month, period, first, last, _lang(lang))
     _run_report(inputs, chosen, output, lang, now, show_contacts, history, consolidate=True, update=update,
-                workers=workers, verbose=verbose, policy=policy)
+                workers=workers, verbose=verbose, policy=policy, scheduler=scheduler)

@@ -169,7 +169,10 @@ def make_report(inputs: Sequence[str | Path], month: Period | Month, output: str
         lap("merge")
         if not merged.branches:
             raise NothingRead(merged.issues)
-        state = PendingState(state_path(output), merged, run=run or "") if consolidate else None  # meanwhile
+        # written meanwhile by a forked child, but only when no executor of the caller's runs threads in this
+        # process (a Dask client's, a thread pool's): forking a process with live threads may deadlock the child
+        state = PendingState(state_path(output), merged, run=run or "", background=executor is None) \
+            if consolidate else None
         try:
             report = _compute(merged, month, as_of, then, history, contacts_shown, len(files), lap, notes, lists)
             _save(output, report, lang, run)
