@@ -27,7 +27,8 @@ from xlcomplaints.core.metrics import Period
 from xlcomplaints.i18n import Lang, render
 from xlcomplaints.report import distributed as D
 from xlcomplaints.report.dispatch import Dispatch
-from xlcomplaints.report.run import make_report
+from xlcomplaints.report.request import ReportHooks, ReportRequest
+from xlcomplaints.report.run import report_flow
 from xlcomplaints.report.state import state_path
 from xlcomplaints.spec import report as R
 
@@ -126,8 +127,9 @@ def test_a_worker_that_cannot_see_a_file_says_so(office: Path, cluster: Any, els
     monkeypatch.setattr(os, "fork", no_fork)
     with D.cluster_executor(cluster.scheduler_address) as executor:
         recording = Recording(executor)
-        result = make_report([blind, "branches/SH02.xlsx", "branches/XX09.xlsx"], Period.parse("2026-10"),
-                             tmp_path / "group.xlsx", executor=recording, lang="en")
+        request = ReportRequest((blind, "branches/SH02.xlsx", "branches/XX09.xlsx"), Period.parse("2026-10"),
+                                tmp_path / "group.xlsx", lang="en")
+        result = report_flow(request, ReportHooks(executor=recording))
     assert sorted(recording.sent) == sorted([blind, str(office / "branches" / "SH02.xlsx")])
     assert list(result.consolidation.branches) == ["SH02"]
     errors = {p.file: p for p in result.consolidation.issues if p.level == "error"}
