@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -77,9 +78,10 @@ def _period(month: str | None, period: str | None, first: str | None, last: str 
 
 def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | None, now: str | None, show_contacts: bool,
                 history: list[Path] | None, *, kind: ReportKind, workers: int | None = None, verbose: bool = False,
-                policy: Path | None = None) -> None:
+                policy: Path | None = None, scheduler: str | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from xlcomplaints.report.distributed import Cluster, ClusterError, cluster_executor
     from xlcomplaints.report.run import (
         Contacts,
         NothingRead,
@@ -93,6 +95,8 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
     m = month
     as_of = _now(now, lang) if now else None
     lists = _policy_lists(policy, lang)
+    if scheduler and workers:
+        _fail(ClusterError(Cluster.WORKERS_GIVEN.value), lang)
     if kind.consolidates:
         _scanned(inputs, lang, verbose)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -105,11 +109,15 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
             progress.update(task, description=say(SAID["report.writing"], lang))
 
     try:
-        with progress, _memory(output, lang, "report.no_memory"):
-            request = ReportRequest(tuple(inputs), m, output, kind, lang=lang, as_of=as_of,
-                                    contacts=Contacts.of(show_contacts), history=tuple(history or ()), lists=lists)
-            result = report_flow(request, ReportHooks(workers=workers, on_file=read_one,
-                                                      on_start=lambda n: progress.update(task, total=n)))
+        with contextlib.ExitStack() as cluster:  # a Dask cluster's client, closed once the report is made
+            executor = cluster.enter_context(cluster_executor(scheduler)) if scheduler else None
+            with progress, _memory(output, lang, "report.no_memory"):
+                request = ReportRequest(tuple(inputs), m, output, kind, lang=lang, as_of=as_of,
+                                        contacts=Contacts.of(show_contacts), history=tuple(history or ()), lists=lists)
+                result = report_flow(request, ReportHooks(executor=executor, workers=workers, on_file=read_one,
+                                                          on_start=lambda n: progress.update(task, total=n)))
+    except ClusterError as e:  # said before any file is read
+        _fail(e, lang)
     except NothingRead as e:
         show_problems(e.issues, lang, say(SAID["report.nothing_read"], lang))
         _refuse(say(SAID["report.no_input"], lang), lang)
@@ -196,10 +204,12 @@ def consolidate(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help=H("workers"), metavar=MV("n"))] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help=H("verbose"))] = False,
     policy: PolicyOpt = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help=H("scheduler"), metavar=MV("address"))] = None,
 ) -> None:
     from xlcomplaints.report.request import ReportKind
 
     chosen = _period(month, period, first, last, _lang(lang))
     _run_report(inputs, chosen, output, lang, now, show_contacts, history,
                 kind=ReportKind.UPDATE if update else ReportKind.CONSOLIDATION, workers=workers, verbose=verbose,
-                policy=policy)
+                policy=policy, scheduler=scheduler)

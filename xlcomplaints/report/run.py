@@ -158,7 +158,10 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         lap("merge")
         if not merged.branches:
             raise NothingRead(merged.issues)
-        state = PendingState(state_path(output), merged, run=run or "") if kind.consolidates else None  # meanwhile
+        # written meanwhile by a forked child, but only when no executor of the caller's runs threads in this
+        # process (a Dask client's, a thread pool's): forking a process with live threads may deadlock the child
+        state = PendingState(state_path(output), merged, run=run or "", background=hooks.executor is None) \
+            if kind.consolidates else None
         try:
             report = _compute(merged, month, as_of, then, request.history, contacts_shown, len(files), lap, notes,
                               request.lists)

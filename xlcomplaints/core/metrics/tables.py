@@ -120,12 +120,15 @@ def overdue_detail(ix: CaseIndex, m: Period) -> list[Deadline]:
 OVERDUE_DEFINITION = (
     "每行一个未按时完成的环节：时限在本期到期而逾期完成、到统计时点仍未完成或结案时已过时限而未完成的，以及更早到期、到统计时点仍未完成的。"
     "超时＝完成时间（未完成的用统计时点，结案时未完成的用结案时间）晚于时限多少，单位同该环节的时限规则。"
-    "按严重程度排列：重大、重要、一般，未填（或无法识别）的最后；同一严重程度内时限早的在前。",
+    "按严重程度排列：重大、重要、一般，未填（或无法识别）的最后；同一严重程度内时限早的在前。"
+    "行数超过一张 Excel 工作表所能容纳的（连表头共 1,048,576 行）时，按此顺序列出前面的行，末行注明未列出多少行（封面和“问题清单”亦注明）。",
     "One row per missed stage deadline: due in the period and done late, not done by the as-of time, or not done "
     "and already due when the case was closed, plus earlier ones still not done at the as-of time. 'Late by' is how "
     "far the completion (or the as-of time if not done; the close if closed without it) is past the due time, in "
     "the unit of the stage's rule. Ordered by severity — major, important, general, then blank (or not recognised) "
-    "last — and within a severity the earliest due first.",
+    "last — and within a severity the earliest due first. A list longer than an Excel sheet holds (1,048,576 rows "
+    "with the header) shows its first rows in this order, and its last row says how many are left out (so do the "
+    "cover and Issues).",
 )
 
 
