@@ -307,3 +307,22 @@ def test_libreoffice_reads_the_chart_with_the_handlers(tmp_path: Path) -> None:
     words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert B.SUMMARY_CHART_TITLE[0] in words.replace(" ", "")
 
+
+
+@pytest.mark.parametrize("name", ["demo-BJ01-refreshed.xlsx", "demo-SH02-buttons.xlsm"])
+def test_a_workbook_of_the_first_template_gets_the_chart_without_an_upgrade(name: str, tmp_path: Path) -> None:
+    """Refresh draws the chart on a 1.0.0 workbook as it is (the chart is refresh's, not the template's):
+    over its Summary's handlers, the cells and the caches agreeing; the VBA of the .xlsm as it was."""
+    path = tmp_path / name
+    path.write_bytes((Path(__file__).parent / "fixtures" / "templates-1.0.0" / name).read_bytes())
+    with zipfile.ZipFile(path) as z:
+        vba = [z.read(n) for n in z.namelist() if n.endswith("vbaProject.bin")]
+    xc.refresh(path, now=datetime(2026, 11, 20, 9, 0))
+    found = our_chart(path)
+    assert found is not None
+    drawn = series(found[1])
+    assert drawn[0]["cat"] and _cells(path, str(drawn[0]["cat_ref"])) == drawn[0]["cat"]
+    assert all(_cells(path, str(s["val_ref"])) == s["val"] for s in drawn)
+    with zipfile.ZipFile(path) as z:
+        assert [z.read(n) for n in z.namelist() if n.endswith("vbaProject.bin")] == vba
+    validator_ok(path)
