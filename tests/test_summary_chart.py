@@ -326,3 +326,23 @@ def test_a_workbook_of_the_first_template_gets_the_chart_without_an_upgrade(name
     with zipfile.ZipFile(path) as z:
         assert [z.read(n) for n in z.namelist() if n.endswith("vbaProject.bin")] == vba
     validator_ok(path)
+
+
+def test_a_drawing_whose_part_is_missing_gives_its_place_to_ours(tmp_path: Path) -> None:
+    """A damaged workbook whose Summary names a drawing part that is not in the package: ours takes
+    the sheet's one <drawing>, never a second."""
+    path = write_branch(tmp_path / "BJ01.xlsx", bj01())
+    xc.refresh(path, now=OCT)
+    with zipfile.ZipFile(path) as z:
+        drawing = _drawing(z, "汇总")
+        kept = {i: z.read(i) for i in z.infolist() if i.filename not in (drawing, "xl/charts/chart1.xml")}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in kept.items():
+            z.writestr(info, data)
+    xc.refresh(path, now=datetime(2026, 11, 20, 9, 0))
+    with zipfile.ZipFile(path) as z:
+        assert z.read(_sheet_part(z, "汇总")).count(b"<drawing") == 1
+        assert [k for k, _ in _rels(z, _sheet_part(z, "汇总")).values()].count("drawing") == 1
+    validator_ok(path)
+    found = our_chart(path)
+    assert found is not None and set(series(found[1])[0]["cat"]) == {"李四", "王五"}  # type: ignore[arg-type]

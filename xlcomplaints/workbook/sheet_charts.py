@@ -129,8 +129,10 @@ class SheetCharts(CellEdits):
             self._touch(types.name)
 
     def _free(self, pattern: str) -> str:
+        """A part name the package has never held, nor relationships for it (a damaged package may
+        keep a removed part's)."""
         n = 1
-        while pattern.format(n).lower() in self._folded:
+        while pattern.format(n).lower() in self._folded or _rels_name(pattern.format(n)).lower() in self._folded:
             n += 1
         return pattern.format(n)
 
@@ -156,6 +158,21 @@ class SheetCharts(CellEdits):
         self._store(rels)
         return rid
 
+    def _retarget(self, source: str, kind: str, target: str) -> str | None:
+        """A relationship of this kind whose part is missing (a damaged package) pointed at ``target``;
+        its id, or None when there is none."""
+        name = self._entry(_rels_name(source))
+        if not self._exists(name):
+            return None
+        rels = self._part_xml(name)
+        for r in rels.root:
+            if r.get("Type", "").endswith(kind) and r.get("TargetMode") != "External" \
+                    and not self._exists(self._entry(_resolve(source, r.get("Target", "")))):
+                r.set("Target", posixpath.relpath(target, posixpath.dirname(source)))
+                self._store(rels)
+                return r.get("Id")
+        return None
+
     def _drop_rel(self, source: str, rid: str) -> None:
         name = self._entry(_rels_name(source))
         rels = self._part_xml(name)
@@ -170,7 +187,7 @@ class SheetCharts(CellEdits):
     def _our_anchor(self, drawing: str, key: str) -> tuple[etree._Element, str, str] | None:
         """Our anchor in the drawing, its chart's relationship id and part."""
         root = self._part_xml(drawing).root
-        charts = {rid: target for rid, kind, target in self._rels_of(drawing) if kind == CHART_REL}
+        charts = {rid: target for rid, kind, target in self._rels_of(drawing) if kind.endswith("/chart")}
         for anchor in root:
             if anchor.tag not in _ANCHORS:
                 continue
@@ -185,8 +202,8 @@ class SheetCharts(CellEdits):
         """Our chart named ``key`` on the sheet becomes ``chart``: added, replaced when it changed,
         removed with None (see the module's docstring)."""
         ref = self.sheet(sheet)
-        drawing = next(((rid, t) for rid, kind, t in self._rels_of(ref.part) if kind == DRAWING_REL
-                        and self._exists(t)), None)
+        drawing = next(((rid, t) for rid, kind, t in self._rels_of(ref.part) if kind.endswith("/drawing")
+                        and self._exists(t)), None)  # strict files name the type in another namespace
         found = self._our_anchor(drawing[1], key) if drawing else None
         if chart is None:
             if drawing is not None and found is not None:
@@ -216,13 +233,19 @@ class SheetCharts(CellEdits):
             self._store(dpart)
             return
         dname = self._free("xl/drawings/drawing{}.xml")
+        rid = self._retarget(ref.part, "/drawing", dname) or self._add_rel(ref.part, DRAWING_REL, dname)
         self._new_part(dname, drawing_part(anchor_xml(chart, key, 2, "rId1")), DRAWING_TYPE)
         self._new_part(self._entry(_rels_name(dname)), rels_part(
             [("rId1", CHART_REL, posixpath.relpath(part, posixpath.dirname(dname)))]), None)
-        rid = self._add_rel(ref.part, DRAWING_REL, dname)
         sh = self._worksheet(sheet)
-        at = next(start for name, start, _ in _top_level(sh.post) if name in _AFTER_DRAWING)
-        sh.post = sh.post[:at] + f'<{sh.p}drawing xmlns:r="{R_NS}" r:id="{rid}"/>' + sh.post[at:]
+        element = f'<{sh.p}drawing xmlns:r="{R_NS}" r:id="{rid}"/>'
+        stale = next(((start, end) for name, start, end in _top_level(sh.post) if name == "drawing"), None)
+        if stale is not None:  # a <drawing> whose part is missing: ours takes its place (one per sheet)
+            start, end = self._element_span(sh.post, stale)
+            sh.post = sh.post[:start] + element + sh.post[end:]
+        else:
+            at = next(start for name, start, _ in _top_level(sh.post) if name in _AFTER_DRAWING)
+            sh.post = sh.post[:at] + element + sh.post[at:]
         sh.post_changed = True
         self._touch(sh.name)
 
@@ -249,9 +272,16 @@ class SheetCharts(CellEdits):
         sh = self._worksheet(sheet)
         for name, start, end in _top_level(sh.post):
             if name == "drawing":
-                if not sh.post[start:end].endswith("/>"):
-                    end = sh.post.index(">", sh.post.index("drawing>", end)) + 1
+                start, end = self._element_span(sh.post, (start, end))
                 sh.post = sh.post[:start] + sh.post[end:]
                 sh.post_changed = True
                 self._touch(sh.name)
                 break
+
+    @staticmethod
+    def _element_span(post: str, tag: tuple[int, int]) -> tuple[int, int]:
+        """From a top-level element's start tag to the end of the element."""
+        start, end = tag
+        if not post[start:end].endswith("/>"):
+            end = post.index(">", post.index("drawing>", end)) + 1
+        return start, end
