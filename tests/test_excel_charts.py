@@ -195,3 +195,92 @@ def test_series_formulas_compare_however_excel_spells_the_references() -> None:
         ("bob's, 汇总", "F3"), ("bob's, 汇总", "E4:E5"), ("bob's, 汇总", "F4:F5"))
     assert ours_ != formula_refs("=SERIES('汇总'!$F$3,'汇总'!$E$4:$E$6,'汇总'!$F$4:$F$6,1)")
     assert formula_refs('=SERIES("typed",{"a","b"},{1,2},1)') is None
+
+
+# --- macOS: the appscript side of the chart -------------------------------------------------
+
+
+class _Prop:
+    """An appscript property reference: ``get()``, ``set(value)``."""
+
+    def __init__(self, value: object = None) -> None:
+        self.value = value
+
+    def get(self) -> object:
+        return self.value
+
+    def set(self, value: object) -> None:
+        self.value = value
+
+
+class MacSeries:
+    """Excel's AppleScript ``series`` (names from xlwings' mac_dict); ``formula`` as Excel composes it."""
+
+    def __init__(self, chart: MacChart) -> None:
+        self.chart = chart
+        self.name, self.series_values, self.xvalues, self.has_data_labels = _Prop(), _Prop(), _Prop(), _Prop(False)
+        fill = type("Fill", (), {})()
+        fill.visible, fill.fore_color, fill.solid = _Prop(False), _Prop(), lambda: None
+        self.chart_format = type("Format", (), {"fill_format": fill})()
+
+    @property
+    def formula(self) -> _Prop:
+        refs = [str(p.get()).lstrip("=").replace("'汇总'", "汇总") for p in (self.name, self.xvalues, self.series_values)]
+        return _Prop(f"=SERIES({','.join(refs)},{self.chart.items.index(self) + 1})")
+
+    def delete(self) -> None:
+        self.chart.items.remove(self)
+
+
+class MacChart:
+    """Excel's AppleScript ``chart``: ``series_collection.get()`` is ``missing value`` when empty."""
+
+    def __init__(self) -> None:
+        self.items: list[MacSeries] = []
+        self.has_title, self.has_legend = _Prop(False), _Prop(False)
+        self.chart_title = type("T", (), {"chart_title_text": _Prop()})()
+        self.legend_object = type("L", (), {"position": _Prop()})()
+        self.series_collection = type("S", (), {"get": lambda _: list(self.items) or "missing value"})()
+
+    def make(self, new: object, at: object) -> MacSeries:
+        assert new == "series" and at is self
+        self.items.append(MacSeries(self))
+        return self.items[-1]
+
+
+def test_macos_chart_members_use_applescript_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """On a Mac the native chart is appscript's: title, series by reference, colours, labels, legend —
+    and read back the same way, so a second refresh writes nothing. (A stand-in of appscript: unverified
+    on a Mac.)"""
+    import sys
+    from types import SimpleNamespace
+
+    from xlcomplaints.excel.charts import LiveCharts
+
+    monkeypatch.setitem(sys.modules, "appscript", SimpleNamespace(
+        k=SimpleNamespace(series="series", legend_position_bottom="bottom")))
+    plan = refresh_flow(FileWorkbook(write_branch(tmp_path / "plan.xlsx", bj01())), now=OCT, lang="zh").plan
+    assert plan is not None
+    chart = handler_chart(plan)
+    assert chart is not None
+    book = FakeBook(write_branch(tmp_path / "mac.xlsx", bj01()))
+    native = MacChart()
+
+    class MacFakeChart(FakeChart):  # xlwings' Chart on a Mac: api = (chart object, chart), appscript's
+        @property
+        def api(self) -> tuple[object, MacChart]:  # type: ignore[override]
+            return None, native
+
+    found = MacFakeChart(book.sheet(SUMMARY), B.SUMMARY_CHART_KEY, (0.0, 0.0, 10.0, 10.0))
+    live = LiveCharts(mac=True)
+    want = live.wanted(book.sheet(SUMMARY), chart, SUMMARY)
+    book.sheet(SUMMARY).protection["Contents"] = False
+    assert not live.shown(found).same(want)
+    live.draw(book.sheet(SUMMARY), found, B.SUMMARY_CHART_KEY, chart, SUMMARY, want)
+    assert native.has_title.get() and native.chart_title.chart_title_text.get() == chart.title
+    assert [s.series_values.get() for s in native.items] == ["='汇总'!$F$4:$F$6", "='汇总'!$G$4:$G$6"]
+    assert {s.xvalues.get() for s in native.items} == {"='汇总'!$E$4:$E$6"}
+    assert [s.chart_format.fill_format.fore_color.get() for s in native.items] == [[0x5B, 0x9B, 0xD5],
+                                                                                    [0xE4, 0x6C, 0x0A]]
+    assert native.legend_object.position.get() == "bottom" and all(s.has_data_labels.get() for s in native.items)
+    assert live.shown(found).same(want)

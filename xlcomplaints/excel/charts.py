@@ -16,9 +16,10 @@ Windows these are the COM members (``HasTitle``, ``ChartTitle.Text``, ``SeriesCo
 ``NewSeries``, ``Series.Formula``, ``Format.Fill.ForeColor.RGB``, ``HasDataLabels``, ``Axes``,
 ``Legend``). On macOS, xlwings drives Excel through appscript, whose names differ (``has_title``,
 ``chart_title.chart_title_text``, ``series_collection``, ``series_values``, ``xvalues``, ``formula``,
-``chart_format.fill_format.fore_color``, as in xlwings' ``mac_dict``); there the chart gets its title,
-series, colours and value labels, but the handlers read bottom-up and the legend stays where Excel puts
-it (the axis and legend members are left out: not checked on a Mac). Neither side has been run against
+``chart_format.fill_format.fore_color``, ``legend_object.position``, as in xlwings' ``mac_dict`` and its
+``_xlmac``); there the chart gets its title, series, colours, value labels and legend, but the handlers
+read bottom-up and the value axis stays (Excel's AppleScript axes need ``get axis`` with signed ids, as
+xlwings works around: left out, not checked on a Mac). Neither side has been run against
 a real Excel here: the tests use a stand-in (``tests/test_excel_charts.py``); ``scripts/excel_smoke.py``
 checks it on a PC.
 """
@@ -177,6 +178,8 @@ class _MacChart:
             fill.solid()
             fill.fore_color.set([int(s.colour[j:j + 2], 16) for j in (0, 2, 4)])
             series.has_data_labels.set(True)
+        xl.has_legend.set(True)
+        xl.legend_object.position.set(k.legend_position_bottom)
 
 
 class LiveCharts:
