@@ -42,7 +42,7 @@ from urllib.parse import quote
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from xlcomplaints.core.metrics import Period
+from xlcomplaints.core.metrics import Month, Period, as_period
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.report.consolidate import Consolidation
 from xlcomplaints.report.file_summary import FileSummary
@@ -252,11 +252,12 @@ def _manifest(store: Path) -> Manifest:
         raise StoreError(f"{store.name}/{MANIFEST}: damaged ({e.error_count()} error(s): {e.errors()[0]['msg']})") from e
 
 
-def load_facts(store: Path, month: Period, run: str | None = None) -> tuple[list[FileSummary], datetime, bool]:
+def load_facts(store: Path, month: Period | Month, run: str | None = None) -> tuple[list[FileSummary], datetime, bool]:
     """The branches of a previous run of the period ``month``: (summaries, as-of time, contacts shown).
 
     ``run``: the run id the report beside it holds; a store of another run is refused (``StoreOfAnotherRun``),
     as are one of another period (``StoreOfAnotherPeriod``) and a damaged one (``StoreError``)."""
+    month = as_period(month)
     m = _manifest(store)
     if run is not None and m.run != run:
         raise StoreOfAnotherRun(f"{store.name}: written by another run than the report beside it")
