@@ -27,12 +27,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
 
 from xlcomplaints.core.deadlines import make_calendar
-from xlcomplaints.core.lifecycle import contact_key, repeat_pairs
 from xlcomplaints.core.metrics import (
     Case,
     Period,
@@ -47,9 +46,10 @@ from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import validate
-from xlcomplaints.report.file_summary import DEFAULT_REPEAT_WINDOW, FileSummary
+from xlcomplaints.report.file_summary import FileSummary
 from xlcomplaints.report.inputs import file_labels
 from xlcomplaints.report.masking import mask_phone, mask_summary
+from xlcomplaints.report.repeats import mark_repeats_across_branches
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
 from xlcomplaints.store.partition import PartitionDamaged, read_partition, write_partition
 from xlcomplaints.workbook.errors import WorkbookError
@@ -354,7 +354,7 @@ def merge(files: Sequence[FileSummary], month: Period, as_of: datetime, *,
     for code in sorted(out.carried):
         out.issues.extend(out.branches[code].problems)
     out.cases = _count_once(out.branches, out.issues)
-    _mark_repeats_across_branches(out.cases, {code: f.repeat_window_days for code, f in out.branches.items()})
+    mark_repeats_across_branches(out.cases, {code: f.repeat_window_days for code, f in out.branches.items()})
     return out
 
 
@@ -383,31 +383,3 @@ def _count_once(branches: dict[str, FileSummary], issues: list[Problem]) -> list
                 kept[c.no] = (c, f)
                 cases[position[c.no]] = c
     return cases
-
-
-def _customer(phone: str | None, name: str | None) -> str | None:
-    """Who complained, as each branch's engine tells (``contact_key``), except that a masked number
-    counts only together with the name: numbers alike in their first 3 and last 4 digits are not rare."""
-    if phone and "*" in phone:
-        return f"masked:{phone}:{name.strip()}" if name and name.strip() else None
-    return contact_key(phone, name)
-
-
-_who = attrgetter("no", "received_at", "validity", "category", "phone", "customer")
-
-
-def _mark_repeats_across_branches(cases: list[Case], windows: dict[str, int]) -> None:
-    """A complaint repeating, at another branch, one the same customer made about the same category
-    is a repeat complaint too (``lifecycle.repeat_pairs``); each branch's engine saw only its own
-    register. "Within the window" is the later complaint's branch's window, as its own engine would
-    have judged it."""
-    window = {code: timedelta(days=days) for code, days in windows.items()}
-    default = timedelta(days=DEFAULT_REPEAT_WINDOW)
-    before: int
-    after: int
-    for before, after in repeat_pairs(((i, *_who(c)) for i, c in enumerate(cases)), who=_customer):
-        earlier, later = cases[before], cases[after]
-        if (later.branch != earlier.branch and later.repeat_of is None and
-                time_of(later.received_at) - time_of(earlier.received_at)  # type: ignore[arg-type]
-                <= window.get(later.branch, default)):
-            cases[after] = later._replace(repeat_of=earlier.no)
