@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import pickle
+import resource
 import statistics
 import sys
 import tempfile
@@ -56,24 +57,33 @@ def main() -> int:
     fulls: list[float] = []
     updates: list[float] = []
     plains: list[float] = []
+    cpu: dict[str, list[float]] = {"without": [], "full": [], "update": []}
+
+    def cpu_now() -> float:  # this process and its finished workers
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + kids.ru_utime + kids.ru_stime
     for i in range(args.repeat):
         staging = run_module.Staging
         run_module.Staging = lambda *_: None  # type: ignore[assignment,misc]
         try:
-            started = time.perf_counter()
+            started, used = time.perf_counter(), cpu_now()
             make_report(paths, MONTH, out.with_name("plain.xlsx"), now=NOW, workers=args.workers)
             plains.append(time.perf_counter() - started)
+            cpu["without"].append(cpu_now() - used)
         finally:
             run_module.Staging = staging  # type: ignore[misc]
-        started = time.perf_counter()
+        started, used = time.perf_counter(), cpu_now()
         full = make_report(paths, MONTH, out, now=NOW, workers=args.workers)
         fulls.append(time.perf_counter() - started)
-        started = time.perf_counter()
+        cpu["full"].append(cpu_now() - used)
+        started, used = time.perf_counter(), cpu_now()
         make_report(paths[:: max(1, len(paths) // args.update)][: args.update], MONTH, out, now=NOW, update=True,
                     workers=args.workers)
         updates.append(time.perf_counter() - started)
+        cpu["update"].append(cpu_now() - used)
         print(f"  run {i + 1}: without the store {plains[-1]:.2f} s, full {fulls[-1]:.2f} s ({'  '.join(f'{k} {v:.2f}' for k, v in full.timings.items())}),"
               f" --update of {args.update}: {updates[-1]:.2f} s", flush=True)
+    print("CPU of all processes (medians): " + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in cpu.items()))
     store = store_path(out)
     files = [f for f in store.rglob("*") if f.is_file()]
     size = sum(f.stat().st_size for f in files)

@@ -183,10 +183,13 @@ def from_table(table: pa.Table) -> tuple[list[Case], dict[str, tuple[str | None,
     """The cases of a ``CASES`` table, and the texts by complaint number (``to_table``'s inverse)."""
     check_schema(table, CASES, "cases")
     n = table.num_rows
-    head = [_stamps(table.column(name)) if kind == TIME else table.column(name).to_pylist()
-            for name, kind, _ in _HEAD]
-    fields = [_stamps(table.column(f"{stage}_{name}")) if kind == TIME else table.column(f"{stage}_{name}").to_pylist()
-              for stage in STAGES for name, kind, _ in STAGE_FIELDS]
+    names = [name for name, _, _ in _HEAD] + [f"{stage}_{name}" for stage in STAGES for name, _, _ in STAGE_FIELDS]
+    timed = [name for name in names if CASES.field(name).type == TIME]
+    # every time column converted at once: a sixth of the compute calls, column by column
+    flat = _stamps(pa.concat_arrays([table.column(name).combine_chunks() for name in timed]))
+    times = {name: flat[i * n:(i + 1) * n] for i, name in enumerate(timed)}
+    columns = [times[name] if name in times else table.column(name).to_pylist() for name in names]
+    head, fields = columns[:len(_HEAD)], columns[len(_HEAD):]
     stages = list(zip(*fields, strict=True)) if fields and n else [()] * n
     callbacks = _nested(table.column("callbacks"), ("at", "outcome", "score"), ("at",))
     due_months = _nested(table.column("due_months"), DUE_MONTH.names, ())
