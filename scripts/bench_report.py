@@ -41,7 +41,7 @@ from xlcomplaints.core.metrics import Month
 from xlcomplaints.core.models import CallbackAttempt, Complaint, TrackingStep
 from xlcomplaints.flows import refresh_flow
 from xlcomplaints.report.consolidate import default_executor
-from xlcomplaints.report.run import make_report
+from xlcomplaints.report.run import ReportHooks, ReportRequest, report_flow
 from xlcomplaints.spec.branch import CALLBACKS, REGISTER, TRACKING
 from xlcomplaints.workbook.file import FileWorkbook, release_freed_memory
 
@@ -171,11 +171,12 @@ def consolidate(paths: list[Path], workers: int) -> Run:
     release_freed_memory()  # the raw read's freed heap back to the system, before the workers fork
     _reset_peak()
     out = Path(tempfile.mkdtemp(prefix="xlc-bench-")) / "group.xlsx"
-    pool = default_executor(workers)  # what make_report makes, passed in to ask its workers their peak after
+    pool = default_executor(workers)  # what report_flow makes, passed in to ask its workers their peak after
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = time.process_time()
     started = time.perf_counter()
-    result = make_report(paths, MONTH, out, executor=pool, now=datetime(2026, 11, 22, 9, 0))
+    result = report_flow(ReportRequest(paths, MONTH, out, now=datetime(2026, 11, 22, 9, 0)),
+                         ReportHooks(executor=pool))
     wall = time.perf_counter() - started
     main_cpu = time.process_time() - cpu
     main_peak = _own_peak(0)

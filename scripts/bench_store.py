@@ -26,13 +26,18 @@ from xlcomplaints.core.metrics import Month
 from xlcomplaints.report import run as run_module
 from xlcomplaints.report.consolidate import read_file
 from xlcomplaints.report.facts import store_path
-from xlcomplaints.report.run import make_report
+from xlcomplaints.report.run import ReportHooks, ReportKind, ReportRequest, RunResult, report_flow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_report import generate  # noqa: E402
 
 MONTH = Month(2026, 10)
 NOW = datetime(2026, 11, 22, 9, 0)
+
+
+def make_report(paths: list[Path], output: Path, workers: int | None, update: bool = False) -> RunResult:
+    kind = ReportKind.UPDATE if update else ReportKind.CONSOLIDATION
+    return report_flow(ReportRequest(paths, MONTH, output, kind, now=NOW), ReportHooks(workers=workers))
 
 
 def main() -> int:
@@ -67,18 +72,17 @@ def main() -> int:
         run_module.Staging = lambda *_: None  # type: ignore[assignment,misc]
         try:
             started, used = time.perf_counter(), cpu_now()
-            make_report(paths, MONTH, out.with_name("plain.xlsx"), now=NOW, workers=args.workers)
+            make_report(paths, out.with_name("plain.xlsx"), args.workers)
             plains.append(time.perf_counter() - started)
             cpu["without"].append(cpu_now() - used)
         finally:
             run_module.Staging = staging  # type: ignore[misc]
         started, used = time.perf_counter(), cpu_now()
-        full = make_report(paths, MONTH, out, now=NOW, workers=args.workers)
+        full = make_report(paths, out, args.workers)
         fulls.append(time.perf_counter() - started)
         cpu["full"].append(cpu_now() - used)
         started, used = time.perf_counter(), cpu_now()
-        make_report(paths[:: max(1, len(paths) // args.update)][: args.update], MONTH, out, now=NOW, update=True,
-                    workers=args.workers)
+        make_report(paths[:: max(1, len(paths) // args.update)][: args.update], out, args.workers, update=True)
         updates.append(time.perf_counter() - started)
         cpu["update"].append(cpu_now() - used)
         print(f"  run {i + 1}: without the store {plains[-1]:.2f} s, full {fulls[-1]:.2f} s ({'  '.join(f'{k} {v:.2f}' for k, v in full.timings.items())}),"

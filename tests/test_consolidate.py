@@ -28,15 +28,25 @@ from tests.samples import write_branch
 from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.api import new_workbook
 from xlcomplaints.cli import app
+from xlcomplaints.core.calendar import Unit
 from xlcomplaints.core.metrics import NOT_APPLICABLE, Case, stamp
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.core.problems import Level
+from xlcomplaints.core.status import Escalation, OverallStatus, StageStatus
 from xlcomplaints.report import consolidate as C
 from xlcomplaints.report.facts import StoreError, load_facts, store_path
 from xlcomplaints.report.history import read_report
 from xlcomplaints.report.inputs import expand_inputs
-from xlcomplaints.report.run import NothingRead, RunResult, make_report
+from xlcomplaints.report.run import (
+    Contacts,
+    NothingRead,
+    ReportHooks,
+    ReportKind,
+    ReportRequest,
+    RunResult,
+    report_flow,
+)
 from xlcomplaints.report.summary import Branch, Cover, build
 from xlcomplaints.spec import BRANCH_TEMPLATE_KIND, REPORT_TEMPLATE_KIND
 from xlcomplaints.spec import branch as B
@@ -113,8 +123,8 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def run(batch: Path, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
     seen: list[str] = []
-    result = make_report([batch], OCT, tmp_path_factory.mktemp("out") / "group.xlsx", now=NOW,
-                         on_file=lambda f: seen.append(f.name))  # the default process pool
+    result = report_flow(ReportRequest([batch], OCT, tmp_path_factory.mktemp("out") / "group.xlsx", now=NOW),
+                         ReportHooks(on_file=lambda f: seen.append(f.name)))  # the default process pool
     assert sorted(seen) == sorted(["a1.xlsx", "b1.xlsx", "c1.xlsx", "corrupt.xlsx", "encrypted.xlsx", "old.xlsx",
                                    "invalid.xlsx"])
     return result
@@ -176,8 +186,8 @@ def test_custom_executor_and_unreadable_file(batch: Path, tmp_path: Path, monkey
 
     monkeypatch.setattr(C, "FileWorkbook", refusing)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        result = make_report([batch / "a1.xlsx", batch / "c1.xlsx"], OCT, tmp_path / "g.xlsx", now=NOW,
-                             executor=pool)
+        result = report_flow(ReportRequest([batch / "a1.xlsx", batch / "c1.xlsx"], OCT, tmp_path / "g.xlsx", now=NOW),
+                             ReportHooks(executor=pool))
     assert file_issues(result)["a1.xlsx"] == ["report.unreadable"]
     assert list(result.consolidation.branches) == ["C1"] and result.report.value("received") == 6
 
@@ -212,7 +222,7 @@ def test_resent_branch_file_replaces_the_old_one(batch: Path, tmp_path: Path) ->
     """Two files of one branch in one batch: the one saved last is used, the other set aside."""
     old = write(tmp_path / "a1-old.xlsx", branch("A1", drop=(8,)), mtime=1_700_000_000)
     new = write(tmp_path / "a1-new.xlsx", branch("A1"), mtime=1_800_000_000)
-    result = make_report([new, old], OCT, tmp_path / "g.xlsx", now=NOW)
+    result = report_flow(ReportRequest([new, old], OCT, tmp_path / "g.xlsx", now=NOW))
     assert result.consolidation.branches["A1"].name == "a1-new.xlsx"
     assert [(p.code, p.file) for p in result.report.issues if p.code.startswith("report.")] == [
         ("report.superseded", "a1-old.xlsx")]
@@ -224,14 +234,14 @@ def test_a_register_per_month_the_months_one_is_used_whenever_saved(tmp_path: Pa
     October's is used for October, even though September's was saved last."""
     sep = write(tmp_path / "in" / "2026-09.xlsx", branch("A1", drop=(0, 2, 3, 5, 6, 8)), mtime=1_800_000_000)
     oct_ = write(tmp_path / "in" / "2026-10.xlsx", branch("A1"), mtime=1_700_000_000)
-    result = make_report([tmp_path / "in"], OCT, tmp_path / "g.xlsx", now=NOW)
+    result = report_flow(ReportRequest([tmp_path / "in"], OCT, tmp_path / "g.xlsx", now=NOW))
     assert result.consolidation.branches["A1"].name == oct_.name
     assert [(p.code, p.file) for p in result.report.issues if p.code.startswith("report.")] == [
         ("report.superseded_month", sep.name)]
     assert "2026-09.xlsx has no complaint received in 2026-10, so 2026-10.xlsx is used" in \
         result.report.issues[0].message("en")
     assert result.report.value("received") == 6
-    sep_report = make_report([tmp_path / "in"], OCT.shift(-1), tmp_path / "s.xlsx", now=NOW)
+    sep_report = report_flow(ReportRequest([tmp_path / "in"], OCT.shift(-1), tmp_path / "s.xlsx", now=NOW))
     assert sep_report.consolidation.branches["A1"].name == sep.name  # both hold September: the last saved
 
 
@@ -240,9 +250,9 @@ def test_reports_in_the_branch_folder_are_passed_over(tmp_path: Path) -> None:
     does not read its own output, and another report is a warning, not a branch that failed."""
     write(tmp_path / "in" / "a1.xlsx", branch("A1"))
     out = tmp_path / "in" / "group.xlsx"
-    first = make_report([tmp_path / "in"], OCT, out, now=NOW)
+    first = report_flow(ReportRequest([tmp_path / "in"], OCT, out, now=NOW))
     (tmp_path / "in" / "last-month.xlsx").write_bytes(out.read_bytes())
-    again = make_report([tmp_path / "in"], OCT, out, now=NOW)
+    again = report_flow(ReportRequest([tmp_path / "in"], OCT, out, now=NOW))
     assert [f.name for f in again.consolidation.files] == ["a1.xlsx", "last-month.xlsx"]
     assert again.consolidation.unreadable == 0 and again.report.files_failed == 0
     skipped = [p for p in again.report.issues if p.file == "last-month.xlsx"]
@@ -261,7 +271,7 @@ def test_two_branches_left_with_one_code_are_told_so(tmp_path: Path) -> None:
     branches, so the message asks for a code to be corrected rather than calling one a re-send."""
     first = write(tmp_path / "bj.xlsx", hand_branch("BR01", "北京店"), mtime=1_700_000_000)
     second = write(tmp_path / "sh.xlsx", hand_branch("BR01", "上海店"), mtime=1_800_000_000)
-    result = make_report([first, second], OCT, tmp_path / "g.xlsx", now=NOW)
+    result = report_flow(ReportRequest([first, second], OCT, tmp_path / "g.xlsx", now=NOW))
     found = [p for p in result.report.issues if p.code.startswith("report.")]
     assert [(p.code, p.file, p.level) for p in found] == [("report.same_code", "bj.xlsx", Level.ERROR)]
     assert found[0].message("zh").startswith("bj.xlsx（北京店）与 sh.xlsx（上海店）的网点代码都是 BR01，但网点名称不同")
@@ -271,31 +281,31 @@ def test_update_replaces_one_branch_and_keeps_the_others(tmp_path: Path) -> None
     a = write(tmp_path / "in" / "a1.xlsx", branch("A1"))
     b = write(tmp_path / "in" / "b1.xlsx", branch("B1"))
     out = tmp_path / "group.xlsx"
-    first = make_report([a, b], OCT, out, now=NOW)
+    first = report_flow(ReportRequest([a, b], OCT, out, now=NOW))
     assert first.report.value("received") == 12 and store_path(out).is_dir()
 
     # B1 corrects its October: C9 (B1-009) was entered by mistake. It sends only its own file.
     b2 = write(tmp_path / "resent" / "b1.xlsx", branch("B1", drop=(8,)))
-    updated = make_report([b2], OCT, out, now=NOW, update=True)
+    updated = report_flow(ReportRequest([b2], OCT, out, ReportKind.UPDATE, now=NOW))
     assert updated.consolidation.carried == ["A1"]
     assert "B1-009" not in {c.no for c in updated.consolidation.cases}
     assert updated.report.value("received") == 11
 
     # The same as consolidating the final set of files from scratch, number for number.
-    fresh = make_report([a, b2], OCT, tmp_path / "fresh.xlsx", now=NOW)
+    fresh = report_flow(ReportRequest([a, b2], OCT, tmp_path / "fresh.xlsx", now=NOW))
     assert [(r.key, r.value, r.previous) for r in updated.report.cover] == [
         (r.key, r.value, r.previous) for r in fresh.report.cover]
     assert len(updated.report.overdue) == len(fresh.report.overdue)
 
     # Re-running the update changes nothing; nothing is duplicated.
-    again = make_report([b2], OCT, out, now=NOW, update=True)
+    again = report_flow(ReportRequest([b2], OCT, out, ReportKind.UPDATE, now=NOW))
     assert [r.value for r in again.report.cover] == [r.value for r in updated.report.cover]
     summaries, as_of, shown = load_facts(store_path(out), OCT)
     assert sorted(f.branch for f in summaries) == ["A1", "B1"] and as_of == datetime(2026, 11, 1) and not shown
     assert sum(len(f.cases) for f in summaries) == 9 + 8
 
     # Updating as of another time: the kept branches were computed as of the earlier one, and the report says so.
-    later = make_report([b2], OCT, out, now=NOW, as_of=datetime(2026, 10, 31, 12), update=True)
+    later = report_flow(ReportRequest([b2], OCT, out, ReportKind.UPDATE, now=NOW, as_of=datetime(2026, 10, 31, 12)))
     notes = [p for p in later.report.issues if p.code == "report.carried_as_of"]
     assert len(notes) == 1 and notes[0].params["branches"] == "A1"
 
@@ -306,18 +316,30 @@ def test_store_round_trip_keeps_every_fact(run: RunResult) -> None:
     assert again == {code: f.cases for code, f in run.consolidation.branches.items()}
 
 
+def test_the_facts_hold_the_engines_codes_as_enums_read_in_a_worker_or_from_the_store(run: RunResult) -> None:
+    """The store keeps plain codes; what comes back from it, or from a worker process, is the enums."""
+    summaries, _, _ = load_facts(store_path(run.output), OCT)
+    for cases in ([c for f in summaries for c in f.cases], list(run.consolidation.cases)):
+        assert cases
+        for c in cases:
+            assert type(c.status) is OverallStatus and type(c.escalation) is Escalation
+            for name in STAGES:
+                fact = c.stage(name)
+                assert type(fact.status) is StageStatus and (fact.unit is None or type(fact.unit) is Unit)
+
+
 def test_update_needs_the_store_of_the_same_month(run: RunResult, tmp_path: Path) -> None:
     with pytest.raises(StoreError):
         load_facts(store_path(run.output), OCT.shift(1))
     with pytest.raises(StoreError):
-        make_report([], OCT, tmp_path / "none.xlsx", now=NOW, update=True)
+        report_flow(ReportRequest([], OCT, tmp_path / "none.xlsx", ReportKind.UPDATE, now=NOW))
 
 
 def test_nothing_readable(tmp_path: Path) -> None:
     bad = tmp_path / "x.xlsx"
     bad.write_bytes(b"garbage")
     with pytest.raises(NothingRead):
-        make_report([tmp_path], OCT, tmp_path / "g.xlsx", now=NOW)
+        report_flow(ReportRequest([tmp_path], OCT, tmp_path / "g.xlsx", now=NOW))
 
 
 def test_cli_consolidate(batch: Path, tmp_path: Path) -> None:
@@ -363,7 +385,7 @@ def test_spreadsheets_of_other_formats_in_a_folder_are_reported_not_skipped(tmp_
     (tmp_path / "in" / "gz.et").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
     with zipfile.ZipFile(tmp_path / "in" / "sh.ods", "w") as z:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-    result = make_report([tmp_path / "in"], OCT, tmp_path / "g.xlsx", now=NOW)
+    result = report_flow(ReportRequest([tmp_path / "in"], OCT, tmp_path / "g.xlsx", now=NOW))
     issues = file_issues(result)
     assert {f: issues[f] for f in issues if f != "a1.xlsx"} == {
         "a1.xls": ["file.old_xls"], "gz.et": ["file.other_format"], "sh.ods": ["file.other_format"]}
@@ -379,7 +401,7 @@ def test_a_file_with_nothing_received_in_the_month_is_pointed_out(tmp_path: Path
     new_workbook(tmp_path / "in" / "blank.xlsx", branch_code="Z9", branch_name="新店")
     latest = max(c.received_at for c in branch("A1").complaints if c.received_at is not None)
     dec = OCT.shift(2)
-    result = make_report([tmp_path / "in"], dec, tmp_path / "g.xlsx", now=datetime(2027, 1, 5))
+    result = report_flow(ReportRequest([tmp_path / "in"], dec, tmp_path / "g.xlsx", now=datetime(2027, 1, 5)))
     stale = {p.file: p for p in result.report.issues if p.code in ("report.none_in_month", "report.empty_register")}
     assert {f: p.code for f, p in stale.items()} == {"a1.xlsx": "report.none_in_month",
                                                      "blank.xlsx": "report.empty_register"}
@@ -388,7 +410,7 @@ def test_a_file_with_nothing_received_in_the_month_is_pointed_out(tmp_path: Path
                                        "latest": f"{latest:%Y-%m-%d}"}
     assert stale["blank.xlsx"].params["branch"] == "Z9"
     assert list(result.consolidation.branches) == ["A1", "Z9"]
-    october = make_report([tmp_path / "in" / "a1.xlsx"], OCT, tmp_path / "o.xlsx", now=NOW)
+    october = report_flow(ReportRequest([tmp_path / "in" / "a1.xlsx"], OCT, tmp_path / "o.xlsx", now=NOW))
     assert not [p for p in october.report.issues if p.code == "report.none_in_month"]
 
 
@@ -396,8 +418,8 @@ def _case(branch: str, no: str | None, done: int) -> Case:
     """A complaint with its first ``done`` stages done (what decides which of two records is kept)."""
     stages: list[object] = []
     for i in range(len(STAGES)):
-        stages += ("done_on_time", None, i + 1, None, None, None, None) if i < done else (*NOT_APPLICABLE, None)
-    return Case(branch, no, None, *[None] * 9, False, "none", "open", None, 0, tuple(stages), (), ())
+        stages += (StageStatus.DONE_ON_TIME, None, i + 1, None, None, None, None) if i < done else (*NOT_APPLICABLE, None)
+    return Case(branch, no, None, *[None] * 9, False, Escalation.NONE, OverallStatus.OPEN, None, 0, tuple(stages), (), ())
 
 
 def test_a_number_in_several_branches_keeps_the_record_that_got_furthest() -> None:
@@ -419,7 +441,7 @@ def test_report_that_cannot_be_written_leaves_the_previous_store(run: RunResult,
     store_path(out).mkdir()
     (store_path(out) / "manifest.json").write_bytes(b"the previous run's")
     with pytest.raises(WorkbookError):
-        make_report([f.path for f in run.consolidation.files], OCT, out, now=NOW)
+        report_flow(ReportRequest([f.path for f in run.consolidation.files], OCT, out, now=NOW))
     assert [p.name for p in store_path(out).iterdir()] == ["manifest.json"]  # no partition of the failed run
     assert (store_path(out) / "manifest.json").read_bytes() == b"the previous run's"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, store_path(out).name])
@@ -437,7 +459,7 @@ def _with_words(code: str) -> BranchData:
 def test_typical_cases_sheet_with_words_masked_and_kept_by_update(tmp_path: Path) -> None:
     a, b = write(tmp_path / "in" / "a1.xlsx", _with_words("A1")), write(tmp_path / "in" / "b1.xlsx", branch("B1"))
     out = tmp_path / "g.xlsx"
-    make_report([a, b], OCT, out, now=NOW)
+    report_flow(ReportRequest([a, b], OCT, out, now=NOW))
     grid = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("典型案例").to_python()
     assert grid[0][:6] == ["网点", "投诉编号", "受理时间", "投诉类别", "严重程度", "典型原因"]
     # B1's customers are A1's (the same hand-made register): B1's complaints repeat A1's, across branches.
@@ -448,12 +470,13 @@ def test_typical_cases_sheet_with_words_masked_and_kept_by_update(tmp_path: Path
     assert len(grid) == 1 + 10  # five per branch (see test_metrics), all within the twenty shown
 
     # B1 sends its file again; A1's words come from the facts store, still masked.
-    rerun = make_report([write(tmp_path / "again" / "b1.xlsx", branch("B1"))], OCT, out, now=NOW, update=True)
+    rerun = report_flow(ReportRequest([write(tmp_path / "again" / "b1.xlsx", branch("B1"))], OCT, out,
+                                      ReportKind.UPDATE, now=NOW))
     assert rerun.consolidation.carried == ["A1"]
     again = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("典型案例").to_python()
     assert again == grid
 
-    shown = make_report([a], OCT, tmp_path / "shown.xlsx", now=NOW, show_contacts=True)
+    shown = report_flow(ReportRequest([a], OCT, tmp_path / "shown.xlsx", now=NOW, contacts=Contacts.SHOWN))
     assert [r.texts[0] for r in shown.report.typical if r.case.no == "A1-003"] == ["业主来电 13912345678 反映物业费多收"]
 
 
@@ -497,8 +520,8 @@ def test_repeats_across_branches_use_the_later_branchs_window(tmp_path: Path) ->
     data = branch("W")
     data = replace(data, settings=data.settings.model_copy(update={"repeat_window_days": 45}))
     out = tmp_path / "g.xlsx"
-    result = make_report([write(tmp_path / "w.xlsx", data), write(tmp_path / "a1.xlsx", branch("A1"))], OCT, out,
-                         now=NOW)
+    result = report_flow(ReportRequest([write(tmp_path / "w.xlsx", data), write(tmp_path / "a1.xlsx", branch("A1"))],
+                                       OCT, out, now=NOW))
     assert {code: f.repeat_window_days for code, f in result.consolidation.branches.items()} == {"W": 45, "A1": 30}
     stored, _, _ = load_facts(store_path(out), OCT)
     assert {f.branch: f.repeat_window_days for f in stored} == {"W": 45, "A1": 30}
@@ -585,7 +608,7 @@ def test_branches_sending_files_of_the_same_name_are_told_apart(tmp_path: Path) 
     (tmp_path / "in" / "east").mkdir()
     invalid_rows(tmp_path / "in" / "east" / "2026-10.xlsx")
     out = tmp_path / "g.xlsx"
-    first = make_report([tmp_path / "in"], OCT, out, now=NOW)
+    first = report_flow(ReportRequest([tmp_path / "in"], OCT, out, now=NOW))
     assert {f.name for f in first.consolidation.files} == {
         "north/2026-10.xlsx", "south/2026-10.xlsx", "east/2026-10.xlsx"}
     dup = next(p for p in first.report.issues if p.code == "report.duplicate_no")
@@ -594,7 +617,8 @@ def test_branches_sending_files_of_the_same_name_are_told_apart(tmp_path: Path) 
     grid = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("问题清单").to_python()
     assert {row[0] for row in grid[1:]} == set(file_issues(first)) >= {"south/2026-10.xlsx", "east/2026-10.xlsx"}
     assert all(row[0].endswith("/2026-10.xlsx") for row in grid[1:])
-    again = make_report([south], OCT, out, now=NOW, update=True)  # north is carried from the facts store
+    again = report_flow(ReportRequest([south], OCT, out, ReportKind.UPDATE,
+                                      now=NOW))  # north is carried from the facts store
     assert again.consolidation.carried == ["N1"]
     assert again.consolidation.branches["N1"].name == "north/2026-10.xlsx"
     dup = next(p for p in again.report.issues if p.code == "report.duplicate_no")
@@ -646,7 +670,7 @@ def test_branches_without_a_code_of_their_own_are_told_apart_by_file(tmp_path: P
         assert wb["设置"]["A2"].value == "网点代码"
         wb["设置"]["B2"] = None
         wb.save(path)
-    result = make_report([tmp_path], OCT, tmp_path / "group.xlsx", now=datetime(2026, 11, 2, 9))
+    result = report_flow(ReportRequest([tmp_path], OCT, tmp_path / "group.xlsx", now=datetime(2026, 11, 2, 9)))
     assert sorted(result.consolidation.branches) == ["east", "west"]
     assert sorted((p.file, p.code) for p in result.report.issues if p.code.startswith("setting.")) == [
         ("east.xlsx", "setting.branch_code_blank"), ("west.xlsx", "setting.branch_code_blank")]

@@ -400,26 +400,31 @@ def test_the_cover_says_how_many_rows_have_no_readable_received_time(branch, tmp
     blank: both left out of every month (received in November: 1), and the cover says 2."""
     from python_calamine import CalamineWorkbook
 
-    from xlcomplaints.report.run import make_report
+    from xlcomplaints.report.run import ReportKind, ReportRequest, report_flow
 
     base = {"channel": "电话", "category": "设施设备", "severity": "一般", "validity": "有效", "content": "内容"}
     rows = [{**base, "customer": "甲", "phone": "13800000001", "received_at": "2026-11-02 10:00"},
             {**base, "customer": "乙", "phone": "13800000002", "received_at": "2026/10/32 10:00"},
             {**base, "customer": "丙", "phone": "13800000003"}]
     path = branch(register=rows)
-    run_ = make_report([path], NOV, tmp_path / "r.xlsx", now=datetime(2026, 12, 3), consolidate=False)
+    run_ = report_flow(ReportRequest([path], NOV, tmp_path / "r.xlsx", ReportKind.BRANCH, now=datetime(2026, 12, 3)))
     assert run_.report.value("received") == 1 and run_.report.unreadable_received == 2
     cover = CalamineWorkbook.from_path(str(tmp_path / "r.xlsx")).get_sheet_by_name("封面").to_python()
     assert "受理时间无法识别的 2 行" in cover[2][0]
 
 
 def test_the_status_codes_the_engine_branches_on_are_the_vocabularies_codes() -> None:
-    """Every status the engine can give has its zh and en words in one place (spec/vocab.py)."""
-    from xlcomplaints.core.status import OverallStatus, StageStatus
+    """Every code the engine can give has its zh and en words in one place (spec/vocab.py): one enum per
+    vocabulary, the same codes (escalation levels in the same order, lowest first)."""
+    from xlcomplaints.core.calendar import Unit
+    from xlcomplaints.core.deadlines import ESCALATION_ORDER
+    from xlcomplaints.core.status import Escalation, OverallStatus, StageStatus
     from xlcomplaints.spec import vocab as v
 
     assert set(v.STAGE_STATUS.codes) == {s.value for s in StageStatus}
     assert set(v.OVERALL_STATUS.codes) == {s.value for s in OverallStatus}
+    assert list(v.ESCALATION.codes) == [e.value for e in Escalation] == list(ESCALATION_ORDER)
+    assert set(v.UNIT.codes) == {u.value for u in Unit}
 
 
 def test_register_rows_are_not_red_once_closed_nor_for_a_given_up_callback(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from tests.test_cli import run
 from xlcomplaints.core.metrics import Period
 from xlcomplaints.demo import BRANCHES, run_demo
-from xlcomplaints.report.run import make_report
+from xlcomplaints.report.run import ReportRequest, report_flow
 from xlcomplaints.spec.branch import CALLBACKS, REGISTER, SETTINGS_FIELDS, TRACKING
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "workbook_templates"
@@ -103,8 +103,8 @@ def test_the_english_demo_speaks_english_except_the_offices_own_data(english_dem
 
 def test_an_english_single_branch_report_speaks_english(english_demo: list[Path], tmp_path: Path) -> None:
     branch = english_demo[0]
-    out = make_report([branch], Period.month(2026, 10), tmp_path / "one.xlsx", lang="en",
-                      now=datetime(2026, 11, 2, 9, 0), executor=None).output
+    out = report_flow(ReportRequest([branch], Period.month(2026, 10), tmp_path / "one.xlsx", lang="en",
+                                    now=datetime(2026, 11, 2, 9, 0))).output
     assert chinese_of_ours(Path(out), office_values(branch)) == []
 
 

@@ -36,7 +36,7 @@ from xlcomplaints.excel.adapter import (
 )
 from xlcomplaints.flows import assign_ids_flow, refresh_flow, validate_flow
 from xlcomplaints.report.history import read_report
-from xlcomplaints.report.run import make_report
+from xlcomplaints.report.run import ReportKind, ReportRequest, report_flow
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.problems import PROBLEMS
 from xlcomplaints.spec.report import REPORT_SHEETS, REPORT_TEMPLATE_KIND
@@ -835,8 +835,8 @@ def test_monthly_report_button_reports_the_saved_file_as_the_report_module_does(
     _, outcome = run_button(source, "report")
     button = tmp_path / "branch-25-月报-2026-11.xlsx"
     assert button.exists() and str(button) in outcome.zh
-    direct = make_report([source], Period.month(2026, 11), tmp_path / "direct.xlsx", lang="zh", now=NOW,
-                         consolidate=False)
+    direct = report_flow(ReportRequest([source], Period.month(2026, 11), tmp_path / "direct.xlsx", ReportKind.BRANCH,
+                                       lang="zh", now=NOW))
     (button_trend, button_cover), (direct_trend, direct_cover) = read_report(button), read_report(direct.output)
     assert button_trend == direct_trend
     assert button_cover._replace(file="") == direct_cover._replace(file="")

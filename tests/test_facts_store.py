@@ -21,7 +21,7 @@ from xlcomplaints.demo import run_demo
 from xlcomplaints.report import run as run_module
 from xlcomplaints.report.consolidate import read_file
 from xlcomplaints.report.facts import MANIFEST, StoreError, load_facts, store_path
-from xlcomplaints.report.run import RunResult, make_report
+from xlcomplaints.report.run import Contacts, ReportKind, ReportRequest, RunResult, report_flow
 from xlcomplaints.store.partition import read_partition
 from xlcomplaints.workbook.errors import WorkbookError
 
@@ -43,6 +43,13 @@ def many(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     from xlcomplaints.demo import make_branch
     d = tmp_path_factory.mktemp("many")
     return [make_branch(d / f"B{i:02d}.xlsx", f"B{i:02d}", f"网点{i}", n=80, seed=10 + i) for i in range(8)]
+
+
+def make_report(inputs: list[Path], period: Month, output: Path, *, update: bool = False, show_contacts: bool = False,
+                **kw: object) -> RunResult:
+    kind = ReportKind.UPDATE if update else ReportKind.CONSOLIDATION
+    return report_flow(ReportRequest(inputs, period, output, kind, contacts=Contacts.of(show_contacts),  # type: ignore[arg-type]
+                                     **kw))
 
 
 def branches(demo: Path) -> list[Path]:

@@ -19,7 +19,7 @@ from tests.conftest import type_rows
 from tests.test_limits import assert_refused, measured, register_part
 from tests.test_special_files import WatchedFifo
 from xlcomplaints.core.metrics import Period
-from xlcomplaints.report.run import make_report
+from xlcomplaints.report.run import ReportKind, ReportRequest, report_flow
 from xlcomplaints.spec import branch as B
 
 _LOL = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
@@ -110,8 +110,10 @@ def test_formula_injection_stays_text_after_refresh_and_in_both_reports(branch: 
     assert measured("refresh", path, "--now", "2026-11-02 09:00")["code"] in (0, 1)
     assert not [f for f in formulas(path) if _DANGER.search(f)]
     assert set(PAYLOADS) <= texts(path)  # still there, as the text typed
-    one = make_report([path], Period.month(2026, 10), tmp_path / "one.xlsx", now=datetime(2026, 11, 2), consolidate=False)
-    group = make_report([path], Period.month(2026, 10), tmp_path / "group.xlsx", now=datetime(2026, 11, 2))
+    one = report_flow(ReportRequest([path], Period.month(2026, 10), tmp_path / "one.xlsx", ReportKind.BRANCH,
+                                    now=datetime(2026, 11, 2)))
+    group = report_flow(ReportRequest([path], Period.month(2026, 10), tmp_path / "group.xlsx",
+                                      now=datetime(2026, 11, 2)))
     for report in (one.output, group.output):
         assert not [f for f in formulas(report) if _DANGER.search(f)]
         assert set(PAYLOADS) <= texts(report)

@@ -22,7 +22,7 @@ import pytest
 
 from xlcomplaints.api import new_workbook
 from xlcomplaints.core.metrics import Period
-from xlcomplaints.report.run import make_report
+from xlcomplaints.report.run import ReportRequest, report_flow
 from xlcomplaints.workbook import limits
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
@@ -239,7 +239,8 @@ def test_consolidate_lists_a_hostile_file_and_reports_the_others(tmp_path: Path)
     template(folder, "good.xlsx")
     far = template(tmp_path, "far.xlsx")
     with_rows(far, [b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'], out=folder / "far.xlsx")
-    result = make_report([folder], Period.month(2026, 10), tmp_path / "report.xlsx", now=datetime(2026, 11, 2))
+    result = report_flow(ReportRequest([folder], Period.month(2026, 10), tmp_path / "report.xlsx",
+                                       now=datetime(2026, 11, 2)))
     issues = {p.file: p.code for p in result.consolidation.issues if p.file}
     assert issues.get("far.xlsx") == Refusal.CELLS
     assert result.output.exists()

@@ -13,7 +13,7 @@ import pytest
 
 from xlcomplaints.core.metrics import Period
 from xlcomplaints.report.masking import mask_text
-from xlcomplaints.report.run import make_report
+from xlcomplaints.report.run import Contacts, ReportKind, ReportRequest, report_flow
 
 OCT = Period.month(2026, 10)
 NOW = datetime(2026, 11, 2, 9, 0)
@@ -52,14 +52,14 @@ def leaked(*paths: Path) -> list[str]:
 
 
 def test_consolidated_report_and_store_hold_no_full_number(leaky: Path, tmp_path: Path) -> None:
-    result = make_report([leaky], OCT, tmp_path / "group.xlsx", now=NOW, as_of=NOW)
+    result = report_flow(ReportRequest([leaky], OCT, tmp_path / "group.xlsx", now=NOW, as_of=NOW))
     assert result.state is not None
     assert any(p.code.startswith("phone.") for p in result.consolidation.issues)  # the values are on Issues
     assert leaked(result.output, result.state) == []
 
 
 def test_single_branch_report_holds_no_full_number(leaky: Path, tmp_path: Path) -> None:
-    result = make_report([leaky], OCT, tmp_path / "one.xlsx", now=NOW, as_of=NOW, consolidate=False)
+    result = report_flow(ReportRequest([leaky], OCT, tmp_path / "one.xlsx", ReportKind.BRANCH, now=NOW, as_of=NOW))
     assert leaked(result.output) == []
 
 
@@ -67,10 +67,10 @@ def test_show_contacts_shows_them_and_a_later_masked_update_masks_the_store(leak
     """The check above can fail: with --show-contacts the numbers are there; an --update without it
     masks what the previous run kept in full."""
     out = tmp_path / "group.xlsx"
-    shown = make_report([leaky], OCT, out, now=NOW, as_of=NOW, show_contacts=True)
+    shown = report_flow(ReportRequest([leaky], OCT, out, now=NOW, as_of=NOW, contacts=Contacts.SHOWN))
     assert shown.state is not None
     assert set(leaked(shown.output, shown.state)) >= {"13700002222", "13700001111"}
-    again = make_report([], OCT, out, now=NOW, as_of=NOW, update=True)
+    again = report_flow(ReportRequest([], OCT, out, ReportKind.UPDATE, now=NOW, as_of=NOW))
     assert again.state is not None and leaked(again.output, again.state) == []
 
 

@@ -21,7 +21,7 @@ from tests.test_metrics import cases_of, hand_branch
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.metrics import CaseIndex, Period, PeriodError, PeriodKind
 from xlcomplaints.report.facts import StoreError, load_facts, store_path
-from xlcomplaints.report.run import make_report
+from xlcomplaints.report.run import ReportKind, ReportRequest, report_flow
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,8 @@ def _cover(path: Path) -> dict[str, tuple[object, object, object]]:
 def test_weekly_report_and_its_partial_previous_week(tmp_path: Path) -> None:
     branch = write_branch(tmp_path / "t1.xlsx", hand_branch())
     out = tmp_path / "w43.xlsx"
-    run = make_report([branch], Period.parse("2026-W43"), out, now=datetime(2026, 11, 1), consolidate=False)
+    run = report_flow(ReportRequest([branch], Period.parse("2026-W43"), out, ReportKind.BRANCH,
+                                    now=datetime(2026, 11, 1)))
     rep = run.report
     assert rep.value("received") == 2 and rep.value("closed") == 0  # as at the end of W43 (10-26 00:00)
     assert rep.previous_partial is None  # the data reaches back to August
@@ -166,30 +167,31 @@ def test_partial_previous_period_is_marked(tmp_path: Path) -> None:
     data = hand_branch()
     data = replace(data, complaints=tuple(c for c in data.complaints if c.no != "T1-005"))
     branch = write_branch(tmp_path / "t1.xlsx", data)
-    run = make_report([branch], Period.parse("2026-10"), tmp_path / "oct.xlsx", now=datetime(2026, 11, 1),
-                      consolidate=False)
+    run = report_flow(ReportRequest([branch], Period.parse("2026-10"), tmp_path / "oct.xlsx", ReportKind.BRANCH,
+                                    now=datetime(2026, 11, 1)))
     assert run.report.previous_partial == datetime(2026, 9, 10, 9, 0)
     cover = _cover(tmp_path / "oct.xlsx")
     assert cover["受理件数"][2] == "上期不完整"
     note = openpyxl.load_workbook(tmp_path / "oct.xlsx")["封面"]["A3"].value
     assert "上月数据不完整（数据始于 2026-09-10）" in note
     # November: the data reaches back before October's start, so the previous month is whole
-    nov = make_report([branch], Period.parse("2026-11"), tmp_path / "nov.xlsx", now=datetime(2026, 12, 1),
-                      consolidate=False)
+    nov = report_flow(ReportRequest([branch], Period.parse("2026-11"), tmp_path / "nov.xlsx", ReportKind.BRANCH,
+                                    now=datetime(2026, 12, 1)))
     assert nov.report.previous_partial is None
 
 
 def test_store_is_keyed_by_period(tmp_path: Path) -> None:
     branch = write_branch(tmp_path / "t1.xlsx", hand_branch())
     out = tmp_path / "group-w43.xlsx"
-    make_report([branch], Period.parse("2026-W43"), out, now=datetime(2026, 11, 1))
+    report_flow(ReportRequest([branch], Period.parse("2026-W43"), out, now=datetime(2026, 11, 1)))
     summaries, _, _ = load_facts(store_path(out), Period.parse("2026-W43"))
     assert [s.branch for s in summaries] == ["T1"]
     assert [p.relative_to(store_path(out)).parts[:2] for p in store_path(out).rglob("*.parquet") if p.parent.name
             != store_path(out).name] == [("period=2026-W43", "branch=T1")]
     with pytest.raises(StoreError):  # a week's store is not October's, nor the month's a week's
         load_facts(store_path(out), Period.parse("2026-10"))
-    again = make_report([branch], Period.parse("2026-W43"), out, now=datetime(2026, 11, 1), update=True)
+    again = report_flow(ReportRequest([branch], Period.parse("2026-W43"), out, ReportKind.UPDATE,
+                                      now=datetime(2026, 11, 1)))
     assert again.report.value("received") == 2
 
 
@@ -231,7 +233,8 @@ def test_closed_late_is_by_the_month_closed_and_the_close_rule(tmp_path: Path) -
     listed = {}
     for month in ("2026-09", "2026-10"):
         out = tmp_path / f"{month}.xlsx"
-        run = make_report([branch], Period.parse(month), out, now=datetime(2026, 11, 2), consolidate=False)
+        run = report_flow(ReportRequest([branch], Period.parse(month), out, ReportKind.BRANCH,
+                                        now=datetime(2026, 11, 2)))
         listed[month] = [c.no for c in run.report.closed_late]
         rows = [r for r in openpyxl.load_workbook(out, data_only=True)["超时结案"].iter_rows(min_row=2, values_only=True)
                 if r[0] == "I1"]
@@ -246,21 +249,22 @@ def test_closed_late_is_by_the_month_closed_and_the_close_rule(tmp_path: Path) -
 def test_history_of_weekly_reports(tmp_path: Path) -> None:
     """A register started afresh in W43 takes last week's figures and the trend's weeks from W42's report."""
     full = write_branch(tmp_path / "t1.xlsx", hand_branch())
-    w42 = make_report([full], Period.parse("2026-W42"), tmp_path / "w42.xlsx", now=datetime(2026, 11, 1),
-                      consolidate=False)
+    w42 = report_flow(ReportRequest([full], Period.parse("2026-W42"), tmp_path / "w42.xlsx", ReportKind.BRANCH,
+                                    now=datetime(2026, 11, 1)))
     data = hand_branch()
     fresh = replace(data, complaints=tuple(c for c in data.complaints if c.no in ("T1-003", "T1-007")),
                     tracking=(), callbacks=())
-    w43 = make_report([write_branch(tmp_path / "t1-new.xlsx", fresh)], Period.parse("2026-W43"),
-                      tmp_path / "w43.xlsx", now=datetime(2026, 11, 1), consolidate=False,
-                      history=[tmp_path / "w42.xlsx"])
+    w43 = report_flow(ReportRequest([write_branch(tmp_path / "t1-new.xlsx", fresh)], Period.parse("2026-W43"),
+                                    tmp_path / "w43.xlsx", ReportKind.BRANCH, now=datetime(2026, 11, 1),
+                                    history=[tmp_path / "w42.xlsx"]))
     rep = w43.report
     assert rep.previous_from == "w42.xlsx" and rep.previous_partial is None
     assert {r.key: r.previous for r in rep.cover}["received"] == w42.report.value("received") == 2
     assert [str(r.month) for r in rep.trend][-2:] == ["2026-W42", "2026-W43"]
     # a month's report is not a week's history: its trend rows are of another kind
-    oct_ = make_report([full], Period.parse("2026-10"), tmp_path / "oct.xlsx", now=datetime(2026, 11, 1),
-                       consolidate=False)
-    assert oct_.report.trend and all(r.month.kind is PeriodKind.WEEK for r in make_report(
-        [write_branch(tmp_path / "t1-new2.xlsx", fresh)], Period.parse("2026-W43"), tmp_path / "w43b.xlsx",
-        now=datetime(2026, 11, 1), consolidate=False, history=[tmp_path / "oct.xlsx"]).report.trend)
+    oct_ = report_flow(ReportRequest([full], Period.parse("2026-10"), tmp_path / "oct.xlsx", ReportKind.BRANCH,
+                                     now=datetime(2026, 11, 1)))
+    w43b = report_flow(ReportRequest([write_branch(tmp_path / "t1-new2.xlsx", fresh)], Period.parse("2026-W43"),
+                                     tmp_path / "w43b.xlsx", ReportKind.BRANCH, now=datetime(2026, 11, 1),
+                                     history=[tmp_path / "oct.xlsx"]))
+    assert oct_.report.trend and all(r.month.kind is PeriodKind.WEEK for r in w43b.report.trend)

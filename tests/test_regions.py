@@ -21,7 +21,7 @@ from xlcomplaints.cli import app
 from xlcomplaints.core.metrics import Month, Period
 from xlcomplaints.demo import run_demo
 from xlcomplaints.report.facts import store_path
-from xlcomplaints.report.run import RunResult, make_report
+from xlcomplaints.report.run import Contacts, ReportKind, ReportRequest, RunResult, report_flow
 from xlcomplaints.workbook.errors import WorkbookError
 
 OCT = Month(2026, 10)
@@ -41,7 +41,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def region(folder: Path, *branches: Path, period: Period | Month = OCT, **kw: object) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    make_report(list(branches), period, folder / REPORT, now=NOW, **kw)  # type: ignore[arg-type]
+    report_flow(ReportRequest(list(branches), period, folder / REPORT, now=NOW, **kw))  # type: ignore[arg-type]
     return folder / REPORT
 
 
@@ -59,9 +59,9 @@ def same_figures(a: RunResult, b: RunResult) -> None:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_head_office_from_regions_equals_the_branches_directly(demo: Path, tmp_path: Path, lang: str) -> None:
     north, south = regions(demo, tmp_path, lang=lang)
-    direct = make_report([demo / f"{b}.xlsx" for b in ("BJ01", "GZ03", "SH02")], OCT, tmp_path / "direct.xlsx",
-                         now=NOW, lang=lang)
-    group = make_report([north, south], OCT, tmp_path / "group.xlsx", now=NOW, lang=lang)
+    direct = report_flow(ReportRequest([demo / f"{b}.xlsx" for b in ("BJ01", "GZ03", "SH02")], OCT,
+                                       tmp_path / "direct.xlsx", now=NOW, lang=lang))
+    group = report_flow(ReportRequest([north, south], OCT, tmp_path / "group.xlsx", now=NOW, lang=lang))
     assert sorted(group.consolidation.branches) == ["BJ01", "GZ03", "SH02"]
     assert group.report.value("received") == direct.report.value("received") > 0
     same_figures(group, direct)
@@ -76,8 +76,9 @@ def test_head_office_from_regions_equals_the_branches_directly(demo: Path, tmp_p
 
 def test_a_regions_store_given_stands_for_its_report(demo: Path, tmp_path: Path) -> None:
     north, south = regions(demo, tmp_path)
-    by_report = make_report([north, south], OCT, tmp_path / "a.xlsx", now=NOW)
-    by_state = make_report([store_path(north), south, store_path(south)], OCT, tmp_path / "b.xlsx", now=NOW)
+    by_report = report_flow(ReportRequest([north, south], OCT, tmp_path / "a.xlsx", now=NOW))
+    by_state = report_flow(ReportRequest([store_path(north), south, store_path(south)], OCT, tmp_path / "b.xlsx",
+                                         now=NOW))
     same_figures(by_state, by_report)
     assert sorted(by_state.consolidation.branches) == ["BJ01", "GZ03", "SH02"]
 
@@ -85,8 +86,9 @@ def test_a_regions_store_given_stands_for_its_report(demo: Path, tmp_path: Path)
 def test_a_branch_in_two_regions_is_reported_and_counted_once(demo: Path, tmp_path: Path) -> None:
     north = region(tmp_path / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx")
     south = region(tmp_path / "south", demo / "GZ03.xlsx", demo / "BJ01.xlsx")
-    direct = make_report([demo / f"{b}.xlsx" for b in ("BJ01", "GZ03", "SH02")], OCT, tmp_path / "d.xlsx", now=NOW)
-    group = make_report([north, south], OCT, tmp_path / "g.xlsx", now=NOW)
+    direct = report_flow(ReportRequest([demo / f"{b}.xlsx" for b in ("BJ01", "GZ03", "SH02")], OCT,
+                                       tmp_path / "d.xlsx", now=NOW))
+    group = report_flow(ReportRequest([north, south], OCT, tmp_path / "g.xlsx", now=NOW))
     assert group.report.value("received") == direct.report.value("received")
     assert group.report.cover == direct.report.cover
     twice = [p for p in group.report.issues if p.code == "report.superseded"]
@@ -103,22 +105,23 @@ def test_a_branch_in_a_region_and_given_directly_the_one_saved_last_wins(demo: P
     north = region(tmp_path / "north", bj, demo / "SH02.xlsx")
     later = bj.stat().st_mtime + 3600  # BJ01 saved again after the region's run
     os.utime(bj, (later, later))
-    group = make_report([north, bj, demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx", now=NOW)
+    group = report_flow(ReportRequest([north, bj, demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx", now=NOW))
     assert group.consolidation.branches["BJ01"].path == str(bj)
     [twice] = [p for p in group.report.issues if p.code == "report.superseded"]
     # the region named by its report's file name, with its folders only where names clash (``file_labels``)
     assert twice.file == "月报-2026-10.xlsx › BJ01.xlsx" and twice.params["other"] == "BJ01.xlsx"
     earlier = bj.stat().st_mtime - 7200  # ... or before it: the region's copy is used
     os.utime(bj, (earlier, earlier))
-    group = make_report([north, bj, demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx", now=NOW)
+    group = report_flow(ReportRequest([north, bj, demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx", now=NOW))
     assert group.consolidation.branches["BJ01"].name == "月报-2026-10.xlsx › BJ01.xlsx"
-    direct = make_report([demo / f"{b}.xlsx" for b in ("BJ01", "GZ03", "SH02")], OCT, tmp_path / "d.xlsx", now=NOW)
+    direct = report_flow(ReportRequest([demo / f"{b}.xlsx" for b in ("BJ01", "GZ03", "SH02")], OCT,
+                                       tmp_path / "d.xlsx", now=NOW))
     assert group.report.cover == direct.report.cover
 
 
 def refused(inputs: list[Path], out: Path, code: str, **kw: object) -> None:
     with pytest.raises(WorkbookError) as info:
-        make_report(inputs, OCT, out, now=NOW, **kw)  # type: ignore[arg-type]
+        report_flow(ReportRequest(inputs, OCT, out, now=NOW, **kw))  # type: ignore[arg-type]
     assert info.value.code == code
     assert not out.exists() and not store_path(out).exists()  # nothing written
 
@@ -129,10 +132,10 @@ def test_refusals(demo: Path, tmp_path: Path) -> None:
     week = region(tmp_path / "week", demo / "GZ03.xlsx", period=Period.parse("2026-W43"))
     refused([north, week], out, "report.region_period")
     masked = region(tmp_path / "masked", demo / "GZ03.xlsx")
-    refused([north, masked], out, "report.region_masked", show_contacts=True)
-    shown = region(tmp_path / "shown", demo / "GZ03.xlsx", show_contacts=True)  # shown ones are masked by a masked run
-    assert make_report([shown], OCT, tmp_path / "ok.xlsx", now=NOW).report.cover == \
-        make_report([masked], OCT, tmp_path / "ok.xlsx", now=NOW).report.cover
+    refused([north, masked], out, "report.region_masked", contacts=Contacts.SHOWN)
+    shown = region(tmp_path / "shown", demo / "GZ03.xlsx", contacts=Contacts.SHOWN)  # shown ones are masked by a masked run
+    assert report_flow(ReportRequest([shown], OCT, tmp_path / "ok.xlsx", now=NOW)).report.cover == \
+        report_flow(ReportRequest([masked], OCT, tmp_path / "ok.xlsx", now=NOW)).report.cover
     other_run = tmp_path / "other"
     other_run.mkdir()
     shutil.copy(south, other_run / REPORT)
@@ -163,7 +166,7 @@ def test_a_regions_report_in_a_folder_is_still_passed_over(demo: Path, tmp_path:
     """Only a report named on purpose stands for a region: folders often hold earlier reports too."""
     north = region(tmp_path / "in", demo / "BJ01.xlsx")
     shutil.copy(demo / "GZ03.xlsx", tmp_path / "in" / "GZ03.xlsx")
-    result = make_report([tmp_path / "in"], OCT, tmp_path / "g.xlsx", now=NOW)
+    result = report_flow(ReportRequest([tmp_path / "in"], OCT, tmp_path / "g.xlsx", now=NOW))
     assert sorted(result.consolidation.branches) == ["GZ03"]
     assert [p.code for p in result.report.issues if p.file == north.name] == ["report.not_a_branch"]
 
@@ -197,9 +200,9 @@ def test_figures_compared_are_all_the_reports_figures() -> None:
 def test_head_office_updates_one_region_and_keeps_the_other(demo: Path, tmp_path: Path) -> None:
     north, south = regions(demo, tmp_path)
     out = tmp_path / "group.xlsx"
-    first = make_report([north, south], OCT, out, now=NOW)
+    first = report_flow(ReportRequest([north, south], OCT, out, now=NOW))
     again = region(tmp_path / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx")  # the north runs again
-    updated = make_report([again], OCT, out, now=NOW, update=True)
+    updated = report_flow(ReportRequest([again], OCT, out, ReportKind.UPDATE, now=NOW))
     assert updated.consolidation.carried == ["GZ03"]
     assert updated.report.cover == first.report.cover
     assert updated.consolidation.branches["GZ03"].name == "south/月报-2026-10.xlsx › GZ03.xlsx"
@@ -207,7 +210,7 @@ def test_head_office_updates_one_region_and_keeps_the_other(demo: Path, tmp_path
 
 def test_a_region_as_of_another_time_is_said(demo: Path, tmp_path: Path) -> None:
     north = region(tmp_path / "north", demo / "BJ01.xlsx")
-    group = make_report([north, demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx", now=datetime(2026, 11, 3, 9, 0),
-                        as_of=datetime(2026, 11, 1, 9, 0))
+    group = report_flow(ReportRequest([north, demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx",
+                                      now=datetime(2026, 11, 3, 9, 0), as_of=datetime(2026, 11, 1, 9, 0)))
     [said] = [p for p in group.report.issues if p.code == "report.region_as_of"]
     assert said.params["then"] == "2026-11-01 00:00" and said.params["now"] == "2026-11-01 09:00"

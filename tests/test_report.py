@@ -24,7 +24,14 @@ from xlcomplaints.cli import app
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.metrics import Period
 from xlcomplaints.core.models import BranchData
-from xlcomplaints.report.run import NothingRead, RunResult, make_report
+from xlcomplaints.report.run import (
+    Contacts,
+    NothingRead,
+    ReportKind,
+    ReportRequest,
+    RunResult,
+    report_flow,
+)
 from xlcomplaints.report.summary import COVER_KEYS, MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
@@ -64,7 +71,8 @@ def branch_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def zh(branch_file: Path) -> RunResult:
-    return make_report([branch_file], OCT, branch_file.with_name("report-zh.xlsx"), now=NOW, consolidate=False)
+    return report_flow(ReportRequest([branch_file], OCT, branch_file.with_name("report-zh.xlsx"), ReportKind.BRANCH,
+                                     now=NOW))
 
 
 def test_cover_reads_back_the_computed_and_hand_numbers(zh: RunResult) -> None:
@@ -113,7 +121,8 @@ def test_overdue_detail_and_contacts_masked(zh: RunResult, branch_file: Path, tm
     first = grid[1]
     assert first[:2] == ["T1", "T1-003"] and first[7] == "首次联系" and first[9] == 277.0 and first[10] == "小时"
     assert first[4] == "139****0003"  # 13900000003, masked by default
-    shown = make_report([branch_file], OCT, tmp_path / "shown.xlsx", now=NOW, consolidate=False, show_contacts=True)
+    shown = report_flow(ReportRequest([branch_file], OCT, tmp_path / "shown.xlsx", ReportKind.BRANCH, now=NOW,
+                                      contacts=Contacts.SHOWN))
     assert cells(shown.output, "超时明细")[1][4] == "13900000003"
 
 
@@ -138,7 +147,7 @@ def test_issues_sheet_and_trend(zh: RunResult) -> None:
 
 
 def test_english_report(branch_file: Path, tmp_path: Path) -> None:
-    en = make_report([branch_file], OCT, tmp_path / "en.xlsx", lang="en", now=NOW, consolidate=False)
+    en = report_flow(ReportRequest([branch_file], OCT, tmp_path / "en.xlsx", ReportKind.BRANCH, lang="en", now=NOW))
     book = python_calamine.CalamineWorkbook.from_path(str(en.output))
     assert book.sheet_names[0] == "Cover" and "By category" in book.sheet_names and book.sheet_names[-1] == "Issues"
     got = cover_values(cells(en.output, "Cover"), en.report, "en")
@@ -158,8 +167,8 @@ def fresh_november() -> BranchData:
 def test_history_fills_trend_months_the_inputs_lack(zh: RunResult, tmp_path: Path) -> None:
     """A new register for November, with October's report as history: twelve months still show."""
     path = write_branch(tmp_path / "nov.xlsx", fresh_november())
-    nov = make_report([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
-                      consolidate=False, history=[zh.output])
+    nov = report_flow(ReportRequest([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", ReportKind.BRANCH,
+                                    now=datetime(2026, 12, 3), history=[zh.output]))
     assert [(str(r.month), r.received) for r in nov.report.trend] == [
         ("2026-08", 1), ("2026-09", 2), ("2026-10", 6), ("2026-11", 2)]
     assert nov.report.trend[2].on_time_rate == pytest.approx(11 / 23)
@@ -176,14 +185,14 @@ def test_history_can_be_a_folder_of_reports(zh: RunResult, branch_file: Path, tm
     (folder / "9月.xlsx").write_bytes(b"PK\x03\x04 cut short")
     (folder / "2026" / "~$10月.xlsx").write_bytes(b"owner")
     path = write_branch(tmp_path / "nov.xlsx", fresh_november())
-    nov = make_report([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
-                      consolidate=False, history=[folder])
+    nov = report_flow(ReportRequest([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", ReportKind.BRANCH,
+                                    now=datetime(2026, 12, 3), history=[folder]))
     assert [(str(r.month), r.received) for r in nov.report.trend] == [
         ("2026-08", 1), ("2026-09", 2), ("2026-10", 6), ("2026-11", 2)]
     assert nov.report.previous_from == "10月.xlsx"
     assert [(p.file, p.code) for p in nov.report.issues if p.file != "nov.xlsx"] == [("9月.xlsx", "file.corrupt")]
-    given = make_report([path], Period.month(2026, 11), tmp_path / "nov2.xlsx", now=datetime(2026, 12, 3),
-                        consolidate=False, history=[folder / "bj01.xlsx"])
+    given = report_flow(ReportRequest([path], Period.month(2026, 11), tmp_path / "nov2.xlsx", ReportKind.BRANCH,
+                                      now=datetime(2026, 12, 3), history=[folder / "bj01.xlsx"]))
     assert [p.code for p in given.report.issues if p.file == "bj01.xlsx"] == ["file.wrong_kind"]
 
 
@@ -192,17 +201,17 @@ def test_a_history_report_of_other_branches_is_named(branch_file: Path, tmp_path
     group's, so the Issues sheet says which branches differ; the group's own report with the
     same branches as history says nothing."""
     t2 = write_branch(tmp_path / "t2.xlsx", hand_branch("T2", "二店"))
-    group = make_report([branch_file, t2], OCT, tmp_path / "group-10.xlsx", now=NOW)
+    group = report_flow(ReportRequest([branch_file, t2], OCT, tmp_path / "group-10.xlsx", now=NOW))
     path = write_branch(tmp_path / "nov.xlsx", fresh_november())
-    nov = make_report([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
-                      consolidate=False, history=[group.output])
+    nov = report_flow(ReportRequest([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", ReportKind.BRANCH,
+                                    now=datetime(2026, 12, 3), history=[group.output]))
     (note,) = [p for p in nov.report.issues if p.code == "report.history_branches"]
     assert note.file == "group-10.xlsx" and note.message("en") == (
         "The earlier report group-10.xlsx counted other branches than this report (here, not there: —; there, "
         "not here: T2); the months taken from it keep its figures.")
     assert nov.report.previous_from == "group-10.xlsx"
-    again = make_report([branch_file, t2], Period.month(2026, 11), tmp_path / "group-11.xlsx", now=datetime(2026, 12, 3),
-                        history=[group.output])
+    again = report_flow(ReportRequest([branch_file, t2], Period.month(2026, 11), tmp_path / "group-11.xlsx",
+                                      now=datetime(2026, 12, 3), history=[group.output]))
     assert "report.history_branches" not in {p.code for p in again.report.issues}
 
 
@@ -212,18 +221,18 @@ def test_a_history_report_of_another_single_branch_is_named(branch_file: Path, t
     In a folder shared by both branches' reports, T2's is passed over and this branch's is used."""
     shared = tmp_path / "reports"
     shared.mkdir()
-    own = make_report([branch_file], OCT, shared / "own-10.xlsx", now=NOW, consolidate=False)
-    t2 = make_report([write_branch(tmp_path / "t2.xlsx", hand_branch("T2", "二店"))], OCT, shared / "t2-10.xlsx",
-                     now=NOW, consolidate=False)
+    own = report_flow(ReportRequest([branch_file], OCT, shared / "own-10.xlsx", ReportKind.BRANCH, now=NOW))
+    t2 = report_flow(ReportRequest([write_branch(tmp_path / "t2.xlsx", hand_branch("T2", "二店"))], OCT,
+                                   shared / "t2-10.xlsx", ReportKind.BRANCH, now=NOW))
     assert not {s for s in openpyxl.load_workbook(t2.output).sheetnames if s in ("按网点", "By branch")}
     path = write_branch(tmp_path / "nov.xlsx", fresh_november())
-    nov = make_report([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
-                      consolidate=False, history=[t2.output, own.output])
+    nov = report_flow(ReportRequest([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", ReportKind.BRANCH,
+                                    now=datetime(2026, 12, 3), history=[t2.output, own.output]))
     notes = [p for p in nov.report.issues if p.code == "report.history_branches"]
     assert [(p.file, p.params["missing"], p.params["extra"]) for p in notes] == [
         ("t2-10.xlsx", own.report.branches[0].code, "T2")]
-    from_folder = make_report([path], Period.month(2026, 11), tmp_path / "nov-2.xlsx", now=datetime(2026, 12, 3),
-                              consolidate=False, history=[shared])
+    from_folder = report_flow(ReportRequest([path], Period.month(2026, 11), tmp_path / "nov-2.xlsx",
+                                            ReportKind.BRANCH, now=datetime(2026, 12, 3), history=[shared]))
     assert "report.history_branches" not in {p.code for p in from_folder.report.issues}
     assert from_folder.report.previous_from == "own-10.xlsx"  # t2-10.xlsx sorts after it: the last used to win
 
@@ -232,11 +241,11 @@ def test_a_history_report_of_another_single_branch_is_named(branch_file: Path, t
 def test_last_month_comes_from_its_report_when_the_inputs_lack_it(zh: RunResult, branch_file: Path, tmp_path: Path,
                                                                    lang: str) -> None:
     """A register started afresh in November: the cover compares with October's report, read back in either language."""
-    october = zh if lang == "zh" else make_report([branch_file], OCT, tmp_path / "en.xlsx", lang="en", now=NOW,
-                                                  consolidate=False)
+    october = zh if lang == "zh" else report_flow(ReportRequest([branch_file], OCT, tmp_path / "en.xlsx",
+                                                                ReportKind.BRANCH, lang="en", now=NOW))
     path = write_branch(tmp_path / "nov.xlsx", fresh_november())
-    nov = make_report([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", now=datetime(2026, 12, 3),
-                      consolidate=False, history=[october.output])
+    nov = report_flow(ReportRequest([path], Period.month(2026, 11), tmp_path / "nov-report.xlsx", ReportKind.BRANCH,
+                                    now=datetime(2026, 12, 3), history=[october.output]))
     assert nov.report.previous_from == october.output.name
     for then, now in zip(october.report.cover, nov.report.cover, strict=True):
         assert now.previous == pytest.approx(then.value) if then.value is not None else now.previous is None, then.key
@@ -260,8 +269,9 @@ def test_last_month_comes_from_its_report_when_the_inputs_lack_it(zh: RunResult,
     assert [r[4] for r in by_category[1:-1]] == [g.previous for g in nov.report.breakdowns["category"]]
 
     # With October's complaints in the inputs, October's own figures count, not the report's.
-    both = make_report([path, write_branch(tmp_path / "oct.xlsx", hand_branch("T2"))], Period.month(2026, 11),
-                       tmp_path / "both.xlsx", now=datetime(2026, 12, 3), history=[october.output])
+    both = report_flow(ReportRequest([path, write_branch(tmp_path / "oct.xlsx", hand_branch("T2"))],
+                                     Period.month(2026, 11), tmp_path / "both.xlsx", now=datetime(2026, 12, 3),
+                                     history=[october.output]))
     assert both.report.previous_from is None
 
 
@@ -275,21 +285,21 @@ def test_the_report_never_replaces_a_workbook_that_is_not_a_report(branch_file: 
     before = victim.read_bytes()
     for target, what in ((victim, "branch workbook"), (notes, "not a file xlcomplaints made")):
         with pytest.raises(WorkbookError) as e:
-            make_report([branch_file], OCT, target, now=NOW, consolidate=False)
+            report_flow(ReportRequest([branch_file], OCT, target, ReportKind.BRANCH, now=NOW))
         assert e.value.message("en") == (f"{target.name} exists and is not a monthly report ({what}); it is left "
                                          "as it is. Give the report another file name.")
     with pytest.raises(WorkbookError) as e:
-        make_report([tmp_path], OCT, victim, now=NOW)  # the folder holding it, consolidated into it
+        report_flow(ReportRequest([tmp_path], OCT, victim, now=NOW))  # the folder holding it, consolidated into it
     assert e.value.code == "report.output_taken"
     assert victim.read_bytes() == before and notes.read_bytes() == b"my own notes"
     with pytest.raises(WorkbookError) as e:
-        make_report([branch_file], OCT, tmp_path / "r.xls", now=NOW, consolidate=False)
+        report_flow(ReportRequest([branch_file], OCT, tmp_path / "r.xls", ReportKind.BRANCH, now=NOW))
     assert e.value.code == "report.output_suffix" and not (tmp_path / "r.xls").exists()
     with pytest.raises(WorkbookError) as e:
-        make_report([branch_file], OCT, tmp_path / "nowhere" / "r.xlsx", now=NOW, consolidate=False)
+        report_flow(ReportRequest([branch_file], OCT, tmp_path / "nowhere" / "r.xlsx", ReportKind.BRANCH, now=NOW))
     assert e.value.message("en") == f"The folder {tmp_path / 'nowhere'} does not exist; the report cannot be written there."
-    first = make_report([branch_file], OCT, tmp_path / "r.xlsx", now=NOW, consolidate=False)
-    again = make_report([branch_file], OCT, first.output, now=NOW, consolidate=False)
+    first = report_flow(ReportRequest([branch_file], OCT, tmp_path / "r.xlsx", ReportKind.BRANCH, now=NOW))
+    again = report_flow(ReportRequest([branch_file], OCT, first.output, ReportKind.BRANCH, now=NOW))
     assert again.output.exists() and again.report.value("received") == first.report.value("received")
     cli = CliRunner().invoke(app, ["report", str(branch_file), "--month", "2026-10", "-o", str(victim)])
     assert cli.exit_code == 2 and "不是月报表（网点工作簿），未覆盖" in cli.output
@@ -299,7 +309,7 @@ def test_unreadable_branch_writes_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"not a workbook")
     with pytest.raises(NothingRead) as e:
-        make_report([bad], OCT, tmp_path / "r.xlsx", now=NOW, consolidate=False)
+        report_flow(ReportRequest([bad], OCT, tmp_path / "r.xlsx", ReportKind.BRANCH, now=NOW))
     assert [p.code for p in e.value.issues] == ["file.not_workbook"]
     assert not (tmp_path / "r.xlsx").exists()
 

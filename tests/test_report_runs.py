@@ -1,5 +1,4 @@
-"""A consolidation's output: held by one run at a time, and its report and facts store of one run (issue 17,
-saves 2, 3; the store: issue 22).
+"""A consolidation's output: held by one run at a time, and its report and facts store of one run (issues 17, 22).
 
 Branch files are real workbooks on disk; the report and its facts store are the real ones.
 """
@@ -21,7 +20,7 @@ from tests.test_metrics import OCT
 from xlcomplaints.cli import app
 from xlcomplaints.report import run as run_module
 from xlcomplaints.report.facts import MANIFEST, load_facts, store_path
-from xlcomplaints.report.run import make_report
+from xlcomplaints.report.run import ReportHooks, ReportKind, ReportRequest, report_flow
 from xlcomplaints.workbook import owners, safety
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.owners import OutputLock
@@ -49,36 +48,36 @@ def test_update_refuses_a_report_and_state_of_different_runs(
         tmp_path: Path, branches: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = branches
     out = tmp_path / "group.xlsx"
-    make_report([a, b], OCT, out, now=NOW)
+    report_flow(ReportRequest([a, b], OCT, out, now=NOW))
     with monkeypatch.context() as m:  # B1 is taken out, and the run is killed between its two files
         killed_after_the_report(m)
         with pytest.raises(KeyboardInterrupt):
-            make_report([a], OCT, out, now=NOW)
+            report_flow(ReportRequest([a], OCT, out, now=NOW))
     assert sorted(f.branch for f in load_facts(store_path(out), OCT)[0]) == ["A1", "B1"]  # the earlier run's
     with pytest.raises(WorkbookError) as info:  # B1 would come back from the old state
-        make_report([a], OCT, out, now=NOW, update=True)
+        report_flow(ReportRequest([a], OCT, out, ReportKind.UPDATE, now=NOW))
     assert info.value.code == "report.state_unpaired"
     result = CliRunner().invoke(app, ["consolidate", str(a), "--month", "2026-10", "-o", str(out), "--update",
                                       "--lang", "en"])
     assert result.exit_code == 2 and "without --update" in result.output
     # What it says to do works: consolidate again, then --update pairs the two again.
-    make_report([a], OCT, out, now=NOW)
-    assert make_report([a], OCT, out, now=NOW, update=True).consolidation.carried == []
+    report_flow(ReportRequest([a], OCT, out, now=NOW))
+    assert report_flow(ReportRequest([a], OCT, out, ReportKind.UPDATE, now=NOW)).consolidation.carried == []
 
 
 def test_update_refuses_a_state_whose_report_is_gone(tmp_path: Path, branches: tuple[Path, Path]) -> None:
     out = tmp_path / "group.xlsx"
-    make_report(list(branches), OCT, out, now=NOW)
+    report_flow(ReportRequest(list(branches), OCT, out, now=NOW))
     out.unlink()
     with pytest.raises(WorkbookError) as info:
-        make_report([branches[0]], OCT, out, now=NOW, update=True)
+        report_flow(ReportRequest([branches[0]], OCT, out, ReportKind.UPDATE, now=NOW))
     assert info.value.code == "report.state_unpaired"
 
 
 def test_report_and_state_of_one_run_carry_its_id(tmp_path: Path, branches: tuple[Path, Path]) -> None:
     out = tmp_path / "group.xlsx"
-    first = make_report(list(branches), OCT, out, now=NOW)
-    second = make_report([branches[1]], OCT, out, now=NOW, update=True)
+    first = report_flow(ReportRequest(list(branches), OCT, out, now=NOW))
+    second = report_flow(ReportRequest([branches[1]], OCT, out, ReportKind.UPDATE, now=NOW))
     assert first.run_id and second.run_id and first.run_id != second.run_id
     assert (store_path(out) / MANIFEST).stat().st_mode & 0o777 == owners.default_mode()  # others may --update
     assert second.consolidation.carried == ["A1"]
@@ -92,10 +91,10 @@ def test_a_second_run_into_the_same_output_is_refused_while_the_first_holds_it(
 
     def second_run(_: int) -> None:  # starts while the first is reading its branches
         with pytest.raises(WorkbookError) as info:
-            make_report([branches[1]], OCT, out, now=NOW)
+            report_flow(ReportRequest([branches[1]], OCT, out, now=NOW))
         refused.append(info.value.code)
 
-    first = make_report(list(branches), OCT, out, now=NOW, on_start=second_run)
+    first = report_flow(ReportRequest(list(branches), OCT, out, now=NOW), ReportHooks(on_start=second_run))
     assert refused == ["report.output_busy"]
     assert sorted(f.branch for f in load_facts(store_path(out), OCT, first.run_id)[0]) == ["A1", "B1"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["group.facts", "group.xlsx", "in"]  # lock gone
@@ -109,20 +108,20 @@ def test_a_lock_of_a_live_run_refuses_and_one_of_a_killed_run_is_taken_over(
         lock.write_text(json.dumps({"host": owners._host_tag(), "pid": pid, "since": "2026-11-22 08:00:00"}))
         if pid == os.getppid():  # alive: refused, the lock left to its run
             with pytest.raises(WorkbookError) as info:
-                make_report(list(branches), OCT, out, now=NOW)
+                report_flow(ReportRequest(list(branches), OCT, out, now=NOW))
             assert info.value.code == "report.output_busy" and lock.exists() and not out.exists()
         else:
-            result = make_report(list(branches), OCT, out, now=NOW)
+            result = report_flow(ReportRequest(list(branches), OCT, out, now=NOW))
             assert [p.params["pid"] for p in result.report.issues if p.code == "report.lock_taken_over"] == [pid]
             assert not lock.exists() and out.exists()
 
 
 def test_store_files_of_killed_runs_are_cleared_by_the_next_save_and_only_ours(
-        tmp_path: Path, branches: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, branches: tuple[Path, Path]) -> None:
     """A run killed while its workers wrote leaves its staging folder; one killed after moving partitions in
     leaves partitions no manifest names. The next save removes both, and nothing else in the folder."""
     out = tmp_path / "group.xlsx"
-    first = make_report(list(branches), OCT, out, now=NOW)
+    first = report_flow(ReportRequest(list(branches), OCT, out, now=NOW))
     store = store_path(out)
     before = sorted(p.relative_to(store) for p in store.rglob("*") if p.is_file())
     staged = store / ".staging-0123abcd" / "f00d.parquet"
@@ -133,7 +132,7 @@ def test_store_files_of_killed_runs_are_cleared_by_the_next_save_and_only_ours(
     mine = store / "notes.txt"
     mine.write_text("someone's own file")
     assert sorted(f.branch for f in load_facts(store, OCT, first.run_id)[0]) == ["A1", "B1"]  # ignored, not read
-    again = make_report(list(branches), OCT, out, now=NOW)
+    again = report_flow(ReportRequest(list(branches), OCT, out, now=NOW))
     after = sorted(p.relative_to(store) for p in store.rglob("*") if p.is_file())
     assert not staged.parent.exists() and not stray.exists() and mine.exists()
     assert len(after) == len(before) + 1 and not set(before) - {Path(MANIFEST), Path("notes.txt")} & set(after)
@@ -162,7 +161,7 @@ def test_a_consolidation_killed_once_its_report_is_in_place_is_not_updated_from(
     """The red-team's case, with a real kill: the report is replaced, the store is not yet saved."""
     a, b = branches
     out = tmp_path / "group.xlsx"
-    make_report([a, b], OCT, out, now=NOW)
+    report_flow(ReportRequest([a, b], OCT, out, now=NOW))
     cli = [sys.executable, "-c", "from xlcomplaints.cli import main; main()", "consolidate"]
     env = {**os.environ, safety.KILL_AT_ENV: safety.SaveStep.INSTALLED.value}
     killed = subprocess.run([*cli, str(a), "--month", "2026-10", "-o", str(out), "--workers", "1"], env=env,

@@ -27,7 +27,7 @@ from tests.conftest import ROOT
 from tests.samples import write_branch
 from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.flows import refresh_flow
-from xlcomplaints.report.run import make_report
+from xlcomplaints.report.run import ReportRequest, report_flow
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.owners import LeftoverAction
@@ -157,7 +157,7 @@ def test_a_read_only_folder_refuses_refresh_and_reports_with_exit_2(
     path.write_bytes(before)
     # As the red-team found it: last month's report and its store there, and a pending state file
     # an earlier version left (consolidate exited 3 failing to remove it).
-    make_report([path], OCT, folder / "g.xlsx", now=datetime(2026, 11, 22, 9, 0))
+    report_flow(ReportRequest([path], OCT, folder / "g.xlsx", now=datetime(2026, 11, 22, 9, 0)))
     (folder / "g.state.json.gz.tmp").write_bytes(b"left by an earlier version")
     was = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     with read_only(folder):

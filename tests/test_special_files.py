@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from xlcomplaints.core.metrics import Period
-from xlcomplaints.report.run import make_report
+from xlcomplaints.report.run import ReportHooks, ReportRequest, report_flow
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.filekind import NotAFile
@@ -67,8 +67,8 @@ def test_a_folder_of_odd_entries_gives_an_issue_for_each_and_reports_the_rest(
     (folder / "loop-b.xlsx").symlink_to(folder / "loop-a.xlsx")
     (folder / "null.xlsx").symlink_to(os.devnull)
     pipe = fifo(folder / "pipe.xlsx")
-    result = make_report([folder, Path("/dev/zero")], Period.month(2026, 10), tmp_path / "report.xlsx",
-                         now=datetime(2026, 11, 2), workers=1)
+    result = report_flow(ReportRequest([folder, Path("/dev/zero")], Period.month(2026, 10), tmp_path / "report.xlsx",
+                                       now=datetime(2026, 11, 2)), ReportHooks(workers=1))
     issues = {p.file: p.code for p in result.consolidation.issues if p.file and p.file != "good.xlsx"}
     assert issues == {"dangling.xlsx": NotAFile.DANGLING_LINK, "loop-a.xlsx": NotAFile.LINK_LOOP,
                       "loop-b.xlsx": NotAFile.LINK_LOOP, "null.xlsx": NotAFile.DEVICE, "pipe.xlsx": NotAFile.FIFO,

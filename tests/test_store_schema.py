@@ -10,8 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from xlcomplaints.core.calendar import Unit
 from xlcomplaints.core.metrics import Case, Month, stamp
 from xlcomplaints.core.policy import STAGES
+from xlcomplaints.core.status import Escalation, OverallStatus, StageStatus
 from xlcomplaints.demo import make_branch
 from xlcomplaints.report.consolidate import read_file
 from xlcomplaints.store.schema import CASES, SchemaMismatch, from_table, to_table
@@ -22,15 +24,14 @@ NOW = datetime(2026, 11, 2, 9)
 _text = st.none() | st.text(max_size=12)
 _stamp = st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9998, 12, 31, 23, 59, 59)).map(stamp)
 _number = st.none() | st.floats(allow_nan=False, allow_infinity=False)
-_stage = st.tuples(st.sampled_from(["not_due", "overdue", "done_late", "not_applicable"]), st.none() | _stamp,
-                   st.none() | _stamp, _number, st.none() | st.sampled_from(["working_days", "calendar_hours"]),
-                   _number, _text)
+_stage = st.tuples(st.sampled_from(list(StageStatus)), st.none() | _stamp, st.none() | _stamp, _number,
+                   st.none() | st.sampled_from(list(Unit)), _number, _text)
 _case = st.builds(
     lambda head, stages, calls, months, custom, office, texts: (Case._make(
         (*head, tuple(x for s in stages for x in s), tuple(calls), tuple(months),
          tuple(x for c in custom for x in c), tuple(x for o in office for x in o))), texts),
     st.tuples(st.text(min_size=1, max_size=5), _text, st.none() | _stamp, *([_text] * 9), st.booleans(),
-              st.text(max_size=3), st.text(max_size=8), _text, st.integers(0, 2**62)),
+              st.sampled_from(list(Escalation)), st.sampled_from(list(OverallStatus)), _text, st.integers(0, 2**62)),
     st.lists(_stage, min_size=len(STAGES), max_size=len(STAGES)),
     st.lists(st.tuples(_stamp, st.sampled_from(["satisfied", "unsatisfied"]), st.none() | st.integers(0, 10))),
     st.lists(st.tuples(st.integers(0, 120_000), st.integers(0, 127), st.integers(0, 127), st.integers(0, 127))),
@@ -47,6 +48,8 @@ def test_any_cases_round_trip_exactly(made: list[tuple[Case, tuple[str | None, .
     texts = {c.no: words for c, words in made if c.no is not None and words is not None}
     back, back_texts = from_table(to_table(cases, texts))
     assert back == cases
+    assert [(type(c.status), type(c.escalation), *map(type, c.stages[::7])) for c in back] == [
+        (type(c.status), type(c.escalation), *map(type, c.stages[::7])) for c in cases]  # the enums again
     assert [tuple(map(type, c.stages)) for c in back] == [tuple(map(type, c.stages)) for c in cases]
     assert back_texts == {no: words for no, words in texts.items()}
 
@@ -67,12 +70,12 @@ def test_branch_files_round_trip_exactly(demo_files: list[Path], show_contacts: 
         assert table.schema.equals(CASES) and table.num_rows == len(f.cases)
         cases, texts = from_table(table)
         assert tuple(cases) == f.cases and texts == f.texts
-        assert list(map(_kinds, cases)) == list(map(_kinds, f.cases))  # floats stay floats (enums: their text)
+        assert list(map(_kinds, cases)) == list(map(_kinds, f.cases))  # floats stay floats, codes stay enums
 
 
 def _kinds(c: Case) -> tuple[type, ...]:
     flat = [*c[:-5], *c.stages, *c.custom, *c.office, *(x for row in (*c.callbacks, *c.due_months) for x in row)]
-    return tuple(str if isinstance(x, str) else type(x) for x in flat)
+    return tuple(map(type, flat))
 
 
 def test_a_table_of_another_shape_is_refused(demo_files: list[Path]) -> None:

@@ -99,10 +99,10 @@ def monthly_report(path: str | Path, month: str | Month | Period, output: str | 
     """One branch's report (``month`` as ``"2026-10"``, ``"2026-W43"``, ``"2026-Q4"``, ``"2026"``,
     ``"2026-10-19..2026-10-25"``, a ``Month`` or a ``Period``); ``history``:
     earlier reports, for the 12-month trend and, when the branch holds none of it, last month."""
-    from xlcomplaints.report.run import make_report
+    from xlcomplaints.report.run import ReportKind, ReportRequest, report_flow
 
-    return make_report([path], _month(month), output, lang=lang, as_of=as_of, now=now, consolidate=False,
-                       history=history)
+    return report_flow(ReportRequest((Path(path),), _month(month), Path(output), ReportKind.BRANCH, lang=lang,
+                                     as_of=as_of, now=now, history=tuple(Path(p) for p in history)))
 
 
 def consolidate(inputs: Sequence[str | Path], month: str | Month | Period, output: str | Path, *, lang: str = "zh",
@@ -119,12 +119,20 @@ def consolidate(inputs: Sequence[str | Path], month: str | Month | Period, outpu
     branch's values are put on (``report.imposed``).
     """
     from xlcomplaints.policy_file import load_policy
-    from xlcomplaints.report.run import make_report
+    from xlcomplaints.report.run import (
+        Contacts,
+        ReportHooks,
+        ReportKind,
+        ReportRequest,
+        report_flow,
+    )
 
     lists = load_policy(policy, lang).lists if policy else None
-    return make_report(inputs, _month(month), output, lang=lang, as_of=as_of, now=now, show_contacts=show_contacts,
-                       executor=executor, workers=workers, on_file=on_file, update=update, history=history,
-                       lists=lists)
+    request = ReportRequest(tuple(Path(p) for p in inputs), _month(month), Path(output),
+                            ReportKind.UPDATE if update else ReportKind.CONSOLIDATION, lang=lang, as_of=as_of,
+                            now=now, contacts=Contacts.of(show_contacts), history=tuple(Path(p) for p in history),
+                            lists=lists)
+    return report_flow(request, ReportHooks(executor=executor, workers=workers, on_file=on_file))
 
 
 def handling_form(path: str | Path, numbers: Sequence[str], output: str | Path | None = None, *,

@@ -148,6 +148,11 @@ HELP: dict[str, tuple[str, str]] = {
                     "The file to write: .xlsx, or .pdf (needs LibreOffice); default: next to the workbook"),
     "mask": ("隐去电话号码（处理单要送出网点时）", "Mask phone numbers (for forms that leave the branch)"),
     "workers": ("并行读取的进程数（默认：每个 CPU 核一个）", "Parallel readers (default: one per core)"),
+    "scheduler": ("在 Dask 集群上读取文件：dask scheduler 的地址，如 tcp://192.0.2.10:8786"
+                  "（需 pip install \"xlcomplaints[distributed]\"；各工作电脑须以同一路径访问文件）",
+                  "Read the files on a Dask cluster: the address of its dask scheduler, e.g. tcp://192.0.2.10:8786 "
+                  "(needs pip install \"xlcomplaints[distributed]\"; every worker PC must reach the files by the "
+                  "same path)"),
 }
 
 #: Placeholders shown for values in help: key → (zh, en). ASCII in both languages: the help's columns
@@ -167,6 +172,7 @@ METAVAR: dict[str, tuple[str, str]] = {
     "period": ("PERIOD", "PERIOD"),
     "date": ("YYYY-MM-DD", "YYYY-MM-DD"),
     "n": ("N", "N"),
+    "address": ("tcp://HOST:PORT", "tcp://HOST:PORT"),
     "numbers": ("NUMBER", "NUMBER"),
     "out": ("FILE.xlsx|FILE.pdf", "FILE.xlsx|FILE.pdf"),
 }

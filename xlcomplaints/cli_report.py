@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +16,7 @@ from xlcomplaints.workbook.errors import WorkbookError
 
 if TYPE_CHECKING:
     from xlcomplaints.core.metrics import Period
+    from xlcomplaints.report.request import ReportKind
 from xlcomplaints.cli_base import (
     MV,
     H,
@@ -75,21 +77,30 @@ def _period(month: str | None, period: str | None, first: str | None, last: str 
 
 
 def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | None, now: str | None, show_contacts: bool,
-                history: list[Path] | None, *, consolidate: bool, update: bool = False,
-                workers: int | None = None, verbose: bool = False, policy: Path | None = None) -> None:
+                history: list[Path] | None, *, kind: ReportKind, workers: int | None = None, verbose: bool = False,
+                policy: Path | None = None, scheduler: str | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from xlcomplaints.report.distributed import Cluster, ClusterError, cluster_executor
     from xlcomplaints.report.facts import StoreError
-    from xlcomplaints.report.run import NothingRead, make_report
+    from xlcomplaints.report.run import (
+        Contacts,
+        NothingRead,
+        ReportHooks,
+        ReportRequest,
+        report_flow,
+    )
 
     lang = _lang(lang)
     m = month
     as_of = _now(now, lang) if now else None
     lists = _policy_lists(policy, lang)
-    if consolidate:
+    if scheduler and workers:
+        _fail(ClusterError(Cluster.WORKERS_GIVEN.value), lang)
+    if kind.consolidates:
         _scanned(inputs, lang, verbose)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=err, transient=True, disable=not consolidate)
+                        console=err, transient=True, disable=not kind.consolidates)
     task = progress.add_task(say(SAID["report.reading"], lang), total=None)
 
     def read_one(_: object) -> None:
@@ -98,11 +109,15 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
             progress.update(task, description=say(SAID["report.writing"], lang))
 
     try:
-        with progress, _memory(output, lang, "report.no_memory"):
-            result = make_report(
-                inputs, m, output, lang=lang, as_of=as_of, show_contacts=show_contacts, consolidate=consolidate,
-                workers=workers, update=update, history=history or [], lists=lists,
-                on_start=lambda n: progress.update(task, total=n), on_file=read_one)
+        with contextlib.ExitStack() as cluster:  # a Dask cluster's client, closed once the report is made
+            executor = cluster.enter_context(cluster_executor(scheduler)) if scheduler else None
+            with progress, _memory(output, lang, "report.no_memory"):
+                request = ReportRequest(tuple(inputs), m, output, kind, lang=lang, as_of=as_of,
+                                        contacts=Contacts.of(show_contacts), history=tuple(history or ()), lists=lists)
+                result = report_flow(request, ReportHooks(executor=executor, workers=workers, on_file=read_one,
+                                                          on_start=lambda n: progress.update(task, total=n)))
+    except ClusterError as e:  # said before any file is read
+        _fail(e, lang)
     except NothingRead as e:
         show_problems(e.issues, lang, say(SAID["report.nothing_read"], lang))
         _refuse(say(SAID["report.no_input"], lang), lang)
@@ -163,11 +178,13 @@ def report(
     history: History = None,
     policy: PolicyOpt = None,
 ) -> None:
+    from xlcomplaints.report.request import ReportKind
+
     chosen = _period(month, period, first, last, _lang(lang))
     if file.is_dir():  # a folder of branches is a consolidation
         lang = _lang(lang)
         _refuse(say(SAID["report.is_folder"], lang, file=file, month=chosen), lang)
-    _run_report([file], chosen, output, lang, now, show_contacts, history, consolidate=False, policy=policy)
+    _run_report([file], chosen, output, lang, now, show_contacts, history, kind=ReportKind.BRANCH, policy=policy)
 
 
 @app.command(cls=_Command, help=H("consolidate"))
@@ -187,7 +204,12 @@ def consolidate(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help=H("workers"), metavar=MV("n"))] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help=H("verbose"))] = False,
     policy: PolicyOpt = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help=H("scheduler"), metavar=MV("address"))] = None,
 ) -> None:
+    from xlcomplaints.report.request import ReportKind
+
     chosen = _period(month, period, first, last, _lang(lang))
-    _run_report(inputs, chosen, output, lang, now, show_contacts, history, consolidate=True, update=update,
-                workers=workers, verbose=verbose, policy=policy)
+    _run_report(inputs, chosen, output, lang, now, show_contacts, history,
+                kind=ReportKind.UPDATE if update else ReportKind.CONSOLIDATION, workers=workers, verbose=verbose,
+                policy=policy, scheduler=scheduler)

@@ -220,11 +220,12 @@ def run_demo(directory: Path, *, lang: str = "zh", console: Console | None = Non
             say(SAID["demo.branch"], lang, outcome=result.plan.outcome(lang), errors=result.errors,
                 now=f"{now:%Y-%m-%d %H:%M}") if result.plan else ""))
         paths.append(path)
-    from xlcomplaints.core.metrics import Month
-    from xlcomplaints.report.run import make_report
+    from xlcomplaints.core.metrics import Period
+    from xlcomplaints.report.run import ReportKind, ReportRequest, report_flow
 
     report = directory / say(SAID["demo.report_file"], lang)
-    run = make_report(paths, Month(2026, 10), report, lang=lang, now=now, executor=None)
+    run = report_flow(ReportRequest(tuple(paths), Period.month(2026, 10), report, ReportKind.CONSOLIDATION,
+                                    lang=lang, now=now))
     issues = len(run.report.issues)
     console.print(Text.assemble((str(run.output), "bold"),
                                 say(SAID["demo.report"], lang, branches=len(paths), issues=issues)))

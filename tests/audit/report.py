@@ -125,7 +125,7 @@ def read_report(path: Path) -> dict[str, object]:
             out[f"stages:{row[0]}:unit"] = choice("unit", row[6])
     order: list[tuple[str, str | None, object]] = []
     for row in wb["超时明细"].iter_rows(min_row=2, values_only=True):
-        if row[0] is None:
+        if row[0] is None or row[7] is None:  # the note of a list cut at a sheet's last row has no stage
             continue
         name = row[1] or f"{row[2]:%Y-%m-%d %H:%M}"
         key = f"{row[0]}:{name}:{choice('stage', row[7]) or row[7]}"  # an office's own stage by its name

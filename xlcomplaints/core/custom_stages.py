@@ -349,14 +349,14 @@ class StageBook:
         cal, pauses = self.cal, cycle.pauses
         if anchor is None:  # nothing to count from: not yet, or never once the case is closed
             status = StageStatus.NOT_APPLICABLE if closed else StageStatus.NOT_DUE
-            return StageResult(name, status, None, events[0] if events and not recurring else None, None, unit.value)
+            return StageResult(name, status, None, events[0] if events and not recurring else None, None, unit)
         if not recurring:
             due = cal.add(anchor, amount, unit, pauses=pauses).at
             done_at = events[0] if events else None
             if done_at is not None:
                 late = None if done_at <= due else round(cal.elapsed(due, done_at, unit), 2)
                 return StageResult(name, StageStatus.DONE_LATE if late is not None else StageStatus.DONE_ON_TIME,
-                                   due, done_at, late, unit.value)
+                                   due, done_at, late, unit)
             return self._not_done(name, amount, unit, due, closed)
         # Repeating: due ``amount`` after the start, then after each completion, until the case is closed.
         t, worst, last = anchor, None, None
@@ -372,9 +372,9 @@ class StageBook:
         if closed is None or due < closed:
             return self._not_done(name, amount, unit, due, closed)
         if last is None:
-            return StageResult(name, StageStatus.NOT_APPLICABLE, due, None, None, unit.value)
+            return StageResult(name, StageStatus.NOT_APPLICABLE, due, None, None, unit)
         status = StageStatus.DONE_LATE if worst is not None else StageStatus.DONE_ON_TIME
-        return StageResult(name, status, due, last, worst, unit.value)
+        return StageResult(name, status, due, last, worst, unit)
 
     def _not_done(self, name: str, amount: float, unit: Unit, due: datetime, closed: datetime | None) -> StageResult:
         """As the built-in stages (``deadlines.Evaluator``): closed without it, a miss if already due
@@ -384,11 +384,11 @@ class StageBook:
         if closed is not None:
             if due < closed:
                 return StageResult(name, StageStatus.MISSED, due, None, round(cal.elapsed(due, closed, unit), 2),
-                                   unit.value)
-            return StageResult(name, StageStatus.NOT_APPLICABLE, due, None, None, unit.value)
+                                   unit)
+            return StageResult(name, StageStatus.NOT_APPLICABLE, due, None, None, unit)
         if now >= due:
-            return StageResult(name, StageStatus.OVERDUE, due, None, round(cal.elapsed(due, now, unit), 2), unit.value)
+            return StageResult(name, StageStatus.OVERDUE, due, None, round(cal.elapsed(due, now, unit), 2), unit)
         left = cal.elapsed(now, due, unit)
         if left < amount * self.due_soon_percent / 100:
-            return StageResult(name, StageStatus.DUE_SOON, due, None, round(left, 2), unit.value)
-        return StageResult(name, StageStatus.NOT_DUE, due, None, None, unit.value)
+            return StageResult(name, StageStatus.DUE_SOON, due, None, round(left, 2), unit)
+        return StageResult(name, StageStatus.NOT_DUE, due, None, None, unit)

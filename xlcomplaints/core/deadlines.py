@@ -23,8 +23,8 @@ from operator import attrgetter
 from xlcomplaints.core.calendar import CalendarWarning, Due, OfficeHours, Unit, WorkCalendar
 from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
 from xlcomplaints.core.policy import DONE_FIELD, STAGES, rule_for
-from xlcomplaints.core.status import OverallStatus, StageStatus
-from xlcomplaints.spec.vocab import ESCALATION, severity_rank
+from xlcomplaints.core.status import Escalation, OverallStatus, StageStatus
+from xlcomplaints.spec.vocab import severity_rank
 
 Pause = tuple[datetime, datetime]
 
@@ -36,7 +36,8 @@ PAUSABLE = frozenset({"resolve", "reply", "close"})
 #: Stages a reopening starts again; acknowledgement, first contact and the report stay done.
 RESTARTED = frozenset({"resolve", "reply", "callback", "close"})
 #: Escalation levels, lowest first: the ESCALATION dropdown's order.
-ESCALATION_ORDER: tuple[str, ...] = ESCALATION.codes
+ESCALATION_ORDER: tuple[Escalation, ...] = tuple(Escalation)
+_DONE_ON_TIME, _DONE_LATE, _NOT_APPLICABLE_STATUS = StageStatus.DONE_ON_TIME, StageStatus.DONE_LATE, StageStatus.NOT_APPLICABLE
 #: Complaint fields a policy rule can narrow on (``PolicyRule.matches``).
 MATCH_FIELDS = ("severity", "category", "channel", "complexity")
 
@@ -50,20 +51,20 @@ _NO_WARNINGS: frozenset[CalendarWarning] = frozenset()
 @dataclass(frozen=True, slots=True)
 class StageResult:
     stage: str
-    status: str  # a STAGE_STATUS code
+    status: StageStatus
     due: datetime | None = None
     done_at: datetime | None = None
     late_by: float | None = None  # >0 late, for overdue/done_late; time left for due_soon
-    unit: str | None = None
+    unit: Unit | None = None
 
 
 @dataclass(slots=True)
 class ComplaintResult:
     complaint: Complaint
     stages: dict[str, StageResult]
-    status: str
+    status: OverallStatus
     days_overdue: float | None
-    escalation: str
+    escalation: Escalation
     next_action: str  # a NEXT_ACTION code
     next_stage: str | None = None
     repeat_of: str | None = None
@@ -104,7 +105,7 @@ class Cycle:
 NO_CYCLE = Cycle()
 
 #: Results that depend on the stage alone, shared by every complaint that has them.
-_NOT_APPLICABLE = {s: StageResult(s, "not_applicable") for s in STAGES}
+_NOT_APPLICABLE = {s: StageResult(s, StageStatus.NOT_APPLICABLE) for s in STAGES}
 _NO_LIMITS: tuple[None, ...] = (None,) * len(STAGES)
 
 
@@ -246,7 +247,7 @@ class Evaluator:
         self.due_soon_percent = settings.due_soon_percent
         #: Day-unit due times by (anchor date ordinal, amount, unit): see ``_add``.
         self._day_dues: dict[tuple[int, float, Unit], Due] = {}
-        self._shared: dict[tuple[str, str, datetime | None, str], StageResult] = {}
+        self._shared: dict[tuple[str, StageStatus, datetime | None, Unit], StageResult] = {}
 
     def evaluate(self, c: Complaint, cycle: Cycle = NO_CYCLE) -> ComplaintResult:
         done = done_times(c, cycle, self.now)
@@ -259,14 +260,14 @@ class Evaluator:
         for stage, lim, done_at in zip(STAGES, limits, done, strict=True):
             if lim is None:
                 stages[stage] = _NOT_APPLICABLE[stage] if done_at is None else StageResult(
-                    stage, "not_applicable", None, done_at, None, None)
+                    stage, _NOT_APPLICABLE_STATUS, None, done_at, None, None)
                 continue
             if stage == "callback":
                 answered = done[_RESOLVE] or done[_REPLY]
                 if answered is None:  # nothing to count from: not yet, or never once the case is closed
                     status = StageStatus.NOT_APPLICABLE if closed else StageStatus.NOT_DUE
                     stages[stage] = self._open(lim, status, None) if done_at is None else StageResult(
-                        stage, status, None, done_at, None, lim.rule.unit)
+                        stage, status, None, done_at, None, lim.unit)
                     continue
                 anchor = answered
             elif lim.restarted and cycle.start is not None:
@@ -282,16 +283,16 @@ class Evaluator:
                 due = cycle.callback_due_override
             if done_at is not None:
                 late = None if done_at <= due else round(self.cal.elapsed(due, done_at, lim.unit), 2)
-                stages[stage] = StageResult(stage, "done_late" if late is not None else "done_on_time", due,
-                                            done_at, late, lim.rule.unit)
+                stages[stage] = StageResult(stage, _DONE_LATE if late is not None else _DONE_ON_TIME, due,
+                                            done_at, late, lim.unit)
             elif stage == "callback" and cycle.gave_up_callback:  # an outcome per the Settings, not overdue
-                stages[stage] = StageResult(stage, StageStatus.GIVEN_UP, due, None, None, lim.rule.unit)
+                stages[stage] = StageResult(stage, StageStatus.GIVEN_UP, due, None, None, lim.unit)
             elif closed and stage != "close":  # closed without it: a miss if already due, else not applicable
                 closed_at = done[_CLOSE]
                 assert closed_at is not None
                 if due < closed_at:
                     stages[stage] = StageResult(stage, StageStatus.MISSED, due, None,
-                                                round(self.cal.elapsed(due, closed_at, lim.unit), 2), lim.rule.unit)
+                                                round(self.cal.elapsed(due, closed_at, lim.unit), 2), lim.unit)
                 else:
                     stages[stage] = self._open(lim, StageStatus.NOT_APPLICABLE, due)
             else:
@@ -315,7 +316,7 @@ class Evaluator:
             due = self._day_dues[key] = self.cal.add(anchor, lim.amount, lim.unit)
         return due
 
-    def _open_status(self, lim: Limit, due: datetime) -> str:
+    def _open_status(self, lim: Limit, due: datetime) -> StageStatus:
         """Overdue; due soon when the time left is strictly less than ``due_soon_percent`` of the limit,
         both in the rule's own unit (working time for working units: closed days and pauses, all before
         now, not counted); else not due."""
@@ -325,26 +326,26 @@ class Evaluator:
         share = lim.amount * self.due_soon_percent / 100
         return StageStatus.DUE_SOON if self.cal.elapsed(now, due, lim.unit) < share else StageStatus.NOT_DUE
 
-    def _open(self, lim: Limit, status: str, due: datetime | None) -> StageResult:
+    def _open(self, lim: Limit, status: StageStatus, due: datetime | None) -> StageResult:
         """A stage not done; those due at the same end of a day share one result."""
         if not lim.by_day:
             return self._open_result(lim, status, due)
-        key = (lim.stage, status, due, lim.rule.unit)
-        found = self._shared.get(key)  # type: ignore[arg-type]
+        key = (lim.stage, status, due, lim.unit)
+        found = self._shared.get(key)
         if found is None:
-            found = self._shared[key] = self._open_result(lim, status, due)  # type: ignore[index]
+            found = self._shared[key] = self._open_result(lim, status, due)
         return found
 
-    def _open_result(self, lim: Limit, status: str, due: datetime | None) -> StageResult:
+    def _open_result(self, lim: Limit, status: StageStatus, due: datetime | None) -> StageResult:
         late = None
         if status == "overdue":
             late = round(self.cal.elapsed(due, self.now, lim.unit), 2)  # type: ignore[arg-type]
         elif status == "due_soon":
             late = round(self.cal.elapsed(self.now, due, lim.unit), 2)  # type: ignore[arg-type]
-        return StageResult(lim.stage, status, due, None, late, lim.rule.unit)
+        return StageResult(lim.stage, status, due, None, late, lim.unit)
 
 
-def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed: bool, action: str) -> str:
+def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed: bool, action: str) -> OverallStatus:
     """The overall status, read off the same state as the next action so that the two never disagree."""
     if c.validity == "invalid":
         return OverallStatus.INVALID
@@ -361,7 +362,7 @@ def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed:
     return OverallStatus.OPEN
 
 
-def _escalation(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, days_overdue: float | None) -> str:
+def _escalation(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, days_overdue: float | None) -> Escalation:
     """none → supervisor → manager → general manager, the highest any rule reaches.
 
     supervisor: any stage overdue, an important complaint, or a repeat complaint;
@@ -370,7 +371,7 @@ def _escalation(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, days
     (the customer was not satisfied twice).
     """
     if c.validity == "invalid" or stages["close"].done_at is not None:
-        return "none"
+        return Escalation.NONE
     overdue = days_overdue is not None and days_overdue > 0
     level = 0
     if overdue or c.severity == "important" or cycle.repeat_of:

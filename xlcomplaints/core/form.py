@@ -14,12 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from xlcomplaints.core.calendar import Unit
 from xlcomplaints.core.cells import fold_code
 from xlcomplaints.core.corrections import Correction
 from xlcomplaints.core.deadlines import StageResult
 from xlcomplaints.core.lifecycle import callback_attempts, handoff_results
 from xlcomplaints.core.models import BranchData, CallbackAttempt, Complaint, TrackingStep
 from xlcomplaints.core.refresh import iter_results, next_action_text
+from xlcomplaints.core.status import Escalation, OverallStatus, StageStatus
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,10 @@ class StageLine:
 
     stage: str
     due: datetime | None
-    status: str | None  # a STAGE_STATUS code; None on a row to correct, as refresh leaves it
+    status: StageStatus | None  # None on a row to correct, as refresh leaves it
     done_at: datetime | None = None
     late_by: float | None = None
-    unit: str | None = None
+    unit: Unit | None = None
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,9 @@ class CaseForm:
 
     complaint: Complaint
     stages: tuple[StageLine, ...]
-    status: str  # an OVERALL_STATUS code
+    status: OverallStatus
     days_overdue: float | None
-    escalation: str | None  # an ESCALATION code; None on a row to correct, as refresh leaves it
+    escalation: Escalation | None  # None on a row to correct, as refresh leaves it
     repeat_of: str | None
     reopen_count: int
     next_action: str  # in the form's language

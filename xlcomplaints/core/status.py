@@ -1,7 +1,9 @@
-"""The codes the engine branches on for a stage's and a complaint's status.
+"""The codes the engine branches on for a stage's and a complaint's status, and its escalation level.
 
-Their words (zh and en) are in ``spec.vocab`` (STAGE_STATUS, OVERALL_STATUS), the one place every
-label lives; ``tests/test_engine_rules.py`` holds the two sets of codes equal.
+Their words (zh and en) are in ``spec.vocab`` (STAGE_STATUS, OVERALL_STATUS, ESCALATION), the one
+place every label lives; ``tests/test_engine_rules.py`` holds each enum's codes equal to its
+vocabulary's (the deadline units, ``core.calendar.Unit``, to ``spec.vocab.UNIT`` alike). They are
+``StrEnum``s: equal to, hashed and written (JSON, cells) as their plain codes.
 """
 
 from __future__ import annotations
@@ -36,3 +38,12 @@ class OverallStatus(StrEnum):
     REOPENED = "reopened"
     CLOSED = "closed"
     INVALID = "invalid"
+
+
+class Escalation(StrEnum):
+    """How high a complaint must be taken: the codes of ``spec.vocab.ESCALATION``, lowest first."""
+
+    NONE = "none"
+    SUPERVISOR = "supervisor"
+    MANAGER = "manager"
+    GENERAL_MANAGER = "general_manager"

@@ -127,8 +127,8 @@ def _report(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult
     The report module reads files, not an open workbook: so the workbook must be saved,
     and the report is of what was saved (the button says so when there are unsaved edits).
     """
-    from xlcomplaints.core.metrics import Month
-    from xlcomplaints.report.run import NothingRead, make_report
+    from xlcomplaints.core.metrics import Month, as_period
+    from xlcomplaints.report.run import NothingRead, ReportKind, ReportRequest, report_flow
 
     path = port.saved_path()
     if path is None:
@@ -136,7 +136,7 @@ def _report(port: XlwingsWorkbook, now: datetime, lang: str) -> tuple[FlowResult
     month = Month(*report_month(now))
     output = path.with_name(f"{path.stem}-{'月报' if lang == 'zh' else 'report'}-{month.year}-{month.month:02d}.xlsx")
     try:
-        run = make_report([path], month, output, lang=lang, now=now, consolidate=False)
+        run = report_flow(ReportRequest((path,), as_period(month), output, ReportKind.BRANCH, lang=lang, now=now))
     except NothingRead as e:
         return (FlowResult(problems=list(e.issues)), refusal("无法生成月报。", "zh"),
                 refusal("No monthly report could be made.", "en"))

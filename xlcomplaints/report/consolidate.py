@@ -46,6 +46,7 @@ from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import validate
+from xlcomplaints.report.dispatch import NOT_THERE, as_seen_here, here, sent_as, worker_host
 from xlcomplaints.report.file_summary import FileSummary
 from xlcomplaints.report.inputs import file_labels
 from xlcomplaints.report.masking import mask_phone, mask_summary
@@ -205,7 +206,8 @@ def _read_file(path: str, month: Period, as_of: datetime, now: datetime, show_co
         if e.code == "file.wrong_kind" and e.params.get("kind") == REPORT_TEMPLATE_KIND:  # last month's, say
             return FileSummary(path, mtime, problems=(_problem("report.not_a_branch", name, Level.WARNING),),
                                seconds=time.perf_counter() - started, label=name)
-        return failed(Problem(level=Level.ERROR, code=e.code, file=name, params={**e.params, "path": name}))
+        where = {"host": worker_host(), "sent": path} if e.code in NOT_THERE else {}  # see dispatch.as_seen_here
+        return failed(Problem(level=Level.ERROR, code=e.code, file=name, params={**e.params, "path": name, **where}))
     except OSError as e:
         return failed(_problem("report.unreadable", name, detail=e.strerror or type(e).__name__))
     except MemoryError:  # the machine's limit, not a bug: said as such, and the batch goes on
@@ -258,21 +260,26 @@ def read_all(paths: Sequence[Path], month: Period, *, as_of: datetime, now: date
 
     Without an ``executor``, a process pool of ``workers`` (default: one per core) is started
     and shut down again before this returns. ``labels`` name the files (default: ``file_labels``).
-    ``staging``: the facts store's folder the workers write their partitions to (see ``read_file``); each
-    is read back here as it arrives (``with_cases``), while the workers read the next files.
+    A file the head office cannot see itself is not sent; one a worker cannot see is said as such
+    (``dispatch``). ``staging``: the facts store's folder the workers write their partitions to (see
+    ``read_file``); each is read back here as it arrives (``with_cases``), while the workers read the next files.
     """
-    own = executor is None
-    pool: Executor = executor or default_executor(min(len(paths), workers or os.cpu_count() or 1) or 1)
     labels = labels or file_labels(paths)
+    done: dict[Path, FileSummary] = {p: s for p in paths if (s := here(p, labels[p])) is not None}
+    for summary in done.values():
+        if on_file is not None:
+            on_file(summary)
+    sent = [p for p in paths if p not in done]
+    own = executor is None
+    pool: Executor = executor or default_executor(min(len(sent), workers or os.cpu_count() or 1) or 1)
     try:
         futures: dict[Future[FileSummary], Path] = {
-            pool.submit(read_file, str(p), month, as_of, now, show_contacts, lang, labels[p], staging): p
-            for p in paths}
-        done: dict[Path, FileSummary] = {}
+            pool.submit(read_file, sent_as(p), month, as_of, now, show_contacts, lang, labels[p], staging): p
+            for p in sent}
         for fut in as_completed(futures):
             p = futures[fut]
             try:
-                summary = with_cases(fut.result())
+                summary = with_cases(as_seen_here(fut.result(), p))
             except PartitionDamaged as e:  # the partition the worker wrote is not there as written
                 summary = FileSummary(str(p), 0.0, error=_problem("report.store_unwritable", labels[p], detail=str(e)),
                                       label=labels[p])

@@ -14,9 +14,9 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from xlcomplaints.core import metrics as M
-from xlcomplaints.core.problems import Level
+from xlcomplaints.core.problems import Level, render
 from xlcomplaints.i18n import pick
-from xlcomplaints.report.labels import label, t
+from xlcomplaints.report.labels import OVERDUE_CUT, label, t
 from xlcomplaints.report.summary import CoverRow, MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
@@ -123,7 +123,7 @@ def _note(w: ReportWriter) -> str:
     rep, lang = w.report, w.lang
     errors = sum(1 for p in rep.issues if p.level is Level.ERROR)
     warnings = len(rep.issues) - errors
-    parts = []
+    parts = [render(f"{OVERDUE_CUT}.cover", lang, p.params) for p in rep.issues if p.code == OVERDUE_CUT]
     if rep.files_failed:
         parts.append(t(lang, f"读取 {rep.files_read} 个文件，{rep.files_failed} 个未能计入。",
                        f"{rep.files_read} files read, {rep.files_failed} left out."))

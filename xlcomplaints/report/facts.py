@@ -145,12 +145,12 @@ class Staging:
         self.path = self.store / f"{_STAGING}{run}"
 
     def open(self) -> str:
-        """Make the folder; its path, for the workers."""
+        """Make the folder; its path for the workers, absolute (a worker on another PC writes there too)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        return str(self.path)
+        return str(self.path.absolute())
 
     def holds(self, p: Partition) -> bool:
-        return Path(p.path).parent == self.path
+        return Path(p.path).parent == self.path.absolute()
 
     def abandon(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
@@ -173,7 +173,7 @@ def _branch_rows(result: Consolidation, entries: Sequence[BranchEntry]) -> pa.Ta
 def save_facts(output: str | Path, result: Consolidation, run: str, staging: Staging) -> Path:
     """Write the store of ``result`` beside ``output`` (see the module doc); raises OSError if it cannot be."""
     store = staging.store
-    staged = Path(staging.open())
+    staged = Path(staging.open())  # absolute; ``store`` as the report was named, as a kept partition's path is
     entries: list[BranchEntry] = []
     for code, f in sorted(result.branches.items()):
         part = f.partition

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from xlcomplaints.i18n import pick
+from xlcomplaints.i18n import pick, register_messages
 from xlcomplaints.spec.vocab import Vocabulary
+
+#: The note of an Overdue detail cut at a sheet's last row (``report.workbook.fit_overdue``): on the sheet,
+#: the cover and the Issues sheet.
+OVERDUE_CUT = "report.overdue_cut"
+register_messages({OVERDUE_CUT: (
+    "超时明细共 {total} 行，超过 Excel 工作表的行数上限：只列出前 {shown} 行（按严重程度、时限排列），"
+    "另有 {left_out} 行未列出；各项统计仍按全部计算。",
+    "The Overdue detail has {total} rows, more than an Excel sheet holds: the first {shown} (by severity, then "
+    "due time) are listed and {left_out} are left out; every figure still counts them all."),
+    f"{OVERDUE_CUT}.cover": ("超时明细另有 {left_out} 行超出 Excel 行数上限，未列出。",
+                             "Overdue detail: {left_out} rows past Excel's row limit are not listed.")})
 
 
 def t(lang: str, zh: str, en: str) -> str:

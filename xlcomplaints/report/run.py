@@ -1,10 +1,11 @@
-"""The two report commands as functions: one branch, or many consolidated; what the CLI calls.
+"""The report flow: one branch's report, a consolidation, or an update of one (``ReportKind``).
 
-``make_report`` reads the inputs (in parallel for a consolidation), merges them, computes
-the report, writes the workbook and — for consolidations — the facts store that lets
-``update=True`` re-run one branch's month without re-reading the others (``report.facts``: the
-workers write their branches' partitions into it while they read, and it is committed once the
-report is saved).
+``report_flow(ReportRequest(...), ReportHooks(...))`` reads the inputs (in parallel for a
+consolidation), merges them, computes the report, writes the workbook and — for consolidations —
+the facts store that lets an update (``ReportKind.UPDATE``) re-run one branch's period without
+re-reading the others (``report.facts``: the workers write their branches' partitions into it while
+they read, and it is committed once the report is saved). The command line, the button, the Python API and the demo each build a request
+(``report/request.py``) and call it; the result is a ``RunResult``.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import contextlib
 import io
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from xlcomplaints.core.lists import OfficeLists
-from xlcomplaints.core.metrics import Month, Period, as_period, default_period_as_of
+from xlcomplaints.core.metrics import Period, default_period_as_of
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.report.consolidate import (
     Consolidation,
@@ -44,6 +44,7 @@ from xlcomplaints.report.imposed import dimensions, impose
 from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
 from xlcomplaints.report.masking import mask_summary
 from xlcomplaints.report.regions import Region, check_read, region_notes, split_regions
+from xlcomplaints.report.request import Contacts, ReportHooks, ReportKind, ReportRequest
 from xlcomplaints.report.summary import Branch, MonthlyReport, branch_codes, build
 from xlcomplaints.report.workbook import write_report
 from xlcomplaints.spec import TEMPLATE_NAMES
@@ -126,66 +127,54 @@ class _Laps:
         self.times[name], self._clock = now - self._clock, now
 
 
-def make_report(inputs: Sequence[str | Path], month: Period | Month, output: str | Path, *, lang: str = "zh",
-                as_of: datetime | None = None, now: datetime | None = None, show_contacts: bool = False,
-                consolidate: bool = True, executor: Executor | None = None, workers: int | None = None,
-                on_file: Callable[[FileSummary], None] | None = None, on_start: Callable[[int], None] | None = None,
-                update: bool = False, history: Sequence[str | Path] = (),
-                lists: OfficeLists | None = None) -> RunResult:
-    """Read, merge, compute and write; raises ``NothingRead`` (writing nothing) when no input is usable,
-    ``WorkbookError`` when the report cannot be written (open in Excel, say).
-
-    ``month`` is the report's period (a ``Period`` of any kind; a ``Month`` is its month).
-    ``as_of`` defaults to the end of the period, or now if the period is not over;
-    ``now`` (the real clock) only decides which entered times are "in the future".
-    ``update`` (consolidations): keep the previous run's branches that are not in ``inputs``.
-    ``executor`` (consolidations): any ``concurrent.futures`` executor to read the files with;
-    without one, a process pool of ``workers`` (default: one per core) is used.
-    ``lists`` (a head office's, ``--policy``): every branch's values put on them (``report.imposed``).
-    """
-    month = as_period(month)
-    output = Path(output)
+def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> RunResult:
+    """Read, merge, compute and write the report ``request`` asks for (``hooks``: how the files are
+    read and who is told); raises ``NothingRead`` (writing nothing) when no input is usable,
+    ``WorkbookError`` when the report cannot be written (open in Excel, say)."""
+    hooks = hooks or ReportHooks()
+    month, output, kind = request.period, request.output, request.kind
+    inputs, show_contacts = request.inputs, request.shows_contacts
     _check_output(output)
-    run = uuid.uuid4().hex if consolidate else None  # pairs the report with its facts store
-    now = now or datetime.now().replace(microsecond=0)
-    as_of = as_of or default_period_as_of(month, now)
+    run = uuid.uuid4().hex if kind.consolidates else None  # pairs the report with its facts store
+    now = request.now or datetime.now().replace(microsecond=0)
+    as_of = request.as_of or default_period_as_of(month, now)
     with _held(output) as notes, collector_paused():
         report_run = _check_taken(output)  # under the lock: what it finds stays so
         previous: list[FileSummary] = []
         then, contacts_shown = as_of, show_contacts
-        if consolidate and update:
+        if kind is ReportKind.UPDATE:
             previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts)
         lap = _Laps()
-        paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
+        paths = expand_inputs(inputs) if kind.consolidates else list(inputs)
         paths = [p for p in paths if resolved(p) != output.resolve()]  # the last run's report, in the same folder
         regions: list[Region] = []
-        if consolidate:  # regions' reports given by name: their branches from their stores (``report.regions``)
+        if kind.consolidates:  # regions' reports given by name: their branches from their stores (``report.regions``)
             paths, regions = split_regions(inputs, paths, file_labels(paths), month, show_contacts)
         if not paths and not previous and not regions:  # an empty folder, say: what was looked for, and where
             raise NothingRead([Problem(level=Level.ERROR, code="scan.none_found", params={
                 "folders": ", ".join(str(p) for p in inputs)})])
-        if on_start is not None:
-            on_start(len(paths))
+        if hooks.on_start is not None:
+            hooks.on_start(len(paths))
         # files of the same name are told apart by their folders, the previous run's ones too
         labels = file_labels([*paths, *(Path(f.path) for f in previous)])
-        staging = Staging(output, run) if consolidate and run else None  # the workers' partitions, until saved
+        staging = Staging(output, run) if kind.consolidates and run else None  # the workers' partitions, until saved
         try:
             folder = _open(staging)
-            files = _read(paths, month, as_of, max(now, as_of), show_contacts, lang, consolidate, executor, workers,
-                          on_file, labels, folder)
+            files = _read(paths, request, as_of, max(now, as_of), hooks, labels, folder)
             lap("read")
-            if consolidate:
+            if kind.consolidates:
                 check_read(files, inputs, labels)
             notes += region_notes(regions, as_of)
             files += [f for r in regions for f in r.branches]
             merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
-            if lists is not None:
-                impose(merged, lists)
+            if request.lists is not None:
+                impose(merged, request.lists)
             lap("merge")
             if not merged.branches:
                 raise NothingRead(merged.issues)
-            report = _compute(merged, month, as_of, then, history, contacts_shown, len(files), lap, notes, lists)
-            _save(output, report, lang, run)
+            report = _compute(merged, month, as_of, then, request.history, contacts_shown, len(files), lap, notes,
+                              request.lists)
+            _save(output, report, request.lang, run)
             lap("write")
             store = None
             if staging is not None and run:
@@ -333,18 +322,18 @@ def _previous_run(output: Path, report_run: str | None, month: Period,
     return previous, then, show_contacts and shown_then
 
 
-def _read(paths: Sequence[Path], month: Period, as_of: datetime, now: datetime, show_contacts: bool, lang: str,
-          parallel: bool, executor: Executor | None, workers: int | None,
-          on_file: Callable[[FileSummary], None] | None, labels: Mapping[Path, str],
-          staging: str | None = None) -> list[FileSummary]:
-    if parallel:
-        return read_all(paths, month, as_of=as_of, now=now, show_contacts=show_contacts, lang=lang,
-                        executor=executor, workers=workers, on_file=on_file, labels=labels, staging=staging)
+def _read(paths: Sequence[Path], request: ReportRequest, as_of: datetime, now: datetime, hooks: ReportHooks,
+          labels: Mapping[Path, str], staging: str | None = None) -> list[FileSummary]:
+    month, shown, lang = request.period, request.shows_contacts, request.lang
+    if request.kind.consolidates:
+        return read_all(paths, month, as_of=as_of, now=now, show_contacts=shown, lang=lang,
+                        executor=hooks.executor, workers=hooks.workers, on_file=hooks.on_file, labels=labels,
+                        staging=staging)
     files = []
     for p in paths:  # one branch: no pool to start
-        files.append(read_file(str(p), month, as_of, now, show_contacts, lang, labels[p]))
-        if on_file is not None:
-            on_file(files[-1])
+        files.append(read_file(str(p), month, as_of, now, shown, lang, labels[p]))
+        if hooks.on_file is not None:
+            hooks.on_file(files[-1])
     return files
 
 
@@ -364,3 +353,6 @@ def _save(output: Path, report: MonthlyReport, lang: str, run: str | None) -> No
 
 def _locked(output: Path, e: WorkbookLockedError) -> WorkbookError:
     return WorkbookError("file.locked", path=output.name, lock=e.lock_path.name if e.lock_path else "")
+
+
+__all__ = ["Contacts", "NothingRead", "ReportHooks", "ReportKind", "ReportRequest", "RunResult", "report_flow"]

@@ -204,7 +204,7 @@ def build(cases: Sequence[M.Case], month: Period, as_of: datetime, *, branches: 
     cover = []
     for key in COVER_KEYS:
         m = M.METRICS[key]
-        unit = (ix.units.get(m.stage) or (None,))[0] if m.kind == "duration" and m.stage else None
+        unit: str | None = (ix.units.get(m.stage) or (None,))[0] if m.kind == "duration" and m.stage else None
         previous = m(ix, prev)
         if earlier is not None:
             previous, before = earlier.figures.get(key), earlier.units.get(key)

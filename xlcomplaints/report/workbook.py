@@ -23,11 +23,11 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from xlcomplaints.core.metrics import PERIOD_WORDS, GroupRow, PeriodKind, time_or_none
-from xlcomplaints.core.problems import Level
+from xlcomplaints.core.problems import Level, Problem, render
 from xlcomplaints.i18n import pick
 from xlcomplaints.report import charts
 from xlcomplaints.report.definitions import definition_rows
-from xlcomplaints.report.labels import label, reasons_text, t
+from xlcomplaints.report.labels import OVERDUE_CUT, label, reasons_text, t
 from xlcomplaints.report.people import people_spec, people_values, write_handlers
 from xlcomplaints.report.summary import MonthlyReport
 from xlcomplaints.spec import report as R
@@ -45,6 +45,8 @@ TOTAL_FILL = "#F2F2F2"
 GRID = {"border": 1, "border_color": "#BFBFBF"}
 COUNT_FMT, RATE_FMT, NUM_FMT = "#,##0", "0.0%", "0.0"
 CHART_BELOW_MAX_ROWS = 20
+#: The rows an Excel sheet holds; a list longer than that is cut there, with a note (``fit_overdue``).
+EXCEL_MAX_ROWS = 1_048_576
 #: What a change cell shows when the previous period holds only part of its data (``MonthlyReport.previous_partial``).
 PARTIAL_MARK = ("上期不完整", "prev. partial")
 TYPE_FORMATS = {ColType.INT: COUNT_FMT, ColType.PERCENT: RATE_FMT, ColType.NUMBER: "0.00"}
@@ -70,7 +72,7 @@ class ReportWriter:
 
     def __init__(self, target: str | Path | io.BytesIO, report: MonthlyReport, lang: str = "zh",
                  run: str | None = None) -> None:
-        self.report = report
+        self.report = fit_overdue(report)
         self.lang = lang
         self.run = run  # the consolidation run's id, also in its facts store
         self.wb: Workbook = xlsxwriter.Workbook(target, {
@@ -292,6 +294,12 @@ class ReportWriter:
                          v.UNIT.label(d.fact.unit, lang) if d.fact.unit else None, c.department, c.handler,
                          label(v.OVERALL_STATUS, c.status, lang)])
         self.table(ws, R.OVERDUE_DETAIL, rows, formats={9: "0.0"})
+        cut = next((p for p in self.report.issues if p.code == OVERDUE_CUT), None)
+        if cut is not None:  # the sheet's last row says what is not on it
+            ws.set_row(len(rows) + 1, 30)
+            ws.merge_range(len(rows) + 1, 0, len(rows) + 1, len(R.OVERDUE_DETAIL.columns) - 1,
+                           render(OVERDUE_CUT, lang, cut.params),
+                           self.f(bold=True, font_color="#C00000", text_wrap=True, valign="vcenter"))
         ws.freeze_panes(1, 2)
         self.print_setup(ws, R.OVERDUE_DETAIL.title(lang))
 
@@ -364,6 +372,19 @@ class ReportWriter:
                                                    "value": f'"{t(lang, "错误", "error")}"', "format": red})
         ws.freeze_panes(1, 1)
         self.print_setup(ws, R.ISSUES.title(lang))
+
+
+def fit_overdue(report: MonthlyReport) -> MonthlyReport:
+    """The report with its Overdue detail cut to what a sheet holds (less its header and the note's
+    row), the first rows in the list's order kept; a warning at the head of its issues counts what
+    is left out (the cover and the Issues sheet say it). The same report if it fits."""
+    room = EXCEL_MAX_ROWS - 2
+    total = len(report.overdue)
+    if total <= room:
+        return report
+    cut = Problem(level=Level.WARNING, code=OVERDUE_CUT, params={
+        "total": f"{total:,}", "shown": f"{room:,}", "left_out": f"{total - room:,}"})
+    return replace(report, overdue=report.overdue[:room], issues=[cut, *report.issues])
 
 
 def write_report(target: str | Path | io.BytesIO, report: MonthlyReport, *, lang: str = "zh",

@@ -41,7 +41,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from xlcomplaints.core.metrics import Case, StageFact
-from xlcomplaints.core.metrics.facts import CUSTOM_WIDTH, WIDTH
+from xlcomplaints.core.metrics.facts import (
+    CUSTOM_WIDTH,
+    ESCALATION_OF,
+    OVERALL_STATUS_OF,
+    STAGE_STATUS_OF,
+    UNIT_OF,
+    WIDTH,
+)
 from xlcomplaints.core.metrics.months import MONTH_BITS, Stamp
 from xlcomplaints.core.policy import STAGES
 
@@ -166,6 +173,13 @@ def _lists(rows: Sequence[Sequence[Sequence[Any]]], kind: pa.StructType) -> pa.A
     return pa.ListArray.from_arrays(offsets, values, type=_list(kind))
 
 
+#: The columns holding the engine's codes (a stage's by its field name), and each code's enum (``core.status``).
+_CODES: dict[str, Mapping[Any, Any]] = {"status": STAGE_STATUS_OF, "unit": UNIT_OF}
+_COLUMN_CODES: dict[str, Mapping[Any, Any]] = {
+    "escalation": ESCALATION_OF, "status": OVERALL_STATUS_OF,
+    **{f"{stage}_{name}": codes for stage in STAGES for name, codes in _CODES.items()}}
+
+
 class SchemaMismatch(ValueError):
     """A table that is not of the schema this version writes (another version's, or edited)."""
 
@@ -189,11 +203,16 @@ def from_table(table: pa.Table) -> tuple[list[Case], dict[str, tuple[str | None,
     flat = _stamps(pa.concat_arrays([table.column(name).combine_chunks() for name in timed]))
     times = {name: flat[i * n:(i + 1) * n] for i, name in enumerate(timed)}
     columns = [times[name] if name in times else table.column(name).to_pylist() for name in names]
+    try:  # the engine's codes are enums (``core.status``): the plain codes Parquet keeps made them again
+        columns = [[codes[x] for x in col] if (codes := _COLUMN_CODES.get(name)) else col
+                   for name, col in zip(names, columns, strict=True)]
+    except KeyError as e:
+        raise SchemaMismatch(f"cases: a code the engine does not know: {e}") from None
     head, fields = columns[:len(_HEAD)], columns[len(_HEAD):]
     stages = list(zip(*fields, strict=True)) if fields and n else [()] * n
     callbacks = _nested(table.column("callbacks"), ("at", "outcome", "score"), ("at",))
     due_months = _nested(table.column("due_months"), DUE_MONTH.names, ())
-    custom = _nested(table.column("custom"), CUSTOM.names, ("due", "done"))
+    custom = _nested(table.column("custom"), CUSTOM.names, ("due", "done"), _CODES)
     office = _nested(table.column("office"), OFFICE.names, ())
     cases = [Case._make((*h, s, cb, dm, tuple(x for one in cu for x in one), tuple(x for one in of for x in one)))
              for h, s, cb, dm, cu, of in zip(zip(*head, strict=True), stages, callbacks, due_months, custom, office,
@@ -204,11 +223,19 @@ def from_table(table: pa.Table) -> tuple[list[Case], dict[str, tuple[str | None,
     return cases, texts
 
 
-def _nested(column: pa.ChunkedArray, names: Iterable[str], times: tuple[str, ...]) -> list[tuple[tuple[Any, ...], ...]]:
-    """A list-of-struct column as tuples per row, each struct's fields in ``names`` order, times as stamps."""
+def _nested(column: pa.ChunkedArray, names: Iterable[str], times: tuple[str, ...],
+            codes: Mapping[str, Mapping[Any, Any]] | None = None) -> list[tuple[tuple[Any, ...], ...]]:
+    """A list-of-struct column as tuples per row, each struct's fields in ``names`` order, times as stamps,
+    the fields named in ``codes`` made the engine's enums."""
     flat = pc.list_flatten(column)
     parts = [_stamps(pc.struct_field(flat, name)) if name in times else pc.struct_field(flat, name).to_pylist()
              for name in names]
+    if codes:
+        try:
+            parts = [[codes[name][x] for x in part] if name in codes else part
+                     for name, part in zip(names, parts, strict=True)]
+        except KeyError as e:
+            raise SchemaMismatch(f"custom stages: a code the engine does not know: {e}") from None
     items = list(zip(*parts, strict=True)) if parts and len(flat) else []
     lengths = pc.list_value_length(column).to_pylist()
     out: list[tuple[tuple[Any, ...], ...]] = []

@@ -16,10 +16,11 @@ from xlcomplaints.core.deadlines import ComplaintResult
 from xlcomplaints.core.metrics.months import Stamp, month_key, stamp
 from xlcomplaints.core.models import BranchData, Complaint
 from xlcomplaints.core.policy import STAGES
+from xlcomplaints.core.status import Escalation, OverallStatus, StageStatus
 
-MET = frozenset({"done_on_time"})
+MET = frozenset({StageStatus.DONE_ON_TIME})
 #: Missed: done late, still not done when due (overdue), or never done and already due when the case was closed.
-MISSED = frozenset({"done_late", "overdue", "missed"})
+MISSED = frozenset({StageStatus.DONE_LATE, StageStatus.OVERDUE, StageStatus.MISSED})
 STAGE_INDEX = {s: i for i, s in enumerate(STAGES)}
 CLOSE = STAGE_INDEX["close"]
 TIMED_STAGES = ("acknowledge", "first_contact", "resolve", "close")
@@ -28,11 +29,11 @@ TIMED_STAGES = ("acknowledge", "first_contact", "resolve", "close")
 class StageFact(NamedTuple):
     """One stage of one complaint: the engine's status, and how long it took in ``unit``."""
 
-    status: str
+    status: StageStatus
     due: Stamp | None
     done_at: Stamp | None
     late_by: float | None
-    unit: str | None
+    unit: Unit | None
     took: float | None
     handler: str | None  # the handler of record of the stage (``stage_handlers``)
 
@@ -42,7 +43,8 @@ class StageFact(NamedTuple):
 WIDTH = len(StageFact._fields)
 _STATUS, _DUE, _DONE, _LATE_BY, _UNIT, _TOOK, _HANDLER = range(WIDTH)  # offsets in a stage's fields
 #: The fields of a stage that does not apply and was not done, but its handler (nothing else is known of it).
-NOT_APPLICABLE: tuple[str, None, None, None, None, None] = ("not_applicable", None, None, None, None, None)
+NOT_APPLICABLE: tuple[StageStatus, None, None, None, None, None] = (
+    StageStatus.NOT_APPLICABLE, None, None, None, None, None)
 _CLOSED_AT = CLOSE * WIDTH + _DONE
 _CASE_HANDLER = STAGE_INDEX["resolve"] * WIDTH + _HANDLER
 #: A complaint's decided deadlines falling due in one month: (month key, met, missed, still overdue),
@@ -71,8 +73,8 @@ class Case(NamedTuple):
     customer: str | None
     phone: str | None
     escalated: bool
-    escalation: str
-    status: str
+    escalation: Escalation
+    status: OverallStatus
     repeat_of: str | None
     reopen_count: int
     stages: tuple[Any, ...]  # WIDTH fields per stage, in STAGES order
@@ -139,10 +141,17 @@ class Case(NamedTuple):
 
 #: Values per custom stage in ``Case.custom``: its name, its English label, then the ``StageFact`` fields.
 CUSTOM_WIDTH = 2 + WIDTH
+
+#: The engine's codes from the plain strings a stored case holds (the facts store keeps a ``StrEnum`` as its code:
+#: ``store.schema`` makes them enums again).
+STAGE_STATUS_OF: dict[str, StageStatus] = {s.value: s for s in StageStatus}
+UNIT_OF: dict[str | None, Unit | None] = {None: None, **{u.value: u for u in Unit}}
+OVERALL_STATUS_OF: dict[str, OverallStatus] = {s.value: s for s in OverallStatus}
+ESCALATION_OF: dict[str, Escalation] = {e.value: e for e in Escalation}
 _STAGE_BITS = tuple((1 << i, name) for i, name in enumerate(STAGES))
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _STAGE_OFFSETS = tuple((i * WIDTH, stage) for i, stage in enumerate(STAGES))
-_UNITS = {u.value: u for u in Unit}  # a dict lookup, not an Enum call per stage
+_OVERDUE, _NOT_APPLICABLE = StageStatus.OVERDUE, StageStatus.NOT_APPLICABLE  # compared by identity per stage
 
 
 def _took(stage: str, r: ComplaintResult, cal: WorkCalendar) -> float | None:
@@ -155,7 +164,7 @@ def _took(stage: str, r: ComplaintResult, cal: WorkCalendar) -> float | None:
         anchor = r.complaint.received_at
     if anchor is None or s.done_at < anchor:
         return None
-    return round(cal.elapsed(anchor, s.done_at, _UNITS[s.unit]), 4)
+    return round(cal.elapsed(anchor, s.done_at, s.unit), 4)
 
 
 def _name(text: str | None) -> str | None:
@@ -238,7 +247,7 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
             s = r.stages[name]
             status, due, done_at = s.status, s.due, s.done_at
             if done_at is None:
-                if status == "not_applicable":
+                if status is _NOT_APPLICABLE:
                     stages += NOT_APPLICABLE
                     stages.append(who)
                     continue
@@ -251,7 +260,7 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
                 key = month_key(at)
                 sets = months.get(key) or months.setdefault(key, [0, 0, 0])
                 sets[status in MISSED] |= bit
-                if status == "overdue":
+                if status is _OVERDUE:
                     sets[2] |= bit
             stages += (status, at, done, s.late_by, s.unit, took, who)
         t, no = c.received_at, c.no

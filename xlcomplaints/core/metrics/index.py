@@ -15,6 +15,7 @@ from itertools import repeat
 from operator import and_
 from typing import Any, NamedTuple
 
+from xlcomplaints.core.calendar import Unit
 from xlcomplaints.core.metrics.facts import (
     _CLOSED_AT,
     _DONE,
@@ -43,7 +44,7 @@ class Deadline(NamedTuple):
 
 
 #: Durations of one month: (stage, unit) → times taken, shortest first.
-Took = dict[tuple[str, str | None], list[float]]
+Took = dict[tuple[str, Unit | None], list[float]]
 
 
 def _stages_in(bits: int) -> list[int]:
@@ -68,7 +69,7 @@ def _file_callbacks(c: Case, by_month: dict[int, list[tuple[Case, str, int | Non
         by_month[k].append((c, outcome, score))
 
 
-def _durations(timed: Sequence[Case]) -> tuple[dict[int, Took], dict[str, list[str]]]:
+def _durations(timed: Sequence[Case]) -> tuple[dict[int, Took], dict[str, list[Unit]]]:
     """Times taken, by month done and (stage, unit), shortest first; and the units each stage's
     durations were measured in, most used first (policies may differ), ties in order of appearance.
 
@@ -76,7 +77,7 @@ def _durations(timed: Sequence[Case]) -> tuple[dict[int, Took], dict[str, list[s
     memory is quicker than a pass per stage over all of them (measured).
     """
     took: dict[int, Took] = defaultdict(lambda: defaultdict(list))
-    counts: Counter[tuple[str, str]] = Counter()
+    counts: Counter[tuple[str, Unit]] = Counter()
     for c in timed:
         stages = c.stages
         for j, stage in _STAGE_OFFSETS:
@@ -89,7 +90,7 @@ def _durations(timed: Sequence[Case]) -> tuple[dict[int, Took], dict[str, list[s
     for lists in took.values():
         for values in lists.values():
             values.sort()
-    units: dict[str, list[str]] = {s: [] for s in STAGES}
+    units: dict[str, list[Unit]] = {s: [] for s in STAGES}
     for (stage, unit), _ in counts.most_common():
         units[stage].append(unit)
     return took, units
@@ -381,7 +382,7 @@ def backlog_ages(ix: CaseIndex, m: Period) -> list[int]:
     return counts
 
 
-def durations(ix: CaseIndex, m: Period, stage: str, unit: str | None = None) -> list[float]:
+def durations(ix: CaseIndex, m: Period, stage: str, unit: Unit | None = None) -> list[float]:
     """Times taken by the stage for complaints that completed it in the period, in ``unit``
     (default: the unit most of the stage's policy rules use), shortest first."""
     if unit is None:

@@ -8,6 +8,7 @@ from itertools import compress
 from operator import attrgetter
 from typing import Literal, NamedTuple
 
+from xlcomplaints.core.calendar import Unit
 from xlcomplaints.core.metrics.facts import CLOSE, DECIDED, MET, MISSED, WIDTH, Case
 from xlcomplaints.core.metrics.index import (
     CaseIndex,
@@ -22,6 +23,7 @@ from xlcomplaints.core.metrics.months import stamp
 from xlcomplaints.core.metrics.periods import Period
 from xlcomplaints.core.metrics.registry import METRICS, _received
 from xlcomplaints.core.policy import STAGES
+from xlcomplaints.core.status import StageStatus
 from xlcomplaints.spec.vocab import severity_rank
 
 
@@ -65,7 +67,7 @@ class StageRow(NamedTuple):
     on_time_rate: float | None
     median: float | None
     p90: float | None
-    unit: str | None
+    unit: Unit | None
 
 
 def stage_table(ix: CaseIndex, m: Period) -> list[StageRow]:
@@ -77,7 +79,7 @@ def stage_table(ix: CaseIndex, m: Period) -> list[StageRow]:
     for stage in STAGES:
         met, missed = ix.stage_tally(m, stage)
         n = met + missed
-        units: Sequence[str | None] = ix.units.get(stage, []) or [None]
+        units: Sequence[Unit | None] = ix.units.get(stage, []) or [None]
         for i, unit in enumerate(units):
             took = durations(ix, m, stage, unit) if unit else []
             first = i == 0
@@ -109,7 +111,7 @@ def overdue_detail(ix: CaseIndex, m: Period) -> list[Deadline]:
     start = stamp(m.start)
     rows += [d for d in ix.open_overdue if d.fact.due is not None and d.fact.due < start]
     rows += [d for d in ix.custom if d.fact.due is not None and (  # the office's own stages, alike
-        (start <= d.fact.due < stamp(m.end) and d.fact.status in MISSED) or (d.fact.status == "overdue"
+        (start <= d.fact.due < stamp(m.end) and d.fact.status in MISSED) or (d.fact.status is StageStatus.OVERDUE
                                                                            and d.fact.due < start))]
     rows.sort(key=lambda d: (severity_rank(d.case.severity), d.fact.due, d.case.branch, d.case.no or ""))
     return rows
@@ -118,19 +120,22 @@ def overdue_detail(ix: CaseIndex, m: Period) -> list[Deadline]:
 OVERDUE_DEFINITION = (
     "每行一个未按时完成的环节：时限在本期到期而逾期完成、到统计时点仍未完成或结案时已过时限而未完成的，以及更早到期、到统计时点仍未完成的。"
     "超时＝完成时间（未完成的用统计时点，结案时未完成的用结案时间）晚于时限多少，单位同该环节的时限规则。"
-    "按严重程度排列：重大、重要、一般，未填（或无法识别）的最后；同一严重程度内时限早的在前。",
+    "按严重程度排列：重大、重要、一般，未填（或无法识别）的最后；同一严重程度内时限早的在前。"
+    "行数超过一张 Excel 工作表所能容纳的（连表头共 1,048,576 行）时，按此顺序列出前面的行，末行注明未列出多少行（封面和“问题清单”亦注明）。",
     "One row per missed stage deadline: due in the period and done late, not done by the as-of time, or not done "
     "and already due when the case was closed, plus earlier ones still not done at the as-of time. 'Late by' is how "
     "far the completion (or the as-of time if not done; the close if closed without it) is past the due time, in "
     "the unit of the stage's rule. Ordered by severity — major, important, general, then blank (or not recognised) "
-    "last — and within a severity the earliest due first.",
+    "last — and within a severity the earliest due first. A list longer than an Excel sheet holds (1,048,576 rows "
+    "with the header) shows its first rows in this order, and its last row says how many are left out (so do the "
+    "cover and Issues).",
 )
 
 
 def closed_late(ix: CaseIndex, m: Period) -> list[Case]:
     """The insurer's 会办单超时上报表: complaints closed in the period after their close deadline (the close
     rule's limit, as the deadline engine applied it), by the time closed."""
-    rows = [c for c in ix.closed(m) if c.stages[CLOSE * WIDTH] == "done_late"]
+    rows = [c for c in ix.closed(m) if c.stages[CLOSE * WIDTH] is StageStatus.DONE_LATE]
     rows.sort(key=lambda c: (c.closed_at, c.branch, c.no or ""))
     return rows
 
