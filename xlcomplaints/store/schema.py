@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from itertools import accumulate
+from itertools import accumulate, islice
 from typing import Any
 
 import pyarrow as pa
@@ -204,7 +204,7 @@ def from_table(table: pa.Table) -> tuple[list[Case], dict[str, tuple[str | None,
     times = {name: flat[i * n:(i + 1) * n] for i, name in enumerate(timed)}
     columns = [times[name] if name in times else table.column(name).to_pylist() for name in names]
     try:  # the engine's codes are enums (``core.status``): the plain codes Parquet keeps made them again
-        columns = [[codes[x] for x in col] if (codes := _COLUMN_CODES.get(name)) else col
+        columns = [list(map(codes.__getitem__, col)) if (codes := _COLUMN_CODES.get(name)) else col
                    for name, col in zip(names, columns, strict=True)]
     except KeyError as e:
         raise SchemaMismatch(f"cases: a code the engine does not know: {e}") from None
@@ -228,19 +228,15 @@ def _nested(column: pa.ChunkedArray, names: Iterable[str], times: tuple[str, ...
     """A list-of-struct column as tuples per row, each struct's fields in ``names`` order, times as stamps,
     the fields named in ``codes`` made the engine's enums."""
     flat = pc.list_flatten(column)
+    if not len(flat):  # no row has any (an office without custom stages or dimensions)
+        return [()] * len(column)
     parts = [_stamps(pc.struct_field(flat, name)) if name in times else pc.struct_field(flat, name).to_pylist()
              for name in names]
     if codes:
         try:
-            parts = [[codes[name][x] for x in part] if name in codes else part
+            parts = [list(map(codes[name].__getitem__, part)) if name in codes else part
                      for name, part in zip(names, parts, strict=True)]
         except KeyError as e:
             raise SchemaMismatch(f"custom stages: a code the engine does not know: {e}") from None
-    items = list(zip(*parts, strict=True)) if parts and len(flat) else []
-    lengths = pc.list_value_length(column).to_pylist()
-    out: list[tuple[tuple[Any, ...], ...]] = []
-    at = 0
-    for k in lengths:
-        out.append(tuple(items[at:at + k]))
-        at += k
-    return out
+    items = iter(list(zip(*parts, strict=True)))
+    return [tuple(islice(items, k)) if k else () for k in pc.list_value_length(column).to_pylist()]
