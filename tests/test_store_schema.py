@@ -85,3 +85,11 @@ def test_a_table_of_another_shape_is_refused(demo_files: list[Path]) -> None:
         from_table(table.drop_columns(["close_status"]))
     with pytest.raises(SchemaMismatch):
         from_table(table.set_column(0, "branch", pa.array([None] * table.num_rows, pa.string())))
+
+
+def test_a_code_the_engine_does_not_know_is_refused(demo_files: list[Path]) -> None:
+    f = read_file(str(demo_files[0]), OCT, OCT.end, NOW)
+    table = to_table(f.cases, f.texts)
+    i = table.schema.get_field_index("close_status")
+    with pytest.raises(SchemaMismatch, match="does not know"):
+        from_table(table.set_column(i, "close_status", pa.array(["closed_ish"] * table.num_rows, pa.string())))
