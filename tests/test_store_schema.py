@@ -92,4 +92,4 @@ def test_a_code_the_engine_does_not_know_is_refused(demo_files: list[Path]) -> N
     table = to_table(f.cases, f.texts)
     i = table.schema.get_field_index("close_status")
     with pytest.raises(SchemaMismatch, match="does not know"):
-        from_table(table.set_column(i, "close_status", pa.array(["closed_ish"] * table.num_rows, pa.string())))
+        from_table(table.set_column(i, table.schema.field(i), pa.array(["closed_ish"] * table.num_rows, pa.string())))
