@@ -67,14 +67,22 @@ def test_refresh_writes_only_owned_parts_and_cells(branch) -> None:
     assert refresh_flow(FileWorkbook(path), now=NOW).changed
     after = parts(path)
     where = sheet_parts(path)
-    owned = {where["投诉登记"], where["逾期清单"], where["汇总"], "xl/workbook.xml"}
+    summary_rels = where["汇总"].replace("worksheets/", "worksheets/_rels/") + ".rels"
+    # and what the Summary's workload chart needs: its relationship, its parts' content types
+    owned = {where["投诉登记"], where["逾期清单"], where["汇总"], "xl/workbook.xml", summary_rels,
+             "[Content_Types].xml"}
     assert {n for n in before if before[n] != after.get(n)} <= owned
+    with zipfile.ZipFile(path) as z:
+        types = z.read("[Content_Types].xml").decode()
+    assert "/xl/charts/chart1.xml" in types and "/xl/drawings/drawing1.xml" in types
     # in workbook.xml, only the hidden filter names of the sheets refresh rebuilt (they follow the autofilter)
     with zipfile.ZipFile(path) as z:
         workbook_after = z.read("xl/workbook.xml")
     assert without_filter_names(workbook_after, {"逾期清单", "汇总"}) == without_filter_names(
         workbook_before, {"逾期清单", "汇总"})
-    assert set(before) == set(after)
+    assert set(after) - set(before) == {"xl/charts/chart1.xml", "xl/drawings/drawing1.xml",
+                                        "xl/drawings/_rels/drawing1.xml.rels"}  # the chart, nothing else
+    assert set(before) <= set(after)
     # every input cell and the office's own column are as they were
     now_cells = openpyxl.load_workbook(path)
     computed = {B.REGISTER.index(c.key) + 1 for c in B.REGISTER.computed_columns}

@@ -85,9 +85,13 @@ def test_refresh_keeps_every_byte_it_does_not_own(branch: Any) -> None:
     assert all(any(k in n for n in before) for k in kinds)
     assert refresh_flow(FileWorkbook(path), now=NOW).changed
     after = entries(path)
-    assert list(after) == list(before)  # same parts, same order
+    # same parts, same order; after them, the Summary's workload chart (its drawing and chart parts)
+    assert list(after)[: len(before)] == list(before)
+    assert {n for n in after if n not in before} == {"xl/charts/chart1.xml", "xl/drawings/drawing1.xml",
+                                                     "xl/drawings/_rels/drawing1.xml.rels"}
     changed = {n for n in before if before[n] != after[n]}
-    assert changed <= owned | {"xl/workbook.xml"}, changed
+    summary_rels = pkg.sheet(B.SUMMARY.zh).part.replace("worksheets/", "worksheets/_rels/") + ".rels"
+    assert changed <= owned | {"xl/workbook.xml", "[Content_Types].xml", summary_rels}, changed
     gen = {B.OVERDUE.zh, B.SUMMARY.zh}
     assert without_filter_names(after["xl/workbook.xml"], gen) == without_filter_names(before["xl/workbook.xml"], gen)
     assert b"<externalReferences>" in after["xl/workbook.xml"] and b"<pivotCaches>" in after["xl/workbook.xml"]

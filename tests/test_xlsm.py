@@ -220,6 +220,9 @@ def test_headless_refresh_keeps_vba_and_buttons_byte_for_byte(built: Path, tmp_p
     shutil.copy(built, path)
     result = refresh_flow(FileWorkbook(path), now=NOW, lang="zh")
     assert result.changed and result.plan is not None and result.plan.complaints == 12
+    summary = sheet_parts(path)[B.SUMMARY.title("en" if "-en" in built.name else "zh")]
+    # the Summary's workload chart: its relationship, and its parts' content types, added to what was there
+    chart = {"[Content_Types].xml", summary.replace("worksheets/", "worksheets/_rels/") + ".rels"}
     with zipfile.ZipFile(built) as before, zipfile.ZipFile(path) as after:
         kept = [
             n
@@ -231,10 +234,18 @@ def test_headless_refresh_keeps_vba_and_buttons_byte_for_byte(built: Path, tmp_p
         ]
         assert "xl/vbaProject.bin" in kept and any(n.endswith(".vml") for n in kept)
         for name in kept:
-            assert after.read(name) == before.read(name), name
-        changed = {n for n in before.namelist() if before.read(n) != after.read(n)}
+            if name in chart:
+                old, new = etree.fromstring(before.read(name)), etree.fromstring(after.read(name))
+                assert [etree.tostring(e) for e in new][: len(old)] == [etree.tostring(e) for e in old], name
+                assert all("chart" in str(e.get("ContentType")) or "drawing" in str(e.get("ContentType"))
+                           or str(e.get("Type")).endswith("/drawing") for e in new[len(old):]), name
+            else:
+                assert after.read(name) == before.read(name), name
+        changed = {n for n in before.namelist() if before.read(n) != after.read(n)} - chart
         # the sheets, and workbook.xml for the hidden filter names that follow the rebuilt sheets' autofilters
         assert changed and all(n.startswith("xl/worksheets/sheet") or n == "xl/workbook.xml" for n in changed)
+        assert {n for n in after.namelist() if n not in before.namelist()} == {
+            "xl/charts/chart1.xml", "xl/drawings/drawing1.xml", "xl/drawings/_rels/drawing1.xml.rels"}
     # The rewritten sheets still point at their buttons.
     for part in sheet_parts(path).values():
         with zipfile.ZipFile(built) as before:

@@ -24,7 +24,13 @@ from xlcomplaints.i18n import pick
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.model import Need
 from xlcomplaints.workbook.errors import WorkbookError
-from xlcomplaints.workbook.port import RecreatesSheets, WorkbookPort
+from xlcomplaints.workbook.port import (
+    BarChart,
+    ChartSeries,
+    DrawsCharts,
+    RecreatesSheets,
+    WorkbookPort,
+)
 from xlcomplaints.workbook.reader import SETTINGS_MISSING, BranchRead, read_branch
 
 #: What a flow cannot do without a column it needs, said in the refusal.
@@ -180,9 +186,39 @@ def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: b
     if "overdue" in sheets:
         port.replace_rows(sheets["overdue"], 2, plan.overdue_rows)
     if "summary" in sheets:
-        port.replace_rows(sheets["summary"], 2, summary_grid(plan))
+        port.replace_rows(sheets["summary"], SUMMARY_FROM, summary_grid(plan))
+        if isinstance(port, DrawsCharts):
+            port.set_chart(sheets["summary"], B.SUMMARY_CHART_KEY, handler_chart(plan))
     changed = port.save() if save else False
     return FlowResult(problems=problems + plan.problems, changed=changed, plan=plan)
+
+
+#: The Summary is written from this row down (its header above).
+SUMMARY_FROM = 2
+#: The workload chart's size in pixels: its width, and its height without handlers and per handler.
+CHART_WIDTH, CHART_BASE, CHART_PER_HANDLER = 520, 90, 30
+
+
+def handler_chart(plan: RefreshPlan) -> BarChart | None:
+    """The Summary's workload chart (``B.SUMMARY_CHART_SERIES``) over its table per handler, as
+    ``summary_grid`` places it: the title in row 2, the header in row 3, a row per handler below, from
+    column ``B.SUMMARY_HANDLERS_AT``. The chart sits in column A one row under the Summary's lines
+    (``plan.summary_rows``, the checksum's included), where nothing is written however many handlers
+    the table grows to, as tall as its handlers need (all of them). None when the month has no
+    handler: nothing to chart."""
+    if len(plan.handler_rows) < 3:
+        return None
+    header, rows = plan.handler_rows[1], plan.handler_rows[2:]
+    at, keys = B.SUMMARY_HANDLERS_AT, [c.key for c in B.SUMMARY_HANDLER_COLUMNS]
+    header_row = SUMMARY_FROM + 1
+    series = tuple(ChartSeries(name_cell=(header_row, at + keys.index(key)), name=str(header[keys.index(key)]),
+                               column=at + keys.index(key),
+                               values=tuple(float(r[keys.index(key)] or 0) for r in rows), colour=colour)
+                   for key, colour in B.SUMMARY_CHART_SERIES)
+    return BarChart(title=pick(plan.lang, *B.SUMMARY_CHART_TITLE), category_column=at, first_row=header_row + 1,
+                    categories=tuple(str(r[0]) for r in rows), series=series,
+                    at=(SUMMARY_FROM + len(plan.summary_rows) + 1, 1),
+                    size=(CHART_WIDTH, CHART_BASE + CHART_PER_HANDLER * len(rows)))
 
 
 def _plan(port: WorkbookPort, *, now: datetime, lang: str, policy: Sequence[PolicyRule] | None,

@@ -137,6 +137,8 @@ class RefreshPlan:
     holds its results and its records' cells at once."""
 
     complaints: int = 0
+    #: The language the workbook's generated sheets are written in (its Settings').
+    lang: str = "zh"
     register: ComputedCells = field(default_factory=lambda: ComputedCells(REGISTER_KEYS))
     tracking: ComputedCells = field(default_factory=lambda: ComputedCells(TRACKING_KEYS))
     callbacks: ComputedCells = field(default_factory=lambda: ComputedCells(CALLBACK_KEYS))
@@ -197,7 +199,7 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
     category, department, handler = (_shown_as(lists, k, lang) for k in ("category", "department", "handler"))
     corrections = corrections or {}
     to_correct: list[OverdueRow] = []  # their Overdue rows, under their own heading
-    plan = RefreshPlan()
+    plan = RefreshPlan(lang=lang)
     counts = plan.counts
     warnings: set[CalendarWarning] = set()
     urgent: list[tuple[tuple[int, int, float], OverdueRow]] = []

@@ -526,6 +526,12 @@ SUMMARY_HANDLER_COLUMNS: tuple[Column, ...] = (
       for c in R.PEOPLE_COLUMNS if c.key not in _WORKLOAD),
 )
 SUMMARY_HANDLERS_TITLE = ("按处理人：{month}（截至刷新时间）", "By handler: {month} (to the refresh)")
+#: The native chart refresh draws under that table (a supervisor's workload at a glance): a bar per handler
+#: for each of these columns, in these colours (the template's data bars on them have the same), found
+#: again by its name in the sheet's drawing. No handler in the month: no chart.
+SUMMARY_CHART_SERIES = (("open", "5B9BD5"), ("overdue_now", "E46C0A"))
+SUMMARY_CHART_KEY = "xlcomplaints.summary_handlers"
+SUMMARY_CHART_TITLE = ("各处理人工作量：未结案件与当前逾期", "Workload by handler: open and overdue now")
 
 
 #: Sheets of a branch workbook, in template order.

@@ -252,8 +252,11 @@ def _summary_handlers(ws: Worksheet, lang: str) -> None:
     for i, col in enumerate(B.SUMMARY_HANDLER_COLUMNS):  # as wide as its header (CJK about 2 units), a time's unit too
         label = col.label(lang) + ("（工作日）" if col.key == "resolve_median" else "")
         ws.set_column(at + i, at + i, max(col.width_in(lang), sum(2 if ord(ch) > 0x2E80 else 1.1 for ch in label) + 1))
-    for i, colour in ((1, "#5B9BD5"), (2, "#E46C0A")):  # rows 4 on: below the table's title and header
-        ws.conditional_format(3, at + i, 502, at + i, {"type": "data_bar", "bar_color": colour, "bar_solid": True})
+    keys = [c.key for c in B.SUMMARY_HANDLER_COLUMNS]
+    for key, colour in B.SUMMARY_CHART_SERIES:  # rows 4 on: below the table's title and header; the chart's colours
+        i = keys.index(key)
+        ws.conditional_format(3, at + i, 502, at + i, {"type": "data_bar", "bar_color": f"#{colour}",
+                                                       "bar_solid": True})
 
 
 def _settings_value(field: Field, settings: Settings, lang: str) -> Any:

@@ -186,10 +186,22 @@ def _summary_handlers() -> list[str]:
     """The Summary's table per handler, beside its lines."""
     first = xl_col_to_name(B.SUMMARY_HANDLERS_AT - 1)
     names = "; ".join(f"{c.zh} {c.en}" for c in B.SUMMARY_HANDLER_COLUMNS)
+    labels = {c.key: f"{c.zh} {c.en}" for c in B.SUMMARY_HANDLER_COLUMNS}
+    series = " and ".join(labels[key] for key, _ in B.SUMMARY_CHART_SERIES)
     return [f"Beside these lines, from column {first} (row 2 a title naming the month, row 3 the header, then a row",
             "per handler): the monthly report's By-handler figures (按处理人) for the month of the refresh so far, as the",
             "Definitions sheet words them; rates in % and times and scores to 2 decimals. The template puts a data bar",
-            f"on the workload columns (open, overdue now). Columns: {names}.", ""]
+            f"on the workload columns (open, overdue now). Columns: {names}.", "",
+            "Under the lines (one blank row below the checksum, from column A) refresh draws a native",
+            f"bar chart, 「{B.SUMMARY_CHART_TITLE[0]}」 / '{B.SUMMARY_CHART_TITLE[1]}': for each handler of the",
+            f"table, in its order, a bar for {series} with its value at the bar's end; its",
+            "series refer to the table's cells (so Excel redraws it from them) and carry a copy of their values. It",
+            "grows with the handlers (all of them are shown) and is redrawn at each refresh; a month with no handler",
+            "has no chart. It is found again by its name in the sheet's drawing "
+            f"(`{B.SUMMARY_CHART_KEY}`): a chart or picture the office",
+            "added is kept as it is, on this sheet too. Drawn by refresh on the file (the command, the API); the",
+            "Excel buttons' refresh, which writes into the open workbook, leaves a chart already there as it is.",
+            ""]
 
 
 def _vocabulary(vocab: Vocabulary) -> list[str]:

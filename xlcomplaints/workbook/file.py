@@ -26,6 +26,7 @@ from xlcomplaints.workbook.limits import MAX_FILE_BYTES, check_archive, check_fi
 from xlcomplaints.workbook.owners import Leftover, clear_leftovers
 from xlcomplaints.workbook.package import GENERATED_PROTECTION, XlsxPackage
 from xlcomplaints.workbook.port import (
+    BarChart,
     CellValue,
     ConditionalFormat,
     NamedValue,
@@ -268,6 +269,10 @@ class FileWorkbook:
         """Recorded like write_columns: the rows are rendered as the sheet streams out on save.
         Only generated sheets are replaced: they are protected as the template has them."""
         self._package.replace_rows(sheet, first_row, rows, protect=GENERATED_PROTECTION)
+
+    def set_chart(self, sheet: str, key: str, chart: BarChart | None) -> None:
+        """Our chart on the sheet, added, replaced or removed in the sheet's drawing (``sheet_charts``)."""
+        self._package.set_chart(sheet, key, chart)
 
     def recreate_sheet(self, kind: str, lang: str) -> str:
         """A generated sheet the clerk deleted, added again (last) as the template has it; its title."""

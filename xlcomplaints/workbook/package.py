@@ -32,6 +32,8 @@ streamer sees the package only through the SheetHost protocol it names):
 - cell_edit: CellEdits, how a value goes into a cell of a held or streamed sheet;
 - features (with validations_xml, conditional_xml): a worksheet's validations, conditional
   formats and protection, read and set for ``upgrade``;
+- sheet_charts (with chart_xml): our own native chart on a sheet, in its drawing (refresh's
+  workload chart on the Summary);
 - this module: XlsxPackage, the writing API (which way each write is applied, the table
   guards, a sheet added from a template) and saving.
 """
@@ -45,7 +47,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from xlcomplaints.workbook.cell_edit import CellEdits
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.features import SheetFeatures
 from xlcomplaints.workbook.package_parts import DefinedName, SheetRef
@@ -55,6 +56,7 @@ from xlcomplaints.workbook.safety import (
     read_with_stamp,
     stamp_file,
 )
+from xlcomplaints.workbook.sheet_charts import SheetCharts
 from xlcomplaints.workbook.sheet_copy import detached, merge_styles, restyled, style_ids
 from xlcomplaints.workbook.sheet_stream import ColumnEdit, NeedsEager, Patch, Rebuild, first_item
 from xlcomplaints.workbook.workbook_xml import TableEdge, add_sheet, first_hit
@@ -92,7 +94,7 @@ GENERATED_PROTECTION = (
 )
 
 
-class XlsxPackage(CellEdits, SheetFeatures):
+class XlsxPackage(SheetCharts, SheetFeatures):
     """An .xlsx/.xlsm held in memory; parts are parsed only when read or patched."""
 
     # ---- reading

@@ -58,6 +58,34 @@ class ConditionalFormat:
         return {c for _, c1, _, c2 in self.areas for c in range(c1, c2 + 1)}
 
 
+@dataclass(frozen=True)
+class ChartSeries:
+    """One series of a chart: its name from a header cell, its values from a column of the chart's rows.
+    What the cells hold now rides along (a chart keeps a copy to show before it is recalculated)."""
+
+    name_cell: tuple[int, int]  # (row, col), 1-based
+    name: str
+    column: int
+    values: tuple[float, ...]
+    colour: str  # RRGGBB
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A small clustered bar chart over a table on the same sheet: a bar per row (its category in
+    ``category_column`` from ``first_row`` down, one row a category) for each series, the first row
+    at the top, each bar labelled with its value. Its top-left corner sits at the cell ``at`` (row,
+    col, 1-based); ``size`` is (width, height) in pixels."""
+
+    title: str
+    category_column: int
+    first_row: int
+    categories: tuple[str, ...]
+    series: tuple[ChartSeries, ...]
+    at: tuple[int, int]
+    size: tuple[int, int]
+
+
 class WorkbookPort(Protocol):
     @property
     def label(self) -> str:
@@ -115,6 +143,16 @@ class RecreatesSheets(Protocol):
 
     def recreate_sheet(self, kind: str, lang: str) -> str:
         """Add the ``kind`` sheet (Overdue, Summary) as the template in ``lang`` has it; its title."""
+        ...
+
+
+@runtime_checkable
+class DrawsCharts(Protocol):
+    """A workbook that can draw our own native chart on a sheet (the Summary's workload chart)."""
+
+    def set_chart(self, sheet: str, key: str, chart: BarChart | None) -> None:
+        """Our chart named ``key`` on the sheet becomes ``chart``: added, replaced, or (None) removed.
+        Every other drawing, chart or picture on the sheet and elsewhere stays as it is."""
         ...
 
 
