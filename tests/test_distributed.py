@@ -27,9 +27,9 @@ from xlcomplaints.core.metrics import Period
 from xlcomplaints.i18n import Lang, render
 from xlcomplaints.report import distributed as D
 from xlcomplaints.report.dispatch import Dispatch
+from xlcomplaints.report.facts import store_path
 from xlcomplaints.report.request import ReportHooks, ReportRequest
 from xlcomplaints.report.run import report_flow
-from xlcomplaints.report.state import state_path
 from xlcomplaints.spec import report as R
 
 NOW = "2026-11-02 09:00"
@@ -96,7 +96,7 @@ def test_the_cluster_gives_the_report_of_the_process_pool_cell_for_cell(office: 
     assert list(ours) == list(theirs)
     for name in ours:
         assert theirs[name] == ours[name], name
-    assert state_path(office / "dask.xlsx").exists()  # --update works after a cluster's run too
+    assert store_path(office / "dask.xlsx").exists()  # --update works after a cluster's run too
 
 
 class Recording(Executor):
@@ -137,7 +137,7 @@ def test_a_worker_that_cannot_see_a_file_says_so(office: Path, cluster: Any, els
     assert cannot.code == Dispatch.WORKER_CANNOT_OPEN
     assert cannot.params == {"path": "BJ01.xlsx", "host": socket.gethostname(), "sent": blind}
     assert errors["XX09.xlsx"].code == "file.missing"
-    assert state_path(tmp_path / "group.xlsx").exists()  # written in the foreground, no fork
+    assert store_path(tmp_path / "group.xlsx").exists()  # the workers wrote their partitions into it
 
     # the command line says the same on the Issues sheet
     out = tmp_path / "cli.xlsx"
@@ -167,7 +167,7 @@ def test_without_dask_the_scheduler_is_refused_and_nothing_written(office: Path,
     assert said.returncode == 2
     expected = D.ClusterError(D.Cluster.NOT_INSTALLED).message(lang)
     assert said.stderr.strip() == REFUSAL_PREFIX[Lang(lang)] + expected
-    assert not out.exists() and not state_path(out).exists()
+    assert not out.exists() and not store_path(out).exists()
 
 
 def test_a_scheduler_that_cannot_be_reached_or_workers_given_too(office: Path, tmp_path: Path) -> None:
@@ -187,4 +187,4 @@ def test_a_scheduler_that_cannot_be_reached_or_workers_given_too(office: Path, t
                "--scheduler", address)
     assert both.returncode == 2
     assert both.stderr.strip() == REFUSAL_PREFIX[Lang.EN] + D.ClusterError(D.Cluster.WORKERS_GIVEN).message("en")
-    assert not out.exists() and not state_path(out).exists()
+    assert not out.exists() and not store_path(out).exists()

@@ -11,8 +11,8 @@ import pytest
 
 from tests.test_consolidate import NOW, branch, write
 from xlcomplaints.core.metrics import Month, Period
+from xlcomplaints.report.facts import store_path
 from xlcomplaints.report.run import Contacts, ReportHooks, ReportKind, ReportRequest, report_flow
-from xlcomplaints.report.state import state_path
 
 
 def test_a_request_is_one_shape_whatever_the_caller_had() -> None:
@@ -32,7 +32,7 @@ def test_only_consolidations_leave_a_state_file_and_hooks_hear_every_file(tmp_pa
     b = write(tmp_path / "in" / "b1.xlsx", branch("B1"))
     october = Period.month(2026, 10)
     one = report_flow(ReportRequest((a,), october, tmp_path / "a1-report.xlsx", ReportKind.BRANCH, now=NOW))
-    assert one.state is None and one.run_id is None and not state_path(one.output).exists()
+    assert one.state is None and one.run_id is None and not store_path(one.output).exists()
     started: list[int] = []
     heard: list[str] = []
     hooks = ReportHooks(workers=1, on_start=started.append, on_file=lambda f: heard.append(f.name))

@@ -27,12 +27,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
 
 from xlcomplaints.core.deadlines import make_calendar
-from xlcomplaints.core.lifecycle import contact_key, repeat_pairs
 from xlcomplaints.core.metrics import (
     Case,
     Period,
@@ -48,10 +47,12 @@ from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.core.settings import numbering_blockers
 from xlcomplaints.core.validation import validate
 from xlcomplaints.report.dispatch import NOT_THERE, as_seen_here, here, sent_as, worker_host
-from xlcomplaints.report.file_summary import DEFAULT_REPEAT_WINDOW, FileSummary
+from xlcomplaints.report.file_summary import FileSummary
 from xlcomplaints.report.inputs import file_labels
 from xlcomplaints.report.masking import mask_phone, mask_summary
+from xlcomplaints.report.repeats import mark_repeats_across_branches
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
+from xlcomplaints.store.partition import PartitionDamaged, read_partition, write_partition
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import read_branch
@@ -96,6 +97,8 @@ MESSAGES = {
 }
 register_messages(MESSAGES)
 register_messages({
+    "report.store_unwritable": ("{path} 的数据无法写入汇总数据目录（{detail}），未计入。",
+                                "{path}'s facts could not be written to the facts store ({detail}); it is left out."),
     "report.no_memory_file": ("{path} 读取时内存不足，未计入；请关闭其他程序或减少 --workers 后再试。",
                               "{path} ran out of memory while read and is left out; close other programs or give "
                               "fewer --workers and try again."),
@@ -147,17 +150,28 @@ def _problem(code: str, name: str, level: Level = Level.ERROR, **params: object)
 
 
 def read_file(path: str, month: Period, as_of: datetime, now: datetime, show_contacts: bool = False,
-              lang: str = "zh", label: str | None = None) -> FileSummary:
+              lang: str = "zh", label: str | None = None, staging: str | None = None) -> FileSummary:
     """Read, validate and evaluate one branch workbook; never raises (the batch must go on).
 
     ``as_of`` decides stage statuses; ``now`` (the real clock) decides what is "in the future";
     stage durations are measured for ``month`` (the period) and the one before, the two the report shows.
     ``label`` names the file in problems (default: its name). Without ``show_contacts`` everything
     in the summary is masked (``mask_summary``) before it leaves.
+    ``staging``: a folder of the facts store (``report.facts.Staging``); the branch's cases and texts are
+    written there as its partition, and the summary comes back without them (``FileSummary.partition``).
     """
     with collector_paused():
         summary = _read_file(path, month, as_of, now, show_contacts, lang, label or Path(path).name)
-        return summary if show_contacts else mask_summary(summary)  # the one masking step: see masking
+        summary = summary if show_contacts else mask_summary(summary)  # the one masking step: see masking
+        if staging is None or not summary.usable or summary.branch is None:
+            return summary
+        try:
+            part = write_partition(staging, summary.cases, summary.texts)
+        except OSError as e:  # the store's folder full or gone: the file is left out, said as such
+            return FileSummary(path, summary.mtime, error=_problem(
+                "report.store_unwritable", summary.name, detail=e.strerror or type(e).__name__),
+                seconds=summary.seconds, label=summary.name)
+        return replace(summary, cases=(), texts={}, partition=part)
 
 
 def _read_file(path: str, month: Period, as_of: datetime, now: datetime, show_contacts: bool,
@@ -241,13 +255,14 @@ def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
 def read_all(paths: Sequence[Path], month: Period, *, as_of: datetime, now: datetime, show_contacts: bool = False,
              lang: str = "zh", executor: Executor | None = None, workers: int | None = None,
              on_file: Callable[[FileSummary], None] | None = None,
-             labels: Mapping[Path, str] | None = None) -> list[FileSummary]:
+             labels: Mapping[Path, str] | None = None, staging: str | None = None) -> list[FileSummary]:
     """Each file read once, in parallel; results in path order whatever order they finish in.
 
     Without an ``executor``, a process pool of ``workers`` (default: one per core) is started
     and shut down again before this returns. ``labels`` name the files (default: ``file_labels``).
     A file the head office cannot see itself is not sent; one a worker cannot see is said as such
-    (``dispatch``).
+    (``dispatch``). ``staging``: the facts store's folder the workers write their partitions to (see
+    ``read_file``); each is read back here as it arrives (``with_cases``), while the workers read the next files.
     """
     labels = labels or file_labels(paths)
     done: dict[Path, FileSummary] = {p: s for p in paths if (s := here(p, labels[p])) is not None}
@@ -259,11 +274,15 @@ def read_all(paths: Sequence[Path], month: Period, *, as_of: datetime, now: date
     pool: Executor = executor or default_executor(min(len(sent), workers or os.cpu_count() or 1) or 1)
     try:
         futures: dict[Future[FileSummary], Path] = {
-            pool.submit(read_file, sent_as(p), month, as_of, now, show_contacts, lang, labels[p]): p for p in sent}
+            pool.submit(read_file, sent_as(p), month, as_of, now, show_contacts, lang, labels[p], staging): p
+            for p in sent}
         for fut in as_completed(futures):
             p = futures[fut]
             try:
-                summary = as_seen_here(fut.result(), p)
+                summary = with_cases(as_seen_here(fut.result(), p))
+            except PartitionDamaged as e:  # the partition the worker wrote is not there as written
+                summary = FileSummary(str(p), 0.0, error=_problem("report.store_unwritable", labels[p], detail=str(e)),
+                                      label=labels[p])
             except Exception as e:  # the executor itself failed (a worker died, a remote node was lost)
                 summary = FileSummary(str(p), 0.0, error=_problem("report.failed", labels[p],
                                                                    detail=f"{type(e).__name__}: {e}"), label=labels[p])
@@ -274,6 +293,16 @@ def read_all(paths: Sequence[Path], month: Period, *, as_of: datetime, now: date
         if own:
             pool.shutdown()
     return [done[p] for p in paths]
+
+
+def with_cases(f: FileSummary) -> FileSummary:
+    """A worker's summary with its cases and texts read back from the partition it wrote: the one place
+    facts come back from the store for the metrics engine (which needs ``Case``s). The same summary if it
+    has no partition or holds its cases."""
+    if f.partition is None or f.cases:
+        return f
+    cases, texts = read_partition(f.partition)
+    return replace(f, cases=tuple(cases), texts=texts)
 
 
 @dataclass
@@ -332,7 +361,7 @@ def merge(files: Sequence[FileSummary], month: Period, as_of: datetime, *,
     for code in sorted(out.carried):
         out.issues.extend(out.branches[code].problems)
     out.cases = _count_once(out.branches, out.issues)
-    _mark_repeats_across_branches(out.cases, {code: f.repeat_window_days for code, f in out.branches.items()})
+    mark_repeats_across_branches(out.cases, {code: f.repeat_window_days for code, f in out.branches.items()})
     return out
 
 
@@ -361,31 +390,3 @@ def _count_once(branches: dict[str, FileSummary], issues: list[Problem]) -> list
                 kept[c.no] = (c, f)
                 cases[position[c.no]] = c
     return cases
-
-
-def _customer(phone: str | None, name: str | None) -> str | None:
-    """Who complained, as each branch's engine tells (``contact_key``), except that a masked number
-    counts only together with the name: numbers alike in their first 3 and last 4 digits are not rare."""
-    if phone and "*" in phone:
-        return f"masked:{phone}:{name.strip()}" if name and name.strip() else None
-    return contact_key(phone, name)
-
-
-_who = attrgetter("no", "received_at", "validity", "category", "phone", "customer")
-
-
-def _mark_repeats_across_branches(cases: list[Case], windows: dict[str, int]) -> None:
-    """A complaint repeating, at another branch, one the same customer made about the same category
-    is a repeat complaint too (``lifecycle.repeat_pairs``); each branch's engine saw only its own
-    register. "Within the window" is the later complaint's branch's window, as its own engine would
-    have judged it."""
-    window = {code: timedelta(days=days) for code, days in windows.items()}
-    default = timedelta(days=DEFAULT_REPEAT_WINDOW)
-    before: int
-    after: int
-    for before, after in repeat_pairs(((i, *_who(c)) for i, c in enumerate(cases)), who=_customer):
-        earlier, later = cases[before], cases[after]
-        if (later.branch != earlier.branch and later.repeat_of is None and
-                time_of(later.received_at) - time_of(earlier.received_at)  # type: ignore[arg-type]
-                <= window.get(later.branch, default)):
-            cases[after] = later._replace(repeat_of=earlier.no)

@@ -31,18 +31,18 @@ if TYPE_CHECKING:
 class ReportKind(StrEnum):
     """Which kind of report run: the ``report`` command, ``consolidate``, ``consolidate --update``."""
 
-    #: One branch's report: its workbook read here, no pool, no state file.
+    #: One branch's report: its workbook read here, no pool, no facts store.
     BRANCH = "branch"
     #: Many branches' workbooks (files or folders, regions' reports) read in parallel into one
-    #: report, with the state file beside it that an update reads.
+    #: report, with the facts store beside it that an update reads.
     CONSOLIDATION = "consolidation"
     #: A consolidation into an earlier one's output: the branches given replace theirs in the last
-    #: run's state file, the others are carried from it.
+    #: run's facts store, the others are carried from it.
     UPDATE = "update"
 
     @property
     def consolidates(self) -> bool:
-        """Read in parallel, regions taken apart, a state file written: everything but one branch."""
+        """Read in parallel, regions taken apart, a facts store written: everything but one branch."""
         return self is not ReportKind.BRANCH
 
 

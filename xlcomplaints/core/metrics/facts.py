@@ -142,28 +142,12 @@ class Case(NamedTuple):
 #: Values per custom stage in ``Case.custom``: its name, its English label, then the ``StageFact`` fields.
 CUSTOM_WIDTH = 2 + WIDTH
 
-#: The engine's codes from the plain strings a stored case holds (``json`` writes a ``StrEnum`` as its code).
+#: The engine's codes from the plain strings a stored case holds (the facts store keeps a ``StrEnum`` as its code:
+#: ``store.schema`` makes them enums again).
 STAGE_STATUS_OF: dict[str, StageStatus] = {s.value: s for s in StageStatus}
 UNIT_OF: dict[str | None, Unit | None] = {None: None, **{u.value: u for u in Unit}}
 OVERALL_STATUS_OF: dict[str, OverallStatus] = {s.value: s for s in OverallStatus}
 ESCALATION_OF: dict[str, Escalation] = {e.value: e for e in Escalation}
-_CASE_ESCALATION, _CASE_STATUS = Case._fields.index("escalation"), Case._fields.index("status")
-
-
-def with_codes(head: list[Any], stages: list[Any], custom: list[Any]) -> None:
-    """A stored case's plain codes made the engine's enums again, in place: in ``head`` (the ``Case`` fields
-    before ``stages``) its status and escalation, in ``stages`` and ``custom`` each stage's status and unit.
-    Raises ``ValueError`` on a code the engine does not know (a state file edited by hand)."""
-    try:
-        head[_CASE_ESCALATION] = ESCALATION_OF[head[_CASE_ESCALATION]]
-        head[_CASE_STATUS] = OVERALL_STATUS_OF[head[_CASE_STATUS]]
-        stages[_STATUS::WIDTH] = [STAGE_STATUS_OF[x] for x in stages[_STATUS::WIDTH]]
-        stages[_UNIT::WIDTH] = [UNIT_OF[x] for x in stages[_UNIT::WIDTH]]
-        if custom:
-            custom[2 + _STATUS::CUSTOM_WIDTH] = [STAGE_STATUS_OF[x] for x in custom[2 + _STATUS::CUSTOM_WIDTH]]
-            custom[2 + _UNIT::CUSTOM_WIDTH] = [UNIT_OF[x] for x in custom[2 + _UNIT::CUSTOM_WIDTH]]
-    except KeyError as e:
-        raise ValueError(f"a code the engine does not know: {e}") from None
 _STAGE_BITS = tuple((1 << i, name) for i, name in enumerate(STAGES))
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _STAGE_OFFSETS = tuple((i * WIDTH, stage) for i, stage in enumerate(STAGES))

@@ -1,0 +1,105 @@
+"""Benchmark: the facts store of a consolidation (issue 22).
+
+    python scripts/bench_store.py [--branches 200] [--complaints 500] [--dir DIR] [--update 10] [--repeat 3]
+
+On the sample workbooks of ``bench_report.py`` (made once, cached in DIR): the size of one worker's
+summary as it travels back pickled, with its cases (as before the store) and with only its partition;
+then, ``--repeat`` times in turn, a full consolidation without the store (the workers sending their cases
+back, as before it: ``report.run.Staging`` left out), a full consolidation with it, and an ``--update`` of
+``--update`` branches of it, wall time each (medians printed), and the size of the store on disk (per
+1,000,000 complaints too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from xlcomplaints.core.metrics import Month
+from xlcomplaints.report import run as run_module
+from xlcomplaints.report.consolidate import read_file
+from xlcomplaints.report.facts import store_path
+from xlcomplaints.report.run import ReportHooks, ReportKind, ReportRequest, RunResult, report_flow
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_report import generate  # noqa: E402
+
+MONTH = Month(2026, 10)
+NOW = datetime(2026, 11, 22, 9, 0)
+
+
+def make_report(paths: list[Path], output: Path, workers: int | None, update: bool = False) -> RunResult:
+    kind = ReportKind.UPDATE if update else ReportKind.CONSOLIDATION
+    return report_flow(ReportRequest(paths, MONTH, output, kind, now=NOW), ReportHooks(workers=workers))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--branches", type=int, default=200)
+    ap.add_argument("--complaints", type=int, default=500)
+    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "xlcomplaints-bench-report")
+    ap.add_argument("--update", type=int, default=10, help="branches re-read by the --update run")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=None)
+    args = ap.parse_args()
+    paths = generate(args.dir, args.branches, args.complaints)
+
+    with tempfile.TemporaryDirectory() as staging:
+        sizes = [(len(pickle.dumps(read_file(str(p), MONTH, MONTH.end, NOW))),
+                  len(pickle.dumps(read_file(str(p), MONTH, MONTH.end, NOW, staging=staging)))) for p in paths[:10]]
+    before, after = (statistics.median(s) / 1024 for s in zip(*sizes, strict=True))
+    print(f"a worker's summary, pickled (median of {len(sizes)} files): {before:.1f} KiB with its cases, "
+          f"{after:.2f} KiB with its partition instead")
+
+    out = Path(tempfile.mkdtemp(prefix="xlc-bench-store-")) / "group.xlsx"
+    fulls: list[float] = []
+    updates: list[float] = []
+    plains: list[float] = []
+    cpu: dict[str, list[float]] = {"without": [], "full": [], "update": []}
+
+    def cpu_now() -> float:  # this process and its finished workers
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + kids.ru_utime + kids.ru_stime
+    for i in range(args.repeat):
+        staging = run_module.Staging
+        run_module.Staging = lambda *_: None  # type: ignore[assignment,misc]
+        try:
+            started, used = time.perf_counter(), cpu_now()
+            make_report(paths, out.with_name("plain.xlsx"), args.workers)
+            plains.append(time.perf_counter() - started)
+            cpu["without"].append(cpu_now() - used)
+        finally:
+            run_module.Staging = staging  # type: ignore[misc]
+        started, used = time.perf_counter(), cpu_now()
+        full = make_report(paths, out, args.workers)
+        fulls.append(time.perf_counter() - started)
+        cpu["full"].append(cpu_now() - used)
+        started, used = time.perf_counter(), cpu_now()
+        make_report(paths[:: max(1, len(paths) // args.update)][: args.update], out, args.workers, update=True)
+        updates.append(time.perf_counter() - started)
+        cpu["update"].append(cpu_now() - used)
+        print(f"  run {i + 1}: without the store {plains[-1]:.2f} s, full {fulls[-1]:.2f} s ({'  '.join(f'{k} {v:.2f}' for k, v in full.timings.items())}),"
+              f" --update of {args.update}: {updates[-1]:.2f} s", flush=True)
+    print("CPU of all processes (medians): " + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in cpu.items()))
+    store = store_path(out)
+    files = [f for f in store.rglob("*") if f.is_file()]
+    size = sum(f.stat().st_size for f in files)
+    complaints = len(full.consolidation.cases)
+    print(f"full consolidation: {statistics.median(fulls):.2f} s (without the store: {statistics.median(plains):.2f} s);"
+          f" --update of {args.update} of {len(paths)}: "
+          f"{statistics.median(updates):.2f} s = {statistics.median(updates) / statistics.median(fulls):.0%} "
+          f"(medians of {args.repeat})")
+    print(f"store: {size / 2**20:.1f} MiB in {len(files)} files for {complaints:,} complaints = "
+          f"{size / complaints * 1_000_000 / 1e6:.0f} MB per 1,000,000 complaints")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The facts store's schema: ``Case`` ↔ Arrow without loss, on generated cases and on real branch files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xlcomplaints.core.calendar import Unit
+from xlcomplaints.core.metrics import Case, Month, stamp
+from xlcomplaints.core.policy import STAGES
+from xlcomplaints.core.status import Escalation, OverallStatus, StageStatus
+from xlcomplaints.demo import make_branch
+from xlcomplaints.report.consolidate import read_file
+from xlcomplaints.store.schema import CASES, SchemaMismatch, from_table, to_table
+
+OCT = Month(2026, 10)
+NOW = datetime(2026, 11, 2, 9)
+
+_text = st.none() | st.text(max_size=12)
+_stamp = st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9998, 12, 31, 23, 59, 59)).map(stamp)
+_number = st.none() | st.floats(allow_nan=False, allow_infinity=False)
+_stage = st.tuples(st.sampled_from(list(StageStatus)), st.none() | _stamp, st.none() | _stamp, _number,
+                   st.none() | st.sampled_from(list(Unit)), _number, _text)
+_case = st.builds(
+    lambda head, stages, calls, months, custom, office, texts: (Case._make(
+        (*head, tuple(x for s in stages for x in s), tuple(calls), tuple(months),
+         tuple(x for c in custom for x in c), tuple(x for o in office for x in o))), texts),
+    st.tuples(st.text(min_size=1, max_size=5), _text, st.none() | _stamp, *([_text] * 9), st.booleans(),
+              st.sampled_from(list(Escalation)), st.sampled_from(list(OverallStatus)), _text, st.integers(0, 2**62)),
+    st.lists(_stage, min_size=len(STAGES), max_size=len(STAGES)),
+    st.lists(st.tuples(_stamp, st.sampled_from(["satisfied", "unsatisfied"]), st.none() | st.integers(0, 10))),
+    st.lists(st.tuples(st.integers(0, 120_000), st.integers(0, 127), st.integers(0, 127), st.integers(0, 127))),
+    st.lists(st.tuples(st.text(max_size=4), st.text(max_size=4)).flatmap(
+        lambda names: _stage.map(lambda s: (*names, *s))), max_size=2),
+    st.lists(st.tuples(st.text(max_size=4), _text), max_size=2),
+    st.none() | st.tuples(_text, _text, _text, _text))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_case, max_size=6))
+def test_any_cases_round_trip_exactly(made: list[tuple[Case, tuple[str | None, ...] | None]]) -> None:
+    cases = [c for c, _ in made]
+    texts = {c.no: words for c, words in made if c.no is not None and words is not None}
+    back, back_texts = from_table(to_table(cases, texts))
+    assert back == cases
+    assert [(type(c.status), type(c.escalation), *map(type, c.stages[::7])) for c in back] == [
+        (type(c.status), type(c.escalation), *map(type, c.stages[::7])) for c in cases]  # the enums again
+    assert [tuple(map(type, c.stages)) for c in back] == [tuple(map(type, c.stages)) for c in cases]
+    assert back_texts == {no: words for no, words in texts.items()}
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    d = tmp_path_factory.mktemp("demo")
+    return [make_branch(d / f"{code}.xlsx", code, name, n=120, seed=i)
+            for i, (code, name) in enumerate([("BJ01", "北京朝阳店"), ("SH02", "上海浦东店")])]
+
+
+@pytest.mark.parametrize("show_contacts", [False, True])
+def test_branch_files_round_trip_exactly(demo_files: list[Path], show_contacts: bool) -> None:
+    for path in demo_files:
+        f = read_file(str(path), OCT, OCT.end, NOW, show_contacts=show_contacts)
+        assert f.cases and f.texts
+        table = to_table(f.cases, f.texts)
+        assert table.schema.equals(CASES) and table.num_rows == len(f.cases)
+        cases, texts = from_table(table)
+        assert tuple(cases) == f.cases and texts == f.texts
+        assert list(map(_kinds, cases)) == list(map(_kinds, f.cases))  # floats stay floats, codes stay enums
+
+
+def _kinds(c: Case) -> tuple[type, ...]:
+    flat = [*c[:-5], *c.stages, *c.custom, *c.office, *(x for row in (*c.callbacks, *c.due_months) for x in row)]
+    return tuple(map(type, flat))
+
+
+def test_a_table_of_another_shape_is_refused(demo_files: list[Path]) -> None:
+    f = read_file(str(demo_files[0]), OCT, OCT.end, NOW)
+    table = to_table(f.cases, f.texts)
+    with pytest.raises(SchemaMismatch):
+        from_table(table.drop_columns(["close_status"]))
+    with pytest.raises(SchemaMismatch):
+        from_table(table.set_column(0, "branch", pa.array([None] * table.num_rows, pa.string())))
+
+
+def test_a_code_the_engine_does_not_know_is_refused(demo_files: list[Path]) -> None:
+    f = read_file(str(demo_files[0]), OCT, OCT.end, NOW)
+    table = to_table(f.cases, f.texts)
+    i = table.schema.get_field_index("close_status")
+    with pytest.raises(SchemaMismatch, match="does not know"):
+        from_table(table.set_column(i, table.schema.field(i), pa.array(["closed_ish"] * table.num_rows, pa.string())))

@@ -1,0 +1,242 @@
+"""The facts store's tables as Arrow schemas, and ``Case`` ↔ Arrow without loss.
+
+Two tables (what the JSON state file of earlier versions held, by column):
+
+``CASES`` — one row per complaint of one branch file (``core.metrics.Case``), its stages flattened:
+
+- ``branch`` … ``reopen_count``: the ``Case`` fields of the same names (``received_at`` a timestamp);
+- per stage of ``core.policy.STAGES`` (``acknowledge``, ``first_contact``, ``report``, ``resolve``, ``reply``,
+  ``callback``, ``close``), seven columns ``{stage}_status`` (the engine's status code, never null),
+  ``{stage}_due``, ``{stage}_done`` (timestamps), ``{stage}_late_by`` (in ``{stage}_unit``), ``{stage}_unit``
+  (``Unit`` value: working_days, calendar_days, working_hours, calendar_hours…), ``{stage}_took`` (how long it
+  took in that unit, only for stages done in the period or the one before), ``{stage}_handler`` (its handler of
+  record);
+- ``callbacks``: the reached callback attempts by time, list of (``at``, ``outcome``, ``score``);
+- ``due_months``: the decided deadlines by the month they fall due, list of (``month`` as ``Month.key`` =
+  year * 12 + month - 1, and ``met``, ``missed``, ``overdue`` as bit sets of stages, ``1 << STAGES.index(stage)``);
+- ``custom``: the office's own stages that apply, list of (``name``, ``label_en`` and the seven stage fields);
+- ``office``: the report dimensions of the office's own columns, list of (``name``, ``value``);
+- ``texts``: the typical-case texts (``consolidate.CASE_TEXTS``) of a complaint that may be a typical case of the
+  period, null for the others (``FileSummary.texts``, keyed there by complaint number).
+
+Times are wall-clock times of the branch's own day (``timestamp[us]``, no time zone), as the workbook has them;
+a ``Case`` keeps them as ``Stamp`` ints (``core.metrics.months``), converted here both ways exactly.
+Phone numbers are as the summary held them: masked unless the run had ``--show-contacts``.
+
+``BRANCHES`` — one row per branch used by the report (the rest of ``FileSummary``): its code, name, file (path,
+label, modification time), Settings it is judged by (repeat window, fewest complaints to rank a handler), its
+problems (each one ``Problem`` as JSON, checked by pydantic when read back) and its partition file.
+
+``from_table`` checks every column's type against the schema: a file of another shape is refused, not guessed at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from itertools import accumulate, islice
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from xlcomplaints.core.metrics import Case, StageFact
+from xlcomplaints.core.metrics.facts import (
+    CUSTOM_WIDTH,
+    ESCALATION_OF,
+    OVERALL_STATUS_OF,
+    STAGE_STATUS_OF,
+    UNIT_OF,
+    WIDTH,
+)
+from xlcomplaints.core.metrics.months import MONTH_BITS, Stamp
+from xlcomplaints.core.policy import STAGES
+
+#: Bumped when a column changes meaning or type; a store of another version is refused ("consolidate again").
+SCHEMA_VERSION = 1
+
+TIME = pa.timestamp("us")
+TEXT = pa.string()
+_HEAD: tuple[tuple[str, pa.DataType, bool], ...] = (  # (Case field, type, nullable)
+    ("branch", TEXT, False), ("no", TEXT, True), ("received_at", TIME, True), ("case_type", TEXT, True),
+    ("channel", TEXT, True), ("category", TEXT, True), ("severity", TEXT, True), ("validity", TEXT, True),
+    ("department", TEXT, True), ("handler", TEXT, True), ("customer", TEXT, True), ("phone", TEXT, True),
+    ("escalated", pa.bool_(), False), ("escalation", TEXT, False), ("status", TEXT, False),
+    ("repeat_of", TEXT, True), ("reopen_count", pa.int64(), False))
+#: A stage's columns, after ``StageFact``'s fields (``done_at`` is ``done`` here).
+STAGE_FIELDS: tuple[tuple[str, pa.DataType, bool], ...] = (
+    ("status", TEXT, False), ("due", TIME, True), ("done", TIME, True), ("late_by", pa.float64(), True),
+    ("unit", TEXT, True), ("took", pa.float64(), True), ("handler", TEXT, True))
+CALLBACK = pa.struct([pa.field("at", TIME, False), pa.field("outcome", TEXT, False), pa.field("score", pa.int64())])
+DUE_MONTH = pa.struct([pa.field(n, pa.int64(), False) for n in ("month", "met", "missed", "overdue")])
+CUSTOM = pa.struct([pa.field("name", TEXT, False), pa.field("label_en", TEXT, False),
+                    *(pa.field(n, t, nullable) for n, t, nullable in STAGE_FIELDS)])
+OFFICE = pa.struct([pa.field("name", TEXT, False), pa.field("value", TEXT)])
+TEXT_FIELDS = ("content", "result", "root_cause", "corrective_action")  # consolidate.CASE_TEXTS
+TEXTS = pa.struct([pa.field(n, TEXT) for n in TEXT_FIELDS])
+
+
+
+def _list(item: pa.DataType) -> pa.DataType:
+    """A list of ``item`` (never null), its element named as Parquet names it, so a table read back is of this schema."""
+    return pa.list_(pa.field("element", item, False))
+
+
+CASES = pa.schema([
+    *(pa.field(n, t, nullable) for n, t, nullable in _HEAD),
+    *(pa.field(f"{stage}_{n}", t, nullable) for stage in STAGES for n, t, nullable in STAGE_FIELDS),
+    pa.field("callbacks", _list(CALLBACK), False), pa.field("due_months", _list(DUE_MONTH), False),
+    pa.field("custom", _list(CUSTOM), False), pa.field("office", _list(OFFICE), False),
+    pa.field("texts", TEXTS)])
+
+BRANCHES = pa.schema([
+    pa.field("branch", TEXT, False), pa.field("branch_name", TEXT, False), pa.field("path", TEXT, False),
+    pa.field("label", TEXT, False), pa.field("mtime", pa.float64(), False),
+    pa.field("repeat_window_days", pa.int64(), False), pa.field("rank_min_complaints", pa.int64(), False),
+    pa.field("problems", _list(TEXT), False),  # each a Problem as JSON
+    pa.field("partition", TEXT, False), pa.field("rows", pa.int64(), False)])
+
+assert Case._fields[:len(_HEAD)] == tuple(n for n, _, _ in _HEAD)
+assert Case._fields[len(_HEAD):] == ("stages", "callbacks", "due_months", "custom", "office")
+assert len(STAGE_FIELDS) == WIDTH == len(StageFact._fields) and CUSTOM_WIDTH == 2 + WIDTH
+
+_EPOCH = datetime(1970, 1, 1)
+_IN_MONTH = (1 << MONTH_BITS) - 1
+_month_us: dict[int, int] = {}  # Month.key → µs from 1970 to the month's first instant (no state: a fixed fact)
+
+
+def _start_us(key: int) -> int:
+    us = _month_us.get(key)
+    if us is None:
+        year, month = divmod(key, 12)
+        us = _month_us[key] = (datetime(year, month + 1, 1) - _EPOCH) // _US
+    return us
+
+
+_US = datetime(1970, 1, 1, 0, 0, 0, 1) - _EPOCH
+
+
+def _stamps(column: pa.Array | pa.ChunkedArray) -> list[Stamp | None]:
+    """A timestamp column's values as stamps (``_times``'s inverse), in C: the month's key above
+    ``MONTH_BITS``, the µs since the month's first instant below."""
+    key = pc.add(pc.multiply(pc.year(column).cast(pa.int64()), 12), pc.subtract(pc.month(column).cast(pa.int64()), 1))
+    into = pc.subtract(column.cast(pa.int64()), pc.floor_temporal(column, 1, "month").cast(pa.int64()))
+    return pc.add(pc.shift_left(key, MONTH_BITS), into).to_pylist()
+
+
+def to_table(cases: Sequence[Case], texts: Mapping[str, Sequence[str | None]] | None = None) -> pa.Table:
+    """The ``CASES`` table of one branch's cases (and its typical cases' texts, by complaint number).
+
+    Built a column at a time (``zip`` turns the cases into columns in C, pyarrow makes each array, times
+    are converted by ``_times``): measured 2.5 ms for a 500-complaint bench branch, against 6.9 ms row by row."""
+    n = len(cases)
+    head = list(zip(*cases, strict=True))[:len(_HEAD)] if n else [()] * len(_HEAD)
+    arrays = [_times(col) if kind == TIME else pa.array(col, kind) for col, (_, kind, _) in zip(head, _HEAD, strict=True)]
+    stages = list(zip(*(c.stages for c in cases), strict=True)) if n else [()] * (len(STAGES) * WIDTH)
+    arrays += [_times(col) if kind == TIME else pa.array(col, kind)
+               for col, (_, kind, _) in zip(stages, STAGE_FIELDS * len(STAGES), strict=True)]
+    arrays.append(_lists([c.callbacks for c in cases], CALLBACK))
+    arrays.append(_lists([c.due_months for c in cases], DUE_MONTH))
+    arrays.append(_lists([[c.custom[i:i + CUSTOM_WIDTH] for i in range(0, len(c.custom), CUSTOM_WIDTH)] if c.custom
+                           else () for c in cases], CUSTOM))
+    arrays.append(_lists([[c.office[i:i + 2] for i in range(0, len(c.office), 2)] if c.office else ()
+                          for c in cases], OFFICE))
+    given = texts or {}
+    words = [None if c.no is None else given.get(c.no) for c in cases]
+    present = [w is not None for w in words]
+    filled = [tuple(w) if w is not None else (None,) * len(TEXT_FIELDS) for w in words]
+    columns = list(zip(*filled, strict=True)) if n else [()] * len(TEXT_FIELDS)
+    arrays.append(pa.StructArray.from_arrays([pa.array(col, TEXT) for col in columns], fields=list(TEXTS),
+                                             mask=pa.array([not p for p in present], pa.bool_())))
+    return pa.Table.from_arrays(arrays, schema=CASES)
+
+
+def _times(values: Sequence[Stamp | None]) -> pa.Array:
+    """Stamps as ``timestamp[us]`` (µs since 1970 of the same wall-clock time): each month's first instant looked up once."""
+    stamps = pa.array(values, pa.int64())
+    keys = pc.shift_right(stamps, MONTH_BITS)
+    months = pc.unique(keys).drop_null()
+    starts = pa.array([_start_us(k) for k in months.to_pylist()], pa.int64())
+    start = pc.take(starts, pc.index_in(keys, value_set=months))
+    return pc.add(start, pc.bit_wise_and(stamps, _IN_MONTH)).cast(TIME)
+
+
+def _lists(rows: Sequence[Sequence[Sequence[Any]]], kind: pa.StructType) -> pa.Array:
+    """A list-of-struct column from each row's items (tuples of the struct's fields, times as stamps)."""
+    flat = [item for row in rows for item in row]
+    columns = list(zip(*flat, strict=True)) if flat else [()] * kind.num_fields
+    values = pa.StructArray.from_arrays(
+        [_times(col) if field.type == TIME else pa.array(col, field.type) for col, field in zip(columns, kind,
+                                                                                                  strict=True)],
+        fields=list(kind))
+    offsets = pa.array(list(accumulate((len(row) for row in rows), initial=0)), pa.int32())
+    return pa.ListArray.from_arrays(offsets, values, type=_list(kind))
+
+
+#: The columns holding the engine's codes (a stage's by its field name), and each code's enum (``core.status``).
+_CODES: dict[str, Mapping[Any, Any]] = {"status": STAGE_STATUS_OF, "unit": UNIT_OF}
+_COLUMN_CODES: dict[str, Mapping[Any, Any]] = {
+    "escalation": ESCALATION_OF, "status": OVERALL_STATUS_OF,
+    **{f"{stage}_{name}": codes for stage in STAGES for name, codes in _CODES.items()}}
+
+
+class SchemaMismatch(ValueError):
+    """A table that is not of the schema this version writes (another version's, or edited)."""
+
+
+def check_schema(table: pa.Table, schema: pa.Schema, what: str) -> None:
+    """Refuse a table whose columns, types or nullability are not ``schema``'s."""
+    if not table.schema.equals(schema, check_metadata=False):
+        raise SchemaMismatch(f"{what}: its columns are not those of facts store version {SCHEMA_VERSION}")
+    for field in schema:
+        if not field.nullable and table.column(field.name).null_count:
+            raise SchemaMismatch(f"{what}: {field.name} holds an empty value")
+
+
+def from_table(table: pa.Table) -> tuple[list[Case], dict[str, tuple[str | None, ...]]]:
+    """The cases of a ``CASES`` table, and the texts by complaint number (``to_table``'s inverse)."""
+    check_schema(table, CASES, "cases")
+    n = table.num_rows
+    names = [name for name, _, _ in _HEAD] + [f"{stage}_{name}" for stage in STAGES for name, _, _ in STAGE_FIELDS]
+    timed = [name for name in names if CASES.field(name).type == TIME]
+    # every time column converted at once: a sixth of the compute calls, column by column
+    flat = _stamps(pa.concat_arrays([table.column(name).combine_chunks() for name in timed]))
+    times = {name: flat[i * n:(i + 1) * n] for i, name in enumerate(timed)}
+    columns = [times[name] if name in times else table.column(name).to_pylist() for name in names]
+    try:  # the engine's codes are enums (``core.status``): the plain codes Parquet keeps made them again
+        columns = [list(map(codes.__getitem__, col)) if (codes := _COLUMN_CODES.get(name)) else col
+                   for name, col in zip(names, columns, strict=True)]
+    except KeyError as e:
+        raise SchemaMismatch(f"cases: a code the engine does not know: {e}") from None
+    head, fields = columns[:len(_HEAD)], columns[len(_HEAD):]
+    stages = list(zip(*fields, strict=True)) if fields and n else [()] * n
+    callbacks = _nested(table.column("callbacks"), ("at", "outcome", "score"), ("at",))
+    due_months = _nested(table.column("due_months"), DUE_MONTH.names, ())
+    custom = _nested(table.column("custom"), CUSTOM.names, ("due", "done"), _CODES)
+    office = _nested(table.column("office"), OFFICE.names, ())
+    cases = [Case._make((*h, s, cb, dm, tuple(x for one in cu for x in one), tuple(x for one in of for x in one)))
+             for h, s, cb, dm, cu, of in zip(zip(*head, strict=True), stages, callbacks, due_months, custom, office,
+                                              strict=True)]
+    nos = head[1]
+    texts = {no: tuple(words.values()) for no, words in zip(nos, table.column("texts").to_pylist(), strict=True)
+             if no is not None and words is not None}
+    return cases, texts
+
+
+def _nested(column: pa.ChunkedArray, names: Iterable[str], times: tuple[str, ...],
+            codes: Mapping[str, Mapping[Any, Any]] | None = None) -> list[tuple[tuple[Any, ...], ...]]:
+    """A list-of-struct column as tuples per row, each struct's fields in ``names`` order, times as stamps,
+    the fields named in ``codes`` made the engine's enums."""
+    flat = pc.list_flatten(column)
+    if not len(flat):  # no row has any (an office without custom stages or dimensions)
+        return [()] * len(column)
+    parts = [_stamps(pc.struct_field(flat, name)) if name in times else pc.struct_field(flat, name).to_pylist()
+             for name in names]
+    if codes:
+        try:
+            parts = [list(map(codes[name].__getitem__, part)) if name in codes else part
+                     for name, part in zip(names, parts, strict=True)]
+        except KeyError as e:
+            raise SchemaMismatch(f"custom stages: a code the engine does not know: {e}") from None
+    items = iter(list(zip(*parts, strict=True)))
+    return [tuple(islice(items, k)) if k else () for k in pc.list_value_length(column).to_pylist()]
