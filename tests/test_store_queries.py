@@ -1,0 +1,181 @@
+"""Equality is the proof (issue 22): every figure computed by DuckDB over the facts store's table
+(``store.queries`` through ``store.figures.Facts``) equals the Python engine's (``core.metrics`` over a
+``CaseIndex``) — exactly, floats and None alike — on the demo's three branch workbooks (written to disk and
+read as a consolidation reads them) and on a twelve-branch generated set, for a month, an ISO week, a quarter
+and a range of days across National Day, each with its previous period; for the whole set, grouped by branch,
+and for one branch alone; and the tables: trend, backlog ages, breakdowns, By-handler and By-department,
+stage times, the overdue list and the late closes. The same SQL over Parquet partitions on disk gives the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.samples import synthetic_branch
+from xlcomplaints.core import metrics as M
+from xlcomplaints.core.deadlines import make_calendar
+from xlcomplaints.core.metrics import CaseIndex, Period
+from xlcomplaints.core.policy import default_policy
+from xlcomplaints.core.refresh import evaluate_branch
+from xlcomplaints.demo import BRANCHES, make_branch
+from xlcomplaints.report.consolidate import merge, read_file
+from xlcomplaints.report.summary import DIMENSIONS
+from xlcomplaints.store.facts_sql import connect_table
+from xlcomplaints.store.figures import (
+    ALL,
+    BY_BRANCH,
+    BY_DEPARTMENT,
+    BY_HANDLER,
+    Facts,
+    figures_from_store,
+)
+from xlcomplaints.store.queries import PEOPLE_QUERIES, QUERIES, explain
+from xlcomplaints.store.schema import to_table
+
+NOW = datetime(2026, 11, 2, 9, 0)  # the demo's
+PERIODS = {
+    "month": Period.month(2026, 10),
+    "iso-week": Period.week(2026, 43),
+    "quarter": Period.quarter(2026, 3),
+    "national-day": Period.days("2026-10-01", "2026-10-08"),
+}
+
+
+def _as_of(p: Period) -> datetime:
+    return M.default_period_as_of(p, NOW)
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    d = tmp_path_factory.mktemp("demo")
+    return [make_branch(d / f"{code}.xlsx", code, name, n=60, seed=i) for i, (code, name) in enumerate(BRANCHES)]
+
+
+def _demo(paths: list[Path], p: Period) -> list[M.Case]:
+    """The demo's branches read as a consolidation of period ``p`` reads them (masked, merged, repeats across)."""
+    files = [read_file(str(path), p, _as_of(p), NOW) for path in paths]
+    return merge(files, p, _as_of(p)).cases
+
+
+def _generated(p: Period, branches: int = 12, n: int = 150) -> list[M.Case]:
+    """``bench_report``'s generator in memory: branches with the default rules, evaluated as of the period's end."""
+    out: list[M.Case] = []
+    for i in range(branches):
+        data = synthetic_branch(f"BR{i:04d}", n, end=M.Month(2026, 11).end, months=8, seed=i)
+        data = replace(data, settings=data.settings.model_copy(update={"policy": default_policy()}))
+        results, _ = evaluate_branch(data, _as_of(p))
+        out += M.case_facts(data.settings.branch_code, data, results, make_calendar(data.settings, data),
+                            timed=(p.shift(-1).start, p.end), as_of=_as_of(p))
+    return out
+
+
+_CACHE: dict[tuple[str, str], list[M.Case]] = {}
+
+
+@pytest.fixture(params=["demo", "generated"])
+def data_set(request: pytest.FixtureRequest, demo_dir: list[Path]) -> Callable[[str], list[M.Case]]:
+    def cases(period: str) -> list[M.Case]:
+        key = (request.param, period)
+        if key not in _CACHE:
+            p = PERIODS[period]
+            _CACHE[key] = _demo(demo_dir, p) if request.param == "demo" else _generated(p)
+        return _CACHE[key]
+    return cases
+
+
+def _facts(cases: list[M.Case]) -> Facts:
+    return Facts(connect_table(to_table(cases)))
+
+
+def _diff(name: str, got: Any, want: Any) -> list[str]:
+    """Exactly equal (``==`` on floats; None is None) or a line saying how not."""
+    return [] if got == want and type(got) is type(want) else [f"{name}: duckdb {got!r} != engine {want!r}"]
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_every_metric_equals_the_engine(data_set: Callable[[str], list[M.Case]], period: str) -> None:
+    cases = data_set(period)
+    p, facts, ix = PERIODS[period], _facts(cases), CaseIndex(cases)
+    assert {c.branch for c in cases} and ix.received(p), "a set with complaints in the period"
+    wrong: list[str] = []
+    for key, metric in M.METRICS.items():
+        now, before = facts.metric(key, [p, p.previous])
+        wrong += _diff(f"{key} {p}", now[None], metric(ix, p))
+        wrong += _diff(f"{key} {p.previous}", before[None], metric(ix, p.previous))
+    assert wrong == []
+    # every figure is there to be compared: durations and scores were measured, deadlines missed
+    assert all(facts.metric(k, [p])[0][None] is not None for k in ("resolve_median", "on_time_rate", "average_score"))
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_grouped_by_branch_and_one_branch_alone(data_set: Callable[[str], list[M.Case]], period: str) -> None:
+    """One query text for the whole set, each branch (as its own report), and one branch picked out."""
+    cases = data_set(period)
+    p, facts = PERIODS[period], _facts(cases)
+    by: dict[str, list[M.Case]] = {}
+    for c in cases:
+        by.setdefault(c.branch, []).append(c)
+    one = sorted(by)[-1]
+    wrong: list[str] = []
+    for key, metric in M.METRICS.items():
+        grouped = facts.metric(key, [p, p.previous], BY_BRANCH)
+        alone = facts.metric(key, [p], ALL, branch=one)[0][None]
+        for branch, mine in by.items():
+            ix = CaseIndex(mine)
+            wrong += _diff(f"{key} {branch} {p}", grouped[0][branch], metric(ix, p))
+            wrong += _diff(f"{key} {branch} {p.previous}", grouped[1][branch], metric(ix, p.previous))
+        wrong += _diff(f"{key} {one} alone", alone, metric(CaseIndex(by[one]), p))
+    assert wrong == []
+    assert sorted(facts.groups(BY_BRANCH)) == sorted(by)
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_tables_equal_the_engine(data_set: Callable[[str], list[M.Case]], period: str) -> None:
+    cases = data_set(period)
+    p, facts, ix = PERIODS[period], _facts(cases), CaseIndex(cases)
+    assert facts.trend(p) == M.trend(ix, p)
+    assert facts.backlog_ages(p)[None] == M.backlog_ages(ix, p)
+    assert facts.backlog_ages(p.previous)[None] == M.backlog_ages(ix, p.previous)
+    for dim, vocab in DIMENSIONS:
+        order = vocab.codes if vocab else ()
+        assert facts.breakdown(p, dim, order) == M.breakdown(ix, p, dim, order), dim
+    assert facts.people(p, BY_HANDLER) == M.people(ix, p, M.BY_HANDLER)
+    departments = [r.key for r in M.breakdown(ix, p, "department")]
+    assert facts.people(p, BY_DEPARTMENT, departments) == M.people(ix, p, M.BY_DEPARTMENT, departments)
+    assert facts.stage_table(p) == [r for r in M.stage_table(ix, p) if r.stage in M.STAGE_INDEX]
+    overdue = [(d.case, d.stage) for d in M.overdue_detail(ix, p)]
+    assert [(cases[cid], stage) for cid, stage in facts.overdue_detail(p)] == overdue
+    assert [(cases[cid], stage) for cid, stage in facts.overdue_detail(p, top=5)] == overdue[:5]
+    assert [cases[cid] for cid in facts.closed_late(p)] == M.closed_late(ix, p)
+
+
+def test_parquet_partitions_give_the_same_figures(tmp_path: Path) -> None:
+    """The store's way: one Parquet file per branch, read where it lies — the same SQL, the same figures."""
+    p = PERIODS["month"]
+    cases = _generated(p, branches=4, n=120)
+    for branch in sorted({c.branch for c in cases}):
+        pq.write_table(to_table([c for c in cases if c.branch == branch]), tmp_path / f"{branch}.parquet")
+    ix = CaseIndex(cases)
+    stored = figures_from_store(tmp_path, p)
+    assert stored == {key: {None: (m(ix, p), m(ix, p.previous))} for key, m in M.METRICS.items()}
+    by_branch = figures_from_store(tmp_path, p, BY_BRANCH, memory_limit="200MB")
+    for branch in {c.branch for c in cases}:
+        mine = CaseIndex([c for c in cases if c.branch == branch])
+        assert {k: v[branch] for k, v in by_branch.items()} == {
+            key: (m(mine, p), m(mine, p.previous)) for key, m in M.METRICS.items()}
+
+
+def test_every_figure_has_its_query_next_to_its_words() -> None:
+    assert set(QUERIES) == set(M.METRICS) and set(PEOPLE_QUERIES) == set(M.PEOPLE_FIGURES)
+    for key in M.METRICS:
+        for lang in ("zh", "en"):
+            name, words, sql = explain(key, lang)
+            assert name == M.METRICS[key].name(lang) and M.METRICS[key].definition(lang) in words
+            assert sql.lstrip().upper().startswith(("SELECT", "WITH"))

@@ -1,0 +1,84 @@
+"""The facts store's ``CASES`` table as the three relations the report's queries read (DuckDB, in process).
+
+``store.schema.CASES`` holds one row per complaint, its stages side by side (``{stage}_status`` …) and its
+reached callbacks as a list. The queries (``store.queries``) read it as:
+
+- ``cases``: one row per complaint — ``cid`` (its place in the input: the order the Python engine meets
+  it in, which breaks ties between units), ``branch`` … ``reopen_count``, ``received`` (``received_at``),
+  ``closed`` (the close stage's done time), ``handler_of_record`` (the resolve stage's handler), and
+  ``handled`` (validity is not 无效; blank counts as handled, as ``Case.handled`` says);
+- ``stages``: one row per complaint and built-in stage (``core.policy.STAGES``, ``idx`` its place),
+  ``status``, ``due``, ``done``, ``late_by``, ``unit``, ``took``, ``handler``;
+- ``callbacks``: one row per reached callback attempt, ``seq`` its place in the complaint's list
+  (by time; of one time, in sheet order), ``at``, ``outcome``, ``score``.
+
+Times are ``TIMESTAMP`` (wall-clock, no time zone), as the store keeps them. ``facts`` is the ``CASES``
+table with an ``ordinal`` column: an Arrow table in memory (``connect_table``) or the store's Parquet
+partitions (``connect_parquet``, in the order given, rows in file order) — the same SQL over either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from xlcomplaints.core.policy import STAGES
+
+#: The head columns of ``CASES`` the queries read (the rest of a complaint is not a figure's).
+_HEAD = ("branch", "no", "case_type", "channel", "category", "severity", "validity", "department", "handler",
+         "escalated", "repeat_of", "reopen_count")
+
+CASES_VIEW = (
+    "CREATE OR REPLACE TEMP VIEW cases AS SELECT ordinal AS cid, "
+    + ", ".join(_HEAD)
+    + ", received_at AS received, close_done AS closed, resolve_handler AS handler_of_record, "
+      "validity IS DISTINCT FROM 'invalid' AS handled FROM facts")
+
+STAGES_VIEW = "CREATE OR REPLACE TEMP VIEW stages AS " + "\nUNION ALL ".join(
+    f"SELECT ordinal AS cid, '{s}' AS stage, {i} AS idx, {s}_status AS status, {s}_due AS due, {s}_done AS done, "
+    f"{s}_late_by AS late_by, {s}_unit AS unit, {s}_took AS took, {s}_handler AS handler FROM facts"
+    for i, s in enumerate(STAGES))
+
+CALLBACKS_VIEW = (
+    "CREATE OR REPLACE TEMP VIEW callbacks AS SELECT cid, seq, cb.at AS at, cb.outcome AS outcome, "
+    "cb.score AS score FROM (SELECT ordinal AS cid, unnest(callbacks) AS cb, "
+    "generate_subscripts(callbacks, 1) AS seq FROM facts)")
+
+
+def _views(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    for sql in (CASES_VIEW, STAGES_VIEW, CALLBACKS_VIEW):
+        con.execute(sql)
+    return con
+
+
+def connect_table(table: pa.Table, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection whose ``facts`` is ``table`` (a ``CASES`` table, e.g. ``schema.to_table(cases)``)."""
+    con = con or duckdb.connect()
+    facts = table.append_column("ordinal", pa.array(range(table.num_rows), pa.int64()))
+    con.register("facts_arrow", facts)
+    con.execute("CREATE OR REPLACE TEMP VIEW facts AS SELECT * FROM facts_arrow")
+    return _views(con)
+
+
+def connect_parquet(paths: Sequence[Path | str], con: duckdb.DuckDBPyConnection | None = None,
+                    memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection whose ``facts`` are the Parquet files ``paths`` (the store's partitions), read where
+    they lie: DuckDB streams them and spills to disk past ``memory_limit`` (out of core)."""
+    con = con or duckdb.connect()
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    if not paths:
+        raise ValueError("no facts: the store has no partition")
+    files = "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW facts AS SELECT * EXCLUDE (filename, file_row_number), "
+                f"(list_position({files}, filename)::BIGINT << 32) + file_row_number AS ordinal "
+                f"FROM read_parquet({files}, filename = true, file_row_number = true)")
+    return _views(con)
+
+
+def _literal(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,235 @@
+"""The report's figures from the facts store: ``store.queries`` run for periods and groupings (DuckDB).
+
+``Facts(con)`` over a connection made by ``store.facts_sql`` (an Arrow table, or the store's Parquet
+files) answers what ``core.metrics`` answers over a ``CaseIndex``: ``metric`` (any registered figure,
+for any periods, for the whole set, one branch, or grouped by branch, handler, any dimension),
+``cover`` (this and the previous period), ``trend``, ``backlog_ages`` and ``breakdown``.
+``figures_from_store`` is the one call a caller needs with a store folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from xlcomplaints.core.metrics.index import AGE_BUCKETS, rate
+from xlcomplaints.core.metrics.months import stamp
+from xlcomplaints.core.metrics.people import COUNT_FIGURES, PersonRow
+from xlcomplaints.core.metrics.periods import Period
+from xlcomplaints.core.metrics.tables import (
+    TREND_METRICS,
+    TREND_PERIODS,
+    GroupRow,
+    StageRow,
+    TrendRow,
+)
+from xlcomplaints.core.policy import STAGES
+from xlcomplaints.store.facts_sql import _literal, connect_parquet
+from xlcomplaints.store.queries import (
+    BACKLOG_AGES,
+    CLOSED_LATE,
+    FIRST_RECEIVED,
+    OVERDUE_DETAIL,
+    PEOPLE_QUERIES,
+    QUERIES,
+    STAGE_TALLY,
+    STAGE_TIMES,
+)
+
+Key = str | None
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Whom a complaint counts for (``case``, an expression over ``cases c``), whom a stage deadline counts
+    for (``stage``, over ``stages s`` and ``fc c``) and where a stage's unit is chosen (``units``): SQL."""
+
+    case: str
+    stage: str = "c.g"
+    units: str = "c.g"
+
+
+#: The whole set (one group, ``None``), each branch on its own (as a report of that branch alone).
+ALL = Grouping("NULL::VARCHAR")
+BY_BRANCH = Grouping("c.branch")
+#: As ``core.metrics.people``: a stage's deadline counts for its handler of record, a complaint for its own;
+#: times in the unit of the whole set.
+BY_HANDLER = Grouping("c.handler_of_record", "s.handler", "NULL::VARCHAR")
+BY_DEPARTMENT = Grouping("c.department", "c.g", "NULL::VARCHAR")
+DIMENSIONS = frozenset({"branch", "case_type", "channel", "category", "severity", "validity", "department", "handler"})
+
+
+def by_dimension(field: str) -> Grouping:
+    """Grouped by one of the complaint's own fields (a breakdown's dimension)."""
+    if field not in DIMENSIONS:
+        raise ValueError(f"not a dimension: {field}")
+    return Grouping(f"c.{field}")
+
+
+def _ts(t: datetime) -> str:
+    return f"TIMESTAMP '{t.isoformat(sep=' ')}'"
+
+
+class Facts:
+    """The figures of the facts behind ``con`` (whose ``cases``, ``stages``, ``callbacks`` are made)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self._grouping: tuple[Grouping, str | None] | None = None
+
+    def _group(self, by: Grouping, branch: str | None) -> None:
+        if self._grouping == (by, branch):
+            return
+        where = "" if branch is None else f" WHERE c.branch = {_literal(branch)}"
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW fc AS SELECT c.*, {by.case} AS g FROM cases c{where}")
+        self.con.execute("CREATE OR REPLACE TEMP VIEW fs AS SELECT s.*, c.handled, c.closed, c.branch, "
+                         f"{by.stage} AS g, {by.units} AS ug FROM stages s JOIN fc c USING (cid)")
+        self.con.execute("CREATE OR REPLACE TEMP VIEW fb AS SELECT b.*, c.handled, c.g "
+                         "FROM callbacks b JOIN fc c USING (cid)")
+        self._grouping = (by, branch)
+
+    def _periods(self, periods: Sequence[Period]) -> None:
+        rows = ", ".join(f"({i}, {_ts(p.start)}, {_ts(p.end)})" for i, p in enumerate(periods))
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE periods AS SELECT * FROM (VALUES {rows}) t(p, lo, hi)")
+
+    def groups(self, by: Grouping = ALL, branch: str | None = None) -> list[Key]:
+        """Every value complaints count under (the branches, the handlers …), in order, blank last."""
+        self._group(by, branch)
+        found = [r[0] for r in self.con.execute("SELECT DISTINCT g FROM fc").fetchall()]
+        return sorted(found, key=lambda k: (k is None, str(k)))
+
+    def metric(self, key: str, periods: Sequence[Period], by: Grouping = ALL, branch: str | None = None,
+               ) -> list[dict[Key, Any]]:
+        """The figure ``key`` for each period, by group (with ``ALL``: ``{None: value}``); ``branch``
+        keeps to that branch's complaints. Every group that has complaints has its value (0 or None)."""
+        q = QUERIES[key]
+        self._group(by, branch)
+        self._periods(periods)
+        out: list[dict[Key, Any]] = [dict.fromkeys(self.groups(by, branch), 0 if q.count else None)
+                                     for _ in periods]
+        if by == ALL:
+            for d in out:
+                d.setdefault(None, 0 if q.count else None)
+        for p, g, value in self.con.execute(q.sql).fetchall():
+            out[p][g] = value
+        return out
+
+    def cover(self, period: Period, by: Grouping = ALL, branch: str | None = None,
+              keys: Sequence[str] = tuple(QUERIES)) -> dict[str, dict[Key, tuple[Any, Any]]]:
+        """Each figure of this period and the previous one, by group: ``{key: {group: (this, previous)}}``."""
+        out = {}
+        for key in keys:
+            now, before = self.metric(key, [period, period.previous], by, branch)
+            out[key] = {g: (now[g], before.get(g, None)) for g in now}
+        return out
+
+    def backlog_ages(self, period: Period, by: Grouping = ALL, branch: str | None = None) -> dict[Key, list[int]]:
+        """The backlog carried into the period by age (``AGE_BUCKETS``), by group."""
+        self._group(by, branch)
+        self._periods([period])
+        out = {g: [0] * len(AGE_BUCKETS) for g in self.groups(by, branch)}
+        if by == ALL:
+            out.setdefault(None, [0] * len(AGE_BUCKETS))
+        for _, g, bucket, n in self.con.execute(BACKLOG_AGES).fetchall():
+            out[g][bucket] = n
+        return out
+
+    def trend(self, period: Period, branch: str | None = None, periods: int = TREND_PERIODS) -> list[TrendRow]:
+        """``core.metrics.trend``: the periods of ``period``'s kind up to it, from the first holding a complaint."""
+        self._group(ALL, branch)
+        first = self.con.execute(FIRST_RECEIVED).fetchone()
+        at = first[0] if first else None
+        shown = [period.shift(-i) for i in range(periods - 1, 0, -1)]
+        shown = [] if at is None else [k for k in shown if stamp(k.end) > stamp(at)]
+        shown.append(period)
+        columns = [self.metric(key, shown, ALL, branch) for key in TREND_METRICS]
+        return [TrendRow(k, *(c[i][None] for c in columns)) for i, k in enumerate(shown)]
+
+    def breakdown(self, period: Period, dimension: str, order: Sequence[str] = (),
+                  branch: str | None = None) -> list[GroupRow]:
+        """``core.metrics.breakdown``: received (this and the previous period), on-time rate and complaints with
+        a missed deadline per value of ``dimension`` — the ``received``, ``on_time_rate`` and
+        ``late_complaints`` queries, grouped by that value."""
+        by = by_dimension(dimension)
+        now, before = self.metric("received", [period, period.previous], by, branch)
+        rates = self.metric("on_time_rate", [period], by, branch)[0]
+        late = self.metric("late_complaints", [period], by, branch)[0]
+        due = {k for k, v in rates.items() if v is not None}
+        present = {k for k in now if now[k]} | {k for k in before if before[k]} | due
+        keys: list[Key] = list(order)
+        rest = {k for k in present if k not in keys}
+        keys += sorted(rest, key=lambda k: (k is None, -now.get(k, 0), -before.get(k, 0), str(k)))
+        return [GroupRow(k, now.get(k, 0), before.get(k, 0), rates.get(k), late.get(k, 0)) for k in keys]
+
+    def people(self, period: Period, by: Grouping = BY_HANDLER, keys: Sequence[Key] = (),
+               branch: str | None = None) -> list[PersonRow]:
+        """``core.metrics.people``: every By-handler figure per person (or department), ``keys`` first, then
+        by complaints to handle (most first), then name, '(blank)' last."""
+        self._group(by, branch)
+        self._periods([period])
+        columns: dict[str, dict[Key, Any]] = {}
+        for name, sql in PEOPLE_QUERIES.items():
+            columns[name] = {g: value for _, g, value in self.con.execute(sql).fetchall()}
+        found: set[Key] = set(keys)
+        for values in columns.values():
+            found |= set(values)
+        handled = columns["handled"]
+        rest = sorted((k for k in found if k not in keys), key=lambda k: (k is None, -handled.get(k, 0), str(k)))
+        return [PersonRow(k, {name: values.get(k, 0 if name in COUNT_FIGURES else None)
+                              for name, values in columns.items()}) for k in (*keys, *rest)]
+
+    def stage_table(self, period: Period, branch: str | None = None) -> list[StageRow]:
+        """``core.metrics.stage_table``'s built-in stages: per stage its deadlines due in the period and met,
+        and per unit its times' median and 90th percentile (the office's own stages are not in the store's
+        queries yet)."""
+        self._group(ALL, branch)
+        self._periods([period])
+        tally = {stage: (met, missed) for _, stage, met, missed in self.con.execute(STAGE_TALLY).fetchall()}
+        times: dict[str, list[tuple[str | None, Any, Any]]] = {}
+        for stage, unit, _, med, p90 in self.con.execute(STAGE_TIMES).fetchall():
+            times.setdefault(stage, []).append((unit, med, p90))
+        rows = []
+        for stage in STAGES:
+            met, missed = tally.get(stage, (0, 0))
+            n = met + missed
+            for i, (unit, med, p90) in enumerate(times.get(stage) or [(None, None, None)]):
+                first = i == 0
+                rows.append(StageRow(stage, n if first else 0, met if first else 0, rate(met, n) if first else None,
+                                     med, p90, unit))
+        return rows
+
+    def overdue_detail(self, period: Period, top: int | None = None, branch: str | None = None,
+                       ) -> list[tuple[int, str]]:
+        """``core.metrics.overdue_detail``'s built-in stages, the first ``top`` rows (all: None), as (complaint
+        ``cid``, stage): the ``cid`` is the complaint's row in the facts (``store.facts_sql``)."""
+        self._group(ALL, branch)
+        self._periods([period])
+        sql = OVERDUE_DETAIL + ("" if top is None else f" LIMIT {int(top)}")
+        return [(cid, stage) for cid, stage in self.con.execute(sql).fetchall()]
+
+    def closed_late(self, period: Period, branch: str | None = None) -> list[int]:
+        """``core.metrics.closed_late``: the complaints (``cid``) closed in the period after their close deadline."""
+        self._group(ALL, branch)
+        self._periods([period])
+        return [cid for (cid,) in self.con.execute(CLOSED_LATE).fetchall()]
+
+
+def store_partitions(store_dir: Path | str) -> list[Path]:
+    """The Parquet partitions of a facts store folder, in name order."""
+    return sorted(Path(store_dir).rglob("*.parquet"))
+
+
+def figures_from_store(store_dir: Path | str, period: Period, by: Grouping = ALL,
+                       memory_limit: str | None = None) -> dict[str, dict[Key, tuple[Any, Any]]]:
+    """Every registered figure of ``period`` and the previous one from a facts store folder's Parquet
+    partitions, without loading a ``Case``: ``{key: {group: (this, previous)}}``."""
+    con = connect_parquet(store_partitions(store_dir), memory_limit=memory_limit)
+    try:
+        return Facts(con).cover(period, by)
+    finally:
+        con.close()
