@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.samples import synthetic_branch
+from tests.test_custom_stages import make_branch as custom_branch
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.deadlines import make_calendar
 from xlcomplaints.core.metrics import CaseIndex, Period
@@ -26,7 +27,7 @@ from xlcomplaints.core.policy import default_policy
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.demo import BRANCHES, make_branch
 from xlcomplaints.report.consolidate import merge, read_file
-from xlcomplaints.report.summary import DIMENSIONS
+from xlcomplaints.report.summary import DIMENSIONS, partial_from
 from xlcomplaints.store.facts_sql import connect_table
 from xlcomplaints.store.figures import (
     ALL,
@@ -34,6 +35,7 @@ from xlcomplaints.store.figures import (
     BY_DEPARTMENT,
     BY_HANDLER,
     Facts,
+    by_office_column,
     figures_from_store,
 )
 from xlcomplaints.store.queries import PEOPLE_QUERIES, QUERIES, explain
@@ -149,11 +151,37 @@ def test_tables_equal_the_engine(data_set: Callable[[str], list[M.Case]], period
     assert facts.people(p, BY_HANDLER) == M.people(ix, p, M.BY_HANDLER)
     departments = [r.key for r in M.breakdown(ix, p, "department")]
     assert facts.people(p, BY_DEPARTMENT, departments) == M.people(ix, p, M.BY_DEPARTMENT, departments)
-    assert facts.stage_table(p) == [r for r in M.stage_table(ix, p) if r.stage in M.STAGE_INDEX]
+    assert facts.stage_table(p) == M.stage_table(ix, p)
     overdue = [(d.case, d.stage) for d in M.overdue_detail(ix, p)]
     assert [(cases[cid], stage) for cid, stage in facts.overdue_detail(p)] == overdue
     assert [(cases[cid], stage) for cid, stage in facts.overdue_detail(p, top=5)] == overdue[:5]
     assert [cases[cid] for cid in facts.closed_late(p)] == M.closed_late(ix, p)
+    assert [(cases[cid], reasons) for cid, reasons in facts.typical(p)] == [tuple(t) for t in M.typical_cases(ix, p)]
+    assert facts.units() == ix.units
+    assert facts.partial_from(p.previous) == partial_from(cases, p.previous)
+    assert facts.unreadable_received() == sum(1 for c in cases if c.received_at is None)
+
+
+def test_the_offices_own_stages_and_columns(tmp_path: Path) -> None:
+    """A branch with two stages of its own (one timed from the office's column, one recurring) and a
+    breakdown by the office's column 楼栋: stage rows, the overdue list and the breakdown alike."""
+    now = datetime(2026, 11, 3, 12, 0)
+    path = custom_branch(tmp_path, dims=("楼栋",), buildings={"BJ01-2611001": "3栋", "BJ01-2611002": "3栋",
+                                                              "BJ01-2611003": "5栋"})
+    for p in (Period.month(2026, 11), Period.week(2026, 45), Period.quarter(2026, 4)):
+        as_of = M.default_period_as_of(p, now)
+        cases = merge([read_file(str(path), p, as_of, now)], p, as_of).cases
+        facts, ix = _facts(cases), CaseIndex(cases)
+        assert ix.custom and ix.custom_labels, "the office's stages are in the facts"
+        assert facts.custom_labels() == ix.custom_labels
+        assert facts.stage_table(p) == M.stage_table(ix, p)
+        assert [(cases[cid], stage) for cid, stage in facts.overdue_detail(p)] == [
+            (d.case, d.stage) for d in M.overdue_detail(ix, p)]
+        office = list(dict.fromkeys(str(c.office[i]) for c in cases for i in range(0, len(c.office), 2)))
+        assert facts.office_dimensions() == office == ["楼栋"]
+        assert facts.breakdown(p, by_office_column("楼栋")) == M.breakdown(ix, p, lambda c: c.office_value("楼栋"))
+        for key, metric in M.METRICS.items():
+            assert facts.metric(key, [p])[0][None] == metric(ix, p), key
 
 
 def test_parquet_partitions_give_the_same_figures(tmp_path: Path) -> None:

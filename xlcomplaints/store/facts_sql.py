@@ -10,7 +10,11 @@ reached callbacks as a list. The queries (``store.queries``) read it as:
 - ``stages``: one row per complaint and built-in stage (``core.policy.STAGES``, ``idx`` its place),
   ``status``, ``due``, ``done``, ``late_by``, ``unit``, ``took``, ``handler``;
 - ``callbacks``: one row per reached callback attempt, ``seq`` its place in the complaint's list
-  (by time; of one time, in sheet order), ``at``, ``outcome``, ``score``.
+  (by time; of one time, in sheet order), ``at``, ``outcome``, ``score``;
+- ``custom``: one row per office's own stage that applies to a complaint (``Case.custom``), ``pos`` its
+  place, ``name``, ``label_en``, ``status``, ``due``, ``done``, ``unit``;
+- ``office``: one row per report dimension of the office's own columns (``Case.office``), ``pos``,
+  ``name``, ``value``.
 
 Times are ``TIMESTAMP`` (wall-clock, no time zone), as the store keeps them. ``facts`` is the ``CASES``
 table with an ``ordinal`` column: an Arrow table in memory (``connect_table``) or the store's Parquet
@@ -34,7 +38,7 @@ _HEAD = ("branch", "no", "case_type", "channel", "category", "severity", "validi
 CASES_VIEW = (
     "CREATE OR REPLACE TEMP VIEW cases AS SELECT ordinal AS cid, "
     + ", ".join(_HEAD)
-    + ", received_at AS received, close_done AS closed, resolve_handler AS handler_of_record, "
+    + ", office, received_at AS received, close_done AS closed, resolve_handler AS handler_of_record, "
       "validity IS DISTINCT FROM 'invalid' AS handled FROM facts")
 
 STAGES_VIEW = "CREATE OR REPLACE TEMP VIEW stages AS " + "\nUNION ALL ".join(
@@ -47,9 +51,18 @@ CALLBACKS_VIEW = (
     "cb.score AS score FROM (SELECT ordinal AS cid, unnest(callbacks) AS cb, "
     "generate_subscripts(callbacks, 1) AS seq FROM facts)")
 
+CUSTOM_VIEW = (
+    "CREATE OR REPLACE TEMP VIEW custom AS SELECT cid, pos, x.name AS name, x.label_en AS label_en, "
+    "x.status AS status, x.due AS due, x.done AS done, x.unit AS unit FROM (SELECT ordinal AS cid, "
+    "unnest(custom) AS x, generate_subscripts(custom, 1) AS pos FROM facts)")
+
+OFFICE_VIEW = (
+    "CREATE OR REPLACE TEMP VIEW office AS SELECT cid, pos, x.name AS name, x.value AS value FROM "
+    "(SELECT ordinal AS cid, unnest(office) AS x, generate_subscripts(office, 1) AS pos FROM facts)")
+
 
 def _views(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    for sql in (CASES_VIEW, STAGES_VIEW, CALLBACKS_VIEW):
+    for sql in (CASES_VIEW, STAGES_VIEW, CALLBACKS_VIEW, CUSTOM_VIEW, OFFICE_VIEW):
         con.execute(sql)
     return con
 

@@ -28,17 +28,24 @@ from xlcomplaints.core.metrics.tables import (
     StageRow,
     TrendRow,
 )
+from xlcomplaints.core.metrics.typical import TYPICAL_MAX, TYPICAL_REASONS
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.store.facts_sql import _literal, connect_parquet
 from xlcomplaints.store.queries import (
     BACKLOG_AGES,
     CLOSED_LATE,
+    CUSTOM_STAGES,
+    FIRST_BY_BRANCH,
     FIRST_RECEIVED,
+    OFFICE_NAMES,
     OVERDUE_DETAIL,
     PEOPLE_QUERIES,
     QUERIES,
     STAGE_TALLY,
     STAGE_TIMES,
+    TYPICAL,
+    UNITS_ALL,
+    UNREADABLE_RECEIVED,
 )
 
 Key = str | None
@@ -69,6 +76,11 @@ def by_dimension(field: str) -> Grouping:
     if field not in DIMENSIONS:
         raise ValueError(f"not a dimension: {field}")
     return Grouping(f"c.{field}")
+
+
+def by_office_column(name: str) -> Grouping:
+    """Grouped by the value of the office's own column ``name`` (``Case.office_value``: the first one kept)."""
+    return Grouping(f"struct_extract(list_filter(c.office, lambda x: x.name = {_literal(name)})[1], 'value')")
 
 
 def _ts(t: datetime) -> str:
@@ -150,12 +162,12 @@ class Facts:
         columns = [self.metric(key, shown, ALL, branch) for key in TREND_METRICS]
         return [TrendRow(k, *(c[i][None] for c in columns)) for i, k in enumerate(shown)]
 
-    def breakdown(self, period: Period, dimension: str, order: Sequence[str] = (),
+    def breakdown(self, period: Period, dimension: str | Grouping, order: Sequence[str] = (),
                   branch: str | None = None) -> list[GroupRow]:
         """``core.metrics.breakdown``: received (this and the previous period), on-time rate and complaints with
-        a missed deadline per value of ``dimension`` — the ``received``, ``on_time_rate`` and
-        ``late_complaints`` queries, grouped by that value."""
-        by = by_dimension(dimension)
+        a missed deadline per value of ``dimension`` (a field, or ``by_office_column``) — the ``received``,
+        ``on_time_rate`` and ``late_complaints`` queries, grouped by that value."""
+        by = by_dimension(dimension) if isinstance(dimension, str) else dimension
         now, before = self.metric("received", [period, period.previous], by, branch)
         rates = self.metric("on_time_rate", [period], by, branch)[0]
         late = self.metric("late_complaints", [period], by, branch)[0]
@@ -184,9 +196,8 @@ class Facts:
                               for name, values in columns.items()}) for k in (*keys, *rest)]
 
     def stage_table(self, period: Period, branch: str | None = None) -> list[StageRow]:
-        """``core.metrics.stage_table``'s built-in stages: per stage its deadlines due in the period and met,
-        and per unit its times' median and 90th percentile (the office's own stages are not in the store's
-        queries yet)."""
+        """``core.metrics.stage_table``: per stage its deadlines due in the period and met, and per unit its
+        times' median and 90th percentile; then the office's own stages (``custom_stage_rows``)."""
         self._group(ALL, branch)
         self._periods([period])
         tally = {stage: (met, missed) for _, stage, met, missed in self.con.execute(STAGE_TALLY).fetchall()}
@@ -201,11 +212,50 @@ class Facts:
                 first = i == 0
                 rows.append(StageRow(stage, n if first else 0, met if first else 0, rate(met, n) if first else None,
                                      med, p90, unit))
-        return rows
+        return rows + [StageRow(name, n, met, rate(met, n), None, None, unit)
+                       for name, _, n, met, unit in self.con.execute(CUSTOM_STAGES).fetchall()]
+
+    def custom_labels(self, branch: str | None = None) -> dict[str, str]:
+        """``CaseIndex.custom_labels``: each office's own stage → its English label, in the order they appear."""
+        self._group(ALL, branch)
+        self._periods([Period.year(2000)])  # any: the names and labels are of every period
+        return {name: label for name, label, *_ in self.con.execute(CUSTOM_STAGES).fetchall()}
+
+    def units(self, branch: str | None = None) -> dict[str, list[str]]:
+        """``CaseIndex.units``: each stage's units, most used first."""
+        self._group(ALL, branch)
+        found = dict(self.con.execute(UNITS_ALL).fetchall())
+        return {stage: list(found.get(stage) or []) for stage in STAGES}
+
+    def typical(self, period: Period, n: int = TYPICAL_MAX, branch: str | None = None,
+                ) -> list[tuple[int, tuple[str, ...]]]:
+        """``core.metrics.typical_cases``: (complaint ``cid``, its reasons), the most telling first."""
+        self._group(ALL, branch)
+        self._periods([period])
+        return [(cid, tuple(r for r, yes in zip(TYPICAL_REASONS, flags, strict=True) if yes))
+                for cid, *flags in self.con.execute(TYPICAL.format(limit=int(n))).fetchall()]
+
+    def partial_from(self, previous: Period, branch: str | None = None) -> datetime | None:
+        """``report.summary.partial_from``: the latest of the branches' first times received, when it falls
+        after the previous period's start."""
+        self._group(ALL, branch)
+        firsts = [t for _, t in self.con.execute(FIRST_BY_BRANCH).fetchall()]
+        latest = max(firsts, default=None)
+        return latest if latest is not None and latest > previous.start else None
+
+    def unreadable_received(self, branch: str | None = None) -> int:
+        self._group(ALL, branch)
+        row = self.con.execute(UNREADABLE_RECEIVED).fetchone()
+        return int(row[0]) if row else 0
+
+    def office_dimensions(self, branch: str | None = None) -> list[str]:
+        """The office's own columns the complaints are broken down by, in the order they first appear."""
+        self._group(ALL, branch)
+        return [str(name) for (name,) in self.con.execute(OFFICE_NAMES).fetchall()]
 
     def overdue_detail(self, period: Period, top: int | None = None, branch: str | None = None,
                        ) -> list[tuple[int, str]]:
-        """``core.metrics.overdue_detail``'s built-in stages, the first ``top`` rows (all: None), as (complaint
+        """``core.metrics.overdue_detail`` (the office's own stages included), the first ``top`` rows (all: None), as (complaint
         ``cid``, stage): the ``cid`` is the complaint's row in the facts (``store.facts_sql``)."""
         self._group(ALL, branch)
         self._periods([period])

@@ -210,16 +210,64 @@ def _severity_rank(column: str) -> str:
             + f" ELSE {len(SEVERITY_MOST_FIRST)} END")
 
 
-#: ``OVERDUE_DEFINITION`` (the built-in stages): deadlines due in the period and missed, and earlier ones still
-#: not done at the as-of time; by severity, then the earliest due (then branch, number, and in stage order);
-#: the top N are its first N rows (``LIMIT``).
+#: ``OVERDUE_DEFINITION``: deadlines due in the period and missed, and earlier ones still not done at the
+#: as-of time, of the built-in stages and then the office's own (``custom``), by severity, then the earliest
+#: due (then branch, number, and as the engine lists them); the top N are its first N rows (``LIMIT``).
 OVERDUE_DETAIL = f"""
-SELECT s.cid, s.stage FROM fs s JOIN fc c USING (cid) CROSS JOIN periods p
-WHERE s.handled AND p.p = 0 AND ((s.due >= p.lo AND s.due < p.hi AND s.status IN {_MISSED})
-                                 OR (s.due < p.lo AND s.status = 'overdue'))
-ORDER BY {_severity_rank('c.severity')}, s.due, c.branch, coalesce(c.no, ''), s.due >= p.lo DESC, s.cid, s.idx"""
+WITH rows AS (
+  SELECT s.cid, s.stage, s.due, (s.due < p.lo)::INT AS src, s.idx AS pos FROM fs s CROSS JOIN periods p
+  WHERE s.handled AND p.p = 0 AND ((s.due >= p.lo AND s.due < p.hi AND s.status IN {_MISSED})
+                                   OR (s.due < p.lo AND s.status = 'overdue'))
+  UNION ALL
+  SELECT k.cid, k.name, k.due, 2, k.pos FROM custom k JOIN fc c USING (cid) CROSS JOIN periods p
+  WHERE c.handled AND p.p = 0 AND ((k.due >= p.lo AND k.due < p.hi AND k.status IN {_MISSED})
+                                   OR (k.due < p.lo AND k.status = 'overdue')))
+SELECT r.cid, r.stage FROM rows r JOIN fc c USING (cid)
+ORDER BY {_severity_rank('c.severity')}, r.due, c.branch, coalesce(c.no, ''), r.src, r.cid, r.pos"""
 #: ``CLOSED_LATE_DEFINITION``: complaints closed in the period after their close deadline, by time closed.
 CLOSED_LATE = """
 SELECT c.cid FROM fc c JOIN fs s ON s.cid = c.cid AND s.stage = 'close' JOIN periods p ON c.closed >= p.lo AND c.closed < p.hi
 WHERE c.handled AND p.p = 0 AND s.status = 'done_late'
 ORDER BY c.closed, c.branch, coalesce(c.no, ''), c.cid"""
+
+#: ``custom_stage_rows``: the office's own stages in the order they first appear, each with its deadlines due in
+#: the period and decided, those met, and the unit most of its rules use (ties: the one met first).
+CUSTOM_STAGES = f"""
+WITH k AS (SELECT u.*, c.handled, u.cid::HUGEINT * 1000000 + u.pos AS seen FROM custom u JOIN fc c USING (cid)),
+names AS (SELECT name, arg_min(label_en, seen) AS label_en, min(seen) AS first FROM k GROUP BY name),
+units AS (
+  SELECT name, unit FROM (SELECT name, unit, count(*) AS n, min(seen) AS first FROM k
+                          WHERE handled AND coalesce(unit, '') <> '' GROUP BY ALL)
+  QUALIFY row_number() OVER (PARTITION BY name ORDER BY n DESC, first) = 1),
+due AS (
+  SELECT k.name, count(*) AS n, count(*) FILTER (WHERE k.status IN {_MET}) AS met FROM k
+  JOIN periods p ON k.due >= p.lo AND k.due < p.hi WHERE p.p = 0 AND k.handled AND k.status IN {_DECIDED}
+  GROUP BY k.name)
+SELECT names.name, names.label_en, coalesce(due.n, 0), coalesce(due.met, 0), units.unit
+FROM names LEFT JOIN due USING (name) LEFT JOIN units USING (name) ORDER BY names.first"""
+
+#: ``TYPICAL_DEFINITION``: the period's complaints to handle that are major, escalated, reopened, repeats or
+#: missed a deadline; most reasons first, then reason by reason in that order, then by time received.
+TYPICAL = f"""
+WITH r AS (
+  SELECT c.cid, c.received, c.branch, c.no, coalesce(c.severity = 'major', false) AS major,
+         c.escalated AS escalated, c.reopen_count > 0 AS reopened, c.repeat_of IS NOT NULL AS repeat,
+         EXISTS (SELECT 1 FROM stages s WHERE s.cid = c.cid AND s.status IN {_MISSED}) AS late
+  FROM fc c JOIN periods p ON c.received >= p.lo AND c.received < p.hi WHERE p.p = 0 AND c.handled)
+SELECT cid, major, escalated, reopened, repeat, late FROM r WHERE major OR escalated OR reopened OR repeat OR late
+ORDER BY major::INT + escalated::INT + reopened::INT + repeat::INT + late::INT DESC,
+         major DESC, escalated DESC, reopened DESC, repeat DESC, late DESC, received, branch, coalesce(no, ''), cid
+LIMIT {{limit}}"""
+
+#: ``CaseIndex.units``: each stage's units, most of its measured times first (ties: the one met first).
+UNITS_ALL = """
+SELECT stage, list(unit ORDER BY n DESC, first) FROM (
+  SELECT stage, unit, count(*) AS n, min(cid) AS first FROM fs
+  WHERE handled AND took IS NOT NULL AND coalesce(unit, '') <> '' GROUP BY ALL) GROUP BY stage"""
+
+#: ``partial_from``: each branch's first time received; ``unreadable_received``: rows without one.
+FIRST_BY_BRANCH = "SELECT branch, min(received) FROM fc WHERE received IS NOT NULL GROUP BY branch"
+UNREADABLE_RECEIVED = "SELECT count(*) FROM fc WHERE received IS NULL"
+#: The office's own columns the report breaks down by, in the order the complaints name them.
+OFFICE_NAMES = """
+SELECT o.name FROM office o JOIN fc c USING (cid) GROUP BY o.name ORDER BY min(o.cid::HUGEINT * 1000000 + o.pos)"""
