@@ -38,7 +38,7 @@ from xlcomplaints.store.figures import (
     by_office_column,
     figures_from_store,
 )
-from xlcomplaints.store.queries import PEOPLE_QUERIES, QUERIES, explain
+from xlcomplaints.store.queries import PEOPLE_QUERIES, QUERIES, document, explain
 from xlcomplaints.store.schema import to_table
 
 NOW = datetime(2026, 11, 2, 9, 0)  # the demo's
@@ -207,3 +207,8 @@ def test_every_figure_has_its_query_next_to_its_words() -> None:
             name, words, sql = explain(key, lang)
             assert name == M.METRICS[key].name(lang) and M.METRICS[key].definition(lang) in words
             assert sql.lstrip().upper().startswith(("SELECT", "WITH"))
+
+
+def test_the_words_and_queries_document_is_current() -> None:
+    """docs/queries.md is rebuilt by ``scripts/build_queries_doc.py`` whenever a figure's words or query change."""
+    assert (Path(__file__).resolve().parents[1] / "docs" / "queries.md").read_text(encoding="utf-8") == document()

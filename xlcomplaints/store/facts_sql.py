@@ -4,9 +4,11 @@
 reached callbacks as a list. The queries (``store.queries``) read it as:
 
 - ``cases``: one row per complaint — ``cid`` (its place in the input: the order the Python engine meets
-  it in, which breaks ties between units), ``branch`` … ``reopen_count``, ``received`` (``received_at``),
-  ``closed`` (the close stage's done time), ``handler_of_record`` (the resolve stage's handler), and
-  ``handled`` (validity is not 无效; blank counts as handled, as ``Case.handled`` says);
+  it in, which breaks ties between units), ``branch``, ``no``, its dimensions (``case_type`` …
+  ``department``, ``case_handler``: the Register's 处理人), ``received`` (``received_at``), ``closed`` (the
+  close stage's done time), ``handler_of_record`` (the resolve stage's handler), ``office`` (the office's
+  own columns), ``escalated``, ``repeat_of``, ``reopen_count``, and ``handled`` (validity is not 无效;
+  blank counts as handled, as ``Case.handled`` says);
 - ``stages``: one row per complaint and built-in stage (``core.policy.STAGES``, ``idx`` its place),
   ``status``, ``due``, ``done``, ``late_by``, ``unit``, ``took``, ``handler``;
 - ``callbacks``: one row per reached callback attempt, ``seq`` its place in the complaint's list
@@ -16,13 +18,16 @@ reached callbacks as a list. The queries (``store.queries``) read it as:
 - ``office``: one row per report dimension of the office's own columns (``Case.office``), ``pos``,
   ``name``, ``value``.
 
-Times are ``TIMESTAMP`` (wall-clock, no time zone), as the store keeps them. ``facts`` is the ``CASES``
-table with an ``ordinal`` column: an Arrow table in memory (``connect_table``) or the store's Parquet
-partitions (``connect_parquet``, in the order given, rows in file order) — the same SQL over either.
+Times are ``TIMESTAMP`` (wall-clock, no time zone), as the store keeps them. They are made once per
+connection, read once from the ``CASES`` rows and an ``ordinal``: an Arrow table in memory
+(``connect_table``) or the store's Parquet partitions (``connect_parquet``, in the order given, rows in file
+order) — the same SQL over either. Only the columns named in ``_READ`` are read; DuckDB keeps the tables in
+its own columnar form and, past ``memory_limit``, spills them to its temporary folder (out of core).
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,39 +36,45 @@ import pyarrow as pa
 
 from xlcomplaints.core.policy import STAGES
 
-#: The head columns of ``CASES`` the queries read (the rest of a complaint is not a figure's).
-_HEAD = ("branch", "no", "case_type", "channel", "category", "severity", "validity", "department", "handler",
-         "escalated", "repeat_of", "reopen_count")
+#: The columns of ``cases`` (a stage or callback meets them through its ``cid``).
+_CASE = ("branch", "no", "case_type", "channel", "category", "severity", "validity", "department",
+         "handler AS case_handler", "resolve_handler AS handler_of_record", "office", "close_done AS closed",
+         "validity IS DISTINCT FROM 'invalid' AS handled")
+_CASE_COLUMNS = ", ".join(_CASE)
+#: Of ``CASES``, the columns read: the rest (phone numbers, typical-case texts, due months) stays in the files.
+_READ = ("branch", "no", "received_at", "case_type", "channel", "category", "severity", "validity", "department",
+         "handler", "escalated", "repeat_of", "reopen_count", "callbacks", "custom", "office",
+         *(f"{s}_{f}" for s in STAGES for f in ("status", "due", "done", "late_by", "unit", "took", "handler")))
 
-CASES_VIEW = (
-    "CREATE OR REPLACE TEMP VIEW cases AS SELECT ordinal AS cid, "
-    + ", ".join(_HEAD)
-    + ", office, received_at AS received, close_done AS closed, resolve_handler AS handler_of_record, "
-      "validity IS DISTINCT FROM 'invalid' AS handled FROM facts")
+CASES_VIEW = ("CREATE OR REPLACE TEMP TABLE cases AS SELECT ordinal AS cid, " + _CASE_COLUMNS +
+              ", received_at AS received, escalated, repeat_of, reopen_count FROM facts")
 
-STAGES_VIEW = "CREATE OR REPLACE TEMP VIEW stages AS " + "\nUNION ALL ".join(
+STAGES_VIEW = "CREATE OR REPLACE TEMP TABLE stages AS " + "\nUNION ALL ".join(
     f"SELECT ordinal AS cid, '{s}' AS stage, {i} AS idx, {s}_status AS status, {s}_due AS due, {s}_done AS done, "
     f"{s}_late_by AS late_by, {s}_unit AS unit, {s}_took AS took, {s}_handler AS handler FROM facts"
     for i, s in enumerate(STAGES))
 
 CALLBACKS_VIEW = (
-    "CREATE OR REPLACE TEMP VIEW callbacks AS SELECT cid, seq, cb.at AS at, cb.outcome AS outcome, "
+    "CREATE OR REPLACE TEMP TABLE callbacks AS SELECT cid, seq, cb.at AS at, cb.outcome AS outcome, "
     "cb.score AS score FROM (SELECT ordinal AS cid, unnest(callbacks) AS cb, "
     "generate_subscripts(callbacks, 1) AS seq FROM facts)")
 
 CUSTOM_VIEW = (
-    "CREATE OR REPLACE TEMP VIEW custom AS SELECT cid, pos, x.name AS name, x.label_en AS label_en, "
+    "CREATE OR REPLACE TEMP TABLE custom AS SELECT cid, pos, x.name AS name, x.label_en AS label_en, "
     "x.status AS status, x.due AS due, x.done AS done, x.unit AS unit FROM (SELECT ordinal AS cid, "
     "unnest(custom) AS x, generate_subscripts(custom, 1) AS pos FROM facts)")
 
 OFFICE_VIEW = (
-    "CREATE OR REPLACE TEMP VIEW office AS SELECT cid, pos, x.name AS name, x.value AS value FROM "
+    "CREATE OR REPLACE TEMP TABLE office AS SELECT cid, pos, x.name AS name, x.value AS value FROM "
     "(SELECT ordinal AS cid, unnest(office) AS x, generate_subscripts(office, 1) AS pos FROM facts)")
 
 
-def _views(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+def _views(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyConnection:
+    """The relations, made once from ``source`` (read once, only the columns used, into DuckDB's own tables)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE facts AS SELECT ordinal, {', '.join(_READ)} FROM {source}")
     for sql in (CASES_VIEW, STAGES_VIEW, CALLBACKS_VIEW, CUSTOM_VIEW, OFFICE_VIEW):
         con.execute(sql)
+    con.execute("DROP TABLE facts")
     return con
 
 
@@ -72,8 +83,10 @@ def connect_table(table: pa.Table, con: duckdb.DuckDBPyConnection | None = None)
     con = con or duckdb.connect()
     facts = table.append_column("ordinal", pa.array(range(table.num_rows), pa.int64()))
     con.register("facts_arrow", facts)
-    con.execute("CREATE OR REPLACE TEMP VIEW facts AS SELECT * FROM facts_arrow")
-    return _views(con)
+    try:
+        return _views(con, "facts_arrow")
+    finally:
+        con.unregister("facts_arrow")
 
 
 def connect_parquet(paths: Sequence[Path | str], con: duckdb.DuckDBPyConnection | None = None,
@@ -81,15 +94,14 @@ def connect_parquet(paths: Sequence[Path | str], con: duckdb.DuckDBPyConnection 
     """A connection whose ``facts`` are the Parquet files ``paths`` (the store's partitions), read where
     they lie: DuckDB streams them and spills to disk past ``memory_limit`` (out of core)."""
     con = con or duckdb.connect()
+    con.execute(f"SET temp_directory = {_literal(str(Path(tempfile.gettempdir()) / 'xlcomplaints-duckdb'))}")
     if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET memory_limit = {_literal(memory_limit)}")
     if not paths:
         raise ValueError("no facts: the store has no partition")
     files = "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW facts AS SELECT * EXCLUDE (filename, file_row_number), "
-                f"(list_position({files}, filename)::BIGINT << 32) + file_row_number AS ordinal "
-                f"FROM read_parquet({files}, filename = true, file_row_number = true)")
-    return _views(con)
+    return _views(con, f"(SELECT *, (list_position({files}, filename)::BIGINT << 32) + file_row_number AS ordinal "
+                       f"FROM read_parquet({files}, filename = true, file_row_number = true))")
 
 
 def _literal(text: str) -> str:

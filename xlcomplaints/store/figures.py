@@ -53,34 +53,37 @@ Key = str | None
 
 @dataclass(frozen=True)
 class Grouping:
-    """Whom a complaint counts for (``case``, an expression over ``cases c``), whom a stage deadline counts
-    for (``stage``, over ``stages s`` and ``fc c``) and where a stage's unit is chosen (``units``): SQL."""
+    """Whom a complaint counts for (``case``: an SQL expression over its complaint's columns, which the rows of
+    ``cases``, ``stages`` and ``callbacks`` all hold), whom a stage deadline counts for (``stage``, default the
+    same) and the scope a stage's unit is chosen in (``units``, default the same)."""
 
     case: str
-    stage: str = "c.g"
-    units: str = "c.g"
+    stage: str | None = None
+    units: str | None = None
 
 
 #: The whole set (one group, ``None``), each branch on its own (as a report of that branch alone).
 ALL = Grouping("NULL::VARCHAR")
-BY_BRANCH = Grouping("c.branch")
+BY_BRANCH = Grouping("branch")
 #: As ``core.metrics.people``: a stage's deadline counts for its handler of record, a complaint for its own;
 #: times in the unit of the whole set.
-BY_HANDLER = Grouping("c.handler_of_record", "s.handler", "NULL::VARCHAR")
-BY_DEPARTMENT = Grouping("c.department", "c.g", "NULL::VARCHAR")
-DIMENSIONS = frozenset({"branch", "case_type", "channel", "category", "severity", "validity", "department", "handler"})
+BY_HANDLER = Grouping("handler_of_record", "handler", "NULL::VARCHAR")
+BY_DEPARTMENT = Grouping("department", None, "NULL::VARCHAR")
+#: ``Case`` fields a breakdown may be by → the column that holds them (``handler``: the Register's).
+DIMENSIONS = {"branch": "branch", "case_type": "case_type", "channel": "channel", "category": "category",
+              "severity": "severity", "validity": "validity", "department": "department", "handler": "case_handler"}
 
 
 def by_dimension(field: str) -> Grouping:
     """Grouped by one of the complaint's own fields (a breakdown's dimension)."""
     if field not in DIMENSIONS:
         raise ValueError(f"not a dimension: {field}")
-    return Grouping(f"c.{field}")
+    return Grouping(DIMENSIONS[field])
 
 
 def by_office_column(name: str) -> Grouping:
     """Grouped by the value of the office's own column ``name`` (``Case.office_value``: the first one kept)."""
-    return Grouping(f"struct_extract(list_filter(c.office, lambda x: x.name = {_literal(name)})[1], 'value')")
+    return Grouping(f"struct_extract(list_filter(office, lambda x: x.name = {_literal(name)})[1], 'value')")
 
 
 def _ts(t: datetime) -> str:
@@ -93,27 +96,35 @@ class Facts:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self._grouping: tuple[Grouping, str | None] | None = None
+        self._groups: list[Key] | None = None
+        self._period_rows: tuple[Period, ...] = ()
 
     def _group(self, by: Grouping, branch: str | None) -> None:
         if self._grouping == (by, branch):
             return
-        where = "" if branch is None else f" WHERE c.branch = {_literal(branch)}"
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW fc AS SELECT c.*, {by.case} AS g FROM cases c{where}")
-        self.con.execute("CREATE OR REPLACE TEMP VIEW fs AS SELECT s.*, c.handled, c.closed, c.branch, "
-                         f"{by.stage} AS g, {by.units} AS ug FROM stages s JOIN fc c USING (cid)")
-        self.con.execute("CREATE OR REPLACE TEMP VIEW fb AS SELECT b.*, c.handled, c.g "
+        where = "" if branch is None else f" WHERE branch = {_literal(branch)}"
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW fc AS SELECT *, {by.case} AS g FROM cases{where}")
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW fs AS SELECT s.*, c.* EXCLUDE (cid, g), "
+                         f"{by.stage or 'c.g'} AS g, {by.units or 'c.g'} AS ug FROM stages s JOIN fc c USING (cid)")
+        self.con.execute("CREATE OR REPLACE TEMP VIEW fb AS SELECT b.*, c.* EXCLUDE (cid) "
                          "FROM callbacks b JOIN fc c USING (cid)")
         self._grouping = (by, branch)
+        self._groups = None
 
     def _periods(self, periods: Sequence[Period]) -> None:
+        if tuple(periods) == self._period_rows:
+            return
+        self._period_rows = tuple(periods)
         rows = ", ".join(f"({i}, {_ts(p.start)}, {_ts(p.end)})" for i, p in enumerate(periods))
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE periods AS SELECT * FROM (VALUES {rows}) t(p, lo, hi)")
 
     def groups(self, by: Grouping = ALL, branch: str | None = None) -> list[Key]:
         """Every value complaints count under (the branches, the handlers …), in order, blank last."""
         self._group(by, branch)
-        found = [r[0] for r in self.con.execute("SELECT DISTINCT g FROM fc").fetchall()]
-        return sorted(found, key=lambda k: (k is None, str(k)))
+        if self._groups is None:
+            found = [r[0] for r in self.con.execute("SELECT DISTINCT g FROM fc").fetchall()]
+            self._groups = sorted(found, key=lambda k: (k is None, str(k)))
+        return self._groups
 
     def metric(self, key: str, periods: Sequence[Period], by: Grouping = ALL, branch: str | None = None,
                ) -> list[dict[Key, Any]]:

@@ -58,12 +58,12 @@ def explain(key: str, lang: str) -> tuple[str, str, str]:
 
 # -- 受理时间在本期 / time received falls in the period ---------------------------------------------------
 _RECEIVED = """
-SELECT p.p, c.g, {value} FROM fc c JOIN periods p ON c.received >= p.lo AND c.received < p.hi
-{where} GROUP BY ALL"""
+SELECT p.p, c.g, {value} FROM fc c JOIN periods p ON c.received >= p.lo AND c.received < p.hi{where}
+GROUP BY ALL"""
 
 
 def _received(key: str, value: str, where: str = "") -> None:
-    _query(key, _RECEIVED.format(value=value, where=where))
+    _query(key, _RECEIVED.format(value=value, where=where and f"\n{where}"))
 
 
 _received("received", "count(*)")
@@ -179,7 +179,7 @@ PEOPLE_QUERIES: dict[str, str] = {
     "satisfaction_rate": QUERIES["satisfaction_rate"].sql,
     "average_score": QUERIES["average_score"].sql,
     "reopened": _CLOSED.format(value="count(*)", join="").replace("WHERE c.handled", "WHERE c.handled AND c.reopen_count > 0").strip(),
-    "repeats": _RECEIVED.format(value="count(*)", where="WHERE c.handled AND coalesce(c.repeat_of, '') <> ''").strip(),
+    "repeats": _RECEIVED.format(value="count(*)", where="\nWHERE c.handled AND coalesce(c.repeat_of, '') <> ''").strip(),
 }
 assert set(PEOPLE_QUERIES) == set(PEOPLE_FIGURES), set(PEOPLE_QUERIES) ^ set(PEOPLE_FIGURES)
 
@@ -271,3 +271,18 @@ UNREADABLE_RECEIVED = "SELECT count(*) FROM fc WHERE received IS NULL"
 #: The office's own columns the report breaks down by, in the order the complaints name them.
 OFFICE_NAMES = """
 SELECT o.name FROM office o JOIN fc c USING (cid) GROUP BY o.name ORDER BY min(o.cid::HUGEINT * 1000000 + o.pos)"""
+
+
+def document() -> str:
+    """``docs/queries.md``: each registered figure's words (zh and en, with its period rule) and its query."""
+    out = ["# The report's figures as queries over the facts store", "",
+           "<!-- Generated from xlcomplaints/core/metrics/registry.py and xlcomplaints/store/queries.py by",
+           "     `python scripts/build_queries_doc.py`; do not edit by hand. -->", "",
+           "Each figure of the cover (and of the By-branch table, grouped by branch) is one DuckDB query over the",
+           "facts store (`xlcomplaints/store/facts_sql.py` describes the relations it reads: `fc` complaints, `fs`",
+           "stages, `fb` reached callbacks, `periods`). `tests/test_store_queries.py` holds each to the Python",
+           "engine's figure, which the Definitions sheet's words describe.", ""]
+    for key, m in METRICS.items():
+        out += [f"## {m.zh} / {m.en} (`{key}`)", "", m.what_zh, "", m.what_en, "",
+                f"Period: {m.period_zh} / {m.period_en}", "", "```sql", QUERIES[key].sql, "```", ""]
+    return "\n".join(out)
