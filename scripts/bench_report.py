@@ -8,7 +8,7 @@ refreshed at the month's end, as a branch that pressed 刷新 sends it: computed
 Overdue sheet filled, more for calamine to read on both sides), then in one run: the raw
 read (python-calamine opening every file and reading every sheet to Python values, in
 this one process), and the whole consolidation (parallel read, merge, metrics, report
-workbook and state file), timed back to back in each of --repeat runs; the median run counts.
+workbook and facts store), timed back to back in each of --repeat runs; the median run counts.
 Prints both times, their ratio against the 1.5× target, the phases of the consolidation,
 what the target leaves a worker per file, and peak memory of this process and of the workers.
 

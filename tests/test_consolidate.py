@@ -7,9 +7,7 @@ numbers already checked by hand.
 
 from __future__ import annotations
 
-import gzip
 import io
-import json
 import os
 import threading
 import zipfile
@@ -35,18 +33,10 @@ from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.core.problems import Level
 from xlcomplaints.report import consolidate as C
-from xlcomplaints.report import state as state_module
+from xlcomplaints.report.facts import StoreError, load_facts, store_path
 from xlcomplaints.report.history import read_report
 from xlcomplaints.report.inputs import expand_inputs
 from xlcomplaints.report.run import NothingRead, RunResult, make_report
-from xlcomplaints.report.state import (
-    CAN_FORK,
-    VERSION,
-    PendingState,
-    StateError,
-    load_state,
-    state_path,
-)
 from xlcomplaints.report.summary import Branch, Cover, build
 from xlcomplaints.spec import BRANCH_TEMPLATE_KIND, REPORT_TEMPLATE_KIND
 from xlcomplaints.spec import branch as B
@@ -282,7 +272,7 @@ def test_update_replaces_one_branch_and_keeps_the_others(tmp_path: Path) -> None
     b = write(tmp_path / "in" / "b1.xlsx", branch("B1"))
     out = tmp_path / "group.xlsx"
     first = make_report([a, b], OCT, out, now=NOW)
-    assert first.report.value("received") == 12 and state_path(out).exists()
+    assert first.report.value("received") == 12 and store_path(out).is_dir()
 
     # B1 corrects its October: C9 (B1-009) was entered by mistake. It sends only its own file.
     b2 = write(tmp_path / "resent" / "b1.xlsx", branch("B1", drop=(8,)))
@@ -300,7 +290,7 @@ def test_update_replaces_one_branch_and_keeps_the_others(tmp_path: Path) -> None
     # Re-running the update changes nothing; nothing is duplicated.
     again = make_report([b2], OCT, out, now=NOW, update=True)
     assert [r.value for r in again.report.cover] == [r.value for r in updated.report.cover]
-    summaries, as_of, shown = load_state(state_path(out), OCT)
+    summaries, as_of, shown = load_facts(store_path(out), OCT)
     assert sorted(f.branch for f in summaries) == ["A1", "B1"] and as_of == datetime(2026, 11, 1) and not shown
     assert sum(len(f.cases) for f in summaries) == 9 + 8
 
@@ -310,16 +300,16 @@ def test_update_replaces_one_branch_and_keeps_the_others(tmp_path: Path) -> None
     assert len(notes) == 1 and notes[0].params["branches"] == "A1"
 
 
-def test_state_round_trip_keeps_every_fact(run: RunResult) -> None:
-    summaries, _, _ = load_state(state_path(run.output), OCT)
+def test_store_round_trip_keeps_every_fact(run: RunResult) -> None:
+    summaries, _, _ = load_facts(store_path(run.output), OCT)
     again = {f.branch: f.cases for f in summaries}
     assert again == {code: f.cases for code, f in run.consolidation.branches.items()}
 
 
-def test_update_needs_the_state_of_the_same_month(run: RunResult, tmp_path: Path) -> None:
-    with pytest.raises(StateError):
-        load_state(state_path(run.output), OCT.shift(1))
-    with pytest.raises(StateError):
+def test_update_needs_the_store_of_the_same_month(run: RunResult, tmp_path: Path) -> None:
+    with pytest.raises(StoreError):
+        load_facts(store_path(run.output), OCT.shift(1))
+    with pytest.raises(StoreError):
         make_report([], OCT, tmp_path / "none.xlsx", now=NOW, update=True)
 
 
@@ -402,41 +392,6 @@ def test_a_file_with_nothing_received_in_the_month_is_pointed_out(tmp_path: Path
     assert not [p for p in october.report.issues if p.code == "report.none_in_month"]
 
 
-def test_damaged_state_is_refused_not_trusted(tmp_path: Path) -> None:
-    path = tmp_path / "g.state.json.gz"
-    path.write_bytes(b"\x1f\x8b garbage")
-    with pytest.raises(StateError):
-        load_state(path, OCT)
-    path.write_bytes(gzip.compress(json.dumps({"format": "xlcomplaints.consolidation-state", "version": VERSION,
-                                               "month": "2026-10", "branches": [{"branch": "A1"}]}).encode()))
-    with pytest.raises(StateError, match="damaged"):
-        load_state(path, OCT)
-
-
-def test_state_of_an_older_version_is_refused_with_what_to_do(tmp_path: Path) -> None:
-    path = tmp_path / "g.state.json.gz"
-    path.write_bytes(gzip.compress(json.dumps({"format": "xlcomplaints.consolidation-state", "version": 1,
-                                               "month": "2026-10", "branches": []}).encode()))
-    with pytest.raises(StateError, match="version 1.*without --update"):
-        load_state(path, OCT)
-
-
-@pytest.mark.parametrize("damage", ["row cut short", "text for a time", "a stage missing"])
-def test_state_rows_are_checked_not_trusted(run: RunResult, tmp_path: Path, damage: str) -> None:
-    doc = json.loads(gzip.decompress(state_path(run.output).read_bytes()))
-    row = doc["branches"][0]["cases"][0]
-    if damage == "row cut short":
-        row.pop()
-    elif damage == "text for a time":
-        row[2] = "2026-10-01 09:00"
-    else:
-        del row[-5][-6:]  # the stages: before callbacks, due months, custom stages and office dimensions
-    path = tmp_path / "g.state.json.gz"
-    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
-    with pytest.raises(StateError, match="damaged"):
-        load_state(path, OCT)
-
-
 def _case(branch: str, no: str | None, done: int) -> Case:
     """A complaint with its first ``done`` stages done (what decides which of two records is kept)."""
     stages: list[object] = []
@@ -458,59 +413,16 @@ def test_a_number_in_several_branches_keeps_the_record_that_got_furthest() -> No
     assert dup == [("b.xlsx", "a.xlsx", "b.xlsx"), ("c.xlsx", "b.xlsx", "b.xlsx")]
 
 
-@pytest.mark.skipif(not CAN_FORK, reason="the state is written by a forked child only on Linux")
-def test_state_written_by_the_child_is_the_one_written_at_once(run: RunResult, tmp_path: Path) -> None:
-    at_once = tmp_path / "g.state.json.gz"
-    PendingState(at_once, run.consolidation, run=run.run_id or "", background=False).commit()
-    assert at_once.read_bytes() == state_path(run.output).read_bytes()  # the run's was the child's
-    assert not list(run.output.parent.glob("*.tmp"))
-
-
-@pytest.mark.parametrize("background", [True, False])
-def test_state_appears_only_once_committed(run: RunResult, tmp_path: Path, background: bool) -> None:
-    path = tmp_path / "g.state.json.gz"
-    path.write_bytes(b"the previous run's")
-    pending = PendingState(path, run.consolidation, background=background)
-    pending.abandon()  # say, the report could not be written
-    assert path.read_bytes() == b"the previous run's" and [p.name for p in tmp_path.iterdir()] == [path.name]
-    PendingState(path, run.consolidation, background=background).commit()
-    summaries, _, _ = load_state(path, OCT)
-    assert [s.branch for s in summaries] == sorted(run.consolidation.branches)
-
-
-@pytest.mark.parametrize("background", [True, False])
-def test_state_that_cannot_be_written_is_an_error_and_leaves_nothing(run: RunResult, tmp_path: Path,
-                                                                     background: bool) -> None:
-    path = tmp_path / "missing-dir" / "g.state.json.gz"
-    pending = PendingState(path, run.consolidation, background=background)
-    with pytest.raises(OSError, match="FileNotFoundError"):
-        pending.commit()
-    assert not path.parent.exists()
-
-
-def test_report_that_cannot_be_written_leaves_the_previous_state(run: RunResult, tmp_path: Path) -> None:
+def test_report_that_cannot_be_written_leaves_the_previous_store(run: RunResult, tmp_path: Path) -> None:
     out = tmp_path / "g.xlsx"
     out.mkdir()  # the report's path is taken by a folder: the report cannot be written
-    state_path(out).write_bytes(b"the previous run's")
+    store_path(out).mkdir()
+    (store_path(out) / "manifest.json").write_bytes(b"the previous run's")
     with pytest.raises(WorkbookError):
         make_report([f.path for f in run.consolidation.files], OCT, out, now=NOW)
-    assert state_path(out).read_bytes() == b"the previous run's"
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, state_path(out).name])
-
-
-@pytest.mark.skipif(not CAN_FORK, reason="the state is written by a forked child only on Linux")
-def test_state_child_interrupted_leaves_at_once(run: RunResult, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ctrl-C reaches the child too: it must exit there, never run on into the parent's code."""
-    def interrupted(path: Path, result: object) -> None:
-        raise KeyboardInterrupt
-    monkeypatch.setattr(state_module, "_write", interrupted)
-    parent = os.getpid()
-    pending = PendingState(tmp_path / "g.state.json.gz", run.consolidation)
-    assert os.getpid() == parent  # (a child running on would get here, and fail below as the parent)
-    with pytest.raises(OSError, match="exit status 1"):
-        pending.commit()
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in store_path(out).iterdir()] == ["manifest.json"]  # no partition of the failed run
+    assert (store_path(out) / "manifest.json").read_bytes() == b"the previous run's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, store_path(out).name])
 
 
 def _with_words(code: str) -> BranchData:
@@ -535,7 +447,7 @@ def test_typical_cases_sheet_with_words_masked_and_kept_by_update(tmp_path: Path
     assert grid[2][8:] == ["业主来电 139****5678 反映物业费多收", "已退还多收费用", "收费系统单价未更新", "每月核对收费单价"]
     assert len(grid) == 1 + 10  # five per branch (see test_metrics), all within the twenty shown
 
-    # B1 sends its file again; A1's words come from the state file, still masked.
+    # B1 sends its file again; A1's words come from the facts store, still masked.
     rerun = make_report([write(tmp_path / "again" / "b1.xlsx", branch("B1"))], OCT, out, now=NOW, update=True)
     assert rerun.consolidation.carried == ["A1"]
     again = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("典型案例").to_python()
@@ -543,21 +455,6 @@ def test_typical_cases_sheet_with_words_masked_and_kept_by_update(tmp_path: Path
 
     shown = make_report([a], OCT, tmp_path / "shown.xlsx", now=NOW, show_contacts=True)
     assert [r.texts[0] for r in shown.report.typical if r.case.no == "A1-003"] == ["业主来电 13912345678 反映物业费多收"]
-
-
-def test_state_without_texts_loads_and_damaged_texts_are_refused(run: RunResult, tmp_path: Path) -> None:
-    """States written before typical cases were kept load with none; texts of the wrong shape are refused."""
-    doc = json.loads(gzip.decompress(state_path(run.output).read_bytes()))
-    path = tmp_path / "g.state.json.gz"
-    for b in doc["branches"]:
-        del b["texts"]
-    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
-    summaries, _, _ = load_state(path, OCT)
-    assert summaries and all(s.texts == {} for s in summaries)
-    doc["branches"][0]["texts"] = {"A1-003": ["only one text"]}
-    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
-    with pytest.raises(StateError, match="damaged"):
-        load_state(path, OCT)
 
 
 def _customer_case(branch: str, no: str, received: datetime, customer: str | None, phone: str | None,
@@ -587,7 +484,7 @@ def test_repeats_across_branches() -> None:
 
 def test_repeats_across_branches_use_the_later_branchs_window(tmp_path: Path) -> None:
     """A branch that judges repeats over 60 days judges its complaints so across branches too; one on
-    the default 30 days does not. The window comes from each file's Settings and survives the state file."""
+    the default 30 days does not. The window comes from each file's Settings and survives the facts store."""
     a = C.FileSummary("a.xlsx", 1.0, "A", cases=(
         _customer_case("A", "A-1", datetime(2026, 9, 1, 9), "张三", "13800001111"),))
     later = {"B": 60, "C": 30}
@@ -603,23 +500,8 @@ def test_repeats_across_branches_use_the_later_branchs_window(tmp_path: Path) ->
     result = make_report([write(tmp_path / "w.xlsx", data), write(tmp_path / "a1.xlsx", branch("A1"))], OCT, out,
                          now=NOW)
     assert {code: f.repeat_window_days for code, f in result.consolidation.branches.items()} == {"W": 45, "A1": 30}
-    stored, _, _ = load_state(state_path(out), OCT)
+    stored, _, _ = load_facts(store_path(out), OCT)
     assert {f.branch: f.repeat_window_days for f in stored} == {"W": 45, "A1": 30}
-
-
-def test_state_without_repeat_windows_or_labels_loads_with_the_defaults(run: RunResult, tmp_path: Path) -> None:
-    doc = json.loads(gzip.decompress(state_path(run.output).read_bytes()))
-    path = tmp_path / "g.state.json.gz"
-    for b in doc["branches"]:
-        del b["repeat_window_days"], b["label"]
-    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
-    summaries, _, _ = load_state(path, OCT)
-    assert summaries and {s.repeat_window_days for s in summaries} == {C.DEFAULT_REPEAT_WINDOW}
-    assert [s.name for s in summaries] == [Path(s.path).name for s in summaries] == ["a1.xlsx", "b1.xlsx", "c1.xlsx"]
-    for damage in ({"repeat_window_days": "30"}, {"label": 7}):
-        path.write_bytes(gzip.compress(json.dumps({**doc, "branches": [{**doc["branches"][0], **damage}]}).encode()))
-        with pytest.raises(StateError, match="damaged"):
-            load_state(path, OCT)
 
 
 def test_a_consolidated_report_reads_back_as_last_month(run: RunResult) -> None:
@@ -712,7 +594,7 @@ def test_branches_sending_files_of_the_same_name_are_told_apart(tmp_path: Path) 
     grid = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("问题清单").to_python()
     assert {row[0] for row in grid[1:]} == set(file_issues(first)) >= {"south/2026-10.xlsx", "east/2026-10.xlsx"}
     assert all(row[0].endswith("/2026-10.xlsx") for row in grid[1:])
-    again = make_report([south], OCT, out, now=NOW, update=True)  # north is carried from the state file
+    again = make_report([south], OCT, out, now=NOW, update=True)  # north is carried from the facts store
     assert again.consolidation.carried == ["N1"]
     assert again.consolidation.branches["N1"].name == "north/2026-10.xlsx"
     dup = next(p for p in again.report.issues if p.code == "report.duplicate_no")
@@ -770,12 +652,3 @@ def test_branches_without_a_code_of_their_own_are_told_apart_by_file(tmp_path: P
         ("east.xlsx", "setting.branch_code_blank"), ("west.xlsx", "setting.branch_code_blank")]
 
 
-def test_a_state_of_an_earlier_version_is_refused_not_misread(run: RunResult, tmp_path: Path) -> None:
-    """A version-4 state holds each stage without its handler of record, or no custom stages: read as
-    today's it would shift every field, so --update refuses it and says to consolidate again."""
-    doc = json.loads(gzip.decompress(state_path(run.output).read_bytes()))
-    doc["version"] = 4
-    path = tmp_path / "g.state.json.gz"
-    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
-    with pytest.raises(StateError, match="without --update"):
-        load_state(path, OCT)

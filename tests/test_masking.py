@@ -1,14 +1,14 @@
 """Phone numbers never leave a branch unmasked without --show-contacts: not in the report (any
-sheet, the Issues sheet too), not in the state file; wherever the clerk typed them."""
+sheet, the Issues sheet too), not in the facts store; wherever the clerk typed them."""
 
 from __future__ import annotations
 
-import gzip
 import zipfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from xlcomplaints.core.metrics import Period
@@ -37,9 +37,11 @@ def leaky(branch: Callable[..., Path]) -> Path:
 
 
 def text_of(path: Path) -> str:
-    """Every part of a workbook (or a gzip'd state file) as text, to search for what leaked."""
-    if path.suffix == ".gz":
-        return gzip.decompress(path.read_bytes()).decode()
+    """Every part of a workbook (or every file of a facts store, its Parquet tables read) as text, to search
+    for what leaked."""
+    if path.is_dir():
+        return "".join(str(pq.read_table(f).to_pylist()) if f.suffix == ".parquet" else f.read_text()
+                       for f in sorted(path.rglob("*")) if f.is_file())
     with zipfile.ZipFile(path) as z:
         return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
 
@@ -49,7 +51,7 @@ def leaked(*paths: Path) -> list[str]:
     return [s for s in SECRETS if s in found]
 
 
-def test_consolidated_report_and_state_hold_no_full_number(leaky: Path, tmp_path: Path) -> None:
+def test_consolidated_report_and_store_hold_no_full_number(leaky: Path, tmp_path: Path) -> None:
     result = make_report([leaky], OCT, tmp_path / "group.xlsx", now=NOW, as_of=NOW)
     assert result.state is not None
     assert any(p.code.startswith("phone.") for p in result.consolidation.issues)  # the values are on Issues
@@ -61,7 +63,7 @@ def test_single_branch_report_holds_no_full_number(leaky: Path, tmp_path: Path) 
     assert leaked(result.output) == []
 
 
-def test_show_contacts_shows_them_and_a_later_masked_update_masks_the_state(leaky: Path, tmp_path: Path) -> None:
+def test_show_contacts_shows_them_and_a_later_masked_update_masks_the_store(leaky: Path, tmp_path: Path) -> None:
     """The check above can fail: with --show-contacts the numbers are there; an --update without it
     masks what the previous run kept in full."""
     out = tmp_path / "group.xlsx"

@@ -20,8 +20,8 @@ from tests.samples import write_branch
 from tests.test_metrics import cases_of, hand_branch
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.metrics import CaseIndex, Period, PeriodError, PeriodKind
+from xlcomplaints.report.facts import StoreError, load_facts, store_path
 from xlcomplaints.report.run import make_report
-from xlcomplaints.report.state import StateError, load_state, state_path
 
 
 @pytest.fixture(scope="module")
@@ -179,14 +179,16 @@ def test_partial_previous_period_is_marked(tmp_path: Path) -> None:
     assert nov.report.previous_partial is None
 
 
-def test_state_is_keyed_by_period(tmp_path: Path) -> None:
+def test_store_is_keyed_by_period(tmp_path: Path) -> None:
     branch = write_branch(tmp_path / "t1.xlsx", hand_branch())
     out = tmp_path / "group-w43.xlsx"
     make_report([branch], Period.parse("2026-W43"), out, now=datetime(2026, 11, 1))
-    summaries, _, _ = load_state(state_path(out), Period.parse("2026-W43"))
+    summaries, _, _ = load_facts(store_path(out), Period.parse("2026-W43"))
     assert [s.branch for s in summaries] == ["T1"]
-    with pytest.raises(StateError):  # a week's state is not October's, nor the month's a week's
-        load_state(state_path(out), Period.parse("2026-10"))
+    assert [p.relative_to(store_path(out)).parts[:2] for p in store_path(out).rglob("*.parquet") if p.parent.name
+            != store_path(out).name] == [("period=2026-W43", "branch=T1")]
+    with pytest.raises(StoreError):  # a week's store is not October's, nor the month's a week's
+        load_facts(store_path(out), Period.parse("2026-10"))
     again = make_report([branch], Period.parse("2026-W43"), out, now=datetime(2026, 11, 1), update=True)
     assert again.report.value("received") == 2
 
@@ -239,24 +241,6 @@ def test_closed_late_is_by_the_month_closed_and_the_close_rule(tmp_path: Path) -
     # due the end of the 9th calendar day after 9-20: 9-29 23:59:59; closed 10-05 09:00
     assert M.time_of(close.due) == datetime(2026, 9, 29, 23, 59, 59)
     assert close.late_by == pytest.approx(5.4, abs=0.05)  # 5 days 9 h 0' 1" in calendar days
-
-
-def test_a_state_file_written_before_periods_reads_as_its_month(tmp_path: Path) -> None:
-    """State files of earlier versions hold ``"month": "2026-10"`` and no kind: read as that month."""
-    import gzip
-    import json
-
-    branch = write_branch(tmp_path / "t1.xlsx", hand_branch())
-    out = tmp_path / "group-10.xlsx"
-    make_report([branch], Period.parse("2026-10"), out, now=datetime(2026, 11, 1))
-    doc = json.loads(gzip.decompress(state_path(out).read_bytes()))
-    assert (doc["month"], doc["period_kind"]) == ("2026-10", "month")
-    del doc["period_kind"]
-    state_path(out).write_bytes(gzip.compress(json.dumps(doc).encode()))
-    summaries, _, _ = load_state(state_path(out), Period.parse("2026-10"))
-    assert [s.branch for s in summaries] == ["T1"]
-    with pytest.raises(StateError):
-        load_state(state_path(out), Period.parse("2026-W43"))
 
 
 def test_history_of_weekly_reports(tmp_path: Path) -> None:

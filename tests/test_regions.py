@@ -6,7 +6,6 @@ them (BJ01 + SH02 → north, GZ03 → south) and head office consolidates the tw
 
 from __future__ import annotations
 
-import gzip
 import os
 import shutil
 from dataclasses import fields
@@ -21,8 +20,8 @@ from tests.audit.report import read_report
 from xlcomplaints.cli import app
 from xlcomplaints.core.metrics import Month, Period
 from xlcomplaints.demo import run_demo
+from xlcomplaints.report.facts import store_path
 from xlcomplaints.report.run import RunResult, make_report
-from xlcomplaints.report.state import state_path
 from xlcomplaints.workbook.errors import WorkbookError
 
 OCT = Month(2026, 10)
@@ -75,10 +74,10 @@ def test_head_office_from_regions_equals_the_branches_directly(demo: Path, tmp_p
         assert read_report(tmp_path / "group.xlsx") == read_report(tmp_path / "direct.xlsx")
 
 
-def test_a_regions_state_file_given_stands_for_its_report(demo: Path, tmp_path: Path) -> None:
+def test_a_regions_store_given_stands_for_its_report(demo: Path, tmp_path: Path) -> None:
     north, south = regions(demo, tmp_path)
     by_report = make_report([north, south], OCT, tmp_path / "a.xlsx", now=NOW)
-    by_state = make_report([state_path(north), south, state_path(south)], OCT, tmp_path / "b.xlsx", now=NOW)
+    by_state = make_report([store_path(north), south, store_path(south)], OCT, tmp_path / "b.xlsx", now=NOW)
     same_figures(by_state, by_report)
     assert sorted(by_state.consolidation.branches) == ["BJ01", "GZ03", "SH02"]
 
@@ -121,7 +120,7 @@ def refused(inputs: list[Path], out: Path, code: str, **kw: object) -> None:
     with pytest.raises(WorkbookError) as info:
         make_report(inputs, OCT, out, now=NOW, **kw)  # type: ignore[arg-type]
     assert info.value.code == code
-    assert not out.exists() and not state_path(out).exists()  # nothing written
+    assert not out.exists() and not store_path(out).exists()  # nothing written
 
 
 def test_refusals(demo: Path, tmp_path: Path) -> None:
@@ -138,19 +137,26 @@ def test_refusals(demo: Path, tmp_path: Path) -> None:
     other_run.mkdir()
     shutil.copy(south, other_run / REPORT)
     region(tmp_path / "again", demo / "GZ03.xlsx")
-    shutil.copy(state_path(tmp_path / "again" / REPORT), state_path(other_run / REPORT))  # another run's state
+    shutil.copytree(store_path(tmp_path / "again" / REPORT), store_path(other_run / REPORT))  # another run's store
     refused([north, other_run / REPORT], out, "report.region_unpaired")
     gone = tmp_path / "gone"
     gone.mkdir()
-    shutil.copy(state_path(south), state_path(gone / REPORT))  # a state whose report is not beside it
-    refused([north, state_path(gone / REPORT)], out, "report.region_unpaired")
+    shutil.copytree(store_path(south), store_path(gone / REPORT))  # a store whose report is not beside it
+    refused([north, store_path(gone / REPORT)], out, "report.region_unpaired")
     cut = tmp_path / "cut"
     cut.mkdir()
     shutil.copy(south, cut / REPORT)
-    state_path(cut / REPORT).write_bytes(gzip.compress(gzip.decompress(state_path(south).read_bytes())[:-40]))
+    shutil.copytree(store_path(south), store_path(cut / REPORT))
+    [part] = store_path(cut / REPORT).glob("period=*/branch=*/*.parquet")
+    part.write_bytes(part.read_bytes()[:-40])  # a partition cut short
     refused([north, cut / REPORT], out, "report.region_damaged")
-    state_path(cut / REPORT).unlink()
+    shutil.rmtree(store_path(cut / REPORT))
     refused([north, cut / REPORT], out, "report.region_no_state")
+    # a region consolidated by an earlier version: its JSON state, given beside its report or by name
+    old = cut / "月报-2026-10.state.json.gz"
+    old.write_bytes(b"\x1f\x8b an earlier version's state")
+    refused([north, cut / REPORT], out, "report.region_old_state")
+    refused([north, old], out, "report.region_old_state")
 
 
 def test_a_regions_report_in_a_folder_is_still_passed_over(demo: Path, tmp_path: Path) -> None:
@@ -171,7 +177,7 @@ def test_the_cli_takes_regions_and_refuses_in_the_users_language(
     ok = CliRunner().invoke(app, ["consolidate", str(north), str(south), "--period", "2026-10", "--now",
                                   "2026-11-02 09:00", "-o", str(out), "--lang", lang])
     assert ok.exit_code == 0, ok.output
-    assert out.exists() and state_path(out).exists()
+    assert out.exists() and store_path(out).is_dir()
     week = region(tmp_path / "week", demo / "GZ03.xlsx", period=Period.parse("2026-W43"))
     out.unlink()
     bad = CliRunner().invoke(app, ["consolidate", str(north), str(week), "--period", "2026-10", "-o", str(out),

@@ -1,6 +1,7 @@
-"""A consolidation's output: held by one run at a time, and its report and state of one run (issue 17, saves 2, 3).
+"""A consolidation's output: held by one run at a time, and its report and facts store of one run (issue 17,
+saves 2, 3; the store: issue 22).
 
-Branch files are real workbooks on disk; the report and its state file are the real ones.
+Branch files are real workbooks on disk; the report and its facts store are the real ones.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from typer.testing import CliRunner
 from tests.test_consolidate import NOW, branch, write
 from tests.test_metrics import OCT
 from xlcomplaints.cli import app
+from xlcomplaints.report import run as run_module
+from xlcomplaints.report.facts import MANIFEST, load_facts, store_path
 from xlcomplaints.report.run import make_report
-from xlcomplaints.report.state import PendingState, load_state, state_path
 from xlcomplaints.workbook import owners, safety
 from xlcomplaints.workbook.errors import WorkbookError
-from xlcomplaints.workbook.owners import OutputLock, TempKind
+from xlcomplaints.workbook.owners import OutputLock
 
 
 def dead_pid() -> int:
@@ -37,11 +39,10 @@ def branches(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def killed_after_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The next run dies once its report is in place, before its state file is."""
-    def die(self: PendingState) -> None:
-        self.abandon()
+    """The next run dies once its report is in place, before its store is saved."""
+    def die(*_: object) -> None:
         raise KeyboardInterrupt
-    monkeypatch.setattr(PendingState, "commit", die)
+    monkeypatch.setattr(run_module, "save_facts", die)
 
 
 def test_update_refuses_a_report_and_state_of_different_runs(
@@ -53,7 +54,7 @@ def test_update_refuses_a_report_and_state_of_different_runs(
         killed_after_the_report(m)
         with pytest.raises(KeyboardInterrupt):
             make_report([a], OCT, out, now=NOW)
-    assert sorted(f.branch for f in load_state(state_path(out), OCT)[0]) == ["A1", "B1"]  # the earlier run's
+    assert sorted(f.branch for f in load_facts(store_path(out), OCT)[0]) == ["A1", "B1"]  # the earlier run's
     with pytest.raises(WorkbookError) as info:  # B1 would come back from the old state
         make_report([a], OCT, out, now=NOW, update=True)
     assert info.value.code == "report.state_unpaired"
@@ -79,9 +80,9 @@ def test_report_and_state_of_one_run_carry_its_id(tmp_path: Path, branches: tupl
     first = make_report(list(branches), OCT, out, now=NOW)
     second = make_report([branches[1]], OCT, out, now=NOW, update=True)
     assert first.run_id and second.run_id and first.run_id != second.run_id
-    assert state_path(out).stat().st_mode & 0o777 == owners.default_mode()  # not its temporary file's 0600
+    assert (store_path(out) / MANIFEST).stat().st_mode & 0o777 == owners.default_mode()  # others may --update
     assert second.consolidation.carried == ["A1"]
-    load_state(state_path(out), OCT, second.run_id)  # paired with the report that is on disk
+    load_facts(store_path(out), OCT, second.run_id)  # paired with the report that is on disk
 
 
 def test_a_second_run_into_the_same_output_is_refused_while_the_first_holds_it(
@@ -96,8 +97,8 @@ def test_a_second_run_into_the_same_output_is_refused_while_the_first_holds_it(
 
     first = make_report(list(branches), OCT, out, now=NOW, on_start=second_run)
     assert refused == ["report.output_busy"]
-    assert sorted(f.branch for f in load_state(state_path(out), OCT, first.run_id)[0]) == ["A1", "B1"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["group.state.json.gz", "group.xlsx", "in"]  # lock gone
+    assert sorted(f.branch for f in load_facts(store_path(out), OCT, first.run_id)[0]) == ["A1", "B1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["group.facts", "group.xlsx", "in"]  # lock gone
 
 
 def test_a_lock_of_a_live_run_refuses_and_one_of_a_killed_run_is_taken_over(
@@ -116,21 +117,27 @@ def test_a_lock_of_a_live_run_refuses_and_one_of_a_killed_run_is_taken_over(
             assert not lock.exists() and out.exists()
 
 
-def test_state_temporaries_are_the_runs_own_and_a_killed_runs_are_cleared(
+def test_store_files_of_killed_runs_are_cleared_by_the_next_save_and_only_ours(
         tmp_path: Path, branches: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run killed while its workers wrote leaves its staging folder; one killed after moving partitions in
+    leaves partitions no manifest names. The next save removes both, and nothing else in the folder."""
     out = tmp_path / "group.xlsx"
-    result = make_report(list(branches), OCT, out, now=NOW)
-    one, two = (PendingState(state_path(out), result.consolidation, background=False) for _ in range(2))
-    assert one._pending != two._pending  # two runs never share a temporary file
-    one.abandon()
-    two.abandon()
-    left = state_path(out).with_name(f".{state_path(out).name}.{TempKind.NEW.value}-{owners._host_tag()}-"
-                                      f"{dead_pid()}-abcd1234.tmp")
-    left.write_bytes(b"a killed run's state, with customer data")
+    first = make_report(list(branches), OCT, out, now=NOW)
+    store = store_path(out)
+    before = sorted(p.relative_to(store) for p in store.rglob("*") if p.is_file())
+    staged = store / ".staging-0123abcd" / "f00d.parquet"
+    staged.parent.mkdir()
+    staged.write_bytes(b"a killed run's partition, with customer data")
+    stray = store / "period=2026-10" / "branch=A1" / "beef.parquet"
+    stray.write_bytes(b"a partition moved in by a run killed before its manifest")
+    mine = store / "notes.txt"
+    mine.write_text("someone's own file")
+    assert sorted(f.branch for f in load_facts(store, OCT, first.run_id)[0]) == ["A1", "B1"]  # ignored, not read
     again = make_report(list(branches), OCT, out, now=NOW)
-    assert [(p.code, p.params["name"]) for p in again.report.issues if p.code.startswith("file.leftover")] == [
-        ("file.leftover_removed", left.name)]
-    assert not left.exists() and not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    after = sorted(p.relative_to(store) for p in store.rglob("*") if p.is_file())
+    assert not staged.parent.exists() and not stray.exists() and mine.exists()
+    assert len(after) == len(before) + 1 and not set(before) - {Path(MANIFEST), Path("notes.txt")} & set(after)
+    load_facts(store, OCT, again.run_id)
 
 
 def test_taking_over_a_stale_lock_never_removes_a_fresh_one(tmp_path: Path) -> None:
@@ -152,7 +159,7 @@ def test_taking_over_a_stale_lock_never_removes_a_fresh_one(tmp_path: Path) -> N
 
 def test_a_consolidation_killed_once_its_report_is_in_place_is_not_updated_from(
         tmp_path: Path, branches: tuple[Path, Path]) -> None:
-    """The red-team's case, with a real kill: the report is replaced, the state file is not yet."""
+    """The red-team's case, with a real kill: the report is replaced, the store is not yet saved."""
     a, b = branches
     out = tmp_path / "group.xlsx"
     make_report([a, b], OCT, out, now=NOW)
@@ -161,7 +168,7 @@ def test_a_consolidation_killed_once_its_report_is_in_place_is_not_updated_from(
     killed = subprocess.run([*cli, str(a), "--month", "2026-10", "-o", str(out), "--workers", "1"], env=env,
                             capture_output=True, timeout=120)
     assert killed.returncode == -signal.SIGKILL
-    assert sorted(f.branch for f in load_state(state_path(out), OCT)[0]) == ["A1", "B1"]  # the earlier run's
+    assert sorted(f.branch for f in load_facts(store_path(out), OCT)[0]) == ["A1", "B1"]  # the earlier run's
     again = subprocess.run([*cli, str(a), "--month", "2026-10", "-o", str(out), "--update", "--lang", "en"],
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 2 and "without --update" in again.stderr

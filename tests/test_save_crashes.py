@@ -155,18 +155,18 @@ def test_a_read_only_folder_refuses_refresh_and_reports_with_exit_2(
     folder.mkdir()
     path = folder / "bj01.xlsx"
     path.write_bytes(before)
-    # As the red-team found it: last month's report and state there, and a pending state file
+    # As the red-team found it: last month's report and its store there, and a pending state file
     # an earlier version left (consolidate exited 3 failing to remove it).
     make_report([path], OCT, folder / "g.xlsx", now=datetime(2026, 11, 22, 9, 0))
     (folder / "g.state.json.gz.tmp").write_bytes(b"left by an earlier version")
-    was = {p.name: p.read_bytes() for p in folder.iterdir()}
+    was = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     with read_only(folder):
         ran = cli("refresh", str(path), "--now", NOW)
         assert ran.code == 2 and "Traceback" not in ran.stderr
         for command, source in (("report", path), ("consolidate", folder)):
             ran = cli(command, str(source), "--month", str(OCT), "-o", str(folder / "g.xlsx"))
             assert ran.code == 2 and "Traceback" not in ran.stderr and "内部错误" not in ran.stderr, ran
-        assert {p.name: p.read_bytes() for p in folder.iterdir()} == was
+        assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == was
 
 
 def test_two_refreshes_at_once_one_saves_the_other_says_changed(

@@ -114,9 +114,9 @@ HELP: dict[str, tuple[str, str]] = {
                     "写出即退出码 0，没有任何可用输入为 2。",
                     "One report (monthly, or the period --period gives) from many branches, read in parallel; unusable files go to the Issues sheet. "
                     "Exit 0 when the report is written, 2 when no input could be used."),
-    "consolidate.inputs": ("网点工作簿，或存放它们的文件夹；也可点名给出区域的同期汇总月报（或其 .state.json.gz 状态文件）",
+    "consolidate.inputs": ("网点工作簿，或存放它们的文件夹；也可点名给出区域的同期汇总月报（或其 .facts 汇总数据目录）",
                            "Branch workbooks, or folders of them; also a region's consolidated report of the same "
-                           "period (or its .state.json.gz state file), given by name"),
+                           "period (or its .facts store folder), given by name"),
     "month": ("报表月份，写成 YYYY-MM，如 2026-10（同 --period 2026-10）",
               "The month to report, YYYY-MM, e.g. 2026-10 (the same as --period 2026-10)"),
     "period": ("统计期间：月 2026-10、周 2026-W43（ISO 周，周一起）、季度 2026-Q4 或年 2026",
@@ -133,9 +133,9 @@ HELP: dict[str, tuple[str, str]] = {
     "history": ("以前的月报（文件或文件夹，可重复），用于趋势和输入中已没有的上月数据",
                 "Earlier monthly reports (files or folders of them, repeatable), for trend months and last "
                 "month's figures the inputs no longer hold"),
-    "update": ("只替换所给网点，其余沿用本报表上次运行的数据（.state.json.gz）",
+    "update": ("只替换所给网点，其余沿用本报表上次运行的数据（报表旁的 .facts 汇总数据目录）",
                "Replace only the branches given; keep the others from the last run of this report "
-               "(its .state.json.gz)"),
+               "(its .facts store folder beside it)"),
     "verbose": ("逐个列出略过的文件（备份、~$ 临时文件、其他格式的文件）",
                 "List each file passed over (backups, ~$ temporary files, files of other kinds)"),
     "form": ("打印投诉处理单：每宗投诉一页 A4（投诉信息、处理时限与状态、处理过程、回访、原因与措施、签字栏）。"

@@ -79,8 +79,8 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
                 workers: int | None = None, verbose: bool = False, policy: Path | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from xlcomplaints.report.facts import StoreError
     from xlcomplaints.report.run import NothingRead, make_report
-    from xlcomplaints.report.state import StateError
 
     lang = _lang(lang)
     m = month
@@ -106,7 +106,7 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
     except NothingRead as e:
         show_problems(e.issues, lang, say(SAID["report.nothing_read"], lang))
         _refuse(say(SAID["report.no_input"], lang), lang)
-    except StateError as e:
+    except StoreError as e:
         _refuse(say(SAID["report.cannot_update"], lang, detail=e), lang)
     except WorkbookError as e:  # the report itself cannot be written
         _fail(e, lang)

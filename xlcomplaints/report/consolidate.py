@@ -51,6 +51,7 @@ from xlcomplaints.report.file_summary import DEFAULT_REPEAT_WINDOW, FileSummary
 from xlcomplaints.report.inputs import file_labels
 from xlcomplaints.report.masking import mask_phone, mask_summary
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
+from xlcomplaints.store.partition import PartitionDamaged, read_partition, write_partition
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import read_branch
@@ -95,6 +96,8 @@ MESSAGES = {
 }
 register_messages(MESSAGES)
 register_messages({
+    "report.store_unwritable": ("{path} 的数据无法写入汇总数据目录（{detail}），未计入。",
+                                "{path}'s facts could not be written to the facts store ({detail}); it is left out."),
     "report.no_memory_file": ("{path} 读取时内存不足，未计入；请关闭其他程序或减少 --workers 后再试。",
                               "{path} ran out of memory while read and is left out; close other programs or give "
                               "fewer --workers and try again."),
@@ -146,17 +149,28 @@ def _problem(code: str, name: str, level: Level = Level.ERROR, **params: object)
 
 
 def read_file(path: str, month: Period, as_of: datetime, now: datetime, show_contacts: bool = False,
-              lang: str = "zh", label: str | None = None) -> FileSummary:
+              lang: str = "zh", label: str | None = None, staging: str | None = None) -> FileSummary:
     """Read, validate and evaluate one branch workbook; never raises (the batch must go on).
 
     ``as_of`` decides stage statuses; ``now`` (the real clock) decides what is "in the future";
     stage durations are measured for ``month`` (the period) and the one before, the two the report shows.
     ``label`` names the file in problems (default: its name). Without ``show_contacts`` everything
     in the summary is masked (``mask_summary``) before it leaves.
+    ``staging``: a folder of the facts store (``report.facts.Staging``); the branch's cases and texts are
+    written there as its partition, and the summary comes back without them (``FileSummary.partition``).
     """
     with collector_paused():
         summary = _read_file(path, month, as_of, now, show_contacts, lang, label or Path(path).name)
-        return summary if show_contacts else mask_summary(summary)  # the one masking step: see masking
+        summary = summary if show_contacts else mask_summary(summary)  # the one masking step: see masking
+        if staging is None or not summary.usable or summary.branch is None:
+            return summary
+        try:
+            part = write_partition(staging, summary.cases, summary.texts)
+        except OSError as e:  # the store's folder full or gone: the file is left out, said as such
+            return FileSummary(path, summary.mtime, error=_problem(
+                "report.store_unwritable", summary.name, detail=e.strerror or type(e).__name__),
+                seconds=summary.seconds, label=summary.name)
+        return replace(summary, cases=(), texts={}, partition=part)
 
 
 def _read_file(path: str, month: Period, as_of: datetime, now: datetime, show_contacts: bool,
@@ -239,23 +253,29 @@ def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
 def read_all(paths: Sequence[Path], month: Period, *, as_of: datetime, now: datetime, show_contacts: bool = False,
              lang: str = "zh", executor: Executor | None = None, workers: int | None = None,
              on_file: Callable[[FileSummary], None] | None = None,
-             labels: Mapping[Path, str] | None = None) -> list[FileSummary]:
+             labels: Mapping[Path, str] | None = None, staging: str | None = None) -> list[FileSummary]:
     """Each file read once, in parallel; results in path order whatever order they finish in.
 
     Without an ``executor``, a process pool of ``workers`` (default: one per core) is started
     and shut down again before this returns. ``labels`` name the files (default: ``file_labels``).
+    ``staging``: the facts store's folder the workers write their partitions to (see ``read_file``); each
+    is read back here as it arrives (``with_cases``), while the workers read the next files.
     """
     own = executor is None
     pool: Executor = executor or default_executor(min(len(paths), workers or os.cpu_count() or 1) or 1)
     labels = labels or file_labels(paths)
     try:
         futures: dict[Future[FileSummary], Path] = {
-            pool.submit(read_file, str(p), month, as_of, now, show_contacts, lang, labels[p]): p for p in paths}
+            pool.submit(read_file, str(p), month, as_of, now, show_contacts, lang, labels[p], staging): p
+            for p in paths}
         done: dict[Path, FileSummary] = {}
         for fut in as_completed(futures):
             p = futures[fut]
             try:
-                summary = fut.result()
+                summary = with_cases(fut.result())
+            except PartitionDamaged as e:  # the partition the worker wrote is not there as written
+                summary = FileSummary(str(p), 0.0, error=_problem("report.store_unwritable", labels[p], detail=str(e)),
+                                      label=labels[p])
             except Exception as e:  # the executor itself failed (a worker died, a remote node was lost)
                 summary = FileSummary(str(p), 0.0, error=_problem("report.failed", labels[p],
                                                                    detail=f"{type(e).__name__}: {e}"), label=labels[p])
@@ -266,6 +286,16 @@ def read_all(paths: Sequence[Path], month: Period, *, as_of: datetime, now: date
         if own:
             pool.shutdown()
     return [done[p] for p in paths]
+
+
+def with_cases(f: FileSummary) -> FileSummary:
+    """A worker's summary with its cases and texts read back from the partition it wrote: the one place
+    facts come back from the store for the metrics engine (which needs ``Case``s). The same summary if it
+    has no partition or holds its cases."""
+    if f.partition is None or f.cases:
+        return f
+    cases, texts = read_partition(f.partition)
+    return replace(f, cases=tuple(cases), texts=texts)
 
 
 @dataclass

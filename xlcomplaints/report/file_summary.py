@@ -10,6 +10,7 @@ from xlcomplaints.core.lists import BUILT_IN, OfficeLists
 from xlcomplaints.core.metrics import Case
 from xlcomplaints.core.models import Settings
 from xlcomplaints.core.problems import Problem
+from xlcomplaints.store.partition import Partition
 
 DEFAULT_REPEAT_WINDOW: int = Settings.model_fields["repeat_window_days"].default
 DEFAULT_RANK_MIN: int = Settings.model_fields["rank_min_complaints"].default
@@ -17,7 +18,8 @@ DEFAULT_RANK_MIN: int = Settings.model_fields["rank_min_complaints"].default
 
 @dataclass(frozen=True)
 class FileSummary:
-    """What a worker sends back for one file: facts and problems, or why the file is unusable."""
+    """What a worker sends back for one file: facts (or the partition it wrote them to) and problems, or why
+    the file is unusable."""
 
     path: str
     mtime: float
@@ -37,6 +39,9 @@ class FileSummary:
     label: str = ""
     #: The office's lists the file was read with (its Lists sheet, or the built-in ones).
     lists: OfficeLists = BUILT_IN
+    #: The facts store's file holding ``cases`` and ``texts`` (``store.partition``); a worker that wrote it sends
+    #: the summary without them (``report.facts.with_cases`` reads them back). None: not written, or changed since.
+    partition: Partition | None = None
 
     @property
     def name(self) -> str:

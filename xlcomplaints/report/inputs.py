@@ -11,6 +11,7 @@ from pathlib import Path
 
 from xlcomplaints.core.problems import register_messages, render
 from xlcomplaints.i18n import pick
+from xlcomplaints.store.layout import STORE_SUFFIX, is_store
 
 register_messages({
     "scan.none_found": ("在 {folders} 中没有找到网点工作簿（查找的是 .xlsx 和 .xlsm 文件，含子文件夹）",
@@ -78,9 +79,12 @@ def scan_inputs(inputs: Iterable[str | Path]) -> Scan:
     for item in inputs:
         p = Path(item)
         if p.is_dir():
+            if is_store(p):  # a region's facts store given by name (``report.regions``)
+                continue
             scan.folders.append(p)
+            stores = [d for d in p.rglob(f"*{STORE_SUFFIX}") if is_store(d)]
             for f in sorted(p.rglob("*")):
-                if f.is_dir():
+                if f.is_dir() or any(f.is_relative_to(d) for d in stores):  # reports' stores: neither read nor said
                     continue
                 why = passed_over(f)
                 if why is None:

@@ -1,8 +1,8 @@
-"""The one masking step: what leaves a branch (report, state file) without ``--show-contacts``.
+"""The one masking step: what leaves a branch (report, facts store) without ``--show-contacts``.
 
 A branch's summary (``FileSummary``: its cases, typical-case texts, problems, or why it could
 not be read) passes through ``mask_summary`` before it leaves the worker, and a previous run's
-state through it again when this run masks. Phone numbers are masked wherever they stand: the
+facts through it again when this run masks. Phone numbers are masked wherever they stand: the
 phone column (whatever it holds), a number typed into the customer's name (王先生13700001111),
 free text, and the values and parameters of problems (an invalid phone value is shown on the
 Issues sheet).
@@ -78,9 +78,11 @@ def mask_case(c: Case) -> Case:
 
 
 def mask_summary(f: FileSummary) -> FileSummary:
-    """Everything of a branch that leaves it, masked: cases, typical-case texts, problems, the error."""
+    """Everything of a branch that leaves it, masked: cases, typical-case texts, problems, the error.
+    Its facts store partition (``f.partition``) is kept only if its facts were masked already."""
+    cases = tuple(map(mask_case, f.cases))
+    texts = {no: tuple(map(mask_text, words)) for no, words in f.texts.items()}
+    same = cases == f.cases and texts == f.texts
     return replace(
-        f, cases=tuple(map(mask_case, f.cases)),
-        texts={no: tuple(map(mask_text, words)) for no, words in f.texts.items()},
-        problems=tuple(map(mask_problem, f.problems)),
-        error=None if f.error is None else mask_problem(f.error))
+        f, cases=cases, texts=texts, problems=tuple(map(mask_problem, f.problems)),
+        error=None if f.error is None else mask_problem(f.error), partition=f.partition if same else None)

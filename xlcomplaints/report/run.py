@@ -1,9 +1,10 @@
 """The two report commands as functions: one branch, or many consolidated; what the CLI calls.
 
 ``make_report`` reads the inputs (in parallel for a consolidation), merges them, computes
-the report, writes the workbook and — for consolidations — the state file that lets
-``update=True`` re-run one branch's month without re-reading the others (written beside the
-report while it is computed and written: see ``PendingState``).
+the report, writes the workbook and — for consolidations — the facts store that lets
+``update=True`` re-run one branch's month without re-reading the others (``report.facts``: the
+workers write their branches' partitions into it while they read, and it is committed once the
+report is saved).
 """
 
 from __future__ import annotations
@@ -29,13 +30,20 @@ from xlcomplaints.report.consolidate import (
     read_all,
     read_file,
 )
+from xlcomplaints.report.facts import (
+    Staging,
+    StoreOfAnotherRun,
+    load_facts,
+    old_state_path,
+    save_facts,
+    store_path,
+)
 from xlcomplaints.report.file_summary import DEFAULT_RANK_MIN
 from xlcomplaints.report.history import History, read_history
 from xlcomplaints.report.imposed import dimensions, impose
 from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
 from xlcomplaints.report.masking import mask_summary
 from xlcomplaints.report.regions import Region, check_read, region_notes, split_regions
-from xlcomplaints.report.state import PendingState, StateOfAnotherRun, load_state, state_path
 from xlcomplaints.report.summary import Branch, MonthlyReport, branch_codes, build
 from xlcomplaints.report.workbook import write_report
 from xlcomplaints.spec import TEMPLATE_NAMES
@@ -73,6 +81,11 @@ register_messages({
     "report.lock_taken_over": (
         "上次写 {path} 的运行（进程 {pid}，开始于 {since}）已中断，本次运行接管了它的锁文件。",
         "The run that was writing {path} (process {pid}, since {since}) was interrupted; this run took over its lock."),
+    "report.old_state": (
+        "{path} 旁边是旧版本的状态文件 {state}，本版本改用汇总数据目录 {store}，无法 --update；请不带 --update 重新汇总"
+        "全部网点，以建立汇总数据目录。",
+        "Beside {path} is the state file {state} of an earlier version; this version keeps a facts store ({store}) "
+        "instead, so --update cannot be used: consolidate again without --update to build the store."),
     "report.state_unpaired": (
         "{path} 与 {state} 不是同一次汇总写成的（上次汇总可能中途中断），无法 --update；请不带 --update 重新汇总全部网点。",
         "{path} and {state} were not written by the same run (the last one may have been interrupted), so --update "
@@ -96,9 +109,9 @@ class RunResult:
     report: MonthlyReport
     consolidation: Consolidation
     output: Path
-    state: Path | None
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase: read, merge, compute, write, state
-    run_id: str | None = None  # a consolidation's, in its report and its state file
+    state: Path | None  # a consolidation's facts store (``report.facts``), None for one branch's report
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase: read, merge, compute, write, store
+    run_id: str | None = None  # a consolidation's, in its report and its facts store
 
 
 class _Laps:
@@ -133,7 +146,7 @@ def make_report(inputs: Sequence[str | Path], month: Period | Month, output: str
     month = as_period(month)
     output = Path(output)
     _check_output(output)
-    run = uuid.uuid4().hex if consolidate else None  # pairs the report with its state file
+    run = uuid.uuid4().hex if consolidate else None  # pairs the report with its facts store
     now = now or datetime.now().replace(microsecond=0)
     as_of = as_of or default_period_as_of(month, now)
     with _held(output) as notes, collector_paused():
@@ -144,10 +157,9 @@ def make_report(inputs: Sequence[str | Path], month: Period | Month, output: str
             previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts)
         lap = _Laps()
         paths = expand_inputs(inputs) if consolidate else [Path(p) for p in inputs]
-        written = {output.resolve(), resolved(state_path(output))}
-        paths = [p for p in paths if resolved(p) not in written]  # the last run's report, in the same folder
+        paths = [p for p in paths if resolved(p) != output.resolve()]  # the last run's report, in the same folder
         regions: list[Region] = []
-        if consolidate:  # regions' reports given by name: their branches from their states (``report.regions``)
+        if consolidate:  # regions' reports given by name: their branches from their stores (``report.regions``)
             paths, regions = split_regions(inputs, paths, file_labels(paths), month, show_contacts)
         if not paths and not previous and not regions:  # an empty folder, say: what was looked for, and where
             raise NothingRead([Problem(level=Level.ERROR, code="scan.none_found", params={
@@ -156,41 +168,54 @@ def make_report(inputs: Sequence[str | Path], month: Period | Month, output: str
             on_start(len(paths))
         # files of the same name are told apart by their folders, the previous run's ones too
         labels = file_labels([*paths, *(Path(f.path) for f in previous)])
-        files = _read(paths, month, as_of, max(now, as_of), show_contacts, lang, consolidate, executor, workers,
-                      on_file, labels)
-        lap("read")
-        if consolidate:
-            check_read(files, inputs, labels)
-        notes += region_notes(regions, as_of)
-        files += [f for r in regions for f in r.branches]
-        merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
-        if lists is not None:
-            impose(merged, lists)
-        lap("merge")
-        if not merged.branches:
-            raise NothingRead(merged.issues)
-        state = PendingState(state_path(output), merged, run=run or "") if consolidate else None  # meanwhile
+        staging = Staging(output, run) if consolidate and run else None  # the workers' partitions, until saved
         try:
+            folder = _open(staging)
+            files = _read(paths, month, as_of, max(now, as_of), show_contacts, lang, consolidate, executor, workers,
+                          on_file, labels, folder)
+            lap("read")
+            if consolidate:
+                check_read(files, inputs, labels)
+            notes += region_notes(regions, as_of)
+            files += [f for r in regions for f in r.branches]
+            merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
+            if lists is not None:
+                impose(merged, lists)
+            lap("merge")
+            if not merged.branches:
+                raise NothingRead(merged.issues)
             report = _compute(merged, month, as_of, then, history, contacts_shown, len(files), lap, notes, lists)
             _save(output, report, lang, run)
             lap("write")
-        except BaseException:
-            if state is not None:
-                state.abandon()
-            raise
-        if state is not None:
-            try:
-                state.commit()
-            except OSError as e:  # the report is saved; its state is not: --update refuses the pair
-                raise WorkbookError("file.write_failed", path=str(state.path), detail=str(e)) from e
-            lap("state")
-        return RunResult(report, merged, output, state.path if state else None, lap.times, run)
+            store = None
+            if staging is not None and run:
+                try:
+                    store = save_facts(output, merged, run, staging)
+                except OSError as e:  # the report is saved; its store is not: --update refuses the pair
+                    raise WorkbookError("file.write_failed", path=str(staging.store),
+                                        detail=e.strerror or str(e)) from e
+                old_state_path(output).unlink(missing_ok=True)  # an earlier version's, now replaced by the store
+                lap("store")
+        finally:
+            if staging is not None:
+                staging.abandon()  # what is left of it: everything, if the run failed before its store was saved
+        return RunResult(report, merged, output, store, lap.times, run)
+
+
+def _open(staging: Staging | None) -> str | None:
+    """The staging folder made, for the workers (None: a branch's report keeps no store)."""
+    if staging is None:
+        return None
+    try:
+        return staging.open()
+    except OSError as e:  # a file of that name, say: said before any branch is read
+        raise WorkbookError("file.write_failed", path=str(staging.store), detail=e.strerror or str(e)) from e
 
 
 @contextlib.contextmanager
 def _held(output: Path) -> Iterator[list[Problem]]:
     """Hold ``output`` for this run (its lock file), clear what killed runs left beside it and its
-    state file; yields the notes for the Issues sheet (a lock taken over, leftovers removed)."""
+    facts store; yields the notes for the Issues sheet (a lock taken over, leftovers removed)."""
     lock = OutputLock(output)
     try:
         lock.acquire()
@@ -205,9 +230,8 @@ def _held(output: Path) -> Iterator[list[Problem]]:
         if lock.taken_over is not None:
             notes.append(Problem(level=Level.WARNING, code="report.lock_taken_over", file=output.name, params={
                 "path": output.name, "pid": lock.taken_over.get("pid", "?"), "since": lock.taken_over.get("since", "?")}))
-        for target in (output, state_path(output)):
-            notes += [Problem(level=Level.WARNING, code=done.action.value, file=output.name,
-                              params={"name": done.name, "target": done.target}) for done in clear_leftovers(target)]
+        notes += [Problem(level=Level.WARNING, code=done.action.value, file=output.name,
+                          params={"name": done.name, "target": done.target}) for done in clear_leftovers(output)]
         yield notes
     finally:
         lock.release()
@@ -294,12 +318,16 @@ def _some(codes: set[str], shown: int = 5) -> str:
 def _previous_run(output: Path, report_run: str | None, month: Period,
                   show_contacts: bool) -> tuple[list[FileSummary], datetime, bool]:
     """The branches of the last consolidation into ``output`` (masked if this run masks), the
-    time they were computed as of, and whether contacts can be shown at all. The state file
-    must be of the run that wrote the report there (``report_run``); else the pair is refused."""
+    time they were computed as of, and whether contacts can be shown at all. The facts store
+    must be of the run that wrote the report there (``report_run``); else the pair is refused.
+    An earlier version's JSON state beside the report, with no store, is said to be one."""
+    store = store_path(output)
+    if not (store / "manifest.json").exists() and old_state_path(output).exists():
+        raise WorkbookError("report.old_state", path=output.name, state=old_state_path(output).name, store=store.name)
     try:
-        previous, then, shown_then = load_state(state_path(output), month, report_run or "")
-    except StateOfAnotherRun as e:
-        raise WorkbookError("report.state_unpaired", path=output.name, state=state_path(output).name) from e
+        previous, then, shown_then = load_facts(store, month, report_run or "")
+    except StoreOfAnotherRun as e:
+        raise WorkbookError("report.state_unpaired", path=output.name, state=store.name) from e
     if not show_contacts:
         previous = [mask_summary(f) for f in previous]
     return previous, then, show_contacts and shown_then
@@ -307,10 +335,11 @@ def _previous_run(output: Path, report_run: str | None, month: Period,
 
 def _read(paths: Sequence[Path], month: Period, as_of: datetime, now: datetime, show_contacts: bool, lang: str,
           parallel: bool, executor: Executor | None, workers: int | None,
-          on_file: Callable[[FileSummary], None] | None, labels: Mapping[Path, str]) -> list[FileSummary]:
+          on_file: Callable[[FileSummary], None] | None, labels: Mapping[Path, str],
+          staging: str | None = None) -> list[FileSummary]:
     if parallel:
         return read_all(paths, month, as_of=as_of, now=now, show_contacts=show_contacts, lang=lang,
-                        executor=executor, workers=workers, on_file=on_file, labels=labels)
+                        executor=executor, workers=workers, on_file=on_file, labels=labels, staging=staging)
     files = []
     for p in paths:  # one branch: no pool to start
         files.append(read_file(str(p), month, as_of, now, show_contacts, lang, labels[p]))

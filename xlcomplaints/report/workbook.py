@@ -72,7 +72,7 @@ class ReportWriter:
                  run: str | None = None) -> None:
         self.report = report
         self.lang = lang
-        self.run = run  # the consolidation run's id, also in its state file
+        self.run = run  # the consolidation run's id, also in its facts store
         self.wb: Workbook = xlsxwriter.Workbook(target, {
             "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
             "in_memory": True,  # sheets' XML in memory, not in temporary files (measured quicker)
@@ -368,5 +368,5 @@ class ReportWriter:
 
 def write_report(target: str | Path | io.BytesIO, report: MonthlyReport, *, lang: str = "zh",
                  run: str | None = None) -> None:
-    """``run``: a consolidation's run id, kept in a hidden name to pair the report with its state file."""
+    """``run``: a consolidation's run id, kept in a hidden name to pair the report with its facts store."""
     ReportWriter(target, report, lang, run).write()

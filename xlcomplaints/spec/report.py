@@ -22,7 +22,7 @@ REPORT_TEMPLATE_VERSION = "1.2.0"  # 1.1: the Typical cases sheet; 1.2: the By-h
 BRANCHES_NAME = "xlcomplaints.branches"
 BRANCHES_MAX_CHARS = 255
 #: A hidden workbook name holding the id of the consolidation run that wrote the report (``="3f2a…"``),
-#: the same id its state file holds: ``--update`` uses the two only when they are of one run.
+#: the same id its facts store's manifest holds: ``--update`` uses the two only when they are of one run.
 RUN_NAME = "xlcomplaints.run"
 
 

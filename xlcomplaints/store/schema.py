@@ -1,6 +1,6 @@
 """The facts store's tables as Arrow schemas, and ``Case`` ↔ Arrow without loss.
 
-Two tables (what ``report.state``'s JSON held, by column):
+Two tables (what the JSON state file of earlier versions held, by column):
 
 ``CASES`` — one row per complaint of one branch file (``core.metrics.Case``), its stages flattened:
 
@@ -67,18 +67,25 @@ OFFICE = pa.struct([pa.field("name", TEXT, False), pa.field("value", TEXT)])
 TEXT_FIELDS = ("content", "result", "root_cause", "corrective_action")  # consolidate.CASE_TEXTS
 TEXTS = pa.struct([pa.field(n, TEXT) for n in TEXT_FIELDS])
 
+
+
+def _list(item: pa.DataType) -> pa.DataType:
+    """A list of ``item`` (never null), its element named as Parquet names it, so a table read back is of this schema."""
+    return pa.list_(pa.field("element", item, False))
+
+
 CASES = pa.schema([
     *(pa.field(n, t, nullable) for n, t, nullable in _HEAD),
     *(pa.field(f"{stage}_{n}", t, nullable) for stage in STAGES for n, t, nullable in STAGE_FIELDS),
-    pa.field("callbacks", pa.list_(CALLBACK), False), pa.field("due_months", pa.list_(DUE_MONTH), False),
-    pa.field("custom", pa.list_(CUSTOM), False), pa.field("office", pa.list_(OFFICE), False),
+    pa.field("callbacks", _list(CALLBACK), False), pa.field("due_months", _list(DUE_MONTH), False),
+    pa.field("custom", _list(CUSTOM), False), pa.field("office", _list(OFFICE), False),
     pa.field("texts", TEXTS)])
 
 BRANCHES = pa.schema([
     pa.field("branch", TEXT, False), pa.field("branch_name", TEXT, False), pa.field("path", TEXT, False),
     pa.field("label", TEXT, False), pa.field("mtime", pa.float64(), False),
     pa.field("repeat_window_days", pa.int64(), False), pa.field("rank_min_complaints", pa.int64(), False),
-    pa.field("problems", pa.list_(pa.field("item", TEXT, False)), False),  # each a Problem as JSON
+    pa.field("problems", _list(TEXT), False),  # each a Problem as JSON
     pa.field("partition", TEXT, False), pa.field("rows", pa.int64(), False)])
 
 assert Case._fields[:len(_HEAD)] == tuple(n for n, _, _ in _HEAD)
@@ -107,10 +114,11 @@ def _to_us(s: Stamp | None) -> int | None:
 
 
 def _stamps(column: pa.Array | pa.ChunkedArray) -> list[Stamp | None]:
-    """A timestamp column's values as stamps (``_to_us``'s inverse), month by month in C."""
-    keys = pc.add(pc.multiply(pc.year(column), 12), pc.subtract(pc.month(column), 1)).to_pylist()
-    return [None if k is None else (k << MONTH_BITS) + us - _start_us(k)
-            for k, us in zip(keys, column.cast(pa.int64()).to_pylist(), strict=True)]
+    """A timestamp column's values as stamps (``_to_us``'s inverse), in C: the month's key above
+    ``MONTH_BITS``, the µs since the month's first instant below."""
+    key = pc.add(pc.multiply(pc.year(column).cast(pa.int64()), 12), pc.subtract(pc.month(column).cast(pa.int64()), 1))
+    into = pc.subtract(column.cast(pa.int64()), pc.floor_temporal(column, 1, "month").cast(pa.int64()))
+    return pc.add(pc.shift_left(key, MONTH_BITS), into).to_pylist()
 
 
 def to_table(cases: Sequence[Case], texts: Mapping[str, Sequence[str | None]] | None = None) -> pa.Table:

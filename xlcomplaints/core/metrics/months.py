@@ -72,10 +72,10 @@ def default_as_of(month: Month, now: datetime) -> datetime:
 #: ``bench.py consolidate`` (6,000 times, 2026-12-06, quiet machine), a worker pickles its cases in
 #: 0.9 ms and the main process loads them in 0.5 ms with stamps, 3.3 ms and 1.0 ms with datetimes
 #: (less the 1–2 ms the stamps cost to make): a few per cent of a 6.7 s consolidation of 200 branches.
-#: It also stores in the state file's JSON as it is (datetimes would need a conversion per case and
-#: a new state version), orders like the datetime, and gives its month with one shift. Made only by
-#: ``stamp``, read only by ``time_of`` and ``month_key``; ``tests/test_metrics.py`` holds them to the
-#: datetime.
+#: It orders like the datetime and gives its month with one shift. Made only by ``stamp``, read only
+#: by ``time_of`` and ``month_key`` (and converted to and from the facts store's timestamps, a column at
+#: a time, by ``store.schema``, held to ``stamp`` by ``tests/test_store_schema.py``);
+#: ``tests/test_metrics.py`` holds them to the datetime.
 Stamp = int
 MONTH_BITS = 42
 _IN_MONTH = (1 << MONTH_BITS) - 1

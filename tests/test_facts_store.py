@@ -1,0 +1,201 @@
+"""The facts store beside a consolidated report (issue 22): the report from it equals the report read without
+it, cell for cell; ``--update`` rewrites only what it re-read; a store edited, cut short or of an earlier
+version is refused with what to do; the workers send back no cases."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+import python_calamine
+from typer.testing import CliRunner
+
+from xlcomplaints.cli import app
+from xlcomplaints.core.metrics import Month
+from xlcomplaints.demo import run_demo
+from xlcomplaints.report import run as run_module
+from xlcomplaints.report.consolidate import read_file
+from xlcomplaints.report.facts import MANIFEST, StoreError, load_facts, store_path
+from xlcomplaints.report.run import RunResult, make_report
+from xlcomplaints.store.partition import read_partition
+from xlcomplaints.workbook.errors import WorkbookError
+
+OCT = Month(2026, 10)
+NOW = datetime(2026, 11, 2, 9, 0)
+REPORT = "月报-2026-10.xlsx"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("facts")
+    run_demo(d / "demo", now=NOW)
+    return d / "demo"
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Eight branches of the demo's kind, each with its own code and data."""
+    from xlcomplaints.demo import make_branch
+    d = tmp_path_factory.mktemp("many")
+    return [make_branch(d / f"B{i:02d}.xlsx", f"B{i:02d}", f"网点{i}", n=80, seed=10 + i) for i in range(8)]
+
+
+def branches(demo: Path) -> list[Path]:
+    return [demo / f"{code}.xlsx" for code in ("BJ01", "SH02", "GZ03")]
+
+
+def cells(path: Path) -> dict[str, list[list[object]]]:
+    wb = python_calamine.CalamineWorkbook.from_path(str(path))
+    return {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names}
+
+
+def without_store(monkeypatch: pytest.MonkeyPatch, *args: object, **kw: object) -> RunResult:
+    """The same run the way it went before the store: the workers send their cases back, nothing is kept."""
+    with monkeypatch.context() as m:
+        m.setattr(run_module, "Staging", lambda *_: None)
+        result = make_report(*args, **kw)  # type: ignore[arg-type]
+    assert result.state is None
+    return result
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("which", ["demo", "many"])
+def test_the_report_from_the_store_is_the_report_without_it_cell_for_cell(
+        demo: Path, many: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str, which: str) -> None:
+    inputs = branches(demo) if which == "demo" else many
+    stored = make_report(inputs, OCT, tmp_path / "stored.xlsx", now=NOW, lang=lang)
+    plain = without_store(monkeypatch, inputs, OCT, tmp_path / "plain.xlsx", now=NOW, lang=lang)
+    assert stored.state is not None and (stored.state / MANIFEST).is_file()
+    assert stored.consolidation.cases == plain.consolidation.cases
+    assert cells(tmp_path / "stored.xlsx") == cells(tmp_path / "plain.xlsx")
+    # and what the store holds is what the run counted, branch by branch
+    kept, _, _ = load_facts(store_path(tmp_path / "stored.xlsx"), OCT, stored.run_id)
+    assert {f.branch: (f.cases, f.texts, f.problems) for f in kept} == {
+        code: (f.cases, f.texts, f.problems) for code, f in plain.consolidation.branches.items()}
+
+
+def test_update_of_some_branches_equals_a_full_run_and_keeps_the_other_partitions_as_they_are(
+        many: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "group.xlsx"
+    make_report(many, OCT, out, now=NOW)
+    store = store_path(out)
+    parts = {p: p.stat().st_mtime_ns for p in store.glob("period=*/branch=*/*.parquet")}
+    assert len(parts) == 8
+    updated = make_report(many[2:4], OCT, out, now=NOW, update=True)
+    assert sorted(updated.consolidation.carried) == [f"B{i:02d}" for i in (0, 1, 4, 5, 6, 7)]
+    now_parts = {p: p.stat().st_mtime_ns for p in store.glob("period=*/branch=*/*.parquet")}
+    assert len(now_parts) == 8
+    kept = {p for p in parts if p in now_parts and parts[p] == now_parts[p]}
+    assert sorted(p.parent.name for p in kept) == [f"branch=B{i:02d}" for i in (0, 1, 4, 5, 6, 7)]
+    full = make_report(many, OCT, tmp_path / "full.xlsx", now=NOW)
+    got, want = cells(out), cells(tmp_path / "full.xlsx")
+    # the Issues sheet lists the files read first, then the branches carried (``merge``): the same rows
+    issues = "问题清单"
+    mine, theirs = got.pop(issues), want.pop(issues)
+    assert mine[0] == theirs[0] and sorted(map(repr, mine[1:])) == sorted(map(repr, theirs[1:]))
+    assert got == want
+    assert updated.consolidation.cases == full.consolidation.cases
+
+
+def test_workers_send_back_where_their_partition_is_not_their_cases(many: list[Path], tmp_path: Path) -> None:
+    plain = read_file(str(many[0]), OCT, OCT.end, NOW)
+    staged = read_file(str(many[0]), OCT, OCT.end, NOW, staging=str(tmp_path))
+    assert staged.partition is not None and not staged.cases and not staged.texts
+    assert Path(staged.partition.path).parent == tmp_path and staged.partition.rows == len(plain.cases)
+    cases, texts = read_partition(staged.partition)
+    assert tuple(cases) == plain.cases and texts == plain.texts
+    assert len(pickle.dumps(staged)) < len(pickle.dumps(plain)) / 5
+
+
+def test_the_store_reads_in_duckdb(many: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "group.xlsx"
+    result = make_report(many, OCT, out, now=NOW)
+    store = store_path(out)
+    rows = duckdb.sql(f"select branch, count(*) from read_parquet('{store}/period=*/branch=*/*.parquet', "
+                      "hive_partitioning=false) group by branch order by branch").fetchall()
+    assert rows == sorted((code, len(f.cases)) for code, f in result.consolidation.branches.items())
+    received = duckdb.sql(f"select count(*) from read_parquet('{store}/period=*/branch=*/*.parquet') "
+                          "where received_at >= timestamp '2026-10-01' and received_at < timestamp '2026-11-01'")
+    assert received.fetchall() == [(result.report.value("received"),)]
+
+
+def damaged(store: Path, how: str) -> None:
+    part = sorted(store.glob("period=*/branch=*/*.parquet"))[0]
+    manifest = store / MANIFEST
+    doc = json.loads(manifest.read_text())
+    if how == "partition cut short":
+        part.write_bytes(part.read_bytes()[:-100])
+    elif how == "partition replaced":
+        other = sorted(store.glob("period=*/branch=*/*.parquet"))[1]
+        part.write_bytes(other.read_bytes())
+    elif how == "partition gone":
+        part.unlink()
+    elif how == "manifest edited":
+        doc["partitions"][0]["rows"] += 1
+        manifest.write_text(json.dumps(doc))
+    elif how == "manifest edited and its digest too":  # a careful hand: the partition's hash still tells
+        from xlcomplaints.report.facts import _digest
+        body = {k: v for k, v in doc.items() if k != "digest"}
+        body["partitions"][0]["sha256"] = "0" * 64
+        manifest.write_text(json.dumps({**body, "digest": _digest(body)}))
+    elif how == "manifest cut short":
+        manifest.write_bytes(manifest.read_bytes()[:-30])
+    elif how == "branches table edited":
+        table = store / doc["branches"]["file"]
+        table.write_bytes(table.read_bytes().replace(b"BR", b"XX") + b"\0")
+    else:
+        raise AssertionError(how)
+
+
+@pytest.mark.parametrize("how", ["partition cut short", "partition replaced", "partition gone", "manifest edited",
+                                 "manifest edited and its digest too", "manifest cut short", "branches table edited"])
+def test_a_store_edited_or_cut_short_is_refused_and_nothing_is_written(
+        many: list[Path], tmp_path: Path, how: str) -> None:
+    out = tmp_path / "group.xlsx"
+    first = make_report(many[:3], OCT, out, now=NOW)
+    damaged(store_path(out), how)
+    with pytest.raises(StoreError):
+        load_facts(store_path(out), OCT, first.run_id)
+    was = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    for lang, said in (("en", "Cannot --update"), ("zh", "无法 --update")):
+        ran = CliRunner().invoke(app, ["consolidate", str(many[0]), "--period", "2026-10", "-o", str(out), "--update",
+                                       "--now", "2026-11-02 09:00", "--lang", lang])
+        assert ran.exit_code == 2 and said in ran.output and "Traceback" not in ran.output, ran.output
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == was
+
+
+@pytest.mark.parametrize(("lang", "said"), [("en", "consolidate again without --update to build the store"),
+                                            ("zh", "以建立汇总数据目录")])
+def test_an_earlier_versions_state_file_says_to_consolidate_again(
+        many: list[Path], tmp_path: Path, lang: str, said: str) -> None:
+    out = tmp_path / "group.xlsx"
+    make_report(many[:2], OCT, out, now=NOW)
+    shutil.rmtree(store_path(out))
+    old = tmp_path / "group.state.json.gz"
+    old.write_bytes(b"\x1f\x8b an earlier version's state")
+    with pytest.raises(WorkbookError) as info:
+        make_report(many[:1], OCT, out, now=NOW, update=True)
+    assert info.value.code == "report.old_state"
+    ran = CliRunner().invoke(app, ["consolidate", str(many[0]), "--period", "2026-10", "-o", str(out), "--update",
+                                   "--lang", lang])
+    assert ran.exit_code == 2 and said in " ".join(ran.output.split()) and "Traceback" not in ran.output
+    # what it says to do works: a full run builds the store, and the old file goes
+    make_report(many[:2], OCT, out, now=NOW)
+    assert not old.exists() and (store_path(out) / MANIFEST).is_file()
+    assert make_report(many[:1], OCT, out, now=NOW, update=True).consolidation.carried == ["B01"]
+
+
+def test_a_folder_holding_reports_and_their_stores_reads_only_the_workbooks(many: list[Path], tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for p in many[:2]:
+        shutil.copy(p, folder / p.name)
+    make_report([folder], OCT, folder / "group.xlsx", now=NOW)
+    again = make_report([folder], OCT, tmp_path / "again.xlsx", now=NOW)
+    assert sorted(again.consolidation.branches) == ["B00", "B01"]
+    assert not [p for p in again.report.issues if "parquet" in str(p.params) or "manifest" in str(p.params)]

@@ -1,0 +1,296 @@
+"""The consolidation's facts store: a period's branches kept beside the report, for ``--update`` and regions.
+
+``consolidate … -o group-2026-10.xlsx`` keeps the folder ``group-2026-10.facts/`` beside the report::
+
+    manifest.json                                       what the store holds (below): the one file replaced last
+    branches-<run>.parquet                              one row per branch (``store.schema.BRANCHES``)
+    period=2026-10/branch=BJ01/<id>.parquet             one partition per branch: its cases (``CASES``)
+
+Each worker writes its branch's partition into the run's staging folder (``.staging-<run>/``) and sends
+back only where it is; once the report is saved, ``save_facts`` moves the new partitions into place,
+copies in those read from elsewhere (a region's store), keeps the previous run's untouched (``--update``
+rewrites nothing it keeps), writes the branches table and then replaces ``manifest.json`` in one rename.
+A run killed at any moment leaves the previous manifest and every file it names as they were (files no
+manifest names are removed by the next save); a report whose save failed leaves no trace of its run.
+
+The manifest names the store's format and version, the run that wrote it (the report beside it holds the
+same id: ``--update`` uses a store only with the report of its run), the period, the as-of time, whether
+phone numbers are shown, and per partition its branch, file, rows, size and SHA-256; a digest of all that
+closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
+run or period, and a partition missing, cut short or changed (its size and hash, checked before it is
+parsed). Everything is data (JSON, Parquet): nothing in a store runs as code. Phone numbers are as the
+summaries held them: masked unless the run had ``--show-contacts`` (``report.masking``).
+
+A report's ``.state.json.gz`` beside it is the JSON state of an earlier version: it is not read
+(``OldStateFile``: "consolidate again to build the store").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+from urllib.parse import quote
+
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from xlcomplaints.core.metrics import Month, Period, as_period
+from xlcomplaints.core.problems import Problem
+from xlcomplaints.report.consolidate import Consolidation
+from xlcomplaints.report.file_summary import FileSummary
+from xlcomplaints.store.layout import MANIFEST, STORE_SUFFIX, is_store, store_path
+from xlcomplaints.store.partition import (
+    SUFFIX,
+    Partition,
+    PartitionDamaged,
+    checked_bytes,
+    read_partition,
+    read_table,
+    table_bytes,
+    write_bytes,
+    write_partition,
+)
+from xlcomplaints.store.schema import BRANCHES, SCHEMA_VERSION
+from xlcomplaints.workbook.owners import default_mode
+
+FORMAT: Literal["xlcomplaints.facts-store"] = "xlcomplaints.facts-store"
+VERSION = 1
+OLD_STATE_SUFFIX = ".state.json.gz"
+_STAGING = ".staging-"
+__all__ = ["MANIFEST", "STORE_SUFFIX", "is_store", "store_path"]  # where a store is (``store.layout``)
+_MANIFEST_LIMIT = 256 * 2**20  # 20,000 branches take about 5 MB
+
+
+class StoreError(ValueError):
+    """The store is missing, damaged, or of another version."""
+
+
+class StoreOfAnotherRun(StoreError):
+    """The store was not written by the run that wrote the report beside it (a run killed between
+    writing the two, say): the pair cannot be trusted together."""
+
+
+class StoreOfAnotherPeriod(StoreError):
+    """The store holds another period (or kind of period) than the run's: ``held``, its label."""
+
+    def __init__(self, message: str, held: str) -> None:
+        super().__init__(message)
+        self.held = held
+
+
+def old_state_path(output: str | Path) -> Path:
+    """Where an earlier version kept the report's JSON state (``group-2026-10.state.json.gz``)."""
+    p = Path(output)
+    return p.with_name(f"{p.stem}{OLD_STATE_SUFFIX}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class FileEntry(_Strict):
+    """A file of the store: where (relative to the store, ``/``-separated, inside it), rows, bytes, SHA-256."""
+
+    file: str
+    rows: int = Field(ge=0)
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+    @field_validator("file")
+    @classmethod
+    def _inside(cls, v: str) -> str:
+        p = PurePosixPath(v)
+        if not v or "\\" in v or p.is_absolute() or any(part in ("", ".", "..") for part in v.split("/")):
+            raise ValueError("not a file inside the store")
+        return v
+
+    def partition(self, store: Path) -> Partition:
+        return Partition(str(store.joinpath(*self.file.split("/"))), self.rows, self.size, self.sha256)
+
+
+class BranchEntry(FileEntry):
+    branch: str
+
+
+class Manifest(_Strict):
+    format: Literal["xlcomplaints.facts-store"]
+    version: int
+    schema_version: int
+    run: str
+    period: str
+    period_kind: str
+    as_of: str
+    contacts_shown: bool
+    branches: FileEntry
+    partitions: list[BranchEntry]
+
+
+def _digest(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class Staging:
+    """The folder a run's workers write their partitions into, inside the store (renamed into place on save)."""
+
+    def __init__(self, output: str | Path, run: str) -> None:
+        self.store = store_path(output)
+        self.path = self.store / f"{_STAGING}{run}"
+
+    def open(self) -> str:
+        """Make the folder; its path, for the workers."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return str(self.path)
+
+    def holds(self, p: Partition) -> bool:
+        return Path(p.path).parent == self.path
+
+    def abandon(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.store.rmdir()  # only if the run left it empty (a store that never held a manifest)
+
+
+def _part_dir(period: Period, branch: str) -> str:
+    return f"period={quote(str(period), safe='')}/branch={quote(branch, safe='')}"
+
+
+def _branch_rows(result: Consolidation, entries: Sequence[BranchEntry]) -> pa.Table:
+    rows = [{"branch": e.branch, "branch_name": f.branch_name, "path": f.path, "label": f.name, "mtime": f.mtime,
+             "repeat_window_days": f.repeat_window_days, "rank_min_complaints": f.rank_min_complaints,
+             "problems": [p.model_dump_json() for p in f.problems], "partition": e.file, "rows": e.rows}
+            for e in entries for f in (result.branches[e.branch],)]
+    return pa.Table.from_pylist(rows, schema=BRANCHES)
+
+
+def save_facts(output: str | Path, result: Consolidation, run: str, staging: Staging) -> Path:
+    """Write the store of ``result`` beside ``output`` (see the module doc); raises OSError if it cannot be."""
+    store = staging.store
+    staged = Path(staging.open())
+    entries: list[BranchEntry] = []
+    for code, f in sorted(result.branches.items()):
+        part = f.partition
+        if part is None:  # facts changed since read (masked for this run), or never written
+            part = write_partition(staged, f.cases, f.texts)
+        elif not staging.holds(part) and not Path(part.path).is_relative_to(store):
+            part = write_bytes(staged, checked_bytes(part), part.rows)  # a region's: copied as it is
+        if staging.holds(part):
+            folder = store / _part_dir(result.month, code)
+            folder.mkdir(parents=True, exist_ok=True)
+            os.replace(part.path, folder / part.name)
+            part = replace(part, path=str(folder / part.name))
+        rel = Path(part.path).relative_to(store).as_posix()
+        entries.append(BranchEntry(branch=code, file=rel, rows=part.rows, size=part.size, sha256=part.sha256))
+    table = write_bytes(staged, table_bytes(_branch_rows(result, entries)), len(entries), f"branches-{run}{SUFFIX}")
+    os.replace(table.path, store / Path(table.path).name)
+    body = Manifest(format=FORMAT, version=VERSION, schema_version=SCHEMA_VERSION, run=run,
+                    period=str(result.month), period_kind=result.month.kind.value,
+                    as_of=result.as_of.isoformat(timespec="seconds"), contacts_shown=result.contacts_shown,
+                    branches=FileEntry(file=Path(table.path).name, rows=table.rows, size=table.size,
+                                       sha256=table.sha256),
+                    partitions=entries).model_dump(mode="json")
+    text = json.dumps({**body, "digest": _digest(body)}, ensure_ascii=False, indent=1).encode()
+    pending = staged / MANIFEST
+    with open(pending, "wb") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(pending, default_mode())
+    os.replace(pending, store / MANIFEST)  # the store is now this run's
+    _sweep(store, {e.file for e in entries} | {Path(table.path).name})
+    return store
+
+
+def _sweep(store: Path, kept: set[str]) -> None:
+    """Remove what no manifest names any more: earlier runs' partitions and branches tables, staging
+    folders (this run's, and those of runs killed before they saved). Only our own kinds of file."""
+    for item in store.iterdir():
+        if item.name.startswith(_STAGING) and item.is_dir():
+            shutil.rmtree(item, ignore_errors=True)
+        elif item.name.startswith("branches-") and item.name.endswith(SUFFIX) and item.name not in kept:
+            item.unlink(missing_ok=True)
+        elif item.name.startswith("period=") and item.is_dir():
+            for f in item.glob("branch=*/*" + SUFFIX):
+                if f.relative_to(store).as_posix() not in kept:
+                    f.unlink(missing_ok=True)
+            for d in [*item.glob("branch=*"), item]:
+                with contextlib.suppress(OSError):
+                    d.rmdir()  # emptied
+
+
+def _manifest(store: Path) -> Manifest:
+    path = store / MANIFEST
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(_MANIFEST_LIMIT + 1)
+    except FileNotFoundError:
+        raise StoreError(f"{store.name}: not found") from None
+    except OSError as e:
+        raise StoreError(f"{store.name}: {e.strerror or type(e).__name__}") from e
+    try:
+        doc = json.loads(raw)
+    except ValueError as e:
+        raise StoreError(f"{store.name}/{MANIFEST}: damaged or cut short ({e})") from e
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise StoreError(f"{store.name}: not a facts store")
+    if doc.get("version") != VERSION or doc.get("schema_version") != SCHEMA_VERSION:
+        raise StoreError(f"{store.name}: written by another version of xlcomplaints (store version "
+                         f"{doc.get('version')}, this one reads {VERSION}); consolidate all branches without --update")
+    digest = doc.pop("digest", None)
+    if digest != _digest(doc):
+        raise StoreError(f"{store.name}/{MANIFEST}: edited by hand or damaged (its digest does not match)")
+    try:
+        return Manifest.model_validate(doc)
+    except ValidationError as e:
+        raise StoreError(f"{store.name}/{MANIFEST}: damaged ({e.error_count()} error(s): {e.errors()[0]['msg']})") from e
+
+
+def load_facts(store: Path, month: Period | Month, run: str | None = None) -> tuple[list[FileSummary], datetime, bool]:
+    """The branches of a previous run of the period ``month``: (summaries, as-of time, contacts shown).
+
+    ``run``: the run id the report beside it holds; a store of another run is refused (``StoreOfAnotherRun``),
+    as are one of another period (``StoreOfAnotherPeriod``) and a damaged one (``StoreError``)."""
+    month = as_period(month)
+    m = _manifest(store)
+    if run is not None and m.run != run:
+        raise StoreOfAnotherRun(f"{store.name}: written by another run than the report beside it")
+    if (m.period_kind, m.period) != (month.kind.value, str(month)):
+        raise StoreOfAnotherPeriod(f"{store.name}: holds {m.period} ({m.period_kind}), not {month} "
+                                   f"({month.kind.value})", m.period)
+    try:
+        rows = read_table(m.branches.partition(store), BRANCHES).to_pylist()
+        if [r["branch"] for r in rows] != [e.branch for e in m.partitions] or \
+                [(r["partition"], r["rows"]) for r in rows] != [(e.file, e.rows) for e in m.partitions]:
+            raise StoreError(f"{store.name}: its branches table and its manifest disagree")
+        out = []
+        for r, e in zip(rows, m.partitions, strict=True):
+            part = e.partition(store)
+            cases, texts = read_partition(part)
+            if any(c.branch != e.branch for c in cases):
+                raise StoreError(f"{store.name}/{e.file}: holds another branch's cases")
+            out.append(FileSummary(r["path"], r["mtime"], e.branch, r["branch_name"], tuple(cases),
+                                   tuple(Problem.model_validate_json(p) for p in r["problems"]), texts=texts,
+                                   repeat_window_days=_whole(r["repeat_window_days"]),
+                                   rank_min_complaints=_whole(r["rank_min_complaints"]), label=r["label"],
+                                   partition=part))
+        return out, datetime.fromisoformat(m.as_of), m.contacts_shown
+    except PartitionDamaged as e:
+        raise StoreError(f"{store.name}: {e}") from e
+    except (ValidationError, ValueError, TypeError) as e:  # the branches table's values
+        if isinstance(e, StoreError):
+            raise
+        raise StoreError(f"{store.name}: damaged ({type(e).__name__}: {e})") from e
+
+
+def _whole(n: int) -> int:
+    if n < 0:
+        raise ValueError("a negative number of days or complaints")
+    return n
+
