@@ -27,6 +27,9 @@ from xlcomplaints.core.policy import default_policy
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.demo import BRANCHES, make_branch
 from xlcomplaints.report.consolidate import merge, read_file
+from xlcomplaints.report.facts import store_path
+from xlcomplaints.report.run import make_report
+from xlcomplaints.report.store_figures import connect_store, figures_from_store
 from xlcomplaints.report.summary import DIMENSIONS, partial_from
 from xlcomplaints.store.facts_sql import connect_table
 from xlcomplaints.store.figures import (
@@ -36,7 +39,7 @@ from xlcomplaints.store.figures import (
     BY_HANDLER,
     Facts,
     by_office_column,
-    figures_from_store,
+    figures_from_parquet,
 )
 from xlcomplaints.store.queries import PEOPLE_QUERIES, QUERIES, document, explain
 from xlcomplaints.store.schema import to_table
@@ -188,12 +191,14 @@ def test_parquet_partitions_give_the_same_figures(tmp_path: Path) -> None:
     """The store's way: one Parquet file per branch, read where it lies — the same SQL, the same figures."""
     p = PERIODS["month"]
     cases = _generated(p, branches=4, n=120)
+    paths = []
     for branch in sorted({c.branch for c in cases}):
-        pq.write_table(to_table([c for c in cases if c.branch == branch]), tmp_path / f"{branch}.parquet")
+        paths.append(tmp_path / f"{branch}.parquet")
+        pq.write_table(to_table([c for c in cases if c.branch == branch]), paths[-1])
     ix = CaseIndex(cases)
-    stored = figures_from_store(tmp_path, p)
+    stored = figures_from_parquet(paths, p)
     assert stored == {key: {None: (m(ix, p), m(ix, p.previous))} for key, m in M.METRICS.items()}
-    by_branch = figures_from_store(tmp_path, p, BY_BRANCH, memory_limit="200MB")
+    by_branch = figures_from_parquet(paths, p, BY_BRANCH, memory_limit="200MB")
     for branch in {c.branch for c in cases}:
         mine = CaseIndex([c for c in cases if c.branch == branch])
         assert {k: v[branch] for k, v in by_branch.items()} == {
@@ -212,3 +217,56 @@ def test_every_figure_has_its_query_next_to_its_words() -> None:
 def test_the_words_and_queries_document_is_current() -> None:
     """docs/queries.md is rebuilt by ``scripts/build_queries_doc.py`` whenever a figure's words or query change."""
     assert (Path(__file__).resolve().parents[1] / "docs" / "queries.md").read_text(encoding="utf-8") == document()
+
+
+@pytest.fixture(scope="module")
+def consolidated(tmp_path_factory: pytest.TempPathFactory, demo_dir: list[Path]) -> dict[str, tuple[Path, Any]]:
+    """October consolidated as ``xlcomplaints consolidate`` does (the report, and its facts store beside it):
+    the demo's three branches, and eight branches of the demo's kind."""
+    d = tmp_path_factory.mktemp("consolidated")
+    many = [make_branch(d / f"B{i:02d}.xlsx", f"B{i:02d}", f"网点{i}", n=80, seed=10 + i) for i in range(8)]
+    out = {}
+    for name, inputs in (("demo", demo_dir), ("eight", many)):
+        report = d / f"{name}-2026-10.xlsx"
+        out[name] = (report, make_report(inputs, M.Month(2026, 10), report, now=NOW))
+    return out
+
+
+@pytest.mark.parametrize("which", ["demo", "eight"])
+def test_every_figure_of_the_report_from_its_store(consolidated: dict[str, tuple[Path, Any]], which: str) -> None:
+    """The report as written (``MonthlyReport``) against DuckDB over its facts store, figure by figure:
+    what the report shows that the queries compute, and nothing of it left out but what the docstring of
+    ``report.store_figures`` names (the consolidation's rules across branches, which these sets never meet)."""
+    report, run = consolidated[which]
+    rep = run.report
+    con, p = connect_store(store_path(report))
+    facts = Facts(con)
+    assert p == rep.month
+    cover, units = facts.cover(p), facts.units()
+    for row in rep.cover:
+        stage = M.METRICS[row.key].stage
+        unit = (units.get(stage) or [None])[0] if M.METRICS[row.key].kind == "duration" and stage else None
+        assert (row.key, *cover[row.key][None], unit) == (row.key, row.value, row.previous, row.unit)
+    for dim, vocab in rep.dimensions:
+        order = vocab.codes if vocab else sorted(b.code for b in rep.branches) if dim == "branch" else ()
+        rows = facts.breakdown(p, dim, order)
+        if dim == "branch":
+            rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
+        assert rows == rep.breakdowns[dim][:len(rows)], dim
+    assert facts.people(p, BY_HANDLER) == rep.handlers
+    departments = [r.key for r in rep.breakdowns["department"]]
+    assert {r.key: r for r in facts.people(p, BY_DEPARTMENT, departments)} == rep.departments
+    assert (facts.backlog_ages(p)[None], facts.backlog_ages(p.previous)[None]) == rep.backlog_ages
+    assert facts.stage_table(p) == rep.stages
+    overdue = facts.overdue_detail(p)
+    assert [(*k, s) for k, (_, s) in zip(facts.keys([c for c, _ in overdue]), overdue, strict=True)] == [
+        (d.case.branch, d.case.no, d.stage) for d in rep.overdue]
+    assert facts.keys(facts.closed_late(p)) == [(c.branch, c.no) for c in rep.closed_late]
+    typical = facts.typical(p)
+    assert [(*k, r) for k, (_, r) in zip(facts.keys([c for c, _ in typical]), typical, strict=True)] == [
+        (t.case.branch, t.case.no, t.reasons) for t in rep.typical]
+    assert facts.trend(p) == rep.trend
+    assert facts.unreadable_received() == rep.unreadable_received
+    assert facts.partial_from(p.previous) == rep.previous_partial
+    assert facts.custom_labels() == rep.custom_stages and facts.office_dimensions() == rep.office_dimensions
+    assert figures_from_store(store_path(report)) == {k: {None: v[None]} for k, v in cover.items()}

@@ -4,7 +4,7 @@
 files) answers what ``core.metrics`` answers over a ``CaseIndex``: ``metric`` (any registered figure,
 for any periods, for the whole set, one branch, or grouped by branch, handler, any dimension),
 ``cover`` (this and the previous period), ``trend``, ``backlog_ages`` and ``breakdown``.
-``figures_from_store`` is the one call a caller needs with a store folder.
+``figures_from_parquet`` is the one call over Parquet files (a report's store: ``report.store_figures``).
 """
 
 from __future__ import annotations
@@ -273,6 +273,12 @@ class Facts:
         sql = OVERDUE_DETAIL + ("" if top is None else f" LIMIT {int(top)}")
         return [(cid, stage) for cid, stage in self.con.execute(sql).fetchall()]
 
+    def keys(self, cids: Sequence[int]) -> list[tuple[str, str | None]]:
+        """The (branch, complaint number) of each complaint ``cid``, in that order."""
+        found = dict(((cid, (b, no)) for cid, b, no in self.con.execute(
+            "SELECT cid, branch, no FROM cases WHERE cid IN (SELECT unnest($ids))", {"ids": list(cids)}).fetchall()))
+        return [found[c] for c in cids]
+
     def closed_late(self, period: Period, branch: str | None = None) -> list[int]:
         """``core.metrics.closed_late``: the complaints (``cid``) closed in the period after their close deadline."""
         self._group(ALL, branch)
@@ -280,16 +286,11 @@ class Facts:
         return [cid for (cid,) in self.con.execute(CLOSED_LATE).fetchall()]
 
 
-def store_partitions(store_dir: Path | str) -> list[Path]:
-    """The Parquet partitions of a facts store folder, in name order."""
-    return sorted(Path(store_dir).rglob("*.parquet"))
-
-
-def figures_from_store(store_dir: Path | str, period: Period, by: Grouping = ALL,
-                       memory_limit: str | None = None) -> dict[str, dict[Key, tuple[Any, Any]]]:
-    """Every registered figure of ``period`` and the previous one from a facts store folder's Parquet
-    partitions, without loading a ``Case``: ``{key: {group: (this, previous)}}``."""
-    con = connect_parquet(store_partitions(store_dir), memory_limit=memory_limit)
+def figures_from_parquet(paths: Sequence[Path | str], period: Period, by: Grouping = ALL,
+                         memory_limit: str | None = None) -> dict[str, dict[Key, tuple[Any, Any]]]:
+    """Every registered figure of ``period`` and the previous one from ``CASES`` Parquet files, without loading
+    a ``Case``: ``{key: {group: (this, previous)}}`` (a report's store: ``report.store_figures``)."""
+    con = connect_parquet(paths, memory_limit=memory_limit)
     try:
         return Facts(con).cover(period, by)
     finally:
