@@ -18,14 +18,17 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from tests.samples import synthetic_branch
+from tests.samples import synthetic_branch, write_branch
+from tests.test_consolidate import _case as _done_case
 from tests.test_custom_stages import make_branch as custom_branch
+from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.deadlines import make_calendar
 from xlcomplaints.core.metrics import CaseIndex, Period
 from xlcomplaints.core.policy import default_policy
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.demo import BRANCHES, make_branch
+from xlcomplaints.report import consolidate as C
 from xlcomplaints.report.consolidate import merge, read_file
 from xlcomplaints.report.facts import store_path
 from xlcomplaints.report.run import make_report
@@ -41,6 +44,7 @@ from xlcomplaints.store.figures import (
     by_office_column,
     figures_from_parquet,
 )
+from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
 from xlcomplaints.store.queries import PEOPLE_QUERIES, QUERIES, document, explain
 from xlcomplaints.store.schema import to_table
 
@@ -232,13 +236,18 @@ def consolidated(tmp_path_factory: pytest.TempPathFactory, demo_dir: list[Path])
     return out
 
 
-@pytest.mark.parametrize("which", ["demo", "eight"])
-def test_every_figure_of_the_report_from_its_store(consolidated: dict[str, tuple[Path, Any]], which: str) -> None:
+@pytest.mark.parametrize("which", ["demo", "eight", "across"])
+def test_every_figure_of_the_report_from_its_store(consolidated: dict[str, tuple[Path, Any]],
+                                                   across: tuple[Path, Any], which: str) -> None:
     """The report as written (``MonthlyReport``) against DuckDB over its facts store, figure by figure:
-    what the report shows that the queries compute, and nothing of it left out but what the docstring of
-    ``report.store_figures`` names (the consolidation's rules across branches, which these sets never meet)."""
-    report, run = consolidated[which]
+    every one the report shows, the consolidation's rules across branches applied by ``store.merge_sql``."""
+    report, run = across if which == "across" else consolidated[which]
     rep = run.report
+    if which == "across":  # the rules across branches met: numbers in both files, repeats across
+        issues = {p.code for p in rep.issues}
+        assert "report.duplicate_no" in issues and rep.value("repeat_rate")
+        repeats = {c.no: c.repeat_of for c in run.consolidation.cases if c.repeat_of}
+        assert any(no.split("-")[0] != of.split("-")[0] for no, of in repeats.items())
     con, p = connect_store(store_path(report))
     facts = Facts(con)
     assert p == rep.month
@@ -270,3 +279,82 @@ def test_every_figure_of_the_report_from_its_store(consolidated: dict[str, tuple
     assert facts.partial_from(p.previous) == rep.previous_partial
     assert facts.custom_labels() == rep.custom_stages and facts.office_dimensions() == rep.office_dimensions
     assert figures_from_store(store_path(report)) == {k: {None: v[None]} for k, v in cover.items()}
+
+
+def _case(branch: str, no: str | None, done: int) -> M.Case:
+    """``test_consolidate._case`` with real times: its first ``done`` stages done."""
+    c = _done_case(branch, no, done)
+    return c._replace(stages=tuple(M.stamp(datetime(2026, 10, 1)) + x if i % M.WIDTH == 2 and x is not None else x
+                                   for i, x in enumerate(c.stages)))
+
+
+def _customer_case(branch: str, no: str, received: datetime, customer: str | None, phone: str | None,
+                   category: str = "billing", repeat_of: str | None = None, validity: str = "valid") -> M.Case:
+    """``test_consolidate._customer_case`` with real times."""
+    return _case(branch, no, 1)._replace(received_at=M.stamp(received), customer=customer, phone=phone,
+                                         category=category, repeat_of=repeat_of, validity=validity)
+
+
+def _raw(summaries: list[C.FileSummary]) -> Facts:
+    """Each branch's facts as its partition holds them, branch by branch (the store's order)."""
+    ordered = sorted(summaries, key=lambda f: f.branch or "")
+    return _facts([c for f in ordered for c in f.cases])
+
+
+def _merged(facts: Facts) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in facts.con.execute(
+        "SELECT c.branch, c.no, c.repeat_of, (SELECT count(done) FROM stages s WHERE s.cid = c.cid) "
+        "FROM cases c ORDER BY c.cid").fetchall()]
+
+
+def test_the_consolidations_rules_across_branches_in_sql() -> None:
+    """``store.merge_sql`` against ``consolidate.merge`` on its own tests' cases: a number in several branches
+    kept once (the record that got furthest, in the first one's place), and repeats across branches (masked
+    numbers with the name, full numbers by their digits, names without a number, the later branch's window)."""
+    a = C.FileSummary("a.xlsx", 1.0, "A", cases=(_case("A", "A-1", 2), _case("A", "X", 1), _case("A", "X", 3),
+                                                  _case("A", None, 0)))
+    b = C.FileSummary("b.xlsx", 1.0, "B", cases=(_case("B", "X", 2),))
+    c = C.FileSummary("c.xlsx", 1.0, "C", cases=(_case("C", "X", 2),))
+    d = C.FileSummary("d.xlsx", 1.0, "D", cases=(_case("D", "Y", 0), _case("D", None, 1)))
+    facts = _raw([d, c, b, a])
+    assert count_once(facts.con) == 2
+    want = [(x.branch, x.no, x.repeat_of, x.done_count()) for x in C.merge([d, c, b, a], OCT, OCT.end).cases]
+    assert _merged(facts) == want
+
+    e = C.FileSummary("e.xlsx", 1.0, "E", cases=(
+        _customer_case("E", "E-1", datetime(2026, 10, 1, 9), "张三", "138****5678"),
+        _customer_case("E", "E-2", datetime(2026, 10, 2, 9), "李四", "13900001111"),
+        _customer_case("E", "E-3", datetime(2026, 10, 3, 9), " 王五\u3000", None),
+        _customer_case("E", "E-4", datetime(2026, 10, 4, 9), "赵六", "137****0000", validity="invalid")))
+    f = C.FileSummary("f.xlsx", 1.0, "F", repeat_window_days=60, cases=(
+        _customer_case("F", "F-1", datetime(2026, 10, 20, 9), "张三", "138****5678"),
+        _customer_case("F", "F-2", datetime(2026, 10, 9, 9), "李四（先生）", "139-0000-1111"),
+        _customer_case("F", "F-3", datetime(2026, 10, 3, 18), "王五", None, category="delay"),
+        _customer_case("F", "F-4", datetime(2026, 10, 5, 9), "钱七", "138****5678"),
+        _customer_case("F", "F-5", datetime(2026, 10, 6, 9), "赵六", "137****0000"),
+        _customer_case("F", "F-6", datetime(2026, 12, 1, 9), "李四", "13900001111"),
+        _customer_case("F", "F-8", datetime(2026, 10, 5, 9), "王五", None),  # E-3's name, its spaces left out
+        _customer_case("F", "F-7", datetime(2026, 10, 10, 9), "王五", None, repeat_of="F-0")))
+    g = C.FileSummary("g.xlsx", 1.0, "G", cases=(
+        _customer_case("G", "G-1", datetime(2026, 11, 25, 9), "李四", "13900001111"),))  # 47 days after F-2: G's 30 pass
+    facts = _raw([e, f, g])
+    windows = {s.branch or "": s.repeat_window_days for s in (e, f, g)}
+    repeats_across_branches(facts.con, windows, 30)
+    merged = C.merge([e, f, g], OCT, OCT.end).cases
+    assert {x.no: x.repeat_of for x in merged if x.repeat_of} == {
+        "F-1": "E-1", "F-2": "E-2", "F-7": "F-0", "F-8": "E-3", "F-6": "G-1"}  # F-6: 6 days after G-1
+    assert _merged(facts) == [(x.branch, x.no, x.repeat_of, x.done_count()) for x in merged]
+
+
+@pytest.fixture(scope="module")
+def across(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """Two hand-made branches whose customers are the same (repeats across branches), one complaint number
+    in both files (B1 got further with it) and one in both alike (A1's is kept)."""
+    d = tmp_path_factory.mktemp("across")
+    a, b = hand_branch("A1"), hand_branch("B1")
+    first, second = a.complaints[0], a.complaints[1]
+    b = replace(b, complaints=(*b.complaints, replace(second, row=len(b.complaints) + 2),
+                               replace(first, row=len(b.complaints) + 3, closed_at=first.received_at)))
+    paths = [write_branch(d / "a1.xlsx", a), write_branch(d / "b1.xlsx", b)]
+    report = d / "group-2026-10.xlsx"
+    return report, make_report(paths, M.Month(2026, 10), report, now=NOW)

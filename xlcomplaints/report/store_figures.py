@@ -7,9 +7,9 @@ registered figure of the store's period and the previous one, ``{key: {group: (t
 
 What the store's partitions hold is each branch's facts as its file was read: the consolidation's two rules
 across branches (``report.consolidate.merge``: a complaint number in two branches' files counted once; a repeat
-complaint made at another branch) are applied in Python to the merged cases and are not in the partitions, so
-figures from the store equal the report's only where neither applies (``tests/test_store_queries.py`` checks
-the demo and a set of eight branches against the report itself).
+complaint made at another branch, by that branch's repeat window from the store's branches table) are applied
+to the tables once, by ``store.merge_sql``, before any figure (``tests/test_store_queries.py`` holds every
+figure the written report shows to DuckDB over its store, on sets that meet both rules and sets that do not).
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ import duckdb
 
 from xlcomplaints.core.metrics.periods import Period, PeriodKind
 from xlcomplaints.report.facts import StoreError, _manifest
+from xlcomplaints.report.file_summary import DEFAULT_REPEAT_WINDOW
 from xlcomplaints.store.facts_sql import connect_parquet
 from xlcomplaints.store.figures import ALL, Facts, Grouping, Key
-from xlcomplaints.store.partition import PartitionDamaged, checked_bytes
+from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
+from xlcomplaints.store.partition import PartitionDamaged, checked_bytes, read_table
+from xlcomplaints.store.schema import BRANCHES
 
 
 def connect_store(store: Path | str, memory_limit: str | None = None) -> tuple[duckdb.DuckDBPyConnection, Period]:
@@ -40,11 +43,19 @@ def connect_store(store: Path | str, memory_limit: str | None = None) -> tuple[d
         except PartitionDamaged as err:
             raise StoreError(f"{folder.name}: {err}") from err
         paths.append(part.path)
+    try:
+        windows = {r["branch"]: r["repeat_window_days"]
+                   for r in read_table(m.branches.partition(folder), BRANCHES).to_pylist()}
+    except PartitionDamaged as err:
+        raise StoreError(f"{folder.name}: {err}") from err
     kind = PeriodKind(m.period_kind)
     period = Period.parse(m.period)
     if period.kind is not kind:
         raise StoreError(f"{folder.name}: holds {m.period} ({m.period_kind})")
-    return connect_parquet(paths, memory_limit=memory_limit), period
+    con = connect_parquet(paths, memory_limit=memory_limit)
+    count_once(con)
+    repeats_across_branches(con, windows, DEFAULT_REPEAT_WINDOW)
+    return con, period
 
 
 def figures_from_store(store: Path | str, period: Period | None = None, by: Grouping = ALL,

@@ -7,7 +7,8 @@ reached callbacks as a list. The queries (``store.queries``) read it as:
   it in, which breaks ties between units), ``branch``, ``no``, its dimensions (``case_type`` …
   ``department``, ``case_handler``: the Register's 处理人), ``received`` (``received_at``), ``closed`` (the
   close stage's done time), ``handler_of_record`` (the resolve stage's handler), ``office`` (the office's
-  own columns), ``escalated``, ``repeat_of``, ``reopen_count``, and ``handled`` (validity is not 无效;
+  own columns), ``customer``, ``phone`` (as the store has it: masked unless ``--show-contacts``; what
+  repeats across branches are found by), ``escalated``, ``repeat_of``, ``reopen_count``, and ``handled`` (validity is not 无效;
   blank counts as handled, as ``Case.handled`` says);
 - ``stages``: one row per complaint and built-in stage (``core.policy.STAGES``, ``idx`` its place),
   ``status``, ``due``, ``done``, ``late_by``, ``unit``, ``took``, ``handler``;
@@ -41,13 +42,13 @@ _CASE = ("branch", "no", "case_type", "channel", "category", "severity", "validi
          "handler AS case_handler", "resolve_handler AS handler_of_record", "office", "close_done AS closed",
          "validity IS DISTINCT FROM 'invalid' AS handled")
 _CASE_COLUMNS = ", ".join(_CASE)
-#: Of ``CASES``, the columns read: the rest (phone numbers, typical-case texts, due months) stays in the files.
-_READ = ("branch", "no", "received_at", "case_type", "channel", "category", "severity", "validity", "department",
+#: Of ``CASES``, the columns read: the rest (typical-case texts, due months, escalation …) stays in the files.
+_READ = ("branch", "no", "customer", "phone", "received_at", "case_type", "channel", "category", "severity", "validity", "department",
          "handler", "escalated", "repeat_of", "reopen_count", "callbacks", "custom", "office",
          *(f"{s}_{f}" for s in STAGES for f in ("status", "due", "done", "late_by", "unit", "took", "handler")))
 
 CASES_VIEW = ("CREATE OR REPLACE TEMP TABLE cases AS SELECT ordinal AS cid, " + _CASE_COLUMNS +
-              ", received_at AS received, escalated, repeat_of, reopen_count FROM facts")
+              ", customer, phone, received_at AS received, escalated, repeat_of, reopen_count FROM facts")
 
 STAGES_VIEW = "CREATE OR REPLACE TEMP TABLE stages AS " + "\nUNION ALL ".join(
     f"SELECT ordinal AS cid, '{s}' AS stage, {i} AS idx, {s}_status AS status, {s}_due AS due, {s}_done AS done, "
