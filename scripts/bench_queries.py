@@ -8,9 +8,12 @@ Parquet partition per branch (``store.partition``'s settings: zstd), cached in D
 in a fresh process, --repeat times, and the median counts:
 
 - ``python``: the partitions read back into ``Case`` records (``schema.from_table``: what a report from the
-  store does today), then the figures over a ``CaseIndex``;
+  store does today) and merged (``consolidate.merge``), then the figures over a ``CaseIndex``;
 - ``duckdb``: the same figures from ``store.figures.Facts`` over the Parquet files (read once into DuckDB's
-  own tables: the ``read`` column), with ``--memory-limit`` if given.
+  own tables, the rules across branches applied by ``store.merge_sql``: the ``read`` column), with
+  ``--memory-limit`` if given.
+
+``--copies K`` makes the set K times as big (each copy under its own branch codes and numbers).
 
 The figures: every registered metric for October and September (the cover), the breakdowns by branch,
 category, channel, severity and department, By-handler and By-department, the stage times, the overdue list,
@@ -73,19 +76,39 @@ def generate(directory: Path, branches: int, complaints: int) -> list[Path]:
     return paths
 
 
+def copies(paths: list[Path], k: int) -> list[Path]:
+    """``k`` times the files, each copy's branch codes and numbers made its own (a head office k times as big)."""
+    import duckdb
+
+    out = list(paths)
+    for i in range(1, k):
+        for p in paths:
+            q = p.with_name(f"C{i}-{p.name}")
+            if not q.exists():
+                duckdb.execute(f"COPY (SELECT * REPLACE ('C{i}' || branch AS branch, 'C{i}' || no AS no, "
+                               f"'C{i}' || repeat_of AS repeat_of) FROM read_parquet('{p}')) TO '{q}' "
+                               "(FORMAT parquet, COMPRESSION zstd)")
+            out.append(q)
+    return out
+
+
 def _figures_python(paths: list[Path]) -> dict[str, float]:
     import pyarrow.parquet as pq
 
     from xlcomplaints.core import metrics as M
+    from xlcomplaints.report.consolidate import FileSummary, merge
     from xlcomplaints.store.schema import CASES, from_table
 
     floor = _peak_mib()
     t0 = time.perf_counter()
-    cases: list[M.Case] = []
-    for p in paths:
-        cases += from_table(pq.read_table(p).cast(CASES))[0]
-    t1 = time.perf_counter()
     m = M.Period.parse(PERIOD)
+    files = []
+    for p in paths:
+        found = from_table(pq.read_table(p).cast(CASES))[0]
+        files.append(FileSummary(str(p), 0.0, found[0].branch, cases=tuple(found)))
+    cases = merge(files, m, AS_OF).cases  # the rules across branches, as a consolidation applies them
+    del files
+    t1 = time.perf_counter()
     ix = M.CaseIndex(cases)
     cover = {k: (f(ix, m), f(ix, m.previous)) for k, f in M.METRICS.items()}
     for dim in ("branch", "category", "channel", "severity", "department"):
@@ -113,10 +136,14 @@ def _figures_duckdb(paths: list[Path], memory_limit: str | None) -> dict[str, fl
     from xlcomplaints.core import metrics as M
     from xlcomplaints.store.facts_sql import connect_parquet
     from xlcomplaints.store.figures import BY_BRANCH, BY_DEPARTMENT, BY_HANDLER, Facts
+    from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
 
     floor = _peak_mib()
     t0 = time.perf_counter()
-    facts = Facts(connect_parquet(paths, memory_limit=memory_limit))
+    con = connect_parquet(paths, memory_limit=memory_limit)
+    count_once(con)
+    repeats_across_branches(con, {}, 30)
+    facts = Facts(con)
     t1 = time.perf_counter()
     m = M.Period.parse(PERIOD)
     cover = facts.cover(m)
@@ -136,8 +163,8 @@ def _figures_duckdb(paths: list[Path], memory_limit: str | None) -> dict[str, fl
             "received": float(cover["received"][None][0] or 0)}
 
 
-def _child(side: str, directory: str, branches: int, complaints: int, memory_limit: str | None) -> None:
-    paths = [Path(directory) / f"BR{i:04d}-{complaints}.parquet" for i in range(1, branches + 1)]
+def _child(side: str, directory: str, branches: int, complaints: int, memory_limit: str | None, k: int) -> None:
+    paths = copies([Path(directory) / f"BR{i:04d}-{complaints}.parquet" for i in range(1, branches + 1)], k)
     if side == "python":
         import pyarrow.parquet  # noqa: F401  # both sides' floor holds the same modules
 
@@ -153,13 +180,14 @@ def main() -> int:
     ap.add_argument("--complaints", type=int, default=500)
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "xlcomplaints-bench-queries")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--copies", type=int, default=1, help="the facts this many times, under other branch codes")
     ap.add_argument("--memory-limit", default=None, help="DuckDB's memory_limit (default: its own, 80%% of RAM)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        _child(args.child[0], args.child[1], args.branches, args.complaints, args.memory_limit)
+        _child(args.child[0], args.child[1], args.branches, args.complaints, args.memory_limit, args.copies)
         return 0
-    paths = generate(args.dir, args.branches, args.complaints)
+    paths = copies(generate(args.dir, args.branches, args.complaints), args.copies)
     size = sum(p.stat().st_size for p in paths)
     print(f"{len(paths)} branches × {args.complaints} complaints, {size / 2**20:.1f} MiB of Parquet; "
           f"DuckDB memory_limit {args.memory_limit or 'default'}")
@@ -168,7 +196,8 @@ def main() -> int:
         for side in runs:
             limit = ["--memory-limit", args.memory_limit] if args.memory_limit else []
             out = subprocess.run([sys.executable, __file__, "--branches", str(args.branches), "--complaints",
-                                  str(args.complaints), *limit, "--child", side, str(args.dir)],
+                                  str(args.complaints), "--copies", str(args.copies), *limit, "--child", side,
+                                  str(args.dir)],
                                  check=True, capture_output=True, text=True).stdout
             runs[side].append(json.loads(out.strip().splitlines()[-1]))
     for side, found in runs.items():

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.samples import synthetic_branch, write_branch
 from tests.test_consolidate import _case as _done_case
@@ -24,7 +26,7 @@ from tests.test_custom_stages import make_branch as custom_branch
 from tests.test_metrics import OCT, hand_branch
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.deadlines import make_calendar
-from xlcomplaints.core.metrics import CaseIndex, Period
+from xlcomplaints.core.metrics import CaseIndex, Period, PeriodKind
 from xlcomplaints.core.policy import default_policy
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.demo import BRANCHES, make_branch
@@ -358,3 +360,31 @@ def across(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     paths = [write_branch(d / "a1.xlsx", a), write_branch(d / "b1.xlsx", b)]
     report = d / "group-2026-10.xlsx"
     return report, make_report(paths, M.Month(2026, 10), report, now=NOW)
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 60), branches=st.integers(1, 3),
+       kind=st.sampled_from(["month", "week", "quarter", "range"]), at=st.integers(0, 60), days=st.integers(1, 20))
+def test_any_branches_any_period(seed: int, n: int, branches: int, kind: str, at: int, days: int) -> None:
+    """Whatever the data and the period: every metric, whole and by branch, the trend and the tables."""
+    first = datetime(2026, 9, 1) + timedelta(days=at)
+    p = (Period.days(first.date(), (first + timedelta(days=days - 1)).date()) if kind == "range"
+         else Period.containing(PeriodKind(kind), first))
+    cases: list[M.Case] = []
+    for i in range(branches):
+        data = synthetic_branch(f"H{i}", n, end=datetime(2026, 11, 1), months=4, seed=seed + i)
+        data = replace(data, settings=data.settings.model_copy(update={"policy": default_policy()}))
+        results, _ = evaluate_branch(data, _as_of(p))
+        cases += M.case_facts(f"H{i}", data, results, make_calendar(data.settings, data), as_of=_as_of(p))
+    facts, ix = _facts(cases), CaseIndex(cases)
+    by_branch = {b: CaseIndex([c for c in cases if c.branch == b]) for b in {c.branch for c in cases}}
+    for key, metric in M.METRICS.items():
+        now, before = facts.metric(key, [p, p.previous])
+        assert (now[None], before[None]) == (metric(ix, p), metric(ix, p.previous)), key
+        grouped = facts.metric(key, [p], BY_BRANCH)[0]
+        assert grouped == {b: metric(one, p) for b, one in by_branch.items()}, key
+    assert facts.trend(p) == M.trend(ix, p)
+    assert facts.breakdown(p, "category") == M.breakdown(ix, p, "category")
+    assert facts.people(p, BY_HANDLER) == M.people(ix, p, M.BY_HANDLER)
+    assert facts.stage_table(p) == M.stage_table(ix, p)
+    assert [(cases[c], s) for c, s in facts.overdue_detail(p)] == [(d.case, d.stage) for d in M.overdue_detail(ix, p)]

@@ -148,7 +148,6 @@ _query("satisfaction_rate", _LAST_CALLBACK.format(
     value="count(*) FILTER (WHERE outcome = 'satisfied')::DOUBLE / count(*)", where=""))
 _query("average_score", _LAST_CALLBACK.format(value="avg(score)", where="WHERE score IS NOT NULL"))
 
-assert set(QUERIES) == set(METRICS), set(METRICS) ^ set(QUERIES)
 
 # -- tables ----------------------------------------------------------------------------------------------
 #: 上期结转未结案 by age at the start of the period, in calendar days since receipt (``AGE_BUCKETS``).
@@ -181,7 +180,6 @@ PEOPLE_QUERIES: dict[str, str] = {
     "reopened": _CLOSED.format(value="count(*)", join="").replace("WHERE c.handled", "WHERE c.handled AND c.reopen_count > 0").strip(),
     "repeats": _RECEIVED.format(value="count(*)", where="\nWHERE c.handled AND coalesce(c.repeat_of, '') <> ''").strip(),
 }
-assert set(PEOPLE_QUERIES) == set(PEOPLE_FIGURES), set(PEOPLE_QUERIES) ^ set(PEOPLE_FIGURES)
 
 # -- the Stage-times sheet, the overdue list, the late closes ------------------------------------------------
 #: Per stage: its deadlines due in the period, met and missed (as ``on_time_rate``, one stage at a time).
