@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.samples import synthetic_branch, write_branch
+from tests.test_by_handler import bj01
 from tests.test_consolidate import _case as _done_case
 from tests.test_custom_stages import make_branch as custom_branch
 from tests.test_metrics import OCT, hand_branch
@@ -351,13 +352,14 @@ def test_the_consolidations_rules_across_branches_in_sql() -> None:
 @pytest.fixture(scope="module")
 def across(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     """Two hand-made branches whose customers are the same (repeats across branches), one complaint number
-    in both files (B1 got further with it) and one in both alike (A1's is kept)."""
+    in both files (B1 got further with it) and one in both alike (A1's is kept); and BJ01 of
+    ``test_by_handler``, whose complaints change hands (a stage's handler of record is not the complaint's)."""
     d = tmp_path_factory.mktemp("across")
     a, b = hand_branch("A1"), hand_branch("B1")
     first, second = a.complaints[0], a.complaints[1]
     b = replace(b, complaints=(*b.complaints, replace(second, row=len(b.complaints) + 2),
                                replace(first, row=len(b.complaints) + 3, closed_at=first.received_at)))
-    paths = [write_branch(d / "a1.xlsx", a), write_branch(d / "b1.xlsx", b)]
+    paths = [write_branch(d / "a1.xlsx", a), write_branch(d / "b1.xlsx", b), write_branch(d / "bj01.xlsx", bj01())]
     report = d / "group-2026-10.xlsx"
     return report, make_report(paths, M.Month(2026, 10), report, now=NOW)
 

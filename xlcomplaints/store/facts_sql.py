@@ -11,9 +11,11 @@ reached callbacks as a list. The queries (``store.queries``) read it as:
   repeats across branches are found by), ``escalated``, ``repeat_of``, ``reopen_count``, and ``handled`` (validity is not 无效;
   blank counts as handled, as ``Case.handled`` says);
 - ``stages``: one row per complaint and built-in stage (``core.policy.STAGES``, ``idx`` its place),
-  ``status``, ``due``, ``done``, ``late_by``, ``unit``, ``took``, ``handler``;
+  ``status``, ``due``, ``done``, ``late_by``, ``unit``, ``took``, ``handler``, and its complaint's
+  ``branch``, ``handled`` and ``closed``;
 - ``callbacks``: one row per reached callback attempt, ``seq`` its place in the complaint's list
-  (by time; of one time, in sheet order), ``at``, ``outcome``, ``score``;
+  (by time; of one time, in sheet order), ``at``, ``outcome``, ``score``, and its complaint's ``branch``,
+  ``handled`` and ``closed``;
 - ``custom``: one row per office's own stage that applies to a complaint (``Case.custom``), ``pos`` its
   place, ``name``, ``label_en``, ``status``, ``due``, ``done``, ``unit``;
 - ``office``: one row per report dimension of the office's own columns (``Case.office``), ``pos``,
@@ -50,15 +52,19 @@ _READ = ("branch", "no", "customer", "phone", "received_at", "case_type", "chann
 CASES_VIEW = ("CREATE OR REPLACE TEMP TABLE cases AS SELECT ordinal AS cid, " + _CASE_COLUMNS +
               ", customer, phone, received_at AS received, escalated, repeat_of, reopen_count FROM facts")
 
+#: Of its complaint, what each stage's and callback's row holds too: the whole set's and each branch's figures
+#: read them without a join (``store.figures.Grouping.local``).
+_OWN = "branch, validity IS DISTINCT FROM 'invalid' AS handled, close_done AS closed"
+
 STAGES_VIEW = "CREATE OR REPLACE TEMP TABLE stages AS " + "\nUNION ALL ".join(
     f"SELECT ordinal AS cid, '{s}' AS stage, {i} AS idx, {s}_status AS status, {s}_due AS due, {s}_done AS done, "
-    f"{s}_late_by AS late_by, {s}_unit AS unit, {s}_took AS took, {s}_handler AS handler FROM facts"
+    f"{s}_late_by AS late_by, {s}_unit AS unit, {s}_took AS took, {s}_handler AS handler, {_OWN} FROM facts"
     for i, s in enumerate(STAGES))
 
 CALLBACKS_VIEW = (
     "CREATE OR REPLACE TEMP TABLE callbacks AS SELECT cid, seq, cb.at AS at, cb.outcome AS outcome, "
-    "cb.score AS score FROM (SELECT ordinal AS cid, unnest(callbacks) AS cb, "
-    "generate_subscripts(callbacks, 1) AS seq FROM facts)")
+    "cb.score AS score, branch, handled, closed FROM (SELECT ordinal AS cid, unnest(callbacks) AS cb, "
+    f"generate_subscripts(callbacks, 1) AS seq, {_OWN} FROM facts)")
 
 CUSTOM_VIEW = (
     "CREATE OR REPLACE TEMP TABLE custom AS SELECT cid, pos, x.name AS name, x.label_en AS label_en, "
