@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from xlcomplaints.core.metrics.facts import DECIDED, MET, MISSED
 from xlcomplaints.core.metrics.index import AGE_BUCKETS
-from xlcomplaints.core.metrics.people import PEOPLE_FIGURES
 from xlcomplaints.core.metrics.registry import METRICS
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.i18n import pick
