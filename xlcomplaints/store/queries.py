@@ -5,8 +5,9 @@ Each query below carries the key of the ``Metric`` whose Definitions words it im
 A query reads the relations of ``store.facts_sql`` through three views made for one grouping:
 
 - ``fc``: the complaints (``cases``), with ``g``, the value a complaint counts under;
-- ``fs``: the stages (``stages``) with their complaint's ``handled`` and ``closed``, ``g`` the value a
-  stage deadline counts under and ``ug`` the scope its unit is chosen in;
+- ``fs``: the stages (``stages``) with their complaint's ``handled`` and ``closed`` (and, grouped by what
+  only ``cases`` holds, the rest of its columns), ``g`` the value a stage deadline counts under and ``ug``
+  the scope its unit is chosen in;
 - ``fb``: the reached callbacks with their complaint's ``handled`` and ``g``;
 
 and the table ``periods`` (``p``, ``lo``, ``hi``: [lo, hi) of local time). It returns ``(p, g, value)``:
@@ -79,13 +80,14 @@ _received("repeat_rate", "count(*) FILTER (WHERE coalesce(c.repeat_of, '') <> ''
 # -- 结案时间在本期 / time closed falls in the period ------------------------------------------------------
 _CLOSED = """
 SELECT p.p, c.g, {value} FROM fc c JOIN periods p ON c.closed >= p.lo AND c.closed < p.hi
-{join} WHERE c.handled GROUP BY ALL"""
+{join}WHERE c.handled{where} GROUP BY ALL"""
 
-_query("closed", _CLOSED.format(value="count(*)", join=""))
+_query("closed", _CLOSED.format(value="count(*)", join="", where=""))
 _query("callback_rate", _CLOSED.format(
     value="count(*) FILTER (WHERE s.done IS NOT NULL)::DOUBLE / count(*)",
-    join="JOIN fs s ON s.cid = c.cid AND s.stage = 'callback'"))
-_query("reopen_rate", _CLOSED.format(value="count(*) FILTER (WHERE c.reopen_count > 0)::DOUBLE / count(*)", join=""))
+    join="JOIN fs s ON s.cid = c.cid AND s.stage = 'callback'\n", where=""))
+_query("reopen_rate", _CLOSED.format(value="count(*) FILTER (WHERE c.reopen_count > 0)::DOUBLE / count(*)",
+                                     join="", where=""))
 
 # -- 期末时点 / 期初时点: open at a moment -------------------------------------------------------------------
 _OPEN = """
@@ -176,7 +178,7 @@ PEOPLE_QUERIES: dict[str, str] = {
     "resolve_median": QUERIES["resolve_median"].sql,
     "satisfaction_rate": QUERIES["satisfaction_rate"].sql,
     "average_score": QUERIES["average_score"].sql,
-    "reopened": _CLOSED.format(value="count(*)", join="").replace("WHERE c.handled", "WHERE c.handled AND c.reopen_count > 0").strip(),
+    "reopened": _CLOSED.format(value="count(*)", join="", where=" AND c.reopen_count > 0").strip(),
     "repeats": _RECEIVED.format(value="count(*)", where="\nWHERE c.handled AND coalesce(c.repeat_of, '') <> ''").strip(),
 }
 
