@@ -60,7 +60,9 @@ def connect_store(store: Path | str, memory_limit: str | None = None) -> tuple[d
 
 def figures_from_store(store: Path | str, period: Period | None = None, by: Grouping = ALL,
                        memory_limit: str | None = None) -> dict[str, dict[Key, tuple[Any, Any]]]:
-    """Every registered figure of ``period`` (default: the store's own) and the previous one, by group."""
+    """Every registered figure of ``period`` (default: the store's own) and the previous one, by group. The
+    store's facts are those of its run: times taken are measured for its period and the one before only, and
+    statuses are as of its as-of time, so another period's durations are None and its as-of figures the run's."""
     con, held = connect_store(store, memory_limit)
     try:
         return Facts(con).cover(period or held, by)
