@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from xlcomplaints.core.calendar import Unit
 from xlcomplaints.core.metrics.index import AGE_BUCKETS, rate
 from xlcomplaints.core.metrics.months import stamp
 from xlcomplaints.core.metrics.people import COUNT_FIGURES, PersonRow
@@ -49,6 +50,11 @@ from xlcomplaints.store.queries import (
 )
 
 Key = str | None
+
+
+def _unit(code: str | None) -> Unit | None:
+    """A unit code DuckDB gives back as text, as the engine's enum."""
+    return None if code is None else Unit(code)
 
 
 @dataclass(frozen=True)
@@ -231,8 +237,8 @@ class Facts:
             for i, (unit, med, p90) in enumerate(times.get(stage) or [(None, None, None)]):
                 first = i == 0
                 rows.append(StageRow(stage, n if first else 0, met if first else 0, rate(met, n) if first else None,
-                                     med, p90, unit))
-        return rows + [StageRow(name, n, met, rate(met, n), None, None, unit)
+                                     med, p90, _unit(unit)))
+        return rows + [StageRow(name, n, met, rate(met, n), None, None, _unit(unit))
                        for name, _, n, met, unit in self.con.execute(CUSTOM_STAGES).fetchall()]
 
     def custom_labels(self, branch: str | None = None) -> dict[str, str]:
