@@ -11,8 +11,8 @@ Issues sheet).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from functools import lru_cache
 from typing import Any
 
 from xlcomplaints.core.metrics import Case
@@ -66,21 +66,32 @@ def mask_problem(p: Problem) -> Problem:
     return p.model_copy(update={"value": value, "params": params})
 
 
-#: ``mask_text`` for handlers' names: a branch has a few, each met on every stage of every complaint.
-_mask_name = lru_cache(maxsize=4096)(mask_text)
+def _names_masked() -> Callable[[str | None], str | None]:
+    """``mask_text`` for handlers' names, each name masked once: a branch has a few, each met on every stage
+    of every complaint (remembered for one summary, not kept in the process)."""
+    seen: dict[str | None, str | None] = {}
+
+    def name(text: str | None) -> str | None:
+        if text not in seen:
+            seen[text] = mask_text(text)
+        return seen[text]
+
+    return name
 
 
-def mask_case(c: Case) -> Case:
-    """A case with its phone (whatever the cell held), its customer's name and its handlers' names masked."""
+def mask_case(c: Case, name: Callable[[str | None], str | None] = mask_text) -> Case:
+    """A case with its phone (whatever the cell held), its customer's name and its handlers' names
+    (``name``: how each is masked) masked."""
     phone, customer = mask_phone(c.phone), mask_text(c.customer)
     c = c if phone == c.phone and customer == c.customer else c._replace(phone=phone, customer=customer)
-    return c.renamed(_mask_name)
+    return c.renamed(name)
 
 
 def mask_summary(f: FileSummary) -> FileSummary:
     """Everything of a branch that leaves it, masked: cases, typical-case texts, problems, the error."""
+    name = _names_masked()
     return replace(
-        f, cases=tuple(map(mask_case, f.cases)),
+        f, cases=tuple(mask_case(c, name) for c in f.cases),
         texts={no: tuple(map(mask_text, words)) for no, words in f.texts.items()},
         problems=tuple(map(mask_problem, f.problems)),
         error=None if f.error is None else mask_problem(f.error))
