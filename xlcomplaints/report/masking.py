@@ -11,7 +11,7 @@ Issues sheet).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -66,30 +66,27 @@ def mask_problem(p: Problem) -> Problem:
     return p.model_copy(update={"value": value, "params": params})
 
 
-def _names_masked() -> Callable[[str | None], str | None]:
-    """``mask_text`` for handlers' names, each name masked once: a branch has a few, each met on every stage
-    of every complaint (remembered for one summary, not kept in the process)."""
-    seen: dict[str | None, str | None] = {}
-
-    def name(text: str | None) -> str | None:
-        if text not in seen:
-            seen[text] = mask_text(text)
-        return seen[text]
-
-    return name
+def _names_masked(cases: Iterable[Case]) -> Callable[[str | None], str | None] | None:
+    """How ``mask_text`` leaves the handlers' names of these cases, each distinct name masked once (a branch
+    has a few, each met on every stage of every complaint); None when it changes none of them, as usual."""
+    names: set[str | None] = set()
+    for c in cases:
+        names.update(c.handler_names())
+    changed = {n: masked for n in names if (masked := mask_text(n)) != n}
+    return (lambda n: changed.get(n, n)) if changed else None
 
 
-def mask_case(c: Case, name: Callable[[str | None], str | None] = mask_text) -> Case:
-    """A case with its phone (whatever the cell held), its customer's name and its handlers' names
-    (``name``: how each is masked) masked."""
+def mask_case(c: Case, name: Callable[[str | None], str | None] | None = mask_text) -> Case:
+    """A case with its phone (whatever the cell held), its customer's name and its handlers' names masked
+    (``name``: how each is masked; None: no name needs it)."""
     phone, customer = mask_phone(c.phone), mask_text(c.customer)
     c = c if phone == c.phone and customer == c.customer else c._replace(phone=phone, customer=customer)
-    return c.renamed(name)
+    return c if name is None else c.renamed(name)
 
 
 def mask_summary(f: FileSummary) -> FileSummary:
     """Everything of a branch that leaves it, masked: cases, typical-case texts, problems, the error."""
-    name = _names_masked()
+    name = _names_masked(f.cases)
     return replace(
         f, cases=tuple(mask_case(c, name) for c in f.cases),
         texts={no: tuple(map(mask_text, words)) for no, words in f.texts.items()},

@@ -121,6 +121,10 @@ class Case(NamedTuple):
         """The complaint's own handler of record: its 调查处理 (resolve) stage's."""
         return self.stages[_CASE_HANDLER]
 
+    def handler_names(self) -> tuple[str | None, ...]:
+        """The names ``renamed`` passes through its function: the Register's handler, then each stage's."""
+        return (self.handler, *self.stages[_HANDLER::WIDTH])
+
     def renamed(self, fn: Callable[[str | None], str | None]) -> Case:
         """The case with every handler's name (the Register's and each stage's) passed through ``fn``
         (the same case if none changes)."""
