@@ -233,6 +233,7 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
             named[step.no].append((step.at, who))
     lo, hi = timed or (datetime.min, datetime.max)
     english = {name: en for name, (_, en) in custom_labels(data.settings).items()}
+    due_stamps: dict[datetime, Stamp] = {}  # complaints share due times (the ends of days): each stamped once
     dims = data.settings.report_dimensions
 
     def make(r: ComplaintResult) -> Case | None:
@@ -258,7 +259,10 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
             else:
                 done = stamp(done_at)
                 took = _took(name, r, cal) if lo <= done_at < hi else None
-            at = None if due is None else stamp(due)
+            if due is None:
+                at = None
+            elif (at := due_stamps.get(due)) is None:
+                at = due_stamps[due] = stamp(due)
             if at is not None and status in DECIDED:
                 key = month_key(at)
                 sets = months.get(key) or months.setdefault(key, [0, 0, 0])
