@@ -83,3 +83,23 @@ def test_show_contacts_shows_them_and_a_later_masked_update_masks_the_store(leak
 ])
 def test_mask_text_masks_phone_numbers_only(text: str, kept: str) -> None:
     assert mask_text(text) == kept
+
+
+def test_handlers_names_with_a_number_typed_in_are_masked(branch: Callable[..., Path], tmp_path: Path) -> None:
+    """A handler's name is shown by the By-handler sheet and kept per stage in the facts store: a number typed
+    with it (on the Register or a Tracking row) is masked there too; names without one are kept as typed."""
+    path = branch(
+        register=[{**_row("2026-10-03 10:00", "张三", "13800138000", "柜台态度差"), "no": "BJ01-2610001",
+                   "handler": "李工13700002222"},
+                  {**_row("2026-10-04 10:00", "李四", "13800138001", "等候太久"), "no": "BJ01-2610002",
+                   "handler": "赵敏"}],
+        tracking=[{"no": "BJ01-2610001", "at": datetime(2026, 10, 3, 11), "step": "处理中",
+                   "handler": "王工 13700003333"}])
+    out = tmp_path / "group.xlsx"
+    masked = report_flow(ReportRequest([path], OCT, out, now=NOW, as_of=NOW))
+    assert masked.state is not None and leaked(masked.output, masked.state) == []
+    names = {n for c in masked.consolidation.cases for n in c.handler_names()}
+    assert {"李工137****2222", "王工 137****3333", "赵敏"} <= names
+    shown = report_flow(ReportRequest([path], OCT, tmp_path / "shown.xlsx", now=NOW, as_of=NOW,
+                                      contacts=Contacts.SHOWN))
+    assert {"李工13700002222", "王工 13700003333"} <= {n for c in shown.consolidation.cases for n in c.handler_names()}

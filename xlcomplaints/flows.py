@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from xlcomplaints.collector import collector_paused
 from xlcomplaints.core import cells
 from xlcomplaints.core.corrections import Correction, find_corrections, skipped_numbering
 from xlcomplaints.core.lists import OfficeLists
@@ -82,12 +83,13 @@ def check(port: WorkbookPort, *, now: datetime, lang: str = "zh",
 def validate_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh",
                   lists: OfficeLists | None = None) -> FlowResult:
     """Every problem, and each computed (grey) cell holding what refresh neither computes nor wrote."""
-    read, problems = check(port, now=now, lang=lang, lists=lists)
-    if not read.missing_for(Need.DEADLINES):  # without them nothing can be computed to compare with
-        fixes = find_corrections(read.data.complaints, read.layouts.get("register"), read.problems)
-        plan = plan_refresh(read.data, _minute(now), lang=read.data.settings.language, corrections=fixes,
-                            lists=read.lists)
-        problems += _typed_over(port, read, read.data, plan, fixes, "computed.typed_over")
+    with collector_paused():  # the records pile up: see collector.py
+        read, problems = check(port, now=now, lang=lang, lists=lists)
+        if not read.missing_for(Need.DEADLINES):  # without them nothing can be computed to compare with
+            fixes = find_corrections(read.data.complaints, read.layouts.get("register"), read.problems)
+            plan = plan_refresh(read.data, _minute(now), lang=read.data.settings.language, corrections=fixes,
+                                lists=read.lists)
+            problems += _typed_over(port, read, read.data, plan, fixes, "computed.typed_over")
     return FlowResult(problems=problems)
 
 
@@ -176,7 +178,8 @@ def refresh_flow(port: WorkbookPort, *, now: datetime, lang: str = "zh", save: b
     ``policy`` (a head office's rules) replaces the workbook's own SLA table, ``lists`` (its lists)
     the workbook's lists it names.
     """
-    layouts, sheets, problems, plan = _plan(port, now=now, lang=lang, policy=policy, lists=lists)
+    with collector_paused():  # the records pile up while read and planned: see collector.py
+        layouts, sheets, problems, plan = _plan(port, now=now, lang=lang, policy=policy, lists=lists)
     problems = _recreate_generated(port, sheets, problems)
     for kind, computed in (("register", plan.register), ("tracking", plan.tracking),
                            ("callbacks", plan.callbacks)):

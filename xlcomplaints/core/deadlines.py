@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
+from typing import NamedTuple
 
 from xlcomplaints.core.calendar import CalendarWarning, Due, OfficeHours, Unit, WorkCalendar
 from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
@@ -48,8 +49,11 @@ _typed_times = attrgetter(*(DONE_FIELD[s] for s in STAGES))  # the Register's ti
 _NO_WARNINGS: frozenset[CalendarWarning] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class StageResult:
+class StageResult(NamedTuple):
+    """One stage's deadline and status. A NamedTuple, as ``Due``: one per stage of every complaint, and the
+    cheapest immutable record to make (as a frozen dataclass, its generated ``__init__`` was a sixth of
+    evaluating a branch's complaints, measured 2026-12-06)."""
+
     stage: str
     status: StageStatus
     due: datetime | None = None

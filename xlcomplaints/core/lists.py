@@ -92,27 +92,25 @@ def vocabulary(key: str, entries: Sequence[tuple[Choice, int | None]], sheet: st
     an entry above already has is dropped, an English name or alias already taken is dropped from
     the later entry; each is reported."""
     lst = BY_KEY[key]
-    taken: dict[str, str] = {}
+    taken: dict[str, str] = {}  # each word's header_key → the code of the entry that has it
     out: list[Choice] = []
     problems: list[Problem] = []
-
-    def clash(word: str, code: str) -> str | None:
-        return taken.get(cells.header_key(word))
-
     for choice, row in entries:
-        other = clash(choice.zh, choice.code) or clash(choice.code, choice.code)
+        keys = {w: cells.header_key(w) for w in (choice.code, choice.zh, choice.en, *choice.aliases) if w}
+        other = taken.get(keys.get(choice.zh, "")) or taken.get(keys.get(choice.code, ""))
         if other is not None:
             problems.append(_duplicate(lst, choice.zh, other, row, sheet))
             continue
         extra = [w for w in (choice.en, *choice.aliases) if w]
-        dropped = {w for w in extra if clash(w, choice.code) is not None}
-        problems += [_duplicate(lst, w, taken[cells.header_key(w)], row, sheet) for w in dropped]
-        kept = dataclasses.replace(choice, en=choice.zh if choice.en in dropped else choice.en,
-                                   aliases=tuple(a for a in choice.aliases if a not in dropped))
+        dropped = {w for w in extra if keys[w] in taken}
+        problems += [_duplicate(lst, w, taken[keys[w]], row, sheet) for w in dropped]
+        kept = choice if not dropped else dataclasses.replace(
+            choice, en=choice.zh if choice.en in dropped else choice.en,
+            aliases=tuple(a for a in choice.aliases if a not in dropped))
         out.append(kept)
         for word in (kept.code, kept.zh, kept.en, *kept.aliases):
-            if cells.header_key(word):
-                taken.setdefault(cells.header_key(word), kept.code)
+            if k := keys.get(word):
+                taken.setdefault(k, kept.code)
     return Vocabulary(key, tuple(out)), problems
 
 
@@ -153,9 +151,9 @@ def read_lists(grid: Sequence[Sequence[object]], sheet: str) -> tuple[OfficeList
         gap: int | None = None
         for r in range(layout.header_row + 1, len(grid) + 1):
             row = grid[r - 1]
-            choice = entry(cell(row, col), cell(row, at["en"]), split_aliases(cell(row, at["aliases"])),
-                           cell(row, at["code"]))
-            if choice is not None and cell(row, col) is None:
+            name = cell(row, col)
+            choice = entry(name, cell(row, at["en"]), split_aliases(cell(row, at["aliases"])), cell(row, at["code"]))
+            if choice is not None and name is None:
                 choice = _with_builtin_names(lst, choice)
             if choice is None:
                 gap = gap or r

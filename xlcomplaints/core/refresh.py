@@ -65,6 +65,11 @@ def _label(vocab: v.Vocabulary, code: str | None, lang: str) -> str | None:
     return vocab.label(code, lang) if code else None
 
 
+def _labels(vocab: v.Vocabulary, lang: str) -> dict[str | None, str | None]:
+    """``_label`` of each of the vocabulary's codes, looked up once for a refresh's every complaint."""
+    return {None: None, "": None, **{c.code: c.label(lang) for c in vocab}}
+
+
 #: A refresh in a sentence (RefreshPlan.outcome), and the rows left to correct after it.
 OUTCOME = ("{n} 宗投诉，{overdue} 宗有逾期环节，{due_soon} 宗即将到期（见“逾期清单”）。",
            "{n} complaints, {overdue} with an overdue stage, {due_soon} due soon (see the Overdue sheet).")
@@ -203,6 +208,9 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
     counts = plan.counts
     warnings: set[CalendarWarning] = set()
     urgent: list[tuple[tuple[int, int, float], OverdueRow]] = []
+    status_label, overall_label, escalation_label = (
+        _labels(x, lang) for x in (v.STAGE_STATUS, v.OVERALL_STATUS, v.ESCALATION))
+    stage_statuses: Counter[str] = Counter()  # the built-in stages' statuses, into ``counts`` at the end
     month = M.Month.of(now)
     cal = make_calendar(data.settings, data)  # one calendar (and its memo of due times) for the whole refresh
     as_case = M.case_maker(data.settings.branch_code, data, cal, timed=(month.start, month.end), as_of=now)
@@ -217,7 +225,7 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
             warnings |= r.warnings
         row: list[Any] = []
         action = next_action_text(r, lang)  # one string, shared by the Register and Overdue rows
-        escalation = _label(v.ESCALATION, r.escalation, lang)
+        escalation = escalation_label[r.escalation]
         if (fix := corrections.get(c.row or 0)) is not None:  # nothing to count from: say what to correct
             action, escalation = fix.action(lang), None
             counts["needs_correction"] += 1
@@ -226,14 +234,14 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
                 category=category(c.category), department=department(c.department), handler=handler(c.handler),
                 received_at=fix.value, next_action=action))
         for stage, s in r.stages.items():
-            status = _label(v.STAGE_STATUS, s.status, lang)
+            status = status_label[s.status]
             row += (s.due, None if fix else status)  # a row to correct: no status guessed
-            counts[f"stage.{s.status}"] += 1
+            stage_statuses[s.status] += 1
             if s.status in ("overdue", "due_soon"):
                 urgent.append((urgency_key(r, s), OverdueRow(
                     c.no, _label(v.STAGE, stage, lang), status, s.due, s.late_by,
                     _label(v.UNIT, s.unit, lang), _label(v.SEVERITY, c.severity, lang),
-                    _label(v.ESCALATION, r.escalation, lang), c.customer, category(c.category),
+                    escalation_label[r.escalation], c.customer, category(c.category),
                     department(c.department), handler(c.handler), c.received_at, action,
                 )))
         for s in r.custom:  # the office's own stages: on the Overdue sheet and in the counts, not on the Register
@@ -246,7 +254,7 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
                     _label(v.ESCALATION, r.escalation, lang), c.customer, _label(v.CATEGORY, c.category, lang),
                     c.department, c.handler, c.received_at, action,
                 )))
-        row += (_label(v.OVERALL_STATUS, r.status, lang), r.days_overdue, escalation,
+        row += (overall_label[r.status], r.days_overdue, escalation,
                 r.repeat_of, r.reopen_count or None, action or None)
         plan.register.rows[c.row or 0] = tuple(row)
         counts[f"status.{r.status}"] += 1
@@ -260,6 +268,8 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
             counts[f"open.escalation.{r.escalation}"] += 1
         if r.repeat_of:
             counts["repeats"] += 1
+    for status, n in stage_statuses.items():
+        counts[f"stage.{status}"] += n
     for w in sorted(warnings, key=lambda w: w.year):
         plan.problems.append(Problem(level=Level.WARNING, code=w.code, params={"year": w.year}))
     for row_no, (due, status) in handoff_results(data, now).items():

@@ -71,6 +71,9 @@ register_messages(MESSAGES)
 
 #: The Settings sheet's fields by key, for the messages that name one.
 _FIELDS = {f.key: f for f in SETTINGS_FIELDS}
+#: Each setting by its label folded as ``cells.header_key`` folds a cell: Chinese, English, or its key.
+_BY_LABEL = {k: f for f in SETTINGS_FIELDS for k in (cells.header_key(f.zh), cells.header_key(f.en),
+                                                     cells.header_key(f.key))}
 
 #: Settings that complaint numbers are made of: while one is wrong, none may be assigned.
 NUMBERING_SETTINGS = frozenset({"branch_code", "number_pattern"})
@@ -89,8 +92,7 @@ def read_settings(grid: Sequence[Sequence[object]], sheet: str, *, date1904: boo
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     raw_grid = grid
-    by_label = {k: f for f in SETTINGS_FIELDS for k in (cells.header_key(f.zh), cells.header_key(f.en),
-                                                       cells.header_key(f.key))}
+    by_label = _BY_LABEL
     start = len(SETTINGS_FIELDS) + 2
     custom_title = _title_row(grid, start, _CUSTOM_TITLES)
     more_title = _title_row(grid, start, _MORE_TITLES)

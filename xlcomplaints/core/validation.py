@@ -114,8 +114,8 @@ def _register_rules(complaints: tuple[Complaint, ...], layout: Layout, now: date
                     if t < received:
                         yield layout.problem(Level.ERROR, "time.before_received", c.row, key, t,
                                              received=_fmt(received))
-        for key, before in ORDER:
-            t, b = getattr(c, key), getattr(c, before)
+        for key, before, times_of in _ORDER_TIMES:
+            t, b = times_of(c)
             if t is not None and b is not None and t < b:
                 yield layout.problem(Level.ERROR, "time.out_of_order", c.row, key, t,
                                      before=layout.headers.get(before) or layout.spec.column(before).zh,
@@ -128,6 +128,8 @@ def _register_rules(complaints: tuple[Complaint, ...], layout: Layout, now: date
 TRACKED: dict[str, str] = {DONE_FIELD[stage]: step for step, stage in STEP_DONE.items()}
 SAME_MOMENT = timedelta(minutes=1)
 _stage_times = attrgetter(*STAGE_TIMES)
+#: Each ``ORDER`` pair with the getter of its two times.
+_ORDER_TIMES = tuple((key, before, attrgetter(key, before)) for key, before in ORDER)
 _tracked_times = attrgetter(*TRACKED)
 
 

@@ -23,14 +23,14 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
 
+from xlcomplaints.collector import collector_paused
 from xlcomplaints.core.deadlines import make_calendar
 from xlcomplaints.core.metrics import (
     Case,
@@ -103,30 +103,6 @@ register_messages({
                               "{path} ran out of memory while read and is left out; close other programs or give "
                               "fewer --workers and try again."),
 })
-
-#: The Settings' default repeat-complaint window, for summaries that do not say theirs.
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while records or cases pile up.
-
-    Reading a branch and gathering a consolidation build many small objects and no
-    reference cycles; the collector would re-scan them again and again as they accumulate
-    (measured: a tenth of reading a branch, about half of indexing 100,000 cases).
-    Reference counting still frees everything; any cycle waits for the next collection.
-
-    What is still alive afterwards is moved to the oldest generation: left young, all of it
-    would be scanned by the first collection after the pause (a third of a second after a
-    consolidation of 100,000 complaints).
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.freeze()  # every tracked object to the permanent generation...
-            gc.unfreeze()  # ...and back into the oldest one, so the young ones are empty
-            gc.enable()
 
 
 #: The Register's words a typical case is read with: what happened, what was done, why, what changed.

@@ -11,8 +11,8 @@ Issues sheet).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from functools import lru_cache
 from typing import Any
 
 from xlcomplaints.core.metrics import Case
@@ -66,21 +66,29 @@ def mask_problem(p: Problem) -> Problem:
     return p.model_copy(update={"value": value, "params": params})
 
 
-#: ``mask_text`` for handlers' names: a branch has a few, each met on every stage of every complaint.
-_mask_name = lru_cache(maxsize=4096)(mask_text)
+def _names_masked(cases: Iterable[Case]) -> Callable[[str | None], str | None] | None:
+    """How ``mask_text`` leaves the handlers' names of these cases, each distinct name masked once (a branch
+    has a few, each met on every stage of every complaint); None when it changes none of them, as usual."""
+    names: set[str | None] = set()
+    for c in cases:
+        names.update(c.handler_names())
+    changed = {n: masked for n in names if (masked := mask_text(n)) != n}
+    return (lambda n: changed.get(n, n)) if changed else None
 
 
-def mask_case(c: Case) -> Case:
-    """A case with its phone (whatever the cell held), its customer's name and its handlers' names masked."""
+def mask_case(c: Case, name: Callable[[str | None], str | None] | None = mask_text) -> Case:
+    """A case with its phone (whatever the cell held), its customer's name and its handlers' names masked
+    (``name``: how each is masked; None: no name needs it)."""
     phone, customer = mask_phone(c.phone), mask_text(c.customer)
     c = c if phone == c.phone and customer == c.customer else c._replace(phone=phone, customer=customer)
-    return c.renamed(_mask_name)
+    return c if name is None else c.renamed(name)
 
 
 def mask_summary(f: FileSummary) -> FileSummary:
     """Everything of a branch that leaves it, masked: cases, typical-case texts, problems, the error.
     Its facts store partition (``f.partition``) is kept only if its facts were masked already."""
-    cases = tuple(map(mask_case, f.cases))
+    name = _names_masked(f.cases)
+    cases = tuple(mask_case(c, name) for c in f.cases)
     texts = {no: tuple(map(mask_text, words)) for no, words in f.texts.items()}
     same = cases == f.cases and texts == f.texts
     return replace(

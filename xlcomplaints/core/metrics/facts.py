@@ -123,6 +123,10 @@ class Case(NamedTuple):
         """The complaint's own handler of record: its 调查处理 (resolve) stage's."""
         return self.stages[_CASE_HANDLER]
 
+    def handler_names(self) -> tuple[str | None, ...]:
+        """The names ``renamed`` passes through its function: the Register's handler, then each stage's."""
+        return (self.handler, *self.stages[_HANDLER::WIDTH])
+
     def renamed(self, fn: Callable[[str | None], str | None]) -> Case:
         """The case with every handler's name (the Register's and each stage's) passed through ``fn``
         (the same case if none changes)."""
@@ -184,12 +188,17 @@ def stage_handlers(c: Complaint, steps: Sequence[tuple[datetime, str]], r: Compl
     register = _name(c.handler)
     if not steps:
         return (register,) * len(STAGES)
-    closed_at = r.stages["close"].done_at
-    out = []
+    stages = r.stages
+    closed_at = stages["close"].done_at
+    last_at, last = steps[-1]
+    out: list[str | None] = []
     for name in STAGES:
-        moment = r.stages[name].done_at or closed_at or as_of
-        i = bisect_right(steps, moment, key=_FIRST)
-        out.append(steps[i - 1][1] if i else register)
+        moment = stages[name].done_at or closed_at or as_of
+        if moment >= last_at:  # at or after the last row naming one (most stages): no search
+            out.append(last)
+        else:
+            i = bisect_right(steps, moment, key=_FIRST)
+            out.append(steps[i - 1][1] if i else register)
     return tuple(out)
 
 
@@ -221,19 +230,19 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
     no results (a refresh): the branch's Tracking and Callbacks are filed once, here."""
     until = as_of or datetime.max
     escalated_steps = {s.no for s in data.tracking if s.step == "escalated" and s.no and (s.at is None or s.at <= until)}
-    reached: dict[str, list[tuple[Stamp, str, int | None]]] = defaultdict(list)
+    # Filed by complaint number as read; each complaint's put in time order (stable: rows of one time keep
+    # their sheet order) only when its case is made, as a refresh makes few of a large register's.
+    reached: dict[str, list[tuple[datetime, str, int | None]]] = defaultdict(list)
     for a in data.callbacks:
         if a.no and a.at and a.at <= until and a.outcome in ("satisfied", "unsatisfied"):
-            reached[a.no].append((stamp(a.at), a.outcome, a.score))
-    calls = {no: tuple(sorted(found, key=_FIRST)) for no, found in reached.items()}
+            reached[a.no].append((a.at, a.outcome, a.score))
     named: dict[str, list[tuple[datetime, str]]] = defaultdict(list)  # Tracking rows naming a handler
     for step in data.tracking:
         if step.no and step.at and step.at <= until and (who := _name(step.handler)):
             named[step.no].append((step.at, who))
-    for found in named.values():
-        found.sort(key=_FIRST)  # stable: rows of one time keep their sheet order
     lo, hi = timed or (datetime.min, datetime.max)
     english = {name: en for name, (_, en) in custom_labels(data.settings).items()}
+    due_stamps: dict[datetime, Stamp] = {}  # complaints share due times (the ends of days): each stamped once
     dims = data.settings.report_dimensions
 
     def make(r: ComplaintResult) -> Case | None:
@@ -242,7 +251,11 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
             return None
         stages: list[Any] = []
         months: dict[int, list[int]] = {}
-        handlers = stage_handlers(c, named.get(c.no or "", ()), r, until)
+        no = c.no
+        steps = named.get(no or "")
+        handlers = stage_handlers(c, sorted(steps, key=_FIRST) if steps else (), r, until)
+        found = reached.get(no or "")
+        calls = tuple((stamp(at), outcome, score) for at, outcome, score in sorted(found, key=_FIRST)) if found else ()
         for (bit, name), who in zip(_STAGE_BITS, handlers, strict=True):
             s = r.stages[name]
             status, due, done_at = s.status, s.due, s.done_at
@@ -255,7 +268,10 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
             else:
                 done = stamp(done_at)
                 took = _took(name, r, cal) if lo <= done_at < hi else None
-            at = None if due is None else stamp(due)
+            if due is None:
+                at = None
+            elif (at := due_stamps.get(due)) is None:
+                at = due_stamps[due] = stamp(due)
             if at is not None and status in DECIDED:
                 key = month_key(at)
                 sets = months.get(key) or months.setdefault(key, [0, 0, 0])
@@ -263,12 +279,12 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
                 if status is _OVERDUE:
                     sets[2] |= bit
             stages += (status, at, done, s.late_by, s.unit, took, who)
-        t, no = c.received_at, c.no
+        t = c.received_at
         return Case._make((
             branch, no, None if t is None else stamp(t), c.case_type, c.channel, c.category, c.severity,
             c.validity, c.department, c.handler, c.customer,
             c.phone if contact is None or not c.phone else contact(c.phone), bool(c.escalated) or no in escalated_steps,
-            r.escalation, r.status, r.repeat_of, r.reopen_count, tuple(stages), calls.get(no or "", ()),
+            r.escalation, r.status, r.repeat_of, r.reopen_count, tuple(stages), calls,
             tuple((k, *v) for k, v in sorted(months.items())) if months else (),
             _custom_facts(r, english) if r.custom else (),
             tuple(x for d in dims for x in (d, office_value(data.office_columns.get(d), c.row))) if dims else ()))
