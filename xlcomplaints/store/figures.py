@@ -1,0 +1,306 @@
+"""The report's figures from the facts store: ``store.queries`` run for periods and groupings (DuckDB).
+
+``Facts(con)`` over a connection made by ``store.facts_sql`` (an Arrow table, or the store's Parquet
+files) answers what ``core.metrics`` answers over a ``CaseIndex``: ``metric`` (any registered figure,
+for any periods, for the whole set, one branch, or grouped by branch, handler, any dimension),
+``cover`` (this and the previous period), ``trend``, ``backlog_ages`` and ``breakdown``.
+``figures_from_parquet`` is the one call over Parquet files (a report's store: ``report.store_figures``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from xlcomplaints.core.metrics.index import AGE_BUCKETS, rate
+from xlcomplaints.core.metrics.months import stamp
+from xlcomplaints.core.metrics.people import COUNT_FIGURES, PersonRow
+from xlcomplaints.core.metrics.periods import Period
+from xlcomplaints.core.metrics.tables import (
+    TREND_METRICS,
+    TREND_PERIODS,
+    GroupRow,
+    StageRow,
+    TrendRow,
+)
+from xlcomplaints.core.metrics.typical import TYPICAL_MAX, TYPICAL_REASONS
+from xlcomplaints.core.policy import STAGES
+from xlcomplaints.store.facts_sql import _literal, connect_parquet
+from xlcomplaints.store.queries import (
+    BACKLOG_AGES,
+    CLOSED_LATE,
+    CUSTOM_STAGES,
+    FIRST_BY_BRANCH,
+    FIRST_RECEIVED,
+    OFFICE_NAMES,
+    OVERDUE_DETAIL,
+    PEOPLE_QUERIES,
+    QUERIES,
+    STAGE_TALLY,
+    STAGE_TIMES,
+    TYPICAL,
+    UNITS_ALL,
+    UNREADABLE_RECEIVED,
+)
+
+Key = str | None
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Whom a complaint counts for (``case``: an SQL expression over its complaint's columns, which the rows of
+    ``cases``, ``stages`` and ``callbacks`` all hold), whom a stage deadline counts for (``stage``, default the
+    same) and the scope a stage's unit is chosen in (``units``, default the same)."""
+
+    case: str
+    stage: str | None = None
+    units: str | None = None
+    #: Whether ``case`` reads only what a stage's and a callback's rows hold of their complaint (``branch``):
+    #: no join for those (the join costs about half of such a figure's query).
+    local: bool = False
+
+
+#: The whole set (one group, ``None``), each branch on its own (as a report of that branch alone).
+ALL = Grouping("NULL::VARCHAR", local=True)
+BY_BRANCH = Grouping("branch", local=True)
+#: As ``core.metrics.people``: a stage's deadline counts for its handler of record, a complaint for its own;
+#: times in the unit of the whole set.
+BY_HANDLER = Grouping("handler_of_record", "handler", "NULL::VARCHAR")
+BY_DEPARTMENT = Grouping("department", None, "NULL::VARCHAR")
+#: ``Case`` fields a breakdown may be by → the column that holds them (``handler``: the Register's).
+DIMENSIONS = {"branch": "branch", "case_type": "case_type", "channel": "channel", "category": "category",
+              "severity": "severity", "validity": "validity", "department": "department", "handler": "case_handler"}
+
+
+def by_dimension(field: str) -> Grouping:
+    """Grouped by one of the complaint's own fields (a breakdown's dimension)."""
+    if field not in DIMENSIONS:
+        raise ValueError(f"not a dimension: {field}")
+    return Grouping(DIMENSIONS[field])
+
+
+def by_office_column(name: str) -> Grouping:
+    """Grouped by the value of the office's own column ``name`` (``Case.office_value``: the first one kept)."""
+    return Grouping(f"struct_extract(list_filter(office, lambda x: x.name = {_literal(name)})[1], 'value')")
+
+
+def _ts(t: datetime) -> str:
+    return f"TIMESTAMP '{t.isoformat(sep=' ')}'"
+
+
+class Facts:
+    """The figures of the facts behind ``con`` (whose ``cases``, ``stages``, ``callbacks`` are made)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self._grouping: tuple[Grouping, str | None] | None = None
+        self._groups: list[Key] | None = None
+        self._period_rows: tuple[Period, ...] = ()
+
+    def _group(self, by: Grouping, branch: str | None) -> None:
+        if self._grouping == (by, branch):
+            return
+        where = "" if branch is None else f" WHERE branch = {_literal(branch)}"
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW fc AS SELECT *, {by.case} AS g FROM cases{where}")
+        if by.local:
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW fs AS SELECT *, {by.stage or by.case} AS g, "
+                             f"{by.units or by.case} AS ug FROM stages{where}")
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW fb AS SELECT *, {by.case} AS g FROM callbacks{where}")
+        else:
+            own = "EXCLUDE (cid, branch, handled, closed"
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW fs AS SELECT s.*, c.* {own}, g), {by.stage or 'c.g'} AS g, "
+                             f"{by.units or 'c.g'} AS ug FROM stages s JOIN fc c USING (cid)")
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW fb AS SELECT b.*, c.* {own}) "
+                             "FROM callbacks b JOIN fc c USING (cid)")
+        self._grouping = (by, branch)
+        self._groups = None
+
+    def _periods(self, periods: Sequence[Period]) -> None:
+        if tuple(periods) == self._period_rows:
+            return
+        self._period_rows = tuple(periods)
+        rows = ", ".join(f"({i}, {_ts(p.start)}, {_ts(p.end)})" for i, p in enumerate(periods))
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE periods AS SELECT * FROM (VALUES {rows}) t(p, lo, hi)")
+
+    def groups(self, by: Grouping = ALL, branch: str | None = None) -> list[Key]:
+        """Every value complaints count under (the branches, the handlers …), in order, blank last."""
+        self._group(by, branch)
+        if self._groups is None:
+            found = [r[0] for r in self.con.execute("SELECT DISTINCT g FROM fc").fetchall()]
+            self._groups = sorted(found, key=lambda k: (k is None, str(k)))
+        return self._groups
+
+    def metric(self, key: str, periods: Sequence[Period], by: Grouping = ALL, branch: str | None = None,
+               ) -> list[dict[Key, Any]]:
+        """The figure ``key`` for each period, by group (with ``ALL``: ``{None: value}``); ``branch``
+        keeps to that branch's complaints. Every group that has complaints has its value (0 or None)."""
+        q = QUERIES[key]
+        self._group(by, branch)
+        self._periods(periods)
+        out: list[dict[Key, Any]] = [dict.fromkeys(self.groups(by, branch), 0 if q.count else None)
+                                     for _ in periods]
+        if by == ALL:
+            for d in out:
+                d.setdefault(None, 0 if q.count else None)
+        for p, g, value in self.con.execute(q.sql).fetchall():
+            out[p][g] = value
+        return out
+
+    def cover(self, period: Period, by: Grouping = ALL, branch: str | None = None,
+              keys: Sequence[str] = tuple(QUERIES)) -> dict[str, dict[Key, tuple[Any, Any]]]:
+        """Each figure of this period and the previous one, by group: ``{key: {group: (this, previous)}}``."""
+        out = {}
+        for key in keys:
+            now, before = self.metric(key, [period, period.previous], by, branch)
+            out[key] = {g: (now[g], before.get(g, None)) for g in now}
+        return out
+
+    def backlog_ages(self, period: Period, by: Grouping = ALL, branch: str | None = None) -> dict[Key, list[int]]:
+        """The backlog carried into the period by age (``AGE_BUCKETS``), by group."""
+        self._group(by, branch)
+        self._periods([period])
+        out = {g: [0] * len(AGE_BUCKETS) for g in self.groups(by, branch)}
+        if by == ALL:
+            out.setdefault(None, [0] * len(AGE_BUCKETS))
+        for _, g, bucket, n in self.con.execute(BACKLOG_AGES).fetchall():
+            out[g][bucket] = n
+        return out
+
+    def trend(self, period: Period, branch: str | None = None, periods: int = TREND_PERIODS) -> list[TrendRow]:
+        """``core.metrics.trend``: the periods of ``period``'s kind up to it, from the first holding a complaint."""
+        self._group(ALL, branch)
+        first = self.con.execute(FIRST_RECEIVED).fetchone()
+        at = first[0] if first else None
+        shown = [period.shift(-i) for i in range(periods - 1, 0, -1)]
+        shown = [] if at is None else [k for k in shown if stamp(k.end) > stamp(at)]
+        shown.append(period)
+        columns = [self.metric(key, shown, ALL, branch) for key in TREND_METRICS]
+        return [TrendRow(k, *(c[i][None] for c in columns)) for i, k in enumerate(shown)]
+
+    def breakdown(self, period: Period, dimension: str | Grouping, order: Sequence[str] = (),
+                  branch: str | None = None) -> list[GroupRow]:
+        """``core.metrics.breakdown``: received (this and the previous period), on-time rate and complaints with
+        a missed deadline per value of ``dimension`` (a field, or ``by_office_column``) — the ``received``,
+        ``on_time_rate`` and ``late_complaints`` queries, grouped by that value."""
+        by = by_dimension(dimension) if isinstance(dimension, str) else dimension
+        now, before = self.metric("received", [period, period.previous], by, branch)
+        rates = self.metric("on_time_rate", [period], by, branch)[0]
+        late = self.metric("late_complaints", [period], by, branch)[0]
+        due = {k for k, v in rates.items() if v is not None}
+        present = {k for k in now if now[k]} | {k for k in before if before[k]} | due
+        keys: list[Key] = list(order)
+        rest = {k for k in present if k not in keys}
+        keys += sorted(rest, key=lambda k: (k is None, -now.get(k, 0), -before.get(k, 0), str(k)))
+        return [GroupRow(k, now.get(k, 0), before.get(k, 0), rates.get(k), late.get(k, 0)) for k in keys]
+
+    def people(self, period: Period, by: Grouping = BY_HANDLER, keys: Sequence[Key] = (),
+               branch: str | None = None) -> list[PersonRow]:
+        """``core.metrics.people``: every By-handler figure per person (or department), ``keys`` first, then
+        by complaints to handle (most first), then name, '(blank)' last."""
+        self._group(by, branch)
+        self._periods([period])
+        columns: dict[str, dict[Key, Any]] = {}
+        for name, sql in PEOPLE_QUERIES.items():
+            columns[name] = {g: value for _, g, value in self.con.execute(sql).fetchall()}
+        found: set[Key] = set(keys)
+        for values in columns.values():
+            found |= set(values)
+        handled = columns["handled"]
+        rest = sorted((k for k in found if k not in keys), key=lambda k: (k is None, -handled.get(k, 0), str(k)))
+        return [PersonRow(k, {name: values.get(k, 0 if name in COUNT_FIGURES else None)
+                              for name, values in columns.items()}) for k in (*keys, *rest)]
+
+    def stage_table(self, period: Period, branch: str | None = None) -> list[StageRow]:
+        """``core.metrics.stage_table``: per stage its deadlines due in the period and met, and per unit its
+        times' median and 90th percentile; then the office's own stages (``custom_stage_rows``)."""
+        self._group(ALL, branch)
+        self._periods([period])
+        tally = {stage: (met, missed) for _, stage, met, missed in self.con.execute(STAGE_TALLY).fetchall()}
+        times: dict[str, list[tuple[str | None, Any, Any]]] = {}
+        for stage, unit, _, med, p90 in self.con.execute(STAGE_TIMES).fetchall():
+            times.setdefault(stage, []).append((unit, med, p90))
+        rows = []
+        for stage in STAGES:
+            met, missed = tally.get(stage, (0, 0))
+            n = met + missed
+            for i, (unit, med, p90) in enumerate(times.get(stage) or [(None, None, None)]):
+                first = i == 0
+                rows.append(StageRow(stage, n if first else 0, met if first else 0, rate(met, n) if first else None,
+                                     med, p90, unit))
+        return rows + [StageRow(name, n, met, rate(met, n), None, None, unit)
+                       for name, _, n, met, unit in self.con.execute(CUSTOM_STAGES).fetchall()]
+
+    def custom_labels(self, branch: str | None = None) -> dict[str, str]:
+        """``CaseIndex.custom_labels``: each office's own stage → its English label, in the order they appear."""
+        self._group(ALL, branch)
+        self._periods([Period.year(2000)])  # any: the names and labels are of every period
+        return {name: label for name, label, *_ in self.con.execute(CUSTOM_STAGES).fetchall()}
+
+    def units(self, branch: str | None = None) -> dict[str, list[str]]:
+        """``CaseIndex.units``: each stage's units, most used first."""
+        self._group(ALL, branch)
+        found = dict(self.con.execute(UNITS_ALL).fetchall())
+        return {stage: list(found.get(stage) or []) for stage in STAGES}
+
+    def typical(self, period: Period, n: int = TYPICAL_MAX, branch: str | None = None,
+                ) -> list[tuple[int, tuple[str, ...]]]:
+        """``core.metrics.typical_cases``: (complaint ``cid``, its reasons), the most telling first."""
+        self._group(ALL, branch)
+        self._periods([period])
+        return [(cid, tuple(r for r, yes in zip(TYPICAL_REASONS, flags, strict=True) if yes))
+                for cid, *flags in self.con.execute(TYPICAL.format(limit=int(n))).fetchall()]
+
+    def partial_from(self, previous: Period, branch: str | None = None) -> datetime | None:
+        """``report.summary.partial_from``: the latest of the branches' first times received, when it falls
+        after the previous period's start."""
+        self._group(ALL, branch)
+        firsts = [t for _, t in self.con.execute(FIRST_BY_BRANCH).fetchall()]
+        latest = max(firsts, default=None)
+        return latest if latest is not None and latest > previous.start else None
+
+    def unreadable_received(self, branch: str | None = None) -> int:
+        self._group(ALL, branch)
+        row = self.con.execute(UNREADABLE_RECEIVED).fetchone()
+        return int(row[0]) if row else 0
+
+    def office_dimensions(self, branch: str | None = None) -> list[str]:
+        """The office's own columns the complaints are broken down by, in the order they first appear."""
+        self._group(ALL, branch)
+        return [str(name) for (name,) in self.con.execute(OFFICE_NAMES).fetchall()]
+
+    def overdue_detail(self, period: Period, top: int | None = None, branch: str | None = None,
+                       ) -> list[tuple[int, str]]:
+        """``core.metrics.overdue_detail`` (the office's own stages included), the first ``top`` rows (all: None), as (complaint
+        ``cid``, stage): the ``cid`` is the complaint's row in the facts (``store.facts_sql``)."""
+        self._group(ALL, branch)
+        self._periods([period])
+        sql = OVERDUE_DETAIL + ("" if top is None else f" LIMIT {int(top)}")
+        return [(cid, stage) for cid, stage in self.con.execute(sql).fetchall()]
+
+    def keys(self, cids: Sequence[int]) -> list[tuple[str, str | None]]:
+        """The (branch, complaint number) of each complaint ``cid``, in that order."""
+        found = dict(((cid, (b, no)) for cid, b, no in self.con.execute(
+            "SELECT cid, branch, no FROM cases WHERE cid IN (SELECT unnest($ids))", {"ids": list(cids)}).fetchall()))
+        return [found[c] for c in cids]
+
+    def closed_late(self, period: Period, branch: str | None = None) -> list[int]:
+        """``core.metrics.closed_late``: the complaints (``cid``) closed in the period after their close deadline."""
+        self._group(ALL, branch)
+        self._periods([period])
+        return [cid for (cid,) in self.con.execute(CLOSED_LATE).fetchall()]
+
+
+def figures_from_parquet(paths: Sequence[Path | str], period: Period, by: Grouping = ALL,
+                         memory_limit: str | None = None) -> dict[str, dict[Key, tuple[Any, Any]]]:
+    """Every registered figure of ``period`` and the previous one from ``CASES`` Parquet files, without loading
+    a ``Case``: ``{key: {group: (this, previous)}}`` (a report's store: ``report.store_figures``)."""
+    con = connect_parquet(paths, memory_limit=memory_limit)
+    try:
+        return Facts(con).cover(period, by)
+    finally:
+        con.close()
