@@ -21,13 +21,16 @@ Register, saves it, presses 编号 AssignNumbers, 刷新逾期 RefreshOverdue, �
 ValidateWorkbook, 月报 MonthlyReport and (on the first complaint's row) 打印处理单 PrintForm
 through ``book.macro(...)()``, and after each
 compares the workbook with what the command-line flow gives on a copy of the same
-file. Excel's alerts are switched off, so the buttons write their status cell instead
+file. The Summary's workload chart is checked after each refresh: drawn as the headless refresh
+draws it (same cells, title, corner, size), following a third handler, gone when no complaint has a
+handler, and a chart of the office's own on the Summary left as it was. Excel's alerts are switched off, so the buttons write their status cell instead
 of showing a message box. It prints one line per check and exits 0 when all pass.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import sys
 import tempfile
@@ -36,8 +39,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from xlcomplaints.excel.adapter import to_millisecond
-from xlcomplaints.flows import assign_ids_flow, refresh_flow, validate_flow
+from xlcomplaints.excel.adapter import XlwingsWorkbook, to_millisecond
+from xlcomplaints.excel.charts import LiveCharts
+from xlcomplaints.flows import (
+    CHART_BASE,
+    CHART_PER_HANDLER,
+    assign_ids_flow,
+    handler_chart,
+    refresh_flow,
+    validate_flow,
+)
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec.problems import STATUS_NAME
 from xlcomplaints.templates.macro import build_branch_xlsm
@@ -64,6 +75,7 @@ def sample_rows(now: datetime, lang: str) -> list[list[Any]]:
             "category": ("服务态度" if zh else "Service attitude"), "content": f"sample {i}",
             "severity": (["一般", "重要", "重大"] if zh else ["General", "Important", "Major"])[i % 3],
             "validity": "有效" if zh else "Valid",
+            "handler": (["张三", "李四"] if zh else ["Zhang", "Li"])[i % 2],  # two handlers on the chart
         }
         if i % 3 == 0:
             values["acknowledged_at"] = received + timedelta(minutes=20)
@@ -111,6 +123,28 @@ def press(book: Any, macro: str, status: Any, timeout: float = 120) -> str:
     return ""
 
 
+def our_charts(book: Any, lang: str) -> list[Any]:
+    return [c for c in book.sheets[B.SUMMARY.title(lang)].charts if c.name == B.SUMMARY_CHART_KEY]
+
+
+def chart_state(chart: Any) -> tuple[Any, ...]:
+    """What a chart shows, to tell whether it was touched: name, box, title and series' references."""
+    return chart.name, LiveCharts(sys.platform == "darwin").shown(chart)
+
+
+def check_chart(book: Any, lang: str, want: Any, what: str) -> None:
+    """Our chart on the Summary is ``want`` (a ``BarChart``: the headless refresh's), or absent for None."""
+    found = our_charts(book, lang)
+    if want is None:
+        check(not found, f"{what}: no workload chart without handlers")
+        return
+    summary = book.sheets[B.SUMMARY.title(lang)]
+    live = LiveCharts(sys.platform == "darwin")
+    same = len(found) == 1 and live.shown(found[0]).same(live.wanted(summary, want, summary.name))
+    check(same and found[0].chart_type == "bar_clustered",
+          f"{what}: one workload chart over the table's {len(want.categories)} handler(s), as the headless refresh draws it")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lang", choices=("zh", "en"), default="zh")
@@ -147,11 +181,11 @@ def main() -> int:
         check(bool(line), f"RefreshOverdue reported: {line!r}")
         summary = excel_grid(book, B.SUMMARY.title(lang))
         stamp = datetime.strptime(str(summary.get((2, 2))), "%Y-%m-%d %H:%M")  # 刷新时间, the button's now
-        matched = False
+        matched, plan = False, None
         for now in (stamp, stamp + timedelta(minutes=1)):  # the button's now had seconds; the cell has not
             trial = folder / "trial.xlsm"
             shutil.copy(headless, trial)
-            refresh_flow(FileWorkbook(trial), now=now, lang=lang)
+            plan = refresh_flow(FileWorkbook(trial), now=now, lang=lang).plan
             sheets = (reg, B.OVERDUE.title(lang))
             if all(excel_grid(book, s) == file_grid(trial, s) for s in sheets) and \
                     {k: v for k, v in summary.items() if k[1] <= 3 and k != (2, 2)} == \
@@ -159,6 +193,29 @@ def main() -> int:
                 matched = True
                 break
         check(matched, "Register, Overdue and Summary after RefreshOverdue equal the headless refresh")
+        want = handler_chart(plan) if plan is not None else None
+        check(want is not None, "the sample's two handlers make a workload chart")
+        check_chart(book, lang, want, "RefreshOverdue")
+        summary_sheet = book.sheets[B.SUMMARY.title(lang)]
+        with XlwingsWorkbook(book)._writable(summary_sheet.name) as sh:  # the office's own chart, far right
+            office = sh.charts.add(900, 300, 300, 180)
+            office.name = "office chart"
+            office.set_source_data(sh.range((3, 1), (6, 2)))
+        office_before = chart_state(office)
+        handler_col = B.REGISTER.index("handler") + 1
+        third = "王五" if lang == "zh" else "Wang"
+        register.range((2, handler_col)).value = third  # input columns are unlocked
+        line = press(book, "RefreshOverdue", status)
+        check(bool(line), f"RefreshOverdue (a third handler) reported: {line!r}")
+        if want is not None:
+            grid = excel_grid(book, summary_sheet.name)
+            names = tuple(str(grid[(r, B.SUMMARY_HANDLERS_AT)]) for r in range(want.first_row, want.first_row + 10)
+                          if (r, B.SUMMARY_HANDLERS_AT) in grid)
+            check(len(names) == 3, f"the Summary's table has three handlers: {names}")
+            grown = dataclasses.replace(want, categories=names,
+                                        size=(want.size[0], CHART_BASE + CHART_PER_HANDLER * len(names)))
+            check_chart(book, lang, grown, "RefreshOverdue with a third handler")
+        check(chart_state(office) == office_before, "the office's own chart on the Summary is untouched")
         if sys.platform.startswith("win"):  # the COM names; macOS exposes them differently
             prot = register.api.Protection
             check(bool(register.api.ProtectContents), "Register is protected again after the write")
@@ -184,6 +241,12 @@ def main() -> int:
         check(bool(line), f"PrintForm reported: {line!r}")
         forms = [p for p in folder.glob("smoke-*.xlsx") if p not in reports and str(p) in line]
         check(len(forms) == 1, f"handling form written next to the workbook and named in the status: {forms}")
+
+        register.range((2, handler_col), (1 + len(rows), handler_col)).value = None  # no handlers left
+        line = press(book, "RefreshOverdue", status)
+        check(bool(line), f"RefreshOverdue (no handlers) reported: {line!r}")
+        check_chart(book, lang, None, "RefreshOverdue without handlers")
+        check(chart_state(office) == office_before, "the office's own chart is still there, untouched")
     finally:
         if not args.keep:
             book.close()

@@ -232,6 +232,18 @@ class FakeRange:
             for j, v in enumerate(row):
                 self.sheet.set(r1 + i, c1 + j, as_typed(v))
 
+    @property
+    def left(self) -> float:
+        """Points from column A's left edge (every column Excel's default 64 px = 48 pt here)."""
+        self.sheet.calls("Range.left")
+        return (self.box[1] - 1) * COLUMN_POINTS
+
+    @property
+    def top(self) -> float:
+        """Points from row 1's top edge (every row Excel's default 20 px = 15 pt here)."""
+        self.sheet.calls("Range.top")
+        return (self.box[0] - 1) * ROW_POINTS
+
     def clear_contents(self) -> None:
         self.sheet.calls("Range.clear_contents")
         self.sheet.check_writable()
@@ -255,6 +267,12 @@ class FakeSheet:
         self.password: str | None = None
         self.protect_calls: list[dict[str, bool]] = []
         self.api = FakeSheetApi(self)
+        self.chart_list: list[FakeChart] = []  # the sheet's embedded charts, in z-order
+
+    @property
+    def charts(self) -> FakeCharts:
+        self.calls("Sheet.charts")
+        return FakeCharts(self)
 
     @property
     def calls(self) -> Calls:
@@ -290,6 +308,275 @@ class FakeSheet:
         self.calls("Sheet.range")
         last = last or first
         return FakeRange(self, first[0], first[1], last[0], last[1])
+
+
+COLUMN_POINTS, ROW_POINTS = 48.0, 15.0
+#: The objects of the chart members below, as their calls are counted.
+CHART_OBJECTS = frozenset({"Charts", "Chart", "Series", "SeriesCollection", "ChartTitle", "ChartFormat", "FillFormat",
+                           "ColorFormat", "DataLabels", "Axis", "Legend"})
+_REF = re.compile(r"^=?(?:'(?P<q>(?:[^']|'')+)'|(?P<p>[^'!]+))!\$?(?P<c1>[A-Z]+)\$?(?P<r1>\d+)"
+                  r"(?::\$?(?P<c2>[A-Z]+)\$?(?P<r2>\d+))?$")
+
+
+class FakeCom:
+    """A native (COM) object of the stand-in: only the properties in ``PROPS`` and the members its
+    class defines exist; every get and set is counted, and a set on a protected sheet is refused
+    (stricter than Excel, which refuses chart changes only when drawing objects are protected)."""
+
+    PROPS: frozenset[str] = frozenset()
+
+    def __init__(self, sheet: FakeSheet, kind: str, **values: Any) -> None:
+        object.__setattr__(self, "_sheet", sheet)
+        object.__setattr__(self, "_kind", kind)
+        object.__setattr__(self, "props", dict(values))
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in type(self).PROPS:
+            raise AttributeError(f"{self._kind} has no member {name}")
+        self._sheet.calls(f"{self._kind}.{name}")
+        return self.props.get(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(getattr(type(self), name, None), property):  # counted by its setter
+            object.__setattr__(self, name, value)
+            return
+        if name not in type(self).PROPS:
+            raise AttributeError(f"{self._kind} has no member {name}")
+        self._sheet.calls(f"{self._kind}.{name}=")
+        self._sheet.check_writable()
+        self.props[name] = value
+
+
+class FakeColor(FakeCom):
+    PROPS = frozenset({"RGB"})
+
+
+class FakeFill(FakeCom):
+    PROPS = frozenset({"Visible"})
+
+    @property
+    def ForeColor(self) -> FakeColor:  # noqa: N802 - COM name
+        self._sheet.calls("FillFormat.ForeColor")
+        return self.props.setdefault("ForeColor", FakeColor(self._sheet, "ColorFormat"))
+
+
+class FakeFormat(FakeCom):
+    @property
+    def Fill(self) -> FakeFill:  # noqa: N802 - COM name
+        self._sheet.calls("ChartFormat.Fill")
+        return self.props.setdefault("Fill", FakeFill(self._sheet, "FillFormat"))
+
+
+class FakeSeries(FakeCom):
+    """COM ``Series``: ``Name``/``Values``/``XValues`` take a reference (``=Sheet!$A$1``); ``Name`` reads
+    back the cell's text, ``Formula`` the ``=SERIES(…)`` Excel writes (sheet quoted only if needed)."""
+
+    PROPS = frozenset({"HasDataLabels"})
+
+    def __init__(self, sheet: FakeSheet, chart: FakeChartCom) -> None:
+        super().__init__(sheet, "Series")
+        object.__setattr__(self, "chart", chart)
+        object.__setattr__(self, "refs", {"Name": None, "XValues": None, "Values": None})
+
+    def _parse(self, ref: str) -> tuple[str, int, int, int, int]:
+        m = _REF.match(ref)
+        if m is None or not ref.startswith("="):
+            raise ComError(f"Unable to set the property: {ref!r} is not a reference")
+        sheet = m["q"].replace("''", "'") if m["q"] else m["p"]
+        if sheet not in [s._name for s in self._sheet.book.sheets.items]:
+            raise ComError(f"Reference to a sheet that does not exist: {ref!r}")
+        col = openpyxl.utils.column_index_from_string
+        return sheet, int(m["r1"]), col(m["c1"]), int(m["r2"] or m["r1"]), col(m["c2"] or m["c1"])
+
+    def _set(self, which: str, ref: str) -> None:
+        self._sheet.calls(f"Series.{which}=")
+        self._sheet.check_writable()
+        self.refs[which] = self._parse(ref)
+
+    def _text(self, which: str) -> str:
+        ref = self.refs[which]
+        if ref is None:
+            return ""
+        sheet, r1, c1, r2, c2 = ref
+        letter = openpyxl.utils.get_column_letter
+        cells = f"${letter(c1)}${r1}" + (f":${letter(c2)}${r2}" if (r2, c2) != (r1, c1) else "")
+        return f"{_quote(sheet)}!{cells}"
+
+    def cells(self, which: str) -> list[Any]:
+        """What the reference points at now (the stand-in's look, not a COM member)."""
+        ref = self.refs[which]
+        assert ref is not None, which
+        sheet, r1, c1, r2, c2 = ref
+        book = self._sheet.book.sheet(sheet)
+        return [book.cells.get((r, c)) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+
+    Name = property(lambda self: (self._sheet.calls("Series.Name"), str(self.cells("Name")[0] or ""))[1],
+                    lambda self, ref: self._set("Name", ref))
+    Values = property(lambda self: (self._sheet.calls("Series.Values"), tuple(self.cells("Values")))[1],
+                      lambda self, ref: self._set("Values", ref))
+    XValues = property(lambda self: (self._sheet.calls("Series.XValues"), tuple(self.cells("XValues")))[1],
+                       lambda self, ref: self._set("XValues", ref))
+
+    @property
+    def Formula(self) -> str:  # noqa: N802 - COM name
+        self._sheet.calls("Series.Formula")
+        order = self.chart.series.index(self) + 1
+        return f"=SERIES({self._text('Name')},{self._text('XValues')},{self._text('Values')},{order})"
+
+    @property
+    def Format(self) -> FakeFormat:  # noqa: N802 - COM name
+        self._sheet.calls("Series.Format")
+        return self.props.setdefault("Format", FakeFormat(self._sheet, "ChartFormat"))
+
+    def DataLabels(self) -> FakeCom:  # noqa: N802 - COM name
+        self._sheet.calls("Series.DataLabels")
+        labels = type("FakeDataLabels", (FakeCom,), {"PROPS": frozenset({"Position"})})
+        return self.props.setdefault("DataLabels", labels(self._sheet, "DataLabels"))
+
+    def Delete(self) -> None:  # noqa: N802 - COM name
+        self._sheet.calls("Series.Delete")
+        self._sheet.check_writable()
+        self.chart.series.remove(self)
+
+
+class FakeSeriesCollection:
+    """COM ``SeriesCollection``: ``Count``, ``Item(i)`` (1-based), ``NewSeries()``."""
+
+    def __init__(self, chart: FakeChartCom) -> None:
+        self.chart = chart
+
+    @property
+    def Count(self) -> int:  # noqa: N802 - COM name
+        self.chart._sheet.calls("SeriesCollection.Count")
+        return len(self.chart.series)
+
+    def Item(self, index: int) -> FakeSeries:  # noqa: N802 - COM name
+        self.chart._sheet.calls("SeriesCollection.Item")
+        if not 1 <= index <= len(self.chart.series):
+            raise ComError("Invalid index.")
+        return self.chart.series[index - 1]
+
+    def NewSeries(self) -> FakeSeries:  # noqa: N802 - COM name
+        self.chart._sheet.calls("SeriesCollection.NewSeries")
+        self.chart._sheet.check_writable()
+        series = FakeSeries(self.chart._sheet, self.chart)
+        self.chart.series.append(series)
+        return series
+
+
+class FakeChartCom(FakeCom):
+    """COM ``Chart``: the title (``ChartTitle`` exists only while ``HasTitle``), series, axes, legend."""
+
+    PROPS = frozenset({"HasTitle", "HasLegend", "ChartType"})
+
+    def __init__(self, sheet: FakeSheet) -> None:
+        super().__init__(sheet, "Chart", HasTitle=False, HasLegend=True)
+        object.__setattr__(self, "series", [])
+        axis = type("FakeAxis", (FakeCom,), {"PROPS": frozenset(
+            {"ReversePlotOrder", "MinimumScale", "TickLabelPosition", "HasMajorGridlines"})})
+        object.__setattr__(self, "axes", {1: axis(sheet, "Axis"), 2: axis(sheet, "Axis")})
+        title = type("FakeChartTitle", (FakeCom,), {"PROPS": frozenset({"Text"})})
+        legend = type("FakeLegend", (FakeCom,), {"PROPS": frozenset({"Position"})})
+        object.__setattr__(self, "title", title(sheet, "ChartTitle", Text=""))
+        object.__setattr__(self, "legend", legend(sheet, "Legend"))
+
+    @property
+    def ChartTitle(self) -> FakeCom:  # noqa: N802 - COM name
+        self._sheet.calls("Chart.ChartTitle")
+        if not self.props["HasTitle"]:
+            raise ComError("This object has no title.")
+        return self.title
+
+    @property
+    def Legend(self) -> FakeCom:  # noqa: N802 - COM name
+        self._sheet.calls("Chart.Legend")
+        return self.legend
+
+    def SeriesCollection(self) -> FakeSeriesCollection:  # noqa: N802 - COM name
+        self._sheet.calls("Chart.SeriesCollection")
+        return FakeSeriesCollection(self)
+
+    def Axes(self, kind: int) -> FakeCom:  # noqa: N802 - COM name
+        self._sheet.calls("Chart.Axes")
+        return self.axes[kind]
+
+
+class FakeChart:
+    """xlwings' ``Chart`` (an embedded chart): name, type, position and size in points, ``delete``,
+    ``api`` = (the COM ``ChartObject``, its ``Chart``)."""
+
+    TYPES = {"bar_clustered": 57, "column_clustered": 51}  # xlwings' names of XlChartType members used here
+
+    def __init__(self, sheet: FakeSheet, name: str, box: tuple[float, float, float, float]) -> None:
+        self.sheet, self._name, self.box = sheet, name, list(box)
+        self.native = FakeChartCom(sheet)
+        self.deleted = False
+
+    def _change(self, what: str) -> None:
+        self.sheet.calls(f"Chart.{what}=")
+        self.sheet.check_writable()
+
+    @property
+    def name(self) -> str:
+        self.sheet.calls("Chart.name")
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._change("name")
+        self._name = value
+
+    @property
+    def chart_type(self) -> str:
+        self.sheet.calls("Chart.chart_type")
+        return next(k for k, v in self.TYPES.items() if v == self.native.props.get("ChartType"))
+
+    @chart_type.setter
+    def chart_type(self, value: str) -> None:
+        self._change("chart_type")
+        self.native.props["ChartType"] = self.TYPES[value]
+
+    def _box(i: int, what: str) -> property:  # type: ignore[misc]  # noqa: N805 - a property factory
+        def get(self: FakeChart) -> float:
+            self.sheet.calls(f"Chart.{what}")
+            return self.box[i]
+
+        def put(self: FakeChart, value: float) -> None:
+            self._change(what)
+            self.box[i] = float(value)
+        return property(get, put)
+
+    left, top, width, height = _box(0, "left"), _box(1, "top"), _box(2, "width"), _box(3, "height")
+
+    @property
+    def api(self) -> tuple[object, FakeChartCom]:
+        self.sheet.calls("Chart.api")
+        return object(), self.native
+
+    def delete(self) -> None:
+        self._change("delete")
+        self.sheet.chart_list.remove(self)
+        self.deleted = True
+
+
+class FakeCharts:
+    """xlwings' ``Sheet.charts``: iterated, ``add(left, top, width, height)`` (Excel names it ``Chart N``)."""
+
+    def __init__(self, sheet: FakeSheet) -> None:
+        self.sheet = sheet
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.sheet.calls("Charts.__iter__")
+        return iter(list(self.sheet.chart_list))
+
+    def add(self, left: float = 0, top: float = 0, width: float = 355, height: float = 211, **kw: Any) -> FakeChart:
+        self.sheet.calls("Charts.add")
+        self.sheet.check_writable()
+        assert not kw, kw
+        self.sheet.book.charts_made += 1
+        chart = FakeChart(self.sheet, f"Chart {self.sheet.book.charts_made}", (left, top, width, height))
+        self.sheet.chart_list.append(chart)
+        return chart
 
 
 class FakeName:
@@ -382,6 +669,7 @@ class FakeBook:
 
     def __init__(self, path: Path) -> None:
         self.calls = Calls()
+        self.charts_made = 0  # Excel numbers new charts per workbook session
         self._name, self._path = path.name, path
         wb = openpyxl.load_workbook(path)
         self.sheets = FakeSheets(self)
@@ -902,8 +1190,10 @@ def test_calls_into_excel_do_not_grow_with_rows(tmp_path: Path, action: str) -> 
         counts[n] = book.calls.log
     assert counts[10] == counts[1000]
     # Overdue and Summary are protected too (seed 001): each costs an unprotect/protect round
-    # (the Lists sheet adds one sheet read and its six dropdown names to the names looked through)
-    assert sum(counts[10].values()) < 220
+    # (the Lists sheet adds one sheet read and its six dropdown names to the names looked through);
+    # refresh draws the Summary's chart besides (66 calls with its two series drawn anew, none per row)
+    chart = sum(v for k, v in counts[10].items() if k.split(".")[0] in CHART_OBJECTS)
+    assert sum(counts[10].values()) < 220 + (80 if action == "refresh" else 0) and (chart > 0) == (action == "refresh")
     assert counts[10]["Range.value="] <= 6
 
 
@@ -924,8 +1214,9 @@ def test_unchanged_cells_are_not_written_again(tmp_path: Path) -> None:
     second = entry.run("refresh", book, now=NOW)
     assert "没有需要更新的单元格" in second.zh
     # Same data, same time: no block differs (this .xlsx has no status cell to update).
-    # the Register, Overdue and Summary were unprotected around the first run's writes only
-    assert book.calls.log["Range.value="] == writes and book.calls.log["Worksheet.Unprotect"] == 3
+    # the Register, Overdue and Summary were unprotected around the first run's writes only (the
+    # Summary twice: its cells, then its chart)
+    assert book.calls.log["Range.value="] == writes and book.calls.log["Worksheet.Unprotect"] == 4
     assert "没有需要更新的单元格" not in first.zh
 
 

@@ -1,4 +1,5 @@
 """The workbook port over a workbook open in Excel, through xlwings.
+(Over 400 lines: the port's members over one live workbook read as one class; its chart is excel/charts.py.)
 
 Why it looks the way it does: every call into Excel crosses a process boundary (COM
 on Windows, Apple events on macOS) and costs about a millisecond, so the adapter
@@ -26,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from xlcomplaints.core.problems import a1, register_messages
+from xlcomplaints.excel.charts import LiveCharts
 from xlcomplaints.workbook.errors import WorkbookError
-from xlcomplaints.workbook.port import CellValue, NamedValue
+from xlcomplaints.workbook.port import BarChart, CellValue, NamedValue
 
 MESSAGES = {
     "excel.sheet_password": (
@@ -224,13 +226,14 @@ class XlwingsWorkbook:
 
     Members of xlwings it uses, and nothing else (the test stand-in offers exactly
     these): ``Book.name/.fullname/.names/.sheets/.api`` (``Date1904``, ``Saved``), ``Sheets.add``, ``Name.name/.refers_to``,
-    ``Sheet.name/.used_range/.range/.api``, ``Range.last_cell/.row/.column/.options/
-    .value/.clear_contents``.
+    ``Sheet.name/.used_range/.range/.api/.charts``, ``Range.last_cell/.row/.column/.options/
+    .value/.clear_contents/.left/.top``, and for the Summary's chart those ``excel/charts.py`` lists.
     """
 
     def __init__(self, book: Any, *, mac: bool | None = None) -> None:
         self.book = book
         self._protection = _Protection(sys.platform == "darwin" if mac is None else mac)
+        self._charts = LiveCharts(self._protection.mac)
         self._sheets: dict[str, Any] | None = None
         self._names: list[NamedValue] | None = None
         self._values: dict[str, list[list[object]]] = {}
@@ -373,6 +376,25 @@ class XlwingsWorkbook:
             if padded and width:
                 sh.range((first_row, 1), (first_row + len(padded) - 1, width)).value = [
                     [literal(v) for v in row] for row in padded]
+        self._changed = True
+
+    def set_chart(self, sheet: str, key: str, chart: BarChart | None) -> None:
+        """``port.DrawsCharts``: our chart named ``key`` added, updated or (None) deleted, the sheet
+        unprotected around it as for cells; nothing written when Excel shows it already (``excel/charts.py``)."""
+        sh = self.sheet(sheet)
+        found = self._charts.find(sh, key)
+        if chart is None:
+            if found is not None:
+                with self._writable(sheet):
+                    found.delete()
+                self._changed = True
+            return
+        title = next(name for name, s in self._sheet_map().items() if s is sh)  # as Excel spells it
+        want = self._charts.wanted(sh, chart, title)
+        if found is not None and self._charts.shown(found).same(want):
+            return
+        with self._writable(sheet) as writable:
+            self._charts.draw(writable, found, key, chart, title, want)
         self._changed = True
 
     def add_sheet(self, name: str) -> str:

@@ -199,8 +199,8 @@ def _summary_handlers() -> list[str]:
             "grows with the handlers (all of them are shown) and is redrawn at each refresh; a month with no handler",
             "has no chart. It is found again by its name in the sheet's drawing "
             f"(`{B.SUMMARY_CHART_KEY}`): a chart or picture the office",
-            "added is kept as it is, on this sheet too. Drawn by refresh on the file (the command, the API); the",
-            "Excel buttons' refresh, which writes into the open workbook, leaves a chart already there as it is.",
+            "added is kept as it is, on this sheet too. Refresh on the file (the command, the API) and the Excel",
+            "buttons' refresh in the open workbook (by the chart's name among the sheet's charts) draw it alike.",
             ""]
 
 
