@@ -306,3 +306,21 @@ def test_a_store_location_that_cannot_be_used_is_refused(office: Path, tmp_path:
     assert said.stderr.strip() == REFUSAL_PREFIX[Lang.EN] + StoreLocationError(
         Location.NO_FOLDER, location=str(tmp_path / "nowhere")).message("en")
     assert not out.exists() and not store_path(out).exists()
+
+
+def test_a_store_elsewhere_without_a_cluster_and_through_the_api(office: Path, tmp_path: Path) -> None:
+    """``--store`` is where the store is, whoever reads the files: the process pool writes there too, and
+    the Python API's ``store=`` finds it for an update."""
+    from xlcomplaints import api
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    out = tmp_path / "group.xlsx"
+    said = run(office, "consolidate", "branches", "--month", "2026-10", "--now", NOW, "-o", out, "--workers", "2",
+               "--store", shared)
+    assert said.returncode == 0, said.stderr[-2000:]
+    assert (shared / "group.facts" / "manifest.json").is_file() and not store_path(out).exists()
+    result = api.consolidate([office / "branches" / "GZ03.xlsx"], "2026-10", out, update=True, workers=1,
+                             store=shared)
+    assert result.state == shared / "group.facts"
+    assert sorted(result.consolidation.carried) == ["BJ01", "SH02"]
