@@ -243,6 +243,7 @@ def test_a_store_in_a_shared_folder_gives_the_same_report_and_serves_an_update(o
     lost = run(office, "consolidate", "branches/SH02.xlsx", "--update", "--month", "2026-10", "--now", NOW,
                "-o", out, "--lang", "en", "--workers", "1")  # the store is not beside the report
     assert lost.returncode == 2 and "Traceback" not in lost.stderr
+    assert str(store_path(out)) in lost.stderr.replace("\n", "")  # where it looked
     assert not store_path(out).exists()
 
 

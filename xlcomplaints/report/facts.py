@@ -233,7 +233,7 @@ def _manifest(store: Path) -> Manifest:
         with open(path, "rb") as fh:
             raw = fh.read(_MANIFEST_LIMIT + 1)
     except FileNotFoundError:
-        raise StoreError(f"{store.name}: not found") from None
+        raise StoreError(f"{store}: not found") from None  # the whole path: beside the report, or in --store
     except OSError as e:
         raise StoreError(f"{store.name}: {e.strerror or type(e).__name__}") from e
     try:
