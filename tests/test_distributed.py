@@ -5,10 +5,14 @@ in a process of its own (the head office's PC), the workers in theirs; a report 
 same cell for cell as one read by the command line's own process pool. A worker that cannot see a
 file the head office sees says so, naming its machine; a file missing on the head office's machine
 is said as before and never sent. Without Dask, ``--scheduler`` is refused and nothing is written.
+With ``--store`` the workers write their partitions into a shared folder's store (by path or ``file://``
+URL), an update reads it there, and a worker that cannot write there is refused by name before any
+file is read.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -188,3 +192,136 @@ def test_a_scheduler_that_cannot_be_reached_or_workers_given_too(office: Path, t
     assert both.returncode == 2
     assert both.stderr.strip() == REFUSAL_PREFIX[Lang.EN] + D.ClusterError(D.Cluster.WORKERS_GIVEN).message("en")
     assert not out.exists() and not store_path(out).exists()
+
+
+# --store: the folder the facts store is kept in, which the workers write their partitions to
+
+
+def _store_arg(shared: Path, form: str) -> str:
+    if form == "url":
+        pytest.importorskip("fsspec")
+        return shared.as_uri()
+    return str(shared)
+
+
+@pytest.mark.parametrize("form", ["path", "url"])
+def test_a_store_in_a_shared_folder_gives_the_same_report_and_serves_an_update(office: Path, cluster: Any,
+                                                                             elsewhere: Path, tmp_path: Path,
+                                                                             form: str) -> None:
+    """The workers write their partitions into the store in ``--store`` (a folder, or its ``file://`` URL);
+    the report is the one the process pool writes without it, the store is there and not beside the report,
+    and ``--update`` given the same ``--store`` reads it (and without it finds no store: exit 2)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    store = _store_arg(shared, form)
+    pool = run(office, "consolidate", "branches", "--month", "2026-10", "--now", NOW, "-o", tmp_path / "pool.xlsx",
+               "--workers", "2")
+    out = tmp_path / "report" / "group.xlsx"
+    out.parent.mkdir()
+    dask = run(office, "consolidate", "branches", "--month", "2026-10", "--now", NOW, "-o", out,
+               "--scheduler", cluster.scheduler_address, "--store", store)
+    assert pool.returncode == 0, pool.stderr[-2000:]
+    assert dask.returncode == 0, dask.stderr[-2000:]
+    ours = grids(tmp_path / "pool.xlsx")
+    assert grids(out) == ours
+    assert (shared / "group.facts" / "manifest.json").is_file()
+    assert not store_path(out).exists()
+    assert sorted(p.name for p in (shared / "group.facts").iterdir() if p.name.startswith(".")) == []  # no staging
+    parts = sorted((shared / "group.facts").glob("period=*/branch=*/*.parquet"))
+    assert [p.parent.name for p in parts] == ["branch=BJ01", "branch=GZ03", "branch=SH02"]
+
+    update = run(office, "consolidate", "branches/SH02.xlsx", "--update", "--month", "2026-10", "--now", NOW,
+                 "-o", out, "--scheduler", cluster.scheduler_address, "--store", store)
+    assert update.returncode == 0, update.stderr[-2000:]
+    again, issues = grids(out), R.ISSUES.title("zh")  # SH02 read again, BJ01 and GZ03 carried from the shared store
+    assert {k: v for k, v in again.items() if k != issues} == {k: v for k, v in ours.items() if k != issues}
+    assert sorted(map(repr, again[issues])) == sorted(map(repr, ours[issues]))  # the read file's issues first
+    assert sorted(p.parent.name for p in (shared / "group.facts").glob("period=*/branch=*/*.parquet")) == \
+        ["branch=BJ01", "branch=GZ03", "branch=SH02"]
+    assert [p for p in (shared / "group.facts").glob("period=*/branch=*/*.parquet") if p not in parts] != []
+
+    lost = run(office, "consolidate", "branches/SH02.xlsx", "--update", "--month", "2026-10", "--now", NOW,
+               "-o", out, "--lang", "en", "--workers", "1")  # the store is not beside the report
+    assert lost.returncode == 2 and "Traceback" not in lost.stderr
+    assert str(store_path(out)) in lost.stderr.replace("\n", "")  # where it looked
+    assert not store_path(out).exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/cwd: a path each process sees its own way")
+@pytest.mark.parametrize("where", ["--store", "-o"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_worker_that_cannot_write_to_the_store_is_refused_before_any_file_is_read(
+        office: Path, cluster: Any, elsewhere: Path, where: str, lang: str) -> None:
+    """``/proc/self/cwd/shared`` is a folder the head office sees (its own working folder's) and the workers,
+    in a folder of their own, do not: a share mapped on the head office's PC only. Whether the store goes
+    there by ``--store`` or beside the report, each worker's probe write fails and the run is refused by the
+    worker's name, its machine and the folder: exit 2, no report, no store."""
+    shared = office / "shared"
+    shared.mkdir(exist_ok=True)
+    seen = "/proc/self/cwd/shared"
+    args = ["--store", seen, "-o", "group.xlsx"] if where == "--store" else ["-o", f"{seen}/group.xlsx"]
+    said = run(office, "consolidate", "branches", "--month", "2026-10", "--lang", lang,
+               "--scheduler", cluster.scheduler_address, *args)
+    assert said.returncode == 2, said.stderr[-2000:]
+    assert "Traceback" not in said.stderr
+    text = said.stderr.strip()
+    assert text.startswith(REFUSAL_PREFIX[Lang(lang)])
+    worker = min(cluster.scheduler_info["workers"])
+    expected = D.ClusterError(D.Cluster.STORE_UNWRITABLE, worker=worker, host=socket.gethostname(),
+                              location=seen, detail=os.strerror(2)).message(lang)
+    assert text == REFUSAL_PREFIX[Lang(lang)] + expected
+    assert list(shared.iterdir()) == [] and not (office / "group.xlsx").exists()
+
+
+def test_a_probe_says_what_went_wrong_and_leaves_nothing(tmp_path: Path) -> None:
+    assert D.probe_store(str(tmp_path)) == (socket.gethostname(), None)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "a-file").write_bytes(b"")
+    host, detail = D.probe_store(str(tmp_path / "a-file"))
+    assert host == socket.gethostname() and detail == os.strerror(20)  # Not a directory
+
+
+def test_a_store_location_that_cannot_be_used_is_refused(office: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlcomplaints.store.layout import Location, StoreLocationError, store_location
+
+    assert store_location(tmp_path) == tmp_path
+    with pytest.raises(StoreLocationError) as missing:
+        store_location(tmp_path / "nowhere")
+    assert missing.value.code == Location.NO_FOLDER
+    if importlib.util.find_spec("fsspec") is not None:
+        assert store_location(tmp_path.as_uri()) == tmp_path
+        with pytest.raises(StoreLocationError) as remote:
+            store_location("s3://bucket/facts")
+        assert remote.value.code == Location.NOT_A_FOLDER_URL and remote.value.params["scheme"] == "s3"
+    monkeypatch.setitem(sys.modules, "fsspec", None)
+    monkeypatch.setitem(sys.modules, "fsspec.core", None)
+    with pytest.raises(StoreLocationError) as without:
+        store_location(tmp_path.as_uri())
+    assert without.value.code == Location.NEEDS_FSSPEC
+
+    out = tmp_path / "group.xlsx"  # the command line: one sentence, exit 2, nothing written, no cluster asked
+    said = run(office, "consolidate", "branches", "--month", "2026-10", "-o", out, "--lang", "en",
+               "--store", tmp_path / "nowhere")
+    assert said.returncode == 2
+    assert said.stderr.strip() == REFUSAL_PREFIX[Lang.EN] + StoreLocationError(
+        Location.NO_FOLDER, location=str(tmp_path / "nowhere")).message("en")
+    assert not out.exists() and not store_path(out).exists()
+
+
+def test_a_store_elsewhere_without_a_cluster_and_through_the_api(office: Path, tmp_path: Path) -> None:
+    """``--store`` is where the store is, whoever reads the files: the process pool writes there too, and
+    the Python API's ``store=`` finds it for an update."""
+    from xlcomplaints import api
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    out = tmp_path / "group.xlsx"
+    said = run(office, "consolidate", "branches", "--month", "2026-10", "--now", NOW, "-o", out, "--workers", "2",
+               "--store", shared)
+    assert said.returncode == 0, said.stderr[-2000:]
+    assert (shared / "group.facts" / "manifest.json").is_file() and not store_path(out).exists()
+    result = api.consolidate([office / "branches" / "GZ03.xlsx"], "2026-10", out, update=True, workers=1,
+                             store=shared)
+    assert result.state == shared / "group.facts"
+    assert sorted(result.consolidation.carried) == ["BJ01", "SH02"]

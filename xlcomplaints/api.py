@@ -109,14 +109,15 @@ def consolidate(inputs: Sequence[str | Path], month: str | Month | Period, outpu
                 as_of: datetime | None = None, now: datetime | None = None, show_contacts: bool = False,
                 update: bool = False, history: Sequence[str | Path] = (), executor: Executor | None = None,
                 workers: int | None = None, on_file: Callable[[FileSummary], None] | None = None,
-                policy: str | Path | None = None) -> RunResult:
+                policy: str | Path | None = None, store: str | Path | None = None) -> RunResult:
     """Many branches' workbooks (files or folders) in one monthly report, each read once in parallel.
 
     ``executor``: any ``concurrent.futures`` executor — a distributed one too, if its workers can
     reach the files — else a process pool of ``workers`` (one per core). ``update``: replace the
     branches given in the last run's report and keep the others. ``on_file`` is called as each
     file is read (for a progress bar). ``policy``: a head office's file whose ``[lists]`` every
-    branch's values are put on (``report.imposed``).
+    branch's values are put on (``report.imposed``). ``store``: the folder (or ``file://`` URL) the facts
+    store is kept in, as ``--store`` (default: beside the report; the same again for an update).
     """
     from xlcomplaints.policy_file import load_policy
     from xlcomplaints.report.run import (
@@ -126,12 +127,13 @@ def consolidate(inputs: Sequence[str | Path], month: str | Month | Period, outpu
         ReportRequest,
         report_flow,
     )
+    from xlcomplaints.store.layout import store_location
 
     lists = load_policy(policy, lang).lists if policy else None
     request = ReportRequest(tuple(Path(p) for p in inputs), _month(month), Path(output),
                             ReportKind.UPDATE if update else ReportKind.CONSOLIDATION, lang=lang, as_of=as_of,
                             now=now, contacts=Contacts.of(show_contacts), history=tuple(Path(p) for p in history),
-                            lists=lists)
+                            lists=lists, store=store_location(store) if store is not None else None)
     return report_flow(request, ReportHooks(executor=executor, workers=workers, on_file=on_file))
 
 

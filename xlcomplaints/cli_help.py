@@ -153,6 +153,11 @@ HELP: dict[str, tuple[str, str]] = {
                   "Read the files on a Dask cluster: the address of its dask scheduler, e.g. tcp://192.0.2.10:8786 "
                   "(needs pip install \"xlcomplaints[distributed]\"; every worker PC must reach the files by the "
                   "same path)"),
+    "store": ("汇总数据目录（供 --update 使用）放在哪个文件夹：默认在报表旁边；使用 --scheduler 时各工作电脑直接写入，"
+              "须是各电脑以同一路径可写的共享文件夹（或 file:// 网址）；--update 时给出同一文件夹",
+              "The folder the facts store (for --update) is kept in: default beside the report; with --scheduler "
+              "the workers write to it themselves, so a shared folder every PC writes to by the same path (or a "
+              "file:// URL); give the same folder again with --update"),
 }
 
 #: Placeholders shown for values in help: key → (zh, en). ASCII in both languages: the help's columns
@@ -173,6 +178,7 @@ METAVAR: dict[str, tuple[str, str]] = {
     "date": ("YYYY-MM-DD", "YYYY-MM-DD"),
     "n": ("N", "N"),
     "address": ("tcp://HOST:PORT", "tcp://HOST:PORT"),
+    "store": ("FOLDER_OR_URL", "FOLDER_OR_URL"),
     "numbers": ("NUMBER", "NUMBER"),
     "out": ("FILE.xlsx|FILE.pdf", "FILE.xlsx|FILE.pdf"),
 }

@@ -78,7 +78,7 @@ def _period(month: str | None, period: str | None, first: str | None, last: str 
 
 def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | None, now: str | None, show_contacts: bool,
                 history: list[Path] | None, *, kind: ReportKind, workers: int | None = None, verbose: bool = False,
-                policy: Path | None = None, scheduler: str | None = None) -> None:
+                policy: Path | None = None, scheduler: str | None = None, store: str | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from xlcomplaints.report.distributed import Cluster, ClusterError, cluster_executor
@@ -90,6 +90,7 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
         ReportRequest,
         report_flow,
     )
+    from xlcomplaints.store.layout import StoreLocationError, store_location
 
     lang = _lang(lang)
     m = month
@@ -97,6 +98,10 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
     lists = _policy_lists(policy, lang)
     if scheduler and workers:
         _fail(ClusterError(Cluster.WORKERS_GIVEN.value), lang)
+    try:
+        where = store_location(store) if store is not None else None
+    except StoreLocationError as e:
+        _fail(e, lang)
     if kind.consolidates:
         _scanned(inputs, lang, verbose)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -110,10 +115,13 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
 
     try:
         with contextlib.ExitStack() as cluster:  # a Dask cluster's client, closed once the report is made
-            executor = cluster.enter_context(cluster_executor(scheduler)) if scheduler else None
+            # each worker must write its partitions where the store is made: checked before any file is sent
+            probe = where or Path(output).absolute().parent
+            executor = cluster.enter_context(cluster_executor(scheduler, store=probe)) if scheduler else None
             with progress, _memory(output, lang, "report.no_memory"):
                 request = ReportRequest(tuple(inputs), m, output, kind, lang=lang, as_of=as_of,
-                                        contacts=Contacts.of(show_contacts), history=tuple(history or ()), lists=lists)
+                                        contacts=Contacts.of(show_contacts), history=tuple(history or ()), lists=lists,
+                                        store=where)
                 result = report_flow(request, ReportHooks(executor=executor, workers=workers, on_file=read_one,
                                                           on_start=lambda n: progress.update(task, total=n)))
     except ClusterError as e:  # said before any file is read
@@ -206,10 +214,11 @@ def consolidate(
     policy: PolicyOpt = None,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help=H("scheduler"), metavar=MV("address"))] = None,
+    store: Annotated[str | None, typer.Option("--store", help=H("store"), metavar=MV("store"))] = None,
 ) -> None:
     from xlcomplaints.report.request import ReportKind
 
     chosen = _period(month, period, first, last, _lang(lang))
     _run_report(inputs, chosen, output, lang, now, show_contacts, history,
                 kind=ReportKind.UPDATE if update else ReportKind.CONSOLIDATION, workers=workers, verbose=verbose,
-                policy=policy, scheduler=scheduler)
+                policy=policy, scheduler=scheduler, store=store)

@@ -8,16 +8,23 @@ client's ``concurrent.futures`` executor; the client is closed when the block en
 refusal is an ``XlcError`` said before anything is read or written (exit 2).
 
 Workers open the files by the head office's absolute paths (``dispatch``): every PC must reach
-them by the same path, a shared folder.
+them by the same path, a shared folder. They write their branches' partitions into the facts store's
+folder (beside the report, or ``--store``) by its path too: ``cluster_executor(…, store=FOLDER)`` has
+each worker write and remove a small file there first (``probe_store``), and a worker that cannot is
+refused by name, its machine and the folder, before any file is sent.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import Executor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from xlcomplaints.core.problems import register_messages
@@ -33,6 +40,7 @@ class Cluster(StrEnum):
     OTHER_VERSION = "cluster.other_version"
     NOT_ON_WORKER = "cluster.not_on_worker"
     WORKERS_GIVEN = "cluster.workers_given"
+    STORE_UNWRITABLE = "cluster.store_unwritable"
 
 
 register_messages({
@@ -65,6 +73,12 @@ register_messages({
         "（如 dask worker --nworkers 2）。",
         "--workers and --scheduler cannot be given together: with a Dask cluster, each PC's dask worker decides "
         "how many read at once (dask worker --nworkers 2, say)."),
+    Cluster.STORE_UNWRITABLE.value: (
+        "{host} 上的工作进程 {worker} 无法写入汇总数据目录所在的文件夹 {location}（{detail}）。工作进程把各网点的数据直接写到那里："
+        "请用 --store 给出每台工作电脑都能以同一路径写入的共享文件夹（或把 -o 的报表放在那里）。未读取任何文件，未写出报表。",
+        "The worker {worker} on {host} cannot write to {location}, the folder of the facts store ({detail}). Workers "
+        "write the branches' facts there themselves: give --store a shared folder every worker PC can write to by "
+        "the same path (or write the report -o there). No file was read and no report written."),
 })
 
 #: How long to wait for the scheduler to answer, and then for a first worker to join it (seconds).
@@ -83,11 +97,12 @@ def installed_version() -> str:
 
 
 @contextmanager
-def cluster_executor(address: str, *, connect_timeout: float | None = None,
-                     workers_timeout: float | None = None) -> Iterator[Executor]:
+def cluster_executor(address: str, *, connect_timeout: float | None = None, workers_timeout: float | None = None,
+                     store: Path | None = None) -> Iterator[Executor]:
     """The executor of a Dask client connected to the scheduler at ``address`` (``tcp://host:8786``);
     raises ``ClusterError`` when Dask is missing here, the scheduler cannot be reached, no worker
-    joins it in time, or a worker runs another version of xlcomplaints (or none)."""
+    joins it in time, a worker runs another version of xlcomplaints (or none), or cannot write to the
+    folder ``store`` (the one the facts store is made in, by its absolute path here: ``probe_store``)."""
     try:
         from distributed import Client
     except ImportError as e:
@@ -98,6 +113,8 @@ def cluster_executor(address: str, *, connect_timeout: float | None = None,
         raise ClusterError(Cluster.UNREACHABLE.value, address=address, detail=_said(e)) from e
     try:
         _check_workers(client, address, workers_timeout or WORKERS_TIMEOUT)
+        if store is not None:
+            _check_store(client, store)
         yield client.get_executor()
     finally:
         client.close()
@@ -116,6 +133,35 @@ def _check_workers(client: Any, address: str, timeout: float) -> None:
             raise ClusterError(Cluster.NOT_ON_WORKER.value, worker=worker, ours=ours, detail=_said(theirs))
         if theirs != ours:
             raise ClusterError(Cluster.OTHER_VERSION.value, worker=worker, theirs=theirs, ours=ours)
+
+
+def probe_store(folder: str) -> tuple[str, str | None]:
+    """Run on a worker: write, flush and remove a small file in ``folder``, as a partition is written.
+    (this machine's name, None) if it could, else (its name, what went wrong); never raises."""
+    path = os.path.join(folder, f".xlc-probe-{uuid.uuid4().hex}")
+    try:
+        with open(path, "xb") as f:
+            f.write(b"xlcomplaints")
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        return socket.gethostname() or "?", e.strerror or type(e).__name__
+    with suppress(OSError):
+        os.remove(path)
+    return socket.gethostname() or "?", None
+
+
+def _check_store(client: Any, folder: Path) -> None:
+    """Every worker can write to ``folder`` by the path given: the first that cannot is refused, by name."""
+    found: dict[str, Any] = client.run(probe_store, str(folder), on_error="return")
+    for worker, said in sorted(found.items()):
+        if isinstance(said, BaseException):
+            raise ClusterError(Cluster.STORE_UNWRITABLE.value, worker=worker, host="?", location=str(folder),
+                               detail=_said(said))
+        host, detail = said
+        if detail is not None:
+            raise ClusterError(Cluster.STORE_UNWRITABLE.value, worker=worker, host=host, location=str(folder),
+                               detail=detail)
 
 
 def _said(e: BaseException) -> str:

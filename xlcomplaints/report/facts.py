@@ -1,6 +1,7 @@
 """The consolidation's facts store: a period's branches kept beside the report, for ``--update`` and regions.
 
-``consolidate … -o group-2026-10.xlsx`` keeps the folder ``group-2026-10.facts/`` beside the report::
+``consolidate … -o group-2026-10.xlsx`` keeps the folder ``group-2026-10.facts/`` beside the report (or in
+the shared folder ``--store`` names, where Dask workers on other PCs write too: ``store.layout``)::
 
     manifest.json                                       what the store holds (below): the one file replaced last
     branches-<run>.parquet                              one row per branch (``store.schema.BRANCHES``)
@@ -138,10 +139,11 @@ def _digest(body: dict[str, Any]) -> str:
 
 
 class Staging:
-    """The folder a run's workers write their partitions into, inside the store (renamed into place on save)."""
+    """The folder a run's workers write their partitions into, inside the store (renamed into place on save);
+    the store beside ``output``, or in the folder ``where`` (``--store``: ``store.layout.store_location``)."""
 
-    def __init__(self, output: str | Path, run: str) -> None:
-        self.store = store_path(output)
+    def __init__(self, output: str | Path, run: str, where: Path | None = None) -> None:
+        self.store = store_path(output, where)
         self.path = self.store / f"{_STAGING}{run}"
 
     def open(self) -> str:
@@ -231,7 +233,7 @@ def _manifest(store: Path) -> Manifest:
         with open(path, "rb") as fh:
             raw = fh.read(_MANIFEST_LIMIT + 1)
     except FileNotFoundError:
-        raise StoreError(f"{store.name}: not found") from None
+        raise StoreError(f"{store}: not found") from None  # the whole path: beside the report, or in --store
     except OSError as e:
         raise StoreError(f"{store.name}: {e.strerror or type(e).__name__}") from e
     try:

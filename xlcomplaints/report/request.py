@@ -65,6 +65,8 @@ class ReportRequest:
     real clock, default: now) only decides which entered times are "in the future". ``history``:
     earlier reports, for the trend and, when the branches hold none of it, the previous period.
     ``lists`` (a head office's, ``--policy``): every branch's values put on them (``report.imposed``).
+    ``store``: the folder a consolidation's facts store is kept in (``--store``: a shared folder the Dask
+    workers write their partitions to; ``store.layout.store_location``), default beside the report.
     Paths given as strings or in a list, and a ``Month`` for the period, are taken as what they are.
     """
 
@@ -78,6 +80,7 @@ class ReportRequest:
     contacts: Contacts = Contacts.MASKED
     history: tuple[Path, ...] = ()
     lists: OfficeLists | None = None
+    store: Path | None = None
 
     def __post_init__(self) -> None:  # one shape whatever the caller had: tuples of paths, a Period
         object.__setattr__(self, "inputs", tuple(Path(p) for p in self.inputs))
@@ -86,6 +89,8 @@ class ReportRequest:
         object.__setattr__(self, "history", tuple(Path(p) for p in self.history))
         object.__setattr__(self, "kind", ReportKind(self.kind))
         object.__setattr__(self, "contacts", Contacts(self.contacts))
+        if self.store is not None:
+            object.__setattr__(self, "store", Path(self.store))
 
     @property
     def shows_contacts(self) -> bool:

@@ -143,7 +143,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         previous: list[FileSummary] = []
         then, contacts_shown = as_of, show_contacts
         if kind is ReportKind.UPDATE:
-            previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts)
+            previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts, request.store)
         lap = _Laps()
         paths = expand_inputs(inputs) if kind.consolidates else list(inputs)
         paths = [p for p in paths if resolved(p) != output.resolve()]  # the last run's report, in the same folder
@@ -157,7 +157,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             hooks.on_start(len(paths))
         # files of the same name are told apart by their folders, the previous run's ones too
         labels = file_labels([*paths, *(Path(f.path) for f in previous)])
-        staging = Staging(output, run) if kind.consolidates and run else None  # the workers' partitions, until saved
+        staging = Staging(output, run, request.store) if kind.consolidates and run else None  # the workers' partitions, until saved
         try:
             folder = _open(staging)
             files = _read(paths, request, as_of, max(now, as_of), hooks, labels, folder)
@@ -304,13 +304,13 @@ def _some(codes: set[str], shown: int = 5) -> str:
     return ", ".join(listed[:shown]) + (f" … (+{len(listed) - shown})" if len(listed) > shown else "") or "—"
 
 
-def _previous_run(output: Path, report_run: str | None, month: Period,
-                  show_contacts: bool) -> tuple[list[FileSummary], datetime, bool]:
+def _previous_run(output: Path, report_run: str | None, month: Period, show_contacts: bool,
+                  where: Path | None = None) -> tuple[list[FileSummary], datetime, bool]:
     """The branches of the last consolidation into ``output`` (masked if this run masks), the
     time they were computed as of, and whether contacts can be shown at all. The facts store
     must be of the run that wrote the report there (``report_run``); else the pair is refused.
     An earlier version's JSON state beside the report, with no store, is said to be one."""
-    store = store_path(output)
+    store = store_path(output, where)  # ``--store``: the folder it was kept in (``ReportRequest.store``)
     if not (store / "manifest.json").exists() and old_state_path(output).exists():
         raise WorkbookError("report.old_state", path=output.name, state=old_state_path(output).name, store=store.name)
     try:
