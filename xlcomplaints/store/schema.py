@@ -96,7 +96,6 @@ CASES = pa.schema([
     pa.field("texts", TEXTS)])
 
 
-
 def _finer(kind: pa.DataType) -> pa.DataType:
     """``kind`` with its times (nested ones too) in µs."""
     if kind == TIME:
