@@ -7,7 +7,9 @@ summary as it travels back pickled, with its cases (as before the store) and wit
 then, ``--repeat`` times in turn, a full consolidation without the store (the workers sending their cases
 back, as before it: ``report.run.Staging`` left out), a full consolidation with it, and an ``--update`` of
 ``--update`` branches of it, wall time each (medians printed), and the size of the store on disk (per
-1,000,000 complaints too).
+1,000,000 complaints too). ``--partitions-only N``: only the partitions of the first N files, each written
+(``write_partition``) and read back (``read_partition``) ``--repeat`` times: bytes per 1,000,000 complaints, and
+the median write and read time of one partition (run it with ``PYTHONPATH`` at another checkout to compare).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from xlcomplaints.report import run as run_module
 from xlcomplaints.report.consolidate import read_file
 from xlcomplaints.report.facts import store_path
 from xlcomplaints.report.run import ReportHooks, ReportKind, ReportRequest, RunResult, report_flow
+from xlcomplaints.store.partition import read_partition, write_partition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_report import generate  # noqa: E402
@@ -48,8 +51,11 @@ def main() -> int:
     ap.add_argument("--update", type=int, default=10, help="branches re-read by the --update run")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--partitions-only", type=int, default=0, metavar="N")
     args = ap.parse_args()
     paths = generate(args.dir, args.branches, args.complaints)
+    if args.partitions_only:
+        return partitions(paths[:args.partitions_only], args.repeat)
 
     with tempfile.TemporaryDirectory() as staging:
         sizes = [(len(pickle.dumps(read_file(str(p), MONTH, MONTH.end, NOW))),
@@ -98,6 +104,30 @@ def main() -> int:
           f"(medians of {args.repeat})")
     print(f"store: {size / 2**20:.1f} MiB in {len(files)} files for {complaints:,} complaints = "
           f"{size / complaints * 1_000_000 / 1e6:.0f} MB per 1,000,000 complaints")
+    return 0
+
+
+def partitions(paths: list[Path], repeat: int) -> int:
+    """Each file's partition written and read back ``repeat`` times (checked equal): size, write and read time."""
+    read = [read_file(str(p), MONTH, MONTH.end, NOW) for p in paths]
+    writes: list[float] = []
+    reads: list[float] = []
+    size = rows = 0
+    with tempfile.TemporaryDirectory() as folder:
+        for i in range(repeat):
+            for f in read:
+                started = time.perf_counter()
+                part = write_partition(folder, f.cases, f.texts)
+                writes.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                back = read_partition(part)
+                reads.append(time.perf_counter() - started)
+                assert back == (list(f.cases), f.texts), f.name
+                if i == 0:
+                    size, rows = size + part.size, rows + part.rows
+    print(f"{len(read)} partitions of {rows / len(read):.0f} complaints: {size / len(read) / 1024:.1f} KiB each, "
+          f"{size / rows * 1_000_000 / 1e6:.0f} MB per 1,000,000 complaints; write {statistics.median(writes) * 1e3:.1f} ms,"
+          f" read back {statistics.median(reads) * 1e3:.1f} ms (medians of {len(writes)})")
     return 0
 
 

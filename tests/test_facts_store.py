@@ -176,6 +176,20 @@ def test_a_store_edited_or_cut_short_is_refused_and_nothing_is_written(
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == was
 
 
+def test_a_store_of_the_earlier_schema_is_refused_saying_to_consolidate_again(many: list[Path], tmp_path: Path) -> None:
+    """Schema version 1 kept times in µs; this one writes ms (``store.schema.SCHEMA_VERSION`` 2)."""
+    from xlcomplaints.report.facts import _digest
+    out = tmp_path / "group.xlsx"
+    first = make_report(many[:2], OCT, out, now=NOW)
+    manifest = store_path(out) / MANIFEST
+    body = {k: v for k, v in json.loads(manifest.read_text()).items() if k != "digest"}
+    assert body["schema_version"] == 2
+    body["schema_version"] = 1
+    manifest.write_text(json.dumps({**body, "digest": _digest(body)}))
+    with pytest.raises(StoreError, match=r"store version \d+\.1, this one reads \d+\.2.*without --update"):
+        load_facts(store_path(out), OCT, first.run_id)
+
+
 @pytest.mark.parametrize(("lang", "said"), [("en", "consolidate again without --update to build the store"),
                                             ("zh", "以建立汇总数据目录")])
 def test_an_earlier_versions_state_file_says_to_consolidate_again(

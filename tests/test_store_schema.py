@@ -6,17 +6,20 @@ from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlcomplaints.core.calendar import Unit
+from xlcomplaints.core.cells import parse_datetime
 from xlcomplaints.core.metrics import Case, Month, stamp
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.core.status import Escalation, OverallStatus, StageStatus
 from xlcomplaints.demo import make_branch
 from xlcomplaints.report.consolidate import read_file
-from xlcomplaints.store.schema import CASES, SchemaMismatch, from_table, to_table
+from xlcomplaints.store.partition import read_partition, write_partition
+from xlcomplaints.store.schema import CASES, CASES_FINE, SchemaMismatch, from_table, to_table
 
 OCT = Month(2026, 10)
 NOW = datetime(2026, 11, 2, 9)
@@ -93,3 +96,20 @@ def test_a_code_the_engine_does_not_know_is_refused(demo_files: list[Path]) -> N
     i = table.schema.get_field_index("close_status")
     with pytest.raises(SchemaMismatch, match="does not know"):
         from_table(table.set_column(i, table.schema.field(i), pa.array(["closed_ish"] * table.num_rows, pa.string())))
+
+
+def test_times_are_stored_to_the_millisecond_and_a_finer_one_is_kept(demo_files: list[Path], tmp_path: Path) -> None:
+    """The reader reads an Excel serial to the millisecond, so a branch's partition holds its times in ms; a time
+    typed as text with µs (which the reader keeps) makes that partition µs, and both come back exactly."""
+    f = read_file(str(demo_files[0]), OCT, OCT.end, NOW)
+    part = write_partition(tmp_path, f.cases, f.texts)
+    assert pq.read_schema(part.path).field("received_at").type == pa.timestamp("ms")
+    assert read_partition(part) == (list(f.cases), f.texts)
+
+    typed = parse_datetime("2026-10-09 09:00:00.123456")  # a cell holding this text
+    assert typed is not None and typed.microsecond == 123456
+    fine = [f.cases[0]._replace(received_at=stamp(typed)), *f.cases[1:]]
+    part = write_partition(tmp_path, fine, f.texts)
+    assert pq.read_schema(part.path).field("received_at").type == pa.timestamp("us")
+    assert pq.read_schema(part.path).field("callbacks").type == CASES_FINE.field("callbacks").type
+    assert read_partition(part) == (fine, f.texts)

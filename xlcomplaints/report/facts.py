@@ -244,7 +244,8 @@ def _manifest(store: Path) -> Manifest:
         raise StoreError(f"{store.name}: not a facts store")
     if doc.get("version") != VERSION or doc.get("schema_version") != SCHEMA_VERSION:
         raise StoreError(f"{store.name}: written by another version of xlcomplaints (store version "
-                         f"{doc.get('version')}, this one reads {VERSION}); consolidate all branches without --update")
+                         f"{doc.get('version')}.{doc.get('schema_version')}, this one reads {VERSION}.{SCHEMA_VERSION});"
+                         " consolidate all branches without --update")
     digest = doc.pop("digest", None)
     if digest != _digest(doc):
         raise StoreError(f"{store.name}/{MANIFEST}: edited by hand or damaged (its digest does not match)")

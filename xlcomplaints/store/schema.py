@@ -19,8 +19,12 @@ Two tables (what the JSON state file of earlier versions held, by column):
 - ``texts``: the typical-case texts (``consolidate.CASE_TEXTS``) of a complaint that may be a typical case of the
   period, null for the others (``FileSummary.texts``, keyed there by complaint number).
 
-Times are wall-clock times of the branch's own day (``timestamp[us]``, no time zone), as the workbook has them;
-a ``Case`` keeps them as ``Stamp`` ints (``core.metrics.months``), converted here both ways exactly.
+Times are wall-clock times of the branch's own day (no time zone), as the workbook has them, stored to the
+millisecond (``timestamp[ms]``): the finest an Excel date serial keeps, and the workbook reader reads serials to the
+millisecond (``core.cells``). Only a time typed as text with more than three decimals of a second
+(``09:00:00.123456``) is finer: a partition holding one keeps all its times in µs (``CASES_FINE``, the same columns
+``timestamp[us]``), as a safe cast to ms refuses to lose it; both are read back. A ``Case`` keeps times as
+``Stamp`` ints (``core.metrics.months``, µs), converted here both ways exactly.
 Phone numbers are as the summary held them: masked unless the run had ``--show-contacts``.
 
 ``BRANCHES`` — one row per branch used by the report (the rest of ``FileSummary``): its code, name, file (path,
@@ -53,9 +57,11 @@ from xlcomplaints.core.metrics.months import MONTH_BITS, Stamp
 from xlcomplaints.core.policy import STAGES
 
 #: Bumped when a column changes meaning or type; a store of another version is refused ("consolidate again").
-SCHEMA_VERSION = 1
+#: 2: times in ms (``timestamp[ms]``) unless one is finer.
+SCHEMA_VERSION = 2
 
-TIME = pa.timestamp("us")
+TIME = pa.timestamp("ms")
+FINE_TIME = pa.timestamp("us")
 TEXT = pa.string()
 _HEAD: tuple[tuple[str, pa.DataType, bool], ...] = (  # (Case field, type, nullable)
     ("branch", TEXT, False), ("no", TEXT, True), ("received_at", TIME, True), ("case_type", TEXT, True),
@@ -89,6 +95,21 @@ CASES = pa.schema([
     pa.field("custom", _list(CUSTOM), False), pa.field("office", _list(OFFICE), False),
     pa.field("texts", TEXTS)])
 
+
+def _finer(kind: pa.DataType) -> pa.DataType:
+    """``kind`` with its times (nested ones too) in µs."""
+    if kind == TIME:
+        return FINE_TIME
+    if pa.types.is_list(kind):
+        return pa.list_(pa.field(kind.value_field.name, _finer(kind.value_type), kind.value_field.nullable))
+    if pa.types.is_struct(kind):
+        return pa.struct([pa.field(f.name, _finer(f.type), f.nullable) for f in kind])
+    return kind
+
+
+#: ``CASES`` with its times in µs: a partition holding a time finer than a millisecond.
+CASES_FINE = pa.schema([pa.field(f.name, _finer(f.type), f.nullable) for f in CASES])
+
 BRANCHES = pa.schema([
     pa.field("branch", TEXT, False), pa.field("branch_name", TEXT, False), pa.field("path", TEXT, False),
     pa.field("label", TEXT, False), pa.field("mtime", pa.float64(), False),
@@ -119,6 +140,7 @@ _US = datetime(1970, 1, 1, 0, 0, 0, 1) - _EPOCH
 def _stamps(column: pa.Array | pa.ChunkedArray) -> list[Stamp | None]:
     """A timestamp column's values as stamps (``_times``'s inverse), in C: the month's key above
     ``MONTH_BITS``, the µs since the month's first instant below."""
+    column = column.cast(FINE_TIME)
     key = pc.add(pc.multiply(pc.year(column).cast(pa.int64()), 12), pc.subtract(pc.month(column).cast(pa.int64()), 1))
     into = pc.subtract(column.cast(pa.int64()), pc.floor_temporal(column, 1, "month").cast(pa.int64()))
     return pc.add(pc.shift_left(key, MONTH_BITS), into).to_pylist()
@@ -148,29 +170,35 @@ def to_table(cases: Sequence[Case], texts: Mapping[str, Sequence[str | None]] | 
     columns = list(zip(*filled, strict=True)) if n else [()] * len(TEXT_FIELDS)
     arrays.append(pa.StructArray.from_arrays([pa.array(col, TEXT) for col in columns], fields=list(TEXTS),
                                              mask=pa.array([not p for p in present], pa.bool_())))
-    return pa.Table.from_arrays(arrays, schema=CASES)
+    fine = pa.Table.from_arrays(arrays, schema=CASES_FINE)
+    try:  # a safe cast: refused if any time has a part finer than a millisecond
+        return fine.cast(CASES)
+    except pa.ArrowInvalid:
+        return fine
 
 
 def _times(values: Sequence[Stamp | None]) -> pa.Array:
-    """Stamps as ``timestamp[us]`` (µs since 1970 of the same wall-clock time): each month's first instant looked up once."""
+    """Stamps as ``timestamp[us]`` (µs since 1970 of the same wall-clock time): each month's first instant looked up once
+    (``to_table`` casts them to ms when none is finer)."""
     stamps = pa.array(values, pa.int64())
     keys = pc.shift_right(stamps, MONTH_BITS)
     months = pc.unique(keys).drop_null()
     starts = pa.array([_start_us(k) for k in months.to_pylist()], pa.int64())
     start = pc.take(starts, pc.index_in(keys, value_set=months))
-    return pc.add(start, pc.bit_wise_and(stamps, _IN_MONTH)).cast(TIME)
+    return pc.add(start, pc.bit_wise_and(stamps, _IN_MONTH)).cast(FINE_TIME)
 
 
 def _lists(rows: Sequence[Sequence[Sequence[Any]]], kind: pa.StructType) -> pa.Array:
     """A list-of-struct column from each row's items (tuples of the struct's fields, times as stamps)."""
+    fine = _finer(kind)  # times as µs, cast to ms with the whole table
     flat = [item for row in rows for item in row]
     columns = list(zip(*flat, strict=True)) if flat else [()] * kind.num_fields
     values = pa.StructArray.from_arrays(
         [_times(col) if field.type == TIME else pa.array(col, field.type) for col, field in zip(columns, kind,
-                                                                                                  strict=True)],
-        fields=list(kind))
+                                                                                              strict=True)],
+        fields=list(fine))
     offsets = pa.array(list(accumulate((len(row) for row in rows), initial=0)), pa.int32())
-    return pa.ListArray.from_arrays(offsets, values, type=_list(kind))
+    return pa.ListArray.from_arrays(offsets, values, type=_list(fine))
 
 
 #: The columns holding the engine's codes (a stage's by its field name), and each code's enum (``core.status``).
@@ -185,8 +213,9 @@ class SchemaMismatch(ValueError):
 
 
 def check_schema(table: pa.Table, schema: pa.Schema, what: str) -> None:
-    """Refuse a table whose columns, types or nullability are not ``schema``'s."""
-    if not table.schema.equals(schema, check_metadata=False):
+    """Refuse a table whose columns, types or nullability are not ``schema``'s (for ``CASES``, or ``CASES_FINE``)."""
+    if not table.schema.equals(schema, check_metadata=False) and not (
+            schema is CASES and table.schema.equals(CASES_FINE, check_metadata=False)):
         raise SchemaMismatch(f"{what}: its columns are not those of facts store version {SCHEMA_VERSION}")
     for field in schema:
         if not field.nullable and table.column(field.name).null_count:
@@ -198,7 +227,7 @@ def from_table(table: pa.Table) -> tuple[list[Case], dict[str, tuple[str | None,
     check_schema(table, CASES, "cases")
     n = table.num_rows
     names = [name for name, _, _ in _HEAD] + [f"{stage}_{name}" for stage in STAGES for name, _, _ in STAGE_FIELDS]
-    timed = [name for name in names if CASES.field(name).type == TIME]
+    timed = [name for name in names if CASES.field(name).type == TIME]  # (or FINE_TIME in the table)
     # every time column converted at once: a sixth of the compute calls, column by column
     flat = _stamps(pa.concat_arrays([table.column(name).combine_chunks() for name in timed]))
     times = {name: flat[i * n:(i + 1) * n] for i, name in enumerate(timed)}
