@@ -28,7 +28,7 @@ def grid(path, sheet: str) -> list[list[object]]:
 def test_an_unreadable_received_time_says_what_to_correct(branch, typed: str) -> None:
     path = branch(register=[GOOD, GOOD, GOOD, {**GOOD, "received_at": typed, "customer": "李四"}])
     result = refresh_flow(FileWorkbook(path), now=NOW)
-    assert result.plan is not None and result.plan.counts["needs_correction"] == 1
+    assert result.plan is not None and result.plan.counts[B.SummaryKey(B.Count.NEEDS_CORRECTION)] == 1
     register = grid(path, B.REGISTER.zh)
     row = register[4]  # B5
     assert row[B.REGISTER.index("next_action")] == "受理时间无法识别，请改正 B5"
@@ -54,7 +54,7 @@ def test_refresh_says_how_many_need_correcting(branch) -> None:
 def test_in_english_and_for_a_blank_time(branch) -> None:
     path = branch(lang="en", register=[GOOD, {**GOOD, "received_at": None}])
     result = refresh_flow(FileWorkbook(path), now=NOW)
-    assert result.plan is not None and result.plan.counts["needs_correction"] == 1
+    assert result.plan is not None and result.plan.counts[B.SummaryKey(B.Count.NEEDS_CORRECTION)] == 1
     row = grid(path, B.REGISTER.en)[2]
     assert row[B.REGISTER.index("next_action")] == "No received time: fill in B3"
     assert {r[0]: r[1] for r in grid(path, B.SUMMARY.en)}["Complaints needing correction"] == 1

@@ -90,7 +90,8 @@ def test_the_one_hour_on_the_spot_report_and_the_weekly_update_reach_overdue_and
     assert ("BJ01-2611001", "现场处理上报") not in listed and ("BJ01-2611002", "现场处理上报") not in listed
     summary = {r[0]: r[1] for r in _rows(path, B.SUMMARY.zh)}
     assert summary["其中自定义环节逾期"] == 2
-    assert result.plan.counts["custom.done_on_time"] == 1 and result.plan.counts["custom.done_late"] == 1
+    assert (result.plan.counts[B.SummaryKey(B.Count.CUSTOM, "done_on_time")] == 1
+            and result.plan.counts[B.SummaryKey(B.Count.CUSTOM, "done_late")] == 1)
     # The Register is the clerk's: no column was added, the office's column kept as typed.
     header = _rows(path, B.REGISTER.zh)[0]
     assert header[len(B.REGISTER.columns):len(B.REGISTER.columns) + 2] == [SPOT_COLUMN, "楼栋"]
@@ -134,7 +135,7 @@ def test_a_bad_stage_row_is_refused_at_its_cell(tmp_path: Path) -> None:
     assert [(p.code, p.cell, p.value) for p in found] == [("custom_stage.column_missing", f"E{first}", SPOT_COLUMN)]
     # refused: not timed at all, rather than every complaint overdue
     plan = refresh_flow(FileWorkbook(path), now=NOW, save=False).plan
-    assert plan is not None and plan.counts["custom.overdue"] == 0
+    assert plan is not None and plan.counts[B.SummaryKey(B.Count.CUSTOM, "overdue")] == 0
 
 
 def test_an_unreadable_time_in_the_offices_column_is_located(tmp_path: Path) -> None:

@@ -427,6 +427,41 @@ def test_the_status_codes_the_engine_branches_on_are_the_vocabularies_codes() ->
     assert set(v.UNIT.codes) == {u.value for u in Unit}
 
 
+def test_the_next_action_and_hand_off_codes_are_their_catalogues_codes() -> None:
+    """The next action: one enum, the codes of its words' catalogue (``NEXT_ACTIONS``), a built-in stage's
+    action named as the stage; a hand-off's status: a stage status, shown in STAGE_STATUS's words."""
+    from xlcomplaints.core.lifecycle import HANDOFF_STATUSES
+    from xlcomplaints.core.policy import STAGES
+    from xlcomplaints.core.refresh import NEXT_ACTIONS
+    from xlcomplaints.core.status import NextAction, StageStatus
+    from xlcomplaints.spec import vocab as v
+
+    assert list(NEXT_ACTIONS) == list(NextAction)
+    assert set(STAGES) <= {a.value for a in NextAction}
+    assert all(isinstance(s, StageStatus) for s in HANDOFF_STATUSES)
+    assert {s.value for s in HANDOFF_STATUSES} <= set(v.STAGE_STATUS.codes)
+
+
+def test_every_summary_line_shows_a_count_the_refresh_keeps() -> None:
+    """The Summary's lines are keyed by ``SummaryKey``s: each is a count the refresh keeps (``COUNTED``) or a
+    value it works out itself, every count per code is kept for each of its vocabulary's codes, and a line
+    keyed on a code its count does not have is refused where it is declared, not a silent zero."""
+    import pytest
+
+    from xlcomplaints.core.refresh import COUNTED
+    from xlcomplaints.spec import branch as B
+
+    assert all(line.key in COUNTED or (line.key.what in B.WORKED_OUT and line.key.code is None)
+               for line in B.SUMMARY_LINES)
+    for what, vocab in B.PER_CODE.items():
+        assert {k.code for k in COUNTED if k.what is what} == set(vocab.codes), what
+    assert {k.what for k in COUNTED if k.code is None} == set(B.Count) - set(B.PER_CODE) - B.WORKED_OUT
+    with pytest.raises(ValueError):
+        B.SummaryLine(B.SummaryKey(B.Count.STAGE, "overdeu"), "逾期环节数", "Overdue stages")
+    with pytest.raises(ValueError):
+        B.SummaryLine(B.SummaryKey(B.Count.STAGE), "环节数", "Stages")
+
+
 def test_register_rows_are_not_red_once_closed_nor_for_a_given_up_callback(tmp_path: Path) -> None:
     """R3/R8 on the Register's colours: a closed case's missed stage is history (its status cell says 逾期未完成),
     and a given-up callback is not overdue, so neither turns the row red between refreshes."""

@@ -910,7 +910,7 @@ def test_refresh_button_equals_headless_refresh(tmp_path: Path, xlsm: bool) -> N
     # The Summary's table (A:C) is the flow's; E1 is the buttons' status cell.
     summary = {k: v for k, v in sheet_cells(book, B.SUMMARY.zh).items() if k[1] <= 3}
     assert summary == {k: v for k, v in sheet_cells(reference, B.SUMMARY.zh).items() if k[1] <= 3}
-    assert result.plan is not None and result.plan.counts["complaints.overdue"] > 0
+    assert result.plan is not None and result.plan.counts[B.SummaryKey(B.Count.COMPLAINTS_OVERDUE)] > 0
     assert len(sheet_cells(book, B.OVERDUE.zh)) > 50  # the comparison compared something
     assert outcome.ok is False and outcome.problems  # missing customers are errors
     prompt = book.app.alerts[0]["prompt"]

@@ -129,7 +129,7 @@ def test_complaints_the_clerk_cleared_lose_their_computed_cells_totals_lines_are
     overdue = openpyxl.load_workbook(path)["逾期清单"]
     assert {row[0] for row in overdue.iter_rows(min_row=2, values_only=True) if any(row)} <= {None}
     assert len([row for row in overdue.iter_rows(min_row=2, values_only=True) if any(row)]) == \
-        result.plan.counts["stage.overdue"] + result.plan.counts["stage.due_soon"]
+        result.plan.counts[B.SummaryKey(B.Count.STAGE, "overdue")] + result.plan.counts[B.SummaryKey(B.Count.STAGE, "due_soon")]
 
 
 def test_formula_looking_text_is_written_as_text(branch) -> None:

@@ -580,6 +580,6 @@ def test_a_custom_stage_typed_on_the_upgraded_settings_is_timed_and_the_summary_
     assert [s.name for s in read_branch(FileWorkbook(path)).data.settings.custom_stages] == ["当日联系"]
     result = refresh_flow(FileWorkbook(path), now=NOW)
     assert result.plan is not None
-    assert sum(n for k, n in result.plan.counts.items() if k.startswith("custom.")) > 0, result.plan.counts
+    assert sum(n for k, n in result.plan.counts.items() if k.what is B.Count.CUSTOM) > 0, result.plan.counts
     summary = values(path)["汇总"]
     assert any(len(r) > 4 and r[4] not in ("", None) for r in summary)  # the per-handler table from column E

@@ -100,7 +100,7 @@ def _minute(now: datetime) -> datetime:
 
 
 #: The Summary's line of when refresh ran, in either language (``B.SUMMARY_LINES``): label, time.
-REFRESHED_AT = frozenset(line.label(lang) for line in B.SUMMARY_LINES if line.key == "refreshed_at"
+REFRESHED_AT = frozenset(line.label(lang) for line in B.SUMMARY_LINES if line.key.what is B.Count.REFRESHED_AT
                          for lang in ("zh", "en"))
 #: The Summary's last line, added here: the checksum of the computed cells refresh wrote.
 CHECKSUM: dict[str, tuple[str, str]] = {

@@ -15,32 +15,24 @@ immutable, which is what makes sharing them safe.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
 from typing import NamedTuple
 
 from xlcomplaints.core.calendar import CalendarWarning, Due, OfficeHours, Unit, WorkCalendar
-from xlcomplaints.core.models import BranchData, Complaint, PolicyRule, Settings
-from xlcomplaints.core.policy import DONE_FIELD, STAGES, rule_for
-from xlcomplaints.core.status import Escalation, OverallStatus, StageStatus
+from xlcomplaints.core.models import BranchData, Complaint, Settings
+from xlcomplaints.core.policy import DONE_FIELD, STAGES
+from xlcomplaints.core.rulebook import PAUSABLE, RESTARTED, Limit, RuleBook  # noqa: F401  (PAUSABLE: re-exported)
+from xlcomplaints.core.status import Escalation, NextAction, OverallStatus, StageStatus
 from xlcomplaints.spec.vocab import severity_rank
 
 Pause = tuple[datetime, datetime]
 
-UNITS: dict[str, Unit] = {u.value: u for u in Unit}  # a dict lookup, not an Enum call per stage
-#: Units whose due time is the end of a day, so that cases received the same day share it.
-DAY_UNITS = frozenset({Unit.CALENDAR_DAYS, Unit.WORKING_DAYS})
-#: Stages whose clock stops while the case waits on the customer or is in cold handling.
-PAUSABLE = frozenset({"resolve", "reply", "close"})
-#: Stages a reopening starts again; acknowledgement, first contact and the report stay done.
-RESTARTED = frozenset({"resolve", "reply", "callback", "close"})
 #: Escalation levels, lowest first: the ESCALATION dropdown's order.
 ESCALATION_ORDER: tuple[Escalation, ...] = tuple(Escalation)
 _DONE_ON_TIME, _DONE_LATE, _NOT_APPLICABLE_STATUS = StageStatus.DONE_ON_TIME, StageStatus.DONE_LATE, StageStatus.NOT_APPLICABLE
-#: Complaint fields a policy rule can narrow on (``PolicyRule.matches``).
-MATCH_FIELDS = ("severity", "category", "channel", "complexity")
 
 _RESOLVE, _REPLY, _CLOSE = (STAGES.index(s) for s in ("resolve", "reply", "close"))
 _STAGE_INDEX = {s: i for i, s in enumerate(STAGES)}
@@ -69,7 +61,7 @@ class ComplaintResult:
     status: OverallStatus
     days_overdue: float | None
     escalation: Escalation
-    next_action: str  # a NEXT_ACTION code
+    next_action: NextAction
     next_stage: str | None = None
     repeat_of: str | None = None
     reopen_count: int = 0
@@ -148,89 +140,6 @@ def done_times(c: Complaint, cycle: Cycle, now: datetime | None = None) -> Seque
             t = out[at]
             out[at] = (tr or t) if cycle.tracking_first else (t or tr)
     return out
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Limit:
-    """A stage's rule as the engine counts with it, prepared once per rule of a ``RuleBook``.
-
-    Compared and hashed by identity: one per rule, never a key by value.
-    """
-
-    stage: str
-    rule: PolicyRule
-    amount: float
-    unit: Unit
-    #: The due time is the end of a day set by the anchor's date alone (when nothing pauses the clock).
-    by_day: bool
-    #: The clock stops while the case waits on the customer or is in cold handling.
-    pausable: bool
-    #: Counts from the reopening in a reopened case (else from receipt; the callback from resolution).
-    restarted: bool
-
-    @classmethod
-    def of(cls, stage: str, rule: PolicyRule) -> Limit:
-        unit = UNITS[rule.unit]  # type: ignore[index]
-        return cls(stage, rule, rule.amount or 0.0, unit, unit in DAY_UNITS, stage in PAUSABLE, stage in RESTARTED)
-
-
-class RuleBook:
-    """The policy's rules, looked up once per kind of complaint for all stages.
-
-    A rule can narrow on four complaint fields, but a policy usually narrows only on
-    severity and complexity: keyed on just the fields some rule narrows on, a branch's
-    complaints come in a handful of kinds instead of hundreds.
-    """
-
-    def __init__(self, rules: Sequence[PolicyRule]) -> None:
-        self.rules = tuple(rules)
-        used = [f for f in MATCH_FIELDS if any(getattr(r, f) is not None for r in self.rules)]
-        self._kind: Callable[[Complaint], object] = attrgetter(*used) if used else _same_kind
-        self._kind_and_validity = attrgetter(*used, "validity")
-        self._rules: dict[object, tuple[PolicyRule | None, ...]] = {}
-        self._limits: dict[object, tuple[Limit | None, ...]] = {}
-        self._limit_of: dict[int, Limit] = {}  # by id of the rule: one Limit per rule, whatever the kind
-
-    def for_complaint(self, c: Complaint) -> tuple[PolicyRule | None, ...]:
-        """The rule of each stage, in ``STAGES`` order (None: no rule applies)."""
-        key = self._kind(c)
-        found = self._rules.get(key)
-        if found is None:
-            found = self._rules[key] = tuple(rule_for(s, c, self.rules) for s in STAGES)
-        return found
-
-    def limits(self, c: Complaint) -> tuple[Limit | None, ...]:
-        """The limit of each stage, in ``STAGES`` order; None where the stage has no rule or
-        does not apply to the complaint (invalid complaints have no handling deadlines, and
-        only valid ones a first contact)."""
-        key = self._kind_and_validity(c)
-        found = self._limits.get(key)
-        if found is None:
-            found = self._limits[key] = tuple(
-                None if rule is None or not _applies(stage, c) else self._limit(stage, rule)
-                for stage, rule in zip(STAGES, self.for_complaint(c), strict=True))
-        return found
-
-    def _limit(self, stage: str, rule: PolicyRule) -> Limit:
-        found = self._limit_of.get(id(rule))
-        if found is None:
-            found = self._limit_of[id(rule)] = Limit.of(stage, rule)
-        return found
-
-    def get(self, stage: str, c: Complaint) -> PolicyRule | None:
-        i = _STAGE_INDEX.get(stage)
-        return rule_for(stage, c, self.rules) if i is None else self.for_complaint(c)[i]
-
-
-def _same_kind(c: Complaint) -> object:
-    """The kind of every complaint under a policy that narrows on nothing."""
-    return ()
-
-
-def _applies(stage: str, c: Complaint) -> bool:
-    if c.validity == "invalid":
-        return False
-    return not (stage == "first_contact" and c.validity not in (None, "valid", "assist"))
 
 
 class Evaluator:
@@ -349,7 +258,8 @@ class Evaluator:
         return StageResult(lim.stage, status, due, None, late, lim.unit)
 
 
-def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed: bool, action: str) -> OverallStatus:
+def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed: bool,
+             action: NextAction) -> OverallStatus:
     """The overall status, read off the same state as the next action so that the two never disagree."""
     if c.validity == "invalid":
         return OverallStatus.INVALID
@@ -357,9 +267,9 @@ def _overall(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed:
         return OverallStatus.CLOSED
     if cycle.paused_now:
         return OverallStatus.PAUSED
-    if action in ("callback", "retry_callback"):
+    if action is NextAction.CALLBACK or action is NextAction.RETRY_CALLBACK:
         return OverallStatus.AWAITING_CALLBACK
-    if action == "close":
+    if action is NextAction.CLOSE:
         return OverallStatus.AWAITING_CLOSE
     if cycle.reopen_count and stages["resolve"].done_at is None:
         return OverallStatus.REOPENED
@@ -387,21 +297,24 @@ def _escalation(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, days
     return ESCALATION_ORDER[level]
 
 
-_OPEN_STATUSES = frozenset({"overdue", "due_soon", "not_due"})
+_OPEN_STATUSES = frozenset({StageStatus.OVERDUE, StageStatus.DUE_SOON, StageStatus.NOT_DUE})
+#: Each stage's next action, named as the stage (a stage without one fails here, on import).
+_ACTION_OF = {s: NextAction(s) for s in STAGES}
 
 
-def _next_action(c: Complaint, stages: dict[str, StageResult], cycle: Cycle, closed: bool) -> tuple[str, str | None]:
+def _next_action(c: Complaint, stages: dict[str, StageResult], cycle: Cycle,
+                 closed: bool) -> tuple[NextAction, str | None]:
     """The first stage still to do, in ``STAGES`` order (a callback given up is not one); else close the case."""
     if c.validity == "invalid" or closed:
-        return ("none", None)
+        return (NextAction.NONE, None)
     if cycle.paused_now:
-        return ("follow_up_pause", None)
+        return (NextAction.FOLLOW_UP_PAUSE, None)
     for stage, s in stages.items():  # in STAGES order
         if s.status in _OPEN_STATUSES and s.done_at is None:
             if stage == "callback" and cycle.callbacks_failed:
-                return ("retry_callback", stage)
-            return (stage, stage)
-    return ("close", "close")
+                return (NextAction.RETRY_CALLBACK, stage)
+            return (_ACTION_OF[stage], stage)
+    return (NextAction.CLOSE, "close")
 
 
 def evaluate(c: Complaint, settings: Settings, cal: WorkCalendar, now: datetime,

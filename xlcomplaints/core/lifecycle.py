@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from xlcomplaints.core.deadlines import NO_CYCLE, RESTARTED, Cycle
 from xlcomplaints.core.models import BranchData, CallbackAttempt, Complaint, Settings, TrackingStep
+from xlcomplaints.core.status import StageStatus
 
 #: Tracking steps that complete a stage.
 STEP_DONE: dict[str, str] = {
@@ -186,9 +187,13 @@ def iter_cycles(data: BranchData, now: datetime) -> Iterator[Cycle]:
 
 
 HANDOFF_STEPS = frozenset({"assigned", "transferred"})
+#: The statuses a hand-off can have: stage statuses (``StageStatus``, the Tracking sheet's 本步状态 shows
+#: their ``spec.vocab.STAGE_STATUS`` words), of a clock that is never missed, given up or not applicable.
+HANDOFF_STATUSES = frozenset({StageStatus.NOT_DUE, StageStatus.DUE_SOON, StageStatus.OVERDUE,
+                              StageStatus.DONE_ON_TIME, StageStatus.DONE_LATE})
 
 
-def handoff_results(data: BranchData, now: datetime) -> dict[int, tuple[datetime, str]]:
+def handoff_results(data: BranchData, now: datetime) -> dict[int, tuple[datetime, StageStatus]]:
     """Tracking row → (due, status) for each hand-off to a department.
 
     The receiving department must act — any later step on the case — within
@@ -200,7 +205,7 @@ def handoff_results(data: BranchData, now: datetime) -> dict[int, tuple[datetime
     for step in data.tracking:
         if step.no and step.at and step.step:
             by_no[step.no].append(step)
-    out: dict[int, tuple[datetime, str]] = {}
+    out: dict[int, tuple[datetime, StageStatus]] = {}
     for steps in by_no.values():
         steps.sort(key=lambda x: x.at)  # type: ignore[arg-type, return-value]
         for i, step in enumerate(steps):
@@ -213,13 +218,13 @@ def handoff_results(data: BranchData, now: datetime) -> dict[int, tuple[datetime
                 hours = s.handoff_unreachable_hours
             due = step.at + timedelta(hours=hours)
             if after is not None and after.at is not None:
-                status = "done_on_time" if after.at <= due else "done_late"
+                status = StageStatus.DONE_ON_TIME if after.at <= due else StageStatus.DONE_LATE
             elif now >= due:
-                status = "overdue"
+                status = StageStatus.OVERDUE
             elif (due - now) < timedelta(hours=hours) * s.due_soon_percent / 100:  # strictly, as the stages
-                status = "due_soon"
+                status = StageStatus.DUE_SOON
             else:
-                status = "not_due"
+                status = StageStatus.NOT_DUE
             out[step.row] = (due, status)
     return out
 

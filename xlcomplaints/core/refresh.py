@@ -28,22 +28,24 @@ from xlcomplaints.core.lifecycle import callback_attempts, handoff_results, iter
 from xlcomplaints.core.lists import BUILT_IN, OfficeLists
 from xlcomplaints.core.models import BranchData
 from xlcomplaints.core.problems import Level, Problem, register_messages
-from xlcomplaints.core.status import StageStatus
+from xlcomplaints.core.status import Escalation, NextAction, OverallStatus, StageStatus
 from xlcomplaints.i18n import pick, say
 from xlcomplaints.spec import branch as B
 from xlcomplaints.spec import vocab as v
 
-NEXT_ACTIONS: dict[str, tuple[str, str]] = {
-    "acknowledge": ("发送受理通知", "Send the acknowledgement"),
-    "first_contact": ("联系客户", "Contact the customer"),
-    "report": ("上报管理层", "Report to management"),
-    "resolve": ("调查处理", "Investigate and resolve"),
-    "reply": ("答复客户", "Reply to the customer"),
-    "callback": ("回访客户", "Call the customer back"),
-    "retry_callback": ("再次回访", "Try the callback again"),
-    "close": ("结案", "Close the case"),
-    "follow_up_pause": ("跟进暂停中的投诉（等待客户/冷处理）", "Follow up the paused case (waiting / cold handling)"),
-    "none": ("", ""),
+#: The next action's words, per code (``core.status.NextAction``, held equal by ``tests/test_engine_rules.py``).
+NEXT_ACTIONS: dict[NextAction, tuple[str, str]] = {
+    NextAction.ACKNOWLEDGE: ("发送受理通知", "Send the acknowledgement"),
+    NextAction.FIRST_CONTACT: ("联系客户", "Contact the customer"),
+    NextAction.REPORT: ("上报管理层", "Report to management"),
+    NextAction.RESOLVE: ("调查处理", "Investigate and resolve"),
+    NextAction.REPLY: ("答复客户", "Reply to the customer"),
+    NextAction.CALLBACK: ("回访客户", "Call the customer back"),
+    NextAction.RETRY_CALLBACK: ("再次回访", "Try the callback again"),
+    NextAction.CLOSE: ("结案", "Close the case"),
+    NextAction.FOLLOW_UP_PAUSE: ("跟进暂停中的投诉（等待客户/冷处理）",
+                                 "Follow up the paused case (waiting / cold handling)"),
+    NextAction.NONE: ("", ""),
 }
 MESSAGES = {
     "calendar.year_not_covered": (
@@ -69,6 +71,25 @@ def _labels(vocab: v.Vocabulary, lang: str) -> dict[str | None, str | None]:
     """``_label`` of each of the vocabulary's codes, looked up once for a refresh's every complaint."""
     return {None: None, "": None, **{c.code: c.label(lang) for c in vocab}}
 
+
+#: The Summary's count keys (``spec.branch.SummaryKey``), made once and looked up by the engine's enum they
+#: count: a code that is not one of the enum's is a type error, not a count no Summary line reads.
+_STAGE_KEY: dict[StageStatus, B.SummaryKey] = {s: B.SummaryKey(B.Count.STAGE, s) for s in StageStatus}
+_CUSTOM_KEY: dict[StageStatus, B.SummaryKey] = {s: B.SummaryKey(B.Count.CUSTOM, s) for s in StageStatus}
+_HANDOFF_KEY: dict[StageStatus, B.SummaryKey] = {s: B.SummaryKey(B.Count.HANDOFF, s) for s in StageStatus}
+_STATUS_KEY: dict[OverallStatus, B.SummaryKey] = {s: B.SummaryKey(B.Count.STATUS, s) for s in OverallStatus}
+_ESCALATION_KEY: dict[Escalation, B.SummaryKey] = {
+    e: B.SummaryKey(B.Count.OPEN_ESCALATION, e) for e in Escalation}
+#: Severity is the clerk's vocabulary code (or blank), counted as read.
+_SEVERITY_KEY: dict[str | None, B.SummaryKey] = {
+    c: B.SummaryKey(B.Count.OPEN_SEVERITY, c) for c in (*v.SEVERITY.codes, None)}
+_OPEN, _OVERDUE, _DUE_SOON, _REPEATS, _TO_CORRECT = (B.SummaryKey(k) for k in (
+    B.Count.OPEN, B.Count.COMPLAINTS_OVERDUE, B.Count.COMPLAINTS_DUE_SOON, B.Count.REPEATS, B.Count.NEEDS_CORRECTION))
+#: Every count a refresh keeps (a Summary line shows one of these, or a value of ``B.WORKED_OUT``).
+COUNTED: frozenset[B.SummaryKey] = frozenset({
+    *_STAGE_KEY.values(), *_CUSTOM_KEY.values(), *_HANDOFF_KEY.values(), *_STATUS_KEY.values(),
+    *_ESCALATION_KEY.values(), *(k for c, k in _SEVERITY_KEY.items() if c is not None),
+    _OPEN, _OVERDUE, _DUE_SOON, _REPEATS, _TO_CORRECT})
 
 #: A refresh in a sentence (RefreshPlan.outcome), and the rows left to correct after it.
 OUTCOME = ("{n} 宗投诉，{overdue} 宗有逾期环节，{due_soon} 宗即将到期（见“逾期清单”）。",
@@ -152,15 +173,15 @@ class RefreshPlan:
     #: The Summary's table per handler (title, header, a row each), written beside ``summary_rows``.
     handler_rows: list[list[Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    counts: Counter[str] = field(default_factory=Counter)
+    counts: Counter[B.SummaryKey] = field(default_factory=Counter)
 
     def outcome(self, lang: str) -> str:
         """The refresh in a sentence or two, as the button, the command and the demo say it:
         how many complaints, how many with a stage overdue or due soon, how many rows to correct."""
         n, c = self.complaints, self.counts
-        text = say(OUTCOME, lang, n=n, overdue=c["complaints.overdue"], due_soon=c["complaints.due_soon"])
-        if c["needs_correction"]:
-            text += say(OUTCOME_TO_CORRECT, lang, n=c["needs_correction"])
+        text = say(OUTCOME, lang, n=n, overdue=c[_OVERDUE], due_soon=c[_DUE_SOON])
+        if c[_TO_CORRECT]:
+            text += say(OUTCOME_TO_CORRECT, lang, n=c[_TO_CORRECT])
         return text
 
 
@@ -210,7 +231,7 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
     urgent: list[tuple[tuple[int, int, float], OverdueRow]] = []
     status_label, overall_label, escalation_label = (
         _labels(x, lang) for x in (v.STAGE_STATUS, v.OVERALL_STATUS, v.ESCALATION))
-    stage_statuses: Counter[str] = Counter()  # the built-in stages' statuses, into ``counts`` at the end
+    stage_statuses: Counter[StageStatus] = Counter()  # the built-in stages' statuses, into ``counts`` at the end
     month = M.Month.of(now)
     cal = make_calendar(data.settings, data)  # one calendar (and its memo of due times) for the whole refresh
     as_case = M.case_maker(data.settings.branch_code, data, cal, timed=(month.start, month.end), as_of=now)
@@ -228,7 +249,7 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
         escalation = escalation_label[r.escalation]
         if (fix := corrections.get(c.row or 0)) is not None:  # nothing to count from: say what to correct
             action, escalation = fix.action(lang), None
-            counts["needs_correction"] += 1
+            counts[_TO_CORRECT] += 1
             to_correct.append(OverdueRow(
                 no=c.no, severity=_label(v.SEVERITY, c.severity, lang), customer=c.customer,
                 category=category(c.category), department=department(c.department), handler=handler(c.handler),
@@ -245,8 +266,8 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
                     department(c.department), handler(c.handler), c.received_at, action,
                 )))
         for s in r.custom:  # the office's own stages: on the Overdue sheet and in the counts, not on the Register
-            counts[f"stage.{s.status}"] += 1
-            counts[f"custom.{s.status}"] += 1
+            counts[_STAGE_KEY[s.status]] += 1
+            counts[_CUSTOM_KEY[s.status]] += 1
             if s.status in ("overdue", "due_soon") and not fix:
                 urgent.append((urgency_key(r, s), OverdueRow(
                     c.no, stage_label(data.settings, s.stage, lang), _label(v.STAGE_STATUS, s.status, lang), s.due,
@@ -257,24 +278,24 @@ def plan_refresh(data: BranchData, now: datetime, *, lang: str | None = None,
         row += (overall_label[r.status], r.days_overdue, escalation,
                 r.repeat_of, r.reopen_count or None, action or None)
         plan.register.rows[c.row or 0] = tuple(row)
-        counts[f"status.{r.status}"] += 1
+        counts[_STATUS_KEY[r.status]] += 1
         if r.overdue_stages() or any(s.status == "overdue" for s in r.custom):
-            counts["complaints.overdue"] += 1
+            counts[_OVERDUE] += 1
         if any(s.status == "due_soon" for s in (*r.stages.values(), *r.custom)):
-            counts["complaints.due_soon"] += 1
+            counts[_DUE_SOON] += 1
         if r.status not in ("closed", "invalid"):
-            counts["open"] += 1
-            counts[f"open.severity.{c.severity}"] += 1
-            counts[f"open.escalation.{r.escalation}"] += 1
+            counts[_OPEN] += 1
+            counts[_SEVERITY_KEY.get(c.severity) or B.SummaryKey(B.Count.OPEN_SEVERITY, c.severity)] += 1
+            counts[_ESCALATION_KEY[r.escalation]] += 1
         if r.repeat_of:
-            counts["repeats"] += 1
+            counts[_REPEATS] += 1
     for status, n in stage_statuses.items():
-        counts[f"stage.{status}"] += n
+        counts[_STAGE_KEY[status]] += n
     for w in sorted(warnings, key=lambda w: w.year):
         plan.problems.append(Problem(level=Level.WARNING, code=w.code, params={"year": w.year}))
     for row_no, (due, status) in handoff_results(data, now).items():
         plan.tracking.rows[row_no] = (due, _label(v.STAGE_STATUS, status, lang))
-        counts[f"handoff.{status}"] += 1
+        counts[_HANDOFF_KEY[status]] += 1
     for row_no, n in callback_attempts(data).items():
         plan.callbacks.rows[row_no] = (n,)
     urgent.sort(key=lambda x: x[0])
@@ -346,11 +367,12 @@ def summary_grid(plan: RefreshPlan) -> list[list[Any]]:
 def _summary(data: BranchData, plan: RefreshPlan, now: datetime, lang: str) -> list[list[Any]]:
     """The Summary's rows (``B.SUMMARY_LINES``): label, value, note."""
     s, counts = data.settings, plan.counts
-    values: dict[str, Any] = {
-        "refreshed_at": now.strftime("%Y-%m-%d %H:%M"),
-        "branch": f"{s.branch_code} {s.branch_name}".strip(),
-        "complaints": plan.complaints,
-        "handoff.late": counts["handoff.overdue"] + counts["handoff.done_late"],
+    values: dict[B.SummaryKey, Any] = {
+        B.SummaryKey(B.Count.REFRESHED_AT): now.strftime("%Y-%m-%d %H:%M"),
+        B.SummaryKey(B.Count.BRANCH): f"{s.branch_code} {s.branch_name}".strip(),
+        B.SummaryKey(B.Count.COMPLAINTS): plan.complaints,
+        B.SummaryKey(B.Count.HANDOFF_LATE): (counts[_HANDOFF_KEY[StageStatus.OVERDUE]]
+                                             + counts[_HANDOFF_KEY[StageStatus.DONE_LATE]]),
     }
     return [[line.label(lang), values[line.key] if line.key in values else counts[line.key], line.note(lang)]
             for line in B.SUMMARY_LINES]

@@ -1,9 +1,11 @@
-"""The codes the engine branches on for a stage's and a complaint's status, and its escalation level.
+"""The codes the engine branches on: a stage's (and a hand-off's) status, a complaint's status, its
+escalation level and its next action.
 
-Their words (zh and en) are in ``spec.vocab`` (STAGE_STATUS, OVERALL_STATUS, ESCALATION), the one
-place every label lives; ``tests/test_engine_rules.py`` holds each enum's codes equal to its
-vocabulary's (the deadline units, ``core.calendar.Unit``, to ``spec.vocab.UNIT`` alike). They are
-``StrEnum``s: equal to, hashed and written (JSON, cells) as their plain codes.
+Their words (zh and en) are in one catalogue each: ``spec.vocab`` (STAGE_STATUS, OVERALL_STATUS,
+ESCALATION), and for the next action ``core.refresh.NEXT_ACTIONS``; ``tests/test_engine_rules.py``
+holds each enum's codes equal to its catalogue's (the deadline units, ``core.calendar.Unit``, to
+``spec.vocab.UNIT`` alike). They are ``StrEnum``s: equal to, hashed and written (JSON, cells) as
+their plain codes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from enum import StrEnum
 
 
 class StageStatus(StrEnum):
-    """A stage's status: the codes of ``spec.vocab.STAGE_STATUS``, which holds their words."""
+    """A stage's status: the codes of ``spec.vocab.STAGE_STATUS``, which holds their words. A hand-off's
+    status on the Tracking sheet (``core.lifecycle.handoff_results``) is one of them too."""
 
     NOT_DUE = "not_due"
     DUE_SOON = "due_soon"
@@ -47,3 +50,23 @@ class Escalation(StrEnum):
     SUPERVISOR = "supervisor"
     MANAGER = "manager"
     GENERAL_MANAGER = "general_manager"
+
+
+class NextAction(StrEnum):
+    """What to do next on a complaint: the codes of ``core.refresh.NEXT_ACTIONS``, which holds their words.
+    One per built-in stage, named as the stage (``core.policy.STAGES``: the first stage still to do is the
+    action), and the actions that are not a stage's."""
+
+    ACKNOWLEDGE = "acknowledge"
+    FIRST_CONTACT = "first_contact"
+    REPORT = "report"
+    RESOLVE = "resolve"
+    REPLY = "reply"
+    CALLBACK = "callback"
+    #: The callback again, after an unreachable attempt.
+    RETRY_CALLBACK = "retry_callback"
+    CLOSE = "close"
+    #: The case waits on the customer or is in cold handling.
+    FOLLOW_UP_PAUSE = "follow_up_pause"
+    #: Nothing: closed or invalid.
+    NONE = "none"

@@ -10,6 +10,8 @@ changes keys or meaning (older workbooks need migrating).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
 
 from xlcomplaints.i18n import pick
 from xlcomplaints.spec import report as R
@@ -396,16 +398,71 @@ SUMMARY = SheetSpec(
     ),
 )
 
+class Count(StrEnum):
+    """What a Summary line shows (``SummaryKey.what``): a count the refresh keeps (``core.refresh``), per code of
+    a vocabulary for those in ``PER_CODE``, or a value the refresh works out itself (``WORKED_OUT``)."""
+
+    REFRESHED_AT = "refreshed_at"
+    BRANCH = "branch"
+    COMPLAINTS = "complaints"
+    OPEN = "open"
+    COMPLAINTS_OVERDUE = "complaints.overdue"
+    COMPLAINTS_DUE_SOON = "complaints.due_soon"
+    #: Stages (built-in and the office's own) per status.
+    STAGE = "stage"
+    #: The office's own stages per status.
+    CUSTOM = "custom"
+    #: Hand-offs on the Tracking sheet per status.
+    HANDOFF = "handoff"
+    #: Hand-offs overdue or done late.
+    HANDOFF_LATE = "handoff.late"
+    #: Complaints per overall status.
+    STATUS = "status"
+    #: Open complaints per severity.
+    OPEN_SEVERITY = "open.severity"
+    #: Open complaints per escalation level.
+    OPEN_ESCALATION = "open.escalation"
+    REPEATS = "repeats"
+    NEEDS_CORRECTION = "needs_correction"
+
+
+#: The counts kept per code, and the vocabulary whose codes they are kept by (the engine's enums of
+#: ``core.status`` have the same codes).
+PER_CODE: dict[Count, v.Vocabulary] = {
+    Count.STAGE: v.STAGE_STATUS, Count.CUSTOM: v.STAGE_STATUS, Count.HANDOFF: v.STAGE_STATUS,
+    Count.STATUS: v.OVERALL_STATUS, Count.OPEN_SEVERITY: v.SEVERITY, Count.OPEN_ESCALATION: v.ESCALATION,
+}
+#: The lines the refresh works out itself rather than counts.
+WORKED_OUT = frozenset({Count.REFRESHED_AT, Count.BRANCH, Count.COMPLAINTS, Count.HANDOFF_LATE})
+
+
+class SummaryKey(NamedTuple):
+    """What one Summary line shows, and the key of its count (``RefreshPlan.counts``): what is counted
+    and, for a count per code (``PER_CODE``), the code (a ``core.status`` enum in the engine, which
+    equals its plain code). A typed key, not a spelled-out string: a Summary line keyed on something
+    the refresh does not count fails where it is declared (``SummaryLine``), not as a silent zero."""
+
+    what: Count
+    code: str | None = None
+
+    def __str__(self) -> str:
+        return self.what if self.code is None else f"{self.what}.{self.code}"
+
+
 @dataclass(frozen=True)
 class SummaryLine:
-    """One row of the Summary: what it shows (``key``: a count of the refresh's, or refreshed_at,
-    branch, complaints or handoff.late, which the refresh works out itself), its label and its note."""
+    """One row of the Summary: what it shows (``key``), its label and its note."""
 
-    key: str
+    key: SummaryKey
     zh: str
     en: str
     note_zh: str | None = None
     note_en: str | None = None
+
+    def __post_init__(self) -> None:
+        vocab, code = PER_CODE.get(self.key.what), self.key.code
+        if (vocab is None) != (code is None) or (vocab is not None and code not in vocab.codes):
+            raise ValueError(f"Summary line {self.en!r}: {self.key!r} is not a count the refresh keeps")
 
     def label(self, lang: str) -> str:
         return pick(lang, self.zh, self.en)
@@ -414,32 +471,34 @@ class SummaryLine:
         return pick(lang, self.note_zh, self.note_en)
 
 
-def _lines(key: str, vocab: v.Vocabulary, codes: tuple[str, ...], zh: str, en: str) -> tuple[SummaryLine, ...]:
-    """A count per code of a vocabulary, labelled with a prefix and the code's label."""
-    return tuple(SummaryLine(f"{key}.{c}", zh + vocab.label(c, "zh"), en + vocab.label(c, "en")) for c in codes)
+def _lines(what: Count, codes: tuple[str, ...], zh: str, en: str) -> tuple[SummaryLine, ...]:
+    """A count per code of ``what``'s vocabulary, labelled with a prefix and the code's label."""
+    vocab = PER_CODE[what]
+    return tuple(SummaryLine(SummaryKey(what, c), zh + vocab.label(c, "zh"), en + vocab.label(c, "en"))
+                 for c in codes)
 
 
 #: The Summary sheet's rows, top to bottom.
 SUMMARY_LINES: tuple[SummaryLine, ...] = (
-    SummaryLine("refreshed_at", "刷新时间", "Refreshed at",
+    SummaryLine(SummaryKey(Count.REFRESHED_AT), "刷新时间", "Refreshed at",
                 "以此时间计算到期与逾期", "Due and overdue are computed as of this time"),
-    SummaryLine("branch", "网点", "Branch"),
-    SummaryLine("complaints", "投诉总数", "Complaints"),
-    SummaryLine("open", "未结案", "Open"),
-    SummaryLine("complaints.overdue", "有逾期环节的投诉", "Complaints with an overdue stage",
+    SummaryLine(SummaryKey(Count.BRANCH), "网点", "Branch"),
+    SummaryLine(SummaryKey(Count.COMPLAINTS), "投诉总数", "Complaints"),
+    SummaryLine(SummaryKey(Count.OPEN), "未结案", "Open"),
+    SummaryLine(SummaryKey(Count.COMPLAINTS_OVERDUE), "有逾期环节的投诉", "Complaints with an overdue stage",
                 "详见“逾期清单”", "See the Overdue sheet"),
-    SummaryLine("complaints.due_soon", "即将到期的投诉", "Complaints due soon"),
-    SummaryLine("stage.overdue", "逾期环节数", "Overdue stages"),
-    SummaryLine("custom.overdue", "其中自定义环节逾期", "…of which custom stages",
+    SummaryLine(SummaryKey(Count.COMPLAINTS_DUE_SOON), "即将到期的投诉", "Complaints due soon"),
+    SummaryLine(SummaryKey(Count.STAGE, "overdue"), "逾期环节数", "Overdue stages"),
+    SummaryLine(SummaryKey(Count.CUSTOM, "overdue"), "其中自定义环节逾期", "…of which custom stages",
                 "本单位在“设置”中自定义的环节", "Stages the office defined on the Settings sheet"),
-    SummaryLine("handoff.late", "部门接单超时", "Late hand-offs",
+    SummaryLine(SummaryKey(Count.HANDOFF_LATE), "部门接单超时", "Late hand-offs",
                 "见“处理跟踪”表的本步状态", "See Step status on the Tracking sheet"),
-    *_lines("status", v.OVERALL_STATUS, v.OVERALL_STATUS.codes, "状态：", "Status: "),
-    *_lines("open.severity", v.SEVERITY, v.SEVERITY_MOST_FIRST, "未结案-", "Open, "),
+    *_lines(Count.STATUS, v.OVERALL_STATUS.codes, "状态：", "Status: "),
+    *_lines(Count.OPEN_SEVERITY, v.SEVERITY_MOST_FIRST, "未结案-", "Open, "),
     # most senior first; "none" is no escalation
-    *_lines("open.escalation", v.ESCALATION, v.ESCALATION.codes[:0:-1], "需升级至", "Escalate to "),
-    SummaryLine("repeats", "重复投诉", "Repeat complaints"),
-    SummaryLine("needs_correction", "需改正的投诉", "Complaints needing correction",
+    *_lines(Count.OPEN_ESCALATION, v.ESCALATION.codes[:0:-1], "需升级至", "Escalate to "),
+    SummaryLine(SummaryKey(Count.REPEATS), "重复投诉", "Repeat complaints"),
+    SummaryLine(SummaryKey(Count.NEEDS_CORRECTION), "需改正的投诉", "Complaints needing correction",
                 "受理时间无法识别或为空，未计算时限；见“逾期清单”中“需改正的行”",
                 "No readable received time, so no deadline was computed; see 'Rows needing correction' on the "
                 "Overdue sheet"),
