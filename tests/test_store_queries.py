@@ -34,7 +34,7 @@ from xlcomplaints.demo import BRANCHES, make_branch
 from xlcomplaints.report import consolidate as C
 from xlcomplaints.report.consolidate import merge, read_file
 from xlcomplaints.report.facts import store_path
-from xlcomplaints.report.run import make_report
+from xlcomplaints.report.run import ReportHooks, ReportRequest, RunResult, report_flow
 from xlcomplaints.report.store_figures import connect_store, figures_from_store
 from xlcomplaints.report.summary import DIMENSIONS, partial_from
 from xlcomplaints.store.facts_sql import connect_table
@@ -58,6 +58,11 @@ PERIODS = {
     "quarter": Period.quarter(2026, 3),
     "national-day": Period.days("2026-10-01", "2026-10-08"),
 }
+
+
+def make_report(inputs: list[Path], period: M.Month, output: Path, now: datetime) -> RunResult:
+    """A consolidation computed by the Python engine (``ReportHooks.python_engine``): what DuckDB is held to."""
+    return report_flow(ReportRequest(tuple(inputs), period, output, now=now), ReportHooks(python_engine=True))
 
 
 def _as_of(p: Period) -> datetime:

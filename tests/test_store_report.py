@@ -66,3 +66,48 @@ def test_the_report_from_the_store_equals_the_python_engines_cell_for_cell(
     if which == "tricky":  # the rules across branches were met
         assert {p.code for p in stored.report.issues} >= {"report.duplicate_no"}
         assert stored.report.value("repeat_rate")
+
+
+def test_the_offices_own_stages_and_columns_and_earlier_reports(sets: dict[str, list[Path]], tmp_path: Path) -> None:
+    """A branch with stages and a breakdown column of its own, in November, with October's report of the
+    eight branches given as history (its trend rows, its branches another set): alike, cell for cell."""
+    from datetime import datetime
+
+    from tests.test_custom_stages import make_branch as custom_branch
+    from xlcomplaints.core.metrics import Month
+
+    path = custom_branch(tmp_path, dims=("楼栋",), buildings={"BJ01-2611001": "3栋", "BJ01-2611002": "3栋",
+                                                              "BJ01-2611003": "5栋"})
+    october = _run(sets["eight"], tmp_path / "october.xlsx", "zh", python=False).output
+    now = datetime(2026, 11, 3, 12, 0)
+    out = {}
+    for python in (False, True):
+        for lang in ("zh", "en"):
+            target = tmp_path / f"nov-{python}-{lang}.xlsx"
+            report_flow(ReportRequest((path, sets["demo"][1]), Month(2026, 11), target, lang=lang, now=now,
+                                      history=(october,)), ReportHooks(workers=2, python_engine=python))
+            out[python, lang] = cells(target)
+    for lang in ("zh", "en"):
+        assert out[False, lang] == out[True, lang]
+    assert any("楼栋" in name for name in out[False, "zh"])
+
+
+@pytest.mark.parametrize("shown_then", [False, True])
+def test_an_update_from_the_store_equals_the_python_engines(sets: dict[str, list[Path]], tmp_path: Path,
+                                                            shown_then: bool) -> None:
+    """``--update`` of two of the eight branches: the carried branches' partitions are checked, not read back,
+    and the report equals the Python engine's over the same store; a store that showed contacts, updated by a
+    run that masks them, is read back and masked (then rewritten) as before, the report still alike."""
+    from xlcomplaints.report.request import Contacts
+
+    out = {}
+    for python in (False, True):
+        target = tmp_path / f"group-{python}.xlsx"
+        report_flow(ReportRequest(tuple(sets["eight"]), OCT, target, now=NOW, contacts=Contacts.of(shown_then)),
+                    ReportHooks(workers=2))
+        result = report_flow(ReportRequest(tuple(sets["eight"][2:4]), OCT, target, ReportKind.UPDATE, now=NOW),
+                             ReportHooks(workers=2, python_engine=python))
+        assert sorted(result.consolidation.carried) == [f"B{i:02d}" for i in (0, 1, 4, 5, 6, 7)]
+        assert bool(result.consolidation.cases) == (python or shown_then)
+        out[python] = cells(target)
+    assert out[False] == out[True]

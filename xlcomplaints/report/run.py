@@ -149,8 +149,10 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         report_run = _check_taken(output)  # under the lock: what it finds stays so
         previous: list[FileSummary] = []
         then, contacts_shown = as_of, show_contacts
+        # a consolidation's figures from its store (``report.store_report``), no branch's cases held here
+        from_store = kind.consolidates and not hooks.python_engine and request.lists is None
         if kind is ReportKind.UPDATE:
-            previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts)
+            previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts, from_store)
         lap = _Laps()
         paths = expand_inputs(inputs) if kind.consolidates else list(inputs)
         paths = [p for p in paths if resolved(p) != output.resolve()]  # the last run's report, in the same folder
@@ -165,8 +167,6 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         # files of the same name are told apart by their folders, the previous run's ones too
         labels = file_labels([*paths, *(Path(f.path) for f in previous)])
         staging = Staging(output, run) if kind.consolidates and run else None  # the workers' partitions, until saved
-        # a consolidation's figures from its store (``report.store_report``), no branch's cases held here
-        from_store = kind is ReportKind.CONSOLIDATION and not hooks.python_engine and request.lists is None
         try:
             folder = _open(staging)
             files = _read(paths, request, as_of, max(now, as_of), hooks, labels, folder, read_back=not from_store)
@@ -178,7 +178,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown,
                            received_in=holds_received)
             if from_store and not computable(merged):  # a region's branches, say: the cases read back after all
-                files = [with_cases(f) for f in files]
+                files, previous = [with_cases(f) for f in files], [with_cases(f) for f in previous]
                 merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
                 from_store = False
             if request.lists is not None:
@@ -333,8 +333,8 @@ def _some(codes: set[str], shown: int = 5) -> str:
     return ", ".join(listed[:shown]) + (f" … (+{len(listed) - shown})" if len(listed) > shown else "") or "—"
 
 
-def _previous_run(output: Path, report_run: str | None, month: Period,
-                  show_contacts: bool) -> tuple[list[FileSummary], datetime, bool]:
+def _previous_run(output: Path, report_run: str | None, month: Period, show_contacts: bool,
+                  from_store: bool = False) -> tuple[list[FileSummary], datetime, bool]:
     """The branches of the last consolidation into ``output`` (masked if this run masks), the
     time they were computed as of, and whether contacts can be shown at all. The facts store
     must be of the run that wrote the report there (``report_run``); else the pair is refused.
@@ -343,11 +343,11 @@ def _previous_run(output: Path, report_run: str | None, month: Period,
     if not (store / "manifest.json").exists() and old_state_path(output).exists():
         raise WorkbookError("report.old_state", path=output.name, state=old_state_path(output).name, store=store.name)
     try:
-        previous, then, shown_then = load_facts(store, month, report_run or "")
+        previous, then, shown_then = load_facts(store, month, report_run or "", cases=not from_store)
     except StoreOfAnotherRun as e:
         raise WorkbookError("report.state_unpaired", path=output.name, state=store.name) from e
-    if not show_contacts:
-        previous = [mask_summary(f) for f in previous]
+    if not show_contacts:  # masked already unless that run showed them: then read back, masked, rewritten
+        previous = [mask_summary(with_cases(f) if shown_then else f) for f in previous]
     return previous, then, show_contacts and shown_then
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from xlcomplaints.core.calendar.units import Unit
 from xlcomplaints.core.metrics.index import AGE_BUCKETS, rate
 from xlcomplaints.core.metrics.months import stamp
 from xlcomplaints.core.metrics.people import COUNT_FIGURES, PersonRow
@@ -234,7 +235,7 @@ class Facts:
             for i, (unit, med, p90) in enumerate(times.get(stage) or [(None, None, None)]):
                 first = i == 0
                 rows.append(StageRow(stage, n if first else 0, met if first else 0, rate(met, n) if first else None,
-                                     med, p90, unit))
+                                     med, p90, None if unit is None else Unit(unit)))
         return rows + [StageRow(name, n, met, rate(met, n), None, None, unit)
                        for name, _, n, met, unit in self.con.execute(CUSTOM_STAGES).fetchall()]
 
