@@ -99,7 +99,7 @@ def test_update_of_some_branches_equals_a_full_run_and_keeps_the_other_partition
     assert len(now_parts) == 8
     kept = {p for p in parts if p in now_parts and parts[p] == now_parts[p]}
     assert sorted(p.parent.name for p in kept) == [f"branch=B{i:02d}" for i in (0, 1, 4, 5, 6, 7)]
-    full = make_report(many, OCT, tmp_path / "full.xlsx", now=NOW)
+    make_report(many, OCT, tmp_path / "full.xlsx", now=NOW)
     got, want = cells(out), cells(tmp_path / "full.xlsx")
     # the Issues sheet lists the files read first, then the branches carried (``merge``): the same rows
     issues = "问题清单"
