@@ -225,7 +225,8 @@ def _sweep(store: Path, kept: set[str]) -> None:
                     d.rmdir()  # emptied
 
 
-def _manifest(store: Path) -> Manifest:
+def read_manifest(store: Path) -> Manifest:
+    """The store's manifest, checked (format, version, digest, fields); ``StoreError`` says what is wrong."""
     path = store / MANIFEST
     try:
         with open(path, "rb") as fh:
@@ -261,7 +262,7 @@ def load_facts(store: Path, month: Period | Month, run: str | None = None, *,
     ``run``: the run id the report beside it holds; a store of another run is refused (``StoreOfAnotherRun``),
     as are one of another period (``StoreOfAnotherPeriod``) and a damaged one (``StoreError``)."""
     month = as_period(month)
-    m = _manifest(store)
+    m = read_manifest(store)
     if run is not None and m.run != run:
         raise StoreOfAnotherRun(f"{store.name}: written by another run than the report beside it")
     if (m.period_kind, m.period) != (month.kind.value, str(month)):
