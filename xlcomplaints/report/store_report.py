@@ -45,6 +45,9 @@ from xlcomplaints.store.figures import BY_DEPARTMENT, BY_HANDLER, Facts, by_offi
 from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
 from xlcomplaints.store.schema import from_table
 
+#: DuckDB's memory in the main process: past it, its tables spill to its temporary folder (out of core), so the
+#: head office's process stays small whatever the number of complaints (measured: README, Benchmarks).
+MEMORY_LIMIT = "256MB"
 _ROW_BITS = 32  # ``store.facts_sql.connect_parquet``: a row's ordinal is (its file's place, from 1, << 32) + its row
 
 
@@ -191,7 +194,7 @@ def holds_received(f: FileSummary, month: Period) -> bool:
     return bool(pc.any(pc.and_(pc.greater_equal(column, start), pc.less(column, end))).as_py())
 
 
-def connect_merged(merged: Consolidation, memory_limit: str | None = None,
+def connect_merged(merged: Consolidation, memory_limit: str | None = MEMORY_LIMIT,
                    ) -> tuple[Facts, list[str], list[Problem]]:
     """DuckDB over the merged branches' partitions in branch order (as ``consolidate.merge`` meets them), the
     consolidation's rules across branches applied (``store.merge_sql``); the warnings they give."""
