@@ -51,9 +51,11 @@ MEMORY_LIMIT = "256MB"
 _ROW_BITS = 32  # ``store.facts_sql.connect_parquet``: a row's ordinal is (its file's place, from 1, << 32) + its row
 
 
-def rows_of(facts: Facts, paths: Sequence[str | Path], cids: Sequence[int]) -> dict[int, tuple[M.Case, Texts]]:
-    """The complaints ``cids`` as ``Case``s with their typical-case texts, read from the partitions they came
-    from (only those files, only those rows): the record kept where a number was met twice (``origin``)."""
+def rows_of(facts: Facts, paths: Sequence[str | Path], cids: Sequence[int],
+            texts_of: Sequence[int] = ()) -> dict[int, tuple[M.Case, Texts]]:
+    """The complaints ``cids`` as ``Case``s, read from the partitions they came from (only those files, only
+    those rows): the record kept where a number was met twice (``origin``); with their typical-case texts for
+    those in ``texts_of`` (else none)."""
     if not cids:
         return {}
     found = facts.con.execute("SELECT cid, origin FROM cases WHERE cid IN (SELECT unnest($ids))",
@@ -62,12 +64,17 @@ def rows_of(facts: Facts, paths: Sequence[str | Path], cids: Sequence[int]) -> d
     for cid, origin in found:
         by_file.setdefault(origin >> _ROW_BITS, []).append((cid, origin & ((1 << _ROW_BITS) - 1)))
     out: dict[int, tuple[M.Case, Texts]] = {}
+    worded = set(texts_of)
     for i, wanted in sorted(by_file.items()):
         table = pq.read_table(str(paths[i - 1]))
-        _, texts = from_table(table)  # by number, as the branch's summary held them
+        texts: dict[str, Texts] = {}
+        if any(cid in worded for cid, _ in wanted):  # by number, as the branch's summary held them
+            texts = {no: tuple(words.values()) for no, words in zip(
+                table.column("no").to_pylist(), table.column("texts").to_pylist(), strict=True)
+                if no is not None and words is not None}
         cases, _ = from_table(table.take([row for _, row in wanted]))
         for (cid, _), c in zip(wanted, cases, strict=True):
-            out[cid] = (c, texts.get(c.no or "", ()))
+            out[cid] = (c, texts.get(c.no or "", ()) if cid in worded else ())
     return out
 
 
@@ -150,7 +157,7 @@ def report_from_store(facts: Facts, paths: Sequence[str | Path], month: Period, 
     overdue = facts.overdue_detail(month)
     late = facts.closed_late(month)
     typical = facts.typical(month)
-    fetched = rows_of(facts, paths, [c for c, _ in overdue] + late + [c for c, _ in typical])
+    fetched = rows_of(facts, paths, [c for c, _ in overdue] + late + [c for c, _ in typical], [c for c, _ in typical])
     return MonthlyReport(
         office_dimensions=office, custom_stages=facts.custom_labels(),
         month=month, as_of=as_of, branches=sorted(branches, key=lambda b: b.code), cover=cover,
