@@ -40,7 +40,7 @@ import python_calamine
 from xlcomplaints.core.metrics import Month
 from xlcomplaints.core.models import CallbackAttempt, Complaint, TrackingStep
 from xlcomplaints.flows import refresh_flow
-from xlcomplaints.report.consolidate import default_executor
+from xlcomplaints.report.consolidate import Consolidation, default_executor
 from xlcomplaints.report.run import ReportHooks, ReportRequest, report_flow
 from xlcomplaints.spec.branch import CALLBACKS, REGISTER, TRACKING
 from xlcomplaints.workbook.file import FileWorkbook, release_freed_memory
@@ -165,8 +165,9 @@ class Run:
     worker_peak: int  # KiB, the largest worker's own
 
 
-def consolidate(paths: list[Path], workers: int) -> Run:
-    """One whole consolidation, timed, with the peak memory of this process and of the workers."""
+def consolidate(paths: list[Path], workers: int, python_engine: bool = False) -> Run:
+    """One whole consolidation, timed, with the peak memory of this process and of the workers
+    (``python_engine``: the report computed over every case read back here, as before the store's queries)."""
     gc.collect()
     release_freed_memory()  # the raw read's freed heap back to the system, before the workers fork
     _reset_peak()
@@ -176,7 +177,7 @@ def consolidate(paths: list[Path], workers: int) -> Run:
     cpu = time.process_time()
     started = time.perf_counter()
     result = report_flow(ReportRequest(paths, MONTH, out, now=datetime(2026, 11, 22, 9, 0)),
-                         ReportHooks(executor=pool))
+                         ReportHooks(executor=pool, python_engine=python_engine))
     wall = time.perf_counter() - started
     main_cpu = time.process_time() - cpu
     main_peak = _own_peak(0)
@@ -186,8 +187,13 @@ def consolidate(paths: list[Path], workers: int) -> Run:
     return Run(wall, main_cpu, kids.ru_utime + kids.ru_stime - before.ru_utime - before.ru_stime,
                dict(result.timings),
                sum(f.seconds for f in result.consolidation.files) / len(paths),
-               f"{len(result.consolidation.cases):,} complaints, {len(result.report.overdue):,} overdue rows, "
+               f"{_complaints(result.consolidation):,} complaints, {len(result.report.overdue):,} overdue rows, "
                f"report {out.stat().st_size / 2**20:.1f} MiB", main_peak, worker_peak)
+
+
+def _complaints(merged: Consolidation) -> int:
+    """The complaints read: held here (the Python engine), or in the branches' partitions (the store's)."""
+    return sum(len(f.cases) or (f.partition.rows if f.partition else 0) for f in merged.branches.values())
 
 
 #: Files timed by --floor (one process, each read several times).

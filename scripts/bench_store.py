@@ -97,7 +97,7 @@ def main() -> int:
     store = store_path(out)
     files = [f for f in store.rglob("*") if f.is_file()]
     size = sum(f.stat().st_size for f in files)
-    complaints = len(full.consolidation.cases)
+    complaints = sum(f.partition.rows if f.partition else len(f.cases) for f in full.consolidation.branches.values())
     print(f"full consolidation: {statistics.median(fulls):.2f} s (without the store: {statistics.median(plains):.2f} s);"
           f" --update of {args.update} of {len(paths)}: "
           f"{statistics.median(updates):.2f} s = {statistics.median(updates) / statistics.median(fulls):.0%} "

@@ -130,6 +130,14 @@ def run(batch: Path, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
     return result
 
 
+@pytest.fixture(scope="module")
+def python_run(batch: Path, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    """The same consolidation by the Python engine: the merged cases held here, for the tests of the merge
+    itself (the report from the store equals it cell for cell: ``test_store_report``)."""
+    return report_flow(ReportRequest([batch], OCT, tmp_path_factory.mktemp("out") / "group.xlsx", now=NOW),
+                       ReportHooks(python_engine=True))
+
+
 def file_issues(result: RunResult) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for p in result.report.issues:
@@ -155,11 +163,12 @@ def test_bad_files_go_to_issues_and_the_batch_goes_on(run: RunResult) -> None:
     assert "0.9.0" in message and "不受支持" in message
 
 
-def test_duplicate_number_is_reported_and_counted_once(run: RunResult) -> None:
-    dup = [p for p in run.report.issues if p.code == "report.duplicate_no"]
-    assert len(dup) == 1 and dup[0].params["no"] == "A1-001" and dup[0].file == "b1.xlsx"
-    assert dup[0].params["kept"] == "a1.xlsx"  # same progress: the branch that sorts first
-    numbers = [c.no for c in run.consolidation.cases]
+def test_duplicate_number_is_reported_and_counted_once(run: RunResult, python_run: RunResult) -> None:
+    for result in (run, python_run):  # from the store (``store_report.duplicate_issues``) and by the merge
+        dup = [p for p in result.report.issues if p.code == "report.duplicate_no"]
+        assert len(dup) == 1 and dup[0].params["no"] == "A1-001" and dup[0].file == "b1.xlsx"
+        assert dup[0].params["kept"] == "a1.xlsx"  # same progress: the branch that sorts first
+    numbers = [c.no for c in python_run.consolidation.cases]
     assert numbers.count("A1-001") == 1 and len(numbers) == 27 - 1
     # Each hand-made branch received 6 complaints in October (C1 among them): 3 × 6 − 1.
     assert run.report.value("received") == 17 and run.report.value("closed") == 3 * 3 - 1
@@ -310,16 +319,16 @@ def test_update_replaces_one_branch_and_keeps_the_others(tmp_path: Path) -> None
     assert len(notes) == 1 and notes[0].params["branches"] == "A1"
 
 
-def test_store_round_trip_keeps_every_fact(run: RunResult) -> None:
-    summaries, _, _ = load_facts(store_path(run.output), OCT)
+def test_store_round_trip_keeps_every_fact(python_run: RunResult) -> None:
+    summaries, _, _ = load_facts(store_path(python_run.output), OCT)
     again = {f.branch: f.cases for f in summaries}
-    assert again == {code: f.cases for code, f in run.consolidation.branches.items()}
+    assert again == {code: f.cases for code, f in python_run.consolidation.branches.items()}
 
 
-def test_the_facts_hold_the_engines_codes_as_enums_read_in_a_worker_or_from_the_store(run: RunResult) -> None:
+def test_the_facts_hold_the_engines_codes_as_enums_read_in_a_worker_or_from_the_store(python_run: RunResult) -> None:
     """The store keeps plain codes; what comes back from it, or from a worker process, is the enums."""
-    summaries, _, _ = load_facts(store_path(run.output), OCT)
-    for cases in ([c for f in summaries for c in f.cases], list(run.consolidation.cases)):
+    summaries, _, _ = load_facts(store_path(python_run.output), OCT)
+    for cases in ([c for f in summaries for c in f.cases], list(python_run.consolidation.cases)):
         assert cases
         for c in cases:
             assert type(c.status) is OverallStatus and type(c.escalation) is Escalation

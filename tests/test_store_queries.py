@@ -34,7 +34,7 @@ from xlcomplaints.demo import BRANCHES, make_branch
 from xlcomplaints.report import consolidate as C
 from xlcomplaints.report.consolidate import merge, read_file
 from xlcomplaints.report.facts import store_path
-from xlcomplaints.report.run import ReportRequest, report_flow
+from xlcomplaints.report.run import ReportHooks, ReportRequest, RunResult, report_flow
 from xlcomplaints.report.store_figures import connect_store, figures_from_store
 from xlcomplaints.report.summary import DIMENSIONS, partial_from
 from xlcomplaints.store.facts_sql import connect_table
@@ -58,6 +58,11 @@ PERIODS = {
     "quarter": Period.quarter(2026, 3),
     "national-day": Period.days("2026-10-01", "2026-10-08"),
 }
+
+
+def make_report(inputs: list[Path], period: M.Month, output: Path, now: datetime) -> RunResult:
+    """A consolidation computed by the Python engine (``ReportHooks.python_engine``): what DuckDB is held to."""
+    return report_flow(ReportRequest(tuple(inputs), period, output, now=now), ReportHooks(python_engine=True))
 
 
 def _as_of(p: Period) -> datetime:
@@ -235,7 +240,7 @@ def consolidated(tmp_path_factory: pytest.TempPathFactory, demo_dir: list[Path])
     out = {}
     for name, inputs in (("demo", demo_dir), ("eight", many)):
         report = d / f"{name}-2026-10.xlsx"
-        out[name] = (report, report_flow(ReportRequest(inputs, M.Month(2026, 10), report, now=NOW)))
+        out[name] = (report, make_report(inputs, M.Month(2026, 10), report, now=NOW))
     return out
 
 
@@ -361,7 +366,7 @@ def across(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
                                replace(first, row=len(b.complaints) + 3, closed_at=first.received_at)))
     paths = [write_branch(d / "a1.xlsx", a), write_branch(d / "b1.xlsx", b), write_branch(d / "bj01.xlsx", bj01())]
     report = d / "group-2026-10.xlsx"
-    return report, report_flow(ReportRequest(paths, M.Month(2026, 10), report, now=NOW))
+    return report, make_report(paths, M.Month(2026, 10), report, now=NOW)
 
 
 @settings(max_examples=6, deadline=None)

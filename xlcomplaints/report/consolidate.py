@@ -231,14 +231,16 @@ def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
 def read_all(paths: Sequence[Path], month: Period, *, as_of: datetime, now: datetime, show_contacts: bool = False,
              lang: str = "zh", executor: Executor | None = None, workers: int | None = None,
              on_file: Callable[[FileSummary], None] | None = None,
-             labels: Mapping[Path, str] | None = None, staging: str | None = None) -> list[FileSummary]:
+             labels: Mapping[Path, str] | None = None, staging: str | None = None,
+             read_back: bool = True) -> list[FileSummary]:
     """Each file read once, in parallel; results in path order whatever order they finish in.
 
     Without an ``executor``, a process pool of ``workers`` (default: one per core) is started
     and shut down again before this returns. ``labels`` name the files (default: ``file_labels``).
     A file the head office cannot see itself is not sent; one a worker cannot see is said as such
     (``dispatch``). ``staging``: the facts store's folder the workers write their partitions to (see
-    ``read_file``); each is read back here as it arrives (``with_cases``), while the workers read the next files.
+    ``read_file``); each is read back here as it arrives (``with_cases``), while the workers read the next files,
+    unless not ``read_back`` (the report computed from the store: ``report.store_report``).
     """
     labels = labels or file_labels(paths)
     done: dict[Path, FileSummary] = {p: s for p in paths if (s := here(p, labels[p])) is not None}
@@ -255,7 +257,8 @@ def read_all(paths: Sequence[Path], month: Period, *, as_of: datetime, now: date
         for fut in as_completed(futures):
             p = futures[fut]
             try:
-                summary = with_cases(as_seen_here(fut.result(), p))
+                summary = as_seen_here(fut.result(), p)
+                summary = with_cases(summary) if read_back else summary
             except PartitionDamaged as e:  # the partition the worker wrote is not there as written
                 summary = FileSummary(str(p), 0.0, error=_problem("report.store_unwritable", labels[p], detail=str(e)),
                                       label=labels[p])
@@ -300,8 +303,11 @@ class Consolidation:
 
 
 def merge(files: Sequence[FileSummary], month: Period, as_of: datetime, *,
-          previous: Sequence[FileSummary] = (), contacts_shown: bool = False) -> Consolidation:
-    """Apply the merging rules above; pure over the summaries."""
+          previous: Sequence[FileSummary] = (), contacts_shown: bool = False,
+          received_in: Callable[[FileSummary, Period], bool] | None = None) -> Consolidation:
+    """Apply the merging rules above; pure over the summaries. ``received_in``: whether a file holds complaints
+    received in the period (default: its cases say; a summary without them, its partition: ``store_report``)."""
+    received = received_in or (lambda f, m: _received_in(f.cases, m))
     out = Consolidation(month=month, as_of=as_of, files=list(files), contacts_shown=contacts_shown)
     by_branch: dict[str, list[FileSummary]] = {}
     for f in files:
@@ -312,7 +318,7 @@ def merge(files: Sequence[FileSummary], month: Period, as_of: datetime, *,
             by_branch.setdefault(f.branch, []).append(f)
     set_aside: dict[str, Problem] = {}
     for code, group in by_branch.items():
-        holds = {f.path: _received_in(f.cases, month) for f in group}
+        holds = {f.path: received(f, month) for f in group} if len(group) > 1 else {group[0].path: True}
         group.sort(key=lambda f: (holds[f.path], f.mtime, f.path))
         kept = group[-1]
         out.branches[code] = kept

@@ -227,7 +227,8 @@ def _sweep(store: Path, kept: set[str]) -> None:
                     d.rmdir()  # emptied
 
 
-def _manifest(store: Path) -> Manifest:
+def read_manifest(store: Path) -> Manifest:
+    """The store's manifest, checked (format, version, digest, fields); ``StoreError`` says what is wrong."""
     path = store / MANIFEST
     try:
         with open(path, "rb") as fh:
@@ -255,13 +256,16 @@ def _manifest(store: Path) -> Manifest:
         raise StoreError(f"{store.name}/{MANIFEST}: damaged ({e.error_count()} error(s): {e.errors()[0]['msg']})") from e
 
 
-def load_facts(store: Path, month: Period | Month, run: str | None = None) -> tuple[list[FileSummary], datetime, bool]:
+def load_facts(store: Path, month: Period | Month, run: str | None = None, *,
+               cases: bool = True) -> tuple[list[FileSummary], datetime, bool]:
     """The branches of a previous run of the period ``month``: (summaries, as-of time, contacts shown).
+    Not ``cases``: each summary without its cases and texts, its partition checked (bytes, rows, branch)
+    and named instead (``FileSummary.partition``), for a report computed from the store.
 
     ``run``: the run id the report beside it holds; a store of another run is refused (``StoreOfAnotherRun``),
     as are one of another period (``StoreOfAnotherPeriod``) and a damaged one (``StoreError``)."""
     month = as_period(month)
-    m = _manifest(store)
+    m = read_manifest(store)
     if run is not None and m.run != run:
         raise StoreOfAnotherRun(f"{store.name}: written by another run than the report beside it")
     if (m.period_kind, m.period) != (month.kind.value, str(month)):
@@ -275,10 +279,15 @@ def load_facts(store: Path, month: Period | Month, run: str | None = None) -> tu
         out = []
         for r, e in zip(rows, m.partitions, strict=True):
             part = e.partition(store)
-            cases, texts = read_partition(part)
-            if any(c.branch != e.branch for c in cases):
+            if cases:
+                held, texts = read_partition(part)
+                branches = {c.branch for c in held}
+            else:
+                held, texts = [], {}
+                branches = set(read_table(part).column("branch").to_pylist())
+            if branches - {e.branch}:
                 raise StoreError(f"{store.name}/{e.file}: holds another branch's cases")
-            out.append(FileSummary(r["path"], r["mtime"], e.branch, r["branch_name"], tuple(cases),
+            out.append(FileSummary(r["path"], r["mtime"], e.branch, r["branch_name"], tuple(held),
                                    tuple(Problem.model_validate_json(p) for p in r["problems"]), texts=texts,
                                    repeat_window_days=_whole(r["repeat_window_days"]),
                                    rank_min_complaints=_whole(r["rank_min_complaints"]), label=r["label"],

@@ -108,3 +108,6 @@ class ReportHooks:
     workers: int | None = None
     on_start: Callable[[int], None] | None = field(default=None)
     on_file: Callable[[FileSummary], None] | None = field(default=None)
+    #: Internal, not a user's option: a consolidation computed over the merged ``Case``s in this process (as a
+    #: branch's report is), not from its facts store; the tests and benchmarks compare the two.
+    python_engine: bool = False

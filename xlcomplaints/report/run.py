@@ -29,6 +29,7 @@ from xlcomplaints.report.consolidate import (
     merge,
     read_all,
     read_file,
+    with_cases,
 )
 from xlcomplaints.report.facts import (
     Staging,
@@ -45,6 +46,12 @@ from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
 from xlcomplaints.report.masking import mask_summary
 from xlcomplaints.report.regions import Region, check_read, region_notes, split_regions
 from xlcomplaints.report.request import Contacts, ReportHooks, ReportKind, ReportRequest
+from xlcomplaints.report.store_report import (
+    computable,
+    connect_merged,
+    holds_received,
+    report_from_store,
+)
 from xlcomplaints.report.summary import Branch, MonthlyReport, branch_codes, build
 from xlcomplaints.report.workbook import write_report
 from xlcomplaints.spec import TEMPLATE_NAMES
@@ -142,8 +149,11 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         report_run = _check_taken(output)  # under the lock: what it finds stays so
         previous: list[FileSummary] = []
         then, contacts_shown = as_of, show_contacts
+        # a consolidation's figures from its store (``report.store_report``), no branch's cases held here
+        from_store = kind.consolidates and not hooks.python_engine and request.lists is None
         if kind is ReportKind.UPDATE:
-            previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts, request.store)
+            previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts, request.store,
+                                                           from_store)
         lap = _Laps()
         paths = expand_inputs(inputs) if kind.consolidates else list(inputs)
         paths = [p for p in paths if resolved(p) != output.resolve()]  # the last run's report, in the same folder
@@ -160,20 +170,25 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         staging = Staging(output, run, request.store) if kind.consolidates and run else None  # the workers' partitions, until saved
         try:
             folder = _open(staging)
-            files = _read(paths, request, as_of, max(now, as_of), hooks, labels, folder)
+            files = _read(paths, request, as_of, max(now, as_of), hooks, labels, folder, read_back=not from_store)
             lap("read")
             if kind.consolidates:
                 check_read(files, inputs, labels)
             notes += region_notes(regions, as_of)
             files += [f for r in regions for f in r.branches]
-            merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
+            merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown,
+                           received_in=holds_received)
+            if from_store and not computable(merged):  # a region's branches, say: the cases read back after all
+                files, previous = [with_cases(f) for f in files], [with_cases(f) for f in previous]
+                merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
+                from_store = False
             if request.lists is not None:
                 impose(merged, request.lists)
             lap("merge")
             if not merged.branches:
                 raise NothingRead(merged.issues)
             report = _compute(merged, month, as_of, then, request.history, contacts_shown, len(files), lap, notes,
-                              request.lists)
+                              request.lists, from_store)
             _save(output, report, request.lang, run)
             lap("write")
             store = None
@@ -228,8 +243,9 @@ def _held(output: Path) -> Iterator[list[Problem]]:
 
 def _compute(merged: Consolidation, month: Period, as_of: datetime, then: datetime, history: Sequence[str | Path],
              contacts_shown: bool, files_read: int, lap: _Laps, run_notes: list[Problem],
-             lists: OfficeLists | None = None) -> MonthlyReport:
-    """The report's figures from the merged cases, with notes on the run, carried branches and history."""
+             lists: OfficeLists | None = None, from_store: bool = False) -> MonthlyReport:
+    """The report's figures from the merged cases (``from_store``: from the merged branches' partitions,
+    ``report.store_report``), with notes on the run, carried branches and history."""
     notes = list(run_notes)
     if merged.carried and then != as_of:
         notes.append(Problem(level=Level.WARNING, code="report.carried_as_of", params={
@@ -238,12 +254,26 @@ def _compute(merged: Consolidation, month: Period, as_of: datetime, then: dateti
     earlier = read_history(history, list(merged.branches))
     notes += _other_branches(earlier, list(merged.branches))
     branches = [Branch(code, f.branch_name, f.name) for code, f in merged.branches.items()]
+    rank_min = max((f.rank_min_complaints for f in merged.branches.values()), default=DEFAULT_RANK_MIN)
+    if from_store:
+        facts, paths, duplicates = connect_merged(merged)
+        try:
+            merged.issues += duplicates
+            report = report_from_store(
+                facts, paths, month, as_of, branches=branches, issues=[*notes, *earlier.problems, *merged.issues],
+                history=earlier.trend, contacts_shown=contacts_shown, previous_cover=earlier.covers.get(month.shift(-1)),
+                dimensions=dimensions(merged, lists), rank_min=rank_min)
+        finally:
+            facts.con.close()
+        report.files_read, report.files_failed = files_read, merged.unreadable
+        lap("compute")
+        return report
     texts = {(code, no): words for code, f in merged.branches.items() for no, words in f.texts.items()}
     report = build(merged.cases, month, as_of, branches=branches,
                    issues=[*notes, *earlier.problems, *merged.issues], history=earlier.trend,
                    contacts_shown=contacts_shown, texts=texts, previous_cover=earlier.covers.get(month.shift(-1)),
                    dimensions=dimensions(merged, lists),
-                   rank_min=max((f.rank_min_complaints for f in merged.branches.values()), default=DEFAULT_RANK_MIN))
+                   rank_min=rank_min)
     report.files_read, report.files_failed = files_read, merged.unreadable
     lap("compute")
     return report
@@ -305,7 +335,7 @@ def _some(codes: set[str], shown: int = 5) -> str:
 
 
 def _previous_run(output: Path, report_run: str | None, month: Period, show_contacts: bool,
-                  where: Path | None = None) -> tuple[list[FileSummary], datetime, bool]:
+                  where: Path | None = None, from_store: bool = False) -> tuple[list[FileSummary], datetime, bool]:
     """The branches of the last consolidation into ``output`` (masked if this run masks), the
     time they were computed as of, and whether contacts can be shown at all. The facts store
     must be of the run that wrote the report there (``report_run``); else the pair is refused.
@@ -314,21 +344,21 @@ def _previous_run(output: Path, report_run: str | None, month: Period, show_cont
     if not (store / "manifest.json").exists() and old_state_path(output).exists():
         raise WorkbookError("report.old_state", path=output.name, state=old_state_path(output).name, store=store.name)
     try:
-        previous, then, shown_then = load_facts(store, month, report_run or "")
+        previous, then, shown_then = load_facts(store, month, report_run or "", cases=not from_store)
     except StoreOfAnotherRun as e:
         raise WorkbookError("report.state_unpaired", path=output.name, state=store.name) from e
-    if not show_contacts:
-        previous = [mask_summary(f) for f in previous]
+    if not show_contacts:  # masked already unless that run showed them: then read back, masked, rewritten
+        previous = [mask_summary(with_cases(f) if shown_then else f) for f in previous]
     return previous, then, show_contacts and shown_then
 
 
 def _read(paths: Sequence[Path], request: ReportRequest, as_of: datetime, now: datetime, hooks: ReportHooks,
-          labels: Mapping[Path, str], staging: str | None = None) -> list[FileSummary]:
+          labels: Mapping[Path, str], staging: str | None = None, read_back: bool = True) -> list[FileSummary]:
     month, shown, lang = request.period, request.shows_contacts, request.lang
     if request.kind.consolidates:
         return read_all(paths, month, as_of=as_of, now=now, show_contacts=shown, lang=lang,
                         executor=hooks.executor, workers=hooks.workers, on_file=hooks.on_file, labels=labels,
-                        staging=staging)
+                        staging=staging, read_back=read_back)
     files = []
     for p in paths:  # one branch: no pool to start
         files.append(read_file(str(p), month, as_of, now, shown, lang, labels[p]))

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from xlcomplaints.core.metrics.periods import Period, PeriodKind
-from xlcomplaints.report.facts import StoreError, _manifest
+from xlcomplaints.report.facts import StoreError, read_manifest
 from xlcomplaints.report.file_summary import DEFAULT_REPEAT_WINDOW
 from xlcomplaints.store.facts_sql import connect_parquet
 from xlcomplaints.store.figures import ALL, Facts, Grouping, Key
@@ -34,7 +34,7 @@ def connect_store(store: Path | str, memory_limit: str | None = None) -> tuple[d
     (its durations are measured for that period and the one before). Raises ``StoreError`` for a store
     edited, cut short or of another version."""
     folder = Path(store)
-    m = _manifest(folder)
+    m = read_manifest(folder)
     paths = []
     for e in m.partitions:
         part = e.partition(folder)

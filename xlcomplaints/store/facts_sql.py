@@ -4,7 +4,8 @@
 reached callbacks as a list. The queries (``store.queries``) read it as:
 
 - ``cases``: one row per complaint — ``cid`` (its place in the input: the order the Python engine meets
-  it in, which breaks ties between units), ``branch``, ``no``, its dimensions (``case_type`` …
+  it in, which breaks ties between units), ``origin`` (the row it was read from: ``cid`` until
+  ``store.merge_sql.count_once`` puts a record in another's place), ``branch``, ``no``, its dimensions (``case_type`` …
   ``department``, ``case_handler``: the Register's 处理人), ``received`` (``received_at``), ``closed`` (the
   close stage's done time), ``handler_of_record`` (the resolve stage's handler), ``office`` (the office's
   own columns), ``customer``, ``phone`` (as the store has it: masked unless ``--show-contacts``; what
@@ -49,7 +50,7 @@ _READ = ("branch", "no", "customer", "phone", "received_at", "case_type", "chann
          "handler", "escalated", "repeat_of", "reopen_count", "callbacks", "custom", "office",
          *(f"{s}_{f}" for s in STAGES for f in ("status", "due", "done", "late_by", "unit", "took", "handler")))
 
-CASES_VIEW = ("CREATE OR REPLACE TEMP TABLE cases AS SELECT ordinal AS cid, " + _CASE_COLUMNS +
+CASES_VIEW = ("CREATE OR REPLACE TEMP TABLE cases AS SELECT ordinal AS cid, ordinal AS origin, " + _CASE_COLUMNS +
               ", customer, phone, received_at AS received, escalated, repeat_of, reopen_count FROM facts")
 
 #: Of its complaint, what each stage's and callback's row holds too: the whole set's and each branch's figures

@@ -9,7 +9,7 @@ for any periods, for the whole set, one branch, or grouped by branch, handler, a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -189,16 +189,19 @@ class Facts:
         return [TrendRow(k, *(c[i][None] for c in columns)) for i, k in enumerate(shown)]
 
     def breakdown(self, period: Period, dimension: str | Grouping, order: Sequence[str] = (),
-                  branch: str | None = None) -> list[GroupRow]:
+                  branch: str | None = None, previous: Mapping[Key, int] | None = None) -> list[GroupRow]:
         """``core.metrics.breakdown``: received (this and the previous period), on-time rate and complaints with
         a missed deadline per value of ``dimension`` (a field, or ``by_office_column``) — the ``received``,
-        ``on_time_rate`` and ``late_complaints`` queries, grouped by that value."""
+        ``on_time_rate`` and ``late_complaints`` queries, grouped by that value; ``previous``: the previous
+        period's counts instead (from that period's report)."""
         by = by_dimension(dimension) if isinstance(dimension, str) else dimension
         now, before = self.metric("received", [period, period.previous], by, branch)
+        if previous is not None:
+            before = dict(previous)
         rates = self.metric("on_time_rate", [period], by, branch)[0]
         late = self.metric("late_complaints", [period], by, branch)[0]
         due = {k for k, v in rates.items() if v is not None}
-        present = {k for k in now if now[k]} | {k for k in before if before[k]} | due
+        present = {k for k in now if now[k]} | {k for k in before if before[k] or previous is not None} | due
         keys: list[Key] = list(order)
         rest = {k for k in present if k not in keys}
         keys += sorted(rest, key=lambda k: (k is None, -now.get(k, 0), -before.get(k, 0), str(k)))

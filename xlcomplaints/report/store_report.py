@@ -1,0 +1,215 @@
+"""A consolidation's report computed from its facts store (DuckDB), the main process holding no branch's cases.
+
+``report_from_store`` gives the same ``MonthlyReport`` as ``report.summary.build`` over the merged cases
+(``tests/test_store_report.py`` compares the two workbooks cell for cell): every figure and table is a
+``store.figures.Facts`` query over the partitions the workers wrote; the lists that print a complaint's
+details (Overdue detail, Closed late, Typical cases) fetch only the rows they print, read back from their
+partitions as ``Case``s (``rows_of``). What stays in Python, as its inputs are small: the earlier reports
+(``--history``: their trend rows and the previous period's cover, read from those workbooks), the By-handler
+ranking (over the handlers' rows), the order of the By-branch sheet, and the warnings for complaint numbers
+met in more than one branch (``duplicate_issues``: over the few rows holding such a number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from xlcomplaints.core import metrics as M
+from xlcomplaints.core.metrics import GroupRow, Period, TrendRow
+from xlcomplaints.core.policy import STAGES
+from xlcomplaints.core.problems import Level, Problem
+from xlcomplaints.report.consolidate import Consolidation, _problem
+from xlcomplaints.report.file_summary import DEFAULT_REPEAT_WINDOW, FileSummary
+from xlcomplaints.report.summary import (
+    COVER_KEYS,
+    DIMENSIONS,
+    Branch,
+    Cover,
+    CoverRow,
+    MonthlyReport,
+    Texts,
+    TypicalRow,
+    _merge_history,
+    branch_codes,
+)
+from xlcomplaints.spec.report import office_dimension
+from xlcomplaints.spec.vocab import Vocabulary
+from xlcomplaints.store.facts_sql import connect_parquet
+from xlcomplaints.store.figures import BY_DEPARTMENT, BY_HANDLER, Facts, by_office_column
+from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
+from xlcomplaints.store.schema import from_table
+
+#: DuckDB's memory in the main process: past it, its tables spill to its temporary folder (out of core), so the
+#: head office's process stays small whatever the number of complaints (measured: README, Benchmarks).
+MEMORY_LIMIT = "256MB"
+_ROW_BITS = 32  # ``store.facts_sql.connect_parquet``: a row's ordinal is (its file's place, from 1, << 32) + its row
+
+
+def rows_of(facts: Facts, paths: Sequence[str | Path], cids: Sequence[int],
+            texts_of: Sequence[int] = ()) -> dict[int, tuple[M.Case, Texts]]:
+    """The complaints ``cids`` as ``Case``s, read from the partitions they came from (only those files, only
+    those rows): the record kept where a number was met twice (``origin``); with their typical-case texts for
+    those in ``texts_of`` (else none)."""
+    if not cids:
+        return {}
+    found = facts.con.execute("SELECT cid, origin FROM cases WHERE cid IN (SELECT unnest($ids))",
+                              {"ids": list(set(cids))}).fetchall()
+    by_file: dict[int, list[tuple[int, int]]] = {}
+    for cid, origin in found:
+        by_file.setdefault(origin >> _ROW_BITS, []).append((cid, origin & ((1 << _ROW_BITS) - 1)))
+    out: dict[int, tuple[M.Case, Texts]] = {}
+    worded = set(texts_of)
+    for i, wanted in sorted(by_file.items()):
+        table = pq.read_table(str(paths[i - 1]))
+        texts: dict[str, Texts] = {}
+        if any(cid in worded for cid, _ in wanted):  # by number, as the branch's summary held them
+            texts = {no: tuple(words.values()) for no, words in zip(
+                table.column("no").to_pylist(), table.column("texts").to_pylist(), strict=True)
+                if no is not None and words is not None}
+        cases, _ = from_table(table.take([row for _, row in wanted]))
+        for (cid, _), c in zip(wanted, cases, strict=True):
+            out[cid] = (c, texts.get(c.no or "", ()) if cid in worded else ())
+    return out
+
+
+def duplicate_issues(facts: Facts, names: Mapping[str, str]) -> list[Problem]:
+    """``consolidate._count_once``'s warnings (a number in two branches' files, which one was kept), from the
+    rows holding such a number, in the order the consolidation meets them. ``names``: branch → its file's name.
+    Asked before ``store.merge_sql.count_once`` changes the tables."""
+    rows = facts.con.execute("""
+        SELECT c.no, c.branch, (SELECT count(done) FROM stages s WHERE s.cid = c.cid) AS done
+        FROM cases c WHERE c.no IN (SELECT no FROM cases WHERE no IS NOT NULL GROUP BY no
+                                   HAVING count(DISTINCT branch) > 1)
+        ORDER BY c.cid""").fetchall()
+    kept: dict[str, tuple[str, int]] = {}
+    out = []
+    for no, branch, done in rows:
+        if no not in kept:
+            kept[no] = (branch, done)
+            continue
+        first, first_done = kept[no]
+        if first == branch:
+            continue
+        winner = branch if done > first_done else first
+        out.append(_problem("report.duplicate_no", names[branch], Level.WARNING, no=no, branch=branch,
+                            other=names[first], other_branch=first, kept=names[winner]))
+        if winner == branch:
+            kept[no] = (branch, done)
+    return out
+
+
+def report_from_store(facts: Facts, paths: Sequence[str | Path], month: Period, as_of: datetime, *,
+                      branches: Sequence[Branch],
+                      issues: Sequence[Problem] = (), history: Mapping[Period, TrendRow] | None = None,
+                      contacts_shown: bool = False, previous_cover: Cover | None = None,
+                      dimensions: tuple[tuple[str, Vocabulary | None], ...] = DIMENSIONS,
+                      rank_min: int = 5) -> MonthlyReport:
+    """``report.summary.build``'s report from ``facts`` (the store's partitions ``paths``, in the order
+    connected, the consolidation's rules applied): the same figures, rows and order."""
+    prev = month.shift(-1)
+    partial = facts.partial_from(prev)
+    received_prev = facts.metric("received", [prev])[0].get(None) or 0
+    earlier = previous_cover if previous_cover is not None and not received_prev else None
+    figures = facts.cover(month, keys=COVER_KEYS)
+    units = facts.units()
+    cover = []
+    for key in COVER_KEYS:
+        m = M.METRICS[key]
+        unit: str | None = next(iter(units.get(m.stage) or ()), None) if m.kind == "duration" and m.stage else None
+        value, previous = figures[key][None]
+        if earlier is not None:
+            previous, before = earlier.figures.get(key), earlier.units.get(key)
+            if unit is None:
+                unit = before
+            elif before is not None and before != unit:
+                previous = None
+        cover.append(CoverRow(key, value, previous, unit))
+    breakdowns: dict[str, list[GroupRow]] = {}
+    for dim, vocab in dimensions:
+        counts = earlier.breakdowns.get(dim) if earlier is not None else None
+        if dim == "branch" and counts is not None:
+            counts = branch_codes(counts, [b.code for b in branches])
+        elif counts is not None and vocab is not None:
+            by_name: dict[str | None, str | None] = {c.label(lang): c.code for c in vocab for lang in ("zh", "en")}
+            mapped: dict[str | None, int] = {}
+            for k, n in counts.items():
+                code = k if k in vocab.codes else by_name.get(k, k)
+                mapped[code] = mapped.get(code, 0) + n
+            counts = mapped
+        order = vocab.codes if vocab else sorted(b.code for b in branches) if dim == "branch" else ()
+        rows = facts.breakdown(month, dim, order, previous=counts)
+        if dim == "branch":
+            rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
+        breakdowns[dim] = rows
+    handlers = facts.people(month, BY_HANDLER)
+    departments = facts.people(month, BY_DEPARTMENT, [g.key for g in breakdowns["department"]])
+    breakdowns["department"] += [GroupRow(r.key, 0, 0, None, 0) for r in departments[len(breakdowns["department"]):]]
+    office = facts.office_dimensions()
+    for name in office:
+        counts = earlier.breakdowns.get(office_dimension(name)) if earlier is not None else None
+        breakdowns[office_dimension(name)] = facts.breakdown(month, by_office_column(name), previous=counts)
+    overdue = facts.overdue_detail(month)
+    late = facts.closed_late(month)
+    typical = facts.typical(month)
+    fetched = rows_of(facts, paths, [c for c, _ in overdue] + late + [c for c, _ in typical], [c for c, _ in typical])
+    return MonthlyReport(
+        office_dimensions=office, custom_stages=facts.custom_labels(),
+        month=month, as_of=as_of, branches=sorted(branches, key=lambda b: b.code), cover=cover,
+        breakdowns=breakdowns, backlog_ages=(facts.backlog_ages(month)[None], (
+            earlier.backlog_ages if earlier is not None and earlier.backlog_ages is not None
+            else facts.backlog_ages(prev)[None])),
+        stages=facts.stage_table(month),
+        overdue=[_deadline(fetched[cid][0], stage) for cid, stage in overdue],
+        closed_late=[fetched[cid][0] for cid in late],
+        trend=_merge_history(facts.trend(month), history or {}), issues=list(issues),
+        contacts_shown=contacts_shown,
+        typical=[TypicalRow(fetched[cid][0], reasons, fetched[cid][1]) for cid, reasons in typical],
+        previous_from=earlier.file if earlier else None,
+        previous_partial=partial if earlier is None else None,
+        unreadable_received=facts.unreadable_received(), dimensions=dimensions,
+        handlers=handlers, ranking=M.ranking(handlers, rank_min), rank_min=rank_min,
+        departments={r.key: r for r in departments},
+    )
+
+
+def _deadline(c: M.Case, stage: str) -> M.Deadline:
+    """A row of the Overdue detail: a built-in stage's facts, or the office's own stage's."""
+    if stage in STAGES:
+        return M.Deadline(c, stage, c.stage(stage))
+    return next(M.Deadline(c, name, fact) for name, _, fact in c.custom_stages() if name == stage)
+
+
+def computable(merged: Consolidation) -> bool:
+    """Whether the report can be computed from the store: every branch's facts in a partition the main
+    process did not read back (a region's branches, read from its store with their cases, cannot)."""
+    return bool(merged.branches) and all(f.partition is not None and not f.cases for f in merged.branches.values())
+
+
+def holds_received(f: FileSummary, month: Period) -> bool:
+    """Whether a summary's partition holds a complaint received in ``month`` (its received times alone read)."""
+    if f.cases or f.partition is None:
+        return any(c.received_at is not None and M.stamp(month.start) <= c.received_at < M.stamp(month.end)
+                   for c in f.cases)
+    column = pq.read_table(f.partition.path, columns=["received_at"]).column("received_at")
+    start, end = pa.scalar(month.start, column.type), pa.scalar(month.end, column.type)
+    return bool(pc.any(pc.and_(pc.greater_equal(column, start), pc.less(column, end))).as_py())
+
+
+def connect_merged(merged: Consolidation, memory_limit: str | None = MEMORY_LIMIT,
+                   ) -> tuple[Facts, list[str], list[Problem]]:
+    """DuckDB over the merged branches' partitions in branch order (as ``consolidate.merge`` meets them), the
+    consolidation's rules across branches applied (``store.merge_sql``); the warnings they give."""
+    codes = sorted(merged.branches)
+    paths = [str(merged.branches[code].partition.path) for code in codes]  # type: ignore[union-attr]
+    facts = Facts(connect_parquet(paths, memory_limit=memory_limit))
+    issues = duplicate_issues(facts, {code: merged.branches[code].name for code in codes})
+    count_once(facts.con)
+    repeats_across_branches(facts.con, {code: merged.branches[code].repeat_window_days for code in codes},
+                            DEFAULT_REPEAT_WINDOW)
+    return facts, paths, issues
