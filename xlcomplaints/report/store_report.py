@@ -40,10 +40,10 @@ from xlcomplaints.report.summary import (
 )
 from xlcomplaints.spec.report import office_dimension
 from xlcomplaints.spec.vocab import Vocabulary
-from xlcomplaints.store.facts_sql import connect_parquet
+from xlcomplaints.store.facts_sql import _literal, connect_parquet
 from xlcomplaints.store.figures import BY_DEPARTMENT, BY_HANDLER, Facts, by_office_column
 from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
-from xlcomplaints.store.schema import from_table
+from xlcomplaints.store.schema import CASES, from_table
 
 #: DuckDB's memory in the main process: past it, its tables spill to its temporary folder (out of core), so the
 #: head office's process stays small whatever the number of complaints (measured: README, Benchmarks).
@@ -53,28 +53,35 @@ _ROW_BITS = 32  # ``store.facts_sql.connect_parquet``: a row's ordinal is (its f
 
 def rows_of(facts: Facts, paths: Sequence[str | Path], cids: Sequence[int],
             texts_of: Sequence[int] = ()) -> dict[int, tuple[M.Case, Texts]]:
-    """The complaints ``cids`` as ``Case``s, read from the partitions they came from (only those files, only
-    those rows): the record kept where a number was met twice (``origin``); with their typical-case texts for
-    those in ``texts_of`` (else none)."""
+    """The complaints ``cids`` as ``Case``s, read from the partitions they came from (only those rows, in one
+    DuckDB scan of the files: a file read on its own costs more to open than its rows do, issue 22): the
+    record kept where a number was met twice (``origin``); with their typical-case texts for those in
+    ``texts_of`` (else none)."""
     if not cids:
         return {}
     found = facts.con.execute("SELECT cid, origin FROM cases WHERE cid IN (SELECT unnest($ids))",
                               {"ids": list(set(cids))}).fetchall()
-    by_file: dict[int, list[tuple[int, int]]] = {}
-    for cid, origin in found:
-        by_file.setdefault(origin >> _ROW_BITS, []).append((cid, origin & ((1 << _ROW_BITS) - 1)))
+    origin = dict(found)
+    files = "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
+    source = f"read_parquet({files}, filename = true, file_row_number = true)"
+    at = f"(list_position({files}, filename)::BIGINT << {_ROW_BITS}) + file_row_number"
+    table = facts.con.sql(f"SELECT * EXCLUDE (filename, file_row_number), {at} AS _at FROM {source} "
+                          "WHERE _at IN (SELECT unnest($at))", params={"at": sorted(set(origin.values()))}
+                          ).to_arrow_table()
+    cases, _ = from_table(table.select(CASES.names).cast(CASES))
+    by_origin = dict(zip(table.column("_at").to_pylist(), cases, strict=True))
+    worded = {origin[cid] for cid in texts_of if cid in origin}
+    texts: dict[tuple[int, str], Texts] = {}
+    if worded:  # by number in the typical case's file, as the branch's summary held them (the last row wins)
+        rows = facts.con.sql(
+            f"SELECT {at} >> {_ROW_BITS} AS f, no, arg_max(texts, file_row_number) AS texts FROM {source} "
+            f"WHERE no IS NOT NULL AND texts IS NOT NULL AND {at} >> {_ROW_BITS} IN (SELECT unnest($files)) "
+            "GROUP BY ALL", params={"files": sorted({o >> _ROW_BITS for o in worded})}).fetchall()
+        texts = {(f, no): tuple(words.values()) for f, no, words in rows}
     out: dict[int, tuple[M.Case, Texts]] = {}
-    worded = set(texts_of)
-    for i, wanted in sorted(by_file.items()):
-        table = pq.read_table(str(paths[i - 1]))
-        texts: dict[str, Texts] = {}
-        if any(cid in worded for cid, _ in wanted):  # by number, as the branch's summary held them
-            texts = {no: tuple(words.values()) for no, words in zip(
-                table.column("no").to_pylist(), table.column("texts").to_pylist(), strict=True)
-                if no is not None and words is not None}
-        cases, _ = from_table(table.take([row for _, row in wanted]))
-        for (cid, _), c in zip(wanted, cases, strict=True):
-            out[cid] = (c, texts.get(c.no or "", ()) if cid in worded else ())
+    for cid, o in origin.items():
+        c = by_origin[o]
+        out[cid] = (c, texts.get((o >> _ROW_BITS, c.no or ""), ()) if o in worded else ())
     return out
 
 

@@ -36,6 +36,7 @@ from xlcomplaints.store.queries import (
     BACKLOG_AGES,
     CLOSED_LATE,
     CUSTOM_STAGES,
+    DUE_RATE_LATE,
     FIRST_BY_BRANCH,
     FIRST_RECEIVED,
     OFFICE_NAMES,
@@ -157,6 +158,24 @@ class Facts:
             out[p][g] = value
         return out
 
+    def metrics(self, sql: str, counts: Sequence[bool], periods: Sequence[Period], by: Grouping = ALL,
+                branch: str | None = None) -> list[list[dict[Key, Any]]]:
+        """``metric`` for a query giving several figures at once (``(p, g, value …)``; ``counts``: which are
+        counts): for each period, each figure's values by group."""
+        self._group(by, branch)
+        self._periods(periods)
+        groups = self.groups(by, branch)
+        out: list[list[dict[Key, Any]]] = [[dict.fromkeys(groups, 0 if count else None) for count in counts]
+                                           for _ in periods]
+        if by == ALL:
+            for figures in out:
+                for d, count in zip(figures, counts, strict=True):
+                    d.setdefault(None, 0 if count else None)
+        for p, g, *values in self.con.execute(sql).fetchall():
+            for d, value in zip(out[p], values, strict=True):
+                d[g] = value
+        return out
+
     def cover(self, period: Period, by: Grouping = ALL, branch: str | None = None,
               keys: Sequence[str] = tuple(QUERIES)) -> dict[str, dict[Key, tuple[Any, Any]]]:
         """Each figure of this period and the previous one, by group: ``{key: {group: (this, previous)}}``."""
@@ -198,8 +217,7 @@ class Facts:
         now, before = self.metric("received", [period, period.previous], by, branch)
         if previous is not None:
             before = dict(previous)
-        rates = self.metric("on_time_rate", [period], by, branch)[0]
-        late = self.metric("late_complaints", [period], by, branch)[0]
+        rates, late = self.metrics(DUE_RATE_LATE, (False, True), [period], by, branch)[0]
         due = {k for k, v in rates.items() if v is not None}
         present = {k for k in now if now[k]} | {k for k in before if before[k] or previous is not None} | due
         keys: list[Key] = list(order)
@@ -214,8 +232,11 @@ class Facts:
         self._group(by, branch)
         self._periods([period])
         columns: dict[str, dict[Key, Any]] = {}
-        for name, sql in PEOPLE_QUERIES.items():
-            columns[name] = {g: value for _, g, value in self.con.execute(sql).fetchall()}
+        rows: dict[str, list[tuple[Any, ...]]] = {}  # a query giving several figures run once
+        for name, (sql, i) in PEOPLE_QUERIES.items():
+            if sql not in rows:
+                rows[sql] = self.con.execute(sql).fetchall()
+            columns[name] = {g: values[i] for _, g, *values in rows[sql]}
         found: set[Key] = set(keys)
         for values in columns.values():
             found |= set(values)

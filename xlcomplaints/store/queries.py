@@ -166,20 +166,31 @@ FIRST_RECEIVED = "SELECT min(received) FROM fc"
 _OVERDUE_AT_AS_OF = """
 SELECT p.p, s.g, count(DISTINCT s.cid) FROM fs s CROSS JOIN periods p
 WHERE s.handled AND s.status = 'overdue' AND s.due IS NOT NULL GROUP BY ALL"""
-#: ``PEOPLE_FIGURES`` key → its query: the registry's where the words are the same figure's, grouped.
-PEOPLE_QUERIES: dict[str, str] = {
-    "handled": QUERIES["handled"].sql,
-    "closed": QUERIES["closed"].sql,
-    "open": QUERIES["open_end"].sql,
-    "on_time_rate": QUERIES["on_time_rate"].sql,
-    **{f"on_time_{stage}": _DUE.format(value=f"count(*) FILTER (WHERE s.status IN {_MET})::DOUBLE / count(*)",
-                                       where=f"AND s.stage = '{stage}'") for stage in STAGES},
-    "overdue_now": _OVERDUE_AT_AS_OF.strip(),
-    "resolve_median": QUERIES["resolve_median"].sql,
-    "satisfaction_rate": QUERIES["satisfaction_rate"].sql,
-    "average_score": QUERIES["average_score"].sql,
-    "reopened": _CLOSED.format(value="count(*)", join="", where=" AND c.reopen_count > 0").strip(),
-    "repeats": _RECEIVED.format(value="count(*)", where="\nWHERE c.handled AND coalesce(c.repeat_of, '') <> ''").strip(),
+#: The period's deadlines read once for several figures (issue 22: each scan of the stages costs, past DuckDB's
+#: memory, a spill): ``on_time_rate`` and ``late_complaints`` (a breakdown's), and ``on_time_rate`` with each
+#: stage's own (By-handler's, ``on_time_{stage}``: as ``on_time_rate`` over that stage's deadlines alone; None
+#: where it has none). Each returns ``(p, g, value …)``, the values in that order.
+DUE_RATE_LATE = _DUE.format(value=f"count(*) FILTER (WHERE s.status IN {_MET})::DOUBLE / count(*), "
+                                  f"count(DISTINCT s.cid) FILTER (WHERE s.status IN {_MISSED})", where="")
+ON_TIME_BY_STAGE = _DUE.format(value=", ".join(
+    [f"count(*) FILTER (WHERE s.status IN {_MET})::DOUBLE / count(*)"]
+    + [f"count(*) FILTER (WHERE s.stage = '{stage}' AND s.status IN {_MET})::DOUBLE "
+       f"/ nullif(count(*) FILTER (WHERE s.stage = '{stage}'), 0)" for stage in STAGES]), where="")
+#: ``PEOPLE_FIGURES`` key → its query and the place of its value among the query's values (``ON_TIME_BY_STAGE``
+#: gives seven): the registry's where the words are the same figure's, grouped.
+PEOPLE_QUERIES: dict[str, tuple[str, int]] = {
+    "handled": (QUERIES["handled"].sql, 0),
+    "closed": (QUERIES["closed"].sql, 0),
+    "open": (QUERIES["open_end"].sql, 0),
+    "on_time_rate": (ON_TIME_BY_STAGE, 0),
+    **{f"on_time_{stage}": (ON_TIME_BY_STAGE, i + 1) for i, stage in enumerate(STAGES)},
+    "overdue_now": (_OVERDUE_AT_AS_OF.strip(), 0),
+    "resolve_median": (QUERIES["resolve_median"].sql, 0),
+    "satisfaction_rate": (QUERIES["satisfaction_rate"].sql, 0),
+    "average_score": (QUERIES["average_score"].sql, 0),
+    "reopened": (_CLOSED.format(value="count(*)", join="", where=" AND c.reopen_count > 0").strip(), 0),
+    "repeats": (_RECEIVED.format(value="count(*)", where="\nWHERE c.handled AND coalesce(c.repeat_of, '') <> ''").strip(),
+                0),
 }
 
 # -- the Stage-times sheet, the overdue list, the late closes ------------------------------------------------
