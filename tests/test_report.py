@@ -305,6 +305,15 @@ def test_the_report_never_replaces_a_workbook_that_is_not_a_report(branch_file: 
     assert cli.exit_code == 2 and "不是月报表（网点工作簿），未覆盖" in cli.output
 
 
+
+def test_a_consolidation_says_how_many_complaints_it_read(branch_file: Path, tmp_path: Path) -> None:
+    """A consolidation computes from its facts store and holds no complaint in memory: its closing sentence
+    still counts the complaints it read, as one branch's report does (here the same file: 9)."""
+    result = CliRunner().invoke(app, ["consolidate", str(branch_file), "--month", "2026-10", "-o",
+                                      str(tmp_path / "group.xlsx"), "--lang", "en", "--now", "2026-11-01 00:00"])
+    assert result.exit_code == 0, result.output
+    assert "1 branch(es), 6 received in the month (9 complaints read)" in result.output
+
 def test_unreadable_branch_writes_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"not a workbook")

@@ -138,7 +138,7 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
     received = int(rep.value("received") or 0)
     this = pick(lang, m.words("zh")[0], "period" if m.kind.value == "range" else m.kind.value)
     line = say(SAID["report.wrote"], lang, output=output, month=m.label(lang), branches=len(merged.branches),
-               received=received, read=len(merged.cases), this=this)
+               received=received, read=merged.complaints, this=this)
     if merged.unreadable:
         line += say(SAID["report.left_out"], lang, n=merged.unreadable)
     if merged.carried:

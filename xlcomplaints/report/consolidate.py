@@ -296,10 +296,17 @@ class Consolidation:
     issues: list[Problem] = field(default_factory=list)
     carried: list[str] = field(default_factory=list)  # branches kept from the previous run
     contacts_shown: bool = False
+    #: complaints counted once, when the report was computed from the facts store (``cases`` then stays empty)
+    counted: int | None = None
 
     @property
     def unreadable(self) -> int:
         return sum(1 for f in self.files if not f.usable)
+
+    @property
+    def complaints(self) -> int:
+        """The complaints read and counted once (a number in two branches' files once)."""
+        return len(self.cases) if self.counted is None else self.counted
 
 
 def merge(files: Sequence[FileSummary], month: Period, as_of: datetime, *,

@@ -211,12 +211,14 @@ def holds_received(f: FileSummary, month: Period) -> bool:
 def connect_merged(merged: Consolidation, memory_limit: str | None = MEMORY_LIMIT,
                    ) -> tuple[Facts, list[str], list[Problem]]:
     """DuckDB over the merged branches' partitions in branch order (as ``consolidate.merge`` meets them), the
-    consolidation's rules across branches applied (``store.merge_sql``); the warnings they give."""
+    consolidation's rules across branches applied (``store.merge_sql``; ``merged.counted`` set to the complaints
+    left); the warnings they give."""
     codes = sorted(merged.branches)
     paths = [str(merged.branches[code].partition.path) for code in codes]  # type: ignore[union-attr]
     facts = Facts(connect_parquet(paths, memory_limit=memory_limit))
     issues = duplicate_issues(facts, {code: merged.branches[code].name for code in codes})
     count_once(facts.con)
+    merged.counted = facts.con.execute("SELECT count(*) FROM cases").fetchone()[0]  # type: ignore[index]
     repeats_across_branches(facts.con, {code: merged.branches[code].repeat_window_days for code in codes},
                             DEFAULT_REPEAT_WINDOW)
     return facts, paths, issues
