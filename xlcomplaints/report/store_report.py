@@ -35,8 +35,9 @@ from xlcomplaints.report.summary import (
     MonthlyReport,
     Texts,
     TypicalRow,
-    _merge_history,
-    branch_codes,
+    breakdown_rows,
+    merge_history,
+    previous_counts,
 )
 from xlcomplaints.spec.report import office_dimension
 from xlcomplaints.spec.vocab import Vocabulary
@@ -137,30 +138,15 @@ def report_from_store(facts: Facts, paths: Sequence[str | Path], month: Period, 
             elif before is not None and before != unit:
                 previous = None
         cover.append(CoverRow(key, value, previous, unit))
-    breakdowns: dict[str, list[GroupRow]] = {}
-    for dim, vocab in dimensions:
-        counts = earlier.breakdowns.get(dim) if earlier is not None else None
-        if dim == "branch" and counts is not None:
-            counts = branch_codes(counts, [b.code for b in branches])
-        elif counts is not None and vocab is not None:
-            by_name: dict[str | None, str | None] = {c.label(lang): c.code for c in vocab for lang in ("zh", "en")}
-            mapped: dict[str | None, int] = {}
-            for k, n in counts.items():
-                code = k if k in vocab.codes else by_name.get(k, k)
-                mapped[code] = mapped.get(code, 0) + n
-            counts = mapped
-        order = vocab.codes if vocab else sorted(b.code for b in branches) if dim == "branch" else ()
-        rows = facts.breakdown(month, dim, order, previous=counts)
-        if dim == "branch":
-            rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
-        breakdowns[dim] = rows
+    breakdowns = breakdown_rows(dimensions, earlier, branches,
+                                lambda dim, order, counts: facts.breakdown(month, dim, order, previous=counts))
     handlers = facts.people(month, BY_HANDLER)
     departments = facts.people(month, BY_DEPARTMENT, [g.key for g in breakdowns["department"]])
     breakdowns["department"] += [GroupRow(r.key, 0, 0, None, 0) for r in departments[len(breakdowns["department"]):]]
     office = facts.office_dimensions()
     for name in office:
-        counts = earlier.breakdowns.get(office_dimension(name)) if earlier is not None else None
-        breakdowns[office_dimension(name)] = facts.breakdown(month, by_office_column(name), previous=counts)
+        breakdowns[office_dimension(name)] = facts.breakdown(month, by_office_column(name),
+                                                             previous=previous_counts(earlier, office_dimension(name)))
     overdue = facts.overdue_detail(month)
     late = facts.closed_late(month)
     typical = facts.typical(month)
@@ -174,7 +160,7 @@ def report_from_store(facts: Facts, paths: Sequence[str | Path], month: Period, 
         stages=facts.stage_table(month),
         overdue=[_deadline(fetched[cid][0], stage) for cid, stage in overdue],
         closed_late=[fetched[cid][0] for cid in late],
-        trend=_merge_history(facts.trend(month), history or {}), issues=list(issues),
+        trend=merge_history(facts.trend(month), history or {}), issues=list(issues),
         contacts_shown=contacts_shown,
         typical=[TypicalRow(fetched[cid][0], reasons, fetched[cid][1]) for cid, reasons in typical],
         previous_from=earlier.file if earlier else None,

@@ -134,7 +134,7 @@ class MonthlyReport:
         return M.top(self.breakdowns[dimension], by, n)  # type: ignore[arg-type]
 
 
-def _merge_history(trend: list[TrendRow], history: Mapping[Period, TrendRow]) -> list[TrendRow]:
+def merge_history(trend: list[TrendRow], history: Mapping[Period, TrendRow]) -> list[TrendRow]:
     """Periods the inputs have no complaints for are taken from earlier reports' trend rows of the same kind."""
     if trend:
         history = {k: r for k, r in history.items() if k.kind is trend[-1].month.kind}
@@ -167,6 +167,41 @@ def branch_codes(counts: Mapping[str | None, int], codes: Sequence[str]) -> dict
             code = next((c for c in longest_first if shown == c or shown.startswith(c + " ")), shown.split(" ", 1)[0])
         out[code] = out.get(code, 0) + n
     return out
+
+
+#: One breakdown sheet's rows: (dimension, its values' order, the previous period's counts by value) → rows.
+BreakdownOf = Callable[[str, Sequence[str], Mapping[str | None, int] | None], list[GroupRow]]
+
+
+def previous_counts(earlier: Cover | None, dim: str) -> Mapping[str | None, int] | None:
+    """A breakdown's previous-period counts as the earlier report gives them (None: computed from the inputs)."""
+    return earlier.breakdowns.get(dim) if earlier is not None else None
+
+
+def breakdown_rows(dimensions: tuple[tuple[str, Vocabulary | None], ...], earlier: Cover | None,
+                   branches: Sequence[Branch], rows_of: BreakdownOf) -> dict[str, list[GroupRow]]:
+    """The breakdown sheets of ``dimensions`` in the report's order, each sheet's rows from ``rows_of`` (the
+    Python engine's or the facts store's): the earlier report's counts put on this report's keys, every
+    branch read a row of its own, the By-branch rows worst on-time rate first."""
+    breakdowns: dict[str, list[GroupRow]] = {}
+    for dim, vocab in dimensions:
+        counts = previous_counts(earlier, dim)
+        if dim == "branch" and counts is not None:
+            counts = branch_codes(counts, [b.code for b in branches])
+        elif counts is not None and vocab is not None:  # an office's entry read back by its name: its code
+            by_name: dict[str | None, str | None] = {c.label(lang): c.code for c in vocab for lang in ("zh", "en")}
+            mapped: dict[str | None, int] = {}
+            for k, n in counts.items():
+                code = k if k in vocab.codes else by_name.get(k, k)
+                mapped[code] = mapped.get(code, 0) + n
+            counts = mapped
+        # every branch read has its row, a quiet period's a row of zeros (零报)
+        order = vocab.codes if vocab else sorted(b.code for b in branches) if dim == "branch" else ()
+        rows = rows_of(dim, order, counts)
+        if dim == "branch":  # worst on-time rate first: where head office looks
+            rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
+        breakdowns[dim] = rows
+    return breakdowns
 
 
 def partial_from(cases: Sequence[M.Case], previous: Period) -> datetime | None:
@@ -213,33 +248,16 @@ def build(cases: Sequence[M.Case], month: Period, as_of: datetime, *, branches: 
             elif before is not None and before != unit:
                 previous = None
         cover.append(CoverRow(key, m(ix, month), previous, unit))
-    breakdowns = {}
-    for dim, vocab in dimensions:
-        counts = earlier.breakdowns.get(dim) if earlier is not None else None
-        if dim == "branch" and counts is not None:
-            counts = branch_codes(counts, [b.code for b in branches])
-        elif counts is not None and vocab is not None:  # an office's entry read back by its name: its code
-            by_name: dict[str | None, str | None] = {c.label(lang): c.code for c in vocab for lang in ("zh", "en")}
-            mapped: dict[str | None, int] = {}
-            for k, n in counts.items():
-                code = k if k in vocab.codes else by_name.get(k, k)
-                mapped[code] = mapped.get(code, 0) + n
-            counts = mapped
-        # every branch read has its row, a quiet period's a row of zeros (零报)
-        order = vocab.codes if vocab else sorted(b.code for b in branches) if dim == "branch" else ()
-        rows = M.breakdown(ix, month, dim, order, previous=counts)
-        if dim == "branch":  # worst on-time rate first: where head office looks
-            rows.sort(key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0.0, r.key or ""))
-        breakdowns[dim] = rows
+    breakdowns = breakdown_rows(dimensions, earlier, branches,
+                                lambda dim, order, counts: M.breakdown(ix, month, dim, order, previous=counts))
     handlers = M.people(ix, month, M.BY_HANDLER)
     departments = M.people(ix, month, M.BY_DEPARTMENT, [g.key for g in breakdowns["department"]])
     # a department with only closes or callbacks in the month: a row of its own, its counts zero
     breakdowns["department"] += [GroupRow(r.key, 0, 0, None, 0) for r in departments[len(breakdowns["department"]):]]
     office = list(dict.fromkeys(str(c.office[i]) for c in cases if c.office for i in range(0, len(c.office), 2)))
     for name in office:
-        counts = earlier.breakdowns.get(office_dimension(name)) if earlier is not None else None
         breakdowns[office_dimension(name)] = M.breakdown(ix, month, _office_column(name),
-                                                         previous=counts)
+                                                         previous=previous_counts(earlier, office_dimension(name)))
     return MonthlyReport(
         office_dimensions=office, custom_stages=dict(ix.custom_labels),
         month=month, as_of=as_of, branches=sorted(branches, key=lambda b: b.code), cover=cover,
@@ -247,7 +265,7 @@ def build(cases: Sequence[M.Case], month: Period, as_of: datetime, *, branches: 
             earlier.backlog_ages if earlier is not None and earlier.backlog_ages is not None
             else M.backlog_ages(ix, prev))),
         stages=M.stage_table(ix, month), overdue=M.overdue_detail(ix, month), closed_late=M.closed_late(ix, month),
-        trend=_merge_history(M.trend(ix, month), history or {}), issues=list(issues),
+        trend=merge_history(M.trend(ix, month), history or {}), issues=list(issues),
         contacts_shown=contacts_shown,
         typical=[TypicalRow(t.case, t.reasons, (texts or {}).get((t.case.branch, t.case.no or ""), ()))
                  for t in M.typical_cases(ix, month)],
