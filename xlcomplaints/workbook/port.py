@@ -30,10 +30,10 @@ Area = tuple[int, int, int, int]  # first row, first column, last row, last colu
 
 
 @dataclass(frozen=True)
-class Validation:
-    """A data validation (a dropdown, an input message) as a flow sees it: the areas it covers, and
-    what it says (comparable whichever program wrote it; ``areas`` aside). ``element`` is the
-    adapter's own form of it; a copy with other ``areas`` is written there."""
+class AreaBlock:
+    """Something a sheet applies over some areas, as a flow sees it: the areas, what it means (comparable
+    whichever program wrote it; ``areas`` aside), and the adapter's own form of it (``element``; a copy with
+    other ``areas`` is written there)."""
 
     areas: tuple[Area, ...]
     meaning: tuple[object, ...]
@@ -45,17 +45,14 @@ class Validation:
 
 
 @dataclass(frozen=True)
-class ConditionalFormat:
-    """A block of conditional formats (rules over some areas) as a flow sees it: its areas, and its
-    rules with their formats, comparable whichever program wrote them (``areas`` and priorities aside)."""
+class Validation(AreaBlock):
+    """A data validation (a dropdown, an input message): the areas it covers, and what it says."""
 
-    areas: tuple[Area, ...]
-    meaning: tuple[object, ...]
-    element: str = ""
 
-    @property
-    def columns(self) -> set[int]:
-        return {c for _, c1, _, c2 in self.areas for c in range(c1, c2 + 1)}
+@dataclass(frozen=True)
+class ConditionalFormat(AreaBlock):
+    """A block of conditional formats (rules over some areas): its areas, and its rules with their formats
+    (priorities aside)."""
 
 
 @dataclass(frozen=True)
