@@ -31,11 +31,11 @@ from xlcomplaints.report.summary import (
     DIMENSIONS,
     Branch,
     Cover,
-    CoverRow,
     MonthlyReport,
     Texts,
     TypicalRow,
     breakdown_rows,
+    cover_row,
     merge_history,
     previous_counts,
 )
@@ -131,13 +131,7 @@ def report_from_store(facts: Facts, paths: Sequence[str | Path], month: Period, 
         m = M.METRICS[key]
         unit: str | None = next(iter(units.get(m.stage) or ()), None) if m.kind == "duration" and m.stage else None
         value, previous = figures[key][None]
-        if earlier is not None:
-            previous, before = earlier.figures.get(key), earlier.units.get(key)
-            if unit is None:
-                unit = before
-            elif before is not None and before != unit:
-                previous = None
-        cover.append(CoverRow(key, value, previous, unit))
+        cover.append(cover_row(key, value, previous, unit, earlier))
     breakdowns = breakdown_rows(dimensions, earlier, branches,
                                 lambda dim, order, counts: facts.breakdown(month, dim, order, previous=counts))
     handlers = facts.people(month, BY_HANDLER)

@@ -169,6 +169,19 @@ def branch_codes(counts: Mapping[str | None, int], codes: Sequence[str]) -> dict
     return out
 
 
+def cover_row(key: str, value: float | None, previous: float | None, unit: str | None,
+              earlier: Cover | None) -> CoverRow:
+    """A cover figure with its previous period's: computed from the inputs (``previous``), or, when they hold
+    none of that period, the earlier report's (``earlier``), left out if it was measured in another unit."""
+    if earlier is not None:
+        previous, before = earlier.figures.get(key), earlier.units.get(key)
+        if unit is None:
+            unit = before
+        elif before is not None and before != unit:
+            previous = None
+    return CoverRow(key, value, previous, unit)
+
+
 #: One breakdown sheet's rows: (dimension, its values' order, the previous period's counts by value) → rows.
 BreakdownOf = Callable[[str, Sequence[str], Mapping[str | None, int] | None], list[GroupRow]]
 
@@ -240,14 +253,7 @@ def build(cases: Sequence[M.Case], month: Period, as_of: datetime, *, branches: 
     for key in COVER_KEYS:
         m = M.METRICS[key]
         unit: str | None = (ix.units.get(m.stage) or (None,))[0] if m.kind == "duration" and m.stage else None
-        previous = m(ix, prev)
-        if earlier is not None:
-            previous, before = earlier.figures.get(key), earlier.units.get(key)
-            if unit is None:
-                unit = before
-            elif before is not None and before != unit:
-                previous = None
-        cover.append(CoverRow(key, m(ix, month), previous, unit))
+        cover.append(cover_row(key, m(ix, month), m(ix, prev) if earlier is None else None, unit, earlier))
     breakdowns = breakdown_rows(dimensions, earlier, branches,
                                 lambda dim, order, counts: M.breakdown(ix, month, dim, order, previous=counts))
     handlers = M.people(ix, month, M.BY_HANDLER)
