@@ -53,3 +53,20 @@ def test_a_never_refreshed_register_has_no_grey_cell_filled(tmp_path: Path) -> N
     assert read_branch(FileWorkbook(path)).computed_filled is False
     refresh_flow(FileWorkbook(path), now=NOW)
     assert read_branch(FileWorkbook(path)).computed_filled is True
+
+
+def test_a_read_without_the_checksum_is_the_same_read(tmp_path: Path) -> None:
+    """A consolidation reads without the checksum (``read_branch(digest=False)``: refresh's alone); every
+    record, office column, layout and problem is the same, on a branch as refreshed and on one whose
+    office columns (read through the same tap) the Settings name."""
+    from tests.test_custom_stages import make_branch as with_office_columns
+
+    refreshed = make_branch(tmp_path / "BJ01.xlsx", "BJ01", "北京一店", n=40, seed=5)
+    refresh_flow(FileWorkbook(refreshed), now=NOW)
+    (tmp_path / "office").mkdir()
+    for path in (refreshed, with_office_columns(tmp_path / "office", dims=("楼栋",), buildings={"BJ01-2611001": "3栋"})):
+        full, lean = read_branch(FileWorkbook(path)), read_branch(FileWorkbook(path), digest=False)
+        assert full.computed_digest is not None and lean.computed_digest is None
+        assert lean.data == full.data and lean.problems == full.problems and lean.missing == full.missing
+        assert lean.layouts == full.layouts and lean.sheets == full.sheets and lean.lists == full.lists
+    assert lean.data.office_columns and any(c.values for c in lean.data.office_columns.values())

@@ -164,7 +164,7 @@ def _read_file(path: str, month: Period, as_of: datetime, now: datetime, show_co
 
     try:
         port = FileWorkbook(p)
-        read = read_branch(port, lang=lang)
+        read = read_branch(port, lang=lang, digest=False)  # the grey cells' checksum is refresh's
         problems = read.problems + validate(read.data, read.layouts, now=now)
         data = read.data
         cal = make_calendar(data.settings, data)  # the branch's, for its deadlines and its durations

@@ -25,13 +25,15 @@ def read_records(grid: Sequence[Sequence[object]], layout: Layout, model: type[M
 
 
 def read_table(rows: Iterable[Sequence[object]], spec: SheetSpec, sheet: str, model: type[M], *,
-               date1904: bool = False, tap: Callable[[Layout], Callable[[int, Sequence[object]], None]] | None = None,
+               date1904: bool = False,
+               tap: Callable[[Layout], Callable[[int, Sequence[object]], None] | None] | None = None,
                ) -> tuple[Layout | None, list[M], list[Problem]]:
     """Like find_layout + read_records, over rows as they stream from the file.
 
     Only the rows near the top are held (to find the header); the rest are read one at
     a time, so a 50,000-row register never sits in memory as a grid of cells. ``tap``, given
-    the layout found, is shown each row below the header (its number, its cells) as it passes.
+    the layout found, is shown each row below the header (its number, its cells) as it passes (unless it
+    returns None: nothing to show them to).
     """
     it = iter(rows)
     head = list(islice(it, HEADER_SCAN_ROWS))
@@ -40,8 +42,9 @@ def read_table(rows: Iterable[Sequence[object]], spec: SheetSpec, sheet: str, mo
         return None, [], problems
     numbered: Iterable[tuple[int, Sequence[object]]] = zip(
         count(layout.header_row + 1), chain(head[layout.header_row:], it), strict=False)
-    if tap is not None:
-        numbered = _shown(numbered, tap(layout))
+    visit = tap(layout) if tap is not None else None
+    if visit is not None:
+        numbered = _shown(numbered, visit)
     records, more, last = _records(numbered, layout, model, date1904=date1904)
     layout.last_row = max(last, layout.header_row)
     return layout, records, problems + more
