@@ -1,7 +1,7 @@
 """Benchmark: consolidate N branch workbooks × M complaints against python-calamine just reading them.
 
     python scripts/bench_report.py [--branches 200] [--complaints 500] [--dir DIR] [--workers N] [--repeat 5]
-                                   [--refreshed] [--floor]
+                                   [--refreshed] [--floor] [--pandas [SITE_DIR]]
 
 Generates the sample workbooks once (seeded, cached in DIR; with ``--refreshed``, each also
 refreshed at the month's end, as a branch that pressed 刷新 sends it: computed columns and the
@@ -11,6 +11,11 @@ this one process), and the whole consolidation (parallel read, merge, metrics, r
 workbook and facts store), timed back to back in each of --repeat runs; the median run counts.
 Prints both times, their ratio against the 1.5× target, the phases of the consolidation,
 what the target leaves a worker per file, and peak memory of this process and of the workers.
+
+``--pandas`` also times, in each run, pandas ``read_excel(engine="calamine", sheet_name=None)`` of every
+file in a pool of --workers processes (the issue's second baseline), in a child process whose path is
+SITE_DIR when given (pandas is no dependency of the package: ``pip install --target SITE_DIR pandas``).
+Each side's CPU time counts all its processes.
 
 ``--floor`` times, per file in one process, calamine reading the three tables, the same plus
 one model per row straight from its cells (the least a design with a model per record can
@@ -25,6 +30,7 @@ import dataclasses
 import gc
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -88,6 +94,38 @@ def raw_read(paths: list[Path]) -> tuple[float, int]:
     return time.perf_counter() - started, cells
 
 
+#: The pandas baseline, run in a child: pandas reading every sheet of each file in a pool; prints wall, CPU.
+PANDAS_POOL = """
+import resource, sys, time
+from concurrent.futures import ProcessPoolExecutor
+import pandas, python_calamine
+
+def read(path):
+    return sum(f.size for f in pandas.read_excel(path, sheet_name=None, engine="calamine").values())
+
+if __name__ == "__main__":
+    workers, paths = int(sys.argv[1]), sys.argv[2:]
+    started, cpu = time.perf_counter(), time.process_time()
+    with ProcessPoolExecutor(workers) as pool:
+        cells = sum(pool.map(read, paths))
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(time.perf_counter() - started, time.process_time() - cpu + kids.ru_utime + kids.ru_stime, cells)
+"""
+
+
+def pandas_pool(paths: list[Path], workers: int, site: str | None) -> tuple[float, float] | None:
+    """pandas ``read_excel(engine="calamine")`` of every sheet of every file, in a pool of ``workers`` processes
+    (a child process, pandas imported before the pool forks): (wall, CPU of all its processes), None without pandas."""
+    env = {**os.environ, "PYTHONPATH": site} if site else None
+    done = subprocess.run([sys.executable, "-c", PANDAS_POOL, str(workers), *map(str, paths)], env=env,
+                          capture_output=True, text=True, check=False, cwd=tempfile.gettempdir())
+    if done.returncode != 0:
+        print(f"  pandas baseline failed: {done.stderr.strip().splitlines()[-1:]}")
+        return None
+    wall, cpu, _ = done.stdout.split()
+    return float(wall), float(cpu)
+
+
 def _mib(kib: int) -> float:
     return kib / 1024  # ru_maxrss is in KiB on Linux
 
@@ -100,6 +138,8 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=None, help="default: one per core")
     ap.add_argument("--repeat", type=int, default=5, help="runs, each timing both in turn (the median counts)")
     ap.add_argument("--refreshed", action="store_true", help="workbooks refreshed at the month's end, as sent")
+    ap.add_argument("--pandas", nargs="?", const="", default=None, metavar="SITE_DIR",
+                    help="also time pandas read_excel(engine='calamine') in a pool of --workers (pandas from SITE_DIR)")
     ap.add_argument("--floor", action="store_true",
                     help="instead: what reading a file costs at the least, one model per row and nothing else")
     args = ap.parse_args()
@@ -118,14 +158,22 @@ def main() -> int:
     # and then the consolidation, back to back, and the median run (by its ratio) is reported.
     raws: list[float] = []
     runs: list[Run] = []
+    pandas: list[tuple[float, float]] = []
     for i in range(args.repeat):
         cpu = time.process_time()
         raw, cells = raw_read(paths)
         raw_cpu = time.process_time() - cpu
         raws.append(raw)
+        if args.pandas is not None and (timed := pandas_pool(paths, workers, args.pandas or None)):
+            pandas.append(timed)
         runs.append(consolidate(paths, workers))
-        print(f"  run {i + 1}: raw read {raw:.2f} s (CPU {raw_cpu:.2f} s), consolidation {runs[-1].wall:.2f} s "
-              f"= {runs[-1].wall / raw:.2f}×", flush=True)
+        run_cpu = runs[-1].main_cpu + runs[-1].children_cpu
+        versus = (f"; pandas pool {pandas[-1][0]:.2f} s (CPU {pandas[-1][1]:.2f} s) = {runs[-1].wall / pandas[-1][0]:.2f}×"
+                  f" (CPU {run_cpu / pandas[-1][1]:.2f}×)" if pandas and len(pandas) == i + 1 else "")
+        print(f"  run {i + 1} (load {os.getloadavg()[0]:.1f}): raw read {raw:.2f} s (CPU {raw_cpu:.2f} s), "
+              f"consolidation {runs[-1].wall:.2f} s (CPU {run_cpu:.2f} s: workers {runs[-1].children_cpu:.2f}, "
+              f"main {runs[-1].main_cpu:.2f}) = {runs[-1].wall / raw:.2f}× (CPU {run_cpu / raw_cpu:.2f}×){versus}",
+              flush=True)
     raw, run = sorted(zip(raws, runs, strict=True), key=lambda pair: pair[1].wall / pair[0])[len(runs) // 2]
     print(f"raw read (python-calamine, 1 process):   {raw:6.2f} s  ({cells:,} cells)")
     ratio = run.wall / raw
