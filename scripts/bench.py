@@ -1,7 +1,7 @@
 """Benchmarks, figures for the README (no timed assertions live in the tests).
 
     python scripts/bench.py refresh [--sizes 10000 50000]
-    python scripts/bench.py consolidate [--branches 200] [--complaints 500] [--refreshed] [--floor]
+    python scripts/bench.py consolidate [--branches 200] [--complaints 500] [--refreshed] [--floor] [--pandas [SITE_DIR]]
     python scripts/bench.py calendar
 
 refresh: builds branch registers of N complaints (with tracking and callback rows),
@@ -12,7 +12,8 @@ Target: refresh of 50,000 rows within a quarter of openpyxl's load + save, under
 
 consolidate: N branch workbooks × M complaints consolidated into a monthly report,
 against python-calamine simply reading the same files in one process, in the same run
-(scripts/bench_report.py). Target: within 1.5× of that raw read. ``--floor`` instead times
+(scripts/bench_report.py; ``--pandas``: also pandas read_excel(engine="calamine") in a pool of the
+workers). Target: within 1.5× of that raw read. ``--floor`` instead times
 what a file costs at the least (calamine, and one model per row) against our whole read.
 
 calendar: 600,000 due times (100,000 complaints × 6 stages), scripts/bench_calendar.py.
