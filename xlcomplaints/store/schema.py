@@ -10,9 +10,9 @@ Two tables (what the JSON state file of earlier versions held, by column):
   code, never null; ``due``, ``done``: timestamps; ``late_by``: in ``unit``; ``unit``: ``Unit`` value, working_days,
   calendar_days, working_hours, calendar_hours…; ``took``: how long it took in that unit, only for stages done in
   the period or the one before; ``handler``: its handler of record). In DuckDB ``stages[4].done`` is the resolve
-  stage's done time (lists count from 1). One list rather than 49 columns side by side (schema version 2): a
-  complaint's times lie next to each other in the file, which zstd and delta encoding use, and the footer
-  describes 7 columns instead of 49 (``store.partition`` says what it measured);
+  stage's done time (lists count from 1). One list rather than 49 columns side by side (as schema version 2
+  had them): a complaint's times lie next to each other in the file, which zstd and delta encoding use, and the
+  footer describes 7 columns instead of 49 (``store.partition`` says what it measured);
 - ``callbacks``: the reached callback attempts by time, list of (``at``, ``outcome``, ``score``);
 - ``due_months``: the decided deadlines by the month they fall due, list of (``month`` as ``Month.key`` =
   year * 12 + month - 1, and ``met``, ``missed``, ``overdue`` as bit sets of stages, ``1 << STAGES.index(stage)``);
