@@ -10,6 +10,9 @@ back, as before it: ``report.run.Staging`` left out), a full consolidation with 
 1,000,000 complaints too). ``--partitions-only N``: only the partitions of the first N files, each written
 (``write_partition``) and read back (``read_partition``) ``--repeat`` times: bytes per 1,000,000 complaints, and
 the median write and read time of one partition (run it with ``PYTHONPATH`` at another checkout to compare).
+``--layouts N``: the partitions of the first N files in the store's layout and in the layouts measured and not
+taken (README "Shrinking the store"): rows ordered by received time with their place as a column, the bench's rows
+in order of receipt as a register is kept (and numbered so), zstd 9 and 19, twenty branches in one file.
 """
 
 from __future__ import annotations
@@ -52,8 +55,11 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--partitions-only", type=int, default=0, metavar="N")
+    ap.add_argument("--layouts", type=int, default=0, metavar="N")
     args = ap.parse_args()
     paths = generate(args.dir, args.branches, args.complaints)
+    if args.layouts:
+        return layouts(paths[:args.layouts])
     if args.partitions_only:
         return partitions(paths[:args.partitions_only], args.repeat)
 
@@ -112,22 +118,75 @@ def partitions(paths: list[Path], repeat: int) -> int:
     read = [read_file(str(p), MONTH, MONTH.end, NOW) for p in paths]
     writes: list[float] = []
     reads: list[float] = []
+    cpu: dict[str, list[float]] = {"write": [], "read": []}  # this process's CPU: steadier than wall on a loaded machine
     size = rows = 0
     with tempfile.TemporaryDirectory() as folder:
         for i in range(repeat):
             for f in read:
-                started = time.perf_counter()
+                started, used = time.perf_counter(), time.process_time()
                 part = write_partition(folder, f.cases, f.texts)
                 writes.append(time.perf_counter() - started)
-                started = time.perf_counter()
+                cpu["write"].append(time.process_time() - used)
+                started, used = time.perf_counter(), time.process_time()
                 back = read_partition(part)
                 reads.append(time.perf_counter() - started)
+                cpu["read"].append(time.process_time() - used)
                 assert back == (list(f.cases), f.texts), f.name
                 if i == 0:
                     size, rows = size + part.size, rows + part.rows
     print(f"{len(read)} partitions of {rows / len(read):.0f} complaints: {size / len(read) / 1024:.1f} KiB each, "
           f"{size / rows * 1_000_000 / 1e6:.0f} MB per 1,000,000 complaints; write {statistics.median(writes) * 1e3:.1f} ms,"
-          f" read back {statistics.median(reads) * 1e3:.1f} ms (medians of {len(writes)})")
+          f" read back {statistics.median(reads) * 1e3:.1f} ms (medians of {len(writes)}); CPU: write "
+          f"{statistics.median(cpu['write']) * 1e3:.1f} ms, read back {statistics.median(cpu['read']) * 1e3:.1f} ms")
+    return 0
+
+
+def layouts(paths: list[Path]) -> int:
+    """Bytes per partition (and per 1,000,000 complaints) of the store's layout and of the alternatives measured."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from xlcomplaints.store import partition as layout
+    from xlcomplaints.store.schema import to_table
+
+    tables = [to_table(f.cases, f.texts) for f in (read_file(str(p), MONTH, MONTH.end, NOW) for p in paths)]
+    rows = sum(t.num_rows for t in tables)
+
+    def size(t: pa.Table, **options: object) -> int:
+        sink = pa.BufferOutputStream()
+        pq.write_table(t, sink, **{**layout._CASES_WRITE, **options})
+        return len(sink.getvalue())
+
+    def by_received(t: pa.Table, place: bool) -> pa.Table:
+        order = pc.sort_indices(t, sort_keys=[("received_at", "ascending"), ("no", "ascending")])
+        return t.take(order).append_column("ordinal", order.cast(pa.int32())) if place else t.take(order)
+
+    def numbered(t: pa.Table) -> pa.Table:  # numbers given in order of receipt, per month, as a register does
+        seen: dict[str, int] = {}
+        nos = []
+        for branch, at in zip(t.column("branch").to_pylist(), t.column("received_at").to_pylist(), strict=True):
+            key = at.strftime("%y%m")
+            seen[key] = seen.get(key, 0) + 1
+            nos.append(f"{branch}-{key}{seen[key]:04d}")
+        return t.set_column(t.schema.get_field_index("no"), "no", pa.array(nos, pa.string()))
+
+    delta = {**layout._CASES_WRITE["column_encoding"], "ordinal": "DELTA_BINARY_PACKED"}
+    rows_of = [("the store's layout (schema 3)", lambda t: size(t)),
+               ("rows by received time, their place a column", lambda t: size(by_received(t, True),
+                                                                              column_encoding=delta)),
+               ("the bench's rows in order of receipt (a register as kept)", lambda t: size(by_received(t, False))),
+               ("the same, numbered in that order", lambda t: size(numbered(by_received(t, False)))),
+               ("zstd 9", lambda t: size(t, compression_level=9)),
+               ("zstd 19", lambda t: size(t, compression_level=19))]
+    for label, measure in rows_of:
+        total = sum(measure(t) for t in tables)
+        print(f"{total / len(tables) / 1024:6.1f} KiB a partition, {total / rows * 1e6 / 1e6:4.0f} MB per 1,000,000: "
+              f"{label}", flush=True)
+    group = 20
+    total = sum(size(pa.concat_tables(tables[i:i + group])) for i in range(0, len(tables), group))
+    print(f"{total / len(tables) / 1024:6.1f} KiB a partition, {total / rows * 1e6 / 1e6:4.0f} MB per 1,000,000: "
+          f"{group} branches in one file")
     return 0
 
 

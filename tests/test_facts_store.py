@@ -177,18 +177,25 @@ def test_a_store_edited_or_cut_short_is_refused_and_nothing_is_written(
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == was
 
 
-def test_a_store_of_the_earlier_schema_is_refused_saying_to_consolidate_again(many: list[Path], tmp_path: Path) -> None:
-    """Schema version 1 kept times in µs; this one writes ms (``store.schema.SCHEMA_VERSION`` 2)."""
+@pytest.mark.parametrize("earlier", [1, 2])
+def test_a_store_of_an_earlier_schema_is_refused_saying_to_consolidate_again(
+        many: list[Path], tmp_path: Path, earlier: int) -> None:
+    """Schema version 1 kept times in µs, version 2 each stage's fields in columns side by side; this one writes
+    ms and a complaint's stages as one list (``store.schema.SCHEMA_VERSION`` 3)."""
     from xlcomplaints.report.facts import _digest
     out = tmp_path / "group.xlsx"
     first = make_report(many[:2], OCT, out, now=NOW)
     manifest = store_path(out) / MANIFEST
     body = {k: v for k, v in json.loads(manifest.read_text()).items() if k != "digest"}
-    assert body["schema_version"] == 2
-    body["schema_version"] = 1
+    assert body["schema_version"] == 3
+    body["schema_version"] = earlier
     manifest.write_text(json.dumps({**body, "digest": _digest(body)}))
-    with pytest.raises(StoreError, match=r"store version \d+\.1, this one reads \d+\.2.*without --update"):
+    with pytest.raises(StoreError, match=rf"store version \d+\.{earlier}, this one reads \d+\.3.*without --update"):
         load_facts(store_path(out), OCT, first.run_id)
+    for lang, said in (("en", "Cannot --update"), ("zh", "无法 --update")):
+        ran = CliRunner().invoke(app, ["consolidate", str(many[0]), "--period", "2026-10", "-o", str(out), "--update",
+                                       "--now", "2026-11-02 09:00", "--lang", lang])
+        assert ran.exit_code == 2 and said in ran.output and "Traceback" not in ran.output, ran.output
 
 
 @pytest.mark.parametrize(("lang", "said"), [("en", "consolidate again without --update to build the store"),

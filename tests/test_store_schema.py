@@ -85,17 +85,30 @@ def test_a_table_of_another_shape_is_refused(demo_files: list[Path]) -> None:
     f = read_file(str(demo_files[0]), OCT, OCT.end, NOW)
     table = to_table(f.cases, f.texts)
     with pytest.raises(SchemaMismatch):
-        from_table(table.drop_columns(["close_status"]))
+        from_table(table.drop_columns(["stages"]))
     with pytest.raises(SchemaMismatch):
         from_table(table.set_column(0, "branch", pa.array([None] * table.num_rows, pa.string())))
+    i = table.schema.get_field_index("stages")
+    stages = table.column(i).combine_chunks()
+    one_short = pa.ListArray.from_arrays(  # the first complaint's last stage cut off: six stages
+        pa.array([0, *(o - 1 for o in stages.offsets.to_pylist()[1:])], pa.int32()),
+        stages.values.slice(0, len(stages.values) - 1), type=stages.type)
+    with pytest.raises(SchemaMismatch, match="without its 7 stages"):
+        from_table(table.set_column(i, table.schema.field(i), one_short))
 
 
 def test_a_code_the_engine_does_not_know_is_refused(demo_files: list[Path]) -> None:
     f = read_file(str(demo_files[0]), OCT, OCT.end, NOW)
     table = to_table(f.cases, f.texts)
-    i = table.schema.get_field_index("close_status")
+    i = table.schema.get_field_index("stages")
+    stages = table.column(i).combine_chunks()
+    status = stages.values.field("status")
+    odd = pa.StructArray.from_arrays(
+        [pa.array(["closed_ish"] * len(status), pa.string()) if field.name == "status" else stages.values.field(field.name)
+         for field in stages.type.value_type], fields=list(stages.type.value_type))
+    edited = pa.ListArray.from_arrays(stages.offsets, odd, type=stages.type)
     with pytest.raises(SchemaMismatch, match="does not know"):
-        from_table(table.set_column(i, table.schema.field(i), pa.array(["closed_ish"] * table.num_rows, pa.string())))
+        from_table(table.set_column(i, table.schema.field(i), edited))
 
 
 def test_times_are_stored_to_the_millisecond_and_a_finer_one_is_kept(demo_files: list[Path], tmp_path: Path) -> None:

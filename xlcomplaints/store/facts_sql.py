@@ -1,7 +1,7 @@
 """The facts store's ``CASES`` table as the three relations the report's queries read (DuckDB, in process).
 
-``store.schema.CASES`` holds one row per complaint, its stages side by side (``{stage}_status`` …) and its
-reached callbacks as a list. The queries (``store.queries``) read it as:
+``store.schema.CASES`` holds one row per complaint, its stages as a list of seven (``stages[4].done``: the
+resolve stage's, in ``core.policy.STAGES`` order) and its reached callbacks as a list. The queries (``store.queries``) read it as:
 
 - ``cases``: one row per complaint — ``cid`` (its place in the input: the order the Python engine meets
   it in, which breaks ties between units), ``origin`` (the row it was read from: ``cid`` until
@@ -40,27 +40,33 @@ import pyarrow as pa
 
 from xlcomplaints.core.policy import STAGES
 
+
+def _stage(stage: str, field: str) -> str:
+    """A stage's field of the complaint's ``stages`` list (DuckDB counts from 1)."""
+    return f"stages[{STAGES.index(stage) + 1}].{field}"
+
+
+_CLOSED = _stage("close", "done")
 #: The columns of ``cases`` (a stage or callback meets them through its ``cid``).
 _CASE = ("branch", "no", "case_type", "channel", "category", "severity", "validity", "department",
-         "handler AS case_handler", "resolve_handler AS handler_of_record", "office", "close_done AS closed",
-         "validity IS DISTINCT FROM 'invalid' AS handled")
+         "handler AS case_handler", f"{_stage('resolve', 'handler')} AS handler_of_record", "office",
+         f"{_CLOSED} AS closed", "validity IS DISTINCT FROM 'invalid' AS handled")
 _CASE_COLUMNS = ", ".join(_CASE)
 #: Of ``CASES``, the columns read: the rest (typical-case texts, due months, escalation …) stays in the files.
 _READ = ("branch", "no", "customer", "phone", "received_at", "case_type", "channel", "category", "severity", "validity", "department",
-         "handler", "escalated", "repeat_of", "reopen_count", "callbacks", "custom", "office",
-         *(f"{s}_{f}" for s in STAGES for f in ("status", "due", "done", "late_by", "unit", "took", "handler")))
+         "handler", "escalated", "repeat_of", "reopen_count", "callbacks", "custom", "office", "stages")
 
 CASES_VIEW = ("CREATE OR REPLACE TEMP TABLE cases AS SELECT ordinal AS cid, ordinal AS origin, " + _CASE_COLUMNS +
               ", customer, phone, received_at AS received, escalated, repeat_of, reopen_count FROM facts")
 
 #: Of its complaint, what each stage's and callback's row holds too: the whole set's and each branch's figures
 #: read them without a join (``store.figures.Grouping.local``).
-_OWN = "branch, validity IS DISTINCT FROM 'invalid' AS handled, close_done AS closed"
+_OWN = f"branch, validity IS DISTINCT FROM 'invalid' AS handled, {_CLOSED} AS closed"
 
 STAGES_VIEW = "CREATE OR REPLACE TEMP TABLE stages AS " + "\nUNION ALL ".join(
-    f"SELECT ordinal AS cid, '{s}' AS stage, {i} AS idx, {s}_status AS status, {s}_due AS due, {s}_done AS done, "
-    f"{s}_late_by AS late_by, {s}_unit AS unit, {s}_took AS took, {s}_handler AS handler, {_OWN} FROM facts"
-    for i, s in enumerate(STAGES))
+    f"SELECT ordinal AS cid, '{s}' AS stage, {i} AS idx, "
+    + ", ".join(f"{_stage(s, f)} AS {f}" for f in ("status", "due", "done", "late_by", "unit", "took", "handler"))
+    + f", {_OWN} FROM facts" for i, s in enumerate(STAGES))
 
 CALLBACKS_VIEW = (
     "CREATE OR REPLACE TEMP TABLE callbacks AS SELECT cid, seq, cb.at AS at, cb.outcome AS outcome, "

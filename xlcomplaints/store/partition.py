@@ -21,28 +21,28 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from xlcomplaints.core.metrics import Case
-from xlcomplaints.core.policy import STAGES
-from xlcomplaints.store.schema import CASES, CASES_FINE, TIME, from_table, to_table
+from xlcomplaints.store.schema import CASES, CASES_FINE, from_table, to_table
 
-#: zstd at level 3, and times split by byte (``BYTE_STREAM_SPLIT``, not dictionaries: nearly every time is
-#: distinct): measured on five 500-complaint bench branches (2026-12-06), 66 KiB a branch in 4.3 ms, against 70 KiB
-#: with the default encodings, and 65 KiB at level 9 in 9.3 ms. The Arrow schema is not stored (the reader holds
-#: the file to ``CASES``) and neither are column statistics: a quarter of each file's footer. Dictionaries only for
-#: the columns of few distinct values (codes, dimensions, handlers, units): a dictionary of near-unique values
-#: (numbers, names, phones, durations) is a second copy of them. Times in ms (``schema.TIME``) and these
-#: dictionaries: 60 KiB a branch on twenty bench branches (2026-12-06), against 66 KiB.
-_TIMES = [name for name in CASES.names if CASES.field(name).type == TIME] + ["callbacks.list.element.at",
-                                                                             "custom.list.element.due",
-                                                                             "custom.list.element.done"]
+#: zstd at level 3; the Arrow schema is not stored (the reader holds the file to ``CASES``) and neither are column
+#: statistics: a quarter of each file's footer. Dictionaries only for the columns of few distinct values (codes,
+#: dimensions, handlers, units): a dictionary of near-unique values (numbers, names, phones, durations) is a second
+#: copy of them. Times (``schema.TIME``, ms) in delta encoding (``DELTA_BINARY_PACKED``): a complaint's stages are
+#: one list (schema version 3), so its due and done times follow one another in the column, hours apart.
+#: Measured on twenty 500-complaint bench branches (2026-12-06, README "Shrinking the store"): 60.1 KiB a branch with
+#: 49 stage columns side by side and times split by byte; 47.4 KiB with the stages as one list (zstd finds a
+#: complaint's times together; the footer 4.7 KiB instead of 8.5), 46.3 KiB with delta encoding too.
+_TIMES = ["received_at", "stages.list.element.due", "stages.list.element.done", "callbacks.list.element.at",
+          "custom.list.element.due", "custom.list.element.done"]
 _FEW = ("branch", "case_type", "channel", "category", "severity", "validity", "department", "handler", "escalated",
-        "escalation", "status", "reopen_count", *(f"{s}_{n}" for s in STAGES for n in ("status", "unit", "handler")),
-        "callbacks.list.element.outcome", "callbacks.list.element.score", "custom.list.element.name",
-        "custom.list.element.label_en", "custom.list.element.status", "custom.list.element.unit",
-        "custom.list.element.handler", "office.list.element.name", "office.list.element.value")
+        "escalation", "status", "reopen_count", "stages.list.element.status", "stages.list.element.unit",
+        "stages.list.element.handler", "callbacks.list.element.outcome", "callbacks.list.element.score",
+        "custom.list.element.name", "custom.list.element.label_en", "custom.list.element.status",
+        "custom.list.element.unit", "custom.list.element.handler", "office.list.element.name",
+        "office.list.element.value")
 _WRITE: dict[str, Any] = {"compression": "zstd", "compression_level": 3, "write_statistics": False,
                           "store_schema": False}
 _CASES_WRITE: dict[str, Any] = {**_WRITE, "use_dictionary": list(_FEW),
-                                "column_encoding": dict.fromkeys(_TIMES, "BYTE_STREAM_SPLIT")}
+                                "column_encoding": dict.fromkeys(_TIMES, "DELTA_BINARY_PACKED")}
 SUFFIX = ".parquet"
 
 

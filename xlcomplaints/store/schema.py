@@ -2,15 +2,17 @@
 
 Two tables (what the JSON state file of earlier versions held, by column):
 
-``CASES`` — one row per complaint of one branch file (``core.metrics.Case``), its stages flattened:
+``CASES`` — one row per complaint of one branch file (``core.metrics.Case``), its stages in one list:
 
 - ``branch`` … ``reopen_count``: the ``Case`` fields of the same names (``received_at`` a timestamp);
-- per stage of ``core.policy.STAGES`` (``acknowledge``, ``first_contact``, ``report``, ``resolve``, ``reply``,
-  ``callback``, ``close``), seven columns ``{stage}_status`` (the engine's status code, never null),
-  ``{stage}_due``, ``{stage}_done`` (timestamps), ``{stage}_late_by`` (in ``{stage}_unit``), ``{stage}_unit``
-  (``Unit`` value: working_days, calendar_days, working_hours, calendar_hours…), ``{stage}_took`` (how long it
-  took in that unit, only for stages done in the period or the one before), ``{stage}_handler`` (its handler of
-  record);
+- ``stages``: one item per stage of ``core.policy.STAGES``, in that order (``acknowledge``, ``first_contact``,
+  ``report``, ``resolve``, ``reply``, ``callback``, ``close``: always seven), each (``status``: the engine's status
+  code, never null; ``due``, ``done``: timestamps; ``late_by``: in ``unit``; ``unit``: ``Unit`` value, working_days,
+  calendar_days, working_hours, calendar_hours…; ``took``: how long it took in that unit, only for stages done in
+  the period or the one before; ``handler``: its handler of record). In DuckDB ``stages[4].done`` is the resolve
+  stage's done time (lists count from 1). One list rather than 49 columns side by side (as schema version 2
+  had them): a complaint's times lie next to each other in the file, which zstd and delta encoding use, and the
+  footer describes 7 columns instead of 49 (``store.partition`` says what it measured);
 - ``callbacks``: the reached callback attempts by time, list of (``at``, ``outcome``, ``score``);
 - ``due_months``: the decided deadlines by the month they fall due, list of (``month`` as ``Month.key`` =
   year * 12 + month - 1, and ``met``, ``missed``, ``overdue`` as bit sets of stages, ``1 << STAGES.index(stage)``);
@@ -57,8 +59,8 @@ from xlcomplaints.core.metrics.months import MONTH_BITS, Stamp
 from xlcomplaints.core.policy import STAGES
 
 #: Bumped when a column changes meaning or type; a store of another version is refused ("consolidate again").
-#: 2: times in ms (``timestamp[ms]``) unless one is finer.
-SCHEMA_VERSION = 2
+#: 2: times in ms (``timestamp[ms]``) unless one is finer. 3: a complaint's stages in one list column, ``stages``.
+SCHEMA_VERSION = 3
 
 TIME = pa.timestamp("ms")
 FINE_TIME = pa.timestamp("us")
@@ -73,6 +75,7 @@ _HEAD: tuple[tuple[str, pa.DataType, bool], ...] = (  # (Case field, type, nulla
 STAGE_FIELDS: tuple[tuple[str, pa.DataType, bool], ...] = (
     ("status", TEXT, False), ("due", TIME, True), ("done", TIME, True), ("late_by", pa.float64(), True),
     ("unit", TEXT, True), ("took", pa.float64(), True), ("handler", TEXT, True))
+STAGE = pa.struct([pa.field(n, t, nullable) for n, t, nullable in STAGE_FIELDS])
 CALLBACK = pa.struct([pa.field("at", TIME, False), pa.field("outcome", TEXT, False), pa.field("score", pa.int64())])
 DUE_MONTH = pa.struct([pa.field(n, pa.int64(), False) for n in ("month", "met", "missed", "overdue")])
 CUSTOM = pa.struct([pa.field("name", TEXT, False), pa.field("label_en", TEXT, False),
@@ -90,7 +93,7 @@ def _list(item: pa.DataType) -> pa.DataType:
 
 CASES = pa.schema([
     *(pa.field(n, t, nullable) for n, t, nullable in _HEAD),
-    *(pa.field(f"{stage}_{n}", t, nullable) for stage in STAGES for n, t, nullable in STAGE_FIELDS),
+    pa.field("stages", _list(STAGE), False),
     pa.field("callbacks", _list(CALLBACK), False), pa.field("due_months", _list(DUE_MONTH), False),
     pa.field("custom", _list(CUSTOM), False), pa.field("office", _list(OFFICE), False),
     pa.field("texts", TEXTS)])
@@ -154,9 +157,7 @@ def to_table(cases: Sequence[Case], texts: Mapping[str, Sequence[str | None]] | 
     n = len(cases)
     head = list(zip(*cases, strict=True))[:len(_HEAD)] if n else [()] * len(_HEAD)
     arrays = [_times(col) if kind == TIME else pa.array(col, kind) for col, (_, kind, _) in zip(head, _HEAD, strict=True)]
-    stages = list(zip(*(c.stages for c in cases), strict=True)) if n else [()] * (len(STAGES) * WIDTH)
-    arrays += [_times(col) if kind == TIME else pa.array(col, kind)
-               for col, (_, kind, _) in zip(stages, STAGE_FIELDS * len(STAGES), strict=True)]
+    arrays.append(_lists([[c.stages[i:i + WIDTH] for i in range(0, len(c.stages), WIDTH)] for c in cases], STAGE))
     arrays.append(_lists([c.callbacks for c in cases], CALLBACK))
     arrays.append(_lists([c.due_months for c in cases], DUE_MONTH))
     arrays.append(_lists([[c.custom[i:i + CUSTOM_WIDTH] for i in range(0, len(c.custom), CUSTOM_WIDTH)] if c.custom
@@ -203,9 +204,7 @@ def _lists(rows: Sequence[Sequence[Sequence[Any]]], kind: pa.StructType) -> pa.A
 
 #: The columns holding the engine's codes (a stage's by its field name), and each code's enum (``core.status``).
 _CODES: dict[str, Mapping[Any, Any]] = {"status": STAGE_STATUS_OF, "unit": UNIT_OF}
-_COLUMN_CODES: dict[str, Mapping[Any, Any]] = {
-    "escalation": ESCALATION_OF, "status": OVERALL_STATUS_OF,
-    **{f"{stage}_{name}": codes for stage in STAGES for name, codes in _CODES.items()}}
+_COLUMN_CODES: dict[str, Mapping[Any, Any]] = {"escalation": ESCALATION_OF, "status": OVERALL_STATUS_OF}
 
 
 class SchemaMismatch(ValueError):
@@ -226,10 +225,9 @@ def from_table(table: pa.Table) -> tuple[list[Case], dict[str, tuple[str | None,
     """The cases of a ``CASES`` table, and the texts by complaint number (``to_table``'s inverse)."""
     check_schema(table, CASES, "cases")
     n = table.num_rows
-    names = [name for name, _, _ in _HEAD] + [f"{stage}_{name}" for stage in STAGES for name, _, _ in STAGE_FIELDS]
+    names = [name for name, _, _ in _HEAD]
     timed = [name for name in names if CASES.field(name).type == TIME]  # (or FINE_TIME in the table)
-    # every time column converted at once: a sixth of the compute calls, column by column
-    flat = _stamps(pa.concat_arrays([table.column(name).combine_chunks() for name in timed]))
+    flat = _stamps(pa.concat_arrays([table.column(name).combine_chunks() for name in timed])) if n else []
     times = {name: flat[i * n:(i + 1) * n] for i, name in enumerate(timed)}
     columns = [times[name] if name in times else table.column(name).to_pylist() for name in names]
     try:  # the engine's codes are enums (``core.status``): the plain codes Parquet keeps made them again
@@ -237,8 +235,11 @@ def from_table(table: pa.Table) -> tuple[list[Case], dict[str, tuple[str | None,
                    for name, col in zip(names, columns, strict=True)]
     except KeyError as e:
         raise SchemaMismatch(f"cases: a code the engine does not know: {e}") from None
-    head, fields = columns[:len(_HEAD)], columns[len(_HEAD):]
-    stages = list(zip(*fields, strict=True)) if fields and n else [()] * n
+    head = columns
+    if pc.any(pc.not_equal(pc.list_value_length(table.column("stages")), len(STAGES))).as_py():
+        raise SchemaMismatch(f"cases: a complaint without its {len(STAGES)} stages")
+    stages = [tuple(x for one in row for x in one)
+              for row in _nested(table.column("stages"), STAGE.names, ("due", "done"), _CODES)]
     callbacks = _nested(table.column("callbacks"), ("at", "outcome", "score"), ("at",))
     due_months = _nested(table.column("due_months"), DUE_MONTH.names, ())
     custom = _nested(table.column("custom"), CUSTOM.names, ("due", "done"), _CODES)
@@ -266,6 +267,6 @@ def _nested(column: pa.ChunkedArray, names: Iterable[str], times: tuple[str, ...
             parts = [list(map(codes[name].__getitem__, part)) if name in codes else part
                      for name, part in zip(names, parts, strict=True)]
         except KeyError as e:
-            raise SchemaMismatch(f"custom stages: a code the engine does not know: {e}") from None
+            raise SchemaMismatch(f"stages: a code the engine does not know: {e}") from None
     items = iter(list(zip(*parts, strict=True)))
     return [tuple(islice(items, k)) if k else () for k in pc.list_value_length(column).to_pylist()]
