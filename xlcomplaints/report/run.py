@@ -41,7 +41,7 @@ from xlcomplaints.report.facts import (
 )
 from xlcomplaints.report.file_summary import DEFAULT_RANK_MIN
 from xlcomplaints.report.history import History, read_history
-from xlcomplaints.report.imposed import dimensions, impose
+from xlcomplaints.report.imposed import dimensions, impose, impose_on_store
 from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
 from xlcomplaints.report.masking import mask_summary
 from xlcomplaints.report.regions import Region, check_read, region_notes, split_regions
@@ -150,7 +150,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         previous: list[FileSummary] = []
         then, contacts_shown = as_of, show_contacts
         # a consolidation's figures from its store (``report.store_report``), no branch's cases held here
-        from_store = kind.consolidates and not hooks.python_engine and request.lists is None
+        from_store = kind.consolidates and not hooks.python_engine
         if kind is ReportKind.UPDATE:
             previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts, request.store,
                                                            from_store)
@@ -182,7 +182,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
                 files, previous = [with_cases(f) for f in files], [with_cases(f) for f in previous]
                 merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
                 from_store = False
-            if request.lists is not None:
+            if request.lists is not None and not from_store:  # from the store: on its tables (``_compute``)
                 impose(merged, request.lists)
             lap("merge")
             if not merged.branches:
@@ -259,10 +259,11 @@ def _compute(merged: Consolidation, month: Period, as_of: datetime, then: dateti
         facts, paths, duplicates = connect_merged(merged)
         try:
             merged.issues += duplicates
+            relabelled = impose_on_store(facts.con, merged, lists) if lists is not None else None
             report = report_from_store(
                 facts, paths, month, as_of, branches=branches, issues=[*notes, *earlier.problems, *merged.issues],
                 history=earlier.trend, contacts_shown=contacts_shown, previous_cover=earlier.covers.get(month.shift(-1)),
-                dimensions=dimensions(merged, lists), rank_min=rank_min)
+                dimensions=dimensions(merged, lists), rank_min=rank_min, relabelled=relabelled)
         finally:
             facts.con.close()
         report.files_read, report.files_failed = files_read, merged.unreadable
