@@ -43,7 +43,7 @@ from xlcomplaints.report.file_summary import DEFAULT_RANK_MIN
 from xlcomplaints.report.history import History, read_history
 from xlcomplaints.report.imposed import dimensions, impose, impose_on_store
 from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
-from xlcomplaints.report.masking import mask_summary
+from xlcomplaints.report.masking import mask_partition, mask_summary
 from xlcomplaints.report.regions import Region, check_read, region_notes, split_regions
 from xlcomplaints.report.request import Contacts, ReportHooks, ReportKind, ReportRequest
 from xlcomplaints.report.store_report import (
@@ -148,12 +148,13 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
     with _held(output) as notes, collector_paused():
         report_run = _check_taken(output)  # under the lock: what it finds stays so
         previous: list[FileSummary] = []
-        then, contacts_shown = as_of, show_contacts
+        then, shown_then = as_of, show_contacts
         # a consolidation's figures from its store (``report.store_report``), no branch's cases held here
         from_store = kind.consolidates and not hooks.python_engine
         if kind is ReportKind.UPDATE:
-            previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts, request.store,
-                                                           from_store)
+            previous, then, shown_then = _previous_run(output, report_run, month, show_contacts, request.store,
+                                                       from_store)
+        contacts_shown = show_contacts and shown_then
         lap = _Laps()
         paths = expand_inputs(inputs) if kind.consolidates else list(inputs)
         paths = [p for p in paths if resolved(p) != output.resolve()]  # the last run's report, in the same folder
@@ -170,6 +171,8 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         staging = Staging(output, run, request.store) if kind.consolidates and run else None  # the workers' partitions, until saved
         try:
             folder = _open(staging)
+            if from_store and shown_then and not show_contacts and folder is not None:  # one branch at a time
+                previous = [mask_partition(f, folder) for f in previous]
             files = _read(paths, request, as_of, max(now, as_of), hooks, labels, folder, read_back=not from_store)
             lap("read")
             if kind.consolidates:
@@ -337,8 +340,9 @@ def _some(codes: set[str], shown: int = 5) -> str:
 
 def _previous_run(output: Path, report_run: str | None, month: Period, show_contacts: bool,
                   where: Path | None = None, from_store: bool = False) -> tuple[list[FileSummary], datetime, bool]:
-    """The branches of the last consolidation into ``output`` (masked if this run masks), the
-    time they were computed as of, and whether contacts can be shown at all. The facts store
+    """The branches of the last consolidation into ``output`` (masked if this run masks, but those of a store
+    that showed contacts when ``from_store``: ``masking.mask_partition`` rewrites their partitions once the run's
+    staging folder is made), the time they were computed as of, and whether that run showed contacts. The facts store
     must be of the run that wrote the report there (``report_run``); else the pair is refused.
     An earlier version's JSON state beside the report, with no store, is said to be one."""
     store = store_path(output, where)  # ``--store``: the folder it was kept in (``ReportRequest.store``)
@@ -348,9 +352,9 @@ def _previous_run(output: Path, report_run: str | None, month: Period, show_cont
         previous, then, shown_then = load_facts(store, month, report_run or "", cases=not from_store)
     except StoreOfAnotherRun as e:
         raise WorkbookError("report.state_unpaired", path=output.name, state=store.name) from e
-    if not show_contacts:  # masked already unless that run showed them: then read back, masked, rewritten
+    if not show_contacts and not (from_store and shown_then):  # masked already unless that run showed them
         previous = [mask_summary(with_cases(f) if shown_then else f) for f in previous]
-    return previous, then, show_contacts and shown_then
+    return previous, then, shown_then
 
 
 def _read(paths: Sequence[Path], request: ReportRequest, as_of: datetime, now: datetime, hooks: ReportHooks,
