@@ -10,11 +10,10 @@ they read, and it is committed once the report is saved). The command line, the 
 
 from __future__ import annotations
 
-import contextlib
 import io
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +39,7 @@ from xlcomplaints.report.facts import (
     store_path,
 )
 from xlcomplaints.report.file_summary import DEFAULT_RANK_MIN
+from xlcomplaints.report.held import held
 from xlcomplaints.report.history import History, read_history
 from xlcomplaints.report.imposed import dimensions, impose, impose_on_store
 from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
@@ -58,7 +58,6 @@ from xlcomplaints.spec import TEMPLATE_NAMES
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND, RUN_NAME
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
-from xlcomplaints.workbook.owners import OutputLock, OutputLockedError, clear_leftovers
 from xlcomplaints.workbook.reader import find_stamps
 from xlcomplaints.workbook.safety import (
     WorkbookChangedError,
@@ -80,15 +79,6 @@ register_messages({
         "取自它的月份按它的数字采用。",
         "The earlier report {path} counted other branches than this report (here, not there: {missing}; there, "
         "not here: {extra}); the months taken from it keep its figures."),
-    "report.output_busy": (
-        "{path} 正由另一次运行写入（进程 {pid}，开始于 {since}），请等它结束后再试；若确知没有运行在进行，请删除 {lock}。",
-        "{path} is being written by another run (process {pid}, since {since}); try again once it is done, or "
-        "delete {lock} if you are sure none is running."),
-    "report.output_unwritable": ("文件夹 {folder} 不可写入（{detail}），报表无法写入。",
-                                 "The folder {folder} cannot be written to ({detail}); the report cannot be written."),
-    "report.lock_taken_over": (
-        "上次写 {path} 的运行（进程 {pid}，开始于 {since}）已中断，本次运行接管了它的锁文件。",
-        "The run that was writing {path} (process {pid}, since {since}) was interrupted; this run took over its lock."),
     "report.old_state": (
         "{path} 旁边是旧版本的状态文件 {state}，本版本改用汇总数据目录 {store}，无法 --update；请不带 --update 重新汇总"
         "全部网点，以建立汇总数据目录。",
@@ -145,7 +135,8 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
     run = uuid.uuid4().hex if kind.consolidates else None  # pairs the report with its facts store
     now = request.now or datetime.now().replace(microsecond=0)
     as_of = request.as_of or default_period_as_of(month, now)
-    with _held(output) as notes, collector_paused():
+    store = store_path(output, request.store) if kind.consolidates else None  # two reports may share a --store
+    with held(output, store) as notes, collector_paused():
         report_run = _check_taken(output)  # under the lock: what it finds stays so
         previous: list[FileSummary] = []
         then, shown_then = as_of, show_contacts
@@ -217,31 +208,6 @@ def _open(staging: Staging | None) -> str | None:
         return staging.open()
     except OSError as e:  # a file of that name, say: said before any branch is read
         raise WorkbookError("file.write_failed", path=str(staging.store), detail=e.strerror or str(e)) from e
-
-
-@contextlib.contextmanager
-def _held(output: Path) -> Iterator[list[Problem]]:
-    """Hold ``output`` for this run (its lock file), clear what killed runs left beside it and its
-    facts store; yields the notes for the Issues sheet (a lock taken over, leftovers removed)."""
-    lock = OutputLock(output)
-    try:
-        lock.acquire()
-    except OutputLockedError as e:
-        raise WorkbookError("report.output_busy", path=output.name, lock=e.lock.name, pid=e.holder.get("pid", "?"),
-                            since=e.holder.get("since", "?")) from e
-    except OSError as e:  # a read-only folder, say: said before any branch is read
-        raise WorkbookError("report.output_unwritable", folder=str(output.parent),
-                            detail=e.strerror or type(e).__name__) from e
-    try:
-        notes = []
-        if lock.taken_over is not None:
-            notes.append(Problem(level=Level.WARNING, code="report.lock_taken_over", file=output.name, params={
-                "path": output.name, "pid": lock.taken_over.get("pid", "?"), "since": lock.taken_over.get("since", "?")}))
-        notes += [Problem(level=Level.WARNING, code=done.action.value, file=output.name,
-                          params={"name": done.name, "target": done.target}) for done in clear_leftovers(output)]
-        yield notes
-    finally:
-        lock.release()
 
 
 def _compute(merged: Consolidation, month: Period, as_of: datetime, then: datetime, history: Sequence[str | Path],
