@@ -32,6 +32,7 @@ from xlcomplaints.report.consolidate import (
 )
 from xlcomplaints.report.facts import (
     Staging,
+    StoreError,
     StoreOfAnotherRun,
     load_facts,
     old_state_path,
@@ -56,6 +57,7 @@ from xlcomplaints.report.summary import Branch, MonthlyReport, branch_codes, bui
 from xlcomplaints.report.workbook import write_report
 from xlcomplaints.spec import TEMPLATE_NAMES
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND, RUN_NAME
+from xlcomplaints.store.partition import PartitionDamaged
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import find_stamps
@@ -163,7 +165,10 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         try:
             folder = _open(staging)
             if from_store and shown_then and not show_contacts and folder is not None:  # one branch at a time
-                previous = [mask_partition(f, folder) for f in previous]
+                try:
+                    previous = [mask_partition(f, folder) for f in previous]
+                except PartitionDamaged as e:  # changed since the store was checked: refused as a damaged store
+                    raise StoreError(f"{Path(folder).parent.name}: {e}") from e
             files = _read(paths, request, as_of, max(now, as_of), hooks, labels, folder, read_back=not from_store)
             lap("read")
             if kind.consolidates:
