@@ -325,3 +325,33 @@ def test_a_store_elsewhere_without_a_cluster_and_through_the_api(office: Path, t
                              store=shared)
     assert result.state == shared / "group.facts"
     assert sorted(result.consolidation.carried) == ["BJ01", "SH02"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/cwd: a path each process sees its own way")
+def test_the_apis_dask_executor_gets_the_same_write_probe(office: Path, cluster: Any, elsewhere: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A script passing a Dask client's executor to ``xlcomplaints.consolidate`` (the README's way) is probed
+    as ``--scheduler`` is: a store folder the workers cannot write to is refused by the worker's name before any
+    file is read, nothing written; one they can write to runs. A process pool is not probed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed import Client
+
+    import xlcomplaints as xc
+
+    monkeypatch.chdir(office)
+    shared = office / "shared-api"
+    shared.mkdir()
+    seen = "/proc/self/cwd/shared-api"  # the head office's folder, not the workers'
+    worker = min(cluster.scheduler_info["workers"])
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        for store, output in ((seen, "group.xlsx"), (None, f"{seen}/group.xlsx")):
+            with pytest.raises(D.ClusterError) as info:
+                xc.consolidate(["branches"], "2026-10", output, executor=client.get_executor(), store=store)
+            assert info.value.code == D.Cluster.STORE_UNWRITABLE
+            assert info.value.params["worker"] == worker and info.value.params["location"] == seen
+            assert list(shared.iterdir()) == [] and not (office / "group.xlsx").exists()
+        run_ = xc.consolidate(["branches"], "2026-10", office / "api.xlsx", executor=client.get_executor(),
+                              store=shared)
+    assert run_.report.value("received") and store_path(office / "api.xlsx", shared).exists()
+    D.probe_executor(ThreadPoolExecutor(1), office / "nowhere")  # not Dask's: nothing asked of it

@@ -97,7 +97,11 @@ def test_an_update_from_the_store_equals_the_python_engines(sets: dict[str, list
                                                             shown_then: bool) -> None:
     """``--update`` of two of the eight branches: the carried branches' partitions are checked, not read back,
     and the report equals the Python engine's over the same store; a store that showed contacts, updated by a
-    run that masks them, is read back and masked (then rewritten) as before, the report still alike."""
+    run that masks them, has its carried partitions masked one at a time and rewritten
+    (``masking.mask_partition``), the report still computed from the store and alike, the store masked after."""
+    import pyarrow.parquet as pq
+
+    from xlcomplaints.report.facts import load_facts, store_path
     from xlcomplaints.report.request import Contacts
 
     out = {}
@@ -105,9 +109,79 @@ def test_an_update_from_the_store_equals_the_python_engines(sets: dict[str, list
         target = tmp_path / f"group-{python}.xlsx"
         report_flow(ReportRequest(tuple(sets["eight"]), OCT, target, now=NOW, contacts=Contacts.of(shown_then)),
                     ReportHooks(workers=2))
+        before = {f.branch: f.partition.sha256 for f in load_facts(store_path(target), OCT, cases=False)[0]
+                  if f.partition}
         result = report_flow(ReportRequest(tuple(sets["eight"][2:4]), OCT, target, ReportKind.UPDATE, now=NOW),
                              ReportHooks(workers=2, python_engine=python))
         assert sorted(result.consolidation.carried) == [f"B{i:02d}" for i in (0, 1, 4, 5, 6, 7)]
-        assert bool(result.consolidation.cases) == (python or shown_then)
+        assert bool(result.consolidation.cases) == python  # from the store: no branch's cases held here
+        kept, _, shown = load_facts(store_path(target), OCT, result.run_id)
+        assert not shown
+        phones = [c.phone for f in kept for c in f.cases if c.phone]
+        assert phones and all("*" in p for p in phones)
+        after = {f.branch: f.partition.sha256 for f in kept if f.partition}
+        carried = ("B00", "B01", "B04", "B05", "B06", "B07")
+        assert all((after[b] == before[b]) != shown_then for b in carried)  # rewritten masked only if shown
+        assert all(pq.read_table(f.partition.path).num_rows == len(f.cases) for f in kept if f.partition)
+        out[python] = cells(target)
+    assert out[False] == out[True]
+
+
+#: Head office's lists (``--policy``): entries the branches spell otherwise (an alias, an English name, a
+#: built-in code), entries no branch uses, and most of the branches' values left off (counted under their own
+#: names and listed on the Issues sheet); the Register's handler and department lists too.
+HEAD_OFFICE = """
+[lists]
+category = [{ zh = "质量问题", en = "Quality issues", aliases = ["产品质量"] }, "Service attitude", "收费", "新类别"]
+channel = ["电话", { zh = "上门", aliases = ["来访"] }]
+case_type = [{ zh = "投诉", en = "Complaint" }, "咨询"]
+department = [{ zh = "客户服务部", aliases = ["客服部"] }, "工程部"]
+handler = [{ zh = "陈经理", aliases = ["陈"] }, "王工", "李四"]
+"""
+
+
+@pytest.mark.parametrize(("which", "lang"), [("demo", "zh"), ("eight", "en"), ("tricky", "zh")])
+def test_a_consolidation_with_head_offices_lists_from_the_store_equals_the_python_engines(
+        sets: dict[str, list[Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str, lang: str) -> None:
+    """``--policy`` with ``[lists]``: computed from the store (head office's entries put on its tables, the
+    printed lists' rows relabelled as read back), cell for cell the Python engine's, the values off the list
+    named alike on the Issues sheet; and an ``--update`` of it too."""
+    from xlcomplaints.core.lists import LIST_NOT_ON
+    from xlcomplaints.policy_file import load_policy
+
+    hq = tmp_path / "hq.toml"
+    hq.write_text(HEAD_OFFICE, encoding="utf-8")
+    lists = load_policy(hq).lists
+    computed = []
+    original = store_report.report_from_store
+
+    def spy(*args, **kw):  # type: ignore[no-untyped-def]
+        computed.append(True)
+        return original(*args, **kw)
+
+    monkeypatch.setattr("xlcomplaints.report.run.report_from_store", spy)
+    results, out = {}, {}
+    for python in (False, True):
+        target = tmp_path / f"hq-{python}.xlsx"
+        results[python] = report_flow(
+            ReportRequest(tuple(sets[which]), OCT, target, lang=lang, now=NOW, lists=lists),
+            ReportHooks(workers=2, python_engine=python))
+        out[python] = cells(target)
+    assert computed == [True] and not results[False].consolidation.cases and results[True].consolidation.cases
+    assert list(out[False]) == list(out[True])
+    for sheet in out[True]:
+        assert out[False][sheet] == out[True][sheet], sheet
+    not_on = [(p.params["branch"], p.params["value"], p.params["count"]) for p in results[False].report.issues
+              if p.code == LIST_NOT_ON]
+    assert not_on and not_on == [(p.params["branch"], p.params["value"], p.params["count"])
+                                 for p in results[True].report.issues if p.code == LIST_NOT_ON]
+    if which == "demo":  # the branches' 客服部 counted as head office's 客户服务部, 保安部 under its own name
+        departments = {g.key for g in results[False].report.breakdowns["department"]}
+        assert "客户服务部" in departments and "客服部" not in departments
+        assert any(value == "保安部" for _, value, _ in not_on)
+    for python in (False, True):  # an update of two branches with the same lists: alike again
+        target = tmp_path / f"hq-{python}.xlsx"
+        report_flow(ReportRequest(tuple(sets[which][:2]), OCT, target, ReportKind.UPDATE, lang=lang, now=NOW,
+                                  lists=lists), ReportHooks(workers=2, python_engine=python))
         out[python] = cells(target)
     assert out[False] == out[True]

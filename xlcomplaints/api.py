@@ -117,9 +117,12 @@ def consolidate(inputs: Sequence[str | Path], month: str | Month | Period, outpu
     branches given in the last run's report and keep the others. ``on_file`` is called as each
     file is read (for a progress bar). ``policy``: a head office's file whose ``[lists]`` every
     branch's values are put on (``report.imposed``). ``store``: the folder (or ``file://`` URL) the facts
-    store is kept in, as ``--store`` (default: beside the report; the same again for an update).
+    store is kept in, as ``--store`` (default: beside the report; the same again for an update). A Dask
+    client's executor has each worker write a small file where the store is made first, as ``--scheduler``
+    does: one that cannot raises ``ClusterError`` (``cluster.store_unwritable``) before any file is read.
     """
     from xlcomplaints.policy_file import load_policy
+    from xlcomplaints.report.distributed import probe_executor
     from xlcomplaints.report.run import (
         Contacts,
         ReportHooks,
@@ -130,10 +133,13 @@ def consolidate(inputs: Sequence[str | Path], month: str | Month | Period, outpu
     from xlcomplaints.store.layout import store_location
 
     lists = load_policy(policy, lang).lists if policy else None
+    where = store_location(store) if store is not None else None
+    if executor is not None:  # a Dask client's: each worker must write where the store is made (as --scheduler)
+        probe_executor(executor, where or Path(output).absolute().parent)
     request = ReportRequest(tuple(Path(p) for p in inputs), _month(month), Path(output),
                             ReportKind.UPDATE if update else ReportKind.CONSOLIDATION, lang=lang, as_of=as_of,
                             now=now, contacts=Contacts.of(show_contacts), history=tuple(Path(p) for p in history),
-                            lists=lists, store=store_location(store) if store is not None else None)
+                            lists=lists, store=where)
     return report_flow(request, ReportHooks(executor=executor, workers=workers, on_file=on_file))
 
 

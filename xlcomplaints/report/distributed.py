@@ -11,7 +11,9 @@ Workers open the files by the head office's absolute paths (``dispatch``): every
 them by the same path, a shared folder. They write their branches' partitions into the facts store's
 folder (beside the report, or ``--store``) by its path too: ``cluster_executor(…, store=FOLDER)`` has
 each worker write and remove a small file there first (``probe_store``), and a worker that cannot is
-refused by name, its machine and the folder, before any file is sent.
+refused by name, its machine and the folder, before any file is sent. A script that passes a Dask client's
+executor to the Python API (``api.consolidate(…, executor=client.get_executor())``) gets the same probe
+(``probe_executor``).
 """
 
 from __future__ import annotations
@@ -149,6 +151,18 @@ def probe_store(folder: str) -> tuple[str, str | None]:
     with suppress(OSError):
         os.remove(path)
     return socket.gethostname() or "?", None
+
+
+def probe_executor(executor: Executor, folder: Path) -> None:
+    """``cluster_executor``'s write probe for an executor a script passes itself (the Python API's ``executor=``):
+    a Dask client's (``Client.get_executor()``) has each of its workers write and remove a small file in
+    ``folder`` before any file is sent, and the first that cannot is refused by name (``ClusterError``); any other
+    executor (a process pool of this PC, say) is left as it is. Dask is not imported: an executor of its is told
+    by its module and the client it holds."""
+    client = getattr(executor, "_client", None)
+    if type(executor).__module__.partition(".")[0] != "distributed" or client is None:
+        return
+    _check_store(client, folder)
 
 
 def _check_store(client: Any, folder: Path) -> None:

@@ -5,7 +5,9 @@ not be read) passes through ``mask_summary`` before it leaves the worker, and a 
 facts through it again when this run masks. Phone numbers are masked wherever they stand: the
 phone column (whatever it holds), a number typed into the customer's name (王先生13700001111),
 free text, and the values and parameters of problems (an invalid phone value is shown on the
-Issues sheet).
+Issues sheet). A previous run's branch kept in its facts store that showed contacts, carried over by a
+run that masks them, is masked one partition at a time (``mask_partition``): the report is then computed
+from the store with no more than one branch's cases held at once.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from xlcomplaints.core.metrics import Case
 from xlcomplaints.core.phones import MOBILE
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.report.file_summary import FileSummary
+from xlcomplaints.store.partition import read_partition, write_partition
 
 #: The fewest digits of a phone number (a local number without its area code).
 PHONE_DIGITS = 7
@@ -94,3 +97,16 @@ def mask_summary(f: FileSummary) -> FileSummary:
     return replace(
         f, cases=cases, texts=texts, problems=tuple(map(mask_problem, f.problems)),
         error=None if f.error is None else mask_problem(f.error), partition=f.partition if same else None)
+
+
+def mask_partition(f: FileSummary, folder: str) -> FileSummary:
+    """A branch carried from a facts store that showed contacts, for a run that masks them: its partition read
+    back, masked (``mask_summary``) and written anew into ``folder`` (the run's staging folder, committed with
+    the store), the summary sent on without its cases, as a worker's is. Its partition is kept as it is when
+    masking changes nothing in it; a summary holding its cases, or with no partition, is masked as it is."""
+    if f.partition is None or f.cases:
+        return mask_summary(f)
+    cases, texts = read_partition(f.partition)
+    masked = mask_summary(replace(f, cases=tuple(cases), texts=texts))
+    part = masked.partition or write_partition(folder, masked.cases, masked.texts)
+    return replace(masked, cases=(), texts={}, partition=part)

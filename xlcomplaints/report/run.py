@@ -10,11 +10,10 @@ they read, and it is committed once the report is saved). The command line, the 
 
 from __future__ import annotations
 
-import contextlib
 import io
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from xlcomplaints.report.consolidate import (
 )
 from xlcomplaints.report.facts import (
     Staging,
+    StoreError,
     StoreOfAnotherRun,
     load_facts,
     old_state_path,
@@ -40,10 +40,11 @@ from xlcomplaints.report.facts import (
     store_path,
 )
 from xlcomplaints.report.file_summary import DEFAULT_RANK_MIN
+from xlcomplaints.report.held import held
 from xlcomplaints.report.history import History, read_history
-from xlcomplaints.report.imposed import dimensions, impose
+from xlcomplaints.report.imposed import dimensions, impose, impose_on_store
 from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
-from xlcomplaints.report.masking import mask_summary
+from xlcomplaints.report.masking import mask_partition, mask_summary
 from xlcomplaints.report.regions import Region, check_read, region_notes, split_regions
 from xlcomplaints.report.request import Contacts, ReportHooks, ReportKind, ReportRequest
 from xlcomplaints.report.store_report import (
@@ -56,9 +57,9 @@ from xlcomplaints.report.summary import Branch, MonthlyReport, branch_codes, bui
 from xlcomplaints.report.workbook import write_report
 from xlcomplaints.spec import TEMPLATE_NAMES
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND, RUN_NAME
+from xlcomplaints.store.partition import PartitionDamaged
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
-from xlcomplaints.workbook.owners import OutputLock, OutputLockedError, clear_leftovers
 from xlcomplaints.workbook.reader import find_stamps
 from xlcomplaints.workbook.safety import (
     WorkbookChangedError,
@@ -80,15 +81,6 @@ register_messages({
         "取自它的月份按它的数字采用。",
         "The earlier report {path} counted other branches than this report (here, not there: {missing}; there, "
         "not here: {extra}); the months taken from it keep its figures."),
-    "report.output_busy": (
-        "{path} 正由另一次运行写入（进程 {pid}，开始于 {since}），请等它结束后再试；若确知没有运行在进行，请删除 {lock}。",
-        "{path} is being written by another run (process {pid}, since {since}); try again once it is done, or "
-        "delete {lock} if you are sure none is running."),
-    "report.output_unwritable": ("文件夹 {folder} 不可写入（{detail}），报表无法写入。",
-                                 "The folder {folder} cannot be written to ({detail}); the report cannot be written."),
-    "report.lock_taken_over": (
-        "上次写 {path} 的运行（进程 {pid}，开始于 {since}）已中断，本次运行接管了它的锁文件。",
-        "The run that was writing {path} (process {pid}, since {since}) was interrupted; this run took over its lock."),
     "report.old_state": (
         "{path} 旁边是旧版本的状态文件 {state}，本版本改用汇总数据目录 {store}，无法 --update；请不带 --update 重新汇总"
         "全部网点，以建立汇总数据目录。",
@@ -145,15 +137,17 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
     run = uuid.uuid4().hex if kind.consolidates else None  # pairs the report with its facts store
     now = request.now or datetime.now().replace(microsecond=0)
     as_of = request.as_of or default_period_as_of(month, now)
-    with _held(output) as notes, collector_paused():
+    store = store_path(output, request.store) if kind.consolidates else None  # two reports may share a --store
+    with held(output, store) as notes, collector_paused():
         report_run = _check_taken(output)  # under the lock: what it finds stays so
         previous: list[FileSummary] = []
-        then, contacts_shown = as_of, show_contacts
+        then, shown_then = as_of, show_contacts
         # a consolidation's figures from its store (``report.store_report``), no branch's cases held here
-        from_store = kind.consolidates and not hooks.python_engine and request.lists is None
+        from_store = kind.consolidates and not hooks.python_engine
         if kind is ReportKind.UPDATE:
-            previous, then, contacts_shown = _previous_run(output, report_run, month, show_contacts, request.store,
-                                                           from_store)
+            previous, then, shown_then = _previous_run(output, report_run, month, show_contacts, request.store,
+                                                       from_store)
+        contacts_shown = show_contacts and shown_then
         lap = _Laps()
         paths = expand_inputs(inputs) if kind.consolidates else list(inputs)
         paths = [p for p in paths if resolved(p) != output.resolve()]  # the last run's report, in the same folder
@@ -170,6 +164,11 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         staging = Staging(output, run, request.store) if kind.consolidates and run else None  # the workers' partitions, until saved
         try:
             folder = _open(staging)
+            if from_store and shown_then and not show_contacts and folder is not None:  # one branch at a time
+                try:
+                    previous = [mask_partition(f, folder) for f in previous]
+                except PartitionDamaged as e:  # changed since the store was checked: refused as a damaged store
+                    raise StoreError(f"{Path(folder).parent.name}: {e}") from e
             files = _read(paths, request, as_of, max(now, as_of), hooks, labels, folder, read_back=not from_store)
             lap("read")
             if kind.consolidates:
@@ -182,7 +181,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
                 files, previous = [with_cases(f) for f in files], [with_cases(f) for f in previous]
                 merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
                 from_store = False
-            if request.lists is not None:
+            if request.lists is not None and not from_store:  # from the store: on its tables (``_compute``)
                 impose(merged, request.lists)
             lap("merge")
             if not merged.branches:
@@ -216,31 +215,6 @@ def _open(staging: Staging | None) -> str | None:
         raise WorkbookError("file.write_failed", path=str(staging.store), detail=e.strerror or str(e)) from e
 
 
-@contextlib.contextmanager
-def _held(output: Path) -> Iterator[list[Problem]]:
-    """Hold ``output`` for this run (its lock file), clear what killed runs left beside it and its
-    facts store; yields the notes for the Issues sheet (a lock taken over, leftovers removed)."""
-    lock = OutputLock(output)
-    try:
-        lock.acquire()
-    except OutputLockedError as e:
-        raise WorkbookError("report.output_busy", path=output.name, lock=e.lock.name, pid=e.holder.get("pid", "?"),
-                            since=e.holder.get("since", "?")) from e
-    except OSError as e:  # a read-only folder, say: said before any branch is read
-        raise WorkbookError("report.output_unwritable", folder=str(output.parent),
-                            detail=e.strerror or type(e).__name__) from e
-    try:
-        notes = []
-        if lock.taken_over is not None:
-            notes.append(Problem(level=Level.WARNING, code="report.lock_taken_over", file=output.name, params={
-                "path": output.name, "pid": lock.taken_over.get("pid", "?"), "since": lock.taken_over.get("since", "?")}))
-        notes += [Problem(level=Level.WARNING, code=done.action.value, file=output.name,
-                          params={"name": done.name, "target": done.target}) for done in clear_leftovers(output)]
-        yield notes
-    finally:
-        lock.release()
-
-
 def _compute(merged: Consolidation, month: Period, as_of: datetime, then: datetime, history: Sequence[str | Path],
              contacts_shown: bool, files_read: int, lap: _Laps, run_notes: list[Problem],
              lists: OfficeLists | None = None, from_store: bool = False) -> MonthlyReport:
@@ -259,10 +233,11 @@ def _compute(merged: Consolidation, month: Period, as_of: datetime, then: dateti
         facts, paths, duplicates = connect_merged(merged)
         try:
             merged.issues += duplicates
+            relabelled = impose_on_store(facts.con, merged, lists) if lists is not None else None
             report = report_from_store(
                 facts, paths, month, as_of, branches=branches, issues=[*notes, *earlier.problems, *merged.issues],
                 history=earlier.trend, contacts_shown=contacts_shown, previous_cover=earlier.covers.get(month.shift(-1)),
-                dimensions=dimensions(merged, lists), rank_min=rank_min)
+                dimensions=dimensions(merged, lists), rank_min=rank_min, relabelled=relabelled)
         finally:
             facts.con.close()
         report.files_read, report.files_failed = files_read, merged.unreadable
@@ -336,8 +311,9 @@ def _some(codes: set[str], shown: int = 5) -> str:
 
 def _previous_run(output: Path, report_run: str | None, month: Period, show_contacts: bool,
                   where: Path | None = None, from_store: bool = False) -> tuple[list[FileSummary], datetime, bool]:
-    """The branches of the last consolidation into ``output`` (masked if this run masks), the
-    time they were computed as of, and whether contacts can be shown at all. The facts store
+    """The branches of the last consolidation into ``output`` (masked if this run masks, but those of a store
+    that showed contacts when ``from_store``: ``masking.mask_partition`` rewrites their partitions once the run's
+    staging folder is made), the time they were computed as of, and whether that run showed contacts. The facts store
     must be of the run that wrote the report there (``report_run``); else the pair is refused.
     An earlier version's JSON state beside the report, with no store, is said to be one."""
     store = store_path(output, where)  # ``--store``: the folder it was kept in (``ReportRequest.store``)
@@ -347,9 +323,9 @@ def _previous_run(output: Path, report_run: str | None, month: Period, show_cont
         previous, then, shown_then = load_facts(store, month, report_run or "", cases=not from_store)
     except StoreOfAnotherRun as e:
         raise WorkbookError("report.state_unpaired", path=output.name, state=store.name) from e
-    if not show_contacts:  # masked already unless that run showed them: then read back, masked, rewritten
+    if not show_contacts and not (from_store and shown_then):  # masked already unless that run showed them
         previous = [mask_summary(with_cases(f) if shown_then else f) for f in previous]
-    return previous, then, show_contacts and shown_then
+    return previous, then, shown_then
 
 
 def _read(paths: Sequence[Path], request: ReportRequest, as_of: datetime, now: datetime, hooks: ReportHooks,

@@ -12,7 +12,7 @@ met in more than one branch (``duplicate_issues``: over the few rows holding suc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -117,9 +117,11 @@ def report_from_store(facts: Facts, paths: Sequence[str | Path], month: Period, 
                       issues: Sequence[Problem] = (), history: Mapping[Period, TrendRow] | None = None,
                       contacts_shown: bool = False, previous_cover: Cover | None = None,
                       dimensions: tuple[tuple[str, Vocabulary | None], ...] = DIMENSIONS,
-                      rank_min: int = 5) -> MonthlyReport:
+                      rank_min: int = 5, relabelled: Callable[[M.Case], M.Case] | None = None) -> MonthlyReport:
     """``report.summary.build``'s report from ``facts`` (the store's partitions ``paths``, in the order
-    connected, the consolidation's rules applied): the same figures, rows and order."""
+    connected, the consolidation's rules applied): the same figures, rows and order. ``relabelled``: what a
+    complaint read back from its partition becomes once head office's lists are put on it, as the tables have
+    it (``report.imposed.impose_on_store``)."""
     prev = month.shift(-1)
     partial = facts.partial_from(prev)
     received_prev = facts.metric("received", [prev])[0].get(None) or 0
@@ -145,6 +147,8 @@ def report_from_store(facts: Facts, paths: Sequence[str | Path], month: Period, 
     late = facts.closed_late(month)
     typical = facts.typical(month)
     fetched = rows_of(facts, paths, [c for c, _ in overdue] + late + [c for c, _ in typical], [c for c, _ in typical])
+    if relabelled is not None:
+        fetched = {cid: (relabelled(c), texts) for cid, (c, texts) in fetched.items()}
     return MonthlyReport(
         office_dimensions=office, custom_stages=facts.custom_labels(),
         month=month, as_of=as_of, branches=sorted(branches, key=lambda b: b.code), cover=cover,

@@ -11,6 +11,7 @@ touches a live run's files.
     .NAME.xlsx.new-<host>-<pid>-XXXXXXXX.tmp    the new content, written before it goes in
     .NAME.xlsx.old-<host>-<pid>-XXXXXXXX.tmp    the file that was at NAME.xlsx, moved aside
     .NAME.xlsx.lock                           a consolidation writing NAME.xlsx (JSON: host, pid, since)
+    .NAME.facts.lock                          a consolidation writing the facts store NAME.facts (and its report)
 
 Such files hold a whole register (customer names and phone numbers), mode 0600.
 A run on another host cannot be asked whether it lives: its files are left alone for a day
@@ -218,8 +219,9 @@ class OutputLock:
     says whose it was; a live run's, or another host's younger than ``STALE_AFTER``, refuses.
     """
 
-    def __init__(self, output: Path) -> None:
+    def __init__(self, output: Path, about: str | None = None) -> None:
         self.path = output.with_name(f".{output.name}.lock")
+        self.about = about  # what the run writes, for another run refused by the lock to be told ("report")
         self.taken_over: dict[str, object] | None = None
         self._mtime, self._text = 0.0, ""  # the found lock's
         self._mine = ""
@@ -232,7 +234,9 @@ class OutputLock:
         self.release()
 
     def acquire(self) -> None:
-        me = {"host": _host_tag(), "pid": os.getpid(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+        me: dict[str, object] = {"host": _host_tag(), "pid": os.getpid(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+        if self.about is not None:
+            me["report"] = self.about
         for _ in range(3):  # a stale lock removed, then created again: never more than a few turns
             try:
                 fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
