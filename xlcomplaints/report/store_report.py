@@ -41,7 +41,7 @@ from xlcomplaints.report.summary import (
 )
 from xlcomplaints.spec.report import office_dimension
 from xlcomplaints.spec.vocab import Vocabulary
-from xlcomplaints.store.facts_sql import _literal, connect_parquet
+from xlcomplaints.store.facts_sql import ORDINAL, _literal, connect_parquet
 from xlcomplaints.store.figures import BY_DEPARTMENT, BY_HANDLER, Facts, by_office_column
 from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
 from xlcomplaints.store.schema import CASES, from_table
@@ -49,7 +49,7 @@ from xlcomplaints.store.schema import CASES, from_table
 #: DuckDB's memory in the main process: past it, its tables spill to its temporary folder (out of core), so the
 #: head office's process stays small whatever the number of complaints (measured: README, Benchmarks).
 MEMORY_LIMIT = "256MB"
-_ROW_BITS = 32  # ``store.facts_sql.connect_parquet``: a row's ordinal is (its file's place, from 1, << 32) + its row
+_ROW_BITS = 32  # ``store.facts_sql.ORDINAL``: a row's ordinal is (its file's place, from 1, << 32) + its row
 
 
 def rows_of(facts: Facts, paths: Sequence[str | Path], cids: Sequence[int],
@@ -64,9 +64,9 @@ def rows_of(facts: Facts, paths: Sequence[str | Path], cids: Sequence[int],
                               {"ids": list(set(cids))}).fetchall()
     origin = dict(found)
     files = "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
-    source = f"read_parquet({files}, filename = true, file_row_number = true)"
-    at = f"(list_position({files}, filename)::BIGINT << {_ROW_BITS}) + file_row_number"
-    table = facts.con.sql(f"SELECT * EXCLUDE (filename, file_row_number), {at} AS _at FROM {source} "
+    source = f"read_parquet({files}, file_row_number = true)"
+    at = ORDINAL
+    table = facts.con.sql(f"SELECT * EXCLUDE (file_row_number), {at} AS _at FROM {source} "
                           "WHERE _at IN (SELECT unnest($at))", params={"at": sorted(set(origin.values()))}
                           ).to_arrow_table()
     cases, _ = from_table(table.select(CASES.names).cast(CASES))
