@@ -43,6 +43,7 @@ from xlcomplaints.spec.report import office_dimension
 from xlcomplaints.spec.vocab import Vocabulary
 from xlcomplaints.store.facts_sql import ORDINAL, _literal, connect_parquet
 from xlcomplaints.store.figures import BY_DEPARTMENT, BY_HANDLER, Facts, by_office_column
+from xlcomplaints.store.figures import DIMENSIONS as FIELDS
 from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
 from xlcomplaints.store.schema import CASES, from_table
 
@@ -132,12 +133,13 @@ def report_from_store(facts: Facts, paths: Sequence[str | Path], month: Period, 
         unit: str | None = next(iter(units.get(m.stage) or ()), None) if m.kind == "duration" and m.stage else None
         value, previous = figures[key][None]
         cover.append(cover_row(key, value, previous, unit, earlier))
+    office = facts.office_dimensions()
+    facts.prefetch_breakdowns(month, [d for d, _ in dimensions if d in FIELDS] + [by_office_column(n) for n in office])
     breakdowns = breakdown_rows(dimensions, earlier, branches,
                                 lambda dim, order, counts: facts.breakdown(month, dim, order, previous=counts))
     handlers = facts.people(month, BY_HANDLER)
     departments = facts.people(month, BY_DEPARTMENT, [g.key for g in breakdowns["department"]])
     breakdowns["department"] += [GroupRow(r.key, 0, 0, None, 0) for r in departments[len(breakdowns["department"]):]]
-    office = facts.office_dimensions()
     for name in office:
         breakdowns[office_dimension(name)] = facts.breakdown(month, by_office_column(name),
                                                              previous=previous_counts(earlier, office_dimension(name)))
