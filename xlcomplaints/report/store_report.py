@@ -48,8 +48,9 @@ from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
 from xlcomplaints.store.schema import CASES, from_table
 
 #: DuckDB's memory in the main process: past it, its tables spill to its temporary folder (out of core), so the
-#: head office's process stays small whatever the number of complaints (measured: README, Benchmarks).
-MEMORY_LIMIT = "256MB"
+#: head office's process stays small whatever the number of complaints. The main process's peak follows it
+#: (500,000 complaints: 479 MiB at 256 MB, 318 MiB at 128 MB, for 16 % more CPU; README, Benchmarks).
+MEMORY_LIMIT = "192MB"
 _ROW_BITS = 32  # ``store.facts_sql.ORDINAL``: a row's ordinal is (its file's place, from 1, << 32) + its row
 
 
