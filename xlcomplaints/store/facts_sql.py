@@ -88,7 +88,7 @@ def _views(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyConnec
 
     No query relies on the order DuckDB keeps rows in (each orders what it gives, by ``cid`` where the engine's
     order matters), so DuckDB is told not to keep it: reading 1,000 partitions (500,000 complaints) then took
-    6.5 s of CPU instead of 10.3 s and peaked at 403 MiB instead of 436 (README, Benchmarks)."""
+    6.5 s of CPU instead of 10.3 s and peaked at 403 MiB instead of 436 (docs/benchmarks.md)."""
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"CREATE OR REPLACE TEMP TABLE facts AS SELECT ordinal, {', '.join(_READ)} FROM {source}")
     for sql in (CASES_VIEW, STAGES_VIEW, CALLBACKS_VIEW, CUSTOM_VIEW, OFFICE_VIEW):

@@ -86,7 +86,7 @@ def repeats_across_branches(con: duckdb.DuckDBPyConnection, windows: Mapping[str
     The pairs stay in DuckDB (a table, never Python rows), and ``cases`` is written again with them rather than
     updated in place: at 1,000,000 complaints of which 900,000 were marked (the bench's copies repeat their
     customers across branches), fetching the pairs and an ``UPDATE`` of that many rows took 18 s of CPU and set the
-    main process's peak (630–650 MiB); the rewrite takes about 1 s (README, Benchmarks)."""
+    main process's peak (651 MiB); the pairs' table and the rewrite take 2.6 s (docs/benchmarks.md)."""
     con.execute("CREATE OR REPLACE TEMP TABLE repeat_windows AS SELECT * FROM (SELECT unnest($b) AS branch, "
                 "unnest($d) AS days)", {"b": list(windows), "d": list(windows.values())})
     con.execute(f"CREATE OR REPLACE TEMP TABLE marked AS {REPEATS}", {"default": default})
