@@ -177,6 +177,25 @@ def test_tables_equal_the_engine(data_set: Callable[[str], list[M.Case]], period
     assert facts.unreadable_received() == sum(1 for c in cases if c.received_at is None)
 
 
+@pytest.mark.parametrize("period", ["month", "iso-week"])
+def test_breakdowns_in_one_query(data_set: Callable[[str], list[M.Case]], period: str) -> None:
+    """``Facts.prefetch_breakdowns``: every dimension's figures in one ``GROUPING SETS`` query each, the same
+    rows as one query per dimension and as the engine (by branch alone too)."""
+    cases = data_set(period)
+    p, facts, ix = PERIODS[period], _facts(cases), CaseIndex(cases)
+    facts.prefetch_breakdowns(p, [dim for dim, _ in DIMENSIONS])
+    for dim, vocab in DIMENSIONS:
+        order = vocab.codes if vocab else ()
+        assert facts.breakdown(p, dim, order) == M.breakdown(ix, p, dim, order), dim
+    assert not facts._prefetched, "each prefetched breakdown read once"
+    branch = sorted({c.branch for c in cases})[0]
+    mine = CaseIndex([c for c in cases if c.branch == branch])
+    facts.prefetch_breakdowns(p, ["category", "severity"], branch=branch)
+    assert facts.breakdown(p, "category", branch=branch) == M.breakdown(mine, p, "category")
+    assert facts.breakdown(p, "severity", branch=branch) == M.breakdown(mine, p, "severity")
+    assert facts.metric("received", [p])[0][None] == M.METRICS["received"](ix, p), "the views made again after"
+
+
 def test_the_offices_own_stages_and_columns(tmp_path: Path) -> None:
     """A branch with two stages of its own (one timed from the office's column, one recurring) and a
     breakdown by the office's column 楼栋: stage rows, the overdue list and the breakdown alike."""
@@ -195,6 +214,9 @@ def test_the_offices_own_stages_and_columns(tmp_path: Path) -> None:
         office = list(dict.fromkeys(str(c.office[i]) for c in cases for i in range(0, len(c.office), 2)))
         assert facts.office_dimensions() == office == ["楼栋"]
         assert facts.breakdown(p, by_office_column("楼栋")) == M.breakdown(ix, p, lambda c: c.office_value("楼栋"))
+        facts.prefetch_breakdowns(p, [by_office_column("楼栋"), "category"])
+        assert facts.breakdown(p, by_office_column("楼栋")) == M.breakdown(ix, p, lambda c: c.office_value("楼栋"))
+        assert facts.breakdown(p, "category") == M.breakdown(ix, p, "category")
         for key, metric in M.METRICS.items():
             assert facts.metric(key, [p])[0][None] == metric(ix, p), key
 

@@ -41,15 +41,17 @@ from xlcomplaints.report.summary import (
 )
 from xlcomplaints.spec.report import office_dimension
 from xlcomplaints.spec.vocab import Vocabulary
-from xlcomplaints.store.facts_sql import _literal, connect_parquet
+from xlcomplaints.store.facts_sql import ORDINAL, _literal, connect_parquet
 from xlcomplaints.store.figures import BY_DEPARTMENT, BY_HANDLER, Facts, by_office_column
+from xlcomplaints.store.figures import DIMENSIONS as FIELDS
 from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
 from xlcomplaints.store.schema import CASES, from_table
 
 #: DuckDB's memory in the main process: past it, its tables spill to its temporary folder (out of core), so the
-#: head office's process stays small whatever the number of complaints (measured: README, Benchmarks).
-MEMORY_LIMIT = "256MB"
-_ROW_BITS = 32  # ``store.facts_sql.connect_parquet``: a row's ordinal is (its file's place, from 1, << 32) + its row
+#: head office's process stays small whatever the number of complaints. The main process's peak follows it
+#: (500,000 complaints: 479 MiB at 256 MB, 318 MiB at 128 MB, for 16 % more CPU; README, Benchmarks).
+MEMORY_LIMIT = "192MB"
+_ROW_BITS = 32  # ``store.facts_sql.ORDINAL``: a row's ordinal is (its file's place, from 1, << 32) + its row
 
 
 def rows_of(facts: Facts, paths: Sequence[str | Path], cids: Sequence[int],
@@ -64,9 +66,9 @@ def rows_of(facts: Facts, paths: Sequence[str | Path], cids: Sequence[int],
                               {"ids": list(set(cids))}).fetchall()
     origin = dict(found)
     files = "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
-    source = f"read_parquet({files}, filename = true, file_row_number = true)"
-    at = f"(list_position({files}, filename)::BIGINT << {_ROW_BITS}) + file_row_number"
-    table = facts.con.sql(f"SELECT * EXCLUDE (filename, file_row_number), {at} AS _at FROM {source} "
+    source = f"read_parquet({files}, file_row_number = true)"
+    at = ORDINAL
+    table = facts.con.sql(f"SELECT * EXCLUDE (file_row_number), {at} AS _at FROM {source} "
                           "WHERE _at IN (SELECT unnest($at))", params={"at": sorted(set(origin.values()))}
                           ).to_arrow_table()
     cases, _ = from_table(table.select(CASES.names).cast(CASES))
@@ -134,12 +136,13 @@ def report_from_store(facts: Facts, paths: Sequence[str | Path], month: Period, 
         unit: str | None = next(iter(units.get(m.stage) or ()), None) if m.kind == "duration" and m.stage else None
         value, previous = figures[key][None]
         cover.append(cover_row(key, value, previous, unit, earlier))
+    office = facts.office_dimensions()
+    facts.prefetch_breakdowns(month, [d for d, _ in dimensions if d in FIELDS] + [by_office_column(n) for n in office])
     breakdowns = breakdown_rows(dimensions, earlier, branches,
                                 lambda dim, order, counts: facts.breakdown(month, dim, order, previous=counts))
     handlers = facts.people(month, BY_HANDLER)
     departments = facts.people(month, BY_DEPARTMENT, [g.key for g in breakdowns["department"]])
     breakdowns["department"] += [GroupRow(r.key, 0, 0, None, 0) for r in departments[len(breakdowns["department"]):]]
-    office = facts.office_dimensions()
     for name in office:
         breakdowns[office_dimension(name)] = facts.breakdown(month, by_office_column(name),
                                                              previous=previous_counts(earlier, office_dimension(name)))
