@@ -1,0 +1,126 @@
+"""Benchmark: ``consolidate --update`` of a few branches against the full run it updates (issue 22's target:
+under 10 % of the full run's time, peak under 1 GiB).
+
+    python scripts/bench_update.py SET --out DIR [--update 10] [--rounds 1] [--code DIR ...] [--no-full]
+
+``SET`` is a folder of branch workbooks (``bench_scale.py``'s ``--work``/set-N). For each code tree (``--code``:
+a checkout put first on ``PYTHONPATH``, e.g. ``git worktree add /tmp/base <commit>``; this checkout when none),
+alternately, each round: the command line's full ``consolidate SET -o DIR/<i>/group.xlsx --month 2026-10 --now
+…``, then ``consolidate <the first --update files of SET> --update`` into the same report. Each run is a
+subprocess sampled as ``bench_scale.run`` samples it (psutil, every 50 ms): wall, CPU of all processes
+(``RUSAGE_CHILDREN``), the main process's peak (VmHWM) and the largest worker's; and the run's phases as the
+flow timed them (``RunResult.timings``, printed by the probe below with ``--phases``). Prints a Markdown table
+and the load average before and after. Nothing is asserted; ``--no-full`` reuses DIR's last full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_scale import MONTH, NOW, _hwm_kib  # noqa: E402
+
+#: Runs the flow as the command line does and prints its phases' seconds (``RunResult.timings``) on stderr.
+PROBE = """
+import json, sys, time
+t0 = time.perf_counter()
+from xlcomplaints import cli
+import xlcomplaints.report.run as run
+flow = run.report_flow
+def timed(*a, **k):
+    r = flow(*a, **k)
+    print("PHASES " + json.dumps({"imports": t1 - t0, **r.timings}), file=sys.stderr)
+    return r
+t1 = time.perf_counter()
+for m in list(sys.modules.values()):
+    if getattr(m, "report_flow", None) is flow:
+        m.report_flow = timed
+sys.argv = ["xlcomplaints", *sys.argv[1:]]
+cli.main()
+"""
+
+
+@dataclass
+class Sample:
+    code: str
+    what: str
+    wall: float
+    cpu: float
+    main_mib: float
+    worker_mib: float
+    phases: str
+
+
+def run(cmd: list[str], env: dict[str, str], code: str, what: str) -> Sample:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    root = psutil.Process(proc.pid)
+    peaks: dict[int, int] = {}
+    tree: list[psutil.Process] = []
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            tree = [root, *root.children(recursive=True)]
+        for p in tree:
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
+                peaks[p.pid] = max(peaks.get(p.pid, 0), _hwm_kib(p))
+        time.sleep(0.05)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{what} failed ({proc.returncode}):\n{err[-3000:]}")
+    phases = next((line[7:] for line in err.splitlines() if line.startswith("PHASES ")), "")
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    workers = [kib for pid, kib in peaks.items() if pid != proc.pid]
+    return Sample(code, what, wall, cpu, peaks.get(proc.pid, 0) / 1024, max(workers, default=0) / 1024, phases)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("set", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--update", type=int, default=10, help="how many of the set's files --update re-reads")
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--code", type=Path, nargs="*", default=[], help="checkouts to compare (PYTHONPATH)")
+    ap.add_argument("--no-full", action="store_true", help="only --update, over DIR's last full run")
+    args = ap.parse_args()
+    files = sorted(args.set.glob("*.xlsx"))
+    codes = args.code or [Path(__file__).resolve().parent.parent]
+    print(f"load before: {Path('/proc/loadavg').read_text().strip()}  ({time.strftime('%H:%M:%S')} UTC)", flush=True)
+    samples = []
+    for _ in range(args.rounds):
+        for i, code in enumerate(codes):
+            env = {**os.environ, "PYTHONPATH": str(code.resolve())}
+            out = args.out / str(i)
+            out.mkdir(parents=True, exist_ok=True)
+            report = out / "group.xlsx"
+            base = [sys.executable, "-c", PROBE, "consolidate"]
+            tail = ["-o", str(report), "--month", MONTH, "--now", NOW]
+            if not args.no_full:
+                samples.append(run([*base, str(args.set), *tail], env, code.name, f"full {len(files)}"))
+                print(samples[-1], flush=True)
+            picked = [str(f) for f in files[:args.update]]
+            samples.append(run([*base, *picked, *tail, "--update"], env, code.name, f"--update {args.update}"))
+            print(samples[-1], flush=True)
+    print(f"load after: {Path('/proc/loadavg').read_text().strip()}  ({time.strftime('%H:%M:%S')} UTC)")
+    print("| code | run | wall | CPU (all processes) | main peak | largest worker | phases (s) |")
+    print("|---|---|---|---|---|---|---|")
+    for s in samples:
+        print(f"| {s.code} | {s.what} | {s.wall:.1f} s | {s.cpu:.1f} s | {s.main_mib:.0f} MiB | {s.worker_mib:.0f} MiB | "
+              f"{s.phases} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
