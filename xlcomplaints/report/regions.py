@@ -14,7 +14,10 @@ or kind of period, a report whose store is missing or of another run, a store wh
 missing, a damaged store, a report with only an earlier version's JSON state beside it (consolidate the
 region again), and a store written with phone numbers masked given to a run with
 ``--show-contacts`` (its numbers cannot be unmasked; a masked run masks every region's). The branches'
-partitions are copied into this run's store as they are (unless this run masks what the region showed).
+partitions, checked against the region's manifest (size, SHA-256, rows, branch), are not read back: the report is
+computed from them where they lie, by the same queries as a branch's (``report.store_report``), and they are
+copied into this run's store as they are (``report.facts.save_facts``, checked again). Only a region that showed
+phone numbers, given to a run that masks, has its cases read back and masked (then the Python engine counts them).
 
 Reports found in a folder are still passed over with a warning (``report.not_a_branch``): a folder
 of branches often holds earlier reports too, and only a report named on purpose stands for a region.
@@ -29,6 +32,7 @@ from pathlib import Path
 
 from xlcomplaints.core.metrics import Period
 from xlcomplaints.core.problems import Level, Problem, register_messages
+from xlcomplaints.report.consolidate import with_cases
 from xlcomplaints.report.facts import (
     OLD_STATE_SUFFIX,
     STORE_SUFFIX,
@@ -155,7 +159,7 @@ def _load(report: Path, label: str, run: str | None, month: Period, show_contact
     if run is None:  # a store given alone, its report gone
         raise WorkbookError("report.region_unpaired", path=label, state=store.name)
     try:
-        branches, as_of, shown = load_facts(store, month, run)
+        branches, as_of, shown = load_facts(store, month, run, cases=False)  # partitions named, not read back
     except StoreOfAnotherRun as e:
         raise WorkbookError("report.region_unpaired", path=label, state=store.name) from e
     except StoreOfAnotherPeriod as e:
@@ -164,11 +168,16 @@ def _load(report: Path, label: str, run: str | None, month: Period, show_contact
         raise WorkbookError("report.region_damaged", state=store.name, detail=str(e)) from e
     if show_contacts and not shown:
         raise WorkbookError("report.region_masked", path=label)
-    return Region(label, tuple(_in_region(f, label, not show_contacts) for f in branches), as_of)
+    return Region(label, tuple(_in_region(f, label, not show_contacts, shown) for f in branches), as_of)
 
 
-def _in_region(f: FileSummary, region: str, mask: bool) -> FileSummary:
-    """A region's branch, named with the region (its problems too), masked if this run masks."""
+def _in_region(f: FileSummary, region: str, mask: bool, shown: bool) -> FileSummary:
+    """A region's branch, named with the region (its problems too), masked if this run masks. Its partition
+    stays where it is, in the region's store (the report is computed from it, and ``save_facts`` copies it into
+    this run's store), unless this run masks what the region showed: then its cases are read back and masked
+    (``mask_summary`` drops the partition: it is written again, masked)."""
+    if mask and shown:
+        f = with_cases(f)
     problems = tuple(p.model_copy(update={"file": f"{region}{WITHIN}{p.file}" if p.file else region})
                      for p in f.problems)
     # its path made the region's own: the same workbook read by two regions is two copies of the branch

@@ -175,7 +175,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             if kind.consolidates:
                 check_read(files, inputs, labels)
             notes += region_notes(regions, as_of)
-            files += [f for r in regions for f in r.branches]
+            files += [f if from_store else with_cases(f) for r in regions for f in r.branches]  # named: read back
             merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown,
                            received_in=holds_received)
             if from_store and not computable(merged):  # a region's branches, say: the cases read back after all
