@@ -121,12 +121,18 @@ def test_a_store_that_cannot_be_used_is_passed_over_and_said(series: Path, tmp_p
     doc = json.loads(manifest.read_text())
     doc["as_of"] = "2026-10-05T09:00:00"  # September's edited by hand
     manifest.write_text(json.dumps(doc))
+    july = store_path(copy / "group-2026-07.xlsx")  # and a July of another version of the store
+    shutil.copytree(store_path(series / "group-2026-08.xlsx"), july)
+    doc = json.loads((july / "manifest.json").read_text())
+    (july / "manifest.json").write_text(json.dumps({**doc, "period": "2026-07", "schema_version": 99}))
     inputs = _registers(series, 10)
     run = report_flow(ReportRequest(inputs, Month(2026, 10), copy / "group-2026-10.xlsx", now=_now(10)))
     said = {p.file: p for p in run.report.issues if p.code == "report.history_store_damaged"}
-    assert sorted(said) == ["group-2026-08.facts", "group-2026-09.facts"]
+    assert sorted(said) == ["group-2026-07.facts", "group-2026-08.facts", "group-2026-09.facts"]
     assert "cut short" in said["group-2026-08.facts"].params["detail"]
     assert "edited by hand" in said["group-2026-09.facts"].params["detail"]
+    assert "another version" in said["group-2026-07.facts"].params["detail"]
+    assert "已跳过" in said["group-2026-07.facts"].message("zh")
     assert str(run.report.trend[0].month) == "2026-09"  # August left out, the run went on
     # August's report given by name with its damaged store beside it: read from its sheets instead
     again = report_flow(ReportRequest(inputs, Month(2026, 10), copy / "other.xlsx", now=_now(10),
