@@ -28,12 +28,13 @@ it is (its repeat rate is what its own run counted).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from xlcomplaints.core import metrics as M
-from xlcomplaints.core.metrics import TREND_PERIODS, GroupRow, Period, TrendRow
+from xlcomplaints.core.metrics import TREND_PERIODS, GroupRow, Period
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.report.consolidate import Consolidation
 from xlcomplaints.report.facts import (
@@ -174,16 +175,42 @@ def with_stores(history: History, stores: Sequence[Earlier], period: Period) -> 
             continue
         if held >= period.shift(1 - TREND_PERIODS):
             usable.append((held, e))
+    read: dict[Period, Earlier] = {}  # the stores read so far, by period
+    made: dict[Period, Cover] = {}  # their covers computed so far
+
+    def cover_of(p: Period) -> Cover | None:
+        """Period ``p``'s cover as its report showed it: from its store (computed now, once) if one was read,
+        else from the report given for it."""
+        if p in made or p not in read:
+            return made.get(p, history.covers.get(p))
+        try:
+            branches, facts = _open(read[p], p)
+        except StoreError:  # changed since it was read: as if it had not been
+            return history.covers.get(p)
+        try:
+            made[p] = _cover(facts, p, read[p].label, branches, partial(cover_of, p.shift(-1)))
+        finally:
+            facts.con.close()
+        return made[p]
+
+    last = period.shift(-1)
     for held, e in sorted(usable, key=lambda x: x[0]):
         try:
-            trend, cover = _read(e, held, history)
+            branches, facts = _open(e, held)
         except StoreError as err:
             history.problems.append(_damaged(e, str(err)))
             fallback += [e.report] if e.report else []
             continue
+        try:
+            trend = merge_history(facts.trend(held), history.trend)
+            if held == last:  # only last period's cover is shown; an earlier one only if a later one needs it
+                made[held] = _cover(facts, held, e.label, branches, partial(cover_of, held.shift(-1)))
+        finally:
+            facts.con.close()
+        read[held] = e
         history.trend.update({r.month: r for r in trend})
-        history.covers[held] = cover
-        history.read.append(cover)
+        history.read.append(made.get(held) or Cover(e.label, {}, {}, branches=tuple(sorted(b.code for b in branches))))
+    history.covers.update(made)
     return history, fallback
 
 
@@ -192,27 +219,24 @@ def _damaged(e: Earlier, detail: str) -> Problem:
                    params={"store": e.store.name, "detail": detail})
 
 
-def _read(e: Earlier, period: Period, history: History) -> tuple[list[TrendRow], Cover]:
-    """The trend rows and the cover that the store's own report showed (given the earlier ones read so far)."""
+def _open(e: Earlier, period: Period) -> tuple[list[Branch], Facts]:
+    """The store's branches, and DuckDB over its partitions with the rules across branches applied as its own
+    run applied them (``connect_merged``): the caller closes it."""
     summaries, as_of, _ = load_facts(e.store, period, cases=False)  # every partition checked, none read back
     if not summaries:
         raise StoreError(f"{e.store.name}: holds no branch")
     merged = Consolidation(period, as_of, summaries, branches={f.branch or "": f for f in summaries})
     facts, _, _ = connect_merged(merged)
-    try:
-        trend = merge_history(facts.trend(period), history.trend)
-        return trend, _cover(facts, period, e.label, [Branch(f.branch or "", f.branch_name, f.name) for f in summaries],
-                             history.covers.get(period.shift(-1)))
-    finally:
-        facts.con.close()
+    return [Branch(f.branch or "", f.branch_name, f.name) for f in summaries], facts
 
 
-def _cover(facts: Facts, period: Period, label: str, branches: list[Branch], before: Cover | None) -> Cover:
+def _cover(facts: Facts, period: Period, label: str, branches: list[Branch],
+           before: Callable[[], Cover | None]) -> Cover:
     """What ``report.history.read_report`` reads back off the cover and breakdown sheets of the store's report:
     computed as ``report_from_store`` computes them (``before``: the cover of the period before, its report's
-    ``previous_cover``, used where the store holds nothing of that period)."""
+    ``previous_cover``, asked for only where the store holds nothing of that period)."""
     prev = period.shift(-1)
-    earlier = before if before is not None and not facts.metric("received", [prev])[0].get(None) else None
+    earlier = before() if not facts.metric("received", [prev])[0].get(None) else None
     figures = facts.cover(period, keys=COVER_KEYS)
     units = facts.units()
     values: dict[str, float | None] = {}
