@@ -18,6 +18,10 @@ Jobs, over the set's branch workbooks (read-only) with every output under ``--wo
   (copies of October's report: reading a report's sheets costs the same whatever its month); after: ``--earlier``
   stores found by name (October's store copied as ``group-2026-09.facts`` … with their manifests' periods set and
   digests made again, partitions hard-linked). And after with neither (``plain``): the run itself.
+- ``stores``: the earlier stores alone, as ``trend`` makes them: a process of each checkout (``--base`` first, then
+  this one, alternately) finds them by name and reads them (``store_history.earlier_stores`` + ``with_stores``),
+  nothing else; its CPU (``time.process_time``) and peak (VmHWM). ``--base`` is then the branch's code before
+  (``git worktree add /tmp/h23t-base b52a8bc``: every earlier store checked, parsed, loaded and its cover made).
 """
 
 from __future__ import annotations
@@ -40,6 +44,22 @@ from bench_scale import _hwm_kib  # noqa: E402
 
 HERE = Path(__file__).resolve().parent.parent
 MONTH, NOW = "2026-10", "2026-11-22 09:00"
+_STORES = """
+import json, sys, time
+sys.meta_path = [f for f in sys.meta_path if 'editable' not in str(f)]
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from xlcomplaints.core.metrics import Period
+from xlcomplaints.report.history import History
+from xlcomplaints.report.store_history import earlier_stores, with_stores
+period = Period.parse({month!r})
+found = earlier_stores(Path({report!r}), period)
+t = time.process_time()
+got, _ = with_stores(History({{}}, {{}}, [], []), found, period)
+cpu = time.process_time() - t
+hwm = next(int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM'))
+print(json.dumps([len(found), len(got.trend), len(got.covers), len(got.problems), cpu, hwm / 1024]))
+"""
 _LAUNCH = ("import sys; sys.meta_path = [f for f in sys.meta_path if 'editable' not in str(f)]; "
            "sys.path.insert(0, {root!r}); from xlcomplaints.cli import main; main()")
 
@@ -103,7 +123,7 @@ def main() -> None:
     ap.add_argument("--base", type=Path, required=True)
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--earlier", type=int, default=11)
-    ap.add_argument("--jobs", nargs="+", default=["regions", "trend"])
+    ap.add_argument("--jobs", nargs="+", default=["regions", "trend"], choices=["regions", "trend", "stores"])
     a = ap.parse_args()
     files = sorted(a.set.glob("*.xlsx"))
     a.work.mkdir(parents=True, exist_ok=True)
@@ -126,13 +146,23 @@ def main() -> None:
         for _ in range(a.reps):
             for side in ("before", "after"):
                 measure("regions", side, _consolidate(north, south, out=reg / f"ho-{side}.xlsx"))
-    if "trend" in a.jobs:
+    if "trend" in a.jobs or "stores" in a.jobs:
         tr = a.work / "trend"
         tr.mkdir(exist_ok=True)
         october = tr / f"group-{MONTH}.xlsx"
         if not october.exists():
             cli(HERE, *_consolidate(a.set, out=october))
         forge_earlier(october.with_suffix(".facts"), a.earlier)
+    if "stores" in a.jobs:
+        for _ in range(a.reps):
+            for side in ("before", "after"):
+                code = _STORES.format(root=str(sides[side]), month=MONTH, report=str(october))
+                out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+                n, trend, covers, problems, cpu, hwm = json.loads(out.stdout)
+                rows.append(f"| stores ({n} found: {trend} trend rows, {covers} covers, {problems} warnings) | {side} "
+                            f"| — | {cpu:.2f} s | {hwm:.0f} MiB | — |")
+                print(rows[-1], flush=True)
+    if "trend" in a.jobs:
         reports = tr / "reports"
         reports.mkdir(exist_ok=True)
         given = [shutil.copy(october, reports / f"r{i:02d}.xlsx") for i in range(a.earlier)]

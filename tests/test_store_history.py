@@ -216,3 +216,106 @@ def test_regions_whose_stores_are_kept_in_a_shared_store_folder(tmp_path: Path) 
                                        tmp_path / "direct.xlsx", now=now))
     assert sorted(group.consolidation.branches) == ["BJ01", "GZ03", "SH02"]
     assert group.report.cover == direct.report.cover and group.report.trend == direct.report.trend
+
+
+def _another_branchs_partition(store: Path) -> None:
+    """A careful hand: the first branch's partition replaced by the second's, its size, SHA-256 and rows written
+    into the manifest and the digest made again: only the rows as loaded tell (their branch)."""
+    from xlcomplaints.report.facts import _digest
+
+    manifest = store / "manifest.json"
+    body = {k: v for k, v in json.loads(manifest.read_text()).items() if k != "digest"}
+    first, second = body["partitions"][:2]
+    (store / first["file"]).write_bytes((store / second["file"]).read_bytes())
+    first.update(size=second["size"], sha256=second["sha256"])
+    manifest.write_text(json.dumps({**body, "digest": _digest(body)}))
+
+
+@pytest.mark.parametrize("how", ["partition cut short", "partition replaced", "manifest edited",
+                                 "manifest edited and its digest too", "branches table edited",
+                                 "another branch's partition, the manifest made again"])
+def test_an_earlier_store_edited_by_hand_is_still_refused(series: Path, tmp_path: Path, how: str) -> None:
+    """Earlier stores are checked by their manifest's digest and each partition's size and SHA-256, the rows'
+    branch and number once loaded: September's store damaged as ``test_facts_store`` damages a store is passed
+    over with its warning, August's still read, and no figure of September's comes from it."""
+    from tests.test_facts_store import damaged
+
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for m in (8, 9):
+        shutil.copytree(store_path(series / f"group-2026-{m:02d}.xlsx"), store_path(copy / f"group-2026-{m:02d}.xlsx"))
+    september = store_path(copy / "group-2026-09.xlsx")
+    if how.startswith("another branch's"):
+        _another_branchs_partition(september)
+    else:
+        damaged(september, how)
+    run = report_flow(ReportRequest(_registers(series, 10), Month(2026, 10), copy / "group-2026-10.xlsx",
+                                    now=_now(10)))
+    said = [p.params["store"] for p in run.report.issues if p.code == "report.history_store_damaged"]
+    assert said == ["group-2026-09.facts"]
+    assert run.report.previous_from != "group-2026-09.facts"
+    assert "2026-07" in {str(r.month) for r in run.report.trend}  # from August's store: it was read
+
+
+def test_only_the_covers_a_report_shows_are_computed(series: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """October with August's and September's stores: only September's cover is computed (October's registers
+    hold September's last days, so August's cover would not be asked for); both give their trend rows."""
+    from xlcomplaints.report import store_history
+
+    made: list[str] = []
+    original = store_history._cover
+
+    def spy(facts, period, *args, **kw):  # type: ignore[no-untyped-def]
+        made.append(str(period))
+        return original(facts, period, *args, **kw)
+
+    monkeypatch.setattr(store_history, "_cover", spy)
+    run = report_flow(ReportRequest(_registers(series, 10), Month(2026, 10), tmp_path / "again-2026-10.xlsx",
+                                    now=_now(10), history=(store_path(series / "group-2026-08.xlsx"),
+                                                           store_path(series / "group-2026-09.xlsx"))))
+    assert made == ["2026-09"]
+    assert {"2026-07", "2026-08", "2026-09"} <= {str(r.month) for r in run.report.trend}
+
+
+def test_a_cover_a_later_store_needs_is_computed_from_its_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Registers started afresh in November and again in December: December's report shows November's cover,
+    which (November's store holding nothing of October) showed October's figures as its last month: October's
+    cover is computed too, from its store opened again, and the report equals the one from the reports."""
+    from dataclasses import replace
+
+    from xlcomplaints.report import store_history
+
+    made: list[str] = []
+    original = store_history._cover
+
+    def spy(facts, period, *args, **kw):  # type: ignore[no-untyped-def]
+        made.append(str(period))
+        return original(facts, period, *args, **kw)
+
+    kw = {"lang": "en"}
+    october = report_flow(ReportRequest([write_branch(tmp_path / "t1.xlsx", hand_branch())], Month(2026, 10),
+                                        tmp_path / "t1-2026-10.xlsx", now=datetime(2026, 11, 22, 9), **kw))  # type: ignore[arg-type]
+    nov = write_branch(tmp_path / "nov.xlsx", fresh_november())
+    november = report_flow(ReportRequest([nov], Month(2026, 11), tmp_path / "t1-2026-11.xlsx",
+                                         now=datetime(2026, 12, 3), **kw))  # type: ignore[arg-type]
+    data = fresh_november()
+    dec = write_branch(tmp_path / "dec.xlsx", replace(data, complaints=tuple(
+        replace(c, received_at=c.received_at.replace(month=12)) for c in data.complaints)))
+    monkeypatch.setattr(store_history, "_cover", spy)
+    stored = report_flow(ReportRequest([dec], Month(2026, 12), tmp_path / "t1-2026-12.xlsx",
+                                       now=datetime(2027, 1, 3), **kw))  # type: ignore[arg-type]
+    assert made == ["2026-11", "2026-10"]  # November's, which asked for October's
+    (tmp_path / "reports").mkdir()
+    reports = [Path(shutil.copy(r.output, tmp_path / "reports" / r.output.name)) for r in (october, november)]
+    plain = report_flow(ReportRequest([dec], Month(2026, 12), tmp_path / "reports" / "dec.xlsx",
+                                      now=datetime(2027, 1, 3), history=tuple(reports), **kw))  # type: ignore[arg-type]
+    assert stored.report.previous_from == "t1-2026-11.facts" and plain.report.previous_from == "t1-2026-11.xlsx"
+    got, want = cells(stored.output), cells(plain.output)
+    assert list(got) == list(want)
+    for sheet in want:
+        rows_got, rows_want = got[sheet], want[sheet]
+        if sheet == "Cover":  # the cover's note names where last month's figures are from
+            assert rows_got[2][0] == rows_want[2][0].replace("t1-2026-11.xlsx", "t1-2026-11.facts")
+            rows_got, rows_want = rows_got[3:], rows_want[3:]
+        assert rows_got == rows_want, sheet
