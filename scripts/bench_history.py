@@ -158,7 +158,7 @@ def main() -> None:
             for side in ("before", "after"):
                 code = _STORES.format(root=str(sides[side]), month=MONTH, report=str(october))
                 out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-                n, trend, covers, problems, cpu, hwm = json.loads(out.stdout)
+                n, trend, covers, problems, cpu, hwm = json.loads(out.stdout.splitlines()[-1])
                 rows.append(f"| stores ({n} found: {trend} trend rows, {covers} covers, {problems} warnings) | {side} "
                             f"| — | {cpu:.2f} s | {hwm:.0f} MiB | — |")
                 print(rows[-1], flush=True)
