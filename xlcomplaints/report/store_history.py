@@ -14,7 +14,9 @@ of periods), each store with the consolidation's rules across branches applied a
 From each store, in period order, what that period's report showed: its trend rows (``Facts.trend``, periods its
 facts hold nothing of taken from the earlier stores and reports, as that report took them: ``merge_history``) and
 its cover (figures, units, the breakdown sheets' counts, the backlog's ages: ``_cover``), the latter used as the
-previous period's when this run's inputs hold nothing of it. The figures therefore equal those the reports give
+previous period's when this run's inputs hold nothing of it: computed for the previous period's store only, and for
+an earlier one only when the cover after it asks for it (its store holding nothing of its own previous period; that
+store is then opened again). The figures therefore equal those the reports give
 (``tests/test_store_history.py``: the trend and cover sheets cell for cell).
 
 A store that cannot be used — edited by hand or cut short (its digest, a partition's size or SHA-256), of
