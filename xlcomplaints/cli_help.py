@@ -130,9 +130,13 @@ HELP: dict[str, tuple[str, str]] = {
               'As-of time for overdue statuses, e.g. "2026-11-01 00:00" (default: the end of the period, '
               "or now if the period is not over)"),
     "show_contacts": ("显示完整电话号码（默认隐去中间四位）", "Show full phone numbers (masked by default)"),
-    "history": ("以前的月报（文件或文件夹，可重复），用于趋势和输入中已没有的上月数据",
-                "Earlier monthly reports (files or folders of them, repeatable), for trend months and last "
-                "month's figures the inputs no longer hold"),
+    "history": ("以前的月报（文件或文件夹，可重复）或往期的 .facts 汇总数据目录，用于趋势和输入中已没有的上期数据；"
+                "报表旁有同次汇总的数据目录时从目录计算。与本报表同名、只是期间不同的往期数据目录（如 group-2026-10.xlsx 的 "
+                "group-2026-09.facts），在报表旁或 --store 文件夹中的，无需此项即自动采用",
+                "Earlier reports (files or folders of them, repeatable) or earlier periods' .facts store folders, for "
+                "trend periods and last period's figures the inputs no longer hold; a report with its run's store "
+                "beside it is computed from the store. Earlier periods' stores named as this report with their period "
+                "(group-2026-09.facts for group-2026-10.xlsx), beside it or in --store, are used without it"),
     "update": ("只替换所给网点，其余沿用本报表上次运行的数据（报表旁的 .facts 汇总数据目录）",
                "Replace only the branches given; keep the others from the last run of this report "
                "(its .facts store folder beside it)"),
@@ -153,9 +157,9 @@ HELP: dict[str, tuple[str, str]] = {
                   "Read the files on a Dask cluster: the address of its dask scheduler, e.g. tcp://192.0.2.10:8786 "
                   "(needs pip install \"xlcomplaints[distributed]\"; every worker PC must reach the files by the "
                   "same path)"),
-    "store": ("汇总数据目录（供 --update 使用）放在哪个文件夹：默认在报表旁边；使用 --scheduler 时各工作电脑直接写入，"
+    "store": ("汇总数据目录（供 --update、区域汇总和往期趋势使用）放在哪个文件夹：默认在报表旁边；使用 --scheduler 时各工作电脑直接写入，"
               "须是各电脑以同一路径可写的共享文件夹（或 file:// 网址）；--update 时给出同一文件夹",
-              "The folder the facts store (for --update) is kept in: default beside the report; with --scheduler "
+              "The folder the facts store (for --update, a region's roll-up and later periods' trends) is kept in: default beside the report; with --scheduler "
               "the workers write to it themselves, so a shared folder every PC writes to by the same path (or a "
               "file:// URL); give the same folder again with --update"),
 }

@@ -1,7 +1,8 @@
 """Regions: another consolidation of the same period among a consolidation's inputs.
 
 A region (an operations department) consolidates its branches; head office then gives the
-region's report by name (``north/月报-2026-10.xlsx``), or its facts store folder, among its inputs. The
+region's report by name (``north/月报-2026-10.xlsx``), or its facts store folder, among its inputs (a region that
+kept its store in a shared ``--store`` folder: its report, with head office's ``--store`` naming that folder). The
 region's branches are taken from the store written beside that report by the same run
 (``report.facts``: refused if edited by hand or cut short), never re-read, and merged with the
 other inputs as branch files are (``consolidate.merge``): a branch found twice — in two regions,
@@ -14,7 +15,10 @@ or kind of period, a report whose store is missing or of another run, a store wh
 missing, a damaged store, a report with only an earlier version's JSON state beside it (consolidate the
 region again), and a store written with phone numbers masked given to a run with
 ``--show-contacts`` (its numbers cannot be unmasked; a masked run masks every region's). The branches'
-partitions are copied into this run's store as they are (unless this run masks what the region showed).
+partitions, checked against the region's manifest (size, SHA-256, rows, branch), are not read back: the report is
+computed from them where they lie, by the same queries as a branch's (``report.store_report``), and they are
+copied into this run's store as they are (``report.facts.save_facts``, checked again). Only a region that showed
+phone numbers, given to a run that masks, has its cases read back and masked (then the Python engine counts them).
 
 Reports found in a folder are still passed over with a warning (``report.not_a_branch``): a folder
 of branches often holds earlier reports too, and only a report named on purpose stands for a region.
@@ -29,6 +33,7 @@ from pathlib import Path
 
 from xlcomplaints.core.metrics import Period
 from xlcomplaints.core.problems import Level, Problem, register_messages
+from xlcomplaints.report.consolidate import with_cases
 from xlcomplaints.report.facts import (
     OLD_STATE_SUFFIX,
     STORE_SUFFIX,
@@ -114,9 +119,10 @@ def _run_of(report: Path) -> str | None:
 
 
 def split_regions(inputs: Iterable[str | Path], paths: Sequence[Path], labels: Mapping[Path, str], month: Period,
-                  show_contacts: bool) -> tuple[list[Path], list[Region]]:
+                  show_contacts: bool, where: Path | None = None) -> tuple[list[Path], list[Region]]:
     """The branch workbooks still to read, and the regions given by name among ``inputs`` (a report with
-    its store beside it, or a store folder); raises ``WorkbookError`` for the refusals above."""
+    its store beside it or in the folder ``where``, this run's ``--store``, or a store folder); raises
+    ``WorkbookError`` for the refusals above."""
     named = {resolved(Path(i)) for i in inputs if not Path(i).is_dir()}
     workbooks: list[Path] = []
     regions: dict[Path, Region] = {}
@@ -124,7 +130,7 @@ def split_regions(inputs: Iterable[str | Path], paths: Sequence[Path], labels: M
         if store.is_dir() and is_store(store):
             report = report_of(store)
             if resolved(report) not in regions:
-                regions[resolved(report)] = _load(report, report.name, _run_of(report), month, show_contacts)
+                regions[resolved(report)] = _load(report, store, report.name, _run_of(report), month, show_contacts)
     for p in paths:
         if resolved(p) not in named:
             workbooks.append(p)
@@ -133,7 +139,8 @@ def split_regions(inputs: Iterable[str | Path], paths: Sequence[Path], labels: M
         if p.name.lower().endswith(OLD_STATE_SUFFIX):  # an earlier version's state given by name
             raise WorkbookError("report.region_old_state", path=label, state=p.name,
                                 store=store_path(p.name[: -len(OLD_STATE_SUFFIX)] + ".xlsx").name)
-        if p.suffix.lower() in WORKBOOK_SUFFIXES and (is_store(store_path(p)) or old_state_path(p).exists()):
+        store = _store_of(p, where)
+        if p.suffix.lower() in WORKBOOK_SUFFIXES and (is_store(store) or old_state_path(p).exists()):
             report = p
         else:
             workbooks.append(p)  # a branch, or a report without its store: said once read (``check_read``)
@@ -142,20 +149,27 @@ def split_regions(inputs: Iterable[str | Path], paths: Sequence[Path], labels: M
         if run is None:  # a workbook that merely has a file of that name beside it
             workbooks.append(p)
             continue
-        if not is_store(store_path(p)):
+        if not is_store(store):
             raise WorkbookError("report.region_old_state", path=label, state=old_state_path(p).name,
-                                store=store_path(p).name)
+                                store=store.name)
         if resolved(report) not in regions:
-            regions[resolved(report)] = _load(report, label, run, month, show_contacts)
+            regions[resolved(report)] = _load(report, store, label, run, month, show_contacts)
     return workbooks, list(regions.values())
 
 
-def _load(report: Path, label: str, run: str | None, month: Period, show_contacts: bool) -> Region:
-    store = store_path(report)
+def _store_of(report: Path, where: Path | None) -> Path:
+    """A region's report's store: beside it, else in the shared folder ``where`` (``--store``) under its name."""
+    beside = store_path(report)
+    if where is None or is_store(beside) or old_state_path(report).exists():
+        return beside
+    return store_path(report, where)
+
+
+def _load(report: Path, store: Path, label: str, run: str | None, month: Period, show_contacts: bool) -> Region:
     if run is None:  # a store given alone, its report gone
         raise WorkbookError("report.region_unpaired", path=label, state=store.name)
     try:
-        branches, as_of, shown = load_facts(store, month, run)
+        branches, as_of, shown = load_facts(store, month, run, cases=False)  # partitions named, not read back
     except StoreOfAnotherRun as e:
         raise WorkbookError("report.region_unpaired", path=label, state=store.name) from e
     except StoreOfAnotherPeriod as e:
@@ -164,11 +178,16 @@ def _load(report: Path, label: str, run: str | None, month: Period, show_contact
         raise WorkbookError("report.region_damaged", state=store.name, detail=str(e)) from e
     if show_contacts and not shown:
         raise WorkbookError("report.region_masked", path=label)
-    return Region(label, tuple(_in_region(f, label, not show_contacts) for f in branches), as_of)
+    return Region(label, tuple(_in_region(f, label, not show_contacts, shown) for f in branches), as_of)
 
 
-def _in_region(f: FileSummary, region: str, mask: bool) -> FileSummary:
-    """A region's branch, named with the region (its problems too), masked if this run masks."""
+def _in_region(f: FileSummary, region: str, mask: bool, shown: bool) -> FileSummary:
+    """A region's branch, named with the region (its problems too), masked if this run masks. Its partition
+    stays where it is, in the region's store (the report is computed from it, and ``save_facts`` copies it into
+    this run's store), unless this run masks what the region showed: then its cases are read back and masked
+    (``mask_summary`` drops the partition: it is written again, masked)."""
+    if mask and shown:
+        f = with_cases(f)
     problems = tuple(p.model_copy(update={"file": f"{region}{WITHIN}{p.file}" if p.file else region})
                      for p in f.problems)
     # its path made the region's own: the same workbook read by two regions is two copies of the branch

@@ -41,12 +41,13 @@ from xlcomplaints.report.facts import (
 )
 from xlcomplaints.report.file_summary import DEFAULT_RANK_MIN
 from xlcomplaints.report.held import held
-from xlcomplaints.report.history import History, read_history
+from xlcomplaints.report.history import History
 from xlcomplaints.report.imposed import dimensions, impose, impose_on_store
 from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
 from xlcomplaints.report.masking import mask_partition, mask_summary
 from xlcomplaints.report.regions import Region, check_read, region_notes, split_regions
 from xlcomplaints.report.request import Contacts, ReportHooks, ReportKind, ReportRequest
+from xlcomplaints.report.store_history import Earlier, earlier_figures, earlier_stores
 from xlcomplaints.report.store_report import (
     computable,
     connect_merged,
@@ -153,7 +154,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         paths = [p for p in paths if resolved(p) != output.resolve()]  # the last run's report, in the same folder
         regions: list[Region] = []
         if kind.consolidates:  # regions' reports given by name: their branches from their stores (``report.regions``)
-            paths, regions = split_regions(inputs, paths, file_labels(paths), month, show_contacts)
+            paths, regions = split_regions(inputs, paths, file_labels(paths), month, show_contacts, request.store)
         if not paths and not previous and not regions:  # an empty folder, say: what was looked for, and where
             raise NothingRead([Problem(level=Level.ERROR, code="scan.none_found", params={
                 "folders": ", ".join(str(p) for p in inputs)})])
@@ -174,7 +175,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             if kind.consolidates:
                 check_read(files, inputs, labels)
             notes += region_notes(regions, as_of)
-            files += [f for r in regions for f in r.branches]
+            files += [f if from_store else with_cases(f) for r in regions for f in r.branches]  # named: read back
             merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown,
                            received_in=holds_received)
             if from_store and not computable(merged):  # a region's branches, say: the cases read back after all
@@ -187,7 +188,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             if not merged.branches:
                 raise NothingRead(merged.issues)
             report = _compute(merged, month, as_of, then, request.history, contacts_shown, len(files), lap, notes,
-                              request.lists, from_store)
+                              request.lists, from_store, earlier_stores(output, month, request.store))
             _save(output, report, request.lang, run)
             lap("write")
             store = None
@@ -217,15 +218,16 @@ def _open(staging: Staging | None) -> str | None:
 
 def _compute(merged: Consolidation, month: Period, as_of: datetime, then: datetime, history: Sequence[str | Path],
              contacts_shown: bool, files_read: int, lap: _Laps, run_notes: list[Problem],
-             lists: OfficeLists | None = None, from_store: bool = False) -> MonthlyReport:
+             lists: OfficeLists | None = None, from_store: bool = False, stores: Sequence[Earlier] = ()) -> MonthlyReport:
     """The report's figures from the merged cases (``from_store``: from the merged branches' partitions,
-    ``report.store_report``), with notes on the run, carried branches and history."""
+    ``report.store_report``), with notes on the run, carried branches and history (earlier reports, and earlier
+    periods' facts stores, ``stores`` those found by name: ``report.store_history``)."""
     notes = list(run_notes)
     if merged.carried and then != as_of:
         notes.append(Problem(level=Level.WARNING, code="report.carried_as_of", params={
             "branches": ", ".join(merged.carried), "then": f"{then:%Y-%m-%d %H:%M}",
             "now": f"{as_of:%Y-%m-%d %H:%M}"}))
-    earlier = read_history(history, list(merged.branches))
+    earlier = earlier_figures(history, stores, month, list(merged.branches))
     notes += _other_branches(earlier, list(merged.branches))
     branches = [Branch(code, f.branch_name, f.name) for code, f in merged.branches.items()]
     rank_min = max((f.rank_min_complaints for f in merged.branches.values()), default=DEFAULT_RANK_MIN)

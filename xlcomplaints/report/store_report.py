@@ -66,7 +66,7 @@ def rows_of(facts: Facts, paths: Sequence[str | Path], cids: Sequence[int],
                               {"ids": list(set(cids))}).fetchall()
     origin = dict(found)
     files = "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
-    source = f"read_parquet({files}, file_row_number = true)"
+    source = f"read_parquet({files}, file_row_number = true, hive_partitioning = false)"
     at = ORDINAL
     table = facts.con.sql(f"SELECT * EXCLUDE (file_row_number), {at} AS _at FROM {source} "
                           "WHERE _at IN (SELECT unnest($at))", params={"at": sorted(set(origin.values()))}

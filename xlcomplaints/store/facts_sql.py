@@ -117,7 +117,9 @@ def connect_table(table: pa.Table, con: duckdb.DuckDBPyConnection | None = None)
 def connect_parquet(paths: Sequence[Path | str], con: duckdb.DuckDBPyConnection | None = None,
                     memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """A connection whose ``facts`` are the Parquet files ``paths`` (the store's partitions), read where
-    they lie: DuckDB streams them and spills to disk past ``memory_limit`` (out of core)."""
+    they lie: DuckDB streams them and spills to disk past ``memory_limit`` (out of core). Each row's ``branch`` is
+    the file's own, not its folder's name (``branch=…``: no hive partitioning), so a partition checked by its hash
+    only is still checked for its branch once loaded."""
     con = con or duckdb.connect()
     con.execute(f"SET temp_directory = {_literal(str(Path(tempfile.gettempdir()) / 'xlcomplaints-duckdb'))}")
     if memory_limit:
@@ -125,7 +127,8 @@ def connect_parquet(paths: Sequence[Path | str], con: duckdb.DuckDBPyConnection 
     if not paths:
         raise ValueError("no facts: the store has no partition")
     files = "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
-    return _views(con, f"(SELECT *, {ORDINAL} AS ordinal FROM read_parquet({files}, file_row_number = true))")
+    return _views(con, f"(SELECT *, {ORDINAL} AS ordinal FROM read_parquet({files}, file_row_number = true, "
+                       f"hive_partitioning = false))")
 
 
 def _literal(text: str) -> str:

@@ -1,0 +1,180 @@
+"""Benchmark: a region's roll-up from its store, and a trend read from earlier periods' stores (issue 22).
+
+    python scripts/bench_history.py --set /tmp/h22b-scale/set-200 --work /tmp/h23t-bench --base /tmp/h23t-base \
+        [--reps 2] [--earlier 11]
+
+``--base`` is a checkout of the code before (``git worktree add /tmp/h23t-base <commit>``); each job runs the CLI
+once with it and once with this checkout, alternately, ``--reps`` times, in a subprocess whose code is chosen by
+putting that checkout first on ``sys.path`` (the editable install's finder taken out; the pool's workers are forked
+from it, so they run the same code). Measured as ``bench_scale`` measures: CPU of all processes (RUSAGE_CHILDREN),
+the main process's peak (VmHWM, sampled) and the largest of any process; wall time is loose on a shared machine.
+
+Jobs, over the set's branch workbooks (read-only) with every output under ``--work``:
+
+- ``regions``: the set split in two regions (first half north, second half south), each consolidated once with this
+  checkout; then head office consolidates ``north-2026-10.xlsx south-2026-10.xlsx``. Before: the regions' cases
+  read back and the Python engine; after: their partitions queried where they lie.
+- ``trend``: October of the whole set with a twelve-month trend. Before: ``--history`` given ``--earlier`` reports
+  (copies of October's report: reading a report's sheets costs the same whatever its month); after: ``--earlier``
+  stores found by name (October's store copied as ``group-2026-09.facts`` … with their manifests' periods set and
+  digests made again, partitions hard-linked). And after with neither (``plain``): the run itself.
+- ``stores``: the earlier stores alone, as ``trend`` makes them: a process of each checkout (``--base`` first, then
+  this one, alternately) finds them by name and reads them (``store_history.earlier_stores`` + ``with_stores``),
+  nothing else; its CPU (``time.process_time``) and peak (VmHWM). ``--base`` is then the branch's code before
+  (``git worktree add /tmp/h23t-base b52a8bc``: every earlier store checked, parsed, loaded and its cover made).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_scale import _hwm_kib  # noqa: E402
+
+HERE = Path(__file__).resolve().parent.parent
+MONTH, NOW = "2026-10", "2026-11-22 09:00"
+_STORES = """
+import json, sys, time
+sys.meta_path = [f for f in sys.meta_path if 'editable' not in str(f)]
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from xlcomplaints.core.metrics import Period
+from xlcomplaints.report.history import History
+from xlcomplaints.report.store_history import earlier_stores, with_stores
+period = Period.parse({month!r})
+found = earlier_stores(Path({report!r}), period)
+t = time.process_time()
+got, _ = with_stores(History({{}}, {{}}, [], []), found, period)
+cpu = time.process_time() - t
+hwm = next(int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM'))
+print(json.dumps([len(found), len(got.trend), len(got.covers), len(got.problems), cpu, hwm / 1024]))
+"""
+_LAUNCH = ("import sys; sys.meta_path = [f for f in sys.meta_path if 'editable' not in str(f)]; "
+           "sys.path.insert(0, {root!r}); from xlcomplaints.cli import main; main()")
+
+
+def cli(root: Path, *args: str, interval: float = 0.2) -> tuple[float, float, float, float]:
+    """Run the CLI of the checkout ``root``: (wall s, CPU s of all processes, main peak MiB, largest peak MiB)."""
+    cmd = [sys.executable, "-c", _LAUNCH.format(root=str(root)), *args]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    root_p = psutil.Process(proc.pid)
+    peaks: dict[int, int] = {}
+    while proc.poll() is None:
+        tree = []
+        with contextlib.suppress(psutil.NoSuchProcess):
+            tree = [root_p, *root_p.children(recursive=True)]
+        for p in tree:
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
+                peaks[p.pid] = max(peaks.get(p.pid, 0), _hwm_kib(p))
+        time.sleep(interval)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err[-3000:]}")
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return wall, cpu, peaks.get(proc.pid, 0) / 1024, max(peaks.values(), default=0) / 1024
+
+
+def _consolidate(*inputs: str | Path, out: Path, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return ("consolidate", *map(str, inputs), "--month", MONTH, "--now", NOW, "-o", str(out), *extra)
+
+
+def forge_earlier(store: Path, n: int) -> list[Path]:
+    """``n`` copies of ``store`` as the stores of the periods before it (same name, earlier period), their
+    partitions hard-linked, each manifest's period set and its digest made again (as a run would have)."""
+    sys.path.insert(0, str(HERE))
+    from xlcomplaints.core.metrics import Period
+    from xlcomplaints.report.facts import _digest
+
+    doc = json.loads((store / "manifest.json").read_text(encoding="utf-8"))
+    period = Period.parse(doc["period"])
+    made = []
+    for i in range(1, n + 1):
+        earlier = str(period.shift(-i))
+        target = store.with_name(store.name.replace(doc["period"], earlier))
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(store, target, copy_function=os.link)
+        (target / "manifest.json").unlink()
+        body = {k: v for k, v in doc.items() if k != "digest"}
+        body["period"] = earlier
+        (target / "manifest.json").write_text(json.dumps({**body, "digest": _digest(body)}, ensure_ascii=False))
+        made.append(target)
+    return made
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--set", type=Path, required=True)
+    ap.add_argument("--work", type=Path, required=True)
+    ap.add_argument("--base", type=Path, required=True)
+    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--earlier", type=int, default=11)
+    ap.add_argument("--jobs", nargs="+", default=["regions", "trend"], choices=["regions", "trend", "stores"])
+    a = ap.parse_args()
+    files = sorted(a.set.glob("*.xlsx"))
+    a.work.mkdir(parents=True, exist_ok=True)
+    sides = {"before": a.base.resolve(), "after": HERE}
+    rows: list[str] = []
+
+    def measure(job: str, side: str, args: tuple[str, ...]) -> None:
+        wall, cpu, main_mib, largest = cli(sides["after" if side == "plain" else side], *args)
+        rows.append(f"| {job} | {side} | {wall:.1f} s | {cpu:.1f} s | {main_mib:.0f} MiB | {largest:.0f} MiB |")
+        print(rows[-1], flush=True)
+
+    if "regions" in a.jobs:
+        reg = a.work / "regions"
+        reg.mkdir(exist_ok=True)
+        half = len(files) // 2
+        north, south = reg / f"north-{MONTH}.xlsx", reg / f"south-{MONTH}.xlsx"
+        for out, part in ((north, files[:half]), (south, files[half:])):
+            if not out.exists():
+                cli(HERE, *_consolidate(*part, out=out))
+        for _ in range(a.reps):
+            for side in ("before", "after"):
+                measure("regions", side, _consolidate(north, south, out=reg / f"ho-{side}.xlsx"))
+    if "trend" in a.jobs or "stores" in a.jobs:
+        tr = a.work / "trend"
+        tr.mkdir(exist_ok=True)
+        october = tr / f"group-{MONTH}.xlsx"
+        if not october.exists():
+            cli(HERE, *_consolidate(a.set, out=october))
+        forge_earlier(october.with_suffix(".facts"), a.earlier)
+    if "stores" in a.jobs:
+        for _ in range(a.reps):
+            for side in ("before", "after"):
+                code = _STORES.format(root=str(sides[side]), month=MONTH, report=str(october))
+                out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+                n, trend, covers, problems, cpu, hwm = json.loads(out.stdout.splitlines()[-1])
+                rows.append(f"| stores ({n} found: {trend} trend rows, {covers} covers, {problems} warnings) | {side} "
+                            f"| — | {cpu:.2f} s | {hwm:.0f} MiB | — |")
+                print(rows[-1], flush=True)
+    if "trend" in a.jobs:
+        reports = tr / "reports"
+        reports.mkdir(exist_ok=True)
+        given = [shutil.copy(october, reports / f"r{i:02d}.xlsx") for i in range(a.earlier)]
+        hist = tuple(x for g in given for x in ("--history", str(g)))
+        (tr / "before").mkdir(exist_ok=True)
+        for _ in range(a.reps):
+            measure("trend", "before", _consolidate(a.set, out=tr / "before" / f"g-{MONTH}.xlsx", extra=hist))
+            measure("trend", "after", _consolidate(a.set, out=october))
+            measure("trend", "plain", _consolidate(a.set, out=tr / "plain.xlsx"))
+    print("\n| job | code | wall | CPU (all processes) | main peak | largest process |\n|---|---|---|---|---|---|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

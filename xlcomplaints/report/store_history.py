@@ -1,0 +1,269 @@
+"""Earlier periods' figures from their facts stores: the trend and last period's figures without ``--history`` reports.
+
+A consolidation keeps its facts store (``report.facts``); a later period's run reads the earlier periods' stores
+instead of their reports' sheets, by the same DuckDB queries as its own figures (``store.figures.Facts`` over a table
+of periods), each store with the consolidation's rules across branches applied as its own run applied them
+(``report.store_report.connect_merged``). Where the stores are:
+
+- **found by name**: the report's name with its period put for each earlier one (``group-2026-10.xlsx`` →
+  ``group-2026-09.facts``, ``group-2026-08.facts`` … back over the trend's twelve periods), beside the report or in
+  the folder ``--store`` names (``earlier_stores``);
+- **given with ``--history``**: a store folder (``group-2026-09.facts``), or a report whose store, of the same
+  run, is beside it (its store is read, not its sheets).
+
+From each store, in period order, what that period's report showed: its trend rows (``Facts.trend``, periods its
+facts hold nothing of taken from the earlier stores and reports, as that report took them: ``merge_history``) and
+its cover (figures, units, the breakdown sheets' counts, the backlog's ages: ``_cover``), the latter used as the
+previous period's when this run's inputs hold nothing of it: computed for the previous period's store only, and for
+an earlier one only when the cover after it asks for it (its store holding nothing of its own previous period; that
+store is then opened again). The figures therefore equal those the reports give
+(``tests/test_store_history.py``: the trend and cover sheets cell for cell).
+
+A store that cannot be used — edited by hand or cut short (its digest, a partition's size or SHA-256), of
+another version, of another kind of period, of this period or a later one — is passed over with a warning on the
+Issues sheet, and the run goes on: a head office's report of the month should not wait on last year's store; the
+period's figures then come from its report if that is given (a report with a damaged store beside it is read as
+before, from its sheets), else the trend leaves the period out. Phone numbers do not matter here: only counts,
+rates and times are read from an earlier store, never a row, so a store masked otherwise than this run is used as
+it is (its repeat rate is what its own run counted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from xlcomplaints.core import metrics as M
+from xlcomplaints.core.metrics import TREND_PERIODS, GroupRow, Period
+from xlcomplaints.core.problems import Level, Problem, register_messages
+from xlcomplaints.report.consolidate import Consolidation
+from xlcomplaints.report.facts import (
+    MANIFEST,
+    StoreError,
+    is_store,
+    load_facts,
+    read_manifest,
+    store_path,
+)
+from xlcomplaints.report.history import History, read_history
+from xlcomplaints.report.store_report import connect_merged
+from xlcomplaints.report.summary import (
+    COVER_KEYS,
+    DIMENSIONS,
+    Branch,
+    Cover,
+    breakdown_rows,
+    cover_row,
+    merge_history,
+)
+from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND, RUN_NAME
+from xlcomplaints.store.figures import BY_DEPARTMENT, Facts
+from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.reader import find_stamps
+
+register_messages({
+    "report.history_store_damaged": (
+        "往期汇总数据目录 {store} 无法采用（{detail}），已跳过；该期的趋势与环比数字取自用 --history 给出的该期月报，"
+        "未给出则从缺。",
+        "The earlier period's facts store {store} cannot be used ({detail}) and was passed over; that period's trend "
+        "and comparison figures come from its report if given with --history, else are left out."),
+    "report.history_store_period": (
+        "往期汇总数据目录 {store} 统计的是 {held}，不是本报表（{period}）之前同类期间的数据，已跳过。",
+        "The facts store {store} is of {held}, not an earlier period of the same kind as this report's ({period}); "
+        "it was passed over."),
+})
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier period's store to read: where it is, how the Issues sheet names it, and the report it was given as
+    (read from its sheets instead if the store cannot be used)."""
+
+    store: Path
+    label: str
+    report: Path | None = None
+
+
+@dataclass
+class Sources:
+    """Where the earlier periods' figures come from: reports read from their sheets, stores read by queries."""
+
+    reports: list[Path] = field(default_factory=list)
+    stores: list[Earlier] = field(default_factory=list)
+
+
+def earlier_stores(output: Path, period: Period, where: Path | None = None) -> list[Earlier]:
+    """The stores of this report's earlier periods found by name (see the module doc): none when the report's
+    name does not hold its period's text (``2026-10``, ``2026-W43``, ``2026-Q4``, ``2026``) exactly once."""
+    text, stem = str(period), output.stem
+    if stem.count(text) != 1:
+        return []
+    found = []
+    for i in range(1, TREND_PERIODS):
+        name = stem.replace(text, str(period.shift(-i))) + output.suffix
+        store = store_path(output.with_name(name), where)
+        if (store / MANIFEST).is_file():
+            found.append(Earlier(store, store.name))
+    return found
+
+
+def sources(history: Iterable[str | Path], found: Sequence[Earlier] = ()) -> Sources:
+    """``--history`` split: store folders, and reports whose store of the same run is beside them, are read as
+    stores; other reports and folders as before (``report.history``). ``found``: the stores found by name."""
+    out = Sources(stores=list(found))
+    for given in map(Path, history):
+        if given.is_dir() and is_store(given):
+            out.stores.append(Earlier(given, given.name))
+        elif given.is_file() and (store_path(given) / MANIFEST).is_file() and _same_run(given, store_path(given)):
+            out.stores.append(Earlier(store_path(given), given.name, given))  # named as given
+        else:
+            out.reports.append(given)
+    return out
+
+
+def _same_run(report: Path, store: Path) -> bool:
+    """Whether the report holds the run id of the store beside it (else its sheets are read, as any report's)."""
+    try:
+        port = FileWorkbook(report)
+        stamp, _ = find_stamps(port)
+        run = read_manifest(store).run
+    except (WorkbookError, StoreError, OSError):
+        return False
+    return stamp.kind == REPORT_TEMPLATE_KIND and any(
+        n.name.lower() == RUN_NAME and n.local_sheet is None and n.value.strip().lstrip("=").strip('"') == run
+        for n in port.names())
+
+
+def earlier_figures(history: Iterable[str | Path], found: Sequence[Earlier], period: Period,
+                    branches: Collection[str]) -> History:
+    """The earlier periods' figures: from the reports given (``report.history.read_history``), then the stores
+    given or found over them; a report given with a store that cannot be used is read from its sheets."""
+    given = sources(history, found)
+    earlier, fallback = with_stores(read_history(given.reports, branches), given.stores, period)
+    if fallback:
+        again = read_history(fallback, branches)
+        for k, row in again.trend.items():
+            earlier.trend.setdefault(k, row)
+        for k, cover in again.covers.items():
+            earlier.covers.setdefault(k, cover)
+        earlier.problems.extend(again.problems)
+        earlier.read.extend(again.read)
+    return earlier
+
+
+def with_stores(history: History, stores: Sequence[Earlier], period: Period) -> tuple[History, list[Path]]:
+    """``history`` (from the reports given) with the figures of ``stores`` over it, a period in both from its
+    store; and the reports to read after all (those given with a store that cannot be used)."""
+    usable: list[tuple[Period, Earlier]] = []
+    fallback: list[Path] = []
+    seen: set[Path] = set()
+    for e in stores:
+        if e.store.resolve() in seen:
+            continue
+        seen.add(e.store.resolve())
+        try:
+            m = read_manifest(e.store)
+            held = Period.parse(m.period)
+        except (StoreError, ValueError) as err:
+            history.problems.append(_damaged(e, str(err)))
+            fallback += [e.report] if e.report else []
+            continue
+        if held.kind is not period.kind or not held < period:
+            history.problems.append(Problem(level=Level.WARNING, code="report.history_store_period", file=e.label,
+                                            params={"store": e.store.name, "held": m.period, "period": str(period)}))
+            continue
+        if held >= period.shift(1 - TREND_PERIODS):
+            usable.append((held, e))
+    read: dict[Period, Earlier] = {}  # the stores read so far, by period
+    made: dict[Period, Cover] = {}  # their covers computed so far
+
+    def cover_of(p: Period) -> Cover | None:
+        """Period ``p``'s cover as its report showed it: from its store (computed now, once) if one was read,
+        else from the report given for it."""
+        if p in made or p not in read:
+            return made.get(p, history.covers.get(p))
+        try:
+            branches, facts = _open(read[p], p)
+        except StoreError:  # changed since it was read: as if it had not been
+            return history.covers.get(p)
+        try:
+            made[p] = _cover(facts, p, read[p].label, branches, partial(cover_of, p.shift(-1)))
+        finally:
+            facts.con.close()
+        return made[p]
+
+    last = period.shift(-1)
+    for held, e in sorted(usable, key=lambda x: x[0]):
+        try:
+            branches, facts = _open(e, held)
+        except StoreError as err:
+            history.problems.append(_damaged(e, str(err)))
+            fallback += [e.report] if e.report else []
+            continue
+        try:
+            trend = merge_history(facts.trend(held), history.trend)
+            if held == last:  # only last period's cover is shown; an earlier one only if a later one needs it
+                made[held] = _cover(facts, held, e.label, branches, partial(cover_of, held.shift(-1)))
+        finally:
+            facts.con.close()
+        read[held] = e
+        history.trend.update({r.month: r for r in trend})
+        history.read.append(made.get(held) or Cover(e.label, {}, {}, branches=tuple(sorted(b.code for b in branches))))
+    history.covers.update(made)
+    return history, fallback
+
+
+def _damaged(e: Earlier, detail: str) -> Problem:
+    return Problem(level=Level.WARNING, code="report.history_store_damaged", file=e.label,
+                   params={"store": e.store.name, "detail": detail})
+
+
+def _open(e: Earlier, period: Period) -> tuple[list[Branch], Facts]:
+    """The store's branches, and DuckDB over its partitions with the rules across branches applied as its own
+    run applied them (``connect_merged``): the caller closes it."""
+    summaries, as_of, _ = load_facts(e.store, period, cases=False)  # every partition checked, none read back
+    if not summaries:
+        raise StoreError(f"{e.store.name}: holds no branch")
+    merged = Consolidation(period, as_of, summaries, branches={f.branch or "": f for f in summaries})
+    facts, _, _ = connect_merged(merged)
+    return [Branch(f.branch or "", f.branch_name, f.name) for f in summaries], facts
+
+
+def _cover(facts: Facts, period: Period, label: str, branches: list[Branch],
+           before: Callable[[], Cover | None]) -> Cover:
+    """What ``report.history.read_report`` reads back off the cover and breakdown sheets of the store's report:
+    computed as ``report_from_store`` computes them (``before``: the cover of the period before, its report's
+    ``previous_cover``, asked for only where the store holds nothing of that period)."""
+    prev = period.shift(-1)
+    earlier = before() if not facts.metric("received", [prev])[0].get(None) else None
+    figures = facts.cover(period, keys=COVER_KEYS)
+    units = facts.units()
+    values: dict[str, float | None] = {}
+    shown_units: dict[str, str] = {}
+    for key in COVER_KEYS:
+        m = M.METRICS[key]
+        unit = next(iter(units.get(m.stage) or ()), None) if m.kind == "duration" and m.stage else None
+        value, previous = figures[key][None]
+        row = cover_row(key, value, previous, unit, earlier)
+        values[key] = row.value
+        if row.unit:
+            shown_units[key] = row.unit
+    # the breakdown sheets as that report printed them (no By-branch sheet for one branch): every row's count
+    dims = tuple((d, v) for d, v in DIMENSIONS if d != "branch" or len(branches) > 1)
+    rows = breakdown_rows(dims, earlier, branches,
+                          lambda dim, order, counts: facts.breakdown(period, dim, order, previous=counts))
+    if "department" in rows:
+        people = facts.people(period, BY_DEPARTMENT, [g.key for g in rows["department"]])
+        rows["department"] += [GroupRow(r.key, 0, 0, None, 0) for r in people[len(rows["department"]):]]
+    return Cover(label, values, shown_units, {dim: _counts(r) for dim, r in rows.items()},
+                 facts.backlog_ages(period)[None], tuple(sorted(b.code for b in branches)))
+
+
+def _counts(rows: list[GroupRow]) -> dict[str | None, int]:
+    out: dict[str | None, int] = {}
+    for r in rows:
+        out[r.key] = out.get(r.key, 0) + r.count
+    return out
