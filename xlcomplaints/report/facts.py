@@ -259,8 +259,9 @@ def read_manifest(store: Path) -> Manifest:
 def load_facts(store: Path, month: Period | Month, run: str | None = None, *,
                cases: bool = True) -> tuple[list[FileSummary], datetime, bool]:
     """The branches of a previous run of the period ``month``: (summaries, as-of time, contacts shown).
-    Not ``cases``: each summary without its cases and texts, its partition checked (bytes, rows, branch)
-    and named instead (``FileSummary.partition``), for a report computed from the store.
+    Not ``cases``: each summary without its cases and texts, its partition checked by size and SHA-256 (not
+    parsed: ``store_report.connect_merged`` checks its rows and branch once DuckDB has loaded it) and named
+    instead (``FileSummary.partition``), for a report computed from the store.
 
     ``run``: the run id the report beside it holds; a store of another run is refused (``StoreOfAnotherRun``),
     as are one of another period (``StoreOfAnotherPeriod``) and a damaged one (``StoreError``)."""
@@ -282,9 +283,9 @@ def load_facts(store: Path, month: Period | Month, run: str | None = None, *,
             if cases:
                 held, texts = read_partition(part)
                 branches = {c.branch for c in held}
-            else:
-                held, texts = [], {}
-                branches = set(read_table(part).column("branch").to_pylist())
+            else:  # its bytes checked here; its rows and branch once loaded (``store_report.connect_merged``)
+                checked_bytes(part)
+                held, texts, branches = [], {}, set()
             if branches - {e.branch}:
                 raise StoreError(f"{store.name}/{e.file}: holds another branch's cases")
             out.append(FileSummary(r["path"], r["mtime"], e.branch, r["branch_name"], tuple(held),
