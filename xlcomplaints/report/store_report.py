@@ -53,6 +53,18 @@ from xlcomplaints.store.schema import CASES, from_table
 #: head office's process stays small whatever the number of complaints. The main process's peak follows it
 #: (500,000 complaints: 479 MiB at 256 MB, 318 MiB at 128 MB, for 16 % more CPU; README, Benchmarks).
 MEMORY_LIMIT = "192MB"
+#: ... and as much for every 1,000,000 complaints loaded past the first: a fixed limit is too small for some of the queries'
+#: operators that cannot spill (a consolidation of 10,000,000 complaints stopped on DuckDB's "Out of Memory" at
+#: 192 MB, issue 22's 20,000-branch run); 192 MB held at 1,000,000 and the operators' need grows with the rows.
+_LIMIT_PER_MILLION_MB = 192
+
+
+def memory_limit_for(complaints: int) -> str:
+    """DuckDB's memory limit for ``complaints`` loaded: ``MEMORY_LIMIT``, and as much again for every further
+    1,000,000 (10,000,000 complaints: 1,920 MB)."""
+    return f"{max(1, -(-complaints // 1_000_000)) * _LIMIT_PER_MILLION_MB}MB"
+
+
 _ROW_BITS = 32  # ``store.facts_sql.ORDINAL``: a row's ordinal is (its file's place, from 1, << 32) + its row
 
 
@@ -197,17 +209,21 @@ def holds_received(f: FileSummary, month: Period) -> bool:
     return bool(pc.any(pc.and_(pc.greater_equal(column, start), pc.less(column, end))).as_py())
 
 
-def connect_merged(merged: Consolidation, memory_limit: str | None = MEMORY_LIMIT,
+def connect_merged(merged: Consolidation, memory_limit: str | None = None,
                    ) -> tuple[Facts, list[str], list[Problem]]:
     """DuckDB over the merged branches' partitions in branch order (as ``consolidate.merge`` meets them), the
     consolidation's rules across branches applied (``store.merge_sql``; ``merged.counted`` set to the complaints
-    left); the warnings they give. Raises ``StoreError`` for a partition that is not its branch's rows, as many as
+    left); the warnings they give. DuckDB's memory: ``memory_limit``, else ``memory_limit_for`` the rows loaded.
+    Raises ``StoreError`` for a partition that is not its branch's rows, as many as
     recorded (a kept partition is checked by its size and hash only, not parsed: ``report.facts.load_facts``)."""
     codes = sorted(merged.branches)
     parts = [merged.branches[code].partition for code in codes]
     paths = [str(p.path) for p in parts]  # type: ignore[union-attr]
+    limit = memory_limit or memory_limit_for(sum(p.rows for p in parts))  # type: ignore[union-attr, misc]
     try:
-        facts = Facts(connect_parquet(paths, memory_limit=memory_limit))
+        facts = Facts(connect_parquet(paths, memory_limit=limit))
+    except duckdb.OutOfMemoryException:
+        raise
     except duckdb.Error as e:  # a partition whose hash was forged with its manifest's: not our table
         raise StoreError(f"a partition is not a facts table ({e})") from e
     try:
