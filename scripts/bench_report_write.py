@@ -92,7 +92,7 @@ def timing(pkl: Path, codes: list[Path], rounds: int, lang: str) -> int:
     for _ in range(rounds):
         for code in codes:
             env = {**os.environ, "PYTHONPATH": str(code.resolve())}
-            done = subprocess.run([sys.executable, "-c", CHILD, str(pkl), lang], env=env, capture_output=True,
+            done = subprocess.run([sys.executable, "-P", "-c", CHILD, str(pkl), lang], env=env, capture_output=True,
                                   text=True, check=True)
             r = json.loads(done.stdout.strip().splitlines()[-1])
             total = sum(r["cells"].values())

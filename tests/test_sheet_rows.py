@@ -3,21 +3,23 @@ same workbook XML byte for byte, for values of every kind a report table holds a
 
 from __future__ import annotations
 
+import gc
 import io
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import xlsxwriter
 
-from xlcomplaints.report.sheet_rows import put_rows, quick_cells, write_plain
+from xlcomplaints.report.sheet_rows import gc_paused, put_rows, quick_cells, write_plain
 
 ROWS: list[list[Any]] = [
     ["S001", "投诉 <&> \"quoted\"", datetime(2026, 10, 3, 9, 30), 1.5, None, 3, True],
     ["S001", " leading space", datetime(2026, 10, 3), float("nan"), 0, -2.25, Decimal("1.1")],
-    [None, "x" * 20_000, datetime(2026, 10, 4, tzinfo=timezone.utc), float("inf"), "", 1e-20, "\x01ctl"],
+    [None, "x" * 20_000, datetime(2026, 10, 4, tzinfo=UTC), float("inf"), "", 1e-20, "\x01ctl"],
     [],
     ["S002", "投诉 <&> \"quoted\"", None, 123456789.123456789, "S001", 7, None],
 ]
@@ -56,3 +58,18 @@ def test_put_rows_past_the_last_row_of_a_sheet_goes_through_the_plain_calls() ->
     put_rows(ws, [["a"], ["b"]], [None], first=ws.xls_rowmax - 1)
     assert list(ws.table) == [ws.xls_rowmax - 1]  # the row past the end is left out, as write_string does
     wb.close()
+
+
+def test_gc_paused_gives_the_collector_back_as_it_was() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -29,7 +29,7 @@ from xlcomplaints.report import charts
 from xlcomplaints.report.definitions import definition_rows
 from xlcomplaints.report.labels import OVERDUE_CUT, label, reasons_text, t
 from xlcomplaints.report.people import people_spec, people_values, write_handlers
-from xlcomplaints.report.sheet_rows import put_rows, quick_cells
+from xlcomplaints.report.sheet_rows import gc_paused, put_rows, quick_cells
 from xlcomplaints.report.summary import MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
@@ -384,4 +384,5 @@ def fit_overdue(report: MonthlyReport) -> MonthlyReport:
 def write_report(target: str | Path | io.BytesIO, report: MonthlyReport, *, lang: str = "zh",
                  run: str | None = None) -> None:
     """``run``: a consolidation's run id, kept in a hidden name to pair the report with its facts store."""
-    ReportWriter(target, report, lang, run).write()
+    with gc_paused():
+        ReportWriter(target, report, lang, run).write()
