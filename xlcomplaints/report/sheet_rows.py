@@ -46,9 +46,8 @@ def write_plain(ws: Worksheet, rows: Sequence[Sequence[Any]], formats: Sequence[
 def put_rows(ws: Worksheet, rows: Sequence[Sequence[Any]], formats: Sequence[Format], first: int = 1) -> None:
     """``write_plain``'s cells, stored straight into the sheet's table.
 
-    Buys (the 1 M-complaint report, 2,000 branches: its Overdue detail 413,000 cells; docs/benchmarks.md,
-    "The report writer"): the cells' part of writing the report about halved — µs per cell measured by
-    ``scripts/bench_report_write.py``. What is not a plain string (under XlsxWriter's length check), a finite
+    Buys (a report of 396,565 cells, 376,000 of them in its Overdue detail, written in one process, best of 3,
+    twice): the whole writing's CPU 2.12–2.26 s → 1.81–1.96 s (docs/benchmarks.md, "The report writer"). What is not a plain string (under XlsxWriter's length check), a finite
     ``int``/``float``, a ``datetime`` or ``None`` goes through ``write_plain``'s calls, as does all of it in
     ``constant_memory`` mode or past a sheet's last row."""
     last = first + len(rows) - 1
@@ -103,8 +102,8 @@ def quick_cells(ws: Worksheet) -> Worksheet:
     """``ws``, writing its formatted string, number, date and blank cells' XML as ``Worksheet._write_cell`` does
     (the rest through it), with one format string a cell.
 
-    Buys: the sheets' XML, most of the time ``Workbook.close`` takes, about halved (docs/benchmarks.md,
-    "The report writer"). A cell's reference (letters and digits) and its format's index (a number) need no
+    Buys (the same report as ``put_rows``'s figure): ``Workbook.close``'s CPU 1.03–1.10 s → 0.58–0.61 s, the
+    whole writing's 1.81–1.96 s → 1.43–1.56 s (docs/benchmarks.md, "The report writer"). A cell's reference (letters and digits) and its format's index (a number) need no
     escaping; a shared string is written as its index; ``constant_memory`` sheets are left alone."""
     if ws.constant_memory:
         return ws
@@ -134,8 +133,9 @@ def gc_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for the block (as it was after it, whatever happens).
 
     Buys: a report's cells are some 800,000 small tuples and dicts at 1 M complaints (no reference cycles among
-    them), each 700 of which set off a collection pass over the young objects, and some a pass over all; the
-    writing took about a quarter less CPU without them (docs/benchmarks.md, "The report writer")."""
+    them), each 700 of which set off a collection pass over the young objects, and some a pass over all. With
+    the two tricks above, the writing's CPU 1.43–1.56 s → 0.98 s without them (the same report, one run); the
+    1 M report's in a fresh process 2.22–2.48 s → 1.51–1.59 s (docs/benchmarks.md, "The report writer")."""
     was = gc.isenabled()
     gc.disable()
     try:
