@@ -105,7 +105,7 @@ def main() -> int:
             out = args.out / str(i)
             out.mkdir(parents=True, exist_ok=True)
             report = out / "group.xlsx"
-            base = [sys.executable, "-c", PROBE, "consolidate"]
+            base = [sys.executable, "-P", "-c", PROBE, "consolidate"]  # -P: not the working folder first, --code is
             tail = ["-o", str(report), "--month", MONTH, "--now", NOW]
             if not args.no_full:
                 samples.append(run([*base, str(args.set), *tail], env, code.name, f"full {len(files)}"))

@@ -71,35 +71,49 @@ _ROW_BITS = 32  # ``store.facts_sql.ORDINAL``: a row's ordinal is (its file's pl
 def rows_of(facts: Facts, paths: Sequence[str | Path], cids: Sequence[int],
             texts_of: Sequence[int] = ()) -> dict[int, tuple[M.Case, Texts]]:
     """The complaints ``cids`` as ``Case``s, read from the partitions they came from (only those rows, in one
-    DuckDB scan of the files: a file read on its own costs more to open than its rows do, issue 22): the
-    record kept where a number was met twice (``origin``); with their typical-case texts for those in
-    ``texts_of`` (else none)."""
+    DuckDB scan of the files holding them: a file read on its own costs more to open than its rows do, issue 22):
+    the record kept where a number was met twice (``origin``); with their typical-case texts for those in
+    ``texts_of`` (else none), read from the typical cases' files alone."""
     if not cids:
         return {}
     found = facts.con.execute("SELECT cid, origin FROM cases WHERE cid IN (SELECT unnest($ids))",
                               {"ids": list(set(cids))}).fetchall()
     origin = dict(found)
-    files = "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
-    source = f"read_parquet({files}, file_row_number = true, hive_partitioning = false)"
-    at = ORDINAL
-    table = facts.con.sql(f"SELECT * EXCLUDE (file_row_number), {at} AS _at FROM {source} "
-                          "WHERE _at IN (SELECT unnest($at))", params={"at": sorted(set(origin.values()))}
-                          ).to_arrow_table()
+    table, wanted = _rows_at(facts, paths, sorted(set(origin.values())))
     cases, _ = from_table(table.select(CASES.names).cast(CASES))
-    by_origin = dict(zip(table.column("_at").to_pylist(), cases, strict=True))
+    by_origin = dict(zip(wanted, cases, strict=True))
     worded = {origin[cid] for cid in texts_of if cid in origin}
     texts: dict[tuple[int, str], Texts] = {}
     if worded:  # by number in the typical case's file, as the branch's summary held them (the last row wins)
+        held = sorted({o >> _ROW_BITS for o in worded})
         rows = facts.con.sql(
-            f"SELECT {at} >> {_ROW_BITS} AS f, no, arg_max(texts, file_row_number) AS texts FROM {source} "
-            f"WHERE no IS NOT NULL AND texts IS NOT NULL AND {at} >> {_ROW_BITS} IN (SELECT unnest($files)) "
-            "GROUP BY ALL", params={"files": sorted({o >> _ROW_BITS for o in worded})}).fetchall()
-        texts = {(f, no): tuple(words.values()) for f, no, words in rows}
+            f"SELECT file_index AS k, no, arg_max(texts, file_row_number) AS texts FROM {_source(paths, held)} "
+            "WHERE no IS NOT NULL AND texts IS NOT NULL GROUP BY ALL").fetchall()
+        texts = {(held[k], no): tuple(words.values()) for k, no, words in rows}
     out: dict[int, tuple[M.Case, Texts]] = {}
     for cid, o in origin.items():
         c = by_origin[o]
         out[cid] = (c, texts.get((o >> _ROW_BITS, c.no or ""), ()) if o in worded else ())
     return out
+
+
+def _source(paths: Sequence[str | Path], held: Sequence[int]) -> str:
+    """``read_parquet`` of the files ``held`` (their places in ``paths``, from 1), in that order."""
+    files = "[" + ", ".join(_literal(str(paths[f - 1])) for f in held) + "]"
+    return f"read_parquet({files}, file_row_number = true, hive_partitioning = false)"
+
+
+def _rows_at(facts: Facts, paths: Sequence[str | Path], at: Sequence[int]) -> tuple[pa.Table, list[int]]:
+    """The rows of the ordinals ``at`` (``store.facts_sql.ORDINAL`` over ``paths``), read from the files holding
+    them alone, and each row's ordinal."""
+    held = sorted({o >> _ROW_BITS for o in at})
+    place = {f: k for k, f in enumerate(held, start=1)}  # a file's place among those read, from 1
+    low = (1 << _ROW_BITS) - 1
+    table = facts.con.sql(f"SELECT * EXCLUDE (file_row_number), {ORDINAL} AS _at FROM {_source(paths, held)} "
+                          "WHERE _at IN (SELECT unnest($at))",
+                          params={"at": [(place[o >> _ROW_BITS] << _ROW_BITS) + (o & low) for o in at]}
+                          ).to_arrow_table()
+    return table, [(held[(a >> _ROW_BITS) - 1] << _ROW_BITS) + (a & low) for a in table.column("_at").to_pylist()]
 
 
 def duplicate_issues(facts: Facts, names: Mapping[str, str]) -> list[Problem]:

@@ -29,6 +29,7 @@ from xlcomplaints.report import charts
 from xlcomplaints.report.definitions import definition_rows
 from xlcomplaints.report.labels import OVERDUE_CUT, label, reasons_text, t
 from xlcomplaints.report.people import people_spec, people_values, write_handlers
+from xlcomplaints.report.sheet_rows import gc_paused, put_rows, quick_cells
 from xlcomplaints.report.summary import MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
@@ -104,7 +105,7 @@ class ReportWriter:
         return t(self.lang, "统计时点 ", "As of ") + self.report.as_of.strftime("%Y-%m-%d %H:%M")
 
     def sheet(self, spec: SheetSpec, name: str | None = None) -> Worksheet:
-        ws = self.wb.add_worksheet(name or spec.title(self.lang))
+        ws = quick_cells(self.wb.add_worksheet(name or spec.title(self.lang)))
         _stamp_sheet(self.wb, ws, spec)
         return ws
 
@@ -168,18 +169,11 @@ class ReportWriter:
             if col.type is ColType.CHOICE and col.key == "unit":
                 props["align"] = "center"
             cell_formats.append(self.f(**props))
-        for r, values in enumerate(rows, start=1):
-            for i, value in enumerate(values):
-                if value is None:
-                    ws.write_blank(r, i, None, cell_formats[i])
-                elif isinstance(value, str):
-                    ws.write_string(r, i, value, cell_formats[i])
-                else:
-                    ws.write(r, i, value, cell_formats[i])
-            if wrap:
-                lines = max(text_lines(str(values[i] or ""), spec.columns[i].width_in(self.lang)) for i in wrap)
-                if lines > 1:
-                    ws.set_row(r, 15 * lines + 3)
+        put_rows(ws, rows, cell_formats)
+        for r, values in enumerate(rows if wrap else (), start=1):
+            lines = max(text_lines(str(values[i] or ""), spec.columns[i].width_in(self.lang)) for i in wrap)
+            if lines > 1:
+                ws.set_row(r, 15 * lines + 3)
         ws.autofilter(0, 0, max(len(rows), 1), len(spec.columns) - 1)
         ws.freeze_panes(1, 0)
 
@@ -390,4 +384,5 @@ def fit_overdue(report: MonthlyReport) -> MonthlyReport:
 def write_report(target: str | Path | io.BytesIO, report: MonthlyReport, *, lang: str = "zh",
                  run: str | None = None) -> None:
     """``run``: a consolidation's run id, kept in a hidden name to pair the report with its facts store."""
-    ReportWriter(target, report, lang, run).write()
+    with gc_paused():
+        ReportWriter(target, report, lang, run).write()
