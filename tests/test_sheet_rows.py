@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import xlsxwriter
 
-from xlcomplaints.report.sheet_rows import gc_paused, put_rows, quick_cells, write_plain
+from xlcomplaints.collector import collector_paused
+from xlcomplaints.report.sheet_rows import put_rows, quick_cells, write_plain
 
 ROWS: list[list[Any]] = [
     ["S001", "投诉 <&> \"quoted\"", datetime(2026, 10, 3, 9, 30), 1.5, None, 3, True],
@@ -60,15 +61,15 @@ def test_put_rows_past_the_last_row_of_a_sheet_goes_through_the_plain_calls() ->
     wb.close()
 
 
-def test_gc_paused_gives_the_collector_back_as_it_was() -> None:
+def test_the_writers_collector_pause_gives_the_collector_back_as_it_was() -> None:
     assert gc.isenabled()
-    with pytest.raises(RuntimeError), gc_paused():
+    with pytest.raises(RuntimeError), collector_paused():
         assert not gc.isenabled()
         raise RuntimeError
     assert gc.isenabled()
     gc.disable()
     try:
-        with gc_paused():
+        with collector_paused():
             pass
         assert not gc.isenabled()
     finally:

@@ -8,15 +8,14 @@ sheet's used range widened once. ``write_plain`` is the plain loop it replaces; 
 checks the two give the same sheet XML byte for byte, values of every kind included. ``quick_cells`` makes
 a sheet write its formatted string, number, date and blank cells' XML with one format string each, instead
 of XlsxWriter's attribute list and escaping checks per cell (``Worksheet._write_cell``; the same test compares
-the two). ``gc_paused``: the cyclic garbage collector held off while a report is written.
+the two). The report is written with the cyclic garbage collector held off (``collector.collector_paused``,
+the one home of that pause: ``report/workbook.py``).
 """
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -126,20 +125,3 @@ def quick_cells(ws: Worksheet) -> Worksheet:
 
     ws._write_cell = write_cell
     return ws
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for the block (as it was after it, whatever happens).
-
-    Buys: a report's cells are some 800,000 small tuples and dicts at 1 M complaints (no reference cycles among
-    them), each 700 of which set off a collection pass over the young objects, and some a pass over all. With
-    the two tricks above, the writing's CPU 1.43–1.56 s → 0.98 s without them (the same report, one run); the
-    1 M report's in a fresh process 2.22–2.48 s → 1.51–1.59 s (docs/benchmarks.md, "The report writer")."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()

@@ -22,6 +22,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from xlcomplaints.collector import collector_paused
 from xlcomplaints.core.metrics import PERIOD_WORDS, GroupRow, PeriodKind, time_or_none
 from xlcomplaints.core.problems import Level, Problem, render
 from xlcomplaints.i18n import pick
@@ -29,7 +30,7 @@ from xlcomplaints.report import charts
 from xlcomplaints.report.definitions import definition_rows
 from xlcomplaints.report.labels import OVERDUE_CUT, label, reasons_text, t
 from xlcomplaints.report.people import people_spec, people_values, write_handlers
-from xlcomplaints.report.sheet_rows import gc_paused, put_rows, quick_cells
+from xlcomplaints.report.sheet_rows import put_rows, quick_cells
 from xlcomplaints.report.summary import MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
@@ -384,5 +385,6 @@ def fit_overdue(report: MonthlyReport) -> MonthlyReport:
 def write_report(target: str | Path | io.BytesIO, report: MonthlyReport, *, lang: str = "zh",
                  run: str | None = None) -> None:
     """``run``: a consolidation's run id, kept in a hidden name to pair the report with its facts store."""
-    with gc_paused():
+    # the cells are ~800,000 small objects at 1 M: no collection passes over them (docs/benchmarks.md, "The report writer")
+    with collector_paused():
         ReportWriter(target, report, lang, run).write()
