@@ -23,10 +23,10 @@ from tests.samples import write_branch
 from tests.test_facts_store import cells
 from tests.test_metrics import hand_branch
 from tests.test_report import fresh_november
+from tests.test_store_report import store_computed
 from xlcomplaints.cli import app
 from xlcomplaints.core.metrics import Month, Period
 from xlcomplaints.demo import make_branch
-from xlcomplaints.report import store_report
 from xlcomplaints.report.facts import store_path
 from xlcomplaints.report.run import ReportHooks, ReportKind, ReportRequest, report_flow
 
@@ -169,14 +169,7 @@ def test_a_regions_roll_up_is_computed_from_its_store(tmp_path: Path, monkeypatc
 
     run_demo(tmp_path / "demo", now=datetime(2026, 11, 2, 9, 0))
     north, south = regions(tmp_path / "demo", tmp_path, lang=lang)
-    computed = []
-    original = store_report.report_from_store
-
-    def spy(*args, **kw):  # type: ignore[no-untyped-def]
-        computed.append(True)
-        return original(*args, **kw)
-
-    monkeypatch.setattr("xlcomplaints.report.run.report_from_store", spy)
+    computed = store_computed(monkeypatch)
     req = {"now": datetime(2026, 11, 2, 9, 0), "lang": lang}
     group = report_flow(ReportRequest([north, south], Month(2026, 10), tmp_path / "group.xlsx", **req))  # type: ignore[arg-type]
     assert computed == [True] and not group.consolidation.cases  # from the regions' partitions, no case held

@@ -42,11 +42,9 @@ def _run(inputs: list[Path], out: Path, lang: str, python: bool) -> RunResult:
                        ReportHooks(workers=2, python_engine=python))
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.parametrize("which", ["demo", "eight", "tricky"])
-def test_the_report_from_the_store_equals_the_python_engines_cell_for_cell(
-        sets: dict[str, list[Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str, lang: str) -> None:
-    computed = []
+def store_computed(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """A list that gets a ``True`` each time the run computes its report from the store (``report_from_store``)."""
+    computed: list[bool] = []
     original = store_report.report_from_store
 
     def spy(*args, **kw):  # type: ignore[no-untyped-def]
@@ -54,6 +52,14 @@ def test_the_report_from_the_store_equals_the_python_engines_cell_for_cell(
         return original(*args, **kw)
 
     monkeypatch.setattr("xlcomplaints.report.run.report_from_store", spy)
+    return computed
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("which", ["demo", "eight", "tricky"])
+def test_the_report_from_the_store_equals_the_python_engines_cell_for_cell(
+        sets: dict[str, list[Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str, lang: str) -> None:
+    computed = store_computed(monkeypatch)
     stored = _run(sets[which], tmp_path / "store.xlsx", lang, python=False)
     assert computed, "the report was not computed from the store"
     assert not stored.consolidation.cases  # the main process never held them
@@ -152,14 +158,7 @@ def test_a_consolidation_with_head_offices_lists_from_the_store_equals_the_pytho
     hq = tmp_path / "hq.toml"
     hq.write_text(HEAD_OFFICE, encoding="utf-8")
     lists = load_policy(hq).lists
-    computed = []
-    original = store_report.report_from_store
-
-    def spy(*args, **kw):  # type: ignore[no-untyped-def]
-        computed.append(True)
-        return original(*args, **kw)
-
-    monkeypatch.setattr("xlcomplaints.report.run.report_from_store", spy)
+    computed = store_computed(monkeypatch)
     results, out = {}, {}
     for python in (False, True):
         target = tmp_path / f"hq-{python}.xlsx"
