@@ -27,20 +27,15 @@ Jobs, over the set's branch workbooks (read-only) with every output under ``--wo
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import psutil
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scale import _hwm_kib  # noqa: E402
+from bench_scale import sample  # noqa: E402
 
 HERE = Path(__file__).resolve().parent.parent
 MONTH, NOW = "2026-10", "2026-11-22 09:00"
@@ -67,26 +62,10 @@ _LAUNCH = ("import sys; sys.meta_path = [f for f in sys.meta_path if 'editable' 
 def cli(root: Path, *args: str, interval: float = 0.2) -> tuple[float, float, float, float]:
     """Run the CLI of the checkout ``root``: (wall s, CPU s of all processes, main peak MiB, largest peak MiB)."""
     cmd = [sys.executable, "-c", _LAUNCH.format(root=str(root)), *args]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    root_p = psutil.Process(proc.pid)
-    peaks: dict[int, int] = {}
-    while proc.poll() is None:
-        tree = []
-        with contextlib.suppress(psutil.NoSuchProcess):
-            tree = [root_p, *root_p.children(recursive=True)]
-        for p in tree:
-            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
-                peaks[p.pid] = max(peaks.get(p.pid, 0), _hwm_kib(p))
-        time.sleep(interval)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err[-3000:]}")
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return wall, cpu, peaks.get(proc.pid, 0) / 1024, max(peaks.values(), default=0) / 1024
+    ran = sample(cmd, interval)
+    if ran.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({ran.returncode}):\n{ran.err[-3000:]}")
+    return ran.wall, ran.cpu, ran.main_mib, ran.largest_mib
 
 
 def _consolidate(*inputs: str | Path, out: Path, extra: tuple[str, ...] = ()) -> tuple[str, ...]:

@@ -121,14 +121,36 @@ def _cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-c", "from xlcomplaints.cli import main; main()"]
 
 
-def run(folder: Path, n: int, out_dir: Path, workers: int | None, interval: float) -> Run:
-    output = out_dir / f"group-{n}.xlsx"
-    cmd = [*_cli(), "consolidate", str(folder), "-o", str(output), "--month", MONTH, "--now", NOW]
-    if workers:
-        cmd += ["--workers", str(workers)]
+@dataclass
+class Sampled:
+    """A subprocess run to its end, its process tree sampled (``sample``)."""
+
+    pid: int
+    returncode: int
+    wall: float
+    cpu: float  # user + system of it and every child it waited for (RUSAGE_CHILDREN before and after)
+    peaks_kib: dict[int, int]  # each process's VmHWM, by pid
+    err: str
+
+    @property
+    def main_mib(self) -> float:
+        return self.peaks_kib.get(self.pid, 0) / 1024
+
+    @property
+    def largest_mib(self) -> float:
+        return max(self.peaks_kib.values(), default=0) / 1024
+
+    @property
+    def worker_mib(self) -> float:
+        return max((kib for pid, kib in self.peaks_kib.items() if pid != self.pid), default=0) / 1024
+
+
+def sample(cmd: list[str], interval: float, env: dict[str, str] | None = None) -> Sampled:
+    """Run ``cmd`` to its end, sampling every process of its tree's peak every ``interval`` seconds (psutil);
+    on Ctrl-C the command and its workers are stopped too, not left running. The one sampler of the bench scripts."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     root = psutil.Process(proc.pid)
     peaks: dict[int, int] = {}
     tree: list[psutil.Process] = []
@@ -140,7 +162,7 @@ def run(folder: Path, n: int, out_dir: Path, workers: int | None, interval: floa
                 with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
                     peaks[p.pid] = max(peaks.get(p.pid, 0), _hwm_kib(p))
             time.sleep(interval)
-    except BaseException:  # Ctrl-C: the CLI and its workers stopped too, not left running
+    except BaseException:
         for p in reversed(tree):
             with contextlib.suppress(psutil.NoSuchProcess):
                 p.kill()
@@ -148,17 +170,24 @@ def run(folder: Path, n: int, out_dir: Path, workers: int | None, interval: floa
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode != 0:
-        raise SystemExit(f"consolidate of {n} branches failed ({proc.returncode}):\n{err[-3000:]}")
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return Sampled(proc.pid, proc.returncode, wall, cpu, peaks, err)
+
+
+def run(folder: Path, n: int, out_dir: Path, workers: int | None, interval: float) -> Run:
+    output = out_dir / f"group-{n}.xlsx"
+    cmd = [*_cli(), "consolidate", str(folder), "-o", str(output), "--month", MONTH, "--now", NOW]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    ran = sample(cmd, interval)
+    if ran.returncode != 0:
+        raise SystemExit(f"consolidate of {n} branches failed ({ran.returncode}):\n{ran.err[-3000:]}")
     store = output.with_name(f"{output.stem}.facts")
     files = [f for f in store.rglob("*") if f.is_file()]
     manifest = json.loads((store / "manifest.json").read_text(encoding="utf-8"))
     parts = manifest.get("partitions", [])  # one per branch and period, its rows the branch's complaints
     rows, branches = sum(p["rows"] for p in parts), len({p["branch"] for p in parts})
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    workers_kib = [kib for pid, kib in peaks.items() if pid != proc.pid]
-    return Run(n, wall, cpu, peaks.get(proc.pid, 0) / 1024, max(peaks.values(), default=0) / 1024,
-               max(workers_kib, default=0) / 1024, len(peaks),
+    return Run(n, ran.wall, ran.cpu, ran.main_mib, ran.largest_mib, ran.worker_mib, len(ran.peaks_kib),
                sum(f.stat().st_size for f in files) / 2**20, rows, branches)
 
 

@@ -7,7 +7,7 @@ under 10 % of the full run's time, peak under 1 GiB).
 a checkout put first on ``PYTHONPATH``, e.g. ``git worktree add /tmp/base <commit>``; this checkout when none),
 alternately, each round: the command line's full ``consolidate SET -o DIR/<i>/group.xlsx --month 2026-10 --now
 …``, then ``consolidate <the first --update files of SET> --update`` into the same report. Each run is a
-subprocess sampled as ``bench_scale.run`` samples it (psutil, every 50 ms): wall, CPU of all processes
+subprocess sampled by ``bench_scale.sample`` (psutil, every 50 ms): wall, CPU of all processes
 (``RUSAGE_CHILDREN``), the main process's peak (VmHWM) and the largest worker's; and the run's phases as the
 flow timed them (``RunResult.timings``, printed by the probe below with ``--phases``). Prints a Markdown table
 and the load average before and after. Nothing is asserted; ``--no-full`` reuses DIR's last full run.
@@ -16,19 +16,14 @@ and the load average before and after. Nothing is asserted; ``--no-full`` reuses
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import resource
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scale import MONTH, NOW, _hwm_kib  # noqa: E402
+from bench_scale import MONTH, NOW, sample  # noqa: E402
 
 #: Runs the flow as the command line does and prints its phases' seconds (``RunResult.timings``) on stderr.
 PROBE = """
@@ -62,28 +57,11 @@ class Sample:
 
 
 def run(cmd: list[str], env: dict[str, str], code: str, what: str) -> Sample:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    root = psutil.Process(proc.pid)
-    peaks: dict[int, int] = {}
-    tree: list[psutil.Process] = []
-    while proc.poll() is None:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            tree = [root, *root.children(recursive=True)]
-        for p in tree:
-            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
-                peaks[p.pid] = max(peaks.get(p.pid, 0), _hwm_kib(p))
-        time.sleep(0.05)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode != 0:
-        raise SystemExit(f"{what} failed ({proc.returncode}):\n{err[-3000:]}")
-    phases = next((line[7:] for line in err.splitlines() if line.startswith("PHASES ")), "")
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    workers = [kib for pid, kib in peaks.items() if pid != proc.pid]
-    return Sample(code, what, wall, cpu, peaks.get(proc.pid, 0) / 1024, max(workers, default=0) / 1024, phases)
+    ran = sample(cmd, 0.05, env)
+    if ran.returncode != 0:
+        raise SystemExit(f"{what} failed ({ran.returncode}):\n{ran.err[-3000:]}")
+    phases = next((line[7:] for line in ran.err.splitlines() if line.startswith("PHASES ")), "")
+    return Sample(code, what, ran.wall, ran.cpu, ran.main_mib, ran.worker_mib, phases)
 
 
 def main() -> int:
