@@ -3,7 +3,8 @@
     python scripts/bench_policy.py --set /tmp/h22b-scale/set-200 --out /tmp/h23p-bench [--code DIR] [--rounds 2]
 
 ``policy``: a consolidation with ``--policy`` (head office's lists: categories, channels, types, departments
-and handlers, most of the branches' values off the list). ``masked-update``: ``--update`` of ten branches,
+and handlers, most of the branches' values off the list: ``tests/policies.py``'s ``HEAD_OFFICE_LISTS``, the
+sample the store's report is tested with). ``masked-update``: ``--update`` of ten branches,
 masking contacts, of a store that showed them (made once, with this checkout, by a consolidation with
 ``--show-contacts``; each run gets a hard-linked copy of it, as an update never changes a file in place).
 Each run is a fresh process, with ``PYTHONPATH`` set to the code measured (``--code``: a checkout, e.g. a
@@ -25,14 +26,6 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-HEAD_OFFICE = """
-[lists]
-category = [{ zh = "质量问题", en = "Quality issues", aliases = ["产品质量"] }, "Service attitude", "收费", "新类别"]
-channel = ["电话", { zh = "上门", aliases = ["来访"] }]
-case_type = [{ zh = "投诉", en = "Complaint" }, "咨询"]
-department = [{ zh = "客户服务部", aliases = ["客服部"] }, "工程部"]
-handler = [{ zh = "陈经理", aliases = ["陈"] }, "王工", "李四"]
-"""
 NOW = datetime(2026, 11, 2, 9, 0)
 
 
@@ -42,9 +35,8 @@ def _child(mode: str, files: list[Path], out: Path, workers: int) -> dict[str, f
     from xlcomplaints.report.run import ReportHooks, ReportKind, ReportRequest, report_flow
 
     start, cpu0 = time.perf_counter(), os.times()
-    if mode == "policy":
+    if mode == "policy":  # head office's lists, written beside the run's report by the parent (``_policy_file``)
         hq = out.with_suffix(".toml")
-        hq.write_text(HEAD_OFFICE, encoding="utf-8")
         request = ReportRequest(tuple(files), Month(2026, 10), out, now=NOW, lists=load_policy(hq).lists)
     else:
         request = ReportRequest(tuple(files[:10]), Month(2026, 10), out, ReportKind.UPDATE, now=NOW)
@@ -56,6 +48,15 @@ def _child(mode: str, files: list[Path], out: Path, workers: int) -> dict[str, f
             - (cpu0.user + cpu0.system + cpu0.children_user + cpu0.children_system),
             "main_mib": hwm / 1024, "worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             "received": result.report.value("received") or 0}
+
+
+def _policy_file(out: Path) -> None:
+    """Head office's lists for a ``policy`` run, beside its report: the tests' sample (``tests/policies.py``), read
+    by this checkout, as the code measured (``--code``) may be one without it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the sample is test data, not the package's
+    from tests.policies import HEAD_OFFICE_LISTS
+
+    out.with_suffix(".toml").write_text(HEAD_OFFICE_LISTS, encoding="utf-8")
 
 
 def _shown_store(files: list[Path], base: Path, workers: int) -> Path:
@@ -98,6 +99,8 @@ def main() -> int:
                 shutil.rmtree(run_dir, ignore_errors=True)
                 run_dir.mkdir()
                 out = run_dir / "group.xlsx"
+                if mode == "policy":
+                    _policy_file(out)
                 if mode == "masked-update" and shown is not None:
                     shutil.copy2(shown, out)
                     subprocess.run(["cp", "-al", str(shown.with_suffix(".facts")), str(run_dir)], check=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.policies import HEAD_OFFICE_LISTS
 from tests.samples import write_branch
 from tests.test_by_handler import bj01
 from tests.test_facts_store import NOW, OCT, cells
@@ -133,19 +134,6 @@ def test_an_update_from_the_store_equals_the_python_engines(sets: dict[str, list
     assert out[False] == out[True]
 
 
-#: Head office's lists (``--policy``): entries the branches spell otherwise (an alias, an English name, a
-#: built-in code), entries no branch uses, and most of the branches' values left off (counted under their own
-#: names and listed on the Issues sheet); the Register's handler and department lists too.
-HEAD_OFFICE = """
-[lists]
-category = [{ zh = "质量问题", en = "Quality issues", aliases = ["产品质量"] }, "Service attitude", "收费", "新类别"]
-channel = ["电话", { zh = "上门", aliases = ["来访"] }]
-case_type = [{ zh = "投诉", en = "Complaint" }, "咨询"]
-department = [{ zh = "客户服务部", aliases = ["客服部"] }, "工程部"]
-handler = [{ zh = "陈经理", aliases = ["陈"] }, "王工", "李四"]
-"""
-
-
 @pytest.mark.parametrize(("which", "lang"), [("demo", "zh"), ("eight", "en"), ("tricky", "zh")])
 def test_a_consolidation_with_head_offices_lists_from_the_store_equals_the_python_engines(
         sets: dict[str, list[Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str, lang: str) -> None:
@@ -156,7 +144,7 @@ def test_a_consolidation_with_head_offices_lists_from_the_store_equals_the_pytho
     from xlcomplaints.policy_file import load_policy
 
     hq = tmp_path / "hq.toml"
-    hq.write_text(HEAD_OFFICE, encoding="utf-8")
+    hq.write_text(HEAD_OFFICE_LISTS, encoding="utf-8")
     lists = load_policy(hq).lists
     computed = store_computed(monkeypatch)
     results, out = {}, {}
