@@ -10,7 +10,10 @@
     >>> form = xc.handling_form("bj01.xlsx", ["BJ01-2610006"], "BJ01-2610006.pdf")
 
 Whole-file problems raise ``WorkbookError`` (``.message(lang)`` says why); cell problems
-come back as ``Problem`` objects; a report with no usable input raises ``NothingRead``.
+come back as ``Problem`` objects; a report with no usable input raises ``NothingRead``; a consolidation whose
+report DuckDB cannot compute in the memory it is given raises ``QueryMemoryError``
+(``xlcomplaints.report.store_report``; ``XLCOMPLAINTS_DUCKDB_MEMORY`` gives it more). All but ``NothingRead`` are
+``xlcomplaints.errors.XlcError``s.
 """
 
 from __future__ import annotations

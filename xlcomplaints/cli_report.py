@@ -90,6 +90,7 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
         ReportRequest,
         report_flow,
     )
+    from xlcomplaints.report.store_report import QueryMemoryError
     from xlcomplaints.store.layout import StoreLocationError, store_location
 
     lang = _lang(lang)
@@ -131,7 +132,7 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
         _refuse(say(SAID["report.no_input"], lang), lang)
     except StoreError as e:
         _refuse(say(SAID["report.cannot_update"], lang, detail=e), lang)
-    except WorkbookError as e:  # the report itself cannot be written
+    except (WorkbookError, QueryMemoryError) as e:  # the report itself cannot be written, or computed in memory
         _fail(e, lang)
     rep, merged = result.report, result.consolidation
     errors = sum(p.level is Level.ERROR for p in rep.issues)

@@ -49,10 +49,13 @@ from xlcomplaints.report.regions import Region, check_read, region_notes, split_
 from xlcomplaints.report.request import Contacts, ReportHooks, ReportKind, ReportRequest
 from xlcomplaints.report.store_history import Earlier, earlier_figures, earlier_stores
 from xlcomplaints.report.store_report import (
+    check_memory_setting,
     computable,
     connect_merged,
     holds_received,
     report_from_store,
+    report_memory,
+    said_out_of_memory,
 )
 from xlcomplaints.report.summary import Branch, MonthlyReport, branch_codes, build
 from xlcomplaints.report.workbook import write_report
@@ -130,11 +133,14 @@ class _Laps:
 def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> RunResult:
     """Read, merge, compute and write the report ``request`` asks for (``hooks``: how the files are
     read and who is told); raises ``NothingRead`` (writing nothing) when no input is usable,
-    ``WorkbookError`` when the report cannot be written (open in Excel, say)."""
+    ``WorkbookError`` when the report cannot be written (open in Excel, say), ``QueryMemoryError`` (writing
+    nothing) when DuckDB runs out of memory computing a consolidation's report."""
     hooks = hooks or ReportHooks()
     month, output, kind = request.period, request.output, request.kind
     inputs, show_contacts = request.inputs, request.shows_contacts
     _check_output(output)
+    if kind.consolidates:
+        check_memory_setting()  # XLCOMPLAINTS_DUCKDB_MEMORY, if set, refused now rather than after every file is read
     run = uuid.uuid4().hex if kind.consolidates else None  # pairs the report with its facts store
     now = request.now or datetime.now().replace(microsecond=0)
     as_of = request.as_of or default_period_as_of(month, now)
@@ -232,16 +238,19 @@ def _compute(merged: Consolidation, month: Period, as_of: datetime, then: dateti
     branches = [Branch(code, f.branch_name, f.name) for code, f in merged.branches.items()]
     rank_min = max((f.rank_min_complaints for f in merged.branches.values()), default=DEFAULT_RANK_MIN)
     if from_store:
-        facts, paths, duplicates = connect_merged(merged)
-        try:
-            merged.issues += duplicates
-            relabelled = impose_on_store(facts.con, merged, lists) if lists is not None else None
-            report = report_from_store(
-                facts, paths, month, as_of, branches=branches, issues=[*notes, *earlier.problems, *merged.issues],
-                history=earlier.trend, contacts_shown=contacts_shown, previous_cover=earlier.covers.get(month.shift(-1)),
-                dimensions=dimensions(merged, lists), rank_min=rank_min, relabelled=relabelled)
-        finally:
-            facts.con.close()
+        limit = report_memory(merged)
+        with said_out_of_memory(limit):  # DuckDB's Out of Memory said as a refusal (``QueryMemoryError``)
+            facts, paths, duplicates = connect_merged(merged, limit)
+            try:
+                merged.issues += duplicates
+                relabelled = impose_on_store(facts.con, merged, lists) if lists is not None else None
+                report = report_from_store(
+                    facts, paths, month, as_of, branches=branches, issues=[*notes, *earlier.problems, *merged.issues],
+                    history=earlier.trend, contacts_shown=contacts_shown,
+                    previous_cover=earlier.covers.get(month.shift(-1)), dimensions=dimensions(merged, lists),
+                    rank_min=rank_min, relabelled=relabelled)
+            finally:
+                facts.con.close()
         report.files_read, report.files_failed = files_read, merged.unreadable
         lap("compute")
         return report

@@ -12,7 +12,10 @@ met in more than one branch (``duplicate_issues``: over the few rows holding suc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -24,7 +27,8 @@ import pyarrow.parquet as pq
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.metrics import GroupRow, Period, TrendRow
 from xlcomplaints.core.policy import STAGES
-from xlcomplaints.core.problems import Level, Problem
+from xlcomplaints.core.problems import Level, Problem, register_messages
+from xlcomplaints.errors import XlcError
 from xlcomplaints.report.consolidate import Consolidation, _problem
 from xlcomplaints.report.facts import StoreError
 from xlcomplaints.report.file_summary import DEFAULT_REPEAT_WINDOW, FileSummary
@@ -43,7 +47,7 @@ from xlcomplaints.report.summary import (
 )
 from xlcomplaints.spec.report import office_dimension
 from xlcomplaints.spec.vocab import Vocabulary
-from xlcomplaints.store.facts_sql import ORDINAL, _literal, connect_parquet
+from xlcomplaints.store.facts_sql import ORDINAL, _literal, connect_parquet, temp_folder
 from xlcomplaints.store.figures import BY_DEPARTMENT, BY_HANDLER, Facts, by_office_column
 from xlcomplaints.store.figures import DIMENSIONS as FIELDS
 from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
@@ -59,10 +63,69 @@ MEMORY_LIMIT = "192MB"
 _LIMIT_PER_MILLION_MB = 192
 
 
+#: The environment variable that gives DuckDB another memory limit than ``memory_limit_for``'s (``4GB``, ``1500MB``):
+#: for a head office whose consolidation stopped on DuckDB's Out of Memory on a PC with more to give. Checked before
+#: any file is read (``check_memory_setting``).
+MEMORY_VARIABLE = "XLCOMPLAINTS_DUCKDB_MEMORY"
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*[KMGT]i?B", re.IGNORECASE)
+
+register_messages({
+    "report.query_no_memory": (
+        "汇总报表的查询引擎（DuckDB）内存不足，报表未写出，汇总数据目录未改动：它的内存上限为 {limit}，超出部分写到临时"
+        "文件夹 {temp} 也没能完成（{detail}）。可以：分批汇总（例如各区域先汇总各自的网点，总部再汇总各区域）；在内存更多的"
+        "电脑上运行，或用环境变量 " + MEMORY_VARIABLE + " 给它更多内存（如 4GB）；并确保 {temp} 所在磁盘有足够空间"
+        "（环境变量 TMPDIR 或 TEMP 可把它改到空间充足的磁盘）。",
+        "The report's query engine (DuckDB) ran out of memory: no report was written and the facts store is "
+        "unchanged. Its memory limit was {limit}, and spilling past it to the temporary folder {temp} did not "
+        "suffice ({detail}). Consolidate in smaller batches (each region its branches, then head office the "
+        "regions), run it on a PC with more memory or give DuckDB more with the environment variable "
+        + MEMORY_VARIABLE + " (4GB, say), and make sure the disk of {temp} has room (the environment variable "
+        "TMPDIR or TEMP can move it to another disk)."),
+    "report.memory_setting": (
+        "环境变量 " + MEMORY_VARIABLE + " 的值 {value} 不是内存大小（应如 4GB、1500MB）；未读取任何文件，未写出报表。",
+        "The environment variable " + MEMORY_VARIABLE + " is {value}, not an amount of memory (4GB or 1500MB, "
+        "say); no file was read and no report written."),
+})
+
+
+class QueryMemoryError(XlcError):
+    """DuckDB ran out of the memory it was given while computing a consolidation's report (and spilling to its
+    temporary folder did not help), or ``XLCOMPLAINTS_DUCKDB_MEMORY`` is not an amount: a refusal (exit code 2),
+    nothing written. ``code``: ``report.query_no_memory`` (``params``: ``limit``, ``temp``, ``detail``) or
+    ``report.memory_setting``."""
+
+
 def memory_limit_for(complaints: int) -> str:
     """DuckDB's memory limit for ``complaints`` loaded: ``MEMORY_LIMIT``, and as much again for every further
     1,000,000 (10,000,000 complaints: 1,920 MB)."""
     return f"{max(1, -(-complaints // 1_000_000)) * _LIMIT_PER_MILLION_MB}MB"
+
+
+def check_memory_setting() -> str | None:
+    """``XLCOMPLAINTS_DUCKDB_MEMORY`` as given (None: not set); ``QueryMemoryError`` if it is not an amount."""
+    value = os.environ.get(MEMORY_VARIABLE, "").strip()
+    if not value:
+        return None
+    if not _AMOUNT.fullmatch(value):
+        raise QueryMemoryError("report.memory_setting", value=value)
+    return value.replace(" ", "")
+
+
+def report_memory(merged: Consolidation) -> str:
+    """DuckDB's memory for the report of ``merged``: ``XLCOMPLAINTS_DUCKDB_MEMORY`` if set, else ``memory_limit_for``
+    the complaints its partitions hold."""
+    return check_memory_setting() or memory_limit_for(
+        sum(f.partition.rows for f in merged.branches.values() if f.partition is not None))
+
+
+@contextlib.contextmanager
+def said_out_of_memory(limit: str) -> Iterator[None]:
+    """DuckDB's Out of Memory, met computing a report at ``limit``, said as ``QueryMemoryError``."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException as e:
+        detail = str(e).split("\n", 1)[0].removeprefix("Out of Memory Error: ").strip()
+        raise QueryMemoryError("report.query_no_memory", limit=limit, temp=str(temp_folder()), detail=detail) from e
 
 
 _ROW_BITS = 32  # ``store.facts_sql.ORDINAL``: a row's ordinal is (its file's place, from 1, << 32) + its row
@@ -227,13 +290,14 @@ def connect_merged(merged: Consolidation, memory_limit: str | None = None,
                    ) -> tuple[Facts, list[str], list[Problem]]:
     """DuckDB over the merged branches' partitions in branch order (as ``consolidate.merge`` meets them), the
     consolidation's rules across branches applied (``store.merge_sql``; ``merged.counted`` set to the complaints
-    left); the warnings they give. DuckDB's memory: ``memory_limit``, else ``memory_limit_for`` the rows loaded.
+    left); the warnings they give. DuckDB's memory: ``memory_limit``, else ``report_memory(merged)`` (the rows
+    loaded, or ``XLCOMPLAINTS_DUCKDB_MEMORY``); its Out of Memory is raised as it is (``said_out_of_memory``).
     Raises ``StoreError`` for a partition that is not its branch's rows, as many as
     recorded (a kept partition is checked by its size and hash only, not parsed: ``report.facts.load_facts``)."""
     codes = sorted(merged.branches)
     parts = [merged.branches[code].partition for code in codes]
     paths = [str(p.path) for p in parts]  # type: ignore[union-attr]
-    limit = memory_limit or memory_limit_for(sum(p.rows for p in parts))  # type: ignore[union-attr, misc]
+    limit = memory_limit or report_memory(merged)
     try:
         facts = Facts(connect_parquet(paths, memory_limit=limit))
     except duckdb.OutOfMemoryException:

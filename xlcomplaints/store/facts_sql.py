@@ -121,7 +121,7 @@ def connect_parquet(paths: Sequence[Path | str], con: duckdb.DuckDBPyConnection 
     the file's own, not its folder's name (``branch=…``: no hive partitioning), so a partition checked by its hash
     only is still checked for its branch once loaded."""
     con = con or duckdb.connect()
-    con.execute(f"SET temp_directory = {_literal(str(Path(tempfile.gettempdir()) / 'xlcomplaints-duckdb'))}")
+    con.execute(f"SET temp_directory = {_literal(str(temp_folder()))}")
     if memory_limit:
         con.execute(f"SET memory_limit = {_literal(memory_limit)}")
     if not paths:
@@ -129,6 +129,11 @@ def connect_parquet(paths: Sequence[Path | str], con: duckdb.DuckDBPyConnection 
     files = "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
     return _views(con, f"(SELECT *, {ORDINAL} AS ordinal FROM read_parquet({files}, file_row_number = true, "
                        f"hive_partitioning = false))")
+
+
+def temp_folder() -> Path:
+    """Where DuckDB spills past its memory limit: a folder in the system's temporary folder (``TMPDIR``, ``TEMP``)."""
+    return Path(tempfile.gettempdir()) / "xlcomplaints-duckdb"
 
 
 def _literal(text: str) -> str:
