@@ -214,3 +214,53 @@ def test_a_region_as_of_another_time_is_said(demo: Path, tmp_path: Path) -> None
                                       now=datetime(2026, 11, 3, 9, 0), as_of=datetime(2026, 11, 1, 9, 0)))
     [said] = [p for p in group.report.issues if p.code == "report.region_as_of"]
     assert said.params["then"] == "2026-11-01 00:00" and said.params["now"] == "2026-11-01 09:00"
+
+
+def unmasked(store: Path) -> list[str]:
+    """Every text in the store's Parquet files (partitions and branches table, lists and structs walked) that
+    ``mask_text`` would change: a phone number as typed."""
+    import pyarrow.parquet as pq
+
+    from xlcomplaints.report.masking import mask_text
+
+    def texts(value: object) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [t for v in value.values() for t in texts(v)]
+        if isinstance(value, list):
+            return [t for v in value for t in texts(v)]
+        return []
+
+    return [t for f in sorted(store.rglob("*.parquet")) for t in texts(pq.read_table(f).to_pylist())
+            if mask_text(t) != t]
+
+
+def test_a_region_that_showed_phone_numbers_is_masked_into_the_store_and_counted_from_it(
+        demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A region consolidated with ``--show-contacts``, given to a run that masks: its partitions are read back,
+    masked and written into head office's store as they are copied (``masking.mask_partition``), and the report
+    is computed from the store, cell for cell the Python engine's over the same branches; head office's store holds
+    no number unmasked."""
+    from tests.test_facts_store import cells
+    from tests.test_store_report import store_computed
+    from xlcomplaints.report.run import ReportHooks
+
+    shown = region(tmp_path / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx", contacts=Contacts.SHOWN)
+    south = region(tmp_path / "south", demo / "GZ03.xlsx")
+    assert unmasked(store_path(shown))  # the region's store holds the numbers as typed
+    computed = store_computed(monkeypatch)
+    out = tmp_path / "group.xlsx"
+    group = report_flow(ReportRequest([shown, south], OCT, out, now=NOW))
+    assert computed == [True] and not group.consolidation.cases  # from the store, no case held here
+    assert unmasked(store_path(out)) == []
+    python = tmp_path / "python.xlsx"
+    report_flow(ReportRequest([shown, south], OCT, python, now=NOW), ReportHooks(python_engine=True))
+    assert cells(out) == cells(python)
+    masked = region(tmp_path / "masked" / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx")  # masked from the start
+    same_figures(group, report_flow(ReportRequest([masked, south], OCT, tmp_path / "m.xlsx", now=NOW)))
+    # and an update of head office's store keeps it masked, from the store still
+    computed.clear()
+    updated = report_flow(ReportRequest([demo / "GZ03.xlsx"], OCT, out, ReportKind.UPDATE, now=NOW))
+    assert computed == [True] and updated.report.cover == group.report.cover
+    assert unmasked(store_path(out)) == []

@@ -5,7 +5,8 @@ beside the report and ``.NAME.facts.lock`` beside the store (``workbook.owners.O
 O_EXCL, holding the run's host, process id and start, and for the store the report it is written for). Two
 reports of one file name in two folders share a ``--store`` folder's store: the second is refused with who
 holds it. A lock left by a run that died (its process gone on this PC; on another PC, a day old) is taken over
-and said on the Issues sheet, never a permanent block.
+and said on the Issues sheet, never a permanent block. Readers take no lock: head office reading a region's store
+asks ``writer_of`` whether a run is writing it at that moment (``report.regions``).
 """
 
 from __future__ import annotations
@@ -89,3 +90,9 @@ def _hold_store(store: Path, output: Path) -> OutputLock:
         raise WorkbookError("report.output_unwritable", folder=str(store.parent),
                             detail=e.strerror or type(e).__name__) from e
     return lock
+
+
+def writer_of(store: Path) -> dict[str, object] | None:
+    """The run writing the facts ``store`` now (its lock's host, pid, since, report), None if none is: a lock left
+    by a run that was killed counts as none (``OutputLock.held_by``)."""
+    return OutputLock(store).held_by()

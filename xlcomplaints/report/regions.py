@@ -14,11 +14,24 @@ Refused before any branch is read (``WorkbookError``, nothing written): a store 
 or kind of period, a report whose store is missing or of another run, a store whose report is
 missing, a damaged store, a report with only an earlier version's JSON state beside it (consolidate the
 region again), and a store written with phone numbers masked given to a run with
-``--show-contacts`` (its numbers cannot be unmasked; a masked run masks every region's). The branches'
-partitions, checked against the region's manifest (size, SHA-256, rows, branch), are not read back: the report is
-computed from them where they lie, by the same queries as a branch's (``report.store_report``), and they are
-copied into this run's store as they are (``report.facts.save_facts``, checked again). Only a region that showed
-phone numbers, given to a run that masks, has its cases read back and masked (then the Python engine counts them).
+``--show-contacts`` (its numbers cannot be unmasked; a masked run masks every region's).
+
+``split_regions`` finds the regions among the inputs; ``read_regions`` reads them once the run's staging folder
+is made: the branches' partitions, checked against the region's manifest (size, SHA-256; rows and branch once
+loaded), are copied into this run's staging folder before anything is computed, and the report is computed from
+those copies (``report.store_report``) and commits them with its store (``report.facts.save_facts``). A region
+that showed phone numbers, given to a run that masks, has each partition read back, masked and written there
+instead (``masking.mask_partition``, as a masked ``--update`` does), so its report too comes from the store.
+Once copied, nothing of the region's store is read again: a region consolidating again while head office rolls
+it up cannot take a file away mid-read. Every byte used is checked against the one manifest read, so what is
+counted is one whole consolidation of the region, never half of two. Readers take no lock (head office may only
+read the region's folder, and never stops a region's run): a partition gone or changed, or a report and manifest
+of two runs, is judged by looking again — the region's manifest or report changed since, or its store's lock held
+by a live run (``held.writer_of``: the region's run is saving its store) — and the region is read again from its
+new manifest (said on the Issues sheet, ``report.region_reread``), waiting while that run holds its lock, at most
+``REGION_WAIT`` seconds (then refused, ``report.region_changing``). A lock left by a killed run is not waited for:
+the store is judged as it is. A region whose run is going on, its last store whole, is counted as that store holds
+it, and the Issues sheet says so (``report.region_running``).
 
 Reports found in a folder are still passed over with a warning (``report.not_a_branch``): a folder
 of branches often holds earlier reports too, and only a report named on purpose stands for a region.
@@ -26,6 +39,9 @@ of branches often holds earlier reports too, and only a report named on purpose 
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -33,8 +49,8 @@ from pathlib import Path
 
 from xlcomplaints.core.metrics import Period
 from xlcomplaints.core.problems import Level, Problem, register_messages
-from xlcomplaints.report.consolidate import with_cases
 from xlcomplaints.report.facts import (
+    MANIFEST,
     OLD_STATE_SUFFIX,
     STORE_SUFFIX,
     StoreError,
@@ -46,9 +62,11 @@ from xlcomplaints.report.facts import (
     store_path,
 )
 from xlcomplaints.report.file_summary import FileSummary
+from xlcomplaints.report.held import writer_of
 from xlcomplaints.report.inputs import WORKBOOK_SUFFIXES, resolved
-from xlcomplaints.report.masking import mask_summary
+from xlcomplaints.report.masking import mask_partition, mask_summary
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND, RUN_NAME
+from xlcomplaints.store.partition import PartitionDamaged, checked_bytes, write_bytes
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import find_stamps
@@ -81,6 +99,20 @@ register_messages({
         "或让区域用 --show-contacts 重新汇总。",
         "The region's consolidation {path} has its phone numbers masked, which --show-contacts cannot unmask; "
         "leave out --show-contacts, or have the region consolidate again with --show-contacts."),
+    "report.region_changing": (
+        "区域汇总 {path} 的数据目录 {state} 在读取期间一再改变（区域正在重新汇总，已等候 {seconds} 秒），未作任何改动；"
+        "请等区域汇总结束后再试。",
+        "The region's facts store {state} of {path} kept changing while it was read (the region is consolidating "
+        "again; waited {seconds} s); nothing was written. Try again once the region's run is done."),
+    "report.region_reread": (
+        "区域汇总 {path} 在本次读取期间重新汇总了，计入的是它新的汇总（读取 {tries} 次）；读到一半的数据未计入。",
+        "The region's consolidation {path} was consolidated again while this run read it; its new consolidation "
+        "is counted (read {tries} times), nothing half-read."),
+    "report.region_running": (
+        "读取区域汇总 {path} 时，区域正在重新汇总（进程 {pid}，开始于 {since}）；计入的是它上一次完成的汇总，"
+        "区域汇总完成后可用 --update 给出它的新报表。",
+        "The region {path} was consolidating again when this run read it (process {pid}, since {since}); its last "
+        "finished consolidation is counted. Once its run is done, give its new report with --update."),
     "report.region_as_of": (
         "区域汇总 {path} 的统计时点为 {then}，本次为 {now}；其网点按 {then} 的状态计入。",
         "The region's consolidation {path} is as of {then}, this run as of {now}; its branches count as they "
@@ -91,13 +123,31 @@ register_messages({
 WITHIN = " › "
 
 
+#: How long head office waits, at most, for a region's run that is writing its store while head office reads it
+#: (polling every ``_POLL`` seconds); past it, the region is refused (``report.region_changing``).
+REGION_WAIT = 120.0
+_POLL = 0.2
+#: The refusals a region's run writing its store at that moment would explain: looked at again before they stand.
+_UNSETTLED = ("report.region_unpaired", "report.region_damaged")
+
+
+@dataclass(frozen=True)
+class Given:
+    """A region's consolidation found among the inputs, not yet read: its report, its store, its label."""
+
+    report: Path
+    store: Path
+    label: str
+
+
 @dataclass(frozen=True)
 class Region:
     """A region's consolidation given among the inputs: its report and the branches its store holds."""
 
     label: str  # how the report names the region's report (its file label)
-    branches: tuple[FileSummary, ...]  # named with the region, masked if this run masks
+    branches: tuple[FileSummary, ...]  # named with the region, masked if this run masks; partitions copied here
     as_of: datetime
+    notes: tuple[Problem, ...] = ()  # what reading it met: a run of the region going on, or a re-read
 
 
 def report_of(store: Path) -> Path:
@@ -118,19 +168,18 @@ def _run_of(report: Path) -> str | None:
                  if n.name.lower() == RUN_NAME and n.local_sheet is None), "")
 
 
-def split_regions(inputs: Iterable[str | Path], paths: Sequence[Path], labels: Mapping[Path, str], month: Period,
-                  show_contacts: bool, where: Path | None = None) -> tuple[list[Path], list[Region]]:
+def split_regions(inputs: Iterable[str | Path], paths: Sequence[Path], labels: Mapping[Path, str],
+                  where: Path | None = None) -> tuple[list[Path], list[Given]]:
     """The branch workbooks still to read, and the regions given by name among ``inputs`` (a report with
-    its store beside it or in the folder ``where``, this run's ``--store``, or a store folder); raises
-    ``WorkbookError`` for the refusals above."""
+    its store beside it or in the folder ``where``, this run's ``--store``, or a store folder), read later by
+    ``read_regions``; raises ``WorkbookError`` for a report with only an earlier version's state."""
     named = {resolved(Path(i)) for i in inputs if not Path(i).is_dir()}
     workbooks: list[Path] = []
-    regions: dict[Path, Region] = {}
+    regions: dict[Path, Given] = {}
     for store in (Path(i) for i in inputs):  # a store given as such: its report's region
         if store.is_dir() and is_store(store):
             report = report_of(store)
-            if resolved(report) not in regions:
-                regions[resolved(report)] = _load(report, store, report.name, _run_of(report), month, show_contacts)
+            regions.setdefault(resolved(report), Given(report, store, report.name))
     for p in paths:
         if resolved(p) not in named:
             workbooks.append(p)
@@ -145,15 +194,13 @@ def split_regions(inputs: Iterable[str | Path], paths: Sequence[Path], labels: M
         else:
             workbooks.append(p)  # a branch, or a report without its store: said once read (``check_read``)
             continue
-        run = _run_of(report)
-        if run is None:  # a workbook that merely has a file of that name beside it
+        if _run_of(report) is None:  # a workbook that merely has a file of that name beside it
             workbooks.append(p)
             continue
         if not is_store(store):
             raise WorkbookError("report.region_old_state", path=label, state=old_state_path(p).name,
                                 store=store.name)
-        if resolved(report) not in regions:
-            regions[resolved(report)] = _load(report, store, label, run, month, show_contacts)
+        regions.setdefault(resolved(report), Given(report, store, label))
     return workbooks, list(regions.values())
 
 
@@ -165,7 +212,65 @@ def _store_of(report: Path, where: Path | None) -> Path:
     return store_path(report, where)
 
 
-def _load(report: Path, store: Path, label: str, run: str | None, month: Period, show_contacts: bool) -> Region:
+def read_regions(given: Sequence[Given], folder: str | None, month: Period, show_contacts: bool) -> list[Region]:
+    """Each region's branches, their partitions copied (masked if this run masks what the region showed) into
+    ``folder``, this run's staging folder, before anything is computed (see the module doc); raises
+    ``WorkbookError`` for the refusals above, and ``report.region_changing`` for a region whose store kept
+    changing for ``REGION_WAIT`` seconds."""
+    if not given:
+        return []
+    if folder is None:
+        raise ValueError("a region is read into a consolidation's staging folder")
+    return [_read(g, Path(folder), month, show_contacts) for g in given]
+
+
+def _read(g: Given, folder: Path, month: Period, show_contacts: bool) -> Region:
+    """One region read whole from one manifest, looked at again and read anew while its own run is writing it."""
+    deadline = time.monotonic() + REGION_WAIT
+    tries = 0
+    while True:
+        tries += 1
+        seen = _looked(g)
+        writer = writer_of(g.store)
+        try:
+            region = _load(g, seen[0], month, show_contacts, folder)
+        except WorkbookError as e:
+            if e.code not in _UNSETTLED:
+                raise
+            if _looked(g) == seen and writer is None and writer_of(g.store) is None:
+                raise  # nothing is writing the region: its store is as the refusal says
+            if time.monotonic() >= deadline:
+                raise WorkbookError("report.region_changing", path=g.label, state=g.store.name,
+                                    seconds=round(REGION_WAIT)) from e
+            _pause()
+            continue
+        notes = []
+        if tries > 1:
+            notes.append(Problem(level=Level.WARNING, code="report.region_reread", file=g.label,
+                                 params={"path": g.label, "tries": tries}))
+        if writer is not None and (writer := writer_of(g.store)) is not None:  # its run goes on: the last one counted
+            notes.append(Problem(level=Level.WARNING, code="report.region_running", file=g.label, params={
+                "path": g.label, "pid": writer.get("pid", "?"), "since": writer.get("since", "?")}))
+        return replace(region, notes=tuple(notes))
+
+
+def _pause() -> None:
+    """Wait a moment before the region is looked at again (its run saving its store)."""
+    time.sleep(_POLL)
+
+
+def _looked(g: Given) -> tuple[str | None, str | None]:
+    """The region as it stands now: its report's run id, and its manifest's SHA-256 (None: not there)."""
+    try:
+        manifest: str | None = hashlib.sha256((g.store / MANIFEST).read_bytes()).hexdigest()
+    except OSError:
+        manifest = None
+    return _run_of(g.report), manifest
+
+
+def _load(g: Given, run: str | None, month: Period, show_contacts: bool, folder: Path) -> Region:
+    """The region's branches as its manifest names them, their partitions copied into ``folder``."""
+    label, store = g.label, g.store
     if run is None:  # a store given alone, its report gone
         raise WorkbookError("report.region_unpaired", path=label, state=store.name)
     try:
@@ -178,21 +283,41 @@ def _load(report: Path, store: Path, label: str, run: str | None, month: Period,
         raise WorkbookError("report.region_damaged", state=store.name, detail=str(e)) from e
     if show_contacts and not shown:
         raise WorkbookError("report.region_masked", path=label)
-    return Region(label, tuple(_in_region(f, label, not show_contacts, shown) for f in branches), as_of)
+    mask = not show_contacts
+    copied: list[FileSummary] = []
+    try:
+        for f in branches:
+            copied.append(_copied(_in_region(f, label, mask), folder, mask and shown))
+    except (PartitionDamaged, OSError) as e:
+        for f in copied:  # what this attempt copied: nothing half-read is kept
+            if f.partition is not None:
+                with contextlib.suppress(OSError):
+                    Path(f.partition.path).unlink()
+        if isinstance(e, PartitionDamaged):  # gone or changed since its manifest was read
+            raise WorkbookError("report.region_damaged", state=store.name, detail=f"{store.name}: {e}") from e
+        raise WorkbookError("file.write_failed", path=str(folder), detail=e.strerror or str(e)) from e
+    return Region(label, tuple(copied), as_of)
 
 
-def _in_region(f: FileSummary, region: str, mask: bool, shown: bool) -> FileSummary:
-    """A region's branch, named with the region (its problems too), masked if this run masks. Its partition
-    stays where it is, in the region's store (the report is computed from it, and ``save_facts`` copies it into
-    this run's store), unless this run masks what the region showed: then its cases are read back and masked
-    (``mask_summary`` drops the partition: it is written again, masked)."""
-    if mask and shown:
-        f = with_cases(f)
+def _in_region(f: FileSummary, region: str, mask: bool) -> FileSummary:
+    """A region's branch, named with the region (its problems too, masked if this run masks)."""
     problems = tuple(p.model_copy(update={"file": f"{region}{WITHIN}{p.file}" if p.file else region})
                      for p in f.problems)
     # its path made the region's own: the same workbook read by two regions is two copies of the branch
     f = replace(f, path=f"{region}{WITHIN}{f.path}", label=f"{region}{WITHIN}{f.name}", problems=problems)
     return mask_summary(f) if mask else f
+
+
+def _copied(f: FileSummary, folder: Path, unmasked: bool) -> FileSummary:
+    """A region's branch with its partition copied into ``folder`` byte for byte, checked against the region's
+    manifest; ``unmasked`` (the region showed phone numbers, this run masks them): read back, masked and written
+    there instead (``masking.mask_partition``; copied as it is if masking changes nothing)."""
+    if unmasked:
+        f = mask_partition(f, str(folder))
+    part = f.partition
+    if part is not None and Path(part.path).parent != folder:
+        f = replace(f, partition=write_bytes(folder, checked_bytes(part), part.rows))
+    return f
 
 
 def check_read(files: Sequence[FileSummary], inputs: Iterable[str | Path], labels: Mapping[Path, str]) -> None:
@@ -205,7 +330,9 @@ def check_read(files: Sequence[FileSummary], inputs: Iterable[str | Path], label
 
 
 def region_notes(regions: Sequence[Region], as_of: datetime) -> list[Problem]:
-    """A warning for each region consolidated as of another time than this run."""
-    return [Problem(level=Level.WARNING, code="report.region_as_of", file=r.label, params={
-        "path": r.label, "then": f"{r.as_of:%Y-%m-%d %H:%M}", "now": f"{as_of:%Y-%m-%d %H:%M}"})
-        for r in regions if r.as_of != as_of]
+    """What reading each region met (``Region.notes``), and a warning for each region consolidated as of another
+    time than this run."""
+    return [*(n for r in regions for n in r.notes), *(
+        Problem(level=Level.WARNING, code="report.region_as_of", file=r.label, params={
+            "path": r.label, "then": f"{r.as_of:%Y-%m-%d %H:%M}", "now": f"{as_of:%Y-%m-%d %H:%M}"})
+        for r in regions if r.as_of != as_of)]

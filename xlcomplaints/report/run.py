@@ -45,7 +45,7 @@ from xlcomplaints.report.history import History
 from xlcomplaints.report.imposed import dimensions, impose, impose_on_store
 from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
 from xlcomplaints.report.masking import mask_partition, mask_summary
-from xlcomplaints.report.regions import Region, check_read, region_notes, split_regions
+from xlcomplaints.report.regions import Given, check_read, read_regions, region_notes, split_regions
 from xlcomplaints.report.request import Contacts, ReportHooks, ReportKind, ReportRequest
 from xlcomplaints.report.store_history import Earlier, earlier_figures, earlier_stores
 from xlcomplaints.report.store_report import (
@@ -158,10 +158,10 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         lap = _Laps()
         paths = expand_inputs(inputs) if kind.consolidates else list(inputs)
         paths = [p for p in paths if resolved(p) != output.resolve()]  # the last run's report, in the same folder
-        regions: list[Region] = []
+        given: list[Given] = []
         if kind.consolidates:  # regions' reports given by name: their branches from their stores (``report.regions``)
-            paths, regions = split_regions(inputs, paths, file_labels(paths), month, show_contacts, request.store)
-        if not paths and not previous and not regions:  # an empty folder, say: what was looked for, and where
+            paths, given = split_regions(inputs, paths, file_labels(paths), request.store)
+        if not paths and not previous and not given:  # an empty folder, say: what was looked for, and where
             raise NothingRead([Problem(level=Level.ERROR, code="scan.none_found", params={
                 "folders": ", ".join(str(p) for p in inputs)})])
         if hooks.on_start is not None:
@@ -171,6 +171,8 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         staging = Staging(output, run, request.store) if kind.consolidates and run else None  # the workers' partitions, until saved
         try:
             folder = _open(staging)
+            # each region's partitions copied (masked if this run masks what it showed) before anything is computed
+            regions = read_regions(given, folder, month, show_contacts)
             if from_store and shown_then and not show_contacts and folder is not None:  # one branch at a time
                 try:
                     previous = [mask_partition(f, folder) for f in previous]
@@ -181,10 +183,10 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             if kind.consolidates:
                 check_read(files, inputs, labels)
             notes += region_notes(regions, as_of)
-            files += [f if from_store else with_cases(f) for r in regions for f in r.branches]  # named: read back
+            files += [f if from_store else with_cases(f) for r in regions for f in r.branches]  # copied here
             merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown,
                            received_in=holds_received)
-            if from_store and not computable(merged):  # a region's branches, say: the cases read back after all
+            if from_store and not computable(merged):  # a summary without its partition: the cases read back after all
                 files, previous = [with_cases(f) for f in files], [with_cases(f) for f in previous]
                 merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
                 from_store = False

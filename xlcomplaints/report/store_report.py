@@ -272,7 +272,7 @@ def _deadline(c: M.Case, stage: str) -> M.Deadline:
 
 def computable(merged: Consolidation) -> bool:
     """Whether the report can be computed from the store: every branch's facts in a partition the main
-    process did not read back (a region's branches, read from its store with their cases, cannot)."""
+    process did not read back (a region's branches too: copied, or masked, into the run's staging folder)."""
     return bool(merged.branches) and all(f.partition is not None and not f.cases for f in merged.branches.values())
 
 

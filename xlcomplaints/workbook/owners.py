@@ -282,6 +282,16 @@ class OutputLock:
             found = {}
         return found if isinstance(found, dict) else {}
 
+    def held_by(self) -> dict[str, object] | None:
+        """Who holds the lock, when a run that may still be running does (its host, pid, since); None when it is
+        free or left by a run that was killed (as ``acquire`` judges). Only reads: a reader of what the holder
+        writes (head office reading a region's store) asks, and waits or goes on."""
+        holder = self._holder()
+        if holder is None:
+            return None
+        host = holder.get("host")
+        return holder if _alive(host if isinstance(host, str) else None, _int(holder.get("pid")), self._mtime) else None
+
     def release(self) -> None:
         """Remove the lock if it is still this run's."""
         with contextlib.suppress(OSError):
