@@ -13,7 +13,11 @@ Jobs, over the set's branch workbooks (read-only) with every output under ``--wo
 
 - ``regions``: the set split in two regions (first half north, second half south), each consolidated once with this
   checkout; then head office consolidates ``north-2026-10.xlsx south-2026-10.xlsx``. Before: the regions' cases
-  read back and the Python engine; after: their partitions queried where they lie.
+  read back and the Python engine; after: their partitions queried where they lie (since h24c: copied into head
+  office's store first, then queried there).
+- ``regions-shown``: the same, the regions consolidated with ``--show-contacts`` and head office masking. Before
+  (54233c8): the regions' cases read back, masked, and the Python engine; after (h24c): each partition masked as it
+  is copied into head office's store, the report from the store.
 - ``trend``: October of the whole set with a twelve-month trend. Before: ``--history`` given ``--earlier`` reports
   (copies of October's report: reading a report's sheets costs the same whatever its month); after: ``--earlier``
   stores found by name (October's store copied as ``group-2026-09.facts`` … with their manifests' periods set and
@@ -102,7 +106,8 @@ def main() -> None:
     ap.add_argument("--base", type=Path, required=True)
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--earlier", type=int, default=11)
-    ap.add_argument("--jobs", nargs="+", default=["regions", "trend"], choices=["regions", "trend", "stores"])
+    ap.add_argument("--jobs", nargs="+", default=["regions", "trend"],
+                    choices=["regions", "regions-shown", "trend", "stores"])
     a = ap.parse_args()
     files = sorted(a.set.glob("*.xlsx"))
     a.work.mkdir(parents=True, exist_ok=True)
@@ -114,17 +119,18 @@ def main() -> None:
         rows.append(f"| {job} | {side} | {wall:.1f} s | {cpu:.1f} s | {main_mib:.0f} MiB | {largest:.0f} MiB |")
         print(rows[-1], flush=True)
 
-    if "regions" in a.jobs:
-        reg = a.work / "regions"
+    for job in (j for j in ("regions", "regions-shown") if j in a.jobs):
+        reg = a.work / job
         reg.mkdir(exist_ok=True)
         half = len(files) // 2
         north, south = reg / f"north-{MONTH}.xlsx", reg / f"south-{MONTH}.xlsx"
+        shown = ("--show-contacts",) if job == "regions-shown" else ()
         for out, part in ((north, files[:half]), (south, files[half:])):
             if not out.exists():
-                cli(HERE, *_consolidate(*part, out=out))
+                cli(HERE, *_consolidate(*part, out=out, extra=shown))
         for _ in range(a.reps):
             for side in ("before", "after"):
-                measure("regions", side, _consolidate(north, south, out=reg / f"ho-{side}.xlsx"))
+                measure(job, side, _consolidate(north, south, out=reg / f"ho-{side}.xlsx"))
     if "trend" in a.jobs or "stores" in a.jobs:
         tr = a.work / "trend"
         tr.mkdir(exist_ok=True)

@@ -6,8 +6,9 @@ facts through it again when this run masks. Phone numbers are masked wherever th
 phone column (whatever it holds), a number typed into the customer's name (王先生13700001111),
 free text, and the values and parameters of problems (an invalid phone value is shown on the
 Issues sheet). A previous run's branch kept in its facts store that showed contacts, carried over by a
-run that masks them, is masked one partition at a time (``mask_partition``): the report is then computed
-from the store with no more than one branch's cases held at once.
+run that masks them, is masked one partition at a time (``mask_partition``), and so is a region's branch from a
+region's store that showed them, as it is copied into head office's (``report.regions``): the report is then
+computed from the store with no more than one branch's cases held at once.
 """
 
 from __future__ import annotations
