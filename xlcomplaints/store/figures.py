@@ -43,13 +43,11 @@ from xlcomplaints.store.queries import (
     OVERDUE_DETAIL,
     PEOPLE_QUERIES,
     QUERIES,
-    SHARED,
     STAGE_TALLY,
     STAGE_TIMES,
     TYPICAL,
     UNITS_ALL,
     UNREADABLE_RECEIVED,
-    shared_in,
 )
 
 Key = str | None
@@ -111,26 +109,10 @@ class Facts:
         self._groups: list[Key] | None = None
         self._period_rows: tuple[Period, ...] = ()
         self._prefetched: dict[tuple[Period, Grouping, str | None], tuple[dict[Key, Any], ...]] = {}
-        self._made: set[str] = set()  # the ``SHARED`` relations made for the grouping and periods in force
-
-    def _forget(self, periods_only: bool = False) -> None:
-        """Drop the ``SHARED`` relations made (those reading ``periods`` alone: ``periods_only``)."""
-        for name in [n for n in self._made if SHARED[n][1] or not periods_only]:
-            self.con.execute(f"DROP TABLE IF EXISTS {name}")
-            self._made.discard(name)
-
-    def _run(self, sql: str) -> list[tuple[Any, ...]]:
-        """``sql``'s rows, the ``SHARED`` relations it reads made first (once for this grouping and periods)."""
-        for name in shared_in(sql):
-            if name not in self._made:
-                self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {SHARED[name][0]}")
-                self._made.add(name)
-        return self.con.execute(sql).fetchall()
 
     def _group(self, by: Grouping, branch: str | None) -> None:
         if self._grouping == (by, branch):
             return
-        self._forget()
         where = "" if branch is None else f" WHERE branch = {_literal(branch)}"
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW fc AS SELECT *, {by.case} AS g FROM cases{where}")
         if by.local:
@@ -149,7 +131,6 @@ class Facts:
     def _periods(self, periods: Sequence[Period]) -> None:
         if tuple(periods) == self._period_rows:
             return
-        self._forget(periods_only=True)
         self._period_rows = tuple(periods)
         rows = ", ".join(f"({i}, {_ts(p.start)}, {_ts(p.end)})" for i, p in enumerate(periods))
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE periods AS SELECT * FROM (VALUES {rows}) t(p, lo, hi)")
@@ -174,7 +155,7 @@ class Facts:
         if by == ALL:
             for d in out:
                 d.setdefault(None, 0 if q.count else None)
-        for p, g, value in self._run(q.sql):
+        for p, g, value in self.con.execute(q.sql).fetchall():
             out[p][g] = value
         return out
 
@@ -235,7 +216,6 @@ class Facts:
         Buys: a breakdown sheet's figures joined the stages to the complaints once per sheet (7 joins of
         7,000,000 stage rows at 1 M complaints, 3.2 s); one join for all sheets. Held to ``metrics`` by
         ``tests/test_store_queries.py`` (``test_breakdowns_in_one_query``) and the report's cell-for-cell tests."""
-        self._forget()
         where = "" if branch is None else f" WHERE branch = {_literal(branch)}"
         gs = [f"g_{i}" for i in range(len(bys))]
         self.con.execute("CREATE OR REPLACE TEMP VIEW fc AS SELECT *, "
@@ -317,7 +297,7 @@ class Facts:
         rows: dict[str, list[tuple[Any, ...]]] = {}  # a query giving several figures run once
         for name, (sql, i) in PEOPLE_QUERIES.items():
             if sql not in rows:
-                rows[sql] = self._run(sql)
+                rows[sql] = self.con.execute(sql).fetchall()
             columns[name] = {g: values[i] for _, g, *values in rows[sql]}
         found: set[Key] = set(keys)
         for values in columns.values():

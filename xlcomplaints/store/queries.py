@@ -10,8 +10,7 @@ A query reads the relations of ``store.facts_sql`` through three views made for 
   the scope its unit is chosen in;
 - ``fb``: the reached callbacks with their complaint's ``handled`` and ``g``;
 
-and the table ``periods`` (``p``, ``lo``, ``hi``: [lo, hi) of local time), and the relations of ``SHARED`` that
-several figures read, each made once for a grouping (and periods) when a query names it. It returns ``(p, g, value)``:
+and the table ``periods`` (``p``, ``lo``, ``hi``: [lo, hi) of local time). It returns ``(p, g, value)``:
 the same text gives one branch's figure, the whole set's (``g`` null) and each branch's or each
 handler's, for one period or twelve. A (period, group) with no row is 0 for a count and None (no
 figure: nothing to divide by) for the rest, as ``core.metrics.rate`` has it.
@@ -19,7 +18,6 @@ figure: nothing to divide by) for the rest, as ``core.metrics.rate`` has it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from xlcomplaints.core.metrics.facts import DECIDED, MET, MISSED
@@ -45,16 +43,6 @@ class Query:
 
 
 QUERIES: dict[str, Query] = {}
-#: Relations several figures read (name → its SQL, whether it reads ``periods``, what it holds): ``store.figures.Facts`` makes
-#: each a table once for the grouping (and the periods) a query naming it runs for, and drops it when they change;
-#: docs/queries.md shows each with the figures. Buys: the same rows were computed by each query again (issue 22,
-#: docs/benchmarks.md "The report's compute at 1 M").
-SHARED: dict[str, tuple[str, bool, str]] = {}
-
-
-def shared_in(sql: str) -> list[str]:
-    """The ``SHARED`` relations ``sql`` reads, in ``SHARED``'s order."""
-    return [name for name in SHARED if re.search(rf"\b(FROM|JOIN) {name}\b", sql)]
 
 
 def _query(key: str, sql: str) -> None:
@@ -114,18 +102,10 @@ _DUE = f"""
 SELECT p.p, s.g, {{value}} FROM fs s JOIN periods p ON s.due >= p.lo AND s.due < p.hi
 WHERE s.handled AND s.status IN {_DECIDED} {{where}} GROUP BY ALL"""
 
-SHARED["deadlines_due"] = (f"""
-SELECT p.p, s.g, s.cid, s.stage, s.status FROM fs s JOIN periods p ON s.due >= p.lo AND s.due < p.hi
-WHERE s.handled AND s.status IN {_DECIDED}""".strip(), True,
-    "The stage deadlines of the complaints to handle that fall due in the period and are decided (met or missed).")
-_DEADLINES = "SELECT p, g, {value} FROM deadlines_due {where}GROUP BY ALL"
-
-_query("on_time_rate", _DEADLINES.format(value=f"count(*) FILTER (WHERE status IN {_MET})::DOUBLE / count(*)",
-                                         where=""))
-_query("late_complaints", _DEADLINES.format(value=f"count(DISTINCT cid) FILTER (WHERE status IN {_MISSED})",
-                                            where=""))
-_query("callback_on_time_rate", _DEADLINES.format(
-    value=f"count(*) FILTER (WHERE status IN {_MET})::DOUBLE / count(*)", where="WHERE stage = 'callback'\n"))
+_query("on_time_rate", _DUE.format(value=f"count(*) FILTER (WHERE s.status IN {_MET})::DOUBLE / count(*)", where=""))
+_query("late_complaints", _DUE.format(value=f"count(DISTINCT s.cid) FILTER (WHERE s.status IN {_MISSED})", where=""))
+_query("callback_on_time_rate", _DUE.format(value=f"count(*) FILTER (WHERE s.status IN {_MET})::DOUBLE / count(*)",
+                                            where="AND s.stage = 'callback'"))
 _query("overdue_now", f"""
 SELECT p.p, s.g, count(DISTINCT s.cid) FROM fs s JOIN periods p ON s.due < p.hi
 WHERE s.handled AND s.status IN {_MISSED} AND (s.done IS NULL OR s.done >= p.hi)
@@ -141,16 +121,14 @@ SELECT ug, stage, unit FROM (
   WHERE handled AND took IS NOT NULL AND coalesce(unit, '') <> '' GROUP BY ALL)
 QUALIFY row_number() OVER (PARTITION BY ug, stage ORDER BY n DESC, first) = 1"""
 
-SHARED["stage_units"] = (UNITS.strip(), False, "Per scope `ug` and stage, the unit its times are shown in: the one "
-                         "most of its measured times use, ties to the one met first; times in other units are left out.")
-
-_TOOK = """
-WITH took AS (
+_TOOK = f"""
+WITH units AS ({UNITS}),
+took AS (
   SELECT p.p, s.g, list_sort(list(s.took)) AS v, len(v) AS n
-  FROM fs s JOIN stage_units u ON u.ug IS NOT DISTINCT FROM s.ug AND u.stage = s.stage AND u.unit = s.unit
+  FROM fs s JOIN units u ON u.ug IS NOT DISTINCT FROM s.ug AND u.stage = s.stage AND u.unit = s.unit
   JOIN periods p ON s.done >= p.lo AND s.done < p.hi
-  WHERE s.stage = '{stage}' AND s.handled AND s.took IS NOT NULL GROUP BY ALL)
-SELECT p, g, {value} FROM took"""
+  WHERE s.stage = '{{stage}}' AND s.handled AND s.took IS NOT NULL GROUP BY ALL)
+SELECT p, g, {{value}} FROM took"""
 #: The median as ``statistics.median``: the middle value, or the mean of the two middle ones.
 MEDIAN = "CASE WHEN n % 2 = 1 THEN v[(n + 1) // 2] ELSE (v[n // 2] + v[n // 2 + 1]) / 2 END"
 #: The 90th percentile by nearest rank: the ⌈0.9·n⌉-th shortest, ⌈9n/10⌉ in integers.
@@ -161,15 +139,15 @@ for _stage in ("acknowledge", "first_contact", "resolve", "close"):
     _query(f"{_stage}_p90", _TOOK.format(stage=_stage, value=P90))
 
 # -- 回访时间在本期 / time of the callback falls in the period: each complaint's last one -------------------
-SHARED["last_callbacks"] = ("""
-SELECT p.p, b.g, b.outcome, b.score FROM fb b JOIN periods p ON b.at >= p.lo AND b.at < p.hi WHERE b.handled
-QUALIFY row_number() OVER (PARTITION BY p.p, b.cid ORDER BY b.seq DESC) = 1""".strip(), True,
-    "Each complaint to handle's last reached callback in the period (the latest in its list).")
-_LAST_CALLBACK = "SELECT p, g, {value} FROM last_callbacks {where}GROUP BY ALL"
+_LAST_CALLBACK = """
+WITH last AS (
+  SELECT p.p, b.g, b.outcome, b.score FROM fb b JOIN periods p ON b.at >= p.lo AND b.at < p.hi WHERE b.handled
+  QUALIFY row_number() OVER (PARTITION BY p.p, b.cid ORDER BY b.seq DESC) = 1)
+SELECT p, g, {value} FROM last {where} GROUP BY ALL"""
 
 _query("satisfaction_rate", _LAST_CALLBACK.format(
     value="count(*) FILTER (WHERE outcome = 'satisfied')::DOUBLE / count(*)", where=""))
-_query("average_score", _LAST_CALLBACK.format(value="avg(score)", where="WHERE score IS NOT NULL\n"))
+_query("average_score", _LAST_CALLBACK.format(value="avg(score)", where="WHERE score IS NOT NULL"))
 
 
 # -- tables ----------------------------------------------------------------------------------------------
@@ -312,16 +290,8 @@ def document() -> str:
            "     `python scripts/build_queries_doc.py`; do not edit by hand. -->", "",
            "Each figure of the cover (and of the By-branch table, grouped by branch) is one DuckDB query over the",
            "facts store (`xlcomplaints/store/facts_sql.py` describes the relations it reads: `fc` complaints, `fs`",
-           "stages, `fb` reached callbacks, `periods`; and the relations below that several figures read, each",
-           "made once). `tests/test_store_queries.py` holds each to the Python",
+           "stages, `fb` reached callbacks, `periods`). `tests/test_store_queries.py` holds each to the Python",
            "engine's figure, which the Definitions sheet's words describe.", ""]
-    readers: dict[str, list[str]] = {name: [k for k, q in QUERIES.items() if name in shared_in(q.sql)] for name in SHARED}
-    out += ["## Relations several figures read", "",
-            "Made once as a table for the grouping (and the periods) a figure is asked for, and read by each figure",
-            "that names it (`store.figures.Facts`).", ""]
-    for name, (sql, _, what) in SHARED.items():
-        out += [f"### `{name}`", "", what, "", "Read by: " + ", ".join(f"`{k}`" for k in readers[name]), "", "```sql",
-                f"CREATE TEMP TABLE {name} AS", sql, "```", ""]
     for key, m in METRICS.items():
         out += [f"## {m.zh} / {m.en} (`{key}`)", "", m.what_zh, "", m.what_en, "",
                 f"Period: {m.period_zh} / {m.period_en}", "", "```sql", QUERIES[key].sql, "```", ""]
