@@ -103,6 +103,14 @@ OFFICE_VIEW = (
 ORDINAL = "((file_index + 1)::BIGINT << 32) + file_row_number"
 
 
+#: A join of a condition other than equality whose smaller side has fewer rows than this is a nested loop (DuckDB's
+#: default: 5). A figure's periods are such a side: two for the cover, twelve for the trend, which DuckDB joined to the
+#: 7,000,000 stages of 1,000,000 complaints by sorting them (a piecewise merge join); comparing each row with twelve
+#: periods costs less. Buys: the trend at 1 M took 2.5–2.6 s of CPU instead of 4.9–5.1 s (docs/benchmarks.md); the
+#: same rows (``tests/test_store_queries.py``'s ``test_the_trend_by_nested_loops_or_merge_joins``).
+NESTED_LOOP_ROWS = 64
+
+
 def _views(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyConnection:
     """The relations, made once from ``source`` (read once, only the columns used, into DuckDB's own tables).
 
@@ -110,6 +118,7 @@ def _views(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyConnec
     order matters), so DuckDB is told not to keep it: reading 1,000 partitions (500,000 complaints) then took
     6.5 s of CPU instead of 10.3 s and peaked at 403 MiB instead of 436 (docs/benchmarks.md)."""
     con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET nested_loop_join_threshold = {NESTED_LOOP_ROWS}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE facts AS SELECT ordinal, {', '.join(_READ + _FLAT)} FROM {source}")
     for sql in (CASES_VIEW, STAGES_VIEW, CALLBACKS_VIEW, CUSTOM_VIEW, OFFICE_VIEW):
         con.execute(sql)
