@@ -249,3 +249,28 @@ def test_a_folder_holding_reports_and_their_stores_reads_only_the_workbooks(many
     again = make_report([folder], OCT, tmp_path / "again.xlsx", now=NOW)
     assert sorted(again.consolidation.branches) == ["B00", "B01"]
     assert not [p for p in again.report.issues if "parquet" in str(p.params) or "manifest" in str(p.params)]
+
+
+def test_stages_as_the_list_has_them(many: list[Path], tmp_path: Path) -> None:
+    """``facts_sql.STAGES_VIEW`` (over the list read once as plain columns, ``_FLAT``) gives the rows of the plain
+    reading: each stage by its place in the list, ``stages[i].field`` for i = 1 … 7."""
+    from xlcomplaints.core.policy import STAGES
+    from xlcomplaints.store.facts_sql import _FLAT, _READ, ORDINAL, STAGES_VIEW, _literal
+
+    out = tmp_path / "group.xlsx"
+    make_report(many, OCT, out, now=NOW)
+    files = sorted(str(p) for p in store_path(out).glob("period=*/branch=*/*.parquet"))
+    con = duckdb.connect()
+    con.execute(f"CREATE TEMP TABLE facts AS SELECT {ORDINAL} AS ordinal, stages, {', '.join(_READ + _FLAT)} FROM "
+                f"read_parquet([{', '.join(map(_literal, files))}], file_row_number = true, hive_partitioning = false)")
+    fields = ("status", "due", "done", "late_by", "unit", "took", "handler")
+    plain = "\nUNION ALL ".join(
+        f"SELECT ordinal AS cid, '{s}' AS stage, {i} AS idx, "
+        + ", ".join(f"stages[{i + 1}].{f} AS {f}" for f in fields)
+        + ", branch, validity IS DISTINCT FROM 'invalid' AS handled, stages[7].done AS closed FROM facts"
+        for i, s in enumerate(STAGES))
+    con.execute(STAGES_VIEW)
+    got = con.execute("SELECT * FROM stages ORDER BY cid, idx").fetchall()
+    assert got == con.execute(f"SELECT * FROM ({plain}) ORDER BY cid, idx").fetchall()
+    complaints = con.execute("SELECT count(*) FROM facts").fetchone()[0]  # type: ignore[index]
+    assert len(got) == 7 * complaints > 0 and {r[1] for r in got} == set(STAGES)

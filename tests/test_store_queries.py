@@ -239,6 +239,18 @@ def test_parquet_partitions_give_the_same_figures(tmp_path: Path) -> None:
             key: (m(mine, p), m(mine, p.previous)) for key, m in M.METRICS.items()}
 
 
+def test_the_trend_by_nested_loops_or_merge_joins() -> None:
+    """``facts_sql.NESTED_LOOP_ROWS`` changes how DuckDB joins the twelve periods, not what it finds: the trend as
+    DuckDB's default (a merge join past 5 rows) gives it, and as the engine does."""
+    p = PERIODS["month"]
+    cases = _generated(p)
+    facts = _facts(cases)
+    ours = facts.trend(p)
+    facts.con.execute("SET nested_loop_join_threshold = 5")
+    facts._grouping, facts._period_rows = None, ()
+    assert facts.trend(p) == ours == M.trend(CaseIndex(cases), p) and len(ours) > 5
+
+
 def test_every_figure_has_its_query_next_to_its_words() -> None:
     assert set(QUERIES) == set(M.METRICS) and set(PEOPLE_QUERIES) == set(M.PEOPLE_FIGURES)
     for key in M.METRICS:

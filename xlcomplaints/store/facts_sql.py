@@ -25,7 +25,7 @@ resolve stage's, in ``core.policy.STAGES`` order) and its reached callbacks as a
 Times are ``TIMESTAMP`` (wall-clock, no time zone), as the store keeps them. They are made once per
 connection, read once from the ``CASES`` rows and an ``ordinal``: an Arrow table in memory
 (``connect_table``) or the store's Parquet partitions (``connect_parquet``, in the order given, rows in file
-order) — the same SQL over either. Only the columns named in ``_READ`` are read; DuckDB keeps the tables in
+order) — the same SQL over either. Only the columns named in ``_READ`` are read (and the stages' as ``_FLAT``); DuckDB keeps the tables in
 its own columnar form and, past ``memory_limit``, spills them to its temporary folder (out of core).
 """
 
@@ -40,10 +40,14 @@ import pyarrow as pa
 
 from xlcomplaints.core.policy import STAGES
 
+#: A stage's fields, as ``schema.STAGE`` has them.
+_FIELDS = ("status", "due", "done", "late_by", "unit", "took", "handler")
+
 
 def _stage(stage: str, field: str) -> str:
-    """A stage's field of the complaint's ``stages`` list (DuckDB counts from 1)."""
-    return f"stages[{STAGES.index(stage) + 1}].{field}"
+    """A stage's field as the ``facts`` table holds it: one column per stage and field (``s3_handler``: the resolve
+    stage's handler), each read once from the complaint's ``stages`` list (``_FLAT``)."""
+    return f"s{STAGES.index(stage)}_{field}"
 
 
 _CLOSED = _stage("close", "done")
@@ -54,7 +58,10 @@ _CASE = ("branch", "no", "case_type", "channel", "category", "severity", "validi
 _CASE_COLUMNS = ", ".join(_CASE)
 #: Of ``CASES``, the columns read: the rest (typical-case texts, due months, escalation …) stays in the files.
 _READ = ("branch", "no", "customer", "phone", "received_at", "case_type", "channel", "category", "severity", "validity", "department",
-         "handler", "escalated", "repeat_of", "reopen_count", "callbacks", "custom", "office", "stages")
+         "handler", "escalated", "repeat_of", "reopen_count", "callbacks", "custom", "office")
+#: The ``stages`` list read as 49 plain columns (``stages[4].handler AS s3_handler``: DuckDB counts from 1), in the
+#: one pass that reads the files.
+_FLAT = tuple(f"stages[{i + 1}].{f} AS {_stage(s, f)}" for i, s in enumerate(STAGES) for f in _FIELDS)
 
 CASES_VIEW = ("CREATE OR REPLACE TEMP TABLE cases AS SELECT ordinal AS cid, ordinal AS origin, " + _CASE_COLUMNS +
               ", customer, phone, received_at AS received, escalated, repeat_of, reopen_count FROM facts")
@@ -63,9 +70,16 @@ CASES_VIEW = ("CREATE OR REPLACE TEMP TABLE cases AS SELECT ordinal AS cid, ordi
 #: read them without a join (``store.figures.Grouping.local``).
 _OWN = f"branch, validity IS DISTINCT FROM 'invalid' AS handled, {_CLOSED} AS closed"
 
+#: One projection per stage, of plain columns, so ``stages`` is stored stage by stage: a query of one stage
+#: (``s.stage = 'resolve'``) skips the others' row groups. Buys, at 1,000,000 complaints (docs/benchmarks.md): the
+#: seven projections ``stages[i].field`` of the list column (schema 3's first loader) read the list seven times, 7–8.5 s
+#: of CPU; one ``unnest`` of it took 2.5 s but mixed the stages (each one-stage query then read all seven: the times
+#: taken 0.9 s instead of 0.14 s a query); the list read once as ``_FLAT`` and projected stage by stage: 2.8 s, the
+#: queries as fast as before. The same rows as the plain reading (``tests/test_facts_store.py``'s
+#: ``test_stages_as_the_list_has_them``).
 STAGES_VIEW = "CREATE OR REPLACE TEMP TABLE stages AS " + "\nUNION ALL ".join(
     f"SELECT ordinal AS cid, '{s}' AS stage, {i} AS idx, "
-    + ", ".join(f"{_stage(s, f)} AS {f}" for f in ("status", "due", "done", "late_by", "unit", "took", "handler"))
+    + ", ".join(f"{_stage(s, f)} AS {f}" for f in _FIELDS)
     + f", {_OWN} FROM facts" for i, s in enumerate(STAGES))
 
 CALLBACKS_VIEW = (
@@ -89,6 +103,14 @@ OFFICE_VIEW = (
 ORDINAL = "((file_index + 1)::BIGINT << 32) + file_row_number"
 
 
+#: A join of a condition other than equality whose smaller side has fewer rows than this is a nested loop (DuckDB's
+#: default: 5). A figure's periods are such a side: two for the cover, twelve for the trend, which DuckDB joined to the
+#: 7,000,000 stages of 1,000,000 complaints by sorting them (a piecewise merge join); comparing each row with twelve
+#: periods costs less. Buys: the trend at 1 M took 2.5–2.6 s of CPU instead of 4.9–5.1 s (docs/benchmarks.md); the
+#: same rows (``tests/test_store_queries.py``'s ``test_the_trend_by_nested_loops_or_merge_joins``).
+NESTED_LOOP_ROWS = 64
+
+
 def _views(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyConnection:
     """The relations, made once from ``source`` (read once, only the columns used, into DuckDB's own tables).
 
@@ -96,7 +118,8 @@ def _views(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyConnec
     order matters), so DuckDB is told not to keep it: reading 1,000 partitions (500,000 complaints) then took
     6.5 s of CPU instead of 10.3 s and peaked at 403 MiB instead of 436 (docs/benchmarks.md)."""
     con.execute("SET preserve_insertion_order = false")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE facts AS SELECT ordinal, {', '.join(_READ)} FROM {source}")
+    con.execute(f"SET nested_loop_join_threshold = {NESTED_LOOP_ROWS}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE facts AS SELECT ordinal, {', '.join(_READ + _FLAT)} FROM {source}")
     for sql in (CASES_VIEW, STAGES_VIEW, CALLBACKS_VIEW, CUSTOM_VIEW, OFFICE_VIEW):
         con.execute(sql)
     con.execute("DROP TABLE facts")
