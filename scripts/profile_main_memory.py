@@ -1,6 +1,6 @@
 """Profile: where a consolidation's main process holds its memory, phase by phase (issue 22, h24m).
 
-    python scripts/profile_main_memory.py [--duckdb] [--trace N] consolidate SET -o OUT --month 2026-10 --now … [--update]
+    python scripts/profile_main_memory.py [--duckdb] [--memory-limit L] [--trace N] consolidate SET -o OUT --month 2026-10 --now … [--update]
 
 Runs the command line's ``consolidate`` (or any command) in this process, with the flow's phases and the
 report's steps wrapped: before each, the process's peak resident memory (VmHWM) is set back to what it holds
@@ -8,7 +8,7 @@ now (``/proc/self/clear_refs``, Linux); after it, its peak and what it still hol
 CPU seconds. A step inside a phase passes its peak up to the phase. Prints one line per call in the order
 they ended (``depth``, name, CPU, peak, held after) on stderr, then a Markdown table of the phases.
 ``--duckdb``: DuckDB's own accounts (``duckdb_memory()``, its temporary files) when the report's figures are
-done, before the connection is closed. ``--trace N``: tracemalloc's N largest Python holders at the end of the
+done, before the connection is closed. ``--memory-limit 192MB``: DuckDB's limit whatever the complaints loaded. ``--trace N``: tracemalloc's N largest Python holders at the end of the
 report's computation (slow: for a small set). Nothing is asserted; the figures go to docs/benchmarks.md.
 """
 
@@ -94,6 +94,11 @@ def main() -> int:
         TRACE = int(argv[i + 1])
         del argv[i:i + 2]
         tracemalloc.start(3)
+    limit = None
+    if "--memory-limit" in argv:  # DuckDB's limit whatever the complaints (``store_report.memory_limit_for``)
+        i = argv.index("--memory-limit")
+        limit = argv[i + 1]
+        del argv[i:i + 2]
     from xlcomplaints import cli
     from xlcomplaints.report import run, store_report
     from xlcomplaints.store import figures, merge_sql
@@ -111,6 +116,8 @@ def main() -> int:
                  "closed_late", "typical", "trend", "backlog_ages"):
         wrap(figures.Facts, name, f"Facts.{name}")
     del merge_sql
+    if limit is not None:
+        store_report.memory_limit_for = lambda complaints: limit
     started = time.perf_counter()
     sys.argv = ["xlcomplaints", *argv]
     try:
