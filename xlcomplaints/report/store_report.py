@@ -67,6 +67,9 @@ def memory_limit_for(complaints: int) -> str:
 
 #: The tables ``store.facts_sql`` loads (``merge_sql`` adds and drops its own as it goes).
 _LOADED = ("cases", "stages", "callbacks", "custom", "office")
+#: Rows made ``Case``s at a time (``rows_of``): ``from_table``'s columns as Python lists, on the way to the cases, for
+#: this many rows only, not for every listed row at once (issue 22, h24m: docs/benchmarks.md).
+_CHUNK = 10_000
 _ROW_BITS = 32  # ``store.facts_sql.ORDINAL``: a row's ordinal is (its file's place, from 1, << 32) + its row
 
 
@@ -97,7 +100,9 @@ def rows_of(facts: Facts, paths: Sequence[str | Path], origin: Mapping[int, int]
     if not origin:
         return {}
     table, wanted = _rows_at(facts, paths, sorted(set(origin.values())))
-    cases, _ = from_table(table.select(CASES.names).cast(CASES))
+    table = table.select(CASES.names).cast(CASES)
+    cases = [c for batch in table.to_batches(_CHUNK) for c in from_table(pa.Table.from_batches([batch]))[0]]
+    del table
     by_origin = dict(zip(wanted, cases, strict=True))
     worded = {origin[cid] for cid in texts_of if cid in origin}
     texts: dict[tuple[int, str], Texts] = {}
