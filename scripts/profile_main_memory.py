@@ -49,7 +49,7 @@ def wrap(owner: Any, name: str, label: str, after: Callable[[Any, tuple[Any, ...
             f[0] = max(f[0], hwm)
         _reset()
         _stack.append([0.0])
-        cpu = time.process_time()
+        cpu, wall = time.process_time(), time.perf_counter()
         try:
             out = inner(*a, **k)
             if after is not None:
@@ -61,7 +61,7 @@ def wrap(owner: Any, name: str, label: str, after: Callable[[Any, tuple[Any, ...
             for f in _stack:
                 f[0] = max(f[0], peak)
             LINES.append((len(_stack), label, spent, peak / 1024, _kib("VmRSS:") / 1024))
-            print(f"{'  ' * len(_stack)}{label}: CPU {spent:.2f} s, peak {peak / 1024:.0f} MiB, "
+            print(f"{'  ' * len(_stack)}{label}: wall {time.perf_counter() - wall:.2f} s, CPU {spent:.2f} s, peak {peak / 1024:.0f} MiB, "
                   f"held after {LINES[-1][4]:.0f} MiB", file=sys.stderr, flush=True)
             _reset()
 
