@@ -172,3 +172,24 @@ def test_a_consolidation_with_head_offices_lists_from_the_store_equals_the_pytho
                                   lists=lists), ReportHooks(workers=2, python_engine=python))
         out[python] = cells(target)
     assert out[False] == out[True]
+
+
+def test_the_listed_rows_made_cases_a_few_at_a_time_and_after_duckdbs_tables_are_dropped(
+        sets: dict[str, list[Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``rows_of`` makes the printed lists' rows ``Case``s ``_CHUNK`` rows at a time, reading only the partitions'
+    files once DuckDB's tables are dropped (``release``, issue 22's memory at 10 M): with chunks of 3 rows the
+    workbook is the Python engine's, cell for cell, and no loaded table is left when the rows are read."""
+    monkeypatch.setattr(store_report, "_CHUNK", 3)
+    tables: list[list[str]] = []
+    fetch = store_report.rows_of
+
+    def spy(facts, *args, **kw):  # type: ignore[no-untyped-def]
+        tables.append([name for (name,) in facts.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()])
+        return fetch(facts, *args, **kw)
+
+    monkeypatch.setattr(store_report, "rows_of", spy)
+    stored = _run(sets["eight"], tmp_path / "store.xlsx", "zh", python=False)
+    _run(sets["eight"], tmp_path / "python.xlsx", "zh", python=True)
+    assert len(stored.report.overdue) > 3 * 2  # several chunks
+    assert len(tables) == 1 and not set(tables[0]) & set(store_report._LOADED)
+    assert cells(tmp_path / "store.xlsx") == cells(tmp_path / "python.xlsx")

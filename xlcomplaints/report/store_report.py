@@ -128,22 +128,44 @@ def said_out_of_memory(limit: str) -> Iterator[None]:
         raise QueryMemoryError("report.query_no_memory", limit=limit, temp=str(temp_folder()), detail=detail) from e
 
 
+#: The tables ``store.facts_sql`` loads (``merge_sql`` adds and drops its own as it goes).
+_LOADED = ("cases", "stages", "callbacks", "custom", "office")
+#: Rows made ``Case``s at a time (``rows_of``): ``from_table``'s columns as Python lists, on the way to the cases, for
+#: this many rows only, not for every listed row at once (issue 22, h24m: docs/benchmarks.md).
+_CHUNK = 10_000
 _ROW_BITS = 32  # ``store.facts_sql.ORDINAL``: a row's ordinal is (its file's place, from 1, << 32) + its row
 
 
-def rows_of(facts: Facts, paths: Sequence[str | Path], cids: Sequence[int],
-            texts_of: Sequence[int] = ()) -> dict[int, tuple[M.Case, Texts]]:
-    """The complaints ``cids`` as ``Case``s, read from the partitions they came from (only those rows, in one
-    DuckDB scan of the files holding them: a file read on its own costs more to open than its rows do, issue 22):
-    the record kept where a number was met twice (``origin``); with their typical-case texts for those in
-    ``texts_of`` (else none), read from the typical cases' files alone."""
+def origins(facts: Facts, cids: Sequence[int]) -> dict[int, int]:
+    """Of each complaint ``cids``, the row its record is read from: the record kept where a number was met twice
+    (``cases.origin``, ``store.merge_sql.count_once``)."""
     if not cids:
         return {}
-    found = facts.con.execute("SELECT cid, origin FROM cases WHERE cid IN (SELECT unnest($ids))",
-                              {"ids": list(set(cids))}).fetchall()
-    origin = dict(found)
+    return dict(facts.con.execute("SELECT cid, origin FROM cases WHERE cid IN (SELECT unnest($ids))",
+                                  {"ids": list(set(cids))}).fetchall())
+
+
+def release(facts: Facts) -> None:
+    """DuckDB's loaded tables dropped, once every figure is computed: the memory they hold (DuckDB's whole limit
+    once the store outgrows it: 1,920 MB at 10,000,000 complaints) given back before the printed lists' rows become
+    ``Case``s (``rows_of``), rather than both held at once (issue 22, h24m: docs/benchmarks.md). The connection
+    still reads the partitions' files."""
+    for table in _LOADED:
+        facts.con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def rows_of(facts: Facts, paths: Sequence[str | Path], origin: Mapping[int, int],
+            texts_of: Sequence[int] = ()) -> dict[int, tuple[M.Case, Texts]]:
+    """The complaints of ``origin`` (each cid's row: ``origins``) as ``Case``s, read from the partitions they came
+    from (only those rows, in one DuckDB scan of the files holding them: a file read on its own costs more to open
+    than its rows do, issue 22); with their typical-case texts for those in ``texts_of`` (else none), read from
+    the typical cases' files alone. Reads the files only, none of DuckDB's tables (``release``)."""
+    if not origin:
+        return {}
     table, wanted = _rows_at(facts, paths, sorted(set(origin.values())))
-    cases, _ = from_table(table.select(CASES.names).cast(CASES))
+    table = table.select(CASES.names).cast(CASES)
+    cases = [c for batch in table.to_batches(_CHUNK) for c in from_table(pa.Table.from_batches([batch]))[0]]
+    del table
     by_origin = dict(zip(wanted, cases, strict=True))
     worded = {origin[cid] for cid in texts_of if cid in origin}
     texts: dict[tuple[int, str], Texts] = {}
@@ -240,24 +262,28 @@ def report_from_store(facts: Facts, paths: Sequence[str | Path], month: Period, 
     overdue = facts.overdue_detail(month)
     late = facts.closed_late(month)
     typical = facts.typical(month)
-    fetched = rows_of(facts, paths, [c for c, _ in overdue] + late + [c for c, _ in typical], [c for c, _ in typical])
+    custom_stages = facts.custom_labels()
+    backlog_ages = (facts.backlog_ages(month)[None], (
+        earlier.backlog_ages if earlier is not None and earlier.backlog_ages is not None
+        else facts.backlog_ages(prev)[None]))
+    stages, trend, unreadable = facts.stage_table(month), facts.trend(month), facts.unreadable_received()
+    origin = origins(facts, [c for c, _ in overdue] + late + [c for c, _ in typical])
+    release(facts)  # every figure is computed: DuckDB's memory back before the listed rows are made
+    fetched = rows_of(facts, paths, origin, [c for c, _ in typical])
     if relabelled is not None:
         fetched = {cid: (relabelled(c), texts) for cid, (c, texts) in fetched.items()}
     return MonthlyReport(
-        office_dimensions=office, custom_stages=facts.custom_labels(),
+        office_dimensions=office, custom_stages=custom_stages,
         month=month, as_of=as_of, branches=sorted(branches, key=lambda b: b.code), cover=cover,
-        breakdowns=breakdowns, backlog_ages=(facts.backlog_ages(month)[None], (
-            earlier.backlog_ages if earlier is not None and earlier.backlog_ages is not None
-            else facts.backlog_ages(prev)[None])),
-        stages=facts.stage_table(month),
+        breakdowns=breakdowns, backlog_ages=backlog_ages, stages=stages,
         overdue=[_deadline(fetched[cid][0], stage) for cid, stage in overdue],
         closed_late=[fetched[cid][0] for cid in late],
-        trend=merge_history(facts.trend(month), history or {}), issues=list(issues),
+        trend=merge_history(trend, history or {}), issues=list(issues),
         contacts_shown=contacts_shown,
         typical=[TypicalRow(fetched[cid][0], reasons, fetched[cid][1]) for cid, reasons in typical],
         previous_from=earlier.file if earlier else None,
         previous_partial=partial if earlier is None else None,
-        unreadable_received=facts.unreadable_received(), dimensions=dimensions,
+        unreadable_received=unreadable, dimensions=dimensions,
         handlers=handlers, ranking=M.ranking(handlers, rank_min), rank_min=rank_min,
         departments={r.key: r for r in departments},
     )

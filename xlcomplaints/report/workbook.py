@@ -79,7 +79,9 @@ class ReportWriter:
         self.run = run  # the consolidation run's id, also in its facts store
         self.wb: Workbook = xlsxwriter.Workbook(target, {
             "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
-            "in_memory": True,  # sheets' XML in memory, not in temporary files (measured quicker)
+            # each sheet's XML to a temporary file (mode 0600, removed once zipped), not held in memory until the zip is
+            # written: writing the 1 M report peaks at 223 MiB, not 268, the same CPU (issue 22, h24m: docs/benchmarks.md)
+            "in_memory": False,
         })
         self.fm = _Formats(self.wb, lang)
         self.branch_names = {b.code: b.name for b in report.branches}
