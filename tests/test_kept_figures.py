@@ -205,6 +205,7 @@ def test_an_update_computed_by_the_python_engine_leaves_no_figures(tmp_path: Pat
 
 
 @pytest.mark.parametrize("how", ["edited", "cut short", "gone", "junk, the manifest made again",
+                                 "junk period, the manifest made again", "a figure missing, the manifest made again",
                                  "of another period, the manifest made again"])
 def test_a_figures_file_edited_by_hand_is_refused_or_not_used(series: Path, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch, how: str) -> None:
@@ -225,8 +226,14 @@ def test_a_figures_file_edited_by_hand_is_refused_or_not_used(series: Path, tmp_
     elif how == "gone":
         figures.unlink()
     else:
-        if how.startswith("junk"):
+        if how.startswith("junk,"):
             figures.write_text(json.dumps({**doc, "cover": {"run": "print('hello')"}}))
+        elif how.startswith("junk period"):
+            doc["trend"][0]["period"] = "2026-13"
+            figures.write_text(json.dumps(doc))
+        elif how.startswith("a figure missing"):
+            del doc["cover"]["figures"]["received"]
+            figures.write_text(json.dumps(doc))
         else:
             figures.write_bytes((store_path(series / "group-2026-08.xlsx") / json.loads(
                 (store_path(series / "group-2026-08.xlsx") / "manifest.json").read_text())["figures"]["file"]
@@ -246,5 +253,5 @@ def test_a_figures_file_edited_by_hand_is_refused_or_not_used(series: Path, tmp_
     assert "2026-07" in months  # August's store was read
     assert run.report.previous_from != "group-2026-09.facts"
     assert "已跳过" in said[0].message("zh") and "passed over" in said[0].message("en")
-    assert ("damaged" if how.startswith("junk") else "missing" if how == "gone" else "cut short or changed") \
+    assert ("missing" if how == "gone" else "cut short or changed" if how in ("edited", "cut short") else "damaged") \
         in said[0].params["detail"]

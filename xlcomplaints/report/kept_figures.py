@@ -36,7 +36,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from xlcomplaints.core.metrics import GroupRow, Period, TrendRow
+from xlcomplaints.core.metrics import AGE_BUCKETS, GroupRow, Period, TrendRow
 from xlcomplaints.core.metrics.tables import group_rows
 from xlcomplaints.report.facts import Manifest, StoreError
 from xlcomplaints.report.summary import COVER_KEYS, DIMENSIONS, Branch, breakdown_rows
@@ -166,9 +166,14 @@ def fitting(data: bytes | None, m: Manifest, name: str) -> KeptFigures | None:
         return None
     try:
         kept = KeptFigures.model_validate_json(data)
-    except ValidationError as e:
-        raise StoreError(f"{name}: its figures file is damaged ({e.error_count()} error(s): "
-                         f"{e.errors()[0]['msg']})") from e
+        kept.trend_rows()  # each period's name read
+    except (ValidationError, ValueError) as e:
+        detail = f"{e.error_count()} error(s): {e.errors()[0]['msg']}" if isinstance(e, ValidationError) else str(e)
+        raise StoreError(f"{name}: its figures file is damaged ({detail})") from e
+    cover = kept.cover
+    if not (set(COVER_KEYS) <= cover.figures.keys() and {d for d, _ in DIMENSIONS} <= cover.breakdowns.keys()
+            and len(cover.backlog_ages) == len(AGE_BUCKETS)):
+        raise StoreError(f"{name}: its figures file is damaged (figures missing)")
     wanted = partitions_digest([(e.branch, e.rows, e.sha256) for e in m.partitions])
     if (kept.rules, kept.period, kept.partitions) != (rules(), m.period, wanted):
         return None
