@@ -103,7 +103,8 @@ def stores_alone(root: Path, report: Path) -> tuple[int, int, int, int, float, f
     (stores found, trend rows, covers, warnings, CPU s, VmHWM MiB)."""
     code = _STORES.format(root=str(root), month=MONTH, report=str(report))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    n, trend, covers, problems, cpu, hwm = json.loads(out.stdout.splitlines()[-1])
+    line = next(x for x in reversed(out.stdout.splitlines()) if x.startswith("["))  # not DuckDB's progress bar
+    n, trend, covers, problems, cpu, hwm = json.loads(line)
     return n, trend, covers, problems, cpu, hwm
 
 
