@@ -255,3 +255,26 @@ def test_a_figures_file_edited_by_hand_is_refused_or_not_used(series: Path, tmp_
     assert "已跳过" in said[0].message("zh") and "passed over" in said[0].message("en")
     assert ("missing" if how == "gone" else "cut short or changed" if how in ("edited", "cut short") else "damaged") \
         in said[0].params["detail"]
+
+
+def test_asked_once_answers_as_facts(tmp_path: Path) -> None:
+    """``AskedOnce`` (the run's report and its kept figures sharing answers): each of its questions answered as
+    ``Facts`` answers it, asked once or twice, and only once of the tables."""
+    from xlcomplaints.report.kept_figures import AskedOnce
+    from xlcomplaints.report.summary import COVER_KEYS
+
+    out = tmp_path / "group-2026-10.xlsx"
+    report_flow(ReportRequest(_eight(tmp_path / "in"), Month(2026, 10), out, now=datetime(2026, 11, 2, 9)))
+    summaries, as_of, _ = load_facts(store_path(out), Month(2026, 10), cases=False)
+    period = Period.parse("2026-10")
+    plain = store_history._open(summaries, period, as_of)
+    once = AskedOnce(plain.con)
+    try:
+        for ask in (lambda f: f.trend(period), lambda f: f.cover(period, keys=COVER_KEYS), lambda f: f.cover(period),
+                    lambda f: f.units(), lambda f: f.backlog_ages(period), lambda f: f.backlog_ages(period.shift(-1)),
+                    lambda f: f.trend(period.shift(-1))):
+            want = ask(plain)
+            assert ask(once) == want and ask(once) is ask(once)
+        assert len(once._answers) == 7
+    finally:
+        plain.con.close()

@@ -44,7 +44,7 @@ from xlcomplaints.report.held import held
 from xlcomplaints.report.history import History
 from xlcomplaints.report.imposed import dimensions, impose, impose_on_store
 from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
-from xlcomplaints.report.kept_figures import as_bytes, keep
+from xlcomplaints.report.kept_figures import AskedOnce, as_bytes, keep
 from xlcomplaints.report.masking import mask_partition, mask_summary
 from xlcomplaints.report.regions import Region, check_read, region_notes, split_regions
 from xlcomplaints.report.request import Contacts, ReportHooks, ReportKind, ReportRequest
@@ -236,6 +236,8 @@ def _compute(merged: Consolidation, month: Period, as_of: datetime, then: dateti
     rank_min = max((f.rank_min_complaints for f in merged.branches.values()), default=DEFAULT_RANK_MIN)
     if from_store:
         facts, paths, duplicates = connect_merged(merged)
+        if lists is None:  # the report and the kept figures ask the same questions of tables that stay as they are
+            facts = AskedOnce(facts.con)
         try:
             merged.issues += duplicates
             # before head office's lists relabel the tables: as a later run computes them from the partitions
