@@ -22,8 +22,17 @@ Jobs, over the set's branch workbooks (read-only) with every output under ``--wo
   (copies of October's report: reading a report's sheets costs the same whatever its month); after: ``--earlier``
   stores found by name (October's store copied as ``group-2026-09.facts`` … with their manifests' periods set and
   digests made again, partitions hard-linked). And after with neither (``plain``): the run itself.
-- ``stores``: the earlier stores alone, as ``trend`` makes them: a process of each checkout (``--base`` first, then
-  this one, alternately) finds them by name and reads them (``store_history.earlier_stores`` + ``with_stores``),
+- ``months``: October with eleven earlier stores each made by a real consolidation of the set for its month
+  (``--month 2025-11`` … ``2026-09``, ``--now`` the 22nd of the month after), once with each checkout
+  (``--made DIR``: ``DIR/before`` with ``--base``, ``DIR/after`` with this one; made if missing, kept for the next
+  run), October found by name beside them. Before: ``--base`` over its stores; after: this checkout over its own
+  (the stores keep their period's figures: ``report.kept_figures``); ``fallback``: this checkout over the stores
+  ``--base`` made (no figures kept: queried as before); and each checkout's October alone (``plain``, an empty
+  folder: what keeping the figures costs the run itself). Then, as ``stores``, the earlier stores read alone by
+  each checkout from its own folder (and this one from ``--base``'s: ``fallback``).
+- ``stores``: the earlier stores alone, forged as ``trend`` forges them but from each checkout's own October (made
+  once in ``stores-before``/``stores-after``, its run measured: the store's version is the checkout's): a process of
+  each checkout (``--base`` first, then this one, alternately) finds them by name and reads them (``store_history.earlier_stores`` + ``with_stores``),
   nothing else; its CPU (``time.process_time``) and peak (VmHWM). ``--base`` is then the branch's code before
   (``git worktree add /tmp/h23t-base b52a8bc``: every earlier store checked, parsed, loaded and its cover made).
 """
@@ -31,6 +40,7 @@ Jobs, over the set's branch workbooks (read-only) with every output under ``--wo
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -72,13 +82,41 @@ def cli(root: Path, *args: str, interval: float = 0.2) -> tuple[float, float, fl
     return ran.wall, ran.cpu, ran.main_mib, ran.largest_mib
 
 
-def _consolidate(*inputs: str | Path, out: Path, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
-    return ("consolidate", *map(str, inputs), "--month", MONTH, "--now", NOW, "-o", str(out), *extra)
+def _consolidate(*inputs: str | Path, out: Path, extra: tuple[str, ...] = (), month: str = MONTH,
+                 now: str = NOW) -> tuple[str, ...]:
+    return ("consolidate", *map(str, inputs), "--month", month, "--now", now, "-o", str(out), *extra)
+
+
+def made_earlier(root: Path, data: Path, folder: Path, n: int) -> None:
+    """The ``n`` months before October consolidated from ``data`` by the checkout ``root`` into ``folder`` (each
+    ``--now`` the 22nd of the month after it), those made already kept."""
+    sys.path.insert(0, str(HERE))
+    from xlcomplaints.core.metrics import Period
+
+    folder.mkdir(parents=True, exist_ok=True)
+    october = Period.parse(MONTH)
+    for i in range(n, 0, -1):
+        month = october.shift(-i)
+        out = folder / f"group-{month}.xlsx"
+        if not (out.with_suffix(".facts") / "manifest.json").is_file():
+            cli(root, *_consolidate(data, out=out, month=str(month), now=f"{month.shift(1)}-22 09:00"))
+
+
+def stores_alone(root: Path, report: Path) -> tuple[int, int, int, int, float, float]:
+    """``with_stores`` over the stores found beside ``report`` by the checkout ``root``, in a process of its own:
+    (stores found, trend rows, covers, warnings, CPU s, VmHWM MiB)."""
+    code = _STORES.format(root=str(root), month=MONTH, report=str(report))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    line = next(x for x in reversed(out.stdout.splitlines()) if x.startswith("["))  # not DuckDB's progress bar
+    n, trend, covers, problems, cpu, hwm = json.loads(line)
+    return n, trend, covers, problems, cpu, hwm
 
 
 def forge_earlier(store: Path, n: int) -> list[Path]:
     """``n`` copies of ``store`` as the stores of the periods before it (same name, earlier period), their
-    partitions hard-linked, each manifest's period set and its digest made again (as a run would have)."""
+    partitions hard-linked, each manifest's period set and its digest made again (as a run would have); its kept
+    figures (``report.kept_figures``), if any, put under the earlier period too: the same figures each time, to
+    measure what reading them costs, not what they are (``months`` makes real ones)."""
     sys.path.insert(0, str(HERE))
     from xlcomplaints.core.metrics import Period
     from xlcomplaints.report.facts import _digest
@@ -94,6 +132,12 @@ def forge_earlier(store: Path, n: int) -> list[Path]:
         (target / "manifest.json").unlink()
         body = {k: v for k, v in doc.items() if k != "digest"}
         body["period"] = earlier
+        if body.get("figures"):  # the period's figures kept (store version 2): theirs, under the earlier period
+            kept = json.loads((store / body["figures"]["file"]).read_text(encoding="utf-8"))
+            data = json.dumps({**kept, "period": earlier}).encode()
+            (target / body["figures"]["file"]).unlink()
+            (target / body["figures"]["file"]).write_bytes(data)
+            body["figures"] = {**body["figures"], "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         (target / "manifest.json").write_text(json.dumps({**body, "digest": _digest(body)}, ensure_ascii=False))
         made.append(target)
     return made
@@ -107,7 +151,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--earlier", type=int, default=11)
     ap.add_argument("--jobs", nargs="+", default=["regions", "trend"],
-                    choices=["regions", "regions-shown", "trend", "stores"])
+                    choices=["regions", "regions-shown", "trend", "stores", "months"])
+    ap.add_argument("--made", type=Path, help="months: where the earlier stores each checkout made are kept")
     a = ap.parse_args()
     files = sorted(a.set.glob("*.xlsx"))
     a.work.mkdir(parents=True, exist_ok=True)
@@ -131,19 +176,55 @@ def main() -> None:
         for _ in range(a.reps):
             for side in ("before", "after"):
                 measure(job, side, _consolidate(north, south, out=reg / f"ho-{side}.xlsx"))
-    if "trend" in a.jobs or "stores" in a.jobs:
+    if "months" in a.jobs:
+        made = a.made or a.work / "months"
+        for side in ("before", "after"):
+            made_earlier(sides[side], a.set, made / side, a.earlier)
+        folders = {"before": a.work / "months-before", "after": a.work / "months-after",
+                   "fallback": a.work / "months-fallback"}
+        for side, folder in folders.items():  # the earlier stores hard-linked: October's is written beside them
+            shutil.rmtree(folder, ignore_errors=True)
+            shutil.copytree(made / ("before" if side == "fallback" else side), folder, copy_function=os.link,
+                            ignore=shutil.ignore_patterns(f"*{MONTH}*", "log-*"))
+        for side in ("before", "after"):
+            (a.work / f"months-plain-{side}").mkdir(exist_ok=True)
+        for _ in range(a.reps):
+            for side, folder in folders.items():
+                code = sides["before" if side == "before" else "after"]
+                wall, cpu, main_mib, largest = cli(code, *_consolidate(a.set, out=folder / f"group-{MONTH}.xlsx"))
+                rows.append(f"| months: October, {a.earlier} earlier stores | {side} | {wall:.1f} s | {cpu:.1f} s | "
+                            f"{main_mib:.0f} MiB | {largest:.0f} MiB |")
+                print(rows[-1], flush=True)
+            for side in ("before", "after"):
+                wall, cpu, main_mib, largest = cli(sides[side], *_consolidate(
+                    a.set, out=a.work / f"months-plain-{side}" / f"group-{MONTH}.xlsx"))
+                rows.append(f"| months: October alone | {side} (plain) | {wall:.1f} s | {cpu:.1f} s | "
+                            f"{main_mib:.0f} MiB | {largest:.0f} MiB |")
+                print(rows[-1], flush=True)
+        for _ in range(a.reps):
+            for side, folder in folders.items():
+                n, trend, covers, problems, cpu, hwm = stores_alone(sides["before" if side == "before" else "after"],
+                                                                    folder / f"group-{MONTH}.xlsx")
+                rows.append(f"| months: earlier stores read alone ({n} found: {trend} trend rows, {covers} covers, "
+                            f"{problems} warnings) | {side} | — | {cpu:.2f} s | {hwm:.0f} MiB | — |")
+                print(rows[-1], flush=True)
+    if "trend" in a.jobs:
         tr = a.work / "trend"
         tr.mkdir(exist_ok=True)
         october = tr / f"group-{MONTH}.xlsx"
         if not october.exists():
             cli(HERE, *_consolidate(a.set, out=october))
         forge_earlier(october.with_suffix(".facts"), a.earlier)
-    if "stores" in a.jobs:
+    if "stores" in a.jobs:  # each checkout's own October (its store's version), forged into earlier periods
+        octobers = {side: a.work / f"stores-{side}" / f"group-{MONTH}.xlsx" for side in sides}
+        for side, october in octobers.items():
+            october.parent.mkdir(exist_ok=True)
+            if not october.exists():
+                measure("stores: October made", side, _consolidate(a.set, out=october))
+            forge_earlier(october.with_suffix(".facts"), a.earlier)
         for _ in range(a.reps):
             for side in ("before", "after"):
-                code = _STORES.format(root=str(sides[side]), month=MONTH, report=str(october))
-                out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-                n, trend, covers, problems, cpu, hwm = json.loads(out.stdout.splitlines()[-1])
+                n, trend, covers, problems, cpu, hwm = stores_alone(sides[side], octobers[side])
                 rows.append(f"| stores ({n} found: {trend} trend rows, {covers} covers, {problems} warnings) | {side} "
                             f"| — | {cpu:.2f} s | {hwm:.0f} MiB | — |")
                 print(rows[-1], flush=True)

@@ -5,6 +5,7 @@ the shared folder ``--store`` names, where Dask workers on other PCs write too: 
 
     manifest.json                                       what the store holds (below): the one file replaced last
     branches-<run>.parquet                              one row per branch (``store.schema.BRANCHES``)
+    figures-<run>.json                                  the period's own figures (``report.kept_figures``)
     period=2026-10/branch=BJ01/<id>.parquet             one partition per branch: its cases (``CASES``)
 
 Each worker writes its branch's partition into the run's staging folder (``.staging-<run>/``) and sends
@@ -16,8 +17,9 @@ manifest names are removed by the next save); a report whose save failed leaves 
 
 The manifest names the store's format and version, the run that wrote it (the report beside it holds the
 same id: ``--update`` uses a store only with the report of its run), the period, the as-of time, whether
-phone numbers are shown, and per partition its branch, file, rows, size and SHA-256; a digest of all that
-closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
+phone numbers are shown, per partition its branch, file, rows, size and SHA-256, and the figures file's (the
+period's figures its run computed from those partitions, for a later period's trend and cover: version 2; a store
+of version 1 has none and is queried as before); a digest of all that closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
 run or period, and a partition missing, cut short or changed (its size and hash, checked before it is
 parsed). Everything is data (JSON, Parquet): nothing in a store runs as code. Phone numbers are as the
 summaries held them: masked unless the run had ``--show-contacts`` (``report.masking``).
@@ -63,11 +65,13 @@ from xlcomplaints.store.schema import BRANCHES, SCHEMA_VERSION
 from xlcomplaints.workbook.owners import default_mode
 
 FORMAT: Literal["xlcomplaints.facts-store"] = "xlcomplaints.facts-store"
-VERSION = 1
+VERSION = 2  # 2: the period's figures kept (``figures``: ``report.kept_figures``)
+_READS = (1, 2)  # a store of version 1 holds no figures: a later period's run queries it
 OLD_STATE_SUFFIX = ".state.json.gz"
 _STAGING = ".staging-"
 __all__ = ["MANIFEST", "STORE_SUFFIX", "is_store", "store_path"]  # where a store is (``store.layout``)
 _MANIFEST_LIMIT = 256 * 2**20  # 20,000 branches take about 5 MB
+_FIGURES_LIMIT = 256 * 2**20  # the kept figures of 20,000 branches take about 3 MB
 
 
 class StoreError(ValueError):
@@ -132,6 +136,7 @@ class Manifest(_Strict):
     contacts_shown: bool
     branches: FileEntry
     partitions: list[BranchEntry]
+    figures: FileEntry | None = None  # the period's figures (``report.kept_figures``); none in version 1
 
 
 def _digest(body: dict[str, Any]) -> str:
@@ -172,8 +177,11 @@ def _branch_rows(result: Consolidation, entries: Sequence[BranchEntry]) -> pa.Ta
     return pa.Table.from_pylist(rows, schema=BRANCHES)
 
 
-def save_facts(output: str | Path, result: Consolidation, run: str, staging: Staging) -> Path:
-    """Write the store of ``result`` beside ``output`` (see the module doc); raises OSError if it cannot be."""
+def save_facts(output: str | Path, result: Consolidation, run: str, staging: Staging,
+               figures: bytes | None = None) -> Path:
+    """Write the store of ``result`` beside ``output`` (see the module doc), with the period's ``figures`` its
+    run computed from those partitions (``report.kept_figures``: none if it did not); raises OSError if it
+    cannot be."""
     store = staging.store
     staged = Path(staging.open())  # absolute; ``store`` as the report was named, as a kept partition's path is
     entries: list[BranchEntry] = []
@@ -192,12 +200,18 @@ def save_facts(output: str | Path, result: Consolidation, run: str, staging: Sta
         entries.append(BranchEntry(branch=code, file=rel, rows=part.rows, size=part.size, sha256=part.sha256))
     table = write_bytes(staged, table_bytes(_branch_rows(result, entries)), len(entries), f"branches-{run}{SUFFIX}")
     os.replace(table.path, store / Path(table.path).name)
+    kept = None
+    if figures is not None:
+        kept = write_bytes(staged, figures, 1, f"figures-{run}.json")
+        os.replace(kept.path, store / kept.name)
     body = Manifest(format=FORMAT, version=VERSION, schema_version=SCHEMA_VERSION, run=run,
                     period=str(result.month), period_kind=result.month.kind.value,
                     as_of=result.as_of.isoformat(timespec="seconds"), contacts_shown=result.contacts_shown,
                     branches=FileEntry(file=Path(table.path).name, rows=table.rows, size=table.size,
                                        sha256=table.sha256),
-                    partitions=entries).model_dump(mode="json")
+                    partitions=entries,
+                    figures=None if kept is None else FileEntry(file=kept.name, rows=1, size=kept.size,
+                                                                sha256=kept.sha256)).model_dump(mode="json")
     text = json.dumps({**body, "digest": _digest(body)}, ensure_ascii=False, indent=1).encode()
     pending = staged / MANIFEST
     with open(pending, "wb") as fh:
@@ -206,7 +220,7 @@ def save_facts(output: str | Path, result: Consolidation, run: str, staging: Sta
         os.fsync(fh.fileno())
     os.chmod(pending, default_mode())
     os.replace(pending, store / MANIFEST)  # the store is now this run's
-    _sweep(store, {e.file for e in entries} | {Path(table.path).name})
+    _sweep(store, {e.file for e in entries} | {Path(table.path).name} | ({kept.name} if kept else set()))
     return store
 
 
@@ -216,7 +230,8 @@ def _sweep(store: Path, kept: set[str]) -> None:
     for item in store.iterdir():
         if item.name.startswith(_STAGING) and item.is_dir():
             shutil.rmtree(item, ignore_errors=True)
-        elif item.name.startswith("branches-") and item.name.endswith(SUFFIX) and item.name not in kept:
+        elif (item.name.startswith("branches-") and item.name.endswith(SUFFIX) or item.name.startswith("figures-")
+              and item.name.endswith(".json")) and item.name not in kept:
             item.unlink(missing_ok=True)
         elif item.name.startswith("period=") and item.is_dir():
             for f in item.glob("branch=*/*" + SUFFIX):
@@ -243,7 +258,7 @@ def read_manifest(store: Path) -> Manifest:
         raise StoreError(f"{store.name}/{MANIFEST}: damaged or cut short ({e})") from e
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise StoreError(f"{store.name}: not a facts store")
-    if doc.get("version") != VERSION or doc.get("schema_version") != SCHEMA_VERSION:
+    if doc.get("version") not in _READS or doc.get("schema_version") != SCHEMA_VERSION:
         raise StoreError(f"{store.name}: written by another version of xlcomplaints (store version "
                          f"{doc.get('version')}.{doc.get('schema_version')}, this one reads {VERSION}.{SCHEMA_VERSION});"
                          " consolidate all branches without --update")
@@ -254,6 +269,19 @@ def read_manifest(store: Path) -> Manifest:
         return Manifest.model_validate(doc)
     except ValidationError as e:
         raise StoreError(f"{store.name}/{MANIFEST}: damaged ({e.error_count()} error(s): {e.errors()[0]['msg']})") from e
+
+
+def kept_bytes(store: Path, m: Manifest) -> bytes | None:
+    """The bytes of the period's figures the manifest ``m`` names (None: it names none), refused unless they are
+    the ones recorded (``StoreError``)."""
+    if m.figures is None:
+        return None
+    if m.figures.size > _FIGURES_LIMIT:
+        raise StoreError(f"{store.name}: its figures file is too large to be ours")
+    try:
+        return checked_bytes(m.figures.partition(store))
+    except PartitionDamaged as e:
+        raise StoreError(f"{store.name}: {e}") from e
 
 
 def load_facts(store: Path, month: Period | Month, run: str | None = None, *,

@@ -44,6 +44,7 @@ from xlcomplaints.report.held import held
 from xlcomplaints.report.history import History
 from xlcomplaints.report.imposed import dimensions, impose, impose_on_store
 from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
+from xlcomplaints.report.kept_figures import AskedOnce, as_bytes, keep
 from xlcomplaints.report.masking import mask_partition, mask_summary
 from xlcomplaints.report.regions import Given, check_read, read_regions, region_notes, split_regions
 from xlcomplaints.report.request import Contacts, ReportHooks, ReportKind, ReportRequest
@@ -195,14 +196,14 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             lap("merge")
             if not merged.branches:
                 raise NothingRead(merged.issues)
-            report = _compute(merged, month, as_of, then, request.history, contacts_shown, len(files), lap, notes,
-                              request.lists, from_store, earlier_stores(output, month, request.store))
+            report, kept = _compute(merged, month, as_of, then, request.history, contacts_shown, len(files), lap,
+                                    notes, request.lists, from_store, earlier_stores(output, month, request.store))
             _save(output, report, request.lang, run)
             lap("write")
             store = None
             if staging is not None and run:
                 try:
-                    store = save_facts(output, merged, run, staging)
+                    store = save_facts(output, merged, run, staging, kept)
                 except OSError as e:  # the report is saved; its store is not: --update refuses the pair
                     raise WorkbookError("file.write_failed", path=str(staging.store),
                                         detail=e.strerror or str(e)) from e
@@ -226,10 +227,12 @@ def _open(staging: Staging | None) -> str | None:
 
 def _compute(merged: Consolidation, month: Period, as_of: datetime, then: datetime, history: Sequence[str | Path],
              contacts_shown: bool, files_read: int, lap: _Laps, run_notes: list[Problem],
-             lists: OfficeLists | None = None, from_store: bool = False, stores: Sequence[Earlier] = ()) -> MonthlyReport:
+             lists: OfficeLists | None = None, from_store: bool = False, stores: Sequence[Earlier] = (),
+             ) -> tuple[MonthlyReport, bytes | None]:
     """The report's figures from the merged cases (``from_store``: from the merged branches' partitions,
     ``report.store_report``), with notes on the run, carried branches and history (earlier reports, and earlier
-    periods' facts stores, ``stores`` those found by name: ``report.store_history``)."""
+    periods' facts stores, ``stores`` those found by name: ``report.store_history``); and, from the store, the
+    period's figures a later period's run reads instead of its partitions (``report.kept_figures``)."""
     notes = list(run_notes)
     if merged.carried and then != as_of:
         notes.append(Problem(level=Level.WARNING, code="report.carried_as_of", params={
@@ -243,8 +246,13 @@ def _compute(merged: Consolidation, month: Period, as_of: datetime, then: dateti
         limit = report_memory(merged)
         with said_out_of_memory(limit):  # DuckDB's Out of Memory said as a refusal (``QueryMemoryError``)
             facts, paths, duplicates = connect_merged(merged, limit)
+            if lists is None:  # the report and the kept figures ask the same questions of tables that stay as they are
+                facts = AskedOnce(facts.con)
             try:
                 merged.issues += duplicates
+                # before head office's lists relabel the tables: as a later run computes them from the partitions
+                kept = as_bytes(keep(facts, month, branches, [(code, f.partition.rows, f.partition.sha256)  # type: ignore[union-attr]
+                                                              for code, f in merged.branches.items()]))
                 relabelled = impose_on_store(facts.con, merged, lists) if lists is not None else None
                 report = report_from_store(
                     facts, paths, month, as_of, branches=branches, issues=[*notes, *earlier.problems, *merged.issues],
@@ -255,7 +263,7 @@ def _compute(merged: Consolidation, month: Period, as_of: datetime, then: dateti
                 facts.con.close()
         report.files_read, report.files_failed = files_read, merged.unreadable
         lap("compute")
-        return report
+        return report, kept
     texts = {(code, no): words for code, f in merged.branches.items() for no, words in f.texts.items()}
     report = build(merged.cases, month, as_of, branches=branches,
                    issues=[*notes, *earlier.problems, *merged.issues], history=earlier.trend,
@@ -264,7 +272,7 @@ def _compute(merged: Consolidation, month: Period, as_of: datetime, then: dateti
                    rank_min=rank_min)
     report.files_read, report.files_failed = files_read, merged.unreadable
     lap("compute")
-    return report
+    return report, None  # no facts queried: a later run queries the store's partitions
 
 
 def _check_output(output: Path) -> None:

@@ -32,22 +32,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 from xlcomplaints.core import metrics as M
-from xlcomplaints.core.metrics import TREND_PERIODS, GroupRow, Period
+from xlcomplaints.core.metrics import TREND_PERIODS, GroupRow, Period, TrendRow
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.report.consolidate import Consolidation
 from xlcomplaints.report.facts import (
     MANIFEST,
     StoreError,
     is_store,
+    kept_bytes,
     load_facts,
     read_manifest,
     store_path,
 )
+from xlcomplaints.report.file_summary import FileSummary
 from xlcomplaints.report.history import History, read_history
+from xlcomplaints.report.kept_figures import KeptCover, fitting, kept_cover
 from xlcomplaints.report.store_report import connect_merged
 from xlcomplaints.report.summary import (
     COVER_KEYS,
@@ -59,7 +63,7 @@ from xlcomplaints.report.summary import (
     merge_history,
 )
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND, RUN_NAME
-from xlcomplaints.store.figures import BY_DEPARTMENT, Facts
+from xlcomplaints.store.figures import Facts
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import find_stamps
@@ -178,6 +182,7 @@ def with_stores(history: History, stores: Sequence[Earlier], period: Period) -> 
         if held >= period.shift(1 - TREND_PERIODS):
             usable.append((held, e))
     read: dict[Period, Earlier] = {}  # the stores read so far, by period
+    kept: dict[Period, KeptCover] = {}  # their cover figures, where their store keeps them
     made: dict[Period, Cover] = {}  # their covers computed so far
 
     def cover_of(p: Period) -> Cover | None:
@@ -185,31 +190,32 @@ def with_stores(history: History, stores: Sequence[Earlier], period: Period) -> 
         else from the report given for it."""
         if p in made or p not in read:
             return made.get(p, history.covers.get(p))
-        try:
-            branches, facts = _open(read[p], p)
-        except StoreError:  # changed since it was read: as if it had not been
+        figures = kept.get(p)
+        if figures is None:
+            try:
+                _, _, figures = _figures(read[p], p, cover=True)  # its facts queried again
+            except StoreError:  # changed since it was read: as if it had not been
+                return history.covers.get(p)
+        if figures is None:  # asked for: never None
             return history.covers.get(p)
-        try:
-            made[p] = _cover(facts, p, read[p].label, branches, partial(cover_of, p.shift(-1)))
-        finally:
-            facts.con.close()
+        made[p] = _cover(figures, p, read[p].label, branches_of[p], partial(cover_of, p.shift(-1)))
         return made[p]
 
     last = period.shift(-1)
+    branches_of: dict[Period, list[Branch]] = {}
     for held, e in sorted(usable, key=lambda x: x[0]):
-        try:
-            branches, facts = _open(e, held)
+        try:  # only last period's cover is shown; an earlier one only if a later one needs it
+            branches, rows, figures = _figures(e, held, cover=held == last)
         except StoreError as err:
             history.problems.append(_damaged(e, str(err)))
             fallback += [e.report] if e.report else []
             continue
-        try:
-            trend = merge_history(facts.trend(held), history.trend)
-            if held == last:  # only last period's cover is shown; an earlier one only if a later one needs it
-                made[held] = _cover(facts, held, e.label, branches, partial(cover_of, held.shift(-1)))
-        finally:
-            facts.con.close()
-        read[held] = e
+        trend = merge_history(rows, history.trend)
+        read[held], branches_of[held] = e, branches
+        if figures is not None:
+            kept[held] = figures
+        if held == last and figures is not None:  # asked for: never None
+            made[held] = _cover(figures, held, e.label, branches, partial(cover_of, held.shift(-1)))
         history.trend.update({r.month: r for r in trend})
         history.read.append(made.get(held) or Cover(e.label, {}, {}, branches=tuple(sorted(b.code for b in branches))))
     history.covers.update(made)
@@ -221,45 +227,58 @@ def _damaged(e: Earlier, detail: str) -> Problem:
                    params={"store": e.store.name, "detail": detail})
 
 
-def _open(e: Earlier, period: Period) -> tuple[list[Branch], Facts]:
-    """The store's branches, and DuckDB over its partitions with the rules across branches applied as its own
-    run applied them (``connect_merged``): the caller closes it."""
+def _figures(e: Earlier, period: Period, cover: bool) -> tuple[list[Branch], list[TrendRow], KeptCover | None]:
+    """The store's branches, its trend rows and (``cover``, or kept anyway) its cover figures: those its own run
+    kept in it if they fit (``report.kept_figures``), else its facts queried (``_open``). Every file of the store
+    is checked either way (``load_facts``: the manifest's digest, each partition's size and SHA-256)."""
     summaries, as_of, _ = load_facts(e.store, period, cases=False)  # every partition checked, none read back
     if not summaries:
         raise StoreError(f"{e.store.name}: holds no branch")
+    branches = [Branch(f.branch or "", f.branch_name, f.name) for f in summaries]
+    m = read_manifest(e.store)
+    found = fitting(kept_bytes(e.store, m), m, e.store.name)
+    if found is not None:
+        return branches, found.trend_rows(), found.cover
+    facts = _open(summaries, period, as_of)
+    try:
+        return branches, facts.trend(period), kept_cover(facts, period, branches) if cover else None
+    finally:
+        facts.con.close()
+
+
+def _open(summaries: list[FileSummary], period: Period, as_of: datetime) -> Facts:
+    """DuckDB over the store's partitions with the rules across branches applied as its own run applied them
+    (``connect_merged``): the caller closes it."""
     merged = Consolidation(period, as_of, summaries, branches={f.branch or "": f for f in summaries})
     facts, _, _ = connect_merged(merged)
-    return [Branch(f.branch or "", f.branch_name, f.name) for f in summaries], facts
+    return facts
 
 
-def _cover(facts: Facts, period: Period, label: str, branches: list[Branch],
+def _cover(figures: KeptCover, period: Period, label: str, branches: list[Branch],
            before: Callable[[], Cover | None]) -> Cover:
     """What ``report.history.read_report`` reads back off the cover and breakdown sheets of the store's report:
-    computed as ``report_from_store`` computes them (``before``: the cover of the period before, its report's
-    ``previous_cover``, asked for only where the store holds nothing of that period)."""
-    prev = period.shift(-1)
-    earlier = before() if not facts.metric("received", [prev])[0].get(None) else None
-    figures = facts.cover(period, keys=COVER_KEYS)
-    units = facts.units()
+    computed as ``report_from_store`` computes them, from the store's figures (``kept_figures.kept_cover``;
+    ``before``: the cover of the period before, its report's ``previous_cover``, asked for only where the store
+    holds nothing of that period)."""
+    earlier = before() if not figures.holds_previous else None
     values: dict[str, float | None] = {}
     shown_units: dict[str, str] = {}
     for key in COVER_KEYS:
         m = M.METRICS[key]
-        unit = next(iter(units.get(m.stage) or ()), None) if m.kind == "duration" and m.stage else None
-        value, previous = figures[key][None]
+        unit = next(iter(figures.units.get(m.stage) or ()), None) if m.kind == "duration" and m.stage else None
+        value, previous = figures.figures[key]
         row = cover_row(key, value, previous, unit, earlier)
         values[key] = row.value
         if row.unit:
             shown_units[key] = row.unit
     # the breakdown sheets as that report printed them (no By-branch sheet for one branch): every row's count
     dims = tuple((d, v) for d, v in DIMENSIONS if d != "branch" or len(branches) > 1)
-    rows = breakdown_rows(dims, earlier, branches,
-                          lambda dim, order, counts: facts.breakdown(period, dim, order, previous=counts))
+    rows = breakdown_rows(dims, earlier, branches, figures.breakdown)
     if "department" in rows:
-        people = facts.people(period, BY_DEPARTMENT, [g.key for g in rows["department"]])
-        rows["department"] += [GroupRow(r.key, 0, 0, None, 0) for r in people[len(rows["department"]):]]
+        rows["department"] += [GroupRow(k, 0, 0, None, 0)
+                               for k in figures.other_departments([g.key for g in rows["department"]])]
     return Cover(label, values, shown_units, {dim: _counts(r) for dim, r in rows.items()},
-                 facts.backlog_ages(period)[None], tuple(sorted(b.code for b in branches)))
+                 list(figures.backlog_ages), tuple(sorted(b.code for b in branches)))
 
 
 def _counts(rows: list[GroupRow]) -> dict[str | None, int]:

@@ -28,6 +28,7 @@ from xlcomplaints.core.metrics.tables import (
     GroupRow,
     StageRow,
     TrendRow,
+    group_rows,
 )
 from xlcomplaints.core.metrics.typical import TYPICAL_MAX, TYPICAL_REASONS
 from xlcomplaints.core.policy import STAGES
@@ -278,14 +279,7 @@ class Facts:
         else:
             now, before = self.metric("received", [period, period.previous], by, branch)
             rates, late = self.metrics(DUE_RATE_LATE, (False, True), [period], by, branch)[0]
-        if previous is not None:
-            before = dict(previous)
-        due = {k for k, v in rates.items() if v is not None}
-        present = {k for k in now if now[k]} | {k for k in before if before[k] or previous is not None} | due
-        keys: list[Key] = list(order)
-        rest = {k for k in present if k not in keys}
-        keys += sorted(rest, key=lambda k: (k is None, -now.get(k, 0), -before.get(k, 0), str(k)))
-        return [GroupRow(k, now.get(k, 0), before.get(k, 0), rates.get(k), late.get(k, 0)) for k in keys]
+        return group_rows(now, before, rates, late, order, previous)
 
     def people(self, period: Period, by: Grouping = BY_HANDLER, keys: Sequence[Key] = (),
                branch: str | None = None) -> list[PersonRow]:

@@ -60,6 +60,23 @@ def breakdown(ix: CaseIndex, m: Period, dimension: str | Callable[[Case], str | 
     return [GroupRow(k, now[k], before[k], rate(met[k], met[k] + missed[k]), late[k]) for k in keys]
 
 
+def group_rows(now: Mapping[str | None, int], before: Mapping[str | None, int],
+               rates: Mapping[str | None, float | None], late: Mapping[str | None, int], order: Sequence[str] = (),
+               previous: Mapping[str | None, int] | None = None) -> list[GroupRow]:
+    """``store.figures.Facts.breakdown``'s rows from its figures by value (missing from one: 0, None for a rate):
+    ``order`` first, then the other values received, received the period before or with a deadline due, most
+    first; ``previous``: the previous period's counts instead of ``before``. Also what ``report.kept_figures``
+    gives from a period's breakdowns kept in its store."""
+    if previous is not None:
+        before = dict(previous)
+    due = {k for k, v in rates.items() if v is not None}
+    present = {k for k in now if now[k]} | {k for k in before if before[k] or previous is not None} | due
+    keys: list[str | None] = list(order)
+    rest = {k for k in present if k not in keys}
+    keys += sorted(rest, key=lambda k: (k is None, -now.get(k, 0), -before.get(k, 0), str(k)))
+    return [GroupRow(k, now.get(k, 0), before.get(k, 0), rates.get(k), late.get(k, 0)) for k in keys]
+
+
 class StageRow(NamedTuple):
     stage: str
     due: int
