@@ -149,7 +149,8 @@ def test_the_kept_figures_are_those_the_stores_facts_give(tmp_path: Path, how: s
     """What a run keeps equals what a later run computes from the store's facts: with head office's lists imposed
     (kept before they relabel the tables, as a later run does not impose them), contacts shown, after an
     ``--update`` (the store rewritten: its figures too), and over branches a number is met twice in."""
-    from tests.test_store_report import HEAD_OFFICE, bj01
+    from tests.policies import HEAD_OFFICE_LISTS as HEAD_OFFICE
+    from tests.test_store_report import bj01
     from xlcomplaints.policy_file import load_policy
 
     if how == "tricky":
