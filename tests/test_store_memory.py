@@ -108,3 +108,21 @@ def test_a_setting_that_is_not_an_amount_is_refused_before_anything_is_read(
                                     str(tmp_path / "group.xlsx"), "--lang", "en"])
     assert said.exit_code == 2 and MEMORY_VARIABLE in " ".join(said.output.split())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_out_of_memory_reading_an_earlier_periods_store_is_the_same_refusal(
+        demo: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store whose figures were not kept (written before they were, or by other code) is queried for the trend:
+    running out of memory there is refused as the report's own compute is, not DuckDB's error raw."""
+    from tests.test_kept_figures import as_written_before
+    from xlcomplaints.core.metrics import Period
+    from xlcomplaints.report import store_history
+
+    earlier = tmp_path / "group-2026-09.xlsx"
+    xc.consolidate(demo, "2026-09", earlier, now=datetime(2026, 10, 2, 9, 0))
+    as_written_before(store_path(earlier))
+    monkeypatch.setenv(MEMORY_VARIABLE, "1MB")
+    with pytest.raises(QueryMemoryError) as info:
+        store_history._figures(store_history.Earlier(store_path(earlier), earlier.name), Period.parse("2026-09"),
+                               cover=True)
+    assert info.value.code == "report.query_no_memory" and info.value.params["limit"] == "1MB"

@@ -251,6 +251,13 @@ def test_the_trend_by_nested_loops_or_merge_joins() -> None:
     assert facts.trend(p) == ours == M.trend(CaseIndex(cases), p) and len(ours) > 5
 
 
+def test_duckdb_draws_no_progress_bar_on_the_users_console() -> None:
+    """A query past two seconds (a 1,000,000-complaint store) had DuckDB draw its progress bar after our own
+    output (seen on a subprocess's stdout): every connection the store makes has it off."""
+    facts = _facts(_generated(PERIODS["month"]))
+    assert facts.con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+
+
 def test_every_figure_has_its_query_next_to_its_words() -> None:
     assert set(QUERIES) == set(M.METRICS) and set(PEOPLE_QUERIES) == set(M.PEOPLE_FIGURES)
     for key in M.METRICS:

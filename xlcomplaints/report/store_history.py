@@ -52,7 +52,7 @@ from xlcomplaints.report.facts import (
 from xlcomplaints.report.file_summary import FileSummary
 from xlcomplaints.report.history import History, read_history
 from xlcomplaints.report.kept_figures import KeptCover, fitting, kept_cover
-from xlcomplaints.report.store_report import connect_merged
+from xlcomplaints.report.store_report import connect_merged, report_memory, said_out_of_memory
 from xlcomplaints.report.summary import (
     COVER_KEYS,
     DIMENSIONS,
@@ -239,18 +239,23 @@ def _figures(e: Earlier, period: Period, cover: bool) -> tuple[list[Branch], lis
     found = fitting(kept_bytes(e.store, m), m, e.store.name)
     if found is not None:
         return branches, found.trend_rows(), found.cover
-    facts = _open(summaries, period, as_of)
-    try:
-        return branches, facts.trend(period), kept_cover(facts, period, branches) if cover else None
-    finally:
-        facts.con.close()
+    limit = report_memory(_merged(summaries, period, as_of))
+    with said_out_of_memory(limit):  # as the report's own compute: a refusal of ours, never DuckDB's raw error
+        facts = _open(summaries, period, as_of, limit)
+        try:
+            return branches, facts.trend(period), kept_cover(facts, period, branches) if cover else None
+        finally:
+            facts.con.close()
 
 
-def _open(summaries: list[FileSummary], period: Period, as_of: datetime) -> Facts:
+def _merged(summaries: list[FileSummary], period: Period, as_of: datetime) -> Consolidation:
+    return Consolidation(period, as_of, summaries, branches={f.branch or "": f for f in summaries})
+
+
+def _open(summaries: list[FileSummary], period: Period, as_of: datetime, limit: str | None = None) -> Facts:
     """DuckDB over the store's partitions with the rules across branches applied as its own run applied them
-    (``connect_merged``): the caller closes it."""
-    merged = Consolidation(period, as_of, summaries, branches={f.branch or "": f for f in summaries})
-    facts, _, _ = connect_merged(merged)
+    (``connect_merged``; DuckDB's memory ``limit``, else as for a report of them): the caller closes it."""
+    facts, _, _ = connect_merged(_merged(summaries, period, as_of), limit)
     return facts
 
 

@@ -117,6 +117,7 @@ def _views(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyConnec
     No query relies on the order DuckDB keeps rows in (each orders what it gives, by ``cid`` where the engine's
     order matters), so DuckDB is told not to keep it: reading 1,000 partitions (500,000 complaints) then took
     6.5 s of CPU instead of 10.3 s and peaked at 403 MiB instead of 436 (docs/benchmarks.md)."""
+    con.execute("SET enable_progress_bar = false")  # DuckDB prints one on the console past 2 s: not ours to show
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"SET nested_loop_join_threshold = {NESTED_LOOP_ROWS}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE facts AS SELECT ordinal, {', '.join(_READ + _FLAT)} FROM {source}")
