@@ -263,6 +263,7 @@ def test_asked_once_answers_as_facts(tmp_path: Path) -> None:
     ``Facts`` answers it, asked once or twice, and only once of the tables."""
     from xlcomplaints.report.kept_figures import AskedOnce
     from xlcomplaints.report.summary import COVER_KEYS
+    from xlcomplaints.store.figures import BY_DEPARTMENT, BY_HANDLER
 
     out = tmp_path / "group-2026-10.xlsx"
     report_flow(ReportRequest(_eight(tmp_path / "in"), Month(2026, 10), out, now=datetime(2026, 11, 2, 9)))
@@ -277,5 +278,18 @@ def test_asked_once_answers_as_facts(tmp_path: Path) -> None:
             want = ask(plain)
             assert ask(once) == want and ask(once) is ask(once)
         assert len(once._answers) == 7
+        # the people of a grouping, with and without keys first (one a key nobody counts under), asked once
+        departments = [r.key for r in plain.people(period, BY_DEPARTMENT)]
+        for by, keys in ((BY_DEPARTMENT, ()), (BY_DEPARTMENT, [departments[-1], "无此部门", departments[0]]),
+                         (BY_HANDLER, ()), (BY_HANDLER, ["无此人"])):
+            assert once.people(period, by, keys) == plain.people(period, by, keys)
+        assert len(once._answers) == 9
+        # each dimension's breakdown asked once, whatever dimensions it was asked with
+        for dims in (["channel", "category"], ["category", "severity", "branch"], ["branch", "channel"]):
+            plain.prefetch_breakdowns(period, dims)
+            once.prefetch_breakdowns(period, dims)
+            for d in dims:
+                assert once.breakdown(period, d) == plain.breakdown(period, d)
+        assert len(once._answers) == 9 + 4
     finally:
         plain.con.close()

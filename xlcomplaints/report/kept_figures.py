@@ -38,12 +38,21 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from xlcomplaints.core.metrics import AGE_BUCKETS, TREND_PERIODS, GroupRow, Period, TrendRow
+from xlcomplaints.core.metrics.people import COUNT_FIGURES, PersonRow
 from xlcomplaints.core.metrics.tables import group_rows
 from xlcomplaints.report.facts import Manifest, StoreError
 from xlcomplaints.report.summary import COVER_KEYS, DIMENSIONS, Branch, breakdown_rows
-from xlcomplaints.store.figures import ALL, BY_DEPARTMENT, Facts, Grouping, Key
+from xlcomplaints.store.figures import (
+    ALL,
+    BY_DEPARTMENT,
+    BY_HANDLER,
+    Facts,
+    Grouping,
+    Key,
+    by_dimension,
+)
 from xlcomplaints.store.figures import DIMENSIONS as FIELDS
-from xlcomplaints.store.queries import QUERIES
+from xlcomplaints.store.queries import PEOPLE_QUERIES, QUERIES
 
 FORMAT: Literal["xlcomplaints.period-figures"] = "xlcomplaints.period-figures"
 Number = int | float | None
@@ -183,7 +192,8 @@ def fitting(data: bytes | None, m: Manifest, name: str) -> KeptFigures | None:
 
 
 class AskedOnce(Facts):
-    """``Facts`` answering the trend, the cover's figures, the units and the backlog's ages once per question.
+    """``Facts`` answering the trend, the cover's figures, the units, the backlog's ages, each breakdown's figures
+    and each grouping's people once per question.
 
     Speed, fenced here: the run's report (``store_report.report_from_store``) asks of its tables some of the
     questions ``keep`` asks for the figures the store keeps. Buys, at 1,000,000 complaints (the 2,000 bench
@@ -218,3 +228,25 @@ class AskedOnce(Facts):
     def backlog_ages(self, period: Period, by: Grouping = ALL, branch: str | None = None) -> dict[Key, list[int]]:
         return self._once(("ages", period, by, branch),
                           lambda: super(AskedOnce, self).backlog_ages(period, by, branch))
+
+    def prefetch_breakdowns(self, period: Period, dimensions: Sequence[str | Grouping], branch: str | None = None,
+                            ) -> None:
+        """Only the dimensions not asked before queried (each grouping set of ``_sets`` is its own answer, whatever
+        the others asked with it); those asked before put back for ``breakdown``."""
+        bys = [by_dimension(d) if isinstance(d, str) else d for d in dimensions]
+        new = [by for by in bys if ("breakdown", period, by, branch) not in self._answers]
+        super().prefetch_breakdowns(period, new, branch)
+        for by in new:
+            self._answers[("breakdown", period, by, branch)] = self._prefetched[(period, by, branch)]
+        for by in bys:
+            self._prefetched[(period, by, branch)] = self._answers[("breakdown", period, by, branch)]
+
+    def people(self, period: Period, by: Grouping = BY_HANDLER, keys: Sequence[Key] = (),
+               branch: str | None = None) -> list[PersonRow]:
+        """The rows asked once without ``keys``, then ordered as ``Facts.people`` orders them: ``keys`` first (a key
+        nobody counts under: every figure 0 or None), then the rest in the order found."""
+        rows = self._once(("people", period, by, branch), lambda: super(AskedOnce, self).people(period, by, (), branch))
+        found = {r.key: r for r in rows}
+        first = set(keys)
+        return [found.get(k) or PersonRow(k, {name: 0 if name in COUNT_FIGURES else None for name in PEOPLE_QUERIES})
+                for k in keys] + [r for r in rows if r.key not in first]
