@@ -201,6 +201,8 @@ class AskedOnce(Facts):
     CPU and the report's same questions 8.4–8.9 s more with ``Facts``, 12.3–12.7 s for both with this: the kept
     figures cost the run about 4 s instead of 13 (at 100,000 complaints 0.24 s instead of 0.7). Only while the tables
     stay as they were (not with head office's lists, which relabel them between the two: ``report.run._compute``).
+    The breakdowns' figures and the people of a grouping shared too: an ``--update`` of 10 at 1 M took 34.7, 36.8 s
+    of CPU instead of 37.7, 39.3 s (``bench_update.py``, docs/benchmarks.md).
     Held to ``Facts`` by ``tests/test_kept_figures.py::test_asked_once_answers_as_facts`` and the report's
     cell-for-cell tests."""
 
