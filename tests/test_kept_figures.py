@@ -293,3 +293,20 @@ def test_asked_once_answers_as_facts(tmp_path: Path) -> None:
         assert len(once._answers) == 9 + 4
     finally:
         plain.con.close()
+
+
+def test_an_install_without_its_source_keeps_figures_by_its_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A program frozen without its .py files cannot digest them: its figures are kept under its version, not a
+    traceback at the end of every consolidation."""
+    from xlcomplaints import __version__
+    from xlcomplaints.report import kept_figures
+
+    def unreadable(self: Path) -> bytes:
+        raise FileNotFoundError(self)
+
+    kept_figures.rules.cache_clear()
+    monkeypatch.setattr(kept_figures.Path, "read_bytes", unreadable)
+    try:
+        assert kept_figures.rules() == f"version {__version__}, source not readable"
+    finally:
+        kept_figures.rules.cache_clear()

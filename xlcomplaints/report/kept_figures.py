@@ -66,8 +66,12 @@ def rules() -> str:
     files = [*sorted((root / "store").glob("*.py")), *sorted((root / "core" / "metrics").glob("*.py")),
              root / "report" / "store_report.py", Path(__file__).resolve()]
     h = hashlib.sha256()
-    for f in files:
-        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    try:
+        for f in files:
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    except OSError:  # installed without its source (a frozen program): the version stands for it
+        from xlcomplaints import __version__
+        return f"version {__version__}, source not readable"
     return h.hexdigest()
 
 
