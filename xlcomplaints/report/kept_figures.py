@@ -16,9 +16,9 @@ own previous-period rules, which depend on the earlier reports and stores this r
   By-department figures, the backlog's ages.
 
 Used only when they fit, else the store is queried as before (the same figures, cell for cell:
-``tests/test_kept_figures.py``): the file is of this format, was computed by these rules (``RULES``: a digest of the
-source of the modules that compute the figures, so a changed query or rule is never answered by figures of the old
-one), for the store's period, from the very partitions the manifest names (their branches, rows and SHA-256, so a
+``tests/test_kept_figures.py``): the file is of this format, was computed by these rules (``rules()``: a digest of
+the source of the modules that compute the figures, or the version where the source is not installed, so a
+changed query or rule is never answered by figures of the old one), for the store's period, from the very partitions the manifest names (their branches, rows and SHA-256, so a
 partition swapped under a manifest made again is queried, and refused, as before). A figures file that is not
 the one the manifest names (edited, cut short) makes the store refused, as a damaged partition does. Phone numbers
 are not in it: counts, rates, times and the values of the breakdowns' dimensions only. Parsed by pydantic, strict:
