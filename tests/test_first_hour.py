@@ -112,6 +112,8 @@ USAGE_MISTAKES = [
     (("validate", "a.xlsx", "b.xlsx"), "b.xlsx"),                # one workbook too many
     (("new", "x.xlsx", "--bogus"), "--bogus"),                   # an option that does not exist
     (("consolidate", "branches", "--month", "2026-10", "-o", "x.xlsx", "--workers", "0"), "--workers"),
+    (("consolidate", "branches", "--month", "2026-10", "-o", "x.xlsx", "--workers", "two"), "--workers"),
+    (("consolidate", "branches", "--month", "2026-10", "-o", "x.xlsx", "--region-wait", "7200"), "--region-wait"),
 ]
 
 
@@ -128,3 +130,7 @@ def test_a_mistyped_command_line_is_one_refusal_in_the_offices_language(tmp_path
             assert "Usage" not in out.stderr and "Try" not in out.stderr
     zh = _cli("consolidate", "branches", "-o", "x.xlsx", env={}).stderr
     assert "缺少选项 --period" in zh
+    for args, why in ((USAGE_MISTAKES[-3][0], "应不小于 1"), (USAGE_MISTAKES[-2][0], "应是整数"),
+                      (USAGE_MISTAKES[-1][0], "应不大于 3600")):  # why a value is refused, in the clerk's language
+        said = _cli(*args, env={}).stderr
+        assert why in said and "Input should" not in said, said

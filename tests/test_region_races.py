@@ -19,13 +19,16 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.audit.report import read_report
 from tests.test_facts_store import cells
 from tests.test_regions import NOW, OCT, REPORT, region, regions
+from xlcomplaints.cli import app
 from xlcomplaints.demo import run_demo
 from xlcomplaints.report import regions as regions_module
 from xlcomplaints.report.facts import read_manifest, store_path
+from xlcomplaints.report.request import REGION_WAIT
 from xlcomplaints.report.run import ReportRequest, report_flow
 from xlcomplaints.workbook.errors import WorkbookError
 
@@ -93,18 +96,23 @@ def test_a_region_consolidated_again_between_two_copies_is_read_again_whole(demo
     assert stored(out) == {**north_now, "GZ03": stored(south)["GZ03"]}
 
 
-def test_a_region_saving_its_store_is_waited_for_and_a_bounded_wait(
-        demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_region_saving_its_store_is_waited_for_and_a_bounded_wait(demo: Path, tmp_path: Path) -> None:
     north, south = regions(demo, tmp_path)
     signals = tmp_path / "signals"
     again = start("region-saving", signals, north, demo / "BJ01.xlsx")
     try:
         await_signal(again, signals, "saving")  # its report saved, its manifest not yet: the two of two runs
-        monkeypatch.setattr(regions_module, "REGION_WAIT", 0.5)  # waited for, and no longer
-        with pytest.raises(WorkbookError) as info:
-            report_flow(ReportRequest([north, south], OCT, tmp_path / "soon.xlsx", now=NOW))
-        assert info.value.code == "report.region_changing"
+        started = time.monotonic()
+        with pytest.raises(WorkbookError) as info:  # waited for, and no longer than the run says
+            report_flow(ReportRequest([north, south], OCT, tmp_path / "soon.xlsx", now=NOW, region_wait=0.5))
+        assert info.value.code == "report.region_changing" and info.value.params["seconds"] == "0.5"
+        assert time.monotonic() - started < REGION_WAIT  # not the default two minutes
         assert not (tmp_path / "soon.xlsx").exists() and not store_path(tmp_path / "soon.xlsx").exists()
+        said = CliRunner().invoke(app, ["consolidate", str(north), str(south), "-o", str(tmp_path / "now.xlsx"),
+                                        "--month", "2026-10", "--now", f"{NOW:%Y-%m-%d %H:%M}", "--region-wait", "0",
+                                        "--lang", "en"])
+        assert said.exit_code == 2 and "waited 0 s" in " ".join(said.output.split())  # not waited: refused at once
+        assert not (tmp_path / "now.xlsx").exists()
         head = start("head", signals, tmp_path / "group.xlsx", north, south)
         await_signal(head, signals, "waiting")  # head office waits while the north's run holds its lock ...
     finally:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from xlcomplaints.core.models import Settings
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.flows import FlowResult, assign_ids_flow, refresh_flow, validate_flow
+from xlcomplaints.report.request import REGION_WAIT
 from xlcomplaints.templates.build import build_branch_workbook
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.owners import Leftover
@@ -112,7 +113,8 @@ def consolidate(inputs: Sequence[str | Path], month: str | Month | Period, outpu
                 as_of: datetime | None = None, now: datetime | None = None, show_contacts: bool = False,
                 update: bool = False, history: Sequence[str | Path] = (), executor: Executor | None = None,
                 workers: int | None = None, on_file: Callable[[FileSummary], None] | None = None,
-                policy: str | Path | None = None, store: str | Path | None = None) -> RunResult:
+                policy: str | Path | None = None, store: str | Path | None = None,
+                region_wait: float = REGION_WAIT) -> RunResult:
     """Many branches' workbooks (files or folders) in one monthly report, each read once in parallel.
 
     ``executor``: any ``concurrent.futures`` executor — a distributed one too, if its workers can
@@ -123,6 +125,8 @@ def consolidate(inputs: Sequence[str | Path], month: str | Month | Period, outpu
     store is kept in, as ``--store`` (default: beside the report; the same again for an update). A Dask
     client's executor has each worker write a small file where the store is made first, as ``--scheduler``
     does: one that cannot raises ``ClusterError`` (``cluster.store_unwritable``) before any file is read.
+    ``region_wait``: how long, in seconds, to wait for a region whose own run is writing its store at that moment, as
+    ``--region-wait`` (0 to 3600; then ``WorkbookError`` ``report.region_changing``).
     """
     from xlcomplaints.policy_file import load_policy
     from xlcomplaints.report.distributed import probe_executor
@@ -142,7 +146,7 @@ def consolidate(inputs: Sequence[str | Path], month: str | Month | Period, outpu
     request = ReportRequest(tuple(Path(p) for p in inputs), _month(month), Path(output),
                             ReportKind.UPDATE if update else ReportKind.CONSOLIDATION, lang=lang, as_of=as_of,
                             now=now, contacts=Contacts.of(show_contacts), history=tuple(Path(p) for p in history),
-                            lists=lists, store=where)
+                            lists=lists, store=where, region_wait=region_wait)
     return report_flow(request, ReportHooks(executor=executor, workers=workers, on_file=on_file))
 
 

@@ -162,6 +162,9 @@ HELP: dict[str, tuple[str, str]] = {
               "The folder the facts store (for --update, a region's roll-up and later periods' trends) is kept in: default beside the report; with --scheduler "
               "the workers write to it themselves, so a shared folder every PC writes to by the same path (or a "
               "file:// URL); give the same folder again with --update"),
+    "region_wait": ("区域汇总恰在重新汇总时，最多等它多少秒（默认 120；0 表示不等，立即停止；至多 3600）",
+                    "How long to wait, at most, for a region that is consolidating again at that moment "
+                    "(default 120; 0: do not wait, stop at once; at most 3600)"),
 }
 
 #: Placeholders shown for values in help: key → (zh, en). ASCII in both languages: the help's columns
@@ -183,6 +186,7 @@ METAVAR: dict[str, tuple[str, str]] = {
     "n": ("N", "N"),
     "address": ("tcp://HOST:PORT", "tcp://HOST:PORT"),
     "store": ("FOLDER_OR_URL", "FOLDER_OR_URL"),
+    "seconds": ("SECONDS", "SECONDS"),
     "numbers": ("NUMBER", "NUMBER"),
     "out": ("FILE.xlsx|FILE.pdf", "FILE.xlsx|FILE.pdf"),
 }
@@ -228,6 +232,14 @@ _USAGE_ERRORS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+#: Why a value was refused (pydantic's words, in typer's message), in Chinese.
+_WHY_ZH = (
+    (r"Input should be greater than or equal to (\S+)", r"应不小于 \1"),
+    (r"Input should be less than or equal to (\S+)", r"应不大于 \1"),
+    (r"Input should be a valid integer.*", "应是整数"),
+)
+
+
 def usage_error(message: str, command: str, lang: str) -> str:
     """One sentence for a command line typer could not parse, with where to look for the usage."""
     said = message.strip().rstrip(".")
@@ -235,7 +247,8 @@ def usage_error(message: str, command: str, lang: str) -> str:
         if m := re.fullmatch(pattern, said, re.S):
             found = m.groupdict()
             if lang == Lang.ZH and "why" in found:
-                found["why"] = re.sub(r"Input should be greater than or equal to (\S+)", r"应不小于 \1", found["why"])
+                for why, zh_why in _WHY_ZH:
+                    found["why"] = re.sub(why, zh_why, found["why"])
             said = pick(lang, zh, en).format(**found)
             break
     else:

@@ -12,6 +12,7 @@ from xlcomplaints.console import SAID, console, err, show_problems
 from xlcomplaints.core.lists import OfficeLists
 from xlcomplaints.core.problems import Level
 from xlcomplaints.i18n import pick, say
+from xlcomplaints.report.request import LONGEST_REGION_WAIT, REGION_WAIT
 from xlcomplaints.workbook.errors import WorkbookError
 
 if TYPE_CHECKING:
@@ -78,7 +79,8 @@ def _period(month: str | None, period: str | None, first: str | None, last: str 
 
 def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | None, now: str | None, show_contacts: bool,
                 history: list[Path] | None, *, kind: ReportKind, workers: int | None = None, verbose: bool = False,
-                policy: Path | None = None, scheduler: str | None = None, store: str | None = None) -> None:
+                policy: Path | None = None, scheduler: str | None = None, store: str | None = None,
+                region_wait: float = REGION_WAIT) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from xlcomplaints.report.distributed import Cluster, ClusterError, cluster_executor
@@ -122,7 +124,7 @@ def _run_report(inputs: list[Path], month: Period, output: Path, lang: str | Non
             with progress, _memory(output, lang, "report.no_memory"):
                 request = ReportRequest(tuple(inputs), m, output, kind, lang=lang, as_of=as_of,
                                         contacts=Contacts.of(show_contacts), history=tuple(history or ()), lists=lists,
-                                        store=where)
+                                        store=where, region_wait=region_wait)
                 result = report_flow(request, ReportHooks(executor=executor, workers=workers, on_file=read_one,
                                                           on_start=lambda n: progress.update(task, total=n)))
     except ClusterError as e:  # said before any file is read
@@ -216,10 +218,13 @@ def consolidate(
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help=H("scheduler"), metavar=MV("address"))] = None,
     store: Annotated[str | None, typer.Option("--store", help=H("store"), metavar=MV("store"))] = None,
+    region_wait: Annotated[int, typer.Option(
+        "--region-wait", min=0, max=LONGEST_REGION_WAIT, help=H("region_wait"), metavar=MV("seconds"),
+        show_default=False)] = REGION_WAIT,
 ) -> None:
     from xlcomplaints.report.request import ReportKind
 
     chosen = _period(month, period, first, last, _lang(lang))
     _run_report(inputs, chosen, output, lang, now, show_contacts, history,
                 kind=ReportKind.UPDATE if update else ReportKind.CONSOLIDATION, workers=workers, verbose=verbose,
-                policy=policy, scheduler=scheduler, store=store)
+                policy=policy, scheduler=scheduler, store=store, region_wait=region_wait)

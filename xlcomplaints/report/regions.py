@@ -29,9 +29,9 @@ read the region's folder, and never stops a region's run): a partition gone or c
 of two runs, is judged by looking again — the region's manifest or report changed since, or its store's lock held
 by a live run (``held.writer_of``: the region's run is saving its store) — and the region is read again from its
 new manifest (said on the Issues sheet, ``report.region_reread``), waiting while that run holds its lock, at most
-``REGION_WAIT`` seconds (then refused, ``report.region_changing``). A lock left by a killed run is not waited for:
-the store is judged as it is. A region whose run is going on, its last store whole, is counted as that store holds
-it, and the Issues sheet says so (``report.region_running``).
+``REGION_WAIT`` seconds or what the run says (``--region-wait``), then refused (``report.region_changing``). A lock
+left by a killed run is not waited for: the store is judged as it is. A region whose run is going on, its last
+store whole, is counted as that store holds it, and the Issues sheet says so (``report.region_running``).
 
 Reports found in a folder are still passed over with a warning (``report.not_a_branch``): a folder
 of branches often holds earlier reports too, and only a report named on purpose stands for a region.
@@ -65,6 +65,7 @@ from xlcomplaints.report.file_summary import FileSummary
 from xlcomplaints.report.held import writer_of
 from xlcomplaints.report.inputs import WORKBOOK_SUFFIXES, resolved
 from xlcomplaints.report.masking import mask_partition, mask_summary
+from xlcomplaints.report.request import REGION_WAIT
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND, RUN_NAME
 from xlcomplaints.store.partition import PartitionDamaged, checked_bytes, write_bytes
 from xlcomplaints.workbook.errors import WorkbookError
@@ -123,9 +124,6 @@ register_messages({
 WITHIN = " › "
 
 
-#: How long head office waits, at most, for a region's run that is writing its store while head office reads it
-#: (polling every ``_POLL`` seconds); past it, the region is refused (``report.region_changing``).
-REGION_WAIT = 120.0
 _POLL = 0.2
 #: The refusals a region's run writing its store at that moment would explain: looked at again before they stand.
 _UNSETTLED = ("report.region_unpaired", "report.region_damaged")
@@ -212,21 +210,23 @@ def _store_of(report: Path, where: Path | None) -> Path:
     return store_path(report, where)
 
 
-def read_regions(given: Sequence[Given], folder: str | None, month: Period, show_contacts: bool) -> list[Region]:
+def read_regions(given: Sequence[Given], folder: str | None, month: Period, show_contacts: bool,
+                 wait: float = REGION_WAIT) -> list[Region]:
     """Each region's branches, their partitions copied (masked if this run masks what the region showed) into
     ``folder``, this run's staging folder, before anything is computed (see the module doc); raises
     ``WorkbookError`` for the refusals above, and ``report.region_changing`` for a region whose store kept
-    changing for ``REGION_WAIT`` seconds."""
+    changing for ``wait`` seconds."""
     if not given:
         return []
     if folder is None:
         raise ValueError("a region is read into a consolidation's staging folder")
-    return [_read(g, Path(folder), month, show_contacts) for g in given]
+    return [_read(g, Path(folder), month, show_contacts, wait) for g in given]
 
 
-def _read(g: Given, folder: Path, month: Period, show_contacts: bool) -> Region:
-    """One region read whole from one manifest, looked at again and read anew while its own run is writing it."""
-    deadline = time.monotonic() + REGION_WAIT
+def _read(g: Given, folder: Path, month: Period, show_contacts: bool, wait: float) -> Region:
+    """One region read whole from one manifest, looked at again and read anew while its own run is writing it
+    (for at most ``wait`` seconds)."""
+    deadline = time.monotonic() + wait
     tries = 0
     while True:
         tries += 1
@@ -241,7 +241,7 @@ def _read(g: Given, folder: Path, month: Period, show_contacts: bool) -> Region:
                 raise  # nothing is writing the region: its store is as the refusal says
             if time.monotonic() >= deadline:
                 raise WorkbookError("report.region_changing", path=g.label, state=g.store.name,
-                                    seconds=round(REGION_WAIT)) from e
+                                    seconds=f"{wait:g}") from e
             _pause()
             continue
         notes = []

@@ -57,6 +57,13 @@ class Contacts(StrEnum):
         return cls.SHOWN if shown else cls.MASKED
 
 
+#: How long a consolidation waits, at most, for a region's run that is writing its store while it reads it (polling
+#: every ``report.regions._POLL`` seconds); past it, the region is refused (``report.region_changing``). A run may
+#: say another (``ReportRequest.region_wait``, ``--region-wait``: 0 refuses at once), up to ``LONGEST_REGION_WAIT``.
+REGION_WAIT = 120
+LONGEST_REGION_WAIT = 3600
+
+
 @dataclass(frozen=True, slots=True)
 class ReportRequest:
     """One report to make.
@@ -67,6 +74,7 @@ class ReportRequest:
     ``lists`` (a head office's, ``--policy``): every branch's values put on them (``report.imposed``).
     ``store``: the folder a consolidation's facts store is kept in (``--store``: a shared folder the Dask
     workers write their partitions to; ``store.layout.store_location``), default beside the report.
+    ``region_wait``: how long, in seconds, to wait for a region's store that its own run is writing (``REGION_WAIT``).
     Paths given as strings or in a list, and a ``Month`` for the period, are taken as what they are.
     """
 
@@ -81,6 +89,7 @@ class ReportRequest:
     history: tuple[Path, ...] = ()
     lists: OfficeLists | None = None
     store: Path | None = None
+    region_wait: float = REGION_WAIT  # seconds
 
     def __post_init__(self) -> None:  # one shape whatever the caller had: tuples of paths, a Period
         object.__setattr__(self, "inputs", tuple(Path(p) for p in self.inputs))
@@ -91,6 +100,8 @@ class ReportRequest:
         object.__setattr__(self, "contacts", Contacts(self.contacts))
         if self.store is not None:
             object.__setattr__(self, "store", Path(self.store))
+        if not 0 <= self.region_wait <= LONGEST_REGION_WAIT:
+            raise ValueError(f"region_wait: {self.region_wait} s is not between 0 and {LONGEST_REGION_WAIT}")
 
     @property
     def shows_contacts(self) -> bool:

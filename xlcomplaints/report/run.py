@@ -173,7 +173,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         try:
             folder = _open(staging)
             # each region's partitions copied (masked if this run masks what it showed) before anything is computed
-            regions = read_regions(given, folder, month, show_contacts)
+            regions = read_regions(given, folder, month, show_contacts, request.region_wait)
             if from_store and shown_then and not show_contacts and folder is not None:  # one branch at a time
                 try:
                     previous = [mask_partition(f, folder) for f in previous]
