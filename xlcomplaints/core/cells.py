@@ -1,5 +1,7 @@
 """Cell values as clerks type them → typed values, or a coded CellError; never a guess.
 
+Over 400 lines: every kind of cell's parser and the tables of forms it accepts are read side by side here.
+
 Clerks type one date, phone or yes/no a dozen ways. Each ``parse_*`` accepts every
 form with exactly one reading and raises ``CellError(code, **params)`` for the rest,
 so the register can tell the clerk what to fix. Inputs are the Python values that

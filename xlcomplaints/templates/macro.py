@@ -1,5 +1,7 @@
 """The macro-enabled branch workbook (.xlsm): the .xlsx template plus buttons.
 
+Over 400 lines: the buttons' places, the VBA project and the package they go into are built together here.
+
 Why a separate builder: the buttons need a VBA project, and we write it ourselves from
 the readable sources in ``xlcomplaints/excel/vba`` (``build_vba_project``), so the
 template carries no third-party code and no binary we did not generate. By default

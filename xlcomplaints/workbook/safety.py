@@ -1,5 +1,7 @@
 """Refuse to overwrite a workbook that is open or has changed, and replace it atomically.
 
+Just over 400 lines: the checks before a save and the swap they guard are one protocol, kept in one file.
+
 Registers live on shared folders and clerks keep them open in Excel or WPS. Writing
 under an open workbook means the clerk's next save silently discards ours (or ours
 theirs), and a half-written file is worse than none. So: write a temp file in the same
