@@ -212,7 +212,7 @@ def plain_help(rendered: str, lang: str) -> str:
     no braces around required arguments, and typer's frame in the run's language."""
     out = re.sub(r" <[A-Za-z_\[\], ]+>", "", rendered)          # " <list[Path]>", " <int range>"
     out = re.sub(r"\{([^{}\s]+)\}", r"\1", out)                  # usage line: {FILE} → FILE
-    out = re.sub(r"\s*\[x>=1\]", "", out)                         # the range is said in words
+    out = re.sub(r"\s*\[(?:[\d.]+<=)?x(?:[<>]=[\d.]+)?\]", "", out)  # a range ([x>=1], [0<=x<=3600]): said in words
     if lang == Lang.ZH:
         for en, zh in _FRAME_ZH:
             out = out.replace(en, zh)
