@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.audit.report import read_report
 from tests.samples import write_branch
 from tests.test_facts_store import cells
 from tests.test_metrics import hand_branch
@@ -20,7 +21,14 @@ from tests.test_store_history import _now, _registers, series
 from xlcomplaints.core.metrics import Month, Period
 from xlcomplaints.demo import make_branch
 from xlcomplaints.report import store_history
-from xlcomplaints.report.facts import _digest, kept_bytes, load_facts, read_manifest, store_path
+from xlcomplaints.report.facts import (
+    StoreOfAnotherVersion,
+    _digest,
+    kept_bytes,
+    load_facts,
+    read_manifest,
+    store_path,
+)
 from xlcomplaints.report.kept_figures import KeptFigures, fitting, keep
 from xlcomplaints.report.run import ReportHooks, ReportKind, ReportRequest, report_flow
 from xlcomplaints.report.summary import DIMENSIONS, Branch
@@ -37,6 +45,18 @@ def as_written_before(store: Path) -> None:
     body = {k: v for k, v in json.loads((store / "manifest.json").read_text()).items() if k != "digest"}
     (store / body.pop("figures")["file"]).unlink()  # type: ignore[index]
     body["version"] = 1
+    _remake(store, body)
+
+
+def of_another_layout(store: Path) -> None:
+    """The store as a version of another store layout wrote it: its manifest's schema version another, its kept
+    figures computed by that version's rules (both files made whole again, as that version made them)."""
+    body = {k: v for k, v in json.loads((store / "manifest.json").read_text()).items() if k != "digest"}
+    body["schema_version"] = int(body["schema_version"]) - 1  # type: ignore[call-overload]
+    figures = store / body["figures"]["file"]  # type: ignore[index]
+    figures.write_text(json.dumps({**json.loads(figures.read_text()), "rules": "another version's"}))
+    data = figures.read_bytes()
+    body["figures"].update(size=len(data), sha256=hashlib.sha256(data).hexdigest())  # type: ignore[attr-defined]
     _remake(store, body)
 
 
@@ -103,6 +123,48 @@ def test_the_trend_and_cover_from_kept_figures_equal_those_from_the_stores_facts
         assert not [p for p in run.report.issues if p.code.startswith("report.history_store")]
         out[kept] = run.output
     _same(out[True], out[False])
+
+
+def test_stores_of_another_layout_give_the_trend_and_cover_their_own_runs_kept(
+        series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A head office upgrades to a version whose store layout is another: its earlier months' stores cannot be
+    queried any more, but each keeps the figures its own run computed, which are what that month's report showed.
+    October takes August's and September's trend rows from them (no store loaded): every figure as from stores of
+    this version, and the Issues sheet says whose rules counted each month (zh, en). A store of
+    another layout that keeps no figures is passed over as before."""
+    opened = _opened(monkeypatch)
+    runs = {}
+    for older in (False, True):
+        folder = tmp_path / f"older-{older}"
+        folder.mkdir()
+        for m in (8, 9):
+            store = store_path(folder / f"group-2026-{m:02d}.xlsx")
+            shutil.copytree(store_path(series / f"group-2026-{m:02d}.xlsx"), store)
+            if older:
+                of_another_layout(store)
+        if older:
+            with pytest.raises(StoreOfAnotherVersion):  # this version would refuse to query it
+                read_manifest(store_path(folder / "group-2026-09.xlsx"))
+        opened.clear()
+        runs[older] = report_flow(ReportRequest(_registers(series, 10), Month(2026, 10), folder / "group-2026-10.xlsx",
+                                                now=_now(10)))
+        assert opened == []
+        notes = [p for p in runs[older].report.issues if p.code == "report.history_store_older"]
+        assert [(p.file, p.params["period"]) for p in notes] == (
+            [("group-2026-08.facts", "2026-08"), ("group-2026-09.facts", "2026-09")] if older else [])
+        assert not [p for p in runs[older].report.issues if p.code == "report.history_store_damaged"]
+    got, want = runs[True], runs[False]
+    assert got.report.previous_from == want.report.previous_from
+    assert {str(r.month) for r in got.report.trend} >= {"2026-07", "2026-08", "2026-09"}
+    assert read_report(got.output) == read_report(want.output)  # every figure, as the auditor reads them
+    [note, _] = [p for p in got.report.issues if p.code == "report.history_store_older"]
+    assert "按当时版本的规则" in note.message("zh") and "that version's rules" in note.message("en")
+    as_written_before(store_path(tmp_path / "older-True" / "group-2026-08.xlsx"))  # keeping no figures
+    again = report_flow(ReportRequest(_registers(series, 10), Month(2026, 10), tmp_path / "older-True" /
+                                      "group-2026-10.xlsx", now=_now(10)))
+    [passed] = [p for p in again.report.issues if p.code == "report.history_store_damaged"]
+    assert passed.params["store"] == "group-2026-08.facts" and "another version" in passed.params["detail"]
+    assert [p.file for p in again.report.issues if p.code == "report.history_store_older"] == ["group-2026-09.facts"]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -83,6 +83,16 @@ class StoreOfAnotherRun(StoreError):
     writing the two, say): the pair cannot be trusted together."""
 
 
+class StoreOfAnotherVersion(StoreError):
+    """The store was written by another version of the store's layout. ``manifest``: its manifest, whole (its digest
+    matches) and of a form this version reads, where it is so (an earlier layout of the same manifest: what a later
+    period's trend may still take from the figures it keeps, ``report.store_history``), else None."""
+
+    def __init__(self, message: str, manifest: Manifest | None) -> None:
+        super().__init__(message)
+        self.manifest = manifest
+
+
 class StoreOfAnotherPeriod(StoreError):
     """The store holds another period (or kind of period) than the run's: ``held``, its label."""
 
@@ -259,9 +269,10 @@ def read_manifest(store: Path) -> Manifest:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise StoreError(f"{store.name}: not a facts store")
     if doc.get("version") not in _READS or doc.get("schema_version") != SCHEMA_VERSION:
-        raise StoreError(f"{store.name}: written by another version of xlcomplaints (store version "
-                         f"{doc.get('version')}.{doc.get('schema_version')}, this one reads {VERSION}.{SCHEMA_VERSION});"
-                         " consolidate all branches without --update")
+        raise StoreOfAnotherVersion(
+            f"{store.name}: written by another version of xlcomplaints (store version "
+            f"{doc.get('version')}.{doc.get('schema_version')}, this one reads {VERSION}.{SCHEMA_VERSION});"
+            " consolidate all branches without --update", _of_another_layout(doc))
     digest = doc.pop("digest", None)
     if digest != _digest(doc):
         raise StoreError(f"{store.name}/{MANIFEST}: edited by hand or damaged (its digest does not match)")
@@ -269,6 +280,18 @@ def read_manifest(store: Path) -> Manifest:
         return Manifest.model_validate(doc)
     except ValidationError as e:
         raise StoreError(f"{store.name}/{MANIFEST}: damaged ({e.error_count()} error(s): {e.errors()[0]['msg']})") from e
+
+
+def _of_another_layout(doc: dict[str, Any]) -> Manifest | None:
+    """The manifest ``doc`` of a store of another layout, if it is whole (its digest), of a manifest version this one
+    reads and of its fields; else None."""
+    body = {k: v for k, v in doc.items() if k != "digest"}
+    if doc.get("version") not in _READS or doc.get("digest") != _digest(body):
+        return None
+    try:
+        return Manifest.model_validate(body)
+    except ValidationError:
+        return None
 
 
 def kept_bytes(store: Path, m: Manifest) -> bytes | None:
@@ -284,17 +307,20 @@ def kept_bytes(store: Path, m: Manifest) -> bytes | None:
         raise StoreError(f"{store.name}: {e}") from e
 
 
-def load_facts(store: Path, month: Period | Month, run: str | None = None, *,
-               cases: bool = True) -> tuple[list[FileSummary], datetime, bool]:
+def load_facts(store: Path, month: Period | Month, run: str | None = None, *, cases: bool = True,
+               manifest: Manifest | None = None) -> tuple[list[FileSummary], datetime, bool]:
     """The branches of a previous run of the period ``month``: (summaries, as-of time, contacts shown).
     Not ``cases``: each summary without its cases and texts, its partition checked by size and SHA-256 (not
     parsed: ``store_report.connect_merged`` checks its rows and branch once DuckDB has loaded it) and named
     instead (``FileSummary.partition``), for a report computed from the store.
 
     ``run``: the run id the report beside it holds; a store of another run is refused (``StoreOfAnotherRun``),
-    as are one of another period (``StoreOfAnotherPeriod``) and a damaged one (``StoreError``)."""
+    as are one of another period (``StoreOfAnotherPeriod``) and a damaged one (``StoreError``). ``manifest``: the
+    store's, already read (``StoreOfAnotherVersion.manifest``: its branches only, ``cases`` False)."""
     month = as_period(month)
-    m = read_manifest(store)
+    if manifest is not None and cases:
+        raise ValueError("a store of another layout is not read back as cases")
+    m = manifest or read_manifest(store)
     if run is not None and m.run != run:
         raise StoreOfAnotherRun(f"{store.name}: written by another run than the report beside it")
     if (m.period_kind, m.period) != (month.kind.value, str(month)):

@@ -177,6 +177,23 @@ def fitting(data: bytes | None, m: Manifest, name: str) -> KeptFigures | None:
     """The kept figures ``data`` (the file the manifest ``m`` names, its bytes checked) if they fit (see the module
     doc), else None: the store is queried. ``StoreError`` if they are not a figures file at all (``name``: the
     store's, for the message)."""
+    kept = _parsed(data, name)
+    if kept is None or kept.rules != rules() or not _of_store(kept, m):
+        return None
+    return kept
+
+
+def kept_by_its_run(data: bytes | None, m: Manifest, name: str) -> KeptFigures | None:
+    """The figures ``data`` a store of another layout (``report.facts.StoreOfAnotherVersion``) keeps, which this
+    version cannot query, if they are of its period and partitions: what its period's report showed, counted by the
+    rules of the version that wrote them (``rules`` not compared), as a report given with ``--history`` is read from
+    its sheets. None if it keeps none, or none of it; ``StoreError`` if they are not a figures file at all."""
+    kept = _parsed(data, name)
+    return kept if kept is not None and _of_store(kept, m) else None
+
+
+def _parsed(data: bytes | None, name: str) -> KeptFigures | None:
+    """The figures file ``data`` parsed and checked whole (None: the store keeps none); ``StoreError`` if damaged."""
     if data is None:
         return None
     try:
@@ -189,10 +206,13 @@ def fitting(data: bytes | None, m: Manifest, name: str) -> KeptFigures | None:
     if not (set(COVER_KEYS) <= cover.figures.keys() and {d for d, _ in DIMENSIONS} <= cover.breakdowns.keys()
             and len(cover.backlog_ages) == len(AGE_BUCKETS)):
         raise StoreError(f"{name}: its figures file is damaged (figures missing)")
-    wanted = partitions_digest([(e.branch, e.rows, e.sha256) for e in m.partitions])
-    if (kept.rules, kept.period, kept.partitions) != (rules(), m.period, wanted):
-        return None
     return kept
+
+
+def _of_store(kept: KeptFigures, m: Manifest) -> bool:
+    """Whether ``kept`` were computed for the period of the manifest ``m`` from the very partitions it names."""
+    wanted = partitions_digest([(e.branch, e.rows, e.sha256) for e in m.partitions])
+    return (kept.period, kept.partitions) == (m.period, wanted)
 
 
 class AskedOnce(Facts):

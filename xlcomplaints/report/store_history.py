@@ -23,7 +23,11 @@ A store that cannot be used — edited by hand or cut short (its digest, a parti
 another version, of another kind of period, of this period or a later one — is passed over with a warning on the
 Issues sheet, and the run goes on: a head office's report of the month should not wait on last year's store; the
 period's figures then come from its report if that is given (a report with a damaged store beside it is read as
-before, from its sheets), else the trend leaves the period out. Phone numbers do not matter here: only counts,
+before, from its sheets), else the trend leaves the period out. A store of another layout of the store, which this
+version cannot query (``StoreOfAnotherVersion``: an earlier version wrote it), but whole and keeping the figures
+its own run computed for its period and partitions (``kept_figures.kept_by_its_run``), gives those figures — what
+its report showed, counted by that version's rules, as a report given with ``--history`` is read from its sheets —
+and the Issues sheet says so (``report.history_store_older``). Phone numbers do not matter here: only counts,
 rates and times are read from an earlier store, never a row, so a store masked otherwise than this run is used as
 it is (its repeat rate is what its own run counted).
 """
@@ -43,6 +47,7 @@ from xlcomplaints.report.consolidate import Consolidation
 from xlcomplaints.report.facts import (
     MANIFEST,
     StoreError,
+    StoreOfAnotherVersion,
     is_store,
     kept_bytes,
     load_facts,
@@ -51,7 +56,7 @@ from xlcomplaints.report.facts import (
 )
 from xlcomplaints.report.file_summary import FileSummary
 from xlcomplaints.report.history import History, read_history
-from xlcomplaints.report.kept_figures import KeptCover, fitting, kept_cover
+from xlcomplaints.report.kept_figures import KeptCover, fitting, kept_by_its_run, kept_cover
 from xlcomplaints.report.store_report import connect_merged, report_memory, said_out_of_memory
 from xlcomplaints.report.summary import (
     COVER_KEYS,
@@ -74,6 +79,12 @@ register_messages({
         "未给出则从缺。",
         "The earlier period's facts store {store} cannot be used ({detail}) and was passed over; that period's trend "
         "and comparison figures come from its report if given with --history, else are left out."),
+    "report.history_store_older": (
+        "往期汇总数据目录 {store} 由另一版本的 xlcomplaints 写成，本版本无法重新统计；{period} 的趋势与环比数字取自该期汇总时"
+        "保存的结果（按当时版本的规则计算）。如要按本版本的规则重算，请用本版本重新汇总该期。",
+        "The earlier period's facts store {store} was written by another version of xlcomplaints, which this one "
+        "cannot count again; {period}'s trend and comparison figures are those its own run kept (counted by that "
+        "version's rules). To count it by this version's rules, consolidate that period again with this version."),
     "report.history_store_period": (
         "往期汇总数据目录 {store} 统计的是 {held}，不是本报表（{period}）之前同类期间的数据，已跳过。",
         "The facts store {store} is of {held}, not an earlier period of the same kind as this report's ({period}); "
@@ -169,7 +180,12 @@ def with_stores(history: History, stores: Sequence[Earlier], period: Period) -> 
             continue
         seen.add(e.store.resolve())
         try:
-            m = read_manifest(e.store)
+            try:
+                m = read_manifest(e.store)
+            except StoreOfAnotherVersion as err:  # its kept figures may still serve (``_by_its_run``)
+                if err.manifest is None or err.manifest.figures is None:
+                    raise
+                m = err.manifest
             held = Period.parse(m.period)
         except (StoreError, ValueError) as err:
             history.problems.append(_damaged(e, str(err)))
@@ -205,7 +221,12 @@ def with_stores(history: History, stores: Sequence[Earlier], period: Period) -> 
     branches_of: dict[Period, list[Branch]] = {}
     for held, e in sorted(usable, key=lambda x: x[0]):
         try:  # only last period's cover is shown; an earlier one only if a later one needs it
-            branches, rows, figures = _figures(e, held, cover=held == last)
+            try:
+                branches, rows, figures = _figures(e, held, cover=held == last)
+            except StoreOfAnotherVersion as err:  # not to be queried by this version: what its own run kept
+                branches, rows, figures = _by_its_run(e, held, err)
+                history.problems.append(Problem(level=Level.WARNING, code="report.history_store_older", file=e.label,
+                                                params={"store": e.store.name, "period": str(held)}))
         except StoreError as err:
             history.problems.append(_damaged(e, str(err)))
             fallback += [e.report] if e.report else []
@@ -246,6 +267,19 @@ def _figures(e: Earlier, period: Period, cover: bool) -> tuple[list[Branch], lis
             return branches, facts.trend(period), kept_cover(facts, period, branches) if cover else None
         finally:
             facts.con.close()
+
+
+def _by_its_run(e: Earlier, period: Period, err: StoreOfAnotherVersion) -> tuple[list[Branch], list[TrendRow], KeptCover]:
+    """The branches, trend rows and cover figures a store of another layout keeps (``kept_figures.kept_by_its_run``),
+    every file of it checked as ``_figures`` checks them; ``err`` raised again if it keeps none of its own."""
+    m = err.manifest
+    if m is None:
+        raise err
+    summaries, _, _ = load_facts(e.store, period, cases=False, manifest=m)
+    found = kept_by_its_run(kept_bytes(e.store, m), m, e.store.name)
+    if found is None:
+        raise err
+    return [Branch(f.branch or "", f.branch_name, f.name) for f in summaries], found.trend_rows(), found.cover
 
 
 def _merged(summaries: list[FileSummary], period: Period, as_of: datetime) -> Consolidation:
