@@ -220,10 +220,11 @@ def _typed(figures: Any) -> Any:
 @pytest.mark.parametrize("period", ["month", "iso-week"])
 def test_figures_asked_together(data_set: Callable[[str], list[M.Case]], period: str,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """Speed, fenced (``store.queries.TOGETHER``, ``PEOPLE_TOGETHER``, ``DUE_BY_COMPLAINT``): a figure asked in one
-    query with others is, for every grouping, period and group, what its own query gives (0 or None where that has
-    no row); the cover and the people as they are asked one query a figure; the breakdowns' deadlines counted per
-    complaint first as ``DUE_RATE_LATE`` gives them."""
+    """Speed, fenced (``store.queries.TOGETHER``, ``PEOPLE_TOGETHER``, ``DUE_BY_COMPLAINT``, ``DUE_WITHIN``): a figure
+    asked in one query with others is, for every grouping, period and group, what its own query gives (0 or None
+    where that has no row); the cover and the people as they are asked one query a figure; the breakdowns' deadlines
+    counted per complaint first as ``DUE_RATE_LATE`` gives them; and all of it, with the stage table, from the
+    stages due in the period and the one before (``Facts._source``) as from every stage."""
     cases = data_set(period)
     p, facts = PERIODS[period], _facts(cases)
     periods = [p, p.previous]
@@ -237,24 +238,33 @@ def test_figures_asked_together(data_set: Callable[[str], list[M.Case]], period:
                 alone = facts.metric(name, periods, by, branch)
                 assert _typed([f[i] for f in together]) == _typed(alone), (name, by, branch)
         if by.stage is None:  # a grouping by what the complaint holds: the breakdowns'
-            assert _typed(facts.metrics(DUE_BY_COMPLAINT, (False, True), periods, by, branch)) == _typed(
+            by_complaint = DUE_BY_COMPLAINT.format(stages="stages")
+            assert _typed(facts.metrics(by_complaint, (False, True), periods, by, branch)) == _typed(
                 facts.metrics(DUE_RATE_LATE, (False, True), periods, by, branch)), (by, branch)
     shown = facts.cover(p, BY_BRANCH)
     assert any(v[0] is not None for v in shown["callback_on_time_rate"].values())
     assert any(v[0] is not None for v in shown["average_score"].values())
-    together = {by: facts.people(p, by) for by in (BY_HANDLER, BY_DEPARTMENT)}
+    facts = _facts(cases)  # afresh: the stages cut as a report cuts them
     covers = [facts.cover(p), facts.cover(p, BY_BRANCH, one)]
+    assert facts._cut == (p.previous.start, p.end)
+    together = {by: facts.people(p, by) for by in (BY_HANDLER, BY_DEPARTMENT)}
     facts.prefetch_breakdowns(p, [dim for dim, _ in DIMENSIONS])
     breakdowns = [facts.breakdown(p, dim) for dim, _ in DIMENSIONS]
+    stage_table = facts.stage_table(p)
+    assert facts._cut == (p.previous.start, p.end), "cut once"
+    facts = _facts(cases)
     monkeypatch.setattr(F, "TOGETHER", {})
     monkeypatch.setattr(F, "PEOPLE_TOGETHER", PEOPLE_QUERIES)
     monkeypatch.setattr(F, "DUE_BY_COMPLAINT", DUE_RATE_LATE)
+    monkeypatch.setattr(F, "DUE_WITHIN", frozenset())
     assert _typed(covers) == _typed([facts.cover(p), facts.cover(p, BY_BRANCH, one)])
     for by, rows in together.items():
         assert rows == facts.people(p, by) and _typed([r.values for r in rows]) == _typed(
             [r.values for r in facts.people(p, by)])
     facts.prefetch_breakdowns(p, [dim for dim, _ in DIMENSIONS])
     assert _typed(breakdowns) == _typed([facts.breakdown(p, dim) for dim, _ in DIMENSIONS])
+    assert _typed(stage_table) == _typed(facts.stage_table(p))
+    assert facts._cut is None
 
 
 def test_the_offices_own_stages_and_columns(tmp_path: Path) -> None:
