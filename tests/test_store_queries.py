@@ -220,11 +220,12 @@ def _typed(figures: Any) -> Any:
 @pytest.mark.parametrize("period", ["month", "iso-week"])
 def test_figures_asked_together(data_set: Callable[[str], list[M.Case]], period: str,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """Speed, fenced (``store.queries.TOGETHER``, ``PEOPLE_TOGETHER``, ``DUE_BY_COMPLAINT``, ``DUE_WITHIN``): a figure
+    """Speed, fenced (``store.queries.TOGETHER``, ``PEOPLE_TOGETHER``, ``DUE_BY_COMPLAINT``, the cuts): a figure
     asked in one query with others is, for every grouping, period and group, what its own query gives (0 or None
     where that has no row); the cover and the people as they are asked one query a figure; the breakdowns' deadlines
-    counted per complaint first as ``DUE_RATE_LATE`` gives them; and all of it, with the stage table, from the
-    stages due in the period and the one before (``Facts._source``) as from every stage."""
+    counted per complaint first as ``DUE_RATE_LATE`` gives them; and all of it, with the stage table and the overdue
+    list, from the stages due in the period and the one before and the stages missed (``Facts._source``) as from
+    every stage."""
     cases = data_set(period)
     p, facts = PERIODS[period], _facts(cases)
     periods = [p, p.previous]
@@ -250,21 +251,23 @@ def test_figures_asked_together(data_set: Callable[[str], list[M.Case]], period:
     together = {by: facts.people(p, by) for by in (BY_HANDLER, BY_DEPARTMENT)}
     facts.prefetch_breakdowns(p, [dim for dim, _ in DIMENSIONS])
     breakdowns = [facts.breakdown(p, dim) for dim, _ in DIMENSIONS]
-    stage_table = facts.stage_table(p)
-    assert facts._cut == (p.previous.start, p.end), "cut once"
+    stage_table, overdue = facts.stage_table(p), facts.overdue_detail(p)
+    assert facts._cut == (p.previous.start, p.end) and facts._missed_cut, "cut once"
+    assert overdue, "an overdue list to compare"
     facts = _facts(cases)
     monkeypatch.setattr(F, "TOGETHER", {})
     monkeypatch.setattr(F, "PEOPLE_TOGETHER", PEOPLE_QUERIES)
     monkeypatch.setattr(F, "DUE_BY_COMPLAINT", DUE_RATE_LATE)
     monkeypatch.setattr(F, "DUE_WITHIN", frozenset())
+    monkeypatch.setattr(F, "MISSED_ONLY", frozenset())
     assert _typed(covers) == _typed([facts.cover(p), facts.cover(p, BY_BRANCH, one)])
     for by, rows in together.items():
         assert rows == facts.people(p, by) and _typed([r.values for r in rows]) == _typed(
             [r.values for r in facts.people(p, by)])
     facts.prefetch_breakdowns(p, [dim for dim, _ in DIMENSIONS])
     assert _typed(breakdowns) == _typed([facts.breakdown(p, dim) for dim, _ in DIMENSIONS])
-    assert _typed(stage_table) == _typed(facts.stage_table(p))
-    assert facts._cut is None
+    assert _typed(stage_table) == _typed(facts.stage_table(p)) and overdue == facts.overdue_detail(p)
+    assert facts._cut is None and not facts._missed_cut
 
 
 def test_the_offices_own_stages_and_columns(tmp_path: Path) -> None:

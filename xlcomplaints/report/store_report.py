@@ -51,7 +51,7 @@ from xlcomplaints.store.facts_sql import ORDINAL, _literal, connect_parquet, tem
 from xlcomplaints.store.figures import BY_DEPARTMENT, BY_HANDLER, Facts, by_office_column
 from xlcomplaints.store.figures import DIMENSIONS as FIELDS
 from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
-from xlcomplaints.store.queries import DUE_CUT
+from xlcomplaints.store.queries import DUE_CUT, MISSED_CUT
 from xlcomplaints.store.schema import CASES, from_table
 
 #: DuckDB's memory in the main process: past it, its tables spill to its temporary folder (out of core), so the
@@ -151,7 +151,7 @@ def release(facts: Facts) -> None:
     once the store outgrows it: 1,920 MB at 10,000,000 complaints) given back before the printed lists' rows become
     ``Case``s (``rows_of``), rather than both held at once (issue 22, h24m: docs/benchmarks.md). The connection
     still reads the partitions' files."""
-    for table in (*_LOADED, DUE_CUT):  # and the stages cut for the period's deadlines (``Facts._source``)
+    for table in (*_LOADED, DUE_CUT, MISSED_CUT):  # and the stages' cuts (``Facts._source``)
         facts.con.execute(f"DROP TABLE IF EXISTS {table}")
 
 

@@ -46,6 +46,10 @@ from xlcomplaints.store.queries import (
     DUE_WITHIN,
     FIRST_BY_BRANCH,
     FIRST_RECEIVED,
+    MISSED_COLUMNS,
+    MISSED_CUT,
+    MISSED_ONLY,
+    MISSED_WHERE,
     OFFICE_NAMES,
     OVERDUE_DETAIL,
     PEOPLE_TOGETHER,
@@ -123,6 +127,7 @@ class Facts:
         self._prefetched: dict[tuple[Period, Grouping, str | None], tuple[dict[Key, Any], ...]] = {}
         self._source_of: str | None = None  # the stages ``fs`` reads (``_source``)
         self._cut: tuple[datetime, datetime] | None = None  # the times ``DUE_CUT``'s stages are due within
+        self._missed_cut = False  # whether ``MISSED_CUT`` is made
 
     def _group(self, by: Grouping, branch: str | None, stages: str = "stages") -> None:
         """The views of ``by`` (``fc``, ``fs``, ``fb``), ``fs`` over ``stages`` (``_source``'s)."""
@@ -150,16 +155,22 @@ class Facts:
         self._grouping, self._source_of = (by, branch), source
 
     def _source(self, sql: str) -> str:
-        """The stages ``sql`` reads: ``stages``; or, for a query of ``store.queries.DUE_WITHIN`` asked for the
-        report's period or the one before (at most two periods), the stages due within them, cut once (speed,
-        fenced here).
+        """The stages ``sql`` reads: ``stages``; or rows of it cut once (speed, fenced here): for a query of
+        ``store.queries.DUE_WITHIN`` asked for the report's period or the one before (at most two periods), the
+        stages due within them (``DUE_CUT``); for one of ``MISSED_ONLY``, the stages whose deadline was missed
+        (``MISSED_CUT``).
 
-        A query of ``DUE_WITHIN`` reads only stage rows due within one of the periods asked (its own condition), so
-        those rows cut from ``stages`` beforehand give it what ``stages`` gives; and each of them scanned the
-        7,000,000 stage rows of 1,000,000 complaints (0.4–0.7 s of CPU each), the cut (about two months') a
-        seventh of them. The cut is made once the tables are final: the rules across branches applied
-        (``store.merge_sql``), and before any; ``stages`` is not changed after (head office's lists change
-        ``cases`` only). Held to ``stages`` by ``tests/test_store_queries.py::test_figures_asked_together``."""
+        Such a query reads only the rows of its cut (its own condition), so the cut gives it what ``stages`` gives;
+        and each scanned the 7,000,000 stage rows of 1,000,000 complaints (0.3–0.7 s of CPU each), a cut a fraction
+        of them. A cut is made once the tables are final, the rules across branches applied (``store.merge_sql``),
+        and ``stages`` is not changed after (head office's lists change ``cases`` only). Held to ``stages`` by
+        ``tests/test_store_queries.py::test_figures_asked_together``."""
+        if sql in MISSED_ONLY:
+            if not self._missed_cut:
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE {MISSED_CUT} AS SELECT {MISSED_COLUMNS} FROM stages "
+                                 f"WHERE {MISSED_WHERE}")
+                self._missed_cut = True
+            return MISSED_CUT
         if sql not in DUE_WITHIN or not 0 < len(self._period_rows) <= 2:
             return "stages"
         last = max(self._period_rows, key=lambda k: k.end)
@@ -426,8 +437,8 @@ class Facts:
                        ) -> list[tuple[int, str]]:
         """``core.metrics.overdue_detail`` (the office's own stages included), the first ``top`` rows (all: None), as (complaint
         ``cid``, stage): the ``cid`` is the complaint's row in the facts (``store.facts_sql``)."""
-        self._group(ALL, branch)
         self._periods([period])
+        self._group(ALL, branch, self._source(OVERDUE_DETAIL))
         sql = OVERDUE_DETAIL + ("" if top is None else f" LIMIT {int(top)}")
         return [(cid, stage) for cid, stage in self.con.execute(sql).fetchall()]
 

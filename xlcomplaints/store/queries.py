@@ -258,6 +258,12 @@ SELECT u.stage, u.unit, t.p, {MEDIAN}, {P90}
 FROM units u LEFT JOIN took t ON t.stage = u.stage AND t.unit = u.unit
 ORDER BY u.stage, u.uses DESC, u.first"""
 
+#: The stages whose deadline was missed, cut from ``stages`` once (speed, fenced: ``store.figures.Facts._source``),
+#: their columns, and the queries that read only such rows (``MISSED``'s statuses), to which it gives what ``stages``
+#: does: the overdue now (the cover's, and each person's), the overdue list.
+MISSED_CUT = "stages_missed"
+MISSED_WHERE = f"status IN {_MISSED}"
+MISSED_COLUMNS = "cid, stage, idx, status, due, done, handled, closed, handler, branch"
 
 def _severity_rank(column: str) -> str:
     """``spec.vocab.severity_rank``: most severe first, blank or unknown last."""
@@ -279,6 +285,7 @@ WITH rows AS (
                                    OR (k.due < p.lo AND k.status = 'overdue')))
 SELECT r.cid, r.stage FROM rows r JOIN fc c USING (cid)
 ORDER BY {_severity_rank('c.severity')}, r.due, c.branch, coalesce(c.no, ''), r.src, r.cid, r.pos"""
+MISSED_ONLY = frozenset({QUERIES["overdue_now"].sql, _OVERDUE_AT_AS_OF.strip(), OVERDUE_DETAIL})
 #: ``CLOSED_LATE_DEFINITION``: complaints closed in the period after their close deadline, by time closed.
 CLOSED_LATE = """
 SELECT c.cid FROM fc c JOIN fs s ON s.cid = c.cid AND s.stage = 'close' JOIN periods p ON c.closed >= p.lo AND c.closed < p.hi
