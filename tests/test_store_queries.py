@@ -10,7 +10,7 @@ stage times, the overdue list and the late closes. The same SQL over Parquet par
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import astuple, is_dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from xlcomplaints.report.facts import store_path
 from xlcomplaints.report.run import ReportHooks, ReportRequest, RunResult, report_flow
 from xlcomplaints.report.store_figures import connect_store, figures_from_store
 from xlcomplaints.report.summary import DIMENSIONS, partial_from
+from xlcomplaints.store import figures as F
 from xlcomplaints.store.facts_sql import connect_table
 from xlcomplaints.store.figures import (
     ALL,
@@ -44,11 +45,20 @@ from xlcomplaints.store.figures import (
     BY_DEPARTMENT,
     BY_HANDLER,
     Facts,
+    by_dimension,
     by_office_column,
     figures_from_parquet,
 )
 from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
-from xlcomplaints.store.queries import PEOPLE_QUERIES, QUERIES, document, explain
+from xlcomplaints.store.queries import (
+    DUE_BY_COMPLAINT,
+    DUE_RATE_LATE,
+    PEOPLE_QUERIES,
+    QUERIES,
+    TOGETHER,
+    document,
+    explain,
+)
 from xlcomplaints.store.schema import to_table
 
 NOW = datetime(2026, 11, 2, 9, 0)  # the demo's
@@ -194,6 +204,70 @@ def test_breakdowns_in_one_query(data_set: Callable[[str], list[M.Case]], period
     assert facts.breakdown(p, "category", branch=branch) == M.breakdown(mine, p, "category")
     assert facts.breakdown(p, "severity", branch=branch) == M.breakdown(mine, p, "severity")
     assert facts.metric("received", [p])[0][None] == M.METRICS["received"](ix, p), "the views made again after"
+
+
+def _typed(figures: Any) -> Any:
+    """Figures with each value's type beside it: 1 and 1.0, 0 and None told apart."""
+    if isinstance(figures, dict):
+        return [(k, _typed(v)) for k, v in figures.items()]
+    if is_dataclass(figures) and not isinstance(figures, type):
+        return [type(figures).__name__, _typed(astuple(figures))]
+    if isinstance(figures, list | tuple):
+        return [_typed(v) for v in figures]
+    return (figures, type(figures).__name__)
+
+
+@pytest.mark.parametrize("period", ["month", "iso-week"])
+def test_figures_asked_together(data_set: Callable[[str], list[M.Case]], period: str,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Speed, fenced (``store.queries.TOGETHER``, ``PEOPLE_TOGETHER``, ``DUE_BY_COMPLAINT``, the cuts): a figure
+    asked in one query with others is, for every grouping, period and group, what its own query gives (0 or None
+    where that has no row); the cover and the people as they are asked one query a figure; the breakdowns' deadlines
+    counted per complaint first as ``DUE_RATE_LATE`` gives them; and all of it, with the stage table and the overdue
+    list, from the stages due in the period and the one before and the stages missed (``Facts._source``) as from
+    every stage."""
+    cases = data_set(period)
+    p, facts = PERIODS[period], _facts(cases)
+    periods = [p, p.previous]
+    one = sorted({c.branch for c in cases})[0]
+    groupings = [(ALL, None), (BY_BRANCH, None), (BY_HANDLER, None), (BY_DEPARTMENT, None), (ALL, one),
+                 (by_dimension("category"), None), (by_dimension("severity"), one)]
+    for by, branch in groupings:
+        for names, sql in TOGETHER.items():
+            together = facts.metrics(sql, [QUERIES[n].count for n in names], periods, by, branch)
+            for i, name in enumerate(names):
+                alone = facts.metric(name, periods, by, branch)
+                assert _typed([f[i] for f in together]) == _typed(alone), (name, by, branch)
+        if by.stage is None:  # a grouping by what the complaint holds: the breakdowns'
+            by_complaint = DUE_BY_COMPLAINT.format(stages="stages")
+            assert _typed(facts.metrics(by_complaint, (False, True), periods, by, branch)) == _typed(
+                facts.metrics(DUE_RATE_LATE, (False, True), periods, by, branch)), (by, branch)
+    shown = facts.cover(p, BY_BRANCH)
+    assert any(v[0] is not None for v in shown["callback_on_time_rate"].values())
+    assert any(v[0] is not None for v in shown["average_score"].values())
+    facts = _facts(cases)  # afresh: the stages cut as a report cuts them
+    covers = [facts.cover(p), facts.cover(p, BY_BRANCH, one)]
+    assert facts._cut == (p.previous.start, p.end)
+    together = {by: facts.people(p, by) for by in (BY_HANDLER, BY_DEPARTMENT)}
+    facts.prefetch_breakdowns(p, [dim for dim, _ in DIMENSIONS])
+    breakdowns = [facts.breakdown(p, dim) for dim, _ in DIMENSIONS]
+    stage_table, overdue = facts.stage_table(p), facts.overdue_detail(p)
+    assert facts._cut == (p.previous.start, p.end) and facts._missed_cut, "cut once"
+    assert overdue, "an overdue list to compare"
+    facts = _facts(cases)
+    monkeypatch.setattr(F, "TOGETHER", {})
+    monkeypatch.setattr(F, "PEOPLE_TOGETHER", PEOPLE_QUERIES)
+    monkeypatch.setattr(F, "DUE_BY_COMPLAINT", DUE_RATE_LATE)
+    monkeypatch.setattr(F, "DUE_WITHIN", frozenset())
+    monkeypatch.setattr(F, "MISSED_ONLY", frozenset())
+    assert _typed(covers) == _typed([facts.cover(p), facts.cover(p, BY_BRANCH, one)])
+    for by, rows in together.items():
+        assert rows == facts.people(p, by) and _typed([r.values for r in rows]) == _typed(
+            [r.values for r in facts.people(p, by)])
+    facts.prefetch_breakdowns(p, [dim for dim, _ in DIMENSIONS])
+    assert _typed(breakdowns) == _typed([facts.breakdown(p, dim) for dim, _ in DIMENSIONS])
+    assert _typed(stage_table) == _typed(facts.stage_table(p)) and overdue == facts.overdue_detail(p)
+    assert facts._cut is None and not facts._missed_cut
 
 
 def test_the_offices_own_stages_and_columns(tmp_path: Path) -> None:

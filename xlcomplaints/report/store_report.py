@@ -50,7 +50,12 @@ from xlcomplaints.spec.vocab import Vocabulary
 from xlcomplaints.store.facts_sql import ORDINAL, _literal, connect_parquet, temp_folder
 from xlcomplaints.store.figures import BY_DEPARTMENT, BY_HANDLER, Facts, by_office_column
 from xlcomplaints.store.figures import DIMENSIONS as FIELDS
-from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
+from xlcomplaints.store.merge_sql import (
+    count_once,
+    numbers_in_two_branches,
+    repeats_across_branches,
+)
+from xlcomplaints.store.queries import DUE_CUT, MISSED_CUT
 from xlcomplaints.store.schema import CASES, from_table
 
 #: DuckDB's memory in the main process: past it, its tables spill to its temporary folder (out of core), so the
@@ -150,7 +155,7 @@ def release(facts: Facts) -> None:
     once the store outgrows it: 1,920 MB at 10,000,000 complaints) given back before the printed lists' rows become
     ``Case``s (``rows_of``), rather than both held at once (issue 22, h24m: docs/benchmarks.md). The connection
     still reads the partitions' files."""
-    for table in _LOADED:
+    for table in (*_LOADED, DUE_CUT, MISSED_CUT):  # and the stages' cuts (``Facts._source``)
         facts.con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -201,18 +206,15 @@ def _rows_at(facts: Facts, paths: Sequence[str | Path], at: Sequence[int]) -> tu
     return table, [(held[(a >> _ROW_BITS) - 1] << _ROW_BITS) + (a & low) for a in table.column("_at").to_pylist()]
 
 
-def duplicate_issues(facts: Facts, names: Mapping[str, str]) -> list[Problem]:
+def duplicate_issues(facts: Facts, names: Mapping[str, str], rows: list[tuple[str, str, int, int]] | None = None,
+                     ) -> list[Problem]:
     """``consolidate._count_once``'s warnings (a number in two branches' files, which one was kept), from the
-    rows holding such a number, in the order the consolidation meets them. ``names``: branch → its file's name.
-    Asked before ``store.merge_sql.count_once`` changes the tables."""
-    rows = facts.con.execute("""
-        SELECT c.no, c.branch, (SELECT count(done) FROM stages s WHERE s.cid = c.cid) AS done
-        FROM cases c WHERE c.no IN (SELECT no FROM cases WHERE no IS NOT NULL GROUP BY no
-                                   HAVING count(DISTINCT branch) > 1)
-        ORDER BY c.cid""").fetchall()
+    rows holding such a number (``rows``: ``store.merge_sql.numbers_in_two_branches``, asked once for both), in the
+    order the consolidation meets them. ``names``: branch → its file's name. Asked before
+    ``store.merge_sql.count_once`` changes the tables."""
     kept: dict[str, tuple[str, int]] = {}
     out = []
-    for no, branch, done in rows:
+    for no, branch, _, done in numbers_in_two_branches(facts.con) if rows is None else rows:
         if no not in kept:
             kept[no] = (branch, done)
             continue
@@ -335,8 +337,9 @@ def connect_merged(merged: Consolidation, memory_limit: str | None = None,
     except StoreError:
         facts.con.close()
         raise
-    issues = duplicate_issues(facts, {code: merged.branches[code].name for code in codes})
-    count_once(facts.con)
+    twice = numbers_in_two_branches(facts.con)  # asked once for the warnings and the rule
+    issues = duplicate_issues(facts, {code: merged.branches[code].name for code in codes}, twice)
+    count_once(facts.con, twice)
     merged.counted = facts.con.execute("SELECT count(*) FROM cases").fetchone()[0]  # type: ignore[index]
     repeats_across_branches(facts.con, {code: merged.branches[code].repeat_window_days for code in codes},
                             DEFAULT_REPEAT_WINDOW)

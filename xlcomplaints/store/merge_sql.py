@@ -48,13 +48,21 @@ WHERE p.e_no IS NOT NULL AND p.e_branch <> p.branch AND p.repeat_of IS NULL
 _TABLES = ("cases", "stages", "callbacks", "custom", "office")
 
 
-def count_once(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply ``consolidate._count_once``; the number of records left out."""
-    rows = con.execute("""
+def numbers_in_two_branches(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, int]]:
+    """The records whose number is met in more than one branch, in the order met: (number, branch, cid, stages
+    done) each; what ``count_once`` folds, and ``report.store_report.duplicate_issues`` warns of."""
+    return con.execute("""
         SELECT c.no, c.branch, c.cid, (SELECT count(done) FROM stages s WHERE s.cid = c.cid) AS done
         FROM cases c WHERE c.no IN (SELECT no FROM cases WHERE no IS NOT NULL GROUP BY no
                                    HAVING count(DISTINCT branch) > 1)
         ORDER BY c.cid""").fetchall()
+
+
+def count_once(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, int, int]] | None = None) -> int:
+    """Apply ``consolidate._count_once``; the number of records left out. ``rows``: ``numbers_in_two_branches``,
+    when already asked of these tables."""
+    if rows is None:
+        rows = numbers_in_two_branches(con)
     kept: dict[str, tuple[int, str, int]] = {}  # number → (cid, branch, stages done) of the record kept
     place: dict[str, int] = {}  # number → the cid whose place the kept record takes
     dropped: list[int] = []
