@@ -13,6 +13,10 @@ the median write and read time of one partition (run it with ``PYTHONPATH`` at a
 ``--layouts N``: the partitions of the first N files in the store's layout and in the layouts measured and not
 taken (README "Shrinking the store"): rows ordered by received time with their place as a column, the bench's rows
 in order of receipt as a register is kept (and numbered so), zstd 9 and 19, twenty branches in one file.
+``--load STORE``: ``store.facts_sql.connect_parquet`` over every partition of the store folder STORE (a
+consolidation's ``<report>.facts``), ``--repeat`` times: wall, this process's CPU (DuckDB's threads included) and
+its peak resident memory (VmHWM); run it with ``PYTHONPATH`` at another checkout, on that checkout's store, to
+compare the load of two schemas (docs/benchmarks.md, "The store's size (schema 4)").
 """
 
 from __future__ import annotations
@@ -56,7 +60,10 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--partitions-only", type=int, default=0, metavar="N")
     ap.add_argument("--layouts", type=int, default=0, metavar="N")
+    ap.add_argument("--load", type=Path, default=None, metavar="STORE")
     args = ap.parse_args()
+    if args.load:
+        return load(args.load, args.repeat)
     paths = generate(args.dir, args.branches, args.complaints)
     if args.layouts:
         return layouts(paths[:args.layouts])
@@ -110,6 +117,23 @@ def main() -> int:
           f"(medians of {args.repeat})")
     print(f"store: {size / 2**20:.1f} MiB in {len(files)} files for {complaints:,} complaints = "
           f"{size / complaints * 1_000_000 / 1e6:.0f} MB per 1,000,000 complaints")
+    return 0
+
+
+def load(store: Path, repeat: int) -> int:
+    """``connect_parquet`` over the store's partitions, ``repeat`` times: wall, CPU, peak memory."""
+    from xlcomplaints.store.facts_sql import connect_parquet
+
+    paths = sorted(store.glob("period=*/branch=*/*.parquet"))
+    for i in range(repeat):
+        started, used = time.perf_counter(), time.process_time()
+        con = connect_parquet(paths)
+        rows = con.execute("SELECT count(*) FROM cases").fetchone()[0]  # type: ignore[index]
+        con.close()
+        peak = next(line.split()[1] for line in Path("/proc/self/status").read_text().splitlines()
+                    if line.startswith("VmHWM"))
+        print(f"  load {i + 1}: {len(paths)} partitions, {rows:,} complaints: wall {time.perf_counter() - started:.2f} s,"
+              f" CPU {time.process_time() - used:.2f} s, VmHWM {int(peak) / 1024:.0f} MiB", flush=True)
     return 0
 
 
