@@ -258,15 +258,15 @@ def test_stages_as_the_list_has_them(many: list[Path], tmp_path: Path) -> None:
     ``store.ticks.sql``)."""
     from xlcomplaints.core.policy import STAGES
     from xlcomplaints.store.facts_sql import _FLAT, _READ, _TIMES, ORDINAL, STAGES_VIEW, _literal
-    from xlcomplaints.store.ticks import sql
+    from xlcomplaints.store.ticks import DAY_SQL, sql
 
     out = tmp_path / "group.xlsx"
     make_report(many, OCT, out, now=NOW)
     files = sorted(str(p) for p in store_path(out).glob("period=*/branch=*/*.parquet"))
     con = duckdb.connect()
-    con.execute(f"CREATE TEMP TABLE facts AS SELECT {ORDINAL} AS ordinal, stages, received_at, ticks, "
-                f"{', '.join(_READ + _TIMES + _FLAT)} FROM "
-                f"read_parquet([{', '.join(map(_literal, files))}], file_row_number = true, hive_partitioning = false)")
+    con.execute(f"CREATE TEMP TABLE facts AS SELECT ordinal, stages, received_at, ticks, "
+                f"{', '.join(_READ + _TIMES + _FLAT)} FROM (SELECT *, {ORDINAL} AS ordinal, {DAY_SQL} AS _base FROM "
+                f"read_parquet([{', '.join(map(_literal, files))}], file_row_number = true, hive_partitioning = false))")
     fields = ("status", "due", "done", "late_by", "unit", "took", "handler")
     plain = "\nUNION ALL ".join(
         f"SELECT ordinal AS cid, '{s}' AS stage, {i} AS idx, "

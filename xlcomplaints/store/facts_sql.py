@@ -62,11 +62,11 @@ _READ = ("branch", "no", "customer", "phone", "case_type", "channel", "category"
          "handler", "escalated", "repeat_of", "reopen_count", "callbacks", "custom", "office")
 #: The times as ``TIMESTAMP``s, from the ticks the files keep (``store.ticks``, ``ticks.sql``): ``received`` (the
 #: complaint's), ``_base`` (µs since 1970 the others count from: the midnight of its receipt), ``_ticks`` (µs per tick of each).
-_TIMES = (f"{ticks.sql('received_at', 'received')} AS received", f"{ticks.DAY_SQL} AS _base",
+_TIMES = (f"{ticks.sql('received_at', 'received')} AS received", "_base",
           "ticks AS _ticks")
 #: The ``stages`` list read as 49 plain columns (``stages[4].handler AS s3_handler``: DuckDB counts from 1), in the
 #: one pass that reads the files.
-_FLAT = tuple(f"{ticks.sql(f'stages[{i + 1}].{f}', f) if f in ('due', 'done') else f'stages[{i + 1}].{f}'} "
+_FLAT = tuple(f"{ticks.sql(f'stages[{i + 1}].{f}', f, '_base') if f in ('due', 'done') else f'stages[{i + 1}].{f}'} "
               f"AS {_stage(s, f)}" for i, s in enumerate(STAGES) for f in _FIELDS)
 
 CASES_VIEW = ("CREATE OR REPLACE TEMP TABLE cases AS SELECT ordinal AS cid, ordinal AS origin, " + _CASE_COLUMNS +
@@ -127,7 +127,8 @@ def _views(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyConnec
     con.execute("SET enable_progress_bar = false")  # DuckDB prints one on the console past 2 s: not ours to show
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"SET nested_loop_join_threshold = {NESTED_LOOP_ROWS}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE facts AS SELECT ordinal, {', '.join(_READ + _TIMES + _FLAT)} FROM {source}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE facts AS SELECT ordinal, {', '.join(_READ + _TIMES + _FLAT)} "
+                f"FROM (SELECT *, {ticks.DAY_SQL} AS _base FROM {source})")  # a row's day made once
     for sql in (CASES_VIEW, STAGES_VIEW, CALLBACKS_VIEW, CUSTOM_VIEW, OFFICE_VIEW):
         con.execute(sql)
     con.execute("DROP TABLE facts")

@@ -69,13 +69,13 @@ def decode(received: pa.Array, received_tick: pa.Array, times: dict[str, tuple[p
                 for name, (values, rows, tick) in times.items()}
 
 
-def sql(value: str, field: str) -> str:
+def sql(value: str, field: str, day: str | None = None) -> str:
     """``decode`` in DuckDB's SQL, of a ``CASES`` row: the time ``value`` (an expression: a column of the row, or a
     field of one of its lists' items) kept in the tick of ``field`` (``schema.TICK_FIELDS``), as a ``TIMESTAMP``
-    (``make_timestamp`` of µs since 1970)."""
+    (``make_timestamp`` of µs since 1970); ``day``: a column holding the row's ``DAY_SQL``, if made once already."""
     if field == "received":
         return f"make_timestamp({value} * ticks.received)"
-    return f"make_timestamp({DAY_SQL} + {value} * ticks.{field})"
+    return f"make_timestamp({day or DAY_SQL} + {value} * ticks.{field})"
 
 
 #: ``_day`` in SQL, of a ``CASES`` row.
