@@ -22,7 +22,8 @@ resolve stage's, in ``core.policy.STAGES`` order) and its reached callbacks as a
 - ``office``: one row per report dimension of the office's own columns (``Case.office``), ``pos``,
   ``name``, ``value``.
 
-Times are ``TIMESTAMP`` (wall-clock, no time zone), as the store keeps them. They are made once per
+Times are ``TIMESTAMP`` (wall-clock, no time zone), made from the whole ticks the store keeps them in
+(``store.ticks``: ``_TIMES``, ``_FLAT`` and the callbacks' and custom stages' tables). They are made once per
 connection, read once from the ``CASES`` rows and an ``ordinal``: an Arrow table in memory
 (``connect_table``) or the store's Parquet partitions (``connect_parquet``, in the order given, rows in file
 order) — the same SQL over either. Only the columns named in ``_READ`` are read (and the stages' as ``_FLAT``); DuckDB keeps the tables in
