@@ -26,9 +26,11 @@ from xlcomplaints.store.schema import CASES, from_table, to_table
 #: zstd at level 3; the Arrow schema is not stored (the reader holds the file to ``CASES``) and neither are column
 #: statistics: a quarter of each file's footer. Dictionaries only for the columns of few distinct values (codes,
 #: dimensions, handlers, units): a dictionary of near-unique values (numbers, names, phones, durations) is a second
-#: copy of them. Times (``schema.TIME``: whole ticks after receipt, ``store.ticks``) in delta encoding
-#: (``DELTA_BINARY_PACKED``): a complaint's stages are one list (schema version 3), so its due and done times follow
-#: one another in the column, hours apart, and each complaint's start again near 0 (schema version 4).
+#: copy of them. Times (``schema.TIME``: whole ticks after the day of receipt, ``store.ticks``) in delta encoding
+#: (``DELTA_BINARY_PACKED``): a complaint's stages are one list (schema version 3), so its times follow one another
+#: in the column, hours apart, and each complaint's start again near 0 (schema version 4); but the due times in a
+#: dictionary: counted from the day of receipt they are ends of days and whole hours, a few hundred values a file
+#: (32.7 KiB a bench partition, 35.0 in delta encoding: docs/benchmarks.md).
 #: Measured on twenty 500-complaint bench branches (2026-12-06, README "Shrinking the store"): 60.1 KiB a branch with
 #: 49 stage columns side by side and times split by byte; 47.4 KiB with the stages as one list (zstd finds a
 #: complaint's times together; the footer 4.7 KiB instead of 8.5), 46.3 KiB with delta encoding too. Schema 4's
