@@ -77,9 +77,17 @@ def _make(path: str, code: str, n: int, seed: int) -> None:
     pq.write_table(to_table(cases), path, compression="zstd", compression_level=9)
 
 
+def cached(directory: Path, i: int, complaints: int) -> Path:
+    """The i-th branch's file: the store's schema in its name, so files cached by a version of another schema are
+    made again, not read."""
+    from xlcomplaints.store.schema import SCHEMA_VERSION
+
+    return directory / f"BR{i:04d}-{complaints}-v{SCHEMA_VERSION}.parquet"
+
+
 def generate(directory: Path, branches: int, complaints: int) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / f"BR{i:04d}-{complaints}.parquet" for i in range(1, branches + 1)]
+    paths = [cached(directory, i, complaints) for i in range(1, branches + 1)]
     missing = [(str(p), f"BR{i:04d}", complaints, i) for i, p in enumerate(paths, start=1) if not p.exists()]
     if missing:
         print(f"making the facts of {len(missing)} branches in {directory} ...", flush=True)
@@ -176,7 +184,7 @@ def _figures_duckdb(paths: list[Path], memory_limit: str | None) -> dict[str, fl
 
 
 def _child(side: str, directory: str, branches: int, complaints: int, memory_limit: str | None, k: int) -> None:
-    paths = copies([Path(directory) / f"BR{i:04d}-{complaints}.parquet" for i in range(1, branches + 1)], k)
+    paths = copies([cached(Path(directory), i, complaints) for i in range(1, branches + 1)], k)
     if side == "python":
         import pyarrow.parquet  # noqa: F401  # both sides' floor holds the same modules
 

@@ -12,7 +12,15 @@ back, as before it: ``report.run.Staging`` left out), a full consolidation with 
 the median write and read time of one partition (run it with ``PYTHONPATH`` at another checkout to compare).
 ``--layouts N``: the partitions of the first N files in the store's layout and in the layouts measured and not
 taken (README "Shrinking the store"): rows ordered by received time with their place as a column, the bench's rows
-in order of receipt as a register is kept (and numbered so), zstd 9 and 19, twenty branches in one file.
+in order of receipt as a register is kept (and numbered so), zstd 9 and 19, twenty branches in one file; and of
+schema 4's choices (``store.ticks``): the times counted from the received time itself rather than its day, in one
+tick for the whole file (the finest its columns need) rather than each column's own, in ms always, the due times in
+delta encoding rather than a dictionary, the stages' durations as whole ten-thousandths (``took``) and hundredths
+(``late_by``, both as the engine rounds them) rather than floats.
+``--load STORE``: ``store.facts_sql.connect_parquet`` over every partition of the store folder STORE (a
+consolidation's ``<report>.facts``), ``--repeat`` times: wall, this process's CPU (DuckDB's threads included) and
+its peak resident memory (VmHWM); run it with ``PYTHONPATH`` at another checkout, on that checkout's store, to
+compare the load of two schemas (docs/benchmarks.md, "The store's size (schema 4)").
 """
 
 from __future__ import annotations
@@ -56,7 +64,10 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--partitions-only", type=int, default=0, metavar="N")
     ap.add_argument("--layouts", type=int, default=0, metavar="N")
+    ap.add_argument("--load", type=Path, default=None, metavar="STORE")
     args = ap.parse_args()
+    if args.load:
+        return load(args.load, args.repeat)
     paths = generate(args.dir, args.branches, args.complaints)
     if args.layouts:
         return layouts(paths[:args.layouts])
@@ -113,6 +124,23 @@ def main() -> int:
     return 0
 
 
+def load(store: Path, repeat: int) -> int:
+    """``connect_parquet`` over the store's partitions, ``repeat`` times: wall, CPU, peak memory."""
+    from xlcomplaints.store.facts_sql import connect_parquet
+
+    paths = sorted(store.glob("period=*/branch=*/*.parquet"))
+    for i in range(repeat):
+        started, used = time.perf_counter(), time.process_time()
+        con = connect_parquet(paths)
+        rows = con.execute("SELECT count(*) FROM cases").fetchone()[0]  # type: ignore[index]
+        con.close()
+        peak = next(line.split()[1] for line in Path("/proc/self/status").read_text().splitlines()
+                    if line.startswith("VmHWM"))
+        print(f"  load {i + 1}: {len(paths)} partitions, {rows:,} complaints: wall {time.perf_counter() - started:.2f} s,"
+              f" CPU {time.process_time() - used:.2f} s, VmHWM {int(peak) / 1024:.0f} MiB", flush=True)
+    return 0
+
+
 def partitions(paths: list[Path], repeat: int) -> int:
     """Each file's partition written and read back ``repeat`` times (checked equal): size, write and read time."""
     read = [read_file(str(p), MONTH, MONTH.end, NOW) for p in paths]
@@ -165,20 +193,75 @@ def layouts(paths: list[Path]) -> int:
     def numbered(t: pa.Table) -> pa.Table:  # numbers given in order of receipt, per month, as a register does
         seen: dict[str, int] = {}
         nos = []
-        for branch, at in zip(t.column("branch").to_pylist(), t.column("received_at").to_pylist(), strict=True):
+        received = pc.multiply(t.column("received_at"), t.column("ticks")[0].as_py()["received"]).cast(
+            pa.timestamp("us"))  # store.ticks
+        for branch, at in zip(t.column("branch").to_pylist(), received.to_pylist(), strict=True):
             key = at.strftime("%y%m")
             seen[key] = seen.get(key, 0) + 1
             nos.append(f"{branch}-{key}{seen[key]:04d}")
         return t.set_column(t.schema.get_field_index("no"), "no", pa.array(nos, pa.string()))
 
+    from xlcomplaints.store import ticks
+
+    def retimed(t: pa.Table, base: str = "day", one: int | None = None) -> pa.Table:
+        """``t`` with its times as ticks counted from ``base`` (``day``: as stored; ``received``: the time itself),
+        in the tick ``one`` for every column (``0``: the finest the file's columns need), else each column's own."""
+        u = t.combine_chunks()
+        tick = u.column("ticks")[0].as_py()
+        received = pc.multiply(u.column("received_at").chunk(0), tick["received"])
+        day = ticks._day(received)
+        start = day if base == "day" else pc.fill_null(received, 0)
+        lists = {name: u.column(name).chunk(0) for name in ("stages", "callbacks")}
+        values = {(name, f): pc.add(pc.take(day, pc.list_parent_indices(lists[name])),
+                                    pc.multiply(pc.struct_field(pc.list_flatten(lists[name]), f), tick[f]))
+                  for name, f in (("stages", "due"), ("stages", "done"), ("callbacks", "at"))}
+        after = {k: pc.subtract(v, pc.take(start, pc.list_parent_indices(lists[k[0]]))) for k, v in values.items()}
+        each = {k: ticks.coarsest(v) if one is None else one for k, v in after.items()}
+        each_r = ticks.coarsest(received) if one is None else one
+        if one == 0:
+            each_r = min([ticks.coarsest(received), *(ticks.coarsest(v) for v in after.values())])
+            each = dict.fromkeys(after, each_r)
+        for name in lists:
+            items = pc.list_flatten(lists[name])
+            fields = [pc.divide(after[(name, f.name)], each[(name, f.name)]) if (name, f.name) in after
+                      else pc.struct_field(items, f.name) for f in items.type]
+            lists[name] = pa.ListArray.from_arrays(lists[name].offsets, pa.StructArray.from_arrays(
+                fields, names=[f.name for f in items.type]))
+            u = u.set_column(u.schema.get_field_index(name), name, lists[name])
+        return u.set_column(u.schema.get_field_index("received_at"), "received_at", pc.divide(received, each_r))
+
+    def scaled(t: pa.Table) -> pa.Table:  # took and late_by as whole 1/10,000ths and 1/100ths
+        u = t.combine_chunks()
+        stages = u.column("stages").chunk(0)
+        items = pc.list_flatten(stages)
+        scale = {"took": 10_000, "late_by": 100}
+        fields = [pc.round(pc.multiply(pc.struct_field(items, f.name), scale[f.name])).cast(pa.int64())
+                  if f.name in scale else pc.struct_field(items, f.name) for f in items.type]
+        return u.set_column(u.schema.get_field_index("stages"), "stages", pa.ListArray.from_arrays(
+            stages.offsets, pa.StructArray.from_arrays(fields, names=[f.name for f in items.type])))
+
+    encodings = layout._CASES_WRITE["column_encoding"]
+    due = "stages.list.element.due"
+    due_delta = {"use_dictionary": [c for c in layout._CASES_WRITE["use_dictionary"] if c != due],
+                 "column_encoding": {**encodings, due: "DELTA_BINARY_PACKED"}}
+    scaled_delta = {"column_encoding": {**encodings, "stages.list.element.took": "DELTA_BINARY_PACKED",
+                                        "stages.list.element.late_by": "DELTA_BINARY_PACKED"}}
     delta = {**layout._CASES_WRITE["column_encoding"], "ordinal": "DELTA_BINARY_PACKED"}
-    rows_of = [("the store's layout (schema 3)", lambda t: size(t)),
+    rows_of = [("the store's layout (schema 4)", lambda t: size(t)),
                ("rows by received time, their place a column", lambda t: size(by_received(t, True),
                                                                               column_encoding=delta)),
                ("the bench's rows in order of receipt (a register as kept)", lambda t: size(by_received(t, False))),
                ("the same, numbered in that order", lambda t: size(numbered(by_received(t, False)))),
                ("zstd 9", lambda t: size(t, compression_level=9)),
-               ("zstd 19", lambda t: size(t, compression_level=19))]
+               ("zstd 19", lambda t: size(t, compression_level=19)),
+               ("schema 4 as written, again (retimed: checks the rows below)", lambda t: size(retimed(t))),
+               ("times counted from the received time, not its day", lambda t: size(retimed(t, "received"))),
+               ("one tick for the whole file (the finest its columns need)", lambda t: size(retimed(t, one=0))),
+               ("every time in ms", lambda t: size(retimed(t, one=1_000))),
+               ("the due times in delta encoding, not a dictionary", lambda t: size(t, **due_delta)),
+               ("the same, counted from the received time", lambda t: size(retimed(t, "received"), **due_delta)),
+               ("took and late_by as whole 1/10,000ths and 1/100ths", lambda t: size(scaled(t))),
+               ("the same in delta encoding", lambda t: size(scaled(t), **scaled_delta))]
     for label, measure in rows_of:
         total = sum(measure(t) for t in tables)
         print(f"{total / len(tables) / 1024:6.1f} KiB a partition, {total / rows * 1e6 / 1e6:4.0f} MB per 1,000,000: "

@@ -128,7 +128,8 @@ def test_the_store_reads_in_duckdb(many: list[Path], tmp_path: Path) -> None:
     assert rows == sorted((code, f.partition.rows) for code, f in result.consolidation.branches.items()
                           if f.partition is not None) and len(rows) == 8
     received = duckdb.sql(f"select count(*) from read_parquet('{store}/period=*/branch=*/*.parquet') "
-                          "where received_at >= timestamp '2026-10-01' and received_at < timestamp '2026-11-01'")
+                          "where make_timestamp(received_at * ticks.received) >= timestamp '2026-10-01' "  # store.ticks
+                          "and make_timestamp(received_at * ticks.received) < timestamp '2026-11-01'")
     assert received.fetchall() == [(result.report.value("received"),)]
 
 
@@ -198,20 +199,20 @@ def test_a_store_edited_or_cut_short_is_refused_and_nothing_is_written(
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == was
 
 
-@pytest.mark.parametrize("earlier", [1, 2])
+@pytest.mark.parametrize("earlier", [1, 2, 3])
 def test_a_store_of_an_earlier_schema_is_refused_saying_to_consolidate_again(
         many: list[Path], tmp_path: Path, earlier: int) -> None:
-    """Schema version 1 kept times in µs, version 2 each stage's fields in columns side by side; this one writes
-    ms and a complaint's stages as one list (``store.schema.SCHEMA_VERSION`` 3)."""
+    """Schema version 1 kept times in µs, version 2 each stage's fields in columns side by side, version 3 times in ms
+    since 1970; this one writes times as ticks after receipt (``store.schema.SCHEMA_VERSION`` 4)."""
     from xlcomplaints.report.facts import _digest
     out = tmp_path / "group.xlsx"
     first = make_report(many[:2], OCT, out, now=NOW)
     manifest = store_path(out) / MANIFEST
     body = {k: v for k, v in json.loads(manifest.read_text()).items() if k != "digest"}
-    assert body["schema_version"] == 3
+    assert body["schema_version"] == 4
     body["schema_version"] = earlier
     manifest.write_text(json.dumps({**body, "digest": _digest(body)}))
-    with pytest.raises(StoreError, match=rf"store version \d+\.{earlier}, this one reads \d+\.3.*without --update"):
+    with pytest.raises(StoreError, match=rf"store version \d+\.{earlier}, this one reads \d+\.4.*without --update"):
         load_facts(store_path(out), OCT, first.run_id)
     for lang, said in (("en", "Cannot --update"), ("zh", "无法 --update")):
         ran = CliRunner().invoke(app, ["consolidate", str(many[0]), "--period", "2026-10", "-o", str(out), "--update",
@@ -253,21 +254,25 @@ def test_a_folder_holding_reports_and_their_stores_reads_only_the_workbooks(many
 
 def test_stages_as_the_list_has_them(many: list[Path], tmp_path: Path) -> None:
     """``facts_sql.STAGES_VIEW`` (over the list read once as plain columns, ``_FLAT``) gives the rows of the plain
-    reading: each stage by its place in the list, ``stages[i].field`` for i = 1 … 7."""
+    reading: each stage by its place in the list, ``stages[i].field`` for i = 1 … 7 (its times decoded by
+    ``store.ticks.sql``)."""
     from xlcomplaints.core.policy import STAGES
-    from xlcomplaints.store.facts_sql import _FLAT, _READ, ORDINAL, STAGES_VIEW, _literal
+    from xlcomplaints.store.facts_sql import _FLAT, _READ, _TIMES, ORDINAL, STAGES_VIEW, _literal
+    from xlcomplaints.store.ticks import DAY_SQL, sql
 
     out = tmp_path / "group.xlsx"
     make_report(many, OCT, out, now=NOW)
     files = sorted(str(p) for p in store_path(out).glob("period=*/branch=*/*.parquet"))
     con = duckdb.connect()
-    con.execute(f"CREATE TEMP TABLE facts AS SELECT {ORDINAL} AS ordinal, stages, {', '.join(_READ + _FLAT)} FROM "
-                f"read_parquet([{', '.join(map(_literal, files))}], file_row_number = true, hive_partitioning = false)")
+    con.execute(f"CREATE TEMP TABLE facts AS SELECT ordinal, stages, received_at, ticks, "
+                f"{', '.join(_READ + _TIMES + _FLAT)} FROM (SELECT *, {ORDINAL} AS ordinal, {DAY_SQL} AS _base FROM "
+                f"read_parquet([{', '.join(map(_literal, files))}], file_row_number = true, hive_partitioning = false))")
     fields = ("status", "due", "done", "late_by", "unit", "took", "handler")
     plain = "\nUNION ALL ".join(
         f"SELECT ordinal AS cid, '{s}' AS stage, {i} AS idx, "
-        + ", ".join(f"stages[{i + 1}].{f} AS {f}" for f in fields)
-        + ", branch, validity IS DISTINCT FROM 'invalid' AS handled, stages[7].done AS closed FROM facts"
+        + ", ".join(f"{sql(f'stages[{i + 1}].{f}', f) if f in ('due', 'done') else f'stages[{i + 1}].{f}'} AS {f}"
+                    for f in fields)
+        + f", branch, validity IS DISTINCT FROM 'invalid' AS handled, {sql('stages[7].done', 'done')} AS closed FROM facts"
         for i, s in enumerate(STAGES))
     con.execute(STAGES_VIEW)
     got = con.execute("SELECT * FROM stages ORDER BY cid, idx").fetchall()

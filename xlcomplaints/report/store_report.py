@@ -47,6 +47,7 @@ from xlcomplaints.report.summary import (
 )
 from xlcomplaints.spec.report import office_dimension
 from xlcomplaints.spec.vocab import Vocabulary
+from xlcomplaints.store import ticks
 from xlcomplaints.store.facts_sql import ORDINAL, _literal, connect_parquet, temp_folder
 from xlcomplaints.store.figures import BY_DEPARTMENT, BY_HANDLER, Facts, by_office_column
 from xlcomplaints.store.figures import DIMENSIONS as FIELDS
@@ -309,7 +310,9 @@ def holds_received(f: FileSummary, month: Period) -> bool:
     if f.cases or f.partition is None:
         return any(c.received_at is not None and M.stamp(month.start) <= c.received_at < M.stamp(month.end)
                    for c in f.cases)
-    column = pq.read_table(f.partition.path, columns=["received_at"]).column("received_at")
+    table = pq.read_table(f.partition.path, columns=["received_at", "ticks"]).combine_chunks()  # store.ticks
+    at, _ = ticks.decode(table.column("received_at").chunk(0), pc.struct_field(table.column("ticks").chunk(0), "received"), {})
+    column = at.cast(pa.timestamp("us"))
     start, end = pa.scalar(month.start, column.type), pa.scalar(month.end, column.type)
     return bool(pc.any(pc.and_(pc.greater_equal(column, start), pc.less(column, end))).as_py())
 

@@ -22,7 +22,8 @@ resolve stage's, in ``core.policy.STAGES`` order) and its reached callbacks as a
 - ``office``: one row per report dimension of the office's own columns (``Case.office``), ``pos``,
   ``name``, ``value``.
 
-Times are ``TIMESTAMP`` (wall-clock, no time zone), as the store keeps them. They are made once per
+Times are ``TIMESTAMP`` (wall-clock, no time zone), made from the whole ticks the store keeps them in
+(``store.ticks``: ``_TIMES``, ``_FLAT`` and the callbacks' and custom stages' tables). They are made once per
 connection, read once from the ``CASES`` rows and an ``ordinal``: an Arrow table in memory
 (``connect_table``) or the store's Parquet partitions (``connect_parquet``, in the order given, rows in file
 order) — the same SQL over either. Only the columns named in ``_READ`` are read (and the stages' as ``_FLAT``); DuckDB keeps the tables in
@@ -39,6 +40,7 @@ import duckdb
 import pyarrow as pa
 
 from xlcomplaints.core.policy import STAGES
+from xlcomplaints.store import ticks
 
 #: A stage's fields, as ``schema.STAGE`` has them.
 _FIELDS = ("status", "due", "done", "late_by", "unit", "took", "handler")
@@ -57,14 +59,19 @@ _CASE = ("branch", "no", "case_type", "channel", "category", "severity", "validi
          f"{_CLOSED} AS closed", "validity IS DISTINCT FROM 'invalid' AS handled")
 _CASE_COLUMNS = ", ".join(_CASE)
 #: Of ``CASES``, the columns read: the rest (typical-case texts, due months, escalation …) stays in the files.
-_READ = ("branch", "no", "customer", "phone", "received_at", "case_type", "channel", "category", "severity", "validity", "department",
+_READ = ("branch", "no", "customer", "phone", "case_type", "channel", "category", "severity", "validity", "department",
          "handler", "escalated", "repeat_of", "reopen_count", "callbacks", "custom", "office")
+#: The times as ``TIMESTAMP``s, from the ticks the files keep (``store.ticks``, ``ticks.sql``): ``received`` (the
+#: complaint's), ``_base`` (µs since 1970 the others count from: the midnight of its receipt), ``_ticks`` (µs per tick of each).
+_TIMES = (f"{ticks.sql('received_at', 'received')} AS received", "_base",
+          "ticks AS _ticks")
 #: The ``stages`` list read as 49 plain columns (``stages[4].handler AS s3_handler``: DuckDB counts from 1), in the
 #: one pass that reads the files.
-_FLAT = tuple(f"stages[{i + 1}].{f} AS {_stage(s, f)}" for i, s in enumerate(STAGES) for f in _FIELDS)
+_FLAT = tuple(f"{ticks.sql(f'stages[{i + 1}].{f}', f, '_base') if f in ('due', 'done') else f'stages[{i + 1}].{f}'} "
+              f"AS {_stage(s, f)}" for i, s in enumerate(STAGES) for f in _FIELDS)
 
 CASES_VIEW = ("CREATE OR REPLACE TEMP TABLE cases AS SELECT ordinal AS cid, ordinal AS origin, " + _CASE_COLUMNS +
-              ", customer, phone, received_at AS received, escalated, repeat_of, reopen_count FROM facts")
+              ", customer, phone, received, escalated, repeat_of, reopen_count FROM facts")
 
 #: Of its complaint, what each stage's and callback's row holds too: the whole set's and each branch's figures
 #: read them without a join (``store.figures.Grouping.local``).
@@ -83,14 +90,15 @@ STAGES_VIEW = "CREATE OR REPLACE TEMP TABLE stages AS " + "\nUNION ALL ".join(
     + f", {_OWN} FROM facts" for i, s in enumerate(STAGES))
 
 CALLBACKS_VIEW = (
-    "CREATE OR REPLACE TEMP TABLE callbacks AS SELECT cid, seq, cb.at AS at, cb.outcome AS outcome, "
-    "cb.score AS score, branch, handled, closed FROM (SELECT ordinal AS cid, unnest(callbacks) AS cb, "
-    f"generate_subscripts(callbacks, 1) AS seq, {_OWN} FROM facts)")
+    "CREATE OR REPLACE TEMP TABLE callbacks AS SELECT cid, seq, make_timestamp(_base + cb.at * _ticks.at) AS at, "
+    "cb.outcome AS outcome, cb.score AS score, branch, handled, closed FROM (SELECT ordinal AS cid, "
+    f"unnest(callbacks) AS cb, generate_subscripts(callbacks, 1) AS seq, _base, _ticks, {_OWN} FROM facts)")
 
 CUSTOM_VIEW = (
     "CREATE OR REPLACE TEMP TABLE custom AS SELECT cid, pos, x.name AS name, x.label_en AS label_en, "
-    "x.status AS status, x.due AS due, x.done AS done, x.unit AS unit FROM (SELECT ordinal AS cid, "
-    "unnest(custom) AS x, generate_subscripts(custom, 1) AS pos FROM facts)")
+    "x.status AS status, make_timestamp(_base + x.due * _ticks.due) AS due, "
+    "make_timestamp(_base + x.done * _ticks.done) AS done, x.unit AS unit FROM (SELECT ordinal AS cid, "
+    "unnest(custom) AS x, generate_subscripts(custom, 1) AS pos, _base, _ticks FROM facts)")
 
 OFFICE_VIEW = (
     "CREATE OR REPLACE TEMP TABLE office AS SELECT cid, pos, x.name AS name, x.value AS value FROM "
@@ -120,7 +128,8 @@ def _views(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyConnec
     con.execute("SET enable_progress_bar = false")  # DuckDB prints one on the console past 2 s: not ours to show
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"SET nested_loop_join_threshold = {NESTED_LOOP_ROWS}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE facts AS SELECT ordinal, {', '.join(_READ + _FLAT)} FROM {source}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE facts AS SELECT ordinal, {', '.join(_READ + _TIMES + _FLAT)} "
+                f"FROM (SELECT *, {ticks.DAY_SQL} AS _base FROM {source})")  # a row's day made once
     for sql in (CASES_VIEW, STAGES_VIEW, CALLBACKS_VIEW, CUSTOM_VIEW, OFFICE_VIEW):
         con.execute(sql)
     con.execute("DROP TABLE facts")

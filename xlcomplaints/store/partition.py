@@ -21,24 +21,28 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from xlcomplaints.core.metrics import Case
-from xlcomplaints.store.schema import CASES, CASES_FINE, from_table, to_table
+from xlcomplaints.store.schema import CASES, from_table, to_table
 
 #: zstd at level 3; the Arrow schema is not stored (the reader holds the file to ``CASES``) and neither are column
 #: statistics: a quarter of each file's footer. Dictionaries only for the columns of few distinct values (codes,
 #: dimensions, handlers, units): a dictionary of near-unique values (numbers, names, phones, durations) is a second
-#: copy of them. Times (``schema.TIME``, ms) in delta encoding (``DELTA_BINARY_PACKED``): a complaint's stages are
-#: one list (schema version 3), so its due and done times follow one another in the column, hours apart.
+#: copy of them. Times (``schema.TIME``: whole ticks after the day of receipt, ``store.ticks``) in delta encoding
+#: (``DELTA_BINARY_PACKED``): a complaint's stages are one list (schema version 3), so its times follow one another
+#: in the column, hours apart, and each complaint's start again near 0 (schema version 4); but the due times in a
+#: dictionary: counted from the day of receipt they are ends of days and whole hours, a few hundred values a file
+#: (32.7 KiB a bench partition, 35.0 in delta encoding: docs/benchmarks.md).
 #: Measured on twenty 500-complaint bench branches (2026-12-06, README "Shrinking the store"): 60.1 KiB a branch with
 #: 49 stage columns side by side and times split by byte; 47.4 KiB with the stages as one list (zstd finds a
-#: complaint's times together; the footer 4.7 KiB instead of 8.5), 46.3 KiB with delta encoding too.
-_TIMES = ["received_at", "stages.list.element.due", "stages.list.element.done", "callbacks.list.element.at",
-          "custom.list.element.due", "custom.list.element.done"]
+#: complaint's times together; the footer 4.7 KiB instead of 8.5), 46.3 KiB with delta encoding too. Schema 4's
+#: ticks after receipt and no ``due_months``: ``store.ticks`` and docs/benchmarks.md.
+_TIMES = ["received_at", "stages.list.element.done", "callbacks.list.element.at", "custom.list.element.done"]
 _FEW = ("branch", "case_type", "channel", "category", "severity", "validity", "department", "handler", "escalated",
         "escalation", "status", "reopen_count", "stages.list.element.status", "stages.list.element.unit",
         "stages.list.element.handler", "callbacks.list.element.outcome", "callbacks.list.element.score",
         "custom.list.element.name", "custom.list.element.label_en", "custom.list.element.status",
         "custom.list.element.unit", "custom.list.element.handler", "office.list.element.name",
-        "office.list.element.value")
+        "office.list.element.value", "ticks.received", "ticks.due", "ticks.done", "ticks.at",
+        "stages.list.element.due", "custom.list.element.due")
 _WRITE: dict[str, Any] = {"compression": "zstd", "compression_level": 3, "write_statistics": False,
                           "store_schema": False}
 _CASES_WRITE: dict[str, Any] = {**_WRITE, "use_dictionary": list(_FEW),
@@ -67,7 +71,7 @@ class Partition:
 def table_bytes(table: pa.Table) -> bytes:
     """A table as Parquet bytes, as the store writes them."""
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, **(_CASES_WRITE if table.schema.equals(CASES) or table.schema.equals(CASES_FINE) else _WRITE))
+    pq.write_table(table, sink, **(_CASES_WRITE if table.schema.equals(CASES) else _WRITE))
     return bytes(sink.getvalue())
 
 

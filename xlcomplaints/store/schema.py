@@ -14,19 +14,17 @@ Two tables (what the JSON state file of earlier versions held, by column):
   had them): a complaint's times lie next to each other in the file, which zstd and delta encoding use, and the
   footer describes 7 columns instead of 49 (``store.partition`` says what it measured);
 - ``callbacks``: the reached callback attempts by time, list of (``at``, ``outcome``, ``score``);
-- ``due_months``: the decided deadlines by the month they fall due, list of (``month`` as ``Month.key`` =
-  year * 12 + month - 1, and ``met``, ``missed``, ``overdue`` as bit sets of stages, ``1 << STAGES.index(stage)``);
 - ``custom``: the office's own stages that apply, list of (``name``, ``label_en`` and the seven stage fields);
 - ``office``: the report dimensions of the office's own columns, list of (``name``, ``value``);
 - ``texts``: the typical-case texts (``consolidate.CASE_TEXTS``) of a complaint that may be a typical case of the
   period, null for the others (``FileSummary.texts``, keyed there by complaint number).
 
-Times are wall-clock times of the branch's own day (no time zone), as the workbook has them, stored to the
-millisecond (``timestamp[ms]``): the finest an Excel date serial keeps, and the workbook reader reads serials to the
-millisecond (``core.cells``). Only a time typed as text with more than three decimals of a second
-(``09:00:00.123456``) is finer: a partition holding one keeps all its times in µs (``CASES_FINE``, the same columns
-``timestamp[us]``), as a safe cast to ms refuses to lose it; both are read back. A ``Case`` keeps times as
-``Stamp`` ints (``core.metrics.months``, µs), converted here both ways exactly.
+Times are wall-clock times of the branch's own day (no time zone), as the workbook has them, kept as whole
+ticks (``store.ticks``, schema version 4): ``received_at`` as ticks since 1970, every other time of a complaint
+(``due``, ``done``, a callback's ``at``) as ticks after its ``received_at``, each column in the coarsest tick (a
+day … a µs) that loses nothing in that file, named by the ``ticks`` column (``TICKS``: µs per tick of
+``received``, ``due``, ``done``, ``at``; the same on every row of a file). A ``Case`` keeps times as ``Stamp`` ints
+(``core.metrics.months``, µs), converted here both ways exactly.
 Phone numbers are as the summary held them: masked unless the run had ``--show-contacts``.
 
 ``BRANCHES`` — one row per branch used by the report (the rest of ``FileSummary``): its code, name, file (path,
@@ -54,16 +52,19 @@ from xlcomplaints.core.metrics.facts import (
     STAGE_STATUS_OF,
     UNIT_OF,
     WIDTH,
+    due_months,
 )
 from xlcomplaints.core.metrics.months import MONTH_BITS, Stamp
 from xlcomplaints.core.policy import STAGES
+from xlcomplaints.store import ticks
 
 #: Bumped when a column changes meaning or type; a store of another version is refused ("consolidate again").
 #: 2: times in ms (``timestamp[ms]``) unless one is finer. 3: a complaint's stages in one list column, ``stages``.
-SCHEMA_VERSION = 3
+#: 4: times as whole ticks after receipt (``store.ticks``); ``due_months`` made again from the stages when read.
+SCHEMA_VERSION = 4
 
-TIME = pa.timestamp("ms")
-FINE_TIME = pa.timestamp("us")
+TIME = pa.int64()  # ticks (``store.ticks``): since 1970 for ``received_at``, after it for the others
+_TIMED_NAMES = frozenset({"received_at", "due", "done", "at"})  # the columns and list fields of type TIME
 TEXT = pa.string()
 _HEAD: tuple[tuple[str, pa.DataType, bool], ...] = (  # (Case field, type, nullable)
     ("branch", TEXT, False), ("no", TEXT, True), ("received_at", TIME, True), ("case_type", TEXT, True),
@@ -77,13 +78,15 @@ STAGE_FIELDS: tuple[tuple[str, pa.DataType, bool], ...] = (
     ("unit", TEXT, True), ("took", pa.float64(), True), ("handler", TEXT, True))
 STAGE = pa.struct([pa.field(n, t, nullable) for n, t, nullable in STAGE_FIELDS])
 CALLBACK = pa.struct([pa.field("at", TIME, False), pa.field("outcome", TEXT, False), pa.field("score", pa.int64())])
-DUE_MONTH = pa.struct([pa.field(n, pa.int64(), False) for n in ("month", "met", "missed", "overdue")])
 CUSTOM = pa.struct([pa.field("name", TEXT, False), pa.field("label_en", TEXT, False),
                     *(pa.field(n, t, nullable) for n, t, nullable in STAGE_FIELDS)])
 OFFICE = pa.struct([pa.field("name", TEXT, False), pa.field("value", TEXT)])
 TEXT_FIELDS = ("content", "result", "root_cause", "corrective_action")  # consolidate.CASE_TEXTS
 TEXTS = pa.struct([pa.field(n, TEXT) for n in TEXT_FIELDS])
-
+#: µs per tick of each time column (``store.ticks``): ``received`` (``received_at``), ``due`` and ``done`` (of the
+#: stages and the custom stages), ``at`` (the callbacks').
+TICK_FIELDS = ("received", "due", "done", "at")
+TICKS = pa.struct([pa.field(n, pa.int64(), False) for n in TICK_FIELDS])
 
 
 def _list(item: pa.DataType) -> pa.DataType:
@@ -93,25 +96,9 @@ def _list(item: pa.DataType) -> pa.DataType:
 
 CASES = pa.schema([
     *(pa.field(n, t, nullable) for n, t, nullable in _HEAD),
-    pa.field("stages", _list(STAGE), False),
-    pa.field("callbacks", _list(CALLBACK), False), pa.field("due_months", _list(DUE_MONTH), False),
+    pa.field("stages", _list(STAGE), False), pa.field("callbacks", _list(CALLBACK), False),
     pa.field("custom", _list(CUSTOM), False), pa.field("office", _list(OFFICE), False),
-    pa.field("texts", TEXTS)])
-
-
-def _finer(kind: pa.DataType) -> pa.DataType:
-    """``kind`` with its times (nested ones too) in µs."""
-    if kind == TIME:
-        return FINE_TIME
-    if pa.types.is_list(kind):
-        return pa.list_(pa.field(kind.value_field.name, _finer(kind.value_type), kind.value_field.nullable))
-    if pa.types.is_struct(kind):
-        return pa.struct([pa.field(f.name, _finer(f.type), f.nullable) for f in kind])
-    return kind
-
-
-#: ``CASES`` with its times in µs: a partition holding a time finer than a millisecond.
-CASES_FINE = pa.schema([pa.field(f.name, _finer(f.type), f.nullable) for f in CASES])
+    pa.field("texts", TEXTS), pa.field("ticks", TICKS, False)])
 
 BRANCHES = pa.schema([
     pa.field("branch", TEXT, False), pa.field("branch_name", TEXT, False), pa.field("path", TEXT, False),
@@ -138,32 +125,47 @@ def _start_us(key: int) -> int:
 
 
 _US = datetime(1970, 1, 1, 0, 0, 0, 1) - _EPOCH
+_MICROS = pa.timestamp("us")
 
 
 def _stamps(column: pa.Array | pa.ChunkedArray) -> list[Stamp | None]:
-    """A timestamp column's values as stamps (``_times``'s inverse), in C: the month's key above
-    ``MONTH_BITS``, the µs since the month's first instant below."""
-    column = column.cast(FINE_TIME)
+    """µs since 1970 (int64) as stamps (``_times``'s inverse), in C: the month's key above ``MONTH_BITS``, the µs
+    since the month's first instant below."""
+    column = column.cast(_MICROS)
     key = pc.add(pc.multiply(pc.year(column).cast(pa.int64()), 12), pc.subtract(pc.month(column).cast(pa.int64()), 1))
     into = pc.subtract(column.cast(pa.int64()), pc.floor_temporal(column, 1, "month").cast(pa.int64()))
     return pc.add(pc.shift_left(key, MONTH_BITS), into).to_pylist()
+
+
+def _times(values: Sequence[Stamp | None]) -> pa.Array:
+    """Stamps as µs since 1970 (int64) of the same wall-clock time: each month's first instant looked up once."""
+    stamps = pa.array(values, pa.int64())
+    keys = pc.shift_right(stamps, MONTH_BITS)
+    months = pc.unique(keys).drop_null()
+    starts = pa.array([_start_us(k) for k in months.to_pylist()], pa.int64())
+    start = pc.take(starts, pc.index_in(keys, value_set=months))
+    return pc.add(start, pc.bit_wise_and(stamps, _IN_MONTH))
 
 
 def to_table(cases: Sequence[Case], texts: Mapping[str, Sequence[str | None]] | None = None) -> pa.Table:
     """The ``CASES`` table of one branch's cases (and its typical cases' texts, by complaint number).
 
     Built a column at a time (``zip`` turns the cases into columns in C, pyarrow makes each array, times
-    are converted by ``_times``): measured 2.5 ms for a 500-complaint bench branch, against 6.9 ms row by row."""
+    are converted by ``_times``, then made ticks by ``store.ticks.encode``): measured 2.5 ms for a 500-complaint
+    bench branch (schema 3), against 6.9 ms row by row."""
     n = len(cases)
     head = list(zip(*cases, strict=True))[:len(_HEAD)] if n else [()] * len(_HEAD)
-    arrays = [_times(col) if kind == TIME else pa.array(col, kind) for col, (_, kind, _) in zip(head, _HEAD, strict=True)]
-    arrays.append(_lists([[c.stages[i:i + WIDTH] for i in range(0, len(c.stages), WIDTH)] for c in cases], STAGE))
-    arrays.append(_lists([c.callbacks for c in cases], CALLBACK))
-    arrays.append(_lists([c.due_months for c in cases], DUE_MONTH))
-    arrays.append(_lists([[c.custom[i:i + CUSTOM_WIDTH] for i in range(0, len(c.custom), CUSTOM_WIDTH)] if c.custom
-                           else () for c in cases], CUSTOM))
-    arrays.append(_lists([[c.office[i:i + 2] for i in range(0, len(c.office), 2)] if c.office else ()
-                          for c in cases], OFFICE))
+    arrays = [_times(col) if name in _TIMED_NAMES else pa.array(col, kind)
+              for col, (name, kind, _) in zip(head, _HEAD, strict=True)]
+    lists = {"stages": _lists([[c.stages[i:i + WIDTH] for i in range(0, len(c.stages), WIDTH)] for c in cases], STAGE),
+             "callbacks": _lists([c.callbacks for c in cases], CALLBACK),
+             "custom": _lists([[c.custom[i:i + CUSTOM_WIDTH] for i in range(0, len(c.custom), CUSTOM_WIDTH)]
+                               if c.custom else () for c in cases], CUSTOM),
+             "office": _lists([[c.office[i:i + 2] for i in range(0, len(c.office), 2)] if c.office else ()
+                               for c in cases], OFFICE)}
+    received = [name for name, _, _ in _HEAD].index("received_at")
+    arrays[received], lists, tick = _ticked(arrays[received], lists)
+    arrays += lists.values()
     given = texts or {}
     words = [None if c.no is None else given.get(c.no) for c in cases]
     present = [w is not None for w in words]
@@ -171,35 +173,59 @@ def to_table(cases: Sequence[Case], texts: Mapping[str, Sequence[str | None]] | 
     columns = list(zip(*filled, strict=True)) if n else [()] * len(TEXT_FIELDS)
     arrays.append(pa.StructArray.from_arrays([pa.array(col, TEXT) for col in columns], fields=list(TEXTS),
                                              mask=pa.array([not p for p in present], pa.bool_())))
-    fine = pa.Table.from_arrays(arrays, schema=CASES_FINE)
-    try:  # a safe cast: refused if any time has a part finer than a millisecond
-        return fine.cast(CASES)
-    except pa.ArrowInvalid:
-        return fine
+    arrays.append(pa.StructArray.from_arrays([pa.repeat(pa.scalar(tick[f], pa.int64()), n) for f in TICK_FIELDS],
+                                             fields=list(TICKS)))
+    return pa.Table.from_arrays(arrays, schema=CASES)
 
 
-def _times(values: Sequence[Stamp | None]) -> pa.Array:
-    """Stamps as ``timestamp[us]`` (µs since 1970 of the same wall-clock time): each month's first instant looked up once
-    (``to_table`` casts them to ms when none is finer)."""
-    stamps = pa.array(values, pa.int64())
-    keys = pc.shift_right(stamps, MONTH_BITS)
-    months = pc.unique(keys).drop_null()
-    starts = pa.array([_start_us(k) for k in months.to_pylist()], pa.int64())
-    start = pc.take(starts, pc.index_in(keys, value_set=months))
-    return pc.add(start, pc.bit_wise_and(stamps, _IN_MONTH)).cast(FINE_TIME)
+#: Of each list column, its time fields and the tick each is kept in (``TICK_FIELDS``).
+_TIMED = {"stages": {"due": "due", "done": "done"}, "callbacks": {"at": "at"}, "custom": {"due": "due", "done": "done"}}
 
 
-def _lists(rows: Sequence[Sequence[Sequence[Any]]], kind: pa.StructType) -> pa.Array:
-    """A list-of-struct column from each row's items (tuples of the struct's fields, times as stamps)."""
-    fine = _finer(kind)  # times as µs, cast to ms with the whole table
+def _ticked(received: pa.Array, lists: dict[str, pa.ListArray]) -> tuple[pa.Array, dict[str, pa.ListArray],
+                                                                             dict[str, int]]:
+    """``received`` and the lists' times (µs since 1970) as ticks (``store.ticks.encode``): the stages' and the
+    custom stages' ``due`` in one tick, their ``done`` in one; and the tick of each of ``TICK_FIELDS``."""
+    times: dict[str, list[tuple[pa.Array, pa.Array]]] = {t: [] for t in TICK_FIELDS[1:]}
+    for name, fields in _TIMED.items():
+        rows = pc.list_parent_indices(lists[name])
+        for field, kind in fields.items():
+            times[kind].append((lists[name].values.field(field), rows))
+    joined = {t: (pa.concat_arrays([v for v, _ in parts]), pa.concat_arrays([r for _, r in parts]))
+              for t, parts in times.items()}
+    at, encoded, tick = ticks.encode(received, joined)
+    out = dict(lists)
+    for t in times:  # cut back into each list's part, in the order joined
+        start = 0
+        for name, fields in _TIMED.items():
+            if t in fields.values():
+                field = next(f for f, k in fields.items() if k == t)
+                size = len(out[name].values)
+                out[name] = _with_field(out[name], field, encoded[t].slice(start, size))
+                start += size
+    return at, out, tick
+
+
+def _with_field(column: pa.ListArray, name: str, values: pa.Array) -> pa.ListArray:
+    """A list-of-struct column with its items' field ``name`` replaced by ``values``."""
+    items = column.values
+    kind = items.type
+    fields = [values if f.name == name else items.field(f.name) for f in kind]
+    return pa.ListArray.from_arrays(column.offsets, pa.StructArray.from_arrays(fields, fields=list(kind)),
+                                    type=column.type)
+
+
+def _lists(rows: Sequence[Sequence[Sequence[Any]]], kind: pa.StructType) -> pa.ListArray:
+    """A list-of-struct column from each row's items (tuples of the struct's fields, times as stamps: µs since
+    1970 here, ticks once ``_ticked``)."""
     flat = [item for row in rows for item in row]
     columns = list(zip(*flat, strict=True)) if flat else [()] * kind.num_fields
     values = pa.StructArray.from_arrays(
-        [_times(col) if field.type == TIME else pa.array(col, field.type) for col, field in zip(columns, kind,
-                                                                                              strict=True)],
-        fields=list(fine))
+        [_times(col) if field.name in _TIMED_NAMES else pa.array(col, field.type)
+         for col, field in zip(columns, kind, strict=True)],
+        fields=list(kind))
     offsets = pa.array(list(accumulate((len(row) for row in rows), initial=0)), pa.int32())
-    return pa.ListArray.from_arrays(offsets, values, type=_list(fine))
+    return pa.ListArray.from_arrays(offsets, values, type=_list(kind))
 
 
 #: The columns holding the engine's codes (a stage's by its field name), and each code's enum (``core.status``).
@@ -212,24 +238,32 @@ class SchemaMismatch(ValueError):
 
 
 def check_schema(table: pa.Table, schema: pa.Schema, what: str) -> None:
-    """Refuse a table whose columns, types or nullability are not ``schema``'s (for ``CASES``, or ``CASES_FINE``)."""
-    if not table.schema.equals(schema, check_metadata=False) and not (
-            schema is CASES and table.schema.equals(CASES_FINE, check_metadata=False)):
+    """Refuse a table whose columns, types or nullability are not ``schema``'s; for ``CASES``, ticks not of
+    ``store.ticks.TICKS``."""
+    if not table.schema.equals(schema, check_metadata=False):
         raise SchemaMismatch(f"{what}: its columns are not those of facts store version {SCHEMA_VERSION}")
     for field in schema:
         if not field.nullable and table.column(field.name).null_count:
             raise SchemaMismatch(f"{what}: {field.name} holds an empty value")
+    if schema is CASES and table.num_rows:
+        known = pa.array(ticks.TICKS, pa.int64())
+        column = table.column("ticks")
+        if not all(pc.all(pc.is_in(pc.struct_field(column, f), value_set=known)).as_py() for f in TICK_FIELDS):
+            raise SchemaMismatch(f"{what}: a tick the store does not write")
 
 
 def from_table(table: pa.Table) -> tuple[list[Case], dict[str, tuple[str | None, ...]]]:
-    """The cases of a ``CASES`` table, and the texts by complaint number (``to_table``'s inverse)."""
+    """The cases of a ``CASES`` table, and the texts by complaint number (``to_table``'s inverse; ``due_months``
+    made again from the stages, ``core.metrics.facts.due_months``)."""
     check_schema(table, CASES, "cases")
+    table = table.combine_chunks()
     n = table.num_rows
     names = [name for name, _, _ in _HEAD]
-    timed = [name for name in names if CASES.field(name).type == TIME]  # (or FINE_TIME in the table)
-    flat = _stamps(pa.concat_arrays([table.column(name).combine_chunks() for name in timed])) if n else []
-    times = {name: flat[i * n:(i + 1) * n] for i, name in enumerate(timed)}
-    columns = [times[name] if name in times else table.column(name).to_pylist() for name in names]
+    try:
+        received, times = _untick(table)
+    except pa.ArrowInvalid as e:
+        raise SchemaMismatch(f"cases: a time out of range ({e})") from None
+    columns = [_stamps(received) if name == "received_at" else table.column(name).to_pylist() for name in names]
     try:  # the engine's codes are enums (``core.status``): the plain codes Parquet keeps made them again
         columns = [list(map(codes.__getitem__, col)) if (codes := _COLUMN_CODES.get(name)) else col
                    for name, col in zip(names, columns, strict=True)]
@@ -239,29 +273,41 @@ def from_table(table: pa.Table) -> tuple[list[Case], dict[str, tuple[str | None,
     if pc.any(pc.not_equal(pc.list_value_length(table.column("stages")), len(STAGES))).as_py():
         raise SchemaMismatch(f"cases: a complaint without its {len(STAGES)} stages")
     stages = [tuple(x for one in row for x in one)
-              for row in _nested(table.column("stages"), STAGE.names, ("due", "done"), _CODES)]
-    callbacks = _nested(table.column("callbacks"), ("at", "outcome", "score"), ("at",))
-    due_months = _nested(table.column("due_months"), DUE_MONTH.names, ())
-    custom = _nested(table.column("custom"), CUSTOM.names, ("due", "done"), _CODES)
-    office = _nested(table.column("office"), OFFICE.names, ())
-    cases = [Case._make((*h, s, cb, dm, tuple(x for one in cu for x in one), tuple(x for one in of for x in one)))
-             for h, s, cb, dm, cu, of in zip(zip(*head, strict=True), stages, callbacks, due_months, custom, office,
-                                              strict=True)]
+              for row in _nested(table.column("stages"), STAGE.names, times["stages"], _CODES)]
+    callbacks = _nested(table.column("callbacks"), ("at", "outcome", "score"), times["callbacks"])
+    custom = _nested(table.column("custom"), CUSTOM.names, times["custom"], _CODES)
+    office = _nested(table.column("office"), OFFICE.names, {})
+    cases = [Case._make((*h, s, cb, due_months(s), tuple(x for one in cu for x in one),
+                         tuple(x for one in of for x in one)))
+             for h, s, cb, cu, of in zip(zip(*head, strict=True), stages, callbacks, custom, office, strict=True)]
     nos = head[1]
     texts = {no: tuple(words.values()) for no, words in zip(nos, table.column("texts").to_pylist(), strict=True)
-             if no is not None and words is not None}
+             if no is not None and words is not None} if n else {}
     return cases, texts
 
 
-def _nested(column: pa.ChunkedArray, names: Iterable[str], times: tuple[str, ...],
+def _untick(table: pa.Table) -> tuple[pa.Array, dict[str, dict[str, pa.Array]]]:
+    """``received_at`` and the lists' times as µs since 1970 (``store.ticks.decode``), by list and field."""
+    tick = table.column("ticks").chunk(0) if table.num_rows else pa.array([], TICKS)
+    parts = {}
+    for name, fields in _TIMED.items():
+        column = table.column(name).chunk(0) if table.num_rows else pa.array([], CASES.field(name).type)
+        rows = pc.list_parent_indices(column)
+        for field, kind in fields.items():
+            parts[f"{name}.{field}"] = (pc.struct_field(pc.list_flatten(column), field), rows, pc.struct_field(tick, kind))
+    received = table.column("received_at").chunk(0) if table.num_rows else pa.array([], pa.int64())
+    at, decoded = ticks.decode(received, pc.struct_field(tick, "received"), parts)
+    return at, {name: {field: decoded[f"{name}.{field}"] for field in fields} for name, fields in _TIMED.items()}
+
+
+def _nested(column: pa.ChunkedArray, names: Iterable[str], times: Mapping[str, pa.Array],
             codes: Mapping[str, Mapping[Any, Any]] | None = None) -> list[tuple[tuple[Any, ...], ...]]:
-    """A list-of-struct column as tuples per row, each struct's fields in ``names`` order, times as stamps,
-    the fields named in ``codes`` made the engine's enums."""
+    """A list-of-struct column as tuples per row, each struct's fields in ``names`` order, the fields in ``times``
+    taken from there (µs since 1970) as stamps, the fields named in ``codes`` made the engine's enums."""
     flat = pc.list_flatten(column)
     if not len(flat):  # no row has any (an office without custom stages or dimensions)
         return [()] * len(column)
-    parts = [_stamps(pc.struct_field(flat, name)) if name in times else pc.struct_field(flat, name).to_pylist()
-             for name in names]
+    parts = [_stamps(times[name]) if name in times else pc.struct_field(flat, name).to_pylist() for name in names]
     if codes:
         try:
             parts = [list(map(codes[name].__getitem__, part)) if name in codes else part

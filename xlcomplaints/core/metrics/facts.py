@@ -51,6 +51,7 @@ _CASE_HANDLER = STAGE_INDEX["resolve"] * WIDTH + _HANDLER
 #: each a set of stages as bits (``1 << STAGE_INDEX[stage]``).
 DueMonth = tuple[int, int, int, int]
 DECIDED = MET | MISSED
+_OVERDUE, _NOT_APPLICABLE = StageStatus.OVERDUE, StageStatus.NOT_APPLICABLE  # compared by identity per stage
 
 
 class Case(NamedTuple):
@@ -152,10 +153,26 @@ STAGE_STATUS_OF: dict[str, StageStatus] = {s.value: s for s in StageStatus}
 UNIT_OF: dict[str | None, Unit | None] = {None: None, **{u.value: u for u in Unit}}
 OVERALL_STATUS_OF: dict[str, OverallStatus] = {s.value: s for s in OverallStatus}
 ESCALATION_OF: dict[str, Escalation] = {e.value: e for e in Escalation}
-_STAGE_BITS = tuple((1 << i, name) for i, name in enumerate(STAGES))
+
+
+def due_months(stages: Sequence[Any]) -> tuple[DueMonth, ...]:
+    """``Case.due_months`` of a complaint's ``Case.stages``: each stage decided (met or missed) with a due time, by
+    the month it falls due, as bits; months in order. The one definition: the worker's ``case_maker`` makes it with
+    this, and the facts store does not keep it but makes it again when it reads a partition (``store.schema``)."""
+    months: dict[int, list[int]] = {}
+    for i in range(len(STAGES)):
+        status, due = stages[i * WIDTH], stages[i * WIDTH + _DUE]
+        if due is not None and status in DECIDED:
+            sets = months.get(key := month_key(due)) or months.setdefault(key, [0, 0, 0])
+            bit = 1 << i
+            sets[status in MISSED] |= bit
+            if status is _OVERDUE:
+                sets[2] |= bit
+    return tuple((k, *v) for k, v in sorted(months.items())) if months else ()  # type: ignore[misc]
+
+
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _STAGE_OFFSETS = tuple((i * WIDTH, stage) for i, stage in enumerate(STAGES))
-_OVERDUE, _NOT_APPLICABLE = StageStatus.OVERDUE, StageStatus.NOT_APPLICABLE  # compared by identity per stage
 
 
 def _took(stage: str, r: ComplaintResult, cal: WorkCalendar) -> float | None:
@@ -250,13 +267,12 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
         if not received_by(c, until):
             return None
         stages: list[Any] = []
-        months: dict[int, list[int]] = {}
         no = c.no
         steps = named.get(no or "")
         handlers = stage_handlers(c, sorted(steps, key=_FIRST) if steps else (), r, until)
         found = reached.get(no or "")
         calls = tuple((stamp(at), outcome, score) for at, outcome, score in sorted(found, key=_FIRST)) if found else ()
-        for (bit, name), who in zip(_STAGE_BITS, handlers, strict=True):
+        for name, who in zip(STAGES, handlers, strict=True):
             s = r.stages[name]
             status, due, done_at = s.status, s.due, s.done_at
             if done_at is None:
@@ -272,12 +288,6 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
                 at = None
             elif (at := due_stamps.get(due)) is None:
                 at = due_stamps[due] = stamp(due)
-            if at is not None and status in DECIDED:
-                key = month_key(at)
-                sets = months.get(key) or months.setdefault(key, [0, 0, 0])
-                sets[status in MISSED] |= bit
-                if status is _OVERDUE:
-                    sets[2] |= bit
             stages += (status, at, done, s.late_by, s.unit, took, who)
         t = c.received_at
         return Case._make((
@@ -285,7 +295,7 @@ def case_maker(branch: str, data: BranchData, cal: WorkCalendar, timed: tuple[da
             c.validity, c.department, c.handler, c.customer,
             c.phone if contact is None or not c.phone else contact(c.phone), bool(c.escalated) or no in escalated_steps,
             r.escalation, r.status, r.repeat_of, r.reopen_count, tuple(stages), calls,
-            tuple((k, *v) for k, v in sorted(months.items())) if months else (),
+            due_months(stages),
             _custom_facts(r, english) if r.custom else (),
             tuple(x for d in dims for x in (d, office_value(data.office_columns.get(d), c.row))) if dims else ()))
 
