@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -60,6 +61,16 @@ def of_another_layout(store: Path) -> None:
     _remake(store, body)
 
 
+def august_and_september(series: Path, folder: Path, made: Callable[[Path], None] | None) -> None:
+    """The series' August and September stores copied into ``folder``, each then ``made`` as another version wrote it."""
+    folder.mkdir()
+    for m in (8, 9):
+        store = store_path(folder / f"group-2026-{m:02d}.xlsx")
+        shutil.copytree(store_path(series / f"group-2026-{m:02d}.xlsx"), store)
+        if made is not None:
+            made(store)
+
+
 def _opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The periods whose store's facts are loaded into DuckDB (``store_history._open``)."""
     opened: list[str] = []
@@ -109,12 +120,7 @@ def test_the_trend_and_cover_from_kept_figures_equal_those_from_the_stores_facts
     out = {}
     for kept in (True, False):
         folder = tmp_path / f"kept-{kept}"
-        folder.mkdir()
-        for m in (8, 9):
-            store = store_path(folder / f"group-2026-{m:02d}.xlsx")
-            shutil.copytree(store_path(series / f"group-2026-{m:02d}.xlsx"), store)
-            if not kept:
-                as_written_before(store)
+        august_and_september(series, folder, None if kept else as_written_before)
         opened.clear()
         run = report_flow(ReportRequest(_registers(series, 10), Month(2026, 10), folder / "group-2026-10.xlsx",
                                         now=_now(10), lang=lang))
@@ -136,12 +142,7 @@ def test_stores_of_another_layout_give_the_trend_and_cover_their_own_runs_kept(
     runs = {}
     for older in (False, True):
         folder = tmp_path / f"older-{older}"
-        folder.mkdir()
-        for m in (8, 9):
-            store = store_path(folder / f"group-2026-{m:02d}.xlsx")
-            shutil.copytree(store_path(series / f"group-2026-{m:02d}.xlsx"), store)
-            if older:
-                of_another_layout(store)
+        august_and_september(series, folder, of_another_layout if older else None)
         if older:
             with pytest.raises(StoreOfAnotherVersion):  # this version would refuse to query it
                 read_manifest(store_path(folder / "group-2026-09.xlsx"))
