@@ -174,6 +174,7 @@ def with_stores(history: History, stores: Sequence[Earlier], period: Period) -> 
     store; and the reports to read after all (those given with a store that cannot be used)."""
     usable: list[tuple[Period, Earlier]] = []
     fallback: list[Path] = []
+    older: dict[Path, StoreOfAnotherVersion] = {}  # the stores of another layout, each with its manifest read
     seen: set[Path] = set()
     for e in stores:
         if e.store.resolve() in seen:
@@ -185,7 +186,7 @@ def with_stores(history: History, stores: Sequence[Earlier], period: Period) -> 
             except StoreOfAnotherVersion as err:  # its kept figures may still serve (``_by_its_run``)
                 if err.manifest is None or err.manifest.figures is None:
                     raise
-                m = err.manifest
+                m, older[e.store] = err.manifest, err
             held = Period.parse(m.period)
         except (StoreError, ValueError) as err:
             history.problems.append(_damaged(e, str(err)))
@@ -221,12 +222,13 @@ def with_stores(history: History, stores: Sequence[Earlier], period: Period) -> 
     branches_of: dict[Period, list[Branch]] = {}
     for held, e in sorted(usable, key=lambda x: x[0]):
         try:  # only last period's cover is shown; an earlier one only if a later one needs it
-            try:
-                branches, rows, figures = _figures(e, held, cover=held == last)
-            except StoreOfAnotherVersion as err:  # not to be queried by this version: what its own run kept
-                branches, rows, figures = _by_its_run(e, held, err)
+            figures: KeptCover | None
+            if e.store in older:  # not to be queried by this version: what its own run kept
+                branches, rows, figures = _by_its_run(e, held, older[e.store])
                 history.problems.append(Problem(level=Level.WARNING, code="report.history_store_older", file=e.label,
                                                 params={"store": e.store.name, "period": str(held)}))
+            else:
+                branches, rows, figures = _figures(e, held, cover=held == last)
         except StoreError as err:
             history.problems.append(_damaged(e, str(err)))
             fallback += [e.report] if e.report else []
