@@ -76,3 +76,11 @@ def soffice_convert_all(sources: Sequence[Path], outdir: Path, fmt: str = "xlsx"
 def soffice_convert(src: Path, outdir: Path, fmt: str = "xlsx", recalc: bool = False) -> Path:
     """Convert one file (see ``soffice_convert_all``)."""
     return soffice_convert_all([src], outdir, fmt, recalc)[0]
+
+
+@pytest.fixture(autouse=True)
+def small_packs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Packs of three branches (a store's are of ``store.pack.PACK_BRANCHES``): a test's few branches then fill
+    several packs, so every run meets packs kept, packs written again and branches across packs."""
+    from xlcomplaints.store import pack
+    monkeypatch.setattr(pack, "PACK_BRANCHES", 3)

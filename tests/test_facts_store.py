@@ -88,19 +88,30 @@ def test_the_report_from_the_store_is_the_report_without_it_cell_for_cell(
         code: (f.cases, f.texts, f.problems) for code, f in plain.consolidation.branches.items()}
 
 
-def test_update_of_some_branches_equals_a_full_run_and_keeps_the_other_partitions_as_they_are(
+def packs_of(store: Path) -> dict[str, tuple[str, int, int]]:
+    """Each branch's pack in the store's manifest: (file, first row, the file's mtime)."""
+    return {e["branch"]: (e["file"], e["first"], (store / e["file"]).stat().st_mtime_ns)
+            for e in json.loads((store / MANIFEST).read_text())["partitions"]}
+
+
+def test_update_of_some_branches_equals_a_full_run_and_keeps_the_other_packs_as_they_are(
         many: list[Path], tmp_path: Path) -> None:
+    """Eight branches in packs of three (``conftest.small_packs``): an update of B03 and B04 writes again their pack
+    (B05's rows copied over), and keeps the two others as they are, by name and mtime."""
     out = tmp_path / "group.xlsx"
     make_report(many, OCT, out, now=NOW)
     store = store_path(out)
-    parts = {p: p.stat().st_mtime_ns for p in store.glob("period=*/branch=*/*.parquet")}
-    assert len(parts) == 8
-    updated = make_report(many[2:4], OCT, out, now=NOW, update=True)
-    assert sorted(updated.consolidation.carried) == [f"B{i:02d}" for i in (0, 1, 4, 5, 6, 7)]
-    now_parts = {p: p.stat().st_mtime_ns for p in store.glob("period=*/branch=*/*.parquet")}
-    assert len(now_parts) == 8
-    kept = {p for p in parts if p in now_parts and parts[p] == now_parts[p]}
-    assert sorted(p.parent.name for p in kept) == [f"branch=B{i:02d}" for i in (0, 1, 4, 5, 6, 7)]
+    before = packs_of(store)
+    assert len(set(before.values())) == 8 and len({f for f, _, _ in before.values()}) == 3
+    assert sorted(p.name for p in store.glob("period=*/*.parquet")) == sorted({Path(f).name for f, _, _ in
+                                                                               before.values()})
+    updated = make_report(many[3:5], OCT, out, now=NOW, update=True)
+    assert sorted(updated.consolidation.carried) == [f"B{i:02d}" for i in (0, 1, 2, 5, 6, 7)]
+    after = packs_of(store)
+    kept = sorted(code for code in after if after[code] == before[code])
+    assert kept == [f"B{i:02d}" for i in (0, 1, 2, 6, 7)]
+    assert len({after[c][0] for c in ("B03", "B04", "B05")}) == 1 and after["B03"][0] != before["B03"][0]
+    assert len(list(store.glob("period=*/*.parquet"))) == 3 and not list(store.glob("period=*/branch=*"))
     make_report(many, OCT, tmp_path / "full.xlsx", now=NOW)
     got, want = cells(out), cells(tmp_path / "full.xlsx")
     # the Issues sheet lists the files read first, then the branches carried (``merge``): the same rows
@@ -125,11 +136,11 @@ def test_the_store_reads_in_duckdb(many: list[Path], tmp_path: Path) -> None:
     out = tmp_path / "group.xlsx"
     result = make_report(many, OCT, out, now=NOW)
     store = store_path(out)
-    rows = duckdb.sql(f"select branch, count(*) from read_parquet('{store}/period=*/branch=*/*.parquet', "
+    rows = duckdb.sql(f"select branch, count(*) from read_parquet('{store}/period=*/*.parquet', "
                       "hive_partitioning=false) group by branch order by branch").fetchall()
     assert rows == sorted((code, f.partition.rows) for code, f in result.consolidation.branches.items()
                           if f.partition is not None) and len(rows) == 8
-    received = duckdb.sql(f"select count(*) from read_parquet('{store}/period=*/branch=*/*.parquet') "
+    received = duckdb.sql(f"select count(*) from read_parquet('{store}/period=*/*.parquet') "
                           "where make_timestamp(received_at * ticks.received) >= timestamp '2026-10-01' "  # store.ticks
                           "and make_timestamp(received_at * ticks.received) < timestamp '2026-11-01'")
     assert received.fetchall() == [(result.report.value("received"),)]
@@ -146,21 +157,34 @@ def test_the_readmes_query_of_a_store_gives_the_times_the_report_counts(demo: Pa
     store = store_path(out)
     query = " ".join(query.split()).replace("group-2026-10.facts", str(store))
     got = duckdb.sql(query).fetchall()
-    con = connect_parquet(sorted(store.glob("period=*/branch=*/*.parquet")))
+    con = connect_parquet(sorted(store.glob("period=*/*.parquet")))
     want = con.execute("SELECT c.no, s.done FROM stages s JOIN cases c USING (cid) WHERE s.stage = 'resolve' "
                        "ORDER BY c.cid").fetchall()
     assert sorted(got, key=str) == sorted(want, key=str) and any(done is not None for _, done in got)
     assert con.execute("SELECT count(*) FROM cases WHERE received IS NULL").fetchone() != (0,)
 
 
+def _remade(store: Path, body: dict[str, object]) -> None:
+    """The manifest ``body`` written with its digest made again, each entry's size and hash its file's."""
+    import hashlib
+
+    from xlcomplaints.report.facts import _digest
+    for entry in body["partitions"]:  # type: ignore[attr-defined]
+        data = (store / entry["file"]).read_bytes()
+        entry["size"], entry["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+    (store / MANIFEST).write_text(json.dumps({**body, "digest": _digest(body)}))
+
+
 def damaged(store: Path, how: str) -> None:
-    part = sorted(store.glob("period=*/branch=*/*.parquet"))[0]
+    """Five branches in two packs (B00–B02, B03–B04: ``conftest.small_packs``), damaged as ``how`` says."""
     manifest = store / MANIFEST
     doc = json.loads(manifest.read_text())
+    part = store / doc["partitions"][0]["file"]
+    assert [e["file"] for e in doc["partitions"]].count(doc["partitions"][0]["file"]) == 3
     if how == "partition cut short":
         part.write_bytes(part.read_bytes()[:-100])
     elif how == "partition replaced":
-        other = sorted(store.glob("period=*/branch=*/*.parquet"))[1]
+        other = store / doc["partitions"][3]["file"]
         part.write_bytes(other.read_bytes())
     elif how == "partition gone":
         part.unlink()
@@ -174,10 +198,7 @@ def damaged(store: Path, how: str) -> None:
         manifest.write_text(json.dumps({**body, "digest": _digest(body)}))
     elif how in ("partitions swapped, the manifest made again", "a partition not a facts table, the manifest made again"):
         # a careful hand who knows the digest: only the rows, as loaded, tell (``store_report._check_loaded``)
-        import hashlib
-
-        from xlcomplaints.report.facts import _digest
-        other = sorted(store.glob("period=*/branch=*/*.parquet"))[1]
+        other = store / doc["partitions"][3]["file"]
         first, second = part.read_bytes(), other.read_bytes()
         if how.startswith("partitions swapped"):
             part.write_bytes(second)
@@ -185,12 +206,29 @@ def damaged(store: Path, how: str) -> None:
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq
-            pq.write_table(pa.table({"no": ["x"] * doc["partitions"][1]["rows"]}), other)  # a kept branch's
-        body = {k: v for k, v in doc.items() if k != "digest"}
-        for entry in body["partitions"]:
-            data = (store / entry["file"]).read_bytes()
-            entry["size"], entry["sha256"] = len(data), hashlib.sha256(data).hexdigest()
-        manifest.write_text(json.dumps({**body, "digest": _digest(body)}))
+            rows = sum(e["rows"] for e in doc["partitions"][3:])
+            pq.write_table(pa.table({"no": ["x"] * rows}), other)  # a kept pack's
+        _remade(store, {k: v for k, v in doc.items() if k != "digest"})
+    elif how == "a branch past its pack's rows, the manifest made again":
+        doc["partitions"][2]["rows"] += 1
+        _remade(store, {k: v for k, v in doc.items() if k != "digest"})
+    elif how == "two branches' rows overlapping, the manifest made again":
+        doc["partitions"][1]["first"] -= 1
+        doc["partitions"][1]["rows"] += 1
+        _remade(store, {k: v for k, v in doc.items() if k != "digest"})
+    elif how == "a pack holding a branch not named, the manifest and branches table made again":
+        import pyarrow.parquet as pq
+
+        from xlcomplaints.store.partition import table_bytes
+        dropped = doc["partitions"].pop(2)  # B02, the last of the first pack: its rows still there
+        table = store / doc["branches"]["file"]
+        rows = pq.read_table(table).to_pylist()
+        assert rows[2]["branch"] == dropped["branch"]
+        data = table_bytes(pq.read_table(table).filter([r["branch"] != dropped["branch"] for r in rows]))
+        table.write_bytes(data)
+        import hashlib
+        doc["branches"].update(rows=len(rows) - 1, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+        _remade(store, {k: v for k, v in doc.items() if k != "digest"})
     elif how == "manifest cut short":
         manifest.write_bytes(manifest.read_bytes()[:-30])
     elif how == "branches table edited":
@@ -203,14 +241,17 @@ def damaged(store: Path, how: str) -> None:
 @pytest.mark.parametrize("how", ["partition cut short", "partition replaced", "partition gone", "manifest edited",
                                  "manifest edited and its digest too", "manifest cut short", "branches table edited",
                                  "partitions swapped, the manifest made again",
-                                 "a partition not a facts table, the manifest made again"])
+                                 "a partition not a facts table, the manifest made again",
+                                 "a branch past its pack's rows, the manifest made again",
+                                 "two branches' rows overlapping, the manifest made again",
+                                 "a pack holding a branch not named, the manifest and branches table made again"])
 def test_a_store_edited_or_cut_short_is_refused_and_nothing_is_written(
         many: list[Path], tmp_path: Path, how: str) -> None:
     out = tmp_path / "group.xlsx"
-    first = make_report(many[:3], OCT, out, now=NOW)
+    first = make_report(many[:5], OCT, out, now=NOW)
     damaged(store_path(out), how)
     with pytest.raises(StoreError):
-        load_facts(store_path(out), OCT, first.run_id)
+        load_facts(store_path(out), OCT, first.run_id)  # read back as cases
     was = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     for lang, said in (("en", "Cannot --update"), ("zh", "无法 --update")):
         ran = CliRunner().invoke(app, ["consolidate", str(many[0]), "--period", "2026-10", "-o", str(out), "--update",
@@ -282,7 +323,7 @@ def test_stages_as_the_list_has_them(many: list[Path], tmp_path: Path) -> None:
 
     out = tmp_path / "group.xlsx"
     make_report(many, OCT, out, now=NOW)
-    files = sorted(str(p) for p in store_path(out).glob("period=*/branch=*/*.parquet"))
+    files = sorted(str(p) for p in store_path(out).glob("period=*/*.parquet"))
     con = duckdb.connect()
     con.execute(f"CREATE TEMP TABLE facts AS SELECT ordinal, stages, received_at, ticks, "
                 f"{', '.join(_READ + _TIMES + _FLAT)} FROM (SELECT *, {ORDINAL} AS ordinal, {DAY_SQL} AS _base FROM "

@@ -150,8 +150,8 @@ def test_refusals(demo: Path, tmp_path: Path) -> None:
     cut.mkdir()
     shutil.copy(south, cut / REPORT)
     shutil.copytree(store_path(south), store_path(cut / REPORT))
-    [part] = store_path(cut / REPORT).glob("period=*/branch=*/*.parquet")
-    part.write_bytes(part.read_bytes()[:-40])  # a partition cut short
+    [part] = store_path(cut / REPORT).glob("period=*/*.parquet")
+    part.write_bytes(part.read_bytes()[:-40])  # a pack cut short
     refused([north, cut / REPORT], out, "report.region_damaged")
     shutil.rmtree(store_path(cut / REPORT))
     refused([north, cut / REPORT], out, "report.region_no_state")

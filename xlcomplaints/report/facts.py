@@ -6,18 +6,21 @@ the shared folder ``--store`` names, where Dask workers on other PCs write too: 
     manifest.json                                       what the store holds (below): the one file replaced last
     branches-<run>.parquet                              one row per branch (``store.schema.BRANCHES``)
     figures-<run>.json                                  the period's own figures (``report.kept_figures``)
-    period=2026-10/branch=BJ01/<id>.parquet             one partition per branch: its cases (``CASES``)
+    period=2026-10/pack-<id>.parquet                    the branches' cases (``CASES``), 20 branches a pack
 
 Each worker writes its branch's partition into the run's staging folder (``.staging-<run>/``) and sends
-back only where it is; once the report is saved, ``save_facts`` moves the new partitions into place,
-copies in those read from elsewhere (a region's store), keeps the previous run's untouched (``--update``
-rewrites nothing it keeps), writes the branches table and then replaces ``manifest.json`` in one rename.
+back only where it is; before the report is computed from them (``store.pack``, ``pack_branches``), they are
+packed twenty branches a file, in branch order, and a branch's entry in the manifest names its pack, its first
+row there and its rows. Once the report is saved, ``save_facts`` packs what is not packed yet (a run of the
+Python engine), moves the new packs into place, keeps the previous run's packs untouched when every branch of
+one is kept (``--update`` writes again only the packs of the branches it re-read), writes the branches table
+and then replaces ``manifest.json`` in one rename.
 A run killed at any moment leaves the previous manifest and every file it names as they were (files no
 manifest names are removed by the next save); a report whose save failed leaves no trace of its run.
 
 The manifest names the store's format and version, the run that wrote it (the report beside it holds the
 same id: ``--update`` uses a store only with the report of its run), the period, the as-of time, whether
-phone numbers are shown, per partition its branch, file, rows, size and SHA-256, and the figures file's (the
+phone numbers are shown, per branch its pack file, first row, rows, and the pack's size and SHA-256, and the figures file's (the
 period's figures its run computed from those partitions, for a later period's trend and cover: version 2; a store
 of version 1 has none and is queried as before); a digest of all that closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
 run or period, and a partition missing, cut short or changed (its size and hash, checked before it is
@@ -43,18 +46,20 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from xlcomplaints.core.metrics import Month, Period, as_period
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.report.consolidate import Consolidation
 from xlcomplaints.report.file_summary import FileSummary
 from xlcomplaints.store.layout import MANIFEST, STORE_SUFFIX, is_store, store_path
+from xlcomplaints.store.pack import pack
 from xlcomplaints.store.partition import (
     SUFFIX,
     Partition,
     PartitionDamaged,
     checked_bytes,
+    read_file,
     read_partition,
     read_table,
     table_bytes,
@@ -65,8 +70,12 @@ from xlcomplaints.store.schema import BRANCHES, SCHEMA_VERSION
 from xlcomplaints.workbook.owners import default_mode
 
 FORMAT: Literal["xlcomplaints.facts-store"] = "xlcomplaints.facts-store"
-VERSION = 2  # 2: the period's figures kept (``figures``: ``report.kept_figures``)
-_READS = (1, 2)  # a store of version 1 holds no figures: a later period's run queries it
+#: 2: the period's figures kept (``figures``: ``report.kept_figures``); 3: branches in packs (``store.pack``: an entry's
+#: ``first`` row in its file). An earlier version refuses a store of version 3 ("written by another version").
+VERSION = 3
+#: A store of version 1 holds no figures: a later period's run queries it. One of version 1 or 2 has a file per
+#: branch: each read as a pack of one branch (the same rows, ``first`` 0), kept as it is by an ``--update``.
+_READS = (1, 2, 3)
 OLD_STATE_SUFFIX = ".state.json.gz"
 _STAGING = ".staging-"
 __all__ = ["MANIFEST", "STORE_SUFFIX", "is_store", "store_path"]  # where a store is (``store.layout``)
@@ -132,7 +141,10 @@ class FileEntry(_Strict):
 
 
 class BranchEntry(FileEntry):
+    """A branch's rows: ``rows`` of ``file`` (a pack) from its row ``first``; ``size`` and ``sha256`` the pack's."""
+
     branch: str
+    first: int = Field(default=0, ge=0)
 
 
 class Manifest(_Strict):
@@ -147,6 +159,36 @@ class Manifest(_Strict):
     branches: FileEntry
     partitions: list[BranchEntry]
     figures: FileEntry | None = None  # the period's figures (``report.kept_figures``); none in version 1
+
+    @model_validator(mode="after")
+    def _packed(self) -> Manifest:
+        """Each pack's branches side by side, in branch order, its rows one after the other from the first, none
+        named twice, the pack's size and hash the same in each: what ``branch_partitions`` relies on."""
+        seen: set[str] = set()
+        last: BranchEntry | None = None
+        at = 0
+        for e in self.partitions:
+            if last is not None and e.branch <= last.branch:
+                raise ValueError("branches out of order, or named twice")
+            if last is None or e.file != last.file:
+                if e.file in seen:
+                    raise ValueError(f"{e.file}: its branches are not side by side")
+                seen.add(e.file)
+                at = 0
+            elif (e.size, e.sha256) != (last.size, last.sha256):
+                raise ValueError(f"{e.file}: two sizes or hashes")
+            if e.first != at:
+                raise ValueError(f"{e.file}: branch {e.branch}'s rows overlap another's, or leave a gap")
+            at += e.rows
+            last = e
+        return self
+
+    def branch_partitions(self, store: Path) -> list[Partition]:
+        """Each branch's rows in its pack, in the manifest's order (``Partition.held``: its pack's rows)."""
+        held: dict[str, int] = {}
+        for e in self.partitions:
+            held[e.file] = held.get(e.file, 0) + e.rows
+        return [replace(e.partition(store), first=e.first, held=held[e.file]) for e in self.partitions]
 
 
 def _digest(body: dict[str, Any]) -> str:
@@ -175,8 +217,29 @@ class Staging:
             self.store.rmdir()  # only if the run left it empty (a store that never held a manifest)
 
 
-def _part_dir(period: Period, branch: str) -> str:
-    return f"period={quote(str(period), safe='')}/branch={quote(branch, safe='')}"
+def _part_dir(period: Period) -> str:
+    return f"period={quote(str(period), safe='')}"
+
+
+def pack_branches(result: Consolidation, staging: Staging, codes: Sequence[str] | None = None,
+                  parts: Sequence[Partition] | None = None) -> list[Partition]:
+    """The branches ``codes`` of ``result`` (all, sorted, by default; ``parts``: their partitions, else theirs) in
+    packs (``store.pack``): the packs of the previous store (or a region's, copied) kept where every branch of one
+    is kept and nothing comes between them, the rest packed anew into the staging folder; each summary's
+    ``partition`` set to its rows in its pack. A partition outside the store and the staging folder is packed anew
+    (read back checked), never named where it lies."""
+    codes = sorted(result.branches) if codes is None else codes
+    if parts is None:
+        parts = [p for p in (result.branches[c].partition for c in codes) if p is not None]
+        if len(parts) != len(codes):
+            raise ValueError("a branch without its partition is packed by save_facts")
+    store = staging.store.absolute()
+    elsewhere = {i for i, p in enumerate(parts) if not staging.holds(p)
+                 and not Path(p.path).absolute().is_relative_to(store)}
+    packed = pack(Path(staging.open()), parts, apart=elsewhere)
+    for code, part in zip(codes, packed, strict=True):
+        result.branches[code] = replace(result.branches[code], partition=part)
+    return packed
 
 
 def _branch_rows(result: Consolidation, entries: Sequence[BranchEntry]) -> pa.Table:
@@ -194,20 +257,22 @@ def save_facts(output: str | Path, result: Consolidation, run: str, staging: Sta
     cannot be."""
     store = staging.store
     staged = Path(staging.open())  # absolute; ``store`` as the report was named, as a kept partition's path is
+    codes = sorted(result.branches)
+    parts = pack_branches(result, staging, codes, [write_partition(staged, f.cases, f.texts) if f.partition is None
+                                                   else f.partition for f in (result.branches[c] for c in codes)])
+    folder = store / _part_dir(result.month)
+    moved: dict[str, str] = {}
     entries: list[BranchEntry] = []
-    for code, f in sorted(result.branches.items()):
-        part = f.partition
-        if part is None:  # facts changed since read (masked for this run), or never written
-            part = write_partition(staged, f.cases, f.texts)
-        elif not staging.holds(part) and not Path(part.path).is_relative_to(store):
-            part = write_bytes(staged, checked_bytes(part), part.rows)  # a region's: copied as it is
+    for code, part in zip(codes, parts, strict=True):
         if staging.holds(part):
-            folder = store / _part_dir(result.month, code)
-            folder.mkdir(parents=True, exist_ok=True)
-            os.replace(part.path, folder / part.name)
-            part = replace(part, path=str(folder / part.name))
+            if part.path not in moved:
+                folder.mkdir(parents=True, exist_ok=True)
+                os.replace(part.path, folder / part.name)
+                moved[part.path] = str(folder / part.name)
+            part = replace(part, path=moved[part.path])
         rel = Path(part.path).relative_to(store).as_posix()
-        entries.append(BranchEntry(branch=code, file=rel, rows=part.rows, size=part.size, sha256=part.sha256))
+        entries.append(BranchEntry(branch=code, file=rel, rows=part.rows, size=part.size, sha256=part.sha256,
+                                   first=part.first))
     table = write_bytes(staged, table_bytes(_branch_rows(result, entries)), len(entries), f"branches-{run}{SUFFIX}")
     os.replace(table.path, store / Path(table.path).name)
     kept = None
@@ -244,7 +309,7 @@ def _sweep(store: Path, kept: set[str]) -> None:
               and item.name.endswith(".json")) and item.name not in kept:
             item.unlink(missing_ok=True)
         elif item.name.startswith("period=") and item.is_dir():
-            for f in item.glob("branch=*/*" + SUFFIX):
+            for f in [*item.glob("*" + SUFFIX), *item.glob("branch=*/*" + SUFFIX)]:  # packs; version 2's partitions
                 if f.relative_to(store).as_posix() not in kept:
                     f.unlink(missing_ok=True)
             for d in [*item.glob("branch=*"), item]:
@@ -332,13 +397,16 @@ def load_facts(store: Path, month: Period | Month, run: str | None = None, *, ca
                 [(r["partition"], r["rows"]) for r in rows] != [(e.file, e.rows) for e in m.partitions]:
             raise StoreError(f"{store.name}: its branches table and its manifest disagree")
         out = []
-        for r, e in zip(rows, m.partitions, strict=True):
-            part = e.partition(store)
+        read: tuple[str, pa.Table | None] = ("", None)  # the pack last read (a pack's branches are side by side)
+        for r, e, part in zip(rows, m.partitions, m.branch_partitions(store), strict=True):
+            if read[0] != part.path:  # its bytes checked here once; as cases, its rows and branch below, else
+                read = (part.path, read_file(part) if cases else None)  # once loaded (``store_report.connect_merged``)
+                if not cases:
+                    checked_bytes(part)
             if cases:
-                held, texts = read_partition(part)
+                held, texts = read_partition(part, read[1])
                 branches = {c.branch for c in held}
-            else:  # its bytes checked here; its rows and branch once loaded (``store_report.connect_merged``)
-                checked_bytes(part)
+            else:
                 held, texts, branches = [], {}, set()
             if branches - {e.branch}:
                 raise StoreError(f"{store.name}/{e.file}: holds another branch's cases")

@@ -67,7 +67,7 @@ from xlcomplaints.report.inputs import WORKBOOK_SUFFIXES, resolved
 from xlcomplaints.report.masking import mask_partition, mask_summary
 from xlcomplaints.report.request import REGION_WAIT
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND, RUN_NAME
-from xlcomplaints.store.partition import PartitionDamaged, checked_bytes, write_bytes
+from xlcomplaints.store.partition import Partition, PartitionDamaged, checked_bytes, write_bytes
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
 from xlcomplaints.workbook.reader import find_stamps
@@ -285,14 +285,15 @@ def _load(g: Given, run: str | None, month: Period, show_contacts: bool, folder:
         raise WorkbookError("report.region_masked", path=label)
     mask = not show_contacts
     copied: list[FileSummary] = []
+    files: dict[str, Partition] = {}  # each of the region's packs copied once, whatever of it is taken
     try:
         for f in branches:
-            copied.append(_copied(_in_region(f, label, mask), folder, mask and shown))
+            copied.append(_copied(_in_region(f, label, mask), folder, mask and shown, files))
     except (PartitionDamaged, OSError) as e:
-        for f in copied:  # what this attempt copied: nothing half-read is kept
-            if f.partition is not None:
-                with contextlib.suppress(OSError):
-                    Path(f.partition.path).unlink()
+        for path in {*(f.partition.path for f in copied if f.partition is not None),
+                     *(c.path for c in files.values())}:  # what this attempt copied: nothing half-read is kept
+            with contextlib.suppress(OSError):
+                Path(path).unlink()
         if isinstance(e, PartitionDamaged):  # gone or changed since its manifest was read
             raise WorkbookError("report.region_damaged", state=store.name, detail=f"{store.name}: {e}") from e
         raise WorkbookError("file.write_failed", path=str(folder), detail=e.strerror or str(e)) from e
@@ -308,15 +309,19 @@ def _in_region(f: FileSummary, region: str, mask: bool) -> FileSummary:
     return mask_summary(f) if mask else f
 
 
-def _copied(f: FileSummary, folder: Path, unmasked: bool) -> FileSummary:
-    """A region's branch with its partition copied into ``folder`` byte for byte, checked against the region's
-    manifest; ``unmasked`` (the region showed phone numbers, this run masks them): read back, masked and written
-    there instead (``masking.mask_partition``; copied as it is if masking changes nothing)."""
+def _copied(f: FileSummary, folder: Path, unmasked: bool, files: dict[str, Partition]) -> FileSummary:
+    """A region's branch with its pack copied into ``folder`` byte for byte (once: ``files``, by the region's path),
+    checked against the region's manifest; ``unmasked`` (the region showed phone numbers, this run masks them): read
+    back, masked and written there instead (``masking.mask_partition``; copied as it is if masking changes nothing).
+    A pack of which the run takes every branch, unmasked, is kept as it is; else its branches are packed anew
+    (``report.facts.pack_branches``)."""
     if unmasked:
         f = mask_partition(f, str(folder))
     part = f.partition
     if part is not None and Path(part.path).parent != folder:
-        f = replace(f, partition=write_bytes(folder, checked_bytes(part), part.rows))
+        if part.path not in files:
+            files[part.path] = write_bytes(folder, checked_bytes(part), part.file_rows)
+        f = replace(f, partition=replace(part, path=files[part.path].path))
     return f
 
 

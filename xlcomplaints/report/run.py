@@ -36,6 +36,7 @@ from xlcomplaints.report.facts import (
     StoreOfAnotherRun,
     load_facts,
     old_state_path,
+    pack_branches,
     save_facts,
     store_path,
 )
@@ -196,6 +197,9 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             lap("merge")
             if not merged.branches:
                 raise NothingRead(merged.issues)
+            if from_store and staging is not None:  # packs before the report reads them (``store.pack``)
+                _pack(merged, staging)
+                lap("pack")
             report, kept = _compute(merged, month, as_of, then, request.history, contacts_shown, len(files), lap,
                                     notes, request.lists, from_store, earlier_stores(output, month, request.store))
             _save(output, report, request.lang, run)
@@ -213,6 +217,17 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             if staging is not None:
                 staging.abandon()  # what is left of it: everything, if the run failed before its store was saved
         return RunResult(report, merged, output, store, lap.times, run)
+
+
+def _pack(merged: Consolidation, staging: Staging) -> None:
+    """The merged branches in packs (``report.facts.pack_branches``): a kept pack changed since the store was
+    checked is refused as a damaged store; a pack that cannot be written, as a write that failed."""
+    try:
+        pack_branches(merged, staging)
+    except PartitionDamaged as e:
+        raise StoreError(f"{staging.store.name}: {e}") from e
+    except OSError as e:
+        raise WorkbookError("file.write_failed", path=str(staging.store), detail=e.strerror or str(e)) from e
 
 
 def _open(staging: Staging | None) -> str | None:

@@ -35,9 +35,10 @@ def connect_store(store: Path | str, memory_limit: str | None = None) -> tuple[d
     edited, cut short or of another version."""
     folder = Path(store)
     m = read_manifest(folder)
-    paths = []
-    for e in m.partitions:
-        part = e.partition(folder)
+    paths: list[str] = []
+    for part in m.branch_partitions(folder):
+        if paths and paths[-1] == part.path:  # a pack's next branch
+            continue
         try:
             checked_bytes(part)  # the bytes recorded, or refused; DuckDB then reads the file checked
         except PartitionDamaged as err:

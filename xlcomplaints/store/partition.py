@@ -5,6 +5,9 @@ staging folder) and sends back only the ``Partition``: where the file is, its ro
 SHA-256. ``read_partition`` is the one way back to ``Case`` records: it refuses a file whose size or
 hash is not the one recorded (cut short, edited, replaced) before Parquet parses a byte of it, and a
 table of another shape (``schema.check_schema``). Nothing in a partition runs as code: Parquet is data.
+
+A store keeps its branches in packs (``store.pack``): several branches' rows in one file, each branch's
+``Partition`` naming the pack, its first row there and its rows (``first``, ``held``: the pack's rows).
 """
 
 from __future__ import annotations
@@ -56,12 +59,21 @@ class PartitionDamaged(ValueError):
 
 @dataclass(frozen=True)
 class Partition:
-    """A written partition: its file (absolute), rows, bytes and SHA-256 (hex)."""
+    """A written partition: its file (absolute), rows, bytes and SHA-256 (hex) — the file's, which may be a
+    pack of several branches (``store.pack``): then the branch's rows are ``rows`` from the row ``first``, of
+    the ``held`` rows the file holds (None: the file holds this branch's rows alone, a worker's)."""
 
     path: str
     rows: int
     size: int
     sha256: str
+    first: int = 0
+    held: int | None = None
+
+    @property
+    def file_rows(self) -> int:
+        """The rows of the whole file."""
+        return self.rows if self.held is None else self.held
 
     @property
     def name(self) -> str:
@@ -104,21 +116,28 @@ def checked_bytes(p: Partition) -> bytes:
     return data
 
 
-def read_table(p: Partition, schema: pa.Schema = CASES) -> pa.Table:
-    """The partition's table, checked (``checked_bytes``) and of ``schema`` with the rows recorded."""
+def read_file(p: Partition) -> pa.Table:
+    """The whole file of ``p`` (a pack: every branch's rows), checked (``checked_bytes``) and of the rows recorded."""
     data = checked_bytes(p)
     try:
         table = pq.read_table(pa.BufferReader(data), use_threads=False)  # one small file: 3.4 ms, 6–8 ms threaded
     except (pa.ArrowException, OSError, ValueError) as e:
         raise PartitionDamaged(f"{p.name}: not a Parquet file ({e})") from e
-    if table.num_rows != p.rows:
-        raise PartitionDamaged(f"{p.name}: {table.num_rows} rows, {p.rows} recorded")
+    if table.num_rows != p.file_rows or p.first + p.rows > p.file_rows:
+        raise PartitionDamaged(f"{p.name}: {table.num_rows} rows, {p.file_rows} recorded")
     return table
 
 
-def read_partition(p: Partition) -> tuple[list[Case], dict[str, tuple[str | None, ...]]]:
-    """The cases of a partition and its typical cases' texts: the one way facts come back as ``Case``s."""
-    table = read_table(p)
+def read_table(p: Partition, schema: pa.Schema = CASES, file: pa.Table | None = None) -> pa.Table:
+    """The partition's table (its rows of its file), checked (``read_file``; ``file``: its file already read so)."""
+    table = read_file(p) if file is None else file
+    return table if p.held is None else table.slice(p.first, p.rows)
+
+
+def read_partition(p: Partition, file: pa.Table | None = None) -> tuple[list[Case], dict[str, tuple[str | None, ...]]]:
+    """The cases of a partition and its typical cases' texts: the one way facts come back as ``Case``s (``file``:
+    its file, already read by ``read_file``)."""
+    table = read_table(p, file=file)
     try:
         return from_table(table)
     except ValueError as e:
