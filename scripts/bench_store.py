@@ -17,8 +17,8 @@ schema 4's choices (``store.ticks``): the times counted from the received time i
 tick for the whole file (the finest its columns need) rather than each column's own, in ms always, the due times in
 delta encoding rather than a dictionary, the stages' durations as whole ten-thousandths (``took``) and hundredths
 (``late_by``, both as the engine rounds them) rather than floats.
-``--load STORE``: ``store.facts_sql.connect_parquet`` over every partition of the store folder STORE (a
-consolidation's ``<report>.facts``), ``--repeat`` times: wall, this process's CPU (DuckDB's threads included) and
+``--load STORE``: ``store.facts_sql.connect_parquet`` over every file the manifest of the store folder STORE names
+(a consolidation's ``<report>.facts``: its partitions, or its packs), ``--repeat`` times: wall, this process's CPU (DuckDB's threads included) and
 its peak resident memory (VmHWM); run it with ``PYTHONPATH`` at another checkout, on that checkout's store, to
 compare the load of two schemas (docs/benchmarks.md, "The store's size (schema 4)").
 """
@@ -126,9 +126,14 @@ def main() -> int:
 
 def load(store: Path, repeat: int) -> int:
     """``connect_parquet`` over the store's partitions, ``repeat`` times: wall, CPU, peak memory."""
+    import json
+
     from xlcomplaints.store.facts_sql import connect_parquet
 
-    paths = sorted(store.glob("period=*/branch=*/*.parquet"))
+    paths: list[Path] = []  # the manifest's files in its order, each once: a pack holds several branches (version 3)
+    for e in json.loads((store / "manifest.json").read_text())["partitions"]:
+        if not paths or paths[-1] != store / e["file"]:
+            paths.append(store / e["file"])
     for i in range(repeat):
         started, used = time.perf_counter(), time.process_time()
         con = connect_parquet(paths)

@@ -6,7 +6,8 @@ under 10 % of the full run's time, peak under 1 GiB).
 ``SET`` is a folder of branch workbooks (``bench_scale.py``'s ``--work``/set-N). For each code tree (``--code``:
 a checkout put first on ``PYTHONPATH``, e.g. ``git worktree add /tmp/base <commit>``; this checkout when none),
 alternately, each round: the command line's full ``consolidate SET -o DIR/<i>/group.xlsx --month 2026-10 --now
-…``, then ``consolidate <the first --update files of SET> --update`` into the same report. Each run is a
+…``, then ``consolidate <the first --update files of SET> --update`` into the same report (``--spread``: files
+spread over the set, every len/N-th, so that each falls in another pack of the store, ``store.pack``). Each run is a
 subprocess sampled by ``bench_scale.sample`` (psutil, every 50 ms): wall, CPU of all processes
 (``RUSAGE_CHILDREN``), the main process's peak (VmHWM) and the largest worker's; and the run's phases as the
 flow timed them (``RunResult.timings``, printed by the probe below with ``--phases``). Prints a Markdown table
@@ -54,6 +55,7 @@ class Sample:
     main_mib: float
     worker_mib: float
     phases: str
+    store: str = ""
 
 
 def run(cmd: list[str], env: dict[str, str], code: str, what: str) -> Sample:
@@ -64,6 +66,12 @@ def run(cmd: list[str], env: dict[str, str], code: str, what: str) -> Sample:
     return Sample(code, what, ran.wall, ran.cpu, ran.main_mib, ran.worker_mib, phases)
 
 
+def _size(store: Path) -> str:
+    """The store's size: the sum of its files (bytes, MB), and how many."""
+    files = [f for f in store.rglob("*") if f.is_file()]
+    return f"{sum(f.stat().st_size for f in files) / 1e6:.2f} MB in {len(files)} files"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("set", type=Path)
@@ -72,6 +80,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--code", type=Path, nargs="*", default=[], help="checkouts to compare (PYTHONPATH)")
     ap.add_argument("--no-full", action="store_true", help="only --update, over DIR's last full run")
+    ap.add_argument("--spread", action="store_true",
+                    help="--update files spread over the set (every len/N-th) rather than its first N")
     args = ap.parse_args()
     files = sorted(args.set.glob("*.xlsx"))
     codes = args.code or [Path(__file__).resolve().parent.parent]
@@ -87,16 +97,19 @@ def main() -> int:
             tail = ["-o", str(report), "--month", MONTH, "--now", NOW]
             if not args.no_full:
                 samples.append(run([*base, str(args.set), *tail], env, code.name, f"full {len(files)}"))
+                samples[-1].store = _size(out / "group.facts")
                 print(samples[-1], flush=True)
-            picked = [str(f) for f in files[:args.update]]
+            picked = [str(f) for f in (files[::max(1, len(files) // args.update)][:args.update] if args.spread
+                                       else files[:args.update])]
             samples.append(run([*base, *picked, *tail, "--update"], env, code.name, f"--update {args.update}"))
+            samples[-1].store = _size(out / "group.facts")
             print(samples[-1], flush=True)
     print(f"load after: {Path('/proc/loadavg').read_text().strip()}  ({time.strftime('%H:%M:%S')} UTC)")
-    print("| code | run | wall | CPU (all processes) | main peak | largest worker | phases (s) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| code | run | wall | CPU (all processes) | main peak | largest worker | store | phases (s) |")
+    print("|---|---|---|---|---|---|---|---|")
     for s in samples:
         print(f"| {s.code} | {s.what} | {s.wall:.1f} s | {s.cpu:.1f} s | {s.main_mib:.0f} MiB | {s.worker_mib:.0f} MiB | "
-              f"{s.phases} |")
+              f"{s.store} | {s.phases} |")
     return 0
 
 

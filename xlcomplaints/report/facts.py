@@ -1,3 +1,4 @@
+# Over 400 lines: the store's manifest, save and load are one format, read and written together.
 """The consolidation's facts store: a period's branches kept beside the report, for ``--update`` and regions.
 
 ``consolidate … -o group-2026-10.xlsx`` keeps the folder ``group-2026-10.facts/`` beside the report (or in
