@@ -176,16 +176,23 @@ def _remade(store: Path, body: dict[str, object]) -> None:
 
 
 def damaged(store: Path, how: str) -> None:
-    """Five branches in two packs (B00–B02, B03–B04: ``conftest.small_packs``), damaged as ``how`` says."""
+    """A store's pack, manifest or branches table damaged as ``how`` says (the last three ways: of a store of five
+    branches in two packs, B00–B02 and B03–B04, ``conftest.small_packs``)."""
     manifest = store / MANIFEST
     doc = json.loads(manifest.read_text())
     part = store / doc["partitions"][0]["file"]
-    assert [e["file"] for e in doc["partitions"]].count(doc["partitions"][0]["file"]) == 3
+    other = store / doc["partitions"][-1]["file"]  # the last pack
     if how == "partition cut short":
         part.write_bytes(part.read_bytes()[:-100])
     elif how == "partition replaced":
-        other = store / doc["partitions"][3]["file"]
-        part.write_bytes(other.read_bytes())
+        if other == part:  # a store of one pack: the same rows written otherwise
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+            sink = pa.BufferOutputStream()
+            pq.write_table(pq.read_table(part), sink, compression="gzip")
+            other.write_bytes(sink.getvalue().to_pybytes())
+        else:
+            part.write_bytes(other.read_bytes())
     elif how == "partition gone":
         part.unlink()
     elif how == "manifest edited":
@@ -198,7 +205,6 @@ def damaged(store: Path, how: str) -> None:
         manifest.write_text(json.dumps({**body, "digest": _digest(body)}))
     elif how in ("partitions swapped, the manifest made again", "a partition not a facts table, the manifest made again"):
         # a careful hand who knows the digest: only the rows, as loaded, tell (``store_report._check_loaded``)
-        other = store / doc["partitions"][3]["file"]
         first, second = part.read_bytes(), other.read_bytes()
         if how.startswith("partitions swapped"):
             part.write_bytes(second)

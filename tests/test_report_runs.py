@@ -127,14 +127,17 @@ def test_store_files_of_killed_runs_are_cleared_by_the_next_save_and_only_ours(
     staged = store / ".staging-0123abcd" / "f00d.parquet"
     staged.parent.mkdir()
     staged.write_bytes(b"a killed run's partition, with customer data")
-    stray = store / "period=2026-10" / "branch=A1" / "beef.parquet"
-    stray.write_bytes(b"a partition moved in by a run killed before its manifest")
+    stray = store / "period=2026-10" / "pack-beef.parquet"
+    stray.write_bytes(b"a pack moved in by a run killed before its manifest")
+    older = store / "period=2026-10" / "branch=A1" / "beef.parquet"  # a store of version 2 had a folder per branch
+    older.parent.mkdir()
+    older.write_bytes(b"a partition of version 2 no manifest names")
     mine = store / "notes.txt"
     mine.write_text("someone's own file")
     assert sorted(f.branch for f in load_facts(store, OCT, first.run_id)[0]) == ["A1", "B1"]  # ignored, not read
     again = report_flow(ReportRequest(list(branches), OCT, out, now=NOW))
     after = sorted(p.relative_to(store) for p in store.rglob("*") if p.is_file())
-    assert not staged.parent.exists() and not stray.exists() and mine.exists()
+    assert not staged.parent.exists() and not stray.exists() and not older.parent.exists() and mine.exists()
     assert len(after) == len(before) + 1 and not set(before) - {Path(MANIFEST), Path("notes.txt")} & set(after)
     load_facts(store, OCT, again.run_id)
 

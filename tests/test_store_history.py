@@ -115,7 +115,7 @@ def test_last_month_from_its_store_when_the_inputs_lack_it(tmp_path: Path, lang:
 def test_a_store_that_cannot_be_used_is_passed_over_and_said(series: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(series, copy)
-    [part, *_] = sorted(store_path(copy / "group-2026-08.xlsx").glob("period=*/branch=*/*.parquet"))
+    [part, *_] = sorted(store_path(copy / "group-2026-08.xlsx").glob("period=*/*.parquet"))
     part.write_bytes(part.read_bytes()[:-40])  # August's store cut short
     manifest = store_path(copy / "group-2026-09.xlsx") / "manifest.json"
     doc = json.loads(manifest.read_text())
@@ -179,11 +179,13 @@ def test_a_regions_roll_up_is_computed_from_its_store(tmp_path: Path, monkeypatc
     assert list(got) == list(want)
     for sheet in want:
         assert got[sheet] == want[sheet], sheet
-    # the regions' partitions were copied into head office's store as they were, byte for byte
-    ours = json.loads((store_path(group.output) / "manifest.json").read_text())["partitions"]
+    # south's pack (GZ03) was copied into head office's store as it was, byte for byte; north's (BJ01 and SH02) is
+    # not whole there (GZ03 comes between its branches): its branches were packed anew (``store.pack``)
+    ours = {e["branch"]: e["sha256"] for e in
+            json.loads((store_path(group.output) / "manifest.json").read_text())["partitions"]}
     theirs = {e["branch"]: e["sha256"] for r in (north, south)
               for e in json.loads((store_path(r) / "manifest.json").read_text())["partitions"]}
-    assert {e["branch"]: e["sha256"] for e in ours} == theirs
+    assert ours["GZ03"] == theirs["GZ03"] and ours["BJ01"] != theirs["BJ01"] and ours["SH02"] != theirs["SH02"]
 
 
 def test_regions_whose_stores_are_kept_in_a_shared_store_folder(tmp_path: Path) -> None:
@@ -212,15 +214,39 @@ def test_regions_whose_stores_are_kept_in_a_shared_store_folder(tmp_path: Path) 
 
 
 def _another_branchs_partition(store: Path) -> None:
-    """A careful hand: the first branch's partition replaced by the second's, its size, SHA-256 and rows written
-    into the manifest and the digest made again: only the rows as loaded tell (their branch)."""
+    """A careful hand: the first branch's rows in its pack replaced by the second's (both in one pack), the rows, the
+    pack's size and SHA-256 written into the manifest and the branches table, the digest made again: only the rows as
+    loaded tell (their branch)."""
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from xlcomplaints.report.facts import _digest
+    from xlcomplaints.store.partition import table_bytes
 
     manifest = store / "manifest.json"
     body = {k: v for k, v in json.loads(manifest.read_text()).items() if k != "digest"}
     first, second = body["partitions"][:2]
-    (store / first["file"]).write_bytes((store / second["file"]).read_bytes())
-    first.update(size=second["size"], sha256=second["sha256"])
+    assert first["file"] == second["file"] and first["first"] == 0
+    pack = store / first["file"]
+    table = pq.read_table(pack)
+    theirs = table.slice(second["first"], second["rows"])
+    pack.write_bytes(table_bytes(pa.concat_tables([theirs, table.slice(second["first"])])))
+    first["rows"] = second["rows"]
+    for e in body["partitions"][1:]:
+        if e["file"] == first["file"]:
+            e["first"] += second["rows"] - second["first"]
+    for e in body["partitions"]:
+        if e["file"] == first["file"]:
+            e.update(size=pack.stat().st_size, sha256=hashlib.sha256(pack.read_bytes()).hexdigest())
+    branches = store / body["branches"]["file"]
+    rows = pq.read_table(branches)
+    counts = rows.column("rows").to_pylist()
+    counts[0] = second["rows"]
+    branches.write_bytes(table_bytes(rows.set_column(rows.schema.get_field_index("rows"), "rows",
+                                                     pa.array(counts, rows.schema.field("rows").type))))
+    body["branches"].update(size=branches.stat().st_size, sha256=hashlib.sha256(branches.read_bytes()).hexdigest())
     manifest.write_text(json.dumps({**body, "digest": _digest(body)}))
 
 

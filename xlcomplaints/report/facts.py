@@ -39,6 +39,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -203,6 +204,7 @@ class Staging:
     def __init__(self, output: str | Path, run: str, where: Path | None = None) -> None:
         self.store = store_path(output, where)
         self.path = self.store / f"{_STAGING}{run}"
+        self._clearing: list[threading.Thread] = []
 
     def open(self) -> str:
         """Make the folder; its path for the workers, absolute (a worker on another PC writes there too)."""
@@ -212,10 +214,31 @@ class Staging:
     def holds(self, p: Partition) -> bool:
         return Path(p.path).parent == self.path.absolute()
 
+    def clear(self, paths: Sequence[str]) -> None:
+        """Remove the staged files ``paths``, no longer named (packed), in a thread beside the run's report: 2,000
+        files took 1.5–5 s of wall on this machine's disk, little CPU (docs/benchmarks.md, "Packs"). ``settle``
+        waits for it."""
+        mine = [p for p in paths if Path(p).parent == self.path.absolute()]
+        if mine:
+            self._clearing.append(threading.Thread(target=_unlink_all, args=(mine,), name="xlcomplaints-clear"))
+            self._clearing[-1].start()
+
+    def settle(self) -> None:
+        """Wait until the files ``clear`` was given are removed."""
+        while self._clearing:
+            self._clearing.pop().join()
+
     def abandon(self) -> None:
+        self.settle()
         shutil.rmtree(self.path, ignore_errors=True)
         with contextlib.suppress(OSError):
             self.store.rmdir()  # only if the run left it empty (a store that never held a manifest)
+
+
+def _unlink_all(paths: Sequence[str]) -> None:
+    for p in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(p)
 
 
 def _part_dir(period: Period) -> str:
@@ -240,6 +263,7 @@ def pack_branches(result: Consolidation, staging: Staging, codes: Sequence[str] 
     packed = pack(Path(staging.open()), parts, apart=elsewhere)
     for code, part in zip(codes, packed, strict=True):
         result.branches[code] = replace(result.branches[code], partition=part)
+    staging.clear(sorted({p.path for p in parts} - {p.path for p in packed}))  # the workers' files, now packed
     return packed
 
 
@@ -296,6 +320,7 @@ def save_facts(output: str | Path, result: Consolidation, run: str, staging: Sta
         os.fsync(fh.fileno())
     os.chmod(pending, default_mode())
     os.replace(pending, store / MANIFEST)  # the store is now this run's
+    staging.settle()
     _sweep(store, {e.file for e in entries} | {Path(table.path).name} | ({kept.name} if kept else set()))
     return store
 
