@@ -346,3 +346,49 @@ def test_stages_as_the_list_has_them(many: list[Path], tmp_path: Path) -> None:
     assert got == con.execute(f"SELECT * FROM ({plain}) ORDER BY cid, idx").fetchall()
     complaints = con.execute("SELECT count(*) FROM facts").fetchone()[0]  # type: ignore[index]
     assert len(got) == 7 * complaints > 0 and {r[1] for r in got} == set(STAGES)
+
+
+def test_a_store_of_version_2_is_read_as_packs_of_one_branch_and_updated(
+        many: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store as version 2 wrote it (a file per branch under ``period=…/branch=…/``, no ``first`` in its manifest):
+    each file is a pack of one branch; an ``--update`` keeps the others' files as they are, packs the one it
+    re-read, and its report equals a full run's (the Issues sheet's rows in another order)."""
+    import hashlib
+
+    from xlcomplaints.report.facts import _digest
+    from xlcomplaints.store import pack
+    out = tmp_path / "group.xlsx"
+    with monkeypatch.context() as m:
+        m.setattr(pack, "PACK_BRANCHES", 1)
+        make_report(many[:4], OCT, out, now=NOW)
+    store = store_path(out)
+    body = {k: v for k, v in json.loads((store / MANIFEST).read_text()).items() if k != "digest"}
+    for e in body["partitions"]:  # type: ignore[attr-defined]
+        old = store / e["file"]
+        new = old.parent / f"branch={e['branch']}" / old.name.removeprefix(pack.PACK_PREFIX)
+        new.parent.mkdir()
+        old.rename(new)
+        e["file"] = new.relative_to(store).as_posix()
+        assert e.pop("first") == 0 and e["sha256"] == hashlib.sha256(new.read_bytes()).hexdigest()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from xlcomplaints.store.partition import table_bytes
+    table = store / body["branches"]["file"]  # type: ignore[index]
+    rows = pq.read_table(table)
+    files = pa.array([e["file"] for e in body["partitions"]], rows.schema.field("partition").type)  # type: ignore[attr-defined]
+    table.write_bytes(table_bytes(rows.set_column(rows.schema.get_field_index("partition"), "partition", files)))
+    body["branches"].update(size=table.stat().st_size, sha256=hashlib.sha256(table.read_bytes()).hexdigest())  # type: ignore[attr-defined]
+    body["version"] = 2
+    (store / MANIFEST).write_text(json.dumps({**body, "digest": _digest(body)}))
+    kept = {e["branch"]: e["file"] for e in body["partitions"]}  # type: ignore[attr-defined]
+    updated = make_report(many[1:2], OCT, out, now=NOW, update=True)
+    assert sorted(updated.consolidation.carried) == ["B00", "B02", "B03"] and not updated.consolidation.cases
+    now = {e["branch"]: e["file"] for e in json.loads((store / MANIFEST).read_text())["partitions"]}
+    assert {b: now[b] for b in ("B00", "B02", "B03")} == {b: kept[b] for b in ("B00", "B02", "B03")}
+    assert now["B01"].startswith("period=2026-10/pack-") and not (store / kept["B01"]).exists()
+    make_report(many[:4], OCT, tmp_path / "full.xlsx", now=NOW)
+    got, want = cells(out), cells(tmp_path / "full.xlsx")
+    issues = "问题清单"
+    mine, theirs = got.pop(issues), want.pop(issues)
+    assert sorted(map(repr, mine)) == sorted(map(repr, theirs)) and got == want
