@@ -32,7 +32,9 @@ START_METHOD = "forkserver" if sys.platform.startswith("linux") else "spawn"
 
 def default_executor(workers: int | None = None, method: str | None = None) -> ProcessPoolExecutor:
     """A process per core, started by ``method`` (default ``START_METHOD``). Workers run with the cycle
-    collector on, whatever the parent's state when they start (the parent pauses it while gathering cases)."""
+    collector on, whatever the parent's state when they start (the parent pauses it while gathering cases).
+    The forkserver's preload is the process's own setting (``multiprocessing``'s): the script's main module and
+    ours, for every forkserver pool of the process, taken when its server starts (its first such pool)."""
     context = multiprocessing.get_context(method or START_METHOD)
     if context.get_start_method() == "forkserver":  # the server imports the workers' code once, not each worker
         context.set_forkserver_preload(["__main__", WORKER_MODULE])
