@@ -40,7 +40,7 @@ AS_OF = datetime(2026, 11, 1)
 
 
 def d(text: str) -> datetime:
-    return datetime.strptime(text, "%m-%d %H:%M").replace(year=2026)
+    return datetime.strptime(f"2026-{text}", "%Y-%m-%d %H:%M")  # a year given: 3.13 deprecates parsing without one
 
 
 POLICY = (

@@ -70,9 +70,17 @@ main()
 """
 
 
-def run_patched(patch: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+def run_patched(patch: str, *args: str | Path, everywhere: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``everywhere``: a folder the patch is written to as ``sitecustomize.py`` instead, on PYTHONPATH, so that it
+    runs in every process of the run, the pool's workers included (started by spawn or from a forkserver, they
+    do not inherit what the command's own process patched)."""
+    env = {"COLUMNS": "200", "PATH": "/usr/bin:/bin"}
+    if everywhere is not None:
+        everywhere.mkdir()
+        (everywhere / "sitecustomize.py").write_text(patch, encoding="utf-8")
+        patch, env = "", {**env, "PYTHONPATH": str(everywhere)}
     return subprocess.run([sys.executable, "-c", _PATCHED.format(patch=patch), *map(str, args)],
-                          capture_output=True, text=True, timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+                          capture_output=True, text=True, timeout=120, env=env)
 
 
 def _branch(tmp_path: Path, name: str = "bj01.xlsx") -> Path:
@@ -130,7 +138,7 @@ def test_a_branch_out_of_memory_is_listed_and_the_others_reported(tmp_path: Path
              "    return read(port, **k)\nc.read_branch = out")
     report = tmp_path / "r.xlsx"
     result = run_patched(patch, "consolidate", folder, "--month", "2026-10", "-o", report, "--workers", "1",
-                         "--now", "2026-11-01 00:00")
+                         "--now", "2026-11-01 00:00", everywhere=tmp_path / "patch")  # the worker reads the file
     assert result.returncode == 0 and "1 个文件未能计入" in result.stdout, result
     from xlcomplaints.workbook.file import FileWorkbook
     issues = FileWorkbook(report).values("问题清单")

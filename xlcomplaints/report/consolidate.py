@@ -20,11 +20,10 @@ Merging rules (each leaves a row on the Issues sheet):
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
@@ -50,6 +49,7 @@ from xlcomplaints.report.dispatch import NOT_THERE, as_seen_here, here, sent_as,
 from xlcomplaints.report.file_summary import FileSummary
 from xlcomplaints.report.inputs import file_labels
 from xlcomplaints.report.masking import mask_phone, mask_summary
+from xlcomplaints.report.pool import default_executor
 from xlcomplaints.report.repeats import mark_repeats_across_branches
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
 from xlcomplaints.store.partition import PartitionDamaged, read_partition, write_partition
@@ -222,12 +222,6 @@ def _stale(cases: Sequence[Case], month: Period, name: str, branch: str) -> list
                      latest=f"{time_of(max(received)):%Y-%m-%d}")]
 
 
-def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
-    """A process per core. Workers run with the cycle collector on, whatever the parent's
-    state when they were forked (the parent pauses it while gathering cases)."""
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, initializer=gc.enable)
-
-
 def read_all(paths: Sequence[Path], month: Period, *, as_of: datetime, now: datetime, show_contacts: bool = False,
              lang: str = "zh", executor: Executor | None = None, workers: int | None = None,
              on_file: Callable[[FileSummary], None] | None = None,
@@ -235,7 +229,7 @@ def read_all(paths: Sequence[Path], month: Period, *, as_of: datetime, now: date
              read_back: bool = True) -> list[FileSummary]:
     """Each file read once, in parallel; results in path order whatever order they finish in.
 
-    Without an ``executor``, a process pool of ``workers`` (default: one per core) is started
+    Without an ``executor``, a process pool of ``workers`` (default: one per core; ``report.pool``) is started
     and shut down again before this returns. ``labels`` name the files (default: ``file_labels``).
     A file the head office cannot see itself is not sent; one a worker cannot see is said as such
     (``dispatch``). ``staging``: the facts store's folder the workers write their partitions to (see

@@ -10,8 +10,10 @@ from __future__ import annotations
 import ctypes
 import io
 import re
+import shutil
 import sys
 import tempfile
+import weakref
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -146,7 +148,6 @@ class FileWorkbook:
         check_file_size(self.path, len(data))
         sniff(self.path, data)
         self._data = data
-        self._folder: tempfile.TemporaryDirectory[str] | None = None  # where a template() lives
         self._checked: set[str] = set()  # sheets whose used range was found within the limits
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
@@ -313,11 +314,12 @@ class FileWorkbook:
         written to a temporary folder that goes with the object."""
         from xlcomplaints.templates.build import build_branch_workbook
 
-        folder = tempfile.TemporaryDirectory(prefix="xlcomplaints-", ignore_cleanup_errors=True)
-        path = Path(folder.name) / f"template-{lang}.xlsx"
+        folder = tempfile.mkdtemp(prefix="xlcomplaints-")
+        path = Path(folder) / f"template-{lang}.xlsx"
         build_branch_workbook(path, lang=lang, created=None)
         made = FileWorkbook(path)
-        made._folder = folder
+        # removed with the object, as a TemporaryDirectory would be, without its ResourceWarning at each upgrade
+        weakref.finalize(made, shutil.rmtree, folder, ignore_errors=True)
         return made
 
     def validations(self, sheet: str) -> list[Validation]:
