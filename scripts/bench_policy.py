@@ -16,37 +16,57 @@ process's peak resident memory (VmHWM) and the largest worker's (``ru_maxrss`` o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
+
+import psutil
 
 NOW = datetime(2026, 11, 2, 9, 0)
 
 
 def _child(mode: str, files: list[Path], out: Path, workers: int) -> dict[str, float]:
+    from bench_report import (
+        tree_cpu,  # this folder's: CPU of the workers too, a forkserver's children
+    )
+    from bench_scale import _hwm_kib
+
     from xlcomplaints.core.metrics import Month
     from xlcomplaints.policy_file import load_policy
     from xlcomplaints.report.run import ReportHooks, ReportKind, ReportRequest, report_flow
 
-    start, cpu0 = time.perf_counter(), os.times()
+    peaks: dict[int, int] = {}
+    done = threading.Event()
+
+    def watch() -> None:  # the workers' peaks (VmHWM): a forkserver's children, never reaped by this process
+        while not done.wait(0.05):
+            for p in psutil.Process().children(recursive=True):
+                with contextlib.suppress(psutil.Error, OSError):
+                    peaks[p.pid] = max(peaks.get(p.pid, 0), _hwm_kib(p))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    start, cpu0 = time.perf_counter(), tree_cpu()
     if mode == "policy":  # head office's lists, written beside the run's report by the parent (``_policy_file``)
         hq = out.with_suffix(".toml")
         request = ReportRequest(tuple(files), Month(2026, 10), out, now=NOW, lists=load_policy(hq).lists)
     else:
         request = ReportRequest(tuple(files[:10]), Month(2026, 10), out, ReportKind.UPDATE, now=NOW)
     result = report_flow(request, ReportHooks(workers=workers))
-    wall, cpu = time.perf_counter() - start, os.times()
+    wall, cpu = time.perf_counter() - start, tree_cpu()
+    done.set()
+    watcher.join()
     status = Path("/proc/self/status").read_text()
     hwm = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
-    return {"wall": wall, "cpu": (cpu.user + cpu.system + cpu.children_user + cpu.children_system)
-            - (cpu0.user + cpu0.system + cpu0.children_user + cpu0.children_system),
-            "main_mib": hwm / 1024, "worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    return {"wall": wall, "cpu": cpu - cpu0,
+            "main_mib": hwm / 1024, "worker_mib": max(peaks.values(), default=0) / 1024,
             "received": result.report.value("received") or 0}
 
 
