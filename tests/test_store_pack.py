@@ -104,3 +104,30 @@ def test_pack_writes_only_the_packs_it_must(staged: tuple[list[Partition], list[
     assert second[:2] == first[:2] and second[4] == first[4]  # P0–P1's pack and P4's kept as they are
     assert second[2].path == second[3].path != first[2].path  # P2 re-read: packed with P3, copied from its pack
     assert [read_partition(p) for p in second] == [read_partition(p) for p in parts]
+
+
+def test_packs_written_in_threads_are_the_packs_written_one_by_one(
+        staged: tuple[list[Partition], list[Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``written_packs``'s threads (a speed trick) change nothing: the same packs, byte for byte, each branch where it
+    was; and a damaged branch is refused as it is one pack at a time, nothing begun after it."""
+    from xlcomplaints.store import pack
+
+    parts, _ = staged
+    groups = [parts[:2], parts[2:3], parts[3:]]
+
+    def written(threads: int, where: Path) -> tuple[list[list[Partition]], list[bytes]]:
+        where.mkdir()
+        monkeypatch.setattr(pack, "PACK_THREADS", threads)
+        out = pack.written_packs(where, groups)
+        return out, [Path(g[0].path).read_bytes() for g in out]
+
+    alone, alone_bytes = written(1, tmp_path / "one")
+    together, together_bytes = written(3, tmp_path / "three")
+    assert together_bytes == alone_bytes
+    assert [[(p.first, p.rows, p.held, p.size, p.sha256) for p in g] for g in together] == \
+        [[(p.first, p.rows, p.held, p.size, p.sha256) for p in g] for g in alone]
+    assert [[read_partition(p) for p in g] for g in together] == [[read_partition(p) for p in g] for g in groups]
+    damaged = replace(parts[2], sha256="0" * 64)
+    (tmp_path / "bad").mkdir()
+    with pytest.raises(PartitionDamaged, match="cut short or changed"):
+        pack.written_packs(tmp_path / "bad", [parts[:2], [damaged], parts[3:]])
