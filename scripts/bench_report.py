@@ -209,7 +209,7 @@ def main() -> int:
         print(f"  for {TARGET}×: the {after:.2f} s after the read alone pass the target (too few files to tell)")
     print(f"peak memory: main process {_mib(max(r.main_peak for r in runs)):.0f} MiB, largest worker "
           f"{_mib(runs[0].worker_peak):.0f} MiB (in the first run: a worker's peak counts the pages it shares with "
-          f"the main process it was forked from, which later runs leave larger)")
+          f"the process it was forked from, the pool's forkserver on Linux, which later runs leave larger)")
     return 0
 
 
