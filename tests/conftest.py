@@ -49,6 +49,18 @@ def branch(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+def head_office(home: Path, demo: str = "demo") -> Path:
+    """``home`` as a head office's folder: the demo's three branch workbooks copied under ``branches/`` (the demo
+    written in ``home/demo``)."""
+    from xlcomplaints.demo import run_demo
+
+    made = run_demo(home / demo)
+    (home / "branches").mkdir()
+    for path in made[:-1]:
+        shutil.copy(path, home / "branches" / path.name)
+    return home
+
+
 def soffice_convert_all(sources: Sequence[Path], outdir: Path, fmt: str = "xlsx", recalc: bool = False) -> list[Path]:
     """Convert with one LibreOffice headless run in a private profile; optionally recalculating on load."""
     profile = outdir / "lo-profile"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from typing import Any
 import pytest
 import python_calamine
 
+from tests.conftest import head_office
 from xlcomplaints.console import REFUSAL_PREFIX
 from xlcomplaints.core.metrics import Period
 from xlcomplaints.i18n import Lang, render
@@ -53,14 +53,7 @@ def grids(path: Path) -> dict[str, list[list[object]]]:
 @pytest.fixture(scope="module")
 def office(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The head office's folder: the demo's three branch workbooks under ``branches/``."""
-    from xlcomplaints.demo import run_demo
-
-    home = tmp_path_factory.mktemp("office")
-    made = run_demo(home / "demo")
-    (home / "branches").mkdir()
-    for path in made[:-1]:
-        shutil.copy(path, home / "branches" / path.name)
-    return home
+    return head_office(tmp_path_factory.mktemp("office"))
 
 
 @pytest.fixture(scope="module")

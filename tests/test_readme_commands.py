@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import head_office
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 PLACEHOLDER = re.compile(r"…|\[|\bFILE\b|\bOUT\b|OUT\.|IN\.|DIR\b|DIR_OR|EARLIER|\bN\b|\bHOST\b")
 
@@ -46,13 +48,7 @@ def test_the_readme_shows_the_daily_commands() -> None:
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from xlcomplaints.demo import run_demo
-    home = tmp_path_factory.mktemp("office")
-    made = run_demo(home / "demo-output")
-    (home / "branches").mkdir()
-    for path in made[:-1]:
-        shutil.copy(path, home / "branches" / path.name)
-    return home
+    return head_office(tmp_path_factory.mktemp("office"), "demo-output")
 
 
 @pytest.mark.parametrize("command", readme_commands())

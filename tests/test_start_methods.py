@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import python_calamine
 
-from tests.conftest import REAL_EXCEL
+from tests.conftest import REAL_EXCEL, head_office
 from xlcomplaints.api import monthly_report
 from xlcomplaints.demo import run_demo
 from xlcomplaints.report import consolidate as C
@@ -79,11 +79,7 @@ def same(got: Path, want: Path) -> None:
 @pytest.fixture(scope="module")
 def office(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's three branch workbooks under ``branches/``, and beside it a real workbook that is no branch's."""
-    home = tmp_path_factory.mktemp("start-methods")
-    made = run_demo(home / "demo")
-    (home / "branches").mkdir()
-    for path in made[:-1]:
-        shutil.copy(path, home / "branches" / path.name)
+    home = head_office(tmp_path_factory.mktemp("start-methods"))
     if NOT_A_BRANCH.is_file():
         shutil.copy(NOT_A_BRANCH, home / NOT_A_BRANCH.name)
     return home
