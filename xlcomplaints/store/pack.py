@@ -40,8 +40,9 @@ from xlcomplaints.store.schema import CASES
 #: Branches a pack holds: bytes per branch against the branches an ``--update`` of one of them writes again
 #: (docs/benchmarks.md, "Packs": 32.6 KiB a branch alone, 22.3 at 10, 21.1 at 20, 20.5 at 50, zstd 3).
 PACK_BRANCHES = 20
-#: zstd's level for a pack (docs/benchmarks.md, "Packs"): at 3, 43.8 MB per 1,000,000 complaints and the pack phase
-#: 6–8 s of a full run; at 15, 39.4 MB for about three times that (22.8 s); at 9, 41.2 MB for twice the write's CPU.
+#: zstd's level for a pack (docs/benchmarks.md, "Packs" and "Packs in threads"): at 3, 43.8 MB per 1,000,000
+#: complaints and the pack phase 3.1–3.5 s of wall (two packs at a time, 6 s of CPU); at 15, 38.7 MB of packs for
+#: 9.1–9.2 s (18 s of CPU); at 9, 41.2 MB for 4.0 s. The run's time is what a head office waits for: 3 it is.
 PACK_LEVEL = 3
 _PACK_WRITE: dict[str, Any] = {**_CASES_WRITE, "compression_level": PACK_LEVEL}
 PACK_PREFIX = "pack-"
