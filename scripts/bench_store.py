@@ -8,7 +8,8 @@ then, ``--repeat`` times in turn, a full consolidation without the store (the wo
 back, as before it: ``report.run.Staging`` left out), a full consolidation with it, and an ``--update`` of
 ``--update`` branches of it, wall time each (medians printed), and the size of the store on disk (per
 1,000,000 complaints too). ``--partitions-only N``: only the partitions of the first N files, each written
-(``write_partition``) and read back (``read_partition``) ``--repeat`` times: bytes per 1,000,000 complaints, and
+(``write_partition``: a worker's staged partition, LZ4, not the packs the store keeps) and read back
+(``read_partition``) ``--repeat`` times: bytes per 1,000,000 complaints, and
 the median write and read time of one partition (run it with ``PYTHONPATH`` at another checkout to compare).
 ``--layouts N``: the partitions of the first N files in the store's layout and in the layouts measured and not
 taken (README "Shrinking the store"): rows ordered by received time with their place as a column, the bench's rows
@@ -181,6 +182,7 @@ def layouts(paths: list[Path]) -> int:
     import pyarrow.parquet as pq
 
     from xlcomplaints.store import partition as layout
+    from xlcomplaints.store.pack import _PACK_WRITE
     from xlcomplaints.store.schema import to_table
 
     tables = [to_table(f.cases, f.texts) for f in (read_file(str(p), MONTH, MONTH.end, NOW) for p in paths)]
@@ -188,7 +190,7 @@ def layouts(paths: list[Path]) -> int:
 
     def size(t: pa.Table, **options: object) -> int:
         sink = pa.BufferOutputStream()
-        pq.write_table(t, sink, **{**layout._CASES_WRITE, **options})
+        pq.write_table(t, sink, **{**_PACK_WRITE, **options})  # as the store keeps it (a worker's: LZ4)
         return len(sink.getvalue())
 
     def by_received(t: pa.Table, place: bool) -> pa.Table:
@@ -252,7 +254,7 @@ def layouts(paths: list[Path]) -> int:
     scaled_delta = {"column_encoding": {**encodings, "stages.list.element.took": "DELTA_BINARY_PACKED",
                                         "stages.list.element.late_by": "DELTA_BINARY_PACKED"}}
     delta = {**layout._CASES_WRITE["column_encoding"], "ordinal": "DELTA_BINARY_PACKED"}
-    rows_of = [("the store's layout (schema 4)", lambda t: size(t)),
+    rows_of = [(f"the store's layout (schema 4, zstd {_PACK_WRITE['compression_level']})", lambda t: size(t)),
                ("rows by received time, their place a column", lambda t: size(by_received(t, True),
                                                                               column_encoding=delta)),
                ("the bench's rows in order of receipt (a register as kept)", lambda t: size(by_received(t, False))),

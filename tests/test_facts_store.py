@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 import python_calamine
 from typer.testing import CliRunner
@@ -94,6 +95,13 @@ def packs_of(store: Path) -> dict[str, tuple[str, int, int]]:
             for e in json.loads((store / MANIFEST).read_text())["partitions"]}
 
 
+def codecs(store: Path) -> set[str]:
+    """The compression of every column of every Parquet file in the store."""
+    meta = [pq.ParquetFile(f).metadata for f in store.rglob("*.parquet")]
+    return {m.row_group(g).column(c).compression for m in meta for g in range(m.num_row_groups)
+            for c in range(m.row_group(g).num_columns)}
+
+
 def test_update_of_some_branches_equals_a_full_run_and_keeps_the_other_packs_as_they_are(
         many: list[Path], tmp_path: Path) -> None:
     """Eight branches in packs of three (``conftest.small_packs``): an update of B03 and B04 writes again their pack
@@ -105,6 +113,7 @@ def test_update_of_some_branches_equals_a_full_run_and_keeps_the_other_packs_as_
     assert len(set(before.values())) == 8 and len({f for f, _, _ in before.values()}) == 3
     assert sorted(p.name for p in store.glob("period=*/*.parquet")) == sorted({Path(f).name for f, _, _ in
                                                                                before.values()})
+    assert codecs(store) == {"ZSTD"}  # the store keeps packs in zstd, never a worker's staged partition (LZ4)
     updated = make_report(many[3:5], OCT, out, now=NOW, update=True)
     assert sorted(updated.consolidation.carried) == [f"B{i:02d}" for i in (0, 1, 2, 5, 6, 7)]
     after = packs_of(store)
@@ -112,6 +121,7 @@ def test_update_of_some_branches_equals_a_full_run_and_keeps_the_other_packs_as_
     assert kept == [f"B{i:02d}" for i in (0, 1, 2, 6, 7)]
     assert len({after[c][0] for c in ("B03", "B04", "B05")}) == 1 and after["B03"][0] != before["B03"][0]
     assert len(list(store.glob("period=*/*.parquet"))) == 3 and not list(store.glob("period=*/branch=*"))
+    assert codecs(store) == {"ZSTD"}
     make_report(many, OCT, tmp_path / "full.xlsx", now=NOW)
     got, want = cells(out), cells(tmp_path / "full.xlsx")
     # the Issues sheet lists the files read first, then the branches carried (``merge``): the same rows

@@ -3,15 +3,16 @@
 A worker writes its branch's partition alone (``partition.write_partition``); before the store's report is
 computed from them (and at the latest when the store is saved), ``pack`` writes them ``PACK_BRANCHES`` at a time
 into packs: their tables read back checked, one after the other in branch order (each branch's rows in the
-order written), as one file with the same write options and one row group. Each branch's ``Partition`` then
-names the pack, its first row in it and its rows (``first``, ``rows``; ``held``: the pack's rows); the pack's
-size and SHA-256 are checked as a partition's are. A run that keeps a branch keeps its pack as it is (by name,
+order written), as one file with the same layout in zstd (``PACK_LEVEL``) and one row group. Each branch's
+``Partition`` then names the pack, its first row in it and its rows (``first``, ``rows``; ``held``: the pack's
+rows); the pack's size and SHA-256 are checked as a partition's are. A run that keeps a branch keeps its pack as it is (by name,
 size and hash) when it keeps every branch of it and nothing comes between them; a pack of which a branch is read
 again (``--update``), masked, or not all taken (a region's) has its other branches' rows read back checked and
 packed anew with the new ones.
 
 Why: one file per 500-complaint branch took 32.6 KiB, of which Parquet's footer 4.5 KiB and zstd starting afresh;
-twenty branches a file take 21 KiB a branch at zstd 3 (docs/benchmarks.md, "Packs").
+twenty branches a file take 21 KiB a branch at zstd 3 (docs/benchmarks.md, "Packs"), 19.4 KiB at zstd 14 with
+the texts' encodings (``PACK_LEVEL``).
 """
 
 from __future__ import annotations
@@ -40,11 +41,14 @@ from xlcomplaints.store.schema import CASES
 #: Branches a pack holds: bytes per branch against the branches an ``--update`` of one of them writes again
 #: (docs/benchmarks.md, "Packs": 32.6 KiB a branch alone, 22.3 at 10, 21.1 at 20, 20.5 at 50, zstd 3).
 PACK_BRANCHES = 20
-#: zstd's level for a pack (docs/benchmarks.md, "Packs" and "Packs in threads"): at 3, 43.8 MB per 1,000,000
-#: complaints and the pack phase 3.1–3.5 s of wall (two packs at a time, 6 s of CPU); at 15, 38.7 MB of packs for
-#: 9.1–9.2 s (18 s of CPU); at 9, 41.2 MB for 4.0 s. The run's time is what a head office waits for: 3 it is.
-PACK_LEVEL = 3
-_PACK_WRITE: dict[str, Any] = {**_CASES_WRITE, "compression_level": PACK_LEVEL}
+#: zstd's level for a pack: what the store keeps (a worker's staged partition is LZ4, ``partition._CASES_WRITE``).
+#: The 100 packs of a 1,000,000-complaint bench store (docs/benchmarks.md, "The store under 40 MB"): 41.9 MB at
+#: level 3 (with the texts' encodings, ``partition._TEXTS``), 40.2 at 12, 39.2 at 13, **38.8 at 14**, 38.8 at 15;
+#: compressing them costs 1.6 s of CPU at 3 and 7.9 s at 14, of which the staged partitions' LZ4 pays back about half
+#: (3.3 s: written and read back cheaper). 14 keeps the store under issue 22's 40 MB a million with room for the
+#: manifest and the branches' table (0.7 MB); past 14, bytes hardly fall and the CPU keeps rising.
+PACK_LEVEL = 14
+_PACK_WRITE: dict[str, Any] = {**_CASES_WRITE, "compression": "zstd", "compression_level": PACK_LEVEL}
 PACK_PREFIX = "pack-"
 
 

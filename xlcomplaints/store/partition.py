@@ -26,8 +26,12 @@ import pyarrow.parquet as pq
 from xlcomplaints.core.metrics import Case
 from xlcomplaints.store.schema import CASES, from_table, to_table
 
-#: zstd at level 3; the Arrow schema is not stored (the reader holds the file to ``CASES``) and neither are column
-#: statistics: a quarter of each file's footer. Dictionaries only for the columns of few distinct values (codes,
+#: A worker's partition is staged, never kept: ``store.pack`` reads it back and writes it into a pack (zstd,
+#: ``pack.PACK_LEVEL``) before the store is saved. So it is written with LZ4, the cheapest codec to write and read
+#: back: 1.3 ms of CPU a 500-complaint bench partition instead of 2.2 at zstd 3, read back in 0.95 ms instead of 1.7,
+#: 40 KiB instead of 33 (100 bench partitions, three rounds, 2026-12-07: docs/benchmarks.md, "The store under 40 MB").
+#: The Arrow schema is not stored (the reader holds the file to ``CASES``) and neither are column statistics: a quarter
+#: of each file's footer. Dictionaries only for the columns of few distinct values (codes,
 #: dimensions, handlers, units): a dictionary of near-unique values (numbers, names, phones, durations) is a second
 #: copy of them. Times (``schema.TIME``: whole ticks after the day of receipt, ``store.ticks``) in delta encoding
 #: (``DELTA_BINARY_PACKED``): a complaint's stages are one list (schema version 3), so its times follow one another
@@ -38,7 +42,11 @@ from xlcomplaints.store.schema import CASES, from_table, to_table
 #: 49 stage columns side by side and times split by byte; 47.4 KiB with the stages as one list (zstd finds a
 #: complaint's times together; the footer 4.7 KiB instead of 8.5), 46.3 KiB with delta encoding too. Schema 4's
 #: ticks after receipt and no ``due_months``: ``store.ticks`` and docs/benchmarks.md.
+#: Phones and names as their lengths, then their bytes together (``DELTA_LENGTH_BYTE_ARRAY``), and complaint numbers
+#: as each one's prefix shared with the one before, then the rest (``DELTA_BYTE_ARRAY``): 3 % smaller packs at zstd 3
+#: (43.1 → 41.9 MB per 1,000,000 bench complaints), DuckDB's load as fast (docs/benchmarks.md, "The store under 40 MB").
 _TIMES = ["received_at", "stages.list.element.done", "callbacks.list.element.at", "custom.list.element.done"]
+_TEXTS = {"phone": "DELTA_LENGTH_BYTE_ARRAY", "customer": "DELTA_LENGTH_BYTE_ARRAY", "no": "DELTA_BYTE_ARRAY"}
 _FEW = ("branch", "case_type", "channel", "category", "severity", "validity", "department", "handler", "escalated",
         "escalation", "status", "reopen_count", "stages.list.element.status", "stages.list.element.unit",
         "stages.list.element.handler", "callbacks.list.element.outcome", "callbacks.list.element.score",
@@ -48,8 +56,10 @@ _FEW = ("branch", "case_type", "channel", "category", "severity", "validity", "d
         "stages.list.element.due", "custom.list.element.due")
 _WRITE: dict[str, Any] = {"compression": "zstd", "compression_level": 3, "write_statistics": False,
                           "store_schema": False}
-_CASES_WRITE: dict[str, Any] = {**_WRITE, "use_dictionary": list(_FEW),
-                                "column_encoding": dict.fromkeys(_TIMES, "DELTA_BINARY_PACKED")}
+#: A worker's staged partition (above); ``pack._PACK_WRITE`` is the same layout in zstd.
+_CASES_WRITE: dict[str, Any] = {**_WRITE, "compression": "lz4", "compression_level": None,
+                                "use_dictionary": list(_FEW),
+                                "column_encoding": {**dict.fromkeys(_TIMES, "DELTA_BINARY_PACKED"), **_TEXTS}}
 SUFFIX = ".parquet"
 
 
