@@ -85,7 +85,10 @@ def _records(numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout, m
         grid = list(zip_longest(*(row for _, row in block)))
         columns = [_column(grid[i] if i < len(grid) else (None,) * len(block), col, date1904)
                    for col, i in cols]
-        filled = [any(t) for t in zip(*(c.filled for c in columns), strict=True)] if columns else [False] * len(block)
+        if any(not c.blanks for c in columns):  # a column filled on every row (the numbers, as a rule): all rows are
+            filled = [True] * len(block)
+        else:
+            filled = [any(t) for t in zip(*(c.filled for c in columns), strict=True)] if columns else [False] * len(block)
         for i, c in _totals_rows(grid):  # one warning for the line, none for its cells; no record
             filled[i] = False
             layout.totals_rows.append(numbers[i])
