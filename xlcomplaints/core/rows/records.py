@@ -127,6 +127,18 @@ def _maker(model: type[M]) -> Callable[[Sequence[Any]], M]:
     (``__post_init__``); any other model is made by its constructor. ``tests/test_reader.py`` holds the
     records made so equal to the constructor's, field by field, for every model the reader makes.
     """
+    made: Callable[[Sequence[Any]], M] | None = _MAKERS.get(model)
+    if made is None:
+        made = _MAKERS[model] = _written(model)
+    return made
+
+
+#: One function per model for the process, as ``dataclasses`` writes one ``__init__`` per class (written when a
+#: model is first read: compiled again for each sheet read, it cost back part of what it spares).
+_MAKERS: dict[type, Callable[[Sequence[Any]], Any]] = {}
+
+
+def _written(model: type[M]) -> Callable[[Sequence[Any]], M]:
     fields = dataclasses.fields(model)
     if hasattr(model, "__post_init__") or not all(
             f.init and isinstance(getattr(model, f.name, None), MemberDescriptorType) for f in fields):
@@ -137,8 +149,8 @@ def _maker(model: type[M]) -> Callable[[Sequence[Any]], M]:
     scope: dict[str, Any] = {"new": object.__new__, "model": model,
                              **{f"set{i}": getattr(model, f.name).__set__ for i, f in zip(n, fields, strict=True)}}
     exec(source, scope)  # as dataclasses writes __init__: one straight line of code per field
-    made: Callable[[Sequence[Any]], M] = scope["make"]
-    return made
+    written: Callable[[Sequence[Any]], M] = scope["make"]
+    return written
 
 
 #: What the first cell of a totals line says (compared without spaces, case or a trailing colon);
