@@ -17,7 +17,7 @@ out a grid of 17 billion cells. So a file is refused, with one sentence, when it
 The XML parts other than worksheets are small and read by calamine when the file is opened:
 they are inflated here first (by our own bounded inflater, so a size the archive misstates is
 caught too). A worksheet is scanned when it is first read, in 64 KiB pieces, never whole:
-one regular-expression pass per piece finds anything unusual (a column past BZ, a row past
+two regular-expression passes per piece find anything unusual (a column past BZ, a row past
 99,999, a cell or row without its reference, a namespace prefix); only then are its
 references read (and, if some cell has none, its cells placed with lxml), stopping at the
 first limit passed. The quick scan costs about 3.5 ms per MB of sheet XML (4 ms for a
