@@ -264,9 +264,9 @@ def _checked(path: Path, data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
 #: 99,999, a cell or row whose reference is missing or not written first; ``_PREFIXED``, a namespace prefix
 #: (``<x:c``, ``<x:row``: a ':' before the name and a space, '>' or '/' after it; the same letters in a text
 #: only send the sheet to the reference scan, which places every cell whatever the scan thought).
-_UNUSUAL = re.compile(
-    rb'<(?:c(?:>|/>|\s(?!r=")|\sr="(?![AB]?[A-Z]\d{1,5}"))'
-    rb'|row(?:>|/>|\s(?!r=")|\sr="(?!\d{1,5}")))')
+_UNUSUAL = re.compile(  # '>' or '/' (of '/>'), or a space not before a plain reference: one look-ahead each
+    rb'<(?:c(?:[>/]|\s(?!r="[AB]?[A-Z]\d{1,5}"))'
+    rb'|row(?:[>/]|\s(?!r="\d{1,5}")))')
 _PREFIXED = re.compile(rb':(?:c|row)[\s>/]')
 #: What the reference scan cannot place: a cell or row without a plain reference, a prefix.
 _STRUCTURE = re.compile(
@@ -317,9 +317,10 @@ def check_sheet(path: Path, data: bytes, info: zipfile.ZipInfo, sheet: str) -> N
 
 def _unusual(block: memoryview) -> bool:
     """Whether the quick scan cannot settle the block (see ``_UNUSUAL``). The prefix is looked for on its own:
-    as the third branch of one expression tried at every '<' of the sheet (72,000 in a 500-complaint register),
-    it was 24 M of the scan's 53 M instructions a bench file; the two expressions take 40 M (callgrind,
-    2026-12-07). ``tests/test_limits.py`` holds the two forms to the one expression on generated sheets."""
+    as the third branch of one expression tried at every '<' of the sheet (72,000 in a 500-complaint register's
+    sheets), it was 24 M of the scan's 53 M instructions a bench file; the two expressions take 35 M (callgrind,
+    2026-12-07: ``_UNUSUAL`` 29.5 M, ``_PREFIXED`` 3.6 M, the rest the calls). ``tests/test_limits.py`` holds
+    them to the one expression on generated sheets."""
     return _UNUSUAL.search(block) is not None or _PREFIXED.search(block) is not None
 
 
