@@ -308,3 +308,17 @@ def test_each_branch_has_its_own_calendar_and_its_due_times_stay_its_own() -> No
     fresh = WorkCalendar("CN", extra_closures=[date(2026, 10, 9)], office_hours=CAL.office_hours)
     assert first == datetime(2026, 10, 10, *EOD)  # 10/8, 10/9, make-up Saturday 10/10
     assert then == evaluate(c, SETTINGS, fresh, now).stages["resolve"].due == datetime(2026, 10, 12, *EOD)
+
+
+def test_a_stage_result_made_without_its_constructor_is_the_same() -> None:
+    """``deadlines._made`` (the done stages' results): equal to ``StageResult(…)``'s, of its type, its fields."""
+    from xlcomplaints.core.calendar import Unit
+    from xlcomplaints.core.deadlines import StageResult, _made
+    from xlcomplaints.core.status import StageStatus
+
+    at = datetime(2026, 11, 3, 14, 5)
+    for fields in (("resolve", StageStatus.DONE_LATE, at, at, 1.5, Unit.WORKING_DAYS),
+                   ("close", StageStatus.DONE_ON_TIME, at, at, None, None)):
+        made, built = _made(StageResult, fields), StageResult(*fields)
+        assert type(made) is StageResult and made == built and made._asdict() == built._asdict()
+        assert made.late_by == fields[4] and made.unit is fields[5]

@@ -19,6 +19,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xlcomplaints.api import new_workbook
 from xlcomplaints.core.metrics import Period
@@ -359,3 +361,62 @@ def test_shared_strings_claiming_billions_of_items_are_refused(tmp_path: Path) -
     hostile = with_part(path, part, [claimed], out=tmp_path / "claims.xlsx")
     assert refusal(hostile) == Refusal.STRINGS
     assert_refused(measured("validate", hostile))
+
+
+# ---- the quick scan's two expressions against the one they replace
+
+#: The quick scan as one expression (until 2026-12-07): the reference for ``limits._unusual``.
+_ONE_EXPRESSION = re.compile(
+    rb'<(?:c(?:>|/>|\s(?!r=")|\sr="(?![AB]?[A-Z]\d{1,5}"))'
+    rb'|row(?:>|/>|\s(?!r=")|\sr="(?!\d{1,5}"))'
+    rb'|[\w.-]+:(?:c|row)[\s>/])')
+_REFS = st.one_of(st.from_regex(r"[A-Ca-c]?[A-Z]\d{1,6}", fullmatch=True), st.from_regex(r"[A-Z]{1,3}\d{1,8}", fullmatch=True),
+                  st.from_regex(r"\d{1,7}", fullmatch=True), st.sampled_from(["", "A", "1", "BZ99999", "CA1", "A100000"]))
+_PREFIXES = ["", "", "x:", "ns1:", "a.b-c:", "_:", "x14ac:"]
+
+
+def _tags(closing_prefixes: list[str]) -> st.SearchStrategy[str]:
+    """Opening tags, prefixed or not; closing tags with the prefixes given."""
+    return st.one_of(_tag(st.just(""), st.sampled_from(_PREFIXES)), _tag(st.just("</"), st.sampled_from(closing_prefixes)))
+
+
+def _tag(opening: st.SearchStrategy[str], prefixes: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.tuples(
+    opening, prefixes,
+        st.sampled_from(["c", "row", "v", "col", "cols", "cfRule", "rows", "r", "f", "is", "t"]),
+        st.sampled_from([" ", "\t", "\n", "\r\n ", ">", "/>", "  "]),
+        st.lists(st.one_of(_REFS.map(lambda r: f'r="{r}"'), st.sampled_from(['s="1"', 't="s"', "r='A1'", 'spans="1:5"',
+                                                                             'x14ac:dyDescent="0.25"'])), max_size=3),
+    ).map(lambda t: (f"{t[0]}{t[1]}{t[2]}{t[3]}" if t[0] else f"<{t[1]}{t[2]}{t[3]}{' '.join(t[4])}"
+                     + ("" if t[3] in (">", "/>") else ">")))
+
+
+_TAG = _tags([""])  # a prefixed closing tag follows its opening one, which both forms flag
+_ANY_TAG = _tags(_PREFIXES)
+_TEXT = st.text(st.sampled_from("abcrow 0123456789中文\"=/-."), max_size=8)  # no ':' and no '<': texts as cells hold
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.one_of(_TAG, _TAG, _TEXT), max_size=12))
+def test_the_quick_scan_in_two_expressions_flags_what_one_did(pieces: list[str]) -> None:
+    """On sheets of generated tags (prefixes, odd and far references, references not first, cells and rows
+    without one) and texts, ``limits._unusual`` flags exactly the blocks the one expression flagged."""
+    block = "".join(pieces).encode()
+    assert limits._unusual(memoryview(block)) == (_ONE_EXPRESSION.search(block) is not None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_ANY_TAG, st.text(max_size=8)), max_size=8))
+def test_the_quick_scan_never_flags_less_than_the_one_expression(pieces: list[str]) -> None:
+    """With any text (a ':' in it too: ``x:c `` in a clerk's words is flagged, and the sheet's references are
+    then read: slower, never looser), whatever the one expression flagged is flagged."""
+    block = "".join(pieces).encode()
+    assert limits._unusual(memoryview(block)) or _ONE_EXPRESSION.search(block) is None
+
+
+def test_a_text_looking_like_a_prefix_sends_the_sheet_to_the_reference_scan_and_is_read(tmp_path: Path) -> None:
+    path = with_rows(template(tmp_path), [b'<row r="2"><c r="A2" t="inlineStr"><is><t>note:c here</t></is></c></row>'])
+    data = path.read_bytes()
+    info = zipfile.ZipFile(path).getinfo(register_part(path))
+    assert any(limits._unusual(b) for b in limits._blocks(limits._checked(path, data, info)))
+    limits.check_sheet(path, data, info, REGISTER)  # read by its references, nothing refused

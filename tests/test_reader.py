@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import HAS_SOFFICE, soffice_convert
+from tests.conftest import HAS_SOFFICE, head_office, soffice_convert
 from xlcomplaints.core import rows as rows_module
 from xlcomplaints.core.cells import CellError
 from xlcomplaints.core.models import Complaint
@@ -133,6 +133,29 @@ def test_a_totals_word_in_the_second_or_third_column_or_in_a_column_of_the_offic
     ws = openpyxl.load_workbook(path)["投诉登记"]
     assert ws.cell(2, status + 1).value and ws.cell(4, status + 1).value == "=1"
     assert ws.cell(5, status + 1).value == "=COUNTA(B2:B3)"
+
+
+def _total_words_one_by_one(values: set[object]) -> tuple[set[object], set[object]]:
+    """The totals words and blanks, each value looked at in full but an ASCII one not starting with t or s
+    (``_total_words`` before it passed over a value ending in a digit): the reference."""
+    from xlcomplaints.core.rows.records import _TOTAL_PREFIXES, TOTAL_WORDS
+
+    looked = [v for v in values if isinstance(v, str) and (not v.isascii() or v.lstrip()[:1] in "TtSs")]
+    words = {v for v in looked if "".join(v.split()) and len(v) <= 30
+             and ((t := "".join(v.split()).rstrip(":：").lower()) in TOTAL_WORDS or t.startswith(_TOTAL_PREFIXES))}
+    return words, {v for v in values if v is None or (v in looked and not "".join(v.split()))}
+
+
+@settings(max_examples=400, deadline=None)
+@given(values=st.sets(st.one_of(
+    st.none(), st.integers(), st.from_regex(r"[ST ]?[A-Za-z0-9 -]{0,12}[0-9 :]?", fullmatch=True),
+    st.sampled_from(["合计", "合计：61 宗", " Total ", "TOTAL:", "sum", "Sum 3", "s1", "t", "小计2", "grand total",
+                     "", "  ", "\u3000", "Subtotal：", "S00001-25120001", "total1"]),
+    st.text(max_size=8)), max_size=12))
+def test_totals_words_are_found_as_the_rule_says(values: set[object]) -> None:
+    from xlcomplaints.core.rows.records import _total_words
+
+    assert _total_words(values) == _total_words_one_by_one(values)
 
 
 def test_a_totals_word_further_right_or_after_data_is_not_a_totals_line(branch) -> None:
@@ -436,6 +459,56 @@ def test_a_record_read_cannot_be_changed(model_name: str) -> None:
     assert replace(record, row=8).row == 8 and record.row == 7
     with pytest.raises(FrozenInstanceError):
         record.row = 9  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def demo_branch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return head_office(tmp_path_factory.mktemp("demo")) / "branches" / "BJ01.xlsx"
+
+
+@pytest.mark.parametrize("model_name", ["Complaint", "TrackingStep", "CallbackAttempt", "CalendarEntry"])
+def test_records_are_made_as_their_constructor_makes_them(demo_branch: Path, model_name: str) -> None:
+    """``core.rows.records._maker`` (the read's one speed trick): a record equal to the constructor's, field by
+    field, of the same type, as frozen; on a demo branch's records and on values of every type."""
+    from dataclasses import FrozenInstanceError, fields
+
+    from xlcomplaints.core import models
+    from xlcomplaints.core.rows.records import _maker
+
+    model = getattr(models, model_name)
+    names = [f.name for f in fields(model)]
+    data = read_branch(FileWorkbook(demo_branch)).data
+    read = {"Complaint": data.complaints, "TrackingStep": data.tracking, "CallbackAttempt": data.callbacks,
+            "CalendarEntry": data.calendar}[model_name]
+    rows = [tuple(getattr(r, n) for n in names) for r in read]
+    rows += [tuple(v for _ in names) for v in (None, 0, 1.5, "", "中文", datetime(2026, 1, 2, 3, 4), True)]
+    make = _maker(model)
+    for values in rows:
+        made, built = make(values), model(*values)
+        assert type(made) is model and made == built and hash(made) == hash(built)
+        assert all(getattr(made, n) is getattr(built, n) for n in names)
+        with pytest.raises(FrozenInstanceError):
+            made.row = 9  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        make(rows[-1][:-1])  # a value short: refused, as the constructor would
+
+
+def test_a_record_with_work_after_its_constructor_is_made_by_it() -> None:
+    from dataclasses import dataclass
+
+    from xlcomplaints.core.rows.records import _maker
+
+    @dataclass(frozen=True, slots=True)
+    class Checked:
+        row: int | None = None
+
+        def __post_init__(self) -> None:
+            if self.row == 0:
+                raise ValueError("row 0")
+
+    assert _maker(Checked)((3,)) == Checked(3)
+    with pytest.raises(ValueError, match="row 0"):
+        _maker(Checked)((0,))
 
 
 # ------------------------------------------------------------------ as-is fast paths

@@ -57,6 +57,21 @@ def test_any_cases_round_trip_exactly(made: list[tuple[Case, tuple[str | None, .
     assert back_texts == {no: words for no, words in texts.items()}
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_case, max_size=6))
+def test_flat_fields_make_the_list_columns_as_items_cut_out_do(made: list[tuple[Case, object]]) -> None:
+    """``schema._flat_list`` (the stages', custom stages' and office columns' values sliced from all rows joined)
+    makes the column ``_lists`` makes of each row's items cut out one by one (how ``to_table`` made them before)."""
+    from xlcomplaints.store.schema import CUSTOM, OFFICE, STAGE, _flat_list, _lists
+
+    cases = [c for c, _ in made]
+    for rows, kind in (([c.stages for c in cases], STAGE), ([c.custom for c in cases], CUSTOM),
+                       ([c.office for c in cases], OFFICE)):
+        w = kind.num_fields
+        cut = [[row[i:i + w] for i in range(0, len(row), w)] for row in rows]
+        assert _flat_list(rows, kind).equals(_lists(cut, kind))
+
+
 @pytest.fixture(scope="module")
 def demo_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     d = tmp_path_factory.mktemp("demo")

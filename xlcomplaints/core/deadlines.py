@@ -54,6 +54,12 @@ class StageResult(NamedTuple):
     unit: Unit | None = None
 
 
+#: ``StageResult(*fields)`` for all six fields, without the Python-level ``__new__`` a NamedTuple adds around
+#: this same call: for the done stages, most of a branch's (2,716 of 3,500 in a 500-complaint bench branch),
+#: 0.43 → 0.18 µs each (measured 2026-12-07), about 0.5 ms a file. ``tests/test_deadlines.py`` holds the two equal.
+_made = tuple.__new__
+
+
 @dataclass(slots=True)
 class ComplaintResult:
     complaint: Complaint
@@ -194,10 +200,10 @@ class Evaluator:
             due = computed.at
             if stage == "callback" and cycle.callback_due_override is not None and done_at is None:
                 due = cycle.callback_due_override
-            if done_at is not None:
+            if done_at is not None:  # most stages: made as ``StageResult(…)`` makes it, a call less (see _made)
                 late = None if done_at <= due else round(self.cal.elapsed(due, done_at, lim.unit), 2)
-                stages[stage] = StageResult(stage, _DONE_LATE if late is not None else _DONE_ON_TIME, due,
-                                            done_at, late, lim.unit)
+                stages[stage] = _made(StageResult, (stage, _DONE_LATE if late is not None else _DONE_ON_TIME, due,
+                                                    done_at, late, lim.unit))
             elif stage == "callback" and cycle.gave_up_callback:  # an outcome per the Settings, not overdue
                 stages[stage] = StageResult(stage, StageStatus.GIVEN_UP, due, None, None, lim.unit)
             elif closed and stage != "close":  # closed without it: a miss if already due, else not applicable

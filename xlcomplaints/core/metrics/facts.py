@@ -51,6 +51,7 @@ _CASE_HANDLER = STAGE_INDEX["resolve"] * WIDTH + _HANDLER
 #: each a set of stages as bits (``1 << STAGE_INDEX[stage]``).
 DueMonth = tuple[int, int, int, int]
 DECIDED = MET | MISSED
+_STAGE_BITS = tuple(1 << i for i in range(len(STAGES)))  # each stage's bit in a ``DueMonth`` set
 _OVERDUE, _NOT_APPLICABLE = StageStatus.OVERDUE, StageStatus.NOT_APPLICABLE  # compared by identity per stage
 
 
@@ -160,11 +161,9 @@ def due_months(stages: Sequence[Any]) -> tuple[DueMonth, ...]:
     the month it falls due, as bits; months in order. The one definition: the worker's ``case_maker`` makes it with
     this, and the facts store does not keep it but makes it again when it reads a partition (``store.schema``)."""
     months: dict[int, list[int]] = {}
-    for i in range(len(STAGES)):
-        status, due = stages[i * WIDTH], stages[i * WIDTH + _DUE]
+    for status, due, bit in zip(stages[_STATUS::WIDTH], stages[_DUE::WIDTH], _STAGE_BITS, strict=True):
         if due is not None and status in DECIDED:
             sets = months.get(key := month_key(due)) or months.setdefault(key, [0, 0, 0])
-            bit = 1 << i
             sets[status in MISSED] |= bit
             if status is _OVERDUE:
                 sets[2] |= bit
