@@ -87,13 +87,14 @@ def test_a_totals_line_under_a_register_is_one_warning_not_a_record(branch) -> N
     path = branch(register=[{**complaint, "no": "SUM01-2610001"}, {**complaint, "no": "合计"}, {},
                             {"no": "合计：2 宗", "received_at": "共 2 宗"}],
                   tracking=[{"no": "SUM01-2610001", "at": "2026-10-08 11:00", "step": "分派"},
-                            {"no": " Total: ", "at": "1"}])
+                            {"no": " Total: ", "at": "1"}, {"no": "Grand Total", "at": "1"}])
     read = read_branch(FileWorkbook(path))
     assert [c.no for c in read.data.complaints] == ["SUM01-2610001"] and len(read.data.tracking) == 1
     assert [(p.sheet, p.cell, p.code, p.level, p.value) for p in read.problems] == [
         ("投诉登记", "A3", "row.totals", Level.WARNING, "合计"),
         ("投诉登记", "A5", "row.totals", Level.WARNING, "合计：2 宗"),
-        ("处理跟踪", "A3", "row.totals", Level.WARNING, " Total: ")]
+        ("处理跟踪", "A3", "row.totals", Level.WARNING, " Total: "),
+        ("处理跟踪", "A4", "row.totals", Level.WARNING, "Grand Total")]
     assert read.problems[1].message("zh").startswith("第 5 行看起来是合计行")
     refresh_flow(FileWorkbook(path), now=datetime(2026, 10, 9, 9))
     ws = openpyxl.load_workbook(path)["投诉登记"]
@@ -136,11 +137,11 @@ def test_a_totals_word_in_the_second_or_third_column_or_in_a_column_of_the_offic
 
 
 def _total_words_one_by_one(values: set[object]) -> tuple[set[object], set[object]]:
-    """The totals words and blanks, each value looked at in full but an ASCII one not starting with t or s
-    (``_total_words`` before it passed over a value ending in a digit): the reference."""
+    """The totals words and blanks, every text looked at in full, as the rule says (``_total_words`` passes over
+    an ASCII value that cannot be one at its first or last letter): the reference."""
     from xlcomplaints.core.rows.records import _TOTAL_PREFIXES, TOTAL_WORDS
 
-    looked = [v for v in values if isinstance(v, str) and (not v.isascii() or v.lstrip()[:1] in "TtSs")]
+    looked = [v for v in values if isinstance(v, str)]
     words = {v for v in looked if "".join(v.split()) and len(v) <= 30
              and ((t := "".join(v.split()).rstrip(":：").lower()) in TOTAL_WORDS or t.startswith(_TOTAL_PREFIXES))}
     return words, {v for v in values if v is None or (v in looked and not "".join(v.split()))}
