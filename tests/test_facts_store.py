@@ -324,13 +324,22 @@ def test_stages_as_the_list_has_them(many: list[Path], tmp_path: Path) -> None:
     reading: each stage by its place in the list, ``stages[i].field`` for i = 1 … 7 (its times decoded by
     ``store.ticks.sql``)."""
     from xlcomplaints.core.policy import STAGES
-    from xlcomplaints.store.facts_sql import _FLAT, _READ, _TIMES, ORDINAL, STAGES_VIEW, _literal
+    from xlcomplaints.store.facts_sql import (
+        _FLAT,
+        _READ,
+        _TIMES,
+        ORDINAL,
+        STAGES_VIEW,
+        _literal,
+        declare_codes,
+    )
     from xlcomplaints.store.ticks import DAY_SQL, sql
 
     out = tmp_path / "group.xlsx"
     make_report(many, OCT, out, now=NOW)
     files = sorted(str(p) for p in store_path(out).glob("period=*/*.parquet"))
     con = duckdb.connect()
+    declare_codes(con)
     con.execute(f"CREATE TEMP TABLE facts AS SELECT ordinal, stages, received_at, ticks, "
                 f"{', '.join(_READ + _TIMES + _FLAT)} FROM (SELECT *, {ORDINAL} AS ordinal, {DAY_SQL} AS _base FROM "
                 f"read_parquet([{', '.join(map(_literal, files))}], file_row_number = true, hive_partitioning = false))")
