@@ -85,8 +85,8 @@ _READ = ("branch", "no", "customer", "phone", "case_type", "channel", "category"
 #: complaint's), ``_base`` (µs since 1970 the others count from: the midnight of its receipt), ``_ticks`` (µs per tick of each).
 _TIMES = (f"{ticks.sql('received_at', 'received')} AS received", "_base",
           "ticks AS _ticks")
-#: The ``stages`` list read as 49 plain columns (``stages[4].handler AS s3_handler``: DuckDB counts from 1), in the
-#: one pass that reads the files.
+
+
 def _flat(i: int, field: str) -> str:
     """The ``i``-th stage's ``field`` (from 0) read from the list: times as ``TIMESTAMP``s, codes as their ``ENUM``."""
     item = f"stages[{i + 1}].{field}"
@@ -95,6 +95,8 @@ def _flat(i: int, field: str) -> str:
     return f"{item}::{_FIELD_CODE[field]}" if field in _FIELD_CODE else item
 
 
+#: The ``stages`` list read as 49 plain columns (``stages[4].handler AS s3_handler``: DuckDB counts from 1), in the
+#: one pass that reads the files.
 _FLAT = tuple(f"{_flat(i, f)} AS {_stage(s, f)}" for i, s in enumerate(STAGES) for f in _FIELDS)
 
 CASES_VIEW = ("CREATE OR REPLACE TEMP TABLE cases AS SELECT ordinal AS cid, ordinal AS origin, " + _CASE_COLUMNS +
