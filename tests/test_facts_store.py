@@ -225,6 +225,15 @@ def damaged(store: Path, how: str) -> None:
             rows = sum(e["rows"] for e in doc["partitions"][3:])
             pq.write_table(pa.table({"no": ["x"] * rows}), other)  # a kept pack's
         _remade(store, {k: v for k, v in doc.items() if k != "digest"})
+    elif how in ("a stage status the code does not know, the manifest made again",
+                 "a unit the code does not know, the manifest made again"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        table = pq.read_table(other)  # a kept pack's: loaded by DuckDB (its ENUMs), not read back as cases
+        rows = table.to_pylist()
+        rows[-1]["stages"][3]["status" if "status" in how else "unit"] = "fortnights"
+        pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), other)
+        _remade(store, {k: v for k, v in doc.items() if k != "digest"})
     elif how == "a branch past its pack's rows, the manifest made again":
         doc["partitions"][2]["rows"] += 1
         _remade(store, {k: v for k, v in doc.items() if k != "digest"})
@@ -259,6 +268,8 @@ def damaged(store: Path, how: str) -> None:
                                  "partitions swapped, the manifest made again",
                                  "a partition not a facts table, the manifest made again",
                                  "a branch past its pack's rows, the manifest made again",
+                                 "a stage status the code does not know, the manifest made again",
+                                 "a unit the code does not know, the manifest made again",
                                  "two branches' rows overlapping, the manifest made again",
                                  "a pack holding a branch not named, the manifest and branches table made again"])
 def test_a_store_edited_or_cut_short_is_refused_and_nothing_is_written(
@@ -273,7 +284,42 @@ def test_a_store_edited_or_cut_short_is_refused_and_nothing_is_written(
         ran = CliRunner().invoke(app, ["consolidate", str(many[0]), "--period", "2026-10", "-o", str(out), "--update",
                                        "--now", "2026-11-02 09:00", "--lang", lang])
         assert ran.exit_code == 2 and said in ran.output and "Traceback" not in ran.output, ran.output
+        if "the code does not know" in how:  # refused by the load's ENUMs (``facts_sql.CODES``), saying what
+            assert "fortnights" in ran.output, ran.output
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == was
+
+
+@pytest.mark.parametrize("field", ["status", "unit"])
+def test_a_code_outside_the_loads_enums_is_refused_as_the_schemas_mismatch(
+        many: list[Path], tmp_path: Path, field: str) -> None:
+    """The load keeps a stage's status and unit as DuckDB ENUMs of the code's enums (``facts_sql.CODES``): a
+    partition holding another value (edited by hand, or written by a later code) is refused with the store's
+    ``SchemaMismatch``, not DuckDB's conversion error; the queries' text order holds (each ENUM's values sorted)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from xlcomplaints.store.facts_sql import CODES, connect_parquet
+    from xlcomplaints.store.schema import SchemaMismatch
+    out = tmp_path / "group.xlsx"
+    make_report(many[:2], OCT, out, now=NOW)
+    [part] = sorted(store_path(out).glob("period=*/*.parquet"))
+    con = connect_parquet([part])
+    assert con.execute("SELECT DISTINCT typeof(stage), typeof(status), typeof(unit) FROM stages").fetchall() == [
+        ("ENUM('acknowledge', 'callback', 'close', 'first_contact', 'reply', 'report', 'resolve')",
+         f"ENUM({', '.join(repr(v) for v in CODES['stage_status'])})",
+         "ENUM('calendar_days', 'hours', 'working_days', 'working_hours')")]
+    for column in ("stage", "status", "unit"):  # ORDER BY, min and max as the text's
+        assert con.execute(f"SELECT list({column} ORDER BY {column}), min({column}), max({column}) FROM stages"
+                           ).fetchone() == con.execute(f"SELECT list({column}::VARCHAR ORDER BY {column}::VARCHAR), "
+                                                       f"min({column}::VARCHAR), max({column}::VARCHAR) FROM stages"
+                                                       ).fetchone()
+    table = pq.read_table(part)
+    rows = table.to_pylist()
+    rows[0]["stages"][3][field] = "fortnights"
+    edited = tmp_path / "edited.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), edited)
+    with pytest.raises(SchemaMismatch, match="a value the store does not write.*fortnights"):
+        connect_parquet([edited])
 
 
 @pytest.mark.parametrize("earlier", [1, 2, 3])
@@ -334,13 +380,22 @@ def test_stages_as_the_list_has_them(many: list[Path], tmp_path: Path) -> None:
     reading: each stage by its place in the list, ``stages[i].field`` for i = 1 … 7 (its times decoded by
     ``store.ticks.sql``)."""
     from xlcomplaints.core.policy import STAGES
-    from xlcomplaints.store.facts_sql import _FLAT, _READ, _TIMES, ORDINAL, STAGES_VIEW, _literal
+    from xlcomplaints.store.facts_sql import (
+        _FLAT,
+        _READ,
+        _TIMES,
+        ORDINAL,
+        STAGES_VIEW,
+        _literal,
+        declare_codes,
+    )
     from xlcomplaints.store.ticks import DAY_SQL, sql
 
     out = tmp_path / "group.xlsx"
     make_report(many, OCT, out, now=NOW)
     files = sorted(str(p) for p in store_path(out).glob("period=*/*.parquet"))
     con = duckdb.connect()
+    declare_codes(con)
     con.execute(f"CREATE TEMP TABLE facts AS SELECT ordinal, stages, received_at, ticks, "
                 f"{', '.join(_READ + _TIMES + _FLAT)} FROM (SELECT *, {ORDINAL} AS ordinal, {DAY_SQL} AS _base FROM "
                 f"read_parquet([{', '.join(map(_literal, files))}], file_row_number = true, hive_partitioning = false))")

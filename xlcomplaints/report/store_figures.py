@@ -26,7 +26,7 @@ from xlcomplaints.store.facts_sql import connect_parquet
 from xlcomplaints.store.figures import ALL, Facts, Grouping, Key
 from xlcomplaints.store.merge_sql import count_once, repeats_across_branches
 from xlcomplaints.store.partition import PartitionDamaged, checked_bytes, read_table
-from xlcomplaints.store.schema import BRANCHES
+from xlcomplaints.store.schema import BRANCHES, SchemaMismatch
 
 
 def connect_store(store: Path | str, memory_limit: str | None = None) -> tuple[duckdb.DuckDBPyConnection, Period]:
@@ -53,7 +53,10 @@ def connect_store(store: Path | str, memory_limit: str | None = None) -> tuple[d
     period = Period.parse(m.period)
     if period.kind is not kind:
         raise StoreError(f"{folder.name}: holds {m.period} ({m.period_kind})")
-    con = connect_parquet(paths, memory_limit=memory_limit)
+    try:
+        con = connect_parquet(paths, memory_limit=memory_limit)
+    except SchemaMismatch as err:  # a partition whose hash was forged with its manifest's
+        raise StoreError(f"{folder.name}: {err}") from err
     count_once(con)
     repeats_across_branches(con, windows, DEFAULT_REPEAT_WINDOW)
     return con, period

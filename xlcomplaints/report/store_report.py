@@ -58,7 +58,7 @@ from xlcomplaints.store.merge_sql import (
 )
 from xlcomplaints.store.partition import Partition
 from xlcomplaints.store.queries import DUE_CUT, MISSED_CUT
-from xlcomplaints.store.schema import CASES, from_table
+from xlcomplaints.store.schema import CASES, SchemaMismatch, from_table
 
 #: DuckDB's memory in the main process: past it, its tables spill to its temporary folder (out of core), so the
 #: head office's process stays small whatever the number of complaints. The main process's peak follows it
@@ -336,7 +336,7 @@ def connect_merged(merged: Consolidation, memory_limit: str | None = None,
         facts = Facts(connect_parquet(paths, memory_limit=limit))
     except duckdb.OutOfMemoryException:
         raise
-    except duckdb.Error as e:  # a partition whose hash was forged with its manifest's: not our table
+    except (duckdb.Error, SchemaMismatch) as e:  # a partition whose hash was forged with its manifest's: not our table
         raise StoreError(f"a partition is not a facts table ({e})") from e
     try:
         _check_loaded(facts, codes, parts, paths)  # type: ignore[arg-type]
