@@ -585,3 +585,40 @@ def test_equal_values_of_a_column_are_one_object() -> None:
     a, b = "".join(["客服", "部"]), "".join(["客", "服部"])  # equal, but two objects, as calamine makes them
     values = list(rows_module._column([a, None, b, "工程部"], col, False).values)
     assert values == ["客服部", None, "客服部", "工程部"] and values[0] is values[2]
+
+
+def test_a_true_typed_as_a_score_is_no_score_whatever_else_the_column_holds(branch) -> None:
+    """评分 is a whole number: a cell holding TRUE (Excel's yes/no, as a clerk's ✓ pasted in) is not one, and says
+    so at its cell, also when another callback of the sheet scored 1 (Excel's TRUE equals 1 as Python compares; each
+    cell is read for what it holds). And a 1 under a TRUE is still a 1."""
+    callback = {"at": "2026-10-10 10:00", "method": "电话", "caller": "小林", "outcome": "满意"}
+    for first, second in ((1, True), (True, 1)):
+        true_at = 3 if second is True else 2
+        path = branch(f"true-{true_at}.xlsx", register=[{"no": "BJ01-2610001", "received_at": "2026-10-08 10:00", "channel": "电话",
+                                 "customer": "王五", "category": "其他", "severity": "一般", "validity": "有效",
+                                 "content": "x"}],
+                      callbacks=[{**callback, "no": "BJ01-2610001", "score": first},
+                                 {**callback, "no": "BJ01-2610001", "score": second}])
+        read = read_branch(FileWorkbook(path))
+        assert {c.row: c.score for c in read.data.callbacks} == {true_at: None, 5 - true_at: 1}
+        score = openpyxl.utils.get_column_letter(B.CALLBACKS.index("score") + 1)
+        assert [(p.sheet, p.cell, p.code) for p in read.problems if p.level is Level.ERROR] == [
+            ("回访记录", f"{score}{true_at}", "number.unreadable")]
+
+
+EVERY_COLUMN = [c for s in B.BRANCH_SHEETS for c in s.input_columns]
+#: The values Excel's cells give that compare equal across types (TRUE == 1 == 1.0, FALSE == 0), among others. Drawn
+#: by index: a list of ``st.sampled_from`` values never held both of two equal ones (TRUE and 1) in 300 examples.
+_ALIKE_VALUES: list[object] = [True, False, 1, 0, 1.0, 0.0, 2, 2.0, 1.5, "1", "TRUE", None, ""]
+EQUAL_ACROSS_TYPES = st.integers(0, len(_ALIKE_VALUES) - 1).map(_ALIKE_VALUES.__getitem__)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), i=st.integers(0, 10_000))
+def test_every_column_reads_as_its_cells_parsed_one_by_one_whatever_their_types(data: st.DataObject, i: int) -> None:
+    """Each cell is read for what it holds, in every column a branch sheet has: a TRUE beside a 1 is a TRUE."""
+    col = EVERY_COLUMN[i % len(EVERY_COLUMN)]
+    raw = data.draw(st.lists(EQUAL_ACROSS_TYPES, max_size=8))  # the messy texts: the tests above
+    column = rows_module._column(raw, col, False)
+    got = (list(column.values), list(column.filled), [(i, code) for i, code, _, _ in column.problems(col.required)])
+    assert got == _cell_by_cell(raw, col)

@@ -134,7 +134,9 @@ def _column(raw: Sequence[object], col: Column, date1904: bool) -> _Column | _Cl
             keys = list(map(dict(zip(keys, keys, strict=True)).__getitem__, keys))
             return _CleanColumn(keys, nones + empty_strings, empty_strings)
     parsed: dict[object, Any] = dict.fromkeys(keys)
-    if len(set(map(type, parsed)) & _NUMBERS) > 1:  # equal as dict keys, but they may read differently
+    # Equal as dict keys, but they may read differently: the cells' own types, since the distinct keys keep only
+    # the first of TRUE and 1 (or FALSE and 0.0), whose type would then stand for both.
+    if len(set(map(type, keys)) & _NUMBERS) > 1:
         keys = [_Typed((type(v), v)) for v in keys]
         parsed = dict.fromkeys(keys)
     as_is = _AS_IS.get(col.type)
