@@ -20,8 +20,9 @@ caught too). A worksheet is scanned when it is first read, in 64 KiB pieces, nev
 two regular-expression passes per piece find anything unusual (a column past BZ, a row past
 99,999, a cell or row without its reference, a namespace prefix); only then are its
 references read (and, if some cell has none, its cells placed with lxml), stopping at the
-first limit passed. The quick scan costs about 3.5 ms per MB of sheet XML (4 ms for a
-500-complaint branch file, 0.4 s for a 50,000-complaint one).
+first limit passed. The quick scan costs about 7 ms per MB of sheet XML (5.7 ms for a
+500-complaint branch file; 3.5 ms before it read each cell's tag to its end, for a reference written twice:
+best of 5 over 40 bench files, CPU time, 2026-12-07).
 """
 
 from __future__ import annotations
@@ -259,19 +260,25 @@ def _checked(path: Path, data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
         yield piece
 
 
+#: What may follow a cell's or row's plain reference to the end of its tag: other attributes, as Excel writes
+#: them (one space before each, the value in double quotes), none of them ``r`` again. calamine places a cell by
+#: the *last* ``r`` of its tag (``<c r="A2" r="XFD1048576">`` passed the scan and aborted the process): a tag
+#: that does not read so is looked at as unusual, and lxml refuses a repeated attribute as corrupt.
+_REST = rb'(?:\s(?!r\s*=)[^\s=>"]++="[^"]*+")*+/?>'
 #: Anything the fast scan cannot bound, found by two expressions (``_unusual``): ``_UNUSUAL``, a cell
 #: reference other than A1…BZ99999 (a column past BZ, a row past 99,999, lower case…), a row number past
-#: 99,999, a cell or row whose reference is missing or not written first; ``_PREFIXED``, a namespace prefix
+#: 99,999, a cell or row whose reference is missing, not written first or written again (``_REST``);
+#: ``_PREFIXED``, a namespace prefix
 #: (``<x:c``, ``<x:row``: a ':' before the name and a space, '>' or '/' after it; the same letters in a text
 #: only send the sheet to the reference scan, which places every cell whatever the scan thought).
 _UNUSUAL = re.compile(  # '>' or '/' (of '/>'), or a space not before a plain reference: one look-ahead each
-    rb'<(?:c(?:[>/]|\s(?!r="[AB]?[A-Z]\d{1,5}"))'
-    rb'|row(?:[>/]|\s(?!r="\d{1,5}")))')
+    rb'<(?:c(?:[>/]|\s(?!r="[AB]?[A-Z]\d{1,5}"' + _REST + rb'))'
+    rb'|row(?:[>/]|\s(?!r="\d{1,5}"' + _REST + rb')))')
 _PREFIXED = re.compile(rb':(?:c|row)[\s>/]')
-#: What the reference scan cannot place: a cell or row without a plain reference, a prefix.
+#: What the reference scan cannot place: a cell or row without a plain reference (or with a second), a prefix.
 _STRUCTURE = re.compile(
-    rb'<(?:c(?:>|/>|\s(?!r=")|\sr="(?![A-Z]{1,3}\d{1,7}"))'
-    rb'|row(?:>|/>|\s(?!r=")|\sr="(?!\d{1,7}"))'
+    rb'<(?:c(?:>|/>|\s(?!r=")|\sr="(?![A-Z]{1,3}\d{1,7}"' + _REST + rb'))'
+    rb'|row(?:>|/>|\s(?!r=")|\sr="(?!\d{1,7}"' + _REST + rb'))'
     rb'|[\w.-]+:(?:c|row)[\s>/])')
 _COLUMNS = re.compile(rb'<c\sr="([A-Z]{1,3})\d')
 _ROWS = re.compile(rb'<(?:c\sr="[A-Z]{1,3}|row\sr=")(\d{1,7})"')
@@ -318,9 +325,10 @@ def check_sheet(path: Path, data: bytes, info: zipfile.ZipInfo, sheet: str) -> N
 def _unusual(block: memoryview) -> bool:
     """Whether the quick scan cannot settle the block (see ``_UNUSUAL``). The prefix is looked for on its own:
     as the third branch of one expression tried at every '<' of the sheet (72,000 in a 500-complaint register's
-    sheets), it was 24 M of the scan's 53 M instructions a bench file; the two expressions take 35 M (callgrind,
-    2026-12-07: ``_UNUSUAL`` 29.5 M, ``_PREFIXED`` 3.6 M, the rest the calls). ``tests/test_limits.py`` holds
-    them to the one expression on generated sheets."""
+    sheets), it was 24 M of the scan's 53 M instructions a bench file; the two expressions took 35 M (callgrind,
+    2026-12-07: ``_UNUSUAL`` 29.5 M, ``_PREFIXED`` 3.6 M, the rest the calls), before ``_UNUSUAL`` read each tag
+    to its end for a second reference (``_REST``: 3.5 → 5.7 ms of CPU a bench file). ``tests/test_limits.py``
+    holds them to the one expression, and a look for a reference written twice, on generated sheets."""
     return _UNUSUAL.search(block) is not None or _PREFIXED.search(block) is not None
 
 
