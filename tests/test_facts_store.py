@@ -132,6 +132,46 @@ def test_update_of_some_branches_equals_a_full_run_and_keeps_the_other_packs_as_
     assert not updated.consolidation.cases  # the carried branches not read back: the report from the store
 
 
+def _alike(update: Path, full: Path, read: tuple[int, int]) -> None:
+    """An update's report and a full run's equal on every sheet, cell for cell, but for the run's own words: the
+    cover's summary says how many files each run read (``read``: the update's, the full run's), and the Issues
+    sheet lists the files read first, then the branches carried (``merge``): the same rows."""
+    got, want = cells(update), cells(full)
+    assert list(got) == list(want)
+    cover = next(iter(want))
+    for n, report in zip(read, (got, want), strict=True):
+        summary = str(report[cover][2][0])
+        assert f"读取 {n} 个文件" in summary
+        report[cover][2][0] = summary.replace(f"读取 {n} 个文件", "读取 … 个文件")
+    for sheet in want:
+        mine, theirs = got[sheet], want[sheet]
+        if sheet in ("问题清单", "Issues"):
+            mine, theirs = mine[:1] + sorted(mine[1:], key=repr), theirs[:1] + sorted(theirs[1:], key=repr)
+        assert mine == theirs, sheet
+
+
+def test_an_update_given_a_file_now_unreadable_missing_or_of_another_branch_counts_what_the_file_holds_now(
+        tmp_path: Path) -> None:
+    """``--update`` replaces what the files given held: B01's file is no workbook any more, B02's now holds branch
+    X02, B03's was deleted. The report counts none of what they held at the last run (B01, B02 and B03 were
+    counted as well, B02 twice under two codes), and equals a full run over the files as they are now."""
+    from xlcomplaints.demo import make_branch
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = [make_branch(folder / f"B{i:02d}.xlsx", f"B{i:02d}", f"网点{i}", n=20, seed=10 + i) for i in range(5)]
+    out = tmp_path / "group.xlsx"
+    make_report(files, OCT, out, now=NOW)
+    files[1].write_bytes(b"not a workbook any more")
+    make_branch(files[2], "X02", "网点2", n=20, seed=12)
+    files[3].unlink()
+    updated = make_report(files[1:4], OCT, out, now=NOW, update=True)
+    assert sorted(updated.consolidation.branches) == ["B00", "B04", "X02"]
+    assert sorted(updated.consolidation.carried) == ["B00", "B04"]
+    make_report(sorted(folder.glob("*.xlsx")) + [files[3]], OCT, tmp_path / "full.xlsx", now=NOW)
+    _alike(out, tmp_path / "full.xlsx", read=(3, 5))
+
+
 def test_workers_send_back_where_their_partition_is_not_their_cases(many: list[Path], tmp_path: Path) -> None:
     plain = read_file(str(many[0]), OCT, OCT.end, NOW)
     staged = read_file(str(many[0]), OCT, OCT.end, NOW, staging=str(tmp_path))

@@ -163,6 +163,8 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         given: list[Given] = []
         if kind.consolidates:  # regions' reports given by name: their branches from their stores (``report.regions``)
             paths, given = split_regions(inputs, paths, file_labels(paths), request.store)
+        read_now = {resolved(p) for p in paths}  # a file given replaces what it held, unreadable, gone or another's now
+        previous = [f for f in previous if resolved(Path(f.path)) not in read_now]
         if not paths and not previous and not given:  # an empty folder, say: what was looked for, and where
             raise NothingRead([Problem(level=Level.ERROR, code="scan.none_found", params={
                 "folders": ", ".join(str(p) for p in inputs)})])
