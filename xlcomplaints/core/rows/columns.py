@@ -135,8 +135,9 @@ def _column(raw: Sequence[object], col: Column, date1904: bool) -> _Column | _Cl
             return _CleanColumn(keys, nones + empty_strings, empty_strings)
     parsed: dict[object, Any] = dict.fromkeys(keys)
     # Equal as dict keys, but they may read differently: the cells' own types, since the distinct keys keep only
-    # the first of TRUE and 1 (or FALSE and 0.0), whose type would then stand for both.
-    if len(set(map(type, keys)) & _NUMBERS) > 1:
+    # the first of TRUE and 1 (or FALSE and 0.0), whose type would then stand for both (a number equals no other
+    # kind of cell: a column whose distinct keys hold none holds none).
+    if set(map(type, parsed)) & _NUMBERS and len(set(map(type, keys)) & _NUMBERS) > 1:
         keys = [_Typed((type(v), v)) for v in keys]
         parsed = dict.fromkeys(keys)
     as_is = _AS_IS.get(col.type)
