@@ -132,14 +132,14 @@ def test_update_of_some_branches_equals_a_full_run_and_keeps_the_other_packs_as_
     assert not updated.consolidation.cases  # the carried branches not read back: the report from the store
 
 
-def _alike(update: Path, full: Path, read: tuple[int, int]) -> None:
+def _alike(update: Path, full: Path, read: tuple[int, int] | None) -> None:
     """An update's report and a full run's equal on every sheet, cell for cell, but for the run's own words: the
     cover's summary says how many files each run read (``read``: the update's, the full run's), and the Issues
     sheet lists the files read first, then the branches carried (``merge``): the same rows."""
     got, want = cells(update), cells(full)
     assert list(got) == list(want)
     cover = next(iter(want))
-    for n, report in zip(read, (got, want), strict=True):
+    for n, report in zip(read, (got, want), strict=True) if read else ():
         summary = str(report[cover][2][0])
         assert f"读取 {n} 个文件" in summary
         report[cover][2][0] = summary.replace(f"读取 {n} 个文件", "读取 … 个文件")
@@ -170,6 +170,26 @@ def test_an_update_given_a_file_now_unreadable_missing_or_of_another_branch_coun
     assert sorted(updated.consolidation.carried) == ["B00", "B04"]
     make_report(sorted(folder.glob("*.xlsx")) + [files[3]], OCT, tmp_path / "full.xlsx", now=NOW)
     _alike(out, tmp_path / "full.xlsx", read=(3, 5))
+
+
+def test_an_update_given_the_older_of_two_files_of_one_branch_keeps_the_one_saved_last(tmp_path: Path) -> None:
+    """Two files carry branch B01 (a copy saved earlier, and the workbook): a full run uses the one saved last.
+    An ``--update`` given only the older copy must not put it in the newer one's place: the file the last run used
+    is weighed against it by the same rule, and the older set aside with the same note."""
+    import os
+
+    from xlcomplaints.demo import make_branch
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = [make_branch(folder / f"B{i:02d}.xlsx", f"B{i:02d}", f"网点{i}", n=20, seed=10 + i) for i in range(3)]
+    older = make_branch(folder / "B01 copy.xlsx", "B01", "网点1", n=20, seed=33)
+    os.utime(older, (1_700_000_000, 1_700_000_000))
+    out = tmp_path / "group.xlsx"
+    make_report([*files, older], OCT, out, now=NOW)
+    make_report([older], OCT, out, now=NOW, update=True)
+    make_report([*files, older], OCT, tmp_path / "full.xlsx", now=NOW)
+    _alike(out, tmp_path / "full.xlsx", read=None)  # none unreadable: the cover says nothing of the files read
 
 
 def test_workers_send_back_where_their_partition_is_not_their_cases(many: list[Path], tmp_path: Path) -> None:

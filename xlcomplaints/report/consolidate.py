@@ -12,7 +12,9 @@ Merging rules (each leaves a row on the Issues sheet):
 - a complaint number found in two branches' files is counted once, keeping the record
   that got further (more stages done; on a tie, the branch that sorts first);
 - with ``previous`` state (``--update``), branches not in this run keep the data of the
-  previous run, and branches in this run replace theirs;
+  previous run; a file read now and the file the previous run used for its branch are two
+  versions of one branch, by the first rule (the older is set aside, as a full run over both
+  would); a file given again replaces what it held then (``report.run``);
 - a complaint repeating one the same customer made at another branch, about the same
   category within the repeat window of its own branch's Settings (30 days unless changed),
   is a repeat complaint (each branch's engine saw only its own register).
@@ -318,11 +320,16 @@ def merge(files: Sequence[FileSummary], month: Period, as_of: datetime, *,
         elif f.branch is not None:
             by_branch.setdefault(f.branch, []).append(f)
     set_aside: dict[str, Problem] = {}
+    before = {f.branch: f for f in previous if f.branch is not None}
     for code, group in by_branch.items():
+        if code in before:  # an update: the file the last run used for the branch competes, as in a full run
+            group.append(before[code])
         holds = {f.path: received(f, month) for f in group} if len(group) > 1 else {group[0].path: True}
         group.sort(key=lambda f: (holds[f.path], f.mtime, f.path))
         kept = group[-1]
         out.branches[code] = kept
+        if kept is before.get(code):
+            out.carried.append(code)
         for f in group[:-1]:
             if holds[kept.path] and not holds[f.path]:
                 set_aside[f.path] = _problem("report.superseded_month", f.name, other=kept.name, branch=code,
@@ -341,6 +348,7 @@ def merge(files: Sequence[FileSummary], month: Period, as_of: datetime, *,
             out.issues.append(set_aside[f.path])
         elif f.usable:
             out.issues.extend(f.problems)
+    out.issues += [set_aside[f.path] for f in previous if f.path in set_aside]  # the last run's file, older
     for code in sorted(out.carried):
         out.issues.extend(out.branches[code].problems)
     out.cases = _count_once(out.branches, out.issues)
