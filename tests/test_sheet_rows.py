@@ -1,5 +1,6 @@
 """The report writer's speed trick (``report.sheet_rows``) against the plain XlsxWriter calls it stands for: the
-same workbook XML byte for byte, for values of every kind a report table holds and some it never does."""
+same workbook XML byte for byte, for values of every kind a report table holds and some it never does, in rows
+of every kind a report sheet has (tall, formatted, empty but set, past the first 16) and some it never does."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 import xlsxwriter
 
 from xlcomplaints.collector import collector_paused
-from xlcomplaints.report.sheet_rows import put_rows, quick_cells, write_plain
+from xlcomplaints.report.sheet_rows import put_rows, quick_rows, write_plain
 
 ROWS: list[list[Any]] = [
     ["S001", "投诉 <&> \"quoted\"", datetime(2026, 10, 3, 9, 30), 1.5, None, 3, True],
@@ -36,21 +37,61 @@ def _book(target: Path, fill: Any, cells: Any) -> dict[str, bytes]:
     ws.write_string(0, 0, "head", formats[0])
     fill(ws, ROWS, formats)
     ws.write_formula(1, 8, "=SUM(D2:D3)", formats[3], 1.5)
+    ws.write_formula(2, 3, '=IF(C3>0,1,"")', formats[3], "")
+    ws.write_boolean(2, 9, True, formats[0])
+    ws.write_rich_string(5, 2, "a ", wb.add_format({"bold": True}), "bold", " word", formats[0])
     ws.set_row(3, 40)
+    ws.set_row(4, None, wb.add_format({"bg_color": "#DDEBF7"}))  # a row's own format: its cells without one take it
+    ws.set_column(6, 6, 12, formats[5])  # and a column's
+    ws.write_number(4, 6, 5)
+    ws.write_string(6, 6, "column's format")
+    ws.write_number(7, 4, 1, formats[3])  # a row's cells written out of their columns' order, as a total's are
+    ws.write_number(7, 3, 2, formats[3])
+    ws.set_row(8, 30)  # a row set but empty
+    ws.set_row(17, 50)  # a tall empty row in the second block of 16
+    fill(ws, [[f"S{i:03}", i, datetime(2026, 10, 1 + i % 28), None] for i in range(40)], formats, first=20)
+    ws.write_string(90, 12, "far right, alone in its block of 16", formats[0])
+    ws.merge_range(70, 0, 70, 5, "merged", formats[0])
     bare = cells(wb.add_worksheet("Bare"))  # unformatted cells, and a list ending on a blank
     fill(bare, [["a", 1, None], [datetime(2026, 1, 1), None]], [None, None, None])
+    cells(wb.add_worksheet("Empty"))
+    noted = cells(wb.add_worksheet("Noted"))  # a comment: XlsxWriter's own rows
+    fill(noted, ROWS[:2], formats)
+    noted.write_comment(10, 1, "a note")
     wb.close()
     with zipfile.ZipFile(target) as z:
         return {n: z.read(n) for n in z.namelist() if n.startswith("xl/")}
 
 
-def test_put_rows_and_quick_cells_write_the_same_xml_as_the_plain_calls(tmp_path: Path) -> None:
+def test_put_rows_and_quick_rows_write_the_same_xml_as_the_plain_calls(tmp_path: Path) -> None:
     plain = _book(tmp_path / "plain.xlsx", write_plain, lambda ws: ws)
-    quick = _book(tmp_path / "quick.xlsx", put_rows, quick_cells)
+    quick = _book(tmp_path / "quick.xlsx", put_rows, quick_rows)
     assert plain.keys() == quick.keys()
     for name in plain:
         assert quick[name] == plain[name], name
-    assert b"<c r=\"B4\" s=\"2\" t=\"s\">" in plain["xl/worksheets/sheet1.xml"]  # the cells are there
+    sheet = plain["xl/worksheets/sheet1.xml"]
+    assert b"<c r=\"B4\" s=\"3\" t=\"s\">" in sheet  # the cells are there
+    assert b'<row r="9" spans="1:10" ht="30" customHeight="1"/>' in sheet  # and the empty row set
+    assert b'<row r="91" spans="13:13">' in sheet
+
+
+def test_quick_rows_writes_the_report_tables_cells_itself(tmp_path: Path) -> None:
+    """Only what it does not write itself goes through XlsxWriter's per-cell call: a formula, a boolean, a rich
+    string, a cell without a format of its own; the tables' formatted strings, numbers, dates and blanks never."""
+    plain_calls: dict[str, list[tuple[int, int]]] = {}
+
+    def counted(ws: Any) -> Any:
+        ws = quick_rows(ws)
+        one, calls = ws._write_cell, plain_calls.setdefault(ws.name, [])
+        ws._write_cell = lambda r, c, cell: (calls.append((r, c)), one(r, c, cell))[1]
+        return ws
+
+    _book(tmp_path / "quick.xlsx", put_rows, counted)
+    # booleans (B2's True, J3), formulas (I2, D3, and D4's infinity as an error), a rich string (C6), cells
+    # without a format of their own (G5 under the row's, G7 under the column's)
+    assert sorted(plain_calls["Data"]) == [(1, 6), (1, 8), (2, 3), (2, 9), (3, 3), (4, 6), (5, 2), (6, 6)]
+    assert sorted(plain_calls["Bare"]) == [(1, 0), (1, 1), (2, 0)]
+    assert len(plain_calls["Noted"]) == 14  # a sheet with a comment: all of it XlsxWriter's
 
 
 def test_put_rows_past_the_last_row_of_a_sheet_goes_through_the_plain_calls() -> None:

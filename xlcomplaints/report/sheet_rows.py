@@ -5,11 +5,12 @@
 would, without their per-cell dispatch (``write``'s type tests, the A1-notation decorator, a bounds and
 dimension check per cell): the same cell records in the same order (so the same shared-string indices), the
 sheet's used range widened once. ``write_plain`` is the plain loop it replaces; ``tests/test_sheet_rows.py``
-checks the two give the same sheet XML byte for byte, values of every kind included. ``quick_cells`` makes
-a sheet write its formatted string, number, date and blank cells' XML with one format string each, instead
-of XlsxWriter's attribute list and escaping checks per cell (``Worksheet._write_cell``; the same test compares
-the two). The report is written with the cyclic garbage collector held off (``collector.collector_paused``,
-the one home of that pause: ``report/workbook.py``).
+checks the two give the same sheet XML byte for byte, values of every kind included. ``quick_rows`` makes
+a sheet write its rows' XML a row at a time, a formatted string, number, date or blank cell with one format
+string, instead of XlsxWriter's test of every column of every row, attribute list and escaping checks per cell
+(``Worksheet._write_rows``, ``_write_cell``; the same test compares the two). The report is written with
+the cyclic garbage collector held off (``collector.collector_paused``, the one home of that pause:
+``report/workbook.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import (
     CellBlankTuple,
     CellDatetimeTuple,
@@ -97,31 +98,81 @@ def _one(ws: Worksheet, row: int, col: int, value: Any, fmt: Format) -> None:
         ws.write(row, col, value, fmt)
 
 
-def quick_cells(ws: Worksheet) -> Worksheet:
-    """``ws``, writing its formatted string, number, date and blank cells' XML as ``Worksheet._write_cell`` does
-    (the rest through it), with one format string a cell.
+def quick_rows(ws: Worksheet) -> Worksheet:
+    """``ws``, writing its rows' XML (``Worksheet._write_rows``: the ``<row>`` tags, their spans and the cells)
+    a row at a time, one ``write`` a row: a formatted string, number, date or blank cell as one f-string, a cell
+    of any other kind or without a format, and a row that has its own height or format, through XlsxWriter's own
+    calls (``_write_cell``, ``_write_row``), in the same order. The spans (the first and last column of each 16
+    rows) are found from each row's first and last cell, not by a test of every column of every row.
 
-    Buys (the same report as ``put_rows``'s figure): ``Workbook.close``'s CPU 1.03–1.10 s → 0.58–0.61 s, the
-    whole writing's 1.81–1.96 s → 1.43–1.56 s (docs/benchmarks.md, "The report writer"). A cell's reference (letters and digits) and its format's index (a number) need no
-    escaping; a shared string is written as its index; ``constant_memory`` sheets are left alone."""
+    Buys (the 1 M report, 413,359 cells): see docs/benchmarks.md, "The report workbook's rows". A sheet with
+    comments, in ``constant_memory`` mode or with a cell outside its used range (never, through the public
+    calls) is written by XlsxWriter's ``_write_rows``; ``tests/test_sheet_rows.py`` compares the two."""
     if ws.constant_memory:
         return ws
-    plain = ws._write_cell
+    plain_rows = ws._write_rows
 
-    def write_cell(row: int, col: int, cell: Any) -> None:
-        kind, fmt = cell.__class__, cell.format
-        if fmt is None:
-            plain(row, col, cell)
-        elif kind is CellStringTuple:
-            ws.fh.write(f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}" t="s">'
-                        f"<v>{cell.string}</v></c>")
-        elif kind is CellNumberTuple or kind is CellDatetimeTuple:
-            ws.fh.write(f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}">'
-                        f"<v>{cell.number:.16G}</v></c>")
-        elif kind is CellBlankTuple:
-            ws.fh.write(f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"/>')
-        else:
-            plain(row, col, cell)
+    def write_rows() -> None:
+        if ws.comments:
+            plain_rows()
+            return
+        table, row_info = ws.table, ws.row_info
+        top, bottom, left, right = ws.dim_rowmin, ws.dim_rowmax, ws.dim_colmin, ws.dim_colmax
+        spans: dict[int, list[int]] = {}
+        for r, cells in table.items():
+            if not cells or not top <= r <= bottom:
+                continue
+            lo, hi = min(cells), max(cells)
+            if lo < left or hi > right:
+                plain_rows()
+                return
+            span = spans.get(r // 16)
+            if span is None:
+                spans[r // 16] = [lo, hi]
+            else:
+                span[0], span[1] = min(span[0], lo), max(span[1], hi)
+        span_text = {k: f"{lo + 1}:{hi + 1}" for k, (lo, hi) in spans.items()}
+        # a row with no attributes of its own: XlsxWriter's _write_row adds none but r and spans
+        bare = ws.default_row_height == ws.original_row_height and ws.excel_version != 2010
+        write, plain_row, plain_cell = ws.fh.write, ws._write_row, ws._write_cell
+        letters = [xl_col_to_name(c) for c in range(right + 1)]
+        xf: dict[Format, str] = {}
+        for r in range(top, bottom + 1):
+            cells = table.get(r)
+            info = row_info.get(r)
+            if not cells:
+                if info is not None:
+                    ws._write_empty_row(r, span_text.get(r // 16), info)
+                continue
+            at = span_text.get(r // 16)
+            n = str(r + 1)
+            if info is None and bare:
+                parts = [f'<row r="{n}" spans="{at}">' if at else f'<row r="{n}">']
+            else:
+                plain_row(r, at, info)
+                parts = []
+            for c in sorted(cells):
+                cell = cells[c]
+                kind, fmt = cell.__class__, cell.format
+                s = xf.get(fmt) if fmt is not None else None
+                if s is None and fmt is not None:
+                    s = xf[fmt] = str(fmt._get_xf_index())
+                if s is None:
+                    write("".join(parts))
+                    parts = []
+                    plain_cell(r, c, cell)
+                elif kind is CellStringTuple:
+                    parts.append(f'<c r="{letters[c]}{n}" s="{s}" t="s"><v>{cell.string}</v></c>')
+                elif kind is CellNumberTuple or kind is CellDatetimeTuple:
+                    parts.append(f'<c r="{letters[c]}{n}" s="{s}"><v>{cell.number:.16G}</v></c>')
+                elif kind is CellBlankTuple:
+                    parts.append(f'<c r="{letters[c]}{n}" s="{s}"/>')
+                else:
+                    write("".join(parts))
+                    parts = []
+                    plain_cell(r, c, cell)
+            parts.append("</row>")
+            write("".join(parts))
 
-    ws._write_cell = write_cell
+    ws._write_rows = write_rows
     return ws

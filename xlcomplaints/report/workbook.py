@@ -30,7 +30,7 @@ from xlcomplaints.report import charts
 from xlcomplaints.report.definitions import definition_rows
 from xlcomplaints.report.labels import OVERDUE_CUT, label, reasons_text, t
 from xlcomplaints.report.people import people_spec, people_values, write_handlers
-from xlcomplaints.report.sheet_rows import put_rows, quick_cells
+from xlcomplaints.report.sheet_rows import put_rows, quick_rows
 from xlcomplaints.report.summary import MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
@@ -108,7 +108,7 @@ class ReportWriter:
         return t(self.lang, "统计时点 ", "As of ") + self.report.as_of.strftime("%Y-%m-%d %H:%M")
 
     def sheet(self, spec: SheetSpec, name: str | None = None) -> Worksheet:
-        ws = quick_cells(self.wb.add_worksheet(name or spec.title(self.lang)))
+        ws = quick_rows(self.wb.add_worksheet(name or spec.title(self.lang)))
         _stamp_sheet(self.wb, ws, spec)
         return ws
 
