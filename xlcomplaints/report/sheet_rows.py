@@ -16,12 +16,16 @@ the cyclic garbage collector held off (``collector.collector_paused``, the one h
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from xlsxwriter.format import Format
+from xlsxwriter.packager import Packager
+from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import (
     CellBlankTuple,
     CellDatetimeTuple,
@@ -176,3 +180,74 @@ def quick_rows(ws: Worksheet) -> Worksheet:
 
     ws._write_rows = write_rows
     return ws
+
+
+#: The calls of the formulas the report writes; a formula calling nothing else needs none of the ``_xlfn.`` prefixes
+#: ``Worksheet._prepare_formula`` puts before newer functions' names.
+PLAIN_CALLS = frozenset({"IF(", "AND(", "ISNUMBER(", "SUM("})
+_CALL = re.compile(r"[\w.]+\(")  # a name, maybe dotted, and its bracket: every prefix XlsxWriter adds ends one
+
+
+def quick_formulas(ws: Worksheet) -> Worksheet:
+    """``ws``, preparing a formula that calls only ``PLAIN_CALLS`` by cutting its ``=``, as
+    ``Worksheet._prepare_formula`` does after its ~30 regular-expression substitutions, none of which can match it
+    (each needs one of the newer functions' names before a bracket; with ``use_future_functions``, ~150 more).
+    Any other formula goes through XlsxWriter's own.
+
+    Buys (the 1 M report's 4,132 formulas, most on its By-branch sheet): see docs/benchmarks.md, "The report
+    workbook's rows"; ``tests/test_sheet_rows.py`` holds the two equal."""
+    plain = ws._prepare_formula
+
+    def prepare(formula: str, expand_future_functions: bool = False) -> str:
+        if (formula.startswith("=") and not formula.endswith("}") and not ws.use_future_functions
+                and not expand_future_functions and PLAIN_CALLS.issuperset(_CALL.findall(formula))):
+            return formula[1:]
+        return plain(formula, expand_future_functions)
+
+    ws._prepare_formula = prepare
+    return ws
+
+
+#: A shared string XlsxWriter writes as it is: no control character (and no ``_xHHHH_`` that would read as
+#: one), nothing to escape, no rich string; its first and last characters are looked at apart.
+_AS_IS = re.compile(r'[\x00-\x1f"&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_')
+
+
+class _QuickStrings(SharedStrings):
+    """``xl/sharedStrings.xml`` with a string that needs nothing done written as ``<si><t>…</t></si>`` in one
+    f-string, many to a ``write``; the others through ``SharedStrings._write_si``, in the same order."""
+
+    def _write_sst_strings(self) -> None:
+        plain, write, parts = self._write_si, self.fh.write, []
+        for string in self.string_table.string_array:
+            if _AS_IS.search(string) is None and not string[:1].isspace() and not string[-1:].isspace():
+                parts.append(f"<si><t>{string}</t></si>")
+                if len(parts) >= 4096:
+                    write("".join(parts))
+                    parts = []
+            else:
+                write("".join(parts))
+                parts = []
+                plain(string)
+        write("".join(parts))
+
+
+class _QuickPackager(Packager):
+    def _write_shared_strings_file(self) -> None:  # Packager's own, with _QuickStrings
+        sst = _QuickStrings()
+        sst.string_table = self.workbook.str_table
+        if not self.workbook.str_table.count:
+            return
+        sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+        sst._assemble_xml_file()
+
+
+class QuickBook(Workbook):
+    """An XlsxWriter ``Workbook`` whose shared strings are written by ``_QuickStrings``: XlsxWriter's
+    ``_get_packager`` is there to be overridden.
+
+    Buys (the 1 M report's 29,427 shared strings): see docs/benchmarks.md, "The report workbook's rows";
+    ``tests/test_sheet_rows.py`` compares the files byte for byte with a plain ``Workbook``'s."""
+
+    def _get_packager(self) -> Packager:
+        return _QuickPackager()
