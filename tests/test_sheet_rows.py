@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import io
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,9 @@ ROWS: list[list[Any]] = [
     ["S002", "投诉 <&> \"quoted\"", None, 123456789.123456789, "S001", 7, None],
     ["_x0041_ as typed", "trailing\n", "tab\tinside", "\ufffe", "<r>looks rich</r>", "trailing ", "\u3000全角空格"],
     ["R&D", "a>b", "a<b", "“全角引号”", None, None, None],
+    # the same instant in two zones: as XlsxWriter writes them (zone removed), two times of day
+    [None, None, datetime(2026, 10, 4, 1, tzinfo=UTC), datetime(2026, 10, 4, 9, tzinfo=timezone(timedelta(hours=8))),
+     None, None, None],
 ]
 #: The formulas the report writes, and some it never does (newer functions XlsxWriter prefixes with _xlfn.).
 FORMULAS = ['=IF($C$12>0,C2/$C$12,"")', "=SUM(C2:C11)", '=IF(C12>0,1,"")', '=IF(AND(ISNUMBER(C2),ISNUMBER(E2)),'
@@ -59,9 +62,9 @@ def _book(target: Path, fill: Any, cells: Any, book: type[xlsxwriter.Workbook] =
     ws.set_column(6, 6, 12, formats[5])  # and a column's
     ws.write_number(4, 6, 5)
     ws.write_string(6, 6, "column's format")
-    ws.write_number(7, 4, 1, formats[3])  # a row's cells written out of their columns' order, as a total's are
-    ws.write_number(7, 3, 2, formats[3])
-    ws.set_row(8, 30)  # a row set but empty
+    ws.write_number(10, 4, 1, formats[3])  # a row's cells written out of their columns' order, as a total's are
+    ws.write_number(10, 3, 2, formats[3])
+    ws.set_row(12, 30)  # a row set but empty
     ws.set_row(17, 50)  # a tall empty row in the second block of 16
     fill(ws, [[f"S{i:03}", i, datetime(2026, 10, 1 + i % 28), None] for i in range(40)], formats, first=20)
     ws.write_string(90, 12, "far right, alone in its block of 16", formats[0])
@@ -94,7 +97,7 @@ def test_put_rows_and_quick_rows_write_the_same_xml_as_the_plain_calls(tmp_path:
     assert b'ref="B105">_xlfn.XLOOKUP(A1,B:B,C:C)</f>' in sheet and b"<f>SUM(A1)+A_xlfn.SINGLE(B1)</f>" in sheet
     assert b"<f>_xlfn.STDEV.S(A1:A3)</f><v>12</v>" in sheet  # a future function, asked for (the last book)
     assert b"<c r=\"B4\" s=\"3\" t=\"s\">" in sheet  # the cells are there
-    assert b'<row r="9" spans="1:10" ht="30" customHeight="1"/>' in sheet  # and the empty row set
+    assert b'<row r="13" spans="1:10" ht="30" customHeight="1"/>' in sheet  # and the empty row set
     assert b'<row r="91" spans="13:13">' in sheet
 
 

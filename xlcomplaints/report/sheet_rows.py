@@ -53,12 +53,18 @@ def put_rows(ws: Worksheet, rows: Sequence[Sequence[Any]], formats: Sequence[For
     Buys (a report of 396,565 cells, 376,000 of them in its Overdue detail, written in one process, best of 3,
     twice): the whole writing's CPU 2.12–2.26 s → 1.81–1.96 s (docs/benchmarks.md, "The report writer"). What is not a plain string (under XlsxWriter's length check), a finite
     ``int``/``float``, a ``datetime`` or ``None`` goes through ``write_plain``'s calls, as does all of it in
-    ``constant_memory`` mode or past a sheet's last row."""
+    ``constant_memory`` mode or past a sheet's last row. A string's shared index is found as
+    ``SharedStringTable._get_shared_string_index`` finds it, without a call a string, and a naive datetime's serial
+    is worked out once a list (the 1 M report's 53,700 dates are 2,871 times: ~0.1 s of its write's CPU together,
+    docs/benchmarks.md, "The report workbook's rows")."""
     last = first + len(rows) - 1
     if not rows or ws.constant_memory or last >= ws.xls_rowmax:
         write_plain(ws, rows, formats, first)
         return
-    table, shared, to_serial = ws.table, ws.str_table._get_shared_string_index, ws._convert_date_time
+    table, to_serial, strings = ws.table, ws._convert_date_time, ws.str_table
+    index_of = strings.string_table  # a string → its index, in the order first written
+    serials: dict[datetime, float] = {}  # a naive datetime → its serial (an aware one's depends on its zone)
+    shared = 0
     longest = ws.xls_strmax // 2  # longer strings are measured in UTF-16 units, maybe cut: the plain call does it
     date_format = ws.default_date_format
     top = left = bottom = right = -1  # the rows and columns of the cells stored here
@@ -69,7 +75,12 @@ def put_rows(ws: Worksheet, rows: Sequence[Sequence[Any]], formats: Sequence[For
         for i, value in enumerate(values):
             kind = value.__class__
             if kind is str and len(value) <= longest:
-                cells[i] = CellStringTuple(shared(value), formats[i])
+                index = index_of.get(value)
+                if index is None:
+                    index = index_of[value] = strings.unique_count
+                    strings.unique_count += 1
+                shared += 1
+                cells[i] = CellStringTuple(index, formats[i])
             elif value is None:
                 if formats[i] is None:  # XlsxWriter writes no unformatted blank
                     continue
@@ -77,7 +88,12 @@ def put_rows(ws: Worksheet, rows: Sequence[Sequence[Any]], formats: Sequence[For
             elif (kind is float or kind is int) and math.isfinite(value):
                 cells[i] = CellNumberTuple(value, formats[i])
             elif kind is datetime:
-                cells[i] = CellDatetimeTuple(to_serial(value), date_format if formats[i] is None else formats[i])
+                serial = serials.get(value) if value.tzinfo is None else None
+                if serial is None:
+                    serial = to_serial(value)
+                    if value.tzinfo is None:
+                        serials[value] = serial
+                cells[i] = CellDatetimeTuple(serial, date_format if formats[i] is None else formats[i])
             else:
                 _one(ws, r, i, value, formats[i])
                 continue
@@ -89,6 +105,7 @@ def put_rows(ws: Worksheet, rows: Sequence[Sequence[Any]], formats: Sequence[For
             bottom, left, right = r, lo if left < 0 else min(left, lo), max(right, hi)
         elif not had and not cells:
             del table[r]
+    strings.count += shared
     if top >= 0:  # the used range, widened as a check per cell would have (rows and columns apart)
         ws._check_dimensions(top, left)
         ws._check_dimensions(bottom, right)
