@@ -1,5 +1,5 @@
 """A table's body put into an XlsxWriter sheet and its cells' XML written: the report writer's one speed trick
-(issue 22), in two halves.
+(issue 22), in parts, each held byte for byte to what XlsxWriter's own calls write (``tests/test_sheet_rows.py``).
 
 ``put_rows`` stores each cell as ``Worksheet.write_string``/``write_number``/``write_blank``/``write``
 would, without their per-cell dispatch (``write``'s type tests, the A1-notation decorator, a bounds and
@@ -8,7 +8,9 @@ sheet's used range widened once. ``write_plain`` is the plain loop it replaces; 
 checks the two give the same sheet XML byte for byte, values of every kind included. ``quick_rows`` makes
 a sheet write its rows' XML a row at a time, a formatted string, number, date or blank cell with one format
 string, instead of XlsxWriter's test of every column of every row, attribute list and escaping checks per cell
-(``Worksheet._write_rows``, ``_write_cell``; the same test compares the two). The report is written with
+(``Worksheet._write_rows``, ``_write_cell``; the same test compares the two). ``quick_formulas`` prepares the
+report's formulas without XlsxWriter's substitutions that cannot match them, and ``QuickBook`` writes the shared
+strings that need no escaping one f-string each. The report is written with
 the cyclic garbage collector held off (``collector.collector_paused``, the one home of that pause:
 ``report/workbook.py``).
 """
@@ -55,8 +57,9 @@ def put_rows(ws: Worksheet, rows: Sequence[Sequence[Any]], formats: Sequence[For
     ``int``/``float``, a ``datetime`` or ``None`` goes through ``write_plain``'s calls, as does all of it in
     ``constant_memory`` mode or past a sheet's last row. A string's shared index is found as
     ``SharedStringTable._get_shared_string_index`` finds it, without a call a string, and a naive datetime's serial
-    is worked out once a list (the 1 M report's 53,700 dates are 2,871 times: ~0.1 s of its write's CPU together,
-    docs/benchmarks.md, "The report workbook's rows")."""
+    is worked out once a list (the 1 M report's 53,700 dates are 2,871 times). Together they buy (the 1 M report's
+    write, a process each): 13.90 → 12.38 G instructions (callgrind), CPU 1.24–1.27 → 1.16–1.25 s
+    (docs/benchmarks.md, "The report workbook's rows")."""
     last = first + len(rows) - 1
     if not rows or ws.constant_memory or last >= ws.xls_rowmax:
         write_plain(ws, rows, formats, first)
@@ -126,7 +129,8 @@ def quick_rows(ws: Worksheet) -> Worksheet:
     calls (``_write_cell``, ``_write_row``), in the same order. The spans (the first and last column of each 16
     rows) are found from each row's first and last cell, not by a test of every column of every row.
 
-    Buys (the 1 M report, 413,359 cells): see docs/benchmarks.md, "The report workbook's rows". A sheet with
+    Buys (the 1 M report, 413,373 cells, alternating with the code before it): the write's CPU 1.58–1.59 s →
+    1.31 s, ``Workbook.close``'s 0.88 → 0.60–0.61 s (docs/benchmarks.md, "The report workbook's rows"). A sheet with
     comments, in ``constant_memory`` mode or with a cell outside its used range (never, through the public
     calls) is written by XlsxWriter's ``_write_rows``; ``tests/test_sheet_rows.py`` compares the two."""
     if ws.constant_memory:
@@ -211,8 +215,8 @@ def quick_formulas(ws: Worksheet) -> Worksheet:
     (each needs one of the newer functions' names before a bracket; with ``use_future_functions``, ~150 more).
     Any other formula goes through XlsxWriter's own.
 
-    Buys (the 1 M report's 4,132 formulas, most on its By-branch sheet): see docs/benchmarks.md, "The report
-    workbook's rows"; ``tests/test_sheet_rows.py`` holds the two equal."""
+    Buys (the 1 M report's 4,132 formulas, most on its By-branch sheet): its breakdown sheets' CPU 0.20 → 0.05 s
+    (docs/benchmarks.md, "The report workbook's rows"); ``tests/test_sheet_rows.py`` holds the two equal."""
     plain = ws._prepare_formula
 
     def prepare(formula: str, expand_future_functions: bool = False) -> str:
@@ -263,7 +267,8 @@ class QuickBook(Workbook):
     """An XlsxWriter ``Workbook`` whose shared strings are written by ``_QuickStrings``: XlsxWriter's
     ``_get_packager`` is there to be overridden.
 
-    Buys (the 1 M report's 29,427 shared strings): see docs/benchmarks.md, "The report workbook's rows";
+    Buys (the 1 M report's 29,427 shared strings): their file's CPU 0.08 → 0.016 s (docs/benchmarks.md, "The
+    report workbook's rows");
     ``tests/test_sheet_rows.py`` compares the files byte for byte with a plain ``Workbook``'s."""
 
     def _get_packager(self) -> Packager:
