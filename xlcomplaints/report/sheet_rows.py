@@ -10,9 +10,8 @@ a sheet write its rows' XML a row at a time, a formatted string, number, date or
 string, instead of XlsxWriter's test of every column of every row, attribute list and escaping checks per cell
 (``Worksheet._write_rows``, ``_write_cell``; the same test compares the two). ``quick_formulas`` prepares the
 report's formulas without XlsxWriter's substitutions that cannot match them, and ``QuickBook`` writes the shared
-strings that need no escaping one f-string each. The report is written with
-the cyclic garbage collector held off (``collector.collector_paused``, the one home of that pause:
-``report/workbook.py``).
+strings that need no escaping one f-string each. The report is written with the cyclic garbage collector held
+off (``collector.collector_paused``, the one home of that pause: ``report/workbook.py``).
 """
 
 from __future__ import annotations
@@ -268,8 +267,8 @@ class QuickBook(Workbook):
     ``_get_packager`` is there to be overridden.
 
     Buys (the 1 M report's 29,427 shared strings): their file's CPU 0.08 → 0.016 s (docs/benchmarks.md, "The
-    report workbook's rows");
-    ``tests/test_sheet_rows.py`` compares the files byte for byte with a plain ``Workbook``'s."""
+    report workbook's rows"); ``tests/test_sheet_rows.py`` compares the files byte for byte with a plain
+    ``Workbook``'s."""
 
     def _get_packager(self) -> Packager:
         return _QuickPackager()
