@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -30,7 +29,7 @@ from xlcomplaints.report import charts
 from xlcomplaints.report.definitions import definition_rows
 from xlcomplaints.report.labels import OVERDUE_CUT, label, reasons_text, t
 from xlcomplaints.report.people import people_spec, people_values, write_handlers
-from xlcomplaints.report.sheet_rows import put_rows, quick_cells
+from xlcomplaints.report.sheet_rows import QuickBook, put_rows, quick_formulas, quick_rows
 from xlcomplaints.report.summary import MonthlyReport
 from xlcomplaints.spec import report as R
 from xlcomplaints.spec import vocab as v
@@ -77,7 +76,7 @@ class ReportWriter:
         self.report = fit_overdue(report)
         self.lang = lang
         self.run = run  # the consolidation run's id, also in its facts store
-        self.wb: Workbook = xlsxwriter.Workbook(target, {
+        self.wb: Workbook = QuickBook(target, {
             "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
             # each sheet's XML to a temporary file (mode 0600, removed once zipped), not held in memory until the zip is
             # written: writing the 1 M report peaks at 223 MiB, not 268, the same CPU (issue 22, h24m: docs/benchmarks.md)
@@ -108,7 +107,7 @@ class ReportWriter:
         return t(self.lang, "统计时点 ", "As of ") + self.report.as_of.strftime("%Y-%m-%d %H:%M")
 
     def sheet(self, spec: SheetSpec, name: str | None = None) -> Worksheet:
-        ws = quick_cells(self.wb.add_worksheet(name or spec.title(self.lang)))
+        ws = quick_formulas(quick_rows(self.wb.add_worksheet(name or spec.title(self.lang))))
         _stamp_sheet(self.wb, ws, spec)
         return ws
 
