@@ -29,8 +29,9 @@ Times are ``TIMESTAMP`` (wall-clock, no time zone), made from the whole ticks th
 (``store.ticks``: ``_TIMES``, ``_FLAT`` and the callbacks' and custom stages' tables). They are made once per
 connection, read once from the ``CASES`` rows and an ``ordinal``: an Arrow table in memory
 (``connect_table``) or the store's Parquet partitions (``connect_parquet``, in the order given, rows in file
-order) — the same SQL over either. Only the columns named in ``_READ`` are read (and the stages' as ``_FLAT``); DuckDB keeps the tables in
-its own columnar form and, past ``memory_limit``, spills them to its temporary folder (out of core).
+order) — the same SQL over either. Only the columns named in ``_READ`` are read (and the stages' as ``_FLAT``), the
+stages' first, then the others' (``_load``); DuckDB keeps the tables in its own columnar form and, past
+``memory_limit``, spills them to its temporary folder (out of core).
 """
 
 from __future__ import annotations
