@@ -473,6 +473,79 @@ def test_stages_as_the_list_has_them(many: list[Path], tmp_path: Path) -> None:
     assert len(got) == 7 * complaints > 0 and {r[1] for r in got} == set(STAGES)
 
 
+def _one_facts_table(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """The relations as the plain load made them (before ``facts_sql._load``): one ``facts`` table of every column
+    they use (``_READ``, ``_TIMES``, ``_FLAT``), each relation made from it."""
+    from xlcomplaints.store.facts_sql import (
+        _FLAT,
+        _READ,
+        _TIMES,
+        CALLBACKS_VIEW,
+        CASES_VIEW,
+        CUSTOM_VIEW,
+        OFFICE_VIEW,
+        STAGES_VIEW,
+        declare_codes,
+    )
+    from xlcomplaints.store.ticks import DAY_SQL
+
+    declare_codes(con)
+    con.execute(f"CREATE TEMP TABLE facts AS SELECT ordinal, {', '.join(_READ + _TIMES + _FLAT)} "
+                f"FROM (SELECT *, {DAY_SQL} AS _base FROM {source})")
+    for sql in (CASES_VIEW, STAGES_VIEW, CALLBACKS_VIEW, CUSTOM_VIEW, OFFICE_VIEW):
+        con.execute(sql.replace("{facts}", "facts"))
+
+
+_RELATIONS = ("cases", "stages", "callbacks", "custom", "office")
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[list[tuple[object, ...]], list[tuple[object, ...]]]]:
+    """Each relation's columns (name, type) and rows, in one order."""
+    return {t: (con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {t})").fetchall(),
+                con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()) for t in _RELATIONS}
+
+
+@pytest.mark.parametrize("source", ["packs", "office's own stages and columns"])
+def test_the_load_gives_the_relations_one_facts_table_gives(many: list[Path], tmp_path: Path, source: str) -> None:
+    """The load (``facts_sql._load``: the stages' table made first, the complaints' and callbacks' columns read from
+    the files again) gives ``cases``, ``stages``, ``callbacks``, ``custom`` and ``office`` column for column and row
+    for row as one ``facts`` table of all their columns gave: over a consolidation's packs (``connect_parquet``), and
+    over a branch with two stages of its own and a column of its own, each stage a handler of its own
+    (``connect_table``)."""
+    import pyarrow as pa
+
+    from tests.test_custom_stages import make_branch as custom_branch
+    from xlcomplaints.core.metrics import Period
+    from xlcomplaints.report.consolidate import merge
+    from xlcomplaints.store.facts_sql import ORDINAL, _literal, connect_parquet, connect_table
+    from xlcomplaints.store.schema import to_table
+
+    plain = duckdb.connect()
+    if source == "packs":
+        out = tmp_path / "group.xlsx"
+        make_report(many, OCT, out, now=NOW)
+        files = sorted(str(p) for p in store_path(out).glob("period=*/*.parquet"))
+        assert len(files) > 1, "the tests' packs hold three branches each"
+        got = connect_parquet(files)
+        _one_facts_table(plain, f"(SELECT *, {ORDINAL} AS ordinal FROM read_parquet([{', '.join(map(_literal, files))}], "
+                                f"file_row_number = true, hive_partitioning = false))")
+    else:
+        now, p = datetime(2026, 11, 3, 12, 0), Period.month(2026, 11)
+        path = custom_branch(tmp_path, dims=("楼栋",), buildings={"BJ01-2611001": "3栋", "BJ01-2611003": "5栋"})
+        cases = merge([read_file(str(path), p, now, now)], p, now).cases
+        width = len(cases[0].stages) // 7  # each stage a handler of its own: the resolve stage's is the one of record
+        cases = [c._replace(stages=tuple(f"经办{k // width}" if k % width == width - 1 else x
+                                         for k, x in enumerate(c.stages))) for c in cases]
+        table = to_table(cases)
+        got = connect_table(table)
+        plain.register("arrow", table.append_column("ordinal", pa.array(range(table.num_rows), pa.int64())))
+        _one_facts_table(plain, "arrow")
+    mine, want = _relations(got), _relations(plain)
+    assert mine == want
+    held = ("cases", "stages", "callbacks") if source == "packs" else ("cases", "stages", "custom", "office")
+    assert all(want[t][1] for t in held), "the relations this source has rows for are compared on rows"
+
+
 def test_a_store_of_version_2_is_read_as_packs_of_one_branch_and_updated(
         many: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A store as version 2 wrote it (a file per branch under ``period=…/branch=…/``, no ``first`` in its manifest):

@@ -29,8 +29,9 @@ Times are ``TIMESTAMP`` (wall-clock, no time zone), made from the whole ticks th
 (``store.ticks``: ``_TIMES``, ``_FLAT`` and the callbacks' and custom stages' tables). They are made once per
 connection, read once from the ``CASES`` rows and an ``ordinal``: an Arrow table in memory
 (``connect_table``) or the store's Parquet partitions (``connect_parquet``, in the order given, rows in file
-order) — the same SQL over either. Only the columns named in ``_READ`` are read (and the stages' as ``_FLAT``); DuckDB keeps the tables in
-its own columnar form and, past ``memory_limit``, spills them to its temporary folder (out of core).
+order) — the same SQL over either. Only the columns named in ``_READ`` are read (and the stages' as ``_FLAT``), the
+stages' first, then the others' (``_load``); DuckDB keeps the tables in its own columnar form and, past
+``memory_limit``, spills them to its temporary folder (out of core).
 """
 
 from __future__ import annotations
@@ -99,8 +100,10 @@ def _flat(i: int, field: str) -> str:
 #: one pass that reads the files.
 _FLAT = tuple(f"{_flat(i, f)} AS {_stage(s, f)}" for i, s in enumerate(STAGES) for f in _FIELDS)
 
+#: ``cases``, ``callbacks``, ``custom`` and ``office`` made from ``{facts}``: a relation holding the ``CASES`` row's
+#: columns they use (``_READ``, ``_TIMES``) and, for the first two, its stages' ``_OF_STAGES``.
 CASES_VIEW = ("CREATE OR REPLACE TEMP TABLE cases AS SELECT ordinal AS cid, ordinal AS origin, " + _CASE_COLUMNS +
-              ", customer, phone, received, escalated, repeat_of, reopen_count FROM facts")
+              ", customer, phone, received, escalated, repeat_of, reopen_count FROM {facts}")
 
 #: Of its complaint, what each stage's and callback's row holds too: the whole set's and each branch's figures
 #: read them without a join (``store.figures.Grouping.local``).
@@ -121,17 +124,17 @@ STAGES_VIEW = "CREATE OR REPLACE TEMP TABLE stages AS " + "\nUNION ALL ".join(
 CALLBACKS_VIEW = (
     "CREATE OR REPLACE TEMP TABLE callbacks AS SELECT cid, seq, make_timestamp(_base + cb.at * _ticks.at) AS at, "
     "cb.outcome AS outcome, cb.score AS score, branch, handled, closed FROM (SELECT ordinal AS cid, "
-    f"unnest(callbacks) AS cb, generate_subscripts(callbacks, 1) AS seq, _base, _ticks, {_OWN} FROM facts)")
+    f"unnest(callbacks) AS cb, generate_subscripts(callbacks, 1) AS seq, _base, _ticks, {_OWN} FROM {{facts}})")
 
 CUSTOM_VIEW = (
     "CREATE OR REPLACE TEMP TABLE custom AS SELECT cid, pos, x.name AS name, x.label_en AS label_en, "
     "x.status AS status, make_timestamp(_base + x.due * _ticks.due) AS due, "
     "make_timestamp(_base + x.done * _ticks.done) AS done, x.unit AS unit FROM (SELECT ordinal AS cid, "
-    "unnest(custom) AS x, generate_subscripts(custom, 1) AS pos, _base, _ticks FROM facts)")
+    "unnest(custom) AS x, generate_subscripts(custom, 1) AS pos, _base, _ticks FROM {facts})")
 
 OFFICE_VIEW = (
     "CREATE OR REPLACE TEMP TABLE office AS SELECT cid, pos, x.name AS name, x.value AS value FROM "
-    "(SELECT ordinal AS cid, unnest(office) AS x, generate_subscripts(office, 1) AS pos FROM facts)")
+    "(SELECT ordinal AS cid, unnest(office) AS x, generate_subscripts(office, 1) AS pos FROM {facts})")
 
 
 #: A row's ordinal in ``read_parquet(files, file_row_number = true)``: its file's place in the list (from 1) << 32,
@@ -149,7 +152,7 @@ NESTED_LOOP_ROWS = 64
 
 
 def _views(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyConnection:
-    """The relations, made once from ``source`` (read once, only the columns used, into DuckDB's own tables).
+    """The relations, made once from ``source`` (only the columns used, into DuckDB's own tables: ``_load``).
 
     No query relies on the order DuckDB keeps rows in (each orders what it gives, by ``cid`` where the engine's
     order matters), so DuckDB is told not to keep it: reading 1,000 partitions (500,000 complaints) then took
@@ -158,15 +161,43 @@ def _views(con: duckdb.DuckDBPyConnection, source: str) -> duckdb.DuckDBPyConnec
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"SET nested_loop_join_threshold = {NESTED_LOOP_ROWS}")
     declare_codes(con)
+    _load(con, f"(SELECT *, {ticks.DAY_SQL} AS _base FROM {source})")  # a row's day made once
+    return con
+
+
+#: Of a complaint's stages, what ``cases`` and ``callbacks`` hold too (``_CASE``, ``_OWN``), kept by ``_load``.
+_OF_STAGES = ("ordinal", _stage("resolve", "handler"), _CLOSED)
+
+
+def _load(con: duckdb.DuckDBPyConnection, rows: str) -> None:
+    """``cases``, ``stages``, ``callbacks``, ``custom`` and ``office`` from ``rows`` (``CASES`` rows with their
+    ``ordinal`` and ``_base``), ``stages`` first: a speed trick, fenced here.
+
+    Plainly, one ``facts`` table would hold every column the relations use (``_READ``, ``_TIMES``, ``_FLAT``) and
+    each relation be made from it. Here ``facts`` holds only what ``stages`` is made from (``_FLAT``, and the
+    complaint's ``branch`` and ``validity``); once ``stages`` is made, it is dropped, keeping ``_OF_STAGES``; then
+    ``cases`` and ``callbacks`` are read from ``rows`` again, joined to those by ``ordinal``, and ``custom`` and
+    ``office`` read from ``rows`` alone. The files' other columns cost little to read again (0.25 s of CPU at
+    1,000,000 complaints); what this spares is a table of them held beside the stages and written past DuckDB's
+    memory limit to its temporary folder (zstd-compressed by DuckDB as it spills). Buys, at 1,000,000 complaints
+    (the 100 packs of a bench store, 192 MB, alternating four times, docs/benchmarks.md "The store's load at
+    1,000,000 complaints"): 6.3–6.8 s of CPU instead of 7.8–8.6 s, the same peak. The same relations, row for row
+    (``tests/test_facts_store.py``'s ``test_the_load_gives_the_relations_one_facts_table_gives``)."""
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE facts AS SELECT ordinal, {', '.join(_READ + _TIMES + _FLAT)} "
-                    f"FROM (SELECT *, {ticks.DAY_SQL} AS _base FROM {source})")  # a row's day made once
+        con.execute(f"CREATE OR REPLACE TEMP TABLE facts AS SELECT ordinal, branch, validity, {', '.join(_FLAT)} "
+                    f"FROM {rows}")
     except duckdb.ConversionException as e:  # a code not of its ENUM (a store edited, or of a later code)
         raise SchemaMismatch(f"cases: a value the store does not write ({str(e).splitlines()[0]})") from None
-    for sql in (CASES_VIEW, STAGES_VIEW, CALLBACKS_VIEW, CUSTOM_VIEW, OFFICE_VIEW):
-        con.execute(sql)
+    con.execute(STAGES_VIEW)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE of_stages AS SELECT {', '.join(_OF_STAGES)} FROM facts")
     con.execute("DROP TABLE facts")
-    return con
+    cases = ", ".join(c for c in _READ if c not in ("callbacks", "custom")) + ", " + _TIMES[0]
+    for sql, columns in ((CASES_VIEW, cases), (CALLBACKS_VIEW, "branch, validity, callbacks, _base, ticks AS _ticks")):
+        con.execute(sql.format(facts=f"(SELECT * FROM (SELECT ordinal, {columns} FROM {rows}) "
+                                     f"JOIN of_stages USING (ordinal))"))
+    con.execute("DROP TABLE of_stages")
+    con.execute(CUSTOM_VIEW.format(facts=f"(SELECT ordinal, custom, _base, ticks AS _ticks FROM {rows})"))
+    con.execute(OFFICE_VIEW.format(facts=f"(SELECT ordinal, office FROM {rows})"))
 
 
 def declare_codes(con: duckdb.DuckDBPyConnection) -> None:
