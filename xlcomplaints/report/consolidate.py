@@ -14,7 +14,7 @@ Merging rules (each leaves a row on the Issues sheet):
 - with ``previous`` state (``--update``), branches not in this run keep the data of the
   previous run; a file read now and the file the previous run used for its branch are two
   versions of one branch, by the first rule (the older is set aside, as a full run over both
-  would); a file given again replaces what it held then (``report.run``);
+  would; on a tie the file read now is used); a file given again replaces what it held then (``report.run``);
 - a complaint repeating one the same customer made at another branch, about the same
   category within the repeat window of its own branch's Settings (30 days unless changed),
   is a repeat complaint (each branch's engine saw only its own register).
@@ -325,7 +325,8 @@ def merge(files: Sequence[FileSummary], month: Period, as_of: datetime, *,
         if code in before:  # an update: the file the last run used for the branch competes, as in a full run
             group.append(before[code])
         holds = {f.path: received(f, month) for f in group} if len(group) > 1 else {group[0].path: True}
-        group.sort(key=lambda f: (holds[f.path], f.mtime, f.path))
+        # on a tie the file read now wins: the last run's may be the same file, named from another folder
+        group.sort(key=lambda f: (holds[f.path], f.mtime, f is not before.get(code), f.path))
         kept = group[-1]
         out.branches[code] = kept
         if kept is before.get(code):
