@@ -8,7 +8,7 @@ Parquet partition per branch (``store.partition``'s settings: zstd), cached in D
 in a fresh process, --repeat times, and the median counts:
 
 - ``python``: the partitions read back into ``Case`` records (``schema.from_table``: what a report from the
-  store does today) and merged (``consolidate.merge``), then the figures over a ``CaseIndex``;
+  store does today) and merged (``merging.merge``), then the figures over a ``CaseIndex``;
 - ``duckdb``: the same figures from ``store.figures.Facts`` over the Parquet files (read once into DuckDB's
   own tables, the rules across branches applied by ``store.merge_sql``: the ``read`` column), with
   ``--memory-limit`` if given.
@@ -116,7 +116,8 @@ def _figures_python(paths: list[Path]) -> dict[str, float]:
     import pyarrow.parquet as pq
 
     from xlcomplaints.core import metrics as M
-    from xlcomplaints.report.consolidate import FileSummary, merge
+    from xlcomplaints.report.file_summary import FileSummary
+    from xlcomplaints.report.merging import merge
     from xlcomplaints.store.schema import CASES, from_table
 
     floor = _peak_mib()

@@ -47,7 +47,8 @@ import python_calamine
 from xlcomplaints.core.metrics import Month
 from xlcomplaints.core.models import CallbackAttempt, Complaint, TrackingStep
 from xlcomplaints.flows import refresh_flow
-from xlcomplaints.report.consolidate import Consolidation, default_executor
+from xlcomplaints.report.consolidate import default_executor
+from xlcomplaints.report.merging import Consolidation
 from xlcomplaints.report.run import ReportHooks, ReportRequest, report_flow
 from xlcomplaints.spec.branch import CALLBACKS, REGISTER, TRACKING
 from xlcomplaints.workbook.file import FileWorkbook, release_freed_memory

@@ -38,6 +38,7 @@ from xlcomplaints.report import consolidate as C
 from xlcomplaints.report.facts import StoreError, load_facts, store_path
 from xlcomplaints.report.history import read_report
 from xlcomplaints.report.inputs import expand_inputs
+from xlcomplaints.report.merging import merge
 from xlcomplaints.report.run import (
     Contacts,
     NothingRead,
@@ -437,7 +438,7 @@ def test_a_number_in_several_branches_keeps_the_record_that_got_furthest() -> No
     b = C.FileSummary("b.xlsx", 1.0, "B", cases=(_case("B", "X", 2),))  # further than A's first X: replaces it
     c = C.FileSummary("c.xlsx", 1.0, "C", cases=(_case("C", "X", 2),))  # no further than B's: B's stays
     d = C.FileSummary("d.xlsx", 1.0, "D", cases=(_case("D", "Y", 0), _case("D", None, 1)))
-    merged = C.merge([d, c, b, a], OCT, OCT.end)
+    merged = merge([d, c, b, a], OCT, OCT.end)
     assert [(x.branch, x.no, x.done_count()) for x in merged.cases] == [
         ("A", "A-1", 2), ("B", "X", 2), ("A", "X", 3), ("A", None, 0), ("D", "Y", 0), ("D", None, 1)]
     dup = [(p.file, p.params["other"], p.params["kept"]) for p in merged.issues if p.code == "report.duplicate_no"]
@@ -510,7 +511,7 @@ def test_repeats_across_branches() -> None:
         _customer_case("B", "B-5", datetime(2026, 10, 6, 9), "赵六", "137****0000"),  # A-4 was invalid
         _customer_case("B", "B-6", datetime(2026, 12, 1, 9), "李四", "13900001111"),  # 53 days after B-2
         _customer_case("B", "B-7", datetime(2026, 10, 10, 9), "王五", None, repeat_of="B-0")))  # its own branch's
-    merged = C.merge([a, b], OCT, OCT.end)
+    merged = merge([a, b], OCT, OCT.end)
     assert {c.no: c.repeat_of for c in merged.cases if c.repeat_of} == {"B-1": "A-1", "B-2": "A-2", "B-7": "B-0"}
 
 
@@ -523,7 +524,7 @@ def test_repeats_across_branches_use_the_later_branchs_window(tmp_path: Path) ->
     summaries = [C.FileSummary(f"{code.lower()}.xlsx", 1.0, code, repeat_window_days=days, cases=(
         _customer_case(code, f"{code}-1", datetime(2026, 10, 16, 9), "张三", "13800001111"),))  # 45 days later
         for code, days in later.items()]
-    found = [{c.no: c.repeat_of for c in C.merge([a, s], OCT, OCT.end).cases if c.repeat_of} for s in summaries]
+    found = [{c.no: c.repeat_of for c in merge([a, s], OCT, OCT.end).cases if c.repeat_of} for s in summaries]
     assert found == [{"B-1": "A-1"}, {}]
 
     data = branch("W")

@@ -516,7 +516,7 @@ def test_the_load_gives_the_relations_one_facts_table_gives(many: list[Path], tm
 
     from tests.test_custom_stages import make_branch as custom_branch
     from xlcomplaints.core.metrics import Period
-    from xlcomplaints.report.consolidate import merge
+    from xlcomplaints.report.merging import merge
     from xlcomplaints.store.facts_sql import ORDINAL, _literal, connect_parquet, connect_table
     from xlcomplaints.store.schema import to_table
 

@@ -32,8 +32,9 @@ from xlcomplaints.core.policy import default_policy
 from xlcomplaints.core.refresh import evaluate_branch
 from xlcomplaints.demo import BRANCHES, make_branch
 from xlcomplaints.report import consolidate as C
-from xlcomplaints.report.consolidate import merge, read_file
+from xlcomplaints.report.consolidate import read_file
 from xlcomplaints.report.facts import store_path
+from xlcomplaints.report.merging import merge
 from xlcomplaints.report.run import ReportHooks, ReportRequest, RunResult, report_flow
 from xlcomplaints.report.store_figures import connect_store, figures_from_store
 from xlcomplaints.report.summary import DIMENSIONS, partial_from
@@ -431,7 +432,7 @@ def _merged(facts: Facts) -> list[tuple[Any, ...]]:
 
 
 def test_the_consolidations_rules_across_branches_in_sql() -> None:
-    """``store.merge_sql`` against ``consolidate.merge`` on its own tests' cases: a number in several branches
+    """``store.merge_sql`` against ``merging.merge`` on its own tests' cases: a number in several branches
     kept once (the record that got furthest, in the first one's place), and repeats across branches (masked
     numbers with the name, full numbers by their digits, names without a number, the later branch's window)."""
     a = C.FileSummary("a.xlsx", 1.0, "A", cases=(_case("A", "A-1", 2), _case("A", "X", 1), _case("A", "X", 3),
@@ -441,7 +442,7 @@ def test_the_consolidations_rules_across_branches_in_sql() -> None:
     d = C.FileSummary("d.xlsx", 1.0, "D", cases=(_case("D", "Y", 0), _case("D", None, 1)))
     facts = _raw([d, c, b, a])
     assert count_once(facts.con) == 2
-    want = [(x.branch, x.no, x.repeat_of, x.done_count()) for x in C.merge([d, c, b, a], OCT, OCT.end).cases]
+    want = [(x.branch, x.no, x.repeat_of, x.done_count()) for x in merge([d, c, b, a], OCT, OCT.end).cases]
     assert _merged(facts) == want
 
     e = C.FileSummary("e.xlsx", 1.0, "E", cases=(
@@ -463,7 +464,7 @@ def test_the_consolidations_rules_across_branches_in_sql() -> None:
     facts = _raw([e, f, g])
     windows = {s.branch or "": s.repeat_window_days for s in (e, f, g)}
     repeats_across_branches(facts.con, windows, 30)
-    merged = C.merge([e, f, g], OCT, OCT.end).cases
+    merged = merge([e, f, g], OCT, OCT.end).cases
     assert {x.no: x.repeat_of for x in merged if x.repeat_of} == {
         "F-1": "E-1", "F-2": "E-2", "F-7": "F-0", "F-8": "E-3", "F-6": "G-1"}  # F-6: 6 days after G-1
     assert _merged(facts) == [(x.branch, x.no, x.repeat_of, x.done_count()) for x in merged]

@@ -5,28 +5,16 @@ process pool sized to the cores). A worker never raises: it returns a small pick
 ``FileSummary`` — the branch's ``Case`` facts and every problem met, or the reason the
 file could not be used — so one bad file never stops the batch.
 
-Merging rules (each leaves a row on the Issues sheet):
-- two files with the same branch code are two versions of one branch: the one saved
-  last is used, the other is set aside (a re-sent file replaces the old one) — unless only
-  one holds complaints received in the month (an office keeping a register per month);
-- a complaint number found in two branches' files is counted once, keeping the record
-  that got further (more stages done; on a tie, the branch that sorts first);
-- with ``previous`` state (``--update``), branches not in this run keep the data of the
-  previous run; a file read now and the file the previous run used for its branch are two
-  versions of one branch, by the first rule (the older is set aside, as a full run over both
-  would; on a tie the file read now is used); a file given again replaces what it held then (``report.run``);
-- a complaint repeating one the same customer made at another branch, about the same
-  category within the repeat window of its own branch's Settings (30 days unless changed),
-  is a repeat complaint (each branch's engine saw only its own register).
+The summaries are then merged into one set of branches by the merging rules (``report.merging``).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
@@ -51,8 +39,8 @@ from xlcomplaints.report.dispatch import NOT_THERE, as_seen_here, here, sent_as,
 from xlcomplaints.report.file_summary import FileSummary
 from xlcomplaints.report.inputs import file_labels
 from xlcomplaints.report.masking import mask_phone, mask_summary
+from xlcomplaints.report.merging import _problem, any_received_in
 from xlcomplaints.report.pool import default_executor
-from xlcomplaints.report.repeats import mark_repeats_across_branches
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
 from xlcomplaints.store.partition import PartitionDamaged, read_partition, write_partition
 from xlcomplaints.workbook.errors import WorkbookError
@@ -78,24 +66,6 @@ MESSAGES = {
                              "{path} is open for editing (lock file {lock}); its last saved content is used."),
     "report.no_usable_rows": ("{path} 有 {rows} 行登记，但没有一行能读出受理时间，整个文件未计入。",
                               "{path} has {rows} rows but none with a readable time received; the file is left out."),
-    "report.superseded": ("{path} 与 {other} 都是网点 {branch} 的工作簿，采用最后保存的 {other}，本文件未计入。"
-                          "如二者属于不同网点，请改正其中一份“设置”中的网点代码后重新汇总。",
-                          "{path} and {other} are both branch {branch}; the one saved last, {other}, is used and this "
-                          "file is left out. If they are different branches, correct one's branch code in Settings "
-                          "and run again."),
-    "report.same_code": ("{path}（{this_name}）与 {other}（{other_name}）的网点代码都是 {branch}，但网点名称不同，"
-                         "应是两个网点：本次只计入最后保存的 {other}。请改正其中一份“设置”中的网点代码后重新汇总。",
-                         "{path} ({this_name}) and {other} ({other_name}) both have branch code {branch} but different "
-                         "branch names, so they are likely two branches: only {other}, saved last, is counted. "
-                         "Correct one's branch code in Settings and run again."),
-    "report.superseded_month": ("{path} 与 {other} 都是网点 {branch} 的工作簿，{path} 中没有 {month} 受理的投诉，"
-                                "采用 {other}，本文件未计入。",
-                                "{path} and {other} are both branch {branch}; {path} has no complaint received in "
-                                "{month}, so {other} is used and this file is left out."),
-    "report.duplicate_no": ("投诉编号 {no} 同时出现在 {path}（网点 {branch}）和 {other}（网点 {other_branch}），"
-                            "只计一次，采用 {kept} 的记录。",
-                            "Complaint number {no} is in both {path} (branch {branch}) and {other} (branch "
-                            "{other_branch}); it is counted once, from {kept}."),
 }
 register_messages(MESSAGES)
 register_messages({
@@ -121,10 +91,6 @@ def _typical_texts(complaints: Sequence[Complaint], cases: Sequence[Case],
         if c.no and c.received_at is not None and start <= c.received_at < end and typical_reasons(c):
             out[c.no] = attrgetter(*CASE_TEXTS)(record)
     return out
-
-
-def _problem(code: str, name: str, level: Level = Level.ERROR, **params: object) -> Problem:
-    return Problem(level=level, code=code, file=name, params={"path": name, **params})
 
 
 def read_file(path: str, month: Period, as_of: datetime, now: datetime, show_contacts: bool = False,
@@ -206,16 +172,10 @@ def _read_file(path: str, month: Period, as_of: datetime, now: datetime, show_co
                        rank_min_complaints=data.settings.rank_min_complaints, label=name, lists=read.lists)
 
 
-def _received_in(cases: Iterable[Case], month: Period) -> bool:
-    """Whether any of the cases was received in the period."""
-    start, end = stamp(month.start), stamp(month.end)
-    return any(c.received_at is not None and start <= c.received_at < end for c in cases)
-
-
 def _stale(cases: Sequence[Case], month: Period, name: str, branch: str) -> list[Problem]:
     """A warning when nothing in the file was received in the month: last month's file sent again,
     say, or a blank template; a branch with a quiet month just confirms it."""
-    if _received_in(cases, month):
+    if any_received_in(cases, month):
         return []
     received = [c.received_at for c in cases if c.received_at is not None]
     if not received:
@@ -280,105 +240,3 @@ def with_cases(f: FileSummary) -> FileSummary:
     return replace(f, cases=tuple(cases), texts=texts)
 
 
-@dataclass
-class Consolidation:
-    """The merged inputs of one report: cases counted once, and every issue met on the way."""
-
-    month: Period
-    as_of: datetime
-    files: list[FileSummary]
-    branches: dict[str, FileSummary] = field(default_factory=dict)  # code → the summary used
-    cases: list[Case] = field(default_factory=list)
-    issues: list[Problem] = field(default_factory=list)
-    carried: list[str] = field(default_factory=list)  # branches kept from the previous run
-    contacts_shown: bool = False
-    #: complaints counted once, when the report was computed from the facts store (``cases`` then stays empty)
-    counted: int | None = None
-
-    @property
-    def unreadable(self) -> int:
-        return sum(1 for f in self.files if not f.usable)
-
-    @property
-    def complaints(self) -> int:
-        """The complaints read and counted once (a number in two branches' files once)."""
-        return len(self.cases) if self.counted is None else self.counted
-
-
-def merge(files: Sequence[FileSummary], month: Period, as_of: datetime, *,
-          previous: Sequence[FileSummary] = (), contacts_shown: bool = False,
-          received_in: Callable[[FileSummary, Period], bool] | None = None) -> Consolidation:
-    """Apply the merging rules above; pure over the summaries. ``received_in``: whether a file holds complaints
-    received in the period (default: its cases say; a summary without them, its partition: ``store_report``)."""
-    received = received_in or (lambda f, m: _received_in(f.cases, m))
-    out = Consolidation(month=month, as_of=as_of, files=list(files), contacts_shown=contacts_shown)
-    by_branch: dict[str, list[FileSummary]] = {}
-    for f in files:
-        if f.error is not None:
-            out.issues.append(f.error)
-            out.issues.extend(f.problems)
-        elif f.branch is not None:
-            by_branch.setdefault(f.branch, []).append(f)
-    set_aside: dict[str, Problem] = {}
-    before = {f.branch: f for f in previous if f.branch is not None}
-    for code, group in by_branch.items():
-        if code in before:  # an update: the file the last run used for the branch competes, as in a full run
-            group.append(before[code])
-        holds = {f.path: received(f, month) for f in group} if len(group) > 1 else {group[0].path: True}
-        # on a tie the file read now wins: the last run's may be the same file, named from another folder
-        group.sort(key=lambda f: (holds[f.path], f.mtime, f is not before.get(code), f.path))
-        kept = group[-1]
-        out.branches[code] = kept
-        if kept is before.get(code):
-            out.carried.append(code)
-        for f in group[:-1]:
-            if holds[kept.path] and not holds[f.path]:
-                set_aside[f.path] = _problem("report.superseded_month", f.name, other=kept.name, branch=code,
-                                             month=str(month))
-            elif f.branch_name and kept.branch_name and f.branch_name != kept.branch_name:  # two branches, one code
-                set_aside[f.path] = _problem("report.same_code", f.name, other=kept.name, branch=code,
-                                             this_name=f.branch_name, other_name=kept.branch_name)
-            else:
-                set_aside[f.path] = _problem("report.superseded", f.name, other=kept.name, branch=code)
-    for f in previous:
-        if f.branch is not None and f.branch not in out.branches:
-            out.branches[f.branch] = f
-            out.carried.append(f.branch)
-    for f in files:  # problems in file order; a set-aside file shows only why it was set aside
-        if f.path in set_aside:
-            out.issues.append(set_aside[f.path])
-        elif f.usable:
-            out.issues.extend(f.problems)
-    out.issues += [set_aside[f.path] for f in previous if f.path in set_aside]  # the last run's file, older
-    for code in sorted(out.carried):
-        out.issues.extend(out.branches[code].problems)
-    out.cases = _count_once(out.branches, out.issues)
-    mark_repeats_across_branches(out.cases, {code: f.repeat_window_days for code, f in out.branches.items()})
-    return out
-
-
-def _count_once(branches: dict[str, FileSummary], issues: list[Problem]) -> list[Case]:
-    """Cases of all branches; a number seen in another branch's file is kept once (see module doc)."""
-    kept: dict[str, tuple[Case, FileSummary]] = {}
-    cases: list[Case] = []
-    position: dict[str, int] = {}
-    for code in sorted(branches):
-        f = branches[code]
-        for c in f.cases:
-            if c.no is None or c.no not in kept:
-                if c.no is not None:
-                    kept[c.no] = (c, f)
-                    position[c.no] = len(cases)
-                cases.append(c)
-                continue
-            first, first_file = kept[c.no]
-            if first_file is f:  # twice in one file: the validator already reported it
-                cases.append(c)
-                continue
-            winner, winner_file = (c, f) if c.done_count() > first.done_count() else (first, first_file)
-            issues.append(_problem("report.duplicate_no", f.name, Level.WARNING, no=c.no, branch=f.branch,
-                                   other=first_file.name, other_branch=first_file.branch, kept=winner_file.name))
-            if winner is c:
-                kept[c.no] = (c, f)
-                cases[position[c.no]] = c
-    return cases

@@ -23,7 +23,8 @@ The manifest names the store's format and version, the run that wrote it (the re
 same id: ``--update`` uses a store only with the report of its run), the period, the as-of time, whether
 phone numbers are shown, per branch its pack file, first row, rows, and the pack's size and SHA-256, and the figures file's (the
 period's figures its run computed from those partitions, for a later period's trend and cover: version 2; a store
-of version 1 has none and is queried as before); a digest of all that closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
+of version 1 has none and is queried as before), the files the run read and did not count (unreadable, or set aside
+as an older copy of a branch: version 4, ``LeftOutEntry``), with every file's path absolute; a digest of all that closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
 run or period, and a partition missing, cut short or changed (its size and hash, checked before it is
 parsed). Everything is data (JSON, Parquet): nothing in a store runs as code. Phone numbers are as the
 summaries held them: masked unless the run had ``--show-contacts`` (``report.masking``).
@@ -52,8 +53,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from xlcomplaints.core.metrics import Month, Period, as_period
 from xlcomplaints.core.problems import Problem
-from xlcomplaints.report.consolidate import Consolidation
-from xlcomplaints.report.file_summary import FileSummary
+from xlcomplaints.report.file_summary import FileSummary, stored_path
+from xlcomplaints.report.merging import Consolidation, LeftOut
 from xlcomplaints.store.layout import MANIFEST, STORE_SUFFIX, is_store, store_path
 from xlcomplaints.store.pack import pack
 from xlcomplaints.store.partition import (
@@ -73,11 +74,13 @@ from xlcomplaints.workbook.owners import default_mode
 
 FORMAT: Literal["xlcomplaints.facts-store"] = "xlcomplaints.facts-store"
 #: 2: the period's figures kept (``figures``: ``report.kept_figures``); 3: branches in packs (``store.pack``: an entry's
-#: ``first`` row in its file). An earlier version refuses a store of version 3 ("written by another version").
-VERSION = 3
+#: ``first`` row in its file); 4: the files read and not counted (``left_out``: ``report.merging.LeftOut``), and paths
+#: kept absolute (``file_summary.stored_path``). An earlier version refuses a store of a later version ("written by
+#: another version").
+VERSION = 4
 #: A store of version 1 holds no figures: a later period's run queries it. One of version 1 or 2 has a file per
 #: branch: each read as a pack of one branch (the same rows, ``first`` 0), kept as it is by an ``--update``.
-_READS = (1, 2, 3)
+_READS = (1, 2, 3, 4)
 OLD_STATE_SUFFIX = ".state.json.gz"
 _STAGING = ".staging-"
 __all__ = ["MANIFEST", "STORE_SUFFIX", "is_store", "store_path"]  # where a store is (``store.layout``)
@@ -149,6 +152,35 @@ class BranchEntry(FileEntry):
     first: int = Field(default=0, ge=0)
 
 
+class LeftOutEntry(_Strict):
+    """A file the run read and did not count (``report.merging.LeftOut``): where it is (``stored_path``), how the
+    report names it, when it was saved; unreadable (``error``, and its ``problems``: each a ``Problem`` as JSON), or
+    set aside as a copy of ``branch`` (``holds``: whether it held complaints received in the period)."""
+
+    path: str
+    label: str
+    mtime: float
+    branch: str | None = None
+    branch_name: str = ""
+    holds: bool = False
+    error: str | None = None
+    problems: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, left: LeftOut) -> LeftOutEntry:
+        f = left.file
+        return cls(path=stored_path(f.path), label=f.name, mtime=f.mtime, branch=f.branch, branch_name=f.branch_name,
+                   holds=left.holds, error=None if f.error is None else f.error.model_dump_json(),
+                   problems=[p.model_dump_json() for p in f.problems])
+
+    def left_out(self) -> LeftOut:
+        """The file again, as the merging rules weigh it (``ValidationError`` for a note that is not a problem)."""
+        return LeftOut(FileSummary(
+            self.path, self.mtime, self.branch, self.branch_name, label=self.label,
+            error=None if self.error is None else Problem.model_validate_json(self.error),
+            problems=tuple(Problem.model_validate_json(p) for p in self.problems)), self.holds)
+
+
 class Manifest(_Strict):
     format: Literal["xlcomplaints.facts-store"]
     version: int
@@ -161,6 +193,7 @@ class Manifest(_Strict):
     branches: FileEntry
     partitions: list[BranchEntry]
     figures: FileEntry | None = None  # the period's figures (``report.kept_figures``); none in version 1
+    left_out: list[LeftOutEntry] = Field(default_factory=list)  # none before version 4
 
     @model_validator(mode="after")
     def _packed(self) -> Manifest:
@@ -268,7 +301,7 @@ def pack_branches(result: Consolidation, staging: Staging, codes: Sequence[str] 
 
 
 def _branch_rows(result: Consolidation, entries: Sequence[BranchEntry]) -> pa.Table:
-    rows = [{"branch": e.branch, "branch_name": f.branch_name, "path": f.path, "label": f.name, "mtime": f.mtime,
+    rows = [{"branch": e.branch, "branch_name": f.branch_name, "path": stored_path(f.path), "label": f.name, "mtime": f.mtime,
              "repeat_window_days": f.repeat_window_days, "rank_min_complaints": f.rank_min_complaints,
              "problems": [p.model_dump_json() for p in f.problems], "partition": e.file, "rows": e.rows}
             for e in entries for f in (result.branches[e.branch],)]
@@ -311,7 +344,8 @@ def save_facts(output: str | Path, result: Consolidation, run: str, staging: Sta
                                        sha256=table.sha256),
                     partitions=entries,
                     figures=None if kept is None else FileEntry(file=kept.name, rows=1, size=kept.size,
-                                                                sha256=kept.sha256)).model_dump(mode="json")
+                                                                sha256=kept.sha256),
+                    left_out=[LeftOutEntry.of(f) for f in result.left_out]).model_dump(mode="json")
     text = json.dumps({**body, "digest": _digest(body)}, ensure_ascii=False, indent=1).encode()
     pending = staged / MANIFEST
     with open(pending, "wb") as fh:
@@ -407,9 +441,10 @@ def load_facts(store: Path, month: Period | Month, run: str | None = None, *, ca
 
     ``run``: the run id the report beside it holds; a store of another run is refused (``StoreOfAnotherRun``),
     as are one of another period (``StoreOfAnotherPeriod``) and a damaged one (``StoreError``). ``manifest``: the
-    store's, already read (``StoreOfAnotherVersion.manifest``: its branches only, ``cases`` False)."""
+    store's, already read (``read_manifest``; or ``StoreOfAnotherVersion.manifest``: its branches only, ``cases``
+    False)."""
     month = as_period(month)
-    if manifest is not None and cases:
+    if manifest is not None and cases and manifest.schema_version != SCHEMA_VERSION:
         raise ValueError("a store of another layout is not read back as cases")
     m = manifest or read_manifest(store)
     if run is not None and m.run != run:
@@ -455,3 +490,12 @@ def _whole(n: int) -> int:
         raise ValueError("a negative number of days or complaints")
     return n
 
+
+
+def left_out(store: Path, m: Manifest) -> list[LeftOut]:
+    """The files the run of the manifest ``m`` read and did not count (none before version 4), for an ``--update``
+    (``report.merging``); a note that is not a problem is refused as a damaged store."""
+    try:
+        return [e.left_out() for e in m.left_out]
+    except ValidationError as e:
+        raise StoreError(f"{store.name}: damaged ({type(e).__name__}: {e})") from e

@@ -3,6 +3,7 @@ that the masking step and the consolidation can both name it."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from xlcomplaints.core.models import Settings
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.store.partition import Partition
 
+#: Between a region's name and what it names: ``north/月报-2026-10.xlsx › BJ01.xlsx`` (``report.regions``).
+WITHIN = " › "
 DEFAULT_REPEAT_WINDOW: int = Settings.model_fields["repeat_window_days"].default
 DEFAULT_RANK_MIN: int = Settings.model_fields["rank_min_complaints"].default
 
@@ -50,3 +53,10 @@ class FileSummary:
     @property
     def usable(self) -> bool:
         return self.error is None
+
+
+def stored_path(path: str) -> str:
+    """How the facts store keeps a file's path: absolute, as this process sees it (not resolved: a mapped drive
+    stays as written), so that an ``--update`` run from another folder still knows the file when it is given again
+    (``report.run``: the last run's files matched by resolved path). A region's branch (``WITHIN``) as it is."""
+    return path if WITHIN in path else os.path.abspath(path)

@@ -19,7 +19,7 @@ import duckdb
 from xlcomplaints.core.lists import BUILT_IN, BY_KEY, LIST_NOT_ON, OfficeLists, merged, relabel
 from xlcomplaints.core.metrics import Case
 from xlcomplaints.core.problems import Level, Problem
-from xlcomplaints.report.consolidate import Consolidation
+from xlcomplaints.report.merging import Consolidation
 from xlcomplaints.report.summary import DIMENSIONS
 from xlcomplaints.spec.vocab import Vocabulary
 from xlcomplaints.store.lists_sql import put_on, value_counts

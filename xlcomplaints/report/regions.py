@@ -5,7 +5,7 @@ region's report by name (``north/月报-2026-10.xlsx``), or its facts store fold
 kept its store in a shared ``--store`` folder: its report, with head office's ``--store`` naming that folder). The
 region's branches are taken from the store written beside that report by the same run
 (``report.facts``: refused if edited by hand or cut short), never re-read, and merged with the
-other inputs as branch files are (``consolidate.merge``): a branch found twice — in two regions,
+other inputs as branch files are (``merging.merge``): a branch found twice — in two regions,
 or in a region and as a workbook given directly — is listed on the Issues sheet and counted once,
 from the copy whose workbook was saved last (unless only one holds complaints received in the
 period). The region's own Issues (problems in its branches) come along, named with the region.
@@ -61,7 +61,7 @@ from xlcomplaints.report.facts import (
     old_state_path,
     store_path,
 )
-from xlcomplaints.report.file_summary import FileSummary
+from xlcomplaints.report.file_summary import WITHIN, FileSummary
 from xlcomplaints.report.held import writer_of
 from xlcomplaints.report.inputs import WORKBOOK_SUFFIXES, resolved
 from xlcomplaints.report.masking import mask_partition, mask_summary
@@ -120,8 +120,6 @@ register_messages({
         "stood then."),
 })
 
-#: Between a region's name and what it names: ``north/月报-2026-10.xlsx › BJ01.xlsx``.
-WITHIN = " › "
 
 
 _POLL = 0.2

@@ -14,7 +14,7 @@ import io
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -22,10 +22,8 @@ from xlcomplaints.core.lists import OfficeLists
 from xlcomplaints.core.metrics import Period, default_period_as_of
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.report.consolidate import (
-    Consolidation,
     FileSummary,
     collector_paused,
-    merge,
     read_all,
     read_file,
     with_cases,
@@ -34,9 +32,11 @@ from xlcomplaints.report.facts import (
     Staging,
     StoreError,
     StoreOfAnotherRun,
+    left_out,
     load_facts,
     old_state_path,
     pack_branches,
+    read_manifest,
     save_facts,
     store_path,
 )
@@ -47,6 +47,7 @@ from xlcomplaints.report.imposed import dimensions, impose, impose_on_store
 from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
 from xlcomplaints.report.kept_figures import AskedOnce, as_bytes, keep
 from xlcomplaints.report.masking import mask_partition, mask_summary
+from xlcomplaints.report.merging import Consolidation, LeftOut, merge
 from xlcomplaints.report.regions import Given, check_read, read_regions, region_notes, split_regions
 from xlcomplaints.report.request import Contacts, ReportHooks, ReportKind, ReportRequest
 from xlcomplaints.report.store_history import Earlier, earlier_figures, earlier_stores
@@ -150,12 +151,13 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
     with held(output, store) as notes, collector_paused():
         report_run = _check_taken(output)  # under the lock: what it finds stays so
         previous: list[FileSummary] = []
+        left_before: list[LeftOut] = []  # the files the last run read and did not count (``report.merging``)
         then, shown_then = as_of, show_contacts
         # a consolidation's figures from its store (``report.store_report``), no branch's cases held here
         from_store = kind.consolidates and not hooks.python_engine
         if kind is ReportKind.UPDATE:
-            previous, then, shown_then = _previous_run(output, report_run, month, show_contacts, request.store,
-                                                       from_store)
+            previous, left_before, then, shown_then = _previous_run(output, report_run, month, show_contacts,
+                                                                    request.store, from_store)
         contacts_shown = show_contacts and shown_then
         lap = _Laps()
         paths = expand_inputs(inputs) if kind.consolidates else list(inputs)
@@ -165,6 +167,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             paths, given = split_regions(inputs, paths, file_labels(paths), request.store)
         read_now = {resolved(p) for p in paths}  # a file given replaces what it held, unreadable, gone or another's now
         previous = [f for f in previous if resolved(Path(f.path)) not in read_now]
+        left_before = [f for f in left_before if resolved(Path(f.file.path)) not in read_now]
         if not paths and not previous and not given:  # an empty folder, say: what was looked for, and where
             raise NothingRead([Problem(level=Level.ERROR, code="scan.none_found", params={
                 "folders": ", ".join(str(p) for p in inputs)})])
@@ -189,10 +192,11 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             notes += region_notes(regions, as_of)
             files += [f if from_store else with_cases(f) for r in regions for f in r.branches]  # copied here
             merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown,
-                           received_in=holds_received)
+                           received_in=holds_received, left_before=left_before)
             if from_store and not computable(merged):  # a summary without its partition: the cases read back after all
                 files, previous = [with_cases(f) for f in files], [with_cases(f) for f in previous]
-                merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
+                merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown,
+                               left_before=left_before)
                 from_store = False
             if request.lists is not None and not from_store:  # from the store: on its tables (``_compute``)
                 impose(merged, request.lists)
@@ -348,22 +352,28 @@ def _some(codes: set[str], shown: int = 5) -> str:
 
 
 def _previous_run(output: Path, report_run: str | None, month: Period, show_contacts: bool,
-                  where: Path | None = None, from_store: bool = False) -> tuple[list[FileSummary], datetime, bool]:
+                  where: Path | None = None, from_store: bool = False,
+                  ) -> tuple[list[FileSummary], list[LeftOut], datetime, bool]:
     """The branches of the last consolidation into ``output`` (masked if this run masks, but those of a store
     that showed contacts when ``from_store``: ``masking.mask_partition`` rewrites their partitions once the run's
-    staging folder is made), the time they were computed as of, and whether that run showed contacts. The facts store
-    must be of the run that wrote the report there (``report_run``); else the pair is refused.
+    staging folder is made), the files it read and did not count (masked likewise), the time they were computed as
+    of, and whether that run showed contacts. The facts store must be of the run that wrote the report there
+    (``report_run``); else the pair is refused.
     An earlier version's JSON state beside the report, with no store, is said to be one."""
     store = store_path(output, where)  # ``--store``: the folder it was kept in (``ReportRequest.store``)
     if not (store / "manifest.json").exists() and old_state_path(output).exists():
         raise WorkbookError("report.old_state", path=output.name, state=old_state_path(output).name, store=store.name)
     try:
-        previous, then, shown_then = load_facts(store, month, report_run or "", cases=not from_store)
+        m = read_manifest(store)
+        previous, then, shown_then = load_facts(store, month, report_run or "", cases=not from_store, manifest=m)
     except StoreOfAnotherRun as e:
         raise WorkbookError("report.state_unpaired", path=output.name, state=store.name) from e
+    left = left_out(store, m)
+    if not show_contacts and shown_then:
+        left = [replace(f, file=mask_summary(f.file)) for f in left]
     if not show_contacts and not (from_store and shown_then):  # masked already unless that run showed them
         previous = [mask_summary(with_cases(f) if shown_then else f) for f in previous]
-    return previous, then, shown_then
+    return previous, left, then, shown_then
 
 
 def _read(paths: Sequence[Path], request: ReportRequest, as_of: datetime, now: datetime, hooks: ReportHooks,

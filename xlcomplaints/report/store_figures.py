@@ -6,7 +6,7 @@ the manifest's order (branch by branch, as the consolidation counted them). ``fi
 registered figure of the store's period and the previous one, ``{key: {group: (this, previous)}}``.
 
 What the store's partitions hold is each branch's facts as its file was read: the consolidation's two rules
-across branches (``report.consolidate.merge``: a complaint number in two branches' files counted once; a repeat
+across branches (``report.merging.merge``: a complaint number in two branches' files counted once; a repeat
 complaint made at another branch, by that branch's repeat window from the store's branches table) are applied
 to the tables once, by ``store.merge_sql``, before any figure (``tests/test_store_queries.py`` holds every
 figure the written report shows to DuckDB over its store, on sets that meet both rules and sets that do not).

@@ -43,7 +43,6 @@ from pathlib import Path
 from xlcomplaints.core import metrics as M
 from xlcomplaints.core.metrics import TREND_PERIODS, GroupRow, Period, TrendRow
 from xlcomplaints.core.problems import Level, Problem, register_messages
-from xlcomplaints.report.consolidate import Consolidation
 from xlcomplaints.report.facts import (
     MANIFEST,
     StoreError,
@@ -57,6 +56,7 @@ from xlcomplaints.report.facts import (
 from xlcomplaints.report.file_summary import FileSummary
 from xlcomplaints.report.history import History, read_history
 from xlcomplaints.report.kept_figures import KeptCover, fitting, kept_by_its_run, kept_cover
+from xlcomplaints.report.merging import Consolidation
 from xlcomplaints.report.store_report import connect_merged, report_memory, said_out_of_memory
 from xlcomplaints.report.summary import (
     COVER_KEYS,

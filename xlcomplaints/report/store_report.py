@@ -29,9 +29,9 @@ from xlcomplaints.core.metrics import GroupRow, Period, TrendRow
 from xlcomplaints.core.policy import STAGES
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.errors import XlcError
-from xlcomplaints.report.consolidate import Consolidation, _problem
 from xlcomplaints.report.facts import StoreError
 from xlcomplaints.report.file_summary import DEFAULT_REPEAT_WINDOW, FileSummary
+from xlcomplaints.report.merging import Consolidation, _problem
 from xlcomplaints.report.summary import (
     COVER_KEYS,
     DIMENSIONS,
@@ -210,7 +210,7 @@ def _rows_at(facts: Facts, paths: Sequence[str | Path], at: Sequence[int]) -> tu
 
 def duplicate_issues(facts: Facts, names: Mapping[str, str], rows: list[tuple[str, str, int, int]] | None = None,
                      ) -> list[Problem]:
-    """``consolidate._count_once``'s warnings (a number in two branches' files, which one was kept), from the
+    """``merging._count_once``'s warnings (a number in two branches' files, which one was kept), from the
     rows holding such a number (``rows``: ``store.merge_sql.numbers_in_two_branches``, asked once for both), in the
     order the consolidation meets them. ``names``: branch → its file's name. Asked before
     ``store.merge_sql.count_once`` changes the tables."""
@@ -322,7 +322,7 @@ def holds_received(f: FileSummary, month: Period) -> bool:
 
 def connect_merged(merged: Consolidation, memory_limit: str | None = None,
                    ) -> tuple[Facts, list[str], list[Problem]]:
-    """DuckDB over the merged branches' partitions in branch order (as ``consolidate.merge`` meets them), the
+    """DuckDB over the merged branches' partitions in branch order (as ``merging.merge`` meets them), the
     consolidation's rules across branches applied (``store.merge_sql``; ``merged.counted`` set to the complaints
     left); the warnings they give. DuckDB's memory: ``memory_limit``, else ``report_memory(merged)`` (the rows
     loaded, or ``XLCOMPLAINTS_DUCKDB_MEMORY``); its Out of Memory is raised as it is (``said_out_of_memory``).

@@ -1,10 +1,10 @@
-"""The consolidation's two rules across branches (``report.consolidate.merge``), over the relations of
+"""The consolidation's two rules across branches (``report.merging.merge``), over the relations of
 ``store.facts_sql``: what a report's figures from its store need, since each partition holds one branch's
 facts as its file was read.
 
 - ``count_once``: a complaint number in more than one branch's file is counted once, keeping the record that
   got further (more stages done; on a tie, the one met first), in the place of the first one met
-  (``consolidate._count_once``, folded over the few rows concerned, fetched from DuckDB);
+  (``merging._count_once``, folded over the few rows concerned, fetched from DuckDB);
 - ``repeats_across_branches``: a complaint repeating, at another branch, one the same customer made about
   the same category within the later complaint's branch's repeat window is a repeat complaint
   (``consolidate._mark_repeats_across_branches`` with ``lifecycle.repeat_pairs``; the customer as
@@ -59,7 +59,7 @@ def numbers_in_two_branches(con: duckdb.DuckDBPyConnection) -> list[tuple[str, s
 
 
 def count_once(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, int, int]] | None = None) -> int:
-    """Apply ``consolidate._count_once``; the number of records left out. ``rows``: ``numbers_in_two_branches``,
+    """Apply ``merging._count_once``; the number of records left out. ``rows``: ``numbers_in_two_branches``,
     when already asked of these tables."""
     if rows is None:
         rows = numbers_in_two_branches(con)
