@@ -93,7 +93,7 @@ class Consolidation:
 
     month: Period
     as_of: datetime
-    files: list[FileSummary]
+    files: list[FileSummary]  # those read, and an update's unreadable ones carried (``left_before``)
     branches: dict[str, FileSummary] = field(default_factory=dict)  # code → the summary used
     cases: list[Case] = field(default_factory=list)
     issues: list[Problem] = field(default_factory=list)
@@ -140,6 +140,7 @@ def merge(files: Sequence[FileSummary], month: Period, as_of: datetime, *,
             out.issues.append(g.file.error)
             out.issues.extend(g.file.problems)
             out.left_out.append(g)
+            out.files.append(g.file)  # and it is counted among the files left out (``unreadable``)
         elif g.file.branch is not None:
             ghosts[id(g.file)] = g.holds
             by_branch.setdefault(g.file.branch, []).append(g.file)

@@ -206,7 +206,9 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             if from_store and staging is not None:  # packs before the report reads them (``store.pack``)
                 _pack(merged, staging)
                 lap("pack")
-            report, kept = _compute(merged, month, as_of, then, request.history, contacts_shown, len(files), lap,
+            # the files behind the whole report, as a full run over them counts them: an update's carried ones too
+            behind = len(files) + len(previous) + len(left_before)
+            report, kept = _compute(merged, month, as_of, then, request.history, contacts_shown, behind, lap,
                                     notes, request.lists, from_store, earlier_stores(output, month, request.store))
             _save(output, report, request.lang, run)
             lap("write")
