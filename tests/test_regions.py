@@ -208,6 +208,31 @@ def test_head_office_updates_one_region_and_keeps_the_other(demo: Path, tmp_path
     assert updated.consolidation.branches["GZ03"].name == "south/月报-2026-10.xlsx › GZ03.xlsx"
 
 
+def test_a_file_a_region_could_not_use_is_on_head_offices_issues_and_cover_as_in_a_full_run(
+        demo: Path, tmp_path: Path) -> None:
+    """A branch's file the region could not read leaves a hole in head office's figures as in the region's: head
+    office says so as a full run over the same files would (the Issues sheet's error, named with the region, and the
+    cover's "4 files read, 1 left out"), never "no problems in the inputs"; a roll-up of that roll-up still says it."""
+    broken = tmp_path / "XA09.xlsx"
+    broken.write_bytes(b"not a workbook")
+    north = region(tmp_path / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx", broken)
+    files = [demo / "BJ01.xlsx", demo / "SH02.xlsx", broken, demo / "GZ03.xlsx"]
+    direct = report_flow(ReportRequest(files, OCT, tmp_path / "direct.xlsx", now=NOW))
+    group = report_flow(ReportRequest([north, demo / "GZ03.xlsx"], OCT, tmp_path / "group.xlsx", now=NOW))
+    assert (group.report.files_read, group.report.files_failed) == (direct.report.files_read, 1) == (4, 1)
+    [said] = [p for p in group.report.issues if p.file == "月报-2026-10.xlsx › XA09.xlsx"]
+    [plain] = [p for p in direct.report.issues if p.file == "XA09.xlsx"]
+    assert (said.code, said.level, said.params) == (plain.code, plain.level, plain.params)
+    cover = openpyxl.load_workbook(tmp_path / "group.xlsx", read_only=True).worksheets[0]
+    note = next(str(c) for row in cover.iter_rows(values_only=True) for c in row if str(c).startswith("读取"))
+    assert note.startswith("读取 4 个文件，1 个未能计入。")
+    assert read_report(tmp_path / "group.xlsx") == read_report(tmp_path / "direct.xlsx")
+    (tmp_path / "top").mkdir()
+    top = report_flow(ReportRequest([tmp_path / "group.xlsx"], OCT, tmp_path / "top" / "top.xlsx", now=NOW))
+    assert (top.report.files_read, top.report.files_failed) == (4, 1)
+    assert [p.file for p in top.report.issues if p.code == plain.code] == ["group.xlsx › 月报-2026-10.xlsx › XA09.xlsx"]
+
+
 def test_a_region_as_of_another_time_is_said(demo: Path, tmp_path: Path) -> None:
     north = region(tmp_path / "north", demo / "BJ01.xlsx")
     group = report_flow(ReportRequest([north, demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx",

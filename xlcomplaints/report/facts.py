@@ -23,7 +23,9 @@ The manifest names the store's format and version, the run that wrote it (the re
 same id: ``--update`` uses a store only with the report of its run), the period, the as-of time, whether
 phone numbers are shown, per branch its pack file, first row, rows, and the pack's size and SHA-256, and the figures file's (the
 period's figures its run computed from those partitions, for a later period's trend and cover: version 2; a store
-of version 1 has none and is queried as before); a digest of all that closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
+of version 1 has none and is queried as before), the files the run could not use (``left_out``: each as its
+Issues sheet named it, and why; a head office taking the run as a region's says them too: ``report.regions``;
+written only where there are some); a digest of all that closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
 run or period, and a partition missing, cut short or changed (its size and hash, checked before it is
 parsed). Everything is data (JSON, Parquet): nothing in a store runs as code. Phone numbers are as the
 summaries held them: masked unless the run had ``--show-contacts`` (``report.masking``).
@@ -149,6 +151,21 @@ class BranchEntry(FileEntry):
     first: int = Field(default=0, ge=0)
 
 
+class LeftOut(_Strict):
+    """A file the run could not use, as its Issues sheet named it: why (``problems``: the error first, then what else
+    was met, each a ``Problem`` as JSON), for a head office taking the run as a region's (``report.regions``)."""
+
+    path: str
+    label: str
+    mtime: float
+    problems: list[str] = Field(min_length=1)
+
+    def summary(self) -> FileSummary:
+        """The file as the run's merge met it: unusable, with its error and problems."""
+        error, *rest = (Problem.model_validate_json(p) for p in self.problems)
+        return FileSummary(self.path, self.mtime, problems=tuple(rest), error=error, label=self.label)
+
+
 class Manifest(_Strict):
     format: Literal["xlcomplaints.facts-store"]
     version: int
@@ -161,6 +178,8 @@ class Manifest(_Strict):
     branches: FileEntry
     partitions: list[BranchEntry]
     figures: FileEntry | None = None  # the period's figures (``report.kept_figures``); none in version 1
+    #: the files the run could not use (written only where there are some: a store without is as before)
+    left_out: list[LeftOut] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _packed(self) -> Manifest:
@@ -311,7 +330,12 @@ def save_facts(output: str | Path, result: Consolidation, run: str, staging: Sta
                                        sha256=table.sha256),
                     partitions=entries,
                     figures=None if kept is None else FileEntry(file=kept.name, rows=1, size=kept.size,
-                                                                sha256=kept.sha256)).model_dump(mode="json")
+                                                                sha256=kept.sha256),
+                    left_out=[LeftOut(path=f.path, label=f.name, mtime=f.mtime,
+                                      problems=[p.model_dump_json() for p in (f.error, *f.problems) if p is not None])
+                              for f in result.files if f.error is not None]).model_dump(mode="json")
+    if not body["left_out"]:  # a store of none is as an earlier version of this layout wrote and reads it
+        del body["left_out"]
     text = json.dumps({**body, "digest": _digest(body)}, ensure_ascii=False, indent=1).encode()
     pending = staged / MANIFEST
     with open(pending, "wb") as fh:
