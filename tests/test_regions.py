@@ -208,6 +208,25 @@ def test_head_office_updates_one_region_and_keeps_the_other(demo: Path, tmp_path
     assert updated.consolidation.branches["GZ03"].name == "south/月报-2026-10.xlsx › GZ03.xlsx"
 
 
+def test_a_region_given_again_to_an_update_replaces_all_it_held_then(demo: Path, tmp_path: Path) -> None:
+    """The north consolidates again without SH02 (moved to another region, say); head office's update given the
+    north's new report counts what the north holds now, as a full run would: SH02 is not carried from the last run."""
+    north, south = regions(demo, tmp_path)
+    out = tmp_path / "group.xlsx"
+    report_flow(ReportRequest([north, south], OCT, out, now=NOW))
+    again = region(tmp_path / "north", demo / "BJ01.xlsx")  # the north, SH02 gone
+    updated = report_flow(ReportRequest([again], OCT, out, ReportKind.UPDATE, now=NOW))
+    assert sorted(updated.consolidation.branches) == ["BJ01", "GZ03"] and updated.consolidation.carried == ["GZ03"]
+    direct = report_flow(ReportRequest([demo / "BJ01.xlsx", demo / "GZ03.xlsx"], OCT, tmp_path / "d.xlsx", now=NOW))
+    assert read_report(out) == read_report(tmp_path / "d.xlsx")
+    assert updated.report.value("received") == direct.report.value("received")
+    # given by its store folder, the same
+    report_flow(ReportRequest([regions(demo, tmp_path)[0], south], OCT, out, now=NOW))
+    again = region(tmp_path / "north", demo / "BJ01.xlsx")
+    updated = report_flow(ReportRequest([store_path(again)], OCT, out, ReportKind.UPDATE, now=NOW))
+    assert sorted(updated.consolidation.branches) == ["BJ01", "GZ03"]
+
+
 def test_a_file_a_region_could_not_use_is_on_head_offices_issues_and_cover_as_in_a_full_run(
         demo: Path, tmp_path: Path) -> None:
     """A branch's file the region could not read leaves a hole in head office's figures as in the region's: head

@@ -35,6 +35,9 @@ new manifest (said on the Issues sheet, ``report.region_reread``), waiting while
 left by a killed run is not waited for: the store is judged as it is. A region whose run is going on, its last
 store whole, is counted as that store holds it, and the Issues sheet says so (``report.region_running``).
 
+A region given to an ``--update`` replaces all it held at the last run (``held_then``: its branches' paths start with
+its report's), as a file given again does: a branch it no longer holds is not carried.
+
 Reports found in a folder are still passed over with a warning (``report.not_a_branch``): a folder
 of branches often holds earlier reports too, and only a report named on purpose stands for a region.
 """
@@ -293,7 +296,7 @@ def _load(g: Given, run: str | None, month: Period, show_contacts: bool, folder:
     files: dict[str, Partition] = {}  # each of the region's packs copied once, whatever of it is taken
     try:
         for f in branches:
-            copied.append(_copied(_in_region(f, label, mask), folder, mask and shown, files))
+            copied.append(_copied(_in_region(f, g, mask), folder, mask and shown, files))
     except (PartitionDamaged, OSError) as e:
         for path in {*(f.partition.path for f in copied if f.partition is not None),
                      *(c.path for c in files.values())}:  # what this attempt copied: nothing half-read is kept
@@ -302,18 +305,34 @@ def _load(g: Given, run: str | None, month: Period, show_contacts: bool, folder:
         if isinstance(e, PartitionDamaged):  # gone or changed since its manifest was read
             raise WorkbookError("report.region_damaged", state=store.name, detail=f"{store.name}: {e}") from e
         raise WorkbookError("file.write_failed", path=str(folder), detail=e.strerror or str(e)) from e
-    left_out = tuple(_in_region(f.summary(), label, mask) for f in manifest.left_out)
+    left_out = tuple(_in_region(f.summary(), g, mask) for f in manifest.left_out)
     return Region(label, tuple(copied), as_of, left_out=left_out)
 
 
-def _in_region(f: FileSummary, region: str, mask: bool) -> FileSummary:
+def within(g: Given) -> str:
+    """What the path of each of the region's branches starts with: its report's, whatever it is labelled as
+    (``held_then``)."""
+    return f"{resolved(g.report)}{WITHIN}"
+
+
+def held_then(given: Sequence[Given], previous: Sequence[FileSummary]) -> list[FileSummary]:
+    """The last run's branches (and files left out) but those of a region given now: a region's new consolidation
+    replaces all it held then (a branch it no longer holds is not carried), as a file given again does."""
+    now = tuple(within(g) for g in given)
+    return [f for f in previous if not f.path.startswith(now)] if now else list(previous)
+
+
+def _in_region(f: FileSummary, g: Given, mask: bool) -> FileSummary:
     """A region's branch, or a file it could not use, named with the region (its problems too, masked if this run
     masks)."""
+    region = g.label
+
     def named(p: Problem) -> Problem:
         return p.model_copy(update={"file": f"{region}{WITHIN}{p.file}" if p.file else region})
 
-    # its path made the region's own: the same workbook read by two regions is two copies of the branch
-    f = replace(f, path=f"{region}{WITHIN}{f.path}", label=f"{region}{WITHIN}{f.name}",
+    # its path made the region's own (its report's, as a later --update finds it: ``held_then``): the same workbook
+    # read by two regions is two copies of the branch
+    f = replace(f, path=f"{within(g)}{f.path}", label=f"{region}{WITHIN}{f.name}",
                 problems=tuple(map(named, f.problems)), error=None if f.error is None else named(f.error))
     return mask_summary(f) if mask else f
 

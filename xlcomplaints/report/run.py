@@ -1,3 +1,4 @@
+# Over 400 lines: the one flow every report takes, step by step, with the small helpers only it uses.
 """The report flow: one branch's report, a consolidation, or an update of one (``ReportKind``).
 
 ``report_flow(ReportRequest(...), ReportHooks(...))`` reads the inputs (in parallel for a
@@ -47,7 +48,14 @@ from xlcomplaints.report.imposed import dimensions, impose, impose_on_store
 from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
 from xlcomplaints.report.kept_figures import AskedOnce, as_bytes, keep
 from xlcomplaints.report.masking import mask_partition, mask_summary
-from xlcomplaints.report.regions import Given, check_read, read_regions, region_notes, split_regions
+from xlcomplaints.report.regions import (
+    Given,
+    check_read,
+    held_then,
+    read_regions,
+    region_notes,
+    split_regions,
+)
 from xlcomplaints.report.request import Contacts, ReportHooks, ReportKind, ReportRequest
 from xlcomplaints.report.store_history import Earlier, earlier_figures, earlier_stores
 from xlcomplaints.report.store_report import (
@@ -164,7 +172,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         if kind.consolidates:  # regions' reports given by name: their branches from their stores (``report.regions``)
             paths, given = split_regions(inputs, paths, file_labels(paths), request.store)
         read_now = {resolved(p) for p in paths}  # a file given replaces what it held, unreadable, gone or another's now
-        previous = [f for f in previous if resolved(Path(f.path)) not in read_now]
+        previous = held_then(given, [f for f in previous if resolved(Path(f.path)) not in read_now])
         if not paths and not previous and not given:  # an empty folder, say: what was looked for, and where
             raise NothingRead([Problem(level=Level.ERROR, code="scan.none_found", params={
                 "folders": ", ".join(str(p) for p in inputs)})])
