@@ -14,7 +14,8 @@ Merging rules (each leaves a row on the Issues sheet):
 - with ``previous`` state (``--update``), branches not in this run keep the data of the
   previous run; a file read now and the file the previous run used for its branch are two
   versions of one branch, by the first rule (the older is set aside, as a full run over both
-  would; on a tie the file read now is used); a file given again replaces what it held then (``report.run``);
+  would; on a tie the file read now is used); a file given again replaces what it held then (``report.run``), and a
+  file the previous run could not use, not given again, is said again (``report.run`` adds it to the files);
 - a complaint repeating one the same customer made at another branch, about the same
   category within the repeat window of its own branch's Settings (30 days unless changed),
   is a repeat complaint (each branch's engine saw only its own register).

@@ -38,6 +38,7 @@ from xlcomplaints.report.facts import (
     load_facts,
     old_state_path,
     pack_branches,
+    read_manifest,
     save_facts,
     store_path,
 )
@@ -173,6 +174,8 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             paths, given = split_regions(inputs, paths, file_labels(paths), request.store)
         read_now = {resolved(p) for p in paths}  # a file given replaces what it held, unreadable, gone or another's now
         previous = held_then(given, [f for f in previous if resolved(Path(f.path)) not in read_now])
+        left_then = [f for f in previous if not f.usable]  # files the last run could not use, not given now
+        previous = [f for f in previous if f.usable]
         if not paths and not previous and not given:  # an empty folder, say: what was looked for, and where
             raise NothingRead([Problem(level=Level.ERROR, code="scan.none_found", params={
                 "folders": ", ".join(str(p) for p in inputs)})])
@@ -196,7 +199,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
                 check_read(files, inputs, labels)
             notes += region_notes(regions, as_of)
             files += [f if from_store else with_cases(f) for r in regions for f in r.branches]  # copied here
-            files += [f for r in regions for f in r.left_out]  # a region's files it could not use: said, counted
+            files += [*(f for r in regions for f in r.left_out), *left_then]  # files not used: said, counted
             merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown,
                            received_in=holds_received)
             if from_store and not computable(merged):  # a summary without its partition: the cases read back after all
@@ -358,7 +361,7 @@ def _some(codes: set[str], shown: int = 5) -> str:
 
 def _previous_run(output: Path, report_run: str | None, month: Period, show_contacts: bool,
                   where: Path | None = None, from_store: bool = False) -> tuple[list[FileSummary], datetime, bool]:
-    """The branches of the last consolidation into ``output`` (masked if this run masks, but those of a store
+    """The branches of the last consolidation into ``output``, and the files it could not use (masked if this run masks, but those of a store
     that showed contacts when ``from_store``: ``masking.mask_partition`` rewrites their partitions once the run's
     staging folder is made), the time they were computed as of, and whether that run showed contacts. The facts store
     must be of the run that wrote the report there (``report_run``); else the pair is refused.
@@ -372,7 +375,8 @@ def _previous_run(output: Path, report_run: str | None, month: Period, show_cont
         raise WorkbookError("report.state_unpaired", path=output.name, state=store.name) from e
     if not show_contacts and not (from_store and shown_then):  # masked already unless that run showed them
         previous = [mask_summary(with_cases(f) if shown_then else f) for f in previous]
-    return previous, then, shown_then
+    left = [f.summary() for f in read_manifest(store).left_out]  # still left out unless given again (``report_flow``)
+    return [*previous, *(left if show_contacts else map(mask_summary, left))], then, shown_then
 
 
 def _read(paths: Sequence[Path], request: ReportRequest, as_of: datetime, now: datetime, hooks: ReportHooks,
