@@ -160,7 +160,7 @@ def report_of(store: Path) -> Path:
     return store.with_name(store.name[: -len(STORE_SUFFIX)] + ".xlsx")
 
 
-def _run_of(report: Path) -> str | None:
+def run_of(report: Path) -> str | None:
     """The run id a consolidated report holds ("" if none); None if the file is not a report."""
     try:
         port = FileWorkbook(report)
@@ -199,7 +199,7 @@ def split_regions(inputs: Iterable[str | Path], paths: Sequence[Path], labels: M
         else:
             workbooks.append(p)  # a branch, or a report without its store: said once read (``check_read``)
             continue
-        if _run_of(report) is None:  # a workbook that merely has a file of that name beside it
+        if run_of(report) is None:  # a workbook that merely has a file of that name beside it
             workbooks.append(p)
             continue
         if not is_store(store):
@@ -272,7 +272,7 @@ def _looked(g: Given) -> tuple[str | None, str | None]:
         manifest: str | None = hashlib.sha256((g.store / MANIFEST).read_bytes()).hexdigest()
     except OSError:
         manifest = None
-    return _run_of(g.report), manifest
+    return run_of(g.report), manifest
 
 
 def _load(g: Given, run: str | None, month: Period, show_contacts: bool, folder: Path) -> Region:
