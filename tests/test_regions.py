@@ -250,6 +250,13 @@ def test_a_file_a_region_could_not_use_is_on_head_offices_issues_and_cover_as_in
     top = report_flow(ReportRequest([tmp_path / "group.xlsx"], OCT, tmp_path / "top" / "top.xlsx", now=NOW))
     assert (top.report.files_read, top.report.files_failed) == (4, 1)
     assert [p.file for p in top.report.issues if p.code == plain.code] == ["group.xlsx › 月报-2026-10.xlsx › XA09.xlsx"]
+    # the file mended since and given to head office too: counted as it is now, no longer said unreadable
+    from xlcomplaints.demo import make_branch
+
+    make_branch(broken, "XA09", "网点XA09", n=20, seed=9)
+    mended = report_flow(ReportRequest([north, broken, demo / "GZ03.xlsx"], OCT, tmp_path / "m.xlsx", now=NOW))
+    assert mended.report.files_failed == 0 and "XA09" in mended.consolidation.branches
+    assert not [p for p in mended.report.issues if p.code == plain.code]
 
 
 def test_a_region_as_of_another_time_is_said(demo: Path, tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -320,6 +320,12 @@ def held_then(given: Sequence[Given], previous: Sequence[FileSummary]) -> list[F
     replaces all it held then (a branch it no longer holds is not carried), as a file given again does."""
     now = tuple(within(g) for g in given)
     return [f for f in previous if not f.path.startswith(now)] if now else list(previous)
+
+
+def not_given(regions: Sequence[Region], read_now: Collection[Path]) -> list[FileSummary]:
+    """The files the regions could not use, but those given to this run as workbooks (``read_now``, resolved): a file
+    read here is counted or said by what it is now, as a file given to an ``--update`` replaces what it was then."""
+    return [f for r in regions for f in r.left_out if resolved(Path(f.path.rsplit(WITHIN, 1)[-1])) not in read_now]
 
 
 def _in_region(f: FileSummary, g: Given, mask: bool) -> FileSummary:

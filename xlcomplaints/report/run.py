@@ -53,6 +53,7 @@ from xlcomplaints.report.regions import (
     Given,
     check_read,
     held_then,
+    not_given,
     read_regions,
     region_notes,
     split_regions,
@@ -199,7 +200,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
                 check_read(files, inputs, labels)
             notes += region_notes(regions, as_of)
             files += [f if from_store else with_cases(f) for r in regions for f in r.branches]  # copied here
-            files += [*(f for r in regions for f in r.left_out), *left_then]  # files not used: said, counted
+            files += [*not_given(regions, read_now), *left_then]  # files not used: said, counted
             merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown,
                            received_in=holds_received)
             if from_store and not computable(merged):  # a summary without its partition: the cases read back after all
