@@ -91,11 +91,29 @@ def test_a_branch_in_two_regions_is_reported_and_counted_once(demo: Path, tmp_pa
     group = report_flow(ReportRequest([north, south], OCT, tmp_path / "g.xlsx", now=NOW))
     assert group.report.value("received") == direct.report.value("received")
     assert group.report.cover == direct.report.cover
-    twice = [p for p in group.report.issues if p.code == "report.superseded"]
-    assert len(twice) == 1 and twice[0].params["branch"] == "BJ01"
+    # one workbook in both: said as such, a warning (no version of it set aside, no code to correct)
+    twice = [p for p in group.report.issues if p.code in ("report.superseded", "report.same_workbook")]
+    assert len(twice) == 1 and twice[0].params["branch"] == "BJ01" and twice[0].code == "report.same_workbook"
+    assert twice[0].level.name == "WARNING"
     assert {twice[0].file, twice[0].params["other"]} == {"north/月报-2026-10.xlsx › BJ01.xlsx",
                                                          "south/月报-2026-10.xlsx › BJ01.xlsx"}
     assert "BJ01" in twice[0].message("en") and "counted" not in twice[0].file
+
+
+def test_a_regions_own_branch_file_given_beside_it_is_one_workbook_counted_once(demo: Path, tmp_path: Path) -> None:
+    """Head office gives the north's report and, again, BJ01.xlsx that the north consolidated: one workbook, counted
+    once, every figure as a full run's; the Issues sheet warns that it came twice, and finds no error a full run
+    would not (no "two versions, correct a branch code")."""
+    north = region(tmp_path / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx")
+    group = report_flow(ReportRequest([north, demo / "BJ01.xlsx", demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx",
+                                      now=NOW))
+    direct = report_flow(ReportRequest([demo / f"{b}.xlsx" for b in ("BJ01", "GZ03", "SH02")], OCT,
+                                       tmp_path / "d.xlsx", now=NOW))
+    assert read_report(tmp_path / "g.xlsx") == read_report(tmp_path / "d.xlsx")
+    [twice] = [p for p in group.report.issues if p.params.get("branch") == "BJ01" and p.code.startswith("report.s")]
+    assert (twice.code, twice.level.name) == ("report.same_workbook", "WARNING")
+    errors = [p for p in group.report.issues if p.level.name == "ERROR"]
+    assert len(errors) == len([p for p in direct.report.issues if p.level.name == "ERROR"])
 
 
 def test_a_branch_in_a_region_and_given_directly_the_one_saved_last_wins(demo: Path, tmp_path: Path) -> None:

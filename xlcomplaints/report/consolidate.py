@@ -8,7 +8,9 @@ file could not be used — so one bad file never stops the batch.
 Merging rules (each leaves a row on the Issues sheet):
 - two files with the same branch code are two versions of one branch: the one saved
   last is used, the other is set aside (a re-sent file replaces the old one) — unless only
-  one holds complaints received in the month (an office keeping a register per month);
+  one holds complaints received in the month (an office keeping a register per month); one
+  workbook twice (a region's copy of it, and it given directly or in another region: the same
+  path as each read it, saved at the same time) is counted once and said as such, a warning;
 - a complaint number found in two branches' files is counted once, keeping the record
   that got further (more stages done; on a tie, the branch that sorts first);
 - with ``previous`` state (``--update``), branches not in this run keep the data of the
@@ -93,6 +95,9 @@ MESSAGES = {
                                 "采用 {other}，本文件未计入。",
                                 "{path} and {other} are both branch {branch}; {path} has no complaint received in "
                                 "{month}, so {other} is used and this file is left out."),
+    "report.same_workbook": ("{path} 与 {other} 是同一个工作簿（网点 {branch}，区域汇总中有、又另行给出，或两个区域都有），只计一次。",
+                             "{path} and {other} are the same workbook (branch {branch}: in a region's consolidation "
+                             "and given again, or in two regions); it is counted once."),
     "report.duplicate_no": ("投诉编号 {no} 同时出现在 {path}（网点 {branch}）和 {other}（网点 {other_branch}），"
                             "只计一次，采用 {kept} 的记录。",
                             "Complaint number {no} is in both {path} (branch {branch}) and {other} (branch "
@@ -333,7 +338,9 @@ def merge(files: Sequence[FileSummary], month: Period, as_of: datetime, *,
         if kept is before.get(code):
             out.carried.append(code)
         for f in group[:-1]:
-            if holds[kept.path] and not holds[f.path]:
+            if f.mtime == kept.mtime and f.workbook == kept.workbook:  # a region's copy of a workbook given again
+                set_aside[f.path] = _problem("report.same_workbook", f.name, Level.WARNING, other=kept.name, branch=code)
+            elif holds[kept.path] and not holds[f.path]:
                 set_aside[f.path] = _problem("report.superseded_month", f.name, other=kept.name, branch=code,
                                              month=str(month))
             elif f.branch_name and kept.branch_name and f.branch_name != kept.branch_name:  # two branches, one code

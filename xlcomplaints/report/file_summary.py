@@ -12,6 +12,8 @@ from xlcomplaints.core.models import Settings
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.store.partition import Partition
 
+#: Between a region's name and what it names: ``north/月报-2026-10.xlsx › BJ01.xlsx`` (``report.regions``).
+WITHIN = " › "
 DEFAULT_REPEAT_WINDOW: int = Settings.model_fields["repeat_window_days"].default
 DEFAULT_RANK_MIN: int = Settings.model_fields["rank_min_complaints"].default
 
@@ -50,3 +52,8 @@ class FileSummary:
     @property
     def usable(self) -> bool:
         return self.error is None
+
+    @property
+    def workbook(self) -> str:
+        """The workbook's own path: a region's branch's as its region read it (``report.regions``)."""
+        return self.path.rsplit(WITHIN, 1)[-1]

@@ -67,7 +67,7 @@ from xlcomplaints.report.facts import (
     read_manifest,
     store_path,
 )
-from xlcomplaints.report.file_summary import FileSummary
+from xlcomplaints.report.file_summary import WITHIN, FileSummary
 from xlcomplaints.report.held import writer_of
 from xlcomplaints.report.inputs import WORKBOOK_SUFFIXES, resolved
 from xlcomplaints.report.masking import mask_partition, mask_summary
@@ -126,8 +126,6 @@ register_messages({
         "stood then."),
 })
 
-#: Between a region's name and what it names: ``north/月报-2026-10.xlsx › BJ01.xlsx``.
-WITHIN = " › "
 
 
 _POLL = 0.2
@@ -325,7 +323,7 @@ def held_then(given: Sequence[Given], previous: Sequence[FileSummary]) -> list[F
 def not_given(regions: Sequence[Region], read_now: Collection[Path]) -> list[FileSummary]:
     """The files the regions could not use, but those given to this run as workbooks (``read_now``, resolved): a file
     read here is counted or said by what it is now, as a file given to an ``--update`` replaces what it was then."""
-    return [f for r in regions for f in r.left_out if resolved(Path(f.path.rsplit(WITHIN, 1)[-1])) not in read_now]
+    return [f for r in regions for f in r.left_out if resolved(Path(f.workbook)) not in read_now]
 
 
 def _in_region(f: FileSummary, g: Given, mask: bool) -> FileSummary:
