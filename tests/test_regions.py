@@ -277,6 +277,30 @@ def test_a_file_a_region_could_not_use_is_on_head_offices_issues_and_cover_as_in
     assert not [p for p in mended.report.issues if p.code == plain.code]
 
 
+def test_a_version_a_region_set_aside_is_said_by_head_office_as_by_a_full_run(demo: Path, tmp_path: Path) -> None:
+    """The north had BJ01's workbook and an older copy of it, and used the one saved last: head office's Issues sheet
+    says the copy was set aside (named with the north), as a full run over the same files does, and its cover counts
+    the same errors; head office's store keeps the note for a roll-up of it."""
+    old = tmp_path / "old" / "BJ01.xlsx"
+    old.parent.mkdir()
+    shutil.copy(demo / "BJ01.xlsx", old)
+    earlier = (demo / "BJ01.xlsx").stat().st_mtime - 86400
+    os.utime(old, (earlier, earlier))
+    north = region(tmp_path / "north", demo / "BJ01.xlsx", old, demo / "SH02.xlsx")
+    south = region(tmp_path / "south", demo / "GZ03.xlsx")
+    files = [demo / "BJ01.xlsx", old, demo / "SH02.xlsx", demo / "GZ03.xlsx"]
+    direct = report_flow(ReportRequest(files, OCT, tmp_path / "direct.xlsx", now=NOW))
+    group = report_flow(ReportRequest([north, south], OCT, tmp_path / "group.xlsx", now=NOW))
+    [plain] = [p for p in direct.report.issues if p.code == "report.superseded"]
+    [said] = [p for p in group.report.issues if p.code == "report.superseded"]
+    assert said.file == f"north/月报-2026-10.xlsx › {plain.file}" and said.params == plain.params
+    assert read_report(tmp_path / "group.xlsx") == read_report(tmp_path / "direct.xlsx")
+    assert sorted(p.level.name for p in group.report.issues) == sorted(p.level.name for p in direct.report.issues)
+    (tmp_path / "top").mkdir()
+    top = report_flow(ReportRequest([tmp_path / "group.xlsx"], OCT, tmp_path / "top" / "top.xlsx", now=NOW))
+    assert [p.file for p in top.report.issues if p.code == "report.superseded"] == [f"group.xlsx › {said.file}"]
+
+
 def test_a_region_as_of_another_time_is_said(demo: Path, tmp_path: Path) -> None:
     north = region(tmp_path / "north", demo / "BJ01.xlsx")
     group = report_flow(ReportRequest([north, demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx",

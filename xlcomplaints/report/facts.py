@@ -24,8 +24,9 @@ same id: ``--update`` uses a store only with the report of its run), the period,
 phone numbers are shown, per branch its pack file, first row, rows, and the pack's size and SHA-256, and the figures file's (the
 period's figures its run computed from those partitions, for a later period's trend and cover: version 2; a store
 of version 1 has none and is queried as before), the files the run could not use (``left_out``: each as its
-Issues sheet named it, and why; a head office taking the run as a region's says them too: ``report.regions``;
-written only where there are some); a digest of all that closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
+Issues sheet named it, and why) and its notes on the files it set aside (``set_aside``: another version of a branch
+used), which a head office taking the run as a region's says too (``report.regions``), each written only where
+there are some; a digest of all that closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
 run or period, and a partition missing, cut short or changed (its size and hash, checked before it is
 parsed). Everything is data (JSON, Parquet): nothing in a store runs as code. Phone numbers are as the
 summaries held them: masked unless the run had ``--show-contacts`` (``report.masking``).
@@ -80,6 +81,8 @@ VERSION = 3
 #: A store of version 1 holds no figures: a later period's run queries it. One of version 1 or 2 has a file per
 #: branch: each read as a pack of one branch (the same rows, ``first`` 0), kept as it is by an ``--update``.
 _READS = (1, 2, 3)
+#: The merge's notes on a file set aside, kept in the store for a head office taking the run as a region's.
+SET_ASIDE = frozenset({"report.superseded", "report.superseded_month", "report.same_code", "report.same_workbook"})
 OLD_STATE_SUFFIX = ".state.json.gz"
 _STAGING = ".staging-"
 __all__ = ["MANIFEST", "STORE_SUFFIX", "is_store", "store_path"]  # where a store is (``store.layout``)
@@ -180,6 +183,9 @@ class Manifest(_Strict):
     figures: FileEntry | None = None  # the period's figures (``report.kept_figures``); none in version 1
     #: the files the run could not use (written only where there are some: a store without is as before)
     left_out: list[LeftOut] = Field(default_factory=list)
+    #: the run's notes on the files it set aside (``SET_ASIDE``: another version of a branch used), each a ``Problem``
+    #: as JSON; written only where there are some
+    set_aside: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _packed(self) -> Manifest:
@@ -333,9 +339,11 @@ def save_facts(output: str | Path, result: Consolidation, run: str, staging: Sta
                                                                 sha256=kept.sha256),
                     left_out=[LeftOut(path=f.path, label=f.name, mtime=f.mtime,
                                       problems=[p.model_dump_json() for p in (f.error, *f.problems) if p is not None])
-                              for f in result.files if f.error is not None]).model_dump(mode="json")
-    if not body["left_out"]:  # a store of none is as an earlier version of this layout wrote and reads it
-        del body["left_out"]
+                              for f in result.files if f.error is not None],
+                    set_aside=[p.model_dump_json() for p in result.issues if p.code in SET_ASIDE]).model_dump(mode="json")
+    for name in ("left_out", "set_aside"):
+        if not body[name]:  # a store of none is as an earlier version of this layout wrote and reads it
+            del body[name]
     text = json.dumps({**body, "digest": _digest(body)}, ensure_ascii=False, indent=1).encode()
     pending = staged / MANIFEST
     with open(pending, "wb") as fh:

@@ -10,7 +10,8 @@ or in a region and as a workbook given directly — is listed on the Issues shee
 from the copy whose workbook was saved last (unless only one holds complaints received in the
 period). The region's own Issues (problems in its branches) come along, named with the region, and so do the files
 it could not use (its manifest's ``left_out``): on the Issues sheet and in the cover's count of files left out, as
-a full run over the same files says them.
+a full run over the same files says them; and its notes on the files it set aside (``set_aside``: another version of
+a branch used), as a full run would set them aside.
 
 Refused before any branch is read (``WorkbookError``, nothing written): a store of another period
 or kind of period, a report whose store is missing or of another run, a store whose report is
@@ -151,6 +152,7 @@ class Region:
     as_of: datetime
     notes: tuple[Problem, ...] = ()  # what reading it met: a run of the region going on, or a re-read
     left_out: tuple[FileSummary, ...] = ()  # the files the region could not use, named with the region
+    set_aside: tuple[Problem, ...] = ()  # its notes on the files it set aside, named with the region
 
 
 def report_of(store: Path) -> Path:
@@ -304,7 +306,8 @@ def _load(g: Given, run: str | None, month: Period, show_contacts: bool, folder:
             raise WorkbookError("report.region_damaged", state=store.name, detail=f"{store.name}: {e}") from e
         raise WorkbookError("file.write_failed", path=str(folder), detail=e.strerror or str(e)) from e
     left_out = tuple(_in_region(f.summary(), g, mask) for f in manifest.left_out)
-    return Region(label, tuple(copied), as_of, left_out=left_out)
+    set_aside = tuple(_named(Problem.model_validate_json(p), label) for p in manifest.set_aside)
+    return Region(label, tuple(copied), as_of, left_out=left_out, set_aside=set_aside)
 
 
 def within(g: Given) -> str:
@@ -332,13 +335,18 @@ def _in_region(f: FileSummary, g: Given, mask: bool) -> FileSummary:
     region = g.label
 
     def named(p: Problem) -> Problem:
-        return p.model_copy(update={"file": f"{region}{WITHIN}{p.file}" if p.file else region})
+        return _named(p, region)
 
     # its path made the region's own (its report's, as a later --update finds it: ``held_then``): the same workbook
     # read by two regions is two copies of the branch
     f = replace(f, path=f"{within(g)}{f.path}", label=f"{region}{WITHIN}{f.name}",
                 problems=tuple(map(named, f.problems)), error=None if f.error is None else named(f.error))
     return mask_summary(f) if mask else f
+
+
+def _named(p: Problem, region: str) -> Problem:
+    """A region's problem, its file named with the region."""
+    return p.model_copy(update={"file": f"{region}{WITHIN}{p.file}" if p.file else region})
 
 
 def _copied(f: FileSummary, folder: Path, unmasked: bool, files: dict[str, Partition]) -> FileSummary:

@@ -207,6 +207,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
                 files, previous = [with_cases(f) for f in files], [with_cases(f) for f in previous]
                 merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown)
                 from_store = False
+            merged.issues += [p for r in regions for p in r.set_aside]  # kept in this store too, for a roll-up of it
             if request.lists is not None and not from_store:  # from the store: on its tables (``_compute``)
                 impose(merged, request.lists)
             lap("merge")
