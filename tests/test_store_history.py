@@ -248,6 +248,28 @@ def test_regions_whose_stores_are_kept_in_a_shared_store_folder(tmp_path: Path) 
     assert group.report.cover == direct.report.cover and group.report.trend == direct.report.trend
 
 
+def test_a_region_that_moved_its_store_to_the_shared_folder_is_read_from_the_store_of_its_run(tmp_path: Path) -> None:
+    """The north kept its store beside its report, then consolidated again keeping it in the shared folder: the store
+    left beside its report is an earlier run's. Head office with ``--store`` counts the north from the store of its
+    report's run, as the branches directly give it, neither refusing it nor using the earlier one."""
+    from tests.test_regions import region
+    from xlcomplaints.demo import run_demo
+
+    now = datetime(2026, 11, 2, 9, 0)
+    run_demo(tmp_path / "demo", now=now)
+    demo, shared = tmp_path / "demo", tmp_path / "shared"
+    shared.mkdir()
+    north = region(tmp_path / "north", demo / "BJ01.xlsx")  # its store beside it, BJ01 alone
+    north = region(tmp_path / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx", store=shared)
+    assert store_path(north).exists() and store_path(north, shared).exists()
+    group = report_flow(ReportRequest([north, demo / "GZ03.xlsx"], Month(2026, 10), tmp_path / "group.xlsx", now=now,
+                                      store=shared))
+    direct = report_flow(ReportRequest([demo / f"{b}.xlsx" for b in ("BJ01", "GZ03", "SH02")], Month(2026, 10),
+                                       tmp_path / "direct.xlsx", now=now))
+    assert sorted(group.consolidation.branches) == ["BJ01", "GZ03", "SH02"]
+    assert group.report.cover == direct.report.cover
+
+
 def _another_branchs_partition(store: Path) -> None:
     """A careful hand: the first branch's rows in its pack replaced by the second's (both in one pack), the rows, the
     pack's size and SHA-256 written into the manifest and the branches table, the digest made again: only the rows as

@@ -210,11 +210,24 @@ def split_regions(inputs: Iterable[str | Path], paths: Sequence[Path], labels: M
 
 
 def _store_of(report: Path, where: Path | None) -> Path:
-    """A region's report's store: beside it, else in the shared folder ``where`` (``--store``) under its name."""
+    """A region's report's store: beside it, else in the shared folder ``where`` (``--store``) under its name; beside
+    it and there, the one of the report's run (a store the region kept beside its report before it kept it there is
+    an earlier run's: never used, and no reason to refuse the one of its run)."""
     beside = store_path(report)
-    if where is None or is_store(beside) or old_state_path(report).exists():
+    if where is None or not is_store(beside) and old_state_path(report).exists():
         return beside
-    return store_path(report, where)
+    shared = store_path(report, where)
+    if not is_store(beside) or not is_store(shared) or shared.resolve() == beside.resolve():
+        return beside if is_store(beside) else shared
+    return shared if _run_in(shared) == run_of(report) != _run_in(beside) else beside
+
+
+def _run_in(store: Path) -> str | None:
+    """The run that wrote the store (None: no manifest of ours to say)."""
+    try:
+        return read_manifest(store).run
+    except (StoreError, OSError):
+        return None
 
 
 def read_regions(given: Sequence[Given], folder: str | None, month: Period, show_contacts: bool,
