@@ -6,6 +6,7 @@ them (BJ01 + SH02 → north, GZ03 → south) and head office consolidates the tw
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import fields
@@ -257,6 +258,8 @@ def test_a_file_a_region_could_not_use_is_on_head_offices_issues_and_cover_as_in
     direct = report_flow(ReportRequest(files, OCT, tmp_path / "direct.xlsx", now=NOW))
     group = report_flow(ReportRequest([north, demo / "GZ03.xlsx"], OCT, tmp_path / "group.xlsx", now=NOW))
     assert (group.report.files_read, group.report.files_failed) == (direct.report.files_read, 1) == (4, 1)
+    # a store naming a file left out is of version 4: an earlier xlcomplaints says "another version", not "damaged"
+    assert json.loads((store_path(north) / "manifest.json").read_text(encoding="utf-8"))["version"] == 4
     [said] = [p for p in group.report.issues if p.file == "月报-2026-10.xlsx › XA09.xlsx"]
     [plain] = [p for p in direct.report.issues if p.file == "XA09.xlsx"]
     assert (said.code, said.level, said.params) == (plain.code, plain.level, plain.params)

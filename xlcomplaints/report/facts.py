@@ -78,9 +78,13 @@ FORMAT: Literal["xlcomplaints.facts-store"] = "xlcomplaints.facts-store"
 #: 2: the period's figures kept (``figures``: ``report.kept_figures``); 3: branches in packs (``store.pack``: an entry's
 #: ``first`` row in its file). An earlier version refuses a store of version 3 ("written by another version").
 VERSION = 3
+#: A store of version 3 that also names the files its run left out or set aside (``left_out``, ``set_aside``): an
+#: earlier xlcomplaints, which knows neither, says it is "written by another version" rather than damaged. A store
+#: with neither is written as version 3, as before.
+VERSION_NOTES = 4
 #: A store of version 1 holds no figures: a later period's run queries it. One of version 1 or 2 has a file per
 #: branch: each read as a pack of one branch (the same rows, ``first`` 0), kept as it is by an ``--update``.
-_READS = (1, 2, 3)
+_READS = (1, 2, 3, 4)
 #: The merge's notes on a file set aside, kept in the store for a head office taking the run as a region's.
 SET_ASIDE = frozenset({"report.superseded", "report.superseded_month", "report.same_code", "report.same_workbook"})
 OLD_STATE_SUFFIX = ".state.json.gz"
@@ -344,6 +348,8 @@ def save_facts(output: str | Path, result: Consolidation, run: str, staging: Sta
     for name in ("left_out", "set_aside"):
         if not body[name]:  # a store of none is as an earlier version of this layout wrote and reads it
             del body[name]
+        else:
+            body["version"] = VERSION_NOTES
     text = json.dumps({**body, "digest": _digest(body)}, ensure_ascii=False, indent=1).encode()
     pending = staged / MANIFEST
     with open(pending, "wb") as fh:
