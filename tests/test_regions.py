@@ -6,6 +6,7 @@ them (BJ01 + SH02 → north, GZ03 → south) and head office consolidates the tw
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import fields
@@ -91,11 +92,29 @@ def test_a_branch_in_two_regions_is_reported_and_counted_once(demo: Path, tmp_pa
     group = report_flow(ReportRequest([north, south], OCT, tmp_path / "g.xlsx", now=NOW))
     assert group.report.value("received") == direct.report.value("received")
     assert group.report.cover == direct.report.cover
-    twice = [p for p in group.report.issues if p.code == "report.superseded"]
-    assert len(twice) == 1 and twice[0].params["branch"] == "BJ01"
+    # one workbook in both: said as such, a warning (no version of it set aside, no code to correct)
+    twice = [p for p in group.report.issues if p.code in ("report.superseded", "report.same_workbook")]
+    assert len(twice) == 1 and twice[0].params["branch"] == "BJ01" and twice[0].code == "report.same_workbook"
+    assert twice[0].level.name == "WARNING"
     assert {twice[0].file, twice[0].params["other"]} == {"north/月报-2026-10.xlsx › BJ01.xlsx",
                                                          "south/月报-2026-10.xlsx › BJ01.xlsx"}
     assert "BJ01" in twice[0].message("en") and "counted" not in twice[0].file
+
+
+def test_a_regions_own_branch_file_given_beside_it_is_one_workbook_counted_once(demo: Path, tmp_path: Path) -> None:
+    """Head office gives the north's report and, again, BJ01.xlsx that the north consolidated: one workbook, counted
+    once, every figure as a full run's; the Issues sheet warns that it came twice, and finds no error a full run
+    would not (no "two versions, correct a branch code")."""
+    north = region(tmp_path / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx")
+    group = report_flow(ReportRequest([north, demo / "BJ01.xlsx", demo / "GZ03.xlsx"], OCT, tmp_path / "g.xlsx",
+                                      now=NOW))
+    direct = report_flow(ReportRequest([demo / f"{b}.xlsx" for b in ("BJ01", "GZ03", "SH02")], OCT,
+                                       tmp_path / "d.xlsx", now=NOW))
+    assert read_report(tmp_path / "g.xlsx") == read_report(tmp_path / "d.xlsx")
+    [twice] = [p for p in group.report.issues if p.params.get("branch") == "BJ01" and p.code.startswith("report.s")]
+    assert (twice.code, twice.level.name) == ("report.same_workbook", "WARNING")
+    errors = [p for p in group.report.issues if p.level.name == "ERROR"]
+    assert len(errors) == len([p for p in direct.report.issues if p.level.name == "ERROR"])
 
 
 def test_a_branch_in_a_region_and_given_directly_the_one_saved_last_wins(demo: Path, tmp_path: Path) -> None:
@@ -206,6 +225,83 @@ def test_head_office_updates_one_region_and_keeps_the_other(demo: Path, tmp_path
     assert updated.consolidation.carried == ["GZ03"]
     assert updated.report.cover == first.report.cover
     assert updated.consolidation.branches["GZ03"].name == "south/月报-2026-10.xlsx › GZ03.xlsx"
+
+
+def test_a_region_given_again_to_an_update_replaces_all_it_held_then(demo: Path, tmp_path: Path) -> None:
+    """The north consolidates again without SH02 (moved to another region, say); head office's update given the
+    north's new report counts what the north holds now, as a full run would: SH02 is not carried from the last run."""
+    north, south = regions(demo, tmp_path)
+    out = tmp_path / "group.xlsx"
+    report_flow(ReportRequest([north, south], OCT, out, now=NOW))
+    again = region(tmp_path / "north", demo / "BJ01.xlsx")  # the north, SH02 gone
+    updated = report_flow(ReportRequest([again], OCT, out, ReportKind.UPDATE, now=NOW))
+    assert sorted(updated.consolidation.branches) == ["BJ01", "GZ03"] and updated.consolidation.carried == ["GZ03"]
+    direct = report_flow(ReportRequest([demo / "BJ01.xlsx", demo / "GZ03.xlsx"], OCT, tmp_path / "d.xlsx", now=NOW))
+    assert read_report(out) == read_report(tmp_path / "d.xlsx")
+    assert updated.report.value("received") == direct.report.value("received")
+    # given by its store folder, the same
+    report_flow(ReportRequest([regions(demo, tmp_path)[0], south], OCT, out, now=NOW))
+    again = region(tmp_path / "north", demo / "BJ01.xlsx")
+    updated = report_flow(ReportRequest([store_path(again)], OCT, out, ReportKind.UPDATE, now=NOW))
+    assert sorted(updated.consolidation.branches) == ["BJ01", "GZ03"]
+
+
+def test_a_file_a_region_could_not_use_is_on_head_offices_issues_and_cover_as_in_a_full_run(
+        demo: Path, tmp_path: Path) -> None:
+    """A branch's file the region could not read leaves a hole in head office's figures as in the region's: head
+    office says so as a full run over the same files would (the Issues sheet's error, named with the region, and the
+    cover's "4 files read, 1 left out"), never "no problems in the inputs"; a roll-up of that roll-up still says it."""
+    broken = tmp_path / "XA09.xlsx"
+    broken.write_bytes(b"not a workbook")
+    north = region(tmp_path / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx", broken)
+    files = [demo / "BJ01.xlsx", demo / "SH02.xlsx", broken, demo / "GZ03.xlsx"]
+    direct = report_flow(ReportRequest(files, OCT, tmp_path / "direct.xlsx", now=NOW))
+    group = report_flow(ReportRequest([north, demo / "GZ03.xlsx"], OCT, tmp_path / "group.xlsx", now=NOW))
+    assert (group.report.files_read, group.report.files_failed) == (direct.report.files_read, 1) == (4, 1)
+    # a store naming a file left out is of version 4: an earlier xlcomplaints says "another version", not "damaged"
+    assert json.loads((store_path(north) / "manifest.json").read_text(encoding="utf-8"))["version"] == 4
+    [said] = [p for p in group.report.issues if p.file == "月报-2026-10.xlsx › XA09.xlsx"]
+    [plain] = [p for p in direct.report.issues if p.file == "XA09.xlsx"]
+    assert (said.code, said.level, said.params) == (plain.code, plain.level, plain.params)
+    cover = openpyxl.load_workbook(tmp_path / "group.xlsx", read_only=True).worksheets[0]
+    note = next(str(c) for row in cover.iter_rows(values_only=True) for c in row if str(c).startswith("读取"))
+    assert note.startswith("读取 4 个文件，1 个未能计入。")
+    assert read_report(tmp_path / "group.xlsx") == read_report(tmp_path / "direct.xlsx")
+    (tmp_path / "top").mkdir()
+    top = report_flow(ReportRequest([tmp_path / "group.xlsx"], OCT, tmp_path / "top" / "top.xlsx", now=NOW))
+    assert (top.report.files_read, top.report.files_failed) == (4, 1)
+    assert [p.file for p in top.report.issues if p.code == plain.code] == ["group.xlsx › 月报-2026-10.xlsx › XA09.xlsx"]
+    # the file mended since and given to head office too: counted as it is now, no longer said unreadable
+    from xlcomplaints.demo import make_branch
+
+    make_branch(broken, "XA09", "网点XA09", n=20, seed=9)
+    mended = report_flow(ReportRequest([north, broken, demo / "GZ03.xlsx"], OCT, tmp_path / "m.xlsx", now=NOW))
+    assert mended.report.files_failed == 0 and "XA09" in mended.consolidation.branches
+    assert not [p for p in mended.report.issues if p.code == plain.code]
+
+
+def test_a_version_a_region_set_aside_is_said_by_head_office_as_by_a_full_run(demo: Path, tmp_path: Path) -> None:
+    """The north had BJ01's workbook and an older copy of it, and used the one saved last: head office's Issues sheet
+    says the copy was set aside (named with the north), as a full run over the same files does, and its cover counts
+    the same errors; head office's store keeps the note for a roll-up of it."""
+    old = tmp_path / "old" / "BJ01.xlsx"
+    old.parent.mkdir()
+    shutil.copy(demo / "BJ01.xlsx", old)
+    earlier = (demo / "BJ01.xlsx").stat().st_mtime - 86400
+    os.utime(old, (earlier, earlier))
+    north = region(tmp_path / "north", demo / "BJ01.xlsx", old, demo / "SH02.xlsx")
+    south = region(tmp_path / "south", demo / "GZ03.xlsx")
+    files = [demo / "BJ01.xlsx", old, demo / "SH02.xlsx", demo / "GZ03.xlsx"]
+    direct = report_flow(ReportRequest(files, OCT, tmp_path / "direct.xlsx", now=NOW))
+    group = report_flow(ReportRequest([north, south], OCT, tmp_path / "group.xlsx", now=NOW))
+    [plain] = [p for p in direct.report.issues if p.code == "report.superseded"]
+    [said] = [p for p in group.report.issues if p.code == "report.superseded"]
+    assert said.file == f"north/月报-2026-10.xlsx › {plain.file}" and said.params == plain.params
+    assert read_report(tmp_path / "group.xlsx") == read_report(tmp_path / "direct.xlsx")
+    assert sorted(p.level.name for p in group.report.issues) == sorted(p.level.name for p in direct.report.issues)
+    (tmp_path / "top").mkdir()
+    top = report_flow(ReportRequest([tmp_path / "group.xlsx"], OCT, tmp_path / "top" / "top.xlsx", now=NOW))
+    assert [p.file for p in top.report.issues if p.code == "report.superseded"] == [f"group.xlsx › {said.file}"]
 
 
 def test_a_region_as_of_another_time_is_said(demo: Path, tmp_path: Path) -> None:

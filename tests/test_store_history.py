@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.samples import write_branch
+from tests.samples import synthetic_branch, write_branch
 from tests.test_facts_store import cells
 from tests.test_metrics import hand_branch
 from tests.test_report import fresh_november
@@ -110,6 +110,41 @@ def test_last_month_from_its_store_when_the_inputs_lack_it(tmp_path: Path, lang:
             assert rows_got[2][0] == rows_want[2][0].replace("t1-2026-10.xlsx", "t1-2026-10.facts")
             rows_got, rows_want = rows_got[3:], rows_want[3:]
         assert rows_got == rows_want, sheet
+
+
+def _of_month(code: str, n: int, month: int, folder: Path) -> Path:
+    """A register of ``month`` alone (an office keeping a register a month): ``n`` complaints over three months, those
+    received in ``month`` kept."""
+    from dataclasses import replace
+
+    data = synthetic_branch(code, n, end=datetime(2026, 11, 1), months=3, seed=5)
+    nos = {c.no for c in data.complaints if c.received_at is not None and c.received_at.month == month}
+    folder.mkdir(exist_ok=True)
+    return write_branch(folder / f"{code}.xlsx", replace(
+        data, complaints=tuple(c for c in data.complaints if c.no in nos),
+        tracking=tuple(t for t in data.tracking if t.no in nos), callbacks=tuple(c for c in data.callbacks if c.no in nos)))
+
+
+def test_last_months_figures_are_those_its_report_shows_not_those_of_a_store_left_from_an_earlier_run(
+        tmp_path: Path) -> None:
+    """September consolidated, then again with B1's register corrected; its store is the first run's (the second run
+    killed before its store was replaced, or a store copied back from a backup). October's comparison with September
+    is what September's report shows, read from its sheets, and the Issues sheet says why the store was passed over."""
+    sep, report = Month(2026, 9), tmp_path / "group-2026-09.xlsx"
+    first = [_of_month(c, 150, 9, tmp_path / "in-9") for c in ("B1", "B2")]
+    stale = report_flow(ReportRequest(first, sep, report, now=_now(9)))
+    shutil.copytree(store_path(report), tmp_path / "first.facts")
+    _of_month("B1", 60, 9, tmp_path / "in-9")  # corrected
+    again = report_flow(ReportRequest(first, sep, report, now=_now(9)))
+    shutil.rmtree(store_path(report))
+    shutil.copytree(tmp_path / "first.facts", store_path(report))
+    october = [_of_month(c, 150, 10, tmp_path / "in-10") for c in ("B1", "B2")]
+    got = report_flow(ReportRequest(october, Month(2026, 10), tmp_path / "group-2026-10.xlsx", now=_now(10)))
+    assert got.report.cover[0].key == "received"
+    assert got.report.cover[0].previous == again.report.value("received") != stale.report.value("received")
+    assert got.report.previous_from == report.name
+    [said] = [p for p in got.report.issues if p.code == "report.history_store_unpaired"]
+    assert said.params == {"store": "group-2026-09.facts", "report": report.name}
 
 
 def test_a_store_that_cannot_be_used_is_passed_over_and_said(series: Path, tmp_path: Path) -> None:
@@ -211,6 +246,28 @@ def test_regions_whose_stores_are_kept_in_a_shared_store_folder(tmp_path: Path) 
                                        tmp_path / "direct.xlsx", now=now))
     assert sorted(group.consolidation.branches) == ["BJ01", "GZ03", "SH02"]
     assert group.report.cover == direct.report.cover and group.report.trend == direct.report.trend
+
+
+def test_a_region_that_moved_its_store_to_the_shared_folder_is_read_from_the_store_of_its_run(tmp_path: Path) -> None:
+    """The north kept its store beside its report, then consolidated again keeping it in the shared folder: the store
+    left beside its report is an earlier run's. Head office with ``--store`` counts the north from the store of its
+    report's run, as the branches directly give it, neither refusing it nor using the earlier one."""
+    from tests.test_regions import region
+    from xlcomplaints.demo import run_demo
+
+    now = datetime(2026, 11, 2, 9, 0)
+    run_demo(tmp_path / "demo", now=now)
+    demo, shared = tmp_path / "demo", tmp_path / "shared"
+    shared.mkdir()
+    north = region(tmp_path / "north", demo / "BJ01.xlsx")  # its store beside it, BJ01 alone
+    north = region(tmp_path / "north", demo / "BJ01.xlsx", demo / "SH02.xlsx", store=shared)
+    assert store_path(north).exists() and store_path(north, shared).exists()
+    group = report_flow(ReportRequest([north, demo / "GZ03.xlsx"], Month(2026, 10), tmp_path / "group.xlsx", now=now,
+                                      store=shared))
+    direct = report_flow(ReportRequest([demo / f"{b}.xlsx" for b in ("BJ01", "GZ03", "SH02")], Month(2026, 10),
+                                       tmp_path / "direct.xlsx", now=now))
+    assert sorted(group.consolidation.branches) == ["BJ01", "GZ03", "SH02"]
+    assert group.report.cover == direct.report.cover
 
 
 def _another_branchs_partition(store: Path) -> None:

@@ -259,8 +259,8 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
      "汇总的输入中点名给出的汇总月报（如区域的 north/月报-2026-10.xlsx，或其汇总数据目录）代表该区域汇总的各网点：其数据取自与报表同一次"
      "汇总写成的汇总数据目录（north/月报-2026-10.facts），不重新读取网点工作簿；该目录须与本次同一期间、未被改动。同一网点出现两次（两个区域都有，"
      "或区域中有、又直接给出了其工作簿）时只计一次，规则与同一网点的两个文件相同：采用工作簿最后保存的一份（只有一份含本期受理的投诉时采用"
-     "该份），另一份列在“问题清单”中。区域各网点的问题也列在“问题清单”中，文件名前加区域报表名（“区域报表 › 网点文件”）。"
-     "文件夹中的月报表仍跳过，不作为区域计入。",
+     "该份），另一份列在“问题清单”中。区域各网点的问题也列在“问题清单”中，文件名前加区域报表名（“区域报表 › 网点文件”）；"
+     "区域未能读取或采用的文件同样列出，并计入封面“未能计入”的文件数。文件夹中的月报表仍跳过，不作为区域计入。",
      "A consolidated report given by name among a consolidation's inputs (a region's north/report-2026-10.xlsx, or "
      "its facts store) stands for the branches that region consolidated: their data comes from the facts store the "
      "same run wrote beside the report (north/report-2026-10.facts), the branch workbooks are not read again; the "
@@ -268,7 +268,8 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
      "given directly) counts once, by the rule for two files of one branch: the copy whose workbook was saved last "
      "is used (the one holding complaints received in the period, if only one does), the other is listed on the "
      "Issues sheet. The regions' branches' problems are on the Issues sheet too, the file named after its region's "
-     "report ('region report › branch file'). Reports found in a folder are still passed over, not counted as "
+     "report ('region report › branch file'); so are the files a region could not read or use, counted among the "
+     "files left out on the cover. Reports found in a folder are still passed over, not counted as "
      "regions."),
     ("联系电话", "Contact numbers",
      "汇总报表默认只显示电话号码的前3位和后4位（如 138****5678）；使用 --show-contacts 显示完整号码。",

@@ -23,8 +23,12 @@ The manifest names the store's format and version, the run that wrote it (the re
 same id: ``--update`` uses a store only with the report of its run), the period, the as-of time, whether
 phone numbers are shown, per branch its pack file, first row, rows, and the pack's size and SHA-256, and the figures file's (the
 period's figures its run computed from those partitions, for a later period's trend and cover: version 2; a store
-of version 1 has none and is queried as before), the files the run read and did not count (unreadable, or set aside
-as an older copy of a branch: version 4, ``LeftOutEntry``), with every file's path absolute; a digest of all that closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
+of version 1 has none and is queried as before), the files the run read and did not count (``left_out``,
+``LeftOutEntry``: unreadable, with their words; or set aside as an older copy of a branch, with when it was saved and
+whether it held the period, for an ``--update``'s merging rules) and its notes on the files it set aside (``set_aside``:
+another version of a branch used), which a head office taking the run as a region's says too (``report.regions``),
+each written only where there are some (the store's version 4; else 3); every file's path absolute
+(``file_summary.stored_path``); a digest of all that closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
 run or period, and a partition missing, cut short or changed (its size and hash, checked before it is
 parsed). Everything is data (JSON, Parquet): nothing in a store runs as code. Phone numbers are as the
 summaries held them: masked unless the run had ``--show-contacts`` (``report.masking``).
@@ -74,13 +78,17 @@ from xlcomplaints.workbook.owners import default_mode
 
 FORMAT: Literal["xlcomplaints.facts-store"] = "xlcomplaints.facts-store"
 #: 2: the period's figures kept (``figures``: ``report.kept_figures``); 3: branches in packs (``store.pack``: an entry's
-#: ``first`` row in its file); 4: the files read and not counted (``left_out``: ``report.merging.LeftOut``), and paths
-#: kept absolute (``file_summary.stored_path``). An earlier version refuses a store of a later version ("written by
-#: another version").
-VERSION = 4
+#: ``first`` row in its file). An earlier version refuses a store of version 3 ("written by another version").
+VERSION = 3
+#: A store of version 3 that also names the files its run left out or set aside (``left_out``, ``set_aside``): an
+#: earlier xlcomplaints, which knows neither, says it is "written by another version" rather than damaged. A store
+#: with neither is written as version 3, as before.
+VERSION_NOTES = 4
 #: A store of version 1 holds no figures: a later period's run queries it. One of version 1 or 2 has a file per
 #: branch: each read as a pack of one branch (the same rows, ``first`` 0), kept as it is by an ``--update``.
 _READS = (1, 2, 3, 4)
+#: The merge's notes on a file set aside, kept in the store for a head office taking the run as a region's.
+SET_ASIDE = frozenset({"report.superseded", "report.superseded_month", "report.same_code", "report.same_workbook"})
 OLD_STATE_SUFFIX = ".state.json.gz"
 _STAGING = ".staging-"
 __all__ = ["MANIFEST", "STORE_SUFFIX", "is_store", "store_path"]  # where a store is (``store.layout``)
@@ -193,7 +201,11 @@ class Manifest(_Strict):
     branches: FileEntry
     partitions: list[BranchEntry]
     figures: FileEntry | None = None  # the period's figures (``report.kept_figures``); none in version 1
-    left_out: list[LeftOutEntry] = Field(default_factory=list)  # none before version 4
+    #: the files the run read and did not count (written only where there are some: a store without is as before)
+    left_out: list[LeftOutEntry] = Field(default_factory=list)
+    #: the run's notes on the files it set aside (``SET_ASIDE``: another version of a branch used), each a ``Problem``
+    #: as JSON; written only where there are some
+    set_aside: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _packed(self) -> Manifest:
@@ -345,7 +357,13 @@ def save_facts(output: str | Path, result: Consolidation, run: str, staging: Sta
                     partitions=entries,
                     figures=None if kept is None else FileEntry(file=kept.name, rows=1, size=kept.size,
                                                                 sha256=kept.sha256),
-                    left_out=[LeftOutEntry.of(f) for f in result.left_out]).model_dump(mode="json")
+                    left_out=[LeftOutEntry.of(f) for f in result.left_out],
+                    set_aside=[p.model_dump_json() for p in result.issues if p.code in SET_ASIDE]).model_dump(mode="json")
+    for name in ("left_out", "set_aside"):
+        if not body[name]:  # a store of none is as an earlier version of this layout wrote and reads it
+            del body[name]
+        else:
+            body["version"] = VERSION_NOTES
     text = json.dumps({**body, "digest": _digest(body)}, ensure_ascii=False, indent=1).encode()
     pending = staged / MANIFEST
     with open(pending, "wb") as fh:

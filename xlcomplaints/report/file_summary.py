@@ -54,6 +54,11 @@ class FileSummary:
     def usable(self) -> bool:
         return self.error is None
 
+    @property
+    def workbook(self) -> str:
+        """The workbook's own path: a region's branch's as its region read it (``report.regions``)."""
+        return self.path.rsplit(WITHIN, 1)[-1]
+
 
 def stored_path(path: str) -> str:
     """How the facts store keeps a file's path: absolute, as this process sees it (not resolved: a mapped drive

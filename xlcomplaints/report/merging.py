@@ -4,7 +4,9 @@ Merging rules (each leaves a row on the Issues sheet):
 - two files with the same branch code are two versions of one branch: the one saved
   last is used, the other is set aside (a re-sent file replaces the old one) — unless only
   one holds complaints received in the month (an office keeping a register per month);
-  on a tie the file read now is used (an ``--update``'s file against the last run's);
+  on a tie the file read now is used (an ``--update``'s file against the last run's); one
+  workbook twice (a region's copy of it, and it given directly or in another region: the same
+  path as each read it, saved at the same time) is counted once and said as such, a warning;
 - a complaint number found in two branches' files is counted once, keeping the record
   that got further (more stages done; on a tie, the branch that sorts first);
 - with ``previous`` state (``--update``), branches not in this run keep the data of the
@@ -52,6 +54,9 @@ register_messages({
                             "只计一次，采用 {kept} 的记录。",
                             "Complaint number {no} is in both {path} (branch {branch}) and {other} (branch "
                             "{other_branch}); it is counted once, from {kept}."),
+    "report.same_workbook": ("{path} 与 {other} 是同一个工作簿（网点 {branch}，区域汇总中有、又另行给出，或两个区域都有），只计一次。",
+                             "{path} and {other} are the same workbook (branch {branch}: in a region's consolidation "
+                             "and given again, or in two regions); it is counted once."),
     "report.left_out_newer": (
         "{path} 上次汇总时作为网点 {branch} 的旧副本未计入，本次未重新读取；它比现在采用的 {other} 保存得晚，"
         "按规则应采用它，但其数据未保存。请把 {path} 一并给出后再 --update，或不带 --update 重新汇总。",
@@ -167,7 +172,9 @@ def merge(files: Sequence[FileSummary], month: Period, as_of: datetime, *,
             out.carried.append(code)
         for f in group[:at]:
             out.left_out.append(LeftOut(f, holds[f.path]))
-            if holds[kept.path] and not holds[f.path]:
+            if f.mtime == kept.mtime and f.workbook == kept.workbook:  # a region's copy of a workbook given again
+                set_aside[f.path] = _problem("report.same_workbook", f.name, Level.WARNING, other=kept.name, branch=code)
+            elif holds[kept.path] and not holds[f.path]:
                 set_aside[f.path] = _problem("report.superseded_month", f.name, other=kept.name, branch=code,
                                              month=str(month))
             elif f.branch_name and kept.branch_name and f.branch_name != kept.branch_name:  # two branches, one code

@@ -8,7 +8,10 @@ region's branches are taken from the store written beside that report by the sam
 other inputs as branch files are (``merging.merge``): a branch found twice — in two regions,
 or in a region and as a workbook given directly — is listed on the Issues sheet and counted once,
 from the copy whose workbook was saved last (unless only one holds complaints received in the
-period). The region's own Issues (problems in its branches) come along, named with the region.
+period). The region's own Issues (problems in its branches) come along, named with the region, and so do the files
+it could not use (its manifest's ``left_out``): on the Issues sheet and in the cover's count of files left out, as
+a full run over the same files says them; and its notes on the files it set aside (``set_aside``: another version of
+a branch used), as a full run would set them aside.
 
 Refused before any branch is read (``WorkbookError``, nothing written): a store of another period
 or kind of period, a report whose store is missing or of another run, a store whose report is
@@ -33,6 +36,9 @@ new manifest (said on the Issues sheet, ``report.region_reread``), waiting while
 left by a killed run is not waited for: the store is judged as it is. A region whose run is going on, its last
 store whole, is counted as that store holds it, and the Issues sheet says so (``report.region_running``).
 
+A region given to an ``--update`` replaces all it held at the last run (``held_then``: its branches' paths start with
+its report's), as a file given again does: a branch it no longer holds is not carried.
+
 Reports found in a folder are still passed over with a warning (``report.not_a_branch``): a folder
 of branches often holds earlier reports too, and only a report named on purpose stands for a region.
 """
@@ -42,7 +48,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -59,6 +65,7 @@ from xlcomplaints.report.facts import (
     is_store,
     load_facts,
     old_state_path,
+    read_manifest,
     store_path,
 )
 from xlcomplaints.report.file_summary import WITHIN, FileSummary
@@ -144,6 +151,8 @@ class Region:
     branches: tuple[FileSummary, ...]  # named with the region, masked if this run masks; partitions copied here
     as_of: datetime
     notes: tuple[Problem, ...] = ()  # what reading it met: a run of the region going on, or a re-read
+    left_out: tuple[FileSummary, ...] = ()  # the files the region could not use, named with the region
+    set_aside: tuple[Problem, ...] = ()  # its notes on the files it set aside, named with the region
 
 
 def report_of(store: Path) -> Path:
@@ -151,7 +160,7 @@ def report_of(store: Path) -> Path:
     return store.with_name(store.name[: -len(STORE_SUFFIX)] + ".xlsx")
 
 
-def _run_of(report: Path) -> str | None:
+def run_of(report: Path) -> str | None:
     """The run id a consolidated report holds ("" if none); None if the file is not a report."""
     try:
         port = FileWorkbook(report)
@@ -190,7 +199,7 @@ def split_regions(inputs: Iterable[str | Path], paths: Sequence[Path], labels: M
         else:
             workbooks.append(p)  # a branch, or a report without its store: said once read (``check_read``)
             continue
-        if _run_of(report) is None:  # a workbook that merely has a file of that name beside it
+        if run_of(report) is None:  # a workbook that merely has a file of that name beside it
             workbooks.append(p)
             continue
         if not is_store(store):
@@ -201,11 +210,24 @@ def split_regions(inputs: Iterable[str | Path], paths: Sequence[Path], labels: M
 
 
 def _store_of(report: Path, where: Path | None) -> Path:
-    """A region's report's store: beside it, else in the shared folder ``where`` (``--store``) under its name."""
+    """A region's report's store: beside it, else in the shared folder ``where`` (``--store``) under its name; beside
+    it and there, the one of the report's run (a store the region kept beside its report before it kept it there is
+    an earlier run's: never used, and no reason to refuse the one of its run)."""
     beside = store_path(report)
-    if where is None or is_store(beside) or old_state_path(report).exists():
+    if where is None or not is_store(beside) and old_state_path(report).exists():
         return beside
-    return store_path(report, where)
+    shared = store_path(report, where)
+    if not is_store(beside) or not is_store(shared) or shared.resolve() == beside.resolve():
+        return beside if is_store(beside) else shared
+    return shared if _run_in(shared) == run_of(report) != _run_in(beside) else beside
+
+
+def _run_in(store: Path) -> str | None:
+    """The run that wrote the store (None: no manifest of ours to say)."""
+    try:
+        return read_manifest(store).run
+    except (StoreError, OSError):
+        return None
 
 
 def read_regions(given: Sequence[Given], folder: str | None, month: Period, show_contacts: bool,
@@ -263,7 +285,7 @@ def _looked(g: Given) -> tuple[str | None, str | None]:
         manifest: str | None = hashlib.sha256((g.store / MANIFEST).read_bytes()).hexdigest()
     except OSError:
         manifest = None
-    return _run_of(g.report), manifest
+    return run_of(g.report), manifest
 
 
 def _load(g: Given, run: str | None, month: Period, show_contacts: bool, folder: Path) -> Region:
@@ -272,7 +294,8 @@ def _load(g: Given, run: str | None, month: Period, show_contacts: bool, folder:
     if run is None:  # a store given alone, its report gone
         raise WorkbookError("report.region_unpaired", path=label, state=store.name)
     try:
-        branches, as_of, shown = load_facts(store, month, run, cases=False)  # partitions named, not read back
+        manifest = read_manifest(store)  # its files left out too, of the same manifest
+        branches, as_of, shown = load_facts(store, month, run, cases=False, manifest=manifest)  # partitions named
     except StoreOfAnotherRun as e:
         raise WorkbookError("report.region_unpaired", path=label, state=store.name) from e
     except StoreOfAnotherPeriod as e:
@@ -286,7 +309,7 @@ def _load(g: Given, run: str | None, month: Period, show_contacts: bool, folder:
     files: dict[str, Partition] = {}  # each of the region's packs copied once, whatever of it is taken
     try:
         for f in branches:
-            copied.append(_copied(_in_region(f, label, mask), folder, mask and shown, files))
+            copied.append(_copied(_in_region(f, g, mask), folder, mask and shown, files))
     except (PartitionDamaged, OSError) as e:
         for path in {*(f.partition.path for f in copied if f.partition is not None),
                      *(c.path for c in files.values())}:  # what this attempt copied: nothing half-read is kept
@@ -295,16 +318,49 @@ def _load(g: Given, run: str | None, month: Period, show_contacts: bool, folder:
         if isinstance(e, PartitionDamaged):  # gone or changed since its manifest was read
             raise WorkbookError("report.region_damaged", state=store.name, detail=f"{store.name}: {e}") from e
         raise WorkbookError("file.write_failed", path=str(folder), detail=e.strerror or str(e)) from e
-    return Region(label, tuple(copied), as_of)
+    # the files it could not read (those it set aside are said by its notes, ``set_aside``)
+    left_out = tuple(_in_region(e.left_out().file, g, mask) for e in manifest.left_out if e.error is not None)
+    set_aside = tuple(_named(Problem.model_validate_json(p), label) for p in manifest.set_aside)
+    return Region(label, tuple(copied), as_of, left_out=left_out, set_aside=set_aside)
 
 
-def _in_region(f: FileSummary, region: str, mask: bool) -> FileSummary:
-    """A region's branch, named with the region (its problems too, masked if this run masks)."""
-    problems = tuple(p.model_copy(update={"file": f"{region}{WITHIN}{p.file}" if p.file else region})
-                     for p in f.problems)
-    # its path made the region's own: the same workbook read by two regions is two copies of the branch
-    f = replace(f, path=f"{region}{WITHIN}{f.path}", label=f"{region}{WITHIN}{f.name}", problems=problems)
+def within(g: Given) -> str:
+    """What the path of each of the region's branches starts with: its report's, whatever it is labelled as
+    (``held_then``)."""
+    return f"{resolved(g.report)}{WITHIN}"
+
+
+def held_then(given: Sequence[Given], previous: Sequence[FileSummary]) -> list[FileSummary]:
+    """The last run's branches (and files left out) but those of a region given now: a region's new consolidation
+    replaces all it held then (a branch it no longer holds is not carried), as a file given again does."""
+    now = tuple(within(g) for g in given)
+    return [f for f in previous if not f.path.startswith(now)] if now else list(previous)
+
+
+def not_given(regions: Sequence[Region], read_now: Collection[Path]) -> list[FileSummary]:
+    """The files the regions could not use, but those given to this run as workbooks (``read_now``, resolved): a file
+    read here is counted or said by what it is now, as a file given to an ``--update`` replaces what it was then."""
+    return [f for r in regions for f in r.left_out if resolved(Path(f.workbook)) not in read_now]
+
+
+def _in_region(f: FileSummary, g: Given, mask: bool) -> FileSummary:
+    """A region's branch, or a file it could not use, named with the region (its problems too, masked if this run
+    masks)."""
+    region = g.label
+
+    def named(p: Problem) -> Problem:
+        return _named(p, region)
+
+    # its path made the region's own (its report's, as a later --update finds it: ``held_then``): the same workbook
+    # read by two regions is two copies of the branch
+    f = replace(f, path=f"{within(g)}{f.path}", label=f"{region}{WITHIN}{f.name}",
+                problems=tuple(map(named, f.problems)), error=None if f.error is None else named(f.error))
     return mask_summary(f) if mask else f
+
+
+def _named(p: Problem, region: str) -> Problem:
+    """A region's problem, its file named with the region."""
+    return p.model_copy(update={"file": f"{region}{WITHIN}{p.file}" if p.file else region})
 
 
 def _copied(f: FileSummary, folder: Path, unmasked: bool, files: dict[str, Partition]) -> FileSummary:

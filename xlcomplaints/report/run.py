@@ -1,3 +1,4 @@
+# Over 400 lines: the one flow every report takes, step by step, with the small helpers only it uses.
 """The report flow: one branch's report, a consolidation, or an update of one (``ReportKind``).
 
 ``report_flow(ReportRequest(...), ReportHooks(...))`` reads the inputs (in parallel for a
@@ -48,7 +49,15 @@ from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
 from xlcomplaints.report.kept_figures import AskedOnce, as_bytes, keep
 from xlcomplaints.report.masking import mask_partition, mask_summary
 from xlcomplaints.report.merging import Consolidation, LeftOut, merge
-from xlcomplaints.report.regions import Given, check_read, read_regions, region_notes, split_regions
+from xlcomplaints.report.regions import (
+    Given,
+    check_read,
+    held_then,
+    not_given,
+    read_regions,
+    region_notes,
+    split_regions,
+)
 from xlcomplaints.report.request import Contacts, ReportHooks, ReportKind, ReportRequest
 from xlcomplaints.report.store_history import Earlier, earlier_figures, earlier_stores
 from xlcomplaints.report.store_report import (
@@ -166,8 +175,9 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         if kind.consolidates:  # regions' reports given by name: their branches from their stores (``report.regions``)
             paths, given = split_regions(inputs, paths, file_labels(paths), request.store)
         read_now = {resolved(p) for p in paths}  # a file given replaces what it held, unreadable, gone or another's now
-        previous = [f for f in previous if resolved(Path(f.path)) not in read_now]
-        left_before = [f for f in left_before if resolved(Path(f.file.path)) not in read_now]
+        previous = held_then(given, [f for f in previous if resolved(Path(f.path)) not in read_now])
+        still = {f.path for f in held_then(given, [g.file for g in left_before])}  # a region given now: all anew
+        left_before = [g for g in left_before if g.file.path in still and resolved(Path(g.file.path)) not in read_now]
         if not paths and not previous and not given:  # an empty folder, say: what was looked for, and where
             raise NothingRead([Problem(level=Level.ERROR, code="scan.none_found", params={
                 "folders": ", ".join(str(p) for p in inputs)})])
@@ -191,6 +201,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
                 check_read(files, inputs, labels)
             notes += region_notes(regions, as_of)
             files += [f if from_store else with_cases(f) for r in regions for f in r.branches]  # copied here
+            files += not_given(regions, read_now)  # the files the regions could not use: said, counted
             merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown,
                            received_in=holds_received, left_before=left_before)
             if from_store and not computable(merged):  # a summary without its partition: the cases read back after all
@@ -198,6 +209,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
                 merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown,
                                left_before=left_before)
                 from_store = False
+            merged.issues += [p for r in regions for p in r.set_aside]  # kept in this store too, for a roll-up of it
             if request.lists is not None and not from_store:  # from the store: on its tables (``_compute``)
                 impose(merged, request.lists)
             lap("merge")

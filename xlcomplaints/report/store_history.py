@@ -23,7 +23,10 @@ A store that cannot be used — edited by hand or cut short (its digest, a parti
 another version, of another kind of period, of this period or a later one — is passed over with a warning on the
 Issues sheet, and the run goes on: a head office's report of the month should not wait on last year's store; the
 period's figures then come from its report if that is given (a report with a damaged store beside it is read as
-before, from its sheets), else the trend leaves the period out. A store of another layout of the store, which this
+before, from its sheets), else the trend leaves the period out. A store found by name whose report of that name is of another run (that period
+consolidated again and its store not replaced with it) is passed over the same way, and that report read from its
+sheets instead (``report.history_store_unpaired``): its figures are the ones the period's report shows. A store of
+another layout of the store, which this
 version cannot query (``StoreOfAnotherVersion``: an earlier version wrote it), but whole and keeping the figures
 its own run computed for its period and partitions (``kept_figures.kept_by_its_run``), gives those figures — what
 its report showed, counted by that version's rules, as a report given with ``--history`` is read from its sheets —
@@ -57,6 +60,7 @@ from xlcomplaints.report.file_summary import FileSummary
 from xlcomplaints.report.history import History, read_history
 from xlcomplaints.report.kept_figures import KeptCover, fitting, kept_by_its_run, kept_cover
 from xlcomplaints.report.merging import Consolidation
+from xlcomplaints.report.regions import run_of
 from xlcomplaints.report.store_report import connect_merged, report_memory, said_out_of_memory
 from xlcomplaints.report.summary import (
     COVER_KEYS,
@@ -89,6 +93,12 @@ register_messages({
         "往期汇总数据目录 {store} 统计的是 {held}，不是本报表（{period}）之前同类期间的数据，已跳过。",
         "The facts store {store} is of {held}, not an earlier period of the same kind as this report's ({period}); "
         "it was passed over."),
+    "report.history_store_unpaired": (
+        "往期汇总数据目录 {store} 与旁边的月报 {report} 不是同一次汇总写成的（该期重新汇总后，数据目录未随报表更新），已跳过；"
+        "该期的趋势与环比数字取自 {report} 的表格。",
+        "The earlier period's facts store {store} was not written by the same run as the report {report} of its name "
+        "(that period was consolidated again and its store not replaced with the report), so it was passed over; "
+        "that period's trend and comparison figures are read from {report}'s sheets."),
 })
 
 
@@ -100,6 +110,8 @@ class Earlier:
     store: Path
     label: str
     report: Path | None = None
+    #: found by name: the report of that name, the store's own run's if there (else that report is read instead)
+    beside: Path | None = None
 
 
 @dataclass
@@ -121,7 +133,7 @@ def earlier_stores(output: Path, period: Period, where: Path | None = None) -> l
         name = stem.replace(text, str(period.shift(-i))) + output.suffix
         store = store_path(output.with_name(name), where)
         if (store / MANIFEST).is_file():
-            found.append(Earlier(store, store.name))
+            found.append(Earlier(store, store.name, beside=output.with_name(name)))
     return found
 
 
@@ -191,6 +203,11 @@ def with_stores(history: History, stores: Sequence[Earlier], period: Period) -> 
         except (StoreError, ValueError) as err:
             history.problems.append(_damaged(e, str(err)))
             fallback += [e.report] if e.report else []
+            continue
+        if e.beside is not None and run_of(e.beside) not in (None, m.run):  # a stale store: its report says otherwise
+            history.problems.append(Problem(level=Level.WARNING, code="report.history_store_unpaired", file=e.label,
+                                            params={"store": e.store.name, "report": e.beside.name}))
+            fallback.append(e.beside)
             continue
         if held.kind is not period.kind or not held < period:
             history.problems.append(Problem(level=Level.WARNING, code="report.history_store_period", file=e.label,
