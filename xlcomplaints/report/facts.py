@@ -52,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from xlcomplaints.core.metrics import Month, Period, as_period
 from xlcomplaints.core.problems import Problem
+from xlcomplaints.i18n import printable
 from xlcomplaints.report.consolidate import Consolidation
 from xlcomplaints.report.file_summary import FileSummary
 from xlcomplaints.store.layout import MANIFEST, STORE_SUFFIX, is_store, store_path
@@ -268,7 +269,10 @@ def pack_branches(result: Consolidation, staging: Staging, codes: Sequence[str] 
 
 
 def _branch_rows(result: Consolidation, entries: Sequence[BranchEntry]) -> pa.Table:
-    rows = [{"branch": e.branch, "branch_name": f.branch_name, "path": f.path, "label": f.name, "mtime": f.mtime,
+    # A path's bytes that are not valid Unicode (a GBK name unzipped on Linux) cannot be stored as text: kept as
+    # \\xNN (i18n.printable); such a file is matched again by its branch code, as a path from elsewhere is.
+    rows = [{"branch": e.branch, "branch_name": f.branch_name, "path": printable(f.path), "label": printable(f.name),
+             "mtime": f.mtime,
              "repeat_window_days": f.repeat_window_days, "rank_min_complaints": f.rank_min_complaints,
              "problems": [p.model_dump_json() for p in f.problems], "partition": e.file, "rows": e.rows}
             for e in entries for f in (result.branches[e.branch],)]

@@ -125,6 +125,15 @@ def release_freed_memory() -> None:
         _MALLOC_TRIM(0)
 
 
+def _nameable(path: Path) -> bool:
+    """Whether the path is valid Unicode (not bytes Python could only carry as lone surrogates)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def tidy_beside(path: Path) -> list[Leftover]:
     """Clear what killed runs left beside a workbook (a symbolic link's: beside its target)."""
     real = path.resolve() if path.is_symlink() else path
@@ -162,7 +171,14 @@ class FileWorkbook:
     def _open_reader(self) -> python_calamine.CalamineWorkbook:
         """calamine reads the file itself, a sheet when asked: no second copy of the file in
         memory (tens of MiB for a large register). Should the file change meanwhile, the save
-        refuses (it compares with the stamp taken first)."""
+        refuses (it compares with the stamp taken first).
+
+        A name that is not valid Unicode (bytes of another encoding, as a GBK name unzipped on
+        Linux) cannot be passed to calamine by name (it looked for another file and found none):
+        the file is handed over open instead, read whole."""
+        if not _nameable(self.path):
+            with open(self.path, "rb") as fh:
+                return python_calamine.CalamineWorkbook.from_filelike(fh)
         return python_calamine.CalamineWorkbook.from_path(str(self.path))
 
     def _reader(self) -> python_calamine.CalamineWorkbook:
