@@ -60,3 +60,21 @@ def test_cdata_among_the_rows_is_kept_as_the_text_it_is(tmp_path: Path) -> None:
     assert result["code"] in (0, 1), result
     grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(REGISTER).to_python()
     assert grid[899][0] == "BJ01-<&>"
+
+
+def test_a_damaged_drawing_read_only_when_refresh_saves_is_damage_not_an_internal_error(tmp_path: Path) -> None:
+    """The Summary's chart sits in a drawing part nothing reads until refresh saves: one that is not XML is
+    the file's damage (exit 2, naming the part, in either language), and the file stays as it was."""
+    path = register(tmp_path)
+    assert measured("refresh", path, "--now", "2026-11-01 09:00")["code"] in (0, 1)  # the chart drawn once
+    with zipfile.ZipFile(path) as z:
+        drawing = next(n for n in z.namelist() if n.startswith("xl/drawings/drawing") and n.endswith(".xml"))
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp_path / "damaged.xlsx", "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, b"<xdr:wsDr broken" if info.filename == drawing else src.read(info))
+    original = (tmp_path / "damaged.xlsx").read_bytes()
+    for lang, word in (("zh", "已损坏"), ("en", "damaged")):
+        result = measured("refresh", tmp_path / "damaged.xlsx", "--now", "2026-11-02 09:00", "--lang", lang)
+        assert result["code"] == 2, result
+        assert word in str(result["err"]) and drawing in str(result["err"]), result
+        assert (tmp_path / "damaged.xlsx").read_bytes() == original
