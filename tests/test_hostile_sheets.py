@@ -16,6 +16,7 @@ from python_calamine import CalamineWorkbook
 
 from tests.test_limits import REGISTER, measured, register_part, repeated, with_rows
 from xlcomplaints.demo import make_branch
+from xlcomplaints.workbook import limits
 
 #: What the refresh of a template's register costs at most (the CLI itself starts at about 100 MB).
 REFRESH_PEAK_MB = 300
@@ -78,3 +79,19 @@ def test_a_damaged_drawing_read_only_when_refresh_saves_is_damage_not_an_interna
         assert result["code"] == 2, result
         assert word in str(result["err"]) and drawing in str(result["err"]), result
         assert (tmp_path / "damaged.xlsx").read_bytes() == original
+
+
+def test_a_drawing_too_large_to_parse_whole_is_refused_before_refresh_reads_it(tmp_path: Path) -> None:
+    """Refresh parses the Summary's drawing whole (10 MB of comments in one took 239 MB): a drawing is held to the
+    limit of the parts parsed whole, as the workbook and styles are, and refused in one sentence, file untouched."""
+    path = register(tmp_path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z, z.open("xl/drawings/drawing9.xml", "w") as part:
+        part.write(b'<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing">')
+        for block in repeated(b"<!---->", limits.MAX_TREE_PART_BYTES + (1 << 20)):
+            part.write(block)
+        part.write(b"</xdr:wsDr>")
+    original = path.read_bytes()
+    for command in ("validate", "refresh"):
+        result = measured(command, path, "--lang", "en")
+        assert result["code"] == 2 and "xl/drawings/drawing9.xml" in str(result["err"]), result
+        assert path.read_bytes() == original
