@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import os
 import re
 import shutil
 import sys
@@ -153,7 +154,7 @@ class FileWorkbook:
         check_file_size(self.path, self.path.stat().st_size)
         self._stamp: FileStamp = stamp_file(self.path)
         with open(self.path, "rb") as fh:  # no more than the limit, should the file grow meanwhile
-            data = fh.read(MAX_FILE_BYTES + 1)
+            data, read = fh.read(MAX_FILE_BYTES + 1), os.fstat(fh.fileno())
         check_file_size(self.path, len(data))
         sniff(self.path, data)
         self._data = data
@@ -163,10 +164,22 @@ class FileWorkbook:
             check_archive(self.path, self._zip, data)  # before any reader sees a part
             self._package = XlsxPackage.open(data, label=self.path.name)
             self._calamine: python_calamine.CalamineWorkbook | None = self._open_reader()
+            self._still_what_was_read(read)
         except (WorkbookError, MemoryError):  # out of memory is not damage: the command says which it is
             raise
         except Exception as e:  # any parser failure on a damaged part: say so, no traceback
             raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{type(e).__name__}: {e}") from e
+
+    def _still_what_was_read(self, read: os.stat_result) -> None:
+        """calamine opens the file by its name after the limits were checked on what was read: a file replaced
+        (or gone) in between is another file, unchecked, and is refused as changed, never read."""
+        try:
+            now = os.stat(self.path)
+        except OSError:
+            now = None
+        if now is None or (now.st_ino, now.st_size, now.st_mtime_ns) != (read.st_ino, read.st_size, read.st_mtime_ns):
+            self._close_reader()
+            raise WorkbookError("file.changed", path=self.path.name)
 
     def _open_reader(self) -> python_calamine.CalamineWorkbook:
         """calamine reads the file itself, a sheet when asked: no second copy of the file in
