@@ -1,4 +1,5 @@
-"""A branch file whose name is not valid Unicode is a branch like any other.
+"""A branch file whose name is not valid Unicode is a branch like any other; a file of another format is
+named in the user's language.
 
 Branch files sent from Windows PCs in a zip whose names are in GBK, unzipped on a Linux head-office
 server, keep their names' bytes: Python carries those as lone surrogates, which calamine could not
@@ -20,7 +21,7 @@ from python_calamine import CalamineWorkbook
 from xlcomplaints.api import consolidate
 from xlcomplaints.demo import make_branch
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="file names of bytes: Linux")
+linux_only = pytest.mark.skipif(sys.platform != "linux", reason="file names of bytes: Linux")
 
 #: 北京 in GBK: what a Windows zip names the file, unzipped as it is on Linux.
 GBK_NAME = b"\xb1\xb1\xbe\xa9.xlsx"
@@ -37,6 +38,7 @@ def folder(tmp_path: Path) -> Path:
     return branches
 
 
+@linux_only
 def test_a_branch_file_named_in_another_encoding_is_read_and_counted(folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "group.xlsx"
     run = consolidate([folder], "2026-10", out, now=datetime(2026, 11, 2, 9), workers=1)
@@ -48,6 +50,7 @@ def test_a_branch_file_named_in_another_encoding_is_read_and_counted(folder: Pat
     assert any(row[0] == SHOWN for row in CalamineWorkbook.from_path(str(out)).get_sheet_by_name(issues).to_python())
 
 
+@linux_only
 def test_updating_from_such_a_file_again_raises_no_doubt_about_it(folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "group.xlsx"
     consolidate([folder], "2026-10", out, now=datetime(2026, 11, 2, 9), workers=1)
@@ -57,6 +60,7 @@ def test_updating_from_such_a_file_again_raises_no_doubt_about_it(folder: Path, 
     assert not [p for p in run.consolidation.issues if p.code.startswith("report.")]
 
 
+@linux_only
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_validate_reads_it_and_never_calls_it_damaged(folder: Path, lang: str) -> None:
     odd = next(p for p in folder.iterdir() if p.name != "SH02.xlsx")
@@ -64,3 +68,28 @@ def test_validate_reads_it_and_never_calls_it_damaged(folder: Path, lang: str) -
                           capture_output=True, timeout=120)
     assert done.returncode in (0, 1), done.stderr.decode("utf-8", "replace")
     assert b"Traceback" not in done.stderr and "损坏".encode() not in done.stderr and b"damaged" not in done.stderr
+
+
+@pytest.mark.parametrize(("name", "content", "zh", "en"), [
+    ("binary.xlsx", "xlsb", "Excel 二进制 .xlsb", "Excel binary .xlsb"),
+    ("gz.et", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "WPS 表格 .et", "WPS Spreadsheets .et"),
+])
+def test_another_format_is_named_in_the_users_language_only(tmp_path: Path, name: str, content: bytes | str,
+                                                            zh: str, en: str) -> None:
+    """An .xlsb sent as .xlsx, a WPS .et: the English sentence names the format in English alone (it said
+    'is a Excel 二进制 .xlsb (Excel binary) file'), the Chinese one in Chinese."""
+    import zipfile
+
+    from xlcomplaints.workbook.errors import WorkbookError
+    from xlcomplaints.workbook.file import FileWorkbook
+
+    path = tmp_path / name
+    if content == "xlsb":
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("xl/workbook.bin", "x")
+    else:
+        path.write_bytes(bytes(content, "ascii") if isinstance(content, str) else content)
+    with pytest.raises(WorkbookError) as e:
+        FileWorkbook(path)
+    assert zh in e.value.message("zh") and en in e.value.message("en")
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in e.value.message("en"))

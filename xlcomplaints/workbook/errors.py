@@ -24,8 +24,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file.is_folder": ("{path} 是文件夹，不是工作簿；请给出其中的一个工作簿文件。",
                        "{path} is a folder, not a workbook; give one workbook file in it."),
     "file.not_workbook": ("{path} 不是 Excel 工作簿（.xlsx/.xlsm）。", "{path} is not an Excel workbook (.xlsx/.xlsm)."),
-    "file.other_format": ("{path} 是 {format} 格式，不是 .xlsx/.xlsm 工作簿；请用原程序另存为 Excel 工作簿（.xlsx）后再试。",
-                          "{path} is a {format} file, not an .xlsx/.xlsm workbook; save it as an Excel workbook "
+    "file.other_format": ("{path} 是 {format_zh} 格式，不是 .xlsx/.xlsm 工作簿；请用原程序另存为 Excel 工作簿（.xlsx）后再试。",
+                          "{path} is in the {format_en} format, not an .xlsx/.xlsm workbook; save it as an Excel workbook "
                           "(.xlsx) in the program that made it and try again."),
     "file.old_xls": ("{path} 是旧版 .xls 格式，请在 Excel 中另存为 .xlsx 后再试。",
                      "{path} is an old .xls file; save it as .xlsx in Excel and try again."),

@@ -46,9 +46,10 @@ from xlcomplaints.workbook.safety import (
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
-#: Spreadsheets that are not .xlsx/.xlsm, by suffix: what to tell the one who sent one.
-OTHER_FORMATS = {".xlsb": "Excel 二进制 .xlsb (Excel binary)", ".ods": "OpenDocument .ods",
-                 ".et": "WPS 表格 .et (WPS Spreadsheets)", ".numbers": "Numbers", ".csv": "CSV"}
+#: Spreadsheets that are not .xlsx/.xlsm, by suffix: what to tell the one who sent one (zh, en).
+OTHER_FORMATS: dict[str, tuple[str, str]] = {
+    ".xlsb": ("Excel 二进制 .xlsb", "Excel binary .xlsb"), ".ods": ("OpenDocument .ods", "OpenDocument .ods"),
+    ".et": ("WPS 表格 .et", "WPS Spreadsheets .et"), ".numbers": ("Numbers", "Numbers"), ".csv": ("CSV", "CSV")}
 
 
 #: A cell stored as an error value: ``<c r="B2" t="e"><v>#N/A</v></c>``.
@@ -61,7 +62,9 @@ def sniff(path: Path, data: bytes) -> None:
     other = OTHER_FORMATS.get(path.suffix.lower())
 
     def refused(code: str) -> WorkbookError:  # a known other format is named, with what to do
-        return WorkbookError("file.other_format", path=label, format=other) if other else WorkbookError(code, path=label)
+        zh, en = other or ("", "")
+        return WorkbookError("file.other_format", path=label, format_zh=zh, format_en=en) if other else WorkbookError(
+            code, path=label)
 
     if data.startswith(OLE_MAGIC):
         raise WorkbookError("file.encrypted", path=label) if ENCRYPTED_STREAM in data else refused("file.old_xls")
@@ -81,7 +84,7 @@ def sniff(path: Path, data: bytes) -> None:
     # (a damaged one is reported as corrupt then), and parts we never read are copied as they are.
 
 
-def _zipped_format(z: zipfile.ZipFile, names: set[str]) -> str | None:
+def _zipped_format(z: zipfile.ZipFile, names: set[str]) -> tuple[str, str] | None:
     """Which other zipped spreadsheet a package is, by its parts (a .ods renamed .xlsx, say)."""
     if "xl/workbook.bin" in names:
         return OTHER_FORMATS[".xlsb"]
@@ -184,11 +187,8 @@ class FileWorkbook:
     def _open_reader(self) -> python_calamine.CalamineWorkbook:
         """calamine reads the file itself, a sheet when asked: no second copy of the file in
         memory (tens of MiB for a large register). Should the file change meanwhile, the save
-        refuses (it compares with the stamp taken first).
-
-        A name that is not valid Unicode (bytes of another encoding, as a GBK name unzipped on
-        Linux) cannot be passed to calamine by name (it looked for another file and found none):
-        the file is handed over open instead, read whole."""
+        refuses (it compares with the stamp taken first). A name that is not valid Unicode (a GBK
+        name unzipped on Linux) calamine cannot open by name: the file is handed over open, read whole."""
         if not _nameable(self.path):
             with open(self.path, "rb") as fh:
                 return python_calamine.CalamineWorkbook.from_filelike(fh)
