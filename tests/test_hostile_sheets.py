@@ -10,11 +10,14 @@ Each is taken out in one pass over the text now, and the refresh saves as for an
 from __future__ import annotations
 
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
+import pytest
 from python_calamine import CalamineWorkbook
 
 from tests.test_limits import REGISTER, measured, register_part, repeated, with_rows
+from xlcomplaints.api import consolidate
 from xlcomplaints.demo import make_branch
 from xlcomplaints.workbook import limits
 
@@ -95,3 +98,30 @@ def test_a_drawing_too_large_to_parse_whole_is_refused_before_refresh_reads_it(t
         result = measured(command, path, "--lang", "en")
         assert result["code"] == 2 and "xl/drawings/drawing9.xml" in str(result["err"]), result
         assert path.read_bytes() == original
+
+
+@pytest.mark.parametrize(("target", "part"), [("worksheets/gone.xml", "xl/worksheets/gone.xml"),
+                                              ("/etc/passwd", "etc/passwd"),
+                                              ("../../../etc/passwd", "../../etc/passwd")])
+def test_a_register_whose_content_is_not_in_the_file_is_damage_naming_the_sheet_and_part(
+        tmp_path: Path, target: str, part: str) -> None:
+    """The workbook lists the Register but its relationship leads to no part of the file (gone, or outside the
+    package): damage, saying which sheet and which part (it said "damaged (投诉登记: 投诉登记)"); in a
+    consolidation it is listed and the other branch reported."""
+    good = make_branch(tmp_path / "SH02.xlsx", "SH02", "上海二店", n=5, seed=2)
+    path = register(tmp_path)
+    reg = register_part(path)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp_path / "odd.xlsx", "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(f'Target="{reg.removeprefix("xl/")}"'.encode(), f'Target="{target}"'.encode())
+            dst.writestr(info, data)
+    for lang, words in (("zh", ("已损坏", "“投诉登记”")), ("en", ("is damaged", "'投诉登记'"))):
+        result = measured("validate", tmp_path / "odd.xlsx", "--lang", lang)
+        assert result["code"] == 2 and part in str(result["err"]), result
+        assert all(w in str(result["err"]) for w in words), result
+    run = consolidate([good, tmp_path / "odd.xlsx"], "2026-10", tmp_path / "group.xlsx", now=datetime(2026, 11, 2, 9),
+                      workers=1)
+    assert [p.code for p in run.consolidation.issues if p.file == "odd.xlsx"] == ["file.sheet_part_missing"]
+    assert sorted(run.consolidation.branches) == ["SH02"]

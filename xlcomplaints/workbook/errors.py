@@ -47,6 +47,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file.changed": ("{path} 在读取后被修改过，未写入以免覆盖他人的修改。请重新运行。",
                      "{path} changed after it was read; nothing was written so no one's edits are lost. Run again."),
     "file.sheet_missing": ("{path} 缺少工作表“{sheet}”。", "{path} has no '{sheet}' sheet."),
+    "file.sheet_part_missing": ("{path} 已损坏：工作簿列出了工作表“{sheet}”，但其内容 {part} 不在文件中。请用 Excel 打开修复或使用备份。",
+                                "{path} is damaged: it lists the sheet '{sheet}', but its content {part} is not in the "
+                                "file. Repair it in Excel or use a backup."),
     "file.write_failed": ("无法写入 {path}：{detail}", "Could not write {path}: {detail}"),
     # what a run did with what an interrupted run left beside a workbook (owners.LeftoverAction)
     "file.leftover_removed": ("已删除上次中断的运行留在 {target} 旁的临时文件 {name}（含工作簿数据）。",

@@ -260,15 +260,16 @@ class FileWorkbook:
 
     def _check(self, sheet: str) -> None:
         """Refuse the sheet before calamine lays it out if its used range is beyond the limits
-        (see ``limits``); each sheet once. A sheet not found is left to the reader to report."""
+        (see ``limits``); each sheet once. A sheet not found is the reader's to report; a missing part, damage."""
         if sheet in self._checked:
             return
         try:
             ref = self._package.sheet(sheet)
-            info = self._zip.getinfo(ref.part)
         except KeyError:
             return
-        check_sheet(self.path, self._data, info, ref.name)
+        if ref.part not in self._zip.NameToInfo:  # named by the workbook, not in the file (or outside it)
+            raise WorkbookError("file.sheet_part_missing", path=self.path.name, sheet=ref.name, part=ref.part)
+        check_sheet(self.path, self._data, self._zip.getinfo(ref.part), ref.name)
         self._checked.add(sheet)
 
     def error_cells(self, sheet: str) -> dict[str, str]:
