@@ -125,3 +125,24 @@ def test_a_register_whose_content_is_not_in_the_file_is_damage_naming_the_sheet_
                       workers=1)
     assert [p.code for p in run.consolidation.issues if p.file == "odd.xlsx"] == ["file.sheet_part_missing"]
     assert sorted(run.consolidation.branches) == ["SH02"]
+
+
+@pytest.mark.parametrize("oddity", ["text", "twice"])
+def test_rows_refresh_cannot_write_safely_are_refused_not_an_internal_error(tmp_path: Path, oddity: str) -> None:
+    """Text between rows, or one row number twice: calamine reads the sheet, but its rows cannot be rewritten
+    without guessing. refresh refuses in one sentence naming the part (it ended in 'internal error:
+    ValueError'), and writes nothing."""
+    path = register(tmp_path)
+    reg = register_part(path)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp_path / "odd.xlsx", "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == reg:
+                data = (data.replace(b"<sheetData>", b"<sheetData>stray text", 1) if oddity == "text"
+                        else data.replace(b'<row r="3"', b'<row r="2"', 1))
+            dst.writestr(info, data)
+    original = (tmp_path / "odd.xlsx").read_bytes()
+    for lang, word in (("zh", "无法安全写入"), ("en", "cannot be written safely")):
+        result = measured("refresh", tmp_path / "odd.xlsx", "--now", "2026-11-02 09:00", "--lang", lang)
+        assert result["code"] == 2 and word in str(result["err"]) and reg in str(result["err"]), result
+        assert (tmp_path / "odd.xlsx").read_bytes() == original
