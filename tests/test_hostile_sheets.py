@@ -4,7 +4,8 @@ Excel never writes comments, processing instructions or CDATA among a sheet's ro
 or hostile file may hold millions of them in a few hundred KB. Refresh takes them out before it
 slices the rows: once as a tree (20 MB of comments took 565 MB; 200 MB, 5 GB) whose whitespace
 was joined one node at a time (1 MB of processing instructions took 43 s, 4 MB 300 s: quadratic).
-Each is taken out in one pass over the text now, and the refresh saves as for any register.
+Each is taken out in one pass over the text now, and the refresh saves as for any register; more than
+MAX_ODD_NODES of them are refused at once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tests.test_limits import REGISTER, measured, register_part, repeated, with_
 from xlcomplaints.api import consolidate
 from xlcomplaints.demo import make_branch
 from xlcomplaints.workbook import limits
+from xlcomplaints.workbook.sheet_xml import MAX_ODD_NODES
 
 #: What the refresh of a template's register costs at most (the CLI itself starts at about 100 MB).
 REFRESH_PEAK_MB = 300
@@ -47,13 +49,26 @@ def refreshed_fine(path: Path) -> None:
     assert [row[:19] for row in after] == [row[:19] for row in before]  # what the clerk typed, as typed
 
 
-def test_millions_of_comments_among_the_rows_refresh_in_the_memory_of_the_rows(tmp_path: Path) -> None:
+def test_millions_of_comments_among_the_rows_are_refused_in_the_memory_of_the_rows(tmp_path: Path) -> None:
+    """Over MAX_ODD_NODES of them is no sheet any program wrote: refused at once (it took 548 MB to refresh)."""
     path = with_rows(register(tmp_path), repeated(b"<!-- x -->", 20 << 20))  # 2 M comments, 20 MB
-    refreshed_fine(path)
+    original = path.read_bytes()
+    for lang, word in (("zh", "十万个以上的注释"), ("en", "over 100,000 comments")):
+        result = measured("refresh", path, "--now", "2026-11-02 09:00", "--lang", lang)
+        assert result["code"] == 2 and word in str(result["err"]), result
+        assert float(result["peak_mb"]) < REFRESH_PEAK_MB, result["peak_mb"]  # type: ignore[arg-type]
+        assert float(result["seconds"]) < REFRESH_SECONDS, result["seconds"]  # type: ignore[arg-type]
+        assert path.read_bytes() == original
 
 
 def test_processing_instructions_among_the_rows_refresh_in_seconds_not_minutes(tmp_path: Path) -> None:
-    path = with_rows(register(tmp_path), repeated(b"<?a b?>   ", 1 << 20))  # 100,000 of them, 1 MB
+    assert MAX_ODD_NODES > 90_000
+    path = with_rows(register(tmp_path), [b"<?a b?>   " * 90_000])  # 90,000 of them, 900 KB: 35 s before
+    refreshed_fine(path)
+
+
+def test_thousands_of_comments_among_the_rows_are_taken_out_and_the_rows_kept(tmp_path: Path) -> None:
+    path = with_rows(register(tmp_path), [b"<!-- x -->" * 90_000])
     refreshed_fine(path)
 
 

@@ -47,10 +47,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file.changed": ("{path} 在读取后被修改过，未写入以免覆盖他人的修改。请重新运行。",
                      "{path} changed after it was read; nothing was written so no one's edits are lost. Run again."),
     "file.sheet_missing": ("{path} 缺少工作表“{sheet}”。", "{path} has no '{sheet}' sheet."),
-    "file.rows_unwritable": ("{path} 的 {part} 在行与行之间有 Excel 不会写的内容（行外的文字、重复的行号），无法安全写入，未写入任何内容；"
+    "file.rows_unwritable": ("{path} 的 {part} 在行与行之间有 Excel 不会写的内容（行外的文字、重复的行号、十万个以上的注释），无法安全写入，未写入任何内容；"
                              "请在 Excel 中打开后另存为 .xlsx 再试。",
                              "{path}: {part} holds what Excel never writes among its rows (text outside any row, a "
-                             "row number twice), so it cannot be written safely; nothing was written. Open it in "
+                             "row number twice, over 100,000 comments), so it cannot be written safely; nothing was "
+                             "written. Open it in "
                              "Excel, save it as .xlsx and try again."),
     "file.sheet_part_missing": ("{path} 已损坏：工作簿列出了工作表“{sheet}”，但其内容 {part} 不在文件中。请用 Excel 打开修复或使用备份。",
                                 "{path} is damaged: it lists the sheet '{sheet}', but its content {part} is not in the "
