@@ -401,7 +401,7 @@ def test_spreadsheets_of_other_formats_in_a_folder_are_reported_not_skipped(tmp_
         "a1.xls": ["file.old_xls"], "gz.et": ["file.other_format"], "sh.ods": ["file.other_format"]}
     message = {p.file: p.message("en") for p in result.report.issues}
     assert message["a1.xls"].startswith("a1.xls is an old .xls file")
-    assert "sh.ods is a OpenDocument .ods file" in message["sh.ods"] and "WPS" in message["gz.et"]
+    assert "sh.ods is in the OpenDocument .ods format" in message["sh.ods"] and "WPS" in message["gz.et"]
     assert list(result.consolidation.branches) == ["A1"]
 
 

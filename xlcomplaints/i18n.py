@@ -58,7 +58,21 @@ def render(code: str, lang: str, params: Mapping[str, Any]) -> str:
         if code in catalogue:
             template = say(catalogue[code], lang)
             try:
-                return template.format(**params)
+                return printable(template.format(**params))
             except (KeyError, IndexError, ValueError):
                 return template
     return code
+
+
+def printable(text: str) -> str:
+    """``text`` as it can be printed and saved: a file name's bytes of another encoding (a GBK
+    name unzipped on Linux, which Python carries as lone surrogates) are shown as ``\\xNN``."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -57,6 +57,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from xlcomplaints.core.metrics import Month, Period, as_period
 from xlcomplaints.core.problems import Problem
+from xlcomplaints.i18n import printable
 from xlcomplaints.report.file_summary import FileSummary, stored_path
 from xlcomplaints.report.merging import Consolidation, LeftOut
 from xlcomplaints.store.layout import MANIFEST, STORE_SUFFIX, is_store, store_path
@@ -177,7 +178,7 @@ class LeftOutEntry(_Strict):
     @classmethod
     def of(cls, left: LeftOut) -> LeftOutEntry:
         f = left.file
-        return cls(path=stored_path(f.path), label=f.name, mtime=f.mtime, branch=f.branch, branch_name=f.branch_name,
+        return cls(path=printable(stored_path(f.path)), label=printable(f.name), mtime=f.mtime, branch=f.branch, branch_name=f.branch_name,
                    holds=left.holds, error=None if f.error is None else f.error.model_dump_json(),
                    problems=[p.model_dump_json() for p in f.problems])
 
@@ -313,7 +314,10 @@ def pack_branches(result: Consolidation, staging: Staging, codes: Sequence[str] 
 
 
 def _branch_rows(result: Consolidation, entries: Sequence[BranchEntry]) -> pa.Table:
-    rows = [{"branch": e.branch, "branch_name": f.branch_name, "path": stored_path(f.path), "label": f.name, "mtime": f.mtime,
+    # A path's bytes that are not valid Unicode (a GBK name unzipped on Linux) cannot be stored as text: kept as
+    # \\xNN (i18n.printable); such a file is matched again by its branch code, as a path from elsewhere is.
+    rows = [{"branch": e.branch, "branch_name": f.branch_name, "path": printable(stored_path(f.path)),
+             "label": printable(f.name), "mtime": f.mtime,
              "repeat_window_days": f.repeat_window_days, "rank_min_complaints": f.rank_min_complaints,
              "problems": [p.model_dump_json() for p in f.problems], "partition": e.file, "rows": e.rows}
             for e in entries for f in (result.branches[e.branch],)]

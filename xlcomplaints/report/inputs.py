@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from xlcomplaints.core.problems import register_messages, render
-from xlcomplaints.i18n import pick
+from xlcomplaints.i18n import pick, printable
 from xlcomplaints.store.layout import STORE_SUFFIX, is_store
 
 register_messages({
@@ -140,9 +140,16 @@ def resolved(p: Path) -> Path:
         return p.absolute()
 
 
+def as_stored(p: Path) -> str:
+    """The file's path as a facts store keeps it (``facts``): its links followed, bytes that are not valid
+    Unicode as ``\\xNN`` (``i18n.printable``), so that a file read again is known for the one stored."""
+    return printable(str(resolved(p)))
+
+
 def file_labels(paths: Sequence[Path]) -> dict[Path, str]:
     """How the report names each file: its name, or, where several files share it (each branch's
-    folder holding a ``2026-10.xlsx``), as many of its folders as tell it apart (``north/2026-10.xlsx``)."""
+    folder holding a ``2026-10.xlsx``), as many of its folders as tell it apart (``north/2026-10.xlsx``);
+    a name's bytes that are not valid Unicode shown as ``\\xNN`` (``i18n.printable``)."""
     labels: dict[Path, str] = {}
     pending, depth = list(dict.fromkeys(paths)), 1
     while pending:
@@ -152,7 +159,7 @@ def file_labels(paths: Sequence[Path]) -> dict[Path, str]:
         pending = []
         for label, group in groups.items():
             if len(group) == 1 or all(len(p.parts) <= depth for p in group):
-                labels.update(dict.fromkeys(group, label))
+                labels.update(dict.fromkeys(group, printable(label)))
             else:
                 pending += group
         depth += 1

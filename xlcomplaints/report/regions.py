@@ -70,7 +70,7 @@ from xlcomplaints.report.facts import (
 )
 from xlcomplaints.report.file_summary import WITHIN, FileSummary
 from xlcomplaints.report.held import writer_of
-from xlcomplaints.report.inputs import WORKBOOK_SUFFIXES, resolved
+from xlcomplaints.report.inputs import WORKBOOK_SUFFIXES, as_stored, resolved
 from xlcomplaints.report.masking import mask_partition, mask_summary
 from xlcomplaints.report.request import REGION_WAIT
 from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND, RUN_NAME
@@ -337,10 +337,10 @@ def held_then(given: Sequence[Given], previous: Sequence[FileSummary]) -> list[F
     return [f for f in previous if not f.path.startswith(now)] if now else list(previous)
 
 
-def not_given(regions: Sequence[Region], read_now: Collection[Path]) -> list[FileSummary]:
-    """The files the regions could not use, but those given to this run as workbooks (``read_now``, resolved): a file
+def not_given(regions: Sequence[Region], read_now: Collection[str]) -> list[FileSummary]:
+    """The files the regions could not use, but those given to this run as workbooks (``read_now``: ``inputs.as_stored``): a file
     read here is counted or said by what it is now, as a file given to an ``--update`` replaces what it was then."""
-    return [f for r in regions for f in r.left_out if resolved(Path(f.workbook)) not in read_now]
+    return [f for r in regions for f in r.left_out if as_stored(Path(f.workbook)) not in read_now]
 
 
 def _in_region(f: FileSummary, g: Given, mask: bool) -> FileSummary:

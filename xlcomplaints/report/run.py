@@ -45,7 +45,7 @@ from xlcomplaints.report.file_summary import DEFAULT_RANK_MIN
 from xlcomplaints.report.held import held
 from xlcomplaints.report.history import History
 from xlcomplaints.report.imposed import dimensions, impose, impose_on_store
-from xlcomplaints.report.inputs import expand_inputs, file_labels, resolved
+from xlcomplaints.report.inputs import as_stored, expand_inputs, file_labels, resolved
 from xlcomplaints.report.kept_figures import AskedOnce, as_bytes, keep
 from xlcomplaints.report.masking import mask_partition, mask_summary
 from xlcomplaints.report.merging import Consolidation, LeftOut, merge
@@ -174,10 +174,10 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
         given: list[Given] = []
         if kind.consolidates:  # regions' reports given by name: their branches from their stores (``report.regions``)
             paths, given = split_regions(inputs, paths, file_labels(paths), request.store)
-        read_now = {resolved(p) for p in paths}  # a file given replaces what it held, unreadable, gone or another's now
-        previous = held_then(given, [f for f in previous if resolved(Path(f.path)) not in read_now])
+        read_now = {as_stored(p) for p in paths}  # a file given replaces what it held, unreadable, gone or another's now
+        previous = held_then(given, [f for f in previous if as_stored(Path(f.path)) not in read_now])
         still = {f.path for f in held_then(given, [g.file for g in left_before])}  # a region given now: all anew
-        left_before = [g for g in left_before if g.file.path in still and resolved(Path(g.file.path)) not in read_now]
+        left_before = [g for g in left_before if g.file.path in still and as_stored(Path(g.file.path)) not in read_now]
         if not paths and not previous and not given:  # an empty folder, say: what was looked for, and where
             raise NothingRead([Problem(level=Level.ERROR, code="scan.none_found", params={
                 "folders": ", ".join(str(p) for p in inputs)})])

@@ -11,6 +11,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
+from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.package_parts import PackageParts
 from xlcomplaints.workbook.sheet_frame import Frame, Row
 from xlcomplaints.workbook.sheet_xml import Sheet
@@ -57,7 +58,10 @@ class CellEdits(PackageParts):
         """The part as a held sheet; writes recorded for streaming are applied to it first."""
         sheet = self._sheets.get(part)
         if sheet is None:
-            sheet = self._sheets[part] = Sheet(part, self._inflate(part))
+            try:
+                sheet = self._sheets[part] = Sheet(part, self._inflate(part))
+            except ValueError as e:  # text among the rows, a row number twice: readable, not safely writable
+                raise WorkbookError("file.rows_unwritable", path=self.label, part=part) from e
             stream = self._streams.pop(part, None)
             if stream is not None:
                 stream.apply(sheet)

@@ -24,8 +24,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file.is_folder": ("{path} 是文件夹，不是工作簿；请给出其中的一个工作簿文件。",
                        "{path} is a folder, not a workbook; give one workbook file in it."),
     "file.not_workbook": ("{path} 不是 Excel 工作簿（.xlsx/.xlsm）。", "{path} is not an Excel workbook (.xlsx/.xlsm)."),
-    "file.other_format": ("{path} 是 {format} 格式，不是 .xlsx/.xlsm 工作簿；请用原程序另存为 Excel 工作簿（.xlsx）后再试。",
-                          "{path} is a {format} file, not an .xlsx/.xlsm workbook; save it as an Excel workbook "
+    "file.other_format": ("{path} 是 {format_zh} 格式，不是 .xlsx/.xlsm 工作簿；请用原程序另存为 Excel 工作簿（.xlsx）后再试。",
+                          "{path} is in the {format_en} format, not an .xlsx/.xlsm workbook; save it as an Excel workbook "
                           "(.xlsx) in the program that made it and try again."),
     "file.old_xls": ("{path} 是旧版 .xls 格式，请在 Excel 中另存为 .xlsx 后再试。",
                      "{path} is an old .xls file; save it as .xlsx in Excel and try again."),
@@ -47,6 +47,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file.changed": ("{path} 在读取后被修改过，未写入以免覆盖他人的修改。请重新运行。",
                      "{path} changed after it was read; nothing was written so no one's edits are lost. Run again."),
     "file.sheet_missing": ("{path} 缺少工作表“{sheet}”。", "{path} has no '{sheet}' sheet."),
+    "file.rows_unwritable": ("{path} 的 {part} 在行与行之间有 Excel 不会写的内容（行外的文字、重复的行号、十万个以上的注释），无法安全写入，未写入任何内容；"
+                             "请在 Excel 中打开后另存为 .xlsx 再试。",
+                             "{path}: {part} holds what Excel never writes among its rows (text outside any row, a "
+                             "row number twice, over 100,000 comments), so it cannot be written safely; nothing was "
+                             "written. Open it in "
+                             "Excel, save it as .xlsx and try again."),
+    "file.sheet_part_missing": ("{path} 已损坏：工作簿列出了工作表“{sheet}”，但其内容 {part} 不在文件中。请用 Excel 打开修复或使用备份。",
+                                "{path} is damaged: it lists the sheet '{sheet}', but its content {part} is not in the "
+                                "file. Repair it in Excel or use a backup."),
     "file.write_failed": ("无法写入 {path}：{detail}", "Could not write {path}: {detail}"),
     # what a run did with what an interrupted run left beside a workbook (owners.LeftoverAction)
     "file.leftover_removed": ("已删除上次中断的运行留在 {target} 旁的临时文件 {name}（含工作簿数据）。",

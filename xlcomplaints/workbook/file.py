@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import os
 import re
 import shutil
 import sys
@@ -45,9 +46,10 @@ from xlcomplaints.workbook.safety import (
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
-#: Spreadsheets that are not .xlsx/.xlsm, by suffix: what to tell the one who sent one.
-OTHER_FORMATS = {".xlsb": "Excel 二进制 .xlsb (Excel binary)", ".ods": "OpenDocument .ods",
-                 ".et": "WPS 表格 .et (WPS Spreadsheets)", ".numbers": "Numbers", ".csv": "CSV"}
+#: Spreadsheets that are not .xlsx/.xlsm, by suffix: what to tell the one who sent one (zh, en).
+OTHER_FORMATS: dict[str, tuple[str, str]] = {
+    ".xlsb": ("Excel 二进制 .xlsb", "Excel binary .xlsb"), ".ods": ("OpenDocument .ods", "OpenDocument .ods"),
+    ".et": ("WPS 表格 .et", "WPS Spreadsheets .et"), ".numbers": ("Numbers", "Numbers"), ".csv": ("CSV", "CSV")}
 
 
 #: A cell stored as an error value: ``<c r="B2" t="e"><v>#N/A</v></c>``.
@@ -60,7 +62,9 @@ def sniff(path: Path, data: bytes) -> None:
     other = OTHER_FORMATS.get(path.suffix.lower())
 
     def refused(code: str) -> WorkbookError:  # a known other format is named, with what to do
-        return WorkbookError("file.other_format", path=label, format=other) if other else WorkbookError(code, path=label)
+        zh, en = other or ("", "")
+        return WorkbookError("file.other_format", path=label, format_zh=zh, format_en=en) if other else WorkbookError(
+            code, path=label)
 
     if data.startswith(OLE_MAGIC):
         raise WorkbookError("file.encrypted", path=label) if ENCRYPTED_STREAM in data else refused("file.old_xls")
@@ -80,7 +84,7 @@ def sniff(path: Path, data: bytes) -> None:
     # (a damaged one is reported as corrupt then), and parts we never read are copied as they are.
 
 
-def _zipped_format(z: zipfile.ZipFile, names: set[str]) -> str | None:
+def _zipped_format(z: zipfile.ZipFile, names: set[str]) -> tuple[str, str] | None:
     """Which other zipped spreadsheet a package is, by its parts (a .ods renamed .xlsx, say)."""
     if "xl/workbook.bin" in names:
         return OTHER_FORMATS[".xlsb"]
@@ -125,6 +129,15 @@ def release_freed_memory() -> None:
         _MALLOC_TRIM(0)
 
 
+def _nameable(path: Path) -> bool:
+    """Whether the path is valid Unicode (not bytes Python could only carry as lone surrogates)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def tidy_beside(path: Path) -> list[Leftover]:
     """Clear what killed runs left beside a workbook (a symbolic link's: beside its target)."""
     real = path.resolve() if path.is_symlink() else path
@@ -144,7 +157,7 @@ class FileWorkbook:
         check_file_size(self.path, self.path.stat().st_size)
         self._stamp: FileStamp = stamp_file(self.path)
         with open(self.path, "rb") as fh:  # no more than the limit, should the file grow meanwhile
-            data = fh.read(MAX_FILE_BYTES + 1)
+            data, read = fh.read(MAX_FILE_BYTES + 1), os.fstat(fh.fileno())
         check_file_size(self.path, len(data))
         sniff(self.path, data)
         self._data = data
@@ -154,15 +167,31 @@ class FileWorkbook:
             check_archive(self.path, self._zip, data)  # before any reader sees a part
             self._package = XlsxPackage.open(data, label=self.path.name)
             self._calamine: python_calamine.CalamineWorkbook | None = self._open_reader()
+            self._still_what_was_read(read)
         except (WorkbookError, MemoryError):  # out of memory is not damage: the command says which it is
             raise
         except Exception as e:  # any parser failure on a damaged part: say so, no traceback
             raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{type(e).__name__}: {e}") from e
 
+    def _still_what_was_read(self, read: os.stat_result) -> None:
+        """calamine opens the file by its name after the limits were checked on what was read: a file replaced
+        (or gone) in between is another file, unchecked, and is refused as changed, never read."""
+        try:
+            now = os.stat(self.path)
+        except OSError:
+            now = None
+        if now is None or (now.st_ino, now.st_size, now.st_mtime_ns) != (read.st_ino, read.st_size, read.st_mtime_ns):
+            self._close_reader()
+            raise WorkbookError("file.changed", path=self.path.name)
+
     def _open_reader(self) -> python_calamine.CalamineWorkbook:
         """calamine reads the file itself, a sheet when asked: no second copy of the file in
         memory (tens of MiB for a large register). Should the file change meanwhile, the save
-        refuses (it compares with the stamp taken first)."""
+        refuses (it compares with the stamp taken first). A name that is not valid Unicode (a GBK
+        name unzipped on Linux) calamine cannot open by name: the file is handed over open, read whole."""
+        if not _nameable(self.path):
+            with open(self.path, "rb") as fh:
+                return python_calamine.CalamineWorkbook.from_filelike(fh)
         return python_calamine.CalamineWorkbook.from_path(str(self.path))
 
     def _reader(self) -> python_calamine.CalamineWorkbook:
@@ -231,15 +260,16 @@ class FileWorkbook:
 
     def _check(self, sheet: str) -> None:
         """Refuse the sheet before calamine lays it out if its used range is beyond the limits
-        (see ``limits``); each sheet once. A sheet not found is left to the reader to report."""
+        (see ``limits``); each sheet once. A sheet not found is the reader's to report; a missing part, damage."""
         if sheet in self._checked:
             return
         try:
             ref = self._package.sheet(sheet)
-            info = self._zip.getinfo(ref.part)
         except KeyError:
             return
-        check_sheet(self.path, self._data, info, ref.name)
+        if ref.part not in self._zip.NameToInfo:  # named by the workbook, not in the file (or outside it)
+            raise WorkbookError("file.sheet_part_missing", path=self.path.name, sheet=ref.name, part=ref.part)
+        check_sheet(self.path, self._data, self._zip.getinfo(ref.part), ref.name)
         self._checked.add(sheet)
 
     def error_cells(self, sheet: str) -> dict[str, str]:

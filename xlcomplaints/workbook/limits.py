@@ -5,8 +5,8 @@ out a grid of 17 billion cells. So a file is refused, with one sentence, when it
 
 - ``MAX_FILE_BYTES`` on disk; ``MAX_ENTRIES`` parts; per part, the inflated size declared in
   the zip's central directory: ``MAX_PART_BYTES`` (``MAX_TREE_PART_BYTES`` for the parts
-  parsed whole: workbook, relationships, content types, styles); ``MAX_TOTAL_BYTES`` in all
-  (cheap: the central directory only, read when the file is opened);
+  parsed whole: workbook, relationships, content types, styles, drawings, tables); ``MAX_TOTAL_BYTES``
+  in all (cheap: the central directory only, read when the file is opened);
 - ``MAX_TEXT_BYTES`` of text without markup in any XML part: Excel holds at most 32,767
   characters in a cell, so a longer "string" is not a clerk's;
 - ``MAX_CELLS`` in a worksheet's used range counted from A1 (what calamine allocates,
@@ -110,9 +110,10 @@ def check_file_size(path: Path, size: int) -> None:
 
 
 def _tree_part(name: str) -> bool:
-    """Parts parsed whole into a tree when a workbook is opened or saved."""
+    """Parts parsed whole into a tree when a workbook is opened or saved (a refresh: the Summary's drawing, tables)."""
     low = name.lower()
-    return low.endswith((".rels", "[content_types].xml", "/workbook.xml", "/styles.xml"))
+    return low.endswith((".rels", "[content_types].xml", "/workbook.xml", "/styles.xml")) or (
+        low.endswith(".xml") and ("/drawings/" in low or "/tables/" in low))
 
 
 def _xml_part(name: str) -> bool:

@@ -182,8 +182,16 @@ class PackageParts:
     def _xml(self, name: str) -> XmlPart:
         part = self._parts.get(name)
         if part is None:
-            part = self._parts[name] = XmlPart(name, self._zip.read(name))
+            part = self._parts[name] = self._parsed(name)
         return part
+
+    def _parsed(self, name: str, data: bytes | None = None) -> XmlPart:
+        """The part (``data``, else the archive's) as a tree. A part read only now, when a refresh saves (the
+        Summary's drawing, a sheet's tables), that is not XML or does not inflate is damage, said as such."""
+        try:
+            return XmlPart(name, self._zip.read(name) if data is None else data)
+        except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error) as e:
+            raise WorkbookError("file.corrupt", path=self.label, detail=f"{name}: {e}") from e
     def sheet(self, name: str) -> SheetRef:
         """Sheet by name; Excel treats sheet names case-insensitively."""
         for ref in self.sheets:

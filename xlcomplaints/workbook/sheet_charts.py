@@ -88,7 +88,7 @@ class SheetCharts(CellEdits):
         part = self._parts.get(name)
         if part is None:
             data = self._added.get(name)
-            part = self._parts[name] = XmlPart(name, data if data is not None else self._zip.read(name))
+            part = self._parts[name] = self._parsed(name, data)
         return part
 
     def _part_bytes(self, name: str) -> bytes:

@@ -9,11 +9,10 @@ re-exported here, where callers have imported them from.
 from __future__ import annotations
 
 import codecs
+import re
 from array import array
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterator, Sequence
-
-from lxml import etree
 
 from xlcomplaints.workbook.sheet_frame import (
     B_R_ATTR,
@@ -31,6 +30,7 @@ from xlcomplaints.workbook.xml_text import (
     EXOTIC,
     META_ATTR,
     SHARED_ATTRS,
+    SHEET_DATA,
     SI,
     START,
     T_ATTR,
@@ -55,21 +55,37 @@ __all__ = [
 ]
 
 
+#: What ``_normalise`` takes out of <sheetData>: a comment, a processing instruction, a CDATA section (group 1,
+#: its text kept), or the end of <sheetData> (group 2, where it stops). Markup cannot begin inside an attribute
+#: value or a text, so from a tag's end the first of these met is what it looks like.
+_NODE = re.compile(r"<!--.*?-->|<\?.*?\?>|<!\[CDATA\[(.*?)\]\]>|(</(?:[\w.-]+:)?sheetData\s*>)", re.S)
+
+
+#: Comments, processing instructions and CDATA sections a sheet to be written may hold: Excel writes none, and
+#: 200 MB of comments among the rows (1.2 MB zipped) took 17 s and 850 MB to take out even in one pass.
+MAX_ODD_NODES = 100_000
+
+
 def _normalise(data: bytes) -> str:
-    """Rewrite a sheet whose <sheetData> has comments/CDATA/PIs so rows can be sliced as text."""
-    part = XmlPart("", data)
-    sheet_data = next(part.root.iter("{*}sheetData"), part.root)
-    for node in list(sheet_data.iter(etree.Comment, etree.ProcessingInstruction)):
-        parent, prev = node.getparent(), node.getprevious()
-        if parent is None:
-            continue
-        if node.tail:
-            if prev is not None:
-                prev.tail = (prev.tail or "") + node.tail
-            else:
-                parent.text = (parent.text or "") + node.tail
-        parent.remove(node)
-    return part.serialise().decode(declared_encoding(data))
+    """Rewrite a sheet whose <sheetData> has comments/CDATA/PIs so rows can be sliced as text: comments and PIs
+    dropped, CDATA written as escaped text, in one pass over the text. Never as a tree: 20 MB of comments took
+    565 MB as one, and 1 MB of processing instructions 43 s, their whitespace joined one node at a time."""
+    if sum(data.count(mark) for mark in _B_EXOTIC) > MAX_ODD_NODES:  # counted at C speed, before any is taken out
+        raise ValueError(f"more than {MAX_ODD_NODES:,} comments, processing instructions or CDATA sections")
+    text = data.decode(declared_encoding(data))
+    m = SHEET_DATA.search(text)
+    if m is None or m[2]:  # no <sheetData>, or an empty one: nothing in it to take out
+        return text
+    out, pos = [text[: m.end()]], m.end()
+    for node in _NODE.finditer(text, pos):
+        out.append(text[pos : node.start()])
+        pos = node.start() if node[2] is not None else node.end()
+        if node[2] is not None:
+            break
+        if node[1] is not None:
+            out.append(xml_escape(node[1]))
+    out.append(text[pos:])
+    return "".join(out)
 
 
 # A stored row that differs from the original: new bytes (a row this package wrote, no
