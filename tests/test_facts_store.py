@@ -133,9 +133,9 @@ def test_update_of_some_branches_equals_a_full_run_and_keeps_the_other_packs_as_
 
 
 def _alike(update: Path, full: Path, read: tuple[int, int] | None) -> None:
-    """An update's report and a full run's equal on every sheet, cell for cell, but for the run's own words: the
-    cover's summary says how many files each run read (``read``: the update's, the full run's), and the Issues
-    sheet lists the files read first, then the branches carried (``merge``): the same rows."""
+    """An update's report and a full run's equal on every sheet, cell for cell, but for the order of the Issues
+    sheet, which lists the files read first, then those carried (``merge``): the same rows. The cover's summary
+    counts the files behind each whole report (``read``: the update's, the full run's: the same)."""
     got, want = cells(update), cells(full)
     assert list(got) == list(want)
     cover = next(iter(want))
@@ -169,7 +169,7 @@ def test_an_update_given_a_file_now_unreadable_missing_or_of_another_branch_coun
     assert sorted(updated.consolidation.branches) == ["B00", "B04", "X02"]
     assert sorted(updated.consolidation.carried) == ["B00", "B04"]
     make_report(sorted(folder.glob("*.xlsx")) + [files[3]], OCT, tmp_path / "full.xlsx", now=NOW)
-    _alike(out, tmp_path / "full.xlsx", read=(3, 5))
+    _alike(out, tmp_path / "full.xlsx", read=(5, 5))  # the carried branches' files counted too, as a full run counts them
 
 
 def test_an_update_given_the_older_of_two_files_of_one_branch_keeps_the_one_saved_last(tmp_path: Path) -> None:

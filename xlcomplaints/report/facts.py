@@ -73,11 +73,13 @@ from xlcomplaints.workbook.owners import default_mode
 
 FORMAT: Literal["xlcomplaints.facts-store"] = "xlcomplaints.facts-store"
 #: 2: the period's figures kept (``figures``: ``report.kept_figures``); 3: branches in packs (``store.pack``: an entry's
-#: ``first`` row in its file). An earlier version refuses a store of version 3 ("written by another version").
-VERSION = 3
+#: ``first`` row in its file); 4: the files the run left out (``left_out``). An earlier version refuses a store of a
+#: later one ("written by another version").
+VERSION = 4
 #: A store of version 1 holds no figures: a later period's run queries it. One of version 1 or 2 has a file per
-#: branch: each read as a pack of one branch (the same rows, ``first`` 0), kept as it is by an ``--update``.
-_READS = (1, 2, 3)
+#: branch: each read as a pack of one branch (the same rows, ``first`` 0), kept as it is by an ``--update``. One of
+#: version 1 to 3 remembers no file left out.
+_READS = (1, 2, 3, 4)
 OLD_STATE_SUFFIX = ".state.json.gz"
 _STAGING = ".staging-"
 __all__ = ["MANIFEST", "STORE_SUFFIX", "is_store", "store_path"]  # where a store is (``store.layout``)
@@ -149,6 +151,28 @@ class BranchEntry(FileEntry):
     first: int = Field(default=0, ge=0)
 
 
+class LeftOut(_Strict):
+    """A file the run could not count (unreadable, refused, no row with a readable time received): where it was, its
+    label and time, why (``error``) and its problems (``Problem`` as JSON), so that an ``--update`` that does not read
+    it again still says so, as a full run over the same files would."""
+
+    path: str
+    mtime: float
+    label: str
+    error: str
+    problems: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, f: FileSummary) -> LeftOut:
+        assert f.error is not None
+        return cls(path=f.path, mtime=float(f.mtime), label=f.name, error=f.error.model_dump_json(),
+                   problems=[p.model_dump_json() for p in f.problems])
+
+    def summary(self) -> FileSummary:
+        return FileSummary(self.path, self.mtime, error=Problem.model_validate_json(self.error),
+                           problems=tuple(Problem.model_validate_json(p) for p in self.problems), label=self.label)
+
+
 class Manifest(_Strict):
     format: Literal["xlcomplaints.facts-store"]
     version: int
@@ -161,6 +185,7 @@ class Manifest(_Strict):
     branches: FileEntry
     partitions: list[BranchEntry]
     figures: FileEntry | None = None  # the period's figures (``report.kept_figures``); none in version 1
+    left_out: list[LeftOut] = Field(default_factory=list)  # the files the run left out; none kept before version 4
 
     @model_validator(mode="after")
     def _packed(self) -> Manifest:
@@ -311,7 +336,8 @@ def save_facts(output: str | Path, result: Consolidation, run: str, staging: Sta
                                        sha256=table.sha256),
                     partitions=entries,
                     figures=None if kept is None else FileEntry(file=kept.name, rows=1, size=kept.size,
-                                                                sha256=kept.sha256)).model_dump(mode="json")
+                                                                sha256=kept.sha256),
+                    left_out=[LeftOut.of(f) for f in result.files if not f.usable]).model_dump(mode="json")
     text = json.dumps({**body, "digest": _digest(body)}, ensure_ascii=False, indent=1).encode()
     pending = staged / MANIFEST
     with open(pending, "wb") as fh:
@@ -445,6 +471,17 @@ def load_facts(store: Path, month: Period | Month, run: str | None = None, *, ca
     except PartitionDamaged as e:
         raise StoreError(f"{store.name}: {e}") from e
     except (ValidationError, ValueError, TypeError) as e:  # the branches table's values
+        if isinstance(e, StoreError):
+            raise
+        raise StoreError(f"{store.name}: damaged ({type(e).__name__}: {e})") from e
+
+
+def left_out_files(store: Path) -> list[FileSummary]:
+    """The files the store's run left out (``LeftOut``), as the summaries of files that could not be counted; read
+    after ``load_facts`` checked the store's run and period (a store before version 4 remembers none)."""
+    try:
+        return [e.summary() for e in read_manifest(store).left_out]
+    except (ValidationError, ValueError) as e:
         if isinstance(e, StoreError):
             raise
         raise StoreError(f"{store.name}: damaged ({type(e).__name__}: {e})") from e

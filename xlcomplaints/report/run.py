@@ -1,3 +1,4 @@
+# Over 400 lines: the report flow and the steps only it calls (the previous run, read, compute, save), read together.
 """The report flow: one branch's report, a consolidation, or an update of one (``ReportKind``).
 
 ``report_flow(ReportRequest(...), ReportHooks(...))`` reads the inputs (in parallel for a
@@ -34,6 +35,7 @@ from xlcomplaints.report.facts import (
     Staging,
     StoreError,
     StoreOfAnotherRun,
+    left_out_files,
     load_facts,
     old_state_path,
     pack_branches,
@@ -150,12 +152,13 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
     with held(output, store) as notes, collector_paused():
         report_run = _check_taken(output)  # under the lock: what it finds stays so
         previous: list[FileSummary] = []
+        left_out: list[FileSummary] = []  # the files the last run could not count (``--update``)
         then, shown_then = as_of, show_contacts
         # a consolidation's figures from its store (``report.store_report``), no branch's cases held here
         from_store = kind.consolidates and not hooks.python_engine
         if kind is ReportKind.UPDATE:
-            previous, then, shown_then = _previous_run(output, report_run, month, show_contacts, request.store,
-                                                       from_store)
+            previous, then, shown_then, left_out = _previous_run(output, report_run, month, show_contacts,
+                                                                 request.store, from_store)
         contacts_shown = show_contacts and shown_then
         lap = _Laps()
         paths = expand_inputs(inputs) if kind.consolidates else list(inputs)
@@ -165,6 +168,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             paths, given = split_regions(inputs, paths, file_labels(paths), request.store)
         read_now = {resolved(p) for p in paths}  # a file given replaces what it held, unreadable, gone or another's now
         previous = [f for f in previous if resolved(Path(f.path)) not in read_now]
+        left_out = [f for f in left_out if resolved(Path(f.path)) not in read_now]  # still left out, as a full run says
         if not paths and not previous and not given:  # an empty folder, say: what was looked for, and where
             raise NothingRead([Problem(level=Level.ERROR, code="scan.none_found", params={
                 "folders": ", ".join(str(p) for p in inputs)})])
@@ -188,6 +192,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
                 check_read(files, inputs, labels)
             notes += region_notes(regions, as_of)
             files += [f if from_store else with_cases(f) for r in regions for f in r.branches]  # copied here
+            files += left_out  # as its last run left it out (its label then)
             merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown,
                            received_in=holds_received)
             if from_store and not computable(merged):  # a summary without its partition: the cases read back after all
@@ -202,7 +207,9 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
             if from_store and staging is not None:  # packs before the report reads them (``store.pack``)
                 _pack(merged, staging)
                 lap("pack")
-            report, kept = _compute(merged, month, as_of, then, request.history, contacts_shown, len(files), lap,
+            # the files behind the whole report, as a full run over them counts them: those of carried branches too
+            report, kept = _compute(merged, month, as_of, then, request.history, contacts_shown,
+                                    len(files) + len(previous), lap,
                                     notes, request.lists, from_store, earlier_stores(output, month, request.store))
             _save(output, report, request.lang, run)
             lap("write")
@@ -348,11 +355,13 @@ def _some(codes: set[str], shown: int = 5) -> str:
 
 
 def _previous_run(output: Path, report_run: str | None, month: Period, show_contacts: bool,
-                  where: Path | None = None, from_store: bool = False) -> tuple[list[FileSummary], datetime, bool]:
+                  where: Path | None = None, from_store: bool = False,
+                  ) -> tuple[list[FileSummary], datetime, bool, list[FileSummary]]:
     """The branches of the last consolidation into ``output`` (masked if this run masks, but those of a store
     that showed contacts when ``from_store``: ``masking.mask_partition`` rewrites their partitions once the run's
-    staging folder is made), the time they were computed as of, and whether that run showed contacts. The facts store
-    must be of the run that wrote the report there (``report_run``); else the pair is refused.
+    staging folder is made), the time they were computed as of, whether that run showed contacts, and the files it
+    left out (``facts.left_out_files``, masked as its branches). The facts store must be of the run that wrote the
+    report there (``report_run``); else the pair is refused.
     An earlier version's JSON state beside the report, with no store, is said to be one."""
     store = store_path(output, where)  # ``--store``: the folder it was kept in (``ReportRequest.store``)
     if not (store / "manifest.json").exists() and old_state_path(output).exists():
@@ -361,9 +370,10 @@ def _previous_run(output: Path, report_run: str | None, month: Period, show_cont
         previous, then, shown_then = load_facts(store, month, report_run or "", cases=not from_store)
     except StoreOfAnotherRun as e:
         raise WorkbookError("report.state_unpaired", path=output.name, state=store.name) from e
+    left_out = [mask_summary(f) if shown_then and not show_contacts else f for f in left_out_files(store)]
     if not show_contacts and not (from_store and shown_then):  # masked already unless that run showed them
         previous = [mask_summary(with_cases(f) if shown_then else f) for f in previous]
-    return previous, then, shown_then
+    return previous, then, shown_then, left_out
 
 
 def _read(paths: Sequence[Path], request: ReportRequest, as_of: datetime, now: datetime, hooks: ReportHooks,
