@@ -6,7 +6,8 @@ The complaints mix what offices meet: cases reopened after an unsatisfied callba
 Tracking step), callbacks reached or not, with scores or without, closes inside and outside the period, stages done
 on time, late or not at all, pauses (waiting for the customer, then resumed), a complaint number in two branches'
 files, the same phone again within the repeat window, received times typed as text that is no time, optional columns
-left blank, and sometimes an office's own stage. Seeded: the same seed writes the same files.
+left blank, sometimes an office's own stage or a breakdown by a column of its own, branches of another industry's
+limits (another unit of time). Seeded: the same seed writes the same files.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import openpyxl
 
 from tests.samples import write_branch
 from xlcomplaints.core.metrics import Period
@@ -29,6 +32,7 @@ from xlcomplaints.core.models import (
 )
 from xlcomplaints.core.policy import default_policy
 from xlcomplaints.policy_file import load_preset
+from xlcomplaints.spec import branch as B
 
 _DEPARTMENTS = ("客服部", "工程部", "保安部", "保洁部")
 _HANDLERS = ("赵敏", "钱伟", "孙丽", "李强")
@@ -171,6 +175,17 @@ def _complaint(rng: random.Random, code: str, i: int, period: Period, as_of: dat
         department=None if blank else rng.choice(_DEPARTMENTS), handler=handler, **times)
 
 
+def _own_column(path: Path, header: str, rng: random.Random) -> None:
+    """A column the office added after ours on the Register, some cells left blank."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[B.REGISTER.zh]
+    col = len(B.REGISTER.columns) + 1
+    ws.cell(1, col, header)
+    for r in range(2, ws.max_row + 1):
+        ws.cell(r, col, rng.choice(("3栋", "5栋", "5栋", None)))
+    wb.save(path)
+
+
 def random_set(seed: int, directory: Path) -> EngineSet:
     """Write one set's branch workbooks under ``directory``."""
     rng = random.Random(f"engines-{seed}")
@@ -191,10 +206,11 @@ def random_set(seed: int, directory: Path) -> EngineSet:
         complaints = [_complaint(rng, code, i, period, as_of, now, phones, tracking, callbacks)
                       for i in range(rng.choice((0, *range(1, 31))))]
         custom = (WEEKLY,) if rng.random() < 0.15 else ()
+        dims = ("楼栋",) if rng.random() < 0.2 else ()  # a breakdown by a column of the office's own
         preset = rng.choice((None, None, "insurer", "dealer", "retail", "manufacturer"))  # another unit of time
         settings = Settings(branch_code=code, branch_name=f"网点{b + 1}",
                             policy=load_preset(preset) if preset else default_policy(),
-                            custom_stages=custom, repeat_window_days=rng.choice((30, 30, 7)))
+                            custom_stages=custom, report_dimensions=dims, repeat_window_days=rng.choice((30, 30, 7)))
         branches.append((settings, complaints, tracking, callbacks))
     if len(branches) >= 2 and rng.random() < 0.3:  # a complaint number in two branches' files
         src = next((b for b in branches if b[1]), None)
@@ -208,5 +224,8 @@ def random_set(seed: int, directory: Path) -> EngineSet:
     for settings, complaints, tracking, callbacks in branches:
         data = BranchData(settings=settings, complaints=tuple(complaints), tracking=tuple(tracking),
                           callbacks=tuple(callbacks))
-        paths.append(write_branch(directory / f"{settings.branch_code}.xlsx", data))
+        path = write_branch(directory / f"{settings.branch_code}.xlsx", data)
+        if settings.report_dimensions:
+            _own_column(path, settings.report_dimensions[0], rng)
+        paths.append(path)
     return EngineSet(tuple(paths), period, as_of, now, seed)
