@@ -1,10 +1,12 @@
-"""An ``--update`` still says which files the last run left out (issue 22's trust: hD's hunt of update against full run).
+"""An ``--update``, and head office over regions' reports, still say which files were left out (issue 22, hD's hunt).
 
 A consolidation that cannot count a branch's workbook (no row with a readable time received, a damaged file, one not
 from our templates) says so on the cover (读取 3 个文件，1 个未能计入 / 3 files read, 1 left out) and lists the file's
 problems on the Issues sheet. An ``--update`` that re-reads another branch is the report a full run over the same
 files would give (README, "Re-running a month with --update"): the file left out is not forgotten because the update
-did not read it again, and the cover counts the files behind the whole report, not only those read this time.
+did not read it again, and the cover counts the files behind the whole report, not only those read this time. Head
+office consolidating the regions' reports gives the report the branch workbooks would: a file a region left out is
+named there too.
 """
 
 from __future__ import annotations
@@ -56,3 +58,21 @@ def test_a_file_left_out_then_read_again_is_counted_and_forgotten_as_left_out(tm
     assert "report.no_usable_rows" not in file_issues(again).get("c1.xlsx", [])
     later = report_flow(ReportRequest([a1], OCT, out, ReportKind.UPDATE, now=NOW), ReportHooks(workers=1))
     assert (later.report.files_read, later.report.files_failed) == (3, 0)
+
+
+def test_head_office_rolling_up_regions_still_names_a_file_a_region_left_out(tmp_path: Path) -> None:
+    """The north region could not count c1.xlsx; head office, consolidating the north's and the south's reports,
+    says so as a consolidation of the three branch workbooks would: 3 files, 1 left out, its problems named with the
+    region (north.xlsx › c1.xlsx)."""
+    a1, b1 = write(tmp_path / "in" / "a1.xlsx", branch("A1")), write(tmp_path / "in" / "b1.xlsx", branch("B1"))
+    bad = invalid_rows(tmp_path / "in" / "c1.xlsx")
+    hooks = ReportHooks(workers=1)
+    report_flow(ReportRequest([a1, bad], OCT, tmp_path / "north.xlsx", now=NOW), hooks)
+    report_flow(ReportRequest([b1], OCT, tmp_path / "south.xlsx", now=NOW), hooks)
+    group = report_flow(ReportRequest([tmp_path / "north.xlsx", tmp_path / "south.xlsx"], OCT,
+                                      tmp_path / "group.xlsx", now=NOW), hooks)
+    full = report_flow(ReportRequest([a1, b1, bad], OCT, tmp_path / "full.xlsx", now=NOW), hooks)
+    assert (group.report.files_read, group.report.files_failed) == (3, 1)
+    assert file_issues(group)["north.xlsx › c1.xlsx"] == file_issues(full)["c1.xlsx"]
+    assert file_issues(group)["north.xlsx › c1.xlsx"][0] == "report.no_usable_rows"
+    assert cells(tmp_path / "group.xlsx")["封面"][2] == cells(tmp_path / "full.xlsx")["封面"][2]

@@ -8,7 +8,9 @@ region's branches are taken from the store written beside that report by the sam
 other inputs as branch files are (``consolidate.merge``): a branch found twice — in two regions,
 or in a region and as a workbook given directly — is listed on the Issues sheet and counted once,
 from the copy whose workbook was saved last (unless only one holds complaints received in the
-period). The region's own Issues (problems in its branches) come along, named with the region.
+period). The region's own Issues (problems in its branches) come along, named with the region, and so do the
+files it left out (``facts.left_out_files``: unreadable, refused, no readable time received), counted on the cover
+as a consolidation of the branch workbooks counts them.
 
 Refused before any branch is read (``WorkbookError``, nothing written): a store of another period
 or kind of period, a report whose store is missing or of another run, a store whose report is
@@ -57,6 +59,7 @@ from xlcomplaints.report.facts import (
     StoreOfAnotherPeriod,
     StoreOfAnotherRun,
     is_store,
+    left_out_files,
     load_facts,
     old_state_path,
     store_path,
@@ -146,6 +149,7 @@ class Region:
     branches: tuple[FileSummary, ...]  # named with the region, masked if this run masks; partitions copied here
     as_of: datetime
     notes: tuple[Problem, ...] = ()  # what reading it met: a run of the region going on, or a re-read
+    left_out: tuple[FileSummary, ...] = ()  # the files the region's run could not count, named with the region
 
 
 def report_of(store: Path) -> Path:
@@ -275,6 +279,7 @@ def _load(g: Given, run: str | None, month: Period, show_contacts: bool, folder:
         raise WorkbookError("report.region_unpaired", path=label, state=store.name)
     try:
         branches, as_of, shown = load_facts(store, month, run, cases=False)  # partitions named, not read back
+        left_out = tuple(_in_region(f, label, not show_contacts) for f in left_out_files(store))
     except StoreOfAnotherRun as e:
         raise WorkbookError("report.region_unpaired", path=label, state=store.name) from e
     except StoreOfAnotherPeriod as e:
@@ -297,15 +302,17 @@ def _load(g: Given, run: str | None, month: Period, show_contacts: bool, folder:
         if isinstance(e, PartitionDamaged):  # gone or changed since its manifest was read
             raise WorkbookError("report.region_damaged", state=store.name, detail=f"{store.name}: {e}") from e
         raise WorkbookError("file.write_failed", path=str(folder), detail=e.strerror or str(e)) from e
-    return Region(label, tuple(copied), as_of)
+    return Region(label, tuple(copied), as_of, left_out=left_out)
 
 
 def _in_region(f: FileSummary, region: str, mask: bool) -> FileSummary:
-    """A region's branch, named with the region (its problems too, masked if this run masks)."""
-    problems = tuple(p.model_copy(update={"file": f"{region}{WITHIN}{p.file}" if p.file else region})
-                     for p in f.problems)
+    """A region's branch, or a file it left out, named with the region (its problems too, masked if this run masks)."""
+    def named(p: Problem) -> Problem:
+        return p.model_copy(update={"file": f"{region}{WITHIN}{p.file}" if p.file else region})
+
     # its path made the region's own: the same workbook read by two regions is two copies of the branch
-    f = replace(f, path=f"{region}{WITHIN}{f.path}", label=f"{region}{WITHIN}{f.name}", problems=problems)
+    f = replace(f, path=f"{region}{WITHIN}{f.path}", label=f"{region}{WITHIN}{f.name}",
+                problems=tuple(map(named, f.problems)), error=None if f.error is None else named(f.error))
     return mask_summary(f) if mask else f
 
 

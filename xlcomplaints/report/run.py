@@ -192,7 +192,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
                 check_read(files, inputs, labels)
             notes += region_notes(regions, as_of)
             files += [f if from_store else with_cases(f) for r in regions for f in r.branches]  # copied here
-            files += left_out  # as its last run left it out (its label then)
+            files += [*left_out, *(f for r in regions for f in r.left_out)]  # as their runs left them out
             merged = merge(files, month, as_of, previous=previous, contacts_shown=contacts_shown,
                            received_in=holds_received)
             if from_store and not computable(merged):  # a summary without its partition: the cases read back after all
