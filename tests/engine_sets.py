@@ -7,7 +7,8 @@ Tracking step), callbacks reached or not, with scores or without, closes inside 
 on time, late or not at all, pauses (waiting for the customer, then resumed), a complaint number in two branches'
 files, the same phone again within the repeat window, received times typed as text that is no time, optional columns
 left blank, sometimes an office's own stage or a breakdown by a column of its own, branches of another industry's
-limits (another unit of time). Seeded: the same seed writes the same files.
+limits (another unit of time), a day closed and a weekend day worked on the Calendar, Tracking's times winning over
+the Register's (``timestamps_rule``). Seeded: the same seed writes the same files.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tests.samples import write_branch
 from xlcomplaints.core.metrics import Period
 from xlcomplaints.core.models import (
     BranchData,
+    CalendarEntry,
     CallbackAttempt,
     Complaint,
     CustomStage,
@@ -198,7 +200,7 @@ def random_set(seed: int, directory: Path) -> EngineSet:
         as_of = None
         now = period.end + timedelta(days=rng.choice((0, 1, 3, 20)), hours=9)
     phones: list[str] = []
-    branches: list[tuple[Settings, list[Complaint], list[TrackingStep], list[CallbackAttempt]]] = []
+    branches: list[tuple[Settings, list[Complaint], list[TrackingStep], list[CallbackAttempt], list[CalendarEntry]]] = []
     for b in range(rng.randint(2, 4)):
         code = f"B{b + 1}"
         tracking: list[TrackingStep] = []
@@ -208,10 +210,17 @@ def random_set(seed: int, directory: Path) -> EngineSet:
         custom = (WEEKLY,) if rng.random() < 0.15 else ()
         dims = ("楼栋",) if rng.random() < 0.2 else ()  # a breakdown by a column of the office's own
         preset = rng.choice((None, None, "insurer", "dealer", "retail", "manufacturer"))  # another unit of time
+        calendar: list[CalendarEntry] = []
+        if rng.random() < 0.3:  # the office closed a day in the period, and worked a weekend day
+            day = (period.start + timedelta(days=rng.randrange(max(1, (period.end - period.start).days)))).date()
+            calendar.append(CalendarEntry(date=day, kind="closure", note="停电"))
+            sat = day + timedelta(days=(5 - day.weekday()) % 7)
+            calendar.append(CalendarEntry(date=sat, kind="working", note="补班"))
         settings = Settings(branch_code=code, branch_name=f"网点{b + 1}",
+                            timestamps_rule="tracking" if rng.random() < 0.2 else "register",
                             policy=load_preset(preset) if preset else default_policy(),
                             custom_stages=custom, report_dimensions=dims, repeat_window_days=rng.choice((30, 30, 7)))
-        branches.append((settings, complaints, tracking, callbacks))
+        branches.append((settings, complaints, tracking, callbacks, calendar))
     if len(branches) >= 2 and rng.random() < 0.3:  # a complaint number in two branches' files
         src = next((b for b in branches if b[1]), None)
         if src is not None:
@@ -221,9 +230,9 @@ def random_set(seed: int, directory: Path) -> EngineSet:
                                   if rng.random() < 0.5 and isinstance(copied.received_at, datetime) else None))
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
-    for settings, complaints, tracking, callbacks in branches:
+    for settings, complaints, tracking, callbacks, calendar in branches:
         data = BranchData(settings=settings, complaints=tuple(complaints), tracking=tuple(tracking),
-                          callbacks=tuple(callbacks))
+                          callbacks=tuple(callbacks), calendar=tuple(calendar))
         path = write_branch(directory / f"{settings.branch_code}.xlsx", data)
         if settings.report_dimensions:
             _own_column(path, settings.report_dimensions[0], rng)
