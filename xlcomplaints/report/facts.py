@@ -23,7 +23,8 @@ The manifest names the store's format and version, the run that wrote it (the re
 same id: ``--update`` uses a store only with the report of its run), the period, the as-of time, whether
 phone numbers are shown, per branch its pack file, first row, rows, and the pack's size and SHA-256, and the figures file's (the
 period's figures its run computed from those partitions, for a later period's trend and cover: version 2; a store
-of version 1 has none and is queried as before); a digest of all that closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
+of version 1 has none and is queried as before), the files the run left out with why and their problems (``LeftOut``,
+version 4: an ``--update`` and a region's roll-up still name them); a digest of all that closes it. Loading refuses, with what is wrong, a manifest edited by hand (its digest), of another version,
 run or period, and a partition missing, cut short or changed (its size and hash, checked before it is
 parsed). Everything is data (JSON, Parquet): nothing in a store runs as code. Phone numbers are as the
 summaries held them: masked unless the run had ``--show-contacts`` (``report.masking``).
