@@ -3,6 +3,7 @@
 Reads values with python-calamine (fast, independent of our writer) and writes through
 ``XlsxPackage``, which patches only the parts we own. Saving refuses when Excel holds
 the file open or it changed since it was first read.
+Just over 400 lines: opening one file (by its handle), reading it and saving it back share that handle's checks.
 """
 
 from __future__ import annotations

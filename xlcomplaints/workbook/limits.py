@@ -1,4 +1,5 @@
 """Size limits, checked before any reader (calamine, lxml, the package writer) sees a part.
+Just over 400 lines: every check a part passes before it is parsed is here, to be audited in one place.
 
 A workbook of 2 MB can inflate to gigabytes, and one cell at XFD1048576 makes calamine lay
 out a grid of 17 billion cells. So a file is refused, with one sentence, when it exceeds:
