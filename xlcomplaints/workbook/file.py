@@ -23,6 +23,8 @@ from typing import cast
 import python_calamine
 from lxml import etree
 
+from xlcomplaints.i18n import printable
+from xlcomplaints.workbook.damage import Damage, damaged, opening_error, raw_words, sheet_error
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.filekind import require_file
 from xlcomplaints.workbook.limits import MAX_FILE_BYTES, check_archive, check_file_size, check_sheet
@@ -79,7 +81,7 @@ def sniff(path: Path, data: bytes) -> None:
                 other = _zipped_format(z, names) or other
                 raise refused("file.not_workbook")
     except (zipfile.BadZipFile, EOFError, ValueError) as e:
-        raise WorkbookError("file.corrupt", path=label, detail=str(e) or type(e).__name__) from e
+        raise damaged(label, Damage.TRUNCATED, raw=raw_words(e)) from e
     # No CRC pass over every part here: the parts we read are checked as they are inflated
     # (a damaged one is reported as corrupt then), and parts we never read are copied as they are.
 
@@ -131,11 +133,7 @@ def release_freed_memory() -> None:
 
 def _nameable(path: Path) -> bool:
     """Whether the path is valid Unicode (not bytes Python could only carry as lone surrogates)."""
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return printable(str(path)) == str(path)
 
 
 def tidy_beside(path: Path) -> list[Leftover]:
@@ -171,7 +169,7 @@ class FileWorkbook:
         except (WorkbookError, MemoryError):  # out of memory is not damage: the command says which it is
             raise
         except Exception as e:  # any parser failure on a damaged part: say so, no traceback
-            raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{type(e).__name__}: {e}") from e
+            raise opening_error(self.path.name, self._zip, e) from e
 
     def _still_what_was_read(self, read: os.stat_result) -> None:
         """calamine opens the file by its name after the limits were checked on what was read: a file replaced
@@ -250,7 +248,8 @@ class FileWorkbook:
         except Exception as e:
             if self._changed_on_disk():  # saved over since we opened it: say that, not "corrupt"
                 raise WorkbookError("file.changed", path=self.path.name) from e
-            raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{sheet}: {e}") from e
+            part = next((s.part for s in self._package.sheets if s.name.lower() == sheet.lower()), None)
+            raise sheet_error(self.path.name, self._zip, e, sheet=sheet, part=part) from e
         if left:
             pad = [None] * left
             rows = (pad + row for row in rows)
