@@ -179,3 +179,23 @@ def test_validate_json_gives_the_kind_of_damage_and_the_librarys_words_for_a_mai
     said = json.loads(run("validate", damaged_files["shared_strings_missing"], "--json", "--lang", "en").stdout)
     assert said["error"] == "file.corrupt" and said["damage"] == Damage.PART_MISSING
     assert "xl/sharedStrings.xml" in said["message"] and "shared strings" in said["detail"]  # calamine's words
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_file_the_system_refuses_to_read_is_told_why_in_the_users_words(tmp_path: Path, lang: str) -> None:
+    """A path through a file, or a name longer than the system allows: the system's English ('Not a directory')
+    was the sentence's reason, and a name too long ended validate as an internal error."""
+    (tmp_path / "plain.xlsx").write_bytes(b"")
+    through_a_file, too_long = tmp_path / "plain.xlsx" / "bj01.xlsx", tmp_path / ("长" * 100 + ".xlsx")
+    for path, names in ((through_a_file, ("路径中有一段不是文件夹", "a part of its path is not a folder")),
+                        (too_long, ("文件名或路径过长", "its name or path is too long"))):
+        result = run("validate", path, "--lang", lang)
+        assert result.returncode == 2, (result.stdout, result.stderr)
+        message = result.stderr.strip()
+        assert names[0 if lang == "zh" else 1] in message, message
+        assert_in_one_language(message.replace(path.name, "").replace(str(path.parent), ""), lang, "", ())
+    run_ = consolidate([make_branch(tmp_path / "sh02.xlsx", "SH02", "上海二店"), through_a_file], "2026-10",
+                       tmp_path / "group.xlsx", lang=lang, now=datetime(2026, 11, 2, 9), workers=1)
+    said = [p.message(lang) for p in run_.report.issues if p.file == "bj01.xlsx"]
+    assert said and ("路径中有一段不是文件夹" if lang == "zh" else "a part of its path is not a folder") in said[0], said
+    assert "Not a directory" not in said[0]

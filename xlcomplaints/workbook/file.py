@@ -131,14 +131,12 @@ def release_freed_memory() -> None:
         _MALLOC_TRIM(0)
 
 
-def _nameable(path: Path) -> bool:
-    """Whether the path is valid Unicode (not bytes Python could only carry as lone surrogates)."""
-    return printable(str(path)) == str(path)
-
-
 def tidy_beside(path: Path) -> list[Leftover]:
     """Clear what killed runs left beside a workbook (a symbolic link's: beside its target)."""
-    real = path.resolve() if path.is_symlink() else path
+    try:
+        real = path.resolve() if path.is_symlink() else path
+    except OSError:  # a name the system refuses (too long, say): the file's check says why, in the user's words
+        return []
     return clear_leftovers(real, backup_path(real))
 
 
@@ -187,7 +185,7 @@ class FileWorkbook:
         memory (tens of MiB for a large register). Should the file change meanwhile, the save
         refuses (it compares with the stamp taken first). A name that is not valid Unicode (a GBK
         name unzipped on Linux) calamine cannot open by name: the file is handed over open, read whole."""
-        if not _nameable(self.path):
+        if printable(str(self.path)) != str(self.path):  # not valid Unicode: bytes carried as lone surrogates
             with open(self.path, "rb") as fh:
                 return python_calamine.CalamineWorkbook.from_filelike(fh)
         return python_calamine.CalamineWorkbook.from_path(str(self.path))
