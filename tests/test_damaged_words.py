@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 import zipfile
 from collections.abc import Callable
 from datetime import datetime
@@ -64,6 +65,25 @@ def _crc_damaged(good: Path, out: Path) -> Path:
     return out
 
 
+def _entry_patched(flag: int = 0, method: int | None = None) -> Callable[[Path, Path], Path]:
+    """The register's zip entry marked encrypted (``flag`` 1) or compressed by a method zipfile cannot read (9,
+    Deflate64), in its local header and in the central directory alike."""
+    def make(good: Path, out: Path) -> Path:
+        data = bytearray(good.read_bytes())
+        with zipfile.ZipFile(good) as z:
+            info = z.getinfo(REGISTER_PART)
+        central = data.index(b"PK\x01\x02")
+        while data[central + 46:central + 46 + len(REGISTER_PART)] != REGISTER_PART.encode():
+            central = data.index(b"PK\x01\x02", central + 4)
+        for flags_at, method_at in ((info.header_offset + 6, info.header_offset + 8), (central + 8, central + 10)):
+            data[flags_at] |= flag
+            if method is not None:
+                struct.pack_into("<H", data, method_at, method)
+        out.write_bytes(bytes(data))
+        return out
+    return make
+
+
 #: name → (maker of the damaged file from a good one, what the sentence must name in both languages)
 Maker = Callable[[Path, Path], Path]
 KINDS: dict[str, tuple[Maker, tuple[str, ...]]] = {
@@ -80,6 +100,8 @@ KINDS: dict[str, tuple[Maker, tuple[str, ...]]] = {
                                                                              b"<sheetData><!-- \xff\xfe -->"))),
                        (REGISTER, REGISTER_PART)),
     "sheet_data_damaged": (_crc_damaged, (REGISTER, REGISTER_PART)),
+    "sheet_entry_encrypted": (_entry_patched(flag=1), (REGISTER, REGISTER_PART)),
+    "sheet_entry_deflate64": (_entry_patched(method=9), (REGISTER, REGISTER_PART)),
     "shared_strings_missing": (lambda g, o: _rezipped(g, o, _part("xl/sharedStrings.xml", lambda d: None)),
                                ("xl/sharedStrings.xml",)),
     "shared_strings_not_xml": (lambda g, o: _rezipped(g, o, _part("xl/sharedStrings.xml", lambda d: b"garbage")),

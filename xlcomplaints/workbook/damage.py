@@ -57,7 +57,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "damage.raw": ("【原始信息，供维护人员：{raw}】", " [raw detail, for maintainers: {raw}]"),
     "damage.where.sheet": ("“{sheet}”工作表（{part}）", "the sheet '{sheet}' ({part})"),
     "damage.where.sheet_only": ("“{sheet}”工作表", "the sheet '{sheet}'"),
-    "damage.where.part": ("部件 {part}", "the part {part}"),
+    "damage.where.part": ("部件 {part} ", "the part {part}"),
     "damage.where.nowhere": ("文件中的某个部件", "a part of the file"),
     "damage.where.shared_strings": ("共享字符串（{part}）", "the shared-strings part ({part})"),
     "damage.where.styles": ("样式表（{part}）", "the styles part ({part})"),
@@ -95,7 +95,8 @@ def damaged(path: str, kind: Damage, *, part: str | None = None, sheet: str | No
     """The ``file.corrupt`` refusal of ``path``: ``kind`` at ``part`` (of ``sheet``, the name the clerk sees),
     in both languages; ``raw``, the library's words, kept as ``detail`` (shown only for an unknown kind)."""
     ref = ref[:20]
-    return WorkbookError("file.corrupt", path=path, damage=kind.value, part=part or "", sheet=sheet or "",
+    return WorkbookError("file.corrupt", path=path, damage=kind.value, part=part or "", sheet=sheet or "", line=line,
+                         ref=ref,
                          damage_zh=_said("zh", kind, part, sheet, line, ref, raw),
                          damage_en=_said("en", kind, part, sheet, line, ref, raw), detail=raw)
 
@@ -211,3 +212,13 @@ def _with_words(found: WorkbookError, e: BaseException) -> WorkbookError:
     """``found``, keeping the words of the error that set the look off for a maintainer when it has none."""
     found.params["detail"] = found.params["detail"] or raw_words(e)
     return found
+
+
+
+def on_sheet(e: WorkbookError, sheet: str) -> WorkbookError:
+    """A damaged part found while unpacking it (``limits.inflate``, which knows parts, not sheets) named by its sheet."""
+    p = e.params
+    if e.code != "file.corrupt" or not p.get("part") or p.get("sheet"):
+        return e
+    return damaged(p["path"], Damage(p["damage"]), part=p["part"], sheet=sheet, line=p.get("line"),
+                   ref=p.get("ref", ""), raw=p.get("detail", ""))

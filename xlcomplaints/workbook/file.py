@@ -24,7 +24,7 @@ import python_calamine
 from lxml import etree
 
 from xlcomplaints.i18n import printable
-from xlcomplaints.workbook.damage import Damage, damaged, opening_error, raw_words, sheet_error
+from xlcomplaints.workbook import damage
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.filekind import require_file
 from xlcomplaints.workbook.limits import MAX_FILE_BYTES, check_archive, check_file_size, check_sheet
@@ -81,7 +81,7 @@ def sniff(path: Path, data: bytes) -> None:
                 other = _zipped_format(z, names) or other
                 raise refused("file.not_workbook")
     except (zipfile.BadZipFile, EOFError, ValueError) as e:
-        raise damaged(label, Damage.TRUNCATED, raw=raw_words(e)) from e
+        raise damage.damaged(label, damage.Damage.TRUNCATED, raw=damage.raw_words(e)) from e
     # No CRC pass over every part here: the parts we read are checked as they are inflated
     # (a damaged one is reported as corrupt then), and parts we never read are copied as they are.
 
@@ -167,7 +167,7 @@ class FileWorkbook:
         except (WorkbookError, MemoryError):  # out of memory is not damage: the command says which it is
             raise
         except Exception as e:  # any parser failure on a damaged part: say so, no traceback
-            raise opening_error(self.path.name, self._zip, e) from e
+            raise damage.opening_error(self.path.name, self._zip, e) from e
 
     def _still_what_was_read(self, read: os.stat_result) -> None:
         """calamine opens the file by its name after the limits were checked on what was read: a file replaced
@@ -247,7 +247,7 @@ class FileWorkbook:
             if self._changed_on_disk():  # saved over since we opened it: say that, not "corrupt"
                 raise WorkbookError("file.changed", path=self.path.name) from e
             part = next((s.part for s in self._package.sheets if s.name.lower() == sheet.lower()), None)
-            raise sheet_error(self.path.name, self._zip, e, sheet=sheet, part=part) from e
+            raise damage.sheet_error(self.path.name, self._zip, e, sheet=sheet, part=part) from e
         if left:
             pad = [None] * left
             rows = (pad + row for row in rows)
@@ -266,7 +266,10 @@ class FileWorkbook:
             return
         if ref.part not in self._zip.NameToInfo:  # named by the workbook, not in the file (or outside it)
             raise WorkbookError("file.sheet_part_missing", path=self.path.name, sheet=ref.name, part=ref.part)
-        check_sheet(self.path, self._data, self._zip.getinfo(ref.part), ref.name)
+        try:
+            check_sheet(self.path, self._data, self._zip.getinfo(ref.part), ref.name)
+        except WorkbookError as e:  # a part that does not unpack: named by its sheet too
+            raise damage.on_sheet(e, ref.name) from e.__cause__
         self._checked.add(sheet)
 
     def error_cells(self, sheet: str) -> dict[str, str]:
