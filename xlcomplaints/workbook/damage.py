@@ -37,6 +37,8 @@ class Damage(StrEnum):
     ENCRYPTED_PART = "damage.encrypted_part"
     COMPRESSION = "damage.compression"
     SHARED_TEXT = "damage.shared_text"
+    STRUCTURE = "damage.structure"
+    RELATIONSHIP = "damage.relationship"
     UNKNOWN = "damage.unknown"
 
 
@@ -51,6 +53,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     Damage.COMPRESSION: ("{where}的压缩方式本程序无法解压", "{where} is compressed in a way this program cannot unpack"),
     Damage.SHARED_TEXT: ("{where}中有单元格指向共享字符串（xl/sharedStrings.xml）中不存在的文字",
                          "{where} has cells that point at texts the shared strings (xl/sharedStrings.xml) do not hold"),
+    Damage.STRUCTURE: ("{where}的内容不是 Excel 在此应有的结构", "the content of {where} is not what Excel holds there"),
+    Damage.RELATIONSHIP: ("{where}中缺少某个工作表的条目", "{where} lacks the entry of one of the sheets"),
     Damage.UNKNOWN: ("{where}无法读取", "{where} cannot be read"),
     "damage.line": ("（第 {line} 行）", " (line {line})"),
     "damage.ref": ("“{ref}”", ": '{ref}'"),
@@ -173,13 +177,20 @@ _CALAMINE_KINDS: tuple[tuple[str, Damage], ...] = (
     ("string index not found in shared strings", Damage.SHARED_TEXT), ("checksum", Damage.DATA),
     ("deflate", Damage.DATA), ("decode", Damage.ENCODING), ("encoding", Damage.ENCODING),
     ("range is missing", Damage.REFERENCE), ("expecting", Damage.REFERENCE), ("invalid reference", Damage.REFERENCE),
-    ("xml", Damage.NOT_XML))
+    ("relationship not found", Damage.RELATIONSHIP), ("xml", Damage.STRUCTURE))
+#: The part calamine means when it names the element it looked for (``XmlError: sst``) or the relationship it lacks.
+_CALAMINE_PARTS = {"workbook": "xl/workbook.xml", "sst": "xl/sharedStrings.xml", "stylesheet": "xl/styles.xml",
+                   "relationship not found": "xl/_rels/workbook.xml.rels"}
 
 
 def reader_error(path: str, e: BaseException, *, part: str | None, sheet: str | None = None) -> WorkbookError:
-    """calamine's refusal of a sheet (or of the file when opened), classified by its words."""
+    """calamine's refusal of a sheet (or of the file when opened), classified by its words. Called once our own
+    reading found the parts well-formed XML: an XML error of calamine's is then a part of another shape."""
     said = f"{type(e).__name__}: {e}".lower()
     kind = next((k for words, k in _CALAMINE_KINDS if words in said), Damage.UNKNOWN)
+    if part is None:
+        named = next((p for words, p in _CALAMINE_PARTS.items() if said.endswith(words)), None)
+        part, sheet = (named, None) if named else (part, sheet)
     return damaged(path, kind, part=part, sheet=sheet, raw=raw_words(e))
 
 
