@@ -100,8 +100,7 @@ def damaged(path: str, kind: Damage, *, part: str | None = None, sheet: str | No
     in both languages; ``raw``, the library's words, kept as ``detail`` (shown only for an unknown kind)."""
     ref = ref[:20]
     return WorkbookError("file.corrupt", path=path, damage=kind.value, part=part or "", sheet=sheet or "", line=line,
-                         ref=ref,
-                         damage_zh=_said("zh", kind, part, sheet, line, ref, raw),
+                         ref=ref, damage_zh=_said("zh", kind, part, sheet, line, ref, raw),
                          damage_en=_said("en", kind, part, sheet, line, ref, raw), detail=raw)
 
 
