@@ -93,7 +93,9 @@ def validate(
         _refuse(e.message(lang), lang)
     except WorkbookError as e:
         if as_json:
-            print(json.dumps({"file": str(file), "error": e.code, "message": e.message(lang)}, ensure_ascii=False))
+            damage = {k: e.params[k] for k in ("damage", "detail") if e.code == "file.corrupt" and k in e.params}
+            print(json.dumps({"file": str(file), "error": e.code, "message": e.message(lang), **damage},
+                             ensure_ascii=False))
             raise typer.Exit(2) from None
         _fail(e, lang)
     if as_json:

@@ -45,11 +45,12 @@ from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
 from xlcomplaints.store.partition import PartitionDamaged, read_partition, write_partition
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.filekind import os_reason
 from xlcomplaints.workbook.reader import read_branch
 from xlcomplaints.workbook.safety import lock_candidates
 
 MESSAGES = {
-    "report.unreadable": ("{path} 无法读取（{detail}）。", "{path} cannot be read ({detail})."),
+    "report.unreadable": ("{path} 无法读取：{reason_zh}。", "{path} cannot be read: {reason_en}."),
     "report.failed": ("{path} 处理时出错，未计入（{detail}）。请把文件发给维护人员。",
                       "{path} could not be processed and is left out ({detail}). Please report it with the file."),
     "report.none_in_month": ("{path}（网点 {branch}）没有 {month} 受理的投诉，最近一宗受理于 {latest}。"
@@ -153,7 +154,7 @@ def _read_file(path: str, month: Period, as_of: datetime, now: datetime, show_co
         where = {"host": worker_host(), "sent": path} if e.code in NOT_THERE else {}  # see dispatch.as_seen_here
         return failed(Problem(level=Level.ERROR, code=e.code, file=name, params={**e.params, "path": name, **where}))
     except OSError as e:
-        return failed(_problem("report.unreadable", name, detail=e.strerror or type(e).__name__))
+        return failed(_problem("report.unreadable", name, Level.ERROR, **os_reason(e)))
     except MemoryError:  # the machine's limit, not a bug: said as such, and the batch goes on
         return failed(_problem("report.no_memory_file", name))
     except Exception as e:  # a bug or a file shape nobody foresaw: report it, keep going

@@ -31,8 +31,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "{path} is an old .xls file; save it as .xlsx in Excel and try again."),
     "file.encrypted": ("{path} 设置了打开密码，请在 Excel 中取消密码后再试。",
                        "{path} is password-protected; remove the password in Excel and try again."),
-    "file.corrupt": ("{path} 已损坏，无法读取（{detail}）。请用 Excel 打开修复或使用备份。",
-                     "{path} is damaged and cannot be read ({detail}). Repair it in Excel or use a backup."),
+    # what is wrong and where, rendered in both languages by ``damage.damaged`` (never the library's words)
+    "file.corrupt": ("{path} 已损坏，无法读取：{damage_zh}。请用 Excel 打开修复或使用备份。",
+                     "{path} is damaged and cannot be read: {damage_en}. Repair it in Excel or use a backup."),
     "file.not_ours": ("{path} 不是由 xlcomplaints 模板创建的工作簿（未找到模板标记）。可用 xlcomplaints new 新建"
                       "（带按钮的：xlcomplaints excel new）。",
                       "{path} was not made from an xlcomplaints template (no template stamp). Create one with "

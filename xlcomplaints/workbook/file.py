@@ -24,6 +24,8 @@ from typing import cast
 import python_calamine
 from lxml import etree
 
+from xlcomplaints.i18n import printable
+from xlcomplaints.workbook import damage
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.filekind import require_file
 from xlcomplaints.workbook.limits import MAX_FILE_BYTES, check_archive, check_file_size, check_sheet
@@ -80,7 +82,7 @@ def sniff(path: Path, data: bytes) -> None:
                 other = _zipped_format(z, names) or other
                 raise refused("file.not_workbook")
     except (zipfile.BadZipFile, EOFError, ValueError) as e:
-        raise WorkbookError("file.corrupt", path=label, detail=str(e) or type(e).__name__) from e
+        raise damage.damaged(label, damage.Damage.TRUNCATED, raw=damage.raw_words(e)) from e
     # No CRC pass over every part here: the parts we read are checked as they are inflated
     # (a damaged one is reported as corrupt then), and parts we never read are copied as they are.
 
@@ -130,18 +132,12 @@ def release_freed_memory() -> None:
         _MALLOC_TRIM(0)
 
 
-def _nameable(path: Path) -> bool:
-    """Whether the path is valid Unicode (not bytes Python could only carry as lone surrogates)."""
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def tidy_beside(path: Path) -> list[Leftover]:
     """Clear what killed runs left beside a workbook (a symbolic link's: beside its target)."""
-    real = path.resolve() if path.is_symlink() else path
+    try:
+        real = path.resolve() if path.is_symlink() else path
+    except OSError:  # a name the system refuses (too long, say): the file's check says why, in the user's words
+        return []
     return clear_leftovers(real, backup_path(real))
 
 
@@ -172,7 +168,7 @@ class FileWorkbook:
         except (WorkbookError, MemoryError):  # out of memory is not damage: the command says which it is
             raise
         except Exception as e:  # any parser failure on a damaged part: say so, no traceback
-            raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{type(e).__name__}: {e}") from e
+            raise damage.opening_error(self.path.name, self._zip, e) from e
 
     def _still_what_was_read(self, read: os.stat_result) -> None:
         """calamine opens the file by its name after the limits were checked on what was read: a file replaced
@@ -190,7 +186,7 @@ class FileWorkbook:
         memory (tens of MiB for a large register). Should the file change meanwhile, the save
         refuses (it compares with the stamp taken first). A name that is not valid Unicode (a GBK
         name unzipped on Linux) calamine cannot open by name: the file is handed over open, read whole."""
-        if not _nameable(self.path):
+        if printable(str(self.path)) != str(self.path):  # not valid Unicode: bytes carried as lone surrogates
             with open(self.path, "rb") as fh:
                 return python_calamine.CalamineWorkbook.from_filelike(fh)
         return python_calamine.CalamineWorkbook.from_path(str(self.path))
@@ -251,7 +247,8 @@ class FileWorkbook:
         except Exception as e:
             if self._changed_on_disk():  # saved over since we opened it: say that, not "corrupt"
                 raise WorkbookError("file.changed", path=self.path.name) from e
-            raise WorkbookError("file.corrupt", path=self.path.name, detail=f"{sheet}: {e}") from e
+            part = next((s.part for s in self._package.sheets if s.name.lower() == sheet.lower()), None)
+            raise damage.sheet_error(self.path.name, self._zip, e, sheet=sheet, part=part) from e
         if left:
             pad = [None] * left
             rows = (pad + row for row in rows)
@@ -270,7 +267,10 @@ class FileWorkbook:
             return
         if ref.part not in self._zip.NameToInfo:  # named by the workbook, not in the file (or outside it)
             raise WorkbookError("file.sheet_part_missing", path=self.path.name, sheet=ref.name, part=ref.part)
-        check_sheet(self.path, self._data, self._zip.getinfo(ref.part), ref.name)
+        try:
+            check_sheet(self.path, self._data, self._zip.getinfo(ref.part), ref.name)
+        except WorkbookError as e:  # a part that does not unpack: named by its sheet too
+            raise damage.on_sheet(e, ref.name) from e.__cause__
         self._checked.add(sheet)
 
     def error_cells(self, sheet: str) -> dict[str, str]:

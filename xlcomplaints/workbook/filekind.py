@@ -42,9 +42,33 @@ MESSAGES = {
                       "{path} is a device, not a workbook file; it was not read."),
     NotAFile.SOCKET: ("{path} 是套接字（socket），不是工作簿文件，未读取。",
                       "{path} is a socket, not a workbook file; it was not read."),
-    NotAFile.UNREADABLE: ("无法读取 {path}：{detail}", "Cannot read {path}: {detail}"),
+    NotAFile.UNREADABLE: ("无法读取 {path}：{reason_zh}。", "Cannot read {path}: {reason_en}."),
 }
 register_messages({str(k): v for k, v in MESSAGES.items()})
+
+#: Why the system refused to read a file, by its errno, in the user's words (``os_reason``).
+REASONS: dict[int, tuple[str, str]] = {
+    errno.ENAMETOOLONG: ("文件名或路径过长", "its name or path is too long"),
+    errno.ENOTDIR: ("路径中有一段不是文件夹", "a part of its path is not a folder"),
+    errno.EACCES: ("没有读取权限，或文件正被其他程序独占打开", "permission is denied, or another program holds it open"),
+    errno.EPERM: ("没有读取权限，或文件正被其他程序独占打开", "permission is denied, or another program holds it open"),
+    errno.EIO: ("读取时磁盘或网络出错", "the disk or the network failed while it was read"),
+    errno.ENOENT: ("文件已不在原处", "it is no longer there"),
+}
+OTHER_REASON = ("系统拒绝读取", "the system refused to read it")
+register_messages({"file.os_raw": ("【原始信息，供维护人员：{raw}】", " [raw detail, for maintainers: {raw}]")})
+
+
+def os_reason(e: OSError) -> dict[str, str]:
+    """``reason_zh``, ``reason_en`` (the system's refusal in the user's words; its own words follow, marked, only when
+    its errno is not one of ours) and ``detail`` (its own words, for a maintainer): the parameters of a refusal."""
+    from xlcomplaints.i18n import render
+
+    raw = f"[Errno {e.errno}] {e.strerror or type(e).__name__}"
+    zh, en = REASONS.get(e.errno or -1, OTHER_REASON)
+    if e.errno not in REASONS:
+        zh, en = zh + render("file.os_raw", "zh", {"raw": raw}), en + render("file.os_raw", "en", {"raw": raw})
+    return {"reason_zh": zh, "reason_en": en, "detail": raw}
 
 
 def what_is(path: str | os.PathLike[str]) -> NotAFile | None:
@@ -81,5 +105,5 @@ def require_file(path: str | os.PathLike[str]) -> None:
         try:
             os.stat(path)
         except OSError as e:
-            params["detail"] = e.strerror or type(e).__name__
+            params.update(os_reason(e))
     raise WorkbookError(kind, **params)

@@ -41,6 +41,7 @@ from pathlib import Path
 from lxml import etree
 
 from xlcomplaints.core.problems import a1, register_messages
+from xlcomplaints.workbook.damage import Damage, archive_error, damaged, xml_error
 from xlcomplaints.workbook.errors import WorkbookError
 
 MiB = 1 << 20
@@ -203,13 +204,13 @@ def inflate(path: Path, data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
     """A part's content in pieces of at most CHUNK bytes, inflated from its raw record; refused
     as soon as it runs past its declared size (which ``check_archive`` has bounded)."""
     if info.flag_bits & 1:  # encrypted entry: no reader of ours can read it
-        raise WorkbookError("file.corrupt", path=path.name, detail=f"{info.filename}: encrypted")
+        raise damaged(path.name, Damage.ENCRYPTED_PART, part=info.filename)
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         yield from _via_zipfile(path, data, info)
         return
     at = info.header_offset
     if data[at:at + 4] != b"PK\x03\x04" or len(data) < at + 30:
-        raise WorkbookError("file.corrupt", path=path.name, detail=f"{info.filename}: no local header")
+        raise damaged(path.name, Damage.DATA, part=info.filename, raw="no local header")
     name_len, extra_len = struct.unpack_from("<2H", data, at + 26)
     start = at + 30 + name_len + extra_len
     raw = memoryview(data)[start:start + info.compress_size]
@@ -222,11 +223,10 @@ def inflate(path: Path, data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
         for piece in pieces:
             left -= len(piece)
             if left < 0:  # damaged, or made to look small: either way not to be read
-                raise WorkbookError("file.corrupt", path=path.name,
-                                    detail=f"{info.filename}: larger than the archive records")
+                raise damaged(path.name, Damage.DATA, part=info.filename, raw="larger than the archive records")
             yield piece
     except zlib.error as e:
-        raise WorkbookError("file.corrupt", path=path.name, detail=f"{info.filename}: {e}") from e
+        raise archive_error(path.name, e, part=info.filename) from e
 
 
 def _inflated(raw: memoryview) -> Iterator[bytes]:
@@ -248,7 +248,7 @@ def _via_zipfile(path: Path, data: bytes, info: zipfile.ZipInfo) -> Iterator[byt
             while piece := fh.read(CHUNK):
                 yield piece
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error) as e:
-        raise WorkbookError("file.corrupt", path=path.name, detail=f"{info.filename}: {e}") from e
+        raise archive_error(path.name, e, part=info.filename) from e
 
 
 def _checked(path: Path, data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -389,7 +389,7 @@ def _walk(path: Path, data: bytes, info: zipfile.ZipInfo, sheet: str, reached: _
             ref = el.get("r")
             m = None if ref is None else _REF.fullmatch(ref)
             if ref is not None and (m is None or bool(m[1]) != (local == "c")):
-                raise WorkbookError("file.corrupt", path=path.name, detail=f"{sheet}: reference {ref[:20]!r}")
+                raise damaged(path.name, Damage.REFERENCE, part=info.filename, sheet=sheet, ref=ref)
             if local == "row":
                 row = int(m[2]) if m else row + 1
                 col = 0
@@ -400,4 +400,4 @@ def _walk(path: Path, data: bytes, info: zipfile.ZipInfo, sheet: str, reached: _
                 col += 1
             reached.reach(row, col)
     except etree.XMLSyntaxError as e:
-        raise WorkbookError("file.corrupt", path=path.name, detail=f"{sheet}: {e}") from e
+        raise xml_error(path.name, e, part=info.filename, sheet=sheet) from e

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from xlcomplaints.workbook.damage import archive_error
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.safety import FileStamp, read_with_stamp
 from xlcomplaints.workbook.sheet_frame import Frame
@@ -191,7 +192,7 @@ class PackageParts:
         try:
             return XmlPart(name, self._zip.read(name) if data is None else data)
         except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error) as e:
-            raise WorkbookError("file.corrupt", path=self.label, detail=f"{name}: {e}") from e
+            raise archive_error(self.label, e, part=name) from e
     def sheet(self, name: str) -> SheetRef:
         """Sheet by name; Excel treats sheet names case-insensitively."""
         for ref in self.sheets:
