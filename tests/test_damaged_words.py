@@ -232,3 +232,19 @@ def test_a_file_the_system_refuses_to_read_is_told_why_in_the_users_words(tmp_pa
     said = [p.message(lang) for p in run_.report.issues if p.file == "bj01.xlsx"]
     assert said and ("路径中有一段不是文件夹" if lang == "zh" else "a part of its path is not a folder") in said[0], said
     assert "Not a directory" not in said[0]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_consolidation_given_a_name_too_long_counts_the_others_and_says_why(tmp_path: Path, lang: str) -> None:
+    """A name longer than the system allows among the files given (a path typed or pasted wrong): the others are
+    counted and the report written, the one file said in the user's words — it stopped the whole run as an internal
+    error when the folder check met it (``os.path.isdir`` never raises; ``Path.is_dir`` did on Python 3.11)."""
+    good = make_branch(tmp_path / "sh02.xlsx", "SH02", "上海二店")
+    too_long = tmp_path / ("长" * 100 + ".xlsx")
+    result = run("consolidate", good, too_long, "--period", "2026-10", "-o", tmp_path / "group.xlsx", "--lang", lang)
+    assert result.returncode == 0, (result.stdout, result.stderr)  # the report is written; the file is on its Issues
+    assert (tmp_path / "group.xlsx").is_file()
+    grid = CalamineWorkbook.from_path(str(tmp_path / "group.xlsx")).get_sheet_by_name(
+        "问题清单" if lang == "zh" else "Issues")
+    said = [str(row[6]) for row in grid.to_python()[1:] if too_long.name in str(row[0])]
+    assert said and ("文件名或路径过长" if lang == "zh" else "its name or path is too long") in said[0], said

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -192,7 +193,7 @@ def report(
     from xlcomplaints.report.request import ReportKind
 
     chosen = _period(month, period, first, last, _lang(lang))
-    if file.is_dir():  # a folder of branches is a consolidation
+    if os.path.isdir(file):  # a folder of branches is a consolidation (os.path: a name too long is no folder)
         lang = _lang(lang)
         _refuse(say(SAID["report.is_folder"], lang, file=file, month=chosen), lang)
     _run_report([file], chosen, output, lang, now, show_contacts, history, kind=ReportKind.BRANCH, policy=policy)

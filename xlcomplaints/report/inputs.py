@@ -4,6 +4,7 @@ kinds), with the words that say so; and how the report names each file."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -78,13 +79,13 @@ def scan_inputs(inputs: Iterable[str | Path]) -> Scan:
     scan = Scan()
     for item in inputs:
         p = Path(item)
-        if p.is_dir():
+        if os.path.isdir(p):  # never raises (a name too long is no folder: read, and said, as a file)
             if is_store(p):  # a region's facts store given by name (``report.regions``)
                 continue
             scan.folders.append(p)
             stores = [d for d in p.rglob(f"*{STORE_SUFFIX}") if is_store(d)]
             for f in sorted(p.rglob("*")):
-                if f.is_dir() or any(f.is_relative_to(d) for d in stores):  # reports' stores: neither read nor said
+                if os.path.isdir(f) or any(f.is_relative_to(d) for d in stores):  # reports' stores: neither read nor said
                     continue
                 why = passed_over(f)
                 if why is None:

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -178,11 +179,11 @@ def split_regions(inputs: Iterable[str | Path], paths: Sequence[Path], labels: M
     """The branch workbooks still to read, and the regions given by name among ``inputs`` (a report with
     its store beside it or in the folder ``where``, this run's ``--store``, or a store folder), read later by
     ``read_regions``; raises ``WorkbookError`` for a report with only an earlier version's state."""
-    named = {resolved(Path(i)) for i in inputs if not Path(i).is_dir()}
+    named = {resolved(Path(i)) for i in inputs if not os.path.isdir(i)}
     workbooks: list[Path] = []
     regions: dict[Path, Given] = {}
     for store in (Path(i) for i in inputs):  # a store given as such: its report's region
-        if store.is_dir() and is_store(store):
+        if os.path.isdir(store) and is_store(store):
             report = report_of(store)
             regions.setdefault(resolved(report), Given(report, store, report.name))
     for p in paths:
@@ -194,7 +195,7 @@ def split_regions(inputs: Iterable[str | Path], paths: Sequence[Path], labels: M
             raise WorkbookError("report.region_old_state", path=label, state=p.name,
                                 store=store_path(p.name[: -len(OLD_STATE_SUFFIX)] + ".xlsx").name)
         store = _store_of(p, where)
-        if p.suffix.lower() in WORKBOOK_SUFFIXES and (is_store(store) or old_state_path(p).exists()):
+        if p.suffix.lower() in WORKBOOK_SUFFIXES and (is_store(store) or os.path.exists(old_state_path(p))):
             report = p
         else:
             workbooks.append(p)  # a branch, or a report without its store: said once read (``check_read``)
@@ -214,7 +215,7 @@ def _store_of(report: Path, where: Path | None) -> Path:
     it and there, the one of the report's run (a store the region kept beside its report before it kept it there is
     an earlier run's: never used, and no reason to refuse the one of its run)."""
     beside = store_path(report)
-    if where is None or not is_store(beside) and old_state_path(report).exists():
+    if where is None or not is_store(beside) and os.path.exists(old_state_path(report)):
         return beside
     shared = store_path(report, where)
     if not is_store(beside) or not is_store(shared) or shared.resolve() == beside.resolve():
@@ -381,7 +382,7 @@ def _copied(f: FileSummary, folder: Path, unmasked: bool, files: dict[str, Parti
 
 def check_read(files: Sequence[FileSummary], inputs: Iterable[str | Path], labels: Mapping[Path, str]) -> None:
     """Refuse a report given by name that was read as a workbook: its facts store is not beside it."""
-    named = {resolved(Path(i)) for i in inputs if not Path(i).is_dir()}
+    named = {resolved(Path(i)) for i in inputs if not os.path.isdir(i)}
     for f in files:
         if resolved(Path(f.path)) in named and any(p.code == "report.not_a_branch" for p in f.problems):
             p = Path(f.path)

@@ -90,5 +90,5 @@ def store_path(output: str | Path, where: str | Path | None = None) -> Path:
 
 def is_store(folder: Path) -> bool:
     """Whether ``folder`` is a facts store (its name, and its manifest or a run's staging folder in it)."""
-    return folder.name.endswith(STORE_SUFFIX) and folder.is_dir() and (
-        (folder / MANIFEST).is_file() or any(p.name.startswith(".staging-") for p in folder.iterdir()))
+    return folder.name.endswith(STORE_SUFFIX) and os.path.isdir(folder) and (  # os.path: never raises
+        os.path.isfile(folder / MANIFEST) or any(p.name.startswith(".staging-") for p in folder.iterdir()))
