@@ -248,3 +248,49 @@ def test_a_consolidation_given_a_name_too_long_counts_the_others_and_says_why(tm
         "问题清单" if lang == "zh" else "Issues")
     said = [str(row[6]) for row in grid.to_python()[1:] if too_long.name in str(row[0])]
     assert said and ("文件名或路径过长" if lang == "zh" else "its name or path is too long") in said[0], said
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_write_the_system_refuses_is_told_why_in_the_users_words(tmp_path: Path, lang: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk full under the report, a read-only store folder under a worker's partition: the system's English
+    ('No space left on device') was the sentence's reason. Now the user's words say it, the system's are kept for a
+    maintainer (``detail``)."""
+    import errno
+    from concurrent.futures import ThreadPoolExecutor
+
+    from xlcomplaints.core.metrics import Month
+    from xlcomplaints.report import consolidate as C
+    from xlcomplaints.report import run as R
+    from xlcomplaints.workbook.errors import WorkbookError
+
+    good = make_branch(tmp_path / "sh02.xlsx", "SH02", "上海二店")
+    other = make_branch(tmp_path / "bj01.xlsx", "BJ01", "北京一店")
+
+    def full(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(R, "atomic_write", full)
+        with pytest.raises(WorkbookError) as refused:
+            R.report_flow(R.ReportRequest([good], Month(2026, 10), tmp_path / "group.xlsx", lang=lang,
+                                          now=datetime(2026, 11, 2, 9)), R.ReportHooks(workers=1))
+    message = refused.value.message(lang)
+    assert ("磁盘空间不足" if lang == "zh" else "the disk is full") in message and "No space" not in message
+    assert "No space left on device" in refused.value.params["detail"]
+    assert_in_one_language(message.replace(str(tmp_path), ""), lang, "", ())
+
+    real = C.write_partition
+
+    def read_only(folder: str, *args: object) -> object:
+        if C.Path(folder).name and args and any(getattr(c, "branch", None) == "BJ01" for c in args[0]):  # type: ignore[attr-defined]
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real(folder, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(C, "write_partition", read_only)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # in this process, where the stand-in is
+        result = R.report_flow(R.ReportRequest([good, other], Month(2026, 10), tmp_path / "group.xlsx", lang=lang,
+                                               now=datetime(2026, 11, 2, 9)), R.ReportHooks(executor=pool))
+    said = [p.message(lang) for p in result.report.issues if p.file == "bj01.xlsx"]
+    assert said and ("磁盘或文件夹是只读的" if lang == "zh" else "the disk or folder is read-only") in said[0], said
+    assert "Read-only file system" not in said[0]

@@ -22,6 +22,7 @@ from xlcomplaints.form.workbook import write_forms
 from xlcomplaints.i18n import pick
 from xlcomplaints.spec.model import Need
 from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.filekind import write_reason
 from xlcomplaints.workbook.port import WorkbookPort
 from xlcomplaints.workbook.reader import read_branch
 from xlcomplaints.workbook.safety import WorkbookChangedError, WorkbookLockedError, atomic_write
@@ -137,4 +138,4 @@ def _save(output: Path, data: bytes) -> None:
     except WorkbookChangedError as e:
         raise WorkbookError("file.changed", path=output.name) from e
     except OSError as e:
-        raise WorkbookError("file.write_failed", path=str(output), detail=e.strerror or str(e)) from e
+        raise WorkbookError("file.write_failed", path=str(output), **write_reason(e)) from e

@@ -45,7 +45,7 @@ from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND
 from xlcomplaints.store.partition import PartitionDamaged, read_partition, write_partition
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
-from xlcomplaints.workbook.filekind import os_reason
+from xlcomplaints.workbook.filekind import os_reason, write_reason
 from xlcomplaints.workbook.reader import read_branch
 from xlcomplaints.workbook.safety import lock_candidates
 
@@ -70,13 +70,16 @@ MESSAGES = {
 }
 register_messages(MESSAGES)
 register_messages({
-    "report.store_unwritable": ("{path} 的数据无法写入汇总数据目录（{detail}），未计入。",
-                                "{path}'s facts could not be written to the facts store ({detail}); it is left out."),
+    "report.store_unwritable": ("{path} 的数据无法写入汇总数据目录（{reason_zh}），未计入。",
+                                "{path}'s facts could not be written to the facts store ({reason_en}); it is left out."),
     "report.no_memory_file": ("{path} 读取时内存不足，未计入；请关闭其他程序或减少 --workers 后再试。",
                               "{path} ran out of memory while read and is left out; close other programs or give "
                               "fewer --workers and try again."),
 })
 
+
+#: Why a worker's partition could not be used (``report.store_unwritable``): gone or changed once it was written.
+GONE = ("它写入的数据文件已不在原处或已被改动", "the data file it wrote is gone or was changed")
 
 #: The Register's words a typical case is read with: what happened, what was done, why, what changed.
 CASE_TEXTS = ("content", "result", "root_cause", "corrective_action")
@@ -114,7 +117,7 @@ def read_file(path: str, month: Period, as_of: datetime, now: datetime, show_con
             part = write_partition(staging, summary.cases, summary.texts)
         except OSError as e:  # the store's folder full or gone: the file is left out, said as such
             return FileSummary(path, summary.mtime, error=_problem(
-                "report.store_unwritable", summary.name, detail=e.strerror or type(e).__name__),
+                "report.store_unwritable", summary.name, Level.ERROR, **write_reason(e)),
                 seconds=summary.seconds, label=summary.name)
         return replace(summary, cases=(), texts={}, partition=part)
 
@@ -217,7 +220,8 @@ def read_all(paths: Sequence[Path], month: Period, *, as_of: datetime, now: date
                 summary = as_seen_here(fut.result(), p)
                 summary = with_cases(summary) if read_back else summary
             except PartitionDamaged as e:  # the partition the worker wrote is not there as written
-                summary = FileSummary(str(p), 0.0, error=_problem("report.store_unwritable", labels[p], detail=str(e)),
+                summary = FileSummary(str(p), 0.0, error=_problem("report.store_unwritable", labels[p], detail=str(e),
+                                                                   reason_zh=GONE[0], reason_en=GONE[1]),
                                       label=labels[p])
             except Exception as e:  # the executor itself failed (a worker died, a remote node was lost)
                 summary = FileSummary(str(p), 0.0, error=_problem("report.failed", labels[p],

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from xlcomplaints.core.problems import Level, Problem, register_messages
 from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.filekind import write_reason
 from xlcomplaints.workbook.owners import OutputLock, OutputLockedError, clear_leftovers
 
 register_messages({
@@ -24,8 +25,8 @@ register_messages({
         "{path} 正由另一次运行写入（进程 {pid}，开始于 {since}），请等它结束后再试；若确知没有运行在进行，请删除 {lock}。",
         "{path} is being written by another run (process {pid}, since {since}); try again once it is done, or "
         "delete {lock} if you are sure none is running."),
-    "report.output_unwritable": ("文件夹 {folder} 不可写入（{detail}），报表无法写入。",
-                                 "The folder {folder} cannot be written to ({detail}); the report cannot be written."),
+    "report.output_unwritable": ("文件夹 {folder} 不可写入（{reason_zh}），报表无法写入。",
+                                 "The folder {folder} cannot be written to ({reason_en}); the report cannot be written."),
     "report.lock_taken_over": (
         "上次写 {path} 的运行（进程 {pid}，开始于 {since}）已中断，本次运行接管了它的锁文件。",
         "The run that was writing {path} (process {pid}, since {since}) was interrupted; this run took over its lock."),
@@ -56,7 +57,7 @@ def held(output: Path, store: Path | None = None) -> Iterator[list[Problem]]:
                             since=e.holder.get("since", "?")) from e
     except OSError as e:  # a read-only folder, say: said before any branch is read
         raise WorkbookError("report.output_unwritable", folder=str(output.parent),
-                            detail=e.strerror or type(e).__name__) from e
+                            **write_reason(e)) from e
     try:
         held = _hold_store(store, output) if store is not None else None
         try:
@@ -88,7 +89,7 @@ def _hold_store(store: Path, output: Path) -> OutputLock:
                             pid=e.holder.get("pid", "?"), since=e.holder.get("since", "?")) from e
     except OSError as e:  # the --store folder read-only, say
         raise WorkbookError("report.output_unwritable", folder=str(store.parent),
-                            detail=e.strerror or type(e).__name__) from e
+                            **write_reason(e)) from e
     return lock
 
 

@@ -78,6 +78,7 @@ from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND, RUN_NAME
 from xlcomplaints.store.partition import Partition, PartitionDamaged, checked_bytes, write_bytes
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.filekind import write_reason
 from xlcomplaints.workbook.reader import find_stamps
 
 register_messages({
@@ -318,7 +319,7 @@ def _load(g: Given, run: str | None, month: Period, show_contacts: bool, folder:
                 Path(path).unlink()
         if isinstance(e, PartitionDamaged):  # gone or changed since its manifest was read
             raise WorkbookError("report.region_damaged", state=store.name, detail=f"{store.name}: {e}") from e
-        raise WorkbookError("file.write_failed", path=str(folder), detail=e.strerror or str(e)) from e
+        raise WorkbookError("file.write_failed", path=str(folder), **write_reason(e)) from e
     # the files it could not read (those it set aside are said by its notes, ``set_aside``)
     left_out = tuple(_in_region(e.left_out().file, g, mask) for e in manifest.left_out if e.error is not None)
     set_aside = tuple(_named(Problem.model_validate_json(p), label) for p in manifest.set_aside)

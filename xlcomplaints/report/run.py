@@ -76,6 +76,7 @@ from xlcomplaints.spec.report import REPORT_TEMPLATE_KIND, RUN_NAME
 from xlcomplaints.store.partition import PartitionDamaged
 from xlcomplaints.workbook.errors import WorkbookError
 from xlcomplaints.workbook.file import FileWorkbook
+from xlcomplaints.workbook.filekind import write_reason
 from xlcomplaints.workbook.reader import find_stamps
 from xlcomplaints.workbook.safety import (
     WorkbookChangedError,
@@ -230,7 +231,7 @@ def report_flow(request: ReportRequest, hooks: ReportHooks | None = None) -> Run
                     store = save_facts(output, merged, run, staging, kept)
                 except OSError as e:  # the report is saved; its store is not: --update refuses the pair
                     raise WorkbookError("file.write_failed", path=str(staging.store),
-                                        detail=e.strerror or str(e)) from e
+                                        **write_reason(e)) from e
                 old_state_path(output).unlink(missing_ok=True)  # an earlier version's, now replaced by the store
                 lap("store")
         finally:
@@ -247,7 +248,7 @@ def _pack(merged: Consolidation, staging: Staging) -> None:
     except PartitionDamaged as e:
         raise StoreError(f"{staging.store.name}: {e}") from e
     except OSError as e:
-        raise WorkbookError("file.write_failed", path=str(staging.store), detail=e.strerror or str(e)) from e
+        raise WorkbookError("file.write_failed", path=str(staging.store), **write_reason(e)) from e
 
 
 def _open(staging: Staging | None) -> str | None:
@@ -257,7 +258,7 @@ def _open(staging: Staging | None) -> str | None:
     try:
         return staging.open()
     except OSError as e:  # a file of that name, say: said before any branch is read
-        raise WorkbookError("file.write_failed", path=str(staging.store), detail=e.strerror or str(e)) from e
+        raise WorkbookError("file.write_failed", path=str(staging.store), **write_reason(e)) from e
 
 
 def _compute(merged: Consolidation, month: Period, as_of: datetime, then: datetime, history: Sequence[str | Path],
@@ -416,7 +417,7 @@ def _save(output: Path, report: MonthlyReport, lang: str, run: str | None) -> No
     except WorkbookChangedError as e:  # a file of another program's appeared at the name meanwhile
         raise WorkbookError("file.changed", path=output.name) from e
     except OSError as e:
-        raise WorkbookError("file.write_failed", path=str(output), detail=e.strerror or str(e)) from e
+        raise WorkbookError("file.write_failed", path=str(output), **write_reason(e)) from e
 
 
 def _locked(output: Path, e: WorkbookLockedError) -> WorkbookError:

@@ -57,7 +57,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file.sheet_part_missing": ("{path} 已损坏：工作簿列出了工作表“{sheet}”，但其内容 {part} 不在文件中。请用 Excel 打开修复或使用备份。",
                                 "{path} is damaged: it lists the sheet '{sheet}', but its content {part} is not in the "
                                 "file. Repair it in Excel or use a backup."),
-    "file.write_failed": ("无法写入 {path}：{detail}", "Could not write {path}: {detail}"),
+    "file.write_failed": ("无法写入 {path}：{reason_zh}。", "Could not write {path}: {reason_en}."),
     # what a run did with what an interrupted run left beside a workbook (owners.LeftoverAction)
     "file.leftover_removed": ("已删除上次中断的运行留在 {target} 旁的临时文件 {name}（含工作簿数据）。",
                               "Removed {name}, a temporary copy of {target}'s data left by a run that was interrupted."),

@@ -59,14 +59,31 @@ OTHER_REASON = ("系统拒绝读取", "the system refused to read it")
 register_messages({"file.os_raw": ("【原始信息，供维护人员：{raw}】", " [raw detail, for maintainers: {raw}]")})
 
 
-def os_reason(e: OSError) -> dict[str, str]:
+#: Why the system refused a write (the report, its store, a saved workbook), by its errno (``write_reason``).
+WRITE_REASONS: dict[int, tuple[str, str]] = {
+    errno.ENOSPC: ("磁盘空间不足", "the disk is full"),
+    errno.EDQUOT: ("超出了磁盘配额", "the disk quota is used up"),
+    errno.EROFS: ("磁盘或文件夹是只读的", "the disk or folder is read-only"),
+    errno.EACCES: ("没有写入权限，或文件正被其他程序独占打开", "permission is denied, or another program holds the file open"),
+    errno.EPERM: ("没有写入权限，或文件正被其他程序独占打开", "permission is denied, or another program holds the file open"),
+    errno.ENAMETOOLONG: ("文件名或路径过长", "its name or path is too long"),
+    errno.ENOTDIR: ("路径中有一段不是文件夹", "a part of its path is not a folder"),
+    errno.ENOENT: ("文件夹已不在原处", "its folder is no longer there"),
+    errno.EIO: ("写入时磁盘或网络出错", "the disk or the network failed while it was written"),
+}
+OTHER_WRITE_REASON = ("系统拒绝写入", "the system refused the write")
+
+
+def os_reason(e: OSError, reasons: dict[int, tuple[str, str]] = REASONS,
+              other: tuple[str, str] = OTHER_REASON) -> dict[str, str]:
     """``reason_zh``, ``reason_en`` (the system's refusal in the user's words; its own words follow, marked, only when
-    its errno is not one of ours) and ``detail`` (its own words, for a maintainer): the parameters of a refusal."""
+    its errno is not one of ours) and ``detail`` (its own words, for a maintainer): the parameters of a refusal to
+    read (``reasons``: ``WRITE_REASONS`` for a write, ``write_reason``)."""
     from xlcomplaints.i18n import render
 
     raw = f"[Errno {e.errno}] {e.strerror or type(e).__name__}"
-    zh, en = REASONS.get(e.errno or -1, OTHER_REASON)
-    if e.errno not in REASONS:
+    zh, en = reasons.get(e.errno or -1, other)
+    if e.errno not in reasons:
         zh, en = zh + render("file.os_raw", "zh", {"raw": raw}), en + render("file.os_raw", "en", {"raw": raw})
     return {"reason_zh": zh, "reason_en": en, "detail": raw}
 
@@ -107,3 +124,8 @@ def require_file(path: str | os.PathLike[str]) -> None:
         except OSError as e:
             params.update(os_reason(e))
     raise WorkbookError(kind, **params)
+
+
+def write_reason(e: OSError) -> dict[str, str]:
+    """``os_reason`` of a refused write: ``reason_zh``, ``reason_en`` and ``detail``."""
+    return os_reason(e, WRITE_REASONS, OTHER_WRITE_REASON)

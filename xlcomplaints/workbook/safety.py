@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from xlcomplaints.workbook.errors import WorkbookError
+from xlcomplaints.workbook.filekind import write_reason
 from xlcomplaints.workbook.owners import TempKind, default_mode, move_exclusive, temp_file
 
 __all__ = [
@@ -403,4 +404,4 @@ def save_refusals(path: Path) -> Iterator[None]:
     except WorkbookChangedError as e:
         raise WorkbookError("file.changed", path=path.name) from e
     except OSError as e:
-        raise WorkbookError("file.write_failed", path=str(path), detail=e.strerror or str(e)) from e
+        raise WorkbookError("file.write_failed", path=str(path), **write_reason(e)) from e
