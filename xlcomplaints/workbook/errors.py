@@ -45,8 +45,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} uses template version {version}, which is not supported; this program reads {supported}. {hint_en}"),
     "file.locked": ("{path} 正在 Excel 中打开（发现锁定文件 {lock}），请先关闭再试。",
                     "{path} is open in Excel (lock file {lock}); close it and try again."),
-    "file.changed": ("{path} 在读取后被修改过，未写入以免覆盖他人的修改。请重新运行。",
-                     "{path} changed after it was read; nothing was written so no one's edits are lost. Run again."),
+    "file.changed": ("{path} 在读取期间或读取后被修改过：本次没有使用它，也没有写入它，以免覆盖他人的修改。请在它保存完后重新运行。",
+                     "{path} changed while or after it was read: it was not used and nothing was written to it, so no "
+                     "one's edits are lost. Run again once it is saved."),
     "file.sheet_missing": ("{path} 缺少工作表“{sheet}”。", "{path} has no '{sheet}' sheet."),
     "file.rows_unwritable": ("{path} 的 {part} 在行与行之间有 Excel 不会写的内容（行外的文字、重复的行号、十万个以上的注释），无法安全写入，未写入任何内容；"
                              "请在 Excel 中打开后另存为 .xlsx 再试。",
