@@ -59,7 +59,7 @@ from xlcomplaints.core.metrics import Month, Period, as_period
 from xlcomplaints.core.problems import Problem
 from xlcomplaints.i18n import printable
 from xlcomplaints.report.file_summary import FileSummary, stored_path
-from xlcomplaints.report.merging import Consolidation, LeftOut
+from xlcomplaints.report.merging import SET_ASIDE, Consolidation, LeftOut
 from xlcomplaints.store.layout import MANIFEST, STORE_SUFFIX, is_store, store_path
 from xlcomplaints.store.pack import pack
 from xlcomplaints.store.partition import (
@@ -88,8 +88,6 @@ VERSION_NOTES = 4
 #: A store of version 1 holds no figures: a later period's run queries it. One of version 1 or 2 has a file per
 #: branch: each read as a pack of one branch (the same rows, ``first`` 0), kept as it is by an ``--update``.
 _READS = (1, 2, 3, 4)
-#: The merge's notes on a file set aside, kept in the store for a head office taking the run as a region's.
-SET_ASIDE = frozenset({"report.superseded", "report.superseded_month", "report.same_code", "report.same_workbook"})
 OLD_STATE_SUFFIX = ".state.json.gz"
 _STAGING = ".staging-"
 __all__ = ["MANIFEST", "STORE_SUFFIX", "is_store", "store_path"]  # where a store is (``store.layout``)

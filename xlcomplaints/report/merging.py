@@ -72,6 +72,11 @@ register_messages({
 })
 
 
+#: The notes of a file set aside as another version of a branch (the first rule): what a store keeps for a head
+#: office taking its run as a region's (``report.facts``, ``report.regions``).
+SET_ASIDE = frozenset({"report.superseded", "report.superseded_month", "report.same_code", "report.same_workbook"})
+
+
 def _problem(code: str, name: str, level: Level = Level.ERROR, **params: object) -> Problem:
     return Problem(level=level, code=code, file=name, params={"path": name, **params})
 

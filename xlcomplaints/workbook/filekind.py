@@ -66,8 +66,8 @@ WRITE_REASONS: dict[int, tuple[str, str]] = {
     errno.EROFS: ("磁盘或文件夹是只读的", "the disk or folder is read-only"),
     errno.EACCES: ("没有写入权限，或文件正被其他程序独占打开", "permission is denied, or another program holds the file open"),
     errno.EPERM: ("没有写入权限，或文件正被其他程序独占打开", "permission is denied, or another program holds the file open"),
-    errno.ENAMETOOLONG: ("文件名或路径过长", "its name or path is too long"),
-    errno.ENOTDIR: ("路径中有一段不是文件夹", "a part of its path is not a folder"),
+    errno.ENAMETOOLONG: REASONS[errno.ENAMETOOLONG],  # the same words as a read's
+    errno.ENOTDIR: REASONS[errno.ENOTDIR],
     errno.ENOENT: ("文件夹已不在原处", "its folder is no longer there"),
     errno.EIO: ("写入时磁盘或网络出错", "the disk or the network failed while it was written"),
 }
